@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: (MIT OR GPL-2.0) */
+/*
+ * The few kernel types and per-architecture accessors the programs need,
+ * declared with preserve_access_index so libbpf relocates every field access
+ * against the running kernel's BTF (CO-RE). We declare only what we read
+ * instead of shipping a generated vmlinux.h: the build then needs no header
+ * taken from one particular kernel, and stays offline.
+ */
+#ifndef SYSTRACE_KERNEL_H
+#define SYSTRACE_KERNEL_H
+
+typedef unsigned char __u8;
+typedef unsigned short __u16;
+typedef unsigned int __u32;
+typedef unsigned long long __u64;
+typedef signed char __s8;
+typedef short __s16;
+typedef int __s32;
+typedef long long __s64;
+/* Referenced by bpf_helper_defs.h. */
+typedef __u16 __be16;
+typedef __u32 __be32;
+typedef __u32 __wsum;
+typedef _Bool bool;
+#define true 1
+#define false 0
+
+/* Map definitions used by bpf_helpers.h macros. */
+enum bpf_map_type {
+	BPF_MAP_TYPE_HASH = 1,
+	BPF_MAP_TYPE_PERCPU_ARRAY = 6,
+	BPF_MAP_TYPE_RINGBUF = 27,
+};
+
+enum {
+	BPF_ANY = 0,
+	BPF_NOEXIST = 1,
+};
+
+enum {
+	BPF_RB_NO_WAKEUP = 1,
+	BPF_RB_FORCE_WAKEUP = 2,
+};
+
+enum {
+	BPF_RB_AVAIL_DATA = 0,
+};
+
+#if defined(__TARGET_ARCH_x86)
+
+struct pt_regs {
+	unsigned long r10;
+	unsigned long r9;
+	unsigned long r8;
+	unsigned long dx;
+	unsigned long si;
+	unsigned long di;
+	unsigned long orig_ax;
+} __attribute__((preserve_access_index));
+
+struct thread_info {
+	__u32 status;
+} __attribute__((preserve_access_index));
+
+/* arch/x86/include/asm/thread_info.h: set while in an ia32 syscall. */
+#define SYSTRACE_TS_COMPAT 0x0002
+
+#elif defined(__TARGET_ARCH_arm64)
+
+/* regs[] sits in an anonymous union in the kernel; libbpf's field matching
+ * looks through anonymous members. */
+struct pt_regs {
+	__u64 regs[31];
+	__u64 orig_x0;
+	__s32 syscallno;
+} __attribute__((preserve_access_index));
+
+struct thread_info {
+	unsigned long flags;
+} __attribute__((preserve_access_index));
+
+/* arch/arm64/include/asm/thread_info.h: a 32-bit (compat) task. */
+#define SYSTRACE_TIF_32BIT 22
+
+#else
+#error "systrace supports x86_64 and aarch64 (define __TARGET_ARCH_x86 or __TARGET_ARCH_arm64)"
+#endif
+
+struct task_struct {
+	struct thread_info thread_info;
+} __attribute__((preserve_access_index));
+
+#endif /* SYSTRACE_KERNEL_H */

@@ -1,0 +1,281 @@
+//! The BPF side seen from Rust: loads the programs of bpf/systrace.bpf.c,
+//! attaches and detaches each phase's program, and writes the enable bitmaps
+//! and the process filter that the programs read.
+//!
+//! This is the only module that touches the kernel's BPF objects; the
+//! refcounting that decides when to call it lives in `register`.
+use std::mem::MaybeUninit;
+use std::os::fd::AsFd;
+use std::path::Path;
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use libbpf_rs::skel::{OpenSkel, SkelBuilder};
+use libbpf_rs::{Link, MapCore, MapFlags, MapHandle, PrintLevel};
+
+use crate::error::{Error, Result};
+use crate::layout::NR_SYSCALLS;
+use crate::metadata::event_class::Phase;
+
+mod skel {
+    include!(concat!(env!("OUT_DIR"), "/systrace.skel.rs"));
+}
+pub use skel::types;
+use skel::{SystraceSkel, SystraceSkelBuilder};
+
+/// The BTF the CO-RE relocations need.
+const VMLINUX_BTF: &str = "/sys/kernel/btf/vmlinux";
+
+/// nb_args entry of a number without metadata: the record carries all args.
+pub const NB_ARGS_UNKNOWN: u8 = 0xff;
+
+/// What libbpf printed while we were loading, to put into the error we raise
+/// instead of letting it spill onto the user's stderr.
+static LIBBPF_LOG: Mutex<String> = Mutex::new(String::new());
+
+fn capture_libbpf_log(_level: PrintLevel, msg: String) {
+    let mut log = LIBBPF_LOG.lock().unwrap_or_else(|e| e.into_inner());
+    // Keep the tail: the verifier's log can be long and its end says why.
+    if log.len() > 16 * 1024 {
+        let cut = log.len() - 8 * 1024;
+        let cut = (cut..log.len())
+            .find(|&i| log.is_char_boundary(i))
+            .unwrap_or(log.len());
+        log.replace_range(..cut, "...");
+    }
+    log.push_str(&msg);
+}
+
+fn take_libbpf_log() -> String {
+    std::mem::take(&mut *LIBBPF_LOG.lock().unwrap_or_else(|e| e.into_inner()))
+        .trim_end()
+        .to_owned()
+}
+
+/// The loaded programs and maps of one process.
+pub struct Programs {
+    skel: SystraceSkel<'static>,
+    bss: NonNull<types::bss>,
+    links: [Option<Link>; 2],
+    traced_tgids: MapHandle,
+    dropped: MapHandle,
+    buffer_size: usize,
+}
+
+// SAFETY: `bss` points into the skeleton's mmap of the .bss map, which lives
+// as long as `skel` does; all access through it is atomic (see `bitmap`).
+unsafe impl Send for Programs {}
+unsafe impl Sync for Programs {}
+
+fn phase_index(phase: Phase) -> usize {
+    match phase {
+        Phase::Enter => 0,
+        Phase::Exit => 1,
+    }
+}
+
+impl Programs {
+    /// Opens, relocates and loads the programs; nothing is attached yet.
+    /// `nb_args[nr]` is the number of args of syscall `nr`.
+    pub fn load(buffer_size: usize, nb_args: &[u8; NR_SYSCALLS]) -> Result<Self> {
+        if !Path::new(VMLINUX_BTF).exists() {
+            return Err(Error::Unsupported(format!(
+                "this kernel exposes no BTF ({VMLINUX_BTF} is missing): systrace's CO-RE \
+                 programs need a kernel built with CONFIG_DEBUG_INFO_BTF=y"
+            )));
+        }
+        libbpf_rs::set_print(Some((PrintLevel::Warn, capture_libbpf_log)));
+        take_libbpf_log();
+
+        // The skeleton borrows its object storage for its whole life
+        // (libbpf-rs #1017). The programs live as long as the process (or
+        // until a reload), so the storage is leaked: a few hundred bytes.
+        let storage: &'static mut MaybeUninit<libbpf_rs::OpenObject> =
+            Box::leak(Box::new(MaybeUninit::uninit()));
+        let mut open = SystraceSkelBuilder::default()
+            .open(storage)
+            .map_err(|e| Error::bpf("opening the BPF object", e, &take_libbpf_log()))?;
+        open.maps
+            .events
+            .set_max_entries(buffer_size as u32)
+            .map_err(|e| Error::bpf("sizing the ring buffer", e, &take_libbpf_log()))?;
+        let rodata = open
+            .maps
+            .rodata_data
+            .as_deref_mut()
+            .expect("the object has .rodata");
+        rodata.syscall_nb_args = *nb_args;
+        let mut skel = open
+            .load()
+            .map_err(|e| Error::bpf("loading the BPF programs", e, &take_libbpf_log()))?;
+
+        let bss = NonNull::from(
+            skel.maps
+                .bss_data
+                .as_deref_mut()
+                .expect("the object has .bss"),
+        );
+        let traced_tgids = MapHandle::try_from(&skel.maps.traced_tgids)
+            .map_err(|e| Error::bpf("opening the process filter map", e, ""))?;
+        let dropped = MapHandle::try_from(&skel.maps.dropped)
+            .map_err(|e| Error::bpf("opening the drop counters", e, ""))?;
+        let programs = Programs {
+            skel,
+            bss,
+            links: [None, None],
+            traced_tgids,
+            dropped,
+            buffer_size,
+        };
+        programs.set_wakeup_bytes((buffer_size / 16) as u64);
+        Ok(programs)
+    }
+
+    pub fn buffer_size(&self) -> usize {
+        self.buffer_size
+    }
+
+    /// An owned handle on the ring buffer map, for the consumer thread.
+    pub fn events_map(&self) -> Result<MapHandle> {
+        MapHandle::try_from(&self.skel.maps.events)
+            .map_err(|e| Error::bpf("opening the ring buffer", e, ""))
+    }
+
+    fn bss(&self) -> *mut types::bss {
+        self.bss.as_ptr()
+    }
+
+    fn bitmap(&self, phase: Phase) -> &[AtomicU64] {
+        // SAFETY: the .bss mmap outlives `self`; the programs read it
+        // concurrently, so user space only ever touches it atomically.
+        unsafe {
+            let words = match phase {
+                Phase::Enter => std::ptr::addr_of_mut!((*self.bss()).enabled_enter_syscalls),
+                Phase::Exit => std::ptr::addr_of_mut!((*self.bss()).enabled_exit_syscalls),
+            };
+            let words = &*(words as *const [AtomicU64; NR_SYSCALLS / 64]);
+            &words[..]
+        }
+    }
+
+    fn bss_u32(&self, field: fn(*mut types::bss) -> *mut u32) -> &AtomicU32 {
+        // SAFETY: as in `bitmap`.
+        unsafe { &*(field(self.bss()) as *const AtomicU32) }
+    }
+
+    pub fn set_enabled(&self, phase: Phase, nr: u32, on: bool) {
+        let (word, bit) = (nr as usize / 64, 1u64 << (nr % 64));
+        let bitmap = self.bitmap(phase);
+        if on {
+            bitmap[word].fetch_or(bit, Ordering::SeqCst);
+        } else {
+            bitmap[word].fetch_and(!bit, Ordering::SeqCst);
+        }
+    }
+
+    pub fn is_enabled(&self, phase: Phase, nr: u32) -> bool {
+        self.bitmap(phase)[nr as usize / 64].load(Ordering::SeqCst) & (1u64 << (nr % 64)) != 0
+    }
+
+    /// The numbers whose bit is set, read back from the kernel's map.
+    pub fn enabled(&self, phase: Phase) -> Vec<u32> {
+        (0..NR_SYSCALLS as u32)
+            .filter(|&nr| self.is_enabled(phase, nr))
+            .collect()
+    }
+
+    pub fn attach(&mut self, phase: Phase) -> Result<()> {
+        let i = phase_index(phase);
+        if self.links[i].is_none() {
+            let prog = match phase {
+                Phase::Enter => &self.skel.progs.sys_enter,
+                Phase::Exit => &self.skel.progs.sys_exit,
+            };
+            let link = prog
+                .attach()
+                .map_err(|e| Error::bpf("attaching to raw_syscalls", e, &take_libbpf_log()))?;
+            self.links[i] = Some(link);
+        }
+        Ok(())
+    }
+
+    /// Dropping the link detaches; the kernel waits for running programs
+    /// to finish first, so every record they reserved is committed after.
+    pub fn detach(&mut self, phase: Phase) {
+        self.links[phase_index(phase)] = None;
+    }
+
+    pub fn is_attached(&self, phase: Phase) -> bool {
+        self.links[phase_index(phase)].is_some()
+    }
+
+    /// The kernel's id of each phase's program, to find it from outside.
+    pub fn prog_id(&self, phase: Phase) -> u32 {
+        let prog = match phase {
+            Phase::Enter => &self.skel.progs.sys_enter,
+            Phase::Exit => &self.skel.progs.sys_exit,
+        };
+        libbpf_rs::Program::id_from_fd(prog.as_fd()).unwrap_or(0)
+    }
+
+    pub fn set_traced_tgid(&self, tgid: u32, on: bool) -> Result<()> {
+        let key = tgid.to_ne_bytes();
+        let res = if on {
+            self.traced_tgids
+                .update(&key, &1u32.to_ne_bytes(), MapFlags::ANY)
+        } else {
+            self.traced_tgids.delete(&key)
+        };
+        res.map_err(|e| match e.kind() {
+            libbpf_rs::ErrorKind::OutOfMemory | libbpf_rs::ErrorKind::TooBig => {
+                Error::InvalidArgument(format!(
+                    "too many processes traced at once (adding pid {tgid}): {e}"
+                ))
+            }
+            _ => Error::bpf(
+                &format!("updating the process filter for pid {tgid}"),
+                e,
+                "",
+            ),
+        })
+    }
+
+    pub fn set_trace_all_processes(&self, count: u32) {
+        self.bss_u32(|b| unsafe { std::ptr::addr_of_mut!((*b).trace_all_processes) })
+            .store(count, Ordering::SeqCst);
+    }
+
+    pub fn set_ignore_tid(&self, tid: u32) {
+        self.bss_u32(|b| unsafe { std::ptr::addr_of_mut!((*b).ignore_tid) })
+            .store(tid, Ordering::SeqCst);
+    }
+
+    fn set_wakeup_bytes(&self, bytes: u64) {
+        let data = self
+            .skel
+            .maps
+            .data_data
+            .as_deref()
+            .expect("the object has .data");
+        // SAFETY: as in `bitmap`, .data is an mmap shared with the programs.
+        unsafe { &*(std::ptr::addr_of!(data.wakeup_bytes) as *const AtomicU64) }
+            .store(bytes, Ordering::SeqCst);
+    }
+
+    /// Records of syscall `nr` lost to a full ring buffer so far, all CPUs.
+    pub fn dropped(&self, phase: Phase, nr: u32) -> u64 {
+        // The programs index by (phase - 1) * NR_SYSCALLS + nr.
+        let key = (phase_index(phase) as u32 * NR_SYSCALLS as u32 + nr).to_ne_bytes();
+        match self.dropped.lookup_percpu(&key, MapFlags::ANY) {
+            Ok(Some(per_cpu)) => per_cpu
+                .iter()
+                .filter_map(|v| {
+                    v.get(..8)
+                        .map(|b| u64::from_ne_bytes(b.try_into().unwrap_or([0; 8])))
+                })
+                .sum(),
+            _ => 0,
+        }
+    }
+}

@@ -1,0 +1,83 @@
+//! The shared event layout, as the Rust side sees it.
+//!
+//! Every number here is derived from the types libbpf-cargo generates from
+//! `bpf/systrace.h`, the one definition of the record format. The decoder
+//! reads records with these offsets and `define_fields()` reports them, so
+//! the two cannot drift apart.
+use std::mem::{offset_of, size_of};
+
+use crate::bpf::types;
+
+pub use types::{
+    syscall_trace_enter, syscall_trace_exit, systrace_enter_record, systrace_exit_record,
+    systrace_header, systrace_phase, trace_entry,
+};
+
+/// The length of an array field, read off the generated type so that array
+/// sizes are declared only in C.
+const fn array_len<S, T, const N: usize>(_field: fn(&S) -> &[T; N]) -> usize {
+    N
+}
+
+/// Words of each enable bitmap.
+pub const BITMAP_WORDS: usize = array_len(|bss: &types::bss| &bss.enabled_enter_syscalls);
+/// Size of the enable bitmaps: numbers at or above it are never traced.
+pub const NR_SYSCALLS: usize = 64 * BITMAP_WORDS;
+/// Arguments an enter record can carry.
+pub const MAX_ARGS: usize = array_len(|t: &syscall_trace_enter| &t.args);
+pub const TASK_COMM_LEN: usize = array_len(|h: &systrace_header| &h.comm);
+
+pub const HEADER_SIZE: usize = size_of::<systrace_header>();
+
+// The kernel's common fields (struct trace_entry).
+pub const COMMON_TYPE_OFFSET: usize = offset_of!(trace_entry, r#type);
+pub const COMMON_TYPE_SIZE: usize = size_of::<u16>();
+pub const COMMON_FLAGS_OFFSET: usize = offset_of!(trace_entry, flags);
+pub const COMMON_FLAGS_SIZE: usize = size_of::<u8>();
+pub const COMMON_PREEMPT_COUNT_OFFSET: usize = offset_of!(trace_entry, preempt_count);
+pub const COMMON_PREEMPT_COUNT_SIZE: usize = size_of::<u8>();
+pub const COMMON_PID_OFFSET: usize = offset_of!(trace_entry, pid);
+pub const COMMON_PID_SIZE: usize = size_of::<i32>();
+
+// The syscall fields, offsets within the kernel-compatible part of a record.
+pub const NR_OFFSET: usize = offset_of!(syscall_trace_enter, nr);
+pub const NR_SIZE: usize = size_of::<i32>();
+pub const ENTER_ARGS_OFFSET: usize = offset_of!(syscall_trace_enter, args);
+pub const ARG_SIZE: usize = size_of::<u64>();
+pub const EXIT_RET_OFFSET: usize = offset_of!(syscall_trace_exit, ret);
+pub const RET_SIZE: usize = size_of::<i64>();
+
+/// Bytes of an enter record with `nb_args` arguments, header included.
+pub const fn enter_record_size(nb_args: usize) -> usize {
+    HEADER_SIZE + ENTER_ARGS_OFFSET + ARG_SIZE * nb_args
+}
+
+pub const EXIT_RECORD_SIZE: usize = size_of::<systrace_exit_record>();
+
+pub const PHASE_ENTER: u8 = systrace_phase::SYSTRACE_PHASE_ENTER.0 as u8;
+pub const PHASE_EXIT: u8 = systrace_phase::SYSTRACE_PHASE_EXIT.0 as u8;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kernel_compatible_offsets() {
+        // include/linux/trace_events.h and kernel/trace/trace_syscalls.c
+        assert_eq!(
+            (
+                COMMON_TYPE_OFFSET,
+                COMMON_FLAGS_OFFSET,
+                COMMON_PREEMPT_COUNT_OFFSET
+            ),
+            (0, 2, 3)
+        );
+        assert_eq!((COMMON_PID_OFFSET, NR_OFFSET), (4, 8));
+        assert_eq!((ENTER_ARGS_OFFSET, EXIT_RET_OFFSET), (16, 16));
+        assert_eq!((NR_SYSCALLS, MAX_ARGS, TASK_COMM_LEN), (1024, 6, 16));
+        assert_eq!(
+            enter_record_size(MAX_ARGS),
+            size_of::<systrace_enter_record>()
+        );
+    }
+}
