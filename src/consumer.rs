@@ -1,0 +1,266 @@
+//! The consumer thread: drains the ring buffer, decodes in batches and hands
+//! each batch to the sessions. It never touches Python, so Python code never
+//! has to run for the kernel's buffer to be emptied.
+//!
+//! The programs wake it only when a good amount of data waits (see
+//! `wakeup_bytes` in bpf/systrace.bpf.c); a short poll timeout picks up the
+//! rest. A flush (session close, poll) wakes it at once through an eventfd
+//! and waits until everything committed before the flush was delivered.
+use std::cell::RefCell;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use libbpf_rs::{MapHandle, RingBufferBuilder};
+
+use crate::decode::{decode, Event};
+use crate::error::{Error, Result};
+use crate::session::SessionShared;
+
+/// How long records below the wake-up threshold may wait while sessions are open.
+const POLL_INTERVAL_MS: i32 = 10;
+/// Records decoded per batch handed to the sessions.
+const BATCH: u64 = 16 * 1024;
+/// A flush that takes this long means the consumer is gone.
+const FLUSH_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Default)]
+struct FlushState {
+    requested: u64,
+    completed: u64,
+    stop: bool,
+    failed: Option<String>,
+}
+
+struct Shared {
+    sessions: Mutex<Vec<Arc<SessionShared>>>,
+    flush: Mutex<FlushState>,
+    flushed: Condvar,
+    wake: OwnedFd,
+    decode_errors: AtomicU64,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Shared {
+    fn wake(&self) {
+        let one: u64 = 1;
+        // SAFETY: writes 8 bytes from a valid u64 to our own eventfd.
+        unsafe { libc::write(self.wake.as_raw_fd(), (&one as *const u64).cast(), 8) };
+    }
+
+    fn dispatch(&self, batch: &mut Vec<Event>) {
+        if batch.is_empty() {
+            return;
+        }
+        for session in lock(&self.sessions).iter() {
+            session.deliver(batch);
+        }
+        batch.clear();
+    }
+}
+
+pub struct Consumer {
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
+    tid: u32,
+}
+
+fn os_err(context: &str) -> Error {
+    Error::os(context, io::Error::last_os_error())
+}
+
+impl Consumer {
+    pub fn start(events: MapHandle) -> Result<Consumer> {
+        // SAFETY: eventfd creates a new fd, owned from here on.
+        let fd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
+        if fd < 0 {
+            return Err(os_err("creating the consumer's eventfd"));
+        }
+        // SAFETY: fd is a fresh, valid descriptor that nothing else owns.
+        let wake = unsafe { OwnedFd::from_raw_fd(fd) };
+        let shared = Arc::new(Shared {
+            sessions: Mutex::new(Vec::new()),
+            flush: Mutex::new(FlushState::default()),
+            flushed: Condvar::new(),
+            wake,
+            decode_errors: AtomicU64::new(0),
+        });
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let thread_shared = Arc::clone(&shared);
+        let thread = std::thread::Builder::new()
+            .name("systrace-consumer".into())
+            .spawn(move || run(thread_shared, events, ready_tx))
+            .map_err(|e| Error::os("starting the consumer thread", e))?;
+        match ready_rx.recv() {
+            Ok(Ok(tid)) => Ok(Consumer {
+                shared,
+                thread: Some(thread),
+                tid,
+            }),
+            Ok(Err(err)) => {
+                let _ = thread.join();
+                Err(err)
+            }
+            Err(_) => Err(Error::os(
+                "starting the consumer thread",
+                io::Error::other("it died"),
+            )),
+        }
+    }
+
+    /// The consumer's thread id, which the programs must not trace.
+    pub fn tid(&self) -> u32 {
+        self.tid
+    }
+
+    pub fn add_session(&self, session: Arc<SessionShared>) {
+        lock(&self.shared.sessions).push(session);
+        self.shared.wake(); // switch to the short poll interval
+    }
+
+    pub fn remove_session(&self, session: &Arc<SessionShared>) {
+        lock(&self.shared.sessions).retain(|s| !Arc::ptr_eq(s, session));
+    }
+
+    pub fn decode_errors(&self) -> u64 {
+        self.shared.decode_errors.load(Ordering::Relaxed)
+    }
+
+    /// Returns once every record committed before the call was delivered.
+    pub fn flush(&self) -> Result<()> {
+        let mut state = lock(&self.shared.flush);
+        state.requested += 1;
+        let ticket = state.requested;
+        self.shared.wake();
+        while state.completed < ticket {
+            if let Some(why) = &state.failed {
+                return Err(Error::os(
+                    "reading the ring buffer",
+                    io::Error::other(why.clone()),
+                ));
+            }
+            let (next, timeout) = self
+                .shared
+                .flushed
+                .wait_timeout(state, FLUSH_TIMEOUT)
+                .unwrap_or_else(|e| e.into_inner());
+            state = next;
+            if timeout.timed_out() && state.completed < ticket {
+                return Err(Error::os(
+                    "flushing the ring buffer",
+                    io::Error::from(io::ErrorKind::TimedOut),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Consumer {
+    fn drop(&mut self) {
+        lock(&self.shared.flush).stop = true;
+        self.shared.wake();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn run(shared: Arc<Shared>, events: MapHandle, ready: mpsc::Sender<Result<u32>>) {
+    // SAFETY: gettid has no preconditions.
+    let tid = unsafe { libc::gettid() } as u32;
+    let batch = Rc::new(RefCell::new(Vec::with_capacity(BATCH as usize)));
+    let sink = Rc::clone(&batch);
+    let errors = Arc::clone(&shared);
+    let mut builder = RingBufferBuilder::new();
+    let added = builder.add(&events, move |data: &[u8]| {
+        match decode(data) {
+            Ok(ev) => sink.borrow_mut().push(ev),
+            Err(_) => {
+                errors.decode_errors.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        0
+    });
+    let built = added.map(|_| ()).and_then(|()| builder.build());
+    let ring = match built {
+        Ok(ring) => ring,
+        Err(e) => {
+            let _ = ready.send(Err(Error::bpf("opening the ring buffer", e, "")));
+            return;
+        }
+    };
+    // Our own epoll set: the ring buffer's and the wake-up eventfd.
+    // SAFETY: plain syscalls on fds we own; results are checked.
+    let epfd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+    if epfd < 0 {
+        let _ = ready.send(Err(os_err("creating the consumer's epoll set")));
+        return;
+    }
+    // SAFETY: epfd is a fresh descriptor that nothing else owns.
+    let epfd = unsafe { OwnedFd::from_raw_fd(epfd) };
+    for fd in [ring.epoll_fd(), shared.wake.as_raw_fd()] {
+        let mut ev = libc::epoll_event {
+            events: libc::EPOLLIN as u32,
+            u64: fd as u64,
+        };
+        // SAFETY: registers a valid fd with a valid event struct.
+        if unsafe { libc::epoll_ctl(epfd.as_raw_fd(), libc::EPOLL_CTL_ADD, fd, &mut ev) } < 0 {
+            let _ = ready.send(Err(os_err("setting up the consumer's epoll set")));
+            return;
+        }
+    }
+    let _ = ready.send(Ok(tid));
+
+    let mut ready_events = [libc::epoll_event { events: 0, u64: 0 }; 2];
+    loop {
+        let timeout = if lock(&shared.sessions).is_empty() {
+            -1
+        } else {
+            POLL_INTERVAL_MS
+        };
+        // SAFETY: waits into our own array of the length we pass.
+        let n =
+            unsafe { libc::epoll_wait(epfd.as_raw_fd(), ready_events.as_mut_ptr(), 2, timeout) };
+        if n < 0 && io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
+            let mut state = lock(&shared.flush);
+            state.failed = Some(io::Error::last_os_error().to_string());
+            shared.flushed.notify_all();
+            return;
+        }
+        let mut counter = 0u64;
+        // SAFETY: reads 8 bytes into a u64 from our non-blocking eventfd.
+        unsafe {
+            libc::read(
+                shared.wake.as_raw_fd(),
+                (&mut counter as *mut u64).cast(),
+                8,
+            )
+        };
+        let (ticket, stop) = {
+            let state = lock(&shared.flush);
+            (state.requested, state.stop)
+        };
+        // Drain in batches, handing each to the sessions.
+        loop {
+            let consumed = ring.consume_raw_n(BATCH as usize);
+            shared.dispatch(&mut batch.borrow_mut());
+            if consumed < BATCH as i32 {
+                break;
+            }
+        }
+        let mut state = lock(&shared.flush);
+        state.completed = state.completed.max(ticket);
+        shared.flushed.notify_all();
+        if stop {
+            return;
+        }
+    }
+}

@@ -1,0 +1,210 @@
+//! Ring-buffer decoding: one record of bpf/systrace.h's layout into an
+//! `Event`. Records are copied out with unaligned reads after a length check
+//! (the ring buffer only promises 8-byte alignment of what it hands out, and
+//! a decoder must never trust a length it did not check).
+use std::mem::offset_of;
+use std::ptr;
+
+use crate::layout::{
+    self, syscall_trace_enter, syscall_trace_exit, systrace_header, ENTER_ARGS_OFFSET, HEADER_SIZE,
+    MAX_ARGS, NR_SYSCALLS, PHASE_ENTER, PHASE_EXIT, TASK_COMM_LEN,
+};
+use crate::metadata::event_class::Phase;
+
+/// One decoded syscall event. Plain data, cheap to copy and to batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Event {
+    pub timestamp_ns: u64,
+    pub pid: u32,
+    pub tid: u32,
+    pub nr: u32,
+    pub cpu: u16,
+    pub phase: Phase,
+    /// Args present in `args` (enter only).
+    pub nb_args: u8,
+    pub args: [u64; MAX_ARGS],
+    /// The return value (exit only).
+    pub ret: i64,
+    pub comm: [u8; TASK_COMM_LEN],
+}
+
+impl Event {
+    /// The thread's name, up to its first NUL, as the kernel keeps it.
+    pub fn comm_bytes(&self) -> &[u8] {
+        let end = self
+            .comm
+            .iter()
+            .position(|&b| b == 0)
+            .unwrap_or(self.comm.len());
+        &self.comm[..end]
+    }
+
+    pub fn args(&self) -> &[u64] {
+        &self.args[..self.nb_args as usize]
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DecodeError {
+    Truncated { len: usize, need: usize },
+    BadPhase(u8),
+    BadNbArgs(u8),
+    BadNr(i32),
+}
+
+/// Reads a `T` at `offset` of `rec`, which the caller has length-checked.
+fn read<T: Copy>(rec: &[u8], offset: usize) -> T {
+    assert!(offset + std::mem::size_of::<T>() <= rec.len());
+    // SAFETY: in bounds (checked above); read_unaligned has no alignment
+    // requirement, and T is plain old data generated from the C header.
+    unsafe { ptr::read_unaligned(rec.as_ptr().add(offset).cast::<T>()) }
+}
+
+fn need(rec: &[u8], need: usize) -> Result<(), DecodeError> {
+    if rec.len() < need {
+        return Err(DecodeError::Truncated {
+            len: rec.len(),
+            need,
+        });
+    }
+    Ok(())
+}
+
+pub fn decode(rec: &[u8]) -> Result<Event, DecodeError> {
+    need(rec, HEADER_SIZE)?;
+    let hdr: systrace_header = read(rec, 0);
+    let body = &rec[HEADER_SIZE..];
+    let mut event = Event {
+        timestamp_ns: hdr.timestamp_ns,
+        pid: hdr.tgid,
+        tid: 0,
+        nr: 0,
+        cpu: hdr.cpu,
+        phase: Phase::Enter,
+        nb_args: 0,
+        args: [0; MAX_ARGS],
+        ret: 0,
+        comm: hdr.comm.map(|c| c as u8),
+    };
+    let nr = match hdr.phase {
+        PHASE_ENTER => {
+            let nb_args = hdr.nb_args as usize;
+            if nb_args > MAX_ARGS {
+                return Err(DecodeError::BadNbArgs(hdr.nb_args));
+            }
+            need(body, ENTER_ARGS_OFFSET + layout::ARG_SIZE * nb_args)?;
+            for (i, arg) in event.args.iter_mut().take(nb_args).enumerate() {
+                *arg = read(body, ENTER_ARGS_OFFSET + layout::ARG_SIZE * i);
+            }
+            event.nb_args = hdr.nb_args;
+            event.tid = read::<i32>(
+                body,
+                offset_of!(syscall_trace_enter, ent) + layout::COMMON_PID_OFFSET,
+            ) as u32;
+            read::<i32>(body, offset_of!(syscall_trace_enter, nr))
+        }
+        PHASE_EXIT => {
+            need(body, std::mem::size_of::<syscall_trace_exit>())?;
+            let trace: syscall_trace_exit = read(body, 0);
+            event.phase = Phase::Exit;
+            event.ret = trace.ret;
+            event.tid = trace.ent.pid as u32;
+            trace.nr
+        }
+        other => return Err(DecodeError::BadPhase(other)),
+    };
+    if nr < 0 || nr as usize >= NR_SYSCALLS {
+        return Err(DecodeError::BadNr(nr));
+    }
+    event.nr = nr as u32;
+    Ok(event)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::layout::{
+        enter_record_size, systrace_enter_record, systrace_exit_record, EXIT_RECORD_SIZE,
+    };
+
+    fn bytes_of<T>(value: &T) -> Vec<u8> {
+        // SAFETY: T is a plain C struct; padding bytes were zeroed by Default.
+        unsafe {
+            std::slice::from_raw_parts((value as *const T).cast::<u8>(), std::mem::size_of::<T>())
+                .to_vec()
+        }
+    }
+
+    pub(crate) fn enter_record(nr: i32, args: &[u64], tgid: u32, tid: i32) -> Vec<u8> {
+        let mut rec = systrace_enter_record::default();
+        rec.hdr.timestamp_ns = 42;
+        rec.hdr.tgid = tgid;
+        rec.hdr.cpu = 1;
+        rec.hdr.phase = PHASE_ENTER;
+        rec.hdr.nb_args = args.len() as u8;
+        rec.hdr.comm[..4].copy_from_slice(&[b't' as i8, b'e' as i8, b's' as i8, b't' as i8]);
+        rec.trace.ent.pid = tid;
+        rec.trace.nr = nr;
+        rec.trace.args[..args.len()].copy_from_slice(args);
+        let mut bytes = bytes_of(&rec);
+        bytes.truncate(enter_record_size(args.len()));
+        bytes
+    }
+
+    pub(crate) fn exit_record(nr: i32, ret: i64, tgid: u32, tid: i32) -> Vec<u8> {
+        let mut rec = systrace_exit_record::default();
+        rec.hdr.timestamp_ns = 43;
+        rec.hdr.tgid = tgid;
+        rec.hdr.phase = PHASE_EXIT;
+        rec.trace.ent.pid = tid;
+        rec.trace.nr = nr;
+        rec.trace.ret = ret;
+        let bytes = bytes_of(&rec);
+        assert_eq!(bytes.len(), EXIT_RECORD_SIZE);
+        bytes
+    }
+
+    #[test]
+    fn decodes_enter_with_its_own_arg_count() {
+        let ev = decode(&enter_record(0, &[3, 0x7ffc, 1024], 100, 101)).unwrap();
+        assert_eq!(
+            (ev.phase, ev.nr, ev.pid, ev.tid, ev.cpu),
+            (Phase::Enter, 0, 100, 101, 1)
+        );
+        assert_eq!(ev.args(), &[3, 0x7ffc, 1024]);
+        assert_eq!(ev.comm_bytes(), b"test");
+        assert_eq!(ev.timestamp_ns, 42);
+    }
+
+    #[test]
+    fn decodes_exit_with_negative_return() {
+        let ev = decode(&exit_record(0, -9, 100, 102)).unwrap();
+        assert_eq!((ev.phase, ev.nr, ev.ret, ev.tid), (Phase::Exit, 0, -9, 102));
+        assert!(ev.args().is_empty());
+    }
+
+    #[test]
+    fn rejects_truncated_and_garbage_records() {
+        let rec = enter_record(1, &[1, 2, 3], 1, 1);
+        for len in 0..rec.len() {
+            assert!(
+                decode(&rec[..len]).is_err(),
+                "accepted a record cut at {len}"
+            );
+        }
+        let mut bad = rec.clone();
+        bad[offset_of!(systrace_header, phase)] = 9;
+        assert_eq!(decode(&bad), Err(DecodeError::BadPhase(9)));
+        let mut bad = rec.clone();
+        bad[offset_of!(systrace_header, nb_args)] = 7;
+        assert_eq!(decode(&bad), Err(DecodeError::BadNbArgs(7)));
+        assert_eq!(
+            decode(&exit_record(-1, 0, 1, 1)),
+            Err(DecodeError::BadNr(-1))
+        );
+        // Every byte pattern of a short record is handled without a panic.
+        for b in 0..=255u8 {
+            let _ = decode(&[b; HEADER_SIZE + 20]);
+        }
+    }
+}

@@ -1,0 +1,290 @@
+//! The process-wide tracer: the loaded programs, the registry and the
+//! consumer thread, behind one lock, `SYSCALL_TRACE_LOCK`, as in
+//! kernel/trace/trace_syscalls.c. The programs are loaded and attached once
+//! per process however many sessions are open.
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use crate::bpf::{Programs, NB_ARGS_UNKNOWN};
+use crate::consumer::Consumer;
+use crate::decode::Event;
+use crate::error::{Error, Result};
+use crate::layout::NR_SYSCALLS;
+use crate::metadata::event_class::Phase;
+use crate::names::metadata;
+use crate::register::{Kernel, Registration, Registry};
+use crate::session::{monotonic_ns, SessionShared};
+
+pub const DEFAULT_BUFFER_SIZE: usize = 8 << 20;
+const MIN_BUFFER_SIZE: usize = 4096;
+const MAX_BUFFER_SIZE: usize = 1 << 30;
+
+struct Tracer {
+    /// The process that loaded it: a forked child must not use its parent's.
+    pid: u32,
+    programs: Programs,
+    registry: Registry,
+    consumer: Consumer,
+    sessions: usize,
+}
+
+static SYSCALL_TRACE_LOCK: Mutex<Option<Tracer>> = Mutex::new(None);
+
+fn lock() -> MutexGuard<'static, Option<Tracer>> {
+    SYSCALL_TRACE_LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn getpid() -> u32 {
+    std::process::id()
+}
+
+impl Kernel for Programs {
+    fn set_enabled(&mut self, phase: Phase, nr: u32, on: bool) {
+        Programs::set_enabled(self, phase, nr, on)
+    }
+    fn attach(&mut self, phase: Phase) -> Result<()> {
+        Programs::attach(self, phase)
+    }
+    fn detach(&mut self, phase: Phase) {
+        Programs::detach(self, phase)
+    }
+    fn set_traced_tgid(&mut self, tgid: u32, on: bool) -> Result<()> {
+        Programs::set_traced_tgid(self, tgid, on)
+    }
+    fn set_trace_all_processes(&mut self, count: u32) {
+        Programs::set_trace_all_processes(self, count)
+    }
+}
+
+pub fn check_buffer_size(size: usize) -> Result<usize> {
+    if !(MIN_BUFFER_SIZE..=MAX_BUFFER_SIZE).contains(&size) || !size.is_power_of_two() {
+        return Err(Error::InvalidArgument(format!(
+            "buffer_size must be a power of two from {MIN_BUFFER_SIZE} to {MAX_BUFFER_SIZE} bytes (the kernel's \
+             rule for BPF ring buffers), not {size}"
+        )));
+    }
+    Ok(size)
+}
+
+fn nb_args_table() -> [u8; NR_SYSCALLS] {
+    let mut table = [NB_ARGS_UNKNOWN; NR_SYSCALLS];
+    for meta in metadata().iter() {
+        if let Some(slot) = table.get_mut(meta.syscall_nr as usize) {
+            *slot = meta.nb_args() as u8;
+        }
+    }
+    table
+}
+
+fn load(buffer_size: usize) -> Result<Tracer> {
+    let programs = Programs::load(buffer_size, &nb_args_table())?;
+    let consumer = Consumer::start(programs.events_map()?)?;
+    programs.set_ignore_tid(consumer.tid());
+    Ok(Tracer {
+        pid: getpid(),
+        programs,
+        registry: Registry::default(),
+        consumer,
+        sessions: 0,
+    })
+}
+
+/// The tracer of this process, loaded (or reloaded) as needed.
+fn tracer(slot: &mut Option<Tracer>, buffer_size: Option<usize>) -> Result<&mut Tracer> {
+    if let Some(old) = slot.take_if(|t| t.pid != getpid()) {
+        // Forked from a tracing process: the consumer thread did not survive
+        // the fork (never join it); closing our copies of the fds detaches
+        // nothing of the parent's.
+        let Tracer {
+            programs, consumer, ..
+        } = old;
+        std::mem::forget(consumer);
+        drop(programs);
+    }
+    // A new buffer size takes effect when no session holds the old buffer.
+    if let (Some(t), Some(size)) = (slot.as_ref(), buffer_size) {
+        if t.sessions == 0 && t.programs.buffer_size() != size {
+            *slot = None;
+        }
+    }
+    if slot.is_none() {
+        *slot = Some(load(buffer_size.unwrap_or(DEFAULT_BUFFER_SIZE))?);
+    }
+    Ok(slot.as_mut().expect("loaded above"))
+}
+
+/// One user's view: its registration and its events.
+pub struct Session {
+    shared: Arc<SessionShared>,
+    registration: Registration,
+    pid: u32,
+    buffer_size: usize,
+    dropped_at_open: u64,
+    dropped_at_close: Option<u64>,
+}
+
+fn dropped_total(programs: &Programs, reg: &Registration) -> u64 {
+    [Phase::Enter, Phase::Exit]
+        .into_iter()
+        .flat_map(|phase| {
+            reg.syscalls(phase)
+                .iter()
+                .map(move |&nr| programs.dropped(phase, nr))
+        })
+        .sum()
+}
+
+impl Session {
+    pub fn open(registration: Registration, buffer_size: Option<usize>) -> Result<Session> {
+        if let Some(size) = buffer_size {
+            check_buffer_size(size)?;
+        }
+        let mut guard = lock();
+        let tracer = tracer(&mut guard, buffer_size)?;
+        let shared = Arc::new(SessionShared::new(&registration, monotonic_ns()));
+        tracer.consumer.add_session(Arc::clone(&shared));
+        let dropped_at_open = dropped_total(&tracer.programs, &registration);
+        if let Err(err) = tracer
+            .registry
+            .register(&mut tracer.programs, &registration)
+        {
+            tracer.consumer.remove_session(&shared);
+            return Err(err);
+        }
+        tracer.sessions += 1;
+        Ok(Session {
+            shared,
+            registration,
+            pid: getpid(),
+            buffer_size: tracer.programs.buffer_size(),
+            dropped_at_open,
+            dropped_at_close: None,
+        })
+    }
+
+    pub fn shared(&self) -> Arc<SessionShared> {
+        Arc::clone(&self.shared)
+    }
+
+    pub fn registration(&self) -> &Registration {
+        &self.registration
+    }
+
+    pub fn buffer_size(&self) -> usize {
+        self.buffer_size
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.dropped_at_close.is_some()
+    }
+
+    /// Disables this session's syscalls and delivers its last events.
+    /// Closing twice does nothing, as with files.
+    pub fn close(&mut self) -> Result<()> {
+        if self.is_closed() {
+            return Ok(());
+        }
+        // Nothing the closing itself does is this session's to see.
+        self.shared.set_end(monotonic_ns());
+        let mut guard = lock();
+        let result = match guard.as_mut() {
+            Some(tracer) if tracer.pid == self.pid && self.pid == getpid() => {
+                tracer
+                    .registry
+                    .unregister(&mut tracer.programs, &self.registration);
+                tracer.sessions -= 1;
+                // After detach the kernel has committed every record of ours.
+                let flushed = tracer.consumer.flush();
+                self.dropped_at_close = Some(
+                    dropped_total(&tracer.programs, &self.registration)
+                        .saturating_sub(self.dropped_at_open),
+                );
+                tracer.consumer.remove_session(&self.shared);
+                flushed
+            }
+            // A session inherited through fork(): the programs are the
+            // parent's, and only the parent may change them.
+            _ => {
+                self.dropped_at_close = Some(0);
+                Ok(())
+            }
+        };
+        self.shared.finish();
+        result
+    }
+
+    /// Makes every record committed so far visible to `take`.
+    pub fn flush(&self) -> Result<()> {
+        if self.is_closed() || self.pid != getpid() {
+            return Ok(());
+        }
+        match lock().as_ref() {
+            Some(tracer) => tracer.consumer.flush(),
+            None => Ok(()),
+        }
+    }
+
+    /// The events that arrived, waiting up to `wait` for a first one.
+    pub fn take(&self, wait: Duration) -> Vec<Event> {
+        self.shared.take(wait)
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.shared.is_finished()
+    }
+
+    pub fn pending(&self) -> usize {
+        self.shared.pending()
+    }
+
+    /// Events of this session's syscalls lost to a full ring buffer.
+    pub fn dropped(&self) -> u64 {
+        if let Some(n) = self.dropped_at_close {
+            return n;
+        }
+        match lock().as_ref() {
+            Some(t) if t.pid == getpid() => {
+                dropped_total(&t.programs, &self.registration).saturating_sub(self.dropped_at_open)
+            }
+            _ => 0,
+        }
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = self.close();
+    }
+}
+
+/// What the kernel holds now, read back from the maps, for tests and tools.
+#[derive(Debug, Default)]
+pub struct KernelState {
+    pub loaded: bool,
+    pub enabled_enter: Vec<u32>,
+    pub enabled_exit: Vec<u32>,
+    pub attached_enter: bool,
+    pub attached_exit: bool,
+    pub prog_ids: Vec<u32>,
+    pub sessions: usize,
+    pub decode_errors: u64,
+}
+
+pub fn kernel_state() -> KernelState {
+    match lock().as_ref() {
+        Some(t) if t.pid == getpid() => KernelState {
+            loaded: true,
+            enabled_enter: t.programs.enabled(Phase::Enter),
+            enabled_exit: t.programs.enabled(Phase::Exit),
+            attached_enter: t.programs.is_attached(Phase::Enter),
+            attached_exit: t.programs.is_attached(Phase::Exit),
+            prog_ids: vec![
+                t.programs.prog_id(Phase::Enter),
+                t.programs.prog_id(Phase::Exit),
+            ],
+            sessions: t.sessions,
+            decode_errors: t.consumer.decode_errors(),
+        },
+        _ => KernelState::default(),
+    }
+}
