@@ -1,0 +1,51 @@
+"""systrace: the Linux kernel's syscall trace events, from Python.
+
+    import os, systrace
+
+    r, w = os.pipe()
+    with systrace.enable("read", "write") as session:
+        os.write(w, b"hello")
+        os.read(r, 100)
+    for ev in session:
+        print(ev)      # sys_write(fd: 4, buf: 0x7f..., count: 5)
+
+BPF programs on the raw_syscalls tracepoints record the syscalls you enable;
+a Rust core decodes them. Tracing needs root, or CAP_BPF with CAP_PERFMON.
+"""
+from __future__ import annotations
+
+from ._native import (
+    ARCH,
+    DEFAULT_BUFFER_SIZE,
+    Event,
+    EventBatch,
+    SessionClosedError,
+    UnsupportedKernelError,
+    syscall_name,
+    syscall_names,
+    syscall_nr,
+)
+from ._events import EventClass, Field, SyscallMetadata, event_class, event_classes, metadata, metadata_table
+from ._session import LostEventsWarning, Session, enable
+
+__all__ = [
+    "ARCH",
+    "DEFAULT_BUFFER_SIZE",
+    "Event",
+    "EventBatch",
+    "EventClass",
+    "Field",
+    "LostEventsWarning",
+    "Session",
+    "SessionClosedError",
+    "SyscallMetadata",
+    "UnsupportedKernelError",
+    "enable",
+    "event_class",
+    "event_classes",
+    "metadata",
+    "metadata_table",
+    "syscall_name",
+    "syscall_names",
+    "syscall_nr",
+]

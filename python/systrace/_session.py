@@ -1,0 +1,138 @@
+"""Sessions: what `systrace.enable()` returns."""
+from __future__ import annotations
+
+import warnings
+from typing import Iterable, Iterator, Optional, Union
+
+from . import _native
+from ._native import Event, EventBatch
+
+SyscallSpec = Union[str, int]
+
+
+class LostEventsWarning(RuntimeWarning):
+    """A session lost events to a full ring buffer (see Session.dropped)."""
+
+
+class Session:
+    """The events of the syscalls one `enable()` call asked for.
+
+    Use it as a context manager, or call `close()`. While it is open,
+    `poll()` returns what has arrived so far; iterating it streams events
+    until it is closed. Once closed, iterating yields the events that are
+    left, in order of arrival (per thread, in order of time).
+    """
+
+    __slots__ = ("_native", "_warned")
+
+    def __init__(self, native: _native.Session) -> None:
+        self._native = native
+        self._warned = False
+
+    def __enter__(self) -> "Session":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop tracing and collect the last events. Closing twice is harmless."""
+        self._native.close()
+        lost = self._native.dropped
+        if lost and not self._warned:
+            self._warned = True
+            warnings.warn(
+                f"systrace session lost {lost} events to a full ring buffer; "
+                f"a larger buffer_size (now {self._native.buffer_size} bytes) keeps more",
+                LostEventsWarning,
+                stacklevel=2,
+            )
+
+    def poll(self, timeout: Optional[float] = 0.0) -> EventBatch:
+        """The events that arrived, waiting up to `timeout` seconds for the
+        first (None: until one arrives or the session is closed)."""
+        return self._native.poll(timeout)
+
+    def __iter__(self) -> Iterator[Event]:
+        native = self._native
+        while True:
+            batch = native.poll(None)
+            if batch:
+                yield from batch
+            elif native.exhausted:
+                return
+
+    def events(self) -> list:
+        """Every event left, as a list (the session must be closed)."""
+        if not self._native.closed:
+            raise RuntimeError("events() waits for the end of the session: close it first, or iterate it to stream")
+        return list(self)
+
+    @property
+    def closed(self) -> bool:
+        return self._native.closed
+
+    @property
+    def dropped(self) -> int:
+        """Events of this session's syscalls lost to a full ring buffer."""
+        return self._native.dropped
+
+    @property
+    def buffer_size(self) -> int:
+        """The size of the ring buffer in bytes."""
+        return self._native.buffer_size
+
+    @property
+    def syscalls(self) -> list:
+        """The names of the traced syscalls."""
+        nrs = sorted(set(self._native.enter_syscalls) | set(self._native.exit_syscalls))
+        return [_native.syscall_name(nr) or str(nr) for nr in nrs]
+
+    @property
+    def pids(self) -> Optional[list]:
+        """The traced process ids; None when every process is traced."""
+        return self._native.pids
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        return f"<systrace.Session {state} syscalls={len(self.syscalls)} pids={self.pids}>"
+
+
+def enable(
+    *syscalls: SyscallSpec,
+    enter: bool = True,
+    exit: bool = True,
+    pid: Union[int, Iterable[int], None] = None,
+    all_processes: bool = False,
+    buffer_size: Optional[int] = None,
+) -> Session:
+    """Start tracing syscalls; returns a Session (a context manager).
+
+    syscalls: names ("read", "sys_read", "newfstat") or numbers; none at
+        all traces every syscall.
+    enter, exit: record the enter events, the exit events, or both.
+    pid: one pid or several; the default is the calling process (all its
+        threads). all_processes=True traces the whole system.
+    buffer_size: the BPF ring buffer's size in bytes, a power of two
+        (default 8 MiB). It takes effect when no other session is open.
+
+    Raises ValueError for an unknown syscall or a bad argument,
+    PermissionError without root (or CAP_BPF and CAP_PERFMON),
+    ProcessLookupError for a pid with no process, and
+    UnsupportedKernelError when the kernel lacks BPF or BTF.
+    """
+    if pid is None:
+        pids = None
+    elif isinstance(pid, int) and not isinstance(pid, bool):
+        pids = [pid]
+    else:
+        pids = list(pid)  # type: ignore[arg-type]
+    native = _native.open_session(
+        list(syscalls) if syscalls else None,
+        enter=enter,
+        exit=exit,
+        pids=pids,
+        all_processes=all_processes,
+        buffer_size=buffer_size,
+    )
+    return Session(native)
