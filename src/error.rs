@@ -72,7 +72,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::UnknownSyscall { name, suggestions } => {
-                write!(f, "unknown syscall {name:?} on {}", std::env::consts::ARCH)?;
+                write!(f, "unknown syscall '{name}' on {}", std::env::consts::ARCH)?;
                 if !suggestions.is_empty() {
                     write!(f, "; did you mean {}?", suggestions.join(", "))?;
                 }

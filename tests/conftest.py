@@ -1,0 +1,77 @@
+"""Shared fixtures. Kernel tests need root (or CAP_BPF+CAP_PERFMON) and a
+kernel with BPF and BTF; without them they skip with the reason, unless
+SYSTRACE_REQUIRE_KERNEL=1 (set by .ci/run), which turns every such skip
+into a failure: in CI every kernel test runs."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+REQUIRE_KERNEL = os.environ.get("SYSTRACE_REQUIRE_KERNEL") == "1"
+TRACEFS = "/sys/kernel/tracing"
+
+
+def _kernel_unavailable() -> str | None:
+    """Why the kernel cannot be traced here, or None when it can."""
+    if not os.path.exists("/sys/kernel/btf/vmlinux"):
+        return "this kernel has no BTF (/sys/kernel/btf/vmlinux is missing)"
+    # Probe in a child so a failure cannot leave state in the test process.
+    probe = (
+        "import systrace\n"
+        "with systrace.enable('getppid') as s:\n"
+        "    import os; os.getppid()\n"
+        "assert any(True for _ in s), 'no event'\n"
+    )
+    r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    if r.returncode != 0:
+        return "systrace cannot trace here: " + (r.stderr.strip().splitlines() or ["?"])[-1]
+    return None
+
+
+_REASON: list = []
+
+
+def kernel_reason() -> str | None:
+    if not _REASON:
+        _REASON.append(_kernel_unavailable())
+    return _REASON[0]
+
+
+def require(reason: str | None) -> None:
+    """Skip with `reason`, or fail when the run requires the kernel."""
+    if reason is None:
+        return
+    if REQUIRE_KERNEL:
+        pytest.fail(f"SYSTRACE_REQUIRE_KERNEL=1 but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def kernel() -> None:
+    """Use in every test that needs to trace the real kernel."""
+    require(kernel_reason())
+
+
+@pytest.fixture
+def tracefs() -> str:
+    """The tracefs mount, for tests that compare with the kernel's own events."""
+    if not os.path.isdir(os.path.join(TRACEFS, "events", "syscalls")):
+        require(f"tracefs is not mounted at {TRACEFS} (mount -t tracefs nodev {TRACEFS})")
+    return TRACEFS
+
+
+@pytest.fixture(autouse=True)
+def _nothing_left_attached(request):
+    """After every kernel test, systrace holds nothing in the kernel."""
+    yield
+    if "kernel" not in request.fixturenames:
+        return
+    import systrace._native as native
+
+    state = native.kernel_state()
+    assert state["sessions"] == 0, f"sessions left open: {state}"
+    assert not state["attached_enter"] and not state["attached_exit"], f"programs left attached: {state}"
+    assert state["enabled_enter"] == [] and state["enabled_exit"] == [], f"enable bits left set: {state}"
