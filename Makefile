@@ -1,0 +1,35 @@
+# Developer and CI entry points (CI: .ci/run). Tracing needs root.
+VENV := .venv
+PY   := $(VENV)/bin/python
+BPF  := $(wildcard bpf/*.bpf.c bpf/*.h)
+
+.PHONY: dev test lint stubtest bench
+
+# A venv at .venv with the tools, and systrace built into it.
+dev:
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check maturin pytest hypothesis mypy
+	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin develop --release
+
+test: dev
+	cargo test --no-default-features
+	$(PY) -m pytest -v tests/
+
+lint:
+	cargo fmt --check
+	cargo clippy --all-targets -- -D warnings
+	@if command -v clang-format >/dev/null; then \
+		echo clang-format --dry-run --Werror $(BPF); \
+		clang-format --dry-run --Werror $(BPF); \
+	else \
+		echo "clang-format not installed: bpf/ not checked"; \
+	fi
+
+# The hand-written stubs (python/systrace/_native.pyi) against the built module,
+# then the package type-checked with them.
+stubtest: dev
+	$(PY) -m mypy.stubtest systrace._native
+	$(PY) -m mypy python/systrace
+
+bench:
+	python3 bench/run.py
