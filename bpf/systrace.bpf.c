@@ -134,9 +134,8 @@ static __always_inline void count_drop(__u32 phase, __u32 nr)
 
 static __always_inline __u64 submit_flags(void)
 {
-	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
-		       BPF_RB_FORCE_WAKEUP :
-		       BPF_RB_NO_WAKEUP;
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP :
+									       BPF_RB_NO_WAKEUP;
 }
 
 static __always_inline void fill_header(struct systrace_header *hdr, __u64 pid_tgid, __u8 phase,
@@ -158,23 +157,24 @@ static __always_inline void fill_entry(struct trace_entry *ent, __u64 pid_tgid)
 	ent->pid = (__u32)pid_tgid;
 }
 
-#define ENTER_RECORD_SIZE(n) \
-	(sizeof(struct systrace_header) + __builtin_offsetof(struct syscall_trace_enter, args) + 8 * (n))
+#define ENTER_RECORD_SIZE(n)                                                                     \
+	(sizeof(struct systrace_header) + __builtin_offsetof(struct syscall_trace_enter, args) + \
+	 8 * (n))
 
 /* The ring buffer wants a constant size per reserve, so each arg count gets
  * its own reserve; a record carries nb_args args, not always six. */
-#define EMIT_ENTER(N)                                                                      \
-	case N: {                                                                          \
-		rec = bpf_ringbuf_reserve(&events, ENTER_RECORD_SIZE(N), 0);               \
-		if (!rec)                                                                  \
-			goto drop;                                                         \
-		fill_header(&rec->hdr, pid_tgid, SYSTRACE_PHASE_ENTER, N);                 \
-		fill_entry(&rec->trace.ent, pid_tgid);                                     \
-		rec->trace.nr = id;                                                        \
-		for (int i = 0; i < N; i++)                                                \
-			rec->trace.args[i] = args[i];                                      \
-		bpf_ringbuf_submit(rec, submit_flags());                                   \
-		return 0;                                                                  \
+#define EMIT_ENTER(N)                                                        \
+	case N: {                                                            \
+		rec = bpf_ringbuf_reserve(&events, ENTER_RECORD_SIZE(N), 0); \
+		if (!rec)                                                    \
+			goto drop;                                           \
+		fill_header(&rec->hdr, pid_tgid, SYSTRACE_PHASE_ENTER, N);   \
+		fill_entry(&rec->trace.ent, pid_tgid);                       \
+		rec->trace.nr = id;                                          \
+		for (int i = 0; i < N; i++)                                  \
+			rec->trace.args[i] = args[i];                        \
+		bpf_ringbuf_submit(rec, submit_flags());                     \
+		return 0;                                                    \
 	}
 
 SEC("tp_btf/sys_enter")
