@@ -18,4 +18,5 @@ pub mod names;
 mod python;
 pub mod register;
 pub mod session;
+pub mod strace;
 pub mod tracer;

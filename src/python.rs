@@ -611,6 +611,9 @@ mod _native {
     };
 
     #[pymodule_export]
+    use crate::strace::python::strace;
+
+    #[pymodule_export]
     const DEFAULT_BUFFER_SIZE: usize = crate::tracer::DEFAULT_BUFFER_SIZE;
     #[pymodule_export]
     const NR_SYSCALLS: usize = crate::layout::NR_SYSCALLS;
