@@ -1,5 +1,6 @@
 # Typed stubs of the native module systrace._native (src/python.rs).
 # Checked against the built module by `make stubtest`.
+from types import ModuleType
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple, TypedDict, Union, final
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "Session",
     "SessionClosedError",
     "UnsupportedKernelError",
+    "strace",
     "DEFAULT_BUFFER_SIZE",
     "NR_SYSCALLS",
     "ARCH",
@@ -30,6 +32,10 @@ __all__ = [
 ARCH: str
 DEFAULT_BUFFER_SIZE: int
 NR_SYSCALLS: int
+
+# The submodule of strace-class decoding (src/strace/python.rs); it exports
+# nothing yet, so it is typed as a plain module.
+strace: ModuleType
 
 class UnsupportedKernelError(OSError):
     """The kernel cannot run systrace: no BPF, no BTF, or a missing BPF feature."""
