@@ -16,6 +16,7 @@ pub mod x86_64;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
 /// One generated record, as the kernel's `SYSCALL_DEFINEn` emits it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,6 +91,9 @@ pub struct MetadataTable {
     unparsed: Vec<String>,
 }
 
+/// `SYSTRACE_METADATA=embedded`: [`MetadataTable::load`] skips tracefs.
+pub const METADATA_ENV: &str = "SYSTRACE_METADATA";
+
 /// Mount points tried by [`MetadataTable::load`], in order.
 const TRACING_DIRS: [&str; 2] = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"];
 
@@ -97,7 +101,7 @@ impl MetadataTable {
     /// The table generated for the compile target's architecture; empty on
     /// architectures we have no table for.
     pub fn embedded() -> Self {
-        Self::from_embedded(embedded_raw().0)
+        Self::from_embedded(embedded_raw().syscalls)
     }
 
     fn from_embedded(raw: &[RawSyscallMetadata]) -> Self {
@@ -115,6 +119,9 @@ impl MetadataTable {
     /// unreadable/unparsable files are skipped and listed by
     /// [`unparsed`](Self::unparsed), events without a known number by
     /// [`unmapped`](Self::unmapped).
+    ///
+    /// Numbers come from the embedded tables, and for syscalls newer than
+    /// them from the `syscalls` crate (see [`syscall_nr_for`]).
     pub fn from_tracefs(tracing_dir: &Path) -> std::io::Result<Self> {
         Self::from_tracefs_with(tracing_dir, embedded_raw())
     }
@@ -146,7 +153,14 @@ impl MetadataTable {
     /// tracefs wins because it is the running kernel's own truth: it has the
     /// syscalls newer than our pinned source, distro patches, and exactly the
     /// events this kernel's config built (plus their IDs).
+    ///
+    /// The environment variable `SYSTRACE_METADATA=embedded` forces the
+    /// embedded table (tests compare it with tracefs; it is also the
+    /// reproducible choice). Any other value is ignored.
     pub fn load() -> Self {
+        if std::env::var_os(METADATA_ENV).is_some_and(|v| v == "embedded") {
+            return Self::embedded();
+        }
         let mounts = std::fs::read_to_string("/proc/self/mounts").ok();
         TRACING_DIRS
             .iter()
@@ -235,8 +249,9 @@ impl MetadataTable {
         self.metas.last().map(|m| m.syscall_nr)
     }
 
-    /// tracefs events left out because their syscall number is unknown
-    /// (syscalls newer than the embedded table), e.g. `"sys_uprobe"`.
+    /// tracefs events left out because their syscall number is unknown:
+    /// newer than the embedded table and unknown to the `syscalls` crate too
+    /// (or claiming a number the embedded table gives another syscall).
     pub fn unmapped(&self) -> &[String] {
         &self.unmapped
     }
@@ -261,28 +276,78 @@ fn is_tracefs_mount(mounts: Option<&str>, dir: &str) -> bool {
     }
 }
 
-/// The generated tables of one architecture.
-type EmbeddedRaw = (&'static [RawSyscallMetadata], &'static [RawTableEntry]);
+/// What one architecture offers to number syscalls: the generated tables
+/// and the `syscalls` crate's name -> number map of the same architecture.
+#[derive(Clone, Copy)]
+struct EmbeddedRaw {
+    syscalls: &'static [RawSyscallMetadata],
+    table: &'static [RawTableEntry],
+    /// The `syscalls` crate's number for a name; the crate follows newer
+    /// kernels than the pinned source of the generated tables.
+    crate_nr: fn(&str) -> Option<u32>,
+}
+
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+const X86_64: EmbeddedRaw = EmbeddedRaw {
+    syscalls: x86_64::SYSCALLS,
+    table: x86_64::TABLE,
+    crate_nr: |name| {
+        syscalls::x86_64::Sysno::from_str(name)
+            .ok()
+            .and_then(|s| u32::try_from(s.id()).ok())
+    },
+};
+
+#[cfg_attr(not(target_arch = "aarch64"), allow(dead_code))]
+const AARCH64: EmbeddedRaw = EmbeddedRaw {
+    syscalls: aarch64::SYSCALLS,
+    table: aarch64::TABLE,
+    crate_nr: |name| {
+        syscalls::aarch64::Sysno::from_str(name)
+            .ok()
+            .and_then(|s| u32::try_from(s.id()).ok())
+    },
+};
 
 fn embedded_raw() -> EmbeddedRaw {
     #[cfg(target_arch = "x86_64")]
-    return (x86_64::SYSCALLS, x86_64::TABLE);
+    return X86_64;
     #[cfg(target_arch = "aarch64")]
-    return (aarch64::SYSCALLS, aarch64::TABLE);
+    return AARCH64;
     #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-    return (&[], &[]);
+    return EmbeddedRaw {
+        syscalls: &[],
+        table: &[],
+        crate_nr: |_| None,
+    };
 }
 
 /// tracefs does not give syscall numbers: find one for the event's short
 /// name ("newfstat") through the metadata names, then the table's entry
-/// points ("sys_newfstat"), then the table's own names ("fstat").
-fn syscall_nr_for(short: &str, (raw, table): EmbeddedRaw) -> Option<u32> {
+/// points ("sys_newfstat"), then the table's own names ("fstat"), and last
+/// through the `syscalls` crate ("getxattrat", newer than the pinned
+/// source). A crate number is taken only where the pinned table has no
+/// syscall of another name: there the table knows better.
+fn syscall_nr_for(short: &str, embedded: EmbeddedRaw) -> Option<u32> {
+    let EmbeddedRaw {
+        syscalls: raw,
+        table,
+        crate_nr,
+    } = embedded;
     let sys_name = |s: &str| s.strip_prefix("sys_") == Some(short);
     raw.iter()
         .find(|m| sys_name(m.name))
         .map(|m| m.syscall_nr)
         .or_else(|| table.iter().find(|e| sys_name(e.2)).map(|e| e.0))
         .or_else(|| table.iter().find(|e| e.1 == short).map(|e| e.0))
+        .or_else(|| {
+            crate_nr(short).filter(|&nr| {
+                table
+                    .iter()
+                    .find(|e| e.0 == nr)
+                    .is_none_or(|e| e.2.is_empty() || e.1 == short)
+            })
+        })
 }
 
 #[cfg(test)]
@@ -413,12 +478,54 @@ mod tests {
 
     #[test]
     fn nr_mapping_for_tracefs_names() {
-        let raw = (x86_64::SYSCALLS, x86_64::TABLE);
+        let raw = X86_64;
         assert_eq!(syscall_nr_for("read", raw), Some(0));
         assert_eq!(syscall_nr_for("newfstat", raw), Some(5));
         // Unknown SYSCALL_DEFINE name, known table name.
         assert_eq!(syscall_nr_for("fstat", raw), Some(5));
-        assert_eq!(syscall_nr_for("uprobe", raw), None);
+        assert_eq!(syscall_nr_for("no_such_syscall", raw), None);
+        // Newer than the pinned 6.12 source: numbered by the syscalls crate.
+        assert_eq!(syscall_nr_for("uprobe", raw), Some(336));
+        assert_eq!(syscall_nr_for("getxattrat", raw), Some(464));
+        assert_eq!(syscall_nr_for("file_setattr", raw), Some(469));
+        // Per architecture, whatever the host.
+        let arm = AARCH64;
+        assert_eq!(syscall_nr_for("read", arm), Some(63));
+        assert_eq!(syscall_nr_for("setxattrat", arm), Some(463));
+        assert_eq!(syscall_nr_for("uprobe", arm), None);
+        // Without the crate the new ones stay unmapped, as before.
+        let table_only = EmbeddedRaw {
+            crate_nr: |_| None,
+            ..X86_64
+        };
+        assert_eq!(syscall_nr_for("uprobe", table_only), None);
+        assert_eq!(syscall_nr_for("read", table_only), Some(0));
+    }
+
+    #[test]
+    fn crate_numbers_never_override_the_table() {
+        // The crate claims a number the pinned table gives to another
+        // syscall: the table wins and the event stays unmapped.
+        let liar = EmbeddedRaw {
+            crate_nr: |name| (name == "brand_new").then_some(0),
+            ..X86_64
+        };
+        assert_eq!(syscall_nr_for("brand_new", liar), None);
+        // A number that is sys_ni_syscall in the table may be reused.
+        let reuse = EmbeddedRaw {
+            crate_nr: |name| (name == "brand_new").then_some(174),
+            ..X86_64
+        };
+        assert_eq!(syscall_nr_for("brand_new", reuse), Some(174));
+        // The embedded names agree with the crate wherever both know them.
+        for arch in [X86_64, AARCH64] {
+            for m in arch.syscalls {
+                let short = m.name.strip_prefix("sys_").unwrap();
+                if let Some(nr) = (arch.crate_nr)(short) {
+                    assert_eq!(nr, m.syscall_nr, "{}", m.name);
+                }
+            }
+        }
     }
 
     #[test]
@@ -434,6 +541,7 @@ mod tests {
 
     #[test]
     fn load_never_fails() {
+        // Under SYSTRACE_METADATA=embedded the embedded branch below runs.
         let t = MetadataTable::load();
         if let MetadataSource::Tracefs(dir) = t.source() {
             assert!(TRACING_DIRS.iter().any(|d| Path::new(d) == dir));
