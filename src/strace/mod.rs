@@ -1,4 +1,223 @@
 //! strace-class decoding: errno names, flag and constant names, and the
-//! strace text of a call. Pure functions over decoded events.
+//! strace text of a call. Pure functions over plain views of a call's
+//! arguments, so that everything here is testable without the kernel.
+//!
+//! * [`format_call`]: `openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3`
+//! * [`pair`]: enter and exit events into calls, per thread
+//! * [`classes`]: strace's `%file`, `%network`... syscall classes
+//! * [`summary`]: the `strace -c` table
+pub mod classes;
+pub mod decoders;
+pub mod errno;
+pub mod flags;
+pub mod pair;
 #[cfg(feature = "python")]
 pub mod python;
+pub mod quote;
+pub mod summary;
+
+use std::fmt::Write;
+
+use decoders::{Ctx, Decoded, RetStyle};
+
+/// How to print.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StraceOptions {
+    /// strace -s: the most bytes of a string or buffer shown (paths are
+    /// shown whole, as strace does).
+    pub string_size: usize,
+    /// The column the ` = ` of a result is aligned to (strace's 40).
+    pub column: usize,
+}
+
+/// strace's defaults: -s 32, results at column 40.
+pub const DEFAULT_STRING_SIZE: usize = 32;
+pub const DEFAULT_COLUMN: usize = 40;
+
+impl Default for StraceOptions {
+    fn default() -> Self {
+        StraceOptions {
+            string_size: DEFAULT_STRING_SIZE,
+            column: DEFAULT_COLUMN,
+        }
+    }
+}
+
+/// Bytes read from the traced process's memory for one string.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Piece<'a> {
+    pub bytes: &'a [u8],
+    /// The data went on past `bytes` (the capture was bounded).
+    pub truncated: bool,
+}
+
+/// What was captured for one argument.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CapturedView<'a> {
+    /// The string or buffer (empty for a list).
+    pub bytes: &'a [u8],
+    /// `bytes` stops short of the data, or (for a list) elements are missing.
+    pub truncated: bool,
+    /// For a string array (execve's argv): its elements, in order.
+    pub list: Option<Vec<Piece<'a>>>,
+}
+
+impl<'a> CapturedView<'a> {
+    pub fn bytes(bytes: &'a [u8], truncated: bool) -> Self {
+        CapturedView {
+            bytes,
+            truncated,
+            list: None,
+        }
+    }
+    pub fn list(list: Vec<Piece<'a>>, truncated: bool) -> Self {
+        CapturedView {
+            bytes: &[],
+            truncated,
+            list: Some(list),
+        }
+    }
+}
+
+/// One argument of a call: its name and C type (the syscall metadata), the
+/// register, and what was captured of the memory it points to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ArgView<'a> {
+    pub name: &'a str,
+    pub c_type: &'a str,
+    pub raw: u64,
+    pub captured: Option<CapturedView<'a>>,
+}
+
+/// The decoded arguments of a call: see [`decoders::decode`].
+pub fn decode_args(
+    syscall: &str,
+    args: &[ArgView],
+    ret: Option<i64>,
+    opts: &StraceOptions,
+) -> Decoded {
+    decoders::decode(syscall, Ctx::new(args, ret, opts))
+}
+
+/// The text after `= `: `3`, `0x7f0aca366000`, `-1 ENOENT (No such file or
+/// directory)`, `0x1 (flags FD_CLOEXEC)`; `?` for a call that has not returned.
+pub fn format_result(style: RetStyle, ret: Option<i64>) -> String {
+    let Some(ret) = ret else {
+        return "?".to_owned();
+    };
+    if let Some(errno) = errno::errno_of(ret) {
+        return errno::format_error(errno);
+    }
+    match style {
+        RetStyle::Decimal => ret.to_string(),
+        RetStyle::Hex => flags::hex(ret as u64),
+        RetStyle::FdFlags if ret == 0 => "0".to_owned(),
+        RetStyle::FdFlags => format!(
+            "{} (flags {})",
+            flags::hex(ret as u64),
+            flags::flags(flags::FD_FLAGS, ret as u64)
+        ),
+        RetStyle::FileFlags => format!(
+            "{} (flags {})",
+            flags::hex(ret as u64),
+            flags::open_flags(ret as u64)
+        ),
+    }
+}
+
+/// `openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3`, the result aligned as
+/// strace aligns it on a line that starts at column 0. `ret`: None while the
+/// call is unfinished (`read(0,  <unfinished ...>) = ?`).
+pub fn format_call(
+    syscall: &str,
+    args: &[ArgView],
+    ret: Option<i64>,
+    opts: &StraceOptions,
+) -> String {
+    format_call_at(0, syscall, args, ret, opts)
+}
+
+/// [`format_call`] for a line whose first `start_col` columns hold a prefix
+/// (`[pid 42] `, a timestamp): the result still lands on `opts.column`.
+pub fn format_call_at(
+    start_col: usize,
+    syscall: &str,
+    args: &[ArgView],
+    ret: Option<i64>,
+    opts: &StraceOptions,
+) -> String {
+    let decoded = decode_args(syscall, args, ret, opts);
+    let mut out = String::with_capacity(96);
+    out.push_str(syscall);
+    out.push('(');
+    if ret.is_some() || decoded.complete_at_entry {
+        join(&mut out, decoded.args.iter().map(|a| a.text.as_str()));
+        out.push(')');
+    } else {
+        // What strace prints when a call never returned: the arguments it
+        // decodes at entry, then the marker.
+        let entry = decoded.args.iter().take_while(|a| !a.at_exit);
+        join(&mut out, entry.map(|a| a.text.as_str()));
+        let shown = decoded.args.iter().take_while(|a| !a.at_exit).count();
+        if shown > 0 && shown < decoded.args.len() {
+            out.push_str(", ");
+        }
+        out.push_str(" <unfinished ...>)");
+    }
+    push_result(
+        &mut out,
+        start_col,
+        &format_result(decoded.ret_style, ret),
+        opts,
+    );
+    out
+}
+
+/// The return of a call whose entry was not seen (tracing began while it
+/// was running): `<... read resumed>) = 3`.
+pub fn format_resumed_at(
+    start_col: usize,
+    syscall: &str,
+    ret: i64,
+    opts: &StraceOptions,
+) -> String {
+    let style = decode_args(syscall, &[], Some(ret), opts).ret_style;
+    let mut out = format!("<... {syscall} resumed>)");
+    push_result(&mut out, start_col, &format_result(style, Some(ret)), opts);
+    out
+}
+
+fn join<'s>(out: &mut String, items: impl Iterator<Item = &'s str>) {
+    for (i, item) in items.enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(item);
+    }
+}
+
+/// ` = result`, padded as strace's tabto() pads to its column.
+fn push_result(out: &mut String, start_col: usize, result: &str, opts: &StraceOptions) {
+    out.push(' ');
+    let col = start_col + out.len();
+    if col < opts.column {
+        out.extend(std::iter::repeat_n(' ', opts.column - col));
+    }
+    out.push_str("= ");
+    out.push_str(result);
+}
+
+/// strace -T: ` <0.000012>` without the leading space.
+pub fn format_duration(ns: u64) -> String {
+    let mut out = String::with_capacity(12);
+    let _ = write!(
+        out,
+        "<{}.{:06}>",
+        ns / 1_000_000_000,
+        (ns % 1_000_000_000) / 1000
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests;

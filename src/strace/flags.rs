@@ -1,0 +1,669 @@
+//! Constant and flag names as strace prints them. Values come from the
+//! `libc` crate; the few constants it lacks are defined here from the
+//! kernel's uapi headers and say so. The order of each flag table is the
+//! order strace prints the names in (its xlat tables), not always the order
+//! of the values: `O_RDONLY|O_NONBLOCK|O_CLOEXEC`, `R_OK|X_OK`.
+use std::fmt::Write;
+
+/// (value, name) pairs. A zero value names the "no flag" case.
+pub type Xlat = &'static [(u64, &'static str)];
+
+macro_rules! xlat {
+    ($($name:ident),* $(,)?) => {
+        &[$((libc::$name as u64, stringify!($name))),*]
+    };
+}
+
+/// `A|B|0x40`: the names of the set flags in table order, then what is left
+/// in hex; `0` (or the table's zero name) when nothing is set.
+pub fn flags(table: Xlat, value: u64) -> String {
+    let mut out = String::new();
+    push_flags(&mut out, table, value);
+    out
+}
+
+pub fn push_flags(out: &mut String, table: Xlat, value: u64) {
+    if value == 0 {
+        match table.iter().find(|(v, _)| *v == 0) {
+            Some((_, name)) => out.push_str(name),
+            None => out.push('0'),
+        }
+        return;
+    }
+    let mut left = value;
+    let mut first = true;
+    for &(bits, name) in table {
+        if bits != 0 && left & bits == bits {
+            if !first {
+                out.push('|');
+            }
+            out.push_str(name);
+            first = false;
+            left &= !bits;
+        }
+    }
+    if left != 0 {
+        if !first {
+            out.push('|');
+        }
+        let _ = write!(out, "{left:#x}");
+    }
+}
+
+/// The name of a value, or None.
+pub fn xval(table: Xlat, value: u64) -> Option<&'static str> {
+    table.iter().find(|(v, _)| *v == value).map(|(_, n)| *n)
+}
+
+/// The name of a value, or the value in decimal.
+pub fn xval_or_dec(table: Xlat, value: u64) -> String {
+    xval(table, value).map_or_else(|| value.to_string(), str::to_owned)
+}
+
+/// The name of a value, or the value in hex followed by strace's comment
+/// `/* PREFIX_??? */`.
+pub fn xval_or_unknown(table: Xlat, value: u64, unknown: &str) -> String {
+    xval(table, value).map_or_else(|| format!("{} /* {unknown} */", hex(value)), str::to_owned)
+}
+
+/// strace's hex: `0` for zero, else `0x...`.
+pub fn hex(value: u64) -> String {
+    if value == 0 {
+        "0".to_owned()
+    } else {
+        format!("{value:#x}")
+    }
+}
+
+// The kernel's O_LARGEFILE: 0 in 64-bit userspace headers (and so in
+// libc), yet the kernel sets it on every 64-bit open and F_GETFL shows it
+// (include/uapi/asm-generic/fcntl.h, arch/arm64/include/uapi/asm/fcntl.h).
+#[cfg(target_arch = "aarch64")]
+const KERNEL_O_LARGEFILE: u64 = 0o400000;
+#[cfg(not(target_arch = "aarch64"))]
+const KERNEL_O_LARGEFILE: u64 = 0o100000;
+
+pub const OPEN_ACCESS: Xlat = xlat![O_RDONLY, O_WRONLY, O_RDWR];
+
+pub static OPEN_FLAGS: Xlat = &[
+    (libc::O_CREAT as u64, "O_CREAT"),
+    (libc::O_EXCL as u64, "O_EXCL"),
+    (libc::O_NOCTTY as u64, "O_NOCTTY"),
+    (libc::O_TRUNC as u64, "O_TRUNC"),
+    (libc::O_APPEND as u64, "O_APPEND"),
+    (libc::O_NONBLOCK as u64, "O_NONBLOCK"),
+    // O_SYNC contains O_DSYNC's bit: named first, it takes both.
+    (libc::O_SYNC as u64, "O_SYNC"),
+    (libc::O_DSYNC as u64, "O_DSYNC"),
+    (libc::O_DIRECT as u64, "O_DIRECT"),
+    (KERNEL_O_LARGEFILE, "O_LARGEFILE"),
+    (libc::O_NOFOLLOW as u64, "O_NOFOLLOW"),
+    (libc::O_NOATIME as u64, "O_NOATIME"),
+    (libc::O_CLOEXEC as u64, "O_CLOEXEC"),
+    (libc::O_PATH as u64, "O_PATH"),
+    // O_TMPFILE contains O_DIRECTORY's bit.
+    (libc::O_TMPFILE as u64, "O_TMPFILE"),
+    (libc::O_DIRECTORY as u64, "O_DIRECTORY"),
+    (libc::O_ASYNC as u64, "FASYNC"),
+];
+
+/// `O_WRONLY|O_CREAT|O_TRUNC`: open()'s flags, the access mode first.
+pub fn open_flags(value: u64) -> String {
+    let mode = value & libc::O_ACCMODE as u64;
+    let mut out = match xval(OPEN_ACCESS, mode) {
+        Some(name) => name.to_owned(),
+        None => format!("{mode:#o}"),
+    };
+    let rest = value & !(libc::O_ACCMODE as u64);
+    if rest != 0 {
+        out.push('|');
+        push_flags(&mut out, OPEN_FLAGS, rest);
+    }
+    out
+}
+
+/// open() and openat() take a mode only with O_CREAT or O_TMPFILE.
+pub fn open_has_mode(flags: u64) -> bool {
+    flags & libc::O_CREAT as u64 != 0 || flags & libc::O_TMPFILE as u64 == libc::O_TMPFILE as u64
+}
+
+/// `0644`: a mode in octal with its leading 0, as strace prints mode_t.
+pub fn mode(value: u64) -> String {
+    // C's "%#03o": a leading 0, at least three digits.
+    match value & 0o7777 {
+        0 => "000".to_owned(),
+        v => format!("0{v:02o}"),
+    }
+}
+
+pub const AT_FDCWD: i64 = libc::AT_FDCWD as i64;
+
+pub const AT_FLAGS: Xlat = xlat![
+    AT_SYMLINK_NOFOLLOW,
+    AT_REMOVEDIR,
+    AT_SYMLINK_FOLLOW,
+    AT_NO_AUTOMOUNT,
+    AT_EMPTY_PATH,
+    AT_RECURSIVE,
+];
+
+/// faccessat2's flags: AT_EACCESS shares AT_REMOVEDIR's value.
+pub const FACCESSAT_FLAGS: Xlat = xlat![AT_SYMLINK_NOFOLLOW, AT_EACCESS, AT_EMPTY_PATH];
+
+pub const UNLINKAT_FLAGS: Xlat = xlat![AT_REMOVEDIR];
+
+pub const STATX_FLAGS: Xlat = xlat![
+    AT_STATX_SYNC_AS_STAT,
+    AT_SYMLINK_NOFOLLOW,
+    AT_NO_AUTOMOUNT,
+    AT_EMPTY_PATH,
+    AT_STATX_FORCE_SYNC,
+    AT_STATX_DONT_SYNC,
+];
+
+pub const STATX_MASK: Xlat = xlat![
+    STATX_BASIC_STATS,
+    STATX_TYPE,
+    STATX_MODE,
+    STATX_NLINK,
+    STATX_UID,
+    STATX_GID,
+    STATX_ATIME,
+    STATX_MTIME,
+    STATX_CTIME,
+    STATX_INO,
+    STATX_SIZE,
+    STATX_BLOCKS,
+    STATX_BTIME,
+    STATX_MNT_ID,
+    STATX_DIOALIGN,
+];
+
+pub const ACCESS_MODES: Xlat = xlat![F_OK, R_OK, W_OK, X_OK];
+
+pub const PROT: Xlat = xlat![
+    PROT_NONE,
+    PROT_READ,
+    PROT_WRITE,
+    PROT_EXEC,
+    PROT_GROWSDOWN,
+    PROT_GROWSUP,
+];
+
+/// The map type: the low bits of mmap's flags (the kernel's MAP_TYPE).
+const MAP_TYPE: u64 = 0x0f;
+pub const MAP_TYPES: Xlat = xlat![MAP_SHARED, MAP_PRIVATE, MAP_SHARED_VALIDATE];
+
+pub const MAP_FLAGS: Xlat = xlat![
+    MAP_FIXED,
+    MAP_ANONYMOUS,
+    MAP_32BIT,
+    MAP_NORESERVE,
+    MAP_POPULATE,
+    MAP_NONBLOCK,
+    MAP_GROWSDOWN,
+    MAP_DENYWRITE,
+    MAP_EXECUTABLE,
+    MAP_LOCKED,
+    MAP_STACK,
+    MAP_HUGETLB,
+    MAP_SYNC,
+    MAP_FIXED_NOREPLACE,
+];
+
+/// `MAP_PRIVATE|MAP_FIXED|MAP_DENYWRITE`: the type, then the flags.
+pub fn mmap_flags(value: u64) -> String {
+    let kind = value & MAP_TYPE;
+    let mut out = match xval(MAP_TYPES, kind) {
+        Some(name) => name.to_owned(),
+        None => hex(kind),
+    };
+    let rest = value & !MAP_TYPE;
+    if rest != 0 {
+        out.push('|');
+        push_flags(&mut out, MAP_FLAGS, rest);
+    }
+    out
+}
+
+pub const MREMAP_FLAGS: Xlat = xlat![MREMAP_MAYMOVE, MREMAP_FIXED, MREMAP_DONTUNMAP];
+
+pub const CLONE_FLAGS: Xlat = xlat![
+    CLONE_VM,
+    CLONE_FS,
+    CLONE_FILES,
+    CLONE_SIGHAND,
+    CLONE_PIDFD,
+    CLONE_PTRACE,
+    CLONE_VFORK,
+    CLONE_PARENT,
+    CLONE_THREAD,
+    CLONE_NEWNS,
+    CLONE_SYSVSEM,
+    CLONE_SETTLS,
+    CLONE_PARENT_SETTID,
+    CLONE_CHILD_CLEARTID,
+    CLONE_UNTRACED,
+    CLONE_CHILD_SETTID,
+    CLONE_NEWCGROUP,
+    CLONE_NEWUTS,
+    CLONE_NEWIPC,
+    CLONE_NEWUSER,
+    CLONE_NEWPID,
+    CLONE_NEWNET,
+    CLONE_IO,
+];
+
+/// The kernel's CSIGNAL: clone's exit signal in the low byte of its flags.
+pub const CSIGNAL: u64 = 0xff;
+
+/// `CLONE_VM|CLONE_FS|SIGCHLD`: clone's flags with the exit signal.
+pub fn clone_flags(value: u64) -> String {
+    let flags = value & !CSIGNAL;
+    let sig = value & CSIGNAL;
+    if flags == 0 {
+        return signal_name(sig as i64);
+    }
+    let mut out = self::flags(CLONE_FLAGS, flags);
+    if sig != 0 {
+        out.push('|');
+        out.push_str(&signal_name(sig as i64));
+    }
+    out
+}
+
+pub const SIGNALS: Xlat = xlat![
+    SIGHUP, SIGINT, SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGKILL, SIGUSR1, SIGSEGV,
+    SIGUSR2, SIGPIPE, SIGALRM, SIGTERM, SIGSTKFLT, SIGCHLD, SIGCONT, SIGSTOP, SIGTSTP, SIGTTIN,
+    SIGTTOU, SIGURG, SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF, SIGWINCH, SIGIO, SIGPWR, SIGSYS,
+];
+
+/// The kernel's first real-time signal (glibc keeps 32 and 33 for itself
+/// and calls 34 SIGRTMIN; strace names them by the kernel's numbering).
+const KERNEL_SIGRTMIN: i64 = 32;
+const KERNEL_SIGRTMAX: i64 = 64;
+
+/// `SIGINT`, `SIGRTMIN`, `SIGRT_3`; a number when it is no signal.
+pub fn signal_name(sig: i64) -> String {
+    if let Some(name) = u64::try_from(sig).ok().and_then(|s| xval(SIGNALS, s)) {
+        return name.to_owned();
+    }
+    match sig {
+        KERNEL_SIGRTMIN => "SIGRTMIN".to_owned(),
+        s if s > KERNEL_SIGRTMIN && s <= KERNEL_SIGRTMAX => {
+            format!("SIGRT_{}", s - KERNEL_SIGRTMIN)
+        }
+        s => s.to_string(),
+    }
+}
+
+pub const SIGPROCMASK_HOW: Xlat = xlat![SIG_BLOCK, SIG_UNBLOCK, SIG_SETMASK];
+
+pub const SEEK_WHENCE: Xlat = xlat![SEEK_SET, SEEK_CUR, SEEK_END, SEEK_DATA, SEEK_HOLE];
+
+// F_SETSIG and F_GETSIG (include/uapi/asm-generic/fcntl.h; not in libc).
+pub const F_SETSIG: u64 = 10;
+pub const F_GETSIG: u64 = 11;
+
+const FCNTL_SIG_CMDS: Xlat = &[(F_SETSIG, "F_SETSIG"), (F_GETSIG, "F_GETSIG")];
+
+/// `F_GETFL`; unknown commands as strace shows them.
+pub fn fcntl_cmd(cmd: u64) -> String {
+    xval(FCNTL_SIG_CMDS, cmd)
+        .map_or_else(|| xval_or_unknown(FCNTL_CMDS, cmd, "F_???"), str::to_owned)
+}
+
+pub const FCNTL_CMDS: Xlat = xlat![
+    F_DUPFD,
+    F_GETFD,
+    F_SETFD,
+    F_GETFL,
+    F_SETFL,
+    F_GETLK,
+    F_SETLK,
+    F_SETLKW,
+    F_SETOWN,
+    F_GETOWN,
+    F_OFD_GETLK,
+    F_OFD_SETLK,
+    F_OFD_SETLKW,
+    F_SETLEASE,
+    F_GETLEASE,
+    F_NOTIFY,
+    F_DUPFD_CLOEXEC,
+    F_SETPIPE_SZ,
+    F_GETPIPE_SZ,
+    F_ADD_SEALS,
+    F_GET_SEALS,
+];
+
+pub const FD_FLAGS: Xlat = xlat![FD_CLOEXEC];
+
+pub const ADDRESS_FAMILIES: Xlat = xlat![
+    AF_UNSPEC,
+    AF_UNIX,
+    AF_INET,
+    AF_AX25,
+    AF_IPX,
+    AF_APPLETALK,
+    AF_NETROM,
+    AF_BRIDGE,
+    AF_ATMPVC,
+    AF_X25,
+    AF_INET6,
+    AF_ROSE,
+    AF_DECnet,
+    AF_NETBEUI,
+    AF_SECURITY,
+    AF_KEY,
+    AF_NETLINK,
+    AF_PACKET,
+    AF_ASH,
+    AF_ECONET,
+    AF_ATMSVC,
+    AF_RDS,
+    AF_SNA,
+    AF_IRDA,
+    AF_PPPOX,
+    AF_WANPIPE,
+    AF_LLC,
+    AF_IB,
+    AF_MPLS,
+    AF_CAN,
+    AF_TIPC,
+    AF_BLUETOOTH,
+    AF_IUCV,
+    AF_RXRPC,
+    AF_ISDN,
+    AF_PHONET,
+    AF_IEEE802154,
+    AF_CAIF,
+    AF_ALG,
+    AF_NFC,
+    AF_VSOCK,
+    AF_XDP,
+];
+
+const SOCK_TYPE_MASK: u64 = 0x0f;
+pub const SOCK_TYPES: Xlat = xlat![
+    SOCK_STREAM,
+    SOCK_DGRAM,
+    SOCK_RAW,
+    SOCK_RDM,
+    SOCK_SEQPACKET,
+    SOCK_DCCP,
+];
+pub const SOCK_TYPE_FLAGS: Xlat = xlat![SOCK_CLOEXEC, SOCK_NONBLOCK];
+
+/// `SOCK_STREAM|SOCK_CLOEXEC`.
+pub fn socket_type(value: u64) -> String {
+    let kind = value & SOCK_TYPE_MASK;
+    let mut out = match xval(SOCK_TYPES, kind) {
+        Some(name) => name.to_owned(),
+        None => hex(kind),
+    };
+    let rest = value & !SOCK_TYPE_MASK;
+    if rest != 0 {
+        out.push('|');
+        push_flags(&mut out, SOCK_TYPE_FLAGS, rest);
+    }
+    out
+}
+
+pub const INET_PROTOCOLS: Xlat = xlat![
+    IPPROTO_IP,
+    IPPROTO_ICMP,
+    IPPROTO_IGMP,
+    IPPROTO_TCP,
+    IPPROTO_UDP,
+    IPPROTO_IPV6,
+    IPPROTO_ICMPV6,
+    IPPROTO_SCTP,
+    IPPROTO_UDPLITE,
+    IPPROTO_RAW,
+];
+
+pub const MSG_FLAGS: Xlat = xlat![
+    MSG_OOB,
+    MSG_PEEK,
+    MSG_DONTROUTE,
+    MSG_CTRUNC,
+    MSG_TRUNC,
+    MSG_DONTWAIT,
+    MSG_EOR,
+    MSG_WAITALL,
+    MSG_FIN,
+    MSG_SYN,
+    MSG_CONFIRM,
+    MSG_RST,
+    MSG_ERRQUEUE,
+    MSG_NOSIGNAL,
+    MSG_MORE,
+    MSG_WAITFORONE,
+    MSG_FASTOPEN,
+    MSG_CMSG_CLOEXEC,
+];
+
+/// futex operations (the command, without the private and clock bits).
+pub const FUTEX_OPS: Xlat = xlat![
+    FUTEX_WAIT,
+    FUTEX_WAKE,
+    FUTEX_FD,
+    FUTEX_REQUEUE,
+    FUTEX_CMP_REQUEUE,
+    FUTEX_WAKE_OP,
+    FUTEX_LOCK_PI,
+    FUTEX_UNLOCK_PI,
+    FUTEX_TRYLOCK_PI,
+    FUTEX_WAIT_BITSET,
+    FUTEX_WAKE_BITSET,
+    FUTEX_WAIT_REQUEUE_PI,
+    FUTEX_CMP_REQUEUE_PI,
+    FUTEX_LOCK_PI2,
+];
+pub const FUTEX_CMD_MASK: u64 = !((libc::FUTEX_PRIVATE_FLAG | libc::FUTEX_CLOCK_REALTIME) as u64);
+
+/// `FUTEX_WAIT_BITSET_PRIVATE|FUTEX_CLOCK_REALTIME`.
+pub fn futex_op(op: u64) -> String {
+    let op = op & 0xffff_ffff;
+    let cmd = op & FUTEX_CMD_MASK;
+    let mut out = match xval(FUTEX_OPS, cmd) {
+        Some(name) => name.to_owned(),
+        None => return hex(op),
+    };
+    if op & libc::FUTEX_PRIVATE_FLAG as u64 != 0 {
+        out.push_str("_PRIVATE");
+    }
+    if op & libc::FUTEX_CLOCK_REALTIME as u64 != 0 {
+        out.push_str("|FUTEX_CLOCK_REALTIME");
+    }
+    out
+}
+
+/// The bitset that matches any waiter, named as strace names it.
+pub const FUTEX_BITSETS: Xlat = &[(0xffff_ffff, "FUTEX_BITSET_MATCH_ANY")];
+
+pub const GRND_FLAGS: Xlat = xlat![GRND_NONBLOCK, GRND_RANDOM, GRND_INSECURE];
+
+pub const RLIMITS: Xlat = xlat![
+    RLIMIT_CPU,
+    RLIMIT_FSIZE,
+    RLIMIT_DATA,
+    RLIMIT_STACK,
+    RLIMIT_CORE,
+    RLIMIT_RSS,
+    RLIMIT_NPROC,
+    RLIMIT_NOFILE,
+    RLIMIT_MEMLOCK,
+    RLIMIT_AS,
+    RLIMIT_LOCKS,
+    RLIMIT_SIGPENDING,
+    RLIMIT_MSGQUEUE,
+    RLIMIT_NICE,
+    RLIMIT_RTPRIO,
+    RLIMIT_RTTIME,
+];
+
+/// arch_prctl codes (arch/x86/include/uapi/asm/prctl.h; not in libc).
+pub const ARCH_PRCTL_CODES: Xlat = &[
+    (0x1001, "ARCH_SET_GS"),
+    (0x1002, "ARCH_SET_FS"),
+    (0x1003, "ARCH_GET_FS"),
+    (0x1004, "ARCH_GET_GS"),
+    (0x1011, "ARCH_GET_CPUID"),
+    (0x1012, "ARCH_SET_CPUID"),
+    (0x2001, "ARCH_MAP_VDSO_X32"),
+    (0x2002, "ARCH_MAP_VDSO_32"),
+    (0x2003, "ARCH_MAP_VDSO_64"),
+    (0x4001, "ARCH_GET_UNTAG_MASK"),
+    (0x4002, "ARCH_ENABLE_TAGGED_ADDR"),
+    (0x4003, "ARCH_GET_MAX_TAG_BITS"),
+    (0x4004, "ARCH_FORCE_TAGGED_SVA"),
+    (0x5001, "ARCH_SHSTK_ENABLE"),
+    (0x5002, "ARCH_SHSTK_DISABLE"),
+    (0x5003, "ARCH_SHSTK_LOCK"),
+    (0x5004, "ARCH_SHSTK_UNLOCK"),
+    (0x5005, "ARCH_SHSTK_STATUS"),
+];
+
+pub const WAIT_OPTIONS: Xlat = xlat![
+    WNOHANG,
+    WUNTRACED,
+    WEXITED,
+    WCONTINUED,
+    WNOWAIT,
+    __WNOTHREAD,
+    __WALL,
+    __WCLONE,
+];
+
+pub const CLOCKS: Xlat = xlat![
+    CLOCK_REALTIME,
+    CLOCK_MONOTONIC,
+    CLOCK_PROCESS_CPUTIME_ID,
+    CLOCK_THREAD_CPUTIME_ID,
+    CLOCK_MONOTONIC_RAW,
+    CLOCK_REALTIME_COARSE,
+    CLOCK_MONOTONIC_COARSE,
+    CLOCK_BOOTTIME,
+    CLOCK_REALTIME_ALARM,
+    CLOCK_BOOTTIME_ALARM,
+    CLOCK_TAI,
+];
+
+pub const TIMER_FLAGS: Xlat = xlat![TIMER_ABSTIME];
+
+pub const RENAME_FLAGS: Xlat = xlat![RENAME_NOREPLACE, RENAME_EXCHANGE, RENAME_WHITEOUT];
+
+pub const MADVISE: Xlat = xlat![
+    MADV_NORMAL,
+    MADV_RANDOM,
+    MADV_SEQUENTIAL,
+    MADV_WILLNEED,
+    MADV_DONTNEED,
+    MADV_FREE,
+    MADV_REMOVE,
+    MADV_DONTFORK,
+    MADV_DOFORK,
+    MADV_MERGEABLE,
+    MADV_UNMERGEABLE,
+    MADV_HUGEPAGE,
+    MADV_NOHUGEPAGE,
+    MADV_DONTDUMP,
+    MADV_DODUMP,
+    MADV_WIPEONFORK,
+    MADV_KEEPONFORK,
+    MADV_COLD,
+    MADV_PAGEOUT,
+    MADV_HWPOISON,
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_flags_as_strace() {
+        assert_eq!(open_flags(libc::O_RDONLY as u64), "O_RDONLY");
+        assert_eq!(
+            open_flags((libc::O_RDONLY | libc::O_NONBLOCK | libc::O_CLOEXEC) as u64),
+            "O_RDONLY|O_NONBLOCK|O_CLOEXEC"
+        );
+        assert_eq!(
+            open_flags((libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC | libc::O_CLOEXEC) as u64),
+            "O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC"
+        );
+        assert_eq!(
+            open_flags((libc::O_RDONLY | libc::O_CLOEXEC | libc::O_DIRECTORY) as u64),
+            "O_RDONLY|O_CLOEXEC|O_DIRECTORY"
+        );
+        assert_eq!(
+            open_flags(libc::O_RDWR as u64 | libc::O_TMPFILE as u64),
+            "O_RDWR|O_TMPFILE"
+        );
+        assert_eq!(
+            open_flags(libc::O_RDONLY as u64 | libc::O_NONBLOCK as u64 | KERNEL_O_LARGEFILE),
+            "O_RDONLY|O_NONBLOCK|O_LARGEFILE"
+        );
+        assert_eq!(open_flags(libc::O_SYNC as u64), "O_RDONLY|O_SYNC");
+        assert_eq!(open_flags(0x8000_0000), "O_RDONLY|0x80000000");
+        assert!(open_has_mode(libc::O_CREAT as u64));
+        assert!(!open_has_mode(libc::O_DIRECTORY as u64));
+    }
+
+    #[test]
+    fn flag_tables() {
+        assert_eq!(flags(ACCESS_MODES, 0), "F_OK");
+        assert_eq!(
+            flags(ACCESS_MODES, (libc::R_OK | libc::X_OK) as u64),
+            "R_OK|X_OK"
+        );
+        assert_eq!(flags(PROT, 0), "PROT_NONE");
+        assert_eq!(flags(PROT, 3), "PROT_READ|PROT_WRITE");
+        assert_eq!(flags(AT_FLAGS, 0), "0");
+        assert_eq!(flags(AT_FLAGS, libc::AT_EMPTY_PATH as u64), "AT_EMPTY_PATH");
+        assert_eq!(
+            mmap_flags((libc::MAP_PRIVATE | libc::MAP_FIXED | libc::MAP_DENYWRITE) as u64),
+            "MAP_PRIVATE|MAP_FIXED|MAP_DENYWRITE"
+        );
+        assert_eq!(
+            mmap_flags((libc::MAP_SHARED | libc::MAP_ANONYMOUS) as u64),
+            "MAP_SHARED|MAP_ANONYMOUS"
+        );
+        assert_eq!(
+            clone_flags(
+                (libc::CLONE_CHILD_CLEARTID | libc::CLONE_CHILD_SETTID | libc::SIGCHLD) as u64
+            ),
+            "CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD"
+        );
+        assert_eq!(clone_flags(libc::SIGCHLD as u64), "SIGCHLD");
+        assert_eq!(
+            socket_type((libc::SOCK_STREAM | libc::SOCK_CLOEXEC) as u64),
+            "SOCK_STREAM|SOCK_CLOEXEC"
+        );
+        assert_eq!(futex_op(129), "FUTEX_WAKE_PRIVATE");
+        assert_eq!(
+            futex_op(9 | 128 | 256),
+            "FUTEX_WAIT_BITSET_PRIVATE|FUTEX_CLOCK_REALTIME"
+        );
+        assert_eq!(mode(0o644), "0644");
+        assert_eq!(mode(0), "000");
+        assert_eq!(mode(0o4755), "04755");
+        assert_eq!(hex(0), "0");
+        assert_eq!(hex(0x26000), "0x26000");
+        assert_eq!(
+            xval_or_unknown(SEEK_WHENCE, 9, "SEEK_???"),
+            "0x9 /* SEEK_??? */"
+        );
+    }
+
+    #[test]
+    fn signals() {
+        assert_eq!(signal_name(2), "SIGINT");
+        assert_eq!(signal_name(9), "SIGKILL");
+        assert_eq!(signal_name(32), "SIGRTMIN");
+        assert_eq!(signal_name(33), "SIGRT_1");
+        assert_eq!(signal_name(0), "0");
+        assert_eq!(signal_name(99), "99");
+    }
+}

@@ -1,0 +1,116 @@
+//! Byte strings as strace quotes them (its default style, no -x): printable
+//! ASCII as is, `"` and `\` escaped, `\t \n \v \f \r` by letter, any other
+//! byte in octal with as few digits as can be read back unambiguously (three
+//! when the next byte is an octal digit, so "\1" + "2" reads "\0012").
+
+/// How a quoted string ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ellipsis {
+    /// Nothing follows the closing quote.
+    No,
+    /// `...` after the closing quote: the string goes on past what is shown.
+    Yes,
+}
+
+/// Appends `bytes` quoted. `hex` is strace's QUOTE_FORCE_HEX (every byte as
+/// `\xNN`, used for random bytes).
+pub fn push_quoted(out: &mut String, bytes: &[u8], ellipsis: Ellipsis, hex: bool) {
+    out.reserve(bytes.len() + 5);
+    out.push('"');
+    for (i, &c) in bytes.iter().enumerate() {
+        if hex {
+            push_hex(out, c);
+            continue;
+        }
+        match c {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\t' => out.push_str("\\t"),
+            b'\n' => out.push_str("\\n"),
+            0x0b => out.push_str("\\v"),
+            0x0c => out.push_str("\\f"),
+            b'\r' => out.push_str("\\r"),
+            0x20..=0x7e => out.push(c as char),
+            _ => {
+                out.push('\\');
+                let next_is_octal_digit =
+                    bytes.get(i + 1).is_some_and(|n| (b'0'..=b'7').contains(n));
+                if next_is_octal_digit || c >> 6 != 0 {
+                    out.push((b'0' + (c >> 6)) as char);
+                    out.push((b'0' + ((c >> 3) & 7)) as char);
+                } else if c >> 3 != 0 {
+                    out.push((b'0' + ((c >> 3) & 7)) as char);
+                }
+                out.push((b'0' + (c & 7)) as char);
+            }
+        }
+    }
+    out.push('"');
+    if ellipsis == Ellipsis::Yes {
+        out.push_str("...");
+    }
+}
+
+fn push_hex(out: &mut String, c: u8) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    out.push_str("\\x");
+    out.push(DIGITS[(c >> 4) as usize] as char);
+    out.push(DIGITS[(c & 15) as usize] as char);
+}
+
+/// `bytes` quoted, at most `limit` of them shown: a string strace bounds by
+/// -s. `more` says the data goes on past `bytes` (a capture that was cut).
+pub fn quote_limited(bytes: &[u8], limit: usize, more: bool, hex: bool) -> String {
+    let shown = &bytes[..bytes.len().min(limit)];
+    let ellipsis = if more || bytes.len() > limit {
+        Ellipsis::Yes
+    } else {
+        Ellipsis::No
+    };
+    let mut out = String::new();
+    push_quoted(&mut out, shown, ellipsis, hex);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(bytes: &[u8]) -> String {
+        let mut s = String::new();
+        push_quoted(&mut s, bytes, Ellipsis::No, false);
+        s
+    }
+
+    #[test]
+    fn escapes_as_strace() {
+        // strace -e trace=write -- printf 'a\tb\n\x01\x7f\xff\xc3\xa9"\\\r\v\f\0x'
+        assert_eq!(
+            q(b"a\tb\n\x01\x7f\xff\xc3\xa9\"\\\r\x0b\x0c\0x"),
+            r#""a\tb\n\1\177\377\303\251\"\\\r\v\f\0x""#
+        );
+        // A short escape before an octal digit would be misread: three digits.
+        assert_eq!(q(b"\x0112"), r#""\00112""#);
+        assert_eq!(q(b"\x01a"), r#""\1a""#);
+        assert_eq!(q(b"\x1b7"), r#""\0337""#);
+        assert_eq!(q(b"\x1b8"), r#""\338""#);
+        assert_eq!(q(b""), r#""""#);
+    }
+
+    #[test]
+    fn limits_and_ellipsis() {
+        assert_eq!(quote_limited(b"abcdef", 4, false, false), r#""abcd"..."#);
+        assert_eq!(quote_limited(b"abcd", 4, false, false), r#""abcd""#);
+        assert_eq!(quote_limited(b"ab", 4, true, false), r#""ab"..."#);
+        // The digit that follows a cut is not shown, so it does not count.
+        assert_eq!(quote_limited(b"\x011", 1, false, false), r#""\1"..."#);
+    }
+
+    #[test]
+    fn forced_hex() {
+        assert_eq!(
+            quote_limited(b"\x07\xf2\xb7P", 32, false, true),
+            r#""\x07\xf2\xb7\x50""#
+        );
+    }
+}
