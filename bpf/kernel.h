@@ -29,6 +29,7 @@ typedef _Bool bool;
 enum bpf_map_type {
 	BPF_MAP_TYPE_HASH = 1,
 	BPF_MAP_TYPE_PERCPU_ARRAY = 6,
+	BPF_MAP_TYPE_LRU_HASH = 9,
 	BPF_MAP_TYPE_RINGBUF = 27,
 };
 
@@ -88,6 +89,8 @@ struct thread_info {
 
 struct task_struct {
 	struct thread_info thread_info;
+	int pid;
+	int tgid;
 } __attribute__((preserve_access_index));
 
 #endif /* SYSTRACE_KERNEL_H */

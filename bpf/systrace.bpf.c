@@ -38,17 +38,30 @@ __u64 wakeup_bytes = 1;
  * 0xff marks a number without metadata: its records carry all six args. */
 const volatile __u8 syscall_nb_args[SYSTRACE_NR_SYSCALLS];
 
+/* Syscalls whose records carry user memory, and what of each argument;
+ * written by user space (the bitmap refcounted like the enable bits). */
+__u64 capture_syscalls[BITMAP_WORDS];
+struct systrace_capture_spec capture_specs[SYSTRACE_NR_SYSCALLS];
+/* Bytes captured of one string or buffer at most (the user's -s). */
+__u32 capture_size;
+/* Sessions that follow forks; the fork program is attached only then. */
+__u32 follow_forks;
+
 /* Dummy instances: they make libbpf-cargo emit the record types for Rust. */
 struct systrace_enter_record _enter_record = {};
 struct systrace_exit_record _exit_record = {};
+struct systrace_capture_item _capture_item = {};
 enum systrace_phase _phase = SYSTRACE_PHASE_ENTER;
+enum systrace_capture_kind _capture_kind = SYSTRACE_CAPTURE_NONE;
+enum systrace_capture_flags _capture_flags = SYSTRACE_CAPTURE_TRUNCATED;
+enum systrace_tgid_flags _tgid_flags = SYSTRACE_TGID_TRACED;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 8 << 20); /* user space sets the size before load */
 } events SEC(".maps");
 
-/* tgid -> number of sessions tracing it. */
+/* tgid -> systrace_tgid_flags. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
@@ -64,6 +77,37 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } dropped SEC(".maps");
+
+/* Records with captured memory are built here, then copied into the ring
+ * buffer at their real size. Offsets into it are masked with SCRATCH_MASK so
+ * the verifier can see every access stays inside. */
+#define SCRATCH_SIZE 32768
+#define SCRATCH_MASK (SCRATCH_SIZE / 2 - 1)
+#define CAPTURE_END (sizeof(struct systrace_exit_record) + sizeof(struct systrace_enter_record) + \
+		     SYSTRACE_CAPTURE_BUDGET)
+struct scratch {
+	__u8 buf[SCRATCH_SIZE];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch SEC(".maps");
+
+/* A call whose capture is not done at enter: read's data, or a string that
+ * was not in memory yet (its page not faulted in), read again at exit. */
+struct pending_call {
+	__s32 nr;
+	__u32 retry_mask; /* args to read again at exit */
+	__u64 args[SYSTRACE_MAX_ARGS];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32); /* tid */
+	__type(value, struct pending_call);
+} pending_calls SEC(".maps");
 
 static __always_inline bool test_bit(__u64 nr, const __u64 *bitmap)
 {
@@ -157,9 +201,213 @@ static __always_inline void fill_entry(struct trace_entry *ent, __u64 pid_tgid)
 	ent->pid = (__u32)pid_tgid;
 }
 
+
 #define ENTER_RECORD_SIZE(n)                                                                     \
 	(sizeof(struct systrace_header) + __builtin_offsetof(struct syscall_trace_enter, args) + \
 	 8 * (n))
+
+/* args[i] with a bound the verifier can see. */
+static __always_inline __u64 arg_at(const __u64 *args, __u8 i)
+{
+	switch (i) {
+	case 0:
+		return args[0];
+	case 1:
+		return args[1];
+	case 2:
+		return args[2];
+	case 3:
+		return args[3];
+	case 4:
+		return args[4];
+	default:
+		return args[5];
+	}
+}
+
+static __always_inline __u32 capture_limit(void)
+{
+	__u32 size = capture_size;
+
+	return size > SYSTRACE_MAX_CAPTURE ? SYSTRACE_MAX_CAPTURE : size;
+}
+
+/* The capture functions are global (not static) so that the verifier checks
+ * each once, on its own, instead of once per path through every caller:
+ * argv's loop would otherwise exceed its complexity limit. */
+
+/* BPF functions take five arguments at most: the arg index and the item
+ * flags travel together. */
+#define ARG_FLAGS(arg, flags) ((arg) | ((flags) << 8))
+
+/* Appends a NUL-terminated user string as an item at `off`; returns the
+ * offset after it. */
+__noinline __u32 capture_string(struct scratch *s, __u32 off, __u32 arg_flags, __u64 ptr)
+{
+	struct systrace_capture_item *item;
+	__u32 limit = capture_limit();
+	long n;
+
+	if (!s || off > CAPTURE_END)
+		return off;
+	barrier_var(off); /* keep the mask: the compiler would drop it as a no-op */
+	off &= SCRATCH_MASK;
+	item = (void *)&s->buf[off];
+	/* Read one byte more than we keep, to tell a cut string from one that fits. */
+	n = bpf_probe_read_user_str(&s->buf[off + sizeof(*item)], limit + 2, (const void *)ptr);
+	item->arg = arg_flags & 0xff;
+	item->flags = arg_flags >> 8;
+	if (n <= 0) {
+		item->flags |= SYSTRACE_CAPTURE_FAULTED;
+		item->len = 0;
+	} else if (n - 1 > limit) {
+		item->flags |= SYSTRACE_CAPTURE_TRUNCATED;
+		item->len = limit;
+	} else {
+		item->len = n - 1;
+	}
+	return off + sizeof(*item) + item->len;
+}
+
+/* Appends `len` bytes of user memory (at most the capture size). */
+__noinline __u32 capture_buffer(struct scratch *s, __u32 off, __u32 arg_flags, __u64 ptr, __u64 len)
+{
+	struct systrace_capture_item *item;
+	__u32 limit = capture_limit();
+	__u32 n = len > limit ? limit : len;
+
+	if (!s || off > CAPTURE_END)
+		return off;
+	barrier_var(off); /* keep the mask: the compiler would drop it as a no-op */
+	off &= SCRATCH_MASK;
+	item = (void *)&s->buf[off];
+	item->arg = arg_flags & 0xff;
+	item->flags = (arg_flags >> 8) | (len > limit ? SYSTRACE_CAPTURE_TRUNCATED : 0);
+	if (n > SYSTRACE_MAX_CAPTURE)
+		n = SYSTRACE_MAX_CAPTURE;
+	if (bpf_probe_read_user(&s->buf[off + sizeof(*item)], n, (const void *)ptr) < 0) {
+		item->flags |= SYSTRACE_CAPTURE_FAULTED;
+		n = 0;
+	}
+	item->len = n;
+	return off + sizeof(*item) + n;
+}
+
+static __always_inline bool item_faulted(struct scratch *s, __u32 off)
+{
+	struct systrace_capture_item *item = (void *)&s->buf[off & SCRATCH_MASK];
+
+	return off <= CAPTURE_END && (item->flags & SYSTRACE_CAPTURE_FAULTED);
+}
+
+static __always_inline __u32 capture_argv(struct scratch *s, __u32 off, __u32 arg, __u64 argv)
+{
+	for (int j = 0; j < SYSTRACE_MAX_ARGV; j++) {
+		__u64 elem = 0;
+
+		if (bpf_probe_read_user(&elem, sizeof(elem), (const void *)(argv + 8 * j)) < 0 || !elem)
+			return off;
+		off = capture_string(s, off, ARG_FLAGS(arg, SYSTRACE_CAPTURE_ARGV_ELEM), elem);
+	}
+	/* More elements than we keep: an empty item says the list was cut. */
+	return capture_buffer(s, off, ARG_FLAGS(arg, SYSTRACE_CAPTURE_ARGV_ELEM | SYSTRACE_CAPTURE_TRUNCATED), 0, 0);
+}
+
+static __always_inline int output(struct scratch *s, __u32 size, __u32 phase, __u32 nr)
+{
+	/* Every record fits (CAPTURE_END + one item < SCRATCH_SIZE): the mask
+	 * changes nothing but shows the verifier the bound. */
+	barrier_var(size);
+	size &= SCRATCH_SIZE - 1;
+	if (bpf_ringbuf_output(&events, s->buf, size, submit_flags()) < 0)
+		count_drop(phase, nr);
+	return 0;
+}
+
+static __noinline int emit_enter_captured(__u32 nr, __u64 *args, __u32 nb_args, __u64 pid_tgid)
+{
+	struct pending_call pending = { .nr = nr };
+	struct systrace_enter_record *rec;
+	struct systrace_capture_spec *spec;
+	__u32 zero = 0, tid = pid_tgid;
+	bool at_exit = false;
+	struct scratch *s;
+	__u32 off;
+
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s || nr >= SYSTRACE_NR_SYSCALLS)
+		return 0;
+	rec = (void *)s->buf;
+	fill_header(&rec->hdr, pid_tgid, SYSTRACE_PHASE_ENTER, nb_args);
+	fill_entry(&rec->trace.ent, pid_tgid);
+	rec->trace.nr = nr;
+	for (int i = 0; i < SYSTRACE_MAX_ARGS; i++) {
+		rec->trace.args[i] = args[i];
+		pending.args[i] = args[i];
+	}
+	off = ENTER_RECORD_SIZE(nb_args & 7);
+	spec = &capture_specs[nr];
+	for (int i = 0; i < SYSTRACE_MAX_ARGS; i++) {
+		__u8 kind;
+
+		if (i >= nb_args)
+			break;
+		kind = spec->kind[i];
+		if (kind == SYSTRACE_CAPTURE_STRING || kind == SYSTRACE_CAPTURE_STRING_NO_RETRY) {
+			__u32 start = off;
+
+			off = capture_string(s, off, ARG_FLAGS(i, 0), args[i]);
+			if (kind == SYSTRACE_CAPTURE_STRING && item_faulted(s, start)) {
+				pending.retry_mask |= 1 << i;
+				at_exit = true;
+			}
+		} else if (kind == SYSTRACE_CAPTURE_BUFFER) {
+			off = capture_buffer(s, off, ARG_FLAGS(i, 0), args[i], arg_at(args, spec->len_arg[i]));
+		} else if (kind == SYSTRACE_CAPTURE_ARGV) {
+			off = capture_argv(s, off, i, args[i]);
+		} else if (kind == SYSTRACE_CAPTURE_EXIT_BUFFER) {
+			at_exit = true;
+		}
+	}
+	if (at_exit)
+		bpf_map_update_elem(&pending_calls, &tid, &pending, BPF_ANY);
+	return output(s, off, SYSTRACE_PHASE_ENTER, nr);
+}
+
+static __noinline int emit_exit_captured(__u32 nr, long ret, __u64 pid_tgid)
+{
+	struct systrace_exit_record *rec;
+	struct systrace_capture_spec *spec;
+	struct pending_call *pending;
+	__u32 zero = 0, tid = pid_tgid;
+	struct scratch *s;
+	__u32 off;
+
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s || nr >= SYSTRACE_NR_SYSCALLS)
+		return 0;
+	rec = (void *)s->buf;
+	fill_header(&rec->hdr, pid_tgid, SYSTRACE_PHASE_EXIT, 0);
+	fill_entry(&rec->trace.ent, pid_tgid);
+	rec->trace.nr = nr;
+	rec->trace.ret = ret;
+	off = sizeof(*rec);
+	pending = bpf_map_lookup_elem(&pending_calls, &tid);
+	if (pending && pending->nr == nr) {
+		spec = &capture_specs[nr];
+		for (int i = 0; i < SYSTRACE_MAX_ARGS; i++) {
+			__u8 kind = spec->kind[i];
+
+			if (kind == SYSTRACE_CAPTURE_EXIT_BUFFER && ret > 0)
+				off = capture_buffer(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT), pending->args[i], ret);
+			else if (pending->retry_mask & (1 << i))
+				off = capture_string(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT), pending->args[i]);
+		}
+	}
+	if (pending)
+		bpf_map_delete_elem(&pending_calls, &tid);
+	return output(s, off, SYSTRACE_PHASE_EXIT, nr);
+}
 
 /* The ring buffer wants a constant size per reserve, so each arg count gets
  * its own reserve; a record carries nb_args args, not always six. */
@@ -198,6 +446,9 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 
 	syscall_get_arguments(regs, args);
 	nb_args = syscall_nb_args[id];
+	if (test_bit(id, capture_syscalls))
+		return emit_enter_captured(id, args, nb_args > SYSTRACE_MAX_ARGS ? SYSTRACE_MAX_ARGS : nb_args,
+					   pid_tgid);
 	switch (nb_args) {
 		EMIT_ENTER(0)
 		EMIT_ENTER(1)
@@ -232,6 +483,8 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	if (!process_traced(pid_tgid))
 		return 0;
 
+	if (test_bit(nr, capture_syscalls))
+		return emit_exit_captured(nr, ret, pid_tgid);
 	rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
 	if (!rec) {
 		count_drop(SYSTRACE_PHASE_EXIT, nr);
@@ -242,5 +495,49 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	rec->trace.nr = nr;
 	rec->trace.ret = ret;
 	bpf_ringbuf_submit(rec, submit_flags());
+	return 0;
+}
+
+/* A traced process that is followed forked: trace the child from its first
+ * syscall, and tell user space so sessions following the parent take it. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(sched_process_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = parent->tgid, ctgid = child->tgid;
+	__u32 flags = SYSTRACE_TGID_TRACED | SYSTRACE_TGID_FOLLOW | SYSTRACE_TGID_DISCOVERED;
+	struct systrace_exit_record *rec;
+	__u32 *parent_flags;
+
+	if (ptgid == ctgid) /* a new thread: its process is traced already */
+		return 0;
+	parent_flags = bpf_map_lookup_elem(&traced_tgids, &ptgid);
+	if (!parent_flags || !(*parent_flags & SYSTRACE_TGID_FOLLOW))
+		return 0;
+	bpf_map_update_elem(&traced_tgids, &ctgid, &flags, BPF_NOEXIST);
+	rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
+	if (!rec)
+		return 0; /* the child is traced; only its early events may miss sessions */
+	fill_header(&rec->hdr, bpf_get_current_pid_tgid(), SYSTRACE_PHASE_FORK, 0);
+	rec->hdr.tgid = ptgid;
+	fill_entry(&rec->trace.ent, bpf_get_current_pid_tgid());
+	rec->trace.nr = 0;
+	rec->trace.ret = ctgid;
+	bpf_ringbuf_submit(rec, BPF_RB_FORCE_WAKEUP);
+	return 0;
+}
+
+/* A process found by following exits: forget it, so the filter map does not
+ * fill with dead processes over a long trace. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(sched_process_exit, struct task_struct *task)
+{
+	__u32 tgid = task->tgid;
+	__u32 *flags;
+
+	if (task->pid != task->tgid) /* a thread, not the whole process */
+		return 0;
+	flags = bpf_map_lookup_elem(&traced_tgids, &tgid);
+	if (flags && (*flags & SYSTRACE_TGID_DISCOVERED))
+		bpf_map_delete_elem(&traced_tgids, &tgid);
 	return 0;
 }

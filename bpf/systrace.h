@@ -25,6 +25,53 @@
 enum systrace_phase {
 	SYSTRACE_PHASE_ENTER = 1,
 	SYSTRACE_PHASE_EXIT = 2,
+	/* Not a syscall event: a traced process forked (exit record layout,
+	 * hdr.tgid = the parent, trace.ret = the child's tgid). */
+	SYSTRACE_PHASE_FORK = 3,
+};
+
+/*
+ * User memory capture. A record of a syscall whose capture is enabled is
+ * followed by capture items: a systrace_capture_item, then `len` bytes,
+ * then the next item, up to the end of the record.
+ */
+#define SYSTRACE_MAX_CAPTURE 4096 /* bytes of one item at most */
+#define SYSTRACE_CAPTURE_BUDGET 8192 /* bytes of items in one record at most */
+#define SYSTRACE_MAX_ARGV 32 /* execve argv elements captured */
+
+/* What to capture of one argument (systrace_capture_spec.kind). */
+enum systrace_capture_kind {
+	SYSTRACE_CAPTURE_NONE = 0,
+	SYSTRACE_CAPTURE_STRING = 1, /* NUL-terminated, at enter (again at exit if it faulted) */
+	SYSTRACE_CAPTURE_BUFFER = 2, /* len_arg[i] bytes, at enter */
+	SYSTRACE_CAPTURE_ARGV = 3, /* NULL-terminated array of strings, at enter */
+	SYSTRACE_CAPTURE_EXIT_BUFFER = 4, /* ret bytes, at exit (read's data) */
+	SYSTRACE_CAPTURE_STRING_NO_RETRY = 5, /* as STRING, never re-read at exit (execve) */
+};
+
+struct systrace_capture_spec {
+	__u8 kind[SYSTRACE_MAX_ARGS];
+	__u8 len_arg[SYSTRACE_MAX_ARGS]; /* for BUFFER: the arg holding the length */
+};
+
+enum systrace_capture_flags {
+	SYSTRACE_CAPTURE_TRUNCATED = 1, /* longer than the capture size */
+	SYSTRACE_CAPTURE_FAULTED = 2, /* user memory could not be read */
+	SYSTRACE_CAPTURE_ARGV_ELEM = 4, /* one element of an argv array */
+	SYSTRACE_CAPTURE_AT_EXIT = 8, /* read when the syscall returned */
+};
+
+struct systrace_capture_item {
+	__u8 arg; /* index of the argument */
+	__u8 flags; /* systrace_capture_flags */
+	__u16 len; /* bytes that follow */
+};
+
+/* traced_tgids values */
+enum systrace_tgid_flags {
+	SYSTRACE_TGID_TRACED = 1,
+	SYSTRACE_TGID_FOLLOW = 2, /* its forks are traced too */
+	SYSTRACE_TGID_DISCOVERED = 4, /* added by a fork, not by user space */
 };
 
 /* The kernel's common fields (struct trace_entry). */

@@ -58,6 +58,8 @@ pub struct Programs {
     skel: SystraceSkel<'static>,
     bss: NonNull<types::bss>,
     links: [Option<Link>; 2],
+    /// sched_process_fork and sched_process_exit, while some session follows forks.
+    fork_links: Option<[Link; 2]>,
     traced_tgids: MapHandle,
     dropped: MapHandle,
     buffer_size: usize,
@@ -67,6 +69,15 @@ pub struct Programs {
 // as long as `skel` does; all access through it is atomic (see `bitmap`).
 unsafe impl Send for Programs {}
 unsafe impl Sync for Programs {}
+
+fn set_bit(bitmap: &[AtomicU64], nr: u32, on: bool) {
+    let (word, bit) = (nr as usize / 64, 1u64 << (nr % 64));
+    if on {
+        bitmap[word].fetch_or(bit, Ordering::SeqCst);
+    } else {
+        bitmap[word].fetch_and(!bit, Ordering::SeqCst);
+    }
+}
 
 fn phase_index(phase: Phase) -> usize {
     match phase {
@@ -78,7 +89,11 @@ fn phase_index(phase: Phase) -> usize {
 impl Programs {
     /// Opens, relocates and loads the programs; nothing is attached yet.
     /// `nb_args[nr]` is the number of args of syscall `nr`.
-    pub fn load(buffer_size: usize, nb_args: &[u8; NR_SYSCALLS]) -> Result<Self> {
+    pub fn load(
+        buffer_size: usize,
+        nb_args: &[u8; NR_SYSCALLS],
+        capture_specs: &[types::systrace_capture_spec; NR_SYSCALLS],
+    ) -> Result<Self> {
         if !Path::new(VMLINUX_BTF).exists() {
             return Err(Error::Unsupported(format!(
                 "this kernel exposes no BTF ({VMLINUX_BTF} is missing): systrace's CO-RE \
@@ -110,12 +125,10 @@ impl Programs {
             .load()
             .map_err(|e| Error::bpf("loading the BPF programs", e, &take_libbpf_log()))?;
 
-        let bss = NonNull::from(
-            skel.maps
-                .bss_data
-                .as_deref_mut()
-                .expect("the object has .bss"),
-        );
+        let bss_data = skel.maps.bss_data.as_deref_mut().expect("the object has .bss");
+        // Nothing is attached yet: a plain write is safe.
+        bss_data.capture_specs = *capture_specs;
+        let bss = NonNull::from(bss_data);
         let traced_tgids = MapHandle::try_from(&skel.maps.traced_tgids)
             .map_err(|e| Error::bpf("opening the process filter map", e, ""))?;
         let dropped = MapHandle::try_from(&skel.maps.dropped)
@@ -124,6 +137,7 @@ impl Programs {
             skel,
             bss,
             links: [None, None],
+            fork_links: None,
             traced_tgids,
             dropped,
             buffer_size,
@@ -154,9 +168,40 @@ impl Programs {
                 Phase::Enter => std::ptr::addr_of_mut!((*self.bss()).enabled_enter_syscalls),
                 Phase::Exit => std::ptr::addr_of_mut!((*self.bss()).enabled_exit_syscalls),
             };
-            let words = &*(words as *const [AtomicU64; NR_SYSCALLS / 64]);
-            &words[..]
+            &*(words as *const [AtomicU64; NR_SYSCALLS / 64])
         }
+    }
+
+    fn capture_bitmap(&self) -> &[AtomicU64] {
+        // SAFETY: as in `bitmap`.
+        unsafe {
+            let words = std::ptr::addr_of_mut!((*self.bss()).capture_syscalls);
+            &*(words as *const [AtomicU64; NR_SYSCALLS / 64])
+        }
+    }
+
+    pub fn set_capture(&self, nr: u32, on: bool) {
+        set_bit(self.capture_bitmap(), nr, on);
+    }
+
+    pub fn set_capture_size(&self, size: u32) {
+        self.bss_u32(|b| unsafe { std::ptr::addr_of_mut!((*b).capture_size) }).store(size, Ordering::SeqCst);
+    }
+
+    /// Attaches the fork and exit programs while `count` sessions follow forks.
+    pub fn set_follow_forks(&mut self, count: u32) -> Result<()> {
+        self.bss_u32(|b| unsafe { std::ptr::addr_of_mut!((*b).follow_forks) }).store(count, Ordering::SeqCst);
+        if count == 0 {
+            self.fork_links = None;
+        } else if self.fork_links.is_none() {
+            let attach = |prog: &libbpf_rs::ProgramMut<'_>| {
+                prog.attach().map_err(|e| Error::bpf("attaching to sched_process_fork/exit", e, &take_libbpf_log()))
+            };
+            let fork = attach(&self.skel.progs.sched_process_fork)?;
+            let exit = attach(&self.skel.progs.sched_process_exit)?;
+            self.fork_links = Some([fork, exit]);
+        }
+        Ok(())
     }
 
     fn bss_u32(&self, field: fn(*mut types::bss) -> *mut u32) -> &AtomicU32 {
@@ -165,13 +210,7 @@ impl Programs {
     }
 
     pub fn set_enabled(&self, phase: Phase, nr: u32, on: bool) {
-        let (word, bit) = (nr as usize / 64, 1u64 << (nr % 64));
-        let bitmap = self.bitmap(phase);
-        if on {
-            bitmap[word].fetch_or(bit, Ordering::SeqCst);
-        } else {
-            bitmap[word].fetch_and(!bit, Ordering::SeqCst);
-        }
+        set_bit(self.bitmap(phase), nr, on);
     }
 
     pub fn is_enabled(&self, phase: Phase, nr: u32) -> bool {
@@ -219,13 +258,16 @@ impl Programs {
         libbpf_rs::Program::id_from_fd(prog.as_fd()).unwrap_or(0)
     }
 
-    pub fn set_traced_tgid(&self, tgid: u32, on: bool) -> Result<()> {
+    /// Sets `tgid`'s systrace_tgid_flags in the process filter, or removes it.
+    pub fn set_traced_tgid(&self, tgid: u32, flags: Option<u32>) -> Result<()> {
         let key = tgid.to_ne_bytes();
-        let res = if on {
-            self.traced_tgids
-                .update(&key, &1u32.to_ne_bytes(), MapFlags::ANY)
-        } else {
-            self.traced_tgids.delete(&key)
+        let res = match flags {
+            Some(flags) => self.traced_tgids.update(&key, &flags.to_ne_bytes(), MapFlags::ANY),
+            None => match self.traced_tgids.delete(&key) {
+                // Gone already: a followed process that exited.
+                Err(e) if e.kind() == libbpf_rs::ErrorKind::NotFound => Ok(()),
+                other => other,
+            },
         };
         res.map_err(|e| match e.kind() {
             libbpf_rs::ErrorKind::OutOfMemory | libbpf_rs::ErrorKind::TooBig => {

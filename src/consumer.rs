@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use libbpf_rs::{MapHandle, RingBufferBuilder};
 
-use crate::decode::{decode, Event};
+use crate::decode::{decode_record, Event, Record};
 use crate::error::{Error, Result};
 use crate::session::SessionShared;
 
@@ -129,6 +129,11 @@ impl Consumer {
         lock(&self.shared.sessions).retain(|s| !Arc::ptr_eq(s, session));
     }
 
+    /// Whether an open session traces `tgid` (by pid, by following, or all).
+    pub fn traces(&self, tgid: u32) -> bool {
+        lock(&self.shared.sessions).iter().any(|s| s.traces(tgid))
+    }
+
     pub fn decode_errors(&self) -> u64 {
         self.shared.decode_errors.load(Ordering::Relaxed)
     }
@@ -178,13 +183,21 @@ fn run(shared: Arc<Shared>, events: MapHandle, ready: mpsc::Sender<Result<u32>>)
     let tid = unsafe { libc::gettid() } as u32;
     let batch = Rc::new(RefCell::new(Vec::with_capacity(BATCH as usize)));
     let sink = Rc::clone(&batch);
-    let errors = Arc::clone(&shared);
+    let in_callback = Arc::clone(&shared);
     let mut builder = RingBufferBuilder::new();
     let added = builder.add(&events, move |data: &[u8]| {
-        match decode(data) {
-            Ok(ev) => sink.borrow_mut().push(ev),
+        match decode_record(data) {
+            Ok(Record::Event(ev)) => sink.borrow_mut().push(ev),
+            Ok(Record::Fork { parent, child }) => {
+                // The child's events come after this record: deliver what
+                // came before under the old filters, then widen them.
+                in_callback.dispatch(&mut sink.borrow_mut());
+                for session in lock(&in_callback.sessions).iter() {
+                    session.on_fork(parent, child);
+                }
+            }
             Err(_) => {
-                errors.decode_errors.fetch_add(1, Ordering::Relaxed);
+                in_callback.decode_errors.fetch_add(1, Ordering::Relaxed);
             }
         }
         0

@@ -2,17 +2,19 @@
 //! `Event`. Records are copied out with unaligned reads after a length check
 //! (the ring buffer only promises 8-byte alignment of what it hands out, and
 //! a decoder must never trust a length it did not check).
-use std::mem::offset_of;
+use std::mem::{offset_of, size_of};
 use std::ptr;
+use std::sync::Arc;
 
+use crate::bpf::types::{systrace_capture_flags, systrace_capture_item};
 use crate::layout::{
     self, syscall_trace_enter, syscall_trace_exit, systrace_header, ENTER_ARGS_OFFSET, HEADER_SIZE,
-    MAX_ARGS, NR_SYSCALLS, PHASE_ENTER, PHASE_EXIT, TASK_COMM_LEN,
+    MAX_ARGS, NR_SYSCALLS, PHASE_ENTER, PHASE_EXIT, PHASE_FORK, TASK_COMM_LEN,
 };
 use crate::metadata::event_class::Phase;
 
-/// One decoded syscall event. Plain data, cheap to copy and to batch.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// One decoded syscall event. Plain data, cheap to clone and to batch.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Event {
     pub timestamp_ns: u64,
     pub pid: u32,
@@ -26,9 +28,68 @@ pub struct Event {
     /// The return value (exit only).
     pub ret: i64,
     pub comm: [u8; TASK_COMM_LEN],
+    /// Captured user memory: capture items as the BPF side wrote them
+    /// (validated by `decode`); None for most records.
+    pub data: Option<Arc<[u8]>>,
+}
+
+/// One piece of user memory a record carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Capture<'a> {
+    /// Index of the argument it belongs to.
+    pub arg: u8,
+    /// Read at exit (read's data, or a string that was not in memory at enter).
+    pub at_exit: bool,
+    /// Longer than the capture size: only the first bytes are here.
+    pub truncated: bool,
+    /// The memory could not be read.
+    pub faulted: bool,
+    /// One element of an argv-like array.
+    pub argv_elem: bool,
+    pub bytes: &'a [u8],
+}
+
+const ITEM_SIZE: usize = size_of::<systrace_capture_item>();
+const fn flag(f: systrace_capture_flags) -> u8 {
+    f.0 as u8
+}
+
+/// The capture items of a payload; stops at the first malformed item.
+fn captures(payload: &[u8]) -> impl Iterator<Item = Result<Capture<'_>, DecodeError>> + '_ {
+    let mut rest = payload;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        if rest.len() < ITEM_SIZE {
+            rest = &[];
+            return Some(Err(DecodeError::BadCapture));
+        }
+        let item: systrace_capture_item = read(rest, 0);
+        let end = ITEM_SIZE + item.len as usize;
+        if rest.len() < end || item.arg as usize >= MAX_ARGS {
+            rest = &[];
+            return Some(Err(DecodeError::BadCapture));
+        }
+        let bytes = &rest[ITEM_SIZE..end];
+        rest = &rest[end..];
+        Some(Ok(Capture {
+            arg: item.arg,
+            at_exit: item.flags & flag(systrace_capture_flags::SYSTRACE_CAPTURE_AT_EXIT) != 0,
+            truncated: item.flags & flag(systrace_capture_flags::SYSTRACE_CAPTURE_TRUNCATED) != 0,
+            faulted: item.flags & flag(systrace_capture_flags::SYSTRACE_CAPTURE_FAULTED) != 0,
+            argv_elem: item.flags & flag(systrace_capture_flags::SYSTRACE_CAPTURE_ARGV_ELEM) != 0,
+            bytes,
+        }))
+    })
 }
 
 impl Event {
+    /// The user memory this record carries, in the order it was read.
+    pub fn captures(&self) -> impl Iterator<Item = Capture<'_>> + '_ {
+        captures(self.data.as_deref().unwrap_or(&[])).map_while(Result::ok)
+    }
+
     /// The thread's name, up to its first NUL, as the kernel keeps it.
     pub fn comm_bytes(&self) -> &[u8] {
         let end = self
@@ -50,6 +111,15 @@ pub enum DecodeError {
     BadPhase(u8),
     BadNbArgs(u8),
     BadNr(i32),
+    BadCapture,
+}
+
+/// A record: a syscall event, or news of a fork for the sessions that
+/// follow the parent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Record {
+    Event(Event),
+    Fork { parent: u32, child: u32 },
 }
 
 /// Reads a `T` at `offset` of `rec`, which the caller has length-checked.
@@ -70,7 +140,15 @@ fn need(rec: &[u8], need: usize) -> Result<(), DecodeError> {
     Ok(())
 }
 
+/// Decodes a syscall event record (a fork record is an error here).
 pub fn decode(rec: &[u8]) -> Result<Event, DecodeError> {
+    match decode_record(rec)? {
+        Record::Event(ev) => Ok(ev),
+        Record::Fork { .. } => Err(DecodeError::BadPhase(PHASE_FORK)),
+    }
+}
+
+pub fn decode_record(rec: &[u8]) -> Result<Record, DecodeError> {
     need(rec, HEADER_SIZE)?;
     let hdr: systrace_header = read(rec, 0);
     let body = &rec[HEADER_SIZE..];
@@ -85,7 +163,9 @@ pub fn decode(rec: &[u8]) -> Result<Event, DecodeError> {
         args: [0; MAX_ARGS],
         ret: 0,
         comm: hdr.comm.map(|c| c as u8),
+        data: None,
     };
+    let body_len;
     let nr = match hdr.phase {
         PHASE_ENTER => {
             let nb_args = hdr.nb_args as usize;
@@ -97,15 +177,23 @@ pub fn decode(rec: &[u8]) -> Result<Event, DecodeError> {
                 *arg = read(body, ENTER_ARGS_OFFSET + layout::ARG_SIZE * i);
             }
             event.nb_args = hdr.nb_args;
+            body_len = ENTER_ARGS_OFFSET + layout::ARG_SIZE * nb_args;
             event.tid = read::<i32>(
                 body,
                 offset_of!(syscall_trace_enter, ent) + layout::COMMON_PID_OFFSET,
             ) as u32;
             read::<i32>(body, offset_of!(syscall_trace_enter, nr))
         }
-        PHASE_EXIT => {
-            need(body, std::mem::size_of::<syscall_trace_exit>())?;
+        PHASE_FORK => {
+            need(body, size_of::<syscall_trace_exit>())?;
             let trace: syscall_trace_exit = read(body, 0);
+            let child = u32::try_from(trace.ret).map_err(|_| DecodeError::BadNr(trace.nr))?;
+            return Ok(Record::Fork { parent: hdr.tgid, child });
+        }
+        PHASE_EXIT => {
+            need(body, size_of::<syscall_trace_exit>())?;
+            let trace: syscall_trace_exit = read(body, 0);
+            body_len = size_of::<syscall_trace_exit>();
             event.phase = Phase::Exit;
             event.ret = trace.ret;
             event.tid = trace.ent.pid as u32;
@@ -117,7 +205,14 @@ pub fn decode(rec: &[u8]) -> Result<Event, DecodeError> {
         return Err(DecodeError::BadNr(nr));
     }
     event.nr = nr as u32;
-    Ok(event)
+    let payload = &body[body_len..];
+    if !payload.is_empty() {
+        if captures(payload).any(|c| c.is_err()) {
+            return Err(DecodeError::BadCapture);
+        }
+        event.data = Some(Arc::from(payload));
+    }
+    Ok(Record::Event(event))
 }
 
 #[cfg(test)]

@@ -56,6 +56,7 @@ pub const EXIT_RECORD_SIZE: usize = size_of::<systrace_exit_record>();
 
 pub const PHASE_ENTER: u8 = systrace_phase::SYSTRACE_PHASE_ENTER.0 as u8;
 pub const PHASE_EXIT: u8 = systrace_phase::SYSTRACE_PHASE_EXIT.0 as u8;
+pub const PHASE_FORK: u8 = systrace_phase::SYSTRACE_PHASE_FORK.0 as u8;
 
 #[cfg(test)]
 mod tests {

@@ -7,6 +7,7 @@
 //! metadata table and the event classes; `format` prints events as the
 //! kernel does; `python` is the thin PyO3 layer.
 pub mod bpf;
+pub mod capture;
 pub mod consumer;
 pub mod decode;
 pub mod error;

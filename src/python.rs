@@ -13,6 +13,7 @@ use pyo3::exceptions::{
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 
+use crate::capture;
 use crate::decode::Event;
 use crate::error::Error;
 use crate::format::{format_event, Style};
@@ -108,6 +109,52 @@ impl PyEvent {
         }
         Ok(dict)
     }
+    /// User memory captured with strings=True: argument name -> bytes
+    /// (argv-like arrays: a list of bytes). Cut strings are marked by
+    /// `truncated`; memory that could not be read is absent.
+    #[getter]
+    fn captured<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let dict = PyDict::new(py);
+        let meta = metadata().syscall_nr_to_meta(self.ev.nr);
+        for cap in self.ev.captures() {
+            if cap.faulted || (cap.argv_elem && cap.truncated && cap.bytes.is_empty()) {
+                continue;
+            }
+            let name = meta
+                .and_then(|m| m.args.get(cap.arg as usize).cloned())
+                .unwrap_or_else(|| format!("arg{}", cap.arg));
+            let bytes = pyo3::types::PyBytes::new(py, cap.bytes);
+            if cap.argv_elem {
+                match dict.get_item(&name)? {
+                    Some(list) => list.cast::<pyo3::types::PyList>()?.append(bytes)?,
+                    None => dict.set_item(&name, pyo3::types::PyList::new(py, [bytes])?)?,
+                }
+            } else {
+                dict.set_item(&name, bytes)?;
+            }
+        }
+        Ok(dict)
+    }
+
+    /// Names of captured arguments that were cut at the capture size, or
+    /// whose memory could not be read: {name: "truncated" | "faulted"}.
+    #[getter]
+    fn capture_status<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let dict = PyDict::new(py);
+        let meta = metadata().syscall_nr_to_meta(self.ev.nr);
+        for cap in self.ev.captures() {
+            let name = meta
+                .and_then(|m| m.args.get(cap.arg as usize).cloned())
+                .unwrap_or_else(|| format!("arg{}", cap.arg));
+            if cap.faulted {
+                dict.set_item(name, "faulted")?;
+            } else if cap.truncated {
+                dict.set_item(name, "truncated")?;
+            }
+        }
+        Ok(dict)
+    }
+
     /// The raw argument registers, as unsigned 64-bit values.
     #[getter]
     fn raw_args(&self) -> Vec<u64> {
@@ -188,7 +235,7 @@ impl EventBatch {
             return Err(PyIndexError::new_err("EventBatch index out of range"));
         }
         Ok(PyEvent {
-            ev: self.events[i as usize],
+            ev: self.events[i as usize].clone(),
         })
     }
     fn __iter__(slf: Bound<'_, Self>) -> EventBatchIter {
@@ -218,7 +265,7 @@ impl EventBatchIter {
     }
     fn __next__(&self) -> Option<PyEvent> {
         let i = self.next.fetch_add(1, Ordering::Relaxed);
-        self.batch.get().events.get(i).map(|&ev| PyEvent { ev })
+        self.batch.get().events.get(i).map(|ev| PyEvent { ev: ev.clone() })
     }
 }
 
@@ -277,6 +324,11 @@ impl PySession {
     fn close(&self, py: Python<'_>) -> PyResult<()> {
         py.detach(|| self.inner().close())?;
         Ok(())
+    }
+
+    /// An fd that is readable while events wait: for event loops.
+    fn fileno(&self) -> PyResult<i32> {
+        self.shared.ready_fd().ok_or_else(|| PyOSError::new_err("this session has no readiness fd"))
     }
 
     #[getter]
@@ -368,7 +420,8 @@ fn check_pid(pid: &Bound<'_, PyAny>) -> PyResult<u32> {
 /// Opens a session. `syscalls`: names or numbers (None: every syscall);
 /// `pids`: processes to trace (None: this process, unless `all_processes`).
 #[pyfunction]
-#[pyo3(signature = (syscalls = None, *, enter = true, exit = true, pids = None, all_processes = false, buffer_size = None))]
+#[pyo3(signature = (syscalls = None, *, enter = true, exit = true, pids = None, all_processes = false, buffer_size = None, strings = false, string_size = None, follow = false))]
+#[allow(clippy::too_many_arguments)]
 fn open_session(
     py: Python<'_>,
     syscalls: Option<Vec<Bound<'_, PyAny>>>,
@@ -377,6 +430,9 @@ fn open_session(
     pids: Option<Vec<Bound<'_, PyAny>>>,
     all_processes: bool,
     buffer_size: Option<i64>,
+    strings: bool,
+    string_size: Option<i64>,
+    follow: bool,
 ) -> PyResult<PySession> {
     let nrs: BTreeSet<u32> = match syscalls {
         Some(items) => items.iter().map(resolve_syscall).collect::<PyResult<_>>()?,
@@ -417,7 +473,27 @@ fn open_session(
             })
         })
         .transpose()?;
+    let capture_size = match (strings, string_size) {
+        (false, None) => 0,
+        (false, Some(_)) => return Err(PyValueError::new_err("string_size needs strings=True")),
+        (true, None) => capture::DEFAULT_CAPTURE_SIZE,
+        (true, Some(size)) => u32::try_from(size)
+            .ok()
+            .filter(|s| (1..=capture::MAX_CAPTURE).contains(s))
+            .ok_or_else(|| {
+                PyValueError::new_err(format!(
+                    "string_size must be from 1 to {} bytes, not {size}",
+                    capture::MAX_CAPTURE
+                ))
+            })?,
+    };
+    if follow && matches!(processes, ProcessFilter::All) {
+        return Err(PyValueError::new_err("follow=True with all_processes=True: every process is traced already"));
+    }
     let registration = Registration {
+        capture: if strings { capture::capturing(metadata(), &nrs) } else { BTreeSet::new() },
+        capture_size,
+        follow,
         enter: if enter { nrs.clone() } else { BTreeSet::new() },
         exit: if exit { nrs } else { BTreeSet::new() },
         processes,

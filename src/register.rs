@@ -6,7 +6,7 @@
 //!
 //! This is pure bookkeeping over a `Kernel`; the caller holds the one lock
 //! (`syscall_trace_lock`) around every call.
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::error::Result;
 use crate::layout::NR_SYSCALLS;
@@ -17,9 +17,21 @@ pub trait Kernel {
     fn set_enabled(&mut self, phase: Phase, nr: u32, on: bool);
     fn attach(&mut self, phase: Phase) -> Result<()>;
     fn detach(&mut self, phase: Phase);
-    fn set_traced_tgid(&mut self, tgid: u32, on: bool) -> Result<()>;
+    /// `flags`: the tgid's systrace_tgid_flags, or None to remove it.
+    fn set_traced_tgid(&mut self, tgid: u32, flags: Option<u32>) -> Result<()>;
     fn set_trace_all_processes(&mut self, count: u32);
+    /// Copy user memory of syscall `nr`'s arguments into its records.
+    fn set_capture(&mut self, nr: u32, on: bool);
+    /// Bytes captured of one string or buffer at most.
+    fn set_capture_size(&mut self, size: u32);
+    /// Trace the forks of followed processes: attach the fork program
+    /// (`count` > 0) or detach it.
+    fn set_follow_forks(&mut self, count: u32) -> Result<()>;
 }
+
+/// traced_tgids values (systrace_tgid_flags in bpf/systrace.h).
+pub const TGID_TRACED: u32 = 1;
+pub const TGID_FOLLOW: u32 = 2;
 
 /// Which processes a session traces.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,11 +41,23 @@ pub enum ProcessFilter {
 }
 
 /// What one session enables.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Registration {
     pub enter: BTreeSet<u32>,
     pub exit: BTreeSet<u32>,
     pub processes: ProcessFilter,
+    /// Syscalls whose arguments' user memory is captured.
+    pub capture: BTreeSet<u32>,
+    /// Bytes of one captured string or buffer (0: no capture).
+    pub capture_size: u32,
+    /// Trace the forks of the traced processes too.
+    pub follow: bool,
+}
+
+impl Default for ProcessFilter {
+    fn default() -> Self {
+        ProcessFilter::Tgids(BTreeSet::new())
+    }
 }
 
 impl Registration {
@@ -50,8 +74,13 @@ pub struct Registry {
     refcount: [Vec<u32>; 2],
     /// Per phase: enabled (session, syscall) pairs, as sys_refcount_enter/exit.
     sys_refcount: [u32; 2],
-    tgid_refcount: HashMap<u32, u32>,
+    /// tgid -> (sessions tracing it, of which following its forks).
+    tgid_refcount: HashMap<u32, (u32, u32)>,
     all_processes: u32,
+    capture_refcount: Vec<u32>,
+    /// Capture sizes of the open sessions: the kernel captures the largest.
+    capture_sizes: BTreeMap<u32, u32>,
+    follow: u32,
 }
 
 impl Default for Registry {
@@ -61,6 +90,9 @@ impl Default for Registry {
             sys_refcount: [0, 0],
             tgid_refcount: HashMap::new(),
             all_processes: 0,
+            capture_refcount: vec![0; NR_SYSCALLS],
+            capture_sizes: BTreeMap::new(),
+            follow: 0,
         }
     }
 }
@@ -78,7 +110,19 @@ impl Registry {
     /// Enables what `reg` asks for. On failure nothing stays changed.
     pub fn register(&mut self, kernel: &mut impl Kernel, reg: &Registration) -> Result<()> {
         // The filter first, so the programs admit the process once its bits go on.
-        self.add_processes(kernel, &reg.processes)?;
+        if reg.follow {
+            self.follow += 1;
+            if let Err(err) = kernel.set_follow_forks(self.follow) {
+                self.follow -= 1;
+                return Err(err);
+            }
+        }
+        if let Err(err) = self.add_processes(kernel, &reg.processes, reg.follow) {
+            self.remove_follow(kernel, reg);
+            return Err(err);
+        }
+        // Captures before the enable bits, so the first records carry them.
+        self.add_capture(kernel, reg);
         for phase in PHASES {
             let nrs = reg.syscalls(phase);
             if nrs.is_empty() {
@@ -91,7 +135,9 @@ impl Registry {
                     for done in PHASES.iter().take_while(|&&p| p != phase) {
                         self.disable(kernel, *done, reg.syscalls(*done));
                     }
-                    self.remove_processes(kernel, &reg.processes);
+                    self.remove_capture(kernel, reg);
+                    self.remove_processes(kernel, &reg.processes, reg.follow);
+                    self.remove_follow(kernel, reg);
                     return Err(err);
                 }
             }
@@ -112,7 +158,62 @@ impl Registry {
         for phase in PHASES {
             self.disable(kernel, phase, reg.syscalls(phase));
         }
-        self.remove_processes(kernel, &reg.processes);
+        self.remove_capture(kernel, reg);
+        self.remove_processes(kernel, &reg.processes, reg.follow);
+        self.remove_follow(kernel, reg);
+    }
+
+    fn remove_follow(&mut self, kernel: &mut impl Kernel, reg: &Registration) {
+        if reg.follow {
+            self.follow -= 1;
+            // Detaching cannot fail; attaching is not asked for here.
+            let _ = kernel.set_follow_forks(self.follow);
+        }
+    }
+
+    fn add_capture(&mut self, kernel: &mut impl Kernel, reg: &Registration) {
+        if reg.capture.is_empty() {
+            return;
+        }
+        *self.capture_sizes.entry(reg.capture_size).or_insert(0) += 1;
+        kernel.set_capture_size(self.capture_size());
+        for &nr in &reg.capture {
+            let count = &mut self.capture_refcount[nr as usize];
+            if *count == 0 {
+                kernel.set_capture(nr, true);
+            }
+            *count += 1;
+        }
+    }
+
+    fn remove_capture(&mut self, kernel: &mut impl Kernel, reg: &Registration) {
+        if reg.capture.is_empty() {
+            return;
+        }
+        for &nr in &reg.capture {
+            let count = &mut self.capture_refcount[nr as usize];
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                kernel.set_capture(nr, false);
+            }
+        }
+        if let Some(n) = self.capture_sizes.get_mut(&reg.capture_size) {
+            *n -= 1;
+            if *n == 0 {
+                self.capture_sizes.remove(&reg.capture_size);
+            }
+        }
+        kernel.set_capture_size(self.capture_size());
+    }
+
+    /// The capture size the kernel uses: the largest any session asked for.
+    pub fn capture_size(&self) -> u32 {
+        self.capture_sizes.keys().next_back().copied().unwrap_or(0)
+    }
+
+    /// True when some open session traces `tgid` by its registration.
+    pub fn is_registered(&self, tgid: u32) -> bool {
+        self.tgid_refcount.contains_key(&tgid)
     }
 
     fn disable(&mut self, kernel: &mut impl Kernel, phase: Phase, nrs: &BTreeSet<u32>) {
@@ -137,7 +238,11 @@ impl Registry {
         }
     }
 
-    fn add_processes(&mut self, kernel: &mut impl Kernel, filter: &ProcessFilter) -> Result<()> {
+    fn tgid_flags(counts: (u32, u32)) -> u32 {
+        TGID_TRACED | if counts.1 > 0 { TGID_FOLLOW } else { 0 }
+    }
+
+    fn add_processes(&mut self, kernel: &mut impl Kernel, filter: &ProcessFilter, follow: bool) -> Result<()> {
         match filter {
             ProcessFilter::All => {
                 self.all_processes += 1;
@@ -145,23 +250,23 @@ impl Registry {
             }
             ProcessFilter::Tgids(tgids) => {
                 for (done, &tgid) in tgids.iter().enumerate() {
-                    let count = self.tgid_refcount.entry(tgid).or_insert(0);
-                    if *count == 0 {
-                        if let Err(err) = kernel.set_traced_tgid(tgid, true) {
-                            self.tgid_refcount.remove(&tgid);
+                    let before = self.tgid_refcount.get(&tgid).copied().unwrap_or((0, 0));
+                    let after = (before.0 + 1, before.1 + u32::from(follow));
+                    if before.0 == 0 || Self::tgid_flags(before) != Self::tgid_flags(after) {
+                        if let Err(err) = kernel.set_traced_tgid(tgid, Some(Self::tgid_flags(after))) {
                             let added: BTreeSet<u32> = tgids.iter().take(done).copied().collect();
-                            self.remove_processes(kernel, &ProcessFilter::Tgids(added));
+                            self.remove_processes(kernel, &ProcessFilter::Tgids(added), follow);
                             return Err(err);
                         }
                     }
-                    *count += 1;
+                    self.tgid_refcount.insert(tgid, after);
                 }
             }
         }
         Ok(())
     }
 
-    fn remove_processes(&mut self, kernel: &mut impl Kernel, filter: &ProcessFilter) {
+    fn remove_processes(&mut self, kernel: &mut impl Kernel, filter: &ProcessFilter, follow: bool) {
         match filter {
             ProcessFilter::All => {
                 self.all_processes = self.all_processes.saturating_sub(1);
@@ -169,13 +274,17 @@ impl Registry {
             }
             ProcessFilter::Tgids(tgids) => {
                 for tgid in tgids {
-                    if let Some(count) = self.tgid_refcount.get_mut(tgid) {
-                        *count -= 1;
-                        if *count == 0 {
-                            self.tgid_refcount.remove(tgid);
-                            // Removing an entry that exists cannot fail for
-                            // lack of room; a failure here changes nothing.
-                            let _ = kernel.set_traced_tgid(*tgid, false);
+                    let Some(&before) = self.tgid_refcount.get(tgid) else { continue };
+                    let after = (before.0 - 1, before.1.saturating_sub(u32::from(follow)));
+                    // Removing or rewriting an entry that exists cannot fail
+                    // for lack of room; a failure here changes nothing.
+                    if after.0 == 0 {
+                        self.tgid_refcount.remove(tgid);
+                        let _ = kernel.set_traced_tgid(*tgid, None);
+                    } else {
+                        self.tgid_refcount.insert(*tgid, after);
+                        if Self::tgid_flags(before) != Self::tgid_flags(after) {
+                            let _ = kernel.set_traced_tgid(*tgid, Some(Self::tgid_flags(after)));
                         }
                     }
                 }
@@ -203,9 +312,12 @@ mod tests {
     struct FakeKernel {
         bits: [BTreeSet<u32>; 2],
         attached: [bool; 2],
-        tgids: BTreeSet<u32>,
+        tgids: BTreeMap<u32, u32>,
         all: u32,
         fail_attach: Option<Phase>,
+        capture: BTreeSet<u32>,
+        capture_size: u32,
+        follow: u32,
     }
 
     impl Kernel for FakeKernel {
@@ -229,16 +341,29 @@ mod tests {
             assert!(self.attached[index(phase)], "detached while detached");
             self.attached[index(phase)] = false;
         }
-        fn set_traced_tgid(&mut self, tgid: u32, on: bool) -> Result<()> {
-            if on {
-                self.tgids.insert(tgid);
-            } else {
-                self.tgids.remove(&tgid);
-            }
+        fn set_traced_tgid(&mut self, tgid: u32, flags: Option<u32>) -> Result<()> {
+            match flags {
+                Some(f) => self.tgids.insert(tgid, f),
+                None => self.tgids.remove(&tgid),
+            };
             Ok(())
         }
         fn set_trace_all_processes(&mut self, count: u32) {
             self.all = count;
+        }
+        fn set_capture(&mut self, nr: u32, on: bool) {
+            if on {
+                assert!(self.capture.insert(nr));
+            } else {
+                assert!(self.capture.remove(&nr));
+            }
+        }
+        fn set_capture_size(&mut self, size: u32) {
+            self.capture_size = size;
+        }
+        fn set_follow_forks(&mut self, count: u32) -> Result<()> {
+            self.follow = count;
+            Ok(())
         }
     }
 
@@ -247,6 +372,7 @@ mod tests {
             enter: enter.iter().copied().collect(),
             exit: exit.iter().copied().collect(),
             processes: ProcessFilter::Tgids(tgids.iter().copied().collect()),
+            ..Default::default()
         }
     }
 
@@ -261,7 +387,7 @@ mod tests {
         assert_eq!(k.bits[0], BTreeSet::from([0, 1]));
         assert_eq!(k.bits[1], BTreeSet::from([0, 1]));
         assert!(k.attached[0] && k.attached[1]);
-        assert_eq!(k.tgids, BTreeSet::from([10]));
+        assert_eq!(k.tgids, BTreeMap::from([(10, TGID_TRACED)]));
         r.unregister(&mut k, &outer);
         assert!(k.bits[0].is_empty() && k.bits[1].is_empty());
         assert_eq!(k.attached, [false, false]);
@@ -296,6 +422,27 @@ mod tests {
         assert_eq!(k.attached, [false, false]);
         assert_eq!(k.all, 0);
         assert_eq!(r.sys_refcount(Phase::Enter), 0);
+    }
+
+    #[test]
+    fn follow_and_capture_are_refcounted() {
+        let (mut r, mut k) = (Registry::default(), FakeKernel::default());
+        let plain = reg(&[0], &[0], &[10]);
+        let following = Registration { follow: true, capture: BTreeSet::from([0]), capture_size: 64, ..plain.clone() };
+        let big = Registration { capture_size: 256, ..following.clone() };
+        r.register(&mut k, &plain).unwrap();
+        r.register(&mut k, &following).unwrap();
+        assert_eq!(k.tgids[&10], TGID_TRACED | TGID_FOLLOW);
+        assert_eq!((k.follow, k.capture_size), (1, 64));
+        r.register(&mut k, &big).unwrap();
+        assert_eq!((k.follow, k.capture_size), (2, 256));
+        r.unregister(&mut k, &big);
+        r.unregister(&mut k, &following);
+        assert_eq!(k.tgids[&10], TGID_TRACED, "the plain session does not follow");
+        assert_eq!((k.follow, k.capture_size), (0, 0));
+        assert!(k.capture.is_empty());
+        r.unregister(&mut k, &plain);
+        assert!(k.tgids.is_empty());
     }
 
     #[test]

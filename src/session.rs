@@ -3,7 +3,8 @@
 //! The programs trace the union of every session's syscalls and processes;
 //! the consumer thread hands each decoded event to every session whose own
 //! filter matches it, so each session gets exactly its events, each once.
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -36,8 +37,8 @@ fn bitmap(nrs: &BTreeSet<u32>) -> [u64; BITMAP_WORDS] {
 struct Filter {
     enter: [u64; BITMAP_WORDS],
     exit: [u64; BITMAP_WORDS],
-    /// None: every process.
-    tgids: Option<Vec<u32>>,
+    /// Take the children of traced processes (fork records) as traced.
+    follow: bool,
     /// Events before the session opened belong to someone else.
     start_ns: u64,
     /// Set when closing starts: what the closing itself does is not traced.
@@ -45,7 +46,7 @@ struct Filter {
 }
 
 impl Filter {
-    fn matches(&self, ev: &Event) -> bool {
+    fn matches(&self, ev: &Event, tgids: &Option<HashSet<u32>>) -> bool {
         let words = match ev.phase {
             Phase::Enter => &self.enter,
             Phase::Exit => &self.exit,
@@ -54,20 +55,38 @@ impl Filter {
         words[nr / 64] & (1 << (nr % 64)) != 0
             && ev.timestamp_ns >= self.start_ns
             && ev.timestamp_ns <= self.end_ns.load(Ordering::Relaxed)
-            && self.tgids.as_ref().is_none_or(|t| t.contains(&ev.pid))
+            && tgids.as_ref().is_none_or(|t| t.contains(&ev.pid))
     }
 }
 
-#[derive(Default)]
 struct Queue {
     events: Vec<Event>,
     closed: bool,
+    /// The traced processes (None: every process); grows with followed forks.
+    tgids: Option<HashSet<u32>>,
+    /// Processes found by following forks.
+    children: Vec<u32>,
 }
 
 pub struct SessionShared {
     filter: Filter,
     queue: Mutex<Queue>,
     ready: Condvar,
+    /// Readable while events wait, for event loops (asyncio) to poll.
+    ready_fd: Option<OwnedFd>,
+}
+
+fn signal_fd(fd: &Option<OwnedFd>, add: bool) {
+    let Some(fd) = fd else { return };
+    let mut value: u64 = 1;
+    // SAFETY: 8-byte read/write of a local u64 on our own non-blocking eventfd.
+    unsafe {
+        if add {
+            libc::write(fd.as_raw_fd(), (&value as *const u64).cast(), 8);
+        } else {
+            libc::read(fd.as_raw_fd(), (&mut value as *mut u64).cast(), 8);
+        }
+    }
 }
 
 impl SessionShared {
@@ -76,16 +95,56 @@ impl SessionShared {
             filter: Filter {
                 enter: bitmap(&reg.enter),
                 exit: bitmap(&reg.exit),
+                follow: reg.follow,
+                start_ns,
+                end_ns: AtomicU64::new(u64::MAX),
+            },
+            queue: Mutex::new(Queue {
+                events: Vec::new(),
+                closed: false,
                 tgids: match &reg.processes {
                     ProcessFilter::All => None,
                     ProcessFilter::Tgids(t) => Some(t.iter().copied().collect()),
                 },
-                start_ns,
-                end_ns: AtomicU64::new(u64::MAX),
-            },
-            queue: Mutex::new(Queue::default()),
+                children: Vec::new(),
+            }),
             ready: Condvar::new(),
+            // SAFETY: eventfd creates a new fd, owned from here on (None on failure:
+            // then only fileno() is unavailable).
+            ready_fd: unsafe {
+                let fd = libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC);
+                (fd >= 0).then(|| OwnedFd::from_raw_fd(fd))
+            },
         }
+    }
+
+    /// An fd that is readable while events wait (or once finished).
+    pub fn ready_fd(&self) -> Option<RawFd> {
+        self.ready_fd.as_ref().map(|fd| fd.as_raw_fd())
+    }
+
+    /// A traced process forked: its child is traced too if we follow.
+    pub fn on_fork(&self, parent: u32, child: u32) {
+        if !self.filter.follow {
+            return;
+        }
+        let mut queue = self.queue();
+        let queue = &mut *queue;
+        if let Some(tgids) = queue.tgids.as_mut() {
+            if tgids.contains(&parent) && tgids.insert(child) {
+                queue.children.push(child);
+            }
+        }
+    }
+
+    /// Processes this session found by following forks.
+    pub fn children(&self) -> Vec<u32> {
+        self.queue().children.clone()
+    }
+
+    /// Whether this session traces `tgid` now.
+    pub fn traces(&self, tgid: u32) -> bool {
+        self.queue().tgids.as_ref().is_none_or(|t| t.contains(&tgid))
     }
 
     fn queue(&self) -> MutexGuard<'_, Queue> {
@@ -96,12 +155,15 @@ impl SessionShared {
     /// Called by the consumer thread with each decoded batch.
     pub fn deliver(&self, batch: &[Event]) {
         let mut queue = self.queue();
+        let queue = &mut *queue;
         let before = queue.events.len();
-        queue
-            .events
-            .extend(batch.iter().filter(|ev| self.filter.matches(ev)));
+        let tgids = &queue.tgids;
+        queue.events.extend(batch.iter().filter(|ev| self.filter.matches(ev, tgids)).cloned());
         if queue.events.len() > before {
             self.ready.notify_all();
+            if before == 0 {
+                signal_fd(&self.ready_fd, true);
+            }
         }
     }
 
@@ -113,6 +175,7 @@ impl SessionShared {
     pub fn finish(&self) {
         self.queue().closed = true;
         self.ready.notify_all();
+        signal_fd(&self.ready_fd, true);
     }
 
     pub fn is_finished(&self) -> bool {
@@ -135,6 +198,9 @@ impl SessionShared {
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
         }
+        if !queue.closed {
+            signal_fd(&self.ready_fd, false);
+        }
         std::mem::take(&mut queue.events)
     }
 
@@ -154,6 +220,7 @@ mod tests {
             enter: BTreeSet::from([0]),
             exit: BTreeSet::new(),
             processes: ProcessFilter::Tgids(BTreeSet::from([100])),
+            ..Default::default()
         };
         let s = SessionShared::new(&reg, 10);
         let ok = decode(&enter_record(0, &[1, 2, 3], 100, 100)).unwrap();
@@ -161,11 +228,11 @@ mod tests {
         let other_pid = decode(&enter_record(0, &[1, 2, 3], 200, 200)).unwrap();
         let too_early = Event {
             timestamp_ns: 5,
-            ..ok
+            ..ok.clone()
         };
-        s.deliver(&[ok, other_nr, other_pid, too_early]);
+        s.deliver(&[ok.clone(), other_nr, other_pid, too_early]);
         s.set_end(41);
-        s.deliver(&[ok]); // timestamp 42: after the end
+        s.deliver(&[ok.clone()]); // timestamp 42: after the end
         assert_eq!(s.take(Duration::ZERO), vec![ok]);
         s.finish();
         assert!(

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use crate::bpf::{Programs, NB_ARGS_UNKNOWN};
+use crate::capture;
 use crate::consumer::Consumer;
 use crate::decode::Event;
 use crate::error::{Error, Result};
@@ -48,11 +49,20 @@ impl Kernel for Programs {
     fn detach(&mut self, phase: Phase) {
         Programs::detach(self, phase)
     }
-    fn set_traced_tgid(&mut self, tgid: u32, on: bool) -> Result<()> {
-        Programs::set_traced_tgid(self, tgid, on)
+    fn set_traced_tgid(&mut self, tgid: u32, flags: Option<u32>) -> Result<()> {
+        Programs::set_traced_tgid(self, tgid, flags)
     }
     fn set_trace_all_processes(&mut self, count: u32) {
         Programs::set_trace_all_processes(self, count)
+    }
+    fn set_capture(&mut self, nr: u32, on: bool) {
+        Programs::set_capture(self, nr, on)
+    }
+    fn set_capture_size(&mut self, size: u32) {
+        Programs::set_capture_size(self, size)
+    }
+    fn set_follow_forks(&mut self, count: u32) -> Result<()> {
+        Programs::set_follow_forks(self, count)
     }
 }
 
@@ -77,7 +87,7 @@ fn nb_args_table() -> [u8; NR_SYSCALLS] {
 }
 
 fn load(buffer_size: usize) -> Result<Tracer> {
-    let programs = Programs::load(buffer_size, &nb_args_table())?;
+    let programs = Programs::load(buffer_size, &nb_args_table(), &capture::spec_table(metadata()))?;
     let consumer = Consumer::start(programs.events_map()?)?;
     programs.set_ignore_tid(consumer.tid());
     Ok(Tracer {
@@ -200,6 +210,13 @@ impl Session {
                         .saturating_sub(self.dropped_at_open),
                 );
                 tracer.consumer.remove_session(&self.shared);
+                // Forget the processes found by following forks that no one
+                // else traces (the BPF side forgets them when they exit).
+                for child in self.shared.children() {
+                    if !tracer.registry.is_registered(child) && !tracer.consumer.traces(child) {
+                        let _ = tracer.programs.set_traced_tgid(child, None);
+                    }
+                }
                 flushed
             }
             // A session inherited through fork(): the programs are the

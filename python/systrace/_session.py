@@ -68,6 +68,10 @@ class Session:
             raise RuntimeError("events() waits for the end of the session: close it first, or iterate it to stream")
         return list(self)
 
+    def fileno(self) -> int:
+        """An fd that is readable while events wait, for select/epoll/asyncio."""
+        return self._native.fileno()
+
     @property
     def closed(self) -> bool:
         return self._native.closed
@@ -105,6 +109,9 @@ def enable(
     pid: Union[int, Iterable[int], None] = None,
     all_processes: bool = False,
     buffer_size: Optional[int] = None,
+    strings: bool = False,
+    string_size: Optional[int] = None,
+    follow: bool = False,
 ) -> Session:
     """Start tracing syscalls; returns a Session (a context manager).
 
@@ -115,6 +122,13 @@ def enable(
         threads). all_processes=True traces the whole system.
     buffer_size: the BPF ring buffer's size in bytes, a power of two
         (default 8 MiB). It takes effect when no other session is open.
+    strings: copy user memory into the events (Event.captured): path and
+        name strings, the data of write-like calls, the data read by
+        read-like calls (at exit), execve's argv.
+    string_size: bytes kept of each string or buffer (default 32, as
+        strace's -s; at most 4096).
+    follow: trace the children the traced processes fork, from their
+        first syscall (forks are followed in the kernel).
 
     Raises ValueError for an unknown syscall or a bad argument,
     PermissionError without root (or CAP_BPF and CAP_PERFMON),
@@ -134,5 +148,8 @@ def enable(
         pids=pids,
         all_processes=all_processes,
         buffer_size=buffer_size,
+        strings=strings,
+        string_size=string_size,
+        follow=follow,
     )
     return Session(native)
