@@ -1,0 +1,131 @@
+"""User memory capture (strings=True) and following forks (follow=True),
+against the real kernel."""
+from __future__ import annotations
+
+import ctypes
+import mmap
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+
+import pytest
+
+import systrace
+
+
+def mine(session, name=None):
+    tid = threading.get_native_id()
+    return [e for e in session if e.tid == tid and (name is None or e.name == name)]
+
+
+def test_path_strings_and_buffers(kernel, tmp_path):
+    path = tmp_path / "data.bin"
+    path.write_bytes(b"abc\xff\x00xyz")
+    r, w = os.pipe()
+    with systrace.enable("openat", "read", "write", strings=True, string_size=256) as s:
+        fd = os.open(path, os.O_RDONLY)
+        os.read(fd, 100)
+        os.close(fd)
+        os.write(w, b"\x01\x02hello")
+    os.close(r)
+    os.close(w)
+    evs = mine(s)
+    (open_enter,) = [e for e in evs if e.name == "openat" and e.phase == "enter"]
+    assert open_enter.captured == {"filename": os.fsencode(path)}
+    (read_exit,) = [e for e in evs if e.name == "read" and e.phase == "exit"]
+    # Non-UTF-8 and NUL bytes come through as they are.
+    assert read_exit.captured == {"buf": b"abc\xff\x00xyz"} and read_exit.ret == 8
+    (write_enter,) = [e for e in evs if e.name == "write" and e.phase == "enter"]
+    assert write_enter.captured == {"buf": b"\x01\x02hello"}
+    assert write_enter.capture_status == {}
+
+
+def test_string_size_truncates_and_says_so(kernel, tmp_path):
+    long_name = tmp_path / ("x" * 100)
+    with systrace.enable("openat", strings=True, string_size=16, exit=False) as s:
+        with pytest.raises(FileNotFoundError):
+            os.open(long_name, os.O_RDONLY)
+    (ev,) = mine(s, "openat")
+    assert ev.captured["filename"] == os.fsencode(long_name)[:16]
+    assert ev.capture_status == {"filename": "truncated"}
+
+
+def test_without_strings_nothing_is_captured(kernel):
+    with systrace.enable("openat") as s:
+        os.close(os.open("/", os.O_RDONLY))
+    assert all(e.captured == {} for e in mine(s))
+
+
+def test_a_string_not_in_memory_at_enter_is_read_at_exit(kernel, tmp_path):
+    """A path in a file-backed page nobody touched yet cannot be read at
+    enter (BPF cannot fault pages in); the kernel faults it in while it
+    runs the call, so systrace reads it again at exit instead of losing it."""
+    target = tmp_path / "target"
+    target.write_text("x")
+    holder = tmp_path / "holder"
+    holder.write_bytes(os.fsencode(target) + b"\0")
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mmap.restype = ctypes.c_void_p
+    libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+    libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+    libc.openat.restype = ctypes.c_int
+    libc.openat.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_int]
+    with open(holder, "rb") as f:
+        # Out of the page cache too, so the first touch really faults.
+        os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+        # Mapped through libc so that nothing in Python touches the page.
+        addr = libc.mmap(None, 4096, mmap.PROT_READ, mmap.MAP_PRIVATE, f.fileno(), 0)
+        assert addr not in (None, ctypes.c_void_p(-1).value)
+        try:
+            with systrace.enable("openat", strings=True, string_size=256) as s:
+                fd = libc.openat(-100, addr, os.O_RDONLY)
+        finally:
+            libc.munmap(addr, 4096)
+    assert fd >= 0, ctypes.get_errno()
+    os.close(fd)
+    evs = mine(s, "openat")
+    enter = [e for e in evs if e.phase == "enter"][0]
+    exit_ = [e for e in evs if e.phase == "exit"][0]
+    assert exit_.ret == fd
+    if enter.capture_status.get("filename") != "faulted":
+        pytest.fail(f"the page was in memory at enter ({enter.capture_status}): the test proves nothing")
+    assert exit_.captured == {"filename": os.fsencode(target)}
+
+
+def test_execve_argv_and_follow_children(kernel):
+    with systrace.enable("execve", "write", strings=True, follow=True) as s:
+        subprocess.run(["/bin/echo", "child", "ar\xe9gs"], check=True, stdout=subprocess.DEVNULL)
+    evs = list(s)
+    execs = [e for e in evs if e.name == "execve" and e.phase == "enter" and e.pid != os.getpid()]
+    assert execs, [str(e) for e in evs]
+    child = execs[-1]
+    assert child.captured["filename"] == b"/bin/echo"
+    assert child.captured["argv"] == [b"/bin/echo", b"child", "ar\xe9gs".encode()]
+    # The child is traced from its first syscall on, through to its write.
+    writes = [e for e in evs if e.name == "write" and e.pid == child.pid and e.phase == "enter"]
+    assert writes and writes[0].captured["buf"] == "child ar\xe9gs\n".encode()
+
+
+def test_without_follow_children_are_not_traced(kernel):
+    with systrace.enable("execve", "write") as s:
+        subprocess.run(["/bin/echo", "x"], check=True, stdout=subprocess.DEVNULL)
+    assert {e.pid for e in s} <= {os.getpid()}
+
+
+def test_follow_ends_with_the_session(kernel):
+    with systrace.enable("getppid", follow=True) as s:
+        subprocess.run([sys.executable, "-c", "import os; os.getppid()"], check=True)
+    assert any(e.pid != os.getpid() for e in s)
+    state = systrace._native.kernel_state()
+    assert not state["attached_enter"] and state["sessions"] == 0
+
+
+def test_capture_arguments_are_checked():
+    with pytest.raises(ValueError, match="string_size must be from 1 to 4096"):
+        systrace.enable("openat", strings=True, string_size=0)
+    with pytest.raises(ValueError, match="string_size needs strings=True"):
+        systrace.enable("openat", string_size=10)
+    with pytest.raises(ValueError, match="follow=True with all_processes"):
+        systrace.enable("openat", follow=True, all_processes=True)
