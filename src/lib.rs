@@ -8,6 +8,7 @@
 //! kernel does; `python` is the thin PyO3 layer.
 pub mod bpf;
 pub mod capture;
+pub mod columns;
 pub mod consumer;
 pub mod decode;
 pub mod error;

@@ -14,6 +14,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 
 use crate::capture;
+use crate::columns::Columns;
 use crate::decode::Event;
 use crate::error::Error;
 use crate::format::{format_event, Style};
@@ -249,6 +250,35 @@ impl EventBatch {
     }
     fn __repr__(&self) -> String {
         format!("<EventBatch of {} events>", self.events.len())
+    }
+    /// The batch as columns, without an object per event: field name ->
+    /// (struct format, bytes). Formats: "Q" u64, "q" i64, "I" u32, "H" u16,
+    /// "B" u8, "16s" comm. E.g. memoryview(b).cast("Q"), numpy.frombuffer,
+    /// pyarrow.Array.from_buffers. phase: 1 enter, 2 exit; ret 0 on enter;
+    /// arg0..arg5 are the raw registers (0 where absent).
+    fn columns<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        fn bytes_of<T: Copy>(values: &[T]) -> &[u8] {
+            // SAFETY: plain integers, viewed as their bytes for the copy.
+            unsafe { std::slice::from_raw_parts(values.as_ptr().cast(), std::mem::size_of_val(values)) }
+        }
+        let c = py.detach(|| Columns::from_events(&self.events));
+        let dict = PyDict::new(py);
+        let put = |name: &str, format: &str, data: &[u8]| -> PyResult<()> {
+            dict.set_item(name, (format, pyo3::types::PyBytes::new(py, data)))
+        };
+        put("timestamp_ns", "Q", bytes_of(&c.timestamp_ns))?;
+        put("pid", "I", bytes_of(&c.pid))?;
+        put("tid", "I", bytes_of(&c.tid))?;
+        put("cpu", "H", bytes_of(&c.cpu))?;
+        put("nr", "I", bytes_of(&c.nr))?;
+        put("phase", "B", &c.phase)?;
+        put("ret", "q", bytes_of(&c.ret))?;
+        put("nb_args", "B", &c.nb_args)?;
+        for (i, column) in c.args.iter().enumerate() {
+            put(&format!("arg{i}"), "Q", bytes_of(column))?;
+        }
+        put("comm", "16s", &c.comm)?;
+        Ok(dict)
     }
 }
 
