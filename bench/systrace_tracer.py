@@ -1,0 +1,187 @@
+"""The systrace side of a benchmark run, in its own Python process.
+
+    python systrace_tracer.py --pid PID --syscalls read [--drain count|iterate|none] [--nothing-enabled]
+
+Protocol with bench/run.py (one JSON object per line on stdout):
+  1. imports systrace, enables the syscalls for PID (enter and exit), opens
+     and closes a second session in the same process, then prints
+     {"ready": true, "import_ms":..., "first_enable_ms":..., "second_enable_ms":...}
+  2. drains events until a line arrives on stdin ("stop": the workload is done)
+     --drain count    counts len(batch) of each poll() (events handed to Python)
+     --drain iterate  also iterates each batch, creating every Event object
+     --drain none     polls nothing while the workload runs: events wait in
+                      the session's queue; at stop it times draining them
+  3. closes the session, takes what is left and prints
+     {"delivered":..., "dropped":..., "vmhwm_kb":..., "consumer_cpu_s":..., ...}
+
+--nothing-enabled opens a session and closes it before "ready": the programs
+are loaded but nothing is enabled while the workload runs.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import threading
+import time
+
+
+def vm_hwm_kb() -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return -1
+
+
+def thread_cpu() -> dict:
+    """CPU seconds (user+sys) per thread name of this process."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict = {}
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{tid}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        cpu = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+        out[name] = out.get(name, 0.0) + cpu
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--pid", type=int, required=True)
+    ap.add_argument("--syscalls", required=True, help="comma-separated names")
+    ap.add_argument("--drain", choices=("count", "iterate", "none"), default="count")
+    ap.add_argument("--nothing-enabled", action="store_true")
+    ap.add_argument("--buffer-size", type=int, default=None)
+    args = ap.parse_args()
+    syscalls = args.syscalls.split(",")
+
+    t0 = time.perf_counter()
+    import systrace
+
+    t1 = time.perf_counter()
+    kw = {} if args.buffer_size is None else {"buffer_size": args.buffer_size}
+    if args.nothing_enabled:
+        first = systrace.enable(*syscalls, pid=args.pid, **kw)
+        t2 = time.perf_counter()
+        first.close()
+        t3 = time.perf_counter()
+        again = systrace.enable(*syscalls, pid=args.pid)
+        t4 = time.perf_counter()
+        again.close()
+        session = None
+        second_ms = (t4 - t3) * 1e3
+        second_kind = "after close"
+    else:
+        session = systrace.enable(*syscalls, pid=args.pid, **kw)
+        t2 = time.perf_counter()
+        # A second session in the same process while the first is open: it
+        # traces a syscall of this process that it never makes.
+        t3 = time.perf_counter()
+        other = systrace.enable("getpgid")
+        t4 = time.perf_counter()
+        other.close()
+        second_ms = (t4 - t3) * 1e3
+        second_kind = "concurrent"
+    print(
+        json.dumps(
+            {
+                "ready": True,
+                "import_ms": (t1 - t0) * 1e3,
+                "first_enable_ms": (t2 - t1) * 1e3,
+                "second_enable_ms": second_ms,
+                "second_kind": second_kind,
+            }
+        ),
+        flush=True,
+    )
+
+    stop = threading.Event()
+
+    def wait_stop() -> None:
+        sys.stdin.readline()
+        stop.set()
+
+    threading.Thread(target=wait_stop, daemon=True).start()
+
+    delivered = 0
+    polls = 0
+    drain_s = 0.0
+    cpu_before = thread_cpu()
+    if session is None:
+        stop.wait()
+    elif args.drain == "none":
+        stop.wait()
+    elif args.drain == "count":
+        while not stop.is_set():
+            delivered += len(session.poll(0.05))
+            polls += 1
+    else:
+        while not stop.is_set():
+            for _ev in session.poll(0.05):
+                delivered += 1
+            polls += 1
+    cpu_during = thread_cpu()
+
+    dropped = 0
+    drained_after_stop = 0
+    close_ms = 0.0
+    if session is not None:
+        tc = time.perf_counter()
+        session.close()
+        close_ms = (time.perf_counter() - tc) * 1e3
+        td = time.perf_counter()
+        before = delivered
+        if args.drain == "iterate" or args.drain == "none":
+            for _ev in session:  # creates each Event
+                delivered += 1
+        else:
+            native = session._native
+            while True:
+                batch = native.poll(None)
+                if batch:
+                    delivered += len(batch)
+                elif native.exhausted:
+                    break
+        drain_s = time.perf_counter() - td
+        drained_after_stop = delivered - before
+        dropped = session.dropped
+
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    main_name = thread_cpu_main_name()
+    print(
+        json.dumps(
+            {
+                "delivered": delivered,
+                "dropped": dropped,
+                "polls": polls,
+                "close_ms": close_ms,
+                "drained_after_stop": drained_after_stop,
+                "drain_after_stop_s": drain_s,
+                "vmhwm_kb": vm_hwm_kb(),
+                "maxrss_kb": ru.ru_maxrss,
+                "cpu_s": ru.ru_utime + ru.ru_stime,
+                "consumer_cpu_s": cpu_during.get("systrace-consum", 0.0)
+                - cpu_before.get("systrace-consum", 0.0),
+                "python_cpu_s": cpu_during.get(main_name, 0.0) - cpu_before.get(main_name, 0.0),
+            }
+        ),
+        flush=True,
+    )
+    return 0
+
+
+def thread_cpu_main_name() -> str:
+    with open("/proc/self/comm") as f:
+        return f.read().strip()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
