@@ -1,0 +1,607 @@
+"""The `systrace` command: strace's output, traced with eBPF.
+
+    systrace -f -e trace=openat,read,close -T -- cat /etc/hostname
+    systrace -c -p 1234
+
+Run `systrace --help` for every option.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import sys
+import time
+from typing import IO, Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+
+from . import _native
+from ._calls import DEFAULT_STRING_SIZE, Call
+
+_strace = _native.strace
+
+PROG = "systrace"
+
+# The largest capture the kernel side keeps per string (the core's limit).
+MAX_CAPTURE = 4096
+# Paths are shown whole, as strace shows them, so captures are at least
+# this long whatever -s says (-s then bounds the buffers shown).
+MIN_CAPTURE = 256
+
+# Syscalls traced whatever -e says, and shown only if -e asks: the execve
+# that starts a command, and the exits that end processes.
+INTERNAL = ("execve", "execveat", "exit_group")
+
+
+class UsageError(Exception):
+    """A bad command line: printed with the usage, exit status 2."""
+
+
+class CliError(Exception):
+    """A failure to report as `systrace: message`, exit status 1."""
+
+
+DESCRIPTION = """\
+Trace the syscalls of a command or of running processes, as strace does,
+with eBPF: the traced processes are not stopped at each syscall.
+
+Lines are strace's: `openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3`.
+The trace goes to standard error (or -o FILE); a command's own output is
+left as it is. Tracing needs root (or CAP_BPF and CAP_PERFMON).
+"""
+
+EPILOG = """\
+syscall sets (-e trace=SET):
+  names and classes, comma-separated; a leading ! traces all but the set.
+  classes: %file %desc %network (%net) %process %memory %signal %ipc
+  %stat %lstat %fstat %%stat %statfs %fstatfs %%statfs %pure %creds %clock
+
+what differs from strace:
+  structures (stat buffers, sigsets, sockaddrs, timespecs) print as their
+  address; the environment of execve too. -c times are the wall time from
+  each call's entry to its exit. Lines are printed when a call returns.
+
+examples:
+  systrace -- ls /tmp
+  systrace -f -e trace=%process,openat -T -- make
+  systrace -c -p 1234          (Ctrl-C prints the table)
+  systrace --format json -o trace.jsonl -- ./a.out
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog=PROG,
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        usage="%(prog)s [options] [-p PID]... | [options] [--] COMMAND [ARG]...",
+    )
+    p.add_argument(
+        "-e",
+        dest="exprs",
+        metavar="trace=SET",
+        action="append",
+        default=[],
+        help="which syscalls to show: trace=NAME,%%CLASS,... (also just NAME,...); "
+        "a leading ! negates the set. Repeatable. Default: all.",
+    )
+    p.add_argument(
+        "-p",
+        dest="pids",
+        metavar="PID",
+        action="append",
+        default=[],
+        help="trace a running process; repeatable, or a comma list. "
+        "Stops when the processes exit, or on Ctrl-C.",
+    )
+    p.add_argument(
+        "-f",
+        dest="follow",
+        action="store_true",
+        help="also trace the children the traced processes fork, from their first syscall.",
+    )
+    p.add_argument(
+        "-c",
+        dest="summary",
+        action="store_true",
+        help="count calls, errors and time per syscall and print a table at the end "
+        "(instead of the calls).",
+    )
+    p.add_argument(
+        "-T",
+        dest="durations",
+        action="store_true",
+        help="show the time spent in each call: <seconds.microseconds>.",
+    )
+    p.add_argument(
+        "-t",
+        dest="timestamps",
+        action="count",
+        default=0,
+        help="prefix each line with the time of day; -tt adds microseconds, "
+        "-ttt prints seconds since the epoch.",
+    )
+    p.add_argument(
+        "-o",
+        dest="output",
+        metavar="FILE",
+        help="write the trace to FILE instead of standard error.",
+    )
+    p.add_argument(
+        "-s",
+        dest="string_size",
+        metavar="SIZE",
+        type=int,
+        default=DEFAULT_STRING_SIZE,
+        help=f"show at most SIZE bytes of each string or buffer (default {DEFAULT_STRING_SIZE}); "
+        "paths are shown whole.",
+    )
+    p.add_argument(
+        "--format",
+        choices=("strace", "kernel", "json"),
+        default="strace",
+        help="strace: strace's lines (default); kernel: the kernel's trace text, one "
+        "line per event (enter and exit); json: one JSON object per call with every field.",
+    )
+    p.add_argument(
+        "command",
+        nargs=argparse.REMAINDER,
+        metavar="COMMAND",
+        help="the command to run and trace (after --); tracing is on before its first syscall.",
+    )
+    return p
+
+
+# Choosing syscalls.
+
+
+def _nr(name: str) -> int:
+    try:
+        return _native.syscall_nr(name)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+
+
+def parse_trace_set(exprs: Sequence[str]) -> Optional[Set[int]]:
+    """The syscall numbers `-e` selects, or None for every syscall."""
+    selected: Optional[Set[int]] = None
+    for expr in exprs:
+        qualifier, sep, value = expr.partition("=")
+        if not sep:
+            qualifier, value = "trace", expr
+        if qualifier not in ("trace", "t"):
+            raise UsageError(f"-e {qualifier}=...: only trace=SET is supported")
+        negate = value.startswith("!")
+        if negate:
+            value = value[1:]
+        nrs: Set[int] = set()
+        for item in value.split(","):
+            item = item.strip()
+            if not item:
+                raise UsageError(f"-e {expr!r}: empty syscall name")
+            if item == "all":
+                nrs |= set(_all_nrs())
+            elif item == "none":
+                pass
+            elif item.startswith("%"):
+                names = _strace.class_syscalls(item)
+                if names is None:
+                    known = " ".join("%" + c for c in _strace.class_names())
+                    raise UsageError(f"-e {expr!r}: unknown class {item!r} (classes: {known})")
+                for name in names:
+                    try:
+                        nrs.add(_native.syscall_nr(name))
+                    except ValueError:
+                        pass  # not a syscall of this architecture
+            elif item.startswith("/"):
+                raise UsageError(f"-e {expr!r}: regular expressions are not supported")
+            else:
+                nrs.add(_nr(item))
+        if negate:
+            nrs = set(_all_nrs()) - nrs
+        selected = nrs if selected is None else selected | nrs
+    return selected
+
+
+def _all_nrs() -> List[int]:
+    return [_native.syscall_nr(n) for n in _native.syscall_names()]
+
+
+def parse_pids(values: Sequence[str]) -> List[int]:
+    pids: List[int] = []
+    for value in values:
+        for part in value.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            try:
+                pid = int(part)
+            except ValueError:
+                raise UsageError(f"-p {value!r}: not a process id") from None
+            if pid <= 0:
+                raise UsageError(f"-p {value!r}: not a process id")
+            if pid not in pids:
+                pids.append(pid)
+    return pids
+
+
+def enable_kwargs(string_size: int, follow: bool, supported: Iterable[str]) -> Dict[str, Any]:
+    """The capture and follow arguments, for the enable() of this install."""
+    supported = set(supported)
+    kwargs: Dict[str, Any] = {}
+    if "strings" in supported:
+        kwargs["strings"] = True
+        if "string_size" in supported:
+            # One more byte than shown tells a string of exactly -s bytes
+            # from a longer one (strace's "..." rule).
+            kwargs["string_size"] = max(1, min(MAX_CAPTURE, max(string_size + 1, MIN_CAPTURE)))
+    if follow and "follow" in supported:
+        kwargs["follow"] = True
+    return kwargs
+
+
+def _enable_params() -> Set[str]:
+    import inspect
+
+    from ._session import enable
+
+    return set(inspect.signature(enable).parameters)
+
+
+# Output.
+
+
+def signal_name(sig: int) -> str:
+    try:
+        return signal.Signals(sig).name
+    except ValueError:
+        return f"SIG{sig}"
+
+
+class Printer:
+    """Turns events into output lines as calls complete."""
+
+    def __init__(
+        self,
+        out: IO[str],
+        *,
+        fmt: str,
+        selected: Optional[Set[int]],
+        summary: bool,
+        durations: bool,
+        timestamps: int,
+        string_size: int,
+        to_file: bool,
+        multi: bool,
+        main_pid: Optional[int] = None,
+    ) -> None:
+        self.out = out
+        self.fmt = fmt
+        self.selected = selected
+        self.summary = summary
+        self.durations = durations
+        self.timestamps = timestamps
+        self.string_size = string_size
+        # strace: "PID " on every line when writing a file and following or
+        # tracing several processes, "[pid PID] " on stderr while more than
+        # one thread is traced.
+        self.file_prefix = to_file and multi
+        self.stderr_prefix = not to_file
+        self.pairer = _strace.Pairer()
+        self.counts: Dict[int, List[Any]] = {}
+        self.live: Dict[int, int] = {}  # tid -> pid
+        self.exited: Dict[int, int] = {}  # pid -> exit status seen in exit_group
+        # A launched command's events before its execve are systrace's own
+        # (the child waiting to be traced): they are not shown.
+        self.waiting_exec = main_pid
+        self.wall_offset_ns = time.time_ns() - time.monotonic_ns()
+
+    # Events in.
+
+    def feed(self, events: Iterable[Any]) -> None:
+        done: List[Tuple[Any, Any]] = []
+        for ev in events:
+            if self.waiting_exec is not None and ev.pid == self.waiting_exec:
+                if not (ev.phase == "enter" and ev.name in ("execve", "execveat")):
+                    continue
+                self.waiting_exec = None
+            self.live.setdefault(ev.tid, ev.pid)
+            if self.fmt == "kernel":
+                self.kernel_line(ev)
+            done.extend(self.pairer.push(ev))
+        done.sort(key=_end_ns)
+        for enter, exit in done:
+            self.call(Call(enter, exit))
+        self.out.flush()
+
+    def finish(self) -> None:
+        for enter, exit in self.pairer.finish():
+            self.call(Call(enter, exit))
+        self.out.flush()
+
+    # Lines out.
+
+    def shown(self, nr: int) -> bool:
+        return self.selected is None or nr in self.selected
+
+    def prefix(self, tid: int, timestamp_ns: int) -> str:
+        parts = []
+        if self.file_prefix:
+            parts.append(f"{tid:<5} ")
+        elif self.stderr_prefix and len(self.live) > 1:
+            parts.append(f"[pid {tid:>5}] ")
+        if self.timestamps:
+            wall_ns = timestamp_ns + self.wall_offset_ns
+            secs, ns = divmod(wall_ns, 1_000_000_000)
+            if self.timestamps >= 3:
+                parts.append(f"{secs}.{ns // 1000:06d} ")
+            else:
+                clock = time.strftime("%H:%M:%S", time.localtime(secs))
+                parts.append(f"{clock}.{ns // 1000:06d} " if self.timestamps == 2 else f"{clock} ")
+        return "".join(parts)
+
+    def call(self, call: Call) -> None:
+        if self.shown(call.nr):
+            if self.summary:
+                if call.exit is not None:
+                    row = self.counts.setdefault(call.nr, [call.name, 0, 0, 0])
+                    row[1] += 1
+                    row[2] += int(call.failed)
+                    row[3] += call.duration_ns or 0
+            elif self.fmt == "json":
+                self.out.write(json.dumps(call.to_dict(self.string_size)) + "\n")
+            elif self.fmt == "strace":
+                prefix = self.prefix(call.tid, call.timestamp_ns)
+                line = prefix + call.strace(self.string_size, start_col=len(prefix))
+                if self.durations and call.duration_ns is not None:
+                    line += " " + _strace.format_duration(call.duration_ns)
+                self.out.write(line + "\n")
+        if call.name == "exit_group" and call.enter is not None:
+            status = call.enter.raw_args[0] & 0xFF if call.enter.raw_args else 0
+            self.exited[call.pid] = status
+        if call.name in ("exit", "exit_group") and call.enter is not None:
+            self.thread_gone(call)
+
+    def thread_gone(self, call: Call) -> None:
+        if call.name == "exit_group":
+            for tid in [t for t, p in self.live.items() if p == call.pid]:
+                self.live.pop(tid, None)
+        else:
+            self.live.pop(call.tid, None)
+
+    def kernel_line(self, ev: Any) -> None:
+        if not self.shown(ev.nr) or self.summary:
+            return
+        prefix = self.prefix(ev.tid, ev.timestamp_ns)
+        self.out.write(prefix + ev.format_line() + "\n")
+
+    def status_line(self, pid: int, text: str, main: bool = False) -> None:
+        """`+++ exited with 0 +++`, with the pid prefix for other processes."""
+        if self.summary:
+            return
+        if self.file_prefix:
+            self.out.write(f"{pid:<5} {text}\n")
+        elif self.stderr_prefix and not main and len(self.live) > 0:
+            self.out.write(f"[pid {pid:>5}] {text}\n")
+        else:
+            self.out.write(text + "\n")
+        self.out.flush()
+
+    def summary_table(self) -> str:
+        rows = [(name, nr, calls, errors, ns) for nr, (name, calls, errors, ns) in sorted(self.counts.items())]
+        return _strace.format_summary(rows)
+
+
+def _end_ns(pair: Tuple[Any, Any]) -> int:
+    enter, exit = pair
+    ev = exit if exit is not None else enter
+    return ev.timestamp_ns
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return False
+    # The state follows the command name, which is in parentheses.
+    state = stat[stat.rfind(b")") + 2 : stat.rfind(b")") + 3]
+    return state not in (b"Z", b"X")
+
+
+# Running.
+
+
+def _open_session(nrs: Optional[Set[int]], pids: List[int], follow: bool, string_size: int):
+    from ._session import enable
+
+    kwargs = enable_kwargs(string_size, follow, _enable_params())
+    syscalls: List[Any] = []
+    if nrs is not None:
+        internal = set()
+        for name in INTERNAL:
+            try:
+                internal.add(_native.syscall_nr(name))
+            except ValueError:
+                pass
+        syscalls = sorted(nrs | internal)
+    try:
+        return enable(*syscalls, pid=pids, **kwargs), kwargs
+    except PermissionError as err:
+        raise CliError(f"{err} (tracing needs root, or CAP_BPF and CAP_PERFMON)") from None
+    except ProcessLookupError as err:
+        raise CliError(str(err)) from None
+    except OSError as err:
+        raise CliError(str(err)) from None
+
+
+def _resolve_command(command: Sequence[str]) -> str:
+    name = command[0]
+    path = name if "/" in name else shutil.which(name)
+    if path is None or not os.path.exists(path):
+        raise CliError(f"Can't stat '{name}': No such file or directory")
+    if not os.access(path, os.X_OK) or os.path.isdir(path):
+        raise CliError(f"Can't execute '{name}': Permission denied")
+    return path
+
+
+def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[str]) -> int:
+    command = list(args.command)
+    path = _resolve_command(command)
+    ready_r, ready_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: wait until traced, then exec
+        try:
+            os.close(ready_w)
+            go = os.read(ready_r, 1)
+            os.close(ready_r)
+            if go != b"x":
+                os._exit(127)
+            os.execv(path, command)
+        except BaseException as err:  # noqa: BLE001 - nothing may escape a forked child
+            try:
+                os.write(2, f"{PROG}: exec {command[0]}: {err}\n".encode())
+            finally:
+                os._exit(127)
+    os.close(ready_r)
+    # While the command runs, Ctrl-C is its business (it gets the signal
+    # too); systrace reports how it ended.
+    old_int = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    old_quit = signal.signal(signal.SIGQUIT, signal.SIG_IGN)
+    try:
+        try:
+            session, kwargs = _open_session(args.nrs, [pid], args.follow, args.string_size)
+        except BaseException:
+            os.close(ready_w)  # the child sees EOF and exits
+            os.waitpid(pid, 0)
+            raise
+        if args.follow and "follow" not in kwargs:
+            print(f"{PROG}: this systrace cannot follow forks yet: children are not traced", file=sys.stderr)
+        printer = Printer(out, main_pid=pid, **printer_kw)
+        os.write(ready_w, b"x")
+        os.close(ready_w)
+        status = 0
+        with session:
+            while True:
+                printer.feed(session.poll(0.1))
+                done, status = os.waitpid(pid, os.WNOHANG)
+                if done:
+                    break
+            if args.follow:
+                # strace -f waits for every traced process.
+                while any(_process_alive(p) for p in set(printer.live.values()) if p != pid):
+                    printer.feed(session.poll(0.1))
+        printer.feed(session)  # what is left once closed
+        printer.finish()
+    finally:
+        signal.signal(signal.SIGINT, old_int)
+        signal.signal(signal.SIGQUIT, old_quit)
+    if printer.summary:
+        out.write(printer.summary_table())
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        core = " (core dumped)" if os.WCOREDUMP(status) else ""
+        printer.status_line(pid, f"+++ killed by {signal_name(sig)}{core} +++", main=True)
+        out.flush()
+        return 128 + sig
+    code = os.WEXITSTATUS(status)
+    printer.status_line(pid, f"+++ exited with {code} +++", main=True)
+    out.flush()
+    return code
+
+
+def run_pids(args: argparse.Namespace, pids: List[int], printer_kw: Dict[str, Any], out: IO[str]) -> int:
+    session, kwargs = _open_session(args.nrs, pids, args.follow, args.string_size)
+    if args.follow and "follow" not in kwargs:
+        print(f"{PROG}: this systrace cannot follow forks yet: children are not traced", file=sys.stderr)
+    printer = Printer(out, **printer_kw)
+    for pid in pids:
+        print(f"{PROG}: Process {pid} attached", file=sys.stderr)
+    reported: Set[int] = set()
+    interrupted = False
+    try:
+        with session:
+            while True:
+                printer.feed(session.poll(0.1))
+                for pid, status in list(printer.exited.items()):
+                    if pid not in reported and not _process_alive(pid):
+                        reported.add(pid)
+                        printer.status_line(pid, f"+++ exited with {status} +++", main=len(pids) == 1)
+                if not any(_process_alive(p) for p in pids):
+                    break
+    except KeyboardInterrupt:
+        interrupted = True
+    printer.feed(session)
+    printer.finish()
+    for pid, status in printer.exited.items():
+        if pid not in reported:
+            printer.status_line(pid, f"+++ exited with {status} +++", main=len(pids) == 1)
+    if interrupted:
+        for pid in pids:
+            if _process_alive(pid):
+                print(f"{PROG}: Process {pid} detached", file=sys.stderr)
+    if printer.summary:
+        out.write(printer.summary_table())
+    out.flush()
+    return 0
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command = list(args.command)
+    if command and command[0] == "--":
+        command = command[1:]
+    args.command = command
+    try:
+        pids = parse_pids(args.pids)
+        if not pids and not command:
+            raise UsageError("must have PROG [ARGS] or -p PID")
+        if pids and command:
+            raise UsageError("-p PID and a command exclude each other")
+        if args.string_size < 0:
+            raise UsageError(f"-s {args.string_size}: a size is >= 0")
+        if args.summary and args.format != "strace":
+            raise UsageError("-c prints a table: --format does not apply")
+        args.nrs = parse_trace_set(args.exprs)
+    except UsageError as err:
+        parser.print_usage(sys.stderr)
+        print(f"{PROG}: {err}", file=sys.stderr)
+        return 2
+    out: IO[str]
+    if args.output:
+        try:
+            out = open(args.output, "w", encoding="utf-8", errors="surrogateescape")
+        except OSError as err:
+            print(f"{PROG}: can't open {args.output}: {err.strerror}", file=sys.stderr)
+            return 1
+    else:
+        out = sys.stderr
+    printer_kw = dict(
+        fmt=args.format,
+        selected=args.nrs,
+        summary=args.summary,
+        durations=args.durations,
+        timestamps=args.timestamps,
+        string_size=args.string_size,
+        to_file=bool(args.output),
+        multi=args.follow or len(pids) > 1,
+    )
+    try:
+        if command:
+            return run_command(args, printer_kw, out)
+        return run_pids(args, pids, printer_kw, out)
+    except CliError as err:
+        print(f"{PROG}: {err}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        return 1
+    finally:
+        if out is not sys.stderr:
+            out.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
