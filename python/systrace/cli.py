@@ -296,6 +296,7 @@ class Printer:
         # A launched command's events before its execve are systrace's own
         # (the child waiting to be traced): they are not shown.
         self.waiting_exec = main_pid
+        self.main_pid = main_pid
         self.wall_offset_ns = time.time_ns() - time.monotonic_ns()
 
     # Events in.
@@ -358,11 +359,15 @@ class Printer:
                 if self.durations and call.duration_ns is not None:
                     line += " " + _strace.format_duration(call.duration_ns)
                 self.out.write(line + "\n")
+        if call.name in ("exit", "exit_group") and call.enter is not None:
+            self.thread_gone(call)
         if call.name == "exit_group" and call.enter is not None:
             status = call.enter.raw_args[0] & 0xFF if call.enter.raw_args else 0
             self.exited[call.pid] = status
-        if call.name in ("exit", "exit_group") and call.enter is not None:
-            self.thread_gone(call)
+            # A launched command's end is told by waitpid (a signal, too);
+            # any other process's by its exit_group.
+            if call.pid != self.main_pid:
+                self.status_line(call.pid, f"+++ exited with {status} +++")
 
     def thread_gone(self, call: Call) -> None:
         if call.name == "exit_group":
@@ -383,7 +388,7 @@ class Printer:
             return
         if self.file_prefix:
             self.out.write(f"{pid:<5} {text}\n")
-        elif self.stderr_prefix and not main and len(self.live) > 0:
+        elif self.stderr_prefix and not main and self.live:  # other threads still traced
             self.out.write(f"[pid {pid:>5}] {text}\n")
         else:
             self.out.write(text + "\n")
@@ -519,25 +524,15 @@ def run_pids(args: argparse.Namespace, pids: List[int], printer_kw: Dict[str, An
     printer = Printer(out, **printer_kw)
     for pid in pids:
         print(f"{PROG}: Process {pid} attached", file=sys.stderr)
-    reported: Set[int] = set()
     interrupted = False
     try:
         with session:
-            while True:
+            while any(_process_alive(p) for p in pids):
                 printer.feed(session.poll(0.1))
-                for pid, status in list(printer.exited.items()):
-                    if pid not in reported and not _process_alive(pid):
-                        reported.add(pid)
-                        printer.status_line(pid, f"+++ exited with {status} +++", main=len(pids) == 1)
-                if not any(_process_alive(p) for p in pids):
-                    break
     except KeyboardInterrupt:
         interrupted = True
     printer.feed(session)
     printer.finish()
-    for pid, status in printer.exited.items():
-        if pid not in reported:
-            printer.status_line(pid, f"+++ exited with {status} +++", main=len(pids) == 1)
     if interrupted:
         for pid in pids:
             if _process_alive(pid):

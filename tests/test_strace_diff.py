@@ -1,0 +1,325 @@
+"""systrace against the real strace: the same deterministic C program traced
+by both, for a set of syscalls, must give the same calls in the same order,
+with the same decoded arguments and return values, and the same -c counts.
+
+Only what must differ between two runs (or what systrace does not decode) is
+normalised, each for the reason given where it is done."""
+from __future__ import annotations
+
+import collections
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import require
+
+PROGRAM = r"""
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int main(int argc, char **argv) {
+    char path[256], buf[256];
+    static const char msg[] = "hello\n\t\"quoted\" \\ \x01\x02\x7f\xff\xc3\xa9 end";
+    if (argc < 2 || chdir(argv[1]) != 0) return 2;
+    int fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC);
+    read(fd, buf, 16);
+    lseek(fd, 0, SEEK_SET);
+    lseek(fd, -4, SEEK_END);
+    pread(fd, buf, 8, 2);
+    fcntl(fd, F_GETFD);
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    fcntl(fd, F_GETFL);
+    int d = dup(fd);
+    dup2(fd, 20);
+    dup3(fd, 21, O_CLOEXEC);
+    close(d); close(20); close(21); close(fd);
+    close(999);
+    open("/nonexistent-systrace/file", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    openat(AT_FDCWD, "/nonexistent-systrace", O_RDONLY | O_DIRECTORY);
+    int out = open("out.bin", O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
+    write(out, msg, sizeof msg - 1);
+    memset(buf, 'x', sizeof buf);
+    write(out, buf, 100);
+    pwrite(out, "abc", 3, 7);
+    close(out);
+    int in = open("out.bin", O_RDONLY);
+    read(in, buf, 10);
+    read(in, buf, 200);
+    read(in, buf, 200);
+    close(in);
+    int p[2];
+    pipe2(p, O_CLOEXEC | O_NONBLOCK);
+    write(p[1], "\0\0\1", 3);
+    read(p[0], buf, 64);
+    read(p[0], buf, 64);
+    close(p[0]); close(p[1]);
+    access("/etc/passwd", R_OK | W_OK);
+    access("/nonexistent-systrace", F_OK);
+    mkdir("sub", 0750);
+    rename("sub", "sub2");
+    rename("nonexistent", "x");
+    rmdir("sub2");
+    unlink("out.bin");
+    unlink("out.bin");
+    symlink("/etc/passwd", "link");
+    readlink("link", path, sizeof path);
+    unlink("link");
+    getcwd(path, sizeof path);
+    void *m = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    mprotect(m, 4096, PROT_READ);
+    munmap(m, 8192);
+    mmap(NULL, 4096, PROT_READ, MAP_SHARED, -1, 0);
+    kill(getpid(), 0);
+    int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    close(s);
+    s = socket(AF_UNIX, SOCK_DGRAM, 0);
+    close(s);
+    socket(12345, SOCK_STREAM, 0);
+    if (argc > 2) {  /* a child, for -f */
+        char line[] = "child\n";  /* on the stack: see test_untouched_pages */
+        pid_t child = fork();
+        if (child == 0) {
+            write(1, line, 6);
+            if (argc > 3)
+                write(1, "rodata\n", 7);
+            _exit(7);
+        }
+        int status;
+        wait4(child, &status, 0, NULL);
+    }
+    return 3;
+}
+"""
+
+# The syscalls compared: those systrace decodes in full or whose undecoded
+# arguments are structures (compared as addresses, see normalise()).
+# getrandom (random bytes) and ioctl (strace names requests, systrace keeps
+# them numeric) are left out on purpose.
+SYSCALLS = (
+    "execve,brk,mmap,mprotect,munmap,openat,read,write,close,lseek,pread64,pwrite64,fcntl,"
+    "dup,dup2,dup3,pipe2,access,mkdir,rename,rmdir,unlink,symlink,readlink,getcwd,chdir,"
+    "getpid,kill,socket,wait4,exit_group,arch_prctl,set_tid_address,set_robust_list,"
+    "rseq,prlimit64,newfstatat"
+)
+# Syscalls whose every argument systrace prints like strace: the sets must
+# agree there without the address normalisation of structures.
+EXACT = {
+    "openat", "read", "write", "close", "lseek", "pread64", "pwrite64", "fcntl", "dup", "dup2",
+    "dup3", "access", "mkdir", "rename", "rmdir", "unlink", "symlink", "readlink", "getcwd",
+    "chdir", "kill", "socket", "exit_group",
+}
+
+
+def _compiler() -> str:
+    for cc in ("cc", "gcc", "clang"):
+        path = shutil.which(cc)
+        if path:
+            return path
+    require("no C compiler (cc, gcc or clang) to build the test program")
+    raise AssertionError("unreachable")
+
+
+@pytest.fixture(scope="module")
+def program(tmp_path_factory) -> str:
+    src = tmp_path_factory.mktemp("prog") / "prog.c"
+    src.write_text(PROGRAM)
+    exe = src.with_suffix("")
+    subprocess.run([_compiler(), "-O0", "-o", str(exe), str(src)], check=True)
+    return str(exe)
+
+
+@pytest.fixture
+def strace_bin() -> str:
+    path = shutil.which("strace")
+    if path is None:
+        require("strace is not installed (apt-get install strace)")
+    return path
+
+
+def run_both(tmp_path, strace_bin, program, *options, child=False, rodata=False):
+    """Runs the program under strace and under systrace with the same
+    options; returns both trace files' text."""
+    texts = []
+    # One working directory for both runs (the program leaves it as it
+    # found it): the same paths, the same getcwd().
+    work = tmp_path / "work"
+    work.mkdir()
+    argv = [program, str(work)] + (["child"] if child else []) + (["rodata"] if rodata else [])
+    for name, tracer in (("strace", [strace_bin]), ("systrace", [sys.executable, "-m", "systrace"])):
+        out = tmp_path / f"{name}.txt"
+        r = subprocess.run(
+            [*tracer, "-o", str(out), *options, "--", *argv],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert r.returncode == 3, f"{name}: {r.stderr}"
+        texts.append(out.read_text(errors="surrogateescape"))
+    return texts
+
+
+LINE = re.compile(r"^(?:(\d+) +)?(\w+)\((.*)\) +=\s(.*)$")
+STATUS = re.compile(r"^(?:(\d+) +)?(\+\+\+ .* \+\+\+)$")
+ADDRESS = re.compile(r"\b0x[0-9a-f]{8,}\b")
+
+
+def split_args(text: str) -> list:
+    """Top-level comma-separated arguments (commas in strings, [] and {} kept)."""
+    args, depth, cur, quoted, escaped = [], 0, [], False, False
+    for ch in text:
+        if quoted:
+            cur.append(ch)
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                quoted = False
+            continue
+        if ch == '"':
+            quoted = True
+        elif ch in "[{":
+            depth += 1
+        elif ch in "]}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            args.append("".join(cur).strip())
+            cur = []
+            continue
+        cur.append(ch)
+    if cur or args:
+        args.append("".join(cur).strip())
+    return args
+
+
+def normalise_arg(arg: str, pids: set) -> str:
+    # execve's environment: strace adds /* N vars */ after the address;
+    # systrace does not read the environment.
+    arg = re.sub(r" /\* \d+ vars \*/$", "", arg)
+    # Structures and arrays strace reads from memory ({st_mode=...}, the
+    # fds of pipe2, sigsets) are addresses in systrace; a string array
+    # (argv) is decoded by both and compared.
+    if arg[:1] in "[{" and not arg.startswith('["'):
+        return "<addr>"
+    # Addresses differ from run to run (ASLR, a different parent).
+    arg = ADDRESS.sub("<addr>", arg)
+    # The traced processes' pids differ from run to run.
+    for pid in pids:
+        arg = re.sub(rf"\b{pid}\b", "<pid>", arg)
+    return arg
+
+
+def parse(text: str) -> dict:
+    """pid -> [(syscall, args, result)] in order, pids renamed by order of
+    first appearance; plus the +++ status lines."""
+    rows = []
+    pending = {}
+    for line in text.splitlines():
+        # Signal deliveries: strace reports them, systrace does not.
+        if re.match(r"^(\d+ +)?--- SIG\w+ .* ---$", line):
+            continue
+        # strace splits a call that another process's line interrupted
+        # into "... <unfinished ...>" and "<... name resumed>...";
+        # systrace prints each call once, when it returns: join them.
+        m = re.match(r"^(?:(\d+) +)?(.*) <unfinished \.\.\.>$", line)
+        if m:
+            pending[m.group(1)] = ((m.group(1) + " ") if m.group(1) else "") + m.group(2)
+            continue
+        m = re.match(r"^(?:(\d+) +)?<\.\.\. \w+ resumed>(.*)$", line)
+        if m and m.group(1) in pending:
+            line = pending.pop(m.group(1)) + m.group(2)
+        m = LINE.match(line)
+        if m:
+            rows.append((m.group(1), m.group(2), m.group(3), m.group(4)))
+            continue
+        m = STATUS.match(line)
+        if m:
+            rows.append((m.group(1), "+++", "", m.group(2)))
+            continue
+        raise AssertionError(f"unparsed trace line: {line!r}")
+    pids = {r[0] for r in rows if r[0]}
+    # getpid's and clone's results name the traced processes too.
+    pids |= {r[3] for r in rows if r[1] in ("getpid", "set_tid_address", "wait4") and r[3].isdigit()}
+    by_pid = collections.OrderedDict()
+    for pid, name, args, result in rows:
+        norm_args = tuple(normalise_arg(a, pids) for a in split_args(args))
+        by_pid.setdefault(pid, []).append((name, norm_args, normalise_arg(result, pids)))
+    return by_pid
+
+
+def compare(ours: dict, theirs: dict) -> None:
+    assert len(ours) == len(theirs), (list(ours), list(theirs))
+    for calls_o, calls_t in zip(ours.values(), theirs.values()):
+        names_o = [c[0] for c in calls_o]
+        names_t = [c[0] for c in calls_t]
+        assert names_o == names_t, f"syscall sequence differs:\nsystrace {names_o}\nstrace   {names_t}"
+        for o, t in zip(calls_o, calls_t):
+            assert o == t, f"\nsystrace {o}\nstrace   {t}"
+
+
+def test_same_calls_as_strace(kernel, tmp_path, strace_bin, program):
+    theirs, ours = run_both(tmp_path, strace_bin, program, "-s", "64", "-e", f"trace={SYSCALLS}")
+    p_theirs, p_ours = parse(theirs), parse(ours)
+    compare(p_ours, p_theirs)
+    (calls,) = p_ours.values()
+    names = {c[0] for c in calls}
+    assert EXACT <= names, EXACT - names
+    # Enough of it is compared exactly, not through <addr>.
+    exact = [c for c in calls if c[0] in EXACT]
+    assert len(exact) >= 40 and not any("<addr>" in a for c in exact for a in c[1] if c[0] != "read")
+
+
+def test_same_counts_as_strace(kernel, tmp_path, strace_bin, program):
+    theirs, ours = run_both(tmp_path, strace_bin, program, "-c", "-e", f"trace={SYSCALLS}")
+
+    def counts(text: str) -> dict:
+        rows = {}
+        for line in text.splitlines():
+            m = re.fullmatch(r" *[\d.]+ +[\d.]+ +\d+ +(\d+) +(\d*) (\w+)", line)
+            if m:
+                rows[m.group(3)] = (int(m.group(1)), int(m.group(2) or 0))
+        assert "total" in rows, text
+        return rows
+
+    # Times differ by nature (and strace's are CPU time): calls and errors.
+    assert counts(ours) == counts(theirs)
+
+
+def test_follow_forks_like_strace(kernel, tmp_path, strace_bin, program):
+    import inspect
+
+    import systrace
+
+    if "follow" not in inspect.signature(systrace.enable).parameters:
+        pytest.xfail("enable() cannot follow forks yet (follow=)")
+    sets = "execve,write,wait4,exit_group,exit,kill,getpid"
+    theirs, ours = run_both(tmp_path, strace_bin, program, "-f", "-e", f"trace={sets}", child=True)
+    p_theirs, p_ours = parse(theirs), parse(ours)
+    # One sequence per process, in order of first appearance.
+    compare(p_ours, p_theirs)
+    assert len(p_ours) == 2
+    child = list(p_ours.values())[1]
+    assert child[0] == ("write", ("1", '"child\\n"', "6"), "6")
+    assert child[-1] == ("+++", (), "+++ exited with 7 +++")
+
+
+@pytest.mark.xfail(
+    reason="the BPF capture cannot fault pages in: a string in a page the process has not "
+    "touched yet (a forked child's .rodata) is not captured, where strace reads it",
+    strict=False,
+)
+def test_untouched_pages(kernel, tmp_path, strace_bin, program):
+    theirs, ours = run_both(tmp_path, strace_bin, program, "-f", "-e", "trace=write", child=True, rodata=True)
+    assert re.search(r'^\d+ +write\(1, "rodata\\n", 7\)', theirs, re.M), theirs
+    assert re.search(r'^\d+ +write\(1, "rodata\\n", 7\)', ours, re.M), ours
