@@ -28,8 +28,8 @@ def _signature(nr: int, nargs: int) -> Tuple[Tuple[str, ...], Tuple[str, ...]]:
     sig = _SIGNATURES.get(nr)
     if sig is None:
         try:
-            _, _, types, names, _, _ = _native.syscall_metadata(nr)
-            sig = (tuple(names), tuple(types))
+            meta = _native.syscall_metadata(nr)
+            sig = (tuple(meta[3]), tuple(meta[2]))
         except ValueError:
             sig = ((), ())
         _SIGNATURES[nr] = sig

@@ -55,11 +55,11 @@ fn secs(ns: u64) -> f64 {
 pub fn format_summary(rows: &[SummaryRow]) -> String {
     let mut rows: Vec<&SummaryRow> = rows.iter().filter(|r| r.calls > 0).collect();
     // Stable: equal times keep syscall-number order, as strace's do.
-    rows.sort_by(|a, b| b.time_ns.cmp(&a.time_ns));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.time_ns));
     let total_ns: u64 = rows.iter().map(|r| r.time_ns).sum();
     let total_calls: u64 = rows.iter().map(|r| r.calls).sum();
     let total_errors: u64 = rows.iter().map(|r| r.errors).sum();
-    let avg_us = |ns: u64, calls: u64| if calls == 0 { 0 } else { ns / calls / 1000 };
+    let avg_us = |ns: u64, calls: u64| ns.checked_div(calls).unwrap_or(0) / 1000;
     let max_avg = rows
         .iter()
         .map(|r| avg_us(r.time_ns, r.calls))
