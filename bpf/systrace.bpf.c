@@ -34,9 +34,11 @@ __u32 ignore_tid;
  * tracing every syscall cheap. */
 __u64 wakeup_bytes = 1;
 
-/* Set before load from the syscall metadata table: args per syscall number.
- * 0xff marks a number without metadata: its records carry all six args. */
-const volatile __u8 syscall_nb_args[SYSTRACE_NR_SYSCALLS];
+/* Args per syscall number, from the metadata table; written by user space
+ * before attaching (and corrected once the running kernel's own metadata
+ * is read, which need not delay the first enable). 0xff marks a number
+ * without metadata: its records carry all six args. */
+__u8 syscall_nb_args[SYSTRACE_NR_SYSCALLS];
 
 /* Syscalls whose records carry user memory, and what of each argument;
  * written by user space (the bitmap refcounted like the enable bits). */
@@ -300,17 +302,38 @@ static __always_inline bool item_faulted(struct scratch *s, __u32 off)
 	return off <= CAPTURE_END && (item->flags & SYSTRACE_CAPTURE_FAULTED);
 }
 
+struct argv_walk {
+	struct scratch *s;
+	__u64 argv;
+	__u32 off;
+	__u32 arg;
+	bool done;
+};
+
+static long capture_argv_elem(__u32 j, struct argv_walk *walk)
+{
+	__u64 elem = 0;
+
+	if (bpf_probe_read_user(&elem, sizeof(elem), (const void *)(walk->argv + 8 * j)) < 0 || !elem) {
+		walk->done = true;
+		return 1; /* stop */
+	}
+	walk->off = capture_string(walk->s, walk->off, ARG_FLAGS(walk->arg, SYSTRACE_CAPTURE_ARGV_ELEM), elem);
+	return 0;
+}
+
+/* bpf_loop() has the verifier check the loop body once, not once per
+ * element (unrolled, argv alone cost it ~100 ms at every load). */
 static __always_inline __u32 capture_argv(struct scratch *s, __u32 off, __u32 arg, __u64 argv)
 {
-	for (int j = 0; j < SYSTRACE_MAX_ARGV; j++) {
-		__u64 elem = 0;
+	struct argv_walk walk = { .s = s, .argv = argv, .off = off, .arg = arg };
 
-		if (bpf_probe_read_user(&elem, sizeof(elem), (const void *)(argv + 8 * j)) < 0 || !elem)
-			return off;
-		off = capture_string(s, off, ARG_FLAGS(arg, SYSTRACE_CAPTURE_ARGV_ELEM), elem);
-	}
+	bpf_loop(SYSTRACE_MAX_ARGV, capture_argv_elem, &walk, 0);
+	if (walk.done)
+		return walk.off;
 	/* More elements than we keep: an empty item says the list was cut. */
-	return capture_buffer(s, off, ARG_FLAGS(arg, SYSTRACE_CAPTURE_ARGV_ELEM | SYSTRACE_CAPTURE_TRUNCATED), 0, 0);
+	return capture_buffer(s, walk.off, ARG_FLAGS(arg, SYSTRACE_CAPTURE_ARGV_ELEM | SYSTRACE_CAPTURE_TRUNCATED),
+			      0, 0);
 }
 
 static __always_inline int output(struct scratch *s, __u32 size, __u32 phase, __u32 nr)

@@ -115,19 +115,18 @@ impl Programs {
             .events
             .set_max_entries(buffer_size as u32)
             .map_err(|e| Error::bpf("sizing the ring buffer", e, &take_libbpf_log()))?;
-        let rodata = open
-            .maps
-            .rodata_data
-            .as_deref_mut()
-            .expect("the object has .rodata");
-        rodata.syscall_nb_args = *nb_args;
         let mut skel = open
             .load()
             .map_err(|e| Error::bpf("loading the BPF programs", e, &take_libbpf_log()))?;
 
-        let bss_data = skel.maps.bss_data.as_deref_mut().expect("the object has .bss");
-        // Nothing is attached yet: a plain write is safe.
+        let bss_data = skel
+            .maps
+            .bss_data
+            .as_deref_mut()
+            .expect("the object has .bss");
+        // Nothing is attached yet: plain writes are safe.
         bss_data.capture_specs = *capture_specs;
+        bss_data.syscall_nb_args = *nb_args;
         let bss = NonNull::from(bss_data);
         let traced_tgids = MapHandle::try_from(&skel.maps.traced_tgids)
             .map_err(|e| Error::bpf("opening the process filter map", e, ""))?;
@@ -180,22 +179,53 @@ impl Programs {
         }
     }
 
+    /// Corrects the args-per-number and capture tables while attached: a
+    /// reader may see a mix of old and new entries for a moment, which only
+    /// changes how many args or bytes one record carries.
+    pub fn update_tables(
+        &self,
+        nb_args: &[u8; NR_SYSCALLS],
+        capture_specs: &[types::systrace_capture_spec; NR_SYSCALLS],
+    ) {
+        // SAFETY: as in `bitmap`; byte-sized volatile stores into the mmap.
+        unsafe {
+            let bss = self.bss();
+            let nb = std::ptr::addr_of_mut!((*bss).syscall_nb_args) as *mut u8;
+            for (i, &n) in nb_args.iter().enumerate() {
+                std::ptr::write_volatile(nb.add(i), n);
+            }
+            let specs =
+                std::ptr::addr_of_mut!((*bss).capture_specs) as *mut types::systrace_capture_spec;
+            for (i, spec) in capture_specs.iter().enumerate() {
+                std::ptr::write_volatile(specs.add(i), *spec);
+            }
+        }
+    }
+
     pub fn set_capture(&self, nr: u32, on: bool) {
         set_bit(self.capture_bitmap(), nr, on);
     }
 
     pub fn set_capture_size(&self, size: u32) {
-        self.bss_u32(|b| unsafe { std::ptr::addr_of_mut!((*b).capture_size) }).store(size, Ordering::SeqCst);
+        self.bss_u32(|b| unsafe { std::ptr::addr_of_mut!((*b).capture_size) })
+            .store(size, Ordering::SeqCst);
     }
 
     /// Attaches the fork and exit programs while `count` sessions follow forks.
     pub fn set_follow_forks(&mut self, count: u32) -> Result<()> {
-        self.bss_u32(|b| unsafe { std::ptr::addr_of_mut!((*b).follow_forks) }).store(count, Ordering::SeqCst);
+        self.bss_u32(|b| unsafe { std::ptr::addr_of_mut!((*b).follow_forks) })
+            .store(count, Ordering::SeqCst);
         if count == 0 {
             self.fork_links = None;
         } else if self.fork_links.is_none() {
             let attach = |prog: &libbpf_rs::ProgramMut<'_>| {
-                prog.attach().map_err(|e| Error::bpf("attaching to sched_process_fork/exit", e, &take_libbpf_log()))
+                prog.attach().map_err(|e| {
+                    Error::bpf(
+                        "attaching to sched_process_fork/exit",
+                        e,
+                        &take_libbpf_log(),
+                    )
+                })
             };
             let fork = attach(&self.skel.progs.sched_process_fork)?;
             let exit = attach(&self.skel.progs.sched_process_exit)?;
@@ -262,7 +292,9 @@ impl Programs {
     pub fn set_traced_tgid(&self, tgid: u32, flags: Option<u32>) -> Result<()> {
         let key = tgid.to_ne_bytes();
         let res = match flags {
-            Some(flags) => self.traced_tgids.update(&key, &flags.to_ne_bytes(), MapFlags::ANY),
+            Some(flags) => self
+                .traced_tgids
+                .update(&key, &flags.to_ne_bytes(), MapFlags::ANY),
             None => match self.traced_tgids.delete(&key) {
                 // Gone already: a followed process that exited.
                 Err(e) if e.kind() == libbpf_rs::ErrorKind::NotFound => Ok(()),

@@ -45,7 +45,10 @@ pub fn format_with(ev: &Event, meta: Option<&SyscallMetadata>, style: Style) -> 
     match ev.phase {
         Phase::Enter => {
             out.push('(');
-            for (i, &value) in ev.args().iter().enumerate() {
+            // A record may carry more args than the metadata names (taken
+            // before the kernel's own metadata was read): print the kernel's.
+            let shown = meta.map_or(ev.args().len(), |m| m.nb_args().min(ev.args().len()));
+            for (i, &value) in ev.args()[..shown].iter().enumerate() {
                 if i > 0 {
                     out.push_str(", ");
                 }

@@ -14,8 +14,20 @@ use crate::metadata::MetadataTable;
 /// The metadata table of this process: the running kernel's (tracefs) when
 /// it can be read, else the embedded one. Loaded once.
 pub fn metadata() -> &'static MetadataTable {
-    static TABLE: OnceLock<MetadataTable> = OnceLock::new();
     TABLE.get_or_init(MetadataTable::load)
+}
+
+static TABLE: OnceLock<MetadataTable> = OnceLock::new();
+
+/// The running kernel's table if it was read already, else the embedded
+/// one: what the hot path of the first enable() uses, since reading
+/// hundreds of tracefs files would cost it tens of milliseconds.
+pub fn metadata_now() -> (&'static MetadataTable, bool) {
+    static EMBEDDED: OnceLock<MetadataTable> = OnceLock::new();
+    match TABLE.get() {
+        Some(table) => (table, true),
+        None => (EMBEDDED.get_or_init(MetadataTable::embedded), false),
+    }
 }
 
 /// The architecture's name for syscall `nr` ("read"), if it has one.

@@ -259,7 +259,9 @@ impl EventBatch {
     fn columns<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         fn bytes_of<T: Copy>(values: &[T]) -> &[u8] {
             // SAFETY: plain integers, viewed as their bytes for the copy.
-            unsafe { std::slice::from_raw_parts(values.as_ptr().cast(), std::mem::size_of_val(values)) }
+            unsafe {
+                std::slice::from_raw_parts(values.as_ptr().cast(), std::mem::size_of_val(values))
+            }
         }
         let c = py.detach(|| Columns::from_events(&self.events));
         let dict = PyDict::new(py);
@@ -295,7 +297,11 @@ impl EventBatchIter {
     }
     fn __next__(&self) -> Option<PyEvent> {
         let i = self.next.fetch_add(1, Ordering::Relaxed);
-        self.batch.get().events.get(i).map(|ev| PyEvent { ev: ev.clone() })
+        self.batch
+            .get()
+            .events
+            .get(i)
+            .map(|ev| PyEvent { ev: ev.clone() })
     }
 }
 
@@ -358,7 +364,9 @@ impl PySession {
 
     /// An fd that is readable while events wait: for event loops.
     fn fileno(&self) -> PyResult<i32> {
-        self.shared.ready_fd().ok_or_else(|| PyOSError::new_err("this session has no readiness fd"))
+        self.shared
+            .ready_fd()
+            .ok_or_else(|| PyOSError::new_err("this session has no readiness fd"))
     }
 
     #[getter]
@@ -518,10 +526,16 @@ fn open_session(
             })?,
     };
     if follow && matches!(processes, ProcessFilter::All) {
-        return Err(PyValueError::new_err("follow=True with all_processes=True: every process is traced already"));
+        return Err(PyValueError::new_err(
+            "follow=True with all_processes=True: every process is traced already",
+        ));
     }
     let registration = Registration {
-        capture: if strings { capture::capturing(metadata(), &nrs) } else { BTreeSet::new() },
+        capture: if strings {
+            capture::capturing(names::metadata_now().0, &nrs)
+        } else {
+            BTreeSet::new()
+        },
         capture_size,
         follow,
         enter: if enter { nrs.clone() } else { BTreeSet::new() },
@@ -534,6 +548,17 @@ fn open_session(
         inner: Mutex::new(session),
         shared,
     })
+}
+
+/// Loads systrace's BPF programs now (nothing is attached or traced), so
+/// that the first enable() only has to switch syscalls on. Takes about as
+/// long as a first enable() otherwise would: the kernel verifies the
+/// programs and relocates them against its BTF.
+#[pyfunction]
+#[pyo3(signature = (buffer_size = None))]
+fn preload(py: Python<'_>, buffer_size: Option<usize>) -> PyResult<()> {
+    py.detach(|| tracer::preload(buffer_size))?;
+    Ok(())
 }
 
 /// The number of a syscall name on this architecture.
@@ -711,9 +736,9 @@ mod _native {
     #[pymodule_export]
     use super::{
         common_fields, define_fields, event_format, event_id, kernel_state, metadata_source,
-        metadata_table, open_session, print_fmt, syscall_metadata, syscall_name, syscall_names,
-        syscall_nr, EventBatch, EventBatchIter, PyEvent, PySession, SessionClosedError,
-        UnsupportedKernelError,
+        metadata_table, open_session, preload, print_fmt, syscall_metadata, syscall_name,
+        syscall_names, syscall_nr, EventBatch, EventBatchIter, PyEvent, PySession,
+        SessionClosedError, UnsupportedKernelError,
     };
 
     #[pymodule_export]

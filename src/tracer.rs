@@ -12,7 +12,8 @@ use crate::decode::Event;
 use crate::error::{Error, Result};
 use crate::layout::NR_SYSCALLS;
 use crate::metadata::event_class::Phase;
-use crate::names::metadata;
+use crate::metadata::MetadataTable;
+use crate::names::{metadata, metadata_now};
 use crate::register::{Kernel, Registration, Registry};
 use crate::session::{monotonic_ns, SessionShared};
 
@@ -27,6 +28,18 @@ struct Tracer {
     registry: Registry,
     consumer: Consumer,
     sessions: usize,
+    /// The programs' tables come from the running kernel's metadata.
+    exact_tables: bool,
+}
+
+impl Tracer {
+    fn sync_tables(&mut self, table: &MetadataTable) {
+        if !self.exact_tables && self.pid == getpid() {
+            self.programs
+                .update_tables(&nb_args_table(table), &capture::spec_table(table));
+            self.exact_tables = true;
+        }
+    }
 }
 
 static SYSCALL_TRACE_LOCK: Mutex<Option<Tracer>> = Mutex::new(None);
@@ -76,9 +89,9 @@ pub fn check_buffer_size(size: usize) -> Result<usize> {
     Ok(size)
 }
 
-fn nb_args_table() -> [u8; NR_SYSCALLS] {
+fn nb_args_table(metadata: &MetadataTable) -> [u8; NR_SYSCALLS] {
     let mut table = [NB_ARGS_UNKNOWN; NR_SYSCALLS];
-    for meta in metadata().iter() {
+    for meta in metadata.iter() {
         if let Some(slot) = table.get_mut(meta.syscall_nr as usize) {
             *slot = meta.nb_args() as u8;
         }
@@ -87,7 +100,22 @@ fn nb_args_table() -> [u8; NR_SYSCALLS] {
 }
 
 fn load(buffer_size: usize) -> Result<Tracer> {
-    let programs = Programs::load(buffer_size, &nb_args_table(), &capture::spec_table(metadata()))?;
+    let (table, exact) = metadata_now();
+    let programs = Programs::load(
+        buffer_size,
+        &nb_args_table(table),
+        &capture::spec_table(table),
+    )?;
+    if !exact {
+        // Read the running kernel's metadata off the hot path, then correct
+        // the tables the programs read.
+        std::thread::spawn(|| {
+            let table = metadata();
+            if let Some(tracer) = lock().as_mut() {
+                tracer.sync_tables(table);
+            }
+        });
+    }
     let consumer = Consumer::start(programs.events_map()?)?;
     programs.set_ignore_tid(consumer.tid());
     Ok(Tracer {
@@ -96,6 +124,7 @@ fn load(buffer_size: usize) -> Result<Tracer> {
         registry: Registry::default(),
         consumer,
         sessions: 0,
+        exact_tables: exact,
     })
 }
 
@@ -121,6 +150,15 @@ fn tracer(slot: &mut Option<Tracer>, buffer_size: Option<usize>) -> Result<&mut 
         *slot = Some(load(buffer_size.unwrap_or(DEFAULT_BUFFER_SIZE))?);
     }
     Ok(slot.as_mut().expect("loaded above"))
+}
+
+/// Loads the programs now, so that a later first enable() only flips bits.
+/// Does nothing if they are loaded already.
+pub fn preload(buffer_size: Option<usize>) -> Result<()> {
+    if let Some(size) = buffer_size {
+        check_buffer_size(size)?;
+    }
+    tracer(&mut lock(), buffer_size).map(|_| ())
 }
 
 /// One user's view: its registration and its events.
