@@ -47,7 +47,9 @@ pub fn spec_for(meta: &SyscallMetadata) -> Option<systrace_capture_spec> {
         spec.kind[i] = match special {
             Some(&(_, _, kind, len_arg)) => {
                 if kind == BUFFER {
-                    let Some(len) = meta.args.iter().position(|a| a == len_arg) else { continue };
+                    let Some(len) = meta.args.iter().position(|a| a == len_arg) else {
+                        continue;
+                    };
                     spec.len_arg[i] = len as u8;
                 }
                 kind
@@ -64,7 +66,8 @@ pub fn spec_for(meta: &SyscallMetadata) -> Option<systrace_capture_spec> {
 pub fn spec_table(table: &MetadataTable) -> [systrace_capture_spec; NR_SYSCALLS] {
     let mut specs = [systrace_capture_spec::default(); NR_SYSCALLS];
     for meta in table.iter() {
-        if let (Some(slot), Some(spec)) = (specs.get_mut(meta.syscall_nr as usize), spec_for(meta)) {
+        if let (Some(slot), Some(spec)) = (specs.get_mut(meta.syscall_nr as usize), spec_for(meta))
+        {
             *slot = spec;
         }
     }
@@ -73,7 +76,10 @@ pub fn spec_table(table: &MetadataTable) -> [systrace_capture_spec; NR_SYSCALLS]
 
 /// The syscalls among `nrs` that have something to capture.
 pub fn capturing(table: &MetadataTable, nrs: &BTreeSet<u32>) -> BTreeSet<u32> {
-    nrs.iter().copied().filter(|&nr| table.syscall_nr_to_meta(nr).and_then(spec_for).is_some()).collect()
+    nrs.iter()
+        .copied()
+        .filter(|&nr| table.syscall_nr_to_meta(nr).and_then(spec_for).is_some())
+        .collect()
 }
 
 #[cfg(test)]

@@ -188,7 +188,10 @@ pub fn decode_record(rec: &[u8]) -> Result<Record, DecodeError> {
             need(body, size_of::<syscall_trace_exit>())?;
             let trace: syscall_trace_exit = read(body, 0);
             let child = u32::try_from(trace.ret).map_err(|_| DecodeError::BadNr(trace.nr))?;
-            return Ok(Record::Fork { parent: hdr.tgid, child });
+            return Ok(Record::Fork {
+                parent: hdr.tgid,
+                child,
+            });
         }
         PHASE_EXIT => {
             need(body, size_of::<syscall_trace_exit>())?;

@@ -242,7 +242,12 @@ impl Registry {
         TGID_TRACED | if counts.1 > 0 { TGID_FOLLOW } else { 0 }
     }
 
-    fn add_processes(&mut self, kernel: &mut impl Kernel, filter: &ProcessFilter, follow: bool) -> Result<()> {
+    fn add_processes(
+        &mut self,
+        kernel: &mut impl Kernel,
+        filter: &ProcessFilter,
+        follow: bool,
+    ) -> Result<()> {
         match filter {
             ProcessFilter::All => {
                 self.all_processes += 1;
@@ -253,7 +258,9 @@ impl Registry {
                     let before = self.tgid_refcount.get(&tgid).copied().unwrap_or((0, 0));
                     let after = (before.0 + 1, before.1 + u32::from(follow));
                     if before.0 == 0 || Self::tgid_flags(before) != Self::tgid_flags(after) {
-                        if let Err(err) = kernel.set_traced_tgid(tgid, Some(Self::tgid_flags(after))) {
+                        if let Err(err) =
+                            kernel.set_traced_tgid(tgid, Some(Self::tgid_flags(after)))
+                        {
                             let added: BTreeSet<u32> = tgids.iter().take(done).copied().collect();
                             self.remove_processes(kernel, &ProcessFilter::Tgids(added), follow);
                             return Err(err);
@@ -274,7 +281,9 @@ impl Registry {
             }
             ProcessFilter::Tgids(tgids) => {
                 for tgid in tgids {
-                    let Some(&before) = self.tgid_refcount.get(tgid) else { continue };
+                    let Some(&before) = self.tgid_refcount.get(tgid) else {
+                        continue;
+                    };
                     let after = (before.0 - 1, before.1.saturating_sub(u32::from(follow)));
                     // Removing or rewriting an entry that exists cannot fail
                     // for lack of room; a failure here changes nothing.
@@ -428,8 +437,16 @@ mod tests {
     fn follow_and_capture_are_refcounted() {
         let (mut r, mut k) = (Registry::default(), FakeKernel::default());
         let plain = reg(&[0], &[0], &[10]);
-        let following = Registration { follow: true, capture: BTreeSet::from([0]), capture_size: 64, ..plain.clone() };
-        let big = Registration { capture_size: 256, ..following.clone() };
+        let following = Registration {
+            follow: true,
+            capture: BTreeSet::from([0]),
+            capture_size: 64,
+            ..plain.clone()
+        };
+        let big = Registration {
+            capture_size: 256,
+            ..following.clone()
+        };
         r.register(&mut k, &plain).unwrap();
         r.register(&mut k, &following).unwrap();
         assert_eq!(k.tgids[&10], TGID_TRACED | TGID_FOLLOW);
@@ -438,7 +455,10 @@ mod tests {
         assert_eq!((k.follow, k.capture_size), (2, 256));
         r.unregister(&mut k, &big);
         r.unregister(&mut k, &following);
-        assert_eq!(k.tgids[&10], TGID_TRACED, "the plain session does not follow");
+        assert_eq!(
+            k.tgids[&10], TGID_TRACED,
+            "the plain session does not follow"
+        );
         assert_eq!((k.follow, k.capture_size), (0, 0));
         assert!(k.capture.is_empty());
         r.unregister(&mut k, &plain);

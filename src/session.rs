@@ -144,7 +144,10 @@ impl SessionShared {
 
     /// Whether this session traces `tgid` now.
     pub fn traces(&self, tgid: u32) -> bool {
-        self.queue().tgids.as_ref().is_none_or(|t| t.contains(&tgid))
+        self.queue()
+            .tgids
+            .as_ref()
+            .is_none_or(|t| t.contains(&tgid))
     }
 
     fn queue(&self) -> MutexGuard<'_, Queue> {
@@ -158,7 +161,12 @@ impl SessionShared {
         let queue = &mut *queue;
         let before = queue.events.len();
         let tgids = &queue.tgids;
-        queue.events.extend(batch.iter().filter(|ev| self.filter.matches(ev, tgids)).cloned());
+        queue.events.extend(
+            batch
+                .iter()
+                .filter(|ev| self.filter.matches(ev, tgids))
+                .cloned(),
+        );
         if queue.events.len() > before {
             self.ready.notify_all();
             if before == 0 {
@@ -232,7 +240,7 @@ mod tests {
         };
         s.deliver(&[ok.clone(), other_nr, other_pid, too_early]);
         s.set_end(41);
-        s.deliver(&[ok.clone()]); // timestamp 42: after the end
+        s.deliver(std::slice::from_ref(&ok)); // timestamp 42: after the end
         assert_eq!(s.take(Duration::ZERO), vec![ok]);
         s.finish();
         assert!(
