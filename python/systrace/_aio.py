@@ -1,0 +1,110 @@
+"""asyncio: stream a Session's events without blocking the event loop.
+
+    async def main():
+        with systrace.enable("openat", strings=True) as session:
+            async for event in systrace.aiter_events(session):   # or: async for event in session
+                print(event)
+
+The iterators wait on `session.fileno()`, an eventfd that is readable while
+events wait or once the session is finished, with `loop.add_reader()`, and
+take the events with `session.poll(0)`, which does not wait. They end when
+the session is closed (by another coroutine, a thread, or a signal handler)
+and every event was taken. Only one iterator should wait on a session at a
+time: the loop keeps one reader callback per fd.
+"""
+from __future__ import annotations
+
+import asyncio
+from typing import Any, AsyncIterator, Optional
+
+from ._native import Event, EventBatch
+
+__all__ = ["AsyncEventIterator", "AsyncBatchIterator", "aiter_events", "aiter_batches"]
+
+
+def _native_of(session: Any) -> Any:
+    """The native session of a systrace.Session (or the native session itself)."""
+    return getattr(session, "_native", session)
+
+
+class AsyncBatchIterator:
+    """An async iterator of a session's EventBatch: each non-empty batch as it
+    arrives, ending once the session is closed and drained.
+
+    Waiting never blocks the loop: it awaits readiness of session.fileno()
+    through loop.add_reader(), then takes the events with poll(0).
+    """
+
+    def __init__(self, session: Any) -> None:
+        self._session = session
+        self._native = _native_of(session)
+        self._fd: int = self._native.fileno()
+        self._done = False
+
+    def __aiter__(self) -> "AsyncBatchIterator":
+        return self
+
+    async def __anext__(self) -> EventBatch:
+        while not self._done:
+            batch = self._native.poll(0.0)
+            if batch:
+                return batch
+            if self._native.exhausted:
+                self._done = True
+                break
+            await self._readable()
+        raise StopAsyncIteration
+
+    async def _readable(self) -> None:
+        """Wait until the session's eventfd is readable (events, or the end)."""
+        loop = asyncio.get_running_loop()
+        ready: "asyncio.Future[None]" = loop.create_future()
+
+        def on_readable() -> None:
+            if not ready.done():
+                ready.set_result(None)
+
+        loop.add_reader(self._fd, on_readable)
+        try:
+            await ready
+        finally:
+            loop.remove_reader(self._fd)
+
+
+class AsyncEventIterator:
+    """An async iterator of a session's events, one Event at a time, in the
+    order of arrival; it ends once the session is closed and drained.
+
+    This is what `async for event in session` uses. See AsyncBatchIterator
+    for how it waits.
+    """
+
+    def __init__(self, session: Any) -> None:
+        self._batches = AsyncBatchIterator(session)
+        self._batch: Optional[EventBatch] = None
+        self._next = 0
+
+    def __aiter__(self) -> "AsyncEventIterator":
+        return self
+
+    async def __anext__(self) -> Event:
+        batch = self._batch
+        if batch is None or self._next >= len(batch):
+            batch = self._batch = await self._batches.__anext__()
+            self._next = 0
+        event = batch[self._next]
+        self._next += 1
+        return event
+
+
+def aiter_events(session: Any) -> AsyncIterator[Event]:
+    """Stream `session`'s events in an asyncio program: `async for event in
+    aiter_events(session)`. Ends after the session is closed and drained."""
+    return AsyncEventIterator(session)
+
+
+def aiter_batches(session: Any) -> AsyncIterator[EventBatch]:
+    """Stream `session`'s events in batches (EventBatch, e.g. for
+    batch.columns()): `async for batch in aiter_batches(session)`. Ends
+    after the session is closed and drained."""
+    return AsyncBatchIterator(session)
