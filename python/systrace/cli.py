@@ -33,6 +33,8 @@ MIN_CAPTURE = 256
 # that starts a command, and the exits that end processes.
 INTERNAL = ("execve", "execveat", "exit_group")
 
+FORKS = ("clone", "clone3", "fork", "vfork")
+
 
 class UsageError(Exception):
     """A bad command line: printed with the usage, exit status 2."""
@@ -344,6 +346,10 @@ class Printer:
         return "".join(parts)
 
     def call(self, call: Call) -> None:
+        # A followed child's first event is its side of the fork returning
+        # 0, with no enter of its own: strace does not show it either.
+        if call.resumed and call.ret == 0 and call.name in FORKS:
+            return
         if self.shown(call.nr):
             if self.summary:
                 if call.exit is not None:

@@ -25,6 +25,8 @@ pub enum RetStyle {
     FdFlags,
     /// fcntl(F_GETFL): `0x8002 (flags O_RDWR|O_LARGEFILE)`.
     FileFlags,
+    /// umask: the old mask, `022`.
+    Octal,
 }
 
 /// A call's decoded arguments.
@@ -691,7 +693,40 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
         }
         "umask" => {
             c.push(c.t_mode(0));
+            c.finish(Octal, true)
+        }
+        "socketpair" => {
+            let domain = c.uint(0);
+            c.push(flags::xval_or_unknown(
+                flags::ADDRESS_FAMILIES,
+                domain,
+                "AF_???",
+            ));
+            c.push(flags::socket_type(c.uint(1)));
+            c.push(c.t_int(2));
+            c.push_exit(c.t_ptr(3));
+            c.finish(Decimal, false)
+        }
+        "accept" | "accept4" => {
+            c.push(c.t_int(0));
+            c.push_exit(c.t_ptr(1));
+            c.push_exit(c.t_ptr(2));
+            if syscall == "accept4" {
+                c.push_exit(c.t_uflags(3, flags::SOCK_TYPE_FLAGS));
+            }
+            c.finish(Decimal, false)
+        }
+        "sendmsg" => {
+            c.push(c.t_int(0));
+            c.push(c.t_ptr(1));
+            c.push(c.t_uflags(2, flags::MSG_FLAGS));
             c.finish(Decimal, true)
+        }
+        "recvmsg" => {
+            c.push(c.t_int(0));
+            c.push_exit(c.t_ptr(1));
+            c.push_exit(c.t_uflags(2, flags::MSG_FLAGS));
+            c.finish(Decimal, false)
         }
         _ => {
             for i in 0..nargs {

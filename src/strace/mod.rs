@@ -117,6 +117,7 @@ pub fn format_result(style: RetStyle, ret: Option<i64>) -> String {
             flags::hex(ret as u64),
             flags::flags(flags::FD_FLAGS, ret as u64)
         ),
+        RetStyle::Octal => flags::mode(ret as u64),
         RetStyle::FileFlags => format!(
             "{} (flags {})",
             flags::hex(ret as u64),

@@ -709,6 +709,27 @@ fn generic_fallback_and_resumed() {
 }
 
 #[test]
+fn socket_pairs_and_umask() {
+    assert_eq!(
+        call(
+            "socketpair",
+            &[
+                arg("family", "int", 1),
+                arg("type", "int", 1),
+                arg("protocol", "int", 0),
+                arg("usockvec", "int *", 0x7ffd0000)
+            ],
+            Some(0)
+        ),
+        "socketpair(AF_UNIX, SOCK_STREAM, 0, 0x7ffd0000) = 0"
+    );
+    assert_eq!(
+        call("umask", &[arg("mask", "int", 0o22)], Some(0o22)),
+        "umask(022)                              = 022"
+    );
+}
+
+#[test]
 fn restarted_calls() {
     assert_eq!(
         call("wait4", &[arg("upid", "pid_t", 5), arg("stat_addr", "int *", 0), arg("options", "int", 0), arg("ru", "struct rusage *", 0)], Some(-512)),
