@@ -30,8 +30,8 @@ MAX_CAPTURE = 4096
 MIN_CAPTURE = 256
 
 # Syscalls traced whatever -e says, and shown only if -e asks: the execve
-# that starts a command, and the exits that end processes.
-INTERNAL = ("execve", "execveat", "exit_group")
+# that starts a command, and the exits that end threads and processes.
+INTERNAL = ("execve", "execveat", "exit", "exit_group")
 
 FORKS = ("clone", "clone3", "fork", "vfork")
 
