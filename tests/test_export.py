@@ -432,6 +432,9 @@ def test_jsonl_streams_an_open_session_and_calls(kernel):
     (obj,) = [json.loads(l) for l in out.getvalue().splitlines()]
     assert obj == json.loads(json.dumps(mine[0].to_dict()))
     assert isinstance(mine[0], Call)
+    # The CLI's --format json line for a call, with its -s.
+    line = X.json_line(mine[0], string_size=5)
+    assert line.endswith("\n") and json.loads(line) == json.loads(json.dumps(mine[0].to_dict(5)))
 
 
 def test_non_utf8_captures_are_hex_in_json(kernel):

@@ -14,10 +14,12 @@ time: the loop keeps one reader callback per fd.
 """
 from __future__ import annotations
 
-import asyncio
-from typing import Any, AsyncIterator, Optional
+from typing import TYPE_CHECKING, Any, AsyncIterator, Optional
 
 from ._native import Event, EventBatch
+
+if TYPE_CHECKING:  # asyncio is imported when an iterator first waits, not with systrace
+    import asyncio
 
 __all__ = ["AsyncEventIterator", "AsyncBatchIterator", "aiter_events", "aiter_batches"]
 
@@ -57,6 +59,8 @@ class AsyncBatchIterator:
 
     async def _readable(self) -> None:
         """Wait until the session's eventfd is readable (events, or the end)."""
+        import asyncio
+
         loop = asyncio.get_running_loop()
         ready: "asyncio.Future[None]" = loop.create_future()
 

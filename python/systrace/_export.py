@@ -31,14 +31,15 @@ from __future__ import annotations
 import array
 import json
 import os
-from typing import IO, TYPE_CHECKING, Any, Dict, Iterator, List, Tuple, Union
+from typing import IO, TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Tuple, Union
 
 from . import _native
 
-if TYPE_CHECKING:  # pragma: no cover
-    import pandas
-    import polars
-    import pyarrow
+if TYPE_CHECKING:  # pragma: no cover - for the return annotations only
+    # Optional, and without type information of their own (or not installed).
+    import pandas  # type: ignore
+    import polars  # type: ignore
+    import pyarrow  # type: ignore
 
 __all__ = [
     "EVENT_COLUMNS",
@@ -52,6 +53,7 @@ __all__ = [
     "to_chrome_trace",
     "chrome_trace_events",
     "to_jsonl",
+    "json_line",
     "event_to_dict",
 ]
 
@@ -137,7 +139,7 @@ def _require(module: str) -> Any:
 
 def _pyarrow() -> Any:
     pa = _require("pyarrow")
-    import pyarrow.compute  # noqa: F401  (a submodule; import it explicitly)
+    import pyarrow.compute  # type: ignore  # noqa: F401  (a submodule; import it explicitly)
 
     return pa
 
@@ -575,7 +577,17 @@ class _Output:
             self.file.flush()
 
 
-def to_jsonl(source: Any, file: PathOrFile, *, flush: bool = False) -> int:
+def json_line(item: Any, *, string_size: Optional[int] = None) -> str:
+    """One line of JSON lines (with its newline) for an Event (event_to_dict())
+    or a Call (Call.to_dict(string_size): every field and its strace text)."""
+    if _is_call(item):
+        record = item.to_dict() if string_size is None else item.to_dict(string_size)
+    else:
+        record = event_to_dict(item)
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def to_jsonl(source: Any, file: PathOrFile, *, flush: bool = False, string_size: Optional[int] = None) -> int:
     """Write one JSON object per line for each event (event_to_dict()) or
     call (Call.to_dict()) of `source`; returns the number of lines.
 
@@ -583,14 +595,13 @@ def to_jsonl(source: Any, file: PathOrFile, *, flush: bool = False) -> int:
     open one is streamed until it is closed: each line is written as its
     event arrives). file: a path, or a text file such as sys.stdout (left
     open). flush=True flushes after every line, for a live pipe.
+    string_size: the strace -s of the calls' "strace" text (default 32).
     """
     count = 0
     with _Output(file) as out:
-        items = _iter_events(source) if not _is_session(source) else _iter_session_stream(source)
+        items = _iter_session_stream(source) if _is_session(source) else _iter_events(source)
         for item in items:
-            record = item.to_dict() if _is_call(item) else event_to_dict(item)
-            out.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
-            out.write("\n")
+            out.write(json_line(item, string_size=string_size))
             count += 1
             if flush:
                 out.flush()
