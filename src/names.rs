@@ -18,6 +18,24 @@ pub fn metadata() -> &'static MetadataTable {
 }
 
 static TABLE: OnceLock<MetadataTable> = OnceLock::new();
+static LOADING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// A background thread is about to load the table.
+pub fn start_loading() {
+    LOADING.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
+pub fn done_loading() {
+    LOADING.store(false, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Waits for a background load to finish: a fork during it would leave the
+/// child a table that is being initialised by a thread it does not have.
+pub fn finish_loading() {
+    if LOADING.load(std::sync::atomic::Ordering::SeqCst) {
+        metadata();
+    }
+}
 
 /// The running kernel's table if it was read already, else the embedded
 /// one: what the hot path of the first enable() uses, since reading

@@ -7,11 +7,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use pyo3::create_exception;
+use pyo3::exceptions::PyTypeError;
 use pyo3::exceptions::{
     PyIndexError, PyOSError, PyPermissionError, PyProcessLookupError, PyRuntimeError, PyValueError,
 };
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyString};
+use pyo3::types::{PyBool, PyDict, PyInt, PyString};
 
 use crate::capture;
 use crate::columns::Columns;
@@ -310,9 +311,16 @@ impl EventBatchIter {
 pub struct PySession {
     inner: Mutex<Session>,
     shared: Arc<SessionShared>,
+    /// The process that opened it; in a forked child the session is closed
+    /// and empty, and its locks (maybe held at the fork) are never taken.
+    pid: u32,
 }
 
 impl PySession {
+    fn inherited(&self) -> bool {
+        self.pid != std::process::id()
+    }
+
     fn inner(&self) -> MutexGuard<'_, Session> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -321,7 +329,8 @@ impl PySession {
 fn timeout_arg(timeout: Option<f64>) -> PyResult<Option<Duration>> {
     match timeout {
         None => Ok(None),
-        Some(t) if t.is_finite() && t >= 0.0 => Ok(Some(Duration::from_secs_f64(t))),
+        // A finite timeout too long for a Duration waits as long as None.
+        Some(t) if t.is_finite() && t >= 0.0 => Ok(Duration::try_from_secs_f64(t).ok()),
         Some(t) => Err(PyValueError::new_err(format!(
             "timeout must be a non-negative number of seconds, not {t}"
         ))),
@@ -336,7 +345,10 @@ impl PySession {
     #[pyo3(signature = (timeout = None))]
     fn poll(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<EventBatch> {
         let timeout = timeout_arg(timeout)?;
-        let deadline = timeout.map(|t| Instant::now() + t);
+        if self.inherited() {
+            return Ok(EventBatch { events: Vec::new() });
+        }
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
         py.detach(|| self.inner().flush())?;
         loop {
             let slice = match deadline {
@@ -345,6 +357,9 @@ impl PySession {
                     .min(SIGNAL_CHECK),
                 None => SIGNAL_CHECK,
             };
+            if self.inherited() {
+                return Ok(EventBatch { events: Vec::new() });
+            }
             let shared = &self.shared;
             let events = py.detach(|| shared.take(slice));
             let expired = deadline.is_some_and(|d| Instant::now() >= d);
@@ -358,6 +373,9 @@ impl PySession {
     /// Disables the session's syscalls and collects its last events.
     /// Closing twice does nothing.
     fn close(&self, py: Python<'_>) -> PyResult<()> {
+        if self.inherited() {
+            return Ok(());
+        }
         py.detach(|| self.inner().close())?;
         Ok(())
     }
@@ -371,18 +389,25 @@ impl PySession {
 
     #[getter]
     fn closed(&self) -> bool {
-        self.inner().is_closed()
+        self.inherited() || self.inner().is_closed()
     }
 
     /// True once the session is closed and every event was taken.
     #[getter]
     fn exhausted(&self) -> bool {
-        self.shared.is_finished() && self.shared.pending() == 0
+        if self.inherited() {
+            return true;
+        }
+        let inner = self.inner();
+        inner.is_finished() && inner.pending() == 0
     }
 
     /// Events of this session's syscalls lost to a full ring buffer.
     #[getter]
     fn dropped(&self, py: Python<'_>) -> u64 {
+        if self.inherited() {
+            return 0;
+        }
         py.detach(|| self.inner().dropped())
     }
 
@@ -413,46 +438,63 @@ impl PySession {
     }
 }
 
+/// An int argument named `what`: TypeError for anything but an int (bools
+/// included); Ok(None) for an int too large for i64, which the caller
+/// reports as out of range.
+fn int_arg(value: &Bound<'_, PyAny>, what: &str) -> PyResult<Option<i64>> {
+    if value.is_instance_of::<PyBool>() || !value.is_instance_of::<PyInt>() {
+        return Err(PyTypeError::new_err(format!(
+            "{what} must be an int, not {}",
+            value.get_type().name()?
+        )));
+    }
+    Ok(value.extract::<i64>().ok())
+}
+
 fn resolve_syscall(item: &Bound<'_, PyAny>) -> PyResult<u32> {
     if let Ok(name) = item.cast::<PyString>() {
         return Ok(names::resolve(&name.to_cow()?)?);
     }
-    if let Ok(nr) = item.extract::<i64>() {
-        if !item.is_instance_of::<pyo3::types::PyBool>() {
-            return Ok(names::check_nr(nr)?);
-        }
+    if !item.is_instance_of::<PyInt>() || item.is_instance_of::<PyBool>() {
+        return Err(PyTypeError::new_err(format!(
+            "a syscall is named by a str or an int, not {}",
+            item.get_type().name()?
+        )));
     }
-    Err(pyo3::exceptions::PyTypeError::new_err(format!(
-        "a syscall is named by a str or an int, not {}",
-        item.get_type().name()?
-    )))
+    match int_arg(item, "a syscall number")? {
+        Some(nr) => Ok(names::check_nr(nr)?),
+        None => Err(Error::UnknownSyscall {
+            name: item.str()?.to_string(),
+            suggestions: Vec::new(),
+        }
+        .into()),
+    }
 }
 
 fn check_pid(pid: &Bound<'_, PyAny>) -> PyResult<u32> {
-    if pid.is_instance_of::<pyo3::types::PyBool>() {
-        return Err(pyo3::exceptions::PyTypeError::new_err(
-            "a pid is an int, not a bool",
-        ));
-    }
-    let pid: i64 = pid.extract().map_err(|_| {
-        pyo3::exceptions::PyTypeError::new_err(format!(
-            "a pid is an int, not {}",
-            pid.get_type()
-                .name()
-                .map(|n| n.to_string())
-                .unwrap_or_default()
-        ))
-    })?;
-    let pid = u32::try_from(pid)
-        .ok()
+    let value = int_arg(pid, "a pid")?;
+    let pid = value
+        .and_then(|p| u32::try_from(p).ok())
         .filter(|&p| p > 0 && p <= i32::MAX as u32)
         .ok_or_else(|| {
-            PyValueError::new_err(format!("pid must be a positive process id, not {pid}"))
+            PyValueError::new_err(format!("pid must be a positive process id, not {}", pid))
         })?;
     if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
         return Err(Error::NoSuchProcess(pid).into());
     }
     Ok(pid)
+}
+
+/// A size argument: an int in `range`, else a ValueError saying `rule`.
+fn size_arg(
+    value: &Bound<'_, PyAny>,
+    what: &str,
+    range: std::ops::RangeInclusive<i64>,
+    rule: &str,
+) -> PyResult<i64> {
+    int_arg(value, what)?
+        .filter(|v| range.contains(v))
+        .ok_or_else(|| PyValueError::new_err(format!("{what} must be {rule}, not {value}")))
 }
 
 /// Opens a session. `syscalls`: names or numbers (None: every syscall);
@@ -467,9 +509,9 @@ fn open_session(
     exit: bool,
     pids: Option<Vec<Bound<'_, PyAny>>>,
     all_processes: bool,
-    buffer_size: Option<i64>,
+    buffer_size: Option<Bound<'_, PyAny>>,
     strings: bool,
-    string_size: Option<i64>,
+    string_size: Option<Bound<'_, PyAny>>,
     follow: bool,
 ) -> PyResult<PySession> {
     let nrs: BTreeSet<u32> = match syscalls {
@@ -504,26 +546,28 @@ fn open_session(
             ProcessFilter::Tgids(pids)
         }
     };
+    // The kernel's own rule (power of two) is checked by the core.
     let buffer_size = buffer_size
         .map(|size| {
-            usize::try_from(size).map_err(|_| {
-                PyValueError::new_err(format!("buffer_size must be positive, not {size}"))
-            })
+            size_arg(
+                &size,
+                "buffer_size",
+                1..=i64::from(u32::MAX),
+                "a power of two from 4096 to 2**30 bytes",
+            )
+            .map(|s| s as usize)
         })
         .transpose()?;
     let capture_size = match (strings, string_size) {
         (false, None) => 0,
         (false, Some(_)) => return Err(PyValueError::new_err("string_size needs strings=True")),
         (true, None) => capture::DEFAULT_CAPTURE_SIZE,
-        (true, Some(size)) => u32::try_from(size)
-            .ok()
-            .filter(|s| (1..=capture::MAX_CAPTURE).contains(s))
-            .ok_or_else(|| {
-                PyValueError::new_err(format!(
-                    "string_size must be from 1 to {} bytes, not {size}",
-                    capture::MAX_CAPTURE
-                ))
-            })?,
+        (true, Some(size)) => size_arg(
+            &size,
+            "string_size",
+            1..=i64::from(capture::MAX_CAPTURE),
+            &format!("from 1 to {} bytes", capture::MAX_CAPTURE),
+        )? as u32,
     };
     if follow && matches!(processes, ProcessFilter::All) {
         return Err(PyValueError::new_err(
@@ -547,6 +591,7 @@ fn open_session(
     Ok(PySession {
         inner: Mutex::new(session),
         shared,
+        pid: std::process::id(),
     })
 }
 

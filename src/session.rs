@@ -70,6 +70,10 @@ struct Queue {
 
 pub struct SessionShared {
     filter: Filter,
+    /// Events waiting for the user at most: a session nobody polls must not
+    /// grow the process without bound.
+    max_backlog: usize,
+    backlog_dropped: AtomicU64,
     queue: Mutex<Queue>,
     ready: Condvar,
     /// Readable while events wait, for event loops (asyncio) to poll.
@@ -90,8 +94,11 @@ fn signal_fd(fd: &Option<OwnedFd>, add: bool) {
 }
 
 impl SessionShared {
-    pub fn new(reg: &Registration, start_ns: u64) -> Self {
+    /// `max_backlog`: events kept for the user before new ones are dropped.
+    pub fn new(reg: &Registration, start_ns: u64, max_backlog: usize) -> Self {
         SessionShared {
+            max_backlog,
+            backlog_dropped: AtomicU64::new(0),
             filter: Filter {
                 enter: bitmap(&reg.enter),
                 exit: bitmap(&reg.exit),
@@ -160,19 +167,27 @@ impl SessionShared {
         let mut queue = self.queue();
         let queue = &mut *queue;
         let before = queue.events.len();
+        let room = self.max_backlog.saturating_sub(before);
         let tgids = &queue.tgids;
-        queue.events.extend(
-            batch
-                .iter()
-                .filter(|ev| self.filter.matches(ev, tgids))
-                .cloned(),
-        );
+        let mut matching = batch.iter().filter(|ev| self.filter.matches(ev, tgids));
+        queue.events.extend(matching.by_ref().take(room).cloned());
+        // Past the backlog bound the events are lost here, as in a full ring
+        // buffer, and counted the same way.
+        let lost = matching.count() as u64;
+        if lost > 0 {
+            self.backlog_dropped.fetch_add(lost, Ordering::Relaxed);
+        }
         if queue.events.len() > before {
             self.ready.notify_all();
             if before == 0 {
                 signal_fd(&self.ready_fd, true);
             }
         }
+    }
+
+    /// Events lost because the user did not take them in time.
+    pub fn backlog_dropped(&self) -> u64 {
+        self.backlog_dropped.load(Ordering::Relaxed)
     }
 
     pub fn set_end(&self, end_ns: u64) {
@@ -230,7 +245,7 @@ mod tests {
             processes: ProcessFilter::Tgids(BTreeSet::from([100])),
             ..Default::default()
         };
-        let s = SessionShared::new(&reg, 10);
+        let s = SessionShared::new(&reg, 10, usize::MAX);
         let ok = decode(&enter_record(0, &[1, 2, 3], 100, 100)).unwrap();
         let other_nr = decode(&enter_record(1, &[1, 2, 3], 100, 100)).unwrap();
         let other_pid = decode(&enter_record(0, &[1, 2, 3], 200, 200)).unwrap();
@@ -243,6 +258,9 @@ mod tests {
         s.deliver(std::slice::from_ref(&ok)); // timestamp 42: after the end
         assert_eq!(s.take(Duration::ZERO), vec![ok]);
         s.finish();
+        let small = SessionShared::new(&reg, 10, 1);
+        small.deliver(&[ok.clone(), ok.clone(), ok.clone()]);
+        assert_eq!((small.pending(), small.backlog_dropped()), (1, 2));
         assert!(
             s.take(Duration::from_secs(10)).is_empty(),
             "a finished session must not block"

@@ -13,11 +13,14 @@ use crate::error::{Error, Result};
 use crate::layout::NR_SYSCALLS;
 use crate::metadata::event_class::Phase;
 use crate::metadata::MetadataTable;
-use crate::names::{metadata, metadata_now};
+use crate::names::{self, metadata, metadata_now};
 use crate::register::{Kernel, Registration, Registry};
 use crate::session::{monotonic_ns, SessionShared};
 
 pub const DEFAULT_BUFFER_SIZE: usize = 8 << 20;
+/// A session keeps at most this many ring buffers' worth of events for its
+/// user (as decoded events); past that it drops and counts, like the ring.
+const BACKLOG_FACTOR: usize = 4;
 const MIN_BUFFER_SIZE: usize = 4096;
 const MAX_BUFFER_SIZE: usize = 1 << 30;
 
@@ -46,6 +49,33 @@ static SYSCALL_TRACE_LOCK: Mutex<Option<Tracer>> = Mutex::new(None);
 
 fn lock() -> MutexGuard<'static, Option<Tracer>> {
     SYSCALL_TRACE_LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+thread_local! {
+    /// SYSCALL_TRACE_LOCK, held by the forking thread across fork().
+    static FORK_GUARD: std::cell::RefCell<Option<MutexGuard<'static, Option<Tracer>>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+extern "C" fn before_fork() {
+    // A child gets a copy of every lock but only the forking thread: take
+    // the lock (and let a running metadata load finish) so that the child
+    // never inherits them held by a thread it does not have.
+    names::finish_loading();
+    FORK_GUARD.with(|g| *g.borrow_mut() = Some(lock()));
+}
+
+extern "C" fn after_fork() {
+    FORK_GUARD.with(|g| drop(g.borrow_mut().take()));
+}
+
+fn install_fork_handlers() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    // SAFETY: registers plain extern "C" functions that only take and
+    // release our own lock; they run in the forking thread.
+    ONCE.call_once(|| unsafe {
+        libc::pthread_atfork(Some(before_fork), Some(after_fork), Some(after_fork));
+    });
 }
 
 fn getpid() -> u32 {
@@ -100,6 +130,7 @@ fn nb_args_table(metadata: &MetadataTable) -> [u8; NR_SYSCALLS] {
 }
 
 fn load(buffer_size: usize) -> Result<Tracer> {
+    install_fork_handlers();
     let (table, exact) = metadata_now();
     let programs = Programs::load(
         buffer_size,
@@ -109,8 +140,10 @@ fn load(buffer_size: usize) -> Result<Tracer> {
     if !exact {
         // Read the running kernel's metadata off the hot path, then correct
         // the tables the programs read.
+        names::start_loading();
         std::thread::spawn(|| {
             let table = metadata();
+            names::done_loading();
             if let Some(tracer) = lock().as_mut() {
                 tracer.sync_tables(table);
             }
@@ -140,14 +173,17 @@ fn tracer(slot: &mut Option<Tracer>, buffer_size: Option<usize>) -> Result<&mut 
         std::mem::forget(consumer);
         drop(programs);
     }
-    // A new buffer size takes effect when no session holds the old buffer.
-    if let (Some(t), Some(size)) = (slot.as_ref(), buffer_size) {
-        if t.sessions == 0 && t.programs.buffer_size() != size {
-            *slot = None;
-        }
+    // A new buffer size takes effect when no session holds the old buffer;
+    // no size asked for means the default.
+    let size = buffer_size.unwrap_or(DEFAULT_BUFFER_SIZE);
+    if slot
+        .as_ref()
+        .is_some_and(|t| t.sessions == 0 && t.programs.buffer_size() != size)
+    {
+        *slot = None;
     }
     if slot.is_none() {
-        *slot = Some(load(buffer_size.unwrap_or(DEFAULT_BUFFER_SIZE))?);
+        *slot = Some(load(size)?);
     }
     Ok(slot.as_mut().expect("loaded above"))
 }
@@ -189,7 +225,13 @@ impl Session {
         }
         let mut guard = lock();
         let tracer = tracer(&mut guard, buffer_size)?;
-        let shared = Arc::new(SessionShared::new(&registration, monotonic_ns()));
+        let max_backlog =
+            BACKLOG_FACTOR * tracer.programs.buffer_size() / std::mem::size_of::<Event>();
+        let shared = Arc::new(SessionShared::new(
+            &registration,
+            monotonic_ns(),
+            max_backlog,
+        ));
         tracer.consumer.add_session(Arc::clone(&shared));
         let dropped_at_open = dropped_total(&tracer.programs, &registration);
         if let Err(err) = tracer
@@ -223,13 +265,25 @@ impl Session {
     }
 
     pub fn is_closed(&self) -> bool {
-        self.dropped_at_close.is_some()
+        self.dropped_at_close.is_some() || self.is_inherited()
+    }
+
+    /// True in a child forked from the process that opened the session.
+    pub fn is_inherited(&self) -> bool {
+        self.pid != getpid()
     }
 
     /// Disables this session's syscalls and delivers its last events.
     /// Closing twice does nothing, as with files.
     pub fn close(&mut self) -> Result<()> {
         if self.is_closed() {
+            return Ok(());
+        }
+        if self.is_inherited() {
+            // Forked from the process that opened it: the consumer thread and
+            // the programs are the parent's, and its locks may have been
+            // held at the fork, so touch nothing shared.
+            self.dropped_at_close = Some(0);
             return Ok(());
         }
         // Nothing the closing itself does is this session's to see.
@@ -245,7 +299,8 @@ impl Session {
                 let flushed = tracer.consumer.flush();
                 self.dropped_at_close = Some(
                     dropped_total(&tracer.programs, &self.registration)
-                        .saturating_sub(self.dropped_at_open),
+                        .saturating_sub(self.dropped_at_open)
+                        + self.shared.backlog_dropped(),
                 );
                 tracer.consumer.remove_session(&self.shared);
                 // Forget the processes found by following forks that no one
@@ -281,14 +336,20 @@ impl Session {
 
     /// The events that arrived, waiting up to `wait` for a first one.
     pub fn take(&self, wait: Duration) -> Vec<Event> {
+        if self.is_inherited() {
+            return Vec::new();
+        }
         self.shared.take(wait)
     }
 
     pub fn is_finished(&self) -> bool {
-        self.shared.is_finished()
+        self.is_inherited() || self.shared.is_finished()
     }
 
     pub fn pending(&self) -> usize {
+        if self.is_inherited() {
+            return 0;
+        }
         self.shared.pending()
     }
 
@@ -297,9 +358,13 @@ impl Session {
         if let Some(n) = self.dropped_at_close {
             return n;
         }
+        if self.is_inherited() {
+            return 0;
+        }
         match lock().as_ref() {
             Some(t) if t.pid == getpid() => {
                 dropped_total(&t.programs, &self.registration).saturating_sub(self.dropped_at_open)
+                    + self.shared.backlog_dropped()
             }
             _ => 0,
         }

@@ -42,8 +42,9 @@ class Session:
         if lost and not self._warned:
             self._warned = True
             warnings.warn(
-                f"systrace session lost {lost} events to a full ring buffer; "
-                f"a larger buffer_size (now {self._native.buffer_size} bytes) keeps more",
+                f"systrace session lost {lost} events: the ring buffer was full, or more events "
+                f"waited than the session keeps for you (4 x buffer_size); poll or iterate while "
+                f"tracing, or use a larger buffer_size (now {self._native.buffer_size} bytes)",
                 LostEventsWarning,
                 stacklevel=2,
             )
@@ -51,6 +52,8 @@ class Session:
     def poll(self, timeout: Optional[float] = 0.0) -> EventBatch:
         """The events that arrived, waiting up to `timeout` seconds for the
         first (None: until one arrives or the session is closed)."""
+        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))):
+            raise TypeError(f"timeout must be a number of seconds or None, not {type(timeout).__name__}")
         return self._native.poll(timeout)
 
     def __iter__(self) -> Iterator[Event]:
@@ -135,12 +138,24 @@ def enable(
     ProcessLookupError for a pid with no process, and
     UnsupportedKernelError when the kernel lacks BPF or BTF.
     """
+    for name, value in (
+        ("enter", enter),
+        ("exit", exit),
+        ("all_processes", all_processes),
+        ("strings", strings),
+        ("follow", follow),
+    ):
+        if not isinstance(value, bool):
+            raise TypeError(f"{name} must be True or False, not {type(value).__name__}")
     if pid is None:
         pids = None
     elif isinstance(pid, int) and not isinstance(pid, bool):
         pids = [pid]
     else:
-        pids = list(pid)  # type: ignore[arg-type]
+        try:
+            pids = list(pid)  # type: ignore[arg-type]
+        except TypeError:
+            raise TypeError(f"pid must be an int or an iterable of ints, not {type(pid).__name__}") from None
     native = _native.open_session(
         list(syscalls) if syscalls else None,
         enter=enter,
