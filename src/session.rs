@@ -256,7 +256,7 @@ mod tests {
         s.deliver(&[ok.clone(), other_nr, other_pid, too_early]);
         s.set_end(41);
         s.deliver(std::slice::from_ref(&ok)); // timestamp 42: after the end
-        assert_eq!(s.take(Duration::ZERO), vec![ok]);
+        assert_eq!(s.take(Duration::ZERO), vec![ok.clone()]);
         s.finish();
         let small = SessionShared::new(&reg, 10, 1);
         small.deliver(&[ok.clone(), ok.clone(), ok.clone()]);
