@@ -665,15 +665,19 @@ def table(cfgs: list) -> str:
         else:
             lo, hi = min(deliv), max(deliv)
             dcol = (f"{lo}" if lo == hi else f"{lo}–{hi}") + f" / {c.expected}"
+        def span(xs):
+            lo, hi = min(xs), max(xs)
+            return f"{lo:.0f}" if lo == hi else f"{lo:.0f}–{hi:.0f}"
+
         losts = [r.get("lost") for r in traced]
-        if any(x is not None for x in losts):
-            lcol = fmt(med([x for x in losts if x is not None]), ".0f")
+        if all(x is not None for x in losts):
+            lcol = span(losts)
         elif not any(d is None for d in deliv):
-            missing = c.expected - med(deliv)
-            lcol = f"{missing:.0f} missing" if missing else "0"
-            rep = med([r.get("lost_reported") for r in traced])
-            if rep:
-                lcol += f" (tool reports {rep:.0f} lost)"
+            missing = [c.expected - d for d in deliv]
+            lcol = f"{span(missing)} missing" if max(missing) else "0"
+            reps = [r.get("lost_reported") or 0 for r in traced]
+            if max(reps):
+                lcol += f" (tool reports {span(reps)} lost)"
         else:
             lcol = "–"
         st = med([r["startup_ms"] for r in traced])

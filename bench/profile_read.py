@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Where the time goes when systrace traces the read loop losslessly.
 
-    python3 bench/profile.py [--n 1000000] [--no-perf-record]
+    python3 bench/profile_read.py [--n 1000000] [--no-perf-record]
 
 For the `read` workload it runs, one after the other:
   untraced; traced by systrace (read enabled, drained with poll());
@@ -24,8 +24,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -112,7 +115,8 @@ def traced_run(env, n: int, syscalls: list, perf_out: str | None) -> dict:
         done = run.read_json_line(tr, "systrace tracer")
         run.wait_rusage(tr)
         threads = {k: {m: after[k][m] - before.get(k, {}).get(m, 0) for m in after[k]} for k in after}
-        return {"res": res, "ru": ru, "done": done, "threads": threads, "progs": progs}
+        return {"res": res, "ru": ru, "done": done, "threads": threads, "progs": progs,
+                "pids": (wl.pid, tr.pid)}
     finally:
         run.kill(wl)
         run.kill(tr)
@@ -130,12 +134,61 @@ def per_iter(ru, n: int) -> str:
     return f"user {ru.ru_utime / n * 1e9:.0f} ns + system {ru.ru_stime / n * 1e9:.0f} ns"
 
 
-def perf_top(path: str, comms: str, lines: int = 12) -> list:
-    p = subprocess.run(["perf", "report", "-i", path, "--stdio", "--no-children", "--comms", comms,
+def perf_top(path: str, pid: int, lines: int = 12) -> list:
+    p = subprocess.run(["perf", "report", "-i", path, "--stdio", "--no-children", "--pid", str(pid),
                         "--sort", "comm,dso,sym", "--percentage", "relative", "--percent-limit", "1.5"],
                        capture_output=True, text=True)
     rows = [line.rstrip() for line in p.stdout.splitlines() if line.strip() and not line.startswith("#")]
     return rows[:lines]
+
+
+ENABLE_SNIPPET = """
+import time
+import systrace
+t = time.perf_counter()
+s = systrace.enable("getpgid")
+print((time.perf_counter() - t) * 1e3)
+s.close()
+"""
+
+
+def enable_breakdown() -> list:
+    """The first enable() in a fresh process: its time, and under strace -T
+    the kernel time of its bpf() commands and how many files it opens."""
+    py = run.systrace_python()
+    times = []
+    for _ in range(5):
+        p = subprocess.run([py, "-c", ENABLE_SNIPPET], capture_output=True, text=True)
+        times.append(float(p.stdout.split()[0]))
+    out = [f"first enable() in a fresh Python process (5 runs): median {sorted(times)[2]:.0f} ms, "
+           f"min {min(times):.0f} ms"]
+    if not shutil.which("strace"):
+        return out
+    with tempfile.NamedTemporaryFile(suffix=".strace") as f:
+        subprocess.run(["strace", "-f", "-T", "-e", "trace=bpf,openat,write", "-o", f.name, py, "-c",
+                        "import systrace, sys; sys.stdout.flush(); print('MARK', flush=True); "
+                        "systrace.enable('getpgid').close()"],
+                       capture_output=True, text=True)
+        lines = open(f.name, errors="replace").read().splitlines()
+    # Only what enable() does: from the marker's write on.
+    first = next((i for i, line in enumerate(lines) if "MARK" in line), 0)
+    per_cmd: dict = {}
+    opens: dict = {}
+    for line in lines[first:]:
+        m = re.search(r"bpf\((BPF_[A-Z_]+).*<([\d.]+)>", line)
+        if m:
+            n, t = per_cmd.get(m[1], (0, 0.0))
+            per_cmd[m[1]] = (n + 1, t + float(m[2]))
+        m = re.search(r'openat\([^"]*"([^"]+)"', line)
+        if m:
+            path = m[1]
+            key = "tracefs" if "/tracing/" in path else "/sys/kernel/btf" if "/btf/" in path else "other"
+            opens[key] = opens.get(key, 0) + 1
+    top = sorted(per_cmd.items(), key=lambda kv: -kv[1][1])[:3]
+    out.append("  bpf() kernel time under strace -T: " + ", ".join(
+        f"{cmd} {n}x {t * 1e3:.0f} ms" for cmd, (n, t) in top))
+    out.append("  files enable() opens: " + ", ".join(f"{k} {v}" for k, v in opens.items()))
+    return out
 
 
 def main() -> int:
@@ -147,8 +200,6 @@ def main() -> int:
 
     with open("/proc/sys/kernel/bpf_stats_enabled") as f:
         stats_was = f.read().strip()
-    import tempfile
-
     with tempfile.TemporaryDirectory(prefix="systrace-profile-") as tmp:
         env = run.Env(tmp)
         # Timings first, with the kernel's BPF statistics off (they add two
@@ -189,14 +240,17 @@ def main() -> int:
                       f"({t['cpu_s'] / max(1, d['delivered']) * 1e9:.0f} ns/event), "
                       f"{t['vol_cs']} voluntary / {t['invol_cs']} involuntary switches")
         print("```")
+        print("\nStart-up:\n```")
+        print("\n".join(enable_breakdown()))
+        print("```")
         if profiled:
             print("\nperf record -a -e cpu-clock during the traced loop: the workload's top symbols")
             print("```")
-            print("\n".join(perf_top(perf_path, "workload")))
+            print("\n".join(perf_top(perf_path, profiled["pids"][0])))
             print("```")
             print("and the tracer's (Python and its consumer thread):")
             print("```")
-            print("\n".join(perf_top(perf_path, "python,python3,systrace-consum")))
+            print("\n".join(perf_top(perf_path, profiled["pids"][1])))
             print("```")
     return 0
 
