@@ -352,7 +352,9 @@ class Printer:
             return
         if self.shown(call.nr):
             if self.summary:
-                if call.exit is not None:
+                # Calls that returned, as strace -c counts; rt_sigreturn
+                # returns too, though the kernel reports no exit for it.
+                if call.exit is not None or call.name == "rt_sigreturn":
                     row = self.counts.setdefault(call.nr, [call.name, 0, 0, 0])
                     row[1] += 1
                     row[2] += int(call.failed)

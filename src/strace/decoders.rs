@@ -441,6 +441,8 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
             c.push(c.t_int(0));
             c.finish(Decimal, true)
         }
+        // Its argument is the signal frame on the stack, which strace reads.
+        "rt_sigreturn" => c.finish(Decimal, true),
         "socket" => {
             let domain = c.uint(0);
             c.push(flags::xval_or_unknown(

@@ -60,10 +60,15 @@ impl<E: PairEvent> Paired<E> {
     }
 }
 
-/// Syscalls that do not return when they succeed, and never fail in
-/// practice: a call to one is complete at its enter.
+/// Syscalls that have no exit event: exit and exit_group do not return,
+/// and rt_sigreturn's exit is not reported (restoring the signal frame sets
+/// the syscall number the exit tracepoint reads to -1). A call to one is
+/// complete at its enter.
 pub fn never_returns(nr: u32) -> bool {
-    matches!(syscall_name(nr), Some("exit" | "exit_group"))
+    matches!(
+        syscall_name(nr),
+        Some("exit" | "exit_group" | "rt_sigreturn")
+    )
 }
 
 /// Pairs a stream of events. Events of one thread must come in the order

@@ -229,6 +229,14 @@ fn exit_group_never_returns() {
 }
 
 #[test]
+fn rt_sigreturn_has_no_exit() {
+    assert_eq!(
+        call("rt_sigreturn", &[], None),
+        "rt_sigreturn()                          = ?"
+    );
+}
+
+#[test]
 fn memory_calls() {
     let mmap = vec![
         arg("addr", "unsigned long", 0x7f8446ec0000),
