@@ -158,6 +158,8 @@ impl<'c, 'a> Ctx<'c, 'a> {
     /// A buffer of `len` bytes, shown up to -s bytes. `hex`: every byte as \xNN.
     fn t_buf(&self, i: usize, len: u64, hex: bool) -> String {
         match self.captured(i) {
+            // An empty buffer needs no capture to be shown.
+            _ if len == 0 && self.raw(i) != 0 => "\"\"".to_owned(),
             Some(c) if self.raw(i) != 0 => {
                 let shown = c
                     .bytes
@@ -172,8 +174,6 @@ impl<'c, 'a> Ctx<'c, 'a> {
     /// A buffer the call fills, `ret` bytes long: a pointer if it failed.
     fn t_out_buf(&self, i: usize, hex: bool) -> String {
         match self.ok() {
-            // Nothing was read: strace shows the empty string, capture or not.
-            Some(0) if self.raw(i) != 0 => "\"\"".to_owned(),
             Some(n) => self.t_buf(i, n.max(0) as u64, hex),
             None => self.t_ptr(i),
         }

@@ -140,6 +140,16 @@ fn read_and_write_buffers() {
         call("write", &write, Some(4)),
         r#"write(7, "hi\0\377", 4)                 = 4"#
     );
+    // An empty write shows "" with or without a capture.
+    let empty = vec![
+        arg("fd", "unsigned int", 1),
+        arg("buf", "const char *", 0x7fff0000),
+        arg("count", "size_t", 0),
+    ];
+    assert_eq!(
+        call("write", &empty, Some(0)),
+        r#"write(1, "", 0)                         = 0"#
+    );
     // A capture shorter than the data (bounded by the capture size).
     let write = vec![
         arg("fd", "unsigned int", 1),
