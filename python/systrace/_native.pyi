@@ -1,6 +1,5 @@
 # Typed stubs of the native module systrace._native (src/python.rs).
 # Checked against the built module by `make stubtest`.
-from types import ModuleType
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple, TypedDict, Union, final
 
 __all__ = [
@@ -34,9 +33,9 @@ ARCH: str
 DEFAULT_BUFFER_SIZE: int
 NR_SYSCALLS: int
 
-# The submodule of strace-class decoding (src/strace/python.rs); it exports
-# nothing yet, so it is typed as a plain module.
-strace: ModuleType
+# The submodule of strace-class decoding (src/strace/python.rs), typed by the
+# stub-only module _native_strace.pyi.
+from . import _native_strace as strace
 
 class UnsupportedKernelError(OSError):
     """The kernel cannot run systrace: no BPF, no BTF, or a missing BPF feature."""
