@@ -155,16 +155,34 @@ for _ in range(int(sys.argv[1])):
 """
 
 
+def attach(*args: str) -> subprocess.Popen:
+    """Starts `systrace ARGS` and returns once it has attached."""
+    tracer = subprocess.Popen([sys.executable, "-m", "systrace", *args], stderr=subprocess.PIPE, text=True)
+    seen = []
+    for line in tracer.stderr:
+        seen.append(line)
+        if " attached" in line:
+            break
+    else:
+        raise AssertionError(f"systrace did not attach: {''.join(seen)}")
+
+    # The lines read here are not lost to communicate().
+    communicate = tracer.communicate
+
+    def communicate_all(*a, **kw):
+        out, err = communicate(*a, **kw)
+        return out, "".join(seen) + (err or "")
+
+    tracer.communicate = communicate_all  # type: ignore[method-assign]
+    return tracer
+
+
 def test_attach_to_running_pid(kernel):
     target = subprocess.Popen([sys.executable, "-c", LOOPER, "100000"], stdout=subprocess.PIPE, text=True)
     try:
         assert target.stdout.readline() == "ready\n"
-        tracer = subprocess.Popen(
-            [sys.executable, "-m", "systrace", "-e", "trace=getppid", "-p", str(target.pid)],
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        time.sleep(2.0)
+        tracer = attach("-e", "trace=getppid", "-p", str(target.pid))
+        time.sleep(1.0)
         tracer.send_signal(signal.SIGINT)
         _, err = tracer.communicate(timeout=30)
         assert tracer.returncode == 0, err
@@ -182,12 +200,8 @@ def test_attach_summary_on_ctrl_c(kernel):
     target = subprocess.Popen([sys.executable, "-c", LOOPER, "100000"], stdout=subprocess.PIPE, text=True)
     try:
         assert target.stdout.readline() == "ready\n"
-        tracer = subprocess.Popen(
-            [sys.executable, "-m", "systrace", "-c", "-p", f"{target.pid}"],
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        time.sleep(2.0)
+        tracer = attach("-c", "-p", f"{target.pid}")
+        time.sleep(1.0)
         tracer.send_signal(signal.SIGINT)
         _, err = tracer.communicate(timeout=30)
         assert tracer.returncode == 0, err
@@ -203,12 +217,7 @@ def test_attach_until_exit(kernel):
     target = subprocess.Popen([sys.executable, "-c", LOOPER + "\ninput()\n", "3"], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, text=True)
     assert target.stdout.readline() == "ready\n"
-    tracer = subprocess.Popen(
-        [sys.executable, "-m", "systrace", "-e", "trace=exit_group", "-p", str(target.pid)],
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    time.sleep(1.0)
+    tracer = attach("-e", "trace=exit_group", "-p", str(target.pid))
     target.stdin.write("\n")
     target.stdin.close()
     target.wait(timeout=30)

@@ -601,6 +601,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 1
     except BrokenPipeError:
         return 1
+    except KeyboardInterrupt:  # before tracing began
+        return 130
     finally:
         if out is not sys.stderr:
             out.close()
