@@ -85,8 +85,9 @@ struct {
  * the verifier can see every access stays inside. */
 #define SCRATCH_SIZE 32768
 #define SCRATCH_MASK (SCRATCH_SIZE / 2 - 1)
-#define CAPTURE_END (sizeof(struct systrace_exit_record) + sizeof(struct systrace_enter_record) + \
-		     SYSTRACE_CAPTURE_BUDGET)
+#define CAPTURE_END                                                                   \
+	(sizeof(struct systrace_exit_record) + sizeof(struct systrace_enter_record) + \
+	 SYSTRACE_CAPTURE_BUDGET)
 struct scratch {
 	__u8 buf[SCRATCH_SIZE];
 };
@@ -203,7 +204,6 @@ static __always_inline void fill_entry(struct trace_entry *ent, __u64 pid_tgid)
 	ent->pid = (__u32)pid_tgid;
 }
 
-
 #define ENTER_RECORD_SIZE(n)                                                                     \
 	(sizeof(struct systrace_header) + __builtin_offsetof(struct syscall_trace_enter, args) + \
 	 8 * (n))
@@ -314,11 +314,13 @@ static long capture_argv_elem(__u32 j, struct argv_walk *walk)
 {
 	__u64 elem = 0;
 
-	if (bpf_probe_read_user(&elem, sizeof(elem), (const void *)(walk->argv + 8 * j)) < 0 || !elem) {
+	if (bpf_probe_read_user(&elem, sizeof(elem), (const void *)(walk->argv + 8 * j)) < 0 ||
+	    !elem) {
 		walk->done = true;
 		return 1; /* stop */
 	}
-	walk->off = capture_string(walk->s, walk->off, ARG_FLAGS(walk->arg, SYSTRACE_CAPTURE_ARGV_ELEM), elem);
+	walk->off = capture_string(walk->s, walk->off,
+				   ARG_FLAGS(walk->arg, SYSTRACE_CAPTURE_ARGV_ELEM), elem);
 	return 0;
 }
 
@@ -332,8 +334,9 @@ static __always_inline __u32 capture_argv(struct scratch *s, __u32 off, __u32 ar
 	if (walk.done)
 		return walk.off;
 	/* More elements than we keep: an empty item says the list was cut. */
-	return capture_buffer(s, walk.off, ARG_FLAGS(arg, SYSTRACE_CAPTURE_ARGV_ELEM | SYSTRACE_CAPTURE_TRUNCATED),
-			      0, 0);
+	return capture_buffer(
+		s, walk.off,
+		ARG_FLAGS(arg, SYSTRACE_CAPTURE_ARGV_ELEM | SYSTRACE_CAPTURE_TRUNCATED), 0, 0);
 }
 
 static __always_inline int output(struct scratch *s, __u32 size, __u32 phase, __u32 nr)
@@ -385,7 +388,8 @@ static __noinline int emit_enter_captured(__u32 nr, __u64 *args, __u32 nb_args, 
 				at_exit = true;
 			}
 		} else if (kind == SYSTRACE_CAPTURE_BUFFER) {
-			off = capture_buffer(s, off, ARG_FLAGS(i, 0), args[i], arg_at(args, spec->len_arg[i]));
+			off = capture_buffer(s, off, ARG_FLAGS(i, 0), args[i],
+					     arg_at(args, spec->len_arg[i]));
 		} else if (kind == SYSTRACE_CAPTURE_ARGV) {
 			off = capture_argv(s, off, i, args[i]);
 		} else if (kind == SYSTRACE_CAPTURE_EXIT_BUFFER) {
@@ -422,9 +426,11 @@ static __noinline int emit_exit_captured(__u32 nr, long ret, __u64 pid_tgid)
 			__u8 kind = spec->kind[i];
 
 			if (kind == SYSTRACE_CAPTURE_EXIT_BUFFER && ret > 0)
-				off = capture_buffer(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT), pending->args[i], ret);
+				off = capture_buffer(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT),
+						     pending->args[i], ret);
 			else if (pending->retry_mask & (1 << i))
-				off = capture_string(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT), pending->args[i]);
+				off = capture_string(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT),
+						     pending->args[i]);
 		}
 	}
 	if (pending)
@@ -470,8 +476,9 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	syscall_get_arguments(regs, args);
 	nb_args = syscall_nb_args[id];
 	if (test_bit(id, capture_syscalls))
-		return emit_enter_captured(id, args, nb_args > SYSTRACE_MAX_ARGS ? SYSTRACE_MAX_ARGS : nb_args,
-					   pid_tgid);
+		return emit_enter_captured(
+			id, args, nb_args > SYSTRACE_MAX_ARGS ? SYSTRACE_MAX_ARGS : nb_args,
+			pid_tgid);
 	switch (nb_args) {
 		EMIT_ENTER(0)
 		EMIT_ENTER(1)
