@@ -412,7 +412,7 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
         "statx" => {
             c.push(c.t_dirfd(0));
             c.push(c.t_path(1));
-            c.push(c.t_uflags(2, flags::STATX_FLAGS));
+            c.push(flags::statx_flags(c.uint(2)));
             c.push(c.t_uflags(3, flags::STATX_MASK));
             c.push_exit(c.t_ptr(4));
             c.finish(Decimal, false)

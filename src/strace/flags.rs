@@ -152,16 +152,28 @@ pub const FACCESSAT_FLAGS: Xlat = xlat![AT_SYMLINK_NOFOLLOW, AT_EACCESS, AT_EMPT
 
 pub const UNLINKAT_FLAGS: Xlat = xlat![AT_REMOVEDIR];
 
-pub const STATX_FLAGS: Xlat = xlat![
+/// statx's sync type: the AT_STATX_SYNC_TYPE bits of its flags.
+const AT_STATX_SYNC_TYPE: u64 = 0x6000;
+pub const STATX_SYNC_TYPES: Xlat = xlat![
     AT_STATX_SYNC_AS_STAT,
-    AT_SYMLINK_NOFOLLOW,
-    AT_NO_AUTOMOUNT,
-    AT_EMPTY_PATH,
     AT_STATX_FORCE_SYNC,
-    AT_STATX_DONT_SYNC,
+    AT_STATX_DONT_SYNC
 ];
 
+/// `AT_STATX_SYNC_AS_STAT|AT_SYMLINK_NOFOLLOW`: the sync type, always
+/// named, then the other AT_* flags.
+pub fn statx_flags(value: u64) -> String {
+    let mut out = flags(STATX_SYNC_TYPES, value & AT_STATX_SYNC_TYPE);
+    let rest = value & !AT_STATX_SYNC_TYPE;
+    if rest != 0 {
+        out.push('|');
+        push_flags(&mut out, AT_FLAGS, rest);
+    }
+    out
+}
+
 pub const STATX_MASK: Xlat = xlat![
+    STATX_ALL,
     STATX_BASIC_STATS,
     STATX_TYPE,
     STATX_MODE,

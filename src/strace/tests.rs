@@ -239,6 +239,25 @@ fn exit_group_never_returns() {
 }
 
 #[test]
+fn statx_as_strace() {
+    let args = [
+        arg("dfd", "int", AT_FDCWD),
+        with(arg("filename", "const char *", 0x1000), b"/etc"),
+        arg(
+            "flags",
+            "unsigned",
+            (libc::AT_SYMLINK_NOFOLLOW | libc::AT_NO_AUTOMOUNT) as u64,
+        ),
+        arg("mask", "unsigned int", 0xfff),
+        arg("buffer", "struct statx *", 0x7ffc0000),
+    ];
+    assert_eq!(
+        call("statx", &args, Some(0)),
+        r#"statx(AT_FDCWD, "/etc", AT_STATX_SYNC_AS_STAT|AT_SYMLINK_NOFOLLOW|AT_NO_AUTOMOUNT, STATX_ALL, 0x7ffc0000) = 0"#
+    );
+}
+
+#[test]
 fn rt_sigreturn_has_no_exit() {
     assert_eq!(
         call("rt_sigreturn", &[], None),
