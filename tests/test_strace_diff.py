@@ -413,3 +413,32 @@ def test_more_calls_like_strace(kernel, tmp_path, strace_bin, program2):
                  "rt_sigprocmask", "futex", "clone", "wait4", "sendto", "recvfrom", "connect",
                  "socketpair", "mremap", "madvise", "umask", "clock_nanosleep", "getdents64"):
         assert name in names, name
+
+
+def test_ls_like_strace(kernel, tmp_path, strace_bin):
+    # A real program: ls -la of a directory made here (files, a symlink, a
+    # directory, a non-UTF-8 name), every syscall but getrandom and ioctl.
+    ls = shutil.which("ls")
+    assert ls
+    listed = tmp_path / "listed"
+    listed.mkdir()
+    (listed / "file.txt").write_text("data")
+    (listed / "sub").mkdir()
+    os.symlink("file.txt", listed / "link")
+    (listed / os.fsdecode(b"caf\xc3\xa9-\xff")).write_bytes(b"")
+    texts = []
+    for name, tracer in (("strace", [strace_bin]), ("systrace", [sys.executable, "-m", "systrace"])):
+        out = tmp_path / f"{name}.txt"
+        r = subprocess.run(
+            [*tracer, "-o", str(out), "-s", "64", "-e", "trace=!getrandom,ioctl", "--", ls, "-la", str(listed)],
+            capture_output=True,
+            timeout=120,
+            env={**os.environ, "LC_ALL": "C"},
+        )
+        assert r.returncode == 0, r.stderr
+        texts.append(out.read_text(errors="surrogateescape"))
+    p_theirs, p_ours = parse(texts[0]), parse(texts[1])
+    compare(p_ours, p_theirs)
+    (calls,) = p_ours.values()
+    assert len(calls) > 100
+    assert any(c[0] == "getdents64" for c in calls)
