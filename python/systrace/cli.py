@@ -360,7 +360,7 @@ class Printer:
                     row[2] += int(call.failed)
                     row[3] += call.duration_ns or 0
             elif self.fmt == "json":
-                self.out.write(json.dumps(call.to_dict(self.string_size)) + "\n")
+                self.out.write(_json_line(call, self.string_size))
             elif self.fmt == "strace":
                 prefix = self.prefix(call.tid, call.timestamp_ns)
                 line = prefix + call.strace(self.string_size, start_col=len(prefix))
@@ -405,6 +405,16 @@ class Printer:
     def summary_table(self) -> str:
         rows = [(name, nr, calls, errors, ns) for nr, (name, calls, errors, ns) in sorted(self.counts.items())]
         return _strace.format_summary(rows)
+
+
+def _json_line(call: Call, string_size: int) -> str:
+    """The package's JSON line of a call (systrace.json_line), so that the
+    command and the API write the same records."""
+    try:
+        from ._export import json_line
+    except ImportError:  # pragma: no cover - an install without exports
+        return json.dumps(call.to_dict(string_size), ensure_ascii=False) + "\n"
+    return json_line(call, string_size=string_size)
 
 
 def _end_ns(pair: Tuple[Any, Any]) -> int:
