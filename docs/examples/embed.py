@@ -1,5 +1,5 @@
-"""Embed systrace in a tool: a monitor that counts this process's file
-syscalls on a background thread while the tool does its work."""
+"""Embed systrace in a tool: a monitor that counts the file syscalls of the
+tool's thread, on a background thread, while the tool does its work."""
 import collections
 import os
 import tempfile
@@ -9,10 +9,13 @@ import systrace
 
 
 class SyscallMonitor:
-    """Counts the calls of `syscalls` made by this process (all its threads)
+    """Counts the calls of `syscalls` made by the thread that creates it
     until stop(); `counts` and `bytes_written` are live while it runs."""
 
     def __init__(self, *syscalls: str) -> None:
+        # The session traces every thread of the process (systrace's own
+        # included): count this one's calls.
+        self.tid = threading.get_native_id()
         self.counts: collections.Counter = collections.Counter()
         self.bytes_written: collections.Counter = collections.Counter()
         self._session = systrace.enable(*syscalls)
@@ -23,6 +26,8 @@ class SyscallMonitor:
         # iter_calls() streams an open session: each call as its exit
         # arrives, until the session is closed.
         for call in systrace.iter_calls(self._session):
+            if call.tid != self.tid:
+                continue
             self.counts[call.name] += 1
             if call.name == "write" and call.ret is not None and call.ret > 0:
                 self.bytes_written[call.args["fd"]] += call.ret
