@@ -98,8 +98,9 @@ struct {
 	__type(value, struct scratch);
 } scratch SEC(".maps");
 
-/* A call whose capture is not done at enter: read's data, or a string that
- * was not in memory yet (its page not faulted in), read again at exit. */
+/* A call whose capture is not done at enter: read's data, or a string or
+ * buffer that was not in memory yet (its page not faulted in), read again
+ * at exit, once the kernel has faulted it in. */
 struct pending_call {
 	__s32 nr;
 	__u32 retry_mask; /* args to read again at exit */
@@ -388,8 +389,14 @@ static __noinline int emit_enter_captured(__u32 nr, __u64 *args, __u32 nb_args, 
 				at_exit = true;
 			}
 		} else if (kind == SYSTRACE_CAPTURE_BUFFER) {
+			__u32 start = off;
+
 			off = capture_buffer(s, off, ARG_FLAGS(i, 0), args[i],
 					     arg_at(args, spec->len_arg[i]));
+			if (item_faulted(s, start)) {
+				pending.retry_mask |= 1 << i;
+				at_exit = true;
+			}
 		} else if (kind == SYSTRACE_CAPTURE_ARGV) {
 			off = capture_argv(s, off, i, args[i]);
 		} else if (kind == SYSTRACE_CAPTURE_EXIT_BUFFER) {
@@ -428,6 +435,11 @@ static __noinline int emit_exit_captured(__u32 nr, long ret, __u64 pid_tgid)
 			if (kind == SYSTRACE_CAPTURE_EXIT_BUFFER && ret > 0)
 				off = capture_buffer(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT),
 						     pending->args[i], ret);
+			else if ((pending->retry_mask & (1 << i)) &&
+				 kind == SYSTRACE_CAPTURE_BUFFER)
+				off = capture_buffer(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT),
+						     pending->args[i],
+						     arg_at(pending->args, spec->len_arg[i]));
 			else if (pending->retry_mask & (1 << i))
 				off = capture_string(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT),
 						     pending->args[i]);

@@ -26,11 +26,13 @@ from ._native import (
     syscall_names,
     syscall_nr,
 )
+from ._calls import Call, calls, iter_calls
 from ._events import EventClass, Field, SyscallMetadata, event_class, event_classes, metadata, metadata_table
 from ._session import LostEventsWarning, Session, enable
 
 __all__ = [
     "ARCH",
+    "Call",
     "DEFAULT_BUFFER_SIZE",
     "Event",
     "EventBatch",
@@ -43,7 +45,9 @@ __all__ = [
     "UnsupportedKernelError",
     "enable",
     "event_class",
+    "calls",
     "event_classes",
+    "iter_calls",
     "metadata",
     "metadata_table",
     "preload",

@@ -65,6 +65,19 @@ class Session:
             elif native.exhausted:
                 return
 
+    def calls(self) -> list:
+        """The session's calls (enter and exit paired per thread), in order
+        of start; close the session first."""
+        from ._calls import calls
+
+        return calls(self)
+
+    def iter_calls(self) -> Iterator:
+        """The session's calls as they complete (streams an open session)."""
+        from ._calls import iter_calls
+
+        return iter_calls(self)
+
     def events(self) -> list:
         """Every event left, as a list (the session must be closed)."""
         if not self._native.closed:
