@@ -22,9 +22,10 @@ class Ticker:
     def __init__(self) -> None:
         self.ticks = 0
         self.max_gap = 0.0
-        self._last = time.monotonic()
+        self._last = 0.0
 
     async def run(self) -> None:
+        self._last = time.monotonic()
         while True:
             await asyncio.sleep(TICK)
             now = time.monotonic()
@@ -45,12 +46,14 @@ def test_streams_while_the_loop_runs(kernel):
 
     async def main():
         ticker = Ticker()
-        ticking = asyncio.ensure_future(ticker.run())
         received = []  # (monotonic time received, event)
         close_at = []
         ticks_while_waiting = []
 
+        # enable() is synchronous (the first one loads the BPF programs): the
+        # ticker starts after it.
         with systrace.enable("getppid") as session:
+            ticking = asyncio.ensure_future(ticker.run())
 
             async def produce():
                 for _ in range(5):
