@@ -447,3 +447,16 @@ def test_non_utf8_captures_are_hex_in_json(kernel):
     os.close(w)
     (enter,) = [e for e in session.events() if e.pid == ME and e.phase == "enter"]
     assert X.event_to_dict(enter)["captured"] == {"buf": {"hex": "ff006f6b"}}
+
+
+def test_calls_argv_is_a_list(kernel):
+    pa = need("pyarrow")
+    import subprocess
+
+    with systrace.enable("execve", follow=True, strings=True) as session:
+        subprocess.run(["/bin/true", "first", "second"], check=True)
+    table = X.calls_to_arrow(session)
+    assert table.schema.field("captured_argv").type == pa.list_(pa.string())
+    rows = [r for r in table.to_pylist() if r["ret"] == 0]
+    assert rows[-1]["captured_argv"] == ["/bin/true", "first", "second"]
+    assert rows[-1]["captured_filename"] == "/bin/true"
