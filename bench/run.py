@@ -96,14 +96,15 @@ def kill(proc: Optional[subprocess.Popen]) -> None:
             pass
 
 
-WL_LINE = re.compile(r"start_ns=(\d+) loop_ns=(\d+) iters=(\d+) ns_per_iter=([\d.]+)")
+WL_LINE = re.compile(r"start_ns=(\d+) loop_ns=(\d+) iters=(\d+) ns_per_iter=([\d.]+) cpu_ns_per_iter=([\d.]+)")
 
 
 def parse_workload(text: str) -> dict:
     m = WL_LINE.search(text)
     if not m:
         raise RuntimeError(f"no result line from the workload: {text[-300:]!r}")
-    return {"start_ns": int(m[1]), "loop_ns": int(m[2]), "iters": int(m[3]), "ns_per_iter": float(m[4])}
+    return {"start_ns": int(m[1]), "loop_ns": int(m[2]), "iters": int(m[3]), "ns_per_iter": float(m[4]),
+            "cpu_ns_per_iter": float(m[5])}
 
 
 class Env:
@@ -218,6 +219,7 @@ def run_systrace(env: Env, mode: str, n: int, syscalls: list, drain: str = "coun
         ru = wait_rusage(tr)
         return {
             "ns_per_iter": res["ns_per_iter"],
+            "cpu_ns_per_iter": res["cpu_ns_per_iter"],
             "loop_ns": res["loop_ns"],
             "delivered": done["delivered"],
             "lost": done["dropped"],
@@ -273,6 +275,7 @@ def run_systrace_cli(env: Env, mode: str, n: int, syscalls: list) -> dict:
         os.unlink(out_path)
         return {
             "ns_per_iter": res["ns_per_iter"],
+            "cpu_ns_per_iter": res["cpu_ns_per_iter"],
             "loop_ns": res["loop_ns"],
             "delivered": 2 * calls,  # one line per call: enter and exit
             "lost": None,
@@ -317,6 +320,7 @@ def run_strace(env: Env, mode: str, n: int, syscalls: list, seccomp: bool = Fals
     res = parse_workload(out)
     return {
         "ns_per_iter": res["ns_per_iter"],
+        "cpu_ns_per_iter": res["cpu_ns_per_iter"],
         "loop_ns": res["loop_ns"],
         "delivered": None,  # ptrace stops the tracee: nothing is lost
         "lost": 0,
@@ -393,6 +397,7 @@ def run_perf_trace(env: Env, mode: str, n: int, syscalls: list) -> dict:
         os.unlink(out_path)
         return {
             "ns_per_iter": res["ns_per_iter"],
+            "cpu_ns_per_iter": res["cpu_ns_per_iter"],
             "loop_ns": res["loop_ns"],
             # perf trace prints one line per call (enter and exit merged).
             "delivered": 2 * calls,
@@ -458,6 +463,7 @@ def run_bpftrace(env: Env, mode: str, n: int, syscalls: list) -> dict:
         os.unlink(out_path)
         return {
             "ns_per_iter": res["ns_per_iter"],
+            "cpu_ns_per_iter": res["cpu_ns_per_iter"],
             "loop_ns": res["loop_ns"],
             "delivered": events,
             "lost": None,
@@ -528,6 +534,7 @@ def run_bcc(env: Env, mode: str, n: int, syscalls: list, output: str) -> dict:
         ru = wait_rusage(tr)
         return {
             "ns_per_iter": res["ns_per_iter"],
+            "cpu_ns_per_iter": res["cpu_ns_per_iter"],
             "loop_ns": res["loop_ns"],
             "delivered": done["delivered"],
             "lost": done["dropped"],
@@ -647,16 +654,16 @@ def traced_label(c: Config) -> str:
 
 def table(cfgs: list) -> str:
     head = ("| workload | tracer | enabled | N | untraced ns/iter | traced ns/iter | ratio "
-            "| events delivered / expected | lost | start-up ms | peak RSS MB |")
+            "| CPU ratio | events delivered / expected | lost | start-up ms | peak RSS MB |")
     rows = [head, "|" + "---|" * (head.count("|") - 1)]
     for c in cfgs:
         pre = f"| {c.workload} | {c.tracer} | {traced_label(c)} | {c.n} "
         if c.na:
-            rows.append(pre + f"| n/a ({c.na}) | | | | | | |")
+            rows.append(pre + f"| n/a ({c.na}) | | | | | | | |")
             continue
         if not c.results:
             why = c.errors[-1] if c.errors else "no run"
-            rows.append(pre + f"| error ({why[:100]}) | | | | | | |")
+            rows.append(pre + f"| error ({why[:100]}) | | | | | | | |")
             continue
         u = med([r[0]["ns_per_iter"] for r in c.results])
         t = med([r[1]["ns_per_iter"] for r in c.results])
@@ -682,11 +689,13 @@ def table(cfgs: list) -> str:
                 lcol += f" (tool reports {span(reps)} lost)"
         else:
             lcol = "–"
+        cu = med([r[0]["cpu_ns_per_iter"] for r in c.results])
+        ct = med([r[1]["cpu_ns_per_iter"] for r in c.results])
         st = med([r["startup_ms"] for r in traced])
         rss = c.rss_kb if c.rss_kb is not None else med([r.get("rss_kb") for r in traced])
         err = f" ({len(c.errors)} failed runs)" if c.errors else ""
         rows.append(
-            pre + f"| {fmt(u, '.0f')} | {fmt(t, '.0f')} | **{t / u:.2f}x**{err} | {dcol} | {lcol} "
+            pre + f"| {fmt(u, '.0f')} | {fmt(t, '.0f')} | **{t / u:.2f}x**{err} | {ct / cu:.2f}x | {dcol} | {lcol} "
             f"| {fmt(st, '.0f')} | {fmt(rss / 1024 if rss else None, '.1f')} |"
         )
     return "\n".join(rows)
@@ -703,11 +712,15 @@ def summary(cfgs: list) -> list:
     def ratio(c):
         return med([r[1]["ns_per_iter"] for r in c.results]) / med([r[0]["ns_per_iter"] for r in c.results])
 
+    def cpu_ratio(c):
+        return (med([r[1]["cpu_ns_per_iter"] for r in c.results])
+                / med([r[0]["cpu_ns_per_iter"] for r in c.results]))
+
     out = []
     c = find("read", "systrace", "workload")
     if c:
         lossless = all(r[1]["delivered"] == c.expected and r[1]["lost"] == 0 for r in c.results)
-        out.append(f"- read loop traced, every event delivered: {ratio(c):.2f}x untraced "
+        out.append(f"- read loop traced, every event delivered: {ratio(c):.2f}x untraced (CPU ratio {cpu_ratio(c):.2f}x) "
                    f"(target <= 2.5x; lossless in every run: {lossless})")
         rate = med([r[1]["delivered"] / (r[1]["loop_ns"] / 1e9) for r in c.results])
         out.append(f"- events into Python during that loop: {rate / 1e6:.2f} M events/s (one producer)")
@@ -723,10 +736,12 @@ def summary(cfgs: list) -> list:
                    f"{rate / 1e6:.2f} M events/s")
     c = find("getppid", "systrace", "other")
     if c:
-        out.append(f"- filtered-out cost (getpid enabled, getppid loop): {ratio(c):.2f}x (target <= 1.10x)")
+        out.append(f"- filtered-out cost (getpid enabled, getppid loop): {ratio(c):.2f}x, CPU ratio {cpu_ratio(c):.2f}x "
+                   f"(target <= 1.10x)")
     c = find("getppid", "systrace", "nothing")
     if c:
-        out.append(f"- nothing enabled (programs loaded, session closed): {ratio(c):.2f}x (target 1.00x)")
+        out.append(f"- nothing enabled (programs loaded, session closed): {ratio(c):.2f}x, CPU ratio "
+                   f"{cpu_ratio(c):.2f}x (target 1.00x)")
     runs = [r[1] for c in cfgs if c.family == "systrace" and c.traced != "nothing" for r in c.results]
     if runs:
         out.append(f"- first enable() in a running Python process: {med([r['first_enable_ms'] for r in runs]):.1f} ms "

@@ -168,9 +168,10 @@ def main() -> int:
                 "vmhwm_kb": vm_hwm_kb(),
                 "maxrss_kb": ru.ru_maxrss,
                 "cpu_s": ru.ru_utime + ru.ru_stime,
-                "consumer_cpu_s": cpu_during.get("systrace-consum", 0.0)
-                - cpu_before.get("systrace-consum", 0.0),
-                "python_cpu_s": cpu_during.get(main_name, 0.0) - cpu_before.get(main_name, 0.0),
+                # /proc counts in clock ticks: clamp the rounding below zero
+                "consumer_cpu_s": max(0.0, cpu_during.get("systrace-consum", 0.0)
+                                      - cpu_before.get("systrace-consum", 0.0)),
+                "python_cpu_s": max(0.0, cpu_during.get(main_name, 0.0) - cpu_before.get(main_name, 0.0)),
             }
         ),
         flush=True,
