@@ -29,6 +29,19 @@ from ._native import (
 from ._calls import Call, calls, iter_calls
 from ._events import EventClass, Field, SyscallMetadata, event_class, event_classes, metadata, metadata_table
 from ._session import LostEventsWarning, Session, enable
+from ._aio import aiter_batches, aiter_events
+from ._export import (
+    calls_to_arrow,
+    calls_to_pandas,
+    calls_to_polars,
+    event_to_dict,
+    json_line,
+    to_arrow,
+    to_chrome_trace,
+    to_jsonl,
+    to_pandas,
+    to_polars,
+)
 
 __all__ = [
     "ARCH",
@@ -54,4 +67,16 @@ __all__ = [
     "syscall_name",
     "syscall_names",
     "syscall_nr",
+    "aiter_batches",
+    "aiter_events",
+    "calls_to_arrow",
+    "calls_to_pandas",
+    "calls_to_polars",
+    "event_to_dict",
+    "json_line",
+    "to_arrow",
+    "to_chrome_trace",
+    "to_jsonl",
+    "to_pandas",
+    "to_polars",
 ]

@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import warnings
-from typing import Iterable, Iterator, Optional, Union
+from typing import IO, TYPE_CHECKING, Any, AsyncIterator, Iterable, Iterator, Optional, Union
 
 from . import _native
 from ._native import Event, EventBatch
+
+if TYPE_CHECKING:
+    import os
 
 SyscallSpec = Union[str, int]
 
@@ -87,6 +90,47 @@ class Session:
     def fileno(self) -> int:
         """An fd that is readable while events wait, for select/epoll/asyncio."""
         return self._native.fileno()
+
+    def __aiter__(self) -> AsyncIterator[Event]:
+        """`async for event in session`: stream the events in an asyncio
+        program without blocking the loop; ends once the session is closed
+        and drained (systrace.aiter_events)."""
+        from ._aio import AsyncEventIterator
+
+        return AsyncEventIterator(self)
+
+    # Exports (systrace._export). They take the events left in a closed
+    # session, as iterating it does.
+
+    def to_arrow(self) -> Any:
+        """The events as a pyarrow.Table, one row per event (systrace.to_arrow)."""
+        from ._export import to_arrow
+
+        return to_arrow(self)
+
+    def to_pandas(self) -> Any:
+        """The events as a pandas DataFrame, one row per event (systrace.to_pandas)."""
+        from ._export import to_pandas
+
+        return to_pandas(self)
+
+    def to_polars(self) -> Any:
+        """The events as a polars DataFrame, one row per event (systrace.to_polars)."""
+        from ._export import to_polars
+
+        return to_polars(self)
+
+    def to_chrome_trace(self, path: Union[str, "os.PathLike[str]", IO[str]]) -> int:
+        """Write the calls as Chrome trace JSON for Perfetto (systrace.to_chrome_trace)."""
+        from ._export import to_chrome_trace
+
+        return to_chrome_trace(self, path)
+
+    def to_jsonl(self, file: Union[str, "os.PathLike[str]", IO[str]]) -> int:
+        """Write one JSON object per event, streaming while open (systrace.to_jsonl)."""
+        from ._export import to_jsonl
+
+        return to_jsonl(self, file)
 
     @property
     def closed(self) -> bool:

@@ -1,0 +1,28 @@
+"""The examples of docs/ run and print what the pages show
+(docs/check_examples.py). Kernel tests: they use the `kernel` fixture."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+CHECK = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs", "check_examples.py")
+sys.path.insert(0, os.path.dirname(CHECK))
+import check_examples  # noqa: E402
+
+sys.path.pop(0)
+
+
+def test_pages_show_the_examples_as_they_are():
+    assert check_examples.check_pages() == []
+
+
+@pytest.mark.parametrize("name", sorted(check_examples.EXPECT))
+def test_example(kernel, name):
+    if name == "dataframe" and os.environ.get("SYSTRACE_REQUIRE_OPTIONAL") != "1":
+        pytest.importorskip("pandas")
+        pytest.importorskip("pyarrow")
+    r = subprocess.run([sys.executable, CHECK, name], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
