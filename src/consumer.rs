@@ -19,6 +19,7 @@ use libbpf_rs::{MapHandle, RingBufferBuilder};
 
 use crate::decode::{decode_record, Event, Record};
 use crate::error::{Error, Result};
+use crate::names;
 use crate::session::SessionShared;
 
 /// How long records below the wake-up threshold may wait while sessions are open.
@@ -77,7 +78,9 @@ fn os_err(context: &str) -> Error {
 }
 
 impl Consumer {
-    pub fn start(events: MapHandle) -> Result<Consumer> {
+    /// `load_metadata`: read the running kernel's syscall metadata in the
+    /// consumer thread once it runs (see `names::metadata`).
+    pub fn start(events: MapHandle, load_metadata: bool) -> Result<Consumer> {
         // SAFETY: eventfd creates a new fd, owned from here on.
         let fd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
         if fd < 0 {
@@ -96,7 +99,7 @@ impl Consumer {
         let thread_shared = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
             .name("systrace-consumer".into())
-            .spawn(move || run(thread_shared, events, ready_tx))
+            .spawn(move || run(thread_shared, events, ready_tx, load_metadata))
             .map_err(|e| Error::os("starting the consumer thread", e))?;
         match ready_rx.recv() {
             Ok(Ok(tid)) => Ok(Consumer {
@@ -178,7 +181,12 @@ impl Drop for Consumer {
     }
 }
 
-fn run(shared: Arc<Shared>, events: MapHandle, ready: mpsc::Sender<Result<u32>>) {
+fn run(
+    shared: Arc<Shared>,
+    events: MapHandle,
+    ready: mpsc::Sender<Result<u32>>,
+    load_metadata: bool,
+) {
     // SAFETY: gettid has no preconditions.
     let tid = unsafe { libc::gettid() } as u32;
     let batch = Rc::new(RefCell::new(Vec::with_capacity(BATCH as usize)));
@@ -231,6 +239,11 @@ fn run(shared: Arc<Shared>, events: MapHandle, ready: mpsc::Sender<Result<u32>>)
         }
     }
     let _ = ready.send(Ok(tid));
+    if load_metadata {
+        // Meanwhile the ring buffer holds what arrives.
+        names::metadata();
+        names::done_loading();
+    }
 
     let mut ready_events = [libc::epoll_event { events: 0, u64: 0 }; 2];
     loop {

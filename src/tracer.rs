@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::layout::NR_SYSCALLS;
 use crate::metadata::event_class::Phase;
 use crate::metadata::MetadataTable;
-use crate::names::{self, metadata, metadata_now};
+use crate::names::{self, metadata_now};
 use crate::register::{Kernel, Registration, Registry};
 use crate::session::{monotonic_ns, SessionShared};
 
@@ -36,8 +36,12 @@ struct Tracer {
 }
 
 impl Tracer {
-    fn sync_tables(&mut self, table: &MetadataTable) {
-        if !self.exact_tables && self.pid == getpid() {
+    /// Corrects the programs' tables once the kernel's metadata is read.
+    fn sync_tables(&mut self) {
+        if self.exact_tables || self.pid != getpid() {
+            return;
+        }
+        if let (table, true) = metadata_now() {
             self.programs
                 .update_tables(&nb_args_table(table), &capture::spec_table(table));
             self.exact_tables = true;
@@ -137,19 +141,13 @@ fn load(buffer_size: usize) -> Result<Tracer> {
         &nb_args_table(table),
         &capture::spec_table(table),
     )?;
+    // The consumer thread reads the running kernel's metadata off the hot
+    // path (it is never traced, so the user's traces do not show it); the
+    // next call under the lock corrects the programs' tables from it.
     if !exact {
-        // Read the running kernel's metadata off the hot path, then correct
-        // the tables the programs read.
         names::start_loading();
-        std::thread::spawn(|| {
-            let table = metadata();
-            names::done_loading();
-            if let Some(tracer) = lock().as_mut() {
-                tracer.sync_tables(table);
-            }
-        });
     }
-    let consumer = Consumer::start(programs.events_map()?)?;
+    let consumer = Consumer::start(programs.events_map()?, !exact)?;
     programs.set_ignore_tid(consumer.tid());
     Ok(Tracer {
         pid: getpid(),
@@ -185,7 +183,9 @@ fn tracer(slot: &mut Option<Tracer>, buffer_size: Option<usize>) -> Result<&mut 
     if slot.is_none() {
         *slot = Some(load(size)?);
     }
-    Ok(slot.as_mut().expect("loaded above"))
+    let tracer = slot.as_mut().expect("loaded above");
+    tracer.sync_tables();
+    Ok(tracer)
 }
 
 /// Loads the programs now, so that a later first enable() only flips bits.
@@ -321,17 +321,6 @@ impl Session {
         };
         self.shared.finish();
         result
-    }
-
-    /// Makes every record committed so far visible to `take`.
-    pub fn flush(&self) -> Result<()> {
-        if self.is_closed() || self.pid != getpid() {
-            return Ok(());
-        }
-        match lock().as_ref() {
-            Some(tracer) => tracer.consumer.flush(),
-            None => Ok(()),
-        }
     }
 
     /// The events that arrived, waiting up to `wait` for a first one.
