@@ -91,6 +91,7 @@ struct task_struct {
 	struct thread_info thread_info;
 	int pid;
 	int tgid;
+	char comm[16];
 } __attribute__((preserve_access_index));
 
 #endif /* SYSTRACE_KERNEL_H */

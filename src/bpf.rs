@@ -320,6 +320,11 @@ impl Programs {
             .store(count, Ordering::SeqCst);
     }
 
+    pub fn set_only_tgid(&self, tgid: Option<u32>) {
+        self.bss_u32(|b| unsafe { std::ptr::addr_of_mut!((*b).only_tgid) })
+            .store(tgid.unwrap_or(0), Ordering::SeqCst);
+    }
+
     pub fn set_ignore_tid(&self, tid: u32) {
         self.bss_u32(|b| unsafe { std::ptr::addr_of_mut!((*b).ignore_tid) })
             .store(tid, Ordering::SeqCst);

@@ -27,6 +27,9 @@ pub trait Kernel {
     /// Trace the forks of followed processes: attach the fork program
     /// (`count` > 0) or detach it.
     fn set_follow_forks(&mut self, count: u32) -> Result<()>;
+    /// The one traced process, when the filter is exactly that (a fast path
+    /// for the programs), or None.
+    fn set_only_tgid(&mut self, tgid: Option<u32>);
 }
 
 /// traced_tgids values (systrace_tgid_flags in bpf/systrace.h).
@@ -109,6 +112,14 @@ fn index(phase: Phase) -> usize {
 impl Registry {
     /// Enables what `reg` asks for. On failure nothing stays changed.
     pub fn register(&mut self, kernel: &mut impl Kernel, reg: &Registration) -> Result<()> {
+        // Off while the filter changes, so no new process is missed.
+        kernel.set_only_tgid(None);
+        let result = self.register_inner(kernel, reg);
+        self.update_only_tgid(kernel);
+        result
+    }
+
+    fn register_inner(&mut self, kernel: &mut impl Kernel, reg: &Registration) -> Result<()> {
         // The filter first, so the programs admit the process once its bits go on.
         if reg.follow {
             self.follow += 1;
@@ -153,8 +164,21 @@ impl Registry {
         Ok(())
     }
 
+    /// Keeps the programs' one-process fast path in step with the filter.
+    fn update_only_tgid(&self, kernel: &mut impl Kernel) {
+        let only = (self.follow == 0 && self.tgid_refcount.len() == 1)
+            .then(|| self.tgid_refcount.keys().next().copied())
+            .flatten();
+        kernel.set_only_tgid(only);
+    }
+
     /// Disables what `reg` enabled; it must have been registered.
     pub fn unregister(&mut self, kernel: &mut impl Kernel, reg: &Registration) {
+        self.unregister_inner(kernel, reg);
+        self.update_only_tgid(kernel);
+    }
+
+    fn unregister_inner(&mut self, kernel: &mut impl Kernel, reg: &Registration) {
         for phase in PHASES {
             self.disable(kernel, phase, reg.syscalls(phase));
         }
@@ -327,6 +351,7 @@ mod tests {
         capture: BTreeSet<u32>,
         capture_size: u32,
         follow: u32,
+        only: Option<u32>,
     }
 
     impl Kernel for FakeKernel {
@@ -374,6 +399,9 @@ mod tests {
             self.follow = count;
             Ok(())
         }
+        fn set_only_tgid(&mut self, tgid: Option<u32>) {
+            self.only = tgid;
+        }
     }
 
     fn reg(enter: &[u32], exit: &[u32], tgids: &[u32]) -> Registration {
@@ -391,7 +419,12 @@ mod tests {
         let outer = reg(&[0, 1], &[0, 1], &[10]);
         let inner = reg(&[0], &[0], &[10]);
         r.register(&mut k, &outer).unwrap();
+        assert_eq!(k.only, Some(10), "one process: the fast path");
         r.register(&mut k, &inner).unwrap();
+        r.register(&mut k, &reg(&[0], &[], &[11])).unwrap();
+        assert_eq!(k.only, None, "two processes: the hash map");
+        r.unregister(&mut k, &reg(&[0], &[], &[11]));
+        assert_eq!(k.only, Some(10));
         r.unregister(&mut k, &inner);
         assert_eq!(k.bits[0], BTreeSet::from([0, 1]));
         assert_eq!(k.bits[1], BTreeSet::from([0, 1]));

@@ -3,7 +3,7 @@
 //! The programs trace the union of every session's syscalls and processes;
 //! the consumer thread hands each decoded event to every session whose own
 //! filter matches it, so each session gets exactly its events, each once.
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
@@ -46,7 +46,7 @@ struct Filter {
 }
 
 impl Filter {
-    fn matches(&self, ev: &Event, tgids: &Option<HashSet<u32>>) -> bool {
+    fn matches(&self, ev: &Event, tgids: &Option<Vec<u32>>) -> bool {
         let words = match ev.phase {
             Phase::Enter => &self.enter,
             Phase::Exit => &self.exit,
@@ -55,7 +55,9 @@ impl Filter {
         words[nr / 64] & (1 << (nr % 64)) != 0
             && ev.timestamp_ns >= self.start_ns
             && ev.timestamp_ns <= self.end_ns.load(Ordering::Relaxed)
-            && tgids.as_ref().is_none_or(|t| t.contains(&ev.pid))
+            && tgids
+                .as_ref()
+                .is_none_or(|t| t.binary_search(&ev.pid).is_ok())
     }
 }
 
@@ -63,7 +65,9 @@ struct Queue {
     events: Vec<Event>,
     closed: bool,
     /// The traced processes (None: every process); grows with followed forks.
-    tgids: Option<HashSet<u32>>,
+    /// Sorted: a binary search per event is cheaper than hashing for the
+    /// few processes a session traces.
+    tgids: Option<Vec<u32>>,
     /// Processes found by following forks.
     children: Vec<u32>,
 }
@@ -138,8 +142,11 @@ impl SessionShared {
         let mut queue = self.queue();
         let queue = &mut *queue;
         if let Some(tgids) = queue.tgids.as_mut() {
-            if tgids.contains(&parent) && tgids.insert(child) {
-                queue.children.push(child);
+            if tgids.binary_search(&parent).is_ok() {
+                if let Err(at) = tgids.binary_search(&child) {
+                    tgids.insert(at, child);
+                    queue.children.push(child);
+                }
             }
         }
     }
@@ -154,7 +161,7 @@ impl SessionShared {
         self.queue()
             .tgids
             .as_ref()
-            .is_none_or(|t| t.contains(&tgid))
+            .is_none_or(|t| t.binary_search(&tgid).is_ok())
     }
 
     fn queue(&self) -> MutexGuard<'_, Queue> {
@@ -224,7 +231,10 @@ impl SessionShared {
         if !queue.closed {
             signal_fd(&self.ready_fd, false);
         }
-        std::mem::take(&mut queue.events)
+        // Hand over the events and keep a buffer as large for the next
+        // batch, so the consumer does not regrow it from empty each time.
+        let capacity = if queue.closed { 0 } else { queue.events.len() };
+        std::mem::replace(&mut queue.events, Vec::with_capacity(capacity))
     }
 
     pub fn pending(&self) -> usize {

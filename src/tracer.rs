@@ -111,6 +111,9 @@ impl Kernel for Programs {
     fn set_follow_forks(&mut self, count: u32) -> Result<()> {
         Programs::set_follow_forks(self, count)
     }
+    fn set_only_tgid(&mut self, tgid: Option<u32>) {
+        Programs::set_only_tgid(self, tgid)
+    }
 }
 
 pub fn check_buffer_size(size: usize) -> Result<usize> {
