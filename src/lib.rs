@@ -17,7 +17,7 @@ pub mod layout;
 pub mod metadata;
 pub mod names;
 #[cfg(feature = "python")]
-mod python;
+pub(crate) mod python;
 pub mod register;
 pub mod session;
 pub mod strace;

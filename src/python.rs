@@ -72,6 +72,13 @@ pub struct PyEvent {
     ev: Event,
 }
 
+impl PyEvent {
+    /// The decoded event, for other Rust bindings (strace decoding).
+    pub(crate) fn event(&self) -> &Event {
+        &self.ev
+    }
+}
+
 #[pymethods]
 impl PyEvent {
     /// The syscall's name on this architecture, e.g. "read".
@@ -223,6 +230,13 @@ impl PyEvent {
 #[pyclass(module = "systrace._native", name = "EventBatch", frozen, sequence)]
 pub struct EventBatch {
     events: Vec<Event>,
+}
+
+impl EventBatch {
+    /// The decoded events, for other Rust bindings (strace decoding).
+    pub(crate) fn events(&self) -> &[Event] {
+        &self.events
+    }
 }
 
 #[pymethods]
