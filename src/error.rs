@@ -31,13 +31,41 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub const PRIVILEGES: &str =
     "tracing syscalls needs root, or CAP_BPF with CAP_PERFMON (kernel.perf_event_paranoid permitting)";
 
+/// "; this process lacks CAP_BPF" and the like, read from the effective
+/// capabilities in /proc/self/status; empty when they cannot be read.
+fn missing_capabilities() -> String {
+    const CAP_PERFMON: u32 = 38;
+    const CAP_BPF: u32 = 39;
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+        return String::new();
+    };
+    let Some(eff) = status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapEff:"))
+        .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
+    else {
+        return String::new();
+    };
+    let missing: Vec<&str> = [(CAP_BPF, "CAP_BPF"), (CAP_PERFMON, "CAP_PERFMON")]
+        .into_iter()
+        .filter(|(bit, _)| eff & (1 << bit) == 0)
+        .map(|(_, name)| name)
+        .collect();
+    if missing.is_empty() {
+        String::new()
+    } else {
+        format!("; this process lacks {}", missing.join(" and "))
+    }
+}
+
 impl Error {
     pub fn os(context: impl Into<String>, source: io::Error) -> Self {
         let context = context.into();
         match source.kind() {
-            io::ErrorKind::PermissionDenied => {
-                Error::PermissionDenied(format!("{context}: {source}; {PRIVILEGES}"))
-            }
+            io::ErrorKind::PermissionDenied => Error::PermissionDenied(format!(
+                "{context}: {source}; {PRIVILEGES}{}",
+                missing_capabilities()
+            )),
             _ => Error::Os { context, source },
         }
     }
@@ -52,9 +80,10 @@ impl Error {
         };
         use libbpf_rs::ErrorKind as K;
         match errno {
-            K::PermissionDenied => {
-                Error::PermissionDenied(format!("{context}: {err}; {PRIVILEGES}{detail}"))
-            }
+            K::PermissionDenied => Error::PermissionDenied(format!(
+                "{context}: {err}; {PRIVILEGES}{}{detail}",
+                missing_capabilities()
+            )),
             K::Unsupported | K::NotFound => Error::Unsupported(format!(
                 "{context}: {err}: this kernel lacks a BPF feature systrace needs \
                  (BTF-typed raw tracepoints, BPF ring buffers: Linux 5.8 or later with \
