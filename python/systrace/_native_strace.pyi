@@ -2,7 +2,9 @@
 # that exists only as an attribute of systrace._native, so this stub-only
 # module stands for it (_native.pyi imports it as `strace`). `make stubtest`
 # checks it against the real submodule.
-from typing import Any, Iterable, List, Optional, Protocol, Sequence, Tuple, Union, final
+from typing import Any, Dict, Iterable, List, Optional, Protocol, Sequence, Tuple, Union, final
+
+from ._native import Event, EventBatch
 
 __all__ = [
     "class_names",
@@ -18,6 +20,7 @@ __all__ = [
     "format_summary",
     "syscall_classes",
     "Pairer",
+    "Printer",
     "DEFAULT_STRING_SIZE",
     "DEFAULT_COLUMN",
 ]
@@ -74,5 +77,34 @@ class Pairer:
     def extend(self, events: Iterable[_PairEvent]) -> List[_Call]: ...
     def take_thread(self, tid: int) -> Optional[_Call]: ...
     def finish(self) -> List[_Call]: ...
+    @property
+    def pending(self) -> int: ...
+
+@final
+class Printer:
+    """The systrace command's output: events in, text out (see cli.Printer)."""
+
+    def __new__(
+        cls,
+        *,
+        format: str = "strace",  # "strace", "json" or "kernel"
+        selected: Optional[Sequence[int]] = None,
+        summary: bool = False,
+        durations: bool = False,
+        timestamps: int = 0,
+        string_size: int = 32,
+        file_prefix: bool = False,
+        stderr_prefix: bool = True,
+        main_pid: Optional[int] = None,
+        wall_offset_ns: int = 0,
+    ) -> "Printer": ...
+    def feed(self, events: Union[EventBatch, Iterable[Event]]) -> str: ...
+    def finish(self) -> str: ...
+    def status_line(self, pid: int, text: str, main: bool = False) -> str: ...
+    def summary_table(self) -> str: ...
+    @property
+    def live(self) -> Dict[int, int]: ...
+    @property
+    def exited(self) -> Dict[int, int]: ...
     @property
     def pending(self) -> int: ...

@@ -11,6 +11,7 @@ pub mod decoders;
 pub mod errno;
 pub mod flags;
 pub mod pair;
+pub mod printer;
 #[cfg(feature = "python")]
 pub mod python;
 pub mod quote;

@@ -6,8 +6,11 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyTuple};
 
 use super::pair::{PairEvent, Paired, Pairer};
+use super::printer::{OutputFormat, Printer, PrinterOptions};
 use super::summary::{format_summary as summary_text, SummaryRow};
 use super::{ArgView, CapturedView, Piece, StraceOptions};
+use crate::decode::Event;
+use crate::python::{EventBatch, PyEvent};
 
 /// What was captured of one argument, owned for the time of a call.
 enum OwnedCapture {
@@ -340,12 +343,141 @@ impl PyPairer {
     }
 }
 
+/// The `systrace` command's output, made in Rust: pairs events into calls,
+/// keeps the calls `selected` (syscall numbers; None: all), and returns
+/// their text as strace prints it (format "strace"), one JSON object per
+/// call ("json", as systrace.json_line), or the kernel's text of each event
+/// ("kernel"); with `summary`, counts the calls for summary_table() instead.
+/// file_prefix: "PID " before every line; stderr_prefix: "[pid N] " while
+/// several threads are traced. main_pid: a launched command, whose events
+/// before its execve are not shown and whose end the caller tells.
+/// wall_offset_ns: wall clock minus CLOCK_MONOTONIC, for timestamps (-t: 1,
+/// -tt: 2, -ttt: 3).
+#[pyclass(module = "systrace._native.strace", name = "Printer")]
+struct PyPrinter {
+    inner: Printer,
+}
+
+#[pymethods]
+impl PyPrinter {
+    #[new]
+    #[pyo3(signature = (*, format = "strace", selected = None, summary = false, durations = false, timestamps = 0, string_size = 32, file_prefix = false, stderr_prefix = true, main_pid = None, wall_offset_ns = 0))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        format: &str,
+        selected: Option<Vec<u32>>,
+        summary: bool,
+        durations: bool,
+        timestamps: u8,
+        string_size: i64,
+        file_prefix: bool,
+        stderr_prefix: bool,
+        main_pid: Option<u32>,
+        wall_offset_ns: i64,
+    ) -> PyResult<Self> {
+        let format = OutputFormat::parse(format).ok_or_else(|| {
+            PyValueError::new_err(format!(
+                "format is \"strace\", \"json\" or \"kernel\", not {format:?}"
+            ))
+        })?;
+        let string_size = usize::try_from(string_size).map_err(|_| {
+            PyValueError::new_err(format!("string_size must be >= 0, not {string_size}"))
+        })?;
+        Ok(PyPrinter {
+            inner: Printer::new(PrinterOptions {
+                format,
+                selected,
+                summary,
+                durations,
+                timestamps,
+                string_size,
+                file_prefix,
+                stderr_prefix,
+                main_pid,
+                wall_offset_ns,
+            }),
+        })
+    }
+
+    /// Feeds events, in the order they came: an EventBatch (read in place,
+    /// without the GIL) or any iterable of Event. Returns the text of the
+    /// calls they complete ("" when none).
+    fn feed(&mut self, py: Python<'_>, events: &Bound<'_, PyAny>) -> PyResult<String> {
+        let inner = &mut self.inner;
+        if let Ok(batch) = events.cast::<EventBatch>() {
+            let events = batch.get().events();
+            return Ok(py.detach(|| {
+                let mut out = String::new();
+                inner.feed(events, &mut out);
+                out
+            }));
+        }
+        let mut owned: Vec<Event> = Vec::new();
+        for item in events.try_iter()? {
+            let item = item?;
+            let ev = item.cast::<PyEvent>().map_err(|_| {
+                PyTypeError::new_err("Printer.feed() takes an EventBatch or Event objects")
+            })?;
+            owned.push(ev.get().event().clone());
+        }
+        Ok(py.detach(|| {
+            let mut out = String::new();
+            inner.feed(&owned, &mut out);
+            out
+        }))
+    }
+
+    /// Ends the stream: the text of the calls that never returned.
+    fn finish(&mut self, py: Python<'_>) -> String {
+        let inner = &mut self.inner;
+        py.detach(|| {
+            let mut out = String::new();
+            inner.finish(&mut out);
+            out
+        })
+    }
+
+    /// `+++ exited with 0 +++` as a line, with the pid prefix the line
+    /// needs now; `main`: the launched command's (no `[pid N]` on stderr).
+    /// "" with summary.
+    #[pyo3(signature = (pid, text, main = false))]
+    fn status_line(&self, pid: u32, text: &str, main: bool) -> String {
+        let mut out = String::new();
+        self.inner.status_line(&mut out, pid, text, main);
+        out
+    }
+
+    /// The strace -c table of the calls counted.
+    fn summary_table(&self) -> String {
+        self.inner.summary_table()
+    }
+
+    /// The threads seen and not gone: tid -> pid.
+    #[getter]
+    fn live(&self) -> std::collections::HashMap<u32, u32> {
+        self.inner.live().clone()
+    }
+
+    /// The processes that called exit_group: pid -> exit status.
+    #[getter]
+    fn exited(&self) -> std::collections::HashMap<u32, i32> {
+        self.inner.exited().clone()
+    }
+
+    /// Calls entered and not yet returned.
+    #[getter]
+    fn pending(&self) -> usize {
+        self.inner.pending()
+    }
+}
+
 #[pymodule(submodule)]
 pub mod strace {
     #[pymodule_export]
     use super::{
         class_names, class_syscalls, errno_message, errno_name, errno_of, format_args, format_call,
         format_duration, format_error, format_resumed, format_summary, syscall_classes, PyPairer,
+        PyPrinter,
     };
 
     #[pymodule_export]
