@@ -8,18 +8,19 @@ Run `systrace --help` for every option.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import signal
 import sys
 import time
-from typing import IO, Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import IO, Any, Dict, Iterable, List, Optional, Sequence, Set
 
 from . import _native
-from ._calls import DEFAULT_STRING_SIZE, Call
 
 _strace = _native.strace
+
+#: strace's default -s (systrace.Call's too).
+DEFAULT_STRING_SIZE: int = _strace.DEFAULT_STRING_SIZE
 
 PROG = "systrace"
 
@@ -32,8 +33,6 @@ MIN_CAPTURE = 256
 # Syscalls traced whatever -e says, and shown only if -e asks: the execve
 # that starts a command, and the exits that end threads and processes.
 INTERNAL = ("execve", "execveat", "exit", "exit_group")
-
-FORKS = ("clone", "clone3", "fork", "vfork")
 
 
 class UsageError(Exception):
@@ -263,7 +262,12 @@ def signal_name(sig: int) -> str:
 
 
 class Printer:
-    """Turns events into output lines as calls complete."""
+    """Turns events into output lines as calls complete.
+
+    The work per event and per call (pairing, -e, the text of each call or
+    the -c counts) is done by the native `systrace._native.strace.Printer`,
+    a batch at a time and without the GIL; this writes what it returns.
+    """
 
     def __init__(
         self,
@@ -280,147 +284,72 @@ class Printer:
         main_pid: Optional[int] = None,
     ) -> None:
         self.out = out
-        self.fmt = fmt
-        self.selected = selected
         self.summary = summary
-        self.durations = durations
-        self.timestamps = timestamps
-        self.string_size = string_size
+        self.main_pid = main_pid
         # strace: "PID " on every line when writing a file and following or
         # tracing several processes, "[pid PID] " on stderr while more than
         # one thread is traced.
-        self.file_prefix = to_file and multi
-        self.stderr_prefix = not to_file
-        self.pairer = _strace.Pairer()
-        self.counts: Dict[int, List[Any]] = {}
-        self.live: Dict[int, int] = {}  # tid -> pid
-        self.exited: Dict[int, int] = {}  # pid -> exit status seen in exit_group
-        # A launched command's events before its execve are systrace's own
-        # (the child waiting to be traced): they are not shown.
-        self.waiting_exec = main_pid
-        self.main_pid = main_pid
-        self.wall_offset_ns = time.time_ns() - time.monotonic_ns()
+        self.native = _strace.Printer(
+            format=fmt,
+            selected=None if selected is None else sorted(selected),
+            summary=summary,
+            durations=durations,
+            timestamps=timestamps,
+            string_size=string_size,
+            file_prefix=to_file and multi,
+            stderr_prefix=not to_file,
+            main_pid=main_pid,
+            wall_offset_ns=time.time_ns() - time.monotonic_ns(),
+        )
 
     # Events in.
 
     def feed(self, events: Iterable[Any]) -> None:
-        done: List[Tuple[Any, Any]] = []
-        for ev in events:
-            if self.waiting_exec is not None and ev.pid == self.waiting_exec:
-                if not (ev.phase == "enter" and ev.name in ("execve", "execveat")):
-                    continue
-                self.waiting_exec = None
-            self.live.setdefault(ev.tid, ev.pid)
-            if self.fmt == "kernel":
-                self.kernel_line(ev)
-            done.extend(self.pairer.push(ev))
-        done.sort(key=_end_ns)
-        for enter, exit in done:
-            self.call(Call(enter, exit))
+        """An EventBatch (or any iterable of Event), in the order it came."""
+        text = self.native.feed(events)
+        if text:
+            self.out.write(text)
         self.out.flush()
 
+    def drain(self, session: Any) -> None:
+        """What a closed session has left, a batch at a time."""
+        native = getattr(session, "_native", session)
+        while True:
+            batch = native.poll(None)
+            if batch:
+                self.feed(batch)
+            elif native.exhausted:
+                return
+
     def finish(self) -> None:
-        for enter, exit in self.pairer.finish():
-            self.call(Call(enter, exit))
+        text = self.native.finish()
+        if text:
+            self.out.write(text)
         self.out.flush()
+
+    # Processes.
+
+    @property
+    def live(self) -> Dict[int, int]:
+        """The threads traced and not gone: tid -> pid."""
+        return self.native.live
+
+    @property
+    def exited(self) -> Dict[int, int]:
+        """The processes that called exit_group: pid -> exit status."""
+        return self.native.exited
 
     # Lines out.
 
-    def shown(self, nr: int) -> bool:
-        return self.selected is None or nr in self.selected
-
-    def prefix(self, tid: int, timestamp_ns: int) -> str:
-        parts = []
-        if self.file_prefix:
-            parts.append(f"{tid:<5} ")
-        elif self.stderr_prefix and len(self.live) > 1:
-            parts.append(f"[pid {tid:>5}] ")
-        if self.timestamps:
-            wall_ns = timestamp_ns + self.wall_offset_ns
-            secs, ns = divmod(wall_ns, 1_000_000_000)
-            if self.timestamps >= 3:
-                parts.append(f"{secs}.{ns // 1000:06d} ")
-            else:
-                clock = time.strftime("%H:%M:%S", time.localtime(secs))
-                parts.append(f"{clock}.{ns // 1000:06d} " if self.timestamps == 2 else f"{clock} ")
-        return "".join(parts)
-
-    def call(self, call: Call) -> None:
-        # A followed child's first event is its side of the fork returning
-        # 0, with no enter of its own: strace does not show it either.
-        if call.resumed and call.ret == 0 and call.name in FORKS:
-            return
-        if self.shown(call.nr):
-            if self.summary:
-                # Calls that returned, as strace -c counts; rt_sigreturn
-                # returns too, though the kernel reports no exit for it.
-                if call.exit is not None or call.name == "rt_sigreturn":
-                    row = self.counts.setdefault(call.nr, [call.name, 0, 0, 0])
-                    row[1] += 1
-                    row[2] += int(call.failed)
-                    row[3] += call.duration_ns or 0
-            elif self.fmt == "json":
-                self.out.write(_json_line(call, self.string_size))
-            elif self.fmt == "strace":
-                prefix = self.prefix(call.tid, call.timestamp_ns)
-                line = prefix + call.strace(self.string_size, start_col=len(prefix))
-                if self.durations and call.duration_ns is not None:
-                    line += " " + _strace.format_duration(call.duration_ns)
-                self.out.write(line + "\n")
-        if call.name in ("exit", "exit_group") and call.enter is not None:
-            self.thread_gone(call)
-        if call.name == "exit_group" and call.enter is not None:
-            status = call.enter.raw_args[0] & 0xFF if call.enter.raw_args else 0
-            self.exited[call.pid] = status
-            # A launched command's end is told by waitpid (a signal, too);
-            # any other process's by its exit_group.
-            if call.pid != self.main_pid:
-                self.status_line(call.pid, f"+++ exited with {status} +++")
-
-    def thread_gone(self, call: Call) -> None:
-        if call.name == "exit_group":
-            for tid in [t for t, p in self.live.items() if p == call.pid]:
-                self.live.pop(tid, None)
-        else:
-            self.live.pop(call.tid, None)
-
-    def kernel_line(self, ev: Any) -> None:
-        if not self.shown(ev.nr) or self.summary:
-            return
-        prefix = self.prefix(ev.tid, ev.timestamp_ns)
-        self.out.write(prefix + ev.format_line() + "\n")
-
     def status_line(self, pid: int, text: str, main: bool = False) -> None:
         """`+++ exited with 0 +++`, with the pid prefix for other processes."""
-        if self.summary:
-            return
-        if self.file_prefix:
-            self.out.write(f"{pid:<5} {text}\n")
-        elif self.stderr_prefix and not main and self.live:  # other threads still traced
-            self.out.write(f"[pid {pid:>5}] {text}\n")
-        else:
-            self.out.write(text + "\n")
-        self.out.flush()
+        line = self.native.status_line(pid, text, main)
+        if line:
+            self.out.write(line)
+            self.out.flush()
 
     def summary_table(self) -> str:
-        rows = [(name, nr, calls, errors, ns) for nr, (name, calls, errors, ns) in sorted(self.counts.items())]
-        return _strace.format_summary(rows)
-
-
-def _json_line(call: Call, string_size: int) -> str:
-    """The package's JSON line of a call (systrace.json_line), so that the
-    command and the API write the same records."""
-    try:
-        from ._export import json_line
-    except ImportError:  # pragma: no cover - an install without exports
-        return json.dumps(call.to_dict(string_size), ensure_ascii=False) + "\n"
-    return json_line(call, string_size=string_size)
-
-
-def _end_ns(pair: Tuple[Any, Any]) -> int:
-    enter, exit = pair
-    ev = exit if exit is not None else enter
-    return ev.timestamp_ns
+        return self.native.summary_table()
 
 
 def _process_alive(pid: int) -> bool:
@@ -516,7 +445,7 @@ def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[st
                 # strace -f waits for every traced process.
                 while any(_process_alive(p) for p in set(printer.live.values()) if p != pid):
                     printer.feed(session.poll(0.1))
-        printer.feed(session)  # what is left once closed
+        printer.drain(session)  # what is left once closed
         printer.finish()
     finally:
         signal.signal(signal.SIGINT, old_int)
@@ -549,7 +478,7 @@ def run_pids(args: argparse.Namespace, pids: List[int], printer_kw: Dict[str, An
                 printer.feed(session.poll(0.1))
     except KeyboardInterrupt:
         interrupted = True
-    printer.feed(session)
+    printer.drain(session)
     printer.finish()
     if interrupted:
         for pid in pids:
