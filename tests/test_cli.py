@@ -257,3 +257,168 @@ def test_command_not_found():
 def test_python_m_and_help():
     r = systrace_cmd("--help")
     assert r.returncode == 0 and "usage: systrace" in r.stdout
+
+
+# The native Printer (systrace._native.strace.Printer) against the Python
+# objects it stands in for: Call.strace(), systrace.json_line(call) and
+# Event.format_line() of the same events, paired as systrace.iter_calls does.
+
+SHELL_SCRIPT = r"""
+cat /etc/hostname /nonexistent-systrace 2>/dev/null
+printf 'h\001\377\303\251 "q" \\ \t end\n' > /dev/null
+( true ) &
+wait
+exit 3
+"""
+
+
+def _traced_batches():
+    """The event batches of a shell script (and its children) with strings."""
+    ready_r, ready_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(ready_w)
+            os.read(ready_r, 1)
+            os.execv("/bin/sh", ["sh", "-c", SHELL_SCRIPT])
+        finally:
+            os._exit(127)
+    os.close(ready_r)
+    kw = {}
+    if HAS_STRINGS:
+        kw.update(strings=True, string_size=257)
+    if HAS_FOLLOW:
+        kw["follow"] = True
+    session = systrace.enable(pid=[pid], **kw)
+    os.write(ready_w, b"x")
+    os.close(ready_w)
+    batches = []
+    while True:
+        batch = session.poll(0.05)
+        if batch:
+            batches.append(batch)
+        if os.waitpid(pid, os.WNOHANG)[0]:
+            break
+    session.close()
+    while True:
+        batch = session._native.poll(None)
+        if batch:
+            batches.append(batch)
+        elif session._native.exhausted:
+            break
+    return pid, batches
+
+
+def _reference_calls(batches):
+    """(batch index, Call) as the command completes them: per batch, by end."""
+    pairer = systrace._native.strace.Pairer()
+    out = []
+    for i, batch in enumerate(batches):
+        done = []
+        for ev in batch:
+            done.extend(pairer.push(ev))
+        done.sort(key=lambda p: (p[1] if p[1] is not None else p[0]).timestamp_ns)
+        out.extend((i, systrace.Call(enter, exit)) for enter, exit in done)
+    out.extend((len(batches), systrace.Call(enter, exit)) for enter, exit in pairer.finish())
+    return out
+
+
+def _hidden_fork_return(call) -> bool:
+    return call.resumed and call.ret == 0 and call.name in ("clone", "clone3", "fork", "vfork")
+
+
+def _native_text(batches, as_events=False, **kw):
+    printer = systrace._native.strace.Printer(**kw)
+    text = "".join(printer.feed(list(b) if as_events else b) for b in batches)
+    return text + printer.finish(), printer
+
+
+@pytest.mark.parametrize("string_size", [0, 4, 32])
+def test_native_printer_matches_calls(kernel, string_size):
+    pid, batches = _traced_batches()
+    calls = [c for _, c in _reference_calls(batches) if not _hidden_fork_return(c)]
+    assert any(c.name == "execve" for c in calls)
+
+    text, printer = _native_text(batches, stderr_prefix=False, string_size=string_size)
+    expected = []
+    for call in calls:
+        expected.append(call.strace(string_size))
+        if call.name == "exit_group" and call.enter is not None:
+            expected.append(f"+++ exited with {call.raw_args[0] & 0xFF} +++")
+    assert text.splitlines() == expected
+    assert printer.exited.get(pid) == 3
+    assert pid not in printer.live.values()  # its exit_group took its threads
+
+    # The same events as Event objects give the same text.
+    assert _native_text(batches, as_events=True, stderr_prefix=False, string_size=string_size)[0] == text
+
+    text, _ = _native_text(batches, format="json", stderr_prefix=False, string_size=string_size)
+    lines = [line + "\n" for line in text.splitlines() if not line.startswith("+++")]
+    assert lines == [systrace.json_line(c, string_size=string_size) for c in calls]
+
+
+def test_native_printer_kernel_durations_and_summary(kernel):
+    pid, batches = _traced_batches()
+    events = [ev for b in batches for ev in b]
+    text, _ = _native_text(batches, format="kernel", stderr_prefix=False)
+    assert [line for line in text.splitlines() if not line.startswith("+++")] == [
+        ev.format_line() for ev in events
+    ]
+
+    calls = [c for _, c in _reference_calls(batches) if not _hidden_fork_return(c)]
+    text, _ = _native_text(batches, durations=True, stderr_prefix=False)
+    durations = [line for line in text.splitlines() if not line.startswith("+++")]
+    assert durations == [
+        c.strace() + ("" if c.duration_ns is None else " " + systrace._native.strace.format_duration(c.duration_ns))
+        for c in calls
+    ]
+
+    # -c: returned calls (and rt_sigreturn) counted per syscall; no lines.
+    selected = sorted({systrace._native.syscall_nr(n) for n in ("openat", "close", "read")})
+    text, printer = _native_text(batches, summary=True, selected=selected)
+    assert text == ""
+    rows = {}
+    for c in calls:
+        if c.nr in selected and (c.exit is not None or c.name == "rt_sigreturn"):
+            row = rows.setdefault(c.nr, [c.name, c.nr, 0, 0, 0])
+            row[2] += 1
+            row[3] += int(c.failed)
+            row[4] += c.duration_ns or 0
+    table = systrace._native.strace.format_summary([tuple(r) for _, r in sorted(rows.items())])
+    assert printer.summary_table() == table
+
+
+def test_native_printer_prefixes_and_status_lines(kernel):
+    pid, batches = _traced_batches()
+    text, printer = _native_text(batches, file_prefix=True, stderr_prefix=False, main_pid=pid)
+    lines = text.splitlines()
+    # A launched command is shown from its execve on, each line with its pid.
+    assert re.match(rf"^{pid:<5} execve\(", lines[0]), lines[:3]
+    assert all(re.match(r"^\d+ +", line) for line in lines)
+    # The command's own end is told by the caller, not by its exit_group.
+    assert not any(line.startswith(f"{pid:<5} +++") for line in lines)
+    assert printer.status_line(pid, "+++ exited with 3 +++", True) == f"{pid:<5} +++ exited with 3 +++\n"
+
+    text, printer = _native_text(batches, timestamps=3, wall_offset_ns=0)
+    for line in text.splitlines():
+        if " +++" in line or line.startswith("+++"):
+            continue  # other processes' ends, without a time
+        assert re.match(r"^(\[pid +\d+\] )?\d+\.\d{6} ", line), line
+    assert printer.status_line(pid, "+++ exited with 3 +++", True) == "+++ exited with 3 +++\n"
+    assert systrace._native.strace.Printer(summary=True).status_line(pid, "+++ x +++") == ""
+
+
+def test_native_printer_rejects_bad_input():
+    with pytest.raises(ValueError):
+        systrace._native.strace.Printer(format="xml")
+    with pytest.raises(TypeError):
+        systrace._native.strace.Printer().feed([1, 2])
+    assert systrace._native.strace.Printer().feed([]) == ""
+
+
+def test_cli_imports_nothing_heavy():
+    code = "import sys, systrace.cli; print(sorted({m.split('.')[0] for m in sys.modules}))"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    loaded = set(eval(r.stdout))
+    assert not loaded & {"pyarrow", "pandas", "polars", "numpy"}, loaded
