@@ -178,6 +178,21 @@ static __always_inline bool process_traced(__u64 pid_tgid)
 	return bpf_map_lookup_elem(&traced_tgids, &tgid) != 0;
 }
 
+/* The checks of both hooks, cheapest and most selective first, as the
+ * kernel's: the number's range (unsigned, so id == -1, a syscall skipped
+ * by ptrace or seccomp, is out too), its enable bit, compat, the process. */
+static __always_inline bool wanted(long nr, const __u64 *enabled, __u64 *pid_tgid)
+{
+	if ((unsigned long)nr >= SYSTRACE_NR_SYSCALLS)
+		return false;
+	if (!test_bit(nr, enabled))
+		return false;
+	if (in_compat_syscall())
+		return false;
+	*pid_tgid = bpf_get_current_pid_tgid();
+	return process_traced(*pid_tgid);
+}
+
 static __always_inline void count_drop(__u32 phase, __u32 nr)
 {
 	__u32 key = (phase - 1) * SYSTRACE_NR_SYSCALLS + nr;
@@ -482,15 +497,7 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	__u64 pid_tgid;
 	__u8 nb_args;
 
-	/* Unsigned: also rejects id == -1 (no syscall, e.g. a ptrace-skipped one). */
-	if ((unsigned long)id >= SYSTRACE_NR_SYSCALLS)
-		return 0;
-	if (!test_bit(id, enabled_enter_syscalls))
-		return 0;
-	if (in_compat_syscall())
-		return 0;
-	pid_tgid = bpf_get_current_pid_tgid();
-	if (!process_traced(pid_tgid))
+	if (!wanted(id, enabled_enter_syscalls, &pid_tgid))
 		return 0;
 
 	syscall_get_arguments(regs, args);
@@ -523,14 +530,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 
 	/* sys_exit passes the return value; the number is in the registers. */
 	nr = syscall_get_nr(regs);
-	if ((unsigned long)nr >= SYSTRACE_NR_SYSCALLS)
-		return 0;
-	if (!test_bit(nr, enabled_exit_syscalls))
-		return 0;
-	if (in_compat_syscall())
-		return 0;
-	pid_tgid = bpf_get_current_pid_tgid();
-	if (!process_traced(pid_tgid))
+	if (!wanted(nr, enabled_exit_syscalls, &pid_tgid))
 		return 0;
 
 	if (test_bit(nr, capture_syscalls))
