@@ -658,3 +658,47 @@ pub fn json_line(out: &mut String, call: &Paired<Event>, name: &str, string_size
     json_str(out, &strace_text(call, name, string_size, 0));
     out.push_str("}\n");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::decode;
+    use crate::decode::tests::{enter_record, exit_record};
+
+    #[test]
+    fn json_strings_escape_as_python_does() {
+        let mut out = String::new();
+        json_str(&mut out, "a\"b\\c\n\t\u{1}\u{7f}é");
+        assert_eq!(out, r#""a\"b\\c\n\t\u0001"#.to_owned() + "\u{7f}é\"");
+        let mut out = String::new();
+        json_bytes(&mut out, b"\xff\x00");
+        assert_eq!(out, r#"{"hex":"ff00"}"#);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn pairs_prefixes_and_tells_exits() {
+        let close = |tid: i32| decode(&enter_record(3, &[7], 100, tid)).unwrap();
+        let closed = |tid: i32| decode(&exit_record(3, -9, 100, tid)).unwrap();
+        let mut exit_group = decode(&enter_record(231, &[0x102], 100, 101)).unwrap();
+        exit_group.timestamp_ns = 50;
+        let mut printer = Printer::new(PrinterOptions::default());
+        let mut out = String::new();
+        printer.feed(&[close(100), closed(100)], &mut out);
+        assert_eq!(
+            out,
+            "close(7)                                = -1 EBADF (Bad file descriptor)\n"
+        );
+        out.clear();
+        // Two threads: "[pid N] " on each line, then the process's end.
+        printer.feed(&[close(101), closed(101), exit_group], &mut out);
+        assert_eq!(
+            out,
+            "[pid   101] close(7)                    = -1 EBADF (Bad file descriptor)\n\
+             [pid   101] exit_group(258)             = ?\n\
+             +++ exited with 2 +++\n"
+        );
+        assert!(printer.live().is_empty());
+        assert_eq!(printer.exited().get(&100), Some(&2));
+    }
+}
