@@ -19,8 +19,6 @@ pub enum Error {
     Unsupported(String),
     /// A pid that names no process.
     NoSuchProcess(u32),
-    /// The session was closed.
-    Closed,
     /// Any other failure of a system call.
     Os { context: String, source: io::Error },
 }
@@ -111,7 +109,6 @@ impl fmt::Display for Error {
             | Error::PermissionDenied(msg)
             | Error::Unsupported(msg) => f.write_str(msg),
             Error::NoSuchProcess(pid) => write!(f, "no process with pid {pid}"),
-            Error::Closed => f.write_str("the session is closed"),
             Error::Os { context, source } => write!(f, "{context}: {source}"),
         }
     }

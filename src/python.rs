@@ -47,7 +47,6 @@ impl From<Error> for PyErr {
             Error::PermissionDenied(_) => PyPermissionError::new_err(msg),
             Error::Unsupported(_) => UnsupportedKernelError::new_err(msg),
             Error::NoSuchProcess(_) => PyProcessLookupError::new_err(msg),
-            Error::Closed => SessionClosedError::new_err(msg),
             Error::Os { source, .. } => match source.raw_os_error() {
                 Some(errno) => PyOSError::new_err((errno, msg)),
                 None => PyOSError::new_err(msg),

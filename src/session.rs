@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::decode::Event;
@@ -81,11 +81,14 @@ pub struct SessionShared {
     queue: Mutex<Queue>,
     ready: Condvar,
     /// Readable while events wait, for event loops (asyncio) to poll.
-    ready_fd: Option<OwnedFd>,
+    /// Made on the first fileno(): signalling and resetting it are syscalls,
+    /// which a session tracing its own process would otherwise see in every
+    /// poll.
+    ready_fd: OnceLock<OwnedFd>,
 }
 
-fn signal_fd(fd: &Option<OwnedFd>, add: bool) {
-    let Some(fd) = fd else { return };
+fn signal_fd(fd: &OnceLock<OwnedFd>, add: bool) {
+    let Some(fd) = fd.get() else { return };
     let mut value: u64 = 1;
     // SAFETY: 8-byte read/write of a local u64 on our own non-blocking eventfd.
     unsafe {
@@ -120,18 +123,29 @@ impl SessionShared {
                 children: Vec::new(),
             }),
             ready: Condvar::new(),
-            // SAFETY: eventfd creates a new fd, owned from here on (None on failure:
-            // then only fileno() is unavailable).
-            ready_fd: unsafe {
-                let fd = libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC);
-                (fd >= 0).then(|| OwnedFd::from_raw_fd(fd))
-            },
+            ready_fd: OnceLock::new(),
         }
     }
 
-    /// An fd that is readable while events wait (or once finished).
+    /// An fd that is readable while events wait (or once finished); None if
+    /// the kernel would not make one.
     pub fn ready_fd(&self) -> Option<RawFd> {
-        self.ready_fd.as_ref().map(|fd| fd.as_raw_fd())
+        // Under the queue lock, so that no delivery slips between making it
+        // and setting its first state.
+        let queue = self.queue();
+        if self.ready_fd.get().is_none() {
+            // SAFETY: eventfd creates a new fd, owned from here on.
+            let fd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
+            if fd < 0 {
+                return None;
+            }
+            // SAFETY: fd is fresh and valid, owned by nothing else.
+            let _ = self.ready_fd.set(unsafe { OwnedFd::from_raw_fd(fd) });
+            if !queue.events.is_empty() || queue.closed {
+                signal_fd(&self.ready_fd, true);
+            }
+        }
+        self.ready_fd.get().map(|fd| fd.as_raw_fd())
     }
 
     /// A traced process forked: its child is traced too if we follow.

@@ -428,3 +428,22 @@ def test_syscall_names_for_this_arch():
         assert systrace.syscall_name(257) == "openat"
     assert systrace.syscall_name(-1) is None
     assert "read" in systrace.syscall_names()
+
+
+def test_polling_makes_no_syscalls_of_its_own_in_the_trace(kernel):
+    """poll() on the caller's thread must not show up in a trace of the
+    caller's own process (a readiness fd read once did, as read(fd, 8))."""
+    tid = threading.get_native_id()
+    with systrace.enable("read", "write", "eventfd2", "epoll_wait") as s:
+        for _ in range(5):
+            s.poll(timeout=0.02)
+    mine = [str(e) for e in s if e.tid == tid]
+    assert mine == [], mine
+
+
+def test_a_closed_session_cannot_be_entered_again(kernel):
+    s = systrace.enable("getppid")
+    s.close()
+    with pytest.raises(systrace.SessionClosedError, match="cannot trace again"):
+        with s:
+            pass

@@ -33,6 +33,11 @@ class Session:
         self._warned = False
 
     def __enter__(self) -> "Session":
+        if self._native.closed:
+            raise _native.SessionClosedError(
+                "this session is closed: its events can still be read, but it cannot trace again; "
+                "open a new one with systrace.enable()"
+            )
         return self
 
     def __exit__(self, *exc_info: object) -> None:
