@@ -25,7 +25,12 @@ fn main() {
         SkeletonBuilder::new()
             .source(SRC)
             .obj(out_dir.join(format!("systrace-{arch}.bpf.o")))
-            .clang_args(["-Wall", "-Werror", "-Ibpf", &format!("-D__TARGET_ARCH_{bpf_arch}")])
+            .clang_args([
+                "-Wall",
+                "-Werror",
+                "-Ibpf",
+                &format!("-D__TARGET_ARCH_{bpf_arch}"),
+            ])
             .build()
             .unwrap_or_else(|err| panic!("building {SRC} for {arch} failed: {err:#}"));
     }
