@@ -610,13 +610,9 @@ def to_jsonl(source: Any, file: PathOrFile, *, flush: bool = False, string_size:
 
 def _iter_session_stream(session: Any) -> Iterator[Any]:
     """A session's events: streamed while open, what is left once closed."""
-    native = getattr(session, "_native", session)
-    while True:
-        batch = native.poll(None)
-        if batch:
-            yield from batch
-        elif native.exhausted:
-            return
+    from ._session import Session
+
+    return iter(session if isinstance(session, Session) else Session(session))
 
 
 # Chrome trace event format.

@@ -71,6 +71,21 @@ impl<'a> CapturedView<'a> {
             list: None,
         }
     }
+    /// An argv as systrace captures it: the capture says only that the list
+    /// was cut, so its last element is the one marked truncated.
+    pub fn argv<B: AsRef<[u8]> + 'a>(items: &'a [B], truncated: bool) -> Self {
+        let n = items.len();
+        let pieces = items
+            .iter()
+            .enumerate()
+            .map(|(i, b)| Piece {
+                bytes: b.as_ref(),
+                truncated: truncated && i + 1 == n,
+            })
+            .collect();
+        CapturedView::list(pieces, false)
+    }
+
     pub fn list(list: Vec<Piece<'a>>, truncated: bool) -> Self {
         CapturedView {
             bytes: &[],

@@ -14,7 +14,7 @@ use std::fmt::Write;
 
 use super::pair::{Paired, Pairer};
 use super::summary::Summary;
-use super::{ArgView, CapturedView, Piece, StraceOptions, DEFAULT_COLUMN};
+use super::{ArgView, CapturedView, StraceOptions, DEFAULT_COLUMN};
 use crate::decode::Event;
 use crate::format::{format_event, typed_arg, Style};
 use crate::metadata::event_class::Phase;
@@ -481,19 +481,7 @@ pub fn strace_text(
             let truncated = captured.is_truncated(arg);
             let captured = captured.get(arg).map(|c| match c {
                 Cap::Bytes(b) => CapturedView::bytes(b, truncated),
-                Cap::List(items) => {
-                    let n = items.len();
-                    let pieces = items
-                        .iter()
-                        .enumerate()
-                        // A truncated argv: its last element is the one cut.
-                        .map(|(i, b)| Piece {
-                            bytes: b,
-                            truncated: truncated && i + 1 == n,
-                        })
-                        .collect();
-                    CapturedView::list(pieces, false)
-                }
+                Cap::List(items) => CapturedView::argv(items, truncated),
             });
             ArgView {
                 name: arg,

@@ -8,7 +8,7 @@ use pyo3::types::{PyBytes, PyList, PyTuple};
 use super::pair::{PairEvent, Paired, Pairer};
 use super::printer::{OutputFormat, Printer, PrinterOptions};
 use super::summary::{format_summary as summary_text, SummaryRow};
-use super::{ArgView, CapturedView, Piece, StraceOptions};
+use super::{ArgView, CapturedView, StraceOptions};
 use crate::decode::Event;
 use crate::python::{EventBatch, PyEvent};
 
@@ -30,19 +30,7 @@ impl OwnedArg {
     fn view(&self) -> ArgView<'_> {
         let captured = self.captured.as_ref().map(|c| match c {
             OwnedCapture::Bytes(b) => CapturedView::bytes(b, self.truncated),
-            OwnedCapture::List(items) => {
-                let n = items.len();
-                let pieces = items
-                    .iter()
-                    .enumerate()
-                    // A truncated argv: its last element is the one cut.
-                    .map(|(i, b)| Piece {
-                        bytes: b,
-                        truncated: self.truncated && i + 1 == n,
-                    })
-                    .collect();
-                CapturedView::list(pieces, false)
-            }
+            OwnedCapture::List(items) => CapturedView::argv(items, self.truncated),
         });
         ArgView {
             name: &self.name,
