@@ -422,3 +422,11 @@ def test_cli_imports_nothing_heavy():
     assert r.returncode == 0, r.stderr
     loaded = set(eval(r.stdout))
     assert not loaded & {"pyarrow", "pandas", "polars", "numpy"}, loaded
+
+
+def test_buffer_size_option(kernel):
+    r = systrace_cmd("--buffer-size", str(1 << 20), "-e", "trace=getppid", "--", "true")
+    assert r.returncode == 0, r.stderr
+    r = systrace_cmd("--buffer-size", "1000", "--", "true")
+    assert r.returncode != 0
+    assert "buffer_size must be a power of two" in r.stderr and "Traceback" not in r.stderr, r.stderr

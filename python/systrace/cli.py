@@ -140,6 +140,15 @@ def build_parser() -> argparse.ArgumentParser:
         "paths are shown whole.",
     )
     p.add_argument(
+        "--buffer-size",
+        dest="buffer_size",
+        metavar="BYTES",
+        type=int,
+        default=CLI_BUFFER_SIZE,
+        help=f"size of the kernel's ring buffer, a power of two (default {CLI_BUFFER_SIZE >> 20} MiB: "
+        "the command drains it continuously, and each MiB of ring costs up to 2 MiB of its memory).",
+    )
+    p.add_argument(
         "--format",
         choices=("strace", "kernel", "json"),
         default="strace",
@@ -366,10 +375,16 @@ def _process_alive(pid: int) -> bool:
 # Running.
 
 
-def _open_session(nrs: Optional[Set[int]], pids: List[int], follow: bool, string_size: int):
+# Smaller than the library's default: the command drains as it goes, and the
+# ring's pages count twice in its RSS (the ring is mapped twice).
+CLI_BUFFER_SIZE = 4 << 20
+
+
+def _open_session(nrs: Optional[Set[int]], pids: List[int], follow: bool, string_size: int, buffer_size: int):
     from ._session import enable
 
     kwargs = enable_kwargs(string_size, follow, _enable_params())
+    kwargs["buffer_size"] = buffer_size
     syscalls: List[Any] = []
     if nrs is not None:
         internal = set()
@@ -383,7 +398,7 @@ def _open_session(nrs: Optional[Set[int]], pids: List[int], follow: bool, string
         return enable(*syscalls, pid=pids, **kwargs), kwargs
     except PermissionError as err:
         raise CliError(f"{err} (tracing needs root, or CAP_BPF and CAP_PERFMON)") from None
-    except ProcessLookupError as err:
+    except (ProcessLookupError, ValueError) as err:
         raise CliError(str(err)) from None
     except OSError as err:
         raise CliError(str(err)) from None
@@ -424,7 +439,7 @@ def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[st
     old_quit = signal.signal(signal.SIGQUIT, signal.SIG_IGN)
     try:
         try:
-            session, kwargs = _open_session(args.nrs, [pid], args.follow, args.string_size)
+            session, kwargs = _open_session(args.nrs, [pid], args.follow, args.string_size, args.buffer_size)
         except BaseException:
             os.close(ready_w)  # the child sees EOF and exits
             os.waitpid(pid, 0)
@@ -465,7 +480,7 @@ def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[st
 
 
 def run_pids(args: argparse.Namespace, pids: List[int], printer_kw: Dict[str, Any], out: IO[str]) -> int:
-    session, kwargs = _open_session(args.nrs, pids, args.follow, args.string_size)
+    session, kwargs = _open_session(args.nrs, pids, args.follow, args.string_size, args.buffer_size)
     if args.follow and "follow" not in kwargs:
         print(f"{PROG}: this systrace cannot follow forks yet: children are not traced", file=sys.stderr)
     printer = Printer(out, **printer_kw)
