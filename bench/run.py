@@ -200,6 +200,28 @@ def check_systrace() -> Optional[str]:
     return None
 
 
+def run_tracer_process(env: "Env", wl, tr, label: str, t0: float):
+    """One run under a tracer process that speaks the JSON-line protocol of
+    systrace_tracer.py and bcc_tracer.py: wait until it is ready, let the
+    workload go, stop it. Returns its ready and final lines and the row's numbers."""
+    ready = read_json_line(tr, label)
+    startup_ms = (time.monotonic() - t0) * 1e3
+    res = env.release(wl)
+    tr.stdin.write("stop\n")
+    tr.stdin.flush()
+    done = read_json_line(tr, label)
+    ru = wait_rusage(tr)
+    return ready, done, {
+        "ns_per_iter": res["ns_per_iter"],
+        "cpu_ns_per_iter": res["cpu_ns_per_iter"],
+        "loop_ns": res["loop_ns"],
+        "delivered": done["delivered"],
+        "lost": done["dropped"],
+        "startup_ms": startup_ms,
+        "rss_kb": ru.ru_maxrss,
+    }
+
+
 def run_systrace(env: Env, mode: str, n: int, syscalls: list, drain: str = "count", nothing: bool = False) -> dict:
     wl = env.start_waiting(mode, n)
     tr = None
@@ -210,21 +232,9 @@ def run_systrace(env: Env, mode: str, n: int, syscalls: list, drain: str = "coun
             argv.append("--nothing-enabled")
         t0 = time.monotonic()
         tr = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        ready = read_json_line(tr, "systrace tracer")
-        startup_ms = (time.monotonic() - t0) * 1e3
-        res = env.release(wl)
-        tr.stdin.write("stop\n")
-        tr.stdin.flush()
-        done = read_json_line(tr, "systrace tracer")
-        ru = wait_rusage(tr)
+        ready, done, row = run_tracer_process(env, wl, tr, "systrace tracer", t0=t0)
         return {
-            "ns_per_iter": res["ns_per_iter"],
-            "cpu_ns_per_iter": res["cpu_ns_per_iter"],
-            "loop_ns": res["loop_ns"],
-            "delivered": done["delivered"],
-            "lost": done["dropped"],
-            "startup_ms": startup_ms,
-            "rss_kb": ru.ru_maxrss,
+            **row,
             **{k: ready[k] for k in ("import_ms", "first_enable_ms", "second_enable_ms")},
             **{k: done[k] for k in ("consumer_cpu_s", "python_cpu_s", "cpu_s", "polls",
                                     "drained_after_stop", "drain_after_stop_s", "close_ms")},
@@ -525,22 +535,7 @@ def run_bcc(env: Env, mode: str, n: int, syscalls: list, output: str) -> dict:
         t0 = time.monotonic()
         tr = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True, env=bcc_env())
-        read_json_line(tr, "BCC tracer")
-        startup_ms = (time.monotonic() - t0) * 1e3
-        res = env.release(wl)
-        tr.stdin.write("stop\n")
-        tr.stdin.flush()
-        done = read_json_line(tr, "BCC tracer")
-        ru = wait_rusage(tr)
-        return {
-            "ns_per_iter": res["ns_per_iter"],
-            "cpu_ns_per_iter": res["cpu_ns_per_iter"],
-            "loop_ns": res["loop_ns"],
-            "delivered": done["delivered"],
-            "lost": done["dropped"],
-            "startup_ms": startup_ms,
-            "rss_kb": ru.ru_maxrss,
-        }
+        return run_tracer_process(env, wl, tr, "BCC tracer", t0=t0)[2]
     finally:
         kill(wl)
         kill(tr)
