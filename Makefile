@@ -26,12 +26,11 @@ lint:
 		echo "clang-format not installed: bpf/ not checked"; \
 	fi
 
-# The hand-written stubs (python/systrace/_native.pyi, _native_strace.pyi for
-# the strace submodule) against the built module, then mypy on the package.
+# The hand-written stubs (python/systrace/_native.pyi) against the built
+# module, then mypy --strict on the package.
 stubtest: dev
 	$(PY) -m mypy.stubtest systrace._native
-	$(PY) scripts/stubtest_strace.py
-	$(PY) -m mypy python/systrace
+	$(PY) -m mypy --strict python/systrace
 
 bench:
 	python3 bench/run.py

@@ -143,13 +143,8 @@ def main() -> int:
             for _ev in session:  # creates each Event
                 delivered += 1
         else:
-            native = session._native
-            while True:
-                batch = native.poll(None)
-                if batch:
-                    delivered += len(batch)
-                elif native.exhausted:
-                    break
+            for batch in session.batches():
+                delivered += len(batch)
         drain_s = time.perf_counter() - td
         drained_after_stop = delivered - before
         dropped = session.dropped

@@ -35,9 +35,13 @@ enum systrace_phase {
  * followed by capture items: a systrace_capture_item, then `len` bytes,
  * then the next item, up to the end of the record.
  */
-#define SYSTRACE_MAX_CAPTURE 4096 /* bytes of one item at most */
-#define SYSTRACE_CAPTURE_BUDGET 8192 /* bytes of items in one record at most */
-#define SYSTRACE_MAX_ARGV 32 /* execve argv elements captured */
+/* An enum rather than macros so that the values reach the generated Rust
+ * types too (and from there the Python module): defined here only. */
+enum systrace_capture_limits {
+	SYSTRACE_MAX_CAPTURE = 4096, /* bytes of one item at most */
+	SYSTRACE_CAPTURE_BUDGET = 8192, /* bytes of items in one record at most */
+	SYSTRACE_MAX_ARGV = 32, /* execve argv elements captured */
+};
 
 /* What to capture of one argument (systrace_capture_spec.kind). */
 enum systrace_capture_kind {

@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
-"""Generate src/metadata/{x86_64,aarch64}.rs: the embedded syscall metadata.
+"""Generate src/metadata/generated/{x86_64,aarch64}.rs: the embedded syscall metadata.
 
 The tables mirror the kernel's ``struct syscall_metadata`` (see
 kernel/trace/trace_syscalls.c and include/linux/syscalls.h) for a pinned,
 reproducible kernel source: the Debian package ``linux-source-6.12``.
 
     apt-get install linux-source-6.12=6.12.117-1~deb12u1
-    python3 scripts/gen_metadata.py            # writes src/metadata/*.rs
+    python3 scripts/gen_metadata.py            # writes src/metadata/generated/*.rs
     python3 scripts/gen_metadata.py --check    # exit 1 if the files are stale
 
 How the kernel builds the table (and what this script reproduces):
@@ -54,7 +54,7 @@ DEFAULT_TARBALL = "/usr/src/linux-source-6.12.tar.xz"
 TOP = "linux-source-6.12/"
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DEFAULT_OUT = os.path.join(REPO, "src", "metadata")
+DEFAULT_OUT = os.path.join(REPO, "src", "metadata", "generated")
 
 # Annotations that expand to nothing in a normal (non-sparse) build, so they
 # vanish from the stringified type.
@@ -457,7 +457,7 @@ def rust_str(s: str) -> str:
 
 def render(arch: Arch, rows: list[dict], table: list[TableEntry], header: str) -> str:
     out = [header]
-    out.append("use super::{RawSyscallMetadata, RawTableEntry};\n\n")
+    out.append("use crate::metadata::{RawSyscallMetadata, RawTableEntry};\n\n")
     out.append("/// Syscalls that have trace events, sorted by number.\n")
     out.append("pub static SYSCALLS: &[RawSyscallMetadata] = &[\n")
     for r in rows:

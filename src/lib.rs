@@ -1,24 +1,23 @@
 //! systrace: the Linux kernel's syscall trace events, in user space.
 //!
-//! Layout: `bpf` loads bpf/systrace.bpf.c and writes its maps; `layout` is
-//! the record format of bpf/systrace.h as Rust sees it; `register` is the
-//! refcounted enable/disable; `consumer` drains the ring buffer; `session`
-//! and `tracer` give each user its events; `metadata` is the syscall
-//! metadata table and the event classes; `format` prints events as the
-//! kernel does; `python` is the thin PyO3 layer.
-pub mod bpf;
-pub mod capture;
-pub mod columns;
-pub mod consumer;
-pub mod decode;
+//! Each folder is one room of the architecture, and depends only on the
+//! ones above it in this list:
+//! * [`kernel`]: the BPF side seen from Rust: the record layout shared with
+//!   `bpf/`, loading and attaching the programs, the consumer thread that
+//!   drains the ring buffer, and the record decoder.
+//! * [`metadata`]: the syscall metadata table (number, name, argument names
+//!   and C types), syscall names, and the event classes (`define_fields`,
+//!   `print_fmt`, the tracefs `format` text).
+//! * [`trace`]: registration (refcounted enable/disable), the process-wide
+//!   tracer behind one lock, sessions and their queues, captures.
+//! * [`text`]: the kernel's trace text of an event; events as columns.
+//! * [`strace`]: calls (enter and exit paired), as strace prints them.
+//! * `python`: the thin PyO3 layer, the module `systrace._native`.
 pub mod error;
-pub mod format;
-pub mod layout;
+pub mod kernel;
 pub mod metadata;
-pub mod names;
 #[cfg(feature = "python")]
-pub(crate) mod python;
-pub mod register;
-pub mod session;
+mod python;
 pub mod strace;
-pub mod tracer;
+pub mod text;
+pub mod trace;

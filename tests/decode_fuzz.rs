@@ -1,4 +1,4 @@
-//! Fuzzing the ring-buffer decoder (issue 6): `systrace::decode::decode` is
+//! Fuzzing the ring-buffer decoder (issue 6): `systrace::kernel::decode::decode` is
 //! the one place where bytes written by the kernel side become trusted
 //! values, so it must never panic and never accept a record it cannot fully
 //! read, whatever it is given: truncated records of every length, random
@@ -13,13 +13,13 @@
 use std::mem::{offset_of, size_of};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use systrace::decode::{decode, DecodeError, Event};
-use systrace::layout::{
+use systrace::kernel::decode::{decode, DecodeError, Event};
+use systrace::kernel::layout::{
     enter_record_size, syscall_trace_exit, systrace_header, ARG_SIZE, COMMON_PID_OFFSET,
     ENTER_ARGS_OFFSET, EXIT_RECORD_SIZE, EXIT_RET_OFFSET, HEADER_SIZE, MAX_ARGS, NR_OFFSET,
     NR_SYSCALLS, PHASE_ENTER, PHASE_EXIT, TASK_COMM_LEN,
 };
-use systrace::metadata::event_class::Phase;
+use systrace::kernel::Phase;
 
 /// xorshift64*: deterministic, no crate needed.
 struct Rng(u64);

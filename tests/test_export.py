@@ -16,7 +16,7 @@ import pytest
 
 import systrace
 from systrace import _export as X
-from systrace._calls import Call, calls
+from systrace import Call, calls
 
 ME = os.getpid()
 REQUIRE_OPTIONAL = os.environ.get("SYSTRACE_REQUIRE_OPTIONAL") == "1"

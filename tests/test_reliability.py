@@ -300,10 +300,10 @@ if RuleBasedStateMachine is not None:
             if names:
                 nrs = {systrace.syscall_nr(n) for n in names}
             else:  # every syscall: the session says which
-                nrs = set(s._native.enter_syscalls or s._native.exit_syscalls)
+                nrs = set(s.enter_syscalls or s.exit_syscalls)
                 assert len(nrs) > 300
-            assert set(s._native.enter_syscalls) == (nrs if enter else set())
-            assert set(s._native.exit_syscalls) == (nrs if exit_ else set())
+            assert set(s.enter_syscalls) == (nrs if enter else set())
+            assert set(s.exit_syscalls) == (nrs if exit_ else set())
             return s, (nrs if enter else set()), (nrs if exit_ else set())
 
         names = st.one_of(st.none(), st.sets(st.sampled_from(POOL), min_size=1, max_size=4).map(sorted))
@@ -574,7 +574,7 @@ def test_close_twice_is_harmless_and_does_not_touch_other_sessions(kernel):
         warnings.simplefilter("error")
         a.close()
         a.close()
-        a._native.close()
+        a.close()
     # b's refcount was not taken twice by a's second close.
     state = native.kernel_state()
     assert state["enabled_enter"] == [nr] and state["attached_enter"] and state["sessions"] == 1, state
@@ -760,8 +760,8 @@ def test_unknown_option_is_a_type_error():
 
 @pytest.mark.parametrize(
     "timeout, exc",
-    [(-1, ValueError), (float("nan"), ValueError), (float("inf"), ValueError), ("1", TypeError), (True, TypeError)],
-    ids=["-1", "nan", "inf", "str", "bool"],
+    [(-1, ValueError), (float("nan"), ValueError), ("1", TypeError), (True, TypeError)],
+    ids=["-1", "nan", "str", "bool"],
 )
 def test_bad_poll_timeouts_raise_clear_errors(kernel, timeout, exc):
     with systrace.enable("getppid") as s:
@@ -770,17 +770,17 @@ def test_bad_poll_timeouts_raise_clear_errors(kernel, timeout, exc):
     assert "timeout" in str(info.value), f"{type(info.value).__name__}: {info.value} does not name 'timeout'"
 
 
-@pytest.mark.parametrize("timeout", [1e19, 1e300, float(2**64)], ids=["1e19", "1e300", "2**64"])
+@pytest.mark.parametrize(
+    "timeout", [1e19, 1e300, float(2**64), float("inf")], ids=["1e19", "1e300", "2**64", "inf"]
+)
 def test_huge_poll_timeout_is_not_a_panic(kernel, timeout):
-    """A huge but finite timeout must mean "wait long" (or be refused with
-    ValueError); it must never panic in Rust (pyo3 PanicException is a
+    """A huge timeout, finite or not, means "wait until an event comes", as
+    None does; it must never panic in Rust (pyo3 PanicException is a
     BaseException: `except Exception` does not catch it)."""
     with systrace.enable("getppid") as s:
         os.getppid()
         try:
             batch = s.poll(timeout)
-        except ValueError as e:
-            assert "timeout" in str(e)
         except BaseException as e:  # noqa: B036 - PanicException is what we look for
             pytest.fail(f"poll({timeout!r}) raised {type(e).__module__}.{type(e).__name__}: {e}")
         else:

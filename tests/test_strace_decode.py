@@ -5,25 +5,36 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
-from typing import Dict, List, Optional
 
 import pytest
 
+import systrace
 import systrace._native as native
-from systrace import _calls, cli
-from systrace._calls import Call, calls, iter_calls
+from systrace import Call, Event, calls, cli, iter_calls
 
-strace = native.strace
+strace = native
 AT_FDCWD = -100
 
 
-def line(name, args, ret, **kw):
-    return strace.format_call(name, args, ret, **kw)
-
-
 def a(name, c_type, raw, captured=None, truncated=False):
-    return (name, c_type, raw, captured, truncated)
+    """One argument of a synthetic call: its register, what was captured."""
+    return (raw, captured, truncated)
+
+
+def synthetic_call(name, args, ret):
+    """The Call of a syscall with these registers and captures; ret None:
+    unfinished. Captures are named as the syscall's metadata names them."""
+    arg_names = systrace.metadata(name).args
+    raw = [r if r >= 0 else r + 2**64 for r, _, _ in args]
+    captured = {arg_names[i]: c for i, (_, c, _) in enumerate(args) if c is not None}
+    status = {arg_names[i]: "truncated" for i, (_, c, t) in enumerate(args) if c is not None and t}
+    enter = Event(name, "enter", args=raw, pid=1, captured=captured, capture_status=status)
+    exit = None if ret is None else Event(name, "exit", ret=ret, pid=1)
+    return Call(enter, exit)
+
+
+def line(name, args, ret, string_size=32, column=40, start_col=0):
+    return synthetic_call(name, args, ret).strace(string_size, column=column, start_col=start_col)
 
 
 def test_openat_and_errno():
@@ -80,7 +91,7 @@ def test_unfinished_resumed_and_alignment():
     read = [a("fd", "unsigned int", 0), a("buf", "char *", 0x1000), a("count", "size_t", 10)]
     assert line("read", read, None) == "read(0,  <unfinished ...>)              = ?"
     assert line("exit_group", [a("error_code", "int", 3)], None) == "exit_group(3)                           = ?"
-    assert strace.format_resumed("read", 3) == "<... read resumed>)                     = 3"
+    assert Call(None, Event("read", "exit", ret=3, pid=1)).strace() == "<... read resumed>)                     = 3"
     prefixed = "[pid 42] " + line("close", [a("fd", "unsigned int", 3)], 0, start_col=9)
     assert prefixed.index("=") == 40
     assert strace.format_duration(12_000) == "<0.000012>"
@@ -90,31 +101,14 @@ def test_argv_and_format_args():
     args = [a("filename", "const char *", 1, b"/bin/ls"), a("argv", "const char *const *", 2, [b"ls", b"/tmp\xff"]),
             a("envp", "const char *const *", 0x7FFC00)]
     assert line("execve", args, 0) == r'execve("/bin/ls", ["ls", "/tmp\377"], 0x7ffc00) = 0'
-    assert strace.format_args("execve", args, 0) == ['"/bin/ls"', r'["ls", "/tmp\377"]', "0x7ffc00"]
+    assert synthetic_call("execve", args, 0).strace_args() == ['"/bin/ls"', r'["ls", "/tmp\377"]', "0x7ffc00"]
     with pytest.raises(TypeError):
-        strace.format_call("execve", [("x", "int", 1, 5, False)], 0)
+        Event("execve", "enter", args=[1, 2, 3], captured={"filename": 5})
+    with pytest.raises(ValueError, match="no argument"):
+        Event("execve", "enter", args=[1, 2, 3], captured={"nosuch": b"x"})
 
 
-# Calls from synthetic events (anything with the Event attributes pairs).
-
-
-@dataclass
-class Ev:
-    name: str
-    nr: int
-    phase: str
-    tid: int
-    timestamp_ns: int
-    pid: int = 0
-    raw_args: List[int] = field(default_factory=list)
-    args: Dict[str, int] = field(default_factory=dict)
-    ret: Optional[int] = None
-    captured: Dict[str, object] = field(default_factory=dict)
-    capture_status: Dict[str, str] = field(default_factory=dict)
-    comm: str = "test"
-
-    def __post_init__(self):
-        self.pid = self.pid or self.tid
+# Calls from synthetic events.
 
 
 def _nr(name):
@@ -122,9 +116,9 @@ def _nr(name):
 
 
 def openat_events(tid, t, path, ret):
-    enter = Ev("openat", _nr("openat"), "enter", tid, t, raw_args=[2**32 - 100, 0x1000, 0, 0],
-               args={"dfd": -100, "filename": 0x1000, "flags": 0, "mode": 0}, captured={"filename": path})
-    exit = Ev("openat", _nr("openat"), "exit", tid, t + 500, ret=ret)
+    enter = Event("openat", "enter", tid=tid, timestamp_ns=t, args=[2**32 - 100, 0x1000, 0, 0],
+                  captured={"filename": path}, comm="test")
+    exit = Event("openat", "exit", tid=tid, timestamp_ns=t + 500, ret=ret, comm="test")
     return enter, exit
 
 
@@ -149,9 +143,9 @@ def test_pairing_streams_and_keeps_strays():
     o1 = openat_events(1, 100, b"/a", 3)
     o2 = openat_events(2, 150, b"/b", 4)
     read_nr = _nr("read")
-    stray_exit = Ev("read", read_nr, "exit", 3, 50, ret=5)
-    hanging = Ev("read", read_nr, "enter", 4, 300, raw_args=[0, 0x10, 10], args={"fd": 0, "buf": 0x10, "count": 10})
-    exit_group = Ev("exit_group", _nr("exit_group"), "enter", 5, 400, raw_args=[0], args={"error_code": 0})
+    stray_exit = Event(read_nr, "exit", tid=3, timestamp_ns=50, ret=5)
+    hanging = Event(read_nr, "enter", tid=4, timestamp_ns=300, args=[0, 0x10, 10])
+    exit_group = Event("exit_group", "enter", tid=5, timestamp_ns=400, args=[0])
     events = [stray_exit, o1[0], o2[0], o2[1], o1[1], hanging, exit_group]
     streamed = list(iter_calls(events))
     # In order of completion, then the unfinished.
@@ -164,12 +158,15 @@ def test_pairing_streams_and_keeps_strays():
     assert streamed[4].strace() == "read(0,  <unfinished ...>)              = ?"
     ordered = calls(events)
     assert [c.timestamp_ns for c in ordered] == sorted(c.timestamp_ns for c in ordered)
-    assert len(_calls.pair(events)) == 5
-    pairer = strace.Pairer()
+    assert len(calls(systrace.EventBatch(events))) == 5
+    pairer = systrace.Pairer()
     assert pairer.push(o1[0]) == [] and pairer.pending == 1
-    assert pairer.take_thread(1) == (o1[0], None) and pairer.pending == 0
+    assert pairer.take_thread(1) == Call(o1[0]) and pairer.pending == 0
+    assert [c.name for c in pairer.push(systrace.EventBatch([o2[0], o2[1]]))] == ["openat"]
     with pytest.raises(ValueError):
-        pairer.push(Ev("read", read_nr, "sideways", 1, 1))
+        Event("read", "sideways", tid=1)
+    with pytest.raises(TypeError):
+        pairer.push([object()])
 
 
 def test_summary_table():
@@ -212,17 +209,13 @@ def test_trace_sets():
         cli.parse_trace_set(["signal=SIGINT"])
 
 
-def test_pids_and_enable_kwargs():
+def test_pids_and_capture_size():
     assert cli.parse_pids(["1,2", "3", "2"]) == [1, 2, 3]
     with pytest.raises(cli.UsageError):
         cli.parse_pids(["x"])
-    assert cli.enable_kwargs(32, True, []) == {}
-    assert cli.enable_kwargs(32, True, ["strings", "string_size", "follow"]) == {
-        "strings": True,
-        "string_size": 256,
-        "follow": True,
-    }
-    assert cli.enable_kwargs(10_000, False, ["strings", "string_size"])["string_size"] == 4096
+    assert cli.capture_size(32) == 256  # paths are shown whole
+    assert cli.capture_size(300) == 301  # one more than shown: strace's "..." rule
+    assert cli.capture_size(10_000) == systrace.MAX_CAPTURE
 
 
 def test_usage_errors(capsys):

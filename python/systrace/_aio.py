@@ -14,19 +14,14 @@ time: the loop keeps one reader callback per fd.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, AsyncIterator, Optional
+from typing import TYPE_CHECKING, AsyncIterator, Optional
 
-from ._native import Event, EventBatch
+from ._native import Event, EventBatch, Session
 
 if TYPE_CHECKING:  # asyncio is imported when an iterator first waits, not with systrace
     import asyncio
 
 __all__ = ["AsyncEventIterator", "AsyncBatchIterator", "aiter_events", "aiter_batches"]
-
-
-def _native_of(session: Any) -> Any:
-    """The native session of a systrace.Session (or the native session itself)."""
-    return getattr(session, "_native", session)
 
 
 class AsyncBatchIterator:
@@ -37,10 +32,9 @@ class AsyncBatchIterator:
     through loop.add_reader(), then takes the events with poll(0).
     """
 
-    def __init__(self, session: Any) -> None:
+    def __init__(self, session: Session) -> None:
         self._session = session
-        self._native = _native_of(session)
-        self._fd: int = self._native.fileno()
+        self._fd: int = session.fileno()
         self._done = False
 
     def __aiter__(self) -> "AsyncBatchIterator":
@@ -48,10 +42,10 @@ class AsyncBatchIterator:
 
     async def __anext__(self) -> EventBatch:
         while not self._done:
-            batch = self._native.poll(0.0)
+            batch = self._session.poll(0.0)
             if batch:
                 return batch
-            if self._native.exhausted:
+            if self._session.exhausted:
                 self._done = True
                 break
             await self._readable()
@@ -83,7 +77,7 @@ class AsyncEventIterator:
     for how it waits.
     """
 
-    def __init__(self, session: Any) -> None:
+    def __init__(self, session: Session) -> None:
         self._batches = AsyncBatchIterator(session)
         self._batch: Optional[EventBatch] = None
         self._next = 0
@@ -101,13 +95,13 @@ class AsyncEventIterator:
         return event
 
 
-def aiter_events(session: Any) -> AsyncIterator[Event]:
+def aiter_events(session: Session) -> AsyncIterator[Event]:
     """Stream `session`'s events in an asyncio program: `async for event in
     aiter_events(session)`. Ends after the session is closed and drained."""
     return AsyncEventIterator(session)
 
 
-def aiter_batches(session: Any) -> AsyncIterator[EventBatch]:
+def aiter_batches(session: Session) -> AsyncIterator[EventBatch]:
     """Stream `session`'s events in batches (EventBatch, e.g. for
     batch.columns()): `async for batch in aiter_batches(session)`. Ends
     after the session is closed and drained."""

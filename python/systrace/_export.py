@@ -17,29 +17,28 @@ package and the extra that brings it (`pip install 'systrace[arrow]'`,
 The event tables are built from `EventBatch.columns()`, the batch as
 contiguous arrays made in Rust: no Python object is created per event.
 
-Sources. Every function takes any of:
+Sources (systrace.Source). Every function takes any of:
   - a Session: it must be closed (as for Session.events()); its remaining
-    events are taken;
+    events are taken, a batch at a time (Session.batches());
   - an EventBatch, or an iterable of EventBatch (e.g. what poll() returned);
-  - an iterable of Event (e.g. session.events()); for the Arrow functions
-    this is slower, since the columns are then assembled in Python;
+  - an iterable of Event (e.g. session.events()), gathered into batches;
   - for the call-level functions and the Chrome trace, also an iterable of
-    systrace._calls.Call.
+    systrace.Call.
 """
 from __future__ import annotations
 
-import array
 import json
 import os
-from typing import IO, TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Tuple, Union
+from typing import IO, TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
 from . import _native
+from ._native import Call, Event, EventBatch, Session
 
 if TYPE_CHECKING:  # pragma: no cover - for the return annotations only
-    # Optional, and without type information of their own (or not installed).
-    import pandas  # type: ignore
-    import polars  # type: ignore
-    import pyarrow  # type: ignore
+    # Optional packages (pyarrow has no type information: see pyproject.toml).
+    import pandas
+    import polars
+    import pyarrow
 
 __all__ = [
     "EVENT_COLUMNS",
@@ -100,25 +99,8 @@ CALL_COLUMNS: Tuple[str, ...] = (
     "arg5",
 )
 
-_MAX_ARGS = 6
-_COMM_LEN = 16
-_PHASE_ENTER = 1
-_PHASE_EXIT = 2
-
-# Layout of EventBatch.columns(): field -> struct format.
-_FORMATS: Dict[str, str] = {
-    "timestamp_ns": "Q",
-    "pid": "I",
-    "tid": "I",
-    "cpu": "H",
-    "nr": "I",
-    "phase": "B",
-    "ret": "q",
-    "nb_args": "B",
-    **{f"arg{i}": "Q" for i in range(_MAX_ARGS)},
-    "comm": f"{_COMM_LEN}s",
-}
-
+_MAX_ARGS: int = _native.MAX_ARGS
+_PHASE_EXIT: int = _native.PHASE_EXIT
 
 # The extras of pyproject.toml that bring each optional package.
 _EXTRAS = {"pyarrow": ("arrow", "pyarrow"), "pandas": ("pandas", "pandas pyarrow"), "polars": ("polars", "polars pyarrow")}
@@ -139,7 +121,7 @@ def _require(module: str) -> Any:
 
 def _pyarrow() -> Any:
     pa = _require("pyarrow")
-    import pyarrow.compute  # type: ignore  # noqa: F401  (a submodule; import it explicitly)
+    import pyarrow.compute  # noqa: F401  (a submodule; import it explicitly)
 
     return pa
 
@@ -147,152 +129,97 @@ def _pyarrow() -> Any:
 # Sources.
 
 
-def _is_session(obj: Any) -> bool:
-    from ._session import Session
-
-    return isinstance(obj, (Session, _native.Session))
-
-
-def _is_call(obj: Any) -> bool:
-    try:
-        from ._calls import Call
-    except ImportError:  # pragma: no cover - _calls is part of the package
-        return False
-    return isinstance(obj, Call)
-
-
-def _session_batches(session: Any) -> Iterator[Any]:
-    """The events left in a closed session, as batches."""
-    if not session.closed:
-        raise RuntimeError(
-            "exporting a session waits for its end: close it first (or export the batches that poll() returns)"
-        )
-    native = getattr(session, "_native", session)
-    while True:
-        batch = native.poll(0.0)
-        if batch:
-            yield batch
-        elif native.exhausted:
-            return
-
-
-def _iter_items(source: Any) -> Iterator[Any]:
-    """EventBatch, Event or Call items of a source (batches are not flattened)."""
-    if _is_session(source):
-        yield from _session_batches(source)
-    elif isinstance(source, _native.EventBatch):
+def _batches(source: Any) -> Iterator[EventBatch]:
+    """The events of a source, as batches (loose events are gathered)."""
+    if isinstance(source, Session):
+        if not source.closed:
+            raise RuntimeError(
+                "exporting a session waits for its end: close it first (or export the batches that poll() returns)"
+            )
+        yield from source.batches()
+        return
+    if isinstance(source, EventBatch):
         yield source
-    elif isinstance(source, (str, bytes, dict)):
+        return
+    if isinstance(source, (str, bytes, dict)):
         raise TypeError(f"not a source of events: {type(source).__name__}")
-    else:
-        yield from source
-
-
-def _iter_events(source: Any) -> Iterator[Any]:
-    """The events of a source, one by one (Calls pass through)."""
-    for item in _iter_items(source):
-        if isinstance(item, _native.EventBatch):
-            yield from item
-        else:
+    loose: List[Event] = []
+    for item in source:
+        if isinstance(item, EventBatch):
+            if loose:
+                yield EventBatch(loose)
+                loose = []
             yield item
+        elif isinstance(item, Event):
+            loose.append(item)
+        elif isinstance(item, Call):
+            raise TypeError("this export takes events; for calls use calls_to_arrow()")
+        else:
+            raise TypeError(f"not an Event or EventBatch: {type(item).__name__}")
+    if loose:
+        yield EventBatch(loose)
 
 
-def _iter_calls(source: Any) -> Iterator[Any]:
-    """The calls of a source: its Call items, or its events paired by systrace._calls."""
-    from ._calls import Call, iter_calls
-
-    pending: List[Any] = []
-
-    def events_then_calls() -> Iterator[Any]:
-        for item in _iter_events(source):
-            if isinstance(item, Call):
-                pending.append(item)
-            else:
-                yield item
-
-    calls = list(iter_calls(events_then_calls()))
-    calls.extend(pending)
+def _calls(source: Any) -> List[Call]:
+    """The calls of a source: its Call items, and its events paired."""
+    if isinstance(source, (Session, EventBatch)):
+        return _native.calls_of(source)
+    if isinstance(source, (str, bytes, dict)):
+        raise TypeError(f"not a source of calls: {type(source).__name__}")
+    given: List[Call] = []
+    events: List[Event] = []
+    for item in source:
+        if isinstance(item, Call):
+            given.append(item)
+        elif isinstance(item, EventBatch):
+            events.extend(item)
+        else:
+            events.append(item)
+    calls = _native.calls_of(events) + given if events else given
     calls.sort(key=lambda c: c.timestamp_ns)
-    return iter(calls)
+    return calls
 
 
 # Columns.
 
-
-def _event_columns(events: List[Any]) -> Dict[str, Tuple[str, bytes]]:
-    """EventBatch.columns() for a list of Python events (the slow path)."""
-    cols: Dict[str, array.array] = {name: array.array(fmt) for name, fmt in _FORMATS.items() if name != "comm"}
-    comm = bytearray()
-    for ev in events:
-        cols["timestamp_ns"].append(ev.timestamp_ns)
-        cols["pid"].append(ev.pid)
-        cols["tid"].append(ev.tid)
-        cols["cpu"].append(getattr(ev, "cpu", 0))
-        cols["nr"].append(ev.nr)
-        phase = _PHASE_ENTER if ev.phase == "enter" else _PHASE_EXIT
-        cols["phase"].append(phase)
-        cols["ret"].append(ev.ret if phase == _PHASE_EXIT and ev.ret is not None else 0)
-        raw = list(ev.raw_args) if phase == _PHASE_ENTER else []
-        cols["nb_args"].append(len(raw))
-        for i in range(_MAX_ARGS):
-            cols[f"arg{i}"].append(raw[i] if i < len(raw) else 0)
-        comm += ev.comm.encode("utf-8", "replace")[:_COMM_LEN].ljust(_COMM_LEN, b"\0")
-    out: Dict[str, Tuple[str, bytes]] = {name: (_FORMATS[name], col.tobytes()) for name, col in cols.items()}
-    out["comm"] = (_FORMATS["comm"], bytes(comm))
-    return out
+_ARROW_TYPES = {"Q": "uint64", "q": "int64", "I": "uint32", "i": "int32", "H": "uint16", "B": "uint8"}
 
 
-def _check_layout(cols: Dict[str, Tuple[str, bytes]]) -> None:
-    for name, fmt in _FORMATS.items():
-        got = cols.get(name, (None, b""))[0]
-        if got != fmt:
-            raise RuntimeError(f"EventBatch.columns(): {name} has format {got!r}, expected {fmt!r}")
+def _arrow_type(pa: Any, fmt: str) -> Any:
+    if fmt.endswith("s"):  # fixed-size bytes, e.g. the comm: "16s"
+        return pa.binary(int(fmt[:-1]))
+    return getattr(pa, _ARROW_TYPES[fmt])()
 
 
-def _raw_record_batch(pa: Any, cols: Dict[str, Tuple[str, bytes]]) -> Any:
-    """One Arrow RecordBatch over the column buffers, without copying them."""
-    _check_layout(cols)
-    n = len(cols["phase"][1])
-    types = {"Q": pa.uint64(), "q": pa.int64(), "I": pa.uint32(), "H": pa.uint16(), "B": pa.uint8()}
-    names, arrays = [], []
-    for name, (fmt, data) in cols.items():
-        if name not in _FORMATS:
-            continue
-        typ = pa.binary(_COMM_LEN) if name == "comm" else types[fmt]
-        arrays.append(pa.Array.from_buffers(typ, n, [None, pa.py_buffer(data)]))
-        names.append(name)
-    return pa.RecordBatch.from_arrays(arrays, names=names)
+def _array(pa: Any, fmt: str, data: bytes, validity: Optional[bytes], n: int) -> Any:
+    """An Arrow array over a column's buffers, without copying them."""
+    buffers = [None if validity is None else pa.py_buffer(validity), pa.py_buffer(data)]
+    return pa.Array.from_buffers(_arrow_type(pa, fmt), n, buffers)
 
 
 def _raw_table(pa: Any, source: Any) -> Any:
     """The raw columns of every event of `source`, one chunk per batch."""
     batches = []
-    loose: List[Any] = []
-    for item in _iter_items(source):
-        if isinstance(item, _native.EventBatch):
-            if loose:
-                batches.append(_raw_record_batch(pa, _event_columns(loose)))
-                loose = []
-            if len(item):
-                batches.append(_raw_record_batch(pa, item.columns()))
-        elif _is_call(item):
-            raise TypeError("to_arrow() exports events; for calls use calls_to_arrow()")
-        else:
-            loose.append(item)
-    if loose or not batches:
-        batches.append(_raw_record_batch(pa, _event_columns(loose)))
+    for batch in _batches(source):
+        cols = batch.columns()
+        n = len(batch)
+        names = list(cols)
+        arrays = [_array(pa, fmt, data, None, n) for fmt, data in cols.values()]
+        batches.append(pa.RecordBatch.from_arrays(arrays, names=names))
+    if not batches:
+        cols = EventBatch().columns()
+        batches.append(pa.RecordBatch.from_arrays([_array(pa, f, d, None, 0) for f, d in cols.values()], names=list(cols)))
     return pa.Table.from_batches(batches)
 
 
 def _syscall_label(nr: int) -> str:
     """Event.name for a syscall number."""
-    name = _native.syscall_name(nr)
-    if name:
-        return name
-    try:
-        return _native.syscall_metadata(nr)[0][len("sys_"):]
-    except ValueError:
-        return f"syscall_{nr}"
+    return _native.syscall_name(nr) or f"syscall_{nr}"
+
+
+def _errno_label(errno: int) -> str:
+    """Call.errno for an errno number."""
+    return _native.errno_name(errno) or str(errno)
 
 
 def _comm_label(raw: bytes) -> str:
@@ -304,9 +231,9 @@ def _dictionary(pa: Any, column: Any, label: Any, index_type: Any = None) -> Any
     """A dictionary-encoded string column: `label` runs once per distinct value."""
     pc = pa.compute
     index_type = index_type or pa.int32()
-    uniques = pc.unique(column)
+    uniques = pc.unique(column).drop_null()
     dictionary = pa.array([label(v) for v in uniques.to_pylist()], pa.string())
-    indices = pc.index_in(column, value_set=uniques)
+    indices = pc.index_in(column, value_set=uniques, skip_nulls=True)  # a null stays null
     chunks = [pa.DictionaryArray.from_arrays(chunk.cast(index_type), dictionary) for chunk in indices.chunks]
     return pa.chunked_array(chunks, type=pa.dictionary(index_type, pa.string()))
 
@@ -349,7 +276,7 @@ def to_arrow(source: Any) -> "pyarrow.Table":
         "phase": pa.chunked_array(
             [
                 pa.DictionaryArray.from_arrays(
-                    pc.subtract(chunk, pa.scalar(1, pa.uint8())).cast(pa.int8()),
+                    pc.subtract(chunk, pa.scalar(_native.PHASE_ENTER, pa.uint8())).cast(pa.int8()),
                     pa.array(["enter", "exit"], pa.string()),
                 )
                 for chunk in phase.chunks
@@ -367,7 +294,7 @@ def to_arrow(source: Any) -> "pyarrow.Table":
     return table.replace_schema_metadata(_SCHEMA_METADATA)
 
 
-def _text_or_bytes(values: List[Any]) -> Tuple[Any, List[Any]]:
+def _text_or_bytes(values: List[Any]) -> Tuple[str, List[Any]]:
     """A column type for captured values: string when every one is UTF-8, else binary."""
     flat: List[bytes] = []
     for v in values:
@@ -394,69 +321,43 @@ def _text_or_bytes(values: List[Any]) -> Tuple[Any, List[Any]]:
 def calls_to_arrow(source: Any, *, strace: bool = False) -> "pyarrow.Table":
     """The calls of `source` as a pyarrow.Table, one row per call.
 
-    Enter and exit events are paired per thread by systrace._calls. Columns:
+    Enter and exit events are paired per thread (systrace.calls). Columns:
     see CALL_COLUMNS: start and end times, duration_ns, who, the syscall, ret
     and errno, the raw arguments; then one `captured_<arg>` column per
     argument whose memory was captured (strings=True): string when every
     value is UTF-8, else binary; argv as a list. strace=True adds a `strace`
     column, the call as strace prints it. Rows are in order of start time.
+    The columns are built in Rust, without a Python object per value.
 
     source: a closed Session, EventBatch(es), Events, or Calls. Needs pyarrow.
     """
     pa = _pyarrow()
-    calls = list(_iter_calls(source))
-    cols: Dict[str, List[Any]] = {name: [] for name in CALL_COLUMNS}
-    captured: Dict[str, List[Any]] = {}
-    texts: List[str] = []
-    for row, call in enumerate(calls):
-        cols["timestamp_ns"].append(call.timestamp_ns)
-        cols["end_ns"].append(call.end_ns)
-        cols["duration_ns"].append(call.duration_ns)
-        cols["pid"].append(call.pid)
-        cols["tid"].append(call.tid)
-        cols["comm"].append(call.comm)
-        cols["nr"].append(call.nr)
-        cols["name"].append(call.name)
-        cols["ret"].append(call.ret)
-        cols["errno"].append(call.errno)
-        cols["unfinished"].append(call.unfinished)
-        cols["resumed"].append(call.resumed)
-        raw = call.raw_args
-        for i in range(_MAX_ARGS):
-            cols[f"arg{i}"].append(raw[i] if i < len(raw) else None)
-        for arg, value in call.captured.items():
-            captured.setdefault(arg, [None] * row).append(value)
-        for values in captured.values():
-            if len(values) < row + 1:
-                values.append(None)
-        if strace:
-            texts.append(call.strace(column=0))
-    types = {
-        "timestamp_ns": pa.uint64(),
-        "end_ns": pa.uint64(),
-        "duration_ns": pa.uint64(),
-        "pid": pa.uint32(),
-        "tid": pa.uint32(),
-        "nr": pa.uint32(),
-        "ret": pa.int64(),
-        "unfinished": pa.bool_(),
-        "resumed": pa.bool_(),
-        **{f"arg{i}": pa.uint64() for i in range(_MAX_ARGS)},
-    }
+    given = source if isinstance(source, (Session, EventBatch)) else list(source)
+    if not isinstance(given, (Session, EventBatch)) and any(isinstance(item, Call) for item in given):
+        given = _calls(given)  # Calls as they are, events paired with them
+    cols, captured, texts = _native.call_columns(given, strace)
+    n = len(cols["unfinished"][1])  # one byte per call
+    raw = {name: _array(pa, fmt, data, validity, n) for name, (fmt, data, validity) in cols.items()}
     arrays: Dict[str, Any] = {}
     for name in CALL_COLUMNS:
-        if name in ("comm", "name", "errno"):
-            arrays[name] = pa.array(cols[name], pa.string()).dictionary_encode()
+        if name == "comm":
+            arrays[name] = _dictionary(pa, pa.chunked_array([raw["comm"]]), _comm_label)
+        elif name == "name":
+            arrays[name] = _dictionary(pa, pa.chunked_array([raw["nr"]]), _syscall_label)
+        elif name == "errno":
+            arrays[name] = _dictionary(pa, pa.chunked_array([raw["errno"]]), _errno_label)
+        elif name in ("unfinished", "resumed"):
+            arrays[name] = raw[name].cast(pa.bool_())
         else:
-            arrays[name] = pa.array(cols[name], types[name])
+            arrays[name] = raw[name]
     for arg in sorted(captured):
-        kind, values = _text_or_bytes(captured[arg])
+        kind, values = _text_or_bytes(list(captured[arg]))
         base = pa.string() if kind == "string" else pa.binary()
         typ = pa.list_(base) if any(isinstance(v, list) for v in values) else base
         if isinstance(typ, pa.ListType):
             values = [v if v is None or isinstance(v, list) else [v] for v in values]
         arrays[f"captured_{arg}"] = pa.array(values, typ)
-    if strace:
+    if texts is not None:
         arrays["strace"] = pa.array(texts, pa.string())
     return pa.table(arrays).replace_schema_metadata(_SCHEMA_METADATA)
 
@@ -500,14 +401,16 @@ def to_polars(source: Any) -> "polars.DataFrame":
     """The events of `source` as a polars DataFrame, one row per event
     (polars.from_arrow(to_arrow())). Needs polars and pyarrow."""
     pl = _require("polars")
-    return pl.from_arrow(to_arrow(source))
+    frame: "polars.DataFrame" = pl.from_arrow(to_arrow(source))
+    return frame
 
 
 def calls_to_polars(source: Any, *, strace: bool = False) -> "polars.DataFrame":
     """The calls of `source` as a polars DataFrame, one row per call
     (polars.from_arrow(calls_to_arrow())). Needs polars and pyarrow."""
     pl = _require("polars")
-    return pl.from_arrow(calls_to_arrow(source, strace=strace))
+    frame: "polars.DataFrame" = pl.from_arrow(calls_to_arrow(source, strace=strace))
+    return frame
 
 
 # JSON.
@@ -525,7 +428,7 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def event_to_dict(event: Any) -> Dict[str, Any]:
+def event_to_dict(event: Event) -> Dict[str, Any]:
     """Every field of an Event as a JSON-ready dict.
 
     Keys: name, nr, phase, pid, tid, comm, cpu, timestamp_ns, args (name ->
@@ -545,8 +448,8 @@ def event_to_dict(event: Any) -> Dict[str, Any]:
         "args": dict(event.args),
         "raw_args": list(event.raw_args),
         "ret": event.ret,
-        "captured": {k: _jsonable(v) for k, v in (getattr(event, "captured", None) or {}).items()},
-        "capture_status": dict(getattr(event, "capture_status", None) or {}),
+        "captured": {k: _jsonable(v) for k, v in event.captured.items()},
+        "capture_status": dict(event.capture_status),
         "text": str(event),
     }
 
@@ -577,14 +480,13 @@ class _Output:
             self.file.flush()
 
 
-def json_line(item: Any, *, string_size: Optional[int] = None) -> str:
+def json_line(item: Union[Event, Call], *, string_size: Optional[int] = None) -> str:
     """One line of JSON lines (with its newline) for an Event (event_to_dict())
-    or a Call (Call.to_dict(string_size): every field and its strace text)."""
-    if _is_call(item):
-        record = item.to_dict() if string_size is None else item.to_dict(string_size)
-    else:
-        record = event_to_dict(item)
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+    or a Call (Call.json_line(): every field and its strace text, as
+    `systrace --format json` writes it)."""
+    if isinstance(item, Call):
+        return item.json_line(_native.DEFAULT_STRING_SIZE if string_size is None else string_size)
+    return json.dumps(event_to_dict(item), ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def to_jsonl(source: Any, file: PathOrFile, *, flush: bool = False, string_size: Optional[int] = None) -> int:
@@ -599,8 +501,7 @@ def to_jsonl(source: Any, file: PathOrFile, *, flush: bool = False, string_size:
     """
     count = 0
     with _Output(file) as out:
-        items = _iter_session_stream(source) if _is_session(source) else _iter_events(source)
-        for item in items:
+        for item in _stream(source):
             out.write(json_line(item, string_size=string_size))
             count += 1
             if flush:
@@ -608,11 +509,20 @@ def to_jsonl(source: Any, file: PathOrFile, *, flush: bool = False, string_size:
     return count
 
 
-def _iter_session_stream(session: Any) -> Iterator[Any]:
-    """A session's events: streamed while open, what is left once closed."""
-    from ._session import Session
-
-    return iter(session if isinstance(session, Session) else Session(session))
+def _stream(source: Any) -> Iterator[Union[Event, Call]]:
+    """Events and calls one by one: a session streamed while open."""
+    if isinstance(source, Session):
+        for batch in source.batches():
+            yield from batch
+        return
+    if isinstance(source, EventBatch):
+        yield from source
+        return
+    for item in source:
+        if isinstance(item, EventBatch):
+            yield from item
+        else:
+            yield item
 
 
 # Chrome trace event format.
@@ -623,11 +533,7 @@ def _us(ns: int) -> float:
 
 
 def _classes(name: str) -> str:
-    try:
-        classes = _native.strace.syscall_classes(name)
-    except Exception:  # unknown to the strace tables
-        classes = []
-    return ",".join(["syscall", *classes])
+    return ",".join(["syscall", *_native.syscall_classes(name)])
 
 
 def chrome_trace_events(source: Any) -> Iterator[Dict[str, Any]]:
@@ -645,7 +551,7 @@ def chrome_trace_events(source: Any) -> Iterator[Dict[str, Any]]:
     "strace" (the call as strace prints it). Processes and threads are named
     from comm with "process_name" / "thread_name" metadata events ("ph": "M").
     """
-    calls = list(_iter_calls(source))
+    calls = _calls(source)
     process_names: Dict[int, str] = {}
     thread_names: Dict[Tuple[int, int], str] = {}
     for call in calls:
@@ -668,11 +574,11 @@ def chrome_trace_events(source: Any) -> Iterator[Dict[str, Any]]:
             "tid": call.tid,
         }
         if call.resumed:
-            event.update(ph="i", s="t", ts=_us(call.end_ns), args=args)
+            event.update(ph="i", s="t", ts=_us(call.timestamp_ns), args=args)
         elif call.unfinished:
             event.update(ph="B", ts=_us(call.timestamp_ns), args=args)
         else:
-            event.update(ph="X", ts=_us(call.timestamp_ns), dur=_us(call.duration_ns), args=args)
+            event.update(ph="X", ts=_us(call.timestamp_ns), dur=_us(call.duration_ns or 0), args=args)
         yield event
 
 

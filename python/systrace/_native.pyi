@@ -1,52 +1,62 @@
-# Typed stubs of the native module systrace._native (src/python.rs).
+# Typed stubs of the native module systrace._native (src/python/).
 # Checked against the built module by `make stubtest`.
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple, TypedDict, Union, final
+from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, TypedDict, Union, final
+
+from typing_extensions import disjoint_base
 
 __all__ = [
-    "common_fields",
-    "define_fields",
-    "event_format",
-    "event_id",
-    "kernel_state",
-    "metadata_source",
-    "metadata_table",
-    "open_session",
-    "preload",
-    "print_fmt",
-    "syscall_metadata",
-    "syscall_name",
-    "syscall_names",
-    "syscall_nr",
-    "EventBatch",
-    "EventBatchIter",
-    "Event",
-    "Session",
-    "SessionClosedError",
-    "UnsupportedKernelError",
-    "strace",
-    "DEFAULT_BUFFER_SIZE",
-    "NR_SYSCALLS",
-    "ARCH",
+    "call_columns", "calls_of", "CallIter", "Call", "Pairer", "LostEventsWarning", "SessionClosedError",
+    "UnsupportedKernelError", "EventBatch", "EventBatchIter", "Event", "common_fields", "define_fields",
+    "event_format", "event_id", "kernel_state", "metadata_source", "metadata_table", "print_fmt",
+    "syscall_metadata", "syscall_name", "syscall_names", "syscall_nr", "preload", "BatchIter", "EventIter",
+    "Session", "class_names", "class_syscalls", "errno_message", "errno_name", "errno_of", "format_duration",
+    "format_error", "format_summary", "syscall_classes", "Printer", "DEFAULT_BUFFER_SIZE", "NR_SYSCALLS",
+    "MAX_ARGS", "MAX_CAPTURE", "PHASE_ENTER", "PHASE_EXIT", "DEFAULT_STRING_SIZE", "DEFAULT_COLUMN", "ARCH",
 ]
 
 ARCH: str
 DEFAULT_BUFFER_SIZE: int
+DEFAULT_STRING_SIZE: int
+DEFAULT_COLUMN: int
 NR_SYSCALLS: int
-
-# The submodule of strace-class decoding (src/strace/python.rs), typed by the
-# stub-only module _native_strace.pyi.
-from . import _native_strace as strace
+MAX_ARGS: int
+MAX_CAPTURE: int
+PHASE_ENTER: int
+PHASE_EXIT: int
 
 class UnsupportedKernelError(OSError):
     """The kernel cannot run systrace: no BPF, no BTF, or a missing BPF feature."""
 
 class SessionClosedError(RuntimeError):
-    """The session was closed."""
+    """The session was closed: its events can still be read, but it cannot trace again."""
+
+class LostEventsWarning(RuntimeWarning):
+    """A session lost events (see Session.dropped)."""
+
+#: What was captured of one argument: bytes, or a list of bytes (argv).
+_CapturedValue = Union[bytes, List[bytes]]
+#: An argument of Call.args: an int, captured text (str when UTF-8, else bytes), or argv.
+_ArgValue = Union[int, str, bytes, List[Union[str, bytes]]]
 
 @final
 class Event:
     """One syscall event."""
 
+    def __new__(
+        cls,
+        syscall: Union[str, int],
+        phase: str,
+        *,
+        args: Sequence[int] = ...,
+        ret: int = 0,
+        pid: int = 0,
+        tid: int = 0,
+        timestamp_ns: int = 0,
+        cpu: int = 0,
+        comm: str = "",
+        captured: Optional[Mapping[str, _CapturedValue]] = None,
+        capture_status: Optional[Mapping[str, str]] = None,
+    ) -> "Event": ...
     @property
     def name(self) -> str: ...
     @property
@@ -54,9 +64,11 @@ class Event:
     @property
     def phase(self) -> str: ...  # "enter" or "exit"
     @property
+    def event_name(self) -> str: ...  # "sys_enter_read"
+    @property
     def args(self) -> Dict[str, int]: ...  # {} on exit
     @property
-    def captured(self) -> Dict[str, Union[bytes, List[bytes]]]: ...
+    def captured(self) -> Dict[str, _CapturedValue]: ...
     @property
     def capture_status(self) -> Dict[str, str]: ...  # "truncated" | "faulted"
     @property
@@ -81,10 +93,12 @@ class Event:
 class EventBatch:
     """A batch of events handed over at once; a sequence of Event."""
 
+    def __new__(cls, events: Optional[Iterable[Event]] = None) -> "EventBatch": ...
     def __len__(self) -> int: ...
     def __getitem__(self, index: int, /) -> Event: ...
     def __iter__(self) -> "EventBatchIter": ...
     def __bool__(self) -> bool: ...
+    # name -> (struct format, bytes): "Q" u64, "q" i64, "I" u32, "H" u16, "B" u8, "16s" comm.
     def columns(self) -> Dict[str, Tuple[str, bytes]]: ...
 
 @final
@@ -93,11 +107,115 @@ class EventBatchIter(Iterator[Event]):
     def __next__(self) -> Event: ...
 
 @final
-class Session:
-    """A tracing session; see systrace.enable() for the public API."""
+class Call:
+    """One syscall: its enter and its exit, paired."""
 
-    def poll(self, timeout: Optional[float] = None) -> EventBatch: ...
+    def __new__(cls, enter: Optional[Event], exit: Optional[Event] = None) -> "Call": ...
+    @property
+    def enter(self) -> Optional[Event]: ...
+    @property
+    def exit(self) -> Optional[Event]: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def nr(self) -> int: ...
+    @property
+    def pid(self) -> int: ...
+    @property
+    def tid(self) -> int: ...
+    @property
+    def comm(self) -> str: ...
+    @property
+    def args(self) -> Dict[str, _ArgValue]: ...
+    def arg_int(self, name: str) -> int: ...
+    def arg_bytes(self, name: str) -> Optional[bytes]: ...
+    def arg_str(self, name: str) -> Optional[str]: ...
+    def arg_list(self, name: str) -> Optional[List[bytes]]: ...
+    @property
+    def raw_args(self) -> List[int]: ...
+    @property
+    def captured(self) -> Dict[str, _CapturedValue]: ...
+    @property
+    def capture_status(self) -> Dict[str, str]: ...
+    @property
+    def ret(self) -> Optional[int]: ...
+    @property
+    def errno(self) -> Optional[str]: ...
+    @property
+    def error(self) -> Optional[str]: ...
+    @property
+    def failed(self) -> bool: ...
+    @property
+    def duration_ns(self) -> Optional[int]: ...
+    @property
+    def timestamp_ns(self) -> int: ...
+    @property
+    def end_ns(self) -> Optional[int]: ...
+    @property
+    def unfinished(self) -> bool: ...
+    @property
+    def resumed(self) -> bool: ...
+    def strace(self, string_size: int = ..., *, column: int = ..., start_col: int = 0) -> str: ...
+    def strace_args(self, string_size: int = ...) -> List[str]: ...
+    def to_dict(self, string_size: int = ...) -> Dict[str, object]: ...
+    def json_line(self, string_size: int = ...) -> str: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class Pairer:
+    """Pairs enter and exit events per thread into calls, as they stream in."""
+
+    def __new__(cls) -> "Pairer": ...
+    def push(self, events: Union[Event, EventBatch, Iterable[Event]]) -> List[Call]: ...
+    def take_thread(self, tid: int) -> Optional[Call]: ...
+    def finish(self) -> List[Call]: ...
+    @property
+    def pending(self) -> int: ...
+
+_EventSource = Union["Session", EventBatch, Iterable[Event], Iterable[EventBatch]]
+
+@final
+class CallIter(Iterator[Call]):
+    def __new__(cls, source: _EventSource) -> "CallIter": ...
+    def __iter__(self) -> "CallIter": ...
+    def __next__(self) -> Call: ...
+
+@final
+class BatchIter(Iterator[EventBatch]):
+    def __iter__(self) -> "BatchIter": ...
+    def __next__(self) -> EventBatch: ...
+
+@final
+class EventIter(Iterator[Event]):
+    def __iter__(self) -> "EventIter": ...
+    def __next__(self) -> Event: ...
+
+@disjoint_base
+class Session:
+    """A tracing session (see systrace.enable())."""
+
+    def __new__(
+        cls,
+        *syscalls: Union[str, int],
+        enter: Optional[bool] = None,
+        exit: Optional[bool] = None,
+        pid: Union[int, Iterable[int], None] = None,
+        all_processes: Optional[bool] = None,
+        buffer_size: Optional[int] = None,
+        strings: Optional[bool] = None,
+        string_size: Optional[int] = None,
+        follow: Optional[bool] = None,
+    ) -> "Session": ...
+    def __enter__(self) -> "Session": ...
+    def __exit__(self, *_exc_info: object) -> None: ...
     def close(self) -> None: ...
+    def poll(self, timeout: Optional[float] = ...) -> EventBatch: ...  # default 0.0: no wait
+    def batches(self) -> BatchIter: ...
+    def __iter__(self) -> EventIter: ...
+    def events(self) -> List[Event]: ...
+    def calls(self) -> List[Call]: ...
+    def iter_calls(self) -> CallIter: ...
     def fileno(self) -> int: ...
     @property
     def closed(self) -> bool: ...
@@ -108,16 +226,49 @@ class Session:
     @property
     def buffer_size(self) -> int: ...
     @property
+    def syscalls(self) -> List[str]: ...
+    @property
     def enter_syscalls(self) -> List[int]: ...
     @property
     def exit_syscalls(self) -> List[int]: ...
     @property
     def pids(self) -> Optional[List[int]]: ...
 
+@final
+class Printer:
+    """The systrace command's output: events in, text out (see cli.Printer)."""
+
+    def __new__(
+        cls,
+        *,
+        format: str = "strace",  # "strace", "json" or "kernel"
+        selected: Optional[Sequence[int]] = None,
+        summary: bool = False,
+        durations: bool = False,
+        timestamps: int = 0,
+        string_size: int = ...,
+        file_prefix: bool = False,
+        stderr_prefix: bool = True,
+        main_pid: Optional[int] = None,
+        wall_offset_ns: int = 0,
+    ) -> "Printer": ...
+    def feed(self, events: Union[EventBatch, Iterable[Event]]) -> str: ...
+    def finish(self) -> str: ...
+    def status_line(self, pid: int, text: str, main: bool = False) -> str: ...
+    def summary_table(self) -> str: ...
+    @property
+    def live(self) -> Dict[int, int]: ...
+    @property
+    def exited(self) -> Dict[int, int]: ...
+    @property
+    def pending(self) -> int: ...
+
 # (name, nr, types, args, enter_id, exit_id)
 _MetaTuple = Tuple[str, int, List[str], List[str], Optional[int], Optional[int]]
 # (type, name, offset, size, is_signed)
 _FieldTuple = Tuple[str, str, int, int, bool]
+# (format, data, validity bitmap or None)
+_CallColumn = Tuple[str, bytes, Optional[bytes]]
 
 class _KernelState(TypedDict):
     loaded: bool
@@ -129,19 +280,11 @@ class _KernelState(TypedDict):
     sessions: int
     decode_errors: int
 
-def open_session(
-    syscalls: Optional[Sequence[Union[str, int]]] = None,
-    *,
-    enter: bool = True,
-    exit: bool = True,
-    pids: Optional[Sequence[int]] = None,
-    all_processes: bool = False,
-    buffer_size: Optional[int] = None,
-    strings: bool = False,
-    string_size: Optional[int] = None,
-    follow: bool = False,
-) -> Session: ...
 def preload(buffer_size: Optional[int] = None) -> None: ...
+def calls_of(source: _EventSource) -> List[Call]: ...
+def call_columns(
+    source: Union[Sequence[Call], _EventSource], strace: bool = False
+) -> Tuple[Dict[str, _CallColumn], Dict[str, List[Optional[_CapturedValue]]], Optional[List[str]]]: ...
 def syscall_nr(name: Union[str, int]) -> int: ...
 def syscall_name(nr: int) -> Optional[str]: ...
 def syscall_names() -> List[str]: ...
@@ -154,3 +297,13 @@ def print_fmt(event: str) -> str: ...
 def event_format(event: str) -> str: ...
 def event_id(event: str) -> Optional[int]: ...
 def kernel_state() -> _KernelState: ...
+def format_duration(ns: int) -> str: ...
+def format_error(errno: int) -> str: ...
+def errno_name(errno: int) -> Optional[str]: ...
+def errno_message(errno: int) -> str: ...
+def errno_of(ret: int) -> Optional[int]: ...
+def class_syscalls(__class: str) -> Optional[List[str]]: ...  # runtime name: class
+def syscall_classes(name: str) -> List[str]: ...
+def class_names() -> List[str]: ...
+# (name, nr, calls, errors, time_ns)
+def format_summary(rows: Sequence[Tuple[str, int, int, int, int]]) -> str: ...

@@ -16,16 +16,9 @@ import time
 from typing import IO, Any, Dict, Iterable, List, Optional, Sequence, Set
 
 from . import _native
-
-_strace = _native.strace
-
-#: strace's default -s (systrace.Call's too).
-DEFAULT_STRING_SIZE: int = _strace.DEFAULT_STRING_SIZE
+from ._native import DEFAULT_STRING_SIZE, MAX_CAPTURE, EventBatch, Session
 
 PROG = "systrace"
-
-# The largest capture the kernel side keeps per string (the core's limit).
-MAX_CAPTURE = 4096
 # Paths are shown whole, as strace shows them, so captures are at least
 # this long whatever -s says (-s then bounds the buffers shown).
 MIN_CAPTURE = 256
@@ -196,9 +189,9 @@ def parse_trace_set(exprs: Sequence[str]) -> Optional[Set[int]]:
             elif item == "none":
                 pass
             elif item.startswith("%"):
-                names = _strace.class_syscalls(item)
+                names = _native.class_syscalls(item)
                 if names is None:
-                    known = " ".join("%" + c for c in _strace.class_names())
+                    known = " ".join("%" + c for c in _native.class_names())
                     raise UsageError(f"-e {expr!r}: unknown class {item!r} (classes: {known})")
                 for name in names:
                     try:
@@ -237,27 +230,11 @@ def parse_pids(values: Sequence[str]) -> List[int]:
     return pids
 
 
-def enable_kwargs(string_size: int, follow: bool, supported: Iterable[str]) -> Dict[str, Any]:
-    """The capture and follow arguments, for the enable() of this install."""
-    supported = set(supported)
-    kwargs: Dict[str, Any] = {}
-    if "strings" in supported:
-        kwargs["strings"] = True
-        if "string_size" in supported:
-            # One more byte than shown tells a string of exactly -s bytes
-            # from a longer one (strace's "..." rule).
-            kwargs["string_size"] = max(1, min(MAX_CAPTURE, max(string_size + 1, MIN_CAPTURE)))
-    if follow and "follow" in supported:
-        kwargs["follow"] = True
-    return kwargs
-
-
-def _enable_params() -> Set[str]:
-    import inspect
-
-    from ._session import enable
-
-    return set(inspect.signature(enable).parameters)
+def capture_size(string_size: int) -> int:
+    """The bytes captured per string for `-s string_size`: one more than
+    shown tells a string of exactly -s bytes from a longer one (strace's
+    "..." rule), and paths are shown whole, so at least MIN_CAPTURE."""
+    return max(1, min(MAX_CAPTURE, max(string_size + 1, MIN_CAPTURE)))
 
 
 # Output.
@@ -274,7 +251,7 @@ class Printer:
     """Turns events into output lines as calls complete.
 
     The work per event and per call (pairing, -e, the text of each call or
-    the -c counts) is done by the native `systrace._native.strace.Printer`,
+    the -c counts) is done by the native `systrace._native.Printer`,
     a batch at a time and without the GIL; this writes what it returns.
     """
 
@@ -298,7 +275,7 @@ class Printer:
         # strace: "PID " on every line when writing a file and following or
         # tracing several processes, "[pid PID] " on stderr while more than
         # one thread is traced.
-        self.native = _strace.Printer(
+        self.native = _native.Printer(
             format=fmt,
             selected=None if selected is None else sorted(selected),
             summary=summary,
@@ -313,22 +290,17 @@ class Printer:
 
     # Events in.
 
-    def feed(self, events: Iterable[Any]) -> None:
-        """An EventBatch (or any iterable of Event), in the order it came."""
+    def feed(self, events: EventBatch) -> None:
+        """A batch of events, in the order it came."""
         text = self.native.feed(events)
         if text:
             self.out.write(text)
         self.out.flush()
 
-    def drain(self, session: Any) -> None:
+    def drain(self, session: Session) -> None:
         """What a closed session has left, a batch at a time."""
-        native = getattr(session, "_native", session)
-        while True:
-            batch = native.poll(None)
-            if batch:
-                self.feed(batch)
-            elif native.exhausted:
-                return
+        for batch in session.batches():
+            self.feed(batch)
 
     def finish(self) -> None:
         text = self.native.finish()
@@ -380,12 +352,8 @@ def _process_alive(pid: int) -> bool:
 CLI_BUFFER_SIZE = 4 << 20
 
 
-def _open_session(nrs: Optional[Set[int]], pids: List[int], follow: bool, string_size: int, buffer_size: int):
-    from ._session import enable
-
-    kwargs = enable_kwargs(string_size, follow, _enable_params())
-    kwargs["buffer_size"] = buffer_size
-    syscalls: List[Any] = []
+def _open_session(nrs: Optional[Set[int]], pids: List[int], follow: bool, string_size: int, buffer_size: int) -> Session:
+    syscalls: List[int] = []
     if nrs is not None:
         internal = set()
         for name in INTERNAL:
@@ -395,7 +363,14 @@ def _open_session(nrs: Optional[Set[int]], pids: List[int], follow: bool, string
                 pass
         syscalls = sorted(nrs | internal)
     try:
-        return enable(*syscalls, pid=pids, **kwargs), kwargs
+        return Session(
+            *syscalls,
+            pid=pids,
+            strings=True,
+            string_size=capture_size(string_size),
+            follow=follow,
+            buffer_size=buffer_size,
+        )
     except PermissionError as err:
         raise CliError(f"{err} (tracing needs root, or CAP_BPF and CAP_PERFMON)") from None
     except (ProcessLookupError, ValueError) as err:
@@ -439,13 +414,11 @@ def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[st
     old_quit = signal.signal(signal.SIGQUIT, signal.SIG_IGN)
     try:
         try:
-            session, kwargs = _open_session(args.nrs, [pid], args.follow, args.string_size, args.buffer_size)
+            session = _open_session(args.nrs, [pid], args.follow, args.string_size, args.buffer_size)
         except BaseException:
             os.close(ready_w)  # the child sees EOF and exits
             os.waitpid(pid, 0)
             raise
-        if args.follow and "follow" not in kwargs:
-            print(f"{PROG}: this systrace cannot follow forks yet: children are not traced", file=sys.stderr)
         printer = Printer(out, main_pid=pid, **printer_kw)
         os.write(ready_w, b"x")
         os.close(ready_w)
@@ -480,9 +453,7 @@ def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[st
 
 
 def run_pids(args: argparse.Namespace, pids: List[int], printer_kw: Dict[str, Any], out: IO[str]) -> int:
-    session, kwargs = _open_session(args.nrs, pids, args.follow, args.string_size, args.buffer_size)
-    if args.follow and "follow" not in kwargs:
-        print(f"{PROG}: this systrace cannot follow forks yet: children are not traced", file=sys.stderr)
+    session = _open_session(args.nrs, pids, args.follow, args.string_size, args.buffer_size)
     printer = Printer(out, **printer_kw)
     for pid in pids:
         print(f"{PROG}: Process {pid} attached", file=sys.stderr)

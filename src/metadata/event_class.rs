@@ -2,19 +2,14 @@
 //! kernel/trace/trace_syscalls.c): their fields and the tracefs `format` file
 //! text, reproduced byte for byte.
 //!
-//! Offsets and sizes come from [`crate::layout`], the single definition of
-//! the record layout shared with the BPF side.
+//! Offsets and sizes come from [`crate::kernel::layout`], the single
+//! definition of the record layout shared with the BPF side.
 
 use std::fmt::Write as _;
 
 use super::SyscallMetadata;
-use crate::layout;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Phase {
-    Enter,
-    Exit,
-}
+use crate::kernel::layout;
+pub use crate::kernel::Phase;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Field {

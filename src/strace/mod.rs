@@ -2,18 +2,19 @@
 //! strace text of a call. Pure functions over plain views of a call's
 //! arguments, so that everything here is testable without the kernel.
 //!
-//! * [`format_call`]: `openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3`
+//! * [`call`]: a call, its arguments, its strace text and its JSON
 //! * [`pair`]: enter and exit events into calls, per thread
+//! * [`format_call`]: `openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3`
+//! * [`printer`]: the `systrace` command's output
 //! * [`classes`]: strace's `%file`, `%network`... syscall classes
 //! * [`summary`]: the `strace -c` table
+pub mod call;
 pub mod classes;
 pub mod decoders;
 pub mod errno;
 pub mod flags;
 pub mod pair;
 pub mod printer;
-#[cfg(feature = "python")]
-pub mod python;
 pub mod quote;
 pub mod summary;
 
@@ -32,7 +33,7 @@ pub struct StraceOptions {
 }
 
 /// strace's defaults: -s 32, results at column 40.
-pub const DEFAULT_STRING_SIZE: usize = 32;
+pub const DEFAULT_STRING_SIZE: usize = crate::trace::capture::DEFAULT_STRING_SIZE as usize;
 pub const DEFAULT_COLUMN: usize = 40;
 
 impl Default for StraceOptions {

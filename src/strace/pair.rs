@@ -4,109 +4,90 @@
 //! unfinished call (exit_group, a killed process, the end of the trace), an
 //! exit without its enter a call that began before tracing did.
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::OnceLock;
 
-use crate::names::syscall_name;
-
-/// What pairing needs to know of an event.
-pub trait PairEvent {
-    fn tid(&self) -> u32;
-    fn nr(&self) -> u32;
-    fn is_enter(&self) -> bool;
-    fn timestamp_ns(&self) -> u64;
-}
-
-impl PairEvent for crate::decode::Event {
-    fn tid(&self) -> u32 {
-        self.tid
-    }
-    fn nr(&self) -> u32 {
-        self.nr
-    }
-    fn is_enter(&self) -> bool {
-        self.phase == crate::metadata::event_class::Phase::Enter
-    }
-    fn timestamp_ns(&self) -> u64 {
-        self.timestamp_ns
-    }
-}
-
-/// One call: an enter, an exit, or both.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Paired<E> {
-    pub enter: Option<E>,
-    pub exit: Option<E>,
-}
-
-impl<E: PairEvent> Paired<E> {
-    /// exit - enter, when both were seen.
-    pub fn duration_ns(&self) -> Option<u64> {
-        match (&self.enter, &self.exit) {
-            (Some(a), Some(b)) => Some(b.timestamp_ns().saturating_sub(a.timestamp_ns())),
-            _ => None,
-        }
-    }
-    /// When the call began (or, without its enter, ended).
-    pub fn start_ns(&self) -> u64 {
-        self.enter
-            .as_ref()
-            .or(self.exit.as_ref())
-            .map_or(0, |e| e.timestamp_ns())
-    }
-    pub fn is_unfinished(&self) -> bool {
-        self.exit.is_none()
-    }
-    pub fn is_resumed(&self) -> bool {
-        self.enter.is_none()
-    }
-}
+use super::call::Call;
+use crate::kernel::{Bitmap, Event, Phase};
+use crate::metadata::{names, syscall_name};
 
 /// Syscalls that have no exit event: exit and exit_group do not return,
 /// and rt_sigreturn's exit is not reported (restoring the signal frame sets
 /// the syscall number the exit tracepoint reads to -1). A call to one is
 /// complete at its enter.
 pub fn never_returns(nr: u32) -> bool {
-    matches!(
-        syscall_name(nr),
-        Some("exit" | "exit_group" | "rt_sigreturn")
-    )
+    // Asked once per enter event: a bitmap, made once.
+    static NEVER: OnceLock<Bitmap> = OnceLock::new();
+    NEVER
+        .get_or_init(|| {
+            let nrs: Vec<u32> = names::all_syscalls()
+                .into_iter()
+                .filter(|&nr| {
+                    matches!(
+                        syscall_name(nr),
+                        Some("exit" | "exit_group" | "rt_sigreturn")
+                    )
+                })
+                .collect();
+            nrs.iter().collect()
+        })
+        .contains(nr)
+}
+
+/// Thread ids are small, distinct integers: a multiplicative hash is
+/// enough, and much cheaper than SipHash on a path taken per event.
+#[derive(Default)]
+struct TidHasher(u64);
+
+impl Hasher for TidHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8 | u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.0 = u64::from(n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
 }
 
 /// Pairs a stream of events. Events of one thread must come in the order
 /// they happened; threads may interleave freely.
-#[derive(Debug)]
-pub struct Pairer<E> {
-    pending: HashMap<u32, E>,
+#[derive(Debug, Default)]
+pub struct Pairer {
+    pending: HashMap<u32, Event, BuildHasherDefault<TidHasher>>,
 }
 
-impl<E> Default for Pairer<E> {
-    fn default() -> Self {
-        Pairer {
-            pending: HashMap::new(),
-        }
-    }
-}
-
-impl<E: PairEvent> Pairer<E> {
+impl Pairer {
     pub fn new() -> Self {
         Self::default()
     }
 
     /// Feeds one event; returns the calls it completes (none, one, or two
     /// when it also shows that an earlier enter will never see its exit).
-    pub fn push(&mut self, ev: E) -> Vec<Paired<E>> {
+    pub fn push(&mut self, ev: Event) -> Vec<Call> {
         let mut done = Vec::new();
-        let tid = ev.tid();
-        if ev.is_enter() {
+        self.push_into(ev, &mut done);
+        done
+    }
+
+    /// [`push`](Self::push), appending the calls to `done` (no allocation
+    /// per event on the hot path).
+    pub fn push_into(&mut self, ev: Event, done: &mut Vec<Call>) {
+        let tid = ev.tid;
+        if ev.phase == Phase::Enter {
             if let Some(prev) = self.pending.remove(&tid) {
                 // A new enter on the thread: the previous call's exit was
                 // lost (or the thread is new under a reused id).
-                done.push(Paired {
+                done.push(Call {
                     enter: Some(prev),
                     exit: None,
                 });
             }
-            if never_returns(ev.nr()) {
-                done.push(Paired {
+            if never_returns(ev.nr) {
+                done.push(Call {
                     enter: Some(ev),
                     exit: None,
                 });
@@ -115,27 +96,26 @@ impl<E: PairEvent> Pairer<E> {
             }
         } else {
             match self.pending.remove(&tid) {
-                Some(enter) if enter.nr() == ev.nr() => done.push(Paired {
+                Some(enter) if enter.nr == ev.nr => done.push(Call {
                     enter: Some(enter),
                     exit: Some(ev),
                 }),
                 Some(enter) => {
-                    done.push(Paired {
+                    done.push(Call {
                         enter: Some(enter),
                         exit: None,
                     });
-                    done.push(Paired {
+                    done.push(Call {
                         enter: None,
                         exit: Some(ev),
                     });
                 }
-                None => done.push(Paired {
+                None => done.push(Call {
                     enter: None,
                     exit: Some(ev),
                 }),
             }
         }
-        done
     }
 
     /// Calls entered and not yet returned.
@@ -144,37 +124,37 @@ impl<E: PairEvent> Pairer<E> {
     }
 
     /// The calls still open on thread `tid`, e.g. once it has exited.
-    pub fn take_thread(&mut self, tid: u32) -> Option<Paired<E>> {
-        self.pending.remove(&tid).map(|enter| Paired {
+    pub fn take_thread(&mut self, tid: u32) -> Option<Call> {
+        self.pending.remove(&tid).map(|enter| Call {
             enter: Some(enter),
             exit: None,
         })
     }
 
     /// Ends the stream: every call still open is unfinished. In order of time.
-    pub fn finish(&mut self) -> Vec<Paired<E>> {
-        let mut left: Vec<Paired<E>> = self
+    pub fn finish(&mut self) -> Vec<Call> {
+        let mut left: Vec<Call> = self
             .pending
             .drain()
-            .map(|(_, enter)| Paired {
+            .map(|(_, enter)| Call {
                 enter: Some(enter),
                 exit: None,
             })
             .collect();
-        left.sort_by_key(|p| p.start_ns());
+        left.sort_by_key(Call::start_ns);
         left
     }
 }
 
 /// Pairs a whole trace; the calls come in order of their start.
-pub fn pair_events<E: PairEvent>(events: impl IntoIterator<Item = E>) -> Vec<Paired<E>> {
+pub fn pair_events(events: impl IntoIterator<Item = Event>) -> Vec<Call> {
     let mut pairer = Pairer::new();
-    let mut calls: Vec<Paired<E>> = Vec::new();
+    let mut calls: Vec<Call> = Vec::new();
     for ev in events {
-        calls.extend(pairer.push(ev));
+        pairer.push_into(ev, &mut calls);
     }
     calls.extend(pairer.finish());
-    calls.sort_by_key(|p| p.start_ns());
+    calls.sort_by_key(Call::start_ns);
     calls
 }
 
@@ -182,21 +162,21 @@ pub fn pair_events<E: PairEvent>(events: impl IntoIterator<Item = E>) -> Vec<Pai
 mod tests {
     use super::*;
 
-    #[derive(Clone, Debug, PartialEq, Eq)]
-    struct Ev(u32, u32, bool, u64);
-
-    impl PairEvent for Ev {
-        fn tid(&self) -> u32 {
-            self.0
-        }
-        fn nr(&self) -> u32 {
-            self.1
-        }
-        fn is_enter(&self) -> bool {
-            self.2
-        }
-        fn timestamp_ns(&self) -> u64 {
-            self.3
+    /// An event of thread `tid`: syscall `nr`, enter or exit, at `ts`.
+    #[allow(non_snake_case)]
+    fn Ev(tid: u32, nr: u32, enter: bool, ts: u64) -> Event {
+        Event {
+            timestamp_ns: ts,
+            pid: tid,
+            tid,
+            nr,
+            cpu: 0,
+            phase: if enter { Phase::Enter } else { Phase::Exit },
+            nb_args: 0,
+            args: [0; 6],
+            ret: 0,
+            comm: [0; 16],
+            data: None,
         }
     }
 

@@ -1,15 +1,18 @@
-//! Syscall names and numbers. Numbers and names come from the `syscalls`
-//! crate's per-architecture tables; the kernel's own metadata names (e.g.
-//! `newfstat` for x86_64's `fstat`) are accepted too.
+//! Syscall names and numbers, the one place that says what a number is
+//! called. Names come from the `syscalls` crate's per-architecture table
+//! (which follows newer kernels than any metadata), and for a number it
+//! lacks, from the syscall metadata; the kernel's own metadata names (e.g.
+//! `newfstat` for x86_64's `fstat`) are accepted as input too.
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::str::FromStr;
 use std::sync::OnceLock;
 
 use syscalls::Sysno;
 
+use super::{MetadataTable, SyscallMetadata};
 use crate::error::{Error, Result};
-use crate::layout::NR_SYSCALLS;
-use crate::metadata::MetadataTable;
+use crate::kernel::layout::NR_SYSCALLS;
 
 /// The metadata table of this process: the running kernel's (tracefs) when
 /// it can be read, else the embedded one. Loaded once.
@@ -48,9 +51,35 @@ pub fn metadata_now() -> (&'static MetadataTable, bool) {
     }
 }
 
-/// The architecture's name for syscall `nr` ("read"), if it has one.
+/// The name of syscall `nr` ("read"): the architecture's table's, else
+/// the short name of its metadata; None for a number with neither.
 pub fn syscall_name(nr: u32) -> Option<&'static str> {
-    Sysno::new(nr as usize).map(|s| s.name())
+    Sysno::new(nr as usize)
+        .map(|s| s.name())
+        .or_else(|| metadata().syscall_nr_to_meta(nr).map(|m| m.short_name()))
+}
+
+/// [`syscall_name`], or `syscall_N` for a number without a name.
+pub fn display_name(nr: u32) -> Cow<'static, str> {
+    match syscall_name(nr) {
+        Some(name) => Cow::Borrowed(name),
+        None => Cow::Owned(format!("syscall_{nr}")),
+    }
+}
+
+/// The name of argument `i` of a syscall: its metadata's, else the
+/// kernel's generic `argN` (a number without metadata carries six).
+pub fn arg_name(meta: Option<&SyscallMetadata>, i: usize) -> Cow<'_, str> {
+    match meta.and_then(|m| m.args.get(i)) {
+        Some(name) => Cow::Borrowed(name.as_str()),
+        None => Cow::Owned(format!("arg{i}")),
+    }
+}
+
+/// The C type of argument `i`: its metadata's, else `unsigned long`.
+pub fn arg_type(meta: Option<&SyscallMetadata>, i: usize) -> &str {
+    meta.and_then(|m| m.types.get(i))
+        .map_or("unsigned long", String::as_str)
 }
 
 /// Every syscall number of this architecture that systrace can trace.
@@ -73,21 +102,28 @@ pub fn resolve(name: &str) -> Result<u32> {
     match nr {
         Some(nr) if (nr as usize) < NR_SYSCALLS => Ok(nr),
         _ => Err(Error::UnknownSyscall {
-            name: name.to_owned(),
+            name: shown(name),
             suggestions: suggest(short),
         }),
+    }
+}
+
+/// No syscall name is longer than this: a longer input is not worth
+/// suggestions, nor echoing whole.
+const LONGEST_NAME: usize = 64;
+
+/// `name` as an error message shows it: cut to LONGEST_NAME characters.
+fn shown(name: &str) -> String {
+    match name.char_indices().nth(LONGEST_NAME) {
+        Some((cut, _)) => format!("{}... ({} bytes)", &name[..cut], name.len()),
+        None => name.to_owned(),
     }
 }
 
 /// A number given by the user: it must be a syscall of this architecture.
 pub fn check_nr(nr: i64) -> Result<u32> {
     match u32::try_from(nr) {
-        Ok(n)
-            if (n as usize) < NR_SYSCALLS
-                && (syscall_name(n).is_some() || metadata().syscall_nr_to_meta(n).is_some()) =>
-        {
-            Ok(n)
-        }
+        Ok(n) if (n as usize) < NR_SYSCALLS && syscall_name(n).is_some() => Ok(n),
         _ => Err(Error::UnknownSyscall {
             name: nr.to_string(),
             suggestions: Vec::new(),
@@ -96,6 +132,9 @@ pub fn check_nr(nr: i64) -> Result<u32> {
 }
 
 fn suggest(name: &str) -> Vec<String> {
+    if name.len() > LONGEST_NAME {
+        return Vec::new();
+    }
     let mut scored: Vec<(f64, &str)> = Sysno::iter()
         .map(|s| s.name())
         .map(|candidate| (strsim::jaro_winkler(name, candidate), candidate))
@@ -132,6 +171,11 @@ mod tests {
             other => panic!("expected UnknownSyscall, got {other:?}"),
         }
         assert!(check_nr(-1).is_err());
+        let long = "x".repeat(1 << 20);
+        match resolve(&long) {
+            Err(err) => assert!(err.to_string().len() < 200, "echoes the whole name"),
+            Ok(_) => panic!("a megabyte of x is no syscall"),
+        }
         assert!(check_nr(100_000).is_err());
     }
 }

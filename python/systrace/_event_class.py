@@ -34,7 +34,7 @@ class SyscallMetadata:
         return len(self.args)
 
 
-def _meta(row: tuple) -> SyscallMetadata:
+def _meta(row: Tuple[str, int, List[str], List[str], Optional[int], Optional[int]]) -> SyscallMetadata:
     name, nr, types, args, enter_id, exit_id = row
     return SyscallMetadata(name, nr, tuple(types), tuple(args), enter_id, exit_id)
 

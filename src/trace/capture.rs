@@ -4,13 +4,12 @@
 //! table (bpf/systrace.h, systrace_capture_spec); `decode` reads the items.
 use std::collections::BTreeSet;
 
-use crate::bpf::types::{systrace_capture_kind, systrace_capture_spec};
-use crate::layout::{MAX_ARGS, NR_SYSCALLS};
+use crate::kernel::layout::{systrace_capture_kind, systrace_capture_spec, MAX_ARGS, NR_SYSCALLS};
 use crate::metadata::{MetadataTable, SyscallMetadata};
 
-pub const MAX_CAPTURE: u32 = 4096;
-/// strace's default -s.
-pub const DEFAULT_CAPTURE_SIZE: u32 = 32;
+/// Bytes captured of each string or buffer unless the user says: strace's
+/// default -s (the one definition; the command and `Call.strace()` use it).
+pub const DEFAULT_STRING_SIZE: u32 = 32;
 
 const NONE: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_NONE.0 as u8;
 const STRING: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_STRING.0 as u8;

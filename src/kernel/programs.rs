@@ -14,15 +14,10 @@ use std::sync::Mutex;
 use libbpf_rs::skel::{OpenSkel, SkelBuilder};
 use libbpf_rs::{Link, MapCore, MapFlags, MapHandle, PrintLevel};
 
+use super::layout::{bit_of, Phase, NR_SYSCALLS};
+use super::skel::{SystraceSkel, SystraceSkelBuilder};
+use super::types;
 use crate::error::{Error, Result};
-use crate::layout::NR_SYSCALLS;
-use crate::metadata::event_class::Phase;
-
-mod skel {
-    include!(concat!(env!("OUT_DIR"), "/systrace.skel.rs"));
-}
-pub use skel::types;
-use skel::{SystraceSkel, SystraceSkelBuilder};
 
 /// The BTF the CO-RE relocations need.
 const VMLINUX_BTF: &str = "/sys/kernel/btf/vmlinux";
@@ -71,18 +66,11 @@ unsafe impl Send for Programs {}
 unsafe impl Sync for Programs {}
 
 fn set_bit(bitmap: &[AtomicU64], nr: u32, on: bool) {
-    let (word, bit) = (nr as usize / 64, 1u64 << (nr % 64));
+    let (word, bit) = bit_of(nr);
     if on {
         bitmap[word].fetch_or(bit, Ordering::SeqCst);
     } else {
         bitmap[word].fetch_and(!bit, Ordering::SeqCst);
-    }
-}
-
-fn phase_index(phase: Phase) -> usize {
-    match phase {
-        Phase::Enter => 0,
-        Phase::Exit => 1,
     }
 }
 
@@ -244,7 +232,8 @@ impl Programs {
     }
 
     pub fn is_enabled(&self, phase: Phase, nr: u32) -> bool {
-        self.bitmap(phase)[nr as usize / 64].load(Ordering::SeqCst) & (1u64 << (nr % 64)) != 0
+        let (word, bit) = bit_of(nr);
+        self.bitmap(phase)[word].load(Ordering::SeqCst) & bit != 0
     }
 
     /// The numbers whose bit is set, read back from the kernel's map.
@@ -255,7 +244,7 @@ impl Programs {
     }
 
     pub fn attach(&mut self, phase: Phase) -> Result<()> {
-        let i = phase_index(phase);
+        let i = phase.index();
         if self.links[i].is_none() {
             let prog = match phase {
                 Phase::Enter => &self.skel.progs.sys_enter,
@@ -272,11 +261,11 @@ impl Programs {
     /// Dropping the link detaches; the kernel waits for running programs
     /// to finish first, so every record they reserved is committed after.
     pub fn detach(&mut self, phase: Phase) {
-        self.links[phase_index(phase)] = None;
+        self.links[phase.index()] = None;
     }
 
     pub fn is_attached(&self, phase: Phase) -> bool {
-        self.links[phase_index(phase)].is_some()
+        self.links[phase.index()].is_some()
     }
 
     /// The kernel's id of each phase's program, to find it from outside.
@@ -345,7 +334,7 @@ impl Programs {
     /// Records of syscall `nr` lost to a full ring buffer so far, all CPUs.
     pub fn dropped(&self, phase: Phase, nr: u32) -> u64 {
         // The programs index by (phase - 1) * NR_SYSCALLS + nr.
-        let key = (phase_index(phase) as u32 * NR_SYSCALLS as u32 + nr).to_ne_bytes();
+        let key = (phase.index() as u32 * NR_SYSCALLS as u32 + nr).to_ne_bytes();
         match self.dropped.lookup_percpu(&key, MapFlags::ANY) {
             Ok(Some(per_cpu)) => per_cpu
                 .iter()

@@ -1,18 +1,17 @@
-//! What one session sees: its filter and its queue of events.
+//! What one session sees: its filter and its queue of events, which the
+//! consumer thread fills (as a `kernel::consumer::Sink`).
 //!
 //! The programs trace the union of every session's syscalls and processes;
 //! the consumer thread hands each decoded event to every session whose own
 //! filter matches it, so each session gets exactly its events, each once.
-use std::collections::BTreeSet;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
-use crate::decode::Event;
-use crate::layout::BITMAP_WORDS;
-use crate::metadata::event_class::Phase;
-use crate::register::{ProcessFilter, Registration};
+use super::registry::{ProcessFilter, Registration};
+use crate::kernel::consumer::Sink;
+use crate::kernel::{Bitmap, Event, Phase};
 
 /// CLOCK_MONOTONIC in ns: the clock of bpf_ktime_get_ns(), so event
 /// timestamps and session bounds compare directly.
@@ -26,17 +25,8 @@ pub fn monotonic_ns() -> u64 {
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
-fn bitmap(nrs: &BTreeSet<u32>) -> [u64; BITMAP_WORDS] {
-    let mut words = [0u64; BITMAP_WORDS];
-    for &nr in nrs {
-        words[nr as usize / 64] |= 1 << (nr % 64);
-    }
-    words
-}
-
 struct Filter {
-    enter: [u64; BITMAP_WORDS],
-    exit: [u64; BITMAP_WORDS],
+    enabled: [Bitmap; 2],
     /// Take the children of traced processes (fork records) as traced.
     follow: bool,
     /// Events before the session opened belong to someone else.
@@ -47,12 +37,7 @@ struct Filter {
 
 impl Filter {
     fn matches(&self, ev: &Event, tgids: &Option<Vec<u32>>) -> bool {
-        let words = match ev.phase {
-            Phase::Enter => &self.enter,
-            Phase::Exit => &self.exit,
-        };
-        let nr = ev.nr as usize;
-        words[nr / 64] & (1 << (nr % 64)) != 0
+        self.enabled[ev.phase.index()].contains(ev.nr)
             && ev.timestamp_ns >= self.start_ns
             && ev.timestamp_ns <= self.end_ns.load(Ordering::Relaxed)
             && tgids
@@ -61,7 +46,7 @@ impl Filter {
     }
 }
 
-struct Queue {
+struct Backlog {
     events: Vec<Event>,
     closed: bool,
     /// The traced processes (None: every process); grows with followed forks.
@@ -72,13 +57,13 @@ struct Queue {
     children: Vec<u32>,
 }
 
-pub struct SessionShared {
+pub struct Queue {
     filter: Filter,
     /// Events waiting for the user at most: a session nobody polls must not
     /// grow the process without bound.
     max_backlog: usize,
     backlog_dropped: AtomicU64,
-    queue: Mutex<Queue>,
+    backlog: Mutex<Backlog>,
     ready: Condvar,
     /// Readable while events wait, for event loops (asyncio) to poll.
     /// Made on the first fileno(): signalling and resetting it are syscalls,
@@ -100,20 +85,19 @@ fn signal_fd(fd: &OnceLock<OwnedFd>, add: bool) {
     }
 }
 
-impl SessionShared {
+impl Queue {
     /// `max_backlog`: events kept for the user before new ones are dropped.
     pub fn new(reg: &Registration, start_ns: u64, max_backlog: usize) -> Self {
-        SessionShared {
+        Queue {
             max_backlog,
             backlog_dropped: AtomicU64::new(0),
             filter: Filter {
-                enter: bitmap(&reg.enter),
-                exit: bitmap(&reg.exit),
+                enabled: Phase::ALL.map(|phase| reg.syscalls(phase).iter().collect()),
                 follow: reg.follow,
                 start_ns,
                 end_ns: AtomicU64::new(u64::MAX),
             },
-            queue: Mutex::new(Queue {
+            backlog: Mutex::new(Backlog {
                 events: Vec::new(),
                 closed: false,
                 tgids: match &reg.processes {
@@ -132,7 +116,7 @@ impl SessionShared {
     pub fn ready_fd(&self) -> Option<RawFd> {
         // Under the queue lock, so that no delivery slips between making it
         // and setting its first state.
-        let queue = self.queue();
+        let queue = self.backlog();
         if self.ready_fd.get().is_none() {
             // SAFETY: eventfd creates a new fd, owned from here on.
             let fd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
@@ -153,7 +137,7 @@ impl SessionShared {
         if !self.filter.follow {
             return;
         }
-        let mut queue = self.queue();
+        let mut queue = self.backlog();
         let queue = &mut *queue;
         if let Some(tgids) = queue.tgids.as_mut() {
             if tgids.binary_search(&parent).is_ok() {
@@ -167,25 +151,25 @@ impl SessionShared {
 
     /// Processes this session found by following forks.
     pub fn children(&self) -> Vec<u32> {
-        self.queue().children.clone()
+        self.backlog().children.clone()
     }
 
     /// Whether this session traces `tgid` now.
     pub fn traces(&self, tgid: u32) -> bool {
-        self.queue()
+        self.backlog()
             .tgids
             .as_ref()
             .is_none_or(|t| t.binary_search(&tgid).is_ok())
     }
 
-    fn queue(&self) -> MutexGuard<'_, Queue> {
+    fn backlog(&self) -> MutexGuard<'_, Backlog> {
         // A panic elsewhere while holding the lock leaves plain data behind.
-        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+        self.backlog.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Called by the consumer thread with each decoded batch.
     pub fn deliver(&self, batch: &[Event]) {
-        let mut queue = self.queue();
+        let mut queue = self.backlog();
         let queue = &mut *queue;
         let before = queue.events.len();
         let room = self.max_backlog.saturating_sub(before);
@@ -217,20 +201,20 @@ impl SessionShared {
 
     /// No more events will come: wake every waiter.
     pub fn finish(&self) {
-        self.queue().closed = true;
+        self.backlog().closed = true;
         self.ready.notify_all();
         signal_fd(&self.ready_fd, true);
     }
 
     pub fn is_finished(&self) -> bool {
-        self.queue().closed
+        self.backlog().closed
     }
 
     /// Takes what has arrived, waiting up to `wait` for the first event.
     /// Returns early, possibly empty, once the session is finished.
     pub fn take(&self, wait: Duration) -> Vec<Event> {
         let deadline = Instant::now() + wait;
-        let mut queue = self.queue();
+        let mut queue = self.backlog();
         while queue.events.is_empty() && !queue.closed {
             let now = Instant::now();
             if now >= deadline {
@@ -252,14 +236,27 @@ impl SessionShared {
     }
 
     pub fn pending(&self) -> usize {
-        self.queue().events.len()
+        self.backlog().events.len()
+    }
+}
+
+impl Sink for Queue {
+    fn deliver(&self, events: &[Event]) {
+        Queue::deliver(self, events)
+    }
+    fn on_fork(&self, parent: u32, child: u32) {
+        Queue::on_fork(self, parent, child)
+    }
+    fn traces(&self, tgid: u32) -> bool {
+        Queue::traces(self, tgid)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decode::{decode, tests::enter_record};
+    use crate::kernel::decode::{decode, tests::enter_record};
+    use std::collections::BTreeSet;
 
     #[test]
     fn delivers_only_matching_events() {
@@ -269,7 +266,7 @@ mod tests {
             processes: ProcessFilter::Tgids(BTreeSet::from([100])),
             ..Default::default()
         };
-        let s = SessionShared::new(&reg, 10, usize::MAX);
+        let s = Queue::new(&reg, 10, usize::MAX);
         let ok = decode(&enter_record(0, &[1, 2, 3], 100, 100)).unwrap();
         let other_nr = decode(&enter_record(1, &[1, 2, 3], 100, 100)).unwrap();
         let other_pid = decode(&enter_record(0, &[1, 2, 3], 200, 200)).unwrap();
@@ -282,7 +279,7 @@ mod tests {
         s.deliver(std::slice::from_ref(&ok)); // timestamp 42: after the end
         assert_eq!(s.take(Duration::ZERO), vec![ok.clone()]);
         s.finish();
-        let small = SessionShared::new(&reg, 10, 1);
+        let small = Queue::new(&reg, 10, 1);
         small.deliver(&[ok.clone(), ok.clone(), ok.clone()]);
         assert_eq!((small.pending(), small.backlog_dropped()), (1, 2));
         assert!(

@@ -2,35 +2,32 @@
 //! consumer thread, behind one lock, `SYSCALL_TRACE_LOCK`, as in
 //! kernel/trace/trace_syscalls.c. The programs are loaded and attached once
 //! per process however many sessions are open.
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::sync::{Mutex, MutexGuard};
 
-use crate::bpf::{Programs, NB_ARGS_UNKNOWN};
-use crate::capture;
-use crate::consumer::Consumer;
-use crate::decode::Event;
+use super::capture;
+use super::registry::{Kernel, Registry};
 use crate::error::{Error, Result};
-use crate::layout::NR_SYSCALLS;
-use crate::metadata::event_class::Phase;
+use crate::kernel::consumer::Consumer;
+use crate::kernel::layout::NR_SYSCALLS;
+use crate::kernel::programs::{Programs, NB_ARGS_UNKNOWN};
+use crate::kernel::Phase;
+use crate::metadata::names::{self, metadata_now};
 use crate::metadata::MetadataTable;
-use crate::names::{self, metadata_now};
-use crate::register::{Kernel, Registration, Registry};
-use crate::session::{monotonic_ns, SessionShared};
 
 pub const DEFAULT_BUFFER_SIZE: usize = 8 << 20;
 /// A session keeps at most this many ring buffers' worth of events for its
 /// user (as decoded events); past that it drops and counts, like the ring.
-const BACKLOG_FACTOR: usize = 4;
+pub(super) const BACKLOG_FACTOR: usize = 4;
 const MIN_BUFFER_SIZE: usize = 4096;
 const MAX_BUFFER_SIZE: usize = 1 << 30;
 
-struct Tracer {
+pub(super) struct Tracer {
     /// The process that loaded it: a forked child must not use its parent's.
-    pid: u32,
-    programs: Programs,
-    registry: Registry,
-    consumer: Consumer,
-    sessions: usize,
+    pub(super) pid: u32,
+    pub(super) programs: Programs,
+    pub(super) registry: Registry,
+    pub(super) consumer: Consumer,
+    pub(super) sessions: usize,
     /// The programs' tables come from the running kernel's metadata.
     exact_tables: bool,
 }
@@ -51,7 +48,7 @@ impl Tracer {
 
 static SYSCALL_TRACE_LOCK: Mutex<Option<Tracer>> = Mutex::new(None);
 
-fn lock() -> MutexGuard<'static, Option<Tracer>> {
+pub(super) fn lock() -> MutexGuard<'static, Option<Tracer>> {
     SYSCALL_TRACE_LOCK.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -82,7 +79,7 @@ fn install_fork_handlers() {
     });
 }
 
-fn getpid() -> u32 {
+pub(super) fn getpid() -> u32 {
     std::process::id()
 }
 
@@ -150,7 +147,13 @@ fn load(buffer_size: usize) -> Result<Tracer> {
     if !exact {
         names::start_loading();
     }
-    let consumer = Consumer::start(programs.events_map()?, !exact)?;
+    let on_start: Option<Box<dyn FnOnce() + Send>> = (!exact).then(|| {
+        Box::new(|| {
+            names::metadata();
+            names::done_loading();
+        }) as Box<dyn FnOnce() + Send>
+    });
+    let consumer = Consumer::start(programs.events_map()?, on_start)?;
     programs.set_ignore_tid(consumer.tid());
     Ok(Tracer {
         pid: getpid(),
@@ -163,7 +166,7 @@ fn load(buffer_size: usize) -> Result<Tracer> {
 }
 
 /// The tracer of this process, loaded (or reloaded) as needed.
-fn tracer(slot: &mut Option<Tracer>, buffer_size: Option<usize>) -> Result<&mut Tracer> {
+pub(super) fn tracer(slot: &mut Option<Tracer>, buffer_size: Option<usize>) -> Result<&mut Tracer> {
     if let Some(old) = slot.take_if(|t| t.pid != getpid()) {
         // Forked from a tracing process: the consumer thread did not survive
         // the fork (never join it); closing our copies of the fds detaches
@@ -198,175 +201,6 @@ pub fn preload(buffer_size: Option<usize>) -> Result<()> {
         check_buffer_size(size)?;
     }
     tracer(&mut lock(), buffer_size).map(|_| ())
-}
-
-/// One user's view: its registration and its events.
-pub struct Session {
-    shared: Arc<SessionShared>,
-    registration: Registration,
-    pid: u32,
-    buffer_size: usize,
-    dropped_at_open: u64,
-    dropped_at_close: Option<u64>,
-}
-
-fn dropped_total(programs: &Programs, reg: &Registration) -> u64 {
-    [Phase::Enter, Phase::Exit]
-        .into_iter()
-        .flat_map(|phase| {
-            reg.syscalls(phase)
-                .iter()
-                .map(move |&nr| programs.dropped(phase, nr))
-        })
-        .sum()
-}
-
-impl Session {
-    pub fn open(registration: Registration, buffer_size: Option<usize>) -> Result<Session> {
-        if let Some(size) = buffer_size {
-            check_buffer_size(size)?;
-        }
-        let mut guard = lock();
-        let tracer = tracer(&mut guard, buffer_size)?;
-        let max_backlog =
-            BACKLOG_FACTOR * tracer.programs.buffer_size() / std::mem::size_of::<Event>();
-        let shared = Arc::new(SessionShared::new(
-            &registration,
-            monotonic_ns(),
-            max_backlog,
-        ));
-        tracer.consumer.add_session(Arc::clone(&shared));
-        let dropped_at_open = dropped_total(&tracer.programs, &registration);
-        if let Err(err) = tracer
-            .registry
-            .register(&mut tracer.programs, &registration)
-        {
-            tracer.consumer.remove_session(&shared);
-            return Err(err);
-        }
-        tracer.sessions += 1;
-        Ok(Session {
-            shared,
-            registration,
-            pid: getpid(),
-            buffer_size: tracer.programs.buffer_size(),
-            dropped_at_open,
-            dropped_at_close: None,
-        })
-    }
-
-    pub fn shared(&self) -> Arc<SessionShared> {
-        Arc::clone(&self.shared)
-    }
-
-    pub fn registration(&self) -> &Registration {
-        &self.registration
-    }
-
-    pub fn buffer_size(&self) -> usize {
-        self.buffer_size
-    }
-
-    pub fn is_closed(&self) -> bool {
-        self.dropped_at_close.is_some() || self.is_inherited()
-    }
-
-    /// True in a child forked from the process that opened the session.
-    pub fn is_inherited(&self) -> bool {
-        self.pid != getpid()
-    }
-
-    /// Disables this session's syscalls and delivers its last events.
-    /// Closing twice does nothing, as with files.
-    pub fn close(&mut self) -> Result<()> {
-        if self.is_closed() {
-            return Ok(());
-        }
-        if self.is_inherited() {
-            // Forked from the process that opened it: the consumer thread and
-            // the programs are the parent's, and its locks may have been
-            // held at the fork, so touch nothing shared.
-            self.dropped_at_close = Some(0);
-            return Ok(());
-        }
-        // Nothing the closing itself does is this session's to see.
-        self.shared.set_end(monotonic_ns());
-        let mut guard = lock();
-        let result = match guard.as_mut() {
-            Some(tracer) if tracer.pid == self.pid && self.pid == getpid() => {
-                tracer
-                    .registry
-                    .unregister(&mut tracer.programs, &self.registration);
-                tracer.sessions -= 1;
-                // After detach the kernel has committed every record of ours.
-                let flushed = tracer.consumer.flush();
-                self.dropped_at_close = Some(
-                    dropped_total(&tracer.programs, &self.registration)
-                        .saturating_sub(self.dropped_at_open)
-                        + self.shared.backlog_dropped(),
-                );
-                tracer.consumer.remove_session(&self.shared);
-                // Forget the processes found by following forks that no one
-                // else traces (the BPF side forgets them when they exit).
-                for child in self.shared.children() {
-                    if !tracer.registry.is_registered(child) && !tracer.consumer.traces(child) {
-                        let _ = tracer.programs.set_traced_tgid(child, None);
-                    }
-                }
-                flushed
-            }
-            // A session inherited through fork(): the programs are the
-            // parent's, and only the parent may change them.
-            _ => {
-                self.dropped_at_close = Some(0);
-                Ok(())
-            }
-        };
-        self.shared.finish();
-        result
-    }
-
-    /// The events that arrived, waiting up to `wait` for a first one.
-    pub fn take(&self, wait: Duration) -> Vec<Event> {
-        if self.is_inherited() {
-            return Vec::new();
-        }
-        self.shared.take(wait)
-    }
-
-    pub fn is_finished(&self) -> bool {
-        self.is_inherited() || self.shared.is_finished()
-    }
-
-    pub fn pending(&self) -> usize {
-        if self.is_inherited() {
-            return 0;
-        }
-        self.shared.pending()
-    }
-
-    /// Events of this session's syscalls lost to a full ring buffer.
-    pub fn dropped(&self) -> u64 {
-        if let Some(n) = self.dropped_at_close {
-            return n;
-        }
-        if self.is_inherited() {
-            return 0;
-        }
-        match lock().as_ref() {
-            Some(t) if t.pid == getpid() => {
-                dropped_total(&t.programs, &self.registration).saturating_sub(self.dropped_at_open)
-                    + self.shared.backlog_dropped()
-            }
-            _ => 0,
-        }
-    }
-}
-
-impl Drop for Session {
-    fn drop(&mut self) {
-        let _ = self.close();
-    }
 }
 
 /// What the kernel holds now, read back from the maps, for tests and tools.

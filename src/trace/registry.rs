@@ -8,11 +8,12 @@
 //! (`syscall_trace_lock`) around every call.
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use crate::error::Result;
-use crate::layout::NR_SYSCALLS;
-use crate::metadata::event_class::Phase;
+use crate::error::{Error, Result};
+use crate::kernel::layout::{NR_SYSCALLS, TGID_FOLLOW, TGID_TRACED};
+use crate::kernel::Phase;
 
-/// What registration does to the kernel; `bpf::Programs` in production.
+/// What registration does to the kernel; `kernel::programs::Programs` in
+/// production.
 pub trait Kernel {
     fn set_enabled(&mut self, phase: Phase, nr: u32, on: bool);
     fn attach(&mut self, phase: Phase) -> Result<()>;
@@ -31,10 +32,6 @@ pub trait Kernel {
     /// for the programs), or None.
     fn set_only_tgid(&mut self, tgid: Option<u32>);
 }
-
-/// traced_tgids values (systrace_tgid_flags in bpf/systrace.h).
-pub const TGID_TRACED: u32 = 1;
-pub const TGID_FOLLOW: u32 = 2;
 
 /// Which processes a session traces.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,6 +52,19 @@ pub struct Registration {
     pub capture_size: u32,
     /// Trace the forks of the traced processes too.
     pub follow: bool,
+}
+
+/// The process of `pid`, which may name a thread: the programs filter by
+/// process (tgid), so a thread id stands for its process, as with strace -p.
+pub fn check_process(pid: u32) -> Result<u32> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .map_err(|_| Error::NoSuchProcess(pid))?;
+    let tgid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Tgid:"))
+        .and_then(|v| v.trim().parse::<u32>().ok())
+        .ok_or(Error::NoSuchProcess(pid))?;
+    Ok(tgid)
 }
 
 impl Default for ProcessFilter {
@@ -100,15 +110,6 @@ impl Default for Registry {
     }
 }
 
-const PHASES: [Phase; 2] = [Phase::Enter, Phase::Exit];
-
-fn index(phase: Phase) -> usize {
-    match phase {
-        Phase::Enter => 0,
-        Phase::Exit => 1,
-    }
-}
-
 impl Registry {
     /// Enables what `reg` asks for. On failure nothing stays changed.
     pub fn register(&mut self, kernel: &mut impl Kernel, reg: &Registration) -> Result<()> {
@@ -134,16 +135,16 @@ impl Registry {
         }
         // Captures before the enable bits, so the first records carry them.
         self.add_capture(kernel, reg);
-        for phase in PHASES {
+        for phase in Phase::ALL {
             let nrs = reg.syscalls(phase);
             if nrs.is_empty() {
                 continue;
             }
-            let i = index(phase);
+            let i = phase.index();
             if self.sys_refcount[i] == 0 {
                 if let Err(err) = kernel.attach(phase) {
                     // Undo the phases already done, then the filter.
-                    for done in PHASES.iter().take_while(|&&p| p != phase) {
+                    for done in Phase::ALL.iter().take_while(|&&p| p != phase) {
                         self.disable(kernel, *done, reg.syscalls(*done));
                     }
                     self.remove_capture(kernel, reg);
@@ -179,7 +180,7 @@ impl Registry {
     }
 
     fn unregister_inner(&mut self, kernel: &mut impl Kernel, reg: &Registration) {
-        for phase in PHASES {
+        for phase in Phase::ALL {
             self.disable(kernel, phase, reg.syscalls(phase));
         }
         self.remove_capture(kernel, reg);
@@ -244,7 +245,7 @@ impl Registry {
         if nrs.is_empty() {
             return;
         }
-        let i = index(phase);
+        let i = phase.index();
         for &nr in nrs {
             let count = &mut self.refcount[i][nr as usize];
             debug_assert!(
@@ -327,18 +328,17 @@ impl Registry {
 
     /// The number of sessions that enabled `nr` for `phase`.
     pub fn refcount(&self, phase: Phase, nr: u32) -> u32 {
-        self.refcount[index(phase)][nr as usize]
+        self.refcount[phase.index()][nr as usize]
     }
 
     pub fn sys_refcount(&self, phase: Phase) -> u32 {
-        self.sys_refcount[index(phase)]
+        self.sys_refcount[phase.index()]
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::Error;
 
     /// A kernel that records state, to check the bookkeeping alone.
     #[derive(Default)]
@@ -356,7 +356,7 @@ mod tests {
 
     impl Kernel for FakeKernel {
         fn set_enabled(&mut self, phase: Phase, nr: u32, on: bool) {
-            let bits = &mut self.bits[index(phase)];
+            let bits = &mut self.bits[phase.index()];
             if on {
                 assert!(bits.insert(nr), "bit {nr} set twice");
             } else {
@@ -367,13 +367,13 @@ mod tests {
             if self.fail_attach == Some(phase) {
                 return Err(Error::PermissionDenied("no".into()));
             }
-            assert!(!self.attached[index(phase)], "attached twice");
-            self.attached[index(phase)] = true;
+            assert!(!self.attached[phase.index()], "attached twice");
+            self.attached[phase.index()] = true;
             Ok(())
         }
         fn detach(&mut self, phase: Phase) {
-            assert!(self.attached[index(phase)], "detached while detached");
-            self.attached[index(phase)] = false;
+            assert!(self.attached[phase.index()], "detached while detached");
+            self.attached[phase.index()] = false;
         }
         fn set_traced_tgid(&mut self, tgid: u32, flags: Option<u32>) -> Result<()> {
             match flags {
@@ -496,6 +496,24 @@ mod tests {
         assert!(k.capture.is_empty());
         r.unregister(&mut k, &plain);
         assert!(k.tgids.is_empty());
+    }
+
+    #[test]
+    fn a_thread_stands_for_its_process() {
+        let me = std::process::id();
+        assert_eq!(check_process(me).unwrap(), me);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+        let t = std::thread::spawn(move || {
+            // SAFETY: gettid has no preconditions.
+            tx.send(unsafe { libc::gettid() } as u32).unwrap();
+            let _ = done_rx.recv();
+        });
+        let live = rx.recv().unwrap();
+        assert_eq!(check_process(live).unwrap(), me);
+        drop(done_tx);
+        t.join().unwrap();
+        assert!(check_process(u32::MAX / 2).is_err());
     }
 
     #[test]

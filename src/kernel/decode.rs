@@ -6,12 +6,11 @@ use std::mem::{offset_of, size_of};
 use std::ptr;
 use std::sync::Arc;
 
-use crate::bpf::types::{systrace_capture_flags, systrace_capture_item};
-use crate::layout::{
-    self, syscall_trace_enter, syscall_trace_exit, systrace_header, ENTER_ARGS_OFFSET, HEADER_SIZE,
-    MAX_ARGS, NR_SYSCALLS, PHASE_ENTER, PHASE_EXIT, PHASE_FORK, TASK_COMM_LEN,
+use super::layout::{
+    self, syscall_trace_enter, syscall_trace_exit, systrace_capture_flags, systrace_capture_item,
+    systrace_header, Phase, ENTER_ARGS_OFFSET, HEADER_SIZE, MAX_ARGS, NR_SYSCALLS, PHASE_ENTER,
+    PHASE_EXIT, PHASE_FORK, TASK_COMM_LEN,
 };
-use crate::metadata::event_class::Phase;
 
 /// One decoded syscall event. Plain data, cheap to clone and to batch.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,6 +48,15 @@ pub struct Capture<'a> {
     pub bytes: &'a [u8],
 }
 
+impl Capture<'_> {
+    /// Whether it holds the argument's value: not a fault, and not the
+    /// empty item that only says an argv was cut.
+    pub fn has_value(&self) -> bool {
+        let cut_argv_marker = self.argv_elem && self.truncated && self.bytes.is_empty();
+        !(self.faulted || cut_argv_marker)
+    }
+}
+
 const ITEM_SIZE: usize = size_of::<systrace_capture_item>();
 const fn flag(f: systrace_capture_flags) -> u8 {
     f.0 as u8
@@ -82,6 +90,29 @@ fn captures(payload: &[u8]) -> impl Iterator<Item = Result<Capture<'_>, DecodeEr
             bytes,
         }))
     })
+}
+
+/// Capture items in the programs' format: (arg, systrace_capture_flags,
+/// bytes) each. For synthetic events (tests, replays).
+pub fn encode_captures(items: &[(u8, u8, Vec<u8>)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (arg, flags, bytes) in items {
+        let item = systrace_capture_item {
+            arg: *arg,
+            flags: *flags,
+            len: bytes.len().min(u16::MAX as usize) as u16,
+        };
+        // SAFETY: a plain C struct without padding, viewed as its bytes.
+        let raw = unsafe {
+            std::slice::from_raw_parts(
+                (&item as *const systrace_capture_item).cast::<u8>(),
+                ITEM_SIZE,
+            )
+        };
+        out.extend_from_slice(raw);
+        out.extend_from_slice(&bytes[..item.len as usize]);
+    }
+    out
 }
 
 impl Event {
@@ -221,7 +252,7 @@ pub fn decode_record(rec: &[u8]) -> Result<Record, DecodeError> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::layout::{
+    use crate::kernel::layout::{
         enter_record_size, systrace_enter_record, systrace_exit_record, EXIT_RECORD_SIZE,
     };
 

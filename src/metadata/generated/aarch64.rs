@@ -4,7 +4,7 @@
 // Do not edit; regenerate with `python3 scripts/gen_metadata.py`.
 // aarch64: 315 syscalls with metadata, 318 table entries (abis common,64,renameat,rlimit,memfd_secret).
 
-use super::{RawSyscallMetadata, RawTableEntry};
+use crate::metadata::{RawSyscallMetadata, RawTableEntry};
 
 /// Syscalls that have trace events, sorted by number.
 pub static SYSCALLS: &[RawSyscallMetadata] = &[

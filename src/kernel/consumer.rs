@@ -17,10 +17,23 @@ use std::time::Duration;
 
 use libbpf_rs::{MapHandle, RingBufferBuilder};
 
-use crate::decode::{decode_record, Event, Record};
+use super::decode::{decode_record, Event, Record};
 use crate::error::{Error, Result};
-use crate::names;
-use crate::session::SessionShared;
+
+/// Where the consumer hands what it drains: each open session's queue
+/// (`trace::session`). A trait so that this side knows nothing of sessions.
+pub trait Sink: Send + Sync {
+    /// A batch of events, in the order the ring buffer gave them.
+    fn deliver(&self, events: &[Event]);
+    /// A followed process forked; every event of the child comes after.
+    fn on_fork(&self, parent: u32, child: u32);
+    /// Whether this sink takes the events of process `tgid`.
+    fn traces(&self, tgid: u32) -> bool;
+}
+
+fn same(a: &Arc<dyn Sink>, b: &Arc<dyn Sink>) -> bool {
+    std::ptr::addr_eq(Arc::as_ptr(a), Arc::as_ptr(b))
+}
 
 /// How long records below the wake-up threshold may wait while sessions are open.
 const POLL_INTERVAL_MS: i32 = 10;
@@ -38,7 +51,7 @@ struct FlushState {
 }
 
 struct Shared {
-    sessions: Mutex<Vec<Arc<SessionShared>>>,
+    sessions: Mutex<Vec<Arc<dyn Sink>>>,
     flush: Mutex<FlushState>,
     flushed: Condvar,
     wake: OwnedFd,
@@ -78,9 +91,13 @@ fn os_err(context: &str) -> Error {
 }
 
 impl Consumer {
-    /// `load_metadata`: read the running kernel's syscall metadata in the
-    /// consumer thread once it runs (see `names::metadata`).
-    pub fn start(events: MapHandle, load_metadata: bool) -> Result<Consumer> {
+    /// `on_start` runs in the consumer thread once the ring buffer is set
+    /// up, before the first drain (slow work kept off the caller's path:
+    /// the thread is never traced, and the ring holds what arrives).
+    pub fn start(
+        events: MapHandle,
+        on_start: Option<Box<dyn FnOnce() + Send>>,
+    ) -> Result<Consumer> {
         // SAFETY: eventfd creates a new fd, owned from here on.
         let fd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
         if fd < 0 {
@@ -99,7 +116,7 @@ impl Consumer {
         let thread_shared = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
             .name("systrace-consumer".into())
-            .spawn(move || run(thread_shared, events, ready_tx, load_metadata))
+            .spawn(move || run(thread_shared, events, ready_tx, on_start))
             .map_err(|e| Error::os("starting the consumer thread", e))?;
         match ready_rx.recv() {
             Ok(Ok(tid)) => Ok(Consumer {
@@ -123,13 +140,13 @@ impl Consumer {
         self.tid
     }
 
-    pub fn add_session(&self, session: Arc<SessionShared>) {
+    pub fn add_session(&self, session: Arc<dyn Sink>) {
         lock(&self.shared.sessions).push(session);
         self.shared.wake(); // switch to the short poll interval
     }
 
-    pub fn remove_session(&self, session: &Arc<SessionShared>) {
-        lock(&self.shared.sessions).retain(|s| !Arc::ptr_eq(s, session));
+    pub fn remove_session(&self, session: &Arc<dyn Sink>) {
+        lock(&self.shared.sessions).retain(|s| !same(s, session));
     }
 
     /// Whether an open session traces `tgid` (by pid, by following, or all).
@@ -185,7 +202,7 @@ fn run(
     shared: Arc<Shared>,
     events: MapHandle,
     ready: mpsc::Sender<Result<u32>>,
-    load_metadata: bool,
+    on_start: Option<Box<dyn FnOnce() + Send>>,
 ) {
     // SAFETY: gettid has no preconditions.
     let tid = unsafe { libc::gettid() } as u32;
@@ -239,10 +256,8 @@ fn run(
         }
     }
     let _ = ready.send(Ok(tid));
-    if load_metadata {
-        // Meanwhile the ring buffer holds what arrives.
-        names::metadata();
-        names::done_loading();
+    if let Some(on_start) = on_start {
+        on_start();
     }
 
     let mut ready_events = [libc::epoll_event { events: 0, u64: 0 }; 2];

@@ -4,7 +4,7 @@
 // Do not edit; regenerate with `python3 scripts/gen_metadata.py`.
 // x86_64: 358 syscalls with metadata, 375 table entries (abis common,64).
 
-use super::{RawSyscallMetadata, RawTableEntry};
+use crate::metadata::{RawSyscallMetadata, RawTableEntry};
 
 /// Syscalls that have trace events, sorted by number.
 pub static SYSCALLS: &[RawSyscallMetadata] = &[

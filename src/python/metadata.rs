@@ -1,0 +1,184 @@
+//! The metadata and event-class API: syscall names and numbers, the
+//! metadata table, define_fields(), print_fmt and the format text.
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyString};
+
+use super::args::{int_arg, syscall_arg};
+use crate::kernel::Phase;
+use crate::metadata::event_class::{self, Field};
+use crate::metadata::{metadata, names, MetadataSource, SyscallMetadata};
+use crate::trace::tracer;
+
+/// The number of a syscall name on this architecture.
+#[pyfunction]
+pub fn syscall_nr(name: &Bound<'_, PyAny>) -> PyResult<u32> {
+    syscall_arg(name)
+}
+
+/// The name of a syscall number on this architecture, or None.
+#[pyfunction]
+pub fn syscall_name(nr: &Bound<'_, PyAny>) -> PyResult<Option<&'static str>> {
+    // Any int is a fair question; a huge or negative one has no name.
+    Ok(int_arg(nr, "a syscall number")?
+        .and_then(|n| u32::try_from(n).ok())
+        .and_then(names::syscall_name))
+}
+
+/// Every syscall name of this architecture that systrace can trace.
+#[pyfunction]
+pub fn syscall_names() -> Vec<&'static str> {
+    names::all_syscalls()
+        .into_iter()
+        .filter_map(names::syscall_name)
+        .collect()
+}
+
+type MetaTuple = (
+    String,
+    u32,
+    Vec<String>,
+    Vec<String>,
+    Option<u32>,
+    Option<u32>,
+);
+
+fn meta_tuple(m: &SyscallMetadata) -> MetaTuple {
+    (
+        m.name.clone(),
+        m.syscall_nr,
+        m.types.clone(),
+        m.args.clone(),
+        m.enter_id,
+        m.exit_id,
+    )
+}
+
+/// Every record of the syscall metadata table: (name, nr, types, args, enter_id, exit_id).
+#[pyfunction]
+pub fn metadata_table() -> Vec<MetaTuple> {
+    metadata().iter().map(meta_tuple).collect()
+}
+
+/// "tracefs:<dir>" or "embedded": where the metadata table came from.
+#[pyfunction]
+pub fn metadata_source() -> String {
+    match metadata().source() {
+        MetadataSource::Embedded => "embedded".to_owned(),
+        MetadataSource::Tracefs(dir) => format!("tracefs:{}", dir.display()),
+    }
+}
+
+/// The metadata of a syscall by name ("read", "sys_read") or number.
+#[pyfunction]
+pub fn syscall_metadata(key: &Bound<'_, PyAny>) -> PyResult<MetaTuple> {
+    let meta = if let Ok(name) = key.cast::<PyString>() {
+        let name = name.to_cow()?;
+        metadata()
+            .by_name(&name)
+            .or_else(|| {
+                names::resolve(&name)
+                    .ok()
+                    .and_then(|nr| metadata().syscall_nr_to_meta(nr))
+            })
+            .ok_or_else(|| {
+                let err: PyErr = names::resolve(&name).err().map_or_else(
+                    || {
+                        PyValueError::new_err(format!(
+                            "syscall {name:?} has no metadata in this kernel"
+                        ))
+                    },
+                    PyErr::from,
+                );
+                err
+            })?
+    } else {
+        let nr = syscall_arg(key)?;
+        metadata().syscall_nr_to_meta(nr).ok_or_else(|| {
+            PyValueError::new_err(format!("syscall {nr} has no metadata in this kernel"))
+        })?
+    };
+    Ok(meta_tuple(meta))
+}
+
+fn event_meta(event: &str) -> PyResult<(&'static SyscallMetadata, Phase)> {
+    let (phase, short) = if let Some(short) = event.strip_prefix("sys_enter_") {
+        (Phase::Enter, short)
+    } else if let Some(short) = event.strip_prefix("sys_exit_") {
+        (Phase::Exit, short)
+    } else {
+        return Err(PyValueError::new_err(format!(
+            "{event:?} is not a syscall event name (sys_enter_NAME or sys_exit_NAME)"
+        )));
+    };
+    let meta = metadata()
+        .by_name(short)
+        .filter(|m| m.short_name() == short)
+        .ok_or_else(|| {
+            PyValueError::new_err(format!(
+                "no syscall event {event:?} in this kernel's metadata"
+            ))
+        })?;
+    Ok((meta, phase))
+}
+
+type FieldTuple = (String, String, usize, usize, bool);
+
+fn field_tuples(fields: Vec<Field>) -> Vec<FieldTuple> {
+    fields
+        .into_iter()
+        .map(|f| (f.type_name, f.name, f.offset, f.size, f.is_signed))
+        .collect()
+}
+
+/// (type, name, offset, size, is_signed) of the event's own fields.
+#[pyfunction]
+pub fn define_fields(event: &str) -> PyResult<Vec<FieldTuple>> {
+    let (meta, phase) = event_meta(event)?;
+    Ok(field_tuples(event_class::define_fields(meta, phase)))
+}
+
+/// (type, name, offset, size, is_signed) of the fields every event starts with.
+#[pyfunction]
+pub fn common_fields() -> Vec<FieldTuple> {
+    field_tuples(event_class::common_fields())
+}
+
+#[pyfunction]
+pub fn print_fmt(event: &str) -> PyResult<String> {
+    let (meta, phase) = event_meta(event)?;
+    Ok(event_class::print_fmt(meta, phase))
+}
+
+/// The event's tracefs format text.
+#[pyfunction]
+pub fn event_format(event: &str) -> PyResult<String> {
+    let (meta, phase) = event_meta(event)?;
+    Ok(event_class::format(meta, phase, None))
+}
+
+/// The event's id: the running kernel's when known, else None.
+#[pyfunction]
+pub fn event_id(event: &str) -> PyResult<Option<u32>> {
+    let (meta, phase) = event_meta(event)?;
+    Ok(match phase {
+        Phase::Enter => meta.enter_id,
+        Phase::Exit => meta.exit_id,
+    })
+}
+
+/// What systrace holds in the kernel now, read back from the BPF maps.
+#[pyfunction]
+pub fn kernel_state(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
+    let state = py.detach(tracer::kernel_state);
+    let dict = PyDict::new(py);
+    dict.set_item("loaded", state.loaded)?;
+    dict.set_item("enabled_enter", state.enabled_enter)?;
+    dict.set_item("enabled_exit", state.enabled_exit)?;
+    dict.set_item("attached_enter", state.attached_enter)?;
+    dict.set_item("attached_exit", state.attached_exit)?;
+    dict.set_item("prog_ids", state.prog_ids)?;
+    dict.set_item("sessions", state.sessions)?;
+    dict.set_item("decode_errors", state.decode_errors)?;
+    Ok(dict)
+}

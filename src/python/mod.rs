@@ -1,0 +1,55 @@
+//! The thin PyO3 layer: the module `systrace._native`. It converts
+//! arguments into owned Rust data (`args`), releases the GIL for anything
+//! that waits, and hands events to Python in batches. One file per exposed
+//! class; every exception in `errors`. The public API is `python/systrace/`,
+//! which re-exports these classes under the same names.
+mod args;
+mod call;
+mod errors;
+mod event;
+mod metadata;
+mod session;
+mod strace;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+mod _native {
+    #[pymodule_export]
+    use super::call::{call_columns, calls_of, CallIter, PyCall, PyPairer};
+    #[pymodule_export]
+    use super::errors::{LostEventsWarning, SessionClosedError, UnsupportedKernelError};
+    #[pymodule_export]
+    use super::event::{EventBatch, EventBatchIter, PyEvent};
+    #[pymodule_export]
+    use super::metadata::{
+        common_fields, define_fields, event_format, event_id, kernel_state, metadata_source,
+        metadata_table, print_fmt, syscall_metadata, syscall_name, syscall_names, syscall_nr,
+    };
+    #[pymodule_export]
+    use super::session::{preload, BatchIter, EventIter, Session};
+    #[pymodule_export]
+    use super::strace::{
+        class_names, class_syscalls, errno_message, errno_name, errno_of, format_duration,
+        format_error, format_summary, syscall_classes, PyPrinter,
+    };
+
+    #[pymodule_export]
+    const DEFAULT_BUFFER_SIZE: usize = crate::trace::tracer::DEFAULT_BUFFER_SIZE;
+    #[pymodule_export]
+    const NR_SYSCALLS: usize = crate::kernel::layout::NR_SYSCALLS;
+    #[pymodule_export]
+    const MAX_ARGS: usize = crate::kernel::layout::MAX_ARGS;
+    #[pymodule_export]
+    const MAX_CAPTURE: u32 = crate::kernel::layout::MAX_CAPTURE;
+    #[pymodule_export]
+    const PHASE_ENTER: u8 = crate::kernel::layout::PHASE_ENTER;
+    #[pymodule_export]
+    const PHASE_EXIT: u8 = crate::kernel::layout::PHASE_EXIT;
+    #[pymodule_export]
+    const DEFAULT_STRING_SIZE: usize = crate::strace::DEFAULT_STRING_SIZE;
+    #[pymodule_export]
+    const DEFAULT_COLUMN: usize = crate::strace::DEFAULT_COLUMN;
+    #[pymodule_export]
+    const ARCH: &str = std::env::consts::ARCH;
+}

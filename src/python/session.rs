@@ -1,0 +1,486 @@
+//! `systrace.Session`: what `systrace.enable()` returns. Python's
+//! `systrace.Session` subclasses it only to add the exports and asyncio.
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use pyo3::exceptions::{PyOSError, PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyInt, PyTuple};
+
+use super::args::{bool_arg, pid_arg, size_arg, syscall_arg, Timeout};
+use super::call::{CallIter, PyCall};
+use super::errors::{LostEventsWarning, SessionClosedError};
+use super::event::{EventBatch, PyEvent};
+use crate::kernel::layout::MAX_CAPTURE;
+use crate::kernel::{Event, Phase};
+use crate::metadata::{display_name, metadata_now, names};
+use crate::strace::pair::pair_events;
+use crate::trace::capture::{self, DEFAULT_STRING_SIZE};
+use crate::trace::queue::Queue;
+use crate::trace::{ProcessFilter, Registration};
+
+/// Blocking waits are cut into slices this long so that Ctrl-C is seen.
+const SIGNAL_CHECK: Duration = Duration::from_millis(50);
+
+/// A tracing session (see systrace.enable()).
+#[pyclass(module = "systrace", name = "Session", subclass, frozen)]
+pub struct Session {
+    inner: Mutex<crate::trace::Session>,
+    queue: Arc<Queue>,
+    /// The process that opened it; in a forked child the session is closed
+    /// and empty, and its locks (maybe held at the fork) are never taken.
+    pid: u32,
+    warned: AtomicBool,
+}
+
+impl Session {
+    fn inherited(&self) -> bool {
+        self.pid != std::process::id()
+    }
+
+    fn inner(&self) -> MutexGuard<'_, crate::trace::Session> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// What has arrived, waiting up to `timeout` (None: for ever) for the
+    /// first event, in slices so that Ctrl-C is seen.
+    pub fn take(&self, py: Python<'_>, timeout: Option<Duration>) -> PyResult<Vec<Event>> {
+        if self.inherited() {
+            return Ok(Vec::new());
+        }
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+        // No flush here: waking the consumer would be a syscall of the
+        // caller's thread, visible in a trace of its own process; the
+        // consumer delivers within its poll interval (10 ms) anyway.
+        loop {
+            let slice = match deadline {
+                Some(d) => d
+                    .saturating_duration_since(Instant::now())
+                    .min(SIGNAL_CHECK),
+                None => SIGNAL_CHECK,
+            };
+            let queue = &self.queue;
+            let events = py.detach(|| queue.take(slice));
+            let expired = deadline.is_some_and(|d| Instant::now() >= d);
+            if !events.is_empty() || expired || queue.is_finished() {
+                return Ok(events);
+            }
+            py.check_signals()?;
+        }
+    }
+
+    /// True once the session is closed and every event was taken.
+    fn is_exhausted(&self) -> bool {
+        self.inherited() || (self.queue.is_finished() && self.queue.pending() == 0)
+    }
+
+    fn require_closed(&self, what: &str, instead: &str) -> PyResult<()> {
+        if self.inherited() || self.inner().is_closed() {
+            Ok(())
+        } else {
+            Err(PyRuntimeError::new_err(format!(
+                "{what} waits for the end of the session: close it first, or {instead}"
+            )))
+        }
+    }
+
+    /// Every event left (the session is closed).
+    fn drain(&self, py: Python<'_>) -> PyResult<Vec<Event>> {
+        let mut all = Vec::new();
+        while !self.is_exhausted() {
+            all.extend(self.take(py, Some(Duration::ZERO))?);
+        }
+        Ok(all)
+    }
+
+    fn warn_lost(&self, py: Python<'_>) -> PyResult<()> {
+        let lost = self.inner().dropped();
+        if lost == 0 || self.warned.swap(true, Ordering::Relaxed) {
+            return Ok(());
+        }
+        let msg = format!(
+            "systrace session lost {lost} events: the ring buffer was full, or more events \
+             waited than the session keeps for you (4 x buffer_size); poll or iterate while \
+             tracing, or use a larger buffer_size (now {} bytes)",
+            self.inner().buffer_size()
+        );
+        let category = py.get_type::<LostEventsWarning>();
+        PyErr::warn(py, &category, &std::ffi::CString::new(msg)?, 1)
+    }
+}
+
+/// The processes of `pid=`: None, one pid, or an iterable of pids.
+fn pids_arg(pid: Option<&Bound<'_, PyAny>>) -> PyResult<Option<BTreeSet<u32>>> {
+    let Some(pid) = pid.filter(|p| !p.is_none()) else {
+        return Ok(None);
+    };
+    if pid.is_instance_of::<PyInt>() {
+        return Ok(Some(BTreeSet::from([pid_arg(pid)?])));
+    }
+    let items = pid.try_iter().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "pid must be an int or an iterable of ints, not {}",
+            pid.get_type()
+                .name()
+                .map_or_else(|_| "?".into(), |n| n.to_string())
+        ))
+    })?;
+    let pids: BTreeSet<u32> = items
+        .map(|p| p.and_then(|p| pid_arg(&p)))
+        .collect::<PyResult<_>>()?;
+    if pids.is_empty() {
+        return Err(PyValueError::new_err(
+            "pid is empty: name at least one process",
+        ));
+    }
+    Ok(Some(pids))
+}
+
+#[pymethods]
+impl Session {
+    /// Starts tracing; see systrace.enable() for the arguments.
+    #[new]
+    #[pyo3(signature = (*syscalls, enter = None, exit = None, pid = None, all_processes = None, buffer_size = None, strings = None, string_size = None, follow = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        syscalls: &Bound<'_, PyTuple>,
+        enter: Option<&Bound<'_, PyAny>>,
+        exit: Option<&Bound<'_, PyAny>>,
+        pid: Option<&Bound<'_, PyAny>>,
+        all_processes: Option<&Bound<'_, PyAny>>,
+        buffer_size: Option<&Bound<'_, PyAny>>,
+        strings: Option<&Bound<'_, PyAny>>,
+        string_size: Option<&Bound<'_, PyAny>>,
+        follow: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let flag = |value: Option<&Bound<'_, PyAny>>, name: &str, default: bool| match value {
+            Some(v) => bool_arg(v, name),
+            None => Ok(default),
+        };
+        let enter = flag(enter, "enter", true)?;
+        let exit = flag(exit, "exit", true)?;
+        let all_processes = flag(all_processes, "all_processes", false)?;
+        let strings = flag(strings, "strings", false)?;
+        let follow = flag(follow, "follow", false)?;
+        let nrs: BTreeSet<u32> = if syscalls.is_empty() {
+            names::all_syscalls()
+        } else {
+            syscalls
+                .iter()
+                .map(|s| syscall_arg(&s))
+                .collect::<PyResult<_>>()?
+        };
+        if !enter && !exit {
+            return Err(PyValueError::new_err(
+                "enter=False and exit=False traces nothing: keep at least one",
+            ));
+        }
+        let processes = match (pids_arg(pid)?, all_processes) {
+            (Some(_), true) => {
+                return Err(PyValueError::new_err(
+                    "pid and all_processes=True exclude each other",
+                ))
+            }
+            (None, true) => ProcessFilter::All,
+            (None, false) => ProcessFilter::Tgids(BTreeSet::from([std::process::id()])),
+            (Some(pids), false) => ProcessFilter::Tgids(pids),
+        };
+        // The kernel's own rule (power of two) is checked by the core.
+        let buffer_size = buffer_size
+            .filter(|b| !b.is_none())
+            .map(|size| {
+                size_arg(
+                    size,
+                    "buffer_size",
+                    1..=i64::from(u32::MAX),
+                    "a power of two from 4096 to 2**30 bytes",
+                )
+                .map(|s| s as usize)
+            })
+            .transpose()?;
+        let capture_size = match (strings, string_size.filter(|s| !s.is_none())) {
+            (false, None) => 0,
+            (false, Some(_)) => {
+                return Err(PyValueError::new_err("string_size needs strings=True"))
+            }
+            (true, None) => DEFAULT_STRING_SIZE,
+            (true, Some(size)) => size_arg(
+                size,
+                "string_size",
+                1..=i64::from(MAX_CAPTURE),
+                &format!("from 1 to {MAX_CAPTURE} bytes"),
+            )? as u32,
+        };
+        if follow && matches!(processes, ProcessFilter::All) {
+            return Err(PyValueError::new_err(
+                "follow=True with all_processes=True: every process is traced already",
+            ));
+        }
+        let registration = Registration {
+            capture: if strings {
+                capture::capturing(metadata_now().0, &nrs)
+            } else {
+                BTreeSet::new()
+            },
+            capture_size,
+            follow,
+            enter: if enter { nrs.clone() } else { BTreeSet::new() },
+            exit: if exit { nrs } else { BTreeSet::new() },
+            processes,
+        };
+        let session = py.detach(|| crate::trace::Session::open(registration, buffer_size))?;
+        let queue = session.queue();
+        Ok(Session {
+            inner: Mutex::new(session),
+            queue,
+            pid: std::process::id(),
+            warned: AtomicBool::new(false),
+        })
+    }
+
+    fn __enter__(slf: Bound<'_, Self>) -> PyResult<Bound<'_, Self>> {
+        if slf.get().closed() {
+            return Err(SessionClosedError::new_err(
+                "this session is closed: its events can still be read, but it cannot trace \
+                 again; open a new one with systrace.enable()",
+            ));
+        }
+        Ok(slf)
+    }
+
+    #[pyo3(signature = (*_exc_info))]
+    fn __exit__(&self, py: Python<'_>, _exc_info: &Bound<'_, PyTuple>) -> PyResult<()> {
+        self.close(py)
+    }
+
+    /// Stops tracing and collects the last events; warns (LostEventsWarning)
+    /// if any were lost. Closing twice is harmless.
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        if self.inherited() {
+            return Ok(());
+        }
+        py.detach(|| self.inner().close())?;
+        self.warn_lost(py)
+    }
+
+    /// The events that arrived, waiting up to `timeout` seconds for the
+    /// first (None: until one arrives or the session is closed). Ctrl-C
+    /// interrupts the wait.
+    #[pyo3(signature = (timeout = Some(Timeout::ZERO)))]
+    fn poll(&self, py: Python<'_>, timeout: Option<Timeout>) -> PyResult<EventBatch> {
+        let timeout = timeout.and_then(|t| t.0);
+        Ok(EventBatch {
+            events: self.take(py, timeout)?,
+        })
+    }
+
+    /// The events in batches as they arrive: each non-empty EventBatch,
+    /// until the session is closed and drained. The one way to stream a
+    /// session; iterating it, calls() and the exports all use it.
+    fn batches(slf: Bound<'_, Self>) -> BatchIter {
+        BatchIter {
+            session: slf.unbind(),
+        }
+    }
+
+    /// Streams the events until the session is closed (by another thread);
+    /// a closed session yields the events left.
+    fn __iter__(slf: Bound<'_, Self>) -> EventIter {
+        EventIter {
+            batches: BatchIter {
+                session: slf.unbind(),
+            },
+            batch: Vec::new().into_iter(),
+        }
+    }
+
+    /// Every event left, as a list (close the session first).
+    fn events(&self, py: Python<'_>) -> PyResult<Vec<PyEvent>> {
+        self.require_closed("events()", "iterate it to stream")?;
+        Ok(self
+            .drain(py)?
+            .into_iter()
+            .map(|ev| PyEvent { ev })
+            .collect())
+    }
+
+    /// The session's calls (enter and exit paired per thread), in order of
+    /// start (close the session first).
+    fn calls(&self, py: Python<'_>) -> PyResult<Vec<PyCall>> {
+        self.require_closed("calls()", "use iter_calls() to stream")?;
+        let events = self.drain(py)?;
+        let calls = py.detach(|| pair_events(events));
+        Ok(calls.into_iter().map(PyCall::from).collect())
+    }
+
+    /// The session's calls as they complete (streams an open session).
+    fn iter_calls(slf: Bound<'_, Self>) -> CallIter {
+        CallIter::new(slf.into_any().unbind())
+    }
+
+    /// An fd that is readable while events wait, for select/epoll/asyncio.
+    fn fileno(&self) -> PyResult<i32> {
+        self.queue
+            .ready_fd()
+            .ok_or_else(|| PyOSError::new_err("this session has no readiness fd"))
+    }
+
+    #[getter]
+    fn closed(&self) -> bool {
+        self.inherited() || self.inner().is_closed()
+    }
+
+    /// True once the session is closed and every event was taken.
+    #[getter]
+    fn exhausted(&self) -> bool {
+        self.is_exhausted()
+    }
+
+    /// Events this session would have received that were lost.
+    #[getter]
+    fn dropped(&self, py: Python<'_>) -> u64 {
+        if self.inherited() {
+            return 0;
+        }
+        py.detach(|| self.inner().dropped())
+    }
+
+    /// The size of the ring buffer in bytes.
+    #[getter]
+    fn buffer_size(&self) -> usize {
+        self.inner().buffer_size()
+    }
+
+    /// The names of the traced syscalls.
+    #[getter]
+    fn syscalls(&self) -> Vec<String> {
+        let inner = self.inner();
+        let reg = inner.registration();
+        reg.enter
+            .union(&reg.exit)
+            .map(|&nr| display_name(nr).into_owned())
+            .collect()
+    }
+
+    /// Syscall numbers traced at enter.
+    #[getter]
+    fn enter_syscalls(&self) -> Vec<u32> {
+        self.inner()
+            .registration()
+            .syscalls(Phase::Enter)
+            .iter()
+            .copied()
+            .collect()
+    }
+
+    /// Syscall numbers traced at exit.
+    #[getter]
+    fn exit_syscalls(&self) -> Vec<u32> {
+        self.inner()
+            .registration()
+            .syscalls(Phase::Exit)
+            .iter()
+            .copied()
+            .collect()
+    }
+
+    /// The traced process ids; None when every process is traced.
+    #[getter]
+    fn pids(&self) -> Option<Vec<u32>> {
+        match &self.inner().registration().processes {
+            ProcessFilter::All => None,
+            ProcessFilter::Tgids(t) => Some(t.iter().copied().collect()),
+        }
+    }
+
+    fn __repr__(&self) -> String {
+        let state = if self.closed() { "closed" } else { "open" };
+        let pids = match self.pids() {
+            None => "all".to_owned(),
+            Some(p) => format!("{p:?}"),
+        };
+        format!(
+            "<systrace.Session {state} syscalls={} pids={pids}>",
+            self.syscalls().len()
+        )
+    }
+}
+
+/// Session.batches().
+#[pyclass(module = "systrace")]
+pub struct BatchIter {
+    session: Py<Session>,
+}
+
+impl BatchIter {
+    fn next_batch(&self, py: Python<'_>) -> PyResult<Option<Vec<Event>>> {
+        let session = self.session.get();
+        loop {
+            let events = session.take(py, None)?;
+            if !events.is_empty() {
+                return Ok(Some(events));
+            }
+            if session.is_exhausted() {
+                return Ok(None);
+            }
+        }
+    }
+}
+
+#[pymethods]
+impl BatchIter {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+    fn __next__(&self, py: Python<'_>) -> PyResult<Option<EventBatch>> {
+        Ok(self.next_batch(py)?.map(|events| EventBatch { events }))
+    }
+}
+
+/// Iterating a Session: its events one by one.
+#[pyclass(module = "systrace")]
+pub struct EventIter {
+    batches: BatchIter,
+    batch: std::vec::IntoIter<Event>,
+}
+
+#[pymethods]
+impl EventIter {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+    fn __next__(&mut self, py: Python<'_>) -> PyResult<Option<PyEvent>> {
+        loop {
+            if let Some(ev) = self.batch.next() {
+                return Ok(Some(PyEvent { ev }));
+            }
+            match self.batches.next_batch(py)? {
+                Some(events) => self.batch = events.into_iter(),
+                None => return Ok(None),
+            }
+        }
+    }
+}
+
+/// Loads systrace's BPF programs now (nothing is attached or traced), so
+/// that the first enable() only has to switch syscalls on.
+#[pyfunction]
+#[pyo3(signature = (buffer_size = None))]
+pub fn preload(py: Python<'_>, buffer_size: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+    let size = buffer_size
+        .map(|b| {
+            size_arg(
+                b,
+                "buffer_size",
+                1..=i64::from(u32::MAX),
+                "a power of two from 4096 to 2**30 bytes",
+            )
+        })
+        .transpose()?
+        .map(|s| s as usize);
+    py.detach(|| crate::trace::tracer::preload(size))?;
+    Ok(())
+}

@@ -1,0 +1,197 @@
+//! strace-class decoding for Python: errno names, strace's syscall
+//! classes, the -c table, and the `systrace` command's native Printer.
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+
+use super::event::events_of;
+use crate::strace::printer::{OutputFormat, Printer, PrinterOptions};
+use crate::strace::summary::{format_summary as summary_text, SummaryRow};
+
+/// `<0.000012>`: strace -T's duration.
+#[pyfunction]
+pub fn format_duration(ns: u64) -> String {
+    crate::strace::format_duration(ns)
+}
+
+/// `-1 ENOENT (No such file or directory)`.
+#[pyfunction]
+pub fn format_error(errno: i32) -> String {
+    crate::strace::errno::format_error(errno)
+}
+
+/// "ENOENT", or None.
+#[pyfunction]
+pub fn errno_name(errno: i32) -> Option<&'static str> {
+    crate::strace::errno::errno_name(errno)
+}
+
+/// The C library's message for an errno, as strace prints it.
+#[pyfunction]
+pub fn errno_message(errno: i32) -> String {
+    crate::strace::errno::errno_message(errno)
+}
+
+/// The errno a return value stands for (-4095..-1), or None.
+#[pyfunction]
+pub fn errno_of(ret: i64) -> Option<i32> {
+    crate::strace::errno::errno_of(ret)
+}
+
+/// The syscalls of a strace class ("%file", "file", "%net"); None if unknown.
+#[pyfunction]
+pub fn class_syscalls(class: &str) -> Option<Vec<&'static str>> {
+    crate::strace::classes::class_syscalls(class)
+}
+
+/// The strace classes of a syscall, e.g. ["desc", "file"].
+#[pyfunction]
+pub fn syscall_classes(name: &str) -> Vec<&'static str> {
+    crate::strace::classes::class_names_of(name)
+}
+
+/// Every class name (without "%").
+#[pyfunction]
+pub fn class_names() -> Vec<&'static str> {
+    crate::strace::classes::CLASS_NAMES
+        .iter()
+        .map(|(n, _)| *n)
+        .collect()
+}
+
+/// The strace -c table of rows (name, nr, calls, errors, time_ns), given in
+/// syscall-number order.
+#[pyfunction]
+pub fn format_summary(rows: Vec<(String, u32, u64, u64, u64)>) -> String {
+    let rows: Vec<SummaryRow> = rows
+        .into_iter()
+        .map(|(name, nr, calls, errors, time_ns)| SummaryRow {
+            name,
+            nr,
+            calls,
+            errors,
+            time_ns,
+        })
+        .collect();
+    summary_text(&rows)
+}
+
+/// The `systrace` command's output, made in Rust: pairs events into calls,
+/// keeps the calls `selected` (syscall numbers; None: all), and returns
+/// their text as strace prints it (format "strace"), one JSON object per
+/// call ("json", as systrace.json_line), or the kernel's text of each event
+/// ("kernel"); with `summary`, counts the calls for summary_table() instead.
+/// file_prefix: "PID " before every line; stderr_prefix: "[pid N] " while
+/// several threads are traced. main_pid: a launched command, whose events
+/// before its execve are not shown and whose end the caller tells.
+/// wall_offset_ns: wall clock minus CLOCK_MONOTONIC, for timestamps (-t: 1,
+/// -tt: 2, -ttt: 3).
+#[pyclass(module = "systrace", name = "Printer")]
+pub struct PyPrinter {
+    inner: Printer,
+}
+
+#[pymethods]
+impl PyPrinter {
+    #[new]
+    #[pyo3(signature = (*, format = "strace", selected = None, summary = false, durations = false, timestamps = 0, string_size = crate::strace::DEFAULT_STRING_SIZE as i64, file_prefix = false, stderr_prefix = true, main_pid = None, wall_offset_ns = 0))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        format: &str,
+        selected: Option<Vec<u32>>,
+        summary: bool,
+        durations: bool,
+        timestamps: u8,
+        string_size: i64,
+        file_prefix: bool,
+        stderr_prefix: bool,
+        main_pid: Option<u32>,
+        wall_offset_ns: i64,
+    ) -> PyResult<Self> {
+        let format = OutputFormat::parse(format).ok_or_else(|| {
+            PyValueError::new_err(format!(
+                "format is \"strace\", \"json\" or \"kernel\", not {format:?}"
+            ))
+        })?;
+        let string_size = usize::try_from(string_size).map_err(|_| {
+            PyValueError::new_err(format!("string_size must be >= 0, not {string_size}"))
+        })?;
+        Ok(PyPrinter {
+            inner: Printer::new(PrinterOptions {
+                format,
+                selected,
+                summary,
+                durations,
+                timestamps,
+                string_size,
+                file_prefix,
+                stderr_prefix,
+                main_pid,
+                wall_offset_ns,
+            }),
+        })
+    }
+
+    /// Feeds events, in the order they came: an EventBatch (read in place,
+    /// without the GIL) or any iterable of Event. Returns the text of the
+    /// calls they complete ("" when none).
+    fn feed(&mut self, py: Python<'_>, events: &Bound<'_, PyAny>) -> PyResult<String> {
+        let inner = &mut self.inner;
+        if let Ok(batch) = events.cast::<super::event::EventBatch>() {
+            let events = &batch.get().events;
+            return Ok(py.detach(|| {
+                let mut out = String::new();
+                inner.feed(events, &mut out);
+                out
+            }));
+        }
+        let owned = events_of(events)?;
+        Ok(py.detach(|| {
+            let mut out = String::new();
+            inner.feed(&owned, &mut out);
+            out
+        }))
+    }
+
+    /// Ends the stream: the text of the calls that never returned.
+    fn finish(&mut self, py: Python<'_>) -> String {
+        let inner = &mut self.inner;
+        py.detach(|| {
+            let mut out = String::new();
+            inner.finish(&mut out);
+            out
+        })
+    }
+
+    /// `+++ exited with 0 +++` as a line, with the pid prefix the line
+    /// needs now; `main`: the launched command's (no `[pid N]` on stderr).
+    /// "" with summary.
+    #[pyo3(signature = (pid, text, main = false))]
+    fn status_line(&self, pid: u32, text: &str, main: bool) -> String {
+        let mut out = String::new();
+        self.inner.status_line(&mut out, pid, text, main);
+        out
+    }
+
+    /// The strace -c table of the calls counted.
+    fn summary_table(&self) -> String {
+        self.inner.summary_table()
+    }
+
+    /// The threads seen and not gone: tid -> pid.
+    #[getter]
+    fn live(&self) -> std::collections::HashMap<u32, u32> {
+        self.inner.live().clone()
+    }
+
+    /// The processes that called exit_group: pid -> exit status.
+    #[getter]
+    fn exited(&self) -> std::collections::HashMap<u32, i32> {
+        self.inner.exited().clone()
+    }
+
+    /// Calls entered and not yet returned.
+    #[getter]
+    fn pending(&self) -> usize {
+        self.inner.pending()
+    }
+}

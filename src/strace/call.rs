@@ -1,0 +1,355 @@
+//! A call: the enter and exit events of one syscall on one thread, paired.
+//! This is the one model of a call that the `systrace` command and the
+//! library share: its arguments (typed registers, then what was captured of
+//! the memory they point to), its strace text and its JSON all come from
+//! here, and Python's `systrace.Call` wraps it.
+use std::borrow::Cow;
+
+use serde_json::{json, Map, Value};
+
+use super::{errno, ArgView, CapturedView, StraceOptions, DEFAULT_COLUMN};
+use crate::kernel::Event;
+use crate::metadata::{arg_name, arg_type, display_name, metadata, typed_arg, SyscallMetadata};
+
+/// One call: an enter, an exit, or both (never neither).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Call {
+    pub enter: Option<Event>,
+    pub exit: Option<Event>,
+}
+
+/// What was captured of one argument, merged over the call's two events.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Captured<'a> {
+    Bytes(&'a [u8]),
+    /// An argv-like array: its elements in order.
+    List(Vec<&'a [u8]>),
+}
+
+/// One argument as `Call.args` gives it: the register as its C type reads
+/// it, or what was captured of the memory it points to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ArgValue<'a> {
+    Int(i128),
+    Captured(Captured<'a>),
+}
+
+/// The captures of a call by argument name, in first-seen order, and the
+/// names of those that were cut short.
+#[derive(Debug, Default)]
+pub struct Captures<'a> {
+    pub values: Vec<(Cow<'static, str>, Captured<'a>)>,
+    pub truncated: Vec<Cow<'static, str>>,
+    /// Arguments whose memory could not be read (and was not read later).
+    pub faulted: Vec<Cow<'static, str>>,
+}
+
+impl<'a> Captures<'a> {
+    pub fn get(&self, name: &str) -> Option<&Captured<'a>> {
+        self.values.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    pub fn is_truncated(&self, name: &str) -> bool {
+        self.truncated.iter().any(|n| n == name)
+    }
+
+    /// `name`: "truncated", "faulted", or None when captured whole.
+    pub fn status(&self, name: &str) -> Option<&'static str> {
+        if self.is_truncated(name) {
+            Some("truncated")
+        } else if self.faulted.iter().any(|n| n == name) {
+            Some("faulted")
+        } else {
+            None
+        }
+    }
+}
+
+fn set<K: PartialEq, V>(list: &mut Vec<(K, V)>, key: K, value: V) {
+    match list.iter_mut().find(|(k, _)| *k == key) {
+        Some(slot) => slot.1 = value,
+        None => list.push((key, value)),
+    }
+}
+
+/// The captures one event carries, by argument name: argv elements are
+/// gathered into a list; later items of a name replace earlier ones (a
+/// string re-read at exit replaces its faulted read at enter).
+pub fn event_captures(ev: &Event) -> Captures<'_> {
+    let mut out = Captures::default();
+    if ev.data.is_none() {
+        return out;
+    }
+    let meta = metadata().syscall_nr_to_meta(ev.nr);
+    for cap in ev.captures() {
+        let name = arg_name(meta, cap.arg as usize);
+        // The last capture of a name says its status.
+        out.truncated.retain(|n| *n != name);
+        out.faulted.retain(|n| *n != name);
+        if cap.faulted {
+            out.faulted.push(name.clone());
+        } else if cap.truncated {
+            out.truncated.push(name.clone());
+        }
+        if !cap.has_value() {
+            continue;
+        }
+        if cap.argv_elem {
+            match out.values.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, Captured::List(items))) => items.push(cap.bytes),
+                Some((_, value)) => *value = Captured::List(vec![cap.bytes]),
+                None => out.values.push((name, Captured::List(vec![cap.bytes]))),
+            }
+        } else {
+            set(&mut out.values, name, Captured::Bytes(cap.bytes));
+        }
+    }
+    out
+}
+
+impl Call {
+    /// A call of these events; None when both are missing.
+    pub fn new(enter: Option<Event>, exit: Option<Event>) -> Option<Call> {
+        (enter.is_some() || exit.is_some()).then_some(Call { enter, exit })
+    }
+
+    /// The enter, or the exit of a call whose enter was not seen.
+    pub fn first(&self) -> &Event {
+        self.enter
+            .as_ref()
+            .or(self.exit.as_ref())
+            .expect("a call has an enter or an exit")
+    }
+
+    pub fn nr(&self) -> u32 {
+        self.first().nr
+    }
+
+    /// The syscall's name (see `metadata::display_name`).
+    pub fn name(&self) -> Cow<'static, str> {
+        display_name(self.nr())
+    }
+
+    pub fn meta(&self) -> Option<&'static SyscallMetadata> {
+        metadata().syscall_nr_to_meta(self.nr())
+    }
+
+    /// The return value; None while unfinished.
+    pub fn ret(&self) -> Option<i64> {
+        self.exit.as_ref().map(|e| e.ret)
+    }
+
+    /// The errno of a failed call.
+    pub fn errno(&self) -> Option<i32> {
+        self.ret().and_then(errno::errno_of)
+    }
+
+    /// The errno's name ("ENOENT"), or its number for one without a name.
+    pub fn errno_name(&self) -> Option<Cow<'static, str>> {
+        self.errno().map(|e| match errno::errno_name(e) {
+            Some(name) => Cow::Borrowed(name),
+            None => Cow::Owned(e.to_string()),
+        })
+    }
+
+    /// When the call began (CLOCK_MONOTONIC), or returned when only that
+    /// was seen.
+    pub fn start_ns(&self) -> u64 {
+        self.first().timestamp_ns
+    }
+
+    pub fn end_ns(&self) -> Option<u64> {
+        self.exit.as_ref().map(|e| e.timestamp_ns)
+    }
+
+    /// exit - enter, when both were seen.
+    pub fn duration_ns(&self) -> Option<u64> {
+        match (&self.enter, &self.exit) {
+            (Some(a), Some(b)) => Some(b.timestamp_ns.saturating_sub(a.timestamp_ns)),
+            _ => None,
+        }
+    }
+
+    /// No exit was seen: exit_group, a killed thread, the end of the trace.
+    pub fn is_unfinished(&self) -> bool {
+        self.exit.is_none()
+    }
+
+    /// No enter was seen: tracing began while the call was running.
+    pub fn is_resumed(&self) -> bool {
+        self.enter.is_none()
+    }
+
+    /// The argument registers (none when the enter was not seen).
+    pub fn raw_args(&self) -> &[u64] {
+        self.enter.as_ref().map_or(&[], |e| e.args())
+    }
+
+    /// What the call's events captured, merged: the exit's captures (read's
+    /// data, a string re-read at exit) follow the enter's.
+    pub fn captures(&self) -> Captures<'_> {
+        let mut merged = Captures::default();
+        for ev in [self.enter.as_ref(), self.exit.as_ref()]
+            .into_iter()
+            .flatten()
+        {
+            let own = event_captures(ev);
+            for (name, value) in own.values {
+                set(&mut merged.values, name, value);
+            }
+            for name in own.truncated {
+                if !merged.truncated.contains(&name) {
+                    merged.truncated.push(name);
+                }
+            }
+            // A fault at enter that the exit read again is no fault.
+            let values = &merged.values;
+            merged
+                .faulted
+                .retain(|n| !values.iter().any(|(v, _)| v == n));
+            for name in own.faulted {
+                if merged.get(&name).is_none() && !merged.faulted.contains(&name) {
+                    merged.faulted.push(name);
+                }
+            }
+        }
+        merged
+    }
+
+    /// Argument name -> value: the registers as their C types read them,
+    /// with captured memory in place of the pointers it was read from.
+    pub fn args(&self) -> Vec<(Cow<'static, str>, ArgValue<'_>)> {
+        let meta = self.meta();
+        let mut args: Vec<(Cow<'static, str>, ArgValue)> = Vec::new();
+        for (i, &raw) in self.raw_args().iter().enumerate() {
+            let value = ArgValue::Int(typed_arg(Some(arg_type(meta, i)), raw));
+            set(&mut args, arg_name(meta, i), value);
+        }
+        for (name, value) in self.captures().values {
+            set(&mut args, name, ArgValue::Captured(value));
+        }
+        args
+    }
+
+    /// The call as strace prints it, the result aligned on `column` for a
+    /// line whose first `start_col` columns hold a prefix.
+    pub fn strace(&self, string_size: usize, column: usize, start_col: usize) -> String {
+        let opts = StraceOptions {
+            string_size,
+            column,
+        };
+        let name = self.name();
+        match self.enter {
+            None => super::format_resumed_at(start_col, &name, self.ret().unwrap_or(0), &opts),
+            Some(_) => self.with_views(|views| {
+                super::format_call_at(start_col, &name, views, self.ret(), &opts)
+            }),
+        }
+    }
+
+    /// Each argument as strace shows it (the ones strace shows: open's mode
+    /// only with O_CREAT).
+    pub fn strace_args(&self, string_size: usize) -> Vec<String> {
+        if self.enter.is_none() {
+            return Vec::new();
+        }
+        let opts = StraceOptions {
+            string_size,
+            column: DEFAULT_COLUMN,
+        };
+        self.with_views(|views| {
+            super::decode_args(&self.name(), views, self.ret(), &opts)
+                .args
+                .into_iter()
+                .map(|a| a.text)
+                .collect()
+        })
+    }
+
+    /// The arguments as the decoders see them.
+    fn with_views<R>(&self, f: impl FnOnce(&[ArgView]) -> R) -> R {
+        let meta = self.meta();
+        let captures = self.captures();
+        let names: Vec<Cow<'static, str>> = (0..self.raw_args().len())
+            .map(|i| arg_name(meta, i))
+            .collect();
+        let views: Vec<ArgView> = names
+            .iter()
+            .zip(self.raw_args())
+            .enumerate()
+            .map(|(i, (name, &raw))| {
+                let truncated = captures.is_truncated(name);
+                let captured = captures.get(name).map(|c| match c {
+                    Captured::Bytes(b) => CapturedView::bytes(b, truncated),
+                    Captured::List(items) => CapturedView::argv(items, truncated),
+                });
+                ArgView {
+                    name,
+                    c_type: arg_type(meta, i),
+                    raw,
+                    captured,
+                }
+            })
+            .collect();
+        f(&views)
+    }
+
+    /// Every field as JSON (`Call.to_dict()`, the command's `--format json`).
+    /// Captured bytes are a string when UTF-8, else {"hex": "..."}.
+    pub fn to_json(&self, string_size: usize) -> Value {
+        let first = self.first();
+        let mut args = Map::new();
+        for (name, value) in self.args() {
+            args.insert(name.into_owned(), arg_json(&value));
+        }
+        json!({
+            "name": self.name(),
+            "nr": first.nr,
+            "pid": first.pid,
+            "tid": first.tid,
+            "comm": String::from_utf8_lossy(first.comm_bytes()),
+            "args": args,
+            "raw_args": self.raw_args(),
+            "ret": self.ret(),
+            "errno": self.errno_name(),
+            "error": self.errno().map(errno::errno_message),
+            "timestamp_ns": self.start_ns(),
+            "end_ns": self.end_ns(),
+            "duration_ns": self.duration_ns(),
+            "unfinished": self.is_unfinished(),
+            "resumed": self.is_resumed(),
+            "strace": self.strace(string_size, DEFAULT_COLUMN, 0),
+        })
+    }
+
+    /// [`to_json`](Self::to_json) as one line of JSON lines, newline included.
+    pub fn json_line(&self, string_size: usize) -> String {
+        let mut line = self.to_json(string_size).to_string();
+        line.push('\n');
+        line
+    }
+}
+
+fn bytes_json(bytes: &[u8]) -> Value {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Value::String(s.to_owned()),
+        Err(_) => {
+            let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            json!({ "hex": hex })
+        }
+    }
+}
+
+fn arg_json(value: &ArgValue) -> Value {
+    match value {
+        // Registers are at most 64 bits, signed or not.
+        ArgValue::Int(v) => match i64::try_from(*v) {
+            Ok(v) => Value::from(v),
+            Err(_) => Value::from(*v as u64),
+        },
+        ArgValue::Captured(Captured::Bytes(b)) => bytes_json(b),
+        ArgValue::Captured(Captured::List(items)) => {
+            Value::Array(items.iter().map(|b| bytes_json(b)).collect())
+        }
+    }
+}

@@ -1,0 +1,273 @@
+//! What the decoders work with: a call's arguments and outcome (`Ctx`),
+//! and what they produce (`Decoded`: each argument's text, the return's style).
+use super::super::flags::{self, hex, Xlat};
+use super::super::quote::{push_quoted, quote_limited, Ellipsis};
+use super::super::{ArgView, CapturedView, StraceOptions};
+use crate::metadata::typed_arg;
+
+/// One argument's text, and whether strace prints it at syscall exit (an
+/// output of the call), which decides what an unfinished call shows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Arg {
+    pub text: String,
+    pub at_exit: bool,
+}
+
+/// How the return value prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RetStyle {
+    Decimal,
+    /// Addresses: mmap, brk, mremap.
+    Hex,
+    /// fcntl(F_GETFD): `0x1 (flags FD_CLOEXEC)`.
+    FdFlags,
+    /// fcntl(F_GETFL): `0x8002 (flags O_RDWR|O_LARGEFILE)`.
+    FileFlags,
+    /// umask: the old mask, `022`.
+    Octal,
+}
+
+/// A call's decoded arguments.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decoded {
+    pub args: Vec<Arg>,
+    pub ret_style: RetStyle,
+    /// strace decodes the call in full when it starts (no output argument
+    /// and no reason to look at the exit): an unfinished one prints as
+    /// `exit_group(0) = ?`, not with `<unfinished ...>`.
+    pub complete_at_entry: bool,
+}
+
+/// What decoders read: the arguments, the outcome, the options.
+pub struct Ctx<'c, 'a> {
+    pub args: &'c [ArgView<'a>],
+    /// None while the call is unfinished.
+    pub ret: Option<i64>,
+    pub opts: &'c StraceOptions,
+    out: Vec<Arg>,
+}
+
+impl<'c, 'a> Ctx<'c, 'a> {
+    pub fn new(args: &'c [ArgView<'a>], ret: Option<i64>, opts: &'c StraceOptions) -> Self {
+        Ctx {
+            args,
+            ret,
+            opts,
+            out: Vec::with_capacity(6),
+        }
+    }
+
+    pub(super) fn raw(&self, i: usize) -> u64 {
+        self.args.get(i).map_or(0, |a| a.raw)
+    }
+    /// As a C int (sign-extended from 32 bits).
+    pub(super) fn int(&self, i: usize) -> i64 {
+        self.raw(i) as u32 as i32 as i64
+    }
+    pub(super) fn uint(&self, i: usize) -> u64 {
+        self.raw(i) as u32 as u64
+    }
+    pub(super) fn long(&self, i: usize) -> i64 {
+        self.raw(i) as i64
+    }
+    pub(super) fn captured(&self, i: usize) -> Option<&CapturedView<'a>> {
+        self.args.get(i).and_then(|a| a.captured.as_ref())
+    }
+    pub(super) fn index_of(&self, name: &str) -> Option<usize> {
+        self.args.iter().position(|a| a.name == name)
+    }
+    /// The return value when the call succeeded.
+    pub(super) fn ok(&self) -> Option<i64> {
+        self.ret
+            .filter(|&r| crate::strace::errno::errno_of(r).is_none())
+    }
+
+    pub(super) fn push(&mut self, text: String) {
+        self.out.push(Arg {
+            text,
+            at_exit: false,
+        });
+    }
+    pub(super) fn push_exit(&mut self, text: String) {
+        self.out.push(Arg {
+            text,
+            at_exit: true,
+        });
+    }
+
+    // Text of one argument, by kind.
+    pub(super) fn t_int(&self, i: usize) -> String {
+        self.int(i).to_string()
+    }
+    pub(super) fn t_uint(&self, i: usize) -> String {
+        self.uint(i).to_string()
+    }
+    pub(super) fn t_ulong(&self, i: usize) -> String {
+        self.raw(i).to_string()
+    }
+    pub(super) fn t_long(&self, i: usize) -> String {
+        self.long(i).to_string()
+    }
+    pub(super) fn t_dirfd(&self, i: usize) -> String {
+        if self.int(i) == flags::AT_FDCWD {
+            "AT_FDCWD".to_owned()
+        } else {
+            self.t_int(i)
+        }
+    }
+    pub(super) fn t_ptr(&self, i: usize) -> String {
+        ptr(self.raw(i))
+    }
+    pub(super) fn t_hex(&self, i: usize) -> String {
+        hex(self.raw(i))
+    }
+    pub(super) fn t_flags(&self, i: usize, table: Xlat) -> String {
+        flags::flags(table, self.raw(i))
+    }
+    pub(super) fn t_uflags(&self, i: usize, table: Xlat) -> String {
+        flags::flags(table, self.uint(i))
+    }
+    pub(super) fn t_xval(&self, i: usize, table: Xlat, unknown: &str) -> String {
+        flags::xval_or_unknown(table, self.uint(i), unknown)
+    }
+    /// A NUL-terminated path: shown whole (strace does not bound paths by -s).
+    pub(super) fn t_path(&self, i: usize) -> String {
+        match self.captured(i) {
+            Some(c) if self.raw(i) != 0 => {
+                let bytes = until_nul(c.bytes);
+                let mut out = String::new();
+                let more = if c.truncated {
+                    Ellipsis::Yes
+                } else {
+                    Ellipsis::No
+                };
+                push_quoted(&mut out, bytes, more, false);
+                out
+            }
+            _ => self.t_ptr(i),
+        }
+    }
+    /// A NUL-terminated string bounded by -s.
+    pub(super) fn t_string(&self, i: usize) -> String {
+        match self.captured(i) {
+            Some(c) if self.raw(i) != 0 => string(c.bytes, c.truncated, self.opts),
+            _ => self.t_ptr(i),
+        }
+    }
+    /// A buffer of `len` bytes, shown up to -s bytes. `hex`: every byte as \xNN.
+    pub(super) fn t_buf(&self, i: usize, len: u64, hex: bool) -> String {
+        match self.captured(i) {
+            // An empty buffer needs no capture to be shown.
+            _ if len == 0 && self.raw(i) != 0 => "\"\"".to_owned(),
+            Some(c) if self.raw(i) != 0 => {
+                let shown = c
+                    .bytes
+                    .len()
+                    .min(self.opts.string_size)
+                    .min(usize::try_from(len).unwrap_or(usize::MAX));
+                quote_limited(&c.bytes[..shown], shown, len > shown as u64, hex)
+            }
+            _ => self.t_ptr(i),
+        }
+    }
+    /// A buffer the call fills, `ret` bytes long: a pointer if it failed.
+    pub(super) fn t_out_buf(&self, i: usize, hex: bool) -> String {
+        match self.ok() {
+            Some(n) => self.t_buf(i, n.max(0) as u64, hex),
+            None => self.t_ptr(i),
+        }
+    }
+    /// `["ls", "/tmp"]`.
+    pub(super) fn t_argv(&self, i: usize) -> String {
+        match self
+            .captured(i)
+            .and_then(|c| c.list.as_ref().map(|l| (l, c.truncated)))
+        {
+            Some((list, more)) if self.raw(i) != 0 => {
+                let mut out = String::from("[");
+                for (n, piece) in list.iter().enumerate() {
+                    if n > 0 {
+                        out.push_str(", ");
+                    }
+                    out.push_str(&string(piece.bytes, piece.truncated, self.opts));
+                }
+                if more {
+                    out.push_str(if list.is_empty() { "..." } else { ", ..." });
+                }
+                out.push(']');
+                out
+            }
+            _ => self.t_ptr(i),
+        }
+    }
+    pub(super) fn t_mode(&self, i: usize) -> String {
+        flags::mode(self.raw(i))
+    }
+    pub(super) fn t_signal(&self, i: usize) -> String {
+        flags::signal_name(self.int(i))
+    }
+
+    /// The generic decoding: ints in decimal as their C type reads them,
+    /// pointers in hex (or NULL), captured strings quoted.
+    pub(super) fn generic(&mut self, i: usize) {
+        let Some(arg) = self.args.get(i) else { return };
+        let text = if arg.c_type.contains('*') {
+            match &arg.captured {
+                Some(c) if c.list.is_some() => self.t_argv(i),
+                Some(_) if is_path_name(arg.name) => self.t_path(i),
+                Some(_) => self.t_string(i),
+                None => self.t_ptr(i),
+            }
+        } else {
+            typed_arg(Some(arg.c_type), arg.raw).to_string()
+        };
+        self.push(text);
+    }
+
+    pub(super) fn finish(self, ret_style: RetStyle, complete_at_entry: bool) -> Decoded {
+        Decoded {
+            args: self.out,
+            ret_style,
+            complete_at_entry,
+        }
+    }
+}
+
+pub(super) fn is_path_name(name: &str) -> bool {
+    matches!(
+        name,
+        "filename"
+            | "pathname"
+            | "path"
+            | "oldname"
+            | "newname"
+            | "oldpath"
+            | "newpath"
+            | "dir_name"
+            | "specialfile"
+            | "library"
+            | "old"
+            | "new"
+    )
+}
+
+/// `NULL` or `0x7ffd...`.
+pub fn ptr(value: u64) -> String {
+    if value == 0 {
+        "NULL".to_owned()
+    } else {
+        format!("{value:#x}")
+    }
+}
+
+fn until_nul(bytes: &[u8]) -> &[u8] {
+    match bytes.iter().position(|&b| b == 0) {
+        Some(end) => &bytes[..end],
+        None => bytes,
+    }
+}
+
+pub(super) fn string(bytes: &[u8], truncated: bool, opts: &StraceOptions) -> String {
+    let bytes = until_nul(bytes);
+    quote_limited(bytes, opts.string_size, truncated, false)
+}
