@@ -440,6 +440,9 @@ pub fn calls_of(py: Python<'_>, source: &Bound<'_, PyAny>) -> PyResult<Vec<PyCal
     Ok(calls(py.detach(|| pair_events(events))))
 }
 
+/// (columns, captured values, strace texts): see [`call_columns`].
+type CallColumnsResult<'py> = (Bound<'py, PyDict>, Bound<'py, PyDict>, Option<Vec<String>>);
+
 /// The calls of `source` as columns for Arrow, without an object per call
 /// or per value: `source` is a list of Call, or events (a Session, an
 /// EventBatch, an iterable of Event or EventBatch), paired here. Returns
@@ -453,7 +456,7 @@ pub fn call_columns<'py>(
     py: Python<'py>,
     source: &Bound<'py, PyAny>,
     strace: bool,
-) -> PyResult<(Bound<'py, PyDict>, Bound<'py, PyDict>, Option<Vec<String>>)> {
+) -> PyResult<CallColumnsResult<'py>> {
     let owned: Vec<Call>;
     let given: Vec<PyRef<'py, PyCall>>;
     let calls: Vec<&Call> = if let Ok(list) = source.extract::<Vec<PyRef<'py, PyCall>>>() {

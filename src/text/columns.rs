@@ -119,6 +119,9 @@ impl<T: Copy + Default> Nullable<T> {
     }
 }
 
+/// (name, struct format, bytes, validity bitmap) of one column.
+pub type NullableBuffer<'c> = (&'static str, &'static str, &'c [u8], Option<&'c [u8]>);
+
 /// Calls as columns (`calls_to_arrow()`): one row per call.
 #[derive(Debug, Default)]
 pub struct CallColumns<'a> {
@@ -181,7 +184,7 @@ impl<'a> CallColumns<'a> {
     }
 
     /// Every column as (name, struct format, bytes, validity bitmap).
-    pub fn buffers(&self) -> Vec<(&'static str, &'static str, &[u8], Option<&[u8]>)> {
+    pub fn buffers(&self) -> Vec<NullableBuffer<'_>> {
         let mut out = vec![
             ("timestamp_ns", "Q", bytes_of(&self.timestamp_ns), None),
             (
