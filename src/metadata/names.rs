@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::str::FromStr;
-use std::sync::OnceLock;
+use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use syscalls::Sysno;
 
@@ -17,38 +17,44 @@ use crate::kernel::layout::NR_SYSCALLS;
 /// The metadata table of this process: the running kernel's (tracefs) when
 /// it can be read, else the embedded one. Loaded once.
 pub fn metadata() -> &'static MetadataTable {
+    if let Some(table) = TABLE.get() {
+        return table;
+    }
+    let _building = init_lock();
     TABLE.get_or_init(MetadataTable::load)
 }
 
 static TABLE: OnceLock<MetadataTable> = OnceLock::new();
-static LOADING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static EMBEDDED: OnceLock<MetadataTable> = OnceLock::new();
 
-/// A background thread is about to load the table.
-pub fn start_loading() {
-    LOADING.store(true, std::sync::atomic::Ordering::SeqCst);
+/// Held while a table is built, and by a forking thread across fork() (see
+/// `lock_for_fork`; the handlers are registered when the Python module is
+/// imported): a child never inherits a table half built by a thread it
+/// does not have.
+static INIT: Mutex<()> = Mutex::new(());
+
+fn init_lock() -> MutexGuard<'static, ()> {
+    INIT.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-pub fn done_loading() {
-    LOADING.store(false, std::sync::atomic::Ordering::SeqCst);
-}
-
-/// Waits for a background load to finish: a fork during it would leave the
-/// child a table that is being initialised by a thread it does not have.
-pub fn finish_loading() {
-    if LOADING.load(std::sync::atomic::Ordering::SeqCst) {
-        metadata();
-    }
+/// Waits for any table being built, and holds off new ones until dropped:
+/// for the fork handlers.
+pub fn lock_for_fork() -> MutexGuard<'static, ()> {
+    init_lock()
 }
 
 /// The running kernel's table if it was read already, else the embedded
 /// one: what the hot path of the first enable() uses, since reading
 /// hundreds of tracefs files would cost it tens of milliseconds.
 pub fn metadata_now() -> (&'static MetadataTable, bool) {
-    static EMBEDDED: OnceLock<MetadataTable> = OnceLock::new();
-    match TABLE.get() {
-        Some(table) => (table, true),
-        None => (EMBEDDED.get_or_init(MetadataTable::embedded), false),
+    if let Some(table) = TABLE.get() {
+        return (table, true);
     }
+    if let Some(table) = EMBEDDED.get() {
+        return (table, false);
+    }
+    let _building = init_lock();
+    (EMBEDDED.get_or_init(MetadataTable::embedded), false)
 }
 
 /// The name of syscall `nr` ("read"): the architecture's table's, else

@@ -35,11 +35,11 @@ pub fn captured_dict<'py>(py: Python<'py>, captures: &Captures) -> PyResult<Boun
     Ok(dict)
 }
 
-/// `capture_status`: argument name -> "truncated" or "faulted".
+/// `capture_status`: argument name -> "truncated", "faulted" or "lost".
 pub fn status_dict<'py>(py: Python<'py>, captures: &Captures) -> PyResult<Bound<'py, PyDict>> {
     let dict = PyDict::new(py);
-    for name in captures.truncated.iter().chain(&captures.faulted) {
-        dict.set_item(name, captures.status(name))?;
+    for (name, status) in captures.statuses() {
+        dict.set_item(name, status)?;
     }
     Ok(dict)
 }
@@ -94,6 +94,7 @@ impl PyEvent {
             ev: Event {
                 timestamp_ns,
                 pid: if pid == 0 { tid } else { pid },
+                root: if pid == 0 { tid } else { pid },
                 tid: if tid == 0 { pid } else { tid },
                 nr,
                 cpu,

@@ -19,7 +19,8 @@ pub fn syscall_nr(name: &Bound<'_, PyAny>) -> PyResult<u32> {
 /// The name of a syscall number on this architecture, or None.
 #[pyfunction]
 pub fn syscall_name(nr: &Bound<'_, PyAny>) -> PyResult<Option<&'static str>> {
-    // Any int is a fair question; a huge or negative one has no name.
+    // Any int is a fair question: one that names no syscall (negative,
+    // huge, or unused) has no name. Anything else is a TypeError.
     Ok(int_arg(nr, "a syscall number")?
         .and_then(|n| u32::try_from(n).ok())
         .and_then(names::syscall_name))

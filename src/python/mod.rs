@@ -15,6 +15,13 @@ use pyo3::prelude::*;
 
 #[pymodule]
 mod _native {
+    /// The fork handlers go in before any lock of systrace is taken (the
+    /// metadata's too): a fork at any moment is then safe.
+    #[pymodule_init]
+    fn init() {
+        crate::trace::tracer::install_fork_handlers();
+    }
+
     #[pymodule_export]
     use super::call::{call_columns, calls_of, CallIter, PyCall, PyPairer};
     #[pymodule_export]
