@@ -1,6 +1,9 @@
 # Typed stubs of the native module systrace._native (src/python/).
 # Checked against the built module by `make stubtest`.
-from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, TypedDict, Union, final
+from typing import (
+    AbstractSet, Dict, FrozenSet, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, TypedDict, Union,
+    final,
+)
 
 from typing_extensions import disjoint_base
 
@@ -12,6 +15,7 @@ __all__ = [
     "Session", "class_names", "class_syscalls", "errno_message", "errno_name", "errno_of", "format_duration",
     "format_error", "format_summary", "syscall_classes", "Printer", "DEFAULT_BUFFER_SIZE", "NR_SYSCALLS",
     "MAX_ARGS", "MAX_CAPTURE", "PHASE_ENTER", "PHASE_EXIT", "DEFAULT_STRING_SIZE", "DEFAULT_COLUMN", "ARCH",
+    "SyscallSet",
 ]
 
 ARCH: str
@@ -65,6 +69,8 @@ class Event:
     def phase(self) -> str: ...  # "enter" or "exit"
     @property
     def event_name(self) -> str: ...  # "sys_enter_read"
+    @property
+    def id(self) -> Optional[int]: ...  # the tracefs event id; None when unknown
     @property
     def args(self) -> Dict[str, int]: ...  # {} on exit
     @property
@@ -191,13 +197,40 @@ class EventIter(Iterator[Event]):
     def __iter__(self) -> "EventIter": ...
     def __next__(self) -> Event: ...
 
+@final
+class SyscallSet:
+    """Syscalls to trace, per phase: what enable() would trace for the same arguments."""
+
+    def __new__(
+        cls, *syscalls: Union[str, int, "SyscallSet"], enter: Optional[bool] = None, exit: Optional[bool] = None
+    ) -> "SyscallSet": ...
+    @staticmethod
+    def from_strace(value: str) -> "SyscallSet": ...
+    @property
+    def enter(self) -> FrozenSet[int]: ...
+    @property
+    def exit(self) -> FrozenSet[int]: ...
+    @property
+    def nrs(self) -> FrozenSet[int]: ...
+    @property
+    def names(self) -> List[str]: ...
+    def __or__(self, other: "SyscallSet", /) -> "SyscallSet": ...
+    def __contains__(self, item: Union[str, int, "SyscallSet"], /) -> bool: ...
+    def __len__(self) -> int: ...
+    def __bool__(self) -> bool: ...
+    def __iter__(self) -> Iterator[int]: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+_SyscallSpec = Union[str, int, SyscallSet]
+
 @disjoint_base
 class Session:
     """A tracing session (see systrace.enable())."""
 
     def __new__(
         cls,
-        *syscalls: Union[str, int],
+        *syscalls: _SyscallSpec,
         enter: Optional[bool] = None,
         exit: Optional[bool] = None,
         pid: Union[int, Iterable[int], None] = None,
@@ -242,7 +275,7 @@ class Printer:
         cls,
         *,
         format: str = "strace",  # "strace", "json" or "kernel"
-        selected: Optional[Sequence[int]] = None,
+        selected: Union[SyscallSet, AbstractSet[int], Sequence[int], None] = None,
         summary: bool = False,
         durations: bool = False,
         timestamps: int = 0,

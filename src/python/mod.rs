@@ -10,6 +10,7 @@ mod event;
 mod metadata;
 mod session;
 mod strace;
+mod syscall_set;
 
 use pyo3::prelude::*;
 
@@ -30,9 +31,11 @@ mod _native {
     use super::session::{preload, BatchIter, EventIter, Session};
     #[pymodule_export]
     use super::strace::{
-        class_names, class_syscalls, errno_message, errno_name, errno_of, format_duration,
-        format_error, format_summary, syscall_classes, PyPrinter,
+        class_names, class_syscalls, errno_message, errno_name, errno_of,
+        format_duration, format_error, format_summary, syscall_classes, PyPrinter,
     };
+    #[pymodule_export]
+    use super::syscall_set::PySyscallSet;
 
     #[pymodule_export]
     const DEFAULT_BUFFER_SIZE: usize = crate::trace::tracer::DEFAULT_BUFFER_SIZE;

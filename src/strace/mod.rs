@@ -7,6 +7,7 @@
 //! * [`format_call`]: `openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3`
 //! * [`printer`]: the `systrace` command's output
 //! * [`classes`]: strace's `%file`, `%network`... syscall classes
+//! * [`select`]: names, events and classes into syscall numbers per phase
 //! * [`summary`]: the `strace -c` table
 pub mod call;
 pub mod classes;
@@ -16,6 +17,7 @@ pub mod flags;
 pub mod pair;
 pub mod printer;
 pub mod quote;
+pub mod select;
 pub mod summary;
 
 use std::fmt::Write;
