@@ -34,6 +34,7 @@ from ._native import (
 )
 from ._event_class import EventClass, Field, SyscallMetadata, event_class, event_classes, metadata, metadata_table
 from ._session import Session, Source, calls, enable, iter_calls
+from ._net import SockAddr, sockaddr
 from ._aio import aiter_batches, aiter_events
 from ._export import (
     calls_to_arrow,
@@ -62,6 +63,7 @@ __all__ = [
     "Pairer",
     "Session",
     "SessionClosedError",
+    "SockAddr",
     "Source",
     "SyscallMetadata",
     "SyscallSet",
@@ -81,6 +83,7 @@ __all__ = [
     "metadata",
     "metadata_table",
     "preload",
+    "sockaddr",
     "syscall_name",
     "syscall_names",
     "syscall_nr",

@@ -15,7 +15,7 @@ __all__ = [
     "Session", "class_names", "class_syscalls", "errno_message", "errno_name", "errno_of", "format_duration",
     "format_error", "format_summary", "syscall_classes", "Printer", "DEFAULT_BUFFER_SIZE", "NR_SYSCALLS",
     "MAX_ARGS", "MAX_CAPTURE", "PHASE_ENTER", "PHASE_EXIT", "DEFAULT_STRING_SIZE", "DEFAULT_COLUMN", "ARCH",
-    "SyscallSet",
+    "SyscallSet", "decode_sockaddr",
 ]
 
 ARCH: str
@@ -338,5 +338,7 @@ def errno_of(ret: int) -> Optional[int]: ...
 def class_syscalls(__class: str) -> Optional[List[str]]: ...  # runtime name: class
 def syscall_classes(name: str) -> List[str]: ...
 def class_names() -> List[str]: ...
+# (family, address, port, remote)
+def decode_sockaddr(data: bytes) -> Optional[Tuple[str, Optional[str], Optional[int], bool]]: ...
 # (name, nr, calls, errors, time_ns)
 def format_summary(rows: Sequence[Tuple[str, int, int, int, int]]) -> str: ...

@@ -31,7 +31,7 @@ mod _native {
     use super::session::{preload, BatchIter, EventIter, Session};
     #[pymodule_export]
     use super::strace::{
-        class_names, class_syscalls, errno_message, errno_name, errno_of,
+        class_names, class_syscalls, decode_sockaddr, errno_message, errno_name, errno_of,
         format_duration, format_error, format_summary, syscall_classes, PyPrinter,
     };
     #[pymodule_export]

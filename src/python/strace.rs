@@ -62,6 +62,21 @@ pub fn class_names() -> Vec<&'static str> {
         .collect()
 }
 
+/// The `struct sockaddr` in `data` (connect's, bind's or sendto's captured
+/// address): (family name, address, port, remote), or None when `data` is
+/// too short. address: an IP address or a unix socket's path, else None;
+/// remote: an internet address off this host (not loopback or unspecified).
+#[pyfunction]
+pub fn decode_sockaddr(data: &[u8]) -> Option<(String, Option<String>, Option<u16>, bool)> {
+    let addr = crate::strace::sockaddr::decode(data)?;
+    Some((
+        addr.family_name(),
+        addr.address.clone(),
+        addr.port,
+        addr.is_remote(),
+    ))
+}
+
 /// The strace -c table of rows (name, nr, calls, errors, time_ns), given in
 /// syscall-number order.
 #[pyfunction]

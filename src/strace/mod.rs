@@ -8,6 +8,7 @@
 //! * [`printer`]: the `systrace` command's output
 //! * [`classes`]: strace's `%file`, `%network`... syscall classes
 //! * [`select`]: names, events and classes into syscall numbers per phase
+//! * [`sockaddr`]: the `struct sockaddr` captured of connect, bind and sendto
 //! * [`summary`]: the `strace -c` table
 pub mod call;
 pub mod classes;
@@ -18,6 +19,7 @@ pub mod pair;
 pub mod printer;
 pub mod quote;
 pub mod select;
+pub mod sockaddr;
 pub mod summary;
 
 use std::fmt::Write;
