@@ -19,6 +19,7 @@ from ._native import (
     DEFAULT_BUFFER_SIZE,
     DEFAULT_STRING_SIZE,
     MAX_CAPTURE,
+    VERSION,
     Call,
     Event,
     EventBatch,
@@ -49,6 +50,9 @@ from ._export import (
     to_polars,
 )
 
+#: The package's version (Cargo's, which is the wheel's too).
+__version__ = VERSION
+
 __all__ = [
     "ARCH",
     "Call",
@@ -68,6 +72,7 @@ __all__ = [
     "SyscallMetadata",
     "SyscallSet",
     "UnsupportedKernelError",
+    "__version__",
     "aiter_batches",
     "aiter_events",
     "calls",

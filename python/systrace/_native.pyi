@@ -15,7 +15,7 @@ __all__ = [
     "Session", "class_names", "class_syscalls", "errno_message", "errno_name", "errno_of", "format_duration",
     "format_error", "format_summary", "syscall_classes", "Printer", "DEFAULT_BUFFER_SIZE", "NR_SYSCALLS",
     "MAX_ARGS", "MAX_CAPTURE", "PHASE_ENTER", "PHASE_EXIT", "DEFAULT_STRING_SIZE", "DEFAULT_COLUMN", "ARCH",
-    "SyscallSet", "decode_sockaddr",
+    "SyscallSet", "decode_sockaddr", "VERSION",
 ]
 
 ARCH: str
@@ -27,6 +27,7 @@ MAX_ARGS: int
 MAX_CAPTURE: int
 PHASE_ENTER: int
 PHASE_EXIT: int
+VERSION: str
 
 class UnsupportedKernelError(OSError):
     """The kernel cannot run systrace: no BPF, no BTF, or a missing BPF feature."""

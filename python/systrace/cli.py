@@ -16,7 +16,7 @@ import time
 from typing import IO, Any, Dict, Iterable, List, Optional, Sequence
 
 from . import _native
-from ._native import DEFAULT_STRING_SIZE, MAX_CAPTURE, EventBatch, Session, SyscallSet
+from ._native import DEFAULT_STRING_SIZE, MAX_CAPTURE, VERSION, EventBatch, Session, SyscallSet
 
 PROG = "systrace"
 # Paths are shown whole, as strace shows them, so captures are at least
@@ -150,13 +150,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="strace: strace's lines (default); kernel: the kernel's trace text, one "
         "line per event (enter and exit); json: one JSON object per call with every field.",
     )
+    p.add_argument("--version", action="version", version=f"%(prog)s {VERSION}")
     p.add_argument(
         "command",
         nargs=argparse.REMAINDER,
         metavar="COMMAND",
         help="the command to run and trace (after --); tracing is on before its first syscall.",
     )
+    _add_completion(p)
     return p
+
+
+def _add_completion(p: argparse.ArgumentParser) -> None:
+    """--print-completion SHELL, when shtab (the optional extra
+    'systrace[completion]') is installed."""
+    try:
+        import shtab
+    except ImportError:
+        return
+    shtab.add_argument_to(p, ["--print-completion"], help="print a completion script for SHELL and exit")
 
 
 # Choosing syscalls.

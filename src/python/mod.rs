@@ -55,4 +55,7 @@ mod _native {
     const DEFAULT_COLUMN: usize = crate::strace::DEFAULT_COLUMN;
     #[pymodule_export]
     const ARCH: &str = std::env::consts::ARCH;
+    /// The package's version: Cargo's, which maturin gives the wheel too.
+    #[pymodule_export]
+    const VERSION: &str = env!("CARGO_PKG_VERSION");
 }
