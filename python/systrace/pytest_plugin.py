@@ -82,14 +82,18 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture
 def syscalls(request: pytest.FixtureRequest) -> Iterator["systrace.Session"]:
     """A systrace Session tracing the test's process and the processes it
-    forks: every syscall with strings=True, or what the `syscalls` marker
-    says. Close it to read everything (`syscalls.close(); syscalls.calls()`);
-    it is closed after the test anyway."""
+    forks: every syscall with strings=True (whole paths: string_size 4096),
+    or what the `syscalls` marker says. Close it to read everything
+    (`syscalls.close(); syscalls.calls()`); it is closed after the test
+    anyway."""
     import systrace
 
     marker = request.node.get_closest_marker("syscalls")
     args: Sequence[Union[str, int]] = marker.args if marker else ()
-    kwargs = {"strings": True, "follow": True, **(marker.kwargs if marker else {})}
+    given = marker.kwargs if marker else {}
+    kwargs = {"strings": True, "follow": not given.get("all_processes", False), **given}
+    if kwargs["strings"] and "string_size" not in kwargs:
+        kwargs["string_size"] = CAPTURE
     session = systrace.enable(*args, **kwargs)
     try:
         yield session
