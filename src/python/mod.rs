@@ -10,6 +10,7 @@ mod event;
 mod metadata;
 mod session;
 mod strace;
+mod syscall_set;
 
 use pyo3::prelude::*;
 
@@ -37,9 +38,11 @@ mod _native {
     use super::session::{preload, BatchIter, EventIter, Session};
     #[pymodule_export]
     use super::strace::{
-        class_names, class_syscalls, errno_message, errno_name, errno_of, format_duration,
-        format_error, format_summary, syscall_classes, PyPrinter,
+        class_names, class_syscalls, decode_sockaddr, errno_message, errno_name, errno_of,
+        format_duration, format_error, format_summary, syscall_classes, PyPrinter,
     };
+    #[pymodule_export]
+    use super::syscall_set::PySyscallSet;
 
     #[pymodule_export]
     const DEFAULT_BUFFER_SIZE: usize = crate::trace::tracer::DEFAULT_BUFFER_SIZE;
@@ -59,4 +62,7 @@ mod _native {
     const DEFAULT_COLUMN: usize = crate::strace::DEFAULT_COLUMN;
     #[pymodule_export]
     const ARCH: &str = std::env::consts::ARCH;
+    /// The package's version: Cargo's, which maturin gives the wheel too.
+    #[pymodule_export]
+    const VERSION: &str = env!("CARGO_PKG_VERSION");
 }

@@ -9,13 +9,14 @@ use pyo3::exceptions::{PyOSError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyInt, PyTuple};
 
-use super::args::{bool_arg, pid_arg, size_arg, syscall_arg, Timeout};
+use super::args::{bool_arg, pid_arg, size_arg, Timeout};
 use super::call::{CallIter, PyCall};
 use super::errors::{LostEventsWarning, SessionClosedError};
 use super::event::{EventBatch, PyEvent};
+use super::syscall_set::selection_arg;
 use crate::kernel::layout::MAX_CAPTURE;
 use crate::kernel::{Event, Phase};
-use crate::metadata::{display_name, metadata_now, names};
+use crate::metadata::{display_name, metadata_now};
 use crate::strace::pair::pair_events;
 use crate::trace::capture::{self, DEFAULT_STRING_SIZE};
 use crate::trace::queue::Queue;
@@ -193,19 +194,7 @@ impl Session {
         let all_processes = flag(all_processes, "all_processes", false)?;
         let strings = flag(strings, "strings", false)?;
         let follow = flag(follow, "follow", false)?;
-        let nrs: BTreeSet<u32> = if syscalls.is_empty() {
-            names::all_syscalls()
-        } else {
-            syscalls
-                .iter()
-                .map(|s| syscall_arg(&s))
-                .collect::<PyResult<_>>()?
-        };
-        if !enter && !exit {
-            return Err(PyValueError::new_err(
-                "enter=False and exit=False traces nothing: keep at least one",
-            ));
-        }
+        let selection = selection_arg(syscalls, enter, exit)?;
         let processes = match (pids_arg(pid)?, all_processes) {
             (Some(_), true) => {
                 return Err(PyValueError::new_err(
@@ -249,14 +238,14 @@ impl Session {
         }
         let registration = Registration {
             capture: if strings {
-                capture::capturing(metadata_now().0, &nrs)
+                capture::capturing(metadata_now().0, &selection.nrs())
             } else {
                 BTreeSet::new()
             },
             capture_size,
             follow,
-            enter: if enter { nrs.clone() } else { BTreeSet::new() },
-            exit: if exit { nrs } else { BTreeSet::new() },
+            enter: selection.enter,
+            exit: selection.exit,
             processes,
         };
         let session = py.detach(|| crate::trace::Session::open(registration, buffer_size))?;
