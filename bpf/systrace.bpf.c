@@ -38,6 +38,13 @@ __u64 quiet_addr;
 __u64 untraced_forks;
 /* Lost records that the drops map had no room to attribute. */
 __u64 drops_unattributed;
+/* Syscalls counted in the kernel (refcounted by user space like the
+ * enable bits); nothing of them is delivered unless enabled too. */
+__u64 counted_syscalls[BITMAP_WORDS];
+/* Calls the counts map had no room for. */
+__u64 counts_unattributed;
+/* rt_sigreturn never exits (its exit reports -1): counted at its enter. */
+__u32 sigreturn_nr = 0xffffffff;
 /* Set when traced_tgids holds exactly this one process and none is added
  * by following forks: the filter is then one comparison. */
 __u32 only_tgid;
@@ -73,6 +80,9 @@ enum systrace_capture_limits _capture_limits = SYSTRACE_MAX_CAPTURE;
 struct systrace_tgid _tgid = {};
 struct systrace_drop_key _drop_key = {};
 enum systrace_quiet _quiet = SYSTRACE_QUIET_SLOTS;
+struct systrace_count_key _count_key = {};
+struct systrace_count _count = {};
+enum systrace_count_limits _count_limits = SYSTRACE_HIST_BUCKETS;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -98,6 +108,37 @@ struct {
 	__type(key, struct systrace_drop_key);
 	__type(value, __u64);
 } dropped SEC(".maps");
+
+/* Counted calls by (process, registered ancestor, syscall); per CPU, so
+ * that counting needs no atomic operation. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 1 << 16);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct systrace_count_key);
+	__type(value, struct systrace_count);
+} counts SEC(".maps");
+
+/* Failed counted calls by (process, ancestor, syscall, errno). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 1 << 16);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct systrace_count_key);
+	__type(value, __u64);
+} errnos SEC(".maps");
+
+/* When the counted call a thread is in began. */
+struct start {
+	__u32 nr;
+	__u64 ts;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct start);
+} starts SEC(".maps");
 
 /* Records with captured memory are built here, then copied into the ring
  * buffer at their real size. Offsets into it are masked with SCRATCH_MASK so
@@ -220,19 +261,118 @@ static __always_inline bool process_traced(__u64 pid_tgid, __u32 *root)
 	return true;
 }
 
+#define WANT_DELIVER 1
+#define WANT_COUNT 2
+
 /* The checks of both hooks, cheapest and most selective first, as the
  * kernel's: the number's range (unsigned, so id == -1, a syscall skipped
- * by ptrace or seccomp, is out too), its enable bit, compat, the process. */
-static __always_inline bool wanted(long nr, const __u64 *enabled, __u64 *pid_tgid, __u32 *root)
+ * by ptrace or seccomp, is out too), its enable or count bit, compat, the
+ * process. Returns WANT_DELIVER and/or WANT_COUNT, or 0. */
+static __always_inline int wanted(long nr, const __u64 *enabled, __u64 *pid_tgid, __u32 *root)
 {
+	int want;
+
 	if ((unsigned long)nr >= SYSTRACE_NR_SYSCALLS)
-		return false;
-	if (!test_bit(nr, enabled))
-		return false;
+		return 0;
+	want = (test_bit(nr, enabled) ? WANT_DELIVER : 0) |
+	       (test_bit(nr, counted_syscalls) ? WANT_COUNT : 0);
+	if (!want)
+		return 0;
 	if (in_compat_syscall())
-		return false;
+		return 0;
 	*pid_tgid = bpf_get_current_pid_tgid();
-	return process_traced(*pid_tgid, root);
+	return process_traced(*pid_tgid, root) ? want : 0;
+}
+
+/* floor(log2(v)), 0 for 0 and 1: the histogram bucket of a duration. */
+static __always_inline __u32 log2_bucket(__u64 v)
+{
+	__u32 r = 0, shift;
+
+	shift = (v > 0xffffffff) << 5;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0xffff) << 4;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0xff) << 3;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0xf) << 2;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0x3) << 1;
+	v >>= shift;
+	r |= shift;
+	r |= (v >> 1);
+	return r < SYSTRACE_HIST_BUCKETS ? r : SYSTRACE_HIST_BUCKETS - 1;
+}
+
+/* One counted call (dur_ns: U64_MAX when its enter was not seen). */
+static __noinline void count_call(__u32 nr, long ret, __u64 dur_ns, __u64 pid_tgid, __u32 root)
+{
+	struct systrace_count_key key = { .tgid = pid_tgid >> 32, .root = root, .nr = nr };
+	struct systrace_count *c, zero = {};
+
+	c = bpf_map_lookup_elem(&counts, &key);
+	if (!c) {
+		bpf_map_update_elem(&counts, &key, &zero, BPF_NOEXIST);
+		c = bpf_map_lookup_elem(&counts, &key);
+		if (!c) {
+			__sync_fetch_and_add(&counts_unattributed, 1);
+			return;
+		}
+	}
+	c->calls++;
+	if (dur_ns != (__u64)-1) {
+		c->total_ns += dur_ns;
+		__u32 bucket = log2_bucket(dur_ns);
+
+		barrier_var(bucket); /* keep the bound where the verifier sees it */
+		if (bucket < SYSTRACE_HIST_BUCKETS)
+			c->hist[bucket]++;
+	}
+	if (ret < 0 && ret >= -4095) {
+		__u64 one = 1, *n;
+
+		c->errors++;
+		key.err = -ret;
+		n = bpf_map_lookup_elem(&errnos, &key);
+		if (n)
+			*n += 1;
+		else if (bpf_map_update_elem(&errnos, &key, &one, BPF_NOEXIST) < 0)
+			__sync_fetch_and_add(&counts_unattributed, 1);
+	}
+}
+
+/* A counted call begins: remember when, for its exit. */
+static __always_inline void count_enter(__u32 nr, __u64 pid_tgid, __u32 root)
+{
+	struct start *st;
+
+	if (nr == sigreturn_nr) { /* no exit will come */
+		count_call(nr, 0, (__u64)-1, pid_tgid, root);
+		return;
+	}
+	st = bpf_task_storage_get(&starts, bpf_get_current_task_btf(), 0,
+				  BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (st) {
+		st->nr = nr;
+		st->ts = bpf_ktime_get_ns();
+	}
+}
+
+/* A counted call returns. */
+static __always_inline void count_exit(__u32 nr, long ret, __u64 pid_tgid, __u32 root)
+{
+	struct start *st = bpf_task_storage_get(&starts, bpf_get_current_task_btf(), 0, 0);
+	__u64 dur = (__u64)-1;
+
+	if (st && st->nr == nr && st->ts) {
+		dur = bpf_ktime_get_ns() - st->ts;
+		st->ts = 0;
+	}
+	count_call(nr, ret, dur, pid_tgid, root);
 }
 
 /* A record lost to a full ring buffer: counted by what it was. */
@@ -607,8 +747,14 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	__u64 pid_tgid;
 	__u32 root;
 	__u8 nb_args;
+	int want;
 
-	if (!wanted(id, enabled_enter_syscalls, &pid_tgid, &root))
+	want = wanted(id, enabled_enter_syscalls, &pid_tgid, &root);
+	if (!want)
+		return 0;
+	if (want & WANT_COUNT)
+		count_enter(id, pid_tgid, root);
+	if (!(want & WANT_DELIVER))
 		return 0;
 
 	syscall_get_arguments(regs, args);
@@ -638,11 +784,17 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	struct systrace_exit_record *rec;
 	__u64 pid_tgid;
 	__u32 root;
+	int want;
 	long nr;
 
 	/* sys_exit passes the return value; the number is in the registers. */
 	nr = syscall_get_nr(regs);
-	if (!wanted(nr, enabled_exit_syscalls, &pid_tgid, &root))
+	want = wanted(nr, enabled_exit_syscalls, &pid_tgid, &root);
+	if (!want)
+		return 0;
+	if (want & WANT_COUNT)
+		count_exit(nr, ret, pid_tgid, root);
+	if (!(want & WANT_DELIVER))
 		return 0;
 
 	if (test_bit(nr, capture_syscalls))

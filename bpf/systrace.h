@@ -94,6 +94,27 @@ struct systrace_drop_key {
 	__u32 phase;
 };
 
+/* Counting (the perf side of the kernel's syscall events: counted in the
+ * kernel, nothing delivered). Durations go in log2 buckets: bucket i counts
+ * calls of [2^i, 2^(i+1)) ns (bucket 0 also counts 0 ns). */
+enum systrace_count_limits {
+	SYSTRACE_HIST_BUCKETS = 40,
+};
+
+struct systrace_count_key {
+	__u32 tgid;
+	__u32 root;
+	__u32 nr;
+	__u32 err; /* 0 in the counts map; the errno in the errnos map */
+};
+
+struct systrace_count {
+	__u64 calls;
+	__u64 errors;
+	__u64 total_ns; /* of the calls whose enter was seen */
+	__u64 hist[SYSTRACE_HIST_BUCKETS];
+};
+
 /* Slots of threads of systrace's own process that are inside systrace:
  * the programs drop their syscalls (they are the tracer's, not the
  * user's). User space writes the slots without a syscall. */

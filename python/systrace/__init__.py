@@ -26,6 +26,7 @@ from ._native import (
     LostEventsWarning,
     Pairer,
     SessionClosedError,
+    SyscallCount,
     SyscallSet,
     UnsupportedKernelError,
     preload,
@@ -34,7 +35,7 @@ from ._native import (
     syscall_nr,
 )
 from ._event_class import EventClass, Field, SyscallMetadata, event_class, event_classes, metadata, metadata_table
-from ._session import Session, Source, calls, enable, iter_calls
+from ._session import Session, Source, calls, count, enable, iter_calls
 from ._net import SockAddr, sockaddr
 from ._aio import aiter_batches, aiter_events
 from ._export import (
@@ -67,6 +68,7 @@ __all__ = [
     "Pairer",
     "Session",
     "SessionClosedError",
+    "SyscallCount",
     "SockAddr",
     "Source",
     "SyscallMetadata",
@@ -76,6 +78,7 @@ __all__ = [
     "aiter_batches",
     "aiter_events",
     "calls",
+    "count",
     "calls_to_arrow",
     "calls_to_pandas",
     "calls_to_polars",

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     import polars
     import pyarrow
 
-__all__ = ["Session", "enable", "calls", "iter_calls", "LostEventsWarning"]
+__all__ = ["Session", "enable", "count", "calls", "iter_calls", "LostEventsWarning"]
 
 SyscallSpec = Union[str, int, SyscallSet]
 
@@ -38,6 +38,12 @@ class Session(_native.Session):
     """
 
     __slots__ = ()
+
+    def count_table(self) -> str:
+        """A counting session's counts as strace -c prints them (the time is
+        the kernel's, enter to exit)."""
+        rows = [(c.name, c.nr, c.calls, c.errors, c.time_ns) for c in self.counts()]
+        return _native.format_summary(rows)
 
     def __aiter__(self) -> AsyncIterator[Event]:
         """`async for event in session`: stream the events in an asyncio
@@ -131,6 +137,26 @@ def enable(
         string_size=string_size,
         follow=follow,
     )
+
+
+def count(
+    *syscalls: SyscallSpec,
+    pid: Union[int, Iterable[int], None] = None,
+    all_processes: bool = False,
+    follow: bool = False,
+) -> Session:
+    """Count syscalls in the kernel, as `perf stat -e 'syscalls:*'` and
+    `strace -c` do, without delivering a single event: per syscall, the
+    calls, the errors by errno, the time from enter to exit and a log2
+    histogram of the durations, kept in per-CPU BPF maps. Returns a Session
+    (a context manager); read `session.counts()` (per process with
+    `counts(per_process=True)`), or `session.count_table()` for strace -c's
+    table. Same arguments as enable() for what and whom to trace.
+    """
+    for name, value in (("all_processes", all_processes), ("follow", follow)):
+        if not isinstance(value, bool):
+            raise TypeError(f"{name} must be True or False, not {type(value).__name__}")
+    return Session(*syscalls, pid=pid, all_processes=all_processes, follow=follow, count=True)
 
 
 def calls(source: Union[_native.Session, EventBatch, Iterable[Event], Iterable[EventBatch]]) -> List[Call]:

@@ -75,6 +75,8 @@ pub struct Programs {
     fork_links: Option<[Link; 2]>,
     traced_tgids: MapHandle,
     dropped: MapHandle,
+    counts: MapHandle,
+    errnos: MapHandle,
     buffer_size: usize,
 }
 
@@ -95,10 +97,13 @@ fn set_bit(bitmap: &[AtomicU64], nr: u32, on: bool) {
 impl Programs {
     /// Opens, relocates and loads the programs; nothing is attached yet.
     /// `nb_args[nr]` is the number of args of syscall `nr`.
+    /// `sigreturn_nr`: rt_sigreturn's number, whose calls are counted at
+    /// enter (it never exits).
     pub fn load(
         buffer_size: usize,
         nb_args: &[u8; NR_SYSCALLS],
         capture_specs: &[types::systrace_capture_spec; NR_SYSCALLS],
+        sigreturn_nr: u32,
     ) -> Result<Self> {
         if !Path::new(VMLINUX_BTF).exists() {
             return Err(Error::Unsupported(format!(
@@ -144,11 +149,18 @@ impl Programs {
         // Nothing is attached yet: plain writes are safe.
         bss_data.capture_specs = *capture_specs;
         bss_data.syscall_nb_args = *nb_args;
+        if let Some(data) = skel.maps.data_data.as_deref_mut() {
+            data.sigreturn_nr = sigreturn_nr;
+        }
         let bss = NonNull::from(bss_data);
         let traced_tgids = MapHandle::try_from(&skel.maps.traced_tgids)
             .map_err(|e| Error::bpf("opening the process filter map", e, ""))?;
         let dropped = MapHandle::try_from(&skel.maps.dropped)
             .map_err(|e| Error::bpf("opening the drop counters", e, ""))?;
+        let counts = MapHandle::try_from(&skel.maps.counts)
+            .map_err(|e| Error::bpf("opening the call counts", e, ""))?;
+        let errnos = MapHandle::try_from(&skel.maps.errnos)
+            .map_err(|e| Error::bpf("opening the errno counts", e, ""))?;
         let programs = Programs {
             skel,
             bss,
@@ -156,6 +168,8 @@ impl Programs {
             fork_links: None,
             traced_tgids,
             dropped,
+            counts,
+            errnos,
             buffer_size,
         };
         programs.set_wakeup_bytes((buffer_size / 16) as u64);
@@ -392,12 +406,85 @@ impl Programs {
         total
     }
 
-    /// Forgets every count of lost records (when no session is open, so
-    /// that the map does not fill with the keys of long-gone processes).
+    /// Counts syscall `nr`'s calls in the kernel, or stops.
+    pub fn set_counted(&self, nr: u32, on: bool) {
+        // SAFETY: as in `bitmap`.
+        let words = unsafe {
+            let words = std::ptr::addr_of_mut!((*self.bss()).counted_syscalls);
+            &*(words as *const [AtomicU64; NR_SYSCALLS / 64])
+        };
+        set_bit(words, nr, on);
+    }
+
+    /// The counted calls so far, summed over the CPUs, of the kinds that
+    /// `wanted(tgid, root, nr)` accepts: (key, counts) each.
+    pub fn counts(
+        &self,
+        wanted: impl Fn(u32, u32, u32) -> bool,
+    ) -> Vec<(types::systrace_count_key, types::systrace_count)> {
+        let mut out = Vec::new();
+        for key in self.counts.keys() {
+            let Some(k) = read_pod::<types::systrace_count_key>(&key) else {
+                continue;
+            };
+            if !wanted(k.tgid, k.root, k.nr) {
+                continue;
+            }
+            let Ok(Some(per_cpu)) = self.counts.lookup_percpu(&key, MapFlags::ANY) else {
+                continue;
+            };
+            let mut total = types::systrace_count::default();
+            for value in per_cpu {
+                if let Some(c) = read_pod::<types::systrace_count>(&value) {
+                    total.calls += c.calls;
+                    total.errors += c.errors;
+                    total.total_ns += c.total_ns;
+                    for (t, h) in total.hist.iter_mut().zip(c.hist) {
+                        *t += h;
+                    }
+                }
+            }
+            out.push((k, total));
+        }
+        out
+    }
+
+    /// Failed counted calls so far by errno: (key with its err, count).
+    pub fn errnos(
+        &self,
+        wanted: impl Fn(u32, u32, u32) -> bool,
+    ) -> Vec<(types::systrace_count_key, u64)> {
+        let mut out = Vec::new();
+        for key in self.errnos.keys() {
+            let Some(k) = read_pod::<types::systrace_count_key>(&key) else {
+                continue;
+            };
+            if !wanted(k.tgid, k.root, k.nr) {
+                continue;
+            }
+            if let Ok(Some(per_cpu)) = self.errnos.lookup_percpu(&key, MapFlags::ANY) {
+                let n = per_cpu.iter().filter_map(|v| read_pod::<u64>(v)).sum();
+                out.push((k, n));
+            }
+        }
+        out
+    }
+
+    /// Calls the counting maps had no room for.
+    pub fn counts_unattributed(&self) -> u64 {
+        self.bss_u64(|b| unsafe { std::ptr::addr_of_mut!((*b).counts_unattributed) })
+            .load(Ordering::SeqCst)
+    }
+
+    /// Forgets every count of lost records and of counted calls (when no
+    /// session is open, so that the maps do not fill with the keys of
+    /// long-gone processes).
     pub fn clear_dropped(&self) {
-        let keys: Vec<Vec<u8>> = self.dropped.keys().collect();
-        for key in keys {
-            let _ = self.dropped.delete(&key);
+        for map in [&self.dropped, &self.counts, &self.errnos] {
+            let keys: Vec<Vec<u8>> = map.keys().collect();
+            for key in keys {
+                let _ = map.delete(&key);
+            }
         }
     }
 

@@ -35,7 +35,7 @@ mod _native {
         metadata_table, print_fmt, syscall_metadata, syscall_name, syscall_names, syscall_nr,
     };
     #[pymodule_export]
-    use super::session::{preload, BatchIter, EventIter, Session};
+    use super::session::{preload, BatchIter, EventIter, Session, SyscallCount};
     #[pymodule_export]
     use super::strace::{
         class_names, class_syscalls, decode_sockaddr, errno_message, errno_name, errno_of,

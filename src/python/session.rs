@@ -171,7 +171,7 @@ fn pids_arg(pid: Option<&Bound<'_, PyAny>>) -> PyResult<Option<BTreeSet<u32>>> {
 impl Session {
     /// Starts tracing; see systrace.enable() for the arguments.
     #[new]
-    #[pyo3(signature = (*syscalls, enter = None, exit = None, pid = None, all_processes = None, buffer_size = None, strings = None, string_size = None, follow = None))]
+    #[pyo3(signature = (*syscalls, enter = None, exit = None, pid = None, all_processes = None, buffer_size = None, strings = None, string_size = None, follow = None, count = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -184,6 +184,7 @@ impl Session {
         strings: Option<&Bound<'_, PyAny>>,
         string_size: Option<&Bound<'_, PyAny>>,
         follow: Option<&Bound<'_, PyAny>>,
+        count: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let flag = |value: Option<&Bound<'_, PyAny>>, name: &str, default: bool| match value {
             Some(v) => bool_arg(v, name),
@@ -194,6 +195,12 @@ impl Session {
         let all_processes = flag(all_processes, "all_processes", false)?;
         let strings = flag(strings, "strings", false)?;
         let follow = flag(follow, "follow", false)?;
+        let count = flag(count, "count", false)?;
+        if count && strings {
+            return Err(PyValueError::new_err(
+                "count=True counts calls in the kernel: there are no events to capture strings into",
+            ));
+        }
         let selection = selection_arg(syscalls, enter, exit)?;
         let processes = match (pids_arg(pid)?, all_processes) {
             (Some(_), true) => {
@@ -237,15 +244,29 @@ impl Session {
             ));
         }
         let registration = Registration {
-            capture: if strings {
+            capture: if strings && !count {
                 capture::capturing(metadata_now().0, &selection.nrs())
             } else {
                 BTreeSet::new()
             },
             capture_size,
             follow,
-            enter: selection.enter,
-            exit: selection.exit,
+            // A counting session counts in the kernel and delivers nothing.
+            count: if count {
+                selection.nrs()
+            } else {
+                BTreeSet::new()
+            },
+            enter: if count {
+                BTreeSet::new()
+            } else {
+                selection.enter
+            },
+            exit: if count {
+                BTreeSet::new()
+            } else {
+                selection.exit
+            },
             processes,
         };
         let session = py.detach(|| crate::trace::Session::open(registration, buffer_size))?;
@@ -336,6 +357,25 @@ impl Session {
     /// The session's calls as they complete (streams an open session).
     fn iter_calls(slf: Bound<'_, Self>) -> CallIter {
         CallIter::new(slf.into_any().unbind())
+    }
+
+    /// A counting session's calls, counted in the kernel: one SyscallCount
+    /// per syscall (per process and syscall with `per_process`), by number.
+    /// Final once the session is closed; a session that does not count has
+    /// none.
+    #[pyo3(signature = (per_process = false))]
+    fn counts(&self, py: Python<'_>, per_process: bool) -> Vec<SyscallCount> {
+        if self.inherited() {
+            return Vec::new();
+        }
+        let rows = py.detach(|| self.inner().counts(per_process));
+        rows.into_iter().map(SyscallCount::from).collect()
+    }
+
+    /// True for a counting session (systrace.count()).
+    #[getter]
+    fn counting(&self) -> bool {
+        !self.inner().registration().count.is_empty()
     }
 
     /// An fd that is readable while events wait, for select/epoll/asyncio.
@@ -463,6 +503,58 @@ impl Drop for Session {
                 err.write_unraisable(py, None);
             }
         });
+    }
+}
+
+/// One syscall's calls, counted in the kernel by a counting session.
+#[pyclass(module = "systrace", name = "SyscallCount", frozen, get_all)]
+pub struct SyscallCount {
+    /// The syscall's name and number.
+    name: String,
+    nr: u32,
+    /// The process, when counted per process; else None.
+    pid: Option<u32>,
+    calls: u64,
+    /// Calls that failed, and how many of each errno ("ENOENT": 3).
+    errors: u64,
+    errnos: std::collections::BTreeMap<String, u64>,
+    /// Nanoseconds in the calls, enter to exit.
+    time_ns: u64,
+    /// Calls by duration: histogram[i] counts calls of 2**i to 2**(i+1) ns.
+    histogram: Vec<u64>,
+}
+
+impl From<crate::trace::session::SyscallCount> for SyscallCount {
+    fn from(c: crate::trace::session::SyscallCount) -> Self {
+        SyscallCount {
+            name: display_name(c.nr).into_owned(),
+            nr: c.nr,
+            pid: c.pid,
+            calls: c.calls,
+            errors: c.errors,
+            errnos: c
+                .errnos
+                .into_iter()
+                .map(|(e, n)| {
+                    let name = crate::strace::errno::errno_name(e)
+                        .map_or_else(|| e.to_string(), str::to_owned);
+                    (name, n)
+                })
+                .collect(),
+            time_ns: c.time_ns,
+            histogram: c.histogram,
+        }
+    }
+}
+
+#[pymethods]
+impl SyscallCount {
+    fn __repr__(&self) -> String {
+        let pid = self.pid.map_or_else(String::new, |p| format!(" pid={p}"));
+        format!(
+            "<SyscallCount {}{pid} calls={} errors={} time_ns={}>",
+            self.name, self.calls, self.errors, self.time_ns
+        )
     }
 }
 

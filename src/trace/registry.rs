@@ -25,6 +25,8 @@ pub trait Kernel {
     fn set_capture(&mut self, nr: u32, on: bool);
     /// Bytes captured of one string or buffer at most.
     fn set_capture_size(&mut self, size: u32);
+    /// Count syscall `nr`'s calls in the kernel (the counting consumer).
+    fn set_counted(&mut self, nr: u32, on: bool);
     /// Trace the forks of followed processes: attach the fork program
     /// (`count` > 0) or detach it.
     fn set_follow_forks(&mut self, count: u32) -> Result<()>;
@@ -52,6 +54,9 @@ pub struct Registration {
     pub capture_size: u32,
     /// Trace the forks of the traced processes too.
     pub follow: bool,
+    /// Syscalls counted in the kernel (nothing delivered for them unless
+    /// also in `enter`/`exit`).
+    pub count: BTreeSet<u32>,
 }
 
 /// The process of `pid`, which may name a thread: the programs filter by
@@ -91,6 +96,8 @@ pub struct Registry {
     tgid_refcount: HashMap<u32, (u32, u32)>,
     all_processes: u32,
     capture_refcount: Vec<u32>,
+    /// Per syscall number: sessions that count it.
+    count_refcount: Vec<u32>,
     /// Capture sizes of the open sessions: the kernel captures the largest.
     capture_sizes: BTreeMap<u32, u32>,
     follow: u32,
@@ -104,6 +111,7 @@ impl Default for Registry {
             tgid_refcount: HashMap::new(),
             all_processes: 0,
             capture_refcount: vec![0; NR_SYSCALLS],
+            count_refcount: vec![0; NR_SYSCALLS],
             capture_sizes: BTreeMap::new(),
             follow: 0,
         }
@@ -135,9 +143,12 @@ impl Registry {
         }
         // Captures before the enable bits, so the first records carry them.
         self.add_capture(kernel, reg);
+        // Counting needs both phases' programs: its syscalls hold them
+        // attached as enabled ones do.
+        let counted = reg.count.len() as u32;
         for phase in Phase::ALL {
             let nrs = reg.syscalls(phase);
-            if nrs.is_empty() {
+            if nrs.is_empty() && counted == 0 {
                 continue;
             }
             let i = phase.index();
@@ -145,7 +156,7 @@ impl Registry {
                 if let Err(err) = kernel.attach(phase) {
                     // Undo the phases already done, then the filter.
                     for done in Phase::ALL.iter().take_while(|&&p| p != phase) {
-                        self.disable(kernel, *done, reg.syscalls(*done));
+                        self.disable(kernel, *done, reg.syscalls(*done), counted);
                     }
                     self.remove_capture(kernel, reg);
                     self.remove_processes(kernel, &reg.processes, reg.follow);
@@ -161,6 +172,14 @@ impl Registry {
                 *count += 1;
                 self.sys_refcount[i] += 1;
             }
+            self.sys_refcount[i] += counted;
+        }
+        for &nr in &reg.count {
+            let count = &mut self.count_refcount[nr as usize];
+            if *count == 0 {
+                kernel.set_counted(nr, true);
+            }
+            *count += 1;
         }
         Ok(())
     }
@@ -180,8 +199,15 @@ impl Registry {
     }
 
     fn unregister_inner(&mut self, kernel: &mut impl Kernel, reg: &Registration) {
+        for &nr in &reg.count {
+            let count = &mut self.count_refcount[nr as usize];
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                kernel.set_counted(nr, false);
+            }
+        }
         for phase in Phase::ALL {
-            self.disable(kernel, phase, reg.syscalls(phase));
+            self.disable(kernel, phase, reg.syscalls(phase), reg.count.len() as u32);
         }
         self.remove_capture(kernel, reg);
         self.remove_processes(kernel, &reg.processes, reg.follow);
@@ -248,11 +274,20 @@ impl Registry {
         self.tgid_refcount.contains_key(&tgid)
     }
 
-    fn disable(&mut self, kernel: &mut impl Kernel, phase: Phase, nrs: &BTreeSet<u32>) {
-        if nrs.is_empty() {
+    /// Disables `nrs` for `phase`, and lets go of the `counted` syscalls'
+    /// hold on its program.
+    fn disable(
+        &mut self,
+        kernel: &mut impl Kernel,
+        phase: Phase,
+        nrs: &BTreeSet<u32>,
+        counted: u32,
+    ) {
+        if nrs.is_empty() && counted == 0 {
             return;
         }
         let i = phase.index();
+        self.sys_refcount[i] = self.sys_refcount[i].saturating_sub(counted);
         for &nr in nrs {
             let count = &mut self.refcount[i][nr as usize];
             debug_assert!(
@@ -359,6 +394,7 @@ mod tests {
         capture_size: u32,
         follow: u32,
         only: Option<u32>,
+        counted: BTreeSet<u32>,
     }
 
     impl Kernel for FakeKernel {
@@ -405,6 +441,13 @@ mod tests {
         fn set_follow_forks(&mut self, count: u32) -> Result<()> {
             self.follow = count;
             Ok(())
+        }
+        fn set_counted(&mut self, nr: u32, on: bool) {
+            if on {
+                assert!(self.counted.insert(nr), "count bit {nr} set twice");
+            } else {
+                assert!(self.counted.remove(&nr), "count bit {nr} cleared twice");
+            }
         }
         fn set_only_tgid(&mut self, tgid: Option<u32>) {
             self.only = tgid;
@@ -521,6 +564,33 @@ mod tests {
         drop(done_tx);
         t.join().unwrap();
         assert!(check_process(u32::MAX / 2).is_err());
+    }
+
+    #[test]
+    fn counting_holds_both_programs_and_its_bits() {
+        let (mut r, mut k) = (Registry::default(), FakeKernel::default());
+        let counting = Registration {
+            count: BTreeSet::from([0, 1]),
+            ..reg(&[], &[], &[10])
+        };
+        let delivering = reg(&[0], &[], &[10]);
+        r.register(&mut k, &counting).unwrap();
+        assert_eq!(k.attached, [true, true], "counting needs enter and exit");
+        assert!(
+            k.bits[0].is_empty() && k.bits[1].is_empty(),
+            "nothing delivered"
+        );
+        assert_eq!(k.counted, BTreeSet::from([0, 1]));
+        r.register(&mut k, &delivering).unwrap();
+        r.unregister(&mut k, &counting);
+        assert!(k.counted.is_empty());
+        assert_eq!(
+            k.attached,
+            [true, false],
+            "the delivering session holds enter"
+        );
+        r.unregister(&mut k, &delivering);
+        assert_eq!(k.attached, [false, false]);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! buffer (the programs count by process, registered ancestor, syscall and
 //! phase, and the session sums what its filter takes), or to the session's
 //! own backlog bound.
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,7 +17,38 @@ use super::registry::Registration;
 use super::tracer::{check_buffer_size, getpid, lock, tracer, Tracer, BACKLOG_FACTOR};
 use crate::error::Result;
 use crate::kernel::consumer::Sink;
+use crate::kernel::layout::{systrace_count, systrace_count_key};
 use crate::kernel::Event;
+
+/// One syscall's calls counted in the kernel (a counting session's), for
+/// one process or for all the session's.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SyscallCount {
+    pub nr: u32,
+    /// The process, when counted per process.
+    pub pid: Option<u32>,
+    pub calls: u64,
+    /// Calls that returned an error, and how many of each errno.
+    pub errors: u64,
+    pub errnos: BTreeMap<i32, u64>,
+    /// Time in the calls (enter to exit), of those whose enter was seen.
+    pub time_ns: u64,
+    /// Calls by duration: bucket i counts [2^i, 2^(i+1)) ns.
+    pub histogram: Vec<u64>,
+}
+
+type CountKey = (u32, u32, u32);
+
+/// The counting maps as read at one moment, by (tgid, root, nr).
+#[derive(Clone, Debug, Default)]
+struct CountSnapshot {
+    counts: HashMap<CountKey, systrace_count>,
+    errnos: HashMap<(CountKey, u32), u64>,
+}
+
+fn key_of(k: &systrace_count_key) -> CountKey {
+    (k.tgid, k.root, k.nr)
+}
 
 /// Counts of the kernel side that a session compares at open and close.
 #[derive(Clone, Copy, Debug, Default)]
@@ -27,6 +59,8 @@ struct KernelCounts {
     unattributed: u64,
     /// Children of followed processes that could not be followed.
     untraced_forks: u64,
+    /// Calls the counting maps had no room for.
+    uncounted: u64,
 }
 
 /// What the session lost, and what it could not tell about.
@@ -41,6 +75,10 @@ pub struct Losses {
     /// Children of the followed processes that could not be followed (the
     /// process filter map was full): their events were not recorded.
     pub untraced_children: u64,
+    /// Calls a counting session could not count (the kernel's counting
+    /// maps were full); not attributable, so every counting session open
+    /// then counts them.
+    pub uncounted: u64,
 }
 
 /// One user's view: its registration and its events.
@@ -51,6 +89,10 @@ pub struct Session {
     buffer_size: usize,
     at_open: KernelCounts,
     at_close: Option<Losses>,
+    /// Counting sessions: the counting maps at open, and what was counted
+    /// during the session once closed.
+    counts_at_open: CountSnapshot,
+    counts_at_close: Option<CountSnapshot>,
 }
 
 impl Session {
@@ -61,12 +103,107 @@ impl Session {
                 queue.takes_syscall(phase, nr) && queue.takes_process(tgid, root)
             }),
             unattributed: tracer.programs.drops_unattributed(),
+            uncounted: if self.registration.count.is_empty() {
+                0
+            } else {
+                tracer.programs.counts_unattributed()
+            },
             untraced_forks: if self.registration.follow {
                 tracer.programs.untraced_forks()
             } else {
                 0
             },
         }
+    }
+
+    fn count_snapshot(&self, tracer: &Tracer) -> CountSnapshot {
+        if self.registration.count.is_empty() {
+            return CountSnapshot::default();
+        }
+        let queue = &self.queue;
+        let count = &self.registration.count;
+        let wanted = |tgid, root, nr| count.contains(&nr) && queue.takes_process(tgid, root);
+        CountSnapshot {
+            counts: tracer
+                .programs
+                .counts(wanted)
+                .into_iter()
+                .map(|(k, c)| (key_of(&k), c))
+                .collect(),
+            errnos: tracer
+                .programs
+                .errnos(wanted)
+                .into_iter()
+                .map(|(k, n)| ((key_of(&k), k.err), n))
+                .collect(),
+        }
+    }
+
+    /// What was counted since open: `now` less the counts at open.
+    fn counted_since_open(&self, now: CountSnapshot) -> CountSnapshot {
+        let before = &self.counts_at_open;
+        let mut out = CountSnapshot::default();
+        for (key, mut c) in now.counts {
+            if let Some(b) = before.counts.get(&key) {
+                c.calls -= b.calls.min(c.calls);
+                c.errors -= b.errors.min(c.errors);
+                c.total_ns -= b.total_ns.min(c.total_ns);
+                for (h, bh) in c.hist.iter_mut().zip(b.hist) {
+                    *h -= bh.min(*h);
+                }
+            }
+            if c.calls > 0 {
+                out.counts.insert(key, c);
+            }
+        }
+        for (key, n) in now.errnos {
+            let n = n - before.errnos.get(&key).copied().unwrap_or(0).min(n);
+            if n > 0 {
+                out.errnos.insert(key, n);
+            }
+        }
+        out
+    }
+
+    /// The calls counted in the kernel during this session, per syscall
+    /// (and per process with `per_process`), by syscall number then pid.
+    pub fn counts(&self, per_process: bool) -> Vec<SyscallCount> {
+        let snapshot = match &self.counts_at_close {
+            Some(done) => done.clone(),
+            None => {
+                if self.is_inherited() {
+                    return Vec::new();
+                }
+                let _quiet = Quiet::enter();
+                match lock().as_ref() {
+                    Some(t) if t.pid == getpid() => self.counted_since_open(self.count_snapshot(t)),
+                    _ => return Vec::new(),
+                }
+            }
+        };
+        let mut rows: BTreeMap<(u32, Option<u32>), SyscallCount> = BTreeMap::new();
+        for ((tgid, _, nr), c) in &snapshot.counts {
+            let pid = per_process.then_some(*tgid);
+            let row = rows.entry((*nr, pid)).or_insert_with(|| SyscallCount {
+                nr: *nr,
+                pid,
+                histogram: vec![0; c.hist.len()],
+                ..Default::default()
+            });
+            row.calls += c.calls;
+            row.errors += c.errors;
+            row.time_ns += c.total_ns;
+            for (h, n) in row.histogram.iter_mut().zip(c.hist) {
+                *h += n;
+            }
+        }
+        for (((tgid, _, nr), err), n) in &snapshot.errnos {
+            let pid = per_process.then_some(*tgid);
+            if let Some(row) = rows.get_mut(&(*nr, pid)) {
+                *row.errnos.entry(*err as i32).or_insert(0) += n;
+            }
+        }
+        rows.into_values().collect()
     }
 
     fn losses_now(&self, tracer: &Tracer) -> Losses {
@@ -78,6 +215,7 @@ impl Session {
                 + self.queue.backlog_dropped(),
             unattributed,
             untraced_children: now.untraced_forks - self.at_open.untraced_forks,
+            uncounted: now.uncounted - self.at_open.uncounted,
         }
     }
 
@@ -97,8 +235,11 @@ impl Session {
             buffer_size: tracer.programs.buffer_size(),
             at_open: KernelCounts::default(),
             at_close: None,
+            counts_at_open: CountSnapshot::default(),
+            counts_at_close: None,
         };
         session.at_open = session.kernel_counts(tracer);
+        session.counts_at_open = session.count_snapshot(tracer);
         let sink: Arc<dyn Sink> = queue;
         tracer.consumer.add_session(sink.clone());
         if let Err(err) = tracer
@@ -154,6 +295,10 @@ impl Session {
                 // After detach the kernel has committed every record of ours.
                 let flushed = tracer.consumer.flush();
                 self.at_close = Some(self.losses_now(tracer));
+                if !self.registration.count.is_empty() {
+                    let now = self.count_snapshot(tracer);
+                    self.counts_at_close = Some(self.counted_since_open(now));
+                }
                 let sink: Arc<dyn Sink> = self.queue.clone();
                 tracer.consumer.remove_session(&sink);
                 self.forget_children(tracer);

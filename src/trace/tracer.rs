@@ -166,6 +166,9 @@ impl Kernel for Programs {
     fn set_only_tgid(&mut self, tgid: Option<u32>) {
         Programs::set_only_tgid(self, tgid)
     }
+    fn set_counted(&mut self, nr: u32, on: bool) {
+        Programs::set_counted(self, nr, on)
+    }
 }
 
 pub fn check_buffer_size(size: usize) -> Result<usize> {
@@ -190,10 +193,12 @@ fn nb_args_table(metadata: &MetadataTable) -> [u8; NR_SYSCALLS] {
 
 fn load(buffer_size: usize) -> Result<Tracer> {
     let (table, exact) = metadata_now();
+    let sigreturn = names::resolve("rt_sigreturn").unwrap_or(u32::MAX);
     let programs = Programs::load(
         buffer_size,
         &nb_args_table(table),
         &capture::spec_table(table),
+        sigreturn,
     )?;
     // The consumer thread reads the running kernel's metadata off the hot
     // path (it is never traced, so the user's traces do not show it); the
