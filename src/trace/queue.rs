@@ -5,11 +5,11 @@
 //! the consumer thread hands each decoded event to every session whose own
 //! filter matches it, so each session gets exactly its events, each once.
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
-use super::registry::{ProcessFilter, Registration};
+use super::registry::{exec_syscalls, ProcessFilter, Registration};
 use crate::kernel::consumer::Sink;
 use crate::kernel::{Bitmap, Event, Phase};
 
@@ -55,13 +55,17 @@ struct Backlog {
     tgids: Option<Vec<u32>>,
     /// Processes found by following forks.
     children: Vec<u32>,
+    /// A launched command before its execve: none of its events are ours yet.
+    launching: Option<u32>,
 }
 
 pub struct Queue {
     filter: Filter,
     /// Events waiting for the user at most: a session nobody polls must not
-    /// grow the process without bound.
-    max_backlog: usize,
+    /// grow the process without bound (unless it asks to keep them all).
+    max_backlog: AtomicUsize,
+    /// execve and execveat, which end a launch.
+    exec_nrs: [u32; 2],
     backlog_dropped: AtomicU64,
     backlog: Mutex<Backlog>,
     ready: Condvar,
@@ -89,7 +93,8 @@ impl Queue {
     /// `max_backlog`: events kept for the user before new ones are dropped.
     pub fn new(reg: &Registration, start_ns: u64, max_backlog: usize) -> Self {
         Queue {
-            max_backlog,
+            max_backlog: AtomicUsize::new(max_backlog),
+            exec_nrs: exec_syscalls(),
             backlog_dropped: AtomicU64::new(0),
             filter: Filter {
                 enabled: Phase::ALL.map(|phase| reg.syscalls(phase).iter().collect()),
@@ -105,6 +110,7 @@ impl Queue {
                     ProcessFilter::Tgids(t) => Some(t.iter().copied().collect()),
                 },
                 children: Vec::new(),
+                launching: reg.launched,
             }),
             ready: Condvar::new(),
             ready_fd: OnceLock::new(),
@@ -167,22 +173,44 @@ impl Queue {
         self.backlog.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Keeps every event until it is taken: for a session read once its
+    /// command has ended (systrace.run), whose events are its result.
+    pub fn keep_all(&self) {
+        self.max_backlog.store(usize::MAX, Ordering::Relaxed);
+    }
+
     /// Called by the consumer thread with each decoded batch.
     pub fn deliver(&self, batch: &[Event]) {
         let mut queue = self.backlog();
-        let queue = &mut *queue;
-        let before = queue.events.len();
-        let room = self.max_backlog.saturating_sub(before);
-        let tgids = &queue.tgids;
-        let mut matching = batch.iter().filter(|ev| self.filter.matches(ev, tgids));
-        queue.events.extend(matching.by_ref().take(room).cloned());
+        let Backlog {
+            events,
+            tgids,
+            launching,
+            ..
+        } = &mut *queue;
+        let before = events.len();
+        let room = self
+            .max_backlog
+            .load(Ordering::Relaxed)
+            .saturating_sub(before);
+        let mut matching = batch.iter().filter(|ev| {
+            if *launching == Some(ev.pid) {
+                // The launcher's part, up to the command's execve.
+                if ev.phase != Phase::Enter || !self.exec_nrs.contains(&ev.nr) {
+                    return false;
+                }
+                *launching = None;
+            }
+            self.filter.matches(ev, tgids)
+        });
+        events.extend(matching.by_ref().take(room).cloned());
         // Past the backlog bound the events are lost here, as in a full ring
         // buffer, and counted the same way.
         let lost = matching.count() as u64;
         if lost > 0 {
             self.backlog_dropped.fetch_add(lost, Ordering::Relaxed);
         }
-        if queue.events.len() > before {
+        if events.len() > before {
             self.ready.notify_all();
             if before == 0 {
                 signal_fd(&self.ready_fd, true);
@@ -286,5 +314,33 @@ mod tests {
             s.take(Duration::from_secs(10)).is_empty(),
             "a finished session must not block"
         );
+    }
+
+    #[test]
+    fn a_launched_command_is_traced_from_its_execve() {
+        let [execve, _] = exec_syscalls();
+        let reg = Registration {
+            enter: BTreeSet::from([0]),
+            processes: ProcessFilter::Tgids(BTreeSet::from([100, 200])),
+            launched: Some(100),
+            ..Default::default()
+        };
+        let s = Queue::new(&reg, 10, usize::MAX);
+        let read = |pid: i32| decode(&enter_record(0, &[1, 2, 3], pid as u32, pid)).unwrap();
+        let exec = decode(&enter_record(execve as i32, &[1, 2, 3], 100, 100)).unwrap();
+        // Before its execve the launched process's reads are the launcher's;
+        // the execve itself is not shown (not asked for); then it is traced.
+        s.deliver(&[read(100), read(200), exec.clone(), read(100)]);
+        assert_eq!(s.take(Duration::ZERO), vec![read(200), read(100)]);
+        // Asked for, the execve is the first event of the command.
+        let both = Registration {
+            enter: BTreeSet::from([0, execve]),
+            ..reg.clone()
+        };
+        assert!(both.enabled(Phase::Enter).contains(&execve));
+        assert!(!both.enabled(Phase::Exit).contains(&execve));
+        let s = Queue::new(&both, 10, usize::MAX);
+        s.deliver(&[read(100), exec.clone(), read(100)]);
+        assert_eq!(s.take(Duration::ZERO), vec![exec, read(100)]);
     }
 }

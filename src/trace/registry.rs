@@ -6,6 +6,7 @@
 //!
 //! This is pure bookkeeping over a `Kernel`; the caller holds the one lock
 //! (`syscall_trace_lock`) around every call.
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::error::{Error, Result};
@@ -52,6 +53,16 @@ pub struct Registration {
     pub capture_size: u32,
     /// Trace the forks of the traced processes too.
     pub follow: bool,
+    /// A command launched for this session (one of `processes`), held before
+    /// its execve until the session is open: it is the session's from that
+    /// execve on, as strace traces a command it starts; what the launcher
+    /// did in it before is not. See [`Registration::enabled`].
+    pub launched: Option<u32>,
+}
+
+/// execve and execveat: the calls that end a launched command's launch.
+pub fn exec_syscalls() -> [u32; 2] {
+    [syscalls::Sysno::execve, syscalls::Sysno::execveat].map(|s| s.id() as u32)
 }
 
 /// The process of `pid`, which may name a thread: the programs filter by
@@ -79,6 +90,19 @@ impl Registration {
             Phase::Enter => &self.enter,
             Phase::Exit => &self.exit,
         }
+    }
+
+    /// What the programs must record for this session at `phase`: its
+    /// syscalls, and for a launched command the enter of the execs, which
+    /// tell where its trace begins (the session shows them only if asked).
+    pub fn enabled(&self, phase: Phase) -> Cow<'_, BTreeSet<u32>> {
+        let nrs = self.syscalls(phase);
+        if self.launched.is_none() || phase != Phase::Enter {
+            return Cow::Borrowed(nrs);
+        }
+        let mut all = nrs.clone();
+        all.extend(exec_syscalls());
+        Cow::Owned(all)
     }
 }
 
@@ -136,7 +160,7 @@ impl Registry {
         // Captures before the enable bits, so the first records carry them.
         self.add_capture(kernel, reg);
         for phase in Phase::ALL {
-            let nrs = reg.syscalls(phase);
+            let nrs = reg.enabled(phase);
             if nrs.is_empty() {
                 continue;
             }
@@ -145,7 +169,7 @@ impl Registry {
                 if let Err(err) = kernel.attach(phase) {
                     // Undo the phases already done, then the filter.
                     for done in Phase::ALL.iter().take_while(|&&p| p != phase) {
-                        self.disable(kernel, *done, reg.syscalls(*done));
+                        self.disable(kernel, *done, &reg.enabled(*done));
                     }
                     self.remove_capture(kernel, reg);
                     self.remove_processes(kernel, &reg.processes, reg.follow);
@@ -153,7 +177,7 @@ impl Registry {
                     return Err(err);
                 }
             }
-            for &nr in nrs {
+            for &nr in nrs.iter() {
                 let count = &mut self.refcount[i][nr as usize];
                 if *count == 0 {
                     kernel.set_enabled(phase, nr, true);
@@ -181,7 +205,7 @@ impl Registry {
 
     fn unregister_inner(&mut self, kernel: &mut impl Kernel, reg: &Registration) {
         for phase in Phase::ALL {
-            self.disable(kernel, phase, reg.syscalls(phase));
+            self.disable(kernel, phase, &reg.enabled(phase));
         }
         self.remove_capture(kernel, reg);
         self.remove_processes(kernel, &reg.processes, reg.follow);
@@ -434,6 +458,22 @@ mod tests {
         assert!(k.bits[0].is_empty() && k.bits[1].is_empty());
         assert_eq!(k.attached, [false, false]);
         assert!(k.tgids.is_empty());
+    }
+
+    #[test]
+    fn a_launched_command_enables_the_execs_at_enter() {
+        let (mut r, mut k) = (Registry::default(), FakeKernel::default());
+        let launched = Registration {
+            launched: Some(10),
+            ..reg(&[], &[0], &[10])
+        };
+        r.register(&mut k, &launched).unwrap();
+        assert_eq!(k.bits[0], BTreeSet::from(exec_syscalls()));
+        assert_eq!(k.bits[1], BTreeSet::from([0]));
+        assert_eq!(k.attached, [true, true]);
+        r.unregister(&mut k, &launched);
+        assert!(k.bits[0].is_empty() && k.bits[1].is_empty());
+        assert_eq!(k.attached, [false, false]);
     }
 
     #[test]

@@ -23,12 +23,14 @@ pub struct Session {
 }
 
 fn dropped_total(programs: &Programs, reg: &Registration) -> u64 {
+    // A launched command's lost exec would lose all its trace: counted too.
     Phase::ALL
         .into_iter()
-        .flat_map(|phase| {
-            reg.syscalls(phase)
+        .map(|phase| {
+            reg.enabled(phase)
                 .iter()
-                .map(move |&nr| programs.dropped(phase, nr))
+                .map(|&nr| programs.dropped(phase, nr))
+                .sum::<u64>()
         })
         .sum()
 }
