@@ -256,30 +256,11 @@ exit 3
 
 
 def _traced_batches():
-    """The event batches of a shell script (and its children) with strings."""
-    ready_r, ready_w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.close(ready_w)
-            os.read(ready_r, 1)
-            os.execv("/bin/sh", ["sh", "-c", SHELL_SCRIPT])
-        finally:
-            os._exit(127)
-    os.close(ready_r)
-    session = systrace.enable(pid=[pid], strings=True, string_size=257, follow=True)
-    os.write(ready_w, b"x")
-    os.close(ready_w)
-    batches = []
-    while True:
-        batch = session.poll(0.05)
-        if batch:
-            batches.append(batch)
-        if os.waitpid(pid, os.WNOHANG)[0]:
-            break
-    session.close()
-    batches.extend(session.batches())
-    return pid, batches
+    """The event batches of a shell script (and its children) with strings,
+    from its execve on."""
+    session = systrace.run(["sh", "-c", SHELL_SCRIPT], strings=True, string_size=257)
+    assert session.returncode == 3
+    return session.pid, list(session.batches())
 
 
 def _native_text(batches, as_events=False, **kw):

@@ -33,6 +33,7 @@ from ._native import (
 )
 from ._event_class import EventClass, Field, SyscallMetadata, event_class, event_classes, metadata, metadata_table
 from ._session import Session, Source, calls, enable, iter_calls
+from ._launch import CompletedSession, run
 from ._aio import aiter_batches, aiter_events
 from ._export import (
     calls_to_arrow,
@@ -50,6 +51,7 @@ from ._export import (
 __all__ = [
     "ARCH",
     "Call",
+    "CompletedSession",
     "DEFAULT_BUFFER_SIZE",
     "DEFAULT_STRING_SIZE",
     "Event",
@@ -79,6 +81,7 @@ __all__ = [
     "metadata",
     "metadata_table",
     "preload",
+    "run",
     "syscall_name",
     "syscall_names",
     "syscall_nr",

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import signal
 import sys
 import time
 from typing import IO, Any, Dict, Iterable, List, Optional, Sequence, Set
 
 from . import _native
+from ._launch import launch
 from ._native import DEFAULT_STRING_SIZE, MAX_CAPTURE, EventBatch, Session
 
 PROG = "systrace"
@@ -352,7 +352,14 @@ def _process_alive(pid: int) -> bool:
 CLI_BUFFER_SIZE = 4 << 20
 
 
-def _open_session(nrs: Optional[Set[int]], pids: List[int], follow: bool, string_size: int, buffer_size: int) -> Session:
+def _open_session(
+    nrs: Optional[Set[int]],
+    pids: List[int],
+    follow: bool,
+    string_size: int,
+    buffer_size: int,
+    launched: Optional[int] = None,
+) -> Session:
     syscalls: List[int] = []
     if nrs is not None:
         internal = set()
@@ -365,7 +372,8 @@ def _open_session(nrs: Optional[Set[int]], pids: List[int], follow: bool, string
     try:
         return Session(
             *syscalls,
-            pid=pids,
+            pid=pids or None,
+            _launched=launched,
             strings=True,
             string_size=capture_size(string_size),
             follow=follow,
@@ -379,49 +387,33 @@ def _open_session(nrs: Optional[Set[int]], pids: List[int], follow: bool, string
         raise CliError(str(err)) from None
 
 
-def _resolve_command(command: Sequence[str]) -> str:
-    name = command[0]
-    path = name if "/" in name else shutil.which(name)
-    if path is None or not os.path.exists(path):
-        raise CliError(f"Can't stat '{name}': No such file or directory")
-    if not os.access(path, os.X_OK) or os.path.isdir(path):
-        raise CliError(f"Can't execute '{name}': Permission denied")
-    return path
-
-
 def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[str]) -> int:
     command = list(args.command)
-    path = _resolve_command(command)
-    ready_r, ready_w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: wait until traced, then exec
-        try:
-            os.close(ready_w)
-            go = os.read(ready_r, 1)
-            os.close(ready_r)
-            if go != b"x":
-                os._exit(127)
-            os.execv(path, command)
-        except BaseException as err:  # noqa: BLE001 - nothing may escape a forked child
-            try:
-                os.write(2, f"{PROG}: exec {command[0]}: {err}\n".encode())
-            finally:
-                os._exit(127)
-    os.close(ready_r)
+    try:
+        child = launch(command)  # held before its execve
+    except FileNotFoundError:
+        raise CliError(f"Can't stat '{command[0]}': No such file or directory") from None
+    except PermissionError:
+        raise CliError(f"Can't execute '{command[0]}': Permission denied") from None
+    except OSError as err:
+        raise CliError(f"exec {command[0]}: {err.strerror}") from None
+    pid = child.pid
     # While the command runs, Ctrl-C is its business (it gets the signal
     # too); systrace reports how it ended.
     old_int = signal.signal(signal.SIGINT, signal.SIG_IGN)
     old_quit = signal.signal(signal.SIGQUIT, signal.SIG_IGN)
     try:
         try:
-            session = _open_session(args.nrs, [pid], args.follow, args.string_size, args.buffer_size)
+            session = _open_session(args.nrs, [], args.follow, args.string_size, args.buffer_size, launched=pid)
         except BaseException:
-            os.close(ready_w)  # the child sees EOF and exits
-            os.waitpid(pid, 0)
+            child.cancel()  # it exits without exec
             raise
         printer = Printer(out, main_pid=pid, **printer_kw)
-        os.write(ready_w, b"x")
-        os.close(ready_w)
+        try:
+            child.start()
+        except OSError as err:
+            session.close()
+            raise CliError(f"exec: {err.strerror}") from None
         status = 0
         with session:
             while True:

@@ -81,8 +81,8 @@ pub fn format_summary(rows: Vec<(String, u32, u64, u64, u64)>) -> String {
 /// call ("json", as systrace.json_line), or the kernel's text of each event
 /// ("kernel"); with `summary`, counts the calls for summary_table() instead.
 /// file_prefix: "PID " before every line; stderr_prefix: "[pid N] " while
-/// several threads are traced. main_pid: a launched command, whose events
-/// before its execve are not shown and whose end the caller tells.
+/// several threads are traced. main_pid: a launched command, whose end the
+/// caller tells (status_line).
 /// wall_offset_ns: wall clock minus CLOCK_MONOTONIC, for timestamps (-t: 1,
 /// -tt: 2, -ttt: 3).
 #[pyclass(module = "systrace", name = "Printer")]

@@ -15,8 +15,7 @@ use super::call::Call;
 use super::pair::Pairer;
 use super::summary::Summary;
 use super::DEFAULT_COLUMN;
-use crate::kernel::{Event, Phase};
-use crate::metadata::display_name;
+use crate::kernel::Event;
 use crate::text::kernel::{format_event, Style};
 
 /// Syscalls whose child side returns 0 with no enter of its own.
@@ -62,8 +61,8 @@ pub struct PrinterOptions {
     pub file_prefix: bool,
     /// `[pid N] ` while more than one thread is traced (strace on stderr).
     pub stderr_prefix: bool,
-    /// A launched command: its events before its execve are not shown, and
-    /// its end is told by the caller (waitpid), not by its exit_group.
+    /// A launched command: its end is told by the caller (waitpid), not by
+    /// its exit_group. (Its session shows it from its execve on.)
     pub main_pid: Option<u32>,
     /// Wall clock minus CLOCK_MONOTONIC, for `-t`.
     pub wall_offset_ns: i64,
@@ -98,7 +97,6 @@ pub struct Printer {
     live: HashMap<u32, u32>,
     /// pid -> the status its exit_group gave.
     exited: HashMap<u32, i32>,
-    waiting_exec: Option<u32>,
 }
 
 impl Printer {
@@ -120,7 +118,6 @@ impl Printer {
             counts: Summary::new(),
             live: HashMap::new(),
             exited: HashMap::new(),
-            waiting_exec: opts.main_pid,
             opts,
         }
     }
@@ -134,16 +131,6 @@ impl Printer {
     pub fn feed<'a>(&mut self, events: impl IntoIterator<Item = &'a Event>, out: &mut String) {
         let mut done: Vec<Call> = Vec::new();
         for ev in events {
-            if let Some(waiting) = self.waiting_exec {
-                if ev.pid == waiting {
-                    if !(ev.phase == Phase::Enter
-                        && matches!(&*display_name(ev.nr), "execve" | "execveat"))
-                    {
-                        continue;
-                    }
-                    self.waiting_exec = None;
-                }
-            }
             self.live.entry(ev.tid).or_insert(ev.pid);
             if self.opts.format == OutputFormat::Kernel {
                 self.kernel_line(ev, out);
