@@ -15,7 +15,7 @@ import time
 from typing import IO, Any, Dict, Iterable, List, Optional, Sequence, Set
 
 from . import _native
-from ._launch import launch
+from ._launch import Watched, launch
 from ._native import DEFAULT_STRING_SIZE, MAX_CAPTURE, EventBatch, Session
 
 PROG = "systrace"
@@ -247,6 +247,12 @@ def signal_name(sig: int) -> str:
         return f"SIG{sig}"
 
 
+def killed_line(status: int) -> str:
+    """`+++ killed by SIGKILL +++` for the wait status of a killed process."""
+    core = " (core dumped)" if os.WCOREDUMP(status) else ""
+    return f"+++ killed by {signal_name(os.WTERMSIG(status))}{core} +++"
+
+
 class Printer:
     """Turns events into output lines as calls complete.
 
@@ -433,11 +439,9 @@ def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[st
     if printer.summary:
         out.write(printer.summary_table())
     if os.WIFSIGNALED(status):
-        sig = os.WTERMSIG(status)
-        core = " (core dumped)" if os.WCOREDUMP(status) else ""
-        printer.status_line(pid, f"+++ killed by {signal_name(sig)}{core} +++", main=True)
+        printer.status_line(pid, killed_line(status), main=True)
         out.flush()
-        return 128 + sig
+        return 128 + os.WTERMSIG(status)
     code = os.WEXITSTATUS(status)
     printer.status_line(pid, f"+++ exited with {code} +++", main=True)
     out.flush()
@@ -446,6 +450,7 @@ def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[st
 
 def run_pids(args: argparse.Namespace, pids: List[int], printer_kw: Dict[str, Any], out: IO[str]) -> int:
     session = _open_session(args.nrs, pids, args.follow, args.string_size, args.buffer_size)
+    watched = [Watched(pid) for pid in session.pids or ()]  # to tell a kill
     printer = Printer(out, **printer_kw)
     for pid in pids:
         print(f"{PROG}: Process {pid} attached", file=sys.stderr)
@@ -458,6 +463,12 @@ def run_pids(args: argparse.Namespace, pids: List[int], printer_kw: Dict[str, An
         interrupted = True
     printer.drain(session)
     printer.finish()
+    for process in watched:
+        # An exit was told at its exit_group; a signal leaves no call.
+        status = None if process.pid in printer.exited else process.status()
+        if status is not None and os.WIFSIGNALED(status):
+            printer.status_line(process.pid, killed_line(status))
+        process.close()
     if interrupted:
         for pid in pids:
             if _process_alive(pid):

@@ -162,13 +162,15 @@ impl PyPrinter {
         })
     }
 
-    /// `+++ exited with 0 +++` as a line, with the pid prefix the line
-    /// needs now; `main`: the launched command's (no `[pid N]` on stderr).
-    /// "" with summary.
+    /// `+++ exited with 0 +++` as a line: process `pid` ended (its threads
+    /// leave `live`). With the pid prefix the line needs now and the time
+    /// now (with timestamps); `main`: the launched command's (no `[pid N]`
+    /// on stderr). "" with summary.
     #[pyo3(signature = (pid, text, main = false))]
-    fn status_line(&self, pid: u32, text: &str, main: bool) -> String {
+    fn status_line(&mut self, pid: u32, text: &str, main: bool) -> String {
         let mut out = String::new();
-        self.inner.status_line(&mut out, pid, text, main);
+        let now = crate::trace::queue::monotonic_ns();
+        self.inner.status_line(&mut out, pid, text, main, now);
         out
     }
 
