@@ -38,6 +38,11 @@ enum {
 	BPF_NOEXIST = 1,
 };
 
+/* Map flags (include/uapi/linux/bpf.h). */
+enum {
+	BPF_F_NO_PREALLOC = 1,
+};
+
 enum {
 	BPF_RB_NO_WAKEUP = 1,
 	BPF_RB_FORCE_WAKEUP = 2,

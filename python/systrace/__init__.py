@@ -19,12 +19,14 @@ from ._native import (
     DEFAULT_BUFFER_SIZE,
     DEFAULT_STRING_SIZE,
     MAX_CAPTURE,
+    VERSION,
     Call,
     Event,
     EventBatch,
     LostEventsWarning,
     Pairer,
     SessionClosedError,
+    SyscallSet,
     UnsupportedKernelError,
     preload,
     syscall_name,
@@ -33,6 +35,7 @@ from ._native import (
 )
 from ._event_class import EventClass, Field, SyscallMetadata, event_class, event_classes, metadata, metadata_table
 from ._session import Session, Source, calls, enable, iter_calls
+from ._net import SockAddr, sockaddr
 from ._launch import CompletedSession, run
 from ._aio import aiter_batches, aiter_events
 from ._export import (
@@ -47,6 +50,9 @@ from ._export import (
     to_pandas,
     to_polars,
 )
+
+#: The package's version (Cargo's, which is the wheel's too).
+__version__ = VERSION
 
 __all__ = [
     "ARCH",
@@ -63,9 +69,12 @@ __all__ = [
     "Pairer",
     "Session",
     "SessionClosedError",
+    "SockAddr",
     "Source",
     "SyscallMetadata",
+    "SyscallSet",
     "UnsupportedKernelError",
+    "__version__",
     "aiter_batches",
     "aiter_events",
     "calls",
@@ -82,6 +91,7 @@ __all__ = [
     "metadata_table",
     "preload",
     "run",
+    "sockaddr",
     "syscall_name",
     "syscall_names",
     "syscall_nr",

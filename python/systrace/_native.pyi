@@ -1,7 +1,10 @@
 # Typed stubs of the native module systrace._native (src/python/).
 # Checked against the built module by `make stubtest`.
 from os import PathLike
-from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, TypedDict, Union, final
+from typing import (
+    AbstractSet, Dict, FrozenSet, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, TypedDict, Union,
+    final,
+)
 
 from typing_extensions import disjoint_base
 
@@ -13,6 +16,7 @@ __all__ = [
     "Session", "Launch", "class_names", "class_syscalls", "errno_message", "errno_name", "errno_of", "format_duration",
     "format_error", "format_summary", "syscall_classes", "Printer", "DEFAULT_BUFFER_SIZE", "NR_SYSCALLS",
     "MAX_ARGS", "MAX_CAPTURE", "PHASE_ENTER", "PHASE_EXIT", "DEFAULT_STRING_SIZE", "DEFAULT_COLUMN", "ARCH",
+    "SyscallSet", "decode_sockaddr", "VERSION",
 ]
 
 ARCH: str
@@ -24,6 +28,7 @@ MAX_ARGS: int
 MAX_CAPTURE: int
 PHASE_ENTER: int
 PHASE_EXIT: int
+VERSION: str
 
 class UnsupportedKernelError(OSError):
     """The kernel cannot run systrace: no BPF, no BTF, or a missing BPF feature."""
@@ -86,6 +91,8 @@ class Event:
     def phase(self) -> str: ...  # "enter" or "exit"
     @property
     def event_name(self) -> str: ...  # "sys_enter_read"
+    @property
+    def id(self) -> Optional[int]: ...  # the tracefs event id; None when unknown
     @property
     def args(self) -> Dict[str, int]: ...  # {} on exit
     @property
@@ -212,13 +219,41 @@ class EventIter(Iterator[Event]):
     def __iter__(self) -> "EventIter": ...
     def __next__(self) -> Event: ...
 
+@final
+class SyscallSet:
+    """Syscalls to trace, per phase: what enable() would trace for the same arguments."""
+
+    def __new__(
+        cls, *syscalls: Union[str, int, "SyscallSet"], enter: Optional[bool] = None, exit: Optional[bool] = None
+    ) -> "SyscallSet": ...
+    @staticmethod
+    def from_strace(value: str) -> "SyscallSet": ...
+    @property
+    def enter(self) -> FrozenSet[int]: ...
+    @property
+    def exit(self) -> FrozenSet[int]: ...
+    @property
+    def nrs(self) -> FrozenSet[int]: ...
+    @property
+    def names(self) -> List[str]: ...
+    def __or__(self, other: "SyscallSet", /) -> "SyscallSet": ...
+    def __ror__(self, other: "SyscallSet", /) -> "SyscallSet": ...
+    def __contains__(self, item: Union[str, int, "SyscallSet"], /) -> bool: ...
+    def __len__(self) -> int: ...
+    def __bool__(self) -> bool: ...
+    def __iter__(self) -> Iterator[int]: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+_SyscallSpec = Union[str, int, SyscallSet]
+
 @disjoint_base
 class Session:
     """A tracing session (see systrace.enable())."""
 
     def __new__(
         cls,
-        *syscalls: Union[str, int],
+        *syscalls: _SyscallSpec,
         enter: Optional[bool] = None,
         exit: Optional[bool] = None,
         pid: Union[int, Iterable[int], None] = None,
@@ -247,6 +282,10 @@ class Session:
     @property
     def dropped(self) -> int: ...
     @property
+    def untraced_children(self) -> int: ...
+    @property
+    def capture_losses(self) -> Dict[str, int]: ...
+    @property
     def buffer_size(self) -> int: ...
     @property
     def syscalls(self) -> List[str]: ...
@@ -265,7 +304,7 @@ class Printer:
         cls,
         *,
         format: str = "strace",  # "strace", "json" or "kernel"
-        selected: Optional[Sequence[int]] = None,
+        selected: Union[SyscallSet, AbstractSet[int], Sequence[int], None] = None,
         summary: bool = False,
         durations: bool = False,
         timestamps: int = 0,
@@ -328,5 +367,7 @@ def errno_of(ret: int) -> Optional[int]: ...
 def class_syscalls(__class: str) -> Optional[List[str]]: ...  # runtime name: class
 def syscall_classes(name: str) -> List[str]: ...
 def class_names() -> List[str]: ...
+# (family, address, port, remote)
+def decode_sockaddr(data: bytes) -> Optional[Tuple[str, Optional[str], Optional[int], bool]]: ...
 # (name, nr, calls, errors, time_ns)
 def format_summary(rows: Sequence[Tuple[str, int, int, int, int]]) -> str: ...

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import IO, TYPE_CHECKING, Any, AsyncIterator, Iterable, Iterator, List, Optional, Union
 
 from . import _native
-from ._native import Call, Event, EventBatch, LostEventsWarning
+from ._native import Call, Event, EventBatch, LostEventsWarning, SyscallSet
 
 if TYPE_CHECKING:
     import os
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Session", "enable", "calls", "iter_calls", "LostEventsWarning"]
 
-SyscallSpec = Union[str, int]
+SyscallSpec = Union[str, int, SyscallSet]
 
 #: What the exports and calls() take: a Session, an EventBatch, or an
 #: iterable of Event or EventBatch (and, for the call exports, of Call).
@@ -100,9 +100,11 @@ def enable(
 ) -> Session:
     """Start tracing syscalls; returns a Session (a context manager).
 
-    syscalls: names ("read", "sys_read", "newfstat") or numbers; none at
-        all traces every syscall.
-    enter, exit: record the enter events, the exit events, or both.
+    syscalls: names ("read", "sys_read", "newfstat") or numbers, strace's
+        classes ("%file", "%network"...), event names ("sys_enter_read":
+        that event only) and SyscallSets; none at all traces every syscall.
+    enter, exit: record the enter events, the exit events, or both, of the
+        syscalls named (event names and SyscallSets keep their phases).
     pid: one pid or several (a thread id stands for its process); the
         default is the calling process (all its threads).
         all_processes=True traces the whole system.
@@ -116,7 +118,7 @@ def enable(
     follow: trace the children the traced processes fork, from their
         first syscall (forks are followed in the kernel).
 
-    Raises ValueError for an unknown syscall or a bad argument, TypeError
+    Raises ValueError for an unknown syscall or class or a bad argument, TypeError
     for an argument of the wrong type, PermissionError without root (or
     CAP_BPF and CAP_PERFMON), ProcessLookupError for a pid with no process,
     and UnsupportedKernelError when the kernel lacks BPF or BTF.

@@ -12,11 +12,11 @@ import os
 import signal
 import sys
 import time
-from typing import IO, Any, Dict, Iterable, List, Optional, Sequence, Set
+from typing import IO, Any, Dict, Iterable, List, Optional, Sequence
 
 from . import _native
 from ._launch import Watched, launch
-from ._native import DEFAULT_STRING_SIZE, MAX_CAPTURE, EventBatch, Session
+from ._native import DEFAULT_STRING_SIZE, MAX_CAPTURE, VERSION, EventBatch, Session, SyscallSet
 
 PROG = "systrace"
 # Paths are shown whole, as strace shows them, so captures are at least
@@ -48,6 +48,8 @@ left as it is. Tracing needs root (or CAP_BPF and CAP_PERFMON).
 EPILOG = """\
 syscall sets (-e trace=SET):
   names and classes, comma-separated; a leading ! traces all but the set.
+  With --format kernel, event names (sys_enter_read, sys_exit_read) select
+  one phase.
   classes: %file %desc %network (%net) %process %memory %signal %ipc
   %stat %lstat %fstat %%stat %statfs %fstatfs %%statfs %pure %creds %clock
 
@@ -148,68 +150,45 @@ def build_parser() -> argparse.ArgumentParser:
         help="strace: strace's lines (default); kernel: the kernel's trace text, one "
         "line per event (enter and exit); json: one JSON object per call with every field.",
     )
+    p.add_argument("--version", action="version", version=f"%(prog)s {VERSION}")
     p.add_argument(
         "command",
         nargs=argparse.REMAINDER,
         metavar="COMMAND",
         help="the command to run and trace (after --); tracing is on before its first syscall.",
     )
+    _add_completion(p)
     return p
+
+
+def _add_completion(p: argparse.ArgumentParser) -> None:
+    """--print-completion SHELL, when shtab (the optional extra
+    'systrace[completion]') is installed."""
+    try:
+        import shtab
+    except ImportError:
+        return
+    shtab.add_argument_to(p, ["--print-completion"], help="print a completion script for SHELL and exit")
 
 
 # Choosing syscalls.
 
 
-def _nr(name: str) -> int:
-    try:
-        return _native.syscall_nr(name)
-    except ValueError as err:
-        raise UsageError(str(err)) from None
-
-
-def parse_trace_set(exprs: Sequence[str]) -> Optional[Set[int]]:
-    """The syscall numbers `-e` selects, or None for every syscall."""
-    selected: Optional[Set[int]] = None
+def parse_trace_set(exprs: Sequence[str]) -> Optional[SyscallSet]:
+    """The syscalls `-e` selects, or None for every syscall."""
+    selected: Optional[SyscallSet] = None
     for expr in exprs:
         qualifier, sep, value = expr.partition("=")
         if not sep:
             qualifier, value = "trace", expr
         if qualifier not in ("trace", "t"):
             raise UsageError(f"-e {qualifier}=...: only trace=SET is supported")
-        negate = value.startswith("!")
-        if negate:
-            value = value[1:]
-        nrs: Set[int] = set()
-        for item in value.split(","):
-            item = item.strip()
-            if not item:
-                raise UsageError(f"-e {expr!r}: empty syscall name")
-            if item == "all":
-                nrs |= set(_all_nrs())
-            elif item == "none":
-                pass
-            elif item.startswith("%"):
-                names = _native.class_syscalls(item)
-                if names is None:
-                    known = " ".join("%" + c for c in _native.class_names())
-                    raise UsageError(f"-e {expr!r}: unknown class {item!r} (classes: {known})")
-                for name in names:
-                    try:
-                        nrs.add(_native.syscall_nr(name))
-                    except ValueError:
-                        pass  # not a syscall of this architecture
-            elif item.startswith("/"):
-                raise UsageError(f"-e {expr!r}: regular expressions are not supported")
-            else:
-                nrs.add(_nr(item))
-        if negate:
-            nrs = set(_all_nrs()) - nrs
+        try:
+            nrs = SyscallSet.from_strace(value)
+        except ValueError as err:
+            raise UsageError(f"-e {expr!r}: {err}") from None
         selected = nrs if selected is None else selected | nrs
     return selected
-
-
-def _all_nrs() -> List[int]:
-    return [_native.syscall_nr(n) for n in _native.syscall_names()]
 
 
 def parse_pids(values: Sequence[str]) -> List[int]:
@@ -266,7 +245,7 @@ class Printer:
         out: IO[str],
         *,
         fmt: str,
-        selected: Optional[Set[int]],
+        selected: Optional[SyscallSet],
         summary: bool,
         durations: bool,
         timestamps: int,
@@ -283,7 +262,7 @@ class Printer:
         # one thread is traced.
         self.native = _native.Printer(
             format=fmt,
-            selected=None if selected is None else sorted(selected),
+            selected=selected,
             summary=summary,
             durations=durations,
             timestamps=timestamps,
@@ -359,22 +338,17 @@ CLI_BUFFER_SIZE = 4 << 20
 
 
 def _open_session(
-    nrs: Optional[Set[int]],
+    nrs: Optional[SyscallSet],
     pids: List[int],
     follow: bool,
     string_size: int,
     buffer_size: int,
     launched: Optional[int] = None,
 ) -> Session:
-    syscalls: List[int] = []
+    syscalls: List[SyscallSet] = []
     if nrs is not None:
-        internal = set()
-        for name in INTERNAL:
-            try:
-                internal.add(_native.syscall_nr(name))
-            except ValueError:
-                pass
-        syscalls = sorted(nrs | internal)
+        internal = [n for n in INTERNAL if n in _native.syscall_names()]
+        syscalls = [nrs, SyscallSet(*internal)]
     try:
         return Session(
             *syscalls,
@@ -497,6 +471,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if args.summary and args.format != "strace":
             raise UsageError("-c prints a table: --format does not apply")
         args.nrs = parse_trace_set(args.exprs)
+        if args.nrs is not None and args.nrs.enter != args.nrs.exit and args.format != "kernel":
+            raise UsageError(
+                "-e trace=: an event name (sys_enter_NAME, sys_exit_NAME) selects one phase, "
+                "which only --format kernel prints; name the syscall instead"
+            )
     except UsageError as err:
         parser.print_usage(sys.stderr)
         print(f"{PROG}: {err}", file=sys.stderr)

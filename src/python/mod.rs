@@ -11,11 +11,19 @@ mod launch;
 mod metadata;
 mod session;
 mod strace;
+mod syscall_set;
 
 use pyo3::prelude::*;
 
 #[pymodule]
 mod _native {
+    /// The fork handlers go in before any lock of systrace is taken (the
+    /// metadata's too): a fork at any moment is then safe.
+    #[pymodule_init]
+    fn init() {
+        crate::trace::tracer::install_fork_handlers();
+    }
+
     #[pymodule_export]
     use super::call::{call_columns, calls_of, CallIter, PyCall, PyPairer};
     #[pymodule_export]
@@ -33,9 +41,11 @@ mod _native {
     use super::session::{preload, BatchIter, EventIter, Session};
     #[pymodule_export]
     use super::strace::{
-        class_names, class_syscalls, errno_message, errno_name, errno_of, format_duration,
-        format_error, format_summary, syscall_classes, PyPrinter,
+        class_names, class_syscalls, decode_sockaddr, errno_message, errno_name, errno_of,
+        format_duration, format_error, format_summary, syscall_classes, PyPrinter,
     };
+    #[pymodule_export]
+    use super::syscall_set::PySyscallSet;
 
     #[pymodule_export]
     const DEFAULT_BUFFER_SIZE: usize = crate::trace::tracer::DEFAULT_BUFFER_SIZE;
@@ -55,4 +65,7 @@ mod _native {
     const DEFAULT_COLUMN: usize = crate::strace::DEFAULT_COLUMN;
     #[pymodule_export]
     const ARCH: &str = std::env::consts::ARCH;
+    /// The package's version: Cargo's, which maturin gives the wheel too.
+    #[pymodule_export]
+    const VERSION: &str = env!("CARGO_PKG_VERSION");
 }

@@ -9,16 +9,18 @@ use pyo3::exceptions::{PyOSError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyInt, PyTuple};
 
-use super::args::{bool_arg, pid_arg, size_arg, syscall_arg, Timeout};
+use super::args::{bool_arg, pid_arg, size_arg, Timeout};
 use super::call::{CallIter, PyCall};
 use super::errors::{LostEventsWarning, SessionClosedError};
 use super::event::{EventBatch, PyEvent};
+use super::syscall_set::selection_arg;
 use crate::kernel::layout::MAX_CAPTURE;
 use crate::kernel::{Event, Phase};
-use crate::metadata::{display_name, metadata_now, names};
+use crate::metadata::{display_name, metadata_now};
 use crate::strace::pair::pair_events;
 use crate::trace::capture::{self, DEFAULT_STRING_SIZE};
 use crate::trace::queue::Queue;
+use crate::trace::quiet::Quiet;
 use crate::trace::{ProcessFilter, Registration};
 
 /// Blocking waits are cut into slices this long so that Ctrl-C is seen.
@@ -37,7 +39,7 @@ pub struct Session {
 
 impl Session {
     fn inherited(&self) -> bool {
-        self.pid != std::process::id()
+        self.pid != crate::trace::tracer::getpid()
     }
 
     fn inner(&self) -> MutexGuard<'_, crate::trace::Session> {
@@ -62,6 +64,8 @@ impl Session {
                 None => SIGNAL_CHECK,
             };
             let queue = &self.queue;
+            // The wait (and the GIL taken back after it) is systrace's own.
+            let _quiet = Quiet::enter();
             let events = py.detach(|| queue.take(slice));
             let expired = deadline.is_some_and(|d| Instant::now() >= d);
             if !events.is_empty() || expired || queue.is_finished() {
@@ -95,19 +99,44 @@ impl Session {
         Ok(all)
     }
 
-    fn warn_lost(&self, py: Python<'_>) -> PyResult<()> {
-        let lost = self.inner().dropped();
-        if lost == 0 || self.warned.swap(true, Ordering::Relaxed) {
+    /// Warns once (LostEventsWarning) if the session lost anything;
+    /// `stacklevel` 1 points at the caller's line.
+    fn warn_lost(&self, py: Python<'_>, stacklevel: i32) -> PyResult<()> {
+        let (losses, buffer_size) = {
+            let inner = self.inner();
+            (inner.losses(), inner.buffer_size())
+        };
+        if (losses.dropped == 0 && losses.untraced_children == 0)
+            || self.warned.swap(true, Ordering::Relaxed)
+        {
             return Ok(());
         }
-        let msg = format!(
-            "systrace session lost {lost} events: the ring buffer was full, or more events \
-             waited than the session keeps for you (4 x buffer_size); poll or iterate while \
-             tracing, or use a larger buffer_size (now {} bytes)",
-            self.inner().buffer_size()
-        );
+        let mut msg = String::from("systrace session");
+        if losses.dropped > 0 {
+            msg += &format!(
+                " lost {} events: the ring buffer was full, or more events waited than the \
+                 session keeps for you (4 x buffer_size); poll or iterate while tracing, or \
+                 use a larger buffer_size (now {buffer_size} bytes)",
+                losses.dropped
+            );
+            if losses.unattributed > 0 {
+                msg += &format!(
+                    "; {} of them could not be attributed to a session",
+                    losses.unattributed
+                );
+            }
+        }
+        if losses.untraced_children > 0 {
+            if losses.dropped > 0 {
+                msg += ";";
+            }
+            msg += &format!(
+                " could not follow {} child processes (too many processes traced at once)",
+                losses.untraced_children
+            );
+        }
         let category = py.get_type::<LostEventsWarning>();
-        PyErr::warn(py, &category, &std::ffi::CString::new(msg)?, 1)
+        PyErr::warn(py, &category, &std::ffi::CString::new(msg)?, stacklevel)
     }
 }
 
@@ -170,19 +199,7 @@ impl Session {
         let all_processes = flag(all_processes, "all_processes", false)?;
         let strings = flag(strings, "strings", false)?;
         let follow = flag(follow, "follow", false)?;
-        let nrs: BTreeSet<u32> = if syscalls.is_empty() {
-            names::all_syscalls()
-        } else {
-            syscalls
-                .iter()
-                .map(|s| syscall_arg(&s))
-                .collect::<PyResult<_>>()?
-        };
-        if !enter && !exit {
-            return Err(PyValueError::new_err(
-                "enter=False and exit=False traces nothing: keep at least one",
-            ));
-        }
+        let selection = selection_arg(syscalls, enter, exit)?;
         let launched = _launched.map(pid_arg).transpose()?;
         if launched.is_some() && (all_processes || pid.is_some_and(|p| !p.is_none())) {
             return Err(PyValueError::new_err(
@@ -197,7 +214,7 @@ impl Session {
                 ))
             }
             (None, true) => ProcessFilter::All,
-            (None, false) => ProcessFilter::Tgids(BTreeSet::from([std::process::id()])),
+            (None, false) => ProcessFilter::Tgids(BTreeSet::from([crate::trace::tracer::getpid()])),
             (Some(pids), false) => ProcessFilter::Tgids(pids),
         };
         // The kernel's own rule (power of two) is checked by the core.
@@ -233,14 +250,14 @@ impl Session {
         }
         let registration = Registration {
             capture: if strings {
-                capture::capturing(metadata_now().0, &nrs)
+                capture::capturing(metadata_now().0, &selection.nrs())
             } else {
                 BTreeSet::new()
             },
             capture_size,
             follow,
-            enter: if enter { nrs.clone() } else { BTreeSet::new() },
-            exit: if exit { nrs } else { BTreeSet::new() },
+            enter: selection.enter,
+            exit: selection.exit,
             processes,
             launched,
         };
@@ -252,7 +269,7 @@ impl Session {
         Ok(Session {
             inner: Mutex::new(session),
             queue,
-            pid: std::process::id(),
+            pid: crate::trace::tracer::getpid(),
             warned: AtomicBool::new(false),
         })
     }
@@ -279,7 +296,7 @@ impl Session {
             return Ok(());
         }
         py.detach(|| self.inner().close())?;
-        self.warn_lost(py)
+        self.warn_lost(py, 1)
     }
 
     /// The events that arrived, waiting up to `timeout` seconds for the
@@ -364,6 +381,31 @@ impl Session {
         py.detach(|| self.inner().dropped())
     }
 
+    /// Children of the followed processes that could not be followed (the
+    /// kernel's process filter was full); their events were not recorded.
+    #[getter]
+    fn untraced_children(&self, py: Python<'_>) -> u64 {
+        if self.inherited() {
+            return 0;
+        }
+        py.detach(|| self.inner().losses().untraced_children)
+    }
+
+    /// Captures of user memory in the delivered events that did not happen
+    /// whole: {"truncated": n, "faulted": n, "lost": n} (each also marked
+    /// in its event's capture_status).
+    #[getter]
+    fn capture_losses(&self) -> std::collections::HashMap<&'static str, u64> {
+        let c = self.queue.capture_losses();
+        [
+            ("truncated", c.truncated),
+            ("faulted", c.faulted),
+            ("lost", c.lost),
+        ]
+        .into_iter()
+        .collect()
+    }
+
     /// The size of the ring buffer in bytes.
     #[getter]
     fn buffer_size(&self) -> usize {
@@ -422,6 +464,21 @@ impl Session {
             "<systrace.Session {state} syscalls={} pids={pids}>",
             self.syscalls().len()
         )
+    }
+}
+
+impl Drop for Session {
+    /// A session collected without being closed still says what it lost.
+    fn drop(&mut self) {
+        if self.inherited() {
+            return;
+        }
+        Python::attach(|py| {
+            let _ = py.detach(|| self.inner().close());
+            if let Err(err) = self.warn_lost(py, 1) {
+                err.write_unraisable(py, None);
+            }
+        });
     }
 }
 

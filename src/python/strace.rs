@@ -3,8 +3,12 @@
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
+use std::collections::BTreeSet;
+
 use super::event::events_of;
+use super::syscall_set::PySyscallSet;
 use crate::strace::printer::{OutputFormat, Printer, PrinterOptions};
+use crate::strace::select::Selection;
 use crate::strace::summary::{format_summary as summary_text, SummaryRow};
 
 /// `<0.000012>`: strace -T's duration.
@@ -58,6 +62,21 @@ pub fn class_names() -> Vec<&'static str> {
         .collect()
 }
 
+/// The `struct sockaddr` in `data` (connect's, bind's or sendto's captured
+/// address): (family name, address, port, remote), or None when `data` is
+/// too short. address: an IP address or a unix socket's path, else None;
+/// remote: an internet address off this host (not loopback or unspecified).
+#[pyfunction]
+pub fn decode_sockaddr(data: &[u8]) -> Option<(String, Option<String>, Option<u16>, bool)> {
+    let addr = crate::strace::sockaddr::decode(data)?;
+    Some((
+        addr.family_name(),
+        addr.address.clone(),
+        addr.port,
+        addr.is_remote(),
+    ))
+}
+
 /// The strace -c table of rows (name, nr, calls, errors, time_ns), given in
 /// syscall-number order.
 #[pyfunction]
@@ -76,7 +95,9 @@ pub fn format_summary(rows: Vec<(String, u32, u64, u64, u64)>) -> String {
 }
 
 /// The `systrace` command's output, made in Rust: pairs events into calls,
-/// keeps the calls `selected` (syscall numbers; None: all), and returns
+/// keeps the calls `selected` (a SyscallSet, or syscall numbers for both
+/// phases; None: all; format "kernel" keeps the events of each phase the
+/// set selects, the others the calls of its syscalls), and returns
 /// their text as strace prints it (format "strace"), one JSON object per
 /// call ("json", as systrace.json_line), or the kernel's text of each event
 /// ("kernel"); with `summary`, counts the calls for summary_table() instead.
@@ -97,7 +118,7 @@ impl PyPrinter {
     #[allow(clippy::too_many_arguments)]
     fn new(
         format: &str,
-        selected: Option<Vec<u32>>,
+        selected: Option<&Bound<'_, PyAny>>,
         summary: bool,
         durations: bool,
         timestamps: u8,
@@ -115,6 +136,22 @@ impl PyPrinter {
         let string_size = usize::try_from(string_size).map_err(|_| {
             PyValueError::new_err(format!("string_size must be >= 0, not {string_size}"))
         })?;
+        let selected = selected
+            .filter(|s| !s.is_none())
+            .map(|s| match s.cast::<PySyscallSet>() {
+                Ok(set) => Ok(set.get().sel.clone()),
+                Err(_) => {
+                    let nrs: BTreeSet<u32> = s
+                        .try_iter()?
+                        .map(|nr| nr?.extract::<u32>())
+                        .collect::<PyResult<_>>()?;
+                    Ok::<_, PyErr>(Selection {
+                        enter: nrs.clone(),
+                        exit: nrs,
+                    })
+                }
+            })
+            .transpose()?;
         Ok(PyPrinter {
             inner: Printer::new(PrinterOptions {
                 format,

@@ -7,6 +7,8 @@
 //! * [`format_call`]: `openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3`
 //! * [`printer`]: the `systrace` command's output
 //! * [`classes`]: strace's `%file`, `%network`... syscall classes
+//! * [`select`]: names, events and classes into syscall numbers per phase
+//! * [`sockaddr`]: the `struct sockaddr` captured of connect, bind and sendto
 //! * [`summary`]: the `strace -c` table
 pub mod call;
 pub mod classes;
@@ -16,6 +18,8 @@ pub mod flags;
 pub mod pair;
 pub mod printer;
 pub mod quote;
+pub mod select;
+pub mod sockaddr;
 pub mod summary;
 
 use std::fmt::Write;

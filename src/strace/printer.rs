@@ -13,9 +13,10 @@ use std::fmt::Write;
 
 use super::call::Call;
 use super::pair::Pairer;
+use super::select::Selection;
 use super::summary::Summary;
 use super::DEFAULT_COLUMN;
-use crate::kernel::Event;
+use crate::kernel::{Bitmap, Event, Phase};
 use crate::text::kernel::{format_event, Style};
 
 /// Syscalls whose child side returns 0 with no enter of its own.
@@ -47,8 +48,10 @@ impl OutputFormat {
 #[derive(Clone, Debug)]
 pub struct PrinterOptions {
     pub format: OutputFormat,
-    /// `-e`: the syscall numbers shown; None for all.
-    pub selected: Option<Vec<u32>>,
+    /// `-e`: the syscalls shown, per phase (--format kernel shows the
+    /// events of each phase; the other formats show the calls of either);
+    /// None for all.
+    pub selected: Option<Selection>,
     /// `-c`: count, print no calls.
     pub summary: bool,
     /// `-T`.
@@ -89,8 +92,8 @@ impl Default for PrinterOptions {
 #[derive(Debug)]
 pub struct Printer {
     opts: PrinterOptions,
-    /// `-e` as a bitmap by syscall number.
-    shown: Option<Vec<bool>>,
+    /// `-e` as a bitmap by syscall number, per phase (Phase::index).
+    shown: Option<[Bitmap; 2]>,
     pairer: Pairer,
     counts: Summary,
     /// tid -> pid of the threads seen and not gone.
@@ -101,14 +104,10 @@ pub struct Printer {
 
 impl Printer {
     pub fn new(opts: PrinterOptions) -> Self {
-        let shown = opts.selected.as_ref().map(|nrs| {
-            let len = nrs.iter().max().map_or(0, |&m| m as usize + 1);
-            let mut bits = vec![false; len];
-            for &nr in nrs {
-                bits[nr as usize] = true;
-            }
-            bits
-        });
+        let shown = opts
+            .selected
+            .as_ref()
+            .map(|sel| [sel.enter.iter().collect(), sel.exit.iter().collect()]);
         if opts.timestamps > 0 && opts.timestamps < 3 {
             init_localtime();
         }
@@ -151,10 +150,15 @@ impl Printer {
         }
     }
 
-    fn is_shown(&self, nr: u32) -> bool {
-        match &self.shown {
-            None => true,
-            Some(bits) => bits.get(nr as usize).copied().unwrap_or(false),
+    /// Whether `-e` shows syscall `nr` in `phase` (None: in either).
+    fn is_shown(&self, nr: u32, phase: Option<Phase>) -> bool {
+        let Some(bits) = &self.shown else {
+            return true;
+        };
+        let has = |p: Phase| bits[p.index()].contains(nr);
+        match phase {
+            Some(p) => has(p),
+            None => has(Phase::Enter) || has(Phase::Exit),
         }
     }
 
@@ -187,7 +191,7 @@ impl Printer {
     }
 
     fn kernel_line(&self, ev: &Event, out: &mut String) {
-        if !self.is_shown(ev.nr) || self.opts.summary {
+        if !self.is_shown(ev.nr, Some(ev.phase)) || self.opts.summary {
             return;
         }
         self.prefix(out, ev.tid, ev.timestamp_ns);
@@ -204,7 +208,7 @@ impl Printer {
         if call.enter.is_none() && ret == Some(0) && FORKS.contains(&&*name) {
             return;
         }
-        if self.is_shown(first.nr) {
+        if self.is_shown(first.nr, None) {
             if self.opts.summary {
                 // Calls that returned, as strace -c counts; rt_sigreturn
                 // returns too, though the kernel reports no exit for it.

@@ -260,6 +260,13 @@ impl Registry {
         self.capture_sizes.keys().next_back().copied().unwrap_or(0)
     }
 
+    /// True when some open session follows the forks of `tgid`.
+    pub fn is_followed(&self, tgid: u32) -> bool {
+        self.tgid_refcount
+            .get(&tgid)
+            .is_some_and(|&(_, follow)| follow > 0)
+    }
+
     /// True when some open session traces `tgid` by its registration.
     pub fn is_registered(&self, tgid: u32) -> bool {
         self.tgid_refcount.contains_key(&tgid)
