@@ -341,6 +341,8 @@ class _KernelState(TypedDict):
     prog_ids: List[int]
     sessions: int
     decode_errors: int
+    records: int
+    consumer_tid: int
 
 def preload(buffer_size: Optional[int] = None) -> None: ...
 def calls_of(source: _EventSource) -> List[Call]: ...

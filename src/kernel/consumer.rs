@@ -52,6 +52,9 @@ struct Shared {
     flushed: Condvar,
     wake: OwnedFd,
     decode_errors: AtomicU64,
+    /// Records drained from the ring buffer: what the programs let through,
+    /// before any session's filter (tests compare it with what they expect).
+    records: AtomicU64,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -69,6 +72,8 @@ impl Shared {
         if batch.is_empty() {
             return;
         }
+        self.records
+            .fetch_add(batch.len() as u64, Ordering::Relaxed);
         for session in lock(&self.sessions).iter() {
             session.deliver(batch);
         }
@@ -110,6 +115,7 @@ impl Consumer {
             flushed: Condvar::new(),
             wake,
             decode_errors: AtomicU64::new(0),
+            records: AtomicU64::new(0),
         });
         let (ready_tx, ready_rx) = mpsc::channel();
         let thread_shared = Arc::clone(&shared);
@@ -151,6 +157,11 @@ impl Consumer {
 
     pub fn decode_errors(&self) -> u64 {
         self.shared.decode_errors.load(Ordering::Relaxed)
+    }
+
+    /// Records drained from the ring buffer so far.
+    pub fn records(&self) -> u64 {
+        self.shared.records.load(Ordering::Relaxed)
     }
 
     /// Returns once every record committed before the call was delivered.

@@ -169,5 +169,7 @@ pub fn kernel_state(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     dict.set_item("prog_ids", state.prog_ids)?;
     dict.set_item("sessions", state.sessions)?;
     dict.set_item("decode_errors", state.decode_errors)?;
+    dict.set_item("records", state.records)?;
+    dict.set_item("consumer_tid", state.consumer_tid)?;
     Ok(dict)
 }

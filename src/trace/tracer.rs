@@ -256,6 +256,10 @@ pub struct KernelState {
     pub prog_ids: Vec<u32>,
     pub sessions: usize,
     pub decode_errors: u64,
+    /// Records the consumer drained: what the programs let through.
+    pub records: u64,
+    /// The consumer thread, which the programs must ignore.
+    pub consumer_tid: u32,
 }
 
 pub fn kernel_state() -> KernelState {
@@ -273,6 +277,8 @@ pub fn kernel_state() -> KernelState {
             ],
             sessions: t.sessions,
             decode_errors: t.consumer.decode_errors(),
+            records: t.consumer.records(),
+            consumer_tid: t.consumer.tid(),
         },
         _ => KernelState::default(),
     }
