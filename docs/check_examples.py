@@ -29,6 +29,7 @@ EXPECT: Dict[str, List[str]] = {
         r"^bytes written per fd: \{\d+: 17\}$",
     ],
     "trace_subprocess": [
+        r"^returncode=3 dropped=0$",
         r"argv=\['sh', '-c', 'cat /etc/hostname \| wc -c > /dev/null; exit 3'\] exit=3",
         r"argv=\['cat', '/etc/hostname'\] exit=0",
         r"argv=\['wc', '-c'\] exit=0",

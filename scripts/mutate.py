@@ -33,7 +33,7 @@ MUTATIONS = {
            "if ((__u32)pid_tgid == ignore_tid)", "if (0)",
            ["tests/test_kernel_side.py::test_the_consumer_thread_is_never_traced"]),
     "M4": ("quiet slots not read",
-           "if (tgid == self_tgid && quiet(pid_tgid))", "if (0)",
+           "if (tgid == self_tgid && quiet(pid_tgid))", "if (tgid == self_tgid && quiet(pid_tgid) && 0)",
            ["tests/test_accounting.py::test_an_empty_block_traces_nothing"]),
     "M5": ("drops keyed without their phase",
            ".nr = nr, .phase = phase", ".nr = nr, .phase = SYSTRACE_PHASE_ENTER",

@@ -37,6 +37,7 @@ from ._native import (
 from ._event_class import EventClass, Field, SyscallMetadata, event_class, event_classes, metadata, metadata_table
 from ._session import Session, Source, calls, count, enable, iter_calls
 from ._net import SockAddr, sockaddr
+from ._launch import CompletedSession, run
 from ._aio import aiter_batches, aiter_events
 from ._export import (
     calls_to_arrow,
@@ -57,6 +58,7 @@ __version__ = VERSION
 __all__ = [
     "ARCH",
     "Call",
+    "CompletedSession",
     "DEFAULT_BUFFER_SIZE",
     "DEFAULT_STRING_SIZE",
     "Event",
@@ -91,6 +93,7 @@ __all__ = [
     "metadata",
     "metadata_table",
     "preload",
+    "run",
     "sockaddr",
     "syscall_name",
     "syscall_names",

@@ -1,5 +1,6 @@
 # Typed stubs of the native module systrace._native (src/python/).
 # Checked against the built module by `make stubtest`.
+from os import PathLike
 from typing import (
     AbstractSet, Dict, FrozenSet, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, TypedDict, Union,
     final,
@@ -12,7 +13,7 @@ __all__ = [
     "UnsupportedKernelError", "EventBatch", "EventBatchIter", "Event", "common_fields", "define_fields",
     "event_format", "event_id", "kernel_state", "metadata_source", "metadata_table", "print_fmt",
     "syscall_metadata", "syscall_name", "syscall_names", "syscall_nr", "preload", "BatchIter", "EventIter",
-    "Session", "SyscallCount", "class_names", "class_syscalls", "errno_message", "errno_name", "errno_of", "format_duration",
+    "Session", "SyscallCount", "Launch", "class_names", "class_syscalls", "errno_message", "errno_name", "errno_of", "format_duration",
     "format_error", "format_summary", "syscall_classes", "Printer", "DEFAULT_BUFFER_SIZE", "NR_SYSCALLS",
     "MAX_ARGS", "MAX_CAPTURE", "PHASE_ENTER", "PHASE_EXIT", "DEFAULT_STRING_SIZE", "DEFAULT_COLUMN", "ARCH",
     "SyscallSet", "decode_sockaddr", "VERSION",
@@ -42,6 +43,26 @@ class LostEventsWarning(RuntimeWarning):
 _CapturedValue = Union[bytes, List[bytes]]
 #: An argument of Call.args: an int, captured text (str when UTF-8, else bytes), or argv.
 _ArgValue = Union[int, str, bytes, List[Union[str, bytes]]]
+
+@final
+class Launch:
+    """A command's process, forked and held before its execve until start()."""
+
+    def __new__(
+        cls,
+        program: Union[str, "PathLike[str]"],
+        argv: Sequence[str],
+        *,
+        env: Optional[Sequence[Tuple[str, str]]] = None,
+        cwd: Union[str, "PathLike[str]", None] = None,
+        stdin: Optional[int] = None,
+        stdout: Optional[int] = None,
+        stderr: Optional[int] = None,
+    ) -> "Launch": ...
+    @property
+    def pid(self) -> int: ...
+    def start(self) -> None: ...
+    def cancel(self) -> None: ...
 
 @final
 class Event:
@@ -242,6 +263,8 @@ class Session:
         string_size: Optional[int] = None,
         follow: Optional[bool] = None,
         count: Optional[bool] = None,
+        _launched: Optional[int] = None,
+        _keep_all: bool = False,
     ) -> "Session": ...
     def __enter__(self) -> "Session": ...
     def __exit__(self, *_exc_info: object) -> None: ...

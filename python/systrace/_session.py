@@ -85,6 +85,14 @@ class Session(_native.Session):
         return to_jsonl(self, file)
 
 
+def check_flags(**flags: object) -> None:
+    """TypeError for a flag that is not a bool: the native Session takes
+    None for "the default", where a Python caller's None is a mistake."""
+    for name, value in flags.items():
+        if not isinstance(value, bool):
+            raise TypeError(f"{name} must be True or False, not {type(value).__name__}")
+
+
 def enable(
     *syscalls: SyscallSpec,
     enter: bool = True,
@@ -121,11 +129,7 @@ def enable(
     CAP_BPF and CAP_PERFMON), ProcessLookupError for a pid with no process,
     and UnsupportedKernelError when the kernel lacks BPF or BTF.
     """
-    # The native Session takes None for "the default"; here None is a mistake.
-    for name, value in (("enter", enter), ("exit", exit), ("all_processes", all_processes),
-                        ("strings", strings), ("follow", follow)):
-        if not isinstance(value, bool):
-            raise TypeError(f"{name} must be True or False, not {type(value).__name__}")
+    check_flags(enter=enter, exit=exit, all_processes=all_processes, strings=strings, follow=follow)
     return Session(
         *syscalls,
         enter=enter,

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import signal
 import sys
 import time
 from typing import IO, Any, Dict, Iterable, List, Optional, Sequence
 
 from . import _native
+from ._launch import Watched, launch
 from ._native import DEFAULT_STRING_SIZE, MAX_CAPTURE, VERSION, EventBatch, Session, SyscallSet
 
 PROG = "systrace"
@@ -226,6 +226,12 @@ def signal_name(sig: int) -> str:
         return f"SIG{sig}"
 
 
+def killed_line(status: int) -> str:
+    """`+++ killed by SIGKILL +++` for the wait status of a killed process."""
+    core = " (core dumped)" if os.WCOREDUMP(status) else ""
+    return f"+++ killed by {signal_name(os.WTERMSIG(status))}{core} +++"
+
+
 class Printer:
     """Turns events into output lines as calls complete.
 
@@ -331,7 +337,14 @@ def _process_alive(pid: int) -> bool:
 CLI_BUFFER_SIZE = 4 << 20
 
 
-def _open_session(nrs: Optional[SyscallSet], pids: List[int], follow: bool, string_size: int, buffer_size: int) -> Session:
+def _open_session(
+    nrs: Optional[SyscallSet],
+    pids: List[int],
+    follow: bool,
+    string_size: int,
+    buffer_size: int,
+    launched: Optional[int] = None,
+) -> Session:
     syscalls: List[SyscallSet] = []
     if nrs is not None:
         internal = [n for n in INTERNAL if n in _native.syscall_names()]
@@ -339,7 +352,8 @@ def _open_session(nrs: Optional[SyscallSet], pids: List[int], follow: bool, stri
     try:
         return Session(
             *syscalls,
-            pid=pids,
+            pid=pids or None,
+            _launched=launched,
             strings=True,
             string_size=capture_size(string_size),
             follow=follow,
@@ -353,49 +367,33 @@ def _open_session(nrs: Optional[SyscallSet], pids: List[int], follow: bool, stri
         raise CliError(str(err)) from None
 
 
-def _resolve_command(command: Sequence[str]) -> str:
-    name = command[0]
-    path = name if "/" in name else shutil.which(name)
-    if path is None or not os.path.exists(path):
-        raise CliError(f"Can't stat '{name}': No such file or directory")
-    if not os.access(path, os.X_OK) or os.path.isdir(path):
-        raise CliError(f"Can't execute '{name}': Permission denied")
-    return path
-
-
 def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[str]) -> int:
     command = list(args.command)
-    path = _resolve_command(command)
-    ready_r, ready_w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: wait until traced, then exec
-        try:
-            os.close(ready_w)
-            go = os.read(ready_r, 1)
-            os.close(ready_r)
-            if go != b"x":
-                os._exit(127)
-            os.execv(path, command)
-        except BaseException as err:  # noqa: BLE001 - nothing may escape a forked child
-            try:
-                os.write(2, f"{PROG}: exec {command[0]}: {err}\n".encode())
-            finally:
-                os._exit(127)
-    os.close(ready_r)
+    try:
+        child = launch(command)  # held before its execve
+    except FileNotFoundError:
+        raise CliError(f"Can't stat '{command[0]}': No such file or directory") from None
+    except PermissionError:
+        raise CliError(f"Can't execute '{command[0]}': Permission denied") from None
+    except OSError as err:
+        raise CliError(f"exec {command[0]}: {err.strerror}") from None
+    pid = child.pid
     # While the command runs, Ctrl-C is its business (it gets the signal
     # too); systrace reports how it ended.
     old_int = signal.signal(signal.SIGINT, signal.SIG_IGN)
     old_quit = signal.signal(signal.SIGQUIT, signal.SIG_IGN)
     try:
         try:
-            session = _open_session(args.nrs, [pid], args.follow, args.string_size, args.buffer_size)
+            session = _open_session(args.nrs, [], args.follow, args.string_size, args.buffer_size, launched=pid)
         except BaseException:
-            os.close(ready_w)  # the child sees EOF and exits
-            os.waitpid(pid, 0)
+            child.cancel()  # it exits without exec
             raise
         printer = Printer(out, main_pid=pid, **printer_kw)
-        os.write(ready_w, b"x")
-        os.close(ready_w)
+        try:
+            child.start()
+        except OSError as err:
+            session.close()
+            raise CliError(f"exec: {err.strerror}") from None
         status = 0
         with session:
             while True:
@@ -415,11 +413,9 @@ def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[st
     if printer.summary:
         out.write(printer.summary_table())
     if os.WIFSIGNALED(status):
-        sig = os.WTERMSIG(status)
-        core = " (core dumped)" if os.WCOREDUMP(status) else ""
-        printer.status_line(pid, f"+++ killed by {signal_name(sig)}{core} +++", main=True)
+        printer.status_line(pid, killed_line(status), main=True)
         out.flush()
-        return 128 + sig
+        return 128 + os.WTERMSIG(status)
     code = os.WEXITSTATUS(status)
     printer.status_line(pid, f"+++ exited with {code} +++", main=True)
     out.flush()
@@ -428,6 +424,7 @@ def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[st
 
 def run_pids(args: argparse.Namespace, pids: List[int], printer_kw: Dict[str, Any], out: IO[str]) -> int:
     session = _open_session(args.nrs, pids, args.follow, args.string_size, args.buffer_size)
+    watched = [Watched(pid) for pid in session.pids or ()]  # to tell a kill
     printer = Printer(out, **printer_kw)
     for pid in pids:
         print(f"{PROG}: Process {pid} attached", file=sys.stderr)
@@ -440,6 +437,12 @@ def run_pids(args: argparse.Namespace, pids: List[int], printer_kw: Dict[str, An
         interrupted = True
     printer.drain(session)
     printer.finish()
+    for process in watched:
+        # An exit was told at its exit_group; a signal leaves no call.
+        status = None if process.pid in printer.exited else process.status()
+        if status is not None and os.WIFSIGNALED(status):
+            printer.status_line(process.pid, killed_line(status))
+        process.close()
     if interrupted:
         for pid in pids:
             if _process_alive(pid):

@@ -7,6 +7,7 @@ mod args;
 mod call;
 mod errors;
 mod event;
+mod launch;
 mod metadata;
 mod session;
 mod strace;
@@ -29,6 +30,8 @@ mod _native {
     use super::errors::{LostEventsWarning, SessionClosedError, UnsupportedKernelError};
     #[pymodule_export]
     use super::event::{EventBatch, EventBatchIter, PyEvent};
+    #[pymodule_export]
+    use super::launch::PyLaunch;
     #[pymodule_export]
     use super::metadata::{
         common_fields, define_fields, event_format, event_id, kernel_state, metadata_source,

@@ -169,9 +169,12 @@ fn pids_arg(pid: Option<&Bound<'_, PyAny>>) -> PyResult<Option<BTreeSet<u32>>> {
 
 #[pymethods]
 impl Session {
-    /// Starts tracing; see systrace.enable() for the arguments.
+    /// Starts tracing; see systrace.enable() for the arguments. Private:
+    /// _launched, the pid of a command held before its execve
+    /// (systrace._native.Launch), which the session traces from that execve
+    /// on; _keep_all, keep every event until taken (no backlog bound).
     #[new]
-    #[pyo3(signature = (*syscalls, enter = None, exit = None, pid = None, all_processes = None, buffer_size = None, strings = None, string_size = None, follow = None, count = None))]
+    #[pyo3(signature = (*syscalls, enter = None, exit = None, pid = None, all_processes = None, buffer_size = None, strings = None, string_size = None, follow = None, count = None, _launched = None, _keep_all = false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -185,6 +188,8 @@ impl Session {
         string_size: Option<&Bound<'_, PyAny>>,
         follow: Option<&Bound<'_, PyAny>>,
         count: Option<&Bound<'_, PyAny>>,
+        _launched: Option<&Bound<'_, PyAny>>,
+        _keep_all: bool,
     ) -> PyResult<Self> {
         let flag = |value: Option<&Bound<'_, PyAny>>, name: &str, default: bool| match value {
             Some(v) => bool_arg(v, name),
@@ -202,7 +207,14 @@ impl Session {
             ));
         }
         let selection = selection_arg(syscalls, enter, exit)?;
-        let processes = match (pids_arg(pid)?, all_processes) {
+        let launched = _launched.map(pid_arg).transpose()?;
+        if launched.is_some() && (all_processes || pid.is_some_and(|p| !p.is_none())) {
+            return Err(PyValueError::new_err(
+                "_launched names the one process traced: no pid or all_processes",
+            ));
+        }
+        let pids = pids_arg(pid)?.or_else(|| launched.map(|p| BTreeSet::from([p])));
+        let processes = match (pids, all_processes) {
             (Some(_), true) => {
                 return Err(PyValueError::new_err(
                     "pid and all_processes=True exclude each other",
@@ -268,9 +280,13 @@ impl Session {
                 selection.exit
             },
             processes,
+            launched,
         };
         let session = py.detach(|| crate::trace::Session::open(registration, buffer_size))?;
         let queue = session.queue();
+        if _keep_all {
+            queue.keep_all();
+        }
         Ok(Session {
             inner: Mutex::new(session),
             queue,

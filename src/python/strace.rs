@@ -102,8 +102,8 @@ pub fn format_summary(rows: Vec<(String, u32, u64, u64, u64)>) -> String {
 /// call ("json", as systrace.json_line), or the kernel's text of each event
 /// ("kernel"); with `summary`, counts the calls for summary_table() instead.
 /// file_prefix: "PID " before every line; stderr_prefix: "[pid N] " while
-/// several threads are traced. main_pid: a launched command, whose events
-/// before its execve are not shown and whose end the caller tells.
+/// several threads are traced. main_pid: a launched command, whose end the
+/// caller tells (status_line).
 /// wall_offset_ns: wall clock minus CLOCK_MONOTONIC, for timestamps (-t: 1,
 /// -tt: 2, -ttt: 3).
 #[pyclass(module = "systrace", name = "Printer")]
@@ -199,13 +199,15 @@ impl PyPrinter {
         })
     }
 
-    /// `+++ exited with 0 +++` as a line, with the pid prefix the line
-    /// needs now; `main`: the launched command's (no `[pid N]` on stderr).
-    /// "" with summary.
+    /// `+++ exited with 0 +++` as a line: process `pid` ended (its threads
+    /// leave `live`). With the pid prefix the line needs now and the time
+    /// now (with timestamps); `main`: the launched command's (no `[pid N]`
+    /// on stderr). "" with summary.
     #[pyo3(signature = (pid, text, main = false))]
-    fn status_line(&self, pid: u32, text: &str, main: bool) -> String {
+    fn status_line(&mut self, pid: u32, text: &str, main: bool) -> String {
         let mut out = String::new();
-        self.inner.status_line(&mut out, pid, text, main);
+        let now = crate::trace::queue::monotonic_ns();
+        self.inner.status_line(&mut out, pid, text, main, now);
         out
     }
 

@@ -17,7 +17,6 @@ use super::select::Selection;
 use super::summary::Summary;
 use super::DEFAULT_COLUMN;
 use crate::kernel::{Bitmap, Event, Phase};
-use crate::metadata::display_name;
 use crate::text::kernel::{format_event, Style};
 
 /// Syscalls whose child side returns 0 with no enter of its own.
@@ -65,8 +64,8 @@ pub struct PrinterOptions {
     pub file_prefix: bool,
     /// `[pid N] ` while more than one thread is traced (strace on stderr).
     pub stderr_prefix: bool,
-    /// A launched command: its events before its execve are not shown, and
-    /// its end is told by the caller (waitpid), not by its exit_group.
+    /// A launched command: its end is told by the caller (waitpid), not by
+    /// its exit_group. (Its session shows it from its execve on.)
     pub main_pid: Option<u32>,
     /// Wall clock minus CLOCK_MONOTONIC, for `-t`.
     pub wall_offset_ns: i64,
@@ -101,7 +100,6 @@ pub struct Printer {
     live: HashMap<u32, u32>,
     /// pid -> the status its exit_group gave.
     exited: HashMap<u32, i32>,
-    waiting_exec: Option<u32>,
 }
 
 impl Printer {
@@ -119,7 +117,6 @@ impl Printer {
             counts: Summary::new(),
             live: HashMap::new(),
             exited: HashMap::new(),
-            waiting_exec: opts.main_pid,
             opts,
         }
     }
@@ -133,16 +130,6 @@ impl Printer {
     pub fn feed<'a>(&mut self, events: impl IntoIterator<Item = &'a Event>, out: &mut String) {
         let mut done: Vec<Call> = Vec::new();
         for ev in events {
-            if let Some(waiting) = self.waiting_exec {
-                if ev.pid == waiting {
-                    if !(ev.phase == Phase::Enter
-                        && matches!(&*display_name(ev.nr), "execve" | "execveat"))
-                    {
-                        continue;
-                    }
-                    self.waiting_exec = None;
-                }
-            }
             self.live.entry(ev.tid).or_insert(ev.pid);
             if self.opts.format == OutputFormat::Kernel {
                 self.kernel_line(ev, out);
@@ -181,6 +168,11 @@ impl Printer {
         } else if self.opts.stderr_prefix && self.live.len() > 1 {
             let _ = write!(out, "[pid {tid:>5}] ");
         }
+        self.timestamp(out, timestamp_ns);
+    }
+
+    /// `-t`, `-tt`, `-ttt`: the wall time of `timestamp_ns` (CLOCK_MONOTONIC).
+    fn timestamp(&self, out: &mut String, timestamp_ns: u64) {
         if self.opts.timestamps > 0 {
             let wall = i128::from(timestamp_ns) + i128::from(self.opts.wall_offset_ns);
             let secs = wall.div_euclid(1_000_000_000);
@@ -264,28 +256,39 @@ impl Printer {
                 // A launched command's end is told by waitpid (a signal,
                 // too); any other process's by its exit_group.
                 if Some(pid) != self.opts.main_pid {
-                    self.status_line(out, pid, &format!("+++ exited with {status} +++"), false);
+                    let text = format!("+++ exited with {status} +++");
+                    self.status_line(out, pid, &text, false, enter.timestamp_ns);
                 }
             }
             _ => {}
         }
     }
 
-    /// `+++ exited with 0 +++`, with the pid prefix for other processes
-    /// (`main`: the launched command's, told without one on stderr).
-    pub fn status_line(&self, out: &mut String, pid: u32, text: &str, main: bool) {
+    /// `+++ exited with 0 +++`: process `pid` ended (its threads are gone).
+    /// With the pid prefix while other processes are traced (`main`: the
+    /// launched command's, told without one on stderr) and, with -t, the
+    /// time it ended (`timestamp_ns`, CLOCK_MONOTONIC).
+    pub fn status_line(
+        &mut self,
+        out: &mut String,
+        pid: u32,
+        text: &str,
+        main: bool,
+        timestamp_ns: u64,
+    ) {
+        self.live.retain(|_, p| *p != pid);
         if self.opts.summary {
             return;
         }
         if self.opts.file_prefix {
-            let _ = writeln!(out, "{pid:<5} {text}");
+            let _ = write!(out, "{pid:<5} ");
         } else if self.opts.stderr_prefix && !main && !self.live.is_empty() {
             // other threads still traced
-            let _ = writeln!(out, "[pid {pid:>5}] {text}");
-        } else {
-            out.push_str(text);
-            out.push('\n');
+            let _ = write!(out, "[pid {pid:>5}] ");
         }
+        self.timestamp(out, timestamp_ns);
+        out.push_str(text);
+        out.push('\n');
     }
 
     /// The -c table.
@@ -365,5 +368,21 @@ mod tests {
         );
         assert!(printer.live().is_empty());
         assert_eq!(printer.exited().get(&100), Some(&2));
+
+        // -ttt: the end carries the time of the exit_group, as strace's.
+        let mut printer = Printer::new(PrinterOptions {
+            timestamps: 3,
+            file_prefix: true,
+            ..Default::default()
+        });
+        let mut exit_group = decode(&enter_record(231, &[3], 100, 100)).unwrap();
+        exit_group.timestamp_ns = 1_500_000_000;
+        out.clear();
+        printer.feed(&[exit_group], &mut out);
+        assert_eq!(
+            out,
+            "100   1.500000 exit_group(3)            = ?\n\
+             100   1.500000 +++ exited with 3 +++\n"
+        );
     }
 }

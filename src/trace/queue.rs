@@ -5,11 +5,11 @@
 //! the consumer thread hands each decoded event to every session whose own
 //! filter matches it, so each session gets exactly its events, each once.
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
-use super::registry::{ProcessFilter, Registration};
+use super::registry::{exec_syscalls, ProcessFilter, Registration};
 use crate::kernel::consumer::Sink;
 use crate::kernel::{Bitmap, Event, Phase};
 
@@ -65,6 +65,8 @@ struct Backlog {
     /// event_bytes() of `events`.
     bytes: usize,
     closed: bool,
+    /// A launched command before its execve: none of its events are ours yet.
+    launching: Option<u32>,
 }
 
 /// Captures that did not happen whole, in the events delivered.
@@ -81,8 +83,11 @@ pub struct CaptureLosses {
 pub struct Queue {
     filter: Filter,
     /// Bytes of events waiting for the user at most: a session nobody polls
-    /// must not grow the process without bound.
-    max_backlog: usize,
+    /// must not grow the process without bound (unless it asks to keep them
+    /// all).
+    max_backlog: AtomicUsize,
+    /// For a launched command: execve and execveat, which end its launch.
+    launch_execs: Option<[u32; 2]>,
     backlog_dropped: AtomicU64,
     truncated: AtomicU64,
     faulted: AtomicU64,
@@ -114,7 +119,8 @@ impl Queue {
     /// are dropped.
     pub fn new(reg: &Registration, start_ns: u64, max_backlog: usize) -> Self {
         Queue {
-            max_backlog,
+            max_backlog: AtomicUsize::new(max_backlog),
+            launch_execs: reg.launched.map(|_| exec_syscalls()),
             backlog_dropped: AtomicU64::new(0),
             truncated: AtomicU64::new(0),
             faulted: AtomicU64::new(0),
@@ -133,6 +139,7 @@ impl Queue {
                 events: Vec::new(),
                 bytes: 0,
                 closed: false,
+                launching: reg.launched,
             }),
             ready: Condvar::new(),
             ready_fd: OnceLock::new(),
@@ -166,9 +173,15 @@ impl Queue {
         self.filter.takes_process(pid, root)
     }
 
-    /// Whether it takes syscall `nr`'s events of `phase`.
+    /// Whether it takes syscall `nr`'s events of `phase`; a launched
+    /// command's exec counts too (its loss would lose the whole trace).
     pub fn takes_syscall(&self, phase: Phase, nr: u32) -> bool {
-        self.filter.enabled[phase.index()].contains(nr)
+        self.filter.enabled[phase.index()].contains(nr) || self.is_launch_exec(phase, nr)
+    }
+
+    /// The enter of an exec, for a session of a launched command.
+    fn is_launch_exec(&self, phase: Phase, nr: u32) -> bool {
+        phase == Phase::Enter && self.launch_execs.is_some_and(|nrs| nrs.contains(&nr))
     }
 
     fn backlog(&self) -> MutexGuard<'_, Backlog> {
@@ -176,18 +189,41 @@ impl Queue {
         self.backlog.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Keeps every event until it is taken: for a session read once its
+    /// command has ended (systrace.run), whose events are its result.
+    pub fn keep_all(&self) {
+        self.max_backlog.store(usize::MAX, Ordering::Relaxed);
+    }
+
+    /// Whether `ev` is still the launcher's part of a launched command, up
+    /// to its execve; its execve ends that part.
+    fn launching(&self, launching: &mut Option<u32>, ev: &Event) -> bool {
+        if *launching != Some(ev.pid) {
+            return false;
+        }
+        if !self.is_launch_exec(ev.phase, ev.nr) {
+            return true;
+        }
+        *launching = None;
+        false
+    }
+
     /// Called by the consumer thread with each decoded batch.
     pub fn deliver(&self, batch: &[Event]) {
         let mut queue = self.backlog();
         let queue = &mut *queue;
         let before = queue.events.len();
+        let max_backlog = self.max_backlog.load(Ordering::Relaxed);
         let mut lost = 0u64;
         let mut losses = CaptureLosses::default();
-        for ev in batch.iter().filter(|ev| self.filter.matches(ev)) {
+        for ev in batch {
+            if self.launching(&mut queue.launching, ev) || !self.filter.matches(ev) {
+                continue;
+            }
             let bytes = event_bytes(ev);
             // Past the backlog bound the events are lost here, as in a full
             // ring buffer, and counted the same way.
-            if queue.bytes + bytes > self.max_backlog {
+            if queue.bytes.saturating_add(bytes) > max_backlog {
                 lost += 1;
                 continue;
             }
@@ -335,5 +371,33 @@ mod tests {
             s.take(Duration::from_secs(10)).is_empty(),
             "a finished session must not block"
         );
+    }
+
+    #[test]
+    fn a_launched_command_is_traced_from_its_execve() {
+        let [execve, _] = exec_syscalls();
+        let reg = Registration {
+            enter: BTreeSet::from([0]),
+            processes: ProcessFilter::Tgids(BTreeSet::from([100, 200])),
+            launched: Some(100),
+            ..Default::default()
+        };
+        let s = Queue::new(&reg, 10, usize::MAX);
+        let read = |pid: i32| decode(&enter_record(0, &[1, 2, 3], pid as u32, pid)).unwrap();
+        let exec = decode(&enter_record(execve as i32, &[1, 2, 3], 100, 100)).unwrap();
+        // Before its execve the launched process's reads are the launcher's;
+        // the execve itself is not shown (not asked for); then it is traced.
+        s.deliver(&[read(100), read(200), exec.clone(), read(100)]);
+        assert_eq!(s.take(Duration::ZERO), vec![read(200), read(100)]);
+        // Asked for, the execve is the first event of the command.
+        let both = Registration {
+            enter: BTreeSet::from([0, execve]),
+            ..reg.clone()
+        };
+        assert!(both.enabled(Phase::Enter).contains(&execve));
+        assert!(!both.enabled(Phase::Exit).contains(&execve));
+        let s = Queue::new(&both, 10, usize::MAX);
+        s.deliver(&[read(100), exec.clone(), read(100)]);
+        assert_eq!(s.take(Duration::ZERO), vec![exec, read(100)]);
     }
 }

@@ -6,6 +6,7 @@
 //!
 //! This is pure bookkeeping over a `Kernel`; the caller holds the one lock
 //! (`syscall_trace_lock`) around every call.
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::error::{Error, Result};
@@ -57,6 +58,16 @@ pub struct Registration {
     /// Syscalls counted in the kernel (nothing delivered for them unless
     /// also in `enter`/`exit`).
     pub count: BTreeSet<u32>,
+    /// A command launched for this session (one of `processes`), held before
+    /// its execve until the session is open: it is the session's from that
+    /// execve on, as strace traces a command it starts; what the launcher
+    /// did in it before is not. See [`Registration::enabled`].
+    pub launched: Option<u32>,
+}
+
+/// execve and execveat: the calls that end a launched command's launch.
+pub fn exec_syscalls() -> [u32; 2] {
+    [syscalls::Sysno::execve, syscalls::Sysno::execveat].map(|s| s.id() as u32)
 }
 
 /// The process of `pid`, which may name a thread: the programs filter by
@@ -84,6 +95,19 @@ impl Registration {
             Phase::Enter => &self.enter,
             Phase::Exit => &self.exit,
         }
+    }
+
+    /// What the programs must record for this session at `phase`: its
+    /// syscalls, and for a launched command the enter of the execs, which
+    /// tell where its trace begins (the session shows them only if asked).
+    pub fn enabled(&self, phase: Phase) -> Cow<'_, BTreeSet<u32>> {
+        let nrs = self.syscalls(phase);
+        if self.launched.is_none() || phase != Phase::Enter {
+            return Cow::Borrowed(nrs);
+        }
+        let mut all = nrs.clone();
+        all.extend(exec_syscalls());
+        Cow::Owned(all)
     }
 }
 
@@ -147,7 +171,7 @@ impl Registry {
         // attached as enabled ones do.
         let counted = reg.count.len() as u32;
         for phase in Phase::ALL {
-            let nrs = reg.syscalls(phase);
+            let nrs = reg.enabled(phase);
             if nrs.is_empty() && counted == 0 {
                 continue;
             }
@@ -156,7 +180,7 @@ impl Registry {
                 if let Err(err) = kernel.attach(phase) {
                     // Undo the phases already done, then the filter.
                     for done in Phase::ALL.iter().take_while(|&&p| p != phase) {
-                        self.disable(kernel, *done, reg.syscalls(*done), counted);
+                        self.disable(kernel, *done, &reg.enabled(*done), counted);
                     }
                     self.remove_capture(kernel, reg);
                     self.remove_processes(kernel, &reg.processes, reg.follow);
@@ -164,7 +188,7 @@ impl Registry {
                     return Err(err);
                 }
             }
-            for &nr in nrs {
+            for &nr in nrs.iter() {
                 let count = &mut self.refcount[i][nr as usize];
                 if *count == 0 {
                     kernel.set_enabled(phase, nr, true);
@@ -207,7 +231,7 @@ impl Registry {
             }
         }
         for phase in Phase::ALL {
-            self.disable(kernel, phase, reg.syscalls(phase), reg.count.len() as u32);
+            self.disable(kernel, phase, &reg.enabled(phase), reg.count.len() as u32);
         }
         self.remove_capture(kernel, reg);
         self.remove_processes(kernel, &reg.processes, reg.follow);
@@ -484,6 +508,22 @@ mod tests {
         assert!(k.bits[0].is_empty() && k.bits[1].is_empty());
         assert_eq!(k.attached, [false, false]);
         assert!(k.tgids.is_empty());
+    }
+
+    #[test]
+    fn a_launched_command_enables_the_execs_at_enter() {
+        let (mut r, mut k) = (Registry::default(), FakeKernel::default());
+        let launched = Registration {
+            launched: Some(10),
+            ..reg(&[], &[0], &[10])
+        };
+        r.register(&mut k, &launched).unwrap();
+        assert_eq!(k.bits[0], BTreeSet::from(exec_syscalls()));
+        assert_eq!(k.bits[1], BTreeSet::from([0]));
+        assert_eq!(k.attached, [true, true]);
+        r.unregister(&mut k, &launched);
+        assert!(k.bits[0].is_empty() && k.bits[1].is_empty());
+        assert_eq!(k.attached, [false, false]);
     }
 
     #[test]
