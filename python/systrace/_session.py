@@ -39,12 +39,6 @@ class Session(_native.Session):
 
     __slots__ = ()
 
-    def count_table(self) -> str:
-        """A counting session's counts as strace -c prints them (the time is
-        the kernel's, enter to exit)."""
-        rows = [(c.name, c.nr, c.calls, c.errors, c.time_ns) for c in self.counts()]
-        return _native.format_summary(rows)
-
     def __aiter__(self) -> AsyncIterator[Event]:
         """`async for event in session`: stream the events in an asyncio
         program without blocking the loop (systrace.aiter_events)."""

@@ -388,6 +388,26 @@ impl Session {
         rows.into_iter().map(SyscallCount::from).collect()
     }
 
+    /// A counting session's counts as strace -c prints them (the times are
+    /// the kernel's, enter to exit).
+    fn count_table(&self, py: Python<'_>) -> String {
+        if self.inherited() {
+            return String::new();
+        }
+        let rows: Vec<_> = py
+            .detach(|| self.inner().counts(false))
+            .into_iter()
+            .map(|c| crate::strace::summary::SummaryRow {
+                name: display_name(c.nr).into_owned(),
+                nr: c.nr,
+                calls: c.calls,
+                errors: c.errors,
+                time_ns: c.time_ns,
+            })
+            .collect();
+        crate::strace::summary::format_summary(&rows)
+    }
+
     /// True for a counting session (systrace.count()).
     #[getter]
     fn counting(&self) -> bool {
