@@ -53,7 +53,7 @@ MUTATIONS = {
     "M10": ("argv cut by the budget not marked",
             "return capture_mark(s, walk.off, ARG_FLAGS(arg, SYSTRACE_CAPTURE_ARGV_ELEM),\n\t\t\t    SYSTRACE_CAPTURE_TRUNCATED);",
             "return walk.off;",
-            ["tests/test_accounting.py::test_argv_over_the_record_budget_is_marked_truncated"]),
+            ["tests/test_accounting.py::test_argv_longer_than_kept_is_marked_truncated"]),
     "M11": ("lost-capture marker not written",
             "SYSTRACE_CAPTURE_LOST);", "0);",
             ["tests/test_accounting.py::test_evicted_pending_reads_are_marked_lost"]),

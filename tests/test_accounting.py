@@ -190,6 +190,17 @@ def test_argv_over_the_record_budget_is_marked_truncated(kernel, nargs, size):
     assert s.capture_losses["truncated"] >= 1
 
 
+def test_argv_longer_than_kept_is_marked_truncated(kernel):
+    """More elements than the programs walk (32), each small: the list is
+    cut without any element being cut, so only its end marker says so."""
+    argv = ["/bin/true"] + [f"a{i}" for i in range(40)]
+    with systrace.enable("execve", follow=True, strings=True) as s:
+        subprocess.run(argv, check=True)
+    (ev,) = [e for e in s.events() if e.phase == "enter" and e.name == "execve" and e.pid != os.getpid()]
+    assert ev.captured["argv"] == [a.encode() for a in argv[:32]]
+    assert ev.capture_status == {"argv": "truncated"}
+
+
 # --- 3. per-session drops ---------------------------------------------------------
 
 
