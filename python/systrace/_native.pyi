@@ -263,6 +263,7 @@ class Session:
         string_size: Optional[int] = None,
         follow: Optional[bool] = None,
         count: Optional[bool] = None,
+        max_memory: Optional[int] = None,
         _launched: Optional[int] = None,
         _keep_all: bool = False,
     ) -> "Session": ...
@@ -290,6 +291,8 @@ class Session:
     def untraced_children(self) -> int: ...
     @property
     def capture_losses(self) -> Dict[str, int]: ...
+    @property
+    def max_memory(self) -> int: ...
     @property
     def buffer_size(self) -> int: ...
     @property

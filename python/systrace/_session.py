@@ -97,6 +97,7 @@ def enable(
     strings: bool = False,
     string_size: Optional[int] = None,
     follow: bool = False,
+    max_memory: Optional[int] = None,
 ) -> Session:
     """Start tracing syscalls; returns a Session (a context manager).
 
@@ -117,6 +118,9 @@ def enable(
         strace's -s; at most systrace.MAX_CAPTURE).
     follow: trace the children the traced processes fork, from their
         first syscall (forks are followed in the kernel).
+    max_memory: bytes of events the session keeps for you until you read
+        them (default: a quarter of the machine's memory); past it, events
+        are dropped and counted in `dropped`.
 
     Raises ValueError for an unknown syscall or class or a bad argument, TypeError
     for an argument of the wrong type, PermissionError without root (or
@@ -134,6 +138,7 @@ def enable(
         strings=strings,
         string_size=string_size,
         follow=follow,
+        max_memory=max_memory,
     )
 
 
