@@ -17,6 +17,8 @@ suite; the breaks these tests are known to catch (each fails the test named):
   argv cut short not marked                test_accounting.py::test_argv_longer_than_kept_is_marked_truncated
   lost-capture marker not written          test_accounting.py::test_evicted_pending_reads_are_marked_lost
   compat syscalls not ignored              test_compat.py
+  counted calls without their errors       test_count.py::test_counts_are_exact_and_nothing_is_delivered
+  counting ignores the process filter      test_count.py::test_counting_sessions_count_only_their_processes
 """
 from __future__ import annotations
 
