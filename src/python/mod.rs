@@ -4,7 +4,9 @@
 //! class; every exception in `errors`. The public API is `python/systrace/`,
 //! which re-exports these classes under the same names.
 mod args;
+mod batches;
 mod call;
+mod count;
 mod errors;
 mod event;
 mod launch;
@@ -25,7 +27,11 @@ mod _native {
     }
 
     #[pymodule_export]
+    use super::batches::{BatchIter, EventIter};
+    #[pymodule_export]
     use super::call::{call_columns, calls_of, CallIter, PyCall, PyPairer};
+    #[pymodule_export]
+    use super::count::SyscallCount;
     #[pymodule_export]
     use super::errors::{LostEventsWarning, SessionClosedError, UnsupportedKernelError};
     #[pymodule_export]
@@ -38,7 +44,7 @@ mod _native {
         metadata_table, print_fmt, syscall_metadata, syscall_name, syscall_names, syscall_nr,
     };
     #[pymodule_export]
-    use super::session::{preload, BatchIter, EventIter, Session, SyscallCount};
+    use super::session::{preload, Session};
     #[pymodule_export]
     use super::strace::{
         class_names, class_syscalls, decode_sockaddr, errno_message, errno_name, errno_of,

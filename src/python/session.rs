@@ -10,7 +10,9 @@ use pyo3::prelude::*;
 use pyo3::types::{PyInt, PyTuple};
 
 use super::args::{bool_arg, pid_arg, size_arg, Timeout};
+use super::batches::{BatchIter, EventIter};
 use super::call::{CallIter, PyCall};
+use super::count::SyscallCount;
 use super::errors::{LostEventsWarning, SessionClosedError};
 use super::event::{EventBatch, PyEvent};
 use super::syscall_set::selection_arg;
@@ -76,7 +78,7 @@ impl Session {
     }
 
     /// True once the session is closed and every event was taken.
-    fn is_exhausted(&self) -> bool {
+    pub(super) fn is_exhausted(&self) -> bool {
         self.inherited() || (self.queue.is_finished() && self.queue.pending() == 0)
     }
 
@@ -565,114 +567,6 @@ impl Drop for Session {
                 err.write_unraisable(py, None);
             }
         });
-    }
-}
-
-/// One syscall's calls, counted in the kernel by a counting session.
-#[pyclass(module = "systrace", name = "SyscallCount", frozen, get_all)]
-pub struct SyscallCount {
-    /// The syscall's name and number.
-    name: String,
-    nr: u32,
-    /// The process, when counted per process; else None.
-    pid: Option<u32>,
-    calls: u64,
-    /// Calls that failed, and how many of each errno ("ENOENT": 3).
-    errors: u64,
-    errnos: std::collections::BTreeMap<String, u64>,
-    /// Nanoseconds in the calls, enter to exit.
-    time_ns: u64,
-    /// Calls by duration: histogram[i] counts calls of 2**i to 2**(i+1) ns.
-    histogram: Vec<u64>,
-}
-
-impl From<crate::trace::session::SyscallCount> for SyscallCount {
-    fn from(c: crate::trace::session::SyscallCount) -> Self {
-        SyscallCount {
-            name: display_name(c.nr).into_owned(),
-            nr: c.nr,
-            pid: c.pid,
-            calls: c.calls,
-            errors: c.errors,
-            errnos: c
-                .errnos
-                .into_iter()
-                .map(|(e, n)| {
-                    let name = crate::strace::errno::errno_name(e)
-                        .map_or_else(|| e.to_string(), str::to_owned);
-                    (name, n)
-                })
-                .collect(),
-            time_ns: c.time_ns,
-            histogram: c.histogram,
-        }
-    }
-}
-
-#[pymethods]
-impl SyscallCount {
-    fn __repr__(&self) -> String {
-        let pid = self.pid.map_or_else(String::new, |p| format!(" pid={p}"));
-        format!(
-            "<SyscallCount {}{pid} calls={} errors={} time_ns={}>",
-            self.name, self.calls, self.errors, self.time_ns
-        )
-    }
-}
-
-/// Session.batches().
-#[pyclass(module = "systrace")]
-pub struct BatchIter {
-    session: Py<Session>,
-}
-
-impl BatchIter {
-    fn next_batch(&self, py: Python<'_>) -> PyResult<Option<Vec<Event>>> {
-        let session = self.session.get();
-        loop {
-            let events = session.take(py, None)?;
-            if !events.is_empty() {
-                return Ok(Some(events));
-            }
-            if session.is_exhausted() {
-                return Ok(None);
-            }
-        }
-    }
-}
-
-#[pymethods]
-impl BatchIter {
-    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
-        slf
-    }
-    fn __next__(&self, py: Python<'_>) -> PyResult<Option<EventBatch>> {
-        Ok(self.next_batch(py)?.map(|events| EventBatch { events }))
-    }
-}
-
-/// Iterating a Session: its events one by one.
-#[pyclass(module = "systrace")]
-pub struct EventIter {
-    batches: BatchIter,
-    batch: std::vec::IntoIter<Event>,
-}
-
-#[pymethods]
-impl EventIter {
-    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
-        slf
-    }
-    fn __next__(&mut self, py: Python<'_>) -> PyResult<Option<PyEvent>> {
-        loop {
-            if let Some(ev) = self.batch.next() {
-                return Ok(Some(PyEvent { ev }));
-            }
-            match self.batches.next_batch(py)? {
-                Some(events) => self.batch = events.into_iter(),
-                None => return Ok(None),
-            }
-        }
     }
 }
 

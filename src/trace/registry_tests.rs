@@ -1,0 +1,244 @@
+//! The registry's bookkeeping against a kernel that records what it is told.
+use super::*;
+
+/// A kernel that records state, to check the bookkeeping alone.
+#[derive(Default)]
+struct FakeKernel {
+    bits: [BTreeSet<u32>; 2],
+    attached: [bool; 2],
+    tgids: BTreeMap<u32, u32>,
+    all: u32,
+    fail_attach: Option<Phase>,
+    capture: BTreeSet<u32>,
+    capture_size: u32,
+    follow: u32,
+    only: Option<u32>,
+    counted: BTreeSet<u32>,
+}
+
+impl Kernel for FakeKernel {
+    fn set_enabled(&mut self, phase: Phase, nr: u32, on: bool) {
+        let bits = &mut self.bits[phase.index()];
+        if on {
+            assert!(bits.insert(nr), "bit {nr} set twice");
+        } else {
+            assert!(bits.remove(&nr), "bit {nr} cleared twice");
+        }
+    }
+    fn attach(&mut self, phase: Phase) -> Result<()> {
+        if self.fail_attach == Some(phase) {
+            return Err(Error::PermissionDenied("no".into()));
+        }
+        assert!(!self.attached[phase.index()], "attached twice");
+        self.attached[phase.index()] = true;
+        Ok(())
+    }
+    fn detach(&mut self, phase: Phase) {
+        assert!(self.attached[phase.index()], "detached while detached");
+        self.attached[phase.index()] = false;
+    }
+    fn set_traced_tgid(&mut self, tgid: u32, flags: Option<u32>) -> Result<()> {
+        match flags {
+            Some(f) => self.tgids.insert(tgid, f),
+            None => self.tgids.remove(&tgid),
+        };
+        Ok(())
+    }
+    fn set_trace_all_processes(&mut self, count: u32) {
+        self.all = count;
+    }
+    fn set_capture(&mut self, nr: u32, on: bool) {
+        if on {
+            assert!(self.capture.insert(nr));
+        } else {
+            assert!(self.capture.remove(&nr));
+        }
+    }
+    fn set_capture_size(&mut self, size: u32) {
+        self.capture_size = size;
+    }
+    fn set_follow_forks(&mut self, count: u32) -> Result<()> {
+        self.follow = count;
+        Ok(())
+    }
+    fn set_counted(&mut self, nr: u32, on: bool) {
+        if on {
+            assert!(self.counted.insert(nr), "count bit {nr} set twice");
+        } else {
+            assert!(self.counted.remove(&nr), "count bit {nr} cleared twice");
+        }
+    }
+    fn set_only_tgid(&mut self, tgid: Option<u32>) {
+        self.only = tgid;
+    }
+}
+
+fn reg(enter: &[u32], exit: &[u32], tgids: &[u32]) -> Registration {
+    Registration {
+        enter: enter.iter().copied().collect(),
+        exit: exit.iter().copied().collect(),
+        processes: ProcessFilter::Tgids(tgids.iter().copied().collect()),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn nested_sessions_keep_the_outer_bits() {
+    let (mut r, mut k) = (Registry::default(), FakeKernel::default());
+    let outer = reg(&[0, 1], &[0, 1], &[10]);
+    let inner = reg(&[0], &[0], &[10]);
+    r.register(&mut k, &outer).unwrap();
+    assert_eq!(k.only, Some(10), "one process: the fast path");
+    r.register(&mut k, &inner).unwrap();
+    r.register(&mut k, &reg(&[0], &[], &[11])).unwrap();
+    assert_eq!(k.only, None, "two processes: the hash map");
+    r.unregister(&mut k, &reg(&[0], &[], &[11]));
+    assert_eq!(k.only, Some(10));
+    r.unregister(&mut k, &inner);
+    assert_eq!(k.bits[0], BTreeSet::from([0, 1]));
+    assert_eq!(k.bits[1], BTreeSet::from([0, 1]));
+    assert!(k.attached[0] && k.attached[1]);
+    assert_eq!(k.tgids, BTreeMap::from([(10, TGID_TRACED)]));
+    r.unregister(&mut k, &outer);
+    assert!(k.bits[0].is_empty() && k.bits[1].is_empty());
+    assert_eq!(k.attached, [false, false]);
+    assert!(k.tgids.is_empty());
+}
+
+#[test]
+fn a_launched_command_enables_the_execs_at_enter() {
+    let (mut r, mut k) = (Registry::default(), FakeKernel::default());
+    let launched = Registration {
+        launched: Some(10),
+        ..reg(&[], &[0], &[10])
+    };
+    r.register(&mut k, &launched).unwrap();
+    assert_eq!(k.bits[0], BTreeSet::from(exec_syscalls()));
+    assert_eq!(k.bits[1], BTreeSet::from([0]));
+    assert_eq!(k.attached, [true, true]);
+    r.unregister(&mut k, &launched);
+    assert!(k.bits[0].is_empty() && k.bits[1].is_empty());
+    assert_eq!(k.attached, [false, false]);
+}
+
+#[test]
+fn enter_only_session_attaches_only_enter() {
+    let (mut r, mut k) = (Registry::default(), FakeKernel::default());
+    let only_enter = reg(&[3], &[], &[1]);
+    r.register(&mut k, &only_enter).unwrap();
+    assert_eq!(k.attached, [true, false]);
+    r.unregister(&mut k, &only_enter);
+    assert_eq!(k.attached, [false, false]);
+}
+
+#[test]
+fn failed_attach_leaves_nothing_behind() {
+    let (mut r, mut k) = (
+        Registry::default(),
+        FakeKernel {
+            fail_attach: Some(Phase::Exit),
+            ..Default::default()
+        },
+    );
+    let both = Registration {
+        processes: ProcessFilter::All,
+        ..reg(&[1], &[1], &[])
+    };
+    assert!(r.register(&mut k, &both).is_err());
+    assert!(k.bits[0].is_empty() && k.bits[1].is_empty());
+    assert_eq!(k.attached, [false, false]);
+    assert_eq!(k.all, 0);
+    assert_eq!(r.sys_refcount(Phase::Enter), 0);
+}
+
+#[test]
+fn follow_and_capture_are_refcounted() {
+    let (mut r, mut k) = (Registry::default(), FakeKernel::default());
+    let plain = reg(&[0], &[0], &[10]);
+    let following = Registration {
+        follow: true,
+        capture: BTreeSet::from([0]),
+        capture_size: 64,
+        ..plain.clone()
+    };
+    let big = Registration {
+        capture_size: 256,
+        ..following.clone()
+    };
+    r.register(&mut k, &plain).unwrap();
+    r.register(&mut k, &following).unwrap();
+    assert_eq!(k.tgids[&10], TGID_TRACED | TGID_FOLLOW);
+    assert_eq!((k.follow, k.capture_size), (1, 64));
+    r.register(&mut k, &big).unwrap();
+    assert_eq!((k.follow, k.capture_size), (2, 256));
+    r.unregister(&mut k, &big);
+    r.unregister(&mut k, &following);
+    assert_eq!(
+        k.tgids[&10], TGID_TRACED,
+        "the plain session does not follow"
+    );
+    assert_eq!((k.follow, k.capture_size), (0, 0));
+    assert!(k.capture.is_empty());
+    r.unregister(&mut k, &plain);
+    assert!(k.tgids.is_empty());
+}
+
+#[test]
+fn a_thread_stands_for_its_process() {
+    let me = std::process::id();
+    assert_eq!(check_process(me).unwrap(), me);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let t = std::thread::spawn(move || {
+        // SAFETY: gettid has no preconditions.
+        tx.send(unsafe { libc::gettid() } as u32).unwrap();
+        let _ = done_rx.recv();
+    });
+    let live = rx.recv().unwrap();
+    assert_eq!(check_process(live).unwrap(), me);
+    drop(done_tx);
+    t.join().unwrap();
+    assert!(check_process(u32::MAX / 2).is_err());
+}
+
+#[test]
+fn counting_holds_both_programs_and_its_bits() {
+    let (mut r, mut k) = (Registry::default(), FakeKernel::default());
+    let counting = Registration {
+        count: BTreeSet::from([0, 1]),
+        ..reg(&[], &[], &[10])
+    };
+    let delivering = reg(&[0], &[], &[10]);
+    r.register(&mut k, &counting).unwrap();
+    assert_eq!(k.attached, [true, true], "counting needs enter and exit");
+    assert!(
+        k.bits[0].is_empty() && k.bits[1].is_empty(),
+        "nothing delivered"
+    );
+    assert_eq!(k.counted, BTreeSet::from([0, 1]));
+    r.register(&mut k, &delivering).unwrap();
+    r.unregister(&mut k, &counting);
+    assert!(k.counted.is_empty());
+    assert_eq!(
+        k.attached,
+        [true, false],
+        "the delivering session holds enter"
+    );
+    r.unregister(&mut k, &delivering);
+    assert_eq!(k.attached, [false, false]);
+}
+
+#[test]
+fn all_processes_is_counted() {
+    let (mut r, mut k) = (Registry::default(), FakeKernel::default());
+    let all = Registration {
+        processes: ProcessFilter::All,
+        ..reg(&[1], &[], &[])
+    };
+    r.register(&mut k, &all).unwrap();
+    r.register(&mut k, &all).unwrap();
+    r.unregister(&mut k, &all);
+    assert_eq!(k.all, 1);
+    r.unregister(&mut k, &all);
+    assert_eq!(k.all, 0);
+}
