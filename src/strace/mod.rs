@@ -135,6 +135,10 @@ pub fn format_result(style: RetStyle, ret: Option<i64>) -> String {
             flags::flags(flags::FD_FLAGS, ret as u64)
         ),
         RetStyle::Octal => flags::mode(ret as u64),
+        RetStyle::Named(table) => match flags::xval(table, ret as u64) {
+            Some(name) => format!("{ret} ({name})"),
+            None => ret.to_string(),
+        },
         RetStyle::FileFlags => format!(
             "{} (flags {})",
             flags::hex(ret as u64),

@@ -25,6 +25,9 @@ pub enum RetStyle {
     FileFlags,
     /// umask: the old mask, `022`.
     Octal,
+    /// The value, then its name when it has one: prctl(PR_GET_DUMPABLE)'s
+    /// `0 (SUID_DUMP_DISABLE)`.
+    Named(Xlat),
 }
 
 /// A call's decoded arguments.
@@ -198,6 +201,13 @@ impl<'c, 'a> Ctx<'c, 'a> {
                 out
             }
             _ => self.t_ptr(i),
+        }
+    }
+    /// A uid or gid: `-1` (no change) or unsigned (strace's printuid).
+    pub(super) fn t_uid(&self, i: usize) -> String {
+        match self.uint(i) {
+            0xffff_ffff => "-1".to_owned(),
+            id => id.to_string(),
         }
     }
     pub(super) fn t_mode(&self, i: usize) -> String {
