@@ -135,10 +135,12 @@ pub fn open_has_mode(flags: u64) -> bool {
     flags & libc::O_CREAT as u64 != 0 || flags & libc::O_TMPFILE as u64 == libc::O_TMPFILE as u64
 }
 
-/// `0644`: a mode in octal with its leading 0, as strace prints mode_t.
+/// `0644`, `0100644`: a mode in octal with its leading 0, as strace prints
+/// umode_t (print_numeric_umode_t: the 16 bits of an unsigned short, the
+/// file type included when the caller passed one).
 pub fn mode(value: u64) -> String {
     // C's "%#03o": a leading 0, at least three digits.
-    match value & 0o7777 {
+    match value & 0xffff {
         0 => "000".to_owned(),
         v => format!("0{v:02o}"),
     }
