@@ -6,6 +6,7 @@
 //! * [`pair`]: enter and exit events into calls, per thread
 //! * [`format_call`]: `openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3`
 //! * [`printer`]: the `systrace` command's output
+//! * [`outcome`]: how calls and processes end (-e status=, `+++` lines)
 //! * [`classes`]: strace's `%file`, `%network`... syscall classes
 //! * [`summary`]: the `strace -c` table
 pub mod call;
@@ -13,6 +14,7 @@ pub mod classes;
 pub mod decoders;
 pub mod errno;
 pub mod flags;
+pub mod outcome;
 pub mod pair;
 pub mod printer;
 pub mod quote;
@@ -30,6 +32,8 @@ pub struct StraceOptions {
     pub string_size: usize,
     /// The column the ` = ` of a result is aligned to (strace's 40).
     pub column: usize,
+    /// -x, -xx: strings in hex.
+    pub hex: quote::HexStyle,
 }
 
 /// strace's defaults: -s 32, results at column 40.
@@ -41,6 +45,7 @@ impl Default for StraceOptions {
         StraceOptions {
             string_size: DEFAULT_STRING_SIZE,
             column: DEFAULT_COLUMN,
+            hex: quote::HexStyle::None,
         }
     }
 }

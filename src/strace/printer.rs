@@ -12,9 +12,11 @@ use std::collections::HashMap;
 use std::fmt::Write;
 
 use super::call::Call;
+use super::outcome::{ProcessEnd, StatusFilter};
 use super::pair::Pairer;
+use super::quote::HexStyle;
 use super::summary::Summary;
-use super::DEFAULT_COLUMN;
+use super::{StraceOptions, DEFAULT_COLUMN};
 use crate::kernel::{Event, Phase};
 use crate::metadata::display_name;
 use crate::text::kernel::{format_event, Style};
@@ -44,6 +46,32 @@ impl OutputFormat {
     }
 }
 
+/// Which lines carry the pid of their thread.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PidPrefix {
+    None,
+    /// `[pid N] ` while more than one thread is traced (strace on stderr).
+    Bracketed,
+    /// `N ` while more than one thread is traced: a file, when strace
+    /// would trace one thread only (no -f, one process) but systrace sees
+    /// all the threads of the process.
+    WhileThreads,
+    /// `N ` on every line (strace -o FILE with -f or several -p).
+    Always,
+}
+
+impl PidPrefix {
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "none" => Some(PidPrefix::None),
+            "stderr" => Some(PidPrefix::Bracketed),
+            "file" => Some(PidPrefix::WhileThreads),
+            "always" => Some(PidPrefix::Always),
+            _ => None,
+        }
+    }
+}
+
 /// The command's options that shape its output.
 #[derive(Clone, Debug)]
 pub struct PrinterOptions {
@@ -58,10 +86,14 @@ pub struct PrinterOptions {
     pub timestamps: u8,
     /// `-s`.
     pub string_size: usize,
-    /// `PID ` before every line (strace -o FILE with several processes).
-    pub file_prefix: bool,
-    /// `[pid N] ` while more than one thread is traced (strace on stderr).
-    pub stderr_prefix: bool,
+    /// `-x`, `-xx`.
+    pub hex: HexStyle,
+    /// The pid prefix of the lines.
+    pub prefix: PidPrefix,
+    /// `-e status=`, `-z`, `-Z`: the calls shown (not those counted by -c).
+    pub status: StatusFilter,
+    /// `-qq`: no `+++ exited with N +++` lines.
+    pub quiet_exits: bool,
     /// A launched command: its events before its execve are not shown, and
     /// its end is told by the caller (waitpid), not by its exit_group.
     pub main_pid: Option<u32>,
@@ -78,8 +110,10 @@ impl Default for PrinterOptions {
             durations: false,
             timestamps: 0,
             string_size: super::DEFAULT_STRING_SIZE,
-            file_prefix: false,
-            stderr_prefix: true,
+            hex: HexStyle::None,
+            prefix: PidPrefix::Bracketed,
+            status: StatusFilter::default(),
+            quiet_exits: false,
             main_pid: None,
             wall_offset_ns: 0,
         }
@@ -90,6 +124,8 @@ impl Default for PrinterOptions {
 #[derive(Debug)]
 pub struct Printer {
     opts: PrinterOptions,
+    /// How calls print (from `opts`).
+    text: StraceOptions,
     /// `-e` as a bitmap by syscall number.
     shown: Option<Vec<bool>>,
     pairer: Pairer,
@@ -116,6 +152,11 @@ impl Printer {
         }
         Printer {
             shown,
+            text: StraceOptions {
+                string_size: opts.string_size,
+                column: DEFAULT_COLUMN,
+                hex: opts.hex,
+            },
             pairer: Pairer::new(),
             counts: Summary::new(),
             live: HashMap::new(),
@@ -172,10 +213,18 @@ impl Printer {
     }
 
     fn prefix(&self, out: &mut String, tid: u32, timestamp_ns: u64) {
-        if self.opts.file_prefix {
-            let _ = write!(out, "{tid:<5} ");
-        } else if self.opts.stderr_prefix && self.live.len() > 1 {
-            let _ = write!(out, "[pid {tid:>5}] ");
+        let threads = self.live.len() > 1;
+        match self.opts.prefix {
+            PidPrefix::Always => {
+                let _ = write!(out, "{tid:<5} ");
+            }
+            PidPrefix::WhileThreads if threads => {
+                let _ = write!(out, "{tid:<5} ");
+            }
+            PidPrefix::Bracketed if threads => {
+                let _ = write!(out, "[pid {tid:>5}] ");
+            }
+            _ => {}
         }
         if self.opts.timestamps > 0 {
             let wall = i128::from(timestamp_ns) + i128::from(self.opts.wall_offset_ns);
@@ -213,6 +262,7 @@ impl Printer {
             return;
         }
         if self.is_shown(first.nr) {
+            // -c counts what -e status= would hide, as strace does.
             if self.opts.summary {
                 // Calls that returned, as strace -c counts; rt_sigreturn
                 // returns too, though the kernel reports no exit for it.
@@ -221,18 +271,14 @@ impl Printer {
                     self.counts
                         .add(first.nr, &name, failed, call.duration_ns().unwrap_or(0));
                 }
-            } else {
+            } else if self.opts.status.shows(call) {
                 match self.opts.format {
-                    OutputFormat::Json => out.push_str(&call.json_line(self.opts.string_size)),
+                    OutputFormat::Json => out.push_str(&call.json_line(&self.text)),
                     OutputFormat::Strace => {
                         let start = out.len();
                         self.prefix(out, first.tid, first.timestamp_ns);
                         let start_col = out.len() - start;
-                        out.push_str(&call.strace(
-                            self.opts.string_size,
-                            DEFAULT_COLUMN,
-                            start_col,
-                        ));
+                        out.push_str(&call.strace(&self.text, start_col));
                         if self.opts.durations {
                             if let Some(ns) = call.duration_ns() {
                                 out.push(' ');
@@ -260,27 +306,42 @@ impl Printer {
                 // A launched command's end is told by waitpid (a signal,
                 // too); any other process's by its exit_group.
                 if Some(pid) != self.opts.main_pid {
-                    self.status_line(out, pid, &format!("+++ exited with {status} +++"), false);
+                    self.process_end(out, pid, &ProcessEnd::Exited(status), false);
                 }
             }
             _ => {}
         }
     }
 
-    /// `+++ exited with 0 +++`, with the pid prefix for other processes
-    /// (`main`: the launched command's, told without one on stderr).
-    pub fn status_line(&self, out: &mut String, pid: u32, text: &str, main: bool) {
-        if self.opts.summary {
+    /// How a process ended, as a line: `+++ exited with 0 +++` with the
+    /// pid prefix for other processes (`main`: the launched command's, told
+    /// without one on stderr), or a JSON object in JSON lines. Nothing with
+    /// -c, nor for an exit with -qq.
+    pub fn process_end(&self, out: &mut String, pid: u32, end: &ProcessEnd, main: bool) {
+        if self.opts.summary || (self.opts.quiet_exits && matches!(end, ProcessEnd::Exited(_))) {
             return;
         }
-        if self.opts.file_prefix {
-            let _ = writeln!(out, "{pid:<5} {text}");
-        } else if self.opts.stderr_prefix && !main && !self.live.is_empty() {
-            // other threads still traced
-            let _ = writeln!(out, "[pid {pid:>5}] {text}");
-        } else {
-            out.push_str(text);
-            out.push('\n');
+        if self.opts.format == OutputFormat::Json {
+            let _ = writeln!(out, "{}", end.json(pid));
+            return;
+        }
+        let text = end.strace_text();
+        // Other threads still traced: the line says whose end it is.
+        let others = !main && !self.live.is_empty();
+        match self.opts.prefix {
+            PidPrefix::Always => {
+                let _ = writeln!(out, "{pid:<5} {text}");
+            }
+            PidPrefix::WhileThreads if others => {
+                let _ = writeln!(out, "{pid:<5} {text}");
+            }
+            PidPrefix::Bracketed if others => {
+                let _ = writeln!(out, "[pid {pid:>5}] {text}");
+            }
+            _ => {
+                out.push_str(&text);
+                out.push('\n');
+            }
         }
     }
 

@@ -1,7 +1,7 @@
 //! What the decoders work with: a call's arguments and outcome (`Ctx`),
 //! and what they produce (`Decoded`: each argument's text, the return's style).
 use super::super::flags::{self, hex, Xlat};
-use super::super::quote::{push_quoted, quote_limited, Ellipsis};
+use super::super::quote::{push_quoted, quote_limited, Ellipsis, HexStyle};
 use super::super::{ArgView, CapturedView, StraceOptions};
 use crate::metadata::typed_arg;
 
@@ -144,7 +144,7 @@ impl<'c, 'a> Ctx<'c, 'a> {
                 } else {
                     Ellipsis::No
                 };
-                push_quoted(&mut out, bytes, more, false);
+                push_quoted(&mut out, bytes, more, self.opts.hex);
                 out
             }
             _ => self.t_ptr(i),
@@ -157,8 +157,10 @@ impl<'c, 'a> Ctx<'c, 'a> {
             _ => self.t_ptr(i),
         }
     }
-    /// A buffer of `len` bytes, shown up to -s bytes. `hex`: every byte as \xNN.
+    /// A buffer of `len` bytes, shown up to -s bytes. `hex`: every byte as
+    /// \xNN whatever -x says (strace's QUOTE_FORCE_HEX).
     pub(super) fn t_buf(&self, i: usize, len: u64, hex: bool) -> String {
+        let style = if hex { HexStyle::All } else { self.opts.hex };
         match self.captured(i) {
             // An empty buffer needs no capture to be shown.
             _ if len == 0 && self.raw(i) != 0 => "\"\"".to_owned(),
@@ -168,7 +170,7 @@ impl<'c, 'a> Ctx<'c, 'a> {
                     .len()
                     .min(self.opts.string_size)
                     .min(usize::try_from(len).unwrap_or(usize::MAX));
-                quote_limited(&c.bytes[..shown], shown, len > shown as u64, hex)
+                quote_limited(&c.bytes[..shown], shown, len > shown as u64, style)
             }
             _ => self.t_ptr(i),
         }
@@ -279,5 +281,5 @@ fn until_nul(bytes: &[u8]) -> &[u8] {
 
 pub(super) fn string(bytes: &[u8], truncated: bool, opts: &StraceOptions) -> String {
     let bytes = until_nul(bytes);
-    quote_limited(bytes, opts.string_size, truncated, false)
+    quote_limited(bytes, opts.string_size, truncated, opts.hex)
 }
