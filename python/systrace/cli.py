@@ -301,6 +301,30 @@ def signal_name(sig: int) -> str:
         return f"SIG{sig}"
 
 
+# The command's threads run at this nice value once the traced processes
+# exist: events cost the tracer CPU time in step with what the traced
+# processes do, and on a busy machine the tracer that gets its share last
+# falls behind and loses events (two `dd bs=1` on two CPUs lost 2-10% at 0).
+TRACER_NICE = -10
+
+
+def _keep_up() -> None:
+    """Gives the command's threads (the consumer of the ring buffer, the
+    printer) priority over the processes they trace, started or attached
+    before: lowering the nice value of every thread, as it is per thread.
+    Without CAP_SYS_NICE it stays as it was."""
+    try:
+        tids = [int(t) for t in os.listdir("/proc/self/task")]
+    except OSError:
+        return
+    for tid in tids:
+        try:
+            if os.getpriority(os.PRIO_PROCESS, tid) > TRACER_NICE:
+                os.setpriority(os.PRIO_PROCESS, tid, TRACER_NICE)
+        except OSError:
+            pass
+
+
 class RunReport:
     """What a run has to tell once it is over, filled by the Printer."""
 
@@ -338,6 +362,9 @@ class Printer:
         self.summary = summary
         self.main_pid = main_pid
         self.report = report if report is not None else RunReport()
+        # Made once the traced processes are there (a launched command is
+        # forked before), so that they keep their own priority.
+        _keep_up()
         # strace: "PID " on every line when writing a file and following or
         # tracing several processes, "[pid PID] " on stderr while more than
         # one thread is traced. strace without -f traces one thread of a
@@ -623,7 +650,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             out.close()
     if report.lost:
         print(
-            f"{PROG}: {report.lost} events lost (ring buffer full; --buffer-size makes it larger)",
+            f"{PROG}: {report.lost} events lost (ring buffer full, or systrace fell behind; "
+            "a larger --buffer-size holds more)",
             file=sys.stderr,
         )
     return code
