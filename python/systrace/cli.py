@@ -55,10 +55,20 @@ syscall sets (-e trace=SET):
   classes: %file %desc %network (%net) %process %memory %signal %ipc
   %stat %lstat %fstat %%stat %statfs %fstatfs %%statfs %pure %creds %clock
 
+call statuses (-e status=SET, -z, -Z):
+  successful failed unfinished (and strace's unavailable detached, which
+  never happen here); all, none, a leading ! for the others.
+
 what differs from strace:
   structures (stat buffers, sigsets, sockaddrs, timespecs) print as their
   address; the environment of execve too. -c times are the wall time from
   each call's entry to its exit. Lines are printed when a call returns.
+  Without -f every thread of the process is traced (strace: one); with -o
+  their lines then start with their thread id. --format json writes the
+  end of a process as {"event": "exit", "pid": N, "status": N} or
+  {"event": "killed", "pid": N, "signal": "SIGKILL", "core_dumped": false}.
+  Events are not waited for: if systrace cannot keep up, it loses some and
+  says how many at the end; its threads run at nice -10 to keep up.
 
 examples:
   systrace -- ls /tmp
