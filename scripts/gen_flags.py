@@ -44,6 +44,8 @@ import sys
 import tempfile
 from dataclasses import dataclass
 
+from gen_metadata import rustfmt, update  # this directory: as the metadata tables are
+
 INCLUDE = "/usr/include"
 PACKAGES = ("linux-libc-dev", "libc6-dev")
 
@@ -410,11 +412,11 @@ def build_ioctls(tmp: str, notes: list[str]) -> list[tuple[int, str]]:
         if names:
             for n, v in compile_names(tmp, [header], names, PRELUDES, notes, structs).items():
                 found.setdefault(n, v & 0xFFFFFFFF)
-    for kind, headers in HEX_IOCTLS:
+    for kind, hex_headers in HEX_IOCTLS:
         hexdef = re.compile(
             rf"^[ \t]*#[ \t]*define[ \t]+([A-Z][A-Z0-9_]*)[ \t]+(0x(?:{kind})[0-9A-Fa-f]{{2}})\b", re.M
         )
-        for header in headers:
+        for header in hex_headers:
             for name, value in hexdef.findall(header_text(header)):
                 found.setdefault(name, int(value, 16))
     by_code: dict[int, list[str]] = collections.defaultdict(list)
@@ -467,13 +469,6 @@ def render_ioctls(versions: str, rows: list[tuple[int, str]]) -> str:
     return "".join(out)
 
 
-def rustfmt(paths: list[str]) -> None:
-    exe = shutil.which("rustfmt")
-    if exe is None:
-        raise SystemExit("rustfmt not found (needed to format the generated files)")
-    subprocess.run([exe, "--edition", "2021", *paths], check=True)
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out-dir", default=DEFAULT_OUT)
@@ -506,17 +501,7 @@ def main() -> int:
         for name in outputs:
             with open(os.path.join(tmp, name)) as f:
                 new = f.read()
-            dest = os.path.join(opts.out_dir, name)
-            old = open(dest).read() if os.path.exists(dest) else None
-            if opts.check:
-                if old != new:
-                    print(f"{dest} is stale", file=sys.stderr)
-                    stale = True
-            elif old != new:
-                os.makedirs(opts.out_dir, exist_ok=True)
-                with open(dest, "w") as f:
-                    f.write(new)
-                print(f"wrote {dest}")
+            stale |= not update(os.path.join(opts.out_dir, name), new, opts.check)
     return 1 if stale else 0
 
 

@@ -213,19 +213,7 @@ impl Printer {
     }
 
     fn prefix(&self, out: &mut String, tid: u32, timestamp_ns: u64) {
-        let threads = self.live.len() > 1;
-        match self.opts.prefix {
-            PidPrefix::Always => {
-                let _ = write!(out, "{tid:<5} ");
-            }
-            PidPrefix::WhileThreads if threads => {
-                let _ = write!(out, "{tid:<5} ");
-            }
-            PidPrefix::Bracketed if threads => {
-                let _ = write!(out, "[pid {tid:>5}] ");
-            }
-            _ => {}
-        }
+        self.push_pid(out, tid, self.live.len() > 1);
         if self.opts.timestamps > 0 {
             let wall = i128::from(timestamp_ns) + i128::from(self.opts.wall_offset_ns);
             let secs = wall.div_euclid(1_000_000_000);
@@ -325,23 +313,25 @@ impl Printer {
             let _ = writeln!(out, "{}", end.json(pid));
             return;
         }
-        let text = end.strace_text();
         // Other threads still traced: the line says whose end it is.
-        let others = !main && !self.live.is_empty();
+        self.push_pid(out, pid, !main && !self.live.is_empty());
+        out.push_str(&end.strace_text());
+        out.push('\n');
+    }
+
+    /// The pid prefix of a line; `several`: threads are to be told apart.
+    fn push_pid(&self, out: &mut String, pid: u32, several: bool) {
         match self.opts.prefix {
             PidPrefix::Always => {
-                let _ = writeln!(out, "{pid:<5} {text}");
+                let _ = write!(out, "{pid:<5} ");
             }
-            PidPrefix::WhileThreads if others => {
-                let _ = writeln!(out, "{pid:<5} {text}");
+            PidPrefix::WhileThreads if several => {
+                let _ = write!(out, "{pid:<5} ");
             }
-            PidPrefix::Bracketed if others => {
-                let _ = writeln!(out, "[pid {pid:>5}] {text}");
+            PidPrefix::Bracketed if several => {
+                let _ = write!(out, "[pid {pid:>5}] ");
             }
-            _ => {
-                out.push_str(&text);
-                out.push('\n');
-            }
+            _ => {}
         }
     }
 

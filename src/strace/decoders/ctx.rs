@@ -133,6 +133,10 @@ impl<'c, 'a> Ctx<'c, 'a> {
     pub(super) fn t_xval(&self, i: usize, table: Xlat, unknown: &str) -> String {
         flags::xval_or_unknown(table, self.uint(i), unknown)
     }
+    /// As t_xval, of the whole register (strace's printxval64).
+    pub(super) fn t_xval64(&self, i: usize, table: Xlat, unknown: &str) -> String {
+        flags::xval_or_unknown(table, self.raw(i), unknown)
+    }
     /// A NUL-terminated path: shown whole (strace does not bound paths by -s).
     pub(super) fn t_path(&self, i: usize) -> String {
         match self.captured(i) {

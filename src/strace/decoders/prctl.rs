@@ -20,7 +20,7 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
         return Err(c);
     }
     let op = c.uint(0);
-    c.push(flags::xval_or_unknown(flags::PRCTL_OPTIONS, op, "PR_???"));
+    c.push(c.t_xval(0, flags::PRCTL_OPTIONS, "PR_???"));
     let name = flags::xval(flags::PRCTL_OPTIONS, op).unwrap_or("");
     // print_prctl_args(): the arguments from `first` on, in hex.
     let rest = |c: &mut Ctx<'_, '_>, first: usize| {
@@ -59,12 +59,10 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
         | "PR_SET_FPEXC"
         | "PR_SET_KEEPCAPS"
         | "PR_SET_TIMING" => c.push(c.t_ulong(1)),
-        "PR_SET_DUMPABLE" => c.push(flags::xval_or_unknown(SUID_DUMP, c.raw(1), "SUID_DUMP_???")),
-        "PR_CAPBSET_DROP" | "PR_CAPBSET_READ" => c.push(flags::xval_or_unknown(
-            flags::CAPABILITIES,
-            c.raw(1),
-            "CAP_???",
-        )),
+        "PR_SET_DUMPABLE" => c.push(c.t_xval64(1, SUID_DUMP, "SUID_DUMP_???")),
+        "PR_CAPBSET_DROP" | "PR_CAPBSET_READ" => {
+            c.push(c.t_xval64(1, flags::CAPABILITIES, "CAP_???"))
+        }
         "PR_SET_NAME" => c.push(c.t_ptr(1)),
         "PR_SET_PDEATHSIG" => {
             let sig = c.raw(1);
@@ -81,11 +79,7 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
         }),
         "PR_SET_SECCOMP" => {
             let mode = c.raw(1);
-            c.push(flags::xval_or_unknown(
-                flags::SECCOMP_MODES,
-                mode,
-                "SECCOMP_MODE_???",
-            ));
+            c.push(c.t_xval64(1, flags::SECCOMP_MODES, "SECCOMP_MODE_???"));
             match flags::xval(flags::SECCOMP_MODES, mode) {
                 Some("SECCOMP_MODE_STRICT") => {}
                 // The filter program: a structure.
@@ -99,20 +93,12 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
             rest(&mut c, 2);
         }
         "PR_SET_MM" => {
-            c.push(flags::xval_or_unknown(
-                flags::PR_SET_MM_FIELDS,
-                c.uint(1),
-                "PR_SET_MM_???",
-            ));
+            c.push(c.t_xval(1, flags::PR_SET_MM_FIELDS, "PR_SET_MM_???"));
             rest(&mut c, 2);
         }
         "PR_SET_VMA" => {
             let attr = c.raw(1);
-            c.push(flags::xval_or_unknown(
-                flags::PR_SET_VMA_ATTRS,
-                attr,
-                "PR_SET_VMA_???",
-            ));
+            c.push(c.t_xval64(1, flags::PR_SET_VMA_ATTRS, "PR_SET_VMA_???"));
             if flags::xval(flags::PR_SET_VMA_ATTRS, attr) == Some("PR_SET_VMA_ANON_NAME") {
                 c.push(c.t_ptr(2));
                 c.push(c.t_ulong(3));

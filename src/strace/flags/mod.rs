@@ -63,11 +63,6 @@ pub fn xval(table: Xlat, value: u64) -> Option<&'static str> {
     table.iter().find(|(v, _)| *v == value).map(|(_, n)| *n)
 }
 
-/// The name of a value, or the value in decimal.
-pub fn xval_or_dec(table: Xlat, value: u64) -> String {
-    xval(table, value).map_or_else(|| value.to_string(), str::to_owned)
-}
-
 /// The name of a value, or the value in hex followed by strace's comment
 /// `/* PREFIX_??? */`.
 pub fn xval_or_unknown(table: Xlat, value: u64, unknown: &str) -> String {
@@ -235,15 +230,21 @@ pub const MAP_FLAGS: Xlat = xlat![
 
 /// `MAP_PRIVATE|MAP_FIXED|MAP_DENYWRITE`: the type, then the flags.
 pub fn mmap_flags(value: u64) -> String {
-    let kind = value & MAP_TYPE;
-    let mut out = match xval(MAP_TYPES, kind) {
+    kind_then_flags(value, MAP_TYPE, MAP_TYPES, MAP_FLAGS)
+}
+
+/// A kind in the `mask` bits, named (or in hex), then the other bits as
+/// flags: mmap's MAP_SHARED|..., socket's SOCK_STREAM|...
+pub fn kind_then_flags(value: u64, mask: u64, kinds: Xlat, table: Xlat) -> String {
+    let kind = value & mask;
+    let mut out = match xval(kinds, kind) {
         Some(name) => name.to_owned(),
         None => hex(kind),
     };
-    let rest = value & !MAP_TYPE;
+    let rest = value & !mask;
     if rest != 0 {
         out.push('|');
-        push_flags(&mut out, MAP_FLAGS, rest);
+        push_flags(&mut out, table, rest);
     }
     out
 }

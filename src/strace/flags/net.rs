@@ -2,7 +2,7 @@
 //! the names of setsockopt/getsockopt options by level (the option tables
 //! are generated: see generated/xlat.rs).
 use super::{
-    hex, push_flags, xval, xval_or_unknown, Xlat, INET_PROTOCOLS, IPV6_OPTIONS, IP_OPTIONS,
+    kind_then_flags, xval_or_unknown, Xlat, INET_PROTOCOLS, IPV6_OPTIONS, IP_OPTIONS,
     NETLINK_PROTOCOLS, SOCKET_LEVELS, SOCKET_OPTIONS, TCP_OPTIONS, UDP_OPTIONS,
 };
 
@@ -64,17 +64,7 @@ pub const SOCK_TYPE_FLAGS: Xlat = xlat![SOCK_CLOEXEC, SOCK_NONBLOCK];
 
 /// `SOCK_STREAM|SOCK_CLOEXEC`.
 pub fn socket_type(value: u64) -> String {
-    let kind = value & SOCK_TYPE_MASK;
-    let mut out = match xval(SOCK_TYPES, kind) {
-        Some(name) => name.to_owned(),
-        None => hex(kind),
-    };
-    let rest = value & !SOCK_TYPE_MASK;
-    if rest != 0 {
-        out.push('|');
-        push_flags(&mut out, SOCK_TYPE_FLAGS, rest);
-    }
-    out
+    kind_then_flags(value, SOCK_TYPE_MASK, SOCK_TYPES, SOCK_TYPE_FLAGS)
 }
 
 pub const MSG_FLAGS: Xlat = xlat![
