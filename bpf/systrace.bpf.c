@@ -29,6 +29,22 @@ __u64 enabled_exit_syscalls[BITMAP_WORDS];
 __u32 trace_all_processes;
 /* systrace's own consumer thread: never traced, or tracing would feed itself. */
 __u32 ignore_tid;
+/* systrace's own process, and the address in it of its quiet slots
+ * (SYSTRACE_QUIET_SLOTS thread ids of threads inside systrace). */
+__u32 self_tgid;
+__u64 quiet_addr;
+/* Children of followed processes that could not be followed: traced_tgids
+ * was full. Sessions that follow report them. */
+__u64 untraced_forks;
+/* Lost records that the drops map had no room to attribute. */
+__u64 drops_unattributed;
+/* Syscalls counted in the kernel (refcounted by user space like the
+ * enable bits); nothing of them is delivered unless enabled too. */
+__u64 counted_syscalls[BITMAP_WORDS];
+/* Calls the counts map had no room for. */
+__u64 counts_unattributed;
+/* rt_sigreturn never exits (its exit reports -1): counted at its enter. */
+__u32 sigreturn_nr = 0xffffffff;
 /* Set when traced_tgids holds exactly this one process and none is added
  * by following forks: the filter is then one comparison. */
 __u32 only_tgid;
@@ -61,28 +77,68 @@ enum systrace_capture_kind _capture_kind = SYSTRACE_CAPTURE_NONE;
 enum systrace_capture_flags _capture_flags = SYSTRACE_CAPTURE_TRUNCATED;
 enum systrace_tgid_flags _tgid_flags = SYSTRACE_TGID_TRACED;
 enum systrace_capture_limits _capture_limits = SYSTRACE_MAX_CAPTURE;
+struct systrace_tgid _tgid = {};
+struct systrace_drop_key _drop_key = {};
+enum systrace_quiet _quiet = SYSTRACE_QUIET_SLOTS;
+struct systrace_count_key _count_key = {};
+struct systrace_count _count = {};
+enum systrace_count_limits _count_limits = SYSTRACE_HIST_BUCKETS;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 8 << 20); /* user space sets the size before load */
 } events SEC(".maps");
 
-/* tgid -> systrace_tgid_flags. */
+/* tgid -> systrace_tgid. Allocated as used: room for large process trees
+ * without reserving it up front. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
+	__uint(max_entries, 1 << 18);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, struct systrace_tgid);
 } traced_tgids SEC(".maps");
 
-/* Records lost to a full ring buffer, per CPU, indexed by
- * (phase - 1) * SYSTRACE_NR_SYSCALLS + nr so each session can count its own. */
+/* Records lost to a full ring buffer, by what they were (process, its
+ * registered ancestor, syscall, phase), so that each session counts its own. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 2 * SYSTRACE_NR_SYSCALLS);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1 << 16);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct systrace_drop_key);
 	__type(value, __u64);
 } dropped SEC(".maps");
+
+/* Counted calls by (process, registered ancestor, syscall); per CPU, so
+ * that counting needs no atomic operation. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 1 << 16);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct systrace_count_key);
+	__type(value, struct systrace_count);
+} counts SEC(".maps");
+
+/* Failed counted calls by (process, ancestor, syscall, errno). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 1 << 16);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct systrace_count_key);
+	__type(value, __u64);
+} errnos SEC(".maps");
+
+/* When the counted call a thread is in began. */
+struct start {
+	__u32 nr;
+	__u64 ts;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct start);
+} starts SEC(".maps");
 
 /* Records with captured memory are built here, then copied into the ring
  * buffer at their real size. Offsets into it are masked with SCRATCH_MASK so
@@ -112,6 +168,8 @@ struct pending_call {
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	/* Threads in a call whose capture finishes at exit, at once. Past it
+	 * the oldest is evicted, and its exit says its capture was lost. */
 	__uint(max_entries, 16384);
 	__type(key, __u32); /* tid */
 	__type(value, struct pending_call);
@@ -163,44 +221,181 @@ static __always_inline void syscall_get_arguments(struct pt_regs *regs, __u64 *a
 #endif
 }
 
-/* The process filter, checked only after the enable bit. */
-static __always_inline bool process_traced(__u64 pid_tgid)
+/* A thread of systrace's own process that is inside systrace: its
+ * syscalls are the tracer's. Read from the slots in user memory, which
+ * user space sets and clears without a syscall. */
+static __always_inline bool quiet(__u32 tid)
+{
+	__u32 slots[SYSTRACE_QUIET_SLOTS];
+
+	if (!quiet_addr || bpf_probe_read_user(slots, sizeof(slots), (void *)quiet_addr) < 0)
+		return false;
+	for (int i = 0; i < SYSTRACE_QUIET_SLOTS; i++)
+		if (slots[i] == tid)
+			return true;
+	return false;
+}
+
+/* The process filter, checked only after the enable bit; `root` is set to
+ * the traced process's registered ancestor. */
+static __always_inline bool process_traced(__u64 pid_tgid, __u32 *root)
 {
 	__u32 tgid = pid_tgid >> 32;
+	struct systrace_tgid *entry;
 
 	if ((__u32)pid_tgid == ignore_tid)
 		return false;
+	if (tgid == self_tgid && quiet(pid_tgid))
+		return false;
+	*root = tgid;
 	if (trace_all_processes)
 		return true;
 	/* The common case, one traced process and no forks followed, needs
 	 * no hash lookup. */
 	if (only_tgid)
 		return tgid == only_tgid;
-	return bpf_map_lookup_elem(&traced_tgids, &tgid) != 0;
+	entry = bpf_map_lookup_elem(&traced_tgids, &tgid);
+	if (!entry)
+		return false;
+	*root = entry->root;
+	return true;
 }
+
+#define WANT_DELIVER 1
+#define WANT_COUNT 2
 
 /* The checks of both hooks, cheapest and most selective first, as the
  * kernel's: the number's range (unsigned, so id == -1, a syscall skipped
- * by ptrace or seccomp, is out too), its enable bit, compat, the process. */
-static __always_inline bool wanted(long nr, const __u64 *enabled, __u64 *pid_tgid)
+ * by ptrace or seccomp, is out too), its enable or count bit, compat, the
+ * process. Returns WANT_DELIVER and/or WANT_COUNT, or 0. */
+static __always_inline int wanted(long nr, const __u64 *enabled, __u64 *pid_tgid, __u32 *root)
 {
+	int want;
+
 	if ((unsigned long)nr >= SYSTRACE_NR_SYSCALLS)
-		return false;
-	if (!test_bit(nr, enabled))
-		return false;
+		return 0;
+	want = (test_bit(nr, enabled) ? WANT_DELIVER : 0) |
+	       (test_bit(nr, counted_syscalls) ? WANT_COUNT : 0);
+	if (!want)
+		return 0;
 	if (in_compat_syscall())
-		return false;
+		return 0;
 	*pid_tgid = bpf_get_current_pid_tgid();
-	return process_traced(*pid_tgid);
+	return process_traced(*pid_tgid, root) ? want : 0;
 }
 
-static __always_inline void count_drop(__u32 phase, __u32 nr)
+/* floor(log2(v)), 0 for 0 and 1: the histogram bucket of a duration. */
+static __always_inline __u32 log2_bucket(__u64 v)
 {
-	__u32 key = (phase - 1) * SYSTRACE_NR_SYSCALLS + nr;
-	__u64 *count = bpf_map_lookup_elem(&dropped, &key);
+	__u32 r = 0, shift;
 
+	shift = (v > 0xffffffff) << 5;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0xffff) << 4;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0xff) << 3;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0xf) << 2;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0x3) << 1;
+	v >>= shift;
+	r |= shift;
+	r |= (v >> 1);
+	return r < SYSTRACE_HIST_BUCKETS ? r : SYSTRACE_HIST_BUCKETS - 1;
+}
+
+/* One counted call (dur_ns: U64_MAX when its enter was not seen). */
+static __noinline void count_call(__u32 nr, long ret, __u64 dur_ns, __u64 pid_tgid, __u32 root)
+{
+	struct systrace_count_key key = { .tgid = pid_tgid >> 32, .root = root, .nr = nr };
+	struct systrace_count *c, zero = {};
+
+	c = bpf_map_lookup_elem(&counts, &key);
+	if (!c) {
+		bpf_map_update_elem(&counts, &key, &zero, BPF_NOEXIST);
+		c = bpf_map_lookup_elem(&counts, &key);
+		if (!c) {
+			__sync_fetch_and_add(&counts_unattributed, 1);
+			return;
+		}
+	}
+	c->calls++;
+	if (dur_ns != (__u64)-1) {
+		c->total_ns += dur_ns;
+		__u32 bucket = log2_bucket(dur_ns);
+
+		barrier_var(bucket); /* keep the bound where the verifier sees it */
+		if (bucket < SYSTRACE_HIST_BUCKETS)
+			c->hist[bucket]++;
+	}
+	if (ret < 0 && ret >= -4095) {
+		__u64 one = 1, *n;
+
+		c->errors++;
+		key.err = -ret;
+		n = bpf_map_lookup_elem(&errnos, &key);
+		if (n)
+			*n += 1;
+		else if (bpf_map_update_elem(&errnos, &key, &one, BPF_NOEXIST) < 0)
+			__sync_fetch_and_add(&counts_unattributed, 1);
+	}
+}
+
+/* A counted call begins: remember when, for its exit. */
+static __always_inline void count_enter(__u32 nr, __u64 pid_tgid, __u32 root)
+{
+	struct start *st;
+
+	if (nr == sigreturn_nr) { /* no exit will come */
+		count_call(nr, 0, (__u64)-1, pid_tgid, root);
+		return;
+	}
+	st = bpf_task_storage_get(&starts, bpf_get_current_task_btf(), 0,
+				  BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (st) {
+		st->nr = nr;
+		st->ts = bpf_ktime_get_ns();
+	}
+}
+
+/* A counted call returns. */
+static __always_inline void count_exit(__u32 nr, long ret, __u64 pid_tgid, __u32 root)
+{
+	struct start *st = bpf_task_storage_get(&starts, bpf_get_current_task_btf(), 0, 0);
+	__u64 dur = (__u64)-1;
+
+	if (st && st->nr == nr && st->ts) {
+		dur = bpf_ktime_get_ns() - st->ts;
+		st->ts = 0;
+	}
+	count_call(nr, ret, dur, pid_tgid, root);
+}
+
+/* A record lost to a full ring buffer: counted by what it was. */
+static __always_inline void count_drop(__u32 phase, __u32 nr, __u64 pid_tgid, __u32 root)
+{
+	struct systrace_drop_key key = {
+		.tgid = pid_tgid >> 32, .root = root, .nr = nr, .phase = phase
+	};
+	__u64 one = 1, *count;
+
+	count = bpf_map_lookup_elem(&dropped, &key);
+	if (count) {
+		__sync_fetch_and_add(count, 1);
+		return;
+	}
+	if (bpf_map_update_elem(&dropped, &key, &one, BPF_NOEXIST) == 0)
+		return;
+	/* Another CPU added it meanwhile, or the map is full. */
+	count = bpf_map_lookup_elem(&dropped, &key);
 	if (count)
-		*count += 1;
+		__sync_fetch_and_add(count, 1);
+	else
+		__sync_fetch_and_add(&drops_unattributed, 1);
 }
 
 static __always_inline __u64 submit_flags(void)
@@ -209,11 +404,12 @@ static __always_inline __u64 submit_flags(void)
 									       BPF_RB_NO_WAKEUP;
 }
 
-static __always_inline void fill_header(struct systrace_header *hdr, __u64 pid_tgid, __u8 phase,
-					__u8 nb_args)
+static __always_inline void fill_header(struct systrace_header *hdr, __u64 pid_tgid, __u32 root,
+					__u8 phase, __u8 nb_args)
 {
 	hdr->timestamp_ns = bpf_ktime_get_ns();
 	hdr->tgid = pid_tgid >> 32;
+	hdr->root = root;
 	hdr->cpu = bpf_get_smp_processor_id();
 	hdr->phase = phase;
 	hdr->nb_args = nb_args;
@@ -267,16 +463,55 @@ static __always_inline __u32 capture_limit(void)
  * flags travel together. */
 #define ARG_FLAGS(arg, flags) ((arg) | ((flags) << 8))
 
+/* Room past the budget for the empty items that say an argument was not
+ * captured (one per argument at most, and the header of the last item). */
+#define MARKS_ROOM ((SYSTRACE_MAX_ARGS + 1) * sizeof(struct systrace_capture_item))
+
+/* Bytes one more item may hold: the capture size, within what is left of
+ * the record's budget (a capture never goes past it). */
+static __always_inline __u32 room_for(__u32 off)
+{
+	__u32 limit = capture_limit();
+	__u32 left = off < CAPTURE_END ? CAPTURE_END - off : 0;
+
+	if (left < limit)
+		limit = left;
+	/* A mask the verifier sees (the value is at most MAX_CAPTURE): the
+	 * compiler would otherwise give it a copy without bounds. */
+	barrier_var(limit);
+	return limit & (2 * SYSTRACE_MAX_CAPTURE - 1);
+}
+
+/* An empty item with `flags`: the argument's memory is not in the record
+ * (over the record's budget, or lost), which user space must say. */
+__noinline __u32 capture_mark(struct scratch *s, __u32 off, __u32 arg_flags, __u32 flags)
+{
+	struct systrace_capture_item *item;
+
+	if (!s || off > CAPTURE_END + MARKS_ROOM)
+		return off;
+	barrier_var(off); /* keep the mask: the compiler would drop it as a no-op */
+	off &= SCRATCH_MASK;
+	item = (void *)&s->buf[off];
+	item->arg = arg_flags & 0xff;
+	item->flags = (arg_flags >> 8) | flags;
+	item->len = 0;
+	return off + sizeof(*item);
+}
+
 /* Appends a NUL-terminated user string as an item at `off`; returns the
  * offset after it. */
 __noinline __u32 capture_string(struct scratch *s, __u32 off, __u32 arg_flags, __u64 ptr)
 {
 	struct systrace_capture_item *item;
-	__u32 limit = capture_limit();
+	__u32 limit;
 	long n;
 
-	if (!s || off > CAPTURE_END)
+	if (!s)
 		return off;
+	if (off >= CAPTURE_END) /* over the record's budget: say it was cut */
+		return capture_mark(s, off, arg_flags, SYSTRACE_CAPTURE_TRUNCATED);
+	limit = room_for(off);
 	barrier_var(off); /* keep the mask: the compiler would drop it as a no-op */
 	off &= SCRATCH_MASK;
 	item = (void *)&s->buf[off];
@@ -300,11 +535,14 @@ __noinline __u32 capture_string(struct scratch *s, __u32 off, __u32 arg_flags, _
 __noinline __u32 capture_buffer(struct scratch *s, __u32 off, __u32 arg_flags, __u64 ptr, __u64 len)
 {
 	struct systrace_capture_item *item;
-	__u32 limit = capture_limit();
-	__u32 n = len > limit ? limit : len;
+	__u32 limit, n;
 
-	if (!s || off > CAPTURE_END)
+	if (!s)
 		return off;
+	if (off >= CAPTURE_END) /* over the record's budget: say it was cut */
+		return capture_mark(s, off, arg_flags, SYSTRACE_CAPTURE_TRUNCATED);
+	limit = room_for(off);
+	n = len > limit ? limit : len;
 	barrier_var(off); /* keep the mask: the compiler would drop it as a no-op */
 	off &= SCRATCH_MASK;
 	item = (void *)&s->buf[off];
@@ -344,6 +582,8 @@ static long capture_argv_elem(__u32 j, struct argv_walk *walk)
 		walk->done = true;
 		return 1; /* stop */
 	}
+	if (walk->off >= CAPTURE_END)
+		return 1; /* over the budget: the list is cut (marked below) */
 	walk->off = capture_string(walk->s, walk->off,
 				   ARG_FLAGS(walk->arg, SYSTRACE_CAPTURE_ARGV_ELEM), elem);
 	return 0;
@@ -359,23 +599,24 @@ static __always_inline __u32 capture_argv(struct scratch *s, __u32 off, __u32 ar
 	if (walk.done)
 		return walk.off;
 	/* More elements than we keep: an empty item says the list was cut. */
-	return capture_buffer(
-		s, walk.off,
-		ARG_FLAGS(arg, SYSTRACE_CAPTURE_ARGV_ELEM | SYSTRACE_CAPTURE_TRUNCATED), 0, 0);
+	return capture_mark(s, walk.off, ARG_FLAGS(arg, SYSTRACE_CAPTURE_ARGV_ELEM),
+			    SYSTRACE_CAPTURE_TRUNCATED);
 }
 
-static __always_inline int output(struct scratch *s, __u32 size, __u32 phase, __u32 nr)
+static __always_inline int output(struct scratch *s, __u32 size, __u32 phase, __u32 nr,
+				  __u64 pid_tgid, __u32 root)
 {
 	/* Every record fits (CAPTURE_END + one item < SCRATCH_SIZE): the mask
 	 * changes nothing but shows the verifier the bound. */
 	barrier_var(size);
 	size &= SCRATCH_SIZE - 1;
 	if (bpf_ringbuf_output(&events, s->buf, size, submit_flags()) < 0)
-		count_drop(phase, nr);
+		count_drop(phase, nr, pid_tgid, root);
 	return 0;
 }
 
-static __noinline int emit_enter_captured(__u32 nr, __u64 *args, __u32 nb_args, __u64 pid_tgid)
+static __noinline int emit_enter_captured(__u32 nr, __u64 *args, __u32 nb_args, __u64 pid_tgid,
+					  __u32 root)
 {
 	struct pending_call pending = { .nr = nr };
 	struct systrace_enter_record *rec;
@@ -389,7 +630,7 @@ static __noinline int emit_enter_captured(__u32 nr, __u64 *args, __u32 nb_args, 
 	if (!s || nr >= SYSTRACE_NR_SYSCALLS)
 		return 0;
 	rec = (void *)s->buf;
-	fill_header(&rec->hdr, pid_tgid, SYSTRACE_PHASE_ENTER, nb_args);
+	fill_header(&rec->hdr, pid_tgid, root, SYSTRACE_PHASE_ENTER, nb_args);
 	fill_entry(&rec->trace.ent, pid_tgid);
 	rec->trace.nr = nr;
 	for (int i = 0; i < SYSTRACE_MAX_ARGS; i++) {
@@ -429,10 +670,10 @@ static __noinline int emit_enter_captured(__u32 nr, __u64 *args, __u32 nb_args, 
 	}
 	if (at_exit)
 		bpf_map_update_elem(&pending_calls, &tid, &pending, BPF_ANY);
-	return output(s, off, SYSTRACE_PHASE_ENTER, nr);
+	return output(s, off, SYSTRACE_PHASE_ENTER, nr, pid_tgid, root);
 }
 
-static __noinline int emit_exit_captured(__u32 nr, long ret, __u64 pid_tgid)
+static __noinline int emit_exit_captured(__u32 nr, long ret, __u64 pid_tgid, __u32 root)
 {
 	struct systrace_exit_record *rec;
 	struct systrace_capture_spec *spec;
@@ -445,13 +686,21 @@ static __noinline int emit_exit_captured(__u32 nr, long ret, __u64 pid_tgid)
 	if (!s || nr >= SYSTRACE_NR_SYSCALLS)
 		return 0;
 	rec = (void *)s->buf;
-	fill_header(&rec->hdr, pid_tgid, SYSTRACE_PHASE_EXIT, 0);
+	fill_header(&rec->hdr, pid_tgid, root, SYSTRACE_PHASE_EXIT, 0);
 	fill_entry(&rec->trace.ent, pid_tgid);
 	rec->trace.nr = nr;
 	rec->trace.ret = ret;
 	off = sizeof(*rec);
 	pending = bpf_map_lookup_elem(&pending_calls, &tid);
-	if (pending && pending->nr == nr) {
+	if (!pending || pending->nr != nr) {
+		/* Data read at exit (read's) needs the enter's pointer: without
+		 * it (pending_calls was full), say the capture was lost. */
+		spec = &capture_specs[nr];
+		for (int i = 0; i < SYSTRACE_MAX_ARGS; i++)
+			if (spec->kind[i] == SYSTRACE_CAPTURE_EXIT_BUFFER && ret > 0)
+				off = capture_mark(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT),
+						   SYSTRACE_CAPTURE_LOST);
+	} else {
 		spec = &capture_specs[nr];
 		for (int i = 0; i < SYSTRACE_MAX_ARGS; i++) {
 			__u8 kind = spec->kind[i];
@@ -471,23 +720,23 @@ static __noinline int emit_exit_captured(__u32 nr, long ret, __u64 pid_tgid)
 	}
 	if (pending)
 		bpf_map_delete_elem(&pending_calls, &tid);
-	return output(s, off, SYSTRACE_PHASE_EXIT, nr);
+	return output(s, off, SYSTRACE_PHASE_EXIT, nr, pid_tgid, root);
 }
 
 /* The ring buffer wants a constant size per reserve, so each arg count gets
  * its own reserve; a record carries nb_args args, not always six. */
-#define EMIT_ENTER(N)                                                        \
-	case N: {                                                            \
-		rec = bpf_ringbuf_reserve(&events, ENTER_RECORD_SIZE(N), 0); \
-		if (!rec)                                                    \
-			goto drop;                                           \
-		fill_header(&rec->hdr, pid_tgid, SYSTRACE_PHASE_ENTER, N);   \
-		fill_entry(&rec->trace.ent, pid_tgid);                       \
-		rec->trace.nr = id;                                          \
-		for (int i = 0; i < N; i++)                                  \
-			rec->trace.args[i] = args[i];                        \
-		bpf_ringbuf_submit(rec, submit_flags());                     \
-		return 0;                                                    \
+#define EMIT_ENTER(N)                                                            \
+	case N: {                                                                \
+		rec = bpf_ringbuf_reserve(&events, ENTER_RECORD_SIZE(N), 0);     \
+		if (!rec)                                                        \
+			goto drop;                                               \
+		fill_header(&rec->hdr, pid_tgid, root, SYSTRACE_PHASE_ENTER, N); \
+		fill_entry(&rec->trace.ent, pid_tgid);                           \
+		rec->trace.nr = id;                                              \
+		for (int i = 0; i < N; i++)                                      \
+			rec->trace.args[i] = args[i];                            \
+		bpf_ringbuf_submit(rec, submit_flags());                         \
+		return 0;                                                        \
 	}
 
 SEC("tp_btf/sys_enter")
@@ -496,9 +745,16 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	struct systrace_enter_record *rec;
 	__u64 args[SYSTRACE_MAX_ARGS];
 	__u64 pid_tgid;
+	__u32 root;
 	__u8 nb_args;
+	int want;
 
-	if (!wanted(id, enabled_enter_syscalls, &pid_tgid))
+	want = wanted(id, enabled_enter_syscalls, &pid_tgid, &root);
+	if (!want)
+		return 0;
+	if (want & WANT_COUNT)
+		count_enter(id, pid_tgid, root);
+	if (!(want & WANT_DELIVER))
 		return 0;
 
 	syscall_get_arguments(regs, args);
@@ -506,7 +762,7 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	if (test_bit(id, capture_syscalls))
 		return emit_enter_captured(
 			id, args, nb_args > SYSTRACE_MAX_ARGS ? SYSTRACE_MAX_ARGS : nb_args,
-			pid_tgid);
+			pid_tgid, root);
 	switch (nb_args) {
 		EMIT_ENTER(0)
 		EMIT_ENTER(1)
@@ -518,7 +774,7 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 		EMIT_ENTER(6)
 	}
 drop:
-	count_drop(SYSTRACE_PHASE_ENTER, id);
+	count_drop(SYSTRACE_PHASE_ENTER, id, pid_tgid, root);
 	return 0;
 }
 
@@ -527,21 +783,28 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
 	struct systrace_exit_record *rec;
 	__u64 pid_tgid;
+	__u32 root;
+	int want;
 	long nr;
 
 	/* sys_exit passes the return value; the number is in the registers. */
 	nr = syscall_get_nr(regs);
-	if (!wanted(nr, enabled_exit_syscalls, &pid_tgid))
+	want = wanted(nr, enabled_exit_syscalls, &pid_tgid, &root);
+	if (!want)
+		return 0;
+	if (want & WANT_COUNT)
+		count_exit(nr, ret, pid_tgid, root);
+	if (!(want & WANT_DELIVER))
 		return 0;
 
 	if (test_bit(nr, capture_syscalls))
-		return emit_exit_captured(nr, ret, pid_tgid);
+		return emit_exit_captured(nr, ret, pid_tgid, root);
 	rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
 	if (!rec) {
-		count_drop(SYSTRACE_PHASE_EXIT, nr);
+		count_drop(SYSTRACE_PHASE_EXIT, nr, pid_tgid, root);
 		return 0;
 	}
-	fill_header(&rec->hdr, pid_tgid, SYSTRACE_PHASE_EXIT, 0);
+	fill_header(&rec->hdr, pid_tgid, root, SYSTRACE_PHASE_EXIT, 0);
 	fill_entry(&rec->trace.ent, pid_tgid);
 	rec->trace.nr = nr;
 	rec->trace.ret = ret;
@@ -550,30 +813,25 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 }
 
 /* A traced process that is followed forked: trace the child from its first
- * syscall, and tell user space so sessions following the parent take it. */
+ * syscall, as a descendant of the parent's registered ancestor, so that the
+ * sessions following that ancestor take its events (no record is needed:
+ * each event carries its root). */
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(sched_process_fork, struct task_struct *parent, struct task_struct *child)
 {
 	__u32 ptgid = parent->tgid, ctgid = child->tgid;
-	__u32 flags = SYSTRACE_TGID_TRACED | SYSTRACE_TGID_FOLLOW | SYSTRACE_TGID_DISCOVERED;
-	struct systrace_exit_record *rec;
-	__u32 *parent_flags;
+	struct systrace_tgid *entry, value;
 
 	if (ptgid == ctgid) /* a new thread: its process is traced already */
 		return 0;
-	parent_flags = bpf_map_lookup_elem(&traced_tgids, &ptgid);
-	if (!parent_flags || !(*parent_flags & SYSTRACE_TGID_FOLLOW))
+	entry = bpf_map_lookup_elem(&traced_tgids, &ptgid);
+	if (!entry || !(entry->flags & SYSTRACE_TGID_FOLLOW))
 		return 0;
-	bpf_map_update_elem(&traced_tgids, &ctgid, &flags, BPF_NOEXIST);
-	rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
-	if (!rec)
-		return 0; /* the child is traced; only its early events may miss sessions */
-	fill_header(&rec->hdr, bpf_get_current_pid_tgid(), SYSTRACE_PHASE_FORK, 0);
-	rec->hdr.tgid = ptgid;
-	fill_entry(&rec->trace.ent, bpf_get_current_pid_tgid());
-	rec->trace.nr = 0;
-	rec->trace.ret = ctgid;
-	bpf_ringbuf_submit(rec, BPF_RB_FORCE_WAKEUP);
+	value.flags = SYSTRACE_TGID_TRACED | SYSTRACE_TGID_FOLLOW | SYSTRACE_TGID_DISCOVERED;
+	value.root = entry->root;
+	if (bpf_map_update_elem(&traced_tgids, &ctgid, &value, BPF_NOEXIST) < 0 &&
+	    !bpf_map_lookup_elem(&traced_tgids, &ctgid))
+		__sync_fetch_and_add(&untraced_forks, 1); /* the map is full */
 	return 0;
 }
 
@@ -583,12 +841,12 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(sched_process_exit, struct task_struct *task)
 {
 	__u32 tgid = task->tgid;
-	__u32 *flags;
+	struct systrace_tgid *entry;
 
 	if (task->pid != task->tgid) /* a thread, not the whole process */
 		return 0;
-	flags = bpf_map_lookup_elem(&traced_tgids, &tgid);
-	if (flags && (*flags & SYSTRACE_TGID_DISCOVERED))
+	entry = bpf_map_lookup_elem(&traced_tgids, &tgid);
+	if (entry && (entry->flags & SYSTRACE_TGID_DISCOVERED))
 		bpf_map_delete_elem(&traced_tgids, &tgid);
 	return 0;
 }

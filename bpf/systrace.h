@@ -25,9 +25,6 @@
 enum systrace_phase {
 	SYSTRACE_PHASE_ENTER = 1,
 	SYSTRACE_PHASE_EXIT = 2,
-	/* Not a syscall event: a traced process forked (exit record layout,
-	 * hdr.tgid = the parent, trace.ret = the child's tgid). */
-	SYSTRACE_PHASE_FORK = 3,
 };
 
 /*
@@ -63,6 +60,9 @@ enum systrace_capture_flags {
 	SYSTRACE_CAPTURE_FAULTED = 2, /* user memory could not be read */
 	SYSTRACE_CAPTURE_ARGV_ELEM = 4, /* one element of an argv array */
 	SYSTRACE_CAPTURE_AT_EXIT = 8, /* read when the syscall returned */
+	/* Not captured, and why not said otherwise: the call's enter could
+	 * not be kept for its exit (pending_calls was full). */
+	SYSTRACE_CAPTURE_LOST = 16,
 };
 
 struct systrace_capture_item {
@@ -71,11 +71,55 @@ struct systrace_capture_item {
 	__u16 len; /* bytes that follow */
 };
 
-/* traced_tgids values */
+/* traced_tgids values: flags, and the process a session registered that
+ * this one descends from (itself for a registered one), so that a session
+ * following P takes the events of P's whole tree by P's pid alone. */
 enum systrace_tgid_flags {
 	SYSTRACE_TGID_TRACED = 1,
 	SYSTRACE_TGID_FOLLOW = 2, /* its forks are traced too */
 	SYSTRACE_TGID_DISCOVERED = 4, /* added by a fork, not by user space */
+};
+
+struct systrace_tgid {
+	__u32 flags; /* systrace_tgid_flags */
+	__u32 root; /* the registered ancestor's tgid */
+};
+
+/* The drops map's key: what a lost record would have been, so that each
+ * session counts exactly the losses it would have received. */
+struct systrace_drop_key {
+	__u32 tgid;
+	__u32 root;
+	__u32 nr;
+	__u32 phase;
+};
+
+/* Counting (the perf side of the kernel's syscall events: counted in the
+ * kernel, nothing delivered). Durations go in log2 buckets: bucket i counts
+ * calls of [2^i, 2^(i+1)) ns (bucket 0 also counts 0 ns). */
+enum systrace_count_limits {
+	SYSTRACE_HIST_BUCKETS = 40,
+};
+
+struct systrace_count_key {
+	__u32 tgid;
+	__u32 root;
+	__u32 nr;
+	__u32 err; /* 0 in the counts map; the errno in the errnos map */
+};
+
+struct systrace_count {
+	__u64 calls;
+	__u64 errors;
+	__u64 total_ns; /* of the calls whose enter was seen */
+	__u64 hist[SYSTRACE_HIST_BUCKETS];
+};
+
+/* Slots of threads of systrace's own process that are inside systrace:
+ * the programs drop their syscalls (they are the tracer's, not the
+ * user's). User space writes the slots without a syscall. */
+enum systrace_quiet {
+	SYSTRACE_QUIET_SLOTS = 8,
 };
 
 /* The kernel's common fields (struct trace_entry). */
@@ -103,6 +147,7 @@ struct syscall_trace_exit {
 struct systrace_header {
 	__u64 timestamp_ns; /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
 	__u32 tgid; /* the process id */
+	__u32 root; /* systrace_tgid.root: the registered ancestor (or tgid) */
 	__u16 cpu;
 	__u8 phase; /* SYSTRACE_PHASE_ENTER or SYSTRACE_PHASE_EXIT */
 	__u8 nb_args; /* args present in an enter record */

@@ -29,6 +29,7 @@ EXPECT: Dict[str, List[str]] = {
         r"^bytes written per fd: \{\d+: 17\}$",
     ],
     "trace_subprocess": [
+        r"^returncode=3 dropped=0$",
         r"argv=\['sh', '-c', 'cat /etc/hostname \| wc -c > /dev/null; exit 3'\] exit=3",
         r"argv=\['cat', '/etc/hostname'\] exit=0",
         r"argv=\['wc', '-c'\] exit=0",
@@ -51,6 +52,18 @@ EXPECT: Dict[str, List[str]] = {
     "chrome_trace": [
         r"trace events, \d+ slices on 3 thread tracks",
         r'"name": "getppid", "cat": "syscall,pure".*"ph": "X", "ts": [\d.]+, "dur": [\d.]+',
+    ],
+    "columns": [
+        r"^enters: \{'getppid': 1000, 'getuid': 1\}$",
+        r"^formats: \{'timestamp_ns': 'Q', 'pid': 'I', 'tid': 'I', 'cpu': 'H', 'nr': 'I', 'phase': 'B', "
+        r"'ret': 'q', 'nb_args': 'B', 'arg0': 'Q', .*'arg5': 'Q', 'comm': '16s'\}$",
+    ],
+    "pytest_markers": [
+        r"^_+ test_writes_elsewhere _+$",
+        r'^  no_writes_outside: \[pid \d+\] openat\(AT_FDCWD, "stray.txt", O_WRONLY\|O_CREAT\|O_TRUNC\|O_CLOEXEC, 0666\) = \d+$',
+        r"^FAILED \S*pytest_markers.py::test_writes_elsewhere$",
+        r"^1 failed, 3 passed in ",
+        r"^pytest exit status: 1$",
     ],
     "asyncio_stream": [
         r"^tick +\d+: sys_getppid\(\)$",

@@ -12,9 +12,12 @@
 //!   tracer behind one lock, sessions and their queues, captures.
 //! * [`text`]: the kernel's trace text of an event; events as columns.
 //! * [`strace`]: calls (enter and exit paired), as strace prints them.
+//! * [`launch`]: the launcher of a traced command, held before its execve
+//!   until the tracer is ready (the command's `-- CMD`, `systrace.run()`).
 //! * `python`: the thin PyO3 layer, the module `systrace._native`.
 pub mod error;
 pub mod kernel;
+pub mod launch;
 pub mod metadata;
 #[cfg(feature = "python")]
 mod python;

@@ -109,9 +109,14 @@ def test_execve_argv_and_follow_children(kernel):
 
 
 def test_without_follow_children_are_not_traced(kernel):
+    devnull = os.open("/dev/null", os.O_WRONLY)
     with systrace.enable("execve", "write") as s:
         subprocess.run(["/bin/echo", "x"], check=True, stdout=subprocess.DEVNULL)
-    assert {e.pid for e in s} <= {os.getpid()}
+        os.write(devnull, b"mine")  # this process is traced: its write shows
+    os.close(devnull)
+    evs = list(s)
+    assert {e.pid for e in evs} == {os.getpid()}, [str(e) for e in evs]
+    assert [e.args["count"] for e in evs if e.name == "write" and e.phase == "enter"] == [4]
 
 
 def test_follow_ends_with_the_session(kernel):

@@ -26,3 +26,17 @@ def test_example(kernel, name):
         pytest.importorskip("pyarrow")
     r = subprocess.run([sys.executable, CHECK, name], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_the_readme_first_example_runs(kernel):
+    """examples/trace_pipe.py, the command the README opens with: its four
+    events, exactly, and what it read back."""
+    example = os.path.join(os.path.dirname(CHECK), "..", "examples", "trace_pipe.py")
+    r = subprocess.run([sys.executable, example], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    kinds = [line.split()[:2] for line in lines if line.startswith(("enter", "exit"))]
+    assert kinds == [["enter", "write"], ["exit", "write"], ["enter", "read"], ["exit", "read"]], r.stdout
+    assert any(line.strip().startswith("sys_write(fd: ") and line.strip().endswith("count: 5)") for line in lines)
+    assert "      sys_read -> 0x5" in lines
+    assert lines[-1] == "read back: b'hello' | dropped: 0"

@@ -266,6 +266,12 @@ def maps():
 out = []
 for size in (4096, 1 << 20, 1 << 23):
     with systrace.enable("getppid", buffer_size=size) as s:
+        # The maps that grow as used (the process filter, the drop counts)
+        # grow by kinds of events, not by their number: a first loop makes
+        # every kind this run has, a second as long must add nothing.
+        for _ in range(50_000):
+            os.getppid()
+        s.poll(0)
         before = maps()
         for _ in range(50_000):
             os.getppid()
@@ -289,8 +295,8 @@ print(json.dumps({"runs": out, "too_big": too_big}))
 
 def test_kernel_memory_is_bounded_by_buffer_size(nobody):
     """What an unprivileged tracer makes the kernel hold is one ring buffer
-    of buffer_size (at most 1 GiB) plus fixed-size maps, whatever the
-    event volume."""
+    of buffer_size (at most 1 GiB) plus maps bounded by their entries,
+    whatever the event volume."""
     r = as_nobody(MEMORY_CHILD, caps="+bpf,+perfmon", timeout=120)
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
@@ -303,8 +309,10 @@ def test_kernel_memory_is_bounded_by_buffer_size(nobody):
         assert memlock <= size + size // 32 + 64 * 1024, f"ring buffer of {size} bytes charges {memlock}"
         assert run["memlock_after"] == run["memlock_before"], "kernel memory grew with the events"
         others.add(run["other_memlock"])
-    assert len(others) == 1, f"the other maps' size depends on buffer_size: {others}"
-    assert others.pop() <= 8 << 20
+    # The other maps do not scale with buffer_size (only the drop counts
+    # of the tiny ring's run add an entry or two).
+    assert max(others) - min(others) <= 4096, f"the other maps' size depends on buffer_size: {others}"
+    assert max(others) <= 8 << 20
     assert "buffer_size" in out["too_big"] and str(1 << 30) in out["too_big"]
 
 

@@ -374,12 +374,6 @@ def test_same_counts_as_strace(kernel, tmp_path, strace_bin, program):
 
 
 def test_follow_forks_like_strace(kernel, tmp_path, strace_bin, program):
-    import inspect
-
-    import systrace
-
-    if "follow" not in inspect.signature(systrace.enable).parameters:
-        pytest.xfail("enable() cannot follow forks yet (follow=)")
     sets = "execve,write,wait4,exit_group,exit,kill,getpid"
     theirs, ours = run_both(tmp_path, strace_bin, program, "-f", "-e", f"trace={sets}", child=True)
     p_theirs, p_ours = parse(theirs), parse(ours)

@@ -1,22 +1,17 @@
-"""Trace a subprocess: follow=True traces the children this process forks
-(and theirs), from their first syscall, so a command run with subprocess is
-traced whole."""
+"""Trace a command: systrace.run() runs it as subprocess.run() does, traced
+from its execve on, with the processes it forks (follow=True by default),
+and returns its closed session, with the command's returncode."""
 import collections
-import os
-import subprocess
 
 import systrace
 
-with systrace.enable(follow=True, strings=True, string_size=256) as session:
-    subprocess.run(["sh", "-c", "cat /etc/hostname | wc -c > /dev/null; exit 3"], check=False)
+session = systrace.run(["sh", "-c", "cat /etc/hostname | wc -c > /dev/null; exit 3"], strings=True, string_size=256)
+print(f"returncode={session.returncode} dropped={session.dropped}")
 
-me = os.getpid()
 argv = {}
 exits = {}
 counts = collections.defaultdict(collections.Counter)
 for call in systrace.calls(session):
-    if call.pid == me:
-        continue  # this script's own syscalls
     counts[call.pid][call.name] += 1
     if call.name == "execve" and call.ret == 0:
         argv[call.pid] = call.args["argv"]

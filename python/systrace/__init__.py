@@ -19,12 +19,15 @@ from ._native import (
     DEFAULT_BUFFER_SIZE,
     DEFAULT_STRING_SIZE,
     MAX_CAPTURE,
+    VERSION,
     Call,
     Event,
     EventBatch,
     LostEventsWarning,
     Pairer,
     SessionClosedError,
+    SyscallCount,
+    SyscallSet,
     UnsupportedKernelError,
     preload,
     syscall_name,
@@ -32,7 +35,9 @@ from ._native import (
     syscall_nr,
 )
 from ._event_class import EventClass, Field, SyscallMetadata, event_class, event_classes, metadata, metadata_table
-from ._session import Session, Source, calls, enable, iter_calls
+from ._session import Session, Source, calls, count, enable, iter_calls
+from ._net import SockAddr, sockaddr
+from ._launch import CompletedSession, run
 from ._aio import aiter_batches, aiter_events
 from ._export import (
     calls_to_arrow,
@@ -47,9 +52,13 @@ from ._export import (
     to_polars,
 )
 
+#: The package's version (Cargo's, which is the wheel's too).
+__version__ = VERSION
+
 __all__ = [
     "ARCH",
     "Call",
+    "CompletedSession",
     "DEFAULT_BUFFER_SIZE",
     "DEFAULT_STRING_SIZE",
     "Event",
@@ -61,12 +70,17 @@ __all__ = [
     "Pairer",
     "Session",
     "SessionClosedError",
+    "SyscallCount",
+    "SockAddr",
     "Source",
     "SyscallMetadata",
+    "SyscallSet",
     "UnsupportedKernelError",
+    "__version__",
     "aiter_batches",
     "aiter_events",
     "calls",
+    "count",
     "calls_to_arrow",
     "calls_to_pandas",
     "calls_to_polars",
@@ -79,6 +93,8 @@ __all__ = [
     "metadata",
     "metadata_table",
     "preload",
+    "run",
+    "sockaddr",
     "syscall_name",
     "syscall_names",
     "syscall_nr",

@@ -1,6 +1,10 @@
 # Typed stubs of the native module systrace._native (src/python/).
 # Checked against the built module by `make stubtest`.
-from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, TypedDict, Union, final
+from os import PathLike
+from typing import (
+    AbstractSet, Dict, FrozenSet, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, TypedDict, Union,
+    final,
+)
 
 from typing_extensions import disjoint_base
 
@@ -9,9 +13,10 @@ __all__ = [
     "UnsupportedKernelError", "EventBatch", "EventBatchIter", "Event", "common_fields", "define_fields",
     "event_format", "event_id", "kernel_state", "metadata_source", "metadata_table", "print_fmt",
     "syscall_metadata", "syscall_name", "syscall_names", "syscall_nr", "preload", "BatchIter", "EventIter",
-    "Session", "class_names", "class_syscalls", "errno_message", "errno_name", "errno_of", "format_duration",
+    "Session", "SyscallCount", "Launch", "class_names", "class_syscalls", "errno_message", "errno_name", "errno_of", "format_duration",
     "format_error", "format_summary", "status_classes", "syscall_classes", "Printer", "DEFAULT_BUFFER_SIZE", "NR_SYSCALLS",
     "MAX_ARGS", "MAX_CAPTURE", "PHASE_ENTER", "PHASE_EXIT", "DEFAULT_STRING_SIZE", "DEFAULT_COLUMN", "ARCH",
+    "SyscallSet", "decode_sockaddr", "VERSION",
 ]
 
 ARCH: str
@@ -23,6 +28,7 @@ MAX_ARGS: int
 MAX_CAPTURE: int
 PHASE_ENTER: int
 PHASE_EXIT: int
+VERSION: str
 
 class UnsupportedKernelError(OSError):
     """The kernel cannot run systrace: no BPF, no BTF, or a missing BPF feature."""
@@ -37,6 +43,26 @@ class LostEventsWarning(RuntimeWarning):
 _CapturedValue = Union[bytes, List[bytes]]
 #: An argument of Call.args: an int, captured text (str when UTF-8, else bytes), or argv.
 _ArgValue = Union[int, str, bytes, List[Union[str, bytes]]]
+
+@final
+class Launch:
+    """A command's process, forked and held before its execve until start()."""
+
+    def __new__(
+        cls,
+        program: Union[str, "PathLike[str]"],
+        argv: Sequence[str],
+        *,
+        env: Optional[Sequence[Tuple[str, str]]] = None,
+        cwd: Union[str, "PathLike[str]", None] = None,
+        stdin: Optional[int] = None,
+        stdout: Optional[int] = None,
+        stderr: Optional[int] = None,
+    ) -> "Launch": ...
+    @property
+    def pid(self) -> int: ...
+    def start(self) -> None: ...
+    def cancel(self) -> None: ...
 
 @final
 class Event:
@@ -65,6 +91,8 @@ class Event:
     def phase(self) -> str: ...  # "enter" or "exit"
     @property
     def event_name(self) -> str: ...  # "sys_enter_read"
+    @property
+    def id(self) -> Optional[int]: ...  # the tracefs event id; None when unknown
     @property
     def args(self) -> Dict[str, int]: ...  # {} on exit
     @property
@@ -193,13 +221,41 @@ class EventIter(Iterator[Event]):
     def __iter__(self) -> "EventIter": ...
     def __next__(self) -> Event: ...
 
+@final
+class SyscallSet:
+    """Syscalls to trace, per phase: what enable() would trace for the same arguments."""
+
+    def __new__(
+        cls, *syscalls: Union[str, int, "SyscallSet"], enter: Optional[bool] = None, exit: Optional[bool] = None
+    ) -> "SyscallSet": ...
+    @staticmethod
+    def from_strace(value: str) -> "SyscallSet": ...
+    @property
+    def enter(self) -> FrozenSet[int]: ...
+    @property
+    def exit(self) -> FrozenSet[int]: ...
+    @property
+    def nrs(self) -> FrozenSet[int]: ...
+    @property
+    def names(self) -> List[str]: ...
+    def __or__(self, other: "SyscallSet", /) -> "SyscallSet": ...
+    def __ror__(self, other: "SyscallSet", /) -> "SyscallSet": ...
+    def __contains__(self, item: Union[str, int, "SyscallSet"], /) -> bool: ...
+    def __len__(self) -> int: ...
+    def __bool__(self) -> bool: ...
+    def __iter__(self) -> Iterator[int]: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+_SyscallSpec = Union[str, int, SyscallSet]
+
 @disjoint_base
 class Session:
     """A tracing session (see systrace.enable())."""
 
     def __new__(
         cls,
-        *syscalls: Union[str, int],
+        *syscalls: _SyscallSpec,
         enter: Optional[bool] = None,
         exit: Optional[bool] = None,
         pid: Union[int, Iterable[int], None] = None,
@@ -208,6 +264,9 @@ class Session:
         strings: Optional[bool] = None,
         string_size: Optional[int] = None,
         follow: Optional[bool] = None,
+        count: Optional[bool] = None,
+        _launched: Optional[int] = None,
+        _keep_all: bool = False,
     ) -> "Session": ...
     def __enter__(self) -> "Session": ...
     def __exit__(self, *_exc_info: object) -> None: ...
@@ -218,6 +277,9 @@ class Session:
     def events(self) -> List[Event]: ...
     def calls(self) -> List[Call]: ...
     def iter_calls(self) -> CallIter: ...
+    def counts(self, per_process: bool = False) -> List["SyscallCount"]: ...
+    @property
+    def counting(self) -> bool: ...
     def fileno(self) -> int: ...
     @property
     def closed(self) -> bool: ...
@@ -225,6 +287,10 @@ class Session:
     def exhausted(self) -> bool: ...
     @property
     def dropped(self) -> int: ...
+    @property
+    def untraced_children(self) -> int: ...
+    @property
+    def capture_losses(self) -> Dict[str, int]: ...
     @property
     def buffer_size(self) -> int: ...
     @property
@@ -237,6 +303,27 @@ class Session:
     def pids(self) -> Optional[List[int]]: ...
 
 @final
+class SyscallCount:
+    """One syscall's calls, counted in the kernel by a counting session."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def nr(self) -> int: ...
+    @property
+    def pid(self) -> Optional[int]: ...
+    @property
+    def calls(self) -> int: ...
+    @property
+    def errors(self) -> int: ...
+    @property
+    def errnos(self) -> Dict[str, int]: ...
+    @property
+    def time_ns(self) -> int: ...
+    @property
+    def histogram(self) -> List[int]: ...
+
+@final
 class Printer:
     """The systrace command's output: events in, text out (see cli.Printer)."""
 
@@ -244,7 +331,7 @@ class Printer:
         cls,
         *,
         format: str = "strace",  # "strace", "json" or "kernel"
-        selected: Optional[Sequence[int]] = None,
+        selected: Union[SyscallSet, AbstractSet[int], Sequence[int], None] = None,
         summary: bool = False,
         durations: bool = False,
         timestamps: int = 0,
@@ -283,6 +370,8 @@ class _KernelState(TypedDict):
     prog_ids: List[int]
     sessions: int
     decode_errors: int
+    records: int
+    consumer_tid: int
 
 def preload(buffer_size: Optional[int] = None) -> None: ...
 def calls_of(source: _EventSource) -> List[Call]: ...
@@ -309,6 +398,8 @@ def errno_of(ret: int) -> Optional[int]: ...
 def class_syscalls(__class: str) -> Optional[List[str]]: ...  # runtime name: class
 def syscall_classes(name: str) -> List[str]: ...
 def class_names() -> List[str]: ...
+# (family, address, port, remote)
+def decode_sockaddr(data: bytes) -> Optional[Tuple[str, Optional[str], Optional[int], bool]]: ...
 # (name, nr, calls, errors, time_ns)
 def format_summary(rows: Sequence[Tuple[str, int, int, int, int]]) -> str: ...
 def status_classes(spec: str) -> List[str]: ...

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import IO, TYPE_CHECKING, Any, AsyncIterator, Iterable, Iterator, List, Optional, Union
 
 from . import _native
-from ._native import Call, Event, EventBatch, LostEventsWarning
+from ._native import Call, Event, EventBatch, LostEventsWarning, SyscallSet
 
 if TYPE_CHECKING:
     import os
@@ -18,9 +18,9 @@ if TYPE_CHECKING:
     import polars
     import pyarrow
 
-__all__ = ["Session", "enable", "calls", "iter_calls", "LostEventsWarning"]
+__all__ = ["Session", "enable", "count", "calls", "iter_calls", "LostEventsWarning"]
 
-SyscallSpec = Union[str, int]
+SyscallSpec = Union[str, int, SyscallSet]
 
 #: What the exports and calls() take: a Session, an EventBatch, or an
 #: iterable of Event or EventBatch (and, for the call exports, of Call).
@@ -38,6 +38,12 @@ class Session(_native.Session):
     """
 
     __slots__ = ()
+
+    def count_table(self) -> str:
+        """A counting session's counts as strace -c prints them (the time is
+        the kernel's, enter to exit)."""
+        rows = [(c.name, c.nr, c.calls, c.errors, c.time_ns) for c in self.counts()]
+        return _native.format_summary(rows)
 
     def __aiter__(self) -> AsyncIterator[Event]:
         """`async for event in session`: stream the events in an asyncio
@@ -79,6 +85,14 @@ class Session(_native.Session):
         return to_jsonl(self, file)
 
 
+def check_flags(**flags: object) -> None:
+    """TypeError for a flag that is not a bool: the native Session takes
+    None for "the default", where a Python caller's None is a mistake."""
+    for name, value in flags.items():
+        if not isinstance(value, bool):
+            raise TypeError(f"{name} must be True or False, not {type(value).__name__}")
+
+
 def enable(
     *syscalls: SyscallSpec,
     enter: bool = True,
@@ -92,9 +106,11 @@ def enable(
 ) -> Session:
     """Start tracing syscalls; returns a Session (a context manager).
 
-    syscalls: names ("read", "sys_read", "newfstat") or numbers; none at
-        all traces every syscall.
-    enter, exit: record the enter events, the exit events, or both.
+    syscalls: names ("read", "sys_read", "newfstat") or numbers, strace's
+        classes ("%file", "%network"...), event names ("sys_enter_read":
+        that event only) and SyscallSets; none at all traces every syscall.
+    enter, exit: record the enter events, the exit events, or both, of the
+        syscalls named (event names and SyscallSets keep their phases).
     pid: one pid or several (a thread id stands for its process); the
         default is the calling process (all its threads).
         all_processes=True traces the whole system.
@@ -108,16 +124,12 @@ def enable(
     follow: trace the children the traced processes fork, from their
         first syscall (forks are followed in the kernel).
 
-    Raises ValueError for an unknown syscall or a bad argument, TypeError
+    Raises ValueError for an unknown syscall or class or a bad argument, TypeError
     for an argument of the wrong type, PermissionError without root (or
     CAP_BPF and CAP_PERFMON), ProcessLookupError for a pid with no process,
     and UnsupportedKernelError when the kernel lacks BPF or BTF.
     """
-    # The native Session takes None for "the default"; here None is a mistake.
-    for name, value in (("enter", enter), ("exit", exit), ("all_processes", all_processes),
-                        ("strings", strings), ("follow", follow)):
-        if not isinstance(value, bool):
-            raise TypeError(f"{name} must be True or False, not {type(value).__name__}")
+    check_flags(enter=enter, exit=exit, all_processes=all_processes, strings=strings, follow=follow)
     return Session(
         *syscalls,
         enter=enter,
@@ -129,6 +141,26 @@ def enable(
         string_size=string_size,
         follow=follow,
     )
+
+
+def count(
+    *syscalls: SyscallSpec,
+    pid: Union[int, Iterable[int], None] = None,
+    all_processes: bool = False,
+    follow: bool = False,
+) -> Session:
+    """Count syscalls in the kernel, as `perf stat -e 'syscalls:*'` and
+    `strace -c` do, without delivering a single event: per syscall, the
+    calls, the errors by errno, the time from enter to exit and a log2
+    histogram of the durations, kept in per-CPU BPF maps. Returns a Session
+    (a context manager); read `session.counts()` (per process with
+    `counts(per_process=True)`), or `session.count_table()` for strace -c's
+    table. Same arguments as enable() for what and whom to trace.
+    """
+    for name, value in (("all_processes", all_processes), ("follow", follow)):
+        if not isinstance(value, bool):
+            raise TypeError(f"{name} must be True or False, not {type(value).__name__}")
+    return Session(*syscalls, pid=pid, all_processes=all_processes, follow=follow, count=True)
 
 
 def calls(source: Union[_native.Session, EventBatch, Iterable[Event], Iterable[EventBatch]]) -> List[Call]:

@@ -9,15 +9,23 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import signal
 import sys
 import time
 import warnings
-from typing import IO, Any, Dict, Iterable, List, Optional, Sequence, Set
+from typing import IO, Any, Dict, Iterable, List, Optional, Sequence
 
 from . import _native
-from ._native import DEFAULT_STRING_SIZE, MAX_CAPTURE, EventBatch, LostEventsWarning, Session
+from ._launch import Watched, launch
+from ._native import (
+    DEFAULT_STRING_SIZE,
+    MAX_CAPTURE,
+    VERSION,
+    EventBatch,
+    LostEventsWarning,
+    Session,
+    SyscallSet,
+)
 
 PROG = "systrace"
 # Paths are shown whole, as strace shows them, so captures are at least
@@ -26,6 +34,7 @@ PROG = "systrace"
 # more than before; a buffer (write's data) costs up to this much whatever
 # -s shows.
 MIN_CAPTURE = 4096
+
 
 # Syscalls traced whatever -e says, and shown only if -e asks: the execve
 # that starts a command, and the exits that end threads and processes.
@@ -52,6 +61,8 @@ left as it is. Tracing needs root (or CAP_BPF and CAP_PERFMON).
 EPILOG = """\
 syscall sets (-e trace=SET):
   names and classes, comma-separated; a leading ! traces all but the set.
+  With --format kernel, event names (sys_enter_read, sys_exit_read) select
+  one phase.
   classes: %file %desc %network (%net) %process %memory %signal %ipc
   %stat %lstat %fstat %%stat %statfs %fstatfs %%statfs %pure %creds %clock
 
@@ -193,62 +204,43 @@ def build_parser() -> argparse.ArgumentParser:
         help="strace: strace's lines (default); kernel: the kernel's trace text, one "
         "line per event (enter and exit); json: one JSON object per call with every field.",
     )
+    p.add_argument("--version", action="version", version=f"%(prog)s {VERSION}")
     p.add_argument(
         "command",
         nargs=argparse.REMAINDER,
         metavar="COMMAND",
         help="the command to run and trace (after --); tracing is on before its first syscall.",
     )
+    _add_completion(p)
     return p
+
+
+def _add_completion(p: argparse.ArgumentParser) -> None:
+    """--print-completion SHELL, when shtab (the optional extra
+    'systrace[completion]') is installed."""
+    try:
+        import shtab
+    except ImportError:
+        return
+    shtab.add_argument_to(p, ["--print-completion"], help="print a completion script for SHELL and exit")
 
 
 # Choosing syscalls.
 
 
-def _nr(name: str) -> int:
-    try:
-        return _native.syscall_nr(name)
-    except ValueError as err:
-        raise UsageError(str(err)) from None
-
-
-def parse_trace_set(exprs: Sequence[str]) -> Optional[Set[int]]:
-    """The syscall numbers `-e` selects, or None for every syscall."""
-    selected: Optional[Set[int]] = None
+def parse_trace_set(exprs: Sequence[str]) -> Optional[SyscallSet]:
+    """The syscalls `-e` selects, or None for every syscall."""
+    selected: Optional[SyscallSet] = None
     for expr in exprs:
         qualifier, sep, value = expr.partition("=")
         if not sep:
             qualifier, value = "trace", expr
         if qualifier not in ("trace", "t"):
             raise UsageError(f"-e {qualifier}=...: only trace=SET is supported")
-        negate = value.startswith("!")
-        if negate:
-            value = value[1:]
-        nrs: Set[int] = set()
-        for item in value.split(","):
-            item = item.strip()
-            if not item:
-                raise UsageError(f"-e {expr!r}: empty syscall name")
-            if item == "all":
-                nrs |= set(_all_nrs())
-            elif item == "none":
-                pass
-            elif item.startswith("%"):
-                names = _native.class_syscalls(item)
-                if names is None:
-                    known = " ".join("%" + c for c in _native.class_names())
-                    raise UsageError(f"-e {expr!r}: unknown class {item!r} (classes: {known})")
-                for name in names:
-                    try:
-                        nrs.add(_native.syscall_nr(name))
-                    except ValueError:
-                        pass  # not a syscall of this architecture
-            elif item.startswith("/"):
-                raise UsageError(f"-e {expr!r}: regular expressions are not supported")
-            else:
-                nrs.add(_nr(item))
-        if negate:
-            nrs = set(_all_nrs()) - nrs
+        try:
+            nrs = SyscallSet.from_strace(value)
+        except ValueError as err:
+            raise UsageError(f"-e {expr!r}: {err}") from None
         selected = nrs  # strace keeps the last -e trace=
     return selected
 
@@ -270,10 +262,6 @@ def parse_status(exprs: Sequence[str]) -> Optional[List[str]]:
         except ValueError as err:
             raise UsageError(f"-e {expr!r}: {err}") from None
     return classes
-
-
-def _all_nrs() -> List[int]:
-    return [_native.syscall_nr(n) for n in _native.syscall_names()]
 
 
 def parse_pids(values: Sequence[str]) -> List[int]:
@@ -309,6 +297,12 @@ def signal_name(sig: int) -> str:
         return signal.Signals(sig).name
     except ValueError:
         return f"SIG{sig}"
+
+
+def killed_line(status: int) -> str:
+    """`+++ killed by SIGKILL +++` for the wait status of a killed process."""
+    core = " (core dumped)" if os.WCOREDUMP(status) else ""
+    return f"+++ killed by {signal_name(os.WTERMSIG(status))}{core} +++"
 
 
 # The command's threads run at this nice value once the traced processes
@@ -355,7 +349,7 @@ class Printer:
         out: IO[str],
         *,
         fmt: str,
-        selected: Optional[Set[int]],
+        selected: Optional[SyscallSet],
         summary: bool,
         durations: bool,
         timestamps: int,
@@ -383,7 +377,7 @@ class Printer:
         prefix = ("always" if multi else "file") if to_file else "stderr"
         self.native = _native.Printer(
             format=fmt,
-            selected=None if selected is None else sorted(selected),
+            selected=selected,
             summary=summary,
             durations=durations,
             timestamps=timestamps,
@@ -411,6 +405,7 @@ class Printer:
         for batch in session.batches():
             self.feed(batch)
         self.report.lost += session.dropped
+
 
     def finish(self) -> None:
         text = self.native.finish()
@@ -462,20 +457,23 @@ def _process_alive(pid: int) -> bool:
 CLI_BUFFER_SIZE = 4 << 20
 
 
-def _open_session(nrs: Optional[Set[int]], pids: List[int], follow: bool, string_size: int, buffer_size: int) -> Session:
-    syscalls: List[int] = []
+def _open_session(
+    nrs: Optional[SyscallSet],
+    pids: List[int],
+    follow: bool,
+    string_size: int,
+    buffer_size: int,
+    launched: Optional[int] = None,
+) -> Session:
+    syscalls: List[SyscallSet] = []
     if nrs is not None:
-        internal = set()
-        for name in INTERNAL:
-            try:
-                internal.add(_native.syscall_nr(name))
-            except ValueError:
-                pass
-        syscalls = sorted(nrs | internal)
+        internal = [n for n in INTERNAL if n in _native.syscall_names()]
+        syscalls = [nrs, SyscallSet(*internal)]
     try:
         return Session(
             *syscalls,
-            pid=pids,
+            pid=pids or None,
+            _launched=launched,
             strings=True,
             string_size=capture_size(string_size),
             follow=follow,
@@ -489,49 +487,33 @@ def _open_session(nrs: Optional[Set[int]], pids: List[int], follow: bool, string
         raise CliError(str(err)) from None
 
 
-def _resolve_command(command: Sequence[str]) -> str:
-    name = command[0]
-    path = name if "/" in name else shutil.which(name)
-    if path is None or not os.path.exists(path):
-        raise CliError(f"Can't stat '{name}': No such file or directory")
-    if not os.access(path, os.X_OK) or os.path.isdir(path):
-        raise CliError(f"Can't execute '{name}': Permission denied")
-    return path
-
-
 def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[str]) -> int:
     command = list(args.command)
-    path = _resolve_command(command)
-    ready_r, ready_w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: wait until traced, then exec
-        try:
-            os.close(ready_w)
-            go = os.read(ready_r, 1)
-            os.close(ready_r)
-            if go != b"x":
-                os._exit(127)
-            os.execv(path, command)
-        except BaseException as err:  # noqa: BLE001 - nothing may escape a forked child
-            try:
-                os.write(2, f"{PROG}: exec {command[0]}: {err}\n".encode())
-            finally:
-                os._exit(127)
-    os.close(ready_r)
+    try:
+        child = launch(command)  # held before its execve
+    except FileNotFoundError:
+        raise CliError(f"Can't stat '{command[0]}': No such file or directory") from None
+    except PermissionError:
+        raise CliError(f"Can't execute '{command[0]}': Permission denied") from None
+    except OSError as err:
+        raise CliError(f"exec {command[0]}: {err.strerror}") from None
+    pid = child.pid
     # While the command runs, Ctrl-C is its business (it gets the signal
     # too); systrace reports how it ended.
     old_int = signal.signal(signal.SIGINT, signal.SIG_IGN)
     old_quit = signal.signal(signal.SIGQUIT, signal.SIG_IGN)
     try:
         try:
-            session = _open_session(args.nrs, [pid], args.follow, args.string_size, args.buffer_size)
+            session = _open_session(args.nrs, [], args.follow, args.string_size, args.buffer_size, launched=pid)
         except BaseException:
-            os.close(ready_w)  # the child sees EOF and exits
-            os.waitpid(pid, 0)
+            child.cancel()  # it exits without exec
             raise
         printer = Printer(out, main_pid=pid, **printer_kw)
-        os.write(ready_w, b"x")
-        os.close(ready_w)
+        try:
+            child.start()
+        except OSError as err:
+            session.close()
+            raise CliError(f"exec: {err.strerror}") from None
         status = 0
         with session:
             while True:
@@ -551,11 +533,9 @@ def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[st
     if printer.summary:
         out.write(printer.summary_table())
     if os.WIFSIGNALED(status):
-        sig = os.WTERMSIG(status)
-        core = " (core dumped)" if os.WCOREDUMP(status) else ""
-        printer.status_line(pid, f"+++ killed by {signal_name(sig)}{core} +++", main=True)
+        printer.status_line(pid, killed_line(status), main=True)
         out.flush()
-        return 128 + sig
+        return 128 + os.WTERMSIG(status)
     code = os.WEXITSTATUS(status)
     printer.status_line(pid, f"+++ exited with {code} +++", main=True)
     out.flush()
@@ -564,6 +544,7 @@ def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[st
 
 def run_pids(args: argparse.Namespace, pids: List[int], printer_kw: Dict[str, Any], out: IO[str]) -> int:
     session = _open_session(args.nrs, pids, args.follow, args.string_size, args.buffer_size)
+    watched = [Watched(pid) for pid in session.pids or ()]  # to tell a kill
     printer = Printer(out, **printer_kw)
     for pid in pids:
         if not args.quiet:
@@ -577,6 +558,12 @@ def run_pids(args: argparse.Namespace, pids: List[int], printer_kw: Dict[str, An
         interrupted = True
     printer.drain(session)
     printer.finish()
+    for process in watched:
+        # An exit was told at its exit_group; a signal leaves no call.
+        status = None if process.pid in printer.exited else process.status()
+        if status is not None and os.WIFSIGNALED(status):
+            printer.status_line(process.pid, killed_line(status))
+        process.close()
     if interrupted:
         for pid in pids:
             if _process_alive(pid) and not args.quiet:
@@ -606,6 +593,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             raise UsageError("-c prints a table: --format does not apply")
         args.status = parse_status([e for e in args.exprs if _qualifier(e) == "status"])
         args.nrs = parse_trace_set([e for e in args.exprs if _qualifier(e) != "status"])
+        if args.nrs is not None and args.nrs.enter != args.nrs.exit and args.format != "kernel":
+            raise UsageError(
+                "-e trace=: an event name (sys_enter_NAME, sys_exit_NAME) selects one phase, "
+                "which only --format kernel prints; name the syscall instead"
+            )
     except UsageError as err:
         parser.print_usage(sys.stderr)
         print(f"{PROG}: {err}", file=sys.stderr)

@@ -8,7 +8,7 @@
 //! and waits until everything committed before the flush was delivered.
 use std::cell::RefCell;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard};
@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use libbpf_rs::{MapHandle, RingBufferBuilder};
 
-use super::decode::{decode_record, Event, Record};
+use super::decode::{decode, Event};
 use crate::error::{Error, Result};
 
 /// Where the consumer hands what it drains: each open session's queue
@@ -25,10 +25,6 @@ use crate::error::{Error, Result};
 pub trait Sink: Send + Sync {
     /// A batch of events, in the order the ring buffer gave them.
     fn deliver(&self, events: &[Event]);
-    /// A followed process forked; every event of the child comes after.
-    fn on_fork(&self, parent: u32, child: u32);
-    /// Whether this sink takes the events of process `tgid`.
-    fn traces(&self, tgid: u32) -> bool;
 }
 
 fn same(a: &Arc<dyn Sink>, b: &Arc<dyn Sink>) -> bool {
@@ -56,6 +52,9 @@ struct Shared {
     flushed: Condvar,
     wake: OwnedFd,
     decode_errors: AtomicU64,
+    /// Records drained from the ring buffer: what the programs let through,
+    /// before any session's filter (tests compare it with what they expect).
+    records: AtomicU64,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -73,6 +72,8 @@ impl Shared {
         if batch.is_empty() {
             return;
         }
+        self.records
+            .fetch_add(batch.len() as u64, Ordering::Relaxed);
         for session in lock(&self.sessions).iter() {
             session.deliver(batch);
         }
@@ -84,6 +85,9 @@ pub struct Consumer {
     shared: Arc<Shared>,
     thread: Option<JoinHandle<()>>,
     tid: u32,
+    /// The fds the thread holds (its epoll sets, the ring buffer map), to
+    /// close in a forked child, which has the fds but not the thread.
+    thread_fds: Vec<RawFd>,
 }
 
 fn os_err(context: &str) -> Error {
@@ -111,6 +115,7 @@ impl Consumer {
             flushed: Condvar::new(),
             wake,
             decode_errors: AtomicU64::new(0),
+            records: AtomicU64::new(0),
         });
         let (ready_tx, ready_rx) = mpsc::channel();
         let thread_shared = Arc::clone(&shared);
@@ -119,10 +124,11 @@ impl Consumer {
             .spawn(move || run(thread_shared, events, ready_tx, on_start))
             .map_err(|e| Error::os("starting the consumer thread", e))?;
         match ready_rx.recv() {
-            Ok(Ok(tid)) => Ok(Consumer {
+            Ok(Ok((tid, thread_fds))) => Ok(Consumer {
                 shared,
                 thread: Some(thread),
                 tid,
+                thread_fds,
             }),
             Ok(Err(err)) => {
                 let _ = thread.join();
@@ -149,13 +155,13 @@ impl Consumer {
         lock(&self.shared.sessions).retain(|s| !same(s, session));
     }
 
-    /// Whether an open session traces `tgid` (by pid, by following, or all).
-    pub fn traces(&self, tgid: u32) -> bool {
-        lock(&self.shared.sessions).iter().any(|s| s.traces(tgid))
-    }
-
     pub fn decode_errors(&self) -> u64 {
         self.shared.decode_errors.load(Ordering::Relaxed)
+    }
+
+    /// Records drained from the ring buffer so far.
+    pub fn records(&self) -> u64 {
+        self.shared.records.load(Ordering::Relaxed)
     }
 
     /// Returns once every record committed before the call was delivered.
@@ -188,6 +194,23 @@ impl Consumer {
     }
 }
 
+impl Consumer {
+    /// In a child forked from the process that started the consumer: the
+    /// thread is not there (never join it), but its fds are, and one of
+    /// them holds the parent's ring buffer. Closes them all, and forgets
+    /// the rest (its locks may have been held at the fork).
+    pub fn forget_in_child(self) {
+        for &fd in &self.thread_fds {
+            // SAFETY: fds the consumer thread owned in the parent; in the
+            // child nothing else owns or uses them.
+            unsafe { libc::close(fd) };
+        }
+        // SAFETY: our own eventfd, which nothing else in the child uses.
+        unsafe { libc::close(self.shared.wake.as_raw_fd()) };
+        std::mem::forget(self);
+    }
+}
+
 impl Drop for Consumer {
     fn drop(&mut self) {
         lock(&self.shared.flush).stop = true;
@@ -201,7 +224,7 @@ impl Drop for Consumer {
 fn run(
     shared: Arc<Shared>,
     events: MapHandle,
-    ready: mpsc::Sender<Result<u32>>,
+    ready: mpsc::Sender<Result<(u32, Vec<RawFd>)>>,
     on_start: Option<Box<dyn FnOnce() + Send>>,
 ) {
     // SAFETY: gettid has no preconditions.
@@ -211,16 +234,8 @@ fn run(
     let in_callback = Arc::clone(&shared);
     let mut builder = RingBufferBuilder::new();
     let added = builder.add(&events, move |data: &[u8]| {
-        match decode_record(data) {
-            Ok(Record::Event(ev)) => sink.borrow_mut().push(ev),
-            Ok(Record::Fork { parent, child }) => {
-                // The child's events come after this record: deliver what
-                // came before under the old filters, then widen them.
-                in_callback.dispatch(&mut sink.borrow_mut());
-                for session in lock(&in_callback.sessions).iter() {
-                    session.on_fork(parent, child);
-                }
-            }
+        match decode(data) {
+            Ok(ev) => sink.borrow_mut().push(ev),
             Err(_) => {
                 in_callback.decode_errors.fetch_add(1, Ordering::Relaxed);
             }
@@ -255,7 +270,12 @@ fn run(
             return;
         }
     }
-    let _ = ready.send(Ok(tid));
+    let fds = vec![
+        epfd.as_raw_fd(),
+        ring.epoll_fd(),
+        events.as_fd().as_raw_fd(),
+    ];
+    let _ = ready.send(Ok((tid, fds)));
     if let Some(on_start) = on_start {
         on_start();
     }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use super::layout::{
     self, syscall_trace_enter, syscall_trace_exit, systrace_capture_flags, systrace_capture_item,
     systrace_header, Phase, ENTER_ARGS_OFFSET, HEADER_SIZE, MAX_ARGS, NR_SYSCALLS, PHASE_ENTER,
-    PHASE_EXIT, PHASE_FORK, TASK_COMM_LEN,
+    PHASE_EXIT, TASK_COMM_LEN,
 };
 
 /// One decoded syscall event. Plain data, cheap to clone and to batch.
@@ -17,6 +17,9 @@ use super::layout::{
 pub struct Event {
     pub timestamp_ns: u64,
     pub pid: u32,
+    /// The process a session registered that `pid` descends from (a
+    /// followed fork's), or `pid` itself.
+    pub root: u32,
     pub tid: u32,
     pub nr: u32,
     pub cpu: u16,
@@ -43,6 +46,8 @@ pub struct Capture<'a> {
     pub truncated: bool,
     /// The memory could not be read.
     pub faulted: bool,
+    /// Not captured: the call's enter could not be kept for its exit.
+    pub lost: bool,
     /// One element of an argv-like array.
     pub argv_elem: bool,
     pub bytes: &'a [u8],
@@ -53,7 +58,7 @@ impl Capture<'_> {
     /// empty item that only says an argv was cut.
     pub fn has_value(&self) -> bool {
         let cut_argv_marker = self.argv_elem && self.truncated && self.bytes.is_empty();
-        !(self.faulted || cut_argv_marker)
+        !(self.faulted || self.lost || cut_argv_marker)
     }
 }
 
@@ -86,6 +91,7 @@ fn captures(payload: &[u8]) -> impl Iterator<Item = Result<Capture<'_>, DecodeEr
             at_exit: item.flags & flag(systrace_capture_flags::SYSTRACE_CAPTURE_AT_EXIT) != 0,
             truncated: item.flags & flag(systrace_capture_flags::SYSTRACE_CAPTURE_TRUNCATED) != 0,
             faulted: item.flags & flag(systrace_capture_flags::SYSTRACE_CAPTURE_FAULTED) != 0,
+            lost: item.flags & flag(systrace_capture_flags::SYSTRACE_CAPTURE_LOST) != 0,
             argv_elem: item.flags & flag(systrace_capture_flags::SYSTRACE_CAPTURE_ARGV_ELEM) != 0,
             bytes,
         }))
@@ -145,14 +151,6 @@ pub enum DecodeError {
     BadCapture,
 }
 
-/// A record: a syscall event, or news of a fork for the sessions that
-/// follow the parent.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Record {
-    Event(Event),
-    Fork { parent: u32, child: u32 },
-}
-
 /// Reads a `T` at `offset` of `rec`, which the caller has length-checked.
 fn read<T: Copy>(rec: &[u8], offset: usize) -> T {
     assert!(offset + std::mem::size_of::<T>() <= rec.len());
@@ -171,21 +169,15 @@ fn need(rec: &[u8], need: usize) -> Result<(), DecodeError> {
     Ok(())
 }
 
-/// Decodes a syscall event record (a fork record is an error here).
+/// Decodes one record of the ring buffer.
 pub fn decode(rec: &[u8]) -> Result<Event, DecodeError> {
-    match decode_record(rec)? {
-        Record::Event(ev) => Ok(ev),
-        Record::Fork { .. } => Err(DecodeError::BadPhase(PHASE_FORK)),
-    }
-}
-
-pub fn decode_record(rec: &[u8]) -> Result<Record, DecodeError> {
     need(rec, HEADER_SIZE)?;
     let hdr: systrace_header = read(rec, 0);
     let body = &rec[HEADER_SIZE..];
     let mut event = Event {
         timestamp_ns: hdr.timestamp_ns,
         pid: hdr.tgid,
+        root: hdr.root,
         tid: 0,
         nr: 0,
         cpu: hdr.cpu,
@@ -215,15 +207,6 @@ pub fn decode_record(rec: &[u8]) -> Result<Record, DecodeError> {
             ) as u32;
             read::<i32>(body, offset_of!(syscall_trace_enter, nr))
         }
-        PHASE_FORK => {
-            need(body, size_of::<syscall_trace_exit>())?;
-            let trace: syscall_trace_exit = read(body, 0);
-            let child = u32::try_from(trace.ret).map_err(|_| DecodeError::BadNr(trace.nr))?;
-            return Ok(Record::Fork {
-                parent: hdr.tgid,
-                child,
-            });
-        }
         PHASE_EXIT => {
             need(body, size_of::<syscall_trace_exit>())?;
             let trace: syscall_trace_exit = read(body, 0);
@@ -246,7 +229,7 @@ pub fn decode_record(rec: &[u8]) -> Result<Record, DecodeError> {
         }
         event.data = Some(Arc::from(payload));
     }
-    Ok(Record::Event(event))
+    Ok(event)
 }
 
 #[cfg(test)]
@@ -268,6 +251,7 @@ pub(crate) mod tests {
         let mut rec = systrace_enter_record::default();
         rec.hdr.timestamp_ns = 42;
         rec.hdr.tgid = tgid;
+        rec.hdr.root = tgid;
         rec.hdr.cpu = 1;
         rec.hdr.phase = PHASE_ENTER;
         rec.hdr.nb_args = args.len() as u8;
@@ -284,6 +268,7 @@ pub(crate) mod tests {
         let mut rec = systrace_exit_record::default();
         rec.hdr.timestamp_ns = 43;
         rec.hdr.tgid = tgid;
+        rec.hdr.root = tgid;
         rec.hdr.phase = PHASE_EXIT;
         rec.trace.ent.pid = tid;
         rec.trace.nr = nr;

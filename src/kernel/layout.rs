@@ -10,8 +10,9 @@ use super::types;
 
 pub use types::{
     syscall_trace_enter, syscall_trace_exit, systrace_capture_flags, systrace_capture_item,
-    systrace_capture_kind, systrace_capture_limits, systrace_capture_spec, systrace_enter_record,
-    systrace_exit_record, systrace_header, systrace_phase, systrace_tgid_flags, trace_entry,
+    systrace_capture_kind, systrace_capture_limits, systrace_capture_spec, systrace_count,
+    systrace_count_key, systrace_drop_key, systrace_enter_record, systrace_exit_record,
+    systrace_header, systrace_phase, systrace_tgid, systrace_tgid_flags, trace_entry,
 };
 
 /// The length of an array field, read off the generated type so that array
@@ -57,7 +58,9 @@ pub const EXIT_RECORD_SIZE: usize = size_of::<systrace_exit_record>();
 
 pub const PHASE_ENTER: u8 = systrace_phase::SYSTRACE_PHASE_ENTER.0 as u8;
 pub const PHASE_EXIT: u8 = systrace_phase::SYSTRACE_PHASE_EXIT.0 as u8;
-pub const PHASE_FORK: u8 = systrace_phase::SYSTRACE_PHASE_FORK.0 as u8;
+
+/// Slots of the programs' quiet list (threads of systrace inside systrace).
+pub const QUIET_SLOTS: usize = types::systrace_quiet::SYSTRACE_QUIET_SLOTS.0 as usize;
 
 /// Bytes of one captured string or buffer at most (`-s` is capped here).
 pub const MAX_CAPTURE: u32 = systrace_capture_limits::SYSTRACE_MAX_CAPTURE.0;
@@ -65,6 +68,7 @@ pub const MAX_CAPTURE: u32 = systrace_capture_limits::SYSTRACE_MAX_CAPTURE.0;
 /// traced_tgids values (systrace_tgid_flags).
 pub const TGID_TRACED: u32 = systrace_tgid_flags::SYSTRACE_TGID_TRACED.0;
 pub const TGID_FOLLOW: u32 = systrace_tgid_flags::SYSTRACE_TGID_FOLLOW.0;
+pub const TGID_DISCOVERED: u32 = systrace_tgid_flags::SYSTRACE_TGID_DISCOVERED.0;
 
 /// The two events of a syscall, as the kernel's `sys_enter_NAME` and
 /// `sys_exit_NAME`.

@@ -14,13 +14,31 @@ use std::sync::Mutex;
 use libbpf_rs::skel::{OpenSkel, SkelBuilder};
 use libbpf_rs::{Link, MapCore, MapFlags, MapHandle, PrintLevel};
 
-use super::layout::{bit_of, Phase, NR_SYSCALLS};
+use super::layout::{bit_of, Phase, NR_SYSCALLS, PHASE_ENTER, PHASE_EXIT, TGID_DISCOVERED};
 use super::skel::{SystraceSkel, SystraceSkelBuilder};
 use super::types;
 use crate::error::{Error, Result};
 
 /// The BTF the CO-RE relocations need.
 const VMLINUX_BTF: &str = "/sys/kernel/btf/vmlinux";
+
+/// Processes traced at once at most (the process filter's entries).
+pub const MAX_PROCESSES_ENV: &str = "SYSTRACE_MAX_PROCESSES";
+/// Threads at once in a call whose capture finishes at its exit.
+pub const MAX_PENDING_ENV: &str = "SYSTRACE_MAX_PENDING_CALLS";
+
+/// A positive limit from the environment, if set.
+fn env_limit(var: &str) -> Result<Option<u32>> {
+    match std::env::var(var) {
+        Err(_) => Ok(None),
+        Ok(value) => match value.trim().parse::<u32>() {
+            Ok(n) if n > 0 => Ok(Some(n)),
+            _ => Err(Error::InvalidArgument(format!(
+                "{var}={value:?}: a positive number of entries"
+            ))),
+        },
+    }
+}
 
 /// nb_args entry of a number without metadata: the record carries all args.
 pub const NB_ARGS_UNKNOWN: u8 = 0xff;
@@ -57,6 +75,8 @@ pub struct Programs {
     fork_links: Option<[Link; 2]>,
     traced_tgids: MapHandle,
     dropped: MapHandle,
+    counts: MapHandle,
+    errnos: MapHandle,
     buffer_size: usize,
 }
 
@@ -77,10 +97,13 @@ fn set_bit(bitmap: &[AtomicU64], nr: u32, on: bool) {
 impl Programs {
     /// Opens, relocates and loads the programs; nothing is attached yet.
     /// `nb_args[nr]` is the number of args of syscall `nr`.
+    /// `sigreturn_nr`: rt_sigreturn's number, whose calls are counted at
+    /// enter (it never exits).
     pub fn load(
         buffer_size: usize,
         nb_args: &[u8; NR_SYSCALLS],
         capture_specs: &[types::systrace_capture_spec; NR_SYSCALLS],
+        sigreturn_nr: u32,
     ) -> Result<Self> {
         if !Path::new(VMLINUX_BTF).exists() {
             return Err(Error::Unsupported(format!(
@@ -103,6 +126,17 @@ impl Programs {
             .events
             .set_max_entries(buffer_size as u32)
             .map_err(|e| Error::bpf("sizing the ring buffer", e, &take_libbpf_log()))?;
+        // Limits a user may lower or raise (documented in the README); the
+        // tests lower them to reach them with few processes and threads.
+        for (var, map) in [
+            (MAX_PROCESSES_ENV, &mut open.maps.traced_tgids),
+            (MAX_PENDING_ENV, &mut open.maps.pending_calls),
+        ] {
+            if let Some(n) = env_limit(var)? {
+                map.set_max_entries(n)
+                    .map_err(|e| Error::bpf(&format!("sizing a map for {var}"), e, ""))?;
+            }
+        }
         let mut skel = open
             .load()
             .map_err(|e| Error::bpf("loading the BPF programs", e, &take_libbpf_log()))?;
@@ -115,11 +149,18 @@ impl Programs {
         // Nothing is attached yet: plain writes are safe.
         bss_data.capture_specs = *capture_specs;
         bss_data.syscall_nb_args = *nb_args;
+        if let Some(data) = skel.maps.data_data.as_deref_mut() {
+            data.sigreturn_nr = sigreturn_nr;
+        }
         let bss = NonNull::from(bss_data);
         let traced_tgids = MapHandle::try_from(&skel.maps.traced_tgids)
             .map_err(|e| Error::bpf("opening the process filter map", e, ""))?;
         let dropped = MapHandle::try_from(&skel.maps.dropped)
             .map_err(|e| Error::bpf("opening the drop counters", e, ""))?;
+        let counts = MapHandle::try_from(&skel.maps.counts)
+            .map_err(|e| Error::bpf("opening the call counts", e, ""))?;
+        let errnos = MapHandle::try_from(&skel.maps.errnos)
+            .map_err(|e| Error::bpf("opening the errno counts", e, ""))?;
         let programs = Programs {
             skel,
             bss,
@@ -127,6 +168,8 @@ impl Programs {
             fork_links: None,
             traced_tgids,
             dropped,
+            counts,
+            errnos,
             buffer_size,
         };
         programs.set_wakeup_bytes((buffer_size / 16) as u64);
@@ -277,13 +320,22 @@ impl Programs {
         libbpf_rs::Program::id_from_fd(prog.as_fd()).unwrap_or(0)
     }
 
-    /// Sets `tgid`'s systrace_tgid_flags in the process filter, or removes it.
+    /// Sets `tgid`'s systrace_tgid_flags in the process filter (as a
+    /// registered process: its own root), or removes it.
     pub fn set_traced_tgid(&self, tgid: u32, flags: Option<u32>) -> Result<()> {
         let key = tgid.to_ne_bytes();
         let res = match flags {
-            Some(flags) => self
-                .traced_tgids
-                .update(&key, &flags.to_ne_bytes(), MapFlags::ANY),
+            Some(flags) => {
+                let value = types::systrace_tgid { flags, root: tgid };
+                // SAFETY: a plain C struct of two u32, viewed as its bytes.
+                let bytes = unsafe {
+                    std::slice::from_raw_parts(
+                        (&value as *const types::systrace_tgid).cast::<u8>(),
+                        std::mem::size_of::<types::systrace_tgid>(),
+                    )
+                };
+                self.traced_tgids.update(&key, bytes, MapFlags::ANY)
+            }
             None => match self.traced_tgids.delete(&key) {
                 // Gone already: a followed process that exited.
                 Err(e) if e.kind() == libbpf_rs::ErrorKind::NotFound => Ok(()),
@@ -331,19 +383,162 @@ impl Programs {
             .store(bytes, Ordering::SeqCst);
     }
 
-    /// Records of syscall `nr` lost to a full ring buffer so far, all CPUs.
-    pub fn dropped(&self, phase: Phase, nr: u32) -> u64 {
-        // The programs index by (phase - 1) * NR_SYSCALLS + nr.
-        let key = (phase.index() as u32 * NR_SYSCALLS as u32 + nr).to_ne_bytes();
-        match self.dropped.lookup_percpu(&key, MapFlags::ANY) {
-            Ok(Some(per_cpu)) => per_cpu
-                .iter()
-                .filter_map(|v| {
-                    v.get(..8)
-                        .map(|b| u64::from_ne_bytes(b.try_into().unwrap_or([0; 8])))
-                })
-                .sum(),
-            _ => 0,
+    /// Records lost to a full ring buffer so far, summed over the kinds
+    /// that `wanted(tgid, root, phase, nr)` accepts.
+    pub fn dropped(&self, wanted: impl Fn(u32, u32, Phase, u32) -> bool) -> u64 {
+        let mut total = 0;
+        for key in self.dropped.keys() {
+            let Some(k) = read_pod::<types::systrace_drop_key>(&key) else {
+                continue;
+            };
+            let phase = match k.phase as u8 {
+                PHASE_ENTER => Phase::Enter,
+                PHASE_EXIT => Phase::Exit,
+                _ => continue,
+            };
+            if !wanted(k.tgid, k.root, phase, k.nr) {
+                continue;
+            }
+            if let Ok(Some(value)) = self.dropped.lookup(&key, MapFlags::ANY) {
+                total += read_pod::<u64>(&value).unwrap_or(0);
+            }
+        }
+        total
+    }
+
+    /// Counts syscall `nr`'s calls in the kernel, or stops.
+    pub fn set_counted(&self, nr: u32, on: bool) {
+        // SAFETY: as in `bitmap`.
+        let words = unsafe {
+            let words = std::ptr::addr_of_mut!((*self.bss()).counted_syscalls);
+            &*(words as *const [AtomicU64; NR_SYSCALLS / 64])
+        };
+        set_bit(words, nr, on);
+    }
+
+    /// The counted calls so far, summed over the CPUs, of the kinds that
+    /// `wanted(tgid, root, nr)` accepts: (key, counts) each.
+    pub fn counts(
+        &self,
+        wanted: impl Fn(u32, u32, u32) -> bool,
+    ) -> Vec<(types::systrace_count_key, types::systrace_count)> {
+        let mut out = Vec::new();
+        for key in self.counts.keys() {
+            let Some(k) = read_pod::<types::systrace_count_key>(&key) else {
+                continue;
+            };
+            if !wanted(k.tgid, k.root, k.nr) {
+                continue;
+            }
+            let Ok(Some(per_cpu)) = self.counts.lookup_percpu(&key, MapFlags::ANY) else {
+                continue;
+            };
+            let mut total = types::systrace_count::default();
+            for value in per_cpu {
+                if let Some(c) = read_pod::<types::systrace_count>(&value) {
+                    total.calls += c.calls;
+                    total.errors += c.errors;
+                    total.total_ns += c.total_ns;
+                    for (t, h) in total.hist.iter_mut().zip(c.hist) {
+                        *t += h;
+                    }
+                }
+            }
+            out.push((k, total));
+        }
+        out
+    }
+
+    /// Failed counted calls so far by errno: (key with its err, count).
+    pub fn errnos(
+        &self,
+        wanted: impl Fn(u32, u32, u32) -> bool,
+    ) -> Vec<(types::systrace_count_key, u64)> {
+        let mut out = Vec::new();
+        for key in self.errnos.keys() {
+            let Some(k) = read_pod::<types::systrace_count_key>(&key) else {
+                continue;
+            };
+            if !wanted(k.tgid, k.root, k.nr) {
+                continue;
+            }
+            if let Ok(Some(per_cpu)) = self.errnos.lookup_percpu(&key, MapFlags::ANY) {
+                let n = per_cpu.iter().filter_map(|v| read_pod::<u64>(v)).sum();
+                out.push((k, n));
+            }
+        }
+        out
+    }
+
+    /// Calls the counting maps had no room for.
+    pub fn counts_unattributed(&self) -> u64 {
+        self.bss_u64(|b| unsafe { std::ptr::addr_of_mut!((*b).counts_unattributed) })
+            .load(Ordering::SeqCst)
+    }
+
+    /// Forgets every count of lost records and of counted calls (when no
+    /// session is open, so that the maps do not fill with the keys of
+    /// long-gone processes).
+    pub fn clear_dropped(&self) {
+        for map in [&self.dropped, &self.counts, &self.errnos] {
+            let keys: Vec<Vec<u8>> = map.keys().collect();
+            for key in keys {
+                let _ = map.delete(&key);
+            }
         }
     }
+
+    /// Lost records the programs could not attribute (the drops map was full).
+    pub fn drops_unattributed(&self) -> u64 {
+        self.bss_u64(|b| unsafe { std::ptr::addr_of_mut!((*b).drops_unattributed) })
+            .load(Ordering::SeqCst)
+    }
+
+    /// Children of followed processes that could not be followed
+    /// (traced_tgids was full).
+    pub fn untraced_forks(&self) -> u64 {
+        self.bss_u64(|b| unsafe { std::ptr::addr_of_mut!((*b).untraced_forks) })
+            .load(Ordering::SeqCst)
+    }
+
+    fn bss_u64(&self, field: fn(*mut types::bss) -> *mut u64) -> &AtomicU64 {
+        // SAFETY: as in `bitmap`.
+        unsafe { &*(field(self.bss()) as *const AtomicU64) }
+    }
+
+    /// Tells the programs which process is systrace's own and where its
+    /// quiet slots are (see bpf/systrace.h).
+    pub fn set_self(&self, tgid: u32, quiet_addr: u64) {
+        self.bss_u64(|b| unsafe { std::ptr::addr_of_mut!((*b).quiet_addr) })
+            .store(quiet_addr, Ordering::SeqCst);
+        self.bss_u32(|b| unsafe { std::ptr::addr_of_mut!((*b).self_tgid) })
+            .store(tgid, Ordering::SeqCst);
+    }
+
+    /// The processes found by following forks whose registered ancestor
+    /// `root` says: their entries in the process filter.
+    pub fn discovered(&self, root: impl Fn(u32) -> bool) -> Vec<u32> {
+        let mut out = Vec::new();
+        for key in self.traced_tgids.keys() {
+            let Some(tgid) = read_pod::<u32>(&key) else {
+                continue;
+            };
+            if let Ok(Some(value)) = self.traced_tgids.lookup(&key, MapFlags::ANY) {
+                if let Some(v) = read_pod::<types::systrace_tgid>(&value) {
+                    if v.flags & TGID_DISCOVERED != 0 && root(v.root) {
+                        out.push(tgid);
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// A plain C value read from map bytes (None when the size is wrong).
+fn read_pod<T: Copy>(bytes: &[u8]) -> Option<T> {
+    (bytes.len() == std::mem::size_of::<T>())
+        // SAFETY: the length matches, T is plain data generated from C, and
+        // read_unaligned has no alignment requirement.
+        .then(|| unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast::<T>()) })
 }

@@ -146,12 +146,7 @@ pub fn event_name(meta: &SyscallMetadata, phase: Phase) -> String {
 /// to an event, so it cannot be confused with a real one, and the text keeps
 /// the shape every format parser expects.
 pub fn format(meta: &SyscallMetadata, phase: Phase, id: Option<u32>) -> String {
-    let id = id
-        .or(match phase {
-            Phase::Enter => meta.enter_id,
-            Phase::Exit => meta.exit_id,
-        })
-        .unwrap_or(0);
+    let id = id.or(meta.event_id(phase)).unwrap_or(0);
     let mut s = format!("name: {}\nID: {id}\nformat:\n", event_name(meta, phase));
     write_fields(&mut s, &common_fields());
     s.push('\n');

@@ -23,6 +23,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use crate::kernel::Phase;
+
 /// One generated record, as the kernel's `SYSCALL_DEFINEn` emits it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RawSyscallMetadata {
@@ -54,6 +56,14 @@ pub struct SyscallMetadata {
 impl SyscallMetadata {
     pub fn nb_args(&self) -> usize {
         self.args.len()
+    }
+
+    /// The running kernel's id of the event of `phase`, when tracefs told it.
+    pub fn event_id(&self, phase: Phase) -> Option<u32> {
+        match phase {
+            Phase::Enter => self.enter_id,
+            Phase::Exit => self.exit_id,
+        }
     }
 
     /// `"read"` for `"sys_read"`.

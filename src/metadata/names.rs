@@ -6,49 +6,56 @@
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::str::FromStr;
-use std::sync::OnceLock;
+use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use syscalls::Sysno;
 
 use super::{MetadataTable, SyscallMetadata};
 use crate::error::{Error, Result};
 use crate::kernel::layout::NR_SYSCALLS;
+use crate::kernel::Phase;
 
 /// The metadata table of this process: the running kernel's (tracefs) when
 /// it can be read, else the embedded one. Loaded once.
 pub fn metadata() -> &'static MetadataTable {
+    if let Some(table) = TABLE.get() {
+        return table;
+    }
+    let _building = init_lock();
     TABLE.get_or_init(MetadataTable::load)
 }
 
 static TABLE: OnceLock<MetadataTable> = OnceLock::new();
-static LOADING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static EMBEDDED: OnceLock<MetadataTable> = OnceLock::new();
 
-/// A background thread is about to load the table.
-pub fn start_loading() {
-    LOADING.store(true, std::sync::atomic::Ordering::SeqCst);
+/// Held while a table is built, and by a forking thread across fork() (see
+/// `lock_for_fork`; the handlers are registered when the Python module is
+/// imported): a child never inherits a table half built by a thread it
+/// does not have.
+static INIT: Mutex<()> = Mutex::new(());
+
+fn init_lock() -> MutexGuard<'static, ()> {
+    INIT.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-pub fn done_loading() {
-    LOADING.store(false, std::sync::atomic::Ordering::SeqCst);
-}
-
-/// Waits for a background load to finish: a fork during it would leave the
-/// child a table that is being initialised by a thread it does not have.
-pub fn finish_loading() {
-    if LOADING.load(std::sync::atomic::Ordering::SeqCst) {
-        metadata();
-    }
+/// Waits for any table being built, and holds off new ones until dropped:
+/// for the fork handlers.
+pub fn lock_for_fork() -> MutexGuard<'static, ()> {
+    init_lock()
 }
 
 /// The running kernel's table if it was read already, else the embedded
 /// one: what the hot path of the first enable() uses, since reading
 /// hundreds of tracefs files would cost it tens of milliseconds.
 pub fn metadata_now() -> (&'static MetadataTable, bool) {
-    static EMBEDDED: OnceLock<MetadataTable> = OnceLock::new();
-    match TABLE.get() {
-        Some(table) => (table, true),
-        None => (EMBEDDED.get_or_init(MetadataTable::embedded), false),
+    if let Some(table) = TABLE.get() {
+        return (table, true);
     }
+    if let Some(table) = EMBEDDED.get() {
+        return (table, false);
+    }
+    let _building = init_lock();
+    (EMBEDDED.get_or_init(MetadataTable::embedded), false)
 }
 
 /// The name of syscall `nr` ("read"): the architecture's table's, else
@@ -65,6 +72,21 @@ pub fn display_name(nr: u32) -> Cow<'static, str> {
         Some(name) => Cow::Borrowed(name),
         None => Cow::Owned(format!("syscall_{nr}")),
     }
+}
+
+/// Why syscall `nr` has no metadata: the kernel defines no trace event
+/// for it (`_sysctl`, `init_module`...). Such a syscall is still traced,
+/// with the six raw argument registers `arg0`..`arg5`.
+pub fn no_trace_event(nr: u32) -> Error {
+    let whose = match metadata().source() {
+        super::MetadataSource::Tracefs(_) => "the kernel has",
+        super::MetadataSource::Embedded => "the embedded metadata (tracefs was not readable) has",
+    };
+    Error::InvalidArgument(format!(
+        "{whose} no trace event for syscall {} (nr {nr}), so it has no metadata and no event \
+         class; systrace traces it with its six raw arguments, arg0 to arg5",
+        display_name(nr)
+    ))
 }
 
 /// The name of argument `i` of a syscall: its metadata's, else the
@@ -92,20 +114,47 @@ pub fn all_syscalls() -> BTreeSet<u32> {
 
 /// "read", "sys_read", "sys_enter_read" or the kernel's "newfstat" -> number.
 pub fn resolve(name: &str) -> Result<u32> {
+    resolve_event(name).map(|(nr, _)| nr)
+}
+
+/// A name and the phases it stands for: a syscall ("read", "sys_read",
+/// the kernel's "newfstat") is both phases (None); an event name
+/// ("sys_enter_read", "sys_exit_read") is that event's phase only. Syscall
+/// names win: "sys_exit_group" is exit_group, not the exit of a "group".
+pub fn resolve_event(name: &str) -> Result<(u32, Option<Phase>)> {
     let bare = name.trim();
+    let event = || {
+        [("sys_enter_", Phase::Enter), ("sys_exit_", Phase::Exit)]
+            .into_iter()
+            .find_map(|(prefix, phase)| Some((lookup(bare.strip_prefix(prefix)?)?, Some(phase))))
+    };
+    lookup(bare)
+        .map(|nr| (nr, None))
+        .or_else(event)
+        .ok_or_else(|| {
+            let short = bare.strip_prefix("sys_").unwrap_or(bare);
+            Error::UnknownSyscall {
+                name: shown(name),
+                suggestions: suggest(short),
+            }
+        })
+}
+
+/// The number of a syscall name ("read", "sys_read", "newfstat"), not of
+/// an event name.
+fn lookup(bare: &str) -> Option<u32> {
     let short = bare.strip_prefix("sys_").unwrap_or(bare);
-    let nr = Sysno::from_str(bare)
+    Sysno::from_str(bare)
         .or_else(|_| Sysno::from_str(short))
         .map(|s| s.id() as u32)
         .ok()
-        .or_else(|| metadata().by_name(bare).map(|m| m.syscall_nr));
-    match nr {
-        Some(nr) if (nr as usize) < NR_SYSCALLS => Ok(nr),
-        _ => Err(Error::UnknownSyscall {
-            name: shown(name),
-            suggestions: suggest(short),
-        }),
-    }
+        .or_else(|| {
+            metadata()
+                .by_name(short)
+                .filter(|m| m.short_name() == short)
+                .map(|m| m.syscall_nr)
+        })
+        .filter(|&nr| (nr as usize) < NR_SYSCALLS)
 }
 
 /// No syscall name is longer than this: a longer input is not worth
@@ -160,6 +209,28 @@ mod tests {
         assert_eq!(resolve("openat").unwrap(), 257);
         assert_eq!(syscall_name(39), Some("getpid"));
         assert!(all_syscalls().contains(&0));
+        assert_eq!(resolve_event("read").unwrap(), (0, None));
+        assert_eq!(
+            resolve_event("sys_enter_read").unwrap(),
+            (0, Some(Phase::Enter))
+        );
+        assert_eq!(
+            resolve_event("sys_exit_write").unwrap(),
+            (1, Some(Phase::Exit))
+        );
+        // Syscall names first: these are exit_group and exit themselves.
+        assert_eq!(resolve_event("sys_exit_group").unwrap(), (231, None));
+        assert_eq!(resolve_event("sys_exit").unwrap(), (60, None));
+        assert_eq!(
+            resolve_event("sys_exit_exit_group").unwrap(),
+            (231, Some(Phase::Exit))
+        );
+        assert_eq!(
+            resolve_event("sys_enter_exit").unwrap(),
+            (60, Some(Phase::Enter))
+        );
+        assert!(resolve_event("sys_enter_raed").is_err());
+        assert!(resolve_event("sys_enter_").is_err());
     }
 
     #[test]

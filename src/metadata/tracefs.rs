@@ -215,6 +215,12 @@ mod tests {
         let tracing = Path::new("/sys/kernel/tracing");
         let dir = tracing.join("events/syscalls");
         let Ok(entries) = fs::read_dir(&dir) else {
+            // A regression must fail, not skip, where the kernel is required.
+            assert!(
+                std::env::var("SYSTRACE_REQUIRE_KERNEL").as_deref() != Ok("1"),
+                "SYSTRACE_REQUIRE_KERNEL=1 but {} is not readable",
+                dir.display()
+            );
             eprintln!("skipped: {} not readable", dir.display());
             return;
         };

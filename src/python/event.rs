@@ -11,7 +11,7 @@ use super::args::syscall_arg;
 use crate::kernel::decode::encode_captures;
 use crate::kernel::layout::{MAX_ARGS, TASK_COMM_LEN};
 use crate::kernel::{Event, Phase};
-use crate::metadata::{arg_name, display_name, metadata, typed_arg};
+use crate::metadata::{arg_name, display_name, event_class, metadata, typed_arg};
 use crate::strace::call::{event_captures, Captured, Captures};
 use crate::text::columns::Columns;
 use crate::text::kernel::{format_event, Style};
@@ -35,11 +35,11 @@ pub fn captured_dict<'py>(py: Python<'py>, captures: &Captures) -> PyResult<Boun
     Ok(dict)
 }
 
-/// `capture_status`: argument name -> "truncated" or "faulted".
+/// `capture_status`: argument name -> "truncated", "faulted" or "lost".
 pub fn status_dict<'py>(py: Python<'py>, captures: &Captures) -> PyResult<Bound<'py, PyDict>> {
     let dict = PyDict::new(py);
-    for name in captures.truncated.iter().chain(&captures.faulted) {
-        dict.set_item(name, captures.status(name))?;
+    for (name, status) in captures.statuses() {
+        dict.set_item(name, status)?;
     }
     Ok(dict)
 }
@@ -94,6 +94,7 @@ impl PyEvent {
             ev: Event {
                 timestamp_ns,
                 pid: if pid == 0 { tid } else { pid },
+                root: if pid == 0 { tid } else { pid },
                 tid: if tid == 0 { pid } else { tid },
                 nr,
                 cpu,
@@ -121,10 +122,23 @@ impl PyEvent {
     fn phase(&self) -> &'static str {
         self.ev.phase.name()
     }
-    /// The kernel's event name: "sys_enter_read" or "sys_exit_read".
+    /// The kernel's event name: "sys_enter_read" or "sys_exit_read" (named
+    /// as tracefs names it: x86_64's fstat is "sys_enter_newfstat").
     #[getter]
     fn event_name(&self) -> String {
-        format!("sys_{}_{}", self.ev.phase.name(), display_name(self.ev.nr))
+        match metadata().syscall_nr_to_meta(self.ev.nr) {
+            Some(meta) => event_class::event_name(meta, self.ev.phase),
+            None => format!("sys_{}_{}", self.ev.phase.name(), display_name(self.ev.nr)),
+        }
+    }
+    /// The running kernel's id of the event (its tracefs `ID`, what
+    /// `common_type` holds in the kernel's own records); None when tracefs
+    /// was not readable, or the kernel has no trace event for the syscall.
+    #[getter]
+    fn id(&self) -> Option<u32> {
+        metadata()
+            .syscall_nr_to_meta(self.ev.nr)
+            .and_then(|meta| meta.event_id(self.ev.phase))
     }
     /// Argument name -> value, typed by the argument's C type; {} on exit.
     #[getter]

@@ -19,7 +19,8 @@ pub fn syscall_nr(name: &Bound<'_, PyAny>) -> PyResult<u32> {
 /// The name of a syscall number on this architecture, or None.
 #[pyfunction]
 pub fn syscall_name(nr: &Bound<'_, PyAny>) -> PyResult<Option<&'static str>> {
-    // Any int is a fair question; a huge or negative one has no name.
+    // Any int is a fair question: one that names no syscall (negative,
+    // huge, or unused) has no name. Anything else is a TypeError.
     Ok(int_arg(nr, "a syscall number")?
         .and_then(|n| u32::try_from(n).ok())
         .and_then(names::syscall_name))
@@ -69,34 +70,22 @@ pub fn metadata_source() -> String {
     }
 }
 
-/// The metadata of a syscall by name ("read", "sys_read") or number.
+/// The metadata of a syscall by name ("read", "sys_read") or number; a
+/// ValueError for a syscall the kernel has no trace event for.
 #[pyfunction]
 pub fn syscall_metadata(key: &Bound<'_, PyAny>) -> PyResult<MetaTuple> {
-    let meta = if let Ok(name) = key.cast::<PyString>() {
-        let name = name.to_cow()?;
-        metadata()
-            .by_name(&name)
-            .or_else(|| {
-                names::resolve(&name)
-                    .ok()
-                    .and_then(|nr| metadata().syscall_nr_to_meta(nr))
-            })
-            .ok_or_else(|| {
-                let err: PyErr = names::resolve(&name).err().map_or_else(
-                    || {
-                        PyValueError::new_err(format!(
-                            "syscall {name:?} has no metadata in this kernel"
-                        ))
-                    },
-                    PyErr::from,
-                );
-                err
-            })?
-    } else {
-        let nr = syscall_arg(key)?;
-        metadata().syscall_nr_to_meta(nr).ok_or_else(|| {
-            PyValueError::new_err(format!("syscall {nr} has no metadata in this kernel"))
-        })?
+    let by_name = match key.cast::<PyString>() {
+        Ok(name) => metadata().by_name(&name.to_cow()?),
+        Err(_) => None,
+    };
+    let meta = match by_name {
+        Some(meta) => meta,
+        None => {
+            let nr = syscall_arg(key)?;
+            metadata()
+                .syscall_nr_to_meta(nr)
+                .ok_or_else(|| names::no_trace_event(nr))?
+        }
     };
     Ok(meta_tuple(meta))
 }
@@ -111,15 +100,18 @@ fn event_meta(event: &str) -> PyResult<(&'static SyscallMetadata, Phase)> {
             "{event:?} is not a syscall event name (sys_enter_NAME or sys_exit_NAME)"
         )));
     };
-    let meta = metadata()
+    if let Some(meta) = metadata()
         .by_name(short)
         .filter(|m| m.short_name() == short)
-        .ok_or_else(|| {
-            PyValueError::new_err(format!(
-                "no syscall event {event:?} in this kernel's metadata"
-            ))
-        })?;
-    Ok((meta, phase))
+    {
+        return Ok((meta, phase));
+    }
+    Err(match names::resolve(short) {
+        Ok(nr) => names::no_trace_event(nr).into(),
+        Err(_) => PyValueError::new_err(format!(
+            "no syscall event {event:?} in this kernel's metadata"
+        )),
+    })
 }
 
 type FieldTuple = (String, String, usize, usize, bool);
@@ -161,10 +153,7 @@ pub fn event_format(event: &str) -> PyResult<String> {
 #[pyfunction]
 pub fn event_id(event: &str) -> PyResult<Option<u32>> {
     let (meta, phase) = event_meta(event)?;
-    Ok(match phase {
-        Phase::Enter => meta.enter_id,
-        Phase::Exit => meta.exit_id,
-    })
+    Ok(meta.event_id(phase))
 }
 
 /// What systrace holds in the kernel now, read back from the BPF maps.
@@ -180,5 +169,7 @@ pub fn kernel_state(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     dict.set_item("prog_ids", state.prog_ids)?;
     dict.set_item("sessions", state.sessions)?;
     dict.set_item("decode_errors", state.decode_errors)?;
+    dict.set_item("records", state.records)?;
+    dict.set_item("consumer_tid", state.consumer_tid)?;
     Ok(dict)
 }

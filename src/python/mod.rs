@@ -7,14 +7,23 @@ mod args;
 mod call;
 mod errors;
 mod event;
+mod launch;
 mod metadata;
 mod session;
 mod strace;
+mod syscall_set;
 
 use pyo3::prelude::*;
 
 #[pymodule]
 mod _native {
+    /// The fork handlers go in before any lock of systrace is taken (the
+    /// metadata's too): a fork at any moment is then safe.
+    #[pymodule_init]
+    fn init() {
+        crate::trace::tracer::install_fork_handlers();
+    }
+
     #[pymodule_export]
     use super::call::{call_columns, calls_of, CallIter, PyCall, PyPairer};
     #[pymodule_export]
@@ -22,17 +31,21 @@ mod _native {
     #[pymodule_export]
     use super::event::{EventBatch, EventBatchIter, PyEvent};
     #[pymodule_export]
+    use super::launch::PyLaunch;
+    #[pymodule_export]
     use super::metadata::{
         common_fields, define_fields, event_format, event_id, kernel_state, metadata_source,
         metadata_table, print_fmt, syscall_metadata, syscall_name, syscall_names, syscall_nr,
     };
     #[pymodule_export]
-    use super::session::{preload, BatchIter, EventIter, Session};
+    use super::session::{preload, BatchIter, EventIter, Session, SyscallCount};
     #[pymodule_export]
     use super::strace::{
-        class_names, class_syscalls, errno_message, errno_name, errno_of, format_duration,
-        format_error, format_summary, status_classes, syscall_classes, PyPrinter,
+        class_names, class_syscalls, decode_sockaddr, errno_message, errno_name, errno_of,
+        format_duration, format_error, format_summary, status_classes, syscall_classes, PyPrinter,
     };
+    #[pymodule_export]
+    use super::syscall_set::PySyscallSet;
 
     #[pymodule_export]
     const DEFAULT_BUFFER_SIZE: usize = crate::trace::tracer::DEFAULT_BUFFER_SIZE;
@@ -52,4 +65,7 @@ mod _native {
     const DEFAULT_COLUMN: usize = crate::strace::DEFAULT_COLUMN;
     #[pymodule_export]
     const ARCH: &str = std::env::consts::ARCH;
+    /// The package's version: Cargo's, which maturin gives the wheel too.
+    #[pymodule_export]
+    const VERSION: &str = env!("CARGO_PKG_VERSION");
 }

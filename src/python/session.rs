@@ -9,16 +9,18 @@ use pyo3::exceptions::{PyOSError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyInt, PyTuple};
 
-use super::args::{bool_arg, pid_arg, size_arg, syscall_arg, Timeout};
+use super::args::{bool_arg, pid_arg, size_arg, Timeout};
 use super::call::{CallIter, PyCall};
 use super::errors::{LostEventsWarning, SessionClosedError};
 use super::event::{EventBatch, PyEvent};
+use super::syscall_set::selection_arg;
 use crate::kernel::layout::MAX_CAPTURE;
 use crate::kernel::{Event, Phase};
-use crate::metadata::{display_name, metadata_now, names};
+use crate::metadata::{display_name, metadata_now};
 use crate::strace::pair::pair_events;
 use crate::trace::capture::{self, DEFAULT_STRING_SIZE};
 use crate::trace::queue::Queue;
+use crate::trace::quiet::Quiet;
 use crate::trace::{ProcessFilter, Registration};
 
 /// Blocking waits are cut into slices this long so that Ctrl-C is seen.
@@ -37,7 +39,7 @@ pub struct Session {
 
 impl Session {
     fn inherited(&self) -> bool {
-        self.pid != std::process::id()
+        self.pid != crate::trace::tracer::getpid()
     }
 
     fn inner(&self) -> MutexGuard<'_, crate::trace::Session> {
@@ -62,6 +64,8 @@ impl Session {
                 None => SIGNAL_CHECK,
             };
             let queue = &self.queue;
+            // The wait (and the GIL taken back after it) is systrace's own.
+            let _quiet = Quiet::enter();
             let events = py.detach(|| queue.take(slice));
             let expired = deadline.is_some_and(|d| Instant::now() >= d);
             if !events.is_empty() || expired || queue.is_finished() {
@@ -95,19 +99,44 @@ impl Session {
         Ok(all)
     }
 
-    fn warn_lost(&self, py: Python<'_>) -> PyResult<()> {
-        let lost = self.inner().dropped();
-        if lost == 0 || self.warned.swap(true, Ordering::Relaxed) {
+    /// Warns once (LostEventsWarning) if the session lost anything;
+    /// `stacklevel` 1 points at the caller's line.
+    fn warn_lost(&self, py: Python<'_>, stacklevel: i32) -> PyResult<()> {
+        let (losses, buffer_size) = {
+            let inner = self.inner();
+            (inner.losses(), inner.buffer_size())
+        };
+        if (losses.dropped == 0 && losses.untraced_children == 0)
+            || self.warned.swap(true, Ordering::Relaxed)
+        {
             return Ok(());
         }
-        let msg = format!(
-            "systrace session lost {lost} events: the ring buffer was full, or more events \
-             waited than the session keeps for you (4 x buffer_size); poll or iterate while \
-             tracing, or use a larger buffer_size (now {} bytes)",
-            self.inner().buffer_size()
-        );
+        let mut msg = String::from("systrace session");
+        if losses.dropped > 0 {
+            msg += &format!(
+                " lost {} events: the ring buffer was full, or more events waited than the \
+                 session keeps for you (4 x buffer_size); poll or iterate while tracing, or \
+                 use a larger buffer_size (now {buffer_size} bytes)",
+                losses.dropped
+            );
+            if losses.unattributed > 0 {
+                msg += &format!(
+                    "; {} of them could not be attributed to a session",
+                    losses.unattributed
+                );
+            }
+        }
+        if losses.untraced_children > 0 {
+            if losses.dropped > 0 {
+                msg += ";";
+            }
+            msg += &format!(
+                " could not follow {} child processes (too many processes traced at once)",
+                losses.untraced_children
+            );
+        }
         let category = py.get_type::<LostEventsWarning>();
-        PyErr::warn(py, &category, &std::ffi::CString::new(msg)?, 1)
+        PyErr::warn(py, &category, &std::ffi::CString::new(msg)?, stacklevel)
     }
 }
 
@@ -140,9 +169,12 @@ fn pids_arg(pid: Option<&Bound<'_, PyAny>>) -> PyResult<Option<BTreeSet<u32>>> {
 
 #[pymethods]
 impl Session {
-    /// Starts tracing; see systrace.enable() for the arguments.
+    /// Starts tracing; see systrace.enable() for the arguments. Private:
+    /// _launched, the pid of a command held before its execve
+    /// (systrace._native.Launch), which the session traces from that execve
+    /// on; _keep_all, keep every event until taken (no backlog bound).
     #[new]
-    #[pyo3(signature = (*syscalls, enter = None, exit = None, pid = None, all_processes = None, buffer_size = None, strings = None, string_size = None, follow = None))]
+    #[pyo3(signature = (*syscalls, enter = None, exit = None, pid = None, all_processes = None, buffer_size = None, strings = None, string_size = None, follow = None, count = None, _launched = None, _keep_all = false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -155,6 +187,9 @@ impl Session {
         strings: Option<&Bound<'_, PyAny>>,
         string_size: Option<&Bound<'_, PyAny>>,
         follow: Option<&Bound<'_, PyAny>>,
+        count: Option<&Bound<'_, PyAny>>,
+        _launched: Option<&Bound<'_, PyAny>>,
+        _keep_all: bool,
     ) -> PyResult<Self> {
         let flag = |value: Option<&Bound<'_, PyAny>>, name: &str, default: bool| match value {
             Some(v) => bool_arg(v, name),
@@ -165,27 +200,28 @@ impl Session {
         let all_processes = flag(all_processes, "all_processes", false)?;
         let strings = flag(strings, "strings", false)?;
         let follow = flag(follow, "follow", false)?;
-        let nrs: BTreeSet<u32> = if syscalls.is_empty() {
-            names::all_syscalls()
-        } else {
-            syscalls
-                .iter()
-                .map(|s| syscall_arg(&s))
-                .collect::<PyResult<_>>()?
-        };
-        if !enter && !exit {
+        let count = flag(count, "count", false)?;
+        if count && strings {
             return Err(PyValueError::new_err(
-                "enter=False and exit=False traces nothing: keep at least one",
+                "count=True counts calls in the kernel: there are no events to capture strings into",
             ));
         }
-        let processes = match (pids_arg(pid)?, all_processes) {
+        let selection = selection_arg(syscalls, enter, exit)?;
+        let launched = _launched.map(pid_arg).transpose()?;
+        if launched.is_some() && (all_processes || pid.is_some_and(|p| !p.is_none())) {
+            return Err(PyValueError::new_err(
+                "_launched names the one process traced: no pid or all_processes",
+            ));
+        }
+        let pids = pids_arg(pid)?.or_else(|| launched.map(|p| BTreeSet::from([p])));
+        let processes = match (pids, all_processes) {
             (Some(_), true) => {
                 return Err(PyValueError::new_err(
                     "pid and all_processes=True exclude each other",
                 ))
             }
             (None, true) => ProcessFilter::All,
-            (None, false) => ProcessFilter::Tgids(BTreeSet::from([std::process::id()])),
+            (None, false) => ProcessFilter::Tgids(BTreeSet::from([crate::trace::tracer::getpid()])),
             (Some(pids), false) => ProcessFilter::Tgids(pids),
         };
         // The kernel's own rule (power of two) is checked by the core.
@@ -220,23 +256,41 @@ impl Session {
             ));
         }
         let registration = Registration {
-            capture: if strings {
-                capture::capturing(metadata_now().0, &nrs)
+            capture: if strings && !count {
+                capture::capturing(metadata_now().0, &selection.nrs())
             } else {
                 BTreeSet::new()
             },
             capture_size,
             follow,
-            enter: if enter { nrs.clone() } else { BTreeSet::new() },
-            exit: if exit { nrs } else { BTreeSet::new() },
+            // A counting session counts in the kernel and delivers nothing.
+            count: if count {
+                selection.nrs()
+            } else {
+                BTreeSet::new()
+            },
+            enter: if count {
+                BTreeSet::new()
+            } else {
+                selection.enter
+            },
+            exit: if count {
+                BTreeSet::new()
+            } else {
+                selection.exit
+            },
             processes,
+            launched,
         };
         let session = py.detach(|| crate::trace::Session::open(registration, buffer_size))?;
         let queue = session.queue();
+        if _keep_all {
+            queue.keep_all();
+        }
         Ok(Session {
             inner: Mutex::new(session),
             queue,
-            pid: std::process::id(),
+            pid: crate::trace::tracer::getpid(),
             warned: AtomicBool::new(false),
         })
     }
@@ -263,7 +317,7 @@ impl Session {
             return Ok(());
         }
         py.detach(|| self.inner().close())?;
-        self.warn_lost(py)
+        self.warn_lost(py, 1)
     }
 
     /// The events that arrived, waiting up to `timeout` seconds for the
@@ -321,6 +375,25 @@ impl Session {
         CallIter::new(slf.into_any().unbind())
     }
 
+    /// A counting session's calls, counted in the kernel: one SyscallCount
+    /// per syscall (per process and syscall with `per_process`), by number.
+    /// Final once the session is closed; a session that does not count has
+    /// none.
+    #[pyo3(signature = (per_process = false))]
+    fn counts(&self, py: Python<'_>, per_process: bool) -> Vec<SyscallCount> {
+        if self.inherited() {
+            return Vec::new();
+        }
+        let rows = py.detach(|| self.inner().counts(per_process));
+        rows.into_iter().map(SyscallCount::from).collect()
+    }
+
+    /// True for a counting session (systrace.count()).
+    #[getter]
+    fn counting(&self) -> bool {
+        !self.inner().registration().count.is_empty()
+    }
+
     /// An fd that is readable while events wait, for select/epoll/asyncio.
     fn fileno(&self) -> PyResult<i32> {
         self.queue
@@ -346,6 +419,31 @@ impl Session {
             return 0;
         }
         py.detach(|| self.inner().dropped())
+    }
+
+    /// Children of the followed processes that could not be followed (the
+    /// kernel's process filter was full); their events were not recorded.
+    #[getter]
+    fn untraced_children(&self, py: Python<'_>) -> u64 {
+        if self.inherited() {
+            return 0;
+        }
+        py.detach(|| self.inner().losses().untraced_children)
+    }
+
+    /// Captures of user memory in the delivered events that did not happen
+    /// whole: {"truncated": n, "faulted": n, "lost": n} (each also marked
+    /// in its event's capture_status).
+    #[getter]
+    fn capture_losses(&self) -> std::collections::HashMap<&'static str, u64> {
+        let c = self.queue.capture_losses();
+        [
+            ("truncated", c.truncated),
+            ("faulted", c.faulted),
+            ("lost", c.lost),
+        ]
+        .into_iter()
+        .collect()
     }
 
     /// The size of the ring buffer in bytes.
@@ -405,6 +503,73 @@ impl Session {
         format!(
             "<systrace.Session {state} syscalls={} pids={pids}>",
             self.syscalls().len()
+        )
+    }
+}
+
+impl Drop for Session {
+    /// A session collected without being closed still says what it lost.
+    fn drop(&mut self) {
+        if self.inherited() {
+            return;
+        }
+        Python::attach(|py| {
+            let _ = py.detach(|| self.inner().close());
+            if let Err(err) = self.warn_lost(py, 1) {
+                err.write_unraisable(py, None);
+            }
+        });
+    }
+}
+
+/// One syscall's calls, counted in the kernel by a counting session.
+#[pyclass(module = "systrace", name = "SyscallCount", frozen, get_all)]
+pub struct SyscallCount {
+    /// The syscall's name and number.
+    name: String,
+    nr: u32,
+    /// The process, when counted per process; else None.
+    pid: Option<u32>,
+    calls: u64,
+    /// Calls that failed, and how many of each errno ("ENOENT": 3).
+    errors: u64,
+    errnos: std::collections::BTreeMap<String, u64>,
+    /// Nanoseconds in the calls, enter to exit.
+    time_ns: u64,
+    /// Calls by duration: histogram[i] counts calls of 2**i to 2**(i+1) ns.
+    histogram: Vec<u64>,
+}
+
+impl From<crate::trace::session::SyscallCount> for SyscallCount {
+    fn from(c: crate::trace::session::SyscallCount) -> Self {
+        SyscallCount {
+            name: display_name(c.nr).into_owned(),
+            nr: c.nr,
+            pid: c.pid,
+            calls: c.calls,
+            errors: c.errors,
+            errnos: c
+                .errnos
+                .into_iter()
+                .map(|(e, n)| {
+                    let name = crate::strace::errno::errno_name(e)
+                        .map_or_else(|| e.to_string(), str::to_owned);
+                    (name, n)
+                })
+                .collect(),
+            time_ns: c.time_ns,
+            histogram: c.histogram,
+        }
+    }
+}
+
+#[pymethods]
+impl SyscallCount {
+    fn __repr__(&self) -> String {
+        let pid = self.pid.map_or_else(String::new, |p| format!(" pid={p}"));
+        format!(
+            "<SyscallCount {}{pid} calls={} errors={} time_ns={}>",
+            self.name, self.calls, self.errors, self.time_ns
         )
     }
 }

@@ -3,9 +3,13 @@
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
+use std::collections::BTreeSet;
+
 use super::event::events_of;
+use super::syscall_set::PySyscallSet;
 use crate::strace::outcome::{ProcessEnd, StatusFilter};
 use crate::strace::printer::{OutputFormat, PidPrefix, Printer, PrinterOptions};
+use crate::strace::select::Selection;
 use crate::strace::summary::{format_summary as summary_text, SummaryRow};
 
 /// `<0.000012>`: strace -T's duration.
@@ -66,6 +70,21 @@ pub fn status_classes(spec: &str) -> PyResult<Vec<&'static str>> {
     crate::strace::outcome::status_classes(spec).map_err(PyValueError::new_err)
 }
 
+/// The `struct sockaddr` in `data` (connect's, bind's or sendto's captured
+/// address): (family name, address, port, remote), or None when `data` is
+/// too short. address: an IP address or a unix socket's path, else None;
+/// remote: an internet address off this host (not loopback or unspecified).
+#[pyfunction]
+pub fn decode_sockaddr(data: &[u8]) -> Option<(String, Option<String>, Option<u16>, bool)> {
+    let addr = crate::strace::sockaddr::decode(data)?;
+    Some((
+        addr.family_name(),
+        addr.address.clone(),
+        addr.port,
+        addr.is_remote(),
+    ))
+}
+
 /// The strace -c table of rows (name, nr, calls, errors, time_ns), given in
 /// syscall-number order.
 #[pyfunction]
@@ -84,7 +103,9 @@ pub fn format_summary(rows: Vec<(String, u32, u64, u64, u64)>) -> String {
 }
 
 /// The `systrace` command's output, made in Rust: pairs events into calls,
-/// keeps the calls `selected` (syscall numbers; None: all), and returns
+/// keeps the calls `selected` (a SyscallSet, or syscall numbers for both
+/// phases; None: all; format "kernel" keeps the events of each phase the
+/// set selects, the others the calls of its syscalls), and returns
 /// their text as strace prints it (format "strace"), one JSON object per
 /// call ("json", as systrace.json_line), or the kernel's text of each event
 /// ("kernel"); with `summary`, counts the calls for summary_table() instead.
@@ -93,9 +114,9 @@ pub fn format_summary(rows: Vec<(String, u32, u64, u64, u64)>) -> String {
 /// (`N ` while several threads are traced), "always" (`N ` on every line)
 /// or "none". status: the strace -e status= classes of the calls shown
 /// (None: all). quiet_exits: no `+++ exited with N +++` lines (-qq).
-/// main_pid: a launched command, whose events before its execve are not
-/// shown and whose end the caller tells. wall_offset_ns: wall clock minus
-/// CLOCK_MONOTONIC, for timestamps (-t: 1, -tt: 2, -ttt: 3).
+/// main_pid: a launched command, whose end the caller tells (status_line).
+/// wall_offset_ns: wall clock minus CLOCK_MONOTONIC, for timestamps (-t: 1,
+/// -tt: 2, -ttt: 3).
 #[pyclass(module = "systrace", name = "Printer")]
 pub struct PyPrinter {
     inner: Printer,
@@ -108,7 +129,7 @@ impl PyPrinter {
     #[allow(clippy::too_many_arguments)]
     fn new(
         format: &str,
-        selected: Option<Vec<u32>>,
+        selected: Option<&Bound<'_, PyAny>>,
         summary: bool,
         durations: bool,
         timestamps: u8,
@@ -139,6 +160,22 @@ impl PyPrinter {
             None => StatusFilter::default(),
             Some(names) => StatusFilter::from_names(&names).map_err(PyValueError::new_err)?,
         };
+        let selected = selected
+            .filter(|s| !s.is_none())
+            .map(|s| match s.cast::<PySyscallSet>() {
+                Ok(set) => Ok(set.get().sel.clone()),
+                Err(_) => {
+                    let nrs: BTreeSet<u32> = s
+                        .try_iter()?
+                        .map(|nr| nr?.extract::<u32>())
+                        .collect::<PyResult<_>>()?;
+                    Ok::<_, PyErr>(Selection {
+                        enter: nrs.clone(),
+                        exit: nrs,
+                    })
+                }
+            })
+            .transpose()?;
         Ok(PyPrinter {
             inner: Printer::new(PrinterOptions {
                 format,
@@ -189,19 +226,21 @@ impl PyPrinter {
     }
 
     /// The line of a process's end, told as strace's text (`+++ exited
-    /// with 0 +++`, `+++ killed by SIGKILL +++`): that text with the pid
-    /// prefix the line needs now (`main`: the launched command's, with no
-    /// `[pid N]` on stderr), or its JSON object with format "json"; "" with
-    /// summary, or for an exit with quiet_exits.
+    /// with 0 +++`, `+++ killed by SIGKILL +++`): process `pid` ended (its
+    /// threads leave `live`). That text with the pid prefix the line needs
+    /// now and the time now (with timestamps), `main`: the launched
+    /// command's (no `[pid N]` on stderr); or its JSON object with format
+    /// "json". "" with summary, or for an exit with quiet_exits.
     #[pyo3(signature = (pid, text, main = false))]
-    fn status_line(&self, pid: u32, text: &str, main: bool) -> PyResult<String> {
+    fn status_line(&mut self, pid: u32, text: &str, main: bool) -> PyResult<String> {
         let end = ProcessEnd::parse(text).ok_or_else(|| {
             PyValueError::new_err(format!(
                 "not a process's end: {text:?} (\"+++ exited with N +++\" or \"+++ killed by SIG... +++\")"
             ))
         })?;
         let mut out = String::new();
-        self.inner.process_end(&mut out, pid, &end, main);
+        let now = crate::trace::queue::monotonic_ns();
+        self.inner.process_end(&mut out, pid, &end, main, now);
         Ok(out)
     }
 

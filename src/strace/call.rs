@@ -42,6 +42,8 @@ pub struct Captures<'a> {
     pub truncated: Vec<Cow<'static, str>>,
     /// Arguments whose memory could not be read (and was not read later).
     pub faulted: Vec<Cow<'static, str>>,
+    /// Arguments whose capture was lost (the enter could not be kept).
+    pub lost: Vec<Cow<'static, str>>,
 }
 
 impl<'a> Captures<'a> {
@@ -53,15 +55,26 @@ impl<'a> Captures<'a> {
         self.truncated.iter().any(|n| n == name)
     }
 
-    /// `name`: "truncated", "faulted", or None when captured whole.
+    /// `name`: "truncated", "faulted", "lost", or None when captured whole.
     pub fn status(&self, name: &str) -> Option<&'static str> {
         if self.is_truncated(name) {
             Some("truncated")
         } else if self.faulted.iter().any(|n| n == name) {
             Some("faulted")
+        } else if self.lost.iter().any(|n| n == name) {
+            Some("lost")
         } else {
             None
         }
+    }
+
+    /// Every argument with a status, and its status.
+    pub fn statuses(&self) -> impl Iterator<Item = (&Cow<'static, str>, &'static str)> + '_ {
+        self.truncated
+            .iter()
+            .map(|n| (n, "truncated"))
+            .chain(self.faulted.iter().map(|n| (n, "faulted")))
+            .chain(self.lost.iter().map(|n| (n, "lost")))
     }
 }
 
@@ -86,7 +99,10 @@ pub fn event_captures(ev: &Event) -> Captures<'_> {
         // The last capture of a name says its status.
         out.truncated.retain(|n| *n != name);
         out.faulted.retain(|n| *n != name);
-        if cap.faulted {
+        out.lost.retain(|n| *n != name);
+        if cap.lost {
+            out.lost.push(name.clone());
+        } else if cap.faulted {
             out.faulted.push(name.clone());
         } else if cap.truncated {
             out.truncated.push(name.clone());
@@ -210,6 +226,11 @@ impl Call {
             for name in own.faulted {
                 if merged.get(&name).is_none() && !merged.faulted.contains(&name) {
                     merged.faulted.push(name);
+                }
+            }
+            for name in own.lost {
+                if !merged.lost.contains(&name) {
+                    merged.lost.push(name);
                 }
             }
         }

@@ -8,6 +8,8 @@
 //! * [`printer`]: the `systrace` command's output
 //! * [`outcome`]: how calls and processes end (-e status=, `+++` lines)
 //! * [`classes`]: strace's `%file`, `%network`... syscall classes
+//! * [`select`]: names, events and classes into syscall numbers per phase
+//! * [`sockaddr`]: the `struct sockaddr` captured of connect, bind and sendto
 //! * [`summary`]: the `strace -c` table
 pub mod call;
 pub mod classes;
@@ -18,6 +20,8 @@ pub mod outcome;
 pub mod pair;
 pub mod printer;
 pub mod quote;
+pub mod select;
+pub mod sockaddr;
 pub mod summary;
 
 use std::fmt::Write;

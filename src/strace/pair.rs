@@ -168,6 +168,7 @@ mod tests {
         Event {
             timestamp_ns: ts,
             pid: tid,
+            root: tid,
             tid,
             nr,
             cpu: 0,

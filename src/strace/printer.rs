@@ -15,10 +15,10 @@ use super::call::Call;
 use super::outcome::{ProcessEnd, StatusFilter};
 use super::pair::Pairer;
 use super::quote::HexStyle;
+use super::select::Selection;
 use super::summary::Summary;
 use super::{StraceOptions, DEFAULT_COLUMN};
-use crate::kernel::{Event, Phase};
-use crate::metadata::display_name;
+use crate::kernel::{Bitmap, Event, Phase};
 use crate::text::kernel::{format_event, Style};
 
 /// Syscalls whose child side returns 0 with no enter of its own.
@@ -76,8 +76,10 @@ impl PidPrefix {
 #[derive(Clone, Debug)]
 pub struct PrinterOptions {
     pub format: OutputFormat,
-    /// `-e`: the syscall numbers shown; None for all.
-    pub selected: Option<Vec<u32>>,
+    /// `-e`: the syscalls shown, per phase (--format kernel shows the
+    /// events of each phase; the other formats show the calls of either);
+    /// None for all.
+    pub selected: Option<Selection>,
     /// `-c`: count, print no calls.
     pub summary: bool,
     /// `-T`.
@@ -94,8 +96,8 @@ pub struct PrinterOptions {
     pub status: StatusFilter,
     /// `-qq`: no `+++ exited with N +++` lines.
     pub quiet_exits: bool,
-    /// A launched command: its events before its execve are not shown, and
-    /// its end is told by the caller (waitpid), not by its exit_group.
+    /// A launched command: its end is told by the caller (waitpid), not by
+    /// its exit_group. (Its session shows it from its execve on.)
     pub main_pid: Option<u32>,
     /// Wall clock minus CLOCK_MONOTONIC, for `-t`.
     pub wall_offset_ns: i64,
@@ -126,27 +128,22 @@ pub struct Printer {
     opts: PrinterOptions,
     /// How calls print (from `opts`).
     text: StraceOptions,
-    /// `-e` as a bitmap by syscall number.
-    shown: Option<Vec<bool>>,
+    /// `-e` as a bitmap by syscall number, per phase (Phase::index).
+    shown: Option<[Bitmap; 2]>,
     pairer: Pairer,
     counts: Summary,
     /// tid -> pid of the threads seen and not gone.
     live: HashMap<u32, u32>,
     /// pid -> the status its exit_group gave.
     exited: HashMap<u32, i32>,
-    waiting_exec: Option<u32>,
 }
 
 impl Printer {
     pub fn new(opts: PrinterOptions) -> Self {
-        let shown = opts.selected.as_ref().map(|nrs| {
-            let len = nrs.iter().max().map_or(0, |&m| m as usize + 1);
-            let mut bits = vec![false; len];
-            for &nr in nrs {
-                bits[nr as usize] = true;
-            }
-            bits
-        });
+        let shown = opts
+            .selected
+            .as_ref()
+            .map(|sel| [sel.enter.iter().collect(), sel.exit.iter().collect()]);
         if opts.timestamps > 0 && opts.timestamps < 3 {
             init_localtime();
         }
@@ -161,7 +158,6 @@ impl Printer {
             counts: Summary::new(),
             live: HashMap::new(),
             exited: HashMap::new(),
-            waiting_exec: opts.main_pid,
             opts,
         }
     }
@@ -175,16 +171,6 @@ impl Printer {
     pub fn feed<'a>(&mut self, events: impl IntoIterator<Item = &'a Event>, out: &mut String) {
         let mut done: Vec<Call> = Vec::new();
         for ev in events {
-            if let Some(waiting) = self.waiting_exec {
-                if ev.pid == waiting {
-                    if !(ev.phase == Phase::Enter
-                        && matches!(&*display_name(ev.nr), "execve" | "execveat"))
-                    {
-                        continue;
-                    }
-                    self.waiting_exec = None;
-                }
-            }
             self.live.entry(ev.tid).or_insert(ev.pid);
             if self.opts.format == OutputFormat::Kernel {
                 self.kernel_line(ev, out);
@@ -205,15 +191,41 @@ impl Printer {
         }
     }
 
-    fn is_shown(&self, nr: u32) -> bool {
-        match &self.shown {
-            None => true,
-            Some(bits) => bits.get(nr as usize).copied().unwrap_or(false),
+    /// Whether `-e` shows syscall `nr` in `phase` (None: in either).
+    fn is_shown(&self, nr: u32, phase: Option<Phase>) -> bool {
+        let Some(bits) = &self.shown else {
+            return true;
+        };
+        let has = |p: Phase| bits[p.index()].contains(nr);
+        match phase {
+            Some(p) => has(p),
+            None => has(Phase::Enter) || has(Phase::Exit),
         }
     }
 
     fn prefix(&self, out: &mut String, tid: u32, timestamp_ns: u64) {
         self.push_pid(out, tid, self.live.len() > 1);
+        self.timestamp(out, timestamp_ns);
+    }
+
+    /// The pid prefix of a line; `several`: threads are to be told apart.
+    fn push_pid(&self, out: &mut String, pid: u32, several: bool) {
+        match self.opts.prefix {
+            PidPrefix::Always => {
+                let _ = write!(out, "{pid:<5} ");
+            }
+            PidPrefix::WhileThreads if several => {
+                let _ = write!(out, "{pid:<5} ");
+            }
+            PidPrefix::Bracketed if several => {
+                let _ = write!(out, "[pid {pid:>5}] ");
+            }
+            _ => {}
+        }
+    }
+
+    /// `-t`, `-tt`, `-ttt`: the wall time of `timestamp_ns` (CLOCK_MONOTONIC).
+    fn timestamp(&self, out: &mut String, timestamp_ns: u64) {
         if self.opts.timestamps > 0 {
             let wall = i128::from(timestamp_ns) + i128::from(self.opts.wall_offset_ns);
             let secs = wall.div_euclid(1_000_000_000);
@@ -232,7 +244,7 @@ impl Printer {
     }
 
     fn kernel_line(&self, ev: &Event, out: &mut String) {
-        if !self.is_shown(ev.nr) || self.opts.summary {
+        if !self.is_shown(ev.nr, Some(ev.phase)) || self.opts.summary {
             return;
         }
         self.prefix(out, ev.tid, ev.timestamp_ns);
@@ -249,7 +261,7 @@ impl Printer {
         if call.enter.is_none() && ret == Some(0) && FORKS.contains(&&*name) {
             return;
         }
-        if self.is_shown(first.nr) {
+        if self.is_shown(first.nr, None) {
             // -c counts what -e status= would hide, as strace does.
             if self.opts.summary {
                 // Calls that returned, as strace -c counts; rt_sigreturn
@@ -294,18 +306,28 @@ impl Printer {
                 // A launched command's end is told by waitpid (a signal,
                 // too); any other process's by its exit_group.
                 if Some(pid) != self.opts.main_pid {
-                    self.process_end(out, pid, &ProcessEnd::Exited(status), false);
+                    let end = ProcessEnd::Exited(status);
+                    self.process_end(out, pid, &end, false, enter.timestamp_ns);
                 }
             }
             _ => {}
         }
     }
 
-    /// How a process ended, as a line: `+++ exited with 0 +++` with the
-    /// pid prefix for other processes (`main`: the launched command's, told
-    /// without one on stderr), or a JSON object in JSON lines. Nothing with
-    /// -c, nor for an exit with -qq.
-    pub fn process_end(&self, out: &mut String, pid: u32, end: &ProcessEnd, main: bool) {
+    /// Process `pid` ended (its threads are gone): `+++ exited with 0 +++`
+    /// with the pid prefix while other processes are traced (`main`: the
+    /// launched command's, told without one on stderr) and, with -t, the
+    /// time it ended (`timestamp_ns`, CLOCK_MONOTONIC); or a JSON object in
+    /// JSON lines. Nothing with -c, nor for an exit with -qq.
+    pub fn process_end(
+        &mut self,
+        out: &mut String,
+        pid: u32,
+        end: &ProcessEnd,
+        main: bool,
+        timestamp_ns: u64,
+    ) {
+        self.live.retain(|_, p| *p != pid);
         if self.opts.summary || (self.opts.quiet_exits && matches!(end, ProcessEnd::Exited(_))) {
             return;
         }
@@ -315,24 +337,9 @@ impl Printer {
         }
         // Other threads still traced: the line says whose end it is.
         self.push_pid(out, pid, !main && !self.live.is_empty());
+        self.timestamp(out, timestamp_ns);
         out.push_str(&end.strace_text());
         out.push('\n');
-    }
-
-    /// The pid prefix of a line; `several`: threads are to be told apart.
-    fn push_pid(&self, out: &mut String, pid: u32, several: bool) {
-        match self.opts.prefix {
-            PidPrefix::Always => {
-                let _ = write!(out, "{pid:<5} ");
-            }
-            PidPrefix::WhileThreads if several => {
-                let _ = write!(out, "{pid:<5} ");
-            }
-            PidPrefix::Bracketed if several => {
-                let _ = write!(out, "[pid {pid:>5}] ");
-            }
-            _ => {}
-        }
     }
 
     /// The -c table.
@@ -412,5 +419,21 @@ mod tests {
         );
         assert!(printer.live().is_empty());
         assert_eq!(printer.exited().get(&100), Some(&2));
+
+        // -ttt: the end carries the time of the exit_group, as strace's.
+        let mut printer = Printer::new(PrinterOptions {
+            timestamps: 3,
+            prefix: PidPrefix::Always,
+            ..Default::default()
+        });
+        let mut exit_group = decode(&enter_record(231, &[3], 100, 100)).unwrap();
+        exit_group.timestamp_ns = 1_500_000_000;
+        out.clear();
+        printer.feed(&[exit_group], &mut out);
+        assert_eq!(
+            out,
+            "100   1.500000 exit_group(3)            = ?\n\
+             100   1.500000 +++ exited with 3 +++\n"
+        );
     }
 }

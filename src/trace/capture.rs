@@ -23,6 +23,10 @@ const SPECIAL: &[(&str, &str, u8, &str)] = &[
     ("write", "buf", BUFFER, "count"),
     ("pwrite64", "buf", BUFFER, "count"),
     ("sendto", "buff", BUFFER, "len"),
+    // struct sockaddr: addrlen bytes (strace::sockaddr decodes them).
+    ("connect", "uservaddr", BUFFER, "addrlen"),
+    ("bind", "umyaddr", BUFFER, "addrlen"),
+    ("sendto", "addr", BUFFER, "addr_len"),
     ("mq_timedsend", "u_msg_ptr", BUFFER, "msg_len"),
     ("read", "buf", EXIT_BUFFER, ""),
     ("pread64", "buf", EXIT_BUFFER, ""),
@@ -99,6 +103,10 @@ mod tests {
         assert_eq!(spec("read").unwrap().kind[1], EXIT_BUFFER);
         let execve = spec("execve").unwrap();
         assert_eq!(execve.kind[..3], [STRING_NO_RETRY, ARGV, NONE]);
+        let connect = spec("connect").unwrap();
+        assert_eq!((connect.kind[1], connect.len_arg[1]), (BUFFER, 2));
+        let sendto = spec("sendto").unwrap();
+        assert_eq!((sendto.kind[4], sendto.len_arg[4]), (BUFFER, 5));
         assert!(spec("getppid").is_none());
         assert!(spec("close").is_none());
     }

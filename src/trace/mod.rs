@@ -9,6 +9,7 @@
 //! * [`capture`]: which user memory each syscall's records carry.
 pub mod capture;
 pub mod queue;
+pub mod quiet;
 pub mod registry;
 pub mod session;
 pub mod tracer;

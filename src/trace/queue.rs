@@ -5,11 +5,11 @@
 //! the consumer thread hands each decoded event to every session whose own
 //! filter matches it, so each session gets exactly its events, each once.
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
-use super::registry::{ProcessFilter, Registration};
+use super::registry::{exec_syscalls, ProcessFilter, Registration};
 use crate::kernel::consumer::Sink;
 use crate::kernel::{Bitmap, Event, Phase};
 
@@ -27,7 +27,11 @@ pub fn monotonic_ns() -> u64 {
 
 struct Filter {
     enabled: [Bitmap; 2],
-    /// Take the children of traced processes (fork records) as traced.
+    /// The traced processes (None: every process), sorted: a binary search
+    /// per event is cheaper than hashing for the few a session traces.
+    tgids: Option<Vec<u32>>,
+    /// Take the descendants of the traced processes too: the events whose
+    /// root (their registered ancestor, set by the programs) is traced.
     follow: bool,
     /// Events before the session opened belong to someone else.
     start_ns: u64,
@@ -36,33 +40,58 @@ struct Filter {
 }
 
 impl Filter {
-    fn matches(&self, ev: &Event, tgids: &Option<Vec<u32>>) -> bool {
+    /// Whether the session takes the events of `pid`, a descendant of `root`.
+    fn takes_process(&self, pid: u32, root: u32) -> bool {
+        self.tgids.as_ref().is_none_or(|t| {
+            t.binary_search(&pid).is_ok() || (self.follow && t.binary_search(&root).is_ok())
+        })
+    }
+
+    fn matches(&self, ev: &Event) -> bool {
         self.enabled[ev.phase.index()].contains(ev.nr)
             && ev.timestamp_ns >= self.start_ns
             && ev.timestamp_ns <= self.end_ns.load(Ordering::Relaxed)
-            && tgids
-                .as_ref()
-                .is_none_or(|t| t.binary_search(&ev.pid).is_ok())
+            && self.takes_process(ev.pid, ev.root)
     }
+}
+
+/// What an event costs the session that keeps it, in bytes.
+fn event_bytes(ev: &Event) -> usize {
+    std::mem::size_of::<Event>() + ev.data.as_ref().map_or(0, |d| d.len())
 }
 
 struct Backlog {
     events: Vec<Event>,
+    /// event_bytes() of `events`.
+    bytes: usize,
     closed: bool,
-    /// The traced processes (None: every process); grows with followed forks.
-    /// Sorted: a binary search per event is cheaper than hashing for the
-    /// few processes a session traces.
-    tgids: Option<Vec<u32>>,
-    /// Processes found by following forks.
-    children: Vec<u32>,
+    /// A launched command before its execve: none of its events are ours yet.
+    launching: Option<u32>,
+}
+
+/// Captures that did not happen whole, in the events delivered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CaptureLosses {
+    /// Cut at the capture size or the record's budget.
+    pub truncated: u64,
+    /// Memory that could not be read.
+    pub faulted: u64,
+    /// Not captured: the enter could not be kept for the exit.
+    pub lost: u64,
 }
 
 pub struct Queue {
     filter: Filter,
-    /// Events waiting for the user at most: a session nobody polls must not
-    /// grow the process without bound.
-    max_backlog: usize,
+    /// Bytes of events waiting for the user at most: a session nobody polls
+    /// must not grow the process without bound (unless it asks to keep them
+    /// all).
+    max_backlog: AtomicUsize,
+    /// For a launched command: execve and execveat, which end its launch.
+    launch_execs: Option<[u32; 2]>,
     backlog_dropped: AtomicU64,
+    truncated: AtomicU64,
+    faulted: AtomicU64,
+    lost: AtomicU64,
     backlog: Mutex<Backlog>,
     ready: Condvar,
     /// Readable while events wait, for event loops (asyncio) to poll.
@@ -86,25 +115,31 @@ fn signal_fd(fd: &OnceLock<OwnedFd>, add: bool) {
 }
 
 impl Queue {
-    /// `max_backlog`: events kept for the user before new ones are dropped.
+    /// `max_backlog`: bytes of events kept for the user before new ones
+    /// are dropped.
     pub fn new(reg: &Registration, start_ns: u64, max_backlog: usize) -> Self {
         Queue {
-            max_backlog,
+            max_backlog: AtomicUsize::new(max_backlog),
+            launch_execs: reg.launched.map(|_| exec_syscalls()),
             backlog_dropped: AtomicU64::new(0),
+            truncated: AtomicU64::new(0),
+            faulted: AtomicU64::new(0),
+            lost: AtomicU64::new(0),
             filter: Filter {
                 enabled: Phase::ALL.map(|phase| reg.syscalls(phase).iter().collect()),
+                tgids: match &reg.processes {
+                    ProcessFilter::All => None,
+                    ProcessFilter::Tgids(t) => Some(t.iter().copied().collect()),
+                },
                 follow: reg.follow,
                 start_ns,
                 end_ns: AtomicU64::new(u64::MAX),
             },
             backlog: Mutex::new(Backlog {
                 events: Vec::new(),
+                bytes: 0,
                 closed: false,
-                tgids: match &reg.processes {
-                    ProcessFilter::All => None,
-                    ProcessFilter::Tgids(t) => Some(t.iter().copied().collect()),
-                },
-                children: Vec::new(),
+                launching: reg.launched,
             }),
             ready: Condvar::new(),
             ready_fd: OnceLock::new(),
@@ -132,34 +167,21 @@ impl Queue {
         self.ready_fd.get().map(|fd| fd.as_raw_fd())
     }
 
-    /// A traced process forked: its child is traced too if we follow.
-    pub fn on_fork(&self, parent: u32, child: u32) {
-        if !self.filter.follow {
-            return;
-        }
-        let mut queue = self.backlog();
-        let queue = &mut *queue;
-        if let Some(tgids) = queue.tgids.as_mut() {
-            if tgids.binary_search(&parent).is_ok() {
-                if let Err(at) = tgids.binary_search(&child) {
-                    tgids.insert(at, child);
-                    queue.children.push(child);
-                }
-            }
-        }
+    /// Whether this session takes the events of process `pid`, a
+    /// descendant of the registered process `root`.
+    pub fn takes_process(&self, pid: u32, root: u32) -> bool {
+        self.filter.takes_process(pid, root)
     }
 
-    /// Processes this session found by following forks.
-    pub fn children(&self) -> Vec<u32> {
-        self.backlog().children.clone()
+    /// Whether it takes syscall `nr`'s events of `phase`; a launched
+    /// command's exec counts too (its loss would lose the whole trace).
+    pub fn takes_syscall(&self, phase: Phase, nr: u32) -> bool {
+        self.filter.enabled[phase.index()].contains(nr) || self.is_launch_exec(phase, nr)
     }
 
-    /// Whether this session traces `tgid` now.
-    pub fn traces(&self, tgid: u32) -> bool {
-        self.backlog()
-            .tgids
-            .as_ref()
-            .is_none_or(|t| t.binary_search(&tgid).is_ok())
+    /// The enter of an exec, for a session of a launched command.
+    fn is_launch_exec(&self, phase: Phase, nr: u32) -> bool {
+        phase == Phase::Enter && self.launch_execs.is_some_and(|nrs| nrs.contains(&nr))
     }
 
     fn backlog(&self) -> MutexGuard<'_, Backlog> {
@@ -167,26 +189,75 @@ impl Queue {
         self.backlog.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Keeps every event until it is taken: for a session read once its
+    /// command has ended (systrace.run), whose events are its result.
+    pub fn keep_all(&self) {
+        self.max_backlog.store(usize::MAX, Ordering::Relaxed);
+    }
+
+    /// Whether `ev` is still the launcher's part of a launched command, up
+    /// to its execve; its execve ends that part.
+    fn launching(&self, launching: &mut Option<u32>, ev: &Event) -> bool {
+        if *launching != Some(ev.pid) {
+            return false;
+        }
+        if !self.is_launch_exec(ev.phase, ev.nr) {
+            return true;
+        }
+        *launching = None;
+        false
+    }
+
     /// Called by the consumer thread with each decoded batch.
     pub fn deliver(&self, batch: &[Event]) {
         let mut queue = self.backlog();
         let queue = &mut *queue;
         let before = queue.events.len();
-        let room = self.max_backlog.saturating_sub(before);
-        let tgids = &queue.tgids;
-        let mut matching = batch.iter().filter(|ev| self.filter.matches(ev, tgids));
-        queue.events.extend(matching.by_ref().take(room).cloned());
-        // Past the backlog bound the events are lost here, as in a full ring
-        // buffer, and counted the same way.
-        let lost = matching.count() as u64;
+        let max_backlog = self.max_backlog.load(Ordering::Relaxed);
+        let mut lost = 0u64;
+        let mut losses = CaptureLosses::default();
+        for ev in batch {
+            if self.launching(&mut queue.launching, ev) || !self.filter.matches(ev) {
+                continue;
+            }
+            let bytes = event_bytes(ev);
+            // Past the backlog bound the events are lost here, as in a full
+            // ring buffer, and counted the same way.
+            if queue.bytes.saturating_add(bytes) > max_backlog {
+                lost += 1;
+                continue;
+            }
+            if ev.data.is_some() {
+                for cap in ev.captures() {
+                    losses.truncated += u64::from(cap.truncated);
+                    losses.faulted += u64::from(cap.faulted);
+                    losses.lost += u64::from(cap.lost);
+                }
+            }
+            queue.bytes += bytes;
+            queue.events.push(ev.clone());
+        }
         if lost > 0 {
             self.backlog_dropped.fetch_add(lost, Ordering::Relaxed);
         }
+        self.truncated
+            .fetch_add(losses.truncated, Ordering::Relaxed);
+        self.faulted.fetch_add(losses.faulted, Ordering::Relaxed);
+        self.lost.fetch_add(losses.lost, Ordering::Relaxed);
         if queue.events.len() > before {
             self.ready.notify_all();
             if before == 0 {
                 signal_fd(&self.ready_fd, true);
             }
+        }
+    }
+
+    /// Captures that did not happen whole, in the events delivered so far.
+    pub fn capture_losses(&self) -> CaptureLosses {
+        CaptureLosses {
+            truncated: self.truncated.load(Ordering::Relaxed),
+            faulted: self.faulted.load(Ordering::Relaxed),
+            lost: self.lost.load(Ordering::Relaxed),
         }
     }
 
@@ -232,6 +303,7 @@ impl Queue {
         // Hand over the events and keep a buffer as large for the next
         // batch, so the consumer does not regrow it from empty each time.
         let capacity = if queue.closed { 0 } else { queue.events.len() };
+        queue.bytes = 0;
         std::mem::replace(&mut queue.events, Vec::with_capacity(capacity))
     }
 
@@ -244,12 +316,6 @@ impl Sink for Queue {
     fn deliver(&self, events: &[Event]) {
         Queue::deliver(self, events)
     }
-    fn on_fork(&self, parent: u32, child: u32) {
-        Queue::on_fork(self, parent, child)
-    }
-    fn traces(&self, tgid: u32) -> bool {
-        Queue::traces(self, tgid)
-    }
 }
 
 #[cfg(test)]
@@ -257,6 +323,25 @@ mod tests {
     use super::*;
     use crate::kernel::decode::{decode, tests::enter_record};
     use std::collections::BTreeSet;
+
+    #[test]
+    fn a_following_session_takes_its_processes_descendants() {
+        let reg = |follow| Registration {
+            enter: BTreeSet::from([0]),
+            processes: ProcessFilter::Tgids(BTreeSet::from([100])),
+            follow,
+            ..Default::default()
+        };
+        let mut child = decode(&enter_record(0, &[1], 200, 200)).unwrap();
+        child.root = 100; // a descendant of 100, found by following its forks
+        let mut stranger = child.clone();
+        stranger.root = 300;
+        for (follow, taken) in [(true, 1), (false, 0)] {
+            let q = Queue::new(&reg(follow), 0, usize::MAX);
+            q.deliver(&[child.clone(), stranger.clone()]);
+            assert_eq!(q.pending(), taken, "follow={follow}");
+        }
+    }
 
     #[test]
     fn delivers_only_matching_events() {
@@ -279,12 +364,40 @@ mod tests {
         s.deliver(std::slice::from_ref(&ok)); // timestamp 42: after the end
         assert_eq!(s.take(Duration::ZERO), vec![ok.clone()]);
         s.finish();
-        let small = Queue::new(&reg, 10, 1);
+        let small = Queue::new(&reg, 10, std::mem::size_of::<Event>());
         small.deliver(&[ok.clone(), ok.clone(), ok.clone()]);
         assert_eq!((small.pending(), small.backlog_dropped()), (1, 2));
         assert!(
             s.take(Duration::from_secs(10)).is_empty(),
             "a finished session must not block"
         );
+    }
+
+    #[test]
+    fn a_launched_command_is_traced_from_its_execve() {
+        let [execve, _] = exec_syscalls();
+        let reg = Registration {
+            enter: BTreeSet::from([0]),
+            processes: ProcessFilter::Tgids(BTreeSet::from([100, 200])),
+            launched: Some(100),
+            ..Default::default()
+        };
+        let s = Queue::new(&reg, 10, usize::MAX);
+        let read = |pid: i32| decode(&enter_record(0, &[1, 2, 3], pid as u32, pid)).unwrap();
+        let exec = decode(&enter_record(execve as i32, &[1, 2, 3], 100, 100)).unwrap();
+        // Before its execve the launched process's reads are the launcher's;
+        // the execve itself is not shown (not asked for); then it is traced.
+        s.deliver(&[read(100), read(200), exec.clone(), read(100)]);
+        assert_eq!(s.take(Duration::ZERO), vec![read(200), read(100)]);
+        // Asked for, the execve is the first event of the command.
+        let both = Registration {
+            enter: BTreeSet::from([0, execve]),
+            ..reg.clone()
+        };
+        assert!(both.enabled(Phase::Enter).contains(&execve));
+        assert!(!both.enabled(Phase::Exit).contains(&execve));
+        let s = Queue::new(&both, 10, usize::MAX);
+        s.deliver(&[read(100), exec.clone(), read(100)]);
+        assert_eq!(s.take(Duration::ZERO), vec![exec, read(100)]);
     }
 }

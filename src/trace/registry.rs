@@ -6,6 +6,7 @@
 //!
 //! This is pure bookkeeping over a `Kernel`; the caller holds the one lock
 //! (`syscall_trace_lock`) around every call.
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::error::{Error, Result};
@@ -25,6 +26,8 @@ pub trait Kernel {
     fn set_capture(&mut self, nr: u32, on: bool);
     /// Bytes captured of one string or buffer at most.
     fn set_capture_size(&mut self, size: u32);
+    /// Count syscall `nr`'s calls in the kernel (the counting consumer).
+    fn set_counted(&mut self, nr: u32, on: bool);
     /// Trace the forks of followed processes: attach the fork program
     /// (`count` > 0) or detach it.
     fn set_follow_forks(&mut self, count: u32) -> Result<()>;
@@ -52,6 +55,19 @@ pub struct Registration {
     pub capture_size: u32,
     /// Trace the forks of the traced processes too.
     pub follow: bool,
+    /// Syscalls counted in the kernel (nothing delivered for them unless
+    /// also in `enter`/`exit`).
+    pub count: BTreeSet<u32>,
+    /// A command launched for this session (one of `processes`), held before
+    /// its execve until the session is open: it is the session's from that
+    /// execve on, as strace traces a command it starts; what the launcher
+    /// did in it before is not. See [`Registration::enabled`].
+    pub launched: Option<u32>,
+}
+
+/// execve and execveat: the calls that end a launched command's launch.
+pub fn exec_syscalls() -> [u32; 2] {
+    [syscalls::Sysno::execve, syscalls::Sysno::execveat].map(|s| s.id() as u32)
 }
 
 /// The process of `pid`, which may name a thread: the programs filter by
@@ -80,6 +96,19 @@ impl Registration {
             Phase::Exit => &self.exit,
         }
     }
+
+    /// What the programs must record for this session at `phase`: its
+    /// syscalls, and for a launched command the enter of the execs, which
+    /// tell where its trace begins (the session shows them only if asked).
+    pub fn enabled(&self, phase: Phase) -> Cow<'_, BTreeSet<u32>> {
+        let nrs = self.syscalls(phase);
+        if self.launched.is_none() || phase != Phase::Enter {
+            return Cow::Borrowed(nrs);
+        }
+        let mut all = nrs.clone();
+        all.extend(exec_syscalls());
+        Cow::Owned(all)
+    }
 }
 
 pub struct Registry {
@@ -91,6 +120,8 @@ pub struct Registry {
     tgid_refcount: HashMap<u32, (u32, u32)>,
     all_processes: u32,
     capture_refcount: Vec<u32>,
+    /// Per syscall number: sessions that count it.
+    count_refcount: Vec<u32>,
     /// Capture sizes of the open sessions: the kernel captures the largest.
     capture_sizes: BTreeMap<u32, u32>,
     follow: u32,
@@ -104,6 +135,7 @@ impl Default for Registry {
             tgid_refcount: HashMap::new(),
             all_processes: 0,
             capture_refcount: vec![0; NR_SYSCALLS],
+            count_refcount: vec![0; NR_SYSCALLS],
             capture_sizes: BTreeMap::new(),
             follow: 0,
         }
@@ -135,9 +167,12 @@ impl Registry {
         }
         // Captures before the enable bits, so the first records carry them.
         self.add_capture(kernel, reg);
+        // Counting needs both phases' programs: its syscalls hold them
+        // attached as enabled ones do.
+        let counted = reg.count.len() as u32;
         for phase in Phase::ALL {
-            let nrs = reg.syscalls(phase);
-            if nrs.is_empty() {
+            let nrs = reg.enabled(phase);
+            if nrs.is_empty() && counted == 0 {
                 continue;
             }
             let i = phase.index();
@@ -145,7 +180,7 @@ impl Registry {
                 if let Err(err) = kernel.attach(phase) {
                     // Undo the phases already done, then the filter.
                     for done in Phase::ALL.iter().take_while(|&&p| p != phase) {
-                        self.disable(kernel, *done, reg.syscalls(*done));
+                        self.disable(kernel, *done, &reg.enabled(*done), counted);
                     }
                     self.remove_capture(kernel, reg);
                     self.remove_processes(kernel, &reg.processes, reg.follow);
@@ -153,7 +188,7 @@ impl Registry {
                     return Err(err);
                 }
             }
-            for &nr in nrs {
+            for &nr in nrs.iter() {
                 let count = &mut self.refcount[i][nr as usize];
                 if *count == 0 {
                     kernel.set_enabled(phase, nr, true);
@@ -161,6 +196,14 @@ impl Registry {
                 *count += 1;
                 self.sys_refcount[i] += 1;
             }
+            self.sys_refcount[i] += counted;
+        }
+        for &nr in &reg.count {
+            let count = &mut self.count_refcount[nr as usize];
+            if *count == 0 {
+                kernel.set_counted(nr, true);
+            }
+            *count += 1;
         }
         Ok(())
     }
@@ -180,8 +223,15 @@ impl Registry {
     }
 
     fn unregister_inner(&mut self, kernel: &mut impl Kernel, reg: &Registration) {
+        for &nr in &reg.count {
+            let count = &mut self.count_refcount[nr as usize];
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                kernel.set_counted(nr, false);
+            }
+        }
         for phase in Phase::ALL {
-            self.disable(kernel, phase, reg.syscalls(phase));
+            self.disable(kernel, phase, &reg.enabled(phase), reg.count.len() as u32);
         }
         self.remove_capture(kernel, reg);
         self.remove_processes(kernel, &reg.processes, reg.follow);
@@ -236,16 +286,32 @@ impl Registry {
         self.capture_sizes.keys().next_back().copied().unwrap_or(0)
     }
 
+    /// True when some open session follows the forks of `tgid`.
+    pub fn is_followed(&self, tgid: u32) -> bool {
+        self.tgid_refcount
+            .get(&tgid)
+            .is_some_and(|&(_, follow)| follow > 0)
+    }
+
     /// True when some open session traces `tgid` by its registration.
     pub fn is_registered(&self, tgid: u32) -> bool {
         self.tgid_refcount.contains_key(&tgid)
     }
 
-    fn disable(&mut self, kernel: &mut impl Kernel, phase: Phase, nrs: &BTreeSet<u32>) {
-        if nrs.is_empty() {
+    /// Disables `nrs` for `phase`, and lets go of the `counted` syscalls'
+    /// hold on its program.
+    fn disable(
+        &mut self,
+        kernel: &mut impl Kernel,
+        phase: Phase,
+        nrs: &BTreeSet<u32>,
+        counted: u32,
+    ) {
+        if nrs.is_empty() && counted == 0 {
             return;
         }
         let i = phase.index();
+        self.sys_refcount[i] = self.sys_refcount[i].saturating_sub(counted);
         for &nr in nrs {
             let count = &mut self.refcount[i][nr as usize];
             debug_assert!(
@@ -352,6 +418,7 @@ mod tests {
         capture_size: u32,
         follow: u32,
         only: Option<u32>,
+        counted: BTreeSet<u32>,
     }
 
     impl Kernel for FakeKernel {
@@ -399,6 +466,13 @@ mod tests {
             self.follow = count;
             Ok(())
         }
+        fn set_counted(&mut self, nr: u32, on: bool) {
+            if on {
+                assert!(self.counted.insert(nr), "count bit {nr} set twice");
+            } else {
+                assert!(self.counted.remove(&nr), "count bit {nr} cleared twice");
+            }
+        }
         fn set_only_tgid(&mut self, tgid: Option<u32>) {
             self.only = tgid;
         }
@@ -434,6 +508,22 @@ mod tests {
         assert!(k.bits[0].is_empty() && k.bits[1].is_empty());
         assert_eq!(k.attached, [false, false]);
         assert!(k.tgids.is_empty());
+    }
+
+    #[test]
+    fn a_launched_command_enables_the_execs_at_enter() {
+        let (mut r, mut k) = (Registry::default(), FakeKernel::default());
+        let launched = Registration {
+            launched: Some(10),
+            ..reg(&[], &[0], &[10])
+        };
+        r.register(&mut k, &launched).unwrap();
+        assert_eq!(k.bits[0], BTreeSet::from(exec_syscalls()));
+        assert_eq!(k.bits[1], BTreeSet::from([0]));
+        assert_eq!(k.attached, [true, true]);
+        r.unregister(&mut k, &launched);
+        assert!(k.bits[0].is_empty() && k.bits[1].is_empty());
+        assert_eq!(k.attached, [false, false]);
     }
 
     #[test]
@@ -514,6 +604,33 @@ mod tests {
         drop(done_tx);
         t.join().unwrap();
         assert!(check_process(u32::MAX / 2).is_err());
+    }
+
+    #[test]
+    fn counting_holds_both_programs_and_its_bits() {
+        let (mut r, mut k) = (Registry::default(), FakeKernel::default());
+        let counting = Registration {
+            count: BTreeSet::from([0, 1]),
+            ..reg(&[], &[], &[10])
+        };
+        let delivering = reg(&[0], &[], &[10]);
+        r.register(&mut k, &counting).unwrap();
+        assert_eq!(k.attached, [true, true], "counting needs enter and exit");
+        assert!(
+            k.bits[0].is_empty() && k.bits[1].is_empty(),
+            "nothing delivered"
+        );
+        assert_eq!(k.counted, BTreeSet::from([0, 1]));
+        r.register(&mut k, &delivering).unwrap();
+        r.unregister(&mut k, &counting);
+        assert!(k.counted.is_empty());
+        assert_eq!(
+            k.attached,
+            [true, false],
+            "the delivering session holds enter"
+        );
+        r.unregister(&mut k, &delivering);
+        assert_eq!(k.attached, [false, false]);
     }
 
     #[test]

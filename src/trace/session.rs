@@ -1,16 +1,85 @@
 //! One user's view of the tracer: what its registration enabled, and its
 //! queue of events. Opening registers (attaching on the first enable, under
 //! the tracer's lock); closing unregisters and delivers the last events.
+//!
+//! Loss accounting: every event the session would have received is either
+//! delivered to its queue or counted in `dropped()`: lost to a full ring
+//! buffer (the programs count by process, registered ancestor, syscall and
+//! phase, and the session sums what its filter takes), or to the session's
+//! own backlog bound.
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::queue::{monotonic_ns, Queue};
+use super::queue::{monotonic_ns, CaptureLosses, Queue};
+use super::quiet::Quiet;
 use super::registry::Registration;
-use super::tracer::{check_buffer_size, getpid, lock, tracer, BACKLOG_FACTOR};
+use super::tracer::{check_buffer_size, getpid, lock, tracer, Tracer, BACKLOG_FACTOR};
 use crate::error::Result;
 use crate::kernel::consumer::Sink;
-use crate::kernel::programs::Programs;
-use crate::kernel::{Event, Phase};
+use crate::kernel::layout::{systrace_count, systrace_count_key};
+use crate::kernel::Event;
+
+/// One syscall's calls counted in the kernel (a counting session's), for
+/// one process or for all the session's.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SyscallCount {
+    pub nr: u32,
+    /// The process, when counted per process.
+    pub pid: Option<u32>,
+    pub calls: u64,
+    /// Calls that returned an error, and how many of each errno.
+    pub errors: u64,
+    pub errnos: BTreeMap<i32, u64>,
+    /// Time in the calls (enter to exit), of those whose enter was seen.
+    pub time_ns: u64,
+    /// Calls by duration: bucket i counts [2^i, 2^(i+1)) ns.
+    pub histogram: Vec<u64>,
+}
+
+type CountKey = (u32, u32, u32);
+
+/// The counting maps as read at one moment, by (tgid, root, nr).
+#[derive(Clone, Debug, Default)]
+struct CountSnapshot {
+    counts: HashMap<CountKey, systrace_count>,
+    errnos: HashMap<(CountKey, u32), u64>,
+}
+
+fn key_of(k: &systrace_count_key) -> CountKey {
+    (k.tgid, k.root, k.nr)
+}
+
+/// Counts of the kernel side that a session compares at open and close.
+#[derive(Clone, Copy, Debug, Default)]
+struct KernelCounts {
+    /// Lost records this session would have received.
+    dropped: u64,
+    /// Lost records the programs could not attribute (their map was full).
+    unattributed: u64,
+    /// Children of followed processes that could not be followed.
+    untraced_forks: u64,
+    /// Calls the counting maps had no room for.
+    uncounted: u64,
+}
+
+/// What the session lost, and what it could not tell about.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Losses {
+    /// Events this session would have received, not delivered.
+    pub dropped: u64,
+    /// Of `dropped`: events lost while the kernel's drop counters were full,
+    /// which cannot be attributed to a session; every session open then
+    /// counts them (an upper bound).
+    pub unattributed: u64,
+    /// Children of the followed processes that could not be followed (the
+    /// process filter map was full): their events were not recorded.
+    pub untraced_children: u64,
+    /// Calls a counting session could not count (the kernel's counting
+    /// maps were full); not attributable, so every counting session open
+    /// then counts them.
+    pub uncounted: u64,
+}
 
 /// One user's view: its registration and its events.
 pub struct Session {
@@ -18,50 +87,172 @@ pub struct Session {
     registration: Registration,
     pid: u32,
     buffer_size: usize,
-    dropped_at_open: u64,
-    dropped_at_close: Option<u64>,
-}
-
-fn dropped_total(programs: &Programs, reg: &Registration) -> u64 {
-    Phase::ALL
-        .into_iter()
-        .flat_map(|phase| {
-            reg.syscalls(phase)
-                .iter()
-                .map(move |&nr| programs.dropped(phase, nr))
-        })
-        .sum()
+    at_open: KernelCounts,
+    at_close: Option<Losses>,
+    /// Counting sessions: the counting maps at open, and what was counted
+    /// during the session once closed.
+    counts_at_open: CountSnapshot,
+    counts_at_close: Option<CountSnapshot>,
 }
 
 impl Session {
+    fn kernel_counts(&self, tracer: &Tracer) -> KernelCounts {
+        let queue = &self.queue;
+        KernelCounts {
+            dropped: tracer.programs.dropped(|tgid, root, phase, nr| {
+                queue.takes_syscall(phase, nr) && queue.takes_process(tgid, root)
+            }),
+            unattributed: tracer.programs.drops_unattributed(),
+            uncounted: if self.registration.count.is_empty() {
+                0
+            } else {
+                tracer.programs.counts_unattributed()
+            },
+            untraced_forks: if self.registration.follow {
+                tracer.programs.untraced_forks()
+            } else {
+                0
+            },
+        }
+    }
+
+    fn count_snapshot(&self, tracer: &Tracer) -> CountSnapshot {
+        if self.registration.count.is_empty() {
+            return CountSnapshot::default();
+        }
+        let queue = &self.queue;
+        let count = &self.registration.count;
+        let wanted = |tgid, root, nr| count.contains(&nr) && queue.takes_process(tgid, root);
+        CountSnapshot {
+            counts: tracer
+                .programs
+                .counts(wanted)
+                .into_iter()
+                .map(|(k, c)| (key_of(&k), c))
+                .collect(),
+            errnos: tracer
+                .programs
+                .errnos(wanted)
+                .into_iter()
+                .map(|(k, n)| ((key_of(&k), k.err), n))
+                .collect(),
+        }
+    }
+
+    /// What was counted since open: `now` less the counts at open.
+    fn counted_since_open(&self, now: CountSnapshot) -> CountSnapshot {
+        let before = &self.counts_at_open;
+        let mut out = CountSnapshot::default();
+        for (key, mut c) in now.counts {
+            if let Some(b) = before.counts.get(&key) {
+                c.calls -= b.calls.min(c.calls);
+                c.errors -= b.errors.min(c.errors);
+                c.total_ns -= b.total_ns.min(c.total_ns);
+                for (h, bh) in c.hist.iter_mut().zip(b.hist) {
+                    *h -= bh.min(*h);
+                }
+            }
+            if c.calls > 0 {
+                out.counts.insert(key, c);
+            }
+        }
+        for (key, n) in now.errnos {
+            let n = n - before.errnos.get(&key).copied().unwrap_or(0).min(n);
+            if n > 0 {
+                out.errnos.insert(key, n);
+            }
+        }
+        out
+    }
+
+    /// The calls counted in the kernel during this session, per syscall
+    /// (and per process with `per_process`), by syscall number then pid.
+    pub fn counts(&self, per_process: bool) -> Vec<SyscallCount> {
+        let snapshot = match &self.counts_at_close {
+            Some(done) => done.clone(),
+            None => {
+                if self.is_inherited() {
+                    return Vec::new();
+                }
+                let _quiet = Quiet::enter();
+                match lock().as_ref() {
+                    Some(t) if t.pid == getpid() => self.counted_since_open(self.count_snapshot(t)),
+                    _ => return Vec::new(),
+                }
+            }
+        };
+        let mut rows: BTreeMap<(u32, Option<u32>), SyscallCount> = BTreeMap::new();
+        for ((tgid, _, nr), c) in &snapshot.counts {
+            let pid = per_process.then_some(*tgid);
+            let row = rows.entry((*nr, pid)).or_insert_with(|| SyscallCount {
+                nr: *nr,
+                pid,
+                histogram: vec![0; c.hist.len()],
+                ..Default::default()
+            });
+            row.calls += c.calls;
+            row.errors += c.errors;
+            row.time_ns += c.total_ns;
+            for (h, n) in row.histogram.iter_mut().zip(c.hist) {
+                *h += n;
+            }
+        }
+        for (((tgid, _, nr), err), n) in &snapshot.errnos {
+            let pid = per_process.then_some(*tgid);
+            if let Some(row) = rows.get_mut(&(*nr, pid)) {
+                *row.errnos.entry(*err as i32).or_insert(0) += n;
+            }
+        }
+        rows.into_values().collect()
+    }
+
+    fn losses_now(&self, tracer: &Tracer) -> Losses {
+        let now = self.kernel_counts(tracer);
+        let unattributed = now.unattributed - self.at_open.unattributed;
+        Losses {
+            dropped: now.dropped - self.at_open.dropped
+                + unattributed
+                + self.queue.backlog_dropped(),
+            unattributed,
+            untraced_children: now.untraced_forks - self.at_open.untraced_forks,
+            uncounted: now.uncounted - self.at_open.uncounted,
+        }
+    }
+
     pub fn open(registration: Registration, buffer_size: Option<usize>) -> Result<Session> {
         if let Some(size) = buffer_size {
             check_buffer_size(size)?;
         }
+        let _quiet = Quiet::enter();
         let mut guard = lock();
         let tracer = tracer(&mut guard, buffer_size)?;
-        let max_backlog =
-            BACKLOG_FACTOR * tracer.programs.buffer_size() / std::mem::size_of::<Event>();
+        let max_backlog = BACKLOG_FACTOR * tracer.programs.buffer_size();
         let queue = Arc::new(Queue::new(&registration, monotonic_ns(), max_backlog));
-        let sink: Arc<dyn Sink> = queue.clone();
-        tracer.consumer.add_session(sink.clone());
-        let dropped_at_open = dropped_total(&tracer.programs, &registration);
-        if let Err(err) = tracer
-            .registry
-            .register(&mut tracer.programs, &registration)
-        {
-            tracer.consumer.remove_session(&sink);
-            return Err(err);
-        }
-        tracer.sessions += 1;
-        Ok(Session {
-            queue,
+        let mut session = Session {
+            queue: Arc::clone(&queue),
             registration,
             pid: getpid(),
             buffer_size: tracer.programs.buffer_size(),
-            dropped_at_open,
-            dropped_at_close: None,
-        })
+            at_open: KernelCounts::default(),
+            at_close: None,
+            counts_at_open: CountSnapshot::default(),
+            counts_at_close: None,
+        };
+        session.at_open = session.kernel_counts(tracer);
+        session.counts_at_open = session.count_snapshot(tracer);
+        let sink: Arc<dyn Sink> = queue;
+        tracer.consumer.add_session(sink.clone());
+        if let Err(err) = tracer
+            .registry
+            .register(&mut tracer.programs, &session.registration)
+        {
+            tracer.consumer.remove_session(&sink);
+            // Not registered: nothing to close.
+            session.at_close = Some(Losses::default());
+            return Err(err);
+        }
+        tracer.sessions += 1;
+        Ok(session)
     }
 
     pub fn queue(&self) -> Arc<Queue> {
@@ -77,7 +268,7 @@ impl Session {
     }
 
     pub fn is_closed(&self) -> bool {
-        self.dropped_at_close.is_some() || self.is_inherited()
+        self.at_close.is_some() || self.is_inherited()
     }
 
     /// True in a child forked from the process that opened the session.
@@ -91,49 +282,55 @@ impl Session {
         if self.is_closed() {
             return Ok(());
         }
-        if self.is_inherited() {
-            // Forked from the process that opened it: the consumer thread and
-            // the programs are the parent's, and its locks may have been
-            // held at the fork, so touch nothing shared.
-            self.dropped_at_close = Some(0);
-            return Ok(());
-        }
         // Nothing the closing itself does is this session's to see.
         self.queue.set_end(monotonic_ns());
+        let _quiet = Quiet::enter();
         let mut guard = lock();
         let result = match guard.as_mut() {
-            Some(tracer) if tracer.pid == self.pid && self.pid == getpid() => {
+            Some(tracer) if tracer.pid == self.pid => {
                 tracer
                     .registry
                     .unregister(&mut tracer.programs, &self.registration);
                 tracer.sessions -= 1;
                 // After detach the kernel has committed every record of ours.
                 let flushed = tracer.consumer.flush();
-                self.dropped_at_close = Some(
-                    dropped_total(&tracer.programs, &self.registration)
-                        .saturating_sub(self.dropped_at_open)
-                        + self.queue.backlog_dropped(),
-                );
+                self.at_close = Some(self.losses_now(tracer));
+                if !self.registration.count.is_empty() {
+                    let now = self.count_snapshot(tracer);
+                    self.counts_at_close = Some(self.counted_since_open(now));
+                }
                 let sink: Arc<dyn Sink> = self.queue.clone();
                 tracer.consumer.remove_session(&sink);
-                // Forget the processes found by following forks that no one
-                // else traces (the BPF side forgets them when they exit).
-                for child in self.queue.children() {
-                    if !tracer.registry.is_registered(child) && !tracer.consumer.traces(child) {
-                        let _ = tracer.programs.set_traced_tgid(child, None);
-                    }
+                self.forget_children(tracer);
+                if tracer.sessions == 0 {
+                    // No session left to count for: start the counts afresh.
+                    tracer.programs.clear_dropped();
                 }
                 flushed
             }
-            // A session inherited through fork(): the programs are the
-            // parent's, and only the parent may change them.
+            // Forked from the process that opened it: the programs are the
+            // parent's (and were closed in the child at the fork).
             _ => {
-                self.dropped_at_close = Some(0);
+                self.at_close = Some(Losses::default());
                 Ok(())
             }
         };
         self.queue.finish();
         result
+    }
+
+    /// Forgets the processes found by following this session's processes
+    /// that no open session follows any more (the programs forget each
+    /// one when it exits; these outlived the session).
+    fn forget_children(&self, tracer: &mut Tracer) {
+        if !self.registration.follow {
+            return;
+        }
+        let registry = &tracer.registry;
+        let mine = |root: u32| self.queue.takes_process(root, root) && !registry.is_followed(root);
+        for child in tracer.programs.discovered(mine) {
+            let _ = tracer.programs.set_traced_tgid(child, None);
+        }
     }
 
     /// The events that arrived, waiting up to `wait` for a first one.
@@ -155,21 +352,29 @@ impl Session {
         self.queue.pending()
     }
 
-    /// Events of this session's syscalls lost to a full ring buffer.
-    pub fn dropped(&self) -> u64 {
-        if let Some(n) = self.dropped_at_close {
-            return n;
+    /// What this session lost so far (final once closed).
+    pub fn losses(&self) -> Losses {
+        if let Some(losses) = self.at_close {
+            return losses;
         }
         if self.is_inherited() {
-            return 0;
+            return Losses::default();
         }
+        let _quiet = Quiet::enter();
         match lock().as_ref() {
-            Some(t) if t.pid == getpid() => {
-                dropped_total(&t.programs, &self.registration).saturating_sub(self.dropped_at_open)
-                    + self.queue.backlog_dropped()
-            }
-            _ => 0,
+            Some(t) if t.pid == getpid() => self.losses_now(t),
+            _ => Losses::default(),
         }
+    }
+
+    /// Events this session would have received that were lost.
+    pub fn dropped(&self) -> u64 {
+        self.losses().dropped
+    }
+
+    /// Captures in the delivered events that did not happen whole.
+    pub fn capture_losses(&self) -> CaptureLosses {
+        self.queue.capture_losses()
     }
 }
 

@@ -2,9 +2,11 @@
 //! consumer thread, behind one lock, `SYSCALL_TRACE_LOCK`, as in
 //! kernel/trace/trace_syscalls.c. The programs are loaded and attached once
 //! per process however many sessions are open.
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use super::capture;
+use super::quiet;
 use super::registry::{Kernel, Registry};
 use crate::error::{Error, Result};
 use crate::kernel::consumer::Consumer;
@@ -49,38 +51,91 @@ impl Tracer {
 static SYSCALL_TRACE_LOCK: Mutex<Option<Tracer>> = Mutex::new(None);
 
 pub(super) fn lock() -> MutexGuard<'static, Option<Tracer>> {
+    // Before the lock is first taken: a fork while it is held must find
+    // the handlers there to take it.
+    install_fork_handlers();
     SYSCALL_TRACE_LOCK.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// What the forking thread holds across fork(): the tracer's lock, then
+/// the metadata's.
+type ForkGuards = (MutexGuard<'static, Option<Tracer>>, MutexGuard<'static, ()>);
+
 thread_local! {
-    /// SYSCALL_TRACE_LOCK, held by the forking thread across fork().
-    static FORK_GUARD: std::cell::RefCell<Option<MutexGuard<'static, Option<Tracer>>>> =
+    static FORK_GUARDS: std::cell::RefCell<Option<ForkGuards>> =
         const { std::cell::RefCell::new(None) };
 }
 
 extern "C" fn before_fork() {
     // A child gets a copy of every lock but only the forking thread: take
-    // the lock (and let a running metadata load finish) so that the child
-    // never inherits them held by a thread it does not have.
-    names::finish_loading();
-    FORK_GUARD.with(|g| *g.borrow_mut() = Some(lock()));
+    // the locks (waiting for a table being built) so that the child never
+    // inherits them held by a thread it does not have. Same order as
+    // everywhere: the tracer's, then the metadata's.
+    let tracer = lock();
+    let metadata = names::lock_for_fork();
+    FORK_GUARDS.with(|g| *g.borrow_mut() = Some((tracer, metadata)));
 }
 
-extern "C" fn after_fork() {
-    FORK_GUARD.with(|g| drop(g.borrow_mut().take()));
+extern "C" fn after_fork_parent() {
+    FORK_GUARDS.with(|g| drop(g.borrow_mut().take()));
 }
 
-fn install_fork_handlers() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    // SAFETY: registers plain extern "C" functions that only take and
-    // release our own lock; they run in the forking thread.
-    ONCE.call_once(|| unsafe {
-        libc::pthread_atfork(Some(before_fork), Some(after_fork), Some(after_fork));
+extern "C" fn after_fork_child() {
+    quiet::reset_in_child();
+    PID.store(0, Ordering::SeqCst);
+    FORK_GUARDS.with(|g| {
+        if let Some((mut tracer, metadata)) = g.borrow_mut().take() {
+            // The parent's programs must not stay attached through the
+            // child's copies of their fds: close them now, not when (if
+            // ever) the child uses systrace.
+            if let Some(old) = tracer.take() {
+                old.forget_in_child();
+            }
+            drop(metadata);
+            drop(tracer);
+        }
     });
 }
 
-pub(super) fn getpid() -> u32 {
-    std::process::id()
+/// Registers the fork handlers (once). The Python module does it when it
+/// is imported, before any lock of systrace can be taken.
+pub fn install_fork_handlers() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    // SAFETY: registers plain extern "C" functions that take and release
+    // our own locks and close our own fds; they run in the forking thread.
+    ONCE.call_once(|| unsafe {
+        libc::pthread_atfork(
+            Some(before_fork),
+            Some(after_fork_parent),
+            Some(after_fork_child),
+        );
+    });
+}
+
+/// This process's id, cached: a getpid() per call would be a syscall of
+/// the caller's thread, in its own trace. Reset in a forked child.
+static PID: AtomicU32 = AtomicU32::new(0);
+
+pub fn getpid() -> u32 {
+    match PID.load(Ordering::SeqCst) {
+        0 => {
+            let pid = std::process::id();
+            PID.store(pid, Ordering::SeqCst);
+            pid
+        }
+        pid => pid,
+    }
+}
+
+impl Tracer {
+    /// See after_fork_child.
+    fn forget_in_child(self) {
+        let Tracer {
+            programs, consumer, ..
+        } = self;
+        consumer.forget_in_child();
+        drop(programs);
+    }
 }
 
 impl Kernel for Programs {
@@ -111,6 +166,9 @@ impl Kernel for Programs {
     fn set_only_tgid(&mut self, tgid: Option<u32>) {
         Programs::set_only_tgid(self, tgid)
     }
+    fn set_counted(&mut self, nr: u32, on: bool) {
+        Programs::set_counted(self, nr, on)
+    }
 }
 
 pub fn check_buffer_size(size: usize) -> Result<usize> {
@@ -134,27 +192,25 @@ fn nb_args_table(metadata: &MetadataTable) -> [u8; NR_SYSCALLS] {
 }
 
 fn load(buffer_size: usize) -> Result<Tracer> {
-    install_fork_handlers();
     let (table, exact) = metadata_now();
+    let sigreturn = names::resolve("rt_sigreturn").unwrap_or(u32::MAX);
     let programs = Programs::load(
         buffer_size,
         &nb_args_table(table),
         &capture::spec_table(table),
+        sigreturn,
     )?;
     // The consumer thread reads the running kernel's metadata off the hot
     // path (it is never traced, so the user's traces do not show it); the
     // next call under the lock corrects the programs' tables from it.
-    if !exact {
-        names::start_loading();
-    }
     let on_start: Option<Box<dyn FnOnce() + Send>> = (!exact).then(|| {
         Box::new(|| {
             names::metadata();
-            names::done_loading();
         }) as Box<dyn FnOnce() + Send>
     });
     let consumer = Consumer::start(programs.events_map()?, on_start)?;
     programs.set_ignore_tid(consumer.tid());
+    programs.set_self(getpid(), quiet::slots_addr());
     Ok(Tracer {
         pid: getpid(),
         programs,
@@ -167,16 +223,6 @@ fn load(buffer_size: usize) -> Result<Tracer> {
 
 /// The tracer of this process, loaded (or reloaded) as needed.
 pub(super) fn tracer(slot: &mut Option<Tracer>, buffer_size: Option<usize>) -> Result<&mut Tracer> {
-    if let Some(old) = slot.take_if(|t| t.pid != getpid()) {
-        // Forked from a tracing process: the consumer thread did not survive
-        // the fork (never join it); closing our copies of the fds detaches
-        // nothing of the parent's.
-        let Tracer {
-            programs, consumer, ..
-        } = old;
-        std::mem::forget(consumer);
-        drop(programs);
-    }
     // A new buffer size takes effect when no session holds the old buffer;
     // no size asked for means the default.
     let size = buffer_size.unwrap_or(DEFAULT_BUFFER_SIZE);
@@ -200,6 +246,7 @@ pub fn preload(buffer_size: Option<usize>) -> Result<()> {
     if let Some(size) = buffer_size {
         check_buffer_size(size)?;
     }
+    let _quiet = quiet::Quiet::enter();
     tracer(&mut lock(), buffer_size).map(|_| ())
 }
 
@@ -214,9 +261,14 @@ pub struct KernelState {
     pub prog_ids: Vec<u32>,
     pub sessions: usize,
     pub decode_errors: u64,
+    /// Records the consumer drained: what the programs let through.
+    pub records: u64,
+    /// The consumer thread, which the programs must ignore.
+    pub consumer_tid: u32,
 }
 
 pub fn kernel_state() -> KernelState {
+    let _quiet = quiet::Quiet::enter();
     match lock().as_ref() {
         Some(t) if t.pid == getpid() => KernelState {
             loaded: true,
@@ -230,6 +282,8 @@ pub fn kernel_state() -> KernelState {
             ],
             sessions: t.sessions,
             decode_errors: t.consumer.decode_errors(),
+            records: t.consumer.records(),
+            consumer_tid: t.consumer.tid(),
         },
         _ => KernelState::default(),
     }

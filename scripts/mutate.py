@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""Break the BPF side one change at a time and check that the tests catch it.
+
+    sudo .venv/bin/python scripts/mutate.py            # every mutation
+    sudo .venv/bin/python scripts/mutate.py M1 M4      # some
+
+For each mutation: apply it to bpf/systrace.bpf.c, rebuild the extension
+(maturin develop), run the tests named for it with SYSTRACE_REQUIRE_KERNEL=1,
+and restore the source. A mutation that no test kills is a missing test: the
+script exits 1 and says which. Run it after changing the kernel side; it
+takes a rebuild and a test run per mutation (about a minute each here), so
+it is not part of every CI run. The list of breaks and the tests known to
+catch them is also in tests/test_kernel_side.py's docstring.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SOURCE = os.path.join(ROOT, "bpf", "systrace.bpf.c")
+
+# id: (what breaks, text, replacement, tests that must fail)
+MUTATIONS = {
+    "M1": ("process filter admits every process",
+           "if (trace_all_processes)\n\t\treturn true;", "if (1)\n\t\treturn true;",
+           ["tests/test_kernel_side.py::test_only_the_traced_process_reaches_the_consumer"]),
+    "M2": ("enable bit ignored",
+           "if (!test_bit(nr, enabled))\n\t\treturn false;", "if (0)\n\t\treturn false;",
+           ["tests/test_kernel_side.py::test_only_enabled_syscalls_reach_the_consumer"]),
+    "M3": ("consumer thread no longer ignored",
+           "if ((__u32)pid_tgid == ignore_tid)", "if (0)",
+           ["tests/test_kernel_side.py::test_the_consumer_thread_is_never_traced"]),
+    "M4": ("quiet slots not read",
+           "if (tgid == self_tgid && quiet(pid_tgid))", "if (tgid == self_tgid && quiet(pid_tgid) && 0)",
+           ["tests/test_accounting.py::test_an_empty_block_traces_nothing"]),
+    "M5": ("drops keyed without their phase",
+           ".nr = nr, .phase = phase", ".nr = nr, .phase = SYSTRACE_PHASE_ENTER",
+           ["tests/test_accounting.py::test_exit_only_session_counts_exit_losses"]),
+    "M6": ("drops keyed without their process",
+           ".tgid = pid_tgid >> 32, .root = root,", ".tgid = 0, .root = 0,",
+           ["tests/test_accounting.py::test_each_session_counts_only_its_own_losses"]),
+    "M7": ("enter drops not counted",
+           "drop:\n\tcount_drop(SYSTRACE_PHASE_ENTER, id, pid_tgid, root);", "drop:",
+           ["tests/test_accounting.py::test_whole_tree_is_delivered_or_counted_with_a_full_ring"]),
+    "M8": ("root not inherited at fork",
+           "value.root = entry->root;", "value.root = ctgid;",
+           ["tests/test_accounting.py::test_whole_tree_is_delivered_or_counted_with_a_full_ring"]),
+    "M9": ("untraced forks not counted",
+           "__sync_fetch_and_add(&untraced_forks, 1);", ";",
+           ["tests/test_accounting.py::test_children_beyond_the_process_limit_are_counted"]),
+    "M10": ("argv cut by the budget not marked",
+            "return capture_mark(s, walk.off, ARG_FLAGS(arg, SYSTRACE_CAPTURE_ARGV_ELEM),\n\t\t\t    SYSTRACE_CAPTURE_TRUNCATED);",
+            "return walk.off;",
+            ["tests/test_accounting.py::test_argv_over_the_record_budget_is_marked_truncated"]),
+    "M11": ("lost-capture marker not written",
+            "SYSTRACE_CAPTURE_LOST);", "0);",
+            ["tests/test_accounting.py::test_evicted_pending_reads_are_marked_lost"]),
+    "M12": ("compat syscalls not ignored",
+            "if (in_compat_syscall())\n\t\treturn false;", "if (0)\n\t\treturn false;",
+            ["tests/test_compat.py"]),
+}
+
+
+def build() -> None:
+    env = dict(os.environ, VIRTUAL_ENV=os.path.join(ROOT, ".venv"))
+    env["PATH"] = os.path.join(ROOT, ".venv", "bin") + os.pathsep + env["PATH"]
+    subprocess.run([sys.executable, "-m", "maturin", "develop", "--release", "--quiet"], cwd=ROOT, env=env,
+                   check=True, stdout=subprocess.DEVNULL)
+
+
+def tests_fail(tests: list) -> bool:
+    env = dict(os.environ, SYSTRACE_REQUIRE_KERNEL="1")
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *tests],
+                       cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    return r.returncode != 0
+
+
+def main(argv: list) -> int:
+    chosen = argv or list(MUTATIONS)
+    original = open(SOURCE).read()
+    survived = []
+    try:
+        for key in chosen:
+            what, old, new, tests = MUTATIONS[key]
+            if original.count(old) != 1:
+                print(f"{key} {what}: the text to change is not in {SOURCE} once (update the script)")
+                survived.append(key)
+                continue
+            with open(SOURCE, "w") as f:
+                f.write(original.replace(old, new))
+            build()
+            killed = tests_fail(tests)
+            print(f"{key} {what}: {'killed' if killed else 'SURVIVED'} by {' '.join(tests)}", flush=True)
+            if not killed:
+                survived.append(key)
+    finally:
+        with open(SOURCE, "w") as f:
+            f.write(original)
+        build()
+    if survived:
+        print(f"missing tests for: {' '.join(survived)}")
+        return 1
+    print(f"all {len(chosen)} mutations killed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,125 @@
+//! `systrace._native.Launch`: a command's process, forked and held before
+//! its execve until the session tracing it is open (crate::launch).
+use std::ffi::OsString;
+use std::io;
+use std::os::fd::{BorrowedFd, OwnedFd};
+use std::path::PathBuf;
+
+use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+
+use crate::launch::{Launch, Spec};
+
+/// An OSError as Python's own: errno, strerror and the file named, so that
+/// OSError picks the subclass (FileNotFoundError, PermissionError...).
+fn os_error(err: io::Error, filename: Option<&PathBuf>) -> PyErr {
+    let Some(errno) = err.raw_os_error() else {
+        return PyOSError::new_err(err.to_string());
+    };
+    let text = err.to_string();
+    let strerror = text
+        .strip_suffix(&format!(" (os error {errno})"))
+        .unwrap_or(&text)
+        .to_owned();
+    match filename {
+        Some(name) => PyOSError::new_err((errno, strerror, name.clone())),
+        None => PyOSError::new_err((errno, strerror)),
+    }
+}
+
+fn fd_arg(fd: Option<i32>, name: &str) -> PyResult<Option<OwnedFd>> {
+    let Some(fd) = fd else { return Ok(None) };
+    if fd < 0 {
+        return Err(PyValueError::new_err(format!(
+            "{name} must be a file descriptor (>= 0), not {fd}"
+        )));
+    }
+    // SAFETY: borrowed only to be duplicated; a closed fd fails with EBADF.
+    let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
+    borrowed
+        .try_clone_to_owned()
+        .map(Some)
+        .map_err(|e| os_error(e, None))
+}
+
+/// A command's process, forked and waiting before its execve: start() lets
+/// it exec. program: the executable's path (resolved by the caller); argv
+/// with argv[0]; env: every (name, value) of its environment (None: this
+/// process's); cwd; stdin, stdout, stderr: fds to give it (None: this
+/// process's). Its signal mask and other fds are the caller's; SIGPIPE and
+/// SIGXFSZ, which Python ignores, are at their default.
+#[pyclass(module = "systrace", name = "Launch")]
+pub struct PyLaunch {
+    inner: Option<Launch>,
+    pid: u32,
+    program: PathBuf,
+}
+
+#[pymethods]
+impl PyLaunch {
+    #[new]
+    #[pyo3(signature = (program, argv, *, env = None, cwd = None, stdin = None, stdout = None, stderr = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        program: PathBuf,
+        argv: Vec<OsString>,
+        env: Option<Vec<(OsString, OsString)>>,
+        cwd: Option<PathBuf>,
+        stdin: Option<i32>,
+        stdout: Option<i32>,
+        stderr: Option<i32>,
+    ) -> PyResult<Self> {
+        if argv.is_empty() {
+            return Err(PyValueError::new_err("argv is empty: it needs argv[0]"));
+        }
+        let stdio = [
+            fd_arg(stdin, "stdin")?,
+            fd_arg(stdout, "stdout")?,
+            fd_arg(stderr, "stderr")?,
+        ];
+        let filename = cwd.clone();
+        let spec = Spec {
+            program: program.clone(),
+            argv,
+            env,
+            cwd,
+            stdio,
+        };
+        let launch = py
+            .detach(|| Launch::new(spec))
+            .map_err(|e| os_error(e, filename.as_ref()))?;
+        Ok(PyLaunch {
+            pid: launch.pid(),
+            inner: Some(launch),
+            program,
+        })
+    }
+
+    /// The command's process id.
+    #[getter]
+    fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    /// Lets the command exec, and returns once it has: OSError if its exec
+    /// failed (its process is then gone). Afterwards the process is the
+    /// caller's to wait for.
+    fn start(&mut self, py: Python<'_>) -> PyResult<()> {
+        let launch = self
+            .inner
+            .take()
+            .ok_or_else(|| PyRuntimeError::new_err("this command was started or cancelled"))?;
+        let program = &self.program;
+        py.detach(|| launch.start())
+            .map_err(|e| os_error(e, Some(program)))
+    }
+
+    /// Ends the process before its exec (it exits and is reaped); nothing
+    /// if started already.
+    fn cancel(&mut self, py: Python<'_>) {
+        if let Some(launch) = self.inner.take() {
+            py.detach(|| launch.cancel());
+        }
+    }
+}

@@ -1,0 +1,66 @@
+"""The command's `+++` lines, against strace's: the time under -t/-tt/-ttt,
+and the kill of a process traced with -p."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from test_cli import attach
+
+
+def _status_lines(stderr: str) -> list:
+    """The +++ lines, their digits as 0: the format, not the values."""
+    return [re.sub(r"\d", "0", line) for line in stderr.splitlines() if "+++" in line]
+
+
+def _both(*args: str) -> tuple:
+    st = subprocess.run(["strace", *args], capture_output=True, text=True, timeout=60)
+    sy = subprocess.run([sys.executable, "-m", "systrace", *args], capture_output=True, text=True, timeout=60)
+    # strace dies of the signal that killed the command; systrace exits
+    # with 128 + the signal, as a shell tells it.
+    assert sy.returncode == (128 - st.returncode if st.returncode < 0 else st.returncode), sy.stderr
+    return _status_lines(st.stderr), _status_lines(sy.stderr)
+
+
+@pytest.mark.parametrize("flag", ["-t", "-tt", "-ttt"])
+def test_status_lines_carry_the_time(kernel, flag):
+    strace, systrace = _both(flag, "-e", "trace=none", "--", "sh", "-c", "exit 3")
+    assert strace == systrace == [strace[0]] and strace[0].endswith(" +++ exited with 0 +++"), systrace
+    # -f: a child's end, with its pid prefix, then the command's.
+    strace, systrace = _both(flag, "-f", "-e", "trace=none", "--", "sh", "-c", "/bin/true & wait")
+    assert len(strace) == 2 and strace[0].startswith("[pid "), strace
+    assert systrace == strace
+    # The command killed.
+    strace, systrace = _both(flag, "-e", "trace=none", "--", "sh", "-c", "kill -9 $$")
+    assert systrace == strace and strace[0].endswith(" +++ killed by SIGKILL +++"), strace
+
+
+def _attached_and_killed(tracer_args: list, command: list) -> str:
+    target = subprocess.Popen(["sleep", "30"])
+    try:
+        if command[0] == "strace":
+            tracer = subprocess.Popen([*command, *tracer_args, "-p", str(target.pid)], stderr=subprocess.PIPE,
+                                      text=True)
+            assert " attached" in tracer.stderr.readline()
+        else:
+            tracer = attach(*tracer_args, "-p", str(target.pid))
+        target.kill()
+        target.wait()  # reaped by its parent before the tracer looks
+        _, err = tracer.communicate(timeout=30)
+        assert tracer.returncode == 0, err
+        return err
+    finally:
+        target.kill()
+        target.wait()
+
+
+@pytest.mark.parametrize("flags", [[], ["-t"], ["-ttt"]])
+def test_attached_process_killed(kernel, flags):
+    args = [*flags, "-e", "trace=none"]
+    systrace = _attached_and_killed(args, [sys.executable, "-m", "systrace"])
+    strace = _attached_and_killed(args, ["strace"])
+    assert _status_lines(systrace) == _status_lines(strace), systrace
+    assert systrace.splitlines()[-1].endswith("+++ killed by SIGKILL +++"), systrace

@@ -1,0 +1,92 @@
+"""Counting in the kernel (issue 13 item 3): the perf side of the kernel's
+syscall events. Calls, errors by errno, time and a log2 histogram are kept in
+per-CPU BPF maps; nothing is delivered."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+import systrace
+import systrace._native as native
+
+
+def test_counts_are_exact_and_nothing_is_delivered(kernel):
+    r, w = os.pipe()
+    systrace.preload()
+    with systrace.count("getppid", "lseek") as s:
+        before = native.kernel_state()["records"]
+        for _ in range(1000):
+            os.getppid()
+        for _ in range(7):
+            try:
+                os.lseek(r, 0, os.SEEK_SET)  # a pipe: ESPIPE
+            except OSError:
+                pass
+    assert native.kernel_state()["records"] == before, "a counting session delivered records"
+    assert s.events() == [] and s.counting
+    counts = {c.name: c for c in s.counts()}
+    assert set(counts) == {"getppid", "lseek"}
+    assert (counts["getppid"].calls, counts["getppid"].errors, counts["getppid"].errnos) == (1000, 0, {})
+    assert (counts["lseek"].calls, counts["lseek"].errors, counts["lseek"].errnos) == (7, 7, {"ESPIPE": 7})
+    for c in counts.values():
+        assert sum(c.histogram) == c.calls and c.time_ns > 0 and c.pid is None
+        # The histogram's buckets are log2 of the durations: their sum
+        # bounds the time.
+        low = sum(n << i for i, n in enumerate(c.histogram))
+        assert low <= c.time_ns < 2 * low + 2 * c.calls
+    table = s.count_table()
+    assert table.splitlines()[0].split() == ["%", "time", "seconds", "usecs/call", "calls", "errors", "syscall"]
+    assert any(line.split()[-3:] == ["7", "7", "lseek"] for line in table.splitlines())
+
+
+def test_counting_sessions_count_only_their_processes(kernel):
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import os, sys\nsys.stdin.read(1)\nfor _ in range(300): os.getppid()\n"],
+        stdin=subprocess.PIPE, text=True,
+    )
+    with systrace.count("getppid") as mine, systrace.count("getppid", pid=child.pid) as theirs:
+        with systrace.count("getppid", pid=[os.getpid(), child.pid]) as both:
+            child.stdin.write("x")
+            child.stdin.close()
+            for _ in range(200):
+                os.getppid()
+            assert child.wait(timeout=60) == 0
+    assert [(c.name, c.calls) for c in mine.counts()] == [("getppid", 200)]
+    assert [(c.name, c.calls) for c in theirs.counts()] == [("getppid", 300)]
+    per = {c.pid: c.calls for c in both.counts(per_process=True)}
+    assert per == {os.getpid(): 200, child.pid: 300}
+    assert [c.calls for c in both.counts()] == [500]
+
+
+def test_a_counting_session_and_a_tracing_one_share_the_programs(kernel):
+    with systrace.enable("getppid") as traced, systrace.count("getppid") as counted:
+        for _ in range(50):
+            os.getppid()
+    assert len([e for e in traced.events() if e.pid == os.getpid()]) == 100
+    assert [c.calls for c in counted.counts()] == [50]
+    state = native.kernel_state()
+    assert not state["attached_enter"] and not state["attached_exit"]
+
+
+def test_follow_counts_the_children(kernel):
+    code = "import os\nfor _ in range(5):\n    pid = os.fork()\n    if pid == 0:\n        os.getppid(); os._exit(0)\n    os.waitpid(pid, 0)\n"
+    proc = subprocess.Popen([sys.executable, "-c", "import sys\nsys.stdin.read(1)\n" + code],
+                            stdin=subprocess.PIPE, text=True)
+    with systrace.count("getppid", pid=proc.pid, follow=True) as s:
+        proc.stdin.write("x")
+        proc.stdin.close()
+        assert proc.wait(timeout=60) == 0
+    assert [c.calls for c in s.counts()] == [5]
+    assert len({c.pid for c in s.counts(per_process=True)}) == 5
+
+
+def test_bad_counting_arguments():
+    with pytest.raises(ValueError, match="unknown syscall"):
+        systrace.count("nosuchcall")
+    with pytest.raises(TypeError):
+        systrace.count("getppid", follow="yes")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="count=True"):
+        systrace.Session("read", strings=True, count=True)

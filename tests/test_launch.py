@@ -1,0 +1,240 @@
+"""The launcher of a traced command against the real kernel: the command
+starts as it would untraced (signals, fds, environment), its trace begins
+at its execve, and systrace.run() runs it as subprocess.run() does."""
+from __future__ import annotations
+
+import collections
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+import systrace
+
+SYSTRACE = [sys.executable, "-m", "systrace"]
+
+
+PARENT = """\
+import json, os, signal, subprocess, sys
+# A shell's state, and some less usual: SIGUSR1 ignored, SIGUSR2 blocked,
+# fd 5 open (Python's own start-up ignores SIGPIPE and SIGXFSZ, a shell's
+# children have them at their default).
+signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
+signal.signal(signal.SIGUSR1, signal.SIG_IGN)
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR2})
+os.dup2(os.open("/etc/hostname", os.O_RDONLY), 5)
+for prefix in ([], json.loads(sys.argv[1])):
+    # fork and exec, which change nothing (close_fds=False would be glibc's
+    # posix_spawn, which ignores in the child the signals glibc uses itself).
+    subprocess.run([*prefix, *sys.argv[2].split()], pass_fds=(5,), restore_signals=False)
+    print("==", flush=True)
+"""
+
+
+def _from_parent(command: str, **kw) -> list:
+    """The output of `command` run by one parent untraced, then under
+    `systrace -o /dev/null --`."""
+    traced = json.dumps([*SYSTRACE, "-o", "/dev/null", "--"])
+    r = subprocess.run([sys.executable, "-c", PARENT, traced, command], capture_output=True, text=True,
+                       timeout=60, **kw)
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    return r.stdout.split("==\n")[:2]
+
+
+def test_command_gets_the_signals_and_fds_of_its_parent(kernel):
+    untraced, traced = _from_parent("grep ^Sig /proc/self/status")
+    assert traced == untraced
+    fields = {k: int(v, 16) for k, v in re.findall(r"^(Sig\w+):\s+([0-9a-f]+)$", untraced, re.M)}
+    bit = lambda s: 1 << (s - 1)  # noqa: E731
+    # The parent's state was not the default one, so the comparison tells.
+    assert fields["SigIgn"] & bit(signal.SIGUSR1) and fields["SigBlk"] & bit(signal.SIGUSR2), untraced
+    assert not fields["SigIgn"] & (bit(signal.SIGPIPE) | bit(signal.SIGXFSZ)), untraced
+    untraced, traced = _from_parent("ls -l --time-style=+ /proc/self/fd/")
+    # ls's own fd on the directory names its pid.
+    assert re.sub(r"/proc/\d+/", "/proc/N/", traced) == re.sub(r"/proc/\d+/", "/proc/N/", untraced)
+    assert re.search(r" 5 -> /etc/hostname$", untraced, re.M), untraced
+
+
+def test_command_gets_the_environment_of_its_parent(kernel):
+    env = dict(os.environ, SYSTRACE_TEST_VALUE="a b\tc")
+    untraced, traced = _from_parent("env", env=env)
+    assert "SYSTRACE_TEST_VALUE=a b\tc" in untraced.splitlines()
+    assert traced == untraced
+
+
+def test_yes_into_head_dies_of_sigpipe_as_untraced(kernel):
+    def pipeline(prefix: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["bash", "-c", f"{prefix} yes | head -1; echo ${{PIPESTATUS[0]}}"],
+                              capture_output=True, text=True, timeout=60)
+
+    untraced = pipeline("")
+    traced = pipeline(" ".join([*SYSTRACE, "-o", "/dev/null", "--"]))
+    assert untraced.stdout == "y\n141\n" and untraced.stderr == ""
+    assert (traced.stdout, traced.stderr) == (untraced.stdout, untraced.stderr)
+
+
+def _sigactions(text: str) -> list:
+    """(signal, whether it sets an action) of each rt_sigaction line."""
+    return [(sig, act != "NULL") for sig, act in re.findall(r"^rt_sigaction\((SIG\w+), (NULL|[^,]+),", text, re.M)]
+
+
+def test_gzip_installs_its_handlers_as_under_strace(kernel, tmp_path):
+    data = tmp_path / "data"
+    data.write_bytes(b"systrace\n" * 100)
+    args = ["gzip", "-c", str(data)]
+    st = subprocess.run(["strace", "-e", "trace=rt_sigaction", *args], stdout=subprocess.DEVNULL,
+                        stderr=subprocess.PIPE, text=True, timeout=60)
+    sy = subprocess.run([*SYSTRACE, "-e", "trace=rt_sigaction", "--", *args], stdout=subprocess.DEVNULL,
+                        stderr=subprocess.PIPE, text=True, timeout=60)
+    assert st.returncode == 0 and sy.returncode == 0, sy.stderr
+    assert "rt_sigaction(SIGXFSZ, 0x" in sy.stderr, sy.stderr
+    assert _sigactions(sy.stderr) == _sigactions(st.stderr), sy.stderr
+    # systrace.run(): the same calls, none of the launcher's.
+    session = systrace.run(args, "rt_sigaction", stdout=subprocess.DEVNULL)
+    lines = "".join(c.strace() + "\n" for c in systrace.calls(session))
+    assert _sigactions(lines) == _sigactions(st.stderr), lines
+
+
+# systrace.run()
+
+
+def test_run_tar_sees_the_files_it_opens(kernel, tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    names = [f"file{i}.txt" for i in range(5)]
+    for name in names:
+        (src / name).write_text(name)
+    archive = tmp_path / "out.tar"
+    session = systrace.run(["tar", "cf", str(archive), "-C", str(tmp_path), "src"], "openat", "creat", strings=True,
+                           string_size=256)
+    assert isinstance(session, systrace.Session) and session.closed
+    assert session.returncode == 0 and archive.exists()
+    calls = systrace.calls(session)
+    assert {c.pid for c in calls} == {session.pid}
+    opened = [c.args.get("filename", c.args.get("pathname")) for c in calls if c.ret is not None and c.ret >= 0]
+    # tar creates the archive, opens the files in their directory (openat
+    # on its fd).
+    assert sorted(n for n in opened if n.startswith("file")) == names, opened
+    assert str(archive) in opened
+    assert session.dropped == 0
+
+
+def test_run_follows_children_from_the_execve_on(kernel):
+    session = systrace.run(["sh", "-c", "cat /etc/hostname | wc -c; exit 3"], "execve", "exit_group",
+                           strings=True, string_size=256, capture_output=True, text=True)
+    assert session.returncode == 3
+    with open("/etc/hostname", "rb") as f:
+        assert session.stdout == f"{len(f.read())}\n"
+    calls = systrace.calls(session)
+    # The first event is the command's execve: nothing of the launcher.
+    first = calls[0]
+    assert (first.name, first.pid, first.ret) == ("execve", session.pid, 0)
+    assert first.args["argv"] == ["sh", "-c", "cat /etc/hostname | wc -c; exit 3"]
+    execs = {c.pid: c.args["argv"][0] for c in calls if c.name == "execve" and c.ret == 0}
+    assert sorted(execs.values()) == ["cat", "sh", "wc"], execs
+    exits = {c.pid: c.args["error_code"] for c in calls if c.name == "exit_group"}
+    assert exits == {pid: (3 if pid == session.pid else 0) for pid in execs}
+
+
+def test_run_return_codes_check_and_errors(kernel, tmp_path):
+    assert systrace.run(["sh", "-c", "exit 3"], "exit_group").returncode == 3
+    killed = systrace.run(["sh", "-c", "kill -9 $$"], "kill")
+    assert killed.returncode == -signal.SIGKILL
+    assert [c.name for c in systrace.calls(killed)] == ["kill"]
+    with pytest.raises(subprocess.CalledProcessError) as err:
+        systrace.run(["false"], check=True)
+    assert err.value.returncode == 1
+    with pytest.raises(FileNotFoundError, match="no-such-command-systrace"):
+        systrace.run(["no-such-command-systrace"])
+    script = tmp_path / "not-executable"
+    script.write_text("#!/bin/sh\n")
+    with pytest.raises(PermissionError):
+        systrace.run([str(script)])
+    with pytest.raises(FileNotFoundError):
+        systrace.run(["true"], cwd=str(tmp_path / "missing"))
+    with pytest.raises(TypeError):
+        systrace.run("true")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="syscall"):
+        systrace.run(["true"], "no_such_syscall")
+
+
+def test_run_cwd_env_and_input(kernel, tmp_path):
+    assert systrace.run(["pwd"], capture_output=True, cwd=tmp_path).stdout == f"{tmp_path}\n".encode()
+    r = systrace.run(["env"], capture_output=True, text=True, env={"ONLY": "this", "PATH": "/usr/bin:/bin"})
+    assert sorted(r.stdout.splitlines()) == ["ONLY=this", "PATH=/usr/bin:/bin"]
+    r = systrace.run(["tr", "a-z", "A-Z"], "read", input="hello\n" * 10000, capture_output=True, text=True,
+                     strings=True)
+    assert r.stdout == "HELLO\n" * 10000 and r.stderr == ""
+    reads = [c for c in systrace.calls(r) if c.name == "read" and c.args["fd"] == 0]
+    assert sum(c.ret for c in reads) == len("hello\n" * 10000)
+    merged = systrace.run(["sh", "-c", "echo out; echo err >&2"], stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT)
+    assert merged.stdout == b"out\nerr\n" and merged.stderr is None
+
+
+def test_run_timeout_kills_the_command(kernel):
+    start = time.monotonic()
+    with pytest.raises(subprocess.TimeoutExpired) as err:
+        systrace.run(["sh", "-c", "echo started; exec sleep 30"], capture_output=True, timeout=1)
+    assert time.monotonic() - start < 10
+    assert err.value.cmd == ["sh", "-c", "echo started; exec sleep 30"] and err.value.timeout == 1
+    assert err.value.stdout == b"started\n"
+    # Killed and reaped: no child of ours is left.
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
+
+
+def test_run_has_none_of_the_callers_syscalls(kernel):
+    stop = threading.Event()
+    me = os.getpid()
+
+    def busy() -> None:
+        while not stop.is_set():
+            os.getppid()
+
+    with systrace.enable("getppid") as mine:
+        thread = threading.Thread(target=busy)
+        thread.start()
+        try:
+            # dash's and bash's start-up calls getppid ($PPID) once.
+            session = systrace.run(["sh", "-c", "echo $PPID"], "getppid", capture_output=True)
+        finally:
+            stop.set()
+            thread.join()
+    calls = systrace.calls(session)
+    assert [(c.name, c.pid, c.ret) for c in calls] == [("getppid", session.pid, me)]
+    # The caller did call getppid while the command ran.
+    assert sum(1 for c in systrace.calls(mine) if c.tid == thread.native_id) > 10
+    assert session.stdout == f"{me}\n".encode()
+
+
+def _strace_counts(args) -> collections.Counter:
+    r = subprocess.run(["strace", "-f", "-c", "-o", "/dev/stdout", *args], capture_output=True, text=True,
+                       timeout=300)
+    counts: collections.Counter = collections.Counter()
+    for line in r.stdout.splitlines():
+        m = re.match(r"^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?(\w+)$", line)
+        if m and m.group(2) != "total":
+            counts[m.group(2)] = int(m.group(1))
+    return counts
+
+
+def test_run_is_lossless_for_a_busy_command(kernel):
+    # find over /usr/lib: ~170000 calls, more events than an unread session
+    # keeps (4 x buffer_size): run() keeps them all.
+    args = ["find", "/usr/lib", "-name", "systrace-nothing"]
+    session = systrace.run(args, stdout=subprocess.DEVNULL)
+    assert session.returncode == 0 and session.dropped == 0
+    calls = systrace.calls(session)
+    returned = collections.Counter(c.name for c in calls if c.exit is not None)
+    expected = _strace_counts(args)
+    assert expected["getdents64"] > 10000, expected
+    for name in ("getdents64", "openat", "close", "newfstatat", "fchdir"):
+        assert returned[name] == expected[name], name
