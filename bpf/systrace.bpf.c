@@ -308,7 +308,7 @@ static __always_inline __u32 log2_bucket(__u64 v)
 	return r < SYSTRACE_HIST_BUCKETS ? r : SYSTRACE_HIST_BUCKETS - 1;
 }
 
-/* One counted call (dur_ns: U64_MAX when its enter was not seen). */
+/* One counted call (dur_ns: U64_MAX for rt_sigreturn, counted at enter). */
 static __noinline void count_call(__u32 nr, long ret, __u64 dur_ns, __u64 pid_tgid, __u32 root)
 {
 	struct systrace_count_key key = { .tgid = pid_tgid >> 32, .root = root, .nr = nr };
@@ -362,16 +362,18 @@ static __always_inline void count_enter(__u32 nr, __u64 pid_tgid, __u32 root)
 	}
 }
 
-/* A counted call returns. */
+/* A counted call returns. A call whose enter was not seen (running when
+ * the counting began, e.g. the read a launched command waits in before its
+ * execve) is not counted: it is not the session's. */
 static __always_inline void count_exit(__u32 nr, long ret, __u64 pid_tgid, __u32 root)
 {
 	struct start *st = bpf_task_storage_get(&starts, bpf_get_current_task_btf(), 0, 0);
-	__u64 dur = (__u64)-1;
+	__u64 dur;
 
-	if (st && st->nr == nr && st->ts) {
-		dur = bpf_ktime_get_ns() - st->ts;
-		st->ts = 0;
-	}
+	if (!st || st->nr != nr || !st->ts)
+		return;
+	dur = bpf_ktime_get_ns() - st->ts;
+	st->ts = 0;
 	count_call(nr, ret, dur, pid_tgid, root);
 }
 

@@ -118,6 +118,12 @@ impl Launch {
                 // The parent's end: if the parent goes, the read sees EOF.
                 libc::close(parent_fd);
                 reset_handlers();
+                // Before the wait, so that after the go the command's
+                // next call is its execve (a counting session counts from
+                // there).
+                for sig in RESET {
+                    set_default(sig);
+                }
                 let pid = libc::getpid() as u32;
                 let bytes = pid.to_ne_bytes();
                 if libc::write(child_fd, bytes.as_ptr().cast(), bytes.len()) != 4 {
@@ -133,9 +139,6 @@ impl Launch {
                         // Cancelled: no exec.
                         _ => return Err(io::Error::from_raw_os_error(libc::ECANCELED)),
                     }
-                }
-                for sig in RESET {
-                    set_default(sig);
                 }
                 Ok(())
             });

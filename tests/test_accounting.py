@@ -190,6 +190,17 @@ def test_argv_over_the_record_budget_is_marked_truncated(kernel, nargs, size):
     assert s.capture_losses["truncated"] >= 1
 
 
+def test_argv_longer_than_kept_is_marked_truncated(kernel):
+    """More elements than the programs walk (32), each small: the list is
+    cut without any element being cut, so only its end marker says so."""
+    argv = ["/bin/true"] + [f"a{i}" for i in range(40)]
+    with systrace.enable("execve", follow=True, strings=True) as s:
+        subprocess.run(argv, check=True)
+    (ev,) = [e for e in s.events() if e.phase == "enter" and e.name == "execve" and e.pid != os.getpid()]
+    assert ev.captured["argv"] == [a.encode() for a in argv[:32]]
+    assert ev.capture_status == {"argv": "truncated"}
+
+
 # --- 3. per-session drops ---------------------------------------------------------
 
 
@@ -240,7 +251,8 @@ def test_exit_only_session_counts_exit_losses(kernel):
 
 def test_backlog_is_bounded_in_bytes_with_captures(kernel):
     """Nobody polls a session capturing 4 KiB writes: the backlog holds at
-    most 4 x buffer_size bytes (before: 654 MiB for an 8 MiB bound)."""
+    most max_memory bytes, captured memory included (before: 654 MiB for an
+    8 MiB bound, as it counted events)."""
     code = """
     import json, os, resource, warnings, systrace
     fd = os.open("/dev/null", os.O_WRONLY)
@@ -248,7 +260,8 @@ def test_backlog_is_bounded_in_bytes_with_captures(kernel):
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        with systrace.enable("write", strings=True, string_size=4096, buffer_size=1 << 20) as s:
+        with systrace.enable("write", strings=True, string_size=4096, buffer_size=1 << 20,
+                             max_memory=4 << 20) as s:
             for _ in range(40000):
                 os.write(fd, data)
     after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -263,6 +276,19 @@ def test_backlog_is_bounded_in_bytes_with_captures(kernel):
     assert out["delivered"] + out["dropped"] == 80000, out
     # 4 x 1 MiB of events, a 1 MiB ring mapped twice, and slack.
     assert out["grew_kb"] < 16 * 1024, out
+
+
+def test_the_with_block_is_lossless_by_default(kernel):
+    """The README's first pattern, read after the block: a million-call
+    loop of another process, every event delivered with the defaults
+    (before: 299,593 of 2,000,000, the session kept 4 x buffer_size)."""
+    busy = start_gated("for _ in range(1000000): os.getppid()\n")
+    with systrace.enable("getppid", pid=busy.pid) as s:
+        busy.stdin.write(b"x")
+        busy.stdin.close()
+        assert busy.wait(timeout=300) == 0
+    n = sum(len(b) for b in s.batches())
+    assert (n, s.dropped) == (2000000, 0)
 
 
 # --- 5. self-noise ------------------------------------------------------------------

@@ -14,9 +14,11 @@ suite; the breaks these tests are known to catch (each fails the test named):
   enter drops not counted                  test_accounting.py::test_whole_tree_is_delivered_or_counted_with_a_full_ring
   root not inherited at fork               test_accounting.py::test_whole_tree_is_delivered_or_counted_with_a_full_ring
   untraced forks not counted               test_accounting.py::test_children_beyond_the_process_limit_are_counted
-  argv cut by the budget not marked        test_accounting.py::test_argv_over_the_record_budget_is_marked_truncated
+  argv cut short not marked                test_accounting.py::test_argv_longer_than_kept_is_marked_truncated
   lost-capture marker not written          test_accounting.py::test_evicted_pending_reads_are_marked_lost
   compat syscalls not ignored              test_compat.py
+  counted calls without their errors       test_count.py::test_counts_are_exact_and_nothing_is_delivered
+  counting ignores the process filter      test_count.py::test_counting_sessions_count_only_their_processes
 """
 from __future__ import annotations
 

@@ -39,12 +39,6 @@ class Session(_native.Session):
 
     __slots__ = ()
 
-    def count_table(self) -> str:
-        """A counting session's counts as strace -c prints them (the time is
-        the kernel's, enter to exit)."""
-        rows = [(c.name, c.nr, c.calls, c.errors, c.time_ns) for c in self.counts()]
-        return _native.format_summary(rows)
-
     def __aiter__(self) -> AsyncIterator[Event]:
         """`async for event in session`: stream the events in an asyncio
         program without blocking the loop (systrace.aiter_events)."""
@@ -103,6 +97,7 @@ def enable(
     strings: bool = False,
     string_size: Optional[int] = None,
     follow: bool = False,
+    max_memory: Optional[int] = None,
 ) -> Session:
     """Start tracing syscalls; returns a Session (a context manager).
 
@@ -123,6 +118,9 @@ def enable(
         strace's -s; at most systrace.MAX_CAPTURE).
     follow: trace the children the traced processes fork, from their
         first syscall (forks are followed in the kernel).
+    max_memory: bytes of events the session keeps for you until you read
+        them (default: a quarter of the machine's memory); past it, events
+        are dropped and counted in `dropped`.
 
     Raises ValueError for an unknown syscall or class or a bad argument, TypeError
     for an argument of the wrong type, PermissionError without root (or
@@ -140,6 +138,7 @@ def enable(
         strings=strings,
         string_size=string_size,
         follow=follow,
+        max_memory=max_memory,
     )
 
 

@@ -72,8 +72,9 @@ call statuses (-e status=SET, -z, -Z):
 
 what differs from strace:
   structures (stat buffers, sigsets, sockaddrs, timespecs) print as their
-  address; the environment of execve too. -c times are the wall time from
-  each call's entry to its exit. Lines are printed when a call returns.
+  address; the environment of execve too. -c counts in the kernel (no
+  event leaves it) and its times are the kernel's, from each call's entry
+  to its exit. Lines are printed when a call returns.
   Without -f every thread of the process is traced (strace: one); with -o
   their lines then start with their thread id. --format json writes the
   end of a process as {"event": "exit", "pid": N, "status": N} or
@@ -487,6 +488,22 @@ def _open_session(
         raise CliError(str(err)) from None
 
 
+def _open_counting(args: argparse.Namespace, pids: List[int]) -> Optional[Session]:
+    """-c: a session that counts the selected syscalls in the kernel (the
+    table's times are then the kernel's, and no event is shipped for them);
+    the tracing session then carries only what the command needs to follow
+    the processes."""
+    if not args.summary:
+        return None
+    syscalls = [args.nrs] if args.nrs is not None else []
+    try:
+        return Session(*syscalls, pid=pids, follow=args.follow, count=True)
+    except PermissionError as err:
+        raise CliError(f"{err} (tracing needs root, or CAP_BPF and CAP_PERFMON)") from None
+    except (ProcessLookupError, ValueError, OSError) as err:
+        raise CliError(str(err)) from None
+
+
 def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[str]) -> int:
     command = list(args.command)
     try:
@@ -504,7 +521,9 @@ def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[st
     old_quit = signal.signal(signal.SIGQUIT, signal.SIG_IGN)
     try:
         try:
-            session = _open_session(args.nrs, [], args.follow, args.string_size, args.buffer_size, launched=pid)
+            traced = SyscallSet() if args.summary else args.nrs
+            counting = _open_counting(args, [pid])
+            session = _open_session(traced, [], args.follow, args.string_size, args.buffer_size, launched=pid)
         except BaseException:
             child.cancel()  # it exits without exec
             raise
@@ -527,11 +546,13 @@ def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[st
                     printer.feed(session.poll(0.1))
         printer.drain(session)  # what is left once closed
         printer.finish()
+        if counting is not None:
+            counting.close()
     finally:
         signal.signal(signal.SIGINT, old_int)
         signal.signal(signal.SIGQUIT, old_quit)
-    if printer.summary:
-        out.write(printer.summary_table())
+    if counting is not None:
+        out.write(counting.count_table())
     if os.WIFSIGNALED(status):
         printer.status_line(pid, killed_line(status), main=True)
         out.flush()
@@ -543,7 +564,9 @@ def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[st
 
 
 def run_pids(args: argparse.Namespace, pids: List[int], printer_kw: Dict[str, Any], out: IO[str]) -> int:
-    session = _open_session(args.nrs, pids, args.follow, args.string_size, args.buffer_size)
+    counting = _open_counting(args, pids)
+    traced = SyscallSet() if args.summary else args.nrs
+    session = _open_session(traced, pids, args.follow, args.string_size, args.buffer_size)
     watched = [Watched(pid) for pid in session.pids or ()]  # to tell a kill
     printer = Printer(out, **printer_kw)
     for pid in pids:
@@ -558,6 +581,8 @@ def run_pids(args: argparse.Namespace, pids: List[int], printer_kw: Dict[str, An
         interrupted = True
     printer.drain(session)
     printer.finish()
+    if counting is not None:
+        counting.close()
     for process in watched:
         # An exit was told at its exit_group; a signal leaves no call.
         status = None if process.pid in printer.exited else process.status()
@@ -568,8 +593,8 @@ def run_pids(args: argparse.Namespace, pids: List[int], printer_kw: Dict[str, An
         for pid in pids:
             if _process_alive(pid) and not args.quiet:
                 print(f"{PROG}: Process {pid} detached", file=sys.stderr)
-    if printer.summary:
-        out.write(printer.summary_table())
+    if counting is not None:
+        out.write(counting.count_table())
     out.flush()
     return 0
 

@@ -113,12 +113,23 @@ impl Session {
         }
         let mut msg = String::from("systrace session");
         if losses.dropped > 0 {
-            msg += &format!(
-                " lost {} events: the ring buffer was full, or more events waited than the \
-                 session keeps for you (4 x buffer_size); poll or iterate while tracing, or \
-                 use a larger buffer_size (now {buffer_size} bytes)",
-                losses.dropped
-            );
+            let ring = losses.dropped - losses.backlog;
+            msg += &format!(" lost {} events:", losses.dropped);
+            if ring > 0 {
+                msg += &format!(
+                    " {ring} to a full ring buffer (poll or iterate while tracing, or use a \
+                     larger buffer_size; now {buffer_size} bytes)"
+                );
+            }
+            if losses.backlog > 0 {
+                msg += &format!(
+                    "{} {} past what the session keeps for you (max_memory, now {} bytes; \
+                     read the events while tracing, or raise it)",
+                    if ring > 0 { ";" } else { "" },
+                    losses.backlog,
+                    self.queue.max_backlog()
+                );
+            }
             if losses.unattributed > 0 {
                 msg += &format!(
                     "; {} of them could not be attributed to a session",
@@ -174,7 +185,7 @@ impl Session {
     /// (systrace._native.Launch), which the session traces from that execve
     /// on; _keep_all, keep every event until taken (no backlog bound).
     #[new]
-    #[pyo3(signature = (*syscalls, enter = None, exit = None, pid = None, all_processes = None, buffer_size = None, strings = None, string_size = None, follow = None, count = None, _launched = None, _keep_all = false))]
+    #[pyo3(signature = (*syscalls, enter = None, exit = None, pid = None, all_processes = None, buffer_size = None, strings = None, string_size = None, follow = None, count = None, max_memory = None, _launched = None, _keep_all = false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -188,6 +199,7 @@ impl Session {
         string_size: Option<&Bound<'_, PyAny>>,
         follow: Option<&Bound<'_, PyAny>>,
         count: Option<&Bound<'_, PyAny>>,
+        max_memory: Option<&Bound<'_, PyAny>>,
         _launched: Option<&Bound<'_, PyAny>>,
         _keep_all: bool,
     ) -> PyResult<Self> {
@@ -282,7 +294,15 @@ impl Session {
             processes,
             launched,
         };
-        let session = py.detach(|| crate::trace::Session::open(registration, buffer_size))?;
+        let max_memory = max_memory
+            .filter(|m| !m.is_none())
+            .map(|m| {
+                size_arg(m, "max_memory", 1..=i64::MAX, "a positive number of bytes")
+                    .map(|v| v as usize)
+            })
+            .transpose()?;
+        let session =
+            py.detach(|| crate::trace::Session::open(registration, buffer_size, max_memory))?;
         let queue = session.queue();
         if _keep_all {
             queue.keep_all();
@@ -388,6 +408,26 @@ impl Session {
         rows.into_iter().map(SyscallCount::from).collect()
     }
 
+    /// A counting session's counts as strace -c prints them (the times are
+    /// the kernel's, enter to exit).
+    fn count_table(&self, py: Python<'_>) -> String {
+        if self.inherited() {
+            return String::new();
+        }
+        let rows: Vec<_> = py
+            .detach(|| self.inner().counts(false))
+            .into_iter()
+            .map(|c| crate::strace::summary::SummaryRow {
+                name: display_name(c.nr).into_owned(),
+                nr: c.nr,
+                calls: c.calls,
+                errors: c.errors,
+                time_ns: c.time_ns,
+            })
+            .collect();
+        crate::strace::summary::format_summary(&rows)
+    }
+
     /// True for a counting session (systrace.count()).
     #[getter]
     fn counting(&self) -> bool {
@@ -444,6 +484,12 @@ impl Session {
         ]
         .into_iter()
         .collect()
+    }
+
+    /// Bytes of events this session keeps for you at most (max_memory).
+    #[getter]
+    fn max_memory(&self) -> usize {
+        self.queue.max_backlog()
     }
 
     /// The size of the ring buffer in bytes.

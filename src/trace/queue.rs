@@ -195,6 +195,11 @@ impl Queue {
         self.max_backlog.store(usize::MAX, Ordering::Relaxed);
     }
 
+    /// Bytes of events kept for the user at most.
+    pub fn max_backlog(&self) -> usize {
+        self.max_backlog.load(Ordering::Relaxed)
+    }
+
     /// Whether `ev` is still the launcher's part of a launched command, up
     /// to its execve; its execve ends that part.
     fn launching(&self, launching: &mut Option<u32>, ev: &Event) -> bool {

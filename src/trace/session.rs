@@ -14,7 +14,7 @@ use std::time::Duration;
 use super::queue::{monotonic_ns, CaptureLosses, Queue};
 use super::quiet::Quiet;
 use super::registry::Registration;
-use super::tracer::{check_buffer_size, getpid, lock, tracer, Tracer, BACKLOG_FACTOR};
+use super::tracer::{check_buffer_size, getpid, lock, tracer, Tracer};
 use crate::error::Result;
 use crate::kernel::consumer::Sink;
 use crate::kernel::layout::{systrace_count, systrace_count_key};
@@ -50,6 +50,24 @@ fn key_of(k: &systrace_count_key) -> CountKey {
     (k.tgid, k.root, k.nr)
 }
 
+/// What a session keeps for its user unless told: a quarter of the
+/// machine's memory, so that reading a large trace after the session ended
+/// (the `with` block, then the events) loses nothing on a machine that can
+/// hold it, and a session nobody reads cannot take the machine.
+pub fn default_max_memory() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let (pages, page) = unsafe {
+        (
+            libc::sysconf(libc::_SC_PHYS_PAGES),
+            libc::sysconf(libc::_SC_PAGESIZE),
+        )
+    };
+    if pages <= 0 || page <= 0 {
+        return 1 << 30;
+    }
+    (pages as usize).saturating_mul(page as usize) / 4
+}
+
 /// Counts of the kernel side that a session compares at open and close.
 #[derive(Clone, Copy, Debug, Default)]
 struct KernelCounts {
@@ -68,6 +86,9 @@ struct KernelCounts {
 pub struct Losses {
     /// Events this session would have received, not delivered.
     pub dropped: u64,
+    /// Of `dropped`: past what the session keeps for its user (max_memory);
+    /// the rest were lost to a full ring buffer.
+    pub backlog: u64,
     /// Of `dropped`: events lost while the kernel's drop counters were full,
     /// which cannot be attributed to a session; every session open then
     /// counts them (an upper bound).
@@ -213,20 +234,28 @@ impl Session {
             dropped: now.dropped - self.at_open.dropped
                 + unattributed
                 + self.queue.backlog_dropped(),
+            backlog: self.queue.backlog_dropped(),
             unattributed,
             untraced_children: now.untraced_forks - self.at_open.untraced_forks,
             uncounted: now.uncounted - self.at_open.uncounted,
         }
     }
 
-    pub fn open(registration: Registration, buffer_size: Option<usize>) -> Result<Session> {
+    /// `max_memory`: bytes of events the session keeps for its user at most
+    /// (default: a quarter of the machine's memory, see
+    /// [`default_max_memory`]); past it, events are dropped and counted.
+    pub fn open(
+        registration: Registration,
+        buffer_size: Option<usize>,
+        max_memory: Option<usize>,
+    ) -> Result<Session> {
         if let Some(size) = buffer_size {
             check_buffer_size(size)?;
         }
         let _quiet = Quiet::enter();
         let mut guard = lock();
         let tracer = tracer(&mut guard, buffer_size)?;
-        let max_backlog = BACKLOG_FACTOR * tracer.programs.buffer_size();
+        let max_backlog = max_memory.unwrap_or_else(default_max_memory);
         let queue = Arc::new(Queue::new(&registration, monotonic_ns(), max_backlog));
         let mut session = Session {
             queue: Arc::clone(&queue),

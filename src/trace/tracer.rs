@@ -17,9 +17,6 @@ use crate::metadata::names::{self, metadata_now};
 use crate::metadata::MetadataTable;
 
 pub const DEFAULT_BUFFER_SIZE: usize = 8 << 20;
-/// A session keeps at most this many ring buffers' worth of events for its
-/// user (as decoded events); past that it drops and counts, like the ring.
-pub(super) const BACKLOG_FACTOR: usize = 4;
 const MIN_BUFFER_SIZE: usize = 4096;
 const MAX_BUFFER_SIZE: usize = 1 << 30;
 
