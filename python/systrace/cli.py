@@ -308,8 +308,10 @@ def killed_line(status: int) -> str:
 
 # The command's threads run at this nice value once the traced processes
 # exist: events cost the tracer CPU time in step with what the traced
-# processes do, and on a busy machine the tracer that gets its share last
-# falls behind and loses events (two `dd bs=1` on two CPUs lost 2-10% at 0).
+# processes do, and on a busy machine a tracer that gets its share last
+# falls behind: the events waiting for it grow its memory (two `dd bs=1` on
+# two CPUs: 66-112 MB peak RSS at nice 0, 40-56 MB at -10), or are lost past
+# the ring buffer or max_memory.
 TRACER_NICE = -10
 
 
