@@ -485,6 +485,22 @@ def rustfmt(paths: list[str]) -> None:
     subprocess.run([exe, "--edition", "2021", *paths], check=True)
 
 
+def update(dest: str, new: str, check: bool) -> bool:
+    """Writes `new` to `dest` if it differs, or with `check` only says so;
+    False when `dest` is stale (and was not written)."""
+    old = open(dest).read() if os.path.exists(dest) else None
+    if old == new:
+        return True
+    if check:
+        print(f"{dest} is stale", file=sys.stderr)
+        return False
+    os.makedirs(os.path.dirname(dest), exist_ok=True)
+    with open(dest, "w") as f:
+        f.write(new)
+    print(f"wrote {dest}")
+    return True
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tarball", default=DEFAULT_TARBALL)
@@ -528,19 +544,11 @@ def main() -> int:
             dest = os.path.join(opts.out_dir, f"{arch.name}.rs")
             with open(path) as f:
                 new = f.read()
-            old = open(dest).read() if os.path.exists(dest) else None
             print(f"{arch.name}: {len(rows)} syscalls with metadata")
             if opts.verbose:
                 for n in notes:
                     print("  " + n)
-            if opts.check:
-                if old != new:
-                    print(f"{dest} is stale", file=sys.stderr)
-                    stale = True
-            elif old != new:
-                with open(dest, "w") as f:
-                    f.write(new)
-                print(f"wrote {dest}")
+            stale |= not update(dest, new, opts.check)
     return 1 if stale else 0
 
 

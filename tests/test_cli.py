@@ -109,10 +109,13 @@ def test_summary_counts(kernel):
 
 def test_json_lines(kernel, tmp_path):
     out = tmp_path / "trace.jsonl"
-    r = systrace_cmd("--format", "json", "-o", str(out), "-e", "trace=openat,close", "--", "cat", "/etc/hostname")
-    assert r.returncode == 0, r.stderr
-    lines = out.read_text().splitlines()
-    records = [json.loads(line) for line in lines if not line.startswith("+++")]
+    r = systrace_cmd("--format", "json", "-o", str(out), "-f", "-e", "trace=openat,close", "--",
+                     "sh", "-c", "cat /etc/hostname; (exit 3) & wait; kill -9 $$")
+    assert r.returncode == 128 + signal.SIGKILL, r.stderr
+    # Every line is JSON: the calls, and the processes' ends.
+    objects = [json.loads(line) for line in out.read_text().splitlines()]
+    records = [o for o in objects if "event" not in o]
+    ends = [o for o in objects if "event" in o]
     assert records
     fields = {"name", "nr", "pid", "tid", "comm", "args", "raw_args", "ret", "errno", "error",
               "timestamp_ns", "end_ns", "duration_ns", "unfinished", "resumed", "strace"}
@@ -122,6 +125,12 @@ def test_json_lines(kernel, tmp_path):
     opens = [rec for rec in records if rec["name"] == "openat"]
     assert all(rec["args"]["dfd"] == -100 for rec in opens)
     assert any(rec["args"]["filename"] == "/etc/hostname" and rec["ret"] == 3 for rec in opens)
+    # The children (cat, the subshell) exited; the shell was killed, last.
+    statuses = sorted(o["status"] for o in ends if o["event"] == "exit")
+    assert statuses == [0, 3], ends
+    assert ends[-1] == {"event": "killed", "pid": ends[-1]["pid"], "signal": "SIGKILL",
+                        "core_dumped": False}, ends
+    assert ends[-1]["pid"] not in {o["pid"] for o in ends[:-1]}
 
 
 def test_kernel_format(kernel):
@@ -275,7 +284,7 @@ def test_native_printer_durations_and_summary(kernel):
     assert _native_text(batches, as_events=True)[0] == _native_text(batches)[0]
     calls = [c for c in systrace.calls(batches) if not (c.resumed and c.name in ("clone", "clone3"))]
     # -T: each line ends with the call's duration.
-    text, _ = _native_text(batches, durations=True, stderr_prefix=False)
+    text, _ = _native_text(batches, durations=True, prefix="none")
     timed = [line for line in text.splitlines() if line.startswith("read(")]
     assert timed and all(re.search(r" <\d+\.\d{6}>$", line) for line in timed), timed[:3]
 
@@ -296,7 +305,7 @@ def test_native_printer_durations_and_summary(kernel):
 
 def test_native_printer_prefixes_and_status_lines(kernel):
     pid, batches = _traced_batches()
-    text, printer = _native_text(batches, file_prefix=True, stderr_prefix=False, main_pid=pid)
+    text, printer = _native_text(batches, prefix="always", main_pid=pid)
     lines = text.splitlines()
     # A launched command is shown from its execve on, each line with its pid.
     assert re.match(rf"^{pid:<5} execve\(", lines[0]), lines[:3]
@@ -315,7 +324,9 @@ def test_native_printer_prefixes_and_status_lines(kernel):
     line = printer.status_line(pid, "+++ exited with 3 +++", True)
     assert re.fullmatch(r"\d+\.\d{6} \+\+\+ exited with 3 \+\+\+\n", line), line
     assert abs(float(line.split()[0]) - time.monotonic()) < 60, line
-    assert systrace._native.Printer(summary=True).status_line(pid, "+++ x +++") == ""
+    assert systrace._native.Printer(summary=True).status_line(pid, "+++ exited with 0 +++") == ""
+    with pytest.raises(ValueError, match="not a process's end"):
+        systrace._native.Printer().status_line(pid, "+++ x +++")
 
 
 def test_native_printer_rejects_bad_input():

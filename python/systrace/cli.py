@@ -12,16 +12,29 @@ import os
 import signal
 import sys
 import time
+import warnings
 from typing import IO, Any, Dict, Iterable, List, Optional, Sequence
 
 from . import _native
 from ._launch import Watched, launch
-from ._native import DEFAULT_STRING_SIZE, MAX_CAPTURE, VERSION, EventBatch, Session, SyscallSet
+from ._native import (
+    DEFAULT_STRING_SIZE,
+    MAX_CAPTURE,
+    VERSION,
+    EventBatch,
+    LostEventsWarning,
+    Session,
+    SyscallSet,
+)
 
 PROG = "systrace"
 # Paths are shown whole, as strace shows them, so captures are at least
-# this long whatever -s says (-s then bounds the buffers shown).
-MIN_CAPTURE = 256
+# PATH_MAX (4096) bytes whatever -s says; -s then bounds the strings and
+# buffers shown. A string is read up to its NUL, so a short path costs no
+# more than before; a buffer (write's data) costs up to this much whatever
+# -s shows.
+MIN_CAPTURE = 4096
+
 
 # Syscalls traced whatever -e says, and shown only if -e asks: the execve
 # that starts a command, and the exits that end threads and processes.
@@ -53,11 +66,21 @@ syscall sets (-e trace=SET):
   classes: %file %desc %network (%net) %process %memory %signal %ipc
   %stat %lstat %fstat %%stat %statfs %fstatfs %%statfs %pure %creds %clock
 
+call statuses (-e status=SET, -z, -Z):
+  successful failed unfinished (and strace's unavailable detached, which
+  never happen here); all, none, a leading ! for the others.
+
 what differs from strace:
   structures (stat buffers, sigsets, sockaddrs, timespecs) print as their
   address; the environment of execve too. -c counts in the kernel (no
   event leaves it) and its times are the kernel's, from each call's entry
   to its exit. Lines are printed when a call returns.
+  Without -f every thread of the process is traced (strace: one); with -o
+  their lines then start with their thread id. --format json writes the
+  end of a process as {"event": "exit", "pid": N, "status": N} or
+  {"event": "killed", "pid": N, "signal": "SIGKILL", "core_dumped": false}.
+  Events are not waited for: if systrace cannot keep up, it loses some and
+  says how many at the end; its threads run at nice -10 to keep up.
 
 examples:
   systrace -- ls /tmp
@@ -78,11 +101,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "-e",
         dest="exprs",
-        metavar="trace=SET",
+        metavar="trace=SET|status=SET",
         action="append",
         default=[],
-        help="which syscalls to show: trace=NAME,%%CLASS,... (also just NAME,...); "
-        "a leading ! negates the set. Repeatable. Default: all.",
+        help="trace=NAME,%%CLASS,... (also just NAME,...): which syscalls to show; "
+        "status=successful,failed,unfinished,...: which calls to show by how they "
+        "ended (as -z and -Z). A leading ! negates a set; the last of each wins. "
+        "Default: all.",
+    )
+    p.add_argument(
+        "-z",
+        dest="exprs",
+        action="append_const",
+        const="status=successful",
+        help="show only the calls that succeeded (-e status=successful).",
+    )
+    p.add_argument(
+        "-Z",
+        dest="exprs",
+        action="append_const",
+        const="status=failed",
+        help="show only the calls that failed (-e status=failed).",
     )
     p.add_argument(
         "-p",
@@ -133,7 +172,22 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=DEFAULT_STRING_SIZE,
         help=f"show at most SIZE bytes of each string or buffer (default {DEFAULT_STRING_SIZE}); "
-        "paths are shown whole.",
+        f"paths are shown whole. At most {MAX_CAPTURE} bytes of each are captured.",
+    )
+    p.add_argument(
+        "-x",
+        dest="hex_strings",
+        action="count",
+        default=0,
+        help="print strings that have non-ASCII bytes in hex; -xx prints all strings in hex.",
+    )
+    p.add_argument(
+        "-q",
+        dest="quiet",
+        action="count",
+        default=0,
+        help="do not print the attach and detach messages of -p; -qq neither the "
+        "+++ exited with N +++ lines.",
     )
     p.add_argument(
         "--buffer-size",
@@ -188,8 +242,27 @@ def parse_trace_set(exprs: Sequence[str]) -> Optional[SyscallSet]:
             nrs = SyscallSet.from_strace(value)
         except ValueError as err:
             raise UsageError(f"-e {expr!r}: {err}") from None
-        selected = nrs if selected is None else selected | nrs
+        selected = nrs  # strace keeps the last -e trace=
     return selected
+
+
+def _qualifier(expr: str) -> str:
+    """An -e expression's qualifier: `status` of status=failed; `trace` of a
+    bare set (-e openat,close)."""
+    qualifier, sep, _ = expr.partition("=")
+    return qualifier if sep else "trace"
+
+
+def parse_status(exprs: Sequence[str]) -> Optional[List[str]]:
+    """The classes of calls the -e status= expressions (-z, -Z) keep: the
+    last one's, as strace takes it; None when there is none (all calls)."""
+    classes: Optional[List[str]] = None
+    for expr in exprs:
+        try:
+            classes = _native.status_classes(expr.partition("=")[2])
+        except ValueError as err:
+            raise UsageError(f"-e {expr!r}: {err}") from None
+    return classes
 
 
 def parse_pids(values: Sequence[str]) -> List[int]:
@@ -233,6 +306,39 @@ def killed_line(status: int) -> str:
     return f"+++ killed by {signal_name(os.WTERMSIG(status))}{core} +++"
 
 
+# The command's threads run at this nice value once the traced processes
+# exist: events cost the tracer CPU time in step with what the traced
+# processes do, and on a busy machine a tracer that gets its share last
+# falls behind: the events waiting for it grow its memory (two `dd bs=1` on
+# two CPUs: 66-112 MB peak RSS at nice 0, 40-56 MB at -10), or are lost past
+# the ring buffer or max_memory.
+TRACER_NICE = -10
+
+
+def _keep_up() -> None:
+    """Gives the command's threads (the consumer of the ring buffer, the
+    printer) priority over the processes they trace, started or attached
+    before: lowering the nice value of every thread, as it is per thread.
+    Without CAP_SYS_NICE it stays as it was."""
+    try:
+        tids = [int(t) for t in os.listdir("/proc/self/task")]
+    except OSError:
+        return
+    for tid in tids:
+        try:
+            if os.getpriority(os.PRIO_PROCESS, tid) > TRACER_NICE:
+                os.setpriority(os.PRIO_PROCESS, tid, TRACER_NICE)
+        except OSError:
+            pass
+
+
+class RunReport:
+    """What a run has to tell once it is over, filled by the Printer."""
+
+    def __init__(self) -> None:
+        self.lost = 0
+
+
 class Printer:
     """Turns events into output lines as calls complete.
 
@@ -253,14 +359,25 @@ class Printer:
         string_size: int,
         to_file: bool,
         multi: bool,
+        hex_strings: int = 0,
+        status: Optional[List[str]] = None,
+        quiet: int = 0,
+        report: Optional[RunReport] = None,
         main_pid: Optional[int] = None,
     ) -> None:
         self.out = out
         self.summary = summary
         self.main_pid = main_pid
+        self.report = report if report is not None else RunReport()
+        # Made once the traced processes are there (a launched command is
+        # forked before), so that they keep their own priority.
+        _keep_up()
         # strace: "PID " on every line when writing a file and following or
         # tracing several processes, "[pid PID] " on stderr while more than
-        # one thread is traced.
+        # one thread is traced. strace without -f traces one thread of a
+        # process, systrace all of them: in a file, "PID " while there are
+        # several.
+        prefix = ("always" if multi else "file") if to_file else "stderr"
         self.native = _native.Printer(
             format=fmt,
             selected=selected,
@@ -268,8 +385,10 @@ class Printer:
             durations=durations,
             timestamps=timestamps,
             string_size=string_size,
-            file_prefix=to_file and multi,
-            stderr_prefix=not to_file,
+            hex_strings=hex_strings,
+            prefix=prefix,
+            status=status,
+            quiet_exits=quiet >= 2,
             main_pid=main_pid,
             wall_offset_ns=time.time_ns() - time.monotonic_ns(),
         )
@@ -284,9 +403,12 @@ class Printer:
         self.out.flush()
 
     def drain(self, session: Session) -> None:
-        """What a closed session has left, a batch at a time."""
+        """What a closed session has left, a batch at a time; and how many
+        events it lost, for the report."""
         for batch in session.batches():
             self.feed(batch)
+        self.report.lost += session.dropped
+
 
     def finish(self) -> None:
         text = self.native.finish()
@@ -450,7 +572,8 @@ def run_pids(args: argparse.Namespace, pids: List[int], printer_kw: Dict[str, An
     watched = [Watched(pid) for pid in session.pids or ()]  # to tell a kill
     printer = Printer(out, **printer_kw)
     for pid in pids:
-        print(f"{PROG}: Process {pid} attached", file=sys.stderr)
+        if not args.quiet:
+            print(f"{PROG}: Process {pid} attached", file=sys.stderr)
     interrupted = False
     try:
         with session:
@@ -470,7 +593,7 @@ def run_pids(args: argparse.Namespace, pids: List[int], printer_kw: Dict[str, An
         process.close()
     if interrupted:
         for pid in pids:
-            if _process_alive(pid):
+            if _process_alive(pid) and not args.quiet:
                 print(f"{PROG}: Process {pid} detached", file=sys.stderr)
     if counting is not None:
         out.write(counting.count_table())
@@ -495,7 +618,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             raise UsageError(f"-s {args.string_size}: a size is >= 0")
         if args.summary and args.format != "strace":
             raise UsageError("-c prints a table: --format does not apply")
-        args.nrs = parse_trace_set(args.exprs)
+        args.status = parse_status([e for e in args.exprs if _qualifier(e) == "status"])
+        args.nrs = parse_trace_set([e for e in args.exprs if _qualifier(e) != "status"])
         if args.nrs is not None and args.nrs.enter != args.nrs.exit and args.format != "kernel":
             raise UsageError(
                 "-e trace=: an event name (sys_enter_NAME, sys_exit_NAME) selects one phase, "
@@ -505,6 +629,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         parser.print_usage(sys.stderr)
         print(f"{PROG}: {err}", file=sys.stderr)
         return 2
+    if args.string_size > MAX_CAPTURE:
+        print(
+            f"{PROG}: -s {args.string_size}: at most {MAX_CAPTURE} bytes of each string or "
+            'buffer are captured; longer ones are shown cut, with "..."',
+            file=sys.stderr,
+        )
     out: IO[str]
     if args.output:
         try:
@@ -514,6 +644,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return 1
     else:
         out = sys.stderr
+    report = RunReport()
     printer_kw = dict(
         fmt=args.format,
         selected=args.nrs,
@@ -523,11 +654,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         string_size=args.string_size,
         to_file=bool(args.output),
         multi=args.follow or len(pids) > 1,
+        hex_strings=args.hex_strings,
+        status=args.status,
+        quiet=args.quiet,
+        report=report,
     )
     try:
-        if command:
-            return run_command(args, printer_kw, out)
-        return run_pids(args, pids, printer_kw, out)
+        with warnings.catch_warnings():
+            # Lost events are told once, below, as strace users read them.
+            warnings.simplefilter("ignore", LostEventsWarning)
+            if command:
+                code = run_command(args, printer_kw, out)
+            else:
+                code = run_pids(args, pids, printer_kw, out)
     except CliError as err:
         print(f"{PROG}: {err}", file=sys.stderr)
         return 1
@@ -538,6 +677,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     finally:
         if out is not sys.stderr:
             out.close()
+    if report.lost:
+        print(
+            f"{PROG}: {report.lost} events lost (ring buffer full, or systrace fell behind; "
+            "a larger --buffer-size holds more)",
+            file=sys.stderr,
+        )
+    return code
 
 
 if __name__ == "__main__":

@@ -14,7 +14,8 @@ use super::event::{
 use crate::kernel::Event;
 use crate::strace::call::{ArgValue, Call, Captured};
 use crate::strace::pair::{pair_events, Pairer};
-use crate::strace::{errno, DEFAULT_COLUMN, DEFAULT_STRING_SIZE};
+use crate::strace::quote::HexStyle;
+use crate::strace::{errno, StraceOptions, DEFAULT_COLUMN, DEFAULT_STRING_SIZE};
 use crate::text::columns::CallColumns;
 
 /// One syscall: its enter and its exit, paired.
@@ -32,6 +33,25 @@ impl From<Call> for PyCall {
 fn size(value: i64, what: &str) -> PyResult<usize> {
     usize::try_from(value)
         .map_err(|_| PyValueError::new_err(format!("{what} must be >= 0, not {value}")))
+}
+
+/// How to print, from Python's arguments; hex_strings: the count of -x.
+pub(super) fn strace_options(
+    string_size: i64,
+    column: i64,
+    hex_strings: i64,
+) -> PyResult<StraceOptions> {
+    let xflag = u8::try_from(hex_strings)
+        .ok()
+        .filter(|&x| x <= 2)
+        .ok_or_else(|| {
+            PyValueError::new_err(format!("hex_strings is 0, 1 or 2, not {hex_strings}"))
+        })?;
+    Ok(StraceOptions {
+        string_size: size(string_size, "string_size")?,
+        column: size(column, "column")?,
+        hex: HexStyle::from_count(xflag),
+    })
 }
 
 /// Captured bytes as `Call.args` gives them: a str when UTF-8, else the
@@ -254,33 +274,40 @@ impl PyCall {
     /// The call as strace prints it: `openat(AT_FDCWD, "/etc/hostname",
     /// O_RDONLY) = 3`. string_size: strace's -s. start_col: the width of a
     /// prefix you will put before the line, so the result still aligns on
-    /// `column`.
-    #[pyo3(signature = (string_size = DEFAULT_STRING_SIZE as i64, *, column = DEFAULT_COLUMN as i64, start_col = 0))]
-    fn strace(&self, string_size: i64, column: i64, start_col: i64) -> PyResult<String> {
-        Ok(self.call.strace(
-            size(string_size, "string_size")?,
-            size(column, "column")?,
-            size(start_col, "start_col")?,
-        ))
+    /// `column`. hex_strings: strace's -x (1: strings with non-ASCII bytes
+    /// in hex) and -xx (2: all strings in hex).
+    #[pyo3(signature = (string_size = DEFAULT_STRING_SIZE as i64, *, column = DEFAULT_COLUMN as i64, start_col = 0, hex_strings = 0))]
+    fn strace(
+        &self,
+        string_size: i64,
+        column: i64,
+        start_col: i64,
+        hex_strings: i64,
+    ) -> PyResult<String> {
+        let opts = strace_options(string_size, column, hex_strings)?;
+        Ok(self.call.strace(&opts, size(start_col, "start_col")?))
     }
     /// The arguments as strace shows them (open's mode only with O_CREAT...).
-    #[pyo3(signature = (string_size = DEFAULT_STRING_SIZE as i64))]
-    fn strace_args(&self, string_size: i64) -> PyResult<Vec<String>> {
-        Ok(self.call.strace_args(size(string_size, "string_size")?))
+    #[pyo3(signature = (string_size = DEFAULT_STRING_SIZE as i64, *, hex_strings = 0))]
+    fn strace_args(&self, string_size: i64, hex_strings: i64) -> PyResult<Vec<String>> {
+        let opts = strace_options(string_size, DEFAULT_COLUMN as i64, hex_strings)?;
+        Ok(self.call.strace_args(&opts))
     }
     /// Every field, JSON-ready; bytes that are not UTF-8 are {"hex": "..."}.
     #[pyo3(signature = (string_size = DEFAULT_STRING_SIZE as i64))]
     fn to_dict<'py>(&self, py: Python<'py>, string_size: i64) -> PyResult<Bound<'py, PyAny>> {
-        json_object(py, &self.call.to_json(size(string_size, "string_size")?))
+        let opts = strace_options(string_size, DEFAULT_COLUMN as i64, 0)?;
+        json_object(py, &self.call.to_json(&opts))
     }
     /// to_dict() as one line of JSON lines, newline included (what
     /// `systrace --format json` writes).
     #[pyo3(signature = (string_size = DEFAULT_STRING_SIZE as i64))]
     fn json_line(&self, string_size: i64) -> PyResult<String> {
-        Ok(self.call.json_line(size(string_size, "string_size")?))
+        let opts = strace_options(string_size, DEFAULT_COLUMN as i64, 0)?;
+        Ok(self.call.json_line(&opts))
     }
     fn __str__(&self) -> String {
-        self.call.strace(DEFAULT_STRING_SIZE, DEFAULT_COLUMN, 0)
+        self.call.strace(&StraceOptions::default(), 0)
     }
     fn __repr__(&self) -> String {
         let first = self.call.first();
@@ -288,7 +315,7 @@ impl PyCall {
             "<Call pid={} tid={} {}>",
             first.pid,
             first.tid,
-            self.call.strace(DEFAULT_STRING_SIZE, DEFAULT_COLUMN, 0)
+            self.call.strace(&StraceOptions::default(), 0)
         )
     }
     fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
@@ -498,7 +525,15 @@ pub fn call_columns<'py>(
         py.detach(|| {
             calls
                 .iter()
-                .map(|c| c.strace(DEFAULT_STRING_SIZE, 0, 0))
+                .map(|c| {
+                    c.strace(
+                        &StraceOptions {
+                            column: 0,
+                            ..StraceOptions::default()
+                        },
+                        0,
+                    )
+                })
                 .collect()
         })
     });

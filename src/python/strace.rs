@@ -7,7 +7,8 @@ use std::collections::BTreeSet;
 
 use super::event::events_of;
 use super::syscall_set::PySyscallSet;
-use crate::strace::printer::{OutputFormat, Printer, PrinterOptions};
+use crate::strace::outcome::{ProcessEnd, StatusFilter};
+use crate::strace::printer::{OutputFormat, PidPrefix, Printer, PrinterOptions};
 use crate::strace::select::Selection;
 use crate::strace::summary::{format_summary as summary_text, SummaryRow};
 
@@ -62,6 +63,13 @@ pub fn class_names() -> Vec<&'static str> {
         .collect()
 }
 
+/// The classes of calls `-e status=SPEC` selects (strace's names, `all`,
+/// `none`, a leading `!`), in strace's order; ValueError for a bad SPEC.
+#[pyfunction]
+pub fn status_classes(spec: &str) -> PyResult<Vec<&'static str>> {
+    crate::strace::outcome::status_classes(spec).map_err(PyValueError::new_err)
+}
+
 /// The `struct sockaddr` in `data` (connect's, bind's or sendto's captured
 /// address): (family name, address, port, remote), or None when `data` is
 /// too short. address: an IP address or a unix socket's path, else None;
@@ -101,9 +109,12 @@ pub fn format_summary(rows: Vec<(String, u32, u64, u64, u64)>) -> String {
 /// their text as strace prints it (format "strace"), one JSON object per
 /// call ("json", as systrace.json_line), or the kernel's text of each event
 /// ("kernel"); with `summary`, counts the calls for summary_table() instead.
-/// file_prefix: "PID " before every line; stderr_prefix: "[pid N] " while
-/// several threads are traced. main_pid: a launched command, whose end the
-/// caller tells (status_line).
+/// string_size and hex_strings: strace's -s and -x (1) or -xx (2).
+/// prefix: "stderr" (`[pid N] ` while several threads are traced), "file"
+/// (`N ` while several threads are traced), "always" (`N ` on every line)
+/// or "none". status: the strace -e status= classes of the calls shown
+/// (None: all). quiet_exits: no `+++ exited with N +++` lines (-qq).
+/// main_pid: a launched command, whose end the caller tells (status_line).
 /// wall_offset_ns: wall clock minus CLOCK_MONOTONIC, for timestamps (-t: 1,
 /// -tt: 2, -ttt: 3).
 #[pyclass(module = "systrace", name = "Printer")]
@@ -114,7 +125,7 @@ pub struct PyPrinter {
 #[pymethods]
 impl PyPrinter {
     #[new]
-    #[pyo3(signature = (*, format = "strace", selected = None, summary = false, durations = false, timestamps = 0, string_size = crate::strace::DEFAULT_STRING_SIZE as i64, file_prefix = false, stderr_prefix = true, main_pid = None, wall_offset_ns = 0))]
+    #[pyo3(signature = (*, format = "strace", selected = None, summary = false, durations = false, timestamps = 0, string_size = crate::strace::DEFAULT_STRING_SIZE as i64, hex_strings = 0, prefix = "stderr", status = None, quiet_exits = false, main_pid = None, wall_offset_ns = 0))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         format: &str,
@@ -123,8 +134,10 @@ impl PyPrinter {
         durations: bool,
         timestamps: u8,
         string_size: i64,
-        file_prefix: bool,
-        stderr_prefix: bool,
+        hex_strings: i64,
+        prefix: &str,
+        status: Option<Vec<String>>,
+        quiet_exits: bool,
         main_pid: Option<u32>,
         wall_offset_ns: i64,
     ) -> PyResult<Self> {
@@ -133,9 +146,20 @@ impl PyPrinter {
                 "format is \"strace\", \"json\" or \"kernel\", not {format:?}"
             ))
         })?;
-        let string_size = usize::try_from(string_size).map_err(|_| {
-            PyValueError::new_err(format!("string_size must be >= 0, not {string_size}"))
+        let text = super::call::strace_options(
+            string_size,
+            crate::strace::DEFAULT_COLUMN as i64,
+            hex_strings,
+        )?;
+        let prefix = PidPrefix::parse(prefix).ok_or_else(|| {
+            PyValueError::new_err(format!(
+                "prefix is \"stderr\", \"file\", \"always\" or \"none\", not {prefix:?}"
+            ))
         })?;
+        let status = match status {
+            None => StatusFilter::default(),
+            Some(names) => StatusFilter::from_names(&names).map_err(PyValueError::new_err)?,
+        };
         let selected = selected
             .filter(|s| !s.is_none())
             .map(|s| match s.cast::<PySyscallSet>() {
@@ -159,9 +183,11 @@ impl PyPrinter {
                 summary,
                 durations,
                 timestamps,
-                string_size,
-                file_prefix,
-                stderr_prefix,
+                string_size: text.string_size,
+                hex: text.hex,
+                prefix,
+                status,
+                quiet_exits,
                 main_pid,
                 wall_offset_ns,
             }),
@@ -199,16 +225,23 @@ impl PyPrinter {
         })
     }
 
-    /// `+++ exited with 0 +++` as a line: process `pid` ended (its threads
-    /// leave `live`). With the pid prefix the line needs now and the time
-    /// now (with timestamps); `main`: the launched command's (no `[pid N]`
-    /// on stderr). "" with summary.
+    /// The line of a process's end, told as strace's text (`+++ exited
+    /// with 0 +++`, `+++ killed by SIGKILL +++`): process `pid` ended (its
+    /// threads leave `live`). That text with the pid prefix the line needs
+    /// now and the time now (with timestamps), `main`: the launched
+    /// command's (no `[pid N]` on stderr); or its JSON object with format
+    /// "json". "" with summary, or for an exit with quiet_exits.
     #[pyo3(signature = (pid, text, main = false))]
-    fn status_line(&mut self, pid: u32, text: &str, main: bool) -> String {
+    fn status_line(&mut self, pid: u32, text: &str, main: bool) -> PyResult<String> {
+        let end = ProcessEnd::parse(text).ok_or_else(|| {
+            PyValueError::new_err(format!(
+                "not a process's end: {text:?} (\"+++ exited with N +++\" or \"+++ killed by SIG... +++\")"
+            ))
+        })?;
         let mut out = String::new();
         let now = crate::trace::queue::monotonic_ns();
-        self.inner.status_line(&mut out, pid, text, main, now);
-        out
+        self.inner.process_end(&mut out, pid, &end, main, now);
+        Ok(out)
     }
 
     /// The strace -c table of the calls counted.

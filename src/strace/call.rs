@@ -7,7 +7,7 @@ use std::borrow::Cow;
 
 use serde_json::{json, Map, Value};
 
-use super::{errno, ArgView, CapturedView, StraceOptions, DEFAULT_COLUMN};
+use super::{errno, ArgView, CapturedView, StraceOptions};
 use crate::kernel::Event;
 use crate::metadata::{arg_name, arg_type, display_name, metadata, typed_arg, SyscallMetadata};
 
@@ -252,34 +252,26 @@ impl Call {
         args
     }
 
-    /// The call as strace prints it, the result aligned on `column` for a
-    /// line whose first `start_col` columns hold a prefix.
-    pub fn strace(&self, string_size: usize, column: usize, start_col: usize) -> String {
-        let opts = StraceOptions {
-            string_size,
-            column,
-        };
+    /// The call as strace prints it, the result aligned on `opts.column`
+    /// for a line whose first `start_col` columns hold a prefix.
+    pub fn strace(&self, opts: &StraceOptions, start_col: usize) -> String {
         let name = self.name();
         match self.enter {
-            None => super::format_resumed_at(start_col, &name, self.ret().unwrap_or(0), &opts),
+            None => super::format_resumed_at(start_col, &name, self.ret().unwrap_or(0), opts),
             Some(_) => self.with_views(|views| {
-                super::format_call_at(start_col, &name, views, self.ret(), &opts)
+                super::format_call_at(start_col, &name, views, self.ret(), opts)
             }),
         }
     }
 
     /// Each argument as strace shows it (the ones strace shows: open's mode
     /// only with O_CREAT).
-    pub fn strace_args(&self, string_size: usize) -> Vec<String> {
+    pub fn strace_args(&self, opts: &StraceOptions) -> Vec<String> {
         if self.enter.is_none() {
             return Vec::new();
         }
-        let opts = StraceOptions {
-            string_size,
-            column: DEFAULT_COLUMN,
-        };
         self.with_views(|views| {
-            super::decode_args(&self.name(), views, self.ret(), &opts)
+            super::decode_args(&self.name(), views, self.ret(), opts)
                 .args
                 .into_iter()
                 .map(|a| a.text)
@@ -315,9 +307,10 @@ impl Call {
         f(&views)
     }
 
-    /// Every field as JSON (`Call.to_dict()`, the command's `--format json`).
-    /// Captured bytes are a string when UTF-8, else {"hex": "..."}.
-    pub fn to_json(&self, string_size: usize) -> Value {
+    /// Every field as JSON (`Call.to_dict()`, the command's `--format json`),
+    /// "strace" printed with `opts`. Captured bytes are a string when UTF-8,
+    /// else {"hex": "..."}.
+    pub fn to_json(&self, opts: &StraceOptions) -> Value {
         let first = self.first();
         let mut args = Map::new();
         for (name, value) in self.args() {
@@ -339,13 +332,13 @@ impl Call {
             "duration_ns": self.duration_ns(),
             "unfinished": self.is_unfinished(),
             "resumed": self.is_resumed(),
-            "strace": self.strace(string_size, DEFAULT_COLUMN, 0),
+            "strace": self.strace(opts, 0),
         })
     }
 
     /// [`to_json`](Self::to_json) as one line of JSON lines, newline included.
-    pub fn json_line(&self, string_size: usize) -> String {
-        let mut line = self.to_json(string_size).to_string();
+    pub fn json_line(&self, opts: &StraceOptions) -> String {
+        let mut line = self.to_json(opts).to_string();
         line.push('\n');
         line
     }

@@ -6,6 +6,7 @@
 //! * [`pair`]: enter and exit events into calls, per thread
 //! * [`format_call`]: `openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3`
 //! * [`printer`]: the `systrace` command's output
+//! * [`outcome`]: how calls and processes end (-e status=, `+++` lines)
 //! * [`classes`]: strace's `%file`, `%network`... syscall classes
 //! * [`select`]: names, events and classes into syscall numbers per phase
 //! * [`sockaddr`]: the `struct sockaddr` captured of connect, bind and sendto
@@ -15,6 +16,7 @@ pub mod classes;
 pub mod decoders;
 pub mod errno;
 pub mod flags;
+pub mod outcome;
 pub mod pair;
 pub mod printer;
 pub mod quote;
@@ -34,6 +36,8 @@ pub struct StraceOptions {
     pub string_size: usize,
     /// The column the ` = ` of a result is aligned to (strace's 40).
     pub column: usize,
+    /// -x, -xx: strings in hex.
+    pub hex: quote::HexStyle,
 }
 
 /// strace's defaults: -s 32, results at column 40.
@@ -45,6 +49,7 @@ impl Default for StraceOptions {
         StraceOptions {
             string_size: DEFAULT_STRING_SIZE,
             column: DEFAULT_COLUMN,
+            hex: quote::HexStyle::None,
         }
     }
 }
@@ -139,6 +144,10 @@ pub fn format_result(style: RetStyle, ret: Option<i64>) -> String {
             flags::flags(flags::FD_FLAGS, ret as u64)
         ),
         RetStyle::Octal => flags::mode(ret as u64),
+        RetStyle::Named(table) => match flags::xval(table, ret as u64) {
+            Some(name) => format!("{ret} ({name})"),
+            None => ret.to_string(),
+        },
         RetStyle::FileFlags => format!(
             "{} (flags {})",
             flags::hex(ret as u64),

@@ -12,10 +12,12 @@ use std::collections::HashMap;
 use std::fmt::Write;
 
 use super::call::Call;
+use super::outcome::{ProcessEnd, StatusFilter};
 use super::pair::Pairer;
+use super::quote::HexStyle;
 use super::select::Selection;
 use super::summary::Summary;
-use super::DEFAULT_COLUMN;
+use super::{StraceOptions, DEFAULT_COLUMN};
 use crate::kernel::{Bitmap, Event, Phase};
 use crate::text::kernel::{format_event, Style};
 
@@ -44,6 +46,32 @@ impl OutputFormat {
     }
 }
 
+/// Which lines carry the pid of their thread.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PidPrefix {
+    None,
+    /// `[pid N] ` while more than one thread is traced (strace on stderr).
+    Bracketed,
+    /// `N ` while more than one thread is traced: a file, when strace
+    /// would trace one thread only (no -f, one process) but systrace sees
+    /// all the threads of the process.
+    WhileThreads,
+    /// `N ` on every line (strace -o FILE with -f or several -p).
+    Always,
+}
+
+impl PidPrefix {
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "none" => Some(PidPrefix::None),
+            "stderr" => Some(PidPrefix::Bracketed),
+            "file" => Some(PidPrefix::WhileThreads),
+            "always" => Some(PidPrefix::Always),
+            _ => None,
+        }
+    }
+}
+
 /// The command's options that shape its output.
 #[derive(Clone, Debug)]
 pub struct PrinterOptions {
@@ -60,10 +88,14 @@ pub struct PrinterOptions {
     pub timestamps: u8,
     /// `-s`.
     pub string_size: usize,
-    /// `PID ` before every line (strace -o FILE with several processes).
-    pub file_prefix: bool,
-    /// `[pid N] ` while more than one thread is traced (strace on stderr).
-    pub stderr_prefix: bool,
+    /// `-x`, `-xx`.
+    pub hex: HexStyle,
+    /// The pid prefix of the lines.
+    pub prefix: PidPrefix,
+    /// `-e status=`, `-z`, `-Z`: the calls shown (not those counted by -c).
+    pub status: StatusFilter,
+    /// `-qq`: no `+++ exited with N +++` lines.
+    pub quiet_exits: bool,
     /// A launched command: its end is told by the caller (waitpid), not by
     /// its exit_group. (Its session shows it from its execve on.)
     pub main_pid: Option<u32>,
@@ -80,8 +112,10 @@ impl Default for PrinterOptions {
             durations: false,
             timestamps: 0,
             string_size: super::DEFAULT_STRING_SIZE,
-            file_prefix: false,
-            stderr_prefix: true,
+            hex: HexStyle::None,
+            prefix: PidPrefix::Bracketed,
+            status: StatusFilter::default(),
+            quiet_exits: false,
             main_pid: None,
             wall_offset_ns: 0,
         }
@@ -92,6 +126,8 @@ impl Default for PrinterOptions {
 #[derive(Debug)]
 pub struct Printer {
     opts: PrinterOptions,
+    /// How calls print (from `opts`).
+    text: StraceOptions,
     /// `-e` as a bitmap by syscall number, per phase (Phase::index).
     shown: Option<[Bitmap; 2]>,
     pairer: Pairer,
@@ -113,6 +149,11 @@ impl Printer {
         }
         Printer {
             shown,
+            text: StraceOptions {
+                string_size: opts.string_size,
+                column: DEFAULT_COLUMN,
+                hex: opts.hex,
+            },
             pairer: Pairer::new(),
             counts: Summary::new(),
             live: HashMap::new(),
@@ -163,12 +204,24 @@ impl Printer {
     }
 
     fn prefix(&self, out: &mut String, tid: u32, timestamp_ns: u64) {
-        if self.opts.file_prefix {
-            let _ = write!(out, "{tid:<5} ");
-        } else if self.opts.stderr_prefix && self.live.len() > 1 {
-            let _ = write!(out, "[pid {tid:>5}] ");
-        }
+        self.push_pid(out, tid, self.live.len() > 1);
         self.timestamp(out, timestamp_ns);
+    }
+
+    /// The pid prefix of a line; `several`: threads are to be told apart.
+    fn push_pid(&self, out: &mut String, pid: u32, several: bool) {
+        match self.opts.prefix {
+            PidPrefix::Always => {
+                let _ = write!(out, "{pid:<5} ");
+            }
+            PidPrefix::WhileThreads if several => {
+                let _ = write!(out, "{pid:<5} ");
+            }
+            PidPrefix::Bracketed if several => {
+                let _ = write!(out, "[pid {pid:>5}] ");
+            }
+            _ => {}
+        }
     }
 
     /// `-t`, `-tt`, `-ttt`: the wall time of `timestamp_ns` (CLOCK_MONOTONIC).
@@ -209,6 +262,7 @@ impl Printer {
             return;
         }
         if self.is_shown(first.nr, None) {
+            // -c counts what -e status= would hide, as strace does.
             if self.opts.summary {
                 // Calls that returned, as strace -c counts; rt_sigreturn
                 // returns too, though the kernel reports no exit for it.
@@ -217,18 +271,14 @@ impl Printer {
                     self.counts
                         .add(first.nr, &name, failed, call.duration_ns().unwrap_or(0));
                 }
-            } else {
+            } else if self.opts.status.shows(call) {
                 match self.opts.format {
-                    OutputFormat::Json => out.push_str(&call.json_line(self.opts.string_size)),
+                    OutputFormat::Json => out.push_str(&call.json_line(&self.text)),
                     OutputFormat::Strace => {
                         let start = out.len();
                         self.prefix(out, first.tid, first.timestamp_ns);
                         let start_col = out.len() - start;
-                        out.push_str(&call.strace(
-                            self.opts.string_size,
-                            DEFAULT_COLUMN,
-                            start_col,
-                        ));
+                        out.push_str(&call.strace(&self.text, start_col));
                         if self.opts.durations {
                             if let Some(ns) = call.duration_ns() {
                                 out.push(' ');
@@ -256,38 +306,39 @@ impl Printer {
                 // A launched command's end is told by waitpid (a signal,
                 // too); any other process's by its exit_group.
                 if Some(pid) != self.opts.main_pid {
-                    let text = format!("+++ exited with {status} +++");
-                    self.status_line(out, pid, &text, false, enter.timestamp_ns);
+                    let end = ProcessEnd::Exited(status);
+                    self.process_end(out, pid, &end, false, enter.timestamp_ns);
                 }
             }
             _ => {}
         }
     }
 
-    /// `+++ exited with 0 +++`: process `pid` ended (its threads are gone).
-    /// With the pid prefix while other processes are traced (`main`: the
+    /// Process `pid` ended (its threads are gone): `+++ exited with 0 +++`
+    /// with the pid prefix while other processes are traced (`main`: the
     /// launched command's, told without one on stderr) and, with -t, the
-    /// time it ended (`timestamp_ns`, CLOCK_MONOTONIC).
-    pub fn status_line(
+    /// time it ended (`timestamp_ns`, CLOCK_MONOTONIC); or a JSON object in
+    /// JSON lines. Nothing with -c, nor for an exit with -qq.
+    pub fn process_end(
         &mut self,
         out: &mut String,
         pid: u32,
-        text: &str,
+        end: &ProcessEnd,
         main: bool,
         timestamp_ns: u64,
     ) {
         self.live.retain(|_, p| *p != pid);
-        if self.opts.summary {
+        if self.opts.summary || (self.opts.quiet_exits && matches!(end, ProcessEnd::Exited(_))) {
             return;
         }
-        if self.opts.file_prefix {
-            let _ = write!(out, "{pid:<5} ");
-        } else if self.opts.stderr_prefix && !main && !self.live.is_empty() {
-            // other threads still traced
-            let _ = write!(out, "[pid {pid:>5}] ");
+        if self.opts.format == OutputFormat::Json {
+            let _ = writeln!(out, "{}", end.json(pid));
+            return;
         }
+        // Other threads still traced: the line says whose end it is.
+        self.push_pid(out, pid, !main && !self.live.is_empty());
         self.timestamp(out, timestamp_ns);
-        out.push_str(text);
+        out.push_str(&end.strace_text());
         out.push('\n');
     }
 
@@ -372,7 +423,7 @@ mod tests {
         // -ttt: the end carries the time of the exit_group, as strace's.
         let mut printer = Printer::new(PrinterOptions {
             timestamps: 3,
-            file_prefix: true,
+            prefix: PidPrefix::Always,
             ..Default::default()
         });
         let mut exit_group = decode(&enter_record(231, &[3], 100, 100)).unwrap();

@@ -1,7 +1,9 @@
-//! Byte strings as strace quotes them (its default style, no -x): printable
-//! ASCII as is, `"` and `\` escaped, `\t \n \v \f \r` by letter, any other
-//! byte in octal with as few digits as can be read back unambiguously (three
-//! when the next byte is an octal digit, so "\1" + "2" reads "\0012").
+//! Byte strings as strace quotes them. By default: printable ASCII as is,
+//! `"` and `\` escaped, `\t \n \v \f \r` by letter, any other byte in
+//! octal with as few digits as can be read back unambiguously (three when
+//! the next byte is an octal digit, so "\1" + "2" reads "\0012"). With -x,
+//! a string that has a byte of neither kind is all `\xNN`; with -xx, every
+//! string is.
 
 /// How a quoted string ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -12,9 +14,45 @@ pub enum Ellipsis {
     Yes,
 }
 
-/// Appends `bytes` quoted. `hex` is strace's QUOTE_FORCE_HEX (every byte as
-/// `\xNN`, used for random bytes).
-pub fn push_quoted(out: &mut String, bytes: &[u8], ellipsis: Ellipsis, hex: bool) {
+/// When strings print in hex (strace's -x and -xx, its xflag).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum HexStyle {
+    /// Escapes, octal for what has no escape (no -x).
+    #[default]
+    None,
+    /// -x: a string with a non-ASCII or control byte (other than the
+    /// whitespace escapes) is all hex.
+    NonAscii,
+    /// -xx, and strace's QUOTE_FORCE_HEX (random bytes): all hex.
+    All,
+}
+
+impl HexStyle {
+    /// From the count of -x options.
+    pub fn from_count(xflag: u8) -> Self {
+        match xflag {
+            0 => HexStyle::None,
+            1 => HexStyle::NonAscii,
+            _ => HexStyle::All,
+        }
+    }
+
+    /// Whether `bytes` (what is shown of a string) print in hex.
+    fn applies(self, bytes: &[u8]) -> bool {
+        match self {
+            HexStyle::None => false,
+            HexStyle::All => true,
+            // strace's string_quote: printable ASCII and \t\n\v\f\r keep it.
+            HexStyle::NonAscii => bytes
+                .iter()
+                .any(|&c| c > 0x7e || (c < b' ' && !(9..=13).contains(&c))),
+        }
+    }
+}
+
+/// Appends `bytes` quoted, in hex as `hex` says.
+pub fn push_quoted(out: &mut String, bytes: &[u8], ellipsis: Ellipsis, hex: HexStyle) {
+    let hex = hex.applies(bytes);
     out.reserve(bytes.len() + 5);
     out.push('"');
     for (i, &c) in bytes.iter().enumerate() {
@@ -60,7 +98,7 @@ fn push_hex(out: &mut String, c: u8) {
 
 /// `bytes` quoted, at most `limit` of them shown: a string strace bounds by
 /// -s. `more` says the data goes on past `bytes` (a capture that was cut).
-pub fn quote_limited(bytes: &[u8], limit: usize, more: bool, hex: bool) -> String {
+pub fn quote_limited(bytes: &[u8], limit: usize, more: bool, hex: HexStyle) -> String {
     let shown = &bytes[..bytes.len().min(limit)];
     let ellipsis = if more || bytes.len() > limit {
         Ellipsis::Yes
@@ -78,7 +116,7 @@ mod tests {
 
     fn q(bytes: &[u8]) -> String {
         let mut s = String::new();
-        push_quoted(&mut s, bytes, Ellipsis::No, false);
+        push_quoted(&mut s, bytes, Ellipsis::No, HexStyle::None);
         s
     }
 
@@ -99,18 +137,49 @@ mod tests {
 
     #[test]
     fn limits_and_ellipsis() {
-        assert_eq!(quote_limited(b"abcdef", 4, false, false), r#""abcd"..."#);
-        assert_eq!(quote_limited(b"abcd", 4, false, false), r#""abcd""#);
-        assert_eq!(quote_limited(b"ab", 4, true, false), r#""ab"..."#);
+        assert_eq!(
+            quote_limited(b"abcdef", 4, false, HexStyle::None),
+            r#""abcd"..."#
+        );
+        assert_eq!(
+            quote_limited(b"abcd", 4, false, HexStyle::None),
+            r#""abcd""#
+        );
+        assert_eq!(quote_limited(b"ab", 4, true, HexStyle::None), r#""ab"..."#);
         // The digit that follows a cut is not shown, so it does not count.
-        assert_eq!(quote_limited(b"\x011", 1, false, false), r#""\1"..."#);
+        assert_eq!(
+            quote_limited(b"\x011", 1, false, HexStyle::None),
+            r#""\1"..."#
+        );
     }
 
     #[test]
     fn forced_hex() {
         assert_eq!(
-            quote_limited(b"\x07\xf2\xb7P", 32, false, true),
+            quote_limited(b"\x07\xf2\xb7P", 32, false, HexStyle::All),
             r#""\x07\xf2\xb7\x50""#
         );
+    }
+
+    #[test]
+    fn hex_styles() {
+        // strace -x: whitespace escapes keep a string as it is; any other
+        // control or non-ASCII byte turns all of it to hex.
+        let x = |b: &[u8]| quote_limited(b, 32, false, HexStyle::NonAscii);
+        assert_eq!(x(b"hi\tthere\n"), r#""hi\tthere\n""#);
+        assert_eq!(x(b"caf\xc3\xa9"), r#""\x63\x61\x66\xc3\xa9""#);
+        assert_eq!(x(b"a\x01"), r#""\x61\x01""#);
+        // What is not shown does not count.
+        assert_eq!(
+            quote_limited(b"ab\xff", 2, false, HexStyle::NonAscii),
+            r#""ab"..."#
+        );
+        // strace -xx: everything.
+        assert_eq!(
+            quote_limited(b"ab", 32, false, HexStyle::All),
+            r#""\x61\x62""#
+        );
+        assert_eq!(HexStyle::from_count(0), HexStyle::None);
+        assert_eq!(HexStyle::from_count(3), HexStyle::All);
     }
 }

@@ -434,7 +434,7 @@ fn descriptor_calls() {
             ],
             Some(-25)
         ),
-        "ioctl(0, 0x5401, 0x7fff9f2fde20)        = -1 ENOTTY (Inappropriate ioctl for device)"
+        "ioctl(0, TCGETS, 0x7fff9f2fde20)        = -1 ENOTTY (Inappropriate ioctl for device)"
     );
     assert_eq!(
         call("close", &[arg("fd", "unsigned int", 99)], Some(-9)),

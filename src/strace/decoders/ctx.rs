@@ -1,7 +1,7 @@
 //! What the decoders work with: a call's arguments and outcome (`Ctx`),
 //! and what they produce (`Decoded`: each argument's text, the return's style).
 use super::super::flags::{self, hex, Xlat};
-use super::super::quote::{push_quoted, quote_limited, Ellipsis};
+use super::super::quote::{push_quoted, quote_limited, Ellipsis, HexStyle};
 use super::super::{ArgView, CapturedView, StraceOptions};
 use crate::metadata::typed_arg;
 
@@ -25,6 +25,9 @@ pub enum RetStyle {
     FileFlags,
     /// umask: the old mask, `022`.
     Octal,
+    /// The value, then its name when it has one: prctl(PR_GET_DUMPABLE)'s
+    /// `0 (SUID_DUMP_DISABLE)`.
+    Named(Xlat),
 }
 
 /// A call's decoded arguments.
@@ -130,6 +133,10 @@ impl<'c, 'a> Ctx<'c, 'a> {
     pub(super) fn t_xval(&self, i: usize, table: Xlat, unknown: &str) -> String {
         flags::xval_or_unknown(table, self.uint(i), unknown)
     }
+    /// As t_xval, of the whole register (strace's printxval64).
+    pub(super) fn t_xval64(&self, i: usize, table: Xlat, unknown: &str) -> String {
+        flags::xval_or_unknown(table, self.raw(i), unknown)
+    }
     /// A NUL-terminated path: shown whole (strace does not bound paths by -s).
     pub(super) fn t_path(&self, i: usize) -> String {
         match self.captured(i) {
@@ -141,7 +148,7 @@ impl<'c, 'a> Ctx<'c, 'a> {
                 } else {
                     Ellipsis::No
                 };
-                push_quoted(&mut out, bytes, more, false);
+                push_quoted(&mut out, bytes, more, self.opts.hex);
                 out
             }
             _ => self.t_ptr(i),
@@ -154,8 +161,10 @@ impl<'c, 'a> Ctx<'c, 'a> {
             _ => self.t_ptr(i),
         }
     }
-    /// A buffer of `len` bytes, shown up to -s bytes. `hex`: every byte as \xNN.
+    /// A buffer of `len` bytes, shown up to -s bytes. `hex`: every byte as
+    /// \xNN whatever -x says (strace's QUOTE_FORCE_HEX).
     pub(super) fn t_buf(&self, i: usize, len: u64, hex: bool) -> String {
+        let style = if hex { HexStyle::All } else { self.opts.hex };
         match self.captured(i) {
             // An empty buffer needs no capture to be shown.
             _ if len == 0 && self.raw(i) != 0 => "\"\"".to_owned(),
@@ -165,7 +174,7 @@ impl<'c, 'a> Ctx<'c, 'a> {
                     .len()
                     .min(self.opts.string_size)
                     .min(usize::try_from(len).unwrap_or(usize::MAX));
-                quote_limited(&c.bytes[..shown], shown, len > shown as u64, hex)
+                quote_limited(&c.bytes[..shown], shown, len > shown as u64, style)
             }
             _ => self.t_ptr(i),
         }
@@ -198,6 +207,13 @@ impl<'c, 'a> Ctx<'c, 'a> {
                 out
             }
             _ => self.t_ptr(i),
+        }
+    }
+    /// A uid or gid: `-1` (no change) or unsigned (strace's printuid).
+    pub(super) fn t_uid(&self, i: usize) -> String {
+        match self.uint(i) {
+            0xffff_ffff => "-1".to_owned(),
+            id => id.to_string(),
         }
     }
     pub(super) fn t_mode(&self, i: usize) -> String {
@@ -269,5 +285,5 @@ fn until_nul(bytes: &[u8]) -> &[u8] {
 
 pub(super) fn string(bytes: &[u8], truncated: bool, opts: &StraceOptions) -> String {
     let bytes = until_nul(bytes);
-    quote_limited(bytes, opts.string_size, truncated, false)
+    quote_limited(bytes, opts.string_size, truncated, opts.hex)
 }

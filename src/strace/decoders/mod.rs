@@ -5,6 +5,11 @@
 use super::flags::{self, hex};
 
 mod ctx;
+mod files;
+mod ioctl;
+mod memory;
+mod net;
+mod prctl;
 mod special;
 
 pub use ctx::{ptr, Arg, Ctx, Decoded, RetStyle};
@@ -180,47 +185,6 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
         }
         // Its argument is the signal frame on the stack, which strace reads.
         "rt_sigreturn" => c.finish(Decimal, true),
-        "socket" => {
-            let domain = c.uint(0);
-            c.push(flags::xval_or_unknown(
-                flags::ADDRESS_FAMILIES,
-                domain,
-                "AF_???",
-            ));
-            c.push(flags::socket_type(c.uint(1)));
-            let proto = c.uint(2);
-            let text = if domain == libc::AF_INET as u64 || domain == libc::AF_INET6 as u64 {
-                flags::xval_or_dec(flags::INET_PROTOCOLS, proto)
-            } else {
-                proto.to_string()
-            };
-            c.push(text);
-            c.finish(Decimal, true)
-        }
-        "connect" | "bind" => {
-            c.push(c.t_int(0));
-            c.push(c.t_ptr(1));
-            c.push(c.t_uint(2));
-            c.finish(Decimal, true)
-        }
-        "sendto" => {
-            c.push(c.t_int(0));
-            c.push(c.t_buf(1, c.raw(2), false));
-            c.push(c.t_ulong(2));
-            c.push(c.t_uflags(3, flags::MSG_FLAGS));
-            c.push(c.t_ptr(4));
-            c.push(c.t_uint(5));
-            c.finish(Decimal, true)
-        }
-        "recvfrom" => {
-            c.push(c.t_int(0));
-            c.push_exit(c.t_out_buf(1, false));
-            c.push_exit(c.t_ulong(2));
-            c.push_exit(c.t_uflags(3, flags::MSG_FLAGS));
-            c.push_exit(c.t_ptr(4));
-            c.push_exit(c.t_ptr(5));
-            c.finish(Decimal, false)
-        }
         "rt_sigaction" => {
             c.push(c.t_signal(0));
             c.push(c.t_ptr(1));
@@ -233,12 +197,6 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
             c.push(c.t_ptr(1));
             c.push_exit(c.t_ptr(2));
             c.push_exit(c.t_ulong(3));
-            c.finish(Decimal, false)
-        }
-        "ioctl" => {
-            c.push(c.t_int(0));
-            c.push(hex(c.uint(1)));
-            c.push(c.t_hex(2));
             c.finish(Decimal, false)
         }
         "fcntl" => decode_fcntl(c),
@@ -425,53 +383,20 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
             c.push(c.t_long(1));
             c.finish(Decimal, true)
         }
-        "listen" | "shutdown" => {
-            c.push(c.t_int(0));
-            c.push(c.t_int(1));
-            c.finish(Decimal, true)
-        }
         "umask" => {
             c.push(c.t_mode(0));
             c.finish(Octal, true)
         }
-        "socketpair" => {
-            let domain = c.uint(0);
-            c.push(flags::xval_or_unknown(
-                flags::ADDRESS_FAMILIES,
-                domain,
-                "AF_???",
-            ));
-            c.push(flags::socket_type(c.uint(1)));
-            c.push(c.t_int(2));
-            c.push_exit(c.t_ptr(3));
-            c.finish(Decimal, false)
-        }
-        "accept" | "accept4" => {
-            c.push(c.t_int(0));
-            c.push_exit(c.t_ptr(1));
-            c.push_exit(c.t_ptr(2));
-            if syscall == "accept4" {
-                c.push_exit(c.t_uflags(3, flags::SOCK_TYPE_FLAGS));
-            }
-            c.finish(Decimal, false)
-        }
-        "sendmsg" => {
-            c.push(c.t_int(0));
-            c.push(c.t_ptr(1));
-            c.push(c.t_uflags(2, flags::MSG_FLAGS));
-            c.finish(Decimal, true)
-        }
-        "recvmsg" => {
-            c.push(c.t_int(0));
-            c.push_exit(c.t_ptr(1));
-            c.push_exit(c.t_uflags(2, flags::MSG_FLAGS));
-            c.finish(Decimal, false)
-        }
-        _ => {
-            for i in 0..nargs {
-                c.generic(i);
-            }
-            c.finish(Decimal, false)
-        }
+        _ => net::decode(syscall, c)
+            .or_else(|c| files::decode(syscall, c))
+            .or_else(|c| ioctl::decode(syscall, c))
+            .or_else(|c| prctl::decode(syscall, c))
+            .or_else(|c| memory::decode(syscall, c))
+            .unwrap_or_else(|mut c| {
+                for i in 0..nargs {
+                    c.generic(i);
+                }
+                c.finish(Decimal, false)
+            }),
     }
 }

@@ -14,6 +14,14 @@ macro_rules! xlat {
     };
 }
 
+mod generated;
+mod ioctl;
+mod net;
+
+pub use generated::xlat::*;
+pub use ioctl::ioctl_name;
+pub use net::*;
+
 /// `A|B|0x40`: the names of the set flags in table order, then what is left
 /// in hex; `0` (or the table's zero name) when nothing is set.
 pub fn flags(table: Xlat, value: u64) -> String {
@@ -53,11 +61,6 @@ pub fn push_flags(out: &mut String, table: Xlat, value: u64) {
 /// The name of a value, or None.
 pub fn xval(table: Xlat, value: u64) -> Option<&'static str> {
     table.iter().find(|(v, _)| *v == value).map(|(_, n)| *n)
-}
-
-/// The name of a value, or the value in decimal.
-pub fn xval_or_dec(table: Xlat, value: u64) -> String {
-    xval(table, value).map_or_else(|| value.to_string(), str::to_owned)
 }
 
 /// The name of a value, or the value in hex followed by strace's comment
@@ -127,10 +130,12 @@ pub fn open_has_mode(flags: u64) -> bool {
     flags & libc::O_CREAT as u64 != 0 || flags & libc::O_TMPFILE as u64 == libc::O_TMPFILE as u64
 }
 
-/// `0644`: a mode in octal with its leading 0, as strace prints mode_t.
+/// `0644`, `0100644`: a mode in octal with its leading 0, as strace prints
+/// umode_t (print_numeric_umode_t: the 16 bits of an unsigned short, the
+/// file type included when the caller passed one).
 pub fn mode(value: u64) -> String {
     // C's "%#03o": a leading 0, at least three digits.
-    match value & 0o7777 {
+    match value & 0xffff {
         0 => "000".to_owned(),
         v => format!("0{v:02o}"),
     }
@@ -225,15 +230,21 @@ pub const MAP_FLAGS: Xlat = xlat![
 
 /// `MAP_PRIVATE|MAP_FIXED|MAP_DENYWRITE`: the type, then the flags.
 pub fn mmap_flags(value: u64) -> String {
-    let kind = value & MAP_TYPE;
-    let mut out = match xval(MAP_TYPES, kind) {
+    kind_then_flags(value, MAP_TYPE, MAP_TYPES, MAP_FLAGS)
+}
+
+/// A kind in the `mask` bits, named (or in hex), then the other bits as
+/// flags: mmap's MAP_SHARED|..., socket's SOCK_STREAM|...
+pub fn kind_then_flags(value: u64, mask: u64, kinds: Xlat, table: Xlat) -> String {
+    let kind = value & mask;
+    let mut out = match xval(kinds, kind) {
         Some(name) => name.to_owned(),
         None => hex(kind),
     };
-    let rest = value & !MAP_TYPE;
+    let rest = value & !mask;
     if rest != 0 {
         out.push('|');
-        push_flags(&mut out, MAP_FLAGS, rest);
+        push_flags(&mut out, table, rest);
     }
     out
 }
@@ -350,111 +361,6 @@ pub const FCNTL_CMDS: Xlat = xlat![
 ];
 
 pub const FD_FLAGS: Xlat = xlat![FD_CLOEXEC];
-
-pub const ADDRESS_FAMILIES: Xlat = xlat![
-    AF_UNSPEC,
-    AF_UNIX,
-    AF_INET,
-    AF_AX25,
-    AF_IPX,
-    AF_APPLETALK,
-    AF_NETROM,
-    AF_BRIDGE,
-    AF_ATMPVC,
-    AF_X25,
-    AF_INET6,
-    AF_ROSE,
-    AF_DECnet,
-    AF_NETBEUI,
-    AF_SECURITY,
-    AF_KEY,
-    AF_NETLINK,
-    AF_PACKET,
-    AF_ASH,
-    AF_ECONET,
-    AF_ATMSVC,
-    AF_RDS,
-    AF_SNA,
-    AF_IRDA,
-    AF_PPPOX,
-    AF_WANPIPE,
-    AF_LLC,
-    AF_IB,
-    AF_MPLS,
-    AF_CAN,
-    AF_TIPC,
-    AF_BLUETOOTH,
-    AF_IUCV,
-    AF_RXRPC,
-    AF_ISDN,
-    AF_PHONET,
-    AF_IEEE802154,
-    AF_CAIF,
-    AF_ALG,
-    AF_NFC,
-    AF_VSOCK,
-    AF_XDP,
-];
-
-const SOCK_TYPE_MASK: u64 = 0x0f;
-pub const SOCK_TYPES: Xlat = xlat![
-    SOCK_STREAM,
-    SOCK_DGRAM,
-    SOCK_RAW,
-    SOCK_RDM,
-    SOCK_SEQPACKET,
-    SOCK_DCCP,
-];
-pub const SOCK_TYPE_FLAGS: Xlat = xlat![SOCK_CLOEXEC, SOCK_NONBLOCK];
-
-/// `SOCK_STREAM|SOCK_CLOEXEC`.
-pub fn socket_type(value: u64) -> String {
-    let kind = value & SOCK_TYPE_MASK;
-    let mut out = match xval(SOCK_TYPES, kind) {
-        Some(name) => name.to_owned(),
-        None => hex(kind),
-    };
-    let rest = value & !SOCK_TYPE_MASK;
-    if rest != 0 {
-        out.push('|');
-        push_flags(&mut out, SOCK_TYPE_FLAGS, rest);
-    }
-    out
-}
-
-pub const INET_PROTOCOLS: Xlat = xlat![
-    IPPROTO_IP,
-    IPPROTO_ICMP,
-    IPPROTO_IGMP,
-    IPPROTO_TCP,
-    IPPROTO_UDP,
-    IPPROTO_IPV6,
-    IPPROTO_ICMPV6,
-    IPPROTO_SCTP,
-    IPPROTO_UDPLITE,
-    IPPROTO_RAW,
-];
-
-pub const MSG_FLAGS: Xlat = xlat![
-    MSG_OOB,
-    MSG_PEEK,
-    MSG_DONTROUTE,
-    MSG_CTRUNC,
-    MSG_TRUNC,
-    MSG_DONTWAIT,
-    MSG_EOR,
-    MSG_WAITALL,
-    MSG_FIN,
-    MSG_SYN,
-    MSG_CONFIRM,
-    MSG_RST,
-    MSG_ERRQUEUE,
-    MSG_NOSIGNAL,
-    MSG_MORE,
-    MSG_WAITFORONE,
-    MSG_FASTOPEN,
-    MSG_CMSG_CLOEXEC,
-];
 
 /// futex operations (the command, without the private and clock bits).
 pub const FUTEX_OPS: Xlat = xlat![

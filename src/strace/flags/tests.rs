@@ -65,6 +65,11 @@ fn flag_tables() {
     assert_eq!(mode(0o644), "0644");
     assert_eq!(mode(0), "000");
     assert_eq!(mode(0o4755), "04755");
+    // strace -e trace=chmod,mkdir of chmod("f", 0100644), mkdir("d", 040755):
+    // the mode as given, as an unsigned short.
+    assert_eq!(mode(0o100644), "0100644");
+    assert_eq!(mode(0o40755), "040755");
+    assert_eq!(mode(0o1000644), "0644");
     assert_eq!(hex(0), "0");
     assert_eq!(hex(0x26000), "0x26000");
     assert_eq!(

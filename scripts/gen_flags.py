@@ -1,0 +1,509 @@
+#!/usr/bin/env python3
+"""Generate src/strace/flags/generated/{xlat,ioctls}.rs: constant names as strace prints them.
+
+The names are read from the kernel's UAPI headers (Debian's linux-libc-dev)
+and, for the few the kernel does not export (the SOL_* socket levels), from
+the C library's headers; the values are what the C compiler makes of them,
+so that nothing here is a number typed by hand.
+
+    python3 scripts/gen_flags.py            # writes src/strace/flags/generated/*.rs
+    python3 scripts/gen_flags.py --check    # exit 1 if the files are stale
+
+How names are chosen, as strace's own generators choose them:
+
+* A table (`Table`) takes the ``#define NAME VALUE`` lines of some headers
+  whose name matches a pattern and whose value is a number (an alias such as
+  ``#define TCP_CM_INQ TCP_INQ`` names nothing new), in header order; the
+  first name of a value wins. ``names`` lists them instead where a header
+  mixes a table's names with others that share the prefix.
+* The ioctl table (``IOCTLS``) follows maint/ioctls_gen.sh of strace: every
+  ``#define NAME [X]_IO{,R,W,WR}(...)`` of the UAPI headers (each header
+  compiled on its own; a definition that does not compile is left out and
+  listed with -v), plus the plain hex numbers of the headers strace reads
+  them from (the terminal ioctls of asm-generic/ioctls.h, the socket ioctls
+  of linux/sockios.h...). Names of one number are sorted and joined with
+  " or " (``BTRFS_IOC_CLONE or FICLONE``), a name that merely extends the
+  previous one (``X`` and ``X_OLD``) dropped, as strace's ioctlsort does.
+
+The values are this machine's (x86_64): the tables hold the asm-generic
+values, which aarch64 shares; arch-specific headers (x86_64-linux-gnu/asm)
+are not read.
+
+Only the standard library and a C compiler (cc) are used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+
+from gen_metadata import rustfmt, update  # this directory: as the metadata tables are
+
+INCLUDE = "/usr/include"
+PACKAGES = ("linux-libc-dev", "libc6-dev")
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULT_OUT = os.path.join(REPO, "src", "strace", "flags", "generated")
+
+
+@dataclass
+class Table:
+    rust: str  # the Rust constant
+    doc: str
+    headers: tuple[str, ...]  # scanned for names, in this order, and included
+    pattern: str = r"\w+"  # names taken (anchored)
+    exclude: str | None = None  # names left out (anchored)
+    # Explicit names, in this order, instead of the pattern.
+    names: tuple[str, ...] = ()
+    # Only `#define` at the start of a line (no space after `#`): headers
+    # that indent the values of an option (`# define PR_FP_EXC_DIV`).
+    column0: bool = False
+    # Also enum members (`IPPROTO_TCP = 6,`), not only #defines.
+    enums: bool = False
+    # Stop scanning a header at the first line matching this.
+    until: str | None = None
+    # What the program that evaluates the names includes, when not the
+    # scanned headers themselves (glibc's bits/ headers cannot be).
+    include: tuple[str, ...] = ()
+
+
+TABLES = [
+    Table(
+        "SOCKET_LEVELS",
+        "setsockopt/getsockopt levels (the kernel exports only SOL_SOCKET: the others are the C library's)",
+        (
+            "x86_64-linux-gnu/bits/in.h",
+            "asm-generic/socket.h",
+            "netinet/tcp.h",
+            "netinet/udp.h",
+            "linux/can.h",
+            "x86_64-linux-gnu/bits/socket.h",
+        ),
+        pattern=r"SOL_\w+",
+        include=("sys/socket.h", "netinet/in.h", "netinet/tcp.h", "netinet/udp.h", "linux/can.h"),
+    ),
+    Table(
+        "SOCKET_OPTIONS",
+        "SOL_SOCKET options",
+        ("asm-generic/socket.h",),
+        pattern=r"SO_\w+",
+        include=("sys/socket.h", "asm-generic/socket.h"),
+    ),
+    Table(
+        "TCP_OPTIONS",
+        "SOL_TCP options",
+        ("linux/tcp.h",),
+        pattern=r"TCP_\w+",
+        exclude=r"TCP_(MSS_\w+|REPAIR_(ON|OFF\w*)|MD5SIG_(MAXKEYLEN|FLAG_\w+)|RECEIVE_ZEROCOPY_\w+)",
+    ),
+    Table(
+        "UDP_OPTIONS",
+        "SOL_UDP options",
+        ("linux/udp.h",),
+        pattern=r"UDP_\w+",
+        exclude=r"UDP_ENCAP_\w+",
+    ),
+    Table(
+        "IP_OPTIONS",
+        "SOL_IP options",
+        ("linux/in.h",),
+        pattern=r"(IP|MCAST)_\w+",
+        exclude=r"IP_(PMTUDISC_\w+|DEFAULT_\w+)|MCAST_(EXCLUDE|INCLUDE)",
+    ),
+    Table(
+        "IPV6_OPTIONS",
+        "SOL_IPV6 options (the MCAST_* ones are shared with SOL_IP)",
+        ("linux/in6.h", "linux/in.h"),
+        pattern=r"(IPV6|MCAST)_\w+",
+        exclude=r"MCAST_(EXCLUDE|INCLUDE)|IPV6_(FL_\w+|FLOWINFO_(FLOWLABEL|PRIORITY)|PRIORITY_\w+|TLV_\w+|PMTUDISC_\w+|"
+        r"PREFER_SRC_\w+|MIN_MTU|SRCRT_\w+|OPT_\w+)",
+    ),
+    Table(
+        "INET_PROTOCOLS",
+        "IPPROTO_* (socket's protocol for AF_INET and AF_INET6)",
+        ("linux/in.h", "linux/in6.h"),
+        pattern=r"IPPROTO_\w+",
+        exclude=r"IPPROTO_MAX",
+        enums=True,
+    ),
+    Table(
+        "NETLINK_PROTOCOLS",
+        "NETLINK_* protocols (socket's protocol for AF_NETLINK)",
+        ("linux/netlink.h",),
+        pattern=r"NETLINK_\w+",
+        until=r"#define\s+MAX_LINKS\b",
+    ),
+    Table(
+        "EPOLL_CTL_OPS",
+        "epoll_ctl operations",
+        ("linux/eventpoll.h",),
+        pattern=r"EPOLL_CTL_\w+",
+    ),
+    Table(
+        "EPOLL_FLAGS",
+        "epoll_create1 flags",
+        ("linux/eventpoll.h",),
+        names=("EPOLL_CLOEXEC",),
+    ),
+    Table(
+        "PRCTL_OPTIONS",
+        "prctl options (the header indents its other names: `# define PR_FP_EXC_DIV`)",
+        ("linux/prctl.h",),
+        pattern=r"PR_\w+",
+        column0=True,
+    ),
+    Table(
+        "PR_SET_MM_FIELDS",
+        "prctl PR_SET_MM's second argument",
+        ("linux/prctl.h",),
+        pattern=r"PR_SET_MM_\w+",
+        exclude=r"PR_SET_MM_MAP_SIZE",
+    ),
+    Table(
+        "PR_SET_VMA_ATTRS",
+        "prctl PR_SET_VMA's second argument",
+        ("linux/prctl.h",),
+        pattern=r"PR_SET_VMA_\w+",
+    ),
+    Table(
+        "SHUTDOWN_HOW",
+        "shutdown's how (the C library's: the kernel does not export them)",
+        ("x86_64-linux-gnu/sys/socket.h",),
+        pattern=r"SHUT_\w+",
+        enums=True,
+        include=("sys/socket.h",),
+    ),
+    Table(
+        "SECCOMP_MODES",
+        "seccomp modes (prctl PR_SET_SECCOMP)",
+        ("linux/seccomp.h",),
+        pattern=r"SECCOMP_MODE_\w+",
+    ),
+    Table(
+        "CAPABILITIES",
+        "capabilities (prctl PR_CAPBSET_*)",
+        ("linux/capability.h",),
+        pattern=r"CAP_\w+",
+    ),
+    Table(
+        "FADVISE",
+        "posix_fadvise advice (fadvise64)",
+        ("linux/fadvise.h",),
+        pattern=r"POSIX_FADV_\w+",
+    ),
+    Table(
+        "MPOL_MODES",
+        "memory policy modes (set_mempolicy, mbind)",
+        ("linux/mempolicy.h",),
+        pattern=r"MPOL_\w+",
+        exclude=r"MPOL_(MAX|F_\w+|MF_\w+|MODE_FLAGS)",
+        enums=True,
+    ),
+    Table(
+        "MPOL_MODE_FLAGS",
+        "memory policy mode flags (set_mempolicy, mbind)",
+        ("linux/mempolicy.h",),
+        names=("MPOL_F_STATIC_NODES", "MPOL_F_RELATIVE_NODES", "MPOL_F_NUMA_BALANCING"),
+    ),
+    Table(
+        "MPOL_GET_FLAGS",
+        "get_mempolicy flags",
+        ("linux/mempolicy.h",),
+        names=("MPOL_F_NODE", "MPOL_F_ADDR", "MPOL_F_MEMS_ALLOWED"),
+    ),
+    Table(
+        "MBIND_FLAGS",
+        "mbind flags",
+        ("linux/mempolicy.h",),
+        pattern=r"MPOL_MF_\w+",
+        exclude=r"MPOL_MF_(INTERNAL|VALID)",
+    ),
+    Table(
+        "TCXONC_ACTIONS",
+        "ioctl TCXONC's argument",
+        ("asm-generic/termbits.h",),
+        names=("TCOOFF", "TCOON", "TCIOFF", "TCION"),
+    ),
+    Table(
+        "TCFLSH_QUEUES",
+        "ioctl TCFLSH's argument",
+        ("asm-generic/termbits.h",),
+        names=("TCIFLUSH", "TCOFLUSH", "TCIOFLUSH"),
+    ),
+]
+
+# strace's maint/ioctls_gen.sh: headers whose ioctls are plain hex numbers of
+# these types.
+HEX_IOCTLS = [
+    ("03", ("linux/hdreg.h",)),
+    ("46", ("linux/fb.h",)),
+    ("4B", ("linux/kd.h",)),
+    ("4C", ("linux/loop.h",)),
+    ("53", ("linux/cdrom.h",)),
+    ("46|54|66|74", ("asm-generic/ioctls.h",)),
+    ("56", ("linux/vt.h",)),
+    ("89", ("asm-generic/sockios.h", "linux/sockios.h")),
+    ("8B", ("linux/wireless.h",)),
+]
+
+IOCTL_DEFINE = re.compile(
+    r"^[ \t]*#[ \t]*define[ \t]+([A-Z][A-Z0-9_]*)[ \t]+(?:[A-Z]+)?_S?(?:IO|IOW|IOR|IOWR|IOC)[ \t]*\([^)]",
+    re.M,
+)
+
+# Tried in turn for a header that does not compile on its own.
+PRELUDES = (
+    "#include <linux/ioctl.h>\n#include <linux/types.h>\n",
+    "#include <linux/ioctl.h>\n#include <sys/types.h>\n#include <stdint.h>\n"
+    "#include <sys/socket.h>\n#include <sys/time.h>\n#include <time.h>\n",
+)
+
+DEFINE = re.compile(r"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)(?![\w(])[ \t]*(.*)$")
+DEFINE0 = re.compile(r"^#define[ \t]+([A-Za-z_]\w*)(?![\w(])[ \t]*(.*)$")
+ENUM_MEMBER = re.compile(r"^[ \t]*([A-Z_][A-Z0-9_]*)[ \t]*(=[^,]*)?,?[ \t]*(/\*.*)?$")
+# A number, maybe in parentheses, shifted or or-ed: no identifier.
+NUMBER = re.compile(r"^[\s()0-9a-fA-FxXuUlL<|+~-]+$")
+
+
+def strip_comment(value: str) -> str:
+    value = re.sub(r"/\*.*?(\*/|$)", "", value)
+    return value.split("//")[0].strip()
+
+
+def header_text(header: str) -> str:
+    with open(os.path.join(INCLUDE, header), errors="replace") as f:
+        return f.read()
+
+
+def table_names(t: Table) -> list[str]:
+    if t.names:
+        return list(t.names)
+    want = re.compile(rf"(?:{t.pattern})\Z")
+    drop = re.compile(rf"(?:{t.exclude})\Z") if t.exclude else None
+    out: list[str] = []
+    for header in t.headers:
+        for line in header_text(header).splitlines():
+            if t.until and re.match(t.until, line):
+                break
+            m = (DEFINE0 if t.column0 else DEFINE).match(line)
+            name = None
+            if m:
+                value = strip_comment(m.group(2))
+                if value and (NUMBER.match(value) or (t.enums and value == m.group(1))):
+                    name = m.group(1)
+            elif t.enums:
+                e = ENUM_MEMBER.match(line)
+                if e:
+                    name = e.group(1)
+            if name and want.match(name) and not (drop and drop.match(name)) and name not in out:
+                out.append(name)
+    return out
+
+
+def evaluate(tmp: str, includes: list[str], names: list[str], prelude: str = "") -> tuple[dict[str, int] | None, str]:
+    """The values of `names` after including `includes`, from a compiled
+    program (signed 64-bit), or None and the compiler's errors."""
+    src = [prelude, "#include <stdio.h>\n"]
+    src += [f"#include <{h}>\n" for h in includes]
+    src.append("int main(void) {\n")
+    src += [f'printf("%s %lld\\n", "{n}", (long long)({n}));\n' for n in names]
+    src.append("return 0;\n}\n")
+    c, exe = os.path.join(tmp, "t.c"), os.path.join(tmp, "t")
+    with open(c, "w") as f:
+        f.write("".join(src))
+    r = subprocess.run(["cc", "-w", "-D__EXPORTED_HEADERS__", "-o", exe, c], capture_output=True, text=True)
+    if r.returncode != 0:
+        return None, r.stderr
+    out = subprocess.run([exe], capture_output=True, text=True, check=True).stdout
+    return {n: int(v) for n, v in (line.split() for line in out.splitlines())}, ""
+
+
+def build_table(tmp: str, t: Table, notes: list[str]) -> list[tuple[int, str]]:
+    names = table_names(t)
+    if not names:
+        raise SystemExit(f"{t.rust}: no names found in {', '.join(t.headers)}")
+    values = compile_names(tmp, list(t.include or t.headers), names, ("",), notes)
+    if not values:
+        raise SystemExit(f"{t.rust}: {', '.join(t.headers)} do not compile")
+    rows: list[tuple[int, str]] = []
+    seen: set[int] = set()
+    for n in names:
+        v = values.get(n)
+        if v is None or v < 0 or v in seen:
+            continue
+        seen.add(v)
+        rows.append((v, n))
+    return rows
+
+
+def uapi_headers() -> list[str]:
+    out = subprocess.run(["dpkg", "-L", "linux-libc-dev"], capture_output=True, text=True, check=True).stdout
+    prefix = INCLUDE + "/"
+    return sorted(
+        p[len(prefix):]
+        for p in out.splitlines()
+        if p.endswith(".h") and p.startswith(prefix) and not p.startswith(prefix + "x86_64-linux-gnu/")
+    )
+
+
+def compile_names(
+    tmp: str,
+    includes: list[str],
+    names: list[str],
+    preludes: tuple[str, ...],
+    notes: list[str],
+    structs: dict[str, str] | None = None,
+) -> dict[str, int]:
+    """The values of `names`, leaving out those that do not compile (a
+    definition under `#if 0`...); each prelude is tried in turn until all
+    compile. `structs` (struct name -> header) adds the header of a struct
+    the compiler finds incomplete (an ioctl's size is its argument's)."""
+    best: dict[str, int] = {}
+    for prelude in preludes:
+        left = list(names)
+        while left:
+            values, errors = evaluate(tmp, includes, left, prelude)
+            if values is not None:
+                if len(values) > len(best):
+                    best = values
+                break
+            missing = {
+                structs[m] for m in re.findall(r"incomplete type .struct (\w+).", errors) if structs and m in structs
+            }
+            extra = "".join(f"#include <{h}>\n" for h in sorted(missing) if f"<{h}>" not in prelude)
+            if extra:
+                prelude += extra
+                continue
+            # Drop the names the compiler complained about (one per line of
+            # main), and retry.
+            with open(os.path.join(tmp, "t.c")) as f:
+                lines = f.read().splitlines()
+            first = next(i for i, line in enumerate(lines) if line.startswith("printf("))
+            bad = {int(m) - 1 - first for m in re.findall(r"t\.c:(\d+):\d+", errors)}
+            bad = {b for b in bad if 0 <= b < len(left)}
+            if not bad:
+                break
+            left = [n for i, n in enumerate(left) if i not in bad]
+        if len(best) == len(names):
+            break
+    for n in names:
+        if n not in best:
+            notes.append(f"{', '.join(includes)}: {n} does not compile")
+    return best
+
+
+def build_ioctls(tmp: str, notes: list[str]) -> list[tuple[int, str]]:
+    headers = uapi_headers()
+    structs: dict[str, str] = {}
+    for header in headers:
+        for name in re.findall(r"^struct (\w+) \{", header_text(header), re.M):
+            structs.setdefault(name, header)
+    found: dict[str, int] = {}  # name -> code; the first header wins
+    for header in headers:
+        names = [n for n in IOCTL_DEFINE.findall(header_text(header)) if n not in found]
+        names = list(dict.fromkeys(names))
+        if names:
+            for n, v in compile_names(tmp, [header], names, PRELUDES, notes, structs).items():
+                found.setdefault(n, v & 0xFFFFFFFF)
+    for kind, hex_headers in HEX_IOCTLS:
+        hexdef = re.compile(
+            rf"^[ \t]*#[ \t]*define[ \t]+([A-Z][A-Z0-9_]*)[ \t]+(0x(?:{kind})[0-9A-Fa-f]{{2}})\b", re.M
+        )
+        for header in hex_headers:
+            for name, value in hexdef.findall(header_text(header)):
+                found.setdefault(name, int(value, 16))
+    by_code: dict[int, list[str]] = collections.defaultdict(list)
+    for name, code in found.items():
+        by_code[code].append(name)
+    rows = []
+    for code in sorted(by_code):
+        kept: list[str] = []
+        for name in sorted(by_code[code]):
+            if kept and name.startswith(kept[-1]):
+                continue
+            kept.append(name)
+        rows.append((code, " or ".join(kept)))
+    return rows
+
+
+def package_versions() -> str:
+    parts = []
+    for pkg in PACKAGES:
+        r = subprocess.run(["dpkg-query", "-W", "-f=${Version}", pkg], capture_output=True, text=True)
+        parts.append(f"{pkg} {r.stdout.strip() or '(not installed)'}")
+    return ", ".join(parts)
+
+
+def header(versions: str, what: str) -> str:
+    return (
+        f"// @generated by scripts/gen_flags.py from the headers of {versions}.\n"
+        "// Do not edit; regenerate with `python3 scripts/gen_flags.py`.\n"
+        f"// {what}\n\n"
+    )
+
+
+def render_xlat(versions: str, tables: list[tuple[Table, list[tuple[int, str]]]]) -> str:
+    out = [header(versions, f"{len(tables)} tables of constant names.")]
+    out.append("use crate::strace::flags::Xlat;\n")
+    for t, rows in tables:
+        out.append(f"\n/// {t.doc}: from {', '.join(t.headers)}.\n")
+        out.append(f"pub const {t.rust}: Xlat = &[\n")
+        out += [f'({v:#x}, "{n}"),\n' for v, n in rows]
+        out.append("];\n")
+    return "".join(out)
+
+
+def render_ioctls(versions: str, rows: list[tuple[int, str]]) -> str:
+    out = [header(versions, f"{len(rows)} ioctl numbers.")]
+    out.append("/// ioctl numbers and their names (alternatives joined by \" or \"), sorted by number.\n")
+    out.append("pub static IOCTLS: &[(u32, &str)] = &[\n")
+    out += [f'({code:#010x}, "{names}"),\n' for code, names in rows]
+    out.append("];\n")
+    return "".join(out)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out-dir", default=DEFAULT_OUT)
+    ap.add_argument("--check", action="store_true", help="compare instead of writing")
+    ap.add_argument("-v", "--verbose", action="store_true", help="list the definitions left out")
+    opts = ap.parse_args()
+    if shutil.which("cc") is None:
+        raise SystemExit("a C compiler (cc) is needed")
+    versions = package_versions()
+    notes: list[str] = []
+    stale = False
+    with tempfile.TemporaryDirectory() as tmp:
+        tables = [(t, build_table(tmp, t, notes)) for t in TABLES]
+        ioctls = build_ioctls(tmp, notes)
+        outputs = {
+            "xlat.rs": render_xlat(versions, tables),
+            "ioctls.rs": render_ioctls(versions, ioctls),
+        }
+        paths = []
+        for name, text in outputs.items():
+            path = os.path.join(tmp, name)
+            with open(path, "w") as f:
+                f.write(text)
+            paths.append(path)
+        rustfmt(paths)
+        print(f"{len(tables)} tables, {len(ioctls)} ioctl numbers ({len(notes)} definitions left out: -v lists them)")
+        if opts.verbose:
+            for n in notes:
+                print("  " + n)
+        for name in outputs:
+            with open(os.path.join(tmp, name)) as f:
+                new = f.read()
+            stale |= not update(os.path.join(opts.out_dir, name), new, opts.check)
+    return 1 if stale else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+//! Calls on files and descriptors: ownership (strace's uid.c,
+//! fchownat.c), times (utimes.c), access advice (fadvise.c), epoll
+//! (epoll.c). The timespec pairs and epoll events they read print as
+//! pointers.
+use super::super::flags;
+use super::ctx::{Ctx, Decoded, RetStyle::Decimal};
+
+pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decoded, Ctx<'c, 'a>> {
+    Ok(match syscall {
+        "chown" | "lchown" | "fchown" => {
+            c.push(if syscall == "fchown" {
+                c.t_int(0)
+            } else {
+                c.t_path(0)
+            });
+            c.push(c.t_uid(1));
+            c.push(c.t_uid(2));
+            c.finish(Decimal, true)
+        }
+        "fchownat" => {
+            c.push(c.t_dirfd(0));
+            c.push(c.t_path(1));
+            c.push(c.t_uid(2));
+            c.push(c.t_uid(3));
+            c.push(c.t_uflags(4, flags::AT_FLAGS));
+            c.finish(Decimal, true)
+        }
+        "utimensat" => {
+            c.push(c.t_dirfd(0));
+            c.push(c.t_path(1));
+            c.push(c.t_ptr(2));
+            c.push(c.t_uflags(3, flags::AT_FLAGS));
+            c.finish(Decimal, true)
+        }
+        "fadvise64" => {
+            c.push(c.t_int(0));
+            c.push(c.t_long(1));
+            c.push(c.t_ulong(2));
+            c.push(c.t_xval(3, flags::FADVISE, "POSIX_FADV_???"));
+            c.finish(Decimal, true)
+        }
+        "epoll_create" => {
+            c.push(c.t_int(0));
+            c.finish(Decimal, true)
+        }
+        "epoll_create1" => {
+            c.push(c.t_uflags(0, flags::EPOLL_FLAGS));
+            c.finish(Decimal, true)
+        }
+        "epoll_ctl" => {
+            c.push(c.t_int(0));
+            c.push(c.t_xval(1, flags::EPOLL_CTL_OPS, "EPOLL_CTL_???"));
+            c.push(c.t_int(2));
+            c.push(c.t_ptr(3));
+            c.finish(Decimal, true)
+        }
+        _ => return Err(c),
+    })
+}

@@ -1,0 +1,101 @@
+//! The socket calls: families, types and protocols, option levels and
+//! names (strace's net.c). Socket addresses, option values and message
+//! headers are structures in the caller's memory: they print as pointers.
+use super::super::flags;
+use super::ctx::{Ctx, Decoded, RetStyle::Decimal};
+
+/// The socket call `syscall`'s arguments; the context back if it is none.
+pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decoded, Ctx<'c, 'a>> {
+    Ok(match syscall {
+        "socket" | "socketpair" => {
+            let domain = c.uint(0);
+            c.push(flags::xval_or_unknown(
+                flags::ADDRESS_FAMILIES,
+                domain,
+                "AF_???",
+            ));
+            c.push(flags::socket_type(c.uint(1)));
+            if syscall == "socket" {
+                c.push(flags::socket_protocol(domain, c.uint(2)));
+                c.finish(Decimal, true)
+            } else {
+                c.push(c.t_uint(2));
+                c.push_exit(c.t_ptr(3));
+                c.finish(Decimal, false)
+            }
+        }
+        "setsockopt" | "getsockopt" => {
+            let get = syscall == "getsockopt";
+            c.push(c.t_int(0));
+            let level = c.uint(1);
+            c.push(flags::socket_level(level));
+            c.push(flags::socket_option(level, c.uint(2), get));
+            if get {
+                // Both are read back when the call returns: the value and
+                // the length it has.
+                c.push_exit(c.t_ptr(3));
+                c.push_exit(c.t_ptr(4));
+            } else {
+                c.push(c.t_ptr(3));
+                c.push(c.t_int(4));
+            }
+            c.finish(Decimal, !get)
+        }
+        "connect" | "bind" => {
+            c.push(c.t_int(0));
+            c.push(c.t_ptr(1));
+            c.push(c.t_uint(2));
+            c.finish(Decimal, true)
+        }
+        "listen" => {
+            c.push(c.t_int(0));
+            c.push(c.t_int(1));
+            c.finish(Decimal, true)
+        }
+        "shutdown" => {
+            c.push(c.t_int(0));
+            c.push(c.t_xval(1, flags::SHUTDOWN_HOW, "SHUT_???"));
+            c.finish(Decimal, true)
+        }
+        "sendto" => {
+            c.push(c.t_int(0));
+            c.push(c.t_buf(1, c.raw(2), false));
+            c.push(c.t_ulong(2));
+            c.push(c.t_uflags(3, flags::MSG_FLAGS));
+            c.push(c.t_ptr(4));
+            c.push(c.t_uint(5));
+            c.finish(Decimal, true)
+        }
+        "recvfrom" => {
+            c.push(c.t_int(0));
+            c.push_exit(c.t_out_buf(1, false));
+            c.push_exit(c.t_ulong(2));
+            c.push_exit(c.t_uflags(3, flags::MSG_FLAGS));
+            c.push_exit(c.t_ptr(4));
+            c.push_exit(c.t_ptr(5));
+            c.finish(Decimal, false)
+        }
+        "accept" | "accept4" => {
+            c.push(c.t_int(0));
+            c.push_exit(c.t_ptr(1));
+            c.push_exit(c.t_ptr(2));
+            if syscall == "accept4" {
+                c.push_exit(c.t_uflags(3, flags::SOCK_TYPE_FLAGS));
+            }
+            c.finish(Decimal, false)
+        }
+        "sendmsg" => {
+            c.push(c.t_int(0));
+            c.push(c.t_ptr(1));
+            c.push(c.t_uflags(2, flags::MSG_FLAGS));
+            c.finish(Decimal, true)
+        }
+        "recvmsg" => {
+            c.push(c.t_int(0));
+            c.push_exit(c.t_ptr(1));
+            c.push_exit(c.t_uflags(2, flags::MSG_FLAGS));
+            c.finish(Decimal, false)
+        }
+        _ => return Err(c),
+    })
+}

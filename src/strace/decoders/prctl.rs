@@ -1,0 +1,113 @@
+//! prctl: the option by name and, per option, the arguments strace's
+//! prctl.c prints (an option it does not decode shows the rest in hex).
+//! What an option reads or writes through a pointer prints as the pointer.
+use super::super::flags::{self, Xlat};
+use super::ctx::{ptr, Ctx, Decoded, RetStyle};
+
+/// The kernel's SUID_DUMP_* (include/linux/sched/coredump.h: not exported
+/// to userspace; strace's xlat/pr_dumpable.in names them the same way).
+const SUID_DUMP: Xlat = &[
+    (0, "SUID_DUMP_DISABLE"),
+    (1, "SUID_DUMP_USER"),
+    (2, "SUID_DUMP_ROOT"),
+];
+
+/// The largest signal number PR_SET_PDEATHSIG is shown by name for.
+const MAX_SIGNAL_NAMED: u64 = 128;
+
+pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decoded, Ctx<'c, 'a>> {
+    if syscall != "prctl" {
+        return Err(c);
+    }
+    let op = c.uint(0);
+    c.push(c.t_xval(0, flags::PRCTL_OPTIONS, "PR_???"));
+    let name = flags::xval(flags::PRCTL_OPTIONS, op).unwrap_or("");
+    // print_prctl_args(): the arguments from `first` on, in hex.
+    let rest = |c: &mut Ctx<'_, '_>, first: usize| {
+        for i in first..c.args.len() {
+            c.push(c.t_hex(i));
+        }
+    };
+    let mut ret = RetStyle::Decimal;
+    let mut at_entry = true;
+    match name {
+        "PR_GET_KEEPCAPS"
+        | "PR_GET_SECCOMP"
+        | "PR_GET_TIMERSLACK"
+        | "PR_GET_TIMING"
+        | "PR_TASK_PERF_EVENTS_DISABLE"
+        | "PR_TASK_PERF_EVENTS_ENABLE" => {}
+        "PR_GET_CHILD_SUBREAPER"
+        | "PR_GET_ENDIAN"
+        | "PR_GET_FPEMU"
+        | "PR_GET_FPEXC"
+        | "PR_GET_NAME"
+        | "PR_GET_PDEATHSIG"
+        | "PR_GET_TID_ADDRESS"
+        | "PR_GET_TSC"
+        | "PR_GET_UNALIGN" => {
+            c.push_exit(c.t_ptr(1));
+            at_entry = false;
+        }
+        "PR_GET_DUMPABLE" => {
+            ret = RetStyle::Named(SUID_DUMP);
+            at_entry = false;
+        }
+        "PR_SET_CHILD_SUBREAPER"
+        | "PR_SET_ENDIAN"
+        | "PR_SET_FPEMU"
+        | "PR_SET_FPEXC"
+        | "PR_SET_KEEPCAPS"
+        | "PR_SET_TIMING" => c.push(c.t_ulong(1)),
+        "PR_SET_DUMPABLE" => c.push(c.t_xval64(1, SUID_DUMP, "SUID_DUMP_???")),
+        "PR_CAPBSET_DROP" | "PR_CAPBSET_READ" => {
+            c.push(c.t_xval64(1, flags::CAPABILITIES, "CAP_???"))
+        }
+        "PR_SET_NAME" => c.push(c.t_ptr(1)),
+        "PR_SET_PDEATHSIG" => {
+            let sig = c.raw(1);
+            c.push(if sig > MAX_SIGNAL_NAMED {
+                sig.to_string()
+            } else {
+                flags::signal_name(sig as i64)
+            });
+        }
+        "PR_SET_PTRACER" => c.push(if c.int(1) == -1 {
+            "PR_SET_PTRACER_ANY".to_owned()
+        } else {
+            c.t_int(1)
+        }),
+        "PR_SET_SECCOMP" => {
+            let mode = c.raw(1);
+            c.push(c.t_xval64(1, flags::SECCOMP_MODES, "SECCOMP_MODE_???"));
+            match flags::xval(flags::SECCOMP_MODES, mode) {
+                Some("SECCOMP_MODE_STRICT") => {}
+                // The filter program: a structure.
+                Some("SECCOMP_MODE_FILTER") => c.push(c.t_ptr(2)),
+                _ => rest(&mut c, 2),
+            }
+        }
+        "PR_SET_TIMERSLACK" => c.push(c.t_long(1)),
+        "PR_SET_NO_NEW_PRIVS" | "PR_SET_THP_DISABLE" | "PR_SET_IO_FLUSHER" => {
+            c.push(c.t_ulong(1));
+            rest(&mut c, 2);
+        }
+        "PR_SET_MM" => {
+            c.push(c.t_xval(1, flags::PR_SET_MM_FIELDS, "PR_SET_MM_???"));
+            rest(&mut c, 2);
+        }
+        "PR_SET_VMA" => {
+            let attr = c.raw(1);
+            c.push(c.t_xval64(1, flags::PR_SET_VMA_ATTRS, "PR_SET_VMA_???"));
+            if flags::xval(flags::PR_SET_VMA_ATTRS, attr) == Some("PR_SET_VMA_ANON_NAME") {
+                c.push(c.t_ptr(2));
+                c.push(c.t_ulong(3));
+                c.push(ptr(c.raw(4)));
+            } else {
+                rest(&mut c, 2);
+            }
+        }
+        _ => rest(&mut c, 1),
+    }
+    Ok(c.finish(ret, at_entry))
+}

@@ -1,0 +1,124 @@
+//! Socket constants: address families, socket types, message flags, and
+//! the names of setsockopt/getsockopt options by level (the option tables
+//! are generated: see generated/xlat.rs).
+use super::{
+    kind_then_flags, xval_or_unknown, Xlat, INET_PROTOCOLS, IPV6_OPTIONS, IP_OPTIONS,
+    NETLINK_PROTOCOLS, SOCKET_LEVELS, SOCKET_OPTIONS, TCP_OPTIONS, UDP_OPTIONS,
+};
+
+pub const ADDRESS_FAMILIES: Xlat = xlat![
+    AF_UNSPEC,
+    AF_UNIX,
+    AF_INET,
+    AF_AX25,
+    AF_IPX,
+    AF_APPLETALK,
+    AF_NETROM,
+    AF_BRIDGE,
+    AF_ATMPVC,
+    AF_X25,
+    AF_INET6,
+    AF_ROSE,
+    AF_DECnet,
+    AF_NETBEUI,
+    AF_SECURITY,
+    AF_KEY,
+    AF_NETLINK,
+    AF_PACKET,
+    AF_ASH,
+    AF_ECONET,
+    AF_ATMSVC,
+    AF_RDS,
+    AF_SNA,
+    AF_IRDA,
+    AF_PPPOX,
+    AF_WANPIPE,
+    AF_LLC,
+    AF_IB,
+    AF_MPLS,
+    AF_CAN,
+    AF_TIPC,
+    AF_BLUETOOTH,
+    AF_IUCV,
+    AF_RXRPC,
+    AF_ISDN,
+    AF_PHONET,
+    AF_IEEE802154,
+    AF_CAIF,
+    AF_ALG,
+    AF_NFC,
+    AF_VSOCK,
+    AF_XDP,
+];
+
+const SOCK_TYPE_MASK: u64 = 0x0f;
+pub const SOCK_TYPES: Xlat = xlat![
+    SOCK_STREAM,
+    SOCK_DGRAM,
+    SOCK_RAW,
+    SOCK_RDM,
+    SOCK_SEQPACKET,
+    SOCK_DCCP,
+];
+pub const SOCK_TYPE_FLAGS: Xlat = xlat![SOCK_CLOEXEC, SOCK_NONBLOCK];
+
+/// `SOCK_STREAM|SOCK_CLOEXEC`.
+pub fn socket_type(value: u64) -> String {
+    kind_then_flags(value, SOCK_TYPE_MASK, SOCK_TYPES, SOCK_TYPE_FLAGS)
+}
+
+pub const MSG_FLAGS: Xlat = xlat![
+    MSG_OOB,
+    MSG_PEEK,
+    MSG_DONTROUTE,
+    MSG_CTRUNC,
+    MSG_TRUNC,
+    MSG_DONTWAIT,
+    MSG_EOR,
+    MSG_WAITALL,
+    MSG_FIN,
+    MSG_SYN,
+    MSG_CONFIRM,
+    MSG_RST,
+    MSG_ERRQUEUE,
+    MSG_NOSIGNAL,
+    MSG_MORE,
+    MSG_WAITFORONE,
+    MSG_FASTOPEN,
+    MSG_CMSG_CLOEXEC,
+];
+
+/// A setsockopt/getsockopt level: `SOL_SOCKET`, `SOL_TCP`.
+pub fn socket_level(level: u64) -> String {
+    xval_or_unknown(SOCKET_LEVELS, level, "SOL_??")
+}
+
+/// An option name at its level, as strace names it (a number at the levels
+/// it has no table for).
+pub fn socket_option(level: u64, name: u64, getsockopt: bool) -> String {
+    let (table, unknown) = match level as i32 {
+        libc::SOL_SOCKET => {
+            // One number, two names (asm-generic/socket.h: SO_GET_FILTER
+            // is SO_ATTACH_FILTER): strace names it by the call.
+            if getsockopt && name == libc::SO_ATTACH_FILTER as u64 {
+                return "SO_GET_FILTER".to_owned();
+            }
+            (SOCKET_OPTIONS, "SO_???")
+        }
+        libc::SOL_IP => (IP_OPTIONS, "IP_???"),
+        libc::SOL_IPV6 => (IPV6_OPTIONS, "IPV6_???"),
+        libc::SOL_TCP => (TCP_OPTIONS, "TCP_???"),
+        libc::SOL_UDP => (UDP_OPTIONS, "UDP_???"),
+        _ => return name.to_string(),
+    };
+    xval_or_unknown(table, name, unknown)
+}
+
+/// socket()'s protocol, named by the family: `IPPROTO_TCP`, `NETLINK_ROUTE`.
+pub fn socket_protocol(domain: u64, protocol: u64) -> String {
+    match domain as i32 {
+        libc::AF_INET | libc::AF_INET6 => xval_or_unknown(INET_PROTOCOLS, protocol, "IPPROTO_???"),
+        libc::AF_NETLINK => xval_or_unknown(NETLINK_PROTOCOLS, protocol, "NETLINK_???"),
+        _ => protocol.to_string(),
+    }
+}

@@ -1,0 +1,86 @@
+"""The systrace command's output where it has no strace to compare with:
+several threads in one file without -f, lost events, the tracer's
+priority, -s beyond what is captured."""
+from __future__ import annotations
+
+import os
+import re
+import sys
+
+from test_cli import systrace_cmd
+
+THREADS = """
+import os, threading
+def work():
+    os.getppid()
+threads = [threading.Thread(target=work) for _ in range(3)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+print(threading.get_native_id())
+"""
+
+
+def test_threads_in_a_file_carry_their_pid(kernel, tmp_path):
+    # strace without -f traces one thread; systrace sees all the threads of
+    # the process: in a file, each of their lines starts with its tid, as
+    # strace -o writes them when it traces several.
+    out = tmp_path / "trace.txt"
+    r = systrace_cmd("-o", str(out), "-e", "trace=getppid", "--", sys.executable, "-c", THREADS)
+    assert r.returncode == 0, r.stderr
+    main_tid = int(r.stdout)
+    lines = out.read_text().splitlines()
+    calls = [line for line in lines if "getppid()" in line]
+    assert len(calls) == 3, lines
+    tids = {int(m.group(1)) for m in (re.match(r"^(\d+) +getppid\(\) += \d+$", c) for c in calls) if m}
+    assert len(tids) == 3 and main_tid not in tids, lines
+    # A process with one thread: no prefix (strace -o without -f).
+    r = systrace_cmd("-o", str(out), "-e", "trace=getppid", "--", sys.executable, "-c", "import os; os.getppid()")
+    assert r.returncode == 0, r.stderr
+    assert re.match(r"^getppid\(\) += \d+$", out.read_text().splitlines()[0]), out.read_text()
+
+
+def test_lost_events_are_told_once(kernel):
+    # A one-page ring buffer cannot hold what a busy loop makes.
+    busy = "import os\nfor _ in range(300000): os.getppid()"
+    r = systrace_cmd("-o", "/dev/null", "--buffer-size", "4096", "-e", "trace=getppid", "--",
+                     sys.executable, "-c", busy)
+    assert r.returncode == 0, r.stderr
+    last = r.stderr.splitlines()[-1]
+    m = re.fullmatch(r"systrace: (\d+) events lost \(ring buffer full, or systrace fell behind; .*\)", last)
+    assert m and int(m.group(1)) > 0, r.stderr
+    assert "Warning" not in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
+def test_two_busy_processes_lose_nothing(kernel):
+    # Two processes making 2M syscalls each, on two CPUs, with the defaults.
+    dd = "dd if=/dev/zero of=/dev/null bs=1 count=500000 2>/dev/null"
+    r = systrace_cmd("-f", "-o", "/dev/null", "--", "sh", "-c", f"{dd} & {dd}; wait", timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "lost" not in r.stderr, r.stderr
+
+
+def test_tracer_runs_ahead_of_what_it_traces(kernel):
+    # The launched command keeps its own priority; the tracer's threads
+    # (its parent's) run at nice -10 (cli.TRACER_NICE).
+    show = (
+        "import os\n"
+        "def nice(path): return int(open(path).read().rsplit(')', 1)[1].split()[16])\n"
+        "print(nice('/proc/self/stat'))\n"
+        "ppid = os.getppid()\n"
+        "print(sorted({nice(f'/proc/{ppid}/task/{t}/stat') for t in os.listdir(f'/proc/{ppid}/task')}))\n"
+    )
+    r = systrace_cmd("-e", "trace=none", "--", sys.executable, "-c", show)
+    assert r.returncode == 0, r.stderr
+    own, tracer = r.stdout.splitlines()
+    assert int(own) == os.nice(0)
+    assert tracer == "[-10]", r.stdout
+
+
+def test_string_size_beyond_the_capture(kernel):
+    r = systrace_cmd("-s", "6000", "-e", "trace=write", "--", sys.executable, "-c",
+                     "import os; os.write(1, b'x' * 5000)")
+    assert r.returncode == 0 and r.stdout == "x" * 5000
+    assert 'at most 4096 bytes of each string or buffer are captured; longer ones are shown cut, with "..."' in r.stderr
+    assert re.search(r'^write\(1, "x{4096}"\.\.\., 5000\) += 5000$', r.stderr, re.M), r.stderr[-300:]
