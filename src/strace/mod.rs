@@ -15,6 +15,7 @@ pub mod classes;
 pub mod decoders;
 pub mod errno;
 pub mod flags;
+pub mod histogram;
 pub mod pair;
 pub mod printer;
 pub mod quote;
