@@ -64,6 +64,7 @@ examples:
   systrace -f -e trace=%process,openat -T -- make
   systrace -c -p 1234          (Ctrl-C prints the table)
   systrace -c --histogram -- ls   (the table, then a latency histogram per syscall)
+  systrace top                 (a live view of the busiest syscalls; see systrace top --help)
   systrace --format json -o trace.jsonl -- ./a.out
 """
 
@@ -74,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
         description=DESCRIPTION,
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        usage="%(prog)s [options] [-p PID]... | [options] [--] COMMAND [ARG]...",
+        usage="%(prog)s [options] [-p PID]... | [options] [--] COMMAND [ARG]... | top [--help]",
     )
     p.add_argument(
         "-e",
@@ -496,6 +497,11 @@ def run_pids(args: argparse.Namespace, pids: List[int], printer_kw: Dict[str, An
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["top"]:  # `systrace -- top` traces the top command
+        from . import _top
+
+        return _top.main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     command = list(args.command)
