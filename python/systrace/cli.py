@@ -86,6 +86,8 @@ examples:
   systrace -- ls /tmp
   systrace -f -e trace=%process,openat -T -- make
   systrace -c -p 1234          (Ctrl-C prints the table)
+  systrace -c --histogram -- ls   (the table, then a latency histogram per syscall)
+  systrace top                 (a live view of the busiest syscalls; see systrace top --help)
   systrace --format json -o trace.jsonl -- ./a.out
 """
 
@@ -96,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
         description=DESCRIPTION,
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        usage="%(prog)s [options] [-p PID]... | [options] [--] COMMAND [ARG]...",
+        usage="%(prog)s [options] [-p PID]... | [options] [--] COMMAND [ARG]... | top [--help]",
     )
     p.add_argument(
         "-e",
@@ -144,6 +146,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="count calls, errors and time per syscall and print a table at the end "
         "(instead of the calls).",
+    )
+    p.add_argument(
+        "--histogram",
+        action="store_true",
+        help="with -c: after the table, a latency histogram per syscall as bpftrace's hist() "
+        "prints it (rows [lo, hi) in ns, K/M/G = powers of 1024).",
     )
     p.add_argument(
         "-T",
@@ -506,6 +514,16 @@ def _open_counting(args: argparse.Namespace, pids: List[int]) -> Optional[Sessio
         raise CliError(str(err)) from None
 
 
+def _count_report(counting: Session, histogram: bool) -> str:
+    """-c's table, then with --histogram each syscall's latency histogram
+    (in the table's order: most time first)."""
+    text = counting.count_table()
+    if histogram:
+        counts = sorted(counting.counts(), key=lambda c: -c.time_ns)
+        text += "".join("\n" + c.histogram_text() for c in counts if any(c.histogram))
+    return text
+
+
 def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[str]) -> int:
     command = list(args.command)
     try:
@@ -554,7 +572,7 @@ def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[st
         signal.signal(signal.SIGINT, old_int)
         signal.signal(signal.SIGQUIT, old_quit)
     if counting is not None:
-        out.write(counting.count_table())
+        out.write(_count_report(counting, args.histogram))
     if os.WIFSIGNALED(status):
         printer.status_line(pid, killed_line(status), main=True)
         out.flush()
@@ -596,12 +614,17 @@ def run_pids(args: argparse.Namespace, pids: List[int], printer_kw: Dict[str, An
             if _process_alive(pid) and not args.quiet:
                 print(f"{PROG}: Process {pid} detached", file=sys.stderr)
     if counting is not None:
-        out.write(counting.count_table())
+        out.write(_count_report(counting, args.histogram))
     out.flush()
     return 0
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["top"]:  # `systrace -- top` traces the top command
+        from . import _top
+
+        return _top.main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     command = list(args.command)
@@ -616,6 +639,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             raise UsageError("-p PID and a command exclude each other")
         if args.string_size < 0:
             raise UsageError(f"-s {args.string_size}: a size is >= 0")
+        if args.histogram and not args.summary:
+            raise UsageError("--histogram is -c's: add -c")
         if args.summary and args.format != "strace":
             raise UsageError("-c prints a table: --format does not apply")
         args.status = parse_status([e for e in args.exprs if _qualifier(e) == "status"])

@@ -54,4 +54,11 @@ impl SyscallCount {
             self.name, self.calls, self.errors, self.time_ns
         )
     }
+
+    /// The latency histogram as bpftrace's hist() prints it: `@ns[NAME]:`
+    /// (`@ns[NAME, PID]:` per process), then a `[lo, hi)` row per bucket
+    /// (ns; K, M, G are powers of 1024) with its count and a bar of @.
+    fn histogram_text(&self) -> String {
+        crate::strace::histogram::format_named_histogram(&self.name, self.pid, &self.histogram)
+    }
 }

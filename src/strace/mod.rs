@@ -16,6 +16,7 @@ pub mod classes;
 pub mod decoders;
 pub mod errno;
 pub mod flags;
+pub mod histogram;
 pub mod outcome;
 pub mod pair;
 pub mod printer;

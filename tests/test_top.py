@@ -1,0 +1,210 @@
+"""`systrace top` (the live view, under tmux as a person sees it, and its
+--batch snapshots) and `systrace -c --histogram`, against the kernel."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+import systrace
+from test_cli import systrace_cmd
+
+# A process named st-getppid that calls getppid 20000 times a second and
+# fails close(-1) (EBADF) 1000 times a second, on a fixed schedule.
+WORKLOAD = r"""
+import os, time
+with open("/proc/self/comm", "w") as f:
+    f.write("st-getppid")
+print("ready", flush=True)
+t = time.monotonic()
+while True:
+    for _ in range(2000):
+        os.getppid()
+    for _ in range(100):
+        try:
+            os.close(-1)
+        except OSError:
+            pass
+    t += 0.1
+    time.sleep(max(0.0, t - time.monotonic()))
+"""
+RATE = 20000
+
+
+@pytest.fixture
+def workload():
+    p = subprocess.Popen([sys.executable, "-c", WORKLOAD], stdout=subprocess.PIPE, text=True)
+    assert p.stdout is not None and p.stdout.readline() == "ready\n"
+    yield p
+    p.kill()
+    p.wait()
+
+
+# A data row: [PID COMM] CALLS/S ERRORS/S [ERRNO] AVG P99< TIME% SYSCALL
+ROW = (
+    r"\s*(?P<rate>\d+)\s+(?P<errors>\d+) (?P<errno>E[A-Z0-9]+|\s)\s*"
+    r"(?P<avg>[\d.]+[nmu]?s)\s+(?P<p99>[\d.]+[nmu]?s|-)\s+(?P<share>[\d.]+)  (?P<name>\w+)$"
+)
+PROCESS_ROW = r"^\s*(?P<pid>\d+) (?P<comm>.{15}) " + ROW
+
+
+def _rows(lines, per_process=False):
+    row = re.compile(PROCESS_ROW if per_process else "^" + ROW)
+    return [m.groupdict() for m in map(row.match, lines) if m]
+
+
+def test_top_batch_per_process_all_processes(kernel, workload):
+    r = systrace_cmd("top", "--batch", "2", "--interval", "0.5", "--per-process", timeout=60)
+    assert r.returncode == 0, r.stderr
+    snapshots = r.stdout.split("\n\n")
+    assert len(snapshots) == 2, r.stdout
+    lines = snapshots[-1].splitlines()
+    assert re.match(r"systrace top - all processes - up 0:00:0\d, last 0\.\ds: \d+ calls/s, \d+ errors/s, "
+                    r"\d+ syscalls, \d+ processes$", lines[0]), lines[0]
+    assert lines[1].split() == ["PID", "COMM", "CALLS/S", "ERRORS/S", "ERRNO", "AVG", "P99<", "TIME%", "SYSCALL"]
+    rows = _rows(lines[2:], per_process=True)
+    assert len(rows) == len(lines) - 2, lines  # every line is a row
+    rates = [int(row["rate"]) for row in rows]
+    assert rates == sorted(rates, reverse=True)
+    mine = {row["name"]: row for row in rows if row["pid"] == str(workload.pid)}
+    getppid, close = mine["getppid"], mine["close"]
+    assert getppid["comm"].strip() == "st-getppid"
+    assert RATE * 0.4 <= int(getppid["rate"]) <= RATE * 1.5, getppid
+    assert int(getppid["errors"]) == 0 and getppid["errno"].strip() == ""
+    assert RATE / 20 * 0.4 <= int(close["errors"]) <= RATE / 20 * 1.5, close
+    assert close["errno"] == "EBADF" and close["errors"] == close["rate"]
+
+
+def test_top_batch_pid_and_bad_input(kernel, workload):
+    r = systrace_cmd("top", "-p", str(workload.pid), "-e", "trace=getppid", "--batch", "1", "--interval", "0.3")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith(f"systrace top - pid {workload.pid} - up 0:00:00")
+    rows = _rows(lines[2:])
+    assert [row["name"] for row in rows] == ["getppid"] and "pid" not in rows[0]
+    assert float(rows[0]["share"]) == 100.0
+    for args, message in [
+        (["--interval", "0"], "--interval 0: a number of seconds > 0"),
+        (["--batch", "0"], "--batch 0: a number of snapshots >= 1"),
+        (["-e", "trace=nosuchcall"], "nosuchcall"),
+        (["-p", "x"], "-p 'x': not a process id"),
+    ]:
+        bad = systrace_cmd("top", *args)
+        assert bad.returncode == 2 and message in bad.stderr, (args, bad.stderr)
+    gone = systrace_cmd("top", "-p", "999999999", "--batch", "1")
+    assert gone.returncode == 1 and gone.stderr.startswith("systrace: "), gone.stderr
+
+
+def test_p99_bound():
+    from systrace._top import p99_bound
+
+    assert p99_bound([0] * 40) is None
+    hist = [0] * 40
+    hist[8] = 99  # [256, 512)
+    hist[12] = 1
+    assert p99_bound(hist) == 512
+    hist[12] = 2
+    assert p99_bound(hist) == 8192
+
+
+class Tmux:
+    """A tmux server of its own, with one pane to look at."""
+
+    def __init__(self, socket: str) -> None:
+        self.base = ["tmux", "-S", socket]
+
+    def __call__(self, *args: str) -> str:
+        return subprocess.run([*self.base, *args], check=True, capture_output=True, text=True).stdout
+
+    def screen(self) -> str:
+        return self("capture-pane", "-p", "-t", "top")
+
+    def wait_for(self, predicate, what: str, timeout: float = 30) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            screen = self.screen()
+            if predicate(screen):
+                return screen
+            if time.monotonic() > deadline:
+                pytest.fail(f"no {what} on the screen after {timeout}s:\n{screen}")
+            time.sleep(0.2)
+
+
+def test_top_in_a_terminal(kernel, workload, tmp_path):
+    assert shutil.which("tmux"), "tmux is needed (apt-get install tmux)"
+    top = f"{sys.executable} -m systrace top -p {workload.pid} --interval 0.5"
+    # Run twice: the first quit with q, the second with Ctrl-C; between
+    # and after, the terminal's settings and what the shell prints.
+    script = (
+        f"cd {tmp_path}; stty -g > before; {top}; echo rc1=$?; stty -g > after1; "
+        f"{top}; echo rc2=$?; stty -g > after2; sleep 60"
+    )
+    tmux = Tmux(str(tmp_path / "tmux.sock"))
+    tmux("-f", "/dev/null", "new-session", "-d", "-s", "top", "-x", "120", "-y", "30", "bash", "-c", script)
+    try:
+        for n, key in ((1, "q"), (2, "C-c")):
+            screen = tmux.wait_for(lambda s: re.search(r"^\s*\d+ .* getppid$", s, re.M), "getppid row")
+            lines = screen.splitlines()
+            assert lines[0].startswith(f"systrace top - pid {workload.pid} - up "), screen
+            assert lines[1].split() == ["CALLS/S", "ERRORS/S", "ERRNO", "AVG", "P99<", "TIME%", "SYSCALL"]
+            rows = _rows(lines[2:])
+            # The busiest syscall on top, at the workload's rate.
+            assert rows[0]["name"] == "getppid", screen
+            assert RATE * 0.4 <= int(rows[0]["rate"]) <= RATE * 1.5, screen
+            assert rows[1]["name"] == "close" and rows[1]["errno"] == "EBADF", screen
+            tmux("send-keys", "-t", "top", key)
+            screen = tmux.wait_for(lambda s: f"rc{n}=" in s, f"rc{n}= (the exit)", timeout=40)
+            assert f"rc{n}=0" in screen
+            # The full-screen view is gone, the shell's lines are back.
+            assert "CALLS/S" not in screen and "getppid" not in screen, screen
+            tmux.wait_for(lambda s: (tmp_path / f"after{n}").exists(), f"after{n}", timeout=10)
+            assert (tmp_path / f"after{n}").read_text() == (tmp_path / "before").read_text()
+    finally:
+        subprocess.run([*tmux.base, "kill-server"], capture_output=True)
+
+
+# -c --histogram
+
+HIST_ROW = re.compile(r"^\[(\w+), (\w+)\)\s+(\d+) \|(@*) *\|$")
+
+
+def test_summary_histogram(kernel):
+    loop = "import os\nfor _ in range(3000): os.getppid()\n"
+    r = systrace_cmd("-c", "--histogram", "-e", "trace=getppid,close", "--", sys.executable, "-c", loop)
+    assert r.returncode == 0, r.stderr
+    table, _, hists = r.stderr.partition("\n@ns[")
+    assert "% time     seconds  usecs/call     calls    errors syscall" in table
+    calls = {m.group(2): int(m.group(1)) for m in re.finditer(r"^ *[\d.]+ +[\d.]+ +\d+ +(\d+) +\d* (\w+)$", table, re.M)}
+    assert calls["getppid"] >= 3000
+    blocks = ("@ns[" + hists).split("\n\n")
+    names = [b.splitlines()[0] for b in blocks]
+    assert "@ns[getppid]:" in names and set(names) <= {"@ns[getppid]:", "@ns[close]:"}, names
+    # The syscall with the most time first, as in the table.
+    assert names[0] == f"@ns[{[n for n in calls if n != 'total'][0]}]:"
+    rows = [HIST_ROW.match(line) for line in blocks[names.index("@ns[getppid]:")].splitlines()[1:]]
+    assert rows and all(rows), blocks
+    counts = [int(m.group(3)) for m in rows]
+    assert sum(counts) == calls["getppid"]
+    # Consecutive buckets, bars proportional to the largest count.
+    for a, b in zip(rows, rows[1:]):
+        assert a.group(2) == b.group(1)
+    assert all(len(m.group(4)) == int(m.group(3)) * 52 // max(counts) for m in rows)
+
+
+def test_histogram_needs_c_and_histogram_text(kernel):
+    r = systrace_cmd("--histogram", "--", "true")
+    assert r.returncode == 2 and "--histogram is -c's: add -c" in r.stderr
+    with systrace.count("getppid", pid=os.getpid()) as s:
+        for _ in range(100):
+            os.getppid()
+    (c,) = s.counts()
+    lines = c.histogram_text().splitlines()
+    assert lines[0] == "@ns[getppid]:"
+    assert sum(int(HIST_ROW.match(line).group(3)) for line in lines[1:]) == c.calls == 100
+    (p,) = s.counts(per_process=True)
+    assert p.histogram_text().splitlines()[0] == f"@ns[getppid, {os.getpid()}]:"
