@@ -47,13 +47,22 @@ def test_counting_sessions_count_only_their_processes(kernel):
         [sys.executable, "-c", "import os, sys\nsys.stdin.read(1)\nfor _ in range(300): os.getppid()\n"],
         stdin=subprocess.PIPE, text=True,
     )
+    other = subprocess.Popen(  # not traced: the programs must not count it
+        [sys.executable, "-c", "import os, sys\nsys.stdin.read(1)\nfor _ in range(300): os.getppid()\n"],
+        stdin=subprocess.PIPE, text=True,
+    )
     with systrace.count("getppid") as mine, systrace.count("getppid", pid=child.pid) as theirs:
         with systrace.count("getppid", pid=[os.getpid(), child.pid]) as both:
             child.stdin.write("x")
             child.stdin.close()
+            other.stdin.write("x")
+            other.stdin.close()
             for _ in range(200):
                 os.getppid()
-            assert child.wait(timeout=60) == 0
+            assert child.wait(timeout=60) == 0 and other.wait(timeout=60) == 0
+            # What the programs counted, before any session's filter: only
+            # the two processes the sessions trace.
+            assert native.kernel_state()["counted_pids"] == sorted([os.getpid(), child.pid])
     assert [(c.name, c.calls) for c in mine.counts()] == [("getppid", 200)]
     assert [(c.name, c.calls) for c in theirs.counts()] == [("getppid", 300)]
     per = {c.pid: c.calls for c in both.counts(per_process=True)}

@@ -377,6 +377,7 @@ class _KernelState(TypedDict):
     decode_errors: int
     records: int
     consumer_tid: int
+    counted_pids: List[int]
 
 def preload(buffer_size: Optional[int] = None) -> None: ...
 def calls_of(source: _EventSource) -> List[Call]: ...

@@ -262,6 +262,9 @@ pub struct KernelState {
     pub records: u64,
     /// The consumer thread, which the programs must ignore.
     pub consumer_tid: u32,
+    /// The processes the counting maps hold calls of: what the programs
+    /// counted, before any session's filter.
+    pub counted_pids: Vec<u32>,
 }
 
 pub fn kernel_state() -> KernelState {
@@ -281,6 +284,17 @@ pub fn kernel_state() -> KernelState {
             decode_errors: t.consumer.decode_errors(),
             records: t.consumer.records(),
             consumer_tid: t.consumer.tid(),
+            counted_pids: {
+                let mut pids: Vec<u32> = t
+                    .programs
+                    .counts(|_, _, _| true)
+                    .into_iter()
+                    .map(|(k, _)| k.tgid)
+                    .collect();
+                pids.sort_unstable();
+                pids.dedup();
+                pids
+            },
         },
         _ => KernelState::default(),
     }
