@@ -12,12 +12,14 @@
 //!   tracer behind one lock, sessions and their queues, captures.
 //! * [`text`]: the kernel's trace text of an event; events as columns.
 //! * [`strace`]: calls (enter and exit paired), as strace prints them.
+//! * [`record`]: recordings: events in Apache Parquet files, and back.
 //! * `python`: the thin PyO3 layer, the module `systrace._native`.
 pub mod error;
 pub mod kernel;
 pub mod metadata;
 #[cfg(feature = "python")]
 mod python;
+pub mod record;
 pub mod strace;
 pub mod text;
 pub mod trace;
