@@ -66,7 +66,12 @@ pub enum RecordError {
 impl fmt::Display for RecordError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            RecordError::Io { context, source } => write!(f, "{context}: {source}"),
+            // The system's message, without io::Error's "(os error N)".
+            RecordError::Io { context, source } => {
+                let text = source.to_string();
+                let text = text.split(" (os error").next().unwrap_or(&text);
+                write!(f, "{context}: {text}")
+            }
             RecordError::Parquet { context, message } => write!(f, "{context}: {message}"),
             RecordError::NotARecording { path, reason } => {
                 write!(f, "{path} is not a systrace recording: {reason}")
@@ -149,7 +154,7 @@ pub fn realtime_offset_ns() -> i64 {
         };
         // SAFETY: clock_gettime writes the timespec we pass and nothing else.
         unsafe { libc::clock_gettime(clock, &mut ts) };
-        ts.tv_sec as i64 * 1_000_000_000 + ts.tv_nsec as i64
+        ts.tv_sec * 1_000_000_000 + ts.tv_nsec
     };
     now(libc::CLOCK_REALTIME) - now(libc::CLOCK_MONOTONIC)
 }

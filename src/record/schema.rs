@@ -35,27 +35,6 @@ use crate::kernel::{Capture, Event, Phase};
 use crate::metadata::{arg_name, display_name, metadata};
 use crate::text::columns::{Columns, ARG_COLUMNS};
 
-/// The columns, in order.
-pub const COLUMNS: [&str; 17] = [
-    "timestamp_ns",
-    "pid",
-    "tid",
-    "comm",
-    "cpu",
-    "nr",
-    "name",
-    "phase",
-    "ret",
-    "nb_args",
-    "arg0",
-    "arg1",
-    "arg2",
-    "arg3",
-    "arg4",
-    "arg5",
-    "captured",
-];
-
 /// The fields of one capture item (an element of `captured`).
 fn item_fields() -> Fields {
     Fields::from(vec![
@@ -107,7 +86,6 @@ pub fn schema() -> SchemaRef {
                 DataType::List(item_list_field()),
                 true,
             ));
-            debug_assert!(fields.iter().map(|f| f.name()).eq(COLUMNS.iter()));
             Arc::new(Schema::new(fields))
         })
         .clone()
@@ -298,12 +276,12 @@ fn primitive<'b, T: arrow_array::ArrowPrimitiveType>(
     })
 }
 
+/// A string column's value at a row (None where null).
+type StringAt<'b> = Box<dyn Fn(usize) -> Option<&'b str> + 'b>;
+
 /// A string column, dictionary-encoded (as written) or plain (as another
-/// tool may have rewritten it): a function of the row.
-fn strings<'b>(
-    batch: &'b RecordBatch,
-    name: &str,
-) -> Result<Box<dyn Fn(usize) -> Option<&'b str> + 'b>, String> {
+/// tool may have rewritten it).
+fn strings<'b>(batch: &'b RecordBatch, name: &str) -> Result<StringAt<'b>, String> {
     let col = column(batch, name)?;
     let wrong = || format!("its column {name:?} is {}, not strings", col.data_type());
     if let Some(s) = col.as_string_opt::<i32>() {
