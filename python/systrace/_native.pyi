@@ -1,5 +1,6 @@
 # Typed stubs of the native module systrace._native (src/python/).
 # Checked against the built module by `make stubtest`.
+import os
 from typing import (
     AbstractSet, Dict, FrozenSet, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, TypedDict, Union,
     final,
@@ -15,7 +16,7 @@ __all__ = [
     "Session", "class_names", "class_syscalls", "errno_message", "errno_name", "errno_of", "format_duration",
     "format_error", "format_summary", "syscall_classes", "Printer", "DEFAULT_BUFFER_SIZE", "NR_SYSCALLS",
     "MAX_ARGS", "MAX_CAPTURE", "PHASE_ENTER", "PHASE_EXIT", "DEFAULT_STRING_SIZE", "DEFAULT_COLUMN", "ARCH",
-    "SyscallSet", "decode_sockaddr", "VERSION",
+    "SyscallSet", "decode_sockaddr", "VERSION", "Recording", "TraceWriter", "TraceFile", "TraceBatchIter",
 ]
 
 ARCH: str
@@ -272,6 +273,80 @@ class Session:
     def exit_syscalls(self) -> List[int]: ...
     @property
     def pids(self) -> Optional[List[int]]: ...
+
+@disjoint_base
+class Recording:
+    """A session whose events are written to a Parquet file (see
+    systrace.enable(output=...))."""
+
+    def __new__(
+        cls,
+        path: Union[str, "os.PathLike[str]"],
+        *syscalls: _SyscallSpec,
+        metadata: Optional[Mapping[str, str]] = None,
+        enter: Optional[bool] = None,
+        exit: Optional[bool] = None,
+        pid: Union[int, Iterable[int], None] = None,
+        all_processes: Optional[bool] = None,
+        buffer_size: Optional[int] = None,
+        strings: Optional[bool] = None,
+        string_size: Optional[int] = None,
+        follow: Optional[bool] = None,
+    ) -> "Recording": ...
+    def __enter__(self) -> "Recording": ...
+    def __exit__(self, *_exc_info: object) -> None: ...
+    def close(self) -> None: ...
+    @property
+    def closed(self) -> bool: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def events_written(self) -> int: ...
+    @property
+    def dropped(self) -> int: ...
+    @property
+    def capture_losses(self) -> Dict[str, int]: ...
+    @property
+    def untraced_children(self) -> int: ...
+    @property
+    def syscalls(self) -> List[str]: ...
+    @property
+    def pids(self) -> Optional[List[int]]: ...
+    @property
+    def buffer_size(self) -> int: ...
+
+@final
+class TraceWriter:
+    """Writes the batches handed to it to a Parquet recording."""
+
+    def __new__(cls, path: Union[str, "os.PathLike[str]"]) -> "TraceWriter": ...
+    def write(self, batch: EventBatch) -> None: ...
+    def close(self, metadata: Optional[Mapping[str, str]] = None, session: Optional[object] = None) -> int: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def events_written(self) -> int: ...
+    @property
+    def closed(self) -> bool: ...
+
+@disjoint_base
+class TraceFile:
+    """A recording read back (systrace.load())."""
+
+    def __new__(cls, path: Union[str, "os.PathLike[str]"]) -> "TraceFile": ...
+    def batches(self) -> "TraceBatchIter": ...
+    def __len__(self) -> int: ...
+    @property
+    def metadata(self) -> Dict[str, str]: ...
+    @property
+    def dropped(self) -> int: ...
+    @property
+    def path(self) -> str: ...
+
+@final
+class TraceBatchIter(Iterator[EventBatch]):
+    def __iter__(self) -> "TraceBatchIter": ...
+    def __next__(self) -> EventBatch: ...
 
 @final
 class Printer:

@@ -8,6 +8,7 @@ mod call;
 mod errors;
 mod event;
 mod metadata;
+mod record;
 mod session;
 mod strace;
 mod syscall_set;
@@ -34,6 +35,8 @@ mod _native {
         common_fields, define_fields, event_format, event_id, kernel_state, metadata_source,
         metadata_table, print_fmt, syscall_metadata, syscall_name, syscall_names, syscall_nr,
     };
+    #[pymodule_export]
+    use super::record::{Recording, TraceBatchIter, TraceFile, TraceWriter};
     #[pymodule_export]
     use super::session::{preload, BatchIter, EventIter, Session};
     #[pymodule_export]
