@@ -35,6 +35,7 @@ from ._native import (
 )
 from ._event_class import EventClass, Field, SyscallMetadata, event_class, event_classes, metadata, metadata_table
 from ._session import Session, Source, calls, enable, iter_calls
+from ._record import Recording, TraceFile, hive_path, load
 from ._net import SockAddr, sockaddr
 from ._aio import aiter_batches, aiter_events
 from ._export import (
@@ -65,12 +66,14 @@ __all__ = [
     "LostEventsWarning",
     "MAX_CAPTURE",
     "Pairer",
+    "Recording",
     "Session",
     "SessionClosedError",
     "SockAddr",
     "Source",
     "SyscallMetadata",
     "SyscallSet",
+    "TraceFile",
     "UnsupportedKernelError",
     "__version__",
     "aiter_batches",
@@ -83,8 +86,10 @@ __all__ = [
     "event_class",
     "event_classes",
     "event_to_dict",
+    "hive_path",
     "iter_calls",
     "json_line",
+    "load",
     "metadata",
     "metadata_table",
     "preload",

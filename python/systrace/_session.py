@@ -6,7 +6,7 @@ exports and asyncio iteration.
 """
 from __future__ import annotations
 
-from typing import IO, TYPE_CHECKING, Any, AsyncIterator, Iterable, Iterator, List, Optional, Union
+from typing import IO, TYPE_CHECKING, Any, AsyncIterator, Dict, Iterable, Iterator, List, Optional, Union, overload
 
 from . import _native
 from ._native import Call, Event, EventBatch, LostEventsWarning, SyscallSet
@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     import pandas
     import polars
     import pyarrow
+
+    from ._record import Recording
 
 __all__ = ["Session", "enable", "calls", "iter_calls", "LostEventsWarning"]
 
@@ -79,6 +81,7 @@ class Session(_native.Session):
         return to_jsonl(self, file)
 
 
+@overload
 def enable(
     *syscalls: SyscallSpec,
     enter: bool = True,
@@ -89,7 +92,37 @@ def enable(
     strings: bool = False,
     string_size: Optional[int] = None,
     follow: bool = False,
-) -> Session:
+    output: None = None,
+) -> Session: ...
+
+
+@overload
+def enable(
+    *syscalls: SyscallSpec,
+    enter: bool = True,
+    exit: bool = True,
+    pid: Union[int, Iterable[int], None] = None,
+    all_processes: bool = False,
+    buffer_size: Optional[int] = None,
+    strings: bool = False,
+    string_size: Optional[int] = None,
+    follow: bool = False,
+    output: Union[str, "os.PathLike[str]"],
+) -> "Recording": ...
+
+
+def enable(
+    *syscalls: SyscallSpec,
+    enter: bool = True,
+    exit: bool = True,
+    pid: Union[int, Iterable[int], None] = None,
+    all_processes: bool = False,
+    buffer_size: Optional[int] = None,
+    strings: bool = False,
+    string_size: Optional[int] = None,
+    follow: bool = False,
+    output: Union[str, "os.PathLike[str]", None] = None,
+) -> Union[Session, "Recording"]:
     """Start tracing syscalls; returns a Session (a context manager).
 
     syscalls: names ("read", "sys_read", "newfstat") or numbers, strace's
@@ -109,6 +142,9 @@ def enable(
         strace's -s; at most systrace.MAX_CAPTURE).
     follow: trace the children the traced processes fork, from their
         first syscall (forks are followed in the kernel).
+    output: a file name: record the events to it as Apache Parquet instead
+        of keeping them for Python, and return a systrace.Recording (closing
+        it finishes the file; systrace.load() reads it back).
 
     Raises ValueError for an unknown syscall or class or a bad argument, TypeError
     for an argument of the wrong type, PermissionError without root (or
@@ -120,8 +156,7 @@ def enable(
                         ("strings", strings), ("follow", follow)):
         if not isinstance(value, bool):
             raise TypeError(f"{name} must be True or False, not {type(value).__name__}")
-    return Session(
-        *syscalls,
+    options: Dict[str, Any] = dict(
         enter=enter,
         exit=exit,
         pid=pid,
@@ -131,6 +166,12 @@ def enable(
         string_size=string_size,
         follow=follow,
     )
+    if output is not None:
+        from ._record import Recording, session_options
+
+        meta = session_options(follow=follow, strings=strings, string_size=string_size, all_processes=all_processes)
+        return Recording(output, *syscalls, metadata=meta, **options)
+    return Session(*syscalls, **options)
 
 
 def calls(source: Union[_native.Session, EventBatch, Iterable[Event], Iterable[EventBatch]]) -> List[Call]:
