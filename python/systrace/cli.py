@@ -145,10 +145,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--format",
-        choices=("strace", "kernel", "json"),
+        choices=("strace", "kernel", "json", "parquet"),
         default="strace",
         help="strace: strace's lines (default); kernel: the kernel's trace text, one "
-        "line per event (enter and exit); json: one JSON object per call with every field.",
+        "line per event (enter and exit); json: one JSON object per call with every field; "
+        "parquet: record every event to -o FILE (or --output-dir) as Apache Parquet, print nothing.",
+    )
+    p.add_argument(
+        "--record",
+        metavar="FILE",
+        help="also record every event to FILE (Apache Parquet), whatever is printed.",
+    )
+    p.add_argument(
+        "--output-dir",
+        dest="output_dir",
+        metavar="DIR",
+        help="record every event to DIR/host=HOST/date=YYYY-MM-DD/trace-PID-TIME.parquet, "
+        "printing nothing (--format parquet): a hive layout that Parquet engines query as one table.",
+    )
+    p.add_argument(
+        "--replay",
+        metavar="FILE",
+        help="print a recording (of --record or --format parquet) as -o, -c, -e and "
+        "--format say, instead of tracing.",
     )
     p.add_argument("--version", action="version", version=f"%(prog)s {VERSION}")
     p.add_argument(
@@ -247,10 +266,13 @@ class Printer:
         to_file: bool,
         multi: bool,
         main_pid: Optional[int] = None,
+        wall_offset_ns: Optional[int] = None,
     ) -> None:
         self.out = out
         self.summary = summary
         self.main_pid = main_pid
+        # CLOCK_REALTIME - CLOCK_MONOTONIC, for -t: now, or a recording's.
+        self.wall_offset_ns = time.time_ns() - time.monotonic_ns() if wall_offset_ns is None else wall_offset_ns
         # strace: "PID " on every line when writing a file and following or
         # tracing several processes, "[pid PID] " on stderr while more than
         # one thread is traced.
@@ -264,7 +286,7 @@ class Printer:
             file_prefix=to_file and multi,
             stderr_prefix=not to_file,
             main_pid=main_pid,
-            wall_offset_ns=time.time_ns() - time.monotonic_ns(),
+            wall_offset_ns=self.wall_offset_ns,
         )
 
     # Events in.
@@ -310,6 +332,16 @@ class Printer:
 
     def summary_table(self) -> str:
         return self.native.summary_table()
+
+
+def new_printer(out: IO[str], *, record: Any = None, **kw: Any) -> Printer:
+    """The Printer; one that also records each batch (systrace._record_cli)
+    with --record, --format parquet or --output-dir."""
+    if record is None:
+        return Printer(out, **kw)
+    from ._record_cli import RecordingPrinter
+
+    return RecordingPrinter(out, record=record, **kw)
 
 
 def _process_alive(pid: int) -> bool:
@@ -393,7 +425,7 @@ def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[st
             os.close(ready_w)  # the child sees EOF and exits
             os.waitpid(pid, 0)
             raise
-        printer = Printer(out, main_pid=pid, **printer_kw)
+        printer = new_printer(out, main_pid=pid, **printer_kw)
         os.write(ready_w, b"x")
         os.close(ready_w)
         status = 0
@@ -428,7 +460,7 @@ def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[st
 
 def run_pids(args: argparse.Namespace, pids: List[int], printer_kw: Dict[str, Any], out: IO[str]) -> int:
     session = _open_session(args.nrs, pids, args.follow, args.string_size, args.buffer_size)
-    printer = Printer(out, **printer_kw)
+    printer = new_printer(out, **printer_kw)
     for pid in pids:
         print(f"{PROG}: Process {pid} attached", file=sys.stderr)
     interrupted = False
@@ -459,7 +491,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args.command = command
     try:
         pids = parse_pids(args.pids)
-        if not pids and not command:
+        if args.replay and (pids or command or args.record or args.output_dir or args.format == "parquet"):
+            raise UsageError("--replay prints a recording: it takes no command, -p, --record or --output-dir")
+        if args.output_dir:
+            if args.output or args.record:
+                raise UsageError("--output-dir names the recording's file itself: no -o or --record")
+            args.format = "parquet"  # the directory form of --format parquet -o FILE
+        if args.format == "parquet" and args.record:
+            raise UsageError("--format parquet records to -o FILE; --record is for the printed formats")
+        if args.format == "parquet" and not (args.output or args.output_dir):
+            raise UsageError("--format parquet writes a file: give -o FILE or --output-dir DIR")
+        if not pids and not command and not args.replay:
             raise UsageError("must have PROG [ARGS] or -p PID")
         if pids and command:
             raise UsageError("-p PID and a command exclude each other")
@@ -478,7 +520,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"{PROG}: {err}", file=sys.stderr)
         return 2
     out: IO[str]
-    if args.output:
+    if args.output and args.format != "parquet":
         try:
             out = open(args.output, "w", encoding="utf-8", errors="surrogateescape")
         except OSError as err:
@@ -497,6 +539,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         multi=args.follow or len(pids) > 1,
     )
     try:
+        if args.replay:
+            from ._record_cli import replay
+
+            return replay(args, printer_kw, out)
+        if args.format == "parquet" or args.record or args.output_dir:
+            from ._record_cli import record_target
+
+            printer_kw["record"] = record_target(args)
         if command:
             return run_command(args, printer_kw, out)
         return run_pids(args, pids, printer_kw, out)
