@@ -64,6 +64,10 @@ EXPECT: Dict[str, List[str]] = {
         r"^1 failed, 3 passed in ",
         r"^pytest exit status: 1$",
     ],
+    "hive_query": [
+        r"^host=db1/date=\d{4}-\d\d-\d\d/trace-\d+-\d{8}T\d{12}\.parquet$",
+        r"^db1   openat  ENOENT  2\ndb1   openat  EISDIR  1\nweb1  openat  ENOENT  1$",
+    ],
     "asyncio_stream": [
         r"^tick +\d+: sys_getppid\(\)$",
         r"^tick +\d+: sys_getppid -> 0x[0-9a-f]+$",
