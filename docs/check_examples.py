@@ -61,9 +61,13 @@ EXPECT: Dict[str, List[str]] = {
     "pytest_markers": [
         r"^_+ test_writes_elsewhere _+$",
         r'^  no_writes_outside: \[pid \d+\] openat\(AT_FDCWD, "stray.txt", O_WRONLY\|O_CREAT\|O_TRUNC\|O_CLOEXEC, 0666\) = \d+$',
-        r"^FAILED \S*pytest_markers.py::test_writes_elsewhere$",
+        r"^FAILED \S*pytest_markers.py::test_writes_elsewhere( - .*)?$",
         r"^1 failed, 3 passed in ",
         r"^pytest exit status: 1$",
+    ],
+    "hive_query": [
+        r"^host=db1/date=\d{4}-\d\d-\d\d/trace-\d+-\d{8}T\d{12}\.parquet$",
+        r"^db1   openat  ENOENT  2\ndb1   openat  EISDIR  1\nweb1  openat  ENOENT  1$",
     ],
     "asyncio_stream": [
         r"^tick +\d+: sys_getppid\(\)$",

@@ -14,6 +14,7 @@
 //! * [`strace`]: calls (enter and exit paired), as strace prints them.
 //! * [`launch`]: the launcher of a traced command, held before its execve
 //!   until the tracer is ready (the command's `-- CMD`, `systrace.run()`).
+//! * [`record`]: recordings: events in Apache Parquet files, and back.
 //! * `python`: the thin PyO3 layer, the module `systrace._native`.
 pub mod error;
 pub mod kernel;
@@ -21,6 +22,7 @@ pub mod launch;
 pub mod metadata;
 #[cfg(feature = "python")]
 mod python;
+pub mod record;
 pub mod strace;
 pub mod text;
 pub mod trace;

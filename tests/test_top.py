@@ -112,62 +112,6 @@ def test_p99_bound():
     assert p99_bound(hist) == 8192
 
 
-class Tmux:
-    """A tmux server of its own, with one pane to look at."""
-
-    def __init__(self, socket: str) -> None:
-        self.base = ["tmux", "-S", socket]
-
-    def __call__(self, *args: str) -> str:
-        return subprocess.run([*self.base, *args], check=True, capture_output=True, text=True).stdout
-
-    def screen(self) -> str:
-        return self("capture-pane", "-p", "-t", "top")
-
-    def wait_for(self, predicate, what: str, timeout: float = 30) -> str:
-        deadline = time.monotonic() + timeout
-        while True:
-            screen = self.screen()
-            if predicate(screen):
-                return screen
-            if time.monotonic() > deadline:
-                pytest.fail(f"no {what} on the screen after {timeout}s:\n{screen}")
-            time.sleep(0.2)
-
-
-def test_top_in_a_terminal(kernel, workload, tmp_path):
-    assert shutil.which("tmux"), "tmux is needed (apt-get install tmux)"
-    top = f"{sys.executable} -m systrace top -p {workload.pid} --interval 0.5"
-    # Run twice: the first quit with q, the second with Ctrl-C; between
-    # and after, the terminal's settings and what the shell prints.
-    script = (
-        f"cd {tmp_path}; stty -g > before; {top}; echo rc1=$?; stty -g > after1; "
-        f"{top}; echo rc2=$?; stty -g > after2; sleep 60"
-    )
-    tmux = Tmux(str(tmp_path / "tmux.sock"))
-    tmux("-f", "/dev/null", "new-session", "-d", "-s", "top", "-x", "120", "-y", "30", "bash", "-c", script)
-    try:
-        for n, key in ((1, "q"), (2, "C-c")):
-            screen = tmux.wait_for(lambda s: re.search(r"^\s*\d+ .* getppid$", s, re.M), "getppid row")
-            lines = screen.splitlines()
-            assert lines[0].startswith(f"systrace top - pid {workload.pid} - up "), screen
-            assert lines[1].split() == ["CALLS/S", "ERRORS/S", "ERRNO", "AVG", "P99<", "TIME%", "SYSCALL"]
-            rows = _rows(lines[2:])
-            # The busiest syscall on top, at the workload's rate.
-            assert rows[0]["name"] == "getppid", screen
-            assert RATE * 0.4 <= int(rows[0]["rate"]) <= RATE * 1.5, screen
-            assert rows[1]["name"] == "close" and rows[1]["errno"] == "EBADF", screen
-            tmux("send-keys", "-t", "top", key)
-            screen = tmux.wait_for(lambda s: f"rc{n}=" in s, f"rc{n}= (the exit)", timeout=40)
-            assert f"rc{n}=0" in screen
-            # The full-screen view is gone, the shell's lines are back.
-            assert "CALLS/S" not in screen and "getppid" not in screen, screen
-            tmux.wait_for(lambda s: (tmp_path / f"after{n}").exists(), f"after{n}", timeout=10)
-            assert (tmp_path / f"after{n}").read_text() == (tmp_path / "before").read_text()
-    finally:
-        subprocess.run([*tmux.base, "kill-server"], capture_output=True)
-
-
 # -c --histogram
 
 HIST_ROW = re.compile(r"^\[(\w+), (\w+)\)\s+(\d+) \|(@*) *\|$")

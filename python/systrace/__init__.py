@@ -36,6 +36,7 @@ from ._native import (
 )
 from ._event_class import EventClass, Field, SyscallMetadata, event_class, event_classes, metadata, metadata_table
 from ._session import Session, Source, calls, count, enable, iter_calls
+from ._record import Recording, TraceFile, hive_path, load
 from ._net import SockAddr, sockaddr
 from ._launch import CompletedSession, run
 from ._aio import aiter_batches, aiter_events
@@ -68,6 +69,7 @@ __all__ = [
     "LostEventsWarning",
     "MAX_CAPTURE",
     "Pairer",
+    "Recording",
     "Session",
     "SessionClosedError",
     "SyscallCount",
@@ -75,6 +77,7 @@ __all__ = [
     "Source",
     "SyscallMetadata",
     "SyscallSet",
+    "TraceFile",
     "UnsupportedKernelError",
     "__version__",
     "aiter_batches",
@@ -88,8 +91,10 @@ __all__ = [
     "event_class",
     "event_classes",
     "event_to_dict",
+    "hive_path",
     "iter_calls",
     "json_line",
+    "load",
     "metadata",
     "metadata_table",
     "preload",

@@ -6,7 +6,7 @@ exports and asyncio iteration.
 """
 from __future__ import annotations
 
-from typing import IO, TYPE_CHECKING, Any, AsyncIterator, Iterable, Iterator, List, Optional, Union
+from typing import IO, TYPE_CHECKING, Any, AsyncIterator, Dict, Iterable, Iterator, List, Optional, Union, overload
 
 from . import _native
 from ._native import Call, Event, EventBatch, LostEventsWarning, SyscallSet
@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     import pandas
     import polars
     import pyarrow
+
+    from ._record import Recording
 
 __all__ = ["Session", "enable", "count", "calls", "iter_calls", "LostEventsWarning"]
 
@@ -87,6 +89,7 @@ def check_flags(**flags: object) -> None:
             raise TypeError(f"{name} must be True or False, not {type(value).__name__}")
 
 
+@overload
 def enable(
     *syscalls: SyscallSpec,
     enter: bool = True,
@@ -98,7 +101,39 @@ def enable(
     string_size: Optional[int] = None,
     follow: bool = False,
     max_memory: Optional[int] = None,
-) -> Session:
+    output: None = None,
+) -> Session: ...
+
+
+@overload
+def enable(
+    *syscalls: SyscallSpec,
+    enter: bool = True,
+    exit: bool = True,
+    pid: Union[int, Iterable[int], None] = None,
+    all_processes: bool = False,
+    buffer_size: Optional[int] = None,
+    strings: bool = False,
+    string_size: Optional[int] = None,
+    follow: bool = False,
+    max_memory: Optional[int] = None,
+    output: Union[str, "os.PathLike[str]"],
+) -> "Recording": ...
+
+
+def enable(
+    *syscalls: SyscallSpec,
+    enter: bool = True,
+    exit: bool = True,
+    pid: Union[int, Iterable[int], None] = None,
+    all_processes: bool = False,
+    buffer_size: Optional[int] = None,
+    strings: bool = False,
+    string_size: Optional[int] = None,
+    follow: bool = False,
+    max_memory: Optional[int] = None,
+    output: Union[str, "os.PathLike[str]", None] = None,
+) -> Union[Session, "Recording"]:
     """Start tracing syscalls; returns a Session (a context manager).
 
     syscalls: names ("read", "sys_read", "newfstat") or numbers, strace's
@@ -121,6 +156,9 @@ def enable(
     max_memory: bytes of events the session keeps for you until you read
         them (default: a quarter of the machine's memory); past it, events
         are dropped and counted in `dropped`.
+    output: a file name: record the events to it as Apache Parquet instead
+        of keeping them for Python, and return a systrace.Recording (closing
+        it finishes the file; systrace.load() reads it back).
 
     Raises ValueError for an unknown syscall or class or a bad argument, TypeError
     for an argument of the wrong type, PermissionError without root (or
@@ -128,8 +166,7 @@ def enable(
     and UnsupportedKernelError when the kernel lacks BPF or BTF.
     """
     check_flags(enter=enter, exit=exit, all_processes=all_processes, strings=strings, follow=follow)
-    return Session(
-        *syscalls,
+    options: Dict[str, Any] = dict(
         enter=enter,
         exit=exit,
         pid=pid,
@@ -140,6 +177,13 @@ def enable(
         follow=follow,
         max_memory=max_memory,
     )
+    if output is not None:
+        from ._record import Recording, session_options
+
+        meta = session_options(follow=follow, strings=strings, string_size=string_size, all_processes=all_processes)
+        options.pop("max_memory")  # a recording keeps nothing: it writes as events come
+        return Recording(output, *syscalls, metadata=meta, **options)
+    return Session(*syscalls, **options)
 
 
 def count(

@@ -208,10 +208,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--format",
-        choices=("strace", "kernel", "json"),
+        choices=("strace", "kernel", "json", "parquet"),
         default="strace",
         help="strace: strace's lines (default); kernel: the kernel's trace text, one "
-        "line per event (enter and exit); json: one JSON object per call with every field.",
+        "line per event (enter and exit); json: one JSON object per call with every field; "
+        "parquet: record every event to -o FILE (or --output-dir) as Apache Parquet, print nothing.",
+    )
+    p.add_argument(
+        "--record",
+        metavar="FILE",
+        help="also record every event to FILE (Apache Parquet), whatever is printed.",
+    )
+    p.add_argument(
+        "--output-dir",
+        dest="output_dir",
+        metavar="DIR",
+        help="record every event to DIR/host=HOST/date=YYYY-MM-DD/trace-PID-TIME.parquet, "
+        "printing nothing (--format parquet): a hive layout that Parquet engines query as one table.",
+    )
+    p.add_argument(
+        "--replay",
+        metavar="FILE",
+        help="print a recording (of --record or --format parquet) as -o, -c, -e and "
+        "--format say, instead of tracing.",
     )
     p.add_argument("--version", action="version", version=f"%(prog)s {VERSION}")
     p.add_argument(
@@ -372,14 +391,14 @@ class Printer:
         quiet: int = 0,
         report: Optional[RunReport] = None,
         main_pid: Optional[int] = None,
+        wall_offset_ns: Optional[int] = None,
     ) -> None:
         self.out = out
         self.summary = summary
         self.main_pid = main_pid
         self.report = report if report is not None else RunReport()
-        # Made once the traced processes are there (a launched command is
-        # forked before), so that they keep their own priority.
-        _keep_up()
+        # CLOCK_REALTIME - CLOCK_MONOTONIC, for -t: now, or a recording's.
+        self.wall_offset_ns = time.time_ns() - time.monotonic_ns() if wall_offset_ns is None else wall_offset_ns
         # strace: "PID " on every line when writing a file and following or
         # tracing several processes, "[pid PID] " on stderr while more than
         # one thread is traced. strace without -f traces one thread of a
@@ -398,7 +417,7 @@ class Printer:
             status=status,
             quiet_exits=quiet >= 2,
             main_pid=main_pid,
-            wall_offset_ns=time.time_ns() - time.monotonic_ns(),
+            wall_offset_ns=self.wall_offset_ns,
         )
 
     # Events in.
@@ -438,15 +457,26 @@ class Printer:
 
     # Lines out.
 
-    def status_line(self, pid: int, text: str, main: bool = False) -> None:
-        """`+++ exited with 0 +++`, with the pid prefix for other processes."""
-        line = self.native.status_line(pid, text, main)
+    def status_line(self, pid: int, text: str, main: bool = False, at_ns: Optional[int] = None) -> None:
+        """`+++ exited with 0 +++`, with the pid prefix for other processes;
+        at_ns: when it happened (CLOCK_MONOTONIC), for -t (default: now)."""
+        line = self.native.status_line(pid, text, main, at_ns)
         if line:
             self.out.write(line)
             self.out.flush()
 
     def summary_table(self) -> str:
         return self.native.summary_table()
+
+
+def new_printer(out: IO[str], *, record: Any = None, **kw: Any) -> Printer:
+    """The Printer; one that also records each batch (systrace._record_cli)
+    with --record, --format parquet or --output-dir."""
+    if record is None:
+        return Printer(out, **kw)
+    from ._record_cli import RecordingPrinter
+
+    return RecordingPrinter(out, record=record, **kw)
 
 
 def _process_alive(pid: int) -> bool:
@@ -547,7 +577,10 @@ def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[st
         except BaseException:
             child.cancel()  # it exits without exec
             raise
-        printer = Printer(out, main_pid=pid, **printer_kw)
+        printer = new_printer(out, main_pid=pid, **printer_kw)
+        # Once the traced processes are there (the command is forked
+        # before), so that they keep their own priority.
+        _keep_up()
         try:
             child.start()
         except OSError as err:
@@ -588,7 +621,8 @@ def run_pids(args: argparse.Namespace, pids: List[int], printer_kw: Dict[str, An
     traced = SyscallSet() if args.summary else args.nrs
     session = _open_session(traced, pids, args.follow, args.string_size, args.buffer_size)
     watched = [Watched(pid) for pid in session.pids or ()]  # to tell a kill
-    printer = Printer(out, **printer_kw)
+    printer = new_printer(out, **printer_kw)
+    _keep_up()  # the processes were there before
     for pid in pids:
         if not args.quiet:
             print(f"{PROG}: Process {pid} attached", file=sys.stderr)
@@ -633,7 +667,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args.command = command
     try:
         pids = parse_pids(args.pids)
-        if not pids and not command:
+        if args.replay and (pids or command or args.record or args.output_dir or args.format == "parquet"):
+            raise UsageError("--replay prints a recording: it takes no command, -p, --record or --output-dir")
+        if args.output_dir:
+            if args.output or args.record:
+                raise UsageError("--output-dir names the recording's file itself: no -o or --record")
+            args.format = "parquet"  # the directory form of --format parquet -o FILE
+        if args.format == "parquet" and args.record:
+            raise UsageError("--format parquet records to -o FILE; --record is for the printed formats")
+        if args.format == "parquet" and not (args.output or args.output_dir):
+            raise UsageError("--format parquet writes a file: give -o FILE or --output-dir DIR")
+        if not pids and not command and not args.replay:
             raise UsageError("must have PROG [ARGS] or -p PID")
         if pids and command:
             raise UsageError("-p PID and a command exclude each other")
@@ -641,6 +685,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             raise UsageError(f"-s {args.string_size}: a size is >= 0")
         if args.histogram and not args.summary:
             raise UsageError("--histogram is -c's: add -c")
+        if args.summary and (args.record or args.output_dir) and not args.replay:
+            raise UsageError("-c counts in the kernel, without events: --record and --output-dir do not apply")
         if args.summary and args.format != "strace":
             raise UsageError("-c prints a table: --format does not apply")
         args.status = parse_status([e for e in args.exprs if _qualifier(e) == "status"])
@@ -661,7 +707,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             file=sys.stderr,
         )
     out: IO[str]
-    if args.output:
+    if args.output and args.format != "parquet":
         try:
             out = open(args.output, "w", encoding="utf-8", errors="surrogateescape")
         except OSError as err:
@@ -685,6 +731,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         report=report,
     )
     try:
+        if args.replay:
+            from ._record_cli import replay
+
+            return replay(args, printer_kw, out)
+        if args.format == "parquet" or args.record or args.output_dir:
+            from ._record_cli import record_target
+
+            printer_kw["record"] = record_target(args)
         with warnings.catch_warnings():
             # Lost events are told once, below, as strace users read them.
             warnings.simplefilter("ignore", LostEventsWarning)

@@ -43,3 +43,20 @@ impl From<Error> for PyErr {
         }
     }
 }
+
+impl From<crate::record::RecordError> for PyErr {
+    fn from(err: crate::record::RecordError) -> PyErr {
+        use crate::record::RecordError;
+        let msg = err.to_string();
+        match err {
+            // OSError(errno, msg) is FileNotFoundError for ENOENT, and so on.
+            RecordError::Io { source, .. } => match source.raw_os_error() {
+                Some(errno) => PyOSError::new_err((errno, msg)),
+                None => PyOSError::new_err(msg),
+            },
+            RecordError::Parquet { .. }
+            | RecordError::NotARecording { .. }
+            | RecordError::ForeignArch { .. } => PyValueError::new_err(msg),
+        }
+    }
+}

@@ -11,6 +11,7 @@ mod errors;
 mod event;
 mod launch;
 mod metadata;
+mod record;
 mod session;
 mod strace;
 mod syscall_set;
@@ -43,6 +44,8 @@ mod _native {
         common_fields, define_fields, event_format, event_id, kernel_state, metadata_source,
         metadata_table, print_fmt, syscall_metadata, syscall_name, syscall_names, syscall_nr,
     };
+    #[pymodule_export]
+    use super::record::{Recording, TraceBatchIter, TraceFile, TraceWriter};
     #[pymodule_export]
     use super::session::{preload, Session};
     #[pymodule_export]

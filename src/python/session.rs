@@ -44,6 +44,12 @@ impl Session {
         self.pid != crate::trace::tracer::getpid()
     }
 
+    /// Where the consumer delivers this session's events (a Recording
+    /// drains it).
+    pub(crate) fn queue(&self) -> Arc<Queue> {
+        Arc::clone(&self.queue)
+    }
+
     fn inner(&self) -> MutexGuard<'_, crate::trace::Session> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }

@@ -231,16 +231,22 @@ impl PyPrinter {
     /// now and the time now (with timestamps), `main`: the launched
     /// command's (no `[pid N]` on stderr); or its JSON object with format
     /// "json". "" with summary, or for an exit with quiet_exits.
-    #[pyo3(signature = (pid, text, main = false))]
-    fn status_line(&mut self, pid: u32, text: &str, main: bool) -> PyResult<String> {
+    #[pyo3(signature = (pid, text, main = false, at_ns = None))]
+    fn status_line(
+        &mut self,
+        pid: u32,
+        text: &str,
+        main: bool,
+        at_ns: Option<u64>,
+    ) -> PyResult<String> {
         let end = ProcessEnd::parse(text).ok_or_else(|| {
             PyValueError::new_err(format!(
                 "not a process's end: {text:?} (\"+++ exited with N +++\" or \"+++ killed by SIG... +++\")"
             ))
         })?;
         let mut out = String::new();
-        let now = crate::trace::queue::monotonic_ns();
-        self.inner.process_end(&mut out, pid, &end, main, now);
+        let at = at_ns.unwrap_or_else(crate::trace::queue::monotonic_ns);
+        self.inner.process_end(&mut out, pid, &end, main, at);
         Ok(out)
     }
 

@@ -99,7 +99,7 @@ pub struct Nullable<T> {
 impl<T: Copy + Default> Nullable<T> {
     fn push(&mut self, value: Option<T>) {
         let row = self.values.len();
-        if row % 8 == 0 {
+        if row.is_multiple_of(8) {
             self.validity.push(0);
         }
         match value {
