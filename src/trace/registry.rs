@@ -293,11 +293,6 @@ impl Registry {
             .is_some_and(|&(_, follow)| follow > 0)
     }
 
-    /// True when some open session traces `tgid` by its registration.
-    pub fn is_registered(&self, tgid: u32) -> bool {
-        self.tgid_refcount.contains_key(&tgid)
-    }
-
     /// Disables `nrs` for `phase`, and lets go of the `counted` syscalls'
     /// hold on its program.
     fn disable(
