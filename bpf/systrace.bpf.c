@@ -741,26 +741,13 @@ static __noinline int emit_exit_captured(__u32 nr, long ret, __u64 pid_tgid, __u
 		return 0;                                                        \
 	}
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
+/* Deliver the enter of a wanted call whose arguments are read: every enter
+ * hook ends here, whatever tracepoint it is attached to. */
+static __always_inline int deliver_enter(long id, __u64 *args, __u64 pid_tgid, __u32 root)
 {
 	struct systrace_enter_record *rec;
-	__u64 args[SYSTRACE_MAX_ARGS];
-	__u64 pid_tgid;
-	__u32 root;
-	__u8 nb_args;
-	int want;
+	__u8 nb_args = syscall_nb_args[id];
 
-	want = wanted(id, enabled_enter_syscalls, &pid_tgid, &root);
-	if (!want)
-		return 0;
-	if (want & WANT_COUNT)
-		count_enter(id, pid_tgid, root);
-	if (!(want & WANT_DELIVER))
-		return 0;
-
-	syscall_get_arguments(regs, args);
-	nb_args = syscall_nb_args[id];
 	if (test_bit(id, capture_syscalls))
 		return emit_enter_captured(
 			id, args, nb_args > SYSTRACE_MAX_ARGS ? SYSTRACE_MAX_ARGS : nb_args,
@@ -780,24 +767,10 @@ drop:
 	return 0;
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
+/* Deliver the exit of a wanted call: every exit hook ends here. */
+static __always_inline int deliver_exit(long nr, long ret, __u64 pid_tgid, __u32 root)
 {
 	struct systrace_exit_record *rec;
-	__u64 pid_tgid;
-	__u32 root;
-	int want;
-	long nr;
-
-	/* sys_exit passes the return value; the number is in the registers. */
-	nr = syscall_get_nr(regs);
-	want = wanted(nr, enabled_exit_syscalls, &pid_tgid, &root);
-	if (!want)
-		return 0;
-	if (want & WANT_COUNT)
-		count_exit(nr, ret, pid_tgid, root);
-	if (!(want & WANT_DELIVER))
-		return 0;
 
 	if (test_bit(nr, capture_syscalls))
 		return emit_exit_captured(nr, ret, pid_tgid, root);
@@ -812,6 +785,45 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	rec->trace.ret = ret;
 	bpf_ringbuf_submit(rec, submit_flags());
 	return 0;
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
+{
+	__u64 args[SYSTRACE_MAX_ARGS];
+	__u64 pid_tgid;
+	__u32 root;
+	int want;
+
+	want = wanted(id, enabled_enter_syscalls, &pid_tgid, &root);
+	if (!want)
+		return 0;
+	if (want & WANT_COUNT)
+		count_enter(id, pid_tgid, root);
+	if (!(want & WANT_DELIVER))
+		return 0;
+	syscall_get_arguments(regs, args);
+	return deliver_enter(id, args, pid_tgid, root);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
+{
+	__u64 pid_tgid;
+	__u32 root;
+	int want;
+	long nr;
+
+	/* sys_exit passes the return value; the number is in the registers. */
+	nr = syscall_get_nr(regs);
+	want = wanted(nr, enabled_exit_syscalls, &pid_tgid, &root);
+	if (!want)
+		return 0;
+	if (want & WANT_COUNT)
+		count_exit(nr, ret, pid_tgid, root);
+	if (!(want & WANT_DELIVER))
+		return 0;
+	return deliver_exit(nr, ret, pid_tgid, root);
 }
 
 /* A traced process that is followed forked: trace the child from its first
