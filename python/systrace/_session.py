@@ -101,6 +101,7 @@ def enable(
     string_size: Optional[int] = None,
     follow: bool = False,
     max_memory: Optional[int] = None,
+    max_spill: Optional[int] = None,
     output: None = None,
 ) -> Session: ...
 
@@ -117,6 +118,7 @@ def enable(
     string_size: Optional[int] = None,
     follow: bool = False,
     max_memory: Optional[int] = None,
+    max_spill: Optional[int] = None,
     output: Union[str, "os.PathLike[str]"],
 ) -> "Recording": ...
 
@@ -132,6 +134,7 @@ def enable(
     string_size: Optional[int] = None,
     follow: bool = False,
     max_memory: Optional[int] = None,
+    max_spill: Optional[int] = None,
     output: Union[str, "os.PathLike[str]", None] = None,
 ) -> Union[Session, "Recording"]:
     """Start tracing syscalls; returns a Session (a context manager).
@@ -153,9 +156,14 @@ def enable(
         strace's -s; at most systrace.MAX_CAPTURE).
     follow: trace the children the traced processes fork, from their
         first syscall (forks are followed in the kernel).
-    max_memory: bytes of events the session keeps for you until you read
-        them (default: a quarter of the machine's memory); past it, events
-        are dropped and counted in `dropped`.
+    max_memory: bytes of events the session keeps in memory for you until
+        you read them (default: an eighth of the machine's memory; events
+        are kept packed, about 10 bytes for an argument-less one).
+    max_spill: bytes of events written to an unlinked temporary file
+        ($TMPDIR, else /tmp) once max_memory is full, read back as you take
+        them (default: half the free space there when the session opens;
+        0: never spill). Past both, events are dropped and counted in
+        `dropped`.
     output: a file name: record the events to it as Apache Parquet instead
         of keeping them for Python, and return a systrace.Recording (closing
         it finishes the file; systrace.load() reads it back).
@@ -176,12 +184,15 @@ def enable(
         string_size=string_size,
         follow=follow,
         max_memory=max_memory,
+        max_spill=max_spill,
     )
     if output is not None:
         from ._record import Recording, session_options
 
         meta = session_options(follow=follow, strings=strings, string_size=string_size, all_processes=all_processes)
-        options.pop("max_memory")  # a recording keeps nothing: it writes as events come
+        # A recording keeps nothing: it writes as events come.
+        options.pop("max_memory")
+        options.pop("max_spill")
         return Recording(output, *syscalls, metadata=meta, **options)
     return Session(*syscalls, **options)
 
