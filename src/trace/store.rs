@@ -412,7 +412,7 @@ mod tests {
 
     fn event(i: u64) -> Event {
         let mut comm = [0u8; TASK_COMM_LEN];
-        comm[..4].copy_from_slice(if i % 3 == 0 { b"cat\0" } else { b"sort" });
+        comm[..4].copy_from_slice(if i.is_multiple_of(3) { b"cat\0" } else { b"sort" });
         let exit = i % 2 == 1;
         let nb_args = if exit { 0 } else { (i % 7) as u8 };
         let mut args = [0u64; MAX_ARGS];
@@ -432,7 +432,7 @@ mod tests {
             args,
             ret: if exit { (i as i64 % 9) - 4 } else { 0 },
             comm,
-            data: (i % 10 == 0).then(|| Arc::from(vec![i as u8; (i % 300) as usize])),
+            data: i.is_multiple_of(10).then(|| Arc::from(vec![i as u8; (i % 300) as usize])),
         }
     }
 
