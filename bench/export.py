@@ -56,6 +56,9 @@ if export == "to_pandas":
 if export in ("to_polars",):
     import polars
 import pyarrow
+# Warm up: the first call loads pyarrow's compute kernels (tens of MiB of
+# RSS of the library, not of the export).
+getattr(systrace, export)(systrace.EventBatch())
 
 with open("/proc/self/clear_refs", "w") as f:
     f.write("5")  # reset VmHWM to the current RSS

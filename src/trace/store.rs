@@ -18,7 +18,7 @@ const SEGMENT_BYTES: usize = 1 << 20;
 /// Events handed over by one `take` at most (a segment's worth over it): a
 /// large trace, spilled or not, comes back in shares, so that exporting it
 /// does not unpack it all at once (an unpacked event is about 120 bytes).
-const TAKE_EVENTS: usize = 1 << 18;
+const TAKE_EVENTS: usize = 1 << 16;
 
 const EXIT: u8 = 1;
 const PID_IS_TID: u8 = 2;
@@ -412,7 +412,11 @@ mod tests {
 
     fn event(i: u64) -> Event {
         let mut comm = [0u8; TASK_COMM_LEN];
-        comm[..4].copy_from_slice(if i.is_multiple_of(3) { b"cat\0" } else { b"sort" });
+        comm[..4].copy_from_slice(if i.is_multiple_of(3) {
+            b"cat\0"
+        } else {
+            b"sort"
+        });
         let exit = i % 2 == 1;
         let nb_args = if exit { 0 } else { (i % 7) as u8 };
         let mut args = [0u64; MAX_ARGS];
@@ -432,7 +436,9 @@ mod tests {
             args,
             ret: if exit { (i as i64 % 9) - 4 } else { 0 },
             comm,
-            data: i.is_multiple_of(10).then(|| Arc::from(vec![i as u8; (i % 300) as usize])),
+            data: i
+                .is_multiple_of(10)
+                .then(|| Arc::from(vec![i as u8; (i % 300) as usize])),
         }
     }
 
@@ -447,8 +453,13 @@ mod tests {
             assert!(store.push(ev));
         }
         assert_eq!(store.len(), events.len());
-        assert_eq!(store.take(), events);
-        assert!(store.is_empty());
+        let mut back = Vec::new();
+        while !store.is_empty() {
+            let share = store.take();
+            assert!(!share.is_empty() && share.len() <= TAKE_EVENTS + SEGMENT_BYTES);
+            back.extend(share);
+        }
+        assert!(back == events, "order and contents kept");
         assert_eq!(store.bytes(), (0, 0));
     }
 
