@@ -611,6 +611,85 @@ static __always_inline __u32 capture_argv(struct scratch *s, __u32 off, __u32 ar
 			    SYSTRACE_CAPTURE_TRUNCATED);
 }
 
+/* A count as an item of 4 bytes; over SYSTRACE_MAX_COUNT it is cut. */
+__noinline __u32 capture_count(struct scratch *s, __u32 off, __u32 arg_flags, __u32 count)
+{
+	struct systrace_capture_item *item;
+
+	if (!s || off > CAPTURE_END + MARKS_ROOM)
+		return off;
+	barrier_var(off); /* keep the mask: the compiler would drop it as a no-op */
+	off &= SCRATCH_MASK;
+	item = (void *)&s->buf[off];
+	item->arg = arg_flags & 0xff;
+	item->flags = (arg_flags >> 8) & 0xff;
+	item->len = sizeof(count);
+	__builtin_memcpy(&s->buf[off + sizeof(*item)], &count, sizeof(count));
+	return off + sizeof(*item) + sizeof(count);
+}
+
+struct count_walk {
+	__u64 ptr;
+	__u64 len; /* DIRENT_COUNT: bytes of records */
+	__u64 pos;
+	__u32 n;
+	bool done;
+	bool faulted;
+};
+
+static long count_ptr(__u32 j, struct count_walk *w)
+{
+	__u64 elem = 0;
+
+	if (bpf_probe_read_user(&elem, sizeof(elem), (const void *)(w->ptr + 8 * j)) < 0) {
+		w->faulted = true;
+		return 1;
+	}
+	if (!elem) {
+		w->done = true;
+		return 1;
+	}
+	w->n++;
+	return 0;
+}
+
+/* Each linux_dirent64 says its length (d_reclen, at offset 16). */
+static long count_dirent(__u32 j, struct count_walk *w)
+{
+	__u16 reclen = 0;
+
+	if (w->pos >= w->len) {
+		w->done = true;
+		return 1;
+	}
+	if (bpf_probe_read_user(&reclen, sizeof(reclen), (const void *)(w->ptr + w->pos + 16)) < 0 ||
+	    !reclen) {
+		w->faulted = true;
+		return 1;
+	}
+	w->pos += reclen;
+	w->n++;
+	return 0;
+}
+
+/* An item with the count of what `ptr` holds: pointers (len 0) or the
+ * records of `len` bytes; flagged FAULTED or TRUNCATED as a capture is. */
+static __always_inline __u32 capture_counted(struct scratch *s, __u32 off, __u32 arg_flags,
+					     __u64 ptr, __u64 len)
+{
+	struct count_walk w = { .ptr = ptr, .len = len };
+
+	if (len)
+		bpf_loop(SYSTRACE_MAX_COUNT, count_dirent, &w, 0);
+	else
+		bpf_loop(SYSTRACE_MAX_COUNT, count_ptr, &w, 0);
+	if (w.faulted)
+		return capture_mark(s, off, arg_flags, SYSTRACE_CAPTURE_FAULTED);
+	if (!w.done)
+		arg_flags |= SYSTRACE_CAPTURE_TRUNCATED << 8;
+	return capture_count(s, off, arg_flags, w.n);
+}
+
 static __always_inline int output(struct scratch *s, __u32 size, __u32 phase, __u32 nr,
 				  __u64 pid_tgid, __u32 root)
 {
@@ -683,9 +762,13 @@ static __noinline int emit_enter_captured(__u32 nr, __u64 *args, __u32 nb_args, 
 						     spec->size[i] *
 							     (__u32)arg_at(args, spec->len_arg[i]));
 			at_exit = true;
+		} else if (kind == SYSTRACE_CAPTURE_PTR_COUNT) {
+			if (args[i])
+				off = capture_counted(s, off, ARG_FLAGS(i, 0), args[i], 0);
 		} else if (kind == SYSTRACE_CAPTURE_EXIT_BUFFER ||
 			   kind == SYSTRACE_CAPTURE_EXIT_STRUCT ||
-			   kind == SYSTRACE_CAPTURE_EXIT_ARRAY) {
+			   kind == SYSTRACE_CAPTURE_EXIT_ARRAY ||
+			   kind == SYSTRACE_CAPTURE_DIRENT_COUNT) {
 			at_exit = true;
 		}
 	}
@@ -697,7 +780,8 @@ static __noinline int emit_enter_captured(__u32 nr, __u64 *args, __u32 nb_args, 
 /* A kind read at the exit of a call that returned `ret`. */
 static __always_inline bool at_exit_kind(__u8 kind, long ret)
 {
-	if (kind == SYSTRACE_CAPTURE_EXIT_BUFFER || kind == SYSTRACE_CAPTURE_EXIT_ARRAY)
+	if (kind == SYSTRACE_CAPTURE_EXIT_BUFFER || kind == SYSTRACE_CAPTURE_EXIT_ARRAY ||
+	    kind == SYSTRACE_CAPTURE_DIRENT_COUNT)
 		return ret > 0;
 	return ret >= 0 && (kind == SYSTRACE_CAPTURE_EXIT_STRUCT ||
 			    kind == SYSTRACE_CAPTURE_INOUT_STRUCT || kind == SYSTRACE_CAPTURE_ARRAY);
@@ -749,6 +833,9 @@ static __noinline int emit_exit_captured(__u32 nr, long ret, __u64 pid_tgid, __u
 						     spec->size[i] *
 							     (__u32)arg_at(pending->args,
 									   spec->len_arg[i]));
+			else if (kind == SYSTRACE_CAPTURE_DIRENT_COUNT && ret > 0 && ptr)
+				off = capture_counted(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT), ptr,
+						      ret);
 			else if (kind == SYSTRACE_CAPTURE_EXIT_ARRAY && ret > 0 && ptr)
 				off = capture_buffer(s, off, arg_struct, ptr,
 						     spec->size[i] * (__u32)ret);

@@ -38,6 +38,7 @@ enum systrace_capture_limits {
 	SYSTRACE_MAX_CAPTURE = 4096, /* bytes of one item at most */
 	SYSTRACE_CAPTURE_BUDGET = 8192, /* bytes of items in one record at most */
 	SYSTRACE_MAX_ARGV = 32, /* execve argv elements captured */
+	SYSTRACE_MAX_COUNT = 8192, /* pointers or records counted at most */
 };
 
 /* What to capture of one argument (systrace_capture_spec.kind). */
@@ -57,6 +58,10 @@ enum systrace_capture_kind {
 	 * a call that succeeded (poll's pollfds: events in, revents out). */
 	SYSTRACE_CAPTURE_ARRAY = 9,
 	SYSTRACE_CAPTURE_EXIT_ARRAY = 10, /* size[i] * ret bytes, at exit (epoll_wait's events) */
+	/* Counts, as a __u32 item, where strace prints only how many there
+	 * are: execve's environment (at enter), getdents64's entries (at exit). */
+	SYSTRACE_CAPTURE_PTR_COUNT = 11, /* pointers before the NULL */
+	SYSTRACE_CAPTURE_DIRENT_COUNT = 12, /* linux_dirent64 records in ret bytes */
 };
 
 struct systrace_capture_spec {

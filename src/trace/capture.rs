@@ -23,6 +23,8 @@ const EXIT_STRUCT: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_EXIT_STRUCT.0 as
 const INOUT_STRUCT: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_INOUT_STRUCT.0 as u8;
 const ARRAY: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_ARRAY.0 as u8;
 const EXIT_ARRAY: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_EXIT_ARRAY.0 as u8;
+const PTR_COUNT: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_PTR_COUNT.0 as u8;
+const DIRENT_COUNT: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_DIRENT_COUNT.0 as u8;
 
 /// Sizes of the kernel's structures, as this architecture lays them out.
 pub mod sizes {
@@ -118,6 +120,10 @@ const STRUCTS: &[(&str, &str, u8, u16, &str)] = {
         ("getpeername", "usockaddr_len", INOUT_STRUCT, INT, ""),
         ("recvfrom", "addr", EXIT_STRUCT, SOCKADDR, ""),
         ("recvfrom", "addr_len", INOUT_STRUCT, INT, ""),
+        // Counted only: strace prints `/* 35 vars */`, `/* 208 entries */`.
+        ("execve", "envp", PTR_COUNT, 0, ""),
+        ("execveat", "envp", PTR_COUNT, 0, ""),
+        ("getdents64", "dirent", DIRENT_COUNT, 0, ""),
     ]
 };
 

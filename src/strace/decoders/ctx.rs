@@ -282,6 +282,20 @@ impl<'c, 'a> Ctx<'c, 'a> {
         }
     }
 
+    /// A pointer followed by the count the programs took of what it
+    /// points to: `0x7ffe11fd70e8 /* 35 vars */`.
+    pub(super) fn t_counted(&self, i: usize, what: &str) -> String {
+        let count = self
+            .captured(i)
+            .filter(|_| self.raw(i) != 0)
+            .and_then(|c| structs::read::<u32>(c.bytes).map(|n| (n, c.truncated)));
+        match count {
+            Some((n, false)) => format!("{} /* {n} {what} */", self.t_ptr(i)),
+            Some((n, true)) => format!("{} /* {n}+ {what} */", self.t_ptr(i)),
+            None => self.t_ptr(i),
+        }
+    }
+
     /// A sigset: `[INT TERM]`.
     pub(super) fn t_sigset(&self, i: usize) -> String {
         self.t_struct(i, |b| structs::read::<u64>(b).map(structs::sigset_text))

@@ -51,7 +51,12 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
             c.push(c.t_int(0));
             c.push(c.t_xval(1, flags::EPOLL_CTL_OPS, "EPOLL_CTL_???"));
             c.push(c.t_int(2));
-            c.push(c.t_struct(3, structs::epoll_event_text));
+            // EPOLL_CTL_DEL ignores the event: strace shows its address.
+            if c.uint(1) == libc::EPOLL_CTL_DEL as u64 {
+                c.push(c.t_ptr(3));
+            } else {
+                c.push(c.t_struct(3, structs::epoll_event_text));
+            }
             c.finish(Decimal, true)
         }
         "epoll_wait" | "epoll_pwait" => {

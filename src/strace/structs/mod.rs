@@ -64,6 +64,8 @@ pub fn value(
             Some(json!([read_at::<i32>(bytes, 0)?, read_at::<i32>(bytes, 1)?]))
         }
         ("uname", "name") => misc::uname_value(bytes),
+        ("execve" | "execveat", "envp") => Some(json!({"count": read::<u32>(bytes)?})),
+        ("getdents64", "dirent") => Some(json!({"entries": read::<u32>(bytes)?})),
         ("sysinfo", "info") => misc::sysinfo_value(bytes),
         ("poll" | "ppoll", "ufds") => Some(misc::pollfds_value(bytes, after)),
         ("epoll_ctl", "event") => misc::epoll_event_value(bytes),
@@ -98,3 +100,6 @@ pub fn written_sockaddr<'a>(bytes: &'a [u8], len: Option<&[u8]>) -> &'a [u8] {
         None => bytes,
     }
 }
+
+#[cfg(test)]
+mod tests;
