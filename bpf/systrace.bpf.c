@@ -673,9 +673,11 @@ static long count_dirent(__u32 j, struct count_walk *w)
 }
 
 /* An item with the count of what `ptr` holds: pointers (len 0) or the
- * records of `len` bytes; flagged FAULTED or TRUNCATED as a capture is. */
-static __always_inline __u32 capture_counted(struct scratch *s, __u32 off, __u32 arg_flags,
-					     __u64 ptr, __u64 len)
+ * records of `len` bytes; flagged FAULTED or TRUNCATED as a capture is.
+ * Global, so that the verifier checks its loop once, not once per path of
+ * the exit's per-argument loop. */
+__noinline __u32 capture_counted(struct scratch *s, __u32 off, __u32 arg_flags, __u64 ptr,
+				 __u64 len)
 {
 	struct count_walk w = { .ptr = ptr, .len = len };
 
