@@ -662,7 +662,8 @@ static long count_dirent(__u32 j, struct count_walk *w)
 		w->done = true;
 		return 1;
 	}
-	if (bpf_probe_read_user(&reclen, sizeof(reclen), (const void *)(w->ptr + w->pos + 16)) < 0 ||
+	if (bpf_probe_read_user(&reclen, sizeof(reclen), (const void *)(w->ptr + w->pos + 16)) <
+		    0 ||
 	    !reclen) {
 		w->faulted = true;
 		return 1;
@@ -753,7 +754,8 @@ static __noinline int emit_enter_captured(__u32 nr, __u64 *args, __u32 nb_args, 
 			}
 		} else if (kind == SYSTRACE_CAPTURE_ARGV) {
 			off = capture_argv(s, off, i, args[i]);
-		} else if (kind == SYSTRACE_CAPTURE_STRUCT || kind == SYSTRACE_CAPTURE_INOUT_STRUCT) {
+		} else if (kind == SYSTRACE_CAPTURE_STRUCT ||
+			   kind == SYSTRACE_CAPTURE_INOUT_STRUCT) {
 			if (args[i])
 				off = capture_buffer(s, off, ARG_FLAGS(i, 0) | ARG_STRUCT, args[i],
 						     spec->size[i]);
@@ -785,8 +787,9 @@ static __always_inline bool at_exit_kind(__u8 kind, long ret)
 	if (kind == SYSTRACE_CAPTURE_EXIT_BUFFER || kind == SYSTRACE_CAPTURE_EXIT_ARRAY ||
 	    kind == SYSTRACE_CAPTURE_DIRENT_COUNT)
 		return ret > 0;
-	return ret >= 0 && (kind == SYSTRACE_CAPTURE_EXIT_STRUCT ||
-			    kind == SYSTRACE_CAPTURE_INOUT_STRUCT || kind == SYSTRACE_CAPTURE_ARRAY);
+	return ret >= 0 &&
+	       (kind == SYSTRACE_CAPTURE_EXIT_STRUCT || kind == SYSTRACE_CAPTURE_INOUT_STRUCT ||
+		kind == SYSTRACE_CAPTURE_ARRAY);
 }
 
 static __noinline int emit_exit_captured(__u32 nr, long ret, __u64 pid_tgid, __u32 root)
@@ -831,13 +834,13 @@ static __noinline int emit_exit_captured(__u32 nr, long ret, __u64 pid_tgid, __u
 				 ret >= 0 && ptr)
 				off = capture_buffer(s, off, arg_struct, ptr, spec->size[i]);
 			else if (kind == SYSTRACE_CAPTURE_ARRAY && ret >= 0 && ptr)
-				off = capture_buffer(s, off, arg_struct, ptr,
-						     spec->size[i] *
-							     (__u32)arg_at(pending->args,
-									   spec->len_arg[i]));
+				off = capture_buffer(
+					s, off, arg_struct, ptr,
+					spec->size[i] *
+						(__u32)arg_at(pending->args, spec->len_arg[i]));
 			else if (kind == SYSTRACE_CAPTURE_DIRENT_COUNT && ret > 0 && ptr)
-				off = capture_counted(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT), ptr,
-						      ret);
+				off = capture_counted(
+					s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT), ptr, ret);
 			else if (kind == SYSTRACE_CAPTURE_EXIT_ARRAY && ret > 0 && ptr)
 				off = capture_buffer(s, off, arg_struct, ptr,
 						     spec->size[i] * (__u32)ret);

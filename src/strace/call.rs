@@ -327,8 +327,9 @@ impl Call {
             .map(|(i, (name, &raw))| {
                 let truncated = captures.is_truncated(name);
                 let captured = captures.get(name).map(|c| match c {
-                    Captured::Bytes(b) => CapturedView::bytes(b, truncated)
-                        .with_after(captures.after(name)),
+                    Captured::Bytes(b) => {
+                        CapturedView::bytes(b, truncated).with_after(captures.after(name))
+                    }
                     Captured::List(items) => CapturedView::argv(items, truncated),
                 });
                 ArgView {

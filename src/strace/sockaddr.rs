@@ -113,8 +113,7 @@ pub fn text(bytes: &[u8]) -> Option<String> {
     Some(match i32::from(family) {
         libc::AF_INET => format!(
             "{{sa_family=AF_INET, sin_port=htons({}), sin_addr=inet_addr(\"{}\")}}",
-            addr.port?,
-            addr.address?
+            addr.port?, addr.address?
         ),
         libc::AF_INET6 => format!(
             "{{sa_family=AF_INET6, sin6_port=htons({}), sin6_flowinfo=htonl({}), \

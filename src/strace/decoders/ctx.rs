@@ -271,11 +271,7 @@ impl<'c, 'a> Ctx<'c, 'a> {
     }
 
     /// A structure the call fills: decoded when it succeeded.
-    pub(super) fn t_out_struct(
-        &self,
-        i: usize,
-        text: impl Fn(&[u8]) -> Option<String>,
-    ) -> String {
+    pub(super) fn t_out_struct(&self, i: usize, text: impl Fn(&[u8]) -> Option<String>) -> String {
         match self.ok() {
             Some(_) => self.t_struct(i, text),
             None => self.t_ptr(i),

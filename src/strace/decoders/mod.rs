@@ -394,7 +394,7 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
             c.push(c.t_long(1));
             c.finish(Decimal, true)
         }
-"uname" => {
+        "uname" => {
             c.push_exit(c.t_out_struct(0, structs::uname_text));
             c.finish(Decimal, false)
         }

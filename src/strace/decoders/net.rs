@@ -84,7 +84,7 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
             }
             c.finish(Decimal, false)
         }
-"getsockname" | "getpeername" => {
+        "getsockname" | "getpeername" => {
             c.push(c.t_int(0));
             c.push_exit(out_sockaddr(&c, 1, 2));
             c.push_exit(c.t_inout_int(2));

@@ -13,7 +13,7 @@ mod stat;
 mod time;
 
 pub use misc::{
-    epoll_event_text, epoll_events_text, fd_pair_text, pollfds_text, poll_revents_text,
+    epoll_event_text, epoll_events_text, fd_pair_text, poll_revents_text, pollfds_text,
     rlimit_text, sysinfo_text, uname_text, wait_status_text,
 };
 pub use signal::{sigaction_text, sigset_names, sigset_text};
@@ -60,9 +60,10 @@ pub fn value(
         }
         (_, "new_rlim" | "old_rlim" | "rlim") => misc::rlimit_value(bytes),
         ("wait4", "stat_addr") => Some(json!(read::<i32>(bytes)?)),
-        (_, "fildes" | "usockvec") => {
-            Some(json!([read_at::<i32>(bytes, 0)?, read_at::<i32>(bytes, 1)?]))
-        }
+        (_, "fildes" | "usockvec") => Some(json!([
+            read_at::<i32>(bytes, 0)?,
+            read_at::<i32>(bytes, 1)?
+        ])),
         ("uname", "name") => misc::uname_value(bytes),
         ("execve" | "execveat", "envp") => Some(json!({"count": read::<u32>(bytes)?})),
         ("getdents64", "dirent") => Some(json!({"entries": read::<u32>(bytes)?})),

@@ -25,7 +25,11 @@ pub fn mode_text(mode: u32) -> String {
 }
 
 fn dev_text(dev: u64) -> String {
-    format!("makedev({}, {})", hex(libc::major(dev) as u64), hex(libc::minor(dev) as u64))
+    format!(
+        "makedev({}, {})",
+        hex(libc::major(dev) as u64),
+        hex(libc::minor(dev) as u64)
+    )
 }
 
 fn is_device(mode: u32) -> bool {
@@ -42,7 +46,11 @@ pub fn stat_text(bytes: &[u8]) -> Option<String> {
             dev_text(st.st_rdev)
         )
     } else {
-        format!("{{st_mode={}, st_size={}, ...}}", mode_text(mode), st.st_size)
+        format!(
+            "{{st_mode={}, st_size={}, ...}}",
+            mode_text(mode),
+            st.st_size
+        )
     })
 }
 
@@ -71,20 +79,13 @@ fn ns(sec: i64, nsec: i64) -> i128 {
 
 pub fn statx_text(bytes: &[u8]) -> Option<String> {
     let st: libc::statx = read(bytes)?;
-    let mode = u32::from(st.stx_mode);
-    let tail = if is_device(mode) {
-        format!(
-            "stx_rdev_major={}, stx_rdev_minor={}",
-            st.stx_rdev_major, st.stx_rdev_minor
-        )
-    } else {
-        format!("stx_size={}", st.stx_size)
-    };
+    // Unlike stat's, strace's abbreviated statx shows the size of devices too.
     Some(format!(
-        "{{stx_mask={}, stx_attributes={}, stx_mode={}, {tail}, ...}}",
+        "{{stx_mask={}, stx_attributes={}, stx_mode={}, stx_size={}, ...}}",
         flags::flags(flags::STATX_MASK, u64::from(st.stx_mask)),
         flags::flags(flags::STATX_ATTRS, st.stx_attributes),
-        mode_text(mode),
+        mode_text(u32::from(st.stx_mode)),
+        st.stx_size,
     ))
 }
 

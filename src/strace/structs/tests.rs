@@ -102,7 +102,10 @@ fn socket_addresses() {
     assert_eq!(text(&unnamed).unwrap(), "{sa_family=AF_UNIX}");
     let mut path = unnamed.to_vec();
     path.extend(b"sock\0");
-    assert_eq!(text(&path).unwrap(), "{sa_family=AF_UNIX, sun_path=\"sock\"}");
+    assert_eq!(
+        text(&path).unwrap(),
+        "{sa_family=AF_UNIX, sun_path=\"sock\"}"
+    );
     // A written-back address is as long as the length the call wrote.
     let len = bytes(&[2u32]);
     assert_eq!(written_sockaddr(&path, Some(&len)).len(), 2);

@@ -8,7 +8,10 @@ const UTIME_NOW: i64 = (1 << 30) - 1;
 const UTIME_OMIT: i64 = (1 << 30) - 2;
 
 fn timespec(bytes: &[u8], i: usize) -> Option<(i64, i64)> {
-    Some((read_at::<i64>(bytes, 2 * i)?, read_at::<i64>(bytes, 2 * i + 1)?))
+    Some((
+        read_at::<i64>(bytes, 2 * i)?,
+        read_at::<i64>(bytes, 2 * i + 1)?,
+    ))
 }
 
 pub fn timespec_text(bytes: &[u8]) -> Option<String> {
@@ -30,6 +33,8 @@ pub fn timespec_pair_text(bytes: &[u8]) -> Option<String> {
         parts.push(match nsec {
             UTIME_NOW => format!("{{tv_sec={sec}, tv_nsec=UTIME_NOW}}"),
             UTIME_OMIT => format!("{{tv_sec={sec}, tv_nsec=UTIME_OMIT}}"),
+            // Whole seconds without a fraction, as strace.
+            0 => format!("{{tv_sec={sec}, tv_nsec=0}} /* {}+0000 */", utc(sec)),
             _ => format!(
                 "{{tv_sec={sec}, tv_nsec={nsec}}} /* {}.{nsec:09}+0000 */",
                 utc(sec)
