@@ -3,7 +3,7 @@
 from os import PathLike
 import os
 from typing import (
-    AbstractSet, Any, Dict, FrozenSet, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, TypedDict, Union,
+    AbstractSet, Dict, FrozenSet, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, TypedDict, Union,
     final,
 )
 
@@ -81,7 +81,8 @@ class _SigactionValue(TypedDict):
 #: A structure strace decodes, in Call.args: a stat, statx or statfs buffer
 #: is a dict of its fields (st_mode, st_size, ..., st_mtime_ns), a sigset a
 #: list of signal names, pipe's and socketpair's fds a list of two ints,
-#: wait4's status an int, uname's utsname a dict of str.
+#: wait4's status an int, uname's utsname a dict of str, execve's envp
+#: {"count": n}, getdents64's dirent {"entries": n}.
 _StructValue = Union[
     _SockAddrValue,
     _TimespecValue,
@@ -93,7 +94,7 @@ _StructValue = Union[
     List[_TimespecValue],
     List[str],
     List[int],
-    Dict[str, Any],
+    Dict[str, Union[int, str, None, List[int]]],
 ]
 #: An argument of Call.args: an int, captured text (str when UTF-8, else
 #: bytes), argv, or a decoded structure.
