@@ -201,7 +201,7 @@ mod tests {
         assert_eq!((write.kind[1], write.len_arg[1]), (BUFFER, 2));
         assert_eq!(spec("read").unwrap().kind[1], EXIT_BUFFER);
         let execve = spec("execve").unwrap();
-        assert_eq!(execve.kind[..3], [STRING_NO_RETRY, ARGV, NONE]);
+        assert_eq!(execve.kind[..3], [STRING_NO_RETRY, ARGV, PTR_COUNT]);
         let connect = spec("connect").unwrap();
         assert_eq!((connect.kind[1], connect.len_arg[1]), (BUFFER, 2));
         let sendto = spec("sendto").unwrap();
