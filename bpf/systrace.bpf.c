@@ -469,11 +469,16 @@ static __always_inline __u32 capture_limit(void)
  * captured (one per argument at most, and the header of the last item). */
 #define MARKS_ROOM ((SYSTRACE_MAX_ARGS + 1) * sizeof(struct systrace_capture_item))
 
-/* Bytes one more item may hold: the capture size, within what is left of
- * the record's budget (a capture never goes past it). */
-static __always_inline __u32 room_for(__u32 off)
+/* In capture_buffer's arg_flags: a structure, bounded by the record's
+ * budget only (the capture size is for strings and data). */
+#define ARG_STRUCT (1 << 16)
+
+/* Bytes one more item may hold: the capture size (for a structure, one
+ * item's most), within what is left of the record's budget (a capture
+ * never goes past it). */
+static __always_inline __u32 room_for(__u32 off, bool whole)
 {
-	__u32 limit = capture_limit();
+	__u32 limit = whole ? SYSTRACE_MAX_CAPTURE : capture_limit();
 	__u32 left = off < CAPTURE_END ? CAPTURE_END - off : 0;
 
 	if (left < limit)
@@ -513,7 +518,7 @@ __noinline __u32 capture_string(struct scratch *s, __u32 off, __u32 arg_flags, _
 		return off;
 	if (off >= CAPTURE_END) /* over the record's budget: say it was cut */
 		return capture_mark(s, off, arg_flags, SYSTRACE_CAPTURE_TRUNCATED);
-	limit = room_for(off);
+	limit = room_for(off, false);
 	barrier_var(off); /* keep the mask: the compiler would drop it as a no-op */
 	off &= SCRATCH_MASK;
 	item = (void *)&s->buf[off];
@@ -533,7 +538,8 @@ __noinline __u32 capture_string(struct scratch *s, __u32 off, __u32 arg_flags, _
 	return off + sizeof(*item) + item->len;
 }
 
-/* Appends `len` bytes of user memory (at most the capture size). */
+/* Appends `len` bytes of user memory (at most the capture size, or for
+ * ARG_STRUCT at most one item's). */
 __noinline __u32 capture_buffer(struct scratch *s, __u32 off, __u32 arg_flags, __u64 ptr, __u64 len)
 {
 	struct systrace_capture_item *item;
@@ -543,13 +549,13 @@ __noinline __u32 capture_buffer(struct scratch *s, __u32 off, __u32 arg_flags, _
 		return off;
 	if (off >= CAPTURE_END) /* over the record's budget: say it was cut */
 		return capture_mark(s, off, arg_flags, SYSTRACE_CAPTURE_TRUNCATED);
-	limit = room_for(off);
+	limit = room_for(off, arg_flags & ARG_STRUCT);
 	n = len > limit ? limit : len;
 	barrier_var(off); /* keep the mask: the compiler would drop it as a no-op */
 	off &= SCRATCH_MASK;
 	item = (void *)&s->buf[off];
 	item->arg = arg_flags & 0xff;
-	item->flags = (arg_flags >> 8) | (len > limit ? SYSTRACE_CAPTURE_TRUNCATED : 0);
+	item->flags = ((arg_flags >> 8) & 0xff) | (len > limit ? SYSTRACE_CAPTURE_TRUNCATED : 0);
 	if (n > SYSTRACE_MAX_CAPTURE)
 		n = SYSTRACE_MAX_CAPTURE;
 	if (bpf_probe_read_user(&s->buf[off + sizeof(*item)], n, (const void *)ptr) < 0) {
@@ -603,6 +609,88 @@ static __always_inline __u32 capture_argv(struct scratch *s, __u32 off, __u32 ar
 	/* More elements than we keep: an empty item says the list was cut. */
 	return capture_mark(s, walk.off, ARG_FLAGS(arg, SYSTRACE_CAPTURE_ARGV_ELEM),
 			    SYSTRACE_CAPTURE_TRUNCATED);
+}
+
+/* A count as an item of 4 bytes; over SYSTRACE_MAX_COUNT it is cut. */
+__noinline __u32 capture_count(struct scratch *s, __u32 off, __u32 arg_flags, __u32 count)
+{
+	struct systrace_capture_item *item;
+
+	if (!s || off > CAPTURE_END + MARKS_ROOM)
+		return off;
+	barrier_var(off); /* keep the mask: the compiler would drop it as a no-op */
+	off &= SCRATCH_MASK;
+	item = (void *)&s->buf[off];
+	item->arg = arg_flags & 0xff;
+	item->flags = (arg_flags >> 8) & 0xff;
+	item->len = sizeof(count);
+	__builtin_memcpy(&s->buf[off + sizeof(*item)], &count, sizeof(count));
+	return off + sizeof(*item) + sizeof(count);
+}
+
+struct count_walk {
+	__u64 ptr;
+	__u64 len; /* DIRENT_COUNT: bytes of records */
+	__u64 pos;
+	__u32 n;
+	bool done;
+	bool faulted;
+};
+
+static long count_ptr(__u32 j, struct count_walk *w)
+{
+	__u64 elem = 0;
+
+	if (bpf_probe_read_user(&elem, sizeof(elem), (const void *)(w->ptr + 8 * j)) < 0) {
+		w->faulted = true;
+		return 1;
+	}
+	if (!elem) {
+		w->done = true;
+		return 1;
+	}
+	w->n++;
+	return 0;
+}
+
+/* Each linux_dirent64 says its length (d_reclen, at offset 16). */
+static long count_dirent(__u32 j, struct count_walk *w)
+{
+	__u16 reclen = 0;
+
+	if (w->pos >= w->len) {
+		w->done = true;
+		return 1;
+	}
+	if (bpf_probe_read_user(&reclen, sizeof(reclen), (const void *)(w->ptr + w->pos + 16)) <
+		    0 ||
+	    !reclen) {
+		w->faulted = true;
+		return 1;
+	}
+	w->pos += reclen;
+	w->n++;
+	return 0;
+}
+
+/* An item with the count of what `ptr` holds: pointers (len 0) or the
+ * records of `len` bytes; flagged FAULTED or TRUNCATED as a capture is.
+ * Global, so that the verifier checks its loop once, not once per path of
+ * the exit's per-argument loop. */
+__noinline __u32 capture_counted(struct scratch *s, __u32 off, __u32 arg_flags, __u64 ptr,
+				 __u64 len)
+{
+	struct count_walk w = { .ptr = ptr, .len = len };
+
+	if (len)
+		bpf_loop(SYSTRACE_MAX_COUNT, count_dirent, &w, 0);
+	else
+		bpf_loop(SYSTRACE_MAX_COUNT, count_ptr, &w, 0);
+	if (w.faulted)
+		return capture_mark(s, off, arg_flags, SYSTRACE_CAPTURE_FAULTED);
+	if (!w.done)
+		arg_flags |= SYSTRACE_CAPTURE_TRUNCATED << 8;
+	return capture_count(s, off, arg_flags, w.n);
 }
 
 static __always_inline int output(struct scratch *s, __u32 size, __u32 phase, __u32 nr,
@@ -666,13 +754,42 @@ static __noinline int emit_enter_captured(__u32 nr, __u64 *args, __u32 nb_args, 
 			}
 		} else if (kind == SYSTRACE_CAPTURE_ARGV) {
 			off = capture_argv(s, off, i, args[i]);
-		} else if (kind == SYSTRACE_CAPTURE_EXIT_BUFFER) {
+		} else if (kind == SYSTRACE_CAPTURE_STRUCT ||
+			   kind == SYSTRACE_CAPTURE_INOUT_STRUCT) {
+			if (args[i])
+				off = capture_buffer(s, off, ARG_FLAGS(i, 0) | ARG_STRUCT, args[i],
+						     spec->size[i]);
+			at_exit |= kind == SYSTRACE_CAPTURE_INOUT_STRUCT;
+		} else if (kind == SYSTRACE_CAPTURE_ARRAY) {
+			if (args[i])
+				off = capture_buffer(s, off, ARG_FLAGS(i, 0) | ARG_STRUCT, args[i],
+						     spec->size[i] *
+							     (__u32)arg_at(args, spec->len_arg[i]));
+			at_exit = true;
+		} else if (kind == SYSTRACE_CAPTURE_PTR_COUNT) {
+			if (args[i])
+				off = capture_counted(s, off, ARG_FLAGS(i, 0), args[i], 0);
+		} else if (kind == SYSTRACE_CAPTURE_EXIT_BUFFER ||
+			   kind == SYSTRACE_CAPTURE_EXIT_STRUCT ||
+			   kind == SYSTRACE_CAPTURE_EXIT_ARRAY ||
+			   kind == SYSTRACE_CAPTURE_DIRENT_COUNT) {
 			at_exit = true;
 		}
 	}
 	if (at_exit)
 		bpf_map_update_elem(&pending_calls, &tid, &pending, BPF_ANY);
 	return output(s, off, SYSTRACE_PHASE_ENTER, nr, pid_tgid, root);
+}
+
+/* A kind read at the exit of a call that returned `ret`. */
+static __always_inline bool at_exit_kind(__u8 kind, long ret)
+{
+	if (kind == SYSTRACE_CAPTURE_EXIT_BUFFER || kind == SYSTRACE_CAPTURE_EXIT_ARRAY ||
+	    kind == SYSTRACE_CAPTURE_DIRENT_COUNT)
+		return ret > 0;
+	return ret >= 0 &&
+	       (kind == SYSTRACE_CAPTURE_EXIT_STRUCT || kind == SYSTRACE_CAPTURE_INOUT_STRUCT ||
+		kind == SYSTRACE_CAPTURE_ARRAY);
 }
 
 static __noinline int emit_exit_captured(__u32 nr, long ret, __u64 pid_tgid, __u32 root)
@@ -699,17 +816,34 @@ static __noinline int emit_exit_captured(__u32 nr, long ret, __u64 pid_tgid, __u
 		 * it (pending_calls was full), say the capture was lost. */
 		spec = &capture_specs[nr];
 		for (int i = 0; i < SYSTRACE_MAX_ARGS; i++)
-			if (spec->kind[i] == SYSTRACE_CAPTURE_EXIT_BUFFER && ret > 0)
+			if (at_exit_kind(spec->kind[i], ret))
 				off = capture_mark(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT),
 						   SYSTRACE_CAPTURE_LOST);
 	} else {
 		spec = &capture_specs[nr];
 		for (int i = 0; i < SYSTRACE_MAX_ARGS; i++) {
 			__u8 kind = spec->kind[i];
+			__u64 ptr = pending->args[i];
+			__u32 arg_struct = ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT) | ARG_STRUCT;
 
 			if (kind == SYSTRACE_CAPTURE_EXIT_BUFFER && ret > 0)
 				off = capture_buffer(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT),
-						     pending->args[i], ret);
+						     ptr, ret);
+			else if ((kind == SYSTRACE_CAPTURE_EXIT_STRUCT ||
+				  kind == SYSTRACE_CAPTURE_INOUT_STRUCT) &&
+				 ret >= 0 && ptr)
+				off = capture_buffer(s, off, arg_struct, ptr, spec->size[i]);
+			else if (kind == SYSTRACE_CAPTURE_ARRAY && ret >= 0 && ptr)
+				off = capture_buffer(
+					s, off, arg_struct, ptr,
+					spec->size[i] *
+						(__u32)arg_at(pending->args, spec->len_arg[i]));
+			else if (kind == SYSTRACE_CAPTURE_DIRENT_COUNT && ret > 0 && ptr)
+				off = capture_counted(
+					s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT), ptr, ret);
+			else if (kind == SYSTRACE_CAPTURE_EXIT_ARRAY && ret > 0 && ptr)
+				off = capture_buffer(s, off, arg_struct, ptr,
+						     spec->size[i] * (__u32)ret);
 			else if ((pending->retry_mask & (1 << i)) &&
 				 kind == SYSTRACE_CAPTURE_BUFFER)
 				off = capture_buffer(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT),

@@ -38,6 +38,7 @@ enum systrace_capture_limits {
 	SYSTRACE_MAX_CAPTURE = 4096, /* bytes of one item at most */
 	SYSTRACE_CAPTURE_BUDGET = 8192, /* bytes of items in one record at most */
 	SYSTRACE_MAX_ARGV = 32, /* execve argv elements captured */
+	SYSTRACE_MAX_COUNT = 8192, /* pointers or records counted at most */
 };
 
 /* What to capture of one argument (systrace_capture_spec.kind). */
@@ -48,11 +49,25 @@ enum systrace_capture_kind {
 	SYSTRACE_CAPTURE_ARGV = 3, /* NULL-terminated array of strings, at enter */
 	SYSTRACE_CAPTURE_EXIT_BUFFER = 4, /* ret bytes, at exit (read's data) */
 	SYSTRACE_CAPTURE_STRING_NO_RETRY = 5, /* as STRING, never re-read at exit (execve) */
+	/* Structures: size[i] bytes whatever the capture size (-s bounds
+	 * strings, not structures), never read through a NULL pointer. */
+	SYSTRACE_CAPTURE_STRUCT = 6, /* at enter (an input: a timespec) */
+	SYSTRACE_CAPTURE_EXIT_STRUCT = 7, /* at exit, if it succeeded (an output: a stat) */
+	SYSTRACE_CAPTURE_INOUT_STRUCT = 8, /* both (a length the call rewrites) */
+	/* size[i] * args[len_arg[i]] bytes, at enter and again at the exit of
+	 * a call that succeeded (poll's pollfds: events in, revents out). */
+	SYSTRACE_CAPTURE_ARRAY = 9,
+	SYSTRACE_CAPTURE_EXIT_ARRAY = 10, /* size[i] * ret bytes, at exit (epoll_wait's events) */
+	/* Counts, as a __u32 item, where strace prints only how many there
+	 * are: execve's environment (at enter), getdents64's entries (at exit). */
+	SYSTRACE_CAPTURE_PTR_COUNT = 11, /* pointers before the NULL */
+	SYSTRACE_CAPTURE_DIRENT_COUNT = 12, /* linux_dirent64 records in ret bytes */
 };
 
 struct systrace_capture_spec {
 	__u8 kind[SYSTRACE_MAX_ARGS];
-	__u8 len_arg[SYSTRACE_MAX_ARGS]; /* for BUFFER: the arg holding the length */
+	__u8 len_arg[SYSTRACE_MAX_ARGS]; /* for BUFFER and ARRAY: the arg holding the length */
+	__u16 size[SYSTRACE_MAX_ARGS]; /* for the structure kinds: bytes (of one element) */
 };
 
 enum systrace_capture_flags {

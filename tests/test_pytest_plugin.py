@@ -68,7 +68,7 @@ def test_no_network_fails_a_test_that_connects_off_host(kernel, pytester):
     result.stdout.fnmatch_lines(
         [
             "*_ test_off_host _*",
-            "  no_network: [[]pid *[]] connect(*, 0x*, 16) = -1 ENETUNREACH (Network is unreachable)"
+            "  no_network: [[]pid *[]] connect(*, {sa_family=AF_INET, sin_port=htons(9), sin_addr=inet_addr(\"192.0.2.1\")}, 16) = -1 ENETUNREACH (Network is unreachable)"
             "  (to 192.0.2.1 port 9)",
         ]
     )

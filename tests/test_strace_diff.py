@@ -278,17 +278,35 @@ def split_args(text: str) -> list:
     return args
 
 
-def normalise_arg(arg: str, pids: set) -> str:
+# Syscalls whose structures systrace decodes as strace does: compared as
+# printed (addresses and pids inside them normalised as anywhere).
+DECODED = {
+    "newfstatat", "fstat", "stat", "lstat", "statx", "statfs", "fstatfs", "pipe", "pipe2",
+    "socketpair", "wait4", "prlimit64", "getrlimit", "setrlimit", "rt_sigaction",
+    "rt_sigprocmask", "rt_sigsuspend", "nanosleep", "clock_nanosleep", "clock_gettime",
+    "clock_getres", "futex", "uname", "sysinfo", "poll", "ppoll", "epoll_ctl", "epoll_wait",
+    "epoll_pwait", "connect", "bind", "sendto", "recvfrom", "accept", "accept4", "getsockname",
+    "getpeername", "utimensat",
+}
+# Values that differ from run to run by nature: an absolute time to sleep
+# until, free space, uptime.
+VOLATILE = re.compile(r"\b(tv_sec|tv_nsec|f_bfree|f_bavail|f_ffree|uptime|freeram|"
+                      r"sharedram|bufferram|procs|loads)=(\[[^]]*\]|\d+)")
+
+
+def normalise_arg(arg: str, pids: set, name: str = "") -> str:
     # execve's environment: strace adds /* N vars */ after the address;
     # systrace does not read the environment.
     arg = re.sub(r" /\* \d+ vars \*/$", "", arg)
     # getdents64's buffer: strace counts the entries it read there.
     arg = re.sub(r" /\* \d+ entries \*/$", "", arg)
-    # Structures and arrays strace reads from memory ({st_mode=...}, the
-    # fds of pipe2, sigsets) are addresses in systrace; a string array
+    # Structures and arrays strace reads from memory are addresses in
+    # systrace for the syscalls it does not decode yet; a string array
     # (argv) is decoded by both and compared.
-    if arg[:1] in "[{" and not arg.startswith('["'):
+    if arg[:1] in "[{" and not arg.startswith('["') and name not in DECODED:
         return "<addr>"
+    if name in ("clock_nanosleep", "clock_gettime", "statfs", "fstatfs", "sysinfo"):
+        arg = VOLATILE.sub(r"\1=<n>", arg)
     # Addresses differ from run to run (ASLR, a different parent).
     arg = ADDRESS.sub("<addr>", arg)
     # The traced processes' pids differ from run to run.
@@ -330,7 +348,7 @@ def parse(text: str) -> dict:
     pids |= {r[3] for r in rows if r[1] in ("getpid", "set_tid_address", "wait4") and r[3].isdigit()}
     by_pid = collections.OrderedDict()
     for pid, name, args, result in rows:
-        norm_args = tuple(normalise_arg(a, pids) for a in split_args(args))
+        norm_args = tuple(normalise_arg(a, pids, name) for a in split_args(args))
         by_pid.setdefault(pid, []).append((name, norm_args, normalise_arg(result, pids)))
     return by_pid
 

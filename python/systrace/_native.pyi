@@ -42,8 +42,63 @@ class LostEventsWarning(RuntimeWarning):
 
 #: What was captured of one argument: bytes, or a list of bytes (argv).
 _CapturedValue = Union[bytes, List[bytes]]
-#: An argument of Call.args: an int, captured text (str when UTF-8, else bytes), or argv.
-_ArgValue = Union[int, str, bytes, List[Union[str, bytes]]]
+class _SockAddrValue(TypedDict):
+    """A socket address in Call.args (connect's uservaddr, accept's upeer_sockaddr...)."""
+
+    family: str  # "AF_INET", "AF_INET6", "AF_UNIX", "AF_NETLINK", or "AF_<n>"
+    address: Optional[str]  # an IP address, a unix path ("@name" when abstract)
+    port: Optional[int]
+
+
+class _TimespecValue(TypedDict):
+    tv_sec: int
+    tv_nsec: int
+
+
+class _RlimitValue(TypedDict):
+    rlim_cur: int  # RLIM_INFINITY is 2**64 - 1
+    rlim_max: int
+
+
+class _PollfdValue(TypedDict):
+    fd: int
+    events: int
+    revents: Optional[int]  # None when the call did not return
+
+
+class _EpollEventValue(TypedDict):
+    events: int
+    data: int
+
+
+class _SigactionValue(TypedDict):
+    sa_handler: Union[str, int]  # "SIG_DFL", "SIG_IGN" or the handler's address
+    sa_mask: List[str]
+    sa_flags: int
+    sa_restorer: int
+
+
+#: A structure strace decodes, in Call.args: a stat, statx or statfs buffer
+#: is a dict of its fields (st_mode, st_size, ..., st_mtime_ns), a sigset a
+#: list of signal names, pipe's and socketpair's fds a list of two ints,
+#: wait4's status an int, uname's utsname a dict of str, execve's envp
+#: {"count": n}, getdents64's dirent {"entries": n}.
+_StructValue = Union[
+    _SockAddrValue,
+    _TimespecValue,
+    _RlimitValue,
+    _SigactionValue,
+    _EpollEventValue,
+    List[_PollfdValue],
+    List[_EpollEventValue],
+    List[_TimespecValue],
+    List[str],
+    List[int],
+    Dict[str, Union[int, str, None, List[int]]],
+]
+#: An argument of Call.args: an int, captured text (str when UTF-8, else
+#: bytes), argv, or a decoded structure.
+_ArgValue = Union[int, str, bytes, List[Union[str, bytes]], _StructValue]
 
 @final
 class Launch:

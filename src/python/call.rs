@@ -70,6 +70,7 @@ fn arg_object<'py>(py: Python<'py>, value: &ArgValue) -> PyResult<Bound<'py, PyA
         ArgValue::Captured(Captured::List(items)) => {
             PyList::new(py, items.iter().map(|b| text_or_bytes(py, b)))?.into_any()
         }
+        ArgValue::Struct(v) => json_object(py, v)?,
     })
 }
 
@@ -185,10 +186,12 @@ impl PyCall {
     fn arg_int(&self, name: &str) -> PyResult<i128> {
         self.register(name)
     }
-    /// The bytes captured of an argument's memory; None if none were.
+    /// The bytes captured of an argument's memory (a structure's too, as
+    /// it was read); None if none were.
     fn arg_bytes<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Option<Bound<'py, PyBytes>>> {
-        Ok(match self.arg(name)? {
-            ArgValue::Captured(Captured::Bytes(b)) => Some(PyBytes::new(py, b)),
+        self.arg(name)?;
+        Ok(match self.call.captures().get(name) {
+            Some(Captured::Bytes(b)) => Some(PyBytes::new(py, b)),
             _ => None,
         })
     }

@@ -28,10 +28,13 @@ pub enum Captured<'a> {
 
 /// One argument as `Call.args` gives it: the register as its C type reads
 /// it, or what was captured of the memory it points to.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum ArgValue<'a> {
     Int(i128),
     Captured(Captured<'a>),
+    /// A structure strace decodes (a stat, a sockaddr, a sigset...), as
+    /// `strace::structs` reads it: fields by name, lists, numbers, names.
+    Struct(Value),
 }
 
 /// The captures of a call by argument name, in first-seen order, and the
@@ -39,6 +42,9 @@ pub enum ArgValue<'a> {
 #[derive(Debug, Default)]
 pub struct Captures<'a> {
     pub values: Vec<(Cow<'static, str>, Captured<'a>)>,
+    /// What the call wrote back into an argument read at enter too (poll's
+    /// revents, accept's address length), read at exit.
+    pub after: Vec<(Cow<'static, str>, &'a [u8])>,
     pub truncated: Vec<Cow<'static, str>>,
     /// Arguments whose memory could not be read (and was not read later).
     pub faulted: Vec<Cow<'static, str>>,
@@ -49,6 +55,10 @@ pub struct Captures<'a> {
 impl<'a> Captures<'a> {
     pub fn get(&self, name: &str) -> Option<&Captured<'a>> {
         self.values.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    pub fn after(&self, name: &str) -> Option<&'a [u8]> {
+        self.after.iter().find(|(n, _)| n == name).map(|(_, v)| *v)
     }
 
     pub fn is_truncated(&self, name: &str) -> bool {
@@ -205,13 +215,21 @@ impl Call {
     /// data, a string re-read at exit) follow the enter's.
     pub fn captures(&self) -> Captures<'_> {
         let mut merged = Captures::default();
-        for ev in [self.enter.as_ref(), self.exit.as_ref()]
-            .into_iter()
-            .flatten()
-        {
+        let events = [
+            (self.enter.as_ref(), false),
+            (self.exit.as_ref(), self.enter.is_some()),
+        ];
+        for (ev, at_exit) in events {
+            let Some(ev) = ev else { continue };
             let own = event_captures(ev);
             for (name, value) in own.values {
-                set(&mut merged.values, name, value);
+                // An input read again at exit (a structure the call
+                // rewrites) keeps both; a string re-read after a fault has
+                // no enter value to keep.
+                match (at_exit, &value, merged.get(&name)) {
+                    (true, Captured::Bytes(b), Some(_)) => set(&mut merged.after, name, *b),
+                    _ => set(&mut merged.values, name, value),
+                }
             }
             for name in own.truncated {
                 if !merged.truncated.contains(&name) {
@@ -246,8 +264,24 @@ impl Call {
             let value = ArgValue::Int(typed_arg(Some(arg_type(meta, i)), raw));
             set(&mut args, arg_name(meta, i), value);
         }
-        for (name, value) in self.captures().values {
-            set(&mut args, name, ArgValue::Captured(value));
+        let captures = self.captures();
+        let name = self.name();
+        for (arg, value) in &captures.values {
+            let decoded = match value {
+                Captured::Bytes(b) => {
+                    let b = match super::structs::sockaddr_len_arg(&name, arg) {
+                        Some(len) => super::structs::written_sockaddr(b, captures.after(len)),
+                        None => b,
+                    };
+                    super::structs::value(&name, arg, b, captures.after(arg), self.ret())
+                }
+                Captured::List(_) => None,
+            };
+            let value = match decoded {
+                Some(v) => ArgValue::Struct(v),
+                None => ArgValue::Captured(value.clone()),
+            };
+            set(&mut args, arg.clone(), value);
         }
         args
     }
@@ -293,7 +327,9 @@ impl Call {
             .map(|(i, (name, &raw))| {
                 let truncated = captures.is_truncated(name);
                 let captured = captures.get(name).map(|c| match c {
-                    Captured::Bytes(b) => CapturedView::bytes(b, truncated),
+                    Captured::Bytes(b) => {
+                        CapturedView::bytes(b, truncated).with_after(captures.after(name))
+                    }
                     Captured::List(items) => CapturedView::argv(items, truncated),
                 });
                 ArgView {
@@ -365,5 +401,6 @@ fn arg_json(value: &ArgValue) -> Value {
         ArgValue::Captured(Captured::List(items)) => {
             Value::Array(items.iter().map(|b| bytes_json(b)).collect())
         }
+        ArgValue::Struct(v) => v.clone(),
     }
 }

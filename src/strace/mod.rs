@@ -10,6 +10,7 @@
 //! * [`classes`]: strace's `%file`, `%network`... syscall classes
 //! * [`select`]: names, events and classes into syscall numbers per phase
 //! * [`sockaddr`]: the `struct sockaddr` captured of connect, bind and sendto
+//! * [`structs`]: the structures strace decodes, as text and as values
 //! * [`summary`]: the `strace -c` table
 pub mod call;
 pub mod classes;
@@ -23,6 +24,7 @@ pub mod printer;
 pub mod quote;
 pub mod select;
 pub mod sockaddr;
+pub mod structs;
 pub mod summary;
 
 use std::fmt::Write;
@@ -72,6 +74,9 @@ pub struct CapturedView<'a> {
     pub truncated: bool,
     /// For a string array (execve's argv): its elements, in order.
     pub list: Option<Vec<Piece<'a>>>,
+    /// What the call wrote back into it, for one read at enter and again
+    /// at exit (poll's pollfds, accept's address length).
+    pub after: Option<&'a [u8]>,
 }
 
 impl<'a> CapturedView<'a> {
@@ -80,7 +85,13 @@ impl<'a> CapturedView<'a> {
             bytes,
             truncated,
             list: None,
+            after: None,
         }
+    }
+
+    pub fn with_after(mut self, after: Option<&'a [u8]>) -> Self {
+        self.after = after;
+        self
     }
     /// An argv as systrace captures it: the capture says only that the list
     /// was cut, so its last element is the one marked truncated.
@@ -102,6 +113,7 @@ impl<'a> CapturedView<'a> {
             bytes: &[],
             truncated,
             list: Some(list),
+            after: None,
         }
     }
 }
@@ -196,12 +208,15 @@ pub fn format_call_at(
         }
         out.push_str(" <unfinished ...>)");
     }
-    push_result(
-        &mut out,
-        start_col,
-        &format_result(decoded.ret_style, ret),
-        opts,
-    );
+    let mut result = format_result(decoded.ret_style, ret);
+    if let (Some(note), Some(r)) = (&decoded.ret_note, ret) {
+        if errno::errno_of(r).is_none() {
+            result.push_str(" (");
+            result.push_str(note);
+            result.push(')');
+        }
+    }
+    push_result(&mut out, start_col, &result, opts);
     out
 }
 

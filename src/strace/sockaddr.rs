@@ -1,6 +1,7 @@
-//! `struct sockaddr` from the bytes captured of connect's, bind's and
-//! sendto's address argument: the family, and for the internet and unix
-//! families the address (and port).
+//! `struct sockaddr` from the bytes captured of an address argument
+//! (connect's, bind's, sendto's at enter; accept's, getsockname's,
+//! recvfrom's at exit): the family, and for the internet and unix families
+//! the address (and port); and its strace text.
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// A decoded socket address.
@@ -86,6 +87,68 @@ pub fn decode(bytes: &[u8]) -> Option<SockAddr> {
         out.address = Some(ip.to_string());
     }
     Some(out)
+}
+
+/// For `Call.args`: `{"family": "AF_INET", "address": "127.0.0.1", "port": 80}`
+/// (address and port null where the family has none).
+pub fn value(addr: &SockAddr) -> serde_json::Value {
+    serde_json::json!({
+        "family": addr.family_name(),
+        "address": addr.address,
+        "port": addr.port,
+    })
+}
+
+/// As strace prints it: `{sa_family=AF_INET, sin_port=htons(80),
+/// sin_addr=inet_addr("127.0.0.1")}`; None for a family printed here as
+/// its pointer, or an address too short for its family.
+pub fn text(bytes: &[u8]) -> Option<String> {
+    let family = u16::from_ne_bytes(bytes.get(..2)?.try_into().ok()?);
+    let addr = decode(bytes)?;
+    let ne32 = |at: usize| {
+        bytes
+            .get(at..at + 4)
+            .map(|p| u32::from_ne_bytes([p[0], p[1], p[2], p[3]]))
+    };
+    Some(match i32::from(family) {
+        libc::AF_INET => format!(
+            "{{sa_family=AF_INET, sin_port=htons({}), sin_addr=inet_addr(\"{}\")}}",
+            addr.port?, addr.address?
+        ),
+        libc::AF_INET6 => format!(
+            "{{sa_family=AF_INET6, sin6_port=htons({}), sin6_flowinfo=htonl({}), \
+             inet_pton(AF_INET6, \"{}\", &sin6_addr), sin6_scope_id={}}}",
+            addr.port?,
+            u32::from_be(ne32(4)?),
+            addr.address?,
+            ne32(24)?
+        ),
+        libc::AF_UNIX if bytes.len() <= 2 => "{sa_family=AF_UNIX}".to_owned(),
+        libc::AF_UNIX => {
+            let path = &bytes[2..];
+            let mut out = String::from("{sa_family=AF_UNIX, sun_path=");
+            let (at, name) = match path.split_first() {
+                Some((0, rest)) => ("@", rest),
+                _ => ("", path),
+            };
+            let end = name.iter().position(|&b| b == 0).unwrap_or(name.len());
+            out.push_str(at);
+            super::quote::push_quoted(
+                &mut out,
+                &name[..if at.is_empty() { end } else { name.len() }],
+                super::quote::Ellipsis::No,
+                super::quote::HexStyle::None,
+            );
+            out.push('}');
+            out
+        }
+        libc::AF_NETLINK => format!(
+            "{{sa_family=AF_NETLINK, nl_pid={}, nl_groups={:08x}}}",
+            ne32(4)? as i32,
+            ne32(8)?
+        ),
+        _ => return None,
+    })
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Which user memory each syscall's records carry: the strings of path and
 //! name arguments, the data of write-like calls at enter, the data of
-//! read-like calls at exit, and execve's argv. The BPF side follows this
+//! read-like calls at exit, execve's argv, and the structures strace
+//! decodes (inputs at enter, outputs at exit). The BPF side follows this
 //! table (bpf/systrace.h, systrace_capture_spec); `decode` reads the items.
 use std::collections::BTreeSet;
 
@@ -17,6 +18,33 @@ const BUFFER: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_BUFFER.0 as u8;
 const ARGV: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_ARGV.0 as u8;
 const EXIT_BUFFER: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_EXIT_BUFFER.0 as u8;
 const STRING_NO_RETRY: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_STRING_NO_RETRY.0 as u8;
+const STRUCT: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_STRUCT.0 as u8;
+const EXIT_STRUCT: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_EXIT_STRUCT.0 as u8;
+const INOUT_STRUCT: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_INOUT_STRUCT.0 as u8;
+const ARRAY: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_ARRAY.0 as u8;
+const EXIT_ARRAY: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_EXIT_ARRAY.0 as u8;
+const PTR_COUNT: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_PTR_COUNT.0 as u8;
+const DIRENT_COUNT: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_DIRENT_COUNT.0 as u8;
+
+/// Sizes of the kernel's structures, as this architecture lays them out.
+pub mod sizes {
+    use std::mem::size_of;
+    pub const STAT: u16 = size_of::<libc::stat>() as u16;
+    pub const STATX: u16 = size_of::<libc::statx>() as u16;
+    pub const STATFS: u16 = size_of::<libc::statfs>() as u16;
+    pub const TIMESPEC: u16 = 16;
+    pub const SIGSET: u16 = 8;
+    /// The kernel's struct sigaction: handler, flags, restorer, mask.
+    pub const SIGACTION: u16 = 32;
+    pub const RLIMIT: u16 = 16;
+    pub const INT: u16 = 4;
+    pub const UTSNAME: u16 = 6 * 65;
+    pub const SYSINFO: u16 = size_of::<libc::sysinfo>() as u16;
+    pub const POLLFD: u16 = 8;
+    pub const EPOLL_EVENT: u16 = size_of::<libc::epoll_event>() as u16;
+    /// struct sockaddr_storage: any address the kernel writes back.
+    pub const SOCKADDR: u16 = 128;
+}
 
 /// (syscall, arg, kind, length arg) where a C type alone cannot tell.
 const SPECIAL: &[(&str, &str, u8, &str)] = &[
@@ -34,6 +62,7 @@ const SPECIAL: &[(&str, &str, u8, &str)] = &[
     ("readlink", "buf", EXIT_BUFFER, ""),
     ("readlinkat", "buf", EXIT_BUFFER, ""),
     ("getcwd", "buf", EXIT_BUFFER, ""),
+    ("getrandom", "ubuf", EXIT_BUFFER, ""),
     // After a successful execve the old address space is gone: never re-read.
     ("execve", "filename", STRING_NO_RETRY, ""),
     ("execve", "argv", ARGV, ""),
@@ -41,11 +70,81 @@ const SPECIAL: &[(&str, &str, u8, &str)] = &[
     ("execveat", "argv", ARGV, ""),
 ];
 
+/// (syscall, arg, kind, bytes (of one element), count arg): structures.
+const STRUCTS: &[(&str, &str, u8, u16, &str)] = {
+    use sizes::*;
+    &[
+        ("newstat", "statbuf", EXIT_STRUCT, STAT, ""),
+        ("newlstat", "statbuf", EXIT_STRUCT, STAT, ""),
+        ("newfstat", "statbuf", EXIT_STRUCT, STAT, ""),
+        ("newfstatat", "statbuf", EXIT_STRUCT, STAT, ""),
+        ("statx", "buffer", EXIT_STRUCT, STATX, ""),
+        ("statfs", "buf", EXIT_STRUCT, STATFS, ""),
+        ("fstatfs", "buf", EXIT_STRUCT, STATFS, ""),
+        ("nanosleep", "rqtp", STRUCT, TIMESPEC, ""),
+        ("clock_nanosleep", "rqtp", STRUCT, TIMESPEC, ""),
+        ("clock_gettime", "tp", EXIT_STRUCT, TIMESPEC, ""),
+        ("clock_getres", "tp", EXIT_STRUCT, TIMESPEC, ""),
+        ("futex", "utime", STRUCT, TIMESPEC, ""),
+        ("utimensat", "utimes", STRUCT, 2 * TIMESPEC, ""),
+        ("rt_sigaction", "act", STRUCT, SIGACTION, ""),
+        ("rt_sigaction", "oact", EXIT_STRUCT, SIGACTION, ""),
+        ("rt_sigprocmask", "nset", STRUCT, SIGSET, ""),
+        ("rt_sigprocmask", "oset", EXIT_STRUCT, SIGSET, ""),
+        ("rt_sigsuspend", "unewset", STRUCT, SIGSET, ""),
+        ("prlimit64", "new_rlim", STRUCT, RLIMIT, ""),
+        ("prlimit64", "old_rlim", EXIT_STRUCT, RLIMIT, ""),
+        ("getrlimit", "rlim", EXIT_STRUCT, RLIMIT, ""),
+        ("setrlimit", "rlim", STRUCT, RLIMIT, ""),
+        ("wait4", "stat_addr", EXIT_STRUCT, INT, ""),
+        ("pipe", "fildes", EXIT_STRUCT, 2 * INT, ""),
+        ("pipe2", "fildes", EXIT_STRUCT, 2 * INT, ""),
+        ("socketpair", "usockvec", EXIT_STRUCT, 2 * INT, ""),
+        ("newuname", "name", EXIT_STRUCT, UTSNAME, ""),
+        ("sysinfo", "info", EXIT_STRUCT, SYSINFO, ""),
+        ("poll", "ufds", ARRAY, POLLFD, "nfds"),
+        ("ppoll", "ufds", ARRAY, POLLFD, "nfds"),
+        ("ppoll", "tsp", STRUCT, TIMESPEC, ""),
+        ("ppoll", "sigmask", STRUCT, SIGSET, ""),
+        ("epoll_ctl", "event", STRUCT, EPOLL_EVENT, ""),
+        ("epoll_wait", "events", EXIT_ARRAY, EPOLL_EVENT, ""),
+        ("epoll_pwait", "events", EXIT_ARRAY, EPOLL_EVENT, ""),
+        ("epoll_pwait", "sigmask", STRUCT, SIGSET, ""),
+        ("accept", "upeer_sockaddr", EXIT_STRUCT, SOCKADDR, ""),
+        ("accept", "upeer_addrlen", INOUT_STRUCT, INT, ""),
+        ("accept4", "upeer_sockaddr", EXIT_STRUCT, SOCKADDR, ""),
+        ("accept4", "upeer_addrlen", INOUT_STRUCT, INT, ""),
+        ("getsockname", "usockaddr", EXIT_STRUCT, SOCKADDR, ""),
+        ("getsockname", "usockaddr_len", INOUT_STRUCT, INT, ""),
+        ("getpeername", "usockaddr", EXIT_STRUCT, SOCKADDR, ""),
+        ("getpeername", "usockaddr_len", INOUT_STRUCT, INT, ""),
+        ("recvfrom", "addr", EXIT_STRUCT, SOCKADDR, ""),
+        ("recvfrom", "addr_len", INOUT_STRUCT, INT, ""),
+        // Counted only: strace prints `/* 35 vars */`, `/* 208 entries */`.
+        ("execve", "envp", PTR_COUNT, 0, ""),
+        ("execveat", "envp", PTR_COUNT, 0, ""),
+        ("getdents64", "dirent", DIRENT_COUNT, 0, ""),
+    ]
+};
+
 /// What to capture of `meta`'s arguments, or None when nothing.
 pub fn spec_for(meta: &SyscallMetadata) -> Option<systrace_capture_spec> {
     let mut spec = systrace_capture_spec::default();
     let name = meta.short_name();
     for (i, (arg, ty)) in meta.args.iter().zip(&meta.types).enumerate().take(MAX_ARGS) {
+        if let Some(&(_, _, kind, size, count)) =
+            STRUCTS.iter().find(|(s, a, ..)| *s == name && a == arg)
+        {
+            if kind == ARRAY {
+                let Some(n) = meta.args.iter().position(|a| a == count) else {
+                    continue;
+                };
+                spec.len_arg[i] = n as u8;
+            }
+            spec.kind[i] = kind;
+            spec.size[i] = size;
+            continue;
+        }
         let special = SPECIAL.iter().find(|(s, a, _, _)| *s == name && a == arg);
         spec.kind[i] = match special {
             Some(&(_, _, kind, len_arg)) => {
@@ -102,11 +201,16 @@ mod tests {
         assert_eq!((write.kind[1], write.len_arg[1]), (BUFFER, 2));
         assert_eq!(spec("read").unwrap().kind[1], EXIT_BUFFER);
         let execve = spec("execve").unwrap();
-        assert_eq!(execve.kind[..3], [STRING_NO_RETRY, ARGV, NONE]);
+        assert_eq!(execve.kind[..3], [STRING_NO_RETRY, ARGV, PTR_COUNT]);
         let connect = spec("connect").unwrap();
         assert_eq!((connect.kind[1], connect.len_arg[1]), (BUFFER, 2));
         let sendto = spec("sendto").unwrap();
         assert_eq!((sendto.kind[4], sendto.len_arg[4]), (BUFFER, 5));
+        let fstat = spec("newfstat").unwrap();
+        assert_eq!((fstat.kind[1], fstat.size[1]), (EXIT_STRUCT, 144));
+        let poll = spec("poll").unwrap();
+        assert_eq!((poll.kind[0], poll.size[0], poll.len_arg[0]), (ARRAY, 8, 1));
+        assert_eq!(spec("epoll_wait").unwrap().size[1], 12);
         assert!(spec("getppid").is_none());
         assert!(spec("close").is_none());
     }

@@ -2,7 +2,7 @@
 //! and what they produce (`Decoded`: each argument's text, the return's style).
 use super::super::flags::{self, hex, Xlat};
 use super::super::quote::{push_quoted, quote_limited, Ellipsis, HexStyle};
-use super::super::{ArgView, CapturedView, StraceOptions};
+use super::super::{structs, ArgView, CapturedView, StraceOptions};
 use crate::metadata::typed_arg;
 
 /// One argument's text, and whether strace prints it at syscall exit (an
@@ -39,6 +39,9 @@ pub struct Decoded {
     /// and no reason to look at the exit): an unfinished one prints as
     /// `exit_group(0) = ?`, not with `<unfinished ...>`.
     pub complete_at_entry: bool,
+    /// What a successful call returned besides its value, printed after it
+    /// in parentheses: poll's `([{fd=3, revents=POLLIN}])`, `(Timeout)`.
+    pub ret_note: Option<String>,
 }
 
 /// What decoders read: the arguments, the outcome, the options.
@@ -48,6 +51,7 @@ pub struct Ctx<'c, 'a> {
     pub ret: Option<i64>,
     pub opts: &'c StraceOptions,
     out: Vec<Arg>,
+    note: Option<String>,
 }
 
 impl<'c, 'a> Ctx<'c, 'a> {
@@ -57,6 +61,7 @@ impl<'c, 'a> Ctx<'c, 'a> {
             ret,
             opts,
             out: Vec::with_capacity(6),
+            note: None,
         }
     }
 
@@ -245,6 +250,67 @@ impl<'c, 'a> Ctx<'c, 'a> {
             args: self.out,
             ret_style,
             complete_at_entry,
+            ret_note: self.note,
+        }
+    }
+
+    /// Said after the return value of a call that succeeded.
+    pub(super) fn note(&mut self, note: String) {
+        self.note = Some(note);
+    }
+
+    /// A structure decoded by `text` from what was captured of it: NULL,
+    /// or the pointer when nothing (or too little) was captured, as strace
+    /// prints memory it cannot read.
+    pub(super) fn t_struct(&self, i: usize, text: impl Fn(&[u8]) -> Option<String>) -> String {
+        match self.captured(i) {
+            _ if self.raw(i) == 0 => "NULL".to_owned(),
+            Some(c) => text(c.bytes).unwrap_or_else(|| self.t_ptr(i)),
+            None => self.t_ptr(i),
+        }
+    }
+
+    /// A structure the call fills: decoded when it succeeded.
+    pub(super) fn t_out_struct(&self, i: usize, text: impl Fn(&[u8]) -> Option<String>) -> String {
+        match self.ok() {
+            Some(_) => self.t_struct(i, text),
+            None => self.t_ptr(i),
+        }
+    }
+
+    /// A pointer followed by the count the programs took of what it
+    /// points to: `0x7ffe11fd70e8 /* 35 vars */`.
+    pub(super) fn t_counted(&self, i: usize, what: &str) -> String {
+        let count = self
+            .captured(i)
+            .filter(|_| self.raw(i) != 0)
+            .and_then(|c| structs::read::<u32>(c.bytes).map(|n| (n, c.truncated)));
+        match count {
+            Some((n, false)) => format!("{} /* {n} {what} */", self.t_ptr(i)),
+            Some((n, true)) => format!("{} /* {n}+ {what} */", self.t_ptr(i)),
+            None => self.t_ptr(i),
+        }
+    }
+
+    /// A sigset: `[INT TERM]`.
+    pub(super) fn t_sigset(&self, i: usize) -> String {
+        self.t_struct(i, |b| structs::read::<u64>(b).map(structs::sigset_text))
+    }
+
+    /// An int the call reads and rewrites (a socket address length):
+    /// `[16]`, or `[128 => 16]` when it changed.
+    pub(super) fn t_inout_int(&self, i: usize) -> String {
+        let Some(c) = self.captured(i).filter(|_| self.raw(i) != 0) else {
+            return self.t_ptr(i);
+        };
+        let Some(before) = structs::read::<i32>(c.bytes) else {
+            return self.t_ptr(i);
+        };
+        match c.after.and_then(structs::read::<i32>) {
+            Some(after) if after != before && self.ok().is_some() => {
+                format!("[{before} => {after}]")
+            }
+            _ => format!("[{before}]"),
         }
     }
 }

@@ -2,7 +2,7 @@
 //! fchownat.c), times (utimes.c), access advice (fadvise.c), epoll
 //! (epoll.c). The timespec pairs and epoll events they read print as
 //! pointers.
-use super::super::flags;
+use super::super::{flags, structs};
 use super::ctx::{Ctx, Decoded, RetStyle::Decimal};
 
 pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decoded, Ctx<'c, 'a>> {
@@ -28,7 +28,7 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
         "utimensat" => {
             c.push(c.t_dirfd(0));
             c.push(c.t_path(1));
-            c.push(c.t_ptr(2));
+            c.push(c.t_struct(2, structs::timespec_pair_text));
             c.push(c.t_uflags(3, flags::AT_FLAGS));
             c.finish(Decimal, true)
         }
@@ -51,8 +51,32 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
             c.push(c.t_int(0));
             c.push(c.t_xval(1, flags::EPOLL_CTL_OPS, "EPOLL_CTL_???"));
             c.push(c.t_int(2));
-            c.push(c.t_ptr(3));
+            // EPOLL_CTL_DEL ignores the event: strace shows its address.
+            if c.uint(1) == libc::EPOLL_CTL_DEL as u64 {
+                c.push(c.t_ptr(3));
+            } else {
+                c.push(c.t_struct(3, structs::epoll_event_text));
+            }
             c.finish(Decimal, true)
+        }
+        "epoll_wait" | "epoll_pwait" => {
+            c.push(c.t_int(0));
+            let events = match (c.ok(), c.captured(1)) {
+                (Some(_), Some(e)) if c.raw(1) != 0 => {
+                    structs::epoll_events_text(e.bytes, e.truncated)
+                }
+                // None ready: the array is left as it was.
+                (Some(0), None) if c.raw(1) != 0 => "[]".to_owned(),
+                _ => c.t_ptr(1),
+            };
+            c.push_exit(events);
+            c.push_exit(c.t_int(2));
+            c.push_exit(c.t_int(3));
+            if syscall == "epoll_pwait" {
+                c.push_exit(c.t_sigset(4));
+                c.push_exit(c.t_ulong(5));
+            }
+            c.finish(Decimal, false)
         }
         _ => return Err(c),
     })

@@ -3,6 +3,7 @@
 //! hand us (stat buffers, sigsets, sockaddrs, timespecs) print as pointers;
 //! strings and buffers print from what was captured, else as pointers too.
 use super::flags::{self, hex};
+use super::structs;
 
 mod ctx;
 mod files;
@@ -137,18 +138,18 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
         "newfstatat" | "fstatat64" => {
             c.push(c.t_dirfd(0));
             c.push(c.t_path(1));
-            c.push_exit(c.t_ptr(2));
+            c.push_exit(c.t_out_struct(2, structs::stat_text));
             c.push_exit(c.t_uflags(3, flags::AT_FLAGS));
             c.finish(Decimal, false)
         }
-        "fstat" => {
+        "fstat" | "fstatfs" => {
             c.push(c.t_int(0));
-            c.push_exit(c.t_ptr(1));
+            c.push_exit(c.t_out_struct(1, stat_or_statfs(syscall)));
             c.finish(Decimal, false)
         }
         "stat" | "lstat" | "statfs" => {
             c.push(c.t_path(0));
-            c.push_exit(c.t_ptr(1));
+            c.push_exit(c.t_out_struct(1, stat_or_statfs(syscall)));
             c.finish(Decimal, false)
         }
         "statx" => {
@@ -156,20 +157,20 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
             c.push(c.t_path(1));
             c.push(flags::statx_flags(c.uint(2)));
             c.push(c.t_uflags(3, flags::STATX_MASK));
-            c.push_exit(c.t_ptr(4));
+            c.push_exit(c.t_out_struct(4, structs::statx_text));
             c.finish(Decimal, false)
         }
         "execve" => {
             c.push(c.t_path(0));
             c.push(c.t_argv(1));
-            c.push(c.t_ptr(2));
+            c.push(c.t_counted(2, "vars"));
             c.finish(Decimal, false)
         }
         "execveat" => {
             c.push(c.t_dirfd(0));
             c.push(c.t_path(1));
             c.push(c.t_argv(2));
-            c.push(c.t_ptr(3));
+            c.push(c.t_counted(3, "vars"));
             c.push(c.t_uflags(4, flags::AT_FLAGS));
             c.finish(Decimal, false)
         }
@@ -187,31 +188,37 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
         "rt_sigreturn" => c.finish(Decimal, true),
         "rt_sigaction" => {
             c.push(c.t_signal(0));
-            c.push(c.t_ptr(1));
-            c.push_exit(c.t_ptr(2));
+            c.push(c.t_struct(1, structs::sigaction_text));
+            c.push_exit(c.t_out_struct(2, structs::sigaction_text));
             c.push_exit(c.t_ulong(3));
             c.finish(Decimal, false)
         }
         "rt_sigprocmask" => {
             c.push(c.t_xval(0, flags::SIGPROCMASK_HOW, "SIG_???"));
-            c.push(c.t_ptr(1));
-            c.push_exit(c.t_ptr(2));
+            c.push(c.t_sigset(1));
+            c.push_exit(match c.ok() {
+                Some(_) => c.t_sigset(2),
+                None => c.t_ptr(2),
+            });
             c.push_exit(c.t_ulong(3));
             c.finish(Decimal, false)
         }
         "fcntl" => decode_fcntl(c),
         "pipe" => {
-            c.push_exit(c.t_ptr(0));
+            c.push_exit(c.t_out_struct(0, structs::fd_pair_text));
             c.finish(Decimal, false)
         }
         "pipe2" => {
-            c.push_exit(c.t_ptr(0));
+            c.push_exit(c.t_out_struct(0, structs::fd_pair_text));
             c.push_exit(flags::flags(flags::OPEN_FLAGS, c.uint(1)));
             c.finish(Decimal, false)
         }
         "getdents64" | "getdents" => {
             c.push(c.t_int(0));
-            c.push_exit(c.t_ptr(1));
+            c.push_exit(match c.ok() {
+                Some(0) => format!("{} /* 0 entries */", c.t_ptr(1)),
+                _ => c.t_counted(1, "entries"),
+            });
             c.push_exit(c.t_uint(2));
             c.finish(Decimal, false)
         }
@@ -285,7 +292,11 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
         }
         "wait4" => {
             c.push(c.t_int(0));
-            c.push_exit(c.t_ptr(1));
+            // Nothing is written when no child was waited for (ret 0).
+            c.push_exit(match c.ok() {
+                Some(pid) if pid > 0 => c.t_struct(1, structs::wait_status_text),
+                _ => c.t_ptr(1),
+            });
             c.push_exit(c.t_uflags(2, flags::WAIT_OPTIONS));
             c.push_exit(c.t_ptr(3));
             c.finish(Decimal, false)
@@ -302,36 +313,36 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
             c.finish(Decimal, true)
         }
         "nanosleep" => {
-            c.push(c.t_ptr(0));
+            c.push(c.t_struct(0, structs::timespec_text));
             c.push_exit(c.t_ptr(1));
             c.finish(Decimal, false)
         }
         "clock_nanosleep" => {
             c.push(c.t_xval(0, flags::CLOCKS, "CLOCK_???"));
             c.push(c.t_uflags(1, flags::TIMER_FLAGS));
-            c.push(c.t_ptr(2));
+            c.push(c.t_struct(2, structs::timespec_text));
             c.push_exit(c.t_ptr(3));
             c.finish(Decimal, false)
         }
         "clock_gettime" | "clock_getres" => {
             c.push(c.t_xval(0, flags::CLOCKS, "CLOCK_???"));
-            c.push_exit(c.t_ptr(1));
+            c.push_exit(c.t_out_struct(1, structs::timespec_text));
             c.finish(Decimal, false)
         }
         "futex" => decode_futex(c),
         "prlimit64" => {
             c.push(c.t_int(0));
             c.push(c.t_xval(1, flags::RLIMITS, "RLIMIT_???"));
-            c.push(c.t_ptr(2));
-            c.push_exit(c.t_ptr(3));
+            c.push(c.t_struct(2, structs::rlimit_text));
+            c.push_exit(c.t_out_struct(3, structs::rlimit_text));
             c.finish(Decimal, false)
         }
         "getrlimit" | "setrlimit" => {
             c.push(c.t_xval(0, flags::RLIMITS, "RLIMIT_???"));
             if syscall == "getrlimit" {
-                c.push_exit(c.t_ptr(1));
+                c.push_exit(c.t_out_struct(1, structs::rlimit_text));
             } else {
-                c.push(c.t_ptr(1));
+                c.push(c.t_struct(1, structs::rlimit_text));
             }
             c.finish(Decimal, syscall == "setrlimit")
         }
@@ -383,6 +394,40 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
             c.push(c.t_long(1));
             c.finish(Decimal, true)
         }
+        "uname" => {
+            c.push_exit(c.t_out_struct(0, structs::uname_text));
+            c.finish(Decimal, false)
+        }
+        "sysinfo" => {
+            c.push_exit(c.t_out_struct(0, structs::sysinfo_text));
+            c.finish(Decimal, false)
+        }
+        "rt_sigsuspend" => {
+            c.push(c.t_sigset(0));
+            c.push(c.t_ulong(1));
+            c.finish(Decimal, true)
+        }
+        "poll" | "ppoll" => {
+            let truncated = c.captured(0).is_some_and(|p| p.truncated);
+            c.push(match c.captured(0) {
+                Some(p) if c.raw(0) != 0 => structs::pollfds_text(p.bytes, truncated),
+                _ => c.t_struct(0, |_| None),
+            });
+            c.push(c.t_uint(1));
+            if syscall == "poll" {
+                c.push(c.t_int(2));
+            } else {
+                c.push(c.t_struct(2, structs::timespec_text));
+                c.push(c.t_sigset(3));
+                c.push(c.t_ulong(4));
+            }
+            match (c.ok(), c.captured(0).and_then(|p| p.after)) {
+                (Some(0), _) => c.note("Timeout".to_owned()),
+                (Some(_), Some(after)) => c.note(structs::poll_revents_text(after)),
+                _ => {}
+            }
+            c.finish(Decimal, false)
+        }
         "umask" => {
             c.push(c.t_mode(0));
             c.finish(Octal, true)
@@ -398,5 +443,13 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
                 }
                 c.finish(Decimal, false)
             }),
+    }
+}
+
+fn stat_or_statfs(syscall: &str) -> fn(&[u8]) -> Option<String> {
+    if syscall.ends_with("statfs") {
+        structs::statfs_text
+    } else {
+        structs::stat_text
     }
 }

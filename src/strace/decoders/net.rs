@@ -1,7 +1,7 @@
 //! The socket calls: families, types and protocols, option levels and
 //! names (strace's net.c). Socket addresses, option values and message
 //! headers are structures in the caller's memory: they print as pointers.
-use super::super::flags;
+use super::super::{flags, sockaddr, structs};
 use super::ctx::{Ctx, Decoded, RetStyle::Decimal};
 
 /// The socket call `syscall`'s arguments; the context back if it is none.
@@ -20,7 +20,7 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
                 c.finish(Decimal, true)
             } else {
                 c.push(c.t_uint(2));
-                c.push_exit(c.t_ptr(3));
+                c.push_exit(c.t_out_struct(3, structs::fd_pair_text));
                 c.finish(Decimal, false)
             }
         }
@@ -43,7 +43,7 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
         }
         "connect" | "bind" => {
             c.push(c.t_int(0));
-            c.push(c.t_ptr(1));
+            c.push(c.t_struct(1, sockaddr::text));
             c.push(c.t_uint(2));
             c.finish(Decimal, true)
         }
@@ -62,7 +62,7 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
             c.push(c.t_buf(1, c.raw(2), false));
             c.push(c.t_ulong(2));
             c.push(c.t_uflags(3, flags::MSG_FLAGS));
-            c.push(c.t_ptr(4));
+            c.push(c.t_struct(4, sockaddr::text));
             c.push(c.t_uint(5));
             c.finish(Decimal, true)
         }
@@ -71,17 +71,23 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
             c.push_exit(c.t_out_buf(1, false));
             c.push_exit(c.t_ulong(2));
             c.push_exit(c.t_uflags(3, flags::MSG_FLAGS));
-            c.push_exit(c.t_ptr(4));
-            c.push_exit(c.t_ptr(5));
+            c.push_exit(out_sockaddr(&c, 4, 5));
+            c.push_exit(c.t_inout_int(5));
             c.finish(Decimal, false)
         }
         "accept" | "accept4" => {
             c.push(c.t_int(0));
-            c.push_exit(c.t_ptr(1));
-            c.push_exit(c.t_ptr(2));
+            c.push_exit(out_sockaddr(&c, 1, 2));
+            c.push_exit(c.t_inout_int(2));
             if syscall == "accept4" {
                 c.push_exit(c.t_uflags(3, flags::SOCK_TYPE_FLAGS));
             }
+            c.finish(Decimal, false)
+        }
+        "getsockname" | "getpeername" => {
+            c.push(c.t_int(0));
+            c.push_exit(out_sockaddr(&c, 1, 2));
+            c.push_exit(c.t_inout_int(2));
             c.finish(Decimal, false)
         }
         "sendmsg" => {
@@ -98,4 +104,11 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
         }
         _ => return Err(c),
     })
+}
+
+/// An address the call writes back, as long as the length it wrote back
+/// in argument `len` says.
+fn out_sockaddr(c: &Ctx<'_, '_>, i: usize, len: usize) -> String {
+    let after = c.captured(len).and_then(|l| l.after);
+    c.t_out_struct(i, |b| sockaddr::text(structs::written_sockaddr(b, after)))
 }

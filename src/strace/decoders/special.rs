@@ -1,6 +1,7 @@
 //! The decoders of calls whose arguments depend on one another: clone's
 //! flags and stack, fcntl's command and argument, futex's operation.
 use super::super::flags::{self, hex};
+use super::super::structs;
 use super::ctx::{ptr, Ctx, Decoded, RetStyle};
 
 pub(super) fn decode_clone(mut c: Ctx<'_, '_>) -> Decoded {
@@ -76,14 +77,15 @@ pub(super) fn decode_futex(mut c: Ctx<'_, '_>) -> Decoded {
     c.push(c.t_ptr(0));
     c.push(flags::futex_op(op));
     let is = |v: i32| cmd == v as u64;
+    let timeout = |c: &Ctx<'_, '_>| c.t_struct(3, structs::timespec_text);
     if is(libc::FUTEX_WAIT) {
         c.push(c.t_uint(2));
-        c.push(c.t_ptr(3));
+        c.push(timeout(&c));
     } else if is(libc::FUTEX_LOCK_PI) || is(libc::FUTEX_LOCK_PI2) {
-        c.push(c.t_ptr(3));
+        c.push(timeout(&c));
     } else if is(libc::FUTEX_WAIT_BITSET) {
         c.push(c.t_uint(2));
-        c.push(c.t_ptr(3));
+        c.push(timeout(&c));
         c.push(futex_bitset(c.uint(5)));
     } else if is(libc::FUTEX_WAKE_BITSET) {
         c.push(c.t_uint(2));
@@ -104,7 +106,7 @@ pub(super) fn decode_futex(mut c: Ctx<'_, '_>) -> Decoded {
         c.push(c.t_hex(5));
     } else if is(libc::FUTEX_WAIT_REQUEUE_PI) {
         c.push(c.t_uint(2));
-        c.push(c.t_ptr(3));
+        c.push(timeout(&c));
         c.push(c.t_ptr(4));
     } else if is(libc::FUTEX_UNLOCK_PI) || is(libc::FUTEX_TRYLOCK_PI) {
     } else {

@@ -17,10 +17,12 @@ macro_rules! xlat {
 mod generated;
 mod ioctl;
 mod net;
+mod structs;
 
 pub use generated::xlat::*;
 pub use ioctl::ioctl_name;
 pub use net::*;
+pub use structs::*;
 
 /// `A|B|0x40`: the names of the set flags in table order, then what is left
 /// in hex; `0` (or the table's zero name) when nothing is set.

@@ -1,0 +1,242 @@
+//! The smaller structures: rlimits, wait statuses, fd pairs, utsname,
+//! sysinfo, pollfd and epoll_event arrays.
+use serde_json::{json, Map, Value};
+
+use super::{read, read_at};
+use crate::strace::flags::{self, hex};
+use crate::strace::quote::{push_quoted, Ellipsis, HexStyle};
+
+fn rlim_text(v: u64) -> String {
+    match v {
+        u64::MAX => "RLIM64_INFINITY".to_owned(),
+        v if v > 1024 && v % 1024 == 0 => format!("{}*1024", v / 1024),
+        v => v.to_string(),
+    }
+}
+
+/// `{rlim_cur=8192*1024, rlim_max=RLIM64_INFINITY}`.
+pub fn rlimit_text(bytes: &[u8]) -> Option<String> {
+    let [cur, max]: [u64; 2] = read(bytes)?;
+    Some(format!(
+        "{{rlim_cur={}, rlim_max={}}}",
+        rlim_text(cur),
+        rlim_text(max)
+    ))
+}
+
+pub fn rlimit_value(bytes: &[u8]) -> Option<Value> {
+    let [cur, max]: [u64; 2] = read(bytes)?;
+    Some(json!({"rlim_cur": cur, "rlim_max": max}))
+}
+
+/// `[{WIFEXITED(s) && WEXITSTATUS(s) == 0}]`.
+pub fn wait_status_text(bytes: &[u8]) -> Option<String> {
+    let s: i32 = read(bytes)?;
+    let sig = |n: i32| flags::signal_name(i64::from(n));
+    let text = if libc::WIFEXITED(s) {
+        format!("WIFEXITED(s) && WEXITSTATUS(s) == {}", libc::WEXITSTATUS(s))
+    } else if libc::WIFSIGNALED(s) {
+        let core = if libc::WCOREDUMP(s) {
+            " && WCOREDUMP(s)"
+        } else {
+            ""
+        };
+        format!(
+            "WIFSIGNALED(s) && WTERMSIG(s) == {}{core}",
+            sig(libc::WTERMSIG(s))
+        )
+    } else if libc::WIFSTOPPED(s) {
+        format!("WIFSTOPPED(s) && WSTOPSIG(s) == {}", sig(libc::WSTOPSIG(s)))
+    } else if libc::WIFCONTINUED(s) {
+        "WIFCONTINUED(s)".to_owned()
+    } else {
+        return Some(format!("[{}]", hex(s as u32 as u64)));
+    };
+    Some(format!("[{{{text}}}]"))
+}
+
+/// `[3, 4]`: pipe's and socketpair's descriptors.
+pub fn fd_pair_text(bytes: &[u8]) -> Option<String> {
+    Some(format!(
+        "[{}, {}]",
+        read_at::<i32>(bytes, 0)?,
+        read_at::<i32>(bytes, 1)?
+    ))
+}
+
+const UTS_FIELDS: [&str; 6] = [
+    "sysname",
+    "nodename",
+    "release",
+    "version",
+    "machine",
+    "domainname",
+];
+
+fn uts_field(bytes: &[u8], i: usize) -> Option<&[u8]> {
+    let field = bytes.get(i * 65..(i + 1) * 65)?;
+    Some(&field[..field.iter().position(|&b| b == 0).unwrap_or(65)])
+}
+
+/// `{sysname="Linux", nodename="vm", ...}`.
+pub fn uname_text(bytes: &[u8]) -> Option<String> {
+    let mut out = String::from("{sysname=");
+    push_quoted(&mut out, uts_field(bytes, 0)?, Ellipsis::No, HexStyle::None);
+    out.push_str(", nodename=");
+    push_quoted(&mut out, uts_field(bytes, 1)?, Ellipsis::No, HexStyle::None);
+    out.push_str(", ...}");
+    Some(out)
+}
+
+pub fn uname_value(bytes: &[u8]) -> Option<Value> {
+    let mut map = Map::new();
+    for (i, name) in UTS_FIELDS.iter().enumerate() {
+        let text = String::from_utf8_lossy(uts_field(bytes, i)?).into_owned();
+        map.insert((*name).to_owned(), Value::String(text));
+    }
+    Some(Value::Object(map))
+}
+
+/// Every field of struct sysinfo, as strace prints it.
+pub fn sysinfo_text(bytes: &[u8]) -> Option<String> {
+    let s: libc::sysinfo = read(bytes)?;
+    Some(format!(
+        "{{uptime={}, loads=[{}, {}, {}], totalram={}, freeram={}, sharedram={}, \
+         bufferram={}, totalswap={}, freeswap={}, procs={}, totalhigh={}, freehigh={}, \
+         mem_unit={}}}",
+        s.uptime,
+        s.loads[0],
+        s.loads[1],
+        s.loads[2],
+        s.totalram,
+        s.freeram,
+        s.sharedram,
+        s.bufferram,
+        s.totalswap,
+        s.freeswap,
+        s.procs,
+        s.totalhigh,
+        s.freehigh,
+        s.mem_unit
+    ))
+}
+
+pub fn sysinfo_value(bytes: &[u8]) -> Option<Value> {
+    let s: libc::sysinfo = read(bytes)?;
+    Some(json!({
+        "uptime": s.uptime,
+        "loads": s.loads,
+        "totalram": s.totalram,
+        "freeram": s.freeram,
+        "sharedram": s.sharedram,
+        "bufferram": s.bufferram,
+        "totalswap": s.totalswap,
+        "freeswap": s.freeswap,
+        "procs": s.procs,
+        "totalhigh": s.totalhigh,
+        "freehigh": s.freehigh,
+        "mem_unit": s.mem_unit,
+    }))
+}
+
+fn pollfds(bytes: &[u8]) -> impl Iterator<Item = libc::pollfd> + '_ {
+    (0..bytes.len() / size_of::<libc::pollfd>()).filter_map(|i| read_at(bytes, i))
+}
+
+/// `[{fd=3, events=POLLIN}]`; `truncated`: more than were captured.
+pub fn pollfds_text(bytes: &[u8], truncated: bool) -> String {
+    let items: Vec<String> = pollfds(bytes)
+        .map(|p| {
+            format!(
+                "{{fd={}, events={}}}",
+                p.fd,
+                flags::flags(flags::POLL_EVENTS, p.events as u16 as u64)
+            )
+        })
+        .collect();
+    list(items, truncated)
+}
+
+/// What poll returned: `[{fd=3, revents=POLLIN}]`, the ready ones.
+pub fn poll_revents_text(after: &[u8]) -> String {
+    let items: Vec<String> = pollfds(after)
+        .filter(|p| p.revents != 0)
+        .map(|p| {
+            format!(
+                "{{fd={}, revents={}}}",
+                p.fd,
+                flags::flags(flags::POLL_EVENTS, p.revents as u16 as u64)
+            )
+        })
+        .collect();
+    list(items, false)
+}
+
+pub fn pollfds_value(bytes: &[u8], after: Option<&[u8]>) -> Value {
+    let out: Vec<Value> = pollfds(bytes)
+        .enumerate()
+        .map(|(i, p)| {
+            let revents = after
+                .and_then(|a| read_at::<libc::pollfd>(a, i))
+                .map(|r| r.revents as u16);
+            json!({"fd": p.fd, "events": p.events as u16, "revents": revents})
+        })
+        .collect();
+    Value::Array(out)
+}
+
+fn list(items: Vec<String>, truncated: bool) -> String {
+    let more = if truncated {
+        if items.is_empty() {
+            "..."
+        } else {
+            ", ..."
+        }
+    } else {
+        ""
+    };
+    format!("[{}{more}]", items.join(", "))
+}
+
+fn epoll_event(e: libc::epoll_event) -> String {
+    let (events, data) = (e.events, e.u64);
+    format!(
+        "{{events={}, data={{u32={}, u64={}}}}}",
+        flags::flags(flags::EPOLL_EVENTS, u64::from(events)),
+        data as u32,
+        data
+    )
+}
+
+/// `{events=EPOLLIN, data={u32=3, u64=3}}`.
+pub fn epoll_event_text(bytes: &[u8]) -> Option<String> {
+    read(bytes).map(epoll_event)
+}
+
+pub fn epoll_events_text(bytes: &[u8], truncated: bool) -> String {
+    let n = bytes.len() / size_of::<libc::epoll_event>();
+    let items = (0..n)
+        .filter_map(|i| read_at(bytes, i))
+        .map(epoll_event)
+        .collect();
+    list(items, truncated)
+}
+
+fn epoll_value(e: libc::epoll_event) -> Value {
+    let (events, data) = (e.events, e.u64);
+    json!({"events": events, "data": data})
+}
+
+pub fn epoll_event_value(bytes: &[u8]) -> Option<Value> {
+    read(bytes).map(epoll_value)
+}
+
+pub fn epoll_events_value(bytes: &[u8]) -> Value {
+    let n = bytes.len() / size_of::<libc::epoll_event>();
+    Value::Array(
+        (0..n)
+            .filter_map(|i| read_at(bytes, i))
+            .map(epoll_value)
+            .collect(),
+    )
+}

@@ -1,0 +1,106 @@
+//! The structures strace decodes, from the bytes the programs captured of
+//! them (`trace::capture` says which): their strace text for the decoders,
+//! and their values for `Call.args` (JSON-like: fields by name, lists,
+//! numbers, names), so that a tool can test a field without parsing text.
+//!
+//! Each structure is read once, into its `libc` type where there is one
+//! (the kernel's layout on this architecture), then printed or valued.
+use serde_json::{json, Value};
+
+mod misc;
+mod signal;
+mod stat;
+mod time;
+
+pub use misc::{
+    epoll_event_text, epoll_events_text, fd_pair_text, poll_revents_text, pollfds_text,
+    rlimit_text, sysinfo_text, uname_text, wait_status_text,
+};
+pub use signal::{sigaction_text, sigset_names, sigset_text};
+pub use stat::{stat_text, statfs_text, statx_text};
+pub use time::{timespec_pair_text, timespec_text};
+
+/// A `T` read from the start of `bytes`; None when they are too short.
+pub(crate) fn read<T: Copy>(bytes: &[u8]) -> Option<T> {
+    if bytes.len() < size_of::<T>() {
+        return None;
+    }
+    // SAFETY: `bytes` holds at least size_of::<T>() bytes, T is a plain C
+    // structure (every bit pattern is valid), and the read is unaligned.
+    Some(unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast::<T>()) })
+}
+
+/// The `i`th `T` of an array in `bytes`.
+pub(crate) fn read_at<T: Copy>(bytes: &[u8], i: usize) -> Option<T> {
+    read(bytes.get(i * size_of::<T>()..)?)
+}
+
+/// The value of argument `arg` of `syscall` (its display name) from its
+/// captured bytes (and what the call wrote back, for one read twice), for
+/// `Call.args`; None when it is no structure decoded here.
+pub fn value(
+    syscall: &str,
+    arg: &str,
+    bytes: &[u8],
+    after: Option<&[u8]>,
+    ret: Option<i64>,
+) -> Option<Value> {
+    let ok = ret.is_some_and(|r| crate::strace::errno::errno_of(r).is_none());
+    match (syscall, arg) {
+        ("stat" | "lstat" | "fstat" | "newfstatat" | "fstatat64", "statbuf") => {
+            stat::stat_value(bytes)
+        }
+        ("statx", "buffer") => stat::statx_value(bytes),
+        ("statfs" | "fstatfs", "buf") => stat::statfs_value(bytes),
+        (_, "rqtp" | "tp" | "utime" | "tsp") => time::timespec_value(bytes),
+        ("utimensat", "utimes") => time::timespec_pair_value(bytes),
+        ("rt_sigaction", "act" | "oact") => signal::sigaction_value(bytes),
+        (_, "nset" | "oset" | "unewset" | "sigmask") => {
+            Some(json!(signal::sigset_names(read::<u64>(bytes)?)))
+        }
+        (_, "new_rlim" | "old_rlim" | "rlim") => misc::rlimit_value(bytes),
+        ("wait4", "stat_addr") => Some(json!(read::<i32>(bytes)?)),
+        (_, "fildes" | "usockvec") => Some(json!([
+            read_at::<i32>(bytes, 0)?,
+            read_at::<i32>(bytes, 1)?
+        ])),
+        ("uname", "name") => misc::uname_value(bytes),
+        ("execve" | "execveat", "envp") => Some(json!({"count": read::<u32>(bytes)?})),
+        ("getdents64", "dirent") => Some(json!({"entries": read::<u32>(bytes)?})),
+        ("sysinfo", "info") => misc::sysinfo_value(bytes),
+        ("poll" | "ppoll", "ufds") => Some(misc::pollfds_value(bytes, after)),
+        ("epoll_ctl", "event") => misc::epoll_event_value(bytes),
+        ("epoll_wait" | "epoll_pwait", "events") => Some(misc::epoll_events_value(bytes)),
+        (_, "uservaddr" | "umyaddr" | "upeer_sockaddr" | "usockaddr")
+        | ("sendto" | "recvfrom", "addr") => {
+            Some(super::sockaddr::value(&super::sockaddr::decode(bytes)?))
+        }
+        (_, "upeer_addrlen" | "usockaddr_len" | "addr_len") if ok => {
+            Some(json!(read::<i32>(after.unwrap_or(bytes))?))
+        }
+        _ => None,
+    }
+}
+
+/// The argument that holds the length of an address the call writes back
+/// (accept's, getsockname's, recvfrom's): the address is that long.
+pub fn sockaddr_len_arg(syscall: &str, arg: &str) -> Option<&'static str> {
+    match (syscall, arg) {
+        ("accept" | "accept4", "upeer_sockaddr") => Some("upeer_addrlen"),
+        ("getsockname" | "getpeername", "usockaddr") => Some("usockaddr_len"),
+        ("recvfrom", "addr") => Some("addr_len"),
+        _ => None,
+    }
+}
+
+/// `bytes` of a written-back address cut to the length the call wrote
+/// back in `len` (the kernel writes no more; the rest is the caller's).
+pub fn written_sockaddr<'a>(bytes: &'a [u8], len: Option<&[u8]>) -> &'a [u8] {
+    match len.and_then(read::<u32>) {
+        Some(n) => &bytes[..bytes.len().min(n as usize)],
+        None => bytes,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,174 @@
+//! stat, statx and statfs buffers, abbreviated as strace prints them by
+//! default: `{st_mode=S_IFREG|0644, st_size=35303, ...}`.
+use serde_json::{json, Value};
+
+use super::read;
+use crate::strace::flags::{self, hex};
+
+/// `S_IFREG|0644`, `S_IFDIR|S_ISVTX|0777`, `S_IFREG|000`.
+pub fn mode_text(mode: u32) -> String {
+    let mode = u64::from(mode);
+    let kind = mode & libc::S_IFMT as u64;
+    let mut out = String::new();
+    match flags::xval(flags::FILE_TYPES, kind) {
+        Some(name) => out.push_str(name),
+        None => out.push_str(&format!("{kind:#o}")),
+    }
+    let bits = mode & 0o7000;
+    if bits != 0 {
+        out.push('|');
+        flags::push_flags(&mut out, flags::MODE_BITS, bits);
+    }
+    out.push('|');
+    out.push_str(&flags::mode(mode & 0o777));
+    out
+}
+
+fn dev_text(dev: u64) -> String {
+    format!(
+        "makedev({}, {})",
+        hex(libc::major(dev) as u64),
+        hex(libc::minor(dev) as u64)
+    )
+}
+
+fn is_device(mode: u32) -> bool {
+    matches!(mode & libc::S_IFMT, libc::S_IFCHR | libc::S_IFBLK)
+}
+
+pub fn stat_text(bytes: &[u8]) -> Option<String> {
+    let st: libc::stat = read(bytes)?;
+    let mode = st.st_mode;
+    Some(if is_device(mode) {
+        format!(
+            "{{st_mode={}, st_rdev={}, ...}}",
+            mode_text(mode),
+            dev_text(st.st_rdev)
+        )
+    } else {
+        format!(
+            "{{st_mode={}, st_size={}, ...}}",
+            mode_text(mode),
+            st.st_size
+        )
+    })
+}
+
+pub fn stat_value(bytes: &[u8]) -> Option<Value> {
+    let st: libc::stat = read(bytes)?;
+    Some(json!({
+        "st_dev": st.st_dev,
+        "st_ino": st.st_ino,
+        "st_mode": st.st_mode,
+        "st_nlink": st.st_nlink,
+        "st_uid": st.st_uid,
+        "st_gid": st.st_gid,
+        "st_rdev": st.st_rdev,
+        "st_size": st.st_size,
+        "st_blksize": st.st_blksize,
+        "st_blocks": st.st_blocks,
+        "st_atime_ns": ns(st.st_atime, st.st_atime_nsec),
+        "st_mtime_ns": ns(st.st_mtime, st.st_mtime_nsec),
+        "st_ctime_ns": ns(st.st_ctime, st.st_ctime_nsec),
+    }))
+}
+
+fn ns(sec: i64, nsec: i64) -> i128 {
+    i128::from(sec) * 1_000_000_000 + i128::from(nsec)
+}
+
+pub fn statx_text(bytes: &[u8]) -> Option<String> {
+    let st: libc::statx = read(bytes)?;
+    // Unlike stat's, strace's abbreviated statx shows the size of devices too.
+    Some(format!(
+        "{{stx_mask={}, stx_attributes={}, stx_mode={}, stx_size={}, ...}}",
+        flags::flags(flags::STATX_MASK, u64::from(st.stx_mask)),
+        flags::flags(flags::STATX_ATTRS, st.stx_attributes),
+        mode_text(u32::from(st.stx_mode)),
+        st.stx_size,
+    ))
+}
+
+pub fn statx_value(bytes: &[u8]) -> Option<Value> {
+    let st: libc::statx = read(bytes)?;
+    let t = |t: libc::statx_timestamp| ns(t.tv_sec, i64::from(t.tv_nsec));
+    Some(json!({
+        "stx_mask": st.stx_mask,
+        "stx_blksize": st.stx_blksize,
+        "stx_attributes": st.stx_attributes,
+        "stx_nlink": st.stx_nlink,
+        "stx_uid": st.stx_uid,
+        "stx_gid": st.stx_gid,
+        "stx_mode": st.stx_mode,
+        "stx_ino": st.stx_ino,
+        "stx_size": st.stx_size,
+        "stx_blocks": st.stx_blocks,
+        "stx_atime_ns": t(st.stx_atime),
+        "stx_btime_ns": t(st.stx_btime),
+        "stx_ctime_ns": t(st.stx_ctime),
+        "stx_mtime_ns": t(st.stx_mtime),
+        "stx_rdev_major": st.stx_rdev_major,
+        "stx_rdev_minor": st.stx_rdev_minor,
+        "stx_dev_major": st.stx_dev_major,
+        "stx_dev_minor": st.stx_dev_minor,
+    }))
+}
+
+/// The kernel's struct statfs on 64-bit architectures (libc's hides
+/// f_flags and fsid's fields).
+#[derive(Clone, Copy)]
+#[repr(C)]
+struct KernelStatfs {
+    f_type: i64,
+    f_bsize: i64,
+    f_blocks: u64,
+    f_bfree: u64,
+    f_bavail: u64,
+    f_files: u64,
+    f_ffree: u64,
+    f_fsid: [u32; 2],
+    f_namelen: i64,
+    f_frsize: i64,
+    f_flags: i64,
+}
+
+pub fn statfs_text(bytes: &[u8]) -> Option<String> {
+    let f: KernelStatfs = read(bytes)?;
+    let [a, b] = f.f_fsid;
+    let ftype = f.f_type as u64;
+    Some(format!(
+        "{{f_type={}, f_bsize={}, f_blocks={}, f_bfree={}, f_bavail={}, f_files={}, \
+         f_ffree={}, f_fsid={{val=[{}, {}]}}, f_namelen={}, f_frsize={}, f_flags={}}}",
+        flags::xval(flags::FS_MAGIC, ftype).map_or_else(|| hex(ftype), str::to_owned),
+        f.f_bsize,
+        f.f_blocks,
+        f.f_bfree,
+        f.f_bavail,
+        f.f_files,
+        f.f_ffree,
+        hex(u64::from(a)),
+        hex(u64::from(b)),
+        f.f_namelen,
+        f.f_frsize,
+        flags::flags(flags::STATFS_FLAGS, f.f_flags as u64),
+    ))
+}
+
+pub fn statfs_value(bytes: &[u8]) -> Option<Value> {
+    let f: KernelStatfs = read(bytes)?;
+    let ftype = f.f_type as u64;
+    Some(json!({
+        "f_type": ftype,
+        "f_type_name": flags::xval(flags::FS_MAGIC, ftype),
+        "f_bsize": f.f_bsize,
+        "f_blocks": f.f_blocks,
+        "f_bfree": f.f_bfree,
+        "f_bavail": f.f_bavail,
+        "f_files": f.f_files,
+        "f_ffree": f.f_ffree,
+        "f_fsid": f.f_fsid,
+        "f_namelen": f.f_namelen,
+        "f_frsize": f.f_frsize,
+        "f_flags": f.f_flags,
+    }))
+}

@@ -1,0 +1,112 @@
+//! The structures' text as strace 6.1 printed it on this machine.
+use super::*;
+
+fn bytes<T>(v: &[T]) -> Vec<u8> {
+    // SAFETY: plain integers, viewed as their bytes.
+    unsafe { std::slice::from_raw_parts(v.as_ptr().cast::<u8>(), std::mem::size_of_val(v)) }
+        .to_vec()
+}
+
+#[test]
+fn sigsets() {
+    let bit = |s: u32| 1u64 << (s - 1);
+    assert_eq!(sigset_text(0), "[]");
+    assert_eq!(
+        sigset_text(bit(10) | bit(15)),
+        "[USR1 TERM]",
+        "names without SIG, in signal order"
+    );
+    // More than half set: the complement, as `~[...]`.
+    assert_eq!(sigset_text(!(bit(32) | bit(33))), "~[RTMIN RT_1]");
+    assert_eq!(sigset_names(bit(2)), ["SIGINT"]);
+}
+
+#[test]
+fn sigactions() {
+    let sa = bytes(&[0u64, 0, 0, 0]);
+    assert_eq!(
+        sigaction_text(&sa).unwrap(),
+        "{sa_handler=SIG_DFL, sa_mask=[], sa_flags=0}"
+    );
+    let sa = bytes(&[1u64, 0x0400_0000 | 0x1000_0000, 0x7f39_4513_0050, 1 << 1]);
+    assert_eq!(
+        sigaction_text(&sa).unwrap(),
+        "{sa_handler=SIG_IGN, sa_mask=[INT], sa_flags=SA_RESTORER|SA_RESTART, \
+         sa_restorer=0x7f3945130050}"
+    );
+    assert_eq!(sigaction_text(&sa[..16]), None, "too short: no text");
+}
+
+#[test]
+fn small_structures() {
+    assert_eq!(
+        rlimit_text(&bytes(&[8192 * 1024u64, u64::MAX])).unwrap(),
+        "{rlim_cur=8192*1024, rlim_max=RLIM64_INFINITY}"
+    );
+    assert_eq!(
+        rlimit_text(&bytes(&[1024u64, 20000])).unwrap(),
+        "{rlim_cur=1024, rlim_max=20000}"
+    );
+    assert_eq!(
+        wait_status_text(&bytes(&[3i32 << 8])).unwrap(),
+        "[{WIFEXITED(s) && WEXITSTATUS(s) == 3}]"
+    );
+    assert_eq!(
+        wait_status_text(&bytes(&[9i32])).unwrap(),
+        "[{WIFSIGNALED(s) && WTERMSIG(s) == SIGKILL}]"
+    );
+    assert_eq!(fd_pair_text(&bytes(&[3i32, 4])).unwrap(), "[3, 4]");
+    assert_eq!(
+        timespec_text(&bytes(&[0i64, 100_000_000])).unwrap(),
+        "{tv_sec=0, tv_nsec=100000000}"
+    );
+    let mut uts = vec![0u8; 390];
+    uts[..5].copy_from_slice(b"Linux");
+    uts[65..67].copy_from_slice(b"vm");
+    assert_eq!(
+        uname_text(&uts).unwrap(),
+        "{sysname=\"Linux\", nodename=\"vm\", ...}"
+    );
+}
+
+#[test]
+fn stat_modes() {
+    assert_eq!(stat::mode_text(0o100644), "S_IFREG|0644");
+    assert_eq!(stat::mode_text(0o41777), "S_IFDIR|S_ISVTX|0777");
+    assert_eq!(stat::mode_text(0o100000), "S_IFREG|000");
+}
+
+#[test]
+fn polls() {
+    let fds = bytes(&[3i32, 1, 4, 4]); // {fd=3, events=POLLIN}, {fd=4, events=POLLOUT}
+    assert_eq!(
+        pollfds_text(&fds, false),
+        "[{fd=3, events=POLLIN}, {fd=4, events=POLLOUT}]"
+    );
+    let after = bytes(&[3i32, 1 | (1 << 16), 4, 4]);
+    assert_eq!(poll_revents_text(&after), "[{fd=3, revents=POLLIN}]");
+}
+
+#[test]
+fn socket_addresses() {
+    use crate::strace::sockaddr::text;
+    let mut inet = (libc::AF_INET as u16).to_ne_bytes().to_vec();
+    inet.extend(18731u16.to_be_bytes());
+    inet.extend([127, 0, 0, 1]);
+    inet.extend([0; 8]);
+    assert_eq!(
+        text(&inet).unwrap(),
+        "{sa_family=AF_INET, sin_port=htons(18731), sin_addr=inet_addr(\"127.0.0.1\")}"
+    );
+    let unnamed = (libc::AF_UNIX as u16).to_ne_bytes();
+    assert_eq!(text(&unnamed).unwrap(), "{sa_family=AF_UNIX}");
+    let mut path = unnamed.to_vec();
+    path.extend(b"sock\0");
+    assert_eq!(
+        text(&path).unwrap(),
+        "{sa_family=AF_UNIX, sun_path=\"sock\"}"
+    );
+    // A written-back address is as long as the length the call wrote.
+    let len = bytes(&[2u32]);
+    assert_eq!(written_sockaddr(&path, Some(&len)).len(), 2);
+}
