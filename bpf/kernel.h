@@ -98,11 +98,32 @@ struct thread_info {
 #error "systrace supports x86_64 and aarch64 (define __TARGET_ARCH_x86 or __TARGET_ARCH_arm64)"
 #endif
 
+typedef struct {
+	int counter;
+} atomic_t;
+
+struct signal_struct {
+	atomic_t live; /* threads not yet exiting: 0 once the last one exits */
+} __attribute__((preserve_access_index));
+
 struct task_struct {
 	struct thread_info thread_info;
 	int pid;
 	int tgid;
 	char comm[16];
+	int exit_code;
+	struct signal_struct *signal;
+} __attribute__((preserve_access_index));
+
+/* Read raw (bpf_probe_read_kernel): its layout is siginfo_t's, an ABI. */
+struct kernel_siginfo;
+
+struct sigaction {
+	void *sa_handler;
+} __attribute__((preserve_access_index));
+
+struct k_sigaction {
+	struct sigaction sa;
 } __attribute__((preserve_access_index));
 
 #endif /* SYSTRACE_KERNEL_H */

@@ -101,6 +101,8 @@ def enable(
     string_size: Optional[int] = None,
     follow: bool = False,
     max_memory: Optional[int] = None,
+    signals: bool = False,
+    exits: bool = False,
     output: None = None,
 ) -> Session: ...
 
@@ -117,6 +119,8 @@ def enable(
     string_size: Optional[int] = None,
     follow: bool = False,
     max_memory: Optional[int] = None,
+    signals: bool = False,
+    exits: bool = False,
     output: Union[str, "os.PathLike[str]"],
 ) -> "Recording": ...
 
@@ -132,6 +136,8 @@ def enable(
     string_size: Optional[int] = None,
     follow: bool = False,
     max_memory: Optional[int] = None,
+    signals: bool = False,
+    exits: bool = False,
     output: Union[str, "os.PathLike[str]", None] = None,
 ) -> Union[Session, "Recording"]:
     """Start tracing syscalls; returns a Session (a context manager).
@@ -156,6 +162,12 @@ def enable(
     max_memory: bytes of events the session keeps for you until you read
         them (default: a quarter of the machine's memory); past it, events
         are dropped and counted in `dropped`.
+    signals: also deliver the signals the traced threads act on, as
+        Events of phase "signal" (`name` the signal, `siginfo` its fields
+        as strace names them), in their place among the syscalls.
+    exits: also deliver each traced thread's exit, as Events of phase
+        "task_exit" (`exit_code` a wait status, `group_dead` whether it was
+        its process's last thread). Lost ones are counted in `dropped`.
     output: a file name: record the events to it as Apache Parquet instead
         of keeping them for Python, and return a systrace.Recording (closing
         it finishes the file; systrace.load() reads it back).
@@ -165,7 +177,15 @@ def enable(
     CAP_BPF and CAP_PERFMON), ProcessLookupError for a pid with no process,
     and UnsupportedKernelError when the kernel lacks BPF or BTF.
     """
-    check_flags(enter=enter, exit=exit, all_processes=all_processes, strings=strings, follow=follow)
+    check_flags(
+        enter=enter,
+        exit=exit,
+        all_processes=all_processes,
+        strings=strings,
+        follow=follow,
+        signals=signals,
+        exits=exits,
+    )
     options: Dict[str, Any] = dict(
         enter=enter,
         exit=exit,
@@ -180,10 +200,12 @@ def enable(
     if output is not None:
         from ._record import Recording, session_options
 
+        if signals or exits:
+            raise ValueError("signals and exits are not recorded with output= (record a Session's batches instead)")
         meta = session_options(follow=follow, strings=strings, string_size=string_size, all_processes=all_processes)
         options.pop("max_memory")  # a recording keeps nothing: it writes as events come
         return Recording(output, *syscalls, metadata=meta, **options)
-    return Session(*syscalls, **options)
+    return Session(*syscalls, signals=signals, exits=exits, **options)
 
 
 def count(

@@ -193,7 +193,7 @@ impl Session {
     /// (systrace._native.Launch), which the session traces from that execve
     /// on; _keep_all, keep every event until taken (no backlog bound).
     #[new]
-    #[pyo3(signature = (*syscalls, enter = None, exit = None, pid = None, all_processes = None, buffer_size = None, strings = None, string_size = None, follow = None, count = None, max_memory = None, _launched = None, _keep_all = false))]
+    #[pyo3(signature = (*syscalls, enter = None, exit = None, pid = None, all_processes = None, buffer_size = None, strings = None, string_size = None, follow = None, count = None, max_memory = None, signals = None, exits = None, _launched = None, _keep_all = false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -208,6 +208,8 @@ impl Session {
         follow: Option<&Bound<'_, PyAny>>,
         count: Option<&Bound<'_, PyAny>>,
         max_memory: Option<&Bound<'_, PyAny>>,
+        signals: Option<&Bound<'_, PyAny>>,
+        exits: Option<&Bound<'_, PyAny>>,
         _launched: Option<&Bound<'_, PyAny>>,
         _keep_all: bool,
     ) -> PyResult<Self> {
@@ -221,6 +223,13 @@ impl Session {
         let strings = flag(strings, "strings", false)?;
         let follow = flag(follow, "follow", false)?;
         let count = flag(count, "count", false)?;
+        let signals = flag(signals, "signals", false)?;
+        let exits = flag(exits, "exits", false)?;
+        if count && (signals || exits) {
+            return Err(PyValueError::new_err(
+                "count=True counts calls in the kernel: it delivers no events, signals or exits",
+            ));
+        }
         if count && strings {
             return Err(PyValueError::new_err(
                 "count=True counts calls in the kernel: there are no events to capture strings into",
@@ -301,6 +310,8 @@ impl Session {
             },
             processes,
             launched,
+            signals,
+            task_exits: exits,
         };
         let max_memory = max_memory
             .filter(|m| !m.is_none())

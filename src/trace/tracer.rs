@@ -160,6 +160,12 @@ impl Kernel for Programs {
     fn set_follow_forks(&mut self, count: u32) -> Result<()> {
         Programs::set_follow_forks(self, count)
     }
+    fn set_signals(&mut self, count: u32) -> Result<()> {
+        Programs::set_signals(self, count)
+    }
+    fn set_task_exits(&mut self, count: u32) -> Result<()> {
+        Programs::set_task_exits(self, count)
+    }
     fn set_only_tgid(&mut self, tgid: Option<u32>) {
         Programs::set_only_tgid(self, tgid)
     }
