@@ -104,7 +104,15 @@ typedef struct {
 
 struct signal_struct {
 	atomic_t live; /* threads not yet exiting: 0 once the last one exits */
+	int group_exit_code;
+	unsigned int flags;
 } __attribute__((preserve_access_index));
+
+/* include/linux/sched/signal.h: signal_struct.flags of a process exiting
+ * as a group. */
+#define SYSTRACE_SIGNAL_GROUP_EXIT 0x00000004
+/* include/trace/events/signal.h: signal_generate's result. */
+#define SYSTRACE_TRACE_SIGNAL_DELIVERED 0
 
 struct task_struct {
 	struct thread_info thread_info;

@@ -865,19 +865,18 @@ struct raw_siginfo {
 	__u64 fields[SYSTRACE_SIGINFO_WORDS];
 };
 
-/* A traced thread is about to act on a signal (run its handler, ignore it,
- * or take the default action): strace's `--- SIGCHLD {...} ---`. Attached
- * only while a session asks for signals. */
-SEC("tp_btf/signal_deliver")
-int BPF_PROG(signal_deliver, int sig, struct kernel_siginfo *info, struct k_sigaction *ka)
+/* A signal record for thread `pid_tgid` (`task`: its task_struct), of
+ * signal `sig` with `info` (NULL, or SEND_SIG_NOINFO/SEND_SIG_PRIV, when
+ * there is none) and the handler `ka` (NULL when unknown). */
+static __always_inline void emit_signal(struct task_struct *task, __u64 pid_tgid, __u32 root,
+					int sig, struct kernel_siginfo *info,
+					struct k_sigaction *ka)
 {
 	struct systrace_signal_record *rec;
 	struct raw_siginfo raw = {};
-	__u64 pid_tgid = bpf_get_current_pid_tgid(), handler = 0;
-	__u32 root, flags = 0;
+	__u64 handler = 0;
+	__u32 flags = 0;
 
-	if (!process_traced(pid_tgid, &root))
-		return 0;
 	/* SEND_SIG_NOINFO (0) and SEND_SIG_PRIV (1) are not pointers. */
 	if ((unsigned long)info <= 1 || bpf_probe_read_kernel(&raw, sizeof(raw), info) < 0)
 		flags |= SYSTRACE_SIGNAL_NO_INFO;
@@ -886,9 +885,11 @@ int BPF_PROG(signal_deliver, int sig, struct kernel_siginfo *info, struct k_siga
 	rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
 	if (!rec) {
 		count_drop(SYSTRACE_PHASE_SIGNAL, sig, pid_tgid, root);
-		return 0;
+		return;
 	}
 	fill_header(&rec->hdr, pid_tgid, root, SYSTRACE_PHASE_SIGNAL, 0);
+	/* The thread's name, not the current one's (the sender's). */
+	__builtin_memcpy(rec->hdr.comm, task->comm, sizeof(rec->hdr.comm));
 	fill_entry(&rec->sig.ent, pid_tgid);
 	rec->sig.signo = sig;
 	rec->sig.si_errno = raw.si_errno;
@@ -898,6 +899,47 @@ int BPF_PROG(signal_deliver, int sig, struct kernel_siginfo *info, struct k_siga
 	for (int i = 0; i < SYSTRACE_SIGINFO_WORDS; i++)
 		rec->sig.fields[i] = raw.fields[i];
 	bpf_ringbuf_submit(rec, submit_flags());
+}
+
+/* A traced thread is about to act on a signal (run its handler, ignore it,
+ * or take the default action): strace's `--- SIGCHLD {...} ---`. Attached
+ * only while a session asks for signals. */
+SEC("tp_btf/signal_deliver")
+int BPF_PROG(signal_deliver, int sig, struct kernel_siginfo *info, struct k_sigaction *ka)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 root;
+
+	if (!process_traced(pid_tgid, &root))
+		return 0;
+	emit_signal(bpf_get_current_task_btf(), pid_tgid, root, sig, info, ka);
+	return 0;
+}
+
+/* A signal sent that kills its process at once: a fatal one with its
+ * default action and no core dump (SIGTERM, SIGINT...), which the kernel
+ * turns into a group exit as it is sent, so no thread ever acts on it
+ * (signal_deliver then sees only the SIGKILL of the group exit, without
+ * siginfo). Recorded here, at its sending, as the target thread's, with
+ * its siginfo: what strace shows before `+++ killed by SIGTERM +++`. */
+SEC("tp_btf/signal_generate")
+int BPF_PROG(signal_generate, int sig, struct kernel_siginfo *info, struct task_struct *task,
+	     int group, int result)
+{
+	struct signal_struct *signal = task->signal;
+	__u64 pid_tgid;
+	__u32 root;
+
+	if (result != SYSTRACE_TRACE_SIGNAL_DELIVERED || sig == 9 /* SIGKILL: never shown */)
+		return 0;
+	/* This signal started the group exit: a later one would have been
+	 * dropped (its result not DELIVERED). */
+	if (!(signal->flags & SYSTRACE_SIGNAL_GROUP_EXIT) || signal->group_exit_code != sig)
+		return 0;
+	pid_tgid = (__u64)task->tgid << 32 | (__u32)task->pid;
+	if (!process_traced(pid_tgid, &root))
+		return 0;
+	emit_signal(task, pid_tgid, root, sig, info, 0);
 	return 0;
 }
 

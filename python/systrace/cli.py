@@ -74,7 +74,9 @@ what differs from strace:
   structures (stat buffers, sigsets, sockaddrs, timespecs) print as their
   address; the environment of execve too. -c counts in the kernel (no
   event leaves it) and its times are the kernel's, from each call's entry
-  to its exit. Lines are printed when a call returns.
+  to its exit. Signals a process ignores are discarded by the kernel when
+  sent, and not shown; a fatal signal with its default action (SIGTERM) is
+  shown when it is sent.
   Without -f every thread of the process is traced (strace: one); with -o
   their lines then start with their thread id. --format json writes the
   end of a process as {"event": "exit", "pid": N, "status": N} or

@@ -79,8 +79,8 @@ pub struct Programs {
     fork_link: Option<Link>,
     /// sched_process_exit, while some session follows forks or wants thread exits.
     exit_link: Option<Link>,
-    /// signal_deliver, while some session wants signals.
-    signal_link: Option<Link>,
+    /// signal_deliver and signal_generate, while some session wants signals.
+    signal_links: Option<[Link; 2]>,
     traced_tgids: MapHandle,
     dropped: MapHandle,
     counts: MapHandle,
@@ -175,7 +175,7 @@ impl Programs {
             links: [None, None],
             fork_link: None,
             exit_link: None,
-            signal_link: None,
+            signal_links: None,
             traced_tgids,
             dropped,
             counts,
@@ -296,12 +296,11 @@ impl Programs {
     /// nothing for them).
     pub fn set_signals(&mut self, count: u32) -> Result<()> {
         if count == 0 {
-            self.signal_link = None;
-        } else if self.signal_link.is_none() {
-            self.signal_link = Some(attach_tp(
-                &self.skel.progs.signal_deliver,
-                "signal_deliver",
-            )?);
+            self.signal_links = None;
+        } else if self.signal_links.is_none() {
+            let deliver = attach_tp(&self.skel.progs.signal_deliver, "signal_deliver")?;
+            let generate = attach_tp(&self.skel.progs.signal_generate, "signal_generate")?;
+            self.signal_links = Some([deliver, generate]);
         }
         Ok(())
     }

@@ -162,6 +162,9 @@ pub struct Printer {
     interrupted: HashMap<u32, Cow<'static, str>>,
     /// Processes whose end was told.
     ended: HashSet<u32>,
+    /// Of those, the ones told by their last thread's exit (the caller
+    /// need not tell them).
+    told_by_exit: HashSet<u32>,
     /// tid -> a call that returned -ERESTART*, its line waiting for the
     /// thread's next event: if that is its death (a SIGKILL without
     /// siginfo, its exit), the call never returned to the process, which
@@ -198,6 +201,7 @@ impl Printer {
             split: HashSet::new(),
             interrupted: HashMap::new(),
             ended: HashSet::new(),
+            told_by_exit: HashSet::new(),
             restarting: HashMap::new(),
             done: Vec::new(),
             opts,
@@ -241,6 +245,7 @@ impl Printer {
         // end is to be told again.
         if !self.ended.is_empty() && ev.is_syscall() && ev.phase == Phase::Enter {
             self.ended.remove(&ev.pid);
+            self.told_by_exit.remove(&ev.pid);
         }
         if self.opts.format == OutputFormat::Kernel {
             self.kernel_line(ev, out);
@@ -569,6 +574,7 @@ impl Printer {
             self.cut_held(out);
             let main = Some(ev.pid) == self.opts.main_pid;
             self.process_end(out, ev.pid, &end, main, ev.timestamp_ns);
+            self.told_by_exit.insert(ev.pid);
         }
     }
 
@@ -632,9 +638,9 @@ impl Printer {
         self.pairer.pending()
     }
 
-    /// Whether the end of process `pid` was told (by its last thread's exit).
+    /// Whether the end of process `pid` was told by its last thread's exit.
     pub fn has_ended(&self, pid: u32) -> bool {
-        self.ended.contains(&pid)
+        self.told_by_exit.contains(&pid)
     }
 }
 
