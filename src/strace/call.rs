@@ -271,9 +271,9 @@ impl Call {
         self.with_views(|views| super::format_unfinished(&name, views, opts))
     }
 
-    /// The rest of a call whose first part was cut: `<... read resumed>"x",
-    /// 1) = 1`; `<... read resumed> <unfinished ...>) = ?` when it never
-    /// returned.
+    /// The rest of a call whose first part was cut:
+    /// `<... read resumed>"x", 1) = 1`, or
+    /// `<... read resumed> <unfinished ...>) = ?` when it never returned.
     pub fn strace_resumed(&self, opts: &StraceOptions, start_col: usize) -> String {
         let name = self.name();
         self.with_views(|views| {
