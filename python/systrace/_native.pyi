@@ -460,6 +460,7 @@ class _KernelState(TypedDict):
     enabled_exit: List[int]
     attached_enter: bool
     attached_exit: bool
+    attached_task_events: bool
     prog_ids: List[int]
     sessions: int
     decode_errors: int

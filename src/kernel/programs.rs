@@ -305,6 +305,11 @@ impl Programs {
         Ok(())
     }
 
+    /// Whether any program of task events (signals, exits, forks) is attached.
+    pub fn task_events_attached(&self) -> bool {
+        self.signal_links.is_some() || self.exit_link.is_some() || self.fork_link.is_some()
+    }
+
     fn bss_u32(&self, field: fn(*mut types::bss) -> *mut u32) -> &AtomicU32 {
         // SAFETY: as in `bitmap`.
         unsafe { &*(field(self.bss()) as *const AtomicU32) }

@@ -261,6 +261,8 @@ pub struct KernelState {
     pub enabled_exit: Vec<u32>,
     pub attached_enter: bool,
     pub attached_exit: bool,
+    /// The programs of signals and thread exits (and of following forks).
+    pub attached_task_events: bool,
     pub prog_ids: Vec<u32>,
     pub sessions: usize,
     pub decode_errors: u64,
@@ -282,6 +284,7 @@ pub fn kernel_state() -> KernelState {
             enabled_exit: t.programs.enabled(Phase::Exit),
             attached_enter: t.programs.is_attached(Phase::Enter),
             attached_exit: t.programs.is_attached(Phase::Exit),
+            attached_task_events: t.programs.task_events_attached(),
             prog_ids: vec![
                 t.programs.prog_id(Phase::Enter),
                 t.programs.prog_id(Phase::Exit),
