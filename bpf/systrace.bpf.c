@@ -870,12 +870,11 @@ struct raw_siginfo {
  * there is none) and the handler `ka` (NULL when unknown). */
 static __always_inline void emit_signal(struct task_struct *task, __u64 pid_tgid, __u32 root,
 					int sig, struct kernel_siginfo *info,
-					struct k_sigaction *ka)
+					struct k_sigaction *ka, __u32 flags)
 {
 	struct systrace_signal_record *rec;
 	struct raw_siginfo raw = {};
 	__u64 handler = 0;
-	__u32 flags = 0;
 
 	/* SEND_SIG_NOINFO (0) and SEND_SIG_PRIV (1) are not pointers. */
 	if ((unsigned long)info <= 1 || bpf_probe_read_kernel(&raw, sizeof(raw), info) < 0)
@@ -912,7 +911,7 @@ int BPF_PROG(signal_deliver, int sig, struct kernel_siginfo *info, struct k_siga
 
 	if (!process_traced(pid_tgid, &root))
 		return 0;
-	emit_signal(bpf_get_current_task_btf(), pid_tgid, root, sig, info, ka);
+	emit_signal(bpf_get_current_task_btf(), pid_tgid, root, sig, info, ka, 0);
 	return 0;
 }
 
@@ -939,7 +938,7 @@ int BPF_PROG(signal_generate, int sig, struct kernel_siginfo *info, struct task_
 	pid_tgid = (__u64)task->tgid << 32 | (__u32)task->pid;
 	if (!process_traced(pid_tgid, &root))
 		return 0;
-	emit_signal(task, pid_tgid, root, sig, info, 0);
+	emit_signal(task, pid_tgid, root, sig, info, 0, SYSTRACE_SIGNAL_AT_SEND);
 	return 0;
 }
 

@@ -181,6 +181,9 @@ enum systrace_signal_flags {
 	/* SEND_SIG_NOINFO: the SIGKILL of a process exiting as a group, which
 	 * comes with no siginfo. */
 	SYSTRACE_SIGNAL_NO_INFO = 1,
+	/* Recorded when sent (signal_generate): a fatal signal the kernel
+	 * turned into a group exit, which no thread acts on. */
+	SYSTRACE_SIGNAL_AT_SEND = 2,
 };
 
 struct systrace_signal {

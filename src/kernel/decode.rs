@@ -9,8 +9,8 @@ use std::sync::Arc;
 use super::layout::{
     self, syscall_trace_enter, syscall_trace_exit, systrace_capture_flags, systrace_capture_item,
     systrace_header, systrace_signal, systrace_task_exit, Phase, ENTER_ARGS_OFFSET, HEADER_SIZE,
-    MAX_ARGS, NR_SYSCALLS, PHASE_ENTER, PHASE_EXIT, PHASE_SIGNAL, PHASE_TASK_EXIT, SIGNAL_NO_INFO,
-    TASK_COMM_LEN,
+    MAX_ARGS, NR_SYSCALLS, PHASE_ENTER, PHASE_EXIT, PHASE_SIGNAL, PHASE_TASK_EXIT, SIGNAL_AT_SEND,
+    SIGNAL_NO_INFO, TASK_COMM_LEN,
 };
 
 /// What an event is: a syscall's enter or exit (`phase` says which), or
@@ -67,6 +67,9 @@ pub struct SigInfo {
     /// None for the SIGKILL of a process exiting as a group (no siginfo).
     pub fields: Option<[u64; 4]>,
     pub handler: u64,
+    /// Recorded when it was sent: a fatal signal the kernel turned into a
+    /// group exit at once (no thread acts on it).
+    pub at_send: bool,
 }
 
 /// A thread's end: its exit_code (`status << 8`, or the signal that killed
@@ -224,6 +227,7 @@ impl Event {
                 f
             }),
             handler: self.ret as u64,
+            at_send: (self.args[1] >> 32) as u32 & SIGNAL_AT_SEND != 0,
         })
     }
 

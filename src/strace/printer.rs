@@ -170,6 +170,11 @@ pub struct Printer {
     /// siginfo, its exit), the call never returned to the process, which
     /// strace shows as `<unfinished ...>) = ?`.
     restarting: HashMap<u32, Call>,
+    /// tid -> a fatal signal recorded when it was sent, to a thread in a
+    /// call: shown once the call's line is (strace, whose tracing stops the
+    /// kernel from killing at the sending, sees the call end, then the
+    /// signal).
+    deferred_signals: HashMap<u32, Event>,
     /// Calls completed by one event (reused).
     done: Vec<Call>,
 }
@@ -203,6 +208,7 @@ impl Printer {
             ended: HashSet::new(),
             told_by_exit: HashSet::new(),
             restarting: HashMap::new(),
+            deferred_signals: HashMap::new(),
             done: Vec::new(),
             opts,
         }
@@ -235,10 +241,16 @@ impl Printer {
             if let Some(mut call) = self.restarting.remove(&ev.tid) {
                 let killed = ev.kind == EventKind::TaskExit
                     || ev.siginfo().is_some_and(|info| info.fields.is_none());
-                if killed {
+                // Killed by a signal strace would have seen it return to.
+                if killed && !self.deferred_signals.contains_key(&ev.tid) {
                     call.exit = None;
                 }
                 self.print_call(&call, out);
+            }
+        }
+        if !self.deferred_signals.is_empty() && !(ev.is_syscall() && ev.phase == Phase::Exit) {
+            if let Some(sig) = self.deferred_signals.remove(&ev.tid) {
+                self.print_signal(&sig, out);
             }
         }
         // A pid that ended, used again by a new process (its exec): its
@@ -251,7 +263,18 @@ impl Printer {
             self.kernel_line(ev, out);
         }
         match ev.kind {
-            EventKind::Syscall => self.syscall(ev, out),
+            EventKind::Syscall => {
+                self.syscall(ev, out);
+                // The call a deferred signal waited for has its line.
+                if ev.phase == Phase::Exit
+                    && !self.deferred_signals.is_empty()
+                    && !self.restarting.contains_key(&ev.tid)
+                {
+                    if let Some(sig) = self.deferred_signals.remove(&ev.tid) {
+                        self.print_signal(&sig, out);
+                    }
+                }
+            }
             EventKind::Signal => self.signal(ev, out),
             EventKind::TaskExit => self.task_exit(ev, out),
         }
@@ -309,6 +332,11 @@ impl Printer {
         restarting.sort_by_key(Call::start_ns);
         for call in restarting {
             self.print_call(&call, out);
+        }
+        let mut signals: Vec<Event> = self.deferred_signals.drain().map(|(_, e)| e).collect();
+        signals.sort_by_key(|e| e.timestamp_ns);
+        for sig in signals {
+            self.print_signal(&sig, out);
         }
         for call in self.pairer.finish() {
             self.call(&call, out);
@@ -497,6 +525,17 @@ impl Printer {
 
     /// A signal the thread acts on: `--- SIGCHLD {si_signo=SIGCHLD, ...} ---`.
     fn signal(&mut self, ev: &Event, out: &mut String) {
+        let Some(info) = ev.siginfo() else {
+            return;
+        };
+        if info.at_send && self.splits() && self.pairer.pending_enter(ev.tid).is_some() {
+            self.deferred_signals.insert(ev.tid, ev.clone());
+            return;
+        }
+        self.print_signal(ev, out);
+    }
+
+    fn print_signal(&mut self, ev: &Event, out: &mut String) {
         let Some(info) = ev.siginfo() else {
             return;
         };

@@ -238,3 +238,37 @@ fn signals_restarts_and_signal_sets() {
     }
     assert!(out.contains(r#""event":"signal""#));
 }
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn a_fatal_signal_recorded_at_its_sending_follows_the_call_it_cut() {
+    const NANOSLEEP: u32 = 35;
+    let mut term = signal(1, 1, 15, 0, [9, 0, 0, 0], 2);
+    term.args[1] = 2 << 32; // SYSTRACE_SIGNAL_AT_SEND
+    let mut kill = signal(1, 1, 9, 0, [0; 4], 4);
+    kill.args[1] = 1 << 32; // SYSTRACE_SIGNAL_NO_INFO
+    let events = [
+        call_ev(1, 1, NANOSLEEP, &[0x10, 0x20], None, 1),
+        term,
+        call_ev(1, 1, NANOSLEEP, &[], Some(-516), 3),
+        kill,
+        task_exit(1, 1, 15, true, 5),
+    ];
+    let out = run(
+        PrinterOptions {
+            task_exits: true,
+            ..Default::default()
+        },
+        &events,
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    assert!(lines[0].ends_with("= ? ERESTART_RESTARTBLOCK (Interrupted by signal)"));
+    assert_eq!(
+        lines[1..],
+        [
+            "--- SIGTERM {si_signo=SIGTERM, si_code=SI_USER, si_pid=9, si_uid=0} ---",
+            "+++ killed by SIGTERM +++",
+        ]
+    );
+}

@@ -389,6 +389,7 @@ mod tests {
             code,
             fields: Some(f),
             handler: 0,
+            at_send: false,
         }
     }
 
