@@ -248,7 +248,7 @@ impl Printer {
                 self.print_call(&call, out);
             }
         }
-        if !self.deferred_signals.is_empty() && !(ev.is_syscall() && ev.phase == Phase::Exit) {
+        if !self.deferred_signals.is_empty() && (!ev.is_syscall() || ev.phase != Phase::Exit) {
             if let Some(sig) = self.deferred_signals.remove(&ev.tid) {
                 self.print_signal(&sig, out);
             }
