@@ -98,11 +98,40 @@ struct thread_info {
 #error "systrace supports x86_64 and aarch64 (define __TARGET_ARCH_x86 or __TARGET_ARCH_arm64)"
 #endif
 
+typedef struct {
+	int counter;
+} atomic_t;
+
+struct signal_struct {
+	atomic_t live; /* threads not yet exiting: 0 once the last one exits */
+	int group_exit_code;
+	unsigned int flags;
+} __attribute__((preserve_access_index));
+
+/* include/linux/sched/signal.h: signal_struct.flags of a process exiting
+ * as a group. */
+#define SYSTRACE_SIGNAL_GROUP_EXIT 0x00000004
+/* include/trace/events/signal.h: signal_generate's result. */
+#define SYSTRACE_TRACE_SIGNAL_DELIVERED 0
+
 struct task_struct {
 	struct thread_info thread_info;
 	int pid;
 	int tgid;
 	char comm[16];
+	int exit_code;
+	struct signal_struct *signal;
+} __attribute__((preserve_access_index));
+
+/* Read raw (bpf_probe_read_kernel): its layout is siginfo_t's, an ABI. */
+struct kernel_siginfo;
+
+struct sigaction {
+	void *sa_handler;
+} __attribute__((preserve_access_index));
+
+struct k_sigaction {
+	struct sigaction sa;
 } __attribute__((preserve_access_index));
 
 #endif /* SYSTRACE_KERNEL_H */

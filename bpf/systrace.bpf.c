@@ -67,6 +67,9 @@ struct systrace_capture_spec capture_specs[SYSTRACE_NR_SYSCALLS];
 __u32 capture_size;
 /* Sessions that follow forks; the fork program is attached only then. */
 __u32 follow_forks;
+/* Sessions that want thread exits: the exit program records them then
+ * (it is attached while this or follow_forks is set). */
+__u32 trace_task_exits;
 
 /* Dummy instances: they make libbpf-cargo emit the record types for Rust. */
 struct systrace_enter_record _enter_record = {};
@@ -82,6 +85,10 @@ struct systrace_drop_key _drop_key = {};
 enum systrace_quiet _quiet = SYSTRACE_QUIET_SLOTS;
 struct systrace_count_key _count_key = {};
 struct systrace_count _count = {};
+struct systrace_signal_record _signal_record = {};
+struct systrace_task_exit_record _task_exit_record = {};
+enum systrace_signal_flags _signal_flags = SYSTRACE_SIGNAL_NO_INFO;
+enum systrace_signal_limits _signal_limits = SYSTRACE_SIGINFO_WORDS;
 enum systrace_count_limits _count_limits = SYSTRACE_HIST_BUCKETS;
 
 struct {
@@ -983,15 +990,131 @@ int BPF_PROG(sched_process_fork, struct task_struct *parent, struct task_struct 
 	return 0;
 }
 
-/* A process found by following exits: forget it, so the filter map does not
- * fill with dead processes over a long trace. */
+/* The siginfo's layout (siginfo_t's, an ABI): three ints, then the union. */
+struct raw_siginfo {
+	__s32 signo;
+	__s32 si_errno;
+	__s32 code;
+	__s32 pad;
+	__u64 fields[SYSTRACE_SIGINFO_WORDS];
+};
+
+/* A signal record for thread `pid_tgid` (`task`: its task_struct), of
+ * signal `sig` with `info` (NULL, or SEND_SIG_NOINFO/SEND_SIG_PRIV, when
+ * there is none) and the handler `ka` (NULL when unknown). */
+static __always_inline void emit_signal(struct task_struct *task, __u64 pid_tgid, __u32 root,
+					int sig, struct kernel_siginfo *info,
+					struct k_sigaction *ka, __u32 flags)
+{
+	struct systrace_signal_record *rec;
+	struct raw_siginfo raw = {};
+	__u64 handler = 0;
+
+	/* SEND_SIG_NOINFO (0) and SEND_SIG_PRIV (1) are not pointers. */
+	if ((unsigned long)info <= 1 || bpf_probe_read_kernel(&raw, sizeof(raw), info) < 0)
+		flags |= SYSTRACE_SIGNAL_NO_INFO;
+	if (ka)
+		bpf_probe_read_kernel(&handler, sizeof(handler), &ka->sa.sa_handler);
+	rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
+	if (!rec) {
+		count_drop(SYSTRACE_PHASE_SIGNAL, sig, pid_tgid, root);
+		return;
+	}
+	fill_header(&rec->hdr, pid_tgid, root, SYSTRACE_PHASE_SIGNAL, 0);
+	/* The thread's name, not the current one's (the sender's). */
+	__builtin_memcpy(rec->hdr.comm, task->comm, sizeof(rec->hdr.comm));
+	fill_entry(&rec->sig.ent, pid_tgid);
+	rec->sig.signo = sig;
+	rec->sig.si_errno = raw.si_errno;
+	rec->sig.code = raw.code;
+	rec->sig.flags = flags;
+	rec->sig.handler = handler;
+	for (int i = 0; i < SYSTRACE_SIGINFO_WORDS; i++)
+		rec->sig.fields[i] = raw.fields[i];
+	bpf_ringbuf_submit(rec, submit_flags());
+}
+
+/* A traced thread is about to act on a signal (run its handler, ignore it,
+ * or take the default action): strace's `--- SIGCHLD {...} ---`. Attached
+ * only while a session asks for signals. */
+SEC("tp_btf/signal_deliver")
+int BPF_PROG(signal_deliver, int sig, struct kernel_siginfo *info, struct k_sigaction *ka)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 root;
+
+	if (!process_traced(pid_tgid, &root))
+		return 0;
+	emit_signal(bpf_get_current_task_btf(), pid_tgid, root, sig, info, ka, 0);
+	return 0;
+}
+
+/* A signal sent that kills its process at once: a fatal one with its
+ * default action and no core dump (SIGTERM, SIGINT...), which the kernel
+ * turns into a group exit as it is sent, so no thread ever acts on it
+ * (signal_deliver then sees only the SIGKILL of the group exit, without
+ * siginfo). Recorded here, at its sending, as the target thread's, with
+ * its siginfo: what strace shows before `+++ killed by SIGTERM +++`. */
+SEC("tp_btf/signal_generate")
+int BPF_PROG(signal_generate, int sig, struct kernel_siginfo *info, struct task_struct *task,
+	     int group, int result)
+{
+	struct signal_struct *signal = task->signal;
+	__u64 pid_tgid;
+	__u32 root;
+
+	if (result != SYSTRACE_TRACE_SIGNAL_DELIVERED || sig == 9 /* SIGKILL: never shown */)
+		return 0;
+	/* This signal started the group exit: a later one would have been
+	 * dropped (its result not DELIVERED). */
+	if (!(signal->flags & SYSTRACE_SIGNAL_GROUP_EXIT) || signal->group_exit_code != sig)
+		return 0;
+	pid_tgid = (__u64)task->tgid << 32 | (__u32)task->pid;
+	if (!process_traced(pid_tgid, &root))
+		return 0;
+	emit_signal(task, pid_tgid, root, sig, info, 0, SYSTRACE_SIGNAL_AT_SEND);
+	return 0;
+}
+
+/* A traced thread exited: strace's `+++ exited with 0 +++` (per thread
+ * under -f), `+++ killed by SIGKILL +++`. */
+static __always_inline void emit_task_exit(struct task_struct *task, bool group_dead)
+{
+	struct systrace_task_exit_record *rec;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 root;
+
+	if (!process_traced(pid_tgid, &root))
+		return;
+	rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
+	if (!rec) {
+		count_drop(SYSTRACE_PHASE_TASK_EXIT, 0, pid_tgid, root);
+		return;
+	}
+	fill_header(&rec->hdr, pid_tgid, root, SYSTRACE_PHASE_TASK_EXIT, 0);
+	fill_entry(&rec->task.ent, pid_tgid);
+	rec->task.exit_code = task->exit_code;
+	rec->task.group_dead = group_dead;
+	/* Wake the consumer: a process's end is what its user waits for. */
+	bpf_ringbuf_submit(rec, BPF_RB_FORCE_WAKEUP);
+}
+
+/* A thread exits (in do_exit, as the exiting task, its exit_code set).
+ * Records it for the sessions that want thread exits; and once the last
+ * thread of a process found by following exits, forgets the process, so
+ * the filter map does not fill with dead processes over a long trace
+ * (after recording: its last exit is still the session's). */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(sched_process_exit, struct task_struct *task)
 {
 	__u32 tgid = task->tgid;
 	struct systrace_tgid *entry;
+	/* do_exit() counted the thread out of signal->live before this. */
+	bool group_dead = task->signal->live.counter == 0;
 
-	if (task->pid != task->tgid) /* a thread, not the whole process */
+	if (trace_task_exits)
+		emit_task_exit(task, group_dead);
+	if (!group_dead || !follow_forks)
 		return 0;
 	entry = bpf_map_lookup_elem(&traced_tgids, &tgid);
 	if (entry && (entry->flags & SYSTRACE_TGID_DISCOVERED))

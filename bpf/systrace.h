@@ -25,6 +25,8 @@
 enum systrace_phase {
 	SYSTRACE_PHASE_ENTER = 1,
 	SYSTRACE_PHASE_EXIT = 2,
+	SYSTRACE_PHASE_SIGNAL = 3, /* a systrace_signal_record */
+	SYSTRACE_PHASE_TASK_EXIT = 4, /* a systrace_task_exit_record */
 };
 
 /*
@@ -177,6 +179,53 @@ struct systrace_enter_record {
 struct systrace_exit_record {
 	struct systrace_header hdr;
 	struct syscall_trace_exit trace;
+};
+
+/*
+ * A signal a traced thread is about to act on (the kernel's signal_deliver
+ * tracepoint, in get_signal()): the siginfo as the kernel keeps it (struct
+ * kernel_siginfo: signo, errno, code, then the union of the fields that
+ * depend on them, copied whole; user space reads it as siginfo_t), and
+ * what the thread does with it.
+ */
+enum systrace_signal_limits {
+	SYSTRACE_SIGINFO_WORDS = 4, /* the union of kernel_siginfo, in u64 */
+};
+
+enum systrace_signal_flags {
+	/* SEND_SIG_NOINFO: the SIGKILL of a process exiting as a group, which
+	 * comes with no siginfo. */
+	SYSTRACE_SIGNAL_NO_INFO = 1,
+	/* Recorded when sent (signal_generate): a fatal signal the kernel
+	 * turned into a group exit, which no thread acts on. */
+	SYSTRACE_SIGNAL_AT_SEND = 2,
+};
+
+struct systrace_signal {
+	struct trace_entry ent;
+	__s32 signo;
+	__s32 si_errno;
+	__s32 code; /* si_code */
+	__u32 flags; /* systrace_signal_flags */
+	__u64 handler; /* sa_handler: 0 SIG_DFL, 1 SIG_IGN, else a handler */
+	__u64 fields[SYSTRACE_SIGINFO_WORDS];
+};
+
+struct systrace_signal_record {
+	struct systrace_header hdr;
+	struct systrace_signal sig;
+};
+
+/* A traced thread exited (sched_process_exit). */
+struct systrace_task_exit {
+	struct trace_entry ent;
+	__s32 exit_code; /* task->exit_code: status << 8, or signal | 0x80 (core) */
+	__u32 group_dead; /* the process's last thread */
+};
+
+struct systrace_task_exit_record {
+	struct systrace_header hdr;
+	struct systrace_task_exit task;
 };
 
 #endif /* SYSTRACE_H */

@@ -74,4 +74,5 @@ def _nothing_left_attached(request):
     state = native.kernel_state()
     assert state["sessions"] == 0, f"sessions left open: {state}"
     assert not state["attached_enter"] and not state["attached_exit"], f"programs left attached: {state}"
+    assert not state["attached_task_events"], f"signal, exit or fork programs left attached: {state}"
     assert state["enabled_enter"] == [] and state["enabled_exit"] == [], f"enable bits left set: {state}"

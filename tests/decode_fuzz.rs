@@ -13,7 +13,7 @@
 use std::mem::{offset_of, size_of};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use systrace::kernel::decode::{decode, DecodeError, Event};
+use systrace::kernel::decode::{decode, DecodeError, Event, EventKind};
 use systrace::kernel::layout::{
     enter_record_size, syscall_trace_exit, systrace_header, ARG_SIZE, COMMON_PID_OFFSET,
     ENTER_ARGS_OFFSET, EXIT_RECORD_SIZE, EXIT_RET_OFFSET, HEADER_SIZE, MAX_ARGS, NR_OFFSET,
@@ -200,6 +200,22 @@ fn check_invariants(ev: &Event, rec: &[u8], what: &dyn Fn() -> String) {
     assert_eq!(ev.args().len(), ev.nb_args as usize, "{}", ctx());
     assert!(ev.comm_bytes().len() <= TASK_COMM_LEN, "{}", ctx());
     assert!(!ev.comm_bytes().contains(&0), "{}", ctx());
+    match ev.kind {
+        EventKind::Syscall => {}
+        // Task events: fixed records, their fields in args.
+        EventKind::Signal => {
+            assert!((1..=64).contains(&ev.nr), "not a signal: {}", ctx());
+            assert_eq!(ev.nb_args as usize, MAX_ARGS, "{}", ctx());
+            assert!(ev.data.is_none(), "{}", ctx());
+            return;
+        }
+        EventKind::TaskExit => {
+            assert_eq!(ev.nb_args, 2, "{}", ctx());
+            assert_eq!(ev.ret, i64::from(ev.args[0] as u32 as i32), "{}", ctx());
+            assert!(ev.args[1] <= 1 && ev.data.is_none(), "{}", ctx());
+            return;
+        }
+    }
     match ev.phase {
         Phase::Enter => {
             assert_eq!(ev.ret, 0, "an enter event has no return value: {}", ctx());

@@ -112,10 +112,13 @@ def test_json_lines(kernel, tmp_path):
     r = systrace_cmd("--format", "json", "-o", str(out), "-f", "-e", "trace=openat,close", "--",
                      "sh", "-c", "cat /etc/hostname; (exit 3) & wait; kill -9 $$")
     assert r.returncode == 128 + signal.SIGKILL, r.stderr
-    # Every line is JSON: the calls, and the processes' ends.
+    # Every line is JSON: the calls, the signals, and the processes' ends.
     objects = [json.loads(line) for line in out.read_text().splitlines()]
     records = [o for o in objects if "event" not in o]
-    ends = [o for o in objects if "event" in o]
+    ends = [o for o in objects if o.get("event") in ("exit", "killed")]
+    # The shell is told of its children's ends.
+    signals = [o for o in objects if o.get("event") == "signal"]
+    assert [s["siginfo"]["si_code"] for s in signals] == ["CLD_EXITED", "CLD_EXITED"], signals
     assert records
     fields = {"name", "nr", "pid", "tid", "comm", "args", "raw_args", "ret", "errno", "error",
               "timestamp_ns", "end_ns", "duration_ns", "unfinished", "resumed", "strace"}

@@ -3,7 +3,7 @@
 from os import PathLike
 import os
 from typing import (
-    AbstractSet, Dict, FrozenSet, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, TypedDict, Union,
+    AbstractSet, Any, Dict, FrozenSet, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, TypedDict, Union,
     final,
 )
 
@@ -15,8 +15,8 @@ __all__ = [
     "event_format", "event_id", "kernel_state", "metadata_source", "metadata_table", "print_fmt",
     "syscall_metadata", "syscall_name", "syscall_names", "syscall_nr", "preload", "BatchIter", "EventIter",
     "Session", "SyscallCount", "Launch", "class_names", "class_syscalls", "errno_message", "errno_name", "errno_of", "format_duration",
-    "format_error", "format_summary", "status_classes", "syscall_classes", "Printer", "DEFAULT_BUFFER_SIZE", "NR_SYSCALLS",
-    "MAX_ARGS", "MAX_CAPTURE", "PHASE_ENTER", "PHASE_EXIT", "DEFAULT_STRING_SIZE", "DEFAULT_COLUMN", "ARCH",
+    "format_error", "format_summary", "status_classes", "signal_set", "signal_name", "syscall_classes", "Printer", "DEFAULT_BUFFER_SIZE", "NR_SYSCALLS",
+    "MAX_ARGS", "MAX_CAPTURE", "PHASE_ENTER", "PHASE_EXIT", "PHASE_SIGNAL", "PHASE_TASK_EXIT", "DEFAULT_STRING_SIZE", "DEFAULT_COLUMN", "ARCH",
     "SyscallSet", "decode_sockaddr", "VERSION", "Recording", "TraceWriter", "TraceFile", "TraceBatchIter",
 ]
 
@@ -29,6 +29,8 @@ MAX_ARGS: int
 MAX_CAPTURE: int
 PHASE_ENTER: int
 PHASE_EXIT: int
+PHASE_SIGNAL: int
+PHASE_TASK_EXIT: int
 VERSION: str
 
 class UnsupportedKernelError(OSError):
@@ -144,7 +146,13 @@ class Event:
     @property
     def nr(self) -> int: ...
     @property
-    def phase(self) -> str: ...  # "enter" or "exit"
+    def phase(self) -> str: ...  # "enter", "exit", "signal" or "task_exit"
+    @property
+    def siginfo(self) -> Optional[Dict[str, Any]]: ...  # a signal's; None otherwise
+    @property
+    def exit_code(self) -> Optional[int]: ...  # a task_exit's wait status
+    @property
+    def group_dead(self) -> Optional[bool]: ...  # a task_exit's: the process's last thread
     @property
     def event_name(self) -> str: ...  # "sys_enter_read"
     @property
@@ -323,6 +331,8 @@ class Session:
         count: Optional[bool] = None,
         max_memory: Optional[int] = None,
         max_spill: Optional[int] = None,
+        signals: Optional[bool] = None,
+        exits: Optional[bool] = None,
         _launched: Optional[int] = None,
     ) -> "Session": ...
     def __enter__(self) -> "Session": ...
@@ -479,6 +489,9 @@ class Printer:
         prefix: str = "stderr",  # "stderr", "file", "always" or "none"
         status: Optional[Sequence[str]] = None,  # strace's -e status= classes
         quiet_exits: bool = False,
+        signals: Optional[Sequence[int]] = None,  # strace's -e signal= (None: all)
+        task_exits: bool = False,
+        thread_exits: bool = False,
         main_pid: Optional[int] = None,
         wall_offset_ns: int = 0,
     ) -> "Printer": ...
@@ -506,6 +519,7 @@ class _KernelState(TypedDict):
     enabled_exit: List[int]
     attached_enter: bool
     attached_exit: bool
+    attached_task_events: bool
     prog_ids: List[int]
     sessions: int
     decode_errors: int
@@ -543,3 +557,5 @@ def decode_sockaddr(data: bytes) -> Optional[Tuple[str, Optional[str], Optional[
 # (name, nr, calls, errors, time_ns)
 def format_summary(rows: Sequence[Tuple[str, int, int, int, int]]) -> str: ...
 def status_classes(spec: str) -> List[str]: ...
+def signal_set(spec: str) -> List[int]: ...
+def signal_name(sig: int) -> str: ...

@@ -69,6 +69,9 @@ class RecordingPrinter(Printer):
             record.metadata["systrace.main_pid"] = str(self.main_pid)
         # The clock offset of -t's times, so that a replay prints the same.
         record.metadata["systrace.wall_offset_ns"] = str(self.wall_offset_ns)
+        # Whether the events carry the threads' exits (which then tell the
+        # processes' ends), so that a replay reads them as the live run did.
+        record.metadata["systrace.task_exits"] = json.dumps(self.task_exits)
 
     def feed(self, events: EventBatch) -> None:
         self._record.writer.write(events)
@@ -118,7 +121,10 @@ def replay(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[str]) -
         # The recording's own -e, so that a replay prints what the live run did.
         kw["selected"] = parse_trace_set(json.loads(meta["systrace.trace"]))
     pids = json.loads(meta.get("systrace.pids", "null")) or []
-    kw["multi"] = bool(json.loads(meta.get("systrace.follow", "false"))) or len(pids) > 1
+    follow = bool(json.loads(meta.get("systrace.follow", "false")))
+    kw["multi"] = follow or len(pids) > 1
+    kw["task_exits"] = bool(json.loads(meta.get("systrace.task_exits", "false")))
+    kw["thread_exits"] = follow
     main_pid = int(meta["systrace.main_pid"]) if "systrace.main_pid" in meta else None
     offset = meta.get("systrace.wall_offset_ns") or meta.get("systrace.realtime_offset_ns")
     printer = Printer(out, main_pid=main_pid, wall_offset_ns=int(offset) if offset else None, **kw)

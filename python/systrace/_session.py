@@ -102,6 +102,8 @@ def enable(
     follow: bool = False,
     max_memory: Optional[int] = None,
     max_spill: Optional[int] = None,
+    signals: bool = False,
+    exits: bool = False,
     output: None = None,
 ) -> Session: ...
 
@@ -119,6 +121,8 @@ def enable(
     follow: bool = False,
     max_memory: Optional[int] = None,
     max_spill: Optional[int] = None,
+    signals: bool = False,
+    exits: bool = False,
     output: Union[str, "os.PathLike[str]"],
 ) -> "Recording": ...
 
@@ -135,6 +139,8 @@ def enable(
     follow: bool = False,
     max_memory: Optional[int] = None,
     max_spill: Optional[int] = None,
+    signals: bool = False,
+    exits: bool = False,
     output: Union[str, "os.PathLike[str]", None] = None,
 ) -> Union[Session, "Recording"]:
     """Start tracing syscalls; returns a Session (a context manager).
@@ -164,6 +170,12 @@ def enable(
         them (default: half the free space there when the session opens;
         0: never spill). Past both, events are dropped and counted in
         `dropped`.
+    signals: also deliver the signals the traced threads act on, as
+        Events of phase "signal" (`name` the signal, `siginfo` its fields
+        as strace names them), in their place among the syscalls.
+    exits: also deliver each traced thread's exit, as Events of phase
+        "task_exit" (`exit_code` a wait status, `group_dead` whether it was
+        its process's last thread). Lost ones are counted in `dropped`.
     output: a file name: record the events to it as Apache Parquet instead
         of keeping them for Python, and return a systrace.Recording (closing
         it finishes the file; systrace.load() reads it back).
@@ -173,7 +185,15 @@ def enable(
     CAP_BPF and CAP_PERFMON), ProcessLookupError for a pid with no process,
     and UnsupportedKernelError when the kernel lacks BPF or BTF.
     """
-    check_flags(enter=enter, exit=exit, all_processes=all_processes, strings=strings, follow=follow)
+    check_flags(
+        enter=enter,
+        exit=exit,
+        all_processes=all_processes,
+        strings=strings,
+        follow=follow,
+        signals=signals,
+        exits=exits,
+    )
     options: Dict[str, Any] = dict(
         enter=enter,
         exit=exit,
@@ -189,12 +209,14 @@ def enable(
     if output is not None:
         from ._record import Recording, session_options
 
+        if signals or exits:
+            raise ValueError("signals and exits are not recorded with output= (record a Session's batches instead)")
         meta = session_options(follow=follow, strings=strings, string_size=string_size, all_processes=all_processes)
         # A recording keeps nothing: it writes as events come.
         options.pop("max_memory")
         options.pop("max_spill")
         return Recording(output, *syscalls, metadata=meta, **options)
-    return Session(*syscalls, **options)
+    return Session(*syscalls, signals=signals, exits=exits, **options)
 
 
 def count(

@@ -74,7 +74,9 @@ what differs from strace:
   structures (stat buffers, sigsets, sockaddrs, timespecs) print as their
   address; the environment of execve too. -c counts in the kernel (no
   event leaves it) and its times are the kernel's, from each call's entry
-  to its exit. Lines are printed when a call returns.
+  to its exit. Signals a process ignores are discarded by the kernel when
+  sent, and not shown; a fatal signal with its default action (SIGTERM) is
+  shown when it is sent.
   Without -f every thread of the process is traced (strace: one); with -o
   their lines then start with their thread id. --format json writes the
   end of a process as {"event": "exit", "pid": N, "status": N} or
@@ -103,12 +105,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "-e",
         dest="exprs",
-        metavar="trace=SET|status=SET",
+        metavar="trace=SET|status=SET|signal=SET",
         action="append",
         default=[],
         help="trace=NAME,%%CLASS,... (also just NAME,...): which syscalls to show; "
         "status=successful,failed,unfinished,...: which calls to show by how they "
-        "ended (as -z and -Z). A leading ! negates a set; the last of each wins. "
+        "ended (as -z and -Z); signal=SIGCHLD,USR1,15,...: which signals to show "
+        "(all, none). A leading ! negates a set; the last of each wins. "
         "Default: all.",
     )
     p.add_argument(
@@ -264,7 +267,7 @@ def parse_trace_set(exprs: Sequence[str]) -> Optional[SyscallSet]:
         if not sep:
             qualifier, value = "trace", expr
         if qualifier not in ("trace", "t"):
-            raise UsageError(f"-e {qualifier}=...: only trace=SET is supported")
+            raise UsageError(f"-e {qualifier}=...: only trace=, status= and signal= are supported")
         try:
             nrs = SyscallSet.from_strace(value)
         except ValueError as err:
@@ -290,6 +293,18 @@ def parse_status(exprs: Sequence[str]) -> Optional[List[str]]:
         except ValueError as err:
             raise UsageError(f"-e {expr!r}: {err}") from None
     return classes
+
+
+def parse_signals(exprs: Sequence[str]) -> Optional[List[int]]:
+    """The signals the -e signal= expressions show: the last one's, as
+    strace takes it; None when there is none (all signals)."""
+    signals: Optional[List[int]] = None
+    for expr in exprs:
+        try:
+            signals = _native.signal_set(expr.partition("=")[2])
+        except ValueError as err:
+            raise UsageError(f"-e {expr!r}: {err}") from None
+    return signals
 
 
 def parse_pids(values: Sequence[str]) -> List[int]:
@@ -392,8 +407,12 @@ class Printer:
         report: Optional[RunReport] = None,
         main_pid: Optional[int] = None,
         wall_offset_ns: Optional[int] = None,
+        signals: Optional[List[int]] = None,
+        task_exits: bool = False,
+        thread_exits: bool = False,
     ) -> None:
         self.out = out
+        self.task_exits = task_exits
         self.summary = summary
         self.main_pid = main_pid
         self.report = report if report is not None else RunReport()
@@ -416,6 +435,9 @@ class Printer:
             prefix=prefix,
             status=status,
             quiet_exits=quiet >= 2,
+            signals=signals,
+            task_exits=task_exits,
+            thread_exits=thread_exits,
             main_pid=main_pid,
             wall_offset_ns=self.wall_offset_ns,
         )
@@ -505,6 +527,7 @@ def _open_session(
     string_size: int,
     buffer_size: int,
     launched: Optional[int] = None,
+    task_events: bool = False,
 ) -> Session:
     syscalls: List[SyscallSet] = []
     if nrs is not None:
@@ -519,6 +542,8 @@ def _open_session(
             string_size=capture_size(string_size),
             follow=follow,
             buffer_size=buffer_size,
+            signals=task_events,
+            exits=task_events,
         )
     except PermissionError as err:
         raise CliError(f"{err} (tracing needs root, or CAP_BPF and CAP_PERFMON)") from None
@@ -573,7 +598,15 @@ def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[st
         try:
             traced = SyscallSet() if args.summary else args.nrs
             counting = _open_counting(args, [pid])
-            session = _open_session(traced, [], args.follow, args.string_size, args.buffer_size, launched=pid)
+            session = _open_session(
+                traced,
+                [],
+                args.follow,
+                args.string_size,
+                args.buffer_size,
+                launched=pid,
+                task_events=not args.summary,
+            )
         except BaseException:
             child.cancel()  # it exits without exec
             raise
@@ -619,7 +652,9 @@ def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[st
 def run_pids(args: argparse.Namespace, pids: List[int], printer_kw: Dict[str, Any], out: IO[str]) -> int:
     counting = _open_counting(args, pids)
     traced = SyscallSet() if args.summary else args.nrs
-    session = _open_session(traced, pids, args.follow, args.string_size, args.buffer_size)
+    session = _open_session(
+        traced, pids, args.follow, args.string_size, args.buffer_size, task_events=not args.summary
+    )
     watched = [Watched(pid) for pid in session.pids or ()]  # to tell a kill
     printer = new_printer(out, **printer_kw)
     _keep_up()  # the processes were there before
@@ -690,7 +725,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if args.summary and args.format != "strace":
             raise UsageError("-c prints a table: --format does not apply")
         args.status = parse_status([e for e in args.exprs if _qualifier(e) == "status"])
-        args.nrs = parse_trace_set([e for e in args.exprs if _qualifier(e) != "status"])
+        args.signals = parse_signals([e for e in args.exprs if _qualifier(e) in ("signal", "signals", "s")])
+        args.nrs = parse_trace_set(
+            [e for e in args.exprs if _qualifier(e) not in ("status", "signal", "signals", "s")]
+        )
         if args.nrs is not None and args.nrs.enter != args.nrs.exit and args.format != "kernel":
             raise UsageError(
                 "-e trace=: an event name (sys_enter_NAME, sys_exit_NAME) selects one phase, "
@@ -729,6 +767,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         status=args.status,
         quiet=args.quiet,
         report=report,
+        signals=args.signals,
+        # The threads' exits come with the events (not with -c, which
+        # prints no lines, nor in a replay of an older recording).
+        task_exits=not args.summary and not args.replay,
+        thread_exits=args.follow,
     )
     try:
         if args.replay:

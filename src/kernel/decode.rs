@@ -8,13 +8,83 @@ use std::sync::Arc;
 
 use super::layout::{
     self, syscall_trace_enter, syscall_trace_exit, systrace_capture_flags, systrace_capture_item,
-    systrace_header, Phase, ENTER_ARGS_OFFSET, HEADER_SIZE, MAX_ARGS, NR_SYSCALLS, PHASE_ENTER,
-    PHASE_EXIT, TASK_COMM_LEN,
+    systrace_header, systrace_signal, systrace_task_exit, Phase, ENTER_ARGS_OFFSET, HEADER_SIZE,
+    MAX_ARGS, NR_SYSCALLS, PHASE_ENTER, PHASE_EXIT, PHASE_SIGNAL, PHASE_TASK_EXIT, SIGNAL_AT_SEND,
+    SIGNAL_NO_INFO, TASK_COMM_LEN,
 };
 
-/// One decoded syscall event. Plain data, cheap to clone and to batch.
+/// What an event is: a syscall's enter or exit (`phase` says which), or
+/// one of the task events a session asks for on top of its syscalls.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum EventKind {
+    #[default]
+    Syscall,
+    /// A signal the thread is about to act on: `nr` is the signal, `args`
+    /// its siginfo (see [`Event::siginfo`]), `ret` the handler (0 SIG_DFL,
+    /// 1 SIG_IGN, else the handler's address).
+    Signal,
+    /// The thread exited: `args` [exit_code, group_dead] (see
+    /// [`Event::task_exit`]), `ret` the exit code.
+    TaskExit,
+}
+
+impl EventKind {
+    /// "syscall", "signal", "task_exit".
+    pub const fn name(self) -> &'static str {
+        match self {
+            EventKind::Syscall => "syscall",
+            EventKind::Signal => "signal",
+            EventKind::TaskExit => "task_exit",
+        }
+    }
+
+    /// The name of an event's kind: the phase's for a syscall's.
+    pub fn phase_name(self, phase: Phase) -> &'static str {
+        match self {
+            EventKind::Syscall => phase.name(),
+            other => other.name(),
+        }
+    }
+
+    /// The kind and phase of a phase name: "enter", "exit", "signal", "task_exit".
+    pub fn parse_phase(name: &str) -> Option<(EventKind, Phase)> {
+        match name {
+            "signal" => Some((EventKind::Signal, Phase::Enter)),
+            "task_exit" => Some((EventKind::TaskExit, Phase::Enter)),
+            other => Phase::parse(other).map(|p| (EventKind::Syscall, p)),
+        }
+    }
+}
+
+/// A signal's siginfo as the kernel handed it: signo, errno, code, and the
+/// union of the fields that depend on them (siginfo_t's layout after its
+/// three ints, in 64-bit words).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SigInfo {
+    pub signo: i32,
+    pub errno: i32,
+    pub code: i32,
+    /// None for the SIGKILL of a process exiting as a group (no siginfo).
+    pub fields: Option<[u64; 4]>,
+    pub handler: u64,
+    /// Recorded when it was sent: a fatal signal the kernel turned into a
+    /// group exit at once (no thread acts on it).
+    pub at_send: bool,
+}
+
+/// A thread's end: its exit_code (`status << 8`, or the signal that killed
+/// it, `| 0x80` with a core dump), and whether it was its process's last.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TaskExit {
+    pub exit_code: i32,
+    pub group_dead: bool,
+}
+
+/// One decoded event: a syscall's enter or exit, or a task event (its
+/// `kind`). Plain data, cheap to clone and to batch.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Event {
+    pub kind: EventKind,
     pub timestamp_ns: u64,
     pub pid: u32,
     /// The process a session registered that `pid` descends from (a
@@ -140,7 +210,52 @@ impl Event {
     pub fn args(&self) -> &[u64] {
         &self.args[..self.nb_args as usize]
     }
+
+    pub fn is_syscall(&self) -> bool {
+        self.kind == EventKind::Syscall
+    }
+
+    /// A signal event's siginfo.
+    pub fn siginfo(&self) -> Option<SigInfo> {
+        (self.kind == EventKind::Signal).then(|| SigInfo {
+            signo: self.nr as i32,
+            code: self.args[0] as i32,
+            errno: self.args[1] as i32,
+            fields: (self.args[1] >> 32 & u64::from(SIGNAL_NO_INFO) == 0).then(|| {
+                let mut f = [0; 4];
+                f.copy_from_slice(&self.args[2..6]);
+                f
+            }),
+            handler: self.ret as u64,
+            at_send: (self.args[1] >> 32) as u32 & SIGNAL_AT_SEND != 0,
+        })
+    }
+
+    /// A task exit event's end.
+    pub fn task_exit(&self) -> Option<TaskExit> {
+        (self.kind == EventKind::TaskExit).then(|| TaskExit {
+            exit_code: self.args[0] as i32,
+            group_dead: self.args[1] != 0,
+        })
+    }
+
+    /// The record's phase name: "enter", "exit", "signal", "task_exit".
+    pub fn phase_name(&self) -> &'static str {
+        self.kind.phase_name(self.phase)
+    }
+
+    /// systrace_header.phase of the record.
+    pub fn raw_phase(&self) -> u8 {
+        match self.kind {
+            EventKind::Syscall => self.phase.raw(),
+            EventKind::Signal => PHASE_SIGNAL,
+            EventKind::TaskExit => PHASE_TASK_EXIT,
+        }
+    }
 }
+
+/// The highest signal number (SIGRTMAX).
+pub const MAX_SIGNAL: u32 = 64;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DecodeError {
@@ -175,6 +290,7 @@ pub fn decode(rec: &[u8]) -> Result<Event, DecodeError> {
     let hdr: systrace_header = read(rec, 0);
     let body = &rec[HEADER_SIZE..];
     let mut event = Event {
+        kind: EventKind::Syscall,
         timestamp_ns: hdr.timestamp_ns,
         pid: hdr.tgid,
         root: hdr.root,
@@ -216,6 +332,38 @@ pub fn decode(rec: &[u8]) -> Result<Event, DecodeError> {
             event.tid = trace.ent.pid as u32;
             trace.nr
         }
+        PHASE_SIGNAL => {
+            need(body, size_of::<systrace_signal>())?;
+            let sig: systrace_signal = read(body, 0);
+            if sig.signo <= 0 || sig.signo as u32 > MAX_SIGNAL {
+                return Err(DecodeError::BadNr(sig.signo));
+            }
+            event.kind = EventKind::Signal;
+            event.tid = sig.ent.pid as u32;
+            event.nb_args = MAX_ARGS as u8;
+            event.args = [
+                sig.code as i64 as u64,
+                u64::from(sig.si_errno as u32) | u64::from(sig.flags) << 32,
+                sig.fields[0],
+                sig.fields[1],
+                sig.fields[2],
+                sig.fields[3],
+            ];
+            event.ret = sig.handler as i64;
+            event.nr = sig.signo as u32;
+            return only(rec, HEADER_SIZE + size_of::<systrace_signal>(), event);
+        }
+        PHASE_TASK_EXIT => {
+            need(body, size_of::<systrace_task_exit>())?;
+            let task: systrace_task_exit = read(body, 0);
+            event.kind = EventKind::TaskExit;
+            event.tid = task.ent.pid as u32;
+            event.nb_args = 2;
+            event.args[0] = task.exit_code as u32 as u64;
+            event.args[1] = u64::from(task.group_dead != 0);
+            event.ret = i64::from(task.exit_code);
+            return only(rec, HEADER_SIZE + size_of::<systrace_task_exit>(), event);
+        }
         other => return Err(DecodeError::BadPhase(other)),
     };
     if nr < 0 || nr as usize >= NR_SYSCALLS {
@@ -228,6 +376,14 @@ pub fn decode(rec: &[u8]) -> Result<Event, DecodeError> {
             return Err(DecodeError::BadCapture);
         }
         event.data = Some(Arc::from(payload));
+    }
+    Ok(event)
+}
+
+/// A record that carries nothing past its fixed part (task events).
+fn only(rec: &[u8], len: usize, event: Event) -> Result<Event, DecodeError> {
+    if rec.len() > len.next_multiple_of(8) {
+        return Err(DecodeError::BadCapture);
     }
     Ok(event)
 }

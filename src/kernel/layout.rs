@@ -12,7 +12,9 @@ pub use types::{
     syscall_trace_enter, syscall_trace_exit, systrace_capture_flags, systrace_capture_item,
     systrace_capture_kind, systrace_capture_limits, systrace_capture_spec, systrace_count,
     systrace_count_key, systrace_drop_key, systrace_enter_record, systrace_exit_record,
-    systrace_header, systrace_phase, systrace_tgid, systrace_tgid_flags, trace_entry,
+    systrace_header, systrace_phase, systrace_signal, systrace_signal_flags,
+    systrace_signal_record, systrace_task_exit, systrace_task_exit_record, systrace_tgid,
+    systrace_tgid_flags, trace_entry,
 };
 
 /// The length of an array field, read off the generated type so that array
@@ -58,6 +60,11 @@ pub const EXIT_RECORD_SIZE: usize = size_of::<systrace_exit_record>();
 
 pub const PHASE_ENTER: u8 = systrace_phase::SYSTRACE_PHASE_ENTER.0 as u8;
 pub const PHASE_EXIT: u8 = systrace_phase::SYSTRACE_PHASE_EXIT.0 as u8;
+/// Task events (not syscalls'): a signal delivered, a thread's exit.
+pub const PHASE_SIGNAL: u8 = systrace_phase::SYSTRACE_PHASE_SIGNAL.0 as u8;
+pub const PHASE_TASK_EXIT: u8 = systrace_phase::SYSTRACE_PHASE_TASK_EXIT.0 as u8;
+pub const SIGNAL_NO_INFO: u32 = systrace_signal_flags::SYSTRACE_SIGNAL_NO_INFO.0;
+pub const SIGNAL_AT_SEND: u32 = systrace_signal_flags::SYSTRACE_SIGNAL_AT_SEND.0;
 
 /// Slots of the programs' quiet list (threads of systrace inside systrace).
 pub const QUIET_SLOTS: usize = types::systrace_quiet::SYSTRACE_QUIET_SLOTS.0 as usize;

@@ -14,7 +14,11 @@ use std::sync::Mutex;
 use libbpf_rs::skel::{OpenSkel, SkelBuilder};
 use libbpf_rs::{Link, MapCore, MapFlags, MapHandle, PrintLevel};
 
-use super::layout::{bit_of, Phase, NR_SYSCALLS, PHASE_ENTER, PHASE_EXIT, TGID_DISCOVERED};
+use super::decode::EventKind;
+use super::layout::{
+    bit_of, Phase, NR_SYSCALLS, PHASE_ENTER, PHASE_EXIT, PHASE_SIGNAL, PHASE_TASK_EXIT,
+    TGID_DISCOVERED,
+};
 use super::skel::{SystraceSkel, SystraceSkelBuilder};
 use super::types;
 use crate::error::{Error, Result};
@@ -71,8 +75,12 @@ pub struct Programs {
     skel: SystraceSkel<'static>,
     bss: NonNull<types::bss>,
     links: [Option<Link>; 2],
-    /// sched_process_fork and sched_process_exit, while some session follows forks.
-    fork_links: Option<[Link; 2]>,
+    /// sched_process_fork, while some session follows forks.
+    fork_link: Option<Link>,
+    /// sched_process_exit, while some session follows forks or wants thread exits.
+    exit_link: Option<Link>,
+    /// signal_deliver and signal_generate, while some session wants signals.
+    signal_links: Option<[Link; 2]>,
     traced_tgids: MapHandle,
     dropped: MapHandle,
     counts: MapHandle,
@@ -165,7 +173,9 @@ impl Programs {
             skel,
             bss,
             links: [None, None],
-            fork_links: None,
+            fork_link: None,
+            exit_link: None,
+            signal_links: None,
             traced_tgids,
             dropped,
             counts,
@@ -247,22 +257,57 @@ impl Programs {
         self.bss_u32(|b| unsafe { std::ptr::addr_of_mut!((*b).follow_forks) })
             .store(count, Ordering::SeqCst);
         if count == 0 {
-            self.fork_links = None;
-        } else if self.fork_links.is_none() {
-            let attach = |prog: &libbpf_rs::ProgramMut<'_>| {
-                prog.attach().map_err(|e| {
-                    Error::bpf(
-                        "attaching to sched_process_fork/exit",
-                        e,
-                        &take_libbpf_log(),
-                    )
-                })
-            };
-            let fork = attach(&self.skel.progs.sched_process_fork)?;
-            let exit = attach(&self.skel.progs.sched_process_exit)?;
-            self.fork_links = Some([fork, exit]);
+            self.fork_link = None;
+        } else if self.fork_link.is_none() {
+            self.fork_link = Some(attach_tp(
+                &self.skel.progs.sched_process_fork,
+                "sched_process_fork",
+            )?);
+        }
+        self.update_exit_link()
+    }
+
+    /// Records thread exits while `count` sessions want them.
+    pub fn set_task_exits(&mut self, count: u32) -> Result<()> {
+        self.bss_u32(|b| unsafe { std::ptr::addr_of_mut!((*b).trace_task_exits) })
+            .store(count, Ordering::SeqCst);
+        self.update_exit_link()
+    }
+
+    /// The exit program serves both following (forgetting dead children)
+    /// and thread exits: attached while either wants it.
+    fn update_exit_link(&mut self) -> Result<()> {
+        let read = |f: fn(*mut types::bss) -> *mut u32| self.bss_u32(f).load(Ordering::SeqCst);
+        let wanted = read(|b| unsafe { std::ptr::addr_of_mut!((*b).follow_forks) }) > 0
+            || read(|b| unsafe { std::ptr::addr_of_mut!((*b).trace_task_exits) }) > 0;
+        if !wanted {
+            self.exit_link = None;
+        } else if self.exit_link.is_none() {
+            self.exit_link = Some(attach_tp(
+                &self.skel.progs.sched_process_exit,
+                "sched_process_exit",
+            )?);
         }
         Ok(())
+    }
+
+    /// Records the signals delivered to traced threads while `count`
+    /// sessions want them (attached only then: syscall-only tracing pays
+    /// nothing for them).
+    pub fn set_signals(&mut self, count: u32) -> Result<()> {
+        if count == 0 {
+            self.signal_links = None;
+        } else if self.signal_links.is_none() {
+            let deliver = attach_tp(&self.skel.progs.signal_deliver, "signal_deliver")?;
+            let generate = attach_tp(&self.skel.progs.signal_generate, "signal_generate")?;
+            self.signal_links = Some([deliver, generate]);
+        }
+        Ok(())
+    }
+
+    /// Whether any program of task events (signals, exits, forks) is attached.
+    pub fn task_events_attached(&self) -> bool {
+        self.signal_links.is_some() || self.exit_link.is_some() || self.fork_link.is_some()
     }
 
     fn bss_u32(&self, field: fn(*mut types::bss) -> *mut u32) -> &AtomicU32 {
@@ -384,19 +429,22 @@ impl Programs {
     }
 
     /// Records lost to a full ring buffer so far, summed over the kinds
-    /// that `wanted(tgid, root, phase, nr)` accepts.
-    pub fn dropped(&self, wanted: impl Fn(u32, u32, Phase, u32) -> bool) -> u64 {
+    /// that `wanted(tgid, root, kind, phase, nr)` accepts (for a signal,
+    /// `nr` is the signal; for a thread's exit, 0).
+    pub fn dropped(&self, wanted: impl Fn(u32, u32, EventKind, Phase, u32) -> bool) -> u64 {
         let mut total = 0;
         for key in self.dropped.keys() {
             let Some(k) = read_pod::<types::systrace_drop_key>(&key) else {
                 continue;
             };
-            let phase = match k.phase as u8 {
-                PHASE_ENTER => Phase::Enter,
-                PHASE_EXIT => Phase::Exit,
+            let (kind, phase) = match k.phase as u8 {
+                PHASE_ENTER => (EventKind::Syscall, Phase::Enter),
+                PHASE_EXIT => (EventKind::Syscall, Phase::Exit),
+                PHASE_SIGNAL => (EventKind::Signal, Phase::Enter),
+                PHASE_TASK_EXIT => (EventKind::TaskExit, Phase::Enter),
                 _ => continue,
             };
-            if !wanted(k.tgid, k.root, phase, k.nr) {
+            if !wanted(k.tgid, k.root, kind, phase, k.nr) {
                 continue;
             }
             if let Ok(Some(value)) = self.dropped.lookup(&key, MapFlags::ANY) {
@@ -533,6 +581,12 @@ impl Programs {
         }
         out
     }
+}
+
+/// Attaches a tracepoint program (`what`: its tracepoint, for the error).
+fn attach_tp(prog: &libbpf_rs::ProgramMut<'_>, what: &str) -> Result<Link> {
+    prog.attach()
+        .map_err(|e| Error::bpf(&format!("attaching to {what}"), e, &take_libbpf_log()))
 }
 
 /// A plain C value read from map bytes (None when the size is wrong).

@@ -75,7 +75,7 @@ fn arg_object<'py>(py: Python<'py>, value: &ArgValue) -> PyResult<Bound<'py, PyA
 }
 
 /// JSON as Python objects (json.loads of the text would give the same).
-fn json_object<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
+pub(super) fn json_object<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
     Ok(match value {
         Value::Null => py.None().into_bound(py),
         Value::Bool(b) => b.into_pyobject(py)?.to_owned().into_any(),

@@ -10,7 +10,7 @@ use pyo3::types::{PyBytes, PyDict, PyList};
 use super::args::syscall_arg;
 use crate::kernel::decode::encode_captures;
 use crate::kernel::layout::{MAX_ARGS, TASK_COMM_LEN};
-use crate::kernel::{Event, Phase};
+use crate::kernel::{Event, EventKind, Phase};
 use crate::metadata::{arg_name, display_name, event_class, metadata, typed_arg};
 use crate::strace::call::{event_captures, Captured, Captures};
 use crate::text::columns::Columns;
@@ -92,6 +92,7 @@ impl PyEvent {
         };
         Ok(PyEvent {
             ev: Event {
+                kind: Default::default(),
                 timestamp_ns,
                 pid: if pid == 0 { tid } else { pid },
                 root: if pid == 0 { tid } else { pid },
@@ -108,24 +109,59 @@ impl PyEvent {
         })
     }
 
-    /// The syscall's name on this architecture, e.g. "read".
+    /// The syscall's name on this architecture, e.g. "read"; a signal
+    /// event's signal ("SIGCHLD"); "exit" for a thread's exit.
     #[getter]
     fn name(&self) -> std::borrow::Cow<'static, str> {
-        display_name(self.ev.nr)
+        match self.ev.kind {
+            EventKind::Syscall => display_name(self.ev.nr),
+            EventKind::Signal => crate::strace::signals::signal_name(self.ev.nr as i32).into(),
+            EventKind::TaskExit => "exit".into(),
+        }
     }
     #[getter]
     fn nr(&self) -> u32 {
         self.ev.nr
     }
-    /// "enter" or "exit".
+    /// "enter" or "exit"; "signal" or "task_exit" for the task events a
+    /// session asked for (signals=True, exits=True).
     #[getter]
     fn phase(&self) -> &'static str {
-        self.ev.phase.name()
+        self.ev.phase_name()
+    }
+    /// A signal event's siginfo, named as strace names its fields
+    /// ({"si_signo": "SIGCHLD", "si_code": "CLD_EXITED", "si_pid": 42, ...});
+    /// None for other events.
+    #[getter]
+    fn siginfo<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        self.ev
+            .siginfo()
+            .map(|info| super::call::json_object(py, &crate::strace::signals::siginfo_json(&info)))
+            .transpose()
+    }
+    /// A task_exit event's wait status (exit status << 8, or the signal
+    /// that killed the thread, | 0x80 with a core dump: os.WIFEXITED and
+    /// its kin read it); None for other events.
+    #[getter]
+    fn exit_code(&self) -> Option<i32> {
+        self.ev.task_exit().map(|e| e.exit_code)
+    }
+    /// A task_exit event: whether the thread was its process's last (its
+    /// end is the process's end). None for other events.
+    #[getter]
+    fn group_dead(&self) -> Option<bool> {
+        self.ev.task_exit().map(|e| e.group_dead)
     }
     /// The kernel's event name: "sys_enter_read" or "sys_exit_read" (named
-    /// as tracefs names it: x86_64's fstat is "sys_enter_newfstat").
+    /// as tracefs names it: x86_64's fstat is "sys_enter_newfstat");
+    /// "signal_deliver" and "sched_process_exit" for the task events.
     #[getter]
     fn event_name(&self) -> String {
+        match self.ev.kind {
+            EventKind::Signal => return "signal_deliver".to_owned(),
+            EventKind::TaskExit => return "sched_process_exit".to_owned(),
+            EventKind::Syscall => {}
+        }
         match metadata().syscall_nr_to_meta(self.ev.nr) {
             Some(meta) => event_class::event_name(meta, self.ev.phase),
             None => format!("sys_{}_{}", self.ev.phase.name(), display_name(self.ev.nr)),
@@ -136,14 +172,21 @@ impl PyEvent {
     /// was not readable, or the kernel has no trace event for the syscall.
     #[getter]
     fn id(&self) -> Option<u32> {
+        if !self.ev.is_syscall() {
+            return None;
+        }
         metadata()
             .syscall_nr_to_meta(self.ev.nr)
             .and_then(|meta| meta.event_id(self.ev.phase))
     }
-    /// Argument name -> value, typed by the argument's C type; {} on exit.
+    /// Argument name -> value, typed by the argument's C type; {} on exit
+    /// (and for task events).
     #[getter]
     fn args<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let dict = PyDict::new(py);
+        if !self.ev.is_syscall() {
+            return Ok(dict);
+        }
         let meta = metadata().syscall_nr_to_meta(self.ev.nr);
         for (i, &raw) in self.ev.args().iter().enumerate() {
             let c_type = meta.and_then(|m| m.types.get(i)).map(String::as_str);
@@ -169,10 +212,11 @@ impl PyEvent {
     fn raw_args(&self) -> Vec<u64> {
         self.ev.args().to_vec()
     }
-    /// The return value on exit (negative errno on failure); None on enter.
+    /// The return value on exit (negative errno on failure); None on enter
+    /// and for task events.
     #[getter]
     fn ret(&self) -> Option<i64> {
-        (self.ev.phase == Phase::Exit).then_some(self.ev.ret)
+        (self.ev.is_syscall() && self.ev.phase == Phase::Exit).then_some(self.ev.ret)
     }
     /// The process id (tgid).
     #[getter]

@@ -166,6 +166,7 @@ pub fn kernel_state(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     dict.set_item("enabled_exit", state.enabled_exit)?;
     dict.set_item("attached_enter", state.attached_enter)?;
     dict.set_item("attached_exit", state.attached_exit)?;
+    dict.set_item("attached_task_events", state.attached_task_events)?;
     dict.set_item("prog_ids", state.prog_ids)?;
     dict.set_item("sessions", state.sessions)?;
     dict.set_item("decode_errors", state.decode_errors)?;

@@ -51,7 +51,8 @@ mod _native {
     #[pymodule_export]
     use super::strace::{
         class_names, class_syscalls, decode_sockaddr, errno_message, errno_name, errno_of,
-        format_duration, format_error, format_summary, status_classes, syscall_classes, PyPrinter,
+        format_duration, format_error, format_summary, signal_name, signal_set, status_classes,
+        syscall_classes, PyPrinter,
     };
     #[pymodule_export]
     use super::syscall_set::PySyscallSet;
@@ -68,6 +69,10 @@ mod _native {
     const PHASE_ENTER: u8 = crate::kernel::layout::PHASE_ENTER;
     #[pymodule_export]
     const PHASE_EXIT: u8 = crate::kernel::layout::PHASE_EXIT;
+    #[pymodule_export]
+    const PHASE_SIGNAL: u8 = crate::kernel::layout::PHASE_SIGNAL;
+    #[pymodule_export]
+    const PHASE_TASK_EXIT: u8 = crate::kernel::layout::PHASE_TASK_EXIT;
     #[pymodule_export]
     const DEFAULT_STRING_SIZE: usize = crate::strace::DEFAULT_STRING_SIZE;
     #[pymodule_export]

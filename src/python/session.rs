@@ -198,7 +198,7 @@ impl Session {
     /// (systrace._native.Launch), which the session traces from that execve
     /// on.
     #[new]
-    #[pyo3(signature = (*syscalls, enter = None, exit = None, pid = None, all_processes = None, buffer_size = None, strings = None, string_size = None, follow = None, count = None, max_memory = None, max_spill = None, _launched = None))]
+    #[pyo3(signature = (*syscalls, enter = None, exit = None, pid = None, all_processes = None, buffer_size = None, strings = None, string_size = None, follow = None, count = None, max_memory = None, max_spill = None, signals = None, exits = None, _launched = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -214,6 +214,8 @@ impl Session {
         count: Option<&Bound<'_, PyAny>>,
         max_memory: Option<&Bound<'_, PyAny>>,
         max_spill: Option<&Bound<'_, PyAny>>,
+        signals: Option<&Bound<'_, PyAny>>,
+        exits: Option<&Bound<'_, PyAny>>,
         _launched: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let flag = |value: Option<&Bound<'_, PyAny>>, name: &str, default: bool| match value {
@@ -226,6 +228,13 @@ impl Session {
         let strings = flag(strings, "strings", false)?;
         let follow = flag(follow, "follow", false)?;
         let count = flag(count, "count", false)?;
+        let signals = flag(signals, "signals", false)?;
+        let exits = flag(exits, "exits", false)?;
+        if count && (signals || exits) {
+            return Err(PyValueError::new_err(
+                "count=True counts calls in the kernel: it delivers no events, signals or exits",
+            ));
+        }
         if count && strings {
             return Err(PyValueError::new_err(
                 "count=True counts calls in the kernel: there are no events to capture strings into",
@@ -306,6 +315,8 @@ impl Session {
             },
             processes,
             launched,
+            signals,
+            task_exits: exits,
         };
         let max_memory = max_memory
             .filter(|m| !m.is_none())

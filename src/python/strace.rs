@@ -10,6 +10,7 @@ use super::syscall_set::PySyscallSet;
 use crate::strace::outcome::{ProcessEnd, StatusFilter};
 use crate::strace::printer::{OutputFormat, PidPrefix, Printer, PrinterOptions};
 use crate::strace::select::Selection;
+use crate::strace::signals::SignalSet;
 use crate::strace::summary::{format_summary as summary_text, SummaryRow};
 
 /// `<0.000012>`: strace -T's duration.
@@ -64,6 +65,22 @@ pub fn class_names() -> Vec<&'static str> {
 }
 
 /// The classes of calls `-e status=SPEC` selects (strace's names, `all`,
+/// The signals of strace's `-e signal=SET` (names with or without SIG,
+/// numbers, all, none, a leading ! for the others), in order.
+#[pyfunction]
+pub fn signal_set(spec: &str) -> PyResult<Vec<u32>> {
+    SignalSet::parse(spec)
+        .map(|set| set.signals())
+        .map_err(PyValueError::new_err)
+}
+
+/// A signal's name as strace prints it: "SIGCHLD", "SIGRTMIN", "SIGRT_3".
+#[pyfunction]
+pub fn signal_name(sig: i32) -> String {
+    crate::strace::signals::signal_name(sig)
+}
+
+/// The classes of calls `-e status=SPEC` selects (strace's names, `all`,
 /// `none`, a leading `!`), in strace's order; ValueError for a bad SPEC.
 #[pyfunction]
 pub fn status_classes(spec: &str) -> PyResult<Vec<&'static str>> {
@@ -114,7 +131,12 @@ pub fn format_summary(rows: Vec<(String, u32, u64, u64, u64)>) -> String {
 /// (`N ` while several threads are traced), "always" (`N ` on every line)
 /// or "none". status: the strace -e status= classes of the calls shown
 /// (None: all). quiet_exits: no `+++ exited with N +++` lines (-qq).
-/// main_pid: a launched command, whose end the caller tells (status_line).
+/// signals: the signal numbers shown (strace's -e signal=; None: all).
+/// task_exits: the events carry the threads' exits (a session with
+/// exits=True): a process's end is told by its last thread's, with its
+/// time; thread_exits: a line for each thread's end too (strace -f).
+/// main_pid: a launched command, whose end the caller tells (status_line)
+/// unless task_exits told it.
 /// wall_offset_ns: wall clock minus CLOCK_MONOTONIC, for timestamps (-t: 1,
 /// -tt: 2, -ttt: 3).
 #[pyclass(module = "systrace", name = "Printer")]
@@ -125,7 +147,7 @@ pub struct PyPrinter {
 #[pymethods]
 impl PyPrinter {
     #[new]
-    #[pyo3(signature = (*, format = "strace", selected = None, summary = false, durations = false, timestamps = 0, string_size = crate::strace::DEFAULT_STRING_SIZE as i64, hex_strings = 0, prefix = "stderr", status = None, quiet_exits = false, main_pid = None, wall_offset_ns = 0))]
+    #[pyo3(signature = (*, format = "strace", selected = None, summary = false, durations = false, timestamps = 0, string_size = crate::strace::DEFAULT_STRING_SIZE as i64, hex_strings = 0, prefix = "stderr", status = None, quiet_exits = false, signals = None, task_exits = false, thread_exits = false, main_pid = None, wall_offset_ns = 0))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         format: &str,
@@ -138,9 +160,16 @@ impl PyPrinter {
         prefix: &str,
         status: Option<Vec<String>>,
         quiet_exits: bool,
+        signals: Option<Vec<u32>>,
+        task_exits: bool,
+        thread_exits: bool,
         main_pid: Option<u32>,
         wall_offset_ns: i64,
     ) -> PyResult<Self> {
+        let signals = match signals {
+            None => SignalSet::all(),
+            Some(list) => SignalSet::from_signals(list).map_err(PyValueError::new_err)?,
+        };
         let format = OutputFormat::parse(format).ok_or_else(|| {
             PyValueError::new_err(format!(
                 "format is \"strace\", \"json\" or \"kernel\", not {format:?}"
@@ -188,6 +217,9 @@ impl PyPrinter {
                 prefix,
                 status,
                 quiet_exits,
+                signals,
+                task_exits,
+                thread_exits,
                 main_pid,
                 wall_offset_ns,
             }),
@@ -230,7 +262,8 @@ impl PyPrinter {
     /// threads leave `live`). That text with the pid prefix the line needs
     /// now and the time now (with timestamps), `main`: the launched
     /// command's (no `[pid N]` on stderr); or its JSON object with format
-    /// "json". "" with summary, or for an exit with quiet_exits.
+    /// "json". "" with summary, or for an exit with quiet_exits, or when
+    /// the events told that end already (task_exits).
     #[pyo3(signature = (pid, text, main = false, at_ns = None))]
     fn status_line(
         &mut self,
@@ -245,6 +278,9 @@ impl PyPrinter {
             ))
         })?;
         let mut out = String::new();
+        if self.inner.has_ended(pid) {
+            return Ok(out);
+        }
         let at = at_ns.unwrap_or_else(crate::trace::queue::monotonic_ns);
         self.inner.process_end(&mut out, pid, &end, main, at);
         Ok(out)

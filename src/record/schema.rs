@@ -10,9 +10,9 @@
 //! | `comm` | dictionary<int32, string> | |
 //! | `cpu` | uint16 | |
 //! | `nr` | uint32 | |
-//! | `name` | dictionary<int32, string> | the syscall's name |
-//! | `phase` | dictionary<int8, string> | "enter" or "exit" |
-//! | `ret` | int64 | null on enter |
+//! | `name` | dictionary<int32, string> | the syscall's name (a signal's: `SIGCHLD`; `exit` for a thread's end) |
+//! | `phase` | dictionary<int8, string> | "enter", "exit", "signal" or "task_exit" |
+//! | `ret` | int64 | null on enter (a signal's handler; a thread's exit code) |
 //! | `nb_args` | uint8 | |
 //! | `arg0`..`arg5` | uint64 | null past `nb_args` |
 //! | `captured` | list<struct<arg, index, status, flags, bytes>> | null when nothing was captured |
@@ -31,7 +31,7 @@ use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef};
 
 use crate::kernel::decode::encode_captures;
 use crate::kernel::layout::{systrace_capture_flags as flags, MAX_ARGS, TASK_COMM_LEN};
-use crate::kernel::{Capture, Event, Phase};
+use crate::kernel::{Capture, Event, EventKind, Phase};
 use crate::metadata::{arg_name, display_name, metadata};
 use crate::text::columns::{Columns, ARG_COLUMNS};
 
@@ -219,20 +219,40 @@ fn comm_label(key: &[u8; TASK_COMM_LEN]) -> String {
     String::from_utf8_lossy(&key[..end]).into_owned()
 }
 
+/// The `name` column's: the syscall's, the signal's, or "exit" for a
+/// thread's end.
+fn event_name(kind: EventKind, nr: u32) -> String {
+    match kind {
+        EventKind::Syscall => display_name(nr).into_owned(),
+        EventKind::Signal => crate::strace::signals::signal_name(nr as i32),
+        EventKind::TaskExit => "exit".to_owned(),
+    }
+}
+
 /// Events as one Arrow record batch of [`schema`].
 pub fn to_record_batch(events: &[Event]) -> RecordBatch {
     let c = Columns::from_events(events);
     let n = events.len();
-    let exit: Vec<bool> = c.phase.iter().map(|&p| p == Phase::Exit.raw()).collect();
-    let phase_keys: Vec<i8> = exit.iter().map(|&e| i8::from(e)).collect();
+    // ret is null on enter: only exits (and task events) carry one.
+    let exit: Vec<bool> = c.phase.iter().map(|&p| p != Phase::Enter.raw()).collect();
+    let phase_keys: Vec<i8> = events
+        .iter()
+        .map(|ev| match ev.kind {
+            EventKind::Syscall => i8::from(ev.phase == Phase::Exit),
+            EventKind::Signal => 2,
+            EventKind::TaskExit => 3,
+        })
+        .collect();
     let phase = DictionaryArray::<Int8Type>::try_new(
         Int8Array::from(phase_keys),
         Arc::new(StringArray::from(vec![
             Phase::Enter.name(),
             Phase::Exit.name(),
+            EventKind::Signal.name(),
+            EventKind::TaskExit.name(),
         ])),
     )
-    .expect("phase keys are 0 or 1");
+    .expect("phase keys are 0 to 3");
     let mut columns: Vec<ArrayRef> = vec![
         Arc::new(UInt64Array::from(c.timestamp_ns)),
         Arc::new(UInt32Array::from(c.pid)),
@@ -240,7 +260,9 @@ pub fn to_record_batch(events: &[Event]) -> RecordBatch {
         dictionary_array(c.comm.chunks_exact(TASK_COMM_LEN).map(comm_key), comm_label),
         Arc::new(UInt16Array::from(c.cpu)),
         Arc::new(UInt32Array::from(c.nr.clone())),
-        dictionary_array(c.nr.into_iter(), |&nr| display_name(nr).into_owned()),
+        dictionary_array(events.iter().map(|ev| (ev.kind, ev.nr)), |&(kind, nr)| {
+            event_name(kind, nr)
+        }),
         Arc::new(phase),
         nullable::<arrow_array::types::Int64Type>(c.ret, exit),
         Arc::new(UInt8Array::from(c.nb_args.clone())),
@@ -345,9 +367,13 @@ pub fn from_record_batch(batch: &RecordBatch) -> Result<Vec<Event>, String> {
         .ok_or("its \"captured\" items' bytes are not binary")?;
     let mut events = Vec::with_capacity(batch.num_rows());
     for row in 0..batch.num_rows() {
-        let phase = match phase(row).and_then(Phase::parse) {
+        let (kind, phase) = match phase(row).and_then(EventKind::parse_phase) {
             Some(p) => p,
-            None => return Err(format!("row {row} has no phase \"enter\" or \"exit\"")),
+            None => {
+                return Err(format!(
+                    "row {row} has no phase \"enter\", \"exit\", \"signal\" or \"task_exit\""
+                ))
+            }
         };
         let nb = nb_args.value(row);
         if nb as usize > MAX_ARGS {
@@ -384,6 +410,7 @@ pub fn from_record_batch(batch: &RecordBatch) -> Result<Vec<Event>, String> {
         };
         let pid = pid.value(row);
         events.push(Event {
+            kind,
             timestamp_ns: timestamp.value(row),
             pid,
             root: pid,
@@ -393,7 +420,7 @@ pub fn from_record_batch(batch: &RecordBatch) -> Result<Vec<Event>, String> {
             phase,
             nb_args: nb,
             args: raw,
-            ret: if phase == Phase::Exit && ret.is_valid(row) {
+            ret: if (phase == Phase::Exit || kind != EventKind::Syscall) && ret.is_valid(row) {
                 ret.value(row)
             } else {
                 0

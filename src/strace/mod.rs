@@ -23,6 +23,7 @@ pub mod pair;
 pub mod printer;
 pub mod quote;
 pub mod select;
+pub mod signals;
 pub mod sockaddr;
 pub mod structs;
 pub mod summary;
@@ -231,6 +232,78 @@ pub fn format_resumed_at(
     let style = decode_args(syscall, &[], Some(ret), opts).ret_style;
     let mut out = format!("<... {syscall} resumed>)");
     push_result(&mut out, start_col, &format_result(style, Some(ret)), opts);
+    out
+}
+
+/// The first part of a call another thread's line cut (strace -f): the
+/// arguments decoded at entry, then the marker, `read(0,  <unfinished ...>`.
+pub fn format_unfinished(syscall: &str, args: &[ArgView], opts: &StraceOptions) -> String {
+    let decoded = decode_args(syscall, args, None, opts);
+    let mut out = String::with_capacity(64);
+    out.push_str(syscall);
+    out.push('(');
+    let shown = decoded.args.iter().take_while(|a| !a.at_exit).count();
+    join(
+        &mut out,
+        decoded.args[..shown].iter().map(|a| a.text.as_str()),
+    );
+    if shown > 0 && shown < decoded.args.len() {
+        out.push_str(", ");
+    }
+    out.push_str(" <unfinished ...>");
+    out
+}
+
+/// The rest of a call whose first part was cut: `<... read resumed>"x",
+/// 1) = 1`, the arguments decoded at exit then the result; `ret` None for
+/// a call that never returned (`<... read resumed> <unfinished ...>) = ?`).
+pub fn format_resumed_call_at(
+    start_col: usize,
+    syscall: &str,
+    args: &[ArgView],
+    ret: Option<i64>,
+    opts: &StraceOptions,
+) -> String {
+    let decoded = decode_args(syscall, args, ret, opts);
+    let mut out = format!("<... {syscall} resumed>");
+    if ret.is_none() {
+        out.push_str(" <unfinished ...>");
+    } else {
+        let shown = decoded.args.iter().take_while(|a| !a.at_exit).count();
+        join(
+            &mut out,
+            decoded.args[shown..].iter().map(|a| a.text.as_str()),
+        );
+    }
+    out.push(')');
+    push_result(
+        &mut out,
+        start_col,
+        &format_result(decoded.ret_style, ret),
+        opts,
+    );
+    out
+}
+
+/// restart_syscall, which resumes the call a signal interrupted:
+/// `restart_syscall(<... resuming interrupted clock_nanosleep ...>) = 0`
+/// (`resumed`: None when that call was not seen).
+pub fn format_restart_at(
+    start_col: usize,
+    resumed: Option<&str>,
+    ret: Option<i64>,
+    opts: &StraceOptions,
+) -> String {
+    let mut out = format!(
+        "restart_syscall(<... resuming interrupted {} ...>)",
+        resumed.unwrap_or("system call")
+    );
+    push_result(
+        &mut out,
+        start_col,
+        &format_result(RetStyle::Decimal, ret),
+        opts,
+    );
     out
 }
 

@@ -113,6 +113,18 @@ pub enum ProcessEnd {
 }
 
 impl ProcessEnd {
+    /// The end a thread's exit_code tells (as a wait status: the exit
+    /// status in bits 8-15, or the signal, with 0x80 for a core dump).
+    pub fn from_exit_code(code: i32) -> Self {
+        match code & 0x7f {
+            0 => ProcessEnd::Exited((code >> 8) & 0xff),
+            sig => ProcessEnd::Killed {
+                signal: super::signals::signal_name(sig),
+                core_dumped: code & 0x80 != 0,
+            },
+        }
+    }
+
     /// The end a `+++ ... +++` line tells (the launcher writes those of
     /// the command it ran); None for any other text.
     pub fn parse(text: &str) -> Option<Self> {

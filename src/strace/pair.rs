@@ -1,4 +1,5 @@
-//! Enter and exit events into calls, per thread. A thread is in at most one
+//! Enter and exit events into calls, per thread (task events pair with
+//! nothing: a thread's exit ends the call it was in, unfinished). A thread is in at most one
 //! syscall at a time, so its exit closes the enter before it. What does not
 //! pair is kept, not dropped: an enter whose exit never came is an
 //! unfinished call (exit_group, a killed process, the end of the trace), an
@@ -8,7 +9,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
 use super::call::Call;
-use crate::kernel::{Bitmap, Event, Phase};
+use crate::kernel::{Bitmap, Event, EventKind, Phase};
 use crate::metadata::{names, syscall_name};
 
 /// Syscalls that have no exit event: exit and exit_group do not return,
@@ -77,6 +78,15 @@ impl Pairer {
     /// per event on the hot path).
     pub fn push_into(&mut self, ev: Event, done: &mut Vec<Call>) {
         let tid = ev.tid;
+        match ev.kind {
+            EventKind::Syscall => {}
+            // A thread that exited never returns from the call it was in.
+            EventKind::TaskExit => {
+                done.extend(self.take_thread(tid));
+                return;
+            }
+            EventKind::Signal => return,
+        }
         if ev.phase == Phase::Enter {
             if let Some(prev) = self.pending.remove(&tid) {
                 // A new enter on the thread: the previous call's exit was
@@ -116,6 +126,11 @@ impl Pairer {
                 }),
             }
         }
+    }
+
+    /// The enter of the call thread `tid` is in, if any.
+    pub fn pending_enter(&self, tid: u32) -> Option<&Event> {
+        self.pending.get(&tid)
     }
 
     /// Calls entered and not yet returned.
@@ -166,6 +181,7 @@ mod tests {
     #[allow(non_snake_case)]
     fn Ev(tid: u32, nr: u32, enter: bool, ts: u64) -> Event {
         Event {
+            kind: Default::default(),
             timestamp_ns: ts,
             pid: tid,
             root: tid,

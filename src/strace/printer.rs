@@ -8,7 +8,8 @@
 //!
 //! Each call's text is its [`Call`]'s, the same code `systrace.Call`
 //! runs; each event's is `text::kernel`'s, as `Event.format_line()`.
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
 
 use super::call::Call;
@@ -16,9 +17,10 @@ use super::outcome::{ProcessEnd, StatusFilter};
 use super::pair::Pairer;
 use super::quote::HexStyle;
 use super::select::Selection;
+use super::signals::SignalSet;
 use super::summary::Summary;
 use super::{StraceOptions, DEFAULT_COLUMN};
-use crate::kernel::{Bitmap, Event, Phase};
+use crate::kernel::{Bitmap, Event, EventKind, Phase};
 use crate::text::kernel::{format_event, Style};
 
 /// Syscalls whose child side returns 0 with no enter of its own.
@@ -96,6 +98,14 @@ pub struct PrinterOptions {
     pub status: StatusFilter,
     /// `-qq`: no `+++ exited with N +++` lines.
     pub quiet_exits: bool,
+    /// `-e signal=`: the signals shown.
+    pub signals: SignalSet,
+    /// The events carry the threads' exits: a process's end is told by its
+    /// last thread's, not by its exit_group (nor, for a launched command,
+    /// by the caller).
+    pub task_exits: bool,
+    /// With `task_exits`: a line for each thread's end too (strace -f).
+    pub thread_exits: bool,
     /// A launched command: its end is told by the caller (waitpid), not by
     /// its exit_group. (Its session shows it from its execve on.)
     pub main_pid: Option<u32>,
@@ -116,6 +126,9 @@ impl Default for PrinterOptions {
             prefix: PidPrefix::Bracketed,
             status: StatusFilter::default(),
             quiet_exits: false,
+            signals: SignalSet::all(),
+            task_exits: false,
+            thread_exits: false,
             main_pid: None,
             wall_offset_ns: 0,
         }
@@ -136,7 +149,36 @@ pub struct Printer {
     live: HashMap<u32, u32>,
     /// pid -> the status its exit_group gave.
     exited: HashMap<u32, i32>,
+    /// The thread whose call is on the line in progress: entered, its line
+    /// waiting for its exit (strace prints the enter as it happens, and
+    /// cuts it with `<unfinished ...>` when another line comes first).
+    held: Option<u32>,
+    /// Threads whose call was cut: its exit prints `<... read resumed>`.
+    split: HashSet<u32>,
+    /// tid -> the call a signal interrupted to be restarted
+    /// (ERESTART_RESTARTBLOCK), which restart_syscall resumes.
+    interrupted: HashMap<u32, Cow<'static, str>>,
+    /// Processes whose end was told.
+    ended: HashSet<u32>,
+    /// Of those, the ones told by their last thread's exit (the caller
+    /// need not tell them).
+    told_by_exit: HashSet<u32>,
+    /// tid -> a call that returned -ERESTART*, its line waiting for the
+    /// thread's next event: if that is its death (a SIGKILL without
+    /// siginfo, its exit), the call never returned to the process, which
+    /// strace shows as `<unfinished ...>) = ?`.
+    restarting: HashMap<u32, Call>,
+    /// tid -> a fatal signal recorded when it was sent, to a thread in a
+    /// call: shown once the call's line is (strace, whose tracing stops the
+    /// kernel from killing at the sending, sees the call end, then the
+    /// signal).
+    deferred_signals: HashMap<u32, Event>,
+    /// Calls completed by one event (reused).
+    done: Vec<Call>,
 }
+
+/// -ERESTART_RESTARTBLOCK: the call is resumed by restart_syscall.
+const RESTART_BLOCK: i64 = -516;
 
 impl Printer {
     pub fn new(opts: PrinterOptions) -> Self {
@@ -158,6 +200,14 @@ impl Printer {
             counts: Summary::new(),
             live: HashMap::new(),
             exited: HashMap::new(),
+            held: None,
+            split: HashSet::new(),
+            interrupted: HashMap::new(),
+            ended: HashSet::new(),
+            told_by_exit: HashSet::new(),
+            restarting: HashMap::new(),
+            deferred_signals: HashMap::new(),
+            done: Vec::new(),
             opts,
         }
     }
@@ -166,29 +216,130 @@ impl Printer {
         &self.opts
     }
 
-    /// Feeds events (in the order they came); appends the lines of the
-    /// calls they complete to `out`, those in order of their end.
+    /// Feeds events; appends their lines to `out`, in the order the events
+    /// happened: a call's line once it returns, cut in two (`<unfinished
+    /// ...>`, `<... read resumed>`) when another line comes between its
+    /// enter and its exit, as strace -f prints.
     pub fn feed<'a>(&mut self, events: impl IntoIterator<Item = &'a Event>, out: &mut String) {
-        let mut done: Vec<Call> = Vec::new();
+        let mut events: Vec<&Event> = events.into_iter().collect();
+        // The ring buffer gives records in the order they were committed,
+        // which across CPUs can differ a little from the order of their
+        // times. Stable: one thread's events keep their order.
+        events.sort_by_key(|ev| ev.timestamp_ns);
         for ev in events {
+            self.event(ev, out);
+        }
+    }
+
+    fn event(&mut self, ev: &Event, out: &mut String) {
+        if ev.kind != EventKind::TaskExit {
             self.live.entry(ev.tid).or_insert(ev.pid);
-            if self.opts.format == OutputFormat::Kernel {
-                self.kernel_line(ev, out);
+        }
+        if !self.restarting.is_empty() {
+            if let Some(mut call) = self.restarting.remove(&ev.tid) {
+                let killed = ev.kind == EventKind::TaskExit
+                    || ev.siginfo().is_some_and(|info| info.fields.is_none());
+                // Killed by a signal strace would have seen it return to.
+                if killed && !self.deferred_signals.contains_key(&ev.tid) {
+                    call.exit = None;
+                }
+                self.print_call(&call, out);
             }
-            done.extend(self.pairer.push(ev.clone()));
         }
-        // Stable, as Python's sort: calls that end together keep their order.
-        done.sort_by_key(|c| c.end_ns().unwrap_or_else(|| c.start_ns()));
-        for call in &done {
-            self.call(call, out);
+        if !self.deferred_signals.is_empty() && (!ev.is_syscall() || ev.phase != Phase::Exit) {
+            if let Some(sig) = self.deferred_signals.remove(&ev.tid) {
+                self.print_signal(&sig, out);
+            }
         }
+        // A pid that ended, used again by a new process (its exec): its
+        // end is to be told again.
+        if !self.ended.is_empty() && ev.is_syscall() && ev.phase == Phase::Enter {
+            self.ended.remove(&ev.pid);
+            self.told_by_exit.remove(&ev.pid);
+        }
+        if self.opts.format == OutputFormat::Kernel {
+            self.kernel_line(ev, out);
+        }
+        match ev.kind {
+            EventKind::Syscall => {
+                self.syscall(ev, out);
+                // The call a deferred signal waited for has its line.
+                if ev.phase == Phase::Exit
+                    && !self.deferred_signals.is_empty()
+                    && !self.restarting.contains_key(&ev.tid)
+                {
+                    if let Some(sig) = self.deferred_signals.remove(&ev.tid) {
+                        self.print_signal(&sig, out);
+                    }
+                }
+            }
+            EventKind::Signal => self.signal(ev, out),
+            EventKind::TaskExit => self.task_exit(ev, out),
+        }
+    }
+
+    fn syscall(&mut self, ev: &Event, out: &mut String) {
+        let mut done = std::mem::take(&mut self.done);
+        self.pairer.push_into(ev.clone(), &mut done);
+        for call in done.drain(..) {
+            self.call(&call, out);
+        }
+        self.done = done;
+        // A call now open: its line is in progress until its exit.
+        if ev.phase == Phase::Enter
+            && self.splits()
+            && self.is_shown(ev.nr, None)
+            && self.pairer.pending_enter(ev.tid).is_some()
+        {
+            self.cut_held(out);
+            self.held = Some(ev.tid);
+        }
+    }
+
+    /// Whether calls print as strace prints them as they happen, cut by
+    /// other threads' lines. Not with -e status= (strace too waits for the
+    /// call's end to know whether to show it), nor in JSON (an object per
+    /// call).
+    fn splits(&self) -> bool {
+        self.opts.format == OutputFormat::Strace
+            && !self.opts.summary
+            && self.opts.status == StatusFilter::default()
+    }
+
+    /// Another line comes: the call in progress is cut, `read(0,  <unfinished ...>`.
+    fn cut_held(&mut self, out: &mut String) {
+        let Some(tid) = self.held.take() else {
+            return;
+        };
+        let Some(enter) = self.pairer.pending_enter(tid) else {
+            return;
+        };
+        let call = Call {
+            enter: Some(enter.clone()),
+            exit: None,
+        };
+        self.prefix(out, tid, enter.timestamp_ns);
+        out.push_str(&call.strace_unfinished(&self.text));
+        out.push('\n');
+        self.split.insert(tid);
     }
 
     /// Ends the stream: the calls that never returned, in order of start.
     pub fn finish(&mut self, out: &mut String) {
+        let mut restarting: Vec<Call> = self.restarting.drain().map(|(_, c)| c).collect();
+        restarting.sort_by_key(Call::start_ns);
+        for call in restarting {
+            self.print_call(&call, out);
+        }
+        let mut signals: Vec<Event> = self.deferred_signals.drain().map(|(_, e)| e).collect();
+        signals.sort_by_key(|e| e.timestamp_ns);
+        for sig in signals {
+            self.print_signal(&sig, out);
+        }
         for call in self.pairer.finish() {
             self.call(&call, out);
         }
+        self.held = None;
     }
 
     /// Whether `-e` shows syscall `nr` in `phase` (None: in either).
@@ -271,38 +422,37 @@ impl Printer {
                     self.counts
                         .add(first.nr, &name, failed, call.duration_ns().unwrap_or(0));
                 }
+            } else if self.splits() {
+                self.strace_call(call, out);
             } else if self.opts.status.shows(call) {
                 match self.opts.format {
                     OutputFormat::Json => out.push_str(&call.json_line(&self.text)),
-                    OutputFormat::Strace => {
-                        let start = out.len();
-                        self.prefix(out, first.tid, first.timestamp_ns);
-                        let start_col = out.len() - start;
-                        out.push_str(&call.strace(&self.text, start_col));
-                        if self.opts.durations {
-                            if let Some(ns) = call.duration_ns() {
-                                out.push(' ');
-                                out.push_str(&super::format_duration(ns));
-                            }
-                        }
-                        out.push('\n');
-                    }
+                    OutputFormat::Strace => self.strace_line(call, first, false, out),
                     OutputFormat::Kernel => {}
                 }
             }
+        }
+        if ret == Some(RESTART_BLOCK) {
+            self.interrupted.insert(first.tid, name.clone());
         }
         let Some(enter) = call.enter.as_ref() else {
             return;
         };
         match &*name {
-            "exit" => {
+            // With the threads' exits in the events, a thread leaves at its exit.
+            "exit" if !self.opts.task_exits => {
                 self.live.remove(&enter.tid);
             }
             "exit_group" => {
                 let pid = enter.pid;
-                self.live.retain(|_, p| *p != pid);
                 let status = enter.args().first().map_or(0, |&a| (a & 0xff) as i32);
                 self.exited.insert(pid, status);
+                // With the threads' exits in the events, the last one tells
+                // the process's end (and its threads leave then).
+                if self.opts.task_exits {
+                    return;
+                }
+                self.live.retain(|_, p| *p != pid);
                 // A launched command's end is told by waitpid (a signal,
                 // too); any other process's by its exit_group.
                 if Some(pid) != self.opts.main_pid {
@@ -312,6 +462,63 @@ impl Printer {
             }
             _ => {}
         }
+    }
+
+    /// A call's line as strace prints it as it happens (see `held`), or
+    /// later for one that returned -ERESTART* (see `restarting`).
+    fn strace_call(&mut self, call: &Call, out: &mut String) {
+        if call.enter.is_some() && call.ret().is_some_and(|r| (-516..=-512).contains(&r)) {
+            self.restarting.insert(call.first().tid, call.clone());
+            return;
+        }
+        self.print_call(call, out);
+    }
+
+    fn print_call(&mut self, call: &Call, out: &mut String) {
+        let tid = call.first().tid;
+        if self.held == Some(tid) {
+            // Nothing came between its enter and its end: one line.
+            self.held = None;
+            self.strace_line(call, call.first(), false, out);
+            return;
+        }
+        self.cut_held(out);
+        let resumed = call.enter.is_some() && self.split.remove(&tid);
+        // The rest of a cut call carries the time of its end.
+        let at = if resumed {
+            call.exit.as_ref().unwrap_or(call.first())
+        } else {
+            call.first()
+        };
+        self.strace_line(call, at, resumed, out);
+    }
+
+    /// One line of a call: the whole call, or (`resumed`) the rest of a cut one.
+    fn strace_line(&mut self, call: &Call, at: &Event, resumed: bool, out: &mut String) {
+        let start = out.len();
+        self.prefix(out, at.tid, at.timestamp_ns);
+        let start_col = out.len() - start;
+        let name = call.name();
+        if name == "restart_syscall" && call.enter.is_some() && !resumed {
+            let before = self.interrupted.remove(&at.tid);
+            out.push_str(&super::format_restart_at(
+                start_col,
+                before.as_deref(),
+                call.ret(),
+                &self.text,
+            ));
+        } else if resumed {
+            out.push_str(&call.strace_resumed(&self.text, start_col));
+        } else {
+            out.push_str(&call.strace(&self.text, start_col));
+        }
+        if self.opts.durations {
+            if let Some(ns) = call.duration_ns() {
+                out.push(' ');
+                out.push_str(&super::format_duration(ns));
+            }
+        }
+        out.push('\n');
     }
 
     /// Process `pid` ended (its threads are gone): `+++ exited with 0 +++`
@@ -328,6 +535,7 @@ impl Printer {
         timestamp_ns: u64,
     ) {
         self.live.retain(|_, p| *p != pid);
+        self.ended.insert(pid);
         if self.opts.summary || (self.opts.quiet_exits && matches!(end, ProcessEnd::Exited(_))) {
             return;
         }
@@ -361,6 +569,11 @@ impl Printer {
     pub fn pending(&self) -> usize {
         self.pairer.pending()
     }
+
+    /// Whether the end of process `pid` was told by its last thread's exit.
+    pub fn has_ended(&self, pid: u32) -> bool {
+        self.told_by_exit.contains(&pid)
+    }
 }
 
 // Local time for -t, as Python's time.localtime() reads it.
@@ -388,52 +601,9 @@ fn local_hms(secs: i64) -> (i32, i32, i32) {
     }
 }
 
+#[path = "printer_tasks.rs"]
+mod tasks;
+
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::kernel::decode::decode;
-    use crate::kernel::decode::tests::{enter_record, exit_record};
-
-    #[cfg(target_arch = "x86_64")]
-    #[test]
-    fn pairs_prefixes_and_tells_exits() {
-        let close = |tid: i32| decode(&enter_record(3, &[7], 100, tid)).unwrap();
-        let closed = |tid: i32| decode(&exit_record(3, -9, 100, tid)).unwrap();
-        let mut exit_group = decode(&enter_record(231, &[0x102], 100, 101)).unwrap();
-        exit_group.timestamp_ns = 50;
-        let mut printer = Printer::new(PrinterOptions::default());
-        let mut out = String::new();
-        printer.feed(&[close(100), closed(100)], &mut out);
-        assert_eq!(
-            out,
-            "close(7)                                = -1 EBADF (Bad file descriptor)\n"
-        );
-        out.clear();
-        // Two threads: "[pid N] " on each line, then the process's end.
-        printer.feed(&[close(101), closed(101), exit_group], &mut out);
-        assert_eq!(
-            out,
-            "[pid   101] close(7)                    = -1 EBADF (Bad file descriptor)\n\
-             [pid   101] exit_group(258)             = ?\n\
-             +++ exited with 2 +++\n"
-        );
-        assert!(printer.live().is_empty());
-        assert_eq!(printer.exited().get(&100), Some(&2));
-
-        // -ttt: the end carries the time of the exit_group, as strace's.
-        let mut printer = Printer::new(PrinterOptions {
-            timestamps: 3,
-            prefix: PidPrefix::Always,
-            ..Default::default()
-        });
-        let mut exit_group = decode(&enter_record(231, &[3], 100, 100)).unwrap();
-        exit_group.timestamp_ns = 1_500_000_000;
-        out.clear();
-        printer.feed(&[exit_group], &mut out);
-        assert_eq!(
-            out,
-            "100   1.500000 exit_group(3)            = ?\n\
-             100   1.500000 +++ exited with 3 +++\n"
-        );
-    }
-}
+#[path = "printer_tests.rs"]
+mod tests;

@@ -75,7 +75,7 @@ impl Columns {
             c.tid.push(ev.tid);
             c.cpu.push(ev.cpu);
             c.nr.push(ev.nr);
-            c.phase.push(ev.phase.raw());
+            c.phase.push(ev.raw_phase());
             c.ret.push(ev.ret);
             c.nb_args.push(ev.nb_args);
             for (i, column) in c.args.iter_mut().enumerate() {

@@ -32,6 +32,26 @@ pub fn format_event(ev: &Event, style: Style) -> String {
 
 pub fn format_with(ev: &Event, meta: Option<&SyscallMetadata>, style: Style) -> String {
     let mut out = String::with_capacity(64);
+    // Task events as their tracepoints print them (what we record of them).
+    if let Some(sig) = ev.siginfo() {
+        let _ = write!(
+            out,
+            "signal_deliver: sig={} errno={} code={} sa_handler={:x}",
+            sig.signo, sig.errno, sig.code, sig.handler
+        );
+        return out;
+    }
+    if let Some(end) = ev.task_exit() {
+        let _ = write!(
+            out,
+            "sched_process_exit: comm={} pid={} exit_code={} group_dead={}",
+            String::from_utf8_lossy(ev.comm_bytes()),
+            ev.tid,
+            end.exit_code,
+            u8::from(end.group_dead)
+        );
+        return out;
+    }
     match meta {
         Some(meta) => out.push_str(&meta.name),
         // No kernel event exists for such a number; name it as the arch does.

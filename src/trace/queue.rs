@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use super::registry::{exec_syscalls, ProcessFilter, Registration};
 use super::store::{Budget, Store};
 use crate::kernel::consumer::Sink;
-use crate::kernel::{Bitmap, Event, Phase};
+use crate::kernel::{Bitmap, Event, EventKind, Phase};
 
 /// CLOCK_MONOTONIC in ns: the clock of bpf_ktime_get_ns(), so event
 /// timestamps and session bounds compare directly.
@@ -28,6 +28,9 @@ pub fn monotonic_ns() -> u64 {
 
 struct Filter {
     enabled: [Bitmap; 2],
+    /// Task events asked for: signals, thread exits.
+    signals: bool,
+    task_exits: bool,
     /// The traced processes (None: every process), sorted: a binary search
     /// per event is cheaper than hashing for the few a session traces.
     tgids: Option<Vec<u32>>,
@@ -48,8 +51,17 @@ impl Filter {
         })
     }
 
+    /// Whether it takes events of this kind (`nr`: a syscall's number).
+    fn takes(&self, kind: EventKind, phase: Phase, nr: u32) -> bool {
+        match kind {
+            EventKind::Syscall => self.enabled[phase.index()].contains(nr),
+            EventKind::Signal => self.signals,
+            EventKind::TaskExit => self.task_exits,
+        }
+    }
+
     fn matches(&self, ev: &Event) -> bool {
-        self.enabled[ev.phase.index()].contains(ev.nr)
+        self.takes(ev.kind, ev.phase, ev.nr)
             && ev.timestamp_ns >= self.start_ns
             && ev.timestamp_ns <= self.end_ns.load(Ordering::Relaxed)
             && self.takes_process(ev.pid, ev.root)
@@ -117,6 +129,8 @@ impl Queue {
             lost: AtomicU64::new(0),
             filter: Filter {
                 enabled: Phase::ALL.map(|phase| reg.syscalls(phase).iter().collect()),
+                signals: reg.signals,
+                task_exits: reg.task_exits,
                 tgids: match &reg.processes {
                     ProcessFilter::All => None,
                     ProcessFilter::Tgids(t) => Some(t.iter().copied().collect()),
@@ -168,6 +182,15 @@ impl Queue {
         self.filter.enabled[phase.index()].contains(nr) || self.is_launch_exec(phase, nr)
     }
 
+    /// Whether it takes events of `kind` (and for a syscall's, as
+    /// [`takes_syscall`](Self::takes_syscall)).
+    pub fn takes_kind(&self, kind: EventKind, phase: Phase, nr: u32) -> bool {
+        match kind {
+            EventKind::Syscall => self.takes_syscall(phase, nr),
+            other => self.filter.takes(other, phase, nr),
+        }
+    }
+
     /// The enter of an exec, for a session of a launched command.
     fn is_launch_exec(&self, phase: Phase, nr: u32) -> bool {
         phase == Phase::Enter && self.launch_execs.is_some_and(|nrs| nrs.contains(&nr))
@@ -199,7 +222,7 @@ impl Queue {
         if *launching != Some(ev.pid) {
             return false;
         }
-        if !self.is_launch_exec(ev.phase, ev.nr) {
+        if !ev.is_syscall() || !self.is_launch_exec(ev.phase, ev.nr) {
             return true;
         }
         *launching = None;

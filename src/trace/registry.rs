@@ -34,6 +34,10 @@ pub trait Kernel {
     /// The one traced process, when the filter is exactly that (a fast path
     /// for the programs), or None.
     fn set_only_tgid(&mut self, tgid: Option<u32>);
+    /// Record the signals of traced threads while `count` > 0 sessions want them.
+    fn set_signals(&mut self, count: u32) -> Result<()>;
+    /// Record the exits of traced threads while `count` > 0 sessions want them.
+    fn set_task_exits(&mut self, count: u32) -> Result<()>;
 }
 
 /// Which processes a session traces.
@@ -63,6 +67,10 @@ pub struct Registration {
     /// execve on, as strace traces a command it starts; what the launcher
     /// did in it before is not. See [`Registration::enabled`].
     pub launched: Option<u32>,
+    /// Deliver the signals the traced threads act on.
+    pub signals: bool,
+    /// Deliver the traced threads' exits.
+    pub task_exits: bool,
 }
 
 /// execve and execveat: the calls that end a launched command's launch.
@@ -125,6 +133,9 @@ pub struct Registry {
     /// Capture sizes of the open sessions: the kernel captures the largest.
     capture_sizes: BTreeMap<u32, u32>,
     follow: u32,
+    /// Sessions that want signals, and thread exits.
+    signals: u32,
+    task_exits: u32,
 }
 
 impl Default for Registry {
@@ -138,6 +149,8 @@ impl Default for Registry {
             count_refcount: vec![0; NR_SYSCALLS],
             capture_sizes: BTreeMap::new(),
             follow: 0,
+            signals: 0,
+            task_exits: 0,
         }
     }
 }
@@ -165,6 +178,11 @@ impl Registry {
             self.remove_follow(kernel, reg);
             return Err(err);
         }
+        if let Err(err) = self.add_task_events(kernel, reg) {
+            self.remove_processes(kernel, &reg.processes, reg.follow);
+            self.remove_follow(kernel, reg);
+            return Err(err);
+        }
         // Captures before the enable bits, so the first records carry them.
         self.add_capture(kernel, reg);
         // Counting needs both phases' programs: its syscalls hold them
@@ -183,6 +201,7 @@ impl Registry {
                         self.disable(kernel, *done, &reg.enabled(*done), counted);
                     }
                     self.remove_capture(kernel, reg);
+                    self.remove_task_events(kernel, reg);
                     self.remove_processes(kernel, &reg.processes, reg.follow);
                     self.remove_follow(kernel, reg);
                     return Err(err);
@@ -234,8 +253,41 @@ impl Registry {
             self.disable(kernel, phase, &reg.enabled(phase), reg.count.len() as u32);
         }
         self.remove_capture(kernel, reg);
+        self.remove_task_events(kernel, reg);
         self.remove_processes(kernel, &reg.processes, reg.follow);
         self.remove_follow(kernel, reg);
+    }
+
+    /// Signals and thread exits: their programs attached on the first
+    /// session that wants them.
+    fn add_task_events(&mut self, kernel: &mut impl Kernel, reg: &Registration) -> Result<()> {
+        if reg.signals {
+            kernel.set_signals(self.signals + 1)?;
+            self.signals += 1;
+        }
+        if reg.task_exits {
+            if let Err(err) = kernel.set_task_exits(self.task_exits + 1) {
+                if reg.signals {
+                    self.signals -= 1;
+                    let _ = kernel.set_signals(self.signals);
+                }
+                return Err(err);
+            }
+            self.task_exits += 1;
+        }
+        Ok(())
+    }
+
+    fn remove_task_events(&mut self, kernel: &mut impl Kernel, reg: &Registration) {
+        // Detaching cannot fail.
+        if reg.signals {
+            self.signals = self.signals.saturating_sub(1);
+            let _ = kernel.set_signals(self.signals);
+        }
+        if reg.task_exits {
+            self.task_exits = self.task_exits.saturating_sub(1);
+            let _ = kernel.set_task_exits(self.task_exits);
+        }
     }
 
     fn remove_follow(&mut self, kernel: &mut impl Kernel, reg: &Registration) {

@@ -14,6 +14,8 @@ struct FakeKernel {
     follow: u32,
     only: Option<u32>,
     counted: BTreeSet<u32>,
+    signals: u32,
+    task_exits: u32,
 }
 
 impl Kernel for FakeKernel {
@@ -71,6 +73,36 @@ impl Kernel for FakeKernel {
     fn set_only_tgid(&mut self, tgid: Option<u32>) {
         self.only = tgid;
     }
+    fn set_signals(&mut self, count: u32) -> Result<()> {
+        self.signals = count;
+        Ok(())
+    }
+    fn set_task_exits(&mut self, count: u32) -> Result<()> {
+        self.task_exits = count;
+        Ok(())
+    }
+}
+
+#[test]
+fn task_events_are_refcounted() {
+    let mut k = FakeKernel::default();
+    let mut r = Registry::default();
+    let signals = Registration {
+        signals: true,
+        task_exits: true,
+        ..reg(&[], &[], &[7])
+    };
+    let exits = Registration {
+        task_exits: true,
+        ..reg(&[0], &[0], &[8])
+    };
+    r.register(&mut k, &signals).unwrap();
+    r.register(&mut k, &exits).unwrap();
+    assert_eq!((k.signals, k.task_exits), (1, 2));
+    r.unregister(&mut k, &signals);
+    assert_eq!((k.signals, k.task_exits), (0, 1));
+    r.unregister(&mut k, &exits);
+    assert_eq!((k.signals, k.task_exits), (0, 0));
 }
 
 fn reg(enter: &[u32], exit: &[u32], tgids: &[u32]) -> Registration {

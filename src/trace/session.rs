@@ -141,8 +141,8 @@ impl Session {
     fn kernel_counts(&self, tracer: &Tracer) -> KernelCounts {
         let queue = &self.queue;
         KernelCounts {
-            dropped: tracer.programs.dropped(|tgid, root, phase, nr| {
-                queue.takes_syscall(phase, nr) && queue.takes_process(tgid, root)
+            dropped: tracer.programs.dropped(|tgid, root, kind, phase, nr| {
+                queue.takes_kind(kind, phase, nr) && queue.takes_process(tgid, root)
             }),
             unattributed: tracer.programs.drops_unattributed(),
             uncounted: if self.registration.count.is_empty() {

@@ -10,6 +10,7 @@ use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::kernel::decode::EventKind;
 use crate::kernel::layout::{MAX_ARGS, TASK_COMM_LEN};
 use crate::kernel::{Event, Phase};
 
@@ -25,6 +26,9 @@ const PID_IS_TID: u8 = 2;
 const ROOT_IS_PID: u8 = 4;
 const HAS_DATA: u8 = 8;
 const NB_ARGS_SHIFT: u8 = 4;
+/// A task event (signal, thread exit): a kind byte follows, and every arg
+/// and `ret` are kept whatever the phase and nb_args.
+const TASK_EVENT: u8 = 0x80;
 
 fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
@@ -209,9 +213,18 @@ impl Store {
         flags |= if ev.pid == ev.tid { PID_IS_TID } else { 0 };
         flags |= if ev.root == ev.pid { ROOT_IS_PID } else { 0 };
         flags |= if ev.data.is_some() { HAS_DATA } else { 0 };
+        let task = match ev.kind {
+            EventKind::Syscall => None,
+            EventKind::Signal => Some(1u8),
+            EventKind::TaskExit => Some(2u8),
+        };
+        flags |= if task.is_some() { TASK_EVENT } else { 0 };
         let out = &mut self.scratch;
         out.clear();
         out.push(flags);
+        if let Some(kind) = task {
+            out.push(kind);
+        }
         put_varint(
             out,
             zigzag(ev.timestamp_ns.wrapping_sub(self.last_ts) as i64),
@@ -226,10 +239,11 @@ impl Store {
         put_varint(out, u64::from(ev.nr));
         put_varint(out, u64::from(ev.cpu));
         put_varint(out, comm);
-        for &a in &ev.args[..nb_args] {
+        let kept = if task.is_some() { MAX_ARGS } else { nb_args };
+        for &a in &ev.args[..kept] {
             put_varint(out, a);
         }
-        if ev.phase == Phase::Exit {
+        if ev.phase == Phase::Exit || task.is_some() {
             put_varint(out, zigzag(ev.ret));
         }
         if let Some(data) = &ev.data {
@@ -347,6 +361,12 @@ impl Store {
         let mut ts = 0u64;
         for _ in 0..n {
             let flags = r.byte();
+            let kind = match (flags & TASK_EVENT != 0).then(|| r.byte()) {
+                None => EventKind::Syscall,
+                Some(1) => EventKind::Signal,
+                Some(_) => EventKind::TaskExit,
+            };
+            let task = kind != EventKind::Syscall;
             ts = ts.wrapping_add(unzigzag(r.varint()) as u64);
             let tid = r.varint() as u32;
             let pid = if flags & PID_IS_TID != 0 {
@@ -366,13 +386,17 @@ impl Store {
                 .get(r.varint() as usize)
                 .copied()
                 .unwrap_or_default();
-            let nb_args = (flags >> NB_ARGS_SHIFT) as usize;
+            let nb_args = ((flags >> NB_ARGS_SHIFT) & 7) as usize;
             let mut args = [0u64; MAX_ARGS];
-            for a in args.iter_mut().take(nb_args) {
+            for a in args.iter_mut().take(if task { MAX_ARGS } else { nb_args }) {
                 *a = r.varint();
             }
             let exit = flags & EXIT != 0;
-            let ret = if exit { unzigzag(r.varint()) } else { 0 };
+            let ret = if exit || task {
+                unzigzag(r.varint())
+            } else {
+                0
+            };
             let data = (flags & HAS_DATA != 0).then(|| {
                 let len = r.varint() as usize;
                 Arc::<[u8]>::from(r.bytes(len))
@@ -385,6 +409,7 @@ impl Store {
                 nr,
                 cpu,
                 phase: if exit { Phase::Exit } else { Phase::Enter },
+                kind,
                 nb_args: nb_args as u8,
                 args,
                 ret,
@@ -423,6 +448,15 @@ mod tests {
         for (j, a) in args.iter_mut().take(nb_args as usize).enumerate() {
             *a = i.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (j * 9);
         }
+        let kind = match i % 97 {
+            0 => EventKind::Signal,
+            1 => EventKind::TaskExit,
+            _ => EventKind::Syscall,
+        };
+        if kind != EventKind::Syscall {
+            // Task events use every arg and ret whatever nb_args says.
+            args = [i, 2, 3, 4, 5, i << 20];
+        }
         Event {
             // Mostly rising, sometimes a little back (another CPU's record).
             timestamp_ns: 1_000_000_000 + i * 700 - (i % 5) * 900,
@@ -432,9 +466,14 @@ mod tests {
             nr: (i % 450) as u32,
             cpu: (i % 2) as u16,
             phase: if exit { Phase::Exit } else { Phase::Enter },
+            kind,
             nb_args,
             args,
-            ret: if exit { (i as i64 % 9) - 4 } else { 0 },
+            ret: if exit || kind != EventKind::Syscall {
+                (i as i64 % 9) - 4
+            } else {
+                0
+            },
             comm,
             data: i
                 .is_multiple_of(10)
@@ -459,7 +498,10 @@ mod tests {
             assert!(!share.is_empty() && share.len() <= TAKE_EVENTS + SEGMENT_BYTES);
             back.extend(share);
         }
-        assert!(back == events, "order and contents kept");
+        if let Some(i) = (0..events.len()).find(|&i| back.get(i) != Some(&events[i])) {
+            panic!("event {i} differs: {:?} != {:?}", back.get(i), events[i]);
+        }
+        assert_eq!(back.len(), events.len());
         assert_eq!(store.bytes(), (0, 0));
     }
 

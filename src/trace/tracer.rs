@@ -160,6 +160,12 @@ impl Kernel for Programs {
     fn set_follow_forks(&mut self, count: u32) -> Result<()> {
         Programs::set_follow_forks(self, count)
     }
+    fn set_signals(&mut self, count: u32) -> Result<()> {
+        Programs::set_signals(self, count)
+    }
+    fn set_task_exits(&mut self, count: u32) -> Result<()> {
+        Programs::set_task_exits(self, count)
+    }
     fn set_only_tgid(&mut self, tgid: Option<u32>) {
         Programs::set_only_tgid(self, tgid)
     }
@@ -255,6 +261,8 @@ pub struct KernelState {
     pub enabled_exit: Vec<u32>,
     pub attached_enter: bool,
     pub attached_exit: bool,
+    /// The programs of signals and thread exits (and of following forks).
+    pub attached_task_events: bool,
     pub prog_ids: Vec<u32>,
     pub sessions: usize,
     pub decode_errors: u64,
@@ -276,6 +284,7 @@ pub fn kernel_state() -> KernelState {
             enabled_exit: t.programs.enabled(Phase::Exit),
             attached_enter: t.programs.is_attached(Phase::Enter),
             attached_exit: t.programs.is_attached(Phase::Exit),
+            attached_task_events: t.programs.task_events_attached(),
             prog_ids: vec![
                 t.programs.prog_id(Phase::Enter),
                 t.programs.prog_id(Phase::Exit),

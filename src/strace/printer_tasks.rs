@@ -1,0 +1,117 @@
+//! The printer's task events: signals (`--- SIGCHLD {...} ---`) and
+//! threads' exits (`+++ exited with 0 +++`), in their place among the calls.
+use std::fmt::Write;
+
+use serde_json::json;
+
+use super::super::outcome::ProcessEnd;
+use super::super::signals;
+use super::{OutputFormat, Printer};
+use crate::kernel::Event;
+
+impl Printer {
+    /// A signal the thread acts on: `--- SIGCHLD {si_signo=SIGCHLD, ...} ---`.
+    pub(super) fn signal(&mut self, ev: &Event, out: &mut String) {
+        let Some(info) = ev.siginfo() else {
+            return;
+        };
+        if info.at_send && self.splits() && self.pairer.pending_enter(ev.tid).is_some() {
+            self.deferred_signals.insert(ev.tid, ev.clone());
+            return;
+        }
+        self.print_signal(ev, out);
+    }
+
+    pub(super) fn print_signal(&mut self, ev: &Event, out: &mut String) {
+        let Some(info) = ev.siginfo() else {
+            return;
+        };
+        // A group exit's SIGKILL has no siginfo: strace never sees it
+        // either (the process is gone); `+++ killed by` tells it.
+        if info.fields.is_none()
+            || self.opts.summary
+            || self.opts.format == OutputFormat::Kernel
+            || !self.opts.signals.contains(ev.nr)
+        {
+            return;
+        }
+        let line = signals::signal_line(&info);
+        if self.opts.format == OutputFormat::Json {
+            let obj = json!({
+                "event": "signal",
+                "pid": ev.pid,
+                "tid": ev.tid,
+                "timestamp_ns": ev.timestamp_ns,
+                "signal": signals::signal_name(info.signo),
+                "siginfo": signals::siginfo_json(&info),
+                "strace": line,
+            });
+            let _ = writeln!(out, "{obj}");
+            return;
+        }
+        self.cut_held(out);
+        self.prefix(out, ev.tid, ev.timestamp_ns);
+        out.push_str(&line);
+        out.push('\n');
+        // A stop signal's default action stops the process.
+        let stops = [libc::SIGSTOP, libc::SIGTSTP, libc::SIGTTIN, libc::SIGTTOU];
+        if info.handler == 0 && stops.contains(&info.signo) {
+            self.prefix(out, ev.tid, ev.timestamp_ns);
+            let _ = writeln!(
+                out,
+                "--- stopped by {} ---",
+                signals::signal_name(info.signo)
+            );
+        }
+    }
+
+    /// A thread exited: the call it was in never returns; under -f its
+    /// line `[pid N] +++ exited with 0 +++`; and its process's end if it
+    /// was the last.
+    pub(super) fn task_exit(&mut self, ev: &Event, out: &mut String) {
+        let Some(exit) = ev.task_exit() else {
+            return;
+        };
+        self.syscall_end_of(ev, out);
+        self.interrupted.remove(&ev.tid);
+        let end = ProcessEnd::from_exit_code(exit.exit_code);
+        let quiet = self.opts.quiet_exits && matches!(end, ProcessEnd::Exited(_));
+        if ev.tid != ev.pid && self.opts.thread_exits && !self.opts.summary && !quiet {
+            self.cut_held(out);
+            if self.opts.format == OutputFormat::Json {
+                let mut obj = end.json(ev.pid);
+                obj["tid"] = ev.tid.into();
+                obj["thread"] = true.into();
+                let _ = writeln!(out, "{obj}");
+            } else if self.opts.format == OutputFormat::Strace {
+                self.prefix(out, ev.tid, ev.timestamp_ns);
+                out.push_str(&end.strace_text());
+                out.push('\n');
+            }
+        }
+        // A process's first thread stays until its last one is gone, as
+        // its pid stays until it is reaped.
+        if ev.tid != ev.pid || exit.group_dead {
+            self.live.remove(&ev.tid);
+        }
+        // Told already (at its exit_group, when the printer was not told
+        // that the events carry the threads' exits: a replay).
+        if exit.group_dead && !self.ended.contains(&ev.pid) {
+            self.cut_held(out);
+            let main = Some(ev.pid) == self.opts.main_pid;
+            self.process_end(out, ev.pid, &end, main, ev.timestamp_ns);
+            self.told_by_exit.insert(ev.pid);
+        }
+    }
+
+    /// The call a thread was in when it exited: unfinished.
+    fn syscall_end_of(&mut self, ev: &Event, out: &mut String) {
+        let mut done = std::mem::take(&mut self.done);
+        self.pairer.push_into(ev.clone(), &mut done);
+        for call in done.drain(..) {
+            self.call(&call, out);
+        }
+        self.done = done;
+        self.split.remove(&ev.tid);
+    }
+}

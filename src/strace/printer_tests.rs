@@ -1,0 +1,274 @@
+//! The printer against synthetic events.
+use super::*;
+use crate::kernel::decode::decode;
+use crate::kernel::decode::tests::{enter_record, exit_record};
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn pairs_prefixes_and_tells_exits() {
+    let close = |tid: i32| decode(&enter_record(3, &[7], 100, tid)).unwrap();
+    let closed = |tid: i32| decode(&exit_record(3, -9, 100, tid)).unwrap();
+    let mut exit_group = decode(&enter_record(231, &[0x102], 100, 101)).unwrap();
+    exit_group.timestamp_ns = 50;
+    let mut printer = Printer::new(PrinterOptions::default());
+    let mut out = String::new();
+    printer.feed(&[close(100), closed(100)], &mut out);
+    assert_eq!(
+        out,
+        "close(7)                                = -1 EBADF (Bad file descriptor)\n"
+    );
+    out.clear();
+    // Two threads: "[pid N] " on each line, then the process's end.
+    printer.feed(&[close(101), closed(101), exit_group], &mut out);
+    assert_eq!(
+        out,
+        "[pid   101] close(7)                    = -1 EBADF (Bad file descriptor)\n\
+         [pid   101] exit_group(258)             = ?\n\
+         +++ exited with 2 +++\n"
+    );
+    assert!(printer.live().is_empty());
+    assert_eq!(printer.exited().get(&100), Some(&2));
+
+    // -ttt: the end carries the time of the exit_group, as strace's.
+    let mut printer = Printer::new(PrinterOptions {
+        timestamps: 3,
+        prefix: PidPrefix::Always,
+        ..Default::default()
+    });
+    let mut exit_group = decode(&enter_record(231, &[3], 100, 100)).unwrap();
+    exit_group.timestamp_ns = 1_500_000_000;
+    out.clear();
+    printer.feed(&[exit_group], &mut out);
+    assert_eq!(
+        out,
+        "100   1.500000 exit_group(3)            = ?\n\
+         100   1.500000 +++ exited with 3 +++\n"
+    );
+}
+
+/// A synthetic event of thread `tid` of process `pid` at `ts`.
+fn ev(kind: EventKind, pid: u32, tid: u32, nr: u32, ts: u64) -> Event {
+    Event {
+        kind,
+        timestamp_ns: ts,
+        pid,
+        root: pid,
+        tid,
+        nr,
+        cpu: 0,
+        phase: Phase::Enter,
+        nb_args: 0,
+        args: [0; 6],
+        ret: 0,
+        comm: [0; 16],
+        data: None,
+    }
+}
+
+fn call_ev(pid: u32, tid: u32, nr: u32, args: &[u64], ret: Option<i64>, ts: u64) -> Event {
+    let mut e = ev(EventKind::Syscall, pid, tid, nr, ts);
+    match ret {
+        None => {
+            e.nb_args = args.len() as u8;
+            e.args[..args.len()].copy_from_slice(args);
+        }
+        Some(r) => {
+            e.phase = Phase::Exit;
+            e.ret = r;
+        }
+    }
+    e
+}
+
+fn task_exit(pid: u32, tid: u32, code: i32, group_dead: bool, ts: u64) -> Event {
+    let mut e = ev(EventKind::TaskExit, pid, tid, 0, ts);
+    e.nb_args = 2;
+    e.args[0] = code as u32 as u64;
+    e.args[1] = u64::from(group_dead);
+    e.ret = i64::from(code);
+    e
+}
+
+fn signal(pid: u32, tid: u32, sig: u32, code: i32, fields: [u64; 4], ts: u64) -> Event {
+    let mut e = ev(EventKind::Signal, pid, tid, sig, ts);
+    e.nb_args = 6;
+    e.args = [
+        code as i64 as u64,
+        0,
+        fields[0],
+        fields[1],
+        fields[2],
+        fields[3],
+    ];
+    e
+}
+
+fn run(opts: PrinterOptions, events: &[Event]) -> String {
+    let mut printer = Printer::new(opts);
+    let mut out = String::new();
+    printer.feed(events, &mut out);
+    printer.finish(&mut out);
+    out
+}
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn interleaved_calls_are_cut_and_resumed_in_time_order() {
+    const CLOSE: u32 = 3;
+    const GETPID: u32 = 39;
+    let events = [
+        call_ev(1, 1, GETPID, &[], None, 1),
+        call_ev(1, 1, GETPID, &[], Some(1), 2),
+        call_ev(1, 2, CLOSE, &[7], None, 3),
+        // Out of order in the batch: sorted by time.
+        call_ev(1, 2, CLOSE, &[7], Some(0), 6),
+        call_ev(1, 1, GETPID, &[], None, 4),
+        call_ev(1, 1, GETPID, &[], Some(1), 5),
+        task_exit(1, 2, 0, false, 7),
+        task_exit(1, 1, 0, true, 8),
+    ];
+    let out = run(
+        PrinterOptions {
+            task_exits: true,
+            thread_exits: true,
+            ..Default::default()
+        },
+        &events,
+    );
+    assert_eq!(
+        out,
+        "getpid()                                = 1\n\
+         [pid     2] close(7 <unfinished ...>\n\
+         [pid     1] getpid()                    = 1\n\
+         [pid     2] <... close resumed>)        = 0\n\
+         [pid     2] +++ exited with 0 +++\n\
+         +++ exited with 0 +++\n"
+    );
+}
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn a_thread_that_dies_in_a_call_and_a_kill() {
+    const READ: u32 = 0;
+    const EXIT_GROUP: u32 = 231;
+    let events = [
+        call_ev(1, 2, READ, &[3, 0x1000, 1], None, 1),
+        call_ev(1, 1, EXIT_GROUP, &[3], None, 2),
+        // The read returns -ERESTARTSYS to a thread that is being killed:
+        // it never returns to the process.
+        call_ev(1, 2, READ, &[], Some(-512), 3),
+        signal(1, 2, 9, 0, [0; 4], 4),
+        task_exit(1, 2, 3 << 8, false, 5),
+        task_exit(1, 1, 3 << 8, true, 6),
+    ];
+    let mut sigkill_no_info = events.clone();
+    sigkill_no_info[3].args[1] = 1 << 32; // SYSTRACE_SIGNAL_NO_INFO
+    let out = run(
+        PrinterOptions {
+            task_exits: true,
+            thread_exits: true,
+            ..Default::default()
+        },
+        &sigkill_no_info,
+    );
+    assert_eq!(
+        out,
+        "[pid     2] read(3,  <unfinished ...>\n\
+         [pid     1] exit_group(3)               = ?\n\
+         [pid     2] <... read resumed> <unfinished ...>) = ?\n\
+         [pid     2] +++ exited with 3 +++\n\
+         +++ exited with 3 +++\n"
+    );
+    // Killed by a signal, told with -ttt at the time of the last thread's exit.
+    let out = run(
+        PrinterOptions {
+            task_exits: true,
+            timestamps: 3,
+            quiet_exits: true,
+            ..Default::default()
+        },
+        &[task_exit(5, 5, 0x80 | 11, true, 2_000_000)],
+    );
+    assert_eq!(out, "0.002000 +++ killed by SIGSEGV (core dumped) +++\n");
+}
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn signals_restarts_and_signal_sets() {
+    const NANOSLEEP: u32 = 35;
+    const RESTART: u32 = 219;
+    let events = [
+        call_ev(1, 1, NANOSLEEP, &[0x10, 0x20], None, 1),
+        call_ev(1, 1, NANOSLEEP, &[], Some(-516), 2),
+        signal(1, 1, 19, 0, [7, 0, 0, 0], 3),
+        call_ev(1, 1, RESTART, &[], None, 4),
+        call_ev(1, 1, RESTART, &[], Some(0), 5),
+        signal(1, 1, 17, 1, [8, 0, 0, 0], 6),
+    ];
+    let out = run(PrinterOptions::default(), &events);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].ends_with("= ? ERESTART_RESTARTBLOCK (Interrupted by signal)"));
+    assert_eq!(
+        lines[1..],
+        [
+            "--- SIGSTOP {si_signo=SIGSTOP, si_code=SI_USER, si_pid=7, si_uid=0} ---",
+            "--- stopped by SIGSTOP ---",
+            "restart_syscall(<... resuming interrupted nanosleep ...>) = 0",
+            "--- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=8, si_uid=0, \
+             si_status=0, si_utime=0, si_stime=0} ---",
+        ]
+    );
+    let only_chld = PrinterOptions {
+        signals: SignalSet::parse("!SIGSTOP").unwrap(),
+        ..Default::default()
+    };
+    let out = run(only_chld, &events);
+    assert!(!out.contains("SIGSTOP") && out.contains("--- SIGCHLD"));
+    // JSON: every line an object.
+    let out = run(
+        PrinterOptions {
+            format: OutputFormat::Json,
+            ..Default::default()
+        },
+        &events,
+    );
+    for line in out.lines() {
+        let value: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert!(value.is_object());
+    }
+    assert!(out.contains(r#""event":"signal""#));
+}
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn a_fatal_signal_recorded_at_its_sending_follows_the_call_it_cut() {
+    const NANOSLEEP: u32 = 35;
+    let mut term = signal(1, 1, 15, 0, [9, 0, 0, 0], 2);
+    term.args[1] = 2 << 32; // SYSTRACE_SIGNAL_AT_SEND
+    let mut kill = signal(1, 1, 9, 0, [0; 4], 4);
+    kill.args[1] = 1 << 32; // SYSTRACE_SIGNAL_NO_INFO
+    let events = [
+        call_ev(1, 1, NANOSLEEP, &[0x10, 0x20], None, 1),
+        term,
+        call_ev(1, 1, NANOSLEEP, &[], Some(-516), 3),
+        kill,
+        task_exit(1, 1, 15, true, 5),
+    ];
+    let out = run(
+        PrinterOptions {
+            task_exits: true,
+            ..Default::default()
+        },
+        &events,
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    assert!(lines[0].ends_with("= ? ERESTART_RESTARTBLOCK (Interrupted by signal)"));
+    assert_eq!(
+        lines[1..],
+        [
+            "--- SIGTERM {si_signo=SIGTERM, si_code=SI_USER, si_pid=9, si_uid=0} ---",
+            "+++ killed by SIGTERM +++",
+        ]
+    );
+}

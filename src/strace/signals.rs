@@ -1,0 +1,446 @@
+//! Signals as strace shows them: `--- SIGCHLD {si_signo=SIGCHLD,
+//! si_code=CLD_EXITED, si_pid=42, si_uid=0, si_status=0, si_utime=0,
+//! si_stime=0} ---`, the siginfo read as include/uapi/asm-generic/siginfo.h
+//! lays it out; and strace's `-e signal=SET`.
+use serde_json::{json, Map, Value};
+
+use super::errno;
+use super::flags::{hex, signal_name as flag_signal_name, SIGNALS};
+use crate::kernel::decode::MAX_SIGNAL;
+use crate::kernel::SigInfo;
+
+/// `SIGINT`, `SIGRTMIN`, `SIGRT_3`.
+pub fn signal_name(sig: i32) -> String {
+    flag_signal_name(i64::from(sig))
+}
+
+// si_code values (asm-generic/siginfo.h): the ones every signal can have...
+const SI_USER: i32 = 0;
+const SI_KERNEL: i32 = 0x80;
+const SI_QUEUE: i32 = -1;
+const SI_TIMER: i32 = -2;
+const SI_MESGQ: i32 = -3;
+const SI_ASYNCIO: i32 = -4;
+const SI_SIGIO: i32 = -5;
+const SI_TKILL: i32 = -6;
+const SI_DETHREAD: i32 = -7;
+const SI_ASYNCNL: i32 = -60;
+
+const GENERIC_CODES: [(i32, &str); 10] = [
+    (SI_USER, "SI_USER"),
+    (SI_KERNEL, "SI_KERNEL"),
+    (SI_QUEUE, "SI_QUEUE"),
+    (SI_TIMER, "SI_TIMER"),
+    (SI_MESGQ, "SI_MESGQ"),
+    (SI_ASYNCIO, "SI_ASYNCIO"),
+    (SI_SIGIO, "SI_SIGIO"),
+    (SI_TKILL, "SI_TKILL"),
+    (SI_DETHREAD, "SI_DETHREAD"),
+    (SI_ASYNCNL, "SI_ASYNCNL"),
+];
+
+// ...and those of one signal, numbered from 1.
+const ILL_CODES: &[&str] = &[
+    "ILL_ILLOPC",
+    "ILL_ILLOPN",
+    "ILL_ILLADR",
+    "ILL_ILLTRP",
+    "ILL_PRVOPC",
+    "ILL_PRVREG",
+    "ILL_COPROC",
+    "ILL_BADSTK",
+    "ILL_BADIADDR",
+];
+const FPE_CODES: &[&str] = &[
+    "FPE_INTDIV",
+    "FPE_INTOVF",
+    "FPE_FLTDIV",
+    "FPE_FLTOVF",
+    "FPE_FLTUND",
+    "FPE_FLTRES",
+    "FPE_FLTINV",
+    "FPE_FLTSUB",
+    "FPE_DECOVF",
+    "FPE_DECDIV",
+    "FPE_DECERR",
+    "FPE_INVASC",
+    "FPE_INVDEC",
+    "FPE_FLTUNK",
+    "FPE_CONDTRAP",
+];
+const SEGV_CODES: &[&str] = &[
+    "SEGV_MAPERR",
+    "SEGV_ACCERR",
+    "SEGV_BNDERR",
+    "SEGV_PKUERR",
+    "SEGV_ACCADI",
+    "SEGV_ADIDERR",
+    "SEGV_ADIPERR",
+    "SEGV_MTEAERR",
+    "SEGV_MTESERR",
+    "SEGV_CPERR",
+];
+const BUS_CODES: &[&str] = &[
+    "BUS_ADRALN",
+    "BUS_ADRERR",
+    "BUS_OBJERR",
+    "BUS_MCEERR_AR",
+    "BUS_MCEERR_AO",
+];
+const TRAP_CODES: &[&str] = &[
+    "TRAP_BRKPT",
+    "TRAP_TRACE",
+    "TRAP_BRANCH",
+    "TRAP_HWBKPT",
+    "TRAP_UNK",
+    "TRAP_PERF",
+];
+const CLD_CODES: &[&str] = &[
+    "CLD_EXITED",
+    "CLD_KILLED",
+    "CLD_DUMPED",
+    "CLD_TRAPPED",
+    "CLD_STOPPED",
+    "CLD_CONTINUED",
+];
+const POLL_CODES: &[&str] = &[
+    "POLL_IN", "POLL_OUT", "POLL_MSG", "POLL_ERR", "POLL_PRI", "POLL_HUP",
+];
+const SYS_CODES: &[&str] = &["SYS_SECCOMP", "SYS_USER_DISPATCH"];
+
+/// What the union of a siginfo holds, which its signal and code decide.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Layout {
+    None,
+    /// kill, tkill: the sender.
+    Kill,
+    /// sigqueue, mq_notify: the sender and the value.
+    Queue,
+    Timer,
+    Child,
+    Fault,
+    Poll,
+    Sys,
+}
+
+fn signal_codes(signo: i32) -> &'static [&'static str] {
+    match signo {
+        libc::SIGILL => ILL_CODES,
+        libc::SIGFPE => FPE_CODES,
+        libc::SIGSEGV => SEGV_CODES,
+        libc::SIGBUS => BUS_CODES,
+        libc::SIGTRAP => TRAP_CODES,
+        libc::SIGCHLD => CLD_CODES,
+        libc::SIGIO => POLL_CODES,
+        libc::SIGSYS => SYS_CODES,
+        _ => &[],
+    }
+}
+
+fn is_fault(signo: i32) -> bool {
+    matches!(
+        signo,
+        libc::SIGILL | libc::SIGFPE | libc::SIGSEGV | libc::SIGBUS | libc::SIGTRAP
+    )
+}
+
+/// The name of `code` for signal `signo`, or its number.
+pub fn code_name(signo: i32, code: i32) -> String {
+    if code > 0 && code != SI_KERNEL {
+        if let Some(name) = signal_codes(signo).get(code as usize - 1) {
+            return (*name).to_owned();
+        }
+    }
+    match GENERIC_CODES.iter().find(|(c, _)| *c == code) {
+        Some((_, name)) => (*name).to_owned(),
+        None => code.to_string(),
+    }
+}
+
+fn layout(info: &SigInfo) -> Layout {
+    if info.fields.is_none() {
+        return Layout::None;
+    }
+    match info.code {
+        SI_USER | SI_TKILL => Layout::Kill,
+        SI_QUEUE | SI_MESGQ => Layout::Queue,
+        SI_TIMER => Layout::Timer,
+        SI_KERNEL if is_fault(info.signo) => Layout::Fault,
+        c if c <= 0 || c == SI_KERNEL => Layout::None,
+        _ => match info.signo {
+            libc::SIGCHLD => Layout::Child,
+            libc::SIGIO => Layout::Poll,
+            libc::SIGSYS => Layout::Sys,
+            s if is_fault(s) => Layout::Fault,
+            _ => Layout::None,
+        },
+    }
+}
+
+fn lo(word: u64) -> i32 {
+    word as u32 as i32
+}
+
+fn hi(word: u64) -> u32 {
+    (word >> 32) as u32
+}
+
+/// A pointer as strace prints one: NULL, or in hex.
+fn pointer(value: u64) -> String {
+    if value == 0 {
+        "NULL".to_owned()
+    } else {
+        hex(value)
+    }
+}
+
+/// The fields of a siginfo, in strace's order, as (name, text, JSON).
+fn fields(info: &SigInfo) -> Vec<(&'static str, String, Value)> {
+    let mut out: Vec<(&'static str, String, Value)> = vec![
+        (
+            "si_signo",
+            signal_name(info.signo),
+            Value::from(signal_name(info.signo)),
+        ),
+        (
+            "si_code",
+            code_name(info.signo, info.code),
+            Value::from(code_name(info.signo, info.code)),
+        ),
+    ];
+    if info.errno != 0 {
+        let name =
+            errno::errno_name(info.errno).map_or_else(|| info.errno.to_string(), str::to_owned);
+        out.push(("si_errno", name.clone(), Value::from(name)));
+    }
+    let f = info.fields.unwrap_or_default();
+    let int = |name, v: i64| (name, v.to_string(), Value::from(v));
+    let ptr = |name, v: u64| (name, pointer(v), Value::from(v));
+    match layout(info) {
+        Layout::None => {}
+        Layout::Kill => {
+            out.push(int("si_pid", i64::from(lo(f[0]))));
+            out.push(int("si_uid", i64::from(hi(f[0]))));
+        }
+        Layout::Queue => {
+            out.push(int("si_pid", i64::from(lo(f[0]))));
+            out.push(int("si_uid", i64::from(hi(f[0]))));
+            out.push(int("si_int", i64::from(lo(f[1]))));
+            out.push(ptr("si_ptr", f[1]));
+        }
+        Layout::Timer => {
+            out.push(int("si_timerid", i64::from(lo(f[0]))));
+            out.push(int("si_overrun", i64::from(hi(f[0]) as i32)));
+            out.push(int("si_int", i64::from(lo(f[1]))));
+            out.push(ptr("si_ptr", f[1]));
+        }
+        Layout::Child => {
+            out.push(int("si_pid", i64::from(lo(f[0]))));
+            out.push(int("si_uid", i64::from(hi(f[0]))));
+            let status = lo(f[1]);
+            // A signal for those killed or dumped, an exit status otherwise.
+            if matches!(info.code, 2 | 3) {
+                let name = signal_name(status);
+                out.push(("si_status", name.clone(), Value::from(name)));
+            } else {
+                out.push(int("si_status", i64::from(status)));
+            }
+            out.push(int("si_utime", f[2] as i64));
+            out.push(int("si_stime", f[3] as i64));
+        }
+        Layout::Fault => out.push(ptr("si_addr", f[0])),
+        Layout::Poll => {
+            out.push(int("si_band", f[0] as i64));
+            out.push(int("si_fd", i64::from(lo(f[1]))));
+        }
+        Layout::Sys => {
+            out.push(ptr("si_call_addr", f[0]));
+            out.push(int("si_syscall", i64::from(lo(f[1]))));
+            out.push(("si_arch", hex(u64::from(hi(f[1]))), Value::from(hi(f[1]))));
+        }
+    }
+    out
+}
+
+/// `{si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=42, ...}`.
+pub fn siginfo_text(info: &SigInfo) -> String {
+    let items: Vec<String> = fields(info)
+        .into_iter()
+        .map(|(name, text, _)| format!("{name}={text}"))
+        .collect();
+    format!("{{{}}}", items.join(", "))
+}
+
+/// `--- SIGCHLD {si_signo=SIGCHLD, ...} ---`; `--- SIGKILL ---` without
+/// a siginfo.
+pub fn signal_line(info: &SigInfo) -> String {
+    if info.fields.is_none() {
+        return format!("--- {} ---", signal_name(info.signo));
+    }
+    format!("--- {} {} ---", signal_name(info.signo), siginfo_text(info))
+}
+
+/// The fields of the siginfo as a JSON object (names as strace's).
+pub fn siginfo_json(info: &SigInfo) -> Value {
+    let mut map = Map::new();
+    for (name, _, value) in fields(info) {
+        map.insert(name.to_owned(), value);
+    }
+    json!(map)
+}
+
+/// A set of signals, as strace's `-e signal=SET` reads it: names with or
+/// without SIG, numbers, `all`, `none`, comma-separated; a leading `!` for
+/// the others.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SignalSet(u128);
+
+impl Default for SignalSet {
+    fn default() -> Self {
+        SignalSet::all()
+    }
+}
+
+impl SignalSet {
+    pub fn all() -> Self {
+        SignalSet(((1u128 << MAX_SIGNAL) - 1) << 1)
+    }
+
+    pub fn none() -> Self {
+        SignalSet(0)
+    }
+
+    pub fn contains(&self, sig: u32) -> bool {
+        sig < 128 && self.0 & (1u128 << sig) != 0
+    }
+
+    pub fn is_all(&self) -> bool {
+        *self == SignalSet::all()
+    }
+
+    /// The signals in the set, in order.
+    pub fn signals(&self) -> Vec<u32> {
+        (1..=MAX_SIGNAL).filter(|&s| self.contains(s)).collect()
+    }
+
+    pub fn from_signals(signals: impl IntoIterator<Item = u32>) -> Result<Self, String> {
+        let mut set = SignalSet::none();
+        for sig in signals {
+            if sig == 0 || sig > MAX_SIGNAL {
+                return Err(format!("invalid signal {sig}"));
+            }
+            set.0 |= 1u128 << sig;
+        }
+        Ok(set)
+    }
+
+    pub fn parse(spec: &str) -> Result<Self, String> {
+        let (negate, list) = match spec.strip_prefix('!') {
+            Some(rest) => (true, rest),
+            None => (false, spec),
+        };
+        let mut set = SignalSet::none();
+        for item in list.split(',').map(str::trim) {
+            match item {
+                "all" => set = SignalSet::all(),
+                "none" => {}
+                _ => set.0 |= 1u128 << parse_signal(item)?,
+            }
+        }
+        if negate {
+            set.0 = !set.0 & SignalSet::all().0;
+        }
+        Ok(set)
+    }
+}
+
+/// A signal by name (`SIGINT`, `int`, `SIGRTMIN`, `RT_3`) or number.
+pub fn parse_signal(item: &str) -> Result<u32, String> {
+    let invalid = || format!("invalid signal '{item}'");
+    if let Ok(n) = item.parse::<u32>() {
+        return if (1..=MAX_SIGNAL).contains(&n) {
+            Ok(n)
+        } else {
+            Err(invalid())
+        };
+    }
+    let upper = item.to_ascii_uppercase();
+    let name = if upper.starts_with("SIG") {
+        upper
+    } else {
+        format!("SIG{upper}")
+    };
+    if let Some((value, _)) = SIGNALS.iter().find(|(_, n)| *n == name) {
+        return Ok(*value as u32);
+    }
+    (32..=MAX_SIGNAL)
+        .find(|&s| signal_name(s as i32) == name)
+        .ok_or_else(invalid)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(signo: i32, code: i32, f: [u64; 4]) -> SigInfo {
+        SigInfo {
+            signo,
+            errno: 0,
+            code,
+            fields: Some(f),
+            handler: 0,
+            at_send: false,
+        }
+    }
+
+    #[test]
+    fn strace_lines() {
+        let chld = info(17, 1, [1234, 0, 0, 0]);
+        assert_eq!(
+            signal_line(&chld),
+            "--- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=1234, si_uid=0, \
+             si_status=0, si_utime=0, si_stime=0} ---"
+        );
+        let killed = info(17, 2, [1234 | 1000 << 32, 15, 1, 2]);
+        assert!(siginfo_text(&killed).contains("si_uid=1000, si_status=SIGTERM, si_utime=1"));
+        assert_eq!(
+            signal_line(&info(10, SI_USER, [42, 0, 0, 0])),
+            "--- SIGUSR1 {si_signo=SIGUSR1, si_code=SI_USER, si_pid=42, si_uid=0} ---"
+        );
+        assert_eq!(
+            signal_line(&info(11, 1, [0; 4])),
+            "--- SIGSEGV {si_signo=SIGSEGV, si_code=SEGV_MAPERR, si_addr=NULL} ---"
+        );
+        assert_eq!(
+            siginfo_text(&info(11, 2, [0x1000, 0, 0, 0])),
+            "{si_signo=SIGSEGV, si_code=SEGV_ACCERR, si_addr=0x1000}"
+        );
+        assert_eq!(
+            siginfo_text(&info(14, SI_KERNEL, [0; 4])),
+            "{si_signo=SIGALRM, si_code=SI_KERNEL}"
+        );
+        let mut no_info = info(9, 0, [0; 4]);
+        no_info.fields = None;
+        assert_eq!(signal_line(&no_info), "--- SIGKILL ---");
+        assert_eq!(
+            siginfo_json(&chld)["si_code"],
+            Value::from("CLD_EXITED".to_owned())
+        );
+    }
+
+    #[test]
+    fn signal_sets() {
+        let set = SignalSet::parse("SIGCHLD,usr1,15").unwrap();
+        assert_eq!(set.signals(), vec![10, 15, 17]);
+        let not = SignalSet::parse("!chld").unwrap();
+        assert!(!not.contains(17) && not.contains(1) && not.contains(64));
+        assert!(SignalSet::parse("all").unwrap().is_all());
+        assert!(SignalSet::parse("none").unwrap().signals().is_empty());
+        assert_eq!(SignalSet::parse("SIGRTMIN").unwrap().signals(), vec![32]);
+        assert_eq!(
+            SignalSet::parse("bogus").unwrap_err(),
+            "invalid signal 'bogus'"
+        );
+        assert!(SignalSet::parse("65").is_err() && SignalSet::parse("0").is_err());
+    }
+}

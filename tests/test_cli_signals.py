@@ -1,0 +1,290 @@
+"""Signals, thread and process ends, and calls in flight, against the real
+strace on real programs: the `--- SIG... {...} ---` lines, `+++ exited with
+N +++` per thread under -f, `+++ killed by SIG... +++` (with -p too), calls
+cut by other threads' lines (`<unfinished ...>`, `<... read resumed>`), and
+the library's signal and task_exit events.
+
+Pids differ between two runs: they are replaced by their order of first
+appearance (the same program makes its processes and threads in the same
+order). Nothing else is normalised, except where a documented difference is
+named."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+import systrace
+
+STRACE = shutil.which("strace")
+needs_strace = pytest.mark.skipif(STRACE is None and not os.environ.get("SYSTRACE_REQUIRE_OPTIONAL"),
+                                  reason="strace is not installed")
+
+PY = sys.executable
+
+USR1 = """
+import os, signal
+signal.signal(signal.SIGUSR1, lambda *a: None)
+os.kill(os.getpid(), signal.SIGUSR1)
+"""
+
+THREADS = """
+import threading, os
+def f(): os.write(1, b"")
+ts = [threading.Thread(target=f) for _ in range(2)]
+for t in ts:
+    t.start()
+    t.join()
+"""
+
+# A thread blocked in read when its process exits: its call never returns.
+BLOCKED = """
+import os, threading, time
+r, w = os.pipe()
+t = threading.Thread(target=lambda: os.read(r, 1), daemon=True)
+t.start()
+time.sleep(0.3)
+os.write(w, b"")
+os._exit(3)
+"""
+
+# One thread's read cut by the other's write.
+INTERLEAVED = """
+import os, threading, time
+r, w = os.pipe()
+t = threading.Thread(target=lambda: os.read(r, 1))
+t.start()
+time.sleep(0.3)
+os.write(w, b"x")
+t.join()
+"""
+
+SEGV = "import ctypes; ctypes.string_at(0)"
+
+
+def systrace_run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run([PY, "-m", "systrace", *args], capture_output=True, text=True, timeout=timeout)
+
+
+def strace_run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    assert STRACE is not None
+    return subprocess.run([STRACE, *args], capture_output=True, text=True, timeout=timeout)
+
+
+PID = re.compile(r"(?<=\[pid )\s*\d+(?=\])|(?<=si_pid=)\d+")
+
+
+def normalise(lines: list[str]) -> list[str]:
+    """Pids by order of first appearance: P1, P2..."""
+    seen: dict[str, str] = {}
+
+    def name(m: re.Match[str]) -> str:
+        pid = m.group(0).strip()
+        return seen.setdefault(pid, f"P{len(seen) + 1}")
+
+    return [PID.sub(name, line) for line in lines]
+
+
+def trace_lines(stderr: str) -> list[str]:
+    """The trace's lines: those of calls, signals and ends (not a
+    program's own stderr nor strace's `Process N attached`)."""
+    keep = re.compile(r"^(\[pid +\d+\] )?(\w+\(|<\.\.\. |\+\+\+ |--- )")
+    return [line for line in stderr.splitlines() if keep.match(line)]
+
+
+def both(*args: str, skip_strace: bool = False) -> tuple[list[str], list[str]]:
+    ours = systrace_run(*args)
+    theirs = strace_run(*args)
+    # strace dies of the signal that killed its command; systrace exits
+    # with 128 + the signal, as a shell reports it.
+    want = 128 - theirs.returncode if theirs.returncode < 0 else theirs.returncode
+    assert ours.returncode == want, (ours.stderr, theirs.stderr)
+    return normalise(trace_lines(ours.stderr)), normalise(trace_lines(theirs.stderr))
+
+
+@needs_strace
+def test_sigusr1_with_a_handler_is_strace_s(kernel):
+    ours, theirs = both("-e", "trace=none", PY, "-c", USR1)
+    usr1 = [line for line in theirs if "SIGUSR1" in line]
+    assert usr1 == ["--- SIGUSR1 {si_signo=SIGUSR1, si_code=SI_USER, si_pid=P1, si_uid=0} ---"]
+    assert [line for line in ours if "SIGUSR1" in line] == usr1
+    assert ours[-1] == theirs[-1] == "+++ exited with 0 +++"
+
+
+@needs_strace
+def test_segfault_is_a_signal_then_a_kill(kernel):
+    ours, theirs = both("-e", "trace=none", PY, "-c", SEGV)
+    tail = theirs[-2:]
+    assert tail[0] == "--- SIGSEGV {si_signo=SIGSEGV, si_code=SEGV_MAPERR, si_addr=NULL} ---"
+    assert tail[1].startswith("+++ killed by SIGSEGV")
+    assert ours[-2:] == tail
+
+
+@needs_strace
+def test_sigchld_of_a_shell_s_children(kernel):
+    ours, theirs = both("-f", "-e", "trace=none", "bash", "-c", "/bin/true; /bin/true")
+    assert any(line.startswith("--- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED") for line in theirs)
+    assert ours == theirs
+
+
+@needs_strace
+def test_threads_end_one_line_each_under_f(kernel):
+    ours, theirs = both("-f", "-e", "trace=exit,exit_group", PY, "-c", THREADS)
+    ends = [line for line in theirs if line.startswith("[pid") and "+++" in line]
+    assert len(ends) == 2 and all(line.endswith("+++ exited with 0 +++") for line in ends)
+    assert ours[-8:] == theirs[-8:]
+
+
+@needs_strace
+def test_a_call_that_never_returns_then_the_threads_end(kernel):
+    ours, theirs = both("-f", "-e", "trace=read,write,exit_group", PY, "-c", BLOCKED)
+    # P1: the reader, the first line with a pid (the main thread's have
+    # none until there is a second thread).
+    assert theirs[-3:] == [
+        "[pid P1] <... read resumed> <unfinished ...>) = ?",
+        "[pid P1] +++ exited with 3 +++",
+        "+++ exited with 3 +++",
+    ], theirs
+    assert ours[-6:] == theirs[-6:]
+
+
+@needs_strace
+def test_interleaved_calls_are_cut_and_resumed(kernel):
+    ours, theirs = both("-f", "-e", "trace=read,write", PY, "-c", INTERLEAVED)
+    want = [
+        "[pid P1] read(3,  <unfinished ...>",
+        '[pid P2] write(4, "x", 1)            = 1',
+        '[pid P1] <... read resumed>"x", 1)   = 1',
+        "[pid P1] +++ exited with 0 +++",
+        "+++ exited with 0 +++",
+    ]
+    assert theirs[-5:] == want, theirs
+    assert ours[-5:] == want
+
+
+@needs_strace
+def test_a_child_killed_by_timeout(kernel):
+    ours, theirs = both("-f", "-e", "trace=none", "timeout", "1", "sleep", "5")
+    # timeout ignores the SIGTERM it sends its own group, and SIGCONT's
+    # default is to ignore: the kernel discards an ignored signal when it
+    # is sent, and only a ptrace tracer (strace) is shown it.
+    # (timeout's own lines: "[pid P1] ", or no prefix once it is alone.)
+    ignored = re.compile(r"^(\[pid P1\] )?--- SIG(TERM|CONT) ")
+    theirs = [line for line in theirs if not ignored.match(line)]
+    killed = ["[pid P2] --- SIGTERM {si_signo=SIGTERM, si_code=SI_USER, si_pid=P1, si_uid=0} ---",
+              "[pid P2] +++ killed by SIGTERM +++"]
+    assert all(line in theirs for line in killed)
+    assert ours == theirs
+
+
+@needs_strace
+def test_signal_sets(kernel):
+    for spec in ("none", "!SIGUSR1", "usr1", "10", "all"):
+        ours, theirs = both("-e", "trace=none", "-e", f"signal={spec}", PY, "-c", USR1)
+        assert ours == theirs, spec
+    r = systrace_run("-e", "signal=SIGBOGUS", "true")
+    assert r.returncode == 2 and "invalid signal 'SIGBOGUS'" in r.stderr
+
+
+def test_killed_with_p_is_told(kernel):
+    target = subprocess.Popen(["sleep", "30"])
+    tracer = subprocess.Popen([PY, "-m", "systrace", "-e", "trace=none", "-p", str(target.pid)],
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        line = ""
+        while "attached" not in line and time.monotonic() < deadline:
+            line = tracer.stderr.readline()
+        time.sleep(0.5)
+        target.kill()
+        target.wait()
+        _, err = tracer.communicate(timeout=30)
+    finally:
+        target.kill()
+        tracer.kill()
+    assert err.splitlines()[-1] == "+++ killed by SIGKILL +++", err
+
+
+def test_ends_carry_their_time_and_lines_are_in_time_order(kernel):
+    r = systrace_run("-f", "-ttt", "-e", "trace=read,write,exit_group", PY, "-c", INTERLEAVED)
+    lines = trace_lines_ttt(r.stderr)
+    ends = [line for line in lines if "+++" in line]
+    assert len(ends) == 2 and all(re.match(r"^(\[pid +\d+\] )?\d+\.\d{6} \+\+\+", e) for e in ends)
+    stamps = [float(re.search(r"(\d+\.\d{6}) ", line).group(1)) for line in lines]
+    assert stamps == sorted(stamps)
+
+
+def trace_lines_ttt(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if re.match(r"^(\[pid +\d+\] )?\d+\.\d{6} ", line)]
+
+
+def test_json_lines_stay_json(kernel):
+    r = systrace_run("--format", "json", "-e", "trace=none", PY, "-c", USR1)
+    objs = [json.loads(line) for line in r.stderr.splitlines() if line.startswith("{")]
+    sig = [o for o in objs if o.get("event") == "signal" and o["signal"] == "SIGUSR1"]
+    assert len(sig) == 1
+    assert sig[0]["siginfo"] == {"si_signo": "SIGUSR1", "si_code": "SI_USER", "si_pid": sig[0]["pid"], "si_uid": 0}
+    assert objs[-1] == {"event": "exit", "pid": sig[0]["pid"], "status": 0}
+
+
+def test_restart_syscall_names_what_it_resumes(kernel):
+    tracer = subprocess.Popen([PY, "-m", "systrace", "-e", "trace=clock_nanosleep,restart_syscall",
+                               "sleep", "2"], stderr=subprocess.PIPE, text=True)
+    try:
+        sleeper = None
+        deadline = time.monotonic() + 30
+        while sleeper is None and time.monotonic() < deadline:
+            for task in os.listdir(f"/proc/{tracer.pid}/task"):
+                for child in open(f"/proc/{tracer.pid}/task/{task}/children").read().split():
+                    if open(f"/proc/{child}/comm").read().strip() == "sleep":
+                        sleeper = int(child)
+            time.sleep(0.05)
+        assert sleeper is not None
+        time.sleep(0.5)  # in its clock_nanosleep
+        os.kill(sleeper, signal.SIGSTOP)
+        time.sleep(0.2)
+        os.kill(sleeper, signal.SIGCONT)
+        _, err = tracer.communicate(timeout=30)
+    finally:
+        tracer.kill()
+    lines = trace_lines(err)
+    assert "ERESTART_RESTARTBLOCK" in lines[0]
+    assert lines[1] == f"--- SIGSTOP {{si_signo=SIGSTOP, si_code=SI_USER, si_pid={os.getpid()}, si_uid=0}} ---"
+    assert lines[2] == "--- stopped by SIGSTOP ---"
+    assert lines[3] == "restart_syscall(<... resuming interrupted clock_nanosleep ...>) = 0"
+
+
+def test_library_sessions_ask_for_task_events(kernel):
+    code = (
+        "import os, signal, sys; signal.signal(signal.SIGUSR1, lambda *a: None); "
+        "sys.stdin.readline(); os.kill(os.getpid(), signal.SIGUSR1)"
+    )
+    for asked in (False, True):
+        child = subprocess.Popen([PY, "-c", code], stdin=subprocess.PIPE, text=True)
+        try:
+            time.sleep(0.3)  # past its start
+            with systrace.enable("getpid", pid=child.pid, signals=asked, exits=asked) as s:
+                child.communicate("go\n", timeout=30)
+        finally:
+            child.kill()
+        events = s.events()
+        if not asked:
+            # Syscall-only sessions see none of them.
+            assert {e.phase for e in events} <= {"enter", "exit"}
+            continue
+        sigs = [e for e in events if e.phase == "signal"]
+        ends = [e for e in events if e.phase == "task_exit"]
+        assert [e.name for e in sigs] == ["SIGUSR1"]
+        assert sigs[0].siginfo == {"si_signo": "SIGUSR1", "si_code": "SI_USER", "si_pid": child.pid, "si_uid": 0}
+        assert sigs[0].ret is None and sigs[0].args == {} and sigs[0].event_name == "signal_deliver"
+        mine = [(e.tid, e.exit_code, e.group_dead) for e in ends if e.tid == child.pid]
+        assert mine == [(child.pid, 0, True)]
+        assert all(e.pid == child.pid for e in ends) and sum(e.group_dead for e in ends) == 1
+        assert s.dropped == 0
