@@ -855,11 +855,16 @@ static __always_inline int emit_exit(long nr, long ret, __u64 pid_tgid, __u32 ro
 	return 0;
 }
 
-/* One run of a filter program: the fields it reads, and its stack of
- * booleans (bit 0 is the top). */
+/* The fields a filter program reads, by systrace_filter_field. */
+struct filter_fields {
+	__u64 v[16];
+};
+
+/* One run of a filter program: its fields, and its stack of booleans (bit
+ * 0 is the top). */
 struct filter_run {
 	const struct systrace_filter *f;
-	__u64 fields[16];
+	struct filter_fields fields;
 	__u64 stack;
 };
 
@@ -880,19 +885,25 @@ static __always_inline __u64 extend(__u64 v, __u8 ext)
 	}
 }
 
-static long filter_step(__u32 i, struct filter_run *run)
+/* One op: returns the stack after it. Global, so that the verifier checks
+ * it once and the loop around it sees an unknown stack (not one state per
+ * value the stack could take). */
+__noinline __u64 filter_op(const struct systrace_filter_op *op, const struct filter_fields *fields,
+			   __u64 stack)
 {
-	const struct systrace_filter_op *op;
 	__u64 v, value, top;
 	bool r;
 
-	if (i >= SYSTRACE_FILTER_OPS || i >= run->f->len)
-		return 1; /* done */
-	op = &run->f->ops[i];
+	if (!op || !fields)
+		return stack;
 	switch (op->code) {
 	case SYSTRACE_OP_PRED:
-		v = extend(run->fields[op->field & 15], op->ext);
+		v = extend(fields->v[op->field & 15], op->ext);
 		value = op->value;
+		if (op->cmp == SYSTRACE_CMP_BIT) {
+			r = (v & value) != 0;
+			break;
+		}
 		/* Signed order is unsigned order with the sign bit flipped. */
 		if (op->ext == SYSTRACE_EXT_S64 || op->ext == SYSTRACE_EXT_S32 ||
 		    op->ext == SYSTRACE_EXT_S16) {
@@ -915,32 +926,42 @@ static long filter_step(__u32 i, struct filter_run *run)
 		case SYSTRACE_CMP_GT:
 			r = v > value;
 			break;
-		case SYSTRACE_CMP_GE:
+		default:
 			r = v >= value;
-			break;
-		default: /* SYSTRACE_CMP_BIT: on the bits as they are */
-			r = (extend(run->fields[op->field & 15], op->ext) & op->value) != 0;
 		}
-		run->stack = (run->stack << 1) | r;
 		break;
 	case SYSTRACE_OP_TRUE:
+		r = true;
+		break;
 	case SYSTRACE_OP_FALSE:
-		run->stack = (run->stack << 1) | (op->code == SYSTRACE_OP_TRUE);
+		r = false;
 		break;
 	case SYSTRACE_OP_NOT:
-		run->stack ^= 1;
-		break;
+		return stack ^ 1;
 	case SYSTRACE_OP_AND:
 	case SYSTRACE_OP_OR:
-		top = run->stack & 1;
-		run->stack >>= 1;
+		top = stack & 1;
+		stack >>= 1;
 		if (op->code == SYSTRACE_OP_AND)
-			top &= run->stack;
+			top &= stack;
 		else
-			top |= run->stack;
-		run->stack = (run->stack & ~1ULL) | (top & 1);
-		break;
+			top |= stack;
+		return (stack & ~1ULL) | (top & 1);
+	default:
+		return stack;
 	}
+	return (stack << 1) | r;
+}
+
+static long filter_step(__u32 i, struct filter_run *run)
+{
+	if (i >= SYSTRACE_FILTER_OPS || i >= run->f->len)
+		return 1; /* done */
+	/* A mask the verifier sees: the compiler keeps a copy of i without
+	 * the bound checked above. */
+	barrier_var(i);
+	run->stack =
+		filter_op(&run->f->ops[i & (SYSTRACE_FILTER_OPS - 1)], &run->fields, run->stack);
 	return 0;
 }
 
@@ -954,10 +975,10 @@ static __noinline bool filter_pass(const struct systrace_filter *f, const __u64 
 	if (!f || !args)
 		return true;
 	for (int i = 0; i < SYSTRACE_MAX_ARGS; i++)
-		run.fields[i] = args[i];
-	run.fields[SYSTRACE_FIELD_RET] = ret;
-	run.fields[SYSTRACE_FIELD_NR] = nr;
-	run.fields[SYSTRACE_FIELD_PID] = tid;
+		run.fields.v[i] = args[i];
+	run.fields.v[SYSTRACE_FIELD_RET] = ret;
+	run.fields.v[SYSTRACE_FIELD_NR] = nr;
+	run.fields.v[SYSTRACE_FIELD_PID] = tid;
 	bpf_loop(SYSTRACE_FILTER_OPS, filter_step, &run, 0);
 	return run.stack & 1;
 }
@@ -971,6 +992,8 @@ static __noinline int emit_held_enter(__u32 nr, struct call_mark *mark, __u64 pi
 
 	if (!mark || nr >= SYSTRACE_NR_SYSCALLS)
 		return 0;
+	barrier_var(nr); /* a bound the verifier sees in every copy of nr */
+	nr &= SYSTRACE_NR_SYSCALLS - 1;
 	for (int i = 0; i < SYSTRACE_MAX_ARGS; i++)
 		args[i] = mark->args[i];
 	if (test_bit(nr, capture_syscalls)) {
@@ -1045,7 +1068,7 @@ static __noinline bool filter_exit(__u32 nr, long ret, __u64 pid_tgid, __u32 roo
 	struct call_mark *mark;
 	__u32 state = CALL_NONE;
 
-	if (!f)
+	if (!f || nr >= SYSTRACE_NR_SYSCALLS)
 		return true;
 	mark = bpf_task_storage_get(&call_marks, bpf_get_current_task_btf(), 0, 0);
 	if (mark && mark->nr == nr)
@@ -1057,14 +1080,14 @@ static __noinline bool filter_exit(__u32 nr, long ret, __u64 pid_tgid, __u32 roo
 	if (state == CALL_HELD) {
 		if (!filter_pass(f, mark->args, ret, nr, pid_tgid))
 			return false;
-		if (test_bit(nr, enabled_enter_syscalls))
+		if (test_bit(nr & (SYSTRACE_NR_SYSCALLS - 1), enabled_enter_syscalls))
 			emit_held_enter(nr, mark, pid_tgid, root);
 		return true;
 	}
 	/* No enter held: the call began before its filter was set (not
 	 * ours), unless nobody traces its enter, and the filter then names
 	 * no argument. */
-	if (test_bit(nr, enabled_enter_syscalls))
+	if (test_bit(nr & (SYSTRACE_NR_SYSCALLS - 1), enabled_enter_syscalls))
 		return false;
 	return filter_pass(f, no_args, ret, nr, pid_tgid);
 }

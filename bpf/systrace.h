@@ -129,7 +129,7 @@ enum systrace_quiet {
  * the ring buffer, so a rejected call costs no record.
  */
 enum systrace_filter_limits {
-	SYSTRACE_FILTER_OPS = 48, /* ops of one syscall's program at most */
+	SYSTRACE_FILTER_OPS = 64, /* ops of one syscall's program at most (a power of two) */
 };
 
 enum systrace_filter_code {

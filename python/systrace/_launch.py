@@ -244,6 +244,7 @@ def run(
     buffer_size: Optional[int] = None,
     strings: bool = False,
     string_size: Optional[int] = None,
+    filter: Union[str, Mapping[Union[str, int], str], None] = None,
 ) -> CompletedSession:
     """Run command `args` traced, as subprocess.run() runs it, and return its
     closed session (a CompletedSession: a Session with `returncode`).
@@ -254,7 +255,7 @@ def run(
     their first syscall; run() waits for the command itself, as subprocess
     does, and what its children do after it ended is not in the session.
 
-    syscalls and enter, exit, buffer_size, strings, string_size, follow: as
+    syscalls and enter, exit, buffer_size, strings, string_size, follow, filter: as
     systrace.enable(). Every event is kept until you read the session (the
     ring buffer is drained while the command runs), so a command that makes
     millions of syscalls takes memory for each: name the syscalls you need.
@@ -289,7 +290,7 @@ def run(
     env_s = None if env is None else {os.fsdecode(k): os.fsdecode(v) for k, v in env.items()}
     options: Dict[str, Any] = dict(enter=enter, exit=exit, strings=strings, follow=follow)
     check_flags(**options, check=check, capture_output=capture_output)
-    options.update(buffer_size=buffer_size, string_size=string_size)
+    options.update(buffer_size=buffer_size, string_size=string_size, filter=filter)
     if cwd_s is not None and not os.path.isdir(cwd_s):
         code = errno.ENOTDIR if os.path.exists(cwd_s) else errno.ENOENT
         raise OSError(code, os.strerror(code), cwd_s)

@@ -267,6 +267,7 @@ class Session:
         follow: Optional[bool] = None,
         count: Optional[bool] = None,
         max_memory: Optional[int] = None,
+        filter: Union[str, Mapping[Union[str, int], str], None] = None,
         _launched: Optional[int] = None,
         _keep_all: bool = False,
     ) -> "Session": ...

@@ -6,7 +6,20 @@ exports and asyncio iteration.
 """
 from __future__ import annotations
 
-from typing import IO, TYPE_CHECKING, Any, AsyncIterator, Dict, Iterable, Iterator, List, Optional, Union, overload
+from typing import (
+    IO,
+    TYPE_CHECKING,
+    Any,
+    AsyncIterator,
+    Dict,
+    Iterable,
+    Iterator,
+    List,
+    Mapping,
+    Optional,
+    Union,
+    overload,
+)
 
 from . import _native
 from ._native import Call, Event, EventBatch, LostEventsWarning, SyscallSet
@@ -23,6 +36,8 @@ if TYPE_CHECKING:
 __all__ = ["Session", "enable", "count", "calls", "iter_calls", "LostEventsWarning"]
 
 SyscallSpec = Union[str, int, SyscallSet]
+#: An event filter: one expression, or one per syscall (name or number).
+Filter = Union[str, Mapping[Union[str, int], str], None]
 
 #: What the exports and calls() take: a Session, an EventBatch, or an
 #: iterable of Event or EventBatch (and, for the call exports, of Call).
@@ -101,6 +116,7 @@ def enable(
     string_size: Optional[int] = None,
     follow: bool = False,
     max_memory: Optional[int] = None,
+    filter: Filter = None,
     output: None = None,
 ) -> Session: ...
 
@@ -117,6 +133,7 @@ def enable(
     string_size: Optional[int] = None,
     follow: bool = False,
     max_memory: Optional[int] = None,
+    filter: Filter = None,
     output: Union[str, "os.PathLike[str]"],
 ) -> "Recording": ...
 
@@ -132,6 +149,7 @@ def enable(
     string_size: Optional[int] = None,
     follow: bool = False,
     max_memory: Optional[int] = None,
+    filter: Filter = None,
     output: Union[str, "os.PathLike[str]", None] = None,
 ) -> Union[Session, "Recording"]:
     """Start tracing syscalls; returns a Session (a context manager).
@@ -156,6 +174,14 @@ def enable(
     max_memory: bytes of events the session keeps for you until you read
         them (default: a quarter of the machine's memory); past it, events
         are dropped and counted in `dropped`.
+    filter: an event filter in the kernel's grammar, decided in BPF before
+        anything is delivered: `"fd == 3 && count >= 4096"`, `"ret < 0"`,
+        `'filename ~ "/etc/*"'` (strings need strings=True). One expression
+        applies to every syscall traced that has the fields it names; a
+        mapping of syscall to expression ({"read": "fd == 0"}) gives each
+        its own. Calls are kept or dropped whole: a filter on arguments is
+        decided at the enter, one naming `ret` at the exit (the enter is
+        then delivered with the exit, keeping its own timestamp).
     output: a file name: record the events to it as Apache Parquet instead
         of keeping them for Python, and return a systrace.Recording (closing
         it finishes the file; systrace.load() reads it back).
@@ -176,6 +202,7 @@ def enable(
         string_size=string_size,
         follow=follow,
         max_memory=max_memory,
+        filter=filter,
     )
     if output is not None:
         from ._record import Recording, session_options

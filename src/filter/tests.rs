@@ -117,7 +117,7 @@ fn kernel_filters_or_the_sessions() {
     let k = kernel_filter([&*a, &*b]).unwrap();
     assert_eq!(k.len, 3);
     assert_eq!(k.mode, 2, "decided at exit when one session names ret");
-    let long = (0..30).map(|i| format!("fd == {i}")).collect::<Vec<_>>().join(" || ");
+    let long = (0..40).map(|i| format!("fd == {i}")).collect::<Vec<_>>().join(" || ");
     let c = build_one("read", &long, false).unwrap();
     assert!(kernel_filter([&*c]).is_none(), "too long for the programs");
 }

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
+use super::filtering::{SessionFilters, Verdict};
 use super::registry::{exec_syscalls, ProcessFilter, Registration};
 use crate::kernel::consumer::Sink;
 use crate::kernel::{Bitmap, Event, Phase};
@@ -67,6 +68,8 @@ struct Backlog {
     closed: bool,
     /// A launched command before its execve: none of its events are ours yet.
     launching: Option<u32>,
+    /// The session's event filters, with the calls they are deciding.
+    filters: SessionFilters,
 }
 
 /// Captures that did not happen whole, in the events delivered.
@@ -140,6 +143,7 @@ impl Queue {
                 bytes: 0,
                 closed: false,
                 launching: reg.launched,
+                filters: SessionFilters::new(&reg.filters),
             }),
             ready: Condvar::new(),
             ready_fd: OnceLock::new(),
@@ -221,16 +225,13 @@ impl Queue {
         let max_backlog = self.max_backlog.load(Ordering::Relaxed);
         let mut lost = 0u64;
         let mut losses = CaptureLosses::default();
-        for ev in batch {
-            if self.launching(&mut queue.launching, ev) || !self.filter.matches(ev) {
-                continue;
-            }
+        let mut push = |queue: &mut Backlog, ev: &Event| {
             let bytes = event_bytes(ev);
             // Past the backlog bound the events are lost here, as in a full
             // ring buffer, and counted the same way.
             if queue.bytes.saturating_add(bytes) > max_backlog {
                 lost += 1;
-                continue;
+                return;
             }
             if ev.data.is_some() {
                 for cap in ev.captures() {
@@ -241,6 +242,26 @@ impl Queue {
             }
             queue.bytes += bytes;
             queue.events.push(ev.clone());
+        };
+        for ev in batch {
+            if self.launching(&mut queue.launching, ev) || !self.filter.matches(ev) {
+                continue;
+            }
+            if queue.filters.is_empty() {
+                push(queue, ev);
+                continue;
+            }
+            let traces_enter = self.filter.enabled[Phase::Enter.index()].contains(ev.nr);
+            match queue.filters.apply(ev, traces_enter) {
+                Verdict::Drop => {}
+                Verdict::Keep => push(queue, ev),
+                Verdict::KeepAfter(held) => {
+                    if let Some(enter) = held {
+                        push(queue, &enter);
+                    }
+                    push(queue, ev);
+                }
+            }
         }
         if lost > 0 {
             self.backlog_dropped.fetch_add(lost, Ordering::Relaxed);

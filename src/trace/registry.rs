@@ -9,7 +9,11 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use std::sync::Arc;
+
+use super::filters::FilterRefs;
 use crate::error::{Error, Result};
+use crate::filter::CallFilter;
 use crate::kernel::layout::{NR_SYSCALLS, TGID_FOLLOW, TGID_TRACED};
 use crate::kernel::Phase;
 
@@ -34,6 +38,9 @@ pub trait Kernel {
     /// The one traced process, when the filter is exactly that (a fast path
     /// for the programs), or None.
     fn set_only_tgid(&mut self, tgid: Option<u32>);
+    /// The programs' filter for syscall `nr` (None: every call passes). A
+    /// filter the kernel has no room for is not set: user space filters.
+    fn set_filter(&mut self, nr: u32, filter: Option<&crate::kernel::types::systrace_filter>);
 }
 
 /// Which processes a session traces.
@@ -63,6 +70,8 @@ pub struct Registration {
     /// execve on, as strace traces a command it starts; what the launcher
     /// did in it before is not. See [`Registration::enabled`].
     pub launched: Option<u32>,
+    /// Event filters, per syscall number (see `crate::filter`).
+    pub filters: BTreeMap<u32, Arc<CallFilter>>,
 }
 
 /// execve and execveat: the calls that end a launched command's launch.
@@ -125,6 +134,7 @@ pub struct Registry {
     /// Capture sizes of the open sessions: the kernel captures the largest.
     capture_sizes: BTreeMap<u32, u32>,
     follow: u32,
+    filters: FilterRefs,
 }
 
 impl Default for Registry {
@@ -138,6 +148,7 @@ impl Default for Registry {
             count_refcount: vec![0; NR_SYSCALLS],
             capture_sizes: BTreeMap::new(),
             follow: 0,
+            filters: FilterRefs::default(),
         }
     }
 }
@@ -165,8 +176,10 @@ impl Registry {
             self.remove_follow(kernel, reg);
             return Err(err);
         }
-        // Captures before the enable bits, so the first records carry them.
+        // Captures and filters before the enable bits, so the first records
+        // carry them and no unfiltered call slips through.
         self.add_capture(kernel, reg);
+        self.filters.add(kernel, reg);
         // Counting needs both phases' programs: its syscalls hold them
         // attached as enabled ones do.
         let counted = reg.count.len() as u32;
@@ -182,6 +195,7 @@ impl Registry {
                     for done in Phase::ALL.iter().take_while(|&&p| p != phase) {
                         self.disable(kernel, *done, &reg.enabled(*done), counted);
                     }
+                    self.filters.remove(kernel, reg);
                     self.remove_capture(kernel, reg);
                     self.remove_processes(kernel, &reg.processes, reg.follow);
                     self.remove_follow(kernel, reg);
@@ -233,6 +247,7 @@ impl Registry {
         for phase in Phase::ALL {
             self.disable(kernel, phase, &reg.enabled(phase), reg.count.len() as u32);
         }
+        self.filters.remove(kernel, reg);
         self.remove_capture(kernel, reg);
         self.remove_processes(kernel, &reg.processes, reg.follow);
         self.remove_follow(kernel, reg);

@@ -14,6 +14,8 @@ struct FakeKernel {
     follow: u32,
     only: Option<u32>,
     counted: BTreeSet<u32>,
+    /// Per number: the length of the programs' filter.
+    filters: BTreeMap<u32, u32>,
 }
 
 impl Kernel for FakeKernel {
@@ -70,6 +72,12 @@ impl Kernel for FakeKernel {
     }
     fn set_only_tgid(&mut self, tgid: Option<u32>) {
         self.only = tgid;
+    }
+    fn set_filter(&mut self, nr: u32, filter: Option<&crate::kernel::types::systrace_filter>) {
+        match filter {
+            Some(f) => self.filters.insert(nr, f.len),
+            None => self.filters.remove(&nr),
+        };
     }
 }
 
@@ -241,4 +249,34 @@ fn all_processes_is_counted() {
     assert_eq!(k.all, 1);
     r.unregister(&mut k, &all);
     assert_eq!(k.all, 0);
+}
+
+#[test]
+fn the_programs_filter_a_syscall_only_if_every_session_does() {
+    use crate::filter::{CallFilter, Op};
+    let (mut r, mut k) = (Registry::default(), FakeKernel::default());
+    let f = |n| {
+        Arc::new(CallFilter {
+            text: String::new(),
+            ops: vec![Op::Not; n],
+            at_exit: false,
+        })
+    };
+    let filtered = |n| Registration {
+        filters: BTreeMap::from([(0, f(n))]),
+        ..reg(&[0], &[0], &[10])
+    };
+    let (a, b) = (filtered(1), filtered(2));
+    r.register(&mut k, &a).unwrap();
+    assert_eq!(k.filters, BTreeMap::from([(0, 1)]));
+    r.register(&mut k, &b).unwrap();
+    assert_eq!(k.filters, BTreeMap::from([(0, 4)]), "the OR of both");
+    let plain = reg(&[0], &[], &[10]);
+    r.register(&mut k, &plain).unwrap();
+    assert!(k.filters.is_empty(), "one session takes every call");
+    r.unregister(&mut k, &plain);
+    r.unregister(&mut k, &a);
+    assert_eq!(k.filters, BTreeMap::from([(0, 2)]));
+    r.unregister(&mut k, &b);
+    assert!(k.filters.is_empty());
 }
