@@ -268,6 +268,7 @@ class Session:
         count: Optional[bool] = None,
         max_memory: Optional[int] = None,
         filter: Union[str, Mapping[Union[str, int], str], None] = None,
+        _unfiltered: Optional[Sequence[str]] = None,
         _launched: Optional[int] = None,
         _keep_all: bool = False,
     ) -> "Session": ...

@@ -126,6 +126,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="show only the calls that failed (-e status=failed).",
     )
     p.add_argument(
+        "--filter",
+        metavar="EXPR",
+        help="an event filter in the kernel's grammar, decided in BPF: "
+        "'fd == 3 && count >= 4096', 'ret < 0', 'filename ~ \"/etc/*\"'; it applies to "
+        "the syscalls that have the fields it names.",
+    )
+    p.add_argument(
         "-p",
         dest="pids",
         metavar="PID",
@@ -505,6 +512,7 @@ def _open_session(
     string_size: int,
     buffer_size: int,
     launched: Optional[int] = None,
+    filter: Optional[str] = None,
 ) -> Session:
     syscalls: List[SyscallSet] = []
     if nrs is not None:
@@ -519,6 +527,8 @@ def _open_session(
             string_size=capture_size(string_size),
             follow=follow,
             buffer_size=buffer_size,
+            filter=filter,
+            _unfiltered=list(INTERNAL),
         )
     except PermissionError as err:
         raise CliError(f"{err} (tracing needs root, or CAP_BPF and CAP_PERFMON)") from None
@@ -573,7 +583,9 @@ def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[st
         try:
             traced = SyscallSet() if args.summary else args.nrs
             counting = _open_counting(args, [pid])
-            session = _open_session(traced, [], args.follow, args.string_size, args.buffer_size, launched=pid)
+            session = _open_session(
+                traced, [], args.follow, args.string_size, args.buffer_size, launched=pid, filter=args.filter
+            )
         except BaseException:
             child.cancel()  # it exits without exec
             raise
@@ -619,7 +631,7 @@ def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[st
 def run_pids(args: argparse.Namespace, pids: List[int], printer_kw: Dict[str, Any], out: IO[str]) -> int:
     counting = _open_counting(args, pids)
     traced = SyscallSet() if args.summary else args.nrs
-    session = _open_session(traced, pids, args.follow, args.string_size, args.buffer_size)
+    session = _open_session(traced, pids, args.follow, args.string_size, args.buffer_size, filter=args.filter)
     watched = [Watched(pid) for pid in session.pids or ()]  # to tell a kill
     printer = new_printer(out, **printer_kw)
     _keep_up()  # the processes were there before

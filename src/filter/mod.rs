@@ -240,13 +240,14 @@ fn compile(
 /// The filters of a session that traces `enter` and `exit` syscalls: per
 /// syscall number. A filter for all applies to the syscalls that have every
 /// field it names (the others are not filtered); it is an error when none
-/// has them.
+/// has them. `exempt`: syscalls a filter for all leaves alone.
 pub fn build(
     spec: &FilterSpec,
     enter: &std::collections::BTreeSet<u32>,
     exit: &std::collections::BTreeSet<u32>,
     table: &MetadataTable,
     strings: bool,
+    exempt: &std::collections::BTreeSet<u32>,
 ) -> Result<BTreeMap<u32, Arc<CallFilter>>, FilterError> {
     let phases = |nr: u32| (enter.contains(&nr), exit.contains(&nr));
     let mut out = BTreeMap::new();
@@ -254,7 +255,7 @@ pub fn build(
         FilterSpec::All(text) => {
             let expr = parse(text)?;
             let mut first_unknown = None;
-            for &nr in enter.union(exit) {
+            for &nr in enter.union(exit).filter(|nr| !exempt.contains(nr)) {
                 match compile(text, &expr, table.syscall_nr_to_meta(nr), phases(nr), strings) {
                     Ok(f) => {
                         out.insert(nr, Arc::new(f));

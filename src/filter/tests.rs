@@ -10,7 +10,7 @@ fn nr(name: &str) -> u32 {
 fn build_one(name: &str, text: &str, strings: bool) -> Result<Arc<CallFilter>, FilterError> {
     let both = BTreeSet::from([nr(name)]);
     let table = MetadataTable::embedded();
-    build(&FilterSpec::All(text.into()), &both, &both, &table, strings)
+    build(&FilterSpec::All(text.into()), &both, &both, &table, strings, &BTreeSet::new())
         .map(|m| m.values().next().unwrap().clone())
 }
 
@@ -74,6 +74,7 @@ fn errors_name_the_field_and_the_spot() {
         &BTreeSet::new(),
         &MetadataTable::embedded(),
         false,
+        &BTreeSet::new(),
     )
     .unwrap_err();
     assert!(e.message.contains("exit"), "{e}");
@@ -83,10 +84,10 @@ fn errors_name_the_field_and_the_spot() {
 fn a_filter_for_all_applies_where_its_fields_are() {
     let all = BTreeSet::from([nr("read"), nr("getpid")]);
     let table = MetadataTable::embedded();
-    let m = build(&FilterSpec::All("fd == 3".into()), &all, &all, &table, false).unwrap();
+    let m = build(&FilterSpec::All("fd == 3".into()), &all, &all, &table, false, &BTreeSet::new()).unwrap();
     assert_eq!(m.keys().copied().collect::<Vec<_>>(), vec![nr("read")]);
     let per = FilterSpec::PerSyscall([(nr("getpid"), "fd == 3".to_string())].into());
-    assert!(build(&per, &all, &all, &table, false).is_err());
+    assert!(build(&per, &all, &all, &table, false, &BTreeSet::new()).is_err());
 }
 
 #[test]

@@ -228,9 +228,10 @@ impl Session {
     /// Starts tracing; see systrace.enable() for the arguments. Private:
     /// _launched, the pid of a command held before its execve
     /// (systrace._native.Launch), which the session traces from that execve
-    /// on; _keep_all, keep every event until taken (no backlog bound).
+    /// on; _keep_all, keep every event until taken (no backlog bound);
+    /// _unfiltered, syscall names a filter for all leaves alone.
     #[new]
-    #[pyo3(signature = (*syscalls, enter = None, exit = None, pid = None, all_processes = None, buffer_size = None, strings = None, string_size = None, follow = None, count = None, max_memory = None, filter = None, _launched = None, _keep_all = false))]
+    #[pyo3(signature = (*syscalls, enter = None, exit = None, pid = None, all_processes = None, buffer_size = None, strings = None, string_size = None, follow = None, count = None, max_memory = None, filter = None, _unfiltered = None, _launched = None, _keep_all = false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -246,6 +247,7 @@ impl Session {
         count: Option<&Bound<'_, PyAny>>,
         max_memory: Option<&Bound<'_, PyAny>>,
         filter: Option<&Bound<'_, PyAny>>,
+        _unfiltered: Option<Vec<String>>,
         _launched: Option<&Bound<'_, PyAny>>,
         _keep_all: bool,
     ) -> PyResult<Self> {
@@ -319,6 +321,13 @@ impl Session {
                 "count=True counts every call in the kernel: filter= applies to events",
             ));
         }
+        // Syscalls a filter for all leaves alone (the command's own: the
+        // execs and exits it needs to follow processes).
+        let exempt = _unfiltered
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|name| crate::metadata::names::resolve(name).ok())
+            .collect();
         let filters = match &filter {
             Some(spec) => crate::filter::build(
                 spec,
@@ -326,6 +335,7 @@ impl Session {
                 &selection.exit,
                 metadata_now().0,
                 strings,
+                &exempt,
             )
             .map_err(|e| PyValueError::new_err(e.to_string()))?,
             None => Default::default(),
