@@ -68,7 +68,11 @@ fn field(meta: Option<&SyscallMetadata>, name: &str, enter: bool, exit: bool) ->
     // Arguments are read at enter: a session that traces only the exit
     // has none (as the exit event's fields).
     let meta = meta.filter(|_| enter)?;
-    let i = meta.args.iter().position(|a| a == name).filter(|&i| i < MAX_ARGS)?;
+    let i = meta
+        .args
+        .iter()
+        .position(|a| a == name)
+        .filter(|&i| i < MAX_ARGS)?;
     let (bits, signed) = arg_width(meta.types.get(i).map(String::as_str));
     let string = capture::spec_for(meta).is_some_and(|spec| {
         let kind = u32::from(spec.kind[i]);
@@ -142,23 +146,27 @@ impl Compiler<'_> {
             } else {
                 why.to_string()
             };
-            return Err(Unfit::Unknown(FilterError::new(self.text, msg, p.field_col)));
+            return Err(Unfit::Unknown(FilterError::new(
+                self.text,
+                msg,
+                p.field_col,
+            )));
         };
         self.names_ret |= f.field == Field::Ret;
         match (&p.value, f.string) {
             (Value::Str(s), true) => {
                 if !matches!(p.cmp, Cmp::Eq | Cmp::Ne | Cmp::Glob) {
                     return Err(self.err(
-                        format!("'{}' does not compare strings: use ==, != or ~", p.cmp.text()),
+                        format!(
+                            "'{}' does not compare strings: use ==, != or ~",
+                            p.cmp.text()
+                        ),
                         p.field_col + p.field.len() + 1,
                     ));
                 }
                 if !self.strings {
                     return Err(self.err(
-                        format!(
-                            "'{}' is a string, captured only with strings=True",
-                            p.field
-                        ),
+                        format!("'{}' is a string, captured only with strings=True", p.field),
                         p.field_col,
                     ));
                 }
@@ -256,7 +264,13 @@ pub fn build(
             let expr = parse(text)?;
             let mut first_unknown = None;
             for &nr in enter.union(exit).filter(|nr| !exempt.contains(nr)) {
-                match compile(text, &expr, table.syscall_nr_to_meta(nr), phases(nr), strings) {
+                match compile(
+                    text,
+                    &expr,
+                    table.syscall_nr_to_meta(nr),
+                    phases(nr),
+                    strings,
+                ) {
                     Ok(f) => {
                         out.insert(nr, Arc::new(f));
                     }
@@ -277,7 +291,10 @@ pub fn build(
                 if !enter.contains(&nr) && !exit.contains(&nr) {
                     return Err(FilterError::new(
                         text,
-                        format!("syscall {} is not traced", crate::metadata::display_name(nr)),
+                        format!(
+                            "syscall {} is not traced",
+                            crate::metadata::display_name(nr)
+                        ),
                         0,
                     ));
                 }

@@ -151,7 +151,8 @@ impl<'a> Lexer<'a> {
             self.pos += len;
             return Ok((Tok::Ident(rest[..len].to_owned()), start));
         }
-        if c.is_ascii_digit() || (c == b'-' && rest[1..].starts_with(|ch: char| ch.is_ascii_digit()))
+        if c.is_ascii_digit()
+            || (c == b'-' && rest[1..].starts_with(|ch: char| ch.is_ascii_digit()))
         {
             let len = 1 + rest[1..]
                 .find(|ch: char| !ch.is_ascii_alphanumeric())
@@ -193,11 +194,7 @@ fn parse_int(text: &str) -> Option<i128> {
     } else {
         digits.parse::<u64>().ok()?
     };
-    Some(if neg {
-        -(value as i128)
-    } else {
-        value as i128
-    })
+    Some(if neg { -(value as i128) } else { value as i128 })
 }
 
 struct Parser<'a> {

@@ -10,8 +10,15 @@ fn nr(name: &str) -> u32 {
 fn build_one(name: &str, text: &str, strings: bool) -> Result<Arc<CallFilter>, FilterError> {
     let both = BTreeSet::from([nr(name)]);
     let table = MetadataTable::embedded();
-    build(&FilterSpec::All(text.into()), &both, &both, &table, strings, &BTreeSet::new())
-        .map(|m| m.values().next().unwrap().clone())
+    build(
+        &FilterSpec::All(text.into()),
+        &both,
+        &both,
+        &table,
+        strings,
+        &BTreeSet::new(),
+    )
+    .map(|m| m.values().next().unwrap().clone())
 }
 
 fn values(args: [u64; 6], ret: i64) -> Values<'static> {
@@ -54,7 +61,10 @@ fn ret_is_decided_at_exit() {
 #[test]
 fn errors_name_the_field_and_the_spot() {
     let e = build_one("read", "fd == 3 && fx > 1", false).unwrap_err();
-    assert_eq!(e.to_string(), "filter 'fd == 3 && fx > 1': unknown field 'fx' at column 12");
+    assert_eq!(
+        e.to_string(),
+        "filter 'fd == 3 && fx > 1': unknown field 'fx' at column 12"
+    );
     let e = build_one("openat", "filename == 3", true).unwrap_err();
     assert_eq!(e.column, 13);
     assert!(e.message.contains("string"), "{e}");
@@ -84,7 +94,15 @@ fn errors_name_the_field_and_the_spot() {
 fn a_filter_for_all_applies_where_its_fields_are() {
     let all = BTreeSet::from([nr("read"), nr("getpid")]);
     let table = MetadataTable::embedded();
-    let m = build(&FilterSpec::All("fd == 3".into()), &all, &all, &table, false, &BTreeSet::new()).unwrap();
+    let m = build(
+        &FilterSpec::All("fd == 3".into()),
+        &all,
+        &all,
+        &table,
+        false,
+        &BTreeSet::new(),
+    )
+    .unwrap();
     assert_eq!(m.keys().copied().collect::<Vec<_>>(), vec![nr("read")]);
     let per = FilterSpec::PerSyscall([(nr("getpid"), "fd == 3".to_string())].into());
     assert!(build(&per, &all, &all, &table, false, &BTreeSet::new()).is_err());
@@ -92,8 +110,12 @@ fn a_filter_for_all_applies_where_its_fields_are() {
 
 #[test]
 fn strings_are_decided_in_user_space() {
-    let f = build_one("openat", "filename ~ \"/etc/*\" && !(filename == \"/etc/x\")", true)
-        .unwrap();
+    let f = build_one(
+        "openat",
+        "filename ~ \"/etc/*\" && !(filename == \"/etc/x\")",
+        true,
+    )
+    .unwrap();
     let with = |s: &'static [u8]| {
         let string = move |_| Some(s);
         f.pass(&Values {
@@ -118,7 +140,10 @@ fn kernel_filters_or_the_sessions() {
     let k = kernel_filter([&*a, &*b]).unwrap();
     assert_eq!(k.len, 3);
     assert_eq!(k.mode, 2, "decided at exit when one session names ret");
-    let long = (0..40).map(|i| format!("fd == {i}")).collect::<Vec<_>>().join(" || ");
+    let long = (0..40)
+        .map(|i| format!("fd == {i}"))
+        .collect::<Vec<_>>()
+        .join(" || ");
     let c = build_one("read", &long, false).unwrap();
     assert!(kernel_filter([&*c]).is_none(), "too long for the programs");
 }
