@@ -197,3 +197,28 @@ def test_run_and_the_cli_filter():
     lines = [line for line in out.stderr.splitlines() if line.startswith("openat(")]
     assert any('"/nonexistent"' in line for line in lines), out.stderr
     assert lines and all("= -1 E" in line for line in lines), out.stderr
+
+
+def test_a_held_enter_with_captures_keeps_its_time_and_string(tmp_path):
+    missing = str(tmp_path / "missing")
+    with systrace.enable("openat", strings=True, string_size=4096, filter="ret == -2") as s:
+        for _ in range(3):
+            try:
+                os.open(missing, os.O_RDONLY)
+            except OSError:
+                pass
+        os.close(os.open(__file__, os.O_RDONLY))
+    evs = s.events()
+    assert [e.phase for e in evs] == ["enter", "exit"] * 3
+    for enter, exit in zip(evs[::2], evs[1::2]):
+        assert enter.timestamp_ns < exit.timestamp_ns and exit.ret == -2
+        assert enter.captured["filename"] == missing.encode()
+
+
+def test_an_exit_only_session_filters_on_ret(pipe):
+    r, _ = pipe
+    with systrace.enable("sys_exit_read", filter="ret < 0") as s:
+        reads(r, 5)
+        reads(9999, 2)
+    evs = s.events()
+    assert [(e.phase, e.ret) for e in evs] == [("exit", -9)] * 2
