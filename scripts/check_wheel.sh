@@ -1,19 +1,24 @@
 #!/usr/bin/env bash
-# Prove that a systrace wheel installs and traces on a machine without build
-# tools: a minimal Debian bookworm (python3 and python3-venv, nothing else:
-# no clang, no Rust, no compiler, no libelf) in a chroot on this kernel.
+# Prove that a systrace wheel installs and traces on an older machine without
+# build tools: a minimal Debian 11 bullseye (glibc 2.31, Python 3.9, the
+# oldest CPython the abi3 wheel supports; python3 and python3-venv, nothing
+# else: no clang, no Rust, no compiler, no libelf) in a chroot on this kernel.
+# The wheel is built on bookworm (glibc 2.36): the check shows that it does
+# not need the build machine's glibc.
 #
 #   scripts/check_wheel.sh dist/systrace-*.whl
 #
 # As root. The first run debootstraps the root filesystem into
 # $SYSTRACE_CHECK_ROOTFS (default /var/cache/systrace/SUITE-python) from
 # $DEBIAN_MIRROR (default http://deb.debian.org/debian), which takes a few
-# minutes; later runs reuse it. Every run works on an overlay of it, so the
-# cached tree stays pristine, in a private mount namespace, so nothing stays
-# mounted. Inside the chroot it: checks the build tools are absent, makes a
-# venv, `pip install --no-index` the wheel alone, shows `ldd` of the
-# installed extension (every library must resolve, libelf from the wheel's
-# systrace.libs/), and traces getppid. Exits non-zero on any failure.
+# minutes; later runs reuse it. SYSTRACE_CHECK_SUITE picks another Debian
+# (default bullseye; bookworm and trixie work too). Every run works on an
+# overlay of it, so the cached tree stays pristine, in a private mount
+# namespace, so nothing stays mounted. Inside the chroot it: checks the
+# build tools are absent, makes a venv, `pip install --no-index` the wheel
+# alone, shows `ldd` of the installed extension (every library must resolve,
+# to the system's glibc and nothing else: libbpf, libelf and zlib are linked
+# in statically), and traces getppid. Exits non-zero on any failure.
 set -euo pipefail
 
 usage() {
@@ -31,7 +36,7 @@ WHEEL=$(readlink -f "$1")
 	exit 2
 }
 
-SUITE=${SYSTRACE_CHECK_SUITE:-bookworm}
+SUITE=${SYSTRACE_CHECK_SUITE:-bullseye}
 ROOTFS=${SYSTRACE_CHECK_ROOTFS:-/var/cache/systrace/$SUITE-python}
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
@@ -95,7 +100,7 @@ cat >"$R/tmp/check.sh" <<EOF
 set -eu
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export LC_ALL=C.UTF-8 PIP_DISABLE_PIP_VERSION_CHECK=1
-echo "== the chroot: \$(. /etc/os-release && echo "\$PRETTY_NAME"), \$(python3 --version)"
+echo "== the chroot: \$(. /etc/os-release && echo "\$PRETTY_NAME"), \$(python3 --version), glibc \$(getconf GNU_LIBC_VERSION | cut -d' ' -f2)"
 for tool in clang gcc cc rustc cargo ld pkg-config; do
 	if command -v "\$tool" >/dev/null 2>&1; then
 		echo "build tool present in the chroot: \$tool" >&2
@@ -109,7 +114,7 @@ for header in /usr/include/libelf.h /usr/include/gelf.h /usr/include/zlib.h; do
 	fi
 done
 if dpkg-query -W -f '\${Status}' libelf1 2>/dev/null | grep -q installed; then
-	echo "libelf1 is installed in the chroot: the check would not prove the wheel bundles it" >&2
+	echo "libelf1 is installed in the chroot: the check would not prove the extension does without it" >&2
 	exit 1
 fi
 echo "no clang, gcc, rustc, cargo, ld, pkg-config, libelf1 or development headers"
@@ -123,8 +128,14 @@ if ldd "\$so" | grep -q 'not found'; then
 	echo "unresolved libraries" >&2
 	exit 1
 fi
-if ! ldd "\$so" | grep -q 'libelf.* => /opt/venv/.*/systrace.libs/'; then
-	echo "libelf does not resolve to the copy in the wheel" >&2
+# Only glibc's own libraries (and libgcc_s, which every glibc system has):
+# libbpf, libelf and zlib are inside the extension.
+if ldd "\$so" | grep -v -E '^\s*(linux-vdso\.so|/lib64/ld-linux|(libc|libm|libdl|libpthread|librt|libgcc_s)\.so)'; then
+	echo "the extension links the libraries above: only glibc's are expected" >&2
+	exit 1
+fi
+if [ -e /opt/venv/lib/python3*/site-packages/systrace.libs ]; then
+	echo "the wheel bundles shared libraries (systrace.libs/)" >&2
 	exit 1
 fi
 echo "== trace"

@@ -287,8 +287,48 @@ def test_the_with_block_is_lossless_by_default(kernel):
         busy.stdin.write(b"x")
         busy.stdin.close()
         assert busy.wait(timeout=300) == 0
+    memory, spilled = s.stored_bytes
     n = sum(len(b) for b in s.batches())
     assert (n, s.dropped) == (2000000, 0)
+    # Kept packed: the issue's goal was <= 40 bytes per argument-less event.
+    assert spilled == 0 and memory / n <= 16, (memory, spilled)
+    assert s.stored_bytes == (0, 0)
+
+
+def test_past_max_memory_events_spill_to_a_file_and_come_back(kernel):
+    """With 1 MiB of memory for 2,000,000 events, the rest goes to the
+    temporary file and is read back in order, nothing lost."""
+    busy = start_gated("for _ in range(1000000): os.getppid()\n")
+    with systrace.enable("getppid", pid=busy.pid, max_memory=1 << 20) as s:
+        busy.stdin.write(b"x")
+        busy.stdin.close()
+        assert busy.wait(timeout=300) == 0
+    memory, spilled = s.stored_bytes
+    assert memory <= 1 << 20 and spilled > 10 << 20, (memory, spilled)
+    last = 0
+    n = 0
+    for batch in s.batches():
+        fmt, raw = batch.columns()["timestamp_ns"]
+        ts = memoryview(raw).cast(fmt)
+        assert ts[0] >= last - 10_000_000  # oldest first (CPUs may interleave slightly)
+        last = ts[-1]
+        n += len(batch)
+    assert (n, s.dropped) == (2000000, 0)
+    assert s.stored_bytes == (0, 0)
+
+
+def test_past_both_budgets_events_are_dropped_and_counted(kernel):
+    busy = start_gated("for _ in range(1000000): os.getppid()\n")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with systrace.enable("getppid", pid=busy.pid, max_memory=1 << 20, max_spill=2 << 20) as s:
+            busy.stdin.write(b"x")
+            busy.stdin.close()
+            assert busy.wait(timeout=300) == 0
+    n = sum(len(b) for b in s.batches())
+    assert s.dropped > 0 and n + s.dropped == 2000000, (n, s.dropped)
+    lost = [w for w in caught if issubclass(w.category, systrace.LostEventsWarning)]
+    assert lost and "max_spill" in str(lost[0].message)
 
 
 # --- 5. self-noise ------------------------------------------------------------------

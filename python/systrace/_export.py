@@ -197,21 +197,6 @@ def _array(pa: Any, fmt: str, data: bytes, validity: Optional[bytes], n: int) ->
     return pa.Array.from_buffers(_arrow_type(pa, fmt), n, buffers)
 
 
-def _raw_table(pa: Any, source: Any) -> Any:
-    """The raw columns of every event of `source`, one chunk per batch."""
-    batches = []
-    for batch in _batches(source):
-        cols = batch.columns()
-        n = len(batch)
-        names = list(cols)
-        arrays = [_array(pa, fmt, data, None, n) for fmt, data in cols.values()]
-        batches.append(pa.RecordBatch.from_arrays(arrays, names=names))
-    if not batches:
-        cols = EventBatch().columns()
-        batches.append(pa.RecordBatch.from_arrays([_array(pa, f, d, None, 0) for f, d in cols.values()], names=list(cols)))
-    return pa.Table.from_batches(batches)
-
-
 def _syscall_label(nr: int) -> str:
     """Event.name for a syscall number."""
     return _native.syscall_name(nr) or f"syscall_{nr}"
@@ -238,14 +223,41 @@ def _dictionary(pa: Any, column: Any, label: Any, index_type: Any = None) -> Any
     return pa.chunked_array(chunks, type=pa.dictionary(index_type, pa.string()))
 
 
-def _null_unless(pa: Any, mask: Any, column: Any) -> Any:
-    return pa.compute.if_else(mask, column, pa.scalar(None, column.type))
-
-
 _SCHEMA_METADATA = {
     b"systrace.clock": b"CLOCK_MONOTONIC",
     b"systrace.arch": _native.ARCH.encode(),
 }
+
+
+class _Labels:
+    """A dictionary-encoded string column built a chunk at a time: the
+    dictionary only grows, so every chunk's indices stay valid against the
+    final one."""
+
+    def __init__(self, pa: Any, label: Any) -> None:
+        self.pa, self.label = pa, label
+        self.values: List[Any] = []  # raw values, in dictionary order
+        self.chunks: List[Any] = []  # int32 indices
+
+    def add(self, column: Any) -> None:
+        pa, pc = self.pa, self.pa.compute
+        known = set(self.values)
+        new = [v for v in pc.unique(column).to_pylist() if v not in known]
+        self.values.extend(new)
+        value_set = pa.array(self.values, column.type)
+        self.chunks.append(pc.index_in(column, value_set=value_set).cast(pa.int32()))
+
+    def column(self) -> Any:
+        pa = self.pa
+        dictionary = pa.array([self.label(v) for v in self.values], pa.string())
+        kind = pa.dictionary(pa.int32(), pa.string())
+        return pa.chunked_array([pa.DictionaryArray.from_arrays(c, dictionary) for c in self.chunks], type=kind)
+
+
+def _valid_where(pa: Any, mask: Any, column: Any) -> Any:
+    """`column` with nulls where `mask` is false, sharing its data: the
+    boolean array's bitmap is the validity bitmap."""
+    return pa.Array.from_buffers(column.type, len(column), [mask.buffers()[1], column.buffers()[1]])
 
 
 def to_arrow(source: Any) -> "pyarrow.Table":
@@ -255,40 +267,54 @@ def to_arrow(source: Any) -> "pyarrow.Table":
     dictionary-encoded strings; `ret` is null on enter; `arg0`..`arg5` are the
     raw argument registers, null past the syscall's argument count (and on
     exit). Rows are in the order the events arrived (per thread, in order of
-    time). Built from EventBatch.columns() without a Python object per event.
+    time). Built from EventBatch.columns() without a Python object per event,
+    a batch at a time: the numeric columns share the batch's buffers, and
+    only one batch's raw columns exist at once (peak memory: the table and
+    one batch; bench/export.py measures it).
 
     source: a closed Session, an EventBatch, an iterable of EventBatch, or an
     iterable of Event. Needs pyarrow.
     """
     pa = _pyarrow()
     pc = pa.compute
-    raw = _raw_table(pa, source)
-    phase = raw.column("phase")
-    nb_args = raw.column("nb_args")
-    columns = {
-        "timestamp_ns": raw.column("timestamp_ns"),
-        "pid": raw.column("pid"),
-        "tid": raw.column("tid"),
-        "comm": _dictionary(pa, raw.column("comm"), _comm_label),
-        "cpu": raw.column("cpu"),
-        "nr": raw.column("nr"),
-        "name": _dictionary(pa, raw.column("nr"), _syscall_label),
-        "phase": pa.chunked_array(
-            [
-                pa.DictionaryArray.from_arrays(
-                    pc.subtract(chunk, pa.scalar(_native.PHASE_ENTER, pa.uint8())).cast(pa.int8()),
-                    pa.array(["enter", "exit"], pa.string()),
-                )
-                for chunk in phase.chunks
-            ],
-            type=pa.dictionary(pa.int8(), pa.string()),
-        ),
-        "ret": _null_unless(pa, pc.equal(phase, pa.scalar(_PHASE_EXIT, pa.uint8())), raw.column("ret")),
-        "nb_args": nb_args,
-    }
-    for i in range(_MAX_ARGS):
-        present = pc.greater(nb_args, pa.scalar(i, pa.uint8()))
-        columns[f"arg{i}"] = _null_unless(pa, present, raw.column(f"arg{i}"))
+    comm, name = _Labels(pa, _comm_label), _Labels(pa, _syscall_label)
+    phases = pa.array(["enter", "exit"], pa.string())
+    plain = ("timestamp_ns", "pid", "tid", "cpu", "nr", "nb_args")
+    parts: Dict[str, List[Any]] = {c: [] for c in EVENT_COLUMNS if c not in ("comm", "name")}
+    empty = True
+    for batch in _batches(source):
+        empty = False
+        n = len(batch)
+        raw = {name_: _array(pa, fmt, data, None, n) for name_, (fmt, data) in batch.columns().items()}
+        for c in plain:
+            parts[c].append(raw[c])
+        comm.add(raw["comm"])
+        name.add(raw["nr"])
+        phase = raw["phase"]
+        parts["phase"].append(pa.DictionaryArray.from_arrays(
+            pc.subtract(phase, pa.scalar(_native.PHASE_ENTER, pa.uint8())).cast(pa.int8()), phases))
+        parts["ret"].append(_valid_where(pa, pc.equal(phase, pa.scalar(_PHASE_EXIT, pa.uint8())), raw["ret"]))
+        for i in range(_MAX_ARGS):
+            present = pc.greater(raw["nb_args"], pa.scalar(i, pa.uint8()))
+            parts[f"arg{i}"].append(_valid_where(pa, present, raw[f"arg{i}"]))
+    if empty:
+        cols = EventBatch().columns()
+        raw = {name_: _array(pa, fmt, data, None, 0) for name_, (fmt, data) in cols.items()}
+        comm.add(raw["comm"])
+        name.add(raw["nr"])
+        for c in plain:
+            parts[c].append(raw[c])
+        parts["phase"].append(pa.DictionaryArray.from_arrays(pa.array([], pa.int8()), phases))
+        for c in ("ret",) + tuple(f"arg{i}" for i in range(_MAX_ARGS)):
+            parts[c].append(pa.array([], raw[c].type))
+    columns = {}
+    for c in EVENT_COLUMNS:
+        if c == "comm":
+            columns[c] = comm.column()
+        elif c == "name":
+            columns[c] = name.column()
+        else:
+            columns[c] = pa.chunked_array(parts.pop(c))
     table = pa.table(columns)
     assert tuple(table.column_names) == EVENT_COLUMNS
     return table.replace_schema_metadata(_SCHEMA_METADATA)

@@ -244,6 +244,8 @@ def run(
     buffer_size: Optional[int] = None,
     strings: bool = False,
     string_size: Optional[int] = None,
+    max_memory: Optional[int] = None,
+    max_spill: Optional[int] = None,
     filter: Union[str, Mapping[Union[str, int], str], None] = None,
 ) -> CompletedSession:
     """Run command `args` traced, as subprocess.run() runs it, and return its
@@ -255,10 +257,11 @@ def run(
     their first syscall; run() waits for the command itself, as subprocess
     does, and what its children do after it ended is not in the session.
 
-    syscalls and enter, exit, buffer_size, strings, string_size, follow, filter: as
-    systrace.enable(). Every event is kept until you read the session (the
-    ring buffer is drained while the command runs), so a command that makes
-    millions of syscalls takes memory for each: name the syscalls you need.
+    syscalls and enter, exit, buffer_size, strings, string_size, follow,
+    max_memory, max_spill, filter: as systrace.enable(). Every event is kept until
+    you read the session (the ring buffer is drained while the command runs):
+    packed in memory up to max_memory, then in a temporary file up to
+    max_spill; past both, events are dropped and counted.
 
     stdin, input, stdout, stderr, capture_output, cwd, env, timeout, check,
     text, encoding, errors: as subprocess.run(). A timeout kills the command
@@ -290,7 +293,9 @@ def run(
     env_s = None if env is None else {os.fsdecode(k): os.fsdecode(v) for k, v in env.items()}
     options: Dict[str, Any] = dict(enter=enter, exit=exit, strings=strings, follow=follow)
     check_flags(**options, check=check, capture_output=capture_output)
-    options.update(buffer_size=buffer_size, string_size=string_size, filter=filter)
+    options.update(
+        buffer_size=buffer_size, string_size=string_size, max_memory=max_memory, max_spill=max_spill, filter=filter
+    )
     if cwd_s is not None and not os.path.isdir(cwd_s):
         code = errno.ENOTDIR if os.path.exists(cwd_s) else errno.ENOENT
         raise OSError(code, os.strerror(code), cwd_s)
@@ -302,7 +307,7 @@ def run(
                        stderr=stdio.child[2])
         stdio.close_child_ends()
         try:
-            session = CompletedSession(*syscalls, **options, _launched=child.pid, _keep_all=True)
+            session = CompletedSession(*syscalls, **options, _launched=child.pid)
         except BaseException:
             child.cancel()
             raise

@@ -116,6 +116,7 @@ def enable(
     string_size: Optional[int] = None,
     follow: bool = False,
     max_memory: Optional[int] = None,
+    max_spill: Optional[int] = None,
     filter: Filter = None,
     output: None = None,
 ) -> Session: ...
@@ -133,6 +134,7 @@ def enable(
     string_size: Optional[int] = None,
     follow: bool = False,
     max_memory: Optional[int] = None,
+    max_spill: Optional[int] = None,
     filter: Filter = None,
     output: Union[str, "os.PathLike[str]"],
 ) -> "Recording": ...
@@ -149,6 +151,7 @@ def enable(
     string_size: Optional[int] = None,
     follow: bool = False,
     max_memory: Optional[int] = None,
+    max_spill: Optional[int] = None,
     filter: Filter = None,
     output: Union[str, "os.PathLike[str]", None] = None,
 ) -> Union[Session, "Recording"]:
@@ -171,9 +174,14 @@ def enable(
         strace's -s; at most systrace.MAX_CAPTURE).
     follow: trace the children the traced processes fork, from their
         first syscall (forks are followed in the kernel).
-    max_memory: bytes of events the session keeps for you until you read
-        them (default: a quarter of the machine's memory); past it, events
-        are dropped and counted in `dropped`.
+    max_memory: bytes of events the session keeps in memory for you until
+        you read them (default: an eighth of the machine's memory; events
+        are kept packed, about 10 bytes for an argument-less one).
+    max_spill: bytes of events written to an unlinked temporary file
+        ($TMPDIR, else /tmp) once max_memory is full, read back as you take
+        them (default: half the free space there when the session opens;
+        0: never spill). Past both, events are dropped and counted in
+        `dropped`.
     filter: an event filter in the kernel's grammar, decided in BPF before
         anything is delivered: `"fd == 3 && count >= 4096"`, `"ret < 0"`,
         `'filename ~ "/etc/*"'` (strings need strings=True). One expression
@@ -202,13 +210,16 @@ def enable(
         string_size=string_size,
         follow=follow,
         max_memory=max_memory,
+        max_spill=max_spill,
         filter=filter,
     )
     if output is not None:
         from ._record import Recording, session_options
 
         meta = session_options(follow=follow, strings=strings, string_size=string_size, all_processes=all_processes)
-        options.pop("max_memory")  # a recording keeps nothing: it writes as events come
+        # A recording keeps nothing: it writes as events come.
+        options.pop("max_memory")
+        options.pop("max_spill")
         return Recording(output, *syscalls, metadata=meta, **options)
     return Session(*syscalls, **options)
 

@@ -115,6 +115,8 @@ impl Session {
             let inner = self.inner();
             (inner.losses(), inner.buffer_size())
         };
+        let budget = self.queue.budget();
+        let spill_error = self.queue.stored().1;
         if (losses.dropped == 0 && losses.untraced_children == 0)
             || self.warned.swap(true, Ordering::Relaxed)
         {
@@ -132,11 +134,14 @@ impl Session {
             }
             if losses.backlog > 0 {
                 msg += &format!(
-                    "{} {} past what the session keeps for you (max_memory, now {} bytes; \
-                     read the events while tracing, or raise it)",
+                    "{} {} past what the session keeps for you (max_memory, now {} bytes, \
+                     then max_spill, now {} bytes{}; read the events while tracing, or raise \
+                     them)",
                     if ring > 0 { ";" } else { "" },
                     losses.backlog,
-                    self.queue.max_backlog()
+                    budget.memory,
+                    budget.spill,
+                    spill_error.map_or(String::new(), |e| format!("; spilling failed: {e}")),
                 );
             }
             if losses.unattributed > 0 {
@@ -228,10 +233,9 @@ impl Session {
     /// Starts tracing; see systrace.enable() for the arguments. Private:
     /// _launched, the pid of a command held before its execve
     /// (systrace._native.Launch), which the session traces from that execve
-    /// on; _keep_all, keep every event until taken (no backlog bound);
-    /// _unfiltered, syscall names a filter for all leaves alone.
+    /// on; _unfiltered, syscall names a filter for all leaves alone.
     #[new]
-    #[pyo3(signature = (*syscalls, enter = None, exit = None, pid = None, all_processes = None, buffer_size = None, strings = None, string_size = None, follow = None, count = None, max_memory = None, filter = None, _unfiltered = None, _launched = None, _keep_all = false))]
+    #[pyo3(signature = (*syscalls, enter = None, exit = None, pid = None, all_processes = None, buffer_size = None, strings = None, string_size = None, follow = None, count = None, max_memory = None, max_spill = None, filter = None, _unfiltered = None, _launched = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -246,10 +250,10 @@ impl Session {
         follow: Option<&Bound<'_, PyAny>>,
         count: Option<&Bound<'_, PyAny>>,
         max_memory: Option<&Bound<'_, PyAny>>,
+        max_spill: Option<&Bound<'_, PyAny>>,
         filter: Option<&Bound<'_, PyAny>>,
         _unfiltered: Option<Vec<String>>,
         _launched: Option<&Bound<'_, PyAny>>,
-        _keep_all: bool,
     ) -> PyResult<Self> {
         let flag = |value: Option<&Bound<'_, PyAny>>, name: &str, default: bool| match value {
             Some(v) => bool_arg(v, name),
@@ -375,12 +379,16 @@ impl Session {
                     .map(|v| v as usize)
             })
             .transpose()?;
-        let session =
-            py.detach(|| crate::trace::Session::open(registration, buffer_size, max_memory))?;
+        let max_spill = max_spill
+            .filter(|m| !m.is_none())
+            .map(|m| {
+                size_arg(m, "max_spill", 0..=i64::MAX, "a number of bytes >= 0").map(|v| v as u64)
+            })
+            .transpose()?;
+        let session = py.detach(|| {
+            crate::trace::Session::open(registration, buffer_size, max_memory, max_spill)
+        })?;
         let queue = session.queue();
-        if _keep_all {
-            queue.keep_all();
-        }
         Ok(Session {
             inner: Mutex::new(session),
             queue,
@@ -560,10 +568,25 @@ impl Session {
         .collect()
     }
 
-    /// Bytes of events this session keeps for you at most (max_memory).
+    /// Bytes of packed events this session keeps for you in memory at most
+    /// (max_memory).
     #[getter]
     fn max_memory(&self) -> usize {
-        self.queue.max_backlog()
+        self.queue.budget().memory
+    }
+
+    /// Bytes of packed events this session spills to a temporary file at
+    /// most, once max_memory is full (max_spill).
+    #[getter]
+    fn max_spill(&self) -> u64 {
+        self.queue.budget().spill
+    }
+
+    /// Packed bytes of the events waiting to be taken: (in memory, in the
+    /// temporary file).
+    #[getter]
+    fn stored_bytes(&self) -> (usize, u64) {
+        self.queue.stored().0
     }
 
     /// The size of the ring buffer in bytes.

@@ -14,6 +14,7 @@ pub mod queue;
 pub mod quiet;
 pub mod registry;
 pub mod session;
+pub mod store;
 pub mod tracer;
 
 pub use registry::{ProcessFilter, Registration};

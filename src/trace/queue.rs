@@ -5,12 +5,13 @@
 //! the consumer thread hands each decoded event to every session whose own
 //! filter matches it, so each session gets exactly its events, each once.
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use super::filtering::{SessionFilters, Verdict};
 use super::registry::{exec_syscalls, ProcessFilter, Registration};
+use super::store::{Budget, Store};
 use crate::kernel::consumer::Sink;
 use crate::kernel::{Bitmap, Event, Phase};
 
@@ -56,15 +57,9 @@ impl Filter {
     }
 }
 
-/// What an event costs the session that keeps it, in bytes.
-fn event_bytes(ev: &Event) -> usize {
-    std::mem::size_of::<Event>() + ev.data.as_ref().map_or(0, |d| d.len())
-}
-
 struct Backlog {
-    events: Vec<Event>,
-    /// event_bytes() of `events`.
-    bytes: usize,
+    /// The events waiting for the user, packed, spilled past its budget.
+    store: Store,
     closed: bool,
     /// A launched command before its execve: none of its events are ours yet.
     launching: Option<u32>,
@@ -85,10 +80,6 @@ pub struct CaptureLosses {
 
 pub struct Queue {
     filter: Filter,
-    /// Bytes of events waiting for the user at most: a session nobody polls
-    /// must not grow the process without bound (unless it asks to keep them
-    /// all).
-    max_backlog: AtomicUsize,
     /// For a launched command: execve and execveat, which end its launch.
     launch_execs: Option<[u32; 2]>,
     backlog_dropped: AtomicU64,
@@ -118,11 +109,10 @@ fn signal_fd(fd: &OnceLock<OwnedFd>, add: bool) {
 }
 
 impl Queue {
-    /// `max_backlog`: bytes of events kept for the user before new ones
-    /// are dropped.
-    pub fn new(reg: &Registration, start_ns: u64, max_backlog: usize) -> Self {
+    /// `budget`: bytes of packed events kept for the user in memory, then
+    /// in a temporary file, before new ones are dropped.
+    pub fn new(reg: &Registration, start_ns: u64, budget: Budget) -> Self {
         Queue {
-            max_backlog: AtomicUsize::new(max_backlog),
             launch_execs: reg.launched.map(|_| exec_syscalls()),
             backlog_dropped: AtomicU64::new(0),
             truncated: AtomicU64::new(0),
@@ -139,8 +129,7 @@ impl Queue {
                 end_ns: AtomicU64::new(u64::MAX),
             },
             backlog: Mutex::new(Backlog {
-                events: Vec::new(),
-                bytes: 0,
+                store: Store::new(budget),
                 closed: false,
                 launching: reg.launched,
                 filters: SessionFilters::new(&reg.filters),
@@ -164,7 +153,7 @@ impl Queue {
             }
             // SAFETY: fd is fresh and valid, owned by nothing else.
             let _ = self.ready_fd.set(unsafe { OwnedFd::from_raw_fd(fd) });
-            if !queue.events.is_empty() || queue.closed {
+            if !queue.store.is_empty() || queue.closed {
                 signal_fd(&self.ready_fd, true);
             }
         }
@@ -193,15 +182,19 @@ impl Queue {
         self.backlog.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Keeps every event until it is taken: for a session read once its
-    /// command has ended (systrace.run), whose events are its result.
-    pub fn keep_all(&self) {
-        self.max_backlog.store(usize::MAX, Ordering::Relaxed);
+    /// The budgets of the events kept for the user.
+    pub fn budget(&self) -> Budget {
+        self.backlog().store.budget()
     }
 
-    /// Bytes of events kept for the user at most.
-    pub fn max_backlog(&self) -> usize {
-        self.max_backlog.load(Ordering::Relaxed)
+    /// Packed bytes waiting, in memory and spilled to the temporary file,
+    /// and why spilling failed if it did.
+    pub fn stored(&self) -> ((usize, u64), Option<String>) {
+        let queue = self.backlog();
+        (
+            queue.store.bytes(),
+            queue.store.spill_error().map(str::to_owned),
+        )
     }
 
     /// Whether `ev` is still the launcher's part of a launched command, up
@@ -221,15 +214,13 @@ impl Queue {
     pub fn deliver(&self, batch: &[Event]) {
         let mut queue = self.backlog();
         let queue = &mut *queue;
-        let before = queue.events.len();
-        let max_backlog = self.max_backlog.load(Ordering::Relaxed);
+        let before = queue.store.len();
         let mut lost = 0u64;
         let mut losses = CaptureLosses::default();
         let mut push = |queue: &mut Backlog, ev: &Event| {
-            let bytes = event_bytes(ev);
-            // Past the backlog bound the events are lost here, as in a full
-            // ring buffer, and counted the same way.
-            if queue.bytes.saturating_add(bytes) > max_backlog {
+            // Past both budgets the events are lost here, as in a full ring
+            // buffer, and counted the same way.
+            if !queue.store.push(ev) {
                 lost += 1;
                 return;
             }
@@ -240,8 +231,6 @@ impl Queue {
                     losses.lost += u64::from(cap.lost);
                 }
             }
-            queue.bytes += bytes;
-            queue.events.push(ev.clone());
         };
         for ev in batch {
             if self.launching(&mut queue.launching, ev) || !self.filter.matches(ev) {
@@ -270,7 +259,7 @@ impl Queue {
             .fetch_add(losses.truncated, Ordering::Relaxed);
         self.faulted.fetch_add(losses.faulted, Ordering::Relaxed);
         self.lost.fetch_add(losses.lost, Ordering::Relaxed);
-        if queue.events.len() > before {
+        if queue.store.len() > before {
             self.ready.notify_all();
             if before == 0 {
                 signal_fd(&self.ready_fd, true);
@@ -312,7 +301,7 @@ impl Queue {
     pub fn take(&self, wait: Duration) -> Vec<Event> {
         let deadline = Instant::now() + wait;
         let mut queue = self.backlog();
-        while queue.events.is_empty() && !queue.closed {
+        while queue.store.is_empty() && !queue.closed {
             let now = Instant::now();
             if now >= deadline {
                 break;
@@ -323,18 +312,16 @@ impl Queue {
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
         }
-        if !queue.closed {
+        let events = queue.store.take();
+        // Some may be left (a spilled trace comes back in shares).
+        if !queue.closed && queue.store.is_empty() {
             signal_fd(&self.ready_fd, false);
         }
-        // Hand over the events and keep a buffer as large for the next
-        // batch, so the consumer does not regrow it from empty each time.
-        let capacity = if queue.closed { 0 } else { queue.events.len() };
-        queue.bytes = 0;
-        std::mem::replace(&mut queue.events, Vec::with_capacity(capacity))
+        events
     }
 
     pub fn pending(&self) -> usize {
-        self.backlog().events.len()
+        self.backlog().store.len()
     }
 }
 
@@ -350,6 +337,11 @@ mod tests {
     use crate::kernel::decode::{decode, tests::enter_record};
     use std::collections::BTreeSet;
 
+    const UNBOUNDED: Budget = Budget {
+        memory: usize::MAX,
+        spill: 0,
+    };
+
     #[test]
     fn a_following_session_takes_its_processes_descendants() {
         let reg = |follow| Registration {
@@ -363,7 +355,7 @@ mod tests {
         let mut stranger = child.clone();
         stranger.root = 300;
         for (follow, taken) in [(true, 1), (false, 0)] {
-            let q = Queue::new(&reg(follow), 0, usize::MAX);
+            let q = Queue::new(&reg(follow), 0, UNBOUNDED);
             q.deliver(&[child.clone(), stranger.clone()]);
             assert_eq!(q.pending(), taken, "follow={follow}");
         }
@@ -377,7 +369,7 @@ mod tests {
             processes: ProcessFilter::Tgids(BTreeSet::from([100])),
             ..Default::default()
         };
-        let s = Queue::new(&reg, 10, usize::MAX);
+        let s = Queue::new(&reg, 10, UNBOUNDED);
         let ok = decode(&enter_record(0, &[1, 2, 3], 100, 100)).unwrap();
         let other_nr = decode(&enter_record(1, &[1, 2, 3], 100, 100)).unwrap();
         let other_pid = decode(&enter_record(0, &[1, 2, 3], 200, 200)).unwrap();
@@ -390,7 +382,14 @@ mod tests {
         s.deliver(std::slice::from_ref(&ok)); // timestamp 42: after the end
         assert_eq!(s.take(Duration::ZERO), vec![ok.clone()]);
         s.finish();
-        let small = Queue::new(&reg, 10, std::mem::size_of::<Event>());
+        // Room for one packed event: the next two are dropped and counted.
+        let probe = Queue::new(&reg, 10, UNBOUNDED);
+        probe.deliver(std::slice::from_ref(&ok));
+        let one = Budget {
+            memory: probe.stored().0 .0,
+            spill: 0,
+        };
+        let small = Queue::new(&reg, 10, one);
         small.deliver(&[ok.clone(), ok.clone(), ok.clone()]);
         assert_eq!((small.pending(), small.backlog_dropped()), (1, 2));
         assert!(
@@ -408,7 +407,7 @@ mod tests {
             launched: Some(100),
             ..Default::default()
         };
-        let s = Queue::new(&reg, 10, usize::MAX);
+        let s = Queue::new(&reg, 10, UNBOUNDED);
         let read = |pid: i32| decode(&enter_record(0, &[1, 2, 3], pid as u32, pid)).unwrap();
         let exec = decode(&enter_record(execve as i32, &[1, 2, 3], 100, 100)).unwrap();
         // Before its execve the launched process's reads are the launcher's;
@@ -422,7 +421,7 @@ mod tests {
         };
         assert!(both.enabled(Phase::Enter).contains(&execve));
         assert!(!both.enabled(Phase::Exit).contains(&execve));
-        let s = Queue::new(&both, 10, usize::MAX);
+        let s = Queue::new(&both, 10, UNBOUNDED);
         s.deliver(&[read(100), exec.clone(), read(100)]);
         assert_eq!(s.take(Duration::ZERO), vec![exec, read(100)]);
     }

@@ -14,6 +14,7 @@ use std::time::Duration;
 use super::queue::{monotonic_ns, CaptureLosses, Queue};
 use super::quiet::Quiet;
 use super::registry::Registration;
+use super::store::Budget;
 use super::tracer::{check_buffer_size, getpid, lock, tracer, Tracer};
 use crate::error::Result;
 use crate::kernel::consumer::Sink;
@@ -50,10 +51,11 @@ fn key_of(k: &systrace_count_key) -> CountKey {
     (k.tgid, k.root, k.nr)
 }
 
-/// What a session keeps for its user unless told: a quarter of the
-/// machine's memory, so that reading a large trace after the session ended
-/// (the `with` block, then the events) loses nothing on a machine that can
-/// hold it, and a session nobody reads cannot take the machine.
+/// What a session keeps for its user in memory unless told: an eighth of
+/// the machine's memory (of packed events: tens of millions of them), so
+/// that reading a large trace after the session ended (the `with` block,
+/// then the events) loses nothing, and a session nobody reads cannot take
+/// the machine.
 pub fn default_max_memory() -> usize {
     // SAFETY: sysconf has no preconditions.
     let (pages, page) = unsafe {
@@ -65,7 +67,25 @@ pub fn default_max_memory() -> usize {
     if pages <= 0 || page <= 0 {
         return 1 << 30;
     }
-    (pages as usize).saturating_mul(page as usize) / 4
+    (pages as usize).saturating_mul(page as usize) / 8
+}
+
+/// What a session spills past its memory budget unless told: half the free
+/// space of the temporary directory ($TMPDIR, else /tmp) when it opens.
+pub fn default_max_spill() -> u64 {
+    let Ok(dir) =
+        std::ffi::CString::new(std::env::temp_dir().into_os_string().into_encoded_bytes())
+    else {
+        return 0;
+    };
+    // SAFETY: statvfs writes the struct we pass; `dir` is NUL-terminated.
+    unsafe {
+        let mut st: libc::statvfs = std::mem::zeroed();
+        if libc::statvfs(dir.as_ptr(), &mut st) != 0 {
+            return 0;
+        }
+        (st.f_bavail as u64).saturating_mul(st.f_frsize as u64) / 2
+    }
 }
 
 /// Counts of the kernel side that a session compares at open and close.
@@ -86,7 +106,8 @@ struct KernelCounts {
 pub struct Losses {
     /// Events this session would have received, not delivered.
     pub dropped: u64,
-    /// Of `dropped`: past what the session keeps for its user (max_memory);
+    /// Of `dropped`: past what the session keeps for its user (max_memory,
+    /// then max_spill);
     /// the rest were lost to a full ring buffer.
     pub backlog: u64,
     /// Of `dropped`: events lost while the kernel's drop counters were full,
@@ -241,13 +262,15 @@ impl Session {
         }
     }
 
-    /// `max_memory`: bytes of events the session keeps for its user at most
-    /// (default: a quarter of the machine's memory, see
-    /// [`default_max_memory`]); past it, events are dropped and counted.
+    /// `max_memory`: bytes of packed events the session keeps for its user
+    /// in memory ([`default_max_memory`] if None); past it they go to a
+    /// temporary file, up to `max_spill` bytes ([`default_max_spill`] if
+    /// None); past both, events are dropped and counted.
     pub fn open(
         registration: Registration,
         buffer_size: Option<usize>,
         max_memory: Option<usize>,
+        max_spill: Option<u64>,
     ) -> Result<Session> {
         if let Some(size) = buffer_size {
             check_buffer_size(size)?;
@@ -255,8 +278,11 @@ impl Session {
         let _quiet = Quiet::enter();
         let mut guard = lock();
         let tracer = tracer(&mut guard, buffer_size)?;
-        let max_backlog = max_memory.unwrap_or_else(default_max_memory);
-        let queue = Arc::new(Queue::new(&registration, monotonic_ns(), max_backlog));
+        let budget = Budget {
+            memory: max_memory.unwrap_or_else(default_max_memory),
+            spill: max_spill.unwrap_or_else(default_max_spill),
+        };
+        let queue = Arc::new(Queue::new(&registration, monotonic_ns(), budget));
         let mut session = Session {
             queue: Arc::clone(&queue),
             registration,
