@@ -222,7 +222,8 @@ def run_tracer_process(env: "Env", wl, tr, label: str, t0: float):
     }
 
 
-def run_systrace(env: Env, mode: str, n: int, syscalls: list, drain: str = "count", nothing: bool = False) -> dict:
+def run_systrace(env: Env, mode: str, n: int, syscalls: list, drain: str = "count", nothing: bool = False,
+                 filter: Optional[str] = None) -> dict:
     wl = env.start_waiting(mode, n)
     tr = None
     try:
@@ -230,6 +231,8 @@ def run_systrace(env: Env, mode: str, n: int, syscalls: list, drain: str = "coun
                 "--syscalls", ",".join(syscalls), "--drain", drain]
         if nothing:
             argv.append("--nothing-enabled")
+        if filter is not None:
+            argv += ["--filter", filter]
         t0 = time.monotonic()
         tr = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         ready, done, row = run_tracer_process(env, wl, tr, "systrace tracer", t0=t0)
@@ -549,7 +552,9 @@ def run_bcc(env: Env, mode: str, n: int, syscalls: list, output: str) -> dict:
 class Config:
     workload: str
     tracer: str  # label in the table
-    traced: str  # "workload", "other" or "nothing": what the tracer enables
+    # "workload", "other", "nothing", or "filtered" (the workload's syscalls
+    # with a filter in BPF that rejects every call): what the tracer enables
+    traced: str
     n: int
     run: Callable
     check: Callable
@@ -565,7 +570,7 @@ class Config:
 
     @property
     def expected(self) -> int:
-        if self.traced in ("other", "nothing"):
+        if self.traced in ("other", "nothing", "filtered"):
             return 0
         return 2 * self.n * len(WORKLOAD_SYSCALLS[self.workload])
 
@@ -586,12 +591,19 @@ def build_configs(quick: bool) -> list:
     def add(workload, tracer, traced, div, run, check, family):
         cfgs.append(Config(workload, tracer, traced, n_for(workload, div), run, check, family))
 
-    def sys_run(drain="count", nothing=False):
-        return lambda env, mode, n, sc: run_systrace(env, mode, n, sc, drain=drain, nothing=nothing)
+    def sys_run(drain="count", nothing=False, filter=None):
+        return lambda env, mode, n, sc: run_systrace(env, mode, n, sc, drain=drain, nothing=nothing, filter=filter)
 
     for wl in ("getppid", "read", "openat"):
         add(wl, "systrace", "workload", 1, sys_run("count"), check_systrace, "systrace")
         add(wl, "systrace (iterate Events)", "workload", 1, sys_run("iterate"), check_systrace, "systrace")
+        if wl == "read":
+            # A filter in BPF that rejects every call (the workload reads 1
+            # byte): should cost what enabling a syscall nobody calls costs,
+            # not what delivering every call does.
+            add(wl, "systrace (filter rejects all)", "filtered", 1, sys_run("count", filter="count != 1"),
+                check_systrace, "systrace")
+            add(wl, "systrace", "other", 1, sys_run("count"), check_systrace, "systrace")
         if quick:
             add(wl, "strace", "workload", 10, run_strace, check_strace, "strace")
             continue
@@ -644,6 +656,8 @@ def traced_label(c: Config) -> str:
         return ",".join(c.syscalls)
     if c.traced == "other":
         return "other (" + ",".join(OTHER_SYSCALL) + ")"
+    if c.traced == "filtered":
+        return ",".join(c.syscalls) + " (filtered out in BPF)"
     return "nothing enabled"
 
 

@@ -14,6 +14,8 @@ Protocol with bench/run.py (one JSON object per line on stdout):
   3. closes the session, takes what is left and prints
      {"delivered":..., "dropped":..., "vmhwm_kb":..., "consumer_cpu_s":..., ...}
 
+--filter EXPR gives the session an event filter (decided in BPF).
+
 --nothing-enabled opens a session and closes it before "ready": the programs
 are loaded but nothing is enabled while the workload runs.
 """
@@ -60,6 +62,7 @@ def main() -> int:
     ap.add_argument("--drain", choices=("count", "iterate", "none"), default="count")
     ap.add_argument("--nothing-enabled", action="store_true")
     ap.add_argument("--buffer-size", type=int, default=None)
+    ap.add_argument("--filter", default=None, help="an event filter (filter=) for the session")
     args = ap.parse_args()
     syscalls = args.syscalls.split(",")
 
@@ -68,6 +71,8 @@ def main() -> int:
 
     t1 = time.perf_counter()
     kw = {} if args.buffer_size is None else {"buffer_size": args.buffer_size}
+    if args.filter is not None:
+        kw["filter"] = args.filter
     if args.nothing_enabled:
         first = systrace.enable(*syscalls, pid=args.pid, **kw)
         t2 = time.perf_counter()

@@ -182,6 +182,62 @@ struct {
 	__type(value, struct pending_call);
 } pending_calls SEC(".maps");
 
+/* Syscalls with an event filter in the filters map (see systrace.h): the
+ * hooks of the others never look it up. User space sets a bit after its
+ * filter is in the map and clears it before removing the filter. */
+__u64 filtered_syscalls[BITMAP_WORDS];
+/* Calls whose enter could not be held for a filter decided at exit (no
+ * memory for the thread's mark): both records are counted as dropped. */
+__u64 filter_unheld;
+
+struct systrace_filter _filter = {};
+enum systrace_filter_limits _filter_limits = SYSTRACE_FILTER_OPS;
+enum systrace_filter_code _filter_code = SYSTRACE_OP_PRED;
+enum systrace_filter_field _filter_field = SYSTRACE_FIELD_RET;
+enum systrace_filter_cmp _filter_cmp = SYSTRACE_CMP_EQ;
+enum systrace_filter_ext _filter_ext = SYSTRACE_EXT_U64;
+enum systrace_filter_mode _filter_mode = SYSTRACE_FILTER_AT_ENTER;
+
+/* Syscall number -> its filter. A hash, not an array: user space replaces
+ * a filter as a whole, and a program never sees half of one. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SYSTRACE_NR_SYSCALLS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct systrace_filter);
+} filters SEC(".maps");
+
+/* A thread's call in a filtered syscall: rejected at its enter (its exit
+ * is dropped too), or held until its exit decides. Task storage rather
+ * than an LRU hash: a mark is never evicted, only freed with its thread. */
+enum call_state {
+	CALL_NONE = 0,
+	CALL_REJECTED = 1,
+	CALL_HELD = 2,
+};
+struct call_mark {
+	__u32 nr;
+	__u32 state; /* enum call_state */
+	__u64 ts; /* the held enter's time */
+	__u64 args[SYSTRACE_MAX_ARGS];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct call_mark);
+} call_marks SEC(".maps");
+
+/* The timestamp a held enter, sent at its call's exit, must carry instead
+ * of the time it is written (per CPU: set and used by one program run). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} held_ts SEC(".maps");
+
 static __always_inline bool test_bit(__u64 nr, const __u64 *bitmap)
 {
 	return bitmap[nr / 64] & (1ULL << (nr % 64));
@@ -464,6 +520,18 @@ static __always_inline __u32 capture_limit(void)
 	return size > SYSTRACE_MAX_CAPTURE ? SYSTRACE_MAX_CAPTURE : size;
 }
 
+/* A held enter sent at its exit keeps the time of its enter. */
+static __always_inline void use_held_ts(struct systrace_header *hdr)
+{
+	__u32 zero = 0;
+	__u64 *ts = bpf_map_lookup_elem(&held_ts, &zero);
+
+	if (ts && *ts) {
+		hdr->timestamp_ns = *ts;
+		*ts = 0;
+	}
+}
+
 /* The capture functions are global (not static) so that the verifier checks
  * each once, on its own, instead of once per path through every caller:
  * argv's loop would otherwise exceed its complexity limit. */
@@ -728,6 +796,7 @@ static __noinline int emit_enter_captured(__u32 nr, __u64 *args, __u32 nb_args, 
 		return 0;
 	rec = (void *)s->buf;
 	fill_header(&rec->hdr, pid_tgid, root, SYSTRACE_PHASE_ENTER, nb_args);
+	use_held_ts(&rec->hdr);
 	fill_entry(&rec->trace.ent, pid_tgid);
 	rec->trace.nr = nr;
 	for (int i = 0; i < SYSTRACE_MAX_ARGS; i++) {
@@ -882,9 +951,8 @@ static __noinline int emit_exit_captured(__u32 nr, long ret, __u64 pid_tgid, __u
 		return 0;                                                        \
 	}
 
-/* Deliver the enter of a wanted call whose arguments are read: every enter
- * hook ends here, whatever tracepoint it is attached to. */
-static __always_inline int deliver_enter(long id, __u64 *args, __u64 pid_tgid, __u32 root)
+/* Writes the enter record of a call. */
+static __always_inline int emit_enter(long id, __u64 *args, __u64 pid_tgid, __u32 root)
 {
 	struct systrace_enter_record *rec;
 	__u8 nb_args = syscall_nb_args[id];
@@ -908,8 +976,8 @@ drop:
 	return 0;
 }
 
-/* Deliver the exit of a wanted call: every exit hook ends here. */
-static __always_inline int deliver_exit(long nr, long ret, __u64 pid_tgid, __u32 root)
+/* Writes the exit record of a call. */
+static __always_inline int emit_exit(long nr, long ret, __u64 pid_tgid, __u32 root)
 {
 	struct systrace_exit_record *rec;
 
@@ -926,6 +994,260 @@ static __always_inline int deliver_exit(long nr, long ret, __u64 pid_tgid, __u32
 	rec->trace.ret = ret;
 	bpf_ringbuf_submit(rec, submit_flags());
 	return 0;
+}
+
+/* The fields a filter program reads, by systrace_filter_field. */
+struct filter_fields {
+	__u64 v[16];
+};
+
+/* One run of a filter program: its fields, and its stack of booleans (bit
+ * 0 is the top). */
+struct filter_run {
+	const struct systrace_filter *f;
+	struct filter_fields fields;
+	__u64 stack;
+};
+
+/* The field's 64 bits read as its C type (the compiler read the value so). */
+static __always_inline __u64 extend(__u64 v, __u8 ext)
+{
+	switch (ext) {
+	case SYSTRACE_EXT_U32:
+		return (__u32)v;
+	case SYSTRACE_EXT_S32:
+		return (__u64)(__s64)(__s32)v;
+	case SYSTRACE_EXT_U16:
+		return (__u16)v;
+	case SYSTRACE_EXT_S16:
+		return (__u64)(__s64)(__s16)v;
+	default:
+		return v;
+	}
+}
+
+/* One op: returns the stack after it. Global, so that the verifier checks
+ * it once and the loop around it sees an unknown stack (not one state per
+ * value the stack could take). */
+__noinline __u64 filter_op(const struct systrace_filter_op *op, const struct filter_fields *fields,
+			   __u64 stack)
+{
+	__u64 v, value, top;
+	bool r;
+
+	if (!op || !fields)
+		return stack;
+	switch (op->code) {
+	case SYSTRACE_OP_PRED:
+		v = extend(fields->v[op->field & 15], op->ext);
+		value = op->value;
+		if (op->cmp == SYSTRACE_CMP_BIT) {
+			r = (v & value) != 0;
+			break;
+		}
+		/* Signed order is unsigned order with the sign bit flipped. */
+		if (op->ext == SYSTRACE_EXT_S64 || op->ext == SYSTRACE_EXT_S32 ||
+		    op->ext == SYSTRACE_EXT_S16) {
+			v ^= 1ULL << 63;
+			value ^= 1ULL << 63;
+		}
+		switch (op->cmp) {
+		case SYSTRACE_CMP_EQ:
+			r = v == value;
+			break;
+		case SYSTRACE_CMP_NE:
+			r = v != value;
+			break;
+		case SYSTRACE_CMP_LT:
+			r = v < value;
+			break;
+		case SYSTRACE_CMP_LE:
+			r = v <= value;
+			break;
+		case SYSTRACE_CMP_GT:
+			r = v > value;
+			break;
+		default:
+			r = v >= value;
+		}
+		break;
+	case SYSTRACE_OP_TRUE:
+		r = true;
+		break;
+	case SYSTRACE_OP_FALSE:
+		r = false;
+		break;
+	case SYSTRACE_OP_NOT:
+		return stack ^ 1;
+	case SYSTRACE_OP_AND:
+	case SYSTRACE_OP_OR:
+		top = stack & 1;
+		stack >>= 1;
+		if (op->code == SYSTRACE_OP_AND)
+			top &= stack;
+		else
+			top |= stack;
+		return (stack & ~1ULL) | (top & 1);
+	default:
+		return stack;
+	}
+	return (stack << 1) | r;
+}
+
+static long filter_step(__u32 i, struct filter_run *run)
+{
+	if (i >= SYSTRACE_FILTER_OPS || i >= run->f->len)
+		return 1; /* done */
+	/* A mask the verifier sees: the compiler keeps a copy of i without
+	 * the bound checked above. */
+	barrier_var(i);
+	run->stack =
+		filter_op(&run->f->ops[i & (SYSTRACE_FILTER_OPS - 1)], &run->fields, run->stack);
+	return 0;
+}
+
+/* Whether the call passes `f`. bpf_loop() has the verifier check a step
+ * once, not once per op. */
+static __noinline bool filter_pass(const struct systrace_filter *f, const __u64 *args, long ret,
+				   __u32 nr, __u32 tid)
+{
+	struct filter_run run = { .f = f };
+
+	if (!f || !args)
+		return true;
+	for (int i = 0; i < SYSTRACE_MAX_ARGS; i++)
+		run.fields.v[i] = args[i];
+	run.fields.v[SYSTRACE_FIELD_RET] = ret;
+	run.fields.v[SYSTRACE_FIELD_NR] = nr;
+	run.fields.v[SYSTRACE_FIELD_PID] = tid;
+	bpf_loop(SYSTRACE_FILTER_OPS, filter_step, &run, 0);
+	return run.stack & 1;
+}
+
+/* Sends a held enter at its call's exit, with the time of its enter. */
+static __noinline int emit_held_enter(__u32 nr, struct call_mark *mark, __u64 pid_tgid, __u32 root)
+{
+	__u64 args[SYSTRACE_MAX_ARGS];
+	__u32 zero = 0;
+	__u64 *ts;
+
+	if (!mark || nr >= SYSTRACE_NR_SYSCALLS)
+		return 0;
+	barrier_var(nr); /* a bound the verifier sees in every copy of nr */
+	nr &= SYSTRACE_NR_SYSCALLS - 1;
+	for (int i = 0; i < SYSTRACE_MAX_ARGS; i++)
+		args[i] = mark->args[i];
+	if (test_bit(nr, capture_syscalls)) {
+		/* The captures of a held call are read now, at its exit. */
+		ts = bpf_map_lookup_elem(&held_ts, &zero);
+		if (ts)
+			*ts = mark->ts;
+		return emit_enter(nr, args, pid_tgid, root);
+	} else {
+		struct systrace_enter_record rec = {};
+		__u8 nb_args = syscall_nb_args[nr];
+
+		if (nb_args > SYSTRACE_MAX_ARGS)
+			nb_args = SYSTRACE_MAX_ARGS;
+		fill_header(&rec.hdr, pid_tgid, root, SYSTRACE_PHASE_ENTER, nb_args);
+		rec.hdr.timestamp_ns = mark->ts;
+		fill_entry(&rec.trace.ent, pid_tgid);
+		rec.trace.nr = nr;
+		for (int i = 0; i < SYSTRACE_MAX_ARGS; i++)
+			rec.trace.args[i] = args[i];
+		if (bpf_ringbuf_output(&events, &rec, ENTER_RECORD_SIZE(nb_args), submit_flags()) <
+		    0)
+			count_drop(SYSTRACE_PHASE_ENTER, nr, pid_tgid, root);
+	}
+	return 0;
+}
+
+/* The filter at a filtered call's enter: true to send the enter now. A
+ * call decided at enter marks its thread when rejected, so that its exit
+ * is dropped too; one decided at exit is held in the mark. */
+static __noinline bool filter_enter(__u32 nr, __u64 *args, __u64 pid_tgid, __u32 root)
+{
+	const struct systrace_filter *f = bpf_map_lookup_elem(&filters, &nr);
+	struct call_mark *mark;
+	bool pass;
+
+	if (!f || !args)
+		return true;
+	mark = bpf_task_storage_get(&call_marks, bpf_get_current_task_btf(), 0,
+				    BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (f->mode == SYSTRACE_FILTER_AT_EXIT) {
+		if (!mark) {
+			/* Nowhere to hold it: the call is lost, and counted. */
+			__sync_fetch_and_add(&filter_unheld, 1);
+			count_drop(SYSTRACE_PHASE_ENTER, nr, pid_tgid, root);
+			count_drop(SYSTRACE_PHASE_EXIT, nr, pid_tgid, root);
+			return false;
+		}
+		mark->nr = nr;
+		mark->state = CALL_HELD;
+		mark->ts = bpf_ktime_get_ns();
+		for (int i = 0; i < SYSTRACE_MAX_ARGS; i++)
+			mark->args[i] = args[i];
+		return false;
+	}
+	pass = filter_pass(f, args, 0, nr, pid_tgid);
+	/* Without a mark a rejected call's exit goes through; user space,
+	 * which applies each session's filter again, drops it. */
+	if (mark) {
+		mark->nr = nr;
+		mark->state = pass ? CALL_NONE : CALL_REJECTED;
+	}
+	return pass;
+}
+
+/* The filter at a filtered call's exit: true to send the exit (after the
+ * held enter, for a call decided at exit). */
+static __noinline bool filter_exit(__u32 nr, long ret, __u64 pid_tgid, __u32 root)
+{
+	const struct systrace_filter *f = bpf_map_lookup_elem(&filters, &nr);
+	__u64 no_args[SYSTRACE_MAX_ARGS] = {};
+	struct call_mark *mark;
+	__u32 state = CALL_NONE;
+
+	if (!f || nr >= SYSTRACE_NR_SYSCALLS)
+		return true;
+	mark = bpf_task_storage_get(&call_marks, bpf_get_current_task_btf(), 0, 0);
+	if (mark && mark->nr == nr)
+		state = mark->state;
+	if (mark)
+		mark->state = CALL_NONE;
+	if (f->mode == SYSTRACE_FILTER_AT_ENTER)
+		return state != CALL_REJECTED;
+	if (state == CALL_HELD) {
+		if (!filter_pass(f, mark->args, ret, nr, pid_tgid))
+			return false;
+		if (test_bit(nr & (SYSTRACE_NR_SYSCALLS - 1), enabled_enter_syscalls))
+			emit_held_enter(nr, mark, pid_tgid, root);
+		return true;
+	}
+	/* No enter held: the call began before its filter was set (not
+	 * ours), unless nobody traces its enter, and the filter then names
+	 * no argument. */
+	if (test_bit(nr & (SYSTRACE_NR_SYSCALLS - 1), enabled_enter_syscalls))
+		return false;
+	return filter_pass(f, no_args, ret, nr, pid_tgid);
+}
+
+/* Deliver the enter of a wanted call whose arguments are read: every enter
+ * hook ends here, whatever tracepoint it is attached to. */
+static __always_inline int deliver_enter(long id, __u64 *args, __u64 pid_tgid, __u32 root)
+{
+	if (test_bit(id, filtered_syscalls) && !filter_enter(id, args, pid_tgid, root))
+		return 0;
+	return emit_enter(id, args, pid_tgid, root);
+}
+
+/* Deliver the exit of a wanted call: every exit hook ends here. */
+static __always_inline int deliver_exit(long nr, long ret, __u64 pid_tgid, __u32 root)
+{
+	if (test_bit(nr, filtered_syscalls) && !filter_exit(nr, ret, pid_tgid, root))
+		return 0;
+	return emit_exit(nr, ret, pid_tgid, root);
 }
 
 SEC("tp_btf/sys_enter")

@@ -139,6 +139,74 @@ enum systrace_quiet {
 	SYSTRACE_QUIET_SLOTS = 8,
 };
 
+/*
+ * Event filters (the kernel's filter_current_check_discard), compiled by
+ * user space into a postfix program per syscall number: each op pushes or
+ * combines booleans on a small stack. Evaluated before anything is put in
+ * the ring buffer, so a rejected call costs no record.
+ */
+enum systrace_filter_limits {
+	SYSTRACE_FILTER_OPS = 64, /* ops of one syscall's program at most (a power of two) */
+};
+
+enum systrace_filter_code {
+	SYSTRACE_OP_PRED = 1, /* push (field cmp value) */
+	SYSTRACE_OP_AND = 2,
+	SYSTRACE_OP_OR = 3,
+	SYSTRACE_OP_NOT = 4,
+	SYSTRACE_OP_TRUE = 5, /* a test only user space can make (a glob): */
+	SYSTRACE_OP_FALSE = 6, /* its value that lets every match through */
+};
+
+/* systrace_filter_op.field: 0..5 are the arguments. */
+enum systrace_filter_field {
+	SYSTRACE_FIELD_RET = 6,
+	SYSTRACE_FIELD_NR = 7,
+	SYSTRACE_FIELD_PID = 8, /* common_pid: the thread id */
+};
+
+enum systrace_filter_cmp {
+	SYSTRACE_CMP_EQ = 0,
+	SYSTRACE_CMP_NE = 1,
+	SYSTRACE_CMP_LT = 2,
+	SYSTRACE_CMP_LE = 3,
+	SYSTRACE_CMP_GT = 4,
+	SYSTRACE_CMP_GE = 5,
+	SYSTRACE_CMP_BIT = 6, /* (field & value) != 0 */
+};
+
+/* How the field's 64 bits read as its C type before comparing. */
+enum systrace_filter_ext {
+	SYSTRACE_EXT_U64 = 0,
+	SYSTRACE_EXT_S64 = 1,
+	SYSTRACE_EXT_U32 = 2,
+	SYSTRACE_EXT_S32 = 3,
+	SYSTRACE_EXT_U16 = 4,
+	SYSTRACE_EXT_S16 = 5,
+};
+
+/* When a call is decided: at its enter (its exit is dropped with it), or at
+ * its exit (the enter is held back and sent before the exit if it passes). */
+enum systrace_filter_mode {
+	SYSTRACE_FILTER_AT_ENTER = 1,
+	SYSTRACE_FILTER_AT_EXIT = 2,
+};
+
+struct systrace_filter_op {
+	__u8 code; /* systrace_filter_code */
+	__u8 field; /* systrace_filter_field or argument index */
+	__u8 cmp; /* systrace_filter_cmp */
+	__u8 ext; /* systrace_filter_ext */
+	__u32 pad;
+	__u64 value; /* already read as the field's type (see ext) */
+};
+
+struct systrace_filter {
+	__u32 mode; /* systrace_filter_mode */
+	__u32 len; /* ops used */
+	struct systrace_filter_op ops[SYSTRACE_FILTER_OPS];
+};
+
 /* The kernel's common fields (struct trace_entry). */
 struct trace_entry {
 	__u16 type;

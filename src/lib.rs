@@ -17,6 +17,7 @@
 //! * [`record`]: recordings: events in Apache Parquet files, and back.
 //! * `python`: the thin PyO3 layer, the module `systrace._native`.
 pub mod error;
+pub mod filter;
 pub mod kernel;
 pub mod launch;
 pub mod metadata;

@@ -333,6 +333,8 @@ class Session:
         max_spill: Optional[int] = None,
         signals: Optional[bool] = None,
         exits: Optional[bool] = None,
+        filter: Union[str, Mapping[Union[str, int], str], None] = None,
+        _unfiltered: Optional[Sequence[str]] = None,
         _launched: Optional[int] = None,
     ) -> "Session": ...
     def __enter__(self) -> "Session": ...

@@ -6,7 +6,20 @@ exports and asyncio iteration.
 """
 from __future__ import annotations
 
-from typing import IO, TYPE_CHECKING, Any, AsyncIterator, Dict, Iterable, Iterator, List, Optional, Union, overload
+from typing import (
+    IO,
+    TYPE_CHECKING,
+    Any,
+    AsyncIterator,
+    Dict,
+    Iterable,
+    Iterator,
+    List,
+    Mapping,
+    Optional,
+    Union,
+    overload,
+)
 
 from . import _native
 from ._native import Call, Event, EventBatch, LostEventsWarning, SyscallSet
@@ -23,6 +36,8 @@ if TYPE_CHECKING:
 __all__ = ["Session", "enable", "count", "calls", "iter_calls", "LostEventsWarning"]
 
 SyscallSpec = Union[str, int, SyscallSet]
+#: An event filter: one expression, or one per syscall (name or number).
+Filter = Union[str, Mapping[Union[str, int], str], None]
 
 #: What the exports and calls() take: a Session, an EventBatch, or an
 #: iterable of Event or EventBatch (and, for the call exports, of Call).
@@ -104,6 +119,7 @@ def enable(
     max_spill: Optional[int] = None,
     signals: bool = False,
     exits: bool = False,
+    filter: Filter = None,
     output: None = None,
 ) -> Session: ...
 
@@ -123,6 +139,7 @@ def enable(
     max_spill: Optional[int] = None,
     signals: bool = False,
     exits: bool = False,
+    filter: Filter = None,
     output: Union[str, "os.PathLike[str]"],
 ) -> "Recording": ...
 
@@ -141,6 +158,7 @@ def enable(
     max_spill: Optional[int] = None,
     signals: bool = False,
     exits: bool = False,
+    filter: Filter = None,
     output: Union[str, "os.PathLike[str]", None] = None,
 ) -> Union[Session, "Recording"]:
     """Start tracing syscalls; returns a Session (a context manager).
@@ -176,6 +194,14 @@ def enable(
     exits: also deliver each traced thread's exit, as Events of phase
         "task_exit" (`exit_code` a wait status, `group_dead` whether it was
         its process's last thread). Lost ones are counted in `dropped`.
+    filter: an event filter in the kernel's grammar, decided in BPF before
+        anything is delivered: `"fd == 3 && count >= 4096"`, `"ret < 0"`,
+        `'filename ~ "/etc/*"'` (strings need strings=True). One expression
+        applies to every syscall traced that has the fields it names; a
+        mapping of syscall to expression ({"read": "fd == 0"}) gives each
+        its own. Calls are kept or dropped whole: a filter on arguments is
+        decided at the enter, one naming `ret` at the exit (the enter is
+        then delivered with the exit, keeping its own timestamp).
     output: a file name: record the events to it as Apache Parquet instead
         of keeping them for Python, and return a systrace.Recording (closing
         it finishes the file; systrace.load() reads it back).
@@ -205,6 +231,7 @@ def enable(
         follow=follow,
         max_memory=max_memory,
         max_spill=max_spill,
+        filter=filter,
     )
     if output is not None:
         from ._record import Recording, session_options

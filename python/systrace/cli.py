@@ -129,6 +129,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="show only the calls that failed (-e status=failed).",
     )
     p.add_argument(
+        "--filter",
+        metavar="EXPR",
+        help="an event filter in the kernel's grammar, decided in BPF: "
+        "'fd == 3 && count >= 4096', 'ret < 0', 'filename ~ \"/etc/*\"'; it applies to "
+        "the syscalls that have the fields it names.",
+    )
+    p.add_argument(
         "-p",
         dest="pids",
         metavar="PID",
@@ -528,6 +535,7 @@ def _open_session(
     buffer_size: int,
     launched: Optional[int] = None,
     task_events: bool = False,
+    filter: Optional[str] = None,
 ) -> Session:
     syscalls: List[SyscallSet] = []
     if nrs is not None:
@@ -544,6 +552,8 @@ def _open_session(
             buffer_size=buffer_size,
             signals=task_events,
             exits=task_events,
+            filter=filter,
+            _unfiltered=list(INTERNAL),
         )
     except PermissionError as err:
         raise CliError(f"{err} (tracing needs root, or CAP_BPF and CAP_PERFMON)") from None
@@ -606,6 +616,7 @@ def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[st
                 args.buffer_size,
                 launched=pid,
                 task_events=not args.summary,
+                filter=args.filter,
             )
         except BaseException:
             child.cancel()  # it exits without exec
@@ -653,7 +664,8 @@ def run_pids(args: argparse.Namespace, pids: List[int], printer_kw: Dict[str, An
     counting = _open_counting(args, pids)
     traced = SyscallSet() if args.summary else args.nrs
     session = _open_session(
-        traced, pids, args.follow, args.string_size, args.buffer_size, task_events=not args.summary
+        traced, pids, args.follow, args.string_size, args.buffer_size, task_events=not args.summary,
+        filter=args.filter,
     )
     watched = [Watched(pid) for pid in session.pids or ()]  # to tell a kill
     printer = new_printer(out, **printer_kw)

@@ -71,6 +71,9 @@ fn take_libbpf_log() -> String {
 }
 
 /// The loaded programs and maps of one process.
+#[path = "programs_filter.rs"]
+mod filter;
+
 pub struct Programs {
     skel: SystraceSkel<'static>,
     bss: NonNull<types::bss>,
@@ -85,6 +88,7 @@ pub struct Programs {
     dropped: MapHandle,
     counts: MapHandle,
     errnos: MapHandle,
+    filters: MapHandle,
     buffer_size: usize,
 }
 
@@ -169,6 +173,8 @@ impl Programs {
             .map_err(|e| Error::bpf("opening the call counts", e, ""))?;
         let errnos = MapHandle::try_from(&skel.maps.errnos)
             .map_err(|e| Error::bpf("opening the errno counts", e, ""))?;
+        let filters = MapHandle::try_from(&skel.maps.filters)
+            .map_err(|e| Error::bpf("opening the filter map", e, ""))?;
         let programs = Programs {
             skel,
             bss,
@@ -180,6 +186,7 @@ impl Programs {
             dropped,
             counts,
             errnos,
+            filters,
             buffer_size,
         };
         programs.set_wakeup_bytes((buffer_size / 16) as u64);

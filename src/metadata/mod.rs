@@ -15,7 +15,7 @@ mod generated;
 pub mod names;
 mod tracefs;
 
-pub use c_type::typed_arg;
+pub use c_type::{arg_width, typed_arg};
 use generated::{aarch64, x86_64};
 pub use names::{arg_name, arg_type, display_name, metadata, metadata_now, syscall_name};
 

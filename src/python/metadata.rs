@@ -173,5 +173,6 @@ pub fn kernel_state(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     dict.set_item("records", state.records)?;
     dict.set_item("consumer_tid", state.consumer_tid)?;
     dict.set_item("counted_pids", state.counted_pids)?;
+    dict.set_item("filtered", state.filtered)?;
     Ok(dict)
 }

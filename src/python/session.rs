@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use pyo3::exceptions::{PyOSError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyInt, PyTuple};
+use pyo3::types::{PyInt, PyMapping, PyTuple};
 
 use super::args::{bool_arg, pid_arg, size_arg, Timeout};
 use super::batches::{BatchIter, EventIter};
@@ -16,6 +16,7 @@ use super::count::SyscallCount;
 use super::errors::{LostEventsWarning, SessionClosedError};
 use super::event::{EventBatch, PyEvent};
 use super::syscall_set::selection_arg;
+use crate::filter::FilterSpec;
 use crate::kernel::layout::MAX_CAPTURE;
 use crate::kernel::{Event, Phase};
 use crate::metadata::{display_name, metadata_now};
@@ -191,14 +192,50 @@ fn pids_arg(pid: Option<&Bound<'_, PyAny>>) -> PyResult<Option<BTreeSet<u32>>> {
     Ok(Some(pids))
 }
 
+/// `filter=`: None, one expression for every syscall that has its fields,
+/// or a mapping of syscall (name or number) to expression.
+fn filter_arg(filter: Option<&Bound<'_, PyAny>>) -> PyResult<Option<FilterSpec>> {
+    let Some(filter) = filter.filter(|f| !f.is_none()) else {
+        return Ok(None);
+    };
+    if let Ok(text) = filter.extract::<String>() {
+        return Ok(Some(FilterSpec::All(text)));
+    }
+    let Ok(map) = filter.cast::<PyMapping>() else {
+        return Err(PyTypeError::new_err(format!(
+            "filter must be a str or a mapping of syscall to str, not {}",
+            filter
+                .get_type()
+                .name()
+                .map_or_else(|_| "?".into(), |n| n.to_string())
+        )));
+    };
+    let mut out = std::collections::BTreeMap::new();
+    for item in map.items()?.iter() {
+        let (key, text): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item.extract()?;
+        let nr = if let Ok(name) = key.extract::<String>() {
+            crate::metadata::names::resolve(&name)?
+        } else {
+            key.extract::<u32>().map_err(|_| {
+                PyTypeError::new_err("filter's keys must be syscall names or numbers")
+            })?
+        };
+        let text = text
+            .extract::<String>()
+            .map_err(|_| PyTypeError::new_err("filter's values must be str"))?;
+        out.insert(nr, text);
+    }
+    Ok(Some(FilterSpec::PerSyscall(out)))
+}
+
 #[pymethods]
 impl Session {
     /// Starts tracing; see systrace.enable() for the arguments. Private:
     /// _launched, the pid of a command held before its execve
     /// (systrace._native.Launch), which the session traces from that execve
-    /// on.
+    /// on; _unfiltered, syscall names a filter for all leaves alone.
     #[new]
-    #[pyo3(signature = (*syscalls, enter = None, exit = None, pid = None, all_processes = None, buffer_size = None, strings = None, string_size = None, follow = None, count = None, max_memory = None, max_spill = None, signals = None, exits = None, _launched = None))]
+    #[pyo3(signature = (*syscalls, enter = None, exit = None, pid = None, all_processes = None, buffer_size = None, strings = None, string_size = None, follow = None, count = None, max_memory = None, max_spill = None, signals = None, exits = None, filter = None, _unfiltered = None, _launched = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -216,6 +253,8 @@ impl Session {
         max_spill: Option<&Bound<'_, PyAny>>,
         signals: Option<&Bound<'_, PyAny>>,
         exits: Option<&Bound<'_, PyAny>>,
+        filter: Option<&Bound<'_, PyAny>>,
+        _unfiltered: Option<Vec<String>>,
         _launched: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let flag = |value: Option<&Bound<'_, PyAny>>, name: &str, default: bool| match value {
@@ -289,7 +328,33 @@ impl Session {
                 "follow=True with all_processes=True: every process is traced already",
             ));
         }
+        let filter = filter_arg(filter)?;
+        if count && filter.is_some() {
+            return Err(PyValueError::new_err(
+                "count=True counts every call in the kernel: filter= applies to events",
+            ));
+        }
+        // Syscalls a filter for all leaves alone (the command's own: the
+        // execs and exits it needs to follow processes).
+        let exempt = _unfiltered
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|name| crate::metadata::names::resolve(name).ok())
+            .collect();
+        let filters = match &filter {
+            Some(spec) => crate::filter::build(
+                spec,
+                &selection.enter,
+                &selection.exit,
+                metadata_now().0,
+                strings,
+                &exempt,
+            )
+            .map_err(|e| PyValueError::new_err(e.to_string()))?,
+            None => Default::default(),
+        };
         let registration = Registration {
+            filters,
             capture: if strings && !count {
                 capture::capturing(metadata_now().0, &selection.nrs())
             } else {

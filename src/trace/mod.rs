@@ -8,6 +8,8 @@
 //!   the consumer thread delivers them.
 //! * [`capture`]: which user memory each syscall's records carry.
 pub mod capture;
+pub mod filtering;
+pub mod filters;
 pub mod queue;
 pub mod quiet;
 pub mod registry;

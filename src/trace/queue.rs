@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
+use super::filtering::{SessionFilters, Verdict};
 use super::registry::{exec_syscalls, ProcessFilter, Registration};
 use super::store::{Budget, Store};
 use crate::kernel::consumer::Sink;
@@ -74,6 +75,8 @@ struct Backlog {
     closed: bool,
     /// A launched command before its execve: none of its events are ours yet.
     launching: Option<u32>,
+    /// The session's event filters, with the calls they are deciding.
+    filters: SessionFilters,
 }
 
 /// Captures that did not happen whole, in the events delivered.
@@ -143,6 +146,7 @@ impl Queue {
                 store: Store::new(budget),
                 closed: false,
                 launching: reg.launched,
+                filters: SessionFilters::new(&reg.filters),
             }),
             ready: Condvar::new(),
             ready_fd: OnceLock::new(),
@@ -236,21 +240,38 @@ impl Queue {
         let before = queue.store.len();
         let mut lost = 0u64;
         let mut losses = CaptureLosses::default();
-        for ev in batch {
-            if self.launching(&mut queue.launching, ev) || !self.filter.matches(ev) {
-                continue;
-            }
+        let mut push = |queue: &mut Backlog, ev: &Event| {
             // Past both budgets the events are lost here, as in a full ring
             // buffer, and counted the same way.
             if !queue.store.push(ev) {
                 lost += 1;
-                continue;
+                return;
             }
             if ev.data.is_some() {
                 for cap in ev.captures() {
                     losses.truncated += u64::from(cap.truncated);
                     losses.faulted += u64::from(cap.faulted);
                     losses.lost += u64::from(cap.lost);
+                }
+            }
+        };
+        for ev in batch {
+            if self.launching(&mut queue.launching, ev) || !self.filter.matches(ev) {
+                continue;
+            }
+            if queue.filters.is_empty() {
+                push(queue, ev);
+                continue;
+            }
+            let traces_enter = self.filter.enabled[Phase::Enter.index()].contains(ev.nr);
+            match queue.filters.apply(ev, traces_enter) {
+                Verdict::Drop => {}
+                Verdict::Keep => push(queue, ev),
+                Verdict::KeepAfter(held) => {
+                    if let Some(enter) = held {
+                        push(queue, &enter);
+                    }
+                    push(queue, ev);
                 }
             }
         }

@@ -9,7 +9,11 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use std::sync::Arc;
+
+use super::filters::FilterRefs;
 use crate::error::{Error, Result};
+use crate::filter::CallFilter;
 use crate::kernel::layout::{NR_SYSCALLS, TGID_FOLLOW, TGID_TRACED};
 use crate::kernel::Phase;
 
@@ -38,6 +42,9 @@ pub trait Kernel {
     fn set_signals(&mut self, count: u32) -> Result<()>;
     /// Record the exits of traced threads while `count` > 0 sessions want them.
     fn set_task_exits(&mut self, count: u32) -> Result<()>;
+    /// The programs' filter for syscall `nr` (None: every call passes). A
+    /// filter the kernel has no room for is not set: user space filters.
+    fn set_filter(&mut self, nr: u32, filter: Option<&crate::kernel::types::systrace_filter>);
 }
 
 /// Which processes a session traces.
@@ -71,6 +78,8 @@ pub struct Registration {
     pub signals: bool,
     /// Deliver the traced threads' exits.
     pub task_exits: bool,
+    /// Event filters, per syscall number (see `crate::filter`).
+    pub filters: BTreeMap<u32, Arc<CallFilter>>,
 }
 
 /// execve and execveat: the calls that end a launched command's launch.
@@ -136,6 +145,7 @@ pub struct Registry {
     /// Sessions that want signals, and thread exits.
     signals: u32,
     task_exits: u32,
+    filters: FilterRefs,
 }
 
 impl Default for Registry {
@@ -151,6 +161,7 @@ impl Default for Registry {
             follow: 0,
             signals: 0,
             task_exits: 0,
+            filters: FilterRefs::default(),
         }
     }
 }
@@ -183,8 +194,10 @@ impl Registry {
             self.remove_follow(kernel, reg);
             return Err(err);
         }
-        // Captures before the enable bits, so the first records carry them.
+        // Captures and filters before the enable bits, so the first records
+        // carry them and no unfiltered call slips through.
         self.add_capture(kernel, reg);
+        self.filters.add(kernel, reg);
         // Counting needs both phases' programs: its syscalls hold them
         // attached as enabled ones do.
         let counted = reg.count.len() as u32;
@@ -200,6 +213,7 @@ impl Registry {
                     for done in Phase::ALL.iter().take_while(|&&p| p != phase) {
                         self.disable(kernel, *done, &reg.enabled(*done), counted);
                     }
+                    self.filters.remove(kernel, reg);
                     self.remove_capture(kernel, reg);
                     self.remove_task_events(kernel, reg);
                     self.remove_processes(kernel, &reg.processes, reg.follow);
@@ -252,6 +266,7 @@ impl Registry {
         for phase in Phase::ALL {
             self.disable(kernel, phase, &reg.enabled(phase), reg.count.len() as u32);
         }
+        self.filters.remove(kernel, reg);
         self.remove_capture(kernel, reg);
         self.remove_task_events(kernel, reg);
         self.remove_processes(kernel, &reg.processes, reg.follow);

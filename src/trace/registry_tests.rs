@@ -16,6 +16,8 @@ struct FakeKernel {
     counted: BTreeSet<u32>,
     signals: u32,
     task_exits: u32,
+    /// Per number: the length of the programs' filter.
+    filters: BTreeMap<u32, u32>,
 }
 
 impl Kernel for FakeKernel {
@@ -103,6 +105,12 @@ fn task_events_are_refcounted() {
     assert_eq!((k.signals, k.task_exits), (0, 1));
     r.unregister(&mut k, &exits);
     assert_eq!((k.signals, k.task_exits), (0, 0));
+    fn set_filter(&mut self, nr: u32, filter: Option<&crate::kernel::types::systrace_filter>) {
+        match filter {
+            Some(f) => self.filters.insert(nr, f.len),
+            None => self.filters.remove(&nr),
+        };
+    }
 }
 
 fn reg(enter: &[u32], exit: &[u32], tgids: &[u32]) -> Registration {
@@ -273,4 +281,34 @@ fn all_processes_is_counted() {
     assert_eq!(k.all, 1);
     r.unregister(&mut k, &all);
     assert_eq!(k.all, 0);
+}
+
+#[test]
+fn the_programs_filter_a_syscall_only_if_every_session_does() {
+    use crate::filter::{CallFilter, Op};
+    let (mut r, mut k) = (Registry::default(), FakeKernel::default());
+    let f = |n| {
+        Arc::new(CallFilter {
+            text: String::new(),
+            ops: vec![Op::Not; n],
+            at_exit: false,
+        })
+    };
+    let filtered = |n| Registration {
+        filters: BTreeMap::from([(0, f(n))]),
+        ..reg(&[0], &[0], &[10])
+    };
+    let (a, b) = (filtered(1), filtered(2));
+    r.register(&mut k, &a).unwrap();
+    assert_eq!(k.filters, BTreeMap::from([(0, 1)]));
+    r.register(&mut k, &b).unwrap();
+    assert_eq!(k.filters, BTreeMap::from([(0, 4)]), "the OR of both");
+    let plain = reg(&[0], &[], &[10]);
+    r.register(&mut k, &plain).unwrap();
+    assert!(k.filters.is_empty(), "one session takes every call");
+    r.unregister(&mut k, &plain);
+    r.unregister(&mut k, &a);
+    assert_eq!(k.filters, BTreeMap::from([(0, 2)]));
+    r.unregister(&mut k, &b);
+    assert!(k.filters.is_empty());
 }

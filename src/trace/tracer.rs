@@ -172,6 +172,9 @@ impl Kernel for Programs {
     fn set_counted(&mut self, nr: u32, on: bool) {
         Programs::set_counted(self, nr, on)
     }
+    fn set_filter(&mut self, nr: u32, filter: Option<&crate::kernel::types::systrace_filter>) {
+        Programs::set_filter(self, nr, filter)
+    }
 }
 
 pub fn check_buffer_size(size: usize) -> Result<usize> {
@@ -268,6 +271,8 @@ pub struct KernelState {
     pub decode_errors: u64,
     /// Records the consumer drained: what the programs let through.
     pub records: u64,
+    /// The syscalls the programs filter (see `crate::filter`).
+    pub filtered: Vec<u32>,
     /// The consumer thread, which the programs must ignore.
     pub consumer_tid: u32,
     /// The processes the counting maps hold calls of: what the programs
@@ -292,6 +297,7 @@ pub fn kernel_state() -> KernelState {
             sessions: t.sessions,
             decode_errors: t.consumer.decode_errors(),
             records: t.consumer.records(),
+            filtered: t.programs.filtered(),
             consumer_tid: t.consumer.tid(),
             counted_pids: {
                 let mut pids: Vec<u32> = t
