@@ -11,10 +11,12 @@
 //! * [`select`]: names, events and classes into syscall numbers per phase
 //! * [`sockaddr`]: the `struct sockaddr` captured of connect, bind and sendto
 //! * [`summary`]: the `strace -c` table
+//! * [`fdtable`]: what fds and path arguments name (`-y`, `Call.path`)
 pub mod call;
 pub mod classes;
 pub mod decoders;
 pub mod errno;
+pub mod fdtable;
 pub mod flags;
 pub mod histogram;
 pub mod outcome;
@@ -23,6 +25,7 @@ pub mod printer;
 pub mod quote;
 pub mod select;
 pub mod sockaddr;
+pub mod sockets;
 pub mod summary;
 
 use std::fmt::Write;
@@ -178,7 +181,28 @@ pub fn format_call_at(
     ret: Option<i64>,
     opts: &StraceOptions,
 ) -> String {
-    let decoded = decode_args(syscall, args, ret, opts);
+    format_call_fds(start_col, syscall, args, ret, opts, None)
+}
+
+/// [`format_call_at`] with what its fds refer to (strace -y, -yy):
+/// `read(3</etc/passwd>, ...)`, `openat(...) = 3</etc/passwd>`.
+pub fn format_call_fds(
+    start_col: usize,
+    syscall: &str,
+    args: &[ArgView],
+    ret: Option<i64>,
+    opts: &StraceOptions,
+    fds: Option<&fdtable::Resolved>,
+) -> String {
+    let mut decoded = decode_args(syscall, args, ret, opts);
+    let mut result = format_result(decoded.ret_style, ret);
+    if let Some(fds) = fds {
+        annotate_fds(&mut decoded, args, fds);
+        let ok = ret.is_some_and(|r| errno::errno_of(r).is_none());
+        if let (true, Some(fd)) = (ok && fdtable::returns_fd(syscall), &fds.ret) {
+            let _ = write!(result, "<{}>", fd.shown());
+        }
+    }
     let mut out = String::with_capacity(96);
     out.push_str(syscall);
     out.push('(');
@@ -196,13 +220,29 @@ pub fn format_call_at(
         }
         out.push_str(" <unfinished ...>)");
     }
-    push_result(
-        &mut out,
-        start_col,
-        &format_result(decoded.ret_style, ret),
-        opts,
-    );
+    push_result(&mut out, start_col, &result, opts);
     out
+}
+
+/// `3` -> `3</etc/passwd>` for each fd argument whose target is known. An
+/// fd prints in its argument's place (fds come before any argument that
+/// strace leaves out), as its number or AT_FDCWD: anything else there is
+/// not the fd, and is left alone.
+fn annotate_fds(decoded: &mut Decoded, args: &[ArgView], fds: &fdtable::Resolved) {
+    for (i, fd) in &fds.fds {
+        let (Some(arg), Some(view)) = (decoded.args.get_mut(*i), args.get(*i)) else {
+            continue;
+        };
+        let number = view.raw as u32 as i32;
+        let plain = if number == libc::AT_FDCWD {
+            arg.text == "AT_FDCWD"
+        } else {
+            arg.text == number.to_string()
+        };
+        if plain {
+            let _ = write!(arg.text, "<{}>", fd.shown());
+        }
+    }
 }
 
 /// The return of a call whose entry was not seen (tracing began while it

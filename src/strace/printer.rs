@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use std::fmt::Write;
 
 use super::call::Call;
+use super::fdtable::{FdTable, Resolved};
 use super::outcome::{ProcessEnd, StatusFilter};
 use super::pair::Pairer;
 use super::quote::HexStyle;
@@ -101,6 +102,10 @@ pub struct PrinterOptions {
     pub main_pid: Option<u32>,
     /// Wall clock minus CLOCK_MONOTONIC, for `-t`.
     pub wall_offset_ns: i64,
+    /// `-y` (1): what fds refer to; `-yy` (2): socket endpoints too.
+    pub decode_fds: u8,
+    /// The traced processes run now, so /proc may be read (not a replay).
+    pub live: bool,
 }
 
 impl Default for PrinterOptions {
@@ -118,8 +123,22 @@ impl Default for PrinterOptions {
             quiet_exits: false,
             main_pid: None,
             wall_offset_ns: 0,
+            decode_fds: 0,
+            live: true,
         }
     }
+}
+
+/// -y's table. A live command's session traces every call that changes
+/// fds (the command adds them to -e), so its table is complete; the
+/// launched command's fds are read now, while it waits for its execve.
+fn fd_table(opts: &PrinterOptions) -> FdTable {
+    let mut table = FdTable::new(opts.live, opts.decode_fds > 1);
+    table.set_complete(opts.live);
+    if let (true, Some(pid)) = (opts.live, opts.main_pid) {
+        table.seed(pid);
+    }
+    table
 }
 
 /// Turns a stream of events into the command's output.
@@ -136,6 +155,8 @@ pub struct Printer {
     live: HashMap<u32, u32>,
     /// pid -> the status its exit_group gave.
     exited: HashMap<u32, i32>,
+    /// -y: the fd tables, fed every call (those -e hides too).
+    fds: Option<FdTable>,
 }
 
 impl Printer {
@@ -158,6 +179,7 @@ impl Printer {
             counts: Summary::new(),
             live: HashMap::new(),
             exited: HashMap::new(),
+            fds: (opts.decode_fds > 0).then(|| fd_table(&opts)),
             opts,
         }
     }
@@ -180,15 +202,32 @@ impl Printer {
         // Stable, as Python's sort: calls that end together keep their order.
         done.sort_by_key(|c| c.end_ns().unwrap_or_else(|| c.start_ns()));
         for call in &done {
-            self.call(call, out);
+            self.resolve_and_print(call, out);
         }
     }
 
     /// Ends the stream: the calls that never returned, in order of start.
     pub fn finish(&mut self, out: &mut String) {
         for call in self.pairer.finish() {
-            self.call(&call, out);
+            self.resolve_and_print(&call, out);
         }
+    }
+
+    fn resolve_and_print(&mut self, call: &Call, out: &mut String) {
+        let fds = self.fds.as_mut().map(|t| t.observe(call));
+        self.call(call, fds.as_ref(), out);
+    }
+
+    /// -y: reads process `pid`'s fds and cwd from /proc now (at attach).
+    pub fn seed_fds(&mut self, pid: u32) {
+        if let Some(t) = self.fds.as_mut() {
+            t.seed(pid);
+        }
+    }
+
+    /// fd or path arguments whose target -y could not know.
+    pub fn unknown_fds(&self) -> u64 {
+        self.fds.as_ref().map_or(0, |t| t.unknown)
     }
 
     /// Whether `-e` shows syscall `nr` in `phase` (None: in either).
@@ -252,7 +291,7 @@ impl Printer {
         out.push('\n');
     }
 
-    fn call(&mut self, call: &Call, out: &mut String) {
+    fn call(&mut self, call: &Call, fds: Option<&Resolved>, out: &mut String) {
         let first = call.first();
         let name = call.name();
         let ret = call.ret();
@@ -273,12 +312,12 @@ impl Printer {
                 }
             } else if self.opts.status.shows(call) {
                 match self.opts.format {
-                    OutputFormat::Json => out.push_str(&call.json_line(&self.text)),
+                    OutputFormat::Json => out.push_str(&call.json_line_fds(&self.text, fds)),
                     OutputFormat::Strace => {
                         let start = out.len();
                         self.prefix(out, first.tid, first.timestamp_ns);
                         let start_col = out.len() - start;
-                        out.push_str(&call.strace(&self.text, start_col));
+                        out.push_str(&call.strace_fds(&self.text, start_col, fds));
                         if self.opts.durations {
                             if let Some(ns) = call.duration_ns() {
                                 out.push(' ');
