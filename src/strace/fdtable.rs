@@ -366,6 +366,11 @@ impl FdTable {
             let Some(Captured::Bytes(bytes)) = captures.get(&arg) else {
                 continue;
             };
+            if captures.is_truncated(&arg) {
+                // Cut by string_size: not the path the call used.
+                self.unknown += 1;
+                continue;
+            }
             let rel = String::from_utf8_lossy(until_nul(bytes)).into_owned();
             match join(self.base(pid, dirfd).as_deref(), &rel) {
                 Some(path) => out.paths.push((i, path)),
@@ -381,7 +386,9 @@ impl FdTable {
             return out;
         };
         self.apply(call, &name, pid, ret, &out);
-        if returns_fd(&name) {
+        let dups = matches!(&*name, "fcntl" | "fcntl64")
+            && matches!(raw.get(1).map(|&c| c as u32 as i32 as i64), Some(F_DUPFD | F_DUPFD_CLOEXEC));
+        if returns_fd(&name) || dups {
             out.ret = self.files(pid).fds.get(&(ret as i32)).cloned().flatten();
             if out.ret.is_none() {
                 self.unknown += 1;
@@ -417,6 +424,8 @@ impl FdTable {
                             cloexec,
                         })
                     }
+                    // /proc, read after the call, may name a later file.
+                    None if self.complete => None,
                     None => self.proc_fd(pid, newfd, cloexec),
                 };
                 self.set(pid, newfd, entry);

@@ -198,8 +198,8 @@ pub fn format_call_fds(
     let mut result = format_result(decoded.ret_style, ret);
     if let Some(fds) = fds {
         annotate_fds(&mut decoded, args, fds);
-        let ok = ret.is_some_and(|r| errno::errno_of(r).is_none());
-        if let (true, Some(fd)) = (ok && fdtable::returns_fd(syscall), &fds.ret) {
+        // Set only for a call that returned an fd.
+        if let Some(fd) = &fds.ret {
             let _ = write!(result, "<{}>", fd.shown());
         }
     }
