@@ -20,6 +20,11 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use super::call::{Call, Captured};
+use super::fdcalls::{
+    anon_name, is_dirfd_name, new_fd_cloexec, CLOSE_RANGE_CLOEXEC, F_DUPFD, F_DUPFD_CLOEXEC,
+    F_SETFD, O_CLOEXEC,
+};
+pub use super::fdcalls::{is_fd_name, returns_fd, TRACKED};
 use crate::metadata::arg_name;
 
 /// What one fd refers to.
@@ -82,127 +87,6 @@ pub struct FdTable {
     /// fd or path arguments whose target could not be known.
     pub unknown: u64,
 }
-
-/// Argument names that hold an fd of the calling process.
-pub fn is_fd_name(name: &str) -> bool {
-    matches!(
-        name,
-        "fd" | "dfd"
-            | "olddfd"
-            | "newdfd"
-            | "oldfd"
-            | "newfd"
-            | "epfd"
-            | "fd_in"
-            | "fd_out"
-            | "in_fd"
-            | "out_fd"
-            | "ufd"
-            | "fildes"
-            | "fanotify_fd"
-            | "mountdirfd"
-            | "dirfd"
-            | "pidfd"
-    )
-}
-
-fn is_dirfd_name(name: &str) -> bool {
-    matches!(name, "dfd" | "olddfd" | "newdfd" | "dirfd" | "mountdirfd")
-}
-
-/// Calls whose return is a new fd (strace's RVAL_FD).
-pub fn returns_fd(name: &str) -> bool {
-    matches!(
-        name,
-        "open"
-            | "openat"
-            | "openat2"
-            | "creat"
-            | "open_by_handle_at"
-            | "dup"
-            | "dup2"
-            | "dup3"
-            | "socket"
-            | "accept"
-            | "accept4"
-            | "eventfd"
-            | "eventfd2"
-            | "epoll_create"
-            | "epoll_create1"
-            | "memfd_create"
-            | "memfd_secret"
-            | "inotify_init"
-            | "inotify_init1"
-            | "signalfd"
-            | "signalfd4"
-            | "timerfd_create"
-            | "pidfd_open"
-            | "pidfd_getfd"
-            | "userfaultfd"
-            | "fanotify_init"
-            | "perf_event_open"
-            | "io_uring_setup"
-            | "fsopen"
-            | "fsmount"
-            | "fspick"
-            | "open_tree"
-    )
-}
-
-/// The syscalls that change what a process's fds or cwd name: a table
-/// that sees them all (with their path strings) is exact; the command's -y
-/// traces them whatever -e shows.
-pub const TRACKED: &[&str] = &[
-    "open",
-    "openat",
-    "openat2",
-    "creat",
-    "open_by_handle_at",
-    "close",
-    "close_range",
-    "dup",
-    "dup2",
-    "dup3",
-    "fcntl",
-    "fcntl64",
-    "socket",
-    "accept",
-    "accept4",
-    "connect",
-    "bind",
-    "listen",
-    "eventfd",
-    "eventfd2",
-    "epoll_create",
-    "epoll_create1",
-    "memfd_create",
-    "inotify_init",
-    "inotify_init1",
-    "signalfd",
-    "signalfd4",
-    "timerfd_create",
-    "pidfd_open",
-    "pidfd_getfd",
-    "userfaultfd",
-    "fanotify_init",
-    "perf_event_open",
-    "io_uring_setup",
-    "chdir",
-    "fchdir",
-    "execve",
-    "execveat",
-    "clone",
-    "clone3",
-    "fork",
-    "vfork",
-    "exit_group",
-];
-
-const O_CLOEXEC: u64 = libc::O_CLOEXEC as u64;
-const F_DUPFD: i64 = libc::F_DUPFD as i64;
-const F_DUPFD_CLOEXEC: i64 = libc::F_DUPFD_CLOEXEC as i64;
-const F_SETFD: i64 = libc::F_SETFD as i64;
-const CLOSE_RANGE_CLOEXEC: u64 = 4;
 
 impl FdTable {
     /// `live`: the traced processes run now, so `/proc` may be read;
@@ -387,7 +271,10 @@ impl FdTable {
         };
         self.apply(call, &name, pid, ret, &out);
         let dups = matches!(&*name, "fcntl" | "fcntl64")
-            && matches!(raw.get(1).map(|&c| c as u32 as i32 as i64), Some(F_DUPFD | F_DUPFD_CLOEXEC));
+            && matches!(
+                raw.get(1).map(|&c| c as u32 as i32 as i64),
+                Some(F_DUPFD | F_DUPFD_CLOEXEC)
+            );
         if returns_fd(&name) || dups {
             out.ret = self.files(pid).fds.get(&(ret as i32)).cloned().flatten();
             if out.ret.is_none() {
@@ -550,40 +437,6 @@ impl FdTable {
     }
 }
 
-/// Whether a new fd of these calls is close-on-exec: their flags argument
-/// carries O_CLOEXEC's value (SOCK_CLOEXEC, EFD_CLOEXEC, EPOLL_CLOEXEC...),
-/// but memfd_create's MFD_CLOEXEC is 1.
-fn new_fd_cloexec(name: &str, raw: &[u64]) -> bool {
-    let at = |i: usize| raw.get(i).copied().unwrap_or(0);
-    match name {
-        "socket" => at(1) & O_CLOEXEC != 0,
-        "accept4" => at(3) & O_CLOEXEC != 0,
-        "eventfd2" | "timerfd_create" => at(1) & O_CLOEXEC != 0,
-        "epoll_create1" | "inotify_init1" => at(0) & O_CLOEXEC != 0,
-        "signalfd4" => at(3) & O_CLOEXEC != 0,
-        "memfd_create" => at(1) & 1 != 0,
-        "pipe2" => at(1) & O_CLOEXEC != 0,
-        "socketpair" => at(1) & O_CLOEXEC != 0,
-        _ => false,
-    }
-}
-
-/// What /proc shows for the fds of these calls, when it cannot be read.
-fn anon_name(name: &str) -> Option<&'static str> {
-    Some(match name {
-        "eventfd" | "eventfd2" => "anon_inode:[eventfd]",
-        "epoll_create" | "epoll_create1" => "anon_inode:[eventpoll]",
-        "signalfd" | "signalfd4" => "anon_inode:[signalfd]",
-        "timerfd_create" => "anon_inode:[timerfd]",
-        "inotify_init" | "inotify_init1" => "anon_inode:inotify",
-        "pidfd_open" => "anon_inode:[pidfd]",
-        "userfaultfd" => "anon_inode:[userfaultfd]",
-        "perf_event_open" => "anon_inode:[perf_event]",
-        "io_uring_setup" => "anon_inode:[io_uring]",
-        _ => return None,
-    })
-}
-
 /// Whether fd `fd` of `pid` is close-on-exec (/proc/PID/fdinfo's flags).
 fn fd_cloexec(pid: u32, fd: i32) -> bool {
     let Ok(info) = std::fs::read_to_string(format!("/proc/{pid}/fdinfo/{fd}")) else {
@@ -668,15 +521,5 @@ mod tests {
         assert_eq!(join(None, "rel"), None);
         assert_eq!(join(Some("/d"), "").as_deref(), Some("/d"));
         assert_eq!(join(Some("pipe:[1]"), "x"), None);
-    }
-
-    #[test]
-    fn fd_names() {
-        assert!(is_fd_name("fd") && is_fd_name("dfd") && is_fd_name("out_fd"));
-        assert!(!is_fd_name("flags") && !is_fd_name("filename"));
-        assert!(returns_fd("openat") && returns_fd("socket") && !returns_fd("read"));
-        assert_eq!(anon_name("eventfd2"), Some("anon_inode:[eventfd]"));
-        assert!(new_fd_cloexec("memfd_create", &[0, 1]));
-        assert!(new_fd_cloexec("socket", &[2, 1 | O_CLOEXEC, 0]));
     }
 }
