@@ -215,3 +215,20 @@ def test_yy_socket_endpoints(kernel, tmp_path):
     assert f"connect({fd_c}<TCP:[{ino_c}]>, " in text
     assert f"close({fd_c}<TCP:[127.0.0.1:{port_c}->127.0.0.1:{port_l}]>)" in text
     assert f"close({fd_a}<TCP:[127.0.0.1:{port_l}->127.0.0.1:{port_c}]>)" in text
+
+
+def test_y_with_a_narrow_trace_set(kernel, tmp_path):
+    # -e trace=read shows reads only; the opens and closes -y needs are
+    # traced for its table and shown nowhere.
+    out = tmp_path / "trace"
+    r = subprocess.run(
+        [sys.executable, "-m", "systrace", "--decode-fds=path", "-o", str(out), "-e", "trace=read", "--",
+         "cat", "/etc/hostname"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert r.returncode == 0, r.stderr
+    lines = out.read_text().splitlines()
+    assert all(line.startswith("read(") or line.startswith("+++") for line in lines), lines
+    assert any(re.match(r"read\(\d+</etc/hostname>, ", line) for line in lines), lines
+    bad = subprocess.run([sys.executable, "-m", "systrace", "--decode-fds=bogus", "true"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "--decode-fds=bogus" in bad.stderr
