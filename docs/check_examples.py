@@ -38,6 +38,11 @@ EXPECT: Dict[str, List[str]] = {
         r"^cat +open(at)? +/etc/hostname +-> fd \d+$",
         r"^cat +open(at)? +/etc/no-such-file +-> ENOENT$",
     ],
+    "touched_files": [
+        r"^mkdirat +WORK/out +fds \{'dfd': 'WORK'\}$",
+        r"^openat +WORK/out/result\.txt +fds \{'dfd': 'WORK'\}$",
+        r"^write +fds \{'fd': 'WORK/out/result\.txt'\}$",
+    ],
     "slow_syscalls": [
         r"the 5 slowest:",
         r"^ +\d+\.\d+ ms  tid \d+  read\(\d+, \"late data\", 100\) = 9$",
@@ -60,7 +65,7 @@ EXPECT: Dict[str, List[str]] = {
     ],
     "pytest_markers": [
         r"^_+ test_writes_elsewhere _+$",
-        r'^  no_writes_outside: \[pid \d+\] openat\(AT_FDCWD, "stray.txt", O_WRONLY\|O_CREAT\|O_TRUNC\|O_CLOEXEC, 0666\) = \d+$',
+        r'^  no_writes_outside: \[pid \d+\] openat\(AT_FDCWD, "stray.txt", O_WRONLY\|O_CREAT\|O_TRUNC\|O_CLOEXEC, 0666\) = \d+  \(writes /\S+/stray\.txt\)$',
         r"^FAILED \S*pytest_markers.py::test_writes_elsewhere( - .*)?$",
         r"^1 failed, 3 passed in ",
         r"^pytest exit status: 1$",

@@ -15,6 +15,7 @@ a Rust core decodes them. Tracing needs root, or CAP_BPF with CAP_PERFMON.
 from __future__ import annotations
 
 from ._native import (
+    fd_syscalls,
     ARCH,
     DEFAULT_BUFFER_SIZE,
     DEFAULT_STRING_SIZE,
@@ -56,6 +57,10 @@ from ._export import (
 #: The package's version (Cargo's, which is the wheel's too).
 __version__ = VERSION
 
+#: The syscalls that change what a process's fds and working directory
+#: name: trace them too (with strings=True) for exact Call.fd_paths.
+FD_SYSCALLS = tuple(fd_syscalls())
+
 __all__ = [
     "ARCH",
     "Call",
@@ -65,6 +70,7 @@ __all__ = [
     "Event",
     "EventBatch",
     "EventClass",
+    "FD_SYSCALLS",
     "Field",
     "LostEventsWarning",
     "MAX_CAPTURE",

@@ -127,6 +127,9 @@ def replay(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[str]) -
     kw["thread_exits"] = follow
     main_pid = int(meta["systrace.main_pid"]) if "systrace.main_pid" in meta else None
     offset = meta.get("systrace.wall_offset_ns") or meta.get("systrace.realtime_offset_ns")
+    # A recording's processes are gone (their pids maybe reused): -y
+    # knows what the recorded calls tell, not what /proc says now.
+    kw["live"] = False
     printer = Printer(out, main_pid=main_pid, wall_offset_ns=int(offset) if offset else None, **kw)
     for batch in trace.batches():
         printer.feed(batch)

@@ -266,15 +266,25 @@ def count(
     return Session(*syscalls, pid=pid, all_processes=all_processes, follow=follow, count=True)
 
 
-def calls(source: Union[_native.Session, EventBatch, Iterable[Event], Iterable[EventBatch]]) -> List[Call]:
+def calls(
+    source: Union[_native.Session, EventBatch, Iterable[Event], Iterable[EventBatch]],
+    *,
+    resolve_paths: bool = False,
+) -> List[Call]:
     """Every call of `source` (enter and exit paired per thread), in order
     of start. A Session must be closed first; to stream the calls of an
-    open one, use iter_calls()."""
-    return _native.calls_of(source)
+    open one, use iter_calls(). resolve_paths: give each call its absolute
+    paths (Call.path, paths, fd_paths, ret_path) from a table of each
+    process's fds and working directory kept over the calls."""
+    return _native.calls_of(source, resolve_paths=resolve_paths)
 
 
-def iter_calls(source: Union[_native.Session, EventBatch, Iterable[Event], Iterable[EventBatch]]) -> Iterator[Call]:
+def iter_calls(
+    source: Union[_native.Session, EventBatch, Iterable[Event], Iterable[EventBatch]],
+    *,
+    resolve_paths: bool = False,
+) -> Iterator[Call]:
     """Calls as they complete: each when its exit arrives (exit_group at its
     enter), then at the end the calls that never returned, by start time.
-    An open Session is streamed until it closes."""
-    return _native.CallIter(source)
+    An open Session is streamed until it closes. resolve_paths: as calls()'s."""
+    return _native.CallIter(source, resolve_paths=resolve_paths)

@@ -200,6 +200,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="print strings that have non-ASCII bytes in hex; -xx prints all strings in hex.",
     )
     p.add_argument(
+        "-y",
+        dest="decode_fds",
+        action="count",
+        default=0,
+        help="print what each fd refers to: read(3</etc/passwd>, ...), = 3</etc/passwd>; "
+        "-yy adds socket endpoints (TCP:[127.0.0.1:40000->127.0.0.1:80]) and device numbers.",
+    )
+    p.add_argument(
+        "--decode-fds",
+        dest="decode_fds_set",
+        metavar="SET",
+        nargs="?",
+        const="path",
+        help="strace's long form of -y: path (-y), socket, dev or all (-yy).",
+    )
+    p.add_argument(
         "-q",
         dest="quiet",
         action="count",
@@ -288,6 +304,19 @@ def _qualifier(expr: str) -> str:
     bare set (-e openat,close)."""
     qualifier, sep, _ = expr.partition("=")
     return qualifier if sep else "trace"
+
+
+def parse_decode_fds(spec: str) -> int:
+    """--decode-fds=SET: 1 for path (-y), 2 when it names socket, dev or all (-yy)."""
+    level = 0
+    for name in spec.split(","):
+        if name == "path":
+            level = max(level, 1)
+        elif name in ("socket", "dev", "all"):
+            level = 2
+        elif name != "none":
+            raise UsageError(f"--decode-fds={spec}: path, socket, dev, all or none")
+    return level
 
 
 def parse_status(exprs: Sequence[str]) -> Optional[List[str]]:
@@ -386,6 +415,8 @@ class RunReport:
 
     def __init__(self) -> None:
         self.lost = 0
+        # -y: fds and paths whose target could not be known.
+        self.unknown_fds = 0
 
 
 class Printer:
@@ -409,6 +440,8 @@ class Printer:
         to_file: bool,
         multi: bool,
         hex_strings: int = 0,
+        decode_fds: int = 0,
+        live: bool = True,
         status: Optional[List[str]] = None,
         quiet: int = 0,
         report: Optional[RunReport] = None,
@@ -439,6 +472,8 @@ class Printer:
             timestamps=timestamps,
             string_size=string_size,
             hex_strings=hex_strings,
+            decode_fds=decode_fds,
+            live=live,
             prefix=prefix,
             status=status,
             quiet_exits=quiet >= 2,
@@ -465,12 +500,12 @@ class Printer:
             self.feed(batch)
         self.report.lost += session.dropped
 
-
     def finish(self) -> None:
         text = self.native.finish()
         if text:
             self.out.write(text)
         self.out.flush()
+        self.report.unknown_fds += self.native.unknown_fds
 
     # Processes.
 
@@ -536,10 +571,13 @@ def _open_session(
     launched: Optional[int] = None,
     task_events: bool = False,
     filter: Optional[str] = None,
+    decode_fds: int = 0,
 ) -> Session:
     syscalls: List[SyscallSet] = []
     if nrs is not None:
-        internal = [n for n in INTERNAL if n in _native.syscall_names()]
+        # -y's fd table needs the calls that change fds, shown or not.
+        wanted = [*INTERNAL, *(_native.fd_syscalls() if decode_fds else ())]
+        internal = [n for n in wanted if n in _native.syscall_names()]
         syscalls = [nrs, SyscallSet(*internal)]
     try:
         return Session(
@@ -617,6 +655,7 @@ def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[st
                 launched=pid,
                 task_events=not args.summary,
                 filter=args.filter,
+                decode_fds=args.decode_fds,
             )
         except BaseException:
             child.cancel()  # it exits without exec
@@ -665,10 +704,12 @@ def run_pids(args: argparse.Namespace, pids: List[int], printer_kw: Dict[str, An
     traced = SyscallSet() if args.summary else args.nrs
     session = _open_session(
         traced, pids, args.follow, args.string_size, args.buffer_size, task_events=not args.summary,
-        filter=args.filter,
+        filter=args.filter, decode_fds=args.decode_fds,
     )
     watched = [Watched(pid) for pid in session.pids or ()]  # to tell a kill
     printer = new_printer(out, **printer_kw)
+    for pid in session.pids or ():
+        printer.native.seed_fds(pid)  # -y: the fds they have at attach
     _keep_up()  # the processes were there before
     for pid in pids:
         if not args.quiet:
@@ -736,6 +777,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             raise UsageError("-c counts in the kernel, without events: --record and --output-dir do not apply")
         if args.summary and args.format != "strace":
             raise UsageError("-c prints a table: --format does not apply")
+        if args.decode_fds_set is not None:
+            args.decode_fds = max(args.decode_fds, parse_decode_fds(args.decode_fds_set))
+        args.decode_fds = min(args.decode_fds, 2)
         args.status = parse_status([e for e in args.exprs if _qualifier(e) == "status"])
         args.signals = parse_signals([e for e in args.exprs if _qualifier(e) in ("signal", "signals", "s")])
         args.nrs = parse_trace_set(
@@ -776,6 +820,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         to_file=bool(args.output),
         multi=args.follow or len(pids) > 1,
         hex_strings=args.hex_strings,
+        decode_fds=args.decode_fds,
         status=args.status,
         quiet=args.quiet,
         report=report,
@@ -811,6 +856,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     finally:
         if out is not sys.stderr:
             out.close()
+    if report.unknown_fds:
+        print(
+            f"{PROG}: -y: {report.unknown_fds} fds or paths could not be resolved (opened before "
+            "tracing by a process gone since, or relative to an unknown directory): they show as "
+            "the number alone",
+            file=sys.stderr,
+        )
     if report.lost:
         print(
             f"{PROG}: {report.lost} events lost (ring buffer full, or systrace fell behind; "

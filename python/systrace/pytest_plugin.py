@@ -58,7 +58,6 @@ FORKS = ("clone", "clone3", "fork", "vfork")
 
 #: Paths no_writes_outside always allows: devices, and Python's bytecode cache.
 ALWAYS_ALLOWED = ("/dev/null", "/dev/zero", "/dev/full", "/dev/tty", "/dev/pts", "/dev/shm")
-AT_FDCWD = -100
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -114,13 +113,12 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, "Result[None]", No
     wanted = list(NETWORK) if network else []
     if writes is not None:
         wanted += [*WRITES, *OPENS, *CWD, *FORKS]
-    cwd = os.getcwd()
     session = systrace.enable(*(n for n in wanted if n in names), strings=True, string_size=CAPTURE, follow=True)
     try:
         outcome = yield
     finally:
         session.close()
-    calls = session.calls()
+    calls = session.calls(resolve_paths=True)
     problems: List[str] = []
     if network:
         for call in calls:
@@ -132,7 +130,9 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, "Result[None]", No
         tmp_path = getattr(item, "funcargs", {}).get("tmp_path")
         if tmp_path is not None:
             allowed.append(os.fspath(tmp_path))
-        problems += [f"no_writes_outside: {_line(c)}" for c in _writes_outside(calls, allowed, cwd)]
+        problems += [
+            f"no_writes_outside: {_line(c)}  (writes {path})" for c, path in _writes_outside(calls, allowed)
+        ]
     if problems and outcome.excinfo is None:
         message = "the test did what its markers forbid:\n  " + "\n  ".join(problems)
         try:
@@ -160,24 +160,14 @@ def _writes_open(call: "systrace.Call") -> bool:
     return (flags & os.O_ACCMODE) != os.O_RDONLY or bool(flags & (os.O_CREAT | os.O_TRUNC))
 
 
-def _writes_outside(calls: Iterable["systrace.Call"], allowed: List[str], cwd: str) -> Iterator["systrace.Call"]:
-    """The calls that wrote outside `allowed`, following each process's
-    working directory and the directory fds it opened, from the trace."""
+def _writes_outside(
+    calls: Iterable["systrace.Call"], allowed: List[str]
+) -> Iterator[Tuple["systrace.Call", str]]:
+    """The calls that wrote outside `allowed`, and the path each wrote: the
+    paths are systrace's (Call.paths, read with resolve_paths=True), which
+    follow each process's working directory and the directory fds it
+    opened; a path that could not be resolved counts as outside."""
     roots = [os.path.realpath(d) for d in allowed]
-    cwds: Dict[int, str] = {}
-    fds: Dict[Tuple[int, int], str] = {}
-
-    def resolve(call: "systrace.Call", dirfd_arg: Optional[str], path_arg: str) -> str:
-        raw = call.arg_bytes(path_arg)
-        path = os.fsdecode(raw) if raw is not None else "<unread path>"
-        if os.path.isabs(path):
-            return os.path.normpath(path)
-        dirfd = call.arg_int(dirfd_arg) if dirfd_arg else AT_FDCWD
-        if dirfd == AT_FDCWD:
-            base = cwds.get(call.pid, cwd)
-        else:
-            base = fds.get((call.pid, dirfd)) or _proc_fd(call.pid, dirfd) or f"<directory fd {dirfd}>"
-        return os.path.normpath(os.path.join(base, path))
 
     def inside(path: str) -> bool:
         if "/__pycache__/" in path:
@@ -189,25 +179,15 @@ def _writes_outside(calls: Iterable["systrace.Call"], allowed: List[str], cwd: s
         ret = call.ret
         if ret is None or ret < 0:
             continue  # it never returned, or failed: nothing was written
-        if call.name in FORKS and ret > 0:
-            cwds[ret] = cwds.get(call.pid, cwd)
-            fds.update({(ret, fd): p for (pid, fd), p in list(fds.items()) if pid == call.pid})
-        elif call.name == "chdir":
-            cwds[call.pid] = resolve(call, None, "filename")
-        elif call.name == "fchdir":
-            cwds[call.pid] = fds.get((call.pid, call.arg_int("fd")), cwds.get(call.pid, cwd))
-        elif call.name in OPENS:
-            path = resolve(call, *OPENS[call.name])
-            fds[(call.pid, ret)] = path
-            if _writes_open(call) and not inside(path):
-                yield call
-        elif any(not inside(resolve(call, *arg)) for arg in WRITES.get(call.name, ())):
-            yield call
-
-
-def _proc_fd(pid: int, fd: int) -> Optional[str]:
-    """What a directory fd opened before the test names, if still open."""
-    try:
-        return os.readlink(f"/proc/{pid}/fd/{fd}")
-    except OSError:
-        return None
+        paths = call.paths or {}
+        if call.name in OPENS:
+            if _writes_open(call):
+                path = paths.get(OPENS[call.name][1], "<unresolved path>")
+                if not inside(path):
+                    yield call, path
+            continue
+        for _, arg in WRITES.get(call.name, ()):
+            path = paths.get(arg, "<unresolved path>")
+            if not inside(path):
+                yield call, path
+                break

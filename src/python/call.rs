@@ -13,6 +13,7 @@ use super::event::{
 };
 use crate::kernel::Event;
 use crate::strace::call::{ArgValue, Call, Captured};
+use crate::strace::fdtable::{FdTable, Resolved};
 use crate::strace::pair::{pair_events, Pairer};
 use crate::strace::quote::HexStyle;
 use crate::strace::{errno, StraceOptions, DEFAULT_COLUMN, DEFAULT_STRING_SIZE};
@@ -22,12 +23,25 @@ use crate::text::columns::CallColumns;
 #[pyclass(module = "systrace", name = "Call", frozen)]
 pub struct PyCall {
     call: Call,
+    /// Its paths, when its calls were resolved (resolve_paths=True).
+    fds: Option<Resolved>,
 }
 
 impl From<Call> for PyCall {
     fn from(call: Call) -> Self {
-        PyCall { call }
+        PyCall { call, fds: None }
     }
+}
+
+/// Calls with their paths, read from one fd table in order.
+pub(super) fn resolved(calls: Vec<Call>, table: &mut Option<FdTable>) -> Vec<PyCall> {
+    calls
+        .into_iter()
+        .map(|call| {
+            let fds = table.as_mut().map(|t| t.observe(&call));
+            PyCall { call, fds }
+        })
+        .collect()
 }
 
 fn size(value: i64, what: &str) -> PyResult<usize> {
@@ -274,21 +288,64 @@ impl PyCall {
     fn resumed(&self) -> bool {
         self.call.is_resumed()
     }
+    /// The absolute path of the call's (first) path argument, resolved
+    /// against its dirfd or the process's working directory, `.` and `..`
+    /// folded; None when it has none, it is unknown, or the calls were not
+    /// read with resolve_paths=True.
+    #[getter]
+    fn path(&self) -> Option<String> {
+        self.fds.as_ref()?.paths.first().map(|(_, p)| p.clone())
+    }
+    /// Each path argument's absolute path, by argument name (renameat's
+    /// oldname and newname); None unless read with resolve_paths=True.
+    #[getter]
+    fn paths(&self) -> Option<std::collections::BTreeMap<String, String>> {
+        let fds = self.fds.as_ref()?;
+        Some(self.call.paths_by_name(fds).into_iter().collect())
+    }
+    /// What each fd argument referred to when the call was made, by
+    /// argument name, as /proc/PID/fd shows it (`/etc/passwd`,
+    /// `socket:[1234]`; a dirfd of AT_FDCWD: the cwd); fds that could not
+    /// be known are left out. None unless read with resolve_paths=True.
+    #[getter]
+    fn fd_paths(&self) -> Option<std::collections::BTreeMap<String, String>> {
+        let fds = self.fds.as_ref()?;
+        Some(self.call.fd_paths_by_name(fds).into_iter().collect())
+    }
+    /// What the fd the call returned refers to (openat, socket, dup...).
+    #[getter]
+    fn ret_path(&self) -> Option<String> {
+        self.fds.as_ref()?.ret.as_ref().map(|f| f.path.clone())
+    }
     /// The call as strace prints it: `openat(AT_FDCWD, "/etc/hostname",
     /// O_RDONLY) = 3`. string_size: strace's -s. start_col: the width of a
     /// prefix you will put before the line, so the result still aligns on
     /// `column`. hex_strings: strace's -x (1: strings with non-ASCII bytes
-    /// in hex) and -xx (2: all strings in hex).
-    #[pyo3(signature = (string_size = DEFAULT_STRING_SIZE as i64, *, column = DEFAULT_COLUMN as i64, start_col = 0, hex_strings = 0))]
+    /// in hex) and -xx (2: all strings in hex). decode_fds: strace -y, what
+    /// each fd refers to (`read(3</etc/passwd>, ...)`; the calls must have
+    /// been read with resolve_paths=True).
+    #[pyo3(signature = (string_size = DEFAULT_STRING_SIZE as i64, *, column = DEFAULT_COLUMN as i64, start_col = 0, hex_strings = 0, decode_fds = false))]
     fn strace(
         &self,
         string_size: i64,
         column: i64,
         start_col: i64,
         hex_strings: i64,
+        decode_fds: bool,
     ) -> PyResult<String> {
         let opts = strace_options(string_size, column, hex_strings)?;
-        Ok(self.call.strace(&opts, size(start_col, "start_col")?))
+        let fds = match (decode_fds, &self.fds) {
+            (false, _) => None,
+            (true, Some(fds)) => Some(fds),
+            (true, None) => {
+                return Err(PyValueError::new_err(
+                    "decode_fds=True needs the calls read with resolve_paths=True",
+                ))
+            }
+        };
+        Ok(self
+            .call
+            .strace_fds(&opts, size(start_col, "start_col")?, fds))
     }
     /// The arguments as strace shows them (open's mode only with O_CREAT...).
     #[pyo3(signature = (string_size = DEFAULT_STRING_SIZE as i64, *, hex_strings = 0))]
@@ -300,14 +357,14 @@ impl PyCall {
     #[pyo3(signature = (string_size = DEFAULT_STRING_SIZE as i64))]
     fn to_dict<'py>(&self, py: Python<'py>, string_size: i64) -> PyResult<Bound<'py, PyAny>> {
         let opts = strace_options(string_size, DEFAULT_COLUMN as i64, 0)?;
-        json_object(py, &self.call.to_json(&opts))
+        json_object(py, &self.call.to_json_fds(&opts, self.fds.as_ref()))
     }
     /// to_dict() as one line of JSON lines, newline included (what
     /// `systrace --format json` writes).
     #[pyo3(signature = (string_size = DEFAULT_STRING_SIZE as i64))]
     fn json_line(&self, string_size: i64) -> PyResult<String> {
         let opts = strace_options(string_size, DEFAULT_COLUMN as i64, 0)?;
-        Ok(self.call.json_line(&opts))
+        Ok(self.call.json_line_fds(&opts, self.fds.as_ref()))
     }
     fn __str__(&self) -> String {
         self.call.strace(&StraceOptions::default(), 0)
@@ -389,15 +446,25 @@ pub struct CallIter {
     items: Option<Py<PyAny>>,
     pairer: Pairer,
     ready: VecDeque<Call>,
+    /// resolve_paths: the fd table the calls go through, in order.
+    fds: Option<FdTable>,
+}
+
+/// The fd table for calls of `source` with resolve_paths: /proc is read
+/// only when the source is a Session, whose processes may still run.
+pub(super) fn fd_table(source: &Bound<'_, PyAny>, resolve_paths: bool) -> Option<FdTable> {
+    let live = source.is_instance_of::<super::session::Session>();
+    resolve_paths.then(|| FdTable::new(live, false))
 }
 
 impl CallIter {
-    pub fn new(source: Py<PyAny>) -> Self {
+    pub fn new(source: Py<PyAny>, fds: Option<FdTable>) -> Self {
         CallIter {
             source: Some(source),
             items: None,
             pairer: Pairer::new(),
             ready: VecDeque::new(),
+            fds,
         }
     }
 }
@@ -405,8 +472,10 @@ impl CallIter {
 #[pymethods]
 impl CallIter {
     #[new]
-    fn py_new(source: Py<PyAny>) -> Self {
-        CallIter::new(source)
+    #[pyo3(signature = (source, *, resolve_paths = false))]
+    fn py_new(py: Python<'_>, source: Py<PyAny>, resolve_paths: bool) -> Self {
+        let fds = fd_table(source.bind(py), resolve_paths);
+        CallIter::new(source, fds)
     }
     fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
         slf
@@ -414,7 +483,8 @@ impl CallIter {
     fn __next__(&mut self, py: Python<'_>) -> PyResult<Option<PyCall>> {
         loop {
             if let Some(call) = self.ready.pop_front() {
-                return Ok(Some(call.into()));
+                let fds = self.fds.as_mut().map(|t| t.observe(&call));
+                return Ok(Some(PyCall { call, fds }));
             }
             if let Some(source) = self.source.take() {
                 let source = source.into_bound(py);
@@ -458,16 +528,32 @@ impl CallIter {
 /// Every call of `source` (a Session, which must be closed, an
 /// EventBatch, or an iterable of Event or EventBatch), in order of start.
 #[pyfunction]
-pub fn calls_of(py: Python<'_>, source: &Bound<'_, PyAny>) -> PyResult<Vec<PyCall>> {
+#[pyo3(signature = (source, *, resolve_paths = false))]
+pub fn calls_of(
+    py: Python<'_>,
+    source: &Bound<'_, PyAny>,
+    resolve_paths: bool,
+) -> PyResult<Vec<PyCall>> {
     if source.is_instance_of::<super::session::Session>() {
-        let list = source.call_method0("calls")?;
+        let kwargs = PyDict::new(py);
+        kwargs.set_item("resolve_paths", resolve_paths)?;
+        let list = source.call_method("calls", (), Some(&kwargs))?;
         return list
             .try_iter()?
-            .map(|c| Ok(PyCall::from(c?.cast::<PyCall>()?.get().call.clone())))
+            .map(|c| {
+                let c = c?;
+                let c = c.cast::<PyCall>()?.get();
+                Ok(PyCall {
+                    call: c.call.clone(),
+                    fds: c.fds.clone(),
+                })
+            })
             .collect();
     }
     let events = events_of(source)?;
-    Ok(calls(py.detach(|| pair_events(events))))
+    let mut table = fd_table(source, resolve_paths);
+    let paired = py.detach(|| pair_events(events));
+    Ok(resolved(paired, &mut table))
 }
 
 /// (columns, captured values, strace texts): see [`call_columns`].

@@ -51,8 +51,8 @@ mod _native {
     #[pymodule_export]
     use super::strace::{
         class_names, class_syscalls, decode_sockaddr, errno_message, errno_name, errno_of,
-        format_duration, format_error, format_summary, signal_name, signal_set, status_classes,
-        syscall_classes, PyPrinter,
+        fd_syscalls, format_duration, format_error, format_summary, signal_name, signal_set,
+        status_classes, syscall_classes, PyPrinter,
     };
     #[pymodule_export]
     use super::syscall_set::PySyscallSet;

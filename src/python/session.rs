@@ -20,6 +20,7 @@ use crate::filter::FilterSpec;
 use crate::kernel::layout::MAX_CAPTURE;
 use crate::kernel::{Event, Phase};
 use crate::metadata::{display_name, metadata_now};
+use crate::strace::fdtable::FdTable;
 use crate::strace::pair::pair_events;
 use crate::trace::capture::{self, DEFAULT_STRING_SIZE};
 use crate::trace::queue::Queue;
@@ -476,16 +477,22 @@ impl Session {
 
     /// The session's calls (enter and exit paired per thread), in order of
     /// start (close the session first).
-    fn calls(&self, py: Python<'_>) -> PyResult<Vec<PyCall>> {
+    /// resolve_paths: give each call its paths (Call.path, fd_paths...)
+    /// from a table of each process's fds kept over the calls.
+    #[pyo3(signature = (*, resolve_paths = false))]
+    fn calls(&self, py: Python<'_>, resolve_paths: bool) -> PyResult<Vec<PyCall>> {
         self.require_closed("calls()", "use iter_calls() to stream")?;
         let events = self.drain(py)?;
         let calls = py.detach(|| pair_events(events));
-        Ok(calls.into_iter().map(PyCall::from).collect())
+        let mut table = resolve_paths.then(|| FdTable::new(true, false));
+        Ok(super::call::resolved(calls, &mut table))
     }
 
     /// The session's calls as they complete (streams an open session).
-    fn iter_calls(slf: Bound<'_, Self>) -> CallIter {
-        CallIter::new(slf.into_any().unbind())
+    #[pyo3(signature = (*, resolve_paths = false))]
+    fn iter_calls(slf: Bound<'_, Self>, resolve_paths: bool) -> CallIter {
+        let fds = resolve_paths.then(|| FdTable::new(true, false));
+        CallIter::new(slf.into_any().unbind(), fds)
     }
 
     /// A counting session's calls, counted in the kernel: one SyscallCount

@@ -49,6 +49,13 @@ pub fn class_syscalls(class: &str) -> Option<Vec<&'static str>> {
     crate::strace::classes::class_syscalls(class)
 }
 
+/// The syscalls that change what fds and the cwd name (systrace.FD_SYSCALLS):
+/// trace them too for exact paths (Call.fd_paths, the command's -y).
+#[pyfunction]
+pub fn fd_syscalls() -> Vec<&'static str> {
+    crate::strace::fdtable::TRACKED.to_vec()
+}
+
 /// The strace classes of a syscall, e.g. ["desc", "file"].
 #[pyfunction]
 pub fn syscall_classes(name: &str) -> Vec<&'static str> {
@@ -138,7 +145,9 @@ pub fn format_summary(rows: Vec<(String, u32, u64, u64, u64)>) -> String {
 /// main_pid: a launched command, whose end the caller tells (status_line)
 /// unless task_exits told it.
 /// wall_offset_ns: wall clock minus CLOCK_MONOTONIC, for timestamps (-t: 1,
-/// -tt: 2, -ttt: 3).
+/// -tt: 2, -ttt: 3). decode_fds: strace's -y (1: what fds refer to) or
+/// -yy (2: and socket endpoints); live: the traced processes run now, so
+/// /proc may be read for fds opened before tracing (False for a replay).
 #[pyclass(module = "systrace", name = "Printer")]
 pub struct PyPrinter {
     inner: Printer,
@@ -147,7 +156,7 @@ pub struct PyPrinter {
 #[pymethods]
 impl PyPrinter {
     #[new]
-    #[pyo3(signature = (*, format = "strace", selected = None, summary = false, durations = false, timestamps = 0, string_size = crate::strace::DEFAULT_STRING_SIZE as i64, hex_strings = 0, prefix = "stderr", status = None, quiet_exits = false, signals = None, task_exits = false, thread_exits = false, main_pid = None, wall_offset_ns = 0))]
+    #[pyo3(signature = (*, format = "strace", selected = None, summary = false, durations = false, timestamps = 0, string_size = crate::strace::DEFAULT_STRING_SIZE as i64, hex_strings = 0, prefix = "stderr", status = None, quiet_exits = false, signals = None, task_exits = false, thread_exits = false, main_pid = None, wall_offset_ns = 0, decode_fds = 0, live = true))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         format: &str,
@@ -165,11 +174,18 @@ impl PyPrinter {
         thread_exits: bool,
         main_pid: Option<u32>,
         wall_offset_ns: i64,
+        decode_fds: u8,
+        live: bool,
     ) -> PyResult<Self> {
         let signals = match signals {
             None => SignalSet::all(),
             Some(list) => SignalSet::from_signals(list).map_err(PyValueError::new_err)?,
         };
+        if decode_fds > 2 {
+            return Err(PyValueError::new_err(format!(
+                "decode_fds is 0, 1 (-y) or 2 (-yy), not {decode_fds}"
+            )));
+        }
         let format = OutputFormat::parse(format).ok_or_else(|| {
             PyValueError::new_err(format!(
                 "format is \"strace\", \"json\" or \"kernel\", not {format:?}"
@@ -222,6 +238,8 @@ impl PyPrinter {
                 thread_exits,
                 main_pid,
                 wall_offset_ns,
+                decode_fds,
+                live,
             }),
         })
     }
@@ -307,5 +325,19 @@ impl PyPrinter {
     #[getter]
     fn pending(&self) -> usize {
         self.inner.pending()
+    }
+
+    /// With decode_fds: reads process `pid`'s fds and working directory
+    /// from /proc now (call it at attach, before the events come).
+    fn seed_fds(&mut self, pid: u32) {
+        self.inner.seed_fds(pid);
+    }
+
+    /// With decode_fds: the fd and path arguments whose target could not
+    /// be known (opened before tracing by a process now gone, relative to
+    /// an unknown directory); those print as the number alone.
+    #[getter]
+    fn unknown_fds(&self) -> u64 {
+        self.inner.unknown_fds()
     }
 }

@@ -7,6 +7,7 @@ use std::borrow::Cow;
 
 use serde_json::{json, Map, Value};
 
+use super::fdtable::Resolved;
 use super::{errno, ArgView, CapturedView, StraceOptions};
 use crate::kernel::Event;
 use crate::metadata::{arg_name, arg_type, display_name, metadata, typed_arg, SyscallMetadata};
@@ -289,11 +290,21 @@ impl Call {
     /// The call as strace prints it, the result aligned on `opts.column`
     /// for a line whose first `start_col` columns hold a prefix.
     pub fn strace(&self, opts: &StraceOptions, start_col: usize) -> String {
+        self.strace_fds(opts, start_col, None)
+    }
+
+    /// [`strace`](Self::strace) with what its fds refer to (strace -y).
+    pub fn strace_fds(
+        &self,
+        opts: &StraceOptions,
+        start_col: usize,
+        fds: Option<&Resolved>,
+    ) -> String {
         let name = self.name();
         match self.enter {
             None => super::format_resumed_at(start_col, &name, self.ret().unwrap_or(0), opts),
             Some(_) => self.with_views(|views| {
-                super::format_call_at(start_col, &name, views, self.ret(), opts)
+                super::format_call_fds(start_col, &name, views, self.ret(), opts, fds)
             }),
         }
     }
@@ -364,12 +375,19 @@ impl Call {
     /// "strace" printed with `opts`. Captured bytes are a string when UTF-8,
     /// else {"hex": "..."}.
     pub fn to_json(&self, opts: &StraceOptions) -> Value {
+        self.to_json_fds(opts, None)
+    }
+
+    /// [`to_json`](Self::to_json); with `fds`, also "paths" (path argument
+    /// name -> absolute path), "fd_paths" (fd argument name -> what it
+    /// refers to) and "ret_path" (the returned fd's), and "strace" as -y.
+    pub fn to_json_fds(&self, opts: &StraceOptions, fds: Option<&Resolved>) -> Value {
         let first = self.first();
         let mut args = Map::new();
         for (name, value) in self.args() {
             args.insert(name.into_owned(), arg_json(&value));
         }
-        json!({
+        let mut value = json!({
             "name": self.name(),
             "nr": first.nr,
             "pid": first.pid,
@@ -385,13 +403,48 @@ impl Call {
             "duration_ns": self.duration_ns(),
             "unfinished": self.is_unfinished(),
             "resumed": self.is_resumed(),
-            "strace": self.strace(opts, 0),
-        })
+            "strace": self.strace_fds(opts, 0, fds),
+        });
+        if let (Some(fds), Value::Object(map)) = (fds, &mut value) {
+            let named = |list: Vec<(String, String)>| {
+                Value::Object(
+                    list.into_iter()
+                        .map(|(k, v)| (k, Value::String(v)))
+                        .collect(),
+                )
+            };
+            map.insert("paths".into(), named(self.paths_by_name(fds)));
+            map.insert("fd_paths".into(), named(self.fd_paths_by_name(fds)));
+            map.insert("ret_path".into(), json!(fds.ret.as_ref().map(|f| &f.path)));
+        }
+        value
+    }
+
+    /// `fds`'s path arguments by argument name.
+    pub fn paths_by_name(&self, fds: &Resolved) -> Vec<(String, String)> {
+        let meta = self.meta();
+        fds.paths
+            .iter()
+            .map(|(i, p)| (arg_name(meta, *i).into_owned(), p.clone()))
+            .collect()
+    }
+
+    /// `fds`'s fd arguments by argument name: what each refers to.
+    pub fn fd_paths_by_name(&self, fds: &Resolved) -> Vec<(String, String)> {
+        let meta = self.meta();
+        fds.fds
+            .iter()
+            .map(|(i, f)| (arg_name(meta, *i).into_owned(), f.path.clone()))
+            .collect()
     }
 
     /// [`to_json`](Self::to_json) as one line of JSON lines, newline included.
     pub fn json_line(&self, opts: &StraceOptions) -> String {
-        let mut line = self.to_json(opts).to_string();
+        self.json_line_fds(opts, None)
+    }
+
+    pub fn json_line_fds(&self, opts: &StraceOptions, fds: Option<&Resolved>) -> String {
+        let mut line = self.to_json_fds(opts, fds).to_string();
         line.push('\n');
         line
     }

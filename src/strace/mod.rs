@@ -12,10 +12,13 @@
 //! * [`sockaddr`]: the `struct sockaddr` captured of connect, bind and sendto
 //! * [`structs`]: the structures strace decodes, as text and as values
 //! * [`summary`]: the `strace -c` table
+//! * [`fdtable`]: what fds and path arguments name (`-y`, `Call.path`)
 pub mod call;
 pub mod classes;
 pub mod decoders;
 pub mod errno;
+mod fdcalls;
+pub mod fdtable;
 pub mod flags;
 pub mod histogram;
 pub mod outcome;
@@ -25,6 +28,7 @@ pub mod quote;
 pub mod select;
 pub mod signals;
 pub mod sockaddr;
+pub mod sockets;
 pub mod structs;
 pub mod summary;
 
@@ -191,7 +195,35 @@ pub fn format_call_at(
     ret: Option<i64>,
     opts: &StraceOptions,
 ) -> String {
-    let decoded = decode_args(syscall, args, ret, opts);
+    format_call_fds(start_col, syscall, args, ret, opts, None)
+}
+
+/// [`format_call_at`] with what its fds refer to (strace -y, -yy):
+/// `read(3</etc/passwd>, ...)`, `openat(...) = 3</etc/passwd>`.
+pub fn format_call_fds(
+    start_col: usize,
+    syscall: &str,
+    args: &[ArgView],
+    ret: Option<i64>,
+    opts: &StraceOptions,
+    fds: Option<&fdtable::Resolved>,
+) -> String {
+    let mut decoded = decode_args(syscall, args, ret, opts);
+    let mut result = format_result(decoded.ret_style, ret);
+    if let (Some(note), Some(r)) = (&decoded.ret_note, ret) {
+        if errno::errno_of(r).is_none() {
+            result.push_str(" (");
+            result.push_str(note);
+            result.push(')');
+        }
+    }
+    if let Some(fds) = fds {
+        annotate_fds(&mut decoded, args, fds);
+        // Set only for a call that returned an fd.
+        if let Some(fd) = &fds.ret {
+            let _ = write!(result, "<{}>", fd.shown());
+        }
+    }
     let mut out = String::with_capacity(96);
     out.push_str(syscall);
     out.push('(');
@@ -209,16 +241,29 @@ pub fn format_call_at(
         }
         out.push_str(" <unfinished ...>)");
     }
-    let mut result = format_result(decoded.ret_style, ret);
-    if let (Some(note), Some(r)) = (&decoded.ret_note, ret) {
-        if errno::errno_of(r).is_none() {
-            result.push_str(" (");
-            result.push_str(note);
-            result.push(')');
-        }
-    }
     push_result(&mut out, start_col, &result, opts);
     out
+}
+
+/// `3` -> `3</etc/passwd>` for each fd argument whose target is known. An
+/// fd prints in its argument's place (fds come before any argument that
+/// strace leaves out), as its number or AT_FDCWD: anything else there is
+/// not the fd, and is left alone.
+fn annotate_fds(decoded: &mut Decoded, args: &[ArgView], fds: &fdtable::Resolved) {
+    for (i, fd) in &fds.fds {
+        let (Some(arg), Some(view)) = (decoded.args.get_mut(*i), args.get(*i)) else {
+            continue;
+        };
+        let number = view.raw as u32 as i32;
+        let plain = if number == libc::AT_FDCWD {
+            arg.text == "AT_FDCWD"
+        } else {
+            arg.text == number.to_string()
+        };
+        if plain {
+            let _ = write!(arg.text, "<{}>", fd.shown());
+        }
+    }
 }
 
 /// The return of a call whose entry was not seen (tracing began while it

@@ -13,6 +13,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
 
 use super::call::Call;
+use super::fdtable::{FdTable, Resolved};
 use super::outcome::{ProcessEnd, StatusFilter};
 use super::pair::Pairer;
 use super::quote::HexStyle;
@@ -111,6 +112,10 @@ pub struct PrinterOptions {
     pub main_pid: Option<u32>,
     /// Wall clock minus CLOCK_MONOTONIC, for `-t`.
     pub wall_offset_ns: i64,
+    /// `-y` (1): what fds refer to; `-yy` (2): socket endpoints too.
+    pub decode_fds: u8,
+    /// The traced processes run now, so /proc may be read (not a replay).
+    pub live: bool,
 }
 
 impl Default for PrinterOptions {
@@ -131,8 +136,22 @@ impl Default for PrinterOptions {
             thread_exits: false,
             main_pid: None,
             wall_offset_ns: 0,
+            decode_fds: 0,
+            live: true,
         }
     }
+}
+
+/// -y's table. A live command's session traces every call that changes
+/// fds (the command adds them to -e), so its table is complete; the
+/// launched command's fds are read now, while it waits for its execve.
+fn fd_table(opts: &PrinterOptions) -> FdTable {
+    let mut table = FdTable::new(opts.live, opts.decode_fds > 1);
+    table.set_complete(opts.live);
+    if let (true, Some(pid)) = (opts.live, opts.main_pid) {
+        table.seed(pid);
+    }
+    table
 }
 
 /// Turns a stream of events into the command's output.
@@ -167,7 +186,7 @@ pub struct Printer {
     /// thread's next event: if that is its death (a SIGKILL without
     /// siginfo, its exit), the call never returned to the process, which
     /// strace shows as `<unfinished ...>) = ?`.
-    restarting: HashMap<u32, Call>,
+    restarting: HashMap<u32, (Call, Option<Resolved>)>,
     /// tid -> a fatal signal recorded when it was sent, to a thread in a
     /// call: shown once the call's line is (strace, whose tracing stops the
     /// kernel from killing at the sending, sees the call end, then the
@@ -175,6 +194,8 @@ pub struct Printer {
     deferred_signals: HashMap<u32, Event>,
     /// Calls completed by one event (reused).
     done: Vec<Call>,
+    /// -y: the fd tables, fed every call (those -e hides too).
+    fds: Option<FdTable>,
 }
 
 /// -ERESTART_RESTARTBLOCK: the call is resumed by restart_syscall.
@@ -208,6 +229,7 @@ impl Printer {
             restarting: HashMap::new(),
             deferred_signals: HashMap::new(),
             done: Vec::new(),
+            fds: (opts.decode_fds > 0).then(|| fd_table(&opts)),
             opts,
         }
     }
@@ -236,14 +258,14 @@ impl Printer {
             self.live.entry(ev.tid).or_insert(ev.pid);
         }
         if !self.restarting.is_empty() {
-            if let Some(mut call) = self.restarting.remove(&ev.tid) {
+            if let Some((mut call, fds)) = self.restarting.remove(&ev.tid) {
                 let killed = ev.kind == EventKind::TaskExit
                     || ev.siginfo().is_some_and(|info| info.fields.is_none());
                 // Killed by a signal strace would have seen it return to.
                 if killed && !self.deferred_signals.contains_key(&ev.tid) {
                     call.exit = None;
                 }
-                self.print_call(&call, out);
+                self.print_call(&call, fds.as_ref(), out);
             }
         }
         if !self.deferred_signals.is_empty() && (!ev.is_syscall() || ev.phase != Phase::Exit) {
@@ -282,7 +304,7 @@ impl Printer {
         let mut done = std::mem::take(&mut self.done);
         self.pairer.push_into(ev.clone(), &mut done);
         for call in done.drain(..) {
-            self.call(&call, out);
+            self.resolve_and_print(&call, out);
         }
         self.done = done;
         // A call now open: its line is in progress until its exit.
@@ -326,10 +348,10 @@ impl Printer {
 
     /// Ends the stream: the calls that never returned, in order of start.
     pub fn finish(&mut self, out: &mut String) {
-        let mut restarting: Vec<Call> = self.restarting.drain().map(|(_, c)| c).collect();
-        restarting.sort_by_key(Call::start_ns);
-        for call in restarting {
-            self.print_call(&call, out);
+        let mut restarting: Vec<_> = self.restarting.drain().map(|(_, c)| c).collect();
+        restarting.sort_by_key(|(call, _)| call.start_ns());
+        for (call, fds) in restarting {
+            self.print_call(&call, fds.as_ref(), out);
         }
         let mut signals: Vec<Event> = self.deferred_signals.drain().map(|(_, e)| e).collect();
         signals.sort_by_key(|e| e.timestamp_ns);
@@ -337,9 +359,26 @@ impl Printer {
             self.print_signal(&sig, out);
         }
         for call in self.pairer.finish() {
-            self.call(&call, out);
+            self.resolve_and_print(&call, out);
         }
         self.held = None;
+    }
+
+    fn resolve_and_print(&mut self, call: &Call, out: &mut String) {
+        let fds = self.fds.as_mut().map(|t| t.observe(call));
+        self.call(call, fds.as_ref(), out);
+    }
+
+    /// -y: reads process `pid`'s fds and cwd from /proc now (at attach).
+    pub fn seed_fds(&mut self, pid: u32) {
+        if let Some(t) = self.fds.as_mut() {
+            t.seed(pid);
+        }
+    }
+
+    /// fd or path arguments whose target -y could not know.
+    pub fn unknown_fds(&self) -> u64 {
+        self.fds.as_ref().map_or(0, |t| t.unknown)
     }
 
     /// Whether `-e` shows syscall `nr` in `phase` (None: in either).
@@ -403,7 +442,7 @@ impl Printer {
         out.push('\n');
     }
 
-    fn call(&mut self, call: &Call, out: &mut String) {
+    fn call(&mut self, call: &Call, fds: Option<&Resolved>, out: &mut String) {
         let first = call.first();
         let name = call.name();
         let ret = call.ret();
@@ -423,11 +462,11 @@ impl Printer {
                         .add(first.nr, &name, failed, call.duration_ns().unwrap_or(0));
                 }
             } else if self.splits() {
-                self.strace_call(call, out);
+                self.strace_call(call, fds, out);
             } else if self.opts.status.shows(call) {
                 match self.opts.format {
-                    OutputFormat::Json => out.push_str(&call.json_line(&self.text)),
-                    OutputFormat::Strace => self.strace_line(call, first, false, out),
+                    OutputFormat::Json => out.push_str(&call.json_line_fds(&self.text, fds)),
+                    OutputFormat::Strace => self.strace_line(call, first, false, fds, out),
                     OutputFormat::Kernel => {}
                 }
             }
@@ -466,20 +505,21 @@ impl Printer {
 
     /// A call's line as strace prints it as it happens (see `held`), or
     /// later for one that returned -ERESTART* (see `restarting`).
-    fn strace_call(&mut self, call: &Call, out: &mut String) {
+    fn strace_call(&mut self, call: &Call, fds: Option<&Resolved>, out: &mut String) {
         if call.enter.is_some() && call.ret().is_some_and(|r| (-516..=-512).contains(&r)) {
-            self.restarting.insert(call.first().tid, call.clone());
+            self.restarting
+                .insert(call.first().tid, (call.clone(), fds.cloned()));
             return;
         }
-        self.print_call(call, out);
+        self.print_call(call, fds, out);
     }
 
-    fn print_call(&mut self, call: &Call, out: &mut String) {
+    fn print_call(&mut self, call: &Call, fds: Option<&Resolved>, out: &mut String) {
         let tid = call.first().tid;
         if self.held == Some(tid) {
             // Nothing came between its enter and its end: one line.
             self.held = None;
-            self.strace_line(call, call.first(), false, out);
+            self.strace_line(call, call.first(), false, fds, out);
             return;
         }
         self.cut_held(out);
@@ -490,11 +530,18 @@ impl Printer {
         } else {
             call.first()
         };
-        self.strace_line(call, at, resumed, out);
+        self.strace_line(call, at, resumed, fds, out);
     }
 
     /// One line of a call: the whole call, or (`resumed`) the rest of a cut one.
-    fn strace_line(&mut self, call: &Call, at: &Event, resumed: bool, out: &mut String) {
+    fn strace_line(
+        &mut self,
+        call: &Call,
+        at: &Event,
+        resumed: bool,
+        fds: Option<&Resolved>,
+        out: &mut String,
+    ) {
         let start = out.len();
         self.prefix(out, at.tid, at.timestamp_ns);
         let start_col = out.len() - start;
@@ -510,7 +557,7 @@ impl Printer {
         } else if resumed {
             out.push_str(&call.strace_resumed(&self.text, start_col));
         } else {
-            out.push_str(&call.strace(&self.text, start_col));
+            out.push_str(&call.strace_fds(&self.text, start_col, fds));
         }
         if self.opts.durations {
             if let Some(ns) = call.duration_ns() {

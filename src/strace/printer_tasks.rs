@@ -109,7 +109,7 @@ impl Printer {
         let mut done = std::mem::take(&mut self.done);
         self.pairer.push_into(ev.clone(), &mut done);
         for call in done.drain(..) {
-            self.call(&call, out);
+            self.resolve_and_print(&call, out);
         }
         self.done = done;
         self.split.remove(&ev.tid);

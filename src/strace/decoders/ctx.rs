@@ -315,7 +315,7 @@ impl<'c, 'a> Ctx<'c, 'a> {
     }
 }
 
-pub(super) fn is_path_name(name: &str) -> bool {
+pub(crate) fn is_path_name(name: &str) -> bool {
     matches!(
         name,
         "filename"

@@ -13,6 +13,7 @@ mod net;
 mod prctl;
 mod special;
 
+pub(crate) use ctx::is_path_name;
 pub use ctx::{ptr, Arg, Ctx, Decoded, RetStyle};
 use special::{decode_clone, decode_fcntl, decode_futex};
 

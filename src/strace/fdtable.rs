@@ -1,0 +1,525 @@
+//! What a process's file descriptors and path arguments name: one table per
+//! process (tgid) of its working directory and its fds, fed by its calls in
+//! order. It gives each call its [`Resolved`] paths: the absolute path of
+//! each path argument (against its dirfd or the cwd), what each fd argument
+//! refers to, and what a returned fd refers to. `Call.path`, `Call.fd_paths`
+//! and the command's `-y`/`-yy` all read it.
+//!
+//! The table starts from `/proc/PID/fd` and `/proc/PID/cwd` the first time
+//! a live process is seen, then follows the calls that change fds (opens,
+//! dup, close, fcntl, socket, chdir, execve's close-on-exec, fork's copy).
+//! An fd it does not know is read from `/proc/PID/fd/N` while the process
+//! lives (as strace does at print time); what can then be wrong: the fd was
+//! reused after the call (the events are read a little after they happen),
+//! or the process is gone, when it is unknown (None; the number alone under
+//! -y). Symlinks in a newly opened path are resolved as the kernel resolved
+//! them (realpath at decode time, while the file exists), so `3</usr/lib/..>`
+//! reads as `/proc/PID/fd/3` would. Not modelled: clone(CLONE_FILES) without
+//! CLONE_THREAD (the child gets a copy, not the shared table), a chroot.
+use std::collections::HashMap;
+use std::path::Path;
+
+use super::call::{Call, Captured};
+use super::fdcalls::{
+    anon_name, is_dirfd_name, new_fd_cloexec, CLOSE_RANGE_CLOEXEC, F_DUPFD, F_DUPFD_CLOEXEC,
+    F_SETFD, O_CLOEXEC,
+};
+pub use super::fdcalls::{is_fd_name, returns_fd, TRACKED};
+use crate::metadata::arg_name;
+
+/// What one fd refers to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fd {
+    /// As `readlink /proc/PID/fd/N` (strace -y): `/etc/passwd`,
+    /// `socket:[1234]`, `pipe:[99]`, `anon_inode:[eventfd]`.
+    pub path: String,
+    /// strace -yy's longer form of a socket: `TCP:[127.0.0.1:1->127.0.0.1:2]`,
+    /// `UNIX-STREAM:[1234]` (only with endpoints on).
+    pub detail: Option<String>,
+    cloexec: bool,
+}
+
+impl Fd {
+    /// What -y (or -yy, when `detail` was read) shows between `<` and `>`.
+    pub fn shown(&self) -> &str {
+        self.detail.as_deref().unwrap_or(&self.path)
+    }
+}
+
+/// One call's paths, by argument index (the syscall's metadata order).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Resolved {
+    /// Each fd argument whose target is known, before the call (close(3)'s
+    /// is the file it closed). A dirfd of AT_FDCWD is the cwd.
+    pub fds: Vec<(usize, Fd)>,
+    /// Each path argument, absolute, `.` and `..` folded lexically (the
+    /// name the call used; symlinks in it are not followed).
+    pub paths: Vec<(usize, String)>,
+    /// What the fd the call returned refers to.
+    pub ret: Option<Fd>,
+}
+
+impl Resolved {
+    pub fn fd(&self, index: usize) -> Option<&Fd> {
+        self.fds.iter().find(|(i, _)| *i == index).map(|(_, f)| f)
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+struct Files {
+    cwd: Option<String>,
+    /// None: open, but what it refers to could not be known.
+    fds: HashMap<i32, Option<Fd>>,
+}
+
+/// The fd tables of the traced processes.
+#[derive(Debug)]
+pub struct FdTable {
+    procs: HashMap<u32, Files>,
+    /// The processes run now: /proc may be read (not for a recording).
+    live: bool,
+    /// -yy: read socket endpoints.
+    endpoints: bool,
+    /// The calls fed include every one of [`TRACKED`]: an fd the table
+    /// does not have is not open (or unknown), and /proc, read later than
+    /// the call, is not asked.
+    complete: bool,
+    /// fd or path arguments whose target could not be known.
+    pub unknown: u64,
+}
+
+impl FdTable {
+    /// `live`: the traced processes run now, so `/proc` may be read;
+    /// `endpoints`: strace -yy's socket endpoints.
+    pub fn new(live: bool, endpoints: bool) -> Self {
+        FdTable {
+            procs: HashMap::new(),
+            live,
+            endpoints,
+            complete: false,
+            unknown: 0,
+        }
+    }
+
+    /// The calls fed will include all of [`TRACKED`] (see `complete`).
+    pub fn set_complete(&mut self, complete: bool) {
+        self.complete = complete;
+    }
+
+    /// Reads process `pid`'s table from /proc (its cwd and open fds), as
+    /// at attach; nothing for a process that is gone.
+    pub fn seed(&mut self, pid: u32) {
+        let files = self.read_proc(pid);
+        self.procs.insert(pid, files);
+    }
+
+    fn read_proc(&self, pid: u32) -> Files {
+        let mut files = Files::default();
+        if !self.live {
+            return files;
+        }
+        files.cwd = readlink(&format!("/proc/{pid}/cwd"));
+        if let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/fd")) {
+            for entry in dir.flatten() {
+                let Some(fd) = entry.file_name().to_str().and_then(|s| s.parse().ok()) else {
+                    continue;
+                };
+                let cloexec = fd_cloexec(pid, fd);
+                files.fds.insert(fd, self.proc_fd(pid, fd, cloexec));
+            }
+        }
+        files
+    }
+
+    /// What `/proc/PID/fd/N` says now.
+    fn proc_fd(&self, pid: u32, fd: i32, cloexec: bool) -> Option<Fd> {
+        if !self.live || fd < 0 {
+            return None;
+        }
+        let link = format!("/proc/{pid}/fd/{fd}");
+        let path = readlink(&link)?;
+        let detail = self.detail(pid, &link, &path);
+        Some(Fd {
+            path,
+            detail,
+            cloexec,
+        })
+    }
+
+    /// -yy's longer form of what `link` (`/proc/PID/fd/N`) names.
+    fn detail(&self, pid: u32, link: &str, path: &str) -> Option<String> {
+        if !self.endpoints || !self.live {
+            None
+        } else if path.starts_with("socket:[") {
+            super::sockets::describe(pid, link, path)
+        } else if path.starts_with("/dev/") {
+            super::sockets::device(path)
+        } else {
+            None
+        }
+    }
+
+    /// A process's table; one first seen starts as a copy of its parent's
+    /// (a child's first event is its fork returning, before the parent
+    /// moved on as far as the table knows), else from /proc.
+    fn files(&mut self, pid: u32) -> &mut Files {
+        if !self.procs.contains_key(&pid) {
+            let parent = self
+                .live
+                .then(|| parent_of(pid))
+                .flatten()
+                .and_then(|ppid| self.procs.get(&ppid));
+            let files = match parent {
+                Some(p) => p.clone(),
+                None => self.read_proc(pid),
+            };
+            self.procs.insert(pid, files);
+        }
+        self.procs.get_mut(&pid).expect("inserted above")
+    }
+
+    /// What fd `fd` of `pid` refers to now: the table's, else (unless the
+    /// table is complete) /proc's.
+    pub fn lookup(&mut self, pid: u32, fd: i32) -> Option<Fd> {
+        let complete = self.complete;
+        match self.files(pid).fds.get(&fd) {
+            Some(known) => known.clone(),
+            None if complete => None,
+            None => self.proc_fd(pid, fd, false),
+        }
+    }
+
+    fn cwd(&mut self, pid: u32) -> Option<String> {
+        self.files(pid).cwd.clone()
+    }
+
+    /// The directory a path argument is relative to: the cwd for AT_FDCWD
+    /// or no dirfd, else the dirfd's path.
+    fn base(&mut self, pid: u32, dirfd: Option<i32>) -> Option<String> {
+        match dirfd {
+            None | Some(libc::AT_FDCWD) => self.cwd(pid),
+            Some(fd) => self.lookup(pid, fd).map(|f| f.path),
+        }
+    }
+
+    /// The call's paths (before its effect), then its effect on the table.
+    pub fn observe(&mut self, call: &Call) -> Resolved {
+        let mut out = Resolved::default();
+        let Some(enter) = call.enter.as_ref() else {
+            return out;
+        };
+        let pid = enter.pid;
+        let meta = call.meta();
+        let name = call.name();
+        let raw = call.raw_args();
+        let int = |i: usize| raw.get(i).map_or(0, |&r| r as u32 as i32);
+        let captures = call.captures();
+        let mut dirfd: Option<i32> = None;
+        for i in 0..raw.len() {
+            let arg = arg_name(meta, i);
+            if is_fd_name(&arg) {
+                let fd = int(i);
+                if is_dirfd_name(&arg) {
+                    dirfd = Some(fd);
+                }
+                let found = if fd == libc::AT_FDCWD && is_dirfd_name(&arg) {
+                    self.cwd(pid).map(|path| Fd {
+                        path,
+                        detail: None,
+                        cloexec: false,
+                    })
+                } else if fd >= 0 {
+                    self.lookup(pid, fd)
+                } else {
+                    continue;
+                };
+                match found {
+                    Some(f) => out.fds.push((i, f)),
+                    // EBADF: no fd to know, which is no loss.
+                    None if call.errno() == Some(libc::EBADF) => {}
+                    None => self.unknown += 1,
+                }
+                continue;
+            }
+            // symlink's target is text, not a path it touches.
+            if !super::decoders::is_path_name(&arg)
+                || arg == "oldname" && name.starts_with("symlink")
+            {
+                continue;
+            }
+            let Some(Captured::Bytes(bytes)) = captures.get(&arg) else {
+                continue;
+            };
+            if captures.is_truncated(&arg) {
+                // Cut by string_size: not the path the call used.
+                self.unknown += 1;
+                continue;
+            }
+            let rel = String::from_utf8_lossy(until_nul(bytes)).into_owned();
+            match join(self.base(pid, dirfd).as_deref(), &rel) {
+                Some(path) => out.paths.push((i, path)),
+                None => self.unknown += 1,
+            }
+            // The next path pairs with its own dirfd, if any.
+            dirfd = None;
+        }
+        let Some(ret) = call.ret().filter(|&r| r >= 0) else {
+            if name == "exit_group" {
+                self.procs.remove(&pid);
+            }
+            return out;
+        };
+        self.apply(call, &name, pid, ret, &out);
+        let dups = matches!(&*name, "fcntl" | "fcntl64")
+            && matches!(
+                raw.get(1).map(|&c| c as u32 as i32 as i64),
+                Some(F_DUPFD | F_DUPFD_CLOEXEC)
+            );
+        if returns_fd(&name) || dups {
+            out.ret = self.files(pid).fds.get(&(ret as i32)).cloned().flatten();
+            if out.ret.is_none() {
+                self.unknown += 1;
+            }
+        }
+        out
+    }
+
+    /// The effect of a call that succeeded.
+    fn apply(&mut self, call: &Call, name: &str, pid: u32, ret: i64, res: &Resolved) {
+        let raw = call.raw_args();
+        let arg = |i: usize| raw.get(i).copied().unwrap_or(0);
+        let fd_arg = |i: usize| arg(i) as u32 as i32;
+        let newfd = ret as i32;
+        match name {
+            "open" | "openat" | "creat" | "openat2" => {
+                let base = usize::from(name.starts_with("openat"));
+                let cloexec = match name {
+                    "creat" => false,
+                    // openat2's flags are in its struct open_how.
+                    "openat2" => false,
+                    _ => arg(base + 1) & O_CLOEXEC != 0,
+                };
+                let path = res.paths.iter().find(|(i, _)| *i == base);
+                let entry = match path {
+                    // As the kernel resolved it: through symlinks.
+                    Some((_, p)) => {
+                        let path = canonical(p);
+                        let link = format!("/proc/{pid}/fd/{newfd}");
+                        Some(Fd {
+                            detail: self.detail(pid, &link, &path),
+                            path,
+                            cloexec,
+                        })
+                    }
+                    // /proc, read after the call, may name a later file.
+                    None if self.complete => None,
+                    None => self.proc_fd(pid, newfd, cloexec),
+                };
+                self.set(pid, newfd, entry);
+            }
+            "close" => {
+                self.files(pid).fds.remove(&fd_arg(0));
+            }
+            "close_range" => {
+                let (first, last) = (arg(0) as u32, arg(1) as u32);
+                let files = self.files(pid);
+                let cloexec = arg(2) & CLOSE_RANGE_CLOEXEC != 0;
+                files
+                    .fds
+                    .retain(|&fd, _| (fd as u32) < first || fd as u32 > last || cloexec);
+                if cloexec {
+                    for (&fd, f) in files.fds.iter_mut() {
+                        if let (true, Some(f)) = (fd as u32 >= first && fd as u32 <= last, f) {
+                            f.cloexec = true;
+                        }
+                    }
+                }
+            }
+            "dup" | "dup2" | "dup3" => {
+                let cloexec = name == "dup3" && arg(2) & O_CLOEXEC != 0;
+                let entry = self.lookup(pid, fd_arg(0)).map(|f| Fd { cloexec, ..f });
+                self.set(pid, newfd, entry);
+            }
+            "fcntl" | "fcntl64" => {
+                let cmd = arg(1) as u32 as i32 as i64;
+                if cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC {
+                    let cloexec = cmd == F_DUPFD_CLOEXEC;
+                    let entry = self.lookup(pid, fd_arg(0)).map(|f| Fd { cloexec, ..f });
+                    self.set(pid, newfd, entry);
+                } else if cmd == F_SETFD {
+                    if let Some(Some(f)) = self.files(pid).fds.get_mut(&fd_arg(0)) {
+                        f.cloexec = arg(2) & 1 != 0;
+                    }
+                }
+            }
+            "chdir" => {
+                if let Some((_, p)) = res.paths.first() {
+                    let cwd = canonical(p);
+                    self.files(pid).cwd = Some(cwd);
+                }
+            }
+            "fchdir" => {
+                let cwd = self.lookup(pid, fd_arg(0)).map(|f| f.path);
+                self.files(pid).cwd = cwd;
+            }
+            "execve" | "execveat" => {
+                self.files(pid)
+                    .fds
+                    .retain(|_, f| !f.as_ref().is_some_and(|f| f.cloexec));
+            }
+            "clone" | "clone3" | "fork" | "vfork" if ret > 0 => {
+                // A thread shares its process's table (events carry the
+                // tgid); a new process starts with a copy. A child seen
+                // before this exit already read its own from /proc.
+                let child = ret as u32;
+                if !self.procs.contains_key(&child) {
+                    let copy = self.files(pid).clone();
+                    self.procs.insert(child, copy);
+                }
+            }
+            "connect" | "bind" | "listen" if self.endpoints => {
+                // Its endpoints changed: read them again for later calls.
+                let entry = self.proc_fd(pid, fd_arg(0), false);
+                if let Some(mut e) = entry.filter(|e| e.path.starts_with("socket:[")) {
+                    if let Some(Some(old)) = self.files(pid).fds.get(&fd_arg(0)) {
+                        e.cloexec = old.cloexec;
+                    }
+                    self.set(pid, fd_arg(0), Some(e));
+                }
+            }
+            "pipe" | "pipe2" | "socketpair" if self.complete => {
+                // The two fds are in an array the events do not carry; the
+                // kernel takes the lowest free numbers, which a complete
+                // table knows.
+                let cloexec = new_fd_cloexec(name, raw);
+                for _ in 0..2 {
+                    let fd = (0..)
+                        .find(|n| !self.files(pid).fds.contains_key(n))
+                        .unwrap_or(0);
+                    let entry = self.new_fd(name, pid, fd, cloexec);
+                    self.files(pid).fds.insert(fd, entry);
+                }
+            }
+            _ if returns_fd(name) => {
+                let cloexec = new_fd_cloexec(name, raw);
+                let entry = self.new_fd(name, pid, newfd, cloexec);
+                self.set(pid, newfd, entry);
+            }
+            _ => {}
+        }
+    }
+
+    /// What a new fd of call `name` refers to. Its name when the call
+    /// says it all (eventfd's `anon_inode:[eventfd]`); else /proc, read
+    /// after the call, and only if it names that kind of file: the process
+    /// may have closed the fd and reused the number since.
+    fn new_fd(&self, name: &str, pid: u32, fd: i32, cloexec: bool) -> Option<Fd> {
+        if let Some(path) = anon_name(name) {
+            return Some(Fd {
+                path: path.to_owned(),
+                detail: None,
+                cloexec,
+            });
+        }
+        let kind = match name {
+            "socket" | "accept" | "accept4" | "socketpair" => "socket:[",
+            "pipe" | "pipe2" => "pipe:[",
+            "memfd_create" => "/memfd:",
+            _ => "",
+        };
+        self.proc_fd(pid, fd, cloexec)
+            .filter(|f| f.path.starts_with(kind))
+    }
+
+    /// fd `fd` of `pid` is now open on `entry` (None: unknown).
+    fn set(&mut self, pid: u32, fd: i32, entry: Option<Fd>) {
+        self.files(pid).fds.insert(fd, entry);
+    }
+}
+
+/// Whether fd `fd` of `pid` is close-on-exec (/proc/PID/fdinfo's flags).
+fn fd_cloexec(pid: u32, fd: i32) -> bool {
+    let Ok(info) = std::fs::read_to_string(format!("/proc/{pid}/fdinfo/{fd}")) else {
+        return false;
+    };
+    info.lines()
+        .find_map(|l| l.strip_prefix("flags:"))
+        .and_then(|f| u64::from_str_radix(f.trim(), 8).ok())
+        .is_some_and(|f| f & O_CLOEXEC != 0)
+}
+
+/// The parent of a live process (/proc/PID/stat's fourth field).
+fn parent_of(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name, in parentheses, may hold spaces.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    rest.split(' ').nth(1)?.parse().ok()
+}
+
+fn readlink(path: &str) -> Option<String> {
+    std::fs::read_link(path)
+        .ok()
+        .map(|p| p.to_string_lossy().into_owned())
+}
+
+fn until_nul(bytes: &[u8]) -> &[u8] {
+    match bytes.iter().position(|&b| b == 0) {
+        Some(end) => &bytes[..end],
+        None => bytes,
+    }
+}
+
+/// `path` through its symlinks, as the kernel opened it; itself when it
+/// is gone (or was never there).
+fn canonical(path: &str) -> String {
+    match std::fs::canonicalize(path) {
+        Ok(p) => p.to_string_lossy().into_owned(),
+        Err(_) => path.to_owned(),
+    }
+}
+
+/// `rel` against the directory `base`, `.`, `..` and repeated slashes
+/// folded; None when `rel` is relative and `base` unknown.
+pub fn join(base: Option<&str>, rel: &str) -> Option<String> {
+    let full = if rel.starts_with('/') {
+        rel.to_owned()
+    } else {
+        let base = base?;
+        if rel.is_empty() {
+            // AT_EMPTY_PATH: the dirfd itself.
+            return Some(base.to_owned());
+        }
+        format!("{}/{rel}", base.trim_end_matches('/'))
+    };
+    if !full.starts_with('/') {
+        // A dirfd that is not a directory on disk (`socket:[1]`).
+        return None;
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    for part in Path::new(&full).components() {
+        match part.as_os_str().to_str().unwrap_or("") {
+            "/" | "." | "" => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    Some(format!("/{}", parts.join("/")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn joins_as_the_kernel_walks() {
+        assert_eq!(join(Some("/etc"), "passwd").as_deref(), Some("/etc/passwd"));
+        assert_eq!(join(Some("/a/b/"), "../c/./d").as_deref(), Some("/a/c/d"));
+        assert_eq!(join(None, "/x//y/").as_deref(), Some("/x/y"));
+        assert_eq!(join(Some("/"), "..").as_deref(), Some("/"));
+        assert_eq!(join(None, "rel"), None);
+        assert_eq!(join(Some("/d"), "").as_deref(), Some("/d"));
+        assert_eq!(join(Some("pipe:[1]"), "x"), None);
+    }
+}

@@ -1,0 +1,161 @@
+//! strace -yy's longer names of fds: a socket's protocol and endpoints
+//! (`TCP:[127.0.0.1:40000->127.0.0.1:8080]`, `UNIX-STREAM:[1234,"/run/x"]`),
+//! a device's numbers (`/dev/null<char 1:3>`). Read from the process's
+//! /proc while the fd is open: the protocol from the socket's
+//! `system.sockprotoname` attribute (as strace does), the endpoints from
+//! `/proc/PID/net/{tcp,tcp6,udp,udp6,unix}` by inode (strace asks
+//! sock_diag). Not read: a unix socket's peer inode (`[1->2]`), which
+//! only sock_diag tells.
+use std::ffi::CString;
+use std::net::{Ipv4Addr, Ipv6Addr};
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+
+/// The -yy text of the socket `path` (`socket:[INODE]`) that `link`
+/// (`/proc/PID/fd/N`) points to; None when its protocol cannot be read.
+pub fn describe(pid: u32, link: &str, path: &str) -> Option<String> {
+    let inode = path.strip_prefix("socket:[")?.strip_suffix(']')?;
+    let proto = protocol_name(link)?;
+    let table = match proto.as_str() {
+        "TCP" => Some("tcp"),
+        "TCPv6" => Some("tcp6"),
+        "UDP" => Some("udp"),
+        "UDPv6" => Some("udp6"),
+        "UNIX" | "UNIX-STREAM" | "UNIX-SEQPACKET" => Some("unix"),
+        _ => None,
+    };
+    let detail = table.and_then(|t| {
+        let text = std::fs::read_to_string(format!("/proc/{pid}/net/{t}")).ok()?;
+        if t == "unix" {
+            unix_detail(&text, inode)
+        } else {
+            inet_detail(&text, inode, t.ends_with('6'))
+        }
+    });
+    Some(format!(
+        "{proto}:[{}]",
+        detail.unwrap_or_else(|| inode.to_owned())
+    ))
+}
+
+/// `path<char 1:3>` for a device, as -yy shows it; None for others.
+pub fn device(path: &str) -> Option<String> {
+    let meta = std::fs::metadata(path).ok()?;
+    let kind = if meta.file_type().is_char_device() {
+        "char"
+    } else if meta.file_type().is_block_device() {
+        "block"
+    } else {
+        return None;
+    };
+    let rdev = meta.rdev();
+    Some(format!(
+        "{path}<{kind} {}:{}>",
+        libc::major(rdev),
+        libc::minor(rdev)
+    ))
+}
+
+fn protocol_name(link: &str) -> Option<String> {
+    let c_link = CString::new(link).ok()?;
+    let mut buf = [0u8; 64];
+    // SAFETY: both strings are NUL-terminated; buf is writable for its length.
+    let n = unsafe {
+        libc::getxattr(
+            c_link.as_ptr(),
+            c"system.sockprotoname".as_ptr(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+        )
+    };
+    let n = usize::try_from(n).ok()?;
+    let name = &buf[..n];
+    let name = name.split(|&b| b == 0).next().unwrap_or(name);
+    Some(String::from_utf8_lossy(name).into_owned())
+}
+
+/// `local` or `local->remote` of the row of /proc/net/{tcp,udp}[6]
+/// whose inode is `inode`.
+fn inet_detail(table: &str, inode: &str, v6: bool) -> Option<String> {
+    for line in table.lines().skip(1) {
+        let cols: Vec<&str> = line.split_whitespace().collect();
+        if cols.get(9) != Some(&inode) {
+            continue;
+        }
+        let local = endpoint(cols.get(1)?, v6)?;
+        let remote = cols.get(2)?;
+        let unconnected = remote.rsplit(':').next() == Some("0000");
+        return Some(if unconnected {
+            local
+        } else {
+            format!("{local}->{}", endpoint(remote, v6)?)
+        });
+    }
+    None
+}
+
+/// `0100007F:1F90` -> `127.0.0.1:8080`; v6 as `[::1]:8080`.
+fn endpoint(hex: &str, v6: bool) -> Option<String> {
+    let (addr, port) = hex.split_once(':')?;
+    let port = u16::from_str_radix(port, 16).ok()?;
+    if v6 {
+        // Four 32-bit words, each in host (little-endian) order.
+        let mut bytes = [0u8; 16];
+        for (i, word) in bytes.chunks_mut(4).enumerate() {
+            let w = u32::from_str_radix(addr.get(i * 8..i * 8 + 8)?, 16).ok()?;
+            word.copy_from_slice(&w.to_le_bytes());
+        }
+        Some(format!("[{}]:{port}", Ipv6Addr::from(bytes)))
+    } else {
+        let w = u32::from_str_radix(addr, 16).ok()?;
+        Some(format!("{}:{port}", Ipv4Addr::from(w.to_le_bytes())))
+    }
+}
+
+/// `INODE` or `INODE,"path"` of the row of /proc/net/unix of `inode`.
+fn unix_detail(table: &str, inode: &str) -> Option<String> {
+    for line in table.lines().skip(1) {
+        let cols: Vec<&str> = line.split_whitespace().collect();
+        if cols.get(6) != Some(&inode) {
+            continue;
+        }
+        return Some(match cols.get(7) {
+            // An abstract name starts with '@' here, with NUL in the kernel.
+            Some(path) => format!("{inode},\"{path}\""),
+            None => inode.to_owned(),
+        });
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_proc_net_rows() {
+        let tcp = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n\
+   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 111 1 0 100 0 0 10 0\n\
+   1: 0100007F:A0F6 0100007F:1F90 01 00000000:00000000 00:00000000 00000000     0        0 222 1 0 20 4 30 10 -1\n";
+        assert_eq!(
+            inet_detail(tcp, "111", false).as_deref(),
+            Some("127.0.0.1:8080")
+        );
+        assert_eq!(
+            inet_detail(tcp, "222", false).as_deref(),
+            Some("127.0.0.1:41206->127.0.0.1:8080")
+        );
+        assert_eq!(inet_detail(tcp, "333", false), None);
+        assert_eq!(
+            endpoint("00000000000000000000000001000000:1F90", true).as_deref(),
+            Some("[::1]:8080")
+        );
+        let unix = "Num       RefCount Protocol Flags    Type St Inode Path\n\
+0000000000000000: 00000002 00000000 00010000 0001 01 515659 /tmp/yt/sock\n\
+0000000000000000: 00000002 00000000 00000000 0001 03 515663\n";
+        assert_eq!(
+            unix_detail(unix, "515659").as_deref(),
+            Some("515659,\"/tmp/yt/sock\"")
+        );
+        assert_eq!(unix_detail(unix, "515663").as_deref(), Some("515663"));
+    }
+}

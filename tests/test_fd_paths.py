@@ -1,0 +1,234 @@
+"""Paths that mean something: the fd table behind Call.path, Call.fd_paths
+and the command's -y/-yy, against the kernel's own answers (os.fstat,
+getsockname) and against `strace -y` on real programs."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import systrace
+from conftest import require
+
+
+def test_calls_resolve_paths_against_dirfds_and_cwd(kernel, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "data").write_text("hello")
+    cwd = os.getcwd()
+    with systrace.enable(
+        "openat", "read", "mkdirat", "renameat2", "renameat", "close", "chdir", strings=True, string_size=4096
+    ) as s:
+        d = os.open(outside, os.O_RDONLY | os.O_DIRECTORY)
+        f = os.open("data", os.O_RDONLY, dir_fd=d)
+        os.read(f, 5)
+        os.mkdir("sub", dir_fd=d)
+        os.rename("sub", "sub2", src_dir_fd=d, dst_dir_fd=d)
+        os.chdir(outside)
+        try:
+            g = os.open("../outside/./data", os.O_RDONLY)
+        finally:
+            os.chdir(cwd)
+        os.close(g)
+        os.close(f)
+        os.close(d)
+    calls = s.calls(resolve_paths=True)
+    out = str(outside)
+    opens = [c for c in calls if c.name == "openat" and c.ret_path is not None and str(outside) in c.ret_path]
+    assert [c.path for c in opens] == [out, f"{out}/data", f"{out}/data"]
+    # The dirfd, what it refers to; the returned fd, what it refers to.
+    assert opens[1].fd_paths == {"dfd": out}
+    assert opens[1].ret_path == f"{out}/data"
+    assert opens[2].fd_paths == {"dfd": out}  # AT_FDCWD: the cwd after chdir
+    (read,) = [c for c in calls if c.name == "read" and c.raw_args[0] == f]
+    assert read.fd_paths == {"fd": f"{out}/data"}
+    assert read.path is None and read.paths == {}
+    (mkdir,) = [c for c in calls if c.name == "mkdirat"]
+    assert mkdir.path == f"{out}/sub"
+    (rename,) = [c for c in calls if c.name.startswith("renameat")]
+    assert rename.paths == {"oldname": f"{out}/sub", "newname": f"{out}/sub2"}
+    # close(f) names the file it closed.
+    (close,) = [c for c in calls if c.name == "close" and c.raw_args[0] == f]
+    assert close.fd_paths == {"fd": f"{out}/data"}
+    assert f"read({f}<{out}/data>, " in read.strace(decode_fds=True)
+    assert opens[1].strace(decode_fds=True).endswith(f"= {f}<{out}/data>")
+    assert read.to_dict()["fd_paths"] == {"fd": f"{out}/data"}
+
+
+def test_calls_without_resolve_paths_say_so(kernel, tmp_path):
+    with systrace.enable("openat", strings=True, string_size=4096) as s:
+        os.close(os.open(tmp_path, os.O_RDONLY))
+    call = next(c for c in s.calls() if c.name == "openat")
+    assert call.path is None and call.paths is None and call.fd_paths is None and call.ret_path is None
+    with pytest.raises(ValueError, match="resolve_paths"):
+        call.strace(decode_fds=True)
+    with systrace.enable("openat", strings=True, string_size=4096) as s:
+        os.close(os.open(tmp_path, os.O_RDONLY))
+    # A closed session's calls, through the module's function.
+    assert any(c.ret_path == str(tmp_path) for c in systrace.calls(s, resolve_paths=True))
+    # A path cut by string_size is not the path the call used: unknown.
+    assert len(str(tmp_path)) > 8
+    with systrace.enable("openat", strings=True, string_size=8) as s:
+        os.close(os.open(tmp_path, os.O_RDONLY))
+    (cut,) = [c for c in systrace.calls(s, resolve_paths=True) if c.ret is not None and c.ret >= 0]
+    assert cut.paths == {} and cut.path is None
+
+
+def test_iter_calls_resolves_symlinks_as_the_kernel(kernel, tmp_path):
+    (tmp_path / "real").write_text("x")
+    os.symlink("real", tmp_path / "link")
+    with systrace.enable("openat", "close", strings=True, string_size=4096) as s:
+        fd = os.open(tmp_path / "link", os.O_RDONLY)
+        os.close(fd)
+    calls = [c for c in systrace.iter_calls(s, resolve_paths=True) if c.name == "openat" and c.ret == fd]
+    # The path argument is the name used; the fd is what /proc/PID/fd shows.
+    assert calls[-1].path == str(tmp_path / "link")
+    assert calls[-1].ret_path == str(tmp_path / "real")
+
+
+def _trace_both(tmp_path, options, argv, cwd=None):
+    """(strace's, systrace's) trace text of `argv`, stdout and stdin on
+    files both runs share (a pipe would be a different pipe each run)."""
+    strace = shutil.which("strace")
+    if strace is None:
+        require("strace is not installed (apt-get install strace)")
+    texts = []
+    for name, tracer in (("strace", [strace]), ("systrace", [sys.executable, "-m", "systrace"])):
+        out = tmp_path / f"{name}.trace"
+        with open(tmp_path / "stdout", "wb") as stdout, open(os.devnull, "rb") as stdin:
+            with open(tmp_path / "stderr", "w+b") as stderr:
+                r = subprocess.run(
+                    [*tracer, "-o", str(out), *options, "--", *argv],
+                    stdin=stdin,
+                    stdout=stdout,
+                    stderr=stderr,
+                    cwd=cwd,
+                    timeout=120,
+                    env={**os.environ, "LC_ALL": "C"},
+                )
+                stderr.seek(0)
+                assert r.returncode == 0, stderr.read()
+        texts.append(out.read_text(errors="surrogateescape"))
+    return texts
+
+
+# Calls whose every argument both decode: the lines must be equal.
+Y_SET = "trace=openat,read,write,close,lseek,dup,dup2,fcntl,fchdir"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["cat", "/etc/hostname", "/etc/passwd"],
+        # (-l would look users up through a socket, whose inode only a
+        # process that lives long enough to be read in /proc tells.)
+        ["ls", "-a", "/etc/ssl"],
+        ["tar", "--numeric-owner", "-cf", "-", "/etc/hostname", "/etc/ssl/certs/ca-certificates.crt"],
+    ],
+    ids=["cat", "ls", "tar"],
+)
+def test_y_like_strace(kernel, tmp_path, argv):
+    assert shutil.which(argv[0])
+    theirs, ours = _trace_both(tmp_path, ["-y", "-s", "16", "-e", Y_SET], argv)
+    assert ours.splitlines() == theirs.splitlines()
+    assert "AT_FDCWD</" in ours
+    assert ("</etc/hostname>" in ours) == (argv[0] != "ls")
+
+
+DIRFD_PROGRAM = textwrap.dedent(
+    """
+    import os, sys
+    d = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY)
+    f = os.open("file", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644, dir_fd=d)
+    os.write(f, b"x")
+    g = os.dup(f)
+    os.close(f)
+    os.fchdir(d)
+    h = os.open("file", os.O_RDONLY)
+    os.read(h, 1)
+    os.close(h)
+    os.close(g)
+    """
+)
+
+
+def test_y_like_strace_with_dirfds(kernel, tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    prog = tmp_path / "dirfd.py"
+    prog.write_text(DIRFD_PROGRAM)
+    theirs, ours = _trace_both(tmp_path, ["-y", "-e", Y_SET], [sys.executable, str(prog), str(work)])
+    assert ours.splitlines() == theirs.splitlines()
+    assert re.search(rf'openat\(\d+<{re.escape(str(work))}>, "file", ', ours)
+    assert re.search(rf'read\(\d+<{re.escape(str(work))}/file>, "x", 1\)', ours)
+
+
+SOCKET_PROGRAM = textwrap.dedent(
+    """
+    import os, socket, sys, time
+    def pause():
+        time.sleep(0.3)  # the tracer reads /proc while the socket is there
+    l = socket.socket(); pause()
+    l.bind(("127.0.0.1", 0)); pause()
+    l.listen(); pause()
+    c = socket.socket(); pause()
+    c.connect(l.getsockname()); pause()
+    a, _ = l.accept(); pause()
+    c.send(b"hi"); a.recv(2)
+    for s in (l, c, a):
+        print(os.fstat(s.fileno()).st_ino, s.fileno(), *s.getsockname(), *(s.getpeername() if s is not l else ()))
+    sys.stdout.flush()
+    c.close(); a.close(); l.close()
+    """
+)
+
+
+def test_yy_socket_endpoints(kernel, tmp_path):
+    prog = tmp_path / "sock.py"
+    prog.write_text(SOCKET_PROGRAM)
+    traces = {}
+    for y in ("-y", "-yy"):
+        out = tmp_path / f"{y}.trace"
+        r = subprocess.run(
+            [sys.executable, "-m", "systrace", y, "-o", str(out), "-e", "trace=socket,connect,sendto,close", "--",
+             sys.executable, str(prog)],
+            capture_output=True, text=True, timeout=60,
+        )
+        assert r.returncode == 0, r.stderr
+        traces[y] = (out.read_text(), r.stdout.split("\n"))
+    text, rows = traces["-y"]
+    ino_l, fd_l = rows[0].split()[:2]
+    ino_c, fd_c, ip, port_c, _, port_l = rows[1].split()
+    assert f"= {fd_c}<socket:[{ino_c}]>" in text
+    assert f"sendto({fd_c}<socket:[{ino_c}]>, " in text
+    text, rows = traces["-yy"]
+    ino_c, fd_c, ip, port_c, _, port_l = rows[1].split()
+    ino_a, fd_a, _, _, _, _ = rows[2].split()
+    # Unbound: the inode; then the endpoints as the kernel has them.
+    assert f"socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_IP) = {fd_c}<TCP:[{ino_c}]>" in text
+    assert f"connect({fd_c}<TCP:[{ino_c}]>, " in text
+    assert f"close({fd_c}<TCP:[127.0.0.1:{port_c}->127.0.0.1:{port_l}]>)" in text
+    assert f"close({fd_a}<TCP:[127.0.0.1:{port_l}->127.0.0.1:{port_c}]>)" in text
+
+
+def test_y_with_a_narrow_trace_set(kernel, tmp_path):
+    # -e trace=read shows reads only; the opens and closes -y needs are
+    # traced for its table and shown nowhere.
+    out = tmp_path / "trace"
+    r = subprocess.run(
+        [sys.executable, "-m", "systrace", "--decode-fds=path", "-o", str(out), "-e", "trace=read", "--",
+         "cat", "/etc/hostname"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert r.returncode == 0, r.stderr
+    lines = out.read_text().splitlines()
+    assert all(line.startswith("read(") or line.startswith("+++") for line in lines), lines
+    assert any(re.match(r"read\(\d+</etc/hostname>, ", line) for line in lines), lines
+    bad = subprocess.run([sys.executable, "-m", "systrace", "--decode-fds=bogus", "true"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "--decode-fds=bogus" in bad.stderr
