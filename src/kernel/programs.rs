@@ -4,6 +4,7 @@
 //!
 //! This is the only module that touches the kernel's BPF objects; the
 //! refcounting that decides when to call it lives in `register`.
+use std::collections::{BTreeMap, BTreeSet};
 use std::mem::MaybeUninit;
 use std::os::fd::AsFd;
 use std::path::Path;
@@ -40,6 +41,56 @@ fn env_limit(var: &str) -> Result<Option<u32>> {
     }
 }
 
+/// Which hooks deliver: `raw` (raw_syscalls, run by every syscall),
+/// `syscall` (the per-syscall events), or `auto` (the default: per-syscall
+/// events while at most [`MAX_SYSCALL_HOOKS`] syscalls are enabled).
+pub const HOOKS_ENV: &str = "SYSTRACE_HOOKS";
+/// Enabled syscalls (enter and exit together, counted ones included) up to
+/// which `auto` attaches to the per-syscall events: past it, attaching
+/// costs more than the tax the raw hooks put on every other syscall.
+pub const MAX_SYSCALL_HOOKS: usize = 16;
+
+/// The kinds of hook (the values of hook_mode in the programs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HookMode {
+    Raw = 0,
+    Syscall = 1,
+}
+
+impl HookMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            HookMode::Raw => "raw",
+            HookMode::Syscall => "syscall",
+        }
+    }
+}
+
+/// What [`HOOKS_ENV`] asks for (None: auto).
+fn hook_policy() -> Result<Option<HookMode>> {
+    match std::env::var(HOOKS_ENV).as_deref().map(str::trim) {
+        Err(_) | Ok("") | Ok("auto") => Ok(None),
+        Ok("raw") => Ok(Some(HookMode::Raw)),
+        Ok("syscall") => Ok(Some(HookMode::Syscall)),
+        Ok(other) => Err(Error::InvalidArgument(format!(
+            "{HOOKS_ENV}={other:?}: one of auto, raw, syscall"
+        ))),
+    }
+}
+
+/// The per-syscall event of `nr` for `phase` ("sys_enter_read"), when the
+/// kernel defines one (only syscalls with metadata have them).
+fn event_name(nr: u32, phase: Phase) -> Option<String> {
+    let meta = crate::metadata::names::metadata_now()
+        .0
+        .syscall_nr_to_meta(nr)?;
+    let prefix = match phase {
+        Phase::Enter => "sys_enter_",
+        Phase::Exit => "sys_exit_",
+    };
+    Some(format!("{prefix}{}", meta.short_name()))
+}
+
 /// nb_args entry of a number without metadata: the record carries all args.
 pub const NB_ARGS_UNKNOWN: u8 = 0xff;
 
@@ -70,7 +121,15 @@ fn take_libbpf_log() -> String {
 pub struct Programs {
     skel: SystraceSkel<'static>,
     bss: NonNull<types::bss>,
+    /// The raw_syscalls hooks, per phase.
     links: [Option<Link>; 2],
+    /// The per-syscall events' hooks, per phase and syscall.
+    event_links: [BTreeMap<u32, Link>; 2],
+    /// Phases some session enabled (the registry's attach/detach).
+    phase_on: [bool; 2],
+    mode: HookMode,
+    switches: u64,
+    handoff_gen: u32,
     /// sched_process_fork and sched_process_exit, while some session follows forks.
     fork_links: Option<[Link; 2]>,
     traced_tgids: MapHandle,
@@ -165,6 +224,11 @@ impl Programs {
             skel,
             bss,
             links: [None, None],
+            event_links: [BTreeMap::new(), BTreeMap::new()],
+            phase_on: [false, false],
+            mode: HookMode::Raw,
+            switches: 0,
+            handoff_gen: 0,
             fork_links: None,
             traced_tgids,
             dropped,
@@ -286,7 +350,18 @@ impl Programs {
             .collect()
     }
 
+    /// A phase's first enabled syscall: its hooks go on (the raw one now
+    /// in raw mode; the per-syscall ones in `sync_hooks`, once the bits
+    /// say which).
     pub fn attach(&mut self, phase: Phase) -> Result<()> {
+        self.phase_on[phase.index()] = true;
+        if self.mode == HookMode::Raw {
+            self.attach_raw(phase)?;
+        }
+        Ok(())
+    }
+
+    fn attach_raw(&mut self, phase: Phase) -> Result<()> {
         let i = phase.index();
         if self.links[i].is_none() {
             let prog = match phase {
@@ -304,11 +379,174 @@ impl Programs {
     /// Dropping the link detaches; the kernel waits for running programs
     /// to finish first, so every record they reserved is committed after.
     pub fn detach(&mut self, phase: Phase) {
-        self.links[phase.index()] = None;
+        let i = phase.index();
+        self.phase_on[i] = false;
+        self.links[i] = None;
+        self.event_links[i].clear();
     }
 
     pub fn is_attached(&self, phase: Phase) -> bool {
-        self.links[phase.index()].is_some()
+        let i = phase.index();
+        self.links[i].is_some() || !self.event_links[i].is_empty()
+    }
+
+    pub fn hook_mode(&self) -> HookMode {
+        self.mode
+    }
+
+    /// Switches of hook kind so far.
+    pub fn hook_switches(&self) -> u64 {
+        self.switches
+    }
+
+    /// Per-syscall events hooked now, enter and exit.
+    pub fn event_hooks(&self) -> usize {
+        self.event_links.iter().map(BTreeMap::len).sum()
+    }
+
+    /// Calls of a switch whose probes could not agree (see handoff_mine).
+    pub fn handoff_unsure(&self) -> u64 {
+        self.bss_u64(|b| unsafe { std::ptr::addr_of_mut!((*b).handoff_unsure) })
+            .load(Ordering::SeqCst)
+    }
+
+    /// The syscalls whose hooks `phase` needs: enabled or counted.
+    fn hooked(&self, phase: Phase) -> BTreeSet<u32> {
+        if !self.phase_on[phase.index()] {
+            return BTreeSet::new();
+        }
+        // SAFETY: as in `bitmap`.
+        let counted = unsafe {
+            let words = std::ptr::addr_of_mut!((*self.bss()).counted_syscalls);
+            &*(words as *const [AtomicU64; NR_SYSCALLS / 64])
+        };
+        let enabled = self.bitmap(phase);
+        (0..NR_SYSCALLS as u32)
+            .filter(|&nr| {
+                let (word, bit) = bit_of(nr);
+                (enabled[word].load(Ordering::SeqCst) | counted[word].load(Ordering::SeqCst)) & bit
+                    != 0
+            })
+            .collect()
+    }
+
+    /// Puts on the hooks that the enabled set calls for, after the
+    /// registry changed it: the per-syscall events for a small set (every
+    /// other syscall of the machine then costs only the kernel's bit
+    /// test), the raw hooks for a large one (cheaper per call), switching
+    /// between them without losing or doubling a call.
+    pub fn sync_hooks(&mut self) -> Result<()> {
+        let sets = [self.hooked(Phase::Enter), self.hooked(Phase::Exit)];
+        let policy = hook_policy()?;
+        if sets.iter().all(BTreeSet::is_empty) {
+            return Ok(()); // nothing on: the registry detached it all
+        }
+        let union: BTreeSet<u32> = sets.iter().flatten().copied().collect();
+        let events = Phase::ALL.iter().all(|&p| {
+            sets[p.index()]
+                .iter()
+                .all(|&nr| event_name(nr, p).is_some())
+        });
+        let want = match policy {
+            Some(HookMode::Raw) => HookMode::Raw,
+            // Forced, but a syscall without an event can only be hooked raw.
+            Some(HookMode::Syscall) if events => HookMode::Syscall,
+            None if events && union.len() <= MAX_SYSCALL_HOOKS => HookMode::Syscall,
+            _ => HookMode::Raw,
+        };
+        if want == self.mode {
+            if want == HookMode::Syscall && self.sync_event_links(&sets).is_err() {
+                // An event we could not attach to: the raw hooks see it all.
+                return self.switch(HookMode::Raw, &sets);
+            }
+            return Ok(());
+        }
+        match self.switch(want, &sets) {
+            // Auto: the raw hooks still deliver, stay with them. Asked
+            // for by name: say why not.
+            Err(_) if want == HookMode::Syscall && policy.is_none() => Ok(()),
+            other => other,
+        }
+    }
+
+    /// Attaches the per-syscall events of `sets` not yet hooked, and
+    /// detaches those no longer in them.
+    fn sync_event_links(&mut self, sets: &[BTreeSet<u32>; 2]) -> Result<()> {
+        for phase in Phase::ALL {
+            let i = phase.index();
+            self.event_links[i].retain(|nr, _| sets[i].contains(nr));
+            let prog = match phase {
+                Phase::Enter => &self.skel.progs.sys_enter_event,
+                Phase::Exit => &self.skel.progs.sys_exit_event,
+            };
+            for &nr in &sets[i] {
+                if self.event_links[i].contains_key(&nr) {
+                    continue;
+                }
+                let name = event_name(nr, phase).ok_or_else(|| {
+                    Error::InvalidArgument(format!("syscall {nr} has no trace event"))
+                })?;
+                let link = prog
+                    .attach_tracepoint(libbpf_rs::TracepointCategory::Syscalls, &name)
+                    .map_err(|e| {
+                        Error::bpf(
+                            &format!("attaching to syscalls/{name}"),
+                            e,
+                            &take_libbpf_log(),
+                        )
+                    })?;
+                self.event_links[i].insert(nr, link);
+            }
+        }
+        Ok(())
+    }
+
+    /// From the current kind of hooks to `to`: attach the new (inactive
+    /// while hook_mode names the old), open a handoff, flip hook_mode,
+    /// detach the old, close the handoff. The raw hooks of both phases
+    /// stay attached throughout: handoff_mine needs them to tell one call
+    /// from the next.
+    fn switch(&mut self, to: HookMode, sets: &[BTreeSet<u32>; 2]) -> Result<()> {
+        let attached = Phase::ALL
+            .iter()
+            .try_for_each(|&p| self.attach_raw(p))
+            .and_then(|()| match to {
+                HookMode::Syscall => self.sync_event_links(sets),
+                HookMode::Raw => Ok(()),
+            });
+        if let Err(err) = attached {
+            match self.mode {
+                HookMode::Raw => self.event_links.iter_mut().for_each(BTreeMap::clear),
+                HookMode::Syscall => self.links = [None, None],
+            }
+            for p in Phase::ALL {
+                if !self.phase_on[p.index()] {
+                    self.links[p.index()] = None;
+                }
+            }
+            return Err(err);
+        }
+        self.handoff_gen = self.handoff_gen.wrapping_add(1).max(1);
+        let handoff = self.bss_u32(|b| unsafe { std::ptr::addr_of_mut!((*b).handoff) });
+        handoff.store(self.handoff_gen, Ordering::SeqCst);
+        self.bss_u32(|b| unsafe { std::ptr::addr_of_mut!((*b).hook_mode) })
+            .store(to as u32, Ordering::SeqCst);
+        match to {
+            HookMode::Syscall => self.links = [None, None],
+            HookMode::Raw => {
+                self.event_links.iter_mut().for_each(BTreeMap::clear);
+                for p in Phase::ALL {
+                    if !self.phase_on[p.index()] {
+                        self.links[p.index()] = None;
+                    }
+                }
+            }
+        }
+        self.bss_u32(|b| unsafe { std::ptr::addr_of_mut!((*b).handoff) })
+            .store(0, Ordering::SeqCst);
+        self.mode = to;
+        self.switches += 1;
+        Ok(())
     }
 
     /// The kernel's id of each phase's program, to find it from outside.

@@ -34,6 +34,11 @@ pub trait Kernel {
     /// The one traced process, when the filter is exactly that (a fast path
     /// for the programs), or None.
     fn set_only_tgid(&mut self, tgid: Option<u32>);
+    /// Chooses the kind of hooks for the enabled set, after every change
+    /// of it (see `Programs::sync_hooks`); attach/detach say which phases.
+    fn sync_hooks(&mut self) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// Which processes a session traces.
@@ -205,6 +210,10 @@ impl Registry {
             }
             *count += 1;
         }
+        if let Err(err) = kernel.sync_hooks() {
+            self.unregister_inner(kernel, reg);
+            return Err(err);
+        }
         Ok(())
     }
 
@@ -236,6 +245,9 @@ impl Registry {
         self.remove_capture(kernel, reg);
         self.remove_processes(kernel, &reg.processes, reg.follow);
         self.remove_follow(kernel, reg);
+        // A smaller set never needs a hook the current ones lack; a failed
+        // switch to the per-syscall events leaves the raw hooks on.
+        let _ = kernel.sync_hooks();
     }
 
     fn remove_follow(&mut self, kernel: &mut impl Kernel, reg: &Registration) {

@@ -14,6 +14,9 @@ struct FakeKernel {
     follow: u32,
     only: Option<u32>,
     counted: BTreeSet<u32>,
+    /// The bits each sync_hooks saw, and whether it fails.
+    synced: Vec<[BTreeSet<u32>; 2]>,
+    fail_sync: bool,
 }
 
 impl Kernel for FakeKernel {
@@ -70,6 +73,13 @@ impl Kernel for FakeKernel {
     }
     fn set_only_tgid(&mut self, tgid: Option<u32>) {
         self.only = tgid;
+    }
+    fn sync_hooks(&mut self) -> Result<()> {
+        self.synced.push(self.bits.clone());
+        if self.fail_sync {
+            return Err(Error::PermissionDenied("no".into()));
+        }
+        Ok(())
     }
 }
 
@@ -149,6 +159,49 @@ fn failed_attach_leaves_nothing_behind() {
     assert_eq!(k.attached, [false, false]);
     assert_eq!(k.all, 0);
     assert_eq!(r.sys_refcount(Phase::Enter), 0);
+}
+
+#[test]
+fn hooks_are_chosen_after_every_change_of_the_set() {
+    let (mut r, mut k) = (Registry::default(), FakeKernel::default());
+    let one = reg(&[1], &[1], &[10]);
+    let two = reg(&[2], &[], &[10]);
+    r.register(&mut k, &one).unwrap();
+    r.register(&mut k, &two).unwrap();
+    r.unregister(&mut k, &one);
+    r.unregister(&mut k, &two);
+    let set = |e: &[u32], x: &[u32]| [e.iter().copied().collect(), x.iter().copied().collect()];
+    // Each time with the bits already as they will be: the hooks follow them.
+    assert_eq!(
+        k.synced,
+        vec![
+            set(&[1], &[1]),
+            set(&[1, 2], &[1]),
+            set(&[2], &[]),
+            set(&[], &[])
+        ]
+    );
+}
+
+#[test]
+fn failed_choice_of_hooks_leaves_nothing_behind() {
+    let (mut r, mut k) = (
+        Registry::default(),
+        FakeKernel {
+            fail_sync: true,
+            ..Default::default()
+        },
+    );
+    let counting = Registration {
+        count: BTreeSet::from([5]),
+        ..reg(&[1], &[1], &[10])
+    };
+    assert!(r.register(&mut k, &counting).is_err());
+    assert!(k.bits[0].is_empty() && k.bits[1].is_empty() && k.counted.is_empty());
+    assert_eq!(k.attached, [false, false]);
+    assert!(k.tgids.is_empty());
+    assert_eq!(r.sys_refcount(Phase::Enter), 0);
+    assert_eq!(r.refcount(Phase::Exit, 1), 0);
 }
 
 #[test]

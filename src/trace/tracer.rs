@@ -166,6 +166,9 @@ impl Kernel for Programs {
     fn set_counted(&mut self, nr: u32, on: bool) {
         Programs::set_counted(self, nr, on)
     }
+    fn sync_hooks(&mut self) -> Result<()> {
+        Programs::sync_hooks(self)
+    }
 }
 
 pub fn check_buffer_size(size: usize) -> Result<usize> {
@@ -265,6 +268,13 @@ pub struct KernelState {
     /// The processes the counting maps hold calls of: what the programs
     /// counted, before any session's filter.
     pub counted_pids: Vec<u32>,
+    /// "raw" or "syscall": the kind of hooks that deliver.
+    pub hook_mode: &'static str,
+    /// Switches between the kinds so far, and per-syscall events hooked now.
+    pub hook_switches: u64,
+    pub event_hooks: usize,
+    /// Calls of a switch whose hooks could not agree (lost or doubled).
+    pub handoff_unsure: u64,
 }
 
 pub fn kernel_state() -> KernelState {
@@ -295,6 +305,10 @@ pub fn kernel_state() -> KernelState {
                 pids.dedup();
                 pids
             },
+            hook_mode: t.programs.hook_mode().name(),
+            hook_switches: t.programs.hook_switches(),
+            event_hooks: t.programs.event_hooks(),
+            handoff_unsure: t.programs.handoff_unsure(),
         },
         _ => KernelState::default(),
     }
