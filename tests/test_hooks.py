@@ -155,3 +155,21 @@ def test_switching_under_load_loses_and_doubles_nothing(kernel, hooks):
     assert (enters, exits) == (n, n), f"{flips} switches"
     print(f"{flips} switches each way under {n} calls")
     assert sum(x.calls for x in c.counts()) == n
+
+
+def test_each_kind_is_loaded_when_first_needed(kernel):
+    """A run that only ever traces a few syscalls does not pay the verifier
+    for the raw hooks (start-up), and preload() loads both kinds."""
+    code = (
+        "import os, systrace, systrace._native as n\n"
+        "with systrace.enable('getppid'):\n"
+        "    print(n.kernel_state()['hook_mode'], len(n.kernel_state()['prog_ids']))\n"
+        "    with systrace.enable(pid=os.getpid()):\n"
+        "        print(n.kernel_state()['hook_mode'], len(n.kernel_state()['prog_ids']))\n"
+        "print(n.kernel_state()['hook_mode'], len(n.kernel_state()['prog_ids']))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[:3] == ["syscall 2", "raw 4", "syscall 4"]
+    systrace.preload()
+    assert len(state()["prog_ids"]) == 4

@@ -4,9 +4,8 @@
 //!
 //! This is the only module that touches the kernel's BPF objects; the
 //! refcounting that decides when to call it lives in `register`.
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::mem::MaybeUninit;
-use std::os::fd::AsFd;
 use std::path::Path;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -15,8 +14,9 @@ use std::sync::Mutex;
 use libbpf_rs::skel::{OpenSkel, SkelBuilder};
 use libbpf_rs::{Link, MapCore, MapFlags, MapHandle, PrintLevel};
 
+use super::hooks::HookMode;
 use super::layout::{bit_of, Phase, NR_SYSCALLS, PHASE_ENTER, PHASE_EXIT, TGID_DISCOVERED};
-use super::skel::{SystraceSkel, SystraceSkelBuilder};
+pub(super) use super::skel::{SystraceSkel, SystraceSkelBuilder};
 use super::types;
 use crate::error::{Error, Result};
 
@@ -41,56 +41,6 @@ fn env_limit(var: &str) -> Result<Option<u32>> {
     }
 }
 
-/// Which hooks deliver: `raw` (raw_syscalls, run by every syscall),
-/// `syscall` (the per-syscall events), or `auto` (the default: per-syscall
-/// events while at most [`MAX_SYSCALL_HOOKS`] syscalls are enabled).
-pub const HOOKS_ENV: &str = "SYSTRACE_HOOKS";
-/// Enabled syscalls (enter and exit together, counted ones included) up to
-/// which `auto` attaches to the per-syscall events: past it, attaching
-/// costs more than the tax the raw hooks put on every other syscall.
-pub const MAX_SYSCALL_HOOKS: usize = 16;
-
-/// The kinds of hook (the values of hook_mode in the programs).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum HookMode {
-    Raw = 0,
-    Syscall = 1,
-}
-
-impl HookMode {
-    pub fn name(self) -> &'static str {
-        match self {
-            HookMode::Raw => "raw",
-            HookMode::Syscall => "syscall",
-        }
-    }
-}
-
-/// What [`HOOKS_ENV`] asks for (None: auto).
-fn hook_policy() -> Result<Option<HookMode>> {
-    match std::env::var(HOOKS_ENV).as_deref().map(str::trim) {
-        Err(_) | Ok("") | Ok("auto") => Ok(None),
-        Ok("raw") => Ok(Some(HookMode::Raw)),
-        Ok("syscall") => Ok(Some(HookMode::Syscall)),
-        Ok(other) => Err(Error::InvalidArgument(format!(
-            "{HOOKS_ENV}={other:?}: one of auto, raw, syscall"
-        ))),
-    }
-}
-
-/// The per-syscall event of `nr` for `phase` ("sys_enter_read"), when the
-/// kernel defines one (only syscalls with metadata have them).
-fn event_name(nr: u32, phase: Phase) -> Option<String> {
-    let meta = crate::metadata::names::metadata_now()
-        .0
-        .syscall_nr_to_meta(nr)?;
-    let prefix = match phase {
-        Phase::Enter => "sys_enter_",
-        Phase::Exit => "sys_exit_",
-    };
-    Some(format!("{prefix}{}", meta.short_name()))
-}
-
 /// nb_args entry of a number without metadata: the record carries all args.
 pub const NB_ARGS_UNKNOWN: u8 = 0xff;
 
@@ -111,7 +61,7 @@ fn capture_libbpf_log(_level: PrintLevel, msg: String) {
     log.push_str(&msg);
 }
 
-fn take_libbpf_log() -> String {
+pub(super) fn take_libbpf_log() -> String {
     std::mem::take(&mut *LIBBPF_LOG.lock().unwrap_or_else(|e| e.into_inner()))
         .trim_end()
         .to_owned()
@@ -119,17 +69,21 @@ fn take_libbpf_log() -> String {
 
 /// The loaded programs and maps of one process.
 pub struct Programs {
-    skel: SystraceSkel<'static>,
-    bss: NonNull<types::bss>,
+    pub(super) skel: SystraceSkel<'static>,
+    pub(super) bss: NonNull<types::bss>,
     /// The raw_syscalls hooks, per phase.
-    links: [Option<Link>; 2],
+    pub(super) links: [Option<Link>; 2],
     /// The per-syscall events' hooks, per phase and syscall.
-    event_links: [BTreeMap<u32, Link>; 2],
+    pub(super) event_links: [BTreeMap<u32, Link>; 2],
+    /// The hook programs of each kind (HookMode as index), once loaded.
+    pub(super) kinds: [Option<SystraceSkel<'static>>; 2],
+    /// The kind whose programs `skel` loaded itself, if any.
+    pub(super) main_kind: Option<HookMode>,
     /// Phases some session enabled (the registry's attach/detach).
-    phase_on: [bool; 2],
-    mode: HookMode,
-    switches: u64,
-    handoff_gen: u32,
+    pub(super) phase_on: [bool; 2],
+    pub(super) mode: HookMode,
+    pub(super) switches: u64,
+    pub(super) handoff_gen: u32,
     /// sched_process_fork and sched_process_exit, while some session follows forks.
     fork_links: Option<[Link; 2]>,
     traced_tgids: MapHandle,
@@ -154,7 +108,8 @@ fn set_bit(bitmap: &[AtomicU64], nr: u32, on: bool) {
 }
 
 impl Programs {
-    /// Opens, relocates and loads the programs; nothing is attached yet.
+    /// Opens, relocates and loads the programs (of the hooks, those of kind
+    /// `first`; see `Programs::kind`); nothing is attached yet.
     /// `nb_args[nr]` is the number of args of syscall `nr`.
     /// `sigreturn_nr`: rt_sigreturn's number, whose calls are counted at
     /// enter (it never exits).
@@ -163,6 +118,7 @@ impl Programs {
         nb_args: &[u8; NR_SYSCALLS],
         capture_specs: &[types::systrace_capture_spec; NR_SYSCALLS],
         sigreturn_nr: u32,
+        first: Option<HookMode>,
     ) -> Result<Self> {
         if !Path::new(VMLINUX_BTF).exists() {
             return Err(Error::Unsupported(format!(
@@ -196,6 +152,16 @@ impl Programs {
                     .map_err(|e| Error::bpf(&format!("sizing a map for {var}"), e, ""))?;
             }
         }
+        // The hooks of each kind are loaded from their own copy of the
+        // object when first needed (see `Programs::kind`): a run that
+        // never uses one kind does not pay the verifier for it.
+        // `first`, the kind the first session will likely use, is loaded
+        // with this object: no second parse of the kernel's BTF for it.
+        for mut prog in open.open_object_mut().progs_mut() {
+            if let Some(kind) = super::hooks::hook_kind(prog.name()) {
+                prog.set_autoload(Some(kind) == first);
+            }
+        }
         let mut skel = open
             .load()
             .map_err(|e| Error::bpf("loading the BPF programs", e, &take_libbpf_log()))?;
@@ -225,6 +191,8 @@ impl Programs {
             bss,
             links: [None, None],
             event_links: [BTreeMap::new(), BTreeMap::new()],
+            kinds: [None, None],
+            main_kind: first,
             phase_on: [false, false],
             mode: HookMode::Raw,
             switches: 0,
@@ -250,11 +218,11 @@ impl Programs {
             .map_err(|e| Error::bpf("opening the ring buffer", e, ""))
     }
 
-    fn bss(&self) -> *mut types::bss {
+    pub(super) fn bss(&self) -> *mut types::bss {
         self.bss.as_ptr()
     }
 
-    fn bitmap(&self, phase: Phase) -> &[AtomicU64] {
+    pub(super) fn bitmap(&self, phase: Phase) -> &[AtomicU64] {
         // SAFETY: the .bss mmap outlives `self`; the programs read it
         // concurrently, so user space only ever touches it atomically.
         unsafe {
@@ -329,7 +297,7 @@ impl Programs {
         Ok(())
     }
 
-    fn bss_u32(&self, field: fn(*mut types::bss) -> *mut u32) -> &AtomicU32 {
+    pub(super) fn bss_u32(&self, field: fn(*mut types::bss) -> *mut u32) -> &AtomicU32 {
         // SAFETY: as in `bitmap`.
         unsafe { &*(field(self.bss()) as *const AtomicU32) }
     }
@@ -348,214 +316,6 @@ impl Programs {
         (0..NR_SYSCALLS as u32)
             .filter(|&nr| self.is_enabled(phase, nr))
             .collect()
-    }
-
-    /// A phase's first enabled syscall: its hooks go on (the raw one now
-    /// in raw mode; the per-syscall ones in `sync_hooks`, once the bits
-    /// say which).
-    pub fn attach(&mut self, phase: Phase) -> Result<()> {
-        self.phase_on[phase.index()] = true;
-        if self.mode == HookMode::Raw {
-            self.attach_raw(phase)?;
-        }
-        Ok(())
-    }
-
-    fn attach_raw(&mut self, phase: Phase) -> Result<()> {
-        let i = phase.index();
-        if self.links[i].is_none() {
-            let prog = match phase {
-                Phase::Enter => &self.skel.progs.sys_enter,
-                Phase::Exit => &self.skel.progs.sys_exit,
-            };
-            let link = prog
-                .attach()
-                .map_err(|e| Error::bpf("attaching to raw_syscalls", e, &take_libbpf_log()))?;
-            self.links[i] = Some(link);
-        }
-        Ok(())
-    }
-
-    /// Dropping the link detaches; the kernel waits for running programs
-    /// to finish first, so every record they reserved is committed after.
-    pub fn detach(&mut self, phase: Phase) {
-        let i = phase.index();
-        self.phase_on[i] = false;
-        self.links[i] = None;
-        self.event_links[i].clear();
-    }
-
-    pub fn is_attached(&self, phase: Phase) -> bool {
-        let i = phase.index();
-        self.links[i].is_some() || !self.event_links[i].is_empty()
-    }
-
-    pub fn hook_mode(&self) -> HookMode {
-        self.mode
-    }
-
-    /// Switches of hook kind so far.
-    pub fn hook_switches(&self) -> u64 {
-        self.switches
-    }
-
-    /// Per-syscall events hooked now, enter and exit.
-    pub fn event_hooks(&self) -> usize {
-        self.event_links.iter().map(BTreeMap::len).sum()
-    }
-
-    /// Calls of a switch whose probes could not agree (see handoff_mine).
-    pub fn handoff_unsure(&self) -> u64 {
-        self.bss_u64(|b| unsafe { std::ptr::addr_of_mut!((*b).handoff_unsure) })
-            .load(Ordering::SeqCst)
-    }
-
-    /// The syscalls whose hooks `phase` needs: enabled or counted.
-    fn hooked(&self, phase: Phase) -> BTreeSet<u32> {
-        if !self.phase_on[phase.index()] {
-            return BTreeSet::new();
-        }
-        // SAFETY: as in `bitmap`.
-        let counted = unsafe {
-            let words = std::ptr::addr_of_mut!((*self.bss()).counted_syscalls);
-            &*(words as *const [AtomicU64; NR_SYSCALLS / 64])
-        };
-        let enabled = self.bitmap(phase);
-        (0..NR_SYSCALLS as u32)
-            .filter(|&nr| {
-                let (word, bit) = bit_of(nr);
-                (enabled[word].load(Ordering::SeqCst) | counted[word].load(Ordering::SeqCst)) & bit
-                    != 0
-            })
-            .collect()
-    }
-
-    /// Puts on the hooks that the enabled set calls for, after the
-    /// registry changed it: the per-syscall events for a small set (every
-    /// other syscall of the machine then costs only the kernel's bit
-    /// test), the raw hooks for a large one (cheaper per call), switching
-    /// between them without losing or doubling a call.
-    pub fn sync_hooks(&mut self) -> Result<()> {
-        let sets = [self.hooked(Phase::Enter), self.hooked(Phase::Exit)];
-        let policy = hook_policy()?;
-        if sets.iter().all(BTreeSet::is_empty) {
-            return Ok(()); // nothing on: the registry detached it all
-        }
-        let union: BTreeSet<u32> = sets.iter().flatten().copied().collect();
-        let events = Phase::ALL.iter().all(|&p| {
-            sets[p.index()]
-                .iter()
-                .all(|&nr| event_name(nr, p).is_some())
-        });
-        let want = match policy {
-            Some(HookMode::Raw) => HookMode::Raw,
-            // Forced, but a syscall without an event can only be hooked raw.
-            Some(HookMode::Syscall) if events => HookMode::Syscall,
-            None if events && union.len() <= MAX_SYSCALL_HOOKS => HookMode::Syscall,
-            _ => HookMode::Raw,
-        };
-        if want == self.mode {
-            if want == HookMode::Syscall && self.sync_event_links(&sets).is_err() {
-                // An event we could not attach to: the raw hooks see it all.
-                return self.switch(HookMode::Raw, &sets);
-            }
-            return Ok(());
-        }
-        match self.switch(want, &sets) {
-            // Auto: the raw hooks still deliver, stay with them. Asked
-            // for by name: say why not.
-            Err(_) if want == HookMode::Syscall && policy.is_none() => Ok(()),
-            other => other,
-        }
-    }
-
-    /// Attaches the per-syscall events of `sets` not yet hooked, and
-    /// detaches those no longer in them.
-    fn sync_event_links(&mut self, sets: &[BTreeSet<u32>; 2]) -> Result<()> {
-        for phase in Phase::ALL {
-            let i = phase.index();
-            self.event_links[i].retain(|nr, _| sets[i].contains(nr));
-            let prog = match phase {
-                Phase::Enter => &self.skel.progs.sys_enter_event,
-                Phase::Exit => &self.skel.progs.sys_exit_event,
-            };
-            for &nr in &sets[i] {
-                if self.event_links[i].contains_key(&nr) {
-                    continue;
-                }
-                let name = event_name(nr, phase).ok_or_else(|| {
-                    Error::InvalidArgument(format!("syscall {nr} has no trace event"))
-                })?;
-                let link = prog
-                    .attach_tracepoint(libbpf_rs::TracepointCategory::Syscalls, &name)
-                    .map_err(|e| {
-                        Error::bpf(
-                            &format!("attaching to syscalls/{name}"),
-                            e,
-                            &take_libbpf_log(),
-                        )
-                    })?;
-                self.event_links[i].insert(nr, link);
-            }
-        }
-        Ok(())
-    }
-
-    /// From the current kind of hooks to `to`: attach the new (inactive
-    /// while hook_mode names the old), open a handoff, flip hook_mode,
-    /// detach the old, close the handoff. The raw hooks of both phases
-    /// stay attached throughout: handoff_mine needs them to tell one call
-    /// from the next.
-    fn switch(&mut self, to: HookMode, sets: &[BTreeSet<u32>; 2]) -> Result<()> {
-        let attached = Phase::ALL
-            .iter()
-            .try_for_each(|&p| self.attach_raw(p))
-            .and_then(|()| match to {
-                HookMode::Syscall => self.sync_event_links(sets),
-                HookMode::Raw => Ok(()),
-            });
-        if let Err(err) = attached {
-            match self.mode {
-                HookMode::Raw => self.event_links.iter_mut().for_each(BTreeMap::clear),
-                HookMode::Syscall => self.links = [None, None],
-            }
-            for p in Phase::ALL {
-                if !self.phase_on[p.index()] {
-                    self.links[p.index()] = None;
-                }
-            }
-            return Err(err);
-        }
-        self.handoff_gen = self.handoff_gen.wrapping_add(1).max(1);
-        let handoff = self.bss_u32(|b| unsafe { std::ptr::addr_of_mut!((*b).handoff) });
-        handoff.store(self.handoff_gen, Ordering::SeqCst);
-        self.bss_u32(|b| unsafe { std::ptr::addr_of_mut!((*b).hook_mode) })
-            .store(to as u32, Ordering::SeqCst);
-        match to {
-            HookMode::Syscall => self.links = [None, None],
-            HookMode::Raw => {
-                self.event_links.iter_mut().for_each(BTreeMap::clear);
-                for p in Phase::ALL {
-                    if !self.phase_on[p.index()] {
-                        self.links[p.index()] = None;
-                    }
-                }
-            }
-        }
-        self.bss_u32(|b| unsafe { std::ptr::addr_of_mut!((*b).handoff) })
-            .store(0, Ordering::SeqCst);
-        self.mode = to;
-        self.switches += 1;
-        Ok(())
-    }
-
-    /// The kernel's id of each phase's program, to find it from outside.
-    pub fn prog_id(&self, phase: Phase) -> u32 {
-        let prog = match phase {
-            Phase::Enter => &self.skel.progs.sys_enter,
-            Phase::Exit => &self.skel.progs.sys_exit,
-        };
-        libbpf_rs::Program::id_from_fd(prog.as_fd()).unwrap_or(0)
     }
 
     /// Sets `tgid`'s systrace_tgid_flags in the process filter (as a
@@ -739,7 +499,7 @@ impl Programs {
             .load(Ordering::SeqCst)
     }
 
-    fn bss_u64(&self, field: fn(*mut types::bss) -> *mut u64) -> &AtomicU64 {
+    pub(super) fn bss_u64(&self, field: fn(*mut types::bss) -> *mut u64) -> &AtomicU64 {
         // SAFETY: as in `bitmap`.
         unsafe { &*(field(self.bss()) as *const AtomicU64) }
     }

@@ -254,7 +254,7 @@ impl Session {
         }
         let _quiet = Quiet::enter();
         let mut guard = lock();
-        let tracer = tracer(&mut guard, buffer_size)?;
+        let tracer = tracer(&mut guard, buffer_size, Some(&registration))?;
         let max_backlog = max_memory.unwrap_or_else(default_max_memory);
         let queue = Arc::new(Queue::new(&registration, monotonic_ns(), max_backlog));
         let mut session = Session {

@@ -7,9 +7,10 @@ use std::sync::{Mutex, MutexGuard};
 
 use super::capture;
 use super::quiet;
-use super::registry::{Kernel, Registry};
+use super::registry::{Kernel, Registration, Registry};
 use crate::error::{Error, Result};
 use crate::kernel::consumer::Consumer;
+use crate::kernel::hooks::{self, HookMode};
 use crate::kernel::layout::NR_SYSCALLS;
 use crate::kernel::programs::{Programs, NB_ARGS_UNKNOWN};
 use crate::kernel::Phase;
@@ -191,7 +192,7 @@ fn nb_args_table(metadata: &MetadataTable) -> [u8; NR_SYSCALLS] {
     table
 }
 
-fn load(buffer_size: usize) -> Result<Tracer> {
+fn load(buffer_size: usize, first: Option<HookMode>) -> Result<Tracer> {
     let (table, exact) = metadata_now();
     let sigreturn = names::resolve("rt_sigreturn").unwrap_or(u32::MAX);
     let programs = Programs::load(
@@ -199,6 +200,7 @@ fn load(buffer_size: usize) -> Result<Tracer> {
         &nb_args_table(table),
         &capture::spec_table(table),
         sigreturn,
+        first,
     )?;
     // The consumer thread reads the running kernel's metadata off the hot
     // path (it is never traced, so the user's traces do not show it); the
@@ -222,7 +224,13 @@ fn load(buffer_size: usize) -> Result<Tracer> {
 }
 
 /// The tracer of this process, loaded (or reloaded) as needed.
-pub(super) fn tracer(slot: &mut Option<Tracer>, buffer_size: Option<usize>) -> Result<&mut Tracer> {
+/// `first`: the registration about to be made, whose kind of hooks is
+/// loaded with the programs (None: preload, which loads both).
+pub(super) fn tracer<'a>(
+    slot: &'a mut Option<Tracer>,
+    buffer_size: Option<usize>,
+    first: Option<&Registration>,
+) -> Result<&'a mut Tracer> {
     // A new buffer size takes effect when no session holds the old buffer;
     // no size asked for means the default.
     let size = buffer_size.unwrap_or(DEFAULT_BUFFER_SIZE);
@@ -233,7 +241,14 @@ pub(super) fn tracer(slot: &mut Option<Tracer>, buffer_size: Option<usize>) -> R
         *slot = None;
     }
     if slot.is_none() {
-        *slot = Some(load(size)?);
+        let kind = first.and_then(|reg| {
+            hooks::likely(&Phase::ALL.map(|p| {
+                let mut set = reg.enabled(p).into_owned();
+                set.extend(&reg.count);
+                set
+            }))
+        });
+        *slot = Some(load(size, kind)?);
     }
     let tracer = slot.as_mut().expect("loaded above");
     tracer.sync_tables();
@@ -247,7 +262,9 @@ pub fn preload(buffer_size: Option<usize>) -> Result<()> {
         check_buffer_size(size)?;
     }
     let _quiet = quiet::Quiet::enter();
-    tracer(&mut lock(), buffer_size).map(|_| ())
+    tracer(&mut lock(), buffer_size, None)?
+        .programs
+        .load_kinds()
 }
 
 /// What the kernel holds now, read back from the maps, for tests and tools.
@@ -286,10 +303,7 @@ pub fn kernel_state() -> KernelState {
             enabled_exit: t.programs.enabled(Phase::Exit),
             attached_enter: t.programs.is_attached(Phase::Enter),
             attached_exit: t.programs.is_attached(Phase::Exit),
-            prog_ids: vec![
-                t.programs.prog_id(Phase::Enter),
-                t.programs.prog_id(Phase::Exit),
-            ],
+            prog_ids: t.programs.prog_ids(),
             sessions: t.sessions,
             decode_errors: t.consumer.decode_errors(),
             records: t.consumer.records(),
