@@ -123,7 +123,7 @@ def test_switching_under_load_loses_and_doubles_nothing(kernel, hooks):
     each time, the hooks switch from the per-syscall events to the raw
     hooks and back, under the calls. The session that traces the busy
     process, and one that counts its calls, must each see every call once."""
-    n = 300_000
+    n = 500_000  # long enough for several switches each way, even on a quiet machine
     busy = subprocess.Popen([sys.executable, "-c", LOOP.format(n=n)], stdin=subprocess.PIPE, text=True)
     idle = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE, text=True)
     try:

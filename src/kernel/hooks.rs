@@ -378,8 +378,11 @@ impl Programs {
     }
 
     /// From the current kind of hooks to `to`: attach the new (inactive
-    /// while hook_mode names the old), open a handoff, flip hook_mode,
-    /// detach the old, close the handoff. The raw hooks of both phases
+    /// while hook_mode names the old), open a handoff, wait for the calls
+    /// in flight, flip hook_mode, detach the old, wait again, close the
+    /// handoff. During it the two probes of each call agree (see
+    /// handoff_mine); the waits make every call whose probes straddle an
+    /// edge of the handoff decide by one mode. The raw hooks of both phases
     /// stay attached throughout: handoff_mine needs them to tell one call
     /// from the next.
     fn switch(&mut self, to: HookMode, sets: &[BTreeSet<u32>; 2]) -> Result<()> {
@@ -419,6 +422,9 @@ impl Programs {
                 }
             }
         }
+        // A call whose first probe decided by the old mode must have had
+        // its second probe before that probe may decide by hook_mode alone.
+        self.wait_for_probes(sets);
         self.set_handoff(0);
         self.switches += 1;
         Ok(())
