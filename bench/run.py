@@ -43,6 +43,8 @@ WORKLOAD_SYSCALLS = {
 }
 # "Traced some other syscall": enabled for the workload's pid, never called by it.
 OTHER_SYSCALL = ["getpid"]
+# "A small set": strace -e trace=... style, the workload's syscall among a few.
+SMALL_SET = ["openat", "read", "close", "unlink"]  # none called after the loop
 
 RUN_TIMEOUT = 180.0
 
@@ -238,7 +240,7 @@ def run_systrace(env: Env, mode: str, n: int, syscalls: list, drain: str = "coun
         ready, done, row = run_tracer_process(env, wl, tr, "systrace tracer", t0=t0)
         return {
             **row,
-            **{k: ready[k] for k in ("import_ms", "first_enable_ms", "second_enable_ms")},
+            **{k: ready.get(k) for k in ("import_ms", "first_enable_ms", "second_enable_ms", "hook_mode")},
             **{k: done[k] for k in ("consumer_cpu_s", "python_cpu_s", "cpu_s", "polls",
                                     "drained_after_stop", "drain_after_stop_s", "close_ms")},
         }
@@ -552,8 +554,8 @@ def run_bcc(env: Env, mode: str, n: int, syscalls: list, output: str) -> dict:
 class Config:
     workload: str
     tracer: str  # label in the table
-    # "workload", "other", "nothing", or "filtered" (the workload's syscalls
-    # with a filter in BPF that rejects every call): what the tracer enables
+    # "workload", "small", "other", "nothing", or "filtered" (the workload's
+    # syscalls with a filter in BPF that rejects every call): what the tracer enables
     traced: str
     n: int
     run: Callable
@@ -566,6 +568,8 @@ class Config:
 
     @property
     def syscalls(self) -> list:
+        if self.traced == "small":
+            return SMALL_SET
         return OTHER_SYSCALL if self.traced == "other" else WORKLOAD_SYSCALLS[self.workload]
 
     @property
@@ -611,6 +615,8 @@ def build_configs(quick: bool) -> list:
             # N/5: 2N events must fit in the session's backlog, which the core
             # bounds (4 x buffer_size bytes of events: ~300k at 8 MiB).
             add(wl, "systrace (poll after loop)", "workload", 5, sys_run("none"), check_systrace, "systrace")
+        if wl == "read":
+            add(wl, "systrace", "small", 1, sys_run("count"), check_systrace, "systrace")
         if wl == "getppid":
             add(wl, "systrace", "other", 1, sys_run("count"), check_systrace, "systrace")
             add(wl, "systrace", "nothing", 1, sys_run("count", nothing=True), check_systrace, "systrace")
@@ -652,12 +658,14 @@ def fmt(x, spec=".0f", none="–"):
 
 
 def traced_label(c: Config) -> str:
-    if c.traced == "workload":
-        return ",".join(c.syscalls)
+    hooks = {r[1].get("hook_mode") for r in c.results} - {None}
+    mode = f" [{'/'.join(sorted(hooks))} hooks]" if hooks else ""
+    if c.traced in ("workload", "small"):
+        return ",".join(c.syscalls) + mode
     if c.traced == "other":
-        return "other (" + ",".join(OTHER_SYSCALL) + ")"
+        return "other (" + ",".join(OTHER_SYSCALL) + ")" + mode
     if c.traced == "filtered":
-        return ",".join(c.syscalls) + " (filtered out in BPF)"
+        return ",".join(c.syscalls) + " (filtered out in BPF)" + mode
     return "nothing enabled"
 
 

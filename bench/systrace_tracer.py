@@ -68,6 +68,7 @@ def main() -> int:
 
     t0 = time.perf_counter()
     import systrace
+    import systrace._native
 
     t1 = time.perf_counter()
     kw = {} if args.buffer_size is None else {"buffer_size": args.buffer_size}
@@ -103,6 +104,8 @@ def main() -> int:
                 "first_enable_ms": (t2 - t1) * 1e3,
                 "second_enable_ms": second_ms,
                 "second_kind": second_kind,
+                # Which kernel hooks deliver: per-syscall events or raw_syscalls.
+                "hook_mode": systrace._native.kernel_state()["hook_mode"],
             }
         ),
         flush=True,

@@ -71,6 +71,19 @@ __u32 follow_forks;
  * (it is attached while this or follow_forks is set). */
 __u32 trace_task_exits;
 
+/* Which hooks deliver: the raw_syscalls ones (every syscall runs them) or
+ * the kernel's per-syscall events (a syscall nobody enabled costs only the
+ * kernel's own bit test). User space attaches the new kind, flips
+ * hook_mode, then detaches the old (see hooks_mine for the calls in flight). */
+#define HOOKS_RAW 0
+#define HOOKS_SYSCALL 1
+__u32 hook_mode;
+/* Nonzero (a generation) while both kinds are attached during a switch. */
+__u32 handoff;
+/* Calls of a switch whose probes could not agree through task storage
+ * (it could not be allocated): each may be lost or doubled. */
+__u64 handoff_unsure;
+
 /* Dummy instances: they make libbpf-cargo emit the record types for Rust. */
 struct systrace_enter_record _enter_record = {};
 struct systrace_exit_record _exit_record = {};
@@ -238,6 +251,24 @@ struct {
 	__type(value, __u64);
 } held_ts SEC(".maps");
 
+/* During a switch of hooks, per thread and phase: what the first probe of
+ * a call decided, for the call's other probe. Both kinds hang off the same
+ * raw tracepoint, in an order we do not know, and hook_mode may flip
+ * between them: the second probe must follow the first, or the call would
+ * be delivered twice or not at all. */
+struct handoff_state {
+	__u32 gen[2];
+	__u8 pending[2];
+	__u8 kind[2];
+	__u8 decision[2];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct handoff_state);
+} handoffs SEC(".maps");
+
 static __always_inline bool test_bit(__u64 nr, const __u64 *bitmap)
 {
 	return bitmap[nr / 64] & (1ULL << (nr % 64));
@@ -327,11 +358,67 @@ static __always_inline bool process_traced(__u64 pid_tgid, __u32 *root)
 #define WANT_DELIVER 1
 #define WANT_COUNT 2
 
+/* Index of a phase in handoff_state. */
+#define HOOK_ENTER 0
+#define HOOK_EXIT 1
+
+/* Does the probe of `kind` deliver this call? Outside a switch, hook_mode
+ * says. During one, the first probe of the call to get here decides by
+ * hook_mode and leaves its decision; the other probe of the same call
+ * (another kind, same phase, same switch) follows it. The raw hooks,
+ * attached for both phases during a switch, clear the other phase's
+ * decision at every call, so a decision left by a call that only one
+ * probe saw is never taken for the next call's. */
+static __noinline bool handoff_mine(__u32 kind, __u32 phase, __u32 gen)
+{
+	struct handoff_state *st;
+	__u32 mode;
+
+	if (phase > HOOK_EXIT)
+		return false;
+	st = bpf_task_storage_get(&handoffs, bpf_get_current_task_btf(), 0,
+				  BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!st) {
+		__sync_fetch_and_add(&handoff_unsure, 1);
+		return hook_mode == kind;
+	}
+	if (st->pending[phase] && st->gen[phase] == gen && st->kind[phase] != kind) {
+		st->pending[phase] = 0;
+		return st->decision[phase] == kind;
+	}
+	mode = hook_mode;
+	st->gen[phase] = gen;
+	st->kind[phase] = kind;
+	st->decision[phase] = mode;
+	st->pending[phase] = 1;
+	return mode == kind;
+}
+
+static __always_inline bool hooks_mine(__u32 kind, __u32 phase)
+{
+	__u32 gen = handoff;
+
+	return gen ? handoff_mine(kind, phase, gen) : hook_mode == kind;
+}
+
+/* A raw hook of `phase` runs: the calls of the other phase are over. */
+static __always_inline void handoff_clear(__u32 other)
+{
+	struct handoff_state *st;
+
+	if (!handoff || other > HOOK_EXIT)
+		return;
+	st = bpf_task_storage_get(&handoffs, bpf_get_current_task_btf(), 0, 0);
+	if (st)
+		st->pending[other] = 0;
+}
+
 /* The checks of both hooks, cheapest and most selective first, as the
  * kernel's: the number's range (unsigned, so id == -1, a syscall skipped
  * by ptrace or seccomp, is out too), its enable or count bit, compat, the
  * process. Returns WANT_DELIVER and/or WANT_COUNT, or 0. */
-static __always_inline int wanted(long nr, const __u64 *enabled, __u64 *pid_tgid, __u32 *root)
+static __always_inline int wanted(long nr, const __u64 *enabled, __u64 *pid_tgid, __u32 *root,
+				  bool raw)
 {
 	int want;
 
@@ -341,7 +428,9 @@ static __always_inline int wanted(long nr, const __u64 *enabled, __u64 *pid_tgid
 	       (test_bit(nr, counted_syscalls) ? WANT_COUNT : 0);
 	if (!want)
 		return 0;
-	if (in_compat_syscall())
+	/* The per-syscall events never fire for compat calls (the kernel's
+	 * trace_get_syscall_nr() says -1): only the raw hooks must check. */
+	if (raw && in_compat_syscall())
 		return 0;
 	*pid_tgid = bpf_get_current_pid_tgid();
 	return process_traced(*pid_tgid, root) ? want : 0;
@@ -1258,8 +1347,9 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	__u32 root;
 	int want;
 
-	want = wanted(id, enabled_enter_syscalls, &pid_tgid, &root);
-	if (!want)
+	handoff_clear(HOOK_EXIT);
+	want = wanted(id, enabled_enter_syscalls, &pid_tgid, &root, true);
+	if (!want || !hooks_mine(HOOKS_RAW, HOOK_ENTER))
 		return 0;
 	if (want & WANT_COUNT)
 		count_enter(id, pid_tgid, root);
@@ -1278,15 +1368,66 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	long nr;
 
 	/* sys_exit passes the return value; the number is in the registers. */
+	handoff_clear(HOOK_ENTER);
 	nr = syscall_get_nr(regs);
-	want = wanted(nr, enabled_exit_syscalls, &pid_tgid, &root);
-	if (!want)
+	want = wanted(nr, enabled_exit_syscalls, &pid_tgid, &root, true);
+	if (!want || !hooks_mine(HOOKS_RAW, HOOK_EXIT))
 		return 0;
 	if (want & WANT_COUNT)
 		count_exit(nr, ret, pid_tgid, root);
 	if (!(want & WANT_DELIVER))
 		return 0;
 	return deliver_exit(nr, ret, pid_tgid, root);
+}
+
+/* The per-syscall events (syscalls/sys_enter_NAME), one program attached
+ * to each enabled syscall's event while the enabled set is small. The
+ * kernel built the record (the number and nb_args args) before calling. */
+SEC("tracepoint")
+int sys_enter_event(struct syscall_trace_enter *ctx)
+{
+	__u64 args[SYSTRACE_MAX_ARGS];
+	long id = ctx->nr;
+	__u64 pid_tgid;
+	__u32 root;
+	__u8 nb_args;
+	int want;
+
+	want = wanted(id, enabled_enter_syscalls, &pid_tgid, &root, false);
+	if (!want || !hooks_mine(HOOKS_SYSCALL, HOOK_ENTER))
+		return 0;
+	if (want & WANT_COUNT)
+		count_enter(id, pid_tgid, root);
+	if (!(want & WANT_DELIVER))
+		return 0;
+	/* Only nb_args are in the record, and the kernel refuses to attach a
+	 * program whose direct ctx reads go past the shortest event's fields
+	 * (max_ctx_offset): read them with a helper; the rest reads as 0. */
+	__builtin_memset(args, 0, sizeof(args));
+	nb_args = syscall_nb_args[id & (SYSTRACE_NR_SYSCALLS - 1)];
+	if (nb_args > SYSTRACE_MAX_ARGS)
+		nb_args = SYSTRACE_MAX_ARGS;
+	if (nb_args)
+		bpf_probe_read_kernel(args, nb_args * sizeof(__u64), (void *)ctx->args);
+	return deliver_enter(id, args, pid_tgid, root);
+}
+
+SEC("tracepoint")
+int sys_exit_event(struct syscall_trace_exit *ctx)
+{
+	long nr = ctx->nr;
+	__u64 pid_tgid;
+	__u32 root;
+	int want;
+
+	want = wanted(nr, enabled_exit_syscalls, &pid_tgid, &root, false);
+	if (!want || !hooks_mine(HOOKS_SYSCALL, HOOK_EXIT))
+		return 0;
+	if (want & WANT_COUNT)
+		count_exit(nr, ctx->ret, pid_tgid, root);
+	if (!(want & WANT_DELIVER))
+		return 0;
+	return deliver_exit(nr, ctx->ret, pid_tgid, root);
 }
 
 /* A traced process that is followed forked: trace the child from its first

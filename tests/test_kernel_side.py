@@ -19,6 +19,7 @@ suite; the breaks these tests are known to catch (each fails the test named):
   compat syscalls not ignored              test_compat.py
   counted calls without their errors       test_count.py::test_counts_are_exact_and_nothing_is_delivered
   counting ignores the process filter      test_count.py::test_counting_sessions_count_only_their_processes
+  hooks switched without a handoff         test_hooks.py::test_switching_under_load_loses_and_doubles_nothing
 """
 from __future__ import annotations
 

@@ -375,8 +375,12 @@ if RuleBasedStateMachine is not None:
             assert state["enabled_exit"] == sorted(exit_)
             assert state["attached_enter"] == bool(enter), state
             assert state["attached_exit"] == bool(exit_), state
-            # The kernel's own view: one link per attached phase.
-            assert bpf_link_fds() == bool(enter) + bool(exit_)
+            # The kernel's own view: one link per attached phase (raw hooks),
+            # or per enabled syscall and phase (per-syscall events).
+            if state["hook_mode"] == "raw":
+                assert bpf_link_fds() == bool(enter) + bool(exit_)
+            else:
+                assert bpf_link_fds() == state["event_hooks"] == len(enter) + len(exit_)
 
         def teardown(self):
             for s, _, _ in self.open:

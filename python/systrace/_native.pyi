@@ -548,6 +548,10 @@ class _KernelState(TypedDict):
     records: int
     consumer_tid: int
     counted_pids: List[int]
+    hook_mode: str
+    hook_switches: int
+    event_hooks: int
+    handoff_unsure: int
 
 def preload(buffer_size: Optional[int] = None) -> None: ...
 def calls_of(source: _EventSource, *, resolve_paths: bool = False) -> List[Call]: ...

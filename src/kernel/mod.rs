@@ -6,10 +6,13 @@
 //!   flags, limits), read off the types libbpf-cargo generates.
 //! * [`programs`]: loads, attaches and detaches the programs; writes the
 //!   enable bitmaps and the process filter they read.
+//! * [`hooks`]: which hooks deliver (raw or per-syscall events), switched
+//!   per enabled set.
 //! * [`consumer`]: the consumer thread, which drains the ring buffer.
 //! * [`decode`]: one record into an [`Event`].
 pub mod consumer;
 pub mod decode;
+pub mod hooks;
 pub mod layout;
 pub mod programs;
 

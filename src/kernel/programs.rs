@@ -4,8 +4,8 @@
 //!
 //! This is the only module that touches the kernel's BPF objects; the
 //! refcounting that decides when to call it lives in `register`.
+use std::collections::BTreeMap;
 use std::mem::MaybeUninit;
-use std::os::fd::AsFd;
 use std::path::Path;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -15,11 +15,12 @@ use libbpf_rs::skel::{OpenSkel, SkelBuilder};
 use libbpf_rs::{Link, MapCore, MapFlags, MapHandle, PrintLevel};
 
 use super::decode::EventKind;
+use super::hooks::HookMode;
 use super::layout::{
     bit_of, Phase, NR_SYSCALLS, PHASE_ENTER, PHASE_EXIT, PHASE_SIGNAL, PHASE_TASK_EXIT,
     TGID_DISCOVERED,
 };
-use super::skel::{SystraceSkel, SystraceSkelBuilder};
+pub(super) use super::skel::{SystraceSkel, SystraceSkelBuilder};
 use super::types;
 use crate::error::{Error, Result};
 
@@ -64,7 +65,7 @@ fn capture_libbpf_log(_level: PrintLevel, msg: String) {
     log.push_str(&msg);
 }
 
-fn take_libbpf_log() -> String {
+pub(super) fn take_libbpf_log() -> String {
     std::mem::take(&mut *LIBBPF_LOG.lock().unwrap_or_else(|e| e.into_inner()))
         .trim_end()
         .to_owned()
@@ -75,9 +76,21 @@ fn take_libbpf_log() -> String {
 mod filter;
 
 pub struct Programs {
-    skel: SystraceSkel<'static>,
-    bss: NonNull<types::bss>,
-    links: [Option<Link>; 2],
+    pub(super) skel: SystraceSkel<'static>,
+    pub(super) bss: NonNull<types::bss>,
+    /// The raw_syscalls hooks, per phase.
+    pub(super) links: [Option<Link>; 2],
+    /// The per-syscall events' hooks, per phase and syscall.
+    pub(super) event_links: [BTreeMap<u32, Link>; 2],
+    /// The hook programs of each kind (HookMode as index), once loaded.
+    pub(super) kinds: [Option<SystraceSkel<'static>>; 2],
+    /// The kind whose programs `skel` loaded itself, if any.
+    pub(super) main_kind: Option<HookMode>,
+    /// Phases some session enabled (the registry's attach/detach).
+    pub(super) phase_on: [bool; 2],
+    pub(super) mode: HookMode,
+    pub(super) switches: u64,
+    pub(super) handoff_gen: u32,
     /// sched_process_fork, while some session follows forks.
     fork_link: Option<Link>,
     /// sched_process_exit, while some session follows forks or wants thread exits.
@@ -107,7 +120,8 @@ fn set_bit(bitmap: &[AtomicU64], nr: u32, on: bool) {
 }
 
 impl Programs {
-    /// Opens, relocates and loads the programs; nothing is attached yet.
+    /// Opens, relocates and loads the programs (of the hooks, those of kind
+    /// `first`; see `Programs::kind`); nothing is attached yet.
     /// `nb_args[nr]` is the number of args of syscall `nr`.
     /// `sigreturn_nr`: rt_sigreturn's number, whose calls are counted at
     /// enter (it never exits).
@@ -116,6 +130,7 @@ impl Programs {
         nb_args: &[u8; NR_SYSCALLS],
         capture_specs: &[types::systrace_capture_spec; NR_SYSCALLS],
         sigreturn_nr: u32,
+        first: Option<HookMode>,
     ) -> Result<Self> {
         if !Path::new(VMLINUX_BTF).exists() {
             return Err(Error::Unsupported(format!(
@@ -149,6 +164,16 @@ impl Programs {
                     .map_err(|e| Error::bpf(&format!("sizing a map for {var}"), e, ""))?;
             }
         }
+        // The hooks of each kind are loaded from their own copy of the
+        // object when first needed (see `Programs::kind`): a run that
+        // never uses one kind does not pay the verifier for it.
+        // `first`, the kind the first session will likely use, is loaded
+        // with this object: no second parse of the kernel's BTF for it.
+        for mut prog in open.open_object_mut().progs_mut() {
+            if let Some(kind) = super::hooks::hook_kind(prog.name()) {
+                prog.set_autoload(Some(kind) == first);
+            }
+        }
         let mut skel = open
             .load()
             .map_err(|e| Error::bpf("loading the BPF programs", e, &take_libbpf_log()))?;
@@ -179,6 +204,13 @@ impl Programs {
             skel,
             bss,
             links: [None, None],
+            event_links: [BTreeMap::new(), BTreeMap::new()],
+            kinds: [None, None],
+            main_kind: first,
+            phase_on: [false, false],
+            mode: HookMode::Raw,
+            switches: 0,
+            handoff_gen: 0,
             fork_link: None,
             exit_link: None,
             signal_links: None,
@@ -203,11 +235,11 @@ impl Programs {
             .map_err(|e| Error::bpf("opening the ring buffer", e, ""))
     }
 
-    fn bss(&self) -> *mut types::bss {
+    pub(super) fn bss(&self) -> *mut types::bss {
         self.bss.as_ptr()
     }
 
-    fn bitmap(&self, phase: Phase) -> &[AtomicU64] {
+    pub(super) fn bitmap(&self, phase: Phase) -> &[AtomicU64] {
         // SAFETY: the .bss mmap outlives `self`; the programs read it
         // concurrently, so user space only ever touches it atomically.
         unsafe {
@@ -317,7 +349,7 @@ impl Programs {
         self.signal_links.is_some() || self.exit_link.is_some() || self.fork_link.is_some()
     }
 
-    fn bss_u32(&self, field: fn(*mut types::bss) -> *mut u32) -> &AtomicU32 {
+    pub(super) fn bss_u32(&self, field: fn(*mut types::bss) -> *mut u32) -> &AtomicU32 {
         // SAFETY: as in `bitmap`.
         unsafe { &*(field(self.bss()) as *const AtomicU32) }
     }
@@ -336,40 +368,6 @@ impl Programs {
         (0..NR_SYSCALLS as u32)
             .filter(|&nr| self.is_enabled(phase, nr))
             .collect()
-    }
-
-    pub fn attach(&mut self, phase: Phase) -> Result<()> {
-        let i = phase.index();
-        if self.links[i].is_none() {
-            let prog = match phase {
-                Phase::Enter => &self.skel.progs.sys_enter,
-                Phase::Exit => &self.skel.progs.sys_exit,
-            };
-            let link = prog
-                .attach()
-                .map_err(|e| Error::bpf("attaching to raw_syscalls", e, &take_libbpf_log()))?;
-            self.links[i] = Some(link);
-        }
-        Ok(())
-    }
-
-    /// Dropping the link detaches; the kernel waits for running programs
-    /// to finish first, so every record they reserved is committed after.
-    pub fn detach(&mut self, phase: Phase) {
-        self.links[phase.index()] = None;
-    }
-
-    pub fn is_attached(&self, phase: Phase) -> bool {
-        self.links[phase.index()].is_some()
-    }
-
-    /// The kernel's id of each phase's program, to find it from outside.
-    pub fn prog_id(&self, phase: Phase) -> u32 {
-        let prog = match phase {
-            Phase::Enter => &self.skel.progs.sys_enter,
-            Phase::Exit => &self.skel.progs.sys_exit,
-        };
-        libbpf_rs::Program::id_from_fd(prog.as_fd()).unwrap_or(0)
     }
 
     /// Sets `tgid`'s systrace_tgid_flags in the process filter (as a
@@ -556,7 +554,7 @@ impl Programs {
             .load(Ordering::SeqCst)
     }
 
-    fn bss_u64(&self, field: fn(*mut types::bss) -> *mut u64) -> &AtomicU64 {
+    pub(super) fn bss_u64(&self, field: fn(*mut types::bss) -> *mut u64) -> &AtomicU64 {
         // SAFETY: as in `bitmap`.
         unsafe { &*(field(self.bss()) as *const AtomicU64) }
     }

@@ -45,6 +45,11 @@ pub trait Kernel {
     /// The programs' filter for syscall `nr` (None: every call passes). A
     /// filter the kernel has no room for is not set: user space filters.
     fn set_filter(&mut self, nr: u32, filter: Option<&crate::kernel::types::systrace_filter>);
+    /// Chooses the kind of hooks for the enabled set, after every change
+    /// of it (see `Programs::sync_hooks`); attach/detach say which phases.
+    fn sync_hooks(&mut self) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// Which processes a session traces.
@@ -238,6 +243,10 @@ impl Registry {
             }
             *count += 1;
         }
+        if let Err(err) = kernel.sync_hooks() {
+            self.unregister_inner(kernel, reg);
+            return Err(err);
+        }
         Ok(())
     }
 
@@ -271,6 +280,9 @@ impl Registry {
         self.remove_task_events(kernel, reg);
         self.remove_processes(kernel, &reg.processes, reg.follow);
         self.remove_follow(kernel, reg);
+        // A smaller set never needs a hook the current ones lack; a failed
+        // switch to the per-syscall events leaves the raw hooks on.
+        let _ = kernel.sync_hooks();
     }
 
     /// Signals and thread exits: their programs attached on the first

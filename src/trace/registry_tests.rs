@@ -18,6 +18,9 @@ struct FakeKernel {
     task_exits: u32,
     /// Per number: the length of the programs' filter.
     filters: BTreeMap<u32, u32>,
+    /// The bits each sync_hooks saw, and whether it fails.
+    synced: Vec<[BTreeSet<u32>; 2]>,
+    fail_sync: bool,
 }
 
 impl Kernel for FakeKernel {
@@ -83,6 +86,19 @@ impl Kernel for FakeKernel {
         self.task_exits = count;
         Ok(())
     }
+    fn set_filter(&mut self, nr: u32, filter: Option<&crate::kernel::types::systrace_filter>) {
+        match filter {
+            Some(f) => self.filters.insert(nr, f.len),
+            None => self.filters.remove(&nr),
+        };
+    }
+    fn sync_hooks(&mut self) -> Result<()> {
+        self.synced.push(self.bits.clone());
+        if self.fail_sync {
+            return Err(Error::PermissionDenied("no".into()));
+        }
+        Ok(())
+    }
 }
 
 #[test]
@@ -105,12 +121,6 @@ fn task_events_are_refcounted() {
     assert_eq!((k.signals, k.task_exits), (0, 1));
     r.unregister(&mut k, &exits);
     assert_eq!((k.signals, k.task_exits), (0, 0));
-    fn set_filter(&mut self, nr: u32, filter: Option<&crate::kernel::types::systrace_filter>) {
-        match filter {
-            Some(f) => self.filters.insert(nr, f.len),
-            None => self.filters.remove(&nr),
-        };
-    }
 }
 
 fn reg(enter: &[u32], exit: &[u32], tgids: &[u32]) -> Registration {
@@ -189,6 +199,49 @@ fn failed_attach_leaves_nothing_behind() {
     assert_eq!(k.attached, [false, false]);
     assert_eq!(k.all, 0);
     assert_eq!(r.sys_refcount(Phase::Enter), 0);
+}
+
+#[test]
+fn hooks_are_chosen_after_every_change_of_the_set() {
+    let (mut r, mut k) = (Registry::default(), FakeKernel::default());
+    let one = reg(&[1], &[1], &[10]);
+    let two = reg(&[2], &[], &[10]);
+    r.register(&mut k, &one).unwrap();
+    r.register(&mut k, &two).unwrap();
+    r.unregister(&mut k, &one);
+    r.unregister(&mut k, &two);
+    let set = |e: &[u32], x: &[u32]| [e.iter().copied().collect(), x.iter().copied().collect()];
+    // Each time with the bits already as they will be: the hooks follow them.
+    assert_eq!(
+        k.synced,
+        vec![
+            set(&[1], &[1]),
+            set(&[1, 2], &[1]),
+            set(&[2], &[]),
+            set(&[], &[])
+        ]
+    );
+}
+
+#[test]
+fn failed_choice_of_hooks_leaves_nothing_behind() {
+    let (mut r, mut k) = (
+        Registry::default(),
+        FakeKernel {
+            fail_sync: true,
+            ..Default::default()
+        },
+    );
+    let counting = Registration {
+        count: BTreeSet::from([5]),
+        ..reg(&[1], &[1], &[10])
+    };
+    assert!(r.register(&mut k, &counting).is_err());
+    assert!(k.bits[0].is_empty() && k.bits[1].is_empty() && k.counted.is_empty());
+    assert_eq!(k.attached, [false, false]);
+    assert!(k.tgids.is_empty());
+    assert_eq!(r.sys_refcount(Phase::Enter), 0);
+    assert_eq!(r.refcount(Phase::Exit, 1), 0);
 }
 
 #[test]

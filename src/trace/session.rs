@@ -277,7 +277,7 @@ impl Session {
         }
         let _quiet = Quiet::enter();
         let mut guard = lock();
-        let tracer = tracer(&mut guard, buffer_size)?;
+        let tracer = tracer(&mut guard, buffer_size, Some(&registration))?;
         let budget = Budget {
             memory: max_memory.unwrap_or_else(default_max_memory),
             spill: max_spill.unwrap_or_else(default_max_spill),

@@ -7,9 +7,10 @@ use std::sync::{Mutex, MutexGuard};
 
 use super::capture;
 use super::quiet;
-use super::registry::{Kernel, Registry};
+use super::registry::{Kernel, Registration, Registry};
 use crate::error::{Error, Result};
 use crate::kernel::consumer::Consumer;
+use crate::kernel::hooks::{self, HookMode};
 use crate::kernel::layout::NR_SYSCALLS;
 use crate::kernel::programs::{Programs, NB_ARGS_UNKNOWN};
 use crate::kernel::Phase;
@@ -175,6 +176,10 @@ impl Kernel for Programs {
     fn set_filter(&mut self, nr: u32, filter: Option<&crate::kernel::types::systrace_filter>) {
         Programs::set_filter(self, nr, filter)
     }
+
+    fn sync_hooks(&mut self) -> Result<()> {
+        Programs::sync_hooks(self)
+    }
 }
 
 pub fn check_buffer_size(size: usize) -> Result<usize> {
@@ -197,7 +202,7 @@ fn nb_args_table(metadata: &MetadataTable) -> [u8; NR_SYSCALLS] {
     table
 }
 
-fn load(buffer_size: usize) -> Result<Tracer> {
+fn load(buffer_size: usize, first: Option<HookMode>) -> Result<Tracer> {
     let (table, exact) = metadata_now();
     let sigreturn = names::resolve("rt_sigreturn").unwrap_or(u32::MAX);
     let programs = Programs::load(
@@ -205,6 +210,7 @@ fn load(buffer_size: usize) -> Result<Tracer> {
         &nb_args_table(table),
         &capture::spec_table(table),
         sigreturn,
+        first,
     )?;
     // The consumer thread reads the running kernel's metadata off the hot
     // path (it is never traced, so the user's traces do not show it); the
@@ -228,7 +234,13 @@ fn load(buffer_size: usize) -> Result<Tracer> {
 }
 
 /// The tracer of this process, loaded (or reloaded) as needed.
-pub(super) fn tracer(slot: &mut Option<Tracer>, buffer_size: Option<usize>) -> Result<&mut Tracer> {
+/// `first`: the registration about to be made, whose kind of hooks is
+/// loaded with the programs (None: preload, which loads both).
+pub(super) fn tracer<'a>(
+    slot: &'a mut Option<Tracer>,
+    buffer_size: Option<usize>,
+    first: Option<&Registration>,
+) -> Result<&'a mut Tracer> {
     // A new buffer size takes effect when no session holds the old buffer;
     // no size asked for means the default.
     let size = buffer_size.unwrap_or(DEFAULT_BUFFER_SIZE);
@@ -239,7 +251,14 @@ pub(super) fn tracer(slot: &mut Option<Tracer>, buffer_size: Option<usize>) -> R
         *slot = None;
     }
     if slot.is_none() {
-        *slot = Some(load(size)?);
+        let kind = first.and_then(|reg| {
+            hooks::likely(&Phase::ALL.map(|p| {
+                let mut set = reg.enabled(p).into_owned();
+                set.extend(&reg.count);
+                set
+            }))
+        });
+        *slot = Some(load(size, kind)?);
     }
     let tracer = slot.as_mut().expect("loaded above");
     tracer.sync_tables();
@@ -253,7 +272,9 @@ pub fn preload(buffer_size: Option<usize>) -> Result<()> {
         check_buffer_size(size)?;
     }
     let _quiet = quiet::Quiet::enter();
-    tracer(&mut lock(), buffer_size).map(|_| ())
+    tracer(&mut lock(), buffer_size, None)?
+        .programs
+        .load_kinds()
 }
 
 /// What the kernel holds now, read back from the maps, for tests and tools.
@@ -278,6 +299,13 @@ pub struct KernelState {
     /// The processes the counting maps hold calls of: what the programs
     /// counted, before any session's filter.
     pub counted_pids: Vec<u32>,
+    /// "raw" or "syscall": the kind of hooks that deliver.
+    pub hook_mode: &'static str,
+    /// Switches between the kinds so far, and per-syscall events hooked now.
+    pub hook_switches: u64,
+    pub event_hooks: usize,
+    /// Calls of a switch whose hooks could not agree (lost or doubled).
+    pub handoff_unsure: u64,
 }
 
 pub fn kernel_state() -> KernelState {
@@ -290,10 +318,7 @@ pub fn kernel_state() -> KernelState {
             attached_enter: t.programs.is_attached(Phase::Enter),
             attached_exit: t.programs.is_attached(Phase::Exit),
             attached_task_events: t.programs.task_events_attached(),
-            prog_ids: vec![
-                t.programs.prog_id(Phase::Enter),
-                t.programs.prog_id(Phase::Exit),
-            ],
+            prog_ids: t.programs.prog_ids(),
             sessions: t.sessions,
             decode_errors: t.consumer.decode_errors(),
             records: t.consumer.records(),
@@ -310,6 +335,10 @@ pub fn kernel_state() -> KernelState {
                 pids.dedup();
                 pids
             },
+            hook_mode: t.programs.hook_mode().name(),
+            hook_switches: t.programs.hook_switches(),
+            event_hooks: t.programs.event_hooks(),
+            handoff_unsure: t.programs.handoff_unsure(),
         },
         _ => KernelState::default(),
     }

@@ -1,0 +1,463 @@
+//! Which kernel hooks deliver, and switching between them (issue 15): the
+//! raw_syscalls hooks, which every syscall of the machine runs, or the
+//! kernel's per-syscall events, which a syscall nobody enabled passes with
+//! the kernel's own bit test. See `sync_hooks`.
+use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::OsStr;
+use std::mem::MaybeUninit;
+use std::os::fd::AsFd;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use libbpf_rs::skel::{OpenSkel, Skel, SkelBuilder};
+use libbpf_rs::MapCore;
+
+use super::layout::{bit_of, NR_SYSCALLS};
+use super::programs::{take_libbpf_log, Programs, SystraceSkel, SystraceSkelBuilder};
+use super::Phase;
+use crate::error::{Error, Result};
+
+/// Which hooks deliver: `raw` (raw_syscalls, run by every syscall),
+/// `syscall` (the per-syscall events), or `auto` (the default: per-syscall
+/// events while at most [`MAX_SYSCALL_HOOKS`] syscalls are enabled).
+pub const HOOKS_ENV: &str = "SYSTRACE_HOOKS";
+/// Enabled syscalls (enter and exit together, counted ones included) up to
+/// which `auto` attaches to the per-syscall events: past it, attaching
+/// costs more than the tax the raw hooks put on every other syscall.
+pub const MAX_SYSCALL_HOOKS: usize = 16;
+
+/// The kinds of hook (the values of hook_mode in the programs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HookMode {
+    Raw = 0,
+    Syscall = 1,
+}
+
+impl HookMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            HookMode::Raw => "raw",
+            HookMode::Syscall => "syscall",
+        }
+    }
+}
+
+const RAW_PROGRAMS: [&str; 2] = ["sys_enter", "sys_exit"];
+const EVENT_PROGRAMS: [&str; 2] = ["sys_enter_event", "sys_exit_event"];
+
+/// The kind of hook a program is, if it is one.
+pub fn hook_kind(name: &OsStr) -> Option<HookMode> {
+    if RAW_PROGRAMS.iter().any(|p| name == *p) {
+        Some(HookMode::Raw)
+    } else if EVENT_PROGRAMS.iter().any(|p| name == *p) {
+        Some(HookMode::Syscall)
+    } else {
+        None
+    }
+}
+
+/// The kind of hooks for enabling `sets` (enter, exit; counted syscalls in
+/// both), as [`HOOKS_ENV`] says.
+pub fn choose(sets: &[BTreeSet<u32>; 2], policy: Option<HookMode>) -> HookMode {
+    let union: BTreeSet<u32> = sets.iter().flatten().copied().collect();
+    let events = Phase::ALL.iter().all(|&p| {
+        sets[p.index()]
+            .iter()
+            .all(|&nr| event_name(nr, p).is_some())
+    });
+    match policy {
+        Some(HookMode::Raw) => HookMode::Raw,
+        // Forced, but a syscall without an event can only be hooked raw.
+        Some(HookMode::Syscall) if events => HookMode::Syscall,
+        None if events && union.len() <= MAX_SYSCALL_HOOKS => HookMode::Syscall,
+        _ => HookMode::Raw,
+    }
+}
+
+/// The kind the first session will use, to load with the programs.
+pub fn likely(sets: &[BTreeSet<u32>; 2]) -> Option<HookMode> {
+    hook_policy().ok().map(|policy| choose(sets, policy))
+}
+
+/// What [`HOOKS_ENV`] asks for (None: auto).
+fn hook_policy() -> Result<Option<HookMode>> {
+    match std::env::var(HOOKS_ENV).as_deref().map(str::trim) {
+        Err(_) | Ok("") | Ok("auto") => Ok(None),
+        Ok("raw") => Ok(Some(HookMode::Raw)),
+        Ok("syscall") => Ok(Some(HookMode::Syscall)),
+        Ok(other) => Err(Error::InvalidArgument(format!(
+            "{HOOKS_ENV}={other:?}: one of auto, raw, syscall"
+        ))),
+    }
+}
+
+/// The per-syscall event of `nr` for `phase` ("sys_enter_read"), when the
+/// kernel defines one (only syscalls with metadata have them).
+fn event_name(nr: u32, phase: Phase) -> Option<String> {
+    let meta = crate::metadata::names::metadata_now()
+        .0
+        .syscall_nr_to_meta(nr)?;
+    let prefix = match phase {
+        Phase::Enter => "sys_enter_",
+        Phase::Exit => "sys_exit_",
+    };
+    Some(format!("{prefix}{}", meta.short_name()))
+}
+
+impl Programs {
+    /// A phase's first enabled syscall: its hooks go on (the raw one now
+    /// in raw mode; the per-syscall ones in `sync_hooks`, once the bits
+    /// say which).
+    pub fn attach(&mut self, phase: Phase) -> Result<()> {
+        self.phase_on[phase.index()] = true;
+        if self.mode == HookMode::Raw && self.live() {
+            self.attach_raw(phase)?;
+        }
+        Ok(())
+    }
+
+    /// Some hook is attached (else `sync_hooks` picks the kind afresh).
+    fn live(&self) -> bool {
+        self.links.iter().any(Option::is_some) || self.event_links.iter().any(|l| !l.is_empty())
+    }
+
+    /// The programs of kind `mode`, loaded on first use from another copy
+    /// of the object whose maps are this one's.
+    fn kind(&mut self, mode: HookMode) -> Result<()> {
+        let i = mode as usize;
+        if self.kinds[i].is_none() {
+            if self.main_kind == Some(mode) {
+                return Ok(());
+            }
+            let storage: &'static mut MaybeUninit<libbpf_rs::OpenObject> =
+                Box::leak(Box::new(MaybeUninit::uninit()));
+            let mut open = SystraceSkelBuilder::default()
+                .open(storage)
+                .map_err(|e| Error::bpf("opening the BPF object", e, &take_libbpf_log()))?;
+            for mut map in open.open_object_mut().maps_mut() {
+                let name = map.name().to_owned();
+                if let Some(ours) = self.skel.object().maps().find(|m| m.name() == name) {
+                    map.reuse_fd(ours.as_fd())
+                        .map_err(|e| Error::bpf("sharing the maps", e, &take_libbpf_log()))?;
+                }
+            }
+            let keep = match mode {
+                HookMode::Raw => RAW_PROGRAMS,
+                HookMode::Syscall => EVENT_PROGRAMS,
+            };
+            for mut prog in open.open_object_mut().progs_mut() {
+                let on = keep.iter().any(|p| prog.name() == *p);
+                prog.set_autoload(on);
+            }
+            let skel = open
+                .load()
+                .map_err(|e| Error::bpf("loading the BPF programs", e, &take_libbpf_log()))?;
+            self.kinds[i] = Some(skel);
+        }
+        Ok(())
+    }
+
+    fn loaded(&self, mode: HookMode) -> &SystraceSkel<'static> {
+        if self.main_kind == Some(mode) {
+            return &self.skel;
+        }
+        self.kinds[mode as usize]
+            .as_ref()
+            .expect("Programs::kind loaded it")
+    }
+
+    /// Loads the programs of both kinds now (`preload`), so that no enable
+    /// waits for the verifier.
+    pub fn load_kinds(&mut self) -> Result<()> {
+        self.kind(HookMode::Raw)?;
+        self.kind(HookMode::Syscall)
+    }
+
+    /// The kernel's ids of the hook programs loaded, to find them from outside.
+    pub fn prog_ids(&self) -> Vec<u32> {
+        std::iter::once(&self.skel)
+            .chain(self.kinds.iter().flatten())
+            .flat_map(|k| {
+                k.object()
+                    .progs()
+                    .filter(|p| p.autoload() && hook_kind(p.name()).is_some())
+                    .map(|p| libbpf_rs::Program::id_from_fd(p.as_fd()).unwrap_or(0))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    fn attach_raw(&mut self, phase: Phase) -> Result<()> {
+        let i = phase.index();
+        if self.links[i].is_none() {
+            self.kind(HookMode::Raw)?;
+            let kind = self.loaded(HookMode::Raw);
+            let prog = match phase {
+                Phase::Enter => &kind.progs.sys_enter,
+                Phase::Exit => &kind.progs.sys_exit,
+            };
+            let link = prog
+                .attach()
+                .map_err(|e| Error::bpf("attaching to raw_syscalls", e, &take_libbpf_log()))?;
+            self.links[i] = Some(link);
+        }
+        Ok(())
+    }
+
+    /// Dropping the link detaches; the kernel waits for running programs
+    /// to finish first, so every record they reserved is committed after.
+    pub fn detach(&mut self, phase: Phase) {
+        let i = phase.index();
+        self.phase_on[i] = false;
+        self.links[i] = None;
+        self.event_links[i].clear();
+    }
+
+    pub fn is_attached(&self, phase: Phase) -> bool {
+        let i = phase.index();
+        self.links[i].is_some() || !self.event_links[i].is_empty()
+    }
+
+    pub fn hook_mode(&self) -> HookMode {
+        self.mode
+    }
+
+    /// Switches of hook kind so far.
+    pub fn hook_switches(&self) -> u64 {
+        self.switches
+    }
+
+    /// Per-syscall events hooked now, enter and exit.
+    pub fn event_hooks(&self) -> usize {
+        self.event_links.iter().map(BTreeMap::len).sum()
+    }
+
+    /// Calls of a switch whose probes could not agree (see handoff_mine).
+    pub fn handoff_unsure(&self) -> u64 {
+        self.bss_u64(|b| unsafe { std::ptr::addr_of_mut!((*b).handoff_unsure) })
+            .load(Ordering::SeqCst)
+    }
+
+    /// The syscalls whose hooks `phase` needs: enabled or counted.
+    fn hooked(&self, phase: Phase) -> BTreeSet<u32> {
+        if !self.phase_on[phase.index()] {
+            return BTreeSet::new();
+        }
+        // SAFETY: as in `bitmap`.
+        let counted = unsafe {
+            let words = std::ptr::addr_of_mut!((*self.bss()).counted_syscalls);
+            &*(words as *const [AtomicU64; NR_SYSCALLS / 64])
+        };
+        let enabled = self.bitmap(phase);
+        (0..NR_SYSCALLS as u32)
+            .filter(|&nr| {
+                let (word, bit) = bit_of(nr);
+                (enabled[word].load(Ordering::SeqCst) | counted[word].load(Ordering::SeqCst)) & bit
+                    != 0
+            })
+            .collect()
+    }
+
+    /// Puts on the hooks that the enabled set calls for, after the
+    /// registry changed it: the per-syscall events for a small set (every
+    /// other syscall of the machine then costs only the kernel's bit
+    /// test), the raw hooks for a large one (cheaper per call), switching
+    /// between them without losing or doubling a call.
+    pub fn sync_hooks(&mut self) -> Result<()> {
+        let sets = [self.hooked(Phase::Enter), self.hooked(Phase::Exit)];
+        let policy = hook_policy()?;
+        if sets.iter().all(BTreeSet::is_empty) {
+            return Ok(()); // nothing on: the registry detached it all
+        }
+        let want = choose(&sets, policy);
+        if !self.live() {
+            // Nothing attached, nothing in flight to hand over: start afresh.
+            return self.start(want, policy.is_some(), &sets);
+        }
+        if want == self.mode {
+            if want == HookMode::Syscall && self.sync_event_links(&sets).is_err() {
+                // An event we could not attach to: the raw hooks see it all.
+                return self.switch(HookMode::Raw, &sets);
+            }
+            return Ok(());
+        }
+        match self.switch(want, &sets) {
+            // Auto: the raw hooks still deliver, stay with them. Asked
+            // for by name: say why not.
+            Err(_) if want == HookMode::Syscall && policy.is_none() => Ok(()),
+            other => other,
+        }
+    }
+
+    /// The first hooks, with none attached: kind `want`, or the raw hooks
+    /// when its events cannot be attached to (unless it was asked for).
+    fn start(&mut self, want: HookMode, forced: bool, sets: &[BTreeSet<u32>; 2]) -> Result<()> {
+        self.set_mode(want);
+        let attached = match want {
+            HookMode::Syscall => self.sync_event_links(sets),
+            HookMode::Raw => self.attach_raw_on(),
+        };
+        match attached {
+            Err(err) if want == HookMode::Raw || forced => {
+                self.links = [None, None];
+                self.event_links.iter_mut().for_each(BTreeMap::clear);
+                Err(err)
+            }
+            Err(_) => {
+                self.event_links.iter_mut().for_each(BTreeMap::clear);
+                self.set_mode(HookMode::Raw);
+                self.attach_raw_on()
+            }
+            Ok(()) => Ok(()),
+        }
+    }
+
+    fn attach_raw_on(&mut self) -> Result<()> {
+        for p in Phase::ALL {
+            if self.phase_on[p.index()] {
+                self.attach_raw(p)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn set_handoff(&self, gen: u32) {
+        self.bss_u32(|b| unsafe { std::ptr::addr_of_mut!((*b).handoff) })
+            .store(gen, Ordering::SeqCst);
+    }
+
+    fn set_mode(&mut self, mode: HookMode) {
+        self.bss_u32(|b| unsafe { std::ptr::addr_of_mut!((*b).hook_mode) })
+            .store(mode as u32, Ordering::SeqCst);
+        self.mode = mode;
+    }
+
+    /// Attaches the per-syscall events of `sets` not yet hooked, and
+    /// detaches those no longer in them.
+    fn sync_event_links(&mut self, sets: &[BTreeSet<u32>; 2]) -> Result<()> {
+        for phase in Phase::ALL {
+            let i = phase.index();
+            self.event_links[i].retain(|nr, _| sets[i].contains(nr));
+            if sets[i]
+                .iter()
+                .all(|nr| self.event_links[i].contains_key(nr))
+            {
+                continue;
+            }
+            self.kind(HookMode::Syscall)?;
+            let kind = if self.main_kind == Some(HookMode::Syscall) {
+                &self.skel
+            } else {
+                self.kinds[HookMode::Syscall as usize]
+                    .as_ref()
+                    .expect("loaded")
+            };
+            let prog = match phase {
+                Phase::Enter => &kind.progs.sys_enter_event,
+                Phase::Exit => &kind.progs.sys_exit_event,
+            };
+            for &nr in &sets[i] {
+                if self.event_links[i].contains_key(&nr) {
+                    continue;
+                }
+                let name = event_name(nr, phase).ok_or_else(|| {
+                    Error::InvalidArgument(format!("syscall {nr} has no trace event"))
+                })?;
+                let link = prog
+                    .attach_tracepoint(libbpf_rs::TracepointCategory::Syscalls, &name)
+                    .map_err(|e| {
+                        Error::bpf(
+                            &format!("attaching to syscalls/{name}"),
+                            e,
+                            &take_libbpf_log(),
+                        )
+                    })?;
+                self.event_links[i].insert(nr, link);
+            }
+        }
+        Ok(())
+    }
+
+    /// From the current kind of hooks to `to`: attach the new (inactive
+    /// while hook_mode names the old), open a handoff, wait for the calls
+    /// in flight, flip hook_mode, detach the old, wait again, close the
+    /// handoff. During it the two probes of each call agree (see
+    /// handoff_mine); the waits make every call whose probes straddle an
+    /// edge of the handoff decide by one mode. The raw hooks of both phases
+    /// stay attached throughout: handoff_mine needs them to tell one call
+    /// from the next.
+    fn switch(&mut self, to: HookMode, sets: &[BTreeSet<u32>; 2]) -> Result<()> {
+        let attached = Phase::ALL
+            .iter()
+            .try_for_each(|&p| self.attach_raw(p))
+            .and_then(|()| match to {
+                HookMode::Syscall => self.sync_event_links(sets),
+                HookMode::Raw => Ok(()),
+            });
+        if let Err(err) = attached {
+            match self.mode {
+                HookMode::Raw => self.event_links.iter_mut().for_each(BTreeMap::clear),
+                HookMode::Syscall => self.links = [None, None],
+            }
+            for p in Phase::ALL {
+                if !self.phase_on[p.index()] {
+                    self.links[p.index()] = None;
+                }
+            }
+            return Err(err);
+        }
+        self.handoff_gen = self.handoff_gen.wrapping_add(1).max(1);
+        self.set_handoff(self.handoff_gen);
+        // A call whose first probe ran before the handoff began left no
+        // decision: its second probe must not see the new mode.
+        self.wait_for_probes(sets);
+        self.set_mode(to);
+        match to {
+            HookMode::Syscall => self.links = [None, None],
+            HookMode::Raw => {
+                self.event_links.iter_mut().for_each(BTreeMap::clear);
+                for p in Phase::ALL {
+                    if !self.phase_on[p.index()] {
+                        self.links[p.index()] = None;
+                    }
+                }
+            }
+        }
+        // A call whose first probe decided by the old mode must have had
+        // its second probe before that probe may decide by hook_mode alone.
+        self.wait_for_probes(sets);
+        self.set_handoff(0);
+        self.switches += 1;
+        Ok(())
+    }
+
+    /// Waits until every probe chain of the syscall tracepoints that began
+    /// before now has returned. Closing the last perf event of a trace event
+    /// makes the kernel wait for them (perf_trace_event_unreg() ->
+    /// tracepoint_synchronize_unregister(): the faultable syscall
+    /// tracepoints run their probes in tasks-trace RCU read sections), so
+    /// hook and unhook a syscall event nobody else uses. Were another tool
+    /// to hold perf events on all of them, a thread preempted between the
+    /// two probes of one call for the whole switch could see it twice or
+    /// not at all.
+    fn wait_for_probes(&mut self, sets: &[BTreeSet<u32>; 2]) {
+        const SPARE: [&str; 4] = ["vhangup", "acct", "pivot_root", "syslog"];
+        if self.kind(HookMode::Syscall).is_err() {
+            return;
+        }
+        let spare = SPARE.iter().find_map(|name| {
+            let nr = crate::metadata::names::resolve(name).ok()?;
+            (!sets[0].contains(&nr))
+                .then(|| event_name(nr, Phase::Enter))
+                .flatten()
+        });
+        let Some(name) = spare else {
+            return;
+        };
+        let kind = self.loaded(HookMode::Syscall);
+        // Dropped at once: the close is the wait.
+        let _ = kind
+            .progs
+            .sys_enter_event
+            .attach_tracepoint(libbpf_rs::TracepointCategory::Syscalls, &name);
+    }
+}

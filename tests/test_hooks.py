@@ -1,0 +1,175 @@
+"""The kind of kernel hooks (issue 15): the per-syscall events
+(syscalls/sys_enter_NAME) while few syscalls are enabled, the raw_syscalls
+hooks for many, chosen per registered set and switched as sessions come and
+go, without losing or doubling a call.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+
+import pytest
+
+import systrace
+import systrace._native as native
+
+
+def state() -> dict:
+    return dict(native.kernel_state())
+
+
+@pytest.fixture
+def hooks(monkeypatch):
+    """Sets SYSTRACE_HOOKS for the test (read at every registration)."""
+    def set_mode(mode: str) -> None:
+        monkeypatch.setenv("SYSTRACE_HOOKS", mode)
+    monkeypatch.delenv("SYSTRACE_HOOKS", raising=False)
+    return set_mode
+
+
+def test_small_sets_hook_the_syscall_events_large_ones_the_raw_hooks(kernel, hooks):
+    with systrace.enable("getppid", "read") as small:
+        s = state()
+        assert (s["hook_mode"], s["event_hooks"]) == ("syscall", 4)
+        assert s["attached_enter"] and s["attached_exit"]
+        with systrace.enable(pid=os.getpid()):
+            s = state()
+            assert (s["hook_mode"], s["event_hooks"]) == ("raw", 0)
+        s = state()
+        assert (s["hook_mode"], s["event_hooks"]) == ("syscall", 4)
+        with systrace.enable("getpid", enter=False):  # one more exit event
+            assert state()["event_hooks"] == 5
+        assert state()["event_hooks"] == 4
+        os.getppid()
+    mine = [e.phase for e in small.events() if e.tid == threading.get_native_id() and e.name == "getppid"]
+    assert mine == ["enter", "exit"]
+    s = state()
+    assert not s["attached_enter"] and not s["attached_exit"] and s["event_hooks"] == 0
+
+
+def test_the_override_forces_either_kind(kernel, hooks):
+    hooks("raw")
+    with systrace.enable("getppid"):
+        assert state()["hook_mode"] == "raw"
+    hooks("syscall")
+    many = ["read", "write", "openat", "close", "lseek", "mmap", "mprotect", "munmap", "brk", "pread64",
+            "pwrite64", "readv", "writev", "access", "pipe", "dup", "dup2", "getpid", "getppid", "socket"]
+    assert len(many) > 16  # past what auto hooks one by one
+    with systrace.enable(*many):
+        assert (state()["hook_mode"], state()["event_hooks"]) == ("syscall", 2 * len(many))
+    hooks("bogus")
+    with pytest.raises(ValueError, match="SYSTRACE_HOOKS"):
+        systrace.enable("getppid")
+    assert state()["sessions"] == 0 and not state()["attached_enter"]
+
+
+def test_counting_alone_uses_the_syscall_events(kernel, hooks):
+    with systrace.count("getppid") as c:
+        assert (state()["hook_mode"], state()["event_hooks"]) == ("syscall", 2)
+        for _ in range(100):
+            os.getppid()
+    assert sum(n.calls for n in c.counts()) == 100
+
+
+def workload_events(mode: str, hooks) -> list:
+    """What a fixed run of reads, getppid and a failing openat gives with
+    the hooks of `mode`."""
+    hooks(mode)
+    fd = os.open("/dev/zero", os.O_RDONLY)
+    buf = bytearray(64)
+    me = threading.get_native_id()
+    try:
+        with systrace.enable("read", "getppid", "openat", "readv") as s:
+            assert state()["hook_mode"] == mode
+            for i in range(50):
+                os.readv(fd, [memoryview(buf)[: i + 1]])
+                os.getppid()
+            with pytest.raises(FileNotFoundError):
+                os.open("/nonexistent/hooks", os.O_RDONLY)
+    finally:
+        os.close(fd)
+    assert s.dropped == 0
+    out = []
+    for e in s.events():
+        if e.tid != me:
+            continue
+        args = dict(e.args)
+        args.pop("vec", None)  # an address
+        args.pop("filename", None)
+        out.append((e.name, e.phase, sorted(args.items()), e.ret, len(e.raw_args), e.comm, e.pid))
+    return out
+
+
+def test_both_kinds_deliver_the_same_events(kernel, hooks):
+    raw = workload_events("raw", hooks)
+    events = workload_events("syscall", hooks)
+    assert len(raw) == 2 * 101  # 50 readv, 50 getppid, one openat
+    assert raw == events
+
+
+LOOP = r"""
+import os, sys
+sys.stdin.read(1)
+for _ in range({n}):
+    os.getppid()
+"""
+
+
+def test_switching_under_load_loses_and_doubles_nothing(kernel, hooks):
+    """A process calls getppid a known number of times while another
+    session comes and goes with every syscall of an idle process enabled:
+    each time, the hooks switch from the per-syscall events to the raw
+    hooks and back, under the calls. The session that traces the busy
+    process, and one that counts its calls, must each see every call once."""
+    n = 500_000  # long enough for several switches each way, even on a quiet machine
+    busy = subprocess.Popen([sys.executable, "-c", LOOP.format(n=n)], stdin=subprocess.PIPE, text=True)
+    idle = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE, text=True)
+    try:
+        before = state()
+        with systrace.enable("getppid", pid=busy.pid) as s, systrace.count("getppid", pid=busy.pid) as c:
+            assert state()["hook_mode"] == "syscall"
+            busy.stdin.write("x")
+            busy.stdin.close()
+            flips = 0
+            while busy.poll() is None:
+                with systrace.enable(pid=idle.pid):
+                    assert state()["hook_mode"] == "raw"
+                assert state()["hook_mode"] == "syscall"
+                flips += 1
+            assert busy.wait(timeout=120) == 0
+        after = state()
+    finally:
+        idle.stdin.close()
+        idle.wait(timeout=30)
+        if busy.poll() is None:
+            busy.kill()
+    assert flips >= 3, "the loop ended before the hooks switched under it"
+    assert after["hook_switches"] - before["hook_switches"] >= 2 * flips
+    assert after["handoff_unsure"] == before["handoff_unsure"]
+    events = [e for e in s.events() if e.pid == busy.pid]
+    enters = sum(1 for e in events if e.phase == "enter")
+    exits = sum(1 for e in events if e.phase == "exit")
+    assert s.dropped == 0
+    assert (enters, exits) == (n, n), f"{flips} switches"
+    print(f"{flips} switches each way under {n} calls")
+    assert sum(x.calls for x in c.counts()) == n
+
+
+def test_each_kind_is_loaded_when_first_needed(kernel):
+    """A run that only ever traces a few syscalls does not pay the verifier
+    for the raw hooks (start-up), and preload() loads both kinds."""
+    code = (
+        "import os, systrace, systrace._native as n\n"
+        "with systrace.enable('getppid'):\n"
+        "    print(n.kernel_state()['hook_mode'], len(n.kernel_state()['prog_ids']))\n"
+        "    with systrace.enable(pid=os.getpid()):\n"
+        "        print(n.kernel_state()['hook_mode'], len(n.kernel_state()['prog_ids']))\n"
+        "print(n.kernel_state()['hook_mode'], len(n.kernel_state()['prog_ids']))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[:3] == ["syscall 2", "raw 4", "syscall 4"]
+    systrace.preload()
+    assert len(state()["prog_ids"]) == 4
