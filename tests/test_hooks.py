@@ -112,19 +112,26 @@ def test_both_kinds_deliver_the_same_events(kernel, hooks):
 LOOP = r"""
 import os, sys
 sys.stdin.read(1)
-for _ in range({n}):
-    os.getppid()
+n = 0
+while not os.path.exists(sys.argv[1]):  # a stat, not traced
+    for _ in range(1000):
+        os.getppid()
+    n += 1000
+print(n)
 """
 
 
-def test_switching_under_load_loses_and_doubles_nothing(kernel, hooks):
+def test_switching_under_load_loses_and_doubles_nothing(kernel, hooks, tmp_path):
     """A process calls getppid a known number of times while another
     session comes and goes with every syscall of an idle process enabled:
     each time, the hooks switch from the per-syscall events to the raw
     hooks and back, under the calls. The session that traces the busy
     process, and one that counts its calls, must each see every call once."""
-    n = 500_000  # long enough for several switches each way, even on a quiet machine
-    busy = subprocess.Popen([sys.executable, "-c", LOOP.format(n=n)], stdin=subprocess.PIPE, text=True)
+    # The loop runs until told, so that it spans the switches on a quiet
+    # machine too, and says how many calls it made.
+    stop = tmp_path / "stop"
+    busy = subprocess.Popen([sys.executable, "-c", LOOP, str(stop)], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
     idle = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE, text=True)
     try:
         before = state()
@@ -133,19 +140,22 @@ def test_switching_under_load_loses_and_doubles_nothing(kernel, hooks):
             busy.stdin.write("x")
             busy.stdin.close()
             flips = 0
-            while busy.poll() is None:
+            while flips < 6:
                 with systrace.enable(pid=idle.pid):
                     assert state()["hook_mode"] == "raw"
                 assert state()["hook_mode"] == "syscall"
                 flips += 1
+            assert busy.poll() is None, "the loop must run across the switches"
+            stop.touch()
+            out = busy.stdout.read()
             assert busy.wait(timeout=120) == 0
+            n = int(out)
         after = state()
     finally:
         idle.stdin.close()
         idle.wait(timeout=30)
         if busy.poll() is None:
             busy.kill()
-    assert flips >= 3, "the loop ended before the hooks switched under it"
     assert after["hook_switches"] - before["hook_switches"] >= 2 * flips
     assert after["handoff_unsure"] == before["handoff_unsure"]
     events = [e for e in s.events() if e.pid == busy.pid]
