@@ -152,3 +152,42 @@ def test_histogram_needs_c_and_histogram_text(kernel):
     assert sum(int(HIST_ROW.match(line).group(3)) for line in lines[1:]) == c.calls == 100
     (p,) = s.counts(per_process=True)
     assert p.histogram_text().splitlines()[0] == f"@ns[getppid, {os.getpid()}]:"
+
+
+def test_top_live_under_tmux_as_a_person_sees_it(kernel, workload):
+    """The curses view in a real terminal (tmux, 120x30): its header, the
+    workload's rows refreshed with rates near the truth, and q quits."""
+    assert shutil.which("tmux"), "tmux is needed (CI installs it)"
+    server = f"systrace-test-{os.getpid()}"
+    tmux = ["tmux", "-L", server]
+    command = f"{sys.executable} -m systrace top -p {workload.pid} --interval 0.5; echo EXITED $?; sleep 60"
+    subprocess.run([*tmux, "new-session", "-d", "-s", "top", "-x", "120", "-y", "30", command], check=True)
+    try:
+        def screen() -> list:
+            out = subprocess.run([*tmux, "capture-pane", "-p", "-t", "top"], capture_output=True, text=True)
+            return out.stdout.splitlines()
+
+        rows: dict = {}
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            lines = screen()
+            rows = {row["name"]: row for row in _rows(lines)}
+            if "getppid" in rows and "close" in rows:
+                break
+            time.sleep(0.25)
+        assert "getppid" in rows and "close" in rows, "\n".join(screen())
+        assert re.match(rf"systrace top - pid {workload.pid} - up \d+:\d\d:\d\d", lines[0]), lines[0]
+        assert lines[1].split() == ["CALLS/S", "ERRORS/S", "ERRNO", "AVG", "P99<", "TIME%", "SYSCALL"]
+        # Refreshed: a later screen is drawn from a later interval.
+        first = lines[0]
+        time.sleep(1.2)
+        assert screen()[0] != first
+        assert RATE * 0.4 <= int(rows["getppid"]["rate"]) <= RATE * 1.5, rows["getppid"]
+        assert rows["close"]["errno"] == "EBADF"
+        subprocess.run([*tmux, "send-keys", "-t", "top", "q"], check=True)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not any(line.startswith("EXITED") for line in screen()):
+            time.sleep(0.2)
+        assert "EXITED 0" in screen(), "\n".join(screen())
+    finally:
+        subprocess.run([*tmux, "kill-server"], capture_output=True)
