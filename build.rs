@@ -34,7 +34,6 @@ fn main() {
             .build()
             .unwrap_or_else(|err| panic!("building {SRC} for {arch} failed: {err:#}"));
     }
-    for path in [SRC, "bpf/systrace.h", "bpf/kernel.h"] {
-        println!("cargo:rerun-if-changed={path}");
-    }
+    // The program's parts (bpf/*.bpf.h) and headers: the whole directory.
+    println!("cargo:rerun-if-changed=bpf");
 }

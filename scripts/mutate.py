@@ -4,7 +4,7 @@
     sudo .venv/bin/python scripts/mutate.py            # every mutation
     sudo .venv/bin/python scripts/mutate.py M1 M4      # some
 
-For each mutation: apply it to bpf/systrace.bpf.c, rebuild the extension
+For each mutation: apply it to its file in bpf/, rebuild the extension
 (maturin develop), run the tests named for it with SYSTRACE_REQUIRE_KERNEL=1,
 and restore the source. A mutation that no test kills is a missing test: the
 script exits 1 and says which. Run it after changing the kernel side; it
@@ -19,7 +19,9 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SOURCE = os.path.join(ROOT, "bpf", "systrace.bpf.c")
+BPF = os.path.join(ROOT, "bpf")
+# The program and its parts (systrace.bpf.c includes the *.bpf.h files).
+SOURCES = sorted(os.path.join(BPF, f) for f in os.listdir(BPF) if f.endswith((".bpf.c", ".bpf.h")))
 
 # id: (what breaks, text, replacement, tests that must fail)
 MUTATIONS = {
@@ -90,25 +92,28 @@ def tests_fail(tests: list) -> bool:
 
 def main(argv: list) -> int:
     chosen = argv or list(MUTATIONS)
-    original = open(SOURCE).read()
+    originals = {path: open(path).read() for path in SOURCES}
     survived = []
     try:
         for key in chosen:
             what, old, new, tests = MUTATIONS[key]
-            if original.count(old) != 1:
-                print(f"{key} {what}: the text to change is not in {SOURCE} once (update the script)")
+            where = [path for path, text in originals.items() if old in text]
+            if len(where) != 1 or originals[where[0]].count(old) != 1:
+                print(f"{key} {what}: the text to change is not in bpf/ once (update the script)")
                 survived.append(key)
                 continue
-            with open(SOURCE, "w") as f:
-                f.write(original.replace(old, new))
+            for path, text in originals.items():
+                with open(path, "w") as f:
+                    f.write(text.replace(old, new) if path == where[0] else text)
             build()
             killed = tests_fail(tests)
             print(f"{key} {what}: {'killed' if killed else 'SURVIVED'} by {' '.join(tests)}", flush=True)
             if not killed:
                 survived.append(key)
     finally:
-        with open(SOURCE, "w") as f:
-            f.write(original)
+        for path, text in originals.items():
+            with open(path, "w") as f:
+                f.write(text)
         build()
     if survived:
         print(f"missing tests for: {' '.join(survived)}")

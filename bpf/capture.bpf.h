@@ -1,0 +1,480 @@
+// SPDX-License-Identifier: (MIT OR GPL-2.0)
+/*
+ * Records with user memory: the header, strings, buffers, argv and
+ * structures read at enter or exit, bounded by the record's budget.
+ *
+ * Part of systrace.bpf.c, which includes it once, in order: not a header
+ * of its own.
+ */
+
+static __always_inline __u64 submit_flags(void)
+{
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP :
+									       BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline void fill_header(struct systrace_header *hdr, __u64 pid_tgid, __u32 root,
+					__u8 phase, __u8 nb_args)
+{
+	hdr->timestamp_ns = bpf_ktime_get_ns();
+	hdr->tgid = pid_tgid >> 32;
+	hdr->root = root;
+	hdr->cpu = bpf_get_smp_processor_id();
+	hdr->phase = phase;
+	hdr->nb_args = nb_args;
+	/* A direct read of current->comm: cheaper than bpf_get_current_comm(). */
+	__builtin_memcpy(hdr->comm, bpf_get_current_task_btf()->comm, sizeof(hdr->comm));
+}
+
+static __always_inline void fill_entry(struct trace_entry *ent, __u64 pid_tgid)
+{
+	ent->type = 0; /* the event id is user space's to assign */
+	ent->flags = 0;
+	ent->preempt_count = 0;
+	ent->pid = (__u32)pid_tgid;
+}
+
+#define ENTER_RECORD_SIZE(n)                                                                     \
+	(sizeof(struct systrace_header) + __builtin_offsetof(struct syscall_trace_enter, args) + \
+	 8 * (n))
+
+/* args[i] with a bound the verifier can see. */
+static __always_inline __u64 arg_at(const __u64 *args, __u8 i)
+{
+	switch (i) {
+	case 0:
+		return args[0];
+	case 1:
+		return args[1];
+	case 2:
+		return args[2];
+	case 3:
+		return args[3];
+	case 4:
+		return args[4];
+	default:
+		return args[5];
+	}
+}
+
+static __always_inline __u32 capture_limit(void)
+{
+	__u32 size = capture_size;
+
+	return size > SYSTRACE_MAX_CAPTURE ? SYSTRACE_MAX_CAPTURE : size;
+}
+
+/* A held enter sent at its exit keeps the time of its enter. */
+static __always_inline void use_held_ts(struct systrace_header *hdr)
+{
+	__u32 zero = 0;
+	__u64 *ts = bpf_map_lookup_elem(&held_ts, &zero);
+
+	if (ts && *ts) {
+		hdr->timestamp_ns = *ts;
+		*ts = 0;
+	}
+}
+
+/* The capture functions are global (not static) so that the verifier checks
+ * each once, on its own, instead of once per path through every caller:
+ * argv's loop would otherwise exceed its complexity limit. */
+
+/* BPF functions take five arguments at most: the arg index and the item
+ * flags travel together. */
+#define ARG_FLAGS(arg, flags) ((arg) | ((flags) << 8))
+
+/* Room past the budget for the empty items that say an argument was not
+ * captured (one per argument at most, and the header of the last item). */
+#define MARKS_ROOM ((SYSTRACE_MAX_ARGS + 1) * sizeof(struct systrace_capture_item))
+
+/* In capture_buffer's arg_flags: a structure, bounded by the record's
+ * budget only (the capture size is for strings and data). */
+#define ARG_STRUCT (1 << 16)
+
+/* Bytes one more item may hold: the capture size (for a structure, one
+ * item's most), within what is left of the record's budget (a capture
+ * never goes past it). */
+static __always_inline __u32 room_for(__u32 off, bool whole)
+{
+	__u32 limit = whole ? SYSTRACE_MAX_CAPTURE : capture_limit();
+	__u32 left = off < CAPTURE_END ? CAPTURE_END - off : 0;
+
+	if (left < limit)
+		limit = left;
+	/* A mask the verifier sees (the value is at most MAX_CAPTURE): the
+	 * compiler would otherwise give it a copy without bounds. */
+	barrier_var(limit);
+	return limit & (2 * SYSTRACE_MAX_CAPTURE - 1);
+}
+
+/* An empty item with `flags`: the argument's memory is not in the record
+ * (over the record's budget, or lost), which user space must say. */
+__noinline __u32 capture_mark(struct scratch *s, __u32 off, __u32 arg_flags, __u32 flags)
+{
+	struct systrace_capture_item *item;
+
+	if (!s || off > CAPTURE_END + MARKS_ROOM)
+		return off;
+	barrier_var(off); /* keep the mask: the compiler would drop it as a no-op */
+	off &= SCRATCH_MASK;
+	item = (void *)&s->buf[off];
+	item->arg = arg_flags & 0xff;
+	item->flags = (arg_flags >> 8) | flags;
+	item->len = 0;
+	return off + sizeof(*item);
+}
+
+/* Appends a NUL-terminated user string as an item at `off`; returns the
+ * offset after it. */
+__noinline __u32 capture_string(struct scratch *s, __u32 off, __u32 arg_flags, __u64 ptr)
+{
+	struct systrace_capture_item *item;
+	__u32 limit;
+	long n;
+
+	if (!s)
+		return off;
+	if (off >= CAPTURE_END) /* over the record's budget: say it was cut */
+		return capture_mark(s, off, arg_flags, SYSTRACE_CAPTURE_TRUNCATED);
+	limit = room_for(off, false);
+	barrier_var(off); /* keep the mask: the compiler would drop it as a no-op */
+	off &= SCRATCH_MASK;
+	item = (void *)&s->buf[off];
+	/* Read one byte more than we keep, to tell a cut string from one that fits. */
+	n = bpf_probe_read_user_str(&s->buf[off + sizeof(*item)], limit + 2, (const void *)ptr);
+	item->arg = arg_flags & 0xff;
+	item->flags = arg_flags >> 8;
+	if (n <= 0) {
+		item->flags |= SYSTRACE_CAPTURE_FAULTED;
+		item->len = 0;
+	} else if (n - 1 > limit) {
+		item->flags |= SYSTRACE_CAPTURE_TRUNCATED;
+		item->len = limit;
+	} else {
+		item->len = n - 1;
+	}
+	return off + sizeof(*item) + item->len;
+}
+
+/* Appends `len` bytes of user memory (at most the capture size, or for
+ * ARG_STRUCT at most one item's). */
+__noinline __u32 capture_buffer(struct scratch *s, __u32 off, __u32 arg_flags, __u64 ptr, __u64 len)
+{
+	struct systrace_capture_item *item;
+	__u32 limit, n;
+
+	if (!s)
+		return off;
+	if (off >= CAPTURE_END) /* over the record's budget: say it was cut */
+		return capture_mark(s, off, arg_flags, SYSTRACE_CAPTURE_TRUNCATED);
+	limit = room_for(off, arg_flags & ARG_STRUCT);
+	n = len > limit ? limit : len;
+	barrier_var(off); /* keep the mask: the compiler would drop it as a no-op */
+	off &= SCRATCH_MASK;
+	item = (void *)&s->buf[off];
+	item->arg = arg_flags & 0xff;
+	item->flags = ((arg_flags >> 8) & 0xff) | (len > limit ? SYSTRACE_CAPTURE_TRUNCATED : 0);
+	if (n > SYSTRACE_MAX_CAPTURE)
+		n = SYSTRACE_MAX_CAPTURE;
+	if (bpf_probe_read_user(&s->buf[off + sizeof(*item)], n, (const void *)ptr) < 0) {
+		item->flags |= SYSTRACE_CAPTURE_FAULTED;
+		n = 0;
+	}
+	item->len = n;
+	return off + sizeof(*item) + n;
+}
+
+static __always_inline bool item_faulted(struct scratch *s, __u32 off)
+{
+	struct systrace_capture_item *item = (void *)&s->buf[off & SCRATCH_MASK];
+
+	return off <= CAPTURE_END && (item->flags & SYSTRACE_CAPTURE_FAULTED);
+}
+
+struct argv_walk {
+	struct scratch *s;
+	__u64 argv;
+	__u32 off;
+	__u32 arg;
+	bool done;
+};
+
+static long capture_argv_elem(__u32 j, struct argv_walk *walk)
+{
+	__u64 elem = 0;
+
+	if (bpf_probe_read_user(&elem, sizeof(elem), (const void *)(walk->argv + 8 * j)) < 0 ||
+	    !elem) {
+		walk->done = true;
+		return 1; /* stop */
+	}
+	if (walk->off >= CAPTURE_END)
+		return 1; /* over the budget: the list is cut (marked below) */
+	walk->off = capture_string(walk->s, walk->off,
+				   ARG_FLAGS(walk->arg, SYSTRACE_CAPTURE_ARGV_ELEM), elem);
+	return 0;
+}
+
+/* bpf_loop() has the verifier check the loop body once, not once per
+ * element (unrolled, argv alone cost it ~100 ms at every load). */
+static __always_inline __u32 capture_argv(struct scratch *s, __u32 off, __u32 arg, __u64 argv)
+{
+	struct argv_walk walk = { .s = s, .argv = argv, .off = off, .arg = arg };
+
+	bpf_loop(SYSTRACE_MAX_ARGV, capture_argv_elem, &walk, 0);
+	if (walk.done)
+		return walk.off;
+	/* More elements than we keep: an empty item says the list was cut. */
+	return capture_mark(s, walk.off, ARG_FLAGS(arg, SYSTRACE_CAPTURE_ARGV_ELEM),
+			    SYSTRACE_CAPTURE_TRUNCATED);
+}
+
+/* A count as an item of 4 bytes; over SYSTRACE_MAX_COUNT it is cut. */
+__noinline __u32 capture_count(struct scratch *s, __u32 off, __u32 arg_flags, __u32 count)
+{
+	struct systrace_capture_item *item;
+
+	if (!s || off > CAPTURE_END + MARKS_ROOM)
+		return off;
+	barrier_var(off); /* keep the mask: the compiler would drop it as a no-op */
+	off &= SCRATCH_MASK;
+	item = (void *)&s->buf[off];
+	item->arg = arg_flags & 0xff;
+	item->flags = (arg_flags >> 8) & 0xff;
+	item->len = sizeof(count);
+	__builtin_memcpy(&s->buf[off + sizeof(*item)], &count, sizeof(count));
+	return off + sizeof(*item) + sizeof(count);
+}
+
+struct count_walk {
+	__u64 ptr;
+	__u64 len; /* DIRENT_COUNT: bytes of records */
+	__u64 pos;
+	__u32 n;
+	bool done;
+	bool faulted;
+};
+
+static long count_ptr(__u32 j, struct count_walk *w)
+{
+	__u64 elem = 0;
+
+	if (bpf_probe_read_user(&elem, sizeof(elem), (const void *)(w->ptr + 8 * j)) < 0) {
+		w->faulted = true;
+		return 1;
+	}
+	if (!elem) {
+		w->done = true;
+		return 1;
+	}
+	w->n++;
+	return 0;
+}
+
+/* Each linux_dirent64 says its length (d_reclen, at offset 16). */
+static long count_dirent(__u32 j, struct count_walk *w)
+{
+	__u16 reclen = 0;
+
+	if (w->pos >= w->len) {
+		w->done = true;
+		return 1;
+	}
+	if (bpf_probe_read_user(&reclen, sizeof(reclen), (const void *)(w->ptr + w->pos + 16)) <
+		    0 ||
+	    !reclen) {
+		w->faulted = true;
+		return 1;
+	}
+	w->pos += reclen;
+	w->n++;
+	return 0;
+}
+
+/* An item with the count of what `ptr` holds: pointers (len 0) or the
+ * records of `len` bytes; flagged FAULTED or TRUNCATED as a capture is.
+ * Global, so that the verifier checks its loop once, not once per path of
+ * the exit's per-argument loop. */
+__noinline __u32 capture_counted(struct scratch *s, __u32 off, __u32 arg_flags, __u64 ptr,
+				 __u64 len)
+{
+	struct count_walk w = { .ptr = ptr, .len = len };
+
+	if (len)
+		bpf_loop(SYSTRACE_MAX_COUNT, count_dirent, &w, 0);
+	else
+		bpf_loop(SYSTRACE_MAX_COUNT, count_ptr, &w, 0);
+	if (w.faulted)
+		return capture_mark(s, off, arg_flags, SYSTRACE_CAPTURE_FAULTED);
+	if (!w.done)
+		arg_flags |= SYSTRACE_CAPTURE_TRUNCATED << 8;
+	return capture_count(s, off, arg_flags, w.n);
+}
+
+static __always_inline int output(struct scratch *s, __u32 size, __u32 phase, __u32 nr,
+				  __u64 pid_tgid, __u32 root)
+{
+	/* Every record fits (CAPTURE_END + one item < SCRATCH_SIZE): the mask
+	 * changes nothing but shows the verifier the bound. */
+	barrier_var(size);
+	size &= SCRATCH_SIZE - 1;
+	if (bpf_ringbuf_output(&events, s->buf, size, submit_flags()) < 0)
+		count_drop(phase, nr, pid_tgid, root);
+	return 0;
+}
+
+static __noinline int emit_enter_captured(__u32 nr, __u64 *args, __u32 nb_args, __u64 pid_tgid,
+					  __u32 root)
+{
+	struct pending_call pending = { .nr = nr };
+	struct systrace_enter_record *rec;
+	struct systrace_capture_spec *spec;
+	__u32 zero = 0, tid = pid_tgid;
+	bool at_exit = false;
+	struct scratch *s;
+	__u32 off;
+
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s || nr >= SYSTRACE_NR_SYSCALLS)
+		return 0;
+	rec = (void *)s->buf;
+	fill_header(&rec->hdr, pid_tgid, root, SYSTRACE_PHASE_ENTER, nb_args);
+	use_held_ts(&rec->hdr);
+	fill_entry(&rec->trace.ent, pid_tgid);
+	rec->trace.nr = nr;
+	for (int i = 0; i < SYSTRACE_MAX_ARGS; i++) {
+		rec->trace.args[i] = args[i];
+		pending.args[i] = args[i];
+	}
+	off = ENTER_RECORD_SIZE(nb_args & 7);
+	spec = &capture_specs[nr];
+	for (int i = 0; i < SYSTRACE_MAX_ARGS; i++) {
+		__u8 kind;
+
+		if (i >= nb_args)
+			break;
+		kind = spec->kind[i];
+		if (kind == SYSTRACE_CAPTURE_STRING || kind == SYSTRACE_CAPTURE_STRING_NO_RETRY) {
+			__u32 start = off;
+
+			off = capture_string(s, off, ARG_FLAGS(i, 0), args[i]);
+			if (kind == SYSTRACE_CAPTURE_STRING && item_faulted(s, start)) {
+				pending.retry_mask |= 1 << i;
+				at_exit = true;
+			}
+		} else if (kind == SYSTRACE_CAPTURE_BUFFER) {
+			__u32 start = off;
+
+			off = capture_buffer(s, off, ARG_FLAGS(i, 0), args[i],
+					     arg_at(args, spec->len_arg[i]));
+			if (item_faulted(s, start)) {
+				pending.retry_mask |= 1 << i;
+				at_exit = true;
+			}
+		} else if (kind == SYSTRACE_CAPTURE_ARGV) {
+			off = capture_argv(s, off, i, args[i]);
+		} else if (kind == SYSTRACE_CAPTURE_STRUCT ||
+			   kind == SYSTRACE_CAPTURE_INOUT_STRUCT) {
+			if (args[i])
+				off = capture_buffer(s, off, ARG_FLAGS(i, 0) | ARG_STRUCT, args[i],
+						     spec->size[i]);
+			at_exit |= kind == SYSTRACE_CAPTURE_INOUT_STRUCT;
+		} else if (kind == SYSTRACE_CAPTURE_ARRAY) {
+			if (args[i])
+				off = capture_buffer(s, off, ARG_FLAGS(i, 0) | ARG_STRUCT, args[i],
+						     spec->size[i] *
+							     (__u32)arg_at(args, spec->len_arg[i]));
+			at_exit = true;
+		} else if (kind == SYSTRACE_CAPTURE_PTR_COUNT) {
+			if (args[i])
+				off = capture_counted(s, off, ARG_FLAGS(i, 0), args[i], 0);
+		} else if (kind == SYSTRACE_CAPTURE_EXIT_BUFFER ||
+			   kind == SYSTRACE_CAPTURE_EXIT_STRUCT ||
+			   kind == SYSTRACE_CAPTURE_EXIT_ARRAY ||
+			   kind == SYSTRACE_CAPTURE_DIRENT_COUNT) {
+			at_exit = true;
+		}
+	}
+	if (at_exit)
+		bpf_map_update_elem(&pending_calls, &tid, &pending, BPF_ANY);
+	return output(s, off, SYSTRACE_PHASE_ENTER, nr, pid_tgid, root);
+}
+
+/* A kind read at the exit of a call that returned `ret`. */
+static __always_inline bool at_exit_kind(__u8 kind, long ret)
+{
+	if (kind == SYSTRACE_CAPTURE_EXIT_BUFFER || kind == SYSTRACE_CAPTURE_EXIT_ARRAY ||
+	    kind == SYSTRACE_CAPTURE_DIRENT_COUNT)
+		return ret > 0;
+	return ret >= 0 &&
+	       (kind == SYSTRACE_CAPTURE_EXIT_STRUCT || kind == SYSTRACE_CAPTURE_INOUT_STRUCT ||
+		kind == SYSTRACE_CAPTURE_ARRAY);
+}
+
+static __noinline int emit_exit_captured(__u32 nr, long ret, __u64 pid_tgid, __u32 root)
+{
+	struct systrace_exit_record *rec;
+	struct systrace_capture_spec *spec;
+	struct pending_call *pending;
+	__u32 zero = 0, tid = pid_tgid;
+	struct scratch *s;
+	__u32 off;
+
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s || nr >= SYSTRACE_NR_SYSCALLS)
+		return 0;
+	rec = (void *)s->buf;
+	fill_header(&rec->hdr, pid_tgid, root, SYSTRACE_PHASE_EXIT, 0);
+	fill_entry(&rec->trace.ent, pid_tgid);
+	rec->trace.nr = nr;
+	rec->trace.ret = ret;
+	off = sizeof(*rec);
+	pending = bpf_map_lookup_elem(&pending_calls, &tid);
+	if (!pending || pending->nr != nr) {
+		/* Data read at exit (read's) needs the enter's pointer: without
+		 * it (pending_calls was full), say the capture was lost. */
+		spec = &capture_specs[nr];
+		for (int i = 0; i < SYSTRACE_MAX_ARGS; i++)
+			if (at_exit_kind(spec->kind[i], ret))
+				off = capture_mark(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT),
+						   SYSTRACE_CAPTURE_LOST);
+	} else {
+		spec = &capture_specs[nr];
+		for (int i = 0; i < SYSTRACE_MAX_ARGS; i++) {
+			__u8 kind = spec->kind[i];
+			__u64 ptr = pending->args[i];
+			__u32 arg_struct = ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT) | ARG_STRUCT;
+
+			if (kind == SYSTRACE_CAPTURE_EXIT_BUFFER && ret > 0)
+				off = capture_buffer(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT),
+						     ptr, ret);
+			else if ((kind == SYSTRACE_CAPTURE_EXIT_STRUCT ||
+				  kind == SYSTRACE_CAPTURE_INOUT_STRUCT) &&
+				 ret >= 0 && ptr)
+				off = capture_buffer(s, off, arg_struct, ptr, spec->size[i]);
+			else if (kind == SYSTRACE_CAPTURE_ARRAY && ret >= 0 && ptr)
+				off = capture_buffer(
+					s, off, arg_struct, ptr,
+					spec->size[i] *
+						(__u32)arg_at(pending->args, spec->len_arg[i]));
+			else if (kind == SYSTRACE_CAPTURE_DIRENT_COUNT && ret > 0 && ptr)
+				off = capture_counted(
+					s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT), ptr, ret);
+			else if (kind == SYSTRACE_CAPTURE_EXIT_ARRAY && ret > 0 && ptr)
+				off = capture_buffer(s, off, arg_struct, ptr,
+						     spec->size[i] * (__u32)ret);
+			else if ((pending->retry_mask & (1 << i)) &&
+				 kind == SYSTRACE_CAPTURE_BUFFER)
+				off = capture_buffer(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT),
+						     pending->args[i],
+						     arg_at(pending->args, spec->len_arg[i]));
+			else if (pending->retry_mask & (1 << i))
+				off = capture_string(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT),
+						     pending->args[i]);
+		}
+	}
+	if (pending)
+		bpf_map_delete_elem(&pending_calls, &tid);
+	return output(s, off, SYSTRACE_PHASE_EXIT, nr, pid_tgid, root);
+}

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: (MIT OR GPL-2.0)
+/*
+ * Counting in the kernel (the perf side): calls, errors, time and a log2
+ * histogram per syscall, and the drop counters.
+ *
+ * Part of systrace.bpf.c, which includes it once, in order: not a header
+ * of its own.
+ */
+
+/* floor(log2(v)), 0 for 0 and 1: the histogram bucket of a duration. */
+static __always_inline __u32 log2_bucket(__u64 v)
+{
+	__u32 r = 0, shift;
+
+	shift = (v > 0xffffffff) << 5;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0xffff) << 4;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0xff) << 3;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0xf) << 2;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0x3) << 1;
+	v >>= shift;
+	r |= shift;
+	r |= (v >> 1);
+	return r < SYSTRACE_HIST_BUCKETS ? r : SYSTRACE_HIST_BUCKETS - 1;
+}
+
+/* One counted call (dur_ns: U64_MAX for rt_sigreturn, counted at enter). */
+static __noinline void count_call(__u32 nr, long ret, __u64 dur_ns, __u64 pid_tgid, __u32 root)
+{
+	struct systrace_count_key key = { .tgid = pid_tgid >> 32, .root = root, .nr = nr };
+	struct systrace_count *c, zero = {};
+
+	c = bpf_map_lookup_elem(&counts, &key);
+	if (!c) {
+		bpf_map_update_elem(&counts, &key, &zero, BPF_NOEXIST);
+		c = bpf_map_lookup_elem(&counts, &key);
+		if (!c) {
+			__sync_fetch_and_add(&counts_unattributed, 1);
+			return;
+		}
+	}
+	c->calls++;
+	if (dur_ns != (__u64)-1) {
+		c->total_ns += dur_ns;
+		__u32 bucket = log2_bucket(dur_ns);
+
+		barrier_var(bucket); /* keep the bound where the verifier sees it */
+		if (bucket < SYSTRACE_HIST_BUCKETS)
+			c->hist[bucket]++;
+	}
+	if (ret < 0 && ret >= -4095) {
+		__u64 one = 1, *n;
+
+		c->errors++;
+		key.err = -ret;
+		n = bpf_map_lookup_elem(&errnos, &key);
+		if (n)
+			*n += 1;
+		else if (bpf_map_update_elem(&errnos, &key, &one, BPF_NOEXIST) < 0)
+			__sync_fetch_and_add(&counts_unattributed, 1);
+	}
+}
+
+/* A counted call begins: remember when, for its exit. */
+static __always_inline void count_enter(__u32 nr, __u64 pid_tgid, __u32 root)
+{
+	struct start *st;
+
+	if (nr == sigreturn_nr) { /* no exit will come */
+		count_call(nr, 0, (__u64)-1, pid_tgid, root);
+		return;
+	}
+	st = bpf_task_storage_get(&starts, bpf_get_current_task_btf(), 0,
+				  BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (st) {
+		st->nr = nr;
+		st->ts = bpf_ktime_get_ns();
+	}
+}
+
+/* A counted call returns. A call whose enter was not seen (running when
+ * the counting began, e.g. the read a launched command waits in before its
+ * execve) is not counted: it is not the session's. */
+static __always_inline void count_exit(__u32 nr, long ret, __u64 pid_tgid, __u32 root)
+{
+	struct start *st = bpf_task_storage_get(&starts, bpf_get_current_task_btf(), 0, 0);
+	__u64 dur;
+
+	if (!st || st->nr != nr || !st->ts)
+		return;
+	dur = bpf_ktime_get_ns() - st->ts;
+	st->ts = 0;
+	count_call(nr, ret, dur, pid_tgid, root);
+}
+
+/* A record lost to a full ring buffer: counted by what it was. */
+static __always_inline void count_drop(__u32 phase, __u32 nr, __u64 pid_tgid, __u32 root)
+{
+	struct systrace_drop_key key = {
+		.tgid = pid_tgid >> 32, .root = root, .nr = nr, .phase = phase
+	};
+	__u64 one = 1, *count;
+
+	count = bpf_map_lookup_elem(&dropped, &key);
+	if (count) {
+		__sync_fetch_and_add(count, 1);
+		return;
+	}
+	if (bpf_map_update_elem(&dropped, &key, &one, BPF_NOEXIST) == 0)
+		return;
+	/* Another CPU added it meanwhile, or the map is full. */
+	count = bpf_map_lookup_elem(&dropped, &key);
+	if (count)
+		__sync_fetch_and_add(count, 1);
+	else
+		__sync_fetch_and_add(&drops_unattributed, 1);
+}

@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: (MIT OR GPL-2.0)
+/*
+ * Event filters: the compiled filter program run per call, decided at
+ * enter (arguments) or at exit (ret, the enter held until then).
+ *
+ * Part of systrace.bpf.c, which includes it once, in order: not a header
+ * of its own.
+ */
+
+/* The fields a filter program reads, by systrace_filter_field. */
+struct filter_fields {
+	__u64 v[16];
+};
+
+/* One run of a filter program: its fields, and its stack of booleans (bit
+ * 0 is the top). */
+struct filter_run {
+	const struct systrace_filter *f;
+	struct filter_fields fields;
+	__u64 stack;
+};
+
+/* The field's 64 bits read as its C type (the compiler read the value so). */
+static __always_inline __u64 extend(__u64 v, __u8 ext)
+{
+	switch (ext) {
+	case SYSTRACE_EXT_U32:
+		return (__u32)v;
+	case SYSTRACE_EXT_S32:
+		return (__u64)(__s64)(__s32)v;
+	case SYSTRACE_EXT_U16:
+		return (__u16)v;
+	case SYSTRACE_EXT_S16:
+		return (__u64)(__s64)(__s16)v;
+	default:
+		return v;
+	}
+}
+
+/* One op: returns the stack after it. Global, so that the verifier checks
+ * it once and the loop around it sees an unknown stack (not one state per
+ * value the stack could take). */
+__noinline __u64 filter_op(const struct systrace_filter_op *op, const struct filter_fields *fields,
+			   __u64 stack)
+{
+	__u64 v, value, top;
+	bool r;
+
+	if (!op || !fields)
+		return stack;
+	switch (op->code) {
+	case SYSTRACE_OP_PRED:
+		v = extend(fields->v[op->field & 15], op->ext);
+		value = op->value;
+		if (op->cmp == SYSTRACE_CMP_BIT) {
+			r = (v & value) != 0;
+			break;
+		}
+		/* Signed order is unsigned order with the sign bit flipped. */
+		if (op->ext == SYSTRACE_EXT_S64 || op->ext == SYSTRACE_EXT_S32 ||
+		    op->ext == SYSTRACE_EXT_S16) {
+			v ^= 1ULL << 63;
+			value ^= 1ULL << 63;
+		}
+		switch (op->cmp) {
+		case SYSTRACE_CMP_EQ:
+			r = v == value;
+			break;
+		case SYSTRACE_CMP_NE:
+			r = v != value;
+			break;
+		case SYSTRACE_CMP_LT:
+			r = v < value;
+			break;
+		case SYSTRACE_CMP_LE:
+			r = v <= value;
+			break;
+		case SYSTRACE_CMP_GT:
+			r = v > value;
+			break;
+		default:
+			r = v >= value;
+		}
+		break;
+	case SYSTRACE_OP_TRUE:
+		r = true;
+		break;
+	case SYSTRACE_OP_FALSE:
+		r = false;
+		break;
+	case SYSTRACE_OP_NOT:
+		return stack ^ 1;
+	case SYSTRACE_OP_AND:
+	case SYSTRACE_OP_OR:
+		top = stack & 1;
+		stack >>= 1;
+		if (op->code == SYSTRACE_OP_AND)
+			top &= stack;
+		else
+			top |= stack;
+		return (stack & ~1ULL) | (top & 1);
+	default:
+		return stack;
+	}
+	return (stack << 1) | r;
+}
+
+static long filter_step(__u32 i, struct filter_run *run)
+{
+	if (i >= SYSTRACE_FILTER_OPS || i >= run->f->len)
+		return 1; /* done */
+	/* A mask the verifier sees: the compiler keeps a copy of i without
+	 * the bound checked above. */
+	barrier_var(i);
+	run->stack =
+		filter_op(&run->f->ops[i & (SYSTRACE_FILTER_OPS - 1)], &run->fields, run->stack);
+	return 0;
+}
+
+/* Whether the call passes `f`. bpf_loop() has the verifier check a step
+ * once, not once per op. */
+static __noinline bool filter_pass(const struct systrace_filter *f, const __u64 *args, long ret,
+				   __u32 nr, __u32 tid)
+{
+	struct filter_run run = { .f = f };
+
+	if (!f || !args)
+		return true;
+	for (int i = 0; i < SYSTRACE_MAX_ARGS; i++)
+		run.fields.v[i] = args[i];
+	run.fields.v[SYSTRACE_FIELD_RET] = ret;
+	run.fields.v[SYSTRACE_FIELD_NR] = nr;
+	run.fields.v[SYSTRACE_FIELD_PID] = tid;
+	bpf_loop(SYSTRACE_FILTER_OPS, filter_step, &run, 0);
+	return run.stack & 1;
+}
+
+/* Sends a held enter at its call's exit, with the time of its enter. */
+static __noinline int emit_held_enter(__u32 nr, struct call_mark *mark, __u64 pid_tgid, __u32 root)
+{
+	__u64 args[SYSTRACE_MAX_ARGS];
+	__u32 zero = 0;
+	__u64 *ts;
+
+	if (!mark || nr >= SYSTRACE_NR_SYSCALLS)
+		return 0;
+	barrier_var(nr); /* a bound the verifier sees in every copy of nr */
+	nr &= SYSTRACE_NR_SYSCALLS - 1;
+	for (int i = 0; i < SYSTRACE_MAX_ARGS; i++)
+		args[i] = mark->args[i];
+	if (test_bit(nr, capture_syscalls)) {
+		/* The captures of a held call are read now, at its exit. */
+		ts = bpf_map_lookup_elem(&held_ts, &zero);
+		if (ts)
+			*ts = mark->ts;
+		return emit_enter(nr, args, pid_tgid, root);
+	} else {
+		struct systrace_enter_record rec = {};
+		__u8 nb_args = syscall_nb_args[nr];
+
+		if (nb_args > SYSTRACE_MAX_ARGS)
+			nb_args = SYSTRACE_MAX_ARGS;
+		fill_header(&rec.hdr, pid_tgid, root, SYSTRACE_PHASE_ENTER, nb_args);
+		rec.hdr.timestamp_ns = mark->ts;
+		fill_entry(&rec.trace.ent, pid_tgid);
+		rec.trace.nr = nr;
+		for (int i = 0; i < SYSTRACE_MAX_ARGS; i++)
+			rec.trace.args[i] = args[i];
+		if (bpf_ringbuf_output(&events, &rec, ENTER_RECORD_SIZE(nb_args), submit_flags()) <
+		    0)
+			count_drop(SYSTRACE_PHASE_ENTER, nr, pid_tgid, root);
+	}
+	return 0;
+}
+
+/* The filter at a filtered call's enter: true to send the enter now. A
+ * call decided at enter marks its thread when rejected, so that its exit
+ * is dropped too; one decided at exit is held in the mark. */
+static __noinline bool filter_enter(__u32 nr, __u64 *args, __u64 pid_tgid, __u32 root)
+{
+	const struct systrace_filter *f = bpf_map_lookup_elem(&filters, &nr);
+	struct call_mark *mark;
+	bool pass;
+
+	if (!f || !args)
+		return true;
+	mark = bpf_task_storage_get(&call_marks, bpf_get_current_task_btf(), 0,
+				    BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (f->mode == SYSTRACE_FILTER_AT_EXIT) {
+		if (!mark) {
+			/* Nowhere to hold it: the call is lost, and counted. */
+			__sync_fetch_and_add(&filter_unheld, 1);
+			count_drop(SYSTRACE_PHASE_ENTER, nr, pid_tgid, root);
+			count_drop(SYSTRACE_PHASE_EXIT, nr, pid_tgid, root);
+			return false;
+		}
+		mark->nr = nr;
+		mark->state = CALL_HELD;
+		mark->ts = bpf_ktime_get_ns();
+		for (int i = 0; i < SYSTRACE_MAX_ARGS; i++)
+			mark->args[i] = args[i];
+		return false;
+	}
+	pass = filter_pass(f, args, 0, nr, pid_tgid);
+	/* Without a mark a rejected call's exit goes through; user space,
+	 * which applies each session's filter again, drops it. */
+	if (mark) {
+		mark->nr = nr;
+		mark->state = pass ? CALL_NONE : CALL_REJECTED;
+	}
+	return pass;
+}
+
+/* The filter at a filtered call's exit: true to send the exit (after the
+ * held enter, for a call decided at exit). */
+static __noinline bool filter_exit(__u32 nr, long ret, __u64 pid_tgid, __u32 root)
+{
+	const struct systrace_filter *f = bpf_map_lookup_elem(&filters, &nr);
+	__u64 no_args[SYSTRACE_MAX_ARGS] = {};
+	struct call_mark *mark;
+	__u32 state = CALL_NONE;
+
+	if (!f || nr >= SYSTRACE_NR_SYSCALLS)
+		return true;
+	mark = bpf_task_storage_get(&call_marks, bpf_get_current_task_btf(), 0, 0);
+	if (mark && mark->nr == nr)
+		state = mark->state;
+	if (mark)
+		mark->state = CALL_NONE;
+	if (f->mode == SYSTRACE_FILTER_AT_ENTER)
+		return state != CALL_REJECTED;
+	if (state == CALL_HELD) {
+		if (!filter_pass(f, mark->args, ret, nr, pid_tgid))
+			return false;
+		if (test_bit(nr & (SYSTRACE_NR_SYSCALLS - 1), enabled_enter_syscalls))
+			emit_held_enter(nr, mark, pid_tgid, root);
+		return true;
+	}
+	/* No enter held: the call began before its filter was set (not
+	 * ours), unless nobody traces its enter, and the filter then names
+	 * no argument. */
+	if (test_bit(nr & (SYSTRACE_NR_SYSCALLS - 1), enabled_enter_syscalls))
+		return false;
+	return filter_pass(f, no_args, ret, nr, pid_tgid);
+}

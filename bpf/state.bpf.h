@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: (MIT OR GPL-2.0)
+/*
+ * What user space writes (through the mmapped .bss) and reads, and the
+ * maps: the programs' state.
+ *
+ * Part of systrace.bpf.c, which includes it once, in order: not a header
+ * of its own.
+ */
+
+#define BITMAP_WORDS (SYSTRACE_NR_SYSCALLS / 64)
+
+/* Written by user space through the mmapped .bss while attached. */
+__u64 enabled_enter_syscalls[BITMAP_WORDS];
+__u64 enabled_exit_syscalls[BITMAP_WORDS];
+/* Sessions that trace every process; when 0, traced_tgids decides. */
+__u32 trace_all_processes;
+/* systrace's own consumer thread: never traced, or tracing would feed itself. */
+__u32 ignore_tid;
+/* systrace's own process, and the address in it of its quiet slots
+ * (SYSTRACE_QUIET_SLOTS thread ids of threads inside systrace). */
+__u32 self_tgid;
+__u64 quiet_addr;
+/* Children of followed processes that could not be followed: traced_tgids
+ * was full. Sessions that follow report them. */
+__u64 untraced_forks;
+/* Lost records that the drops map had no room to attribute. */
+__u64 drops_unattributed;
+/* Syscalls counted in the kernel (refcounted by user space like the
+ * enable bits); nothing of them is delivered unless enabled too. */
+__u64 counted_syscalls[BITMAP_WORDS];
+/* Calls the counts map had no room for. */
+__u64 counts_unattributed;
+/* rt_sigreturn never exits (its exit reports -1): counted at its enter. */
+__u32 sigreturn_nr = 0xffffffff;
+/* Set when traced_tgids holds exactly this one process and none is added
+ * by following forks: the filter is then one comparison. */
+__u32 only_tgid;
+/* Wake the consumer once this much is waiting; below it, the consumer's
+ * own short poll timeout picks records up. Batching wake-ups is what keeps
+ * tracing every syscall cheap. */
+__u64 wakeup_bytes = 1;
+
+/* Args per syscall number, from the metadata table; written by user space
+ * before attaching (and corrected once the running kernel's own metadata
+ * is read, which need not delay the first enable). 0xff marks a number
+ * without metadata: its records carry all six args. */
+__u8 syscall_nb_args[SYSTRACE_NR_SYSCALLS];
+
+/* Syscalls whose records carry user memory, and what of each argument;
+ * written by user space (the bitmap refcounted like the enable bits). */
+__u64 capture_syscalls[BITMAP_WORDS];
+struct systrace_capture_spec capture_specs[SYSTRACE_NR_SYSCALLS];
+/* Bytes captured of one string or buffer at most (the user's -s). */
+__u32 capture_size;
+/* Sessions that follow forks; the fork program is attached only then. */
+__u32 follow_forks;
+/* Sessions that want thread exits: the exit program records them then
+ * (it is attached while this or follow_forks is set). */
+__u32 trace_task_exits;
+
+/* Which hooks deliver: the raw_syscalls ones (every syscall runs them) or
+ * the kernel's per-syscall events (a syscall nobody enabled costs only the
+ * kernel's own bit test). User space attaches the new kind, flips
+ * hook_mode, then detaches the old (see hooks_mine for the calls in flight). */
+#define HOOKS_RAW 0
+#define HOOKS_SYSCALL 1
+__u32 hook_mode;
+/* Nonzero (a generation) while both kinds are attached during a switch. */
+__u32 handoff;
+/* Calls of a switch whose probes could not agree through task storage
+ * (it could not be allocated): each may be lost or doubled. */
+__u64 handoff_unsure;
+
+/* Dummy instances: they make libbpf-cargo emit the record types for Rust. */
+struct systrace_enter_record _enter_record = {};
+struct systrace_exit_record _exit_record = {};
+struct systrace_capture_item _capture_item = {};
+enum systrace_phase _phase = SYSTRACE_PHASE_ENTER;
+enum systrace_capture_kind _capture_kind = SYSTRACE_CAPTURE_NONE;
+enum systrace_capture_flags _capture_flags = SYSTRACE_CAPTURE_TRUNCATED;
+enum systrace_tgid_flags _tgid_flags = SYSTRACE_TGID_TRACED;
+enum systrace_capture_limits _capture_limits = SYSTRACE_MAX_CAPTURE;
+struct systrace_tgid _tgid = {};
+struct systrace_drop_key _drop_key = {};
+enum systrace_quiet _quiet = SYSTRACE_QUIET_SLOTS;
+struct systrace_count_key _count_key = {};
+struct systrace_count _count = {};
+struct systrace_signal_record _signal_record = {};
+struct systrace_task_exit_record _task_exit_record = {};
+enum systrace_signal_flags _signal_flags = SYSTRACE_SIGNAL_NO_INFO;
+enum systrace_signal_limits _signal_limits = SYSTRACE_SIGINFO_WORDS;
+enum systrace_count_limits _count_limits = SYSTRACE_HIST_BUCKETS;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20); /* user space sets the size before load */
+} events SEC(".maps");
+
+/* tgid -> systrace_tgid. Allocated as used: room for large process trees
+ * without reserving it up front. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1 << 18);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct systrace_tgid);
+} traced_tgids SEC(".maps");
+
+/* Records lost to a full ring buffer, by what they were (process, its
+ * registered ancestor, syscall, phase), so that each session counts its own. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1 << 16);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct systrace_drop_key);
+	__type(value, __u64);
+} dropped SEC(".maps");
+
+/* Counted calls by (process, registered ancestor, syscall); per CPU, so
+ * that counting needs no atomic operation. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 1 << 16);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct systrace_count_key);
+	__type(value, struct systrace_count);
+} counts SEC(".maps");
+
+/* Failed counted calls by (process, ancestor, syscall, errno). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 1 << 16);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct systrace_count_key);
+	__type(value, __u64);
+} errnos SEC(".maps");
+
+/* When the counted call a thread is in began. */
+struct start {
+	__u32 nr;
+	__u64 ts;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct start);
+} starts SEC(".maps");
+
+/* Records with captured memory are built here, then copied into the ring
+ * buffer at their real size. Offsets into it are masked with SCRATCH_MASK so
+ * the verifier can see every access stays inside. */
+#define SCRATCH_SIZE 32768
+#define SCRATCH_MASK (SCRATCH_SIZE / 2 - 1)
+#define CAPTURE_END                                                                   \
+	(sizeof(struct systrace_exit_record) + sizeof(struct systrace_enter_record) + \
+	 SYSTRACE_CAPTURE_BUDGET)
+struct scratch {
+	__u8 buf[SCRATCH_SIZE];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch SEC(".maps");
+
+/* A call whose capture is not done at enter: read's data, or a string or
+ * buffer that was not in memory yet (its page not faulted in), read again
+ * at exit, once the kernel has faulted it in. */
+struct pending_call {
+	__s32 nr;
+	__u32 retry_mask; /* args to read again at exit */
+	__u64 args[SYSTRACE_MAX_ARGS];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	/* Threads in a call whose capture finishes at exit, at once. Past it
+	 * the oldest is evicted, and its exit says its capture was lost. */
+	__uint(max_entries, 16384);
+	__type(key, __u32); /* tid */
+	__type(value, struct pending_call);
+} pending_calls SEC(".maps");
+
+/* Syscalls with an event filter in the filters map (see systrace.h): the
+ * hooks of the others never look it up. User space sets a bit after its
+ * filter is in the map and clears it before removing the filter. */
+__u64 filtered_syscalls[BITMAP_WORDS];
+/* Calls whose enter could not be held for a filter decided at exit (no
+ * memory for the thread's mark): both records are counted as dropped. */
+__u64 filter_unheld;
+
+struct systrace_filter _filter = {};
+enum systrace_filter_limits _filter_limits = SYSTRACE_FILTER_OPS;
+enum systrace_filter_code _filter_code = SYSTRACE_OP_PRED;
+enum systrace_filter_field _filter_field = SYSTRACE_FIELD_RET;
+enum systrace_filter_cmp _filter_cmp = SYSTRACE_CMP_EQ;
+enum systrace_filter_ext _filter_ext = SYSTRACE_EXT_U64;
+enum systrace_filter_mode _filter_mode = SYSTRACE_FILTER_AT_ENTER;
+
+/* Syscall number -> its filter. A hash, not an array: user space replaces
+ * a filter as a whole, and a program never sees half of one. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SYSTRACE_NR_SYSCALLS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct systrace_filter);
+} filters SEC(".maps");
+
+/* A thread's call in a filtered syscall: rejected at its enter (its exit
+ * is dropped too), or held until its exit decides. Task storage rather
+ * than an LRU hash: a mark is never evicted, only freed with its thread. */
+enum call_state {
+	CALL_NONE = 0,
+	CALL_REJECTED = 1,
+	CALL_HELD = 2,
+};
+struct call_mark {
+	__u32 nr;
+	__u32 state; /* enum call_state */
+	__u64 ts; /* the held enter's time */
+	__u64 args[SYSTRACE_MAX_ARGS];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct call_mark);
+} call_marks SEC(".maps");
+
+/* The timestamp a held enter, sent at its call's exit, must carry instead
+ * of the time it is written (per CPU: set and used by one program run). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} held_ts SEC(".maps");
+
+/* During a switch of hooks, per thread and phase: what the first probe of
+ * a call decided, for the call's other probe. Both kinds hang off the same
+ * raw tracepoint, in an order we do not know, and hook_mode may flip
+ * between them: the second probe must follow the first, or the call would
+ * be delivered twice or not at all. */
+struct handoff_state {
+	__u32 gen[2];
+	__u8 pending[2];
+	__u8 kind[2];
+	__u8 decision[2];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct handoff_state);
+} handoffs SEC(".maps");
