@@ -232,3 +232,25 @@ def test_y_with_a_narrow_trace_set(kernel, tmp_path):
     assert any(re.match(r"read\(\d+</etc/hostname>, ", line) for line in lines), lines
     bad = subprocess.run([sys.executable, "-m", "systrace", "--decode-fds=bogus", "true"], capture_output=True, text=True)
     assert bad.returncode == 2 and "--decode-fds=bogus" in bad.stderr
+
+
+def test_resolving_paths_is_not_in_a_trace_of_ones_own_process(kernel, tmp_path):
+    """Calls read with resolve_paths from an open session of this process:
+    the table's reads of /proc (readlink, stat, open) are systrace's own
+    and must not come back as this process's calls."""
+    target = tmp_path / "f"
+    target.write_text("x")
+    traced = ("openat", "readlink", "readlinkat", "newfstatat", "statx", "close", "getdents64")
+    with systrace.enable(*traced, strings=True, string_size=4096) as s:
+        fd = os.open(target, os.O_RDONLY)
+        seen = []
+        for call in systrace.iter_calls(s, resolve_paths=True):
+            seen.append(call)
+            if call.name == "openat" and call.ret == fd:
+                break
+        os.close(fd)
+    seen += s.calls(resolve_paths=True)
+    mine = [c for c in seen if c.pid == os.getpid()]
+    assert any(c.name == "openat" and c.path == str(target) for c in mine)
+    proc = [c.strace() for c in mine if "/proc/" in c.strace()]
+    assert proc == [], proc

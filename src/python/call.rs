@@ -18,6 +18,7 @@ use crate::strace::pair::{pair_events, Pairer};
 use crate::strace::quote::HexStyle;
 use crate::strace::{errno, StraceOptions, DEFAULT_COLUMN, DEFAULT_STRING_SIZE};
 use crate::text::columns::CallColumns;
+use crate::trace::quiet::Quiet;
 
 /// One syscall: its enter and its exit, paired.
 #[pyclass(module = "systrace", name = "Call", frozen)]
@@ -33,8 +34,10 @@ impl From<Call> for PyCall {
     }
 }
 
-/// Calls with their paths, read from one fd table in order.
+/// Calls with their paths, read from one fd table in order. Its reads of
+/// /proc are systrace's own: not in a trace of this process.
 pub(super) fn resolved(calls: Vec<Call>, table: &mut Option<FdTable>) -> Vec<PyCall> {
+    let _quiet = table.is_some().then(Quiet::enter);
     calls
         .into_iter()
         .map(|call| {
@@ -483,6 +486,8 @@ impl CallIter {
     fn __next__(&mut self, py: Python<'_>) -> PyResult<Option<PyCall>> {
         loop {
             if let Some(call) = self.ready.pop_front() {
+                // Its reads of /proc are systrace's own (see `resolved`).
+                let _quiet = self.fds.is_some().then(Quiet::enter);
                 let fds = self.fds.as_mut().map(|t| t.observe(&call));
                 return Ok(Some(PyCall { call, fds }));
             }
