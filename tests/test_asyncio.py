@@ -83,9 +83,10 @@ def test_streams_while_the_loop_runs(kernel):
     # Streamed: every event was received before the session was closed.
     assert all(t < closed_at for t, _ in received)
     # The loop was not blocked: the ticker ran all through the 0.5 s wait (a
-    # blocked loop would give ~0 ticks) and never missed more than a few periods.
+    # blocked loop would give ~0 ticks, and a gap of the whole 0.5 s wait);
+    # 0.3 s leaves room for a loaded machine (0.2008 s was seen under a build).
     assert waiting_ticks >= 0.5 / TICK / 4, waiting_ticks
-    assert ticker.max_gap < 0.2, ticker.max_gap
+    assert ticker.max_gap < 0.3, ticker.max_gap
 
 
 def test_iteration_ends_after_close_from_another_task(kernel):
