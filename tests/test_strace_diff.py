@@ -294,6 +294,16 @@ VOLATILE = re.compile(r"\b(tv_sec|tv_nsec|f_bfree|f_bavail|f_ffree|uptime|freera
                       r"sharedram|bufferram|procs|loads)=(\[[^]]*\]|\d+)")
 
 
+# Syscalls whose arguments or result are pids.
+PID_CALLS = {
+    "getpid", "gettid", "getppid", "set_tid_address", "wait4", "waitid", "kill", "tkill",
+    "tgkill", "clone", "clone3", "fork", "vfork", "setpgid", "getpgid", "getpgrp", "getsid",
+    "setsid", "prlimit64", "sched_getaffinity", "sched_setaffinity", "sched_getparam",
+    "sched_getscheduler", "sched_setscheduler", "pidfd_open", "rt_sigqueueinfo",
+    "rt_tgsigqueueinfo", "getpriority", "setpriority", "ioprio_get", "ioprio_set",
+}
+
+
 def normalise_arg(arg: str, pids: set, name: str = "") -> str:
     # execve's environment: strace adds /* N vars */ after the address;
     # systrace does not read the environment.
@@ -309,9 +319,14 @@ def normalise_arg(arg: str, pids: set, name: str = "") -> str:
         arg = VOLATILE.sub(r"\1=<n>", arg)
     # Addresses differ from run to run (ASLR, a different parent).
     arg = ADDRESS.sub("<addr>", arg)
-    # The traced processes' pids differ from run to run.
+    # The traced processes' pids differ from run to run; they are renamed
+    # only where a pid can be (a pid argument or result, si_pid=, a /proc
+    # path), never in a size or a count that happens to equal one.
     for pid in pids:
-        arg = re.sub(rf"\b{pid}\b", "<pid>", arg)
+        if name in PID_CALLS:
+            arg = re.sub(rf"(?<![\w.]){pid}\b", "<pid>", arg)
+        else:
+            arg = re.sub(rf"\b(si_pid=|/proc/){pid}\b", r"\1<pid>", arg)
     return arg
 
 
@@ -349,7 +364,7 @@ def parse(text: str) -> dict:
     by_pid = collections.OrderedDict()
     for pid, name, args, result in rows:
         norm_args = tuple(normalise_arg(a, pids, name) for a in split_args(args))
-        by_pid.setdefault(pid, []).append((name, norm_args, normalise_arg(result, pids)))
+        by_pid.setdefault(pid, []).append((name, norm_args, normalise_arg(result, pids, name)))
     return by_pid
 
 
