@@ -324,16 +324,95 @@ static __always_inline int output(struct scratch *s, __u32 size, __u32 phase, __
 	return 0;
 }
 
-static __noinline int emit_enter_captured(__u32 nr, __u64 *args, __u32 nb_args, __u64 pid_tgid,
-					  __u32 root)
-{
-	struct pending_call pending = { .nr = nr };
-	struct systrace_enter_record *rec;
-	struct systrace_capture_spec *spec;
-	__u32 zero = 0, tid = pid_tgid;
-	bool at_exit = false;
-	struct scratch *s;
+/* The state of an enter's capture, shared with its per-argument step. */
+struct enter_walk {
+	struct pending_call pending; /* its args are the call's */
+	__u32 nr;
+	__u32 nb_args;
 	__u32 off;
+	bool at_exit;
+};
+
+/* One argument of an enter's capture: a global function called by a
+ * bpf_loop() step, so that the verifier checks it once, not once per
+ * argument and per path through the arguments before it (unrolled, this
+ * loop was 80% of the hooks' verifier work: tens of milliseconds at every
+ * load). Returns 1 to stop. */
+__noinline long capture_enter_arg(struct scratch *s, struct enter_walk *w, __u32 i)
+{
+	struct systrace_capture_spec *spec;
+	__u64 *args;
+	__u32 off;
+	__u8 kind;
+
+	if (!s || !w)
+		return 1;
+	args = w->pending.args;
+	off = w->off;
+
+	if (i >= w->nb_args)
+		return 1;
+	barrier_var(i); /* the bound below is the one every use sees */
+	if (i >= SYSTRACE_MAX_ARGS)
+		return 1;
+	spec = &capture_specs[w->nr & (SYSTRACE_NR_SYSCALLS - 1)];
+	kind = spec->kind[i];
+	if (kind == SYSTRACE_CAPTURE_STRING || kind == SYSTRACE_CAPTURE_STRING_NO_RETRY) {
+		w->off = capture_string(s, off, ARG_FLAGS(i, 0), args[i]);
+		if (kind == SYSTRACE_CAPTURE_STRING && item_faulted(s, off)) {
+			w->pending.retry_mask |= 1 << i;
+			w->at_exit = true;
+		}
+	} else if (kind == SYSTRACE_CAPTURE_BUFFER) {
+		w->off = capture_buffer(s, off, ARG_FLAGS(i, 0), args[i],
+					arg_at(args, spec->len_arg[i]));
+		if (item_faulted(s, off)) {
+			w->pending.retry_mask |= 1 << i;
+			w->at_exit = true;
+		}
+	} else if (kind == SYSTRACE_CAPTURE_ARGV) {
+		w->off = capture_argv(s, off, i, args[i]);
+	} else if (kind == SYSTRACE_CAPTURE_STRUCT || kind == SYSTRACE_CAPTURE_INOUT_STRUCT) {
+		if (args[i])
+			w->off = capture_buffer(s, off, ARG_FLAGS(i, 0) | ARG_STRUCT, args[i],
+						spec->size[i]);
+		if (kind == SYSTRACE_CAPTURE_INOUT_STRUCT)
+			w->at_exit = true;
+	} else if (kind == SYSTRACE_CAPTURE_ARRAY) {
+		if (args[i])
+			w->off = capture_buffer(s, off, ARG_FLAGS(i, 0) | ARG_STRUCT, args[i],
+						spec->size[i] *
+							(__u32)arg_at(args, spec->len_arg[i]));
+		w->at_exit = true;
+	} else if (kind == SYSTRACE_CAPTURE_PTR_COUNT) {
+		if (args[i])
+			w->off = capture_counted(s, off, ARG_FLAGS(i, 0), args[i], 0);
+	} else if (kind == SYSTRACE_CAPTURE_EXIT_BUFFER || kind == SYSTRACE_CAPTURE_EXIT_STRUCT ||
+		   kind == SYSTRACE_CAPTURE_EXIT_ARRAY || kind == SYSTRACE_CAPTURE_DIRENT_COUNT) {
+		w->at_exit = true;
+	}
+	return 0;
+}
+
+static long capture_enter_step(__u32 i, struct enter_walk *w)
+{
+	__u32 zero = 0;
+
+	/* The scratch is looked up again, not kept in `w`: the verifier forgets
+	 * what a global function's memory held once it was called. */
+	return capture_enter_arg(bpf_map_lookup_elem(&scratch, &zero), w, i) ? 1 : 0;
+}
+
+/* Inlined: the exit hook's deepest chain (filter_exit, emit_held_enter,
+ * here, the step, capture_counted's loop) is at the kernel's limit of 8
+ * frames. */
+static __always_inline int emit_enter_captured(__u32 nr, __u64 *args, __u32 nb_args, __u64 pid_tgid,
+					       __u32 root)
+{
+	struct enter_walk w = { .pending = { .nr = nr }, .nr = nr, .nb_args = nb_args };
+	struct systrace_enter_record *rec;
+	__u32 zero = 0, tid = pid_tgid;
+	struct scratch *s;
 
 	s = bpf_map_lookup_elem(&scratch, &zero);
 	if (!s || nr >= SYSTRACE_NR_SYSCALLS)
@@ -345,60 +424,13 @@ static __noinline int emit_enter_captured(__u32 nr, __u64 *args, __u32 nb_args, 
 	rec->trace.nr = nr;
 	for (int i = 0; i < SYSTRACE_MAX_ARGS; i++) {
 		rec->trace.args[i] = args[i];
-		pending.args[i] = args[i];
+		w.pending.args[i] = args[i];
 	}
-	off = ENTER_RECORD_SIZE(nb_args & 7);
-	spec = &capture_specs[nr];
-	for (int i = 0; i < SYSTRACE_MAX_ARGS; i++) {
-		__u8 kind;
-
-		if (i >= nb_args)
-			break;
-		kind = spec->kind[i];
-		if (kind == SYSTRACE_CAPTURE_STRING || kind == SYSTRACE_CAPTURE_STRING_NO_RETRY) {
-			__u32 start = off;
-
-			off = capture_string(s, off, ARG_FLAGS(i, 0), args[i]);
-			if (kind == SYSTRACE_CAPTURE_STRING && item_faulted(s, start)) {
-				pending.retry_mask |= 1 << i;
-				at_exit = true;
-			}
-		} else if (kind == SYSTRACE_CAPTURE_BUFFER) {
-			__u32 start = off;
-
-			off = capture_buffer(s, off, ARG_FLAGS(i, 0), args[i],
-					     arg_at(args, spec->len_arg[i]));
-			if (item_faulted(s, start)) {
-				pending.retry_mask |= 1 << i;
-				at_exit = true;
-			}
-		} else if (kind == SYSTRACE_CAPTURE_ARGV) {
-			off = capture_argv(s, off, i, args[i]);
-		} else if (kind == SYSTRACE_CAPTURE_STRUCT ||
-			   kind == SYSTRACE_CAPTURE_INOUT_STRUCT) {
-			if (args[i])
-				off = capture_buffer(s, off, ARG_FLAGS(i, 0) | ARG_STRUCT, args[i],
-						     spec->size[i]);
-			at_exit |= kind == SYSTRACE_CAPTURE_INOUT_STRUCT;
-		} else if (kind == SYSTRACE_CAPTURE_ARRAY) {
-			if (args[i])
-				off = capture_buffer(s, off, ARG_FLAGS(i, 0) | ARG_STRUCT, args[i],
-						     spec->size[i] *
-							     (__u32)arg_at(args, spec->len_arg[i]));
-			at_exit = true;
-		} else if (kind == SYSTRACE_CAPTURE_PTR_COUNT) {
-			if (args[i])
-				off = capture_counted(s, off, ARG_FLAGS(i, 0), args[i], 0);
-		} else if (kind == SYSTRACE_CAPTURE_EXIT_BUFFER ||
-			   kind == SYSTRACE_CAPTURE_EXIT_STRUCT ||
-			   kind == SYSTRACE_CAPTURE_EXIT_ARRAY ||
-			   kind == SYSTRACE_CAPTURE_DIRENT_COUNT) {
-			at_exit = true;
-		}
-	}
-	if (at_exit)
-		bpf_map_update_elem(&pending_calls, &tid, &pending, BPF_ANY);
-	return output(s, off, SYSTRACE_PHASE_ENTER, nr, pid_tgid, root);
+	w.off = ENTER_RECORD_SIZE(nb_args & 7);
+	bpf_loop(SYSTRACE_MAX_ARGS, capture_enter_step, &w, 0);
+	if (w.at_exit)
+		bpf_map_update_elem(&pending_calls, &tid, &w.pending, BPF_ANY);
+	return output(s, w.off, SYSTRACE_PHASE_ENTER, nr, pid_tgid, root);
 }
 
 /* A kind read at the exit of a call that returned `ret`. */
@@ -412,14 +444,70 @@ static __always_inline bool at_exit_kind(__u8 kind, long ret)
 		kind == SYSTRACE_CAPTURE_ARRAY);
 }
 
+/* The state of an exit's capture, shared with its per-argument step. */
+struct exit_walk {
+	struct scratch *s;
+	struct pending_call *pending;
+	long ret;
+	__u32 nr;
+	__u32 off;
+};
+
+/* One argument of an exit's capture, as capture_enter_arg for an enter. */
+static long capture_exit_arg(__u32 i, struct exit_walk *w)
+{
+	struct pending_call *pending = w->pending;
+	struct systrace_capture_spec *spec;
+	struct scratch *s = w->s;
+	__u32 arg_struct, off = w->off;
+	long ret = w->ret;
+	__u64 ptr;
+	__u8 kind;
+
+	barrier_var(i); /* the bound below is the one every use sees */
+	if (i >= SYSTRACE_MAX_ARGS)
+		return 1;
+	spec = &capture_specs[w->nr & (SYSTRACE_NR_SYSCALLS - 1)];
+	kind = spec->kind[i];
+	if (!pending) {
+		/* Data read at exit (read's) needs the enter's pointer: without
+		 * it (pending_calls was full), say the capture was lost. */
+		if (at_exit_kind(kind, ret))
+			w->off = capture_mark(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT),
+					      SYSTRACE_CAPTURE_LOST);
+		return 0;
+	}
+	ptr = pending->args[i];
+	arg_struct = ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT) | ARG_STRUCT;
+	if (kind == SYSTRACE_CAPTURE_EXIT_BUFFER && ret > 0)
+		off = capture_buffer(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT), ptr, ret);
+	else if ((kind == SYSTRACE_CAPTURE_EXIT_STRUCT || kind == SYSTRACE_CAPTURE_INOUT_STRUCT) &&
+		 ret >= 0 && ptr)
+		off = capture_buffer(s, off, arg_struct, ptr, spec->size[i]);
+	else if (kind == SYSTRACE_CAPTURE_ARRAY && ret >= 0 && ptr)
+		off = capture_buffer(s, off, arg_struct, ptr,
+				     spec->size[i] *
+					     (__u32)arg_at(pending->args, spec->len_arg[i]));
+	else if (kind == SYSTRACE_CAPTURE_DIRENT_COUNT && ret > 0 && ptr)
+		off = capture_counted(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT), ptr, ret);
+	else if (kind == SYSTRACE_CAPTURE_EXIT_ARRAY && ret > 0 && ptr)
+		off = capture_buffer(s, off, arg_struct, ptr, spec->size[i] * (__u32)ret);
+	else if ((pending->retry_mask & (1 << i)) && kind == SYSTRACE_CAPTURE_BUFFER)
+		off = capture_buffer(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT), ptr,
+				     arg_at(pending->args, spec->len_arg[i]));
+	else if (pending->retry_mask & (1 << i))
+		off = capture_string(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT), ptr);
+	w->off = off;
+	return 0;
+}
+
 static __noinline int emit_exit_captured(__u32 nr, long ret, __u64 pid_tgid, __u32 root)
 {
+	struct exit_walk w = { .ret = ret, .nr = nr };
 	struct systrace_exit_record *rec;
-	struct systrace_capture_spec *spec;
 	struct pending_call *pending;
 	__u32 zero = 0, tid = pid_tgid;
 	struct scratch *s;
-	__u32 off;
 
 	s = bpf_map_lookup_elem(&scratch, &zero);
 	if (!s || nr >= SYSTRACE_NR_SYSCALLS)
@@ -429,52 +517,12 @@ static __noinline int emit_exit_captured(__u32 nr, long ret, __u64 pid_tgid, __u
 	fill_entry(&rec->trace.ent, pid_tgid);
 	rec->trace.nr = nr;
 	rec->trace.ret = ret;
-	off = sizeof(*rec);
 	pending = bpf_map_lookup_elem(&pending_calls, &tid);
-	if (!pending || pending->nr != nr) {
-		/* Data read at exit (read's) needs the enter's pointer: without
-		 * it (pending_calls was full), say the capture was lost. */
-		spec = &capture_specs[nr];
-		for (int i = 0; i < SYSTRACE_MAX_ARGS; i++)
-			if (at_exit_kind(spec->kind[i], ret))
-				off = capture_mark(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT),
-						   SYSTRACE_CAPTURE_LOST);
-	} else {
-		spec = &capture_specs[nr];
-		for (int i = 0; i < SYSTRACE_MAX_ARGS; i++) {
-			__u8 kind = spec->kind[i];
-			__u64 ptr = pending->args[i];
-			__u32 arg_struct = ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT) | ARG_STRUCT;
-
-			if (kind == SYSTRACE_CAPTURE_EXIT_BUFFER && ret > 0)
-				off = capture_buffer(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT),
-						     ptr, ret);
-			else if ((kind == SYSTRACE_CAPTURE_EXIT_STRUCT ||
-				  kind == SYSTRACE_CAPTURE_INOUT_STRUCT) &&
-				 ret >= 0 && ptr)
-				off = capture_buffer(s, off, arg_struct, ptr, spec->size[i]);
-			else if (kind == SYSTRACE_CAPTURE_ARRAY && ret >= 0 && ptr)
-				off = capture_buffer(
-					s, off, arg_struct, ptr,
-					spec->size[i] *
-						(__u32)arg_at(pending->args, spec->len_arg[i]));
-			else if (kind == SYSTRACE_CAPTURE_DIRENT_COUNT && ret > 0 && ptr)
-				off = capture_counted(
-					s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT), ptr, ret);
-			else if (kind == SYSTRACE_CAPTURE_EXIT_ARRAY && ret > 0 && ptr)
-				off = capture_buffer(s, off, arg_struct, ptr,
-						     spec->size[i] * (__u32)ret);
-			else if ((pending->retry_mask & (1 << i)) &&
-				 kind == SYSTRACE_CAPTURE_BUFFER)
-				off = capture_buffer(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT),
-						     pending->args[i],
-						     arg_at(pending->args, spec->len_arg[i]));
-			else if (pending->retry_mask & (1 << i))
-				off = capture_string(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT),
-						     pending->args[i]);
-		}
-	}
+	w.s = s;
+	w.off = sizeof(*rec);
+	w.pending = pending && pending->nr == nr ? pending : NULL;
+	bpf_loop(SYSTRACE_MAX_ARGS, capture_exit_arg, &w, 0);
 	if (pending)
 		bpf_map_delete_elem(&pending_calls, &tid);
-	return output(s, off, SYSTRACE_PHASE_EXIT, nr, pid_tgid, root);
+	return output(s, w.off, SYSTRACE_PHASE_EXIT, nr, pid_tgid, root);
 }
