@@ -552,6 +552,8 @@ class _KernelState(TypedDict):
     hook_switches: int
     event_hooks: int
     handoff_unsure: int
+    programs: List[Tuple[str, int]]
+    load_steps: List[Tuple[str, float]]
 
 def preload(buffer_size: Optional[int] = None) -> None: ...
 def calls_of(source: _EventSource, *, resolve_paths: bool = False) -> List[Call]: ...

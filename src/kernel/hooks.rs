@@ -13,6 +13,7 @@ use libbpf_rs::MapCore;
 
 use super::layout::{bit_of, NR_SYSCALLS};
 use super::programs::{take_libbpf_log, Programs, SystraceSkel, SystraceSkelBuilder};
+use super::startup::step;
 use super::Phase;
 use crate::error::{Error, Result};
 
@@ -43,6 +44,13 @@ impl HookMode {
 
 const RAW_PROGRAMS: [&str; 2] = ["sys_enter", "sys_exit"];
 const EVENT_PROGRAMS: [&str; 2] = ["sys_enter_event", "sys_exit_event"];
+
+fn phase_name(phase: Phase) -> &'static str {
+    match phase {
+        Phase::Enter => "sys_enter",
+        Phase::Exit => "sys_exit",
+    }
+}
 
 /// The kind of hook a program is, if it is one.
 pub fn hook_kind(name: &OsStr) -> Option<HookMode> {
@@ -124,36 +132,43 @@ impl Programs {
     /// of the object whose maps are this one's.
     fn kind(&mut self, mode: HookMode) -> Result<()> {
         let i = mode as usize;
-        if self.kinds[i].is_none() {
-            if self.main_kind == Some(mode) {
-                return Ok(());
-            }
-            let storage: &'static mut MaybeUninit<libbpf_rs::OpenObject> =
-                Box::leak(Box::new(MaybeUninit::uninit()));
-            let mut open = SystraceSkelBuilder::default()
-                .open(storage)
-                .map_err(|e| Error::bpf("opening the BPF object", e, &take_libbpf_log()))?;
-            for mut map in open.open_object_mut().maps_mut() {
-                let name = map.name().to_owned();
-                if let Some(ours) = self.skel.object().maps().find(|m| m.name() == name) {
-                    map.reuse_fd(ours.as_fd())
-                        .map_err(|e| Error::bpf("sharing the maps", e, &take_libbpf_log()))?;
-                }
-            }
+        if self.kinds[i].is_none() && self.main_kind != Some(mode) {
             let keep = match mode {
                 HookMode::Raw => RAW_PROGRAMS,
                 HookMode::Syscall => EVENT_PROGRAMS,
             };
-            for mut prog in open.open_object_mut().progs_mut() {
-                let on = keep.iter().any(|p| prog.name() == *p);
-                prog.set_autoload(on);
-            }
-            let skel = open
-                .load()
-                .map_err(|e| Error::bpf("loading the BPF programs", e, &take_libbpf_log()))?;
-            self.kinds[i] = Some(skel);
+            self.kinds[i] = Some(self.load_copy(&keep)?);
         }
         Ok(())
+    }
+
+    /// Loads the programs `keep` from a copy of the object whose maps are
+    /// this one's: the verifier checks them now, not at the first load.
+    pub(super) fn load_copy(&self, keep: &[&str]) -> Result<SystraceSkel<'static>> {
+        let storage: &'static mut MaybeUninit<libbpf_rs::OpenObject> =
+            Box::leak(Box::new(MaybeUninit::uninit()));
+        let start = std::time::Instant::now();
+        let mut open = SystraceSkelBuilder::default()
+            .open(storage)
+            .map_err(|e| Error::bpf("opening the BPF object", e, &take_libbpf_log()))?;
+        for mut map in open.open_object_mut().maps_mut() {
+            let name = map.name().to_owned();
+            if let Some(ours) = self.skel.object().maps().find(|m| m.name() == name) {
+                map.reuse_fd(ours.as_fd())
+                    .map_err(|e| Error::bpf("sharing the maps", e, &take_libbpf_log()))?;
+            }
+        }
+        for mut prog in open.open_object_mut().progs_mut() {
+            let on = keep.iter().any(|p| prog.name() == *p);
+            prog.set_autoload(on);
+        }
+        step("open a copy of the BPF object", start);
+        let start = std::time::Instant::now();
+        let skel = open
+            .load()
+            .map_err(|e| Error::bpf("loading the BPF programs", e, &take_libbpf_log()))?;
+        step(format!("load (BTF, verifier): {}", keep.join(" ")), start);
+        Ok(skel)
     }
 
     fn loaded(&self, mode: HookMode) -> &SystraceSkel<'static> {
@@ -165,11 +180,12 @@ impl Programs {
             .expect("Programs::kind loaded it")
     }
 
-    /// Loads the programs of both kinds now (`preload`), so that no enable
-    /// waits for the verifier.
+    /// Loads the programs of both kinds and of task events now
+    /// (`preload`), so that no enable waits for the verifier.
     pub fn load_kinds(&mut self) -> Result<()> {
         self.kind(HookMode::Raw)?;
-        self.kind(HookMode::Syscall)
+        self.kind(HookMode::Syscall)?;
+        self.tasks().map(|_| ())
     }
 
     /// The kernel's ids of the hook programs loaded, to find them from outside.
@@ -186,6 +202,25 @@ impl Programs {
             .collect()
     }
 
+    /// Every program loaded (of every copy of the object): its name and
+    /// the instructions the verifier went through for it.
+    pub fn loaded_programs(&self) -> Vec<(String, u32)> {
+        std::iter::once(&self.skel)
+            .chain(self.kinds.iter().flatten())
+            .chain(self.task_copy.iter())
+            .flat_map(|k| {
+                k.object()
+                    .progs()
+                    .filter(|p| p.autoload())
+                    .map(|p| {
+                        let name = p.name().to_string_lossy().into_owned();
+                        (name, super::startup::verified_insns(p.as_fd()))
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
     fn attach_raw(&mut self, phase: Phase) -> Result<()> {
         let i = phase.index();
         if self.links[i].is_none() {
@@ -195,9 +230,11 @@ impl Programs {
                 Phase::Enter => &kind.progs.sys_enter,
                 Phase::Exit => &kind.progs.sys_exit,
             };
+            let start = std::time::Instant::now();
             let link = prog
                 .attach()
                 .map_err(|e| Error::bpf("attaching to raw_syscalls", e, &take_libbpf_log()))?;
+            step(format!("attach raw_syscalls/{}", phase_name(phase)), start);
             self.links[i] = Some(link);
         }
         Ok(())
@@ -362,6 +399,7 @@ impl Programs {
                 let name = event_name(nr, phase).ok_or_else(|| {
                     Error::InvalidArgument(format!("syscall {nr} has no trace event"))
                 })?;
+                let start = std::time::Instant::now();
                 let link = prog
                     .attach_tracepoint(libbpf_rs::TracepointCategory::Syscalls, &name)
                     .map_err(|e| {
@@ -371,6 +409,7 @@ impl Programs {
                             &take_libbpf_log(),
                         )
                     })?;
+                step(format!("attach syscalls/{name}"), start);
                 self.event_links[i].insert(nr, link);
             }
         }

@@ -8,6 +8,8 @@
 //!   enable bitmaps and the process filter they read.
 //! * [`hooks`]: which hooks deliver (raw or per-syscall events), switched
 //!   per enabled set.
+//! * [`startup`]: the timed steps of loading and attaching, and the
+//!   verifier's work per program.
 //! * [`consumer`]: the consumer thread, which drains the ring buffer.
 //! * [`decode`]: one record into an [`Event`].
 pub mod consumer;
@@ -15,6 +17,7 @@ pub mod decode;
 pub mod hooks;
 pub mod layout;
 pub mod programs;
+pub mod startup;
 
 mod skel {
     include!(concat!(env!("OUT_DIR"), "/systrace.skel.rs"));

@@ -11,7 +11,7 @@ use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Mutex;
 
-use libbpf_rs::skel::{OpenSkel, SkelBuilder};
+use libbpf_rs::skel::{OpenSkel, Skel, SkelBuilder};
 use libbpf_rs::{Link, MapCore, MapFlags, MapHandle, PrintLevel};
 
 use super::decode::EventKind;
@@ -21,6 +21,7 @@ use super::layout::{
     TGID_DISCOVERED,
 };
 pub(super) use super::skel::{SystraceSkel, SystraceSkelBuilder};
+use super::startup::step;
 use super::types;
 use crate::error::{Error, Result};
 
@@ -65,6 +66,16 @@ fn capture_libbpf_log(_level: PrintLevel, msg: String) {
     log.push_str(&msg);
 }
 
+/// The names of the programs `object` loads.
+fn autoloaded(object: &libbpf_rs::Object) -> String {
+    object
+        .progs()
+        .filter(|p| p.autoload())
+        .map(|p| p.name().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 pub(super) fn take_libbpf_log() -> String {
     std::mem::take(&mut *LIBBPF_LOG.lock().unwrap_or_else(|e| e.into_inner()))
         .trim_end()
@@ -74,6 +85,9 @@ pub(super) fn take_libbpf_log() -> String {
 /// The loaded programs and maps of one process.
 #[path = "programs_filter.rs"]
 mod filter;
+#[path = "programs_tasks.rs"]
+mod tasks;
+use tasks::TASK_PROGRAMS;
 
 pub struct Programs {
     pub(super) skel: SystraceSkel<'static>,
@@ -91,6 +105,10 @@ pub struct Programs {
     pub(super) mode: HookMode,
     pub(super) switches: u64,
     pub(super) handoff_gen: u32,
+    /// Whether `skel` loaded the programs of task events (else `task_copy`
+    /// does, once a session first wants them).
+    main_tasks: bool,
+    pub(super) task_copy: Option<SystraceSkel<'static>>,
     /// sched_process_fork, while some session follows forks.
     fork_link: Option<Link>,
     /// sched_process_exit, while some session follows forks or wants thread exits.
@@ -131,6 +149,7 @@ impl Programs {
         capture_specs: &[types::systrace_capture_spec; NR_SYSCALLS],
         sigreturn_nr: u32,
         first: Option<HookMode>,
+        tasks_first: bool,
     ) -> Result<Self> {
         if !Path::new(VMLINUX_BTF).exists() {
             return Err(Error::Unsupported(format!(
@@ -146,9 +165,11 @@ impl Programs {
         // until a reload), so the storage is leaked: a few hundred bytes.
         let storage: &'static mut MaybeUninit<libbpf_rs::OpenObject> =
             Box::leak(Box::new(MaybeUninit::uninit()));
+        let start = std::time::Instant::now();
         let mut open = SystraceSkelBuilder::default()
             .open(storage)
             .map_err(|e| Error::bpf("opening the BPF object", e, &take_libbpf_log()))?;
+        step("open the BPF object", start);
         open.maps
             .events
             .set_max_entries(buffer_size as u32)
@@ -169,14 +190,24 @@ impl Programs {
         // never uses one kind does not pay the verifier for it.
         // `first`, the kind the first session will likely use, is loaded
         // with this object: no second parse of the kernel's BTF for it.
+        // The programs of task events (forks, exits, signals) likewise:
+        // with this object when the first session wants them, else on
+        // first use (`Programs::tasks`).
         for mut prog in open.open_object_mut().progs_mut() {
             if let Some(kind) = super::hooks::hook_kind(prog.name()) {
                 prog.set_autoload(Some(kind) == first);
+            } else if TASK_PROGRAMS.iter().any(|p| prog.name() == *p) {
+                prog.set_autoload(tasks_first);
             }
         }
+        let start = std::time::Instant::now();
         let mut skel = open
             .load()
             .map_err(|e| Error::bpf("loading the BPF programs", e, &take_libbpf_log()))?;
+        step(
+            format!("load (maps, BTF, verifier): {}", autoloaded(skel.object())),
+            start,
+        );
 
         let bss_data = skel
             .maps
@@ -207,6 +238,8 @@ impl Programs {
             event_links: [BTreeMap::new(), BTreeMap::new()],
             kinds: [None, None],
             main_kind: first,
+            main_tasks: tasks_first,
+            task_copy: None,
             phase_on: [false, false],
             mode: HookMode::Raw,
             switches: 0,
@@ -289,64 +322,6 @@ impl Programs {
     pub fn set_capture_size(&self, size: u32) {
         self.bss_u32(|b| unsafe { std::ptr::addr_of_mut!((*b).capture_size) })
             .store(size, Ordering::SeqCst);
-    }
-
-    /// Attaches the fork and exit programs while `count` sessions follow forks.
-    pub fn set_follow_forks(&mut self, count: u32) -> Result<()> {
-        self.bss_u32(|b| unsafe { std::ptr::addr_of_mut!((*b).follow_forks) })
-            .store(count, Ordering::SeqCst);
-        if count == 0 {
-            self.fork_link = None;
-        } else if self.fork_link.is_none() {
-            self.fork_link = Some(attach_tp(
-                &self.skel.progs.sched_process_fork,
-                "sched_process_fork",
-            )?);
-        }
-        self.update_exit_link()
-    }
-
-    /// Records thread exits while `count` sessions want them.
-    pub fn set_task_exits(&mut self, count: u32) -> Result<()> {
-        self.bss_u32(|b| unsafe { std::ptr::addr_of_mut!((*b).trace_task_exits) })
-            .store(count, Ordering::SeqCst);
-        self.update_exit_link()
-    }
-
-    /// The exit program serves both following (forgetting dead children)
-    /// and thread exits: attached while either wants it.
-    fn update_exit_link(&mut self) -> Result<()> {
-        let read = |f: fn(*mut types::bss) -> *mut u32| self.bss_u32(f).load(Ordering::SeqCst);
-        let wanted = read(|b| unsafe { std::ptr::addr_of_mut!((*b).follow_forks) }) > 0
-            || read(|b| unsafe { std::ptr::addr_of_mut!((*b).trace_task_exits) }) > 0;
-        if !wanted {
-            self.exit_link = None;
-        } else if self.exit_link.is_none() {
-            self.exit_link = Some(attach_tp(
-                &self.skel.progs.sched_process_exit,
-                "sched_process_exit",
-            )?);
-        }
-        Ok(())
-    }
-
-    /// Records the signals delivered to traced threads while `count`
-    /// sessions want them (attached only then: syscall-only tracing pays
-    /// nothing for them).
-    pub fn set_signals(&mut self, count: u32) -> Result<()> {
-        if count == 0 {
-            self.signal_links = None;
-        } else if self.signal_links.is_none() {
-            let deliver = attach_tp(&self.skel.progs.signal_deliver, "signal_deliver")?;
-            let generate = attach_tp(&self.skel.progs.signal_generate, "signal_generate")?;
-            self.signal_links = Some([deliver, generate]);
-        }
-        Ok(())
-    }
-
-    /// Whether any program of task events (signals, exits, forks) is attached.
-    pub fn task_events_attached(&self) -> bool {
-        self.signal_links.is_some() || self.exit_link.is_some() || self.fork_link.is_some()
     }
 
     pub(super) fn bss_u32(&self, field: fn(*mut types::bss) -> *mut u32) -> &AtomicU32 {
@@ -590,8 +565,12 @@ impl Programs {
 
 /// Attaches a tracepoint program (`what`: its tracepoint, for the error).
 fn attach_tp(prog: &libbpf_rs::ProgramMut<'_>, what: &str) -> Result<Link> {
-    prog.attach()
-        .map_err(|e| Error::bpf(&format!("attaching to {what}"), e, &take_libbpf_log()))
+    let start = std::time::Instant::now();
+    let link = prog
+        .attach()
+        .map_err(|e| Error::bpf(&format!("attaching to {what}"), e, &take_libbpf_log()))?;
+    step(format!("attach {what}"), start);
+    Ok(link)
 }
 
 /// A plain C value read from map bytes (None when the size is wrong).

@@ -178,5 +178,12 @@ pub fn kernel_state(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     dict.set_item("hook_switches", state.hook_switches)?;
     dict.set_item("event_hooks", state.event_hooks)?;
     dict.set_item("handoff_unsure", state.handoff_unsure)?;
+    dict.set_item("programs", state.programs)?;
+    let steps: Vec<(String, f64)> = state
+        .load_steps
+        .into_iter()
+        .map(|(what, took)| (what, took.as_secs_f64() * 1e3))
+        .collect();
+    dict.set_item("load_steps", steps)?;
     Ok(dict)
 }

@@ -4,6 +4,7 @@
 //! per process however many sessions are open.
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, MutexGuard};
+use std::time::Instant;
 
 use super::capture;
 use super::quiet;
@@ -13,6 +14,7 @@ use crate::kernel::consumer::Consumer;
 use crate::kernel::hooks::{self, HookMode};
 use crate::kernel::layout::NR_SYSCALLS;
 use crate::kernel::programs::{Programs, NB_ARGS_UNKNOWN};
+use crate::kernel::startup as programs;
 use crate::kernel::Phase;
 use crate::metadata::names::{self, metadata_now};
 use crate::metadata::MetadataTable;
@@ -202,16 +204,15 @@ fn nb_args_table(metadata: &MetadataTable) -> [u8; NR_SYSCALLS] {
     table
 }
 
-fn load(buffer_size: usize, first: Option<HookMode>) -> Result<Tracer> {
+fn load(buffer_size: usize, first: Option<HookMode>, tasks_first: bool) -> Result<Tracer> {
+    let start = Instant::now();
     let (table, exact) = metadata_now();
     let sigreturn = names::resolve("rt_sigreturn").unwrap_or(u32::MAX);
-    let programs = Programs::load(
-        buffer_size,
-        &nb_args_table(table),
-        &capture::spec_table(table),
-        sigreturn,
-        first,
-    )?;
+    let nb_args = nb_args_table(table);
+    let specs = capture::spec_table(table);
+    programs::reset_steps(vec![("metadata tables".to_owned(), start.elapsed())]);
+    let programs = Programs::load(buffer_size, &nb_args, &specs, sigreturn, first, tasks_first)?;
+    let start = Instant::now();
     // The consumer thread reads the running kernel's metadata off the hot
     // path (it is never traced, so the user's traces do not show it); the
     // next call under the lock corrects the programs' tables from it.
@@ -223,6 +224,7 @@ fn load(buffer_size: usize, first: Option<HookMode>) -> Result<Tracer> {
     let consumer = Consumer::start(programs.events_map()?, on_start)?;
     programs.set_ignore_tid(consumer.tid());
     programs.set_self(getpid(), quiet::slots_addr());
+    programs::step("start the consumer thread", start);
     Ok(Tracer {
         pid: getpid(),
         programs,
@@ -258,7 +260,11 @@ pub(super) fn tracer<'a>(
                 set
             }))
         });
-        *slot = Some(load(size, kind)?);
+        // The programs of task events with the object if the first
+        // session wants them (the command does) or for preload(), else
+        // when first needed.
+        let tasks = first.is_none_or(|reg| reg.signals || reg.task_exits || reg.follow);
+        *slot = Some(load(size, kind, tasks)?);
     }
     let tracer = slot.as_mut().expect("loaded above");
     tracer.sync_tables();
@@ -306,6 +312,11 @@ pub struct KernelState {
     pub event_hooks: usize,
     /// Calls of a switch whose hooks could not agree (lost or doubled).
     pub handoff_unsure: u64,
+    /// Every program loaded: its name and the instructions the verifier
+    /// went through for it.
+    pub programs: Vec<(String, u32)>,
+    /// What each step of loading and attaching took since the last load.
+    pub load_steps: Vec<(String, std::time::Duration)>,
 }
 
 pub fn kernel_state() -> KernelState {
@@ -339,6 +350,8 @@ pub fn kernel_state() -> KernelState {
             hook_switches: t.programs.hook_switches(),
             event_hooks: t.programs.event_hooks(),
             handoff_unsure: t.programs.handoff_unsure(),
+            programs: t.programs.loaded_programs(),
+            load_steps: programs::steps(),
         },
         _ => KernelState::default(),
     }
