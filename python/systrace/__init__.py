@@ -14,6 +14,9 @@ a Rust core decodes them. Tracing needs root, or CAP_BPF with CAP_PERFMON.
 """
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any, List
+
 from ._native import (
     fd_syscalls,
     ARCH,
@@ -35,24 +38,73 @@ from ._native import (
     syscall_names,
     syscall_nr,
 )
-from ._event_class import EventClass, Field, SyscallMetadata, event_class, event_classes, metadata, metadata_table
 from ._session import Session, Source, calls, count, enable, iter_calls
-from ._record import Recording, TraceFile, hive_path, load
-from ._net import SockAddr, sockaddr
-from ._launch import CompletedSession, run
-from ._aio import aiter_batches, aiter_events
-from ._export import (
-    calls_to_arrow,
-    calls_to_pandas,
-    calls_to_polars,
-    event_to_dict,
-    json_line,
-    to_arrow,
-    to_chrome_trace,
-    to_jsonl,
-    to_pandas,
-    to_polars,
-)
+
+# The rest loads on first use (PEP 562's module __getattr__): `import
+# systrace` then costs the extension and the session module only, not
+# dataclasses, subprocess, json or the exporters (issue 15: start-up).
+_LAZY = {
+    "EventClass": "_event_class",
+    "Field": "_event_class",
+    "SyscallMetadata": "_event_class",
+    "event_class": "_event_class",
+    "event_classes": "_event_class",
+    "metadata": "_event_class",
+    "metadata_table": "_event_class",
+    "Recording": "_record",
+    "TraceFile": "_record",
+    "hive_path": "_record",
+    "load": "_record",
+    "SockAddr": "_net",
+    "sockaddr": "_net",
+    "CompletedSession": "_launch",
+    "run": "_launch",
+    "aiter_batches": "_aio",
+    "aiter_events": "_aio",
+    "calls_to_arrow": "_export",
+    "calls_to_pandas": "_export",
+    "calls_to_polars": "_export",
+    "event_to_dict": "_export",
+    "json_line": "_export",
+    "to_arrow": "_export",
+    "to_chrome_trace": "_export",
+    "to_jsonl": "_export",
+    "to_pandas": "_export",
+    "to_polars": "_export",
+}
+
+if TYPE_CHECKING:
+    from ._aio import aiter_batches, aiter_events
+    from ._event_class import EventClass, Field, SyscallMetadata, event_class, event_classes, metadata, metadata_table
+    from ._export import (
+        calls_to_arrow,
+        calls_to_pandas,
+        calls_to_polars,
+        event_to_dict,
+        json_line,
+        to_arrow,
+        to_chrome_trace,
+        to_jsonl,
+        to_pandas,
+        to_polars,
+    )
+    from ._launch import CompletedSession, run
+    from ._net import SockAddr, sockaddr
+    from ._record import Recording, TraceFile, hive_path, load
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'systrace' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # once: later lookups do not come here
+    return value
+
+
+def __dir__() -> List[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 #: The package's version (Cargo's, which is the wheel's too).
 __version__ = VERSION

@@ -94,7 +94,7 @@ examples:
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(completion: bool = True) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog=PROG,
         description=DESCRIPTION,
@@ -265,7 +265,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="COMMAND",
         help="the command to run and trace (after --); tracing is on before its first syscall.",
     )
-    _add_completion(p)
+    if completion:
+        _add_completion(p)
     return p
 
 
@@ -558,8 +559,11 @@ def _process_alive(pid: int) -> bool:
 
 
 # Smaller than the library's default: the command drains as it goes, and the
-# ring's pages count twice in its RSS (the ring is mapped twice).
-CLI_BUFFER_SIZE = 4 << 20
+# ring's pages count twice in its RSS (the kernel maps its data twice). Two
+# `dd bs=1` under -f on a busy 2-vCPU machine (load 10) lost events with
+# 256 KiB and none with 512 KiB: 2 MiB keeps four times that margin, for
+# 4 MiB of RSS (issue 15).
+CLI_BUFFER_SIZE = 2 << 20
 
 
 def _open_session(
@@ -747,7 +751,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         from . import _top
 
         return _top.main(argv[1:])
-    parser = build_parser()
+    # shtab imports some 90 ms and 4 MB of modules (hashlib, logging,
+    # importlib.metadata): only for the runs that can show or use it.
+    completion = any(a.startswith("--print-completion") or a in ("-h", "--help") for a in argv)
+    parser = build_parser(completion)
     args = parser.parse_args(argv)
     command = list(args.command)
     if command and command[0] == "--":
