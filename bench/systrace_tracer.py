@@ -106,6 +106,8 @@ def main() -> int:
                 "second_kind": second_kind,
                 # Which kernel hooks deliver: per-syscall events or raw_syscalls.
                 "hook_mode": systrace._native.kernel_state()["hook_mode"],
+                # What the first enable() spent its time on (issue 15).
+                "load_steps": systrace._native.kernel_state()["load_steps"],
             }
         ),
         flush=True,
