@@ -74,6 +74,7 @@ pub(super) fn take_libbpf_log() -> String {
 /// The loaded programs and maps of one process.
 #[path = "programs_filter.rs"]
 mod filter;
+pub use filter::FilterUse;
 
 pub struct Programs {
     pub(super) skel: SystraceSkel<'static>,
@@ -102,6 +103,7 @@ pub struct Programs {
     counts: MapHandle,
     errnos: MapHandle,
     filters: MapHandle,
+    count_filters: MapHandle,
     buffer_size: usize,
 }
 
@@ -200,6 +202,8 @@ impl Programs {
             .map_err(|e| Error::bpf("opening the errno counts", e, ""))?;
         let filters = MapHandle::try_from(&skel.maps.filters)
             .map_err(|e| Error::bpf("opening the filter map", e, ""))?;
+        let count_filters = MapHandle::try_from(&skel.maps.count_filters)
+            .map_err(|e| Error::bpf("opening the count filter map", e, ""))?;
         let programs = Programs {
             skel,
             bss,
@@ -219,9 +223,11 @@ impl Programs {
             counts,
             errnos,
             filters,
+            count_filters,
             buffer_size,
         };
         programs.set_wakeup_bytes((buffer_size / 16) as u64);
+        programs.set_filter_experiment();
         Ok(programs)
     }
 

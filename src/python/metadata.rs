@@ -174,9 +174,11 @@ pub fn kernel_state(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     dict.set_item("consumer_tid", state.consumer_tid)?;
     dict.set_item("counted_pids", state.counted_pids)?;
     dict.set_item("filtered", state.filtered)?;
+    dict.set_item("count_filtered", state.count_filtered)?;
     dict.set_item("hook_mode", state.hook_mode)?;
     dict.set_item("hook_switches", state.hook_switches)?;
     dict.set_item("event_hooks", state.event_hooks)?;
     dict.set_item("handoff_unsure", state.handoff_unsure)?;
+    dict.set_item("filter_unheld", state.filter_unheld)?;
     Ok(dict)
 }
