@@ -59,10 +59,13 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=300_000)
     ap.add_argument("--pairs", type=int, default=3)
+    ap.add_argument("--no-experiments", action="store_true",
+                    help="only the rows without switches (for a build without them: SYSTRACE_PYTHON=...)")
     args = ap.parse_args()
+    rows = [r for r in ROWS if not (args.no_experiments and r[3])]
     with open("/proc/sys/kernel/bpf_stats_enabled") as f:
         stats_was = f.read().strip()
-    results: dict = {label: [] for label, *_ in ROWS}
+    results: dict = {label: [] for label, *_ in rows}
     load_before = open("/proc/loadavg").read().split()[0]
     try:
         with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
@@ -71,7 +74,7 @@ def main() -> int:
             env = run.Env(tmp)
             base = [pr.untraced_run(env, args.n)["ru"].ru_stime / args.n * 1e9 for _ in range(args.pairs)]
             for _ in range(args.pairs):  # interleaved, so that load drifts hit every row
-                for label, syscalls, flt, experiment in ROWS:
+                for label, syscalls, flt, experiment in rows:
                     results[label].append(measure(env, args.n, syscalls, flt, experiment))
     finally:
         with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
@@ -83,7 +86,7 @@ def main() -> int:
     print("| row | enter prog ns | exit prog ns | enter + exit ns | workload system ns/iter | delivered |")
     print("|---|---|---|---|---|---|")
     print(f"| untraced | | | | {statistics.median(base):.0f} | |")
-    for label, *_ in ROWS:
+    for label, *_ in rows:
         rs = results[label]
         enter = [next((v for k, v in r["progs"].items() if "enter" in k), float("nan")) for r in rs]
         exit_ = [next((v for k, v in r["progs"].items() if "exit" in k), float("nan")) for r in rs]
