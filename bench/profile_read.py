@@ -86,13 +86,13 @@ def bpf_prog_stats(owner_pid: int) -> list:
     return progs
 
 
-def traced_run(env, n: int, syscalls: list, perf_out: str | None) -> dict:
+def traced_run(env, n: int, syscalls: list, perf_out: str | None, filter: str | None = None) -> dict:
     wl = env.start_waiting("read", n)
     tr = perf = None
     try:
         tr = subprocess.Popen(
             [run.systrace_python(), os.path.join(HERE, "systrace_tracer.py"), "--pid", str(wl.pid),
-             "--syscalls", ",".join(syscalls), "--drain", "count"],
+             "--syscalls", ",".join(syscalls), "--drain", "count", *(["--filter", filter] if filter else [])],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         run.read_json_line(tr, "systrace tracer")
         before = task_stats(tr.pid)

@@ -40,6 +40,7 @@ WORKLOAD_SYSCALLS = {
     "getppid": ["getppid"],
     "read": ["read"],
     "openat": ["openat", "close"],
+    "read100": ["read"],
 }
 # "Traced some other syscall": enabled for the workload's pid, never called by it.
 OTHER_SYSCALL = ["getpid"]
@@ -569,8 +570,9 @@ def run_bcc(env: Env, mode: str, n: int, syscalls: list, output: str) -> dict:
 class Config:
     workload: str
     tracer: str  # label in the table
-    # "workload", "small", "other", "nothing", or "filtered" (the workload's
-    # syscalls with a filter in BPF that rejects every call): what the tracer enables
+    # "workload", "small", "other", "nothing", "filtered" (the workload's
+    # syscalls with a filter in BPF that rejects every call) or "filtered99"
+    # (read100's with one that rejects 99 calls of 100): what the tracer enables
     traced: str
     n: int
     run: Callable
@@ -591,6 +593,8 @@ class Config:
     def expected(self) -> int:
         if self.traced in ("other", "nothing", "filtered"):
             return 0
+        if self.traced == "filtered99":  # every 100th read, from the first
+            return 2 * ((self.n + 99) // 100)
         return 2 * self.n * len(WORKLOAD_SYSCALLS[self.workload])
 
 
@@ -598,9 +602,9 @@ def build_configs(quick: bool) -> list:
     # Iterations per workload for fast tracers; slow ones (ptrace, or a
     # wake-up per event) get fewer so that a run stays near a second.
     if quick:
-        base = {"getppid": 20000, "read": 20000, "openat": 2000}
+        base = {"getppid": 20000, "read": 20000, "openat": 2000, "read100": 20000}
     else:
-        base = {"getppid": 500_000, "read": 500_000, "openat": 50_000}
+        base = {"getppid": 500_000, "read": 500_000, "openat": 50_000, "read100": 500_000}
 
     def n_for(workload: str, div: int) -> int:
         return max(1000 if not quick else 200, base[workload] // div)
@@ -623,6 +627,10 @@ def build_configs(quick: bool) -> list:
             add(wl, "systrace (filter rejects all)", "filtered", 1, sys_run("count", filter="count != 1"),
                 check_systrace, "systrace")
             add(wl, "systrace", "other", 1, sys_run("count"), check_systrace, "systrace")
+            # The read loop whose every 100th read asks 2 bytes: a filter
+            # that rejects the other 99 should cost about the same.
+            add("read100", "systrace (filter rejects 99%)", "filtered99", 1,
+                sys_run("count", filter="count != 1"), check_systrace, "systrace")
         if quick:
             add(wl, "strace", "workload", 10, run_strace, check_strace, "strace")
             continue
@@ -681,6 +689,8 @@ def traced_label(c: Config) -> str:
         return "other (" + ",".join(OTHER_SYSCALL) + ")" + mode
     if c.traced == "filtered":
         return ",".join(c.syscalls) + " (filtered out in BPF)" + mode
+    if c.traced == "filtered99":
+        return ",".join(c.syscalls) + " (99% filtered out in BPF)" + mode
     return "nothing enabled"
 
 

@@ -6,6 +6,8 @@
  * MODE is one of
  *   getppid   getppid() per iteration
  *   read      read(fd, buf, 1) of /dev/zero per iteration
+ *   read100   the same, but every 100th read (the first included) asks 2
+ *             bytes: a filter on count can pass 1% of the calls
  *   openat    openat(AT_FDCWD, PATH, O_RDONLY) + close(fd) per iteration
  *             (PATH: --file, default /etc/hostname)
  *
@@ -51,7 +53,7 @@ static long long now_ns(void)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: workload getppid|read|openat N [--wait-stdin] [--file PATH]\n");
+	fprintf(stderr, "usage: workload getppid|read|read100|openat N [--wait-stdin] [--file PATH]\n");
 	exit(2);
 }
 
@@ -60,7 +62,7 @@ int main(int argc, char **argv)
 	long long start = now_ns();
 	const char *file = "/etc/hostname";
 	int wait_stdin = 0;
-	char buf[1];
+	char buf[2];
 	long n;
 	int fd = -1;
 
@@ -78,10 +80,14 @@ int main(int argc, char **argv)
 		else
 			usage();
 	}
-	int m = !strcmp(mode, "getppid") ? 0 : !strcmp(mode, "read") ? 1 : !strcmp(mode, "openat") ? 2 : -1;
+	int m = !strcmp(mode, "getppid") ? 0 :
+		!strcmp(mode, "read")	 ? 1 :
+		!strcmp(mode, "openat")	 ? 2 :
+		!strcmp(mode, "read100") ? 3 :
+					   -1;
 	if (m < 0)
 		usage();
-	if (m == 1) {
+	if (m == 1 || m == 3) {
 		fd = open("/dev/zero", O_RDONLY);
 		if (fd < 0) {
 			perror("/dev/zero");
@@ -116,6 +122,16 @@ int main(int argc, char **argv)
 				return 1;
 			}
 		break;
+	case 3:
+		for (long i = 0; i < n; i++) {
+			size_t count = i % 100 ? 1 : 2;
+
+			if (read(fd, buf, count) != (ssize_t)count) {
+				perror("read");
+				return 1;
+			}
+		}
+		break;
 	case 2:
 		for (long i = 0; i < n; i++) {
 			int f = openat(AT_FDCWD, file, O_RDONLY);
@@ -130,7 +146,7 @@ int main(int argc, char **argv)
 	long long t1 = now_ns();
 	long long c1 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
 
-	printf("start_ns=%lld loop_ns=%lld iters=%ld ns_per_iter=%.2f cpu_ns_per_iter=%.2f\n", start,
-	       t1 - t0, n, (double)(t1 - t0) / n, (double)(c1 - c0) / n);
+	printf("start_ns=%lld loop_ns=%lld iters=%ld ns_per_iter=%.2f cpu_ns_per_iter=%.2f\n",
+	       start, t1 - t0, n, (double)(t1 - t0) / n, (double)(c1 - c0) / n);
 	return 0;
 }

@@ -68,20 +68,62 @@ static __noinline void count_call(__u32 nr, long ret, __u64 dur_ns, __u64 pid_tg
 	}
 }
 
-/* A counted call begins: remember when, for its exit. */
+/* Syscalls counted only when a call passes their filter (count=True with
+ * filter=; every counting session of a syscall has the same one). Set as
+ * filtered_syscalls and filters are, for the counting consumer. */
+__u64 count_filtered_syscalls[BITMAP_WORDS];
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SYSTRACE_NR_SYSCALLS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct systrace_filter);
+} count_filters SEC(".maps");
+
+/* In filter.bpf.h. */
+static bool filter_pass(const struct systrace_filter *f, const __u64 *args, long ret, __u32 nr,
+			__u32 tid);
+
+/* The filter syscall `nr`'s calls are counted by, if any. */
+static __always_inline const struct systrace_filter *count_filter(__u32 nr)
+{
+	nr &= SYSTRACE_NR_SYSCALLS - 1;
+	if (!test_bit(nr, count_filtered_syscalls))
+		return NULL;
+	return bpf_map_lookup_elem(&count_filters, &nr);
+}
+
+/* A counted call begins: remember when, for its exit, unless its filter
+ * rejects it now; a filter naming ret keeps the arguments for the exit.
+ * The hooks have not read the arguments (they may deliver nothing): the
+ * task's registers have them. */
 static __always_inline void count_enter(__u32 nr, __u64 pid_tgid, __u32 root)
 {
+	const struct systrace_filter *f = count_filter(nr);
+	__u64 args[SYSTRACE_MAX_ARGS] = {};
 	struct start *st;
 
+	if (f)
+		syscall_get_arguments(
+			(struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf()), args);
 	if (nr == sigreturn_nr) { /* no exit will come */
-		count_call(nr, 0, (__u64)-1, pid_tgid, root);
+		if (!f || filter_pass(f, args, 0, nr, pid_tgid))
+			count_call(nr, 0, (__u64)-1, pid_tgid, root);
 		return;
 	}
 	st = bpf_task_storage_get(&starts, bpf_get_current_task_btf(), 0,
 				  BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (st) {
-		st->nr = nr;
-		st->ts = bpf_ktime_get_ns();
+	if (!st)
+		return;
+	st->nr = nr;
+	st->ts = bpf_ktime_get_ns();
+	if (!f)
+		return;
+	if (f->mode == SYSTRACE_FILTER_AT_EXIT) {
+		for (int i = 0; i < SYSTRACE_MAX_ARGS; i++)
+			st->args[i] = args[i];
+	} else if (!filter_pass(f, args, 0, nr, pid_tgid)) {
+		st->ts = 0; /* not counted: its exit sees no start */
 	}
 }
 
@@ -91,12 +133,16 @@ static __always_inline void count_enter(__u32 nr, __u64 pid_tgid, __u32 root)
 static __always_inline void count_exit(__u32 nr, long ret, __u64 pid_tgid, __u32 root)
 {
 	struct start *st = bpf_task_storage_get(&starts, bpf_get_current_task_btf(), 0, 0);
+	const struct systrace_filter *f;
 	__u64 dur;
 
 	if (!st || st->nr != nr || !st->ts)
 		return;
 	dur = bpf_ktime_get_ns() - st->ts;
 	st->ts = 0;
+	f = count_filter(nr);
+	if (f && f->mode == SYSTRACE_FILTER_AT_EXIT && !filter_pass(f, st->args, ret, nr, pid_tgid))
+		return;
 	count_call(nr, ret, dur, pid_tgid, root);
 }
 

@@ -117,12 +117,23 @@ static long filter_step(__u32 i, struct filter_run *run)
 	return 0;
 }
 
+/* Experiment switches (bench/filter_cost.py), set from
+ * SYSTRACE_FILTER_EXPERIMENT at load: 1 evaluates every filter with
+ * bpf_loop, 2 rejects without evaluating, 4 keeps no mark (the exit of a
+ * filtered call is dropped at once), 8 rejects before the filter's lookup. */
+__u32 filter_experiment;
+
+/* Programs up to this long run unrolled, without bpf_loop(): most
+ * filters are a comparison or two. */
+#define FILTER_INLINE_OPS 8
+
 /* Whether the call passes `f`. bpf_loop() has the verifier check a step
- * once, not once per op. */
+ * once, not once per op, for the longer programs. */
 static __noinline bool filter_pass(const struct systrace_filter *f, const __u64 *args, long ret,
 				   __u32 nr, __u32 tid)
 {
 	struct filter_run run = { .f = f };
+	__u32 len;
 
 	if (!f || !args)
 		return true;
@@ -131,6 +142,15 @@ static __noinline bool filter_pass(const struct systrace_filter *f, const __u64 
 	run.fields.v[SYSTRACE_FIELD_RET] = ret;
 	run.fields.v[SYSTRACE_FIELD_NR] = nr;
 	run.fields.v[SYSTRACE_FIELD_PID] = tid;
+	len = f->len;
+	if (len <= FILTER_INLINE_OPS && !(filter_experiment & 1)) {
+		for (int i = 0; i < FILTER_INLINE_OPS; i++) {
+			if (i >= len)
+				break;
+			run.stack = filter_op(&f->ops[i], &run.fields, run.stack);
+		}
+		return run.stack & 1;
+	}
 	bpf_loop(SYSTRACE_FILTER_OPS, filter_step, &run, 0);
 	return run.stack & 1;
 }
@@ -178,12 +198,17 @@ static __noinline int emit_held_enter(__u32 nr, struct call_mark *mark, __u64 pi
  * is dropped too; one decided at exit is held in the mark. */
 static __noinline bool filter_enter(__u32 nr, __u64 *args, __u64 pid_tgid, __u32 root)
 {
-	const struct systrace_filter *f = bpf_map_lookup_elem(&filters, &nr);
+	const struct systrace_filter *f;
 	struct call_mark *mark;
 	bool pass;
 
+	if (filter_experiment & 8)
+		return false;
+	f = bpf_map_lookup_elem(&filters, &nr);
 	if (!f || !args)
 		return true;
+	if (filter_experiment & 4)
+		return (filter_experiment & 2) ? false : filter_pass(f, args, 0, nr, pid_tgid);
 	mark = bpf_task_storage_get(&call_marks, bpf_get_current_task_btf(), 0,
 				    BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (f->mode == SYSTRACE_FILTER_AT_EXIT) {
@@ -201,12 +226,13 @@ static __noinline bool filter_enter(__u32 nr, __u64 *args, __u64 pid_tgid, __u32
 			mark->args[i] = args[i];
 		return false;
 	}
-	pass = filter_pass(f, args, 0, nr, pid_tgid);
-	/* Without a mark a rejected call's exit goes through; user space,
-	 * which applies each session's filter again, drops it. */
+	pass = !(filter_experiment & 2) && filter_pass(f, args, 0, nr, pid_tgid);
+	/* The verdict, for the exit, which then needs no filter. Without a
+	 * mark a rejected call's exit goes through; user space, which applies
+	 * each session's filter again, drops it. */
 	if (mark) {
 		mark->nr = nr;
-		mark->state = pass ? CALL_NONE : CALL_REJECTED;
+		mark->state = pass ? CALL_PASSED : CALL_REJECTED;
 	}
 	return pass;
 }
@@ -215,20 +241,28 @@ static __noinline bool filter_enter(__u32 nr, __u64 *args, __u64 pid_tgid, __u32
  * held enter, for a call decided at exit). */
 static __noinline bool filter_exit(__u32 nr, long ret, __u64 pid_tgid, __u32 root)
 {
-	const struct systrace_filter *f = bpf_map_lookup_elem(&filters, &nr);
+	const struct systrace_filter *f;
 	__u64 no_args[SYSTRACE_MAX_ARGS] = {};
 	struct call_mark *mark;
 	__u32 state = CALL_NONE;
 
-	if (!f || nr >= SYSTRACE_NR_SYSCALLS)
+	if (filter_experiment & 12)
+		return false;
+	if (nr >= SYSTRACE_NR_SYSCALLS)
 		return true;
 	mark = bpf_task_storage_get(&call_marks, bpf_get_current_task_btf(), 0, 0);
 	if (mark && mark->nr == nr)
 		state = mark->state;
 	if (mark)
 		mark->state = CALL_NONE;
-	if (f->mode == SYSTRACE_FILTER_AT_ENTER)
-		return state != CALL_REJECTED;
+	/* Decided at the enter: the mark says, without the filter. */
+	if (state == CALL_REJECTED)
+		return false;
+	if (state == CALL_PASSED)
+		return true;
+	f = bpf_map_lookup_elem(&filters, &nr);
+	if (!f || f->mode == SYSTRACE_FILTER_AT_ENTER)
+		return true;
 	if (state == CALL_HELD) {
 		if (!filter_pass(f, mark->args, ret, nr, pid_tgid))
 			return false;

@@ -135,10 +135,12 @@ struct {
 	__type(value, __u64);
 } errnos SEC(".maps");
 
-/* When the counted call a thread is in began. */
+/* When the counted call a thread is in began (and, for a count filter
+ * decided at exit, its arguments). */
 struct start {
 	__u32 nr;
 	__u64 ts;
+	__u64 args[SYSTRACE_MAX_ARGS];
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -208,13 +210,14 @@ struct {
 	__type(value, struct systrace_filter);
 } filters SEC(".maps");
 
-/* A thread's call in a filtered syscall: rejected at its enter (its exit
- * is dropped too), or held until its exit decides. Task storage rather
+/* A thread's call in a filtered syscall: decided at its enter (its exit
+ * follows), or held until its exit decides. Task storage rather
  * than an LRU hash: a mark is never evicted, only freed with its thread. */
 enum call_state {
 	CALL_NONE = 0,
 	CALL_REJECTED = 1,
 	CALL_HELD = 2,
+	CALL_PASSED = 3,
 };
 struct call_mark {
 	__u32 nr;

@@ -43,6 +43,9 @@ EXPECT: Dict[str, List[str]] = {
         r"^openat +WORK/out/result\.txt +fds \{'dfd': 'WORK'\}$",
         r"^write +fds \{'fd': 'WORK/out/result\.txt'\}$",
     ],
+    "count_failures": [
+        r"^openat 3 \{'EISDIR': 1, 'ENOENT': 2\}$",
+    ],
     "slow_syscalls": [
         r"the 5 slowest:",
         r"^ +\d+\.\d+ ms  tid \d+  read\(\d+, \"late data\", 100\) = 9$",

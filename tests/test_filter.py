@@ -68,8 +68,6 @@ def test_other_bad_filter_arguments():
         systrace.enable("read", exit=False, filter="ret < 0")
     with pytest.raises(ValueError, match="not traced"):
         systrace.enable("read", filter={"write": "fd == 1"})
-    with pytest.raises(ValueError, match="count"):
-        native.Session("read", count=True, filter="fd == 1")
     with pytest.raises(TypeError):
         systrace.enable("read", filter=3)  # type: ignore[arg-type]
 
@@ -222,3 +220,25 @@ def test_an_exit_only_session_filters_on_ret(pipe):
         reads(9999, 2)
     evs = s.events()
     assert [(e.phase, e.ret) for e in evs] == [("exit", -9)] * 2
+
+
+@pytest.mark.parametrize(
+    "expr, counts",
+    [
+        # 3 predicates, 2 ANDs: 5 ops, run unrolled.
+        ("fd == {r} && count <= 4 && count != 2", [1, 1, 3, 3, 4, 4]),
+        # 5 predicates, 4 ANDs: 9 ops, past the 8 run unrolled: bpf_loop.
+        ("fd == {r} && count >= 1 && count <= 4 && count != 3 && count != 2", [1, 1, 4, 4]),
+    ],
+)
+def test_short_and_long_filter_programs_decide_in_the_kernel(pipe, expr, counts):
+    r, _ = pipe
+    with systrace.enable("read", filter=expr.format(r=r)) as s:
+        before = records()
+        for size in (1, 2, 3, 4, 5):
+            reads(r, 2, size=size)
+        reads(9999, 5)
+    enters = [e for e in s.events() if e.phase == "enter"]
+    assert [e.args["count"] for e in enters] == counts
+    # Decided in the kernel: only those calls crossed the ring buffer.
+    assert 2 * len(counts) <= records() - before <= 2 * len(counts) + 2

@@ -350,6 +350,7 @@ class Session:
         exits: Optional[bool] = None,
         filter: Union[str, Mapping[Union[str, int], str], None] = None,
         _unfiltered: Optional[Sequence[str]] = None,
+        _and_filter: Optional[str] = None,
         _launched: Optional[int] = None,
     ) -> "Session": ...
     def __enter__(self) -> "Session": ...
@@ -546,6 +547,8 @@ class _KernelState(TypedDict):
     sessions: int
     decode_errors: int
     records: int
+    filtered: List[int]
+    count_filtered: List[int]
     consumer_tid: int
     counted_pids: List[int]
     hook_mode: str
@@ -554,6 +557,7 @@ class _KernelState(TypedDict):
     handoff_unsure: int
     programs: List[Tuple[str, int]]
     load_steps: List[Tuple[str, float]]
+    filter_unheld: int
 
 def preload(buffer_size: Optional[int] = None) -> None: ...
 def calls_of(source: _EventSource, *, resolve_paths: bool = False) -> List[Call]: ...

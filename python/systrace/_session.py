@@ -251,6 +251,7 @@ def count(
     pid: Union[int, Iterable[int], None] = None,
     all_processes: bool = False,
     follow: bool = False,
+    filter: Filter = None,
 ) -> Session:
     """Count syscalls in the kernel, as `perf stat -e 'syscalls:*'` and
     `strace -c` do, without delivering a single event: per syscall, the
@@ -259,11 +260,16 @@ def count(
     (a context manager); read `session.counts()` (per process with
     `counts(per_process=True)`), or `session.count_table()` for strace -c's
     table. Same arguments as enable() for what and whom to trace.
+
+    filter: count only the calls that pass it (as enable()'s, decided in
+    BPF; no string tests). Counting sessions share the kernel's counts: two
+    open at once must count a syscall through the same filter (else
+    ValueError).
     """
     for name, value in (("all_processes", all_processes), ("follow", follow)):
         if not isinstance(value, bool):
             raise TypeError(f"{name} must be True or False, not {type(value).__name__}")
-    return Session(*syscalls, pid=pid, all_processes=all_processes, follow=follow, count=True)
+    return Session(*syscalls, pid=pid, all_processes=all_processes, follow=follow, count=True, filter=filter)
 
 
 def calls(

@@ -68,7 +68,10 @@ syscall sets (-e trace=SET):
 
 call statuses (-e status=SET, -z, -Z):
   successful failed unfinished (and strace's unavailable detached, which
-  never happen here); all, none, a leading ! for the others.
+  never happen here); all, none, a leading ! for the others. Without
+  unfinished, the set is decided in BPF at each call's exit (with --filter,
+  both must pass): calls not shown cost no event. As strace's, -c counts
+  every call whatever the set.
 
 what differs from strace:
   structures (stat buffers, sigsets, sockaddrs, timespecs) print as their
@@ -133,7 +136,7 @@ def build_parser(completion: bool = True) -> argparse.ArgumentParser:
         metavar="EXPR",
         help="an event filter in the kernel's grammar, decided in BPF: "
         "'fd == 3 && count >= 4096', 'ret < 0', 'filename ~ \"/etc/*\"'; it applies to "
-        "the syscalls that have the fields it names.",
+        "the syscalls that have the fields it names. With -c, only the calls that pass are counted.",
     )
     p.add_argument(
         "-p",
@@ -330,6 +333,25 @@ def parse_status(exprs: Sequence[str]) -> Optional[List[str]]:
         except ValueError as err:
             raise UsageError(f"-e {expr!r}: {err}") from None
     return classes
+
+
+def status_filter(classes: Optional[List[str]]) -> Optional[str]:
+    """The -e status= classes as a filter on `ret` that the BPF programs
+    decide at each call's exit (failed: an errno's range, as strace tells
+    it), so that a call not shown never crosses the ring buffer; None when
+    the classes need every call (all of them, or unfinished ones: a call
+    that never returns has no exit to decide at). The printer applies the
+    classes again."""
+    if classes is None or "unfinished" in classes:
+        return None
+    successful, failed = "successful" in classes, "failed" in classes
+    if successful and failed:
+        return None
+    if failed:
+        return "ret < 0 && ret >= -4095"
+    if successful:
+        return "ret >= 0 || ret < -4095"
+    return "ret < 0 && ret >= 0"  # status=none: no call
 
 
 def parse_signals(exprs: Sequence[str]) -> Optional[List[int]]:
@@ -576,6 +598,7 @@ def _open_session(
     task_events: bool = False,
     filter: Optional[str] = None,
     decode_fds: int = 0,
+    status: Optional[List[str]] = None,
 ) -> Session:
     syscalls: List[SyscallSet] = []
     if nrs is not None:
@@ -596,6 +619,7 @@ def _open_session(
             exits=task_events,
             filter=filter,
             _unfiltered=list(INTERNAL),
+            _and_filter=status_filter(status),
         )
     except PermissionError as err:
         raise CliError(f"{err} (tracing needs root, or CAP_BPF and CAP_PERFMON)") from None
@@ -614,7 +638,9 @@ def _open_counting(args: argparse.Namespace, pids: List[int]) -> Optional[Sessio
         return None
     syscalls = [args.nrs] if args.nrs is not None else []
     try:
-        return Session(*syscalls, pid=pids, follow=args.follow, count=True)
+        # --filter counts only the calls it passes, in the kernel too; -z
+        # and -Z do not change strace's -c, nor this.
+        return Session(*syscalls, pid=pids, follow=args.follow, count=True, filter=args.filter)
     except PermissionError as err:
         raise CliError(f"{err} (tracing needs root, or CAP_BPF and CAP_PERFMON)") from None
     except (ProcessLookupError, ValueError, OSError) as err:
@@ -660,6 +686,7 @@ def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[st
                 task_events=not args.summary,
                 filter=args.filter,
                 decode_fds=args.decode_fds,
+                status=args.status,
             )
         except BaseException:
             child.cancel()  # it exits without exec
@@ -708,7 +735,7 @@ def run_pids(args: argparse.Namespace, pids: List[int], printer_kw: Dict[str, An
     traced = SyscallSet() if args.summary else args.nrs
     session = _open_session(
         traced, pids, args.follow, args.string_size, args.buffer_size, task_events=not args.summary,
-        filter=args.filter, decode_fds=args.decode_fds,
+        filter=args.filter, decode_fds=args.decode_fds, status=args.status,
     )
     watched = [Watched(pid) for pid in session.pids or ()]  # to tell a kill
     printer = new_printer(out, **printer_kw)

@@ -315,5 +315,46 @@ pub fn build(
     Ok(out)
 }
 
+/// ANDs `text` into the filter of every syscall in `filters` and of every
+/// other traced syscall outside `exempt` (the command's `-z`/`-Z`, a test
+/// of `ret` on top of `--filter`): one program per syscall, so the
+/// programs still decide the call before the ring buffer. `text` must
+/// compile for each of them.
+pub fn and_every(
+    filters: &mut BTreeMap<u32, Arc<CallFilter>>,
+    text: &str,
+    (enter, exit): (
+        &std::collections::BTreeSet<u32>,
+        &std::collections::BTreeSet<u32>,
+    ),
+    table: &MetadataTable,
+    exempt: &std::collections::BTreeSet<u32>,
+) -> Result<(), FilterError> {
+    let expr = parse(text)?;
+    for &nr in enter.union(exit).filter(|nr| !exempt.contains(nr)) {
+        let phases = (enter.contains(&nr), exit.contains(&nr));
+        let extra = match compile(text, &expr, table.syscall_nr_to_meta(nr), phases, false) {
+            Ok(f) => f,
+            Err(Unfit::Invalid(e) | Unfit::Unknown(e)) => return Err(e),
+        };
+        let combined = match filters.get(&nr) {
+            Some(f) => CallFilter {
+                text: format!("({}) && ({text})", f.text),
+                ops: f
+                    .ops
+                    .iter()
+                    .chain(&extra.ops)
+                    .cloned()
+                    .chain([Op::And])
+                    .collect(),
+                at_exit: f.at_exit || extra.at_exit,
+            },
+            None => extra,
+        };
+        filters.insert(nr, Arc::new(combined));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests;

@@ -165,3 +165,49 @@ fn globs_as_the_kernel() {
         assert_eq!(glob_match(p.as_bytes(), s.as_bytes()), m, "{p} {s}");
     }
 }
+
+#[test]
+fn and_every_ands_a_status_into_every_traced_syscall() {
+    let all = BTreeSet::from([nr("read"), nr("getpid"), nr("exit_group")]);
+    let exempt = BTreeSet::from([nr("exit_group")]);
+    let table = MetadataTable::embedded();
+    let mut m = build(
+        &FilterSpec::All("fd == 3".into()),
+        &all,
+        &all,
+        &table,
+        false,
+        &exempt,
+    )
+    .unwrap();
+    and_every(
+        &mut m,
+        "ret < 0 && ret >= -4095",
+        (&all, &all),
+        &table,
+        &exempt,
+    )
+    .unwrap();
+    // read: both; getpid (no fd): the status alone; exit_group: exempt.
+    assert_eq!(
+        m.keys().copied().collect::<BTreeSet<_>>(),
+        BTreeSet::from([nr("read"), nr("getpid")])
+    );
+    let read = &m[&nr("read")];
+    assert!(read.at_exit && read.text == "(fd == 3) && (ret < 0 && ret >= -4095)");
+    let pass = |f: &CallFilter, fd: u64, ret: i64| f.pass(&values([fd, 0, 0, 0, 0, 0], ret));
+    assert!(pass(read, 3, -9));
+    assert!(!pass(read, 3, 1) && !pass(read, 4, -9) && !pass(read, 3, -5000));
+    let getpid = &m[&nr("getpid")];
+    assert!(pass(getpid, 7, -1) && !pass(getpid, 7, 1));
+    // The status must compile for each: not without the exit.
+    let mut none = BTreeMap::new();
+    let e = and_every(
+        &mut none,
+        "ret < 0",
+        (&all, &BTreeSet::new()),
+        &table,
+        &exempt,
+    );
+    assert!(e.unwrap_err().message.contains("exit"));
+}

@@ -88,6 +88,7 @@ mod filter;
 #[path = "programs_tasks.rs"]
 mod tasks;
 use tasks::TASK_PROGRAMS;
+pub use filter::FilterUse;
 
 pub struct Programs {
     pub(super) skel: SystraceSkel<'static>,
@@ -120,6 +121,7 @@ pub struct Programs {
     counts: MapHandle,
     errnos: MapHandle,
     filters: MapHandle,
+    count_filters: MapHandle,
     buffer_size: usize,
 }
 
@@ -231,6 +233,8 @@ impl Programs {
             .map_err(|e| Error::bpf("opening the errno counts", e, ""))?;
         let filters = MapHandle::try_from(&skel.maps.filters)
             .map_err(|e| Error::bpf("opening the filter map", e, ""))?;
+        let count_filters = MapHandle::try_from(&skel.maps.count_filters)
+            .map_err(|e| Error::bpf("opening the count filter map", e, ""))?;
         let programs = Programs {
             skel,
             bss,
@@ -252,9 +256,11 @@ impl Programs {
             counts,
             errnos,
             filters,
+            count_filters,
             buffer_size,
         };
         programs.set_wakeup_bytes((buffer_size / 16) as u64);
+        programs.set_filter_experiment();
         Ok(programs)
     }
 

@@ -174,6 +174,7 @@ pub fn kernel_state(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     dict.set_item("consumer_tid", state.consumer_tid)?;
     dict.set_item("counted_pids", state.counted_pids)?;
     dict.set_item("filtered", state.filtered)?;
+    dict.set_item("count_filtered", state.count_filtered)?;
     dict.set_item("hook_mode", state.hook_mode)?;
     dict.set_item("hook_switches", state.hook_switches)?;
     dict.set_item("event_hooks", state.event_hooks)?;
@@ -185,5 +186,6 @@ pub fn kernel_state(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
         .map(|(what, took)| (what, took.as_secs_f64() * 1e3))
         .collect();
     dict.set_item("load_steps", steps)?;
+    dict.set_item("filter_unheld", state.filter_unheld)?;
     Ok(dict)
 }

@@ -234,9 +234,11 @@ impl Session {
     /// Starts tracing; see systrace.enable() for the arguments. Private:
     /// _launched, the pid of a command held before its execve
     /// (systrace._native.Launch), which the session traces from that execve
-    /// on; _unfiltered, syscall names a filter for all leaves alone.
+    /// on; _unfiltered, syscall names a filter for all leaves alone;
+    /// _and_filter, an expression ANDed into every other traced syscall's
+    /// filter (the command's -z and -Z).
     #[new]
-    #[pyo3(signature = (*syscalls, enter = None, exit = None, pid = None, all_processes = None, buffer_size = None, strings = None, string_size = None, follow = None, count = None, max_memory = None, max_spill = None, signals = None, exits = None, filter = None, _unfiltered = None, _launched = None))]
+    #[pyo3(signature = (*syscalls, enter = None, exit = None, pid = None, all_processes = None, buffer_size = None, strings = None, string_size = None, follow = None, count = None, max_memory = None, max_spill = None, signals = None, exits = None, filter = None, _unfiltered = None, _and_filter = None, _launched = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -256,6 +258,7 @@ impl Session {
         exits: Option<&Bound<'_, PyAny>>,
         filter: Option<&Bound<'_, PyAny>>,
         _unfiltered: Option<Vec<String>>,
+        _and_filter: Option<String>,
         _launched: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let flag = |value: Option<&Bound<'_, PyAny>>, name: &str, default: bool| match value {
@@ -330,11 +333,6 @@ impl Session {
             ));
         }
         let filter = filter_arg(filter)?;
-        if count && filter.is_some() {
-            return Err(PyValueError::new_err(
-                "count=True counts every call in the kernel: filter= applies to events",
-            ));
-        }
         // Syscalls a filter for all leaves alone (the command's own: the
         // execs and exits it needs to follow processes).
         let exempt = _unfiltered
@@ -343,6 +341,12 @@ impl Session {
             .filter_map(|name| crate::metadata::names::resolve(name).ok())
             .collect();
         let filters = match &filter {
+            // A counting session sees both phases of its syscalls.
+            Some(spec) if count => {
+                let nrs = selection.nrs();
+                crate::filter::build(spec, &nrs, &nrs, metadata_now().0, false, &exempt)
+                    .map_err(|e| PyValueError::new_err(e.to_string()))?
+            }
             Some(spec) => crate::filter::build(
                 spec,
                 &selection.enter,
@@ -354,6 +358,17 @@ impl Session {
             .map_err(|e| PyValueError::new_err(e.to_string()))?,
             None => Default::default(),
         };
+        let mut filters = filters;
+        if let Some(text) = _and_filter.as_deref() {
+            let nrs = selection.nrs();
+            let phases = if count {
+                (&nrs, &nrs)
+            } else {
+                (&selection.enter, &selection.exit)
+            };
+            crate::filter::and_every(&mut filters, text, phases, metadata_now().0, &exempt)
+                .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        }
         let registration = Registration {
             filters,
             capture: if strings && !count {

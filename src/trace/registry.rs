@@ -45,6 +45,13 @@ pub trait Kernel {
     /// The programs' filter for syscall `nr` (None: every call passes). A
     /// filter the kernel has no room for is not set: user space filters.
     fn set_filter(&mut self, nr: u32, filter: Option<&crate::kernel::types::systrace_filter>);
+    /// The counting consumer's filter for syscall `nr` (None: it counts
+    /// every call); false when the kernel had no room for it.
+    fn set_count_filter(
+        &mut self,
+        nr: u32,
+        filter: Option<&crate::kernel::types::systrace_filter>,
+    ) -> bool;
     /// Chooses the kind of hooks for the enabled set, after every change
     /// of it (see `Programs::sync_hooks`); attach/detach say which phases.
     fn sync_hooks(&mut self) -> Result<()> {
@@ -144,6 +151,9 @@ pub struct Registry {
     capture_refcount: Vec<u32>,
     /// Per syscall number: sessions that count it.
     count_refcount: Vec<u32>,
+    /// The filter the counting sessions of a syscall count it through
+    /// (they share the counts, so they have the same one).
+    count_filters: HashMap<u32, Arc<CallFilter>>,
     /// Capture sizes of the open sessions: the kernel captures the largest.
     capture_sizes: BTreeMap<u32, u32>,
     follow: u32,
@@ -162,6 +172,7 @@ impl Default for Registry {
             all_processes: 0,
             capture_refcount: vec![0; NR_SYSCALLS],
             count_refcount: vec![0; NR_SYSCALLS],
+            count_filters: HashMap::new(),
             capture_sizes: BTreeMap::new(),
             follow: 0,
             signals: 0,
@@ -176,9 +187,59 @@ impl Registry {
     pub fn register(&mut self, kernel: &mut impl Kernel, reg: &Registration) -> Result<()> {
         // Off while the filter changes, so no new process is missed.
         kernel.set_only_tgid(None);
-        let result = self.register_inner(kernel, reg);
+        let result = self
+            .add_count_filters(kernel, reg)
+            .and_then(|()| self.register_inner(kernel, reg));
+        if result.is_err() {
+            self.drop_count_filters(kernel, reg);
+        }
         self.update_only_tgid(kernel);
         result
+    }
+
+    /// Before a counting session's count bits go on: its filters, which
+    /// must be those of the sessions that count the same syscalls.
+    fn add_count_filters(&mut self, kernel: &mut impl Kernel, reg: &Registration) -> Result<()> {
+        for &nr in &reg.count {
+            let mine = reg.filters.get(&nr);
+            if self.count_refcount[nr as usize] > 0 {
+                let theirs = self.count_filters.get(&nr);
+                if mine.map(|f| &f.ops) != theirs.map(|f| &f.ops) {
+                    return Err(Error::InvalidArgument(format!(
+                        "{} is counted by another open session with {}: sessions share the \
+                         kernel's counts, so they count a syscall through the same filter",
+                        crate::metadata::display_name(nr),
+                        theirs
+                            .map_or_else(|| "no filter".into(), |f| format!("filter '{}'", f.text))
+                    )));
+                }
+                continue;
+            }
+            let Some(f) = mine else { continue };
+            let encoded = crate::filter::kernel_filter(std::iter::once(&**f));
+            let set = match encoded.as_deref() {
+                Some(k) => kernel.set_count_filter(nr, Some(k)),
+                None => false,
+            };
+            if !set {
+                return Err(Error::InvalidArgument(format!(
+                    "filter '{}' cannot be counted in the kernel (longer than the programs take, \
+                     or a string test)",
+                    f.text
+                )));
+            }
+            self.count_filters.insert(nr, Arc::clone(f));
+        }
+        Ok(())
+    }
+
+    /// The count filters that `reg` set and no session counts through.
+    fn drop_count_filters(&mut self, kernel: &mut impl Kernel, reg: &Registration) {
+        for &nr in &reg.count {
+            if self.count_refcount[nr as usize] == 0 && self.count_filters.remove(&nr).is_some() {
+                kernel.set_count_filter(nr, None);
+            }
+        }
     }
 
     fn register_inner(&mut self, kernel: &mut impl Kernel, reg: &Registration) -> Result<()> {
@@ -272,6 +333,7 @@ impl Registry {
                 kernel.set_counted(nr, false);
             }
         }
+        self.drop_count_filters(kernel, reg);
         for phase in Phase::ALL {
             self.disable(kernel, phase, &reg.enabled(phase), reg.count.len() as u32);
         }

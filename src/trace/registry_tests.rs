@@ -18,6 +18,7 @@ struct FakeKernel {
     task_exits: u32,
     /// Per number: the length of the programs' filter.
     filters: BTreeMap<u32, u32>,
+    count_filters: BTreeMap<u32, u32>,
     /// The bits each sync_hooks saw, and whether it fails.
     synced: Vec<[BTreeSet<u32>; 2]>,
     fail_sync: bool,
@@ -91,6 +92,17 @@ impl Kernel for FakeKernel {
             Some(f) => self.filters.insert(nr, f.len),
             None => self.filters.remove(&nr),
         };
+    }
+    fn set_count_filter(
+        &mut self,
+        nr: u32,
+        filter: Option<&crate::kernel::types::systrace_filter>,
+    ) -> bool {
+        match filter {
+            Some(f) => self.count_filters.insert(nr, f.len),
+            None => self.count_filters.remove(&nr),
+        };
+        true
     }
     fn sync_hooks(&mut self) -> Result<()> {
         self.synced.push(self.bits.clone());
@@ -364,4 +376,40 @@ fn the_programs_filter_a_syscall_only_if_every_session_does() {
     assert_eq!(k.filters, BTreeMap::from([(0, 2)]));
     r.unregister(&mut k, &b);
     assert!(k.filters.is_empty());
+}
+
+#[test]
+fn counting_sessions_of_a_syscall_count_through_one_filter() {
+    use crate::filter::{CallFilter, Op};
+    let (mut r, mut k) = (Registry::default(), FakeKernel::default());
+    let f = |n| {
+        Arc::new(CallFilter {
+            text: String::new(),
+            ops: vec![Op::Not; n],
+            at_exit: false,
+        })
+    };
+    let counting = |filter: Option<usize>| Registration {
+        count: BTreeSet::from([0, 1]),
+        filters: filter.map(|n| (0, f(n))).into_iter().collect(),
+        ..reg(&[], &[], &[10])
+    };
+    let (a, same) = (counting(Some(1)), counting(Some(1)));
+    r.register(&mut k, &a).unwrap();
+    assert_eq!(k.count_filters, BTreeMap::from([(0, 1)]));
+    r.register(&mut k, &same).unwrap();
+    // Another filter, or none, would change the counts the others read.
+    for other in [counting(Some(2)), counting(None)] {
+        assert!(r.register(&mut k, &other).is_err());
+        assert_eq!(k.count_filters, BTreeMap::from([(0, 1)]));
+    }
+    r.unregister(&mut k, &a);
+    assert_eq!(k.count_filters, BTreeMap::from([(0, 1)]));
+    r.unregister(&mut k, &same);
+    assert!(k.count_filters.is_empty() && k.counted.is_empty());
+    let other = counting(Some(2));
+    r.register(&mut k, &other).unwrap();
+    assert_eq!(k.count_filters, BTreeMap::from([(0, 2)]));
+    r.unregister(&mut k, &other);
+    assert!(k.count_filters.is_empty());
 }

@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::kernel::consumer::Consumer;
 use crate::kernel::hooks::{self, HookMode};
 use crate::kernel::layout::NR_SYSCALLS;
-use crate::kernel::programs::{Programs, NB_ARGS_UNKNOWN};
+use crate::kernel::programs::{FilterUse, Programs, NB_ARGS_UNKNOWN};
 use crate::kernel::startup as programs;
 use crate::kernel::Phase;
 use crate::metadata::names::{self, metadata_now};
@@ -176,7 +176,14 @@ impl Kernel for Programs {
         Programs::set_counted(self, nr, on)
     }
     fn set_filter(&mut self, nr: u32, filter: Option<&crate::kernel::types::systrace_filter>) {
-        Programs::set_filter(self, nr, filter)
+        Programs::set_filter(self, FilterUse::Events, nr, filter);
+    }
+    fn set_count_filter(
+        &mut self,
+        nr: u32,
+        filter: Option<&crate::kernel::types::systrace_filter>,
+    ) -> bool {
+        Programs::set_filter(self, FilterUse::Counts, nr, filter)
     }
 
     fn sync_hooks(&mut self) -> Result<()> {
@@ -300,6 +307,8 @@ pub struct KernelState {
     pub records: u64,
     /// The syscalls the programs filter (see `crate::filter`).
     pub filtered: Vec<u32>,
+    /// The syscalls the counting consumer counts through a filter.
+    pub count_filtered: Vec<u32>,
     /// The consumer thread, which the programs must ignore.
     pub consumer_tid: u32,
     /// The processes the counting maps hold calls of: what the programs
@@ -317,6 +326,9 @@ pub struct KernelState {
     pub programs: Vec<(String, u32)>,
     /// What each step of loading and attaching took since the last load.
     pub load_steps: Vec<(String, std::time::Duration)>,
+    /// Calls lost (and counted as dropped) because their enter could not
+    /// be held for a filter decided at exit.
+    pub filter_unheld: u64,
 }
 
 pub fn kernel_state() -> KernelState {
@@ -333,7 +345,8 @@ pub fn kernel_state() -> KernelState {
             sessions: t.sessions,
             decode_errors: t.consumer.decode_errors(),
             records: t.consumer.records(),
-            filtered: t.programs.filtered(),
+            filtered: t.programs.filtered(FilterUse::Events),
+            count_filtered: t.programs.filtered(FilterUse::Counts),
             consumer_tid: t.consumer.tid(),
             counted_pids: {
                 let mut pids: Vec<u32> = t
@@ -352,6 +365,7 @@ pub fn kernel_state() -> KernelState {
             handoff_unsure: t.programs.handoff_unsure(),
             programs: t.programs.loaded_programs(),
             load_steps: programs::steps(),
+            filter_unheld: t.programs.filter_unheld(),
         },
         _ => KernelState::default(),
     }

@@ -1,0 +1,109 @@
+"""strace's -z, -Z and -e status= decided in BPF: the command compiles the
+classes into a filter on `ret` (ANDed with --filter) that the programs run
+at each call's exit, so a call not shown never crosses the ring buffer.
+Real kernel, real programs, against the real strace."""
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+import systrace._native as native
+from systrace.cli import status_filter
+
+from test_strace_diff import compare, parse
+from test_strace_diff_values import strace_bin, traces  # noqa: F401 (a fixture)
+
+FAILED = status_filter(["failed"])
+SUCCESSFUL = status_filter(["successful"])
+
+
+def records() -> int:
+    return native.kernel_state()["records"]
+
+
+def reads(fd: int, n: int, size: int = 1) -> None:
+    for _ in range(n):
+        try:
+            os.read(fd, size)
+        except OSError:
+            pass
+
+
+def test_status_classes_as_filters():
+    assert FAILED == "ret < 0 && ret >= -4095"
+    assert SUCCESSFUL == "ret >= 0 || ret < -4095"
+    # Calls that never return have no exit to decide at: user space decides.
+    assert status_filter(["failed", "unfinished"]) is None
+    assert status_filter(["successful", "failed"]) is None
+    assert status_filter(None) is None
+    assert status_filter([]) == "ret < 0 && ret >= 0"
+
+
+@pytest.mark.usefixtures("kernel")
+@pytest.mark.parametrize("expr, kept", [(FAILED, "failed"), (SUCCESSFUL, "successful")])
+def test_a_status_filter_sends_only_its_calls(expr, kept):
+    r, w = os.pipe()
+    os.write(w, b"x" * 4096)
+    try:
+        with native.Session("read", _and_filter=expr) as s:
+            before = records()
+            reads(r, 40)  # 1 each
+            reads(9999, 3)  # EBADF
+        evs = s.events()
+    finally:
+        os.close(r)
+        os.close(w)
+    n = 3 if kept == "failed" else 40
+    exits = [e for e in evs if e.phase == "exit"]
+    assert len(exits) == n and len(evs) == 2 * n
+    assert all((e.ret == -9) == (kept == "failed") for e in exits)
+    # Only the kept calls crossed the ring buffer (plus the closing's own at most).
+    assert 2 * n <= records() - before <= 2 * n + 2
+    assert s.dropped == 0
+
+
+@pytest.mark.usefixtures("kernel")
+def test_a_status_filter_ands_with_the_filter():
+    r, w = os.pipe()
+    os.write(w, b"x" * 4096)
+    try:
+        with native.Session("read", "getppid", filter={"read": "count == 2"}, _and_filter=FAILED) as s:
+            before = records()
+            reads(9999, 3, size=1)  # failed, count 1: out
+            reads(9999, 2, size=2)  # failed, count 2: in
+            reads(r, 5, size=2)  # count 2, successful: out
+            os.getppid()  # no --filter of its own: the status alone, successful: out
+        evs = s.events()
+    finally:
+        os.close(r)
+        os.close(w)
+    assert [(e.name, e.phase) for e in evs] == [("read", "enter"), ("read", "exit")] * 2
+    assert all(e.args["count"] == 2 for e in evs if e.phase == "enter")
+    assert records() - before <= 4 + 2
+
+
+@pytest.mark.usefixtures("kernel")
+def test_a_status_filter_must_compile():
+    with pytest.raises(ValueError, match="exit"):
+        native.Session("read", exit=False, _and_filter=FAILED)
+
+
+PROGRAMS = [
+    ["ls", "/nonexistent-systrace", "/etc"],
+    ["cat", "/nonexistent-systrace"],
+    [sys.executable, "-c", "import importlib.util as u; u.find_spec('no_such_module_systrace')"],
+]
+
+
+@pytest.mark.parametrize("argv", PROGRAMS, ids=["ls", "cat", "python"])
+@pytest.mark.parametrize("flag", ["-Z", "-z"])
+def test_z_and_Z_like_strace(kernel, tmp_path, strace_bin, argv, flag):
+    theirs, ours = traces(tmp_path, strace_bin, [flag, "-e", "trace=%file,close,read"], argv, status=(0, 1, 2))
+    p_ours = parse(ours)
+    compare(p_ours, parse(theirs))
+    (calls,) = p_ours.values()
+    results = [c[2] for c in calls if c[0] != "+++"]
+    assert results, ours
+    assert all(r.startswith("-1 ") == (flag == "-Z") for r in results), results
