@@ -39,11 +39,11 @@ __u32 only_tgid;
  * own short poll timeout picks records up. Batching wake-ups is what keeps
  * tracing every syscall cheap. */
 __u64 wakeup_bytes = 1;
-/* The syscall records' own threshold: wake the consumer once this many
- * were sent from one CPU since it was last woken from there (user space
- * sizes it to about wakeup_bytes over all CPUs). Counted rather than
- * queried: a bpf_ringbuf_query() per record is a helper call that reads
- * the consumer's position (see README, Performance). */
+/* How often the syscall records look at wakeup_bytes: every this many
+ * records of one CPU (user space sizes it so that the CPUs together write
+ * about wakeup_bytes between looks). A bpf_ringbuf_query() per record was
+ * a helper call that reads the consumer's position (see README,
+ * Performance). */
 __u32 wakeup_records = 1;
 
 /* Args per syscall number, from the metadata table; written by user space
@@ -102,8 +102,8 @@ struct {
 	__uint(max_entries, 8 << 20); /* user space sets the size before load */
 } events SEC(".maps");
 
-/* Syscall records sent from this CPU since the consumer was last woken
- * from it. Per CPU: no cache line shared between CPUs, and the verifier
+/* Syscall records sent from this CPU since it last looked at the ring's
+ * fill (batch_flags). Per CPU: no cache line shared between CPUs, and the verifier
  * inlines the lookup. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -41,8 +41,9 @@ def test_a_few_events_below_the_wakeup_count_arrive_without_a_flush(kernel):
         got = _my_events(s, 6)
         waited = time.monotonic() - t0
     assert [(e.name, e.phase) for e in got] == [("getppid", "enter"), ("getppid", "exit")] * 3
-    # 10 ms poll interval; a loaded machine may take longer, never seconds.
-    assert waited < 1.0, waited
+    # A 10 ms poll interval; a loaded machine may take longer. Without it
+    # they would wait for the close, past this loop's 5 s.
+    assert waited < 2.0, waited
 
 
 def test_the_last_events_of_a_burst_are_delivered_at_poll_timeout(kernel):
@@ -57,32 +58,44 @@ def test_the_last_events_of_a_burst_are_delivered_at_poll_timeout(kernel):
         assert s.dropped == 0
 
 
-BURST = r"""
-import json, os, sys, systrace
+PACED = r"""
+import json, os, sys, time, systrace
 n = int(sys.argv[1])
-s = systrace.enable("getppid", buffer_size=1 << 18)
-for _ in range(n):
-    os.getppid()
-s.close()
+s = systrace.enable("getppid", buffer_size=1 << 16)
 me = os.getpid()
+# The consumer's first drain waits for its start-up work (metadata): start
+# once it delivers, or the first enable's start-up is what is measured.
+os.getppid()
+warm = []
+while not any(e.pid == me for e in warm):
+    warm = list(s.poll(1.0))
+time.sleep(0.5)  # and whatever else the first enable started settles
+t0 = time.perf_counter()
+for i in range(n):
+    os.getppid()
+    until = t0 + (i + 1) * 10e-6
+    while time.perf_counter() < until:
+        pass
+s.close()
 print(json.dumps({"delivered": sum(1 for e in s if e.pid == me and e.name == "getppid"),
                   "dropped": s.dropped}))
 """
 
 
 def test_wakeups_by_count_keep_a_small_buffer_drained(kernel):
-    """A 256 KiB ring holds about 3000 records, what this loop makes in a
-    few milliseconds: woken only by its 10 ms poll interval, the consumer
-    would lose most of them. The count wakes it every few hundred records
-    of such a ring (the session's queue, not Python, takes them)."""
-    n = 100000
-    r = subprocess.run([sys.executable, "-c", BURST, str(n)], capture_output=True, text=True, timeout=120)
+    """A 64 KiB ring holds about 800 records; a call every 10 us makes
+    2000 in the consumer's 10 ms poll interval, so woken by that alone it
+    would lose about half of them. The count wakes it every few tens of
+    records of such a ring, long before the ring fills (the session's
+    queue, not Python, takes them)."""
+    n = 20000
+    r = subprocess.run([sys.executable, "-c", PACED, str(n)], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert out["delivered"] + out["dropped"] == 2 * n
-    # A loaded machine can keep the consumer off its CPU for a while and
-    # lose some; without the wake-ups most would be lost.
-    assert out["dropped"] < n // 2, out
+    # A loaded machine can keep the consumer off its CPU for the 4 ms the
+    # ring lasts, and lose a few percent.
+    assert out["dropped"] < 2 * n // 5, out
 
 
 def test_a_thread_renamed_shows_its_new_name_in_later_events(kernel):

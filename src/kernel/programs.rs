@@ -425,9 +425,9 @@ impl Programs {
     }
 
     /// Wake the consumer once about `bytes` wait: the records with user
-    /// memory query the ring buffer for it; the plain syscall records,
-    /// cheaper to count than to query, count records per CPU against the
-    /// same amount spread over the CPUs.
+    /// memory query the ring buffer at each record; the plain syscall
+    /// records only every `wakeup_records` records of a CPU, about `bytes`
+    /// over all CPUs.
     fn set_wakeup(&self, bytes: u64) {
         let data = self
             .skel
