@@ -39,6 +39,12 @@ __u32 only_tgid;
  * own short poll timeout picks records up. Batching wake-ups is what keeps
  * tracing every syscall cheap. */
 __u64 wakeup_bytes = 1;
+/* How often the syscall records look at wakeup_bytes: every this many
+ * records of one CPU (user space sizes it so that the CPUs together write
+ * about wakeup_bytes between looks). A bpf_ringbuf_query() per record was
+ * a helper call that reads the consumer's position (see README,
+ * Performance). */
+__u32 wakeup_records = 1;
 
 /* Args per syscall number, from the metadata table; written by user space
  * before attaching (and corrected once the running kernel's own metadata
@@ -95,6 +101,16 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 8 << 20); /* user space sets the size before load */
 } events SEC(".maps");
+
+/* Syscall records sent from this CPU since it last looked at the ring's
+ * fill (batch_flags). Per CPU: no cache line shared between CPUs, and the verifier
+ * inlines the lookup. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} unwoken SEC(".maps");
 
 /* tgid -> systrace_tgid. Allocated as used: room for large process trees
  * without reserving it up front. */

@@ -31,6 +31,26 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 #include "count.bpf.h"
 #include "capture.bpf.h"
 
+/* The submit flags of a syscall record. The ring is queried only every
+ * wakeup_records records of this CPU: if wakeup_bytes wait, the consumer
+ * is woken, and the next record of this CPU asks again (as every record
+ * did before: a consumer that is behind keeps being woken); if not, the
+ * count starts over. The consumer's short poll timeout and every flush
+ * take what waits below the threshold. A count lost to a preempted
+ * program only moves a query by a record. */
+static __always_inline __u64 batch_flags(void)
+{
+	__u32 zero = 0, *n = bpf_map_lookup_elem(&unwoken, &zero);
+
+	if (n && ++*n < wakeup_records)
+		return BPF_RB_NO_WAKEUP;
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+		return BPF_RB_FORCE_WAKEUP;
+	if (n)
+		*n = 0;
+	return BPF_RB_NO_WAKEUP;
+}
+
 /* The ring buffer wants a constant size per reserve, so each arg count gets
  * its own reserve; a record carries nb_args args, not always six. */
 #define EMIT_ENTER(N)                                                            \
@@ -43,7 +63,7 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 		rec->trace.nr = id;                                              \
 		for (int i = 0; i < N; i++)                                      \
 			rec->trace.args[i] = args[i];                            \
-		bpf_ringbuf_submit(rec, submit_flags());                         \
+		bpf_ringbuf_submit(rec, batch_flags());                          \
 		return 0;                                                        \
 	}
 
@@ -88,7 +108,7 @@ static __always_inline int emit_exit(long nr, long ret, __u64 pid_tgid, __u32 ro
 	fill_entry(&rec->trace.ent, pid_tgid);
 	rec->trace.nr = nr;
 	rec->trace.ret = ret;
-	bpf_ringbuf_submit(rec, submit_flags());
+	bpf_ringbuf_submit(rec, batch_flags());
 	return 0;
 }
 

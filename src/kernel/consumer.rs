@@ -3,8 +3,8 @@
 //! has to run for the kernel's buffer to be emptied.
 //!
 //! The programs wake it only when a good amount of data waits (see
-//! `wakeup_bytes` in bpf/systrace.bpf.c); a short poll timeout picks up the
-//! rest. A flush (session close, poll) wakes it at once through an eventfd
+//! `wakeup_records` and `wakeup_bytes` in bpf/state.bpf.h); a short poll
+//! timeout picks up the rest. A flush (session close, poll) wakes it at once through an eventfd
 //! and waits until everything committed before the flush was delivered.
 use std::cell::RefCell;
 use std::io;

@@ -17,8 +17,8 @@ use libbpf_rs::{Link, MapCore, MapFlags, MapHandle, PrintLevel};
 use super::decode::EventKind;
 use super::hooks::HookMode;
 use super::layout::{
-    bit_of, Phase, NR_SYSCALLS, PHASE_ENTER, PHASE_EXIT, PHASE_SIGNAL, PHASE_TASK_EXIT,
-    TGID_DISCOVERED,
+    bit_of, enter_record_size, Phase, MAX_ARGS, NR_SYSCALLS, PHASE_ENTER, PHASE_EXIT, PHASE_SIGNAL,
+    PHASE_TASK_EXIT, TGID_DISCOVERED,
 };
 pub(super) use super::skel::{SystraceSkel, SystraceSkelBuilder};
 use super::startup::step;
@@ -27,6 +27,9 @@ use crate::error::{Error, Result};
 
 /// The BTF the CO-RE relocations need.
 const VMLINUX_BTF: &str = "/sys/kernel/btf/vmlinux";
+/// The largest syscall record without user memory, with the ring buffer's
+/// 8-byte header: what the wake-up count is sized by.
+const PLAIN_RECORD_MAX: u64 = (enter_record_size(MAX_ARGS) + 8) as u64;
 
 /// Processes traced at once at most (the process filter's entries).
 pub const MAX_PROCESSES_ENV: &str = "SYSTRACE_MAX_PROCESSES";
@@ -259,7 +262,7 @@ impl Programs {
             count_filters,
             buffer_size,
         };
-        programs.set_wakeup_bytes((buffer_size / 16) as u64);
+        programs.set_wakeup((buffer_size / 16) as u64);
         programs.set_filter_experiment();
         Ok(programs)
     }
@@ -402,16 +405,26 @@ impl Programs {
             .store(tid, Ordering::SeqCst);
     }
 
-    fn set_wakeup_bytes(&self, bytes: u64) {
+    /// Wake the consumer once about `bytes` wait: the records with user
+    /// memory query the ring buffer at each record; the plain syscall
+    /// records only every `wakeup_records` records of a CPU, about `bytes`
+    /// over all CPUs.
+    fn set_wakeup(&self, bytes: u64) {
         let data = self
             .skel
             .maps
             .data_data
             .as_deref()
             .expect("the object has .data");
+        let cpus = libbpf_rs::num_possible_cpus().unwrap_or(1).max(1) as u64;
+        let records = (bytes / cpus / PLAIN_RECORD_MAX).clamp(1, u64::from(u32::MAX));
         // SAFETY: as in `bitmap`, .data is an mmap shared with the programs.
-        unsafe { &*(std::ptr::addr_of!(data.wakeup_bytes) as *const AtomicU64) }
-            .store(bytes, Ordering::SeqCst);
+        unsafe {
+            (*(std::ptr::addr_of!(data.wakeup_bytes) as *const AtomicU64))
+                .store(bytes, Ordering::SeqCst);
+            (*(std::ptr::addr_of!(data.wakeup_records) as *const AtomicU32))
+                .store(records as u32, Ordering::SeqCst);
+        }
     }
 
     /// Records lost to a full ring buffer so far, summed over the kinds

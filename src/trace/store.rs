@@ -121,6 +121,9 @@ pub struct Store {
     /// Thread names, each stored once: events carry an index.
     comms: Vec<[u8; TASK_COMM_LEN]>,
     comm_index: HashMap<[u8; TASK_COMM_LEN], u64>,
+    /// The last name looked up and its index: most events repeat it, and a
+    /// comparison is cheaper than hashing.
+    last_comm: Option<([u8; TASK_COMM_LEN], u64)>,
 }
 
 impl Store {
@@ -140,6 +143,7 @@ impl Store {
             spill_error: None,
             comms: Vec::new(),
             comm_index: HashMap::new(),
+            last_comm: None,
         }
     }
 
@@ -170,12 +174,21 @@ impl Store {
     }
 
     fn comm(&mut self, comm: &[u8; TASK_COMM_LEN]) -> u64 {
-        if let Some(&i) = self.comm_index.get(comm) {
-            return i;
+        if let Some((last, i)) = &self.last_comm {
+            if last == comm {
+                return *i;
+            }
         }
-        let i = self.comms.len() as u64;
-        self.comms.push(*comm);
-        self.comm_index.insert(*comm, i);
+        let i = match self.comm_index.get(comm) {
+            Some(&i) => i,
+            None => {
+                let i = self.comms.len() as u64;
+                self.comms.push(*comm);
+                self.comm_index.insert(*comm, i);
+                i
+            }
+        };
+        self.last_comm = Some((*comm, i));
         i
     }
 
