@@ -35,13 +35,17 @@ signal.signal(signal.SIGUSR1, lambda *a: None)
 os.kill(os.getpid(), signal.SIGUSR1)
 """
 
+# join() returns before the thread's exit(2): the next thread starts once
+# the kernel has let the last one go, so the order of the ends is fixed.
 THREADS = """
-import threading, os
+import threading, os, time
 def f(): os.write(1, b"")
 ts = [threading.Thread(target=f) for _ in range(2)]
 for t in ts:
     t.start()
     t.join()
+    while os.path.exists(f"/proc/self/task/{t.native_id}"):
+        time.sleep(0.001)
 """
 
 # A thread blocked in read when its process exits: its call never returns.
