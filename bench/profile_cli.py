@@ -97,12 +97,13 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=500000)
     ap.add_argument("--perf", action="store_true", help="perf record -g the command")
+    ap.add_argument("--perf-data", metavar="FILE", help="with --perf: keep the recording in FILE (perf report -i FILE)")
     ap.add_argument("extra", nargs="*", help="more options for the command")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         env = run.Env(tmp)
         base = run.untraced(env, "read", a.n)
-        perf_out = os.path.join(tmp, "perf.data") if a.perf else None
+        perf_out = (a.perf_data or os.path.join(tmp, "perf.data")) if a.perf else None
         t = traced(env, a.n, a.extra, perf_out)
         events = 2 * a.n
         print(f"load {os.getloadavg()[0]:.2f}; untraced {base['ns_per_iter']:.0f} ns/iter, traced "

@@ -288,6 +288,9 @@ impl PyPrinter {
             let mut out = inner.lock().unwrap_or_else(|e| e.into_inner());
             let mut text = String::new();
             out.printer.feed(events, &mut text);
+            if !text.is_empty() {
+                out.flush(); // the caller's text comes after the writer's
+            }
             (text, Self::check_written(&mut out))
         });
         written.map(|()| text)
@@ -295,8 +298,9 @@ impl PyPrinter {
 
     /// From now on, the events `session` delivers are printed as they
     /// arrive, on the thread that decodes them, and their text written to
-    /// file descriptor `fd` (the caller's output: flush it first; the
-    /// writes share its offset). The session's own queue stays empty.
+    /// file descriptor `fd` by a writer thread (the caller's output: flush
+    /// it first; the writes share its offset). The session's own queue
+    /// stays empty. finish() returns once the text is written.
     fn print_from(
         &mut self,
         py: Python<'_>,
@@ -331,6 +335,7 @@ impl PyPrinter {
             let mut out = inner.lock().unwrap_or_else(|e| e.into_inner());
             let mut text = String::new();
             out.printer.finish(&mut text);
+            out.flush(); // what the events printed is written before
             Self::check_written(&mut out).map(|()| text)
         })
     }
@@ -374,7 +379,12 @@ impl PyPrinter {
     /// The threads seen and not gone: tid -> pid.
     #[getter]
     fn live(&self, py: Python<'_>) -> std::collections::HashMap<u32, u32> {
-        self.locked(py).printer.live().clone()
+        self.locked(py)
+            .printer
+            .live()
+            .iter()
+            .map(|(&t, &p)| (t, p))
+            .collect()
     }
 
     /// The processes that called exit_group: pid -> exit status.

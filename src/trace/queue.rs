@@ -487,4 +487,29 @@ mod tests {
         s.deliver(&[read(100), exec.clone(), read(100)]);
         assert_eq!(s.take(Duration::ZERO), vec![exec, read(100)]);
     }
+
+    #[test]
+    fn a_direct_consumer_takes_the_events_in_order_and_the_store_none() {
+        use std::sync::{Arc, Mutex};
+        let reg = Registration {
+            enter: BTreeSet::from([0]),
+            processes: ProcessFilter::Tgids(BTreeSet::from([100])),
+            ..Default::default()
+        };
+        let q = Queue::new(&reg, 10, UNBOUNDED);
+        let read = |fd: u64| decode(&enter_record(0, &[fd], 100, 100)).unwrap();
+        let stranger = decode(&enter_record(0, &[9], 200, 200)).unwrap();
+        q.deliver(&[read(1)]); // waiting before: handed over first
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let theirs = Arc::clone(&seen);
+        q.set_direct(Box::new(move |events| {
+            theirs
+                .lock()
+                .unwrap()
+                .extend(events.iter().map(|ev| ev.args[0]))
+        }));
+        q.deliver(&[read(2), stranger, read(3)]);
+        assert_eq!(*seen.lock().unwrap(), vec![1, 2, 3]);
+        assert_eq!((q.pending(), q.backlog_dropped()), (0, 0));
+    }
 }
