@@ -26,7 +26,7 @@ import run  # noqa: E402
 
 
 def thread_cpu(pid: int) -> dict:
-    """tid -> (name, CPU seconds) of the threads of `pid` now."""
+    """tid -> (name, CPU seconds, wake-ups) of the threads of `pid` now."""
     tick = os.sysconf("SC_CLK_TCK")
     out = {}
     try:
@@ -37,11 +37,13 @@ def thread_cpu(pid: int) -> dict:
         try:
             with open(f"/proc/{pid}/task/{tid}/stat") as f:
                 stat = f.read()
-        except OSError:
+            with open(f"/proc/{pid}/task/{tid}/status") as f:
+                switches = next(int(line.split()[1]) for line in f if line.startswith("voluntary_ctxt"))
+        except (OSError, StopIteration):
             continue
         name = stat[stat.index("(") + 1 : stat.rindex(")")]
         fields = stat[stat.rindex(")") + 2 :].split()
-        out[tid] = (name, (int(fields[11]) + int(fields[12])) / tick)
+        out[tid] = (name, (int(fields[11]) + int(fields[12])) / tick, switches)
     return out
 
 
@@ -71,7 +73,7 @@ def traced(env: run.Env, n: int, extra: list, perf_out: str | None) -> dict:
         sampler = threading.Thread(target=sample)
         sampler.start()
         if perf_out:
-            perf = subprocess.Popen(["perf", "record", "-g", "-F", "2000", "-p", str(tr.pid), "-o", perf_out],
+            perf = subprocess.Popen(["perf", "record", "--call-graph", "dwarf,16384", "-F", "1000", "-p", str(tr.pid), "-o", perf_out],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(0.5)
         res = env.release(wl)
@@ -84,8 +86,10 @@ def traced(env: run.Env, n: int, extra: list, perf_out: str | None) -> dict:
         with open(out_path, errors="replace") as f:
             lines = sum(1 for line in f if line.startswith("read("))
         threads: dict = {}
-        for tid, (name, cpu) in last.items():
-            threads[name] = threads.get(name, 0.0) + cpu - at_attach.get(tid, (name, 0.0))[1]
+        for tid, (name, cpu, switches) in last.items():
+            cpu0, switches0 = at_attach.get(tid, (name, 0.0, 0))[1:]
+            was = threads.get(name, (0.0, 0))
+            threads[name] = (was[0] + cpu - cpu0, was[1] + switches - switches0)
         return {"res": res, "lines": lines, "threads": threads, "err": err.strip()}
     finally:
         run.kill(wl)
@@ -112,10 +116,10 @@ def main() -> int:
               f"{t['lines']} / {a.n} lines")
         if t["err"]:
             print("command said:", t["err"])
-        total = sum(t["threads"].values())
+        total = sum(cpu for cpu, _ in t["threads"].values())
         print(f"the command's CPU: {total:.2f} s, {total / events * 1e9:.0f} ns per event")
-        for name, cpu in sorted(t["threads"].items(), key=lambda kv: -kv[1]):
-            print(f"  {name:<16} {cpu:6.2f} s  {cpu / events * 1e9:6.0f} ns/event")
+        for name, (cpu, switches) in sorted(t["threads"].items(), key=lambda kv: -kv[1][0]):
+            print(f"  {name:<16} {cpu:6.2f} s  {cpu / events * 1e9:6.0f} ns/event, {switches} wake-ups")
         if perf_out:
             p = subprocess.run(["perf", "report", "-i", perf_out, "--stdio", "--no-children",
                                 "--sort", "comm,dso,sym", "--percent-limit", "0.7", "-g", "none"],

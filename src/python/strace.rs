@@ -166,7 +166,8 @@ impl PyPrinter {
     }
 
     /// The printer, once the consumer thread is done with it (it holds it
-    /// for a batch at most, and never takes the GIL).
+    /// for a batch, longer only while the writer is behind; it never takes
+    /// the GIL).
     fn locked(&self, _py: Python<'_>) -> MutexGuard<'_, Output> {
         self.output()
     }

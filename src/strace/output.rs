@@ -9,6 +9,7 @@ use std::fs::File;
 use std::io::{self, Write};
 use std::os::fd::BorrowedFd;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use super::printer::Printer;
 use crate::kernel::Event;
@@ -16,6 +17,10 @@ use crate::kernel::Event;
 /// Text waiting for the writer past which the consumer waits for it (and
 /// the ring buffer then holds the events, then loses and counts them).
 const MAX_WAITING: usize = 8 << 20;
+/// The writer writes once this much text waits, or LINGER after the first
+/// of it came (how late a line may show).
+const WRITE_AT: usize = 64 << 10;
+const LINGER: Duration = Duration::from_millis(10);
 
 #[derive(Debug, Default)]
 struct Pipe {
@@ -59,6 +64,18 @@ fn write_loop(shared: &Shared, mut file: File) {
         }
         if pipe.text.is_empty() {
             return;
+        }
+        // Let the next batches join this one: a write (and a wake-up of
+        // this thread) per WRITE_AT bytes or LINGER, not per batch.
+        let until = Instant::now() + LINGER;
+        while pipe.text.len() < WRITE_AT && !pipe.closed {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            pipe = (shared.filled.wait_timeout(pipe, left))
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
         }
         std::mem::swap(&mut buf, &mut pipe.text);
         pipe.writing = true;
@@ -122,11 +139,17 @@ impl Output {
         while pipe.text.len() >= MAX_WAITING && !pipe.failed {
             pipe = shared.wait(&shared.drained, pipe);
         }
+        let before = pipe.text.len();
         if !pipe.failed {
             pipe.text.extend_from_slice(self.text.as_bytes());
         }
+        let after = pipe.text.len();
         drop(pipe);
-        shared.filled.notify_one();
+        // The writer waits for the first text, then lingers for more unless
+        // there is enough: told only of those two (a notify is a syscall).
+        if before == 0 || (before < WRITE_AT && after >= WRITE_AT) {
+            shared.filled.notify_one();
+        }
         self.text.clear();
     }
 
