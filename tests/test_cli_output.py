@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 import sys
+import time
 
 from test_cli import systrace_cmd
 
@@ -84,3 +86,36 @@ def test_string_size_beyond_the_capture(kernel):
     assert r.returncode == 0 and r.stdout == "x" * 5000
     assert 'at most 4096 bytes of each string or buffer are captured; longer ones are shown cut, with "..."' in r.stderr
     assert re.search(r'^write\(1, "x{4096}"\.\.\., 5000\) += 5000$', r.stderr, re.M), r.stderr[-300:]
+
+
+def test_an_output_read_late_loses_nothing(kernel):
+    # The lines are written by a thread of their own: while nobody reads
+    # the pipe, the ring buffer keeps being drained (200k events are more
+    # than its 4 MiB hold) and the text waits.
+    loop = "import os\nfor _ in range(100000): os.getppid()"
+    p = subprocess.Popen([sys.executable, "-m", "systrace", "-e", "trace=getppid", "--", sys.executable, "-c", loop],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(3)  # the loop is done by then; the pipe (64 KiB) is full
+        _, err = p.communicate(timeout=120)
+    finally:
+        p.kill()
+    assert p.returncode == 0, err[-2000:]
+    lines = err.splitlines()
+    assert sum(1 for line in lines if re.fullmatch(r"getppid\(\) += \d+", line)) == 100000, lines[-5:]
+    assert lines[-1] == "+++ exited with 0 +++", lines[-5:]
+    assert "lost" not in err, lines[-5:]
+
+
+def test_an_output_closed_ends_the_command(kernel):
+    # The reader goes away: the write fails, the command says nothing more
+    # and exits with 1 (as strace does on EPIPE), the traced command runs on.
+    loop = "import os\nfor _ in range(1000000): os.getppid()"
+    p = subprocess.Popen([sys.executable, "-m", "systrace", "-e", "trace=getppid", "--", sys.executable, "-c", loop],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        assert p.stderr.readline().startswith(b"getppid()")
+        p.stderr.close()
+        assert p.wait(timeout=60) == 1
+    finally:
+        p.kill()

@@ -11,7 +11,7 @@ import sys
 from typing import IO, Any, Dict, Optional
 
 from . import _native
-from ._native import EventBatch
+from ._native import EventBatch, Session
 from ._record import TraceFile, hive_path
 from .cli import CliError, Printer, parse_trace_set
 
@@ -76,6 +76,9 @@ class RecordingPrinter(Printer):
     def feed(self, events: EventBatch) -> None:
         self._record.writer.write(events)
         super().feed(events)
+
+    def print_from(self, session: Session) -> None:
+        """Nothing: each batch is to be recorded, so it comes through feed()."""
 
     def drain(self, session: Any) -> None:
         for batch in session.batches():

@@ -516,6 +516,19 @@ class Printer:
             self.out.write(text)
         self.out.flush()
 
+    def print_from(self, session: Session) -> None:
+        """Prints `session`'s events from now on as they arrive: the native
+        printer takes them on the thread that decodes them and writes their
+        lines to the output's file itself, so that no event goes through the
+        session's queue or through Python (feed() then only reports a write
+        that failed). Not for an output without a file (it stays fed)."""
+        try:
+            fd = self.out.fileno()
+        except (AttributeError, OSError, ValueError):
+            return
+        self.out.flush()
+        self.native.print_from(session, fd)
+
     def drain(self, session: Session) -> None:
         """What a closed session has left, a batch at a time; and how many
         events it lost, for the report."""
@@ -692,6 +705,7 @@ def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[st
             child.cancel()  # it exits without exec
             raise
         printer = new_printer(out, main_pid=pid, **printer_kw)
+        printer.print_from(session)
         # Once the traced processes are there (the command is forked
         # before), so that they keep their own priority.
         _keep_up()
@@ -741,6 +755,7 @@ def run_pids(args: argparse.Namespace, pids: List[int], printer_kw: Dict[str, An
     printer = new_printer(out, **printer_kw)
     for pid in session.pids or ():
         printer.native.seed_fds(pid)  # -y: the fds they have at attach
+    printer.print_from(session)
     _keep_up()  # the processes were there before
     for pid in pids:
         if not args.quiet:

@@ -4,10 +4,14 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
 use std::collections::BTreeSet;
+use std::os::fd::BorrowedFd;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::event::events_of;
 use super::syscall_set::PySyscallSet;
+use crate::kernel::Event;
 use crate::strace::outcome::{ProcessEnd, StatusFilter};
+use crate::strace::output::Output;
 use crate::strace::printer::{OutputFormat, PidPrefix, Printer, PrinterOptions};
 use crate::strace::select::Selection;
 use crate::strace::signals::SignalSet;
@@ -150,7 +154,31 @@ pub fn format_summary(rows: Vec<(String, u32, u64, u64, u64)>) -> String {
 /// /proc may be read for fds opened before tracing (False for a replay).
 #[pyclass(module = "systrace", name = "Printer")]
 pub struct PyPrinter {
-    inner: Printer,
+    /// Shared with the consumer thread once it prints a session's events
+    /// (print_from).
+    inner: Arc<Mutex<Output>>,
+}
+
+impl PyPrinter {
+    fn output(&self) -> MutexGuard<'_, Output> {
+        // A panic elsewhere while holding the lock leaves plain data behind.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The printer, once the consumer thread is done with it (it holds it
+    /// for a batch, longer only while the writer is behind; it never takes
+    /// the GIL).
+    fn locked(&self, _py: Python<'_>) -> MutexGuard<'_, Output> {
+        self.output()
+    }
+
+    /// A write to the output file that failed, as the OSError it is.
+    fn check_written(out: &mut Output) -> PyResult<()> {
+        match out.take_error() {
+            Some(err) => Err(err.into()),
+            None => Ok(()),
+        }
+    }
 }
 
 #[pymethods]
@@ -222,7 +250,7 @@ impl PyPrinter {
             })
             .transpose()?;
         Ok(PyPrinter {
-            inner: Printer::new(PrinterOptions {
+            inner: Arc::new(Mutex::new(Output::new(Printer::new(PrinterOptions {
                 format,
                 selected,
                 summary,
@@ -240,38 +268,76 @@ impl PyPrinter {
                 wall_offset_ns,
                 decode_fds,
                 live,
-            }),
+            })))),
         })
     }
 
     /// Feeds events, in the order they came: an EventBatch (read in place,
     /// without the GIL) or any iterable of Event. Returns the text of the
-    /// calls they complete ("" when none).
+    /// calls they complete ("" when none). Raises the OSError of a write
+    /// to the file of print_from() that failed.
     fn feed(&mut self, py: Python<'_>, events: &Bound<'_, PyAny>) -> PyResult<String> {
-        let inner = &mut self.inner;
-        if let Ok(batch) = events.cast::<super::event::EventBatch>() {
-            let events = &batch.get().events;
-            return Ok(py.detach(|| {
-                let mut out = String::new();
-                inner.feed(events, &mut out);
-                out
-            }));
+        let owned;
+        let events: &[Event] = if let Ok(batch) = events.cast::<super::event::EventBatch>() {
+            &batch.get().events
+        } else {
+            owned = events_of(events)?;
+            &owned
+        };
+        let inner = &self.inner;
+        let (text, written) = py.detach(|| {
+            let mut out = inner.lock().unwrap_or_else(|e| e.into_inner());
+            let mut text = String::new();
+            out.printer.feed(events, &mut text);
+            if !text.is_empty() {
+                out.flush(); // the caller's text comes after the writer's
+            }
+            (text, Self::check_written(&mut out))
+        });
+        written.map(|()| text)
+    }
+
+    /// From now on, the events `session` delivers are printed as they
+    /// arrive, on the thread that decodes them, and their text written to
+    /// file descriptor `fd` by a writer thread (the caller's output: flush
+    /// it first; the writes share its offset). The session's own queue
+    /// stays empty. finish() returns once the text is written.
+    fn print_from(
+        &mut self,
+        py: Python<'_>,
+        session: &Bound<'_, super::session::Session>,
+        fd: i32,
+    ) -> PyResult<()> {
+        if fd < 0 {
+            return Err(PyValueError::new_err(format!(
+                "not a file descriptor: {fd}"
+            )));
         }
-        let owned = events_of(events)?;
-        Ok(py.detach(|| {
-            let mut out = String::new();
-            inner.feed(&owned, &mut out);
-            out
-        }))
+        // SAFETY: borrowed for the dup only; the caller keeps it open.
+        let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+        self.locked(py).set_file(fd)?;
+        let inner = Arc::clone(&self.inner);
+        let queue = session.get().queue();
+        py.detach(|| {
+            queue.set_direct(Box::new(move |events| {
+                inner
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .print_events(events)
+            }))
+        });
+        Ok(())
     }
 
     /// Ends the stream: the text of the calls that never returned.
-    fn finish(&mut self, py: Python<'_>) -> String {
-        let inner = &mut self.inner;
+    fn finish(&mut self, py: Python<'_>) -> PyResult<String> {
+        let inner = &self.inner;
         py.detach(|| {
-            let mut out = String::new();
-            inner.finish(&mut out);
-            out
+            let mut out = inner.lock().unwrap_or_else(|e| e.into_inner());
+            let mut text = String::new();
+            out.printer.finish(&mut text);
+            out.flush(); // what the events printed is written before
+            Self::check_written(&mut out).map(|()| text)
         })
     }
 
@@ -285,6 +351,7 @@ impl PyPrinter {
     #[pyo3(signature = (pid, text, main = false, at_ns = None))]
     fn status_line(
         &mut self,
+        py: Python<'_>,
         pid: u32,
         text: &str,
         main: bool,
@@ -296,48 +363,54 @@ impl PyPrinter {
             ))
         })?;
         let mut out = String::new();
-        if self.inner.has_ended(pid) {
+        let mut inner = self.locked(py);
+        if inner.printer.has_ended(pid) {
             return Ok(out);
         }
         let at = at_ns.unwrap_or_else(crate::trace::queue::monotonic_ns);
-        self.inner.process_end(&mut out, pid, &end, main, at);
+        inner.printer.process_end(&mut out, pid, &end, main, at);
         Ok(out)
     }
 
     /// The strace -c table of the calls counted.
-    fn summary_table(&self) -> String {
-        self.inner.summary_table()
+    fn summary_table(&self, py: Python<'_>) -> String {
+        self.locked(py).printer.summary_table()
     }
 
     /// The threads seen and not gone: tid -> pid.
     #[getter]
-    fn live(&self) -> std::collections::HashMap<u32, u32> {
-        self.inner.live().clone()
+    fn live(&self, py: Python<'_>) -> std::collections::HashMap<u32, u32> {
+        self.locked(py)
+            .printer
+            .live()
+            .iter()
+            .map(|(&t, &p)| (t, p))
+            .collect()
     }
 
     /// The processes that called exit_group: pid -> exit status.
     #[getter]
-    fn exited(&self) -> std::collections::HashMap<u32, i32> {
-        self.inner.exited().clone()
+    fn exited(&self, py: Python<'_>) -> std::collections::HashMap<u32, i32> {
+        self.locked(py).printer.exited().clone()
     }
 
     /// Calls entered and not yet returned.
     #[getter]
-    fn pending(&self) -> usize {
-        self.inner.pending()
+    fn pending(&self, py: Python<'_>) -> usize {
+        self.locked(py).printer.pending()
     }
 
     /// With decode_fds: reads process `pid`'s fds and working directory
     /// from /proc now (call it at attach, before the events come).
-    fn seed_fds(&mut self, pid: u32) {
-        self.inner.seed_fds(pid);
+    fn seed_fds(&mut self, py: Python<'_>, pid: u32) {
+        self.locked(py).printer.seed_fds(pid);
     }
 
     /// With decode_fds: the fd and path arguments whose target could not
     /// be known (opened before tracing by a process now gone, relative to
     /// an unknown directory); those print as the number alone.
     #[getter]
-    fn unknown_fds(&self) -> u64 {
-        self.inner.unknown_fds()
+    fn unknown_fds(&self, py: Python<'_>) -> u64 {
+        self.locked(py).printer.unknown_fds()
     }
 }

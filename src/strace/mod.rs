@@ -22,6 +22,7 @@ pub mod fdtable;
 pub mod flags;
 pub mod histogram;
 pub mod outcome;
+pub mod output;
 pub mod pair;
 pub mod printer;
 pub mod quote;

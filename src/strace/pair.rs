@@ -38,7 +38,10 @@ pub fn never_returns(nr: u32) -> bool {
 /// Thread ids are small, distinct integers: a multiplicative hash is
 /// enough, and much cheaper than SipHash on a path taken per event.
 #[derive(Default)]
-struct TidHasher(u64);
+pub struct TidHasher(u64);
+
+/// A map keyed by thread id, hashed with [`TidHasher`].
+pub type TidMap<V> = HashMap<u32, V, BuildHasherDefault<TidHasher>>;
 
 impl Hasher for TidHasher {
     fn finish(&self) -> u64 {
@@ -58,7 +61,7 @@ impl Hasher for TidHasher {
 /// they happened; threads may interleave freely.
 #[derive(Debug, Default)]
 pub struct Pairer {
-    pending: HashMap<u32, Event, BuildHasherDefault<TidHasher>>,
+    pending: TidMap<Event>,
 }
 
 impl Pairer {

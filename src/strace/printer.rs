@@ -15,7 +15,7 @@ use std::fmt::Write;
 use super::call::Call;
 use super::fdtable::{FdTable, Resolved};
 use super::outcome::{ProcessEnd, StatusFilter};
-use super::pair::Pairer;
+use super::pair::{Pairer, TidMap};
 use super::quote::HexStyle;
 use super::select::Selection;
 use super::signals::SignalSet;
@@ -165,7 +165,7 @@ pub struct Printer {
     pairer: Pairer,
     counts: Summary,
     /// tid -> pid of the threads seen and not gone.
-    live: HashMap<u32, u32>,
+    live: TidMap<u32>,
     /// pid -> the status its exit_group gave.
     exited: HashMap<u32, i32>,
     /// The thread whose call is on the line in progress: entered, its line
@@ -219,7 +219,7 @@ impl Printer {
             },
             pairer: Pairer::new(),
             counts: Summary::new(),
-            live: HashMap::new(),
+            live: TidMap::default(),
             exited: HashMap::new(),
             held: None,
             split: HashSet::new(),
@@ -603,7 +603,7 @@ impl Printer {
     }
 
     /// Threads seen and not gone: tid -> pid.
-    pub fn live(&self) -> &HashMap<u32, u32> {
+    pub fn live(&self) -> &TidMap<u32> {
         &self.live
     }
 

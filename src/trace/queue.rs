@@ -4,6 +4,7 @@
 //! The programs trace the union of every session's syscalls and processes;
 //! the consumer thread hands each decoded event to every session whose own
 //! filter matches it, so each session gets exactly its events, each once.
+use std::borrow::Cow;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
@@ -77,7 +78,14 @@ struct Backlog {
     launching: Option<u32>,
     /// The session's event filters, with the calls they are deciding.
     filters: SessionFilters,
+    /// Takes the events as they are delivered, instead of the store.
+    direct: Option<Direct>,
 }
+
+/// A consumer of a session's events called on the consumer thread with each
+/// delivered batch (the `systrace` command's printer): no store, no
+/// wake-up of another thread, nothing kept.
+pub type Direct = Box<dyn FnMut(&[&Event]) + Send>;
 
 /// Captures that did not happen whole, in the events delivered.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -147,6 +155,7 @@ impl Queue {
                 closed: false,
                 launching: reg.launched,
                 filters: SessionFilters::new(&reg.filters),
+                direct: None,
             }),
             ready: Condvar::new(),
             ready_fd: OnceLock::new(),
@@ -234,16 +243,20 @@ impl Queue {
     }
 
     /// Called by the consumer thread with each decoded batch.
-    pub fn deliver(&self, batch: &[Event]) {
+    pub fn deliver<'b>(&self, batch: &'b [Event]) {
         let mut queue = self.backlog();
         let queue = &mut *queue;
         let before = queue.store.len();
         let mut lost = 0u64;
         let mut losses = CaptureLosses::default();
-        let mut push = |queue: &mut Backlog, ev: &Event| {
+        // With a direct consumer: the events it takes, in order (an enter a
+        // filter held is owned here).
+        let mut kept: Vec<Cow<'b, Event>> = Vec::new();
+        let direct = queue.direct.is_some();
+        let mut push = |queue: &mut Backlog, ev: Cow<'b, Event>| {
             // Past both budgets the events are lost here, as in a full ring
             // buffer, and counted the same way.
-            if !queue.store.push(ev) {
+            if !direct && !queue.store.push(&ev) {
                 lost += 1;
                 return;
             }
@@ -254,25 +267,34 @@ impl Queue {
                     losses.lost += u64::from(cap.lost);
                 }
             }
+            if direct {
+                kept.push(ev);
+            }
         };
         for ev in batch {
             if self.launching(&mut queue.launching, ev) || !self.filter.matches(ev) {
                 continue;
             }
             if queue.filters.is_empty() {
-                push(queue, ev);
+                push(queue, Cow::Borrowed(ev));
                 continue;
             }
             let traces_enter = self.filter.enabled[Phase::Enter.index()].contains(ev.nr);
             match queue.filters.apply(ev, traces_enter) {
                 Verdict::Drop => {}
-                Verdict::Keep => push(queue, ev),
+                Verdict::Keep => push(queue, Cow::Borrowed(ev)),
                 Verdict::KeepAfter(held) => {
                     if let Some(enter) = held {
-                        push(queue, &enter);
+                        push(queue, Cow::Owned(enter));
                     }
-                    push(queue, ev);
+                    push(queue, Cow::Borrowed(ev));
                 }
+            }
+        }
+        if let Some(direct) = queue.direct.as_mut() {
+            if !kept.is_empty() {
+                let events: Vec<&Event> = kept.iter().map(|ev| &**ev).collect();
+                direct(&events);
             }
         }
         if lost > 0 {
@@ -287,6 +309,23 @@ impl Queue {
             if before == 0 {
                 signal_fd(&self.ready_fd, true);
             }
+        }
+    }
+
+    /// From now on hands the events to `direct` as they are delivered,
+    /// after those waiting (in order); the store stays empty.
+    pub fn set_direct(&self, mut direct: Direct) {
+        let mut queue = self.backlog();
+        loop {
+            let waiting = queue.store.take();
+            if waiting.is_empty() {
+                break;
+            }
+            direct(&waiting.iter().collect::<Vec<_>>());
+        }
+        queue.direct = Some(direct);
+        if !queue.closed {
+            signal_fd(&self.ready_fd, false);
         }
     }
 
@@ -447,5 +486,30 @@ mod tests {
         let s = Queue::new(&both, 10, UNBOUNDED);
         s.deliver(&[read(100), exec.clone(), read(100)]);
         assert_eq!(s.take(Duration::ZERO), vec![exec, read(100)]);
+    }
+
+    #[test]
+    fn a_direct_consumer_takes_the_events_in_order_and_the_store_none() {
+        use std::sync::{Arc, Mutex};
+        let reg = Registration {
+            enter: BTreeSet::from([0]),
+            processes: ProcessFilter::Tgids(BTreeSet::from([100])),
+            ..Default::default()
+        };
+        let q = Queue::new(&reg, 10, UNBOUNDED);
+        let read = |fd: u64| decode(&enter_record(0, &[fd], 100, 100)).unwrap();
+        let stranger = decode(&enter_record(0, &[9], 200, 200)).unwrap();
+        q.deliver(&[read(1)]); // waiting before: handed over first
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let theirs = Arc::clone(&seen);
+        q.set_direct(Box::new(move |events| {
+            theirs
+                .lock()
+                .unwrap()
+                .extend(events.iter().map(|ev| ev.args[0]))
+        }));
+        q.deliver(&[read(2), stranger, read(3)]);
+        assert_eq!(*seen.lock().unwrap(), vec![1, 2, 3]);
+        assert_eq!((q.pending(), q.backlog_dropped()), (0, 0));
     }
 }
