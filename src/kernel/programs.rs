@@ -90,8 +90,8 @@ pub(super) fn take_libbpf_log() -> String {
 mod filter;
 #[path = "programs_tasks.rs"]
 mod tasks;
-use tasks::TASK_PROGRAMS;
 pub use filter::FilterUse;
+use tasks::TASK_PROGRAMS;
 
 pub struct Programs {
     pub(super) skel: SystraceSkel<'static>,
