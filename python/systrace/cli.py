@@ -150,8 +150,11 @@ def build_parser(completion: bool = True) -> argparse.ArgumentParser:
     p.add_argument(
         "-f",
         dest="follow",
-        action="store_true",
-        help="also trace the children the traced processes fork, from their first syscall.",
+        action="count",
+        default=0,
+        help="also trace the children the traced processes fork, from their first syscall. "
+        "-ff is -f (one trace, each line with its pid); -ff -o PREFIX, strace's file per "
+        "process, is refused.",
     )
     p.add_argument(
         "-c",
@@ -818,6 +821,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             raise UsageError("must have PROG [ARGS] or -p PID")
         if pids and command:
             raise UsageError("-p PID and a command exclude each other")
+        # strace -ff -o PREFIX writes PREFIX.PID per process; systrace
+        # writes one trace, and says so rather than writing another layout.
+        if args.follow > 1 and args.output:
+            raise UsageError("-ff -o PREFIX (a file per process) is not supported: -f -o FILE "
+                             "writes one trace, each line with its pid")
+        args.follow = bool(args.follow)
         if args.string_size < 0:
             raise UsageError(f"-s {args.string_size}: a size is >= 0")
         if args.histogram and not args.summary:
