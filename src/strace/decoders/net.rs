@@ -112,7 +112,11 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
                 Some(_) => c.t_list(1, |items, more, before| {
                     structs::msghdr_text(items, more, before, opts)
                 }),
-                None => c.t_ptr(1),
+                // What it was given, as strace shows it: the name's room.
+                None => c.t_struct(1, |b| {
+                    let namelen = structs::read::<u32>(b.get(8..)?)?;
+                    Some(format!("{{msg_namelen={namelen}}}"))
+                }),
             });
             c.push_exit(c.t_uflags(2, flags::MSG_FLAGS));
             c.finish(Decimal, false)
