@@ -292,3 +292,44 @@ def test_call_args_hold_structures(kernel, tmp_path):
         s.close()
     os.close(r)
     os.close(w)
+
+
+def test_call_args_hold_pointed_structures(kernel):
+    import array
+    import select
+    r, w = os.pipe()
+    a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s = socket.socket()
+    with systrace.enable("writev", "readv", "sendmsg", "recvmsg", "pselect6", "setsockopt",
+                         "sched_getaffinity", strings=True) as session:
+        os.writev(w, [b"ab", b"\xff"])
+        os.readv(r, [bytearray(2), bytearray(5)])
+        a.sendmsg([b"data"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [r]))])
+        msg, anc, _, _ = b.recvmsg(10, socket.CMSG_SPACE(4))
+        os.write(w, b"x")
+        select.select([r], [w], [], 1.0)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        cpus = os.sched_getaffinity(0)
+    calls = session.calls()
+    (writev,) = _mine(calls, "writev")
+    assert writev.args["vec"] == [{"iov_base": "ab", "iov_len": 2}, {"iov_base": {"hex": "ff"}, "iov_len": 1}]
+    (readv,) = _mine(calls, "readv")
+    assert readv.args["vec"] == [{"iov_base": "ab", "iov_len": 2}, {"iov_base": {"hex": "ff"}, "iov_len": 5}]
+    (send,) = _mine(calls, "sendmsg")
+    assert send.args["msg"]["msg_iov"] == [{"iov_base": "data", "iov_len": 4}]
+    assert send.args["msg"]["msg_controllen"] == socket.CMSG_SPACE(4)
+    (recv,) = _mine(calls, "recvmsg")
+    assert recv.args["msg"]["msg_iov"] == [{"iov_base": "data", "iov_len": 10}]
+    assert recv.args["msg"]["msg_namelen"] == 0
+    (sel,) = _mine(calls, "pselect6")
+    assert sel.args["inp"] == {"fds": [r], "ready": [r]}
+    assert sel.args["outp"] == {"fds": [w], "ready": [w]}
+    assert sel.args["tsp"] == {"tv_sec": 1, "tv_nsec": 0}
+    (opt,) = _mine(calls, "setsockopt")
+    assert opt.args["optval"] == 1
+    (aff,) = _mine(calls, "sched_getaffinity")
+    assert set(aff.args["user_mask_ptr"]) == cpus
+    for fd in (r, w, *(x for _, _, d in anc for x in array.array("i", d))):
+        os.close(fd)
+    for x in (a, b, s):
+        x.close()
