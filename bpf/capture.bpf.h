@@ -485,6 +485,16 @@ static __noinline int emit_enter_captured(__u32 nr, __u64 *args, __u32 nb_args, 
 	}
 	off = ENTER_RECORD_SIZE(nb_args & 7);
 	spec = &capture_specs[nr];
+	if (spec->kind[0] == SYSTRACE_CAPTURE_SIGFRAME_MASK) {
+		struct pt_regs *regs = (void *)bpf_task_pt_regs(bpf_get_current_task_btf());
+		__u64 sp = 0;
+
+		if (regs && !bpf_probe_read_kernel(&sp, sizeof(sp), &regs->sp))
+			off = capture_buffer(s, off, ARG_FLAGS(0, 0) | ARG_STRUCT,
+					     sp + spec->size[0], sizeof(__u64));
+		else
+			off = capture_mark(s, off, ARG_FLAGS(0, 0), SYSTRACE_CAPTURE_FAULTED);
+	}
 	for (int i = 0; i < SYSTRACE_MAX_ARGS; i++) {
 		__u8 kind;
 

@@ -75,6 +75,10 @@ enum systrace_capture_kind {
 	 * and all of it at exit, data up to ret bytes (recvmsg). */
 	SYSTRACE_CAPTURE_MSGHDR = 15,
 	SYSTRACE_CAPTURE_EXIT_MSGHDR = 16,
+	/* rt_sigreturn's (it has no arguments): the signal mask it restores,
+	 * from the signal frame at size[0] bytes past the user stack pointer,
+	 * as item 0. */
+	SYSTRACE_CAPTURE_SIGFRAME_MASK = 17,
 };
 
 /* The head of an element's data: where it is and what the program gave

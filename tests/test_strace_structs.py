@@ -333,3 +333,19 @@ def test_call_args_hold_pointed_structures(kernel):
         os.close(fd)
     for x in (a, b, s):
         x.close()
+
+
+def test_sigreturn_mask_like_strace(kernel, tmp_path, strace_bin):
+    """rt_sigreturn has no arguments: strace reads the mask it restores from
+    the signal frame on the stack, and so does systrace. (Its return is the
+    interrupted register, which only strace sees: systrace prints `?`.)"""
+    script = tmp_path / "sig.py"
+    script.write_text("import os, signal\n"
+                      "signal.signal(signal.SIGUSR1, lambda *a: None)\n"
+                      "os.kill(os.getpid(), signal.SIGUSR1)\n"
+                      "signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGINT, signal.SIGHUP])\n"
+                      "os.kill(os.getpid(), signal.SIGUSR1)\n")
+    theirs, ours = _both(tmp_path, strace_bin, [sys.executable, str(script)], "-e", "trace=rt_sigreturn,kill")
+    masks = [re.findall(r"^rt_sigreturn\((.*)\) += ", text, re.M) for text in (theirs, ours)]
+    assert masks[0] == masks[1], (theirs, ours)
+    assert masks[1][-2:] == ["{mask=[]}", "{mask=[HUP INT]}"], ours

@@ -365,12 +365,16 @@ impl Call {
     fn with_views<R>(&self, f: impl FnOnce(&[ArgView]) -> R) -> R {
         let meta = self.meta();
         let captures = self.captures();
-        let names: Vec<Cow<'static, str>> = (0..self.raw_args().len())
-            .map(|i| arg_name(meta, i))
-            .collect();
+        // rt_sigreturn has no arguments but a capture (its frame's mask):
+        // it is shown as the first.
+        let mut raw = self.raw_args().to_vec();
+        if raw.is_empty() && captures.get("arg0").is_some() {
+            raw.push(0);
+        }
+        let names: Vec<Cow<'static, str>> = (0..raw.len()).map(|i| arg_name(meta, i)).collect();
         let views: Vec<ArgView> = names
             .iter()
-            .zip(self.raw_args())
+            .zip(&raw)
             .enumerate()
             .map(|(i, (name, &raw))| {
                 let truncated = captures.is_truncated(name);

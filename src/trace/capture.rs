@@ -29,6 +29,15 @@ const IOVEC: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_IOVEC.0 as u8;
 const EXIT_IOVEC: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_EXIT_IOVEC.0 as u8;
 const MSGHDR: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_MSGHDR.0 as u8;
 const EXIT_MSGHDR: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_EXIT_MSGHDR.0 as u8;
+const SIGFRAME_MASK: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_SIGFRAME_MASK.0 as u8;
+
+/// Where rt_sigreturn finds the mask it restores, from the user stack
+/// pointer at the call: in the signal frame's ucontext (x86_64: sp points
+/// at uc, pretcode popped; aarch64: at the frame, siginfo first).
+#[cfg(target_arch = "x86_64")]
+const SIGFRAME_MASK_OFFSET: u16 = std::mem::offset_of!(libc::ucontext_t, uc_sigmask) as u16;
+#[cfg(target_arch = "aarch64")]
+const SIGFRAME_MASK_OFFSET: u16 = (128 + std::mem::offset_of!(libc::ucontext_t, uc_sigmask)) as u16;
 
 /// Sizes of the kernel's structures, as this architecture lays them out.
 pub mod sizes {
@@ -183,6 +192,11 @@ const STRUCTS: &[(&str, &str, u8, u16, &str)] = {
 pub fn spec_for(meta: &SyscallMetadata) -> Option<systrace_capture_spec> {
     let mut spec = systrace_capture_spec::default();
     let name = meta.short_name();
+    if name == "rt_sigreturn" {
+        spec.kind[0] = SIGFRAME_MASK;
+        spec.size[0] = SIGFRAME_MASK_OFFSET;
+        return Some(spec);
+    }
     for (i, (arg, ty)) in meta.args.iter().zip(&meta.types).enumerate().take(MAX_ARGS) {
         if let Some(&(_, _, kind, size, count)) =
             STRUCTS.iter().find(|(s, a, ..)| *s == name && a == arg)

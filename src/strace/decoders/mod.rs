@@ -207,8 +207,13 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
             c.push(c.t_int(0));
             c.finish(Decimal, true)
         }
-        // Its argument is the signal frame on the stack, which strace reads.
-        "rt_sigreturn" => c.finish(Decimal, true),
+        // The mask it restores, read from the signal frame on the stack.
+        "rt_sigreturn" => {
+            if let Some(mask) = c.captured(0).and_then(|m| structs::read::<u64>(m.bytes)) {
+                c.push(format!("{{mask={}}}", structs::sigset_text(mask)));
+            }
+            c.finish(Decimal, true)
+        }
         "rt_sigaction" => {
             c.push(c.t_signal(0));
             c.push(c.t_struct(1, structs::sigaction_text));
