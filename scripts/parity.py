@@ -2,7 +2,8 @@
 """The share of strace's lines that systrace prints identically, on real
 programs: each program is traced by both (-f, every syscall), the lines
 normalised only for what differs between any two runs (addresses, pids,
-ephemeral ports, times that count down), and counted as a multiset (lines
+ephemeral ports, times that count down, random bytes, the tracer's pid
+that getppid returns), and counted as a multiset (lines
 of several processes interleave differently from run to run).
 
     sudo python3 scripts/parity.py [--show N] [--exclude ioctl,getrandom]
@@ -74,6 +75,9 @@ def normalise(rows: list[str]) -> list[str]:
         row = ADDRESS.sub("<addr>", row)
         row = PORT.sub("htons(<port>)", row)
         row = VOLATILE.sub(r"\1=<n>", row)
+        # Random bytes; the parent of the traced command (each tracer's own).
+        row = re.sub(r'^getrandom\("[^"]*"', 'getrandom("<random>"', row)
+        row = re.sub(r"^getppid\(\) = \d+$", "getppid() = <tracer>", row)
         for pid, name in pids.items():
             row = re.sub(rf"(?<![\w.]){pid}\b", name, row)
         out.append(row)
