@@ -287,7 +287,7 @@ DECODED = {
     "clock_getres", "futex", "uname", "sysinfo", "poll", "ppoll", "epoll_ctl", "epoll_wait",
     "epoll_pwait", "connect", "bind", "sendto", "recvfrom", "accept", "accept4", "getsockname",
     "getpeername", "utimensat", "select", "pselect6", "setsockopt", "getsockopt", "clone3",
-    "getitimer", "setitimer", "timer_settime", "timer_gettime", "sigaltstack",
+    "getitimer", "setitimer", "timer_create", "timer_settime", "timer_gettime", "sigaltstack",
     "sched_getaffinity", "sched_setaffinity", "readv", "writev", "preadv", "pwritev",
     "preadv2", "pwritev2", "sendmsg", "recvmsg",
 }

@@ -63,6 +63,7 @@ pub mod sizes {
     pub const RUSAGE: u16 = size_of::<libc::rusage>() as u16;
     /// itimerval and itimerspec: two timevals or timespecs.
     pub const ITIMER: u16 = 32;
+    pub const SIGEVENT: u16 = size_of::<libc::sigevent>() as u16;
     pub const STACK: u16 = size_of::<libc::stack_t>() as u16;
     /// struct clone_args as of Linux 5.7 (glibc passes this size).
     pub const CLONE_ARGS: u16 = 88;
@@ -162,6 +163,8 @@ const STRUCTS: &[(&str, &str, u8, u16, &str)] = {
         ("getitimer", "value", EXIT_STRUCT, ITIMER, ""),
         ("setitimer", "value", STRUCT, ITIMER, ""),
         ("setitimer", "ovalue", EXIT_STRUCT, ITIMER, ""),
+        ("timer_create", "timer_event_spec", STRUCT, SIGEVENT, ""),
+        ("timer_create", "created_timer_id", EXIT_STRUCT, INT, ""),
         ("timer_settime", "new_setting", STRUCT, ITIMER, ""),
         ("timer_settime", "old_setting", EXIT_STRUCT, ITIMER, ""),
         ("timer_gettime", "setting", EXIT_STRUCT, ITIMER, ""),

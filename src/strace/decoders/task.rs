@@ -24,6 +24,12 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
             c.push_exit(c.t_out_struct(2, structs::itimerval_text));
             c.finish(Decimal, false)
         }
+        "timer_create" => {
+            c.push(c.t_xval(0, flags::CLOCKS, "CLOCK_???"));
+            c.push(c.t_struct(1, structs::sigevent_text));
+            c.push_exit(c.t_out_struct(2, |b| structs::read::<i32>(b).map(|id| format!("[{id}]"))));
+            c.finish(Decimal, false)
+        }
         "timer_settime" => {
             c.push(c.t_int(0));
             c.push(c.t_uflags(1, flags::TIMER_FLAGS));

@@ -25,7 +25,7 @@ pub use signal::{sigaction_text, sigset_names, sigset_text};
 pub use stat::{stat_text, statfs_text, statx_text};
 pub use task::{
     clone_args_sets_parent_tid, clone_args_text, cpu_mask_text, itimerspec_text, itimerval_text,
-    rusage_text, stack_text, timeval_text,
+    rusage_text, sigevent_text, stack_text, timeval_text,
 };
 pub use time::{timespec_pair_text, timespec_text};
 
@@ -81,6 +81,8 @@ pub fn value(
             Some(json!(task::cpus(bytes)))
         }
         ("clone3", "uargs") => task::clone_args_value(bytes),
+        ("timer_create", "timer_event_spec") => task::sigevent_value(bytes),
+        ("timer_create", "created_timer_id") => Some(json!(read::<i32>(bytes)?)),
         ("stat" | "lstat" | "fstat" | "newfstatat" | "fstatat64", "statbuf") => {
             stat::stat_value(bytes)
         }

@@ -201,3 +201,56 @@ pub fn clone_args_value(bytes: &[u8]) -> Option<Value> {
 pub fn clone_args_sets_parent_tid(bytes: &[u8]) -> bool {
     read::<u64>(bytes).is_some_and(|fl| fl & libc::CLONE_PARENT_SETTID as u64 != 0)
 }
+
+const SIGEV_NOTIFY: flags::Xlat = &[
+    (libc::SIGEV_SIGNAL as u64, "SIGEV_SIGNAL"),
+    (libc::SIGEV_NONE as u64, "SIGEV_NONE"),
+    (libc::SIGEV_THREAD as u64, "SIGEV_THREAD"),
+    (libc::SIGEV_THREAD_ID as u64, "SIGEV_THREAD_ID"),
+];
+
+/// struct sigevent (timer_create's): `{sigev_signo=SIGALRM,
+/// sigev_notify=SIGEV_SIGNAL}`, its value first when it has one.
+pub fn sigevent_text(bytes: &[u8]) -> Option<String> {
+    let value = read_at::<u64>(bytes, 0)?;
+    let (signo, notify) = (read_at::<i32>(bytes, 2)?, read_at::<i32>(bytes, 3)?);
+    let mut out = String::from("{");
+    if value != 0 {
+        out.push_str(&format!(
+            "sigev_value={{sival_int={}, sival_ptr={}}}, ",
+            value as u32 as i32,
+            hex(value)
+        ));
+    }
+    // A signal is named where one is delivered.
+    let signal = match notify {
+        libc::SIGEV_SIGNAL | libc::SIGEV_THREAD_ID => flags::signal_name(i64::from(signo)),
+        _ => signo.to_string(),
+    };
+    out.push_str(&format!(
+        "sigev_signo={signal}, sigev_notify={}",
+        flags::xval_or_unknown(SIGEV_NOTIFY, notify as u32 as u64, "SIGEV_???")
+    ));
+    match notify {
+        libc::SIGEV_THREAD_ID => out.push_str(&format!(
+            ", sigev_notify_thread_id={}",
+            read_at::<i32>(bytes, 4)?
+        )),
+        libc::SIGEV_THREAD => out.push_str(&format!(
+            ", sigev_notify_function={}, sigev_notify_attributes={}",
+            super::super::decoders::ptr(read_at::<u64>(bytes, 2)?),
+            super::super::decoders::ptr(read_at::<u64>(bytes, 3)?)
+        )),
+        _ => {}
+    }
+    out.push('}');
+    Some(out)
+}
+
+pub fn sigevent_value(bytes: &[u8]) -> Option<Value> {
+    Some(json!({
+        "sigev_value": read_at::<u64>(bytes, 0)?,
+        "sigev_signo": read_at::<i32>(bytes, 2)?,
+        "sigev_notify": read_at::<i32>(bytes, 3)?,
+    }))
+}
