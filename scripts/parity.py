@@ -35,6 +35,11 @@ PROGRAMS = [
     ["stat", "/etc/hostname", "/dev/null"],
     ["df", "-h", "/"],
     ["cp", "/etc/hostname", "{tmp}/copy"],
+    # Netlink (sendmsg/recvmsg), the resolver, threads (clone3).
+    ["ip", "addr"],
+    ["ss", "-tln"],
+    ["getent", "hosts", "localhost"],
+    ["xz", "-T2", "-c", "/etc/services"],
 ]
 
 ADDRESS = re.compile(r"\b0x[0-9a-f]{8,}\b")
@@ -96,6 +101,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--show", type=int, default=0, help="lines that differ to show")
     ap.add_argument("--exclude", default="", help="syscalls traced by neither")
+    ap.add_argument("--python", default=sys.executable,
+                    help="the interpreter whose systrace to run (another build's venv)")
     args = ap.parse_args()
     strace = shutil.which("strace")
     if strace is None:
@@ -110,7 +117,7 @@ def main() -> int:
                 print(f"{argv[0]}: not installed, skipped")
                 continue
             theirs = run([strace], argv, f"{tmp}/strace.txt", args.exclude)
-            ours = run([sys.executable, "-m", "systrace"], argv, f"{tmp}/systrace.txt", args.exclude)
+            ours = run([args.python, "-m", "systrace"], argv, f"{tmp}/systrace.txt", args.exclude)
             left = collections.Counter(ours)
             same = 0
             for row in theirs:

@@ -34,6 +34,7 @@ pub fn elem(bytes: &[u8]) -> Option<Elem<'_>> {
 
 fn iov_text(e: &Elem<'_>, failed: bool, opts: &StraceOptions) -> String {
     let base = match e.avail {
+        _ if e.ptr == 0 => "NULL".to_owned(),
         Some(avail) if !failed => quote_limited(
             e.data,
             opts.string_size,
@@ -136,7 +137,7 @@ fn cmsgs_text(data: &[u8], len: u64) -> String {
         if clen < 16 {
             break;
         }
-        let body = &data[off + 16..end.min(off + clen as usize)];
+        let body = &data[off + 16..end.min(off.saturating_add(clen as usize))];
         let mut text = format!(
             "{{cmsg_len={clen}, cmsg_level={}, cmsg_type=",
             flags::socket_level(level as u32 as u64)
@@ -166,7 +167,8 @@ fn cmsgs_text(data: &[u8], len: u64) -> String {
             text.push('}');
         }
         parts.push(text);
-        off += (clen as usize).div_ceil(8) * 8;
+        // A length past the data (or absurd) ends the walk.
+        off = off.saturating_add((clen as usize).div_ceil(8).saturating_mul(8));
     }
     format!("[{}]", parts.join(", "))
 }
