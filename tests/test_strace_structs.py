@@ -363,3 +363,18 @@ def test_timeout_like_strace(kernel, tmp_path, strace_bin):
     compare(parse(ours), parse(theirs))
     assert "timer_create(CLOCK_REALTIME, {sigev_signo=SIGALRM, sigev_notify=SIGEV_SIGNAL}, [0]) = 0" in ours
     assert "{it_interval={tv_sec=0, tv_nsec=0}, it_value={tv_sec=5, tv_nsec=0}}, NULL) = 0" in ours
+
+
+def test_call_args_hold_sigreturn_mask(kernel):
+    import signal
+    old = signal.signal(signal.SIGUSR2, lambda *a: None)
+    try:
+        with systrace.enable("rt_sigreturn", strings=True) as session:
+            signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGHUP])
+            os.kill(os.getpid(), signal.SIGUSR2)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGHUP])
+    finally:
+        signal.signal(signal.SIGUSR2, old)
+    (ret,) = _mine(session.calls(), "rt_sigreturn")
+    assert ret.args["arg0"] == ["SIGHUP"]
+    assert ret.strace().startswith("rt_sigreturn({mask=[HUP]})")

@@ -91,7 +91,8 @@ pub fn value(
         (_, "rqtp" | "tp" | "utime" | "tsp") => time::timespec_value(bytes),
         ("utimensat", "utimes") => time::timespec_pair_value(bytes),
         ("rt_sigaction", "act" | "oact") => signal::sigaction_value(bytes),
-        (_, "nset" | "oset" | "unewset" | "sigmask") => {
+        // rt_sigreturn has no arguments: "arg0" is the mask it restores.
+        (_, "nset" | "oset" | "unewset" | "sigmask") | ("rt_sigreturn", "arg0") => {
             Some(json!(signal::sigset_names(read::<u64>(bytes)?)))
         }
         (_, "new_rlim" | "old_rlim" | "rlim") => misc::rlimit_value(bytes),
