@@ -312,6 +312,8 @@ __noinline __u32 capture_counted(struct scratch *s, __u32 off, __u32 arg_flags, 
 	return capture_count(s, off, arg_flags, w.n);
 }
 
+#include "lists.bpf.h"
+
 static __always_inline int output(struct scratch *s, __u32 size, __u32 phase, __u32 nr,
 				  __u64 pid_tgid, __u32 root)
 {
@@ -384,11 +386,28 @@ __noinline long capture_enter_arg(struct scratch *s, struct enter_walk *w, __u32
 						spec->size[i] *
 							(__u32)arg_at(args, spec->len_arg[i]));
 		w->at_exit = true;
+	} else if (kind == SYSTRACE_CAPTURE_IOVEC) {
+		if (args[i])
+			w->off = capture_iov(
+				s, off,
+				ARG_FLAGS(i, SYSTRACE_CAPTURE_ARGV_ELEM) |
+					((arg_at(args, spec->len_arg[i]) & 0xffffffff) << 32),
+				args[i], ~0ULL);
+	} else if (kind == SYSTRACE_CAPTURE_MSGHDR) {
+		if (args[i])
+			w->off = capture_msghdr(s, off, ARG_FLAGS(i, 0), args[i], ~0ULL);
+	} else if (kind == SYSTRACE_CAPTURE_EXIT_MSGHDR) {
+		/* Its lengths as given: the call rewrites them. */
+		if (args[i])
+			w->off = capture_buffer(s, off, ARG_FLAGS(i, 0) | ARG_STRUCT, args[i],
+						sizeof(struct msghdr_head));
+		w->at_exit = true;
 	} else if (kind == SYSTRACE_CAPTURE_PTR_COUNT) {
 		if (args[i])
 			w->off = capture_counted(s, off, ARG_FLAGS(i, 0), args[i], 0);
 	} else if (kind == SYSTRACE_CAPTURE_EXIT_BUFFER || kind == SYSTRACE_CAPTURE_EXIT_STRUCT ||
-		   kind == SYSTRACE_CAPTURE_EXIT_ARRAY || kind == SYSTRACE_CAPTURE_DIRENT_COUNT) {
+		   kind == SYSTRACE_CAPTURE_EXIT_ARRAY || kind == SYSTRACE_CAPTURE_DIRENT_COUNT ||
+		   kind == SYSTRACE_CAPTURE_EXIT_IOVEC) {
 		w->at_exit = true;
 	}
 	return 0;
@@ -427,6 +446,16 @@ static __always_inline int emit_enter_captured(__u32 nr, __u64 *args, __u32 nb_a
 		w.pending.args[i] = args[i];
 	}
 	w.off = ENTER_RECORD_SIZE(nb_args & 7);
+	if (capture_specs[nr].kind[0] == SYSTRACE_CAPTURE_SIGFRAME_MASK) {
+		struct pt_regs *regs = (void *)bpf_task_pt_regs(bpf_get_current_task_btf());
+		__u64 sp = 0;
+
+		if (regs && !bpf_probe_read_kernel(&sp, sizeof(sp), &regs->sp))
+			w.off = capture_buffer(s, w.off, ARG_FLAGS(0, 0) | ARG_STRUCT,
+					       sp + capture_specs[nr].size[0], sizeof(__u64));
+		else
+			w.off = capture_mark(s, w.off, ARG_FLAGS(0, 0), SYSTRACE_CAPTURE_FAULTED);
+	}
 	bpf_loop(SYSTRACE_MAX_ARGS, capture_enter_step, &w, 0);
 	if (w.at_exit)
 		bpf_map_update_elem(&pending_calls, &tid, &w.pending, BPF_ANY);
@@ -439,9 +468,12 @@ static __always_inline bool at_exit_kind(__u8 kind, long ret)
 	if (kind == SYSTRACE_CAPTURE_EXIT_BUFFER || kind == SYSTRACE_CAPTURE_EXIT_ARRAY ||
 	    kind == SYSTRACE_CAPTURE_DIRENT_COUNT)
 		return ret > 0;
+	/* A failed readv's iovecs are shown too, without data. */
+	if (kind == SYSTRACE_CAPTURE_EXIT_IOVEC)
+		return true;
 	return ret >= 0 &&
 	       (kind == SYSTRACE_CAPTURE_EXIT_STRUCT || kind == SYSTRACE_CAPTURE_INOUT_STRUCT ||
-		kind == SYSTRACE_CAPTURE_ARRAY);
+		kind == SYSTRACE_CAPTURE_ARRAY || kind == SYSTRACE_CAPTURE_EXIT_MSGHDR);
 }
 
 /* The state of an exit's capture, shared with its per-argument step. */
@@ -490,6 +522,14 @@ static long capture_exit_arg(__u32 i, struct exit_walk *w)
 					     (__u32)arg_at(pending->args, spec->len_arg[i]));
 	else if (kind == SYSTRACE_CAPTURE_DIRENT_COUNT && ret > 0 && ptr)
 		off = capture_counted(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT), ptr, ret);
+	else if (kind == SYSTRACE_CAPTURE_EXIT_IOVEC && ptr)
+		off = capture_iov(
+			s, off,
+			ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT | SYSTRACE_CAPTURE_ARGV_ELEM) |
+				((arg_at(pending->args, spec->len_arg[i]) & 0xffffffff) << 32),
+			ptr, ret > 0 ? ret : 0);
+	else if (kind == SYSTRACE_CAPTURE_EXIT_MSGHDR && ret >= 0 && ptr)
+		off = capture_msghdr(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT), ptr, ret);
 	else if (kind == SYSTRACE_CAPTURE_EXIT_ARRAY && ret > 0 && ptr)
 		off = capture_buffer(s, off, arg_struct, ptr, spec->size[i] * (__u32)ret);
 	else if ((pending->retry_mask & (1 << i)) && kind == SYSTRACE_CAPTURE_BUFFER)

@@ -68,6 +68,7 @@ struct pt_regs {
 	unsigned long si;
 	unsigned long di;
 	unsigned long orig_ax;
+	unsigned long sp;
 } __attribute__((preserve_access_index));
 
 struct thread_info {
@@ -83,6 +84,7 @@ struct thread_info {
  * looks through anonymous members. */
 struct pt_regs {
 	__u64 regs[31];
+	__u64 sp;
 	__u64 orig_x0;
 	__s32 syscallno;
 } __attribute__((preserve_access_index));

@@ -64,7 +64,32 @@ enum systrace_capture_kind {
 	 * are: execve's environment (at enter), getdents64's entries (at exit). */
 	SYSTRACE_CAPTURE_PTR_COUNT = 11, /* pointers before the NULL */
 	SYSTRACE_CAPTURE_DIRENT_COUNT = 12, /* linux_dirent64 records in ret bytes */
+	/* Lists of elements (items flagged ARGV_ELEM, each a
+	 * systrace_capture_elem then its data): an iovec array of
+	 * args[len_arg[i]] elements, at enter (writev) or at exit, its data
+	 * up to ret bytes (readv). */
+	SYSTRACE_CAPTURE_IOVEC = 13,
+	SYSTRACE_CAPTURE_EXIT_IOVEC = 14,
+	/* A user_msghdr: the header, its name, its control data, then its
+	 * iovecs as IOVEC, at enter (sendmsg); or the header alone at enter
+	 * and all of it at exit, data up to ret bytes (recvmsg). */
+	SYSTRACE_CAPTURE_MSGHDR = 15,
+	SYSTRACE_CAPTURE_EXIT_MSGHDR = 16,
+	/* rt_sigreturn's (it has no arguments): the signal mask it restores,
+	 * from the signal frame at size[0] bytes past the user stack pointer,
+	 * as item 0. */
+	SYSTRACE_CAPTURE_SIGFRAME_MASK = 17,
 };
+
+/* The head of an element's data: where it is and what the program gave
+ * (iov_base, iov_len), and of it the bytes there were to read (readv's: up
+ * to what it returned), or SYSTRACE_ELEM_FAULTED when they could not be. */
+struct systrace_capture_elem {
+	__u64 ptr;
+	__u64 len;
+	__u64 avail;
+};
+#define SYSTRACE_ELEM_FAULTED (~0ULL)
 
 struct systrace_capture_spec {
 	__u8 kind[SYSTRACE_MAX_ARGS];

@@ -46,6 +46,11 @@ EXPECT: Dict[str, List[str]] = {
     "count_failures": [
         r"^openat 3 \{'EISDIR': 1, 'ENOENT': 2\}$",
     ],
+    "socket_messages": [
+        r"^sendmsg \[\('hello, ', 7\), \('world', 5\)\] control bytes: 24$",
+        r"^recvmsg \[\('hello, world', 100\)\] control bytes: 24$",
+        r"cmsg_type=SCM_RIGHTS, cmsg_data=\[\d+\]\}\], msg_controllen=24, msg_flags=0\}, 0\) = 12$",
+    ],
     "slow_syscalls": [
         r"the 5 slowest:",
         r"^ +\d+\.\d+ ms  tid \d+  read\(\d+, \"late data\", 100\) = 9$",

@@ -286,11 +286,14 @@ DECODED = {
     "rt_sigprocmask", "rt_sigsuspend", "nanosleep", "clock_nanosleep", "clock_gettime",
     "clock_getres", "futex", "uname", "sysinfo", "poll", "ppoll", "epoll_ctl", "epoll_wait",
     "epoll_pwait", "connect", "bind", "sendto", "recvfrom", "accept", "accept4", "getsockname",
-    "getpeername", "utimensat",
+    "getpeername", "utimensat", "select", "pselect6", "setsockopt", "getsockopt", "clone3",
+    "getitimer", "setitimer", "timer_create", "timer_settime", "timer_gettime", "sigaltstack",
+    "sched_getaffinity", "sched_setaffinity", "readv", "writev", "preadv", "pwritev",
+    "preadv2", "pwritev2", "sendmsg", "recvmsg",
 }
 # Values that differ from run to run by nature: an absolute time to sleep
 # until, free space, uptime.
-VOLATILE = re.compile(r"\b(tv_sec|tv_nsec|f_bfree|f_bavail|f_ffree|uptime|freeram|"
+VOLATILE = re.compile(r"\b(tv_sec|tv_nsec|tv_usec|f_bfree|f_bavail|f_ffree|uptime|freeram|"
                       r"sharedram|bufferram|procs|loads)=(\[[^]]*\]|\d+)")
 
 
@@ -315,8 +318,13 @@ def normalise_arg(arg: str, pids: set, name: str = "") -> str:
     # (argv) is decoded by both and compared.
     if arg[:1] in "[{" and not arg.startswith('["') and name not in DECODED:
         return "<addr>"
-    if name in ("clock_nanosleep", "clock_gettime", "statfs", "fstatfs", "sysinfo"):
+    # What is left of a timeout, a timer's value, a child's CPU time.
+    if name in ("clock_nanosleep", "clock_gettime", "statfs", "fstatfs", "sysinfo", "select",
+                "pselect6", "ppoll", "wait4"):
         arg = VOLATILE.sub(r"\1=<n>", arg)
+    # A timer's value counts down; its interval does not.
+    if name in ("getitimer", "setitimer", "timer_gettime", "timer_settime"):
+        arg = re.sub(r"it_value=\{tv_sec=\d+, tv_(u|n)sec=\d+\}", "it_value=<n>", arg)
     # Addresses differ from run to run (ASLR, a different parent).
     arg = ADDRESS.sub("<addr>", arg)
     # The traced processes' pids differ from run to run; they are renamed
@@ -360,7 +368,8 @@ def parse(text: str) -> dict:
         raise AssertionError(f"unparsed trace line: {line!r}")
     pids = {r[0] for r in rows if r[0]}
     # getpid's and clone's results name the traced processes too.
-    pids |= {r[3] for r in rows if r[1] in ("getpid", "set_tid_address", "wait4") and r[3].isdigit()}
+    pids |= {r[3] for r in rows
+             if r[1] in ("getpid", "set_tid_address", "wait4", "clone", "clone3") and r[3].isdigit()}
     by_pid = collections.OrderedDict()
     for pid, name, args, result in rows:
         norm_args = tuple(normalise_arg(a, pids, name) for a in split_args(args))

@@ -80,14 +80,68 @@ class _SigactionValue(TypedDict):
     sa_restorer: int
 
 
+class _TimevalValue(TypedDict):
+    tv_sec: int
+    tv_usec: int
+
+
+class _FdSetValue(TypedDict):
+    """select's and pselect6's inp, outp, exp."""
+
+    fds: List[int]  # the descriptors below n set at enter
+    ready: Optional[List[int]]  # those set when it returned; None if it failed
+
+
+class _ItimerValue(TypedDict):
+    """An itimerval (tv_usec) or itimerspec (tv_nsec)."""
+
+    it_interval: Dict[str, int]
+    it_value: Dict[str, int]
+
+
+class _LingerValue(TypedDict):
+    l_onoff: int
+    l_linger: int
+
+
+class _IovecValue(TypedDict):
+    """One iovec of readv/writev/sendmsg/recvmsg (readv's: the data read)."""
+
+    iov_base: Union[str, Dict[str, str], None]  # str when UTF-8, else {"hex": ...}; None if unreadable
+    iov_len: int
+
+
+class _MsghdrValue(TypedDict):
+    """sendmsg's and recvmsg's msg (recvmsg's as the call left it)."""
+
+    msg_name: Optional[_SockAddrValue]
+    msg_namelen: int
+    msg_iov: List[_IovecValue]
+    msg_iovlen: int
+    msg_control: Union[str, Dict[str, str], None]  # the control data, as iov_base
+    msg_controllen: int
+    msg_flags: int
+
+
 #: A structure strace decodes, in Call.args: a stat, statx or statfs buffer
 #: is a dict of its fields (st_mode, st_size, ..., st_mtime_ns), a sigset a
 #: list of signal names, pipe's and socketpair's fds a list of two ints,
 #: wait4's status an int, uname's utsname a dict of str, execve's envp
-#: {"count": n}, getdents64's dirent {"entries": n}.
+#: {"count": n}, getdents64's dirent {"entries": n}, select's tvp a timeval,
+#: a socket option's value an int or a linger, wait4's ru a dict of
+#: ru_utime, ru_stime (timevals) and the counts, sigaltstack's a dict of
+#: ss_sp, ss_flags, ss_size, clone3's uargs a dict of its fields, a CPU mask
+#: a list of CPUs, readv's and writev's vec a list of iovecs.
 _StructValue = Union[
     _SockAddrValue,
     _TimespecValue,
+    _TimevalValue,
+    _FdSetValue,
+    _ItimerValue,
+    _LingerValue,
+    _MsghdrValue,
+    List[_IovecValue],
+    Dict[str, Union[int, _TimevalValue]],
     _RlimitValue,
     _SigactionValue,
     _EpollEventValue,

@@ -46,6 +46,9 @@ pub struct Captures<'a> {
     /// What the call wrote back into an argument read at enter too (poll's
     /// revents, accept's address length), read at exit.
     pub after: Vec<(Cow<'static, str>, &'a [u8])>,
+    /// What an argument read as a list at exit was at enter (recvmsg's
+    /// msghdr, whose lengths the call rewrites).
+    pub before: Vec<(Cow<'static, str>, &'a [u8])>,
     pub truncated: Vec<Cow<'static, str>>,
     /// Arguments whose memory could not be read (and was not read later).
     pub faulted: Vec<Cow<'static, str>>,
@@ -60,6 +63,10 @@ impl<'a> Captures<'a> {
 
     pub fn after(&self, name: &str) -> Option<&'a [u8]> {
         self.after.iter().find(|(n, _)| n == name).map(|(_, v)| *v)
+    }
+
+    pub fn before(&self, name: &str) -> Option<&'a [u8]> {
+        self.before.iter().find(|(n, _)| n == name).map(|(_, v)| *v)
     }
 
     pub fn is_truncated(&self, name: &str) -> bool {
@@ -229,6 +236,10 @@ impl Call {
                 // no enter value to keep.
                 match (at_exit, &value, merged.get(&name)) {
                     (true, Captured::Bytes(b), Some(_)) => set(&mut merged.after, name, *b),
+                    (true, Captured::List(_), Some(&Captured::Bytes(b))) => {
+                        set(&mut merged.before, name.clone(), b);
+                        set(&mut merged.values, name, value);
+                    }
                     _ => set(&mut merged.values, name, value),
                 }
             }
@@ -274,9 +285,18 @@ impl Call {
                         Some(len) => super::structs::written_sockaddr(b, captures.after(len)),
                         None => b,
                     };
-                    super::structs::value(&name, arg, b, captures.after(arg), self.ret())
+                    super::structs::value(
+                        &name,
+                        arg,
+                        b,
+                        captures.after(arg),
+                        self.ret(),
+                        self.raw_args(),
+                    )
                 }
-                Captured::List(_) => None,
+                Captured::List(items) => {
+                    super::structs::list_value(&name, arg, items, captures.before(arg), self.ret())
+                }
             };
             let value = match decoded {
                 Some(v) => ArgValue::Struct(v),
@@ -345,12 +365,16 @@ impl Call {
     fn with_views<R>(&self, f: impl FnOnce(&[ArgView]) -> R) -> R {
         let meta = self.meta();
         let captures = self.captures();
-        let names: Vec<Cow<'static, str>> = (0..self.raw_args().len())
-            .map(|i| arg_name(meta, i))
-            .collect();
+        // rt_sigreturn has no arguments but a capture (its frame's mask):
+        // it is shown as the first.
+        let mut raw = self.raw_args().to_vec();
+        if raw.is_empty() && captures.get("arg0").is_some() {
+            raw.push(0);
+        }
+        let names: Vec<Cow<'static, str>> = (0..raw.len()).map(|i| arg_name(meta, i)).collect();
         let views: Vec<ArgView> = names
             .iter()
-            .zip(self.raw_args())
+            .zip(&raw)
             .enumerate()
             .map(|(i, (name, &raw))| {
                 let truncated = captures.is_truncated(name);
@@ -358,7 +382,11 @@ impl Call {
                     Captured::Bytes(b) => {
                         CapturedView::bytes(b, truncated).with_after(captures.after(name))
                     }
-                    Captured::List(items) => CapturedView::argv(items, truncated),
+                    Captured::List(items) => {
+                        let mut view = CapturedView::argv(items, truncated);
+                        view.before = captures.before(name);
+                        view
+                    }
                 });
                 ArgView {
                     name,
@@ -450,7 +478,7 @@ impl Call {
     }
 }
 
-fn bytes_json(bytes: &[u8]) -> Value {
+pub(crate) fn bytes_json(bytes: &[u8]) -> Value {
     match std::str::from_utf8(bytes) {
         Ok(s) => Value::String(s.to_owned()),
         Err(_) => {

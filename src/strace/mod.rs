@@ -83,6 +83,9 @@ pub struct CapturedView<'a> {
     /// What the call wrote back into it, for one read at enter and again
     /// at exit (poll's pollfds, accept's address length).
     pub after: Option<&'a [u8]>,
+    /// For a list read at exit, what the argument was at enter (recvmsg's
+    /// msghdr: the lengths it gave, which the call rewrote).
+    pub before: Option<&'a [u8]>,
 }
 
 impl<'a> CapturedView<'a> {
@@ -92,6 +95,7 @@ impl<'a> CapturedView<'a> {
             truncated,
             list: None,
             after: None,
+            before: None,
         }
     }
 
@@ -120,6 +124,7 @@ impl<'a> CapturedView<'a> {
             truncated,
             list: Some(list),
             after: None,
+            before: None,
         }
     }
 }

@@ -229,7 +229,13 @@ fn fields(info: &SigInfo) -> Vec<(&'static str, String, Value)> {
             out.push(ptr("si_ptr", f[1]));
         }
         Layout::Timer => {
-            out.push(int("si_timerid", i64::from(lo(f[0]))));
+            // strace prints the kernel's timer id in hex.
+            let id = lo(f[0]);
+            let text = match id {
+                0 => "0".to_owned(), // C's %#x
+                _ => format!("{id:#x}"),
+            };
+            out.push(("si_timerid", text, Value::from(id)));
             out.push(int("si_overrun", i64::from(hi(f[0]) as i32)));
             out.push(int("si_int", i64::from(lo(f[1]))));
             out.push(ptr("si_ptr", f[1]));

@@ -25,6 +25,19 @@ const ARRAY: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_ARRAY.0 as u8;
 const EXIT_ARRAY: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_EXIT_ARRAY.0 as u8;
 const PTR_COUNT: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_PTR_COUNT.0 as u8;
 const DIRENT_COUNT: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_DIRENT_COUNT.0 as u8;
+const IOVEC: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_IOVEC.0 as u8;
+const EXIT_IOVEC: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_EXIT_IOVEC.0 as u8;
+const MSGHDR: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_MSGHDR.0 as u8;
+const EXIT_MSGHDR: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_EXIT_MSGHDR.0 as u8;
+const SIGFRAME_MASK: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_SIGFRAME_MASK.0 as u8;
+
+/// Where rt_sigreturn finds the mask it restores, from the user stack
+/// pointer at the call: in the signal frame's ucontext (x86_64: sp points
+/// at uc, pretcode popped; aarch64: at the frame, siginfo first).
+#[cfg(target_arch = "x86_64")]
+const SIGFRAME_MASK_OFFSET: u16 = std::mem::offset_of!(libc::ucontext_t, uc_sigmask) as u16;
+#[cfg(target_arch = "aarch64")]
+const SIGFRAME_MASK_OFFSET: u16 = (128 + std::mem::offset_of!(libc::ucontext_t, uc_sigmask)) as u16;
 
 /// Sizes of the kernel's structures, as this architecture lays them out.
 pub mod sizes {
@@ -44,6 +57,19 @@ pub mod sizes {
     pub const EPOLL_EVENT: u16 = size_of::<libc::epoll_event>() as u16;
     /// struct sockaddr_storage: any address the kernel writes back.
     pub const SOCKADDR: u16 = 128;
+    /// glibc's fd_set (FD_SETSIZE bits): select's sets are read whole.
+    pub const FD_SET: u16 = 128;
+    pub const TIMEVAL: u16 = 16;
+    pub const RUSAGE: u16 = size_of::<libc::rusage>() as u16;
+    /// itimerval and itimerspec: two timevals or timespecs.
+    pub const ITIMER: u16 = 32;
+    pub const SIGEVENT: u16 = size_of::<libc::sigevent>() as u16;
+    pub const STACK: u16 = size_of::<libc::stack_t>() as u16;
+    /// struct clone_args as of Linux 5.7 (glibc passes this size).
+    pub const CLONE_ARGS: u16 = 88;
+    /// getsockopt's value: an int, a linger, a timeval (cut to the length
+    /// the call wrote back).
+    pub const SOCKOPT: u16 = 16;
 }
 
 /// (syscall, arg, kind, length arg) where a C type alone cannot tell.
@@ -63,6 +89,7 @@ const SPECIAL: &[(&str, &str, u8, &str)] = &[
     ("readlinkat", "buf", EXIT_BUFFER, ""),
     ("getcwd", "buf", EXIT_BUFFER, ""),
     ("getrandom", "ubuf", EXIT_BUFFER, ""),
+    ("setsockopt", "optval", BUFFER, "optlen"),
     // After a successful execve the old address space is gone: never re-read.
     ("execve", "filename", STRING_NO_RETRY, ""),
     ("execve", "argv", ARGV, ""),
@@ -104,7 +131,8 @@ const STRUCTS: &[(&str, &str, u8, u16, &str)] = {
         ("sysinfo", "info", EXIT_STRUCT, SYSINFO, ""),
         ("poll", "ufds", ARRAY, POLLFD, "nfds"),
         ("ppoll", "ufds", ARRAY, POLLFD, "nfds"),
-        ("ppoll", "tsp", STRUCT, TIMESPEC, ""),
+        // What is left of the timeout is written back.
+        ("ppoll", "tsp", INOUT_STRUCT, TIMESPEC, ""),
         ("ppoll", "sigmask", STRUCT, SIGSET, ""),
         ("epoll_ctl", "event", STRUCT, EPOLL_EVENT, ""),
         ("epoll_wait", "events", EXIT_ARRAY, EPOLL_EVENT, ""),
@@ -120,6 +148,42 @@ const STRUCTS: &[(&str, &str, u8, u16, &str)] = {
         ("getpeername", "usockaddr_len", INOUT_STRUCT, INT, ""),
         ("recvfrom", "addr", EXIT_STRUCT, SOCKADDR, ""),
         ("recvfrom", "addr_len", INOUT_STRUCT, INT, ""),
+        // The sets say which descriptors to wait for, then which are ready.
+        ("select", "inp", INOUT_STRUCT, FD_SET, ""),
+        ("select", "outp", INOUT_STRUCT, FD_SET, ""),
+        ("select", "exp", INOUT_STRUCT, FD_SET, ""),
+        ("select", "tvp", INOUT_STRUCT, TIMEVAL, ""),
+        ("pselect6", "inp", INOUT_STRUCT, FD_SET, ""),
+        ("pselect6", "outp", INOUT_STRUCT, FD_SET, ""),
+        ("pselect6", "exp", INOUT_STRUCT, FD_SET, ""),
+        ("pselect6", "tsp", INOUT_STRUCT, TIMESPEC, ""),
+        ("getsockopt", "optval", EXIT_STRUCT, SOCKOPT, ""),
+        ("getsockopt", "optlen", INOUT_STRUCT, INT, ""),
+        ("wait4", "ru", EXIT_STRUCT, RUSAGE, ""),
+        ("getitimer", "value", EXIT_STRUCT, ITIMER, ""),
+        ("setitimer", "value", STRUCT, ITIMER, ""),
+        ("setitimer", "ovalue", EXIT_STRUCT, ITIMER, ""),
+        ("timer_create", "timer_event_spec", STRUCT, SIGEVENT, ""),
+        ("timer_create", "created_timer_id", EXIT_STRUCT, INT, ""),
+        ("timer_settime", "new_setting", STRUCT, ITIMER, ""),
+        ("timer_settime", "old_setting", EXIT_STRUCT, ITIMER, ""),
+        ("timer_gettime", "setting", EXIT_STRUCT, ITIMER, ""),
+        ("sigaltstack", "uss", STRUCT, STACK, ""),
+        ("sigaltstack", "uoss", EXIT_STRUCT, STACK, ""),
+        // Masks of `len` bytes; the kernel writes back ret bytes.
+        ("sched_setaffinity", "user_mask_ptr", ARRAY, 1, "len"),
+        ("sched_getaffinity", "user_mask_ptr", EXIT_ARRAY, 1, ""),
+        ("clone3", "uargs", STRUCT, CLONE_ARGS, ""),
+        // Lists: the iovecs and their data (readv's up to what it read),
+        // a msghdr with its name, control data and iovecs.
+        ("writev", "vec", IOVEC, 0, "vlen"),
+        ("pwritev", "vec", IOVEC, 0, "vlen"),
+        ("pwritev2", "vec", IOVEC, 0, "vlen"),
+        ("readv", "vec", EXIT_IOVEC, 0, "vlen"),
+        ("preadv", "vec", EXIT_IOVEC, 0, "vlen"),
+        ("preadv2", "vec", EXIT_IOVEC, 0, "vlen"),
+        ("sendmsg", "msg", MSGHDR, 0, ""),
+        ("recvmsg", "msg", EXIT_MSGHDR, 0, ""),
         // Counted only: strace prints `/* 35 vars */`, `/* 208 entries */`.
         ("execve", "envp", PTR_COUNT, 0, ""),
         ("execveat", "envp", PTR_COUNT, 0, ""),
@@ -131,11 +195,16 @@ const STRUCTS: &[(&str, &str, u8, u16, &str)] = {
 pub fn spec_for(meta: &SyscallMetadata) -> Option<systrace_capture_spec> {
     let mut spec = systrace_capture_spec::default();
     let name = meta.short_name();
+    if name == "rt_sigreturn" {
+        spec.kind[0] = SIGFRAME_MASK;
+        spec.size[0] = SIGFRAME_MASK_OFFSET;
+        return Some(spec);
+    }
     for (i, (arg, ty)) in meta.args.iter().zip(&meta.types).enumerate().take(MAX_ARGS) {
         if let Some(&(_, _, kind, size, count)) =
             STRUCTS.iter().find(|(s, a, ..)| *s == name && a == arg)
         {
-            if kind == ARRAY {
+            if matches!(kind, ARRAY | IOVEC | EXIT_IOVEC) {
                 let Some(n) = meta.args.iter().position(|a| a == count) else {
                     continue;
                 };

@@ -292,6 +292,28 @@ impl<'c, 'a> Ctx<'c, 'a> {
         }
     }
 
+    /// A list captured through a pointer (iovecs, a msghdr), decoded by
+    /// `text` from its elements, whether some were left out, and what the
+    /// argument was at enter; the pointer when nothing was captured.
+    pub(super) fn t_list(
+        &self,
+        i: usize,
+        text: impl Fn(&[&[u8]], bool, Option<&[u8]>) -> Option<String>,
+    ) -> String {
+        match self
+            .captured(i)
+            .and_then(|c| c.list.as_ref().map(|l| (c, l)))
+        {
+            _ if self.raw(i) == 0 => "NULL".to_owned(),
+            Some((c, list)) => {
+                let items: Vec<&[u8]> = list.iter().map(|p| p.bytes).collect();
+                let more = c.truncated || list.last().is_some_and(|p| p.truncated);
+                text(&items, more, c.before).unwrap_or_else(|| self.t_ptr(i))
+            }
+            None => self.t_ptr(i),
+        }
+    }
+
     /// A sigset: `[INT TERM]`.
     pub(super) fn t_sigset(&self, i: usize) -> String {
         self.t_struct(i, |b| structs::read::<u64>(b).map(structs::sigset_text))

@@ -12,6 +12,7 @@ mod memory;
 mod net;
 mod prctl;
 mod special;
+mod task;
 
 pub(crate) use ctx::is_path_name;
 pub use ctx::{ptr, Arg, Ctx, Decoded, RetStyle};
@@ -40,6 +41,32 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
                 c.push(c.t_long(3));
             }
             c.finish(Decimal, true)
+        }
+        "readv" | "writev" | "preadv" | "pwritev" | "preadv2" | "pwritev2" => {
+            let opts = c.opts;
+            let failed = c.ret.is_some() && c.ok().is_none();
+            let iov = |c: &Ctx| {
+                c.t_list(1, |items, more, _| {
+                    structs::iovec_text(items, more, failed, opts)
+                })
+            };
+            c.push(c.t_int(0));
+            if syscall.contains("read") {
+                // The data is what the call read (none if it failed).
+                c.push_exit(iov(&c));
+                c.push_exit(c.t_ulong(2));
+            } else {
+                c.push(iov(&c));
+                c.push(c.t_ulong(2));
+            }
+            if nargs > 3 {
+                // pos_l, pos_h: the offset is pos_l on 64-bit.
+                c.push(c.t_long(3));
+            }
+            if syscall.ends_with('2') {
+                c.push(c.t_uflags(5, flags::RWF_FLAGS));
+            }
+            c.finish(Decimal, !syscall.contains("read"))
         }
         "open" | "openat" | "creat" => {
             let base = usize::from(syscall == "openat");
@@ -176,17 +203,17 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
             c.finish(Decimal, false)
         }
         "clone" => decode_clone(c),
-        "clone3" => {
-            c.push(c.t_ptr(0));
-            c.push(c.t_ulong(1));
-            c.finish(Decimal, false)
-        }
         "exit" | "exit_group" => {
             c.push(c.t_int(0));
             c.finish(Decimal, true)
         }
-        // Its argument is the signal frame on the stack, which strace reads.
-        "rt_sigreturn" => c.finish(Decimal, true),
+        // The mask it restores, read from the signal frame on the stack.
+        "rt_sigreturn" => {
+            if let Some(mask) = c.captured(0).and_then(|m| structs::read::<u64>(m.bytes)) {
+                c.push(format!("{{mask={}}}", structs::sigset_text(mask)));
+            }
+            c.finish(Decimal, true)
+        }
         "rt_sigaction" => {
             c.push(c.t_signal(0));
             c.push(c.t_struct(1, structs::sigaction_text));
@@ -299,7 +326,7 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
                 _ => c.t_ptr(1),
             });
             c.push_exit(c.t_uflags(2, flags::WAIT_OPTIONS));
-            c.push_exit(c.t_ptr(3));
+            c.push_exit(c.t_out_struct(3, structs::rusage_text));
             c.finish(Decimal, false)
         }
         "kill" | "tkill" => {
@@ -422,9 +449,18 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
                 c.push(c.t_sigset(3));
                 c.push(c.t_ulong(4));
             }
+            // ppoll writes back what is left of its timeout.
+            let left = c
+                .captured(2)
+                .filter(|_| syscall == "ppoll" && c.raw(2) != 0)
+                .and_then(|t| t.after)
+                .and_then(structs::timespec_text);
             match (c.ok(), c.captured(0).and_then(|p| p.after)) {
                 (Some(0), _) => c.note("Timeout".to_owned()),
-                (Some(_), Some(after)) => c.note(structs::poll_revents_text(after)),
+                (Some(_), Some(after)) => c.note(match left {
+                    Some(left) => format!("{}, left {left}", structs::poll_revents_text(after)),
+                    None => structs::poll_revents_text(after),
+                }),
                 _ => {}
             }
             c.finish(Decimal, false)
@@ -438,6 +474,7 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
             .or_else(|c| ioctl::decode(syscall, c))
             .or_else(|c| prctl::decode(syscall, c))
             .or_else(|c| memory::decode(syscall, c))
+            .or_else(|c| task::decode(syscall, c))
             .unwrap_or_else(|mut c| {
                 for i in 0..nargs {
                     c.generic(i);

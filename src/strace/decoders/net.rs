@@ -30,13 +30,19 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
             let level = c.uint(1);
             c.push(flags::socket_level(level));
             c.push(flags::socket_option(level, c.uint(2), get));
+            let name = c.uint(2);
             if get {
-                // Both are read back when the call returns: the value and
-                // the length it has.
-                c.push_exit(c.t_ptr(3));
-                c.push_exit(c.t_ptr(4));
+                // Both are read back when the call returns: the value, as
+                // long as the length written back says, and that length.
+                let len = c.captured(4).and_then(|l| l.after);
+                c.push_exit(c.t_out_struct(3, |b| {
+                    let b = structs::written_sockaddr(b, len);
+                    sockopt(&c, level, name, b, b.len() as u64)
+                }));
+                c.push_exit(c.t_inout_int(4));
             } else {
-                c.push(c.t_ptr(3));
+                let len = c.uint(4);
+                c.push(c.t_struct(3, |b| sockopt(&c, level, name, b, len)));
                 c.push(c.t_int(4));
             }
             c.finish(Decimal, !get)
@@ -91,18 +97,45 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
             c.finish(Decimal, false)
         }
         "sendmsg" => {
+            let opts = c.opts;
             c.push(c.t_int(0));
-            c.push(c.t_ptr(1));
+            c.push(c.t_list(1, |items, more, _| {
+                structs::msghdr_text(items, more, None, opts)
+            }));
             c.push(c.t_uflags(2, flags::MSG_FLAGS));
             c.finish(Decimal, true)
         }
         "recvmsg" => {
+            let opts = c.opts;
             c.push(c.t_int(0));
-            c.push_exit(c.t_ptr(1));
+            c.push_exit(match c.ok() {
+                Some(_) => c.t_list(1, |items, more, before| {
+                    structs::msghdr_text(items, more, before, opts)
+                }),
+                // What it was given, as strace shows it: the name's room.
+                None => c.t_struct(1, |b| {
+                    let namelen = structs::read::<u32>(b.get(8..)?)?;
+                    Some(format!("{{msg_namelen={namelen}}}"))
+                }),
+            });
             c.push_exit(c.t_uflags(2, flags::MSG_FLAGS));
             c.finish(Decimal, false)
         }
         _ => return Err(c),
+    })
+}
+
+/// An option's value: by its type where strace knows it, else its bytes
+/// as a string.
+fn sockopt(c: &Ctx<'_, '_>, level: u64, name: u64, bytes: &[u8], len: u64) -> Option<String> {
+    structs::sockopt_text(level, name, bytes, len).or_else(|| {
+        let shown = &bytes[..bytes.len().min(c.opts.string_size)];
+        Some(super::super::quote::quote_limited(
+            shown,
+            shown.len(),
+            len > shown.len() as u64,
+            c.opts.hex,
+        ))
     })
 }
 

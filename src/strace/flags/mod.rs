@@ -500,3 +500,12 @@ pub const MADVISE: Xlat = xlat![
 
 #[cfg(test)]
 mod tests;
+
+/// preadv2/pwritev2's flags (linux/fs.h's RWF_*).
+pub const RWF_FLAGS: Xlat = &[
+    (0x1, "RWF_HIPRI"),
+    (0x2, "RWF_DSYNC"),
+    (0x4, "RWF_SYNC"),
+    (0x8, "RWF_NOWAIT"),
+    (0x10, "RWF_APPEND"),
+];

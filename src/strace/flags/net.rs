@@ -88,6 +88,22 @@ pub const MSG_FLAGS: Xlat = xlat![
     MSG_CMSG_CLOEXEC,
 ];
 
+/// SOL_NETLINK's options (linux/netlink.h).
+const NETLINK_OPTIONS: Xlat = &[
+    (1, "NETLINK_ADD_MEMBERSHIP"),
+    (2, "NETLINK_DROP_MEMBERSHIP"),
+    (3, "NETLINK_PKTINFO"),
+    (4, "NETLINK_BROADCAST_ERROR"),
+    (5, "NETLINK_NO_ENOBUFS"),
+    (6, "NETLINK_RX_RING"),
+    (7, "NETLINK_TX_RING"),
+    (8, "NETLINK_LISTEN_ALL_NSID"),
+    (9, "NETLINK_LIST_MEMBERSHIPS"),
+    (10, "NETLINK_CAP_ACK"),
+    (11, "NETLINK_EXT_ACK"),
+    (12, "NETLINK_GET_STRICT_CHK"),
+];
+
 /// A setsockopt/getsockopt level: `SOL_SOCKET`, `SOL_TCP`.
 pub fn socket_level(level: u64) -> String {
     xval_or_unknown(SOCKET_LEVELS, level, "SOL_??")
@@ -109,6 +125,7 @@ pub fn socket_option(level: u64, name: u64, getsockopt: bool) -> String {
         libc::SOL_IPV6 => (IPV6_OPTIONS, "IPV6_???"),
         libc::SOL_TCP => (TCP_OPTIONS, "TCP_???"),
         libc::SOL_UDP => (UDP_OPTIONS, "UDP_???"),
+        libc::SOL_NETLINK => (NETLINK_OPTIONS, "NETLINK_???"),
         _ => return name.to_string(),
     };
     xval_or_unknown(table, name, unknown)

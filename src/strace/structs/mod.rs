@@ -7,17 +7,26 @@
 //! (the kernel's layout on this architecture), then printed or valued.
 use serde_json::{json, Value};
 
+mod io;
 mod misc;
+mod msg;
 mod signal;
 mod stat;
+mod task;
 mod time;
 
+pub use io::{fd_set_text, sockopt_text};
 pub use misc::{
     epoll_event_text, epoll_events_text, fd_pair_text, poll_revents_text, pollfds_text,
     rlimit_text, sysinfo_text, uname_text, wait_status_text,
 };
+pub use msg::{iovec_text, msghdr_text};
 pub use signal::{sigaction_text, sigset_names, sigset_text};
 pub use stat::{stat_text, statfs_text, statx_text};
+pub use task::{
+    clone_args_sets_parent_tid, clone_args_text, cpu_mask_text, itimerspec_text, itimerval_text,
+    rusage_text, sigevent_text, stack_text, timeval_text,
+};
 pub use time::{timespec_pair_text, timespec_text};
 
 /// A `T` read from the start of `bytes`; None when they are too short.
@@ -37,16 +46,43 @@ pub(crate) fn read_at<T: Copy>(bytes: &[u8], i: usize) -> Option<T> {
 
 /// The value of argument `arg` of `syscall` (its display name) from its
 /// captured bytes (and what the call wrote back, for one read twice), for
-/// `Call.args`; None when it is no structure decoded here.
+/// `Call.args`; None when it is no structure decoded here. `raw`: the
+/// argument registers (an fd_set is `n` bits long, an option's value is
+/// read by its level and name).
 pub fn value(
     syscall: &str,
     arg: &str,
     bytes: &[u8],
     after: Option<&[u8]>,
     ret: Option<i64>,
+    raw: &[u64],
 ) -> Option<Value> {
     let ok = ret.is_some_and(|r| crate::strace::errno::errno_of(r).is_none());
+    let reg = |i: usize| raw.get(i).copied().unwrap_or(0);
     match (syscall, arg) {
+        ("select" | "pselect6", "inp" | "outp" | "exp") => Some(json!({
+            "fds": io::fd_set_value(bytes, reg(0)),
+            "ready": after.filter(|_| ok).map(|a| io::fd_set_value(a, reg(0))),
+        })),
+        ("select", "tvp") => task::timeval_value(bytes),
+        ("setsockopt", "optval") => io::sockopt_value(reg(1), reg(2), bytes, reg(4) as u32 as u64),
+        // Cut to the length the call wrote back (see sockaddr_len_arg).
+        ("getsockopt", "optval") if ok => {
+            io::sockopt_value(reg(1), reg(2), bytes, bytes.len() as u64)
+        }
+        ("getsockopt", "optlen") if ok => Some(json!(read::<i32>(after.unwrap_or(bytes))?)),
+        ("wait4", "ru") => task::rusage_value(bytes),
+        ("getitimer" | "setitimer", "value" | "ovalue") => task::itimer_value(bytes, "usec"),
+        ("timer_settime" | "timer_gettime", "new_setting" | "old_setting" | "setting") => {
+            task::itimer_value(bytes, "nsec")
+        }
+        ("sigaltstack", "uss" | "uoss") => task::stack_value(bytes),
+        ("sched_getaffinity" | "sched_setaffinity", "user_mask_ptr") => {
+            Some(json!(task::cpus(bytes)))
+        }
+        ("clone3", "uargs") => task::clone_args_value(bytes),
+        ("timer_create", "timer_event_spec") => task::sigevent_value(bytes),
+        ("timer_create", "created_timer_id") => Some(json!(read::<i32>(bytes)?)),
         ("stat" | "lstat" | "fstat" | "newfstatat" | "fstatat64", "statbuf") => {
             stat::stat_value(bytes)
         }
@@ -55,7 +91,8 @@ pub fn value(
         (_, "rqtp" | "tp" | "utime" | "tsp") => time::timespec_value(bytes),
         ("utimensat", "utimes") => time::timespec_pair_value(bytes),
         ("rt_sigaction", "act" | "oact") => signal::sigaction_value(bytes),
-        (_, "nset" | "oset" | "unewset" | "sigmask") => {
+        // rt_sigreturn has no arguments: "arg0" is the mask it restores.
+        (_, "nset" | "oset" | "unewset" | "sigmask") | ("rt_sigreturn", "arg0") => {
             Some(json!(signal::sigset_names(read::<u64>(bytes)?)))
         }
         (_, "new_rlim" | "old_rlim" | "rlim") => misc::rlimit_value(bytes),
@@ -82,10 +119,30 @@ pub fn value(
     }
 }
 
+/// The value of an argument captured as a list (iovecs, a msghdr).
+pub fn list_value(
+    syscall: &str,
+    arg: &str,
+    items: &[&[u8]],
+    _before: Option<&[u8]>,
+    ret: Option<i64>,
+) -> Option<Value> {
+    let ok = ret.is_some_and(|r| crate::strace::errno::errno_of(r).is_none());
+    match (syscall, arg) {
+        ("writev" | "pwritev" | "pwritev2", "vec") => Some(msg::iovec_value(items)),
+        ("readv" | "preadv" | "preadv2", "vec") if ok => Some(msg::iovec_value(items)),
+        ("sendmsg", "msg") => msg::msghdr_value(items),
+        ("recvmsg", "msg") if ok => msg::msghdr_value(items),
+        _ => None,
+    }
+}
+
 /// The argument that holds the length of an address the call writes back
-/// (accept's, getsockname's, recvfrom's): the address is that long.
+/// (accept's, getsockname's, recvfrom's): the address is that long; so is
+/// getsockopt's value.
 pub fn sockaddr_len_arg(syscall: &str, arg: &str) -> Option<&'static str> {
     match (syscall, arg) {
+        ("getsockopt", "optval") => Some("optlen"),
         ("accept" | "accept4", "upeer_sockaddr") => Some("upeer_addrlen"),
         ("getsockname" | "getpeername", "usockaddr") => Some("usockaddr_len"),
         ("recvfrom", "addr") => Some("addr_len"),

@@ -110,3 +110,53 @@ fn socket_addresses() {
     let len = bytes(&[2u32]);
     assert_eq!(written_sockaddr(&path, Some(&len)).len(), 2);
 }
+
+fn elem(ptr: u64, len: u64, avail: u64, data: &[u8]) -> Vec<u8> {
+    let mut out = bytes(&[ptr, len, avail]);
+    out.extend_from_slice(data);
+    out
+}
+
+#[test]
+fn iovecs() {
+    let opts = crate::strace::StraceOptions::default();
+    let (a, b, c, d) = (
+        elem(0x1000, 3, 3, b"abc"),
+        elem(0, 0, 0, b""),
+        elem(0x2000, 50, 50, &[b'x'; 32]),
+        elem(0x7ffd_0000_0000, 4, u64::MAX, b""),
+    );
+    let items: Vec<&[u8]> = vec![&a, &b, &c, &d];
+    assert_eq!(
+        iovec_text(&items, true, false, &opts).unwrap(),
+        format!(
+            "[{{iov_base=\"abc\", iov_len=3}}, {{iov_base=NULL, iov_len=0}}, \
+             {{iov_base=\"{}\"..., iov_len=50}}, {{iov_base=0x7ffd00000000, iov_len=4}}, ...]",
+            "x".repeat(32)
+        ),
+        "data cut at -s, NULL, unreadable as its address, more elements"
+    );
+    // A call that failed read nothing: its buffers are addresses.
+    assert_eq!(
+        iovec_text(&items[..1], false, true, &opts).unwrap(),
+        "[{iov_base=0x1000, iov_len=3}]"
+    );
+}
+
+#[test]
+fn select_sets_and_sockopts() {
+    assert_eq!(fd_set_text(&[0b1001_1000, 0b1], 9), "[3 4 7 8]");
+    assert_eq!(
+        fd_set_text(&[0b1001_1000, 0b1], 5),
+        "[3 4]",
+        "only the first n"
+    );
+    let linger = bytes(&[1i32, 5]);
+    let (sol, so_linger) = (libc::SOL_SOCKET as u64, libc::SO_LINGER as u64);
+    assert_eq!(
+        sockopt_text(sol, so_linger, &linger, 8).unwrap(),
+        "{l_onoff=1, l_linger=5}"
+    );
+    assert_eq!(sockopt_text(sol, 2, &linger, 4).unwrap(), "[1]");
+    assert_eq!(sockopt_text(sol, 2, &linger, 3), None);
+}

@@ -1,0 +1,128 @@
+//! Calls on a task's timers, signal stack, CPUs and children (clone3),
+//! and select's descriptor sets: structures captured at enter, and what
+//! the call wrote back at exit.
+use super::super::{flags, structs};
+use super::ctx::{Ctx, Decoded, RetStyle::Decimal};
+
+const ITIMERS: flags::Xlat = &[
+    (libc::ITIMER_REAL as u64, "ITIMER_REAL"),
+    (libc::ITIMER_VIRTUAL as u64, "ITIMER_VIRTUAL"),
+    (libc::ITIMER_PROF as u64, "ITIMER_PROF"),
+];
+
+pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decoded, Ctx<'c, 'a>> {
+    Ok(match syscall {
+        "select" | "pselect6" => return Ok(decode_select(syscall, c)),
+        "getitimer" => {
+            c.push(c.t_xval(0, ITIMERS, "ITIMER_???"));
+            c.push_exit(c.t_out_struct(1, structs::itimerval_text));
+            c.finish(Decimal, false)
+        }
+        "setitimer" => {
+            c.push(c.t_xval(0, ITIMERS, "ITIMER_???"));
+            c.push(c.t_struct(1, structs::itimerval_text));
+            c.push_exit(c.t_out_struct(2, structs::itimerval_text));
+            c.finish(Decimal, false)
+        }
+        "timer_create" => {
+            c.push(c.t_xval(0, flags::CLOCKS, "CLOCK_???"));
+            c.push(c.t_struct(1, structs::sigevent_text));
+            c.push_exit(c.t_out_struct(2, |b| structs::read::<i32>(b).map(|id| format!("[{id}]"))));
+            c.finish(Decimal, false)
+        }
+        "timer_settime" => {
+            c.push(c.t_int(0));
+            c.push(c.t_uflags(1, flags::TIMER_FLAGS));
+            c.push(c.t_struct(2, structs::itimerspec_text));
+            c.push_exit(c.t_out_struct(3, structs::itimerspec_text));
+            c.finish(Decimal, false)
+        }
+        "timer_gettime" => {
+            c.push(c.t_int(0));
+            c.push_exit(c.t_out_struct(1, structs::itimerspec_text));
+            c.finish(Decimal, false)
+        }
+        "sigaltstack" => {
+            c.push(c.t_struct(0, structs::stack_text));
+            c.push_exit(c.t_out_struct(1, structs::stack_text));
+            c.finish(Decimal, false)
+        }
+        "sched_getaffinity" => {
+            c.push(c.t_int(0));
+            c.push(c.t_uint(1));
+            c.push_exit(c.t_out_struct(2, structs::cpu_mask_text));
+            c.finish(Decimal, false)
+        }
+        "sched_setaffinity" => {
+            c.push(c.t_int(0));
+            c.push(c.t_uint(1));
+            c.push(c.t_struct(2, structs::cpu_mask_text));
+            c.finish(Decimal, true)
+        }
+        "clone3" => {
+            let mut text = c.t_struct(0, structs::clone_args_text);
+            // The child's tid is written to parent_tid: the value returned.
+            let settid = c
+                .captured(0)
+                .is_some_and(|a| structs::clone_args_sets_parent_tid(a.bytes));
+            if let Some(tid) = c.ok().filter(|&t| t > 0 && settid) {
+                text.push_str(&format!(" => {{parent_tid=[{tid}]}}"));
+            }
+            c.push(text);
+            c.push(c.t_ulong(1));
+            c.finish(Decimal, false)
+        }
+        _ => return Err(c),
+    })
+}
+
+/// `select(4, [3], [], NULL, {tv_sec=1, tv_usec=0}) = 1 (in [3], left {...})`.
+fn decode_select(syscall: &str, mut c: Ctx<'_, '_>) -> Decoded {
+    let n = u64::try_from(c.int(0)).unwrap_or(0);
+    c.push(c.t_int(0));
+    for i in 1..4 {
+        c.push(c.t_struct(i, |b| Some(structs::fd_set_text(b, n))));
+    }
+    let timeout: fn(&[u8]) -> Option<String> = if syscall == "select" {
+        structs::timeval_text
+    } else {
+        structs::timespec_text
+    };
+    c.push(c.t_struct(4, timeout));
+    if syscall == "pselect6" {
+        // A {sigset pointer, size} pair strace reads too: not captured.
+        c.push(c.t_ptr(5));
+    }
+    match c.ok() {
+        Some(0) => c.note("Timeout".to_owned()),
+        Some(_) => {
+            let mut parts = Vec::new();
+            for (i, what) in [(1, "in"), (2, "out"), (3, "except")] {
+                let Some(after) = c
+                    .captured(i)
+                    .filter(|_| c.raw(i) != 0)
+                    .and_then(|a| a.after)
+                else {
+                    continue;
+                };
+                if !structs::fd_set_text(after, n).eq("[]") {
+                    parts.push(format!("{what} {}", structs::fd_set_text(after, n)));
+                }
+            }
+            if let Some(left) = c
+                .captured(4)
+                .filter(|_| c.raw(4) != 0)
+                .and_then(|a| a.after)
+            {
+                if let Some(text) = timeout(left) {
+                    parts.push(format!("left {text}"));
+                }
+            }
+            if !parts.is_empty() {
+                c.note(parts.join(", "));
+            }
+        }
+        None => {}
+    }
+    c.finish(Decimal, false)
+}
