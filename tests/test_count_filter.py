@@ -14,24 +14,9 @@ import systrace._native as native
 
 from test_strace_diff_values import strace_bin, traces  # noqa: F401 (a fixture)
 
+from test_filter import pipe, reads  # noqa: F401 (pipe is a fixture)
+
 pytestmark = pytest.mark.usefixtures("kernel")
-
-
-def reads(fd: int, n: int, size: int = 1) -> None:
-    for _ in range(n):
-        try:
-            os.read(fd, size)
-        except OSError:
-            pass
-
-
-@pytest.fixture
-def pipe():
-    r, w = os.pipe()
-    os.write(w, b"x" * 4096)
-    yield r, w
-    os.close(r)
-    os.close(w)
 
 
 def read_count(s: native.Session) -> tuple:

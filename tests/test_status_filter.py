@@ -13,22 +13,11 @@ import systrace._native as native
 from systrace.cli import status_filter
 
 from test_strace_diff import compare, parse
+from test_filter import reads, records
 from test_strace_diff_values import strace_bin, traces  # noqa: F401 (a fixture)
 
 FAILED = status_filter(["failed"])
 SUCCESSFUL = status_filter(["successful"])
-
-
-def records() -> int:
-    return native.kernel_state()["records"]
-
-
-def reads(fd: int, n: int, size: int = 1) -> None:
-    for _ in range(n):
-        try:
-            os.read(fd, size)
-        except OSError:
-            pass
 
 
 def test_status_classes_as_filters():
