@@ -119,3 +119,29 @@ def test_an_output_closed_ends_the_command(kernel):
         assert p.wait(timeout=60) == 1
     finally:
         p.kill()
+
+
+def test_the_printers_writer_is_not_in_its_own_trace(kernel, tmp_path):
+    # A process that traces its own writes and prints them: the writer
+    # thread's writes of the lines are systrace's own, not in the trace
+    # (else each line written would be traced, printed and written again).
+    from systrace import Session, cli
+
+    path = tmp_path / "trace.txt"
+    with open(path, "w") as out:
+        printer = cli.new_printer(
+            out, fmt="strace", selected=None, summary=False, durations=False, timestamps=0,
+            string_size=32, to_file=True, multi=False,
+        )
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            with Session("write", pid=os.getpid()) as session:
+                printer.print_from(session)
+                for _ in range(5):
+                    os.write(null, b"x")
+                    time.sleep(0.05)  # the writer writes every 10 ms
+            printer.finish()
+        finally:
+            os.close(null)
+    writes = re.findall(r"^(?:\d+ +)?write\((\d+),", path.read_text(), re.M)
+    assert writes == [str(null)] * 5, path.read_text()

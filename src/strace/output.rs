@@ -55,7 +55,10 @@ impl Shared {
     }
 }
 
+/// Its writes are systrace's own (it stays marked quiet): a session that
+/// traces its own process must not print the writes of its own lines.
 fn write_loop(shared: &Shared, mut file: File) {
+    let _quiet = crate::trace::quiet::Quiet::enter();
     let mut buf = Vec::new();
     let mut pipe = shared.lock();
     loop {
