@@ -4,7 +4,6 @@ pass. Real kernel, real syscalls, and the real strace."""
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 
@@ -15,6 +14,7 @@ import systrace._native as native
 from test_strace_diff_values import strace_bin, traces  # noqa: F401 (a fixture)
 
 from test_filter import pipe, reads  # noqa: F401 (pipe is a fixture)
+from test_strace_diff import counts_table
 
 pytestmark = pytest.mark.usefixtures("kernel")
 
@@ -96,16 +96,6 @@ def test_count_filters_the_programs_cannot_make_are_refused():
     with pytest.raises(ValueError, match="unknown field"):
         native.Session("read", count=True, filter="fx == 1")
     assert native.kernel_state()["count_filtered"] == []
-
-
-def counts_table(text: str) -> dict:
-    rows = {}
-    for line in text.splitlines():
-        m = re.fullmatch(r" *[\d.]+ +[\d.]+ +\d+ +(\d+) +(\d*) (\w+)", line)
-        if m:
-            rows[m.group(3)] = (int(m.group(1)), int(m.group(2) or 0))
-    assert "total" in rows, text
-    return rows
 
 
 @pytest.mark.parametrize("flag", ["-Z", "-z"])

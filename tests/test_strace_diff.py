@@ -399,20 +399,21 @@ def test_same_calls_as_strace(kernel, tmp_path, strace_bin, program):
     assert len(exact) >= 40 and not any("<addr>" in a for c in exact for a in c[1] if c[0] != "read")
 
 
+def counts_table(text: str) -> dict:
+    """A -c table's calls and errors per syscall (and total)."""
+    rows = {}
+    for line in text.splitlines():
+        m = re.fullmatch(r" *[\d.]+ +[\d.]+ +\d+ +(\d+) +(\d*) (\w+)", line)
+        if m:
+            rows[m.group(3)] = (int(m.group(1)), int(m.group(2) or 0))
+    assert "total" in rows, text
+    return rows
+
+
 def test_same_counts_as_strace(kernel, tmp_path, strace_bin, program):
     theirs, ours = run_both(tmp_path, strace_bin, program, "-c", "-e", f"trace={SYSCALLS}")
-
-    def counts(text: str) -> dict:
-        rows = {}
-        for line in text.splitlines():
-            m = re.fullmatch(r" *[\d.]+ +[\d.]+ +\d+ +(\d+) +(\d*) (\w+)", line)
-            if m:
-                rows[m.group(3)] = (int(m.group(1)), int(m.group(2) or 0))
-        assert "total" in rows, text
-        return rows
-
     # Times differ by nature (and strace's are CPU time): calls and errors.
-    assert counts(ours) == counts(theirs)
+    assert counts_table(ours) == counts_table(theirs)
 
 
 def test_follow_forks_like_strace(kernel, tmp_path, strace_bin, program):
