@@ -265,15 +265,20 @@ def maps():
     return {k: v for k, v in bpf_objects().items() if k.startswith("map_id")}
 out = []
 for size in (4096, 1 << 20, 1 << 23):
-    with systrace.enable("getppid", buffer_size=size) as s:
+    # Only this process: another process's first getppid while the tiny
+    # ring is full would add its own drop entries (a new kind of event)
+    # during the measurement.
+    with systrace.enable("getppid", pid=os.getpid(), buffer_size=size) as s:
         # The maps that grow as used (the process filter, the drop counts)
-        # grow by kinds of events, not by their number: a first loop makes
-        # every kind this run has, a second as long must add nothing.
+        # grow by kinds of events, not by their number. A first loop makes
+        # most kinds this run has; whether a larger ring ever fills (adding
+        # the drop entries of enter and exit) is timing, so the second loop,
+        # four times as long, may add those few entries and nothing more.
         for _ in range(50_000):
             os.getppid()
         s.poll(0)
         before = maps()
-        for _ in range(50_000):
+        for _ in range(200_000):
             os.getppid()
         s.poll(0)
         after = maps()
@@ -307,7 +312,9 @@ def test_kernel_memory_is_bounded_by_buffer_size(nobody):
         entries, memlock = run["rings"][0]
         assert entries == size, run
         assert memlock <= size + size // 32 + 64 * 1024, f"ring buffer of {size} bytes charges {memlock}"
-        assert run["memlock_after"] == run["memlock_before"], "kernel memory grew with the events"
+        # 400,000 more events; a drop entry is well under 256 bytes.
+        grown = run["memlock_after"] - run["memlock_before"]
+        assert 0 <= grown <= 2 * 256, f"kernel memory grew by {grown} bytes with the events"
         others.add(run["other_memlock"])
     # The other maps do not scale with buffer_size (only the drop counts
     # of the tiny ring's run add an entry or two).
