@@ -183,3 +183,68 @@ def test_each_kind_is_loaded_when_first_needed(kernel):
     assert out.stdout.split("\n")[:3] == ["syscall 2", "raw 4", "syscall 4"]
     systrace.preload()
     assert len(state()["prog_ids"]) == 4
+
+
+TEN = ["getppid", "getpid", "getuid", "getgid", "geteuid", "getegid", "gettid", "getpgrp", "sched_yield", "umask"]
+
+
+def perf_event_fds() -> int:
+    n = 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            n += os.readlink(f"/proc/self/fd/{fd}") == "anon_inode:[perf_event]"
+        except OSError:
+            pass
+    return n
+
+
+def wait_hooks_closed(timeout: float = 60.0) -> dict:
+    import time
+    deadline = time.monotonic() + timeout
+    while state()["hooks_closing"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return state()
+
+
+def test_closed_hooks_are_retired_taken_back_and_closed(kernel, hooks):
+    """Closing a per-syscall hook waits for the kernel's grace periods, one
+    at a time: a session's hooks are retired to a thread of ours and closed
+    in the background. One opened again at once takes its hooks back (or
+    waits for the one being closed): a call is still seen exactly once, and
+    in the end no hook is left open."""
+    s0 = wait_hooks_closed()
+    assert s0["hooks_closing"] == 0 and perf_event_fds() == 0
+    with systrace.enable(*TEN):
+        assert state()["event_hooks"] == 20
+    s1 = state()
+    retired = s1["hooks_closing"] + s1["hooks_closed"] - s0["hooks_closed"]
+    assert retired == 20, s1
+    tid = threading.get_native_id()
+    with systrace.enable(*TEN) as again:
+        assert state()["event_hooks"] == 20
+        for _ in range(1000):
+            os.getppid()
+    mine = [e.phase for e in again.events() if e.tid == tid and e.name == "getppid"]
+    assert (mine.count("enter"), mine.count("exit")) == (1000, 1000)
+    assert again.dropped == 0
+    s2 = wait_hooks_closed()
+    assert s2["hooks_closing"] == 0 and s2["event_hooks"] == 0
+    assert perf_event_fds() == 0, "a per-syscall hook was left open"
+
+
+def test_the_closing_thread_is_not_in_any_trace(kernel, hooks):
+    """The thread that closes retired hooks makes syscalls (close) while a
+    session traces this very process: none of them is in its trace."""
+    wait_hooks_closed()
+    me = threading.get_native_id()
+    with systrace.enable("close", "futex", "munmap", "madvise", pid=os.getpid()) as own:
+        with systrace.enable(*TEN):
+            pass
+        assert state()["hooks_closing"] + state()["hooks_closed"] > 0
+        wait_hooks_closed()
+    reaper = [int(t) for t in os.listdir("/proc/self/task")
+              if open(f"/proc/self/task/{t}/comm").read().strip() == "systrace-reaper"]
+    assert len(reaper) == 1
+    tids = {e.tid for e in own.events()}
+    assert reaper[0] not in tids
+    assert tids <= {me}, f"threads other than the test's in its own trace: {tids - {me}}"

@@ -610,6 +610,8 @@ class _KernelState(TypedDict):
     hook_mode: str
     hook_switches: int
     event_hooks: int
+    hooks_closing: int
+    hooks_closed: int
     handoff_unsure: int
     programs: List[Tuple[str, int]]
     load_steps: List[Tuple[str, float]]

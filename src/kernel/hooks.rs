@@ -242,11 +242,49 @@ impl Programs {
 
     /// Dropping the link detaches; the kernel waits for running programs
     /// to finish first, so every record they reserved is committed after.
+    /// The per-syscall hooks are retired instead (see
+    /// [`Reaper`](super::reaper::Reaper)); the
+    /// wait for their running programs comes once, in `sync_hooks`.
     pub fn detach(&mut self, phase: Phase) {
         let i = phase.index();
         self.phase_on[i] = false;
         self.links[i] = None;
-        self.event_links[i].clear();
+        self.retire_event_links(phase, |_| true);
+    }
+
+    /// Hands the per-syscall hooks of `phase` that `gone` picks over to the
+    /// reaper.
+    fn retire_event_links(&mut self, phase: Phase, gone: impl Fn(u32) -> bool) {
+        let i = phase.index();
+        let nrs: Vec<u32> = self.event_links[i]
+            .keys()
+            .copied()
+            .filter(|&nr| gone(nr))
+            .collect();
+        for nr in nrs {
+            if let Some(link) = self.event_links[i].remove(&nr) {
+                self.reaper.retire((i, nr), link);
+                self.unsettled = true;
+            }
+        }
+    }
+
+    /// After hooks were retired: waits until every probe that began before
+    /// now has returned, so that every record of the syscalls just disabled
+    /// is committed when a session's close flushes (what closing the hooks
+    /// themselves used to wait for).
+    fn settle(&mut self) {
+        if std::mem::take(&mut self.unsettled) {
+            let sets = [self.hooked(Phase::Enter), self.hooked(Phase::Exit)];
+            self.wait_for_probes(&sets);
+        }
+    }
+
+    /// In a forked child (see `Tracer::forget_in_child`): the reaper's
+    /// thread is not in the child.
+    pub fn forget_in_child(self) {
+        let Programs { reaper, .. } = self;
+        reaper.forget_in_child();
     }
 
     pub fn is_attached(&self, phase: Phase) -> bool {
@@ -264,6 +302,11 @@ impl Programs {
     }
 
     /// Per-syscall events hooked now, enter and exit.
+    /// Per-syscall hooks retired and not yet closed, and those closed.
+    pub fn closing_hooks(&self) -> (usize, u64) {
+        self.reaper.counts()
+    }
+
     pub fn event_hooks(&self) -> usize {
         self.event_links.iter().map(BTreeMap::len).sum()
     }
@@ -300,6 +343,12 @@ impl Programs {
     /// test), the raw hooks for a large one (cheaper per call), switching
     /// between them without losing or doubling a call.
     pub fn sync_hooks(&mut self) -> Result<()> {
+        let result = self.sync_hooks_now();
+        self.settle();
+        result
+    }
+
+    fn sync_hooks_now(&mut self) -> Result<()> {
         let sets = [self.hooked(Phase::Enter), self.hooked(Phase::Exit)];
         let policy = hook_policy()?;
         if sets.iter().all(BTreeSet::is_empty) {
@@ -371,9 +420,23 @@ impl Programs {
     /// Attaches the per-syscall events of `sets` not yet hooked, and
     /// detaches those no longer in them.
     fn sync_event_links(&mut self, sets: &[BTreeSet<u32>; 2]) -> Result<()> {
+        // Both phases' retired hooks back first, before any new hook waits
+        // for the closing thread to move on.
+        let mut missing = Vec::new();
+        for (i, set) in sets.iter().enumerate() {
+            let hooked = &self.event_links[i];
+            missing.extend(
+                set.iter()
+                    .filter(|nr| !hooked.contains_key(nr))
+                    .map(|&nr| (i, nr)),
+            );
+        }
+        for ((i, nr), link) in self.reaper.take_back(missing) {
+            self.event_links[i].insert(nr, link);
+        }
         for phase in Phase::ALL {
             let i = phase.index();
-            self.event_links[i].retain(|nr, _| sets[i].contains(nr));
+            self.retire_event_links(phase, |nr| !sets[i].contains(&nr));
             if sets[i]
                 .iter()
                 .all(|nr| self.event_links[i].contains_key(nr))
@@ -396,6 +459,7 @@ impl Programs {
                 if self.event_links[i].contains_key(&nr) {
                     continue;
                 }
+                self.reaper.wait_closed((i, nr));
                 let name = event_name(nr, phase).ok_or_else(|| {
                     Error::InvalidArgument(format!("syscall {nr} has no trace event"))
                 })?;
@@ -453,7 +517,10 @@ impl Programs {
         match to {
             HookMode::Syscall => self.links = [None, None],
             HookMode::Raw => {
-                self.event_links.iter_mut().for_each(BTreeMap::clear);
+                // Their programs now leave every call to the raw hooks.
+                for p in Phase::ALL {
+                    self.retire_event_links(p, |_| true);
+                }
                 for p in Phase::ALL {
                     if !self.phase_on[p.index()] {
                         self.links[p.index()] = None;
@@ -464,6 +531,7 @@ impl Programs {
         // A call whose first probe decided by the old mode must have had
         // its second probe before that probe may decide by hook_mode alone.
         self.wait_for_probes(sets);
+        self.unsettled = false; // that wait settled the retired hooks too
         self.set_handoff(0);
         self.switches += 1;
         Ok(())
@@ -485,7 +553,7 @@ impl Programs {
         }
         let spare = SPARE.iter().find_map(|name| {
             let nr = crate::metadata::names::resolve(name).ok()?;
-            (!sets[0].contains(&nr))
+            (!sets[0].contains(&nr) && !self.reaper.holds((Phase::Enter.index(), nr)))
                 .then(|| event_name(nr, Phase::Enter))
                 .flatten()
         });

@@ -10,6 +10,8 @@
 //!   per enabled set.
 //! * [`startup`]: the timed steps of loading and attaching, and the
 //!   verifier's work per program.
+//! * [`reaper`]: the thread that closes per-syscall hooks no longer
+//!   wanted, in the background (each close waits for a grace period).
 //! * [`consumer`]: the consumer thread, which drains the ring buffer.
 //! * [`decode`]: one record into an [`Event`].
 pub mod consumer;
@@ -17,6 +19,7 @@ pub mod decode;
 pub mod hooks;
 pub mod layout;
 pub mod programs;
+pub mod reaper;
 pub mod startup;
 
 mod skel {

@@ -100,6 +100,10 @@ pub struct Programs {
     pub(super) links: [Option<Link>; 2],
     /// The per-syscall events' hooks, per phase and syscall.
     pub(super) event_links: [BTreeMap<u32, Link>; 2],
+    /// Per-syscall hooks no longer wanted, being closed in the background.
+    pub(super) reaper: super::reaper::Reaper,
+    /// Hooks were retired since the last wait for running probes.
+    pub(super) unsettled: bool,
     /// The hook programs of each kind (HookMode as index), once loaded.
     pub(super) kinds: [Option<SystraceSkel<'static>>; 2],
     /// The kind whose programs `skel` loaded itself, if any.
@@ -243,6 +247,8 @@ impl Programs {
             bss,
             links: [None, None],
             event_links: [BTreeMap::new(), BTreeMap::new()],
+            reaper: super::reaper::Reaper::start()?,
+            unsettled: false,
             kinds: [None, None],
             main_kind: first,
             main_tasks: tasks_first,

@@ -134,7 +134,7 @@ impl Tracer {
             programs, consumer, ..
         } = self;
         consumer.forget_in_child();
-        drop(programs);
+        programs.forget_in_child();
     }
 }
 
@@ -319,6 +319,9 @@ pub struct KernelState {
     /// Switches between the kinds so far, and per-syscall events hooked now.
     pub hook_switches: u64,
     pub event_hooks: usize,
+    /// Per-syscall hooks retired and not yet closed, and those closed.
+    pub hooks_closing: usize,
+    pub hooks_closed: u64,
     /// Calls of a switch whose hooks could not agree (lost or doubled).
     pub handoff_unsure: u64,
     /// Every program loaded: its name and the instructions the verifier
@@ -362,6 +365,8 @@ pub fn kernel_state() -> KernelState {
             hook_mode: t.programs.hook_mode().name(),
             hook_switches: t.programs.hook_switches(),
             event_hooks: t.programs.event_hooks(),
+            hooks_closing: t.programs.closing_hooks().0,
+            hooks_closed: t.programs.closing_hooks().1,
             handoff_unsure: t.programs.handoff_unsure(),
             programs: t.programs.loaded_programs(),
             load_steps: programs::steps(),

@@ -1,0 +1,159 @@
+//! Closing the per-syscall events' hooks in the background.
+//!
+//! Closing the last perf event of a syscall event makes the kernel wait for
+//! the tracepoint's grace periods (perf_trace_event_unreg() ->
+//! tracepoint_synchronize_unregister(), 35-75 ms here), one close at a time
+//! (under event_mutex, so closing on several threads does not help): a
+//! session of 10 syscalls took 1.5 s to close. Hooks no longer wanted are
+//! retired here instead. Their syscalls' enable bits are already off, so
+//! their programs record nothing, and our thread closes them one by one.
+//! Enabling the same event again takes its hook back: an event never has
+//! two of our hooks at once, which would run the program twice per call.
+use std::collections::BTreeMap;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+
+use libbpf_rs::Link;
+
+use crate::error::{Error, Result};
+use crate::trace::quiet::Quiet;
+
+/// A retired hook: (phase index, syscall number).
+pub type Key = (usize, u32);
+
+#[derive(Default)]
+struct State {
+    retired: BTreeMap<Key, Link>,
+    /// The hook being closed now (outside the lock).
+    closing: Option<Key>,
+    closed: u64,
+    stop: bool,
+}
+
+#[derive(Default)]
+struct Shared {
+    state: Mutex<State>,
+    changed: Condvar,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+pub struct Reaper {
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Reaper {
+    /// Starts the closing thread. Started with the programs, before any
+    /// syscall of this process is enabled, so that its own start-up
+    /// syscalls can be in no trace; after that it stays quiet.
+    pub fn start() -> Result<Reaper> {
+        let shared = Arc::new(Shared::default());
+        let theirs = Arc::clone(&shared);
+        let thread = std::thread::Builder::new()
+            .name("systrace-reaper".into())
+            .spawn(move || run(&theirs))
+            .map_err(|source| Error::Os {
+                context: "starting systrace's hook-closing thread".into(),
+                source,
+            })?;
+        Ok(Reaper {
+            shared,
+            thread: Some(thread),
+        })
+    }
+
+    /// Hands `link` over to be closed.
+    pub fn retire(&self, key: Key, link: Link) {
+        let mut state = self.shared.lock();
+        state.retired.insert(key, link);
+        self.shared.changed.notify_all();
+    }
+
+    /// Takes back the retired hooks of `keys` not yet being closed, all at
+    /// once: taken one by one, each could be the very one the thread
+    /// starts to close next.
+    pub fn take_back(&self, keys: impl IntoIterator<Item = Key>) -> Vec<(Key, Link)> {
+        let mut state = self.shared.lock();
+        keys.into_iter()
+            .filter_map(|key| state.retired.remove(&key).map(|link| (key, link)))
+            .collect()
+    }
+
+    /// Waits until the hook of `key` is not being closed, so that a new
+    /// hook may go on without the old one still running.
+    pub fn wait_closed(&self, key: Key) {
+        let mut state = self.shared.lock();
+        while state.closing == Some(key) {
+            state = self
+                .shared
+                .changed
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    /// Whether the event of `key` still has a hook of ours (retired or
+    /// being closed).
+    pub fn holds(&self, key: Key) -> bool {
+        let state = self.shared.lock();
+        state.retired.contains_key(&key) || state.closing == Some(key)
+    }
+
+    /// Hooks waiting to be closed (or being closed), and hooks closed so far.
+    pub fn counts(&self) -> (usize, u64) {
+        let state = self.shared.lock();
+        let pending = state.retired.len() + usize::from(state.closing.is_some());
+        (pending, state.closed)
+    }
+
+    /// In a forked child, which has no closing thread: close the child's
+    /// copies of the retired hooks' fds here (quick: the parent still
+    /// holds the events). If the lock was held across the fork, the copies
+    /// are left to the child's exec or exit.
+    pub fn forget_in_child(mut self) {
+        self.thread = None;
+        if let Ok(mut state) = self.shared.state.try_lock() {
+            state.retired.clear();
+        }
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        self.shared.lock().stop = true;
+        self.shared.changed.notify_all();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn run(shared: &Shared) {
+    // For the thread's whole life: every syscall it makes is systrace's.
+    let _quiet = Quiet::enter();
+    let mut state = shared.lock();
+    loop {
+        if let Some((key, link)) = state.retired.pop_first() {
+            state.closing = Some(key);
+            drop(state);
+            drop(link);
+            state = shared.lock();
+            state.closing = None;
+            state.closed += 1;
+            shared.changed.notify_all();
+        } else if state.stop {
+            return;
+        } else {
+            state = shared
+                .changed
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+}
