@@ -5,6 +5,14 @@ strace, perf trace, bpftrace and BCC. See bench/README.md.
     python3 bench/run.py            full run (~10 minutes on 2 cores), one markdown table
     python3 bench/run.py --quick    CI: tiny N, one pair, systrace (+ strace);
                                     fails only if systrace lost or missed events
+    python3 bench/run.py --only count    the counting rows alone (--only floor: the floors)
+
+Counting rows (issue 13 item 3): `systrace count` (systrace.count(), read
+back and checked: every call counted, and in the histogram), `systrace -c`,
+bpftrace's count() and a start time plus hist(), strace -c; their
+"delivered / expected" column is calls counted. The floor rows are
+bpftrace probes with empty bodies on per-syscall events: what any tracer on
+those events costs (issue 15).
 
 Needs root (BPF). The workload is bench/workload.c, built with `cc -O2`
 into a temporary directory.
@@ -48,6 +56,14 @@ OTHER_SYSCALL = ["getpid"]
 SMALL_SET = ["openat", "read", "close", "unlink"]  # none called after the loop
 
 RUN_TIMEOUT = 180.0
+
+
+def bpf_stats_enabled() -> bool:
+    try:
+        with open("/proc/sys/kernel/bpf_stats_enabled") as f:
+            return f.read().strip() != "0"
+    except OSError:
+        return False
 
 
 def log(msg: str) -> None:
@@ -354,15 +370,16 @@ def parse_count_table(text: str) -> Dict[str, int]:
     return calls
 
 
-def run_systrace_cli_count(env: Env, mode: str, n: int, syscalls: list) -> dict:
-    """`systrace -c -p PID`: counts in the kernel, prints strace -c's table
-    when the traced process exits."""
+def run_count_attached(env: Env, mode: str, n: int, syscalls: list, argv: list, what: str) -> dict:
+    """A -c tracer attached with -p to the waiting workload (argv ends with
+    -p PID -o OUT; it says "Process PID attached" on stderr): let the loop
+    go, wait for the tracer to print its table and exit when the workload
+    does, and check the calls in its table."""
     wl = env.start_waiting(mode, n)
-    out_path = os.path.join(env.tmp, "systrace-c.out")
+    out_path = os.path.join(env.tmp, "count.out")
     tr = None
     try:
-        argv = [systrace_python(), "-m", "systrace", "-c", "-e", "trace=" + ",".join(syscalls),
-                "-p", str(wl.pid), "-o", out_path]
+        argv = argv + ["-e", "trace=" + ",".join(syscalls), "-p", str(wl.pid), "-o", out_path]
         t0 = time.monotonic()
         tr = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                               stderr=subprocess.PIPE, text=True)
@@ -370,7 +387,7 @@ def run_systrace_cli_count(env: Env, mode: str, n: int, syscalls: list) -> dict:
         while True:
             line = tr.stderr.readline()
             if not line:
-                raise RuntimeError(f"systrace -c did not attach: {''.join(seen)[-300:]}")
+                raise RuntimeError(f"{what} did not attach: {''.join(seen)[-300:]}")
             seen.append(line)
             if "attached" in line:
                 break
@@ -379,7 +396,7 @@ def run_systrace_cli_count(env: Env, mode: str, n: int, syscalls: list) -> dict:
         ru = wait_rusage(tr)
         err = "".join(seen) + tr.stderr.read()
         if tr.returncode != 0:
-            raise RuntimeError(f"systrace -c exited {tr.returncode}: {err.strip()[-300:]}")
+            raise RuntimeError(f"{what} exited {tr.returncode}: {err.strip()[-300:]}")
         with open(out_path, errors="replace") as f:
             calls = parse_count_table(f.read())
         os.unlink(out_path)
@@ -389,13 +406,24 @@ def run_systrace_cli_count(env: Env, mode: str, n: int, syscalls: list) -> dict:
             "loop_ns": res["loop_ns"],
             "delivered": sum(calls.get(s, 0) for s in syscalls),
             "lost": None,
-            "startup_ms": startup_ms,
+            "startup_ms": startup_ms,  # -p: from exec to "Process N attached"
             "rss_kb": ru.ru_maxrss,
         }
     finally:
         kill(wl)
         kill(tr)
 
+
+def run_systrace_cli_count(env: Env, mode: str, n: int, syscalls: list) -> dict:
+    """`systrace -c -p PID`: counts in the kernel, prints strace -c's table
+    when the traced process exits."""
+    return run_count_attached(env, mode, n, syscalls, [systrace_python(), "-m", "systrace", "-c"], "systrace -c")
+
+
+def run_strace_count(env: Env, mode: str, n: int, syscalls: list) -> dict:
+    """`strace -c -p PID`, attached as systrace -c is (launched, it would
+    also count the dynamic loader's reads)."""
+    return run_count_attached(env, mode, n, syscalls, ["strace", "-c"], "strace -c")
 
 
 def check_strace() -> Optional[str]:
@@ -414,10 +442,9 @@ def check_strace_seccomp() -> Optional[str]:
     return None
 
 
-def run_strace(env: Env, mode: str, n: int, syscalls: list, seccomp: bool = False, summary: bool = False) -> dict:
-    out_path = os.path.join(env.tmp, "strace-c.out") if summary else "/dev/null"
-    argv = ["strace", "-f"] + (["--seccomp-bpf"] if seccomp else []) + (["-c"] if summary else []) + [
-        "-e", "trace=" + ",".join(syscalls), "-o", out_path] + env.argv(mode, n, False)
+def run_strace(env: Env, mode: str, n: int, syscalls: list, seccomp: bool = False) -> dict:
+    argv = ["strace", "-f"] + (["--seccomp-bpf"] if seccomp else []) + [
+        "-e", "trace=" + ",".join(syscalls), "-o", "/dev/null"] + env.argv(mode, n, False)
     t0 = time.monotonic_ns()
     p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -429,17 +456,11 @@ def run_strace(env: Env, mode: str, n: int, syscalls: list, seccomp: bool = Fals
     if p.returncode != 0:
         raise RuntimeError(f"strace exited {p.returncode}: {err.strip()[-300:]}")
     res = parse_workload(out)
-    delivered = None  # ptrace stops the tracee: nothing is lost
-    if summary:
-        with open(out_path, errors="replace") as f:
-            calls = parse_count_table(f.read())
-        os.unlink(out_path)
-        delivered = sum(calls.get(s, 0) for s in syscalls)
     return {
         "ns_per_iter": res["ns_per_iter"],
         "cpu_ns_per_iter": res["cpu_ns_per_iter"],
         "loop_ns": res["loop_ns"],
-        "delivered": delivered,
+        "delivered": None,  # ptrace stops the tracee: nothing is lost
         "lost": 0,
         "startup_ms": (res["start_ns"] - t0) / 1e6,
         "rss_kb": None,
@@ -765,17 +786,19 @@ def build_configs(quick: bool) -> list:
         add(wl, "systrace count", "workload", 1, sys_run(count=True), check_systrace, "systrace", unit="calls")
         if quick:
             return
-        add(wl, "systrace -c", "workload", 1, run_systrace_cli_count, check_systrace_cli, "systrace-cli",
+        add(wl, "systrace -c", "workload", 1, run_systrace_cli_count, check_systrace_cli, "systrace-c",
             unit="calls")
         add(wl, "bpftrace count()", "workload", 1, bpftrace_run(bpftrace_count), check_bpftrace, "bpftrace",
             unit="calls")
         add(wl, "bpftrace enter+exit hist()", "workload", 1, bpftrace_run(bpftrace_hist), check_bpftrace,
             "bpftrace", unit="calls")
-        add(wl, "strace -c", "workload", 50,
-            lambda env, mode, n, sc: run_strace(env, mode, n, sc, summary=True), check_strace, "strace",
-            unit="calls")
+        add(wl, "strace -c", "workload", 50, run_strace_count, check_strace, "strace-c", unit="calls")
         add(wl, "systrace count", "other", 1, sys_run(count=True), check_systrace, "systrace", unit="calls")
-        # Issue 15's floor for "other": any tracer on the per-syscall events.
+        # What the per-syscall events cost with programs that do nothing: on
+        # the loop's own syscall (the floor under counting it) ...
+        add(wl, "floor: empty per-syscall probes, enter+exit (bpftrace)", "workload", 1,
+            bpftrace_run(bpftrace_empty), check_bpftrace, "bpftrace", unit="calls")
+        # ... and on another (issue 15's floor for "other").
         add(wl, "floor: empty per-syscall probes, enter+exit (bpftrace)", "other", 1,
             bpftrace_run(bpftrace_empty), check_bpftrace, "bpftrace")
         add(wl, "floor: empty per-syscall probe, enter only (bpftrace)", "other", 1,
@@ -963,12 +986,15 @@ def summary(cfgs: list) -> list:
         peers = []
         for tracer, traced in (("bpftrace count()", "workload"), ("bpftrace enter+exit hist()", "workload"),
                                ("systrace -c", "workload"), ("strace -c", "workload"),
-                               ("systrace", "workload"), ("systrace count", "other")):
+                               ("systrace", "workload"), ("systrace count", "other"),
+                               ("floor: empty per-syscall probes, enter+exit (bpftrace)", "workload")):
             p = find(wl, tracer, traced)
             if p:
                 what = tracer + (" (a syscall not called)" if traced == "other" else "")
                 if tracer == "systrace":
                     what = "systrace streaming every event"
+                if tracer.startswith("floor:"):
+                    what = f"floor (empty bpftrace probes on {wl}'s events)"
                 peers.append(f"{what} {ratio(p):.2f}x (CPU {cpu_ratio(p):.2f}x)")
         out.append(f"- {wl} loop counted in the kernel (`systrace.count`): {ratio(c):.2f}x untraced, CPU ratio "
                    f"{cpu_ratio(c):.2f}x (goal <= 1.5x: {'met' if worst <= 1.5 else 'NOT met'}; every call "
@@ -976,9 +1002,11 @@ def summary(cfgs: list) -> list:
     for wl in ("getppid", "read"):
         floors = [c for c in cfgs if c.workload == wl and c.tracer.startswith("floor:") and c.results]
         if floors:
-            out.append(f"- floor of \"other\" on the {wl} loop (bpftrace, empty probes on getpid's events): "
-                       + "; ".join(f"{c.tracer[len('floor: '):].replace(' (bpftrace)', '')} {ratio(c):.2f}x "
-                                   f"(CPU {cpu_ratio(c):.2f}x)" for c in floors))
+            out.append(f"- floors on the {wl} loop (bpftrace, empty probes: what any tracer on those per-syscall "
+                       f"events pays): " + "; ".join(
+                           f"{c.tracer[len('floor: '):].replace(' (bpftrace)', '')} on "
+                           f"{'getpid (other)' if c.traced == 'other' else wl + ' (the loop)'} {ratio(c):.2f}x "
+                           f"(CPU {cpu_ratio(c):.2f}x)" for c in floors))
     runs = [r[1] for c in cfgs if c.family == "systrace" and c.traced != "nothing" for r in c.results]
     if runs:
         out.append(f"- first enable() in a running Python process: {med([r['first_enable_ms'] for r in runs]):.1f} ms "
@@ -1051,6 +1079,7 @@ def main() -> int:
             log(f"{c.tracer}: n/a ({c.na})")
 
     load_before = open("/proc/loadavg").read().split()[:3]
+    stats_before = bpf_stats_enabled()
     t_start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="systrace-bench-") as tmp:
         env = Env(tmp)
@@ -1095,6 +1124,11 @@ def main() -> int:
     print()
     print(f"{pairs} pair(s) per row; medians. Took {elapsed:.0f} s. Load average before: "
           f"{' '.join(load_before)}, after: {' '.join(load_after)}.")
+    if stats_before or bpf_stats_enabled():
+        # Global: every BPF program run then reads the clock twice more
+        # (sched_clock, costly in a VM), which inflates every BPF row.
+        print("WARNING: kernel.bpf_stats_enabled was on during this run (someone ran a BPF profile): "
+              "the BPF tracers' rows are inflated.")
 
     if args.json:
         with open(args.json, "w") as f:
