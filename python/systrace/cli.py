@@ -651,7 +651,8 @@ def _untraced_if_counting(args: argparse.Namespace) -> Optional[SyscallSet]:
     SyscallSet() would mean every syscall: each call would leave the kernel
     as events that -c then never prints."""
     if not args.summary:
-        return args.nrs
+        nrs: Optional[SyscallSet] = args.nrs
+        return nrs
     return SyscallSet(*[n for n in INTERNAL if n in _native.syscall_names()])
 
 
