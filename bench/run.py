@@ -586,9 +586,10 @@ def bpftrace_hist(env: Env, syscalls: list) -> str:
 
 def bpftrace_empty(env: Env, syscalls: list) -> str:
     """Empty-bodied probes on the per-syscall events, enter and exit: no
-    predicate, no map, nothing. What attaching them costs every other
-    syscall is the floor of any tracer on both events (the kernel's
-    per-syscall tracepoint path, trace_syscalls.c's perf_syscall_enter/exit)."""
+    predicate, no map, nothing. On the loop's own syscall, the least any
+    tracer of its calls on those events costs it (the kernel's slow syscall
+    path, trace_syscalls.c's perf_syscall_enter/exit record, the BPF
+    dispatch); on another syscall, what every other syscall pays for them."""
     return "".join(f"tracepoint:syscalls:sys_enter_{s} {{ }}\ntracepoint:syscalls:sys_exit_{s} {{ }}\n"
                    for s in syscalls)
 
