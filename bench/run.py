@@ -5,6 +5,14 @@ strace, perf trace, bpftrace and BCC. See bench/README.md.
     python3 bench/run.py            full run (~10 minutes on 2 cores), one markdown table
     python3 bench/run.py --quick    CI: tiny N, one pair, systrace (+ strace);
                                     fails only if systrace lost or missed events
+    python3 bench/run.py --only count    the counting rows alone (--only floor: the floors)
+
+Counting rows (issue 13 item 3): `systrace count` (systrace.count(), read
+back and checked: every call counted, and in the histogram), `systrace -c`,
+bpftrace's count() and a start time plus hist(), strace -c; their
+"delivered / expected" column is calls counted. The floor rows are
+bpftrace probes with empty bodies on per-syscall events: what any tracer on
+those events costs (issue 15).
 
 Needs root (BPF). The workload is bench/workload.c, built with `cc -O2`
 into a temporary directory.
@@ -48,6 +56,14 @@ OTHER_SYSCALL = ["getpid"]
 SMALL_SET = ["openat", "read", "close", "unlink"]  # none called after the loop
 
 RUN_TIMEOUT = 180.0
+
+
+def bpf_stats_enabled() -> bool:
+    try:
+        with open("/proc/sys/kernel/bpf_stats_enabled") as f:
+            return f.read().strip() != "0"
+    except OSError:
+        return False
 
 
 def log(msg: str) -> None:
@@ -226,7 +242,7 @@ def run_tracer_process(env: "Env", wl, tr, label: str, t0: float):
 
 
 def run_systrace(env: Env, mode: str, n: int, syscalls: list, drain: str = "count", nothing: bool = False,
-                 filter: Optional[str] = None) -> dict:
+                 filter: Optional[str] = None, count: bool = False) -> dict:
     wl = env.start_waiting(mode, n)
     tr = None
     try:
@@ -236,9 +252,15 @@ def run_systrace(env: Env, mode: str, n: int, syscalls: list, drain: str = "coun
             argv.append("--nothing-enabled")
         if filter is not None:
             argv += ["--filter", filter]
+        if count:
+            argv.append("--count")
         t0 = time.monotonic()
         tr = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         ready, done, row = run_tracer_process(env, wl, tr, "systrace tracer", t0=t0)
+        if count:
+            # The calls counted in the kernel, each syscall's histogram
+            # holding every one of them: the row's "delivered".
+            row["delivered"] = count_checked(done["counts"], syscalls)
         return {
             **row,
             **{k: ready.get(k) for k in ("import_ms", "first_enable_ms", "second_enable_ms", "hook_mode",
@@ -317,6 +339,91 @@ def run_systrace_cli_launch(env: Env, mode: str, syscalls: list) -> float:
     if p.returncode != 0:
         raise RuntimeError(f"systrace CLI exited {p.returncode}: {p.stderr.strip()[-300:]}")
     return (parse_workload(p.stdout)["start_ns"] - t0) / 1e6
+
+
+def count_checked(counts: dict, syscalls: list) -> int:
+    """The calls a systrace counting session counted of `syscalls`, after
+    checking that each one's histogram holds all its calls."""
+    total = 0
+    for name in syscalls:
+        c = counts.get(name, {"calls": 0, "histogram_calls": 0})
+        if c["histogram_calls"] != c["calls"]:
+            raise RuntimeError(f"{name}: {c['calls']} calls but {c['histogram_calls']} in the histogram")
+        total += c["calls"]
+    return total
+
+
+# One row of strace -c's table (and systrace -c's, which prints the same):
+# % time, seconds, usecs/call, calls, [errors,] syscall.
+COUNT_ROW = re.compile(r"^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:(\d+)\s+)?(\w+)\s*$")
+
+
+def parse_count_table(text: str) -> Dict[str, int]:
+    """calls per syscall in a -c table; raises if there is no table."""
+    calls: Dict[str, int] = {}
+    for line in text.splitlines():
+        m = COUNT_ROW.match(line)
+        if m and m[3] != "total":
+            calls[m[3]] = int(m[1])
+    if "% time" not in text:
+        raise RuntimeError(f"no -c table: {text.strip()[-300:]!r}")
+    return calls
+
+
+def run_count_attached(env: Env, mode: str, n: int, syscalls: list, argv: list, what: str) -> dict:
+    """A -c tracer attached with -p to the waiting workload (argv ends with
+    -p PID -o OUT; it says "Process PID attached" on stderr): let the loop
+    go, wait for the tracer to print its table and exit when the workload
+    does, and check the calls in its table."""
+    wl = env.start_waiting(mode, n)
+    out_path = os.path.join(env.tmp, "count.out")
+    tr = None
+    try:
+        argv = argv + ["-e", "trace=" + ",".join(syscalls), "-p", str(wl.pid), "-o", out_path]
+        t0 = time.monotonic()
+        tr = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+        seen = []
+        while True:
+            line = tr.stderr.readline()
+            if not line:
+                raise RuntimeError(f"{what} did not attach: {''.join(seen)[-300:]}")
+            seen.append(line)
+            if "attached" in line:
+                break
+        startup_ms = (time.monotonic() - t0) * 1e3
+        res = env.release(wl)
+        ru = wait_rusage(tr)
+        err = "".join(seen) + tr.stderr.read()
+        if tr.returncode != 0:
+            raise RuntimeError(f"{what} exited {tr.returncode}: {err.strip()[-300:]}")
+        with open(out_path, errors="replace") as f:
+            calls = parse_count_table(f.read())
+        os.unlink(out_path)
+        return {
+            "ns_per_iter": res["ns_per_iter"],
+            "cpu_ns_per_iter": res["cpu_ns_per_iter"],
+            "loop_ns": res["loop_ns"],
+            "delivered": sum(calls.get(s, 0) for s in syscalls),
+            "lost": None,
+            "startup_ms": startup_ms,  # -p: from exec to "Process N attached"
+            "rss_kb": ru.ru_maxrss,
+        }
+    finally:
+        kill(wl)
+        kill(tr)
+
+
+def run_systrace_cli_count(env: Env, mode: str, n: int, syscalls: list) -> dict:
+    """`systrace -c -p PID`: counts in the kernel, prints strace -c's table
+    when the traced process exits."""
+    return run_count_attached(env, mode, n, syscalls, [systrace_python(), "-m", "systrace", "-c"], "systrace -c")
+
+
+def run_strace_count(env: Env, mode: str, n: int, syscalls: list) -> dict:
+    """`strace -c -p PID`, attached as systrace -c is (launched, it would
+    also count the dynamic loader's reads)."""
+    return run_count_attached(env, mode, n, syscalls, ["strace", "-c"], "strace -c")
 
 
 def check_strace() -> Optional[str]:
@@ -451,16 +558,56 @@ def check_bpftrace() -> Optional[str]:
     return None
 
 
-def run_bpftrace(env: Env, mode: str, n: int, syscalls: list) -> dict:
-    nrs = env.nrs(syscalls)
-    test = " || ".join(f"args->id == {nr}" for nr in nrs)
-    prog = (
-        'BEGIN { printf("ready\\n"); }\n'
+def bpftrace_stream(env: Env, syscalls: list) -> str:
+    """Every call's enter and exit printed, as systrace's streaming rows."""
+    test = " || ".join(f"args->id == {nr}" for nr in env.nrs(syscalls))
+    return (
         f"tracepoint:raw_syscalls:sys_enter /pid == $1 && ({test})/ "
         '{ printf("enter %d %d %d\\n", tid, args->id, args->args[0]); }\n'
         f"tracepoint:raw_syscalls:sys_exit /pid == $1 && ({test})/ "
         '{ printf("exit %d %d %d\\n", tid, args->id, args->ret); }\n'
     )
+
+
+def bpftrace_count(env: Env, syscalls: list) -> str:
+    """count() per call at enter, in a per-CPU map: what issue 13 measured."""
+    return "".join(f"tracepoint:syscalls:sys_enter_{s} /pid == $1/ {{ @[probe] = count(); }}\n" for s in syscalls)
+
+
+def bpftrace_hist(env: Env, syscalls: list) -> str:
+    """What systrace's counting does per call (a start time at enter; at
+    exit the duration into a log2 histogram), in bpftrace: like with like."""
+    return "".join(
+        f"tracepoint:syscalls:sys_enter_{s} /pid == $1/ {{ @start[tid] = nsecs; }}\n"
+        f"tracepoint:syscalls:sys_exit_{s} /pid == $1 && @start[tid]/ "
+        f"{{ @lat[probe] = hist(nsecs - @start[tid]); delete(@start[tid]); }}\n"
+        for s in syscalls)
+
+
+def bpftrace_empty(env: Env, syscalls: list) -> str:
+    """Empty-bodied probes on the per-syscall events, enter and exit: no
+    predicate, no map, nothing. On the loop's own syscall, the least any
+    tracer of its calls on those events costs it (the kernel's slow syscall
+    path, trace_syscalls.c's perf_syscall_enter/exit record, the BPF
+    dispatch); on another syscall, what every other syscall pays for them."""
+    return "".join(f"tracepoint:syscalls:sys_enter_{s} {{ }}\ntracepoint:syscalls:sys_exit_{s} {{ }}\n"
+                   for s in syscalls)
+
+
+def bpftrace_empty_enter(env: Env, syscalls: list) -> str:
+    """The same, on sys_enter_X alone."""
+    return "".join(f"tracepoint:syscalls:sys_enter_{s} {{ }}\n" for s in syscalls)
+
+
+# A bpftrace map entry as printed at exit: `@[...]: N`; a hist() bucket:
+# `[lo, hi)   N |@@@ |`.
+BPFTRACE_COUNT = re.compile(r"^@\w*(?:\[.*\])?: (\d+)$")
+BPFTRACE_BUCKET = re.compile(r"^[\[(]\S*, \S*[\])]\s+(\d+) \|")
+
+
+def run_bpftrace(env: Env, mode: str, n: int, syscalls: list, program: Callable = bpftrace_stream) -> dict:
+    prog = 'BEGIN { printf("ready\\n"); }\n' + program(env, syscalls)
+    counting = program is not bpftrace_stream
     wl = env.start_waiting(mode, n)
     out_path = os.path.join(env.tmp, "bpftrace.out")
     tr = None
@@ -483,7 +630,10 @@ def run_bpftrace(env: Env, mode: str, n: int, syscalls: list) -> dict:
         wait_file_quiet(out_path)
         interrupt(tr)
         ru = wait_rusage(tr)
+        if tr.returncode != 0:
+            raise RuntimeError(f"bpftrace exited {tr.returncode}: {tr.stderr.read().strip()[-300:]}")
         events = 0
+        counted = 0
         lost_reported = 0
         with open(out_path, errors="replace") as f:
             for line in f:
@@ -491,7 +641,14 @@ def run_bpftrace(env: Env, mode: str, n: int, syscalls: list) -> dict:
                     events += 1
                 elif line.startswith("Lost "):
                     lost_reported += int(line.split()[1])
+                elif BPFTRACE_COUNT.match(line):
+                    counted += int(BPFTRACE_COUNT.match(line)[1])
+                elif BPFTRACE_BUCKET.match(line):
+                    counted += int(BPFTRACE_BUCKET.match(line)[1])
         os.unlink(out_path)
+        if counting:
+            # Calls counted (count() or in hist()); the empty probes count nothing.
+            events = None if program in (bpftrace_empty, bpftrace_empty_enter) else counted
         return {
             "ns_per_iter": res["ns_per_iter"],
             "cpu_ns_per_iter": res["cpu_ns_per_iter"],
@@ -582,6 +739,8 @@ class Config:
     errors: list = field(default_factory=list)
     na: Optional[str] = None
     rss_kb: Optional[int] = None
+    # "events" (enters and exits delivered) or "calls" (counted, -c style)
+    unit: str = "events"
 
     @property
     def syscalls(self) -> list:
@@ -595,7 +754,8 @@ class Config:
             return 0
         if self.traced == "filtered99":  # every 100th read, from the first
             return 2 * ((self.n + 99) // 100)
-        return 2 * self.n * len(WORKLOAD_SYSCALLS[self.workload])
+        per_call = 1 if self.unit == "calls" else 2
+        return per_call * self.n * len(WORKLOAD_SYSCALLS[self.workload])
 
 
 def build_configs(quick: bool) -> list:
@@ -611,11 +771,39 @@ def build_configs(quick: bool) -> list:
 
     cfgs = []
 
-    def add(workload, tracer, traced, div, run, check, family):
-        cfgs.append(Config(workload, tracer, traced, n_for(workload, div), run, check, family))
+    def add(workload, tracer, traced, div, run, check, family, unit="events"):
+        cfgs.append(Config(workload, tracer, traced, n_for(workload, div), run, check, family, unit=unit))
 
-    def sys_run(drain="count", nothing=False, filter=None):
-        return lambda env, mode, n, sc: run_systrace(env, mode, n, sc, drain=drain, nothing=nothing, filter=filter)
+    def sys_run(drain="count", nothing=False, filter=None, count=False):
+        return lambda env, mode, n, sc: run_systrace(env, mode, n, sc, drain=drain, nothing=nothing, filter=filter,
+                                                     count=count)
+
+    def bpftrace_run(program):
+        return lambda env, mode, n, sc: run_bpftrace(env, mode, n, sc, program=program)
+
+    def add_counting(wl):
+        """Issue 13 item 3: counting in the kernel (nothing leaves it), side
+        by side with bpftrace's maps and strace -c; goal <= 1.5x."""
+        add(wl, "systrace count", "workload", 1, sys_run(count=True), check_systrace, "systrace", unit="calls")
+        if quick:
+            return
+        add(wl, "systrace -c", "workload", 1, run_systrace_cli_count, check_systrace_cli, "systrace-c",
+            unit="calls")
+        add(wl, "bpftrace count()", "workload", 1, bpftrace_run(bpftrace_count), check_bpftrace, "bpftrace",
+            unit="calls")
+        add(wl, "bpftrace enter+exit hist()", "workload", 1, bpftrace_run(bpftrace_hist), check_bpftrace,
+            "bpftrace", unit="calls")
+        add(wl, "strace -c", "workload", 50, run_strace_count, check_strace, "strace-c", unit="calls")
+        add(wl, "systrace count", "other", 1, sys_run(count=True), check_systrace, "systrace", unit="calls")
+        # What the per-syscall events cost with programs that do nothing: on
+        # the loop's own syscall (the floor under counting it) ...
+        add(wl, "floor: empty per-syscall probes, enter+exit (bpftrace)", "workload", 1,
+            bpftrace_run(bpftrace_empty), check_bpftrace, "bpftrace", unit="calls")
+        # ... and on another (issue 15's floor for "other").
+        add(wl, "floor: empty per-syscall probes, enter+exit (bpftrace)", "other", 1,
+            bpftrace_run(bpftrace_empty), check_bpftrace, "bpftrace")
+        add(wl, "floor: empty per-syscall probe, enter only (bpftrace)", "other", 1,
+            bpftrace_run(bpftrace_empty_enter), check_bpftrace, "bpftrace")
 
     for wl in ("getppid", "read", "openat"):
         add(wl, "systrace", "workload", 1, sys_run("count"), check_systrace, "systrace")
@@ -631,6 +819,8 @@ def build_configs(quick: bool) -> list:
             # that rejects the other 99 should cost about the same.
             add("read100", "systrace (filter rejects 99%)", "filtered99", 1,
                 sys_run("count", filter="count != 1"), check_systrace, "systrace")
+        if wl in ("getppid", "read"):
+            add_counting(wl)
         if quick:
             add(wl, "strace", "workload", 10, run_strace, check_strace, "strace")
             continue
@@ -718,6 +908,8 @@ def table(cfgs: list) -> str:
         else:
             lo, hi = min(deliv), max(deliv)
             dcol = (f"{lo}" if lo == hi else f"{lo}–{hi}") + f" / {c.expected}"
+            if c.unit == "calls":
+                dcol += " calls"
         def span(xs):
             lo, hi = min(xs), max(xs)
             return f"{lo:.0f}" if lo == hi else f"{lo:.0f}–{hi:.0f}"
@@ -786,6 +978,38 @@ def summary(cfgs: list) -> list:
     if c:
         out.append(f"- nothing enabled (programs loaded, session closed): {ratio(c):.2f}x, CPU ratio "
                    f"{cpu_ratio(c):.2f}x (target 1.00x)")
+    for wl in ("read", "getppid"):
+        c = find(wl, "systrace count", "workload")
+        if not c:
+            continue
+        exact = all(r[1]["delivered"] == c.expected and r[1]["lost"] == 0 for r in c.results)
+        worst = max(ratio(c), cpu_ratio(c))
+        # One or two short pairs (--quick) say nothing about a ratio.
+        verdict = ("met" if worst <= 1.5 else "NOT met") if len(c.results) >= 3 else "too few pairs to judge"
+        peers = []
+        for tracer, traced in (("bpftrace count()", "workload"), ("bpftrace enter+exit hist()", "workload"),
+                               ("systrace -c", "workload"), ("strace -c", "workload"),
+                               ("systrace", "workload"), ("systrace count", "other"),
+                               ("floor: empty per-syscall probes, enter+exit (bpftrace)", "workload")):
+            p = find(wl, tracer, traced)
+            if p:
+                what = tracer + (" (a syscall not called)" if traced == "other" else "")
+                if tracer == "systrace":
+                    what = "systrace streaming every event"
+                if tracer.startswith("floor:"):
+                    what = f"floor (empty bpftrace probes on {wl}'s events)"
+                peers.append(f"{what} {ratio(p):.2f}x (CPU {cpu_ratio(p):.2f}x)")
+        out.append(f"- {wl} loop counted in the kernel (`systrace.count`): {ratio(c):.2f}x untraced, CPU ratio "
+                   f"{cpu_ratio(c):.2f}x (goal <= 1.5x: {verdict}; every call "
+                   f"counted in every run: {exact})" + ("; beside it: " + ", ".join(peers) if peers else ""))
+    for wl in ("getppid", "read"):
+        floors = [c for c in cfgs if c.workload == wl and c.tracer.startswith("floor:") and c.results]
+        if floors:
+            out.append(f"- floors on the {wl} loop (bpftrace, empty probes: what any tracer on those per-syscall "
+                       f"events pays): " + "; ".join(
+                           f"{c.tracer[len('floor: '):].replace(' (bpftrace)', '')} on "
+                           f"{'getpid (other)' if c.traced == 'other' else wl + ' (the loop)'} {ratio(c):.2f}x "
+                           f"(CPU {cpu_ratio(c):.2f}x)" for c in floors))
     runs = [r[1] for c in cfgs if c.family == "systrace" and c.traced != "nothing" for r in c.results]
     if runs:
         out.append(f"- first enable() in a running Python process: {med([r['first_enable_ms'] for r in runs]):.1f} ms "
@@ -858,6 +1082,7 @@ def main() -> int:
             log(f"{c.tracer}: n/a ({c.na})")
 
     load_before = open("/proc/loadavg").read().split()[:3]
+    stats_before = bpf_stats_enabled()
     t_start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="systrace-bench-") as tmp:
         env = Env(tmp)
@@ -902,6 +1127,11 @@ def main() -> int:
     print()
     print(f"{pairs} pair(s) per row; medians. Took {elapsed:.0f} s. Load average before: "
           f"{' '.join(load_before)}, after: {' '.join(load_after)}.")
+    if stats_before or bpf_stats_enabled():
+        # Global: every BPF program run then reads the clock twice more
+        # (sched_clock, costly in a VM), which inflates every BPF row.
+        print("WARNING: kernel.bpf_stats_enabled was on during this run (someone ran a BPF profile): "
+              "the BPF tracers' rows are inflated.")
 
     if args.json:
         with open(args.json, "w") as f:

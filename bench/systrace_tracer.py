@@ -16,6 +16,11 @@ Protocol with bench/run.py (one JSON object per line on stdout):
 
 --filter EXPR gives the session an event filter (decided in BPF).
 
+--count opens a counting session (systrace.count()) instead: nothing is
+delivered; at stop it closes it and reports the calls counted in the kernel
+({"delivered": calls, "errors":..., "time_ns":..., "dropped": the session's
+dropped, "counts": {name: calls}}).
+
 --nothing-enabled opens a session and closes it before "ready": the programs
 are loaded but nothing is enabled while the workload runs.
 """
@@ -63,6 +68,7 @@ def main() -> int:
     ap.add_argument("--nothing-enabled", action="store_true")
     ap.add_argument("--buffer-size", type=int, default=None)
     ap.add_argument("--filter", default=None, help="an event filter (filter=) for the session")
+    ap.add_argument("--count", action="store_true", help="a counting session (systrace.count())")
     args = ap.parse_args()
     syscalls = args.syscalls.split(",")
 
@@ -87,7 +93,10 @@ def main() -> int:
         second_ms = (t4 - t3) * 1e3
         second_kind = "after close"
     else:
-        session = systrace.enable(*syscalls, pid=args.pid, **kw)
+        if args.count:
+            session = systrace.count(*syscalls, pid=args.pid, **kw)
+        else:
+            session = systrace.enable(*syscalls, pid=args.pid, **kw)
         t2 = time.perf_counter()
         # What the first enable() spent its time on (issue 15), before the
         # second session adds its own attaches.
@@ -128,7 +137,7 @@ def main() -> int:
     polls = 0
     drain_s = 0.0
     cpu_before = thread_cpu()
-    if session is None:
+    if session is None or args.count:
         stop.wait()
     elif args.drain == "none":
         stop.wait()
@@ -146,7 +155,18 @@ def main() -> int:
     dropped = 0
     drained_after_stop = 0
     close_ms = 0.0
-    if session is not None:
+    counted: dict = {}
+    if session is not None and args.count:
+        tc = time.perf_counter()
+        session.close()
+        close_ms = (time.perf_counter() - tc) * 1e3
+        for c in session.counts():
+            counted[c.name] = {"calls": c.calls, "errors": c.errors, "time_ns": c.time_ns,
+                               "histogram_calls": sum(c.histogram)}
+        # "delivered": the calls counted; each is an enter and an exit.
+        delivered = 2 * sum(c["calls"] for c in counted.values())
+        dropped = session.dropped
+    elif session is not None:
         tc = time.perf_counter()
         session.close()
         close_ms = (time.perf_counter() - tc) * 1e3
@@ -169,6 +189,7 @@ def main() -> int:
             {
                 "delivered": delivered,
                 "dropped": dropped,
+                "counts": counted,
                 "polls": polls,
                 "close_ms": close_ms,
                 "drained_after_stop": drained_after_stop,

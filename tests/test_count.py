@@ -3,6 +3,7 @@ syscall events. Calls, errors by errno, time and a log2 histogram are kept in
 per-CPU BPF maps; nothing is delivered."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -99,3 +100,33 @@ def test_bad_counting_arguments():
         systrace.count("getppid", follow="yes")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="count=True"):
         systrace.Session("read", strings=True, count=True)
+
+
+COMMAND_COUNTS = r"""
+import json, sys, tempfile
+import systrace._native as native
+from systrace import cli
+
+with tempfile.NamedTemporaryFile("r") as out:
+    code = cli.main(["-c", "-e", "trace=getppid", "-o", out.name, "--", sys.executable, "-c",
+                     "import os\nfor _ in range(1000): os.getppid()\n"])
+    table = out.read()
+state = native.kernel_state()
+print(json.dumps({"code": code, "table": table, "records": state["records"], "hooks": state["hook_mode"]}))
+"""
+
+
+def test_the_command_counts_without_delivering_the_calls(kernel):
+    # systrace -c: the table comes from the kernel's counts; the tracing
+    # session beside it (to follow the command) must carry only the few
+    # calls it needs, not every call of the command as events.
+    p = subprocess.run([sys.executable, "-c", COMMAND_COUNTS], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    got = json.loads(p.stdout.splitlines()[-1])
+    assert got["code"] == 0
+    rows = {line.split()[-1]: line.split() for line in got["table"].splitlines() if line.split()}
+    assert rows["getppid"][3] == "1000", got["table"]
+    # The command's execve and exit_group (enter and exit each), nothing of
+    # the thousands of calls Python makes starting up.
+    assert got["records"] <= 8, got
+    assert got["hooks"] == "syscall"

@@ -645,6 +645,17 @@ def _open_session(
         raise CliError(str(err)) from None
 
 
+def _untraced_if_counting(args: argparse.Namespace) -> Optional[SyscallSet]:
+    """What the tracing session shows: with -c, no syscall beyond what it
+    needs to follow the processes (_open_session adds those). An empty
+    SyscallSet() would mean every syscall: each call would leave the kernel
+    as events that -c then never prints."""
+    if not args.summary:
+        nrs: Optional[SyscallSet] = args.nrs
+        return nrs
+    return SyscallSet(*[n for n in INTERNAL if n in _native.syscall_names()])
+
+
 def _open_counting(args: argparse.Namespace, pids: List[int]) -> Optional[Session]:
     """-c: a session that counts the selected syscalls in the kernel (the
     table's times are then the kernel's, and no event is shipped for them);
@@ -690,7 +701,7 @@ def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[st
     old_quit = signal.signal(signal.SIGQUIT, signal.SIG_IGN)
     try:
         try:
-            traced = SyscallSet() if args.summary else args.nrs
+            traced = _untraced_if_counting(args)
             counting = _open_counting(args, [pid])
             session = _open_session(
                 traced,
@@ -700,7 +711,7 @@ def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[st
                 args.buffer_size,
                 launched=pid,
                 task_events=not args.summary,
-                filter=args.filter,
+                filter=None if args.summary else args.filter,  # -c: the counting session's
                 decode_fds=args.decode_fds,
                 status=args.status,
             )
@@ -749,10 +760,10 @@ def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[st
 
 def run_pids(args: argparse.Namespace, pids: List[int], printer_kw: Dict[str, Any], out: IO[str]) -> int:
     counting = _open_counting(args, pids)
-    traced = SyscallSet() if args.summary else args.nrs
+    traced = _untraced_if_counting(args)
     session = _open_session(
         traced, pids, args.follow, args.string_size, args.buffer_size, task_events=not args.summary,
-        filter=args.filter, decode_fds=args.decode_fds, status=args.status,
+        filter=None if args.summary else args.filter, decode_fds=args.decode_fds, status=args.status,
     )
     watched = [Watched(pid) for pid in session.pids or ()]  # to tell a kill
     printer = new_printer(out, **printer_kw)

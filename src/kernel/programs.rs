@@ -270,6 +270,7 @@ impl Programs {
         };
         programs.set_wakeup((buffer_size / 16) as u64);
         programs.set_filter_experiment();
+        programs.set_count_experiment();
         Ok(programs)
     }
 
@@ -467,6 +468,17 @@ impl Programs {
             &*(words as *const [AtomicU64; NR_SYSCALLS / 64])
         };
         set_bit(words, nr, on);
+    }
+
+    /// SYSTRACE_COUNT_EXPERIMENT: switches for measuring what each part of
+    /// counting costs (bench/count_cost.py; bpf/count.bpf.h).
+    fn set_count_experiment(&self) {
+        let bits = std::env::var("SYSTRACE_COUNT_EXPERIMENT")
+            .ok()
+            .and_then(|v| v.parse::<u32>().ok())
+            .unwrap_or(0);
+        // SAFETY: as in `bitmap`; set before any program is attached.
+        unsafe { std::ptr::addr_of_mut!((*self.bss()).count_experiment).write_volatile(bits) };
     }
 
     /// The counted calls so far, summed over the CPUs, of the kinds that
