@@ -290,6 +290,45 @@ pub fn preload(buffer_size: Option<usize>) -> Result<()> {
         .load_kinds()
 }
 
+/// Starts loading the programs on a thread of its own and returns at once:
+/// the command's start-up (issue 15) overlaps the verifier with its own
+/// imports and argument parsing. `sets`: what the first session will enable
+/// (enter, exit; None: every syscall), to load its kind of hooks; `tasks`:
+/// whether it wants the programs of task events. The load holds the
+/// tracer's lock, so the first session waits for it, and so does a fork
+/// (see `before_fork`): no child is forked while libbpf has fds open. A
+/// load that fails is not kept: the first session loads again, and raises
+/// the error.
+pub fn start_loading(
+    buffer_size: usize,
+    sets: Option<[std::collections::BTreeSet<u32>; 2]>,
+    tasks: bool,
+) -> Result<()> {
+    check_buffer_size(buffer_size)?;
+    let kind = match &sets {
+        Some(sets) => hooks::likely(sets),
+        // Every syscall: only the raw hooks have them all.
+        None => Some(HookMode::Raw),
+    };
+    // A session (or a fork) that takes the lock before this thread does
+    // loads (or forks) first, and the thread then finds the programs there.
+    install_fork_handlers();
+    std::thread::Builder::new()
+        .name("systrace-load".into())
+        .spawn(move || {
+            let _quiet = quiet::Quiet::enter();
+            let mut slot = lock();
+            if slot.is_none() {
+                *slot = load(buffer_size, kind, tasks).ok();
+            }
+        })
+        .map_err(|source| Error::Os {
+            context: "starting the thread that loads the BPF programs".into(),
+            source,
+        })?;
+    Ok(())
+}
+
 /// What the kernel holds now, read back from the maps, for tests and tools.
 #[derive(Debug, Default)]
 pub struct KernelState {
