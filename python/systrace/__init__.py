@@ -14,9 +14,8 @@ a Rust core decodes them. Tracing needs root, or CAP_BPF with CAP_PERFMON.
 """
 from __future__ import annotations
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any, List
+import importlib
+from typing import TYPE_CHECKING, Any, List
 
 from ._native import (
     fd_syscalls,
@@ -39,18 +38,12 @@ from ._native import (
     syscall_names,
     syscall_nr,
 )
+from ._session import Session, Source, calls, count, enable, iter_calls
 
 # The rest loads on first use (PEP 562's module __getattr__): `import
-# systrace` then costs the extension only, not typing, dataclasses,
-# subprocess, json or the exporters (issue 15: start-up); the command
-# starts its BPF load right after (systrace._cli_start).
+# systrace` then costs the extension and the session module only, not
+# dataclasses, subprocess, json or the exporters (issue 15: start-up).
 _LAZY = {
-    "Session": "_session",
-    "Source": "_session",
-    "calls": "_session",
-    "count": "_session",
-    "enable": "_session",
-    "iter_calls": "_session",
     "EventClass": "_event_class",
     "Field": "_event_class",
     "SyscallMetadata": "_event_class",
@@ -81,7 +74,6 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
-    from ._session import Session, Source, calls, count, enable, iter_calls
     from ._aio import aiter_batches, aiter_events
     from ._event_class import EventClass, Field, SyscallMetadata, event_class, event_classes, metadata, metadata_table
     from ._export import (
@@ -105,8 +97,6 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'systrace' has no attribute {name!r}")
-    import importlib
-
     value = getattr(importlib.import_module(f".{module}", __name__), name)
     globals()[name] = value  # once: later lookups do not come here
     return value

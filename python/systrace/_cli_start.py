@@ -15,9 +15,7 @@ from __future__ import annotations
 
 from . import _native
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence
 
 # The options that take a value (argparse's in cli.build_parser).
 SHORT_VALUE = "epos"

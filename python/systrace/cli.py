@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from typing import IO, TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Sequence
 
 from . import _cli_start, _native
 from ._native import (
@@ -22,12 +23,10 @@ from ._native import (
     SyscallSet,
 )
 
-# argparse, typing and the launcher load once the BPF programs are loading
-# (_cli_start): their imports overlap the verifier's work.
-TYPE_CHECKING = False
+# argparse, signal and the launcher (subprocess) load once the BPF programs
+# are loading (_cli_start): their imports overlap the verifier's work.
 if TYPE_CHECKING:
     import argparse
-    from typing import IO, Any, Dict, Iterable, List, Optional, Sequence
 
 PROG = "systrace"
 # Paths are shown whole, as strace shows them, so captures are at least

@@ -59,11 +59,27 @@ pub(super) fn lock() -> MutexGuard<'static, Option<Tracer>> {
 
 /// What the forking thread holds across fork(): the tracer's lock, then
 /// the metadata's.
-type ForkGuards = (MutexGuard<'static, Option<Tracer>>, MutexGuard<'static, ()>);
+type ForkGuards = (
+    MutexGuard<'static, Option<Tracer>>,
+    Option<MutexGuard<'static, ()>>,
+);
 
 thread_local! {
     static FORK_GUARDS: std::cell::RefCell<Option<ForkGuards>> =
         const { std::cell::RefCell::new(None) };
+    static FORK_TO_EXEC: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `fork_and_exec` (which forks a child that only execs) without the
+/// fork waiting for a metadata table being built: the child never uses one.
+/// It still waits for a load of the programs, whose libbpf opens fds that
+/// are not close-on-exec. The command's fork comes right after its load
+/// (issue 15), while the consumer thread reads the kernel's tables.
+pub fn fork_to_exec<T>(fork_and_exec: impl FnOnce() -> T) -> T {
+    FORK_TO_EXEC.with(|f| f.set(true));
+    let result = fork_and_exec();
+    FORK_TO_EXEC.with(|f| f.set(false));
+    result
 }
 
 extern "C" fn before_fork() {
@@ -72,7 +88,7 @@ extern "C" fn before_fork() {
     // inherits them held by a thread it does not have. Same order as
     // everywhere: the tracer's, then the metadata's.
     let tracer = lock();
-    let metadata = names::lock_for_fork();
+    let metadata = (!FORK_TO_EXEC.with(|f| f.get())).then(names::lock_for_fork);
     FORK_GUARDS.with(|g| *g.borrow_mut() = Some((tracer, metadata)));
 }
 
