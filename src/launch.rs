@@ -147,7 +147,7 @@ impl Launch {
         let spawned = std::thread::Builder::new()
             .name("systrace-launch".into())
             .spawn(move || {
-                let result = cmd.spawn();
+                let result = crate::trace::tracer::fork_to_exec(|| cmd.spawn());
                 drop(child); // a child that failed before its pid: EOF
                 result
             })?;

@@ -158,3 +158,81 @@ def test_the_command_does_not_import_the_completion_library():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_the_command_imports_only_the_extension_before_its_load_starts():
+    # What `systrace` imports before systrace._cli_start starts the BPF
+    # load is on the start-up's critical path; the rest overlaps the
+    # verifier.
+    code = "import sys, systrace.cli\nprint(sorted(sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    loaded = set(ast.literal_eval(out.stdout))
+    late = {"argparse", "subprocess", "signal", "systrace._launch"}
+    assert not late & loaded, sorted(late & loaded)
+
+
+def test_the_command_scans_what_its_first_session_loads():
+    from systrace._cli_start import scan
+
+    for argv in (["-h"], ["-fh", "ls"], ["--help"], ["--version"], ["--replay", "t.parquet"],
+                 ["--print-completion", "bash"], ["-o", "out"], ["-e", "read"], ["--"]):
+        assert scan(argv) is None, argv
+    found = scan(["-fe", "openat", "-etrace=read", "-e", "status=failed", "--", "ls", "-c"])
+    assert found is not None
+    assert found.exprs == ["openat", "trace=read", "status=failed"]
+    assert found.follow and not found.summary and not found.decode_fds
+    found = scan(["-cyo", "out", "--buffer-size=4096", "-p", "1"])
+    assert found is not None and found.summary and found.decode_fds and found.buffer_size == "4096"
+    found = scan(["--buffer-size", "8192", "--format", "json", "ls", "-h"])
+    assert found is not None and found.buffer_size == "8192"
+
+
+def run_command_in_process(argv: list) -> dict:
+    """cli.main(argv) in a fresh process: the load it started (and what
+    was imported then) and the programs loaded by the end."""
+    return run_fresh(f"""
+        import json, sys, systrace._native as n, systrace.cli as cli
+        calls = []
+        start = n._start_loading
+
+        def spy(size, syscalls, tasks):
+            calls.append({{"early": not {{"argparse", "subprocess"}} & set(sys.modules), "size": size,
+                          "all": syscalls is None, "tasks": tasks}})
+            start(size, syscalls, tasks)
+
+        n._start_loading = spy
+        code = cli.main({argv!r})
+        state = n.kernel_state()
+        print(json.dumps({{"code": code, "calls": calls, "mode": state["hook_mode"],
+                          "programs": sorted(name for name, _ in state["programs"])}}))
+    """)
+
+
+def test_the_command_loads_its_programs_while_it_starts(kernel):
+    """The command starts its load before argparse and the launcher are
+    imported, with what its first session will want: one kind of hooks
+    loaded once (a wrong guess would load the other kind too), the
+    programs of task events with them."""
+    got = run_command_in_process(["-o", "/dev/null", "-e", "trace=getppid", "--", "true"])
+    assert got["code"] == 0
+    assert got["calls"] == [{"early": True, "size": 2 << 20, "all": False, "tasks": True}]
+    hooks = {"syscall": {"sys_enter_event", "sys_exit_event"}, "raw": {"sys_enter", "sys_exit"}}[got["mode"]]
+    assert HOOKS & set(got["programs"]) == hooks, got
+    assert TASK_PROGRAMS <= set(got["programs"])
+    # -c: the counting session comes first: every syscall, no task events
+    # without -f, the same ring buffer as the rest.
+    got = run_command_in_process(["-c", "-o", "/dev/null", "--", "true"])
+    assert got["code"] == 0
+    assert got["calls"] == [{"early": True, "size": 2 << 20, "all": True, "tasks": False}]
+    assert HOOKS & set(got["programs"]) == {"sys_enter", "sys_exit"}, got
+
+
+def test_the_command_runs_when_the_scan_guessed_wrong(kernel):
+    # `--decode-fds ls` is argparse's --decode-fds=ls (an error), but the
+    # scan sees the command ls: the guess only ever decides what loads.
+    r = subprocess.run([sys.executable, "-m", "systrace", "--decode-fds", "ls"], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    got = run_command_in_process(["-o", "/dev/null", "-e", "trace=bogus", "--", "true"])
+    assert got["code"] == 2 and got["calls"] == [], got

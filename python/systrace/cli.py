@@ -7,16 +7,12 @@ Run `systrace --help` for every option.
 """
 from __future__ import annotations
 
-import argparse
 import os
-import signal
 import sys
 import time
-import warnings
-from typing import IO, Any, Dict, Iterable, List, Optional, Sequence
+from typing import IO, TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Sequence
 
-from . import _native
-from ._launch import Watched, launch
+from . import _cli_start, _native
 from ._native import (
     DEFAULT_STRING_SIZE,
     MAX_CAPTURE,
@@ -26,6 +22,11 @@ from ._native import (
     Session,
     SyscallSet,
 )
+
+# argparse, signal and the launcher (subprocess) load once the BPF programs
+# are loading (_cli_start): their imports overlap the verifier's work.
+if TYPE_CHECKING:
+    import argparse
 
 PROG = "systrace"
 # Paths are shown whole, as strace shows them, so captures are at least
@@ -98,6 +99,8 @@ examples:
 
 
 def build_parser(completion: bool = True) -> argparse.ArgumentParser:
+    import argparse
+
     p = argparse.ArgumentParser(
         prog=PROG,
         description=DESCRIPTION,
@@ -398,6 +401,8 @@ def capture_size(string_size: int) -> int:
 
 
 def signal_name(sig: int) -> str:
+    import signal
+
     try:
         return signal.Signals(sig).name
     except ValueError:
@@ -667,7 +672,8 @@ def _open_counting(args: argparse.Namespace, pids: List[int]) -> Optional[Sessio
     try:
         # --filter counts only the calls it passes, in the kernel too; -z
         # and -Z do not change strace's -c, nor this.
-        return Session(*syscalls, pid=pids, follow=args.follow, count=True, filter=args.filter)
+        return Session(*syscalls, pid=pids, follow=args.follow, count=True, filter=args.filter,
+                       buffer_size=args.buffer_size)
     except PermissionError as err:
         raise CliError(f"{err} (tracing needs root, or CAP_BPF and CAP_PERFMON)") from None
     except (ProcessLookupError, ValueError, OSError) as err:
@@ -685,6 +691,8 @@ def _count_report(counting: Session, histogram: bool) -> str:
 
 
 def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[str]) -> int:
+    from ._launch import launch
+
     command = list(args.command)
     try:
         child = launch(command)  # held before its execve
@@ -695,6 +703,8 @@ def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[st
     except OSError as err:
         raise CliError(f"exec {command[0]}: {err.strerror}") from None
     pid = child.pid
+    import signal
+
     # While the command runs, Ctrl-C is its business (it gets the signal
     # too); systrace reports how it ended.
     old_int = signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -765,6 +775,8 @@ def run_pids(args: argparse.Namespace, pids: List[int], printer_kw: Dict[str, An
         traced, pids, args.follow, args.string_size, args.buffer_size, task_events=not args.summary,
         filter=None if args.summary else args.filter, decode_fds=args.decode_fds, status=args.status,
     )
+    from ._launch import Watched
+
     watched = [Watched(pid) for pid in session.pids or ()]  # to tell a kill
     printer = new_printer(out, **printer_kw)
     for pid in session.pids or ():
@@ -807,6 +819,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         from . import _top
 
         return _top.main(argv[1:])
+    _cli_start.start_loading(argv, CLI_BUFFER_SIZE, INTERNAL)
     # shtab imports some 90 ms and 4 MB of modules (hashlib, logging,
     # importlib.metadata): only for the runs that can show or use it.
     completion = any(a.startswith("--print-completion") or a in ("-h", "--help") for a in argv)
@@ -908,6 +921,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             from ._record_cli import record_target
 
             printer_kw["record"] = record_target(args)
+        import warnings
+
         with warnings.catch_warnings():
             # Lost events are told once, below, as strace users read them.
             warnings.simplefilter("ignore", LostEventsWarning)

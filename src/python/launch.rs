@@ -123,3 +123,19 @@ impl PyLaunch {
         }
     }
 }
+
+/// Starts loading the BPF programs on a thread of their own (the command's
+/// start-up, issue 15): see `crate::trace::tracer::start_loading`.
+/// `syscalls`: what the first session enables (None: every syscall).
+#[pyfunction]
+#[pyo3(name = "_start_loading", signature = (buffer_size, syscalls, tasks))]
+pub fn start_loading(
+    py: Python<'_>,
+    buffer_size: usize,
+    syscalls: Option<PyRef<'_, crate::python::syscall_set::PySyscallSet>>,
+    tasks: bool,
+) -> PyResult<()> {
+    let sets = syscalls.map(|s| [s.sel.enter.clone(), s.sel.exit.clone()]);
+    py.detach(|| crate::trace::tracer::start_loading(buffer_size, sets, tasks))?;
+    Ok(())
+}

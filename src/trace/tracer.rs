@@ -59,11 +59,27 @@ pub(super) fn lock() -> MutexGuard<'static, Option<Tracer>> {
 
 /// What the forking thread holds across fork(): the tracer's lock, then
 /// the metadata's.
-type ForkGuards = (MutexGuard<'static, Option<Tracer>>, MutexGuard<'static, ()>);
+type ForkGuards = (
+    MutexGuard<'static, Option<Tracer>>,
+    Option<MutexGuard<'static, ()>>,
+);
 
 thread_local! {
     static FORK_GUARDS: std::cell::RefCell<Option<ForkGuards>> =
         const { std::cell::RefCell::new(None) };
+    static FORK_TO_EXEC: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `fork_and_exec` (which forks a child that only execs) without the
+/// fork waiting for a metadata table being built: the child never uses one.
+/// It still waits for a load of the programs, whose libbpf opens fds that
+/// are not close-on-exec. The command's fork comes right after its load
+/// (issue 15), while the consumer thread reads the kernel's tables.
+pub fn fork_to_exec<T>(fork_and_exec: impl FnOnce() -> T) -> T {
+    FORK_TO_EXEC.with(|f| f.set(true));
+    let result = fork_and_exec();
+    FORK_TO_EXEC.with(|f| f.set(false));
+    result
 }
 
 extern "C" fn before_fork() {
@@ -72,7 +88,7 @@ extern "C" fn before_fork() {
     // inherits them held by a thread it does not have. Same order as
     // everywhere: the tracer's, then the metadata's.
     let tracer = lock();
-    let metadata = names::lock_for_fork();
+    let metadata = (!FORK_TO_EXEC.with(|f| f.get())).then(names::lock_for_fork);
     FORK_GUARDS.with(|g| *g.borrow_mut() = Some((tracer, metadata)));
 }
 
@@ -288,6 +304,45 @@ pub fn preload(buffer_size: Option<usize>) -> Result<()> {
     tracer(&mut lock(), buffer_size, None)?
         .programs
         .load_kinds()
+}
+
+/// Starts loading the programs on a thread of its own and returns at once:
+/// the command's start-up (issue 15) overlaps the verifier with its own
+/// imports and argument parsing. `sets`: what the first session will enable
+/// (enter, exit; None: every syscall), to load its kind of hooks; `tasks`:
+/// whether it wants the programs of task events. The load holds the
+/// tracer's lock, so the first session waits for it, and so does a fork
+/// (see `before_fork`): no child is forked while libbpf has fds open. A
+/// load that fails is not kept: the first session loads again, and raises
+/// the error.
+pub fn start_loading(
+    buffer_size: usize,
+    sets: Option<[std::collections::BTreeSet<u32>; 2]>,
+    tasks: bool,
+) -> Result<()> {
+    check_buffer_size(buffer_size)?;
+    let kind = match &sets {
+        Some(sets) => hooks::likely(sets),
+        // Every syscall: only the raw hooks have them all.
+        None => Some(HookMode::Raw),
+    };
+    // A session (or a fork) that takes the lock before this thread does
+    // loads (or forks) first, and the thread then finds the programs there.
+    install_fork_handlers();
+    std::thread::Builder::new()
+        .name("systrace-load".into())
+        .spawn(move || {
+            let _quiet = quiet::Quiet::enter();
+            let mut slot = lock();
+            if slot.is_none() {
+                *slot = load(buffer_size, kind, tasks).ok();
+            }
+        })
+        .map_err(|source| Error::Os {
+            context: "starting the thread that loads the BPF programs".into(),
+            source,
+        })?;
+    Ok(())
 }
 
 /// What the kernel holds now, read back from the maps, for tests and tools.
