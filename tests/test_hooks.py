@@ -248,3 +248,32 @@ def test_the_closing_thread_is_not_in_any_trace(kernel, hooks):
     tids = {e.tid for e in own.events()}
     assert reaper[0] not in tids
     assert tids <= {me}, f"threads other than the test's in its own trace: {tids - {me}}"
+
+
+def our_event_links() -> int:
+    out = subprocess.run(["bpftool", "-j", "link", "show"], capture_output=True, text=True, check=True).stdout
+    import json
+    progs = json.loads(subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True,
+                                      check=True).stdout)
+    ours = {p["id"] for p in progs if p.get("name") in ("sys_enter_event", "sys_exit_event")}
+    return sum(1 for link in json.loads(out) if link.get("prog_id") in ours)
+
+
+def test_the_command_leaves_closing_its_hooks_to_a_child_that_outlives_it(kernel, tmp_path):
+    """The command's exit does not wait for the kernel to close its
+    per-syscall hooks (a grace period each): a child sharing its fds holds
+    them and exits once the command is gone, and then nothing is left."""
+    import time
+    assert our_event_links() == 0
+    marker = tmp_path / "m"
+    r = subprocess.run([sys.executable, "-m", "systrace", "-e", "trace=openat", "-o", str(tmp_path / "out"),
+                        "--", "sh", "-c", f"exec 3>{marker}"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert str(marker) in (tmp_path / "out").read_text()
+    deadline = time.monotonic() + 30
+    while our_event_links() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert our_event_links() == 0, "the command's per-syscall hooks outlived it"
+    left = subprocess.run(["pgrep", "-f", f"systrace -e trace=openat -o {tmp_path}"], capture_output=True,
+                          text=True).stdout
+    assert left == "", f"a process of the command is still there: {left}"

@@ -1,6 +1,6 @@
 """`python -m systrace`: the systrace command (see systrace.cli)."""
 import sys
 
-from .cli import main
+from .cli import entry
 
-sys.exit(main())
+sys.exit(entry())

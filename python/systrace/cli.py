@@ -956,5 +956,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     return code
 
 
+def entry() -> int:
+    """The `systrace` command's entry point: main(), then an exit that does
+    not wait for the kernel to close the per-syscall hooks (a grace period
+    each: 0.8 s for `-e trace=openat`); a child that shares our fds and dies
+    with us closes them after. main() alone, for running it in-process."""
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    from . import _native
+
+    _native._close_hooks_after_exit()
+    return code
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(entry())

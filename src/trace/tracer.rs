@@ -389,6 +389,22 @@ pub struct KernelState {
     pub filter_unheld: u64,
 }
 
+/// Before this process exits: leaves the closing of our per-syscall hooks
+/// (attached, or retired and not yet closed) to a child, if there are any
+/// (see `kernel::reaper::close_hooks_after_exit`).
+pub fn close_hooks_after_exit() -> bool {
+    let _quiet = quiet::Quiet::enter();
+    let guard = lock();
+    match guard.as_ref() {
+        Some(t) if t.pid == getpid() => {
+            let (closing, _) = t.programs.closing_hooks();
+            closing + t.programs.event_hooks() > 0
+                && crate::kernel::reaper::close_hooks_after_exit()
+        }
+        _ => false,
+    }
+}
+
 pub fn kernel_state() -> KernelState {
     let _quiet = quiet::Quiet::enter();
     match lock().as_ref() {
