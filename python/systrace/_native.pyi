@@ -614,6 +614,7 @@ class _KernelState(TypedDict):
     programs: List[Tuple[str, int]]
     load_steps: List[Tuple[str, float]]
     filter_unheld: int
+    filter_grace_periods: int
 
 def preload(buffer_size: Optional[int] = None) -> None: ...
 def calls_of(source: _EventSource, *, resolve_paths: bool = False) -> List[Call]: ...
