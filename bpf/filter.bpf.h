@@ -122,7 +122,8 @@ static long filter_step(__u32 i, struct filter_run *run)
  * bpf_loop, 2 rejects without evaluating, 4 drops the exit of a call
  * decided at enter at once (without deciding again), 8 rejects before the
  * filter is looked up, 16 carries the enter's verdict to the exit in a
- * task-storage mark instead (as before the exit decided again). */
+ * task-storage mark instead (as before the exit decided again), 32 keeps
+ * no per-CPU verdict (every exit decides again). */
 __u32 filter_experiment;
 
 /* Programs up to this long run unrolled, without bpf_loop(): most
@@ -195,6 +196,14 @@ static __noinline int emit_held_enter(__u32 nr, struct call_mark *mark, __u64 pi
 	return 0;
 }
 
+/* The thread's context switches so far. */
+static __always_inline __u64 task_switches(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	return task->nvcsw + task->nivcsw;
+}
+
 /* The filter `f` at its call's enter: true to send the enter now. A call
  * decided at exit is held in the thread's mark instead. */
 static __noinline bool filter_enter(const struct systrace_filter *f, __u32 nr, __u64 *args,
@@ -207,6 +216,17 @@ static __noinline bool filter_enter(const struct systrace_filter *f, __u32 nr, _
 		return true;
 	if (f->mode != SYSTRACE_FILTER_AT_EXIT) {
 		pass = !(filter_experiment & 2) && filter_pass(f, args, 0, nr, pid_tgid);
+		if (!(filter_experiment & 48)) {
+			__u32 zero = 0;
+			struct enter_verdict *v = bpf_map_lookup_elem(&enter_verdicts, &zero);
+
+			if (v) {
+				v->tid = pid_tgid;
+				v->nr = nr;
+				v->switches = task_switches();
+				v->pass = pass;
+			}
+		}
 		if (filter_experiment & 16) {
 			mark = bpf_task_storage_get(&call_marks, bpf_get_current_task_btf(), 0,
 						    BPF_LOCAL_STORAGE_GET_F_CREATE);
@@ -234,8 +254,9 @@ static __noinline bool filter_enter(const struct systrace_filter *f, __u32 nr, _
 	return false;
 }
 
-/* The exit of a call decided at enter decides again: the registers still
- * hold the arguments the enter read (only an exec replaces them, and its
+/* The exit of a call decided at enter, whose thread was switched out
+ * since (or whose verdict another call's replaced), decides again: the
+ * registers still hold the arguments the enter read (only an exec replaces them, and its
  * filters are AT_ENTER_ONLY), and the filter is the same or, while
  * sessions come and go, one that every remaining session's calls still
  * pass. So the verdict needs no per-call state: no task storage at enter,
@@ -271,8 +292,19 @@ static __noinline bool filter_exit(const struct systrace_filter *f, __u32 nr, lo
 		return true;
 	if (f->mode == SYSTRACE_FILTER_AT_ENTER_ONLY)
 		return true;
-	if (f->mode == SYSTRACE_FILTER_AT_ENTER && !(filter_experiment & 16))
-		return !(filter_experiment & 4) && filter_exit_again(f, nr, pid_tgid);
+	if (f->mode == SYSTRACE_FILTER_AT_ENTER && !(filter_experiment & 16)) {
+		__u32 zero = 0;
+		struct enter_verdict *v = bpf_map_lookup_elem(&enter_verdicts, &zero);
+
+		if (filter_experiment & 4)
+			return false;
+		if (v && v->tid == (__u32)pid_tgid && v->nr == nr && !(filter_experiment & 32) &&
+		    v->switches == task_switches()) {
+			v->tid = 0; /* used: another exit of this thread decides again */
+			return v->pass;
+		}
+		return filter_exit_again(f, nr, pid_tgid);
+	}
 	mark = bpf_task_storage_get(&call_marks, bpf_get_current_task_btf(), 0, 0);
 	if (mark && mark->nr == nr)
 		state = mark->state;

@@ -124,6 +124,8 @@ struct task_struct {
 	char comm[16];
 	int exit_code;
 	struct signal_struct *signal;
+	unsigned long nvcsw; /* context switches: voluntary */
+	unsigned long nivcsw; /* and not */
 } __attribute__((preserve_access_index));
 
 /* Read raw (bpf_probe_read_kernel): its layout is siginfo_t's, an ABI. */

@@ -264,6 +264,24 @@ struct {
 	__type(value, struct call_mark);
 } call_marks SEC(".maps");
 
+/* The verdict of the last call decided at enter on this CPU, for its
+ * exit: per CPU, so neither a helper call nor task storage. It is that
+ * call's while its thread has not been switched out since (its count of
+ * context switches says): the thread ran on this CPU alone, and made no
+ * other call. Otherwise the exit decides again (see filter_exit_again). */
+struct enter_verdict {
+	__u32 tid;
+	__u32 nr;
+	__u64 switches;
+	__u32 pass;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct enter_verdict);
+} enter_verdicts SEC(".maps");
+
 /* The timestamp a held enter, sent at its call's exit, must carry instead
  * of the time it is written (per CPU: set and used by one program run). */
 struct {

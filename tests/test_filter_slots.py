@@ -8,6 +8,8 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
 
 import pytest
 
@@ -180,3 +182,36 @@ def test_replaced_filters_wait_for_a_grace_period_and_a_full_pool_filters_in_use
     assert out["filtered"] == 2
     # read: two calls; write and lseek on 9999: three each, whole.
     assert out["full"] == [4, 6, 6]
+
+
+@pytest.mark.parametrize("mode", ["raw", "syscall"])
+def test_a_call_that_blocked_decides_again_at_its_exit(hooks, mode):
+    """A blocked call's thread was switched out, so its exit cannot take
+    the verdict its enter left on the CPU: it decides again, the same."""
+    hooks(mode)
+    (r1, w1), (r2, w2) = os.pipe(), os.pipe()
+    got: dict = {}
+
+    def blocked_read(fd: int) -> None:
+        got[fd] = (threading.get_native_id(), os.read(fd, 1))
+
+    try:
+        with systrace.enable("read", filter=f"fd == {r1}") as s:
+            before = native.kernel_state()["records"]
+            threads = [threading.Thread(target=blocked_read, args=(fd,)) for fd in (r1, r2)]
+            for t in threads:
+                t.start()
+            time.sleep(0.3)  # both block in read
+            os.write(w1, b"a")
+            os.write(w2, b"b")
+            for t in threads:
+                t.join(timeout=30)
+        sent = native.kernel_state()["records"] - before
+    finally:
+        for fd in (r1, w1, r2, w2):
+            os.close(fd)
+    assert got[r1][1] == b"a" and got[r2][1] == b"b"
+    evs = s.events()
+    assert [(e.phase, e.tid) for e in evs] == [("enter", got[r1][0]), ("exit", got[r1][0])]
+    assert evs[0].args["fd"] == r1 and evs[1].ret == 1
+    assert sent == 2, "the rejected blocked call's exit crossed the ring buffer"
