@@ -13,8 +13,9 @@ bpftool prog show), and the workload's system time per iteration.
 The experiment rows switch parts of the filter path off in the programs
 (SYSTRACE_FILTER_EXPERIMENT, read at load; bpf/filter.bpf.h), so the
 differences between rows are what each part costs: the filter's lookup,
-its evaluation (unrolled, or with bpf_loop), the exit's second decision
-(from the registers), and, for comparison, the task-storage mark that
+its evaluation (unrolled, or with bpf_loop), the exit's use of the
+enter's per-CPU verdict or its second decision (from the registers), and,
+for comparison, the task-storage mark that
 carried the enter's verdict to the exit before. Medians over --pairs runs,
 for each kind of hooks asked for (SYSTRACE_HOOKS). Needs root and bpftool.
 """
@@ -40,6 +41,7 @@ ROWS = [
     ("filter rejects all (count != 1)", ["read"], "count != 1", 0),
     ("  ... evaluated with bpf_loop", ["read"], "count != 1", 1),
     ("  ... not evaluated (rejects)", ["read"], "count != 1", 2),
+    ("  ... no per-CPU verdict (every exit decides again)", ["read"], "count != 1", 32),
     ("  ... exit drops at once (no second decision)", ["read"], "count != 1", 4),
     ("  ... exit drops at once, not evaluated", ["read"], "count != 1", 6),
     ("  ... rejected before the lookup", ["read"], "count != 1", 8),
