@@ -77,16 +77,8 @@ static __noinline void count_call(__u32 nr, long ret, __u64 dur_ns, __u64 pid_tg
 }
 
 /* Syscalls counted only when a call passes their filter (count=True with
- * filter=; every counting session of a syscall has the same one). Set as
- * filtered_syscalls and filters are, for the counting consumer. */
-__u64 count_filtered_syscalls[BITMAP_WORDS];
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, SYSTRACE_NR_SYSCALLS);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, __u32);
-	__type(value, struct systrace_filter);
-} count_filters SEC(".maps");
+ * filter=; every counting session of a syscall has the same one) have it
+ * in count_filter_slot (state.bpf.h), set as the events' filters are. */
 
 /* In filter.bpf.h. */
 static bool filter_pass(const struct systrace_filter *f, const __u64 *args, long ret, __u32 nr,
@@ -95,10 +87,7 @@ static bool filter_pass(const struct systrace_filter *f, const __u64 *args, long
 /* The filter syscall `nr`'s calls are counted by, if any. */
 static __always_inline const struct systrace_filter *count_filter(__u32 nr)
 {
-	nr &= SYSTRACE_NR_SYSCALLS - 1;
-	if (!test_bit(nr, count_filtered_syscalls))
-		return NULL;
-	return bpf_map_lookup_elem(&count_filters, &nr);
+	return filter_of(nr, count_filter_slot);
 }
 
 /* A counted call begins: remember when, for its exit, unless its filter

@@ -119,8 +119,11 @@ static long filter_step(__u32 i, struct filter_run *run)
 
 /* Experiment switches (bench/filter_cost.py), set from
  * SYSTRACE_FILTER_EXPERIMENT at load: 1 evaluates every filter with
- * bpf_loop, 2 rejects without evaluating, 4 keeps no mark (the exit of a
- * filtered call is dropped at once), 8 rejects before the filter's lookup. */
+ * bpf_loop, 2 rejects without evaluating, 4 drops the exit of a call
+ * decided at enter at once (without deciding again), 8 rejects before the
+ * filter is looked up, 16 carries the enter's verdict to the exit in a
+ * task-storage mark instead (as before the exit decided again), 32 keeps
+ * no per-CPU verdict (every exit decides again). */
 __u32 filter_experiment;
 
 /* Programs up to this long run unrolled, without bpf_loop(): most
@@ -193,75 +196,123 @@ static __noinline int emit_held_enter(__u32 nr, struct call_mark *mark, __u64 pi
 	return 0;
 }
 
-/* The filter at a filtered call's enter: true to send the enter now. A
- * call decided at enter marks its thread when rejected, so that its exit
- * is dropped too; one decided at exit is held in the mark. */
-static __noinline bool filter_enter(__u32 nr, __u64 *args, __u64 pid_tgid, __u32 root)
+/* The thread's context switches so far. */
+static __always_inline __u64 task_switches(void)
 {
-	const struct systrace_filter *f;
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	return task->nvcsw + task->nivcsw;
+}
+
+/* The filter `f` at its call's enter: true to send the enter now. A call
+ * decided at exit is held in the thread's mark instead. */
+static __noinline bool filter_enter(const struct systrace_filter *f, __u32 nr, __u64 *args,
+				    __u64 pid_tgid, __u32 root)
+{
 	struct call_mark *mark;
 	bool pass;
 
-	if (filter_experiment & 8)
-		return false;
-	f = bpf_map_lookup_elem(&filters, &nr);
 	if (!f || !args)
 		return true;
-	if (filter_experiment & 4)
-		return (filter_experiment & 2) ? false : filter_pass(f, args, 0, nr, pid_tgid);
+	if (f->mode != SYSTRACE_FILTER_AT_EXIT) {
+		pass = !(filter_experiment & 2) && filter_pass(f, args, 0, nr, pid_tgid);
+		if (!(filter_experiment & 48)) {
+			__u32 zero = 0;
+			struct enter_verdict *v = bpf_map_lookup_elem(&enter_verdicts, &zero);
+
+			if (v) {
+				v->tid = pid_tgid;
+				v->nr = nr;
+				v->switches = task_switches();
+				v->pass = pass;
+			}
+		}
+		if (filter_experiment & 16) {
+			mark = bpf_task_storage_get(&call_marks, bpf_get_current_task_btf(), 0,
+						    BPF_LOCAL_STORAGE_GET_F_CREATE);
+			if (mark) {
+				mark->nr = nr;
+				mark->state = pass ? CALL_PASSED : CALL_REJECTED;
+			}
+		}
+		return pass;
+	}
 	mark = bpf_task_storage_get(&call_marks, bpf_get_current_task_btf(), 0,
 				    BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (f->mode == SYSTRACE_FILTER_AT_EXIT) {
-		if (!mark) {
-			/* Nowhere to hold it: the call is lost, and counted. */
-			__sync_fetch_and_add(&filter_unheld, 1);
-			count_drop(SYSTRACE_PHASE_ENTER, nr, pid_tgid, root);
-			count_drop(SYSTRACE_PHASE_EXIT, nr, pid_tgid, root);
-			return false;
-		}
-		mark->nr = nr;
-		mark->state = CALL_HELD;
-		mark->ts = bpf_ktime_get_ns();
-		for (int i = 0; i < SYSTRACE_MAX_ARGS; i++)
-			mark->args[i] = args[i];
+	if (!mark) {
+		/* Nowhere to hold it: the call is lost, and counted. */
+		__sync_fetch_and_add(&filter_unheld, 1);
+		count_drop(SYSTRACE_PHASE_ENTER, nr, pid_tgid, root);
+		count_drop(SYSTRACE_PHASE_EXIT, nr, pid_tgid, root);
 		return false;
 	}
-	pass = !(filter_experiment & 2) && filter_pass(f, args, 0, nr, pid_tgid);
-	/* The verdict, for the exit, which then needs no filter. Without a
-	 * mark a rejected call's exit goes through; user space, which applies
-	 * each session's filter again, drops it. */
-	if (mark) {
-		mark->nr = nr;
-		mark->state = pass ? CALL_PASSED : CALL_REJECTED;
-	}
-	return pass;
+	mark->nr = nr;
+	mark->state = CALL_HELD;
+	mark->ts = bpf_ktime_get_ns();
+	for (int i = 0; i < SYSTRACE_MAX_ARGS; i++)
+		mark->args[i] = args[i];
+	return false;
 }
 
-/* The filter at a filtered call's exit: true to send the exit (after the
- * held enter, for a call decided at exit). */
-static __noinline bool filter_exit(__u32 nr, long ret, __u64 pid_tgid, __u32 root)
+/* The exit of a call decided at enter, whose thread was switched out
+ * since (or whose verdict another call's replaced), decides again: the
+ * registers still hold the arguments the enter read (only an exec replaces them, and its
+ * filters are AT_ENTER_ONLY), and the filter is the same or, while
+ * sessions come and go, one that every remaining session's calls still
+ * pass. So the verdict needs no per-call state: no task storage at enter,
+ * where most filtered calls are rejected. The arguments past the
+ * syscall's own read as 0, as the per-syscall enter hook reads them (a
+ * filter names only the syscall's own). */
+static __always_inline bool filter_exit_again(const struct systrace_filter *f, __u32 nr,
+					      __u64 pid_tgid)
 {
-	const struct systrace_filter *f;
+	__u64 args[SYSTRACE_MAX_ARGS];
+	__u8 nb_args;
+
+	if (filter_experiment & 2)
+		return false;
+	syscall_get_arguments((struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf()), args);
+	nb_args = syscall_nb_args[nr & (SYSTRACE_NR_SYSCALLS - 1)];
+	for (int i = 0; i < SYSTRACE_MAX_ARGS; i++)
+		if (i >= nb_args)
+			args[i] = 0;
+	return filter_pass(f, args, 0, nr, pid_tgid);
+}
+
+/* The filter `f` at its call's exit: true to send the exit (after the held
+ * enter, for a call decided at exit). */
+static __noinline bool filter_exit(const struct systrace_filter *f, __u32 nr, long ret,
+				   __u64 pid_tgid, __u32 root)
+{
 	__u64 no_args[SYSTRACE_MAX_ARGS] = {};
 	struct call_mark *mark;
 	__u32 state = CALL_NONE;
 
-	if (filter_experiment & 12)
-		return false;
-	if (nr >= SYSTRACE_NR_SYSCALLS)
+	if (!f || nr >= SYSTRACE_NR_SYSCALLS)
 		return true;
+	if (f->mode == SYSTRACE_FILTER_AT_ENTER_ONLY)
+		return true;
+	if (f->mode == SYSTRACE_FILTER_AT_ENTER && !(filter_experiment & 16)) {
+		__u32 zero = 0;
+		struct enter_verdict *v = bpf_map_lookup_elem(&enter_verdicts, &zero);
+
+		if (filter_experiment & 4)
+			return false;
+		if (v && v->tid == (__u32)pid_tgid && v->nr == nr && !(filter_experiment & 32) &&
+		    v->switches == task_switches()) {
+			v->tid = 0; /* used: another exit of this thread decides again */
+			return v->pass;
+		}
+		return filter_exit_again(f, nr, pid_tgid);
+	}
 	mark = bpf_task_storage_get(&call_marks, bpf_get_current_task_btf(), 0, 0);
 	if (mark && mark->nr == nr)
 		state = mark->state;
 	if (mark)
 		mark->state = CALL_NONE;
-	/* Decided at the enter: the mark says, without the filter. */
 	if (state == CALL_REJECTED)
 		return false;
-	if (state == CALL_PASSED)
-		return true;
-	f = bpf_map_lookup_elem(&filters, &nr);
-	if (!f || f->mode == SYSTRACE_FILTER_AT_ENTER)
+	if (state == CALL_PASSED || f->mode == SYSTRACE_FILTER_AT_ENTER)
 		return true;
 	if (state == CALL_HELD) {
 		if (!filter_pass(f, mark->args, ret, nr, pid_tgid))

@@ -28,6 +28,7 @@ typedef _Bool bool;
 /* Map definitions used by bpf_helpers.h macros. */
 enum bpf_map_type {
 	BPF_MAP_TYPE_HASH = 1,
+	BPF_MAP_TYPE_ARRAY = 2,
 	BPF_MAP_TYPE_PERCPU_ARRAY = 6,
 	BPF_MAP_TYPE_LRU_HASH = 9,
 	BPF_MAP_TYPE_PERCPU_HASH = 5,
@@ -123,6 +124,8 @@ struct task_struct {
 	char comm[16];
 	int exit_code;
 	struct signal_struct *signal;
+	unsigned long nvcsw; /* context switches: voluntary */
+	unsigned long nivcsw; /* and not */
 } __attribute__((preserve_access_index));
 
 /* Read raw (bpf_probe_read_kernel): its layout is siginfo_t's, an ABI. */

@@ -200,10 +200,6 @@ struct {
 	__type(value, struct pending_call);
 } pending_calls SEC(".maps");
 
-/* Syscalls with an event filter in the filters map (see systrace.h): the
- * hooks of the others never look it up. User space sets a bit after its
- * filter is in the map and clears it before removing the filter. */
-__u64 filtered_syscalls[BITMAP_WORDS];
 /* Calls whose enter could not be held for a filter decided at exit (no
  * memory for the thread's mark): both records are counted as dropped. */
 __u64 filter_unheld;
@@ -216,19 +212,39 @@ enum systrace_filter_cmp _filter_cmp = SYSTRACE_CMP_EQ;
 enum systrace_filter_ext _filter_ext = SYSTRACE_EXT_U64;
 enum systrace_filter_mode _filter_mode = SYSTRACE_FILTER_AT_ENTER;
 
-/* Syscall number -> its filter. A hash, not an array: user space replaces
- * a filter as a whole, and a program never sees half of one. */
+/* The filters, in slots: an array, which the verifier turns into an
+ * address computation (a hash lookup cost a call and a hash). */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, SYSTRACE_NR_SYSCALLS);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SYSTRACE_FILTER_SLOTS);
 	__type(key, __u32);
 	__type(value, struct systrace_filter);
-} filters SEC(".maps");
+} filter_slots SEC(".maps");
 
-/* A thread's call in a filtered syscall: decided at its enter (its exit
- * follows), or held until its exit decides. Task storage rather
- * than an LRU hash: a mark is never evicted, only freed with its thread. */
+/* Per syscall number, the slot of its filter (0: none): the events' and
+ * the counting consumer's. A filter is never rewritten where a program
+ * may read it: user space writes a new one into a free slot, then stores
+ * its slot number here, and reuses the slot it replaced only after an RCU
+ * grace period (every program that could have read the old number has
+ * returned), as the kernel frees a replaced event filter. */
+__u16 filter_slot[SYSTRACE_NR_SYSCALLS];
+__u16 count_filter_slot[SYSTRACE_NR_SYSCALLS];
+
+/* Syscall `nr`'s filter in `table` (filter_slot or count_filter_slot), or
+ * NULL. The slot number is read once. */
+static __always_inline const struct systrace_filter *filter_of(__u32 nr, const __u16 *table)
+{
+	__u32 slot = *(volatile const __u16 *)&table[nr & (SYSTRACE_NR_SYSCALLS - 1)];
+
+	if (!slot)
+		return NULL;
+	return bpf_map_lookup_elem(&filter_slots, &slot);
+}
+
+/* A thread's call in a syscall whose filter is decided at exit: its
+ * enter, held until then. Task storage rather than an LRU hash: a mark is
+ * never evicted, only freed with its thread. (REJECTED and PASSED: the
+ * verdict of a call decided at enter, kept only by experiment 16.) */
 enum call_state {
 	CALL_NONE = 0,
 	CALL_REJECTED = 1,
@@ -247,6 +263,24 @@ struct {
 	__type(key, int);
 	__type(value, struct call_mark);
 } call_marks SEC(".maps");
+
+/* The verdict of the last call decided at enter on this CPU, for its
+ * exit: per CPU, so neither a helper call nor task storage. It is that
+ * call's while its thread has not been switched out since (its count of
+ * context switches says): the thread ran on this CPU alone, and made no
+ * other call. Otherwise the exit decides again (see filter_exit_again). */
+struct enter_verdict {
+	__u32 tid;
+	__u32 nr;
+	__u64 switches;
+	__u32 pass;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct enter_verdict);
+} enter_verdicts SEC(".maps");
 
 /* The timestamp a held enter, sent at its call's exit, must carry instead
  * of the time it is written (per CPU: set and used by one program run). */

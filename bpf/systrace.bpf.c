@@ -118,7 +118,12 @@ static __always_inline int emit_exit(long nr, long ret, __u64 pid_tgid, __u32 ro
  * hook ends here, whatever tracepoint it is attached to. */
 static __always_inline int deliver_enter(long id, __u64 *args, __u64 pid_tgid, __u32 root)
 {
-	if (test_bit(id, filtered_syscalls) && !filter_enter(id, args, pid_tgid, root))
+	const struct systrace_filter *f;
+
+	if ((filter_experiment & 8) && filter_slot[id & (SYSTRACE_NR_SYSCALLS - 1)])
+		return 0; /* the experiment that rejects before the lookup */
+	f = filter_of(id, filter_slot);
+	if (f && !filter_enter(f, id, args, pid_tgid, root))
 		return 0;
 	return emit_enter(id, args, pid_tgid, root);
 }
@@ -126,7 +131,12 @@ static __always_inline int deliver_enter(long id, __u64 *args, __u64 pid_tgid, _
 /* Deliver the exit of a wanted call: every exit hook ends here. */
 static __always_inline int deliver_exit(long nr, long ret, __u64 pid_tgid, __u32 root)
 {
-	if (test_bit(nr, filtered_syscalls) && !filter_exit(nr, ret, pid_tgid, root))
+	const struct systrace_filter *f;
+
+	if ((filter_experiment & 8) && filter_slot[nr & (SYSTRACE_NR_SYSCALLS - 1)])
+		return 0; /* the experiment that rejects before the lookup */
+	f = filter_of(nr, filter_slot);
+	if (f && !filter_exit(f, nr, ret, pid_tgid, root))
 		return 0;
 	return emit_exit(nr, ret, pid_tgid, root);
 }

@@ -172,6 +172,10 @@ enum systrace_quiet {
  */
 enum systrace_filter_limits {
 	SYSTRACE_FILTER_OPS = 64, /* ops of one syscall's program at most (a power of two) */
+	/* Filters the programs hold at once (the events' and the counting
+	 * consumer's, and those replaced but maybe still being read): slot 0
+	 * is "no filter". */
+	SYSTRACE_FILTER_SLOTS = 1024,
 };
 
 enum systrace_filter_code {
@@ -213,8 +217,14 @@ enum systrace_filter_ext {
 /* When a call is decided: at its enter (its exit is dropped with it), or at
  * its exit (the enter is held back and sent before the exit if it passes). */
 enum systrace_filter_mode {
+	/* The exit decides again, from the arguments still in the thread's
+	 * registers: the same verdict, with nothing kept between the two. */
 	SYSTRACE_FILTER_AT_ENTER = 1,
 	SYSTRACE_FILTER_AT_EXIT = 2,
+	/* At enter, for a call whose registers do not keep its arguments to
+	 * its exit (an exec): every exit goes through, and user space drops
+	 * those of the calls it did not accept. */
+	SYSTRACE_FILTER_AT_ENTER_ONLY = 3,
 };
 
 struct systrace_filter_op {

@@ -616,6 +616,7 @@ class _KernelState(TypedDict):
     programs: List[Tuple[str, int]]
     load_steps: List[Tuple[str, float]]
     filter_unheld: int
+    filter_grace_periods: int
 
 def preload(buffer_size: Optional[int] = None) -> None: ...
 def _start_loading(buffer_size: int, syscalls: Optional[SyscallSet], tasks: bool) -> None: ...

@@ -127,8 +127,9 @@ pub struct Programs {
     dropped: MapHandle,
     counts: MapHandle,
     errnos: MapHandle,
-    filters: MapHandle,
-    count_filters: MapHandle,
+    /// The filters' slots (bpf/state.bpf.h), and which are free.
+    filter_slots_map: MapHandle,
+    slots: Mutex<filter::FilterSlots>,
     buffer_size: usize,
 }
 
@@ -238,10 +239,8 @@ impl Programs {
             .map_err(|e| Error::bpf("opening the call counts", e, ""))?;
         let errnos = MapHandle::try_from(&skel.maps.errnos)
             .map_err(|e| Error::bpf("opening the errno counts", e, ""))?;
-        let filters = MapHandle::try_from(&skel.maps.filters)
+        let filter_slots_map = MapHandle::try_from(&skel.maps.filter_slots)
             .map_err(|e| Error::bpf("opening the filter map", e, ""))?;
-        let count_filters = MapHandle::try_from(&skel.maps.count_filters)
-            .map_err(|e| Error::bpf("opening the count filter map", e, ""))?;
         let programs = Programs {
             skel,
             bss,
@@ -264,8 +263,8 @@ impl Programs {
             dropped,
             counts,
             errnos,
-            filters,
-            count_filters,
+            filter_slots_map,
+            slots: filter::FilterSlots::new(),
             buffer_size,
         };
         programs.set_wakeup((buffer_size / 16) as u64);

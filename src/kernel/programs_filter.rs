@@ -1,10 +1,12 @@
-//! The programs' event filters: the filters map and the bitmap that tells
-//! the hooks which syscalls have one.
-use std::sync::atomic::{AtomicU64, Ordering};
+//! The programs' event filters: the slots that hold them, and the tables
+//! (in .bss) that give each syscall number its slot.
+use std::os::fd::{AsFd, AsRawFd};
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::{Mutex, MutexGuard};
 
-use libbpf_rs::{MapCore, MapFlags};
+use libbpf_rs::{libbpf_sys, MapCore, MapFlags, MapHandle, MapType};
 
-use super::{bit_of, set_bit, Programs};
+use super::Programs;
 use crate::kernel::layout::NR_SYSCALLS;
 use crate::kernel::types;
 
@@ -15,16 +17,102 @@ pub enum FilterUse {
     Counts,
 }
 
+/// Environment variable: how many of the filter slots to use.
+pub const SLOTS_ENV: &str = "SYSTRACE_FILTER_SLOTS";
+const SLOTS: u16 = types::systrace_filter_limits::SYSTRACE_FILTER_SLOTS.0 as u16;
+
+/// Which slots of `filter_slots` user space may write. A slot a program
+/// may still be reading (its number was in a table when the program
+/// started) is never written: a replaced or removed filter's slot waits
+/// in `retired` until an RCU grace period has passed.
+pub(super) struct FilterSlots {
+    free: Vec<u16>,
+    retired: Vec<u16>,
+    /// A map of maps, whose update returns only after a grace period (the
+    /// kernel's maybe_wait_bpf_programs()), and the map it holds.
+    grace: Option<(MapHandle, MapHandle)>,
+    /// Grace periods waited for (kernel_state()["filter_grace_periods"]).
+    pub(super) waits: u64,
+}
+
+impl FilterSlots {
+    pub(super) fn new() -> Mutex<Self> {
+        // SYSTRACE_FILTER_SLOTS: fewer slots (at least 2), so that tests
+        // reach the grace periods and a full pool.
+        let slots = std::env::var(SLOTS_ENV)
+            .ok()
+            .and_then(|v| v.parse::<u16>().ok())
+            .map_or(SLOTS, |n| n.clamp(2, SLOTS));
+        Mutex::new(FilterSlots {
+            free: (1..slots).rev().collect(), // 0 means "no filter"
+            retired: Vec::new(),
+            grace: None,
+            waits: 0,
+        })
+    }
+
+    /// Waits until no program still runs that started before now (so
+    /// none reads a retired slot), then frees the retired slots.
+    fn wait_grace_period(&mut self) -> bool {
+        if self.grace.is_none() {
+            let opts = libbpf_sys::bpf_map_create_opts {
+                sz: std::mem::size_of::<libbpf_sys::bpf_map_create_opts>() as _,
+                ..Default::default()
+            };
+            let Ok(inner) =
+                MapHandle::create(MapType::Array, Some("systrace_grace"), 4, 4, 1, &opts)
+            else {
+                return false;
+            };
+            let opts = libbpf_sys::bpf_map_create_opts {
+                inner_map_fd: inner.as_fd().as_raw_fd() as u32,
+                ..opts
+            };
+            let Ok(outer) =
+                MapHandle::create(MapType::ArrayOfMaps, Some("systrace_grace"), 4, 4, 1, &opts)
+            else {
+                return false;
+            };
+            self.grace = Some((outer, inner));
+        }
+        let Some((outer, inner)) = &self.grace else {
+            return false;
+        };
+        let fd = (inner.as_fd().as_raw_fd() as u32).to_ne_bytes();
+        if outer
+            .update(&0u32.to_ne_bytes(), &fd, MapFlags::ANY)
+            .is_err()
+        {
+            return false;
+        }
+        self.waits += 1;
+        self.free.append(&mut self.retired);
+        true
+    }
+
+    /// A slot to write a new filter into, if there is room.
+    fn take(&mut self) -> Option<u16> {
+        if self.free.is_empty() && !self.retired.is_empty() {
+            self.wait_grace_period();
+        }
+        self.free.pop()
+    }
+}
+
 impl Programs {
-    fn filter_bitmap(&self, what: FilterUse) -> &[AtomicU64] {
+    fn slot_table(&self, what: FilterUse) -> &[AtomicU16] {
         // SAFETY: as in `bitmap`.
         unsafe {
-            let words = match what {
-                FilterUse::Events => std::ptr::addr_of_mut!((*self.bss()).filtered_syscalls),
-                FilterUse::Counts => std::ptr::addr_of_mut!((*self.bss()).count_filtered_syscalls),
+            let table = match what {
+                FilterUse::Events => std::ptr::addr_of_mut!((*self.bss()).filter_slot),
+                FilterUse::Counts => std::ptr::addr_of_mut!((*self.bss()).count_filter_slot),
             };
-            &*(words as *const [AtomicU64; NR_SYSCALLS / 64])
+            &*(table as *const [AtomicU16; NR_SYSCALLS])
         }
+    }
+
+    pub(super) fn filter_slots(&self) -> MutexGuard<'_, FilterSlots> {
+        self.slots.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// SYSTRACE_FILTER_EXPERIMENT: the programs' switches for measuring
@@ -38,46 +126,53 @@ impl Programs {
         unsafe { std::ptr::addr_of_mut!((*self.bss()).filter_experiment).write_volatile(bits) };
     }
 
-    /// Sets syscall `nr`'s filter, or removes it (None). The bit goes on
-    /// once the filter is in the map and off before it leaves, so the hooks
-    /// never look for a filter that is not there. A filter the map has no
-    /// room for is not set: every call passes (user space filters events;
-    /// a count filter says false, and the session refuses it).
+    /// Sets syscall `nr`'s filter, or removes it (None). The new filter is
+    /// written into a free slot and then published by storing its slot
+    /// number, so a program sees the old filter or the new one, whole. A
+    /// filter there is no room for is not set: every call passes (user
+    /// space filters events; a count filter says false, and the session
+    /// refuses it).
     pub fn set_filter(
         &self,
         what: FilterUse,
         nr: u32,
         filter: Option<&types::systrace_filter>,
     ) -> bool {
-        let key = nr.to_ne_bytes();
-        let map = match what {
-            FilterUse::Events => &self.filters,
-            FilterUse::Counts => &self.count_filters,
+        let Some(entry) = self.slot_table(what).get(nr as usize) else {
+            return filter.is_none();
         };
-        let Some(filter) = filter else {
-            set_bit(self.filter_bitmap(what), nr, false);
-            let _ = map.delete(&key);
-            return true;
-        };
-        // SAFETY: a plain C struct generated from bpf/systrace.h, viewed as
-        // its bytes.
-        let bytes = unsafe {
-            std::slice::from_raw_parts(
-                (filter as *const types::systrace_filter).cast::<u8>(),
-                std::mem::size_of::<types::systrace_filter>(),
-            )
-        };
-        match map.update(&key, bytes, MapFlags::ANY) {
-            Ok(()) => {
-                set_bit(self.filter_bitmap(what), nr, true);
-                true
+        let mut pool = self.filter_slots();
+        let new = filter.and_then(|f| {
+            let slot = pool.take()?;
+            // SAFETY: a plain C struct generated from bpf/systrace.h,
+            // viewed as its bytes.
+            let bytes = unsafe {
+                std::slice::from_raw_parts(
+                    (f as *const types::systrace_filter).cast::<u8>(),
+                    std::mem::size_of::<types::systrace_filter>(),
+                )
+            };
+            match self
+                .filter_slots_map
+                .update(&u32::from(slot).to_ne_bytes(), bytes, MapFlags::ANY)
+            {
+                Ok(()) => Some(slot),
+                Err(_) => {
+                    pool.free.push(slot);
+                    None
+                }
             }
-            Err(_) => {
-                set_bit(self.filter_bitmap(what), nr, false);
-                let _ = map.delete(&key);
-                false
-            }
+        });
+        let old = entry.swap(new.unwrap_or(0), Ordering::SeqCst);
+        if old != 0 {
+            pool.retired.push(old);
         }
+        filter.is_none() || new.is_some()
+    }
+
+    /// RCU grace periods waited for before reusing a slot.
+    pub fn filter_grace_periods(&self) -> u64 {
+        self.filter_slots().waits
     }
 
     /// Calls whose enter could not be held for a filter decided at exit
@@ -89,12 +184,9 @@ impl Programs {
 
     /// The syscalls the programs filter now.
     pub fn filtered(&self, what: FilterUse) -> Vec<u32> {
-        let words = self.filter_bitmap(what);
+        let table = self.slot_table(what);
         (0..NR_SYSCALLS as u32)
-            .filter(|&nr| {
-                let (word, bit) = bit_of(nr);
-                words[word].load(Ordering::SeqCst) & bit != 0
-            })
+            .filter(|&nr| table[nr as usize].load(Ordering::SeqCst) != 0)
             .collect()
     }
 }

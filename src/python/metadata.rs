@@ -189,5 +189,6 @@ pub fn kernel_state(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
         .collect();
     dict.set_item("load_steps", steps)?;
     dict.set_item("filter_unheld", state.filter_unheld)?;
+    dict.set_item("filter_grace_periods", state.filter_grace_periods)?;
     Ok(dict)
 }

@@ -6,9 +6,12 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-use super::registry::{Kernel, Registration};
+use super::registry::{exec_syscalls, Kernel, Registration};
 use crate::filter::{kernel_filter, CallFilter};
+use crate::kernel::types::systrace_filter_mode;
 use crate::kernel::Phase;
+
+const AT_ENTER: u32 = systrace_filter_mode::SYSTRACE_FILTER_AT_ENTER.0;
 
 #[derive(Default)]
 pub struct FilterRefs {
@@ -67,10 +70,18 @@ impl FilterRefs {
     }
 
     fn apply(&self, kernel: &mut impl Kernel, nr: u32) {
-        let filter = match (self.unfiltered.get(&nr), self.filtered.get(&nr)) {
+        let mut filter = match (self.unfiltered.get(&nr), self.filtered.get(&nr)) {
             (None, Some(list)) => kernel_filter(list.iter().map(|f| &**f)),
             _ => None,
         };
+        // An exec's exit cannot decide again: its registers are the new
+        // program's. Its exits all go through; the sessions drop those of
+        // the calls they rejected.
+        if let Some(f) = filter.as_mut() {
+            if f.mode == AT_ENTER && exec_syscalls().contains(&nr) {
+                f.mode = systrace_filter_mode::SYSTRACE_FILTER_AT_ENTER_ONLY.0;
+            }
+        }
         kernel.set_filter(nr, filter.as_deref());
     }
 }

@@ -387,6 +387,8 @@ pub struct KernelState {
     /// Calls lost (and counted as dropped) because their enter could not
     /// be held for a filter decided at exit.
     pub filter_unheld: u64,
+    /// RCU grace periods waited for before reusing a replaced filter's slot.
+    pub filter_grace_periods: u64,
 }
 
 /// Before this process exits: leaves the closing of our per-syscall hooks
@@ -442,6 +444,7 @@ pub fn kernel_state() -> KernelState {
             programs: t.programs.loaded_programs(),
             load_steps: programs::steps(),
             filter_unheld: t.programs.filter_unheld(),
+            filter_grace_periods: t.programs.filter_grace_periods(),
         },
         _ => KernelState::default(),
     }
