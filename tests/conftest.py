@@ -63,6 +63,20 @@ def tracefs() -> str:
     return TRACEFS
 
 
+def wait_hooks_closed(timeout: float = 30.0) -> dict:
+    """Waits until the per-syscall hooks that closed sessions retired are
+    closed (systrace closes them in the background, after a second), and
+    returns the kernel state then."""
+    import time
+
+    import systrace._native as native
+
+    deadline = time.monotonic() + timeout
+    while native.kernel_state()["hooks_closing"] and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return dict(native.kernel_state())
+
+
 @pytest.fixture(autouse=True)
 def _nothing_left_attached(request):
     """After every kernel test, systrace holds nothing in the kernel."""

@@ -95,13 +95,7 @@ fn os_err(context: &str) -> Error {
 }
 
 impl Consumer {
-    /// `on_start` runs in the consumer thread once the ring buffer is set
-    /// up, before the first drain (slow work kept off the caller's path:
-    /// the thread is never traced, and the ring holds what arrives).
-    pub fn start(
-        events: MapHandle,
-        on_start: Option<Box<dyn FnOnce() + Send>>,
-    ) -> Result<Consumer> {
+    pub fn start(events: MapHandle) -> Result<Consumer> {
         // SAFETY: eventfd creates a new fd, owned from here on.
         let fd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
         if fd < 0 {
@@ -121,7 +115,7 @@ impl Consumer {
         let thread_shared = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
             .name("systrace-consumer".into())
-            .spawn(move || run(thread_shared, events, ready_tx, on_start))
+            .spawn(move || run(thread_shared, events, ready_tx))
             .map_err(|e| Error::os("starting the consumer thread", e))?;
         match ready_rx.recv() {
             Ok(Ok((tid, thread_fds))) => Ok(Consumer {
@@ -221,12 +215,7 @@ impl Drop for Consumer {
     }
 }
 
-fn run(
-    shared: Arc<Shared>,
-    events: MapHandle,
-    ready: mpsc::Sender<Result<(u32, Vec<RawFd>)>>,
-    on_start: Option<Box<dyn FnOnce() + Send>>,
-) {
+fn run(shared: Arc<Shared>, events: MapHandle, ready: mpsc::Sender<Result<(u32, Vec<RawFd>)>>) {
     // SAFETY: gettid has no preconditions.
     let tid = unsafe { libc::gettid() } as u32;
     let batch = Rc::new(RefCell::new(Vec::with_capacity(BATCH as usize)));
@@ -276,9 +265,6 @@ fn run(
         events.as_fd().as_raw_fd(),
     ];
     let _ = ready.send(Ok((tid, fds)));
-    if let Some(on_start) = on_start {
-        on_start();
-    }
 
     let mut ready_events = [libc::epoll_event { events: 0, u64: 0 }; 2];
     loop {

@@ -302,6 +302,11 @@ impl Programs {
     }
 
     /// Per-syscall events hooked now, enter and exit.
+    /// See [`Reaper::run_in_background`](super::reaper::Reaper::run_in_background).
+    pub fn run_in_background(&self, job: super::reaper::Job) {
+        self.reaper.run_in_background(job)
+    }
+
     /// Per-syscall hooks retired and not yet closed, and those closed.
     pub fn closing_hooks(&self) -> (usize, u64) {
         self.reaper.counts()

@@ -1,4 +1,6 @@
-//! Closing the per-syscall events' hooks in the background.
+//! Closing the per-syscall events' hooks in the background (and other
+//! slow work that must stay off the consumer thread: see
+//! [`Reaper::run_in_background`]).
 //!
 //! Closing the last perf event of a syscall event makes the kernel wait for
 //! the tracepoint's grace periods (perf_trace_event_unreg() ->
@@ -28,8 +30,12 @@ pub type Key = (usize, u32);
 /// reads (our metadata's) wait for.
 const LINGER: Duration = Duration::from_secs(1);
 
+/// Slow work for the thread, done before any closing.
+pub type Job = Box<dyn FnOnce() + Send>;
+
 #[derive(Default)]
 struct State {
+    jobs: Vec<Job>,
     /// With when each was retired.
     retired: BTreeMap<Key, (Instant, Link)>,
     /// The hook being closed now (outside the lock).
@@ -73,6 +79,16 @@ impl Reaper {
             shared,
             thread: Some(thread),
         })
+    }
+
+    /// Runs `job` on the thread, which is never traced: slow work kept off
+    /// both the caller's path and the consumer thread's, which must keep
+    /// draining (reading the kernel's metadata from tracefs waits for
+    /// event_mutex, which another process closing syscall events holds for
+    /// tens of milliseconds per close).
+    pub fn run_in_background(&self, job: Job) {
+        self.shared.lock().jobs.push(job);
+        self.shared.changed.notify_all();
     }
 
     /// Hands `link` over to be closed.
@@ -147,6 +163,13 @@ fn run(shared: &Shared) {
     let _quiet = Quiet::enter();
     let mut state = shared.lock();
     loop {
+        if !state.jobs.is_empty() {
+            let job = state.jobs.remove(0);
+            drop(state);
+            job();
+            state = shared.lock();
+            continue;
+        }
         let oldest = state
             .retired
             .iter()

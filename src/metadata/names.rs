@@ -61,9 +61,12 @@ pub fn metadata_now() -> (&'static MetadataTable, bool) {
 /// The name of syscall `nr` ("read"): the architecture's table's, else
 /// the short name of its metadata; None for a number with neither.
 pub fn syscall_name(nr: u32) -> Option<&'static str> {
-    Sysno::new(nr as usize)
-        .map(|s| s.name())
-        .or_else(|| metadata().syscall_nr_to_meta(nr).map(|m| m.short_name()))
+    Sysno::new(nr as usize).map(|s| s.name()).or_else(|| {
+        metadata_now()
+            .0
+            .syscall_nr_to_meta(nr)
+            .map(|m| m.short_name())
+    })
 }
 
 /// [`syscall_name`], or `syscall_N` for a number without a name.

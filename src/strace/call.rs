@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 use super::fdtable::Resolved;
 use super::{errno, ArgView, CapturedView, StraceOptions};
 use crate::kernel::Event;
-use crate::metadata::{arg_name, arg_type, display_name, metadata, typed_arg, SyscallMetadata};
+use crate::metadata::{arg_name, arg_type, display_name, metadata_now, typed_arg, SyscallMetadata};
 
 /// One call: an enter, an exit, or both (never neither).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -111,7 +111,7 @@ pub fn event_captures(ev: &Event) -> Captures<'_> {
     if ev.data.is_none() {
         return out;
     }
-    let meta = metadata().syscall_nr_to_meta(ev.nr);
+    let meta = metadata_now().0.syscall_nr_to_meta(ev.nr);
     for cap in ev.captures() {
         let name = arg_name(meta, cap.arg as usize);
         // The last capture of a name says its status.
@@ -164,8 +164,10 @@ impl Call {
         display_name(self.nr())
     }
 
+    /// The table read so far (see `metadata_now`): the printer runs on the
+    /// consumer thread, which must not wait for tracefs.
     pub fn meta(&self) -> Option<&'static SyscallMetadata> {
-        metadata().syscall_nr_to_meta(self.nr())
+        metadata_now().0.syscall_nr_to_meta(self.nr())
     }
 
     /// The return value; None while unfinished.

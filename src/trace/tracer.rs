@@ -236,15 +236,16 @@ fn load(buffer_size: usize, first: Option<HookMode>, tasks_first: bool) -> Resul
     programs::reset_steps(vec![("metadata tables".to_owned(), start.elapsed())]);
     let programs = Programs::load(buffer_size, &nb_args, &specs, sigreturn, first, tasks_first)?;
     let start = Instant::now();
-    // The consumer thread reads the running kernel's metadata off the hot
-    // path (it is never traced, so the user's traces do not show it); the
+    // The programs' background thread reads the running kernel's metadata
+    // off the hot path (it is never traced, so the user's traces do not
+    // show it; not the consumer thread, which must drain meanwhile); the
     // next call under the lock corrects the programs' tables from it.
-    let on_start: Option<Box<dyn FnOnce() + Send>> = (!exact).then(|| {
-        Box::new(|| {
+    if !exact {
+        programs.run_in_background(Box::new(|| {
             names::metadata();
-        }) as Box<dyn FnOnce() + Send>
-    });
-    let consumer = Consumer::start(programs.events_map()?, on_start)?;
+        }));
+    }
+    let consumer = Consumer::start(programs.events_map()?)?;
     programs.set_ignore_tid(consumer.tid());
     programs.set_self(getpid(), quiet::slots_addr());
     programs::step("start the consumer thread", start);
