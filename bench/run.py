@@ -1017,6 +1017,12 @@ def summary(cfgs: list) -> list:
                    f"{med([r['second_enable_ms'] for r in runs]):.2f} ms (target <= 1 ms); "
                    f"`import systrace`: {med([r['import_ms'] for r in runs]):.1f} ms")
         out.extend(startup_breakdown(runs))
+        for mode in ("syscall", "raw"):
+            closes = [r[1]["close_ms"] for c in cfgs if c.family == "systrace" and c.traced != "nothing"
+                      for r in c.results if r[1].get("hook_mode") == mode and r[1].get("close_ms") is not None]
+            if closes:
+                out.append(f"- a session's close ({mode} hooks; its hooks are closed after, in the background): "
+                           f"{med(closes):.1f} ms median, {max(closes):.1f} ms max")
         nothing = [r[1] for c in cfgs if c.traced == "nothing" for r in c.results]
         if nothing:
             out.append(f"- a session opened again after the last one closed: "
