@@ -89,6 +89,10 @@ def main() -> int:
         again = systrace.enable(*syscalls, pid=args.pid)
         t4 = time.perf_counter()
         again.close()
+        # Its per-syscall hooks are closed in the background: nothing is
+        # enabled once they are gone.
+        while systrace._native.kernel_state()["hooks_closing"]:
+            time.sleep(0.01)
         session = None
         second_ms = (t4 - t3) * 1e3
         second_kind = "after close"

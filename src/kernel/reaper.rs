@@ -14,7 +14,6 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
 
 use libbpf_rs::Link;
 
@@ -24,20 +23,13 @@ use crate::trace::quiet::Quiet;
 /// A retired hook: (phase index, syscall number).
 pub type Key = (usize, u32);
 
-/// How long a retired hook stays before it is closed: a session opened
-/// again soon after takes it back for free, and a short run (the command)
-/// exits before any close holds the kernel's event_mutex, which tracefs
-/// reads (our metadata's) wait for.
-const LINGER: Duration = Duration::from_secs(1);
-
 /// Slow work for the thread, done before any closing.
 pub type Job = Box<dyn FnOnce() + Send>;
 
 #[derive(Default)]
 struct State {
     jobs: Vec<Job>,
-    /// With when each was retired.
-    retired: BTreeMap<Key, (Instant, Link)>,
+    retired: BTreeMap<Key, Link>,
     /// The hook being closed now (outside the lock).
     closing: Option<Key>,
     closed: u64,
@@ -94,7 +86,7 @@ impl Reaper {
     /// Hands `link` over to be closed.
     pub fn retire(&self, key: Key, link: Link) {
         let mut state = self.shared.lock();
-        state.retired.insert(key, (Instant::now(), link));
+        state.retired.insert(key, link);
         self.shared.changed.notify_all();
     }
 
@@ -104,7 +96,7 @@ impl Reaper {
     pub fn take_back(&self, keys: impl IntoIterator<Item = Key>) -> Vec<(Key, Link)> {
         let mut state = self.shared.lock();
         keys.into_iter()
-            .filter_map(|key| state.retired.remove(&key).map(|(_, link)| (key, link)))
+            .filter_map(|key| state.retired.remove(&key).map(|link| (key, link)))
             .collect()
     }
 
@@ -170,40 +162,22 @@ fn run(shared: &Shared) {
             state = shared.lock();
             continue;
         }
-        let oldest = state
-            .retired
-            .iter()
-            .min_by_key(|(_, (at, _))| *at)
-            .map(|(&key, &(at, _))| (key, at));
-        let wait = match oldest {
-            Some((key, at)) if state.stop || at.elapsed() >= LINGER => {
-                let (_, link) = state.retired.remove(&key).expect("present");
-                state.closing = Some(key);
-                drop(state);
-                drop(link);
-                state = shared.lock();
-                state.closing = None;
-                state.closed += 1;
-                shared.changed.notify_all();
-                continue;
-            }
-            Some((_, at)) => Some(LINGER.saturating_sub(at.elapsed())),
-            None if state.stop => return,
-            None => None,
-        };
-        state = match wait {
-            Some(timeout) => {
-                shared
-                    .changed
-                    .wait_timeout(state, timeout)
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .0
-            }
-            None => shared
+        if let Some((key, link)) = state.retired.pop_first() {
+            state.closing = Some(key);
+            drop(state);
+            drop(link);
+            state = shared.lock();
+            state.closing = None;
+            state.closed += 1;
+            shared.changed.notify_all();
+        } else if state.stop {
+            return;
+        } else {
+            state = shared
                 .changed
                 .wait(state)
-                .unwrap_or_else(PoisonError::into_inner),
-        };
+                .unwrap_or_else(PoisonError::into_inner);
+        }
     }
 }
 
