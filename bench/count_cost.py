@@ -113,14 +113,10 @@ def main() -> int:
         # systrace's own programs counting a syscall the loop never makes.
         ("systrace count of getpid, raw hooks", lambda env: systrace_row(env, mode, n, True, "raw", "getpid")),
     ]
-    with open("/proc/sys/kernel/bpf_stats_enabled") as f:
-        stats_was = f.read().strip()
     results: dict = {label: [] for label, _ in rows}
     base = []
     load_before = open("/proc/loadavg").read().split()[0]
-    try:
-        with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
-            f.write("1")
+    with pr.bpf_stats():
         with tempfile.TemporaryDirectory(prefix="systrace-count-cost-") as tmp:
             env = run.Env(tmp)
             for _ in range(args.runs):  # interleaved, so that load drifts hit every row
@@ -130,9 +126,6 @@ def main() -> int:
                 base.append((run.parse_workload(out)["cpu_ns_per_iter"], ru.ru_stime / n * 1e9))
                 for label, fn in rows:
                     results[label].append(fn(env))
-    finally:
-        with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
-            f.write(stats_was)
     load_after = open("/proc/loadavg").read().split()[0]
     print(f"## Counting cost, {mode} loop (N={n}, {args.runs} runs each, {time.strftime('%Y-%m-%d %H:%M')}, "
           f"load {load_before} before, {load_after} after)\n")

@@ -75,13 +75,9 @@ def main() -> int:
     kinds = ["syscall", "raw"] if args.hooks == "both" else [args.hooks]
     if os.environ.get("SYSTRACE_HOOKS"):
         sys.exit("SYSTRACE_HOOKS is set: choose the hooks with --hooks")
-    with open("/proc/sys/kernel/bpf_stats_enabled") as f:
-        stats_was = f.read().strip()
     results: dict = {(kind, label): [] for kind in kinds for label, *_ in rows}
     load_before = open("/proc/loadavg").read().split()[0]
-    try:
-        with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
-            f.write("1")
+    with pr.bpf_stats():
         with tempfile.TemporaryDirectory(prefix="systrace-filter-cost-") as tmp:
             env = run.Env(tmp)
             base = [pr.untraced_run(env, args.n)["ru"].ru_stime / args.n * 1e9 for _ in range(args.pairs)]
@@ -89,9 +85,6 @@ def main() -> int:
                 for kind in kinds:
                     for label, syscalls, flt, experiment in rows:
                         results[kind, label].append(measure(env, args.n, syscalls, flt, experiment, kind))
-    finally:
-        with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
-            f.write(stats_was)
     load_after = open("/proc/loadavg").read().split()[0]
     print(f"## Filter path cost (N={args.n}, {args.pairs} runs each, {time.strftime('%Y-%m-%d %H:%M')}, "
           f"load {load_before} before, {load_after} after)\n")

@@ -22,6 +22,7 @@ Needs root, bpftool and perf.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -123,6 +124,22 @@ def traced_run(env, n: int, syscalls: list, perf_out: str | None, filter: str | 
         run.kill(perf)
 
 
+@contextlib.contextmanager
+def bpf_stats():
+    """The kernel's BPF run-time statistics on for the block (they add two
+    clock reads around every program run of the machine), then back."""
+    path = "/proc/sys/kernel/bpf_stats_enabled"
+    with open(path) as f:
+        was = f.read().strip()
+    try:
+        with open(path, "w") as f:
+            f.write("1")
+        yield
+    finally:
+        with open(path, "w") as f:
+            f.write(was)
+
+
 def untraced_run(env, n: int) -> dict:
     p = subprocess.Popen(env.argv("read", n, False), stdout=subprocess.PIPE, text=True)
     out = p.stdout.read()
@@ -198,8 +215,6 @@ def main() -> int:
     args = ap.parse_args()
     n = args.n
 
-    with open("/proc/sys/kernel/bpf_stats_enabled") as f:
-        stats_was = f.read().strip()
     with tempfile.TemporaryDirectory(prefix="systrace-profile-") as tmp:
         env = run.Env(tmp)
         # Timings first, with the kernel's BPF statistics off (they add two
@@ -210,14 +225,9 @@ def main() -> int:
         base2 = untraced_run(env, n)
         perf_path = os.path.join(tmp, "perf.data")
         profiled = None if args.no_perf_record else traced_run(env, n, ["read"], perf_path)
-        try:
-            with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
-                f.write("1")
+        with bpf_stats():
             other_stats = traced_run(env, n, ["getpid"], None)
             traced_stats = traced_run(env, n, ["read"], None)
-        finally:
-            with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
-                f.write(stats_was)
 
         load = open("/proc/loadavg").read().split()[:3]
         print(f"## Profile: systrace on the read loop (N={n}, {time.strftime('%Y-%m-%d %H:%M')}, "

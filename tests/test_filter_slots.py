@@ -12,19 +12,12 @@ import threading
 import time
 
 import pytest
+from test_filter import reads
 
 import systrace
 import systrace._native as native
 
 pytestmark = pytest.mark.usefixtures("kernel")
-
-
-def reads(fd: int, n: int, size: int = 1) -> None:
-    for _ in range(n):
-        try:
-            os.read(fd, size)
-        except OSError:
-            pass
 
 
 @pytest.fixture
