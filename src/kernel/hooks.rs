@@ -301,7 +301,6 @@ impl Programs {
         self.switches
     }
 
-    /// Per-syscall events hooked now, enter and exit.
     /// See [`Reaper::run_in_background`](super::reaper::Reaper::run_in_background).
     pub fn run_in_background(&self, job: super::reaper::Job) {
         self.reaper.run_in_background(job)
@@ -312,6 +311,7 @@ impl Programs {
         self.reaper.counts()
     }
 
+    /// Per-syscall events hooked now, enter and exit.
     pub fn event_hooks(&self) -> usize {
         self.event_links.iter().map(BTreeMap::len).sum()
     }
