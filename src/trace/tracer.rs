@@ -74,7 +74,7 @@ thread_local! {
 /// fork waiting for a metadata table being built: the child never uses one.
 /// It still waits for a load of the programs, whose libbpf opens fds that
 /// are not close-on-exec. The command's fork comes right after its load
-/// (issue 15), while the consumer thread reads the kernel's tables.
+/// (issue 15), while the background thread reads the kernel's tables.
 pub fn fork_to_exec<T>(fork_and_exec: impl FnOnce() -> T) -> T {
     FORK_TO_EXEC.with(|f| f.set(true));
     let result = fork_and_exec();
