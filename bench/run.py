@@ -281,32 +281,46 @@ def check_systrace_cli() -> Optional[str]:
     return None
 
 
+def attach_and_run(env: Env, wl, argv: list, what: str):
+    """Starts a tracer that attaches with -p to the waiting workload `wl`
+    and says so on stderr ("Process N attached", as strace does), lets the
+    loop go and waits for the tracer to exit with it. Returns the ms until
+    it attached, the workload's result, the tracer's rusage and its stderr;
+    raises (with the tracer killed) if it failed."""
+    t0 = time.monotonic()
+    tr = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True)
+    seen = []
+    while True:
+        line = tr.stderr.readline()
+        if not line:
+            kill(tr)
+            raise RuntimeError(f"{what} did not attach: {''.join(seen)[-300:]}")
+        seen.append(line)
+        if "attached" in line:
+            break
+    startup_ms = (time.monotonic() - t0) * 1e3
+    try:
+        res = env.release(wl)
+        ru = wait_rusage(tr)  # it exits when the traced process does
+    except BaseException:
+        kill(tr)
+        raise
+    err = "".join(seen) + tr.stderr.read()
+    if tr.returncode != 0:
+        raise RuntimeError(f"{what} exited {tr.returncode}: {err.strip()[-300:]}")
+    return startup_ms, res, ru, err
+
+
 def run_systrace_cli(env: Env, mode: str, n: int, syscalls: list) -> dict:
     """The `systrace` command, strace-like: attaches with -p to the waiting
     workload, writes one line per call to a file, exits with the workload."""
     wl = env.start_waiting(mode, n)
     out_path = os.path.join(env.tmp, "systrace-cli.out")
-    tr = None
     try:
         argv = [systrace_python(), "-m", "systrace", "-e", "trace=" + ",".join(syscalls),
                 "-p", str(wl.pid), "-o", out_path]
-        t0 = time.monotonic()
-        tr = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True)
-        seen = []
-        while True:  # "systrace: Process N attached", as strace says it
-            line = tr.stderr.readline()
-            if not line:
-                raise RuntimeError(f"systrace CLI did not attach: {''.join(seen)[-300:]}")
-            seen.append(line)
-            if "attached" in line:
-                break
-        startup_ms = (time.monotonic() - t0) * 1e3
-        res = env.release(wl)
-        ru = wait_rusage(tr)  # it exits when the traced process does
-        err = "".join(seen) + tr.stderr.read()
-        if tr.returncode != 0:
-            raise RuntimeError(f"systrace CLI exited {tr.returncode}: {err.strip()[-300:]}")
+        startup_ms, res, ru, err = attach_and_run(env, wl, argv, "systrace CLI")
         pat = re.compile(r"^(" + "|".join(syscalls) + r")\(")
         with open(out_path, errors="replace") as f:
             calls = sum(1 for line in f if pat.match(line))
@@ -327,7 +341,6 @@ def run_systrace_cli(env: Env, mode: str, n: int, syscalls: list) -> dict:
         }
     finally:
         kill(wl)
-        kill(tr)
 
 
 def run_systrace_cli_launch(env: Env, mode: str, syscalls: list) -> float:
@@ -377,26 +390,9 @@ def run_count_attached(env: Env, mode: str, n: int, syscalls: list, argv: list, 
     does, and check the calls in its table."""
     wl = env.start_waiting(mode, n)
     out_path = os.path.join(env.tmp, "count.out")
-    tr = None
     try:
         argv = argv + ["-e", "trace=" + ",".join(syscalls), "-p", str(wl.pid), "-o", out_path]
-        t0 = time.monotonic()
-        tr = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True)
-        seen = []
-        while True:
-            line = tr.stderr.readline()
-            if not line:
-                raise RuntimeError(f"{what} did not attach: {''.join(seen)[-300:]}")
-            seen.append(line)
-            if "attached" in line:
-                break
-        startup_ms = (time.monotonic() - t0) * 1e3
-        res = env.release(wl)
-        ru = wait_rusage(tr)
-        err = "".join(seen) + tr.stderr.read()
-        if tr.returncode != 0:
-            raise RuntimeError(f"{what} exited {tr.returncode}: {err.strip()[-300:]}")
+        startup_ms, res, ru, err = attach_and_run(env, wl, argv, what)
         with open(out_path, errors="replace") as f:
             calls = parse_count_table(f.read())
         os.unlink(out_path)
@@ -411,7 +407,6 @@ def run_count_attached(env: Env, mode: str, n: int, syscalls: list, argv: list, 
         }
     finally:
         kill(wl)
-        kill(tr)
 
 
 def run_systrace_cli_count(env: Env, mode: str, n: int, syscalls: list) -> dict:
