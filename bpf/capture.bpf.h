@@ -7,10 +7,19 @@
  * of its own.
  */
 
+/* The submit flags of a record: wake the consumer once wakeup_bytes wait,
+ * unless a wake-up is already on its way (consumer_woken). */
 static __always_inline __u64 submit_flags(void)
 {
-	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP :
-									       BPF_RB_NO_WAKEUP;
+	__u32 zero = 0, *woken = bpf_map_lookup_elem(&consumer_woken, &zero);
+
+	if (woken && *(volatile __u32 *)woken)
+		return BPF_RB_NO_WAKEUP;
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) < wakeup_bytes)
+		return BPF_RB_NO_WAKEUP;
+	if (woken)
+		*(volatile __u32 *)woken = 1;
+	return BPF_RB_FORCE_WAKEUP;
 }
 
 static __always_inline void fill_header(struct systrace_header *hdr, __u64 pid_tgid, __u32 root,
@@ -430,7 +439,8 @@ static __always_inline int emit_enter_captured(__u32 nr, __u64 *args, __u32 nb_a
 {
 	struct enter_walk w = { .pending = { .nr = nr }, .nr = nr, .nb_args = nb_args };
 	struct systrace_enter_record *rec;
-	__u32 zero = 0, tid = pid_tgid;
+	struct pending_call *pending;
+	__u32 zero = 0;
 	struct scratch *s;
 
 	s = bpf_map_lookup_elem(&scratch, &zero);
@@ -457,8 +467,18 @@ static __always_inline int emit_enter_captured(__u32 nr, __u64 *args, __u32 nb_a
 			w.off = capture_mark(s, w.off, ARG_FLAGS(0, 0), SYSTRACE_CAPTURE_FAULTED);
 	}
 	bpf_loop(SYSTRACE_MAX_ARGS, capture_enter_step, &w, 0);
-	if (w.at_exit)
-		bpf_map_update_elem(&pending_calls, &tid, &w.pending, BPF_ANY);
+	if (w.at_exit) {
+		pending = bpf_task_storage_get(&pending_calls, bpf_get_current_task_btf(), 0,
+					       BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (pending)
+			__builtin_memcpy(pending, &w.pending, sizeof(*pending));
+	} else {
+		/* A call whose exit was not seen (its hooks went away between
+		 * its enter and exit) must not lend its args to this one's. */
+		pending = bpf_task_storage_get(&pending_calls, bpf_get_current_task_btf(), 0, 0);
+		if (pending)
+			pending->nr = -1;
+	}
 	return output(s, w.off, SYSTRACE_PHASE_ENTER, nr, pid_tgid, root);
 }
 
@@ -503,7 +523,8 @@ static long capture_exit_arg(__u32 i, struct exit_walk *w)
 	kind = spec->kind[i];
 	if (!pending) {
 		/* Data read at exit (read's) needs the enter's pointer: without
-		 * it (pending_calls was full), say the capture was lost. */
+		 * it (no memory for the thread's pending_calls), say the capture
+		 * was lost. */
 		if (at_exit_kind(kind, ret))
 			w->off = capture_mark(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT),
 					      SYSTRACE_CAPTURE_LOST);
@@ -546,7 +567,7 @@ static __noinline int emit_exit_captured(__u32 nr, long ret, __u64 pid_tgid, __u
 	struct exit_walk w = { .ret = ret, .nr = nr };
 	struct systrace_exit_record *rec;
 	struct pending_call *pending;
-	__u32 zero = 0, tid = pid_tgid;
+	__u32 zero = 0;
 	struct scratch *s;
 
 	s = bpf_map_lookup_elem(&scratch, &zero);
@@ -557,12 +578,12 @@ static __noinline int emit_exit_captured(__u32 nr, long ret, __u64 pid_tgid, __u
 	fill_entry(&rec->trace.ent, pid_tgid);
 	rec->trace.nr = nr;
 	rec->trace.ret = ret;
-	pending = bpf_map_lookup_elem(&pending_calls, &tid);
+	pending = bpf_task_storage_get(&pending_calls, bpf_get_current_task_btf(), 0, 0);
 	w.s = s;
 	w.off = sizeof(*rec);
 	w.pending = pending && pending->nr == nr ? pending : NULL;
 	bpf_loop(SYSTRACE_MAX_ARGS, capture_exit_arg, &w, 0);
 	if (pending)
-		bpf_map_delete_elem(&pending_calls, &tid);
+		pending->nr = -1;
 	return output(s, w.off, SYSTRACE_PHASE_EXIT, nr, pid_tgid, root);
 }

@@ -44,6 +44,7 @@ enum {
 /* Map flags (include/uapi/linux/bpf.h). */
 enum {
 	BPF_F_NO_PREALLOC = 1,
+	BPF_F_MMAPABLE = 1 << 10,
 };
 
 enum {

@@ -112,6 +112,21 @@ struct {
 	__type(value, __u32);
 } unwoken SEC(".maps");
 
+/* 1 from the record that woke the consumer until the consumer's next round
+ * of draining begins (the consumer clears it, through its own mapping):
+ * one wake-up per round. Without it, while the consumer was behind, every
+ * record woke it again, and each wake-up is an interrupt the producing CPU
+ * sends itself (an APIC write: a VM exit on a guest), whether the consumer
+ * sleeps or not. Missing one cannot happen: a record that sees 1 comes
+ * after a wake-up not yet taken, and the consumer's epoll remembers it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} consumer_woken SEC(".maps");
+
 /* tgid -> systrace_tgid. Allocated as used: room for large process trees
  * without reserving it up front. */
 struct {
@@ -187,16 +202,19 @@ struct {
  * buffer that was not in memory yet (its page not faulted in), read again
  * at exit, once the kernel has faulted it in. */
 struct pending_call {
-	__s32 nr;
+	__s32 nr; /* -1: none (taken by its exit, or cleared by a later enter) */
 	__u32 retry_mask; /* args to read again at exit */
 	__u64 args[SYSTRACE_MAX_ARGS];
 };
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	/* Threads in a call whose capture finishes at exit, at once. Past it
-	 * the oldest is evicted, and its exit says its capture was lost. */
-	__uint(max_entries, 16384);
-	__type(key, __u32); /* tid */
+	/* Per thread, from enter to exit. Task storage: two lookups in the
+	 * thread's own storage, where an LRU hash cost an update, a delete
+	 * and its LRU lists' locks (a fifth of the command's read loop), and
+	 * a thread is never evicted by others. Its exit says the capture was
+	 * lost only if the kernel had no memory for the thread's storage. */
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct pending_call);
 } pending_calls SEC(".maps");
 

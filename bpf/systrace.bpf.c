@@ -31,24 +31,20 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 #include "count.bpf.h"
 #include "capture.bpf.h"
 
-/* The submit flags of a syscall record. The ring is queried only every
- * wakeup_records records of this CPU: if wakeup_bytes wait, the consumer
- * is woken, and the next record of this CPU asks again (as every record
- * did before: a consumer that is behind keeps being woken); if not, the
- * count starts over. The consumer's short poll timeout and every flush
- * take what waits below the threshold. A count lost to a preempted
- * program only moves a query by a record. */
+/* The submit flags of a syscall record. The ring is looked at only every
+ * wakeup_records records of this CPU (submit_flags: wake the consumer if
+ * wakeup_bytes wait and no wake-up is on its way). The consumer's short
+ * poll timeout and every flush take what waits below the threshold. A
+ * count lost to a preempted program only moves a look by a record. */
 static __always_inline __u64 batch_flags(void)
 {
 	__u32 zero = 0, *n = bpf_map_lookup_elem(&unwoken, &zero);
 
 	if (n && ++*n < wakeup_records)
 		return BPF_RB_NO_WAKEUP;
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
-		return BPF_RB_FORCE_WAKEUP;
 	if (n)
 		*n = 0;
-	return BPF_RB_NO_WAKEUP;
+	return submit_flags();
 }
 
 /* The ring buffer wants a constant size per reserve, so each arg count gets

@@ -103,7 +103,8 @@ enum systrace_capture_flags {
 	SYSTRACE_CAPTURE_ARGV_ELEM = 4, /* one element of an argv array */
 	SYSTRACE_CAPTURE_AT_EXIT = 8, /* read when the syscall returned */
 	/* Not captured, and why not said otherwise: the call's enter could
-	 * not be kept for its exit (pending_calls was full). */
+	 * not be kept for its exit (no kernel memory for the thread's
+	 * pending_calls). */
 	SYSTRACE_CAPTURE_LOST = 16,
 };
 

@@ -130,13 +130,14 @@ def test_children_beyond_the_process_limit_are_counted(kernel):
 # --- 2. captures ----------------------------------------------------------------
 
 
-def test_evicted_pending_reads_are_marked_lost(kernel):
-    """More threads blocked in read() than pending_calls holds: the exits
-    whose enter was evicted say their capture was lost (before: empty
-    captured and capture_status, the data silently missing)."""
+def test_many_threads_blocked_in_read_keep_their_data(kernel):
+    """Hundreds of threads blocked in read() at once: each exit finds its
+    enter's pointer (kept per thread, in task storage) and carries the data
+    (an LRU hash of 16384 threads used to evict, and past it the data was
+    lost: marked so, but lost)."""
     code = """
     import json, os, threading, systrace
-    N = 48
+    N = 400
     pipes = [os.pipe() for _ in range(N)]
     started = threading.Barrier(N + 1)
     def reader(fd):
@@ -157,20 +158,16 @@ def test_evicted_pending_reads_are_marked_lost(kernel):
         "n": len(reads),
         "data": sum(1 for c in reads if c.captured.get("buf") == b"0123456789abcdef"),
         "lost": sum(1 for c in reads if c.capture_status.get("buf") == "lost"),
-        "silent": sum(1 for c in reads if "buf" not in c.captured and "buf" not in c.capture_status),
         "counted": s.capture_losses["lost"],
+        "dropped": s.dropped,
     }))
     """
-    env = dict(os.environ, SYSTRACE_MAX_PENDING_CALLS="16")
-    r = subprocess.run(python_script(code), capture_output=True, text=True, timeout=120, env=env)
+    r = subprocess.run(python_script(code), capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     import json
 
     out = json.loads(r.stdout)
-    assert out["n"] == 48, out
-    assert out["silent"] == 0, out
-    assert out["lost"] > 0 and out["data"] + out["lost"] == 48, out
-    assert out["counted"] == out["lost"], out
+    assert out == {"n": 400, "data": 400, "lost": 0, "counted": 0, "dropped": 0}, out
 
 
 @pytest.mark.parametrize("nargs, size", [(10, 1000), (40, 300)])

@@ -95,7 +95,7 @@ fn os_err(context: &str) -> Error {
 }
 
 impl Consumer {
-    pub fn start(events: MapHandle) -> Result<Consumer> {
+    pub fn start(events: MapHandle, woken: MapHandle) -> Result<Consumer> {
         // SAFETY: eventfd creates a new fd, owned from here on.
         let fd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
         if fd < 0 {
@@ -115,7 +115,7 @@ impl Consumer {
         let thread_shared = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
             .name("systrace-consumer".into())
-            .spawn(move || run(thread_shared, events, ready_tx))
+            .spawn(move || run(thread_shared, events, woken, ready_tx))
             .map_err(|e| Error::os("starting the consumer thread", e))?;
         match ready_rx.recv() {
             Ok(Ok((tid, thread_fds))) => Ok(Consumer {
@@ -215,9 +215,72 @@ impl Drop for Consumer {
     }
 }
 
-fn run(shared: Arc<Shared>, events: MapHandle, ready: mpsc::Sender<Result<(u32, Vec<RawFd>)>>) {
+/// The consumer's own mapping of `consumer_woken` (bpf/state.bpf.h): the
+/// programs set it when they wake the consumer, the consumer clears it
+/// when it starts draining.
+struct WokenFlag {
+    page: *mut libc::c_void,
+    len: usize,
+}
+
+impl WokenFlag {
+    fn map(map: &MapHandle) -> Result<WokenFlag> {
+        // SAFETY: sysconf has no preconditions.
+        let len = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(4096) as usize;
+        // SAFETY: maps the (BPF_F_MMAPABLE) array map's one page, shared
+        // with the programs; the mapping is ours until Drop.
+        let page = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED,
+                map.as_fd().as_raw_fd(),
+                0,
+            )
+        };
+        if page == libc::MAP_FAILED {
+            return Err(os_err("mapping the consumer's wake-up flag"));
+        }
+        // A forked child must not keep the map alive through this mapping.
+        // SAFETY: advice on our own mapping.
+        unsafe { libc::madvise(page, len, libc::MADV_DONTFORK) };
+        Ok(WokenFlag { page, len })
+    }
+
+    /// Clears the flag if set: the next record over the threshold wakes us.
+    fn clear(&self) {
+        // SAFETY: the mapping is live and page aligned; the programs access
+        // this u32 with plain loads and stores.
+        let flag = unsafe { &*(self.page as *const std::sync::atomic::AtomicU32) };
+        if flag.load(Ordering::Relaxed) != 0 {
+            flag.store(0, Ordering::SeqCst);
+        }
+    }
+}
+
+impl Drop for WokenFlag {
+    fn drop(&mut self) {
+        // SAFETY: unmaps our own mapping, used by nothing after this.
+        unsafe { libc::munmap(self.page, self.len) };
+    }
+}
+
+fn run(
+    shared: Arc<Shared>,
+    events: MapHandle,
+    woken: MapHandle,
+    ready: mpsc::Sender<Result<(u32, Vec<RawFd>)>>,
+) {
     // SAFETY: gettid has no preconditions.
     let tid = unsafe { libc::gettid() } as u32;
+    let woken = match WokenFlag::map(&woken) {
+        Ok(flag) => flag,
+        Err(e) => {
+            let _ = ready.send(Err(e));
+            return;
+        }
+    };
     let batch = Rc::new(RefCell::new(Vec::with_capacity(BATCH as usize)));
     let sink = Rc::clone(&batch);
     let in_callback = Arc::clone(&shared);
@@ -282,6 +345,9 @@ fn run(shared: Arc<Shared>, events: MapHandle, ready: mpsc::Sender<Result<(u32, 
             shared.flushed.notify_all();
             return;
         }
+        // Before draining: a record committed after this point that finds
+        // enough waiting wakes us again.
+        woken.clear();
         let mut counter = 0u64;
         // SAFETY: reads 8 bytes into a u64 from our non-blocking eventfd.
         unsafe {

@@ -33,8 +33,6 @@ const PLAIN_RECORD_MAX: u64 = (enter_record_size(MAX_ARGS) + 8) as u64;
 
 /// Processes traced at once at most (the process filter's entries).
 pub const MAX_PROCESSES_ENV: &str = "SYSTRACE_MAX_PROCESSES";
-/// Threads at once in a call whose capture finishes at its exit.
-pub const MAX_PENDING_ENV: &str = "SYSTRACE_MAX_PENDING_CALLS";
 
 /// A positive limit from the environment, if set.
 fn env_limit(var: &str) -> Result<Option<u32>> {
@@ -184,16 +182,13 @@ impl Programs {
             .events
             .set_max_entries(buffer_size as u32)
             .map_err(|e| Error::bpf("sizing the ring buffer", e, &take_libbpf_log()))?;
-        // Limits a user may lower or raise (documented in the README); the
-        // tests lower them to reach them with few processes and threads.
-        for (var, map) in [
-            (MAX_PROCESSES_ENV, &mut open.maps.traced_tgids),
-            (MAX_PENDING_ENV, &mut open.maps.pending_calls),
-        ] {
-            if let Some(n) = env_limit(var)? {
-                map.set_max_entries(n)
-                    .map_err(|e| Error::bpf(&format!("sizing a map for {var}"), e, ""))?;
-            }
+        // A limit a user may lower or raise (documented in the README); the
+        // tests lower it to reach it with few processes.
+        if let Some(n) = env_limit(MAX_PROCESSES_ENV)? {
+            open.maps
+                .traced_tgids
+                .set_max_entries(n)
+                .map_err(|e| Error::bpf(&format!("sizing a map for {MAX_PROCESSES_ENV}"), e, ""))?;
         }
         // The hooks of each kind are loaded from their own copy of the
         // object when first needed (see `Programs::kind`): a run that
@@ -281,6 +276,13 @@ impl Programs {
     pub fn events_map(&self) -> Result<MapHandle> {
         MapHandle::try_from(&self.skel.maps.events)
             .map_err(|e| Error::bpf("opening the ring buffer", e, ""))
+    }
+
+    /// An owned handle on the consumer's wake-up flag (`consumer_woken`),
+    /// which the consumer thread maps and clears.
+    pub fn woken_map(&self) -> Result<MapHandle> {
+        MapHandle::try_from(&self.skel.maps.consumer_woken)
+            .map_err(|e| Error::bpf("opening the consumer's wake-up flag", e, ""))
     }
 
     pub(super) fn bss(&self) -> *mut types::bss {

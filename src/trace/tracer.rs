@@ -245,7 +245,7 @@ fn load(buffer_size: usize, first: Option<HookMode>, tasks_first: bool) -> Resul
             names::metadata();
         }));
     }
-    let consumer = Consumer::start(programs.events_map()?)?;
+    let consumer = Consumer::start(programs.events_map()?, programs.woken_map()?)?;
     programs.set_ignore_tid(consumer.tid());
     programs.set_self(getpid(), quiet::slots_addr());
     programs::step("start the consumer thread", start);
