@@ -59,7 +59,7 @@ MUTATIONS = {
             ["tests/test_accounting.py::test_argv_longer_than_kept_is_marked_truncated"]),
     "M11": ("lost-capture marker not written",
             "SYSTRACE_CAPTURE_LOST);", "0);",
-            ["tests/test_accounting.py::test_evicted_pending_reads_are_marked_lost"]),
+            ["tests/test_accounting.py::test_a_read_in_flight_at_the_start_says_its_data_was_lost"]),
     "M13": ("calls counted without their errors",
             "\t\tc->errors++;", "",
             ["tests/test_count.py::test_counts_are_exact_and_nothing_is_delivered"]),

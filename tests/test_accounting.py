@@ -170,6 +170,27 @@ def test_many_threads_blocked_in_read_keep_their_data(kernel):
     assert out == {"n": 400, "data": 400, "lost": 0, "counted": 0, "dropped": 0}, out
 
 
+def test_a_read_in_flight_at_the_start_says_its_data_was_lost(kernel):
+    """A read blocked before the session began: its enter, which had the
+    buffer's address, was never seen, so its exit cannot carry the data and
+    must say so (capture_status "lost", counted), not come back empty."""
+    r, w = os.pipe()
+    reader = threading.Thread(target=os.read, args=(r, 16))
+    reader.start()
+    try:
+        time.sleep(0.3)  # blocked in read before the session
+        with systrace.enable("read", strings=True, string_size=64) as s:
+            os.write(w, b"x" * 16)
+            reader.join()
+    finally:
+        os.close(r)
+        os.close(w)
+    exits = [(e.ret, e.captured, e.capture_status) for e in s.events()
+             if e.name == "read" and e.phase == "exit" and e.tid == reader.native_id]
+    assert exits == [(16, {}, {"buf": "lost"})]
+    assert s.capture_losses["lost"] == 1
+
+
 @pytest.mark.parametrize("nargs, size", [(10, 1000), (40, 300)])
 def test_argv_over_the_record_budget_is_marked_truncated(kernel, nargs, size):
     """execve arguments past the record's capture budget: the list says it
