@@ -466,7 +466,9 @@ static __always_inline int emit_enter_captured(__u32 nr, __u64 *args, __u32 nb_a
 		else
 			w.off = capture_mark(s, w.off, ARG_FLAGS(0, 0), SYSTRACE_CAPTURE_FAULTED);
 	}
-	bpf_loop(SYSTRACE_MAX_ARGS, capture_enter_step, &w, 0);
+	w.at_exit = capture_specs[nr].at_exit;
+	if (capture_specs[nr].enter_args)
+		bpf_loop(capture_specs[nr].enter_args, capture_enter_step, &w, 0);
 	if (w.at_exit) {
 		pending = bpf_task_storage_get(&pending_calls, bpf_get_current_task_btf(), 0,
 					       BPF_LOCAL_STORAGE_GET_F_CREATE);
@@ -582,7 +584,8 @@ static __noinline int emit_exit_captured(__u32 nr, long ret, __u64 pid_tgid, __u
 	w.s = s;
 	w.off = sizeof(*rec);
 	w.pending = pending && pending->nr == nr ? pending : NULL;
-	bpf_loop(SYSTRACE_MAX_ARGS, capture_exit_arg, &w, 0);
+	if (capture_specs[nr].exit_args)
+		bpf_loop(capture_specs[nr].exit_args, capture_exit_arg, &w, 0);
 	if (pending)
 		pending->nr = -1;
 	return output(s, w.off, SYSTRACE_PHASE_EXIT, nr, pid_tgid, root);

@@ -188,7 +188,6 @@ int sys_enter_event(struct syscall_trace_enter *ctx)
 	long id = ctx->nr;
 	__u64 pid_tgid;
 	__u32 root;
-	__u8 nb_args;
 	int want;
 
 	want = wanted(id, enabled_enter_syscalls, &pid_tgid, &root, false);
@@ -198,15 +197,12 @@ int sys_enter_event(struct syscall_trace_enter *ctx)
 		count_enter(id, pid_tgid, root);
 	if (!(want & WANT_DELIVER))
 		return 0;
-	/* Only nb_args are in the record, and the kernel refuses to attach a
-	 * program whose direct ctx reads go past the shortest event's fields
-	 * (max_ctx_offset): read them with a helper; the rest reads as 0. */
-	__builtin_memset(args, 0, sizeof(args));
-	nb_args = syscall_nb_args[id & (SYSTRACE_NR_SYSCALLS - 1)];
-	if (nb_args > SYSTRACE_MAX_ARGS)
-		nb_args = SYSTRACE_MAX_ARGS;
-	if (nb_args)
-		bpf_probe_read_kernel(args, nb_args * sizeof(__u64), (void *)ctx->args);
+	/* The record's args are the registers the kernel read them from (these
+	 * events never fire for compat calls). Direct loads from the task's
+	 * registers: the kernel refuses to attach a program whose ctx reads go
+	 * past the shortest event's fields, and bpf_probe_read_kernel() of the
+	 * record cost a checked copy per call. */
+	syscall_get_arguments((struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf()), args);
 	return deliver_enter(id, args, pid_tgid, root);
 }
 

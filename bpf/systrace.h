@@ -95,6 +95,13 @@ struct systrace_capture_spec {
 	__u8 kind[SYSTRACE_MAX_ARGS];
 	__u8 len_arg[SYSTRACE_MAX_ARGS]; /* for BUFFER and ARRAY: the arg holding the length */
 	__u16 size[SYSTRACE_MAX_ARGS]; /* for the structure kinds: bytes (of one element) */
+	/* Derived from kind[] by user space, so that a call walks only the
+	 * arguments that have something to do: its enter reads args [0,
+	 * enter_args), its exit looks at [0, exit_args); at_exit: the exit
+	 * always reads something, so the enter keeps the call for it. */
+	__u8 enter_args;
+	__u8 exit_args;
+	__u8 at_exit;
 };
 
 enum systrace_capture_flags {

@@ -196,6 +196,7 @@ pub fn spec_for(meta: &SyscallMetadata) -> Option<systrace_capture_spec> {
     let mut spec = systrace_capture_spec::default();
     let name = meta.short_name();
     if name == "rt_sigreturn" {
+        // Read at its enter, outside the walk of the arguments (it has none).
         spec.kind[0] = SIGFRAME_MASK;
         spec.size[0] = SIGFRAME_MASK_OFFSET;
         return Some(spec);
@@ -230,7 +231,57 @@ pub fn spec_for(meta: &SyscallMetadata) -> Option<systrace_capture_spec> {
             None => NONE,
         };
     }
-    spec.kind.iter().any(|&k| k != NONE).then_some(spec)
+    spec.kind
+        .iter()
+        .any(|&k| k != NONE)
+        .then(|| with_walks(spec))
+}
+
+/// `spec` with the walks the programs make (`enter_args`, `exit_args`,
+/// `at_exit`) derived from its kinds: a read's enter walks nothing, its
+/// exit only up to its buffer.
+fn with_walks(mut spec: systrace_capture_spec) -> systrace_capture_spec {
+    // Kinds read at enter; STRING and BUFFER are read again at exit when
+    // they faulted, so the exit walk covers every kind.
+    let at_enter = |k: u8| {
+        matches!(
+            k,
+            STRING
+                | STRING_NO_RETRY
+                | BUFFER
+                | ARGV
+                | STRUCT
+                | INOUT_STRUCT
+                | ARRAY
+                | IOVEC
+                | MSGHDR
+                | EXIT_MSGHDR
+                | PTR_COUNT
+        )
+    };
+    let always_at_exit = |k: u8| {
+        matches!(
+            k,
+            EXIT_BUFFER
+                | EXIT_STRUCT
+                | INOUT_STRUCT
+                | ARRAY
+                | EXIT_ARRAY
+                | DIRENT_COUNT
+                | EXIT_IOVEC
+                | EXIT_MSGHDR
+        )
+    };
+    let last = |pred: &dyn Fn(u8) -> bool| {
+        spec.kind
+            .iter()
+            .rposition(|&k| pred(k))
+            .map_or(0, |i| i as u8 + 1)
+    };
+    spec.enter_args = last(&at_enter);
+    spec.exit_args = last(&|k| k != NONE);
+    spec.at_exit = u8::from(spec.kind.iter().any(|&k| always_at_exit(k)));
+    spec
 }
 
 /// The per-number table the BPF side reads.
@@ -268,7 +319,14 @@ mod tests {
         assert_eq!(openat.kind[..4], [NONE, STRING, NONE, NONE]);
         let write = spec("write").unwrap();
         assert_eq!((write.kind[1], write.len_arg[1]), (BUFFER, 2));
-        assert_eq!(spec("read").unwrap().kind[1], EXIT_BUFFER);
+        let read = spec("read").unwrap();
+        assert_eq!(read.kind[1], EXIT_BUFFER);
+        assert_eq!((read.enter_args, read.exit_args, read.at_exit), (0, 2, 1));
+        let openat = spec("openat").unwrap();
+        assert_eq!(
+            (openat.enter_args, openat.exit_args, openat.at_exit),
+            (2, 2, 0)
+        );
         let execve = spec("execve").unwrap();
         assert_eq!(execve.kind[..3], [STRING_NO_RETRY, ARGV, PTR_COUNT]);
         let connect = spec("connect").unwrap();
