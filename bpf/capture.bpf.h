@@ -7,19 +7,29 @@
  * of its own.
  */
 
-/* The submit flags of a record: wake the consumer once wakeup_bytes wait,
- * unless a wake-up is already on its way (consumer_woken). */
+/* The submit flags of a record, given `avail` bytes waiting: wake the
+ * consumer once wakeup_bytes wait, unless a wake-up is already on its way
+ * (consumer_woken); past behind_bytes, always. */
+static __always_inline __u64 wake_flags(__u64 avail)
+{
+	__u32 zero = 0, *woken;
+
+	if (avail < wakeup_bytes)
+		return BPF_RB_NO_WAKEUP;
+	if (avail >= behind_bytes)
+		return BPF_RB_FORCE_WAKEUP;
+	woken = bpf_map_lookup_elem(&consumer_woken, &zero);
+	if (!woken)
+		return BPF_RB_FORCE_WAKEUP;
+	if (*(volatile __u32 *)woken)
+		return BPF_RB_NO_WAKEUP;
+	*(volatile __u32 *)woken = 1;
+	return BPF_RB_FORCE_WAKEUP;
+}
+
 static __always_inline __u64 submit_flags(void)
 {
-	__u32 zero = 0, *woken = bpf_map_lookup_elem(&consumer_woken, &zero);
-
-	if (woken && *(volatile __u32 *)woken)
-		return BPF_RB_NO_WAKEUP;
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) < wakeup_bytes)
-		return BPF_RB_NO_WAKEUP;
-	if (woken)
-		*(volatile __u32 *)woken = 1;
-	return BPF_RB_FORCE_WAKEUP;
+	return wake_flags(bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA));
 }
 
 static __always_inline void fill_header(struct systrace_header *hdr, __u64 pid_tgid, __u32 root,

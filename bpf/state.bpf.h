@@ -39,6 +39,13 @@ __u32 only_tgid;
  * own short poll timeout picks records up. Batching wake-ups is what keeps
  * tracing every syscall cheap. */
 __u64 wakeup_bytes = 1;
+/* Past this much waiting (a quarter of the ring) the consumer is behind: every
+ * record wakes it, whether a wake-up is on its way or not. A wake-up costs
+ * the producing CPU an interrupt it sends itself, and those slow the
+ * producers while the consumer catches up: with every record doing so,
+ * two busy processes on two CPUs lost nothing; with one wake-up per round
+ * they outran the consumer. */
+__u64 behind_bytes = ~0ULL;
 /* How often the syscall records look at wakeup_bytes: every this many
  * records of one CPU (user space sizes it so that the CPUs together write
  * about wakeup_bytes between looks). A bpf_ringbuf_query() per record was
@@ -112,13 +119,14 @@ struct {
 	__type(value, __u32);
 } unwoken SEC(".maps");
 
-/* 1 from the record that woke the consumer until the consumer's next round
- * of draining begins (the consumer clears it, through its own mapping):
- * one wake-up per round. Without it, while the consumer was behind, every
+/* 1 from the record that woke the consumer until the consumer next goes
+ * to sleep (it clears it, through its own mapping, just before): one
+ * wake-up per round of draining. Without it, while the consumer was behind, every
  * record woke it again, and each wake-up is an interrupt the producing CPU
  * sends itself (an APIC write: a VM exit on a guest), whether the consumer
- * sleeps or not. Missing one cannot happen: a record that sees 1 comes
- * after a wake-up not yet taken, and the consumer's epoll remembers it. */
+ * sleeps or not. A record that read 1 just before the consumer cleared it
+ * leaves its data to the next record's look, or to the consumer's short
+ * poll timeout, as data below the threshold is. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);

@@ -32,19 +32,22 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 #include "capture.bpf.h"
 
 /* The submit flags of a syscall record. The ring is looked at only every
- * wakeup_records records of this CPU (submit_flags: wake the consumer if
- * wakeup_bytes wait and no wake-up is on its way). The consumer's short
- * poll timeout and every flush take what waits below the threshold. A
- * count lost to a preempted program only moves a look by a record. */
+ * wakeup_records records of this CPU (wake_flags: wake the consumer if
+ * wakeup_bytes wait and no wake-up is on its way), and at every record
+ * while the consumer is behind. The consumer's short poll timeout and
+ * every flush take what waits below the threshold. A count lost to a
+ * preempted program only moves a look by a record. */
 static __always_inline __u64 batch_flags(void)
 {
 	__u32 zero = 0, *n = bpf_map_lookup_elem(&unwoken, &zero);
+	__u64 avail;
 
 	if (n && ++*n < wakeup_records)
 		return BPF_RB_NO_WAKEUP;
-	if (n)
+	avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	if (n && avail < behind_bytes)
 		*n = 0;
-	return submit_flags();
+	return wake_flags(avail);
 }
 
 /* The ring buffer wants a constant size per reserve, so each arg count gets

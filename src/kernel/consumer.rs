@@ -336,6 +336,11 @@ fn run(
         } else {
             POLL_INTERVAL_MS
         };
+        // Just before sleeping (epoll_wait looks at the ring first): a
+        // record committed after this that finds enough waiting wakes us.
+        // Cleared any earlier, a wake-up spent while we drained would leave
+        // the flag set and us asleep with the ring filling.
+        woken.clear();
         // SAFETY: waits into our own array of the length we pass.
         let n =
             unsafe { libc::epoll_wait(epfd.as_raw_fd(), ready_events.as_mut_ptr(), 2, timeout) };
@@ -345,9 +350,6 @@ fn run(
             shared.flushed.notify_all();
             return;
         }
-        // Before draining: a record committed after this point that finds
-        // enough waiting wakes us again.
-        woken.clear();
         let mut counter = 0u64;
         // SAFETY: reads 8 bytes into a u64 from our non-blocking eventfd.
         unsafe {

@@ -262,7 +262,7 @@ impl Programs {
             slots: filter::FilterSlots::new(),
             buffer_size,
         };
-        programs.set_wakeup((buffer_size / 16) as u64);
+        programs.set_wakeup((buffer_size / 16) as u64, (buffer_size / 4) as u64);
         programs.set_filter_experiment();
         programs.set_count_experiment();
         Ok(programs)
@@ -416,8 +416,8 @@ impl Programs {
     /// Wake the consumer once about `bytes` wait: the records with user
     /// memory query the ring buffer at each record; the plain syscall
     /// records only every `wakeup_records` records of a CPU, about `bytes`
-    /// over all CPUs.
-    fn set_wakeup(&self, bytes: u64) {
+    /// over all CPUs. Past `behind` bytes waiting, every record wakes it.
+    fn set_wakeup(&self, bytes: u64, behind: u64) {
         let data = self
             .skel
             .maps
@@ -432,6 +432,8 @@ impl Programs {
                 .store(bytes, Ordering::SeqCst);
             (*(std::ptr::addr_of!(data.wakeup_records) as *const AtomicU32))
                 .store(records as u32, Ordering::SeqCst);
+            (*(std::ptr::addr_of!(data.behind_bytes) as *const AtomicU64))
+                .store(behind, Ordering::SeqCst);
         }
     }
 
