@@ -319,8 +319,9 @@ def test_kernel_memory_is_bounded_by_buffer_size(nobody):
     # The other maps do not scale with buffer_size (only the drop counts
     # of the tiny ring's run add an entry or two).
     assert max(others) - min(others) <= 4096, f"the other maps' size depends on buffer_size: {others}"
-    # The fixed maps (pending calls, scratch, the programs' tables) and the
-    # ones that grow as used stay small next to the ring.
+    # The fixed maps (scratch, the programs' tables) and the ones that grow
+    # as used (the process filter; per thread, its pending call) stay small
+    # next to the ring.
     assert max(others) <= 12 << 20
     assert "buffer_size" in out["too_big"] and str(1 << 30) in out["too_big"]
 
