@@ -29,6 +29,20 @@ int BPF_PROG(sched_process_fork, struct task_struct *parent, struct task_struct 
 	return 0;
 }
 
+/* Field `f` of task->signal, read with a helper rather than loaded: for a
+ * pointer loaded from a task_struct, the verifier looks up whether it is
+ * trusted by type name in the kernel's BTF, a linear scan of it per check
+ * (1-2 ms of each program's load, issue 15); these events are rare, a
+ * helper call costs them nothing. 0 if it cannot be read. */
+#define TASK_SIGNAL_FIELD(task, f)                                                      \
+	({                                                                              \
+		struct signal_struct *_signal = NULL;                                   \
+		typeof(_signal->f) _value = 0;                                          \
+		if (!bpf_probe_read_kernel(&_signal, sizeof(_signal), &(task)->signal)) \
+			bpf_probe_read_kernel(&_value, sizeof(_value), &_signal->f);    \
+		_value;                                                                 \
+	})
+
 /* The siginfo's layout (siginfo_t's, an ABI): three ints, then the union. */
 struct raw_siginfo {
 	__s32 signo;
@@ -98,7 +112,6 @@ SEC("tp_btf/signal_generate")
 int BPF_PROG(signal_generate, int sig, struct kernel_siginfo *info, struct task_struct *task,
 	     int group, int result)
 {
-	struct signal_struct *signal = task->signal;
 	__u64 pid_tgid;
 	__u32 root;
 
@@ -106,7 +119,8 @@ int BPF_PROG(signal_generate, int sig, struct kernel_siginfo *info, struct task_
 		return 0;
 	/* This signal started the group exit: a later one would have been
 	 * dropped (its result not DELIVERED). */
-	if (!(signal->flags & SYSTRACE_SIGNAL_GROUP_EXIT) || signal->group_exit_code != sig)
+	if (!(TASK_SIGNAL_FIELD(task, flags) & SYSTRACE_SIGNAL_GROUP_EXIT) ||
+	    TASK_SIGNAL_FIELD(task, group_exit_code) != sig)
 		return 0;
 	pid_tgid = (__u64)task->tgid << 32 | (__u32)task->pid;
 	if (!process_traced(pid_tgid, &root))
@@ -149,7 +163,7 @@ int BPF_PROG(sched_process_exit, struct task_struct *task)
 	__u32 tgid = task->tgid;
 	struct systrace_tgid *entry;
 	/* do_exit() counted the thread out of signal->live before this. */
-	bool group_dead = task->signal->live.counter == 0;
+	bool group_dead = TASK_SIGNAL_FIELD(task, live.counter) == 0;
 
 	if (trace_task_exits)
 		emit_task_exit(task, group_dead);
