@@ -602,11 +602,12 @@ def _process_alive(pid: int) -> bool:
 
 
 # Smaller than the library's default: the command drains as it goes, and the
-# ring's pages count twice in its RSS (the kernel maps its data twice). Two
-# `dd bs=1` under -f on a busy 2-vCPU machine (load 10) lost events with
-# 256 KiB and none with 512 KiB: 2 MiB keeps four times that margin, for
-# 4 MiB of RSS (issue 15).
-CLI_BUFFER_SIZE = 2 << 20
+# ring's pages count twice in its RSS (the kernel maps its data twice), all
+# of them from the start. Two `dd bs=1 count=5000000` under -f (10x
+# tests/test_cli_output.py's, 20M calls) on the shared 2-vCPU machine
+# (load 3): 11096 events lost with 512 KiB, none with 1 MiB, which costs
+# 2 MiB of RSS (issue 15: 2 MiB cost 4).
+CLI_BUFFER_SIZE = 1 << 20
 
 
 def _open_session(
@@ -961,11 +962,12 @@ def entry() -> int:
     not wait for the kernel to close the per-syscall hooks (a grace period
     each: 0.8 s for `-e trace=openat`); a child that shares our fds and dies
     with us closes them after. main() alone, for running it in-process."""
+    # One malloc arena for all our threads (the BPF load, the consumer, the
+    # writer): each would touch some 0.5 MiB of its own (issue 15).
+    _native._limit_malloc_arenas(1)
     code = main()
     sys.stdout.flush()
     sys.stderr.flush()
-    from . import _native
-
     _native._close_hooks_after_exit()
     return code
 
