@@ -8,8 +8,9 @@ bench/run.py's "systrace CLI" row), samples the command's
 /proc/PID/smaps every few ms from its attach until it exits, and prints, at
 the sample with the largest total Rss, that Rss per kind of mapping (the
 interpreter, the extension, libc, the ring buffer, the heap, thread stacks
-and arenas) with its private dirty part; then the command's ru_maxrss (the
-peak the kernel saw), the lines written and any loss it reported.
+and arenas) with its private dirty part; then the command's VmHWM and
+ru_maxrss (the peak the kernel saw; run by bench/peak_rss.c, so that it is
+the command's own), the lines written and any loss it reported.
 `python3 -c pass` is measured the same way as a floor. --top N lists the N
 largest mappings.
 """
@@ -116,13 +117,14 @@ def report(title: str, maps: List[Mapping], top: int) -> None:
                   f"of {size:8d} kB  {rng} {name}")
 
 
-def floor(top: int) -> None:
-    p = subprocess.Popen([run.systrace_python(), "-c", "import sys; sys.stdin.read()"],
-                         stdin=subprocess.PIPE, text=True)
+def floor(env: run.Env, top: int) -> None:
+    p = env.popen_measured([run.systrace_python(), "-c", "import sys; sys.stdin.read()"],
+                           stdin=subprocess.PIPE, text=True)
     time.sleep(0.3)
-    report("python3 -c pass (floor)", smaps(p.pid), top)
+    report("python3 -c pass (floor)", smaps(run.measured_pid(p)), top)
     p.stdin.close()
-    print(f"  ru_maxrss {run.wait_rusage(p).ru_maxrss / 1024:.1f} MiB")
+    run.wait_rusage(p)
+    print(f"  peak RSS (ru_maxrss) {run.peak_rss_kb(p) / 1024:.1f} MiB")
 
 
 def main() -> int:
@@ -133,29 +135,30 @@ def main() -> int:
     ap.add_argument("--top", type=int, default=0)
     ap.add_argument("extra", nargs="*", help="more options for the command")
     a = ap.parse_args()
-    floor(a.top)
     with tempfile.TemporaryDirectory() as tmp:
         env = run.Env(tmp)
+        floor(env, a.top)
         wl = env.start_waiting(a.mode, a.n)
         out_path = os.path.join(tmp, "cli.out")
         argv = [run.systrace_python(), "-m", "systrace", *a.extra, "-e", f"trace={a.trace}",
                 "-p", str(wl.pid), "-o", out_path]
-        tr = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True)
+        tr = env.popen_measured(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True)
         try:
             while "attached" not in (line := tr.stderr.readline()):
                 if not line:
                     raise RuntimeError("the command did not attach")
-            attached = smaps(tr.pid)
-            hwm_attached = last_hwm = hwm(tr.pid)
+            pid = run.measured_pid(tr)
+            attached = smaps(pid)
+            hwm_attached = last_hwm = hwm(pid)
             peak: List[Mapping] = attached
             stop = threading.Event()
 
             def sample() -> None:
                 nonlocal peak, last_hwm
                 while not stop.is_set():
-                    last_hwm = max(last_hwm, hwm(tr.pid))
-                    now = smaps(tr.pid)
+                    last_hwm = max(last_hwm, hwm(pid))
+                    now = smaps(pid)
                     if now and total(now) > total(peak):
                         peak = now
                     time.sleep(0.005)
@@ -163,7 +166,8 @@ def main() -> int:
             sampler = threading.Thread(target=sample)
             sampler.start()
             res = env.release(wl)
-            ru = run.wait_rusage(tr)
+            run.wait_rusage(tr)
+            peak_kb = run.peak_rss_kb(tr)
             stop.set()
             sampler.join()
             err = tr.stderr.read().strip()
@@ -175,7 +179,7 @@ def main() -> int:
     report("the command at attach", attached, 0)
     report("the command at its peak", peak, a.top)
     print(f"VmHWM {hwm_attached} kB at attach (the load's peak), {last_hwm} kB at the last sample")
-    print(f"ru_maxrss {ru.ru_maxrss} kB ({ru.ru_maxrss / 1024:.1f} MiB); {lines} / {a.n} lines; "
+    print(f"peak RSS (ru_maxrss) {peak_kb} kB ({peak_kb / 1024:.1f} MiB); {lines} / {a.n} lines; "
           f"loop {res['ns_per_iter']:.0f} ns/iter; load {os.getloadavg()[0]:.2f}")
     if err:
         print("the command said:", err)
