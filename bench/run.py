@@ -135,10 +135,24 @@ class Env:
         src = os.path.join(HERE, "workload.c")
         cc = os.environ.get("CC", "cc")
         subprocess.run([cc, "-O2", "-Wall", "-o", self.workload, src], check=True)
+        self.peak_rss = os.path.join(tmp, "peak_rss")
+        subprocess.run([cc, "-O2", "-Wall", "-o", self.peak_rss, os.path.join(HERE, "peak_rss.c")], check=True)
+        self.measured = 0
         self.file = os.path.join(tmp, "openat-target")
         with open(self.file, "w") as f:
             f.write("x\n")
         self.arch = platform.machine()
+
+    def popen_measured(self, argv: list, **kw) -> subprocess.Popen:
+        """Popen of argv run by bench/peak_rss.c, so that peak_rss_kb() is
+        its own peak RSS: ru_maxrss of a child of this process is at least
+        this process's RSS (the kernel carries the replaced mm's peak over
+        at execve)."""
+        self.measured += 1
+        out = os.path.join(self.tmp, f"peak-rss-{self.measured}")
+        p = subprocess.Popen([self.peak_rss, out, *argv], **kw)
+        p.peak_rss_file = out  # type: ignore[attr-defined]
+        return p
 
     def argv(self, mode: str, n: int, wait: bool) -> list:
         a = [self.workload, mode, str(n), "--file", self.file]
@@ -173,6 +187,21 @@ class Env:
 def untraced(env: Env, mode: str, n: int) -> dict:
     p = subprocess.run(env.argv(mode, n, False), capture_output=True, text=True, timeout=RUN_TIMEOUT, check=True)
     return parse_workload(p.stdout)
+
+
+def peak_rss_kb(proc: subprocess.Popen) -> int:
+    """The peak RSS (kB) of a process started by Env.popen_measured, once it has exited."""
+    with open(proc.peak_rss_file) as f:  # type: ignore[attr-defined]
+        return int(f.read())
+
+
+def measured_pid(proc: subprocess.Popen) -> int:
+    """The pid of the command a process of Env.popen_measured runs (0 before it forked)."""
+    try:
+        with open(f"/proc/{proc.pid}/task/{proc.pid}/children") as f:
+            return int(f.read().split()[0])
+    except (OSError, IndexError, ValueError):
+        return 0
 
 
 def wait_file_quiet(path: str, quiet_s: float = 0.3, timeout: float = 60.0) -> None:
@@ -229,7 +258,7 @@ def run_tracer_process(env: "Env", wl, tr, label: str, t0: float):
     tr.stdin.write("stop\n")
     tr.stdin.flush()
     done = read_json_line(tr, label)
-    ru = wait_rusage(tr)
+    wait_rusage(tr)
     return ready, done, {
         "ns_per_iter": res["ns_per_iter"],
         "cpu_ns_per_iter": res["cpu_ns_per_iter"],
@@ -237,7 +266,7 @@ def run_tracer_process(env: "Env", wl, tr, label: str, t0: float):
         "delivered": done["delivered"],
         "lost": done["dropped"],
         "startup_ms": startup_ms,
-        "rss_kb": ru.ru_maxrss,
+        "rss_kb": peak_rss_kb(tr),
     }
 
 
@@ -257,8 +286,8 @@ def run_systrace(env: Env, mode: str, n: int, syscalls: list, drain: str = "coun
         t0 = time.monotonic()
         # hooks: SYSTRACE_HOOKS for the tracer (the README's override).
         tracer_env = dict(os.environ, SYSTRACE_HOOKS=hooks) if hooks else None
-        tr = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                              env=tracer_env)
+        tr = env.popen_measured(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=tracer_env)
         ready, done, row = run_tracer_process(env, wl, tr, "systrace tracer", t0=t0)
         if count:
             # The calls counted in the kernel, each syscall's histogram
@@ -288,11 +317,11 @@ def attach_and_run(env: Env, wl, argv: list, what: str):
     """Starts a tracer that attaches with -p to the waiting workload `wl`
     and says so on stderr ("Process N attached", as strace does), lets the
     loop go and waits for the tracer to exit with it. Returns the ms until
-    it attached, the workload's result, the tracer's rusage and its stderr;
-    raises (with the tracer killed) if it failed."""
+    it attached, the workload's result, the tracer's peak RSS (kB) and its
+    stderr; raises (with the tracer killed) if it failed."""
     t0 = time.monotonic()
-    tr = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.PIPE, text=True)
+    tr = env.popen_measured(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
     seen = []
     while True:
         line = tr.stderr.readline()
@@ -305,14 +334,14 @@ def attach_and_run(env: Env, wl, argv: list, what: str):
     startup_ms = (time.monotonic() - t0) * 1e3
     try:
         res = env.release(wl)
-        ru = wait_rusage(tr)  # it exits when the traced process does
+        wait_rusage(tr)  # it exits when the traced process does
     except BaseException:
         kill(tr)
         raise
     err = "".join(seen) + tr.stderr.read()
     if tr.returncode != 0:
         raise RuntimeError(f"{what} exited {tr.returncode}: {err.strip()[-300:]}")
-    return startup_ms, res, ru, err
+    return startup_ms, res, peak_rss_kb(tr), err
 
 
 def run_systrace_cli(env: Env, mode: str, n: int, syscalls: list) -> dict:
@@ -323,7 +352,7 @@ def run_systrace_cli(env: Env, mode: str, n: int, syscalls: list) -> dict:
     try:
         argv = [systrace_python(), "-m", "systrace", "-e", "trace=" + ",".join(syscalls),
                 "-p", str(wl.pid), "-o", out_path]
-        startup_ms, res, ru, err = attach_and_run(env, wl, argv, "systrace CLI")
+        startup_ms, res, rss_kb, err = attach_and_run(env, wl, argv, "systrace CLI")
         pat = re.compile(r"^(" + "|".join(syscalls) + r")\(")
         with open(out_path, errors="replace") as f:
             calls = sum(1 for line in f if pat.match(line))
@@ -340,7 +369,7 @@ def run_systrace_cli(env: Env, mode: str, n: int, syscalls: list) -> dict:
             # the exec of systrace to the exec of the command it launches.
             "startup_ms": run_systrace_cli_launch(env, mode, syscalls),
             "attach_ms": startup_ms,  # -p: from exec to "Process N attached"
-            "rss_kb": ru.ru_maxrss,
+            "rss_kb": rss_kb,
         }
     finally:
         kill(wl)
@@ -395,7 +424,7 @@ def run_count_attached(env: Env, mode: str, n: int, syscalls: list, argv: list, 
     out_path = os.path.join(env.tmp, "count.out")
     try:
         argv = argv + ["-e", "trace=" + ",".join(syscalls), "-p", str(wl.pid), "-o", out_path]
-        startup_ms, res, ru, err = attach_and_run(env, wl, argv, what)
+        startup_ms, res, rss_kb, err = attach_and_run(env, wl, argv, what)
         with open(out_path, errors="replace") as f:
             calls = parse_count_table(f.read())
         os.unlink(out_path)
@@ -406,7 +435,7 @@ def run_count_attached(env: Env, mode: str, n: int, syscalls: list, argv: list, 
             "delivered": sum(calls.get(s, 0) for s in syscalls),
             "lost": None,
             "startup_ms": startup_ms,  # -p: from exec to "Process N attached"
-            "rss_kb": ru.ru_maxrss,
+            "rss_kb": rss_kb,
         }
     finally:
         kill(wl)
@@ -466,10 +495,11 @@ def run_strace(env: Env, mode: str, n: int, syscalls: list, seccomp: bool = Fals
     }
 
 
-def run_launch_rss(argv: list) -> int:
-    """Peak RSS of a launch-mode tracer (and its children) via wait4."""
-    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return wait_rusage(p).ru_maxrss
+def run_launch_rss(env: Env, argv: list) -> int:
+    """Peak RSS of a launch-mode tracer (the largest of it and its children)."""
+    p = env.popen_measured(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_rusage(p)
+    return peak_rss_kb(p)
 
 
 def check_perf() -> Optional[str]:
@@ -502,7 +532,8 @@ def run_perf_trace(env: Env, mode: str, n: int, syscalls: list) -> dict:
     try:
         argv = ["perf", "trace", "-p", str(wl.pid), "-e", ",".join(syscalls), "-o", out_path]
         t0 = time.monotonic()
-        tr = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        tr = env.popen_measured(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                text=True)
         # perf trace says nothing when it is attached: wait for its perf
         # event fds to appear and stop changing.
         first = None
@@ -510,7 +541,7 @@ def run_perf_trace(env: Env, mode: str, n: int, syscalls: list) -> dict:
         while time.monotonic() - t0 < 60:
             if reap(tr) is not None:
                 raise RuntimeError(f"perf trace exited: {tr.stderr.read().strip()[-300:]}")
-            k = perf_event_fds(tr.pid)
+            k = perf_event_fds(measured_pid(tr))
             if k and first is None:
                 first = time.monotonic()
             if k != last:
@@ -524,7 +555,7 @@ def run_perf_trace(env: Env, mode: str, n: int, syscalls: list) -> dict:
         res = env.release(wl)
         wait_file_quiet(out_path)
         interrupt(tr)
-        ru = wait_rusage(tr)
+        wait_rusage(tr)
         with open(out_path, errors="replace") as f:
             text = f.read()
         pat = re.compile(r"\b(" + "|".join(syscalls) + r")\(")
@@ -540,7 +571,7 @@ def run_perf_trace(env: Env, mode: str, n: int, syscalls: list) -> dict:
             "lost": None,
             "lost_reported": lost_reported,
             "startup_ms": startup_ms,
-            "rss_kb": ru.ru_maxrss,
+            "rss_kb": peak_rss_kb(tr),
         }
     finally:
         kill(wl)
@@ -612,8 +643,8 @@ def run_bpftrace(env: Env, mode: str, n: int, syscalls: list, program: Callable 
     try:
         with open(out_path, "w") as out:
             t0 = time.monotonic()
-            tr = subprocess.Popen(["bpftrace", "-e", prog, str(wl.pid)], stdin=subprocess.DEVNULL,
-                                  stdout=out, stderr=subprocess.PIPE, text=True)
+            tr = env.popen_measured(["bpftrace", "-e", prog, str(wl.pid)], stdin=subprocess.DEVNULL,
+                                    stdout=out, stderr=subprocess.PIPE, text=True)
         while True:  # BEGIN runs once every probe is attached
             if reap(tr) is not None:
                 raise RuntimeError(f"bpftrace exited: {tr.stderr.read().strip()[-300:]}")
@@ -627,7 +658,7 @@ def run_bpftrace(env: Env, mode: str, n: int, syscalls: list, program: Callable 
         res = env.release(wl)
         wait_file_quiet(out_path)
         interrupt(tr)
-        ru = wait_rusage(tr)
+        wait_rusage(tr)
         if tr.returncode != 0:
             raise RuntimeError(f"bpftrace exited {tr.returncode}: {tr.stderr.read().strip()[-300:]}")
         events = 0
@@ -655,7 +686,7 @@ def run_bpftrace(env: Env, mode: str, n: int, syscalls: list, program: Callable 
             "lost": None,
             "lost_reported": lost_reported,
             "startup_ms": startup_ms,
-            "rss_kb": ru.ru_maxrss,
+            "rss_kb": peak_rss_kb(tr),
         }
     finally:
         kill(wl)
@@ -709,8 +740,8 @@ def run_bcc(env: Env, mode: str, n: int, syscalls: list, output: str) -> dict:
         argv = [BCC_PYTHON, os.path.join(HERE, "bcc_tracer.py"), "--pid", str(wl.pid),
                 "--nrs", ",".join(map(str, env.nrs(syscalls))), "--output", output]
         t0 = time.monotonic()
-        tr = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True, env=bcc_env())
+        tr = env.popen_measured(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, env=bcc_env())
         return run_tracer_process(env, wl, tr, "BCC tracer", t0=t0)[2]
     finally:
         kill(wl)
@@ -1104,7 +1135,7 @@ def main() -> int:
                 argv = ["strace", "-f"] + (["--seccomp-bpf"] if seccomp else []) + [
                     "-e", "trace=" + ",".join(c.syscalls), "-o", "/dev/null"] + env.argv(c.workload, c.n, False)
                 try:
-                    c.rss_kb = run_launch_rss(argv)
+                    c.rss_kb = run_launch_rss(env, argv)
                 except Exception as e:  # noqa: BLE001
                     c.errors.append(f"rss: {e}")
         for i in range(pairs):

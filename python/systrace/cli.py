@@ -98,6 +98,29 @@ examples:
 """
 
 
+def _columns() -> int:
+    """shutil.get_terminal_size()'s width ($COLUMNS, else the terminal's,
+    else 80), without importing shutil (and zlib, bz2, lzma with it: some
+    0.3 MB of RSS, issue 15), which argparse's formatter imports for it,
+    for each add_argument, when not given a width."""
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns if sys.__stdout__ else 0
+        except (OSError, ValueError):
+            columns = 0
+    return columns or 80
+
+
+def _formatter(prog: str) -> argparse.HelpFormatter:
+    import argparse
+
+    return argparse.RawDescriptionHelpFormatter(prog, width=_columns() - 2)
+
+
 def build_parser(completion: bool = True) -> argparse.ArgumentParser:
     import argparse
 
@@ -105,7 +128,7 @@ def build_parser(completion: bool = True) -> argparse.ArgumentParser:
         prog=PROG,
         description=DESCRIPTION,
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_formatter,
         usage="%(prog)s [options] [-p PID]... | [options] [--] COMMAND [ARG]... | top [--help]",
     )
     p.add_argument(
@@ -602,11 +625,12 @@ def _process_alive(pid: int) -> bool:
 
 
 # Smaller than the library's default: the command drains as it goes, and the
-# ring's pages count twice in its RSS (the kernel maps its data twice). Two
-# `dd bs=1` under -f on a busy 2-vCPU machine (load 10) lost events with
-# 256 KiB and none with 512 KiB: 2 MiB keeps four times that margin, for
-# 4 MiB of RSS (issue 15).
-CLI_BUFFER_SIZE = 2 << 20
+# ring's pages count twice in its RSS (the kernel maps its data twice), all
+# of them from the start. Two `dd bs=1 count=5000000` under -f (10x
+# tests/test_cli_output.py's, 20M calls) on the shared 2-vCPU machine
+# (load 3): 11096 events lost with 512 KiB, none with 1 MiB, which costs
+# 2 MiB of RSS (issue 15: 2 MiB cost 4).
+CLI_BUFFER_SIZE = 1 << 20
 
 
 def _open_session(
@@ -775,7 +799,7 @@ def run_pids(args: argparse.Namespace, pids: List[int], printer_kw: Dict[str, An
         traced, pids, args.follow, args.string_size, args.buffer_size, task_events=not args.summary,
         filter=None if args.summary else args.filter, decode_fds=args.decode_fds, status=args.status,
     )
-    from ._launch import Watched
+    from ._watch import Watched
 
     watched = [Watched(pid) for pid in session.pids or ()]  # to tell a kill
     printer = new_printer(out, **printer_kw)
@@ -961,11 +985,12 @@ def entry() -> int:
     not wait for the kernel to close the per-syscall hooks (a grace period
     each: 0.8 s for `-e trace=openat`); a child that shares our fds and dies
     with us closes them after. main() alone, for running it in-process."""
+    # One malloc arena for all our threads (the BPF load, the consumer, the
+    # writer): each would touch some 0.5 MiB of its own (issue 15).
+    _native._limit_malloc_arenas(1)
     code = main()
     sys.stdout.flush()
     sys.stderr.flush()
-    from . import _native
-
     _native._close_hooks_after_exit()
     return code
 

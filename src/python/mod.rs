@@ -38,7 +38,7 @@ mod _native {
     #[pymodule_export]
     use super::event::{EventBatch, EventBatchIter, PyEvent};
     #[pymodule_export]
-    use super::launch::{close_hooks_after_exit, start_loading, PyLaunch};
+    use super::launch::{close_hooks_after_exit, limit_malloc_arenas, start_loading, PyLaunch};
     #[pymodule_export]
     use super::metadata::{
         common_fields, define_fields, event_format, event_id, kernel_state, metadata_source,

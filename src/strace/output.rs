@@ -16,6 +16,10 @@ use crate::kernel::Event;
 
 /// Text waiting for the writer past which the consumer waits for it (and
 /// the ring buffer then holds the events, then loses and counts them).
+/// Some 170k lines: an output read late (a pipe nobody reads for a while,
+/// tests/test_cli_output.py) loses nothing. It costs RSS only while an
+/// output is slower than the events; 256 KiB lost most of that test's
+/// events (issue 15).
 const MAX_WAITING: usize = 8 << 20;
 /// The writer writes once this much text waits, or LINGER after the first
 /// of it came (how late a line may show).

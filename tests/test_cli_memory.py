@@ -1,0 +1,90 @@
+"""The command's memory (issue 15: peak RSS <= 20 MB): what it imports
+attached with -p, its peak RSS on a busy loop, and that its smaller ring
+stays lossless. bench/rss_cli.py tells what the peak is made of."""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import textwrap
+import time
+
+from systrace import cli
+
+MIB = 1 << 20
+ONE_ZERO = re.compile(r'read\(\d+, "\\0", 1\) += 1$')
+
+
+def vm_hwm_kb(pid: int) -> int:
+    """The peak RSS of the process's image so far (not its parent's, as
+    ru_maxrss of a child of this big process would be)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        return 0
+
+
+def test_attached_command_imports_no_launcher(kernel):
+    # -p needs neither the launcher's modules nor shutil (argparse's help
+    # formatter imports it for the terminal's width unless given one).
+    target = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(1.5)"])
+    try:
+        code = textwrap.dedent(f"""
+            import json, sys, systrace.cli as cli
+            code = cli.main(["-q", "-o", "/dev/null", "-e", "trace=getpid", "-p", "{target.pid}"])
+            heavy = ["subprocess", "selectors", "shutil", "systrace._launch", "threading"]
+            print(json.dumps({{"code": code, "imported": [m for m in heavy if m in sys.modules]}}))
+        """)
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        got = json.loads(out.stdout.splitlines()[-1])
+        assert got == {"code": 0, "imported": []}, got
+    finally:
+        target.kill()
+        target.wait()
+
+
+def test_peak_rss_on_a_busy_loop(kernel, tmp_path):
+    # 300k reads traced and written to a file (bench/run.py's "systrace
+    # CLI" row), every call written: the peak (VmHWM, sampled until the
+    # command exits) was 25 MiB; it is 19.9-20.3 MiB now on the shared
+    # machine (issue 15's goal: 20), 21 bounds it with the noise.
+    n = 300000
+    loop = f"import os, sys\nsys.stdin.read(1)\nfd = os.open('/dev/zero', os.O_RDONLY)\nfor _ in range({n}): os.read(fd, 1)"
+    target = subprocess.Popen([sys.executable, "-c", loop], stdin=subprocess.PIPE)
+    out = tmp_path / "trace"
+    tr = subprocess.Popen([sys.executable, "-m", "systrace", "-e", "trace=read", "-p", str(target.pid),
+                           "-o", str(out)], stderr=subprocess.PIPE, text=True)
+    try:
+        assert "attached" in tr.stderr.readline()
+        target.stdin.write(b"x")
+        target.stdin.close()
+        peak = 0
+        while tr.poll() is None:
+            peak = max(peak, vm_hwm_kb(tr.pid))
+            time.sleep(0.002)
+        err = tr.stderr.read()
+        assert tr.returncode == 0, err
+        assert "lost" not in err, err
+        with open(out) as f:
+            lines = sum(1 for line in f if ONE_ZERO.match(line))
+        assert lines == n, (lines, err)
+        assert 0 < peak <= 21 * 1024, f"peak RSS {peak} kB"
+    finally:
+        target.kill()
+        tr.kill()
+        target.wait()
+        tr.wait()
+
+
+def test_the_ring_is_lossless_at_ten_times_the_busy_test(kernel):
+    # 1 MiB ring (2 MiB of RSS): ten times test_two_busy_processes_lose_nothing's
+    # load, 20M calls from two processes on two CPUs (512 KiB lost some).
+    assert cli.CLI_BUFFER_SIZE == MIB
+    dd = "dd if=/dev/zero of=/dev/null bs=1 count=5000000 2>/dev/null"
+    r = subprocess.run([sys.executable, "-m", "systrace", "-f", "-o", "/dev/null", "--", "sh", "-c",
+                        f"{dd} & {dd}; wait"], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    assert "lost" not in r.stderr, r.stderr
