@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import os
 import resource
+import signal
 import subprocess
 import sys
 import textwrap
@@ -249,19 +250,38 @@ def test_each_session_counts_only_its_own_losses(kernel):
 
 def test_exit_only_session_counts_exit_losses(kernel):
     """A session of exit events only, on a ring that overflows: its losses
-    are its exits (before: drops were keyed by number only)."""
+    are its exits (before: drops were keyed by number only). The tracer is
+    stopped while the loop runs, so the ring overflows by construction, not
+    by outrunning a consumer that may keep up."""
     busy = start_gated("for _ in range(100000): os.getppid()\n")
-    s = systrace.enable("getppid", enter=False, exit=True, pid=busy.pid, buffer_size=4096)
-    busy.stdin.write(b"x")
-    busy.stdin.close()
-    assert busy.wait(timeout=120) == 0
+    tracer = subprocess.Popen(python_script(f"""
+    import json, sys, warnings, systrace
+    s = systrace.enable("getppid", enter=False, exit=True, pid={busy.pid}, buffer_size=4096)
+    print("ready", flush=True)
+    sys.stdin.read()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", systrace.LostEventsWarning)
         s.close()
     events = s.events()
-    assert all(e.phase == "exit" for e in events)
-    assert s.dropped > 0
-    assert len(events) + s.dropped == 100000
+    print(json.dumps({{"exits": sum(e.phase == "exit" for e in events), "events": len(events),
+                      "dropped": s.dropped}}))
+    """), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert tracer.stdout.readline().strip() == "ready"
+        tracer.send_signal(signal.SIGSTOP)
+        busy.stdin.write(b"x")
+        busy.stdin.close()
+        assert busy.wait(timeout=120) == 0
+        tracer.send_signal(signal.SIGCONT)
+        out, _ = tracer.communicate("", timeout=120)
+    finally:
+        tracer.kill()
+    import json
+
+    got = json.loads(out)
+    assert got["exits"] == got["events"]
+    assert got["dropped"] > 0
+    assert got["events"] + got["dropped"] == 100000
 
 
 # --- 4. memory --------------------------------------------------------------------
