@@ -39,7 +39,7 @@ __u32 only_tgid;
  * own short poll timeout picks records up. Batching wake-ups is what keeps
  * tracing every syscall cheap. */
 __u64 wakeup_bytes = 1;
-/* Past this much waiting (a quarter of the ring) the consumer is behind: every
+/* Past this much waiting (an eighth of the ring) the consumer is behind: every
  * record wakes it, whether a wake-up is on its way or not. A wake-up costs
  * the producing CPU an interrupt it sends itself, and those slow the
  * producers while the consumer catches up: with every record doing so,

@@ -49,8 +49,9 @@ def test_attached_command_imports_no_launcher(kernel):
 def test_peak_rss_on_a_busy_loop(kernel, tmp_path):
     # 300k reads traced and written to a file (bench/run.py's "systrace
     # CLI" row), every call written: the peak (VmHWM, sampled until the
-    # command exits) was 25 MiB; it is 19.9-20.3 MiB now on the shared
-    # machine (issue 15's goal: 20), 21 bounds it with the noise.
+    # command exits) was 25 MiB; with a 1 MiB ring it was 19.9-20.3 MiB on
+    # the shared machine (issue 15's goal: 20); the ring is 2 MiB again (2
+    # MiB more: see cli.CLI_BUFFER_SIZE), and 23 bounds it with the noise.
     n = 300000
     loop = f"import os, sys\nsys.stdin.read(1)\nfd = os.open('/dev/zero', os.O_RDONLY)\nfor _ in range({n}): os.read(fd, 1)"
     target = subprocess.Popen([sys.executable, "-c", loop], stdin=subprocess.PIPE)
@@ -71,7 +72,7 @@ def test_peak_rss_on_a_busy_loop(kernel, tmp_path):
         with open(out) as f:
             lines = sum(1 for line in f if ONE_ZERO.match(line))
         assert lines == n, (lines, err)
-        assert 0 < peak <= 21 * 1024, f"peak RSS {peak} kB"
+        assert 0 < peak <= 23 * 1024, f"peak RSS {peak} kB"
     finally:
         target.kill()
         tr.kill()
@@ -80,9 +81,10 @@ def test_peak_rss_on_a_busy_loop(kernel, tmp_path):
 
 
 def test_the_ring_is_lossless_at_ten_times_the_busy_test(kernel):
-    # 1 MiB ring (2 MiB of RSS): ten times test_two_busy_processes_lose_nothing's
-    # load, 20M calls from two processes on two CPUs (512 KiB lost some).
-    assert cli.CLI_BUFFER_SIZE == MIB
+    # The command's ring: ten times test_two_busy_processes_lose_nothing's
+    # load, 20M calls from two processes on two CPUs (a 1 MiB ring lost
+    # some in CI, 512 KiB on the shared machine).
+    assert cli.CLI_BUFFER_SIZE == 2 * MIB
     dd = "dd if=/dev/zero of=/dev/null bs=1 count=5000000 2>/dev/null"
     r = subprocess.run([sys.executable, "-m", "systrace", "-f", "-o", "/dev/null", "--", "sh", "-c",
                         f"{dd} & {dd}; wait"], capture_output=True, text=True, timeout=600)

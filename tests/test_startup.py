@@ -216,7 +216,7 @@ def test_the_command_loads_its_programs_while_it_starts(kernel):
     programs of task events with them."""
     got = run_command_in_process(["-o", "/dev/null", "-e", "trace=getppid", "--", "true"])
     assert got["code"] == 0
-    assert got["calls"] == [{"early": True, "size": 1 << 20, "all": False, "tasks": True}]
+    assert got["calls"] == [{"early": True, "size": 2 << 20, "all": False, "tasks": True}]
     hooks = {"syscall": {"sys_enter_event", "sys_exit_event"}, "raw": {"sys_enter", "sys_exit"}}[got["mode"]]
     assert HOOKS & set(got["programs"]) == hooks, got
     assert TASK_PROGRAMS <= set(got["programs"])
@@ -224,7 +224,7 @@ def test_the_command_loads_its_programs_while_it_starts(kernel):
     # without -f, the same ring buffer as the rest.
     got = run_command_in_process(["-c", "-o", "/dev/null", "--", "true"])
     assert got["code"] == 0
-    assert got["calls"] == [{"early": True, "size": 1 << 20, "all": True, "tasks": False}]
+    assert got["calls"] == [{"early": True, "size": 2 << 20, "all": True, "tasks": False}]
     assert HOOKS & set(got["programs"]) == {"sys_enter", "sys_exit"}, got
 
 

@@ -262,7 +262,7 @@ impl Programs {
             slots: filter::FilterSlots::new(),
             buffer_size,
         };
-        programs.set_wakeup((buffer_size / 16) as u64, (buffer_size / 4) as u64);
+        programs.set_wakeup((buffer_size / 16) as u64, (buffer_size / 8) as u64);
         programs.set_filter_experiment();
         programs.set_count_experiment();
         Ok(programs)
