@@ -275,8 +275,7 @@ impl Programs {
     /// themselves used to wait for).
     fn settle(&mut self) {
         if std::mem::take(&mut self.unsettled) {
-            let sets = [self.hooked(Phase::Enter), self.hooked(Phase::Exit)];
-            self.wait_for_probes(&sets);
+            self.wait_for_probes();
         }
     }
 
@@ -517,7 +516,7 @@ impl Programs {
         self.set_handoff(self.handoff_gen);
         // A call whose first probe ran before the handoff began left no
         // decision: its second probe must not see the new mode.
-        self.wait_for_probes(sets);
+        self.wait_for_probes();
         self.set_mode(to);
         match to {
             HookMode::Syscall => self.links = [None, None],
@@ -535,7 +534,7 @@ impl Programs {
         }
         // A call whose first probe decided by the old mode must have had
         // its second probe before that probe may decide by hook_mode alone.
-        self.wait_for_probes(sets);
+        self.wait_for_probes();
         self.unsettled = false; // that wait settled the retired hooks too
         self.set_handoff(0);
         self.switches += 1;
@@ -551,16 +550,22 @@ impl Programs {
     /// to hold perf events on all of them, a thread preempted between the
     /// two probes of one call for the whole switch could see it twice or
     /// not at all.
-    fn wait_for_probes(&mut self, sets: &[BTreeSet<u32>; 2]) {
+    ///
+    /// The spare is one of ours only if no per-syscall hook of ours is on it
+    /// now: it used to be chosen outside the sets being switched to, and a
+    /// switch to the raw hooks for every syscall found none, and did not
+    /// wait (a call seen by both kinds was delivered twice).
+    fn wait_for_probes(&mut self) {
         const SPARE: [&str; 4] = ["vhangup", "acct", "pivot_root", "syslog"];
         if self.kind(HookMode::Syscall).is_err() {
             return;
         }
         let spare = SPARE.iter().find_map(|name| {
             let nr = crate::metadata::names::resolve(name).ok()?;
-            (!sets[0].contains(&nr) && !self.reaper.holds((Phase::Enter.index(), nr)))
-                .then(|| event_name(nr, Phase::Enter))
-                .flatten()
+            (!self.event_links[Phase::Enter.index()].contains_key(&nr)
+                && !self.reaper.holds((Phase::Enter.index(), nr)))
+            .then(|| event_name(nr, Phase::Enter))
+            .flatten()
         });
         let Some(name) = spare else {
             return;
