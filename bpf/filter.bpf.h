@@ -328,3 +328,17 @@ static __noinline bool filter_exit(const struct systrace_filter *f, __u32 nr, lo
 		return false;
 	return filter_pass(f, no_args, ret, nr, pid_tgid);
 }
+
+/* An enter that no filter decided (none was set for its syscall): a verdict
+ * this thread left on this CPU is an older call's, whose exit no filter
+ * took either. Were a filter set before this call's exit, that verdict
+ * would decide it: a read(9999) rejected before another session lifted the
+ * filter dropped the exit of a read(z) after it was set again. */
+static __always_inline void forget_verdict(__u64 pid_tgid)
+{
+	__u32 zero = 0;
+	struct enter_verdict *v = bpf_map_lookup_elem(&enter_verdicts, &zero);
+
+	if (v && v->tid == (__u32)pid_tgid)
+		v->tid = 0;
+}

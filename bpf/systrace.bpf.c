@@ -124,6 +124,8 @@ static __always_inline int deliver_enter(long id, __u64 *args, __u64 pid_tgid, _
 	f = filter_of(id, filter_slot);
 	if (f && !filter_enter(f, id, args, pid_tgid, root))
 		return 0;
+	if (!f)
+		forget_verdict(pid_tgid);
 	return emit_enter(id, args, pid_tgid, root);
 }
 
