@@ -133,9 +133,10 @@ def test_children_beyond_the_process_limit_are_counted(kernel):
 
 def test_many_threads_blocked_in_read_keep_their_data(kernel):
     """Hundreds of threads blocked in read() at once: each exit finds its
-    enter's pointer (kept per thread, in task storage) and carries the data
-    (an LRU hash of 16384 threads used to evict, and past it the data was
-    lost: marked so, but lost)."""
+    enter's pointer (kept per thread, in task storage) and carries the data.
+    This does not tell task storage from the LRU hash it replaced (16384
+    threads, evicting past that): it fails if a thread's pending call is
+    not kept, or is taken by another thread's."""
     code = """
     import json, os, threading, systrace
     N = 400
