@@ -351,7 +351,6 @@ struct enter_walk {
 	__u32 nr;
 	__u32 nb_args;
 	__u32 off;
-	bool at_exit;
 };
 
 /* One argument of an enter's capture: a global function called by a
@@ -380,31 +379,24 @@ __noinline long capture_enter_arg(struct scratch *s, struct enter_walk *w, __u32
 	kind = spec->kind[i];
 	if (kind == SYSTRACE_CAPTURE_STRING || kind == SYSTRACE_CAPTURE_STRING_NO_RETRY) {
 		w->off = capture_string(s, off, ARG_FLAGS(i, 0), args[i]);
-		if (kind == SYSTRACE_CAPTURE_STRING && item_faulted(s, off)) {
+		if (kind == SYSTRACE_CAPTURE_STRING && item_faulted(s, off))
 			w->pending.retry_mask |= 1 << i;
-			w->at_exit = true;
-		}
 	} else if (kind == SYSTRACE_CAPTURE_BUFFER) {
 		w->off = capture_buffer(s, off, ARG_FLAGS(i, 0), args[i],
 					arg_at(args, spec->len_arg[i]));
-		if (item_faulted(s, off)) {
+		if (item_faulted(s, off))
 			w->pending.retry_mask |= 1 << i;
-			w->at_exit = true;
-		}
 	} else if (kind == SYSTRACE_CAPTURE_ARGV) {
 		w->off = capture_argv(s, off, i, args[i]);
 	} else if (kind == SYSTRACE_CAPTURE_STRUCT || kind == SYSTRACE_CAPTURE_INOUT_STRUCT) {
 		if (args[i])
 			w->off = capture_buffer(s, off, ARG_FLAGS(i, 0) | ARG_STRUCT, args[i],
 						spec->size[i]);
-		if (kind == SYSTRACE_CAPTURE_INOUT_STRUCT)
-			w->at_exit = true;
 	} else if (kind == SYSTRACE_CAPTURE_ARRAY) {
 		if (args[i])
 			w->off = capture_buffer(s, off, ARG_FLAGS(i, 0) | ARG_STRUCT, args[i],
 						spec->size[i] *
 							(__u32)arg_at(args, spec->len_arg[i]));
-		w->at_exit = true;
 	} else if (kind == SYSTRACE_CAPTURE_IOVEC) {
 		if (args[i])
 			w->off = capture_iov(
@@ -420,14 +412,9 @@ __noinline long capture_enter_arg(struct scratch *s, struct enter_walk *w, __u32
 		if (args[i])
 			w->off = capture_buffer(s, off, ARG_FLAGS(i, 0) | ARG_STRUCT, args[i],
 						sizeof(struct msghdr_head));
-		w->at_exit = true;
 	} else if (kind == SYSTRACE_CAPTURE_PTR_COUNT) {
 		if (args[i])
 			w->off = capture_counted(s, off, ARG_FLAGS(i, 0), args[i], 0);
-	} else if (kind == SYSTRACE_CAPTURE_EXIT_BUFFER || kind == SYSTRACE_CAPTURE_EXIT_STRUCT ||
-		   kind == SYSTRACE_CAPTURE_EXIT_ARRAY || kind == SYSTRACE_CAPTURE_DIRENT_COUNT ||
-		   kind == SYSTRACE_CAPTURE_EXIT_IOVEC) {
-		w->at_exit = true;
 	}
 	return 0;
 }
@@ -476,17 +463,18 @@ static __always_inline int emit_enter_captured(__u32 nr, __u64 *args, __u32 nb_a
 		else
 			w.off = capture_mark(s, w.off, ARG_FLAGS(0, 0), SYSTRACE_CAPTURE_FAULTED);
 	}
-	w.at_exit = capture_specs[nr].at_exit;
 	if (capture_specs[nr].enter_args)
 		bpf_loop(capture_specs[nr].enter_args, capture_enter_step, &w, 0);
-	if (w.at_exit) {
+	/* The exit finds its pointers in the registers: only a capture to
+	 * read again is kept for it. */
+	if (w.pending.retry_mask) {
 		pending = bpf_task_storage_get(&pending_calls, bpf_get_current_task_btf(), 0,
 					       BPF_LOCAL_STORAGE_GET_F_CREATE);
 		if (pending)
 			__builtin_memcpy(pending, &w.pending, sizeof(*pending));
-	} else {
+	} else if (capture_specs[nr].retries) {
 		/* A call whose exit was not seen (its hooks went away between
-		 * its enter and exit) must not lend its args to this one's. */
+		 * its enter and exit) must not have this one read again. */
 		pending = bpf_task_storage_get(&pending_calls, bpf_get_current_task_btf(), 0, 0);
 		if (pending)
 			pending->nr = -1;
@@ -494,24 +482,11 @@ static __always_inline int emit_enter_captured(__u32 nr, __u64 *args, __u32 nb_a
 	return output(s, w.off, SYSTRACE_PHASE_ENTER, nr, pid_tgid, root);
 }
 
-/* A kind read at the exit of a call that returned `ret`. */
-static __always_inline bool at_exit_kind(__u8 kind, long ret)
-{
-	if (kind == SYSTRACE_CAPTURE_EXIT_BUFFER || kind == SYSTRACE_CAPTURE_EXIT_ARRAY ||
-	    kind == SYSTRACE_CAPTURE_DIRENT_COUNT)
-		return ret > 0;
-	/* A failed readv's iovecs are shown too, without data. */
-	if (kind == SYSTRACE_CAPTURE_EXIT_IOVEC)
-		return true;
-	return ret >= 0 &&
-	       (kind == SYSTRACE_CAPTURE_EXIT_STRUCT || kind == SYSTRACE_CAPTURE_INOUT_STRUCT ||
-		kind == SYSTRACE_CAPTURE_ARRAY || kind == SYSTRACE_CAPTURE_EXIT_MSGHDR);
-}
-
 /* The state of an exit's capture, shared with its per-argument step. */
 struct exit_walk {
 	struct scratch *s;
-	struct pending_call *pending;
+	struct pending_call *pending; /* the enter's, if it has captures to read again */
+	__u64 args[SYSTRACE_MAX_ARGS]; /* the call's, from the registers */
 	long ret;
 	__u32 nr;
 	__u32 off;
@@ -524,8 +499,8 @@ static long capture_exit_arg(__u32 i, struct exit_walk *w)
 	struct systrace_capture_spec *spec;
 	struct scratch *s = w->s;
 	__u32 arg_struct, off = w->off;
+	__u64 ptr, *args = w->args;
 	long ret = w->ret;
-	__u64 ptr;
 	__u8 kind;
 
 	barrier_var(i); /* the bound below is the one every use sees */
@@ -533,16 +508,7 @@ static long capture_exit_arg(__u32 i, struct exit_walk *w)
 		return 1;
 	spec = &capture_specs[w->nr & (SYSTRACE_NR_SYSCALLS - 1)];
 	kind = spec->kind[i];
-	if (!pending) {
-		/* Data read at exit (read's) needs the enter's pointer: without
-		 * it (no memory for the thread's pending_calls), say the capture
-		 * was lost. */
-		if (at_exit_kind(kind, ret))
-			w->off = capture_mark(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT),
-					      SYSTRACE_CAPTURE_LOST);
-		return 0;
-	}
-	ptr = pending->args[i];
+	ptr = args[i];
 	arg_struct = ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT) | ARG_STRUCT;
 	if (kind == SYSTRACE_CAPTURE_EXIT_BUFFER && ret > 0)
 		off = capture_buffer(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT), ptr, ret);
@@ -551,25 +517,25 @@ static long capture_exit_arg(__u32 i, struct exit_walk *w)
 		off = capture_buffer(s, off, arg_struct, ptr, spec->size[i]);
 	else if (kind == SYSTRACE_CAPTURE_ARRAY && ret >= 0 && ptr)
 		off = capture_buffer(s, off, arg_struct, ptr,
-				     spec->size[i] *
-					     (__u32)arg_at(pending->args, spec->len_arg[i]));
+				     spec->size[i] * (__u32)arg_at(args, spec->len_arg[i]));
 	else if (kind == SYSTRACE_CAPTURE_DIRENT_COUNT && ret > 0 && ptr)
 		off = capture_counted(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT), ptr, ret);
 	else if (kind == SYSTRACE_CAPTURE_EXIT_IOVEC && ptr)
 		off = capture_iov(
 			s, off,
 			ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT | SYSTRACE_CAPTURE_ARGV_ELEM) |
-				((arg_at(pending->args, spec->len_arg[i]) & 0xffffffff) << 32),
+				((arg_at(args, spec->len_arg[i]) & 0xffffffff) << 32),
 			ptr, ret > 0 ? ret : 0);
 	else if (kind == SYSTRACE_CAPTURE_EXIT_MSGHDR && ret >= 0 && ptr)
 		off = capture_msghdr(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT), ptr, ret);
 	else if (kind == SYSTRACE_CAPTURE_EXIT_ARRAY && ret > 0 && ptr)
 		off = capture_buffer(s, off, arg_struct, ptr, spec->size[i] * (__u32)ret);
-	else if ((pending->retry_mask & (1 << i)) && kind == SYSTRACE_CAPTURE_BUFFER)
-		off = capture_buffer(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT), ptr,
-				     arg_at(pending->args, spec->len_arg[i]));
-	else if (pending->retry_mask & (1 << i))
-		off = capture_string(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT), ptr);
+	else if (pending && (pending->retry_mask & (1 << i)) && kind == SYSTRACE_CAPTURE_BUFFER)
+		off = capture_buffer(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT),
+				     pending->args[i], arg_at(pending->args, spec->len_arg[i]));
+	else if (pending && (pending->retry_mask & (1 << i)))
+		off = capture_string(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT),
+				     pending->args[i]);
 	w->off = off;
 	return 0;
 }
@@ -578,7 +544,7 @@ static __noinline int emit_exit_captured(__u32 nr, long ret, __u64 pid_tgid, __u
 {
 	struct exit_walk w = { .ret = ret, .nr = nr };
 	struct systrace_exit_record *rec;
-	struct pending_call *pending;
+	struct pending_call *pending = NULL;
 	__u32 zero = 0;
 	struct scratch *s;
 
@@ -590,11 +556,16 @@ static __noinline int emit_exit_captured(__u32 nr, long ret, __u64 pid_tgid, __u
 	fill_entry(&rec->trace.ent, pid_tgid);
 	rec->trace.nr = nr;
 	rec->trace.ret = ret;
-	pending = bpf_task_storage_get(&pending_calls, bpf_get_current_task_btf(), 0, 0);
+	/* The registers still hold the call's args (the per-syscall events'
+	 * records do not have them, and compat calls never get here). */
+	syscall_get_arguments((struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf()),
+			      w.args);
+	if (capture_specs[nr].retries)
+		pending = bpf_task_storage_get(&pending_calls, bpf_get_current_task_btf(), 0, 0);
 	w.s = s;
 	w.off = sizeof(*rec);
 	w.pending = pending && pending->nr == nr ? pending : NULL;
-	if (capture_specs[nr].exit_args)
+	if (capture_specs[nr].exit_args && (capture_specs[nr].at_exit || w.pending))
 		bpf_loop(capture_specs[nr].exit_args, capture_exit_arg, &w, 0);
 	if (pending)
 		pending->nr = -1;

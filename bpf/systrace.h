@@ -98,10 +98,13 @@ struct systrace_capture_spec {
 	/* Derived from kind[] by user space, so that a call walks only the
 	 * arguments that have something to do: its enter reads args [0,
 	 * enter_args), its exit looks at [0, exit_args); at_exit: the exit
-	 * always reads something, so the enter keeps the call for it. */
+	 * always reads something (at the pointers still in the registers);
+	 * retries: a STRING or BUFFER that faulted at enter is read again at
+	 * exit, so the enter keeps the call for it then. */
 	__u8 enter_args;
 	__u8 exit_args;
 	__u8 at_exit;
+	__u8 retries;
 };
 
 enum systrace_capture_flags {
@@ -109,9 +112,10 @@ enum systrace_capture_flags {
 	SYSTRACE_CAPTURE_FAULTED = 2, /* user memory could not be read */
 	SYSTRACE_CAPTURE_ARGV_ELEM = 4, /* one element of an argv array */
 	SYSTRACE_CAPTURE_AT_EXIT = 8, /* read when the syscall returned */
-	/* Not captured, and why not said otherwise: the call's enter could
-	 * not be kept for its exit (no kernel memory for the thread's
-	 * pending_calls). */
+	/* Not captured, and why not said otherwise. No longer written: an
+	 * exit read its pointers from what the enter kept, which could be
+	 * missing (an enter before the session, or no kernel memory); it now
+	 * reads them from the registers, which still hold the call's args. */
 	SYSTRACE_CAPTURE_LOST = 16,
 };
 

@@ -238,7 +238,7 @@ pub fn spec_for(meta: &SyscallMetadata) -> Option<systrace_capture_spec> {
 }
 
 /// `spec` with the walks the programs make (`enter_args`, `exit_args`,
-/// `at_exit`) derived from its kinds: a read's enter walks nothing, its
+/// `at_exit`, `retries`) derived from its kinds: a read's enter walks nothing, its
 /// exit only up to its buffer.
 fn with_walks(mut spec: systrace_capture_spec) -> systrace_capture_spec {
     // Kinds read at enter; STRING and BUFFER are read again at exit when
@@ -281,6 +281,7 @@ fn with_walks(mut spec: systrace_capture_spec) -> systrace_capture_spec {
     spec.enter_args = last(&at_enter);
     spec.exit_args = last(&|k| k != NONE);
     spec.at_exit = u8::from(spec.kind.iter().any(|&k| always_at_exit(k)));
+    spec.retries = u8::from(spec.kind.iter().any(|&k| matches!(k, STRING | BUFFER)));
     spec
 }
 
@@ -321,12 +322,21 @@ mod tests {
         assert_eq!((write.kind[1], write.len_arg[1]), (BUFFER, 2));
         let read = spec("read").unwrap();
         assert_eq!(read.kind[1], EXIT_BUFFER);
-        assert_eq!((read.enter_args, read.exit_args, read.at_exit), (0, 2, 1));
+        assert_eq!(
+            (read.enter_args, read.exit_args, read.at_exit, read.retries),
+            (0, 2, 1, 0)
+        );
         let openat = spec("openat").unwrap();
         assert_eq!(
-            (openat.enter_args, openat.exit_args, openat.at_exit),
-            (2, 2, 0)
+            (
+                openat.enter_args,
+                openat.exit_args,
+                openat.at_exit,
+                openat.retries
+            ),
+            (2, 2, 0, 1)
         );
+        assert_eq!(spec("execve").unwrap().retries, 0);
         let execve = spec("execve").unwrap();
         assert_eq!(execve.kind[..3], [STRING_NO_RETRY, ARGV, PTR_COUNT]);
         let connect = spec("connect").unwrap();
