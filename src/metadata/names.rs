@@ -97,9 +97,18 @@ pub fn no_trace_event(nr: u32) -> Error {
 pub fn arg_name(meta: Option<&SyscallMetadata>, i: usize) -> Cow<'_, str> {
     match meta.and_then(|m| m.args.get(i)) {
         Some(name) => Cow::Borrowed(name.as_str()),
-        None => Cow::Owned(format!("arg{i}")),
+        None => match ARG_NAMES.get(i) {
+            Some(name) => Cow::Borrowed(name),
+            None => Cow::Owned(format!("arg{i}")),
+        },
     }
 }
+
+/// The names of arguments without metadata, borrowed: a call has at most
+/// seven (six, and rt_sigreturn's frame).
+const ARG_NAMES: [&str; 8] = [
+    "arg0", "arg1", "arg2", "arg3", "arg4", "arg5", "arg6", "arg7",
+];
 
 /// The C type of argument `i`: its metadata's, else `unsigned long`.
 pub fn arg_type(meta: Option<&SyscallMetadata>, i: usize) -> &str {

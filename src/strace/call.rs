@@ -6,6 +6,7 @@
 use std::borrow::Cow;
 
 use serde_json::{json, Map, Value};
+use smallvec::SmallVec;
 
 use super::fdtable::Resolved;
 use super::{errno, ArgView, CapturedView, StraceOptions};
@@ -224,6 +225,24 @@ impl Call {
     /// What the call's events captured, merged: the exit's captures (read's
     /// data, a string re-read at exit) follow the enter's.
     pub fn captures(&self) -> Captures<'_> {
+        let has_data = |ev: &Option<Event>| ev.as_ref().is_some_and(|e| e.data.is_some());
+        if !has_data(&self.enter) || !has_data(&self.exit) {
+            // One event with captures (read's exit, openat's enter): what
+            // the merge below gives, without its copies (the command's
+            // text path takes this for almost every line).
+            let Some(ev) = self
+                .enter
+                .iter()
+                .chain(&self.exit)
+                .find(|e| e.data.is_some())
+            else {
+                return Captures::default();
+            };
+            let mut own = event_captures(ev);
+            let values = &own.values;
+            own.faulted.retain(|n| !values.iter().any(|(v, _)| v == n));
+            return own;
+        }
         let mut merged = Captures::default();
         let events = [
             (self.enter.as_ref(), false),
@@ -322,11 +341,30 @@ impl Call {
         start_col: usize,
         fds: Option<&Resolved>,
     ) -> String {
+        let mut out = String::with_capacity(96);
+        self.push_strace_fds(&mut out, opts, start_col, fds);
+        out
+    }
+
+    /// [`strace_fds`](Self::strace_fds) appended to `out`, whose last
+    /// `start_col` bytes begin the line.
+    pub fn push_strace_fds(
+        &self,
+        out: &mut String,
+        opts: &StraceOptions,
+        start_col: usize,
+        fds: Option<&Resolved>,
+    ) {
         let name = self.name();
         match self.enter {
-            None => super::format_resumed_at(start_col, &name, self.ret().unwrap_or(0), opts),
+            None => out.push_str(&super::format_resumed_at(
+                start_col,
+                &name,
+                self.ret().unwrap_or(0),
+                opts,
+            )),
             Some(_) => self.with_views(|views| {
-                super::format_call_fds(start_col, &name, views, self.ret(), opts, fds)
+                super::push_call_fds(out, start_col, &name, views, self.ret(), opts, fds)
             }),
         }
     }
@@ -369,12 +407,14 @@ impl Call {
         let captures = self.captures();
         // rt_sigreturn has no arguments but a capture (its frame's mask):
         // it is shown as the first.
-        let mut raw = self.raw_args().to_vec();
+        let mut raw: SmallVec<[u64; 7]> = SmallVec::from_slice(self.raw_args());
         if raw.is_empty() && captures.get("arg0").is_some() {
             raw.push(0);
         }
-        let names: Vec<Cow<'static, str>> = (0..raw.len()).map(|i| arg_name(meta, i)).collect();
-        let views: Vec<ArgView> = names
+        // Inline: this runs for every line the command prints.
+        let names: SmallVec<[Cow<'static, str>; 7]> =
+            (0..raw.len()).map(|i| arg_name(meta, i)).collect();
+        let views: SmallVec<[ArgView; 7]> = names
             .iter()
             .zip(&raw)
             .enumerate()

@@ -214,6 +214,23 @@ pub fn format_call_fds(
     opts: &StraceOptions,
     fds: Option<&fdtable::Resolved>,
 ) -> String {
+    let mut out = String::with_capacity(96);
+    push_call_fds(&mut out, start_col, syscall, args, ret, opts, fds);
+    out
+}
+
+/// [`format_call_fds`], appended to `out` (the command's batch of lines:
+/// no String per line).
+pub fn push_call_fds(
+    out: &mut String,
+    start_col: usize,
+    syscall: &str,
+    args: &[ArgView],
+    ret: Option<i64>,
+    opts: &StraceOptions,
+    fds: Option<&fdtable::Resolved>,
+) {
+    let start_col = start_col.wrapping_sub(out.len());
     let mut decoded = decode_args(syscall, args, ret, opts);
     let mut result = format_result(decoded.ret_style, ret);
     if let (Some(note), Some(r)) = (&decoded.ret_note, ret) {
@@ -230,25 +247,23 @@ pub fn format_call_fds(
             let _ = write!(result, "<{}>", fd.shown());
         }
     }
-    let mut out = String::with_capacity(96);
     out.push_str(syscall);
     out.push('(');
     if ret.is_some() || decoded.complete_at_entry {
-        join(&mut out, decoded.args.iter().map(|a| a.text.as_str()));
+        join(out, decoded.args.iter().map(|a| a.text.as_str()));
         out.push(')');
     } else {
         // What strace prints when a call never returned: the arguments it
         // decodes at entry, then the marker.
         let entry = decoded.args.iter().take_while(|a| !a.at_exit);
-        join(&mut out, entry.map(|a| a.text.as_str()));
+        join(out, entry.map(|a| a.text.as_str()));
         let shown = decoded.args.iter().take_while(|a| !a.at_exit).count();
         if shown > 0 && shown < decoded.args.len() {
             out.push_str(", ");
         }
         out.push_str(" <unfinished ...>)");
     }
-    push_result(&mut out, start_col, &result, opts);
-    out
+    push_result(out, start_col, &result, opts);
 }
 
 /// `3` -> `3</etc/passwd>` for each fd argument whose target is known. An
@@ -367,12 +382,18 @@ fn join<'s>(out: &mut String, items: impl Iterator<Item = &'s str>) {
     }
 }
 
-/// ` = result`, padded as strace's tabto() pads to its column.
+/// ` = result`, padded as strace's tabto() pads to its column: the line's
+/// column is `start_col + out.len()` (wrapping: `start_col` may be an
+/// offset back to the line's start in a longer `out`).
 fn push_result(out: &mut String, start_col: usize, result: &str, opts: &StraceOptions) {
+    const SPACES: &str = "                                                                ";
     out.push(' ');
-    let col = start_col + out.len();
-    if col < opts.column {
-        out.extend(std::iter::repeat_n(' ', opts.column - col));
+    let col = start_col.wrapping_add(out.len());
+    let mut pad = opts.column.saturating_sub(col);
+    while pad > 0 {
+        let n = pad.min(SPACES.len());
+        out.push_str(&SPACES[..n]);
+        pad -= n;
     }
     out.push_str("= ");
     out.push_str(result);

@@ -557,7 +557,7 @@ impl Printer {
         } else if resumed {
             out.push_str(&call.strace_resumed(&self.text, start_col));
         } else {
-            out.push_str(&call.strace_fds(&self.text, start_col, fds));
+            call.push_strace_fds(out, &self.text, start_col, fds);
         }
         if self.opts.durations {
             if let Some(ns) = call.duration_ns() {

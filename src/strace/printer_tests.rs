@@ -272,3 +272,38 @@ fn a_fatal_signal_recorded_at_its_sending_follows_the_call_it_cut() {
         ]
     );
 }
+
+/// The read loop's calls, as the command prints them, many to a batch:
+/// every line exact. Also the printer's cost per event, printed with
+/// `cargo test --release --lib read_loop_lines -- --nocapture` (run it under
+/// perf to see where the command's text path goes).
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn read_loop_lines_are_exact_and_timed() {
+    use crate::kernel::decode::encode_captures;
+    let enter = decode(&enter_record(0, &[3, 0x7ffc_0000, 1], 100, 100)).unwrap();
+    let mut exit = exit_record(0, 1, 100, 100);
+    exit.extend(encode_captures(&[(1, 8, vec![0])]));
+    let exit = decode(&exit).unwrap();
+    let events: Vec<Event> = (0..1024)
+        .flat_map(|i| {
+            let (mut a, mut b) = (enter.clone(), exit.clone());
+            a.timestamp_ns = 2 * i;
+            b.timestamp_ns = 2 * i + 1;
+            [a, b]
+        })
+        .collect();
+    let line = "read(3, \"\\0\", 1)                        = 1\n";
+    let mut printer = Printer::new(PrinterOptions::default());
+    let mut out = String::new();
+    let rounds = 200;
+    let start = std::time::Instant::now();
+    for _ in 0..rounds {
+        out.clear();
+        printer.feed(&events, &mut out);
+        assert_eq!(out.len(), line.len() * 1024);
+    }
+    let ns = start.elapsed().as_nanos() / (rounds * events.len() as u128);
+    assert_eq!(out, line.repeat(1024));
+    eprintln!("{ns} ns per event");
+}
