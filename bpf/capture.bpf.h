@@ -83,6 +83,13 @@ static __always_inline __u32 capture_limit(void)
 	return size > SYSTRACE_MAX_CAPTURE ? SYSTRACE_MAX_CAPTURE : size;
 }
 
+static __always_inline __u32 data_limit(void)
+{
+	__u32 size = data_size;
+
+	return size > SYSTRACE_MAX_CAPTURE ? SYSTRACE_MAX_CAPTURE : size;
+}
+
 /* A held enter sent at its exit keeps the time of its enter. */
 static __always_inline void use_held_ts(struct systrace_header *hdr)
 {
@@ -110,13 +117,17 @@ static __always_inline void use_held_ts(struct systrace_header *hdr)
 /* In capture_buffer's arg_flags: a structure, bounded by the record's
  * budget only (the capture size is for strings and data). */
 #define ARG_STRUCT (1 << 16)
+/* In arg_flags: data (read's, an iovec's), cut at the data size. */
+#define ARG_DATA (1 << 17)
 
-/* Bytes one more item may hold: the capture size (for a structure, one
- * item's most), within what is left of the record's budget (a capture
- * never goes past it). */
-static __always_inline __u32 room_for(__u32 off, bool whole)
+/* Bytes one more item may hold: the capture size, or the data size for
+ * ARG_DATA (for a structure, one item's most), within what is left of the
+ * record's budget (a capture never goes past it). */
+static __always_inline __u32 room_for(__u32 off, __u32 arg_flags)
 {
-	__u32 limit = whole ? SYSTRACE_MAX_CAPTURE : capture_limit();
+	__u32 limit = (arg_flags & ARG_STRUCT) ? SYSTRACE_MAX_CAPTURE :
+		      (arg_flags & ARG_DATA)   ? data_limit() :
+						 capture_limit();
 	__u32 left = off < CAPTURE_END ? CAPTURE_END - off : 0;
 
 	if (left < limit)
@@ -156,7 +167,7 @@ __noinline __u32 capture_string(struct scratch *s, __u32 off, __u32 arg_flags, _
 		return off;
 	if (off >= CAPTURE_END) /* over the record's budget: say it was cut */
 		return capture_mark(s, off, arg_flags, SYSTRACE_CAPTURE_TRUNCATED);
-	limit = room_for(off, false);
+	limit = room_for(off, 0);
 	barrier_var(off); /* keep the mask: the compiler would drop it as a no-op */
 	off &= SCRATCH_MASK;
 	item = (void *)&s->buf[off];
@@ -187,7 +198,7 @@ __noinline __u32 capture_buffer(struct scratch *s, __u32 off, __u32 arg_flags, _
 		return off;
 	if (off >= CAPTURE_END) /* over the record's budget: say it was cut */
 		return capture_mark(s, off, arg_flags, SYSTRACE_CAPTURE_TRUNCATED);
-	limit = room_for(off, arg_flags & ARG_STRUCT);
+	limit = room_for(off, arg_flags);
 	n = len > limit ? limit : len;
 	barrier_var(off); /* keep the mask: the compiler would drop it as a no-op */
 	off &= SCRATCH_MASK;
@@ -331,6 +342,12 @@ __noinline __u32 capture_counted(struct scratch *s, __u32 off, __u32 arg_flags, 
 	return capture_count(s, off, arg_flags, w.n);
 }
 
+/* ARG_DATA for an argument the spec says is data. */
+static __always_inline __u32 data_flag(const struct systrace_capture_spec *spec, __u32 i)
+{
+	return (spec->data_mask >> (i & 7)) & 1 ? ARG_DATA : 0;
+}
+
 #include "lists.bpf.h"
 
 static __always_inline int output(struct scratch *s, __u32 size, __u32 phase, __u32 nr,
@@ -382,7 +399,7 @@ __noinline long capture_enter_arg(struct scratch *s, struct enter_walk *w, __u32
 		if (kind == SYSTRACE_CAPTURE_STRING && item_faulted(s, off))
 			w->pending.retry_mask |= 1 << i;
 	} else if (kind == SYSTRACE_CAPTURE_BUFFER) {
-		w->off = capture_buffer(s, off, ARG_FLAGS(i, 0), args[i],
+		w->off = capture_buffer(s, off, ARG_FLAGS(i, 0) | data_flag(spec, i), args[i],
 					arg_at(args, spec->len_arg[i]));
 		if (item_faulted(s, off))
 			w->pending.retry_mask |= 1 << i;
@@ -511,7 +528,9 @@ static long capture_exit_arg(__u32 i, struct exit_walk *w)
 	ptr = args[i];
 	arg_struct = ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT) | ARG_STRUCT;
 	if (kind == SYSTRACE_CAPTURE_EXIT_BUFFER && ret > 0)
-		off = capture_buffer(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT), ptr, ret);
+		off = capture_buffer(s, off,
+				     ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT) | data_flag(spec, i),
+				     ptr, ret);
 	else if ((kind == SYSTRACE_CAPTURE_EXIT_STRUCT || kind == SYSTRACE_CAPTURE_INOUT_STRUCT) &&
 		 ret >= 0 && ptr)
 		off = capture_buffer(s, off, arg_struct, ptr, spec->size[i]);
@@ -531,7 +550,8 @@ static long capture_exit_arg(__u32 i, struct exit_walk *w)
 	else if (kind == SYSTRACE_CAPTURE_EXIT_ARRAY && ret > 0 && ptr)
 		off = capture_buffer(s, off, arg_struct, ptr, spec->size[i] * (__u32)ret);
 	else if (pending && (pending->retry_mask & (1 << i)) && kind == SYSTRACE_CAPTURE_BUFFER)
-		off = capture_buffer(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT),
+		off = capture_buffer(s, off,
+				     ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT) | data_flag(spec, i),
 				     pending->args[i], arg_at(pending->args, spec->len_arg[i]));
 	else if (pending && (pending->retry_mask & (1 << i)))
 		off = capture_string(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT),

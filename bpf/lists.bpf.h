@@ -36,7 +36,7 @@ __noinline __u32 capture_elem(struct scratch *s, __u64 off_flags, __u64 ptr, __u
 		item->len = 0;
 		return off + sizeof(*item);
 	}
-	limit = room_for(off + sizeof(*elem), arg_flags & ARG_STRUCT);
+	limit = room_for(off + sizeof(*elem), arg_flags);
 	n = avail > limit ? limit : avail;
 	barrier_var(off); /* keep the mask: the compiler would drop it as a no-op */
 	off &= SCRATCH_MASK;
@@ -99,7 +99,7 @@ static __always_inline __u32 capture_iov(struct scratch *s, __u32 off, __u64 fla
 			      .count = flags_count >> 32,
 			      .left = left,
 			      .off = off,
-			      .arg_flags = (__u32)flags_count };
+			      .arg_flags = (__u32)flags_count | ARG_DATA };
 
 	bpf_loop(SYSTRACE_MAX_ARGV, capture_iov_elem, &w, 0);
 	if (w.faulted && !w.done) /* the array itself cannot be read */

@@ -65,6 +65,9 @@ __u64 capture_syscalls[BITMAP_WORDS];
 struct systrace_capture_spec capture_specs[SYSTRACE_NR_SYSCALLS];
 /* Bytes captured of one string or buffer at most (the user's -s). */
 __u32 capture_size;
+/* Bytes captured of data (what read and write move, an iovec's) at most:
+ * the command shows -s of it, where it keeps paths whole (capture_size). */
+__u32 data_size;
 /* Sessions that follow forks; the fork program is attached only then. */
 __u32 follow_forks;
 /* Sessions that want thread exits: the exit program records them then

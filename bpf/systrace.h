@@ -105,6 +105,9 @@ struct systrace_capture_spec {
 	__u8 exit_args;
 	__u8 at_exit;
 	__u8 retries;
+	/* Bit i: arg i's memory is data (read's, write's), cut at data_size;
+	 * strings and addresses are cut at capture_size. */
+	__u8 data_mask;
 };
 
 enum systrace_capture_flags {

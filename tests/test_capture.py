@@ -52,6 +52,53 @@ def test_string_size_truncates_and_says_so(kernel, tmp_path):
     assert ev.capture_status == {"filename": "truncated"}
 
 
+def test_data_is_cut_at_its_own_size_and_paths_are_not(kernel, tmp_path):
+    """The command's sessions capture data (read's, write's, an iovec's) at
+    -s and one more, and paths and addresses whole (string_size): the
+    kernel side cuts each at its own size."""
+    from systrace import _native
+
+    long_name = tmp_path / ("x" * 100)
+    long_name.write_bytes(b"d" * 4096)
+    r, w = os.pipe()
+    with _native.Session("openat", "read", "writev", strings=True, string_size=4096, _data_size=33) as s:
+        fd = os.open(long_name, os.O_RDONLY)
+        os.read(fd, 4096)
+        os.close(fd)
+        os.writev(w, [b"v" * 100, b"w" * 10])
+        sock = __import__("socket").socket(__import__("socket").AF_UNIX)
+        with pytest.raises(OSError):
+            sock.connect(str(tmp_path / ("y" * 90)))
+        sock.close()
+    os.close(r)
+    os.close(w)
+    evs = mine(s)
+    (open_enter,) = [e for e in evs if e.name == "openat" and e.phase == "enter"]
+    assert open_enter.captured == {"filename": os.fsencode(long_name)}
+    (read_exit,) = [e for e in evs if e.name == "read" and e.phase == "exit"]
+    assert read_exit.ret == 4096
+    assert read_exit.captured == {"buf": b"d" * 33}
+    assert read_exit.capture_status == {"buf": "truncated"}
+    (writev_enter,) = [e for e in evs if e.name == "writev" and e.phase == "enter"]
+    # Each element: its systrace_capture_elem (24 bytes), then its data.
+    first, second = writev_enter.captured["vec"]
+    assert (first[24:], second[24:]) == (b"v" * 33, b"w" * 10)
+    call = systrace.Call(writev_enter)
+    assert call.strace(32).startswith(f'writev({w}, [{{iov_base="{"v" * 32}"..., iov_len=100}}, '
+                                      f'{{iov_base="wwwwwwwwww", iov_len=10}}], 2)'), call.strace(32)
+    with pytest.raises(ValueError, match="_data_size"):
+        _native.Session("read", _data_size=33)
+
+
+def test_the_command_cuts_data_only_where_it_prints_strace_lines():
+    from systrace import cli
+
+    args = cli.build_parser().parse_args(["-s", "10", "--", "true"])
+    assert cli.data_size(args) == 11
+    args = cli.build_parser().parse_args(["-s", "10", "--format", "json", "--", "true"])
+    assert cli.data_size(args) is None
+
+
 def test_without_strings_nothing_is_captured(kernel):
     with systrace.enable("openat") as s:
         os.close(os.open("/", os.O_RDONLY))

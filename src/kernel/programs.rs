@@ -336,9 +336,11 @@ impl Programs {
         set_bit(self.capture_bitmap(), nr, on);
     }
 
-    pub fn set_capture_size(&self, size: u32) {
+    pub fn set_capture_size(&self, size: u32, data_size: u32) {
         self.bss_u32(|b| unsafe { std::ptr::addr_of_mut!((*b).capture_size) })
             .store(size, Ordering::SeqCst);
+        self.bss_u32(|b| unsafe { std::ptr::addr_of_mut!((*b).data_size) })
+            .store(data_size, Ordering::SeqCst);
     }
 
     pub(super) fn bss_u32(&self, field: fn(*mut types::bss) -> *mut u32) -> &AtomicU32 {

@@ -238,7 +238,7 @@ impl Session {
     /// _and_filter, an expression ANDed into every other traced syscall's
     /// filter (the command's -z and -Z).
     #[new]
-    #[pyo3(signature = (*syscalls, enter = None, exit = None, pid = None, all_processes = None, buffer_size = None, strings = None, string_size = None, follow = None, count = None, max_memory = None, max_spill = None, signals = None, exits = None, filter = None, _unfiltered = None, _and_filter = None, _launched = None))]
+    #[pyo3(signature = (*syscalls, enter = None, exit = None, pid = None, all_processes = None, buffer_size = None, strings = None, string_size = None, follow = None, count = None, max_memory = None, max_spill = None, signals = None, exits = None, filter = None, _unfiltered = None, _and_filter = None, _launched = None, _data_size = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -260,6 +260,7 @@ impl Session {
         _unfiltered: Option<Vec<String>>,
         _and_filter: Option<String>,
         _launched: Option<&Bound<'_, PyAny>>,
+        _data_size: Option<u32>,
     ) -> PyResult<Self> {
         let flag = |value: Option<&Bound<'_, PyAny>>, name: &str, default: bool| match value {
             Some(v) => bool_arg(v, name),
@@ -327,6 +328,16 @@ impl Session {
                 &format!("from 1 to {MAX_CAPTURE} bytes"),
             )? as u32,
         };
+        // The command's -s for data, where its string_size keeps paths whole.
+        let data_size = match _data_size {
+            Some(size) if capture_size == 0 || !(1..=MAX_CAPTURE).contains(&size) => {
+                return Err(PyValueError::new_err(format!(
+                    "_data_size needs strings=True and from 1 to {MAX_CAPTURE} bytes"
+                )))
+            }
+            Some(size) => size.min(capture_size),
+            None => 0,
+        };
         if follow && matches!(processes, ProcessFilter::All) {
             return Err(PyValueError::new_err(
                 "follow=True with all_processes=True: every process is traced already",
@@ -377,6 +388,7 @@ impl Session {
                 BTreeSet::new()
             },
             capture_size,
+            data_size,
             follow,
             // A counting session counts in the kernel and delivers nothing.
             count: if count {

@@ -98,6 +98,19 @@ const SPECIAL: &[(&str, &str, u8, &str)] = &[
 ];
 
 /// (syscall, arg, kind, bytes (of one element), count arg): structures.
+/// Arguments whose memory is data that read and write move (cut at the
+/// data size, the command's -s), not a path or an address to show whole.
+const DATA: &[(&str, &str)] = &[
+    ("write", "buf"),
+    ("pwrite64", "buf"),
+    ("sendto", "buff"),
+    ("mq_timedsend", "u_msg_ptr"),
+    ("read", "buf"),
+    ("pread64", "buf"),
+    ("recvfrom", "ubuf"),
+    ("getrandom", "ubuf"),
+];
+
 const STRUCTS: &[(&str, &str, u8, u16, &str)] = {
     use sizes::*;
     &[
@@ -230,6 +243,9 @@ pub fn spec_for(meta: &SyscallMetadata) -> Option<systrace_capture_spec> {
             None if ty == "const char *" => STRING,
             None => NONE,
         };
+        if DATA.contains(&(name, arg.as_str())) {
+            spec.data_mask |= 1 << i;
+        }
     }
     spec.kind
         .iter()
@@ -337,6 +353,13 @@ mod tests {
             (2, 2, 0, 1)
         );
         assert_eq!(spec("execve").unwrap().retries, 0);
+        assert_eq!(
+            (read.data_mask, write.data_mask, openat.data_mask),
+            (2, 2, 0)
+        );
+        let connect = spec("connect").unwrap();
+        assert_eq!(connect.data_mask, 0, "an address is shown whole");
+        assert_eq!(spec("sendto").unwrap().data_mask, 1 << 1);
         let execve = spec("execve").unwrap();
         assert_eq!(execve.kind[..3], [STRING_NO_RETRY, ARGV, PTR_COUNT]);
         let connect = spec("connect").unwrap();

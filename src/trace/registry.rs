@@ -28,8 +28,8 @@ pub trait Kernel {
     fn set_trace_all_processes(&mut self, count: u32);
     /// Copy user memory of syscall `nr`'s arguments into its records.
     fn set_capture(&mut self, nr: u32, on: bool);
-    /// Bytes captured of one string or buffer at most.
-    fn set_capture_size(&mut self, size: u32);
+    /// Bytes captured of one string or buffer at most, and of data.
+    fn set_capture_size(&mut self, size: u32, data_size: u32);
     /// Count syscall `nr`'s calls in the kernel (the counting consumer).
     fn set_counted(&mut self, nr: u32, on: bool);
     /// Trace the forks of followed processes: attach the fork program
@@ -76,6 +76,9 @@ pub struct Registration {
     pub capture: BTreeSet<u32>,
     /// Bytes of one captured string or buffer (0: no capture).
     pub capture_size: u32,
+    /// Bytes of captured data (read's, write's, an iovec's) at most; 0:
+    /// `capture_size`. The command's -s, where it keeps paths whole.
+    pub data_size: u32,
     /// Trace the forks of the traced processes too.
     pub follow: bool,
     /// Syscalls counted in the kernel (nothing delivered for them unless
@@ -92,6 +95,17 @@ pub struct Registration {
     pub task_exits: bool,
     /// Event filters, per syscall number (see `crate::filter`).
     pub filters: BTreeMap<u32, Arc<CallFilter>>,
+}
+
+impl Registration {
+    /// The bytes of data this session captures.
+    pub fn data_size(&self) -> u32 {
+        if self.data_size == 0 {
+            self.capture_size
+        } else {
+            self.data_size
+        }
+    }
 }
 
 /// execve and execveat: the calls that end a launched command's launch.
@@ -156,6 +170,7 @@ pub struct Registry {
     count_filters: HashMap<u32, Arc<CallFilter>>,
     /// Capture sizes of the open sessions: the kernel captures the largest.
     capture_sizes: BTreeMap<u32, u32>,
+    data_sizes: BTreeMap<u32, u32>,
     follow: u32,
     /// Sessions that want signals, and thread exits.
     signals: u32,
@@ -174,6 +189,7 @@ impl Default for Registry {
             count_refcount: vec![0; NR_SYSCALLS],
             count_filters: HashMap::new(),
             capture_sizes: BTreeMap::new(),
+            data_sizes: BTreeMap::new(),
             follow: 0,
             signals: 0,
             task_exits: 0,
@@ -392,7 +408,8 @@ impl Registry {
             return;
         }
         *self.capture_sizes.entry(reg.capture_size).or_insert(0) += 1;
-        kernel.set_capture_size(self.capture_size());
+        *self.data_sizes.entry(reg.data_size()).or_insert(0) += 1;
+        kernel.set_capture_size(self.capture_size(), self.data_size());
         for &nr in &reg.capture {
             let count = &mut self.capture_refcount[nr as usize];
             if *count == 0 {
@@ -413,18 +430,28 @@ impl Registry {
                 kernel.set_capture(nr, false);
             }
         }
-        if let Some(n) = self.capture_sizes.get_mut(&reg.capture_size) {
-            *n -= 1;
-            if *n == 0 {
-                self.capture_sizes.remove(&reg.capture_size);
+        for (sizes, size) in [
+            (&mut self.capture_sizes, reg.capture_size),
+            (&mut self.data_sizes, reg.data_size()),
+        ] {
+            if let Some(n) = sizes.get_mut(&size) {
+                *n -= 1;
+                if *n == 0 {
+                    sizes.remove(&size);
+                }
             }
         }
-        kernel.set_capture_size(self.capture_size());
+        kernel.set_capture_size(self.capture_size(), self.data_size());
     }
 
     /// The capture size the kernel uses: the largest any session asked for.
     pub fn capture_size(&self) -> u32 {
         self.capture_sizes.keys().next_back().copied().unwrap_or(0)
+    }
+
+    /// The data size the kernel uses: the largest any session asked for.
+    pub fn data_size(&self) -> u32 {
+        self.data_sizes.keys().next_back().copied().unwrap_or(0)
     }
 
     /// True when some open session follows the forks of `tgid`.

@@ -11,6 +11,7 @@ struct FakeKernel {
     fail_attach: Option<Phase>,
     capture: BTreeSet<u32>,
     capture_size: u32,
+    data_size: u32,
     follow: u32,
     only: Option<u32>,
     counted: BTreeSet<u32>,
@@ -62,8 +63,9 @@ impl Kernel for FakeKernel {
             assert!(self.capture.remove(&nr));
         }
     }
-    fn set_capture_size(&mut self, size: u32) {
+    fn set_capture_size(&mut self, size: u32, data_size: u32) {
         self.capture_size = size;
+        self.data_size = data_size;
     }
     fn set_follow_forks(&mut self, count: u32) -> Result<()> {
         self.follow = count;
@@ -268,14 +270,19 @@ fn follow_and_capture_are_refcounted() {
     };
     let big = Registration {
         capture_size: 256,
+        data_size: 33,
         ..following.clone()
     };
     r.register(&mut k, &plain).unwrap();
     r.register(&mut k, &following).unwrap();
     assert_eq!(k.tgids[&10], TGID_TRACED | TGID_FOLLOW);
-    assert_eq!((k.follow, k.capture_size), (1, 64));
+    assert_eq!((k.follow, k.capture_size, k.data_size), (1, 64, 64));
     r.register(&mut k, &big).unwrap();
-    assert_eq!((k.follow, k.capture_size), (2, 256));
+    // Each the largest asked for: the first session's data is 64 bytes.
+    assert_eq!((k.follow, k.capture_size, k.data_size), (2, 256, 64));
+    r.unregister(&mut k, &following);
+    assert_eq!((k.follow, k.capture_size, k.data_size), (1, 256, 33));
+    r.register(&mut k, &following).unwrap();
     r.unregister(&mut k, &big);
     r.unregister(&mut k, &following);
     assert_eq!(

@@ -173,8 +173,8 @@ impl Kernel for Programs {
     fn set_capture(&mut self, nr: u32, on: bool) {
         Programs::set_capture(self, nr, on)
     }
-    fn set_capture_size(&mut self, size: u32) {
-        Programs::set_capture_size(self, size)
+    fn set_capture_size(&mut self, size: u32, data_size: u32) {
+        Programs::set_capture_size(self, size, data_size)
     }
     fn set_follow_forks(&mut self, count: u32) -> Result<()> {
         Programs::set_follow_forks(self, count)
