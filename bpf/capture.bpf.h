@@ -32,6 +32,32 @@ static __always_inline __u64 submit_flags(void)
 	return wake_flags(bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA));
 }
 
+/* The largest record without captures, with the ring's own header: the
+ * unit of wakeup_records (programs.rs sizes it with the same). */
+#define PLAIN_RECORD_MAX                                                                         \
+	(sizeof(struct systrace_header) + __builtin_offsetof(struct syscall_trace_enter, args) + \
+	 8 * SYSTRACE_MAX_ARGS + 8)
+
+/* The submit flags of a syscall record of `size` bytes past a plain one's
+ * (0 for a record without captures). The ring is looked at only once this
+ * CPU wrote wakeup_records plain records' worth (wake_flags: wake the
+ * consumer if wakeup_bytes wait and no wake-up is on its way), and at
+ * every record while the consumer is behind. The consumer's short poll
+ * timeout and every flush take what waits below the threshold. A count
+ * lost to a preempted program only moves a look by a record. */
+static __always_inline __u64 batch_flags(__u32 size)
+{
+	__u32 zero = 0, *n = bpf_map_lookup_elem(&unwoken, &zero);
+	__u64 avail;
+
+	if (n && (*n += 1 + size / PLAIN_RECORD_MAX) < wakeup_records)
+		return BPF_RB_NO_WAKEUP;
+	avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	if (n && avail < behind_bytes)
+		*n = 0;
+	return wake_flags(avail);
+}
+
 static __always_inline void fill_header(struct systrace_header *hdr, __u64 pid_tgid, __u32 root,
 					__u8 phase, __u8 nb_args)
 {
@@ -357,9 +383,18 @@ static __always_inline int output(struct scratch *s, __u32 size, __u32 phase, __
 	 * changes nothing but shows the verifier the bound. */
 	barrier_var(size);
 	size &= SCRATCH_SIZE - 1;
-	if (bpf_ringbuf_output(&events, s->buf, size, submit_flags()) < 0)
+	if (bpf_ringbuf_output(&events, s->buf, size, batch_flags(size)) < 0)
 		count_drop(phase, nr, pid_tgid, root);
 	return 0;
+}
+
+/* Whether a captured syscall's enter reads anything: read's does not, and
+ * its enter is the plain record (emit_enter), without the scratch copy. */
+static __always_inline bool enter_captures(__u32 nr)
+{
+	const struct systrace_capture_spec *spec = &capture_specs[nr & (SYSTRACE_NR_SYSCALLS - 1)];
+
+	return spec->enter_args || spec->kind[0] == SYSTRACE_CAPTURE_SIGFRAME_MASK;
 }
 
 /* The state of an enter's capture, shared with its per-argument step. */

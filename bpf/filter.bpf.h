@@ -171,7 +171,7 @@ static __noinline int emit_held_enter(__u32 nr, struct call_mark *mark, __u64 pi
 	nr &= SYSTRACE_NR_SYSCALLS - 1;
 	for (int i = 0; i < SYSTRACE_MAX_ARGS; i++)
 		args[i] = mark->args[i];
-	if (test_bit(nr, capture_syscalls)) {
+	if (test_bit(nr, capture_syscalls) && enter_captures(nr)) {
 		/* The captures of a held call are read now, at its exit. */
 		ts = bpf_map_lookup_elem(&held_ts, &zero);
 		if (ts)

@@ -31,25 +31,6 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 #include "count.bpf.h"
 #include "capture.bpf.h"
 
-/* The submit flags of a syscall record. The ring is looked at only every
- * wakeup_records records of this CPU (wake_flags: wake the consumer if
- * wakeup_bytes wait and no wake-up is on its way), and at every record
- * while the consumer is behind. The consumer's short poll timeout and
- * every flush take what waits below the threshold. A count lost to a
- * preempted program only moves a look by a record. */
-static __always_inline __u64 batch_flags(void)
-{
-	__u32 zero = 0, *n = bpf_map_lookup_elem(&unwoken, &zero);
-	__u64 avail;
-
-	if (n && ++*n < wakeup_records)
-		return BPF_RB_NO_WAKEUP;
-	avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-	if (n && avail < behind_bytes)
-		*n = 0;
-	return wake_flags(avail);
-}
-
 /* The ring buffer wants a constant size per reserve, so each arg count gets
  * its own reserve; a record carries nb_args args, not always six. */
 #define EMIT_ENTER(N)                                                            \
@@ -62,7 +43,7 @@ static __always_inline __u64 batch_flags(void)
 		rec->trace.nr = id;                                              \
 		for (int i = 0; i < N; i++)                                      \
 			rec->trace.args[i] = args[i];                            \
-		bpf_ringbuf_submit(rec, batch_flags());                          \
+		bpf_ringbuf_submit(rec, batch_flags(0));                         \
 		return 0;                                                        \
 	}
 
@@ -72,7 +53,7 @@ static __always_inline int emit_enter(long id, __u64 *args, __u64 pid_tgid, __u3
 	struct systrace_enter_record *rec;
 	__u8 nb_args = syscall_nb_args[id];
 
-	if (test_bit(id, capture_syscalls))
+	if (test_bit(id, capture_syscalls) && enter_captures(id))
 		return emit_enter_captured(
 			id, args, nb_args > SYSTRACE_MAX_ARGS ? SYSTRACE_MAX_ARGS : nb_args,
 			pid_tgid, root);
@@ -107,7 +88,7 @@ static __always_inline int emit_exit(long nr, long ret, __u64 pid_tgid, __u32 ro
 	fill_entry(&rec->trace.ent, pid_tgid);
 	rec->trace.nr = nr;
 	rec->trace.ret = ret;
-	bpf_ringbuf_submit(rec, batch_flags());
+	bpf_ringbuf_submit(rec, batch_flags(0));
 	return 0;
 }
 
