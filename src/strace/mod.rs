@@ -201,26 +201,14 @@ pub fn format_call_at(
     ret: Option<i64>,
     opts: &StraceOptions,
 ) -> String {
-    format_call_fds(start_col, syscall, args, ret, opts, None)
-}
-
-/// [`format_call_at`] with what its fds refer to (strace -y, -yy):
-/// `read(3</etc/passwd>, ...)`, `openat(...) = 3</etc/passwd>`.
-pub fn format_call_fds(
-    start_col: usize,
-    syscall: &str,
-    args: &[ArgView],
-    ret: Option<i64>,
-    opts: &StraceOptions,
-    fds: Option<&fdtable::Resolved>,
-) -> String {
     let mut out = String::with_capacity(96);
-    push_call_fds(&mut out, start_col, syscall, args, ret, opts, fds);
+    push_call_fds(&mut out, start_col, syscall, args, ret, opts, None);
     out
 }
 
-/// [`format_call_fds`], appended to `out` (the command's batch of lines:
-/// no String per line).
+/// [`format_call_at`] appended to `out` (the command's batch of lines: no
+/// String per line), with what its fds refer to (strace -y, -yy):
+/// `read(3</etc/passwd>, ...)`, `openat(...) = 3</etc/passwd>`.
 pub fn push_call_fds(
     out: &mut String,
     start_col: usize,
