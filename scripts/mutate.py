@@ -71,7 +71,8 @@ MUTATIONS = {
             "if (raw && in_compat_syscall())\n\t\treturn 0;", "if (raw && in_compat_syscall() && 0)\n\t\treturn 0;",
             ["tests/test_compat.py"]),
     "M15": ("hooks switched without a handoff",
-            "return gen ? handoff_mine(kind, phase, gen) : hook_mode == kind;", "return hook_mode == kind;",
+            "return gen ? handoff_mine(kind, phase, gen) : hook_mode == kind;",
+            "return (gen && 0 && handoff_mine(kind, phase, gen)) || hook_mode == kind;",
             ["tests/test_hooks.py::test_switching_under_load_loses_and_doubles_nothing"]),
 }
 

@@ -29,6 +29,8 @@ import sys
 import threading
 import time
 
+import pytest
+
 import systrace
 import systrace._native as native
 
@@ -65,7 +67,11 @@ def test_only_the_traced_process_reaches_the_consumer(kernel):
     assert got == 1000, f"{got - 1000} records of other processes reached the consumer"
 
 
-def test_only_enabled_syscalls_reach_the_consumer(kernel):
+@pytest.mark.parametrize("hooks", ["raw", "syscall"])
+def test_only_enabled_syscalls_reach_the_consumer(kernel, monkeypatch, hooks):
+    # The raw hooks see every syscall: only the enable bit keeps getpid out
+    # (the per-syscall hooks are on getppid's events alone).
+    monkeypatch.setenv("SYSTRACE_HOOKS", hooks)
     systrace.preload()
     with systrace.enable("getppid") as s:
         before = records()
