@@ -38,8 +38,8 @@ static __always_inline __u64 submit_flags(void)
 	(sizeof(struct systrace_header) + __builtin_offsetof(struct syscall_trace_enter, args) + \
 	 8 * SYSTRACE_MAX_ARGS + 8)
 
-/* The submit flags of a syscall record of `size` bytes past a plain one's
- * (0 for a record without captures). The ring is looked at only once this
+/* The submit flags of a syscall record of `size` bytes (0: a record
+ * without captures, reserved at its own size). The ring is looked at only once this
  * CPU wrote wakeup_records plain records' worth (wake_flags: wake the
  * consumer if wakeup_bytes wait and no wake-up is on its way), and at
  * every record while the consumer is behind. The consumer's short poll
@@ -611,17 +611,19 @@ static __noinline int emit_exit_captured(__u32 nr, long ret, __u64 pid_tgid, __u
 	fill_entry(&rec->trace.ent, pid_tgid);
 	rec->trace.nr = nr;
 	rec->trace.ret = ret;
-	/* The registers still hold the call's args (the per-syscall events'
-	 * records do not have them, and compat calls never get here). */
-	syscall_get_arguments((struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf()),
-			      w.args);
 	if (capture_specs[nr].retries)
 		pending = bpf_task_storage_get(&pending_calls, bpf_get_current_task_btf(), 0, 0);
 	w.s = s;
 	w.off = sizeof(*rec);
 	w.pending = pending && pending->nr == nr ? pending : NULL;
-	if (capture_specs[nr].exit_args && (capture_specs[nr].at_exit || w.pending))
+	if (capture_specs[nr].exit_args && (capture_specs[nr].at_exit || w.pending)) {
+		/* The registers still hold the call's args (the per-syscall
+		 * events' records do not have them, and compat calls never get
+		 * here). */
+		syscall_get_arguments(
+			(struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf()), w.args);
 		bpf_loop(capture_specs[nr].exit_args, capture_exit_arg, &w, 0);
+	}
 	if (pending)
 		pending->nr = -1;
 	return output(s, w.off, SYSTRACE_PHASE_EXIT, nr, pid_tgid, root);

@@ -53,7 +53,8 @@ pub struct Captures<'a> {
     pub truncated: Vec<Cow<'static, str>>,
     /// Arguments whose memory could not be read (and was not read later).
     pub faulted: Vec<Cow<'static, str>>,
-    /// Arguments whose capture was lost (the enter could not be kept).
+    /// Arguments whose capture was lost: written by earlier versions, when
+    /// the exit's pointer was kept from the enter (an older recording's).
     pub lost: Vec<Cow<'static, str>>,
 }
 
@@ -346,8 +347,8 @@ impl Call {
         out
     }
 
-    /// [`strace_fds`](Self::strace_fds) appended to `out`, whose last
-    /// `start_col` bytes begin the line.
+    /// [`strace_fds`](Self::strace_fds) appended to `out`, after a prefix
+    /// of `start_col` columns.
     pub fn push_strace_fds(
         &self,
         out: &mut String,

@@ -218,7 +218,7 @@ pub fn push_call_fds(
     opts: &StraceOptions,
     fds: Option<&fdtable::Resolved>,
 ) {
-    let start_col = start_col.wrapping_sub(out.len());
+    let line_start = out.len();
     let mut decoded = decode_args(syscall, args, ret, opts);
     let mut result = format_result(decoded.ret_style, ret);
     if let (Some(note), Some(r)) = (&decoded.ret_note, ret) {
@@ -251,7 +251,7 @@ pub fn push_call_fds(
         }
         out.push_str(" <unfinished ...>)");
     }
-    push_result(out, start_col, &result, opts);
+    push_result(out, start_col, line_start, &result, opts);
 }
 
 /// `3` -> `3</etc/passwd>` for each fd argument whose target is known. An
@@ -285,7 +285,13 @@ pub fn format_resumed_at(
 ) -> String {
     let style = decode_args(syscall, &[], Some(ret), opts).ret_style;
     let mut out = format!("<... {syscall} resumed>)");
-    push_result(&mut out, start_col, &format_result(style, Some(ret)), opts);
+    push_result(
+        &mut out,
+        start_col,
+        0,
+        &format_result(style, Some(ret)),
+        opts,
+    );
     out
 }
 
@@ -333,6 +339,7 @@ pub fn format_resumed_call_at(
     push_result(
         &mut out,
         start_col,
+        0,
         &format_result(decoded.ret_style, ret),
         opts,
     );
@@ -355,6 +362,7 @@ pub fn format_restart_at(
     push_result(
         &mut out,
         start_col,
+        0,
         &format_result(RetStyle::Decimal, ret),
         opts,
     );
@@ -370,13 +378,18 @@ fn join<'s>(out: &mut String, items: impl Iterator<Item = &'s str>) {
     }
 }
 
-/// ` = result`, padded as strace's tabto() pads to its column: the line's
-/// column is `start_col + out.len()` (wrapping: `start_col` may be an
-/// offset back to the line's start in a longer `out`).
-fn push_result(out: &mut String, start_col: usize, result: &str, opts: &StraceOptions) {
+/// ` = result`, padded as strace's tabto() pads to its column: the call's
+/// text began at `out[line_start..]`, after `start_col` columns of prefix.
+fn push_result(
+    out: &mut String,
+    start_col: usize,
+    line_start: usize,
+    result: &str,
+    opts: &StraceOptions,
+) {
     const SPACES: &str = "                                                                ";
     out.push(' ');
-    let col = start_col.wrapping_add(out.len());
+    let col = start_col + (out.len() - line_start);
     let mut pad = opts.column.saturating_sub(col);
     while pad > 0 {
         let n = pad.min(SPACES.len());
