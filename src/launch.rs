@@ -82,6 +82,22 @@ fn reset_handlers() {
     }
 }
 
+/// Waits (up to a second) until the child sits in its read of the go: a
+/// counting session opened after that counts from the execve on, since it
+/// never saw that read's enter (bpf/count.bpf.h). Opened while the child was
+/// still on its way to the read, it counted the read (CI, `-c -Z`).
+fn wait_until_blocked_in_read(pid: u32) {
+    let path = format!("/proc/{pid}/syscall");
+    let read_nr = libc::SYS_read.to_string();
+    for _ in 0..20_000 {
+        match std::fs::read_to_string(&path) {
+            Ok(text) if text.split(' ').next() == Some(read_nr.as_str()) => return,
+            Ok(_) => std::thread::sleep(std::time::Duration::from_micros(50)),
+            Err(_) => return, // gone, or no such file: nothing to wait for
+        }
+    }
+}
+
 impl Launch {
     /// Forks the command's process; it waits before its execve until
     /// [`Launch::start`]. Errors: the fork, or the redirections and the
@@ -163,8 +179,10 @@ impl Launch {
                 Ok(_) => err,
             });
         }
+        let pid = u32::from_ne_bytes(pid);
+        wait_until_blocked_in_read(pid);
         Ok(Launch {
-            pid: u32::from_ne_bytes(pid),
+            pid,
             go: Some(parent),
             spawned: Some(spawned),
         })
