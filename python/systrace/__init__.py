@@ -14,8 +14,12 @@ a Rust core decodes them. Tracing needs root, or CAP_BPF with CAP_PERFMON.
 """
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any, List
+# Not `typing` (some 12 ms of imports, re and enum among them): the command
+# starts its BPF load right after this package, and everything imported
+# before that is on its path to attach (issue 15). mypy reads the constant.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, List
 
 from ._native import (
     fd_syscalls,
@@ -38,12 +42,17 @@ from ._native import (
     syscall_names,
     syscall_nr,
 )
-from ._session import Session, Source, calls, count, enable, iter_calls
-
 # The rest loads on first use (PEP 562's module __getattr__): `import
-# systrace` then costs the extension and the session module only, not
-# dataclasses, subprocess, json or the exporters (issue 15: start-up).
+# systrace` costs the extension only; the session module (and typing) on
+# the first `systrace.enable`, dataclasses, subprocess, json and the
+# exporters only when used (issue 15: start-up).
 _LAZY = {
+    "Session": "_session",
+    "Source": "_session",
+    "calls": "_session",
+    "count": "_session",
+    "enable": "_session",
+    "iter_calls": "_session",
     "EventClass": "_event_class",
     "Field": "_event_class",
     "SyscallMetadata": "_event_class",
@@ -74,6 +83,7 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
+    from ._session import Session, Source, calls, count, enable, iter_calls
     from ._aio import aiter_batches, aiter_events
     from ._event_class import EventClass, Field, SyscallMetadata, event_class, event_classes, metadata, metadata_table
     from ._export import (
@@ -97,6 +107,8 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'systrace' has no attribute {name!r}")
+    import importlib
+
     value = getattr(importlib.import_module(f".{module}", __name__), name)
     globals()[name] = value  # once: later lookups do not come here
     return value

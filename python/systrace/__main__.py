@@ -1,6 +1,6 @@
 """`python -m systrace`: the systrace command (see systrace.cli)."""
 import sys
 
-from .cli import entry
+from ._cli_start import entry
 
 sys.exit(entry())

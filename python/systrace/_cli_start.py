@@ -1,4 +1,4 @@
-"""The command's first step: its BPF programs start loading on a thread of
+"""The command's entry point and first step: its BPF programs start loading on a thread of
 their own, before argparse is even imported, so that the kernel's verifier
 (most of the start-up, issue 15) runs while the command imports the rest
 and parses its arguments, instead of after.
@@ -13,9 +13,29 @@ libbpf's can leak into it).
 """
 from __future__ import annotations
 
+import sys
+
 from . import _native
 
-from typing import List, Optional, Sequence
+# Nothing more is imported before the load starts: `typing` alone is some
+# 12 ms, on the path to attach (issue 15); mypy reads the constant.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import List, Optional, Sequence
+
+# Syscalls traced whatever -e says, and shown only if -e asks: the execve
+# that starts a command, and the exits that end threads and processes.
+INTERNAL = ("execve", "execveat", "exit", "exit_group")
+
+# Smaller than the library's default: the command drains as it goes, and the
+# ring's pages count twice in its RSS (the kernel maps its data twice), all
+# of them from the start. Two `dd bs=1 count=5000000` under -f (10x
+# tests/test_cli_output.py's, 20M calls): 11096 events lost with 512 KiB on
+# the shared 2-vCPU machine, and 3475 with 1 MiB on a quiet one (CI), once
+# the programs woke the consumer once per round below an eighth of the ring
+# (bpf/state.bpf.h, behind_bytes); none with 2 MiB. 4 MiB of RSS: issue 15's
+# 20 MB is lossless only above that.
+CLI_BUFFER_SIZE = 2 << 20
 
 # The options that take a value (argparse's in cli.build_parser).
 SHORT_VALUE = "epos"
@@ -28,11 +48,16 @@ class _Scan:
     def __init__(self) -> None:
         self.exprs: List[str] = []
         self.summary = self.follow = self.decode_fds = self.target = False
+        # Event filters in the kernel: --filter, -e status=, -z, -Z.
+        self.filters = False
         self.buffer_size: Optional[str] = None
 
     def value(self, option: str, value: str) -> None:
         if option == "-e":
             self.exprs.append(value)
+            self.filters = self.filters or value.startswith("status=")
+        elif option == "--filter":
+            self.filters = True
         elif option == "-p":
             self.target = True
         elif option == "--buffer-size":
@@ -45,6 +70,8 @@ class _Scan:
             self.follow = True
         elif option == "y":
             self.decode_fds = True
+        elif option in "zZ":
+            self.filters = True
 
 
 def scan(argv: Sequence[str]) -> Optional[_Scan]:
@@ -80,9 +107,17 @@ def scan(argv: Sequence[str]) -> Optional[_Scan]:
     return found if found.target else None
 
 
+# The command line whose load was started (once per process).
+_started: Optional[List[str]] = None
+
+
 def start_loading(argv: Sequence[str], buffer_size: int, internal: Sequence[str]) -> None:
     """Starts the load the command's first session will want; any doubt
     leaves it to the session (which then raises what goes wrong)."""
+    global _started
+    if _started == list(argv):
+        return  # entry() started it
+    _started = list(argv)
     found = scan(argv)
     if found is None:
         return
@@ -94,12 +129,29 @@ def start_loading(argv: Sequence[str], buffer_size: int, internal: Sequence[str]
         if found.summary:
             # -c: the counting session is the first one; it follows forks
             # with -f and wants no signals or exits.
-            _native._start_loading(size, nrs, found.follow)
+            _native._start_loading(size, nrs, found.follow, True, found.filters)
             return
         if nrs is not None:
             wanted = [*internal, *(_native.fd_syscalls() if found.decode_fds else ())]
             names = set(_native.syscall_names())
             nrs = _native.SyscallSet(nrs, *(n for n in wanted if n in names))
-        _native._start_loading(size, nrs, True)
+        # Only what the options use: the verifier skips the rest (a
+        # session that wants more loads again before it opens).
+        _native._start_loading(size, nrs, True, False, found.filters)
     except (ValueError, OSError):
         return  # the session says what is wrong with it
+
+
+def entry() -> int:
+    """The `systrace` command: its load starts here, right after the
+    extension is imported, and the command itself (cli.py, argparse, the
+    launcher) is imported while the kernel verifies the programs."""
+    # One malloc arena for all our threads (the BPF load, the consumer, the
+    # writer): each would touch some 0.5 MiB of its own (issue 15).
+    _native._limit_malloc_arenas(1)
+    argv = sys.argv[1:]
+    if argv[:1] != ["top"]:  # `systrace top` is another command
+        start_loading(argv, CLI_BUFFER_SIZE, INTERNAL)
+    from . import cli
+
+    return cli.entry()

@@ -13,6 +13,7 @@ import time
 from typing import IO, TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Sequence
 
 from . import _cli_start, _native
+from ._cli_start import CLI_BUFFER_SIZE, INTERNAL
 from ._native import (
     DEFAULT_STRING_SIZE,
     MAX_CAPTURE,
@@ -37,9 +38,6 @@ PROG = "systrace"
 MIN_CAPTURE = 4096
 
 
-# Syscalls traced whatever -e says, and shown only if -e asks: the execve
-# that starts a command, and the exits that end threads and processes.
-INTERNAL = ("execve", "execveat", "exit", "exit_group")
 
 
 class UsageError(Exception):
@@ -633,17 +631,6 @@ def _process_alive(pid: int) -> bool:
 
 
 # Running.
-
-
-# Smaller than the library's default: the command drains as it goes, and the
-# ring's pages count twice in its RSS (the kernel maps its data twice), all
-# of them from the start. Two `dd bs=1 count=5000000` under -f (10x
-# tests/test_cli_output.py's, 20M calls): 11096 events lost with 512 KiB on
-# the shared 2-vCPU machine, and 3475 with 1 MiB on a quiet one (CI), once
-# the programs woke the consumer once per round below an eighth of the ring
-# (bpf/state.bpf.h, behind_bytes); none with 2 MiB. 4 MiB of RSS: issue 15's
-# 20 MB is lossless only above that.
-CLI_BUFFER_SIZE = 2 << 20
 
 
 def _open_session(
