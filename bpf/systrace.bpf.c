@@ -102,10 +102,10 @@ static __always_inline int deliver_enter(long id, __u64 *args, __u64 pid_tgid, _
 
 	if ((filter_experiment & 8) && filter_slot[id & (SYSTRACE_NR_SYSCALLS - 1)])
 		return 0; /* the experiment that rejects before the lookup */
-	f = filter_of(id, filter_slot);
+	f = with_filters ? filter_of(id, filter_slot) : 0;
 	if (f && !filter_enter(f, id, args, pid_tgid, root))
 		return 0;
-	if (!f)
+	if (!f && with_filters)
 		forget_verdict(pid_tgid);
 	return emit_enter(id, args, pid_tgid, root);
 }
@@ -117,7 +117,7 @@ static __always_inline int deliver_exit(long nr, long ret, __u64 pid_tgid, __u32
 
 	if ((filter_experiment & 8) && filter_slot[nr & (SYSTRACE_NR_SYSCALLS - 1)])
 		return 0; /* the experiment that rejects before the lookup */
-	f = filter_of(nr, filter_slot);
+	f = with_filters ? filter_of(nr, filter_slot) : 0;
 	if (f && !filter_exit(f, nr, ret, pid_tgid, root))
 		return 0;
 	return emit_exit(nr, ret, pid_tgid, root);
@@ -135,7 +135,7 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	want = wanted(id, enabled_enter_syscalls, &pid_tgid, &root, true);
 	if (!want || !hooks_mine(HOOKS_RAW, HOOK_ENTER))
 		return 0;
-	if (want & WANT_COUNT)
+	if (with_count && (want & WANT_COUNT))
 		count_enter(id, pid_tgid, root);
 	if (!(want & WANT_DELIVER))
 		return 0;
@@ -157,7 +157,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	want = wanted(nr, enabled_exit_syscalls, &pid_tgid, &root, true);
 	if (!want || !hooks_mine(HOOKS_RAW, HOOK_EXIT))
 		return 0;
-	if (want & WANT_COUNT)
+	if (with_count && (want & WANT_COUNT))
 		count_exit(nr, ret, pid_tgid, root);
 	if (!(want & WANT_DELIVER))
 		return 0;
@@ -179,7 +179,7 @@ int sys_enter_event(struct syscall_trace_enter *ctx)
 	want = wanted(id, enabled_enter_syscalls, &pid_tgid, &root, false);
 	if (!want || !hooks_mine(HOOKS_SYSCALL, HOOK_ENTER))
 		return 0;
-	if (want & WANT_COUNT)
+	if (with_count && (want & WANT_COUNT))
 		count_enter(id, pid_tgid, root);
 	if (!(want & WANT_DELIVER))
 		return 0;
@@ -203,7 +203,7 @@ int sys_exit_event(struct syscall_trace_exit *ctx)
 	want = wanted(nr, enabled_exit_syscalls, &pid_tgid, &root, false);
 	if (!want || !hooks_mine(HOOKS_SYSCALL, HOOK_EXIT))
 		return 0;
-	if (want & WANT_COUNT)
+	if (with_count && (want & WANT_COUNT))
 		count_exit(nr, ctx->ret, pid_tgid, root);
 	if (!(want & WANT_DELIVER))
 		return 0;

@@ -162,14 +162,21 @@ def test_the_command_does_not_import_the_completion_library():
 
 def test_the_command_imports_only_the_extension_before_its_load_starts():
     # What `systrace` imports before systrace._cli_start starts the BPF
-    # load is on the start-up's critical path; the rest overlaps the
-    # verifier.
-    code = "import sys, systrace.cli\nprint(sorted(sys.modules))"
+    # load is on the start-up's critical path; the rest (typing, argparse,
+    # the command itself) overlaps the verifier.
+    code = "import sys, systrace._cli_start\nprint(sorted(sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     loaded = set(ast.literal_eval(out.stdout))
-    late = {"argparse", "subprocess", "signal", "systrace._launch"}
+    ours = {m for m in loaded if m.startswith("systrace")}
+    assert ours == {"systrace", "systrace._native", "systrace._cli_start"}, sorted(ours)
+    late = {"typing", "re", "enum", "argparse", "subprocess", "signal"}
     assert not late & loaded, sorted(late & loaded)
+    # ...and the installed command enters there.
+    from importlib.metadata import entry_points
+
+    (command,) = [e for e in entry_points(group="console_scripts") if e.name == "systrace"]
+    assert command.value == "systrace._cli_start:entry"
 
 
 def test_the_command_scans_what_its_first_session_loads():
@@ -196,16 +203,17 @@ def run_command_in_process(argv: list) -> dict:
         calls = []
         start = n._start_loading
 
-        def spy(size, syscalls, tasks):
+        def spy(size, syscalls, tasks, count=True, filters=True):
             calls.append({{"early": not {{"argparse", "subprocess"}} & set(sys.modules), "size": size,
-                          "all": syscalls is None, "tasks": tasks}})
-            start(size, syscalls, tasks)
+                          "all": syscalls is None, "tasks": tasks, "count": count, "filters": filters}})
+            start(size, syscalls, tasks, count, filters)
 
         n._start_loading = spy
         code = cli.main({argv!r})
         state = n.kernel_state()
         print(json.dumps({{"code": code, "calls": calls, "mode": state["hook_mode"],
-                          "programs": sorted(name for name, _ in state["programs"])}}))
+                          "programs": sorted(name for name, _ in state["programs"]),
+                          "insns": dict(state["programs"]), "features": state["features"]}}))
     """)
 
 
@@ -216,7 +224,8 @@ def test_the_command_loads_its_programs_while_it_starts(kernel):
     programs of task events with them."""
     got = run_command_in_process(["-o", "/dev/null", "-e", "trace=getppid", "--", "true"])
     assert got["code"] == 0
-    assert got["calls"] == [{"early": True, "size": 2 << 20, "all": False, "tasks": True}]
+    assert got["calls"] == [{"early": True, "size": 2 << 20, "all": False, "tasks": True,
+                             "count": False, "filters": False}]
     hooks = {"syscall": {"sys_enter_event", "sys_exit_event"}, "raw": {"sys_enter", "sys_exit"}}[got["mode"]]
     assert HOOKS & set(got["programs"]) == hooks, got
     assert TASK_PROGRAMS <= set(got["programs"])
@@ -224,8 +233,68 @@ def test_the_command_loads_its_programs_while_it_starts(kernel):
     # without -f, the same ring buffer as the rest.
     got = run_command_in_process(["-c", "-o", "/dev/null", "--", "true"])
     assert got["code"] == 0
-    assert got["calls"] == [{"early": True, "size": 2 << 20, "all": True, "tasks": False}]
+    assert got["calls"] == [{"early": True, "size": 2 << 20, "all": True, "tasks": False,
+                             "count": True, "filters": False}]
     assert HOOKS & set(got["programs"]) == {"sys_enter", "sys_exit"}, got
+
+
+def test_the_command_loads_only_what_its_options_use(kernel):
+    # Counting and event filters are constants of the load: the verifier
+    # skips their code when they are off (issue 15: start-up).
+    full = run_fresh('''
+        import json, systrace, systrace._native as n
+        with systrace.enable("getppid"):
+            pass
+        print(json.dumps({"insns": dict(n.kernel_state()["programs"]), "features": n.kernel_state()["features"]}))
+    ''')
+    assert full["features"] == ["count", "filters"]
+    cases = [
+        (["-e", "trace=getppid"], []),
+        (["-c", "-e", "trace=getppid"], ["count"]),
+        (["-z", "-e", "trace=getppid"], ["filters"]),
+        (["-e", "trace=getppid", "-e", "status=failed"], ["filters"]),
+        (["--filter", "ret >= 0", "-e", "trace=getppid"], ["filters"]),
+        (["-c", "--filter=ret >= 0", "-e", "trace=getppid"], ["count", "filters"]),
+    ]
+    for options, features in cases:
+        got = run_command_in_process(["-o", "/dev/null", *options, "--", "true"])
+        assert got["code"] == 0, (options, got)
+        assert got["features"] == features, (options, got)
+        # Loaded once, with just that.
+        assert [(c["count"], c["filters"]) for c in got["calls"]] == [
+            ("count" in features, "filters" in features)], (options, got)
+    lean = run_command_in_process(["-o", "/dev/null", "-e", "trace=getppid", "--", "true"])
+    for name in ("sys_enter_event", "sys_exit_event"):
+        assert lean["insns"][name] < 0.8 * full["insns"][name], (name, lean["insns"], full["insns"])
+
+
+def test_a_session_that_wants_more_than_was_loaded(kernel):
+    # A lean load (the command's) serves what it can; a first session that
+    # wants more loads again; with sessions open on the lean load, a clear
+    # error rather than a session whose filter or counts do nothing.
+    got = run_fresh('''
+        import json, os, systrace, systrace._native as n
+        n._start_loading(1 << 20, None, True, False, False)
+        with systrace.enable("getppid", filter="ret > 0", buffer_size=1 << 20) as s:
+            os.getppid()
+        print(json.dumps({"features": n.kernel_state()["features"], "events": len(list(s))}))
+    ''')
+    assert got == {"features": ["count", "filters"], "events": 2}, got
+    got = run_fresh('''
+        import json, os, systrace, systrace._native as n
+        n._start_loading(1 << 20, None, True, False, False)
+        with systrace.enable("getppid", buffer_size=1 << 20) as s:
+            lean = n.kernel_state()["features"]
+            try:
+                systrace.enable("getppid", filter="ret > 0", buffer_size=1 << 20)
+                error = None
+            except Exception as err:
+                error = f"{type(err).__name__}: {err}"
+            os.getppid()
+        print(json.dumps({"lean": lean, "error": error, "events": len(list(s))}))
+    ''')
+    assert got["lean"] == [] and got["events"] == 2, got
+    assert got["error"] and "without event filters" in got["error"], got
 
 
 def test_the_command_runs_when_the_scan_guessed_wrong(kernel):

@@ -91,6 +91,30 @@ mod tasks;
 pub use filter::FilterUse;
 use tasks::TASK_PROGRAMS;
 
+/// What a load of the programs can do beyond delivering events (the
+/// `with_*` constants of bpf/state.bpf.h): the verifier skips the code of
+/// what is off, which makes the load some 40% faster. The library loads
+/// everything; the command only what its options use (issue 15: start-up).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Features {
+    /// Counting in the kernel (`count=True`, the command's -c).
+    pub count: bool,
+    /// Event filters decided in the programs (`filter=`, -e status=).
+    pub filters: bool,
+}
+
+impl Features {
+    pub const ALL: Features = Features {
+        count: true,
+        filters: true,
+    };
+
+    /// Whether a load with `self` can do everything `other` asks.
+    pub fn covers(self, other: Features) -> bool {
+        (self.count || !other.count) && (self.filters || !other.filters)
+    }
+}
+
 pub struct Programs {
     pub(super) skel: SystraceSkel<'static>,
     pub(super) bss: NonNull<types::bss>,
@@ -129,6 +153,7 @@ pub struct Programs {
     filter_slots_map: MapHandle,
     slots: Mutex<filter::FilterSlots>,
     buffer_size: usize,
+    features: Features,
 }
 
 // SAFETY: `bss` points into the skeleton's mmap of the .bss map, which lives
@@ -158,6 +183,7 @@ impl Programs {
         sigreturn_nr: u32,
         first: Option<HookMode>,
         tasks_first: bool,
+        features: Features,
     ) -> Result<Self> {
         if !Path::new(VMLINUX_BTF).exists() {
             return Err(Error::Unsupported(format!(
@@ -189,6 +215,20 @@ impl Programs {
                 .traced_tgids
                 .set_max_entries(n)
                 .map_err(|e| Error::bpf(&format!("sizing a map for {MAX_PROCESSES_ENV}"), e, ""))?;
+        }
+        let rodata = open
+            .maps
+            .rodata_data
+            .as_deref_mut()
+            .expect("the object has .rodata");
+        rodata.with_count = features.count;
+        rodata.with_filters = features.filters;
+        if !features.count {
+            // The counting maps' bucket arrays (1 MiB each) are never used.
+            for map in [&mut open.maps.counts, &mut open.maps.errnos] {
+                map.set_max_entries(1)
+                    .map_err(|e| Error::bpf("sizing the counting maps", e, ""))?;
+            }
         }
         // The hooks of each kind are loaded from their own copy of the
         // object when first needed (see `Programs::kind`): a run that
@@ -261,6 +301,7 @@ impl Programs {
             filter_slots_map,
             slots: filter::FilterSlots::new(),
             buffer_size,
+            features,
         };
         programs.set_wakeup((buffer_size / 16) as u64, (buffer_size / 8) as u64);
         programs.set_filter_experiment();
@@ -270,6 +311,12 @@ impl Programs {
 
     pub fn buffer_size(&self) -> usize {
         self.buffer_size
+    }
+
+    /// What this load can do (the copies of the object share its .rodata,
+    /// so this holds for every program loaded).
+    pub fn features(&self) -> Features {
+        self.features
     }
 
     /// An owned handle on the ring buffer map, for the consumer thread.

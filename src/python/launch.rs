@@ -128,15 +128,18 @@ impl PyLaunch {
 /// start-up, issue 15): see `crate::trace::tracer::start_loading`.
 /// `syscalls`: what the first session enables (None: every syscall).
 #[pyfunction]
-#[pyo3(name = "_start_loading", signature = (buffer_size, syscalls, tasks))]
+#[pyo3(name = "_start_loading", signature = (buffer_size, syscalls, tasks, count = true, filters = true))]
 pub fn start_loading(
     py: Python<'_>,
     buffer_size: usize,
     syscalls: Option<PyRef<'_, crate::python::syscall_set::PySyscallSet>>,
     tasks: bool,
+    count: bool,
+    filters: bool,
 ) -> PyResult<()> {
     let sets = syscalls.map(|s| [s.sel.enter.clone(), s.sel.exit.clone()]);
-    py.detach(|| crate::trace::tracer::start_loading(buffer_size, sets, tasks))?;
+    let features = crate::kernel::programs::Features { count, filters };
+    py.detach(|| crate::trace::tracer::start_loading(buffer_size, sets, tasks, features))?;
     Ok(())
 }
 

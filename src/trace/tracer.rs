@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::kernel::consumer::Consumer;
 use crate::kernel::hooks::{self, HookMode};
 use crate::kernel::layout::NR_SYSCALLS;
-use crate::kernel::programs::{FilterUse, Programs, NB_ARGS_UNKNOWN};
+use crate::kernel::programs::{Features, FilterUse, Programs, NB_ARGS_UNKNOWN};
 use crate::kernel::startup as programs;
 use crate::kernel::Phase;
 use crate::metadata::names::{self, metadata_now};
@@ -227,14 +227,27 @@ fn nb_args_table(metadata: &MetadataTable) -> [u8; NR_SYSCALLS] {
     table
 }
 
-fn load(buffer_size: usize, first: Option<HookMode>, tasks_first: bool) -> Result<Tracer> {
+fn load(
+    buffer_size: usize,
+    first: Option<HookMode>,
+    tasks_first: bool,
+    features: Features,
+) -> Result<Tracer> {
     let start = Instant::now();
     let (table, exact) = metadata_now();
     let sigreturn = names::resolve("rt_sigreturn").unwrap_or(u32::MAX);
     let nb_args = nb_args_table(table);
     let specs = capture::spec_table(table);
     programs::reset_steps(vec![("metadata tables".to_owned(), start.elapsed())]);
-    let programs = Programs::load(buffer_size, &nb_args, &specs, sigreturn, first, tasks_first)?;
+    let programs = Programs::load(
+        buffer_size,
+        &nb_args,
+        &specs,
+        sigreturn,
+        first,
+        tasks_first,
+        features,
+    )?;
     let start = Instant::now();
     // The programs' background thread reads the running kernel's metadata
     // off the hot path (it is never traced, so the user's traces do not
@@ -270,11 +283,27 @@ pub(super) fn tracer<'a>(
     // A new buffer size takes effect when no session holds the old buffer;
     // no size asked for means the default.
     let size = buffer_size.unwrap_or(DEFAULT_BUFFER_SIZE);
-    if slot
-        .as_ref()
-        .is_some_and(|t| t.sessions == 0 && t.programs.buffer_size() != size)
-    {
+    let wants = first.map_or(Features::ALL, features_of);
+    if slot.as_ref().is_some_and(|t| {
+        t.sessions == 0
+            && (t.programs.buffer_size() != size || !t.programs.features().covers(wants))
+    }) {
         *slot = None;
+    }
+    if let Some(t) = slot.as_ref() {
+        if !t.programs.features().covers(wants) {
+            // Only the command loads less than everything, and it opens
+            // no session its first did not load for.
+            return Err(Error::Unsupported(format!(
+                "this process's BPF programs were loaded without {} (systrace's command \
+                 loads only what its options use), and sessions are open on them",
+                if wants.count && !t.programs.features().count {
+                    "counting"
+                } else {
+                    "event filters"
+                }
+            )));
+        }
     }
     if slot.is_none() {
         let kind = first.and_then(|reg| {
@@ -288,11 +317,19 @@ pub(super) fn tracer<'a>(
         // session wants them (the command does) or for preload(), else
         // when first needed.
         let tasks = first.is_none_or(|reg| reg.signals || reg.task_exits || reg.follow);
-        *slot = Some(load(size, kind, tasks)?);
+        *slot = Some(load(size, kind, tasks, Features::ALL)?);
     }
     let tracer = slot.as_mut().expect("loaded above");
     tracer.sync_tables();
     Ok(tracer)
+}
+
+/// What a registration needs of the programs' load.
+fn features_of(reg: &Registration) -> Features {
+    Features {
+        count: !reg.count.is_empty(),
+        filters: !reg.filters.is_empty(),
+    }
 }
 
 /// Loads the programs now, so that a later first enable() only flips bits.
@@ -320,6 +357,7 @@ pub fn start_loading(
     buffer_size: usize,
     sets: Option<[std::collections::BTreeSet<u32>; 2]>,
     tasks: bool,
+    features: Features,
 ) -> Result<()> {
     check_buffer_size(buffer_size)?;
     let kind = match &sets {
@@ -336,7 +374,7 @@ pub fn start_loading(
             let _quiet = quiet::Quiet::enter();
             let mut slot = lock();
             if slot.is_none() {
-                *slot = load(buffer_size, kind, tasks).ok();
+                *slot = load(buffer_size, kind, tasks, features).ok();
             }
         })
         .map_err(|source| Error::Os {
@@ -372,6 +410,8 @@ pub struct KernelState {
     pub counted_pids: Vec<u32>,
     /// "raw" or "syscall": the kind of hooks that deliver.
     pub hook_mode: &'static str,
+    /// What the load can do beyond delivering: "count", "filters".
+    pub features: Vec<&'static str>,
     /// Switches between the kinds so far, and per-syscall events hooked now.
     pub hook_switches: u64,
     pub event_hooks: usize,
@@ -437,6 +477,13 @@ pub fn kernel_state() -> KernelState {
                 pids
             },
             hook_mode: t.programs.hook_mode().name(),
+            features: {
+                let f = t.programs.features();
+                [(f.count, "count"), (f.filters, "filters")]
+                    .into_iter()
+                    .filter_map(|(on, name)| on.then_some(name))
+                    .collect()
+            },
             hook_switches: t.programs.hook_switches(),
             event_hooks: t.programs.event_hooks(),
             hooks_closing: t.programs.closing_hooks().0,
