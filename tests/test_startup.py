@@ -169,7 +169,7 @@ def test_the_command_imports_only_the_extension_before_its_load_starts():
     assert out.returncode == 0, out.stderr
     loaded = set(ast.literal_eval(out.stdout))
     ours = {m for m in loaded if m.startswith("systrace")}
-    assert ours == {"systrace", "systrace._native", "systrace._cli_start"}, sorted(ours)
+    assert ours == {"systrace", "systrace._native", "systrace._session", "systrace._cli_start"}, sorted(ours)
     late = {"typing", "re", "enum", "argparse", "subprocess", "signal"}
     assert not late & loaded, sorted(late & loaded)
     # ...and the installed command enters there.

@@ -42,17 +42,15 @@ from ._native import (
     syscall_names,
     syscall_nr,
 )
+# Eager, and without typing: a lazy import of it raced forks in other
+# threads (the child then waited forever on the import's lock).
+from ._session import Session, calls, count, enable, iter_calls
+
 # The rest loads on first use (PEP 562's module __getattr__): `import
-# systrace` costs the extension only; the session module (and typing) on
-# the first `systrace.enable`, dataclasses, subprocess, json and the
-# exporters only when used (issue 15: start-up).
+# systrace` costs the extension and the session module only, not typing,
+# dataclasses, subprocess, json or the exporters (issue 15: start-up).
 _LAZY = {
-    "Session": "_session",
     "Source": "_session",
-    "calls": "_session",
-    "count": "_session",
-    "enable": "_session",
-    "iter_calls": "_session",
     "EventClass": "_event_class",
     "Field": "_event_class",
     "SyscallMetadata": "_event_class",
@@ -83,7 +81,7 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
-    from ._session import Session, Source, calls, count, enable, iter_calls
+    from ._session import Source
     from ._aio import aiter_batches, aiter_events
     from ._event_class import EventClass, Field, SyscallMetadata, event_class, event_classes, metadata, metadata_table
     from ._export import (

@@ -6,26 +6,29 @@ exports and asyncio iteration.
 """
 from __future__ import annotations
 
-from typing import (
-    IO,
-    TYPE_CHECKING,
-    Any,
-    AsyncIterator,
-    Dict,
-    Iterable,
-    Iterator,
-    List,
-    Mapping,
-    Optional,
-    Union,
-    overload,
-)
-
 from . import _native
 from ._native import Call, Event, EventBatch, LostEventsWarning, SyscallSet
 
+# No `typing` at run time: the package imports this module eagerly (a lazy
+# import raced a fork in another thread, whose child then waited forever
+# on the import's lock), and the command starts its BPF load right after
+# the package is imported (issue 15: start-up). mypy reads the constant.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import os
+    from typing import (
+        IO,
+        Any,
+        AsyncIterator,
+        Dict,
+        Iterable,
+        Iterator,
+        List,
+        Mapping,
+        Optional,
+        Union,
+        overload,
+    )
 
     import pandas
     import polars
@@ -33,16 +36,32 @@ if TYPE_CHECKING:
 
     from ._record import Recording
 
+    SyscallSpec = Union[str, int, SyscallSet]
+    #: An event filter: one expression, or one per syscall (name or number).
+    Filter = Union[str, Mapping[Union[str, int], str], None]
+    #: What the exports and calls() take: a Session, an EventBatch, or an
+    #: iterable of Event or EventBatch (and, for the call exports, of Call).
+    Source = Union["Session", EventBatch, Iterable[Event], Iterable[EventBatch], Iterable[Call]]
+else:
+
+    def overload(func):  # the typed signatures are for mypy only
+        return func
+
+    def __getattr__(name):
+        """The type aliases, built (with typing) on first use."""
+        if name not in ("SyscallSpec", "Filter", "Source"):
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        from typing import Iterable, Mapping, Union
+
+        globals().update(
+            SyscallSpec=Union[str, int, SyscallSet],
+            Filter=Union[str, Mapping[Union[str, int], str], None],
+            Source=Union["Session", EventBatch, Iterable[Event], Iterable[EventBatch], Iterable[Call]],
+        )
+        return globals()[name]
+
+
 __all__ = ["Session", "enable", "count", "calls", "iter_calls", "LostEventsWarning"]
-
-SyscallSpec = Union[str, int, SyscallSet]
-#: An event filter: one expression, or one per syscall (name or number).
-Filter = Union[str, Mapping[Union[str, int], str], None]
-
-#: What the exports and calls() take: a Session, an EventBatch, or an
-#: iterable of Event or EventBatch (and, for the call exports, of Call).
-Source = Union["Session", EventBatch, Iterable[Event], Iterable[EventBatch], Iterable[Call]]
-
 
 class Session(_native.Session):
     """The events of the syscalls one `enable()` call asked for.
