@@ -281,8 +281,10 @@ def test_a_session_that_wants_more_than_was_loaded(kernel):
     ''')
     assert got == {"features": ["count", "filters"], "events": 2}, got
     got = run_fresh('''
-        import json, os, systrace, systrace._native as n
+        import json, os, time, systrace, systrace._native as n
         n._start_loading(1 << 20, None, True, False, False)
+        while not n.kernel_state()["loaded"]:  # else the session may load first
+            time.sleep(0.002)
         with systrace.enable("getppid", buffer_size=1 << 20) as s:
             lean = n.kernel_state()["features"]
             try:
