@@ -43,7 +43,6 @@ def test_records_that_wrap_the_ring_are_delivered_exactly(kernel):
     finally:
         os.close(fd)
     assert all(e.name == "write" and e.args["fd"] == fd for e in delivered), [str(e) for e in delivered[:3]]
-    assert len(delivered) + s.dropped == n, (len(delivered), s.dropped)
     seen = []
     for e in delivered:
         buf = e.captured["buf"]
@@ -52,6 +51,8 @@ def test_records_that_wrap_the_ring_are_delivered_exactly(kernel):
         assert e.args["count"] == len(written[i]) and e.capture_status == {}
         seen.append(i)
     assert seen == sorted(set(seen))
+    # A record whose header the copy broke is not decoded: it goes missing.
+    assert len(delivered) + s.dropped == n, (len(delivered), s.dropped)
     # Enough went through for the ring to wrap many times over.
     assert sum(len(written[i]) for i in seen) > 40 * ring, (len(seen), s.dropped)
 
