@@ -314,7 +314,7 @@ def test_backlog_is_bounded_in_bytes_with_captures(kernel):
 
     out = json.loads(r.stdout)
     assert out["delivered"] + out["dropped"] == 80000, out
-    # 4 x 1 MiB of events, a 1 MiB ring mapped twice, and slack.
+    # 4 x 1 MiB of events, a 1 MiB ring (its data mapped once), and slack.
     assert out["grew_kb"] < 16 * 1024, out
 
 

@@ -27,14 +27,14 @@ if TYPE_CHECKING:
 # that starts a command, and the exits that end threads and processes.
 INTERNAL = ("execve", "execveat", "exit", "exit_group")
 
-# Smaller than the library's default: the command drains as it goes, and the
-# ring's pages count twice in its RSS (the kernel maps its data twice), all
-# of them from the start. Two `dd bs=1 count=5000000` under -f (10x
-# tests/test_cli_output.py's, 20M calls): 11096 events lost with 512 KiB on
-# the shared 2-vCPU machine, and 3475 with 1 MiB on a quiet one (CI), once
-# the programs woke the consumer once per round below an eighth of the ring
-# (bpf/state.bpf.h, behind_bytes); none with 2 MiB. 4 MiB of RSS: issue 15's
-# 20 MB is lossless only above that.
+# Smaller than the library's default: the command drains as it goes, and
+# all of the ring's pages count in its RSS from the start (the kernel
+# populates them at mmap; src/kernel/ring.rs maps the data once). Two `dd
+# bs=1 count=5000000` under -f (10x tests/test_cli_output.py's, 20M calls):
+# 11096 events lost with 512 KiB on the shared 2-vCPU machine, and 3475 with
+# 1 MiB on a quiet one (CI), once the programs woke the consumer once per
+# round below an eighth of the ring (bpf/state.bpf.h, behind_bytes); none
+# with 2 MiB.
 CLI_BUFFER_SIZE = 2 << 20
 
 # The options that take a value (argparse's in cli.build_parser).

@@ -6,18 +6,17 @@
 //! `wakeup_records` and `wakeup_bytes` in bpf/state.bpf.h); a short poll
 //! timeout picks up the rest. A flush (session close, poll) wakes it at once through an eventfd
 //! and waits until everything committed before the flush was delivered.
-use std::cell::RefCell;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use libbpf_rs::{MapHandle, RingBufferBuilder};
+use libbpf_rs::MapHandle;
 
 use super::decode::{decode, Event};
+use super::ring::Ring;
 use crate::error::{Error, Result};
 
 /// Where the consumer hands what it drains: each open session's queue
@@ -88,8 +87,9 @@ pub struct Consumer {
     shared: Arc<Shared>,
     thread: Option<JoinHandle<()>>,
     tid: u32,
-    /// The fds the thread holds (its epoll sets, the ring buffer map), to
-    /// close in a forked child, which has the fds but not the thread.
+    /// The fds the thread holds (its epoll set, the ring buffer and wake-up
+    /// flag maps), to close in a forked child, which has the fds but not
+    /// the thread.
     thread_fds: Vec<RawFd>,
 }
 
@@ -277,35 +277,23 @@ fn run(
 ) {
     // SAFETY: gettid has no preconditions.
     let tid = unsafe { libc::gettid() } as u32;
-    let woken = match WokenFlag::map(&woken) {
+    let woken_flag = match WokenFlag::map(&woken) {
         Ok(flag) => flag,
         Err(e) => {
             let _ = ready.send(Err(e));
             return;
         }
     };
-    let batch = Rc::new(RefCell::new(Vec::with_capacity(BATCH as usize)));
-    let sink = Rc::clone(&batch);
-    let in_callback = Arc::clone(&shared);
-    let mut builder = RingBufferBuilder::new();
-    let added = builder.add(&events, move |data: &[u8]| {
-        match decode(data) {
-            Ok(ev) => sink.borrow_mut().push(ev),
-            Err(_) => {
-                in_callback.decode_errors.fetch_add(1, Ordering::Relaxed);
-            }
-        }
-        0
-    });
-    let built = added.map(|_| ()).and_then(|()| builder.build());
-    let ring = match built {
+    let mut ring = match Ring::map(&events) {
         Ok(ring) => ring,
         Err(e) => {
-            let _ = ready.send(Err(Error::bpf("opening the ring buffer", e, "")));
+            let _ = ready.send(Err(e));
             return;
         }
     };
-    // Our own epoll set: the ring buffer's and the wake-up eventfd.
+    let mut batch: Vec<Event> = Vec::with_capacity(BATCH as usize);
+    // Our own epoll set: the ring buffer map (readable while it holds
+    // data) and the wake-up eventfd.
     // SAFETY: plain syscalls on fds we own; results are checked.
     let epfd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
     if epfd < 0 {
@@ -314,7 +302,7 @@ fn run(
     }
     // SAFETY: epfd is a fresh descriptor that nothing else owns.
     let epfd = unsafe { OwnedFd::from_raw_fd(epfd) };
-    for fd in [ring.epoll_fd(), shared.wake.as_raw_fd()] {
+    for fd in [events.as_fd().as_raw_fd(), shared.wake.as_raw_fd()] {
         let mut ev = libc::epoll_event {
             events: libc::EPOLLIN as u32,
             u64: fd as u64,
@@ -325,10 +313,12 @@ fn run(
             return;
         }
     }
+    // The ring's mappings are not inherited (MADV_DONTFORK): these fds
+    // are what a forked child has left of the thread.
     let fds = vec![
         epfd.as_raw_fd(),
-        ring.epoll_fd(),
         events.as_fd().as_raw_fd(),
+        woken.as_fd().as_raw_fd(),
     ];
     let _ = ready.send(Ok((tid, fds)));
 
@@ -343,7 +333,7 @@ fn run(
         // record committed after this that finds enough waiting wakes us.
         // Cleared any earlier, a wake-up spent while we drained would leave
         // the flag set and us asleep with the ring filling.
-        woken.clear();
+        woken_flag.clear();
         // SAFETY: waits into our own array of the length we pass.
         let n =
             unsafe { libc::epoll_wait(epfd.as_raw_fd(), ready_events.as_mut_ptr(), 2, timeout) };
@@ -368,10 +358,22 @@ fn run(
         };
         // Drain in batches, handing each to the sessions.
         loop {
-            let consumed = ring.consume_raw_n(BATCH as usize);
-            shared.dispatch(&mut batch.borrow_mut());
-            if consumed < BATCH as i32 {
-                break;
+            let consumed = ring.consume(BATCH as usize, |data| match decode(data) {
+                Ok(ev) => batch.push(ev),
+                Err(_) => {
+                    shared.decode_errors.fetch_add(1, Ordering::Relaxed);
+                }
+            });
+            shared.dispatch(&mut batch);
+            match consumed {
+                Ok(n) if n == BATCH as usize => continue,
+                Ok(_) => break,
+                Err(e) => {
+                    let mut state = lock(&shared.flush);
+                    state.failed = Some(e.to_string());
+                    shared.flushed.notify_all();
+                    return;
+                }
             }
         }
         let mut state = lock(&shared.flush);

@@ -13,6 +13,8 @@
 //! * [`reaper`]: the thread that closes per-syscall hooks no longer
 //!   wanted, in the background (each close waits for a grace period).
 //! * [`consumer`]: the consumer thread, which drains the ring buffer.
+//! * [`ring`]: our reader of the ring buffer: its data mapped once, its
+//!   consumer position stored once per batch.
 //! * [`decode`]: one record into an [`Event`].
 pub mod consumer;
 pub mod decode;
@@ -20,6 +22,7 @@ pub mod hooks;
 pub mod layout;
 pub mod programs;
 pub mod reaper;
+pub mod ring;
 pub mod startup;
 
 mod skel {
