@@ -13,29 +13,30 @@ SIGXFSZ (which Python ignores) at their default, as subprocess does.
 from __future__ import annotations
 
 import errno
-import locale
 import os
-import select
-import selectors
 import signal
 import stat
-import subprocess
 import time
-from typing import IO, Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _native
-from ._session import Session, SyscallSpec, check_flags
+from ._session import Session, check_flags
 from ._watch import Watched
 
-__all__ = ["CompletedSession", "Watched", "launch", "resolve", "run"]
+# subprocess, selectors and typing are imported by run() only: the command
+# launches with launch() alone, and they were 1.6 MB of its RSS (issue 15).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import IO, Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
-StrOrBytesPath = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
-#: What stdin=, stdout= and stderr= take, as subprocess: None (inherit),
-#: subprocess.PIPE, subprocess.DEVNULL, subprocess.STDOUT (stderr only), an
-#: fd, or a file object.
-File = Union[None, int, IO[Any]]
-#: Bytes written to a pipe at once, as subprocess writes them.
-PIPE_BUF: int = getattr(select, "PIPE_BUF", 512)
+    from ._session import SyscallSpec
+
+    StrOrBytesPath = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
+    #: What stdin=, stdout= and stderr= take, as subprocess: None (inherit),
+    #: subprocess.PIPE, subprocess.DEVNULL, subprocess.STDOUT (stderr only), an
+    #: fd, or a file object.
+    File = Union[None, int, IO[Any]]
+
+__all__ = ["CompletedSession", "Watched", "launch", "resolve", "run"]
 
 
 def resolve(name: str, env: Optional[Mapping[str, str]] = None, cwd: Optional[str] = None) -> str:
@@ -103,6 +104,8 @@ class CompletedSession(Session):
 
     def check_returncode(self) -> None:
         """Raise subprocess.CalledProcessError if the command failed."""
+        import subprocess
+
         if self.returncode:
             raise subprocess.CalledProcessError(self.returncode, self.args, self.stdout, self.stderr)
 
@@ -115,6 +118,8 @@ class _Stdio:
     sets them up."""
 
     def __init__(self, stdin: File, stdout: File, stderr: File, has_input: bool) -> None:
+        import subprocess
+
         self.to_close: List[int] = []  # the child's ends, closed once it runs
         self.stdin_w: Optional[int] = None
         self.out_r: Dict[str, int] = {}  # "stdout"/"stderr" -> read end
@@ -131,6 +136,8 @@ class _Stdio:
             self.child[2] = self._fd(stderr, "stderr")
 
     def _fd(self, spec: File, name: str) -> Optional[int]:
+        import subprocess
+
         if spec is None:
             return None
         if spec == subprocess.PIPE:
@@ -179,6 +186,11 @@ def _wait(pid: int, pidfd: int, stdio: _Stdio, data: bytes, deadline: Optional[f
     waits for its end (and for the pipes' EOF), as Popen.communicate().
     Returns its wait status and the output; raises _Expired past the
     deadline."""
+    import select
+    import selectors
+
+    # Bytes written to a pipe at once, as subprocess writes them.
+    pipe_buf: int = getattr(select, "PIPE_BUF", 512)
     chunks: Dict[str, List[bytes]] = {name: [] for name in stdio.out_r}
     status: Optional[int] = None
     with selectors.DefaultSelector() as sel:
@@ -203,7 +215,7 @@ def _wait(pid: int, pidfd: int, stdio: _Stdio, data: bytes, deadline: Optional[f
                     _, status = os.waitpid(pid, 0)
                 elif key.data == "stdin":
                     try:
-                        offset += os.write(fd, data[offset : offset + PIPE_BUF])
+                        offset += os.write(fd, data[offset : offset + pipe_buf])
                     except BrokenPipeError:
                         offset = len(data)
                     if offset >= len(data):
@@ -269,6 +281,9 @@ def run(
     found raises FileNotFoundError, one that cannot be executed
     PermissionError (or the OSError of its execve), before anything runs.
     """
+    import locale
+    import subprocess
+
     if isinstance(args, (str, bytes)) or not args:
         raise TypeError("args must be a non-empty sequence of program and arguments, as subprocess.run([...])")
     argv = [os.fsdecode(a) for a in args]

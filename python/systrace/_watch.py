@@ -7,7 +7,9 @@ from __future__ import annotations
 import fcntl
 import os
 import struct
-from typing import Optional
+TYPE_CHECKING = False  # no typing at run time: the command imports this
+if TYPE_CHECKING:
+    from typing import Optional
 
 __all__ = ["Watched"]
 
