@@ -169,8 +169,10 @@ static __noinline bool filter_pass(const struct systrace_filter *f, const __u64 
 	return run.stack & 1;
 }
 
-/* Sends a held enter at its call's exit, with the time of its enter. */
-static __noinline int emit_held_enter(__u32 nr, struct call_mark *mark, __u64 pid_tgid, __u32 root)
+/* Sends a held enter at its call's exit, with the time of its enter.
+ * Global: the verifier checks it once, not at each exit that may send one
+ * (filter_exit, take_held_enter). */
+__noinline int emit_held_enter(__u32 nr, struct call_mark *mark, __u64 pid_tgid, __u32 root)
 {
 	__u64 args[SYSTRACE_MAX_ARGS];
 	__u32 zero = 0;

@@ -158,3 +158,42 @@ def test_a_session_open_throughout_gets_a_held_call_whole_once(hooks, mode, kind
     got = [(e.phase, e.args["fd"] if e.phase == "enter" else e.ret) for e in b.events()]
     assert got == ([("exit", 1)] if kind == "unfiltered" else []) + [("enter", p2)], got
     assert a2.events() == [] and a2.dropped == 0
+
+
+@pytest.mark.parametrize("mode", ["raw", "syscall"])
+def test_a_mark_left_while_nobody_traced_the_exit_is_not_sent_unfiltered(hooks, mode):
+    """A holds read(p1)'s enter and closes: nobody traces read while
+    read(p1) returns and read(p2) begins. B, unfiltered, then gets
+    read(p2)'s exit alone: not p1's held enter before it (an exit with no
+    ret filter sends the held enter of its own call only)."""
+    hooks(mode)
+    pipes = [os.pipe() for _ in range(3)]
+    go, p1, p2 = (r for r, _ in pipes)
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(go), str(p1), str(p2)], pass_fds=(go, p1, p2))
+    try:
+        blocked_in_read(child.pid, go)
+        a = systrace.enable("read", pid=child.pid, filter="ret == 1")
+        assert native.kernel_state()["hook_mode"] == mode
+        os.write(pipes[0][1], b"g")
+        blocked_in_read(child.pid, p1)
+        a.close()
+        os.write(pipes[1][1], b"1")
+        blocked_in_read(child.pid, p2)
+        b = systrace.enable("read", pid=child.pid)
+        assert native.kernel_state()["hook_mode"] == mode
+        before = native.kernel_state()["records"]
+        os.write(pipes[2][1], b"2")
+        assert child.wait(timeout=30) == 0
+        b.close()
+        sent = native.kernel_state()["records"] - before
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        for r, w in pipes:
+            os.close(r)
+            os.close(w)
+    got = [(e.phase, e.args["fd"] if e.phase == "enter" else e.ret) for e in b.events()]
+    assert got == [("exit", 1)], got
+    assert sent == 1, "p1's held enter crossed the ring buffer"
+    assert a.events() == [] and b.dropped == 0
