@@ -344,9 +344,10 @@ static __noinline bool filter_exit(const struct systrace_filter *f, __u32 nr, lo
 	return filter_pass(f, no_args, ret, nr, pid_tgid);
 }
 
-/* Set by user space once a filter decided at exit was set: only then can
- * a thread have a mark, and only then do exits look one up. */
-__u32 marks_held;
+/* The syscalls that ever had a filter decided at exit, set by user space
+ * before it publishes one, never cleared: only their calls can leave a
+ * mark, and only their exits look one up. */
+__u64 held_syscalls[SYSTRACE_NR_SYSCALLS / 64];
 
 /* The exit of a call that no filter on ret decides now (none, or one
  * decided at enter): a mark its thread left is this call's enter, held

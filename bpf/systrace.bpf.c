@@ -120,7 +120,8 @@ static __always_inline int deliver_exit(long nr, long ret, __u64 pid_tgid, __u32
 		return 0; /* the experiment that rejects before the lookup */
 	f = filter_of(nr, filter_slot);
 	pass = !f || filter_exit(f, nr, ret, pid_tgid, root);
-	if (marks_held && (!f || f->mode != SYSTRACE_FILTER_AT_EXIT) && !(filter_experiment & 16))
+	if (test_bit(nr, held_syscalls) && (!f || f->mode != SYSTRACE_FILTER_AT_EXIT) &&
+	    !(filter_experiment & 16))
 		take_held_enter(nr, pass, pid_tgid, root);
 	if (!pass)
 		return 0;

@@ -1,7 +1,7 @@
 //! The programs' event filters: the slots that hold them, and the tables
 //! (in .bss) that give each syscall number its slot.
 use std::os::fd::{AsFd, AsRawFd};
-use std::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use libbpf_rs::{libbpf_sys, MapCore, MapFlags, MapHandle, MapType};
@@ -152,9 +152,11 @@ impl Programs {
         }
         if at_exit {
             // SAFETY: as in `bitmap`.
-            let held =
-                unsafe { &*(std::ptr::addr_of_mut!((*self.bss()).marks_held) as *const AtomicU32) };
-            held.store(1, Ordering::SeqCst);
+            let held = unsafe {
+                &*(std::ptr::addr_of_mut!((*self.bss()).held_syscalls)
+                    as *const [AtomicU64; NR_SYSCALLS / 64])
+            };
+            held[nr as usize / 64].fetch_or(1 << (nr % 64), Ordering::SeqCst);
         }
     }
 
