@@ -126,6 +126,17 @@ static long filter_step(__u32 i, struct filter_run *run)
  * no per-CPU verdict (every exit decides again). */
 __u32 filter_experiment;
 
+/* Per syscall number: when its exits were last not traced, stamped by user
+ * space (CLOCK_MONOTONIC, bpf_ktime_get_ns()'s clock) as it sets the
+ * syscall's filter while no session traces its exit, before it enables
+ * it. Every exit delivered takes its thread's mark (filter_exit,
+ * take_held_enter), so a mark older than that was left by a call whose
+ * exit went by unseen: it is not the call this exit ends, and its enter
+ * is never sent. A time rather than a clear at the calls in between: they
+ * may not be traced at all, and calls no filter on ret decides pay
+ * nothing for it. */
+__u64 held_since[SYSTRACE_NR_SYSCALLS];
+
 /* Programs up to this long run unrolled, without bpf_loop(): most
  * filters are a comparison or two. */
 #define FILTER_INLINE_OPS 8
@@ -158,8 +169,10 @@ static __noinline bool filter_pass(const struct systrace_filter *f, const __u64 
 	return run.stack & 1;
 }
 
-/* Sends a held enter at its call's exit, with the time of its enter. */
-static __noinline int emit_held_enter(__u32 nr, struct call_mark *mark, __u64 pid_tgid, __u32 root)
+/* Sends a held enter at its call's exit, with the time of its enter.
+ * Global: the verifier checks it once, not at each exit that may send one
+ * (filter_exit, take_held_enter). */
+__noinline int emit_held_enter(__u32 nr, struct call_mark *mark, __u64 pid_tgid, __u32 root)
 {
 	__u64 args[SYSTRACE_MAX_ARGS];
 	__u32 zero = 0;
@@ -308,6 +321,8 @@ static __noinline bool filter_exit(const struct systrace_filter *f, __u32 nr, lo
 	mark = bpf_task_storage_get(&call_marks, bpf_get_current_task_btf(), 0, 0);
 	if (mark && mark->nr == nr)
 		state = mark->state;
+	if (mark && state == CALL_HELD && mark->ts < held_since[nr & (SYSTRACE_NR_SYSCALLS - 1)])
+		state = CALL_NONE; /* an earlier call's (see held_since) */
 	if (mark)
 		mark->state = CALL_NONE;
 	if (state == CALL_REJECTED)
@@ -327,6 +342,33 @@ static __noinline bool filter_exit(const struct systrace_filter *f, __u32 nr, lo
 	if (test_bit(nr & (SYSTRACE_NR_SYSCALLS - 1), enabled_enter_syscalls))
 		return false;
 	return filter_pass(f, no_args, ret, nr, pid_tgid);
+}
+
+/* The syscalls that ever had a filter decided at exit, set by user space
+ * before it publishes one, never cleared: only their calls can leave a
+ * mark, and only their exits look one up. */
+__u64 held_syscalls[SYSTRACE_NR_SYSCALLS / 64];
+
+/* The exit of a call that no filter on ret decides now (none, or one
+ * decided at enter): a mark its thread left is this call's enter, held
+ * for a filter lifted since (sent now, before the exit, if the exit
+ * passes), or an earlier call's whose exit went by unseen (see
+ * held_since). Either way the mark is taken, so that no later exit sends
+ * it as its own call's. */
+static __noinline int take_held_enter(__u32 nr, bool pass, __u64 pid_tgid, __u32 root)
+{
+	struct call_mark *mark;
+
+	if (nr >= SYSTRACE_NR_SYSCALLS)
+		return 0;
+	mark = bpf_task_storage_get(&call_marks, bpf_get_current_task_btf(), 0, 0);
+	if (!mark || mark->state != CALL_HELD)
+		return 0;
+	mark->state = CALL_NONE;
+	if (pass && mark->nr == nr && mark->ts >= held_since[nr] &&
+	    test_bit(nr, enabled_enter_syscalls))
+		emit_held_enter(nr, mark, pid_tgid, root);
+	return 0;
 }
 
 /* An enter that no filter decided (none was set for its syscall): a verdict

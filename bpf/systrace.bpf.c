@@ -114,11 +114,17 @@ static __always_inline int deliver_enter(long id, __u64 *args, __u64 pid_tgid, _
 static __always_inline int deliver_exit(long nr, long ret, __u64 pid_tgid, __u32 root)
 {
 	const struct systrace_filter *f;
+	bool pass;
 
 	if ((filter_experiment & 8) && filter_slot[nr & (SYSTRACE_NR_SYSCALLS - 1)])
 		return 0; /* the experiment that rejects before the lookup */
 	f = with_filters ? filter_of(nr, filter_slot) : 0;
-	if (f && !filter_exit(f, nr, ret, pid_tgid, root))
+	pass = !f || filter_exit(f, nr, ret, pid_tgid, root);
+	/* Marks exist only where filters were loaded. */
+	if (with_filters && test_bit(nr, held_syscalls) &&
+	    (!f || f->mode != SYSTRACE_FILTER_AT_EXIT) && !(filter_experiment & 16))
+		take_held_enter(nr, pass, pid_tgid, root);
+	if (!pass)
 		return 0;
 	return emit_exit(nr, ret, pid_tgid, root);
 }

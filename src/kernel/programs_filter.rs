@@ -1,7 +1,7 @@
 //! The programs' event filters: the slots that hold them, and the tables
 //! (in .bss) that give each syscall number its slot.
 use std::os::fd::{AsFd, AsRawFd};
-use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use libbpf_rs::{libbpf_sys, MapCore, MapFlags, MapHandle, MapType};
@@ -9,6 +9,10 @@ use libbpf_rs::{libbpf_sys, MapCore, MapFlags, MapHandle, MapType};
 use super::Programs;
 use crate::kernel::layout::NR_SYSCALLS;
 use crate::kernel::types;
+use crate::kernel::Phase;
+use crate::trace::queue::monotonic_ns;
+
+const AT_EXIT: u32 = types::systrace_filter_mode::SYSTRACE_FILTER_AT_EXIT.0;
 
 /// Which of the programs' filters: the events' or the counting consumer's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -111,6 +115,14 @@ impl Programs {
         }
     }
 
+    fn held_since(&self) -> &[AtomicU64] {
+        // SAFETY: as in `bitmap`.
+        unsafe {
+            let table = std::ptr::addr_of_mut!((*self.bss()).held_since);
+            &*(table as *const [AtomicU64; NR_SYSCALLS])
+        }
+    }
+
     pub(super) fn filter_slots(&self) -> MutexGuard<'_, FilterSlots> {
         self.slots.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -124,6 +136,28 @@ impl Programs {
             .unwrap_or(0);
         // SAFETY: as in `bitmap`; set before any program is attached.
         unsafe { std::ptr::addr_of_mut!((*self.bss()).filter_experiment).write_volatile(bits) };
+    }
+
+    /// Before syscall `nr`'s events' filter is published (`at_exit`: it
+    /// holds enters until their exit). While nobody traces the syscall's
+    /// exit, a call's exit can go by without taking its thread's mark: the
+    /// marks held until now are no later exit's (the programs'
+    /// held_since). A syscall's exit goes from untraced to traced only
+    /// after its filter is set, so no mark an exit should take is older.
+    fn stamp_marks(&self, nr: u32, at_exit: bool) {
+        let exits = self.bitmap(Phase::Exit);
+        let traced = exits[nr as usize / 64].load(Ordering::SeqCst) & (1 << (nr % 64)) != 0;
+        if !traced {
+            self.held_since()[nr as usize].store(monotonic_ns(), Ordering::SeqCst);
+        }
+        if at_exit {
+            // SAFETY: as in `bitmap`.
+            let held = unsafe {
+                &*(std::ptr::addr_of_mut!((*self.bss()).held_syscalls)
+                    as *const [AtomicU64; NR_SYSCALLS / 64])
+            };
+            held[nr as usize / 64].fetch_or(1 << (nr % 64), Ordering::SeqCst);
+        }
     }
 
     /// Sets syscall `nr`'s filter, or removes it (None). The new filter is
@@ -163,6 +197,12 @@ impl Programs {
                 }
             }
         });
+        if what == FilterUse::Events {
+            self.stamp_marks(
+                nr,
+                new.is_some() && filter.is_some_and(|f| f.mode == AT_EXIT),
+            );
+        }
         let old = entry.swap(new.unwrap_or(0), Ordering::SeqCst);
         if old != 0 {
             pool.retired.push(old);
