@@ -126,6 +126,13 @@ static __always_inline void count_enter(__u32 nr, __u64 pid_tgid, __u32 root)
 	}
 }
 
+/* Per syscall number: when its counting last began, stamped by user space
+ * (CLOCK_MONOTONIC, bpf_ktime_get_ns()'s clock) before it sets the count
+ * bit. A thread's start older than that was left by a call whose exit no
+ * hook counted (counting was off then): it is not the start of the call
+ * this exit ends, which began uncounted. */
+__u64 counted_since[SYSTRACE_NR_SYSCALLS];
+
 /* A counted call returns. A call whose enter was not seen (running when
  * the counting began, e.g. the read a launched command waits in before its
  * execve) is not counted: it is not the session's. */
@@ -140,7 +147,8 @@ static __always_inline void count_exit(__u32 nr, long ret, __u64 pid_tgid, __u32
 		return;
 	}
 	st = bpf_task_storage_get(&starts, bpf_get_current_task_btf(), 0, 0);
-	if (!st || st->nr != nr || !st->ts)
+	if (!st || st->nr != nr || !st->ts ||
+	    st->ts < counted_since[nr & (SYSTRACE_NR_SYSCALLS - 1)])
 		return;
 	dur = bpf_ktime_get_ns() - st->ts;
 	st->ts = 0;

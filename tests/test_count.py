@@ -130,3 +130,39 @@ def test_the_command_counts_without_delivering_the_calls(kernel):
     # the thousands of calls Python makes starting up.
     assert got["records"] <= 8, got
     assert got["hooks"] == "syscall"
+
+
+@pytest.mark.parametrize("mode", ["raw", "syscall"])
+def test_a_call_begun_while_nobody_counted_is_not_counted_with_an_older_start(kernel, monkeypatch, mode):
+    # The thread's start of read(p1) outlived its uncounted exit; read(p2)
+    # began uncounted, so the next counting session must not count it with
+    # read(p1)'s start (it reported one read of the whole gap).
+    import time
+
+    from test_filter_marks import CHILD, blocked_in_read
+
+    monkeypatch.setenv("SYSTRACE_HOOKS", mode)
+    pipes = [os.pipe() for _ in range(3)]
+    go, p1, p2 = (r for r, _ in pipes)
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(go), str(p1), str(p2)], pass_fds=(go, p1, p2))
+    try:
+        blocked_in_read(child.pid, go)
+        first = systrace.count("read", pid=child.pid)
+        os.write(pipes[0][1], b"g")
+        blocked_in_read(child.pid, p1)  # its start is in the thread's storage
+        first.close()
+        os.write(pipes[1][1], b"1")
+        blocked_in_read(child.pid, p2)  # begins uncounted
+        time.sleep(0.2)
+        second = systrace.count("read", pid=child.pid)
+        os.write(pipes[2][1], b"2")
+        assert child.wait(timeout=30) == 0
+        second.close()
+    finally:
+        child.kill()
+        child.wait()
+        for r, w in pipes:
+            os.close(r)
+            os.close(w)
+    assert [(c.name, c.calls) for c in second.counts() if c.calls] == [], [
+        (c.name, c.calls, c.time_ns) for c in second.counts()]

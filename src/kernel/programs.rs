@@ -512,13 +512,25 @@ impl Programs {
         total
     }
 
-    /// Counts syscall `nr`'s calls in the kernel, or stops.
+    /// Counts syscall `nr`'s calls in the kernel, or stops. Counting that
+    /// begins stamps the time first (the programs' `counted_since`): a
+    /// thread's start left before it is an uncounted call's, not the start
+    /// of the call its next counted exit ends.
     pub fn set_counted(&self, nr: u32, on: bool) {
         // SAFETY: as in `bitmap`.
         let words = unsafe {
             let words = std::ptr::addr_of_mut!((*self.bss()).counted_syscalls);
             &*(words as *const [AtomicU64; NR_SYSCALLS / 64])
         };
+        let (word, bit) = bit_of(nr);
+        if on && words[word].load(Ordering::SeqCst) & bit == 0 {
+            // SAFETY: as in `bitmap`.
+            let since = unsafe {
+                let table = std::ptr::addr_of_mut!((*self.bss()).counted_since);
+                &*(table as *const [AtomicU64; NR_SYSCALLS])
+            };
+            since[nr as usize].store(crate::trace::queue::monotonic_ns(), Ordering::SeqCst);
+        }
         set_bit(words, nr, on);
     }
 
