@@ -139,13 +139,11 @@ def test_a_call_begun_while_nobody_counted_is_not_counted_with_an_older_start(ke
     # read(p1)'s start (it reported one read of the whole gap).
     import time
 
-    from test_filter_marks import CHILD, blocked_in_read
+    from test_filter_marks import blocked_in_read, pipe_reader
 
     monkeypatch.setenv("SYSTRACE_HOOKS", mode)
-    pipes = [os.pipe() for _ in range(3)]
-    go, p1, p2 = (r for r, _ in pipes)
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(go), str(p1), str(p2)], pass_fds=(go, p1, p2))
-    try:
+    with pipe_reader(3) as (child, pipes):
+        go, p1, p2 = (r for r, _ in pipes)
         blocked_in_read(child.pid, go)
         first = systrace.count("read", pid=child.pid)
         os.write(pipes[0][1], b"g")
@@ -158,11 +156,5 @@ def test_a_call_begun_while_nobody_counted_is_not_counted_with_an_older_start(ke
         os.write(pipes[2][1], b"2")
         assert child.wait(timeout=30) == 0
         second.close()
-    finally:
-        child.kill()
-        child.wait()
-        for r, w in pipes:
-            os.close(r)
-            os.close(w)
     assert [(c.name, c.calls) for c in second.counts() if c.calls] == [], [
         (c.name, c.calls, c.time_ns) for c in second.counts()]

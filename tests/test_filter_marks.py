@@ -5,6 +5,7 @@ enter, or an exit nobody traced) is not sent with a later call's exit.
 Real kernel, a child blocked in reads of pipes the test controls."""
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -24,6 +25,24 @@ import os, sys
 for fd in sys.argv[1:]:
     os.read(int(fd), 1)
 """
+
+
+@contextlib.contextmanager
+def pipe_reader(n: int):
+    """A child that reads a byte from each of `n` pipes in turn (CHILD);
+    yields it and the pipes, and leaves nothing behind."""
+    pipes = [os.pipe() for _ in range(n)]
+    reads = [r for r, _ in pipes]
+    child = subprocess.Popen([sys.executable, "-c", CHILD, *map(str, reads)], pass_fds=reads)
+    try:
+        yield child, pipes
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        for r, w in pipes:
+            os.close(r)
+            os.close(w)
 
 
 @pytest.fixture
@@ -65,11 +84,8 @@ def test_a_mark_left_by_an_earlier_call_is_not_sent_with_a_later_exit(hooks, mod
     ret again. read(p2) began before A2's filter: A2 gets nothing of it,
     and nothing crosses the ring buffer for it (not p1's held enter)."""
     hooks(mode)
-    pipes = [os.pipe() for _ in range(4)]
-    go, p1, p2, p3 = (r for r, _ in pipes)
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(go), str(p1), str(p2), str(p3)],
-                             pass_fds=(go, p1, p2, p3))
-    try:
+    with pipe_reader(4) as (child, pipes):
+        go, p1, p2, p3 = (r for r, _ in pipes)
         blocked_in_read(child.pid, go)
         a = systrace.enable("read", pid=child.pid, filter="ret == 1")
         assert native.kernel_state()["hook_mode"] == mode
@@ -91,13 +107,6 @@ def test_a_mark_left_by_an_earlier_call_is_not_sent_with_a_later_exit(hooks, mod
         sent = native.kernel_state()["records"] - before
         os.write(pipes[3][1], b"3")
         assert child.wait(timeout=30) == 0
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
-        for r, w in pipes:
-            os.close(r)
-            os.close(w)
     evs = a2.events()
     assert not [e for e in evs if e.phase == "enter" and e.args["fd"] == p1], "p1's held enter"
     assert all(e.timestamp_ns >= opened for e in evs), "an event from before A2 opened"
@@ -117,11 +126,8 @@ def test_a_session_open_throughout_gets_a_held_call_whole_once(hooks, mode, kind
     read(p2) returns. W gets read(p1) whole, its enter once, and nothing
     of read(p2) (not p1's enter again, with p2's exit)."""
     hooks(mode)
-    pipes = [os.pipe() for _ in range(4)]
-    go, p1, p2, p3 = (r for r, _ in pipes)
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(go), str(p1), str(p2), str(p3)],
-                             pass_fds=(go, p1, p2, p3))
-    try:
+    with pipe_reader(4) as (child, pipes):
+        go, p1, p2, p3 = (r for r, _ in pipes)
         blocked_in_read(child.pid, go)
         w = systrace.enable("read", pid=child.pid, filter=f"fd == {p1}")
         a = systrace.enable("read", pid=child.pid, filter="ret == 1")
@@ -141,13 +147,6 @@ def test_a_session_open_throughout_gets_a_held_call_whole_once(hooks, mode, kind
         w.close()
         os.write(pipes[3][1], b"3")
         assert child.wait(timeout=30) == 0
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
-        for r, wfd in pipes:
-            os.close(r)
-            os.close(wfd)
     evs = w.events()
     assert [(e.phase, e.args["fd"] if e.phase == "enter" else e.ret) for e in evs] == [("enter", p1), ("exit", 1)]
     assert evs[0].tid == evs[1].tid == child.pid
@@ -167,10 +166,8 @@ def test_a_mark_left_while_nobody_traced_the_exit_is_not_sent_unfiltered(hooks, 
     read(p2)'s exit alone: not p1's held enter before it (an exit with no
     ret filter sends the held enter of its own call only)."""
     hooks(mode)
-    pipes = [os.pipe() for _ in range(3)]
-    go, p1, p2 = (r for r, _ in pipes)
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(go), str(p1), str(p2)], pass_fds=(go, p1, p2))
-    try:
+    with pipe_reader(3) as (child, pipes):
+        go, p1, p2 = (r for r, _ in pipes)
         blocked_in_read(child.pid, go)
         a = systrace.enable("read", pid=child.pid, filter="ret == 1")
         assert native.kernel_state()["hook_mode"] == mode
@@ -186,13 +183,6 @@ def test_a_mark_left_while_nobody_traced_the_exit_is_not_sent_unfiltered(hooks, 
         assert child.wait(timeout=30) == 0
         b.close()
         sent = native.kernel_state()["records"] - before
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
-        for r, w in pipes:
-            os.close(r)
-            os.close(w)
     got = [(e.phase, e.args["fd"] if e.phase == "enter" else e.ret) for e in b.events()]
     assert got == [("exit", 1)], got
     assert sent == 1, "p1's held enter crossed the ring buffer"
