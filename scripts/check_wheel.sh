@@ -140,6 +140,11 @@ if [ -e /opt/venv/lib/python3*/site-packages/systrace.libs ]; then
 fi
 echo "== trace"
 cd /tmp && /opt/venv/bin/python /tmp/trace_check.py
+# The command: the wheel's own script, its first line made this venv's python by pip.
+echo "== /opt/venv/bin/systrace"
+head -1 /opt/venv/bin/systrace
+/opt/venv/bin/systrace -e trace=getppid -- /opt/venv/bin/python -c 'import os; os.getppid()' 2>&1 | grep '^getppid() = '
+echo "OK: the command traced getppid"
 EOF
 
 start=$(date +%s)

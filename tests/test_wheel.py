@@ -66,6 +66,11 @@ def test_wheel_is_manylinux2014_abi3_with_one_extension(wheel: str) -> None:
     with zipfile.ZipFile(wheel) as z:
         names = z.namelist()
     assert "systrace/py.typed" in names
+    # The command: a script of our own (python/systrace.data/scripts), not
+    # an entry point the installer wraps in a script that imports `re`.
+    script = next(n for n in names if n.endswith(".data/scripts/systrace"))
+    with zipfile.ZipFile(wheel) as z:
+        assert z.read(script).startswith(b"#!python\n")
     # One shared object, the extension: libbpf, libelf and zlib are linked
     # into it, no library is bundled beside it.
     assert [n for n in names if re.search(r"\.so(\.|$)", n)] == ["systrace/_native.abi3.so"], names
@@ -143,3 +148,6 @@ def test_wheel_installs_and_traces_on_bullseye_without_build_tools(wheel: str) -
     assert "libc.so.6" in ldd
     assert "libelf" not in ldd and "libz" not in ldd and "not found" not in ldd, ldd
     assert "OK: traced getppid" in r.stdout
+    # The command is the wheel's script, its first line made the venv's python.
+    assert "#!/opt/venv/bin/python" in r.stdout
+    assert "OK: the command traced getppid" in r.stdout
