@@ -143,7 +143,7 @@ cd /tmp && /opt/venv/bin/python /tmp/trace_check.py
 # The command: the wheel's own script, its first line made this venv's python by pip.
 echo "== /opt/venv/bin/systrace"
 head -1 /opt/venv/bin/systrace
-/opt/venv/bin/systrace -e trace=getppid -- /opt/venv/bin/python -c 'import os; os.getppid()' 2>&1 | grep '^getppid() = '
+/opt/venv/bin/systrace -e trace=getppid -- /opt/venv/bin/python -c 'import os; os.getppid()' 2>&1 | grep -E '^getppid\(\) += [0-9]+$'
 echo "OK: the command traced getppid"
 EOF
 
