@@ -243,6 +243,41 @@ def test_the_closing_thread_is_not_in_any_trace(kernel, hooks):
     assert tids <= {me}, f"threads other than the test's in its own trace: {tids - {me}}"
 
 
+CHILD_GETPPIDS = "import os, sys\nsys.stdin.buffer.read(1)\nfor _ in range(500): os.getppid()\n"
+
+
+def test_a_close_waits_for_probes_in_flight_unless_its_processes_ended(kernel, hooks):
+    """Retiring per-syscall hooks waits for the probes in flight (a grace
+    period) so that the close's flush has every record. A session whose
+    processes have all ended (reaped, no forks followed) can have none in
+    flight: its close does not wait, and still has every call. A session
+    of a live process, or one following forks, still waits."""
+    def traced_child(follow: bool, reap: bool) -> tuple:
+        child = subprocess.Popen([sys.executable, "-c", CHILD_GETPPIDS], stdin=subprocess.PIPE)
+        s = systrace.enable("getppid", pid=child.pid, follow=follow)
+        assert state()["hook_mode"] == "syscall"
+        child.stdin.write(b"x")
+        child.stdin.close()
+        if reap:
+            assert child.wait(timeout=30) == 0
+        before = state()["probe_waits"]
+        s.close()
+        waited = state()["probe_waits"] - before
+        calls = [e.phase for e in s.events() if e.pid == child.pid]
+        if not reap:
+            child.wait(timeout=30)
+        return waited, calls, s.dropped
+
+    waited, calls, dropped = traced_child(follow=False, reap=True)
+    assert waited == 0
+    assert (calls.count("enter"), calls.count("exit"), dropped) == (500, 500, 0)
+    waited, calls, dropped = traced_child(follow=True, reap=True)
+    assert waited == 1
+    assert (calls.count("enter"), calls.count("exit"), dropped) == (500, 500, 0)
+    waited, _, _ = traced_child(follow=False, reap=False)
+    assert waited == 1
+
+
 def our_event_links() -> int:
     out = subprocess.run(["bpftool", "-j", "link", "show"], capture_output=True, text=True, check=True).stdout
     import json

@@ -614,6 +614,7 @@ class _KernelState(TypedDict):
     event_hooks: int
     hooks_closing: int
     hooks_closed: int
+    probe_waits: int
     handoff_unsure: int
     programs: List[Tuple[str, int]]
     load_steps: List[Tuple[str, float]]

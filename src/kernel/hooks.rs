@@ -295,6 +295,11 @@ impl Programs {
         self.mode
     }
 
+    /// Waits for running probes so far (see `wait_for_probes`).
+    pub fn probe_waits(&self) -> u64 {
+        self.probe_waits
+    }
+
     /// Switches of hook kind so far.
     pub fn hook_switches(&self) -> u64 {
         self.switches
@@ -346,9 +351,16 @@ impl Programs {
     /// other syscall of the machine then costs only the kernel's bit
     /// test), the raw hooks for a large one (cheaper per call), switching
     /// between them without losing or doubling a call.
-    pub fn sync_hooks(&mut self) -> Result<()> {
+    /// `settle`: wait for the probes in flight if hooks were retired (see
+    /// `settle`); not when the session that let go of them cannot have any
+    /// (its processes ended).
+    pub fn sync_hooks(&mut self, settle: bool) -> Result<()> {
         let result = self.sync_hooks_now();
-        self.settle();
+        if settle {
+            self.settle();
+        } else {
+            self.unsettled = false;
+        }
         result
     }
 
@@ -570,6 +582,7 @@ impl Programs {
         let Some(name) = spare else {
             return;
         };
+        self.probe_waits += 1;
         let kind = self.loaded(HookMode::Syscall);
         // Dropped at once: the close is the wait.
         let _ = kind

@@ -126,6 +126,8 @@ pub struct Programs {
     pub(super) reaper: super::reaper::Reaper,
     /// Hooks were retired since the last wait for running probes.
     pub(super) unsettled: bool,
+    /// Waits for running probes so far (a grace period each).
+    pub(super) probe_waits: u64,
     /// The hook programs of each kind (HookMode as index), once loaded.
     pub(super) kinds: [Option<SystraceSkel<'static>>; 2],
     /// The kind whose programs `skel` loaded itself, if any.
@@ -283,6 +285,7 @@ impl Programs {
             event_links: [BTreeMap::new(), BTreeMap::new()],
             reaper: super::reaper::Reaper::start()?,
             unsettled: false,
+            probe_waits: 0,
             kinds: [None, None],
             main_kind: first,
             main_tasks: tasks_first,

@@ -181,6 +181,7 @@ pub fn kernel_state(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     dict.set_item("event_hooks", state.event_hooks)?;
     dict.set_item("hooks_closing", state.hooks_closing)?;
     dict.set_item("hooks_closed", state.hooks_closed)?;
+    dict.set_item("probe_waits", state.probe_waits)?;
     dict.set_item("handoff_unsure", state.handoff_unsure)?;
     dict.set_item("programs", state.programs)?;
     let steps: Vec<(String, f64)> = state

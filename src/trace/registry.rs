@@ -54,7 +54,9 @@ pub trait Kernel {
     ) -> bool;
     /// Chooses the kind of hooks for the enabled set, after every change
     /// of it (see `Programs::sync_hooks`); attach/detach say which phases.
-    fn sync_hooks(&mut self) -> Result<()> {
+    /// `settle`: wait for the probes in flight when hooks were retired.
+    fn sync_hooks(&mut self, settle: bool) -> Result<()> {
+        let _ = settle;
         Ok(())
     }
 }
@@ -98,6 +100,24 @@ pub struct Registration {
 }
 
 impl Registration {
+    /// Whether every process of this session has ended (been reaped), and
+    /// it followed none of their forks: no call of theirs can still be in a
+    /// probe, so disabling its syscalls needs no wait for probes in flight
+    /// (a grace period, which every command's end used to wait for). A pid
+    /// used again since only makes the close wait as before.
+    pub fn processes_ended(&self) -> bool {
+        let ProcessFilter::Tgids(tgids) = &self.processes else {
+            return false;
+        };
+        !self.follow
+            && !tgids.is_empty()
+            && tgids.iter().all(|&tgid| {
+                // SAFETY: kill with signal 0 only checks that the process exists.
+                let gone = unsafe { libc::kill(tgid as libc::pid_t, 0) } != 0;
+                gone && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)
+            })
+    }
+
     /// The bytes of data this session captures.
     pub fn data_size(&self) -> u32 {
         if self.data_size == 0 {
@@ -320,7 +340,7 @@ impl Registry {
             }
             *count += 1;
         }
-        if let Err(err) = kernel.sync_hooks() {
+        if let Err(err) = kernel.sync_hooks(true) {
             self.unregister_inner(kernel, reg);
             return Err(err);
         }
@@ -360,7 +380,7 @@ impl Registry {
         self.remove_follow(kernel, reg);
         // A smaller set never needs a hook the current ones lack; a failed
         // switch to the per-syscall events leaves the raw hooks on.
-        let _ = kernel.sync_hooks();
+        let _ = kernel.sync_hooks(!reg.processes_ended());
     }
 
     /// Signals and thread exits: their programs attached on the first

@@ -106,7 +106,7 @@ impl Kernel for FakeKernel {
         };
         true
     }
-    fn sync_hooks(&mut self) -> Result<()> {
+    fn sync_hooks(&mut self, _settle: bool) -> Result<()> {
         self.synced.push(self.bits.clone());
         if self.fail_sync {
             return Err(Error::PermissionDenied("no".into()));

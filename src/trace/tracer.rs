@@ -202,8 +202,8 @@ impl Kernel for Programs {
         Programs::set_filter(self, FilterUse::Counts, nr, filter)
     }
 
-    fn sync_hooks(&mut self) -> Result<()> {
-        Programs::sync_hooks(self)
+    fn sync_hooks(&mut self, settle: bool) -> Result<()> {
+        Programs::sync_hooks(self, settle)
     }
 }
 
@@ -418,6 +418,9 @@ pub struct KernelState {
     /// Per-syscall hooks retired and not yet closed, and those closed.
     pub hooks_closing: usize,
     pub hooks_closed: u64,
+    /// Waits for running probes so far: one per close that retired hooks,
+    /// unless the closing session's processes had all ended.
+    pub probe_waits: u64,
     /// Calls of a switch whose hooks could not agree (lost or doubled).
     pub handoff_unsure: u64,
     /// Every program loaded: its name and the instructions the verifier
@@ -488,6 +491,7 @@ pub fn kernel_state() -> KernelState {
             event_hooks: t.programs.event_hooks(),
             hooks_closing: t.programs.closing_hooks().0,
             hooks_closed: t.programs.closing_hooks().1,
+            probe_waits: t.programs.probe_waits(),
             handoff_unsure: t.programs.handoff_unsure(),
             programs: t.programs.loaded_programs(),
             load_steps: programs::steps(),
