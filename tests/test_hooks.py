@@ -299,10 +299,40 @@ def test_the_command_leaves_closing_its_hooks_to_a_child_that_outlives_it(kernel
                         "--", "sh", "-c", f"exec 3>{marker}"], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert str(marker) in (tmp_path / "out").read_text()
+    def left() -> str:
+        return subprocess.run(["pgrep", "-f", f"systrace -e trace=openat -o {tmp_path}"], capture_output=True,
+                              text=True).stdout
+
+    # The child closes the hooks, then exits.
     deadline = time.monotonic() + 30
+    while (our_event_links() or left()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert our_event_links() == 0, "the command's per-syscall hooks outlived it"
+    assert left() == "", f"a process of the command is still there: {left()}"
+
+
+FORTY = TEN + ["getsid", "getpgid", "getpriority", "getrlimit", "getrusage", "sysinfo", "times", "getcwd",
+               "getgroups", "getresuid", "getresgid", "capget", "personality", "sched_getscheduler",
+               "sched_getparam", "sched_get_priority_max", "sched_get_priority_min", "getitimer", "alarm",
+               "pause", "uname", "sync", "fsync", "fdatasync", "flock", "dup", "dup2", "pipe", "nanosleep",
+               "setuid"]
+
+
+def test_the_commands_output_ends_when_it_exits_not_when_its_hooks_are_closed(kernel, tmp_path):
+    """`$(systrace -- date)`: the command's output reaches its end when the
+    command exits. The child left to close its hooks (80 here, a grace
+    period each) keeps none of its other fds: this output came back while
+    it still held the hooks."""
+    import time
+    wait_hooks_closed()
+    assert our_event_links() == 0
+    r = subprocess.run([sys.executable, "-m", "systrace", "-e", "trace=" + ",".join(FORTY), "-o",
+                        str(tmp_path / "out"), "--", "echo", "done"], capture_output=True, text=True, timeout=60,
+                       env=dict(os.environ, SYSTRACE_HOOKS="syscall"))
+    left = our_event_links()
+    assert r.returncode == 0 and r.stdout == "done\n", r.stderr
+    assert left > 0, "the output ended only after every hook was closed"
+    deadline = time.monotonic() + 60
     while our_event_links() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert our_event_links() == 0, "the command's per-syscall hooks outlived it"
-    left = subprocess.run(["pgrep", "-f", f"systrace -e trace=openat -o {tmp_path}"], capture_output=True,
-                          text=True).stdout
-    assert left == "", f"a process of the command is still there: {left}"

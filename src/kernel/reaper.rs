@@ -185,20 +185,22 @@ fn run(shared: &Shared) {
 /// kernel closes what is left of our per-syscall hooks in the exiting
 /// task, one grace period each, and the process is not reaped before that
 /// (`systrace -e trace=openat -- true` took 0.8 s to exit). Instead a child
-/// that shares our fd table (CLONE_FILES) holds the last reference and
-/// exits once we are gone: our exit is quick, and the closes happen in its
-/// exit, in the background. Returns whether the child was made.
+/// holds copies of the hooks' fds, so that ours are not the last, and
+/// closes them once we are gone: our exit is quick, and the closes happen
+/// in the background. The child closes every other fd at once: a pipe on
+/// our output reaches its end when we exit (`$(systrace -- date)` waited
+/// for the hooks' closes when the child shared our fd table). Returns
+/// whether the child was made.
 pub fn close_hooks_after_exit() -> bool {
     // SAFETY: getpid and pidfd_open have no preconditions.
     let parent = unsafe { libc::getpid() };
     let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, parent, 0) } as libc::c_int;
-    // SAFETY: a fork-like clone (no new stack: the child runs on its own
-    // copy of this one) that shares the fd table. The child makes only
-    // raw syscalls through libc's wrappers and never returns from here.
+    // SAFETY: a fork (raw clone: no fork handlers run, for a child that
+    // runs only the async-signal-safe code below and never returns).
     let pid = unsafe {
         libc::syscall(
             libc::SYS_clone,
-            (libc::CLONE_FILES | libc::SIGCHLD) as libc::c_ulong,
+            libc::SIGCHLD as libc::c_ulong,
             0usize,
             0usize,
             0usize,
@@ -206,10 +208,11 @@ pub fn close_hooks_after_exit() -> bool {
         )
     };
     if pid == 0 {
-        // SAFETY: async-signal-safe calls only, in the child. A pidfd is
-        // readable once the whole process has exited; without one, the
-        // child is reparented then.
+        // SAFETY: raw syscalls on our own fds and stack buffers, in the child.
         unsafe {
+            close_fds(|target| !is_hook(target), pidfd);
+            // A pidfd is readable once the whole process has exited;
+            // without one, the child is reparented then.
             if pidfd >= 0 {
                 let mut fds = libc::pollfd {
                     fd: pidfd,
@@ -222,8 +225,91 @@ pub fn close_hooks_after_exit() -> bool {
                     libc::usleep(10_000);
                 }
             }
+            close_fds(|_| true, -1);
             libc::_exit(0);
         }
     }
+    if pidfd >= 0 {
+        // SAFETY: our own fd, made above.
+        unsafe { libc::close(pidfd) };
+    }
     pid > 0
+}
+
+/// What an fd of a per-syscall hook links to: the perf event that holds the
+/// kernel's event, and the BPF link on it.
+fn is_hook(target: &[u8]) -> bool {
+    target == b"anon_inode:[perf_event]" || target == b"anon_inode:bpf_link"
+}
+
+/// Closes this process's fds whose link target `pick` picks, but `keep`.
+/// Only raw syscalls on stack buffers: it runs in a forked child of a
+/// threaded process.
+unsafe fn close_fds(pick: impl Fn(&[u8]) -> bool, keep: libc::c_int) {
+    let dir = libc::open(
+        c"/proc/self/fd".as_ptr(),
+        libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
+    );
+    if dir < 0 {
+        return;
+    }
+    // The fds first, then the closes: the directory is not read while it
+    // changes. Past 1024 fds, another round.
+    loop {
+        let mut fds = [0 as libc::c_int; 1024];
+        let mut n = 0;
+        let mut buf = [0u8; 4096];
+        libc::lseek(dir, 0, libc::SEEK_SET);
+        'read: loop {
+            let len = libc::syscall(libc::SYS_getdents64, dir, buf.as_mut_ptr(), buf.len());
+            if len <= 0 {
+                break;
+            }
+            let mut at = 0usize;
+            while at < len as usize {
+                // struct linux_dirent64: ino u64, off i64, reclen u16, type u8, name.
+                let reclen = u16::from_ne_bytes([buf[at + 16], buf[at + 17]]) as usize;
+                let name = &buf[at + 19..at + reclen];
+                let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())];
+                at += reclen;
+                let Some(fd) = parse_fd(name) else { continue };
+                if fd == dir || fd == keep {
+                    continue;
+                }
+                let mut target = [0u8; 64];
+                // name ends with the NUL that follows it in buf.
+                let got = libc::readlinkat(
+                    dir,
+                    name.as_ptr().cast(),
+                    target.as_mut_ptr().cast(),
+                    target.len(),
+                );
+                let target = &target[..got.max(0) as usize];
+                if got >= 0 && pick(target) {
+                    fds[n] = fd;
+                    n += 1;
+                    if n == fds.len() {
+                        break 'read;
+                    }
+                }
+            }
+        }
+        for &fd in &fds[..n] {
+            libc::close(fd);
+        }
+        if n < fds.len() {
+            break;
+        }
+    }
+    libc::close(dir);
+}
+
+fn parse_fd(name: &[u8]) -> Option<libc::c_int> {
+    if name.is_empty() || name.len() > 9 || !name.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(
+        name.iter()
+            .fold(0, |n, &d| n * 10 + libc::c_int::from(d - b'0')),
+    )
 }
