@@ -20,6 +20,7 @@ import warnings
 import pytest
 
 import systrace
+from conftest import wait_hooks_closed
 from test_reliability import kernel_links_and_progs, wait_gone
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -473,6 +474,60 @@ def test_close_detaches_while_a_forked_child_lives(kernel):
     finally:
         os.kill(child, 9)
         os.waitpid(child, 0)
+
+
+FORTY = ["getppid", "getpid", "getuid", "getgid", "geteuid", "getegid", "gettid", "getpgrp", "sched_yield",
+         "umask", "getsid", "getpgid", "getpriority", "getrlimit", "getrusage", "sysinfo", "times", "getcwd",
+         "getgroups", "getresuid", "getresgid", "capget", "personality", "sched_getscheduler", "sched_getparam",
+         "sched_get_priority_max", "sched_get_priority_min", "getitimer", "alarm", "pause", "uname", "sync",
+         "fsync", "fdatasync", "flock", "dup", "dup2", "pipe", "nanosleep", "setuid"]
+
+
+def hook_fds_of_a_fork() -> str:
+    """Forks a child that reports the per-syscall hooks' fds it has (perf
+    events, BPF links), once its fork handlers have run."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(r)
+            found = []
+            for fd in os.listdir("/proc/self/fd"):
+                try:
+                    target = os.readlink(f"/proc/self/fd/{fd}")
+                except OSError:
+                    continue
+                if target in ("anon_inode:[perf_event]", "anon_inode:bpf_link"):
+                    found.append(f"{fd}:{target}")
+            os.write(w, (" ".join(found) or "-").encode())
+        finally:
+            os._exit(0)
+    os.close(w)
+    with os.fdopen(r, "rb") as f:
+        out = f.read().decode()
+    os.waitpid(pid, 0)
+    return out
+
+
+def test_a_fork_while_hooks_are_being_closed_keeps_none_of_them(kernel, monkeypatch):
+    """A session of 40 syscalls closes: its 80 per-syscall hooks are closed
+    one by one by systrace's thread (a grace period each) while this
+    process forks again and again. No child may keep a copy of any hook:
+    of the retired ones, nor of the one being closed at the fork (the
+    thread's state is held across the fork, and a hook is one fd, which the
+    child closes if it still names the same link)."""
+    monkeypatch.setenv("SYSTRACE_HOOKS", "syscall")
+    wait_hooks_closed()
+    with systrace.enable(*FORTY):
+        assert systrace._native.kernel_state()["event_hooks"] == 80
+    forks, kept = 0, []
+    while systrace._native.kernel_state()["hooks_closing"] and forks < 2000:
+        out = hook_fds_of_a_fork()
+        forks += 1
+        if out != "-":
+            kept.append(out)
+    assert forks > 20, "the hooks were closed before the forks began"
+    assert not kept, f"{len(kept)} of {forks} children kept hooks: {kept[:3]}"
 
 
 def holders(link_ids: set) -> dict:

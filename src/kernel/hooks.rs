@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use libbpf_rs::skel::{OpenSkel, Skel, SkelBuilder};
 use libbpf_rs::MapCore;
 
+use super::event_hook::EventHook;
 use super::layout::{bit_of, NR_SYSCALLS};
 use super::programs::{take_libbpf_log, Programs, SystraceSkel, SystraceSkelBuilder};
 use super::startup::step;
@@ -286,6 +287,11 @@ impl Programs {
         reaper.forget_in_child();
     }
 
+    /// See [`Reaper::lock_for_fork`](super::reaper::Reaper::lock_for_fork).
+    pub fn lock_reaper_for_fork(&self) -> super::reaper::ForkGuard {
+        self.reaper.lock_for_fork()
+    }
+
     pub fn is_attached(&self, phase: Phase) -> bool {
         let i = phase.index();
         self.links[i].is_some() || !self.event_links[i].is_empty()
@@ -480,15 +486,7 @@ impl Programs {
                     Error::InvalidArgument(format!("syscall {nr} has no trace event"))
                 })?;
                 let start = std::time::Instant::now();
-                let link = prog
-                    .attach_tracepoint(libbpf_rs::TracepointCategory::Syscalls, &name)
-                    .map_err(|e| {
-                        Error::bpf(
-                            &format!("attaching to syscalls/{name}"),
-                            e,
-                            &take_libbpf_log(),
-                        )
-                    })?;
+                let link = EventHook::attach(prog.as_fd(), &name)?;
                 step(format!("attach syscalls/{name}"), start);
                 self.event_links[i].insert(nr, link);
             }
@@ -585,9 +583,6 @@ impl Programs {
         self.probe_waits += 1;
         let kind = self.loaded(HookMode::Syscall);
         // Dropped at once: the close is the wait.
-        let _ = kind
-            .progs
-            .sys_enter_event
-            .attach_tracepoint(libbpf_rs::TracepointCategory::Syscalls, &name);
+        let _ = EventHook::attach(kind.progs.sys_enter_event.as_fd(), &name);
     }
 }

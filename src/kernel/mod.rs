@@ -18,6 +18,7 @@
 //! * [`decode`]: one record into an [`Event`].
 pub mod consumer;
 pub mod decode;
+pub mod event_hook;
 pub mod hooks;
 pub mod layout;
 pub mod programs;

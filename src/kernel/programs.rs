@@ -121,7 +121,7 @@ pub struct Programs {
     /// The raw_syscalls hooks, per phase.
     pub(super) links: [Option<Link>; 2],
     /// The per-syscall events' hooks, per phase and syscall.
-    pub(super) event_links: [BTreeMap<u32, Link>; 2],
+    pub(super) event_links: [BTreeMap<u32, super::event_hook::EventHook>; 2],
     /// Per-syscall hooks no longer wanted, being closed in the background.
     pub(super) reaper: super::reaper::Reaper,
     /// Hooks were retired since the last wait for running probes.

@@ -15,8 +15,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 
-use libbpf_rs::Link;
-
+use super::event_hook::{EventHook, HookFd};
 use crate::error::{Error, Result};
 use crate::trace::quiet::Quiet;
 
@@ -29,9 +28,9 @@ pub type Job = Box<dyn FnOnce() + Send>;
 #[derive(Default)]
 struct State {
     jobs: Vec<Job>,
-    retired: BTreeMap<Key, Link>,
-    /// The hook being closed now (outside the lock).
-    closing: Option<Key>,
+    retired: BTreeMap<Key, EventHook>,
+    /// The hook being closed now (outside the lock), and its fd.
+    closing: Option<(Key, HookFd)>,
     closed: u64,
     stop: bool,
 }
@@ -84,7 +83,7 @@ impl Reaper {
     }
 
     /// Hands `link` over to be closed.
-    pub fn retire(&self, key: Key, link: Link) {
+    pub fn retire(&self, key: Key, link: EventHook) {
         let mut state = self.shared.lock();
         state.retired.insert(key, link);
         self.shared.changed.notify_all();
@@ -93,7 +92,7 @@ impl Reaper {
     /// Takes back the retired hooks of `keys` not yet being closed, all at
     /// once: taken one by one, each could be the very one the thread
     /// starts to close next.
-    pub fn take_back(&self, keys: impl IntoIterator<Item = Key>) -> Vec<(Key, Link)> {
+    pub fn take_back(&self, keys: impl IntoIterator<Item = Key>) -> Vec<(Key, EventHook)> {
         let mut state = self.shared.lock();
         keys.into_iter()
             .filter_map(|key| state.retired.remove(&key).map(|link| (key, link)))
@@ -104,7 +103,7 @@ impl Reaper {
     /// hook may go on without the old one still running.
     pub fn wait_closed(&self, key: Key) {
         let mut state = self.shared.lock();
-        while state.closing == Some(key) {
+        while state.closing.is_some_and(|(k, _)| k == key) {
             state = self
                 .shared
                 .changed
@@ -117,7 +116,7 @@ impl Reaper {
     /// being closed).
     pub fn holds(&self, key: Key) -> bool {
         let state = self.shared.lock();
-        state.retired.contains_key(&key) || state.closing == Some(key)
+        state.retired.contains_key(&key) || state.closing.is_some_and(|(k, _)| k == key)
     }
 
     /// Hooks waiting to be closed (or being closed), and hooks closed so far.
@@ -127,16 +126,48 @@ impl Reaper {
         (pending, state.closed)
     }
 
-    /// In a forked child, which has no closing thread: close the child's
-    /// copies of the retired hooks' fds here (quick: the parent still
-    /// holds the events). If the lock was held across the fork, the copies
-    /// are left to the child's exec or exit.
+    /// Taken by the thread that forks, across the fork (see
+    /// `tracer::before_fork`): the closing thread never holds the state at
+    /// a fork, so the child finds it whole (see [`ForkGuard::forget_in_child`]).
+    pub fn lock_for_fork(&self) -> ForkGuard {
+        let shared = Arc::clone(&self.shared);
+        // SAFETY: the guard borrows the mutex in `shared`, which the
+        // ForkGuard holds and drops after the guard (field order).
+        let guard: MutexGuard<'static, State> = unsafe {
+            std::mem::transmute::<MutexGuard<'_, State>, MutexGuard<'static, State>>(shared.lock())
+        };
+        ForkGuard {
+            guard: Some(guard),
+            _shared: shared,
+        }
+    }
+
+    /// In a forked child, which has no closing thread (its hooks' copies
+    /// were closed by [`ForkGuard::forget_in_child`]).
     pub fn forget_in_child(mut self) {
         self.thread = None;
-        if let Ok(mut state) = self.shared.state.try_lock() {
-            state.retired.clear();
-        }
         std::mem::forget(self);
+    }
+}
+
+/// The closing thread's state, held across a fork.
+pub struct ForkGuard {
+    guard: Option<MutexGuard<'static, State>>,
+    _shared: Arc<Shared>,
+}
+
+impl ForkGuard {
+    /// In the child: closes its copies of the retired hooks' fds (quick:
+    /// the parent still holds the events), and of the hook the parent's
+    /// thread was closing at the fork if the child has it: else the child
+    /// would keep the parent's hooks attached for as long as it lives.
+    pub fn forget_in_child(mut self) {
+        if let Some(mut state) = self.guard.take() {
+            state.retired.clear();
+            if let Some((_, fd)) = state.closing.take() {
+                fd.close_in_child();
+            }
+        }
     }
 }
 
@@ -163,7 +194,7 @@ fn run(shared: &Shared) {
             continue;
         }
         if let Some((key, link)) = state.retired.pop_first() {
-            state.closing = Some(key);
+            state.closing = Some((key, link.fd()));
             drop(state);
             drop(link);
             state = shared.lock();

@@ -57,11 +57,12 @@ pub(super) fn lock() -> MutexGuard<'static, Option<Tracer>> {
     SYSCALL_TRACE_LOCK.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// What the forking thread holds across fork(): the tracer's lock, then
-/// the metadata's.
+/// What the forking thread holds across fork(): the tracer's lock, the
+/// metadata's, then the hook-closing thread's state.
 type ForkGuards = (
     MutexGuard<'static, Option<Tracer>>,
     Option<MutexGuard<'static, ()>>,
+    Option<crate::kernel::reaper::ForkGuard>,
 );
 
 thread_local! {
@@ -89,7 +90,8 @@ extern "C" fn before_fork() {
     // everywhere: the tracer's, then the metadata's.
     let tracer = lock();
     let metadata = (!FORK_TO_EXEC.with(|f| f.get())).then(names::lock_for_fork);
-    FORK_GUARDS.with(|g| *g.borrow_mut() = Some((tracer, metadata)));
+    let reaper = tracer.as_ref().map(|t| t.programs.lock_reaper_for_fork());
+    FORK_GUARDS.with(|g| *g.borrow_mut() = Some((tracer, metadata, reaper)));
 }
 
 extern "C" fn after_fork_parent() {
@@ -100,10 +102,13 @@ extern "C" fn after_fork_child() {
     quiet::reset_in_child();
     PID.store(0, Ordering::SeqCst);
     FORK_GUARDS.with(|g| {
-        if let Some((mut tracer, metadata)) = g.borrow_mut().take() {
+        if let Some((mut tracer, metadata, reaper)) = g.borrow_mut().take() {
             // The parent's programs must not stay attached through the
             // child's copies of their fds: close them now, not when (if
             // ever) the child uses systrace.
+            if let Some(reaper) = reaper {
+                reaper.forget_in_child();
+            }
             if let Some(old) = tracer.take() {
                 old.forget_in_child();
             }

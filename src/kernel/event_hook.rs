@@ -1,0 +1,145 @@
+//! A per-syscall event's hook as one fd: a perf event of the kernel's
+//! `syscalls/sys_enter_X` (or `sys_exit_X`) event, with a BPF link of our
+//! program on it. libbpf's hook keeps the perf event's fd beside the link's
+//! and closes the two one after the other; ours closes the perf event's fd
+//! as soon as the link holds the event, so that a hook is always one fd. A
+//! fork that copies the fd table while a hook is being closed then has it
+//! whole or not at all, and the child can tell which (see [`HookFd`]).
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+
+use libbpf_rs::libbpf_sys;
+
+use crate::error::{Error, Result};
+
+/// The tracefs directory of the syscall events (libbpf looks in the same
+/// place, and in debugfs's older one).
+const EVENTS: [&str; 2] = [
+    "/sys/kernel/tracing/events/syscalls",
+    "/sys/kernel/debug/tracing/events/syscalls",
+];
+
+pub struct EventHook {
+    link: OwnedFd,
+    /// The kernel's id of the link, to find it again by fd in a child.
+    id: u32,
+}
+
+/// What a forked child needs to close its copy of a hook being closed in
+/// the parent, if it has one: the fd number may already be another file's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HookFd {
+    pub fd: RawFd,
+    pub id: u32,
+}
+
+impl EventHook {
+    /// Attaches `prog` to the syscall event `event` ("sys_enter_read").
+    pub fn attach(prog: BorrowedFd<'_>, event: &str) -> Result<EventHook> {
+        let context = || format!("attaching to syscalls/{event}");
+        let id = tracepoint_id(event).map_err(|e| Error::Os {
+            context: format!("{}: its id in tracefs", context()),
+            source: e,
+        })?;
+        // SAFETY: perf_event_attr is plain C data, zero is its default.
+        let mut attr: libbpf_sys::perf_event_attr = unsafe { std::mem::zeroed() };
+        attr.type_ = libbpf_sys::PERF_TYPE_TRACEPOINT;
+        attr.size = std::mem::size_of::<libbpf_sys::perf_event_attr>() as u32;
+        attr.config = id;
+        // Every process (pid -1), counted on CPU 0: the program runs on
+        // every CPU, as libbpf's tracepoint attach does.
+        // SAFETY: a valid attr for the call's lifetime; returns a new fd.
+        let pfd = unsafe {
+            libc::syscall(
+                libc::SYS_perf_event_open,
+                &attr as *const libbpf_sys::perf_event_attr,
+                -1,
+                0,
+                -1,
+                libbpf_sys::PERF_FLAG_FD_CLOEXEC,
+            )
+        } as RawFd;
+        if pfd < 0 {
+            return Err(os_error(&context(), "perf_event_open"));
+        }
+        // SAFETY: pfd is new and ours; closed when this goes out of scope,
+        // once the link holds the event.
+        let perf = unsafe { OwnedFd::from_raw_fd(pfd) };
+        // SAFETY: plain fds; a null opts is allowed.
+        let fd = unsafe {
+            libbpf_sys::bpf_link_create(
+                prog.as_raw_fd(),
+                perf.as_raw_fd(),
+                libbpf_sys::BPF_PERF_EVENT,
+                std::ptr::null(),
+            )
+        };
+        if fd < 0 {
+            return Err(os_error(&context(), "linking the program"));
+        }
+        // SAFETY: fd is the new link, owned from here on.
+        let link = unsafe { OwnedFd::from_raw_fd(fd) };
+        let id = link_id(link.as_raw_fd()).unwrap_or(0);
+        Ok(EventHook { link, id })
+    }
+
+    pub fn fd(&self) -> HookFd {
+        HookFd {
+            fd: self.link.as_raw_fd(),
+            id: self.id,
+        }
+    }
+}
+
+impl AsFd for EventHook {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.link.as_fd()
+    }
+}
+
+impl HookFd {
+    /// In a forked child: closes its copy of this hook if it has one (the
+    /// fd still names the same link). Raw syscalls only.
+    pub fn close_in_child(self) {
+        if self.id != 0 && link_id(self.fd) == Some(self.id) {
+            // SAFETY: the child's own copy of the link's fd.
+            unsafe { libc::close(self.fd) };
+        }
+    }
+}
+
+/// The kernel's id of the BPF link `fd`; None if `fd` is not one.
+fn link_id(fd: RawFd) -> Option<u32> {
+    // SAFETY: bpf_link_info is plain C data; the kernel fills at most
+    // `len` bytes of it, and its pointer fields are left null.
+    unsafe {
+        let mut info: libbpf_sys::bpf_link_info = std::mem::zeroed();
+        let mut len = std::mem::size_of_val(&info) as u32;
+        let ret = libbpf_sys::bpf_link_get_info_by_fd(fd, &mut info, &mut len);
+        (ret == 0).then_some(info.id)
+    }
+}
+
+fn tracepoint_id(event: &str) -> std::io::Result<u64> {
+    let mut last = None;
+    for dir in EVENTS {
+        match std::fs::read_to_string(format!("{dir}/{event}/id")) {
+            Ok(text) => {
+                return text.trim().parse().map_err(|_| {
+                    std::io::Error::new(std::io::ErrorKind::InvalidData, "not a number")
+                })
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.expect("EVENTS is not empty"))
+}
+
+/// The error of the last syscall, as libbpf's would say it.
+fn os_error(context: &str, what: &str) -> Error {
+    let err = std::io::Error::last_os_error();
+    Error::bpf(
+        &format!("{context}: {what}"),
+        libbpf_rs::Error::from(err),
+        "",
+    )
+}
