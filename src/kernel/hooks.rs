@@ -12,6 +12,7 @@ use libbpf_rs::skel::{OpenSkel, Skel, SkelBuilder};
 use libbpf_rs::MapCore;
 
 use super::event_hook::EventHook;
+use super::event_lock::EventLock;
 use super::layout::{bit_of, NR_SYSCALLS};
 use super::programs::{take_libbpf_log, Programs, SystraceSkel, SystraceSkelBuilder};
 use super::startup::step;
@@ -453,9 +454,17 @@ impl Programs {
                     .map(|&nr| (i, nr)),
             );
         }
-        for ((i, nr), link) in self.reaper.take_back(missing) {
+        for ((i, nr), link) in self.reaper.take_back(missing.iter().copied()) {
             self.event_links[i].insert(nr, link);
         }
+        // The events still to hook: none of them may be being closed when
+        // we hold the lock between processes, which the closing thread
+        // takes for each close (see event_lock).
+        missing.retain(|(i, nr)| !self.event_links[*i].contains_key(nr));
+        for &key in &missing {
+            self.reaper.wait_closed(key);
+        }
+        let _lock = (!missing.is_empty()).then(EventLock::for_attach).flatten();
         for phase in Phase::ALL {
             let i = phase.index();
             self.retire_event_links(phase, |nr| !sets[i].contains(&nr));
@@ -481,7 +490,6 @@ impl Programs {
                 if self.event_links[i].contains_key(&nr) {
                     continue;
                 }
-                self.reaper.wait_closed((i, nr));
                 let name = event_name(nr, phase).ok_or_else(|| {
                     Error::InvalidArgument(format!("syscall {nr} has no trace event"))
                 })?;

@@ -19,6 +19,7 @@
 pub mod consumer;
 pub mod decode;
 pub mod event_hook;
+pub mod event_lock;
 pub mod hooks;
 pub mod layout;
 pub mod programs;

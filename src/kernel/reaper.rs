@@ -11,11 +11,14 @@
 //! their programs record nothing, and our thread closes them one by one.
 //! Enabling the same event again takes its hook back: an event never has
 //! two of our hooks at once, which would run the program twice per call.
+//! Each close takes the lock of [`event_lock`](super::event_lock), so that
+//! another process's attach waits for at most one close.
 use std::collections::BTreeMap;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 
 use super::event_hook::{EventHook, HookFd};
+use super::event_lock::EventLock;
 use crate::error::{Error, Result};
 use crate::trace::quiet::Quiet;
 
@@ -196,7 +199,9 @@ fn run(shared: &Shared) {
         if let Some((key, link)) = state.retired.pop_first() {
             state.closing = Some((key, link.fd()));
             drop(state);
+            let lock = EventLock::for_close();
             drop(link);
+            drop(lock);
             state = shared.lock();
             state.closing = None;
             state.closed += 1;
@@ -217,8 +222,9 @@ fn run(shared: &Shared) {
 /// task, one grace period each, and the process is not reaped before that
 /// (`systrace -e trace=openat -- true` took 0.8 s to exit). Instead a child
 /// holds copies of the hooks' fds, so that ours are not the last, and
-/// closes them once we are gone: our exit is quick, and the closes happen
-/// in the background. The child closes every other fd at once: a pipe on
+/// closes them once we are gone, one at a time under the lock of
+/// [`event_lock`](super::event_lock): our exit is quick, and the closes
+/// happen in the background. The child closes every other fd at once: a pipe on
 /// our output reaches its end when we exit (`$(systrace -- date)` waited
 /// for the hooks' closes when the child shared our fd table). Returns
 /// whether the child was made.
@@ -241,7 +247,13 @@ pub fn close_hooks_after_exit() -> bool {
     if pid == 0 {
         // SAFETY: raw syscalls on our own fds and stack buffers, in the child.
         unsafe {
-            close_fds(|target| !is_hook(target), pidfd);
+            close_fds(
+                |target| !is_hook(target),
+                pidfd,
+                |fd| {
+                    libc::close(fd);
+                },
+            );
             // A pidfd is readable once the whole process has exited;
             // without one, the child is reparented then.
             if pidfd >= 0 {
@@ -256,7 +268,15 @@ pub fn close_hooks_after_exit() -> bool {
                     libc::usleep(10_000);
                 }
             }
-            close_fds(|_| true, -1);
+            close_fds(
+                |_| true,
+                -1,
+                |fd| {
+                    let lock = EventLock::for_close();
+                    libc::close(fd);
+                    drop(lock);
+                },
+            );
             libc::_exit(0);
         }
     }
@@ -273,10 +293,10 @@ fn is_hook(target: &[u8]) -> bool {
     target == b"anon_inode:[perf_event]" || target == b"anon_inode:bpf_link"
 }
 
-/// Closes this process's fds whose link target `pick` picks, but `keep`.
-/// Only raw syscalls on stack buffers: it runs in a forked child of a
-/// threaded process.
-unsafe fn close_fds(pick: impl Fn(&[u8]) -> bool, keep: libc::c_int) {
+/// Closes (with `close`) this process's fds whose link target `pick`
+/// picks, but `keep`. Only raw syscalls on stack buffers: it runs in a
+/// forked child of a threaded process.
+unsafe fn close_fds(pick: impl Fn(&[u8]) -> bool, keep: libc::c_int, close: impl Fn(libc::c_int)) {
     let dir = libc::open(
         c"/proc/self/fd".as_ptr(),
         libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
@@ -326,7 +346,7 @@ unsafe fn close_fds(pick: impl Fn(&[u8]) -> bool, keep: libc::c_int) {
             }
         }
         for &fd in &fds[..n] {
-            libc::close(fd);
+            close(fd);
         }
         if n < fds.len() {
             break;
