@@ -21,6 +21,7 @@ import pytest
 
 import systrace
 from conftest import wait_hooks_closed
+from test_core import fd_targets
 from test_reliability import kernel_links_and_progs, wait_gone
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -491,14 +492,8 @@ def hook_fds_of_a_fork() -> str:
     if pid == 0:
         try:
             os.close(r)
-            found = []
-            for fd in os.listdir("/proc/self/fd"):
-                try:
-                    target = os.readlink(f"/proc/self/fd/{fd}")
-                except OSError:
-                    continue
-                if target in ("anon_inode:[perf_event]", "anon_inode:bpf_link"):
-                    found.append(f"{fd}:{target}")
+            found = [f"{fd}:{target}" for fd, target in fd_targets().items()
+                     if target in ("anon_inode:[perf_event]", "anon_inode:bpf_link")]
             os.write(w, (" ".join(found) or "-").encode())
         finally:
             os._exit(0)

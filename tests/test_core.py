@@ -31,17 +31,27 @@ def events_of(session, name=None, pid=None):
     return evs
 
 
+def fd_targets() -> dict:
+    """fd -> what it links to ("anon_inode:bpf_link"), of this process."""
+    targets = {}
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            targets[int(fd)] = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+    return targets
+
+
 def bpf_link_fds():
     """The BPF links this process holds, as the kernel reports them."""
     links = []
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            target = os.readlink(f"/proc/self/fd/{fd}")
-        except OSError:
-            continue
+    for fd, target in fd_targets().items():
         if target == "anon_inode:bpf_link":
-            with open(f"/proc/self/fdinfo/{fd}") as f:
-                links.append(f.read())
+            try:
+                with open(f"/proc/self/fdinfo/{fd}") as f:
+                    links.append(f.read())
+            except OSError:
+                continue
     return links
 
 
