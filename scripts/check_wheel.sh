@@ -150,4 +150,18 @@ EOF
 start=$(date +%s)
 # A clean environment, as on a fresh machine (no PIP_* settings of this host).
 chroot "$R" /usr/bin/env -i HOME=/root /bin/sh /tmp/check.sh
+# The command leaves a child that closes its per-syscall hooks after it has
+# exited (its output ends first): wait for it, and for anything else still
+# running in the chroot, before unmounting it (30 s at most).
+for _ in $(seq 300); do
+	left=0
+	for p in /proc/[0-9]*; do
+		if [ "$(readlink "$p/root" 2>/dev/null)" = "$R" ]; then
+			left=1
+			break
+		fi
+	done
+	[ "$left" = 0 ] && break
+	sleep 0.1
+done
 echo "== wheel check passed ($(($(date +%s) - start)) s in the chroot): $name"
