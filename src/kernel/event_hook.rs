@@ -11,13 +11,6 @@ use libbpf_rs::libbpf_sys;
 
 use crate::error::{Error, Result};
 
-/// The tracefs directory of the syscall events (libbpf looks in the same
-/// place, and in debugfs's older one).
-const EVENTS: [&str; 2] = [
-    "/sys/kernel/tracing/events/syscalls",
-    "/sys/kernel/debug/tracing/events/syscalls",
-];
-
 pub struct EventHook {
     link: OwnedFd,
     /// The kernel's id of the link, to find it again by fd in a child.
@@ -119,10 +112,14 @@ fn link_id(fd: RawFd) -> Option<u32> {
     }
 }
 
+/// The perf event id of `event`, read from tracefs where it is mounted
+/// (the metadata's rule: looking into debugfs's tracing directory would
+/// mount it). The mounts are read once per process, as libbpf does.
 fn tracepoint_id(event: &str) -> std::io::Result<u64> {
+    static MOUNTS: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
     let mut last = None;
-    for dir in EVENTS {
-        match std::fs::read_to_string(format!("{dir}/{event}/id")) {
+    for dir in MOUNTS.get_or_init(crate::metadata::tracefs_mounts) {
+        match std::fs::read_to_string(format!("{dir}/events/syscalls/{event}/id")) {
             Ok(text) => {
                 return text.trim().parse().map_err(|_| {
                     std::io::Error::new(std::io::ErrorKind::InvalidData, "not a number")
@@ -131,7 +128,9 @@ fn tracepoint_id(event: &str) -> std::io::Result<u64> {
             Err(e) => last = Some(e),
         }
     }
-    Err(last.expect("EVENTS is not empty"))
+    Err(last.unwrap_or_else(|| {
+        std::io::Error::new(std::io::ErrorKind::NotFound, "tracefs is not mounted")
+    }))
 }
 
 /// The error of the last syscall, as libbpf's would say it.

@@ -7,27 +7,23 @@
 //! attaches wait behind a close, and the closer took the mutex again in
 //! between. With this lock (`flock` on tracefs's `events/syscalls`, which
 //! every systrace process can open), an attaching process waits for at most
-//! the close under way: closers take it for one close at a time and pause
-//! after, attachers for all their attaches. The waits are bounded: the lock
-//! only orders our own processes, and a holder that is stuck must not stop
-//! the others.
+//! the close under way: closers take it for one close at a time,
+//! attachers for all their attaches. The waits are bounded: the lock only
+//! orders our own processes, and a holder that is stuck must not stop the
+//! others. Only the canonical tracefs mount is used (without it, no lock):
+//! looking into debugfs's tracing directory would mount tracefs there, and
+//! the child that closes the command's hooks cannot read the mount table.
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 /// The lock: held for attaches, and for each close.
-const LOCK: [&std::ffi::CStr; 2] = [
-    c"/sys/kernel/tracing/events/syscalls",
-    c"/sys/kernel/debug/tracing/events/syscalls",
-];
+const LOCK: &std::ffi::CStr = c"/sys/kernel/tracing/events/syscalls";
 /// The attachers' gate: held shared by each process that attaches (or
 /// waits to), taken for an instant by a closer before it takes the lock.
 /// A closer thus never takes the lock while an attach waits for it: with
 /// the lock alone, the children of several commands run back to back took
 /// it in turns and an attach waited for its whole patience.
-const GATE: [&std::ffi::CStr; 2] = [
-    c"/sys/kernel/tracing/events/raw_syscalls",
-    c"/sys/kernel/debug/tracing/events/raw_syscalls",
-];
+const GATE: &std::ffi::CStr = c"/sys/kernel/tracing/events/raw_syscalls";
 
 /// How long an attach waits for the lock before going on without it.
 pub const ATTACH_PATIENCE: Duration = Duration::from_secs(2);
@@ -55,18 +51,16 @@ impl Drop for EventLock {
     }
 }
 
-fn open_dir(paths: &[&std::ffi::CStr; 2]) -> Option<OwnedFd> {
-    paths.iter().find_map(|dir| {
-        // SAFETY: a NUL-terminated path; a new fd or -1.
-        let fd = unsafe {
-            libc::open(
-                dir.as_ptr(),
-                libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
-            )
-        };
-        // SAFETY: fd is new and ours.
-        (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd) })
-    })
+fn open_dir(dir: &std::ffi::CStr) -> Option<OwnedFd> {
+    // SAFETY: a NUL-terminated path; a new fd or -1.
+    let fd = unsafe {
+        libc::open(
+            dir.as_ptr(),
+            libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
+        )
+    };
+    // SAFETY: fd is new and ours.
+    (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
 fn try_flock(fd: &OwnedFd, how: libc::c_int) -> bool {
@@ -98,8 +92,8 @@ impl EventLock {
     /// not be had in `ATTACH_PATIENCE` (or tracefs is not there): go on
     /// without it.
     pub fn for_attach() -> Option<EventLock> {
-        let lock = open_dir(&LOCK)?;
-        let gate = open_dir(&GATE)?;
+        let lock = open_dir(LOCK)?;
+        let gate = open_dir(GATE)?;
         let deadline = Instant::now() + ATTACH_PATIENCE;
         if !poll(ATTACH_PATIENCE, || try_flock(&gate, libc::LOCK_SH)) {
             return None;
@@ -118,8 +112,8 @@ impl EventLock {
     /// For one close: the lock, taken only while no attach waits for it
     /// (the gate is free). None after `CLOSE_PATIENCE`: close anyway.
     pub fn for_close() -> Option<EventLock> {
-        let lock = open_dir(&LOCK)?;
-        let gate = open_dir(&GATE)?;
+        let lock = open_dir(LOCK)?;
+        let gate = open_dir(GATE)?;
         poll(CLOSE_PATIENCE, || {
             if !try_flock(&gate, libc::LOCK_EX) {
                 return false;

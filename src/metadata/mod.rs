@@ -176,10 +176,8 @@ impl MetadataTable {
         if std::env::var_os(METADATA_ENV).is_some_and(|v| v == "embedded") {
             return Self::embedded();
         }
-        let mounts = std::fs::read_to_string("/proc/self/mounts").ok();
-        TRACING_DIRS
-            .iter()
-            .filter(|dir| is_tracefs_mount(mounts.as_deref(), dir))
+        tracefs_mounts()
+            .into_iter()
             .filter_map(|dir| Self::from_tracefs(Path::new(dir)).ok())
             .find(|table| !table.metas.is_empty())
             .unwrap_or_else(Self::embedded)
@@ -275,6 +273,16 @@ impl MetadataTable {
     pub fn unparsed(&self) -> &[String] {
         &self.unparsed
     }
+}
+
+/// The tracefs mount points of [`TRACING_DIRS`], in order (see
+/// [`is_tracefs_mount`]).
+pub fn tracefs_mounts() -> Vec<&'static str> {
+    let mounts = std::fs::read_to_string("/proc/self/mounts").ok();
+    TRACING_DIRS
+        .into_iter()
+        .filter(|dir| is_tracefs_mount(mounts.as_deref(), dir))
+        .collect()
 }
 
 /// Whether `dir` is a tracefs mount point. Merely looking into
