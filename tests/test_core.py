@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -42,17 +43,28 @@ def fd_targets() -> dict:
     return targets
 
 
-def bpf_link_fds():
-    """The BPF links this process holds, as the kernel reports them."""
-    links = []
-    for fd, target in fd_targets().items():
-        if target == "anon_inode:bpf_link":
+def bpf_link_fds() -> list:
+    """The BPF links this process holds, one fdinfo text per link, as the
+    kernel reports them. Read from every thread's fd table: systrace's
+    hook threads hold the per-syscall hooks in a table of their own."""
+    links = {}
+    for tid in os.listdir("/proc/self/task"):
+        fds = f"/proc/self/task/{tid}/fd"
+        try:
+            names = os.listdir(fds)
+        except OSError:
+            continue
+        for fd in names:
             try:
-                with open(f"/proc/self/fdinfo/{fd}") as f:
-                    links.append(f.read())
+                if os.readlink(f"{fds}/{fd}") != "anon_inode:bpf_link":
+                    continue
+                with open(f"/proc/self/task/{tid}/fdinfo/{fd}") as f:
+                    info = f.read()
             except OSError:
                 continue
-    return links
+            link_id = re.search(r"^link_id:\s*(\d+)", info, re.M)
+            links[int(link_id.group(1)) if link_id else (tid, fd)] = info
+    return list(links.values())
 
 
 def run_python(code: str, **kwargs) -> subprocess.CompletedProcess:

@@ -15,6 +15,7 @@ import pytest
 import systrace
 import systrace._native as native
 from conftest import wait_hooks_closed
+from test_core import bpf_link_fds
 
 
 def state() -> dict:
@@ -189,16 +190,6 @@ def test_each_kind_is_loaded_when_first_needed(kernel):
 TEN = ["getppid", "getpid", "getuid", "getgid", "geteuid", "getegid", "gettid", "getpgrp", "sched_yield", "umask"]
 
 
-def perf_event_fds() -> int:
-    n = 0
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            n += os.readlink(f"/proc/self/fd/{fd}") == "anon_inode:[perf_event]"
-        except OSError:
-            pass
-    return n
-
-
 def test_closed_hooks_are_retired_taken_back_and_closed(kernel, hooks):
     """Closing a per-syscall hook waits for the kernel's grace periods, one
     at a time: a session's hooks are retired to a thread of ours and closed
@@ -206,7 +197,7 @@ def test_closed_hooks_are_retired_taken_back_and_closed(kernel, hooks):
     waits for the one being closed): a call is still seen exactly once, and
     in the end no hook is left open."""
     s0 = wait_hooks_closed()
-    assert s0["hooks_closing"] == 0 and perf_event_fds() == 0
+    assert s0["hooks_closing"] == 0 and bpf_link_fds() == []
     with systrace.enable(*TEN):
         assert state()["event_hooks"] == 20
     s1 = state()
@@ -222,7 +213,7 @@ def test_closed_hooks_are_retired_taken_back_and_closed(kernel, hooks):
     assert again.dropped == 0
     s2 = wait_hooks_closed()
     assert s2["hooks_closing"] == 0 and s2["event_hooks"] == 0
-    assert perf_event_fds() == 0, "a per-syscall hook was left open"
+    assert bpf_link_fds() == [], "a per-syscall hook was left open"
 
 
 def test_the_closing_thread_is_not_in_any_trace(kernel, hooks):

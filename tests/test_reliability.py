@@ -38,6 +38,7 @@ import pytest
 import systrace
 import systrace._native as native
 from conftest import require
+from test_core import bpf_link_fds
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -51,18 +52,6 @@ def run_python(code: str, timeout: float = 60, **kwargs) -> subprocess.Completed
     return subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=timeout, **kwargs
     )
-
-
-def bpf_link_fds() -> int:
-    """BPF links held by this process (the kernel's view, not systrace's)."""
-    n = 0
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            if os.readlink(f"/proc/self/fd/{fd}") == "anon_inode:bpf_link":
-                n += 1
-        except OSError:
-            pass
-    return n
 
 
 # The kernel's list of every BPF link and program, read with the bpf()
@@ -370,7 +359,7 @@ if RuleBasedStateMachine is not None:
             enter = set().union(*(e for _, e, _ in self.open))
             exit_ = set().union(*(x for _, _, x in self.open))
             state = native.kernel_state()
-            links = bpf_link_fds()
+            links = len(bpf_link_fds())
             assert state["sessions"] == len(self.open), state
             assert state["enabled_enter"] == sorted(enter)
             assert state["enabled_exit"] == sorted(exit_)
@@ -393,7 +382,7 @@ if RuleBasedStateMachine is not None:
             deadline = time.monotonic() + 30
             while native.kernel_state()["hooks_closing"] and time.monotonic() < deadline:
                 time.sleep(0.02)
-            assert bpf_link_fds() == 0
+            assert bpf_link_fds() == []
 
 
 def test_registration_model_under_concurrency(kernel):

@@ -2,10 +2,10 @@
 //! `syscalls/sys_enter_X` (or `sys_exit_X`) event, with a BPF link of our
 //! program on it. libbpf's hook keeps the perf event's fd beside the link's
 //! and closes the two one after the other; ours closes the perf event's fd
-//! as soon as the link holds the event, so that a hook is always one fd. A
-//! fork that copies the fd table while a hook is being closed then has it
-//! whole or not at all, and the child can tell which (see [`HookFd`]).
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+//! as soon as the link holds the event, so that a hook is always one fd,
+//! handed as one to the threads that hold hooks (see
+//! [`Reaper`](super::reaper::Reaper)).
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
 use libbpf_rs::libbpf_sys;
 
@@ -13,16 +13,6 @@ use crate::error::{Error, Result};
 
 pub struct EventHook {
     link: OwnedFd,
-    /// The kernel's id of the link, to find it again by fd in a child.
-    id: u32,
-}
-
-/// What a forked child needs to close its copy of a hook being closed in
-/// the parent, if it has one: the fd number may already be another file's.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct HookFd {
-    pub fd: RawFd,
-    pub id: u32,
 }
 
 impl EventHook {
@@ -71,44 +61,13 @@ impl EventHook {
         }
         // SAFETY: fd is the new link, owned from here on.
         let link = unsafe { OwnedFd::from_raw_fd(fd) };
-        let id = link_id(link.as_raw_fd()).unwrap_or(0);
-        Ok(EventHook { link, id })
-    }
-
-    pub fn fd(&self) -> HookFd {
-        HookFd {
-            fd: self.link.as_raw_fd(),
-            id: self.id,
-        }
+        Ok(EventHook { link })
     }
 }
 
-impl AsFd for EventHook {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.link.as_fd()
-    }
-}
-
-impl HookFd {
-    /// In a forked child: closes its copy of this hook if it has one (the
-    /// fd still names the same link). Raw syscalls only.
-    pub fn close_in_child(self) {
-        if self.id != 0 && link_id(self.fd) == Some(self.id) {
-            // SAFETY: the child's own copy of the link's fd.
-            unsafe { libc::close(self.fd) };
-        }
-    }
-}
-
-/// The kernel's id of the BPF link `fd`; None if `fd` is not one.
-fn link_id(fd: RawFd) -> Option<u32> {
-    // SAFETY: bpf_link_info is plain C data; the kernel fills at most
-    // `len` bytes of it, and its pointer fields are left null.
-    unsafe {
-        let mut info: libbpf_sys::bpf_link_info = std::mem::zeroed();
-        let mut len = std::mem::size_of_val(&info) as u32;
-        let ret = libbpf_sys::bpf_link_get_info_by_fd(fd, &mut info, &mut len);
-        (ret == 0).then_some(info.id)
+impl AsRawFd for EventHook {
+    fn as_raw_fd(&self) -> RawFd {
+        self.link.as_raw_fd()
     }
 }
 

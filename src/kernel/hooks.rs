@@ -2,7 +2,7 @@
 //! raw_syscalls hooks, which every syscall of the machine runs, or the
 //! kernel's per-syscall events, which a syscall nobody enabled passes with
 //! the kernel's own bit test. See `sync_hooks`.
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::ffi::OsStr;
 use std::mem::MaybeUninit;
 use std::os::fd::AsFd;
@@ -15,6 +15,7 @@ use super::event_hook::EventHook;
 use super::event_lock::EventLock;
 use super::layout::{bit_of, NR_SYSCALLS};
 use super::programs::{take_libbpf_log, Programs, SystraceSkel, SystraceSkelBuilder};
+use super::reaper::Key;
 use super::startup::step;
 use super::Phase;
 use crate::error::{Error, Result};
@@ -259,15 +260,21 @@ impl Programs {
     fn retire_event_links(&mut self, phase: Phase, gone: impl Fn(u32) -> bool) {
         let i = phase.index();
         let nrs: Vec<u32> = self.event_links[i]
-            .keys()
+            .iter()
             .copied()
             .filter(|&nr| gone(nr))
             .collect();
         for nr in nrs {
-            if let Some(link) = self.event_links[i].remove(&nr) {
-                self.reaper.retire((i, nr), link);
+            if self.event_links[i].remove(&nr) {
+                self.reaper.retire((i, nr));
                 self.unsettled = true;
             }
+        }
+    }
+
+    fn retire_all_event_links(&mut self) {
+        for p in Phase::ALL {
+            self.retire_event_links(p, |_| true);
         }
     }
 
@@ -282,15 +289,15 @@ impl Programs {
     }
 
     /// In a forked child (see `Tracer::forget_in_child`): the reaper's
-    /// thread is not in the child.
+    /// threads and their hooks are not in the child.
     pub fn forget_in_child(self) {
         let Programs { reaper, .. } = self;
         reaper.forget_in_child();
     }
 
-    /// See [`Reaper::lock_for_fork`](super::reaper::Reaper::lock_for_fork).
-    pub fn lock_reaper_for_fork(&self) -> super::reaper::ForkGuard {
-        self.reaper.lock_for_fork()
+    /// See [`Reaper::close_hooks_after_exit`](super::reaper::Reaper::close_hooks_after_exit).
+    pub fn close_hooks_after_exit(&self) -> bool {
+        self.reaper.close_hooks_after_exit()
     }
 
     pub fn is_attached(&self, phase: Phase) -> bool {
@@ -324,7 +331,7 @@ impl Programs {
 
     /// Per-syscall events hooked now, enter and exit.
     pub fn event_hooks(&self) -> usize {
-        self.event_links.iter().map(BTreeMap::len).sum()
+        self.event_links.iter().map(BTreeSet::len).sum()
     }
 
     /// Calls of a switch whose probes could not agree (see handoff_mine).
@@ -408,11 +415,11 @@ impl Programs {
         match attached {
             Err(err) if want == HookMode::Raw || forced => {
                 self.links = [None, None];
-                self.event_links.iter_mut().for_each(BTreeMap::clear);
+                self.retire_all_event_links();
                 Err(err)
             }
             Err(_) => {
-                self.event_links.iter_mut().for_each(BTreeMap::clear);
+                self.retire_all_event_links();
                 self.set_mode(HookMode::Raw);
                 self.attach_raw_on()
             }
@@ -450,28 +457,43 @@ impl Programs {
             let hooked = &self.event_links[i];
             missing.extend(
                 set.iter()
-                    .filter(|nr| !hooked.contains_key(nr))
+                    .filter(|nr| !hooked.contains(nr))
                     .map(|&nr| (i, nr)),
             );
         }
-        for ((i, nr), link) in self.reaper.take_back(missing.iter().copied()) {
-            self.event_links[i].insert(nr, link);
+        for (i, nr) in self.reaper.take_back(missing.iter().copied()) {
+            self.event_links[i].insert(nr);
         }
         // The events still to hook: none of them may be being closed when
         // we hold the lock between processes, which the closing thread
         // takes for each close (see event_lock).
-        missing.retain(|(i, nr)| !self.event_links[*i].contains_key(nr));
+        missing.retain(|(i, nr)| !self.event_links[*i].contains(nr));
         for &key in &missing {
             self.reaper.wait_closed(key);
         }
         let _lock = (!missing.is_empty()).then(EventLock::for_attach).flatten();
+        let mut made = Vec::new();
+        let attached = self.attach_event_links(sets, &mut made);
+        // Even after an error: the hooks made are ours to hold (and to
+        // retire).
+        let (held, handed) = self.reaper.hold(made);
+        for (i, nr) in held {
+            self.event_links[i].insert(nr);
+        }
+        handed.and(attached)
+    }
+
+    /// Attaches the events of `sets` not hooked yet into `made`, and
+    /// retires the hooks of events no longer in them.
+    fn attach_event_links(
+        &mut self,
+        sets: &[BTreeSet<u32>; 2],
+        made: &mut Vec<(Key, EventHook)>,
+    ) -> Result<()> {
         for phase in Phase::ALL {
             let i = phase.index();
             self.retire_event_links(phase, |nr| !sets[i].contains(&nr));
-            if sets[i]
-                .iter()
-                .all(|nr| self.event_links[i].contains_key(nr))
-            {
+            if sets[i].iter().all(|nr| self.event_links[i].contains(nr)) {
                 continue;
             }
             self.kind(HookMode::Syscall)?;
@@ -487,16 +509,16 @@ impl Programs {
                 Phase::Exit => &kind.progs.sys_exit_event,
             };
             for &nr in &sets[i] {
-                if self.event_links[i].contains_key(&nr) {
+                if self.event_links[i].contains(&nr) {
                     continue;
                 }
                 let name = event_name(nr, phase).ok_or_else(|| {
                     Error::InvalidArgument(format!("syscall {nr} has no trace event"))
                 })?;
                 let start = std::time::Instant::now();
-                let link = EventHook::attach(prog.as_fd(), &name)?;
+                let hook = EventHook::attach(prog.as_fd(), &name)?;
                 step(format!("attach syscalls/{name}"), start);
-                self.event_links[i].insert(nr, link);
+                made.push(((i, nr), hook));
             }
         }
         Ok(())
@@ -520,7 +542,7 @@ impl Programs {
             });
         if let Err(err) = attached {
             match self.mode {
-                HookMode::Raw => self.event_links.iter_mut().for_each(BTreeMap::clear),
+                HookMode::Raw => self.retire_all_event_links(),
                 HookMode::Syscall => self.links = [None, None],
             }
             for p in Phase::ALL {
@@ -580,10 +602,9 @@ impl Programs {
         }
         let spare = SPARE.iter().find_map(|name| {
             let nr = crate::metadata::names::resolve(name).ok()?;
-            (!self.event_links[Phase::Enter.index()].contains_key(&nr)
-                && !self.reaper.holds((Phase::Enter.index(), nr)))
-            .then(|| event_name(nr, Phase::Enter))
-            .flatten()
+            (!self.reaper.holds((Phase::Enter.index(), nr)))
+                .then(|| event_name(nr, Phase::Enter))
+                .flatten()
         });
         let Some(name) = spare else {
             return;

@@ -4,7 +4,7 @@
 //!
 //! This is the only module that touches the kernel's BPF objects; the
 //! refcounting that decides when to call it lives in `register`.
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::mem::MaybeUninit;
 use std::path::Path;
 use std::ptr::NonNull;
@@ -120,9 +120,11 @@ pub struct Programs {
     pub(super) bss: NonNull<types::bss>,
     /// The raw_syscalls hooks, per phase.
     pub(super) links: [Option<Link>; 2],
-    /// The per-syscall events' hooks, per phase and syscall.
-    pub(super) event_links: [BTreeMap<u32, super::event_hook::EventHook>; 2],
-    /// Per-syscall hooks no longer wanted, being closed in the background.
+    /// The syscalls whose per-syscall events we hook, per phase. The
+    /// hooks themselves are the reaper's, in its threads' fd table.
+    pub(super) event_links: [BTreeSet<u32>; 2],
+    /// Holds the per-syscall hooks, and closes those no longer wanted in
+    /// the background.
     pub(super) reaper: super::reaper::Reaper,
     /// Hooks were retired since the last wait for running probes.
     pub(super) unsettled: bool,
@@ -282,7 +284,7 @@ impl Programs {
             skel,
             bss,
             links: [None, None],
-            event_links: [BTreeMap::new(), BTreeMap::new()],
+            event_links: [BTreeSet::new(), BTreeSet::new()],
             reaper: super::reaper::Reaper::start()?,
             unsettled: false,
             probe_waits: 0,

@@ -1,6 +1,5 @@
-//! Closing the per-syscall events' hooks in the background (and other
-//! slow work that must stay off the consumer thread: see
-//! [`Reaper::run_in_background`]).
+//! The per-syscall events' hooks, held in an fd table of our own and
+//! closed in the background.
 //!
 //! Closing the last perf event of a syscall event makes the kernel wait for
 //! the tracepoint's grace periods (perf_trace_event_unreg() ->
@@ -13,28 +12,62 @@
 //! two of our hooks at once, which would run the program twice per call.
 //! Each close takes the lock of [`event_lock`](super::event_lock), so that
 //! another process's attach waits for at most one close.
+//!
+//! **The hooks are not in the process's fd table.** Our two threads
+//! ("systrace-hooks", which receives the hooks, and "systrace-reaper",
+//! which closes them) have a table of their own (`unshare(CLONE_FILES)`),
+//! and a hook is handed to them over a socket (`SCM_RIGHTS`) as soon as it
+//! is attached, its copy in the process's table closed then. A `fork()` of
+//! any other thread copies the process's table, so a child never has a
+//! hook: before, each child had to close its copies, and whichever of it
+//! and our closing thread closed a hook last waited for the grace period.
+//! A child forked while 80 hooks were being closed sat 4 s in its fork
+//! handler. Our fd numbers mean nothing in the process's table: they are
+//! plain numbers ([`TableFd`]), closed only by our threads.
 use std::collections::BTreeMap;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
-use super::event_hook::{EventHook, HookFd};
+use super::event_hook::EventHook;
 use super::event_lock::EventLock;
 use crate::error::{Error, Result};
 use crate::trace::quiet::Quiet;
 
-/// A retired hook: (phase index, syscall number).
+/// A hook: (phase index, syscall number).
 pub type Key = (usize, u32);
 
-/// Slow work for the thread, done before any closing.
+/// Slow work for the closing thread, done before any closing.
 pub type Job = Box<dyn FnOnce() + Send>;
+
+/// Hooks per message: the kernel takes at most 253 fds (SCM_MAX_FD).
+const BATCH: usize = 250;
+/// Messages to the receiving thread: its first word.
+const HOLD: u32 = 1;
+const EXIT_CHILD: u32 = 2;
+/// How long a request waits for the receiving thread's answer (it answers
+/// at once: it only installs fds, or forks).
+const ANSWER_PATIENCE: Duration = Duration::from_secs(5);
+
+/// A hook's fd number in our threads' table. Not an OwnedFd: dropped by
+/// any other thread, it would close that number in the process's table.
+#[derive(Clone, Copy, Debug)]
+struct TableFd(RawFd);
 
 #[derive(Default)]
 struct State {
     jobs: Vec<Job>,
-    retired: BTreeMap<Key, EventHook>,
-    /// The hook being closed now (outside the lock), and its fd.
-    closing: Option<(Key, HookFd)>,
+    /// Hooks in use.
+    live: BTreeMap<Key, TableFd>,
+    /// Hooks to close.
+    retired: BTreeMap<Key, TableFd>,
+    /// The hook being closed now (outside the lock).
+    closing: Option<Key>,
     closed: u64,
+    /// Requests the receiving thread answered, and its last answer.
+    answered: u64,
+    answer: Option<std::result::Result<bool, String>>,
     stop: bool,
 }
 
@@ -48,65 +81,145 @@ impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
+
+    fn answer(&self, answer: std::result::Result<bool, String>) {
+        let mut state = self.lock();
+        state.answered += 1;
+        state.answer = Some(answer);
+        self.changed.notify_all();
+    }
 }
 
 pub struct Reaper {
+    /// The process that started the threads: only it may end them.
+    pid: u32,
     shared: Arc<Shared>,
+    /// Our end of the socket to the receiving thread; one request at a time.
+    socket: Mutex<OwnedFd>,
+    /// The receiving thread, which joins the closing thread when it ends.
     thread: Option<JoinHandle<()>>,
 }
 
 impl Reaper {
-    /// Starts the closing thread. Started with the programs, before any
-    /// syscall of this process is enabled, so that its own start-up
-    /// syscalls can be in no trace; after that it stays quiet.
+    /// Starts the two threads. Started with the programs, before any
+    /// syscall of this process is enabled, so that their own start-up
+    /// syscalls can be in no trace; after that they stay quiet.
     pub fn start() -> Result<Reaper> {
+        let os = |context: &str, source| Error::Os {
+            context: context.into(),
+            source,
+        };
+        let mut pair = [0; 2];
+        // SAFETY: a two-int array for the new fds.
+        let ret = unsafe {
+            libc::socketpair(
+                libc::AF_UNIX,
+                libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC,
+                0,
+                pair.as_mut_ptr(),
+            )
+        };
+        if ret != 0 {
+            return Err(os(
+                "a socket for systrace's hook threads",
+                std::io::Error::last_os_error(),
+            ));
+        }
+        // SAFETY: both fds are new and ours.
+        let (ours, theirs) =
+            unsafe { (OwnedFd::from_raw_fd(pair[0]), OwnedFd::from_raw_fd(pair[1])) };
         let shared = Arc::new(Shared::default());
-        let theirs = Arc::clone(&shared);
+        let (ready, started) = std::sync::mpsc::channel();
+        let their_shared = Arc::clone(&shared);
+        let their_fd = theirs.as_raw_fd();
         let thread = std::thread::Builder::new()
-            .name("systrace-reaper".into())
-            .spawn(move || run(&theirs))
-            .map_err(|source| Error::Os {
-                context: "starting systrace's hook-closing thread".into(),
-                source,
-            })?;
+            .name("systrace-hooks".into())
+            .spawn(move || receive(their_shared, their_fd, ready))
+            .map_err(|e| os("starting systrace's hook threads", e))?;
+        match started.recv() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                let _ = thread.join();
+                return Err(os("giving systrace's hook threads their own fd table", e));
+            }
+            Err(_) => {
+                let _ = thread.join();
+                return Err(Error::Os {
+                    context: "starting systrace's hook threads".into(),
+                    source: std::io::Error::other("the thread ended at its start"),
+                });
+            }
+        }
+        // Their table has its copy: close the process's.
+        drop(theirs);
         Ok(Reaper {
+            pid: crate::trace::tracer::getpid(),
             shared,
+            socket: Mutex::new(ours),
             thread: Some(thread),
         })
     }
 
-    /// Runs `job` on the thread, which is never traced: slow work kept off
-    /// both the caller's path and the consumer thread's, which must keep
-    /// draining (reading the kernel's metadata from tracefs waits for
-    /// event_mutex, which another process closing syscall events holds for
-    /// tens of milliseconds per close).
+    /// Runs `job` on the closing thread, which is never traced: slow work
+    /// kept off both the caller's path and the consumer thread's, which
+    /// must keep draining (reading the kernel's metadata from tracefs waits
+    /// for event_mutex, which another process closing syscall events holds
+    /// for tens of milliseconds per close). The job runs in our threads' fd
+    /// table: it must not leave fds for the rest of the process.
     pub fn run_in_background(&self, job: Job) {
         self.shared.lock().jobs.push(job);
         self.shared.changed.notify_all();
     }
 
-    /// Hands `link` over to be closed.
-    pub fn retire(&self, key: Key, link: EventHook) {
+    /// Hands new hooks over to our threads' table, and closes their copies
+    /// in the process's table (at no cost: ours hold the events). Returns
+    /// the keys of the hooks held, all of them unless there is an error
+    /// (the hooks not held are closed here).
+    pub fn hold(&self, hooks: Vec<(Key, EventHook)>) -> (Vec<Key>, Result<()>) {
+        let mut held = Vec::with_capacity(hooks.len());
+        for batch in hooks.chunks(BATCH) {
+            let mut words = vec![HOLD];
+            for &((phase, nr), _) in batch {
+                words.extend([phase as u32, nr]);
+            }
+            let fds: Vec<RawFd> = batch.iter().map(|(_, hook)| hook.as_raw_fd()).collect();
+            if let Err(err) = self.request(&words, &fds) {
+                return (held, Err(err));
+            }
+            held.extend(batch.iter().map(|&(key, _)| key));
+        }
+        (held, Ok(()))
+    }
+
+    /// Retires the hook of `key`: it is closed in the background.
+    pub fn retire(&self, key: Key) {
         let mut state = self.shared.lock();
-        state.retired.insert(key, link);
-        self.shared.changed.notify_all();
+        if let Some(fd) = state.live.remove(&key) {
+            state.retired.insert(key, fd);
+            self.shared.changed.notify_all();
+        }
     }
 
     /// Takes back the retired hooks of `keys` not yet being closed, all at
     /// once: taken one by one, each could be the very one the thread
-    /// starts to close next.
-    pub fn take_back(&self, keys: impl IntoIterator<Item = Key>) -> Vec<(Key, EventHook)> {
+    /// starts to close next. Returns the keys taken back.
+    pub fn take_back(&self, keys: impl IntoIterator<Item = Key>) -> Vec<Key> {
         let mut state = self.shared.lock();
-        keys.into_iter()
-            .filter_map(|key| state.retired.remove(&key).map(|link| (key, link)))
-            .collect()
+        let mut back = Vec::new();
+        for key in keys {
+            if let Some(fd) = state.retired.remove(&key) {
+                state.live.insert(key, fd);
+                back.push(key);
+            }
+        }
+        back
     }
 
     /// Waits until the hook of `key` is not being closed, so that a new
     /// hook may go on without the old one still running.
     pub fn wait_closed(&self, key: Key) {
         let mut state = self.shared.lock();
-        while state.closing.is_some_and(|(k, _)| k == key) {
+        while state.closing == Some(key) {
             state = self
                 .shared
                 .changed
@@ -115,11 +228,13 @@ impl Reaper {
         }
     }
 
-    /// Whether the event of `key` still has a hook of ours (retired or
+    /// Whether the event of `key` has a hook of ours (in use, retired or
     /// being closed).
     pub fn holds(&self, key: Key) -> bool {
         let state = self.shared.lock();
-        state.retired.contains_key(&key) || state.closing.is_some_and(|(k, _)| k == key)
+        state.live.contains_key(&key)
+            || state.retired.contains_key(&key)
+            || state.closing == Some(key)
     }
 
     /// Hooks waiting to be closed (or being closed), and hooks closed so far.
@@ -129,62 +244,259 @@ impl Reaper {
         (pending, state.closed)
     }
 
-    /// Taken by the thread that forks, across the fork (see
-    /// `tracer::before_fork`): the closing thread never holds the state at
-    /// a fork, so the child finds it whole (see [`ForkGuard::forget_in_child`]).
-    pub fn lock_for_fork(&self) -> ForkGuard {
-        let shared = Arc::clone(&self.shared);
-        // SAFETY: the guard borrows the mutex in `shared`, which the
-        // ForkGuard holds and drops after the guard (field order).
-        let guard: MutexGuard<'static, State> = unsafe {
-            std::mem::transmute::<MutexGuard<'_, State>, MutexGuard<'static, State>>(shared.lock())
-        };
-        ForkGuard {
-            guard: Some(guard),
-            _shared: shared,
-        }
+    /// See [`close_hooks_after_exit`]: forked by the receiving thread, so
+    /// that the child has our threads' table.
+    pub fn close_hooks_after_exit(&self) -> bool {
+        self.request(&[EXIT_CHILD], &[]).unwrap_or(false)
     }
 
-    /// In a forked child, which has no closing thread (its hooks' copies
-    /// were closed by [`ForkGuard::forget_in_child`]).
-    pub fn forget_in_child(mut self) {
-        self.thread = None;
+    /// Sends a request to the receiving thread and waits for its answer.
+    fn request(&self, words: &[u32], fds: &[RawFd]) -> Result<bool> {
+        let socket = self.socket.lock().unwrap_or_else(PoisonError::into_inner);
+        let asked = self.shared.lock().answered + 1;
+        // SAFETY: our socket; the buffers outlive the call.
+        if let Err(source) = unsafe { send(socket.as_raw_fd(), words, fds) } {
+            return Err(Error::Os {
+                context: "handing hooks to systrace's hook thread".into(),
+                source,
+            });
+        }
+        let state = self.shared.lock();
+        let (mut state, _) = self
+            .shared
+            .changed
+            .wait_timeout_while(state, ANSWER_PATIENCE, |s| s.answered < asked)
+            .unwrap_or_else(PoisonError::into_inner);
+        if state.answered < asked {
+            return Err(Error::Os {
+                context: "handing hooks to systrace's hook thread".into(),
+                source: std::io::Error::new(std::io::ErrorKind::TimedOut, "it did not answer"),
+            });
+        }
+        state
+            .answer
+            .take()
+            .unwrap_or(Ok(false))
+            .map_err(|msg| Error::Os {
+                context: "handing hooks to systrace's hook thread".into(),
+                source: std::io::Error::other(msg),
+            })
+    }
+
+    /// In a forked child, which has neither thread nor hook: only the
+    /// socket's fd is its own to close.
+    pub fn forget_in_child(self) {
+        let socket = self
+            .socket
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_raw_fd();
+        // SAFETY: the child's copy of our socket, which nothing else in the
+        // child uses; the rest is forgotten, never dropped.
+        unsafe { libc::close(socket) };
         std::mem::forget(self);
     }
 }
 
-/// The closing thread's state, held across a fork.
-pub struct ForkGuard {
-    guard: Option<MutexGuard<'static, State>>,
-    _shared: Arc<Shared>,
-}
-
-impl ForkGuard {
-    /// In the child: closes its copies of the retired hooks' fds (quick:
-    /// the parent still holds the events), and of the hook the parent's
-    /// thread was closing at the fork if the child has it: else the child
-    /// would keep the parent's hooks attached for as long as it lives.
-    pub fn forget_in_child(mut self) {
-        if let Some(mut state) = self.guard.take() {
-            state.retired.clear();
-            if let Some((_, fd)) = state.closing.take() {
-                fd.close_in_child();
-            }
-        }
-    }
-}
-
 impl Drop for Reaper {
+    /// Retires every hook, lets the closing thread close them all, and
+    /// ends both threads.
     fn drop(&mut self) {
-        self.shared.lock().stop = true;
-        self.shared.changed.notify_all();
+        if crate::trace::tracer::getpid() != self.pid {
+            // A child's copy: shutting the socket down would end the
+            // parent's threads.
+            return;
+        }
+        {
+            let mut state = self.shared.lock();
+            let live = std::mem::take(&mut state.live);
+            state.retired.extend(live);
+            state.stop = true;
+            self.shared.changed.notify_all();
+        }
+        let socket = self
+            .socket
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner);
+        // SAFETY: our socket; the receiving thread sees its end.
+        unsafe { libc::shutdown(socket.as_raw_fd(), libc::SHUT_RDWR) };
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
     }
 }
 
-fn run(shared: &Shared) {
+/// Sends `words` with `fds` attached (SCM_RIGHTS) in one message.
+unsafe fn send(socket: RawFd, words: &[u32], fds: &[RawFd]) -> std::io::Result<()> {
+    let mut iov = libc::iovec {
+        iov_base: words.as_ptr() as *mut libc::c_void,
+        iov_len: std::mem::size_of_val(words),
+    };
+    let mut control = vec![0u64; control_words(fds.len())];
+    let mut msg: libc::msghdr = std::mem::zeroed();
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    if !fds.is_empty() {
+        msg.msg_control = control.as_mut_ptr().cast();
+        msg.msg_controllen = libc::CMSG_SPACE(std::mem::size_of_val(fds) as u32) as usize;
+        let cmsg = libc::CMSG_FIRSTHDR(&msg);
+        (*cmsg).cmsg_level = libc::SOL_SOCKET;
+        (*cmsg).cmsg_type = libc::SCM_RIGHTS;
+        (*cmsg).cmsg_len = libc::CMSG_LEN(std::mem::size_of_val(fds) as u32) as usize;
+        std::ptr::copy_nonoverlapping(
+            fds.as_ptr(),
+            libc::CMSG_DATA(cmsg).cast::<RawFd>(),
+            fds.len(),
+        );
+    }
+    loop {
+        if libc::sendmsg(socket, &msg, libc::MSG_NOSIGNAL) >= 0 {
+            return Ok(());
+        }
+        let err = std::io::Error::last_os_error();
+        if err.kind() != std::io::ErrorKind::Interrupted {
+            return Err(err);
+        }
+    }
+}
+
+/// u64 words of control buffer for `n` fds.
+fn control_words(n: usize) -> usize {
+    // SAFETY: CMSG_SPACE is arithmetic.
+    let bytes = unsafe { libc::CMSG_SPACE((n * std::mem::size_of::<RawFd>()) as u32) } as usize;
+    bytes.div_ceil(8)
+}
+
+/// The receiving thread: gives itself a table of its own, starts the
+/// closing thread in it, then installs the hooks sent to it.
+fn receive(
+    shared: Arc<Shared>,
+    socket: RawFd,
+    ready: std::sync::mpsc::Sender<std::io::Result<()>>,
+) {
+    // For the thread's whole life: every syscall it makes is systrace's.
+    let _quiet = Quiet::enter();
+    // SAFETY: unshare and close_range act on this thread's own table,
+    // which after the unshare is a copy nobody else uses: only the socket
+    // is kept.
+    unsafe {
+        if libc::unshare(libc::CLONE_FILES) != 0 {
+            let _ = ready.send(Err(std::io::Error::last_os_error()));
+            return;
+        }
+        if socket > 0 {
+            libc::syscall(libc::SYS_close_range, 0u32, (socket - 1) as u32, 0u32);
+        }
+        libc::syscall(libc::SYS_close_range, (socket + 1) as u32, u32::MAX, 0u32);
+    }
+    let theirs = Arc::clone(&shared);
+    let closer = match std::thread::Builder::new()
+        .name("systrace-reaper".into())
+        .spawn(move || close(&theirs))
+    {
+        Ok(closer) => closer,
+        Err(e) => {
+            let _ = ready.send(Err(e));
+            return;
+        }
+    };
+    let _ = ready.send(Ok(()));
+    let mut words = [0u32; 1 + 2 * BATCH];
+    let mut control = vec![0u64; control_words(BATCH)];
+    // Until the socket's end (see Drop), or an error: requests then fail.
+    // SAFETY: our buffers, the socket in our table.
+    while let Ok(Some((len, fds, truncated))) =
+        unsafe { receive_one(socket, &mut words, &mut control) }
+    {
+        let words = &words[..len / 4];
+        match words.first() {
+            Some(&HOLD) => {
+                let keys: Vec<Key> = words[1..]
+                    .chunks_exact(2)
+                    .map(|k| (k[0] as usize, k[1]))
+                    .collect();
+                if truncated || keys.len() != fds.len() {
+                    let error = format!(
+                        "{} of {} hooks arrived (is the limit of open files reached?)",
+                        fds.len(),
+                        keys.len()
+                    );
+                    for fd in fds {
+                        // SAFETY: fds just installed in our table; the
+                        // caller still holds the hooks (a quick close).
+                        unsafe { libc::close(fd) };
+                    }
+                    shared.answer(Err(error));
+                    continue;
+                }
+                let mut state = shared.lock();
+                for (key, fd) in keys.into_iter().zip(fds) {
+                    if let Some(old) = state.live.insert(key, TableFd(fd)) {
+                        // Never: an event has one hook of ours. Were it so,
+                        // the close is quick (the new hook holds the event).
+                        // SAFETY: the old hook's fd in our table, out of the maps.
+                        unsafe { libc::close(old.0) };
+                    }
+                }
+                drop(state);
+                shared.answer(Ok(true));
+            }
+            Some(&EXIT_CHILD) => shared.answer(Ok(close_hooks_after_exit())),
+            _ => shared.answer(Err("an unknown request".into())),
+        }
+    }
+    shared.lock().stop = true;
+    shared.changed.notify_all();
+    let _ = closer.join();
+}
+
+/// Receives one message: its length in bytes, the fds it carried, and
+/// whether some were lost (MSG_CTRUNC). None at the socket's end.
+unsafe fn receive_one(
+    socket: RawFd,
+    words: &mut [u32],
+    control: &mut [u64],
+) -> std::io::Result<Option<(usize, Vec<RawFd>, bool)>> {
+    let mut iov = libc::iovec {
+        iov_base: words.as_mut_ptr().cast(),
+        iov_len: std::mem::size_of_val(words),
+    };
+    let mut msg: libc::msghdr = std::mem::zeroed();
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = std::mem::size_of_val(control);
+    let len = loop {
+        let len = libc::recvmsg(socket, &mut msg, libc::MSG_CMSG_CLOEXEC);
+        if len >= 0 {
+            break len as usize;
+        }
+        let err = std::io::Error::last_os_error();
+        if err.kind() != std::io::ErrorKind::Interrupted {
+            return Err(err);
+        }
+    };
+    if len == 0 {
+        return Ok(None);
+    }
+    let mut fds = Vec::new();
+    let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
+    while !cmsg.is_null() {
+        if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == libc::SCM_RIGHTS {
+            let data = libc::CMSG_DATA(cmsg);
+            let n =
+                ((*cmsg).cmsg_len - (data as usize - cmsg as usize)) / std::mem::size_of::<RawFd>();
+            for i in 0..n {
+                fds.push(std::ptr::read_unaligned(data.cast::<RawFd>().add(i)));
+            }
+        }
+        cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
+    }
+    Ok(Some((len, fds, msg.msg_flags & libc::MSG_CTRUNC != 0)))
+}
+
+/// The closing thread: runs the jobs, then closes retired hooks one by one.
+fn close(shared: &Shared) {
     // For the thread's whole life: every syscall it makes is systrace's.
     let _quiet = Quiet::enter();
     let mut state = shared.lock();
@@ -196,11 +508,12 @@ fn run(shared: &Shared) {
             state = shared.lock();
             continue;
         }
-        if let Some((key, link)) = state.retired.pop_first() {
-            state.closing = Some((key, link.fd()));
+        if let Some((key, fd)) = state.retired.pop_first() {
+            state.closing = Some(key);
             drop(state);
             let lock = EventLock::for_close();
-            drop(link);
+            // SAFETY: a hook's fd in our table, closed once: it left the maps.
+            unsafe { libc::close(fd.0) };
             drop(lock);
             state = shared.lock();
             state.closing = None;
@@ -224,11 +537,10 @@ fn run(shared: &Shared) {
 /// holds copies of the hooks' fds, so that ours are not the last, and
 /// closes them once we are gone, one at a time under the lock of
 /// [`event_lock`](super::event_lock): our exit is quick, and the closes
-/// happen in the background. The child closes every other fd at once: a pipe on
-/// our output reaches its end when we exit (`$(systrace -- date)` waited
-/// for the hooks' closes when the child shared our fd table). Returns
-/// whether the child was made.
-pub fn close_hooks_after_exit() -> bool {
+/// happen in the background. It is forked by the receiving thread, so it
+/// has our threads' table, which holds the hooks and little else; it
+/// closes every other fd at once. Returns whether the child was made.
+fn close_hooks_after_exit() -> bool {
     // SAFETY: getpid and pidfd_open have no preconditions.
     let parent = unsafe { libc::getpid() };
     let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, parent, 0) } as libc::c_int;

@@ -57,12 +57,12 @@ pub(super) fn lock() -> MutexGuard<'static, Option<Tracer>> {
     SYSCALL_TRACE_LOCK.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// What the forking thread holds across fork(): the tracer's lock, the
-/// metadata's, then the hook-closing thread's state.
+/// What the forking thread holds across fork(): the tracer's lock, then
+/// the metadata's. (The hooks are in a table of systrace's threads, which
+/// a fork does not copy: see `kernel::reaper`.)
 type ForkGuards = (
     MutexGuard<'static, Option<Tracer>>,
     Option<MutexGuard<'static, ()>>,
-    Option<crate::kernel::reaper::ForkGuard>,
 );
 
 thread_local! {
@@ -90,8 +90,7 @@ extern "C" fn before_fork() {
     // everywhere: the tracer's, then the metadata's.
     let tracer = lock();
     let metadata = (!FORK_TO_EXEC.with(|f| f.get())).then(names::lock_for_fork);
-    let reaper = tracer.as_ref().map(|t| t.programs.lock_reaper_for_fork());
-    FORK_GUARDS.with(|g| *g.borrow_mut() = Some((tracer, metadata, reaper)));
+    FORK_GUARDS.with(|g| *g.borrow_mut() = Some((tracer, metadata)));
 }
 
 extern "C" fn after_fork_parent() {
@@ -102,13 +101,10 @@ extern "C" fn after_fork_child() {
     quiet::reset_in_child();
     PID.store(0, Ordering::SeqCst);
     FORK_GUARDS.with(|g| {
-        if let Some((mut tracer, metadata, reaper)) = g.borrow_mut().take() {
+        if let Some((mut tracer, metadata)) = g.borrow_mut().take() {
             // The parent's programs must not stay attached through the
             // child's copies of their fds: close them now, not when (if
             // ever) the child uses systrace.
-            if let Some(reaper) = reaper {
-                reaper.forget_in_child();
-            }
             if let Some(old) = tracer.take() {
                 old.forget_in_child();
             }
@@ -449,8 +445,7 @@ pub fn close_hooks_after_exit() -> bool {
     match guard.as_ref() {
         Some(t) if t.pid == getpid() => {
             let (closing, _) = t.programs.closing_hooks();
-            closing + t.programs.event_hooks() > 0
-                && crate::kernel::reaper::close_hooks_after_exit()
+            closing + t.programs.event_hooks() > 0 && t.programs.close_hooks_after_exit()
         }
         _ => false,
     }
