@@ -65,7 +65,7 @@ def tracefs() -> str:
 
 def wait_hooks_closed(timeout: float = 30.0) -> dict:
     """Waits until the per-syscall hooks that closed sessions retired are
-    closed (systrace closes them in the background, after a second), and
+    closed (systrace closes them in the background, after a short linger), and
     returns the kernel state then."""
     import time
 

@@ -216,6 +216,32 @@ def test_closed_hooks_are_retired_taken_back_and_closed(kernel, hooks):
     assert bpf_link_fds() == [], "a per-syscall hook was left open"
 
 
+def link_ids() -> set:
+    return {int(line.split()[1]) for info in bpf_link_fds() for line in info.splitlines()
+            if line.startswith("link_id:")}
+
+
+def test_a_session_opened_right_after_the_last_closed_takes_its_hooks_back(kernel, hooks):
+    """Retired hooks linger a moment before they are closed: a loop of
+    sessions on the same syscalls (`with systrace.enable(...)` around each
+    step of a program) reuses the very same hooks, closes none of them and
+    attaches none again. Before, the closing thread began at once, and each
+    new session waited for the close under way (a grace period) and
+    attached that event again."""
+    wait_hooks_closed()
+    with systrace.enable(*TEN):
+        first = link_ids()
+        assert len(first) == 20
+    closed = state()["hooks_closed"]
+    for _ in range(5):
+        with systrace.enable(*TEN):
+            os.getppid()
+            assert link_ids() == first
+    assert state()["hooks_closed"] == closed
+    s = wait_hooks_closed()
+    assert s["hooks_closed"] == closed + 20 and bpf_link_fds() == []
+
+
 def test_the_closing_thread_is_not_in_any_trace(kernel, hooks):
     """The thread that closes retired hooks makes syscalls (close) while a
     session traces this very process: none of them is in its trace."""

@@ -28,7 +28,7 @@ use std::collections::BTreeMap;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::event_hook::EventHook;
 use super::event_lock::EventLock;
@@ -46,6 +46,13 @@ const BATCH: usize = 250;
 /// Messages to the receiving thread: its first word.
 const HOLD: u32 = 1;
 const EXIT_CHILD: u32 = 2;
+/// How long a retired hook waits before it is closed. A session opened
+/// right after the last one closed (a loop of `with systrace.enable(...)`)
+/// then takes the same hooks back at once; before, its attach waited for
+/// the close under way (event_mutex, a grace period), and the close of the
+/// session waited behind the closes for its own wait for probes. Meanwhile
+/// the hooks cost their syscalls' calls a program that returns at once.
+const LINGER: Duration = Duration::from_millis(250);
 /// How long a request waits for the receiving thread's answer (it answers
 /// at once: it only installs fds, or forks).
 const ANSWER_PATIENCE: Duration = Duration::from_secs(5);
@@ -60,8 +67,8 @@ struct State {
     jobs: Vec<Job>,
     /// Hooks in use.
     live: BTreeMap<Key, TableFd>,
-    /// Hooks to close.
-    retired: BTreeMap<Key, TableFd>,
+    /// Hooks to close, and when each was retired.
+    retired: BTreeMap<Key, (TableFd, Instant)>,
     /// The hook being closed now (outside the lock).
     closing: Option<Key>,
     closed: u64,
@@ -195,7 +202,7 @@ impl Reaper {
     pub fn retire(&self, key: Key) {
         let mut state = self.shared.lock();
         if let Some(fd) = state.live.remove(&key) {
-            state.retired.insert(key, fd);
+            state.retired.insert(key, (fd, Instant::now()));
             self.shared.changed.notify_all();
         }
     }
@@ -207,7 +214,7 @@ impl Reaper {
         let mut state = self.shared.lock();
         let mut back = Vec::new();
         for key in keys {
-            if let Some(fd) = state.retired.remove(&key) {
+            if let Some((fd, _)) = state.retired.remove(&key) {
                 state.live.insert(key, fd);
                 back.push(key);
             }
@@ -310,7 +317,10 @@ impl Drop for Reaper {
         {
             let mut state = self.shared.lock();
             let live = std::mem::take(&mut state.live);
-            state.retired.extend(live);
+            let now = Instant::now();
+            state
+                .retired
+                .extend(live.into_iter().map(|(key, fd)| (key, (fd, now))));
             state.stop = true;
             self.shared.changed.notify_all();
         }
@@ -508,7 +518,26 @@ fn close(shared: &Shared) {
             state = shared.lock();
             continue;
         }
-        if let Some((key, fd)) = state.retired.pop_first() {
+        let oldest = state
+            .retired
+            .iter()
+            .min_by_key(|(_, &(_, at))| at)
+            .map(|(&key, &(_, at))| (key, at));
+        if let Some((key, at)) = oldest {
+            let due = at + LINGER;
+            let now = Instant::now();
+            if !state.stop && now < due {
+                // Taken back if enabled again meanwhile (see LINGER).
+                state = shared
+                    .changed
+                    .wait_timeout(state, due - now)
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0;
+                continue;
+            }
+            let Some((fd, _)) = state.retired.remove(&key) else {
+                continue;
+            };
             state.closing = Some(key);
             drop(state);
             let lock = EventLock::for_close();
