@@ -581,15 +581,20 @@ impl Programs {
         Ok(())
     }
 
-    /// Waits until every probe chain of the syscall tracepoints that began
-    /// before now has returned. Closing the last perf event of a trace event
-    /// makes the kernel wait for them (perf_trace_event_unreg() ->
-    /// tracepoint_synchronize_unregister(): the faultable syscall
-    /// tracepoints run their probes in tasks-trace RCU read sections), so
-    /// hook and unhook a syscall event nobody else uses. Were another tool
-    /// to hold perf events on all of them, a thread preempted between the
-    /// two probes of one call for the whole switch could see it twice or
-    /// not at all.
+    /// Waits until every probe of our programs that began before now has
+    /// returned. Each runs with preemption disabled (the kernel's probes of
+    /// the syscall tracepoints, `perf_syscall_enter()` and the BPF raw
+    /// tracepoint's, take `guard(preempt_notrace)` around the program even
+    /// where the tracepoints are faultable; the other tracepoints' probes
+    /// always did), so an RCU grace period is the wait:
+    /// `membarrier(MEMBARRIER_CMD_GLOBAL)` is synchronize_rcu() (8 ms here).
+    /// Where membarrier refuses (nohz_full, a seccomp filter), hook and
+    /// unhook a syscall event nobody else uses instead: closing the last
+    /// perf event of a trace event waits for its probes
+    /// (tracepoint_synchronize_unregister(), 35-75 ms). Were another tool to
+    /// hold perf events on all of them, a thread preempted between the two
+    /// probes of one call for the whole switch could see it twice or not at
+    /// all.
     ///
     /// The spare is one of ours only if no per-syscall hook of ours is on it
     /// now: it used to be chosen outside the sets being switched to, and a
@@ -597,6 +602,12 @@ impl Programs {
     /// wait (a call seen by both kinds was delivered twice).
     fn wait_for_probes(&mut self) {
         const SPARE: [&str; 4] = ["vhangup", "acct", "pivot_root", "syslog"];
+        const MEMBARRIER_CMD_GLOBAL: libc::c_int = 1;
+        // SAFETY: membarrier takes no pointers.
+        if unsafe { libc::syscall(libc::SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) } == 0 {
+            self.probe_waits += 1;
+            return;
+        }
         if self.kind(HookMode::Syscall).is_err() {
             return;
         }
