@@ -304,13 +304,24 @@ def our_event_links() -> int:
     return sum(1 for link in json.loads(out) if link.get("prog_id") in ours)
 
 
+def no_event_links_left(timeout: float = 30.0) -> int:
+    """Waits until no systrace process's per-syscall hook is left (the
+    children of earlier processes, the kernel probe's included, close
+    theirs after those exit); returns how many are left."""
+    import time
+    wait_hooks_closed()  # this process's own, from the tests before
+    deadline = time.monotonic() + timeout
+    while our_event_links() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return our_event_links()
+
+
 def test_the_command_leaves_closing_its_hooks_to_a_child_that_outlives_it(kernel, tmp_path):
     """The command's exit does not wait for the kernel to close its
     per-syscall hooks (a grace period each): a child sharing its fds holds
     them and exits once the command is gone, and then nothing is left."""
     import time
-    wait_hooks_closed()  # this process's own, from the tests before
-    assert our_event_links() == 0
+    assert no_event_links_left() == 0
     marker = tmp_path / "m"
     r = subprocess.run([sys.executable, "-m", "systrace", "-e", "trace=openat", "-o", str(tmp_path / "out"),
                         "--", "sh", "-c", f"exec 3>{marker}"], capture_output=True, text=True, timeout=60)
@@ -341,8 +352,7 @@ def test_the_commands_output_ends_when_it_exits_not_when_its_hooks_are_closed(ke
     period each) keeps none of its other fds: this output came back while
     it still held the hooks."""
     import time
-    wait_hooks_closed()
-    assert our_event_links() == 0
+    assert no_event_links_left() == 0
     r = subprocess.run([sys.executable, "-m", "systrace", "-e", "trace=" + ",".join(FORTY), "-o",
                         str(tmp_path / "out"), "--", "echo", "done"], capture_output=True, text=True, timeout=60,
                        env=dict(os.environ, SYSTRACE_HOOKS="syscall"))
@@ -353,3 +363,23 @@ def test_the_commands_output_ends_when_it_exits_not_when_its_hooks_are_closed(ke
     while our_event_links() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert our_event_links() == 0, "the command's per-syscall hooks outlived it"
+
+
+def test_a_script_exits_without_waiting_for_its_hooks_to_be_closed(kernel):
+    """A Python program that used per-syscall hooks (80 here, retired at its
+    session's close) is reaped at once: the package's exit handler leaves
+    the hooks to a child that closes them once the program is gone. Before,
+    the exiting process closed them itself, a grace period each, and was
+    reaped only after the last one (so none was left when run() returned)."""
+    import time
+    assert no_event_links_left() == 0
+    code = f"import os, systrace\nwith systrace.enable(*{FORTY!r}):\n    os.getppid()\nprint('done')\n"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                       env=dict(os.environ, SYSTRACE_HOOKS="syscall"))
+    left = our_event_links()
+    assert r.returncode == 0 and r.stdout == "done\n", r.stderr
+    assert left > 0, "the script was reaped only after every hook was closed"
+    deadline = time.monotonic() + 60
+    while our_event_links() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert our_event_links() == 0, "the script's per-syscall hooks outlived it"

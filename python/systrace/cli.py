@@ -1017,17 +1017,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def entry() -> int:
-    """The `systrace` command's entry point: main(), then an exit that does
-    not wait for the kernel to close the per-syscall hooks (a grace period
-    each: 0.8 s for `-e trace=openat`); a child that shares our fds and dies
-    with us closes them after. main() alone, for running it in-process."""
+    """The `systrace` command's entry point: main() with one malloc arena.
+    Its exit does not wait for the kernel to close the per-syscall hooks (a
+    grace period each: 0.8 s for `-e trace=openat`): the package's exit
+    handler leaves them to a child that closes them after (see
+    `systrace/__init__.py`)."""
     # One malloc arena for all our threads (the BPF load, the consumer, the
     # writer): each would touch some 0.5 MiB of its own (issue 15).
     _native._limit_malloc_arenas(1)
     code = main()
     sys.stdout.flush()
     sys.stderr.flush()
-    _native._close_hooks_after_exit()
     return code
 
 

@@ -143,9 +143,10 @@ pub fn start_loading(
     Ok(())
 }
 
-/// For the command, just before it exits: a child holds the last reference
-/// to our per-syscall hooks, so that closing them (a grace period each)
-/// does not delay our exit. True if there were any.
+/// At exit (registered with `atexit` when the package is imported): a
+/// child holds the last reference to our per-syscall hooks, so that
+/// closing them (a grace period each) does not delay our exit. True if
+/// there were any.
 #[pyfunction]
 #[pyo3(name = "_close_hooks_after_exit")]
 pub fn close_hooks_after_exit(py: Python<'_>) -> bool {

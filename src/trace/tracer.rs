@@ -441,7 +441,20 @@ pub struct KernelState {
 /// (see `kernel::reaper::close_hooks_after_exit`).
 pub fn close_hooks_after_exit() -> bool {
     let _quiet = quiet::Quiet::enter();
-    let guard = lock();
+    // At exit another thread (a daemon thread, in Python) may hold the
+    // lock for good: wait a little, then exit the slow way.
+    install_fork_handlers();
+    let deadline = Instant::now() + std::time::Duration::from_millis(500);
+    let guard = loop {
+        match SYSCALL_TRACE_LOCK.try_lock() {
+            Ok(guard) => break guard,
+            Err(std::sync::TryLockError::Poisoned(e)) => break e.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) if Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            Err(std::sync::TryLockError::WouldBlock) => return false,
+        }
+    };
     match guard.as_ref() {
         Some(t) if t.pid == getpid() => {
             let (closing, _) = t.programs.closing_hooks();
