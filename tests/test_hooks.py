@@ -351,7 +351,6 @@ def test_the_commands_output_ends_when_it_exits_not_when_its_hooks_are_closed(ke
     command exits. The child left to close its hooks (80 here, a grace
     period each) keeps none of its other fds: this output came back while
     it still held the hooks."""
-    import time
     assert no_event_links_left() == 0
     r = subprocess.run([sys.executable, "-m", "systrace", "-e", "trace=" + ",".join(FORTY), "-o",
                         str(tmp_path / "out"), "--", "echo", "done"], capture_output=True, text=True, timeout=60,
@@ -359,10 +358,7 @@ def test_the_commands_output_ends_when_it_exits_not_when_its_hooks_are_closed(ke
     left = our_event_links()
     assert r.returncode == 0 and r.stdout == "done\n", r.stderr
     assert left > 0, "the output ended only after every hook was closed"
-    deadline = time.monotonic() + 60
-    while our_event_links() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert our_event_links() == 0, "the command's per-syscall hooks outlived it"
+    assert no_event_links_left(60) == 0, "the command's per-syscall hooks outlived it"
 
 
 def test_a_script_exits_without_waiting_for_its_hooks_to_be_closed(kernel):
@@ -371,7 +367,6 @@ def test_a_script_exits_without_waiting_for_its_hooks_to_be_closed(kernel):
     the hooks to a child that closes them once the program is gone. Before,
     the exiting process closed them itself, a grace period each, and was
     reaped only after the last one (so none was left when run() returned)."""
-    import time
     assert no_event_links_left() == 0
     code = f"import os, systrace\nwith systrace.enable(*{FORTY!r}):\n    os.getppid()\nprint('done')\n"
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
@@ -379,7 +374,4 @@ def test_a_script_exits_without_waiting_for_its_hooks_to_be_closed(kernel):
     left = our_event_links()
     assert r.returncode == 0 and r.stdout == "done\n", r.stderr
     assert left > 0, "the script was reaped only after every hook was closed"
-    deadline = time.monotonic() + 60
-    while our_event_links() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert our_event_links() == 0, "the script's per-syscall hooks outlived it"
+    assert no_event_links_left(60) == 0, "the script's per-syscall hooks outlived it"

@@ -48,8 +48,9 @@ from ._session import Session, calls, count, enable, iter_calls
 
 # At exit, the kernel would close what is left of our per-syscall hooks
 # (sessions' hooks linger a moment after their close) in the exiting
-# process, one grace period each, before it can be reaped: 20 hooks made a
-# script's exit 1.4 s longer. A child closes them after us instead.
+# process, one grace period each, before it can be reaped: a script with 80
+# hooks was reaped 5.8-6.5 s after its last line. A child closes them after
+# us instead.
 import atexit as _atexit
 
 from . import _native

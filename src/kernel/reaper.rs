@@ -292,10 +292,11 @@ impl Reaper {
 
     /// In a forked child, which has neither thread nor hook: only the
     /// socket's fd is its own to close.
-    pub fn forget_in_child(self) {
+    pub fn forget_in_child(mut self) {
+        // get_mut, not lock: the mutex may have been held at the fork.
         let socket = self
             .socket
-            .lock()
+            .get_mut()
             .unwrap_or_else(PoisonError::into_inner)
             .as_raw_fd();
         // SAFETY: the child's copy of our socket, which nothing else in the

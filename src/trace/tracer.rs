@@ -57,6 +57,22 @@ pub(super) fn lock() -> MutexGuard<'static, Option<Tracer>> {
     SYSCALL_TRACE_LOCK.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// [`lock`], waiting at most `patience`.
+fn lock_within(patience: std::time::Duration) -> Option<MutexGuard<'static, Option<Tracer>>> {
+    install_fork_handlers();
+    let deadline = Instant::now() + patience;
+    loop {
+        match SYSCALL_TRACE_LOCK.try_lock() {
+            Ok(guard) => return Some(guard),
+            Err(std::sync::TryLockError::Poisoned(e)) => return Some(e.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) if Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            Err(std::sync::TryLockError::WouldBlock) => return None,
+        }
+    }
+}
+
 /// What the forking thread holds across fork(): the tracer's lock, then
 /// the metadata's. (The hooks are in a table of systrace's threads, which
 /// a fork does not copy: see `kernel::reaper`.)
@@ -443,17 +459,8 @@ pub fn close_hooks_after_exit() -> bool {
     let _quiet = quiet::Quiet::enter();
     // At exit another thread (a daemon thread, in Python) may hold the
     // lock for good: wait a little, then exit the slow way.
-    install_fork_handlers();
-    let deadline = Instant::now() + std::time::Duration::from_millis(500);
-    let guard = loop {
-        match SYSCALL_TRACE_LOCK.try_lock() {
-            Ok(guard) => break guard,
-            Err(std::sync::TryLockError::Poisoned(e)) => break e.into_inner(),
-            Err(std::sync::TryLockError::WouldBlock) if Instant::now() < deadline => {
-                std::thread::sleep(std::time::Duration::from_millis(1));
-            }
-            Err(std::sync::TryLockError::WouldBlock) => return false,
-        }
+    let Some(guard) = lock_within(std::time::Duration::from_millis(500)) else {
+        return false;
     };
     match guard.as_ref() {
         Some(t) if t.pid == getpid() => {
