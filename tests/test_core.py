@@ -12,6 +12,7 @@ import sys
 import textwrap
 import threading
 import time
+import warnings
 
 import pytest
 from conftest import wait_hooks_closed
@@ -403,17 +404,27 @@ def test_default_traces_every_thread_of_this_process(kernel):
 
 
 def test_full_buffer_drops_are_counted_not_hidden(kernel):
+    # Whether a 4 KiB ring overflows depends on how soon the consumer
+    # wakes: in four runs of 200k calls here, 34574, 405, 0 and 110 events
+    # were dropped (one CI run dropped none, and no warning came). So up to
+    # ten sessions, until one drops; each must account for every event.
     calls = 200_000
-    with pytest.warns(systrace.LostEventsWarning):
-        with systrace.enable("getppid", buffer_size=4096) as session:
-            for _ in range(calls):
-                os.getppid()
     tid = threading.get_native_id()
-    delivered = len([e for e in session if e.tid == tid])
-    assert session.dropped > 0, "a 4 KiB buffer cannot hold 400k events"
-    # Every event is delivered or counted, exactly (this session traces
-    # only us, and systrace's own calls are not traced).
-    assert delivered + session.dropped == 2 * calls
+    for _ in range(10):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with systrace.enable("getppid", buffer_size=4096) as session:
+                for _ in range(calls):
+                    os.getppid()
+        delivered = len([e for e in session if e.tid == tid])
+        # Every event is delivered or counted, exactly (this session traces
+        # only us, and systrace's own calls are not traced).
+        assert delivered + session.dropped == 2 * calls
+        warned = any(issubclass(w.category, systrace.LostEventsWarning) for w in caught)
+        assert warned == (session.dropped > 0), (session.dropped, [str(w.message) for w in caught])
+        if session.dropped:
+            break
+    assert session.dropped > 0, "a 4 KiB buffer never overflowed in ten sessions of 400k events"
 
 
 # --- errors -----------------------------------------------------------------
