@@ -318,3 +318,73 @@ def test_the_command_runs_when_the_scan_guessed_wrong(kernel):
     assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
     got = run_command_in_process(["-o", "/dev/null", "-e", "trace=bogus", "--", "true"])
     assert got["code"] == 2 and got["calls"] == [], got
+
+
+XLATED = """
+    import json, os, re, subprocess, systrace, systrace._native as n
+    systrace.preload()  # every program: both kinds of hooks and the task events
+    ids = set()  # the programs this process holds (libbpf keeps their fds)
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink(f"/proc/self/fd/{fd}") == "anon_inode:bpf-prog":
+                info = open(f"/proc/self/fdinfo/{fd}").read()
+                ids.add(int(re.search(r"prog_id:\\s*(\\d+)", info).group(1)))
+        except OSError:
+            pass
+    mine = [json.loads(subprocess.run(["bpftool", "-j", "prog", "show", "id", str(i)], capture_output=True,
+                                      text=True, check=True).stdout) for i in sorted(ids)]
+    xlated = {}
+    for p in mine:
+        text = subprocess.run(["bpftool", "prog", "dump", "xlated", "id", str(p["id"])], capture_output=True,
+                              text=True, check=True).stdout
+        # The maps are this process's: their ids differ from run to run.
+        xlated[p["name"]] = re.sub(r"map\\[id:\\d+\\]", "map", text)
+    print(json.dumps({"core_btf": n.kernel_state()["core_btf"], "xlated": xlated}))
+"""
+
+
+def test_the_programs_relocated_against_the_cut_types_are_the_kernels(kernel):
+    """The file of kernel types cut once per boot (src/kernel/core_btf.rs)
+    relocates every program exactly as the kernel's whole BTF does: the
+    instructions the kernel holds are the same, one by one. A process
+    relocating against the kernel's BTF (SYSTRACE_CORE_BTF=kernel) is
+    compared with one that uses the file (made by it if missing)."""
+    env = dict(os.environ, SYSTRACE_CORE_BTF="kernel")
+    out = subprocess.run([sys.executable, "-c", textwrap.dedent(XLATED)], capture_output=True, text=True,
+                         timeout=180, env=env)
+    assert out.returncode == 0, out.stderr
+    whole = json.loads(out.stdout.splitlines()[-1])
+    cut = run_fresh(XLATED)
+    assert whole["core_btf"] is None
+    # A load that failed against the file would have loaded against the
+    # kernel's BTF again and said None: the comparison would be void.
+    assert cut["core_btf"] and cut["core_btf"].startswith("/run/systrace/core-"), cut["core_btf"]
+    assert set(whole["xlated"]) == HOOKS | TASK_PROGRAMS, sorted(whole["xlated"])
+    assert set(cut["xlated"]) == set(whole["xlated"])
+    for name, text in whole["xlated"].items():
+        assert len(text.splitlines()) > 10, name
+        assert cut["xlated"][name] == text, name
+
+
+def test_a_bad_file_of_kernel_types_costs_only_a_second_load(kernel):
+    """A file that cannot relocate the programs (here: empty) is not
+    trusted twice: the load goes on against the kernel's BTF, traces
+    correctly, and the file is made again by the next process."""
+    probe = """
+        import json, os, systrace, systrace._native as n
+        with systrace.enable("getppid", pid=os.getpid()) as s:
+            os.getppid()
+        events = [str(e) for e in s]
+        print(json.dumps({"core_btf": n.kernel_state()["core_btf"], "events": events}))
+    """
+    first = run_fresh(probe)
+    path = first["core_btf"]
+    assert path, first
+    with open(path, "wb"):
+        pass  # emptied: not BTF at all
+    second = run_fresh(probe)
+    assert second["core_btf"] is None, second
+    assert len(second["events"]) == 2 and second["events"][0].startswith("sys_getppid("), second
+    assert not os.path.exists(path)
+    third = run_fresh(probe)
+    assert third["core_btf"] == path and os.path.getsize(path) > 0, third

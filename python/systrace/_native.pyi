@@ -610,6 +610,7 @@ class _KernelState(TypedDict):
     counted_pids: List[int]
     hook_mode: str
     features: List[str]
+    core_btf: Optional[str]
     hook_switches: int
     event_hooks: int
     hooks_closing: int

@@ -4,17 +4,16 @@
 //! the kernel's own bit test. See `sync_hooks`.
 use std::collections::BTreeSet;
 use std::ffi::OsStr;
-use std::mem::MaybeUninit;
 use std::os::fd::AsFd;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use libbpf_rs::skel::{OpenSkel, Skel, SkelBuilder};
+use libbpf_rs::skel::{OpenSkel, Skel};
 use libbpf_rs::MapCore;
 
 use super::event_hook::EventHook;
 use super::event_lock::EventLock;
 use super::layout::{bit_of, NR_SYSCALLS};
-use super::programs::{take_libbpf_log, Programs, SystraceSkel, SystraceSkelBuilder};
+use super::programs::{take_libbpf_log, Programs, SystraceSkel};
 use super::reaper::Key;
 use super::startup::step;
 use super::Phase;
@@ -148,12 +147,8 @@ impl Programs {
     /// Loads the programs `keep` from a copy of the object whose maps are
     /// this one's: the verifier checks them now, not at the first load.
     pub(super) fn load_copy(&self, keep: &[&str]) -> Result<SystraceSkel<'static>> {
-        let storage: &'static mut MaybeUninit<libbpf_rs::OpenObject> =
-            Box::leak(Box::new(MaybeUninit::uninit()));
-        let start = std::time::Instant::now();
-        let mut open = SystraceSkelBuilder::default()
-            .open(storage)
-            .map_err(|e| Error::bpf("opening the BPF object", e, &take_libbpf_log()))?;
+        let mut open =
+            super::programs::open_object(self.core_btf(), "open a copy of the BPF object")?;
         for mut map in open.open_object_mut().maps_mut() {
             let name = map.name().to_owned();
             if let Some(ours) = self.skel.object().maps().find(|m| m.name() == name) {
@@ -165,7 +160,6 @@ impl Programs {
             let on = keep.iter().any(|p| prog.name() == *p);
             prog.set_autoload(on);
         }
-        step("open a copy of the BPF object", start);
         let start = std::time::Instant::now();
         let skel = open
             .load()

@@ -6,6 +6,8 @@
 //!   flags, limits), read off the types libbpf-cargo generates.
 //! * [`programs`]: loads, attaches and detaches the programs; writes the
 //!   enable bitmaps and the process filter they read.
+//! * [`core_btf`]: the kernel types the programs' CO-RE relocations need,
+//!   cut out of the kernel's BTF once per boot.
 //! * [`hooks`]: which hooks deliver (raw or per-syscall events), switched
 //!   per enabled set.
 //! * [`startup`]: the timed steps of loading and attaching, and the
@@ -17,6 +19,7 @@
 //!   consumer position stored once per batch.
 //! * [`decode`]: one record into an [`Event`].
 pub mod consumer;
+pub mod core_btf;
 pub mod decode;
 pub mod event_hook;
 pub mod event_lock;

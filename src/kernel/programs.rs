@@ -6,7 +6,7 @@
 //! refcounting that decides when to call it lives in `register`.
 use std::collections::BTreeSet;
 use std::mem::MaybeUninit;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -14,13 +14,14 @@ use std::sync::Mutex;
 use libbpf_rs::skel::{OpenSkel, Skel, SkelBuilder};
 use libbpf_rs::{Link, MapCore, MapFlags, MapHandle, PrintLevel};
 
+use super::core_btf;
 use super::decode::EventKind;
 use super::hooks::HookMode;
 use super::layout::{
     bit_of, enter_record_size, Phase, MAX_ARGS, NR_SYSCALLS, PHASE_ENTER, PHASE_EXIT, PHASE_SIGNAL,
     PHASE_TASK_EXIT, TGID_DISCOVERED,
 };
-pub(super) use super::skel::{SystraceSkel, SystraceSkelBuilder};
+pub(super) use super::skel::{OpenSystraceSkel, SystraceSkel, SystraceSkelBuilder};
 use super::startup::step;
 use super::types;
 use crate::error::{Error, Result};
@@ -158,6 +159,9 @@ pub struct Programs {
     slots: Mutex<filter::FilterSlots>,
     buffer_size: usize,
     features: Features,
+    /// The file of kernel types the programs were relocated against
+    /// (`core_btf`), or None: the kernel's own BTF.
+    core_btf: Option<PathBuf>,
 }
 
 // SAFETY: `bss` points into the skeleton's mmap of the .bss map, which lives
@@ -198,65 +202,70 @@ impl Programs {
         libbpf_rs::set_print(Some((PrintLevel::Warn, capture_libbpf_log)));
         take_libbpf_log();
 
-        // The skeleton borrows its object storage for its whole life
-        // (libbpf-rs #1017). The programs live as long as the process (or
-        // until a reload), so the storage is leaked: a few hundred bytes.
-        let storage: &'static mut MaybeUninit<libbpf_rs::OpenObject> =
-            Box::leak(Box::new(MaybeUninit::uninit()));
-        let start = std::time::Instant::now();
-        let mut open = SystraceSkelBuilder::default()
-            .open(storage)
-            .map_err(|e| Error::bpf("opening the BPF object", e, &take_libbpf_log()))?;
-        step("open the BPF object", start);
-        open.maps
-            .events
-            .set_max_entries(buffer_size as u32)
-            .map_err(|e| Error::bpf("sizing the ring buffer", e, &take_libbpf_log()))?;
-        // A limit a user may lower or raise (documented in the README); the
-        // tests lower it to reach it with few processes.
-        if let Some(n) = env_limit(MAX_PROCESSES_ENV)? {
+        let core_btf = core_types();
+        let configure = |core: Option<&Path>| -> Result<SystraceSkel<'static>> {
+            let mut open = open_object(core, "open the BPF object")?;
             open.maps
-                .traced_tgids
-                .set_max_entries(n)
-                .map_err(|e| Error::bpf(&format!("sizing a map for {MAX_PROCESSES_ENV}"), e, ""))?;
-        }
-        let rodata = open
-            .maps
-            .rodata_data
-            .as_deref_mut()
-            .expect("the object has .rodata");
-        rodata.with_count = features.count;
-        rodata.with_filters = features.filters;
-        if !features.count {
-            // The counting maps' bucket arrays (1 MiB each) are never used.
-            for map in [&mut open.maps.counts, &mut open.maps.errnos] {
-                map.set_max_entries(1)
-                    .map_err(|e| Error::bpf("sizing the counting maps", e, ""))?;
+                .events
+                .set_max_entries(buffer_size as u32)
+                .map_err(|e| Error::bpf("sizing the ring buffer", e, &take_libbpf_log()))?;
+            // A limit a user may lower or raise (documented in the README); the
+            // tests lower it to reach it with few processes.
+            if let Some(n) = env_limit(MAX_PROCESSES_ENV)? {
+                open.maps.traced_tgids.set_max_entries(n).map_err(|e| {
+                    Error::bpf(&format!("sizing a map for {MAX_PROCESSES_ENV}"), e, "")
+                })?;
             }
-        }
-        // The hooks of each kind are loaded from their own copy of the
-        // object when first needed (see `Programs::kind`): a run that
-        // never uses one kind does not pay the verifier for it.
-        // `first`, the kind the first session will likely use, is loaded
-        // with this object: no second parse of the kernel's BTF for it.
-        // The programs of task events (forks, exits, signals) likewise:
-        // with this object when the first session wants them, else on
-        // first use (`Programs::tasks`).
-        for mut prog in open.open_object_mut().progs_mut() {
-            if let Some(kind) = super::hooks::hook_kind(prog.name()) {
-                prog.set_autoload(Some(kind) == first);
-            } else if TASK_PROGRAMS.iter().any(|p| prog.name() == *p) {
-                prog.set_autoload(tasks_first);
+            let rodata = open
+                .maps
+                .rodata_data
+                .as_deref_mut()
+                .expect("the object has .rodata");
+            rodata.with_count = features.count;
+            rodata.with_filters = features.filters;
+            if !features.count {
+                // The counting maps' bucket arrays (1 MiB each) are never used.
+                for map in [&mut open.maps.counts, &mut open.maps.errnos] {
+                    map.set_max_entries(1)
+                        .map_err(|e| Error::bpf("sizing the counting maps", e, ""))?;
+                }
             }
-        }
-        let start = std::time::Instant::now();
-        let mut skel = open
-            .load()
-            .map_err(|e| Error::bpf("loading the BPF programs", e, &take_libbpf_log()))?;
-        step(
-            format!("load (maps, BTF, verifier): {}", autoloaded(skel.object())),
-            start,
-        );
+            // The hooks of each kind are loaded from their own copy of the
+            // object when first needed (see `Programs::kind`): a run that
+            // never uses one kind does not pay the verifier for it.
+            // `first`, the kind the first session will likely use, is loaded
+            // with this object: no second parse of the kernel's BTF for it.
+            // The programs of task events (forks, exits, signals) likewise:
+            // with this object when the first session wants them, else on
+            // first use (`Programs::tasks`).
+            for mut prog in open.open_object_mut().progs_mut() {
+                if let Some(kind) = super::hooks::hook_kind(prog.name()) {
+                    prog.set_autoload(Some(kind) == first);
+                } else if TASK_PROGRAMS.iter().any(|p| prog.name() == *p) {
+                    prog.set_autoload(tasks_first);
+                }
+            }
+            let start = std::time::Instant::now();
+            let skel = open
+                .load()
+                .map_err(|e| Error::bpf("loading the BPF programs", e, &take_libbpf_log()))?;
+            step(
+                format!("load (maps, BTF, verifier): {}", autoloaded(skel.object())),
+                start,
+            );
+            Ok(skel)
+        };
+        let (mut skel, core_btf) = match configure(core_btf.as_deref()) {
+            Ok(skel) => (skel, core_btf),
+            // Types cut wrong (or a file gone bad) must cost only time: load
+            // against the kernel's own BTF, and cut them again next time.
+            Err(_) if core_btf.is_some() => {
+                core_btf::discard(core_btf.as_deref().expect("checked"));
+                take_libbpf_log();
+                (configure(None)?, None)
+            }
+            Err(e) => return Err(e),
+        };
 
         let bss_data = skel
             .maps
@@ -282,6 +291,7 @@ impl Programs {
             .map_err(|e| Error::bpf("opening the filter map", e, ""))?;
         let programs = Programs {
             skel,
+            core_btf,
             bss,
             links: [None, None],
             event_links: [BTreeSet::new(), BTreeSet::new()],
@@ -316,6 +326,12 @@ impl Programs {
 
     pub fn buffer_size(&self) -> usize {
         self.buffer_size
+    }
+
+    /// The file of kernel types the programs were relocated against, or
+    /// None (the kernel's own BTF).
+    pub fn core_btf(&self) -> Option<&Path> {
+        self.core_btf.as_deref()
     }
 
     /// What this load can do (the copies of the object share its .rodata,
@@ -667,6 +683,49 @@ impl Programs {
         }
         out
     }
+}
+
+/// This boot's file of the kernel types our CO-RE relocations name
+/// (`core_btf`), cut now if there is none yet; None where it cannot be kept
+/// (libbpf then reads the kernel's whole BTF, as it always did).
+fn core_types() -> Option<PathBuf> {
+    let path = core_btf::path()?;
+    let start = std::time::Instant::now();
+    if core_btf::usable(&path) {
+        step("kernel types: this boot's file", start);
+        return Some(path);
+    }
+    // Our own types, as the programs declare them: the object's BTF.
+    let open = open_object(None, "open the BPF object to cut the kernel types").ok()?;
+    let object = libbpf_rs::AsRawLibbpf::as_libbpf_object(open.open_object());
+    // SAFETY: the object lives until `open` is dropped, after `local`.
+    let local = libbpf_rs::btf::Btf::from_bpf_object(unsafe { object.as_ref() }).ok()??;
+    let made = core_btf::make(&path, &local);
+    step("kernel types: cut from the kernel's BTF", start);
+    made.ok().map(|()| path)
+}
+
+/// Opens a copy of the object, its CO-RE relocations against the kernel
+/// types in `core` (None: the kernel's own BTF).
+pub(super) fn open_object(core: Option<&Path>, what: &str) -> Result<OpenSystraceSkel<'static>> {
+    // The skeleton borrows its object storage for its whole life
+    // (libbpf-rs #1017). The programs live as long as the process (or
+    // until a reload), so the storage is leaked: a few hundred bytes.
+    let storage: &'static mut MaybeUninit<libbpf_rs::OpenObject> =
+        Box::leak(Box::new(MaybeUninit::uninit()));
+    let start = std::time::Instant::now();
+    let mut builder = SystraceSkelBuilder::default();
+    if let Some(core) = core {
+        builder
+            .object_builder_mut()
+            .btf_custom_path(core)
+            .map_err(|e| Error::bpf("naming the kernel types' file", e, ""))?;
+    }
+    let open = builder
+        .open(storage)
+        .map_err(|e| Error::bpf("opening the BPF object", e, &take_libbpf_log()))?;
+    step(what, start);
+    Ok(open)
 }
 
 /// Attaches a tracepoint program (`what`: its tracepoint, for the error).

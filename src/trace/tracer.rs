@@ -429,6 +429,9 @@ pub struct KernelState {
     pub hook_mode: &'static str,
     /// What the load can do beyond delivering: "count", "filters".
     pub features: Vec<&'static str>,
+    /// The file of kernel types the programs were relocated against (cut
+    /// from the kernel's BTF once per boot), or None: the kernel's BTF.
+    pub core_btf: Option<String>,
     /// Switches between the kinds so far, and per-syscall events hooked now.
     pub hook_switches: u64,
     pub event_hooks: usize,
@@ -507,6 +510,7 @@ pub fn kernel_state() -> KernelState {
                     .filter_map(|(on, name)| on.then_some(name))
                     .collect()
             },
+            core_btf: t.programs.core_btf().map(|p| p.display().to_string()),
             hook_switches: t.programs.hook_switches(),
             event_hooks: t.programs.event_hooks(),
             hooks_closing: t.programs.closing_hooks().0,
