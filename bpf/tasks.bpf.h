@@ -2,18 +2,34 @@
 /*
  * Task events: followed forks, signals, and thread exits.
  *
+ * Plain raw tracepoints, not tp_btf: a program attached by BTF id makes
+ * libbpf parse the kernel's whole BTF at every load to find its target
+ * (about 5 ms, issue 15: start-up), and these events are rare enough that
+ * reading another task's fields with a helper costs nothing that shows.
+ * The current task is still read directly (bpf_get_current_task_btf()).
+ *
  * Part of systrace.bpf.c, which includes it once, in order: not a header
  * of its own.
  */
+
+/* Field `f` of the kernel object at `p`, which the verifier knows only as
+ * a number (a raw tracepoint's argument): read with a helper, at the
+ * offset CO-RE relocates. 0 if it cannot be read. */
+#define KERNEL_FIELD(p, f)                                               \
+	({                                                               \
+		typeof((p)->f) _field = 0;                               \
+		bpf_probe_read_kernel(&_field, sizeof(_field), &(p)->f); \
+		_field;                                                  \
+	})
 
 /* A traced process that is followed forked: trace the child from its first
  * syscall, as a descendant of the parent's registered ancestor, so that the
  * sessions following that ancestor take its events (no record is needed:
  * each event carries its root). */
-SEC("tp_btf/sched_process_fork")
+SEC("raw_tp/sched_process_fork")
 int BPF_PROG(sched_process_fork, struct task_struct *parent, struct task_struct *child)
 {
-	__u32 ptgid = parent->tgid, ctgid = child->tgid;
+	__u32 ptgid = KERNEL_FIELD(parent, tgid), ctgid = KERNEL_FIELD(child, tgid);
 	struct systrace_tgid *entry, value;
 
 	if (ptgid == ctgid) /* a new thread: its process is traced already */
@@ -29,11 +45,11 @@ int BPF_PROG(sched_process_fork, struct task_struct *parent, struct task_struct 
 	return 0;
 }
 
-/* Field `f` of task->signal, read with a helper rather than loaded: for a
- * pointer loaded from a task_struct, the verifier looks up whether it is
- * trusted by type name in the kernel's BTF, a linear scan of it per check
- * (1-2 ms of each program's load, issue 15); these events are rare, a
- * helper call costs them nothing. 0 if it cannot be read. */
+/* Field `f` of task->signal, read with helpers, as KERNEL_FIELD (even
+ * where `task` is the current one: a pointer loaded from a task_struct has
+ * the verifier look up by name whether it is trusted, a scan of the
+ * kernel's BTF per check, 1-2 ms of each program's load, issue 15).
+ * 0 if it cannot be read. */
 #define TASK_SIGNAL_FIELD(task, f)                                                      \
 	({                                                                              \
 		struct signal_struct *_signal = NULL;                                   \
@@ -75,7 +91,7 @@ static __always_inline void emit_signal(struct task_struct *task, __u64 pid_tgid
 	}
 	fill_header(&rec->hdr, pid_tgid, root, SYSTRACE_PHASE_SIGNAL, 0);
 	/* The thread's name, not the current one's (the sender's). */
-	__builtin_memcpy(rec->hdr.comm, task->comm, sizeof(rec->hdr.comm));
+	bpf_probe_read_kernel(rec->hdr.comm, sizeof(rec->hdr.comm), task->comm);
 	fill_entry(&rec->sig.ent, pid_tgid);
 	rec->sig.signo = sig;
 	rec->sig.si_errno = raw.si_errno;
@@ -90,7 +106,7 @@ static __always_inline void emit_signal(struct task_struct *task, __u64 pid_tgid
 /* A traced thread is about to act on a signal (run its handler, ignore it,
  * or take the default action): strace's `--- SIGCHLD {...} ---`. Attached
  * only while a session asks for signals. */
-SEC("tp_btf/signal_deliver")
+SEC("raw_tp/signal_deliver")
 int BPF_PROG(signal_deliver, int sig, struct kernel_siginfo *info, struct k_sigaction *ka)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
@@ -108,7 +124,7 @@ int BPF_PROG(signal_deliver, int sig, struct kernel_siginfo *info, struct k_siga
  * (signal_deliver then sees only the SIGKILL of the group exit, without
  * siginfo). Recorded here, at its sending, as the target thread's, with
  * its siginfo: what strace shows before `+++ killed by SIGTERM +++`. */
-SEC("tp_btf/signal_generate")
+SEC("raw_tp/signal_generate")
 int BPF_PROG(signal_generate, int sig, struct kernel_siginfo *info, struct task_struct *task,
 	     int group, int result)
 {
@@ -122,7 +138,7 @@ int BPF_PROG(signal_generate, int sig, struct kernel_siginfo *info, struct task_
 	if (!(TASK_SIGNAL_FIELD(task, flags) & SYSTRACE_SIGNAL_GROUP_EXIT) ||
 	    TASK_SIGNAL_FIELD(task, group_exit_code) != sig)
 		return 0;
-	pid_tgid = (__u64)task->tgid << 32 | (__u32)task->pid;
+	pid_tgid = (__u64)KERNEL_FIELD(task, tgid) << 32 | (__u32)KERNEL_FIELD(task, pid);
 	if (!process_traced(pid_tgid, &root))
 		return 0;
 	emit_signal(task, pid_tgid, root, sig, info, 0, SYSTRACE_SIGNAL_AT_SEND);
@@ -146,7 +162,7 @@ static __always_inline void emit_task_exit(struct task_struct *task, bool group_
 	}
 	fill_header(&rec->hdr, pid_tgid, root, SYSTRACE_PHASE_TASK_EXIT, 0);
 	fill_entry(&rec->task.ent, pid_tgid);
-	rec->task.exit_code = task->exit_code;
+	rec->task.exit_code = KERNEL_FIELD(task, exit_code);
 	rec->task.group_dead = group_dead;
 	/* Wake the consumer: a process's end is what its user waits for. */
 	bpf_ringbuf_submit(rec, BPF_RB_FORCE_WAKEUP);
@@ -157,10 +173,10 @@ static __always_inline void emit_task_exit(struct task_struct *task, bool group_
  * thread of a process found by following exits, forgets the process, so
  * the filter map does not fill with dead processes over a long trace
  * (after recording: its last exit is still the session's). */
-SEC("tp_btf/sched_process_exit")
+SEC("raw_tp/sched_process_exit")
 int BPF_PROG(sched_process_exit, struct task_struct *task)
 {
-	__u32 tgid = task->tgid;
+	__u32 tgid = KERNEL_FIELD(task, tgid);
 	struct systrace_tgid *entry;
 	/* do_exit() counted the thread out of signal->live before this. */
 	bool group_dead = TASK_SIGNAL_FIELD(task, live.counter) == 0;
