@@ -266,19 +266,21 @@ fn load(
         features,
     )?;
     let start = Instant::now();
+    let consumer = Consumer::start(programs.events_map()?, programs.woken_map()?)?;
+    programs.set_ignore_tid(consumer.tid());
+    programs.set_self(getpid(), quiet::slots_addr());
+    programs::step("start the consumer thread", start);
     // The programs' background thread reads the running kernel's metadata
     // off the hot path (it is never traced, so the user's traces do not
     // show it; not the consumer thread, which must drain meanwhile); the
     // next call under the lock corrects the programs' tables from it.
+    // Queued once the consumer runs: its ~700 tracefs files made the
+    // consumer's start wait for a CPU (1 to 4 ms of the first enable).
     if !exact {
         programs.run_in_background(Box::new(|| {
             names::metadata();
         }));
     }
-    let consumer = Consumer::start(programs.events_map()?, programs.woken_map()?)?;
-    programs.set_ignore_tid(consumer.tid());
-    programs.set_self(getpid(), quiet::slots_addr());
-    programs::step("start the consumer thread", start);
     Ok(Tracer {
         pid: getpid(),
         programs,
