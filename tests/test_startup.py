@@ -401,5 +401,19 @@ def test_a_bad_file_of_kernel_types_costs_only_a_second_load(kernel):
     assert second["core_btf"] is None, second
     assert len(second["events"]) == 2 and second["events"][0].startswith("sys_getppid("), second
     assert not os.path.exists(path)
-    third = run_fresh(probe)
-    assert third["core_btf"] == path and os.path.getsize(path) > 0, third
+    # Cutting again removes the files of other boots, not other builds'.
+    boot = path.rsplit("-", 1)[1]
+    stale = os.path.join(os.path.dirname(path), "core-0123456789abcdef-0123456789abcdef0123456789abcdef.btf")
+    other_build = os.path.join(os.path.dirname(path), f"core-0123456789abcdef-{boot}")
+    for name in (stale, other_build):
+        with open(name, "wb"):
+            pass
+    try:
+        third = run_fresh(probe)
+        assert third["core_btf"] == path and os.path.getsize(path) > 0, third
+        assert not os.path.exists(stale)
+        assert os.path.exists(other_build)
+    finally:
+        for name in (stale, other_build):
+            if os.path.exists(name):
+                os.unlink(name)

@@ -70,8 +70,8 @@ pub fn discard(path: &Path) {
 }
 
 /// Makes the file at `path` from the kernel's BTF and `local`, the BTF of
-/// our object (its types as the programs declare them). Other files in the
-/// directory (other boots' or builds') are removed.
+/// our object (its types as the programs declare them). Files of other
+/// boots are removed.
 pub fn make(path: &Path, local: &Btf<'_>) -> Result<(), String> {
     let kernel = Btf::from_vmlinux().map_err(|e| format!("reading the kernel's BTF: {e}"))?;
     let bytes = cut(&kernel, local)?;
@@ -90,10 +90,17 @@ pub fn make(path: &Path, local: &Btf<'_>) -> Result<(), String> {
     if !owned(dir) {
         return Err(format!("{} is not ours", dir.display()));
     }
-    if let Ok(entries) = fs::read_dir(dir) {
+    // Files of earlier boots (where /run outlives a boot); another build's
+    // file of this boot is its to use.
+    let boot_suffix = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.rsplit_once('-'))
+        .map(|(_, boot)| format!("-{boot}"));
+    if let (Ok(entries), Some(boot_suffix)) = (fs::read_dir(dir), boot_suffix) {
         for entry in entries.flatten() {
-            let name = entry.file_name();
-            if name.to_string_lossy().starts_with("core-") && entry.path() != path {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with("core-") && !name.ends_with(&boot_suffix) {
                 let _ = fs::remove_file(entry.path());
             }
         }
