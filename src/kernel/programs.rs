@@ -202,16 +202,18 @@ impl Programs {
         libbpf_rs::set_print(Some((PrintLevel::Warn, capture_libbpf_log)));
         take_libbpf_log();
 
+        // A limit a user may lower or raise (documented in the README); the
+        // tests lower it to reach it with few processes.
+        let max_processes = env_limit(MAX_PROCESSES_ENV)?;
         let core_btf = core_types();
+        // Every error here is libbpf's or the kernel's.
         let configure = |core: Option<&Path>| -> Result<SystraceSkel<'static>> {
             let mut open = open_object(core, "open the BPF object")?;
             open.maps
                 .events
                 .set_max_entries(buffer_size as u32)
                 .map_err(|e| Error::bpf("sizing the ring buffer", e, &take_libbpf_log()))?;
-            // A limit a user may lower or raise (documented in the README); the
-            // tests lower it to reach it with few processes.
-            if let Some(n) = env_limit(MAX_PROCESSES_ENV)? {
+            if let Some(n) = max_processes {
                 open.maps.traced_tgids.set_max_entries(n).map_err(|e| {
                     Error::bpf(&format!("sizing a map for {MAX_PROCESSES_ENV}"), e, "")
                 })?;
