@@ -7,7 +7,7 @@ use std::ffi::OsStr;
 use std::os::fd::AsFd;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use libbpf_rs::skel::{OpenSkel, Skel};
+use libbpf_rs::skel::Skel;
 use libbpf_rs::MapCore;
 
 use super::event_hook::EventHook;
@@ -55,6 +55,14 @@ fn phase_name(phase: Phase) -> &'static str {
 }
 
 /// The kind of hook a program is, if it is one.
+/// The exit hook's program of kind `mode`.
+pub fn exit_hook(mode: HookMode) -> &'static str {
+    match mode {
+        HookMode::Raw => RAW_PROGRAMS[1],
+        HookMode::Syscall => EVENT_PROGRAMS[1],
+    }
+}
+
 pub fn hook_kind(name: &OsStr) -> Option<HookMode> {
     if RAW_PROGRAMS.iter().any(|p| name == *p) {
         Some(HookMode::Raw)
@@ -147,29 +155,26 @@ impl Programs {
     /// Loads the programs `keep` from a copy of the object whose maps are
     /// this one's: the verifier checks them now, not at the first load.
     pub(super) fn load_copy(&self, keep: &[&str]) -> Result<SystraceSkel<'static>> {
-        let mut open =
-            super::programs::open_object(self.core_btf(), "open a copy of the BPF object")?;
-        for mut map in open.open_object_mut().maps_mut() {
-            let name = map.name().to_owned();
-            if let Some(ours) = self.skel.object().maps().find(|m| m.name() == name) {
-                map.reuse_fd(ours.as_fd())
-                    .map_err(|e| Error::bpf("sharing the maps", e, &take_libbpf_log()))?;
-            }
-        }
-        for mut prog in open.open_object_mut().progs_mut() {
-            let on = keep.iter().any(|p| prog.name() == *p);
-            prog.set_autoload(on);
-        }
-        let start = std::time::Instant::now();
-        let skel = open
-            .load()
-            .map_err(|e| Error::bpf("loading the BPF programs", e, &take_libbpf_log()))?;
-        step(format!("load (BTF, verifier): {}", keep.join(" ")), start);
-        Ok(skel)
+        let maps: Vec<(String, i32)> = self
+            .skel
+            .object()
+            .maps()
+            .map(|m| {
+                (
+                    m.name().to_string_lossy().into_owned(),
+                    std::os::fd::AsRawFd::as_raw_fd(&m.as_fd()),
+                )
+            })
+            .collect();
+        super::programs::load_copy_sharing(self.core_btf(), &maps, keep)
     }
 
-    fn loaded(&self, mode: HookMode) -> &SystraceSkel<'static> {
+    /// The copy of the object whose hook of kind `mode` for `phase` is loaded.
+    fn loaded(&self, mode: HookMode, phase: Phase) -> &SystraceSkel<'static> {
         if self.main_kind == Some(mode) {
+            if let (Phase::Exit, Some(copy)) = (phase, &self.exit_copy) {
+                return copy;
+            }
             return &self.skel;
         }
         self.kinds[mode as usize]
@@ -189,6 +194,7 @@ impl Programs {
     pub fn prog_ids(&self) -> Vec<u32> {
         std::iter::once(&self.skel)
             .chain(self.kinds.iter().flatten())
+            .chain(self.exit_copy.iter())
             .flat_map(|k| {
                 k.object()
                     .progs()
@@ -204,6 +210,7 @@ impl Programs {
     pub fn loaded_programs(&self) -> Vec<(String, u32)> {
         std::iter::once(&self.skel)
             .chain(self.kinds.iter().flatten())
+            .chain(self.exit_copy.iter())
             .chain(self.task_copy.iter())
             .flat_map(|k| {
                 k.object()
@@ -222,7 +229,7 @@ impl Programs {
         let i = phase.index();
         if self.links[i].is_none() {
             self.kind(HookMode::Raw)?;
-            let kind = self.loaded(HookMode::Raw);
+            let kind = self.loaded(HookMode::Raw, phase);
             let prog = match phase {
                 Phase::Enter => &kind.progs.sys_enter,
                 Phase::Exit => &kind.progs.sys_exit,
@@ -491,13 +498,7 @@ impl Programs {
                 continue;
             }
             self.kind(HookMode::Syscall)?;
-            let kind = if self.main_kind == Some(HookMode::Syscall) {
-                &self.skel
-            } else {
-                self.kinds[HookMode::Syscall as usize]
-                    .as_ref()
-                    .expect("loaded")
-            };
+            let kind = self.loaded(HookMode::Syscall, phase);
             let prog = match phase {
                 Phase::Enter => &kind.progs.sys_enter_event,
                 Phase::Exit => &kind.progs.sys_exit_event,
@@ -615,7 +616,7 @@ impl Programs {
             return;
         };
         self.probe_waits += 1;
-        let kind = self.loaded(HookMode::Syscall);
+        let kind = self.loaded(HookMode::Syscall, Phase::Enter);
         // Dropped at once: the close is the wait.
         let _ = EventHook::attach(kind.progs.sys_enter_event.as_fd(), &name);
     }

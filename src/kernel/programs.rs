@@ -144,6 +144,8 @@ pub struct Programs {
     /// does, once a session first wants them).
     main_tasks: bool,
     pub(super) task_copy: Option<SystraceSkel<'static>>,
+    /// The exit hook of `main_kind`, loaded beside `skel` (see `load`).
+    pub(super) exit_copy: Option<SystraceSkel<'static>>,
     /// sched_process_fork, while some session follows forks.
     fork_link: Option<Link>,
     /// sched_process_exit, while some session follows forks or wants thread exits.
@@ -207,7 +209,8 @@ impl Programs {
         let max_processes = env_limit(MAX_PROCESSES_ENV)?;
         let core_btf = core_types();
         // Every error here is libbpf's or the kernel's.
-        let configure = |core: Option<&Path>| -> Result<SystraceSkel<'static>> {
+        type Loaded = (SystraceSkel<'static>, Option<SystraceSkel<'static>>);
+        let configure = |core: Option<&Path>| -> Result<Loaded> {
             let mut open = open_object(core, "open the BPF object")?;
             open.maps
                 .events
@@ -240,25 +243,62 @@ impl Programs {
             // The programs of task events (forks, exits, signals) likewise:
             // with this object when the first session wants them, else on
             // first use (`Programs::tasks`).
+            // The exit hook of `first`, the largest program, is verified on
+            // a thread of its own, from a copy of the object that shares
+            // this one's maps, while this one verifies the rest: a copy
+            // costs about a millisecond now that it relocates against the
+            // cut kernel types.
+            let exit_hook = first.map(super::hooks::exit_hook);
             for mut prog in open.open_object_mut().progs_mut() {
                 if let Some(kind) = super::hooks::hook_kind(prog.name()) {
-                    prog.set_autoload(Some(kind) == first);
+                    let apart = exit_hook.is_some_and(|name| prog.name() == name);
+                    prog.set_autoload(Some(kind) == first && !apart);
                 } else if TASK_PROGRAMS.iter().any(|p| prog.name() == *p) {
                     prog.set_autoload(tasks_first);
                 }
             }
             let start = std::time::Instant::now();
-            let skel = open
-                .load()
-                .map_err(|e| Error::bpf("loading the BPF programs", e, &take_libbpf_log()))?;
-            step(
-                format!("load (maps, BTF, verifier): {}", autoloaded(skel.object())),
-                start,
-            );
-            Ok(skel)
+            let object = libbpf_rs::AsRawLibbpf::as_libbpf_object(open.open_object());
+            // SAFETY: a valid object, opened and not loaded; libbpf makes
+            // the maps and relocates the programs, and loads none.
+            let ret = unsafe { libbpf_rs::libbpf_sys::bpf_object__prepare(object.as_ptr()) };
+            if ret < 0 {
+                return Err(Error::bpf(
+                    "making the maps",
+                    libbpf_rs::Error::from_raw_os_error(-ret),
+                    &take_libbpf_log(),
+                ));
+            }
+            step("load: maps", start);
+            // SAFETY: the object lives (in `open`) until the scope ends.
+            let maps = unsafe { map_fds(object.as_ptr()) };
+            let (skel, exit_copy) = std::thread::scope(|scope| {
+                let apart = exit_hook.map(|name| {
+                    let maps = &maps;
+                    scope.spawn(move || {
+                        // Systrace's own syscalls, as the thread's that loads.
+                        let _quiet = crate::trace::quiet::Quiet::enter();
+                        load_copy_sharing(core, maps, &[name]).map(SendSkel)
+                    })
+                });
+                let start = std::time::Instant::now();
+                let skel = open
+                    .load()
+                    .map_err(|e| Error::bpf("loading the BPF programs", e, &take_libbpf_log()));
+                if let Ok(skel) = &skel {
+                    step(
+                        format!("load (verifier): {}", autoloaded(skel.object())),
+                        start,
+                    );
+                }
+                let copy = apart.map(|h| h.join().expect("the loading thread does not panic"));
+                (skel, copy)
+            });
+            let exit_copy = exit_copy.transpose()?.map(|c| c.0);
+            Ok((skel?, exit_copy))
         };
-        let (mut skel, core_btf) = match configure(core_btf.as_deref()) {
-            Ok(skel) => (skel, core_btf),
+        let ((mut skel, exit_copy), core_btf) = match configure(core_btf.as_deref()) {
+            Ok(loaded) => (loaded, core_btf),
             // Types cut wrong (or a file gone bad) must cost only time: load
             // against the kernel's own BTF, and cut them again next time.
             Err(_) if core_btf.is_some() => {
@@ -304,6 +344,7 @@ impl Programs {
             main_kind: first,
             main_tasks: tasks_first,
             task_copy: None,
+            exit_copy,
             phase_on: [false, false],
             mode: HookMode::Raw,
             switches: 0,
@@ -705,6 +746,59 @@ fn core_types() -> Option<PathBuf> {
     let made = core_btf::make(&path, &local);
     step("kernel types: cut from the kernel's BTF", start);
     made.ok().map(|()| path)
+}
+
+/// A loaded copy of the object handed from the thread that loaded it.
+struct SendSkel(SystraceSkel<'static>);
+// SAFETY: libbpf's objects are not tied to a thread; the copy is used by
+// one thread at a time (moved out of the loading thread once it is done).
+unsafe impl Send for SendSkel {}
+
+/// The name and fd of each map of a prepared object.
+///
+/// # Safety
+/// `object` must be a valid object whose maps exist, and outlive the fds'
+/// use.
+unsafe fn map_fds(object: *const libbpf_rs::libbpf_sys::bpf_object) -> Vec<(String, i32)> {
+    use libbpf_rs::libbpf_sys::{bpf_map__fd, bpf_map__name, bpf_object__next_map};
+    let mut out = Vec::new();
+    let mut map = bpf_object__next_map(object, std::ptr::null());
+    while !map.is_null() {
+        let name = std::ffi::CStr::from_ptr(bpf_map__name(map));
+        out.push((name.to_string_lossy().into_owned(), bpf_map__fd(map)));
+        map = bpf_object__next_map(object, map);
+    }
+    out
+}
+
+/// Loads the programs `keep` from a copy of the object whose maps are
+/// `maps` (another copy's: name and fd): the verifier checks them now.
+pub(super) fn load_copy_sharing(
+    core: Option<&Path>,
+    maps: &[(String, i32)],
+    keep: &[&str],
+) -> Result<SystraceSkel<'static>> {
+    let mut open = open_object(core, "open a copy of the BPF object")?;
+    for mut map in open.open_object_mut().maps_mut() {
+        let name = map.name().to_string_lossy();
+        if let Some(&(_, fd)) = maps.iter().find(|(n, _)| *n == name) {
+            // SAFETY: the fd is the other copy's map, open while it lives;
+            // libbpf takes a duplicate of it.
+            let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+            map.reuse_fd(fd)
+                .map_err(|e| Error::bpf("sharing the maps", e, &take_libbpf_log()))?;
+        }
+    }
+    for mut prog in open.open_object_mut().progs_mut() {
+        let on = keep.iter().any(|p| prog.name() == *p);
+        prog.set_autoload(on);
+    }
+    let start = std::time::Instant::now();
+    let skel = open
+        .load()
+        .map_err(|e| Error::bpf("loading the BPF programs", e, &take_libbpf_log()))?;
+    step(format!("load a copy (verifier): {}", keep.join(" ")), start);
+    Ok(skel)
 }
 
 /// Opens a copy of the object, its CO-RE relocations against the kernel
