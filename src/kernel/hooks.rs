@@ -54,7 +54,6 @@ fn phase_name(phase: Phase) -> &'static str {
     }
 }
 
-/// The kind of hook a program is, if it is one.
 /// The exit hook's program of kind `mode`.
 pub fn exit_hook(mode: HookMode) -> &'static str {
     match mode {
@@ -63,6 +62,7 @@ pub fn exit_hook(mode: HookMode) -> &'static str {
     }
 }
 
+/// The kind of hook a program is, if it is one.
 pub fn hook_kind(name: &OsStr) -> Option<HookMode> {
     if RAW_PROGRAMS.iter().any(|p| name == *p) {
         Some(HookMode::Raw)
