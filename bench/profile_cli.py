@@ -50,7 +50,7 @@ def thread_cpu(pid: int) -> dict:
 def traced(env: run.Env, n: int, extra: list, perf_out: str | None) -> dict:
     wl = env.start_waiting("read", n)
     out_path = os.path.join(env.tmp, "cli.out")
-    argv = [run.systrace_python(), "-m", "systrace", *extra, "-e", "trace=read", "-p", str(wl.pid),
+    argv = [*run.systrace_command(), *extra, "-e", "trace=read", "-p", str(wl.pid),
             "-o", out_path]
     tr = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                           stderr=subprocess.PIPE, text=True)

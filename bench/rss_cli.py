@@ -140,7 +140,7 @@ def main() -> int:
         floor(env, a.top)
         wl = env.start_waiting(a.mode, a.n)
         out_path = os.path.join(tmp, "cli.out")
-        argv = [run.systrace_python(), "-m", "systrace", *a.extra, "-e", f"trace={a.trace}",
+        argv = [*run.systrace_command(), *a.extra, "-e", f"trace={a.trace}",
                 "-p", str(wl.pid), "-o", out_path]
         tr = env.popen_measured(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE, text=True)
