@@ -321,8 +321,8 @@ impl Programs {
     }
 
     /// See [`Reaper::run_in_background`](super::reaper::Reaper::run_in_background).
-    pub fn run_in_background(&self, job: super::reaper::Job) {
-        self.reaper.run_in_background(job)
+    pub fn run_in_background(&self, after: std::time::Duration, job: super::reaper::Job) {
+        self.reaper.run_in_background(after, job)
     }
 
     /// Per-syscall hooks retired and not yet closed, and those closed.

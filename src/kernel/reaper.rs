@@ -64,7 +64,8 @@ struct TableFd(RawFd);
 
 #[derive(Default)]
 struct State {
-    jobs: Vec<Job>,
+    /// Jobs, each with when it is due.
+    jobs: Vec<(Instant, Job)>,
     /// Hooks in use.
     live: BTreeMap<Key, TableFd>,
     /// Hooks to close, and when each was retired.
@@ -172,9 +173,11 @@ impl Reaper {
     /// must keep draining (reading the kernel's metadata from tracefs waits
     /// for event_mutex, which another process closing syscall events holds
     /// for tens of milliseconds per close). The job runs in our threads' fd
-    /// table: it must not leave fds for the rest of the process.
-    pub fn run_in_background(&self, job: Job) {
-        self.shared.lock().jobs.push(job);
+    /// table: it must not leave fds for the rest of the process. It runs
+    /// `after` from now (at once if the thread is stopping); the thread
+    /// goes on closing hooks meanwhile.
+    pub fn run_in_background(&self, after: Duration, job: Job) {
+        self.shared.lock().jobs.push((Instant::now() + after, job));
         self.shared.changed.notify_all();
     }
 
@@ -512,13 +515,16 @@ fn close(shared: &Shared) {
     let _quiet = Quiet::enter();
     let mut state = shared.lock();
     loop {
-        if !state.jobs.is_empty() {
-            let job = state.jobs.remove(0);
+        let now = Instant::now();
+        let stop = state.stop;
+        if let Some(i) = state.jobs.iter().position(|(due, _)| stop || *due <= now) {
+            let (_, job) = state.jobs.remove(i);
             drop(state);
             job();
             state = shared.lock();
             continue;
         }
+        let next_job = state.jobs.iter().map(|&(due, _)| due).min();
         let oldest = state
             .retired
             .iter()
@@ -526,12 +532,12 @@ fn close(shared: &Shared) {
             .map(|(&key, &(_, at))| (key, at));
         if let Some((key, at)) = oldest {
             let due = at + LINGER;
-            let now = Instant::now();
             if !state.stop && now < due {
                 // Taken back if enabled again meanwhile (see LINGER).
+                let until = next_job.map_or(due, |job| job.min(due));
                 state = shared
                     .changed
-                    .wait_timeout(state, due - now)
+                    .wait_timeout(state, until - now)
                     .unwrap_or_else(PoisonError::into_inner)
                     .0;
                 continue;
@@ -551,6 +557,12 @@ fn close(shared: &Shared) {
             shared.changed.notify_all();
         } else if state.stop {
             return;
+        } else if let Some(due) = next_job {
+            state = shared
+                .changed
+                .wait_timeout(state, due - now)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
         } else {
             state = shared
                 .changed
@@ -705,4 +717,46 @@ fn parse_fd(name: &[u8]) -> Option<libc::c_int> {
         name.iter()
             .fold(0, |n, &d| n * 10 + libc::c_int::from(d - b'0')),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+
+    #[test]
+    fn a_job_runs_when_it_is_due_and_the_next_one_does_not_wait_for_it() {
+        let reaper = Reaper::start().expect("the threads start without privileges");
+        let (tx, rx) = mpsc::channel();
+        let start = Instant::now();
+        let later = tx.clone();
+        reaper.run_in_background(
+            Duration::from_millis(200),
+            Box::new(move || later.send(("later", start.elapsed())).unwrap()),
+        );
+        reaper.run_in_background(
+            Duration::ZERO,
+            Box::new(move || tx.send(("now", start.elapsed())).unwrap()),
+        );
+        let (first, at) = rx.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert_eq!(first, "now");
+        assert!(at < Duration::from_millis(200), "{at:?}");
+        let (second, at) = rx.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert_eq!(second, "later");
+        assert!(at >= Duration::from_millis(200), "{at:?}");
+    }
+
+    #[test]
+    fn a_stopping_thread_runs_the_jobs_not_yet_due() {
+        let reaper = Reaper::start().expect("the threads start without privileges");
+        let (tx, rx) = mpsc::channel();
+        reaper.run_in_background(
+            Duration::from_secs(60),
+            Box::new(move || tx.send(()).unwrap()),
+        );
+        let start = Instant::now();
+        drop(reaper); // joins both threads
+        assert!(rx.try_recv().is_ok(), "the job ran before the thread ended");
+        assert!(start.elapsed() < Duration::from_secs(5));
+    }
 }

@@ -307,6 +307,7 @@ impl Session {
             return Err(err);
         }
         tracer.sessions += 1;
+        tracer.queue_metadata_read();
         Ok(session)
     }
 

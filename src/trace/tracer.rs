@@ -4,7 +4,7 @@
 //! per process however many sessions are open.
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::capture;
 use super::quiet;
@@ -32,9 +32,43 @@ pub(super) struct Tracer {
     pub(super) sessions: usize,
     /// The programs' tables come from the running kernel's metadata.
     exact_tables: bool,
+    /// The background read of the kernel's metadata was queued.
+    metadata_queued: bool,
 }
 
+/// How long after the first session is registered the kernel's metadata
+/// is read (see [`Tracer::queue_metadata_read`]).
+const METADATA_READ_DELAY: Duration = Duration::from_millis(50);
+
 impl Tracer {
+    /// Queues the read of the running kernel's metadata on the programs'
+    /// background thread (it is never traced, so the user's traces do not
+    /// show it; not the consumer thread, which must drain meanwhile); the
+    /// next call under the lock corrects the programs' tables from it. Until
+    /// then the embedded tables serve, and a caller that needs the kernel's
+    /// (`define_fields()`) reads them itself.
+    ///
+    /// Queued once the first session is registered, to run a little after:
+    /// its ~700 tracefs files are some 20 ms of CPU, and at the load (as
+    /// before) or at the registration, they shared the 2 CPUs with the rest
+    /// of the command's start, its launcher's go and its command's exec,
+    /// at the command's threads' raised priority (issue 15, the command from
+    /// its exec to its command's, medians of 12 runs side by side, twice:
+    /// read at the load 54.6 and 66.9 ms, at the registration 53.9 and
+    /// 60.8 ms, 50 ms after it 40.2 and 42.6 ms).
+    pub(super) fn queue_metadata_read(&mut self) {
+        if self.metadata_queued || self.exact_tables {
+            return;
+        }
+        self.metadata_queued = true;
+        self.programs.run_in_background(
+            METADATA_READ_DELAY,
+            Box::new(|| {
+                names::metadata();
+            }),
+        );
+    }
+
     /// Corrects the programs' tables once the kernel's metadata is read.
     fn sync_tables(&mut self) {
         if self.exact_tables || self.pid != getpid() {
@@ -270,17 +304,8 @@ fn load(
     programs.set_ignore_tid(consumer.tid());
     programs.set_self(getpid(), quiet::slots_addr());
     programs::step("start the consumer thread", start);
-    // The programs' background thread reads the running kernel's metadata
-    // off the hot path (it is never traced, so the user's traces do not
-    // show it; not the consumer thread, which must drain meanwhile); the
-    // next call under the lock corrects the programs' tables from it.
-    // Queued once the consumer runs: its ~700 tracefs files made the
-    // consumer's start wait for a CPU (1 to 4 ms of the first enable).
-    if !exact {
-        programs.run_in_background(Box::new(|| {
-            names::metadata();
-        }));
-    }
+    // The kernel's metadata is read once the first session is registered
+    // (Tracer::queue_metadata_read).
     Ok(Tracer {
         pid: getpid(),
         programs,
@@ -288,6 +313,7 @@ fn load(
         consumer,
         sessions: 0,
         exact_tables: exact,
+        metadata_queued: false,
     })
 }
 
