@@ -270,8 +270,27 @@ impl Programs {
                 ));
             }
             step("load: maps", start);
-            // SAFETY: the object lives (in `open`) until the scope ends.
-            let maps = unsafe { map_fds(object.as_ptr()) };
+            // The copy's own duplicates of the maps' fds: a load that fails
+            // here closes this object's, maybe while the copy still reuses
+            // them (under load, a reused number gave the copy another
+            // object, and its error hid this one's: issue 15).
+            // SAFETY: the object is prepared and lives (in `open`) here.
+            let owned = unsafe { map_fds(object.as_ptr()) }
+                .into_iter()
+                .map(|(name, fd)| {
+                    // SAFETY: the object's map fd, open while it lives.
+                    let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+                    fd.try_clone_to_owned().map(|fd| (name, fd))
+                })
+                .collect::<std::io::Result<Vec<_>>>()
+                .map_err(|e| Error::Os {
+                    context: "sharing the maps".into(),
+                    source: e,
+                })?;
+            let maps: Vec<(String, i32)> = owned
+                .iter()
+                .map(|(name, fd)| (name.clone(), std::os::fd::AsRawFd::as_raw_fd(fd)))
+                .collect();
             let (skel, exit_copy) = std::thread::scope(|scope| {
                 let apart = exit_hook.map(|name| {
                     let maps = &maps;
@@ -294,8 +313,13 @@ impl Programs {
                 let copy = apart.map(|h| h.join().expect("the loading thread does not panic"));
                 (skel, copy)
             });
+            // The copy took its own (libbpf duplicates them).
+            drop(owned);
+            // This object's error first: the copy fails with it (a missing
+            // privilege, a kernel that refuses the programs).
+            let skel = skel?;
             let exit_copy = exit_copy.transpose()?.map(|c| c.0);
-            Ok((skel?, exit_copy))
+            Ok((skel, exit_copy))
         };
         let ((mut skel, exit_copy), core_btf) = match configure(core_btf.as_deref()) {
             Ok(loaded) => (loaded, core_btf),
@@ -754,11 +778,10 @@ struct SendSkel(SystraceSkel<'static>);
 // one thread at a time (moved out of the loading thread once it is done).
 unsafe impl Send for SendSkel {}
 
-/// The name and fd of each map of a prepared object.
+/// The name and fd of each map of a prepared object (its own fds: borrowed).
 ///
 /// # Safety
-/// `object` must be a valid object whose maps exist, and outlive the fds'
-/// use.
+/// `object` must be a valid object whose maps exist.
 unsafe fn map_fds(object: *const libbpf_rs::libbpf_sys::bpf_object) -> Vec<(String, i32)> {
     use libbpf_rs::libbpf_sys::{bpf_map__fd, bpf_map__name, bpf_object__next_map};
     let mut out = Vec::new();
