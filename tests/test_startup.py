@@ -452,3 +452,24 @@ def test_the_command_reads_the_kernels_tables_after_its_command_started(kernel):
     assert min(formats) > started[0].enter.timestamp_ns, (
         f"a tracefs format file was read {(started[0].enter.timestamp_ns - min(formats)) / 1e6:.1f} ms "
         "before the command's exec")
+
+
+def test_the_kernels_tables_reach_the_programs_without_another_session(kernel):
+    """The programs start on the embedded tables; once the background
+    thread has read the running kernel's (after the start, above), it
+    corrects the programs' tables itself: a command's one session gets
+    them too, not only a session opened later."""
+    probe = """
+        import json, os, time, systrace, systrace._native as n
+        with systrace.enable("getppid", pid=os.getpid()) as s:
+            at_open = n.kernel_state()["kernel_tables"]
+            deadline = time.monotonic() + 5
+            while not n.kernel_state()["kernel_tables"] and time.monotonic() < deadline:
+                time.sleep(0.01)
+            later = n.kernel_state()["kernel_tables"]
+        print(json.dumps({"at_open": at_open, "later": later, "source": n.metadata_source()}))
+    """
+    out = run_fresh(probe)
+    assert out["source"].startswith("tracefs:"), out
+    assert out["at_open"] is False, out  # read 50 ms after the registration
+    assert out["later"] is True, out

@@ -611,6 +611,7 @@ class _KernelState(TypedDict):
     hook_mode: str
     features: List[str]
     core_btf: Optional[str]
+    kernel_tables: bool
     hook_switches: int
     event_hooks: int
     hooks_closing: int

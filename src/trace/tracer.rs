@@ -43,10 +43,10 @@ const METADATA_READ_DELAY: Duration = Duration::from_millis(50);
 impl Tracer {
     /// Queues the read of the running kernel's metadata on the programs'
     /// background thread (it is never traced, so the user's traces do not
-    /// show it; not the consumer thread, which must drain meanwhile); the
-    /// next call under the lock corrects the programs' tables from it. Until
-    /// then the embedded tables serve, and a caller that needs the kernel's
-    /// (`define_fields()`) reads them itself.
+    /// show it; not the consumer thread, which must drain meanwhile), which
+    /// then corrects the programs' tables from it (see `sync_tables_now`).
+    /// Until then the embedded tables serve, and a caller that needs the
+    /// kernel's (`define_fields()`) reads them itself.
     ///
     /// Queued once the first session is registered, to run a little after:
     /// its ~700 tracefs files are some 20 ms of CPU, and at the load (as
@@ -65,6 +65,7 @@ impl Tracer {
             METADATA_READ_DELAY,
             Box::new(|| {
                 names::metadata();
+                sync_tables_now();
             }),
         );
     }
@@ -83,6 +84,21 @@ impl Tracer {
 }
 
 static SYSCALL_TRACE_LOCK: Mutex<Option<Tracer>> = Mutex::new(None);
+
+/// Corrects the programs' tables from the kernel's metadata just read, if
+/// the tracer's lock is free; else the next session's open does. Never
+/// waits for the lock: its holder may be waiting for the background thread
+/// this runs on (dropping the programs joins it).
+fn sync_tables_now() {
+    let mut guard = match SYSCALL_TRACE_LOCK.try_lock() {
+        Ok(guard) => guard,
+        Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
+        Err(std::sync::TryLockError::WouldBlock) => return,
+    };
+    if let Some(tracer) = guard.as_mut() {
+        tracer.sync_tables();
+    }
+}
 
 pub(super) fn lock() -> MutexGuard<'static, Option<Tracer>> {
     // Before the lock is first taken: a fork while it is held must find
@@ -460,6 +476,9 @@ pub struct KernelState {
     /// The file of kernel types the programs were relocated against (cut
     /// from the kernel's BTF once per boot), or None: the kernel's BTF.
     pub core_btf: Option<String>,
+    /// The programs' tables (args per syscall, what to capture) come from
+    /// the running kernel's metadata, not (yet) the embedded table.
+    pub kernel_tables: bool,
     /// Switches between the kinds so far, and per-syscall events hooked now.
     pub hook_switches: u64,
     pub event_hooks: usize,
@@ -539,6 +558,7 @@ pub fn kernel_state() -> KernelState {
                     .collect()
             },
             core_btf: t.programs.core_btf().map(|p| p.display().to_string()),
+            kernel_tables: t.exact_tables,
             hook_switches: t.programs.hook_switches(),
             event_hooks: t.programs.event_hooks(),
             hooks_closing: t.programs.closing_hooks().0,
