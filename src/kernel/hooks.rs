@@ -155,16 +155,10 @@ impl Programs {
     /// Loads the programs `keep` from a copy of the object whose maps are
     /// this one's: the verifier checks them now, not at the first load.
     pub(super) fn load_copy(&self, keep: &[&str]) -> Result<SystraceSkel<'static>> {
-        let maps: Vec<(String, i32)> = self
-            .skel
-            .object()
-            .maps()
-            .map(|m| {
-                (
-                    m.name().to_string_lossy().into_owned(),
-                    std::os::fd::AsRawFd::as_raw_fd(&m.as_fd()),
-                )
-            })
+        let ours: Vec<_> = self.skel.object().maps().collect();
+        let maps: Vec<_> = ours
+            .iter()
+            .map(|m| (m.name().to_string_lossy().into_owned(), m.as_fd()))
             .collect();
         super::programs::load_copy_sharing(self.core_btf(), &maps, keep)
     }

@@ -6,6 +6,7 @@
 //! refcounting that decides when to call it lives in `register`.
 use std::collections::BTreeSet;
 use std::mem::MaybeUninit;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -275,21 +276,13 @@ impl Programs {
             // them (under load, a reused number gave the copy another
             // object, and its error hid this one's: issue 15).
             // SAFETY: the object is prepared and lives (in `open`) here.
-            let owned = unsafe { map_fds(object.as_ptr()) }
-                .into_iter()
-                .map(|(name, fd)| {
-                    // SAFETY: the object's map fd, open while it lives.
-                    let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
-                    fd.try_clone_to_owned().map(|fd| (name, fd))
-                })
-                .collect::<std::io::Result<Vec<_>>>()
-                .map_err(|e| Error::Os {
-                    context: "sharing the maps".into(),
-                    source: e,
-                })?;
-            let maps: Vec<(String, i32)> = owned
+            let owned = unsafe { map_fds(object.as_ptr()) }.map_err(|e| Error::Os {
+                context: "sharing the maps".into(),
+                source: e,
+            })?;
+            let maps: Vec<(String, BorrowedFd)> = owned
                 .iter()
-                .map(|(name, fd)| (name.clone(), std::os::fd::AsRawFd::as_raw_fd(fd)))
+                .map(|(name, fd)| (name.clone(), fd.as_fd()))
                 .collect();
             let (skel, exit_copy) = std::thread::scope(|scope| {
                 let apart = exit_hook.map(|name| {
@@ -778,36 +771,38 @@ struct SendSkel(SystraceSkel<'static>);
 // one thread at a time (moved out of the loading thread once it is done).
 unsafe impl Send for SendSkel {}
 
-/// The name and fd of each map of a prepared object (its own fds: borrowed).
+/// The name of each map of a prepared object, and a duplicate of its fd.
 ///
 /// # Safety
 /// `object` must be a valid object whose maps exist.
-unsafe fn map_fds(object: *const libbpf_rs::libbpf_sys::bpf_object) -> Vec<(String, i32)> {
+unsafe fn map_fds(
+    object: *const libbpf_rs::libbpf_sys::bpf_object,
+) -> std::io::Result<Vec<(String, OwnedFd)>> {
     use libbpf_rs::libbpf_sys::{bpf_map__fd, bpf_map__name, bpf_object__next_map};
     let mut out = Vec::new();
     let mut map = bpf_object__next_map(object, std::ptr::null());
     while !map.is_null() {
         let name = std::ffi::CStr::from_ptr(bpf_map__name(map));
-        out.push((name.to_string_lossy().into_owned(), bpf_map__fd(map)));
+        // The object's own fd, open while it lives: borrowed to duplicate.
+        let fd = BorrowedFd::borrow_raw(bpf_map__fd(map)).try_clone_to_owned()?;
+        out.push((name.to_string_lossy().into_owned(), fd));
         map = bpf_object__next_map(object, map);
     }
-    out
+    Ok(out)
 }
 
 /// Loads the programs `keep` from a copy of the object whose maps are
-/// `maps` (another copy's: name and fd): the verifier checks them now.
+/// `maps` (another copy's, by name): the verifier checks them now.
 pub(super) fn load_copy_sharing(
     core: Option<&Path>,
-    maps: &[(String, i32)],
+    maps: &[(String, BorrowedFd<'_>)],
     keep: &[&str],
 ) -> Result<SystraceSkel<'static>> {
     let mut open = open_object(core, "open a copy of the BPF object")?;
     for mut map in open.open_object_mut().maps_mut() {
         let name = map.name().to_string_lossy();
         if let Some(&(_, fd)) = maps.iter().find(|(n, _)| *n == name) {
-            // SAFETY: the fd is the other copy's map, open while it lives;
             // libbpf takes a duplicate of it.
-            let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
             map.reuse_fd(fd)
                 .map_err(|e| Error::bpf("sharing the maps", e, &take_libbpf_log()))?;
         }
