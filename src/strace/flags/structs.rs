@@ -43,15 +43,16 @@ pub const EPOLL_EVENTS: Xlat = xlat![
 
 // SA_RESTORER is not in libc for every target (uapi asm/signal.h).
 pub const SA_RESTORER: u64 = 0x0400_0000;
+/// In strace's order (its xlat/sigact_flags.in), which is the order printed.
 pub const SA_FLAGS: Xlat = &[
-    (libc::SA_NOCLDSTOP as u64, "SA_NOCLDSTOP"),
-    (libc::SA_NOCLDWAIT as u64, "SA_NOCLDWAIT"),
-    (libc::SA_SIGINFO as u64, "SA_SIGINFO"),
     (SA_RESTORER, "SA_RESTORER"),
     (libc::SA_ONSTACK as u64, "SA_ONSTACK"),
     (libc::SA_RESTART as u64, "SA_RESTART"),
     (libc::SA_NODEFER as u64, "SA_NODEFER"),
     (libc::SA_RESETHAND as u64 & 0xffff_ffff, "SA_RESETHAND"),
+    (libc::SA_SIGINFO as u64, "SA_SIGINFO"),
+    (libc::SA_NOCLDSTOP as u64, "SA_NOCLDSTOP"),
+    (libc::SA_NOCLDWAIT as u64, "SA_NOCLDWAIT"),
 ];
 
 /// statfs's f_flags (ST_* of <sys/statvfs.h>, and the kernel's ST_VALID).

@@ -35,6 +35,15 @@ fn sigactions() {
          sa_restorer=0x7f3945130050}"
     );
     assert_eq!(sigaction_text(&sa[..16]), None, "too short: no text");
+    // Every flag, in strace's order: `strace -e trace=rt_sigaction` of a
+    // sigaction(SIGCHLD) with all of them.
+    let all = 0x0400_0000 | 0x0800_0000 | 0x1000_0000 | 0x4000_0000 | 0x8000_0000 | 4 | 1 | 2;
+    let sa = bytes(&[0x5556_f0d1_a1f0u64, all, 0x7f98_eb80_4050, 0]);
+    assert_eq!(
+        sigaction_text(&sa).unwrap(),
+        "{sa_handler=0x5556f0d1a1f0, sa_mask=[], sa_flags=SA_RESTORER|SA_ONSTACK|SA_RESTART|\
+         SA_NODEFER|SA_RESETHAND|SA_SIGINFO|SA_NOCLDSTOP|SA_NOCLDWAIT, sa_restorer=0x7f98eb804050}"
+    );
 }
 
 #[test]
