@@ -509,11 +509,16 @@ static __always_inline int emit_enter_captured(__u32 nr, __u64 *args, __u32 nb_a
 		struct pt_regs *regs = (void *)bpf_task_pt_regs(bpf_get_current_task_btf());
 		__u64 sp = 0;
 
-		if (regs && !bpf_probe_read_kernel(&sp, sizeof(sp), &regs->sp))
+		if (regs && !bpf_probe_read_kernel(&sp, sizeof(sp), &regs->sp)) {
 			w.off = capture_buffer(s, w.off, ARG_FLAGS(0, 0) | ARG_STRUCT,
 					       sp + capture_specs[nr].size[0], sizeof(__u64));
-		else
+			/* And the return register it restores: what the call
+			 * returns, as the kernel reports no exit for it. */
+			w.off = capture_buffer(s, w.off, ARG_FLAGS(1, 0) | ARG_STRUCT,
+					       sp + capture_specs[nr].size[1], sizeof(__u64));
+		} else {
 			w.off = capture_mark(s, w.off, ARG_FLAGS(0, 0), SYSTRACE_CAPTURE_FAULTED);
+		}
 	}
 	if (capture_specs[nr].enter_args)
 		bpf_loop(capture_specs[nr].enter_args, capture_enter_step, &w, 0);

@@ -12,6 +12,7 @@ use super::fdtable::Resolved;
 use super::{errno, ArgView, CapturedView, StraceOptions};
 use crate::kernel::Event;
 use crate::metadata::{arg_name, arg_type, display_name, metadata_now, typed_arg, SyscallMetadata};
+use crate::trace::capture::SIGFRAME_RET_ARG;
 
 /// One call: an enter, an exit, or both (never neither).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -105,6 +106,20 @@ fn set<K: PartialEq, V>(list: &mut Vec<(K, V)>, key: K, value: V) {
     }
 }
 
+const SIGRETURN_NR: u32 = syscalls::Sysno::rt_sigreturn.id() as u32;
+
+/// rt_sigreturn's return register, read from its signal frame at its enter
+/// (`trace::capture::SIGFRAME_RET_ARG`); None for any other call.
+fn sigreturn_ret(enter: &Event) -> Option<i64> {
+    if enter.nr != SIGRETURN_NR {
+        return None;
+    }
+    let cap = enter
+        .captures()
+        .find(|c| c.arg == SIGFRAME_RET_ARG && c.has_value())?;
+    Some(i64::from_ne_bytes(cap.bytes.try_into().ok()?))
+}
+
 /// The captures one event carries, by argument name: argv elements are
 /// gathered into a list; later items of a name replace earlier ones (a
 /// string re-read at exit replaces its faulted read at enter).
@@ -114,7 +129,12 @@ pub fn event_captures(ev: &Event) -> Captures<'_> {
         return out;
     }
     let meta = metadata_now().0.syscall_nr_to_meta(ev.nr);
+    // rt_sigreturn's second capture is its return (`Call::ret`), not an argument.
+    let sigreturn = ev.nr == SIGRETURN_NR;
     for cap in ev.captures() {
+        if sigreturn && cap.arg == SIGFRAME_RET_ARG {
+            continue;
+        }
         let name = arg_name(meta, cap.arg as usize);
         // The last capture of a name says its status.
         out.truncated.retain(|n| *n != name);
@@ -172,9 +192,16 @@ impl Call {
         metadata_now().0.syscall_nr_to_meta(self.nr())
     }
 
-    /// The return value; None while unfinished.
+    /// The return value; None while unfinished. rt_sigreturn's is the
+    /// return register it restores from the signal frame (the interrupted
+    /// call's result, or what the handler interrupted), as strace shows it:
+    /// the kernel reports no exit for it.
     pub fn ret(&self) -> Option<i64> {
-        self.exit.as_ref().map(|e| e.ret)
+        match (&self.exit, &self.enter) {
+            (Some(exit), _) => Some(exit.ret),
+            (None, Some(enter)) if enter.data.is_some() => sigreturn_ret(enter),
+            (None, _) => None,
+        }
     }
 
     /// The errno of a failed call.

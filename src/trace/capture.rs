@@ -39,6 +39,22 @@ const SIGFRAME_MASK_OFFSET: u16 = std::mem::offset_of!(libc::ucontext_t, uc_sigm
 #[cfg(target_arch = "aarch64")]
 const SIGFRAME_MASK_OFFSET: u16 = (128 + std::mem::offset_of!(libc::ucontext_t, uc_sigmask)) as u16;
 
+/// Where it finds the return register it restores (what the call returns:
+/// the interrupted call's result, or the register the handler interrupted),
+/// captured as its argument [`SIGFRAME_RET_ARG`]: rax on x86_64, x0 on aarch64.
+#[cfg(target_arch = "x86_64")]
+const SIGFRAME_RET_OFFSET: u16 = (std::mem::offset_of!(libc::ucontext_t, uc_mcontext)
+    + libc::REG_RAX as usize * std::mem::size_of::<libc::greg_t>())
+    as u16;
+#[cfg(target_arch = "aarch64")]
+const SIGFRAME_RET_OFFSET: u16 = (128
+    + std::mem::offset_of!(libc::ucontext_t, uc_mcontext)
+    + std::mem::offset_of!(libc::mcontext_t, regs)) as u16;
+
+/// The argument index rt_sigreturn's return register is captured as (it
+/// has no arguments; its mask is argument 0).
+pub const SIGFRAME_RET_ARG: u8 = 1;
+
 /// Sizes of the kernel's structures, as this architecture lays them out.
 pub mod sizes {
     use std::mem::size_of;
@@ -212,6 +228,7 @@ pub fn spec_for(meta: &SyscallMetadata) -> Option<systrace_capture_spec> {
         // Read at its enter, outside the walk of the arguments (it has none).
         spec.kind[0] = SIGFRAME_MASK;
         spec.size[0] = SIGFRAME_MASK_OFFSET;
+        spec.size[usize::from(SIGFRAME_RET_ARG)] = SIGFRAME_RET_OFFSET;
         return Some(spec);
     }
     for (i, (arg, ty)) in meta.args.iter().zip(&meta.types).enumerate().take(MAX_ARGS) {
