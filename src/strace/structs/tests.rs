@@ -169,3 +169,19 @@ fn select_sets_and_sockopts() {
     assert_eq!(sockopt_text(sol, 2, &linger, 4).unwrap(), "[1]");
     assert_eq!(sockopt_text(sol, 2, &linger, 3), None);
 }
+
+#[test]
+fn utimensat_times() {
+    // `strace -e trace=utimensat tar xf ...`: tar leaves the access time.
+    let omit = (1i64 << 30) - 2;
+    let ts = bytes(&[1_700_000_000u64, omit as u64, 1_779_294_449, 0]);
+    assert_eq!(
+        super::time::timespec_pair_text(&ts).unwrap(),
+        "[UTIME_OMIT, {tv_sec=1779294449, tv_nsec=0} /* 2026-05-20T16:27:29+0000 */]"
+    );
+    let now = bytes(&[0u64, ((1u64 << 30) - 1), 0, ((1u64 << 30) - 1)]);
+    assert_eq!(
+        super::time::timespec_pair_text(&now).unwrap(),
+        "[UTIME_NOW, UTIME_NOW]"
+    );
+}

@@ -31,8 +31,9 @@ pub fn timespec_pair_text(bytes: &[u8]) -> Option<String> {
     for i in 0..2 {
         let (sec, nsec) = timespec(bytes, i)?;
         parts.push(match nsec {
-            UTIME_NOW => format!("{{tv_sec={sec}, tv_nsec=UTIME_NOW}}"),
-            UTIME_OMIT => format!("{{tv_sec={sec}, tv_nsec=UTIME_OMIT}}"),
+            // The name alone, whatever tv_sec holds (tar: `[UTIME_OMIT, {...}]`).
+            UTIME_NOW => "UTIME_NOW".to_owned(),
+            UTIME_OMIT => "UTIME_OMIT".to_owned(),
             // Whole seconds without a fraction, as strace.
             0 => format!("{{tv_sec={sec}, tv_nsec=0}} /* {}+0000 */", utc(sec)),
             _ => format!(
