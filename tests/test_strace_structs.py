@@ -383,3 +383,71 @@ def test_call_args_hold_sigreturn_mask(kernel):
     # restores, and so what it returns.
     assert ret.exit is None and ret.ret == 0
     assert re.fullmatch(r"rt_sigreturn\(\{mask=\[HUP\]\}\) += 0", ret.strace()), ret.strace()
+
+
+LOCKS_XATTRS_USAGE = r"""
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/times.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+    struct rusage ru; struct tms t; char buf[256];
+    getpriority(PRIO_PROCESS, 0); setpriority(PRIO_PROCESS, 0, 1); getpriority(PRIO_USER, 0);
+    getpriority(7, 0);
+    getrusage(RUSAGE_CHILDREN, &ru); getrusage(RUSAGE_SELF, &ru); getrusage(5, &ru);
+    getrusage(RUSAGE_SELF, NULL);
+    times(&t); times(NULL);
+    int fd = open(argv[1], O_RDWR | O_CREAT, 0644);
+    flock(fd, LOCK_EX); flock(fd, LOCK_UN); flock(fd, LOCK_SH | LOCK_NB); flock(fd, LOCK_UN);
+    flock(fd, 0x100); flock(fd, LOCK_EX | 0x100);
+    setxattr(argv[1], "user.k", "v\0al", 4, 0); setxattr(argv[1], "user.k", "val", 3, XATTR_REPLACE);
+    fsetxattr(fd, "user.j", "x", 1, XATTR_CREATE);
+    getxattr(argv[1], "user.k", buf, sizeof buf); getxattr(argv[1], "user.k", NULL, 0);
+    getxattr(argv[1], "user.none", buf, sizeof buf); lgetxattr(argv[1], "user.k", buf, 2);
+    fgetxattr(fd, "user.j", buf, sizeof buf);
+    listxattr(argv[1], buf, sizeof buf); listxattr(argv[1], NULL, 0);
+    llistxattr(argv[1], buf, sizeof buf); flistxattr(fd, buf, sizeof buf);
+    removexattr(argv[1], "user.k"); fremovexattr(fd, "user.j"); lremovexattr(argv[1], "user.none");
+    return 0;
+}
+"""
+
+
+XATTRS = ",".join(f"{p}{op}xattr" for p in ("", "l", "f") for op in ("set", "get", "list", "remove"))
+
+
+def test_locks_xattrs_and_usage_like_strace(kernel, tmp_path, strace_bin):
+    # flock's LOCK_*, the xattr calls' values and lists (bytes with their
+    # NULs), get/setpriority's PRIO_*, getrusage's who and rusage, times'
+    # tms: strace's lines, whole (a fresh file for each tracer).
+    from test_strace_diff import _compiler
+    src = tmp_path / "calls.c"
+    src.write_text(LOCKS_XATTRS_USAGE)
+    exe = tmp_path / "calls"
+    subprocess.run([_compiler(), "-O0", "-o", str(exe), str(src)], check=True)
+    texts = []
+    for name, tracer in (("strace", [strace_bin]), ("systrace", [sys.executable, "-m", "systrace"])):
+        out, target = tmp_path / f"{name}.txt", tmp_path / f"{name}.file"
+        r = subprocess.run([*tracer, "-o", str(out), "-e",
+                            f"trace=getpriority,setpriority,getrusage,times,flock,{XATTRS}", "--",
+                            str(exe), str(target)], capture_output=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        # The file's name, and what differs between two runs: CPU times and
+        # the clock times returns.
+        text = out.read_text().replace(str(target), "FILE")
+        text = re.sub(r"tv_usec=\d+", "tv_usec=N", text)
+        text = re.sub(r"tms_utime=\d+( /\* [\d.]+ s \*/)?", "tms_utime=N", text)
+        text = re.sub(r"^(times\(.*\) += )\d+$", r"\1N", text, flags=re.M)
+        texts.append(re.sub(r"0x[0-9a-f]{8,}", "ADDR", text))
+    theirs, ours = texts
+    assert ours == theirs
+    for line in ('flock(3, LOCK_SH|LOCK_NB)', 'flock(3, 0x100 /* LOCK_??? */)', 'flock(3, LOCK_EX|0x100)',
+                 'setxattr("FILE", "user.k", "v\\0al", 4, 0)', '"val", 3, XATTR_REPLACE)',
+                 'getxattr("FILE", "user.k", "val", 256)', 'getxattr("FILE", "user.k", NULL, 0)',
+                 'listxattr("FILE", "user.k\\0user.j\\0", 256)', 'getpriority(0x7 /* PRIO_??? */, 0)',
+                 'getrusage(RUSAGE_CHILDREN, {ru_utime={tv_sec=0, tv_usec=N}', 'getrusage(RUSAGE_SELF, NULL)',
+                 'times({tms_utime=N, tms_stime=0, tms_cutime=0, tms_cstime=0}) = N', 'times(NULL)'):
+        assert line in ours, line

@@ -77,6 +77,7 @@ pub mod sizes {
     pub const FD_SET: u16 = 128;
     pub const TIMEVAL: u16 = 16;
     pub const RUSAGE: u16 = size_of::<libc::rusage>() as u16;
+    pub const TMS: u16 = size_of::<libc::tms>() as u16;
     /// itimerval and itimerspec: two timevals or timespecs.
     pub const ITIMER: u16 = 32;
     pub const SIGEVENT: u16 = size_of::<libc::sigevent>() as u16;
@@ -106,6 +107,16 @@ const SPECIAL: &[(&str, &str, u8, &str)] = &[
     ("getcwd", "buf", EXIT_BUFFER, ""),
     ("getrandom", "ubuf", EXIT_BUFFER, ""),
     ("setsockopt", "optval", BUFFER, "optlen"),
+    // An xattr's value is bytes, size of them; what get and list wrote, ret.
+    ("setxattr", "value", BUFFER, "size"),
+    ("lsetxattr", "value", BUFFER, "size"),
+    ("fsetxattr", "value", BUFFER, "size"),
+    ("getxattr", "value", EXIT_BUFFER, ""),
+    ("lgetxattr", "value", EXIT_BUFFER, ""),
+    ("fgetxattr", "value", EXIT_BUFFER, ""),
+    ("listxattr", "list", EXIT_BUFFER, ""),
+    ("llistxattr", "list", EXIT_BUFFER, ""),
+    ("flistxattr", "list", EXIT_BUFFER, ""),
     // After a successful execve the old address space is gone: never re-read.
     ("execve", "filename", STRING_NO_RETRY, ""),
     ("execve", "argv", ARGV, ""),
@@ -113,10 +124,15 @@ const SPECIAL: &[(&str, &str, u8, &str)] = &[
     ("execveat", "argv", ARGV, ""),
 ];
 
-/// (syscall, arg, kind, bytes (of one element), count arg): structures.
 /// Arguments whose memory is data that read and write move (cut at the
 /// data size, the command's -s), not a path or an address to show whole.
 const DATA: &[(&str, &str)] = &[
+    ("setxattr", "value"),
+    ("lsetxattr", "value"),
+    ("fsetxattr", "value"),
+    ("getxattr", "value"),
+    ("lgetxattr", "value"),
+    ("fgetxattr", "value"),
     ("write", "buf"),
     ("pwrite64", "buf"),
     ("sendto", "buff"),
@@ -127,6 +143,7 @@ const DATA: &[(&str, &str)] = &[
     ("getrandom", "ubuf"),
 ];
 
+/// (syscall, arg, kind, bytes (of one element), count arg): structures.
 const STRUCTS: &[(&str, &str, u8, u16, &str)] = {
     use sizes::*;
     &[
@@ -153,6 +170,8 @@ const STRUCTS: &[(&str, &str, u8, u16, &str)] = {
         ("getrlimit", "rlim", EXIT_STRUCT, RLIMIT, ""),
         ("setrlimit", "rlim", STRUCT, RLIMIT, ""),
         ("wait4", "stat_addr", EXIT_STRUCT, INT, ""),
+        ("getrusage", "ru", EXIT_STRUCT, RUSAGE, ""),
+        ("times", "tbuf", EXIT_STRUCT, TMS, ""),
         ("pipe", "fildes", EXIT_STRUCT, 2 * INT, ""),
         ("pipe2", "fildes", EXIT_STRUCT, 2 * INT, ""),
         ("socketpair", "usockvec", EXIT_STRUCT, 2 * INT, ""),

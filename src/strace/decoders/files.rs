@@ -1,12 +1,65 @@
 //! Calls on files and descriptors: ownership (strace's uid.c,
 //! fchownat.c), times (utimes.c), access advice (fadvise.c), epoll
-//! (epoll.c). The timespec pairs and epoll events they read print as
+//! (epoll.c), locks (flock) and extended attributes (xattr.c). The timespec pairs and epoll events they read print as
 //! pointers.
 use super::super::{flags, structs};
 use super::ctx::{Ctx, Decoded, RetStyle::Decimal};
 
+const FLOCK_CMDS: flags::Xlat = &[
+    (libc::LOCK_SH as u64, "LOCK_SH"),
+    (libc::LOCK_EX as u64, "LOCK_EX"),
+    (libc::LOCK_NB as u64, "LOCK_NB"),
+    (libc::LOCK_UN as u64, "LOCK_UN"),
+];
+
+const XATTR_FLAGS: flags::Xlat = &[
+    (libc::XATTR_CREATE as u64, "XATTR_CREATE"),
+    (libc::XATTR_REPLACE as u64, "XATTR_REPLACE"),
+];
+
 pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decoded, Ctx<'c, 'a>> {
+    // The xattr calls name their file by path (l: the link itself) or fd (f).
+    let file = |c: &Ctx| {
+        if syscall.starts_with('f') {
+            c.t_int(0)
+        } else {
+            c.t_path(0)
+        }
+    };
     Ok(match syscall {
+        "flock" => {
+            c.push(c.t_int(0));
+            c.push(flags::flags_or_unknown(FLOCK_CMDS, c.uint(1), "LOCK_???"));
+            c.finish(Decimal, true)
+        }
+        "setxattr" | "lsetxattr" | "fsetxattr" => {
+            c.push(file(&c));
+            c.push(c.t_string(1));
+            c.push(c.t_buf(2, c.raw(3), false));
+            c.push(c.t_ulong(3));
+            c.push(flags::flags(XATTR_FLAGS, c.uint(4)));
+            c.finish(Decimal, true)
+        }
+        // The value they read, or NULL when only its size is asked.
+        "getxattr" | "lgetxattr" | "fgetxattr" => {
+            c.push(file(&c));
+            c.push(c.t_string(1));
+            c.push_exit(c.t_out_buf(2, false));
+            c.push_exit(c.t_ulong(3));
+            c.finish(Decimal, false)
+        }
+        // The names, each ending in a NUL: `"user.a\0user.b\0"`.
+        "listxattr" | "llistxattr" | "flistxattr" => {
+            c.push(file(&c));
+            c.push_exit(c.t_out_buf(1, false));
+            c.push_exit(c.t_ulong(2));
+            c.finish(Decimal, false)
+        }
+        "removexattr" | "lremovexattr" | "fremovexattr" => {
+            c.push(file(&c));
+            c.push(c.t_string(1));
+            c.finish(Decimal, true)
+        }
         "chown" | "lchown" | "fchown" => {
             c.push(if syscall == "fchown" {
                 c.t_int(0)

@@ -1,4 +1,5 @@
-//! Calls on a task's timers, signal stack, CPUs and children (clone3),
+//! Calls on a task's priority, usage, timers, signal stack, CPUs and
+//! children (clone3),
 //! and select's descriptor sets: structures captured at enter, and what
 //! the call wrote back at exit.
 use super::super::{flags, structs};
@@ -10,8 +11,38 @@ const ITIMERS: flags::Xlat = &[
     (libc::ITIMER_PROF as u64, "ITIMER_PROF"),
 ];
 
+const PRIO_WHICH: flags::Xlat = &[
+    (libc::PRIO_PROCESS as u64, "PRIO_PROCESS"),
+    (libc::PRIO_PGRP as u64, "PRIO_PGRP"),
+    (libc::PRIO_USER as u64, "PRIO_USER"),
+];
+
+/// getrusage's who, as an unsigned int (RUSAGE_CHILDREN is -1).
+const RUSAGE_WHO: flags::Xlat = &[
+    (libc::RUSAGE_SELF as u32 as u64, "RUSAGE_SELF"),
+    (libc::RUSAGE_CHILDREN as u32 as u64, "RUSAGE_CHILDREN"),
+    (libc::RUSAGE_THREAD as u32 as u64, "RUSAGE_THREAD"),
+];
+
 pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decoded, Ctx<'c, 'a>> {
     Ok(match syscall {
+        "getpriority" | "setpriority" => {
+            c.push(c.t_xval(0, PRIO_WHICH, "PRIO_???"));
+            c.push(c.t_int(1));
+            if syscall == "setpriority" {
+                c.push(c.t_int(2));
+            }
+            c.finish(Decimal, true)
+        }
+        "getrusage" => {
+            c.push(c.t_xval(0, RUSAGE_WHO, "RUSAGE_???"));
+            c.push_exit(c.t_out_struct(1, structs::rusage_text));
+            c.finish(Decimal, false)
+        }
+        "times" => {
+            c.push_exit(c.t_out_struct(0, structs::tms_text));
+            c.finish(Decimal, false)
+        }
         "select" | "pselect6" => return Ok(decode_select(syscall, c)),
         "getitimer" => {
             c.push(c.t_xval(0, ITIMERS, "ITIMER_???"));

@@ -71,6 +71,19 @@ pub fn xval_or_unknown(table: Xlat, value: u64, unknown: &str) -> String {
     xval(table, value).map_or_else(|| format!("{} /* {unknown} */", hex(value)), str::to_owned)
 }
 
+/// [`flags`], or `0x100 /* LOCK_??? */` when no bit of `value` has a name
+/// (strace's printflags with a default).
+pub fn flags_or_unknown(table: Xlat, value: u64, unknown: &str) -> String {
+    if value != 0
+        && table
+            .iter()
+            .all(|&(bits, _)| bits == 0 || value & bits != bits)
+    {
+        return format!("{} /* {unknown} */", hex(value));
+    }
+    flags(table, value)
+}
+
 /// strace's hex: `0` for zero, else `0x...`.
 pub fn hex(value: u64) -> String {
     if value == 0 {

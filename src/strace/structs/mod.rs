@@ -25,7 +25,7 @@ pub use signal::{sigaction_text, sigset_names, sigset_text};
 pub use stat::{stat_text, statfs_text, statx_text};
 pub use task::{
     clone_args_sets_parent_tid, clone_args_text, cpu_mask_text, itimerspec_text, itimerval_text,
-    rusage_text, sigevent_text, stack_text, timeval_text,
+    rusage_text, sigevent_text, stack_text, timeval_text, tms_text,
 };
 pub use time::{timespec_pair_text, timespec_text};
 
@@ -71,7 +71,8 @@ pub fn value(
             io::sockopt_value(reg(1), reg(2), bytes, bytes.len() as u64)
         }
         ("getsockopt", "optlen") if ok => Some(json!(read::<i32>(after.unwrap_or(bytes))?)),
-        ("wait4", "ru") => task::rusage_value(bytes),
+        ("wait4" | "getrusage", "ru") => task::rusage_value(bytes),
+        ("times", "tbuf") => task::tms_value(bytes),
         ("getitimer" | "setitimer", "value" | "ovalue") => task::itimer_value(bytes, "usec"),
         ("timer_settime" | "timer_gettime", "new_setting" | "old_setting" | "setting") => {
             task::itimer_value(bytes, "nsec")

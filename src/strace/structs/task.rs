@@ -32,6 +32,52 @@ pub fn rusage_text(bytes: &[u8]) -> Option<String> {
     ))
 }
 
+/// times' struct tms: clock ticks, each but 0 followed by its seconds as
+/// strace prints them (`tms_utime=7 /* 0.07 s */` at 100 ticks a second).
+pub fn tms_text(bytes: &[u8]) -> Option<String> {
+    let t: libc::tms = read(bytes)?;
+    let hz = clock_ticks();
+    // As many decimals as a tick needs (2 at 100 Hz).
+    let width = (hz.max(2) - 1).to_string().len();
+    let field = |name: &str, ticks: libc::clock_t| {
+        let ticks = ticks as u64;
+        if ticks == 0 {
+            format!("{name}=0")
+        } else {
+            format!(
+                "{name}={ticks} /* {}.{:0width$} s */",
+                ticks / hz,
+                ticks % hz
+            )
+        }
+    };
+    Some(format!(
+        "{{{}, {}, {}, {}}}",
+        field("tms_utime", t.tms_utime),
+        field("tms_stime", t.tms_stime),
+        field("tms_cutime", t.tms_cutime),
+        field("tms_cstime", t.tms_cstime)
+    ))
+}
+
+pub fn tms_value(bytes: &[u8]) -> Option<Value> {
+    let t: libc::tms = read(bytes)?;
+    Some(json!({
+        "tms_utime": t.tms_utime, "tms_stime": t.tms_stime,
+        "tms_cutime": t.tms_cutime, "tms_cstime": t.tms_cstime,
+    }))
+}
+
+/// The kernel's USER_HZ, the unit of clock_t (sysconf(_SC_CLK_TCK)).
+fn clock_ticks() -> u64 {
+    static HZ: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    // SAFETY: sysconf reads a constant of the running system.
+    *HZ.get_or_init(|| match unsafe { libc::sysconf(libc::_SC_CLK_TCK) } {
+        n if n > 0 => n as u64,
+        _ => 100,
+    })
+}
+
 pub fn rusage_value(bytes: &[u8]) -> Option<Value> {
     let ru: libc::rusage = read(bytes)?;
     let tv = |t: libc::timeval| json!({"tv_sec": t.tv_sec, "tv_usec": t.tv_usec});
