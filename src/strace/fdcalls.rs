@@ -84,7 +84,10 @@ pub const TRACKED: &[&str] = &[
     "dup3",
     "fcntl",
     "fcntl64",
+    "pipe",
+    "pipe2",
     "socket",
+    "socketpair",
     "accept",
     "accept4",
     "connect",
@@ -95,6 +98,7 @@ pub const TRACKED: &[&str] = &[
     "epoll_create",
     "epoll_create1",
     "memfd_create",
+    "memfd_secret",
     "inotify_init",
     "inotify_init1",
     "signalfd",
@@ -106,6 +110,10 @@ pub const TRACKED: &[&str] = &[
     "fanotify_init",
     "perf_event_open",
     "io_uring_setup",
+    "fsopen",
+    "fsmount",
+    "fspick",
+    "open_tree",
     "chdir",
     "fchdir",
     "execve",
@@ -168,5 +176,23 @@ mod tests {
         assert_eq!(anon_name("eventfd2"), Some("anon_inode:[eventfd]"));
         assert!(new_fd_cloexec("memfd_create", &[0, 1]));
         assert!(new_fd_cloexec("socket", &[2, 1 | O_CLOEXEC, 0]));
+    }
+
+    #[test]
+    fn every_call_that_makes_an_fd_is_tracked() {
+        // pipe2 and socketpair were not: -y without them in -e showed
+        // their fds as numbers.
+        use crate::metadata::{names, syscall_name};
+        let names: Vec<&str> = names::all_syscalls()
+            .into_iter()
+            .filter_map(syscall_name)
+            .collect();
+        for name in ["pipe2", "socketpair"].into_iter().chain(names) {
+            let makes_fds = returns_fd(name) || matches!(name, "pipe" | "pipe2" | "socketpair");
+            assert!(
+                !makes_fds || TRACKED.contains(&name),
+                "{name} is not in TRACKED"
+            );
+        }
     }
 }
