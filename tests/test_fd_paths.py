@@ -234,6 +234,41 @@ def test_y_with_a_narrow_trace_set(kernel, tmp_path):
     assert bad.returncode == 2 and "--decode-fds=bogus" in bad.stderr
 
 
+SPLIT = """
+import os, select, threading, time
+r, w = os.pipe()
+r2, w2 = os.pipe()
+def reader():
+    os.read(r, 1)
+def poller():
+    p = select.poll(); p.register(r2, select.POLLIN); p.poll(-1)
+ts = [threading.Thread(target=reader), threading.Thread(target=poller)]
+for t in ts: t.start()
+time.sleep(0.3)
+os.write(w, b"x"); os.write(w2, b"y")
+for t in ts: t.join()
+"""
+
+
+def test_y_and_notes_on_lines_other_threads_cut(kernel, tmp_path):
+    # Two threads block (a read, a poll) while the main thread writes: their
+    # lines are cut, as strace -f cuts them. The first part shows the fds as
+    # -y does (the pipes, which -e does not show: pipe2 is traced for the
+    # table), and the rest poll's revents after its return, as strace does.
+    script = tmp_path / "split.py"
+    script.write_text(SPLIT)
+    out = tmp_path / "trace"
+    r = subprocess.run([sys.executable, "-m", "systrace", "-f", "-y", "-e", "trace=read,poll,write", "-o", str(out),
+                        "--", sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    text = out.read_text()
+    for pattern in (r"read\(3<pipe:\[\d+\]>,  <unfinished \.\.\.>$", r'<\.\.\. read resumed>"x", 1\) += 1$',
+                    r"poll\(\[\{fd=5, events=POLLIN\}\], 1, -1 <unfinished \.\.\.>$",
+                    r"<\.\.\. poll resumed>\) += 1 \(\[\{fd=5, revents=POLLIN\}\]\)$",
+                    r'write\(4<pipe:\[\d+\]>, "x", 1\) += 1$', r'write\(6<pipe:\[\d+\]>, "y", 1\) += 1$'):
+        assert re.search(pattern, text, re.M), (pattern, text[-1500:])
+
+
 def test_resolving_paths_is_not_in_a_trace_of_ones_own_process(kernel, tmp_path):
     """Calls read with resolve_paths from an open session of this process:
     the table's reads of /proc (readlink, stat, open) are systrace's own

@@ -399,18 +399,23 @@ impl Call {
 
     /// The first part of a call that another thread's line cut (strace
     /// -f): `read(0,  <unfinished ...>`. Needs the enter.
-    pub fn strace_unfinished(&self, opts: &StraceOptions) -> String {
+    pub fn strace_unfinished(&self, opts: &StraceOptions, fds: Option<&Resolved>) -> String {
         let name = self.name();
-        self.with_views(|views| super::format_unfinished(&name, views, opts))
+        self.with_views(|views| super::format_unfinished(&name, views, opts, fds))
     }
 
     /// The rest of a call whose first part was cut:
     /// `<... read resumed>"x", 1) = 1`, or
     /// `<... read resumed> <unfinished ...>) = ?` when it never returned.
-    pub fn strace_resumed(&self, opts: &StraceOptions, start_col: usize) -> String {
+    pub fn strace_resumed(
+        &self,
+        opts: &StraceOptions,
+        start_col: usize,
+        fds: Option<&Resolved>,
+    ) -> String {
         let name = self.name();
         self.with_views(|views| {
-            super::format_resumed_call_at(start_col, &name, views, self.ret(), opts)
+            super::format_resumed_call_at(start_col, &name, views, self.ret(), opts, fds)
         })
     }
 

@@ -203,6 +203,19 @@ impl FdTable {
     }
 
     /// The call's paths (before its effect), then its effect on the table.
+    /// What the fds and paths of a call not yet returned refer to, for the
+    /// first part of its line: nothing is applied, and nothing counted as
+    /// unknown (its whole line, at its exit, is [`observe`](Self::observe)d).
+    pub fn resolve_enter(&mut self, call: &Call) -> Resolved {
+        if call.exit.is_some() || call.ret().is_some() {
+            return Resolved::default();
+        }
+        let unknown = self.unknown;
+        let out = self.observe(call);
+        self.unknown = unknown;
+        out
+    }
+
     pub fn observe(&mut self, call: &Call) -> Resolved {
         let mut out = Resolved::default();
         let Some(enter) = call.enter.as_ref() else {

@@ -220,21 +220,10 @@ pub fn push_call_fds(
 ) {
     let line_start = out.len();
     let mut decoded = decode_args(syscall, args, ret, opts);
-    let mut result = format_result(decoded.ret_style, ret);
-    if let (Some(note), Some(r)) = (&decoded.ret_note, ret) {
-        if errno::errno_of(r).is_none() {
-            result.push_str(" (");
-            result.push_str(note);
-            result.push(')');
-        }
-    }
     if let Some(fds) = fds {
         annotate_fds(&mut decoded, args, fds);
-        // Set only for a call that returned an fd.
-        if let Some(fd) = &fds.ret {
-            let _ = write!(result, "<{}>", fd.shown());
-        }
     }
+    let result = result_text(&decoded, ret, fds);
     out.push_str(syscall);
     out.push('(');
     if ret.is_some() || decoded.complete_at_entry {
@@ -252,6 +241,25 @@ pub fn push_call_fds(
         out.push_str(" <unfinished ...>)");
     }
     push_result(out, start_col, line_start, &result, opts);
+}
+
+/// What follows `= `: the return value, what a successful call said
+/// besides it (poll's `([{fd=3, revents=POLLIN}])`), and the returned fd's
+/// target with -y (`3</etc/passwd>`).
+fn result_text(decoded: &Decoded, ret: Option<i64>, fds: Option<&fdtable::Resolved>) -> String {
+    let mut result = format_result(decoded.ret_style, ret);
+    if let (Some(note), Some(r)) = (&decoded.ret_note, ret) {
+        if errno::errno_of(r).is_none() {
+            result.push_str(" (");
+            result.push_str(note);
+            result.push(')');
+        }
+    }
+    // Set only for a call that returned an fd.
+    if let Some(fd) = fds.and_then(|fds| fds.ret.as_ref()) {
+        let _ = write!(result, "<{}>", fd.shown());
+    }
+    result
 }
 
 /// `3` -> `3</etc/passwd>` for each fd argument whose target is known. An
@@ -297,8 +305,16 @@ pub fn format_resumed_at(
 
 /// The first part of a call another thread's line cut (strace -f): the
 /// arguments decoded at entry, then the marker, `read(0,  <unfinished ...>`.
-pub fn format_unfinished(syscall: &str, args: &[ArgView], opts: &StraceOptions) -> String {
-    let decoded = decode_args(syscall, args, None, opts);
+pub fn format_unfinished(
+    syscall: &str,
+    args: &[ArgView],
+    opts: &StraceOptions,
+    fds: Option<&fdtable::Resolved>,
+) -> String {
+    let mut decoded = decode_args(syscall, args, None, opts);
+    if let Some(fds) = fds {
+        annotate_fds(&mut decoded, args, fds);
+    }
     let mut out = String::with_capacity(64);
     out.push_str(syscall);
     out.push('(');
@@ -315,16 +331,21 @@ pub fn format_unfinished(syscall: &str, args: &[ArgView], opts: &StraceOptions) 
 }
 
 /// The rest of a call whose first part was cut: `<... read resumed>"x",
-/// 1) = 1`, the arguments decoded at exit then the result; `ret` None for
-/// a call that never returned (`<... read resumed> <unfinished ...>) = ?`).
+/// 1) = 1`, the arguments decoded at exit then the result as
+/// [`push_call_fds`] gives it; `ret` None for a call that never returned
+/// (`<... read resumed> <unfinished ...>) = ?`).
 pub fn format_resumed_call_at(
     start_col: usize,
     syscall: &str,
     args: &[ArgView],
     ret: Option<i64>,
     opts: &StraceOptions,
+    fds: Option<&fdtable::Resolved>,
 ) -> String {
-    let decoded = decode_args(syscall, args, ret, opts);
+    let mut decoded = decode_args(syscall, args, ret, opts);
+    if let Some(fds) = fds {
+        annotate_fds(&mut decoded, args, fds);
+    }
     let mut out = format!("<... {syscall} resumed>");
     if ret.is_none() {
         out.push_str(" <unfinished ...>");
@@ -340,7 +361,7 @@ pub fn format_resumed_call_at(
         &mut out,
         start_col,
         0,
-        &format_result(decoded.ret_style, ret),
+        &result_text(&decoded, ret, fds),
         opts,
     );
     out

@@ -340,8 +340,11 @@ impl Printer {
             enter: Some(enter.clone()),
             exit: None,
         };
+        // -y: what its fds refer to now; the call's effect on them comes
+        // with its exit.
+        let fds = self.fds.as_mut().map(|t| t.resolve_enter(&call));
         self.prefix(out, tid, enter.timestamp_ns);
-        out.push_str(&call.strace_unfinished(&self.text));
+        out.push_str(&call.strace_unfinished(&self.text, fds.as_ref()));
         out.push('\n');
         self.split.insert(tid);
     }
@@ -555,7 +558,7 @@ impl Printer {
                 &self.text,
             ));
         } else if resumed {
-            out.push_str(&call.strace_resumed(&self.text, start_col));
+            out.push_str(&call.strace_resumed(&self.text, start_col, fds));
         } else {
             call.push_strace_fds(out, &self.text, start_col, fds);
         }
