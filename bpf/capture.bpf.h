@@ -405,6 +405,25 @@ struct enter_walk {
 	__u32 off;
 };
 
+/* fcntl's commands that take a struct flock (the same numbers on x86_64
+ * and aarch64): 1 for those that set a lock (F_SETLK, F_SETLKW,
+ * F_OFD_SETLK, F_OFD_SETLKW), 2 for those that get one (F_GETLK,
+ * F_OFD_GETLK), else 0. */
+static __always_inline int flock_cmd(__u64 cmd)
+{
+	switch ((__u32)cmd) {
+	case 6:
+	case 7:
+	case 37:
+	case 38:
+		return 1;
+	case 5:
+	case 36:
+		return 2;
+	}
+	return 0;
+}
+
 /* One argument of an enter's capture: a global function called by a
  * bpf_loop() step, so that the verifier checks it once, not once per
  * argument and per path through the arguments before it (unrolled, this
@@ -467,6 +486,10 @@ __noinline long capture_enter_arg(struct scratch *s, struct enter_walk *w, __u32
 	} else if (kind == SYSTRACE_CAPTURE_PTR_COUNT) {
 		if (args[i])
 			w->off = capture_counted(s, off, ARG_FLAGS(i, 0), args[i], 0);
+	} else if (kind == SYSTRACE_CAPTURE_FLOCK) {
+		if (args[i] && flock_cmd(arg_at(args, spec->len_arg[i])) == 1)
+			w->off = capture_buffer(s, off, ARG_FLAGS(i, 0) | ARG_STRUCT, args[i],
+						spec->size[i]);
 	}
 	return 0;
 }
@@ -589,6 +612,9 @@ static long capture_exit_arg(__u32 i, struct exit_walk *w)
 		off = capture_msghdr(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT), ptr, ret);
 	else if (kind == SYSTRACE_CAPTURE_EXIT_ARRAY && ret > 0 && ptr)
 		off = capture_buffer(s, off, arg_struct, ptr, spec->size[i] * (__u32)ret);
+	else if (kind == SYSTRACE_CAPTURE_FLOCK && ret >= 0 && ptr &&
+		 flock_cmd(arg_at(args, spec->len_arg[i])) == 2)
+		off = capture_buffer(s, off, arg_struct, ptr, spec->size[i]);
 	else if (pending && (pending->retry_mask & (1 << i)) && kind == SYSTRACE_CAPTURE_BUFFER)
 		off = capture_buffer(s, off,
 				     ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT) | data_flag(spec, i),

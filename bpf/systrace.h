@@ -77,8 +77,13 @@ enum systrace_capture_kind {
 	SYSTRACE_CAPTURE_EXIT_MSGHDR = 16,
 	/* rt_sigreturn's (it has no arguments): the signal mask it restores,
 	 * from the signal frame at size[0] bytes past the user stack pointer,
-	 * as item 0. */
+	 * as item 0, and the return register it restores, at size[1], as
+	 * item 1. */
 	SYSTRACE_CAPTURE_SIGFRAME_MASK = 17,
+	/* fcntl's struct flock (size[i] bytes), when the command in arg
+	 * len_arg[i] takes one: at enter for the commands that set a lock, at
+	 * exit (if it succeeded) for those that get one. */
+	SYSTRACE_CAPTURE_FLOCK = 18,
 };
 
 /* The head of an element's data: where it is and what the program gave

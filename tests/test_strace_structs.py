@@ -411,6 +411,13 @@ int main(int argc, char **argv) {
     listxattr(argv[1], buf, sizeof buf); listxattr(argv[1], NULL, 0);
     llistxattr(argv[1], buf, sizeof buf); flistxattr(fd, buf, sizeof buf);
     removexattr(argv[1], "user.k"); fremovexattr(fd, "user.j"); lremovexattr(argv[1], "user.none");
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 10, .l_len = 100};
+    fcntl(fd, F_SETLK, &fl);
+    fl.l_type = F_RDLCK; fcntl(fd, F_GETLK, &fl);
+    fl.l_type = F_UNLCK; fl.l_whence = SEEK_CUR; fl.l_start = -5; fcntl(fd, F_SETLKW, &fl);
+    fl.l_type = F_WRLCK; fl.l_pid = 0; fcntl(fd, F_OFD_GETLK, &fl);
+    fcntl(fd, F_SETLK, (void *)16);
+    fl.l_type = 7; fcntl(fd, F_SETLK, &fl);
     return 0;
 }
 """
@@ -420,7 +427,8 @@ XATTRS = ",".join(f"{p}{op}xattr" for p in ("", "l", "f") for op in ("set", "get
 
 
 def test_locks_xattrs_and_usage_like_strace(kernel, tmp_path, strace_bin):
-    # flock's LOCK_*, the xattr calls' values and lists (bytes with their
+    # flock's LOCK_*, fcntl's struct flock (read at enter to set a lock, at
+    # exit for F_GETLK), the xattr calls' values and lists (bytes with their
     # NULs), get/setpriority's PRIO_*, getrusage's who and rusage, times'
     # tms: strace's lines, whole (a fresh file for each tracer).
     from test_strace_diff import _compiler
@@ -432,7 +440,7 @@ def test_locks_xattrs_and_usage_like_strace(kernel, tmp_path, strace_bin):
     for name, tracer in (("strace", [strace_bin]), ("systrace", [sys.executable, "-m", "systrace"])):
         out, target = tmp_path / f"{name}.txt", tmp_path / f"{name}.file"
         r = subprocess.run([*tracer, "-o", str(out), "-e",
-                            f"trace=getpriority,setpriority,getrusage,times,flock,{XATTRS}", "--",
+                            f"trace=getpriority,setpriority,getrusage,times,flock,fcntl,{XATTRS}", "--",
                             str(exe), str(target)], capture_output=True, timeout=120)
         assert r.returncode == 0, r.stderr
         # The file's name, and what differs between two runs: CPU times and
@@ -449,5 +457,8 @@ def test_locks_xattrs_and_usage_like_strace(kernel, tmp_path, strace_bin):
                  'getxattr("FILE", "user.k", "val", 256)', 'getxattr("FILE", "user.k", NULL, 0)',
                  'listxattr("FILE", "user.k\\0user.j\\0", 256)', 'getpriority(0x7 /* PRIO_??? */, 0)',
                  'getrusage(RUSAGE_CHILDREN, {ru_utime={tv_sec=0, tv_usec=N}', 'getrusage(RUSAGE_SELF, NULL)',
-                 'times({tms_utime=N, tms_stime=0, tms_cutime=0, tms_cstime=0}) = N', 'times(NULL)'):
+                 'times({tms_utime=N, tms_stime=0, tms_cutime=0, tms_cstime=0}) = N', 'times(NULL)',
+                 'fcntl(3, F_SETLK, {l_type=F_WRLCK, l_whence=SEEK_SET, l_start=10, l_len=100}) = 0',
+                 'fcntl(3, F_GETLK, {l_type=F_UNLCK, l_whence=SEEK_SET, l_start=10, l_len=100, l_pid=0}) = 0',
+                 'fcntl(3, F_SETLK, 0x10)', 'l_type=0x7 /* F_??? */'):
         assert line in ours, line

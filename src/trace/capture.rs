@@ -30,6 +30,7 @@ const EXIT_IOVEC: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_EXIT_IOVEC.0 as u
 const MSGHDR: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_MSGHDR.0 as u8;
 const EXIT_MSGHDR: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_EXIT_MSGHDR.0 as u8;
 const SIGFRAME_MASK: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_SIGFRAME_MASK.0 as u8;
+const FLOCK: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_FLOCK.0 as u8;
 
 /// Where rt_sigreturn finds the mask it restores, from the user stack
 /// pointer at the call: in the signal frame's ucontext (x86_64: sp points
@@ -78,6 +79,8 @@ pub mod sizes {
     pub const TIMEVAL: u16 = 16;
     pub const RUSAGE: u16 = size_of::<libc::rusage>() as u16;
     pub const TMS: u16 = size_of::<libc::tms>() as u16;
+    /// fcntl's struct flock (a kind of capture is called FLOCK).
+    pub const STRUCT_FLOCK: u16 = size_of::<libc::flock>() as u16;
     /// itimerval and itimerspec: two timevals or timespecs.
     pub const ITIMER: u16 = 32;
     pub const SIGEVENT: u16 = size_of::<libc::sigevent>() as u16;
@@ -172,6 +175,8 @@ const STRUCTS: &[(&str, &str, u8, u16, &str)] = {
         ("wait4", "stat_addr", EXIT_STRUCT, INT, ""),
         ("getrusage", "ru", EXIT_STRUCT, RUSAGE, ""),
         ("times", "tbuf", EXIT_STRUCT, TMS, ""),
+        // Only for the lock commands (the programs look at cmd).
+        ("fcntl", "arg", FLOCK, STRUCT_FLOCK, "cmd"),
         ("pipe", "fildes", EXIT_STRUCT, 2 * INT, ""),
         ("pipe2", "fildes", EXIT_STRUCT, 2 * INT, ""),
         ("socketpair", "usockvec", EXIT_STRUCT, 2 * INT, ""),
@@ -254,7 +259,7 @@ pub fn spec_for(meta: &SyscallMetadata) -> Option<systrace_capture_spec> {
         if let Some(&(_, _, kind, size, count)) =
             STRUCTS.iter().find(|(s, a, ..)| *s == name && a == arg)
         {
-            if matches!(kind, ARRAY | IOVEC | EXIT_IOVEC) {
+            if matches!(kind, ARRAY | IOVEC | EXIT_IOVEC | FLOCK) {
                 let Some(n) = meta.args.iter().position(|a| a == count) else {
                     continue;
                 };
@@ -309,6 +314,7 @@ fn with_walks(mut spec: systrace_capture_spec) -> systrace_capture_spec {
                 | MSGHDR
                 | EXIT_MSGHDR
                 | PTR_COUNT
+                | FLOCK
         )
     };
     let always_at_exit = |k: u8| {
@@ -322,6 +328,7 @@ fn with_walks(mut spec: systrace_capture_spec) -> systrace_capture_spec {
                 | DIRENT_COUNT
                 | EXIT_IOVEC
                 | EXIT_MSGHDR
+                | FLOCK
         )
     };
     let last = |pred: &dyn Fn(u8) -> bool| {

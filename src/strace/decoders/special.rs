@@ -53,14 +53,16 @@ pub(super) fn decode_fcntl(mut c: Ctx<'_, '_>) -> Decoded {
     {
     } else if cmd == flags::F_SETSIG {
         c.push(c.t_signal(2));
-    } else if is(libc::F_GETLK)
-        || is(libc::F_SETLK)
+    } else if is(libc::F_SETLK)
         || is(libc::F_SETLKW)
-        || is(libc::F_OFD_GETLK)
         || is(libc::F_OFD_SETLK)
         || is(libc::F_OFD_SETLKW)
     {
-        c.push(c.t_ptr(2));
+        c.push(c.t_struct(2, |b| structs::flock_text(b, false)));
+    } else if is(libc::F_GETLK) || is(libc::F_OFD_GETLK) {
+        // The lock that would block, written back with its owner's pid.
+        c.push_exit(c.t_out_struct(2, |b| structs::flock_text(b, true)));
+        return c.finish(style, false);
     } else {
         c.push(c.t_int(2));
     }

@@ -339,6 +339,9 @@ pub const SIGPROCMASK_HOW: Xlat = xlat![SIG_BLOCK, SIG_UNBLOCK, SIG_SETMASK];
 
 pub const SEEK_WHENCE: Xlat = xlat![SEEK_SET, SEEK_CUR, SEEK_END, SEEK_DATA, SEEK_HOLE];
 
+/// struct flock's l_type.
+pub const LOCK_TYPES: Xlat = xlat![F_RDLCK, F_WRLCK, F_UNLCK];
+
 // F_SETSIG and F_GETSIG (include/uapi/asm-generic/fcntl.h; not in libc).
 pub const F_SETSIG: u64 = 10;
 pub const F_GETSIG: u64 = 11;

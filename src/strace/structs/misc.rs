@@ -1,5 +1,7 @@
 //! The smaller structures: rlimits, wait statuses, fd pairs, utsname,
-//! sysinfo, pollfd and epoll_event arrays.
+//! sysinfo, pollfd and epoll_event arrays, file locks.
+use std::fmt::Write;
+
 use serde_json::{json, Map, Value};
 
 use super::{read, read_at};
@@ -22,6 +24,32 @@ pub fn rlimit_text(bytes: &[u8]) -> Option<String> {
         rlim_text(cur),
         rlim_text(max)
     ))
+}
+
+/// fcntl's struct flock: `{l_type=F_WRLCK, l_whence=SEEK_SET, l_start=0,
+/// l_len=0}`, and `l_pid` for what F_GETLK wrote back (`with_pid`).
+pub fn flock_text(bytes: &[u8], with_pid: bool) -> Option<String> {
+    let fl: libc::flock = read(bytes)?;
+    let mut out = format!(
+        "{{l_type={}, l_whence={}, l_start={}, l_len={}",
+        flags::xval_or_unknown(flags::LOCK_TYPES, fl.l_type as u16 as u64, "F_???"),
+        flags::xval_or_unknown(flags::SEEK_WHENCE, fl.l_whence as u16 as u64, "SEEK_???"),
+        fl.l_start,
+        fl.l_len
+    );
+    if with_pid {
+        let _ = write!(out, ", l_pid={}", fl.l_pid);
+    }
+    out.push('}');
+    Some(out)
+}
+
+pub fn flock_value(bytes: &[u8]) -> Option<Value> {
+    let fl: libc::flock = read(bytes)?;
+    Some(json!({
+        "l_type": fl.l_type, "l_whence": fl.l_whence, "l_start": fl.l_start,
+        "l_len": fl.l_len, "l_pid": fl.l_pid,
+    }))
 }
 
 pub fn rlimit_value(bytes: &[u8]) -> Option<Value> {

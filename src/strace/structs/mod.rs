@@ -17,7 +17,7 @@ mod time;
 
 pub use io::{fd_set_text, sockopt_text};
 pub use misc::{
-    epoll_event_text, epoll_events_text, fd_pair_text, poll_revents_text, pollfds_text,
+    epoll_event_text, epoll_events_text, fd_pair_text, flock_text, poll_revents_text, pollfds_text,
     rlimit_text, sysinfo_text, uname_text, wait_status_text,
 };
 pub use msg::{iovec_text, msghdr_text};
@@ -73,6 +73,7 @@ pub fn value(
         ("getsockopt", "optlen") if ok => Some(json!(read::<i32>(after.unwrap_or(bytes))?)),
         ("wait4" | "getrusage", "ru") => task::rusage_value(bytes),
         ("times", "tbuf") => task::tms_value(bytes),
+        ("fcntl", "arg") => misc::flock_value(bytes),
         ("getitimer" | "setitimer", "value" | "ovalue") => task::itimer_value(bytes, "usec"),
         ("timer_settime" | "timer_gettime", "new_setting" | "old_setting" | "setting") => {
             task::itimer_value(bytes, "nsec")
