@@ -62,7 +62,8 @@ left as it is. Tracing needs root (or CAP_BPF and CAP_PERFMON).
 
 EPILOG = """\
 syscall sets (-e trace=SET):
-  names and classes, comma-separated; a leading ! traces all but the set.
+  names, classes and /REGEX (the names it matches: /stat, /^(l|f)?stat$),
+  comma-separated; a leading ! traces all but the set.
   With --format kernel, event names (sys_enter_read, sys_exit_read) select
   one phase.
   classes: %file %desc %network (%net) %process %memory %signal %ipc

@@ -127,6 +127,9 @@ fn resolve_spec(item: Spec<'_>) -> Result<(Selection, Phases)> {
         Spec::Name(name) if name.trim_start().starts_with('%') => {
             Ok((both(class_nrs(name.trim())?), Phases::Flags))
         }
+        Spec::Name(name) if name.starts_with('/') => {
+            Ok((both(regex_nrs(&name[1..])?), Phases::Flags))
+        }
         Spec::Name(name) => match names::resolve_event(name)? {
             (nr, None) => Ok((both(BTreeSet::from([nr])), Phases::Flags)),
             (nr, Some(phase)) => {
@@ -152,6 +155,24 @@ fn class_nrs(class: &str) -> Result<BTreeSet<u32>> {
         .into_iter()
         .filter_map(|name| names::resolve(name).ok())
         .collect())
+}
+
+/// The syscalls whose names match `pattern` anywhere (strace's
+/// `-e trace=/stat`); an error when none does, as strace's.
+fn regex_nrs(pattern: &str) -> Result<BTreeSet<u32>> {
+    let re = regex_lite::Regex::new(pattern).map_err(|e| {
+        Error::InvalidArgument(format!("invalid regular expression '/{pattern}': {e}"))
+    })?;
+    let nrs: BTreeSet<u32> = names::all_syscalls()
+        .into_iter()
+        .filter(|&nr| names::syscall_name(nr).is_some_and(|name| re.is_match(name)))
+        .collect();
+    if nrs.is_empty() {
+        return Err(Error::InvalidArgument(format!(
+            "no syscall name matches the regular expression '/{pattern}'"
+        )));
+    }
+    Ok(nrs)
 }
 
 /// What `enable(*specs, enter=, exit=)` traces: every syscall when `specs`
@@ -198,7 +219,8 @@ pub fn select<'a>(
 }
 
 /// The set of strace's `-e trace=SET`: comma-separated syscall, event and
-/// class names, `all` and `none`; a leading `!` selects all but the set.
+/// class names, `/REGEX`es of names, `all` and `none`; a leading `!`
+/// selects all but the set.
 pub fn trace_set(value: &str) -> Result<Selection> {
     let (negate, list) = match value.strip_prefix('!') {
         Some(rest) => (true, rest),
@@ -210,11 +232,6 @@ pub fn trace_set(value: &str) -> Result<Selection> {
             "" => return Err(Error::InvalidArgument("empty syscall name".into())),
             "all" => selection = selection.union(&Selection::all()),
             "none" => {}
-            _ if item.starts_with('/') => {
-                return Err(Error::InvalidArgument(
-                    "regular expressions are not supported".into(),
-                ))
-            }
             _ => selection = selection.union(&resolve_spec(Spec::Name(item))?.0),
         }
     }
@@ -231,6 +248,24 @@ mod tests {
 
     fn nr(name: &str) -> u32 {
         names::resolve(name).unwrap()
+    }
+
+    #[test]
+    fn regular_expressions_of_names() {
+        let s = trace_set("/^(l|f|new)?stat$,read").unwrap();
+        let want: BTreeSet<u32> = ["newstat", "newlstat", "newfstat", "read"]
+            .iter()
+            .filter_map(|n| names::resolve(n).ok())
+            .collect();
+        assert_eq!(s.enter, want);
+        assert!(trace_set("/xattr")
+            .unwrap()
+            .enter
+            .contains(&nr("fgetxattr")));
+        let none = trace_set("/^nosuchcall$").unwrap_err().to_string();
+        assert!(none.contains("no syscall name matches"), "{none}");
+        let bad = trace_set("/(").unwrap_err().to_string();
+        assert!(bad.contains("invalid regular expression '/('"), "{bad}");
     }
 
     #[test]
