@@ -219,10 +219,7 @@ pub fn push_call_fds(
     fds: Option<&fdtable::Resolved>,
 ) {
     let line_start = out.len();
-    let mut decoded = decode_args(syscall, args, ret, opts);
-    if let Some(fds) = fds {
-        annotate_fds(&mut decoded, args, fds);
-    }
+    let decoded = decode_with_fds(syscall, args, ret, opts, fds);
     let result = result_text(&decoded, ret, fds);
     out.push_str(syscall);
     out.push('(');
@@ -241,6 +238,21 @@ pub fn push_call_fds(
         out.push_str(" <unfinished ...>)");
     }
     push_result(out, start_col, line_start, &result, opts);
+}
+
+/// [`decode_args`], each fd argument followed by its target with -y.
+fn decode_with_fds(
+    syscall: &str,
+    args: &[ArgView],
+    ret: Option<i64>,
+    opts: &StraceOptions,
+    fds: Option<&fdtable::Resolved>,
+) -> Decoded {
+    let mut decoded = decode_args(syscall, args, ret, opts);
+    if let Some(fds) = fds {
+        annotate_fds(&mut decoded, args, fds);
+    }
+    decoded
 }
 
 /// What follows `= `: the return value, what a successful call said
@@ -311,10 +323,7 @@ pub fn format_unfinished(
     opts: &StraceOptions,
     fds: Option<&fdtable::Resolved>,
 ) -> String {
-    let mut decoded = decode_args(syscall, args, None, opts);
-    if let Some(fds) = fds {
-        annotate_fds(&mut decoded, args, fds);
-    }
+    let decoded = decode_with_fds(syscall, args, None, opts, fds);
     let mut out = String::with_capacity(64);
     out.push_str(syscall);
     out.push('(');
@@ -342,10 +351,7 @@ pub fn format_resumed_call_at(
     opts: &StraceOptions,
     fds: Option<&fdtable::Resolved>,
 ) -> String {
-    let mut decoded = decode_args(syscall, args, ret, opts);
-    if let Some(fds) = fds {
-        annotate_fds(&mut decoded, args, fds);
-    }
+    let decoded = decode_with_fds(syscall, args, ret, opts, fds);
     let mut out = format!("<... {syscall} resumed>");
     if ret.is_none() {
         out.push_str(" <unfinished ...>");
