@@ -117,6 +117,7 @@ struct signal_struct {
 #define SYSTRACE_SIGNAL_GROUP_EXIT 0x00000004
 /* include/trace/events/signal.h: signal_generate's result. */
 #define SYSTRACE_TRACE_SIGNAL_DELIVERED 0
+#define SYSTRACE_TRACE_SIGNAL_IGNORED 1
 
 struct task_struct {
 	struct thread_info thread_info;

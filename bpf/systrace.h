@@ -322,6 +322,14 @@ enum systrace_signal_flags {
 	/* Recorded when sent (signal_generate): a fatal signal the kernel
 	 * turned into a group exit, which no thread acts on. */
 	SYSTRACE_SIGNAL_AT_SEND = 2,
+	/* Recorded when sent, as AT_SEND: a signal its target ignores (a
+	 * SIG_IGN handler, or SIG_DFL where the default is to ignore, as
+	 * SIGCHLD's), which the kernel discards there and then. strace, whose
+	 * tracees never ignore a signal, shows it. */
+	SYSTRACE_SIGNAL_IGNORED = 4,
+	/* With IGNORED: the target sent it to itself (kill(getpid(), ...)),
+	 * so it comes after the call that sent it. */
+	SYSTRACE_SIGNAL_SELF = 8,
 };
 
 struct systrace_signal {

@@ -123,7 +123,8 @@ int BPF_PROG(signal_deliver, int sig, struct kernel_siginfo *info, struct k_siga
  * turns into a group exit as it is sent, so no thread ever acts on it
  * (signal_deliver then sees only the SIGKILL of the group exit, without
  * siginfo). Recorded here, at its sending, as the target thread's, with
- * its siginfo: what strace shows before `+++ killed by SIGTERM +++`. */
+ * its siginfo: what strace shows before `+++ killed by SIGTERM +++`. And a
+ * signal its target ignores, which the kernel discards as it is sent. */
 SEC("raw_tp/signal_generate")
 int BPF_PROG(signal_generate, int sig, struct kernel_siginfo *info, struct task_struct *task,
 	     int group, int result)
@@ -131,7 +132,25 @@ int BPF_PROG(signal_generate, int sig, struct kernel_siginfo *info, struct task_
 	__u64 pid_tgid;
 	__u32 root;
 
-	if (result != SYSTRACE_TRACE_SIGNAL_DELIVERED || sig == 9 /* SIGKILL: never shown */)
+	if (sig == 9) /* SIGKILL: never shown */
+		return 0;
+	/* A signal its target ignores: discarded now, so recorded now. Not
+	 * one to a process already exiting (which the kernel reports ignored
+	 * too): no thread of it would ever see it. */
+	if (result == SYSTRACE_TRACE_SIGNAL_IGNORED) {
+		__u32 flags = SYSTRACE_SIGNAL_AT_SEND | SYSTRACE_SIGNAL_IGNORED;
+
+		if (TASK_SIGNAL_FIELD(task, flags) & SYSTRACE_SIGNAL_GROUP_EXIT)
+			return 0;
+		pid_tgid = (__u64)KERNEL_FIELD(task, tgid) << 32 | (__u32)KERNEL_FIELD(task, pid);
+		if (!process_traced(pid_tgid, &root))
+			return 0;
+		if (pid_tgid == bpf_get_current_pid_tgid())
+			flags |= SYSTRACE_SIGNAL_SELF;
+		emit_signal(task, pid_tgid, root, sig, info, 0, flags);
+		return 0;
+	}
+	if (result != SYSTRACE_TRACE_SIGNAL_DELIVERED)
 		return 0;
 	/* This signal started the group exit: a later one would have been
 	 * dropped (its result not DELIVERED). */

@@ -10,7 +10,7 @@ use super::layout::{
     self, syscall_trace_enter, syscall_trace_exit, systrace_capture_flags, systrace_capture_item,
     systrace_header, systrace_signal, systrace_task_exit, Phase, ENTER_ARGS_OFFSET, HEADER_SIZE,
     MAX_ARGS, NR_SYSCALLS, PHASE_ENTER, PHASE_EXIT, PHASE_SIGNAL, PHASE_TASK_EXIT, SIGNAL_AT_SEND,
-    SIGNAL_NO_INFO, TASK_COMM_LEN,
+    SIGNAL_IGNORED, SIGNAL_NO_INFO, SIGNAL_SELF, TASK_COMM_LEN,
 };
 
 /// What an event is: a syscall's enter or exit (`phase` says which), or
@@ -68,8 +68,13 @@ pub struct SigInfo {
     pub fields: Option<[u64; 4]>,
     pub handler: u64,
     /// Recorded when it was sent: a fatal signal the kernel turned into a
-    /// group exit at once (no thread acts on it).
+    /// group exit at once (no thread acts on it), or an ignored one.
     pub at_send: bool,
+    /// Its target ignores it: the kernel discarded it as it was sent.
+    pub ignored: bool,
+    /// Ignored, and sent by its target itself: it follows the call that
+    /// sent it.
+    pub from_self: bool,
 }
 
 /// A thread's end: its exit_code (`status << 8`, or the signal that killed
@@ -228,6 +233,8 @@ impl Event {
             }),
             handler: self.ret as u64,
             at_send: (self.args[1] >> 32) as u32 & SIGNAL_AT_SEND != 0,
+            ignored: (self.args[1] >> 32) as u32 & SIGNAL_IGNORED != 0,
+            from_self: (self.args[1] >> 32) as u32 & SIGNAL_SELF != 0,
         })
     }
 

@@ -65,6 +65,8 @@ pub const PHASE_SIGNAL: u8 = systrace_phase::SYSTRACE_PHASE_SIGNAL.0 as u8;
 pub const PHASE_TASK_EXIT: u8 = systrace_phase::SYSTRACE_PHASE_TASK_EXIT.0 as u8;
 pub const SIGNAL_NO_INFO: u32 = systrace_signal_flags::SYSTRACE_SIGNAL_NO_INFO.0;
 pub const SIGNAL_AT_SEND: u32 = systrace_signal_flags::SYSTRACE_SIGNAL_AT_SEND.0;
+pub const SIGNAL_IGNORED: u32 = systrace_signal_flags::SYSTRACE_SIGNAL_IGNORED.0;
+pub const SIGNAL_SELF: u32 = systrace_signal_flags::SYSTRACE_SIGNAL_SELF.0;
 
 /// Slots of the programs' quiet list (threads of systrace inside systrace).
 pub const QUIET_SLOTS: usize = types::systrace_quiet::SYSTRACE_QUIET_SLOTS.0 as usize;

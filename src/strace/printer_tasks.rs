@@ -15,7 +15,16 @@ impl Printer {
         let Some(info) = ev.siginfo() else {
             return;
         };
-        if info.at_send && self.splits() && self.pairer.pending_enter(ev.tid).is_some() {
+        // A fatal signal sent to a thread in a call, or an ignored one it
+        // sent itself, shows after that call's line, as strace sees them;
+        // an ignored one from elsewhere cuts the call, as it interrupts it
+        // under strace.
+        let deferred = info.at_send && (!info.ignored || info.from_self);
+        if deferred
+            && self.splits()
+            && self.pairer.pending_enter(ev.tid).is_some()
+            && !self.deferred_signals.contains_key(&ev.tid)
+        {
             self.deferred_signals.insert(ev.tid, ev.clone());
             return;
         }

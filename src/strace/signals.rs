@@ -396,6 +396,8 @@ mod tests {
             fields: Some(f),
             handler: 0,
             at_send: false,
+            ignored: false,
+            from_self: false,
         }
     }
 
