@@ -202,7 +202,6 @@ impl FdTable {
         }
     }
 
-    /// The call's paths (before its effect), then its effect on the table.
     /// What the fds and paths of a call not yet returned refer to, for the
     /// first part of its line: nothing is applied, and nothing counted as
     /// unknown (its whole line, at its exit, is [`observe`](Self::observe)d).
@@ -216,6 +215,7 @@ impl FdTable {
         out
     }
 
+    /// The call's paths (before its effect), then its effect on the table.
     pub fn observe(&mut self, call: &Call) -> Resolved {
         let mut out = Resolved::default();
         let Some(enter) = call.enter.as_ref() else {
