@@ -16,6 +16,7 @@ import time
 import pytest
 
 import systrace
+from systrace import cli
 
 SYSTRACE = [sys.executable, "-m", "systrace"]
 
@@ -62,6 +63,19 @@ def test_command_gets_the_signals_and_fds_of_its_parent(kernel):
     # ls's own fd on the directory names its pid.
     assert re.sub(r"/proc/\d+/", "/proc/N/", traced) == re.sub(r"/proc/\d+/", "/proc/N/", untraced)
     assert re.search(r" 5 -> /etc/hostname$", untraced, re.M), untraced
+
+
+def test_command_keeps_its_priority(kernel):
+    # The command is forked before the tracer's threads take nice -10: its
+    # own nice and policy are its parent's. Its process group's priority
+    # (the lowest nice in it) shows the tracer's threads, which share the
+    # group (the README says so; a real-time policy would not show, but
+    # loses events, see cli.TRACER_NICE).
+    # (no spaces: PARENT splits the command on them)
+    untraced, traced = _from_parent("python3 -c o=__import__('os');print(o.getpriority(o.PRIO_PROCESS,0),"
+                                    "o.sched_getscheduler(0),o.getpriority(o.PRIO_PGRP,0))")
+    assert untraced.split() == ["0", str(os.SCHED_OTHER), "0"], untraced
+    assert traced.split() == ["0", str(os.SCHED_OTHER), str(cli.TRACER_NICE)], traced
 
 
 def test_command_gets_the_environment_of_its_parent(kernel):

@@ -77,18 +77,19 @@ call statuses (-e status=SET, -z, -Z):
   every call whatever the set.
 
 what differs from strace:
-  structures (stat buffers, sigsets, sockaddrs, timespecs) print as their
-  address; the environment of execve too. -c counts in the kernel (no
+  a few structures print as data or as their address (netlink messages,
+  the mempolicy calls' node masks). -c counts in the kernel (no
   event leaves it) and its times are the kernel's, from each call's entry
-  to its exit. Signals a process ignores are discarded by the kernel when
-  sent, and not shown; a fatal signal with its default action (SIGTERM) is
-  shown when it is sent.
+  to its exit. A signal a process ignores, and a fatal one with its default
+  action (SIGTERM), is shown when it is sent, where strace shows it when
+  the process takes it.
   Without -f every thread of the process is traced (strace: one); with -o
   their lines then start with their thread id. --format json writes the
   end of a process as {"event": "exit", "pid": N, "status": N} or
   {"event": "killed", "pid": N, "signal": "SIGKILL", "core_dumped": false}.
   Events are not waited for: if systrace cannot keep up, it loses some and
-  says how many at the end; its threads run at nice -10 to keep up.
+  says how many at the end; its threads run at nice -10 to keep up (which
+  getpriority(PRIO_PGRP, 0) in the command shows).
 
 examples:
   systrace -- ls /tmp
@@ -457,6 +458,12 @@ def killed_line(status: int) -> str:
 # falls behind: the events waiting for it grow its memory (two `dd bs=1` on
 # two CPUs: 66-112 MB peak RSS at nice 0, 40-56 MB at -10), or are lost past
 # the ring buffer or max_memory.
+# The threads share the command's process group, so the group's priority
+# (getpriority(PRIO_PGRP, 0), its lowest nice) shows it. A real-time policy
+# would not show there, but it loses events: the kernel keeps 5% of each
+# CPU for normal threads, in 50 ms at a time in which the traced processes
+# run and the tracer does not (two `dd bs=1`: 0.8-1M of 8M events lost
+# with SCHED_RR, none at nice -10).
 TRACER_NICE = -10
 
 
