@@ -368,7 +368,17 @@ impl Printer {
     }
 
     fn resolve_and_print(&mut self, call: &Call, out: &mut String) {
-        let fds = self.fds.as_mut().map(|t| t.observe(call));
+        // A call -e does not show (traced for the table only) shows no fd:
+        // one it could not resolve is no loss to count.
+        let shown = self.is_shown(call.nr(), None);
+        let fds = self.fds.as_mut().map(|t| {
+            let unknown = t.unknown;
+            let fds = t.observe(call);
+            if !shown {
+                t.unknown = unknown;
+            }
+            fds
+        });
         self.call(call, fds.as_ref(), out);
     }
 
