@@ -368,6 +368,59 @@ __noinline __u32 capture_counted(struct scratch *s, __u32 off, __u32 arg_flags, 
 	return capture_count(s, off, arg_flags, w.n);
 }
 
+/* The inode number of fd `fd` of the current process; 0 if it has none. */
+static __always_inline __u64 fd_inode(struct fdtable *fdt, __s32 fd)
+{
+	struct file **fds = NULL;
+	struct file *file = NULL;
+	struct inode *inode = NULL;
+	unsigned int max = 0;
+	__u64 ino = 0;
+
+	if (fd < 0 || bpf_probe_read_kernel(&max, sizeof(max), &fdt->max_fds) || fd >= max ||
+	    bpf_probe_read_kernel(&fds, sizeof(fds), &fdt->fd) ||
+	    bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file ||
+	    bpf_probe_read_kernel(&inode, sizeof(inode), &file->f_inode) || !inode ||
+	    bpf_probe_read_kernel(&ino, sizeof(ino), &inode->i_ino))
+		return 0;
+	return ino;
+}
+
+/* SYSTRACE_CAPTURE_NEW_FDS: an item of the inode numbers of fd `ret`
+ * (ptr 0), or of the two fds in the int[2] at `ptr`. */
+__noinline __u32 capture_new_fds(struct scratch *s, __u32 off, __u32 arg_flags, __u64 ptr,
+				 __u64 ret)
+{
+	struct systrace_capture_item *item;
+	struct files_struct *files = NULL;
+	struct fdtable *fdt = NULL;
+	__s32 fds[2] = { (__s32)ret, -1 };
+	__u64 inos[2] = {};
+	__u32 n = 1;
+
+	if (!s || off > CAPTURE_END + MARKS_ROOM)
+		return off;
+	if (ptr) {
+		if (bpf_probe_read_user(fds, sizeof(fds), (const void *)ptr) < 0)
+			return capture_mark(s, off, arg_flags, SYSTRACE_CAPTURE_FAULTED);
+		n = 2;
+	}
+	if (bpf_probe_read_kernel(&files, sizeof(files), &bpf_get_current_task_btf()->files) ||
+	    !files || bpf_probe_read_kernel(&fdt, sizeof(fdt), &files->fdt) || !fdt)
+		return capture_mark(s, off, arg_flags, SYSTRACE_CAPTURE_FAULTED);
+	inos[0] = fd_inode(fdt, fds[0]);
+	if (n == 2)
+		inos[1] = fd_inode(fdt, fds[1]);
+	barrier_var(off); /* keep the mask: the compiler would drop it as a no-op */
+	off &= SCRATCH_MASK;
+	item = (void *)&s->buf[off];
+	item->arg = arg_flags & 0xff;
+	item->flags = (arg_flags >> 8) & 0xff;
+	item->len = n * sizeof(__u64);
+	__builtin_memcpy(&s->buf[off + sizeof(*item)], inos, sizeof(inos));
+	return off + sizeof(*item) + n * sizeof(__u64);
+}
+
 /* ARG_DATA for an argument the spec says is data. */
 static __always_inline __u32 data_flag(const struct systrace_capture_spec *spec, __u32 i)
 {
@@ -615,6 +668,9 @@ static long capture_exit_arg(__u32 i, struct exit_walk *w)
 	else if (kind == SYSTRACE_CAPTURE_FLOCK && ret >= 0 && ptr &&
 		 flock_cmd(arg_at(args, spec->len_arg[i])) == 2)
 		off = capture_buffer(s, off, arg_struct, ptr, spec->size[i]);
+	else if (kind == SYSTRACE_CAPTURE_NEW_FDS && ret >= 0)
+		off = capture_new_fds(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT),
+				      spec->size[i] ? arg_at(args, spec->len_arg[i]) : 0, ret);
 	else if (pending && (pending->retry_mask & (1 << i)) && kind == SYSTRACE_CAPTURE_BUFFER)
 		off = capture_buffer(s, off,
 				     ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT) | data_flag(spec, i),

@@ -119,6 +119,24 @@ struct signal_struct {
 #define SYSTRACE_TRACE_SIGNAL_DELIVERED 0
 #define SYSTRACE_TRACE_SIGNAL_IGNORED 1
 
+/* What an fd refers to (SYSTRACE_CAPTURE_NEW_FDS reads its inode number). */
+struct inode {
+	unsigned long i_ino;
+} __attribute__((preserve_access_index));
+
+struct file {
+	struct inode *f_inode;
+} __attribute__((preserve_access_index));
+
+struct fdtable {
+	unsigned int max_fds;
+	struct file **fd;
+} __attribute__((preserve_access_index));
+
+struct files_struct {
+	struct fdtable *fdt;
+} __attribute__((preserve_access_index));
+
 struct task_struct {
 	struct thread_info thread_info;
 	int pid;
@@ -126,6 +144,7 @@ struct task_struct {
 	char comm[16];
 	int exit_code;
 	struct signal_struct *signal;
+	struct files_struct *files;
 	unsigned long nvcsw; /* context switches: voluntary */
 	unsigned long nivcsw; /* and not */
 } __attribute__((preserve_access_index));

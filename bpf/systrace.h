@@ -84,6 +84,14 @@ enum systrace_capture_kind {
 	 * len_arg[i] takes one: at enter for the commands that set a lock, at
 	 * exit (if it succeeded) for those that get one. */
 	SYSTRACE_CAPTURE_FLOCK = 18,
+	/* The inode numbers (__u64 each) of the fds a call made, at its exit
+	 * if it succeeded, read from the process's fd table while they are
+	 * surely the call's: the fd it returned (size[i] 0: socket, accept),
+	 * or the two in the int[2] at arg len_arg[i] (size[i] 2: pipe,
+	 * socketpair). User space names them (`pipe:[1234]`) without /proc,
+	 * which may be read too late. Put on a slot past the call's arguments
+	 * (trace::capture::NEW_FDS_ARG), whose index the item carries. */
+	SYSTRACE_CAPTURE_NEW_FDS = 19,
 };
 
 /* The head of an element's data: where it is and what the program gave

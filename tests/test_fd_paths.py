@@ -217,6 +217,69 @@ def test_yy_socket_endpoints(kernel, tmp_path):
     assert f"close({fd_a}<TCP:[127.0.0.1:{port_l}->127.0.0.1:{port_c}]>)" in text
 
 
+# Sockets and pipes closed at once: /proc, read after the calls, no longer
+# has their fds (nor, soon, the process). Every kind of socket strace -yy
+# names, each socketpair type, a pipe.
+SHORT_LIVED_FDS = textwrap.dedent(
+    """
+    import os, socket
+    for t in (socket.SOCK_STREAM, socket.SOCK_DGRAM, socket.SOCK_SEQPACKET):
+        a, b = socket.socketpair(socket.AF_UNIX, t)
+        a.send(b"x"); b.recv(1); a.close(); b.close()
+    for f, t, p in ((socket.AF_INET, socket.SOCK_STREAM, 0), (socket.AF_INET, socket.SOCK_DGRAM, 0),
+                    (socket.AF_INET6, socket.SOCK_STREAM, 0), (socket.AF_INET6, socket.SOCK_DGRAM, 0),
+                    (socket.AF_UNIX, socket.SOCK_DGRAM, 0), (socket.AF_NETLINK, socket.SOCK_RAW, 0),
+                    (socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)):
+        socket.socket(f, t, p).close()
+    r, w = os.pipe(); os.write(w, b"y"); os.read(r, 1); os.close(r); os.close(w)
+    """
+)
+
+
+def _inodes_in_order(text: str) -> str:
+    """`text` with each inode number (`pipe:[123]`, `UNIX:[1->2]`) renamed
+    by its order of first appearance: two runs' pipes are different pipes,
+    but each must be named the same wherever it appears, and apart from
+    the others."""
+    names: dict = {}
+    return re.sub(r"(?<=[\[>])\d{4,}(?=[\],-])", lambda m: names.setdefault(m[0], f"I{len(names)}"), text)
+
+
+@pytest.mark.parametrize("y", ["-y", "-yy"])
+def test_y_names_sockets_and_pipes_closed_at_once(kernel, tmp_path, y):
+    # The programs read each new fd's inode at the call's exit: names do
+    # not depend on /proc being read in time (they were numbers alone).
+    prog = tmp_path / "fds.py"
+    prog.write_text(SHORT_LIVED_FDS)
+    theirs, ours = _trace_both(tmp_path, [y, "-e", "trace=socketpair,socket,pipe2,sendto,recvfrom,read,write,close"],
+                               [sys.executable, str(prog)])
+    assert _inodes_in_order(ours).splitlines() == _inodes_in_order(theirs).splitlines()
+    assert "pipe2([3<pipe:[" in ours and "socketpair(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC, 0, [3<" in ours
+    if y == "-yy":
+        assert "<UNIX-STREAM:[" in ours and "<TCPv6:[" in ours and "<NETLINK:[" in ours
+    assert "could not be resolved" not in (tmp_path / "stderr").read_text()
+
+
+def test_y_follows_a_shell_pipeline(kernel, tmp_path):
+    # The shell makes the pipe, its children dup2 its ends onto 0 and 1 and
+    # the shell closes its own: by the time the events are read, no /proc
+    # has it. Each end is the pipe the shell made, as strace shows it.
+    out = tmp_path / "trace"
+    r = subprocess.run([sys.executable, "-m", "systrace", "-f", "-y", "-o", str(out), "-e",
+                        "trace=pipe2,dup2,read,write", "--", "sh", "-c", "echo hi | cat"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and r.stdout == "hi\n", r.stderr
+    assert "could not be resolved" not in r.stderr, r.stderr
+    text = out.read_text()
+    (pipe,) = re.findall(r"pipe2\(\[3<pipe:\[(\d+)\]>, 4<pipe:\[\1\]>\], 0\) = 0$", text, re.M) or [None]
+    assert pipe, text
+    for pattern in (rf"dup2\(4<pipe:\[{pipe}\]>, 1<[^>]*>\) += 1<pipe:\[{pipe}\]>$",
+                    rf"dup2\(3<pipe:\[{pipe}\]>, 0<[^>]*>\) += 0<pipe:\[{pipe}\]>$",
+                    rf'write\(1<pipe:\[{pipe}\]>, "hi\\n", 3\) += 3$',
+                    rf'read\(0<pipe:\[{pipe}\]>, "hi\\n", \d+\) += 3$'):
+        assert re.search(pattern, text, re.M), (pattern, text)
+
+
 def test_y_with_a_narrow_trace_set(kernel, tmp_path):
     # -e trace=read shows reads only; the opens and closes -y needs are
     # traced for its table and shown nowhere.

@@ -12,7 +12,7 @@ use super::fdtable::Resolved;
 use super::{errno, ArgView, CapturedView, StraceOptions};
 use crate::kernel::Event;
 use crate::metadata::{arg_name, arg_type, display_name, metadata_now, typed_arg, SyscallMetadata};
-use crate::trace::capture::SIGFRAME_RET_ARG;
+use crate::trace::capture::{NEW_FDS_ARG, SIGFRAME_RET_ARG};
 
 /// One call: an enter, an exit, or both (never neither).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -135,6 +135,11 @@ pub fn event_captures(ev: &Event) -> Captures<'_> {
         if sigreturn && cap.arg == SIGFRAME_RET_ARG {
             continue;
         }
+        // The inode numbers of the fds a call made (`Call::new_fd_inodes`),
+        // past its arguments.
+        if cap.arg == NEW_FDS_ARG && meta.is_some_and(|m| m.args.len() <= NEW_FDS_ARG as usize) {
+            continue;
+        }
         let name = arg_name(meta, cap.arg as usize);
         // The last capture of a name says its status.
         out.truncated.retain(|n| *n != name);
@@ -248,6 +253,24 @@ impl Call {
     /// The argument registers (none when the enter was not seen).
     pub fn raw_args(&self) -> &[u64] {
         self.enter.as_ref().map_or(&[], |e| e.args())
+    }
+
+    /// The inode numbers of the fds the call made (pipe's two, socket's
+    /// one), read by the programs at its exit (0: not open by then); empty
+    /// when they were not captured.
+    pub fn new_fd_inodes(&self) -> Vec<u64> {
+        let Some(exit) = self.exit.as_ref().filter(|e| e.data.is_some()) else {
+            return Vec::new();
+        };
+        exit.captures()
+            .find(|c| c.arg == NEW_FDS_ARG && c.at_exit && c.has_value())
+            .map(|c| {
+                c.bytes
+                    .chunks_exact(8)
+                    .map(|b| u64::from_ne_bytes(b.try_into().expect("8 bytes")))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// What the call's events captured, merged: the exit's captures (read's

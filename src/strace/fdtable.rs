@@ -25,7 +25,7 @@ use super::fdcalls::{
     F_SETFD, O_CLOEXEC,
 };
 pub use super::fdcalls::{is_fd_name, returns_fd, TRACKED};
-use crate::metadata::arg_name;
+use crate::metadata::{arg_name, arg_type};
 
 /// What one fd refers to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -57,6 +57,9 @@ pub struct Resolved {
     pub paths: Vec<(usize, String)>,
     /// What the fd the call returned refers to.
     pub ret: Option<Fd>,
+    /// The two fds pipe and socketpair made, in their array argument: its
+    /// index, their numbers and what each refers to.
+    pub pair: Option<(usize, [i32; 2], [Option<Fd>; 2])>,
 }
 
 impl Resolved {
@@ -230,7 +233,8 @@ impl FdTable {
         let mut dirfd: Option<i32> = None;
         for i in 0..raw.len() {
             let arg = arg_name(meta, i);
-            if is_fd_name(&arg) {
+            // pipe's `fildes` is its int[2], dup's an fd.
+            if is_fd_name(&arg) && !arg_type(meta, i).contains('*') {
                 let fd = int(i);
                 if is_dirfd_name(&arg) {
                     dirfd = Some(fd);
@@ -250,6 +254,8 @@ impl FdTable {
                     Some(f) => out.fds.push((i, f)),
                     // EBADF: no fd to know, which is no loss.
                     None if call.errno() == Some(libc::EBADF) => {}
+                    // dup2's target need not be open before.
+                    None if arg == "newfd" && name.starts_with("dup") => {}
                     None => self.unknown += 1,
                 }
                 continue;
@@ -288,6 +294,11 @@ impl FdTable {
                 raw.get(1).map(|&c| c as u32 as i32 as i64),
                 Some(F_DUPFD | F_DUPFD_CLOEXEC)
             );
+        if let Some((i, pair)) = made_pair(call, &name) {
+            let fds = pair.map(|fd| self.files(pid).fds.get(&fd).cloned().flatten());
+            self.unknown += fds.iter().filter(|f| f.is_none()).count() as u64;
+            out.pair = Some((i, pair, fds));
+        }
         if returns_fd(&name) || dups {
             out.ret = self.files(pid).fds.get(&(ret as i32)).cloned().flatten();
             if out.ret.is_none() {
@@ -400,22 +411,48 @@ impl FdTable {
                     self.set(pid, fd_arg(0), Some(e));
                 }
             }
-            "pipe" | "pipe2" | "socketpair" if self.complete => {
-                // The two fds are in an array the events do not carry; the
-                // kernel takes the lowest free numbers, which a complete
-                // table knows.
+            "pipe" | "pipe2" | "socketpair" => {
                 let cloexec = new_fd_cloexec(name, raw);
-                for _ in 0..2 {
-                    let fd = (0..)
-                        .find(|n| !self.files(pid).fds.contains_key(n))
-                        .unwrap_or(0);
-                    let entry = self.new_fd(name, pid, fd, cloexec);
-                    self.files(pid).fds.insert(fd, entry);
+                let inodes = call.new_fd_inodes();
+                match made_pair(call, name) {
+                    Some((_, fds)) => {
+                        for (k, fd) in fds.into_iter().enumerate() {
+                            let mut entry =
+                                self.new_fd(name, raw, pid, fd, cloexec, inodes.get(k).copied());
+                            // -yy: a socketpair's ends are each other's peer,
+                            // as strace shows them (`UNIX-STREAM:[1->2]`).
+                            if let (Some(e), Some(proto), &[a, b]) = (
+                                entry
+                                    .as_mut()
+                                    .filter(|_| self.endpoints && name == "socketpair"),
+                                super::sockets::protocol_of(arg(0), arg(1), arg(2)),
+                                &inodes[..],
+                            ) {
+                                let (me, peer) = if k == 0 { (a, b) } else { (b, a) };
+                                e.detail = Some(format!("{proto}:[{me}->{peer}]"));
+                            }
+                            self.set(pid, fd, entry);
+                        }
+                    }
+                    // The array was not captured; the kernel takes the
+                    // lowest free numbers, which a complete table knows.
+                    _ if self.complete => {
+                        for k in 0..2 {
+                            let fd = (0..)
+                                .find(|n| !self.files(pid).fds.contains_key(n))
+                                .unwrap_or(0);
+                            let entry =
+                                self.new_fd(name, raw, pid, fd, cloexec, inodes.get(k).copied());
+                            self.set(pid, fd, entry);
+                        }
+                    }
+                    _ => {}
                 }
             }
             _ if returns_fd(name) => {
                 let cloexec = new_fd_cloexec(name, raw);
-                let entry = self.new_fd(name, pid, newfd, cloexec);
+                let inode = call.new_fd_inodes().first().copied();
+                let entry = self.new_fd(name, raw, pid, newfd, cloexec, inode);
                 self.set(pid, newfd, entry);
             }
             _ => {}
@@ -423,10 +460,20 @@ impl FdTable {
     }
 
     /// What a new fd of call `name` refers to. Its name when the call
-    /// says it all (eventfd's `anon_inode:[eventfd]`); else /proc, read
-    /// after the call, and only if it names that kind of file: the process
-    /// may have closed the fd and reused the number since.
-    fn new_fd(&self, name: &str, pid: u32, fd: i32, cloexec: bool) -> Option<Fd> {
+    /// says it all (eventfd's `anon_inode:[eventfd]`), or with the inode
+    /// number the programs read at its exit (`pipe:[1234]`); else /proc,
+    /// read after the call, and only if it names that kind of file: the
+    /// process may have closed the fd and reused the number since, or be
+    /// gone.
+    fn new_fd(
+        &self,
+        name: &str,
+        raw: &[u64],
+        pid: u32,
+        fd: i32,
+        cloexec: bool,
+        inode: Option<u64>,
+    ) -> Option<Fd> {
         if let Some(path) = anon_name(name) {
             return Some(Fd {
                 path: path.to_owned(),
@@ -440,6 +487,30 @@ impl FdTable {
             "memfd_create" => "/memfd:",
             _ => "",
         };
+        if let Some(inode) = inode.filter(|&i| i != 0 && kind.ends_with('[')) {
+            let path = format!("{kind}{inode}]");
+            let detail = match name {
+                _ if !self.endpoints || kind != "socket:[" => None,
+                // A new socket has no endpoints yet: its protocol is
+                // socket()'s arguments'.
+                "socket" => {
+                    let at = |i: usize| raw.get(i).copied().unwrap_or(0);
+                    super::sockets::protocol_of(at(0), at(1), at(2))
+                }
+                .map(|proto| format!("{proto}:[{inode}]")),
+                // An accepted one's are in /proc, while its fd there is
+                // still this socket.
+                _ => self
+                    .proc_fd(pid, fd, cloexec)
+                    .filter(|f| f.path == path)
+                    .and_then(|f| f.detail),
+            };
+            return Some(Fd {
+                path,
+                detail,
+                cloexec,
+            });
+        }
         self.proc_fd(pid, fd, cloexec)
             .filter(|f| f.path.starts_with(kind))
     }
@@ -448,6 +519,24 @@ impl FdTable {
     fn set(&mut self, pid: u32, fd: i32, entry: Option<Fd>) {
         self.files(pid).fds.insert(fd, entry);
     }
+}
+
+/// The argument index and the two fds of a pipe or socketpair that
+/// succeeded, from its captured array; None for other calls, or when the
+/// array was not captured.
+fn made_pair(call: &Call, name: &str) -> Option<(usize, [i32; 2])> {
+    let (index, array) = match name {
+        "pipe" | "pipe2" => (0, "fildes"),
+        "socketpair" => (3, "usockvec"),
+        _ => return None,
+    };
+    call.ret().filter(|&r| r == 0)?;
+    let captures = call.captures();
+    let Some(Captured::Bytes(b)) = captures.get(array) else {
+        return None;
+    };
+    let fd = |at: usize| Some(i32::from_ne_bytes(b.get(at..at + 4)?.try_into().ok()?));
+    Some((index, [fd(0)?, fd(4)?]))
 }
 
 /// Whether fd `fd` of `pid` is close-on-exec (/proc/PID/fdinfo's flags).

@@ -279,6 +279,20 @@ fn result_text(decoded: &Decoded, ret: Option<i64>, fds: Option<&fdtable::Resolv
 /// strace leaves out), as its number or AT_FDCWD: anything else there is
 /// not the fd, and is left alone.
 fn annotate_fds(decoded: &mut Decoded, args: &[ArgView], fds: &fdtable::Resolved) {
+    // pipe's and socketpair's array: `[3<pipe:[1]>, 4<pipe:[1]>]`.
+    if let Some((i, [a, b], known)) = &fds.pair {
+        if let Some(arg) = decoded
+            .args
+            .get_mut(*i)
+            .filter(|arg| arg.text == format!("[{a}, {b}]"))
+        {
+            let show = |n: &i32, fd: &Option<fdtable::Fd>| match fd {
+                Some(fd) => format!("{n}<{}>", fd.shown()),
+                None => n.to_string(),
+            };
+            arg.text = format!("[{}, {}]", show(a, &known[0]), show(b, &known[1]));
+        }
+    }
     for (i, fd) in &fds.fds {
         let (Some(arg), Some(view)) = (decoded.args.get_mut(*i), args.get(*i)) else {
             continue;

@@ -37,6 +37,37 @@ pub fn describe(pid: u32, link: &str, path: &str) -> Option<String> {
     ))
 }
 
+/// The protocol name the kernel gives a new socket of socket()'s
+/// `family`, `ty` and `protocol` (its `system.sockprotoname`, as strace
+/// -yy shows it: `TCP`, `UNIX-STREAM`), for the socket's -yy text when
+/// /proc cannot tell (its fd closed, its process gone). None for a family
+/// not named here.
+pub fn protocol_of(family: u64, ty: u64, protocol: u64) -> Option<&'static str> {
+    const IPPROTO_UDPLITE: u64 = 136;
+    const IPPROTO_MPTCP: u64 = 262;
+    let ty = (ty & 0xf) as i32; // without SOCK_CLOEXEC, SOCK_NONBLOCK
+    let ping = |p: u64| p == libc::IPPROTO_ICMP as u64 || p == libc::IPPROTO_ICMPV6 as u64;
+    Some(match (family as i32, ty) {
+        (libc::AF_UNIX, libc::SOCK_STREAM) => "UNIX-STREAM",
+        (libc::AF_UNIX, _) => "UNIX",
+        (libc::AF_INET, libc::SOCK_STREAM) if protocol == IPPROTO_MPTCP => "MPTCP",
+        (libc::AF_INET, libc::SOCK_STREAM) => "TCP",
+        (libc::AF_INET, libc::SOCK_DGRAM) if ping(protocol) => "PING",
+        (libc::AF_INET, libc::SOCK_DGRAM) if protocol == IPPROTO_UDPLITE => "UDP-Lite",
+        (libc::AF_INET, libc::SOCK_DGRAM) => "UDP",
+        (libc::AF_INET, libc::SOCK_RAW) => "RAW",
+        (libc::AF_INET6, libc::SOCK_STREAM) if protocol == IPPROTO_MPTCP => "MPTCPv6",
+        (libc::AF_INET6, libc::SOCK_STREAM) => "TCPv6",
+        (libc::AF_INET6, libc::SOCK_DGRAM) if ping(protocol) => "PINGv6",
+        (libc::AF_INET6, libc::SOCK_DGRAM) if protocol == IPPROTO_UDPLITE => "UDPLITEv6",
+        (libc::AF_INET6, libc::SOCK_DGRAM) => "UDPv6",
+        (libc::AF_INET6, libc::SOCK_RAW) => "RAWv6",
+        (libc::AF_NETLINK, _) => "NETLINK",
+        (libc::AF_PACKET, _) => "PACKET",
+        _ => return None,
+    })
+}
+
 /// `path<char 1:3>` for a device, as -yy shows it; None for others.
 pub fn device(path: &str) -> Option<String> {
     let meta = std::fs::metadata(path).ok()?;

@@ -31,6 +31,7 @@ const MSGHDR: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_MSGHDR.0 as u8;
 const EXIT_MSGHDR: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_EXIT_MSGHDR.0 as u8;
 const SIGFRAME_MASK: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_SIGFRAME_MASK.0 as u8;
 const FLOCK: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_FLOCK.0 as u8;
+const NEW_FDS: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_NEW_FDS.0 as u8;
 
 /// Where rt_sigreturn finds the mask it restores, from the user stack
 /// pointer at the call: in the signal frame's ucontext (x86_64: sp points
@@ -55,6 +56,22 @@ const SIGFRAME_RET_OFFSET: u16 = (128
 /// The argument index rt_sigreturn's return register is captured as (it
 /// has no arguments; its mask is argument 0).
 pub const SIGFRAME_RET_ARG: u8 = 1;
+
+/// The slot the inode numbers of the fds a call made are captured as
+/// (SYSTRACE_CAPTURE_NEW_FDS): past the arguments of every call that has
+/// it, so that it is never taken for one.
+pub const NEW_FDS_ARG: u8 = 5;
+
+/// The calls whose new fds' inode numbers are captured, with the argument
+/// holding their int[2] (None: the fd is what they return).
+pub const NEW_FDS_CALLS: &[(&str, Option<&str>)] = &[
+    ("pipe", Some("fildes")),
+    ("pipe2", Some("fildes")),
+    ("socketpair", Some("usockvec")),
+    ("socket", None),
+    ("accept", None),
+    ("accept4", None),
+];
 
 /// Sizes of the kernel's structures, as this architecture lays them out.
 pub mod sizes {
@@ -288,6 +305,22 @@ pub fn spec_for(meta: &SyscallMetadata) -> Option<systrace_capture_spec> {
             spec.data_mask |= 1 << i;
         }
     }
+    if let Some((_, array)) = NEW_FDS_CALLS.iter().find(|(s, _)| *s == name) {
+        let slot = usize::from(NEW_FDS_ARG);
+        debug_assert!(
+            meta.args.len() <= slot,
+            "{name}: slot {slot} is an argument"
+        );
+        match array.map(|array| meta.args.iter().position(|a| a == array)) {
+            None => spec.kind[slot] = NEW_FDS,
+            Some(Some(n)) => {
+                spec.kind[slot] = NEW_FDS;
+                spec.len_arg[slot] = n as u8;
+                spec.size[slot] = 2;
+            }
+            Some(None) => {} // not the array argument this table knows
+        }
+    }
     spec.kind
         .iter()
         .any(|&k| k != NONE)
@@ -329,6 +362,7 @@ fn with_walks(mut spec: systrace_capture_spec) -> systrace_capture_spec {
                 | EXIT_IOVEC
                 | EXIT_MSGHDR
                 | FLOCK
+                | NEW_FDS
         )
     };
     let last = |pred: &dyn Fn(u8) -> bool| {
@@ -416,5 +450,27 @@ mod tests {
         assert_eq!(spec("epoll_wait").unwrap().size[1], 12);
         assert!(spec("getppid").is_none());
         assert!(spec("close").is_none());
+    }
+
+    #[test]
+    fn new_fds_are_read_at_exit_past_the_arguments() {
+        let slot = usize::from(NEW_FDS_ARG);
+        let table = MetadataTable::embedded();
+        for &(name, array) in NEW_FDS_CALLS {
+            let meta = table.by_name(name).unwrap();
+            assert!(meta.args.len() <= slot, "{name}");
+            let s = spec(name).unwrap();
+            assert_eq!(
+                (s.kind[slot], s.exit_args, s.at_exit),
+                (NEW_FDS, 6, 1),
+                "{name}"
+            );
+            let want = array.map_or((0, 0), |a| {
+                (meta.args.iter().position(|x| x == a).unwrap() as u8, 2)
+            });
+            assert_eq!((s.len_arg[slot], s.size[slot]), want, "{name}");
+        }
+        // pipe2's array is still captured as itself.
+        assert_eq!(spec("pipe2").unwrap().kind[0], EXIT_STRUCT);
     }
 }
