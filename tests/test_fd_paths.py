@@ -280,6 +280,19 @@ def test_y_follows_a_shell_pipeline(kernel, tmp_path):
         assert re.search(pattern, text, re.M), (pattern, text)
 
 
+def test_y_resolves_proc_self_as_the_process_did(kernel, tmp_path):
+    # /proc/self is the process that opens it, not the tracer that reads
+    # the table (systrace showed its own pid there).
+    out = tmp_path / "trace"
+    r = subprocess.run([sys.executable, "-m", "systrace", "-y", "-o", str(out), "-e", "trace=openat,read", "--",
+                        "cat", "/proc/self/stat"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    pid = r.stdout.split()[0]
+    text = out.read_text()
+    assert f'"/proc/self/stat", O_RDONLY) = 3</proc/{pid}/stat>' in text, text
+    assert f"read(3</proc/{pid}/stat>, " in text, text
+
+
 def test_y_with_a_narrow_trace_set(kernel, tmp_path):
     # -e trace=read shows reads only; the opens and closes -y needs are
     # traced for its table and shown nowhere.

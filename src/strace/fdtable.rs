@@ -327,7 +327,7 @@ impl FdTable {
                 let entry = match path {
                     // As the kernel resolved it: through symlinks.
                     Some((_, p)) => {
-                        let path = canonical(p);
+                        let path = canonical(p, pid, call.first().tid);
                         let link = format!("/proc/{pid}/fd/{newfd}");
                         Some(Fd {
                             detail: self.detail(pid, &link, &path),
@@ -378,7 +378,7 @@ impl FdTable {
             }
             "chdir" => {
                 if let Some((_, p)) = res.paths.first() {
-                    let cwd = canonical(p);
+                    let cwd = canonical(p, pid, call.first().tid);
                     self.files(pid).cwd = Some(cwd);
                 }
             }
@@ -573,11 +573,26 @@ fn until_nul(bytes: &[u8]) -> &[u8] {
 
 /// `path` through its symlinks, as the kernel opened it; itself when it
 /// is gone (or was never there).
-fn canonical(path: &str) -> String {
+/// `path` through its symlinks, as process `pid` (thread `tid`) resolved
+/// it: its /proc/self and /proc/thread-self are its own, not systrace's.
+fn canonical(path: &str, pid: u32, tid: u32) -> String {
+    let own = own_proc(path, pid, tid);
+    let path = own.as_deref().unwrap_or(path);
     match std::fs::canonicalize(path) {
         Ok(p) => p.to_string_lossy().into_owned(),
         Err(_) => path.to_owned(),
     }
+}
+
+/// `/proc/self/x` as `/proc/PID/x`, `/proc/thread-self/x` as
+/// `/proc/PID/task/TID/x`; None for any other path.
+fn own_proc(path: &str, pid: u32, tid: u32) -> Option<String> {
+    let whole = |rest: &&str| rest.is_empty() || rest.starts_with('/');
+    if let Some(rest) = path.strip_prefix("/proc/thread-self").filter(whole) {
+        return Some(format!("/proc/{pid}/task/{tid}{rest}"));
+    }
+    let rest = path.strip_prefix("/proc/self").filter(whole)?;
+    Some(format!("/proc/{pid}{rest}"))
 }
 
 /// `rel` against the directory `base`, `.`, `..` and repeated slashes
@@ -623,5 +638,16 @@ mod tests {
         assert_eq!(join(None, "rel"), None);
         assert_eq!(join(Some("/d"), "").as_deref(), Some("/d"));
         assert_eq!(join(Some("pipe:[1]"), "x"), None);
+        assert_eq!(
+            own_proc("/proc/self/maps", 7, 8).as_deref(),
+            Some("/proc/7/maps")
+        );
+        assert_eq!(own_proc("/proc/self", 7, 8).as_deref(), Some("/proc/7"));
+        assert_eq!(
+            own_proc("/proc/thread-self/comm", 7, 8).as_deref(),
+            Some("/proc/7/task/8/comm")
+        );
+        assert_eq!(own_proc("/proc/selfish", 7, 8), None);
+        assert_eq!(own_proc("/etc/passwd", 7, 8), None);
     }
 }
