@@ -499,11 +499,18 @@ impl FdTable {
                 }
                 .map(|proto| format!("{proto}:[{inode}]")),
                 // An accepted one's are in /proc, while its fd there is
-                // still this socket.
+                // still this socket; else its protocol is the listening
+                // socket's.
                 _ => self
                     .proc_fd(pid, fd, cloexec)
                     .filter(|f| f.path == path)
-                    .and_then(|f| f.detail),
+                    .and_then(|f| f.detail)
+                    .or_else(|| {
+                        let listening = raw.first().map(|&l| l as u32 as i32)?;
+                        let known = self.procs.get(&pid)?.fds.get(&listening)?.as_ref()?;
+                        let (proto, _) = known.detail.as_deref()?.split_once(":[")?;
+                        Some(format!("{proto}:[{inode}]"))
+                    }),
             };
             return Some(Fd {
                 path,
