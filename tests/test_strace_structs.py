@@ -462,3 +462,50 @@ def test_locks_xattrs_and_usage_like_strace(kernel, tmp_path, strace_bin):
                  'fcntl(3, F_GETLK, {l_type=F_UNLCK, l_whence=SEEK_SET, l_start=10, l_len=100, l_pid=0}) = 0',
                  'fcntl(3, F_SETLK, 0x10)', 'l_type=0x7 /* F_??? */'):
         assert line in ours, line
+
+
+GROUPS_SIGACTION = r"""
+#define _GNU_SOURCE
+#include <grp.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+struct ksa { void *h; unsigned long flags; void *restorer; unsigned long mask; };
+static void h(int s) { (void)s; }
+int main(void) {
+    gid_t g[64], forty[40];
+    for (int i = 0; i < 40; i++) forty[i] = i;
+    getgroups(0, NULL); getgroups(0, g); getgroups(64, g);
+    gid_t three[] = {1, 2, 3};
+    setgroups(3, three); getgroups(64, g); getgroups(2, g);
+    setgroups(40, forty); getgroups(64, g); setgroups(0, NULL); getgroups(64, g);
+    /* SA_INTERRUPT, bits strace does not name, a NULL restorer. */
+    struct ksa a = { h, 0x20000000 | 0x400 | 0x800 | 0x04000000, 0, 0 };
+    syscall(SYS_rt_sigaction, SIGUSR1, &a, 0, 8);
+    return 0;
+}
+"""
+
+
+def test_groups_and_sigaction_flags_like_strace(kernel, tmp_path, strace_bin):
+    # getgroups' list (none asked: []), setgroups' (cut at -s elements as
+    # strace cuts arrays), sa_flags' SA_INTERRUPT and a NULL sa_restorer
+    # (seen in id and zstd): strace's lines, whole.
+    from test_strace_diff import _compiler
+    src = tmp_path / "groups.c"
+    src.write_text(GROUPS_SIGACTION)
+    exe = tmp_path / "groups"
+    subprocess.run([_compiler(), "-O0", "-o", str(exe), str(src)], check=True)
+    texts = []
+    for name, tracer in (("strace", [strace_bin]), ("systrace", [sys.executable, "-m", "systrace"])):
+        out = tmp_path / f"{name}.txt"
+        r = subprocess.run([*tracer, "-o", str(out), "-e", "trace=getgroups,setgroups,rt_sigaction", "--",
+                            str(exe)], capture_output=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        texts.append(re.sub(r"0x[0-9a-f]{8,}", "ADDR", out.read_text()))
+    theirs, ours = texts
+    assert ours == theirs
+    for line in ("getgroups(0, []) = ", "setgroups(3, [1, 2, 3]) = 0", "getgroups(2, ADDR) = -1 EINVAL",
+                 "24, 25, 26, 27, 28, 29, 30, 31, ...]) = 0", "sa_flags=SA_RESTORER|SA_INTERRUPT|0xc00, "
+                 "sa_restorer=NULL}"):
+        assert line in re.sub(r" +=", " =", ours), line

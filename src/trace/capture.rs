@@ -243,6 +243,8 @@ const STRUCTS: &[(&str, &str, u8, u16, &str)] = {
         // Masks of `len` bytes; the kernel writes back ret bytes.
         ("sched_setaffinity", "user_mask_ptr", ARRAY, 1, "len"),
         ("sched_getaffinity", "user_mask_ptr", EXIT_ARRAY, 1, ""),
+        ("getgroups", "grouplist", EXIT_ARRAY, INT, ""),
+        ("setgroups", "grouplist", ARRAY, INT, "gidsetsize"),
         ("clone3", "uargs", STRUCT, CLONE_ARGS, ""),
         // Lists: the iovecs and their data (readv's up to what it read),
         // a msghdr with its name, control data and iovecs.

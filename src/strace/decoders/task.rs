@@ -78,6 +78,33 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
             c.push_exit(c.t_out_struct(1, structs::stack_text));
             c.finish(Decimal, false)
         }
+        "getgroups" => {
+            let size = c.raw(0) as u32 as i32;
+            c.push(c.t_int(0));
+            // Asked for 0, the call returns the count and writes none.
+            let n = c.ok().map(|r| {
+                if size == 0 {
+                    0
+                } else {
+                    r.min(i64::from(size)) as u64
+                }
+            });
+            let limit = c.opts.string_size;
+            c.push_exit(match n {
+                // Nothing to read (none is captured then).
+                Some(0) if c.raw(1) != 0 => "[]".to_owned(),
+                Some(n) => c.t_struct(1, |b| structs::gid_list_text(b, n, limit)),
+                None => c.t_ptr(1),
+            });
+            c.finish(Decimal, false)
+        }
+        "setgroups" => {
+            let n = u64::from(c.raw(0) as u32);
+            let limit = c.opts.string_size;
+            c.push(c.t_int(0));
+            c.push(c.t_struct(1, |b| structs::gid_list_text(b, n, limit)));
+            c.finish(Decimal, false)
+        }
         "sched_getaffinity" => {
             c.push(c.t_int(0));
             c.push(c.t_uint(1));

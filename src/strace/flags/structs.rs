@@ -48,6 +48,8 @@ pub const SA_FLAGS: Xlat = &[
     (SA_RESTORER, "SA_RESTORER"),
     (libc::SA_ONSTACK as u64, "SA_ONSTACK"),
     (libc::SA_RESTART as u64, "SA_RESTART"),
+    // The old name of "not SA_RESTART", which the kernel keeps as a bit.
+    (0x2000_0000, "SA_INTERRUPT"),
     (libc::SA_NODEFER as u64, "SA_NODEFER"),
     (libc::SA_RESETHAND as u64 & 0xffff_ffff, "SA_RESETHAND"),
     (libc::SA_SIGINFO as u64, "SA_SIGINFO"),

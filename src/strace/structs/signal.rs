@@ -58,7 +58,11 @@ pub fn sigaction_text(bytes: &[u8]) -> Option<String> {
         flags::flags(flags::SA_FLAGS, sa.flags)
     );
     if sa.flags & flags::SA_RESTORER != 0 {
-        out.push_str(&format!(", sa_restorer={}", hex(sa.restorer)));
+        let restorer = match sa.restorer {
+            0 => "NULL".to_owned(),
+            r => hex(r),
+        };
+        out.push_str(&format!(", sa_restorer={restorer}"));
     }
     out.push('}');
     Some(out)

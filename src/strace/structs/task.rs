@@ -158,6 +158,22 @@ pub fn cpus(bytes: &[u8]) -> Vec<usize> {
     out
 }
 
+/// getgroups' and setgroups' list of `n` gids: `[0, 4, 24]`, `...` past
+/// what was captured or past `limit` of them (strace's -s, for arrays too).
+pub fn gid_list_text(bytes: &[u8], n: u64, limit: usize) -> Option<String> {
+    let gids: Vec<String> = bytes
+        .chunks_exact(4)
+        .take(n.min(limit as u64) as usize)
+        .map(|g| u32::from_ne_bytes(g.try_into().expect("4 bytes")).to_string())
+        .collect();
+    let more = (gids.len() as u64) < n;
+    Some(match (gids.is_empty(), more) {
+        (_, false) => format!("[{}]", gids.join(", ")),
+        (true, true) => "[...]".to_owned(),
+        (false, true) => format!("[{}, ...]", gids.join(", ")),
+    })
+}
+
 pub fn cpu_mask_text(bytes: &[u8]) -> Option<String> {
     let names: Vec<String> = cpus(bytes).iter().map(usize::to_string).collect();
     Some(format!("[{}]", names.join(" ")))
