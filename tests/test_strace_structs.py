@@ -468,6 +468,7 @@ GROUPS_SIGACTION = r"""
 #define _GNU_SOURCE
 #include <grp.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 struct ksa { void *h; unsigned long flags; void *restorer; unsigned long mask; };
@@ -482,15 +483,28 @@ int main(void) {
     /* SA_INTERRUPT, bits strace does not name, a NULL restorer. */
     struct ksa a = { h, 0x20000000 | 0x400 | 0x800 | 0x04000000, 0, 0 };
     syscall(SYS_rt_sigaction, SIGUSR1, &a, 0, 8);
+    /* Memory policies (ps's): node masks as words of the bitmap. */
+    unsigned long mask[16] = {1}, got[16];
+    int mode;
+    syscall(SYS_get_mempolicy, &mode, got, 1025, 0, 0);
+    syscall(SYS_set_mempolicy, 2 /* MPOL_BIND */, mask, 65);
+    syscall(SYS_get_mempolicy, &mode, got, 129, 0, 0);
+    syscall(SYS_get_mempolicy, &mode, 0, 0, 0, 4 /* MPOL_F_MEMS_ALLOWED */);
+    syscall(SYS_set_mempolicy, 5 /* MPOL_PREFERRED_MANY */ | (1 << 15), mask, 1024);
+    void *p = mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    syscall(SYS_mbind, p, 4096, 2, mask, 65, 0);
+    syscall(SYS_get_mempolicy, &mode, 0, 0, p, 3 /* MPOL_F_NODE|MPOL_F_ADDR */);
+    syscall(SYS_set_mempolicy, 0, 0, 0);
     return 0;
 }
 """
 
 
-def test_groups_and_sigaction_flags_like_strace(kernel, tmp_path, strace_bin):
+def test_groups_sigaction_flags_and_mempolicy_like_strace(kernel, tmp_path, strace_bin):
     # getgroups' list (none asked: []), setgroups' (cut at -s elements as
     # strace cuts arrays), sa_flags' SA_INTERRUPT and a NULL sa_restorer
-    # (seen in id and zstd): strace's lines, whole.
+    # (seen in id and zstd), the memory policy calls' node masks (ps):
+    # strace's lines, whole.
     from test_strace_diff import _compiler
     src = tmp_path / "groups.c"
     src.write_text(GROUPS_SIGACTION)
@@ -499,13 +513,17 @@ def test_groups_and_sigaction_flags_like_strace(kernel, tmp_path, strace_bin):
     texts = []
     for name, tracer in (("strace", [strace_bin]), ("systrace", [sys.executable, "-m", "systrace"])):
         out = tmp_path / f"{name}.txt"
-        r = subprocess.run([*tracer, "-o", str(out), "-e", "trace=getgroups,setgroups,rt_sigaction", "--",
+        r = subprocess.run([*tracer, "-o", str(out), "-e",
+                            "trace=getgroups,setgroups,rt_sigaction,get_mempolicy,set_mempolicy,mbind", "--",
                             str(exe)], capture_output=True, timeout=120)
         assert r.returncode == 0, r.stderr
-        texts.append(re.sub(r"0x[0-9a-f]{8,}", "ADDR", out.read_text()))
+        # Addresses (not a node mask's words, zero-padded: 0x00000000000001).
+        texts.append(re.sub(r"0x[1-9a-f][0-9a-f]{7,}", "ADDR", out.read_text()))
     theirs, ours = texts
     assert ours == theirs
     for line in ("getgroups(0, []) = ", "setgroups(3, [1, 2, 3]) = 0", "getgroups(2, ADDR) = -1 EINVAL",
                  "24, 25, 26, 27, 28, 29, 30, 31, ...]) = 0", "sa_flags=SA_RESTORER|SA_INTERRUPT|0xc00, "
-                 "sa_restorer=NULL}"):
+                 "sa_restorer=NULL}", "set_mempolicy(MPOL_BIND, [0x00000000000001], 65) = 0",
+                 "get_mempolicy([MPOL_BIND], [0x00000000000001, 0000000000000000], 129, NULL, 0) = 0",
+                 "[0x00000000000001], 65, 0) = 0"):
         assert line in re.sub(r" +=", " =", ours), line

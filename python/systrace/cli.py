@@ -77,8 +77,8 @@ call statuses (-e status=SET, -z, -Z):
   every call whatever the set.
 
 what differs from strace:
-  a few structures print as data or as their address (netlink messages,
-  the mempolicy calls' node masks). -c counts in the kernel (no
+  a few structures print as data or as their address (netlink messages).
+  -c counts in the kernel (no
   event leaves it) and its times are the kernel's, from each call's entry
   to its exit. A signal a process ignores, and a fatal one with its default
   action (SIGTERM), is shown when it is sent, where strace shows it when

@@ -104,6 +104,8 @@ pub mod sizes {
     pub const STACK: u16 = size_of::<libc::stack_t>() as u16;
     /// struct clone_args as of Linux 5.7 (glibc passes this size).
     pub const CLONE_ARGS: u16 = 88;
+    /// Of a node mask: 1024 nodes, the kernel's most (MAX_NUMNODES).
+    pub const NODEMASK: u16 = 128;
     /// getsockopt's value: an int, a linger, a timeval (cut to the length
     /// the call wrote back).
     pub const SOCKOPT: u16 = 16;
@@ -244,6 +246,11 @@ const STRUCTS: &[(&str, &str, u8, u16, &str)] = {
         ("sched_setaffinity", "user_mask_ptr", ARRAY, 1, "len"),
         ("sched_getaffinity", "user_mask_ptr", EXIT_ARRAY, 1, ""),
         ("getgroups", "grouplist", EXIT_ARRAY, INT, ""),
+        // Node masks: their first NODEMASK bytes (maxnode is in bits).
+        ("set_mempolicy", "nmask", STRUCT, NODEMASK, ""),
+        ("mbind", "nmask", STRUCT, NODEMASK, ""),
+        ("get_mempolicy", "policy", EXIT_STRUCT, INT, ""),
+        ("get_mempolicy", "nmask", EXIT_STRUCT, NODEMASK, ""),
         ("setgroups", "grouplist", ARRAY, INT, "gidsetsize"),
         ("clone3", "uargs", STRUCT, CLONE_ARGS, ""),
         // Lists: the iovecs and their data (readv's up to what it read),
