@@ -172,6 +172,11 @@ pub struct Printer {
     /// waiting for its exit (strace prints the enter as it happens, and
     /// cuts it with `<unfinished ...>` when another line comes first).
     held: Option<u32>,
+    /// The held call's enter has a capture that faulted (read again at its
+    /// exit), not yet looked for in the batch.
+    held_retry: bool,
+    /// The held call's exit, found ahead in the batch (see `feed`).
+    held_exit: Option<Event>,
     /// Threads whose call was cut: its exit prints `<... read resumed>`.
     split: HashSet<u32>,
     /// tid -> the call a signal interrupted to be restarted
@@ -222,6 +227,8 @@ impl Printer {
             live: TidMap::default(),
             exited: HashMap::new(),
             held: None,
+            held_retry: false,
+            held_exit: None,
             split: HashSet::new(),
             interrupted: HashMap::new(),
             ended: HashSet::new(),
@@ -248,7 +255,20 @@ impl Printer {
         // which across CPUs can differ a little from the order of their
         // times. Stable: one thread's events keep their order.
         events.sort_by_key(|ev| ev.timestamp_ns);
-        for ev in events {
+        for (i, ev) in events.iter().enumerate() {
+            if self.held_retry && self.held.is_some_and(|tid| tid != ev.tid) {
+                // The held call's first part may be printed now, cut by
+                // this event. A string its enter could not read (its page
+                // not yet faulted in) was read again at its exit: if that
+                // is in this batch, the first part shows it, as strace's
+                // does.
+                self.held_retry = false;
+                let tid = self.held.unwrap_or_default();
+                self.held_exit = events[i + 1..]
+                    .iter()
+                    .find(|e| e.tid == tid && e.is_syscall() && e.phase == Phase::Exit)
+                    .map(|e| (*e).clone());
+            }
             self.event(ev, out);
         }
     }
@@ -315,6 +335,8 @@ impl Printer {
         {
             self.cut_held(out);
             self.held = Some(ev.tid);
+            self.held_exit = None;
+            self.held_retry = ev.data.is_some() && ev.captures().any(|c| c.faulted);
         }
     }
 
@@ -343,8 +365,23 @@ impl Printer {
         // -y: what its fds refer to now; the call's effect on them comes
         // with its exit.
         let fds = self.fds.as_mut().map(|t| t.resolve_enter(&call));
+        // Its strings as read again at its exit (see `feed`); the exit's
+        // own arguments stay for the resumed part.
+        let reread = self
+            .held_exit
+            .take()
+            .filter(|exit| exit.nr == enter.nr)
+            .map(|exit| Call {
+                enter: call.enter.clone(),
+                exit: Some(exit),
+            });
         self.prefix(out, tid, enter.timestamp_ns);
-        out.push_str(&call.strace_unfinished(&self.text, fds.as_ref()));
+        out.push_str(
+            &reread
+                .as_ref()
+                .unwrap_or(&call)
+                .strace_unfinished(&self.text, fds.as_ref()),
+        );
         out.push('\n');
         self.split.insert(tid);
     }
