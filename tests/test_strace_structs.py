@@ -495,6 +495,9 @@ int main(void) {
     syscall(SYS_mbind, p, 4096, 2, mask, 65, 0);
     syscall(SYS_get_mempolicy, &mode, 0, 0, p, 3 /* MPOL_F_NODE|MPOL_F_ADDR */);
     syscall(SYS_set_mempolicy, 0, 0, 0);
+    /* -1: an id left as it is (make's setresuid(-1, 0, -1)). */
+    setresuid(-1, 0, -1); setresgid(-1, 0, -1); setreuid(-1, 0); setregid(0, -1);
+    syscall(SYS_setfsuid, -1); syscall(SYS_setfsgid, -1);
     return 0;
 }
 """
@@ -503,8 +506,8 @@ int main(void) {
 def test_groups_sigaction_flags_and_mempolicy_like_strace(kernel, tmp_path, strace_bin):
     # getgroups' list (none asked: []), setgroups' (cut at -s elements as
     # strace cuts arrays), sa_flags' SA_INTERRUPT and a NULL sa_restorer
-    # (seen in id and zstd), the memory policy calls' node masks (ps):
-    # strace's lines, whole.
+    # (seen in id and zstd), the memory policy calls' node masks (ps), ids
+    # of -1 (make): strace's lines, whole.
     from test_strace_diff import _compiler
     src = tmp_path / "groups.c"
     src.write_text(GROUPS_SIGACTION)
@@ -514,7 +517,8 @@ def test_groups_sigaction_flags_and_mempolicy_like_strace(kernel, tmp_path, stra
     for name, tracer in (("strace", [strace_bin]), ("systrace", [sys.executable, "-m", "systrace"])):
         out = tmp_path / f"{name}.txt"
         r = subprocess.run([*tracer, "-o", str(out), "-e",
-                            "trace=getgroups,setgroups,rt_sigaction,get_mempolicy,set_mempolicy,mbind", "--",
+                            "trace=getgroups,setgroups,rt_sigaction,get_mempolicy,set_mempolicy,mbind,/^set(res|re|fs)[ug]id$",
+                            "--",
                             str(exe)], capture_output=True, timeout=120)
         assert r.returncode == 0, r.stderr
         # Addresses (not a node mask's words, zero-padded: 0x00000000000001).
@@ -525,5 +529,5 @@ def test_groups_sigaction_flags_and_mempolicy_like_strace(kernel, tmp_path, stra
                  "24, 25, 26, 27, 28, 29, 30, 31, ...]) = 0", "sa_flags=SA_RESTORER|SA_INTERRUPT|0xc00, "
                  "sa_restorer=NULL}", "set_mempolicy(MPOL_BIND, [0x00000000000001], 65) = 0",
                  "get_mempolicy([MPOL_BIND], [0x00000000000001, 0000000000000000], 129, NULL, 0) = 0",
-                 "[0x00000000000001], 65, 0) = 0"):
+                 "[0x00000000000001], 65, 0) = 0", "setresuid(-1, 0, -1) = 0", "setfsgid(-1) = 0"):
         assert line in re.sub(r" +=", " =", ours), line

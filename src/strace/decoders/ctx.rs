@@ -239,6 +239,9 @@ impl<'c, 'a> Ctx<'c, 'a> {
                 Some(_) => self.t_string(i),
                 None => self.t_ptr(i),
             }
+        } else if matches!(arg.c_type, "uid_t" | "gid_t") {
+            // -1 (unchanged) as strace writes it (setresuid(-1, 0, -1)).
+            self.t_uid(i)
         } else {
             typed_arg(Some(arg.c_type), arg.raw).to_string()
         };
