@@ -531,3 +531,80 @@ def test_groups_sigaction_flags_and_mempolicy_like_strace(kernel, tmp_path, stra
                  "get_mempolicy([MPOL_BIND], [0x00000000000001, 0000000000000000], 129, NULL, 0) = 0",
                  "[0x00000000000001], 65, 0) = 0", "setresuid(-1, 0, -1) = 0", "setfsgid(-1) = 0"):
         assert line in re.sub(r" +=", " =", ours), line
+
+
+FD_KINDS_MEMORY_SCHED = r"""
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+    int fd = open(argv[1], O_RDWR | O_CREAT, 0644);
+    write(fd, "abcdef", 6);
+    close(eventfd(3, EFD_NONBLOCK | EFD_CLOEXEC)); close(eventfd(0, 0));
+    int t = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+    struct itimerspec its = {{0, 0}, {100, 0}}, old;
+    timerfd_settime(t, 0, &its, &old); timerfd_settime(t, TFD_TIMER_ABSTIME, &its, NULL); close(t);
+    sigset_t ss; sigemptyset(&ss); sigaddset(&ss, SIGUSR1); sigaddset(&ss, SIGTERM);
+    close(signalfd(-1, &ss, SFD_CLOEXEC | SFD_NONBLOCK));
+    int in = inotify_init1(IN_CLOEXEC);
+    inotify_add_watch(in, argv[1], IN_MODIFY | IN_CLOSE_WRITE | IN_ONESHOT); close(in);
+    void *p = mmap(0, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    msync(p, 4096, MS_ASYNC | MS_INVALIDATE); mlock(p, 4096); munlock(p, 4096); mlock2(p, 4096, MLOCK_ONFAULT);
+    mlockall(MCL_CURRENT | MCL_FUTURE); munlockall();
+    int pfd[2]; pipe(pfd);
+    long long off = 2; splice(fd, (void *)&off, pfd[1], NULL, 3, SPLICE_F_MOVE); tee(pfd[0], pfd[1], 1, SPLICE_F_NONBLOCK);
+    sync_file_range(fd, 0, 4096, SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER);
+    struct sched_param sp = {0};
+    sched_getscheduler(0); sched_getparam(0, &sp); sched_setscheduler(0, SCHED_BATCH, &sp); sched_setparam(0, &sp);
+    sched_getscheduler(0); sched_setscheduler(0, SCHED_OTHER | SCHED_RESET_ON_FORK, &sp);
+    siginfo_t si;
+    if (fork() == 0) _exit(3);
+    syscall(SYS_waitid, P_ALL, 0, &si, WEXITED, NULL);
+    syscall(SYS_waitid, P_PID, 1, &si, WEXITED | WNOHANG, NULL);
+    syscall(SYS_waitid, P_ALL, 0, NULL, WEXITED | WNOHANG, NULL);
+    return 0;
+}
+"""
+
+
+def test_fd_kinds_memory_locks_and_scheduling_like_strace(kernel, tmp_path, strace_bin):
+    # Found tracing a program of many calls against strace: these printed
+    # flags as numbers, addresses in decimal (msync's), structures as
+    # addresses (itimerspec, sigset, sched_param, waitid's siginfo).
+    from test_strace_diff import _compiler
+    src = tmp_path / "calls.c"
+    src.write_text(FD_KINDS_MEMORY_SCHED)
+    exe = tmp_path / "calls"
+    subprocess.run([_compiler(), "-O0", "-o", str(exe), str(src)], check=True)
+    calls = ("eventfd2,timerfd_create,timerfd_settime,signalfd4,inotify_init1,inotify_add_watch,msync,mlock,munlock,"
+             "mlock2,mlockall,splice,tee,sync_file_range,sched_getscheduler,sched_getparam,sched_setscheduler,"
+             "sched_setparam,waitid")
+    texts = []
+    for name, tracer in (("strace", [strace_bin]), ("systrace", [sys.executable, "-m", "systrace"])):
+        out, target = tmp_path / f"{name}.txt", tmp_path / f"{name}.file"
+        r = subprocess.run([*tracer, "-o", str(out), "-e", f"trace={calls}", "-e", "signal=none", "--", str(exe),
+                            str(target)], capture_output=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        # Addresses, the child's pid and times, the file's name.
+        text = out.read_text().replace(str(target), "FILE")
+        text = re.sub(r"si_pid=\d+", "si_pid=N", text)
+        text = re.sub(r"si_([us])time=\d+", r"si_\1time=N", text)
+        texts.append(re.sub(r"0x[1-9a-f][0-9a-f]{8,}", "ADDR", text))
+    theirs, ours = texts
+    assert ours == theirs
+    for line in ("eventfd2(3, EFD_CLOEXEC|EFD_NONBLOCK) = ", "timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC) = ",
+                 "it_value={tv_sec=100, tv_nsec=0}}, {it_interval=", "signalfd4(-1, [USR1 TERM], 8, SFD_CLOEXEC|",
+                 "IN_MODIFY|IN_CLOSE_WRITE|IN_ONESHOT)", "msync(ADDR, 4096, MS_ASYNC|MS_INVALIDATE)",
+                 "splice(3, [2], 5, NULL, 3, SPLICE_F_MOVE) = 3", "sched_getparam(0, [0]) = 0",
+                 "sched_getscheduler(0) = 3 (SCHED_BATCH)", "sched_setscheduler(0, 0x40000000 /* SCHED_??? */, [0]) = 0",
+                 "waitid(P_ALL, 0, {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=N, si_uid=0, si_status=3, "):
+        assert line in re.sub(r" +=", " =", ours), line

@@ -85,6 +85,9 @@ pub mod sizes {
     pub const SIGACTION: u16 = 32;
     pub const RLIMIT: u16 = 16;
     pub const INT: u16 = 4;
+    pub const LOFF: u16 = 8;
+    /// siginfo_t: its head and the union's first words, what strace shows.
+    pub const SIGINFO: u16 = 48;
     pub const UTSNAME: u16 = 6 * 65;
     pub const SYSINFO: u16 = size_of::<libc::sysinfo>() as u16;
     pub const POLLFD: u16 = 8;
@@ -240,6 +243,18 @@ const STRUCTS: &[(&str, &str, u8, u16, &str)] = {
         ("timer_settime", "new_setting", STRUCT, ITIMER, ""),
         ("timer_settime", "old_setting", EXIT_STRUCT, ITIMER, ""),
         ("timer_gettime", "setting", EXIT_STRUCT, ITIMER, ""),
+        ("timerfd_settime", "utmr", STRUCT, ITIMER, ""),
+        ("timerfd_settime", "otmr", EXIT_STRUCT, ITIMER, ""),
+        ("timerfd_gettime", "otmr", EXIT_STRUCT, ITIMER, ""),
+        ("signalfd", "user_mask", STRUCT, SIGSET, ""),
+        ("signalfd4", "user_mask", STRUCT, SIGSET, ""),
+        ("splice", "off_in", STRUCT, LOFF, ""),
+        ("splice", "off_out", STRUCT, LOFF, ""),
+        ("sched_setscheduler", "param", STRUCT, INT, ""),
+        ("sched_setparam", "param", STRUCT, INT, ""),
+        ("sched_getparam", "param", EXIT_STRUCT, INT, ""),
+        ("waitid", "infop", EXIT_STRUCT, SIGINFO, ""),
+        ("waitid", "ru", EXIT_STRUCT, RUSAGE, ""),
         ("sigaltstack", "uss", STRUCT, STACK, ""),
         ("sigaltstack", "uoss", EXIT_STRUCT, STACK, ""),
         // Masks of `len` bytes; the kernel writes back ret bytes.

@@ -96,6 +96,74 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
             c.push(c.t_int(0));
             c.finish(Decimal, true)
         }
+        "eventfd" => {
+            c.push(c.t_uint(0));
+            c.finish(Decimal, true)
+        }
+        "eventfd2" => {
+            c.push(c.t_uint(0));
+            c.push(c.t_uflags(1, flags::EFD_FLAGS));
+            c.finish(Decimal, true)
+        }
+        "timerfd_create" => {
+            c.push(c.t_xval(0, flags::CLOCKS, "CLOCK_???"));
+            c.push(c.t_uflags(1, flags::TFD_CREATE_FLAGS));
+            c.finish(Decimal, true)
+        }
+        "timerfd_settime" => {
+            c.push(c.t_int(0));
+            c.push(c.t_uflags(1, flags::TFD_TIMER_FLAGS));
+            c.push(c.t_struct(2, structs::itimerspec_text));
+            c.push_exit(c.t_out_struct(3, structs::itimerspec_text));
+            c.finish(Decimal, false)
+        }
+        "timerfd_gettime" => {
+            c.push(c.t_int(0));
+            c.push_exit(c.t_out_struct(1, structs::itimerspec_text));
+            c.finish(Decimal, false)
+        }
+        "signalfd" | "signalfd4" => {
+            c.push(c.t_int(0));
+            c.push(c.t_sigset(1));
+            c.push(c.t_ulong(2));
+            if syscall == "signalfd4" {
+                c.push(c.t_uflags(3, flags::SFD_FLAGS));
+            }
+            c.finish(Decimal, true)
+        }
+        "inotify_init1" => {
+            c.push(c.t_uflags(0, flags::IN_INIT_FLAGS));
+            c.finish(Decimal, true)
+        }
+        "inotify_add_watch" => {
+            c.push(c.t_int(0));
+            c.push(c.t_path(1));
+            c.push(c.t_uflags(2, flags::IN_EVENTS));
+            c.finish(Decimal, true)
+        }
+        "splice" => {
+            c.push(c.t_int(0));
+            c.push(c.t_struct(1, |b| structs::read::<i64>(b).map(|o| format!("[{o}]"))));
+            c.push(c.t_int(2));
+            c.push(c.t_struct(3, |b| structs::read::<i64>(b).map(|o| format!("[{o}]"))));
+            c.push(c.t_ulong(4));
+            c.push(c.t_uflags(5, flags::SPLICE_FLAGS));
+            c.finish(Decimal, true)
+        }
+        "tee" => {
+            c.push(c.t_int(0));
+            c.push(c.t_int(1));
+            c.push(c.t_ulong(2));
+            c.push(c.t_uflags(3, flags::SPLICE_FLAGS));
+            c.finish(Decimal, true)
+        }
+        "sync_file_range" => {
+            c.push(c.t_int(0));
+            c.push(c.t_long(1));
+            c.push(c.t_long(2));
+            c.push(c.t_uflags(3, flags::SYNC_FILE_RANGE_FLAGS));
+            c.finish(Decimal, true)
+        }
         "epoll_create1" => {
             c.push(c.t_uflags(0, flags::EPOLL_FLAGS));
             c.finish(Decimal, true)

@@ -129,6 +129,33 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
             }
             c.finish(Decimal, true)
         }
+        "mlock" | "munlock" => {
+            c.push(c.t_ptr(0));
+            c.push(c.t_ulong(1));
+            c.finish(Decimal, true)
+        }
+        "mlock2" => {
+            c.push(c.t_ptr(0));
+            c.push(c.t_ulong(1));
+            c.push(c.t_uflags(2, flags::MLOCK_FLAGS));
+            c.finish(Decimal, true)
+        }
+        "mlockall" => {
+            c.push(c.t_uflags(0, flags::MLOCKALL_FLAGS));
+            c.finish(Decimal, true)
+        }
+        "msync" => {
+            c.push(c.t_ptr(0));
+            c.push(c.t_ulong(1));
+            c.push(c.t_uflags(2, flags::MSYNC_FLAGS));
+            c.finish(Decimal, true)
+        }
+        "mincore" => {
+            c.push(c.t_ptr(0));
+            c.push(c.t_ulong(1));
+            c.push_exit(c.t_ptr(2));
+            c.finish(Decimal, false)
+        }
         "madvise" => {
             c.push(c.t_ptr(0));
             c.push(c.t_ulong(1));

@@ -3,7 +3,35 @@
 //! and select's descriptor sets: structures captured at enter, and what
 //! the call wrote back at exit.
 use super::super::{flags, structs};
-use super::ctx::{Ctx, Decoded, RetStyle::Decimal};
+use super::ctx::{Ctx, Decoded, RetStyle, RetStyle::Decimal};
+
+/// struct sched_param: `[0]`, its priority.
+fn sched_param_text(bytes: &[u8]) -> Option<String> {
+    structs::read::<i32>(bytes).map(|p| format!("[{p}]"))
+}
+
+/// waitid's siginfo (`{}` when no child had changed state: WNOHANG).
+fn siginfo_text(bytes: &[u8]) -> Option<String> {
+    let signo = structs::read_at::<i32>(bytes, 0)?;
+    if signo == 0 {
+        return Some("{}".to_owned());
+    }
+    let mut fields = [0u64; 4];
+    for (i, f) in fields.iter_mut().enumerate() {
+        *f = u64::from_ne_bytes(bytes.get(16 + 8 * i..24 + 8 * i)?.try_into().ok()?);
+    }
+    let info = crate::kernel::SigInfo {
+        signo,
+        errno: structs::read_at::<i32>(bytes, 1)?,
+        code: structs::read_at::<i32>(bytes, 2)?,
+        fields: Some(fields),
+        handler: 0,
+        at_send: false,
+        ignored: false,
+        from_self: false,
+    };
+    Some(crate::strace::signals::siginfo_text(&info))
+}
 
 const ITIMERS: flags::Xlat = &[
     (libc::ITIMER_REAL as u64, "ITIMER_REAL"),
@@ -103,6 +131,36 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
             let limit = c.opts.string_size;
             c.push(c.t_int(0));
             c.push(c.t_struct(1, |b| structs::gid_list_text(b, n, limit)));
+            c.finish(Decimal, false)
+        }
+        "sched_getscheduler" => {
+            c.push(c.t_int(0));
+            c.finish(RetStyle::Named(flags::SCHED_POLICIES), true)
+        }
+        "sched_setscheduler" => {
+            c.push(c.t_int(0));
+            // strace names no flag here: SCHED_RESET_ON_FORK is `0x40000000 /*
+            // SCHED_??? */` with the policy.
+            c.push(c.t_xval(1, flags::SCHED_POLICIES, "SCHED_???"));
+            c.push(c.t_struct(2, sched_param_text));
+            c.finish(Decimal, true)
+        }
+        "sched_setparam" => {
+            c.push(c.t_int(0));
+            c.push(c.t_struct(1, sched_param_text));
+            c.finish(Decimal, true)
+        }
+        "sched_getparam" => {
+            c.push(c.t_int(0));
+            c.push_exit(c.t_out_struct(1, sched_param_text));
+            c.finish(Decimal, false)
+        }
+        "waitid" => {
+            c.push(c.t_xval(0, flags::WAITID_TYPES, "P_???"));
+            c.push(c.t_int(1));
+            c.push_exit(c.t_out_struct(2, siginfo_text));
+            c.push_exit(c.t_uflags(3, flags::WAIT_OPTIONS));
+            c.push_exit(c.t_out_struct(4, structs::rusage_text));
             c.finish(Decimal, false)
         }
         "sched_getaffinity" => {

@@ -489,6 +489,71 @@ pub const CLOCKS: Xlat = xlat![
 
 pub const TIMER_FLAGS: Xlat = xlat![TIMER_ABSTIME];
 
+// The UAPI's values (the same on x86_64 and aarch64), in strace's order.
+pub const EFD_FLAGS: Xlat = &[
+    (0x1, "EFD_SEMAPHORE"),
+    (0x80000, "EFD_CLOEXEC"),
+    (0x800, "EFD_NONBLOCK"),
+];
+pub const TFD_CREATE_FLAGS: Xlat = &[(0x80000, "TFD_CLOEXEC"), (0x800, "TFD_NONBLOCK")];
+pub const TFD_TIMER_FLAGS: Xlat = &[(0x1, "TFD_TIMER_ABSTIME"), (0x2, "TFD_TIMER_CANCEL_ON_SET")];
+pub const SFD_FLAGS: Xlat = &[(0x80000, "SFD_CLOEXEC"), (0x800, "SFD_NONBLOCK")];
+pub const IN_INIT_FLAGS: Xlat = &[(0x80000, "IN_CLOEXEC"), (0x800, "IN_NONBLOCK")];
+pub const IN_EVENTS: Xlat = &[
+    (0x1, "IN_ACCESS"),
+    (0x2, "IN_MODIFY"),
+    (0x4, "IN_ATTRIB"),
+    (0x8, "IN_CLOSE_WRITE"),
+    (0x10, "IN_CLOSE_NOWRITE"),
+    (0x20, "IN_OPEN"),
+    (0x40, "IN_MOVED_FROM"),
+    (0x80, "IN_MOVED_TO"),
+    (0x100, "IN_CREATE"),
+    (0x200, "IN_DELETE"),
+    (0x400, "IN_DELETE_SELF"),
+    (0x800, "IN_MOVE_SELF"),
+    (0x2000, "IN_UNMOUNT"),
+    (0x4000, "IN_Q_OVERFLOW"),
+    (0x8000, "IN_IGNORED"),
+    (0x100_0000, "IN_ONLYDIR"),
+    (0x200_0000, "IN_DONT_FOLLOW"),
+    (0x400_0000, "IN_EXCL_UNLINK"),
+    (0x1000_0000, "IN_MASK_CREATE"),
+    (0x2000_0000, "IN_MASK_ADD"),
+    (0x4000_0000, "IN_ISDIR"),
+    (0x8000_0000, "IN_ONESHOT"),
+];
+pub const MSYNC_FLAGS: Xlat = &[(0x1, "MS_ASYNC"), (0x2, "MS_INVALIDATE"), (0x4, "MS_SYNC")];
+pub const MLOCK_FLAGS: Xlat = &[(0x1, "MLOCK_ONFAULT")];
+pub const MLOCKALL_FLAGS: Xlat = &[
+    (0x1, "MCL_CURRENT"),
+    (0x2, "MCL_FUTURE"),
+    (0x4, "MCL_ONFAULT"),
+];
+pub const SPLICE_FLAGS: Xlat = &[
+    (0x1, "SPLICE_F_MOVE"),
+    (0x2, "SPLICE_F_NONBLOCK"),
+    (0x4, "SPLICE_F_MORE"),
+    (0x8, "SPLICE_F_GIFT"),
+];
+pub const SYNC_FILE_RANGE_FLAGS: Xlat = &[
+    (0x1, "SYNC_FILE_RANGE_WAIT_BEFORE"),
+    (0x2, "SYNC_FILE_RANGE_WRITE"),
+    (0x4, "SYNC_FILE_RANGE_WAIT_AFTER"),
+];
+/// waitid's idtype.
+pub const WAITID_TYPES: Xlat = &[(0, "P_ALL"), (1, "P_PID"), (2, "P_PGID"), (3, "P_PIDFD")];
+pub const SCHED_POLICIES: Xlat = &[
+    (0, "SCHED_OTHER"),
+    (1, "SCHED_FIFO"),
+    (2, "SCHED_RR"),
+    (3, "SCHED_BATCH"),
+    (4, "SCHED_ISO"),
+    (5, "SCHED_IDLE"),
+    (6, "SCHED_DEADLINE"),
+    (7, "SCHED_EXT"),
+];
+
 pub const RENAME_FLAGS: Xlat = xlat![RENAME_NOREPLACE, RENAME_EXCHANGE, RENAME_WHITEOUT];
 
 pub const MADVISE: Xlat = xlat![
