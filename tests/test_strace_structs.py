@@ -608,3 +608,71 @@ def test_fd_kinds_memory_locks_and_scheduling_like_strace(kernel, tmp_path, stra
                  "sched_getscheduler(0) = 3 (SCHED_BATCH)", "sched_setscheduler(0, 0x40000000 /* SCHED_??? */, [0]) = 0",
                  "waitid(P_ALL, 0, {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=N, si_uid=0, si_status=3, "):
         assert line in re.sub(r" +=", " =", ours), line
+
+
+MEMFD_IPC_SIGWAIT = r"""
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/msg.h>
+#include <sys/personality.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+int main(void) {
+    int m = memfd_create("buf", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    fcntl(m, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW); fcntl(m, F_GET_SEALS); close(m);
+    syscall(SYS_close_range, 100, 200, 4 /* CLOSE_RANGE_CLOEXEC */);
+    personality(0xffffffff);
+    unsigned cpu, node; syscall(SYS_getcpu, &cpu, &node, NULL);
+    sigset_t ss; sigemptyset(&ss); sigaddset(&ss, SIGUSR1); sigprocmask(SIG_BLOCK, &ss, NULL);
+    kill(getpid(), SIGUSR1);
+    struct timespec to = {0, 1000}; siginfo_t info; sigtimedwait(&ss, &info, &to); sigtimedwait(&ss, &info, &to);
+    int shm = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600); void *p = shmat(shm, NULL, SHM_RDONLY);
+    shmdt(p); shmctl(shm, IPC_RMID, NULL);
+    int q = msgget(IPC_PRIVATE, IPC_CREAT | IPC_EXCL | 0640); msgctl(q, IPC_RMID, NULL);
+    int sem = semget(IPC_PRIVATE, 2, IPC_CREAT | 0600);
+    struct sembuf ops[2] = {{0, 1, 0}, {1, -1, IPC_NOWAIT | SEM_UNDO}}; semop(sem, ops, 2);
+    semctl(sem, 0, IPC_RMID);
+    return 0;
+}
+"""
+
+
+def test_memfd_ipc_and_signal_waits_like_strace(kernel, tmp_path, strace_bin):
+    # The second program of many calls: memfd_create's MFD_*, fcntl's
+    # seals, close_range's flags, personality, getcpu, rt_sigtimedwait's
+    # set, siginfo and signal returned, and the System V IPC calls.
+    from test_strace_diff import _compiler
+    src = tmp_path / "calls.c"
+    src.write_text(MEMFD_IPC_SIGWAIT)
+    exe = tmp_path / "calls"
+    subprocess.run([_compiler(), "-O0", "-o", str(exe), str(src)], check=True)
+    calls = ("memfd_create,fcntl,close_range,personality,getcpu,rt_sigtimedwait,shmget,shmat,shmdt,shmctl,msgget,"
+             "msgctl,semget,semop,semtimedop,semctl")
+    texts = []
+    for name, tracer in (("strace", [strace_bin]), ("systrace", [sys.executable, "-m", "systrace"])):
+        out = tmp_path / f"{name}.txt"
+        r = subprocess.run([*tracer, "-o", str(out), "-e", f"trace={calls}", "-e", "signal=none", "--", str(exe)],
+                           capture_output=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        text = re.sub(r"si_pid=\d+", "si_pid=N", out.read_text())
+        text = re.sub(r"getcpu\(\[\d+\]", "getcpu([CPU]", text)  # where it ran
+        # Each run makes new IPC objects: their ids differ.
+        text = re.sub(r"^((?:shmat|shmctl|msgctl|semctl|semop|semtimedop)\()\d+", r"\1ID", text, flags=re.M)
+        text = re.sub(r"^((?:shm|msg|sem)get\(.*\) += )\d+$", r"\1ID", text, flags=re.M)
+        texts.append(re.sub(r"0x[1-9a-f][0-9a-f]{8,}", "ADDR", text))
+    theirs, ours = texts
+    assert ours == theirs
+    for line in ('memfd_create("buf", MFD_CLOEXEC|MFD_ALLOW_SEALING) = 3', "F_ADD_SEALS, F_SEAL_SHRINK|F_SEAL_GROW)",
+                 "fcntl(3, F_GET_SEALS) = 0x6 (seals F_SEAL_SHRINK|F_SEAL_GROW)", "CLOSE_RANGE_CLOEXEC) = 0",
+                 "personality(0xffffffff) = 0 (PER_LINUX)", "rt_sigtimedwait([USR1], {si_signo=SIGUSR1, si_code=SI_USER, "
+                 "si_pid=N, si_uid=0}, {tv_sec=0, tv_nsec=1000}, 8) = 10 (SIGUSR1)",
+                 "shmget(IPC_PRIVATE, 4096, IPC_CREAT|0600) = ID", "shmat(ID, NULL, SHM_RDONLY) = ADDR",
+                 "msgget(IPC_PRIVATE, IPC_CREAT|IPC_EXCL|0640) = ID",
+                 "[{sem_num=0, sem_op=1, sem_flg=0}, {sem_num=1, sem_op=-1, sem_flg=SEM_UNDO|IPC_NOWAIT}], 2",
+                 "semctl(ID, 0, IPC_RMID, NULL) = 0"):
+        assert line in re.sub(r" +=", " =", ours), line

@@ -177,6 +177,13 @@ pub fn format_result(style: RetStyle, ret: Option<i64>) -> String {
             flags::hex(ret as u64),
             flags::open_flags(ret as u64)
         ),
+        RetStyle::Seals if ret == 0 => "0".to_owned(),
+        RetStyle::Seals => format!(
+            "{} (seals {})",
+            flags::hex(ret as u64),
+            flags::flags(flags::SEALS, ret as u64)
+        ),
+        RetStyle::Signal => format!("{ret} ({})", flags::signal_name(ret)),
     }
 }
 

@@ -86,6 +86,8 @@ pub mod sizes {
     pub const RLIMIT: u16 = 16;
     pub const INT: u16 = 4;
     pub const LOFF: u16 = 8;
+    /// struct sembuf: sem_num, sem_op, sem_flg.
+    pub const SEMBUF: u16 = 6;
     /// siginfo_t: its head and the union's first words, what strace shows.
     pub const SIGINFO: u16 = 48;
     pub const UTSNAME: u16 = 6 * 65;
@@ -254,6 +256,14 @@ const STRUCTS: &[(&str, &str, u8, u16, &str)] = {
         ("sched_setparam", "param", STRUCT, INT, ""),
         ("sched_getparam", "param", EXIT_STRUCT, INT, ""),
         ("waitid", "infop", EXIT_STRUCT, SIGINFO, ""),
+        ("rt_sigtimedwait", "uthese", STRUCT, SIGSET, ""),
+        ("rt_sigtimedwait", "uinfo", EXIT_STRUCT, SIGINFO, ""),
+        ("rt_sigtimedwait", "uts", STRUCT, TIMESPEC, ""),
+        ("getcpu", "cpup", EXIT_STRUCT, INT, ""),
+        ("semop", "tsops", ARRAY, SEMBUF, "nsops"),
+        ("semtimedop", "tsops", ARRAY, SEMBUF, "nsops"),
+        ("semtimedop", "timeout", STRUCT, TIMESPEC, ""),
+        ("getcpu", "nodep", EXIT_STRUCT, INT, ""),
         ("waitid", "ru", EXIT_STRUCT, RUSAGE, ""),
         ("sigaltstack", "uss", STRUCT, STACK, ""),
         ("sigaltstack", "uoss", EXIT_STRUCT, STACK, ""),

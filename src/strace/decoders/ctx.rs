@@ -28,6 +28,10 @@ pub enum RetStyle {
     /// The value, then its name when it has one: prctl(PR_GET_DUMPABLE)'s
     /// `0 (SUID_DUMP_DISABLE)`.
     Named(Xlat),
+    /// fcntl(F_GET_SEALS): `0x2 (seals F_SEAL_SHRINK)`.
+    Seals,
+    /// A signal number: rt_sigtimedwait's `10 (SIGUSR1)`.
+    Signal,
 }
 
 /// A call's decoded arguments.

@@ -96,6 +96,17 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
             c.push(c.t_int(0));
             c.finish(Decimal, true)
         }
+        "memfd_create" => {
+            c.push(c.t_string(0));
+            c.push(c.t_uflags(1, flags::MFD_FLAGS));
+            c.finish(Decimal, true)
+        }
+        "close_range" => {
+            c.push(c.t_uint(0));
+            c.push(c.t_uint(1));
+            c.push(c.t_uflags(2, flags::CLOSE_RANGE_FLAGS));
+            c.finish(Decimal, true)
+        }
         "eventfd" => {
             c.push(c.t_uint(0));
             c.finish(Decimal, true)

@@ -49,8 +49,11 @@ pub(super) fn decode_fcntl(mut c: Ctx<'_, '_>) -> Decoded {
         || cmd == flags::F_GETSIG
         || is(libc::F_GETLEASE)
         || is(libc::F_GETPIPE_SZ)
-        || is(libc::F_GET_SEALS)
     {
+    } else if is(libc::F_GET_SEALS) {
+        style = RetStyle::Seals;
+    } else if is(libc::F_ADD_SEALS) {
+        c.push(c.t_uflags(2, flags::SEALS));
     } else if cmd == flags::F_SETSIG {
         c.push(c.t_signal(2));
     } else if is(libc::F_SETLK)

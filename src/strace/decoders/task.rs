@@ -5,13 +5,69 @@
 use super::super::{flags, structs};
 use super::ctx::{Ctx, Decoded, RetStyle, RetStyle::Decimal};
 
+/// personality's PER_* (the kernel's linux/personality.h, strace's
+/// personality_types.in): the ones a program asks for.
+const PERSONALITIES: flags::Xlat = &[
+    (0x0, "PER_LINUX"),
+    (0x8, "PER_LINUX32"),
+    (0x80_0000, "PER_LINUX_32BIT"),
+];
+
+const SHMAT_FLAGS: flags::Xlat = &[
+    (0o10000, "SHM_RDONLY"),
+    (0o20000, "SHM_RND"),
+    (0o40000, "SHM_REMAP"),
+    (0o100000, "SHM_EXEC"),
+];
+
+/// A System V IPC key: `IPC_PRIVATE` (0), else in hex.
+fn ipc_key(key: u64) -> String {
+    match key as u32 {
+        0 => "IPC_PRIVATE".to_owned(),
+        k => format!("{k:#x}"),
+    }
+}
+
+/// `IPC_CREAT|0600`: the IPC_* flags, then the mode bits in octal.
+fn ipc_flags(value: u64) -> String {
+    let value = value & 0xffff_ffff;
+    let mode = match value & 0o777 {
+        0 => "0".to_owned(),
+        m => format!("0{m:o}"),
+    };
+    match value & !0o777 {
+        0 => mode,
+        named if value & 0o777 == 0 => flags::flags(flags::IPC_FLAGS, named),
+        named => format!("{}|{mode}", flags::flags(flags::IPC_FLAGS, named)),
+    }
+}
+
+/// semop's struct sembuf array: `[{sem_num=0, sem_op=1, sem_flg=SEM_UNDO}]`.
+fn sembufs_text(bytes: &[u8], n: u64) -> Option<String> {
+    const SEM_FLAGS: flags::Xlat = &[(0x1000, "SEM_UNDO"), (0o4000, "IPC_NOWAIT")];
+    let ops: Vec<String> = bytes
+        .chunks_exact(6)
+        .take(n as usize)
+        .map(|op| {
+            let field = |i: usize| u16::from_ne_bytes([op[2 * i], op[2 * i + 1]]);
+            format!(
+                "{{sem_num={}, sem_op={}, sem_flg={}}}",
+                field(0),
+                field(1) as i16,
+                flags::flags(SEM_FLAGS, u64::from(field(2)))
+            )
+        })
+        .collect();
+    Some(format!("[{}]", ops.join(", ")))
+}
+
 /// struct sched_param: `[0]`, its priority.
 fn sched_param_text(bytes: &[u8]) -> Option<String> {
     structs::read::<i32>(bytes).map(|p| format!("[{p}]"))
 }
 
 /// waitid's siginfo (`{}` when no child had changed state: WNOHANG).
-fn siginfo_text(bytes: &[u8]) -> Option<String> {
+pub(super) fn siginfo_text(bytes: &[u8]) -> Option<String> {
     let signo = structs::read_at::<i32>(bytes, 0)?;
     if signo == 0 {
         return Some("{}".to_owned());
@@ -162,6 +218,72 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
             c.push_exit(c.t_uflags(3, flags::WAIT_OPTIONS));
             c.push_exit(c.t_out_struct(4, structs::rusage_text));
             c.finish(Decimal, false)
+        }
+        "rt_sigtimedwait" => {
+            c.push(c.t_sigset(0));
+            c.push_exit(c.t_out_struct(1, siginfo_text));
+            c.push_exit(c.t_struct(2, structs::timespec_text));
+            c.push_exit(c.t_ulong(3));
+            c.finish(RetStyle::Signal, false)
+        }
+        "getcpu" => {
+            let int = |b: &[u8]| structs::read::<u32>(b).map(|v| format!("[{v}]"));
+            c.push_exit(c.t_out_struct(0, int));
+            c.push_exit(c.t_out_struct(1, int));
+            c.push_exit(c.t_ptr(2));
+            c.finish(Decimal, false)
+        }
+        "personality" => {
+            // 0xffffffff asks without changing; strace names the rest.
+            let v = c.uint(0) & 0xffff_ffff;
+            c.push(match v {
+                0xffff_ffff => "0xffffffff".to_owned(),
+                _ => flags::xval_or_unknown(PERSONALITIES, v, "PER_???"),
+            });
+            c.finish(RetStyle::Named(PERSONALITIES), true)
+        }
+        "shmget" | "msgget" | "semget" => {
+            c.push(ipc_key(c.raw(0)));
+            if syscall == "shmget" {
+                c.push(c.t_ulong(1));
+            } else if syscall == "semget" {
+                c.push(c.t_int(1));
+            }
+            c.push(ipc_flags(c.uint(if syscall == "msgget" { 1 } else { 2 })));
+            c.finish(Decimal, true)
+        }
+        "shmctl" | "msgctl" => {
+            c.push(c.t_int(0));
+            c.push(c.t_xval(1, flags::IPC_CMDS, "IPC_???"));
+            c.push(c.t_ptr(2));
+            c.finish(Decimal, true)
+        }
+        "semctl" => {
+            c.push(c.t_int(0));
+            c.push(c.t_int(1));
+            c.push(c.t_xval(2, flags::IPC_CMDS, "IPC_???"));
+            c.push(c.t_ptr(3));
+            c.finish(Decimal, true)
+        }
+        "shmat" => {
+            c.push(c.t_int(0));
+            c.push(c.t_ptr(1));
+            c.push(c.t_uflags(2, SHMAT_FLAGS));
+            c.finish(RetStyle::Hex, true)
+        }
+        "semop" | "semtimedop" => {
+            let n = c.raw(2);
+            c.push(c.t_int(0));
+            c.push(c.t_struct(1, |b| sembufs_text(b, n)));
+            c.push(c.t_uint(2));
+            if syscall == "semtimedop" {
+                c.push(c.t_struct(3, structs::timespec_text));
+            }
+            c.finish(Decimal, true)
+        }
+        "shmdt" => {
+            c.push(c.t_ptr(0));
+            c.finish(Decimal, true)
         }
         "sched_getaffinity" => {
             c.push(c.t_int(0));

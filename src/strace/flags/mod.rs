@@ -541,6 +541,35 @@ pub const SYNC_FILE_RANGE_FLAGS: Xlat = &[
     (0x2, "SYNC_FILE_RANGE_WRITE"),
     (0x4, "SYNC_FILE_RANGE_WAIT_AFTER"),
 ];
+pub const MFD_FLAGS: Xlat = &[
+    (0x1, "MFD_CLOEXEC"),
+    (0x2, "MFD_ALLOW_SEALING"),
+    (0x4, "MFD_HUGETLB"),
+    (0x8, "MFD_NOEXEC_SEAL"),
+    (0x10, "MFD_EXEC"),
+];
+/// fcntl's F_ADD_SEALS and F_GET_SEALS.
+pub const SEALS: Xlat = &[
+    (0x1, "F_SEAL_SEAL"),
+    (0x2, "F_SEAL_SHRINK"),
+    (0x4, "F_SEAL_GROW"),
+    (0x8, "F_SEAL_WRITE"),
+    (0x10, "F_SEAL_FUTURE_WRITE"),
+    (0x20, "F_SEAL_EXEC"),
+];
+pub const CLOSE_RANGE_FLAGS: Xlat = &[(0x2, "CLOSE_RANGE_UNSHARE"), (0x4, "CLOSE_RANGE_CLOEXEC")];
+/// The System V IPC calls' flags: the rest is the mode (`IPC_CREAT|0600`).
+pub const IPC_FLAGS: Xlat = &[
+    (0o1000, "IPC_CREAT"),
+    (0o2000, "IPC_EXCL"),
+    (0o4000, "IPC_NOWAIT"),
+];
+pub const IPC_CMDS: Xlat = &[
+    (0, "IPC_RMID"),
+    (1, "IPC_SET"),
+    (2, "IPC_STAT"),
+    (3, "IPC_INFO"),
+];
 /// waitid's idtype.
 pub const WAITID_TYPES: Xlat = &[(0, "P_ALL"), (1, "P_PID"), (2, "P_PGID"), (3, "P_PIDFD")];
 pub const SCHED_POLICIES: Xlat = &[
