@@ -368,6 +368,42 @@ __noinline __u32 capture_counted(struct scratch *s, __u32 off, __u32 arg_flags, 
 	return capture_count(s, off, arg_flags, w.n);
 }
 
+/* What ioctl request `cmd` reads or writes through its argument: 1, a
+ * structure of *size bytes it reads (at enter); 2, one it writes (at
+ * exit); 0, nothing strace shows (asm-generic/ioctls.h values, the same
+ * on x86_64 and aarch64). */
+static __always_inline int ioctl_arg(__u64 cmd, __u32 *size)
+{
+	switch ((__u32)cmd) {
+	case 0x5401: /* TCGETS: the kernel's struct termios */
+		*size = 36;
+		return 2;
+	case 0x5402: /* TCSETS, TCSETSW, TCSETSF */
+	case 0x5403:
+	case 0x5404:
+		*size = 36;
+		return 1;
+	case 0x5413: /* TIOCGWINSZ */
+		*size = 8;
+		return 2;
+	case 0x5414: /* TIOCSWINSZ */
+		*size = 8;
+		return 1;
+	case 0x540f: /* TIOCGPGRP, TIOCOUTQ, FIONREAD, TIOCGPTN: an int */
+	case 0x5411:
+	case 0x541b:
+	case 0x80045430:
+		*size = 4;
+		return 2;
+	case 0x5410: /* TIOCSPGRP, FIONBIO, TIOCSPTLCK */
+	case 0x5421:
+	case 0x40045431:
+		*size = 4;
+		return 1;
+	}
+	return 0;
+}
+
 /* The inode number of fd `fd` of the current process; 0 if it has none. */
 static __always_inline __u64 fd_inode(struct fdtable *fdt, __s32 fd)
 {
@@ -543,6 +579,12 @@ __noinline long capture_enter_arg(struct scratch *s, struct enter_walk *w, __u32
 		if (args[i] && flock_cmd(arg_at(args, spec->len_arg[i])) == 1)
 			w->off = capture_buffer(s, off, ARG_FLAGS(i, 0) | ARG_STRUCT, args[i],
 						spec->size[i]);
+	} else if (kind == SYSTRACE_CAPTURE_IOCTL) {
+		__u32 size = 0;
+
+		if (args[i] && ioctl_arg(arg_at(args, spec->len_arg[i]), &size) == 1)
+			w->off =
+				capture_buffer(s, off, ARG_FLAGS(i, 0) | ARG_STRUCT, args[i], size);
 	}
 	return 0;
 }
@@ -631,7 +673,7 @@ static long capture_exit_arg(__u32 i, struct exit_walk *w)
 	struct pending_call *pending = w->pending;
 	struct systrace_capture_spec *spec;
 	struct scratch *s = w->s;
-	__u32 arg_struct, off = w->off;
+	__u32 arg_struct, off = w->off, size = 0;
 	__u64 ptr, *args = w->args;
 	long ret = w->ret;
 	__u8 kind;
@@ -668,6 +710,9 @@ static long capture_exit_arg(__u32 i, struct exit_walk *w)
 	else if (kind == SYSTRACE_CAPTURE_FLOCK && ret >= 0 && ptr &&
 		 flock_cmd(arg_at(args, spec->len_arg[i])) == 2)
 		off = capture_buffer(s, off, arg_struct, ptr, spec->size[i]);
+	else if (kind == SYSTRACE_CAPTURE_IOCTL && ret >= 0 && ptr &&
+		 ioctl_arg(arg_at(args, spec->len_arg[i]), &size) == 2)
+		off = capture_buffer(s, off, arg_struct, ptr, size);
 	else if (kind == SYSTRACE_CAPTURE_NEW_FDS && ret >= 0)
 		off = capture_new_fds(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT),
 				      spec->size[i] ? arg_at(args, spec->len_arg[i]) : 0, ret);

@@ -92,6 +92,11 @@ enum systrace_capture_kind {
 	 * which may be read too late. Put on a slot past the call's arguments
 	 * (trace::capture::NEW_FDS_ARG), whose index the item carries. */
 	SYSTRACE_CAPTURE_NEW_FDS = 19,
+	/* ioctl's argument, for the requests whose structure strace shows
+	 * (ioctl_arg in capture.bpf.h: a terminal's termios and winsize, an
+	 * int): at enter for those that set, at exit (if it succeeded) for
+	 * those that get. The request is arg len_arg[i]. */
+	SYSTRACE_CAPTURE_IOCTL = 20,
 };
 
 /* The head of an element's data: where it is and what the program gave

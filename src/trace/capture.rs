@@ -32,6 +32,7 @@ const EXIT_MSGHDR: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_EXIT_MSGHDR.0 as
 const SIGFRAME_MASK: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_SIGFRAME_MASK.0 as u8;
 const FLOCK: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_FLOCK.0 as u8;
 const NEW_FDS: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_NEW_FDS.0 as u8;
+const IOCTL: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_IOCTL.0 as u8;
 
 /// Where rt_sigreturn finds the mask it restores, from the user stack
 /// pointer at the call: in the signal frame's ucontext (x86_64: sp points
@@ -201,6 +202,8 @@ const STRUCTS: &[(&str, &str, u8, u16, &str)] = {
         ("times", "tbuf", EXIT_STRUCT, TMS, ""),
         // Only for the lock commands (the programs look at cmd).
         ("fcntl", "arg", FLOCK, STRUCT_FLOCK, "cmd"),
+        // Only for the requests the programs know (ioctl_arg): their size.
+        ("ioctl", "arg", IOCTL, 0, "cmd"),
         ("pipe", "fildes", EXIT_STRUCT, 2 * INT, ""),
         ("pipe2", "fildes", EXIT_STRUCT, 2 * INT, ""),
         ("socketpair", "usockvec", EXIT_STRUCT, 2 * INT, ""),
@@ -310,7 +313,7 @@ pub fn spec_for(meta: &SyscallMetadata) -> Option<systrace_capture_spec> {
         if let Some(&(_, _, kind, size, count)) =
             STRUCTS.iter().find(|(s, a, ..)| *s == name && a == arg)
         {
-            if matches!(kind, ARRAY | IOVEC | EXIT_IOVEC | FLOCK) {
+            if matches!(kind, ARRAY | IOVEC | EXIT_IOVEC | FLOCK | IOCTL) {
                 let Some(n) = meta.args.iter().position(|a| a == count) else {
                     continue;
                 };
@@ -382,6 +385,7 @@ fn with_walks(mut spec: systrace_capture_spec) -> systrace_capture_spec {
                 | EXIT_MSGHDR
                 | PTR_COUNT
                 | FLOCK
+                | IOCTL
         )
     };
     let always_at_exit = |k: u8| {
@@ -397,6 +401,7 @@ fn with_walks(mut spec: systrace_capture_spec) -> systrace_capture_spec {
                 | EXIT_MSGHDR
                 | FLOCK
                 | NEW_FDS
+                | IOCTL
         )
     };
     let last = |pred: &dyn Fn(u8) -> bool| {

@@ -1,9 +1,163 @@
 //! ioctl: the request by name (strace's ioctl.c), and its argument as
 //! strace's decoders of the terminal and file ioctls print it (term.c,
-//! fs_0x94_ioctl.c). The structures they read (termios, winsize) print as
-//! the pointer; an ioctl strace does not decode shows its argument in hex.
-use super::super::flags;
+//! fs_0x94_ioctl.c): a terminal's termios and winsize and the int of the
+//! requests that take one, from what the programs capture for them
+//! (ioctl_arg in bpf/capture.bpf.h); other structures print as the
+//! pointer; an ioctl strace does not decode shows its argument in hex.
+use super::super::flags::{self, Xlat};
+use super::super::structs;
 use super::ctx::{ptr, Ctx, Decoded, RetStyle::Decimal};
+
+// struct termios's flags (asm-generic/termbits.h), in strace's order.
+const IFLAGS: Xlat = &[
+    (0o1, "IGNBRK"),
+    (0o2, "BRKINT"),
+    (0o4, "IGNPAR"),
+    (0o10, "PARMRK"),
+    (0o20, "INPCK"),
+    (0o40, "ISTRIP"),
+    (0o100, "INLCR"),
+    (0o200, "IGNCR"),
+    (0o400, "ICRNL"),
+    (0o1000, "IUCLC"),
+    (0o2000, "IXON"),
+    (0o4000, "IXANY"),
+    (0o10000, "IXOFF"),
+    (0o20000, "IMAXBEL"),
+    (0o40000, "IUTF8"),
+];
+const OFLAGS: Xlat = &[
+    (0o1, "OPOST"),
+    (0o2, "OLCUC"),
+    (0o4, "ONLCR"),
+    (0o10, "OCRNL"),
+    (0o20, "ONOCR"),
+    (0o40, "ONLRET"),
+    (0o100, "OFILL"),
+    (0o200, "OFDEL"),
+];
+const CFLAGS: Xlat = &[
+    (0o100, "CSTOPB"),
+    (0o200, "CREAD"),
+    (0o400, "PARENB"),
+    (0o1000, "PARODD"),
+    (0o2000, "HUPCL"),
+    (0o4000, "CLOCAL"),
+    (0o10000000000, "CMSPAR"),
+    (0o20000000000, "CRTSCTS"),
+];
+const LFLAGS: Xlat = &[
+    (0o1, "ISIG"),
+    (0o2, "ICANON"),
+    (0o4, "XCASE"),
+    (0o10, "ECHO"),
+    (0o20, "ECHOE"),
+    (0o40, "ECHOK"),
+    (0o100, "ECHONL"),
+    (0o200, "NOFLSH"),
+    (0o100000, "IEXTEN"),
+    (0o1000, "ECHOCTL"),
+    (0o2000, "ECHOPRT"),
+    (0o4000, "ECHOKE"),
+    (0o10000, "FLUSHO"),
+    (0o40000, "PENDIN"),
+    (0o400, "TOSTOP"),
+    (0o200000, "EXTPROC"),
+];
+/// CBAUD's values: B0..B38400, then (CBAUDEX) B57600..B4000000.
+const BAUDS: [&str; 32] = [
+    "B0", "B50", "B75", "B110", "B134", "B150", "B200", "B300", "B600", "B1200", "B1800", "B2400",
+    "B4800", "B9600", "B19200", "B38400", "BOTHER", "B57600", "B115200", "B230400", "B460800",
+    "B500000", "B576000", "B921600", "B1000000", "B1152000", "B1500000", "B2000000", "B2500000",
+    "B3000000", "B3500000", "B4000000",
+];
+
+fn baud(bits: u32) -> &'static str {
+    let index = (bits & 0o17) | if bits & 0o10000 != 0 { 0o20 } else { 0 };
+    BAUDS[index as usize]
+}
+
+/// c_oflag: its delay fields by value (`NL0|CR0|TAB0|BS0|VT0|FF0`), then
+/// its flags.
+fn oflag_text(v: u32) -> String {
+    let field =
+        |shift: u32, mask: u32, names: &[&str]| names[((v & mask) >> shift) as usize].to_owned();
+    let mut parts = vec![
+        field(8, 0o400, &["NL0", "NL1"]),
+        field(9, 0o3000, &["CR0", "CR1", "CR2", "CR3"]),
+        field(11, 0o14000, &["TAB0", "TAB1", "TAB2", "XTABS"]),
+        field(13, 0o20000, &["BS0", "BS1"]),
+        field(14, 0o40000, &["VT0", "VT1"]),
+        field(15, 0o100000, &["FF0", "FF1"]),
+    ];
+    let rest = u64::from(v & !0o177400);
+    if rest != 0 {
+        parts.push(flags::flags(OFLAGS, rest));
+    }
+    parts.join("|")
+}
+
+/// c_cflag: the baud rate, the input one if set (`B50<<IBSHIFT`), the
+/// character size, then its flags.
+fn cflag_text(v: u32) -> String {
+    let mut parts = vec![baud(v).to_owned()];
+    let input = (v >> 16) & 0o10017;
+    if input != 0 {
+        parts.push(format!("{}<<IBSHIFT", baud(input)));
+    }
+    parts.push(["CS5", "CS6", "CS7", "CS8"][((v & 0o60) >> 4) as usize].to_owned());
+    let rest = u64::from(v & !(0o10017 | (0o10017 << 16) | 0o60));
+    if rest != 0 {
+        parts.push(flags::flags(CFLAGS, rest));
+    }
+    parts.join("|")
+}
+
+/// The kernel's struct termios, as strace shows it (its flags, not its
+/// control characters).
+fn termios_text(b: &[u8]) -> Option<String> {
+    let word = |i: usize| structs::read_at::<u32>(b, i);
+    Some(format!(
+        "{{c_iflag={}, c_oflag={}, c_cflag={}, c_lflag={}, ...}}",
+        flags::flags(IFLAGS, u64::from(word(0)?)),
+        oflag_text(word(1)?),
+        cflag_text(word(2)?),
+        flags::flags(LFLAGS, u64::from(word(3)?)),
+    ))
+}
+
+fn winsize_text(b: &[u8]) -> Option<String> {
+    let v = |i: usize| structs::read_at::<u16>(b, i);
+    Some(format!(
+        "{{ws_row={}, ws_col={}, ws_xpixel={}, ws_ypixel={}}}",
+        v(0)?,
+        v(1)?,
+        v(2)?,
+        v(3)?
+    ))
+}
+
+fn int_text(b: &[u8]) -> Option<String> {
+    structs::read::<i32>(b).map(|v| format!("[{v}]"))
+}
+
+/// A captured argument's text (None: too short to decode).
+type ArgText = fn(&[u8]) -> Option<String>;
+
+/// How the argument of a request the programs capture prints, and whether
+/// the call writes it (shown at its exit). By number: several names can
+/// share one (`SNDCTL_TMR_START or TCSETS`).
+fn captured_arg(cmd: u32) -> Option<(ArgText, bool)> {
+    Some(match cmd {
+        0x5401 => (termios_text, true),
+        0x5402..=0x5404 => (termios_text, false),
+        0x5413 => (winsize_text, true),
+        0x5414 => (winsize_text, false),
+        0x540f | 0x5411 | 0x541b | 0x8004_5430 => (int_text, true),
+        0x5410 | 0x5421 | 0x4004_5431 => (int_text, false),
+        _ => return None,
+    })
+}
 
 /// How an ioctl's third argument prints, by the request's name.
 enum ArgStyle {
@@ -46,9 +200,18 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
         return Err(c);
     }
     c.push(c.t_int(0));
-    let name = flags::ioctl_name(c.uint(1) as u32);
+    let cmd = c.uint(1) as u32;
+    let name = flags::ioctl_name(cmd);
     let style = arg_style(&name);
     c.push(name);
+    if let Some((text, at_exit)) = captured_arg(cmd) {
+        if at_exit {
+            c.push_exit(c.t_out_struct(2, text));
+        } else {
+            c.push(c.t_struct(2, text));
+        }
+        return Ok(c.finish(Decimal, false));
+    }
     match style {
         ArgStyle::None => {}
         ArgStyle::Int => c.push(c.t_int(2)),
