@@ -464,6 +464,30 @@ def test_locks_xattrs_and_usage_like_strace(kernel, tmp_path, strace_bin):
         assert line in ours, line
 
 
+def _both_on_program(tmp_path, strace_bin, source: str, calls: str, normalise=lambda text: text,
+                     link: tuple = (), file_arg: bool = False) -> tuple:
+    """(strace's, systrace's) text of the C program `source` traced with
+    `-e trace=CALLS -e signal=none`, each through `normalise` after the
+    file it is given (with file_arg: a fresh one per tracer) is named FILE
+    and addresses ADDR (not a node mask's zero-padded words: only
+    0x[1-9a-f] and 9 digits or more), with `  =` padding made ` =`."""
+    from test_strace_diff import _compiler
+    src = tmp_path / "calls.c"
+    src.write_text(source)
+    exe = tmp_path / "calls"
+    subprocess.run([_compiler(), "-O0", "-w", "-o", str(exe), str(src), *link], check=True)
+    texts = []
+    for name, tracer in (("strace", [strace_bin]), ("systrace", [sys.executable, "-m", "systrace"])):
+        out, target = tmp_path / f"{name}.txt", tmp_path / f"{name}.file"
+        r = subprocess.run([*tracer, "-o", str(out), "-e", f"trace={calls}", "-e", "signal=none", "--", str(exe),
+                            *([str(target)] if file_arg else [])], capture_output=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        text = normalise(out.read_text().replace(str(target), "FILE"))
+        text = re.sub(r"0x[1-9a-f][0-9a-f]{8,}", "ADDR", text)
+        texts.append(re.sub(r" +=", " =", text))
+    return texts[0], texts[1]
+
+
 GROUPS_SIGACTION = r"""
 #define _GNU_SOURCE
 #include <grp.h>
@@ -508,29 +532,16 @@ def test_groups_sigaction_flags_and_mempolicy_like_strace(kernel, tmp_path, stra
     # strace cuts arrays), sa_flags' SA_INTERRUPT and a NULL sa_restorer
     # (seen in id and zstd), the memory policy calls' node masks (ps), ids
     # of -1 (make): strace's lines, whole.
-    from test_strace_diff import _compiler
-    src = tmp_path / "groups.c"
-    src.write_text(GROUPS_SIGACTION)
-    exe = tmp_path / "groups"
-    subprocess.run([_compiler(), "-O0", "-o", str(exe), str(src)], check=True)
-    texts = []
-    for name, tracer in (("strace", [strace_bin]), ("systrace", [sys.executable, "-m", "systrace"])):
-        out = tmp_path / f"{name}.txt"
-        r = subprocess.run([*tracer, "-o", str(out), "-e",
-                            "trace=getgroups,setgroups,rt_sigaction,get_mempolicy,set_mempolicy,mbind,/^set(res|re|fs)[ug]id$",
-                            "--",
-                            str(exe)], capture_output=True, timeout=120)
-        assert r.returncode == 0, r.stderr
-        # Addresses (not a node mask's words, zero-padded: 0x00000000000001).
-        texts.append(re.sub(r"0x[1-9a-f][0-9a-f]{7,}", "ADDR", out.read_text()))
-    theirs, ours = texts
+    theirs, ours = _both_on_program(
+        tmp_path, strace_bin, GROUPS_SIGACTION,
+        "getgroups,setgroups,rt_sigaction,get_mempolicy,set_mempolicy,mbind,/^set(res|re|fs)[ug]id$")
     assert ours == theirs
     for line in ("getgroups(0, []) = ", "setgroups(3, [1, 2, 3]) = 0", "getgroups(2, ADDR) = -1 EINVAL",
                  "24, 25, 26, 27, 28, 29, 30, 31, ...]) = 0", "sa_flags=SA_RESTORER|SA_INTERRUPT|0xc00, "
                  "sa_restorer=NULL}", "set_mempolicy(MPOL_BIND, [0x00000000000001], 65) = 0",
                  "get_mempolicy([MPOL_BIND], [0x00000000000001, 0000000000000000], 129, NULL, 0) = 0",
                  "[0x00000000000001], 65, 0) = 0", "setresuid(-1, 0, -1) = 0", "setfsgid(-1) = 0"):
-        assert line in re.sub(r" +=", " =", ours), line
+        assert line in ours, line
 
 
 FD_KINDS_MEMORY_SCHED = r"""
@@ -580,26 +591,14 @@ def test_fd_kinds_memory_locks_and_scheduling_like_strace(kernel, tmp_path, stra
     # Found tracing a program of many calls against strace: these printed
     # flags as numbers, addresses in decimal (msync's), structures as
     # addresses (itimerspec, sigset, sched_param, waitid's siginfo).
-    from test_strace_diff import _compiler
-    src = tmp_path / "calls.c"
-    src.write_text(FD_KINDS_MEMORY_SCHED)
-    exe = tmp_path / "calls"
-    subprocess.run([_compiler(), "-O0", "-o", str(exe), str(src)], check=True)
     calls = ("eventfd2,timerfd_create,timerfd_settime,signalfd4,inotify_init1,inotify_add_watch,msync,mlock,munlock,"
              "mlock2,mlockall,splice,tee,sync_file_range,sched_getscheduler,sched_getparam,sched_setscheduler,"
              "sched_setparam,waitid")
-    texts = []
-    for name, tracer in (("strace", [strace_bin]), ("systrace", [sys.executable, "-m", "systrace"])):
-        out, target = tmp_path / f"{name}.txt", tmp_path / f"{name}.file"
-        r = subprocess.run([*tracer, "-o", str(out), "-e", f"trace={calls}", "-e", "signal=none", "--", str(exe),
-                            str(target)], capture_output=True, timeout=120)
-        assert r.returncode == 0, r.stderr
-        # Addresses, the child's pid and times, the file's name.
-        text = out.read_text().replace(str(target), "FILE")
-        text = re.sub(r"si_pid=\d+", "si_pid=N", text)
-        text = re.sub(r"si_([us])time=\d+", r"si_\1time=N", text)
-        texts.append(re.sub(r"0x[1-9a-f][0-9a-f]{8,}", "ADDR", text))
-    theirs, ours = texts
+
+    def child(text: str) -> str:  # the child's pid and times
+        return re.sub(r"si_([us]time|pid)=\d+", r"si_\1=N", text)
+
+    theirs, ours = _both_on_program(tmp_path, strace_bin, FD_KINDS_MEMORY_SCHED, calls, child, file_arg=True)
     assert ours == theirs
     for line in ("eventfd2(3, EFD_CLOEXEC|EFD_NONBLOCK) = ", "timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC) = ",
                  "it_value={tv_sec=100, tv_nsec=0}}, {it_interval=", "signalfd4(-1, [USR1 TERM], 8, SFD_CLOEXEC|",
@@ -607,7 +606,7 @@ def test_fd_kinds_memory_locks_and_scheduling_like_strace(kernel, tmp_path, stra
                  "splice(3, [2], 5, NULL, 3, SPLICE_F_MOVE) = 3", "sched_getparam(0, [0]) = 0",
                  "sched_getscheduler(0) = 3 (SCHED_BATCH)", "sched_setscheduler(0, 0x40000000 /* SCHED_??? */, [0]) = 0",
                  "waitid(P_ALL, 0, {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=N, si_uid=0, si_status=3, "):
-        assert line in re.sub(r" +=", " =", ours), line
+        assert line in ours, line
 
 
 MEMFD_IPC_SIGWAIT = r"""
@@ -646,26 +645,17 @@ def test_memfd_ipc_and_signal_waits_like_strace(kernel, tmp_path, strace_bin):
     # The second program of many calls: memfd_create's MFD_*, fcntl's
     # seals, close_range's flags, personality, getcpu, rt_sigtimedwait's
     # set, siginfo and signal returned, and the System V IPC calls.
-    from test_strace_diff import _compiler
-    src = tmp_path / "calls.c"
-    src.write_text(MEMFD_IPC_SIGWAIT)
-    exe = tmp_path / "calls"
-    subprocess.run([_compiler(), "-O0", "-o", str(exe), str(src)], check=True)
     calls = ("memfd_create,fcntl,close_range,personality,getcpu,rt_sigtimedwait,shmget,shmat,shmdt,shmctl,msgget,"
              "msgctl,semget,semop,semtimedop,semctl")
-    texts = []
-    for name, tracer in (("strace", [strace_bin]), ("systrace", [sys.executable, "-m", "systrace"])):
-        out = tmp_path / f"{name}.txt"
-        r = subprocess.run([*tracer, "-o", str(out), "-e", f"trace={calls}", "-e", "signal=none", "--", str(exe)],
-                           capture_output=True, timeout=120)
-        assert r.returncode == 0, r.stderr
-        text = re.sub(r"si_pid=\d+", "si_pid=N", out.read_text())
+
+    def varies(text: str) -> str:
+        text = re.sub(r"si_pid=\d+", "si_pid=N", text)
         text = re.sub(r"getcpu\(\[\d+\]", "getcpu([CPU]", text)  # where it ran
         # Each run makes new IPC objects: their ids differ.
         text = re.sub(r"^((?:shmat|shmctl|msgctl|semctl|semop|semtimedop)\()\d+", r"\1ID", text, flags=re.M)
-        text = re.sub(r"^((?:shm|msg|sem)get\(.*\) += )\d+$", r"\1ID", text, flags=re.M)
-        texts.append(re.sub(r"0x[1-9a-f][0-9a-f]{8,}", "ADDR", text))
-    theirs, ours = texts
+        return re.sub(r"^((?:shm|msg|sem)get\(.*\) += )\d+$", r"\1ID", text, flags=re.M)
+
+    theirs, ours = _both_on_program(tmp_path, strace_bin, MEMFD_IPC_SIGWAIT, calls, varies)
     assert ours == theirs
     for line in ('memfd_create("buf", MFD_CLOEXEC|MFD_ALLOW_SEALING) = 3', "F_ADD_SEALS, F_SEAL_SHRINK|F_SEAL_GROW)",
                  "fcntl(3, F_GET_SEALS) = 0x6 (seals F_SEAL_SHRINK|F_SEAL_GROW)", "CLOSE_RANGE_CLOEXEC) = 0",
@@ -675,7 +665,7 @@ def test_memfd_ipc_and_signal_waits_like_strace(kernel, tmp_path, strace_bin):
                  "msgget(IPC_PRIVATE, IPC_CREAT|IPC_EXCL|0640) = ID",
                  "[{sem_num=0, sem_op=1, sem_flg=0}, {sem_num=1, sem_op=-1, sem_flg=SEM_UNDO|IPC_NOWAIT}], 2",
                  "semctl(ID, 0, IPC_RMID, NULL) = 0"):
-        assert line in re.sub(r" +=", " =", ours), line
+        assert line in ours, line
 
 
 # A pseudo-terminal's settings, set and read back: every termios flag.
@@ -702,23 +692,11 @@ def test_terminal_ioctls_like_strace(kernel, tmp_path, strace_bin):
     # Every program run in a terminal asks TCGETS and TIOCGWINSZ: their
     # structures printed as addresses. Now as strace prints them (the
     # requests found by number: TCSETS is "SNDCTL_TMR_START or TCSETS").
-    from test_strace_diff import _compiler
-    src = tmp_path / "tio.c"
-    src.write_text(TERMINAL_IOCTLS)
-    exe = tmp_path / "tio"
-    subprocess.run([_compiler(), "-w", "-o", str(exe), str(src), "-lutil"], check=True)
-    texts = []
-    for name, tracer in (("strace", [strace_bin]), ("systrace", [sys.executable, "-m", "systrace"])):
-        out = tmp_path / f"{name}.txt"
-        r = subprocess.run([*tracer, "-o", str(out), "-e", "trace=ioctl", "--", str(exe)], capture_output=True,
-                           timeout=120)
-        assert r.returncode == 0, r.stderr
-        texts.append(re.sub(r"0x[1-9a-f][0-9a-f]{8,}", "ADDR", out.read_text()))
-    theirs, ours = texts
+    theirs, ours = _both_on_program(tmp_path, strace_bin, TERMINAL_IOCTLS, "ioctl", link=("-lutil",))
     assert ours == theirs
     for line in ("TCGETS, {c_iflag=ICRNL|IXON, c_oflag=NL0|CR0|TAB0|BS0|VT0|FF0|OPOST|ONLCR, c_cflag=B38400|CS8|CREAD, ",
                  "c_cflag=B38400|B50<<IBSHIFT|CS8|CSTOPB|", "|FLUSHO|PENDIN|TOSTOP|EXTPROC|0x2000, ...}) = 0",
                  "c_oflag=NL1|CR3|XTABS|BS1|VT1|FF1|OPOST, c_cflag=B115200|CS8|CREAD",
                  "TIOCGWINSZ, {ws_row=24, ws_col=80, ws_xpixel=0, ws_ypixel=0}) = 0", "FIONBIO, [1])",
                  "TIOCGPGRP, ADDR) = -1 ENOTTY"):
-        assert line in re.sub(r" +=", " =", ours), line
+        assert line in ours, line
