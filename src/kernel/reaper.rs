@@ -38,8 +38,10 @@ use crate::trace::quiet::Quiet;
 /// A hook: (phase index, syscall number).
 pub type Key = (usize, u32);
 
-/// Slow work for the closing thread, done before any closing.
-pub type Job = Box<dyn FnOnce() + Send>;
+/// Slow work for the closing thread, done before any closing. It returns
+/// None when done, or how long to wait before it runs again (it found busy
+/// a lock it must not wait for); a stopping thread runs it only once.
+pub type Job = Box<dyn FnMut() -> Option<Duration> + Send>;
 
 /// Hooks per message: the kernel takes at most 253 fds (SCM_MAX_FD).
 const BATCH: usize = 250;
@@ -518,10 +520,13 @@ fn close(shared: &Shared) {
         let now = Instant::now();
         let stop = state.stop;
         if let Some(i) = state.jobs.iter().position(|(due, _)| stop || *due <= now) {
-            let (_, job) = state.jobs.remove(i);
+            let (_, mut job) = state.jobs.remove(i);
             drop(state);
-            job();
+            let again = job();
             state = shared.lock();
+            if let (Some(after), false) = (again, state.stop) {
+                state.jobs.push((Instant::now() + after, job));
+            }
             continue;
         }
         let next_job = state.jobs.iter().map(|&(due, _)| due).min();
@@ -732,11 +737,17 @@ mod tests {
         let later = tx.clone();
         reaper.run_in_background(
             Duration::from_millis(200),
-            Box::new(move || later.send(("later", start.elapsed())).unwrap()),
+            Box::new(move || {
+                later.send(("later", start.elapsed())).unwrap();
+                None
+            }),
         );
         reaper.run_in_background(
             Duration::ZERO,
-            Box::new(move || tx.send(("now", start.elapsed())).unwrap()),
+            Box::new(move || {
+                tx.send(("now", start.elapsed())).unwrap();
+                None
+            }),
         );
         let (first, at) = rx.recv_timeout(Duration::from_secs(5)).unwrap();
         assert_eq!(first, "now");
@@ -752,11 +763,35 @@ mod tests {
         let (tx, rx) = mpsc::channel();
         reaper.run_in_background(
             Duration::from_secs(60),
-            Box::new(move || tx.send(()).unwrap()),
+            Box::new(move || {
+                tx.send(()).unwrap();
+                Some(Duration::ZERO) // not again: the thread is stopping
+            }),
         );
         let start = Instant::now();
         drop(reaper); // joins both threads
         assert!(rx.try_recv().is_ok(), "the job ran before the thread ended");
+        assert!(rx.try_recv().is_err(), "the job ran once");
         assert!(start.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn a_job_that_asks_runs_again() {
+        let reaper = Reaper::start().expect("the threads start without privileges");
+        let (tx, rx) = mpsc::channel();
+        let mut left = 3;
+        reaper.run_in_background(
+            Duration::ZERO,
+            Box::new(move || {
+                left -= 1;
+                tx.send(left).unwrap();
+                (left > 0).then_some(Duration::from_millis(10))
+            }),
+        );
+        let runs: Vec<i32> = (0..3)
+            .map(|_| rx.recv_timeout(Duration::from_secs(5)).unwrap())
+            .collect();
+        assert_eq!(runs, [2, 1, 0]);
+        assert!(rx.recv_timeout(Duration::from_millis(100)).is_err());
     }
 }

@@ -65,7 +65,7 @@ impl Tracer {
             METADATA_READ_DELAY,
             Box::new(|| {
                 names::metadata();
-                sync_tables_now();
+                (!sync_tables_now()).then_some(SYNC_RETRY)
             }),
         );
     }
@@ -85,19 +85,26 @@ impl Tracer {
 
 static SYSCALL_TRACE_LOCK: Mutex<Option<Tracer>> = Mutex::new(None);
 
+/// How long the table correction waits for a busy lock before it tries again.
+const SYNC_RETRY: std::time::Duration = std::time::Duration::from_millis(20);
+
 /// Corrects the programs' tables from the kernel's metadata just read, if
-/// the tracer's lock is free; else the next session's open does. Never
-/// waits for the lock: its holder may be waiting for the background thread
-/// this runs on (dropping the programs joins it).
-fn sync_tables_now() {
+/// the tracer's lock is free; false if it is not (the background thread
+/// tries again, and a session's open corrects them too). Never waits for
+/// the lock: its holder may be waiting for the background thread this runs
+/// on (dropping the programs joins it). Once, a busy lock (a caller asking
+/// kernel_state() in a loop) left a command's one session on the embedded
+/// tables for its whole run.
+fn sync_tables_now() -> bool {
     let mut guard = match SYSCALL_TRACE_LOCK.try_lock() {
         Ok(guard) => guard,
         Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
-        Err(std::sync::TryLockError::WouldBlock) => return,
+        Err(std::sync::TryLockError::WouldBlock) => return false,
     };
     if let Some(tracer) = guard.as_mut() {
         tracer.sync_tables();
     }
+    true
 }
 
 pub(super) fn lock() -> MutexGuard<'static, Option<Tracer>> {
