@@ -10,9 +10,19 @@ pub type Xlat = &'static [(u64, &'static str)];
 
 macro_rules! xlat {
     ($($name:ident),* $(,)?) => {
-        &[$((libc::$name as u64, stringify!($name))),*]
+        &[$(($crate::strace::flags::unsigned!(libc::$name), stringify!($name))),*]
     };
 }
+
+/// A libc constant as the unsigned value of its own width: an `int` with
+/// its top bit set (EPOLLET, CLONE_IO) is 0x80000000, as a register or a
+/// structure's field holds it, not sign-extended to 64 bits.
+macro_rules! unsigned {
+    ($value:expr) => {
+        ($value as u64) & (u64::MAX >> (64 - 8 * ::core::mem::size_of_val(&$value)))
+    };
+}
+pub(crate) use unsigned;
 
 mod generated;
 mod ioctl;

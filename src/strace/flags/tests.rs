@@ -87,3 +87,16 @@ fn signals() {
     assert_eq!(signal_name(0), "0");
     assert_eq!(signal_name(99), "99");
 }
+
+#[test]
+fn top_bits_of_an_int_are_its_own() {
+    // libc's ints with bit 31 set would sign-extend: EPOLLET printed as
+    // `EPOLLIN|0x80000000`, CLONE_IO never named.
+    assert_eq!(flags(EPOLL_EVENTS, 0x8000_0001), "EPOLLIN|EPOLLET");
+    assert_eq!(flags(CLONE_FLAGS, 0x8000_0000), "CLONE_IO");
+    for table in [EPOLL_EVENTS, CLONE_FLAGS, OPEN_FLAGS, MAP_FLAGS, MSG_FLAGS] {
+        for &(value, name) in table {
+            assert!(value <= u64::from(u32::MAX), "{name}: {value:#x}");
+        }
+    }
+}
