@@ -368,38 +368,66 @@ __noinline __u32 capture_counted(struct scratch *s, __u32 off, __u32 arg_flags, 
 	return capture_count(s, off, arg_flags, w.n);
 }
 
-/* What ioctl request `cmd` reads or writes through its argument: 1, a
- * structure of *size bytes it reads (at enter); 2, one it writes (at
- * exit); 0, nothing strace shows (asm-generic/ioctls.h values, the same
- * on x86_64 and aarch64). */
-static __always_inline int ioctl_arg(__u64 cmd, __u32 *size)
+/* What command `cmd` of table `table` (enum systrace_commands) reads or
+ * writes through its argument: COMMAND_READS, a structure of *size bytes
+ * it reads (at enter); COMMAND_WRITES, one it writes (at exit);
+ * COMMAND_READS_STRING, a string it reads; 0, nothing strace shows.
+ * ioctl's are asm-generic/ioctls.h values, prctl's and seccomp's uapi
+ * linux/prctl.h and linux/seccomp.h: the same on x86_64 and aarch64. */
+enum { COMMAND_READS = 1, COMMAND_WRITES = 2, COMMAND_READS_STRING = 3 };
+
+static __always_inline int command_arg(__u32 table, __u64 cmd, __u32 *size)
 {
+	if (table == SYSTRACE_COMMANDS_PRCTL) {
+		switch ((__u32)cmd) {
+		case 15: /* PR_SET_NAME */
+			return COMMAND_READS_STRING;
+		case 16: /* PR_GET_NAME: TASK_COMM_LEN bytes */
+			*size = 16;
+			return COMMAND_WRITES;
+		}
+		return 0;
+	}
+	if (table == SYSTRACE_COMMANDS_SECCOMP) {
+		switch ((__u32)cmd) {
+		case 1: /* SECCOMP_SET_MODE_FILTER: struct sock_fprog */
+			*size = 16;
+			return COMMAND_READS;
+		case 2: /* SECCOMP_GET_ACTION_AVAIL: the action, a __u32 */
+			*size = 4;
+			return COMMAND_READS;
+		case 3: /* SECCOMP_GET_NOTIF_SIZES: three __u16 */
+			*size = 6;
+			return COMMAND_WRITES;
+		}
+		return 0;
+	}
 	switch ((__u32)cmd) {
 	case 0x5401: /* TCGETS: the kernel's struct termios */
 		*size = 36;
-		return 2;
+		return COMMAND_WRITES;
 	case 0x5402: /* TCSETS, TCSETSW, TCSETSF */
 	case 0x5403:
 	case 0x5404:
 		*size = 36;
-		return 1;
+		return COMMAND_READS;
 	case 0x5413: /* TIOCGWINSZ */
 		*size = 8;
-		return 2;
+		return COMMAND_WRITES;
 	case 0x5414: /* TIOCSWINSZ */
 		*size = 8;
-		return 1;
+		return COMMAND_READS;
 	case 0x540f: /* TIOCGPGRP, TIOCOUTQ, FIONREAD, TIOCGPTN: an int */
 	case 0x5411:
 	case 0x541b:
 	case 0x80045430:
 		*size = 4;
-		return 2;
+		return COMMAND_WRITES;
 	case 0x5410: /* TIOCSPGRP, FIONBIO, TIOCSPTLCK */
 	case 0x5421:
 	case 0x40045431:
 		*size = 4;
-		return 1;
+		return COMMAND_READS;
 	}
 	return 0;
 }
@@ -579,12 +607,18 @@ __noinline long capture_enter_arg(struct scratch *s, struct enter_walk *w, __u32
 		if (args[i] && flock_cmd(arg_at(args, spec->len_arg[i])) == 1)
 			w->off = capture_buffer(s, off, ARG_FLAGS(i, 0) | ARG_STRUCT, args[i],
 						spec->size[i]);
-	} else if (kind == SYSTRACE_CAPTURE_IOCTL) {
+	} else if (kind == SYSTRACE_CAPTURE_COMMAND && args[i]) {
 		__u32 size = 0;
+		int what = command_arg(spec->size[i], arg_at(args, spec->len_arg[i]), &size);
 
-		if (args[i] && ioctl_arg(arg_at(args, spec->len_arg[i]), &size) == 1)
+		if (what == COMMAND_READS)
 			w->off =
 				capture_buffer(s, off, ARG_FLAGS(i, 0) | ARG_STRUCT, args[i], size);
+		else if (what == COMMAND_READS_STRING) {
+			w->off = capture_string(s, off, ARG_FLAGS(i, 0), args[i]);
+			if (item_faulted(s, off))
+				w->pending.retry_mask |= 1 << i;
+		}
 	}
 	return 0;
 }
@@ -685,7 +719,7 @@ static long capture_exit_arg(__u32 i, struct exit_walk *w)
 	kind = spec->kind[i];
 	ptr = args[i];
 	arg_struct = ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT) | ARG_STRUCT;
-	if (kind == SYSTRACE_CAPTURE_EXIT_BUFFER && ret > 0)
+	if (kind == SYSTRACE_CAPTURE_EXIT_BUFFER && ret > 0 && ptr)
 		off = capture_buffer(s, off,
 				     ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT) | data_flag(spec, i),
 				     ptr, ret);
@@ -710,8 +744,9 @@ static long capture_exit_arg(__u32 i, struct exit_walk *w)
 	else if (kind == SYSTRACE_CAPTURE_FLOCK && ret >= 0 && ptr &&
 		 flock_cmd(arg_at(args, spec->len_arg[i])) == 2)
 		off = capture_buffer(s, off, arg_struct, ptr, spec->size[i]);
-	else if (kind == SYSTRACE_CAPTURE_IOCTL && ret >= 0 && ptr &&
-		 ioctl_arg(arg_at(args, spec->len_arg[i]), &size) == 2)
+	else if (kind == SYSTRACE_CAPTURE_COMMAND && ret >= 0 && ptr &&
+		 command_arg(spec->size[i], arg_at(args, spec->len_arg[i]), &size) ==
+			 COMMAND_WRITES)
 		off = capture_buffer(s, off, arg_struct, ptr, size);
 	else if (kind == SYSTRACE_CAPTURE_NEW_FDS && ret >= 0)
 		off = capture_new_fds(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT),

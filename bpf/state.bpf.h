@@ -100,6 +100,7 @@ struct systrace_exit_record _exit_record = {};
 struct systrace_capture_item _capture_item = {};
 enum systrace_phase _phase = SYSTRACE_PHASE_ENTER;
 enum systrace_capture_kind _capture_kind = SYSTRACE_CAPTURE_NONE;
+enum systrace_commands _commands = SYSTRACE_COMMANDS_IOCTL;
 enum systrace_capture_flags _capture_flags = SYSTRACE_CAPTURE_TRUNCATED;
 enum systrace_tgid_flags _tgid_flags = SYSTRACE_TGID_TRACED;
 enum systrace_capture_limits _capture_limits = SYSTRACE_MAX_CAPTURE;

@@ -92,11 +92,19 @@ enum systrace_capture_kind {
 	 * which may be read too late. Put on a slot past the call's arguments
 	 * (trace::capture::NEW_FDS_ARG), whose index the item carries. */
 	SYSTRACE_CAPTURE_NEW_FDS = 19,
-	/* ioctl's argument, for the requests whose structure strace shows
-	 * (ioctl_arg in capture.bpf.h: a terminal's termios and winsize, an
-	 * int): at enter for those that set, at exit (if it succeeded) for
-	 * those that get. The request is arg len_arg[i]. */
-	SYSTRACE_CAPTURE_IOCTL = 20,
+	/* An argument whose meaning a command argument (arg len_arg[i])
+	 * gives, read only for the commands strace shows it for (command_arg
+	 * in capture.bpf.h), from the table size[i] names (enum
+	 * systrace_commands): at enter for what the call reads (a structure,
+	 * a string), at exit (if it succeeded) for what it writes. */
+	SYSTRACE_CAPTURE_COMMAND = 20,
+};
+
+/* The command tables of SYSTRACE_CAPTURE_COMMAND. */
+enum systrace_commands {
+	SYSTRACE_COMMANDS_IOCTL = 0, /* ioctl's request: a termios, a winsize, an int */
+	SYSTRACE_COMMANDS_PRCTL = 1, /* prctl's option: a thread's name */
+	SYSTRACE_COMMANDS_SECCOMP = 2, /* seccomp's op: a filter, an action, sizes */
 };
 
 /* The head of an element's data: where it is and what the program gave

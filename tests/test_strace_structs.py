@@ -700,3 +700,165 @@ def test_terminal_ioctls_like_strace(kernel, tmp_path, strace_bin):
                  "TIOCGWINSZ, {ws_row=24, ws_col=80, ws_xpixel=0, ws_ypixel=0}) = 0", "FIONBIO, [1])",
                  "TIOCGPGRP, ADDR) = -1 ENOTTY"):
         assert line in ours, line
+
+
+FILES_NAMES_AND_QUERIES = r"""
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/epoll.h>
+#include <sys/klog.h>
+#include <sys/prctl.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+    char path[4096], name[16];
+    /* Edge-triggered and one-shot epoll events: bits up to 2^31. */
+    int ep = epoll_create1(0);
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLET, .data.u64 = 7};
+    epoll_ctl(ep, EPOLL_CTL_ADD, 0, &ev);
+    ev.events = EPOLLOUT | EPOLLONESHOT | EPOLLEXCLUSIVE;
+    epoll_ctl(ep, EPOLL_CTL_MOD, 0, &ev);
+    /* mkfifo's mknodat; devices with their numbers; no file type. */
+    snprintf(path, sizeof path, "%s.node", argv[1]);
+    mknodat(AT_FDCWD, path, S_IFIFO | 0600, 0); unlink(path);
+    syscall(SYS_mknod, path, S_IFCHR | S_ISUID | 0644, makedev(1, 3)); unlink(path);
+    mknodat(AT_FDCWD, path, S_IFBLK | 0600, makedev(259, 65536 + 7)); unlink(path);
+    mknodat(AT_FDCWD, path, 0644, 0); unlink(path);
+    /* Pending signals. */
+    sigset_t ss; sigemptyset(&ss); sigaddset(&ss, SIGUSR2); sigprocmask(SIG_BLOCK, &ss, NULL);
+    kill(getpid(), SIGUSR2); sigpending(&ss);
+    /* Offsets read, and moved by what was sent. */
+    int out = open(argv[1], O_RDWR | O_CREAT | O_TRUNC, 0600);
+    write(out, "0123456789", 10);
+    int in = open(argv[1], O_RDONLY);
+    off_t off = 2; sendfile(out, in, &off, 3); sendfile(out, in, NULL, 1); sendfile(out, in, &off, 0);
+    off = 1000; sendfile(out, in, &off, 5);
+    loff_t a = 1, b = 3; copy_file_range(in, &a, out, &b, 2, 0); copy_file_range(in, NULL, out, NULL, 1, 0);
+    /* Thread names: the kernel keeps 15 bytes. */
+    prctl(PR_SET_NAME, "worker-1"); prctl(PR_GET_NAME, name);
+    prctl(PR_SET_NAME, "a-name-longer-than-sixteen"); prctl(PR_GET_NAME, name);
+    prctl(PR_SET_NAME, "exactly15chars!"); prctl(PR_SET_NAME, "\x01\xff\n"); prctl(PR_GET_NAME, name);
+    prctl(PR_SET_NAME, NULL); prctl(PR_GET_NAME, NULL);
+    /* A name in a page never touched before the call: read again at its exit. */
+    static char untouched[3 * 4096] __attribute__((aligned(4096)));
+    prctl(PR_SET_NAME, untouched + 4096); prctl(PR_GET_NAME, untouched + 4096);
+    /* membarrier's commands, I/O priorities, the kernel log's sizes, landlock's ABI. */
+    syscall(SYS_membarrier, 0 /* QUERY */, 0, 0);
+    syscall(SYS_membarrier, 16 /* REGISTER_PRIVATE_EXPEDITED */, 0, 0);
+    syscall(SYS_membarrier, 8 /* PRIVATE_EXPEDITED */, 0, 0);
+    syscall(SYS_membarrier, 1 << 20, 0, 0); syscall(SYS_membarrier, 64, 1 /* FLAG_CPU */, 5);
+    syscall(SYS_ioprio_get, 1, 0);
+    syscall(SYS_ioprio_set, 1, 0, (2 << 13) | 4);
+    syscall(SYS_ioprio_get, 1, 0);
+    syscall(SYS_ioprio_get, 9, 0); syscall(SYS_ioprio_set, 3, 0, (7 << 13) | 9);
+    char log[64];
+    klogctl(10, NULL, 0); klogctl(9, NULL, 0); klogctl(3, NULL, 0); klogctl(3, log, sizeof log);
+    klogctl(99, NULL, 5); klogctl(8, NULL, -1);
+    syscall(SYS_landlock_create_ruleset, NULL, 0, 1 /* VERSION */);
+    syscall(SYS_landlock_create_ruleset, NULL, 0, 6);
+    return 0;
+}
+"""
+
+
+def test_files_names_and_queries_like_strace(kernel, tmp_path, strace_bin):
+    # Calls real programs make that printed numbers or addresses: EPOLLET
+    # (the sign-extended int matched no flag), mkfifo's mknodat, thread
+    # names (prctl), sendfile's offset, membarrier (glibc, runtimes),
+    # ionice, dmesg.
+    def normalise(text: str) -> str:
+        # The log's text and the pid change from run to run.
+        text = re.sub(r'(SYSLOG_ACTION_READ_ALL \*/, )"[^"]*"(\.\.\.)?', r'\1LOG', text)
+        return re.sub(r"syslog\((9|10) (.*) = \d+", r"syslog(\1 \2 = N", text)
+    theirs, ours = _both_on_program(tmp_path, strace_bin, FILES_NAMES_AND_QUERIES,
+                                    "epoll_ctl,mknod,mknodat,rt_sigpending,sendfile,copy_file_range,prctl,"
+                                    "membarrier,ioprio_get,ioprio_set,syslog,landlock_create_ruleset",
+                                    normalise, file_arg=True)
+    assert ours == theirs
+    for line in ("{events=EPOLLIN|EPOLLET, ", 'mknodat(AT_FDCWD, "FILE.node", S_IFIFO|0600) = 0',
+                 'mknod("FILE.node", S_IFCHR|S_ISUID|0644, makedev(0x1, 0x3)) = 0',
+                 "S_IFBLK|0600, makedev(0x103, 0x10007)) = 0", 'mknodat(AT_FDCWD, "FILE.node", 0644) = 0',
+                 "rt_sigpending([USR2], 8) = 0", "sendfile(4, 5, [2] => [5], 3) = 3", "sendfile(4, 5, [1000], 5) = 0",
+                 "copy_file_range(5, [1], 4, [3], 2, 0) = 2",
+                 'prctl(PR_SET_NAME, "worker-1") = 0', 'prctl(PR_GET_NAME, "worker-1") = 0',
+                 'prctl(PR_SET_NAME, "a-name-longer-t"...) = 0', 'prctl(PR_GET_NAME, "a-name-longer-t") = 0',
+                 'prctl(PR_SET_NAME, "exactly15chars!"...) = 0', 'prctl(PR_GET_NAME, "\\1\\377\\n") = 0',
+                 'prctl(PR_SET_NAME, "") = 0\nprctl(PR_GET_NAME, "") = 0',
+                 "membarrier(MEMBARRIER_CMD_QUERY, 0) = 0x", "|MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ",
+                 "membarrier(0x100000 /* MEMBARRIER_CMD_??? */, 0)",
+                 "MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE, MEMBARRIER_CMD_FLAG_CPU, 5)",
+                 "ioprio_get(IOPRIO_WHO_PROCESS, 0) = 16388 (IOPRIO_PRIO_VALUE(IOPRIO_CLASS_BE, 4))",
+                 "IOPRIO_PRIO_VALUE(0x7 /* IOPRIO_CLASS_??? */, 9)", "syslog(10 /* SYSLOG_ACTION_SIZE_BUFFER */) = N",
+                 "syslog(3 /* SYSLOG_ACTION_READ_ALL */, LOG, 64) = ", "NULL, -1 /* LOGLEVEL_??? */)",
+                 "landlock_create_ruleset(NULL, 0, LANDLOCK_CREATE_RULESET_VERSION) = "):
+        assert line in ours, line
+
+
+CAPABILITIES_SECCOMP_KCMP = r"""
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+int main(void) {
+    /* libcap's calls (ping, sudo, systemd): each version's sets. */
+    struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0}, h1 = {_LINUX_CAPABILITY_VERSION_1, 0},
+                                    bad = {0x1234, 0};
+    struct __user_cap_data_struct d[2];
+    syscall(SYS_capget, &h, d); syscall(SYS_capset, &h, d);
+    syscall(SYS_capget, &h1, d); syscall(SYS_capget, &bad, d); syscall(SYS_capget, &h, NULL);
+    memset(d, 0, sizeof d);
+    d[0].effective = 1 << 21; d[0].permitted = (1 << 21) | (1 << 1); d[1].permitted = 1 << (40 - 32);
+    d[1].inheritable = 1u << 31;
+    syscall(SYS_capset, &h, d);
+    /* seccomp: what each operation reads or writes. */
+    unsigned act = SECCOMP_RET_KILL_PROCESS;
+    syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &act);
+    act = SECCOMP_RET_LOG; syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &act);
+    act = 0x12345678; syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &act);
+    struct seccomp_notif_sizes sz; syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sz);
+    struct sock_filter f[] = {BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)};
+    struct sock_fprog prog = {1, f};
+    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_LOG, &prog);
+    syscall(SYS_seccomp, 77, 0, NULL);
+    /* kcmp: the indexes only where they mean something. */
+    int fd = open("/dev/null", O_RDONLY);
+    syscall(SYS_kcmp, getpid(), getpid(), 0 /* KCMP_FILE */, fd, fd);
+    syscall(SYS_kcmp, getpid(), getpid(), 1 /* KCMP_VM */, 0, 0);
+    syscall(SYS_kcmp, getpid(), getpid(), 42, 0, 0);
+    return 0;
+}
+"""
+
+
+def test_capabilities_seccomp_and_kcmp_like_strace(kernel, tmp_path, strace_bin):
+    # capget/capset printed their pointers as decimal numbers (their C
+    # types, cap_user_header_t, have no '*'); seccomp and kcmp numbers.
+    def normalise(text: str) -> str:
+        return re.sub(r"kcmp\(\d+, \d+,", "kcmp(PID, PID,", text)
+    theirs, ours = _both_on_program(tmp_path, strace_bin, CAPABILITIES_SECCOMP_KCMP, "capget,capset,seccomp,kcmp",
+                                    normalise)
+    assert ours == theirs
+    for line in ("capget({version=_LINUX_CAPABILITY_VERSION_3, pid=0}, {effective=1<<CAP_CHOWN|1<<CAP_DAC_OVERRIDE|",
+                 "|1<<CAP_CHECKPOINT_RESTORE, inheritable=0}) = 0",
+                 "capget({version=_LINUX_CAPABILITY_VERSION_1, pid=0}, {effective=1<<CAP_CHOWN|",
+                 "capget({version=0x1234 /* _LINUX_CAPABILITY_VERSION_??? */, pid=0}, ADDR) = -1 EINVAL",
+                 "capget({version=_LINUX_CAPABILITY_VERSION_3, pid=0}, NULL) = 0",
+                 "{effective=1<<CAP_SYS_ADMIN, permitted=1<<CAP_DAC_OVERRIDE|1<<CAP_SYS_ADMIN|"
+                 "1<<CAP_CHECKPOINT_RESTORE, inheritable=0x80000000 /* CAP_??? */}",
+                 "seccomp(SECCOMP_GET_ACTION_AVAIL, 0, [SECCOMP_RET_KILL_PROCESS]) = 0",
+                 "[0x12345678 /* SECCOMP_RET_??? */]",
+                 "seccomp(SECCOMP_GET_NOTIF_SIZES, 0, {seccomp_notif=80, seccomp_notif_resp=24, seccomp_data=64}) = 0",
+                 "seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_LOG, {len=1, filter=ADDR}) = 0",
+                 "seccomp(0x4d /* SECCOMP_SET_MODE_??? */, 0, NULL) = -1 EINVAL",
+                 "kcmp(PID, PID, KCMP_FILE, 3, 3) = 0", "kcmp(PID, PID, KCMP_VM) = 0",
+                 "kcmp(PID, PID, 0x2a /* KCMP_??? */, 0, 0) = -1 EINVAL"):
+        assert line in ours, line

@@ -10,9 +10,9 @@ use super::types;
 
 pub use types::{
     syscall_trace_enter, syscall_trace_exit, systrace_capture_flags, systrace_capture_item,
-    systrace_capture_kind, systrace_capture_limits, systrace_capture_spec, systrace_count,
-    systrace_count_key, systrace_drop_key, systrace_enter_record, systrace_exit_record,
-    systrace_header, systrace_phase, systrace_signal, systrace_signal_flags,
+    systrace_capture_kind, systrace_capture_limits, systrace_capture_spec, systrace_commands,
+    systrace_count, systrace_count_key, systrace_drop_key, systrace_enter_record,
+    systrace_exit_record, systrace_header, systrace_phase, systrace_signal, systrace_signal_flags,
     systrace_signal_record, systrace_task_exit, systrace_task_exit_record, systrace_tgid,
     systrace_tgid_flags, trace_entry,
 };

@@ -720,15 +720,15 @@ fn process_and_signal_calls() {
 
 #[test]
 fn generic_fallback_and_resumed() {
-    // ioprio_set has no decoder: its ints as their C types read them.
+    // pidfd_getfd has no decoder: its ints as their C types read them.
     let args = [
-        arg("which", "int", -1i64 as u64),
-        arg("who", "int", 0),
-        arg("ioprio", "int", 5),
+        arg("pidfd", "int", -1i64 as u64),
+        arg("fd", "int", 0),
+        arg("flags", "int", 5),
     ];
     assert_eq!(
-        call("ioprio_set", &args, Some(0)),
-        "ioprio_set(-1, 0, 5)                    = 0"
+        call("pidfd_getfd", &args, Some(0)),
+        "pidfd_getfd(-1, 0, 5)                   = 0"
     );
     assert_eq!(
         call(

@@ -5,7 +5,9 @@
 //! table (bpf/systrace.h, systrace_capture_spec); `decode` reads the items.
 use std::collections::BTreeSet;
 
-use crate::kernel::layout::{systrace_capture_kind, systrace_capture_spec, MAX_ARGS, NR_SYSCALLS};
+use crate::kernel::layout::{
+    systrace_capture_kind, systrace_capture_spec, systrace_commands, MAX_ARGS, NR_SYSCALLS,
+};
 use crate::metadata::{MetadataTable, SyscallMetadata};
 
 /// Bytes captured of each string or buffer unless the user says: strace's
@@ -32,7 +34,11 @@ const EXIT_MSGHDR: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_EXIT_MSGHDR.0 as
 const SIGFRAME_MASK: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_SIGFRAME_MASK.0 as u8;
 const FLOCK: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_FLOCK.0 as u8;
 const NEW_FDS: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_NEW_FDS.0 as u8;
-const IOCTL: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_IOCTL.0 as u8;
+const COMMAND: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_COMMAND.0 as u8;
+/// COMMAND's tables (its `size`): which command argument says what is read.
+const IOCTL_REQUESTS: u16 = systrace_commands::SYSTRACE_COMMANDS_IOCTL.0 as u16;
+const PRCTL_OPTIONS: u16 = systrace_commands::SYSTRACE_COMMANDS_PRCTL.0 as u16;
+const SECCOMP_OPS: u16 = systrace_commands::SYSTRACE_COMMANDS_SECCOMP.0 as u16;
 
 /// Where rt_sigreturn finds the mask it restores, from the user stack
 /// pointer at the call: in the signal frame's ucontext (x86_64: sp points
@@ -87,6 +93,9 @@ pub mod sizes {
     pub const RLIMIT: u16 = 16;
     pub const INT: u16 = 4;
     pub const LOFF: u16 = 8;
+    /// struct __user_cap_header_struct; two __user_cap_data_struct.
+    pub const CAP_HEADER: u16 = 8;
+    pub const CAP_DATA: u16 = 2 * 12;
     /// struct sembuf: sem_num, sem_op, sem_flg.
     pub const SEMBUF: u16 = 6;
     /// siginfo_t: its head and the union's first words, what strace shows.
@@ -134,6 +143,9 @@ const SPECIAL: &[(&str, &str, u8, &str)] = &[
     ("readlinkat", "buf", EXIT_BUFFER, ""),
     ("getcwd", "buf", EXIT_BUFFER, ""),
     ("getrandom", "ubuf", EXIT_BUFFER, ""),
+    // The messages SYSLOG_ACTION_READ* wrote (the other actions pass NULL,
+    // or return a size: the decoder shows it only for those).
+    ("syslog", "buf", EXIT_BUFFER, ""),
     ("setsockopt", "optval", BUFFER, "optlen"),
     // An xattr's value is bytes, size of them; what get and list wrote, ret.
     ("setxattr", "value", BUFFER, "size"),
@@ -202,8 +214,15 @@ const STRUCTS: &[(&str, &str, u8, u16, &str)] = {
         ("times", "tbuf", EXIT_STRUCT, TMS, ""),
         // Only for the lock commands (the programs look at cmd).
         ("fcntl", "arg", FLOCK, STRUCT_FLOCK, "cmd"),
-        // Only for the requests the programs know (ioctl_arg): their size.
-        ("ioctl", "arg", IOCTL, 0, "cmd"),
+        // Only for the commands the programs know (command_arg).
+        ("ioctl", "arg", COMMAND, IOCTL_REQUESTS, "cmd"),
+        ("prctl", "arg2", COMMAND, PRCTL_OPTIONS, "option"),
+        ("seccomp", "uargs", COMMAND, SECCOMP_OPS, "op"),
+        // A header, then one (version 1) or two sets of three masks.
+        ("capget", "header", STRUCT, CAP_HEADER, ""),
+        ("capget", "dataptr", EXIT_STRUCT, CAP_DATA, ""),
+        ("capset", "header", STRUCT, CAP_HEADER, ""),
+        ("capset", "data", STRUCT, CAP_DATA, ""),
         ("pipe", "fildes", EXIT_STRUCT, 2 * INT, ""),
         ("pipe2", "fildes", EXIT_STRUCT, 2 * INT, ""),
         ("socketpair", "usockvec", EXIT_STRUCT, 2 * INT, ""),
@@ -253,6 +272,10 @@ const STRUCTS: &[(&str, &str, u8, u16, &str)] = {
         ("timerfd_gettime", "otmr", EXIT_STRUCT, ITIMER, ""),
         ("signalfd", "user_mask", STRUCT, SIGSET, ""),
         ("signalfd4", "user_mask", STRUCT, SIGSET, ""),
+        ("sendfile64", "offset", INOUT_STRUCT, LOFF, ""),
+        ("copy_file_range", "off_in", STRUCT, LOFF, ""),
+        ("copy_file_range", "off_out", STRUCT, LOFF, ""),
+        ("rt_sigpending", "uset", EXIT_STRUCT, SIGSET, ""),
         ("splice", "off_in", STRUCT, LOFF, ""),
         ("splice", "off_out", STRUCT, LOFF, ""),
         ("sched_setscheduler", "param", STRUCT, INT, ""),
@@ -313,7 +336,7 @@ pub fn spec_for(meta: &SyscallMetadata) -> Option<systrace_capture_spec> {
         if let Some(&(_, _, kind, size, count)) =
             STRUCTS.iter().find(|(s, a, ..)| *s == name && a == arg)
         {
-            if matches!(kind, ARRAY | IOVEC | EXIT_IOVEC | FLOCK | IOCTL) {
+            if matches!(kind, ARRAY | IOVEC | EXIT_IOVEC | FLOCK | COMMAND) {
                 let Some(n) = meta.args.iter().position(|a| a == count) else {
                     continue;
                 };
@@ -385,7 +408,7 @@ fn with_walks(mut spec: systrace_capture_spec) -> systrace_capture_spec {
                 | EXIT_MSGHDR
                 | PTR_COUNT
                 | FLOCK
-                | IOCTL
+                | COMMAND
         )
     };
     let always_at_exit = |k: u8| {
@@ -401,7 +424,7 @@ fn with_walks(mut spec: systrace_capture_spec) -> systrace_capture_spec {
                 | EXIT_MSGHDR
                 | FLOCK
                 | NEW_FDS
-                | IOCTL
+                | COMMAND
         )
     };
     let last = |pred: &dyn Fn(u8) -> bool| {
@@ -413,7 +436,11 @@ fn with_walks(mut spec: systrace_capture_spec) -> systrace_capture_spec {
     spec.enter_args = last(&at_enter);
     spec.exit_args = last(&|k| k != NONE);
     spec.at_exit = u8::from(spec.kind.iter().any(|&k| always_at_exit(k)));
-    spec.retries = u8::from(spec.kind.iter().any(|&k| matches!(k, STRING | BUFFER)));
+    // prctl's PR_SET_NAME reads a string, which may fault like any other.
+    let strings = |(k, size): (&u8, &u16)| {
+        matches!(*k, STRING | BUFFER) || (*k == COMMAND && *size == PRCTL_OPTIONS)
+    };
+    spec.retries = u8::from(spec.kind.iter().zip(&spec.size).any(strings));
     spec
 }
 

@@ -326,6 +326,21 @@ impl<'c, 'a> Ctx<'c, 'a> {
         self.t_struct(i, |b| structs::read::<u64>(b).map(structs::sigset_text))
     }
 
+    /// A value the call reads and rewrites when it succeeds with a
+    /// non-zero result (sendfile's offset): `[0]`, or `[0] => [2]`.
+    pub(super) fn t_inout(&self, i: usize, text: impl Fn(&[u8]) -> Option<String>) -> String {
+        let Some(c) = self.captured(i).filter(|_| self.raw(i) != 0) else {
+            return self.t_ptr(i);
+        };
+        let Some(before) = text(c.bytes) else {
+            return self.t_ptr(i);
+        };
+        match c.after.and_then(&text) {
+            Some(after) if self.ok().is_some_and(|n| n != 0) => format!("[{before}] => [{after}]"),
+            _ => format!("[{before}]"),
+        }
+    }
+
     /// An int the call reads and rewrites (a socket address length):
     /// `[16]`, or `[128 => 16]` when it changed.
     pub(super) fn t_inout_int(&self, i: usize) -> String {

@@ -27,6 +27,38 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
         }
     };
     Ok(match syscall {
+        // The device only for a device file (strace's mknod.c).
+        "mknod" | "mknodat" => {
+            let base = usize::from(syscall == "mknodat");
+            if base == 1 {
+                c.push(c.t_dirfd(0));
+            }
+            c.push(c.t_path(base));
+            let mode = c.uint(base + 1) as u32;
+            c.push(structs::symbolic_mode(mode));
+            if structs::is_device(mode) {
+                c.push(structs::dev_text(c.uint(base + 2)));
+            }
+            c.finish(Decimal, true)
+        }
+        // The offset as it was and, when bytes were sent, as it is.
+        "sendfile" => {
+            c.push(c.t_int(0));
+            c.push(c.t_int(1));
+            c.push_exit(c.t_inout(2, |b| structs::read::<i64>(b).map(|o| o.to_string())));
+            c.push_exit(c.t_ulong(3));
+            c.finish(Decimal, false)
+        }
+        "copy_file_range" => {
+            let offset = |b: &[u8]| structs::read::<i64>(b).map(|o| format!("[{o}]"));
+            c.push(c.t_int(0));
+            c.push(c.t_struct(1, offset));
+            c.push(c.t_int(2));
+            c.push(c.t_struct(3, offset));
+            c.push(c.t_ulong(4));
+            c.push(c.t_uint(5));
+            c.finish(Decimal, true)
+        }
         "flock" => {
             c.push(c.t_int(0));
             c.push(flags::flags_or_unknown(FLOCK_CMDS, c.uint(1), "LOCK_???"));

@@ -2,7 +2,7 @@
 //! prctl.c prints (an option it does not decode shows the rest in hex).
 //! What an option reads or writes through a pointer prints as the pointer.
 use super::super::flags::{self, Xlat};
-use super::ctx::{ptr, Ctx, Decoded, RetStyle};
+use super::ctx::{ptr, string, Ctx, Decoded, RetStyle};
 
 /// The kernel's SUID_DUMP_* (include/linux/sched/coredump.h: not exported
 /// to userspace; strace's xlat/pr_dumpable.in names them the same way).
@@ -11,6 +11,9 @@ const SUID_DUMP: Xlat = &[
     (1, "SUID_DUMP_USER"),
     (2, "SUID_DUMP_ROOT"),
 ];
+
+/// The kernel's TASK_COMM_LEN: a thread name's bytes with its NUL.
+const TASK_COMM_LEN: usize = 16;
 
 /// The largest signal number PR_SET_PDEATHSIG is shown by name for.
 const MAX_SIGNAL_NAMED: u64 = 128;
@@ -41,12 +44,19 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
         | "PR_GET_ENDIAN"
         | "PR_GET_FPEMU"
         | "PR_GET_FPEXC"
-        | "PR_GET_NAME"
         | "PR_GET_PDEATHSIG"
         | "PR_GET_TID_ADDRESS"
         | "PR_GET_TSC"
         | "PR_GET_UNALIGN" => {
             c.push_exit(c.t_ptr(1));
+            at_entry = false;
+        }
+        // The thread's name as the kernel wrote it: up to its NUL.
+        "PR_GET_NAME" => {
+            c.push_exit(match (c.ok(), c.captured(1)) {
+                (Some(_), Some(name)) if c.raw(1) != 0 => string(name.bytes, false, c.opts),
+                _ => c.t_ptr(1),
+            });
             at_entry = false;
         }
         "PR_GET_DUMPABLE" => {
@@ -63,7 +73,21 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
         "PR_CAPBSET_DROP" | "PR_CAPBSET_READ" => {
             c.push(c.t_xval64(1, flags::CAPABILITIES, "CAP_???"))
         }
-        "PR_SET_NAME" => c.push(c.t_ptr(1)),
+        // The kernel keeps TASK_COMM_LEN - 1 bytes: strace shows those, and
+        // "..." when the name reached them.
+        "PR_SET_NAME" => c.push(match c.captured(1) {
+            Some(name) if c.raw(1) != 0 => {
+                let end = name
+                    .bytes
+                    .iter()
+                    .position(|&b| b == 0)
+                    .unwrap_or(name.bytes.len());
+                let kept = &name.bytes[..end.min(TASK_COMM_LEN - 1)];
+                let cut = end >= TASK_COMM_LEN - 1 || name.truncated && end == name.bytes.len();
+                string(kept, cut, c.opts)
+            }
+            _ => c.t_ptr(1),
+        }),
         "PR_SET_PDEATHSIG" => {
             let sig = c.raw(1);
             c.push(if sig > MAX_SIGNAL_NAMED {

@@ -108,8 +108,360 @@ const RUSAGE_WHO: flags::Xlat = &[
     (libc::RUSAGE_THREAD as u32 as u64, "RUSAGE_THREAD"),
 ];
 
+/// membarrier's commands (uapi linux/membarrier.h) as strace 6.1 names
+/// them: MEMBARRIER_CMD_GET_REGISTRATIONS (0x200, Linux 6.3) it does not.
+const MEMBARRIER_CMDS: flags::Xlat = &[
+    (0, "MEMBARRIER_CMD_QUERY"),
+    (1, "MEMBARRIER_CMD_GLOBAL"),
+    (2, "MEMBARRIER_CMD_GLOBAL_EXPEDITED"),
+    (4, "MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED"),
+    (8, "MEMBARRIER_CMD_PRIVATE_EXPEDITED"),
+    (16, "MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED"),
+    (32, "MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE"),
+    (64, "MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE"),
+    (128, "MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ"),
+    (256, "MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ"),
+];
+const MEMBARRIER_CMD_FLAG_CPU: u64 = 1;
+const MEMBARRIER_FLAGS: flags::Xlat = &[(MEMBARRIER_CMD_FLAG_CPU, "MEMBARRIER_CMD_FLAG_CPU")];
+
+/// ioprio_get/set's which, and the classes of an I/O priority
+/// (uapi linux/ioprio.h).
+const IOPRIO_WHO: flags::Xlat = &[
+    (1, "IOPRIO_WHO_PROCESS"),
+    (2, "IOPRIO_WHO_PGRP"),
+    (3, "IOPRIO_WHO_USER"),
+];
+const IOPRIO_CLASSES: flags::Xlat = &[
+    (0, "IOPRIO_CLASS_NONE"),
+    (1, "IOPRIO_CLASS_RT"),
+    (2, "IOPRIO_CLASS_BE"),
+    (3, "IOPRIO_CLASS_IDLE"),
+];
+
+/// `IOPRIO_PRIO_VALUE(IOPRIO_CLASS_BE, 4)`: the class in the top bits, the
+/// level below (IOPRIO_CLASS_SHIFT 13).
+fn ioprio_text(value: u64) -> String {
+    let class = flags::xval_or_unknown(IOPRIO_CLASSES, (value >> 13) & 0x7, "IOPRIO_CLASS_???");
+    format!("IOPRIO_PRIO_VALUE({class}, {})", value & 0x1fff)
+}
+
+/// syslog's actions (include/linux/syslog.h) and console levels
+/// (linux/kern_levels.h).
+const SYSLOG_ACTIONS: flags::Xlat = &[
+    (0, "SYSLOG_ACTION_CLOSE"),
+    (1, "SYSLOG_ACTION_OPEN"),
+    (2, "SYSLOG_ACTION_READ"),
+    (3, "SYSLOG_ACTION_READ_ALL"),
+    (4, "SYSLOG_ACTION_READ_CLEAR"),
+    (5, "SYSLOG_ACTION_CLEAR"),
+    (6, "SYSLOG_ACTION_CONSOLE_OFF"),
+    (7, "SYSLOG_ACTION_CONSOLE_ON"),
+    (8, "SYSLOG_ACTION_CONSOLE_LEVEL"),
+    (9, "SYSLOG_ACTION_SIZE_UNREAD"),
+    (10, "SYSLOG_ACTION_SIZE_BUFFER"),
+];
+const LOGLEVELS: flags::Xlat = &[
+    (0, "LOGLEVEL_EMERG"),
+    (1, "LOGLEVEL_ALERT"),
+    (2, "LOGLEVEL_CRIT"),
+    (3, "LOGLEVEL_ERR"),
+    (4, "LOGLEVEL_WARNING"),
+    (5, "LOGLEVEL_NOTICE"),
+    (6, "LOGLEVEL_INFO"),
+    (7, "LOGLEVEL_DEBUG"),
+];
+
+/// `10 /* SYSLOG_ACTION_SIZE_BUFFER */`: the number, then its name (strace's
+/// verbose style for these).
+fn number_named(value: i64, table: flags::Xlat, unknown: &str) -> String {
+    let name = flags::xval(table, value as u64).unwrap_or(unknown);
+    format!("{value} /* {name} */")
+}
+
+/// capget/capset's header versions (uapi linux/capability.h).
+const CAP_VERSIONS: flags::Xlat = &[
+    (0x1998_0330, "_LINUX_CAPABILITY_VERSION_1"),
+    (0x2007_1026, "_LINUX_CAPABILITY_VERSION_2"),
+    (0x2008_0522, "_LINUX_CAPABILITY_VERSION_3"),
+];
+
+/// `{version=_LINUX_CAPABILITY_VERSION_3, pid=0}`.
+fn cap_header_text(b: &[u8]) -> Option<String> {
+    let version = structs::read::<u32>(b)?;
+    let pid = structs::read::<i32>(b.get(4..)?)?;
+    let version = flags::xval_or_unknown(
+        CAP_VERSIONS,
+        version.into(),
+        "_LINUX_CAPABILITY_VERSION_???",
+    );
+    Some(format!("{{version={version}, pid={pid}}}"))
+}
+
+/// One 32-bit word of a capability set: `1<<CAP_CHOWN|1<<CAP_KILL`, the
+/// capabilities from `first` on (strace's cap_mask0 and cap_mask1).
+fn cap_bits(out: &mut String, word: u32, first: u64) {
+    let mut left = word;
+    for &(cap, name) in flags::CAPABILITIES {
+        let Some(bit) = cap.checked_sub(first).filter(|&b| b < 32) else {
+            continue;
+        };
+        if left & (1 << bit) != 0 {
+            left &= !(1 << bit);
+            if !out.is_empty() {
+                out.push('|');
+            }
+            out.push_str("1<<");
+            out.push_str(name);
+        }
+    }
+    if left != 0 && out.is_empty() {
+        out.push_str(&format!("{left:#x} /* CAP_??? */"));
+    } else if left != 0 {
+        out.push_str(&format!("|{left:#x}"));
+    }
+}
+
+/// `{effective=..., permitted=..., inheritable=0}`: the version's number
+/// of 32-bit words (1 for version 1, else 2) of each set.
+fn cap_data_text(b: &[u8], header: &[u8]) -> Option<String> {
+    let words = match structs::read::<u32>(header)? {
+        0x1998_0330 => 1,
+        0x2007_1026 | 0x2008_0522 => 2,
+        _ => return None,
+    };
+    let word = |elem: usize, field: usize| structs::read::<u32>(b.get(elem * 12 + field * 4..)?);
+    let mut out = String::from("{");
+    for (field, name) in ["effective", "permitted", "inheritable"].iter().enumerate() {
+        let lo = word(0, field)?;
+        let hi = if words == 2 { word(1, field)? } else { 0 };
+        let mut set = String::new();
+        if lo != 0 || hi == 0 {
+            cap_bits(&mut set, lo, 0);
+        }
+        if hi != 0 {
+            let mut high = String::new();
+            cap_bits(&mut high, hi, 32);
+            if !set.is_empty() {
+                set.push('|');
+            }
+            set.push_str(&high);
+        }
+        if set.is_empty() {
+            set.push('0');
+        }
+        if field > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(&format!("{name}={set}"));
+    }
+    out.push('}');
+    Some(out)
+}
+
+/// seccomp's operations, its filter's flags and the actions a filter
+/// returns (uapi linux/seccomp.h).
+const SECCOMP_OPS: flags::Xlat = &[
+    (0, "SECCOMP_SET_MODE_STRICT"),
+    (1, "SECCOMP_SET_MODE_FILTER"),
+    (2, "SECCOMP_GET_ACTION_AVAIL"),
+    (3, "SECCOMP_GET_NOTIF_SIZES"),
+];
+const SECCOMP_FILTER_FLAGS: flags::Xlat = &[
+    (1, "SECCOMP_FILTER_FLAG_TSYNC"),
+    (2, "SECCOMP_FILTER_FLAG_LOG"),
+    (4, "SECCOMP_FILTER_FLAG_SPEC_ALLOW"),
+    (8, "SECCOMP_FILTER_FLAG_NEW_LISTENER"),
+    (16, "SECCOMP_FILTER_FLAG_TSYNC_ESRCH"),
+    (32, "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"),
+];
+const SECCOMP_RET_ACTIONS: flags::Xlat = &[
+    (0x8000_0000, "SECCOMP_RET_KILL_PROCESS"),
+    (0, "SECCOMP_RET_KILL_THREAD"),
+    (0x0003_0000, "SECCOMP_RET_TRAP"),
+    (0x0005_0000, "SECCOMP_RET_ERRNO"),
+    (0x7fc0_0000, "SECCOMP_RET_USER_NOTIF"),
+    (0x7ff0_0000, "SECCOMP_RET_TRACE"),
+    (0x7ffc_0000, "SECCOMP_RET_LOG"),
+    (0x7fff_0000, "SECCOMP_RET_ALLOW"),
+];
+
+/// kcmp's types (uapi linux/kcmp.h): the two indexes mean something only
+/// for KCMP_FILE (fds) and KCMP_EPOLL_TFD (an fd and a slot).
+const KCMP_TYPES: flags::Xlat = &[
+    (0, "KCMP_FILE"),
+    (1, "KCMP_VM"),
+    (2, "KCMP_FILES"),
+    (3, "KCMP_FS"),
+    (4, "KCMP_SIGHAND"),
+    (5, "KCMP_IO"),
+    (6, "KCMP_SYSVSEM"),
+    (7, "KCMP_EPOLL_TFD"),
+];
+
+const LANDLOCK_CREATE_RULESET_FLAGS: flags::Xlat = &[(1, "LANDLOCK_CREATE_RULESET_VERSION")];
+
 pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decoded, Ctx<'c, 'a>> {
     Ok(match syscall {
+        "capget" | "capset" => {
+            c.push(c.t_struct(0, cap_header_text));
+            let header = c.captured(0).map(|h| h.bytes).unwrap_or_default();
+            let data = |c: &Ctx| c.t_struct(1, |b| cap_data_text(b, header));
+            if syscall == "capset" {
+                c.push(data(&c));
+                return Ok(c.finish(Decimal, true));
+            }
+            c.push_exit(match c.ok() {
+                Some(_) => data(&c),
+                None => c.t_ptr(1),
+            });
+            c.finish(Decimal, false)
+        }
+        // What uargs holds depends on the operation (strace's seccomp.c).
+        "seccomp" => {
+            let op = c.uint(0);
+            c.push(c.t_xval(0, SECCOMP_OPS, "SECCOMP_SET_MODE_???"));
+            match op {
+                1 => {
+                    c.push(flags::flags_or_unknown(
+                        SECCOMP_FILTER_FLAGS,
+                        c.uint(1),
+                        "SECCOMP_FILTER_FLAG_???",
+                    ));
+                    c.push(c.t_struct(2, |b| {
+                        let len = structs::read::<u16>(b)?;
+                        let filter = structs::read::<u64>(b.get(8..)?)?;
+                        Some(format!("{{len={len}, filter={}}}", super::ptr(filter)))
+                    }));
+                }
+                2 => {
+                    c.push(c.t_uint(1));
+                    c.push(c.t_struct(2, |b| {
+                        let action = structs::read::<u32>(b)?;
+                        let name = flags::xval_or_unknown(
+                            SECCOMP_RET_ACTIONS,
+                            action.into(),
+                            "SECCOMP_RET_???",
+                        );
+                        Some(format!("[{name}]"))
+                    }));
+                }
+                3 => {
+                    c.push(c.t_uint(1));
+                    c.push_exit(c.t_out_struct(2, |b| {
+                        let size = |i: usize| structs::read::<u16>(b.get(2 * i..)?);
+                        Some(format!(
+                            "{{seccomp_notif={}, seccomp_notif_resp={}, seccomp_data={}}}",
+                            size(0)?,
+                            size(1)?,
+                            size(2)?
+                        ))
+                    }));
+                    return Ok(c.finish(Decimal, false));
+                }
+                _ => {
+                    c.push(c.t_uint(1));
+                    c.push(c.t_ptr(2));
+                }
+            }
+            c.finish(Decimal, true)
+        }
+        "kcmp" => {
+            c.push(c.t_int(0));
+            c.push(c.t_int(1));
+            c.push(c.t_xval(2, KCMP_TYPES, "KCMP_???"));
+            match c.uint(2) {
+                0 => {
+                    c.push(c.t_int(3));
+                    c.push(c.t_int(4));
+                }
+                1..=6 => {}
+                // KCMP_EPOLL_TFD's slot is a structure: its address.
+                7 => {
+                    c.push(c.t_int(3));
+                    c.push(c.t_ptr(4));
+                }
+                _ => {
+                    c.push(c.t_hex(3));
+                    c.push(c.t_hex(4));
+                }
+            }
+            c.finish(Decimal, true)
+        }
+        "membarrier" => {
+            let cmd = c.uint(0);
+            c.push(c.t_xval(0, MEMBARRIER_CMDS, "MEMBARRIER_CMD_???"));
+            let fl = c.uint(1);
+            c.push(flags::flags_or_unknown(
+                MEMBARRIER_FLAGS,
+                fl,
+                "MEMBARRIER_CMD_FLAG_???",
+            ));
+            if fl & MEMBARRIER_CMD_FLAG_CPU != 0 {
+                c.push(c.t_int(2));
+            }
+            // QUERY returns the commands this kernel has.
+            if cmd == 0 {
+                if let Some(n) = c.ok().filter(|&n| n != 0) {
+                    c.note(flags::flags(MEMBARRIER_CMDS, n as u64));
+                }
+                return Ok(c.finish(RetStyle::Hex, true));
+            }
+            c.finish(Decimal, true)
+        }
+        "ioprio_get" | "ioprio_set" => {
+            c.push(c.t_xval(0, IOPRIO_WHO, "IOPRIO_WHO_???"));
+            c.push(c.t_int(1));
+            if syscall == "ioprio_set" {
+                c.push(ioprio_text(c.uint(2)));
+            } else if let Some(n) = c.ok() {
+                c.note(ioprio_text(n as u64));
+            }
+            c.finish(Decimal, true)
+        }
+        // What follows the action depends on it (strace's syslog.c).
+        "syslog" => {
+            let action = c.int(0);
+            c.push(number_named(action, SYSLOG_ACTIONS, "SYSLOG_ACTION_???"));
+            match action {
+                0 | 1 | 5 | 6 | 7 | 9 | 10 => c.finish(Decimal, true),
+                // The messages read.
+                2..=4 => {
+                    c.push_exit(c.t_out_buf(1, false));
+                    c.push_exit(c.t_int(2));
+                    c.finish(Decimal, false)
+                }
+                8 => {
+                    c.push(c.t_ptr(1));
+                    c.push(number_named(c.int(2), LOGLEVELS, "LOGLEVEL_???"));
+                    c.finish(Decimal, true)
+                }
+                _ => {
+                    c.push(c.t_ptr(1));
+                    c.push(c.t_int(2));
+                    c.finish(Decimal, true)
+                }
+            }
+        }
+        "landlock_create_ruleset" => {
+            c.push(c.t_ptr(0));
+            c.push(c.t_ulong(1));
+            c.push(flags::flags_or_unknown(
+                LANDLOCK_CREATE_RULESET_FLAGS,
+                c.uint(2),
+                "LANDLOCK_CREATE_RULESET_???",
+            ));
+            c.finish(Decimal, true)
+        }
+        // The signals pending, once the call wrote them.
+        "rt_sigpending" => {
+            c.push_exit(match c.ok() {
+                Some(_) => c.t_sigset(0),
+                None => c.t_ptr(0),
+            });
+            c.push_exit(c.t_ulong(1));
+            c.finish(Decimal, false)
+        }
         "getpriority" | "setpriority" => {
             c.push(c.t_xval(0, PRIO_WHICH, "PRIO_???"));
             c.push(c.t_int(1));

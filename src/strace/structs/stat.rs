@@ -24,7 +24,35 @@ pub fn mode_text(mode: u32) -> String {
     out
 }
 
-fn dev_text(dev: u64) -> String {
+/// A mode as mknod's argument: `S_IFIFO|0600`, `S_IFCHR|S_ISUID|0644`,
+/// or the permissions alone (`0644`) without a file type; in octal when
+/// it holds bits no name covers (strace's print_symbolic_mode_t).
+pub fn symbolic_mode(mode: u32) -> String {
+    let known = libc::S_IFMT | 0o7777;
+    let kind = mode & libc::S_IFMT;
+    if mode & !known != 0 || (kind != 0 && flags::xval(flags::FILE_TYPES, kind.into()).is_none()) {
+        return flags::mode(mode.into());
+    }
+    if kind != 0 {
+        return mode_text(mode);
+    }
+    let mut out = String::new();
+    for (bit, name) in [
+        (libc::S_ISUID, "S_ISUID|"),
+        (libc::S_ISGID, "S_ISGID|"),
+        (libc::S_ISVTX, "S_ISVTX|"),
+    ] {
+        if mode & bit != 0 {
+            out.push_str(name);
+        }
+    }
+    out.push_str(&flags::mode(u64::from(mode & 0o777)));
+    out
+}
+
+/// `makedev(0x1, 0x3)`; `dev` as glibc encodes it, of which the kernel's
+/// 32-bit form (mknod's argument) is the low half.
+pub fn dev_text(dev: u64) -> String {
     format!(
         "makedev({}, {})",
         hex(libc::major(dev) as u64),
@@ -32,7 +60,7 @@ fn dev_text(dev: u64) -> String {
     )
 }
 
-fn is_device(mode: u32) -> bool {
+pub fn is_device(mode: u32) -> bool {
     matches!(mode & libc::S_IFMT, libc::S_IFCHR | libc::S_IFBLK)
 }
 
