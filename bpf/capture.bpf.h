@@ -385,6 +385,10 @@ static __always_inline int command_arg(__u32 table, __u64 cmd, __u32 *size)
 		case 16: /* PR_GET_NAME: TASK_COMM_LEN bytes */
 			*size = 16;
 			return COMMAND_WRITES;
+		case 2: /* PR_GET_PDEATHSIG, PR_GET_CHILD_SUBREAPER: an int */
+		case 37:
+			*size = 4;
+			return COMMAND_WRITES;
 		}
 		return 0;
 	}

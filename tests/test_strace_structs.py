@@ -862,3 +862,55 @@ def test_capabilities_seccomp_and_kcmp_like_strace(kernel, tmp_path, strace_bin)
                  "kcmp(PID, PID, KCMP_FILE, 3, 3) = 0", "kcmp(PID, PID, KCMP_VM) = 0",
                  "kcmp(PID, PID, 0x2a /* KCMP_??? */, 0, 0) = -1 EINVAL"):
         assert line in ours, line
+
+
+CREDENTIALS_AND_SCHEDULING = r"""
+#define _GNU_SOURCE
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+struct attr { unsigned size, policy; unsigned long long flags; int nice; unsigned prio;
+              unsigned long long runtime, deadline, period; unsigned umin, umax; };
+int main(void) {
+    int v; uid_t r, e, s;
+    /* setpriv --dump's calls. */
+    prctl(PR_GET_SECUREBITS); prctl(PR_SET_SECUREBITS, 1 << 4); prctl(PR_GET_SECUREBITS); prctl(PR_SET_SECUREBITS, 0);
+    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, 0, 0, 0); prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, 99, 0, 0); prctl(PR_CAP_AMBIENT, 9, 0, 0, 0);
+    prctl(PR_GET_PDEATHSIG, &v); prctl(PR_SET_PDEATHSIG, SIGTERM); prctl(PR_GET_PDEATHSIG, &v);
+    prctl(PR_GET_PDEATHSIG, NULL);
+    prctl(PR_GET_CHILD_SUBREAPER, &v); prctl(PR_SET_CHILD_SUBREAPER, 1); prctl(PR_GET_CHILD_SUBREAPER, &v);
+    getresuid(&r, &e, &s); getresgid(&r, &e, &s); syscall(SYS_getresuid, NULL, &e, &s);
+    /* chrt's: both sizes of the structure. */
+    struct attr a; memset(&a, 0, sizeof a);
+    syscall(SYS_sched_getattr, 0, &a, sizeof a, 0); syscall(SYS_sched_getattr, 0, &a, 48, 0);
+    a.size = 48; a.flags = 1; a.nice = 0; syscall(SYS_sched_setattr, 0, &a, 0);
+    syscall(SYS_sched_get_priority_min, 0); syscall(SYS_sched_get_priority_max, 1 /* SCHED_FIFO */);
+    return 0;
+}
+"""
+
+
+def test_credentials_and_scheduling_like_strace(kernel, tmp_path, strace_bin):
+    # setpriv --dump and chrt -p printed options in hex and structures as
+    # addresses.
+    theirs, ours = _both_on_program(tmp_path, strace_bin, CREDENTIALS_AND_SCHEDULING,
+                                    "prctl,getresuid,getresgid,sched_getattr,sched_setattr,"
+                                    "sched_get_priority_min,sched_get_priority_max")
+    assert ours == theirs
+    for line in ("prctl(PR_GET_SECUREBITS) = 0", "prctl(PR_SET_SECUREBITS, SECBIT_KEEP_CAPS) = 0",
+                 "prctl(PR_GET_SECUREBITS) = 0x10 (SECBIT_KEEP_CAPS)",
+                 "prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, CAP_CHOWN, 0, 0) = 0",
+                 "prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, 0x63 /* CAP_??? */, 0, 0) = -1 EINVAL",
+                 "prctl(PR_CAP_AMBIENT, 0x9 /* PR_CAP_AMBIENT_??? */, 0, 0, 0) = -1 EINVAL",
+                 "prctl(PR_GET_PDEATHSIG, [0]) = 0", "prctl(PR_GET_PDEATHSIG, [SIGTERM]) = 0",
+                 "prctl(PR_GET_PDEATHSIG, NULL) = -1 EFAULT", "prctl(PR_GET_CHILD_SUBREAPER, [1]) = 0",
+                 "getresuid([0], [0], [0]) = 0", "getresgid([0], [0], [0]) = 0",
+                 "sched_getattr(0, {size=56, sched_policy=SCHED_OTHER, sched_flags=0, sched_nice=0, "
+                 "sched_priority=0, sched_runtime=", ", sched_util_min=0, sched_util_max=",
+                 "sched_getattr(0, {size=48, sched_policy=SCHED_OTHER, sched_flags=0, sched_nice=0,",
+                 "sched_setattr(0, {size=48, sched_policy=SCHED_OTHER, sched_flags=SCHED_FLAG_RESET_ON_FORK, ",
+                 "sched_get_priority_min(SCHED_OTHER) = 0", "sched_get_priority_max(SCHED_FIFO) = 99"):
+        assert line in ours, line

@@ -96,6 +96,8 @@ pub mod sizes {
     /// struct __user_cap_header_struct; two __user_cap_data_struct.
     pub const CAP_HEADER: u16 = 8;
     pub const CAP_DATA: u16 = 2 * 12;
+    /// struct sched_attr up to sched_util_max (SCHED_ATTR_SIZE_VER1).
+    pub const SCHED_ATTR: u16 = 56;
     /// struct sembuf: sem_num, sem_op, sem_flg.
     pub const SEMBUF: u16 = 6;
     /// siginfo_t: its head and the union's first words, what strace shows.
@@ -276,6 +278,14 @@ const STRUCTS: &[(&str, &str, u8, u16, &str)] = {
         ("copy_file_range", "off_in", STRUCT, LOFF, ""),
         ("copy_file_range", "off_out", STRUCT, LOFF, ""),
         ("rt_sigpending", "uset", EXIT_STRUCT, SIGSET, ""),
+        ("getresuid", "ruidp", EXIT_STRUCT, INT, ""),
+        ("getresuid", "euidp", EXIT_STRUCT, INT, ""),
+        ("getresuid", "suidp", EXIT_STRUCT, INT, ""),
+        ("getresgid", "rgidp", EXIT_STRUCT, INT, ""),
+        ("getresgid", "egidp", EXIT_STRUCT, INT, ""),
+        ("getresgid", "sgidp", EXIT_STRUCT, INT, ""),
+        ("sched_getattr", "uattr", EXIT_STRUCT, SCHED_ATTR, ""),
+        ("sched_setattr", "uattr", STRUCT, SCHED_ATTR, ""),
         ("splice", "off_in", STRUCT, LOFF, ""),
         ("splice", "off_out", STRUCT, LOFF, ""),
         ("sched_setscheduler", "param", STRUCT, INT, ""),

@@ -2,6 +2,7 @@
 //! prctl.c prints (an option it does not decode shows the rest in hex).
 //! What an option reads or writes through a pointer prints as the pointer.
 use super::super::flags::{self, Xlat};
+use super::super::structs;
 use super::ctx::{ptr, string, Ctx, Decoded, RetStyle};
 
 /// The kernel's SUID_DUMP_* (include/linux/sched/coredump.h: not exported
@@ -10,6 +11,26 @@ const SUID_DUMP: Xlat = &[
     (0, "SUID_DUMP_DISABLE"),
     (1, "SUID_DUMP_USER"),
     (2, "SUID_DUMP_ROOT"),
+];
+
+/// PR_CAP_AMBIENT's operations (uapi linux/prctl.h).
+const CAP_AMBIENT_OPS: Xlat = &[
+    (1, "PR_CAP_AMBIENT_IS_SET"),
+    (2, "PR_CAP_AMBIENT_RAISE"),
+    (3, "PR_CAP_AMBIENT_LOWER"),
+    (4, "PR_CAP_AMBIENT_CLEAR_ALL"),
+];
+
+/// The securebits (uapi linux/securebits.h).
+const SECUREBITS: Xlat = &[
+    (1 << 0, "SECBIT_NOROOT"),
+    (1 << 1, "SECBIT_NOROOT_LOCKED"),
+    (1 << 2, "SECBIT_NO_SETUID_FIXUP"),
+    (1 << 3, "SECBIT_NO_SETUID_FIXUP_LOCKED"),
+    (1 << 4, "SECBIT_KEEP_CAPS"),
+    (1 << 5, "SECBIT_KEEP_CAPS_LOCKED"),
+    (1 << 6, "SECBIT_NO_CAP_AMBIENT_RAISE"),
+    (1 << 7, "SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED"),
 ];
 
 /// The kernel's TASK_COMM_LEN: a thread name's bytes with its NUL.
@@ -40,13 +61,7 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
         | "PR_GET_TIMING"
         | "PR_TASK_PERF_EVENTS_DISABLE"
         | "PR_TASK_PERF_EVENTS_ENABLE" => {}
-        "PR_GET_CHILD_SUBREAPER"
-        | "PR_GET_ENDIAN"
-        | "PR_GET_FPEMU"
-        | "PR_GET_FPEXC"
-        | "PR_GET_PDEATHSIG"
-        | "PR_GET_TID_ADDRESS"
-        | "PR_GET_TSC"
+        "PR_GET_ENDIAN" | "PR_GET_FPEMU" | "PR_GET_FPEXC" | "PR_GET_TID_ADDRESS" | "PR_GET_TSC"
         | "PR_GET_UNALIGN" => {
             c.push_exit(c.t_ptr(1));
             at_entry = false;
@@ -58,6 +73,40 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
                 _ => c.t_ptr(1),
             });
             at_entry = false;
+        }
+        // An int the call writes: the signal, or the flag.
+        "PR_GET_PDEATHSIG" | "PR_GET_CHILD_SUBREAPER" => {
+            let signal = name == "PR_GET_PDEATHSIG";
+            c.push_exit(match c.ok() {
+                Some(_) => c.t_struct(1, |b| {
+                    let v = structs::read::<i32>(b)?;
+                    Some(if signal {
+                        format!("[{}]", flags::signal_name(v.into()))
+                    } else {
+                        format!("[{v}]")
+                    })
+                }),
+                None => c.t_ptr(1),
+            });
+            at_entry = false;
+        }
+        "PR_GET_SECUREBITS" => {
+            if let Some(bits) = c.ok().filter(|&n| n != 0) {
+                c.note(flags::flags(SECUREBITS, bits as u64));
+            }
+            ret = RetStyle::Hex;
+        }
+        "PR_SET_SECUREBITS" => c.push(flags::flags_or_unknown(SECUREBITS, c.raw(1), "SECBIT_???")),
+        "PR_CAP_AMBIENT" => {
+            let op = c.raw(1);
+            c.push(c.t_xval64(1, CAP_AMBIENT_OPS, "PR_CAP_AMBIENT_???"));
+            match op {
+                1..=3 => {
+                    c.push(c.t_xval64(2, flags::CAPABILITIES, "CAP_???"));
+                    rest(&mut c, 3);
+                }
+                _ => rest(&mut c, 2),
+            }
         }
         "PR_GET_DUMPABLE" => {
             ret = RetStyle::Named(SUID_DUMP);
