@@ -77,17 +77,14 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
         // An int the call writes: the signal, or the flag.
         "PR_GET_PDEATHSIG" | "PR_GET_CHILD_SUBREAPER" => {
             let signal = name == "PR_GET_PDEATHSIG";
-            c.push_exit(match c.ok() {
-                Some(_) => c.t_struct(1, |b| {
-                    let v = structs::read::<i32>(b)?;
-                    Some(if signal {
-                        format!("[{}]", flags::signal_name(v.into()))
-                    } else {
-                        format!("[{v}]")
-                    })
-                }),
-                None => c.t_ptr(1),
-            });
+            c.push_exit(c.t_out_struct(1, |b| {
+                let v = structs::read::<i32>(b)?;
+                Some(if signal {
+                    format!("[{}]", flags::signal_name(v.into()))
+                } else {
+                    format!("[{v}]")
+                })
+            }));
             at_entry = false;
         }
         "PR_GET_SECUREBITS" => {

@@ -345,15 +345,12 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
         // The ids the call wrote, each `[0]`.
         "getresuid" | "getresgid" => {
             for i in 0..3 {
-                c.push_exit(match c.ok() {
-                    Some(_) => c.t_struct(i, |b| {
-                        structs::read::<u32>(b).map(|id| match id {
-                            u32::MAX => "[-1]".to_owned(),
-                            id => format!("[{id}]"),
-                        })
-                    }),
-                    None => c.t_ptr(i),
-                });
+                c.push_exit(c.t_out_struct(i, |b| {
+                    structs::read::<u32>(b).map(|id| match id {
+                        u32::MAX => "[-1]".to_owned(),
+                        id => format!("[{id}]"),
+                    })
+                }));
             }
             c.finish(Decimal, false)
         }
@@ -363,10 +360,7 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
         }
         "sched_getattr" => {
             c.push(c.t_int(0));
-            c.push_exit(match c.ok() {
-                Some(_) => c.t_struct(1, sched_attr_text),
-                None => c.t_ptr(1),
-            });
+            c.push_exit(c.t_out_struct(1, sched_attr_text));
             c.push_exit(c.t_uint(2));
             c.push_exit(c.t_uint(3));
             c.finish(Decimal, false)
@@ -380,15 +374,12 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
         "capget" | "capset" => {
             c.push(c.t_struct(0, cap_header_text));
             let header = c.captured(0).map(|h| h.bytes).unwrap_or_default();
-            let data = |c: &Ctx| c.t_struct(1, |b| cap_data_text(b, header));
+            let data = |b: &[u8]| cap_data_text(b, header);
             if syscall == "capset" {
-                c.push(data(&c));
+                c.push(c.t_struct(1, data));
                 return Ok(c.finish(Decimal, true));
             }
-            c.push_exit(match c.ok() {
-                Some(_) => data(&c),
-                None => c.t_ptr(1),
-            });
+            c.push_exit(c.t_out_struct(1, data));
             c.finish(Decimal, false)
         }
         // What uargs holds depends on the operation (strace's seccomp.c).
