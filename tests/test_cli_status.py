@@ -64,3 +64,26 @@ def test_attached_process_killed(kernel, flags):
     strace = _attached_and_killed(args, ["strace"])
     assert _status_lines(systrace) == _status_lines(strace), systrace
     assert systrace.splitlines()[-1].endswith("+++ killed by SIGKILL +++"), systrace
+
+
+@pytest.mark.parametrize("flags", [["-r"], ["-t", "-r"], ["-r", "-T"]])
+def test_relative_timestamps_like_strace(kernel, flags):
+    # strace -r: each line starts with the time since the line printed
+    # before it (the first 0), after -t's time of day when both are given.
+    args = [*flags, "-e", "trace=openat,read,write", "--", "cat", "/etc/hostname"]
+    st = subprocess.run(["strace", *args], capture_output=True, text=True, timeout=60)
+    sy = subprocess.run([sys.executable, "-m", "systrace", *args], capture_output=True, text=True, timeout=60)
+    assert sy.returncode == st.returncode == 0, sy.stderr
+
+    def shapes(stderr: str) -> list:
+        # The format of each line's start and its call, the digits as 0.
+        return [re.sub(r"\d", "0", re.sub(r"\(.*", "", line)) for line in stderr.splitlines()]
+    assert shapes(sy.stderr) == shapes(st.stderr), sy.stderr
+    stamp = r"(?:\d\d:\d\d:\d\d \(\+ *(\d+\.\d{6})\) |^ *(\d+\.\d{6}) )"
+    deltas = []
+    for line in sy.stderr.splitlines():
+        m = re.search(stamp, line)
+        assert m, line
+        deltas.append(float(m[1] or m[2]))
+    assert deltas[0] == 0.0 and all(0 <= d < 5 for d in deltas), deltas
+    assert sum(deltas) > 0, deltas

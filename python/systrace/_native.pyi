@@ -557,6 +557,7 @@ class Printer:
         summary: bool = False,
         durations: bool = False,
         timestamps: int = 0,
+        relative_timestamps: bool = False,  # strace's -r
         string_size: int = ...,
         hex_strings: int = 0,  # strace's -x (1) or -xx (2)
         prefix: str = "stderr",  # "stderr", "file", "always" or "none"

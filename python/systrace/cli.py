@@ -213,6 +213,13 @@ def build_parser(completion: bool = True) -> argparse.ArgumentParser:
         "-ttt prints seconds since the epoch.",
     )
     p.add_argument(
+        "-r",
+        dest="relative_timestamps",
+        action="store_true",
+        help="prefix each line with the time since the line before it "
+        "(seconds.microseconds; after -t's time when both are given).",
+    )
+    p.add_argument(
         "-o",
         dest="output",
         metavar="FILE",
@@ -512,6 +519,7 @@ class Printer:
         timestamps: int,
         string_size: int,
         to_file: bool,
+        relative_timestamps: bool = False,
         multi: bool,
         hex_strings: int = 0,
         decode_fds: int = 0,
@@ -544,6 +552,7 @@ class Printer:
             summary=summary,
             durations=durations,
             timestamps=timestamps,
+            relative_timestamps=relative_timestamps,
             string_size=string_size,
             hex_strings=hex_strings,
             decode_fds=decode_fds,
@@ -966,6 +975,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         summary=args.summary,
         durations=args.durations,
         timestamps=args.timestamps,
+        relative_timestamps=args.relative_timestamps,
         string_size=args.string_size,
         to_file=bool(args.output),
         multi=args.follow or len(pids) > 1,

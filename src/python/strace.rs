@@ -184,7 +184,7 @@ impl PyPrinter {
 #[pymethods]
 impl PyPrinter {
     #[new]
-    #[pyo3(signature = (*, format = "strace", selected = None, summary = false, durations = false, timestamps = 0, string_size = crate::strace::DEFAULT_STRING_SIZE as i64, hex_strings = 0, prefix = "stderr", status = None, quiet_exits = false, signals = None, task_exits = false, thread_exits = false, main_pid = None, wall_offset_ns = 0, decode_fds = 0, live = true))]
+    #[pyo3(signature = (*, format = "strace", selected = None, summary = false, durations = false, timestamps = 0, relative_timestamps = false, string_size = crate::strace::DEFAULT_STRING_SIZE as i64, hex_strings = 0, prefix = "stderr", status = None, quiet_exits = false, signals = None, task_exits = false, thread_exits = false, main_pid = None, wall_offset_ns = 0, decode_fds = 0, live = true))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         format: &str,
@@ -192,6 +192,7 @@ impl PyPrinter {
         summary: bool,
         durations: bool,
         timestamps: u8,
+        relative_timestamps: bool,
         string_size: i64,
         hex_strings: i64,
         prefix: &str,
@@ -256,6 +257,7 @@ impl PyPrinter {
                 summary,
                 durations,
                 timestamps,
+                relative_timestamps,
                 string_size: text.string_size,
                 hex: text.hex,
                 prefix,

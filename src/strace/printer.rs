@@ -89,6 +89,8 @@ pub struct PrinterOptions {
     pub durations: bool,
     /// `-t` (1), `-tt` (2), `-ttt` (3).
     pub timestamps: u8,
+    /// `-r`: the time since the line printed before.
+    pub relative_timestamps: bool,
     /// `-s`.
     pub string_size: usize,
     /// `-x`, `-xx`.
@@ -126,6 +128,7 @@ impl Default for PrinterOptions {
             summary: false,
             durations: false,
             timestamps: 0,
+            relative_timestamps: false,
             string_size: super::DEFAULT_STRING_SIZE,
             hex: HexStyle::None,
             prefix: PidPrefix::Bracketed,
@@ -201,6 +204,9 @@ pub struct Printer {
     done: Vec<Call>,
     /// -y: the fd tables, fed every call (those -e hides too).
     fds: Option<FdTable>,
+    /// -r: the time of the line printed last (a Cell: lines are prefixed
+    /// from `&self`).
+    last_line_ns: std::cell::Cell<Option<u64>>,
 }
 
 /// -ERESTART_RESTARTBLOCK: the call is resumed by restart_syscall.
@@ -237,6 +243,7 @@ impl Printer {
             deferred_signals: HashMap::new(),
             done: Vec::new(),
             fds: (opts.decode_fds > 0).then(|| fd_table(&opts)),
+            last_line_ns: std::cell::Cell::new(None),
             opts,
         }
     }
@@ -479,6 +486,20 @@ impl Printer {
                     let _ = write!(out, ".{us:06}");
                 }
                 out.push(' ');
+            }
+        }
+        if self.opts.relative_timestamps {
+            // strace -r: from the line before (the first line's is 0), in
+            // the order the lines are printed.
+            let since = self
+                .last_line_ns
+                .replace(Some(timestamp_ns))
+                .map_or(0, |last| timestamp_ns.saturating_sub(last));
+            let (secs, us) = (since / 1_000_000_000, since % 1_000_000_000 / 1000);
+            if self.opts.timestamps > 0 {
+                let _ = write!(out, "(+{secs:6}.{us:06}) ");
+            } else {
+                let _ = write!(out, "{secs:6}.{us:06} ");
             }
         }
     }
