@@ -10,7 +10,7 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::sync::{mpsc, Mutex};
+use std::sync::Mutex;
 
 use libbpf_rs::skel::{OpenSkel, Skel, SkelBuilder};
 use libbpf_rs::{Link, MapCore, MapFlags, MapHandle, PrintLevel};
@@ -258,78 +258,61 @@ impl Programs {
                     prog.set_autoload(tasks_first);
                 }
             }
-            // The copy opens (parses the object, relocates) while this one
-            // makes the maps, and takes them when they exist: its verifier
-            // then starts with this one's, not milliseconds later (issue 15).
-            let (maps_made, maps_given) = mpsc::channel::<Vec<(String, OwnedFd)>>();
-            std::thread::scope(|scope| {
+            let start = std::time::Instant::now();
+            let object = libbpf_rs::AsRawLibbpf::as_libbpf_object(open.open_object());
+            // SAFETY: a valid object, opened and not loaded; libbpf makes
+            // the maps and relocates the programs, and loads none.
+            let ret = unsafe { libbpf_rs::libbpf_sys::bpf_object__prepare(object.as_ptr()) };
+            if ret < 0 {
+                return Err(Error::bpf(
+                    "making the maps",
+                    libbpf_rs::Error::from_raw_os_error(-ret),
+                    &take_libbpf_log(),
+                ));
+            }
+            step("load: maps", start);
+            // The copy's own duplicates of the maps' fds: a load that fails
+            // here closes this object's, maybe while the copy still reuses
+            // them (under load, a reused number gave the copy another
+            // object, and its error hid this one's: issue 15).
+            // SAFETY: the object is prepared and lives (in `open`) here.
+            let owned = unsafe { map_fds(object.as_ptr()) }.map_err(|e| Error::Os {
+                context: "sharing the maps".into(),
+                source: e,
+            })?;
+            let maps: Vec<(String, BorrowedFd)> = owned
+                .iter()
+                .map(|(name, fd)| (name.clone(), fd.as_fd()))
+                .collect();
+            let (skel, exit_copy) = std::thread::scope(|scope| {
                 let apart = exit_hook.map(|name| {
+                    let maps = &maps;
                     scope.spawn(move || {
                         // Systrace's own syscalls, as the thread's that loads.
                         let _quiet = crate::trace::quiet::Quiet::enter();
-                        let copy = open_copy(core, &[name])?;
-                        // None: this object failed first, and says why.
-                        let Ok(owned) = maps_given.recv() else {
-                            return Ok(None);
-                        };
-                        let maps: Vec<(String, BorrowedFd)> = owned
-                            .iter()
-                            .map(|(name, fd)| (name.clone(), fd.as_fd()))
-                            .collect();
-                        load_copy(copy, &maps, &[name]).map(|c| Some(SendSkel(c)))
+                        load_copy_sharing(core, maps, &[name]).map(SendSkel)
                     })
                 });
-                let mine = (|| {
-                    let start = std::time::Instant::now();
-                    let object = libbpf_rs::AsRawLibbpf::as_libbpf_object(open.open_object());
-                    // SAFETY: a valid object, opened and not loaded; libbpf makes
-                    // the maps and relocates the programs, and loads none.
-                    let ret =
-                        unsafe { libbpf_rs::libbpf_sys::bpf_object__prepare(object.as_ptr()) };
-                    if ret < 0 {
-                        return Err(Error::bpf(
-                            "making the maps",
-                            libbpf_rs::Error::from_raw_os_error(-ret),
-                            &take_libbpf_log(),
-                        ));
-                    }
-                    step("load: maps", start);
-                    // The copy's own duplicates of the maps' fds: a load that
-                    // fails here closes this object's, maybe while the copy
-                    // still reuses them (under load, a reused number gave the
-                    // copy another object, and its error hid this one's:
-                    // issue 15).
-                    // SAFETY: the object is prepared and lives (in `open`) here.
-                    let owned = unsafe { map_fds(object.as_ptr()) }.map_err(|e| Error::Os {
-                        context: "sharing the maps".into(),
-                        source: e,
-                    })?;
-                    if apart.is_some() {
-                        // A copy that failed to open has hung up: its join says why.
-                        let _ = maps_made.send(owned);
-                    }
-                    let start = std::time::Instant::now();
-                    let skel = open.load().map_err(|e| {
-                        Error::bpf("loading the BPF programs", e, &take_libbpf_log())
-                    })?;
+                let start = std::time::Instant::now();
+                let skel = open
+                    .load()
+                    .map_err(|e| Error::bpf("loading the BPF programs", e, &take_libbpf_log()));
+                if let Ok(skel) = &skel {
                     step(
                         format!("load (verifier): {}", autoloaded(skel.object())),
                         start,
                     );
-                    Ok(skel)
-                })();
-                // Unblocks a copy still waiting for maps this object never made.
-                drop(maps_made);
+                }
                 let copy = apart.map(|h| h.join().expect("the loading thread does not panic"));
-                // This object's error first: the copy fails with it (a missing
-                // privilege, a kernel that refuses the programs).
-                let skel = mine?;
-                let exit_copy = match copy {
-                    Some(copy) => copy?.map(|c| c.0),
-                    None => None,
-                };
-                Ok((skel, exit_copy))
-            })
+                (skel, copy)
+            });
+            // The copy took its own (libbpf duplicates them).
+            drop(owned);
+            // This object's error first: the copy fails with it (a missing
+            // privilege, a kernel that refuses the programs).
+            let skel = skel?;
+            let exit_copy = exit_copy.transpose()?.map(|c| c.0);
+            Ok((skel, exit_copy))
         };
         let ((mut skel, exit_copy), core_btf) = match configure(core_btf.as_deref()) {
             Ok(loaded) => (loaded, core_btf),
@@ -815,25 +798,7 @@ pub(super) fn load_copy_sharing(
     maps: &[(String, BorrowedFd<'_>)],
     keep: &[&str],
 ) -> Result<SystraceSkel<'static>> {
-    load_copy(open_copy(core, keep)?, maps, keep)
-}
-
-/// A copy of the object that will load only the programs `keep`.
-fn open_copy(core: Option<&Path>, keep: &[&str]) -> Result<OpenSystraceSkel<'static>> {
     let mut open = open_object(core, "open a copy of the BPF object")?;
-    for mut prog in open.open_object_mut().progs_mut() {
-        let on = keep.iter().any(|p| prog.name() == *p);
-        prog.set_autoload(on);
-    }
-    Ok(open)
-}
-
-/// Loads `open` (see [`open_copy`]) with the maps `maps` of another copy.
-fn load_copy(
-    mut open: OpenSystraceSkel<'static>,
-    maps: &[(String, BorrowedFd<'_>)],
-    keep: &[&str],
-) -> Result<SystraceSkel<'static>> {
     for mut map in open.open_object_mut().maps_mut() {
         let name = map.name().to_string_lossy();
         if let Some(&(_, fd)) = maps.iter().find(|(n, _)| *n == name) {
@@ -841,6 +806,10 @@ fn load_copy(
             map.reuse_fd(fd)
                 .map_err(|e| Error::bpf("sharing the maps", e, &take_libbpf_log()))?;
         }
+    }
+    for mut prog in open.open_object_mut().progs_mut() {
+        let on = keep.iter().any(|p| prog.name() == *p);
+        prog.set_autoload(on);
     }
     let start = std::time::Instant::now();
     let skel = open
