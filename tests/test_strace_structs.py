@@ -914,3 +914,39 @@ def test_credentials_and_scheduling_like_strace(kernel, tmp_path, strace_bin):
                  "sched_setattr(0, {size=48, sched_policy=SCHED_OTHER, sched_flags=SCHED_FLAG_RESET_ON_FORK, ",
                  "sched_get_priority_min(SCHED_OTHER) = 0", "sched_get_priority_max(SCHED_FIFO) = 99"):
         assert line in ours, line
+
+
+def test_call_args_hold_this_stops_structures(kernel, tmp_path):
+    # What the text shows, the library gives as values: a thread's name, the
+    # ids getresuid wrote, a pending set, sendfile's offsets, sched_attr.
+    import ctypes
+    import signal
+    libc = ctypes.CDLL(None, use_errno=True)
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    src.write_bytes(b"0123456789")
+    attr = ctypes.create_string_buffer(56)
+    names = ("prctl", "getresuid", "rt_sigpending", "sendfile", "copy_file_range", "sched_getattr")
+    with systrace.enable(*names, pid=os.getpid(), strings=True) as session:
+        libc.prctl(15, b"st-values", 0, 0, 0)
+        name = ctypes.create_string_buffer(16)
+        libc.prctl(16, name, 0, 0, 0)
+        os.getresuid()
+        signal.sigpending()
+        with open(src, "rb") as i, open(dst, "wb") as o:
+            os.sendfile(o.fileno(), i.fileno(), 2, 3)
+            os.copy_file_range(i.fileno(), o.fileno(), 2, 1, 4)
+        libc.syscall(315, 0, attr, 56, 0)  # sched_getattr on x86_64
+    calls = session.calls()
+    prctls = _mine(calls, "prctl")
+    assert [c.args["arg2"] for c in prctls] == ["st-values", "st-values"], [c.args for c in prctls]
+    (ids,) = _mine(calls, "getresuid")
+    assert (ids.args["ruidp"], ids.args["euidp"], ids.args["suidp"]) == os.getresuid()
+    pending = _mine(calls, "rt_sigpending")
+    assert pending and pending[0].args["uset"] == []
+    (sendfile,) = _mine(calls, "sendfile")
+    assert sendfile.args["offset"] == {"before": 2, "after": 5}
+    (copy,) = _mine(calls, "copy_file_range")
+    assert (copy.args["off_in"], copy.args["off_out"]) == (1, 4)  # count 2 from 1, to 4
+    (sched,) = _mine(calls, "sched_getattr")
+    assert sched.args["uattr"]["size"] == 56 and sched.args["uattr"]["sched_policy"] == "SCHED_OTHER"
+    assert "sched_util_max" in sched.args["uattr"]

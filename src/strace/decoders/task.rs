@@ -179,45 +179,6 @@ fn number_named(value: i64, table: flags::Xlat, unknown: &str) -> String {
     format!("{value} /* {name} */")
 }
 
-/// sched_attr's flags (uapi linux/sched.h).
-const SCHED_FLAGS: flags::Xlat = &[
-    (0x01, "SCHED_FLAG_RESET_ON_FORK"),
-    (0x02, "SCHED_FLAG_RECLAIM"),
-    (0x04, "SCHED_FLAG_DL_OVERRUN"),
-    (0x08, "SCHED_FLAG_KEEP_POLICY"),
-    (0x10, "SCHED_FLAG_KEEP_PARAMS"),
-    (0x20, "SCHED_FLAG_UTIL_CLAMP_MIN"),
-    (0x40, "SCHED_FLAG_UTIL_CLAMP_MAX"),
-];
-
-/// `{size=56, sched_policy=SCHED_OTHER, ...}`: the fields its size holds
-/// (48 bytes without the utilization clamps).
-fn sched_attr_text(b: &[u8]) -> Option<String> {
-    let u32_at = |at: usize| structs::read::<u32>(b.get(at..)?);
-    let u64_at = |at: usize| structs::read::<u64>(b.get(at..)?);
-    let size = u32_at(0)?;
-    let policy = flags::xval_or_unknown(flags::SCHED_POLICIES, u32_at(4)?.into(), "SCHED_???");
-    let fl = flags::flags_or_unknown(SCHED_FLAGS, u64_at(8)?, "SCHED_FLAG_???");
-    let nice = structs::read::<i32>(b.get(16..)?)?;
-    let mut out = format!(
-        "{{size={size}, sched_policy={policy}, sched_flags={fl}, sched_nice={nice}, \
-         sched_priority={}, sched_runtime={}, sched_deadline={}, sched_period={}",
-        u32_at(20)?,
-        u64_at(24)?,
-        u64_at(32)?,
-        u64_at(40)?
-    );
-    if size >= 56 {
-        out.push_str(&format!(
-            ", sched_util_min={}, sched_util_max={}",
-            u32_at(48)?,
-            u32_at(52)?
-        ));
-    }
-    out.push('}');
-    Some(out)
-}
-
 /// capget/capset's header versions (uapi linux/capability.h).
 const CAP_VERSIONS: flags::Xlat = &[
     (0x1998_0330, "_LINUX_CAPABILITY_VERSION_1"),
@@ -360,14 +321,14 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
         }
         "sched_getattr" => {
             c.push(c.t_int(0));
-            c.push_exit(c.t_out_struct(1, sched_attr_text));
+            c.push_exit(c.t_out_struct(1, structs::sched_attr_text));
             c.push_exit(c.t_uint(2));
             c.push_exit(c.t_uint(3));
             c.finish(Decimal, false)
         }
         "sched_setattr" => {
             c.push(c.t_int(0));
-            c.push(c.t_struct(1, sched_attr_text));
+            c.push(c.t_struct(1, structs::sched_attr_text));
             c.push(c.t_uint(2));
             c.finish(Decimal, true)
         }

@@ -25,7 +25,8 @@ pub use signal::{sigaction_text, sigset_names, sigset_text};
 pub use stat::{dev_text, is_device, stat_text, statfs_text, statx_text, symbolic_mode};
 pub use task::{
     clone_args_sets_parent_tid, clone_args_text, cpu_mask_text, gid_list_text, itimerspec_text,
-    itimerval_text, rusage_text, sigevent_text, stack_text, timeval_text, tms_text,
+    itimerval_text, rusage_text, sched_attr_text, sigevent_text, stack_text, timeval_text,
+    tms_text,
 };
 pub use time::{timespec_pair_text, timespec_text};
 
@@ -94,11 +95,29 @@ pub fn value(
         ("utimensat", "utimes") => time::timespec_pair_value(bytes),
         ("rt_sigaction", "act" | "oact") => signal::sigaction_value(bytes),
         // rt_sigreturn has no arguments: "arg0" is the mask it restores.
-        (_, "nset" | "oset" | "unewset" | "sigmask") | ("rt_sigreturn", "arg0") => {
-            Some(json!(signal::sigset_names(read::<u64>(bytes)?)))
-        }
+        (_, "nset" | "oset" | "unewset" | "sigmask")
+        | ("rt_sigreturn", "arg0")
+        | ("rt_sigpending", "uset") => Some(json!(signal::sigset_names(read::<u64>(bytes)?))),
         (_, "new_rlim" | "old_rlim" | "rlim") => misc::rlimit_value(bytes),
         ("wait4", "stat_addr") => Some(json!(read::<i32>(bytes)?)),
+        ("getresuid", "ruidp" | "euidp" | "suidp") | ("getresgid", "rgidp" | "egidp" | "sgidp") => {
+            Some(json!(read::<u32>(bytes)?))
+        }
+        ("copy_file_range", "off_in" | "off_out") => Some(json!(read::<i64>(bytes)?)),
+        // The offset given, and where the call left it.
+        ("sendfile", "offset") => Some(json!({
+            "before": read::<i64>(bytes)?,
+            "after": after.filter(|_| ok).and_then(read::<i64>),
+        })),
+        ("sched_getattr" | "sched_setattr", "uattr") => task::sched_attr_value(bytes),
+        // What prctl's option reads or writes there (see command_arg).
+        ("prctl", "arg2") => match reg(0) {
+            15 | 16 => {
+                let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+                Some(json!(String::from_utf8_lossy(&bytes[..end])))
+            }
+            _ => Some(json!(read::<i32>(bytes)?)),
+        },
         (_, "fildes" | "usockvec") => Some(json!([
             read_at::<i32>(bytes, 0)?,
             read_at::<i32>(bytes, 1)?

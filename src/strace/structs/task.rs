@@ -316,3 +316,83 @@ pub fn sigevent_value(bytes: &[u8]) -> Option<Value> {
         "sigev_notify": read_at::<i32>(bytes, 3)?,
     }))
 }
+
+/// sched_attr's flags (uapi linux/sched.h).
+const SCHED_FLAGS: flags::Xlat = &[
+    (0x01, "SCHED_FLAG_RESET_ON_FORK"),
+    (0x02, "SCHED_FLAG_RECLAIM"),
+    (0x04, "SCHED_FLAG_DL_OVERRUN"),
+    (0x08, "SCHED_FLAG_KEEP_POLICY"),
+    (0x10, "SCHED_FLAG_KEEP_PARAMS"),
+    (0x20, "SCHED_FLAG_UTIL_CLAMP_MIN"),
+    (0x40, "SCHED_FLAG_UTIL_CLAMP_MAX"),
+];
+
+/// struct sched_attr: the fields its size holds (48 bytes without the
+/// utilization clamps).
+struct SchedAttr {
+    size: u32,
+    policy: u32,
+    flags: u64,
+    nice: i32,
+    priority: u32,
+    runtime: u64,
+    deadline: u64,
+    period: u64,
+    util: Option<(u32, u32)>,
+}
+
+fn sched_attr(b: &[u8]) -> Option<SchedAttr> {
+    let size = read::<u32>(b)?;
+    Some(SchedAttr {
+        size,
+        policy: read::<u32>(b.get(4..)?)?,
+        flags: read::<u64>(b.get(8..)?)?,
+        nice: read::<i32>(b.get(16..)?)?,
+        priority: read::<u32>(b.get(20..)?)?,
+        runtime: read::<u64>(b.get(24..)?)?,
+        deadline: read::<u64>(b.get(32..)?)?,
+        period: read::<u64>(b.get(40..)?)?,
+        util: if size >= 56 {
+            Some((read::<u32>(b.get(48..)?)?, read::<u32>(b.get(52..)?)?))
+        } else {
+            None
+        },
+    })
+}
+
+/// `{size=56, sched_policy=SCHED_OTHER, sched_flags=0, ...}`.
+pub fn sched_attr_text(b: &[u8]) -> Option<String> {
+    let a = sched_attr(b)?;
+    let policy = flags::xval_or_unknown(flags::SCHED_POLICIES, a.policy.into(), "SCHED_???");
+    let fl = flags::flags_or_unknown(SCHED_FLAGS, a.flags, "SCHED_FLAG_???");
+    let mut out = format!(
+        "{{size={}, sched_policy={policy}, sched_flags={fl}, sched_nice={}, sched_priority={}, \
+         sched_runtime={}, sched_deadline={}, sched_period={}",
+        a.size, a.nice, a.priority, a.runtime, a.deadline, a.period
+    );
+    if let Some((min, max)) = a.util {
+        out.push_str(&format!(", sched_util_min={min}, sched_util_max={max}"));
+    }
+    out.push('}');
+    Some(out)
+}
+
+pub fn sched_attr_value(b: &[u8]) -> Option<Value> {
+    let a = sched_attr(b)?;
+    let mut v = json!({
+        "size": a.size,
+        "sched_policy": flags::xval(flags::SCHED_POLICIES, a.policy.into()).map_or(json!(a.policy), |n| json!(n)),
+        "sched_flags": a.flags,
+        "sched_nice": a.nice,
+        "sched_priority": a.priority,
+        "sched_runtime": a.runtime,
+        "sched_deadline": a.deadline,
+        "sched_period": a.period,
+    });
+    if let Some((min, max)) = a.util {
+        v["sched_util_min"] = json!(min);
+        v["sched_util_max"] = json!(max);
+    }
+    Some(v)
+}
