@@ -44,20 +44,24 @@ pub enum ArgValue<'a> {
 /// names of those that were cut short.
 #[derive(Debug, Default)]
 pub struct Captures<'a> {
-    pub values: Vec<(Cow<'static, str>, Captured<'a>)>,
+    pub values: SmallVec<[(Cow<'static, str>, Captured<'a>); 2]>,
     /// What the call wrote back into an argument read at enter too (poll's
     /// revents, accept's address length), read at exit.
-    pub after: Vec<(Cow<'static, str>, &'a [u8])>,
+    pub after: SmallVec<[(Cow<'static, str>, &'a [u8]); 1]>,
     /// What an argument read as a list at exit was at enter (recvmsg's
     /// msghdr, whose lengths the call rewrites).
-    pub before: Vec<(Cow<'static, str>, &'a [u8])>,
-    pub truncated: Vec<Cow<'static, str>>,
+    pub before: SmallVec<[(Cow<'static, str>, &'a [u8]); 1]>,
+    pub truncated: Names,
     /// Arguments whose memory could not be read (and was not read later).
-    pub faulted: Vec<Cow<'static, str>>,
+    pub faulted: Names,
     /// Arguments whose capture was lost: written by earlier versions, when
     /// the exit's pointer was kept from the enter (an older recording's).
-    pub lost: Vec<Cow<'static, str>>,
+    pub lost: Names,
 }
+
+/// Argument names. Inline, as the lists above: the command builds a
+/// `Captures` per line, and most calls capture one or two arguments.
+pub type Names = SmallVec<[Cow<'static, str>; 1]>;
 
 impl<'a> Captures<'a> {
     pub fn get(&self, name: &str) -> Option<&Captured<'a>> {
@@ -99,10 +103,13 @@ impl<'a> Captures<'a> {
     }
 }
 
-fn set<K: PartialEq, V>(list: &mut Vec<(K, V)>, key: K, value: V) {
+fn set<K: PartialEq, V, L>(list: &mut L, key: K, value: V)
+where
+    L: std::ops::DerefMut<Target = [(K, V)]> + Extend<(K, V)>,
+{
     match list.iter_mut().find(|(k, _)| *k == key) {
         Some(slot) => slot.1 = value,
-        None => list.push((key, value)),
+        None => list.extend([(key, value)]),
     }
 }
 
@@ -452,7 +459,7 @@ impl Call {
             super::decode_args(&self.name(), views, self.ret(), opts)
                 .args
                 .into_iter()
-                .map(|a| a.text)
+                .map(|a| a.text.into_string())
                 .collect()
         })
     }

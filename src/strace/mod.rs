@@ -152,6 +152,23 @@ pub fn decode_args(
 /// The text after `= `: `3`, `0x7f0aca366000`, `-1 ENOENT (No such file or
 /// directory)`, `0x1 (flags FD_CLOEXEC)`; `?` for a call that has not returned.
 pub fn format_result(style: RetStyle, ret: Option<i64>) -> String {
+    let mut out = String::new();
+    push_format_result(&mut out, style, ret);
+    out
+}
+
+/// [`format_result`] appended to `out`; a decimal without a copy (the
+/// command's text path).
+fn push_format_result(out: &mut String, style: RetStyle, ret: Option<i64>) {
+    match (style, ret) {
+        (RetStyle::Decimal, Some(ret)) if errno::errno_of(ret).is_none() => {
+            out.push_str(itoa::Buffer::new().format(ret))
+        }
+        _ => out.push_str(&format_other_result(style, ret)),
+    }
+}
+
+fn format_other_result(style: RetStyle, ret: Option<i64>) -> String {
     let Some(ret) = ret else {
         return "?".to_owned();
     };
@@ -227,7 +244,6 @@ pub fn push_call_fds(
 ) {
     let line_start = out.len();
     let decoded = decode_with_fds(syscall, args, ret, opts, fds);
-    let result = result_text(&decoded, ret, fds);
     out.push_str(syscall);
     out.push('(');
     if ret.is_some() || decoded.complete_at_entry {
@@ -244,7 +260,8 @@ pub fn push_call_fds(
         }
         out.push_str(" <unfinished ...>)");
     }
-    push_result(out, start_col, line_start, &result, opts);
+    push_result_pad(out, start_col, line_start, opts);
+    push_result_text(out, &decoded, ret, fds);
 }
 
 /// [`decode_args`], each fd argument followed by its target with -y.
@@ -265,8 +282,13 @@ fn decode_with_fds(
 /// What follows `= `: the return value, what a successful call said
 /// besides it (poll's `([{fd=3, revents=POLLIN}])`), and the returned fd's
 /// target with -y (`3</etc/passwd>`).
-fn result_text(decoded: &Decoded, ret: Option<i64>, fds: Option<&fdtable::Resolved>) -> String {
-    let mut result = format_result(decoded.ret_style, ret);
+fn push_result_text(
+    result: &mut String,
+    decoded: &Decoded,
+    ret: Option<i64>,
+    fds: Option<&fdtable::Resolved>,
+) {
+    push_format_result(result, decoded.ret_style, ret);
     if let (Some(note), Some(r)) = (&decoded.ret_note, ret) {
         if errno::errno_of(r).is_none() {
             result.push_str(" (");
@@ -278,7 +300,6 @@ fn result_text(decoded: &Decoded, ret: Option<i64>, fds: Option<&fdtable::Resolv
     if let Some(fd) = fds.and_then(|fds| fds.ret.as_ref()) {
         let _ = write!(result, "<{}>", fd.shown());
     }
-    result
 }
 
 /// `3` -> `3</etc/passwd>` for each fd argument whose target is known. An
@@ -297,7 +318,7 @@ fn annotate_fds(decoded: &mut Decoded, args: &[ArgView], fds: &fdtable::Resolved
                 Some(fd) => format!("{n}<{}>", fd.shown()),
                 None => n.to_string(),
             };
-            arg.text = format!("[{}, {}]", show(a, &known[0]), show(b, &known[1]));
+            arg.text = format!("[{}, {}]", show(a, &known[0]), show(b, &known[1])).into();
         }
     }
     for (i, fd) in &fds.fds {
@@ -326,13 +347,8 @@ pub fn format_resumed_at(
 ) -> String {
     let style = decode_args(syscall, &[], Some(ret), opts).ret_style;
     let mut out = format!("<... {syscall} resumed>)");
-    push_result(
-        &mut out,
-        start_col,
-        0,
-        &format_result(style, Some(ret)),
-        opts,
-    );
+    push_result_pad(&mut out, start_col, 0, opts);
+    push_format_result(&mut out, style, Some(ret));
     out
 }
 
@@ -384,13 +400,8 @@ pub fn format_resumed_call_at(
         );
     }
     out.push(')');
-    push_result(
-        &mut out,
-        start_col,
-        0,
-        &result_text(&decoded, ret, fds),
-        opts,
-    );
+    push_result_pad(&mut out, start_col, 0, opts);
+    push_result_text(&mut out, &decoded, ret, fds);
     out
 }
 
@@ -407,13 +418,8 @@ pub fn format_restart_at(
         "restart_syscall(<... resuming interrupted {} ...>)",
         resumed.unwrap_or("system call")
     );
-    push_result(
-        &mut out,
-        start_col,
-        0,
-        &format_result(RetStyle::Decimal, ret),
-        opts,
-    );
+    push_result_pad(&mut out, start_col, 0, opts);
+    push_format_result(&mut out, RetStyle::Decimal, ret);
     out
 }
 
@@ -426,15 +432,10 @@ fn join<'s>(out: &mut String, items: impl Iterator<Item = &'s str>) {
     }
 }
 
-/// ` = result`, padded as strace's tabto() pads to its column: the call's
-/// text began at `out[line_start..]`, after `start_col` columns of prefix.
-fn push_result(
-    out: &mut String,
-    start_col: usize,
-    line_start: usize,
-    result: &str,
-    opts: &StraceOptions,
-) {
+/// ` = ` before the result, padded as strace's tabto() pads to its column:
+/// the call's text began at `out[line_start..]`, after `start_col` columns
+/// of prefix.
+fn push_result_pad(out: &mut String, start_col: usize, line_start: usize, opts: &StraceOptions) {
     const SPACES: &str = "                                                                ";
     out.push(' ');
     let col = start_col + (out.len() - line_start);
@@ -445,7 +446,6 @@ fn push_result(
         pad -= n;
     }
     out.push_str("= ");
-    out.push_str(result);
 }
 
 /// strace -T: ` <0.000012>` without the leading space.

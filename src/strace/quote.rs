@@ -4,6 +4,7 @@
 //! the next byte is an octal digit, so "\1" + "2" reads "\0012"). With -x,
 //! a string that has a byte of neither kind is all `\xNN`; with -xx, every
 //! string is.
+use compact_str::CompactString;
 
 /// How a quoted string ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,16 +51,62 @@ impl HexStyle {
     }
 }
 
+/// Text quoting appends to: a line (`String`) or one argument's inline
+/// text (`CompactString`, see `decoders::Arg`).
+pub trait Text {
+    fn push(&mut self, c: char);
+    fn push_str(&mut self, s: &str);
+    fn reserve(&mut self, n: usize);
+}
+
+impl Text for String {
+    fn push(&mut self, c: char) {
+        String::push(self, c)
+    }
+    fn push_str(&mut self, s: &str) {
+        String::push_str(self, s)
+    }
+    fn reserve(&mut self, n: usize) {
+        String::reserve(self, n)
+    }
+}
+
+impl Text for CompactString {
+    fn push(&mut self, c: char) {
+        CompactString::push(self, c)
+    }
+    fn push_str(&mut self, s: &str) {
+        CompactString::push_str(self, s)
+    }
+    fn reserve(&mut self, n: usize) {
+        CompactString::reserve(self, n)
+    }
+}
+
 /// Appends `bytes` quoted, in hex as `hex` says.
-pub fn push_quoted(out: &mut String, bytes: &[u8], ellipsis: Ellipsis, hex: HexStyle) {
+pub fn push_quoted(out: &mut impl Text, bytes: &[u8], ellipsis: Ellipsis, hex: HexStyle) {
     let hex = hex.applies(bytes);
     out.reserve(bytes.len() + 5);
     out.push('"');
-    for (i, &c) in bytes.iter().enumerate() {
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
         if hex {
             push_hex(out, c);
+            i += 1;
             continue;
         }
+        // A run of bytes shown as they are, appended at once.
+        let run = bytes[i..]
+            .iter()
+            .take_while(|&&b| (0x20..=0x7e).contains(&b) && b != b'"' && b != b'\\')
+            .count();
+        if run > 0 {
+            out.push_str(std::str::from_utf8(&bytes[i..i + run]).expect("printable ASCII"));
+            i += run;
+            continue;
+        }
+        i += 1;
         match c {
             b'"' => out.push_str("\\\""),
             b'\\' => out.push_str("\\\\"),
@@ -68,18 +115,19 @@ pub fn push_quoted(out: &mut String, bytes: &[u8], ellipsis: Ellipsis, hex: HexS
             0x0b => out.push_str("\\v"),
             0x0c => out.push_str("\\f"),
             b'\r' => out.push_str("\\r"),
-            0x20..=0x7e => out.push(c as char),
             _ => {
-                out.push('\\');
-                let next_is_octal_digit =
-                    bytes.get(i + 1).is_some_and(|n| (b'0'..=b'7').contains(n));
-                if next_is_octal_digit || c >> 6 != 0 {
-                    out.push((b'0' + (c >> 6)) as char);
-                    out.push((b'0' + ((c >> 3) & 7)) as char);
+                let next_is_octal_digit = bytes.get(i).is_some_and(|n| (b'0'..=b'7').contains(n));
+                let digits = [0, b'0' + (c >> 6), b'0' + ((c >> 3) & 7), b'0' + (c & 7)];
+                let skip = if next_is_octal_digit || c >> 6 != 0 {
+                    0
                 } else if c >> 3 != 0 {
-                    out.push((b'0' + ((c >> 3) & 7)) as char);
-                }
-                out.push((b'0' + (c & 7)) as char);
+                    1
+                } else {
+                    2
+                };
+                let mut esc = [b'\\'; 4];
+                esc[1..4 - skip].copy_from_slice(&digits[1 + skip..]);
+                out.push_str(std::str::from_utf8(&esc[..4 - skip]).expect("ASCII"));
             }
         }
     }
@@ -89,7 +137,7 @@ pub fn push_quoted(out: &mut String, bytes: &[u8], ellipsis: Ellipsis, hex: HexS
     }
 }
 
-fn push_hex(out: &mut String, c: u8) {
+fn push_hex(out: &mut impl Text, c: u8) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     out.push_str("\\x");
     out.push(DIGITS[(c >> 4) as usize] as char);
@@ -98,14 +146,19 @@ fn push_hex(out: &mut String, c: u8) {
 
 /// `bytes` quoted, at most `limit` of them shown: a string strace bounds by
 /// -s. `more` says the data goes on past `bytes` (a capture that was cut).
-pub fn quote_limited(bytes: &[u8], limit: usize, more: bool, hex: HexStyle) -> String {
+pub fn quote_limited<T: Text + Default>(
+    bytes: &[u8],
+    limit: usize,
+    more: bool,
+    hex: HexStyle,
+) -> T {
     let shown = &bytes[..bytes.len().min(limit)];
     let ellipsis = if more || bytes.len() > limit {
         Ellipsis::Yes
     } else {
         Ellipsis::No
     };
-    let mut out = String::new();
+    let mut out = T::default();
     push_quoted(&mut out, shown, ellipsis, hex);
     out
 }
@@ -138,17 +191,20 @@ mod tests {
     #[test]
     fn limits_and_ellipsis() {
         assert_eq!(
-            quote_limited(b"abcdef", 4, false, HexStyle::None),
+            quote_limited::<String>(b"abcdef", 4, false, HexStyle::None),
             r#""abcd"..."#
         );
         assert_eq!(
-            quote_limited(b"abcd", 4, false, HexStyle::None),
+            quote_limited::<String>(b"abcd", 4, false, HexStyle::None),
             r#""abcd""#
         );
-        assert_eq!(quote_limited(b"ab", 4, true, HexStyle::None), r#""ab"..."#);
+        assert_eq!(
+            quote_limited::<String>(b"ab", 4, true, HexStyle::None),
+            r#""ab"..."#
+        );
         // The digit that follows a cut is not shown, so it does not count.
         assert_eq!(
-            quote_limited(b"\x011", 1, false, HexStyle::None),
+            quote_limited::<String>(b"\x011", 1, false, HexStyle::None),
             r#""\1"..."#
         );
     }
@@ -156,7 +212,7 @@ mod tests {
     #[test]
     fn forced_hex() {
         assert_eq!(
-            quote_limited(b"\x07\xf2\xb7P", 32, false, HexStyle::All),
+            quote_limited::<String>(b"\x07\xf2\xb7P", 32, false, HexStyle::All),
             r#""\x07\xf2\xb7\x50""#
         );
     }
@@ -165,18 +221,18 @@ mod tests {
     fn hex_styles() {
         // strace -x: whitespace escapes keep a string as it is; any other
         // control or non-ASCII byte turns all of it to hex.
-        let x = |b: &[u8]| quote_limited(b, 32, false, HexStyle::NonAscii);
+        let x = |b: &[u8]| quote_limited::<String>(b, 32, false, HexStyle::NonAscii);
         assert_eq!(x(b"hi\tthere\n"), r#""hi\tthere\n""#);
         assert_eq!(x(b"caf\xc3\xa9"), r#""\x63\x61\x66\xc3\xa9""#);
         assert_eq!(x(b"a\x01"), r#""\x61\x01""#);
         // What is not shown does not count.
         assert_eq!(
-            quote_limited(b"ab\xff", 2, false, HexStyle::NonAscii),
+            quote_limited::<String>(b"ab\xff", 2, false, HexStyle::NonAscii),
             r#""ab"..."#
         );
         // strace -xx: everything.
         assert_eq!(
-            quote_limited(b"ab", 32, false, HexStyle::All),
+            quote_limited::<String>(b"ab", 32, false, HexStyle::All),
             r#""\x61\x62""#
         );
         assert_eq!(HexStyle::from_count(0), HexStyle::None);

@@ -4,12 +4,13 @@ use super::super::flags::{self, hex, Xlat};
 use super::super::quote::{push_quoted, quote_limited, Ellipsis, HexStyle};
 use super::super::{structs, ArgView, CapturedView, StraceOptions};
 use crate::metadata::typed_arg;
+use compact_str::{CompactString, ToCompactString};
 
 /// One argument's text, and whether strace prints it at syscall exit (an
 /// output of the call), which decides what an unfinished call shows.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Arg {
-    pub text: String,
+    pub text: CompactString,
     pub at_exit: bool,
 }
 
@@ -94,35 +95,36 @@ impl<'c, 'a> Ctx<'c, 'a> {
             .filter(|&r| crate::strace::errno::errno_of(r).is_none())
     }
 
-    pub(super) fn push(&mut self, text: String) {
+    pub(super) fn push(&mut self, text: impl Into<CompactString>) {
         self.out.push(Arg {
-            text,
+            text: text.into(),
             at_exit: false,
         });
     }
-    pub(super) fn push_exit(&mut self, text: String) {
+    pub(super) fn push_exit(&mut self, text: impl Into<CompactString>) {
         self.out.push(Arg {
-            text,
+            text: text.into(),
             at_exit: true,
         });
     }
 
     // Text of one argument, by kind.
-    pub(super) fn t_int(&self, i: usize) -> String {
-        self.int(i).to_string()
+    // Numbers as inline text: no allocation (see `Arg`).
+    pub(super) fn t_int(&self, i: usize) -> CompactString {
+        self.int(i).to_compact_string()
     }
-    pub(super) fn t_uint(&self, i: usize) -> String {
-        self.uint(i).to_string()
+    pub(super) fn t_uint(&self, i: usize) -> CompactString {
+        self.uint(i).to_compact_string()
     }
-    pub(super) fn t_ulong(&self, i: usize) -> String {
-        self.raw(i).to_string()
+    pub(super) fn t_ulong(&self, i: usize) -> CompactString {
+        self.raw(i).to_compact_string()
     }
-    pub(super) fn t_long(&self, i: usize) -> String {
-        self.long(i).to_string()
+    pub(super) fn t_long(&self, i: usize) -> CompactString {
+        self.long(i).to_compact_string()
     }
-    pub(super) fn t_dirfd(&self, i: usize) -> String {
+    pub(super) fn t_dirfd(&self, i: usize) -> CompactString {
         if self.int(i) == flags::AT_FDCWD {
-            "AT_FDCWD".to_owned()
+            CompactString::const_new("AT_FDCWD")
         } else {
             self.t_int(i)
         }
@@ -172,11 +174,11 @@ impl<'c, 'a> Ctx<'c, 'a> {
     }
     /// A buffer of `len` bytes, shown up to -s bytes. `hex`: every byte as
     /// \xNN whatever -x says (strace's QUOTE_FORCE_HEX).
-    pub(super) fn t_buf(&self, i: usize, len: u64, hex: bool) -> String {
+    pub(super) fn t_buf(&self, i: usize, len: u64, hex: bool) -> CompactString {
         let style = if hex { HexStyle::All } else { self.opts.hex };
         match self.captured(i) {
             // An empty buffer needs no capture to be shown.
-            _ if len == 0 && self.raw(i) != 0 => "\"\"".to_owned(),
+            _ if len == 0 && self.raw(i) != 0 => CompactString::const_new("\"\""),
             Some(c) if self.raw(i) != 0 => {
                 let shown = c
                     .bytes
@@ -185,14 +187,14 @@ impl<'c, 'a> Ctx<'c, 'a> {
                     .min(usize::try_from(len).unwrap_or(usize::MAX));
                 quote_limited(&c.bytes[..shown], shown, len > shown as u64, style)
             }
-            _ => self.t_ptr(i),
+            _ => self.t_ptr(i).into(),
         }
     }
     /// A buffer the call fills, `ret` bytes long: a pointer if it failed.
-    pub(super) fn t_out_buf(&self, i: usize, hex: bool) -> String {
+    pub(super) fn t_out_buf(&self, i: usize, hex: bool) -> CompactString {
         match self.ok() {
             Some(n) => self.t_buf(i, n.max(0) as u64, hex),
-            None => self.t_ptr(i),
+            None => self.t_ptr(i).into(),
         }
     }
     /// `["ls", "/tmp"]`.

@@ -21,7 +21,7 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
     // The xattr calls name their file by path (l: the link itself) or fd (f).
     let file = |c: &Ctx| {
         if syscall.starts_with('f') {
-            c.t_int(0)
+            c.t_int(0).into_string()
         } else {
             c.t_path(0)
         }
@@ -94,7 +94,7 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
         }
         "chown" | "lchown" | "fchown" => {
             c.push(if syscall == "fchown" {
-                c.t_int(0)
+                c.t_int(0).into_string()
             } else {
                 c.t_path(0)
             });

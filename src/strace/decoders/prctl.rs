@@ -143,7 +143,7 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
             });
         }
         "PR_SET_PTRACER" => c.push(if c.int(1) == -1 {
-            "PR_SET_PTRACER_ANY".to_owned()
+            "PR_SET_PTRACER_ANY".into()
         } else {
             c.t_int(1)
         }),
