@@ -132,8 +132,15 @@ fn sigreturn_ret(enter: &Event) -> Option<i64> {
 /// string re-read at exit replaces its faulted read at enter).
 pub fn event_captures(ev: &Event) -> Captures<'_> {
     let mut out = Captures::default();
+    event_captures_into(ev, &mut out);
+    out
+}
+
+/// [`event_captures`] into `out` (empty): a `Captures` is a few hundred
+/// bytes inline, and the command's text path would move it twice a line.
+fn event_captures_into<'a>(ev: &'a Event, out: &mut Captures<'a>) {
     if ev.data.is_none() {
-        return out;
+        return;
     }
     let meta = metadata_now().0.syscall_nr_to_meta(ev.nr);
     // rt_sigreturn's second capture is its return (`Call::ret`), not an argument.
@@ -172,7 +179,6 @@ pub fn event_captures(ev: &Event) -> Captures<'_> {
             set(&mut out.values, name, Captured::Bytes(cap.bytes));
         }
     }
-    out
 }
 
 impl Call {
@@ -283,6 +289,13 @@ impl Call {
     /// What the call's events captured, merged: the exit's captures (read's
     /// data, a string re-read at exit) follow the enter's.
     pub fn captures(&self) -> Captures<'_> {
+        let mut out = Captures::default();
+        self.captures_into(&mut out);
+        out
+    }
+
+    /// [`captures`](Self::captures) into `out` (empty), without moving it.
+    fn captures_into<'a>(&'a self, out: &mut Captures<'a>) {
         let has_data = |ev: &Option<Event>| ev.as_ref().is_some_and(|e| e.data.is_some());
         if !has_data(&self.enter) || !has_data(&self.exit) {
             // One event with captures (read's exit, openat's enter): what
@@ -294,14 +307,14 @@ impl Call {
                 .chain(&self.exit)
                 .find(|e| e.data.is_some())
             else {
-                return Captures::default();
+                return;
             };
-            let mut own = event_captures(ev);
-            let values = &own.values;
-            own.faulted.retain(|n| !values.iter().any(|(v, _)| v == n));
-            return own;
+            event_captures_into(ev, out);
+            let values = &out.values;
+            out.faulted.retain(|n| !values.iter().any(|(v, _)| v == n));
+            return;
         }
-        let mut merged = Captures::default();
+        let merged = out;
         let events = [
             (self.enter.as_ref(), false),
             (self.exit.as_ref(), self.enter.is_some()),
@@ -343,7 +356,6 @@ impl Call {
                 }
             }
         }
-        merged
     }
 
     /// Argument name -> value: the registers as their C types read them,
@@ -467,40 +479,39 @@ impl Call {
     /// The arguments as the decoders see them.
     fn with_views<R>(&self, f: impl FnOnce(&[ArgView]) -> R) -> R {
         let meta = self.meta();
-        let captures = self.captures();
+        let mut captures = Captures::default();
+        self.captures_into(&mut captures);
         // rt_sigreturn has no arguments but a capture (its frame's mask):
         // it is shown as the first.
         let mut raw: SmallVec<[u64; 7]> = SmallVec::from_slice(self.raw_args());
         if raw.is_empty() && captures.get("arg0").is_some() {
             raw.push(0);
         }
-        // Inline: this runs for every line the command prints.
-        let names: SmallVec<[Cow<'static, str>; 7]> =
-            (0..raw.len()).map(|i| arg_name(meta, i)).collect();
-        let views: SmallVec<[ArgView; 7]> = names
-            .iter()
-            .zip(&raw)
-            .enumerate()
-            .map(|(i, (name, &raw))| {
-                let truncated = captures.is_truncated(name);
-                let captured = captures.get(name).map(|c| match c {
-                    Captured::Bytes(b) => {
-                        CapturedView::bytes(b, truncated).with_after(captures.after(name))
-                    }
-                    Captured::List(items) => {
-                        let mut view = CapturedView::argv(items, truncated);
-                        view.before = captures.before(name);
-                        view
-                    }
-                });
-                ArgView {
-                    name,
-                    c_type: arg_type(meta, i),
-                    raw,
-                    captured,
+        // Inline, and pushed in place rather than collected (a collected
+        // SmallVec is moved whole): this runs for every line the command
+        // prints.
+        let mut names: SmallVec<[Cow<'static, str>; 7]> = SmallVec::new();
+        names.extend((0..raw.len()).map(|i| arg_name(meta, i)));
+        let mut views: SmallVec<[ArgView; 7]> = SmallVec::new();
+        for (i, (name, &raw)) in names.iter().zip(&raw).enumerate() {
+            let truncated = captures.is_truncated(name);
+            let captured = captures.get(name).map(|c| match c {
+                Captured::Bytes(b) => {
+                    CapturedView::bytes(b, truncated).with_after(captures.after(name))
                 }
-            })
-            .collect();
+                Captured::List(items) => {
+                    let mut view = CapturedView::argv(items, truncated);
+                    view.before = captures.before(name);
+                    view
+                }
+            });
+            views.push(ArgView {
+                name,
+                c_type: arg_type(meta, i),
+                raw,
+                captured,
+            });
+        }
         f(&views)
     }
 
