@@ -103,13 +103,14 @@ impl<'a> Captures<'a> {
     }
 }
 
-fn set<K: PartialEq, V, L>(list: &mut L, key: K, value: V)
-where
-    L: std::ops::DerefMut<Target = [(K, V)]> + Extend<(K, V)>,
-{
+fn set<K: PartialEq, V, A: smallvec::Array<Item = (K, V)>>(
+    list: &mut SmallVec<A>,
+    key: K,
+    value: V,
+) {
     match list.iter_mut().find(|(k, _)| *k == key) {
         Some(slot) => slot.1 = value,
-        None => list.extend([(key, value)]),
+        None => list.push((key, value)),
     }
 }
 
@@ -362,7 +363,7 @@ impl Call {
     /// with captured memory in place of the pointers it was read from.
     pub fn args(&self) -> Vec<(Cow<'static, str>, ArgValue<'_>)> {
         let meta = self.meta();
-        let mut args: Vec<(Cow<'static, str>, ArgValue)> = Vec::new();
+        let mut args: SmallVec<[(Cow<'static, str>, ArgValue); 7]> = SmallVec::new();
         for (i, &raw) in self.raw_args().iter().enumerate() {
             let value = ArgValue::Int(typed_arg(Some(arg_type(meta, i)), raw));
             set(&mut args, arg_name(meta, i), value);
@@ -395,7 +396,7 @@ impl Call {
             };
             set(&mut args, arg.clone(), value);
         }
-        args
+        args.into_vec()
     }
 
     /// The call as strace prints it, the result aligned on `opts.column`
