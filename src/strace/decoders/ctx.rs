@@ -254,12 +254,14 @@ impl<'c, 'a> Ctx<'c, 'a> {
         self.push(text);
     }
 
-    pub(super) fn finish(self, ret_style: RetStyle, complete_at_entry: bool) -> Decoded {
+    /// The decoded call. By reference: the decoders try one table after
+    /// another with the same `Ctx`, which moving would copy each time.
+    pub(super) fn finish(&mut self, ret_style: RetStyle, complete_at_entry: bool) -> Decoded {
         Decoded {
-            args: self.out,
+            args: std::mem::take(&mut self.out),
             ret_style,
             complete_at_entry,
-            ret_note: self.note,
+            ret_note: self.note.take(),
         }
     }
 

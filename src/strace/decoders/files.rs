@@ -17,7 +17,7 @@ const XATTR_FLAGS: flags::Xlat = &[
     (libc::XATTR_REPLACE as u64, "XATTR_REPLACE"),
 ];
 
-pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decoded, Ctx<'c, 'a>> {
+pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decoded> {
     // The xattr calls name their file by path (l: the link itself) or fd (f).
     let file = |c: &Ctx| {
         if syscall.starts_with('f') {
@@ -26,7 +26,7 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
             c.t_path(0)
         }
     };
-    Ok(match syscall {
+    Some(match syscall {
         // The device only for a device file (strace's mknod.c).
         "mknod" | "mknodat" => {
             let base = usize::from(syscall == "mknodat");
@@ -65,7 +65,7 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
             c.finish(Decimal, true)
         }
         "setxattr" | "lsetxattr" | "fsetxattr" => {
-            c.push(file(&c));
+            c.push(file(c));
             c.push(c.t_string(1));
             c.push(c.t_buf(2, c.raw(3), false));
             c.push(c.t_ulong(3));
@@ -74,7 +74,7 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
         }
         // The value they read, or NULL when only its size is asked.
         "getxattr" | "lgetxattr" | "fgetxattr" => {
-            c.push(file(&c));
+            c.push(file(c));
             c.push(c.t_string(1));
             c.push_exit(c.t_out_buf(2, false));
             c.push_exit(c.t_ulong(3));
@@ -82,13 +82,13 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
         }
         // The names, each ending in a NUL: `"user.a\0user.b\0"`.
         "listxattr" | "llistxattr" | "flistxattr" => {
-            c.push(file(&c));
+            c.push(file(c));
             c.push_exit(c.t_out_buf(1, false));
             c.push_exit(c.t_ulong(2));
             c.finish(Decimal, false)
         }
         "removexattr" | "lremovexattr" | "fremovexattr" => {
-            c.push(file(&c));
+            c.push(file(c));
             c.push(c.t_string(1));
             c.finish(Decimal, true)
         }
@@ -242,6 +242,6 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
             }
             c.finish(Decimal, false)
         }
-        _ => return Err(c),
+        _ => return None,
     })
 }

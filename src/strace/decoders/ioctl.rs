@@ -195,9 +195,9 @@ fn arg_style(name: &str) -> ArgStyle {
     }
 }
 
-pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decoded, Ctx<'c, 'a>> {
+pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decoded> {
     if syscall != "ioctl" {
-        return Err(c);
+        return None;
     }
     c.push(c.t_int(0));
     let cmd = c.uint(1) as u32;
@@ -210,7 +210,7 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
         } else {
             c.push(c.t_struct(2, text));
         }
-        return Ok(c.finish(Decimal, false));
+        return Some(c.finish(Decimal, false));
     }
     match style {
         ArgStyle::None => {}
@@ -220,5 +220,5 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
         ArgStyle::Pointer { at_exit: false } => c.push(ptr(c.raw(2))),
         ArgStyle::Hex => c.push(c.t_hex(2)),
     }
-    Ok(c.finish(Decimal, false))
+    Some(c.finish(Decimal, false))
 }

@@ -47,8 +47,8 @@ fn nodemask_text(bytes: &[u8], maxnode: u64, limit: usize) -> Option<String> {
     Some(out)
 }
 
-pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decoded, Ctx<'c, 'a>> {
-    Ok(match syscall {
+pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decoded> {
+    Some(match syscall {
         "set_mempolicy" => {
             let (maxnode, limit) = (c.raw(2), c.opts.string_size);
             c.push(mode(c.uint(0)));
@@ -80,7 +80,7 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
             c.push_exit(c.t_flags(4, flags::MPOL_GET_FLAGS));
             c.finish(Decimal, false)
         }
-        _ => return Err(c),
+        _ => return None,
     })
 }
 

@@ -229,7 +229,7 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
             c.push(c.t_uflags(4, flags::AT_FLAGS));
             c.finish(Decimal, false)
         }
-        "clone" => decode_clone(c),
+        "clone" => decode_clone(&mut c),
         "exit" | "exit_group" => {
             c.push(c.t_int(0));
             c.finish(Decimal, true)
@@ -258,7 +258,7 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
             c.push_exit(c.t_ulong(3));
             c.finish(Decimal, false)
         }
-        "fcntl" => decode_fcntl(c),
+        "fcntl" => decode_fcntl(&mut c),
         "pipe" => {
             c.push_exit(c.t_out_struct(0, structs::fd_pair_text));
             c.finish(Decimal, false)
@@ -384,7 +384,7 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
             c.push_exit(c.t_out_struct(1, structs::timespec_text));
             c.finish(Decimal, false)
         }
-        "futex" => decode_futex(c),
+        "futex" => decode_futex(&mut c),
         "prlimit64" => {
             c.push(c.t_int(0));
             c.push(c.t_xval(1, flags::RLIMITS, "RLIMIT_???"));
@@ -496,13 +496,13 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
             c.push(c.t_mode(0));
             c.finish(Octal, true)
         }
-        _ => net::decode(syscall, c)
-            .or_else(|c| files::decode(syscall, c))
-            .or_else(|c| ioctl::decode(syscall, c))
-            .or_else(|c| prctl::decode(syscall, c))
-            .or_else(|c| memory::decode(syscall, c))
-            .or_else(|c| task::decode(syscall, c))
-            .unwrap_or_else(|mut c| {
+        _ => net::decode(syscall, &mut c)
+            .or_else(|| files::decode(syscall, &mut c))
+            .or_else(|| ioctl::decode(syscall, &mut c))
+            .or_else(|| prctl::decode(syscall, &mut c))
+            .or_else(|| memory::decode(syscall, &mut c))
+            .or_else(|| task::decode(syscall, &mut c))
+            .unwrap_or_else(|| {
                 for i in 0..nargs {
                     c.generic(i);
                 }

@@ -5,8 +5,8 @@ use super::super::{flags, sockaddr, structs};
 use super::ctx::{Ctx, Decoded, RetStyle::Decimal};
 
 /// The socket call `syscall`'s arguments; the context back if it is none.
-pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decoded, Ctx<'c, 'a>> {
-    Ok(match syscall {
+pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decoded> {
+    Some(match syscall {
         "socket" | "socketpair" => {
             let domain = c.uint(0);
             c.push(flags::xval_or_unknown(
@@ -37,12 +37,12 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
                 let len = c.captured(4).and_then(|l| l.after);
                 c.push_exit(c.t_out_struct(3, |b| {
                     let b = structs::written_sockaddr(b, len);
-                    sockopt(&c, level, name, b, b.len() as u64)
+                    sockopt(c, level, name, b, b.len() as u64)
                 }));
                 c.push_exit(c.t_inout_int(4));
             } else {
                 let len = c.uint(4);
-                c.push(c.t_struct(3, |b| sockopt(&c, level, name, b, len)));
+                c.push(c.t_struct(3, |b| sockopt(c, level, name, b, len)));
                 c.push(c.t_int(4));
             }
             c.finish(Decimal, !get)
@@ -77,13 +77,13 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
             c.push_exit(c.t_out_buf(1, false));
             c.push_exit(c.t_ulong(2));
             c.push_exit(c.t_uflags(3, flags::MSG_FLAGS));
-            c.push_exit(out_sockaddr(&c, 4, 5));
+            c.push_exit(out_sockaddr(c, 4, 5));
             c.push_exit(c.t_inout_int(5));
             c.finish(Decimal, false)
         }
         "accept" | "accept4" => {
             c.push(c.t_int(0));
-            c.push_exit(out_sockaddr(&c, 1, 2));
+            c.push_exit(out_sockaddr(c, 1, 2));
             c.push_exit(c.t_inout_int(2));
             if syscall == "accept4" {
                 c.push_exit(c.t_uflags(3, flags::SOCK_TYPE_FLAGS));
@@ -92,7 +92,7 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
         }
         "getsockname" | "getpeername" => {
             c.push(c.t_int(0));
-            c.push_exit(out_sockaddr(&c, 1, 2));
+            c.push_exit(out_sockaddr(c, 1, 2));
             c.push_exit(c.t_inout_int(2));
             c.finish(Decimal, false)
         }
@@ -121,7 +121,7 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
             c.push_exit(c.t_uflags(2, flags::MSG_FLAGS));
             c.finish(Decimal, false)
         }
-        _ => return Err(c),
+        _ => return None,
     })
 }
 

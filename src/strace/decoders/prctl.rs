@@ -39,9 +39,9 @@ const TASK_COMM_LEN: usize = 16;
 /// The largest signal number PR_SET_PDEATHSIG is shown by name for.
 const MAX_SIGNAL_NAMED: u64 = 128;
 
-pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decoded, Ctx<'c, 'a>> {
+pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decoded> {
     if syscall != "prctl" {
-        return Err(c);
+        return None;
     }
     let op = c.uint(0);
     c.push(c.t_xval(0, flags::PRCTL_OPTIONS, "PR_???"));
@@ -100,9 +100,9 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
             match op {
                 1..=3 => {
                     c.push(c.t_xval64(2, flags::CAPABILITIES, "CAP_???"));
-                    rest(&mut c, 3);
+                    rest(c, 3);
                 }
-                _ => rest(&mut c, 2),
+                _ => rest(c, 2),
             }
         }
         "PR_GET_DUMPABLE" => {
@@ -154,17 +154,17 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
                 Some("SECCOMP_MODE_STRICT") => {}
                 // The filter program: a structure.
                 Some("SECCOMP_MODE_FILTER") => c.push(c.t_ptr(2)),
-                _ => rest(&mut c, 2),
+                _ => rest(c, 2),
             }
         }
         "PR_SET_TIMERSLACK" => c.push(c.t_long(1)),
         "PR_SET_NO_NEW_PRIVS" | "PR_SET_THP_DISABLE" | "PR_SET_IO_FLUSHER" => {
             c.push(c.t_ulong(1));
-            rest(&mut c, 2);
+            rest(c, 2);
         }
         "PR_SET_MM" => {
             c.push(c.t_xval(1, flags::PR_SET_MM_FIELDS, "PR_SET_MM_???"));
-            rest(&mut c, 2);
+            rest(c, 2);
         }
         "PR_SET_VMA" => {
             let attr = c.raw(1);
@@ -174,10 +174,10 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
                 c.push(c.t_ulong(3));
                 c.push(ptr(c.raw(4)));
             } else {
-                rest(&mut c, 2);
+                rest(c, 2);
             }
         }
-        _ => rest(&mut c, 1),
+        _ => rest(c, 1),
     }
-    Ok(c.finish(ret, at_entry))
+    Some(c.finish(ret, at_entry))
 }

@@ -4,12 +4,12 @@ use super::super::flags::{self, hex};
 use super::super::structs;
 use super::ctx::{ptr, Ctx, Decoded, RetStyle};
 
-pub(super) fn decode_clone(mut c: Ctx<'_, '_>) -> Decoded {
+pub(super) fn decode_clone(c: &mut Ctx<'_, '_>) -> Decoded {
     let at = |c: &Ctx<'_, '_>, name: &str| c.index_of(name);
-    let flags_i = at(&c, "clone_flags").unwrap_or(0);
+    let flags_i = at(c, "clone_flags").unwrap_or(0);
     let raw_flags = c.raw(flags_i);
     let fl = raw_flags & !flags::CSIGNAL;
-    let stack = at(&c, "newsp").map_or(0, |i| c.raw(i));
+    let stack = at(c, "newsp").map_or(0, |i| c.raw(i));
     c.push(format!("child_stack={}", ptr(stack)));
     c.push(format!("flags={}", flags::clone_flags(raw_flags)));
     let has = |bits: i32| fl & bits as u64 != 0;
@@ -17,21 +17,21 @@ pub(super) fn decode_clone(mut c: Ctx<'_, '_>) -> Decoded {
         || has(libc::CLONE_SETTLS)
         || has(libc::CLONE_CHILD_SETTID | libc::CLONE_CHILD_CLEARTID);
     if has(libc::CLONE_PARENT_SETTID | libc::CLONE_PIDFD) {
-        let v = at(&c, "parent_tidptr").map_or(0, |i| c.raw(i));
+        let v = at(c, "parent_tidptr").map_or(0, |i| c.raw(i));
         c.push_exit(format!("parent_tid={}", ptr(v)));
     }
     if has(libc::CLONE_SETTLS) {
-        let v = at(&c, "tls").map_or(0, |i| c.raw(i));
+        let v = at(c, "tls").map_or(0, |i| c.raw(i));
         c.push_exit(format!("tls={}", ptr(v)));
     }
     if has(libc::CLONE_CHILD_SETTID | libc::CLONE_CHILD_CLEARTID) {
-        let v = at(&c, "child_tidptr").map_or(0, |i| c.raw(i));
+        let v = at(c, "child_tidptr").map_or(0, |i| c.raw(i));
         c.push_exit(format!("child_tidptr={}", ptr(v)));
     }
     c.finish(RetStyle::Decimal, !late)
 }
 
-pub(super) fn decode_fcntl(mut c: Ctx<'_, '_>) -> Decoded {
+pub(super) fn decode_fcntl(c: &mut Ctx<'_, '_>) -> Decoded {
     c.push(c.t_int(0));
     let cmd = c.uint(1);
     c.push(flags::fcntl_cmd(cmd));
@@ -76,7 +76,7 @@ fn futex_bitset(value: u64) -> String {
     flags::xval(flags::FUTEX_BITSETS, value).map_or_else(|| hex(value), str::to_owned)
 }
 
-pub(super) fn decode_futex(mut c: Ctx<'_, '_>) -> Decoded {
+pub(super) fn decode_futex(c: &mut Ctx<'_, '_>) -> Decoded {
     let op = c.uint(1);
     let cmd = op & flags::FUTEX_CMD_MASK;
     c.push(c.t_ptr(0));
@@ -85,12 +85,12 @@ pub(super) fn decode_futex(mut c: Ctx<'_, '_>) -> Decoded {
     let timeout = |c: &Ctx<'_, '_>| c.t_struct(3, structs::timespec_text);
     if is(libc::FUTEX_WAIT) {
         c.push(c.t_uint(2));
-        c.push(timeout(&c));
+        c.push(timeout(c));
     } else if is(libc::FUTEX_LOCK_PI) || is(libc::FUTEX_LOCK_PI2) {
-        c.push(timeout(&c));
+        c.push(timeout(c));
     } else if is(libc::FUTEX_WAIT_BITSET) {
         c.push(c.t_uint(2));
-        c.push(timeout(&c));
+        c.push(timeout(c));
         c.push(futex_bitset(c.uint(5)));
     } else if is(libc::FUTEX_WAKE_BITSET) {
         c.push(c.t_uint(2));
@@ -111,7 +111,7 @@ pub(super) fn decode_futex(mut c: Ctx<'_, '_>) -> Decoded {
         c.push(c.t_hex(5));
     } else if is(libc::FUTEX_WAIT_REQUEUE_PI) {
         c.push(c.t_uint(2));
-        c.push(timeout(&c));
+        c.push(timeout(c));
         c.push(c.t_ptr(4));
     } else if is(libc::FUTEX_UNLOCK_PI) || is(libc::FUTEX_TRYLOCK_PI) {
     } else {

@@ -301,8 +301,8 @@ const KCMP_TYPES: flags::Xlat = &[
 
 const LANDLOCK_CREATE_RULESET_FLAGS: flags::Xlat = &[(1, "LANDLOCK_CREATE_RULESET_VERSION")];
 
-pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decoded, Ctx<'c, 'a>> {
-    Ok(match syscall {
+pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decoded> {
+    Some(match syscall {
         // The ids the call wrote, each `[0]`.
         "getresuid" | "getresgid" => {
             for i in 0..3 {
@@ -338,7 +338,7 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
             let data = |b: &[u8]| cap_data_text(b, header);
             if syscall == "capset" {
                 c.push(c.t_struct(1, data));
-                return Ok(c.finish(Decimal, true));
+                return Some(c.finish(Decimal, true));
             }
             c.push_exit(c.t_out_struct(1, data));
             c.finish(Decimal, false)
@@ -383,7 +383,7 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
                             size(2)?
                         ))
                     }));
-                    return Ok(c.finish(Decimal, false));
+                    return Some(c.finish(Decimal, false));
                 }
                 _ => {
                     c.push(c.t_uint(1));
@@ -431,7 +431,7 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
                 if let Some(n) = c.ok().filter(|&n| n != 0) {
                     c.note(flags::flags(MEMBARRIER_CMDS, n as u64));
                 }
-                return Ok(c.finish(RetStyle::Hex, true));
+                return Some(c.finish(RetStyle::Hex, true));
             }
             c.finish(Decimal, true)
         }
@@ -505,7 +505,7 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
             c.push_exit(c.t_out_struct(0, structs::tms_text));
             c.finish(Decimal, false)
         }
-        "select" | "pselect6" => return Ok(decode_select(syscall, c)),
+        "select" | "pselect6" => return Some(decode_select(syscall, c)),
         "getitimer" => {
             c.push(c.t_xval(0, ITIMERS, "ITIMER_???"));
             c.push_exit(c.t_out_struct(1, structs::itimerval_text));
@@ -688,12 +688,12 @@ pub(super) fn decode<'c, 'a>(syscall: &str, mut c: Ctx<'c, 'a>) -> Result<Decode
             c.push(c.t_ulong(1));
             c.finish(Decimal, false)
         }
-        _ => return Err(c),
+        _ => return None,
     })
 }
 
 /// `select(4, [3], [], NULL, {tv_sec=1, tv_usec=0}) = 1 (in [3], left {...})`.
-fn decode_select(syscall: &str, mut c: Ctx<'_, '_>) -> Decoded {
+fn decode_select(syscall: &str, c: &mut Ctx<'_, '_>) -> Decoded {
     let n = u64::try_from(c.int(0)).unwrap_or(0);
     c.push(c.t_int(0));
     for i in 1..4 {
