@@ -91,21 +91,20 @@ impl Pairer {
             EventKind::Signal => return,
         }
         if ev.phase == Phase::Enter {
-            if let Some(prev) = self.pending.remove(&tid) {
-                // A new enter on the thread: the previous call's exit was
-                // lost (or the thread is new under a reused id).
-                done.push(Call {
-                    enter: Some(prev),
-                    exit: None,
-                });
-            }
+            // One lookup: the enter takes its thread's place, and whatever
+            // was there is a call whose exit was lost (or the thread is
+            // new under a reused id).
+            let unfinished = |enter| Call {
+                enter: Some(enter),
+                exit: None,
+            };
             if never_returns(ev.nr) {
-                done.push(Call {
-                    enter: Some(ev),
-                    exit: None,
-                });
-            } else {
-                self.pending.insert(tid, ev);
+                if let Some(prev) = self.pending.remove(&tid) {
+                    done.push(unfinished(prev));
+                }
+                done.push(unfinished(ev));
+            } else if let Some(prev) = self.pending.insert(tid, ev) {
+                done.push(unfinished(prev));
             }
         } else {
             match self.pending.remove(&tid) {

@@ -338,7 +338,7 @@ impl Printer {
         if ev.phase == Phase::Enter
             && self.splits()
             && self.is_shown(ev.nr, None)
-            && self.pairer.pending_enter(ev.tid).is_some()
+            && !super::pair::never_returns(ev.nr)
         {
             self.cut_held(out);
             self.held = Some(ev.tid);
