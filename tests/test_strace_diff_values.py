@@ -163,6 +163,20 @@ def test_long_path_whole_like_strace(kernel, tmp_path, strace_bin):
     assert f'"{target}"' in ours
 
 
+def test_structures_strings_quoted_as_x_says_like_strace(kernel, tmp_path, strace_bin):
+    # uname's strings and a unix socket's path follow -x and -xx as
+    # strace's do (they were always quoted as text).
+    code = ("import os, socket; os.uname(); s = socket.socket(socket.AF_UNIX); "
+            "s.connect_ex('/tmp/systrace-no-such-\\xe9'); s.connect_ex('/tmp/plain')")
+    for options in ([], ["-x"], ["-xx"]):
+        theirs, ours = traces(tmp_path, strace_bin, [*options, "-e", "trace=uname,connect"],
+                              [sys.executable, "-c", code])
+        compare(parse(ours), parse(theirs))
+        assert "uname({sysname=" in ours and "sun_path=" in ours, ours
+        if options == ["-xx"]:
+            assert '"\\x4c\\x69\\x6e\\x75\\x78"' in ours, ours  # "Linux"
+
+
 def test_output_options_like_strace(kernel, tmp_path, strace_bin):
     argv = ["sh", "-c", r"printf 'caf\303\251\n'; cat /nonexistent-systrace /etc/hostname; exit 0"]
     for options in (

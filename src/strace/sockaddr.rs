@@ -101,8 +101,9 @@ pub fn value(addr: &SockAddr) -> serde_json::Value {
 
 /// As strace prints it: `{sa_family=AF_INET, sin_port=htons(80),
 /// sin_addr=inet_addr("127.0.0.1")}`; None for a family printed here as
-/// its pointer, or an address too short for its family.
-pub fn text(bytes: &[u8]) -> Option<String> {
+/// its pointer, or an address too short for its family. `hex`: how a
+/// unix socket's path is quoted (-x, -xx), as strace quotes it.
+pub fn text(bytes: &[u8], hex: super::quote::HexStyle) -> Option<String> {
     let family = u16::from_ne_bytes(bytes.get(..2)?.try_into().ok()?);
     let addr = decode(bytes)?;
     let ne32 = |at: usize| {
@@ -137,7 +138,7 @@ pub fn text(bytes: &[u8]) -> Option<String> {
                 &mut out,
                 &name[..if at.is_empty() { end } else { name.len() }],
                 super::quote::Ellipsis::No,
-                super::quote::HexStyle::None,
+                hex,
             );
             out.push('}');
             out

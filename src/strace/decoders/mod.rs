@@ -450,7 +450,7 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
             c.finish(Decimal, true)
         }
         "uname" => {
-            c.push_exit(c.t_out_struct(0, structs::uname_text));
+            c.push_exit(c.t_out_struct(0, |b| structs::uname_text(b, c.opts.hex)));
             c.finish(Decimal, false)
         }
         "sysinfo" => {

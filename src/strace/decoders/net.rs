@@ -49,7 +49,7 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
         }
         "connect" | "bind" => {
             c.push(c.t_int(0));
-            c.push(c.t_struct(1, sockaddr::text));
+            c.push(c.t_struct(1, |b| sockaddr::text(b, c.opts.hex)));
             c.push(c.t_uint(2));
             c.finish(Decimal, true)
         }
@@ -68,7 +68,7 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
             c.push(c.t_buf(1, c.raw(2), false));
             c.push(c.t_ulong(2));
             c.push(c.t_uflags(3, flags::MSG_FLAGS));
-            c.push(c.t_struct(4, sockaddr::text));
+            c.push(c.t_struct(4, |b| sockaddr::text(b, c.opts.hex)));
             c.push(c.t_uint(5));
             c.finish(Decimal, true)
         }
@@ -143,5 +143,7 @@ fn sockopt(c: &Ctx<'_, '_>, level: u64, name: u64, bytes: &[u8], len: u64) -> Op
 /// in argument `len` says.
 fn out_sockaddr(c: &Ctx<'_, '_>, i: usize, len: usize) -> String {
     let after = c.captured(len).and_then(|l| l.after);
-    c.t_out_struct(i, |b| sockaddr::text(structs::written_sockaddr(b, after)))
+    c.t_out_struct(i, |b| {
+        sockaddr::text(structs::written_sockaddr(b, after), c.opts.hex)
+    })
 }

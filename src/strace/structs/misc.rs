@@ -106,12 +106,13 @@ fn uts_field(bytes: &[u8], i: usize) -> Option<&[u8]> {
     Some(&field[..field.iter().position(|&b| b == 0).unwrap_or(65)])
 }
 
-/// `{sysname="Linux", nodename="vm", ...}`.
-pub fn uname_text(bytes: &[u8]) -> Option<String> {
+/// `{sysname="Linux", nodename="vm", ...}`, the strings quoted as `hex`
+/// (-x, -xx) says.
+pub fn uname_text(bytes: &[u8], hex: HexStyle) -> Option<String> {
     let mut out = String::from("{sysname=");
-    push_quoted(&mut out, uts_field(bytes, 0)?, Ellipsis::No, HexStyle::None);
+    push_quoted(&mut out, uts_field(bytes, 0)?, Ellipsis::No, hex);
     out.push_str(", nodename=");
-    push_quoted(&mut out, uts_field(bytes, 1)?, Ellipsis::No, HexStyle::None);
+    push_quoted(&mut out, uts_field(bytes, 1)?, Ellipsis::No, hex);
     out.push_str(", ...}");
     Some(out)
 }

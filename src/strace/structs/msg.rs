@@ -189,7 +189,7 @@ pub fn msghdr_text(
         0 => ptr(h.name),
         n => {
             let bytes = &m.name.data[..m.name.data.len().min(n as usize)];
-            sockaddr::text(bytes).unwrap_or_else(|| ptr(h.name))
+            sockaddr::text(bytes, opts.hex).unwrap_or_else(|| ptr(h.name))
         }
     };
     let mut namelen = h.namelen.to_string();

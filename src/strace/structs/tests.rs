@@ -1,5 +1,6 @@
 //! The structures' text as strace 6.1 printed it on this machine.
 use super::*;
+use crate::strace::quote::HexStyle;
 
 fn bytes<T>(v: &[T]) -> Vec<u8> {
     // SAFETY: plain integers, viewed as their bytes.
@@ -73,8 +74,13 @@ fn small_structures() {
     uts[..5].copy_from_slice(b"Linux");
     uts[65..67].copy_from_slice(b"vm");
     assert_eq!(
-        uname_text(&uts).unwrap(),
+        uname_text(&uts, HexStyle::None).unwrap(),
         "{sysname=\"Linux\", nodename=\"vm\", ...}"
+    );
+    // -xx: every string in hex, these too (strace's print_quoted_cstring).
+    assert_eq!(
+        uname_text(&uts, HexStyle::All).unwrap(),
+        "{sysname=\"\\x4c\\x69\\x6e\\x75\\x78\", nodename=\"\\x76\\x6d\", ...}"
     );
 }
 
@@ -104,16 +110,26 @@ fn socket_addresses() {
     inet.extend([127, 0, 0, 1]);
     inet.extend([0; 8]);
     assert_eq!(
-        text(&inet).unwrap(),
+        text(&inet, HexStyle::None).unwrap(),
         "{sa_family=AF_INET, sin_port=htons(18731), sin_addr=inet_addr(\"127.0.0.1\")}"
     );
     let unnamed = (libc::AF_UNIX as u16).to_ne_bytes();
-    assert_eq!(text(&unnamed).unwrap(), "{sa_family=AF_UNIX}");
+    assert_eq!(
+        text(&unnamed, HexStyle::None).unwrap(),
+        "{sa_family=AF_UNIX}"
+    );
     let mut path = unnamed.to_vec();
     path.extend(b"sock\0");
     assert_eq!(
-        text(&path).unwrap(),
+        text(&path, HexStyle::None).unwrap(),
         "{sa_family=AF_UNIX, sun_path=\"sock\"}"
+    );
+    // -x: a path with a non-ASCII byte is all hex.
+    let mut odd = unnamed.to_vec();
+    odd.extend(b"s\xe9\0");
+    assert_eq!(
+        text(&odd, HexStyle::NonAscii).unwrap(),
+        "{sa_family=AF_UNIX, sun_path=\"\\x73\\xe9\"}"
     );
     // A written-back address is as long as the length the call wrote.
     let len = bytes(&[2u32]);
