@@ -4,7 +4,7 @@
 //! the next byte is an octal digit, so "\1" + "2" reads "\0012"). With -x,
 //! a string that has a byte of neither kind is all `\xNN`; with -xx, every
 //! string is.
-use compact_str::CompactString;
+use std::fmt::{self, Write};
 
 /// How a quoted string ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,48 +51,26 @@ impl HexStyle {
     }
 }
 
-/// Text quoting appends to: a line (`String`) or one argument's inline
-/// text (`CompactString`, see `decoders::Arg`).
-pub trait Text {
-    fn push(&mut self, c: char);
-    fn push_str(&mut self, s: &str);
-    fn reserve(&mut self, n: usize);
+/// Appends `bytes` quoted, in hex as `hex` says, to a line (`String`) or
+/// one argument's inline text (`CompactString`, see `decoders::Arg`).
+pub fn push_quoted(out: &mut impl Write, bytes: &[u8], ellipsis: Ellipsis, hex: HexStyle) {
+    // Neither String's nor CompactString's writes can fail.
+    let _ = write_quoted(out, bytes, ellipsis, hex);
 }
 
-impl Text for String {
-    fn push(&mut self, c: char) {
-        String::push(self, c)
-    }
-    fn push_str(&mut self, s: &str) {
-        String::push_str(self, s)
-    }
-    fn reserve(&mut self, n: usize) {
-        String::reserve(self, n)
-    }
-}
-
-impl Text for CompactString {
-    fn push(&mut self, c: char) {
-        CompactString::push(self, c)
-    }
-    fn push_str(&mut self, s: &str) {
-        CompactString::push_str(self, s)
-    }
-    fn reserve(&mut self, n: usize) {
-        CompactString::reserve(self, n)
-    }
-}
-
-/// Appends `bytes` quoted, in hex as `hex` says.
-pub fn push_quoted(out: &mut impl Text, bytes: &[u8], ellipsis: Ellipsis, hex: HexStyle) {
+fn write_quoted(
+    out: &mut impl Write,
+    bytes: &[u8],
+    ellipsis: Ellipsis,
+    hex: HexStyle,
+) -> fmt::Result {
     let hex = hex.applies(bytes);
-    out.reserve(bytes.len() + 5);
-    out.push('"');
+    out.write_char('"')?;
     let mut i = 0;
     while i < bytes.len() {
         let c = bytes[i];
         if hex {
-            push_hex(out, c);
+            push_hex(out, c)?;
             i += 1;
             continue;
         }
@@ -102,19 +80,19 @@ pub fn push_quoted(out: &mut impl Text, bytes: &[u8], ellipsis: Ellipsis, hex: H
             .take_while(|&&b| (0x20..=0x7e).contains(&b) && b != b'"' && b != b'\\')
             .count();
         if run > 0 {
-            out.push_str(std::str::from_utf8(&bytes[i..i + run]).expect("printable ASCII"));
+            out.write_str(std::str::from_utf8(&bytes[i..i + run]).expect("printable ASCII"))?;
             i += run;
             continue;
         }
         i += 1;
         match c {
-            b'"' => out.push_str("\\\""),
-            b'\\' => out.push_str("\\\\"),
-            b'\t' => out.push_str("\\t"),
-            b'\n' => out.push_str("\\n"),
-            0x0b => out.push_str("\\v"),
-            0x0c => out.push_str("\\f"),
-            b'\r' => out.push_str("\\r"),
+            b'"' => out.write_str("\\\"")?,
+            b'\\' => out.write_str("\\\\")?,
+            b'\t' => out.write_str("\\t")?,
+            b'\n' => out.write_str("\\n")?,
+            0x0b => out.write_str("\\v")?,
+            0x0c => out.write_str("\\f")?,
+            b'\r' => out.write_str("\\r")?,
             _ => {
                 let next_is_octal_digit = bytes.get(i).is_some_and(|n| (b'0'..=b'7').contains(n));
                 let digits = [0, b'0' + (c >> 6), b'0' + ((c >> 3) & 7), b'0' + (c & 7)];
@@ -127,26 +105,27 @@ pub fn push_quoted(out: &mut impl Text, bytes: &[u8], ellipsis: Ellipsis, hex: H
                 };
                 let mut esc = [b'\\'; 4];
                 esc[1..4 - skip].copy_from_slice(&digits[1 + skip..]);
-                out.push_str(std::str::from_utf8(&esc[..4 - skip]).expect("ASCII"));
+                out.write_str(std::str::from_utf8(&esc[..4 - skip]).expect("ASCII"))?;
             }
         }
     }
-    out.push('"');
+    out.write_char('"')?;
     if ellipsis == Ellipsis::Yes {
-        out.push_str("...");
+        out.write_str("...")?;
     }
+    Ok(())
 }
 
-fn push_hex(out: &mut impl Text, c: u8) {
+fn push_hex(out: &mut impl Write, c: u8) -> fmt::Result {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    out.push_str("\\x");
-    out.push(DIGITS[(c >> 4) as usize] as char);
-    out.push(DIGITS[(c & 15) as usize] as char);
+    out.write_str("\\x")?;
+    out.write_char(DIGITS[(c >> 4) as usize] as char)?;
+    out.write_char(DIGITS[(c & 15) as usize] as char)
 }
 
 /// `bytes` quoted, at most `limit` of them shown: a string strace bounds by
 /// -s. `more` says the data goes on past `bytes` (a capture that was cut).
-pub fn quote_limited<T: Text + Default>(
+pub fn quote_limited<T: Write + Default>(
     bytes: &[u8],
     limit: usize,
     more: bool,
