@@ -271,9 +271,12 @@ def test_restart_syscall_names_what_it_resumes(kernel):
         deadline = time.monotonic() + 30
         while sleeper is None and time.monotonic() < deadline:
             for task in os.listdir(f"/proc/{tracer.pid}/task"):
-                for child in open(f"/proc/{tracer.pid}/task/{task}/children").read().split():
-                    if open(f"/proc/{child}/comm").read().strip() == "sleep":
-                        sleeper = int(child)
+                try:  # a thread of the tracer's (or a child) may be gone by now
+                    for child in open(f"/proc/{tracer.pid}/task/{task}/children").read().split():
+                        if open(f"/proc/{child}/comm").read().strip() == "sleep":
+                            sleeper = int(child)
+                except FileNotFoundError:
+                    continue
             time.sleep(0.05)
         assert sleeper is not None
         time.sleep(0.5)  # in its clock_nanosleep
