@@ -292,8 +292,11 @@ fn run(
         }
     };
     let mut batch: Vec<Event> = Vec::with_capacity(BATCH as usize);
-    // Our own epoll set: the ring buffer map (readable while it holds
-    // data) and the wake-up eventfd.
+    // Our own epoll set: the ring buffer map and the wake-up eventfd. The
+    // ring is edge-triggered: it wakes us when the programs wake it (once
+    // wakeup_bytes wait), not whenever it holds a record. Level-triggered,
+    // epoll_wait returned at once while a program wrote, with a few records
+    // a round, and the threshold batched nothing (issue 15).
     // SAFETY: plain syscalls on fds we own; results are checked.
     let epfd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
     if epfd < 0 {
@@ -302,9 +305,12 @@ fn run(
     }
     // SAFETY: epfd is a fresh descriptor that nothing else owns.
     let epfd = unsafe { OwnedFd::from_raw_fd(epfd) };
-    for fd in [events.as_fd().as_raw_fd(), shared.wake.as_raw_fd()] {
+    for (fd, edge) in [
+        (events.as_fd().as_raw_fd(), libc::EPOLLET),
+        (shared.wake.as_raw_fd(), 0),
+    ] {
         let mut ev = libc::epoll_event {
-            events: libc::EPOLLIN as u32,
+            events: (libc::EPOLLIN | edge) as u32,
             u64: fd as u64,
         };
         // SAFETY: registers a valid fd with a valid event struct.
@@ -343,15 +349,24 @@ fn run(
             shared.flushed.notify_all();
             return;
         }
-        let mut counter = 0u64;
-        // SAFETY: reads 8 bytes into a u64 from our non-blocking eventfd.
-        unsafe {
-            libc::read(
-                shared.wake.as_raw_fd(),
-                (&mut counter as *mut u64).cast(),
-                8,
-            )
-        };
+        // The eventfd is read only when it woke us: while the programs
+        // write, epoll_wait returns at once with a few records each round,
+        // and a read per round (each a syscall our own hooks see) was a
+        // tenth of this thread's time (issue 15).
+        let woke = ready_events[..n.max(0) as usize]
+            .iter()
+            .any(|ev| ev.u64 == shared.wake.as_raw_fd() as u64);
+        if woke {
+            let mut counter = 0u64;
+            // SAFETY: reads 8 bytes into a u64 from our non-blocking eventfd.
+            unsafe {
+                libc::read(
+                    shared.wake.as_raw_fd(),
+                    (&mut counter as *mut u64).cast(),
+                    8,
+                )
+            };
+        }
         let (ticket, stop) = {
             let state = lock(&shared.flush);
             (state.requested, state.stop)
@@ -377,8 +392,13 @@ fn run(
             }
         }
         let mut state = lock(&shared.flush);
-        state.completed = state.completed.max(ticket);
-        shared.flushed.notify_all();
+        // Only a flush waits on `flushed`, and only for `completed` to
+        // reach its ticket: std's notify_all is a futex syscall even with
+        // nobody waiting, once per round as the eventfd's read was.
+        if ticket > state.completed {
+            state.completed = ticket;
+            shared.flushed.notify_all();
+        }
         if stop {
             return;
         }
