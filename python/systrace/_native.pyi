@@ -605,6 +605,7 @@ class _KernelState(TypedDict):
     sessions: int
     decode_errors: int
     records: int
+    consumer_rounds: int
     filtered: List[int]
     count_filtered: List[int]
     consumer_tid: int

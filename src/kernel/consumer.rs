@@ -57,6 +57,8 @@ struct Shared {
     /// Records drained from the ring buffer: what the programs let through,
     /// before any session's filter (tests compare it with what they expect).
     records: AtomicU64,
+    /// Times the thread woke and drained (how well the wake-ups batch).
+    rounds: AtomicU64,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -113,6 +115,7 @@ impl Consumer {
             wake,
             decode_errors: AtomicU64::new(0),
             records: AtomicU64::new(0),
+            rounds: AtomicU64::new(0),
         });
         let (ready_tx, ready_rx) = mpsc::channel();
         let thread_shared = Arc::clone(&shared);
@@ -159,6 +162,11 @@ impl Consumer {
     /// Records drained from the ring buffer so far.
     pub fn records(&self) -> u64 {
         self.shared.records.load(Ordering::Relaxed)
+    }
+
+    /// Rounds of draining so far: each a wake-up (or the poll timeout).
+    pub fn rounds(&self) -> u64 {
+        self.shared.rounds.load(Ordering::Relaxed)
     }
 
     /// Returns once every record committed before the call was delivered.
@@ -367,6 +375,7 @@ fn run(
                 )
             };
         }
+        shared.rounds.fetch_add(1, Ordering::Relaxed);
         let (ticket, stop) = {
             let state = lock(&shared.flush);
             (state.requested, state.stop)

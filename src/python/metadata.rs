@@ -171,6 +171,7 @@ pub fn kernel_state(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     dict.set_item("sessions", state.sessions)?;
     dict.set_item("decode_errors", state.decode_errors)?;
     dict.set_item("records", state.records)?;
+    dict.set_item("consumer_rounds", state.consumer_rounds)?;
     dict.set_item("consumer_tid", state.consumer_tid)?;
     dict.set_item("counted_pids", state.counted_pids)?;
     dict.set_item("filtered", state.filtered)?;

@@ -467,6 +467,8 @@ pub struct KernelState {
     pub decode_errors: u64,
     /// Records the consumer drained: what the programs let through.
     pub records: u64,
+    /// Times the consumer woke and drained the ring.
+    pub consumer_rounds: u64,
     /// The syscalls the programs filter (see `crate::filter`).
     pub filtered: Vec<u32>,
     /// The syscalls the counting consumer counts through a filter.
@@ -542,6 +544,7 @@ pub fn kernel_state() -> KernelState {
             sessions: t.sessions,
             decode_errors: t.consumer.decode_errors(),
             records: t.consumer.records(),
+            consumer_rounds: t.consumer.rounds(),
             filtered: t.programs.filtered(FilterUse::Events),
             count_filtered: t.programs.filtered(FilterUse::Counts),
             consumer_tid: t.consumer.tid(),
