@@ -108,6 +108,7 @@ def main() -> int:
         env = run.Env(tmp)
         base = run.untraced(env, "read", a.n)
         perf_out = (a.perf_data or os.path.join(tmp, "perf.data")) if a.perf else None
+        run.settle()
         t = traced(env, a.n, a.extra, perf_out)
         events = 2 * a.n
         print(f"load {os.getloadavg()[0]:.2f}; untraced {base['ns_per_iter']:.0f} ns/iter, traced "

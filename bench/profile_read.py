@@ -88,6 +88,7 @@ def bpf_prog_stats(owner_pid: int) -> list:
 
 
 def traced_run(env, n: int, syscalls: list, perf_out: str | None, filter: str | None = None) -> dict:
+    run.settle()
     wl = env.start_waiting("read", n)
     tr = perf = None
     try:
@@ -141,6 +142,7 @@ def bpf_stats():
 
 
 def untraced_run(env, n: int) -> dict:
+    run.settle()
     p = subprocess.Popen(env.argv("read", n, False), stdout=subprocess.PIPE, text=True)
     out = p.stdout.read()
     ru = run.wait_rusage(p)

@@ -184,7 +184,48 @@ class Env:
         return [table[n] for n in names]
 
 
+def _hook_links() -> Optional[set]:
+    """The ids of the BPF links on tracepoints now (bpftool), or None
+    without bpftool."""
+    try:
+        out = subprocess.run(["bpftool", "-j", "link", "list"], capture_output=True, text=True, timeout=10).stdout
+        links = json.loads(out or "[]")
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return None
+    return {link["id"] for link in links
+            if link.get("type") in ("perf_event", "raw_tracepoint", "tracing", "kprobe_multi")}
+
+
+_BASELINE_LINKS = _hook_links()
+SETTLE_TIMEOUT = 10.0
+settle_waits: List[float] = []
+
+
+def settle() -> None:
+    """Waits until the hooks of the runs before are gone. A tracer's
+    per-syscall hooks outlive it: systrace closes them after its process
+    exits, one tracepoint grace period each, and others' close as their
+    fds are released. Until then every process pays for them: on the
+    2-vCPU VM an untraced read loop measured right after a traced command
+    ran at 600 ns per iteration instead of 255, for 0.3-0.7 s, so the
+    untraced side of a pair (and the next tracer's) depended on what ran
+    before it."""
+    if _BASELINE_LINKS is None:
+        return
+    t0 = time.monotonic()
+    while True:
+        links = _hook_links()
+        if links is None or links <= _BASELINE_LINKS:
+            break
+        if time.monotonic() - t0 > SETTLE_TIMEOUT:
+            log(f"    warning: tracepoint links still attached after {SETTLE_TIMEOUT:.0f} s: {sorted(links - _BASELINE_LINKS)}")
+            break
+        time.sleep(0.05)
+    settle_waits.append(time.monotonic() - t0)
+
+
 def untraced(env: Env, mode: str, n: int) -> dict:
+    settle()
     p = subprocess.run(env.argv(mode, n, False), capture_output=True, text=True, timeout=RUN_TIMEOUT, check=True)
     return parse_workload(p.stdout)
 
@@ -1167,8 +1208,10 @@ def main() -> int:
                 try:
                     if i % 2 == 0:
                         u = untraced(env, c.workload, c.n)
+                        settle()
                         t = c.run(env, c.workload, c.n, c.syscalls)
                     else:
+                        settle()
                         t = c.run(env, c.workload, c.n, c.syscalls)
                         u = untraced(env, c.workload, c.n)
                 except Exception as e:  # noqa: BLE001
@@ -1190,6 +1233,12 @@ def main() -> int:
     print()
     print(f"{pairs} pair(s) per row; medians. Took {elapsed:.0f} s. Load average before: "
           f"{' '.join(load_before)}, after: {' '.join(load_after)}.")
+    if _BASELINE_LINKS is None:
+        print("WARNING: bpftool not found: runs did not wait for the hooks of the runs before them to close "
+              "(an untraced loop right after a traced one pays for them: see settle()).")
+    elif settle_waits:
+        print(f"Each run waited for the hooks of the runs before it to close: {sum(settle_waits):.0f} s in all, "
+              f"at most {max(settle_waits):.2f} s before one run.")
     if stats_before or bpf_stats_enabled():
         # Global: every BPF program run then reads the clock twice more
         # (sched_clock, costly in a VM), which inflates every BPF row.
