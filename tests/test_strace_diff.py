@@ -146,6 +146,15 @@ int main(int argc, char **argv) {
     int sv[2]; socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
     sendto(sv[0], "ping", 4, MSG_DONTWAIT, NULL, 0);
     recvfrom(sv[1], buf, 100, 0, NULL, NULL);
+    int dv[2]; socketpair(AF_UNIX, SOCK_DGRAM, 0, dv);
+    struct iovec mv[2] = {{"hello", 5}, {"world!", 6}};
+    struct mmsghdr mm[2] = {{.msg_hdr = {.msg_iov = &mv[0], .msg_iovlen = 1}},
+                            {.msg_hdr = {.msg_iov = &mv[1], .msg_iovlen = 1}}};
+    sendmmsg(dv[0], mm, 2, MSG_NOSIGNAL|MSG_DONTWAIT);
+    struct timespec mts = {5, 500};
+    recvmmsg(dv[1], mm, 1, MSG_WAITFORONE, &mts);
+    recvmmsg(dv[1], mm, 1, MSG_DONTWAIT, NULL);
+    recvmmsg(dv[1], mm, 1, MSG_DONTWAIT, &mts);
     int u = socket(AF_UNIX, SOCK_STREAM, 0);
     struct sockaddr_un sun = {AF_UNIX, "/nonexistent.sock"};
     connect(u, (struct sockaddr*)&sun, sizeof sun);
@@ -320,7 +329,7 @@ def normalise_arg(arg: str, pids: set, name: str = "") -> str:
         return "<addr>"
     # What is left of a timeout, a timer's value, a child's CPU time.
     if name in ("clock_nanosleep", "clock_gettime", "statfs", "fstatfs", "sysinfo", "select",
-                "pselect6", "ppoll", "wait4"):
+                "pselect6", "ppoll", "wait4", "recvmmsg"):
         arg = VOLATILE.sub(r"\1=<n>", arg)
     # A timer's value counts down; its interval does not.
     if name in ("getitimer", "setitimer", "timer_gettime", "timer_settime"):
@@ -446,7 +455,8 @@ def test_more_calls_like_strace(kernel, tmp_path, strace_bin, program2):
     names = {c[0] for calls in p_ours.values() for c in calls}
     for name in ("renameat2", "faccessat2", "readlinkat", "unlinkat", "tgkill", "rt_sigaction",
                  "rt_sigprocmask", "futex", "clone", "wait4", "sendto", "recvfrom", "connect",
-                 "socketpair", "mremap", "madvise", "umask", "clock_nanosleep", "getdents64"):
+                 "socketpair", "mremap", "madvise", "umask", "clock_nanosleep", "getdents64",
+                 "sendmmsg", "recvmmsg"):
         assert name in names, name
 
 

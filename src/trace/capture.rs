@@ -258,6 +258,7 @@ const STRUCTS: &[(&str, &str, u8, u16, &str)] = {
         ("pselect6", "outp", INOUT_STRUCT, FD_SET, ""),
         ("pselect6", "exp", INOUT_STRUCT, FD_SET, ""),
         ("pselect6", "tsp", INOUT_STRUCT, TIMESPEC, ""),
+        ("recvmmsg", "timeout", INOUT_STRUCT, TIMESPEC, ""),
         ("getsockopt", "optval", EXIT_STRUCT, SOCKOPT, ""),
         ("getsockopt", "optlen", INOUT_STRUCT, INT, ""),
         ("wait4", "ru", EXIT_STRUCT, RUSAGE, ""),
