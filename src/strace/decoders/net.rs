@@ -122,30 +122,23 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
             c.finish(Decimal, false)
         }
         // The mmsghdr arrays are not read: their address is shown, as
-        // strace shows it for a call that failed.
-        // strace prints sendmmsg's array at its exit (each msg_len is
-        // written then), and what follows it.
-        "sendmmsg" => {
+        // strace shows it for a call that failed. strace prints both calls
+        // at their exit (sendmmsg's msg_len are written then).
+        "sendmmsg" | "recvmmsg" => {
             c.push(c.t_int(0));
             c.push_exit(c.t_ptr(1));
             c.push_exit(c.t_uint(2));
             c.push_exit(c.t_uflags(3, flags::MSG_FLAGS));
-            c.finish(Decimal, false)
-        }
-        "recvmmsg" => {
-            c.push(c.t_int(0));
-            c.push_exit(c.t_ptr(1));
-            c.push_exit(c.t_uint(2));
-            c.push_exit(c.t_uflags(3, flags::MSG_FLAGS));
-            // The timeout as given; what is left of it, written back, after
-            // the result.
-            c.push_exit(c.t_struct(4, structs::timespec_text));
-            if c.ok().is_some() && c.raw(4) != 0 {
-                if let Some(left) = c
+            if syscall == "recvmmsg" {
+                // The timeout as given; what is left of it, written back,
+                // after the result.
+                c.push_exit(c.t_struct(4, structs::timespec_text));
+                let left = c
                     .captured(4)
+                    .filter(|_| c.ok().is_some() && c.raw(4) != 0)
                     .and_then(|t| t.after)
-                    .and_then(structs::timespec_text)
-                {
+                    .and_then(structs::timespec_text);
+                if let Some(left) = left {
                     c.note(format!("left {left}"));
                 }
             }
