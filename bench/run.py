@@ -196,9 +196,30 @@ def _hook_links() -> Optional[set]:
             if link.get("type") in ("perf_event", "raw_tracepoint", "tracing", "kprobe_multi")}
 
 
-_BASELINE_LINKS = _hook_links()
 SETTLE_TIMEOUT = 10.0
 settle_waits: List[float] = []
+
+
+def _baseline_links() -> Optional[set]:
+    """The links there are before any run: taken once the set has not
+    changed for half a second (10 s at most), so that the hooks a tracer run
+    just before this process (a previous benchmark) is still closing are not
+    taken for the machine's own."""
+    links = _hook_links()
+    if links is None:
+        return None
+    t0 = stable = time.monotonic()
+    while time.monotonic() - stable < 0.5 and time.monotonic() - t0 < SETTLE_TIMEOUT:
+        time.sleep(0.1)
+        now = _hook_links()
+        if now is None:
+            return None
+        if now != links:
+            links, stable = now, time.monotonic()
+    return links
+
+
+_BASELINE_LINKS = _baseline_links()
 
 
 def settle() -> None:
