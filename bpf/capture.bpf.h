@@ -515,7 +515,7 @@ static __always_inline bool enter_captures(__u32 nr)
 {
 	const struct systrace_capture_spec *spec = &capture_specs[nr & (SYSTRACE_NR_SYSCALLS - 1)];
 
-	return spec->enter_args || spec->kind[0] == SYSTRACE_CAPTURE_SIGFRAME_MASK;
+	return spec->enter_args || IS_KIND(spec->kind[0], SYSTRACE_CAPTURE_SIGFRAME_MASK);
 }
 
 /* The state of an enter's capture, shared with its per-argument step. */
@@ -569,49 +569,51 @@ __noinline long capture_enter_arg(struct scratch *s, struct enter_walk *w, __u32
 		return 1;
 	spec = &capture_specs[w->nr & (SYSTRACE_NR_SYSCALLS - 1)];
 	kind = spec->kind[i];
-	if (kind == SYSTRACE_CAPTURE_STRING || kind == SYSTRACE_CAPTURE_STRING_NO_RETRY) {
+	if (IS_KIND(kind, SYSTRACE_CAPTURE_STRING) ||
+	    IS_KIND(kind, SYSTRACE_CAPTURE_STRING_NO_RETRY)) {
 		w->off = capture_string(s, off, ARG_FLAGS(i, 0), args[i]);
-		if (kind == SYSTRACE_CAPTURE_STRING && item_faulted(s, off))
+		if (IS_KIND(kind, SYSTRACE_CAPTURE_STRING) && item_faulted(s, off))
 			w->pending.retry_mask |= 1 << i;
-	} else if (kind == SYSTRACE_CAPTURE_BUFFER) {
+	} else if (IS_KIND(kind, SYSTRACE_CAPTURE_BUFFER)) {
 		w->off = capture_buffer(s, off, ARG_FLAGS(i, 0) | data_flag(spec, i), args[i],
 					arg_at(args, spec->len_arg[i]));
 		if (item_faulted(s, off))
 			w->pending.retry_mask |= 1 << i;
-	} else if (kind == SYSTRACE_CAPTURE_ARGV) {
+	} else if (IS_KIND(kind, SYSTRACE_CAPTURE_ARGV)) {
 		w->off = capture_argv(s, off, i, args[i]);
-	} else if (kind == SYSTRACE_CAPTURE_STRUCT || kind == SYSTRACE_CAPTURE_INOUT_STRUCT) {
+	} else if (IS_KIND(kind, SYSTRACE_CAPTURE_STRUCT) ||
+		   IS_KIND(kind, SYSTRACE_CAPTURE_INOUT_STRUCT)) {
 		if (args[i])
 			w->off = capture_buffer(s, off, ARG_FLAGS(i, 0) | ARG_STRUCT, args[i],
 						spec->size[i]);
-	} else if (kind == SYSTRACE_CAPTURE_ARRAY) {
+	} else if (IS_KIND(kind, SYSTRACE_CAPTURE_ARRAY)) {
 		if (args[i])
 			w->off = capture_buffer(s, off, ARG_FLAGS(i, 0) | ARG_STRUCT, args[i],
 						spec->size[i] *
 							(__u32)arg_at(args, spec->len_arg[i]));
-	} else if (kind == SYSTRACE_CAPTURE_IOVEC) {
+	} else if (IS_KIND(kind, SYSTRACE_CAPTURE_IOVEC)) {
 		if (args[i])
 			w->off = capture_iov(
 				s, off,
 				ARG_FLAGS(i, SYSTRACE_CAPTURE_ARGV_ELEM) |
 					((arg_at(args, spec->len_arg[i]) & 0xffffffff) << 32),
 				args[i], ~0ULL);
-	} else if (kind == SYSTRACE_CAPTURE_MSGHDR) {
+	} else if (IS_KIND(kind, SYSTRACE_CAPTURE_MSGHDR)) {
 		if (args[i])
 			w->off = capture_msghdr(s, off, ARG_FLAGS(i, 0), args[i], ~0ULL);
-	} else if (kind == SYSTRACE_CAPTURE_EXIT_MSGHDR) {
+	} else if (IS_KIND(kind, SYSTRACE_CAPTURE_EXIT_MSGHDR)) {
 		/* Its lengths as given: the call rewrites them. */
 		if (args[i])
 			w->off = capture_buffer(s, off, ARG_FLAGS(i, 0) | ARG_STRUCT, args[i],
 						sizeof(struct msghdr_head));
-	} else if (kind == SYSTRACE_CAPTURE_PTR_COUNT) {
+	} else if (IS_KIND(kind, SYSTRACE_CAPTURE_PTR_COUNT)) {
 		if (args[i])
 			w->off = capture_counted(s, off, ARG_FLAGS(i, 0), args[i], 0);
-	} else if (kind == SYSTRACE_CAPTURE_FLOCK) {
+	} else if (IS_KIND(kind, SYSTRACE_CAPTURE_FLOCK)) {
 		if (args[i] && flock_cmd(arg_at(args, spec->len_arg[i])) == 1)
 			w->off = capture_buffer(s, off, ARG_FLAGS(i, 0) | ARG_STRUCT, args[i],
 						spec->size[i]);
-	} else if (kind == SYSTRACE_CAPTURE_COMMAND && args[i]) {
+	} else if (IS_KIND(kind, SYSTRACE_CAPTURE_COMMAND) && args[i]) {
 		__u32 size = 0;
 		int what = command_arg(spec->size[i], arg_at(args, spec->len_arg[i]), &size);
 
@@ -661,7 +663,7 @@ static __always_inline int emit_enter_captured(__u32 nr, __u64 *args, __u32 nb_a
 		w.pending.args[i] = args[i];
 	}
 	w.off = ENTER_RECORD_SIZE(nb_args & 7);
-	if (capture_specs[nr].kind[0] == SYSTRACE_CAPTURE_SIGFRAME_MASK) {
+	if (IS_KIND(capture_specs[nr].kind[0], SYSTRACE_CAPTURE_SIGFRAME_MASK)) {
 		struct pt_regs *regs = (void *)bpf_task_pt_regs(bpf_get_current_task_btf());
 		__u64 sp = 0;
 
@@ -723,39 +725,41 @@ static long capture_exit_arg(__u32 i, struct exit_walk *w)
 	kind = spec->kind[i];
 	ptr = args[i];
 	arg_struct = ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT) | ARG_STRUCT;
-	if (kind == SYSTRACE_CAPTURE_EXIT_BUFFER && ret > 0 && ptr)
+	if (IS_KIND(kind, SYSTRACE_CAPTURE_EXIT_BUFFER) && ret > 0 && ptr)
 		off = capture_buffer(s, off,
 				     ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT) | data_flag(spec, i),
 				     ptr, ret);
-	else if ((kind == SYSTRACE_CAPTURE_EXIT_STRUCT || kind == SYSTRACE_CAPTURE_INOUT_STRUCT) &&
+	else if ((IS_KIND(kind, SYSTRACE_CAPTURE_EXIT_STRUCT) ||
+		  IS_KIND(kind, SYSTRACE_CAPTURE_INOUT_STRUCT)) &&
 		 ret >= 0 && ptr)
 		off = capture_buffer(s, off, arg_struct, ptr, spec->size[i]);
-	else if (kind == SYSTRACE_CAPTURE_ARRAY && ret >= 0 && ptr)
+	else if (IS_KIND(kind, SYSTRACE_CAPTURE_ARRAY) && ret >= 0 && ptr)
 		off = capture_buffer(s, off, arg_struct, ptr,
 				     spec->size[i] * (__u32)arg_at(args, spec->len_arg[i]));
-	else if (kind == SYSTRACE_CAPTURE_DIRENT_COUNT && ret > 0 && ptr)
+	else if (IS_KIND(kind, SYSTRACE_CAPTURE_DIRENT_COUNT) && ret > 0 && ptr)
 		off = capture_counted(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT), ptr, ret);
-	else if (kind == SYSTRACE_CAPTURE_EXIT_IOVEC && ptr)
+	else if (IS_KIND(kind, SYSTRACE_CAPTURE_EXIT_IOVEC) && ptr)
 		off = capture_iov(
 			s, off,
 			ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT | SYSTRACE_CAPTURE_ARGV_ELEM) |
 				((arg_at(args, spec->len_arg[i]) & 0xffffffff) << 32),
 			ptr, ret > 0 ? ret : 0);
-	else if (kind == SYSTRACE_CAPTURE_EXIT_MSGHDR && ret >= 0 && ptr)
+	else if (IS_KIND(kind, SYSTRACE_CAPTURE_EXIT_MSGHDR) && ret >= 0 && ptr)
 		off = capture_msghdr(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT), ptr, ret);
-	else if (kind == SYSTRACE_CAPTURE_EXIT_ARRAY && ret > 0 && ptr)
+	else if (IS_KIND(kind, SYSTRACE_CAPTURE_EXIT_ARRAY) && ret > 0 && ptr)
 		off = capture_buffer(s, off, arg_struct, ptr, spec->size[i] * (__u32)ret);
-	else if (kind == SYSTRACE_CAPTURE_FLOCK && ret >= 0 && ptr &&
+	else if (IS_KIND(kind, SYSTRACE_CAPTURE_FLOCK) && ret >= 0 && ptr &&
 		 flock_cmd(arg_at(args, spec->len_arg[i])) == 2)
 		off = capture_buffer(s, off, arg_struct, ptr, spec->size[i]);
-	else if (kind == SYSTRACE_CAPTURE_COMMAND && ret >= 0 && ptr &&
+	else if (IS_KIND(kind, SYSTRACE_CAPTURE_COMMAND) && ret >= 0 && ptr &&
 		 command_arg(spec->size[i], arg_at(args, spec->len_arg[i]), &size) ==
 			 COMMAND_WRITES)
 		off = capture_buffer(s, off, arg_struct, ptr, size);
-	else if (kind == SYSTRACE_CAPTURE_NEW_FDS && ret >= 0)
+	else if (IS_KIND(kind, SYSTRACE_CAPTURE_NEW_FDS) && ret >= 0)
 		off = capture_new_fds(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT),
 				      spec->size[i] ? arg_at(args, spec->len_arg[i]) : 0, ret);
-	else if (pending && (pending->retry_mask & (1 << i)) && kind == SYSTRACE_CAPTURE_BUFFER)
+	else if (pending && (pending->retry_mask & (1 << i)) &&
+		 IS_KIND(kind, SYSTRACE_CAPTURE_BUFFER))
 		off = capture_buffer(s, off,
 				     ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT) | data_flag(spec, i),
 				     pending->args[i], arg_at(pending->args, spec->len_arg[i]));

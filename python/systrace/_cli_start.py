@@ -128,8 +128,10 @@ def start_loading(argv: Sequence[str], buffer_size: int, internal: Sequence[str]
         nrs = _native.SyscallSet.from_strace(trace[-1]) if trace else None
         if found.summary:
             # -c: the counting session is the first one; it follows forks
-            # with -f and wants no signals or exits.
-            _native._start_loading(size, nrs, found.follow, True, found.filters)
+            # with -f and wants no signals or exits. Only the session that
+            # follows the processes (execve and the exits) captures.
+            followed = _native.SyscallSet(*(n for n in internal if n in _native.syscall_names()))
+            _native._start_loading(size, nrs, found.follow, True, found.filters, followed)
             return
         if nrs is not None:
             wanted = [*internal, *(_native.fd_syscalls() if found.decode_fds else ())]

@@ -612,6 +612,7 @@ class _KernelState(TypedDict):
     counted_pids: List[int]
     hook_mode: str
     features: List[str]
+    capture_kinds: int
     core_btf: Optional[str]
     kernel_tables: bool
     hook_switches: int
@@ -627,7 +628,12 @@ class _KernelState(TypedDict):
 
 def preload(buffer_size: Optional[int] = None) -> None: ...
 def _start_loading(
-    buffer_size: int, syscalls: Optional[SyscallSet], tasks: bool, count: bool = True, filters: bool = True
+    buffer_size: int,
+    syscalls: Optional[SyscallSet],
+    tasks: bool,
+    count: bool = True,
+    filters: bool = True,
+    captured: Optional[SyscallSet] = None,
 ) -> None: ...
 def _close_hooks_after_exit() -> bool: ...
 def _limit_malloc_arenas(n: int) -> None: ...

@@ -103,17 +103,23 @@ pub struct Features {
     pub count: bool,
     /// Event filters decided in the programs (`filter=`, -e status=).
     pub filters: bool,
+    /// The capture kinds the programs can read (bits of
+    /// `systrace_capture_kind`; the command's `-e trace=read` uses 4 of 20).
+    pub captures: u32,
 }
 
 impl Features {
     pub const ALL: Features = Features {
         count: true,
         filters: true,
+        captures: u32::MAX,
     };
 
     /// Whether a load with `self` can do everything `other` asks.
     pub fn covers(self, other: Features) -> bool {
-        (self.count || !other.count) && (self.filters || !other.filters)
+        (self.count || !other.count)
+            && (self.filters || !other.filters)
+            && other.captures & !self.captures == 0
     }
 }
 
@@ -141,9 +147,11 @@ pub struct Programs {
     pub(super) mode: HookMode,
     pub(super) switches: u64,
     pub(super) handoff_gen: u32,
-    /// Whether `skel` loaded the programs of task events (else `task_copy`
-    /// does, once a session first wants them).
+    /// Where the programs of task events were loaded with the object:
+    /// in `skel`, or in `exit_copy`; else `task_copy` loads them once a
+    /// session first wants them.
     main_tasks: bool,
+    exit_copy_tasks: bool,
     pub(super) task_copy: Option<SystraceSkel<'static>>,
     /// The exit hook of `main_kind`, loaded beside `skel` (see `load`).
     pub(super) exit_copy: Option<SystraceSkel<'static>>,
@@ -229,6 +237,7 @@ impl Programs {
                 .expect("the object has .rodata");
             rodata.with_count = features.count;
             rodata.with_filters = features.filters;
+            rodata.capture_kinds = features.captures;
             if !features.count {
                 // The counting maps' bucket arrays (1 MiB each) are never used.
                 for map in [&mut open.maps.counts, &mut open.maps.errnos] {
@@ -249,13 +258,21 @@ impl Programs {
             // this one's maps, while this one verifies the rest: a copy
             // costs about a millisecond now that it relocates against the
             // cut kernel types.
+            // The task programs go with that copy when there is one: the
+            // enter hook's verifier alone takes as long as the exit hook's
+            // and theirs together (issue 15: the command's -e trace=read
+            // load, once it left out the captures it does not use).
             let exit_hook = first.map(super::hooks::exit_hook);
+            let mut apart: Vec<&str> = exit_hook.into_iter().collect();
+            if tasks_first && exit_hook.is_some() {
+                apart.extend(TASK_PROGRAMS);
+            }
             for mut prog in open.open_object_mut().progs_mut() {
+                let elsewhere = apart.iter().any(|name| prog.name() == *name);
                 if let Some(kind) = super::hooks::hook_kind(prog.name()) {
-                    let apart = exit_hook.is_some_and(|name| prog.name() == name);
-                    prog.set_autoload(Some(kind) == first && !apart);
+                    prog.set_autoload(Some(kind) == first && !elsewhere);
                 } else if TASK_PROGRAMS.iter().any(|p| prog.name() == *p) {
-                    prog.set_autoload(tasks_first);
+                    prog.set_autoload(tasks_first && !elsewhere);
                 }
             }
             let start = std::time::Instant::now();
@@ -285,12 +302,12 @@ impl Programs {
                 .map(|(name, fd)| (name.clone(), fd.as_fd()))
                 .collect();
             let (skel, exit_copy) = std::thread::scope(|scope| {
-                let apart = exit_hook.map(|name| {
-                    let maps = &maps;
+                let apart = (!apart.is_empty()).then(|| {
+                    let (maps, names) = (&maps, &apart);
                     scope.spawn(move || {
                         // Systrace's own syscalls, as the thread's that loads.
                         let _quiet = crate::trace::quiet::Quiet::enter();
-                        load_copy_sharing(core, maps, &[name]).map(SendSkel)
+                        load_copy_sharing(core, maps, names).map(SendSkel)
                     })
                 });
                 let start = std::time::Instant::now();
@@ -359,7 +376,8 @@ impl Programs {
             probe_waits: 0,
             kinds: [None, None],
             main_kind: first,
-            main_tasks: tasks_first,
+            main_tasks: tasks_first && exit_copy.is_none(),
+            exit_copy_tasks: tasks_first && exit_copy.is_some(),
             task_copy: None,
             exit_copy,
             phase_on: [false, false],
@@ -455,7 +473,13 @@ impl Programs {
             let specs =
                 std::ptr::addr_of_mut!((*bss).capture_specs) as *mut types::systrace_capture_spec;
             for (i, spec) in capture_specs.iter().enumerate() {
-                std::ptr::write_volatile(specs.add(i), *spec);
+                // A spec this load cannot read (the kernel's metadata gave
+                // a syscall a kind the embedded table did not, after a load
+                // of the kinds a session needed) keeps the one it had: the
+                // programs would skip the new kind's arguments unseen.
+                if crate::trace::capture::spec_kinds(spec) & !self.features.captures == 0 {
+                    std::ptr::write_volatile(specs.add(i), *spec);
+                }
             }
         }
     }

@@ -73,6 +73,9 @@ impl Programs {
         if self.main_tasks {
             return Ok(&self.skel);
         }
+        if let (true, Some(copy)) = (self.exit_copy_tasks, &self.exit_copy) {
+            return Ok(copy);
+        }
         if self.task_copy.is_none() {
             self.task_copy = Some(self.load_copy(&TASK_PROGRAMS)?);
         }

@@ -128,7 +128,7 @@ impl PyLaunch {
 /// start-up, issue 15): see `crate::trace::tracer::start_loading`.
 /// `syscalls`: what the first session enables (None: every syscall).
 #[pyfunction]
-#[pyo3(name = "_start_loading", signature = (buffer_size, syscalls, tasks, count = true, filters = true))]
+#[pyo3(name = "_start_loading", signature = (buffer_size, syscalls, tasks, count = true, filters = true, captured = None))]
 pub fn start_loading(
     py: Python<'_>,
     buffer_size: usize,
@@ -136,10 +136,18 @@ pub fn start_loading(
     tasks: bool,
     count: bool,
     filters: bool,
+    captured: Option<PyRef<'_, crate::python::syscall_set::PySyscallSet>>,
 ) -> PyResult<()> {
     let sets = syscalls.map(|s| [s.sel.enter.clone(), s.sel.exit.clone()]);
-    let features = crate::kernel::programs::Features { count, filters };
-    py.detach(|| crate::trace::tracer::start_loading(buffer_size, sets, tasks, features))?;
+    let captured = captured.map(|s| s.sel.enter.union(&s.sel.exit).copied().collect());
+    let features = crate::kernel::programs::Features {
+        count,
+        filters,
+        captures: u32::MAX, // narrowed to what `syscalls` use
+    };
+    py.detach(|| {
+        crate::trace::tracer::start_loading(buffer_size, sets, captured, tasks, features)
+    })?;
     Ok(())
 }
 

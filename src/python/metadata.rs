@@ -178,6 +178,7 @@ pub fn kernel_state(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     dict.set_item("count_filtered", state.count_filtered)?;
     dict.set_item("hook_mode", state.hook_mode)?;
     dict.set_item("features", state.features)?;
+    dict.set_item("capture_kinds", state.capture_kinds)?;
     dict.set_item("core_btf", state.core_btf)?;
     dict.set_item("kernel_tables", state.kernel_tables)?;
     dict.set_item("hook_switches", state.hook_switches)?;

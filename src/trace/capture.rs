@@ -467,6 +467,23 @@ pub fn spec_table(table: &MetadataTable) -> [systrace_capture_spec; NR_SYSCALLS]
     specs
 }
 
+/// The capture kinds (bits of `systrace_capture_kind`) the syscalls `nrs`
+/// use in `table`: what a load of the programs must be able to read for
+/// them (`Features::captures`).
+pub fn kinds(table: &MetadataTable, nrs: &BTreeSet<u32>) -> u32 {
+    nrs.iter()
+        .filter_map(|&nr| table.syscall_nr_to_meta(nr).and_then(spec_for))
+        .fold(0, |acc, spec| acc | spec_kinds(&spec))
+}
+
+/// The kinds one spec uses.
+pub fn spec_kinds(spec: &systrace_capture_spec) -> u32 {
+    spec.kind
+        .iter()
+        .filter(|&&k| k != NONE)
+        .fold(0, |acc, &k| acc | 1 << k)
+}
+
 /// The syscalls among `nrs` that have something to capture.
 pub fn capturing(table: &MetadataTable, nrs: &BTreeSet<u32>) -> BTreeSet<u32> {
     nrs.iter()
@@ -481,6 +498,25 @@ mod tests {
 
     fn spec(name: &str) -> Option<systrace_capture_spec> {
         spec_for(MetadataTable::embedded().by_name(name).unwrap())
+    }
+
+    #[test]
+    fn the_kinds_a_load_needs() {
+        let table = &MetadataTable::embedded();
+        let set = |names: &[&str]| -> BTreeSet<u32> {
+            names
+                .iter()
+                .map(|n| table.by_name(n).unwrap().syscall_nr)
+                .collect()
+        };
+        let bit = |k: u8| 1u32 << k;
+        assert_eq!(kinds(table, &set(&["read"])), bit(EXIT_BUFFER));
+        assert_eq!(kinds(table, &set(&["getppid"])), 0);
+        let execve = kinds(table, &set(&["execve"]));
+        assert_eq!(execve, bit(STRING_NO_RETRY) | bit(ARGV) | bit(PTR_COUNT));
+        let many = kinds(table, &set(&["read", "readv", "pipe2", "execve"]));
+        let pipe2 = bit(EXIT_STRUCT) | bit(NEW_FDS); // the int[2], and its fds' inodes
+        assert_eq!(many, execve | bit(EXIT_BUFFER) | bit(EXIT_IOVEC) | pipe2);
     }
 
     #[cfg(target_arch = "x86_64")]
