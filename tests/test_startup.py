@@ -270,6 +270,8 @@ def test_the_command_loads_only_what_its_options_use(kernel):
     cases = [
         (["-e", "trace=getppid"], []),
         (["-c", "-e", "trace=getppid"], ["count"]),
+        (["-c", "-y", "-e", "trace=getppid"], ["count"]),
+        (["-c", "-f", "-e", "trace=getppid"], ["count"]),
         (["-z", "-e", "trace=getppid"], ["filters"]),
         (["-e", "trace=getppid", "-e", "status=failed"], ["filters"]),
         (["--filter", "ret >= 0", "-e", "trace=getppid"], ["filters"]),

@@ -126,17 +126,20 @@ def start_loading(argv: Sequence[str], buffer_size: int, internal: Sequence[str]
         trace = [e.partition("=")[2] if "=" in e else e for e in found.exprs
                  if e.partition("=")[0] in ("trace", "t") or "=" not in e]
         nrs = _native.SyscallSet.from_strace(trace[-1]) if trace else None
+        # What the command traces whatever -e says (cli._open_session).
+        names = set(_native.syscall_names())
+        wanted = [n for n in (*internal, *(_native.fd_syscalls() if found.decode_fds else ()))
+                  if n in names]
         if found.summary:
             # -c: the counting session is the first one; it follows forks
             # with -f and wants no signals or exits. Only the session that
-            # follows the processes (execve and the exits) captures.
-            followed = _native.SyscallSet(*(n for n in internal if n in _native.syscall_names()))
-            _native._start_loading(size, nrs, found.follow, True, found.filters, followed)
+            # follows the processes (execve, the exits, -y's fd calls)
+            # captures.
+            _native._start_loading(size, nrs, found.follow, True, found.filters,
+                                   _native.SyscallSet(*wanted))
             return
         if nrs is not None:
-            wanted = [*internal, *(_native.fd_syscalls() if found.decode_fds else ())]
-            names = set(_native.syscall_names())
-            nrs = _native.SyscallSet(nrs, *(n for n in wanted if n in names))
+            nrs = _native.SyscallSet(nrs, *wanted)
         # Only what the options use: the verifier skips the rest (a
         # session that wants more loads again before it opens).
         _native._start_loading(size, nrs, True, False, found.filters)
