@@ -111,6 +111,27 @@ def test_both_kinds_deliver_the_same_events(kernel, hooks):
     assert raw == events
 
 
+def test_exits_that_never_come_are_not_hooked(kernel, hooks):
+    # exit and exit_group do not return, and rt_sigreturn's exit says the
+    # number -1: their exit events never fire, and a hook on them would
+    # only cost its attach and, after the session, a grace period to close.
+    script = ("import os, signal; signal.signal(signal.SIGUSR1, lambda *a: None); "
+              "os.kill(os.getpid(), signal.SIGUSR1); os._exit(3)")
+    for mode in ("syscall", "raw"):
+        hooks(mode)
+        p = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read(1); " + script],
+                             stdin=subprocess.PIPE)
+        with systrace.enable("getppid", "exit_group", "rt_sigreturn", pid=p.pid) as s:
+            if mode == "syscall":
+                assert state()["event_hooks"] == 4, state()  # 3 enters, getppid's exit
+            p.communicate(b"x")
+        assert p.returncode == 3
+        events = [(e.phase, e.name) for e in s]
+        assert events.count(("enter", "rt_sigreturn")) == 1, events
+        assert events.count(("enter", "exit_group")) == 1, events
+        assert not any(phase == "exit" and name != "getppid" for phase, name in events), events
+
+
 LOOP = r"""
 import os, sys
 sys.stdin.read(1)

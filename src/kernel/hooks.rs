@@ -108,6 +108,17 @@ fn hook_policy() -> Result<Option<HookMode>> {
     }
 }
 
+/// Whether syscall `nr`'s exit event never fires: exit and exit_group do
+/// not return, and rt_sigreturn's exit is reported with the number -1
+/// (the registers it restores say no syscall), which the kernel's
+/// per-syscall events skip.
+fn never_exits(nr: u32) -> bool {
+    let table = crate::metadata::names::metadata_now().0;
+    table
+        .syscall_nr_to_meta(nr)
+        .is_some_and(|meta| ["exit", "exit_group", "rt_sigreturn"].contains(&meta.short_name()))
+}
+
 /// The per-syscall event of `nr` for `phase` ("sys_enter_read"), when the
 /// kernel defines one (only syscalls with metadata have them).
 fn event_name(nr: u32, phase: Phase) -> Option<String> {
@@ -445,6 +456,11 @@ impl Programs {
     /// Attaches the per-syscall events of `sets` not yet hooked, and
     /// detaches those no longer in them.
     fn sync_event_links(&mut self, sets: &[BTreeSet<u32>; 2]) -> Result<()> {
+        // Nothing to hook for exits that never come: each hook would cost
+        // its attach, and every process the floor until its close, a grace
+        // period, after the session (the command's `exit_group`).
+        let exits = sets[1].iter().copied().filter(|&nr| !never_exits(nr));
+        let sets = &[sets[0].clone(), exits.collect()];
         // Both phases' retired hooks back first, before any new hook waits
         // for the closing thread to move on.
         let mut missing = Vec::new();
