@@ -228,6 +228,17 @@ fn execve_argv() {
     );
     // Killed during execve: every argument was printed at entry.
     assert!(call("execve", &args, None).ends_with(r#"0x7ffc1c2955b0 <unfinished ...>) = ?"#));
+    // The environment's count, as strace words it.
+    for (n, text) in [(0u32, "0 vars"), (1, "1 var"), (35, "35 vars")] {
+        let mut args = args.clone();
+        let count = n.to_ne_bytes();
+        args[2] = with(arg("envp", "const char *const *", 0x7ffc1c2955b0), &count);
+        let line = call("execve", &args, Some(0));
+        assert!(
+            line.ends_with(&format!("0x7ffc1c2955b0 /* {text} */) = 0")),
+            "{line}"
+        );
+    }
 }
 
 #[test]

@@ -290,15 +290,17 @@ impl<'c, 'a> Ctx<'c, 'a> {
     }
 
     /// A pointer followed by the count the programs took of what it
-    /// points to: `0x7ffe11fd70e8 /* 35 vars */`.
-    pub(super) fn t_counted(&self, i: usize, what: &str) -> String {
+    /// points to: `0x7ffe11fd70e8 /* 35 vars */`; `one` is the word
+    /// for a count of 1 (strace's `/* 1 var */`, `/* 1 entries */`).
+    pub(super) fn t_counted(&self, i: usize, one: &str, many: &str) -> String {
         let count = self
             .captured(i)
             .filter(|_| self.raw(i) != 0)
             .and_then(|c| structs::read::<u32>(c.bytes).map(|n| (n, c.truncated)));
+        let what = |n: u32| if n == 1 { one } else { many };
         match count {
-            Some((n, false)) => format!("{} /* {n} {what} */", self.t_ptr(i)),
-            Some((n, true)) => format!("{} /* {n}+ {what} */", self.t_ptr(i)),
+            Some((n, false)) => format!("{} /* {n} {} */", self.t_ptr(i), what(n)),
+            Some((n, true)) => format!("{} /* {n}+ {} */", self.t_ptr(i), what(n)),
             None => self.t_ptr(i),
         }
     }

@@ -218,14 +218,14 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
         "execve" => {
             c.push(c.t_path(0));
             c.push(c.t_argv(1));
-            c.push(c.t_counted(2, "vars"));
+            c.push(c.t_counted(2, "var", "vars"));
             c.finish(Decimal, false)
         }
         "execveat" => {
             c.push(c.t_dirfd(0));
             c.push(c.t_path(1));
             c.push(c.t_argv(2));
-            c.push(c.t_counted(3, "vars"));
+            c.push(c.t_counted(3, "var", "vars"));
             c.push(c.t_uflags(4, flags::AT_FLAGS));
             c.finish(Decimal, false)
         }
@@ -272,7 +272,7 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
             c.push(c.t_int(0));
             c.push_exit(match c.ok() {
                 Some(0) => format!("{} /* 0 entries */", c.t_ptr(1)),
-                _ => c.t_counted(1, "entries"),
+                _ => c.t_counted(1, "entries", "entries"),
             });
             c.push_exit(c.t_uint(2));
             c.finish(Decimal, false)
