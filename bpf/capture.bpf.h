@@ -707,6 +707,13 @@ struct exit_walk {
 	__u32 off;
 };
 
+/* A call interrupted by a signal, to be restarted (-ERESTARTSYS to
+ * -ERESTART_RESTARTBLOCK): nanosleep has written the time left. */
+static __always_inline bool restarting(long ret)
+{
+	return ret >= -516 && ret <= -512;
+}
+
 /* One argument of an exit's capture, as capture_enter_arg for an enter. */
 static long capture_exit_arg(__u32 i, struct exit_walk *w)
 {
@@ -731,7 +738,7 @@ static long capture_exit_arg(__u32 i, struct exit_walk *w)
 				     ptr, ret);
 	else if ((IS_KIND(kind, SYSTRACE_CAPTURE_EXIT_STRUCT) ||
 		  IS_KIND(kind, SYSTRACE_CAPTURE_INOUT_STRUCT)) &&
-		 ret >= 0 && ptr)
+		 (ret >= 0 || restarting(ret)) && ptr)
 		off = capture_buffer(s, off, arg_struct, ptr, spec->size[i]);
 	else if (IS_KIND(kind, SYSTRACE_CAPTURE_ARRAY) && ret >= 0 && ptr)
 		off = capture_buffer(s, off, arg_struct, ptr,

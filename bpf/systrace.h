@@ -54,7 +54,9 @@ enum systrace_capture_kind {
 	/* Structures: size[i] bytes whatever the capture size (-s bounds
 	 * strings, not structures), never read through a NULL pointer. */
 	SYSTRACE_CAPTURE_STRUCT = 6, /* at enter (an input: a timespec) */
-	SYSTRACE_CAPTURE_EXIT_STRUCT = 7, /* at exit, if it succeeded (an output: a stat) */
+	/* at exit, if it succeeded (an output: a stat) or is to be restarted
+	 * after a signal (nanosleep's time left) */
+	SYSTRACE_CAPTURE_EXIT_STRUCT = 7,
 	SYSTRACE_CAPTURE_INOUT_STRUCT = 8, /* both (a length the call rewrites) */
 	/* size[i] * args[len_arg[i]] bytes, at enter and again at the exit of
 	 * a call that succeeded (poll's pollfds: events in, revents out). */

@@ -117,8 +117,10 @@ PROGRAM2 = r"""
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <linux/futex.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
+static void on_alarm(int sig) { (void)sig; }
 int main(int argc, char **argv) {
     char buf[4096]; struct stat st; struct timespec ts = {0, 1000};
     if (argc < 2 || chdir(argv[1]) != 0) return 2;
@@ -143,6 +145,15 @@ int main(int argc, char **argv) {
     kill(getpid(), SIGUSR1);
     nanosleep(&ts, NULL);
     clock_nanosleep(CLOCK_REALTIME, 0, &ts, NULL);
+    /* Sleeps a signal interrupts: both write the time left. */
+    struct sigaction al = {0}; al.sa_handler = on_alarm;
+    sigaction(SIGALRM, &al, NULL);
+    struct timespec longer = {5, 0}, left;
+    struct itimerval soon = {{0, 0}, {0, 20000}};
+    setitimer(ITIMER_REAL, &soon, NULL);
+    clock_nanosleep(CLOCK_REALTIME, 0, &longer, &left);
+    setitimer(ITIMER_REAL, &soon, NULL);
+    nanosleep(&longer, &left);
     int sv[2]; socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
     sendto(sv[0], "ping", 4, MSG_DONTWAIT, NULL, 0);
     recvfrom(sv[1], buf, 100, 0, NULL, NULL);

@@ -18,6 +18,9 @@ pub(crate) use ctx::is_path_name;
 pub use ctx::{ptr, Arg, Ctx, Decoded, RetStyle};
 use special::{decode_clone, decode_fcntl, decode_futex};
 
+/// clock_nanosleep's flag for an absolute time (linux/time.h).
+const TIMER_ABSTIME: u64 = 1;
+
 /// Decodes the arguments of `syscall` (its name on this architecture).
 pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
     use RetStyle::*;
@@ -367,16 +370,24 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
             c.push(c.t_signal(2));
             c.finish(Decimal, true)
         }
+        // The time left, written only when a signal interrupted the sleep
+        // (to be restarted), and not for an absolute time: as strace.
         "nanosleep" => {
             c.push(c.t_struct(0, structs::timespec_text));
-            c.push_exit(c.t_ptr(1));
+            c.push_exit(match c.restarting() {
+                true => c.t_struct(1, structs::timespec_text),
+                false => c.t_ptr(1),
+            });
             c.finish(Decimal, false)
         }
         "clock_nanosleep" => {
             c.push(c.t_xval(0, flags::CLOCKS, "CLOCK_???"));
             c.push(c.t_uflags(1, flags::TIMER_FLAGS));
             c.push(c.t_struct(2, structs::timespec_text));
-            c.push_exit(c.t_ptr(3));
+            c.push_exit(match c.restarting() && c.uint(1) & TIMER_ABSTIME == 0 {
+                true => c.t_struct(3, structs::timespec_text),
+                false => c.t_ptr(3),
+            });
             c.finish(Decimal, false)
         }
         "clock_gettime" | "clock_getres" => {
