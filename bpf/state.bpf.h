@@ -81,9 +81,10 @@ __u32 trace_task_exits;
 const volatile bool with_count = true;
 const volatile bool with_filters = true;
 /* The capture kinds (bits of enum systrace_capture_kind) this load can
- * read: the command's -e trace=read needs 4 of 20, and the verifier skips
+ * read: the command's -e trace=read needs 5 of 20, and the verifier skips
  * the others' code and the functions only they call (issue 15: start-up).
- * A session that wants a kind the load lacks loads again. */
+ * A first session that wants a kind the load lacks loads again; one
+ * opened beside sessions on this load is refused, naming it. */
 const volatile __u32 capture_kinds = 0xffffffff;
 #define IS_KIND(kind, k) ((capture_kinds & (1U << (k))) && (kind) == (k))
 

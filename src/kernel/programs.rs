@@ -104,7 +104,7 @@ pub struct Features {
     /// Event filters decided in the programs (`filter=`, -e status=).
     pub filters: bool,
     /// The capture kinds the programs can read (bits of
-    /// `systrace_capture_kind`; the command's `-e trace=read` uses 4 of 20).
+    /// `systrace_capture_kind`; the command's `-e trace=read` uses 5 of 20).
     pub captures: u32,
 }
 
