@@ -10,6 +10,12 @@ use syscalls::Errno;
 /// The largest errno a syscall returns (the kernel's MAX_ERRNO).
 pub const MAX_ERRNO: i64 = 4095;
 
+/// Whether `ret` says a signal interrupted the call, to be restarted
+/// (-ERESTARTSYS to -ERESTART_RESTARTBLOCK: strace's is_erestart).
+pub fn is_restart(ret: i64) -> bool {
+    (-516..=-512).contains(&ret)
+}
+
 /// The errno of a return value, when it is one (-4095..=-1).
 pub fn errno_of(ret: i64) -> Option<i32> {
     (-MAX_ERRNO..0).contains(&ret).then(|| (-ret) as i32)

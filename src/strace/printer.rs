@@ -577,7 +577,7 @@ impl Printer {
     /// A call's line as strace prints it as it happens (see `held`), or
     /// later for one that returned -ERESTART* (see `restarting`).
     fn strace_call(&mut self, call: &Call, fds: Option<&Resolved>, out: &mut String) {
-        if call.enter.is_some() && call.ret().is_some_and(|r| (-516..=-512).contains(&r)) {
+        if call.enter.is_some() && call.ret().is_some_and(super::errno::is_restart) {
             self.restarting
                 .insert(call.first().tid, (call.clone(), fds.cloned()));
             return;

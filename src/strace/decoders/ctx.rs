@@ -89,13 +89,12 @@ impl<'c, 'a> Ctx<'c, 'a> {
     pub(super) fn index_of(&self, name: &str) -> Option<usize> {
         self.args.iter().position(|a| a.name == name)
     }
-    /// The return value when the call succeeded.
-    /// Whether a signal interrupted the call, to be restarted (strace's
-    /// is_erestart: -ERESTARTSYS to -ERESTART_RESTARTBLOCK).
+    /// Whether a signal interrupted the call, to be restarted.
     pub(super) fn restarting(&self) -> bool {
-        self.ret.is_some_and(|r| (-516..=-512).contains(&r))
+        self.ret.is_some_and(crate::strace::errno::is_restart)
     }
 
+    /// The return value when the call succeeded.
     pub(super) fn ok(&self) -> Option<i64> {
         self.ret
             .filter(|&r| crate::strace::errno::errno_of(r).is_none())
