@@ -114,7 +114,7 @@ def test_script_structures_like_strace(kernel, tmp_path, strace_bin):
 # arguments: fd_sets, option values, iovecs and their data, msghdrs with
 # SCM_RIGHTS, clone3's arguments, itimers, the signal stack, CPU masks.
 SCRIPT2 = r"""
-import array, faulthandler, os, select, signal, socket, sys, threading
+import array, faulthandler, os, select, signal, socket, sys, threading, time
 r, w = os.pipe()
 os.write(w, b"x")
 select.select([r], [w], [], 1.0)
@@ -130,6 +130,11 @@ s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x05\x00\x00
 s.getsockopt(socket.SOL_SOCKET, socket.SO_LINGER, 8)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, b"\x01" + b"\x00" * 15)
 t = threading.Thread(target=lambda: None); t.start(); t.join()
+# join() returns before the thread's exit in the kernel: until it is gone,
+# systrace's lines say whose they are ("PID ", two threads traced), and
+# strace's without -f (one thread traced) never do.
+while os.path.exists(f"/proc/self/task/{t.native_id}"):
+    time.sleep(0.001)
 pid = os.fork()
 if pid == 0:
     os._exit(0)
