@@ -245,6 +245,15 @@ impl Programs {
                         .map_err(|e| Error::bpf("sizing the counting maps", e, ""))?;
                 }
             }
+            if !features.filters {
+                // Nor the filters' slots (1 MiB, zeroed at creation: about a
+                // millisecond of the command's load). A session with a filter
+                // loads again, with them (Features::covers).
+                open.maps
+                    .filter_slots
+                    .set_max_entries(1)
+                    .map_err(|e| Error::bpf("sizing the filters' slots", e, ""))?;
+            }
             // The hooks of each kind are loaded from their own copy of the
             // object when first needed (see `Programs::kind`): a run that
             // never uses one kind does not pay the verifier for it.
