@@ -583,9 +583,15 @@ __noinline long capture_enter_arg(struct scratch *s, struct enter_walk *w, __u32
 		w->off = capture_argv(s, off, i, args[i]);
 	} else if (IS_KIND(kind, SYSTRACE_CAPTURE_STRUCT) ||
 		   IS_KIND(kind, SYSTRACE_CAPTURE_INOUT_STRUCT)) {
-		if (args[i])
+		if (args[i]) {
 			w->off = capture_buffer(s, off, ARG_FLAGS(i, 0) | ARG_STRUCT, args[i],
 						spec->size[i]);
+			/* An input the call only reads (a sigset, an address, a
+			 * timespec), in a page not yet faulted in: the call faults
+			 * it in, the exit reads it. */
+			if (IS_KIND(kind, SYSTRACE_CAPTURE_STRUCT) && item_faulted(s, off))
+				w->pending.retry_mask |= 1 << i;
+		}
 	} else if (IS_KIND(kind, SYSTRACE_CAPTURE_ARRAY)) {
 		if (args[i])
 			w->off = capture_buffer(s, off, ARG_FLAGS(i, 0) | ARG_STRUCT, args[i],
@@ -765,6 +771,9 @@ static long capture_exit_arg(__u32 i, struct exit_walk *w)
 	else if (IS_KIND(kind, SYSTRACE_CAPTURE_NEW_FDS) && ret >= 0)
 		off = capture_new_fds(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT),
 				      spec->size[i] ? arg_at(args, spec->len_arg[i]) : 0, ret);
+	else if (pending && (pending->retry_mask & (1 << i)) &&
+		 IS_KIND(kind, SYSTRACE_CAPTURE_STRUCT))
+		off = capture_buffer(s, off, arg_struct, pending->args[i], spec->size[i]);
 	else if (pending && (pending->retry_mask & (1 << i)) &&
 		 IS_KIND(kind, SYSTRACE_CAPTURE_BUFFER))
 		off = capture_buffer(s, off,

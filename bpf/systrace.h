@@ -127,8 +127,8 @@ struct systrace_capture_spec {
 	 * arguments that have something to do: its enter reads args [0,
 	 * enter_args), its exit looks at [0, exit_args); at_exit: the exit
 	 * always reads something (at the pointers still in the registers);
-	 * retries: a STRING or BUFFER that faulted at enter is read again at
-	 * exit, so the enter keeps the call for it then. */
+	 * retries: a STRING, BUFFER or STRUCT that faulted at enter is read
+	 * again at exit, so the enter keeps the call for it then. */
 	__u8 enter_args;
 	__u8 exit_args;
 	__u8 at_exit;

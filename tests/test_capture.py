@@ -5,6 +5,7 @@ from __future__ import annotations
 import ctypes
 import mmap
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -139,6 +140,55 @@ def test_a_string_not_in_memory_at_enter_is_read_at_exit(kernel, tmp_path):
     if enter.capture_status.get("filename") != "faulted":
         pytest.fail(f"the page was in memory at enter ({enter.capture_status}): the test proves nothing")
     assert exit_.captured == {"filename": os.fsencode(target)}
+
+
+def test_structures_not_in_memory_at_enter_are_read_at_exit(kernel, tmp_path):
+    """Inputs a call only reads (a sigset, a timespec), each in a file-backed
+    page nobody touched yet: BPF cannot read them at enter, the call faults
+    them in, and the exit reads them. Printed as strace does, not as
+    addresses (zstd's first pthread_create blocked every signal from such a
+    page of libc's)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mmap.restype = ctypes.c_void_p
+    libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+    libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+    libc.syscall.restype = ctypes.c_long
+    libc.syscall.argtypes = [ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
+
+    def untouched(name: str, data: bytes) -> int:
+        """A page of a file of its own (a neighbour in one file would be
+        mapped with the first one faulted in), out of the page cache."""
+        path = tmp_path / name
+        path.write_bytes(data)
+        with open(path, "rb") as f:
+            os.fsync(f.fileno())
+            os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+            addr = libc.mmap(None, mmap.PAGESIZE, mmap.PROT_READ, mmap.MAP_PRIVATE, f.fileno(), 0)
+        assert addr not in (None, ctypes.c_void_p(-1).value)
+        return addr
+
+    usr1 = untouched("sigset", (1 << (signal.SIGUSR1 - 1)).to_bytes(8, sys.byteorder))
+    microsecond = untouched("timespec", (0).to_bytes(8, sys.byteorder) + (1000).to_bytes(8, sys.byteorder))
+    try:
+        with systrace.enable("rt_sigprocmask", "nanosleep", strings=True) as s:
+            blocked = libc.syscall(systrace.syscall_nr("rt_sigprocmask"), signal.SIG_BLOCK, usr1, None, 8)
+            slept = libc.syscall(systrace.syscall_nr("nanosleep"), microsecond, None, None, None)
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGUSR1])
+        libc.munmap(usr1, mmap.PAGESIZE)
+        libc.munmap(microsecond, mmap.PAGESIZE)
+    assert (blocked, slept) == (0, 0), ctypes.get_errno()
+    pointers = {"rt_sigprocmask": ("nset", usr1), "nanosleep": ("rqtp", microsecond)}
+    evs = mine(s)
+    enters = [e for e in evs if e.phase == "enter" and e.name in pointers
+              and e.args[pointers[e.name][0]] == pointers[e.name][1]]
+    faulted = sorted(e.name for e in enters if "faulted" in e.capture_status.values())
+    if faulted != ["nanosleep", "rt_sigprocmask"]:
+        pytest.fail(f"pages were in memory at enter ({[(e.name, e.capture_status) for e in enters]}): "
+                    "the test proves nothing")
+    texts = [c.strace() for c in systrace.calls(evs)]
+    assert "rt_sigprocmask(SIG_BLOCK, [USR1], NULL, 8) = 0" in texts, texts
+    assert "nanosleep({tv_sec=0, tv_nsec=1000}, NULL) = 0" in texts, texts
 
 
 def test_execve_argv_and_follow_children(kernel):

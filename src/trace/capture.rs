@@ -404,8 +404,8 @@ pub fn spec_for(meta: &SyscallMetadata) -> Option<systrace_capture_spec> {
 /// `at_exit`, `retries`) derived from its kinds: a read's enter walks nothing, its
 /// exit only up to its buffer.
 fn with_walks(mut spec: systrace_capture_spec) -> systrace_capture_spec {
-    // Kinds read at enter; STRING and BUFFER are read again at exit when
-    // they faulted, so the exit walk covers every kind.
+    // Kinds read at enter; STRING, BUFFER and STRUCT are read again at exit
+    // when they faulted, so the exit walk covers every kind.
     let at_enter = |k: u8| {
         matches!(
             k,
@@ -450,10 +450,10 @@ fn with_walks(mut spec: systrace_capture_spec) -> systrace_capture_spec {
     spec.exit_args = last(&|k| k != NONE);
     spec.at_exit = u8::from(spec.kind.iter().any(|&k| always_at_exit(k)));
     // prctl's PR_SET_NAME reads a string, which may fault like any other.
-    let strings = |(k, size): (&u8, &u16)| {
-        matches!(*k, STRING | BUFFER) || (*k == COMMAND && *size == PRCTL_OPTIONS)
+    let retried = |(k, size): (&u8, &u16)| {
+        matches!(*k, STRING | BUFFER | STRUCT) || (*k == COMMAND && *size == PRCTL_OPTIONS)
     };
-    spec.retries = u8::from(spec.kind.iter().zip(&spec.size).any(strings));
+    spec.retries = u8::from(spec.kind.iter().zip(&spec.size).any(retried));
     spec
 }
 
