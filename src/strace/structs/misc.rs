@@ -172,15 +172,18 @@ fn pollfds(bytes: &[u8]) -> impl Iterator<Item = libc::pollfd> + '_ {
     (0..bytes.len() / size_of::<libc::pollfd>()).filter_map(|i| read_at(bytes, i))
 }
 
-/// `[{fd=3, events=POLLIN}]`; `truncated`: more than were captured.
+/// `[{fd=3, events=POLLIN}]`; `truncated`: more than were captured. A
+/// negative fd, which poll skips, shows without its events (`{fd=-1}`), as
+/// strace's.
 pub fn pollfds_text(bytes: &[u8], truncated: bool) -> String {
     let items: Vec<String> = pollfds(bytes)
-        .map(|p| {
-            format!(
+        .map(|p| match p.fd {
+            ..0 => format!("{{fd={}}}", p.fd),
+            _ => format!(
                 "{{fd={}, events={}}}",
                 p.fd,
                 flags::flags(flags::POLL_EVENTS, p.events as u16 as u64)
-            )
+            ),
         })
         .collect();
     list(items, truncated)
