@@ -955,3 +955,44 @@ def test_call_args_hold_this_stops_structures(kernel, tmp_path):
     (sched,) = _mine(calls, "sched_getattr")
     assert sched.args["uattr"]["size"] == 56 and sched.args["uattr"]["sched_policy"] == "SCHED_OTHER"
     assert "sched_util_max" in sched.args["uattr"]
+
+
+NAMESPACES_AND_KEYS = r"""
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+int main(void) {
+    /* Namespaces, as unshare(1), nsenter(1) and container runtimes make them. */
+    syscall(SYS_unshare, CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNS | CLONE_FS);
+    syscall(SYS_unshare, 0);
+    syscall(SYS_unshare, 0x1000);
+    syscall(SYS_unshare, CLONE_NEWUSER | 1);
+    int fd = open("/proc/self/ns/uts", O_RDONLY);
+    syscall(SYS_setns, fd, CLONE_NEWUTS);
+    syscall(SYS_setns, fd, 0);
+    syscall(SYS_setns, fd, CLONE_NEWNET | CLONE_NEWUTS);
+    syscall(SYS_setns, fd, 1);
+    /* Memory protection keys: node and glibc probe them. */
+    syscall(SYS_pkey_alloc, 0, 1);
+    syscall(SYS_pkey_alloc, 1, 3);
+    syscall(SYS_pkey_alloc, 0, 0x14);
+    syscall(SYS_pkey_alloc, 0, 0x10);
+    syscall(SYS_pkey_free, 5);
+    return 0;
+}
+"""
+
+
+def test_namespaces_and_protection_keys_like_strace(kernel, tmp_path, strace_bin):
+    theirs, ours = _both_on_program(tmp_path, strace_bin, NAMESPACES_AND_KEYS,
+                                    "unshare,setns,pkey_alloc,pkey_free")
+    assert ours == theirs
+    for line in ("unshare(CLONE_FS|CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWIPC) = 0", "unshare(0) = 0",
+                 "unshare(0x1000 /* CLONE_??? */) = -1 EINVAL", "unshare(CLONE_NEWUSER|0x1) = -1 EINVAL",
+                 "setns(3, CLONE_NEWUTS) = 0", "setns(3, 0) = 0", "setns(3, CLONE_NEWUTS|CLONE_NEWNET) = -1",
+                 "setns(3, 0x1 /* CLONE_NEW??? */) = -1", "pkey_alloc(0, PKEY_DISABLE_ACCESS) = ",
+                 "pkey_alloc(0x1, PKEY_DISABLE_ACCESS|PKEY_DISABLE_WRITE) = ",
+                 "pkey_alloc(0, PKEY_DISABLE_EXECUTE|0x10) = ", "pkey_alloc(0, 0x10 /* PKEY_??? */) = "):
+        assert line in ours, (line, ours)

@@ -132,6 +132,15 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
             }
             c.finish(Decimal, true)
         }
+        "pkey_alloc" => {
+            c.push(c.t_hex(0));
+            c.push(flags::flags_or_unknown(
+                flags::PKEY_ACCESS,
+                c.raw(1),
+                "PKEY_???",
+            ));
+            c.finish(Decimal, true)
+        }
         "mlock" | "munlock" => {
             c.push(c.t_ptr(0));
             c.push(c.t_ulong(1));
@@ -233,6 +242,23 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
             c.finish(Decimal, false)
         }
         "clone" => decode_clone(&mut c),
+        "unshare" => {
+            c.push(flags::flags_or_unknown(
+                flags::UNSHARE_FLAGS,
+                c.raw(0),
+                "CLONE_???",
+            ));
+            c.finish(Decimal, true)
+        }
+        "setns" => {
+            c.push(c.t_int(0));
+            c.push(flags::flags_or_unknown(
+                flags::SETNS_TYPES,
+                c.uint(1),
+                "CLONE_NEW???",
+            ));
+            c.finish(Decimal, true)
+        }
         "exit" | "exit_group" => {
             c.push(c.t_int(0));
             c.finish(Decimal, true)

@@ -302,6 +302,44 @@ pub const CLONE_FLAGS: Xlat = xlat![
     CLONE_IO,
 ];
 
+/// unshare's flags, in strace's order (by value).
+pub const UNSHARE_FLAGS: Xlat = xlat![
+    CLONE_NEWTIME,
+    CLONE_VM,
+    CLONE_FS,
+    CLONE_FILES,
+    CLONE_SIGHAND,
+    CLONE_THREAD,
+    CLONE_NEWNS,
+    CLONE_SYSVSEM,
+    CLONE_NEWCGROUP,
+    CLONE_NEWUTS,
+    CLONE_NEWIPC,
+    CLONE_NEWUSER,
+    CLONE_NEWPID,
+    CLONE_NEWNET,
+];
+
+/// setns's namespace types (0: any).
+pub const SETNS_TYPES: Xlat = xlat![
+    CLONE_NEWTIME,
+    CLONE_NEWNS,
+    CLONE_NEWCGROUP,
+    CLONE_NEWUTS,
+    CLONE_NEWIPC,
+    CLONE_NEWUSER,
+    CLONE_NEWPID,
+    CLONE_NEWNET,
+];
+
+/// pkey_alloc's access rights (PKEY_DISABLE_EXECUTE is powerpc's, but
+/// strace names it everywhere).
+pub const PKEY_ACCESS: Xlat = &[
+    (0x1, "PKEY_DISABLE_ACCESS"),
+    (0x2, "PKEY_DISABLE_WRITE"),
+    (0x4, "PKEY_DISABLE_EXECUTE"),
+];
+
 /// The kernel's CSIGNAL: clone's exit signal in the low byte of its flags.
 pub const CSIGNAL: u64 = 0xff;
 

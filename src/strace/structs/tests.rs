@@ -102,7 +102,10 @@ fn polls() {
     assert_eq!(poll_revents_text(&after), "[{fd=3, revents=POLLIN}]");
     // A negative fd is skipped by poll, and its events by strace (script(1)).
     let fds = bytes(&[5i32, 1, -1, 1 | 8 | 16]);
-    assert_eq!(pollfds_text(&fds, false), "[{fd=5, events=POLLIN}, {fd=-1}]");
+    assert_eq!(
+        pollfds_text(&fds, false),
+        "[{fd=5, events=POLLIN}, {fd=-1}]"
+    );
 }
 
 #[test]
