@@ -772,14 +772,18 @@ static long capture_exit_arg(__u32 i, struct exit_walk *w)
 		off = capture_new_fds(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT),
 				      spec->size[i] ? arg_at(args, spec->len_arg[i]) : 0, ret);
 	else if (pending && (pending->retry_mask & (1 << i)) &&
-		 IS_KIND(kind, SYSTRACE_CAPTURE_STRUCT))
-		off = capture_buffer(s, off, arg_struct, pending->args[i], spec->size[i]);
-	else if (pending && (pending->retry_mask & (1 << i)) &&
-		 IS_KIND(kind, SYSTRACE_CAPTURE_BUFFER))
+		 (IS_KIND(kind, SYSTRACE_CAPTURE_BUFFER) ||
+		  IS_KIND(kind, SYSTRACE_CAPTURE_STRUCT))) {
+		/* One call for both: each call site is verified on its own. */
+		bool whole = IS_KIND(kind, SYSTRACE_CAPTURE_STRUCT);
+
 		off = capture_buffer(s, off,
-				     ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT) | data_flag(spec, i),
-				     pending->args[i], arg_at(pending->args, spec->len_arg[i]));
-	else if (pending && (pending->retry_mask & (1 << i)))
+				     ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT) |
+					     (whole ? ARG_STRUCT : data_flag(spec, i)),
+				     pending->args[i],
+				     whole ? spec->size[i] :
+					     arg_at(pending->args, spec->len_arg[i]));
+	} else if (pending && (pending->retry_mask & (1 << i)))
 		off = capture_string(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT),
 				     pending->args[i]);
 	w->off = off;
