@@ -425,11 +425,13 @@ static __always_inline int command_arg(__u32 table, __u64 cmd, __u32 *size)
 	case 0x5411:
 	case 0x541b:
 	case 0x80045430:
+	case 0x80086601: /* FS_IOC_GETFLAGS: numbered for a long, an int */
 		*size = 4;
 		return COMMAND_WRITES;
 	case 0x5410: /* TIOCSPGRP, FIONBIO, TIOCSPTLCK */
 	case 0x5421:
 	case 0x40045431:
+	case 0x40086602: /* FS_IOC_SETFLAGS */
 		*size = 4;
 		return COMMAND_READS;
 	}

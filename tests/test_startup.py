@@ -43,7 +43,9 @@ def test_the_verifier_goes_through_a_bounded_number_of_instructions(kernel):
     assert set(hooks) in ({"sys_enter_event", "sys_exit_event"}, {"sys_enter", "sys_exit"}), got
     for name, insns in hooks.items():
         # 0 would be a kernel that does not say: then the bound says nothing.
-        assert 0 < insns < 12000, (name, insns)
+        # 12,012 for the full exit hook here, once ioctl's inode flags and
+        # the structures read again at exit were in.
+        assert 0 < insns < 13000, (name, insns)
 
 
 def test_task_programs_are_loaded_when_a_session_first_wants_them(kernel):

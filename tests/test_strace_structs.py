@@ -996,3 +996,36 @@ def test_namespaces_and_protection_keys_like_strace(kernel, tmp_path, strace_bin
                  "pkey_alloc(0x1, PKEY_DISABLE_ACCESS|PKEY_DISABLE_WRITE) = ",
                  "pkey_alloc(0, PKEY_DISABLE_EXECUTE|0x10) = ", "pkey_alloc(0, 0x10 /* PKEY_??? */) = "):
         assert line in ours, (line, ours)
+
+
+FILE_ATTRIBUTES = r"""
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <linux/fs.h>
+int main(int argc, char **argv) {
+    int fd = open(argv[1], O_RDWR | O_CREAT, 0600), f = 0;
+    ioctl(fd, FS_IOC_GETFLAGS, &f);
+    ioctl(fd, FS_IOC_SETFLAGS, &f);
+    f = FS_IMMUTABLE_FL | FS_EXTENT_FL; ioctl(-1, FS_IOC_SETFLAGS, &f);
+    f = FS_NOATIME_FL | 0x1000000; ioctl(-1, FS_IOC_SETFLAGS, &f);
+    f = 0x1000000; ioctl(-1, FS_IOC_SETFLAGS, &f);
+    ioctl(-1, FS_IOC_GETFLAGS, &f); ioctl(-1, FS_IOC_GETFLAGS, 0);
+    return 0;
+}
+"""
+
+
+def test_file_attributes_like_strace(kernel, tmp_path, strace_bin):
+    # lsattr and chattr: an inode's flags, read and written by ioctl.
+    theirs, ours = _both_on_program(tmp_path, strace_bin, FILE_ATTRIBUTES, "ioctl", file_arg=True)
+    assert ours == theirs
+    for line in ("ioctl(3, FS_IOC_GETFLAGS, [", "ioctl(3, FS_IOC_SETFLAGS, [",
+                 "ioctl(-1, FS_IOC_SETFLAGS, [FS_IMMUTABLE_FL|FS_EXTENT_FL]) = -1 EBADF",
+                 "ioctl(-1, FS_IOC_SETFLAGS, [FS_NOATIME_FL|0x1000000]) = -1 EBADF",
+                 "ioctl(-1, FS_IOC_SETFLAGS, [0x1000000 /* FS_???_FL */]) = -1 EBADF",
+                 "ioctl(-1, FS_IOC_GETFLAGS, ADDR) = -1 EBADF", "ioctl(-1, FS_IOC_GETFLAGS, NULL) = -1 EBADF"):
+        assert line in ours, (line, ours)
+    if shutil.which("lsattr") is None:
+        pytest.fail("lsattr is not installed (e2fsprogs)")
+    theirs, ours = _both(tmp_path, strace_bin, ["lsattr", "/etc/hostname"], "-e", "trace=ioctl")
+    assert ours == theirs and "FS_IOC_GETFLAGS, [" in ours, (ours, theirs)

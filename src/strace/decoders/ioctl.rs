@@ -141,6 +141,15 @@ fn int_text(b: &[u8]) -> Option<String> {
     structs::read::<i32>(b).map(|v| format!("[{v}]"))
 }
 
+/// An inode's attributes (lsattr, chattr): `[FS_EXTENT_FL]`.
+fn fs_flags_text(b: &[u8]) -> Option<String> {
+    let v = structs::read::<u32>(b)?;
+    Some(format!(
+        "[{}]",
+        flags::flags_or_unknown(flags::FS_FLAGS, u64::from(v), "FS_???_FL")
+    ))
+}
+
 /// A captured argument's text (None: too short to decode).
 type ArgText = fn(&[u8]) -> Option<String>;
 
@@ -155,6 +164,9 @@ fn captured_arg(cmd: u32) -> Option<(ArgText, bool)> {
         0x5414 => (winsize_text, false),
         0x540f | 0x5411 | 0x541b | 0x8004_5430 => (int_text, true),
         0x5410 | 0x5421 | 0x4004_5431 => (int_text, false),
+        // FS_IOC_GETFLAGS, FS_IOC_SETFLAGS: numbered for a long, an int.
+        0x8008_6601 => (fs_flags_text, true),
+        0x4008_6602 => (fs_flags_text, false),
         _ => return None,
     })
 }
