@@ -1001,6 +1001,8 @@ def test_namespaces_and_protection_keys_like_strace(kernel, tmp_path, strace_bin
 FILE_ATTRIBUTES = r"""
 #include <fcntl.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <linux/fs.h>
 int main(int argc, char **argv) {
     int fd = open(argv[1], O_RDWR | O_CREAT, 0600), f = 0;
@@ -1010,22 +1012,40 @@ int main(int argc, char **argv) {
     f = FS_NOATIME_FL | 0x1000000; ioctl(-1, FS_IOC_SETFLAGS, &f);
     f = 0x1000000; ioctl(-1, FS_IOC_SETFLAGS, &f);
     ioctl(-1, FS_IOC_GETFLAGS, &f); ioctl(-1, FS_IOC_GETFLAGS, 0);
+    /* Space: fallocate -p, -z, -c, -i. */
+    syscall(SYS_fallocate, fd, 0, 0, 8192);
+    syscall(SYS_fallocate, fd, 3, 0, 4096);
+    syscall(SYS_fallocate, -1, 0x10 | 0x1, 10, 20);
+    syscall(SYS_fallocate, -1, 0x4 | 0x8 | 0x20 | 0x40, 10, 20);
+    syscall(SYS_fallocate, -1, 0x100, 10, 20);
+    syscall(SYS_fallocate, -1, 0x1 | 0x200, 10, 20);
     return 0;
 }
 """
 
 
-def test_file_attributes_like_strace(kernel, tmp_path, strace_bin):
-    # lsattr and chattr: an inode's flags, read and written by ioctl.
-    theirs, ours = _both_on_program(tmp_path, strace_bin, FILE_ATTRIBUTES, "ioctl", file_arg=True)
+def test_file_attributes_and_space_like_strace(kernel, tmp_path, strace_bin):
+    # lsattr and chattr: an inode's flags, read and written by ioctl; and
+    # fallocate(1)'s modes.
+    theirs, ours = _both_on_program(tmp_path, strace_bin, FILE_ATTRIBUTES, "ioctl,fallocate", file_arg=True)
     assert ours == theirs
     for line in ("ioctl(3, FS_IOC_GETFLAGS, [", "ioctl(3, FS_IOC_SETFLAGS, [",
                  "ioctl(-1, FS_IOC_SETFLAGS, [FS_IMMUTABLE_FL|FS_EXTENT_FL]) = -1 EBADF",
                  "ioctl(-1, FS_IOC_SETFLAGS, [FS_NOATIME_FL|0x1000000]) = -1 EBADF",
                  "ioctl(-1, FS_IOC_SETFLAGS, [0x1000000 /* FS_???_FL */]) = -1 EBADF",
-                 "ioctl(-1, FS_IOC_GETFLAGS, ADDR) = -1 EBADF", "ioctl(-1, FS_IOC_GETFLAGS, NULL) = -1 EBADF"):
+                 "ioctl(-1, FS_IOC_GETFLAGS, ADDR) = -1 EBADF", "ioctl(-1, FS_IOC_GETFLAGS, NULL) = -1 EBADF",
+                 "fallocate(3, 0, 0, 8192) = 0", "fallocate(3, FALLOC_FL_KEEP_SIZE|FALLOC_FL_PUNCH_HOLE, 0, 4096) = 0",
+                 "fallocate(-1, FALLOC_FL_KEEP_SIZE|FALLOC_FL_ZERO_RANGE, 10, 20) = -1 EBADF",
+                 "FALLOC_FL_NO_HIDE_STALE|FALLOC_FL_COLLAPSE_RANGE|FALLOC_FL_INSERT_RANGE|FALLOC_FL_UNSHARE_RANGE, 10, 20)",
+                 "fallocate(-1, 0x100 /* FALLOC_FL_??? */, 10, 20) = -1 EBADF",
+                 "fallocate(-1, FALLOC_FL_KEEP_SIZE|0x200, 10, 20) = -1 EBADF"):
         assert line in ours, (line, ours)
     if shutil.which("lsattr") is None:
         pytest.fail("lsattr is not installed (e2fsprogs)")
     theirs, ours = _both(tmp_path, strace_bin, ["lsattr", "/etc/hostname"], "-e", "trace=ioctl")
     assert ours == theirs and "FS_IOC_GETFLAGS, [" in ours, (ours, theirs)
+    hole = tmp_path / "hole"
+    hole.write_bytes(b"x" * 8192)
+    theirs, ours = _both(tmp_path, strace_bin, ["fallocate", "-p", "-o", "0", "-l", "4096", str(hole)],
+                         "-e", "trace=fallocate")
+    assert ours == theirs and "FALLOC_FL_KEEP_SIZE|FALLOC_FL_PUNCH_HOLE" in ours, (ours, theirs)

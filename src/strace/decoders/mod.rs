@@ -103,6 +103,17 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
             c.push(flags::flags(flags::OPEN_FLAGS, c.uint(2)));
             c.finish(Decimal, true)
         }
+        "fallocate" => {
+            c.push(c.t_int(0));
+            c.push(flags::flags_or_unknown(
+                flags::FALLOC_FLAGS,
+                c.uint(1),
+                "FALLOC_FL_???",
+            ));
+            c.push(c.t_long(2));
+            c.push(c.t_long(3));
+            c.finish(Decimal, true)
+        }
         "lseek" => {
             c.push(c.t_int(0));
             c.push(c.t_long(1));

@@ -340,6 +340,17 @@ pub const PKEY_ACCESS: Xlat = &[
     (0x4, "PKEY_DISABLE_EXECUTE"),
 ];
 
+/// fallocate's mode (fallocate -p, -z, -c, -i).
+pub const FALLOC_FLAGS: Xlat = &[
+    (0x1, "FALLOC_FL_KEEP_SIZE"),
+    (0x2, "FALLOC_FL_PUNCH_HOLE"),
+    (0x4, "FALLOC_FL_NO_HIDE_STALE"),
+    (0x8, "FALLOC_FL_COLLAPSE_RANGE"),
+    (0x10, "FALLOC_FL_ZERO_RANGE"),
+    (0x20, "FALLOC_FL_INSERT_RANGE"),
+    (0x40, "FALLOC_FL_UNSHARE_RANGE"),
+];
+
 /// An inode's attributes (FS_IOC_GETFLAGS, FS_IOC_SETFLAGS).
 pub const FS_FLAGS: Xlat = &[
     (0x1, "FS_SECRM_FL"),
