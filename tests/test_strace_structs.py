@@ -1049,3 +1049,53 @@ def test_file_attributes_and_space_like_strace(kernel, tmp_path, strace_bin):
     theirs, ours = _both(tmp_path, strace_bin, ["fallocate", "-p", "-o", "0", "-l", "4096", str(hole)],
                          "-e", "trace=fallocate")
     assert ours == theirs and "FALLOC_FL_KEEP_SIZE|FALLOC_FL_PUNCH_HOLE" in ours, (ours, theirs)
+
+
+NOTIFY_LEASES_AND_FAULTS = r"""
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <sys/ipc.h>
+#include <sys/mman.h>
+#include <sys/msg.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+int main(void) {
+    /* inotify (tail -f, file watchers), dnotify and leases (Samba), fault
+     * handling (CRIU, QEMU), reclaim hints (Android's), file handles. */
+    close(syscall(SYS_inotify_init1, O_NONBLOCK | O_CLOEXEC));
+    close(syscall(SYS_inotify_init1, 0));
+    int u = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+    syscall(SYS_userfaultfd, 1 | O_CLOEXEC);
+    syscall(SYS_userfaultfd, 0x10);
+    syscall(SYS_fcntl, -1, F_SETLEASE, F_UNLCK);
+    syscall(SYS_fcntl, -1, F_SETLEASE, F_WRLCK);
+    syscall(SYS_fcntl, -1, F_NOTIFY, DN_MODIFY | DN_MULTISHOT);
+    syscall(SYS_fcntl, -1, F_NOTIFY, DN_ACCESS | DN_CREATE | DN_DELETE | DN_RENAME | DN_ATTRIB);
+    syscall(SYS_process_madvise, -1, NULL, 0, MADV_PAGEOUT, 0);
+    syscall(SYS_process_madvise, -1, NULL, 0, MADV_COLD, 0);
+    syscall(SYS_name_to_handle_at, AT_FDCWD, "/nonexistent", NULL, NULL, 0);
+    syscall(SYS_name_to_handle_at, -1, "", NULL, NULL, AT_EMPTY_PATH | AT_SYMLINK_FOLLOW);
+    /* System V IPC's modes, as strace prints them. */
+    int q = msgget(IPC_PRIVATE, IPC_CREAT); msgctl(q, IPC_RMID, NULL);
+    q = msgget(IPC_PRIVATE, IPC_CREAT | 07); msgctl(q, IPC_RMID, NULL);
+    msgget(54321, 0);
+    return 0;
+}
+"""
+
+
+def test_notify_leases_and_faults_like_strace(kernel, tmp_path, strace_bin):
+    def normalise(text: str) -> str:
+        return re.sub(r"msgget\(IPC_PRIVATE, (.*)\) += \d+", r"msgget(IPC_PRIVATE, \1) = ID", text)
+    theirs, ours = _both_on_program(tmp_path, strace_bin, NOTIFY_LEASES_AND_FAULTS,
+                                    "inotify_init1,userfaultfd,fcntl,process_madvise,name_to_handle_at,msgget",
+                                    normalise)
+    assert ours == theirs
+    for line in ("inotify_init1(IN_NONBLOCK|IN_CLOEXEC) = ", "inotify_init1(0) = ", "userfaultfd(O_NONBLOCK|O_CLOEXEC) = ",
+                 "fcntl(-1, F_SETLEASE, F_UNLCK) = -1 EBADF", "fcntl(-1, F_SETLEASE, F_WRLCK) = -1 EBADF",
+                 "fcntl(-1, F_NOTIFY, DN_MODIFY|DN_MULTISHOT) = -1 EBADF",
+                 "process_madvise(-1, NULL, 0, MADV_PAGEOUT, 0) = -1 EBADF",
+                 'name_to_handle_at(AT_FDCWD, "/nonexistent", NULL, NULL, 0) = -1 ENOENT',
+                 "msgget(IPC_PRIVATE, IPC_CREAT|000) = ID", "msgget(IPC_PRIVATE, IPC_CREAT|007) = ID",
+                 "msgget(0xd431, 000) = -1 ENOENT"):
+        assert line in ours, (line, ours)

@@ -185,6 +185,30 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
             c.push(c.t_xval(2, flags::MADVISE, "MADV_???"));
             c.finish(Decimal, true)
         }
+        "process_madvise" => {
+            c.push(c.t_int(0));
+            c.push(c.t_ptr(1));
+            c.push(c.t_ulong(2));
+            c.push(c.t_xval(3, flags::MADVISE, "MADV_???"));
+            c.push(c.t_uint(4));
+            c.finish(Decimal, true)
+        }
+        "userfaultfd" => {
+            c.push(flags::flags_or_unknown(
+                flags::UFFD_FLAGS,
+                c.uint(0),
+                "UFFD_???",
+            ));
+            c.finish(Decimal, true)
+        }
+        "name_to_handle_at" => {
+            c.push(c.t_dirfd(0));
+            c.push(c.t_path(1));
+            c.push(c.t_ptr(2));
+            c.push(c.t_ptr(3));
+            c.push(c.t_uflags(4, flags::NAME_TO_HANDLE_FLAGS));
+            c.finish(Decimal, true)
+        }
         "mremap" => {
             c.push(c.t_ptr(0));
             c.push(c.t_ulong(1));

@@ -56,6 +56,10 @@ pub(super) fn decode_fcntl(c: &mut Ctx<'_, '_>) -> Decoded {
         c.push(c.t_uflags(2, flags::SEALS));
     } else if cmd == flags::F_SETSIG {
         c.push(c.t_signal(2));
+    } else if is(libc::F_SETLEASE) {
+        c.push(c.t_xval(2, flags::LOCK_TYPES, "F_???"));
+    } else if is(libc::F_NOTIFY) {
+        c.push(c.t_uflags(2, flags::DN_FLAGS));
     } else if is(libc::F_SETLK)
         || is(libc::F_SETLKW)
         || is(libc::F_OFD_SETLK)

@@ -31,13 +31,13 @@ fn ipc_key(key: u64) -> String {
 /// `IPC_CREAT|0600`: the IPC_* flags, then the mode bits in octal.
 fn ipc_flags(value: u64) -> String {
     let value = value & 0xffff_ffff;
+    // strace's print_numeric_umode_t: "%#03o" (000, 007, 0600).
     let mode = match value & 0o777 {
-        0 => "0".to_owned(),
-        m => format!("0{m:o}"),
+        0 => "000".to_owned(),
+        m => format!("{:0>3}", format!("0{m:o}")),
     };
     match value & !0o777 {
         0 => mode,
-        named if value & 0o777 == 0 => flags::flags(flags::IPC_FLAGS, named),
         named => format!("{}|{mode}", flags::flags(flags::IPC_FLAGS, named)),
     }
 }

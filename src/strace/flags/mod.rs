@@ -590,7 +590,29 @@ pub const EFD_FLAGS: Xlat = &[
 pub const TFD_CREATE_FLAGS: Xlat = &[(0x80000, "TFD_CLOEXEC"), (0x800, "TFD_NONBLOCK")];
 pub const TFD_TIMER_FLAGS: Xlat = &[(0x1, "TFD_TIMER_ABSTIME"), (0x2, "TFD_TIMER_CANCEL_ON_SET")];
 pub const SFD_FLAGS: Xlat = &[(0x80000, "SFD_CLOEXEC"), (0x800, "SFD_NONBLOCK")];
-pub const IN_INIT_FLAGS: Xlat = &[(0x80000, "IN_CLOEXEC"), (0x800, "IN_NONBLOCK")];
+pub const IN_INIT_FLAGS: Xlat = &[(0x800, "IN_NONBLOCK"), (0x80000, "IN_CLOEXEC")];
+/// userfaultfd's flags.
+pub const UFFD_FLAGS: Xlat = &[
+    (0x1, "UFFD_USER_MODE_ONLY"),
+    (0x800, "O_NONBLOCK"),
+    (0x80000, "O_CLOEXEC"),
+];
+/// fcntl F_NOTIFY's events (dnotify).
+pub const DN_FLAGS: Xlat = &[
+    (0x1, "DN_ACCESS"),
+    (0x2, "DN_MODIFY"),
+    (0x4, "DN_CREATE"),
+    (0x8, "DN_DELETE"),
+    (0x10, "DN_RENAME"),
+    (0x20, "DN_ATTRIB"),
+    (0x8000_0000, "DN_MULTISHOT"),
+];
+/// name_to_handle_at's flags.
+pub const NAME_TO_HANDLE_FLAGS: Xlat = &[
+    (0x200, "AT_HANDLE_FID"),
+    (0x400, "AT_SYMLINK_FOLLOW"),
+    (0x1000, "AT_EMPTY_PATH"),
+];
 pub const IN_EVENTS: Xlat = &[
     (0x1, "IN_ACCESS"),
     (0x2, "IN_MODIFY"),
