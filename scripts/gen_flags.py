@@ -199,6 +199,25 @@ TABLES = [
         pattern=r"POSIX_FADV_\w+",
     ),
     Table(
+        "FALLOC_FLAGS",
+        "fallocate's mode",
+        ("linux/falloc.h",),
+        pattern=r"FALLOC_FL_\w+",
+    ),
+    Table(
+        "FS_FLAGS",
+        "an inode's attributes (ioctl FS_IOC_GETFLAGS, FS_IOC_SETFLAGS; strace names 0x1000 FS_INDEX_FL)",
+        ("linux/fs.h",),
+        pattern=r"FS_\w+_FL",
+        exclude=r"FS_BTREE_FL",
+    ),
+    Table(
+        "DN_FLAGS",
+        "directory notification events (fcntl F_NOTIFY)",
+        ("linux/fcntl.h",),
+        pattern=r"DN_\w+",
+    ),
+    Table(
         "MPOL_MODES",
         "memory policy modes (set_mempolicy, mbind)",
         ("linux/mempolicy.h",),

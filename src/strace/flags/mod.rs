@@ -340,50 +340,6 @@ pub const PKEY_ACCESS: Xlat = &[
     (0x4, "PKEY_DISABLE_EXECUTE"),
 ];
 
-/// fallocate's mode (fallocate -p, -z, -c, -i).
-pub const FALLOC_FLAGS: Xlat = &[
-    (0x1, "FALLOC_FL_KEEP_SIZE"),
-    (0x2, "FALLOC_FL_PUNCH_HOLE"),
-    (0x4, "FALLOC_FL_NO_HIDE_STALE"),
-    (0x8, "FALLOC_FL_COLLAPSE_RANGE"),
-    (0x10, "FALLOC_FL_ZERO_RANGE"),
-    (0x20, "FALLOC_FL_INSERT_RANGE"),
-    (0x40, "FALLOC_FL_UNSHARE_RANGE"),
-];
-
-/// An inode's attributes (FS_IOC_GETFLAGS, FS_IOC_SETFLAGS).
-pub const FS_FLAGS: Xlat = &[
-    (0x1, "FS_SECRM_FL"),
-    (0x2, "FS_UNRM_FL"),
-    (0x4, "FS_COMPR_FL"),
-    (0x8, "FS_SYNC_FL"),
-    (0x10, "FS_IMMUTABLE_FL"),
-    (0x20, "FS_APPEND_FL"),
-    (0x40, "FS_NODUMP_FL"),
-    (0x80, "FS_NOATIME_FL"),
-    (0x100, "FS_DIRTY_FL"),
-    (0x200, "FS_COMPRBLK_FL"),
-    (0x400, "FS_NOCOMP_FL"),
-    (0x800, "FS_ENCRYPT_FL"),
-    (0x1000, "FS_INDEX_FL"),
-    (0x2000, "FS_IMAGIC_FL"),
-    (0x4000, "FS_JOURNAL_DATA_FL"),
-    (0x8000, "FS_NOTAIL_FL"),
-    (0x10000, "FS_DIRSYNC_FL"),
-    (0x20000, "FS_TOPDIR_FL"),
-    (0x40000, "FS_HUGE_FILE_FL"),
-    (0x80000, "FS_EXTENT_FL"),
-    (0x100000, "FS_VERITY_FL"),
-    (0x200000, "FS_EA_INODE_FL"),
-    (0x400000, "FS_EOFBLOCKS_FL"),
-    (0x800000, "FS_NOCOW_FL"),
-    (0x2000000, "FS_DAX_FL"),
-    (0x10000000, "FS_INLINE_DATA_FL"),
-    (0x20000000, "FS_PROJINHERIT_FL"),
-    (0x40000000, "FS_CASEFOLD_FL"),
-    (0x80000000, "FS_RESERVED_FL"),
-];
-
 /// The kernel's CSIGNAL: clone's exit signal in the low byte of its flags.
 pub const CSIGNAL: u64 = 0xff;
 
@@ -596,16 +552,6 @@ pub const UFFD_FLAGS: Xlat = &[
     (0x1, "UFFD_USER_MODE_ONLY"),
     (0x800, "O_NONBLOCK"),
     (0x80000, "O_CLOEXEC"),
-];
-/// fcntl F_NOTIFY's events (dnotify).
-pub const DN_FLAGS: Xlat = &[
-    (0x1, "DN_ACCESS"),
-    (0x2, "DN_MODIFY"),
-    (0x4, "DN_CREATE"),
-    (0x8, "DN_DELETE"),
-    (0x10, "DN_RENAME"),
-    (0x20, "DN_ATTRIB"),
-    (0x8000_0000, "DN_MULTISHOT"),
 ];
 /// name_to_handle_at's flags.
 pub const NAME_TO_HANDLE_FLAGS: Xlat = &[
