@@ -547,18 +547,15 @@ pub const TFD_CREATE_FLAGS: Xlat = &[(0x80000, "TFD_CLOEXEC"), (0x800, "TFD_NONB
 pub const TFD_TIMER_FLAGS: Xlat = &[(0x1, "TFD_TIMER_ABSTIME"), (0x2, "TFD_TIMER_CANCEL_ON_SET")];
 pub const SFD_FLAGS: Xlat = &[(0x80000, "SFD_CLOEXEC"), (0x800, "SFD_NONBLOCK")];
 pub const IN_INIT_FLAGS: Xlat = &[(0x800, "IN_NONBLOCK"), (0x80000, "IN_CLOEXEC")];
-/// userfaultfd's flags.
+/// userfaultfd's flags (UFFD_USER_MODE_ONLY, linux/userfaultfd.h, is not
+/// in libc).
 pub const UFFD_FLAGS: Xlat = &[
     (0x1, "UFFD_USER_MODE_ONLY"),
-    (0x800, "O_NONBLOCK"),
-    (0x80000, "O_CLOEXEC"),
+    (unsigned!(libc::O_NONBLOCK), "O_NONBLOCK"),
+    (unsigned!(libc::O_CLOEXEC), "O_CLOEXEC"),
 ];
 /// name_to_handle_at's flags.
-pub const NAME_TO_HANDLE_FLAGS: Xlat = &[
-    (0x200, "AT_HANDLE_FID"),
-    (0x400, "AT_SYMLINK_FOLLOW"),
-    (0x1000, "AT_EMPTY_PATH"),
-];
+pub const NAME_TO_HANDLE_FLAGS: Xlat = xlat![AT_HANDLE_FID, AT_SYMLINK_FOLLOW, AT_EMPTY_PATH];
 pub const IN_EVENTS: Xlat = &[
     (0x1, "IN_ACCESS"),
     (0x2, "IN_MODIFY"),
