@@ -72,6 +72,8 @@ class Table:
     # What the program that evaluates the names includes, when not the
     # scanned headers themselves (glibc's bits/ headers cannot be).
     include: tuple[str, ...] = ()
+    # 32-bit flags: a negative int (`(1<<31)`) is its bit pattern.
+    bits32: bool = False
 
 
 TABLES = [
@@ -210,6 +212,14 @@ TABLES = [
         ("linux/fs.h",),
         pattern=r"FS_\w+_FL",
         exclude=r"FS_BTREE_FL",
+    ),
+    Table(
+        "MOUNT_FLAGS",
+        "mount's flags (strace names 0x8000 MS_SILENT; the old magic MS_MGC_VAL is the decoder's)",
+        ("linux/mount.h",),
+        pattern=r"MS_\w+",
+        exclude=r"MS_(VERBOSE|RMT_MASK|MGC_\w+)",
+        bits32=True,
     ),
     Table(
         "DN_FLAGS",
@@ -355,6 +365,8 @@ def build_table(tmp: str, t: Table, notes: list[str]) -> list[tuple[int, str]]:
     seen: set[int] = set()
     for n in names:
         v = values.get(n)
+        if v is not None and v < 0 and t.bits32 and v >= -(1 << 31):
+            v &= 0xFFFFFFFF
         if v is None or v < 0 or v in seen:
             continue
         seen.add(v)

@@ -998,6 +998,69 @@ def test_namespaces_and_protection_keys_like_strace(kernel, tmp_path, strace_bin
         assert line in ours, (line, ours)
 
 
+MOUNTS = r"""
+#define _GNU_SOURCE
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+    const char *dir = argv[1];
+    if (unshare(CLONE_NEWNS) || mkdir(dir, 0700))
+        return 1;
+    mount(NULL, "/", NULL, MS_PRIVATE | MS_REC, NULL);
+    mount("none", dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_SILENT, "size=1m,mode=755");
+    mount(NULL, dir, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID, "size=2m");
+    mount(dir, dir, NULL, MS_BIND | MS_REC, NULL);
+    mount(dir, dir, "ignored", MS_MGC_VAL | MS_BIND, (void *)1);
+    mount("none", "/nonexistent-dir", "tmpfs", 0, NULL);
+    mount("none", dir, "nosuchfs", MS_MGC_VAL, NULL);
+    mount((char *)1, dir, "tmpfs", 0x80000000UL | 0x300, NULL);
+    mount("none", dir, "tmpfs", 0x200, "a-mount-option-string-longer-than-32-bytes");
+    umount2(dir, MNT_DETACH);
+    umount2(dir, MNT_FORCE | UMOUNT_NOFOLLOW | 0x100);
+    umount2(dir, 0x100);
+    umount2(dir, 0);
+    umount2((char *)1, MNT_EXPIRE);
+    return rmdir(dir);
+}
+"""
+
+
+def test_mounts_like_strace(kernel, tmp_path, strace_bin):
+    # mount(2)'s strings are `char *` to the kernel (not const), its data
+    # `void *`: shown as strings, as strace shows them; and util-linux's
+    # mount and umount in a namespace of their own.
+    theirs, ours = _both_on_program(tmp_path, strace_bin, MOUNTS, "mount,umount2", file_arg=True)
+    assert ours == theirs
+    for line in ('mount(NULL, "/", NULL, MS_REC|MS_PRIVATE, NULL) = 0',
+                 'mount("none", "FILE", "tmpfs", MS_NOSUID|MS_NODEV|MS_SILENT, "size=1m,mode=755") = 0',
+                 'mount(NULL, "FILE", NULL, MS_RDONLY|MS_NOSUID|MS_REMOUNT, "size=2m") = 0',
+                 'mount("FILE", "FILE", NULL, MS_BIND|MS_REC, NULL) = 0',
+                 'mount("FILE", "FILE", ADDR, MS_MGC_VAL|MS_BIND, 0x1) = -1 EFAULT',
+                 'mount("none", "/nonexistent-dir", "tmpfs", 0, NULL) = -1 ENOENT',
+                 'mount("none", "FILE", "nosuchfs", MS_MGC_VAL, NULL) = -1 ENODEV',
+                 'mount(0x1, "FILE", "tmpfs", MS_NOSYMFOLLOW|MS_NOUSER|0x200, NULL) = -1 EFAULT',
+                 '"tmpfs", 0x200 /* MS_??? */, "a-mount-option-string-longer-tha"...) = -1 EINVAL',
+                 'umount2("FILE", MNT_DETACH) = 0', 'umount2("FILE", MNT_FORCE|UMOUNT_NOFOLLOW|0x100) = -1 EINVAL',
+                 'umount2("FILE", 0x100 /* MNT_??? */) = -1 EINVAL', 'umount2(0x1, MNT_EXPIRE) = -1 EFAULT'):
+        assert line in ours, (line, ours)
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    script = (f"mount -t tmpfs -o size=1m,mode=700 none {mnt} && mount -o remount,ro {mnt}"
+              f" && mount --bind {mnt} {mnt} && umount -l {mnt} && umount {mnt}")
+    theirs, ours = _both(tmp_path, strace_bin, ["unshare", "-m", "sh", "-c", script], "-f", "-qq",
+                         "-e", "trace=mount,umount2", "-e", "signal=none")
+    # pids and addresses differ
+    theirs, ours = (re.sub(r"0x[0-9a-f]{9,}", "ADDR", re.sub(r"(?m)^\d+ ", "", text)) for text in (theirs, ours))
+    assert ours == theirs, (ours, theirs)
+    for needle in ('mount("none", "/", NULL, MS_REC|MS_PRIVATE, NULL) = 0',
+                   f'mount("none", "{mnt}", "tmpfs", 0, "size=1m,mode=700") = 0',
+                   f'mount("none", "{mnt}", ADDR, MS_RDONLY|MS_REMOUNT|MS_RELATIME, "size=1024k,mode=700") = 0',
+                   f'umount2("{mnt}", MNT_DETACH) = 0'):
+        assert needle in ours, (needle, ours)
+
+
 FILE_ATTRIBUTES = r"""
 #include <fcntl.h>
 #include <sys/ioctl.h>

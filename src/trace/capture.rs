@@ -159,6 +159,13 @@ const SPECIAL: &[(&str, &str, u8, &str)] = &[
     ("listxattr", "list", EXIT_BUFFER, ""),
     ("llistxattr", "list", EXIT_BUFFER, ""),
     ("flistxattr", "list", EXIT_BUFFER, ""),
+    // The kernel declares these `char *` (not const), and mount's data is
+    // `void *`: strace shows all of them as strings.
+    ("mount", "dev_name", STRING, ""),
+    ("mount", "dir_name", STRING, ""),
+    ("mount", "type", STRING, ""),
+    ("mount", "data", STRING, ""),
+    ("umount", "name", STRING, ""),
     // After a successful execve the old address space is gone: never re-read.
     ("execve", "filename", STRING_NO_RETRY, ""),
     ("execve", "argv", ARGV, ""),

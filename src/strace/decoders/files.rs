@@ -17,6 +17,70 @@ const XATTR_FLAGS: flags::Xlat = &[
     (libc::XATTR_REPLACE as u64, "XATTR_REPLACE"),
 ];
 
+const UMOUNT_FLAGS: flags::Xlat = &[
+    (libc::MNT_FORCE as u64, "MNT_FORCE"),
+    (libc::MNT_DETACH as u64, "MNT_DETACH"),
+    (libc::MNT_EXPIRE as u64, "MNT_EXPIRE"),
+    (libc::UMOUNT_NOFOLLOW as u64, "UMOUNT_NOFOLLOW"),
+];
+
+/// The flags' old magic number, which the kernel still accepts in the high
+/// 16 bits (strace's mount.c).
+const MS_MGC_VAL: u64 = 0xc0ed_0000;
+const MS_MGC_MSK: u64 = 0xffff_0000;
+
+/// mount: as strace's mount.c, the type is an address for a remount, a
+/// bind or a propagation change (the kernel ignores it), and so is the data
+/// for all but a remount.
+fn decode_mount(c: &mut Ctx) -> Decoded {
+    let mut flags = c.raw(3);
+    let old_magic = flags & MS_MGC_MSK == MS_MGC_VAL;
+    if old_magic {
+        flags &= !MS_MGC_MSK;
+    }
+    let changes_tree = libc::MS_BIND
+        | libc::MS_MOVE
+        | libc::MS_SHARED
+        | libc::MS_PRIVATE
+        | libc::MS_SLAVE
+        | libc::MS_UNBINDABLE;
+    let remount = flags & libc::MS_REMOUNT != 0;
+    let (ignore_type, ignore_data) = if remount {
+        (true, false)
+    } else {
+        let tree = flags & changes_tree != 0;
+        (tree, tree)
+    };
+    c.push(c.t_path(0));
+    c.push(c.t_path(1));
+    c.push(if ignore_type {
+        c.t_ptr(2)
+    } else {
+        c.t_string(2)
+    });
+    let mut text = String::new();
+    if old_magic {
+        text.push_str("MS_MGC_VAL");
+    }
+    if flags != 0 || !old_magic {
+        if old_magic {
+            text.push('|');
+        }
+        text.push_str(&flags::flags_or_unknown(
+            flags::MOUNT_FLAGS,
+            flags,
+            "MS_???",
+        ));
+    }
+    c.push(text);
+    c.push(if ignore_data {
+        c.t_ptr(4)
+    } else {
+        c.t_string(4)
+    });
+    c.finish(Decimal, true)
+}
+
 pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decoded> {
     // The xattr calls name their file by path (l: the link itself) or fd (f).
     let file = |c: &Ctx| {
@@ -27,6 +91,16 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
         }
     };
     Some(match syscall {
+        "mount" => decode_mount(c),
+        "umount2" => {
+            c.push(c.t_path(0));
+            c.push(flags::flags_or_unknown(
+                UMOUNT_FLAGS,
+                c.uint(1) & 0xffff_ffff,
+                "MNT_???",
+            ));
+            c.finish(Decimal, true)
+        }
         // The device only for a device file (strace's mknod.c).
         "mknod" | "mknodat" => {
             let base = usize::from(syscall == "mknodat");
