@@ -222,6 +222,12 @@ TABLES = [
         bits32=True,
     ),
     Table(
+        "RESOLVE_FLAGS",
+        "openat2's struct open_how: how the path may be resolved",
+        ("linux/openat2.h",),
+        pattern=r"RESOLVE_\w+",
+    ),
+    Table(
         "DN_FLAGS",
         "directory notification events (fcntl F_NOTIFY)",
         ("linux/fcntl.h",),

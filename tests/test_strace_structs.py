@@ -1061,6 +1061,77 @@ def test_mounts_like_strace(kernel, tmp_path, strace_bin):
         assert needle in ours, (needle, ours)
 
 
+OPENAT2 = r"""
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+    struct open_how h;
+    char big[40];
+    memset(&h, 0, sizeof h);
+    h.flags = O_RDONLY | O_CLOEXEC; h.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH;
+    syscall(SYS_openat2, AT_FDCWD, "/etc/hostname", &h, sizeof h);
+    h.flags = O_RDONLY; h.resolve = 0;
+    syscall(SYS_openat2, AT_FDCWD, "/etc/hostname", &h, sizeof h);
+    h.flags = O_RDONLY | O_CLOEXEC;
+    syscall(SYS_openat2, AT_FDCWD, "/etc/hostname", &h, sizeof h);
+    h.flags = O_WRONLY | O_CREAT | O_TRUNC; h.mode = 0640; h.resolve = RESOLVE_IN_ROOT | 0x100;
+    syscall(SYS_openat2, AT_FDCWD, argv[1], &h, sizeof h);
+    h.flags = O_RDONLY; h.mode = 0; h.resolve = 0x100;
+    syscall(SYS_openat2, -1, "x", &h, sizeof h);
+    syscall(SYS_openat2, AT_FDCWD, "/etc/hostname", &h, 8);
+    syscall(SYS_openat2, AT_FDCWD, "/etc/hostname", (void *)1, sizeof h);
+    syscall(SYS_openat2, AT_FDCWD, "/etc/hostname", NULL, sizeof h);
+    h.mode = 0644; h.resolve = RESOLVE_CACHED;
+    syscall(SYS_openat2, AT_FDCWD, "/etc/hostname", &h, sizeof h);
+    memset(big, 0, sizeof big); memcpy(big, &h, sizeof h); big[30] = 1;
+    syscall(SYS_openat2, AT_FDCWD, "/etc/hostname", big, sizeof big);
+    memset(big + 24, 0, 16);
+    syscall(SYS_openat2, AT_FDCWD, "/etc/hostname", big, sizeof big);
+    /* fd 4 is close-on-exec: the shell finds 3 alone. */
+    execl("/bin/sh", "sh", "-c", ": <&3; true <&4 2>/dev/null; exit 0", (char *)0);
+    return 1;
+}
+"""
+
+
+def test_openat2_how_like_strace(kernel, tmp_path, strace_bin):
+    # struct open_how: its flags, the mode where strace shows it, the
+    # resolve flags, and the bytes past the fields the kernel knows.
+    theirs, ours = _both_on_program(tmp_path, strace_bin, OPENAT2, "openat2", file_arg=True)
+    assert ours == theirs
+    for line in ('openat2(AT_FDCWD, "/etc/hostname", {flags=O_RDONLY|O_CLOEXEC, '
+                 'resolve=RESOLVE_NO_SYMLINKS|RESOLVE_BENEATH}, 24) = -1 EXDEV',
+                 'openat2(AT_FDCWD, "/etc/hostname", {flags=O_RDONLY, resolve=0}, 24) = 3',
+                 'openat2(AT_FDCWD, "FILE", {flags=O_WRONLY|O_CREAT|O_TRUNC, mode=0640, '
+                 'resolve=RESOLVE_IN_ROOT|0x100}, 24) = -1 EINVAL',
+                 'openat2(-1, "x", {flags=O_RDONLY, resolve=0x100 /* RESOLVE_??? */}, 24) = -1 EINVAL',
+                 'openat2(AT_FDCWD, "/etc/hostname", ADDR, 8) = -1 EINVAL',
+                 'openat2(AT_FDCWD, "/etc/hostname", 0x1, 24) = -1 EFAULT',
+                 'openat2(AT_FDCWD, "/etc/hostname", NULL, 24) = -1 EFAULT',
+                 'openat2(AT_FDCWD, "/etc/hostname", {flags=O_RDONLY, mode=0644, resolve=RESOLVE_CACHED, '
+                 r'/* bytes 24..39 */ "\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00"}, 40) = -1 E2BIG',
+                 'openat2(AT_FDCWD, "/etc/hostname", {flags=O_RDONLY, mode=0644, resolve=RESOLVE_CACHED}, 40) = -1 EINVAL'):
+        assert line in ours, (line, ours)
+    # -y: the fd table knows which of them close at the exec (O_CLOEXEC
+    # in the struct, not in a register).
+    exe = tmp_path / "calls"
+    theirs, ours = _both(tmp_path, strace_bin, [str(exe), str(tmp_path / "file")], "-y", "-qq",
+                         "-e", "trace=openat2,dup2", "-e", "signal=none")
+    theirs, ours = (re.sub(r" +=", " =", re.sub(r"0x[0-9a-f]{9,}", "ADDR", text)) for text in (theirs, ours))
+    assert ours == theirs, (ours, theirs)
+    for needle in ("resolve=0}, 24) = 3</etc/hostname>", "resolve=0}, 24) = 4</etc/hostname>",
+                   "dup2(3</etc/hostname>, 0) = 0</etc/hostname>", "dup2(4, 0) = -1 EBADF"):
+        assert needle in ours, (needle, ours)
+    # The library: the structure's fields.
+    session = systrace.run([str(exe), str(tmp_path / "file2")], strings=True)
+    hows = [c.args["how"] for c in systrace.calls(session.batches()) if c.name == "openat2"]
+    assert hows[0] == {"flags": os.O_RDONLY | os.O_CLOEXEC, "mode": 0, "resolve": 0x4 | 0x8}, hows
+
+
 FILE_ATTRIBUTES = r"""
 #include <fcntl.h>
 #include <sys/ioctl.h>

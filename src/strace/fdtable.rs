@@ -25,6 +25,7 @@ use super::fdcalls::{
     F_SETFD, O_CLOEXEC,
 };
 pub use super::fdcalls::{is_fd_name, returns_fd, TRACKED};
+use super::structs;
 use crate::metadata::{arg_name, arg_type};
 
 /// What one fd refers to.
@@ -319,8 +320,13 @@ impl FdTable {
                 let base = usize::from(name.starts_with("openat"));
                 let cloexec = match name {
                     "creat" => false,
-                    // openat2's flags are in its struct open_how.
-                    "openat2" => false,
+                    // openat2's flags are the first field of its struct open_how.
+                    "openat2" => match call.captures().get("how") {
+                        Some(Captured::Bytes(how)) => {
+                            structs::read::<u64>(how).is_some_and(|f| f & O_CLOEXEC != 0)
+                        }
+                        _ => false,
+                    },
                     _ => arg(base + 1) & O_CLOEXEC != 0,
                 };
                 let path = res.paths.iter().find(|(i, _)| *i == base);

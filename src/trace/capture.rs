@@ -166,6 +166,9 @@ const SPECIAL: &[(&str, &str, u8, &str)] = &[
     ("mount", "type", STRING, ""),
     ("mount", "data", STRING, ""),
     ("umount", "name", STRING, ""),
+    // struct open_how: usize bytes, the kernel's own size check (a larger
+    // struct than it knows must be zero past what it knows).
+    ("openat2", "how", BUFFER, "usize"),
     // After a successful execve the old address space is gone: never re-read.
     ("execve", "filename", STRING_NO_RETRY, ""),
     ("execve", "argv", ARGV, ""),

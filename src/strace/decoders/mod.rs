@@ -88,6 +88,19 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
             }
             c.finish(Decimal, true)
         }
+        "openat2" => {
+            c.push(c.t_dirfd(0));
+            c.push(c.t_path(1));
+            let size = c.uint(3);
+            c.push(match c.captured(2) {
+                Some(how) if c.raw(2) != 0 && !how.truncated => {
+                    structs::open_how_text(how.bytes, size).unwrap_or_else(|| c.t_ptr(2))
+                }
+                _ => c.t_ptr(2),
+            });
+            c.push(c.t_ulong(3));
+            c.finish(Decimal, true)
+        }
         "close" | "dup" | "fsync" | "fdatasync" | "fchdir" => {
             c.push(c.t_int(0));
             c.finish(Decimal, true)

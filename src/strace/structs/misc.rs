@@ -272,3 +272,35 @@ pub fn epoll_events_value(bytes: &[u8]) -> Value {
             .collect(),
     )
 }
+
+/// The size of openat2's struct open_how as first defined (flags, mode,
+/// resolve): the kernel refuses less.
+pub const OPEN_HOW_SIZE: usize = 24;
+
+/// openat2's struct open_how of `size` bytes, as strace's print_open_how:
+/// `{flags=O_RDONLY|O_CLOEXEC, resolve=RESOLVE_BENEATH}`, the mode only
+/// where flags take one or it is set, and the bytes past the known fields
+/// when any is not zero. None when `bytes` hold less than `size`.
+pub fn open_how_text(bytes: &[u8], size: u64) -> Option<String> {
+    let size = usize::try_from(size).ok()?;
+    if size < OPEN_HOW_SIZE || bytes.len() < size {
+        return None;
+    }
+    let [fl, mode, resolve] = [0, 1, 2].map(|i| read_at::<u64>(bytes, i).unwrap_or(0));
+    let mut out = format!("{{flags={}", flags::open_flags(fl));
+    if flags::open_has_mode(fl) || mode != 0 {
+        let _ = write!(out, ", mode={}", flags::mode(mode));
+    }
+    let _ = write!(
+        out,
+        ", resolve={}",
+        flags::flags_or_unknown(flags::RESOLVE_FLAGS, resolve, "RESOLVE_???")
+    );
+    let tail = &bytes[OPEN_HOW_SIZE..size];
+    if tail.iter().any(|&b| b != 0) {
+        let _ = write!(out, ", /* bytes {}..{} */ ", OPEN_HOW_SIZE, size - 1);
+        push_quoted(&mut out, tail, Ellipsis::No, HexStyle::All);
+    }
+    out.push('}');
+    Some(out)
+}

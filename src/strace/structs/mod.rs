@@ -17,8 +17,8 @@ mod time;
 
 pub use io::{fd_set_text, sockopt_text};
 pub use misc::{
-    epoll_event_text, epoll_events_text, fd_pair_text, flock_text, poll_revents_text, pollfds_text,
-    rlimit_text, sysinfo_text, uname_text, wait_status_text,
+    epoll_event_text, epoll_events_text, fd_pair_text, flock_text, open_how_text,
+    poll_revents_text, pollfds_text, rlimit_text, sysinfo_text, uname_text, wait_status_text,
 };
 pub use msg::{iovec_text, msghdr_text};
 pub use signal::{sigaction_text, sigset_names, sigset_text};
@@ -90,6 +90,11 @@ pub fn value(
             stat::stat_value(bytes)
         }
         ("statx", "buffer") => stat::statx_value(bytes),
+        ("openat2", "how") if bytes.len() >= misc::OPEN_HOW_SIZE => Some(json!({
+            "flags": read_at::<u64>(bytes, 0)?,
+            "mode": read_at::<u64>(bytes, 1)?,
+            "resolve": read_at::<u64>(bytes, 2)?,
+        })),
         ("statfs" | "fstatfs", "buf") => stat::statfs_value(bytes),
         (_, "rqtp" | "tp" | "utime" | "tsp") => time::timespec_value(bytes),
         ("utimensat", "utimes") => time::timespec_pair_value(bytes),
