@@ -1132,6 +1132,51 @@ def test_openat2_how_like_strace(kernel, tmp_path, strace_bin):
     assert hows[0] == {"flags": os.O_RDONLY | os.O_CLOEXEC, "mode": 0, "resolve": 0x4 | 0x8}, hows
 
 
+PSELECT_SIGMASK = r"""
+#define _GNU_SOURCE
+#include <signal.h>
+#include <sys/select.h>
+#include <sys/syscall.h>
+#include <time.h>
+int main(void) {
+    sigset_t set;
+    struct timespec ts = {0, 1000};
+    struct { void *ss; unsigned long len; } p = {&set, 8};
+    sigemptyset(&set); sigaddset(&set, SIGCHLD); sigaddset(&set, SIGUSR1);
+    syscall(SYS_pselect6, 0, 0, 0, 0, &ts, &p);
+    p.ss = 0; syscall(SYS_pselect6, 0, 0, 0, 0, &ts, &p);
+    p.ss = &set; p.len = 4; syscall(SYS_pselect6, 0, 0, 0, 0, &ts, &p);
+    p.len = 16; syscall(SYS_pselect6, 0, 0, 0, 0, &ts, &p);
+    p.ss = (void *)1; p.len = 8; syscall(SYS_pselect6, 0, 0, 0, 0, &ts, &p);
+    syscall(SYS_pselect6, 0, 0, 0, 0, &ts, (void *)1);
+    syscall(SYS_pselect6, 0, 0, 0, 0, &ts, 0);
+    sigfillset(&set); p.ss = &set; syscall(SYS_pselect6, 0, 0, 0, 0, &ts, &p);
+    sigemptyset(&set); pselect(0, 0, 0, 0, &ts, &set);
+    return 0;
+}
+"""
+
+
+def test_pselect6_sigmask_like_strace(kernel, tmp_path, strace_bin):
+    # pselect6's last argument: {sigset pointer, size}, the set read through
+    # the pointer; bash's `read -t` waits in it.
+    theirs, ours = _both_on_program(tmp_path, strace_bin, PSELECT_SIGMASK, "pselect6")
+    assert ours == theirs
+    for line in ("{tv_sec=0, tv_nsec=1000}, {sigmask=[USR1 CHLD], sigsetsize=8}) = 0 (Timeout)",
+                 "{sigmask=NULL, sigsetsize=8}) = 0 (Timeout)", "{sigmask=ADDR, sigsetsize=4}) = -1 EINVAL",
+                 "{sigmask=ADDR, sigsetsize=16}) = -1 EINVAL", "{sigmask=0x1, sigsetsize=8}) = -1 EFAULT",
+                 "}, 0x1) = -1 EFAULT", "}, NULL) = 0 (Timeout)", "{sigmask=~[RTMIN RT_1], sigsetsize=8}) = 0",
+                 "{sigmask=[], sigsetsize=8}) = 0 (Timeout)"):
+        assert line in ours, (line, ours)
+    theirs, ours = _both(tmp_path, strace_bin, ["bash", "-c", "read -t 0.01 x; exit 0"], "-qq",
+                         "-e", "trace=pselect6")
+    theirs, ours = (re.sub(r"tv_nsec=\d+", "tv_nsec=N", text) for text in (theirs, ours))
+    assert ours == theirs and "{sigmask=[CHLD], sigsetsize=8}) = " in ours, (ours, theirs)
+    session = systrace.run(["bash", "-c", "read -t 0.01 x"], strings=True)
+    sigs = [c.args["sig"] for c in systrace.calls(session.batches()) if c.name == "pselect6"]
+    assert sigs == [{"sigmask": ["SIGCHLD"], "sigsetsize": 8}], sigs
+
+
 FILE_ATTRIBUTES = r"""
 #include <fcntl.h>
 #include <sys/ioctl.h>

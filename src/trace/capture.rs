@@ -270,6 +270,9 @@ const STRUCTS: &[(&str, &str, u8, u16, &str)] = {
         ("pselect6", "outp", INOUT_STRUCT, FD_SET, ""),
         ("pselect6", "exp", INOUT_STRUCT, FD_SET, ""),
         ("pselect6", "tsp", INOUT_STRUCT, TIMESPEC, ""),
+        // {const sigset_t *ss; size_t ss_len}: laid out as one iovec, read
+        // with the set it points to (a fixed count of one, no count arg).
+        ("pselect6", "sig", IOVEC, 1, ""),
         ("recvmmsg", "timeout", INOUT_STRUCT, TIMESPEC, ""),
         ("getsockopt", "optval", EXIT_STRUCT, SOCKOPT, ""),
         ("getsockopt", "optlen", INOUT_STRUCT, INT, ""),
@@ -359,7 +362,8 @@ pub fn spec_for(meta: &SyscallMetadata) -> Option<systrace_capture_spec> {
         if let Some(&(_, _, kind, size, count)) =
             STRUCTS.iter().find(|(s, a, ..)| *s == name && a == arg)
         {
-            if matches!(kind, ARRAY | IOVEC | EXIT_IOVEC | FLOCK | COMMAND) {
+            let fixed_count = kind == IOVEC && size > 0;
+            if matches!(kind, ARRAY | IOVEC | EXIT_IOVEC | FLOCK | COMMAND) && !fixed_count {
                 let Some(n) = meta.args.iter().position(|a| a == count) else {
                     continue;
                 };

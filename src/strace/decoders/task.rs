@@ -706,8 +706,7 @@ fn decode_select(syscall: &str, c: &mut Ctx<'_, '_>) -> Decoded {
     };
     c.push(c.t_struct(4, timeout));
     if syscall == "pselect6" {
-        // A {sigset pointer, size} pair strace reads too: not captured.
-        c.push(c.t_ptr(5));
+        c.push(c.t_list(5, |items, _, _| structs::sigmask_pair_text(items)));
     }
     match c.ok() {
         Some(0) => c.note("Timeout".to_owned()),

@@ -21,7 +21,7 @@ pub use misc::{
     poll_revents_text, pollfds_text, rlimit_text, sysinfo_text, uname_text, wait_status_text,
 };
 pub use msg::{iovec_text, msghdr_text};
-pub use signal::{sigaction_text, sigset_names, sigset_text};
+pub use signal::{sigaction_text, sigmask_pair_text, sigset_names, sigset_text};
 pub use stat::{dev_text, is_device, stat_text, statfs_text, statx_text, symbolic_mode};
 pub use task::{
     clone_args_sets_parent_tid, clone_args_text, cpu_mask_text, gid_list_text, itimerspec_text,
@@ -159,6 +159,7 @@ pub fn list_value(
         ("readv" | "preadv" | "preadv2", "vec") if ok => Some(msg::iovec_value(items)),
         ("sendmsg", "msg") => msg::msghdr_value(items),
         ("recvmsg", "msg") if ok => msg::msghdr_value(items),
+        ("pselect6", "sig") => signal::sigmask_pair_value(items),
         _ => None,
     }
 }

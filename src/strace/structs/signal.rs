@@ -81,3 +81,30 @@ pub fn sigaction_value(bytes: &[u8]) -> Option<Value> {
         "sa_restorer": sa.restorer,
     }))
 }
+
+/// The bytes of a sigset to the kernel (its _NSIG / 8): pselect6 refuses
+/// another size, and strace then shows the set's address.
+const SIGSET_SIZE: u64 = 8;
+
+/// pselect6's {sigset pointer, size} pair, captured as one iovec:
+/// `{sigmask=[CHLD], sigsetsize=8}`.
+pub fn sigmask_pair_text(items: &[&[u8]]) -> Option<String> {
+    let e = super::msg::elem(items.first()?)?;
+    let mask = match e.avail {
+        _ if e.ptr == 0 => "NULL".to_owned(),
+        Some(_) if e.len == SIGSET_SIZE => sigset_text(read::<u64>(e.data)?),
+        _ => crate::strace::decoders::ptr(e.ptr),
+    };
+    Some(format!("{{sigmask={mask}, sigsetsize={}}}", e.len))
+}
+
+/// The same as `Call.args` gives it: the set's signal names (None where
+/// strace shows an address), and the size.
+pub fn sigmask_pair_value(items: &[&[u8]]) -> Option<Value> {
+    let e = super::msg::elem(items.first()?)?;
+    let names = match e.avail {
+        Some(_) if e.ptr != 0 && e.len == SIGSET_SIZE => Some(sigset_names(read::<u64>(e.data)?)),
+        _ => None,
+    };
+    Some(json!({"sigmask": names, "sigsetsize": e.len}))
+}
