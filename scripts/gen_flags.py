@@ -228,6 +228,38 @@ TABLES = [
         pattern=r"RESOLVE_\w+",
     ),
     Table(
+        "FAN_CLASSES",
+        "fanotify_init's notification class (its flags' FAN_ALL_CLASS_BITS)",
+        ("linux/fanotify.h",),
+        names=("FAN_CLASS_NOTIF", "FAN_CLASS_CONTENT", "FAN_CLASS_PRE_CONTENT"),
+    ),
+    Table(
+        "FAN_INIT_FLAGS",
+        "fanotify_init's flags other than the class",
+        ("linux/fanotify.h",),
+        names=("FAN_CLOEXEC", "FAN_NONBLOCK", "FAN_UNLIMITED_QUEUE", "FAN_UNLIMITED_MARKS", "FAN_ENABLE_AUDIT",
+               "FAN_REPORT_PIDFD", "FAN_REPORT_TID", "FAN_REPORT_FID", "FAN_REPORT_DIR_FID", "FAN_REPORT_NAME",
+               "FAN_REPORT_TARGET_FID"),
+    ),
+    Table(
+        "FAN_MARK_FLAGS",
+        "fanotify_mark's flags (FAN_MARK_INODE is 0, which strace shows as 0)",
+        ("linux/fanotify.h",),
+        names=("FAN_MARK_ADD", "FAN_MARK_REMOVE", "FAN_MARK_DONT_FOLLOW", "FAN_MARK_ONLYDIR", "FAN_MARK_MOUNT",
+               "FAN_MARK_IGNORED_MASK", "FAN_MARK_IGNORED_SURV_MODIFY", "FAN_MARK_FLUSH", "FAN_MARK_FILESYSTEM",
+               "FAN_MARK_EVICTABLE", "FAN_MARK_IGNORE"),
+    ),
+    Table(
+        "FAN_EVENTS",
+        "fanotify events (fanotify_mark's mask), without the unions (FAN_CLOSE, FAN_MOVE); the last three in "
+        "the order of the strace of this Debian (6.1)",
+        ("linux/fanotify.h",),
+        names=("FAN_ACCESS", "FAN_MODIFY", "FAN_ATTRIB", "FAN_CLOSE_WRITE", "FAN_CLOSE_NOWRITE", "FAN_OPEN",
+               "FAN_MOVED_FROM", "FAN_MOVED_TO", "FAN_CREATE", "FAN_DELETE", "FAN_DELETE_SELF", "FAN_MOVE_SELF",
+               "FAN_OPEN_EXEC", "FAN_Q_OVERFLOW", "FAN_FS_ERROR", "FAN_OPEN_PERM", "FAN_ACCESS_PERM",
+               "FAN_OPEN_EXEC_PERM", "FAN_ONDIR", "FAN_EVENT_ON_CHILD", "FAN_RENAME"),
+    ),
+    Table(
         "DN_FLAGS",
         "directory notification events (fcntl F_NOTIFY)",
         ("linux/fcntl.h",),

@@ -1177,6 +1177,52 @@ def test_pselect6_sigmask_like_strace(kernel, tmp_path, strace_bin):
     assert sigs == [{"sigmask": ["SIGCHLD"], "sigsetsize": 8}], sigs
 
 
+FANOTIFY = r"""
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <sys/fanotify.h>
+#include <unistd.h>
+int main(void) {
+    char tmp[] = "/tmp";
+    int fd = fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK, O_RDONLY | O_LARGEFILE);
+    fanotify_mark(fd, FAN_MARK_ADD | FAN_MARK_MOUNT, FAN_OPEN | FAN_CLOSE_WRITE, AT_FDCWD, tmp);
+    fanotify_mark(fd, FAN_MARK_REMOVE | FAN_MARK_MOUNT, FAN_OPEN | FAN_CLOSE_WRITE, AT_FDCWD, tmp);
+    fanotify_mark(fd, FAN_MARK_ADD, FAN_MODIFY | FAN_ONDIR | FAN_EVENT_ON_CHILD, AT_FDCWD, tmp);
+    fanotify_mark(fd, FAN_MARK_FLUSH, 0, -1, NULL);
+    fanotify_mark(-1, FAN_MARK_ADD | FAN_MARK_IGNORED_MASK | FAN_MARK_MOUNT | FAN_MARK_EVICTABLE | 0x8000,
+                  0x20000000, AT_FDCWD, tmp);
+    fanotify_mark(-1, 0x80000000, FAN_RENAME | 0x20000000, 5, tmp);
+    fanotify_init(FAN_CLASS_CONTENT | FAN_UNLIMITED_QUEUE | FAN_REPORT_FID, O_RDWR);
+    fanotify_init(FAN_CLASS_PRE_CONTENT | 0x80000000, O_RDONLY);
+    fanotify_init(0xc, O_RDONLY);
+    fanotify_init(0x80000000, O_RDONLY);
+    fanotify_init(FAN_REPORT_DFID_NAME | FAN_REPORT_TID, O_WRONLY | O_CLOEXEC);
+    return 0;
+}
+"""
+
+
+def test_fanotify_like_strace(kernel, tmp_path, strace_bin):
+    # fanotify_init's class and flags, fanotify_mark's flags, events and
+    # FAN_NOFD: the order of names is this Debian's strace's (6.1).
+    theirs, ours = _both_on_program(tmp_path, strace_bin, FANOTIFY, "fanotify_init,fanotify_mark")
+    assert ours == theirs
+    for line in ("fanotify_init(FAN_CLASS_NOTIF|FAN_CLOEXEC|FAN_NONBLOCK, O_RDONLY) = 3",
+                 'fanotify_mark(3, FAN_MARK_ADD|FAN_MARK_MOUNT, FAN_CLOSE_WRITE|FAN_OPEN, AT_FDCWD, "/tmp") = 0',
+                 'fanotify_mark(3, FAN_MARK_ADD, FAN_MODIFY|FAN_ONDIR|FAN_EVENT_ON_CHILD, AT_FDCWD, "/tmp") = 0',
+                 "fanotify_mark(3, FAN_MARK_FLUSH, 0, FAN_NOFD, NULL) = 0",
+                 "fanotify_mark(-1, FAN_MARK_ADD|FAN_MARK_MOUNT|FAN_MARK_IGNORED_MASK|FAN_MARK_EVICTABLE|0x8000, "
+                 "0x20000000 /* FAN_??? */, AT_FDCWD",
+                 'fanotify_mark(-1, 0x80000000 /* FAN_MARK_??? */, FAN_RENAME|0x20000000, 5, "/tmp") = -1',
+                 "fanotify_init(FAN_CLASS_CONTENT|FAN_UNLIMITED_QUEUE|FAN_REPORT_FID, O_RDWR) = -1 EINVAL",
+                 "fanotify_init(FAN_CLASS_PRE_CONTENT|0x80000000 /* FAN_??? */, O_RDONLY) = -1 EINVAL",
+                 "fanotify_init(0xc /* FAN_CLASS_??? */, O_RDONLY) = -1 EINVAL",
+                 "fanotify_init(FAN_CLASS_NOTIF|0x80000000 /* FAN_??? */, O_RDONLY) = -1 EINVAL",
+                 "fanotify_init(FAN_CLASS_NOTIF|FAN_REPORT_TID|FAN_REPORT_DIR_FID|FAN_REPORT_NAME, "
+                 "O_WRONLY|O_CLOEXEC) = 4"):
+        assert line in ours, (line, ours)
+
+
 FILE_ATTRIBUTES = r"""
 #include <fcntl.h>
 #include <sys/ioctl.h>

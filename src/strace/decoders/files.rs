@@ -17,6 +17,9 @@ const XATTR_FLAGS: flags::Xlat = &[
     (libc::XATTR_REPLACE as u64, "XATTR_REPLACE"),
 ];
 
+/// fanotify_init's class bits (FAN_ALL_CLASS_BITS, not exported).
+const FAN_ALL_CLASS_BITS: u64 = 0xc;
+
 const UMOUNT_FLAGS: flags::Xlat = &[
     (libc::MNT_FORCE as u64, "MNT_FORCE"),
     (libc::MNT_DETACH as u64, "MNT_DETACH"),
@@ -92,6 +95,43 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
     };
     Some(match syscall {
         "mount" => decode_mount(c),
+        // strace's fanotify.c: the class, then the other flags.
+        "fanotify_init" => {
+            let fl = c.uint(0) & 0xffff_ffff;
+            let class = fl & FAN_ALL_CLASS_BITS;
+            let mut text = flags::xval_or_unknown(flags::FAN_CLASSES, class, "FAN_CLASS_???");
+            if fl & !FAN_ALL_CLASS_BITS != 0 {
+                text.push('|');
+                text.push_str(&flags::flags_or_unknown(
+                    flags::FAN_INIT_FLAGS,
+                    fl & !FAN_ALL_CLASS_BITS,
+                    "FAN_???",
+                ));
+            }
+            c.push(text);
+            c.push(flags::open_flags(c.uint(1) & 0xffff_ffff));
+            c.finish(Decimal, true)
+        }
+        "fanotify_mark" => {
+            c.push(c.t_int(0));
+            c.push(flags::flags_or_unknown(
+                flags::FAN_MARK_FLAGS,
+                c.uint(1) & 0xffff_ffff,
+                "FAN_MARK_???",
+            ));
+            c.push(flags::flags_or_unknown(
+                flags::FAN_EVENTS,
+                c.raw(2),
+                "FAN_???",
+            ));
+            c.push(if c.int(3) as i32 == -1 {
+                "FAN_NOFD".into()
+            } else {
+                c.t_dirfd(3).into_string()
+            });
+            c.push(c.t_path(4));
+            c.finish(Decimal, true)
+        }
         "umount2" => {
             c.push(c.t_path(0));
             c.push(flags::flags_or_unknown(
