@@ -1223,6 +1223,46 @@ def test_fanotify_like_strace(kernel, tmp_path, strace_bin):
         assert line in ours, (line, ours)
 
 
+SOCKET_OPTIONS = """
+import os, socket, time
+s = socket.socket()
+a, b = socket.socketpair()
+for opt in (socket.SO_TYPE, socket.SO_ERROR, socket.SO_RCVBUF):
+    s.getsockopt(socket.SOL_SOCKET, opt)
+a.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12)
+s.setblocking(False)
+try:
+    s.connect(("127.0.0.1", 1))  # nothing listens: refused
+except OSError:
+    pass
+time.sleep(0.05)
+s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+"""
+
+
+def test_socket_options_like_strace(kernel, tmp_path, strace_bin):
+    # A non-blocking connect's pending error by name, a unix socket's peer
+    # credentials: what curl, asyncio and D-Bus clients ask.
+    script = tmp_path / "so.py"
+    script.write_text(SOCKET_OPTIONS)
+    theirs, ours = _both(tmp_path, strace_bin, [sys.executable, str(script)], "-qq", "-e", "trace=getsockopt",
+                         "-e", "signal=none")
+    theirs, ours = (re.sub(r"pid=\d+", "pid=N", text) for text in (theirs, ours))  # the script's pid
+    assert ours == theirs, (ours, theirs)
+    for needle in ("SO_ERROR, [0], [4]) = 0", "SO_ERROR, [ECONNREFUSED], [4]) = 0",
+                   f"SO_PEERCRED, {{pid=N, uid={os.getuid()}, gid={os.getgid()}}}, [12]) = 0"):
+        assert needle in ours, (needle, ours)
+    session = systrace.run([sys.executable, str(script)], strings=True)
+    opts = [c.args["optval"] for c in systrace.calls(session.batches()) if c.name == "getsockopt"]
+    assert {"pid": session.pid, "uid": os.getuid(), "gid": os.getgid()} in opts, opts
+    if shutil.which("curl") is None:
+        pytest.fail("curl is not installed")
+    theirs, ours = _both(tmp_path, strace_bin, ["sh", "-c", "curl -s -m 5 http://127.0.0.1:1/; exit 0"], "-f",
+                         "-qq", "-e", "trace=getsockopt,connect", "-e", "signal=none")
+    theirs, ours = (re.sub(r"(?m)^\d+ +", "", text) for text in (theirs, ours))
+    assert ours == theirs and "SO_ERROR, [ECONNREFUSED], [4]) = 0" in ours, (ours, theirs)
+
+
 FILE_ATTRIBUTES = r"""
 #include <fcntl.h>
 #include <sys/ioctl.h>

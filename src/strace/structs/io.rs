@@ -27,12 +27,26 @@ pub fn fd_set_value(bytes: &[u8], n: u64) -> Value {
     json!(fd_set_fds(bytes, n))
 }
 
-/// A socket option's value of `len` bytes: `[1]` for an int, SO_LINGER's
-/// `{l_onoff=1, l_linger=5}`; None for the others (printed as data).
+/// A socket option's value of `len` bytes: `[1]` for an int, SO_ERROR's
+/// `[ECONNREFUSED]`, SO_LINGER's `{l_onoff=1, l_linger=5}`, SO_PEERCRED's
+/// `{pid=1, uid=0, gid=0}`; None for the others (printed as data).
 pub fn sockopt_text(level: u64, name: u64, bytes: &[u8], len: u64) -> Option<String> {
-    if level == libc::SOL_SOCKET as u64 && name == libc::SO_LINGER as u64 && len == 8 {
+    let socket = |opt: i32| level == libc::SOL_SOCKET as u64 && name == opt as u64;
+    if socket(libc::SO_LINGER) && len == 8 {
         let [onoff, linger]: [i32; 2] = read(bytes)?;
         return Some(format!("{{l_onoff={onoff}, l_linger={linger}}}"));
+    }
+    if socket(libc::SO_PEERCRED) && len == 12 {
+        let [pid, uid, gid]: [u32; 3] = read(bytes)?;
+        return Some(format!("{{pid={}, uid={uid}, gid={gid}}}", pid as i32));
+    }
+    // A pending error (a non-blocking connect's): its name, as strace.
+    if socket(libc::SO_ERROR) && len == 4 {
+        let errno = read::<i32>(bytes)?;
+        return Some(match crate::strace::errno::errno_name(errno) {
+            Some(name) if errno != 0 => format!("[{name}]"),
+            _ => format!("[{errno}]"),
+        });
     }
     if len == 4 {
         return Some(format!("[{}]", read::<i32>(bytes)?));
@@ -41,9 +55,14 @@ pub fn sockopt_text(level: u64, name: u64, bytes: &[u8], len: u64) -> Option<Str
 }
 
 pub fn sockopt_value(level: u64, name: u64, bytes: &[u8], len: u64) -> Option<Value> {
-    if level == libc::SOL_SOCKET as u64 && name == libc::SO_LINGER as u64 && len == 8 {
+    let socket = |opt: i32| level == libc::SOL_SOCKET as u64 && name == opt as u64;
+    if socket(libc::SO_LINGER) && len == 8 {
         let [onoff, linger]: [i32; 2] = read(bytes)?;
         return Some(json!({"l_onoff": onoff, "l_linger": linger}));
+    }
+    if socket(libc::SO_PEERCRED) && len == 12 {
+        let [pid, uid, gid]: [u32; 3] = read(bytes)?;
+        return Some(json!({"pid": pid as i32, "uid": uid, "gid": gid}));
     }
     if len == 4 {
         return Some(json!(read::<i32>(bytes)?));
