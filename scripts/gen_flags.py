@@ -260,6 +260,27 @@ TABLES = [
                "FAN_OPEN_EXEC_PERM", "FAN_ONDIR", "FAN_EVENT_ON_CHILD", "FAN_RENAME"),
     ),
     Table(
+        "PTRACE_EVENTS",
+        "ptrace's event stops (a wait status's bits 16-23)",
+        ("linux/ptrace.h",),
+        pattern=r"PTRACE_EVENT_\w+",
+    ),
+    Table(
+        "PTRACE_OPTIONS",
+        "ptrace's options (PTRACE_SEIZE's and PTRACE_SETOPTIONS' data)",
+        ("linux/ptrace.h",),
+        names=("PTRACE_O_TRACESYSGOOD", "PTRACE_O_TRACEFORK", "PTRACE_O_TRACEVFORK", "PTRACE_O_TRACECLONE",
+               "PTRACE_O_TRACEEXEC", "PTRACE_O_TRACEVFORKDONE", "PTRACE_O_TRACEEXIT", "PTRACE_O_TRACESECCOMP",
+               "PTRACE_O_EXITKILL", "PTRACE_O_SUSPEND_SECCOMP"),
+    ),
+    Table(
+        "NT_TYPES",
+        "ELF note types: ptrace's register sets (2 and 4 are named as strace names them, in the decoder)",
+        ("linux/elf.h",),
+        pattern=r"NT_\w+",
+        exclude=r"NT_(GNU_\w+|PRFPREG|TASKSTRUCT)",
+    ),
+    Table(
         "DN_FLAGS",
         "directory notification events (fcntl F_NOTIFY)",
         ("linux/fcntl.h",),

@@ -1263,6 +1263,69 @@ def test_socket_options_like_strace(kernel, tmp_path, strace_bin):
     assert ours == theirs and "SO_ERROR, [ECONNREFUSED], [4]) = 0" in ours, (ours, theirs)
 
 
+PTRACER = r"""
+#include <signal.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <unistd.h>
+int main(void) {
+    int st;
+    pid_t c = fork();
+    if (c == 0) {
+        ptrace(PTRACE_TRACEME, 0, 0, 0);
+        raise(SIGSTOP);
+        execl("/bin/true", "true", (char *)0);
+        _exit(1);
+    }
+    waitpid(c, &st, 0);
+    ptrace(PTRACE_SETOPTIONS, c, 0, PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL);
+    ptrace(PTRACE_SYSCALL, c, 0, 0);
+    waitpid(c, &st, 0);
+    ptrace(PTRACE_CONT, c, 0, 0);
+    waitpid(c, &st, 0);
+    ptrace(PTRACE_CONT, c, 0, SIGCHLD);
+    waitpid(c, &st, 0);
+    ptrace(0x4fff, c, 0, 0);
+    ptrace(PTRACE_ATTACH, 1, 0, 0);
+    return 0;
+}
+"""
+
+
+def test_ptrace_and_wait_statuses_like_strace(kernel, tmp_path, strace_bin):
+    # A tracer's calls (strace and gdb are programs too): ptrace's requests
+    # and options, the wait statuses of its stops (PTRACE_O_TRACESYSGOOD's
+    # `| 0x80`, an event stop's `|PTRACE_EVENT_EXEC<<16`), and the SIGCHLD
+    # of a stop, whose si_status is a signal.
+    norm = lambda text: re.sub(r"\b\d{3,}\b", "PID", text)  # noqa: E731
+    theirs, ours = _both_on_program(tmp_path, strace_bin, PTRACER, "ptrace,wait4", normalise=norm)
+    assert ours == theirs
+    for line in ("ptrace(PTRACE_SETOPTIONS, PID, NULL, PTRACE_O_TRACESYSGOOD|PTRACE_O_TRACEEXEC|PTRACE_O_EXITKILL) = 0",
+                 "ptrace(PTRACE_SYSCALL, PID, NULL, 0) = 0",
+                 "wait4(PID, [{WIFSTOPPED(s) && WSTOPSIG(s) == SIGTRAP | 0x80}], 0, NULL) = PID",
+                 "wait4(PID, [{WIFSTOPPED(s) && WSTOPSIG(s) == SIGTRAP}|PTRACE_EVENT_EXEC<<16], 0, NULL) = PID",
+                 "ptrace(PTRACE_CONT, PID, NULL, SIGCHLD) = 0",
+                 "ptrace(0x4fff /* PTRACE_??? */, PID, NULL, NULL) = -1 ESRCH",
+                 "ptrace(PTRACE_ATTACH, 1) = -1 EPERM"):
+        assert line in ours, (line, ours)
+    # With the signals: a stop's SIGCHLD names its signal, and the SIGCHLD
+    # of the child a wait returns shows before or after that wait, never
+    # inside it (strace sees it when the wait has returned).
+    exe = tmp_path / "calls"
+    out = tmp_path / "signals.txt"
+    r = subprocess.run([sys.executable, "-m", "systrace", "-o", str(out), "-e", "trace=wait4", str(exe)],
+                       capture_output=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    text = out.read_text()
+    assert "si_code=CLD_TRAPPED" in text and "si_status=SIGSTOP" in text and "si_status=SIGTRAP" in text, text
+    assert "unfinished" not in text and "resumed" not in text, text
+    r = subprocess.run([sys.executable, "-m", "systrace", "-o", str(out), "-e", "trace=wait4", "--", "sh", "-c",
+                        "/bin/true; /bin/true; /bin/true"], capture_output=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    text = out.read_text()
+    assert text.count("si_code=CLD_EXITED") == 3 and "unfinished" not in text, text
+
+
 FILE_ATTRIBUTES = r"""
 #include <fcntl.h>
 #include <sys/ioctl.h>

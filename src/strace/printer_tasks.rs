@@ -7,7 +7,8 @@ use serde_json::json;
 use super::super::outcome::ProcessEnd;
 use super::super::signals;
 use super::{OutputFormat, Printer};
-use crate::kernel::Event;
+use crate::kernel::{Event, SigInfo};
+use crate::metadata::names::metadata_now;
 
 impl Printer {
     /// A signal the thread acts on: `--- SIGCHLD {si_signo=SIGCHLD, ...} ---`.
@@ -15,11 +16,12 @@ impl Printer {
         let Some(info) = ev.siginfo() else {
             return;
         };
-        // A fatal signal sent to a thread in a call, or an ignored one it
-        // sent itself, shows after that call's line, as strace sees them;
-        // an ignored one from elsewhere cuts the call, as it interrupts it
-        // under strace.
-        let deferred = info.at_send && (!info.ignored || info.from_self);
+        // A fatal signal sent to a thread in a call, an ignored one it sent
+        // itself, or the SIGCHLD of a child its wait returns, shows after
+        // that call's line, as strace sees them; another ignored one cuts
+        // the call, as it interrupts it under strace.
+        let deferred =
+            info.at_send && (!info.ignored || info.from_self || self.waited_for(ev.tid, &info));
         if deferred
             && self.splits()
             && self.pairer.pending_enter(ev.tid).is_some()
@@ -29,6 +31,33 @@ impl Printer {
             return;
         }
         self.print_signal(ev, out);
+    }
+
+    /// `info` is the SIGCHLD of a child that the wait thread `tid` is in
+    /// (wait4, waitid) returns: the child's end woke the wait, and under
+    /// strace the wait returns before the signal shows.
+    fn waited_for(&self, tid: u32, info: &SigInfo) -> bool {
+        let (Some(enter), Some(fields)) = (self.pairer.pending_enter(tid), info.fields) else {
+            return false;
+        };
+        if info.signo != libc::SIGCHLD {
+            return false;
+        }
+        let child = fields[0] as u32 as i32;
+        let name = metadata_now()
+            .0
+            .syscall_nr_to_meta(enter.nr)
+            .map(|m| m.short_name());
+        match name {
+            // pid: the child, -1 any, 0 or -pgid a group (which may hold it).
+            Some("wait4") => {
+                let pid = enter.args[0] as u32 as i32;
+                pid <= 0 || pid == child
+            }
+            // idtype P_PID: that child; P_ALL, P_PGID, P_PIDFD: may be it.
+            Some("waitid") => enter.args[0] != libc::P_PID as u64 || enter.args[1] as i32 == child,
+            _ => false,
+        }
     }
 
     pub(super) fn print_signal(&mut self, ev: &Event, out: &mut String) {

@@ -244,8 +244,9 @@ fn fields(info: &SigInfo) -> Vec<(&'static str, String, Value)> {
             out.push(int("si_pid", i64::from(lo(f[0]))));
             out.push(int("si_uid", i64::from(hi(f[0]))));
             let status = lo(f[1]);
-            // A signal for those killed or dumped, an exit status otherwise.
-            if matches!(info.code, 2 | 3) {
+            // An exit status for CLD_EXITED, a signal for the others
+            // (killed, dumped, trapped, stopped, continued).
+            if info.code != libc::CLD_EXITED {
                 let name = signal_name(status);
                 out.push(("si_status", name.clone(), Value::from(name)));
             } else {

@@ -506,6 +506,7 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
             c.finish(Decimal, false)
         }
         "select" | "pselect6" => return Some(decode_select(syscall, c)),
+        "ptrace" => return Some(decode_ptrace(c)),
         "getitimer" => {
             c.push(c.t_xval(0, ITIMERS, "ITIMER_???"));
             c.push_exit(c.t_out_struct(1, structs::itimerval_text));
@@ -740,4 +741,120 @@ fn decode_select(syscall: &str, c: &mut Ctx<'_, '_>) -> Decoded {
         None => {}
     }
     c.finish(Decimal, false)
+}
+
+/// ptrace's requests of every architecture (asm-generic's).
+const PTRACE_REQUESTS: flags::Xlat = &[
+    (libc::PTRACE_TRACEME as u64, "PTRACE_TRACEME"),
+    (libc::PTRACE_PEEKTEXT as u64, "PTRACE_PEEKTEXT"),
+    (libc::PTRACE_PEEKDATA as u64, "PTRACE_PEEKDATA"),
+    (libc::PTRACE_PEEKUSER as u64, "PTRACE_PEEKUSER"),
+    (libc::PTRACE_POKETEXT as u64, "PTRACE_POKETEXT"),
+    (libc::PTRACE_POKEDATA as u64, "PTRACE_POKEDATA"),
+    (libc::PTRACE_POKEUSER as u64, "PTRACE_POKEUSER"),
+    (libc::PTRACE_CONT as u64, "PTRACE_CONT"),
+    (libc::PTRACE_KILL as u64, "PTRACE_KILL"),
+    (libc::PTRACE_SINGLESTEP as u64, "PTRACE_SINGLESTEP"),
+    (libc::PTRACE_ATTACH as u64, "PTRACE_ATTACH"),
+    (libc::PTRACE_DETACH as u64, "PTRACE_DETACH"),
+    (libc::PTRACE_SYSCALL as u64, "PTRACE_SYSCALL"),
+    (libc::PTRACE_SETOPTIONS as u64, "PTRACE_SETOPTIONS"),
+    (libc::PTRACE_GETEVENTMSG as u64, "PTRACE_GETEVENTMSG"),
+    (libc::PTRACE_GETSIGINFO as u64, "PTRACE_GETSIGINFO"),
+    (libc::PTRACE_SETSIGINFO as u64, "PTRACE_SETSIGINFO"),
+    (libc::PTRACE_GETREGSET as u64, "PTRACE_GETREGSET"),
+    (libc::PTRACE_SETREGSET as u64, "PTRACE_SETREGSET"),
+    (libc::PTRACE_SEIZE as u64, "PTRACE_SEIZE"),
+    (libc::PTRACE_INTERRUPT as u64, "PTRACE_INTERRUPT"),
+    (libc::PTRACE_LISTEN as u64, "PTRACE_LISTEN"),
+    (libc::PTRACE_PEEKSIGINFO as u64, "PTRACE_PEEKSIGINFO"),
+    (0x420a, "PTRACE_GETSIGMASK"),
+    (0x420b, "PTRACE_SETSIGMASK"),
+    (0x420c, "PTRACE_SECCOMP_GET_FILTER"),
+    (0x420d, "PTRACE_SECCOMP_GET_METADATA"),
+    (0x420e, "PTRACE_GET_SYSCALL_INFO"),
+    (0x420f, "PTRACE_GET_RSEQ_CONFIGURATION"),
+    (0x4210, "PTRACE_SET_SYSCALL_USER_DISPATCH_CONFIG"),
+    (0x4211, "PTRACE_GET_SYSCALL_USER_DISPATCH_CONFIG"),
+];
+
+/// x86's own (asm/ptrace-abi.h).
+#[cfg(target_arch = "x86_64")]
+const PTRACE_ARCH_REQUESTS: flags::Xlat = &[
+    (12, "PTRACE_GETREGS"),
+    (13, "PTRACE_SETREGS"),
+    (14, "PTRACE_GETFPREGS"),
+    (15, "PTRACE_SETFPREGS"),
+    (18, "PTRACE_GETFPXREGS"),
+    (19, "PTRACE_SETFPXREGS"),
+    (21, "PTRACE_OLDSETOPTIONS"),
+    (25, "PTRACE_GET_THREAD_AREA"),
+    (26, "PTRACE_SET_THREAD_AREA"),
+    (30, "PTRACE_ARCH_PRCTL"),
+    (31, "PTRACE_SYSEMU"),
+    (32, "PTRACE_SYSEMU_SINGLESTEP"),
+    (33, "PTRACE_SINGLEBLOCK"),
+];
+#[cfg(not(target_arch = "x86_64"))]
+const PTRACE_ARCH_REQUESTS: flags::Xlat = &[];
+
+/// ptrace as strace's process.c prints it at enter: the request, the pid,
+/// the address and data where the request uses them (a register set's
+/// NT_ type, a signal to resume with, options). What a request writes back
+/// (PTRACE_PEEKDATA's word, PTRACE_GETREGSET's iovec,
+/// PTRACE_GET_SYSCALL_INFO's structure) shows as the address it went to.
+fn decode_ptrace(c: &mut Ctx<'_, '_>) -> Decoded {
+    let request = c.raw(0);
+    let name = flags::xval(PTRACE_REQUESTS, request)
+        .or_else(|| flags::xval(PTRACE_ARCH_REQUESTS, request));
+    c.push(match name {
+        Some(name) => name.to_owned(),
+        None => format!("{} /* PTRACE_??? */", flags::hex(request)),
+    });
+    let name = name.unwrap_or("");
+    if name == "PTRACE_TRACEME" {
+        return c.finish(RetStyle::Decimal, true);
+    }
+    c.push(c.t_int(1));
+    if matches!(
+        name,
+        "PTRACE_ATTACH" | "PTRACE_INTERRUPT" | "PTRACE_KILL" | "PTRACE_LISTEN"
+    ) {
+        return c.finish(RetStyle::Decimal, true);
+    }
+    let addr = c.raw(2);
+    c.push(match name {
+        // strace's names of 2 and 4 (the header's NT_PRFPREG, NT_TASKSTRUCT).
+        "PTRACE_GETREGSET" | "PTRACE_SETREGSET" => match addr {
+            2 => "NT_FPREGSET".to_owned(),
+            4 => "NT_PRXREG".to_owned(),
+            _ => flags::xval_or_unknown(flags::NT_TYPES, addr, "NT_???"),
+        },
+        "PTRACE_GETSIGMASK"
+        | "PTRACE_SETSIGMASK"
+        | "PTRACE_SECCOMP_GET_FILTER"
+        | "PTRACE_SECCOMP_GET_METADATA"
+        | "PTRACE_GET_SYSCALL_INFO"
+        | "PTRACE_GET_RSEQ_CONFIGURATION"
+        | "PTRACE_SET_SYSCALL_USER_DISPATCH_CONFIG"
+        | "PTRACE_GET_SYSCALL_USER_DISPATCH_CONFIG" => addr.to_string(),
+        _ => c.t_ptr(2),
+    });
+    c.push(match name {
+        "PTRACE_CONT"
+        | "PTRACE_DETACH"
+        | "PTRACE_SYSCALL"
+        | "PTRACE_SINGLESTEP"
+        | "PTRACE_SINGLEBLOCK"
+        | "PTRACE_SYSEMU"
+        | "PTRACE_SYSEMU_SINGLESTEP" => match c.raw(3) {
+            0 => "0".to_owned(),
+            _ => c.t_signal(3),
+        },
+        "PTRACE_SEIZE" | "PTRACE_SETOPTIONS" | "PTRACE_OLDSETOPTIONS" => {
+            flags::flags_or_unknown(flags::PTRACE_OPTIONS, c.raw(3), "PTRACE_O_???")
+        }
+        _ => c.t_ptr(3),
+    });
+    c.finish(RetStyle::Decimal, true)
 }

@@ -61,7 +61,18 @@ pub fn rlimit_value(bytes: &[u8]) -> Option<Value> {
 pub fn wait_status_text(bytes: &[u8]) -> Option<String> {
     let s: i32 = read(bytes)?;
     let sig = |n: i32| flags::signal_name(i64::from(n));
-    let text = if libc::WIFEXITED(s) {
+    // strace's printstatus: what the macros name, then the bits left (a
+    // ptrace event stop's event, `|PTRACE_EVENT_EXEC<<16`).
+    let rest = (s as u32) & !0xffff;
+    let text = if libc::WIFSTOPPED(s) {
+        let stop = libc::WSTOPSIG(s);
+        // PTRACE_O_TRACESYSGOOD's syscall stops: SIGTRAP | 0x80.
+        let sysgood = if stop & 0x80 != 0 { " | 0x80" } else { "" };
+        format!(
+            "WIFSTOPPED(s) && WSTOPSIG(s) == {}{sysgood}",
+            sig(stop & 0x7f)
+        )
+    } else if libc::WIFEXITED(s) {
         format!("WIFEXITED(s) && WEXITSTATUS(s) == {}", libc::WEXITSTATUS(s))
     } else if libc::WIFSIGNALED(s) {
         let core = if libc::WCOREDUMP(s) {
@@ -73,14 +84,24 @@ pub fn wait_status_text(bytes: &[u8]) -> Option<String> {
             "WIFSIGNALED(s) && WTERMSIG(s) == {}{core}",
             sig(libc::WTERMSIG(s))
         )
-    } else if libc::WIFSTOPPED(s) {
-        format!("WIFSTOPPED(s) && WSTOPSIG(s) == {}", sig(libc::WSTOPSIG(s)))
     } else if libc::WIFCONTINUED(s) {
         "WIFCONTINUED(s)".to_owned()
     } else {
         return Some(format!("[{}]", hex(s as u32 as u64)));
     };
-    Some(format!("[{{{text}}}]"))
+    let mut out = format!("[{{{text}}}");
+    if libc::WIFSTOPPED(s) && rest >> 16 != 0 {
+        let event = u64::from(rest >> 16);
+        let _ = write!(
+            out,
+            "|{}<<16",
+            flags::xval_or_unknown(flags::PTRACE_EVENTS, event, "PTRACE_EVENT_???")
+        );
+    } else if rest != 0 && !libc::WIFCONTINUED(s) {
+        let _ = write!(out, " | {}", hex(u64::from(rest)));
+    }
+    out.push(']');
+    Some(out)
 }
 
 /// `[3, 4]`: pipe's and socketpair's descriptors.
