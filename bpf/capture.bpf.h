@@ -600,12 +600,14 @@ __noinline long capture_enter_arg(struct scratch *s, struct enter_walk *w, __u32
 						spec->size[i] *
 							(__u32)arg_at(args, spec->len_arg[i]));
 	} else if (IS_KIND(kind, SYSTRACE_CAPTURE_IOVEC)) {
-		/* A size is a fixed count (pselect6's sigmask pair is one). */
+		/* A size is a fixed count (pselect6's sigmask pair is one), of
+		 * structures (its sigset), not data that -s cuts. */
 		__u64 count = spec->size[i] ? spec->size[i] : arg_at(args, spec->len_arg[i]);
+		__u32 what = spec->size[i] ? ARG_STRUCT : 0;
 
 		if (args[i])
 			w->off = capture_iov(s, off,
-					     ARG_FLAGS(i, SYSTRACE_CAPTURE_ARGV_ELEM) |
+					     ARG_FLAGS(i, SYSTRACE_CAPTURE_ARGV_ELEM) | what |
 						     ((count & 0xffffffff) << 32),
 					     args[i], ~0ULL);
 	} else if (IS_KIND(kind, SYSTRACE_CAPTURE_MSGHDR)) {
