@@ -768,6 +768,7 @@ const PTRACE_REQUESTS: flags::Xlat = &[
     (libc::PTRACE_INTERRUPT as u64, "PTRACE_INTERRUPT"),
     (libc::PTRACE_LISTEN as u64, "PTRACE_LISTEN"),
     (libc::PTRACE_PEEKSIGINFO as u64, "PTRACE_PEEKSIGINFO"),
+    // linux/ptrace.h's, which not every libc target of the crate defines.
     (0x420a, "PTRACE_GETSIGMASK"),
     (0x420b, "PTRACE_SETSIGMASK"),
     (0x420c, "PTRACE_SECCOMP_GET_FILTER"),
