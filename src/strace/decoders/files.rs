@@ -27,19 +27,16 @@ const UMOUNT_FLAGS: flags::Xlat = &[
     (libc::UMOUNT_NOFOLLOW as u64, "UMOUNT_NOFOLLOW"),
 ];
 
-/// The flags' old magic number, which the kernel still accepts in the high
-/// 16 bits (strace's mount.c).
-const MS_MGC_VAL: u64 = 0xc0ed_0000;
-const MS_MGC_MSK: u64 = 0xffff_0000;
-
 /// mount: as strace's mount.c, the type is an address for a remount, a
 /// bind or a propagation change (the kernel ignores it), and so is the data
 /// for all but a remount.
 fn decode_mount(c: &mut Ctx) -> Decoded {
-    let mut flags = c.raw(3);
-    let old_magic = flags & MS_MGC_MSK == MS_MGC_VAL;
+    // The old magic number, which the kernel still accepts in the high 16
+    // bits, is shown apart (strace's mount.c).
+    let mut bits = c.raw(3);
+    let old_magic = bits & libc::MS_MGC_MSK == libc::MS_MGC_VAL;
     if old_magic {
-        flags &= !MS_MGC_MSK;
+        bits &= !libc::MS_MGC_MSK;
     }
     let changes_tree = libc::MS_BIND
         | libc::MS_MOVE
@@ -47,11 +44,11 @@ fn decode_mount(c: &mut Ctx) -> Decoded {
         | libc::MS_PRIVATE
         | libc::MS_SLAVE
         | libc::MS_UNBINDABLE;
-    let remount = flags & libc::MS_REMOUNT != 0;
+    let remount = bits & libc::MS_REMOUNT != 0;
     let (ignore_type, ignore_data) = if remount {
         (true, false)
     } else {
-        let tree = flags & changes_tree != 0;
+        let tree = bits & changes_tree != 0;
         (tree, tree)
     };
     c.push(c.t_path(0));
@@ -65,15 +62,11 @@ fn decode_mount(c: &mut Ctx) -> Decoded {
     if old_magic {
         text.push_str("MS_MGC_VAL");
     }
-    if flags != 0 || !old_magic {
+    if bits != 0 || !old_magic {
         if old_magic {
             text.push('|');
         }
-        text.push_str(&flags::flags_or_unknown(
-            flags::MOUNT_FLAGS,
-            flags,
-            "MS_???",
-        ));
+        text.push_str(&flags::flags_or_unknown(flags::MOUNT_FLAGS, bits, "MS_???"));
     }
     c.push(text);
     c.push(if ignore_data {
