@@ -618,6 +618,15 @@ __noinline long capture_enter_arg(struct scratch *s, struct enter_walk *w, __u32
 		if (args[i])
 			w->off = capture_buffer(s, off, ARG_FLAGS(i, 0) | ARG_STRUCT, args[i],
 						sizeof(struct msghdr_head));
+	} else if (IS_KIND(kind, SYSTRACE_CAPTURE_EXIT_MMSGHDR)) {
+		/* recvmmsg's headers as given: their name lengths, which the
+		 * call rewrites. */
+		__u64 vlen = arg_at(args, spec->len_arg[i]);
+		__u32 heads = vlen > SYSTRACE_MAX_ARGV ? SYSTRACE_MAX_ARGV : vlen;
+
+		if (args[i] && spec->size[i])
+			w->off = capture_buffer(s, off, ARG_FLAGS(i, 0) | ARG_STRUCT, args[i],
+						sizeof(struct mmsghdr_head) * heads);
 	} else if (IS_KIND(kind, SYSTRACE_CAPTURE_PTR_COUNT)) {
 		if (args[i])
 			w->off = capture_counted(s, off, ARG_FLAGS(i, 0), args[i], 0);
@@ -765,7 +774,18 @@ static long capture_exit_arg(__u32 i, struct exit_walk *w)
 			ptr, ret > 0 ? ret : 0);
 	else if (IS_KIND(kind, SYSTRACE_CAPTURE_EXIT_MSGHDR) && ret >= 0 && ptr)
 		off = capture_msghdr(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT), ptr, ret);
-	else if (IS_KIND(kind, SYSTRACE_CAPTURE_EXIT_ARRAY) && ret > 0 && ptr)
+	else if (IS_KIND(kind, SYSTRACE_CAPTURE_EXIT_MMSGHDR) && (ret >= 0 || !spec->size[i]) &&
+		 ptr) {
+		/* sendmmsg's vlen messages (strace shows those not sent too,
+		 * and all of them when it failed), or the ret that recvmmsg
+		 * received. */
+		__u64 count = spec->size[i] ? ret : arg_at(args, spec->len_arg[i]);
+
+		off = capture_mmsg(s, off,
+				   ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT) | ARG_MMSG |
+					   (spec->size[i] ? ARG_MSG_LEN : 0),
+				   ptr, count > 0xffffffff ? 0xffffffff : count);
+	} else if (IS_KIND(kind, SYSTRACE_CAPTURE_EXIT_ARRAY) && ret > 0 && ptr)
 		off = capture_buffer(s, off, arg_struct, ptr, spec->size[i] * (__u32)ret);
 	else if (IS_KIND(kind, SYSTRACE_CAPTURE_FLOCK) && ret >= 0 && ptr &&
 		 flock_cmd(arg_at(args, spec->len_arg[i])) == 2)

@@ -44,7 +44,9 @@ def test_the_verifier_goes_through_a_bounded_number_of_instructions(kernel):
     for name, insns in hooks.items():
         # 0 would be a kernel that does not say: then the bound says nothing.
         # 12,012 for the full exit hook here, once ioctl's inode flags and
-        # the structures read again at exit were in.
+        # the structures read again at exit were in; 12,898 with sendmmsg's
+        # and recvmmsg's messages (their walk a global function: inlined,
+        # 13,413).
         assert 0 < insns < 13000, (name, insns)
 
 

@@ -301,6 +301,7 @@ def split_args(text: str) -> list:
 # Syscalls whose structures systrace decodes as strace does: compared as
 # printed (addresses and pids inside them normalised as anywhere).
 DECODED = {
+    "sendmmsg", "recvmmsg",
     "newfstatat", "fstat", "stat", "lstat", "statx", "statfs", "fstatfs", "pipe", "pipe2",
     "socketpair", "wait4", "prlimit64", "getrlimit", "setrlimit", "rt_sigaction",
     "rt_sigprocmask", "rt_sigsuspend", "nanosleep", "clock_nanosleep", "clock_gettime",

@@ -386,9 +386,14 @@ impl Call {
                         self.raw_args(),
                     )
                 }
-                Captured::List(items) => {
-                    super::structs::list_value(&name, arg, items, captures.before(arg), self.ret())
-                }
+                Captured::List(items) => super::structs::list_value(
+                    &name,
+                    arg,
+                    items,
+                    captures.before(arg),
+                    self.ret(),
+                    self.raw_args(),
+                ),
             };
             let value = match decoded {
                 Some(v) => ArgValue::Struct(v),

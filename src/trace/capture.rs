@@ -35,6 +35,7 @@ const SIGFRAME_MASK: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_SIGFRAME_MASK.
 const FLOCK: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_FLOCK.0 as u8;
 const NEW_FDS: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_NEW_FDS.0 as u8;
 const COMMAND: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_COMMAND.0 as u8;
+const EXIT_MMSGHDR: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_EXIT_MMSGHDR.0 as u8;
 /// COMMAND's tables (its `size`): which command argument says what is read.
 const IOCTL_REQUESTS: u16 = systrace_commands::SYSTRACE_COMMANDS_IOCTL.0 as u16;
 const PRCTL_OPTIONS: u16 = systrace_commands::SYSTRACE_COMMANDS_PRCTL.0 as u16;
@@ -340,6 +341,10 @@ const STRUCTS: &[(&str, &str, u8, u16, &str)] = {
         ("preadv2", "vec", EXIT_IOVEC, 0, "vlen"),
         ("sendmsg", "msg", MSGHDR, 0, ""),
         ("recvmsg", "msg", EXIT_MSGHDR, 0, ""),
+        // Arrays of messages, at exit: sendmmsg's vlen (size 0), recvmmsg's
+        // ret with their headers at enter too (size 1).
+        ("sendmmsg", "mmsg", EXIT_MMSGHDR, 0, "vlen"),
+        ("recvmmsg", "mmsg", EXIT_MMSGHDR, 1, "vlen"),
         // Counted only: strace prints `/* 35 vars */`, `/* 208 entries */`.
         ("execve", "envp", PTR_COUNT, 0, ""),
         ("execveat", "envp", PTR_COUNT, 0, ""),
@@ -363,7 +368,11 @@ pub fn spec_for(meta: &SyscallMetadata) -> Option<systrace_capture_spec> {
             STRUCTS.iter().find(|(s, a, ..)| *s == name && a == arg)
         {
             let fixed_count = kind == IOVEC && size > 0;
-            if matches!(kind, ARRAY | IOVEC | EXIT_IOVEC | FLOCK | COMMAND) && !fixed_count {
+            if matches!(
+                kind,
+                ARRAY | IOVEC | EXIT_IOVEC | FLOCK | COMMAND | EXIT_MMSGHDR
+            ) && !fixed_count
+            {
                 let Some(n) = meta.args.iter().position(|a| a == count) else {
                     continue;
                 };
@@ -449,6 +458,7 @@ fn with_walks(mut spec: systrace_capture_spec) -> systrace_capture_spec {
                 | DIRENT_COUNT
                 | EXIT_IOVEC
                 | EXIT_MSGHDR
+                | EXIT_MMSGHDR
                 | FLOCK
                 | NEW_FDS
                 | COMMAND
@@ -461,6 +471,15 @@ fn with_walks(mut spec: systrace_capture_spec) -> systrace_capture_spec {
             .map_or(0, |i| i as u8 + 1)
     };
     spec.enter_args = last(&at_enter);
+    // recvmmsg's headers are read at enter; sendmmsg's enter reads nothing.
+    if let Some(i) = spec
+        .kind
+        .iter()
+        .zip(&spec.size)
+        .rposition(|(&k, &size)| k == EXIT_MMSGHDR && size > 0)
+    {
+        spec.enter_args = spec.enter_args.max(i as u8 + 1);
+    }
     spec.exit_args = last(&|k| k != NONE);
     spec.at_exit = u8::from(spec.kind.iter().any(|&k| always_at_exit(k)));
     // prctl's PR_SET_NAME reads a string, which may fault like any other.

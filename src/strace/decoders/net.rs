@@ -121,25 +121,40 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
             c.push_exit(c.t_uflags(2, flags::MSG_FLAGS));
             c.finish(Decimal, false)
         }
-        // The mmsghdr arrays are not read: their address is shown, as
-        // strace shows it for a call that failed. strace prints both calls
-        // at their exit (sendmmsg's msg_len are written then).
+        // Both are printed at their exit: the messages' msg_len are
+        // written then; sendmmsg shows its vlen messages, the first ret
+        // with their msg_len, recvmmsg the ret it received.
         "sendmmsg" | "recvmmsg" => {
+            let opts = c.opts;
+            let (vec, vlen) = (c.raw(1), c.raw(2));
+            let recv = syscall == "recvmmsg";
             c.push(c.t_int(0));
-            c.push_exit(c.t_ptr(1));
+            c.push_exit(match c.ok() {
+                Some(0) if recv => "[]".to_owned(),
+                None if recv => c.t_ptr(1),
+                // A failed sendmmsg shows its messages too, none sent.
+                n => c.t_list(1, |items, _, before| {
+                    let sent = n.unwrap_or(0) as u64;
+                    let count = if recv { sent } else { u64::from(vlen as u32) };
+                    structs::mmsghdr_text(items, vec, count, sent, before, opts)
+                }),
+            });
             c.push_exit(c.t_uint(2));
             c.push_exit(c.t_uflags(3, flags::MSG_FLAGS));
-            if syscall == "recvmmsg" {
+            if recv {
                 // The timeout as given; what is left of it, written back,
                 // after the result.
                 c.push_exit(c.t_struct(4, structs::timespec_text));
                 let left = c
                     .captured(4)
-                    .filter(|_| c.ok().is_some() && c.raw(4) != 0)
+                    .filter(|_| c.ok().is_some_and(|n| n > 0) && c.raw(4) != 0)
                     .and_then(|t| t.after)
                     .and_then(structs::timespec_text);
                 if let Some(left) = left {
                     c.note(format!("left {left}"));
+                }
+                if c.ok() == Some(0) {
+                    c.note("Timeout".to_owned());
                 }
             }
             c.finish(Decimal, false)

@@ -20,7 +20,7 @@ pub use misc::{
     epoll_event_text, epoll_events_text, fd_pair_text, flock_text, open_how_text,
     poll_revents_text, pollfds_text, rlimit_text, sysinfo_text, uname_text, wait_status_text,
 };
-pub use msg::{iovec_text, msghdr_text};
+pub use msg::{iovec_text, mmsghdr_text, msghdr_text};
 pub use signal::{sigaction_text, sigmask_pair_text, sigset_names, sigset_text};
 pub use stat::{dev_text, is_device, stat_text, statfs_text, statx_text, symbolic_mode};
 pub use task::{
@@ -152,6 +152,7 @@ pub fn list_value(
     items: &[&[u8]],
     _before: Option<&[u8]>,
     ret: Option<i64>,
+    raw: &[u64],
 ) -> Option<Value> {
     let ok = ret.is_some_and(|r| crate::strace::errno::errno_of(r).is_none());
     match (syscall, arg) {
@@ -160,6 +161,10 @@ pub fn list_value(
         ("sendmsg", "msg") => msg::msghdr_value(items),
         ("recvmsg", "msg") if ok => msg::msghdr_value(items),
         ("pselect6", "sig") => signal::sigmask_pair_value(items),
+        ("sendmmsg" | "recvmmsg", "mmsg") if ok || syscall == "sendmmsg" => {
+            let sent = if ok { ret.unwrap_or(0) as u64 } else { 0 };
+            Some(msg::mmsghdr_value(items, *raw.get(1)?, sent))
+        }
         _ => None,
     }
 }

@@ -232,3 +232,141 @@ pub fn msghdr_value(items: &[&[u8]]) -> Option<Value> {
         "msg_flags": h.flags,
     }))
 }
+
+/// sizeof(struct mmsghdr): a msghdr, then msg_len (and padding).
+const MMSGHDR: u64 = 64;
+
+/// The messages of an mmsghdr array (sendmmsg, recvmmsg), each a msghdr
+/// list whose header element is the whole mmsghdr, at `vec` + 64 * j:
+/// a message ends where the next one's header begins, or at its iovecs'
+/// count. Stops at an element that is not the header it expects (a
+/// message the programs could not read).
+fn mmsgs<'a>(items: &'a [&'a [u8]], vec: u64) -> Vec<&'a [&'a [u8]]> {
+    let head_of = |b: &[u8], j: u64| {
+        elem(b).is_some_and(|e| e.ptr == vec.wrapping_add(MMSGHDR * j) && e.len == MMSGHDR)
+    };
+    let mut out = Vec::new();
+    let mut pos = 0;
+    while pos < items.len() && head_of(items[pos], out.len() as u64) {
+        let Some(hdr) = msg(&items[pos..]).map(|m| m.hdr) else {
+            break;
+        };
+        let next = out.len() as u64 + 1;
+        let mut end = (pos + 3).min(items.len());
+        while end < items.len()
+            && ((end - pos - 3) as u64) < hdr.iovlen
+            && !head_of(items[end], next)
+        {
+            end += 1;
+        }
+        out.push(&items[pos..end]);
+        pos = end;
+    }
+    out
+}
+
+/// The msg_len after a message's msghdr.
+fn msg_len(items: &[&[u8]]) -> Option<u32> {
+    read(elem(items.first()?)?.data.get(56..)?)
+}
+
+/// `[{msg_hdr={...}, msg_len=33}, ...]`: `count` messages (sendmmsg's
+/// vlen, recvmmsg's ret), the first `sent` with their msg_len; `before`:
+/// recvmmsg's headers at enter (the name lengths it gave).
+pub fn mmsghdr_text(
+    items: &[&[u8]],
+    vec: u64,
+    count: u64,
+    sent: u64,
+    before: Option<&[u8]>,
+    opts: &StraceOptions,
+) -> Option<String> {
+    let messages = mmsgs(items, vec);
+    if messages.is_empty() && count > 0 {
+        return None;
+    }
+    let mut parts = Vec::with_capacity(messages.len() + 1);
+    for (j, m) in messages.iter().enumerate() {
+        let iovlen = msg(m)?.hdr.iovlen;
+        let more = ((m.len() - 3) as u64) < iovlen;
+        let given = before.and_then(|b| b.get(j * MMSGHDR as usize..));
+        let mut text = format!("{{msg_hdr={}", msghdr_text(m, more, given, opts)?);
+        if (j as u64) < sent {
+            text.push_str(&format!(", msg_len={}", msg_len(m)?));
+        }
+        text.push('}');
+        parts.push(text);
+    }
+    if (messages.len() as u64) < count {
+        parts.push("...".to_owned());
+    }
+    Some(format!("[{}]", parts.join(", ")))
+}
+
+pub fn mmsghdr_value(items: &[&[u8]], vec: u64, sent: u64) -> Value {
+    Value::Array(
+        mmsgs(items, vec)
+            .iter()
+            .enumerate()
+            .filter_map(|(j, m)| {
+                let mut v = json!({ "msg_hdr": msghdr_value(m)? });
+                if (j as u64) < sent {
+                    v["msg_len"] = json!(msg_len(m)?);
+                }
+                Some(v)
+            })
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn elem_bytes(ptr: u64, len: u64, data: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for v in [ptr, len, data.len() as u64] {
+            out.extend_from_slice(&v.to_ne_bytes());
+        }
+        out.extend_from_slice(data);
+        out
+    }
+
+    /// An mmsghdr's head element at `at`: one iovec at 0x5000, msg_len `len`.
+    fn head(at: u64, iovlen: u64, len: u32) -> Vec<u8> {
+        let mut h = vec![0u8; 64];
+        h[16..24].copy_from_slice(&0x5000u64.to_ne_bytes());
+        h[24..32].copy_from_slice(&iovlen.to_ne_bytes());
+        h[56..60].copy_from_slice(&len.to_ne_bytes());
+        elem_bytes(at, 64, &h)
+    }
+
+    #[test]
+    fn messages_split_at_their_headers() {
+        let vec = 0x1000;
+        // The first message's iovec array could not be read (no element):
+        // the second's header is still found as such.
+        let items = [
+            head(vec, 1, 3),
+            elem_bytes(0, 0, b""),
+            elem_bytes(0, 0, b""),
+            head(vec + 64, 1, 2),
+            elem_bytes(0, 0, b""),
+            elem_bytes(0, 0, b""),
+            elem_bytes(0x5000, 2, b"hi"),
+        ];
+        let items: Vec<&[u8]> = items.iter().map(Vec::as_slice).collect();
+        let opts = StraceOptions::default();
+        let text = mmsghdr_text(&items, vec, 3, 1, None, &opts).unwrap();
+        assert_eq!(
+            text,
+            "[{msg_hdr={msg_name=NULL, msg_namelen=0, msg_iov=[...], msg_iovlen=1, \
+             msg_controllen=0, msg_flags=0}, msg_len=3}, {msg_hdr={msg_name=NULL, \
+             msg_namelen=0, msg_iov=[{iov_base=\"hi\", iov_len=2}], msg_iovlen=1, \
+             msg_controllen=0, msg_flags=0}}, ...]"
+        );
+        // Nothing that starts where the array does: its address instead.
+        assert_eq!(mmsghdr_text(&items[1..], vec, 3, 1, None, &opts), None);
+        assert_eq!(mmsghdr_value(&items, vec, 2).as_array().unwrap().len(), 2);
+    }
+}
