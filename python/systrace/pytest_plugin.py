@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 #: Bytes captured of each path and address: PATH_MAX, so paths are whole.
 CAPTURE = 4096
 
-#: Syscalls whose address no_network checks (sendmsg's msghdr is not read).
+#: Syscalls whose address no_network checks (not yet sendmsg's or sendmmsg's msghdrs).
 NETWORK = ("connect", "sendto")
 
 #: (dirfd argument or None, path argument) of what each syscall writes:
