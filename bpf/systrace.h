@@ -100,12 +100,12 @@ enum systrace_capture_kind {
 	 * systrace_commands): at enter for what the call reads (a structure,
 	 * a string), at exit (if it succeeded) for what it writes. */
 	SYSTRACE_CAPTURE_COMMAND = 20,
-	/* An array of struct mmsghdr (sendmmsg, recvmmsg), at exit if the
-	 * call succeeded: each message as a MSGHDR list whose header element
-	 * is the whole mmsghdr (its msg_len too), for args[len_arg[i]]
-	 * messages (sendmmsg's vlen) or, with size[i] 1, ret messages and
-	 * their data up to msg_len (recvmmsg; its headers are also read at
-	 * enter, as one structure: the name lengths it was given). */
+	/* An array of struct mmsghdr (sendmmsg, recvmmsg), at exit: each
+	 * message as a MSGHDR list whose header element is the whole mmsghdr
+	 * (its msg_len too), for args[len_arg[i]] messages (sendmmsg's vlen,
+	 * also when it failed) or, with size[i] 1, the ret messages of a call
+	 * that succeeded, their data up to msg_len (recvmmsg; its headers are
+	 * also read at enter, as one structure: the name lengths it gave). */
 	SYSTRACE_CAPTURE_EXIT_MMSGHDR = 21,
 };
 
