@@ -426,6 +426,7 @@ static __always_inline int command_arg(__u32 table, __u64 cmd, __u32 *size)
 	case 0x541b:
 	case 0x80045430:
 	case 0x80086601: /* FS_IOC_GETFLAGS: numbered for a long, an int */
+	case 0xb704: /* NS_GET_OWNER_UID: a uid_t */
 		*size = 4;
 		return COMMAND_WRITES;
 	case 0x5410: /* TIOCSPGRP, FIONBIO, TIOCSPTLCK */

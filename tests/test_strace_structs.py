@@ -1480,3 +1480,43 @@ def test_mmsg_arrays_like_strace(kernel, tmp_path, strace_bin):
     sent = [c.args["mmsg"] for c in systrace.calls(session.batches()) if c.name == "sendmmsg"]
     assert sent[0][1]["msg_len"] == 6 and sent[0][1]["msg_hdr"]["msg_iov"][0]["iov_base"] == "world!", sent
     assert "msg_len" not in sent[1][0], sent  # the failed one sent nothing
+
+
+NAMESPACE_IOCTLS = r"""
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <linux/nsfs.h>
+int main(void) {
+    int user = open("/proc/self/ns/user", O_RDONLY), mnt = open("/proc/self/ns/mnt", O_RDONLY);
+    unsigned int uid = 7;
+    ioctl(mnt, NS_GET_USERNS, -1);
+    ioctl(user, NS_GET_PARENT, 0);
+    ioctl(mnt, NS_GET_NSTYPE);
+    ioctl(user, NS_GET_NSTYPE);
+    ioctl(user, NS_GET_OWNER_UID, &uid);
+    ioctl(-1, NS_GET_OWNER_UID, &uid);
+    return 0;
+}
+"""
+
+
+def test_namespace_ioctls_like_strace(kernel, tmp_path, strace_bin):
+    # lsns, nsenter: the nsfs ioctls take no argument (NS_GET_USERNS's
+    # result is an fd), name the type they return, or write a uid.
+    theirs, ours = _both_on_program(tmp_path, strace_bin, NAMESPACE_IOCTLS, "ioctl")
+    assert ours == theirs
+    for line in ("ioctl(4, NS_GET_USERNS) = ", "ioctl(3, NS_GET_PARENT) = -1 EPERM",
+                 "ioctl(4, NS_GET_NSTYPE) = 131072 (CLONE_NEWNS)",
+                 "ioctl(3, NS_GET_NSTYPE) = 268435456 (CLONE_NEWUSER)",
+                 "ioctl(3, NS_GET_OWNER_UID, [0]) = 0", "ioctl(-1, NS_GET_OWNER_UID, ADDR) = -1 EBADF"):
+        assert line in ours, (line, ours)
+    if shutil.which("lsns") is None:
+        pytest.fail("lsns is not installed (util-linux)")
+    # As many calls as processes, which come and go between the two runs:
+    # the kinds of line are compared.
+    theirs, ours = _both(tmp_path, strace_bin, ["lsns"], "-e", "trace=ioctl")
+    kinds = [set(re.sub(r" +=", " =", line) for line in text.splitlines() if "NS_GET" in line)
+             for text in (theirs, ours)]
+    assert kinds[1] == kinds[0], (ours, theirs)
+    assert any(re.search(r"ioctl\(\d+, NS_GET_USERNS\) = \d+$", line) for line in kinds[1]), ours

@@ -166,6 +166,7 @@ fn captured_arg(cmd: u32) -> Option<(ArgText, bool)> {
         0x5410 | 0x5421 | 0x4004_5431 => (int_text, false),
         // FS_IOC_GETFLAGS, FS_IOC_SETFLAGS: numbered for a long, an int.
         0x8008_6601 => (fs_flags_text, true),
+        0xb704 => (int_text, true), // NS_GET_OWNER_UID: a uid_t
         0x4008_6602 => (fs_flags_text, false),
         _ => return None,
     })
@@ -190,6 +191,8 @@ fn arg_style(name: &str) -> ArgStyle {
     match name {
         "TIOCSBRK" | "TIOCCBRK" | "TIOCCONS" | "TIOCNOTTY" | "TIOCEXCL" | "TIOCNXCL"
         | "FIOCLEX" | "FIONCLEX" | "TIOCVHANGUP" | "TIOCSSERIAL" => None,
+        // nsfs: the argument is unused; the result is an fd or a type.
+        "NS_GET_USERNS" | "NS_GET_PARENT" | "NS_GET_NSTYPE" => None,
         "TCSBRK" | "TCSBRKP" | "TIOCSCTTY" | "BTRFS_IOC_CLONE or FICLONE" => Int,
         "TCXONC" => Named(flags::TCXONC_ACTIONS, "TC???"),
         "TCFLSH" => Named(flags::TCFLSH_QUEUES, "TC???"),
@@ -215,6 +218,7 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
     let cmd = c.uint(1) as u32;
     let name = flags::ioctl_name(cmd);
     let style = arg_style(&name);
+    let nstype = name == "NS_GET_NSTYPE";
     c.push(name);
     if let Some((text, at_exit)) = captured_arg(cmd) {
         if at_exit {
@@ -223,6 +227,15 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
             c.push(c.t_struct(2, text));
         }
         return Some(c.finish(Decimal, false));
+    }
+    if nstype {
+        // strace names the namespace type it returns.
+        if let Some(kind) = c
+            .ok()
+            .and_then(|t| flags::xval(flags::SETNS_TYPES, t as u64))
+        {
+            c.note(kind.to_owned());
+        }
     }
     match style {
         ArgStyle::None => {}
