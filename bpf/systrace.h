@@ -382,6 +382,10 @@ struct systrace_task_exit {
 	struct trace_entry ent;
 	__s32 exit_code; /* task->exit_code: status << 8, or signal | 0x80 (core) */
 	__u32 group_dead; /* the process's last thread */
+	/* The thread ran 32-bit code (its last syscall was a compat one):
+	 * none of its compat calls were traced, as the kernel's events skip
+	 * them; user space says so rather than leave a silent gap. */
+	__u32 compat;
 };
 
 struct systrace_task_exit_record {

@@ -183,6 +183,7 @@ static __always_inline void emit_task_exit(struct task_struct *task, bool group_
 	fill_entry(&rec->task.ent, pid_tgid);
 	rec->task.exit_code = KERNEL_FIELD(task, exit_code);
 	rec->task.group_dead = group_dead;
+	rec->task.compat = in_compat_syscall();
 	/* Wake the consumer: a process's end is what its user waits for. */
 	bpf_ringbuf_submit(rec, BPF_RB_FORCE_WAKEUP);
 }

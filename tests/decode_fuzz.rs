@@ -210,9 +210,10 @@ fn check_invariants(ev: &Event, rec: &[u8], what: &dyn Fn() -> String) {
             return;
         }
         EventKind::TaskExit => {
-            assert_eq!(ev.nb_args, 2, "{}", ctx());
+            assert_eq!(ev.nb_args, 3, "{}", ctx());
             assert_eq!(ev.ret, i64::from(ev.args[0] as u32 as i32), "{}", ctx());
-            assert!(ev.args[1] <= 1 && ev.data.is_none(), "{}", ctx());
+            assert!(ev.args[1] <= 1 && ev.args[2] <= 1, "{}", ctx());
+            assert!(ev.data.is_none(), "{}", ctx());
             return;
         }
     }

@@ -3,12 +3,14 @@ several threads in one file without -f, lost events, the tracer's
 priority, -s beyond what is captured."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 import sys
 import time
 
+import pytest
 from test_cli import systrace_cmd
 
 THREADS = """
@@ -145,3 +147,37 @@ def test_the_printers_writer_is_not_in_its_own_trace(kernel, tmp_path):
             os.close(null)
     writes = re.findall(r"^(?:\d+ +)?write\((\d+),", path.read_text(), re.M)
     assert writes == [str(null)] * 5, path.read_text()
+
+
+LOADER_32 = "/lib/ld-linux.so.2"  # Debian's libc6-i386 (.ci/run installs it)
+
+
+def test_a_32_bit_process_is_said_not_traced(kernel, tmp_path):
+    # The kernel's syscall events, and our hooks, skip compat calls: a
+    # process that execs 32-bit code must not just go quiet (strace says
+    # "[ Process PID=N runs in 32 bit mode. ]" and decodes them).
+    import platform
+
+    if platform.machine() != "x86_64":
+        pytest.skip("a 32-bit x86 loader runs on x86_64 only")
+    if not os.path.exists(LOADER_32):
+        pytest.fail(f"{LOADER_32} is missing: apt-get install libc6-i386")
+    r = systrace_cmd("-f", "-e", "trace=execve,write", "--", "sh", "-c", f"{LOADER_32} --version; echo done")
+    assert r.returncode == 0, r.stderr
+    lines = r.stderr.splitlines()
+    note = [i for i, line in enumerate(lines) if "runs in 32 bit mode: its syscalls are not traced ]" in line]
+    assert len(note) == 1, r.stderr
+    pid = re.search(r"PID=(\d+)", lines[note[0]]).group(1)
+    # Its execve never returns in 64-bit mode, and it ends right after.
+    assert lines[note[0]].startswith(f"[pid {pid}] [ Process PID={pid} runs"), r.stderr
+    assert lines[note[0] - 1].startswith(f'[pid {pid}] execve("{LOADER_32}"'), r.stderr
+    assert lines[note[0] + 1] == f"[pid {pid}] +++ exited with 0 +++", r.stderr
+    # The 64-bit processes are not flagged.
+    assert re.search(r'^write\(1, "done\\n", 5\) += 5$', r.stderr, re.M), r.stderr
+    out = tmp_path / "trace.jsonl"
+    r = systrace_cmd("--format", "json", "-o", str(out), "--", LOADER_32, "--version")
+    assert r.returncode == 0, r.stderr
+    events = [json.loads(line) for line in out.read_text().splitlines()]
+    assert {"event": "personality", "pid": events[-1]["pid"], "mode": "32 bit", "traced": False} in events, events
+    assert events[-1]["event"] == "exit", events
+

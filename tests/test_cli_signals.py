@@ -404,3 +404,19 @@ def test_a_cut_line_shows_a_string_read_again_at_exit(kernel, tmp_path):
     cut = [line for line in lines if "<unfinished ...>" in line]
     assert any(line.endswith(f'openat(AT_FDCWD, "{fifo}", O_RDONLY <unfinished ...>') for line in cut), cut
     assert any(re.search(r'write\(2, "cut\\n", 4\) += 4$', line) for line in lines), lines
+
+
+def test_a_32_bit_process_exit_event_says_compat(kernel):
+    import platform
+
+    from test_cli_output import LOADER_32
+
+    if platform.machine() != "x86_64":
+        pytest.skip("a 32-bit x86 loader runs on x86_64 only")
+    if not os.path.exists(LOADER_32):
+        pytest.fail(f"{LOADER_32} is missing: apt-get install libc6-i386")
+    with systrace.enable("execve", exits=True, follow=True) as s:
+        subprocess.run([LOADER_32, "--version"], stdout=subprocess.DEVNULL, check=True)
+        subprocess.run(["/bin/true"], check=True)
+    ends = {e.comm: e.compat for e in s if e.phase == "task_exit" and e.comm in ("ld-linux.so.2", "true")}
+    assert ends == {"ld-linux.so.2": True, "true": False}, ends

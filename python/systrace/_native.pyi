@@ -208,6 +208,8 @@ class Event:
     @property
     def group_dead(self) -> Optional[bool]: ...  # a task_exit's: the process's last thread
     @property
+    def compat(self) -> Optional[bool]: ...  # a task_exit's: it ran 32-bit code, whose calls are not traced
+    @property
     def event_name(self) -> str: ...  # "sys_enter_read"
     @property
     def id(self) -> Optional[int]: ...  # the tracefs event id; None when unknown

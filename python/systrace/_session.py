@@ -212,7 +212,8 @@ def enable(
         as strace names them), in their place among the syscalls.
     exits: also deliver each traced thread's exit, as Events of phase
         "task_exit" (`exit_code` a wait status, `group_dead` whether it was
-        its process's last thread). Lost ones are counted in `dropped`.
+        its process's last thread, `compat` whether it ran in 32-bit mode,
+        whose syscalls are not traced). Lost ones are counted in `dropped`.
     filter: an event filter in the kernel's grammar, decided in BPF before
         anything is delivered: `"fd == 3 && count >= 4096"`, `"ret < 0"`,
         `'filename ~ "/etc/*"'` (strings need strings=True). One expression

@@ -87,6 +87,11 @@ what differs from strace:
   their lines then start with their thread id. --format json writes the
   end of a process as {"event": "exit", "pid": N, "status": N} or
   {"event": "killed", "pid": N, "signal": "SIGKILL", "core_dumped": false}.
+  32-bit (compat) syscalls are not traced, as the kernel's syscall events
+  skip them: a process that ran in 32-bit mode gets, before its end,
+  "[ Process PID=N runs in 32 bit mode: its syscalls are not traced ]"
+  ({"event": "personality", "pid": N, "mode": "32 bit", "traced": false});
+  -c does not count them.
   Events are not waited for: if systrace cannot keep up, it loses some and
   says how many at the end; its threads run at nice -10 to keep up (which
   getpriority(PRIO_PGRP, 0) in the command shows).

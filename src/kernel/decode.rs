@@ -23,7 +23,7 @@ pub enum EventKind {
     /// its siginfo (see [`Event::siginfo`]), `ret` the handler (0 SIG_DFL,
     /// 1 SIG_IGN, else the handler's address).
     Signal,
-    /// The thread exited: `args` [exit_code, group_dead] (see
+    /// The thread exited: `args` [exit_code, group_dead, compat] (see
     /// [`Event::task_exit`]), `ret` the exit code.
     TaskExit,
 }
@@ -83,6 +83,9 @@ pub struct SigInfo {
 pub struct TaskExit {
     pub exit_code: i32,
     pub group_dead: bool,
+    /// It ran in 32-bit mode: its compat syscalls, which the kernel's
+    /// syscall events skip, were not traced.
+    pub compat: bool,
 }
 
 /// One decoded event: a syscall's enter or exit, or a task event (its
@@ -243,6 +246,7 @@ impl Event {
         (self.kind == EventKind::TaskExit).then(|| TaskExit {
             exit_code: self.args[0] as i32,
             group_dead: self.args[1] != 0,
+            compat: self.args[2] != 0,
         })
     }
 
@@ -365,9 +369,10 @@ pub fn decode(rec: &[u8]) -> Result<Event, DecodeError> {
             let task: systrace_task_exit = read(body, 0);
             event.kind = EventKind::TaskExit;
             event.tid = task.ent.pid as u32;
-            event.nb_args = 2;
+            event.nb_args = 3;
             event.args[0] = task.exit_code as u32 as u64;
             event.args[1] = u64::from(task.group_dead != 0);
+            event.args[2] = u64::from(task.compat != 0);
             event.ret = i64::from(task.exit_code);
             return only(rec, HEADER_SIZE + size_of::<systrace_task_exit>(), event);
         }

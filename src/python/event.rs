@@ -152,6 +152,12 @@ impl PyEvent {
     fn group_dead(&self) -> Option<bool> {
         self.ev.task_exit().map(|e| e.group_dead)
     }
+    /// A task_exit's: the thread ran in 32-bit mode, whose (compat)
+    /// syscalls no session traced.
+    #[getter]
+    fn compat(&self) -> Option<bool> {
+        self.ev.task_exit().map(|e| e.compat)
+    }
     /// The kernel's event name: "sys_enter_read" or "sys_exit_read" (named
     /// as tracefs names it: x86_64's fstat is "sys_enter_newfstat");
     /// "signal_deliver" and "sched_process_exit" for the task events.

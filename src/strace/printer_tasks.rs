@@ -137,8 +137,35 @@ impl Printer {
         if exit.group_dead && !self.ended.contains(&ev.pid) {
             self.cut_held(out);
             let main = Some(ev.pid) == self.opts.main_pid;
+            if exit.compat {
+                self.compat_note(out, ev, main);
+            }
             self.process_end(out, ev.pid, &end, main, ev.timestamp_ns);
             self.told_by_exit.insert(ev.pid);
+        }
+    }
+
+    /// A process that ran in 32-bit mode: the kernel's syscall events skip
+    /// compat calls, and so do our hooks, so its calls since its exec are
+    /// missing. Said where strace says `[ Process PID=N runs in 32 bit
+    /// mode. ]` and then prints them, rather than left a silent gap.
+    fn compat_note(&mut self, out: &mut String, ev: &Event, main: bool) {
+        if self.opts.summary {
+            return;
+        }
+        if self.opts.format == OutputFormat::Json {
+            let note =
+                json!({"event": "personality", "pid": ev.pid, "mode": "32 bit", "traced": false});
+            let _ = writeln!(out, "{note}");
+        } else if self.opts.format == OutputFormat::Strace {
+            // Prefixed as the process's end that follows.
+            self.push_pid(out, ev.pid, !main && !self.live.is_empty());
+            self.timestamp(out, ev.timestamp_ns);
+            let _ = writeln!(
+                out,
+                "[ Process PID={} runs in 32 bit mode: its syscalls are not traced ]",
+                ev.pid
+            );
         }
     }
 

@@ -82,11 +82,47 @@ fn call_ev(pid: u32, tid: u32, nr: u32, args: &[u64], ret: Option<i64>, ts: u64)
 
 fn task_exit(pid: u32, tid: u32, code: i32, group_dead: bool, ts: u64) -> Event {
     let mut e = ev(EventKind::TaskExit, pid, tid, 0, ts);
-    e.nb_args = 2;
+    e.nb_args = 3;
     e.args[0] = code as u32 as u64;
     e.args[1] = u64::from(group_dead);
     e.ret = i64::from(code);
     e
+}
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn a_process_in_32_bit_mode_is_said_untraced() {
+    const EXECVE: u32 = 59;
+    let mut end = task_exit(7, 7, 0, true, 3);
+    end.args[2] = 1; // compat
+    let events = [call_ev(7, 7, EXECVE, &[0, 0, 0], None, 1), end];
+    let options = || PrinterOptions {
+        task_exits: true,
+        ..Default::default()
+    };
+    let out = run(options(), &events);
+    assert!(
+        out.ends_with(
+            "<unfinished ...>) = ?\n\
+             [ Process PID=7 runs in 32 bit mode: its syscalls are not traced ]\n\
+             +++ exited with 0 +++\n"
+        ),
+        "{out}"
+    );
+    let json = run(
+        PrinterOptions {
+            format: OutputFormat::Json,
+            ..options()
+        },
+        &events,
+    );
+    assert!(
+        json.contains(r#"{"event":"personality","pid":7,"mode":"32 bit","traced":false}"#),
+        "{json}"
+    );
+    // A 64-bit end says nothing of it.
+    let out = run(options(), &[events[0].clone(), task_exit(7, 7, 0, true, 3)]);
+    assert!(!out.contains("32 bit"), "{out}");
 }
 
 fn signal(pid: u32, tid: u32, sig: u32, code: i32, fields: [u64; 4], ts: u64) -> Event {
