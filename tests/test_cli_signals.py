@@ -420,3 +420,39 @@ def test_a_32_bit_process_exit_event_says_compat(kernel):
         subprocess.run(["/bin/true"], check=True)
     ends = {e.comm: e.compat for e in s if e.phase == "task_exit" and e.comm in ("ld-linux.so.2", "true")}
     assert ends == {"ld-linux.so.2": True, "true": False}, ends
+
+
+KILL_SELF = "import os, signal; os.write(1, b''); os.kill(os.getpid(), signal.SIGKILL)"
+# Two blocked calls cut by a SIGKILL from their parent: epoll_wait returns
+# -EINTR to the dying thread, nanosleep -ERESTART_RESTARTBLOCK.
+KILL_BLOCKED = f"""
+{PY} -c "import select, os; os.write(1, b''); select.epoll().poll(5)" &
+a=$!
+{PY} -c "import time, os; os.write(1, b''); time.sleep(5)" &
+b=$!
+sleep 0.5
+kill -9 $a $b
+wait
+"""
+
+
+@needs_strace
+def test_calls_cut_by_sigkill_never_return(kernel):
+    # The pending SIGKILL cancels strace's exit stop: a call whose process
+    # is being killed shows `= ?`, however the kernel ended it (kill's 0,
+    # epoll_wait's EINTR). timeout -s KILL kills its own group.
+    ours, theirs = both("-e", "trace=kill", PY, "-c", KILL_SELF)
+    ours, theirs = ([re.sub(r"\d+", "N", line) for line in lines] for lines in (ours, theirs))
+    assert ours[-2:] == theirs[-2:], (ours, theirs)
+    assert re.fullmatch(r"kill\(N, SIGKILL\) += \?", ours[-2]) and ours[-1] == "+++ killed by SIGKILL +++", ours
+    ours, theirs = both("-f", "-e", "trace=kill", "timeout", "-s", "KILL", "0.2", "sleep", "5")
+    # (With the child's end before or after it: with or without its pid.)
+    kill = [[re.sub(r"^\[pid P1\] ", "", line) for line in lines if "kill(0, SIGKILL)" in line]
+            for lines in (ours, theirs)]
+    assert [re.sub(" +", " ", line) for line in kill[0]] == ["kill(0, SIGKILL) = ?"], (ours, theirs)
+    assert [re.sub(" +", " ", line) for line in kill[1]] == ["kill(0, SIGKILL) = ?"], (ours, theirs)
+    ours, theirs = both("-f", "-e", "trace=epoll_wait,clock_nanosleep,write", "sh", "-c", KILL_BLOCKED)
+    for lines in (ours, theirs):
+        cut = [re.sub(r"^\[pid P\d+\] ", "", line) for line in lines if "resumed>" in line and "= ?" in line]
+        assert sorted(cut) == ["<... clock_nanosleep resumed> <unfinished ...>) = ?",
+                               "<... epoll_wait resumed> <unfinished ...>) = ?"], (ours, theirs)

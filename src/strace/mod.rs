@@ -391,7 +391,11 @@ pub fn format_resumed_call_at(
     let decoded = decode_with_fds(syscall, args, ret, opts, fds);
     let mut out = format!("<... {syscall} resumed>");
     if ret.is_none() {
-        out.push_str(" <unfinished ...>");
+        // Only a call that had more to print at its exit (strace's decoder
+        // not done at entry): `<... futex resumed>) = ?`.
+        if !decoded.complete_at_entry {
+            out.push_str(" <unfinished ...>");
+        }
     } else {
         let shown = decoded.args.iter().take_while(|a| !a.at_exit).count();
         join(

@@ -190,16 +190,22 @@ pub struct Printer {
     /// Of those, the ones told by their last thread's exit (the caller
     /// need not tell them).
     told_by_exit: HashSet<u32>,
-    /// tid -> a call that returned -ERESTART*, its line waiting for the
-    /// thread's next event: if that is its death (a SIGKILL without
-    /// siginfo, its exit), the call never returned to the process, which
-    /// strace shows as `<unfinished ...>) = ?`.
+    /// tid -> a call that returned -ERESTART* or -EINTR (epoll_wait's, a
+    /// signal's), or returned after SIGKILL was sent to its
+    /// process, its line waiting for the thread's next event: if that is
+    /// its death (a SIGKILL without siginfo, its exit), the call never
+    /// returned to the process, which strace shows as `<unfinished ...>)
+    /// = ?` (`kill(0, SIGKILL) = ?` for `timeout -s KILL`).
     restarting: HashMap<u32, (Call, Option<Resolved>)>,
     /// tid -> a fatal signal recorded when it was sent, to a thread in a
     /// call: shown once the call's line is (strace, whose tracing stops the
     /// kernel from killing at the sending, sees the call end, then the
     /// signal).
     deferred_signals: HashMap<u32, Event>,
+    /// pid -> when a traced call began sending it SIGKILL: its calls that
+    /// return after that wait, as `restarting`, for their thread's next
+    /// event (`kill(0, SIGKILL) = ?` for `timeout -s KILL`).
+    sigkilled: HashMap<u32, u64>,
     /// Calls completed by one event (reused).
     done: Vec<Call>,
     /// -y: the fd tables, fed every call (those -e hides too).
@@ -241,6 +247,7 @@ impl Printer {
             told_by_exit: HashSet::new(),
             restarting: HashMap::new(),
             deferred_signals: HashMap::new(),
+            sigkilled: HashMap::new(),
             done: Vec::new(),
             fds: (opts.decode_fds > 0).then(|| fd_table(&opts)),
             last_line_ns: std::cell::Cell::new(None),
@@ -328,6 +335,11 @@ impl Printer {
     }
 
     fn syscall(&mut self, ev: &Event, out: &mut String) {
+        if ev.phase == Phase::Enter {
+            if let Some(pid) = sigkill_target(ev, |tid| self.live.get(&tid).copied()) {
+                self.sigkilled.entry(pid).or_insert(ev.timestamp_ns);
+            }
+        }
         let mut done = std::mem::take(&mut self.done);
         self.pairer.push_into(ev.clone(), &mut done);
         for call in done.drain(..) {
@@ -577,12 +589,26 @@ impl Printer {
     /// A call's line as strace prints it as it happens (see `held`), or
     /// later for one that returned -ERESTART* (see `restarting`).
     fn strace_call(&mut self, call: &Call, fds: Option<&Resolved>, out: &mut String) {
-        if call.enter.is_some() && call.ret().is_some_and(super::errno::is_restart) {
+        if call.enter.is_some() && (call.ret().is_some_and(interrupted) || self.being_killed(call))
+        {
             self.restarting
                 .insert(call.first().tid, (call.clone(), fds.cloned()));
             return;
         }
         self.print_call(call, fds, out);
+    }
+
+    /// Whether `call` returned after a traced call began to send its
+    /// process SIGKILL (see `sigkilled`).
+    fn being_killed(&self, call: &Call) -> bool {
+        let Some(exit) = &call.exit else {
+            return false;
+        };
+        !self.sigkilled.is_empty()
+            && self
+                .sigkilled
+                .get(&exit.pid)
+                .is_some_and(|&since| exit.timestamp_ns >= since)
     }
 
     fn print_call(&mut self, call: &Call, fds: Option<&Resolved>, out: &mut String) {
@@ -654,6 +680,7 @@ impl Printer {
     ) {
         self.live.retain(|_, p| *p != pid);
         self.ended.insert(pid);
+        self.sigkilled.remove(&pid);
         if self.opts.summary || (self.opts.quiet_exits && matches!(end, ProcessEnd::Exited(_))) {
             return;
         }
@@ -725,3 +752,26 @@ mod tasks;
 #[cfg(test)]
 #[path = "printer_tests.rs"]
 mod tests;
+
+/// A return that a signal caused: the call may have been cut by a SIGKILL,
+/// which then never lets it return to the process.
+fn interrupted(ret: i64) -> bool {
+    super::errno::is_restart(ret) || ret == -i64::from(libc::EINTR)
+}
+
+/// The process a call entering with `enter` sends SIGKILL to, if it does:
+/// kill(pid) (0: the caller's group, of which only the caller is known;
+/// not -1 nor a -PGID), tgkill and rt_tgsigqueueinfo (tgid), tkill (a
+/// thread of a process `pid_of` knows), rt_sigqueueinfo (pid).
+fn sigkill_target(enter: &Event, pid_of: impl Fn(u32) -> Option<u32>) -> Option<u32> {
+    // pid_t and int arguments: the low 32 bits of their registers.
+    let arg = |i: usize| enter.args[i] as u32 as i32;
+    let (target, sig) = match crate::metadata::syscall_name(enter.nr)? {
+        "kill" if arg(0) == 0 => (enter.pid as i32, arg(1)),
+        "kill" | "rt_sigqueueinfo" => (arg(0), arg(1)),
+        "tgkill" | "rt_tgsigqueueinfo" => (arg(0), arg(2)),
+        "tkill" => (pid_of(arg(0) as u32)? as i32, arg(1)),
+        _ => return None,
+    };
+    (sig == libc::SIGKILL && target > 0).then_some(target as u32)
+}

@@ -343,3 +343,65 @@ fn read_loop_lines_are_exact_and_timed() {
     assert_eq!(out, line.repeat(1024));
     eprintln!("{ns} ns per event");
 }
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn calls_cut_by_a_sigkill_never_return() {
+    const FUTEX: u32 = 202;
+    const KILL: u32 = 62;
+    const EPOLL_WAIT: u32 = 232;
+    const EINTR: i64 = -4;
+    let sigkill = |pid, tid, ts| {
+        let mut e = signal(pid, tid, 9, 0, [0; 4], ts);
+        e.args[1] = 1 << 32; // SYSTRACE_SIGNAL_NO_INFO
+        e
+    };
+    let options = || PrinterOptions {
+        task_exits: true,
+        thread_exits: true,
+        ..Default::default()
+    };
+    // Thread 2 waits (a futex, complete at its entry) while thread 1 kills
+    // their process: its kill returned 0, and neither call returns to it.
+    let events = [
+        call_ev(1, 2, FUTEX, &[0x1000, 0x80, 0, 0, 0, 0], None, 1),
+        call_ev(1, 1, KILL, &[1, 9], None, 2),
+        call_ev(1, 1, KILL, &[], Some(0), 3),
+        call_ev(1, 2, FUTEX, &[], Some(0), 4),
+        sigkill(1, 1, 5),
+        sigkill(1, 2, 6),
+        task_exit(1, 1, 9, false, 7),
+        task_exit(1, 2, 9, true, 8),
+    ];
+    let out = run(options(), &events);
+    assert!(
+        out.contains("[pid     1] kill(1, SIGKILL)            = ?\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("[pid     2] <... futex resumed>)        = ?\n"),
+        "{out}"
+    );
+    // A kill of another process returns as usual.
+    let other = [
+        call_ev(1, 1, KILL, &[5, 9], None, 1),
+        call_ev(1, 1, KILL, &[], Some(0), 2),
+    ];
+    assert_eq!(
+        run(options(), &other),
+        "kill(5, SIGKILL)                        = 0\n"
+    );
+    // epoll_wait's -EINTR to a thread being killed: unfinished, its events
+    // never written.
+    let events = [
+        call_ev(1, 1, EPOLL_WAIT, &[3, 0x1000, 8, 5000], None, 1),
+        call_ev(1, 1, EPOLL_WAIT, &[], Some(EINTR), 2),
+        sigkill(1, 1, 3),
+        task_exit(1, 1, 9, true, 4),
+    ];
+    let out = run(options(), &events);
+    assert!(
+        out.starts_with("epoll_wait(3,  <unfinished ...>)        = ?\n"),
+        "{out}"
+    );
+}
