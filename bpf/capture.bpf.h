@@ -392,6 +392,8 @@ static __always_inline int command_arg(__u32 table, __u64 cmd, __u32 *size)
 		}
 		return 0;
 	}
+	if (table == SYSTRACE_COMMANDS_KEYCTL) /* JOIN_SESSION_KEYRING's name */
+		return (__u32)cmd == 1 ? COMMAND_READS_STRING : 0;
 	if (table == SYSTRACE_COMMANDS_SECCOMP) {
 		switch ((__u32)cmd) {
 		case 1: /* SECCOMP_SET_MODE_FILTER: struct sock_fprog */

@@ -114,6 +114,7 @@ enum systrace_commands {
 	SYSTRACE_COMMANDS_IOCTL = 0, /* ioctl's request: a termios, a winsize, an int */
 	SYSTRACE_COMMANDS_PRCTL = 1, /* prctl's option: a thread's name, an int */
 	SYSTRACE_COMMANDS_SECCOMP = 2, /* seccomp's op: a filter, an action, sizes */
+	SYSTRACE_COMMANDS_KEYCTL = 3, /* keyctl's operation: a keyring's name */
 };
 
 /* The head of an element's data: where it is and what the program gave

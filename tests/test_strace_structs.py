@@ -1520,3 +1520,43 @@ def test_namespace_ioctls_like_strace(kernel, tmp_path, strace_bin):
              for text in (theirs, ours)]
     assert kinds[1] == kinds[0], (ours, theirs)
     assert any(re.search(r"ioctl\(\d+, NS_GET_USERNS\) = \d+$", line) for line in kinds[1]), ours
+
+
+KEYRINGS = r"""
+#include <unistd.h>
+#include <sys/syscall.h>
+int main(void) {
+    char buf[64];
+    syscall(SYS_keyctl, 0, -3, 0);  /* KEYCTL_GET_KEYRING_ID */
+    syscall(SYS_keyctl, 0, -5, 1);
+    syscall(SYS_keyctl, 1, "systrace-test");  /* KEYCTL_JOIN_SESSION_KEYRING */
+    syscall(SYS_keyctl, 1, 0);
+    syscall(SYS_keyctl, 3, 12345);  /* KEYCTL_REVOKE */
+    syscall(SYS_keyctl, 8, -4, -3);  /* KEYCTL_LINK */
+    syscall(SYS_keyctl, 15, 12345, 60);  /* KEYCTL_SET_TIMEOUT */
+    syscall(SYS_keyctl, 22, 0, -3);  /* KEYCTL_GET_PERSISTENT */
+    syscall(SYS_keyctl, 6, -3, 0, 0);  /* KEYCTL_DESCRIBE: its size */
+    syscall(SYS_keyctl, 100, 1, 2, 3, 4);
+    return 0;
+}
+"""
+
+
+def test_keyrings_like_strace(kernel, tmp_path, strace_bin):
+    # PAM (su, runuser, login) asks for its keyrings: keyctl's commands
+    # and the special keyrings by name. A new keyring's serial differs from
+    # run to run.
+    serials = lambda text: re.sub(r"(= |KEYCTL_REVOKE, )\d{6,}", r"\1SERIAL", text)
+    theirs, ours = _both_on_program(tmp_path, strace_bin, KEYRINGS, "keyctl", normalise=serials)
+    assert ours == theirs
+    for line in ("keyctl(KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, 0) = SERIAL",
+                 "keyctl(KEYCTL_GET_KEYRING_ID, KEY_SPEC_USER_SESSION_KEYRING, 1) = SERIAL",
+                 'keyctl(KEYCTL_JOIN_SESSION_KEYRING, "systrace-test") = SERIAL',
+                 "keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL) = SERIAL",
+                 "keyctl(KEYCTL_REVOKE, 12345) = -1 ENOKEY",
+                 "keyctl(KEYCTL_LINK, KEY_SPEC_USER_KEYRING, KEY_SPEC_SESSION_KEYRING) = 0",
+                 "keyctl(KEYCTL_SET_TIMEOUT, 12345, 60) = -1 ENOKEY",
+                 "keyctl(KEYCTL_GET_PERSISTENT, 0, KEY_SPEC_SESSION_KEYRING) = ",
+                 "keyctl(KEYCTL_DESCRIBE, KEY_SPEC_SESSION_KEYRING, NULL, 0) = ",
+                 "keyctl(0x64 /* KEYCTL_??? */, 0x1, 0x2, 0x3, 0x4) = -1 EOPNOTSUPP"):
+        assert line in ours, (line, ours)

@@ -40,6 +40,7 @@ const EXIT_MMSGHDR: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_EXIT_MMSGHDR.0 
 const IOCTL_REQUESTS: u16 = systrace_commands::SYSTRACE_COMMANDS_IOCTL.0 as u16;
 const PRCTL_OPTIONS: u16 = systrace_commands::SYSTRACE_COMMANDS_PRCTL.0 as u16;
 const SECCOMP_OPS: u16 = systrace_commands::SYSTRACE_COMMANDS_SECCOMP.0 as u16;
+const KEYCTL_OPS: u16 = systrace_commands::SYSTRACE_COMMANDS_KEYCTL.0 as u16;
 
 /// Where rt_sigreturn finds the mask it restores, from the user stack
 /// pointer at the call: in the signal frame's ucontext (x86_64: sp points
@@ -233,6 +234,7 @@ const STRUCTS: &[(&str, &str, u8, u16, &str)] = {
         ("ioctl", "arg", COMMAND, IOCTL_REQUESTS, "cmd"),
         ("prctl", "arg2", COMMAND, PRCTL_OPTIONS, "option"),
         ("seccomp", "uargs", COMMAND, SECCOMP_OPS, "op"),
+        ("keyctl", "arg2", COMMAND, KEYCTL_OPS, "option"),
         // A header, then one (version 1) or two sets of three masks.
         ("capget", "header", STRUCT, CAP_HEADER, ""),
         ("capget", "dataptr", EXIT_STRUCT, CAP_DATA, ""),
@@ -482,9 +484,11 @@ fn with_walks(mut spec: systrace_capture_spec) -> systrace_capture_spec {
     }
     spec.exit_args = last(&|k| k != NONE);
     spec.at_exit = u8::from(spec.kind.iter().any(|&k| always_at_exit(k)));
-    // prctl's PR_SET_NAME reads a string, which may fault like any other.
+    // prctl's PR_SET_NAME and keyctl's JOIN_SESSION_KEYRING read a
+    // string, which may fault like any other.
     let retried = |(k, size): (&u8, &u16)| {
-        matches!(*k, STRING | BUFFER | STRUCT) || (*k == COMMAND && *size == PRCTL_OPTIONS)
+        matches!(*k, STRING | BUFFER | STRUCT)
+            || (*k == COMMAND && matches!(*size, PRCTL_OPTIONS | KEYCTL_OPS))
     };
     spec.retries = u8::from(spec.kind.iter().zip(&spec.size).any(retried));
     spec

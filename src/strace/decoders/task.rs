@@ -179,6 +179,62 @@ fn number_named(value: i64, table: flags::Xlat, unknown: &str) -> String {
     format!("{value} /* {name} */")
 }
 
+/// keyctl's commands (uapi linux/keyctl.h), numbered from 0.
+const KEYCTL_COMMANDS: flags::Xlat = &[
+    (0, "KEYCTL_GET_KEYRING_ID"),
+    (1, "KEYCTL_JOIN_SESSION_KEYRING"),
+    (2, "KEYCTL_UPDATE"),
+    (3, "KEYCTL_REVOKE"),
+    (4, "KEYCTL_CHOWN"),
+    (5, "KEYCTL_SETPERM"),
+    (6, "KEYCTL_DESCRIBE"),
+    (7, "KEYCTL_CLEAR"),
+    (8, "KEYCTL_LINK"),
+    (9, "KEYCTL_UNLINK"),
+    (10, "KEYCTL_SEARCH"),
+    (11, "KEYCTL_READ"),
+    (12, "KEYCTL_INSTANTIATE"),
+    (13, "KEYCTL_NEGATE"),
+    (14, "KEYCTL_SET_REQKEY_KEYRING"),
+    (15, "KEYCTL_SET_TIMEOUT"),
+    (16, "KEYCTL_ASSUME_AUTHORITY"),
+    (17, "KEYCTL_GET_SECURITY"),
+    (18, "KEYCTL_SESSION_TO_PARENT"),
+    (19, "KEYCTL_REJECT"),
+    (20, "KEYCTL_INSTANTIATE_IOV"),
+    (21, "KEYCTL_INVALIDATE"),
+    (22, "KEYCTL_GET_PERSISTENT"),
+    (23, "KEYCTL_DH_COMPUTE"),
+    (24, "KEYCTL_PKEY_QUERY"),
+    (25, "KEYCTL_PKEY_ENCRYPT"),
+    (26, "KEYCTL_PKEY_DECRYPT"),
+    (27, "KEYCTL_PKEY_SIGN"),
+    (28, "KEYCTL_PKEY_VERIFY"),
+    (29, "KEYCTL_RESTRICT_KEYRING"),
+    (30, "KEYCTL_MOVE"),
+    (31, "KEYCTL_CAPABILITIES"),
+    (32, "KEYCTL_WATCH_KEY"),
+];
+
+/// A key serial number: its special keyring's name (KEY_SPEC_*, -1 to -8),
+/// else the number.
+fn key_serial(id: i32) -> String {
+    const SPECS: [&str; 8] = [
+        "KEY_SPEC_THREAD_KEYRING",
+        "KEY_SPEC_PROCESS_KEYRING",
+        "KEY_SPEC_SESSION_KEYRING",
+        "KEY_SPEC_USER_KEYRING",
+        "KEY_SPEC_USER_SESSION_KEYRING",
+        "KEY_SPEC_GROUP_KEYRING",
+        "KEY_SPEC_REQKEY_AUTH_KEY",
+        "KEY_SPEC_REQUESTOR_KEYRING",
+    ];
+    match id {
+        -8..=-1 => SPECS[(-id - 1) as usize].to_owned(),
+        _ => id.to_string(),
+    }
+}
+
 /// capget/capset's header versions (uapi linux/capability.h).
 const CAP_VERSIONS: flags::Xlat = &[
     (0x1998_0330, "_LINUX_CAPABILITY_VERSION_1"),
@@ -611,6 +667,52 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
             c.push_exit(c.t_out_struct(1, int));
             c.push_exit(c.t_ptr(2));
             c.finish(Decimal, false)
+        }
+        "keyctl" => {
+            let cmd = c.uint(0) as u32;
+            c.push(flags::xval_or_unknown(
+                KEYCTL_COMMANDS,
+                cmd.into(),
+                "KEYCTL_???",
+            ));
+            let key = |c: &Ctx, i: usize| key_serial(c.int(i) as i32);
+            match cmd {
+                // GET_KEYRING_ID (key, create), GET_PERSISTENT (uid, keyring).
+                0 => {
+                    c.push(key(c, 1));
+                    c.push(c.t_int(2));
+                }
+                22 => {
+                    c.push(c.t_int(1));
+                    c.push(key(c, 2));
+                }
+                // REVOKE, CLEAR, ASSUME_AUTHORITY, INVALIDATE: a key.
+                3 | 7 | 16 | 21 => c.push(key(c, 1)),
+                // LINK, UNLINK: a key and a keyring.
+                8 | 9 => {
+                    c.push(key(c, 1));
+                    c.push(key(c, 2));
+                }
+                // SET_TIMEOUT: seconds.
+                15 => {
+                    c.push(key(c, 1));
+                    c.push(c.t_uint(2));
+                }
+                1 => c.push(c.t_string(1)), // JOIN_SESSION_KEYRING's name
+                18 => {}                    // SESSION_TO_PARENT
+                // DESCRIBE, READ, GET_SECURITY: what they write is not read
+                // (a buffer shows as its address; NULL asks for the size).
+                6 | 11 | 17 => {
+                    c.push(key(c, 1));
+                    c.push_exit(c.t_ptr(2));
+                    c.push_exit(c.t_ulong(3));
+                    return Some(c.finish(Decimal, false));
+                }
+                // The others' pointers are not read: their raw values, as
+                // strace prints commands it does not know.
+                _ => (1..5).for_each(|i| c.push(c.t_hex(i))),
+            }
+            c.finish(Decimal, true)
         }
         "personality" => {
             // 0xffffffff asks without changing; strace names the rest.
