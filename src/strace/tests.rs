@@ -785,3 +785,26 @@ fn restarted_calls() {
         "wait4(5, NULL, 0, NULL)                 = ? ERESTARTSYS (To be restarted if SA_RESTART is set)"
     );
 }
+
+#[test]
+fn bpf_commands_are_named() {
+    let bpf = |cmd: u64| {
+        call(
+            "bpf",
+            &[
+                arg("cmd", "int", cmd),
+                arg("uattr", "union bpf_attr *", 0x7ffd0000),
+                arg("size", "unsigned int", 12),
+            ],
+            Some(-2),
+        )
+    };
+    assert_eq!(
+        bpf(13),
+        "bpf(BPF_PROG_GET_FD_BY_ID, 0x7ffd0000, 12) = -1 ENOENT (No such file or directory)"
+    );
+    assert_eq!(
+        bpf(99),
+        "bpf(0x63 /* BPF_??? */, 0x7ffd0000, 12) = -1 ENOENT (No such file or directory)"
+    );
+}

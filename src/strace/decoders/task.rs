@@ -179,6 +179,49 @@ fn number_named(value: i64, table: flags::Xlat, unknown: &str) -> String {
     format!("{value} /* {name} */")
 }
 
+/// bpf's commands (uapi linux/bpf.h), numbered from 0.
+const BPF_COMMANDS: flags::Xlat = &[
+    (0, "BPF_MAP_CREATE"),
+    (1, "BPF_MAP_LOOKUP_ELEM"),
+    (2, "BPF_MAP_UPDATE_ELEM"),
+    (3, "BPF_MAP_DELETE_ELEM"),
+    (4, "BPF_MAP_GET_NEXT_KEY"),
+    (5, "BPF_PROG_LOAD"),
+    (6, "BPF_OBJ_PIN"),
+    (7, "BPF_OBJ_GET"),
+    (8, "BPF_PROG_ATTACH"),
+    (9, "BPF_PROG_DETACH"),
+    (10, "BPF_PROG_TEST_RUN"),
+    (11, "BPF_PROG_GET_NEXT_ID"),
+    (12, "BPF_MAP_GET_NEXT_ID"),
+    (13, "BPF_PROG_GET_FD_BY_ID"),
+    (14, "BPF_MAP_GET_FD_BY_ID"),
+    (15, "BPF_OBJ_GET_INFO_BY_FD"),
+    (16, "BPF_PROG_QUERY"),
+    (17, "BPF_RAW_TRACEPOINT_OPEN"),
+    (18, "BPF_BTF_LOAD"),
+    (19, "BPF_BTF_GET_FD_BY_ID"),
+    (20, "BPF_TASK_FD_QUERY"),
+    (21, "BPF_MAP_LOOKUP_AND_DELETE_ELEM"),
+    (22, "BPF_MAP_FREEZE"),
+    (23, "BPF_BTF_GET_NEXT_ID"),
+    (24, "BPF_MAP_LOOKUP_BATCH"),
+    (25, "BPF_MAP_LOOKUP_AND_DELETE_BATCH"),
+    (26, "BPF_MAP_UPDATE_BATCH"),
+    (27, "BPF_MAP_DELETE_BATCH"),
+    (28, "BPF_LINK_CREATE"),
+    (29, "BPF_LINK_UPDATE"),
+    (30, "BPF_LINK_GET_FD_BY_ID"),
+    (31, "BPF_LINK_GET_NEXT_ID"),
+    (32, "BPF_ENABLE_STATS"),
+    (33, "BPF_ITER_CREATE"),
+    (34, "BPF_LINK_DETACH"),
+    (35, "BPF_PROG_BIND_MAP"),
+    (36, "BPF_TOKEN_CREATE"),
+    (37, "BPF_PROG_STREAM_READ_BY_FD"),
+    (38, "BPF_PROG_ASSOC_STRUCT_OPS"),
+];
+
 /// keyctl's commands (uapi linux/keyctl.h), numbered from 0.
 const KEYCTL_COMMANDS: flags::Xlat = &[
     (0, "KEYCTL_GET_KEYRING_ID"),
@@ -667,6 +710,14 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
             c.push_exit(c.t_out_struct(1, int));
             c.push_exit(c.t_ptr(2));
             c.finish(Decimal, false)
+        }
+        // The command; its attributes (a union per command) are not read:
+        // their address and size.
+        "bpf" => {
+            c.push(c.t_xval(0, BPF_COMMANDS, "BPF_???"));
+            c.push(c.t_ptr(1));
+            c.push(c.t_uint(2));
+            c.finish(Decimal, true)
         }
         "keyctl" => {
             let cmd = c.uint(0) as u32;
