@@ -339,6 +339,17 @@ impl Printer {
             if let Some(pid) = sigkill_target(ev, |tid| self.live.get(&tid).copied()) {
                 self.sigkilled.entry(pid).or_insert(ev.timestamp_ns);
             }
+        } else if ev.ret < 0 && !self.sigkilled.is_empty() {
+            // The kill failed (no such process, no permission): nothing
+            // was sent, and that process's calls return as usual.
+            let live = &self.live;
+            if let Some(pid) = self
+                .pairer
+                .pending_enter(ev.tid)
+                .and_then(|enter| sigkill_target(enter, |tid| live.get(&tid).copied()))
+            {
+                self.sigkilled.remove(&pid);
+            }
         }
         let mut done = std::mem::take(&mut self.done);
         self.pairer.push_into(ev.clone(), &mut done);

@@ -391,6 +391,18 @@ fn calls_cut_by_a_sigkill_never_return() {
         run(options(), &other),
         "kill(5, SIGKILL)                        = 0\n"
     );
+    // One that failed sent nothing: its target's calls print at once.
+    const GETPID: u32 = 39;
+    let failed = [
+        call_ev(1, 1, KILL, &[5, 9], None, 1),
+        call_ev(1, 1, KILL, &[], Some(-1), 2),
+        call_ev(5, 5, GETPID, &[], None, 3),
+        call_ev(5, 5, GETPID, &[], Some(5), 4),
+    ];
+    let mut printer = Printer::new(options());
+    let mut out = String::new();
+    printer.feed(&failed, &mut out);
+    assert!(out.ends_with("getpid()                    = 5\n"), "{out}");
     // epoll_wait's -EINTR to a thread being killed: unfinished, its events
     // never written.
     let events = [
