@@ -512,6 +512,10 @@ int main(void) {
     /* SA_INTERRUPT, bits strace does not name, a NULL restorer. */
     struct ksa a = { h, 0x20000000 | 0x400 | 0x800 | 0x04000000, 0, 0 };
     syscall(SYS_rt_sigaction, SIGUSR1, &a, 0, 8);
+    /* SIG_ERR as a handler (vim's SIGTSTP), then back. */
+    struct ksa e = { (void *)-1, 0, 0, 0 }, old;
+    syscall(SYS_rt_sigaction, SIGTSTP, &e, &old, 8);
+    syscall(SYS_rt_sigaction, SIGTSTP, &old, &e, 8);
     /* Memory policies (ps's): node masks as words of the bitmap. */
     unsigned long mask[16] = {1}, got[16];
     int mode;
@@ -543,7 +547,8 @@ def test_groups_sigaction_flags_and_mempolicy_like_strace(kernel, tmp_path, stra
     assert ours == theirs
     for line in ("getgroups(0, []) = ", "setgroups(3, [1, 2, 3]) = 0", "getgroups(2, ADDR) = -1 EINVAL",
                  "24, 25, 26, 27, 28, 29, 30, 31, ...]) = 0", "sa_flags=SA_RESTORER|SA_INTERRUPT|0xc00, "
-                 "sa_restorer=NULL}", "set_mempolicy(MPOL_BIND, [0x00000000000001], 65) = 0",
+                 "sa_restorer=NULL}", "rt_sigaction(SIGTSTP, {sa_handler=SIG_ERR, sa_mask=[], sa_flags=0}, "
+                 "{sa_handler=SIG_DFL, sa_mask=[], sa_flags=0}, 8) = 0", "set_mempolicy(MPOL_BIND, [0x00000000000001], 65) = 0",
                  "get_mempolicy([MPOL_BIND], [0x00000000000001, 0000000000000000], 129, NULL, 0) = 0",
                  "[0x00000000000001], 65, 0) = 0", "setresuid(-1, 0, -1) = 0", "setfsgid(-1) = 0"):
         assert line in ours, line

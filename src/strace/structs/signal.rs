@@ -41,10 +41,14 @@ struct KernelSigaction {
     mask: u64,
 }
 
+/// SIG_ERR, (void (*)(int))-1: vim installs it for SIGTSTP, strace names it.
+const SIG_ERR: u64 = u64::MAX;
+
 fn handler_text(h: u64) -> String {
     match h {
         0 => "SIG_DFL".to_owned(),
         1 => "SIG_IGN".to_owned(),
+        SIG_ERR => "SIG_ERR".to_owned(),
         _ => hex(h),
     }
 }
@@ -74,6 +78,7 @@ pub fn sigaction_value(bytes: &[u8]) -> Option<Value> {
         "sa_handler": match sa.handler {
             0 => json!("SIG_DFL"),
             1 => json!("SIG_IGN"),
+            SIG_ERR => json!("SIG_ERR"),
             h => json!(h),
         },
         "sa_mask": sigset_names(sa.mask),

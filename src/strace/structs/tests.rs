@@ -36,6 +36,12 @@ fn sigactions() {
          sa_restorer=0x7f3945130050}"
     );
     assert_eq!(sigaction_text(&sa[..16]), None, "too short: no text");
+    // vim's SIGTSTP handler for a while: SIG_ERR, (void (*)(int))-1.
+    let sa = bytes(&[u64::MAX, 0x0400_0000, 0x7f39_4513_0050, 0]);
+    assert_eq!(
+        sigaction_text(&sa).unwrap(),
+        "{sa_handler=SIG_ERR, sa_mask=[], sa_flags=SA_RESTORER, sa_restorer=0x7f3945130050}"
+    );
     // Every flag, in strace's order: `strace -e trace=rt_sigaction` of a
     // sigaction(SIGCHLD) with all of them.
     let all = 0x0400_0000 | 0x0800_0000 | 0x1000_0000 | 0x4000_0000 | 0x8000_0000 | 4 | 1 | 2;
