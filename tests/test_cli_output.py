@@ -169,9 +169,11 @@ def test_a_32_bit_process_is_said_not_traced(kernel, tmp_path):
     assert len(note) == 1, r.stderr
     pid = re.search(r"PID=(\d+)", lines[note[0]]).group(1)
     # Its execve never returns in 64-bit mode, and it ends right after.
-    assert lines[note[0]].startswith(f"[pid {pid}] [ Process PID={pid} runs"), r.stderr
-    assert lines[note[0] - 1].startswith(f'[pid {pid}] execve("{LOADER_32}"'), r.stderr
-    assert lines[note[0] + 1] == f"[pid {pid}] +++ exited with 0 +++", r.stderr
+    # "[pid  4242] ": strace pads the pid to 5 columns.
+    prefix = f"[pid {pid:>5}] "
+    assert lines[note[0]].startswith(f"{prefix}[ Process PID={pid} runs"), r.stderr
+    assert lines[note[0] - 1].startswith(f'{prefix}execve("{LOADER_32}"'), r.stderr
+    assert lines[note[0] + 1] == f"{prefix}+++ exited with 0 +++", r.stderr
     # The 64-bit processes are not flagged.
     assert re.search(r'^write\(1, "done\\n", 5\) += 5$', r.stderr, re.M), r.stderr
     out = tmp_path / "trace.jsonl"
