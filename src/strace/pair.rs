@@ -20,19 +20,18 @@ pub fn never_returns(nr: u32) -> bool {
     // Asked once per enter event: a bitmap, made once.
     static NEVER: OnceLock<Bitmap> = OnceLock::new();
     NEVER
-        .get_or_init(|| {
-            let nrs: Vec<u32> = names::all_syscalls()
-                .into_iter()
-                .filter(|&nr| {
-                    matches!(
-                        syscall_name(nr),
-                        Some("exit" | "exit_group" | "rt_sigreturn")
-                    )
-                })
-                .collect();
-            nrs.iter().collect()
-        })
+        .get_or_init(|| syscall_set(&["exit", "exit_group", "rt_sigreturn"]))
         .contains(nr)
+}
+
+/// The numbers of the syscalls named, as a bitmap: for tests made per
+/// event, where matching the name would cost a lookup and compares.
+pub fn syscall_set(wanted: &[&str]) -> Bitmap {
+    let nrs: Vec<u32> = names::all_syscalls()
+        .into_iter()
+        .filter(|&nr| syscall_name(nr).is_some_and(|name| wanted.contains(&name)))
+        .collect();
+    nrs.iter().collect()
 }
 
 /// Thread ids are small, distinct integers: a multiplicative hash is

@@ -336,7 +336,12 @@ impl Printer {
 
     fn syscall(&mut self, ev: &Event, out: &mut String) {
         if ev.phase == Phase::Enter {
-            if let Some(pid) = sigkill_target(ev, |tid| self.live.get(&tid).copied()) {
+            // Only a traced process (its first thread seen and not gone):
+            // its end forgets it, so the map holds no more than the
+            // processes traced.
+            if let Some(pid) = sigkill_target(ev, |tid| self.live.get(&tid).copied())
+                .filter(|pid| self.live.contains_key(pid))
+            {
                 self.sigkilled.entry(pid).or_insert(ev.timestamp_ns);
             }
         } else if ev.ret < 0 && !self.sigkilled.is_empty() {
@@ -775,6 +780,20 @@ fn interrupted(ret: i64) -> bool {
 /// not -1 nor a -PGID), tgkill and rt_tgsigqueueinfo (tgid), tkill (a
 /// thread of a process `pid_of` knows), rt_sigqueueinfo (pid).
 fn sigkill_target(enter: &Event, pid_of: impl Fn(u32) -> Option<u32>) -> Option<u32> {
+    // Asked of every enter: one bit test for the calls that send no signal.
+    static SENDERS: std::sync::OnceLock<Bitmap> = std::sync::OnceLock::new();
+    let senders = SENDERS.get_or_init(|| {
+        super::pair::syscall_set(&[
+            "kill",
+            "tkill",
+            "tgkill",
+            "rt_sigqueueinfo",
+            "rt_tgsigqueueinfo",
+        ])
+    });
+    if !senders.contains(enter.nr) {
+        return None;
+    }
     // pid_t and int arguments: the low 32 bits of their registers.
     let arg = |i: usize| enter.args[i] as u32 as i32;
     let (target, sig) = match crate::metadata::syscall_name(enter.nr)? {

@@ -391,13 +391,16 @@ fn calls_cut_by_a_sigkill_never_return() {
         run(options(), &other),
         "kill(5, SIGKILL)                        = 0\n"
     );
-    // One that failed sent nothing: its target's calls print at once.
+    // One that failed sent nothing: its (traced) target's calls print at
+    // once.
     const GETPID: u32 = 39;
     let failed = [
-        call_ev(1, 1, KILL, &[5, 9], None, 1),
-        call_ev(1, 1, KILL, &[], Some(-1), 2),
-        call_ev(5, 5, GETPID, &[], None, 3),
-        call_ev(5, 5, GETPID, &[], Some(5), 4),
+        call_ev(5, 5, GETPID, &[], None, 1),
+        call_ev(5, 5, GETPID, &[], Some(5), 2),
+        call_ev(1, 1, KILL, &[5, 9], None, 3),
+        call_ev(1, 1, KILL, &[], Some(-1), 4),
+        call_ev(5, 5, GETPID, &[], None, 5),
+        call_ev(5, 5, GETPID, &[], Some(5), 6),
     ];
     let mut printer = Printer::new(options());
     let mut out = String::new();

@@ -259,23 +259,21 @@ const KEYCTL_COMMANDS: flags::Xlat = &[
     (32, "KEYCTL_WATCH_KEY"),
 ];
 
-/// A key serial number: its special keyring's name (KEY_SPEC_*, -1 to -8),
-/// else the number.
+/// The special keyrings (uapi linux/keyctl.h), -1 to -8 as an int's bits.
+const KEY_SPECS: flags::Xlat = &[
+    (0xffff_ffff, "KEY_SPEC_THREAD_KEYRING"),
+    (0xffff_fffe, "KEY_SPEC_PROCESS_KEYRING"),
+    (0xffff_fffd, "KEY_SPEC_SESSION_KEYRING"),
+    (0xffff_fffc, "KEY_SPEC_USER_KEYRING"),
+    (0xffff_fffb, "KEY_SPEC_USER_SESSION_KEYRING"),
+    (0xffff_fffa, "KEY_SPEC_GROUP_KEYRING"),
+    (0xffff_fff9, "KEY_SPEC_REQKEY_AUTH_KEY"),
+    (0xffff_fff8, "KEY_SPEC_REQUESTOR_KEYRING"),
+];
+
+/// A key serial number: its special keyring's name, else the number.
 fn key_serial(id: i32) -> String {
-    const SPECS: [&str; 8] = [
-        "KEY_SPEC_THREAD_KEYRING",
-        "KEY_SPEC_PROCESS_KEYRING",
-        "KEY_SPEC_SESSION_KEYRING",
-        "KEY_SPEC_USER_KEYRING",
-        "KEY_SPEC_USER_SESSION_KEYRING",
-        "KEY_SPEC_GROUP_KEYRING",
-        "KEY_SPEC_REQKEY_AUTH_KEY",
-        "KEY_SPEC_REQUESTOR_KEYRING",
-    ];
-    match id {
-        -8..=-1 => SPECS[(-id - 1) as usize].to_owned(),
-        _ => id.to_string(),
-    }
+    flags::xval(KEY_SPECS, u64::from(id as u32)).map_or_else(|| id.to_string(), str::to_owned)
 }
 
 /// capget/capset's header versions (uapi linux/capability.h).
@@ -720,40 +718,36 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
             c.finish(Decimal, true)
         }
         "keyctl" => {
-            let cmd = c.uint(0) as u32;
-            c.push(flags::xval_or_unknown(
-                KEYCTL_COMMANDS,
-                cmd.into(),
-                "KEYCTL_???",
-            ));
+            let op = c.uint(0);
+            c.push(flags::xval_or_unknown(KEYCTL_COMMANDS, op, "KEYCTL_???"));
+            let cmd = flags::xval(KEYCTL_COMMANDS, op);
             let key = |c: &Ctx, i: usize| key_serial(c.int(i) as i32);
-            match cmd {
-                // GET_KEYRING_ID (key, create), GET_PERSISTENT (uid, keyring).
-                0 => {
+            match cmd.unwrap_or_default() {
+                "KEYCTL_GET_KEYRING_ID" => {
                     c.push(key(c, 1));
-                    c.push(c.t_int(2));
+                    c.push(c.t_int(2)); // create
                 }
-                22 => {
-                    c.push(c.t_int(1));
+                "KEYCTL_GET_PERSISTENT" => {
+                    c.push(c.t_int(1)); // uid
                     c.push(key(c, 2));
                 }
-                // REVOKE, CLEAR, ASSUME_AUTHORITY, INVALIDATE: a key.
-                3 | 7 | 16 | 21 => c.push(key(c, 1)),
-                // LINK, UNLINK: a key and a keyring.
-                8 | 9 => {
+                "KEYCTL_REVOKE"
+                | "KEYCTL_CLEAR"
+                | "KEYCTL_ASSUME_AUTHORITY"
+                | "KEYCTL_INVALIDATE" => c.push(key(c, 1)),
+                "KEYCTL_LINK" | "KEYCTL_UNLINK" => {
                     c.push(key(c, 1));
-                    c.push(key(c, 2));
+                    c.push(key(c, 2)); // the keyring
                 }
-                // SET_TIMEOUT: seconds.
-                15 => {
+                "KEYCTL_SET_TIMEOUT" => {
                     c.push(key(c, 1));
-                    c.push(c.t_uint(2));
+                    c.push(c.t_uint(2)); // seconds
                 }
-                1 => c.push(c.t_string(1)), // JOIN_SESSION_KEYRING's name
-                18 => {}                    // SESSION_TO_PARENT
-                // DESCRIBE, READ, GET_SECURITY: what they write is not read
-                // (a buffer shows as its address; NULL asks for the size).
-                6 | 11 | 17 => {
+                "KEYCTL_JOIN_SESSION_KEYRING" => c.push(c.t_string(1)),
+                "KEYCTL_SESSION_TO_PARENT" => {}
+                // What they write is not read (a buffer shows as its
+                // address; NULL asks for the size).
+                "KEYCTL_DESCRIBE" | "KEYCTL_READ" | "KEYCTL_GET_SECURITY" => {
                     c.push(key(c, 1));
                     c.push_exit(c.t_ptr(2));
                     c.push_exit(c.t_ulong(3));
