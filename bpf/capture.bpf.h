@@ -252,38 +252,46 @@ struct argv_walk {
 	struct scratch *s;
 	__u64 argv;
 	__u32 off;
-	__u32 arg;
+	__u32 arg_flags;
 	bool done;
+	bool faulted; /* an element's string could not be read */
 };
 
 static long capture_argv_elem(__u32 j, struct argv_walk *walk)
 {
 	__u64 elem = 0;
+	__u32 off = walk->off;
 
 	if (bpf_probe_read_user(&elem, sizeof(elem), (const void *)(walk->argv + 8 * j)) < 0 ||
 	    !elem) {
 		walk->done = true;
 		return 1; /* stop */
 	}
-	if (walk->off >= CAPTURE_END)
+	if (off >= CAPTURE_END)
 		return 1; /* over the budget: the list is cut (marked below) */
-	walk->off = capture_string(walk->s, walk->off,
-				   ARG_FLAGS(walk->arg, SYSTRACE_CAPTURE_ARGV_ELEM), elem);
+	walk->off = capture_string(walk->s, off, walk->arg_flags, elem);
+	if (item_faulted(walk->s, off))
+		walk->faulted = true;
 	return 0;
 }
 
 /* bpf_loop() has the verifier check the loop body once, not once per
- * element (unrolled, argv alone cost it ~100 ms at every load). */
-static __always_inline __u32 capture_argv(struct scratch *s, __u32 off, __u32 arg, __u64 argv)
+ * element (unrolled, argv alone cost it ~100 ms at every load). `faulted`:
+ * set if an element's string could not be read. */
+static __always_inline __u32 capture_argv(struct scratch *s, __u32 off, __u32 arg, __u64 argv,
+					  bool *faulted)
 {
-	struct argv_walk walk = { .s = s, .argv = argv, .off = off, .arg = arg };
+	struct argv_walk walk = { .s = s,
+				  .argv = argv,
+				  .off = off,
+				  .arg_flags = ARG_FLAGS(arg, SYSTRACE_CAPTURE_ARGV_ELEM) };
 
 	bpf_loop(SYSTRACE_MAX_ARGV, capture_argv_elem, &walk, 0);
+	*faulted = walk.faulted;
 	if (walk.done)
 		return walk.off;
 	/* More elements than we keep: an empty item says the list was cut. */
-	return capture_mark(s, walk.off, ARG_FLAGS(arg, SYSTRACE_CAPTURE_ARGV_ELEM),
-			    SYSTRACE_CAPTURE_TRUNCATED);
+	return capture_mark(s, walk.off, walk.arg_flags, SYSTRACE_CAPTURE_TRUNCATED);
 }
 
 /* A count as an item of 4 bytes; over SYSTRACE_MAX_COUNT it is cut. */
@@ -575,9 +583,9 @@ __noinline long capture_enter_arg(struct scratch *s, struct enter_walk *w, __u32
 	spec = &capture_specs[w->nr & (SYSTRACE_NR_SYSCALLS - 1)];
 	kind = spec->kind[i];
 	if (IS_KIND(kind, SYSTRACE_CAPTURE_STRING) ||
-	    IS_KIND(kind, SYSTRACE_CAPTURE_STRING_NO_RETRY)) {
+	    IS_KIND(kind, SYSTRACE_CAPTURE_EXEC_FILENAME)) {
 		w->off = capture_string(s, off, ARG_FLAGS(i, 0), args[i]);
-		if (IS_KIND(kind, SYSTRACE_CAPTURE_STRING) && item_faulted(s, off))
+		if (item_faulted(s, off))
 			w->pending.retry_mask |= 1 << i;
 	} else if (IS_KIND(kind, SYSTRACE_CAPTURE_BUFFER)) {
 		w->off = capture_buffer(s, off, ARG_FLAGS(i, 0) | data_flag(spec, i), args[i],
@@ -585,7 +593,14 @@ __noinline long capture_enter_arg(struct scratch *s, struct enter_walk *w, __u32
 		if (item_faulted(s, off))
 			w->pending.retry_mask |= 1 << i;
 	} else if (IS_KIND(kind, SYSTRACE_CAPTURE_ARGV)) {
-		w->off = capture_argv(s, off, i, args[i]);
+		/* A forked child's copy of its parent's read-only data (the
+		 * literals of execl("m4", "m4", "-P", NULL)) is mapped at its
+		 * first touch, which only the exec makes: read again at exit. */
+		bool faulted = false;
+
+		w->off = capture_argv(s, off, i, args[i], &faulted);
+		if (faulted)
+			w->pending.retry_mask |= 1 << i;
 	} else if (IS_KIND(kind, SYSTRACE_CAPTURE_STRUCT) ||
 		   IS_KIND(kind, SYSTRACE_CAPTURE_INOUT_STRUCT)) {
 		if (args[i]) {
@@ -721,6 +736,79 @@ static __always_inline int emit_enter_captured(__u32 nr, __u64 *args, __u32 nb_a
 	return output(s, w.off, SYSTRACE_PHASE_ENTER, nr, pid_tgid, root);
 }
 
+/* The walk of an exec's argv read again at exit: the caller's array, or
+ * the strings exec copied to the new image's stack. */
+struct exec_walk {
+	struct scratch *s;
+	__u64 argv; /* the caller's array; 0: the new image's strings */
+	__u64 p; /* the new image's next string */
+	__u64 end;
+	__u32 off;
+	__u32 arg_flags;
+	bool done;
+};
+
+/* One element of the list. The kernel wrote the new image's strings one
+ * after the other, so the next begins past this one's NUL. (Not
+ * capture_argv's walk: one more frame would go past the kernel's 8.) */
+static long capture_exec_arg(__u32 j, struct exec_walk *w)
+{
+	struct systrace_capture_item *item;
+	__u32 off = w->off;
+	__u64 str = w->p;
+
+	if (w->argv ? bpf_probe_read_user(&str, sizeof(str), (const void *)(w->argv + 8 * j)) < 0 ||
+			      !str :
+		      w->p >= w->end) {
+		w->done = true;
+		return 1;
+	}
+	if (off >= CAPTURE_END)
+		return 1; /* over the budget: the list is cut (marked below) */
+	w->off = capture_string(w->s, off, w->arg_flags, str);
+	if (w->argv)
+		return 0;
+	item = (void *)&w->s->buf[off & SCRATCH_MASK];
+	if (item->flags & (SYSTRACE_CAPTURE_TRUNCATED | SYSTRACE_CAPTURE_FAULTED))
+		return 1; /* where the next one begins is not known: cut */
+	w->p += item->len + 1;
+	return 0;
+}
+
+/* An exec's filename, or its argv (ARGV_ELEM in `arg_flags`), that faulted
+ * at enter, read again at exit: from the caller's memory if the exec failed
+ * (the kernel's own reads fault it in); from the new image's stack if it
+ * succeeded, where the kernel copied them (user space lines that argv up
+ * with the enter's: a script's interpreter comes first). */
+__noinline __u32 capture_exec_again(struct scratch *s, __u32 off, __u32 arg_flags, long ret,
+				    __u64 ptr)
+{
+	struct exec_walk w = { .s = s, .off = off, .arg_flags = arg_flags };
+	struct mm_struct *mm = NULL;
+
+	if (!s)
+		return off;
+	if (!(arg_flags & (SYSTRACE_CAPTURE_ARGV_ELEM << 8))) {
+		if (!ret)
+			ptr = 0;
+		if (!ret &&
+		    (bpf_probe_read_kernel(&mm, sizeof(mm), &bpf_get_current_task_btf()->mm) ||
+		     !mm || bpf_probe_read_kernel(&ptr, sizeof(ptr), &mm->env_end)))
+			return capture_mark(s, off, arg_flags, SYSTRACE_CAPTURE_FAULTED);
+		return capture_string(s, off, arg_flags, ptr);
+	}
+	if (ret)
+		w.argv = ptr;
+	else if (bpf_probe_read_kernel(&mm, sizeof(mm), &bpf_get_current_task_btf()->mm) || !mm ||
+		 bpf_probe_read_kernel(&w.p, sizeof(w.p), &mm->arg_start) ||
+		 bpf_probe_read_kernel(&w.end, sizeof(w.end), &mm->arg_end))
+		return capture_mark(s, off, arg_flags, SYSTRACE_CAPTURE_FAULTED);
+	bpf_loop(SYSTRACE_MAX_ARGV, capture_exec_arg, &w, 0);
+	if (w.done)
+		return w.off;
+	return capture_mark(s, w.off, arg_flags, SYSTRACE_CAPTURE_TRUNCATED);
+}
+
 /* The state of an exit's capture, shared with its per-argument step. */
 struct exit_walk {
 	struct scratch *s;
@@ -801,6 +889,16 @@ static long capture_exit_arg(__u32 i, struct exit_walk *w)
 		off = capture_new_fds(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT),
 				      spec->size[i] ? arg_at(args, spec->len_arg[i]) : 0, ret);
 	else if (pending && (pending->retry_mask & (1 << i)) &&
+		 (IS_KIND(kind, SYSTRACE_CAPTURE_EXEC_FILENAME) ||
+		  IS_KIND(kind, SYSTRACE_CAPTURE_ARGV)))
+		off = capture_exec_again(
+			s, off,
+			ARG_FLAGS(i,
+				  SYSTRACE_CAPTURE_AT_EXIT | (IS_KIND(kind, SYSTRACE_CAPTURE_ARGV) ?
+								      SYSTRACE_CAPTURE_ARGV_ELEM :
+								      0)),
+			ret, pending->args[i]);
+	else if (pending && (pending->retry_mask & (1 << i)) &&
 		 (IS_KIND(kind, SYSTRACE_CAPTURE_BUFFER) ||
 		  IS_KIND(kind, SYSTRACE_CAPTURE_STRUCT))) {
 		/* One call for both: each call site is verified on its own. */
@@ -847,6 +945,29 @@ static __noinline int emit_exit_captured(__u32 nr, long ret, __u64 pid_tgid, __u
 	w.s = s;
 	w.off = sizeof(*rec);
 	w.pending = pending && pending->nr == nr ? pending : NULL;
+	/* A successful execveat's exit is reported as execve's (so are the
+	 * kernel's own events): what it reads again is execveat's filename
+	 * and argv. Apart from the walk, which would otherwise be checked
+	 * once more for this path's number (4,400 instructions). */
+	if (pending && !w.pending && pending->nr >= 0 &&
+	    IS_KIND(capture_specs[nr].kind[0], SYSTRACE_CAPTURE_EXEC_FILENAME) &&
+	    IS_KIND(capture_specs[pending->nr & (SYSTRACE_NR_SYSCALLS - 1)].kind[1],
+		    SYSTRACE_CAPTURE_EXEC_FILENAME)) {
+		__u32 off = w.off;
+
+		/* execveat's filename and argv (its args 1 and 2) as items of
+		 * the execve this exit is (args 0 and 1, of the same names). */
+		if (pending->retry_mask & (1 << 1))
+			off = capture_exec_again(s, off, ARG_FLAGS(0, SYSTRACE_CAPTURE_AT_EXIT), 0,
+						 0);
+		if (pending->retry_mask & (1 << 2))
+			off = capture_exec_again(
+				s, off,
+				ARG_FLAGS(1, SYSTRACE_CAPTURE_AT_EXIT | SYSTRACE_CAPTURE_ARGV_ELEM),
+				0, 0);
+		pending->nr = -1;
+		return output(s, off, SYSTRACE_PHASE_EXIT, nr, pid_tgid, root);
+	}
 	if (capture_specs[nr].exit_args && (capture_specs[nr].at_exit || w.pending)) {
 		/* The registers still hold the call's args (the per-syscall
 		 * events' records do not have them, and compat calls never get

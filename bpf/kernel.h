@@ -137,8 +137,17 @@ struct files_struct {
 	struct fdtable *fdt;
 } __attribute__((preserve_access_index));
 
+/* Where exec put the new image's argv strings, and after its environment's,
+ * the filename it was given (fs/exec.c, create_elf_tables). */
+struct mm_struct {
+	unsigned long arg_start;
+	unsigned long arg_end;
+	unsigned long env_end;
+} __attribute__((preserve_access_index));
+
 struct task_struct {
 	struct thread_info thread_info;
+	struct mm_struct *mm;
 	int pid;
 	int tgid;
 	char comm[16];

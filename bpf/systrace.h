@@ -48,9 +48,13 @@ enum systrace_capture_kind {
 	SYSTRACE_CAPTURE_NONE = 0,
 	SYSTRACE_CAPTURE_STRING = 1, /* NUL-terminated, at enter (again at exit if it faulted) */
 	SYSTRACE_CAPTURE_BUFFER = 2, /* len_arg[i] bytes, at enter */
-	SYSTRACE_CAPTURE_ARGV = 3, /* NULL-terminated array of strings, at enter */
+	SYSTRACE_CAPTURE_ARGV = 3, /* NULL-terminated array of strings, at enter (an exec's argv:
+				      read again at exit as EXEC_FILENAME is) */
 	SYSTRACE_CAPTURE_EXIT_BUFFER = 4, /* ret bytes, at exit (read's data) */
-	SYSTRACE_CAPTURE_STRING_NO_RETRY = 5, /* as STRING, never re-read at exit (execve) */
+	/* An exec's filename: as STRING; read again at exit if it faulted, from
+	 * the caller's memory if the exec failed, or from the new image's
+	 * stack, where the kernel copied it, if it succeeded. */
+	SYSTRACE_CAPTURE_EXEC_FILENAME = 5,
 	/* Structures: size[i] bytes whatever the capture size (-s bounds
 	 * strings, not structures), never read through a NULL pointer. */
 	SYSTRACE_CAPTURE_STRUCT = 6, /* at enter (an input: a timespec) */

@@ -77,7 +77,7 @@ fn field(meta: Option<&SyscallMetadata>, name: &str, enter: bool, exit: bool) ->
     let string = capture::spec_for(meta).is_some_and(|spec| {
         let kind = u32::from(spec.kind[i]);
         kind == systrace_capture_kind::SYSTRACE_CAPTURE_STRING.0
-            || kind == systrace_capture_kind::SYSTRACE_CAPTURE_STRING_NO_RETRY.0
+            || kind == systrace_capture_kind::SYSTRACE_CAPTURE_EXEC_FILENAME.0
     });
     Some(FieldInfo {
         field: Field::Arg(i as u8),

@@ -128,6 +128,120 @@ fn sigreturn_ret(enter: &Event) -> Option<i64> {
     Some(i64::from_ne_bytes(cap.bytes.try_into().ok()?))
 }
 
+const EXECVE_NR: u32 = syscalls::Sysno::execve.id() as u32;
+const EXECVEAT_NR: u32 = syscalls::Sysno::execveat.id() as u32;
+
+/// An exec's filename or argv that could not be read at enter (a forked
+/// child's copy of its parent's read-only data, such as the literals of
+/// `execl("m4", "m4", "-P", NULL)`, is mapped at first touch, which only the
+/// exec makes) is read again at exit (bpf/capture.bpf.h, capture_exec_again):
+/// from the caller's memory if the exec failed, as it was; from the new
+/// image's stack if it succeeded, where the kernel copied the strings. There
+/// a script's interpreter, its argument and the script's path took argv[0]'s
+/// place, and execveat's filename is `/dev/fd/N/name`: lined up here with
+/// what the enter read. An element that stays unknown (a script's argv[0])
+/// leaves the list a fault: its address is printed, as for any argument
+/// not read.
+fn exec_again<'a>(enter: &'a Event, exit: &'a Event, merged: &mut Captures<'a>) {
+    // Their filename's and argv's places; a successful execveat's exit is
+    // execve's (`pair::execveat_returned`).
+    let places = |nr| match nr {
+        EXECVE_NR => Some((0u8, 1u8)),
+        EXECVEAT_NR => Some((1, 2)),
+        _ => None,
+    };
+    let (Some((path_arg, argv_arg)), Some((path_again, argv_again))) =
+        (places(enter.nr), places(exit.nr))
+    else {
+        return;
+    };
+    let meta = metadata_now().0.syscall_nr_to_meta(enter.nr);
+    let dirfd = enter.args.first().map_or(0, |&fd| fd as i32);
+    if enter.nr == EXECVEAT_NR && exit.ret == 0 && dirfd != libc::AT_FDCWD {
+        let name = arg_name(meta, path_arg as usize);
+        let again = exit
+            .captures()
+            .any(|c| c.arg == path_again && c.at_exit && c.has_value());
+        if let (true, Some(Captured::Bytes(path))) = (again, merged.get(&name)) {
+            let prefix = format!("/dev/fd/{dirfd}");
+            if let Some(rest) = path.strip_prefix(prefix.as_bytes()) {
+                let rest = rest.strip_prefix(b"/").unwrap_or(rest);
+                set(&mut merged.values, name, Captured::Bytes(rest));
+            }
+        }
+    }
+    let elems = |ev: &'a Event, arg: u8, at_exit: bool| {
+        let mut cut = false;
+        let mut list: Vec<Option<&'a [u8]>> = Vec::new();
+        for c in ev
+            .captures()
+            .filter(|c| c.arg == arg && c.argv_elem && c.at_exit == at_exit)
+        {
+            if c.truncated && c.bytes.is_empty() && !c.faulted {
+                cut = true; // the marker of a list cut short
+            } else {
+                list.push(c.has_value().then_some(c.bytes));
+            }
+        }
+        (list, cut)
+    };
+    let (again, again_cut) = elems(exit, argv_again, true);
+    if again.is_empty() && !again_cut {
+        return; // nothing was read again
+    }
+    let (first, first_cut) = elems(enter, argv_arg, false);
+    let (n, m) = (first.len(), again.len());
+    let same = |a: &[u8], b: &[u8]| a.starts_with(b) || b.starts_with(a);
+    let line_up = |d: usize| -> Option<Vec<&'a [u8]>> {
+        // Every element read at enter is where the shift puts it.
+        let agrees = first
+            .iter()
+            .enumerate()
+            .all(|(j, e)| match (e, again.get(j + d)) {
+                (Some(e), Some(Some(x))) if j > 0 || d == 0 => same(e, x),
+                _ => true,
+            });
+        if !agrees {
+            return None;
+        }
+        first
+            .iter()
+            .enumerate()
+            .map(|(j, e)| match (e, again.get(j + d)) {
+                (Some(e), _) => Some(*e),
+                (None, Some(Some(x))) if j > 0 || d == 0 => Some(*x),
+                _ => None,
+            })
+            .collect()
+    };
+    // How far the new image's strings moved: not at all for a failed exec
+    // (read again where they were), else by what the interpreter's took;
+    // each shift the lists allow is tried when either was cut.
+    let candidates: Vec<usize> = if exit.ret != 0 {
+        vec![0]
+    } else if !first_cut && !again_cut {
+        m.checked_sub(n).into_iter().collect()
+    } else {
+        (0..4).collect()
+    };
+    let mut found = candidates.into_iter().filter_map(line_up);
+    let name = arg_name(meta, argv_arg as usize);
+    merged.truncated.retain(|t| *t != name);
+    merged.faulted.retain(|f| *f != name);
+    match (found.next(), found.next()) {
+        (Some(list), None) => {
+            set(&mut merged.values, name.clone(), Captured::List(list));
+            if first_cut {
+                merged.truncated.push(name);
+            }
+        }
+        _ => {
+            merged.values.retain(|(v, _)| *v != name);
+            merged.faulted.push(name);
+        }
+    }
+}
+
 /// The captures one event carries, by argument name: argv elements are
 /// gathered into a list; later items of a name replace earlier ones (a
 /// string re-read at exit replaces its faulted read at enter).
@@ -146,6 +260,9 @@ fn event_captures_into<'a>(ev: &'a Event, out: &mut Captures<'a>) {
     let meta = metadata_now().0.syscall_nr_to_meta(ev.nr);
     // rt_sigreturn's second capture is its return (`Call::ret`), not an argument.
     let sigreturn = ev.nr == SIGRETURN_NR;
+    // Lists with an element that could not be read: not a value (the list
+    // without it would be another list), but a fault, whatever follows.
+    let mut broken: Names = Names::new();
     for cap in ev.captures() {
         if sigreturn && cap.arg == SIGFRAME_RET_ARG {
             continue;
@@ -156,6 +273,16 @@ fn event_captures_into<'a>(ev: &'a Event, out: &mut Captures<'a>) {
             continue;
         }
         let name = arg_name(meta, cap.arg as usize);
+        if cap.argv_elem && (cap.faulted || broken.contains(&name)) {
+            if !broken.contains(&name) {
+                out.values.retain(|(n, _)| *n != name);
+                out.truncated.retain(|n| *n != name);
+                out.faulted.retain(|n| *n != name);
+                out.faulted.push(name.clone());
+                broken.push(name);
+            }
+            continue;
+        }
         // The last capture of a name says its status.
         out.truncated.retain(|n| *n != name);
         out.faulted.retain(|n| *n != name);
@@ -356,6 +483,9 @@ impl Call {
                     merged.lost.push(name);
                 }
             }
+        }
+        if let (Some(enter), Some(exit)) = (&self.enter, &self.exit) {
+            exec_again(enter, exit, merged);
         }
     }
 
@@ -622,5 +752,139 @@ fn arg_json(value: &ArgValue) -> Value {
             Value::Array(items.iter().map(|b| bytes_json(b)).collect())
         }
         ArgValue::Struct(v) => v.clone(),
+    }
+}
+
+#[cfg(all(test, target_arch = "x86_64"))]
+mod exec_tests {
+    use super::*;
+    use crate::kernel::decode::tests::{enter_record, exit_record};
+    use crate::kernel::decode::{decode, encode_captures};
+
+    // Item flags (systrace_capture_flags).
+    const CUT: u8 = 1;
+    const FAULTED: u8 = 2;
+    const ELEM: u8 = 4;
+    const AT_EXIT: u8 = 8;
+
+    fn event(mut record: Vec<u8>, items: &[(u8, u8, &[u8])]) -> Event {
+        let items: Vec<(u8, u8, Vec<u8>)> =
+            items.iter().map(|(a, f, b)| (*a, *f, b.to_vec())).collect();
+        record.extend(encode_captures(&items));
+        decode(&record).unwrap()
+    }
+
+    /// The argv of an execve whose enter read `first` and whose exit (ret)
+    /// read `again`; None when it is a fault.
+    fn argv(first: &[(u8, &[u8])], again: &[(u8, &[u8])], ret: i64) -> Option<Vec<String>> {
+        let enter: Vec<_> = first.iter().map(|(f, b)| (1, ELEM | f, *b)).collect();
+        let exit: Vec<_> = again
+            .iter()
+            .map(|(f, b)| (1, ELEM | AT_EXIT | f, *b))
+            .collect();
+        let call = Call::new(
+            Some(event(
+                enter_record(59, &[0x1000, 0x2000, 0x3000], 7, 7),
+                &enter,
+            )),
+            Some(event(exit_record(59, ret, 7, 7), &exit)),
+        )
+        .unwrap();
+        let captures = call.captures();
+        match captures.get("argv") {
+            Some(Captured::List(items)) => {
+                assert_eq!(captures.status("argv"), None);
+                Some(
+                    items
+                        .iter()
+                        .map(|b| String::from_utf8_lossy(b).into_owned())
+                        .collect(),
+                )
+            }
+            None => {
+                assert_eq!(captures.status("argv"), Some("faulted"));
+                None
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_exec_argv_is_completed_from_what_its_exit_read_again() {
+        let strs = |v: &[&str]| Some(v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        // A program: its strings where they were.
+        let got = argv(&[(0, b"m4"), (FAULTED, b"")], &[(0, b"m4"), (0, b"-P")], 0);
+        assert_eq!(got, strs(&["m4", "-P"]));
+        // A failed exec read its array again.
+        let got = argv(
+            &[(FAULTED, b""), (FAULTED, b"")],
+            &[(0, b"prog"), (0, b"-x")],
+            -2,
+        );
+        assert_eq!(got, strs(&["prog", "-x"]));
+        // A script: the interpreter and the script's path took argv[0]'s
+        // place; the rest lines up from the end.
+        let script = [(0, &b"/bin/sh"[..]), (0, b"/tmp/s.sh"), (0, b"-s")];
+        let got = argv(&[(0, b"s.sh"), (FAULTED, b"")], &script, 0);
+        assert_eq!(got, strs(&["s.sh", "-s"]));
+        // ... but argv[0] itself is gone.
+        assert_eq!(argv(&[(FAULTED, b""), (0, b"-s")], &script, 0), None);
+        // The new image's strings cut short: the shift that agrees with
+        // what the enter read, when only one does.
+        let cut = [(0, &b"/bin/sh"[..]), (0, b"/tmp/s.sh"), (CUT, b"")];
+        assert_eq!(
+            argv(&[(0, b"s.sh"), (FAULTED, b""), (0, b"x")], &cut, 0),
+            None
+        );
+        let got = argv(
+            &[(0, b"true"), (FAULTED, b""), (0, b"b")],
+            &[(0, b"true"), (0, b"a"), (CUT, b"")],
+            0,
+        );
+        assert_eq!(got, strs(&["true", "a", "b"]));
+        // An element that faulted again, and an exit that disagrees.
+        assert_eq!(
+            argv(
+                &[(0, b"a"), (FAULTED, b"")],
+                &[(0, b"a"), (FAULTED, b"")],
+                -2
+            ),
+            None
+        );
+        assert_eq!(
+            argv(&[(0, b"a"), (FAULTED, b"")], &[(0, b"b"), (0, b"c")], 0),
+            None
+        );
+        // A list with a fault and nothing read again: not a shorter list.
+        let enter = event(
+            enter_record(59, &[0x1000, 0x2000, 0x3000], 7, 7),
+            &[(1, ELEM, b"m4"), (1, ELEM | FAULTED, b""), (1, ELEM, b"x")],
+        );
+        let call = Call::new(Some(enter), None).unwrap();
+        assert!(call.captures().get("argv").is_none());
+        assert_eq!(call.captures().status("argv"), Some("faulted"));
+    }
+
+    #[test]
+    fn an_execveat_filename_read_again_is_the_one_given() {
+        // Its exit is execve's; /dev/fd/N/ is the kernel's.
+        for (dirfd, path, again) in [
+            (3u64, "true", &b"/dev/fd/3/true"[..]),
+            (3, "", b"/dev/fd/3"),
+            (libc::AT_FDCWD as u32 as u64, "/bin/true", b"/bin/true"),
+        ] {
+            let enter = event(
+                enter_record(322, &[dirfd, 0x1000, 0x2000, 0x3000, 0], 7, 7),
+                &[(1, FAULTED, b"")],
+            );
+            let exit = event(exit_record(59, 0, 7, 7), &[(0, AT_EXIT, again)]);
+            let call = Call::new(Some(enter), Some(exit)).unwrap();
+            let captures = call.captures();
+            assert_eq!(
+                captures.get("filename"),
+                Some(&Captured::Bytes(path.as_bytes())),
+                "{path}"
+            );
+        }
     }
 }

@@ -24,6 +24,16 @@ pub fn never_returns(nr: u32) -> bool {
         .contains(nr)
 }
 
+/// A successful execveat's exit, which the kernel reports as execve's (its
+/// own events too): the call is execveat's, as strace shows it (what its
+/// exit read again is named as execve's arguments, which have the same
+/// names, bpf/capture.bpf.h).
+fn execveat_returned(enter: &Event, exit: &Event) -> bool {
+    const EXECVE: u32 = syscalls::Sysno::execve.id() as u32;
+    const EXECVEAT: u32 = syscalls::Sysno::execveat.id() as u32;
+    enter.nr == EXECVEAT && exit.nr == EXECVE && exit.ret == 0
+}
+
 /// The numbers of the syscalls named, as a bitmap: for tests made per
 /// event, where matching the name would cost a lookup and compares.
 pub fn syscall_set(wanted: &[&str]) -> Bitmap {
@@ -108,6 +118,10 @@ impl Pairer {
         } else {
             match self.pending.remove(&tid) {
                 Some(enter) if enter.nr == ev.nr => done.push(Call {
+                    enter: Some(enter),
+                    exit: Some(ev),
+                }),
+                Some(enter) if execveat_returned(&enter, &ev) => done.push(Call {
                     enter: Some(enter),
                     exit: Some(ev),
                 }),
@@ -216,6 +230,35 @@ mod tests {
         assert_eq!(calls[0].duration_ns(), Some(20));
         assert_eq!(calls[1].duration_ns(), Some(4));
         assert!(!calls[0].is_unfinished() && !calls[0].is_resumed());
+    }
+
+    #[test]
+    fn a_successful_execveat_returns_as_execve() {
+        let (execve, execveat) = (
+            syscalls::Sysno::execve.id() as u32,
+            syscalls::Sysno::execveat.id() as u32,
+        );
+        let mut failed = Ev(2, execve, false, 21);
+        failed.ret = -2;
+        let calls = pair_events(vec![
+            Ev(1, execveat, true, 10),
+            Ev(1, execve, false, 11),
+            // Failed, it would be execveat's: an execve's exit is another call.
+            Ev(2, execveat, true, 20),
+            failed,
+        ]);
+        let shape: Vec<_> = calls
+            .iter()
+            .map(|c| (c.nr(), c.enter.is_some(), c.exit.is_some()))
+            .collect();
+        assert_eq!(
+            shape,
+            [
+                (execveat, true, true),
+                (execveat, true, false),
+                (execve, false, true)
+            ]
+        );
     }
 
     #[test]

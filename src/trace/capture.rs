@@ -19,7 +19,7 @@ const STRING: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_STRING.0 as u8;
 const BUFFER: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_BUFFER.0 as u8;
 const ARGV: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_ARGV.0 as u8;
 const EXIT_BUFFER: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_EXIT_BUFFER.0 as u8;
-const STRING_NO_RETRY: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_STRING_NO_RETRY.0 as u8;
+const EXEC_FILENAME: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_EXEC_FILENAME.0 as u8;
 const STRUCT: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_STRUCT.0 as u8;
 const EXIT_STRUCT: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_EXIT_STRUCT.0 as u8;
 const INOUT_STRUCT: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_INOUT_STRUCT.0 as u8;
@@ -172,9 +172,9 @@ const SPECIAL: &[(&str, &str, u8, &str)] = &[
     // struct than it knows must be zero past what it knows).
     ("openat2", "how", BUFFER, "usize"),
     // After a successful execve the old address space is gone: never re-read.
-    ("execve", "filename", STRING_NO_RETRY, ""),
+    ("execve", "filename", EXEC_FILENAME, ""),
     ("execve", "argv", ARGV, ""),
-    ("execveat", "filename", STRING_NO_RETRY, ""),
+    ("execveat", "filename", EXEC_FILENAME, ""),
     ("execveat", "argv", ARGV, ""),
 ];
 
@@ -435,7 +435,7 @@ fn with_walks(mut spec: systrace_capture_spec) -> systrace_capture_spec {
         matches!(
             k,
             STRING
-                | STRING_NO_RETRY
+                | EXEC_FILENAME
                 | BUFFER
                 | ARGV
                 | STRUCT
@@ -485,9 +485,9 @@ fn with_walks(mut spec: systrace_capture_spec) -> systrace_capture_spec {
     spec.exit_args = last(&|k| k != NONE);
     spec.at_exit = u8::from(spec.kind.iter().any(|&k| always_at_exit(k)));
     // prctl's PR_SET_NAME and keyctl's JOIN_SESSION_KEYRING read a
-    // string, which may fault like any other.
+    // string, which may fault like any other; so may an exec's.
     let retried = |(k, size): (&u8, &u16)| {
-        matches!(*k, STRING | BUFFER | STRUCT)
+        matches!(*k, STRING | BUFFER | STRUCT | EXEC_FILENAME | ARGV)
             || (*k == COMMAND && matches!(*size, PRCTL_OPTIONS | KEYCTL_OPS))
     };
     spec.retries = u8::from(spec.kind.iter().zip(&spec.size).any(retried));
@@ -552,7 +552,7 @@ mod tests {
         assert_eq!(kinds(table, &set(&["read"])), bit(EXIT_BUFFER));
         assert_eq!(kinds(table, &set(&["getppid"])), 0);
         let execve = kinds(table, &set(&["execve"]));
-        assert_eq!(execve, bit(STRING_NO_RETRY) | bit(ARGV) | bit(PTR_COUNT));
+        assert_eq!(execve, bit(EXEC_FILENAME) | bit(ARGV) | bit(PTR_COUNT));
         let many = kinds(table, &set(&["read", "readv", "pipe2", "execve"]));
         let pipe2 = bit(EXIT_STRUCT) | bit(NEW_FDS); // the int[2], and its fds' inodes
         assert_eq!(many, execve | bit(EXIT_BUFFER) | bit(EXIT_IOVEC) | pipe2);
@@ -581,7 +581,8 @@ mod tests {
             ),
             (2, 2, 0, 1)
         );
-        assert_eq!(spec("execve").unwrap().retries, 0);
+        // An exec's strings that faulted are read again at its exit.
+        assert_eq!(spec("execve").unwrap().retries, 1);
         assert_eq!(
             (read.data_mask, write.data_mask, openat.data_mask),
             (2, 2, 0)
@@ -590,7 +591,7 @@ mod tests {
         assert_eq!(connect.data_mask, 0, "an address is shown whole");
         assert_eq!(spec("sendto").unwrap().data_mask, 1 << 1);
         let execve = spec("execve").unwrap();
-        assert_eq!(execve.kind[..3], [STRING_NO_RETRY, ARGV, PTR_COUNT]);
+        assert_eq!(execve.kind[..3], [EXEC_FILENAME, ARGV, PTR_COUNT]);
         let connect = spec("connect").unwrap();
         assert_eq!((connect.kind[1], connect.len_arg[1]), (BUFFER, 2));
         let sendto = spec("sendto").unwrap();
