@@ -839,6 +839,9 @@ int main(void) {
     struct sock_fprog prog = {1, f};
     syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_LOG, &prog);
     syscall(SYS_seccomp, 77, 0, NULL);
+    /* Flags strace prints in hex (man-db's strict mode, refused). */
+    syscall(SYS_seccomp, SECCOMP_SET_MODE_STRICT, 1, NULL); syscall(SYS_seccomp, 77, 0x10, NULL);
+    syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0x20, &act);
     /* kcmp: the indexes only where they mean something. */
     int fd = open("/dev/null", O_RDONLY);
     syscall(SYS_kcmp, getpid(), getpid(), 0 /* KCMP_FILE */, fd, fd);
@@ -869,6 +872,9 @@ def test_capabilities_seccomp_and_kcmp_like_strace(kernel, tmp_path, strace_bin)
                  "seccomp(SECCOMP_GET_NOTIF_SIZES, 0, {seccomp_notif=80, seccomp_notif_resp=24, seccomp_data=64}) = 0",
                  "seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_LOG, {len=1, filter=ADDR}) = 0",
                  "seccomp(0x4d /* SECCOMP_SET_MODE_??? */, 0, NULL) = -1 EINVAL",
+                 "seccomp(SECCOMP_SET_MODE_STRICT, 0x1, NULL) = -1 EINVAL",
+                 "seccomp(0x4d /* SECCOMP_SET_MODE_??? */, 0x10, NULL) = -1 EINVAL",
+                 "seccomp(SECCOMP_GET_ACTION_AVAIL, 0x20, [",
                  "kcmp(PID, PID, KCMP_FILE, 3, 3) = 0", "kcmp(PID, PID, KCMP_VM) = 0",
                  "kcmp(PID, PID, 0x2a /* KCMP_??? */, 0, 0) = -1 EINVAL"):
         assert line in ours, line

@@ -458,7 +458,7 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
                     }));
                 }
                 2 => {
-                    c.push(c.t_uint(1));
+                    c.push(c.t_hex(1));
                     c.push(c.t_struct(2, |b| {
                         let action = structs::read::<u32>(b)?;
                         let name = flags::xval_or_unknown(
@@ -470,7 +470,7 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
                     }));
                 }
                 3 => {
-                    c.push(c.t_uint(1));
+                    c.push(c.t_hex(1));
                     c.push_exit(c.t_out_struct(2, |b| {
                         let size = |i: usize| structs::read::<u16>(b.get(2 * i..)?);
                         Some(format!(
@@ -483,7 +483,7 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
                     return Some(c.finish(Decimal, false));
                 }
                 _ => {
-                    c.push(c.t_uint(1));
+                    c.push(c.t_hex(1));
                     c.push(c.t_ptr(2));
                 }
             }
