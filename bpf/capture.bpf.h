@@ -379,10 +379,12 @@ __noinline __u32 capture_counted(struct scratch *s, __u32 off, __u32 arg_flags, 
 /* What command `cmd` of table `table` (enum systrace_commands) reads or
  * writes through its argument: COMMAND_READS, a structure of *size bytes
  * it reads (at enter); COMMAND_WRITES, one it writes (at exit);
- * COMMAND_READS_STRING, a string it reads; 0, nothing strace shows.
+ * COMMAND_READS_STRING, a string it reads; COMMAND_READS_WRITES, a
+ * structure it reads and rewrites (at both); 0, nothing strace shows.
  * ioctl's are asm-generic/ioctls.h values, prctl's and seccomp's uapi
  * linux/prctl.h and linux/seccomp.h: the same on x86_64 and aarch64. */
-enum { COMMAND_READS = 1, COMMAND_WRITES = 2, COMMAND_READS_STRING = 3 };
+/* Bits: READS_WRITES is both. */
+enum { COMMAND_READS = 1, COMMAND_WRITES = 2, COMMAND_READS_WRITES = 3, COMMAND_READS_STRING = 4 };
 
 static __always_inline int command_arg(__u32 table, __u64 cmd, __u32 *size)
 {
@@ -439,6 +441,9 @@ static __always_inline int command_arg(__u32 table, __u64 cmd, __u32 *size)
 	case 0xb704: /* NS_GET_OWNER_UID: a uid_t */
 		*size = 4;
 		return COMMAND_WRITES;
+	case 0xc020660b: /* FS_IOC_FIEMAP (dpkg): struct fiemap's head */
+		*size = 32;
+		return COMMAND_READS_WRITES;
 	case 0x5410: /* TIOCSPGRP, FIONBIO, TIOCSPTLCK */
 	case 0x5421:
 	case 0x40045431:
@@ -656,7 +661,7 @@ __noinline long capture_enter_arg(struct scratch *s, struct enter_walk *w, __u32
 		__u32 size = 0;
 		int what = command_arg(spec->size[i], arg_at(args, spec->len_arg[i]), &size);
 
-		if (what == COMMAND_READS)
+		if (what & COMMAND_READS)
 			w->off =
 				capture_buffer(s, off, ARG_FLAGS(i, 0) | ARG_STRUCT, args[i], size);
 		else if (what == COMMAND_READS_STRING) {
@@ -882,8 +887,8 @@ static long capture_exit_arg(__u32 i, struct exit_walk *w)
 		 flock_cmd(arg_at(args, spec->len_arg[i])) == 2)
 		off = capture_buffer(s, off, arg_struct, ptr, spec->size[i]);
 	else if (IS_KIND(kind, SYSTRACE_CAPTURE_COMMAND) && ret >= 0 && ptr &&
-		 command_arg(spec->size[i], arg_at(args, spec->len_arg[i]), &size) ==
-			 COMMAND_WRITES)
+		 (command_arg(spec->size[i], arg_at(args, spec->len_arg[i]), &size) &
+		  COMMAND_WRITES))
 		off = capture_buffer(s, off, arg_struct, ptr, size);
 	else if (IS_KIND(kind, SYSTRACE_CAPTURE_NEW_FDS) && ret >= 0)
 		off = capture_new_fds(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT),

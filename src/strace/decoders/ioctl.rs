@@ -150,6 +150,45 @@ fn fs_flags_text(b: &[u8]) -> Option<String> {
     ))
 }
 
+/// FS_IOC_FIEMAP's request (dpkg sorts files by where they lie on disk):
+/// what it asks for, and when it succeeded, what it mapped; the extents
+/// are strace's `...` (they are shown with -v only).
+fn fiemap_text(c: &Ctx<'_, '_>) -> String {
+    const FIEMAP_FLAGS: flags::Xlat = &[
+        (1, "FIEMAP_FLAG_SYNC"),
+        (2, "FIEMAP_FLAG_XATTR"),
+        (4, "FIEMAP_FLAG_CACHE"),
+    ];
+    let fm_flags = |b: &[u8]| {
+        structs::read::<u32>(b.get(16..)?)
+            .map(|f| flags::flags_or_unknown(FIEMAP_FLAGS, u64::from(f), "FIEMAP_FLAG_???"))
+    };
+    let Some(captured) = c.captured(2).filter(|_| c.raw(2) != 0) else {
+        return c.t_ptr(2);
+    };
+    let asked = (|| {
+        let b = captured.bytes;
+        Some(format!(
+            "{{fm_start={}, fm_length={}, fm_flags={}, fm_extent_count={}}}",
+            structs::read::<u64>(b)?,
+            structs::read::<u64>(b.get(8..)?)?,
+            fm_flags(b)?,
+            structs::read::<u32>(b.get(24..)?)?
+        ))
+    })();
+    let Some(asked) = asked else {
+        return c.t_ptr(2);
+    };
+    let mapped = captured.after.filter(|_| c.ok().is_some()).and_then(|b| {
+        Some(format!(
+            " => {{fm_flags={}, fm_mapped_extents={}, ...}}",
+            fm_flags(b)?,
+            structs::read::<u32>(b.get(20..)?)?
+        ))
+    });
+    asked + mapped.as_deref().unwrap_or("")
+}
+
 /// A captured argument's text (None: too short to decode).
 type ArgText = fn(&[u8]) -> Option<String>;
 
@@ -220,6 +259,10 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
     let style = arg_style(&name);
     let nstype = name == "NS_GET_NSTYPE";
     c.push(name);
+    if cmd == 0xc020_660b {
+        c.push_exit(fiemap_text(c));
+        return Some(c.finish(Decimal, false));
+    }
     if let Some((text, at_exit)) = captured_arg(cmd) {
         if at_exit {
             c.push_exit(c.t_out_struct(2, text));
