@@ -628,6 +628,7 @@ MEMFD_IPC_SIGWAIT = r"""
 #include <sys/personality.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
+#include <sys/wait.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -641,11 +642,17 @@ int main(void) {
     kill(getpid(), SIGUSR1);
     struct timespec to = {0, 1000}; siginfo_t info; sigtimedwait(&ss, &info, &to); sigtimedwait(&ss, &info, &to);
     int shm = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600); void *p = shmat(shm, NULL, SHM_RDONLY);
-    shmdt(p); shmctl(shm, IPC_RMID, NULL);
-    int q = msgget(IPC_PRIVATE, IPC_CREAT | IPC_EXCL | 0640); msgctl(q, IPC_RMID, NULL);
+    /* Each *ctl's own commands (ipcrm -a's), where strace too prints the pointer. */
+    shmdt(p); shmctl(shm, SHM_LOCK, NULL); shmctl(shm, SHM_UNLOCK, NULL);
+    struct shmid_ds sds; shmctl(0x7fffffff, SHM_STAT, &sds); shmctl(shm, 77, NULL); shmctl(shm, IPC_RMID, NULL);
+    int q = msgget(IPC_PRIVATE, IPC_CREAT | IPC_EXCL | 0640);
+    struct msqid_ds mds; msgctl(0x7fffffff, MSG_STAT, &mds); msgctl(q, 77, NULL); msgctl(q, IPC_RMID, NULL);
     int sem = semget(IPC_PRIVATE, 2, IPC_CREAT | 0600);
     struct sembuf ops[2] = {{0, 1, 0}, {1, -1, IPC_NOWAIT | SEM_UNDO}}; semop(sem, ops, 2);
+    semctl(sem, 0, GETVAL); semctl(sem, 1, GETNCNT); semctl(sem, 0, GETPID);
     semctl(sem, 0, IPC_RMID);
+    /* wait4's 2 is WSTOPPED to strace (WUNTRACED's other name). */
+    int st; wait4(-1, &st, WNOHANG | WUNTRACED, NULL);
     return 0;
 }
 """
@@ -656,7 +663,7 @@ def test_memfd_ipc_and_signal_waits_like_strace(kernel, tmp_path, strace_bin):
     # seals, close_range's flags, personality, getcpu, rt_sigtimedwait's
     # set, siginfo and signal returned, and the System V IPC calls.
     calls = ("memfd_create,fcntl,close_range,personality,getcpu,rt_sigtimedwait,shmget,shmat,shmdt,shmctl,msgget,"
-             "msgctl,semget,semop,semtimedop,semctl")
+             "msgctl,semget,semop,semtimedop,semctl,wait4")
 
     def varies(text: str) -> str:
         text = re.sub(r"si_pid=\d+", "si_pid=N", text)
@@ -674,7 +681,11 @@ def test_memfd_ipc_and_signal_waits_like_strace(kernel, tmp_path, strace_bin):
                  "shmget(IPC_PRIVATE, 4096, IPC_CREAT|0600) = ID", "shmat(ID, NULL, SHM_RDONLY) = ADDR",
                  "msgget(IPC_PRIVATE, IPC_CREAT|IPC_EXCL|0640) = ID",
                  "[{sem_num=0, sem_op=1, sem_flg=0}, {sem_num=1, sem_op=-1, sem_flg=SEM_UNDO|IPC_NOWAIT}], 2",
-                 "semctl(ID, 0, IPC_RMID, NULL) = 0"):
+                 "semctl(ID, 0, IPC_RMID, NULL) = 0", "shmctl(ID, SHM_LOCK, NULL) = 0",
+                 "shmctl(ID, SHM_STAT, ADDR) = -1 EINVAL", "shmctl(ID, 0x4d /* SHM_??? */, NULL) = -1 EINVAL",
+                 "msgctl(ID, MSG_STAT, ADDR) = -1 EINVAL", "msgctl(ID, 0x4d /* MSG_??? */, NULL) = -1 EINVAL",
+                 "semctl(ID, 0, GETVAL, NULL) = 0", "semctl(ID, 1, GETNCNT, NULL) = 0",
+                 "wait4(-1, ADDR, WNOHANG|WSTOPPED, NULL) = -1 ECHILD"):
         assert line in ours, line
 
 

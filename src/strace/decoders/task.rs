@@ -28,6 +28,19 @@ fn ipc_key(key: u64) -> String {
     }
 }
 
+/// A *ctl command as strace's PRINTCTL shows it: `IPC_64|` first when the
+/// caller set that bit (32-bit ABIs' new structures), then its name.
+fn ipc_cmd(raw: u64, table: flags::Xlat, unknown: &str) -> String {
+    const IPC_64: u32 = 0x100;
+    let cmd = raw as u32;
+    let name = flags::xval_or_unknown(table, u64::from(cmd & !IPC_64), unknown);
+    if cmd & IPC_64 != 0 {
+        format!("IPC_64|{name}")
+    } else {
+        name
+    }
+}
+
 /// `IPC_CREAT|0600`: the IPC_* flags, then the mode bits in octal.
 fn ipc_flags(value: u64) -> String {
     let value = value & 0xffff_ffff;
@@ -778,16 +791,23 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
             c.push(ipc_flags(c.uint(if syscall == "msgget" { 1 } else { 2 })));
             c.finish(Decimal, true)
         }
+        // Each call's own commands (strace's shmctl_flags, msgctl_flags,
+        // semctl_flags); the structures are not read (README).
         "shmctl" | "msgctl" => {
+            let (table, unknown) = if syscall == "shmctl" {
+                (flags::SHMCTL_CMDS, "SHM_???")
+            } else {
+                (flags::MSGCTL_CMDS, "MSG_???")
+            };
             c.push(c.t_int(0));
-            c.push(c.t_xval(1, flags::IPC_CMDS, "IPC_???"));
+            c.push(ipc_cmd(c.raw(1), table, unknown));
             c.push(c.t_ptr(2));
             c.finish(Decimal, true)
         }
         "semctl" => {
             c.push(c.t_int(0));
             c.push(c.t_int(1));
-            c.push(c.t_xval(2, flags::IPC_CMDS, "IPC_???"));
+            c.push(ipc_cmd(c.raw(2), flags::SEMCTL_CMDS, "SEM_???"));
             c.push(c.t_ptr(3));
             c.finish(Decimal, true)
         }

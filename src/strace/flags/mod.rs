@@ -510,15 +510,16 @@ pub const ARCH_PRCTL_CODES: Xlat = &[
     (0x5005, "ARCH_SHSTK_STATUS"),
 ];
 
+/// In strace's order; 2 is WSTOPPED there (WUNTRACED's other name).
 pub const WAIT_OPTIONS: Xlat = xlat![
     WNOHANG,
-    WUNTRACED,
     WEXITED,
+    WSTOPPED,
     WCONTINUED,
     WNOWAIT,
-    __WNOTHREAD,
-    __WALL,
     __WCLONE,
+    __WALL,
+    __WNOTHREAD,
 ];
 
 pub const CLOCKS: Xlat = xlat![
@@ -621,11 +622,41 @@ pub const IPC_FLAGS: Xlat = &[
     (0o2000, "IPC_EXCL"),
     (0o4000, "IPC_NOWAIT"),
 ];
-pub const IPC_CMDS: Xlat = &[
+pub const SHMCTL_CMDS: Xlat = &[
     (0, "IPC_RMID"),
     (1, "IPC_SET"),
     (2, "IPC_STAT"),
     (3, "IPC_INFO"),
+    (11, "SHM_LOCK"),
+    (12, "SHM_UNLOCK"),
+    (13, "SHM_STAT"),
+    (14, "SHM_INFO"),
+    (15, "SHM_STAT_ANY"),
+];
+pub const SEMCTL_CMDS: Xlat = &[
+    (0, "IPC_RMID"),
+    (1, "IPC_SET"),
+    (2, "IPC_STAT"),
+    (3, "IPC_INFO"),
+    (11, "GETPID"),
+    (12, "GETVAL"),
+    (13, "GETALL"),
+    (14, "GETNCNT"),
+    (15, "GETZCNT"),
+    (16, "SETVAL"),
+    (17, "SETALL"),
+    (18, "SEM_STAT"),
+    (19, "SEM_INFO"),
+    (20, "SEM_STAT_ANY"),
+];
+pub const MSGCTL_CMDS: Xlat = &[
+    (0, "IPC_RMID"),
+    (1, "IPC_SET"),
+    (2, "IPC_STAT"),
+    (3, "IPC_INFO"),
+    (11, "MSG_STAT"),
+    (12, "MSG_INFO"),
+    (13, "MSG_STAT_ANY"),
 ];
 /// waitid's idtype.
 pub const WAITID_TYPES: Xlat = &[(0, "P_ALL"), (1, "P_PID"), (2, "P_PGID"), (3, "P_PIDFD")];
