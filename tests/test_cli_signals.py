@@ -138,6 +138,20 @@ def test_sigchld_of_a_shell_s_children(kernel):
     assert ours == theirs
 
 
+def test_a_child_s_cpu_time_is_given_in_seconds_too(kernel):
+    # A SIGCHLD's (and waitid's) si_utime and si_stime are clock ticks,
+    # which strace follows with their seconds: si_utime=31 /* 0.31 s */.
+    # The subshell burns CPU, so its ticks are not 0.
+    busy = "( i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done ); true"
+    out = systrace_run("-f", "-e", "trace=none", "sh", "-c", busy)
+    assert out.returncode == 0, out.stderr
+    chld = [line for line in trace_lines(out.stderr) if "SIGCHLD" in line]
+    assert len(chld) == 1, out.stderr
+    ticks = re.search(r"si_utime=(\d+)(?: /\* (\d+)\.(\d\d) s \*/)?,", chld[0])
+    assert ticks and int(ticks[1]) > 0, chld
+    assert (ticks[2], ticks[3]) == (str(int(ticks[1]) // 100), f"{int(ticks[1]) % 100:02d}"), chld
+
+
 @needs_strace
 def test_threads_end_one_line_each_under_f(kernel):
     ours, theirs = both("-f", "-e", "trace=exit,exit_group", PY, "-c", THREADS)

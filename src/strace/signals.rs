@@ -6,6 +6,7 @@ use serde_json::{json, Map, Value};
 
 use super::errno;
 use super::flags::{hex, signal_name as flag_signal_name, SIGNALS};
+use super::structs::clock_t_text;
 use crate::kernel::decode::MAX_SIGNAL;
 use crate::kernel::SigInfo;
 
@@ -252,8 +253,10 @@ fn fields(info: &SigInfo) -> Vec<(&'static str, String, Value)> {
             } else {
                 out.push(int("si_status", i64::from(status)));
             }
-            out.push(int("si_utime", f[2] as i64));
-            out.push(int("si_stime", f[3] as i64));
+            // Clock ticks, with their seconds (strace's PRINT_FIELD_CLOCK_T).
+            for (name, ticks) in [("si_utime", f[2]), ("si_stime", f[3])] {
+                out.push((name, clock_t_text(ticks), Value::from(ticks)));
+            }
         }
         Layout::Fault => out.push(ptr("si_addr", f[0])),
         Layout::Poll => {
@@ -411,7 +414,10 @@ mod tests {
              si_status=0, si_utime=0, si_stime=0} ---"
         );
         let killed = info(17, 2, [1234 | 1000 << 32, 15, 1, 2]);
-        assert!(siginfo_text(&killed).contains("si_uid=1000, si_status=SIGTERM, si_utime=1"));
+        // Clock ticks with their seconds (USER_HZ is 100 on Linux).
+        assert!(siginfo_text(&killed).contains(
+            "si_uid=1000, si_status=SIGTERM, si_utime=1 /* 0.01 s */, si_stime=2 /* 0.02 s */}"
+        ));
         assert_eq!(
             signal_line(&info(10, SI_USER, [42, 0, 0, 0])),
             "--- SIGUSR1 {si_signo=SIGUSR1, si_code=SI_USER, si_pid=42, si_uid=0} ---"

@@ -32,25 +32,23 @@ pub fn rusage_text(bytes: &[u8]) -> Option<String> {
     ))
 }
 
-/// times' struct tms: clock ticks, each but 0 followed by its seconds as
-/// strace prints them (`tms_utime=7 /* 0.07 s */` at 100 ticks a second).
-pub fn tms_text(bytes: &[u8]) -> Option<String> {
-    let t: libc::tms = read(bytes)?;
+/// Clock ticks, but 0 followed by their seconds as strace's print_clock_t
+/// prints them (`7 /* 0.07 s */` at 100 ticks a second).
+pub fn clock_t_text(ticks: u64) -> String {
     let hz = clock_ticks();
     // As many decimals as a tick needs (2 at 100 Hz).
     let width = (hz.max(2) - 1).to_string().len();
-    let field = |name: &str, ticks: libc::clock_t| {
-        let ticks = ticks as u64;
-        if ticks == 0 {
-            format!("{name}=0")
-        } else {
-            format!(
-                "{name}={ticks} /* {}.{:0width$} s */",
-                ticks / hz,
-                ticks % hz
-            )
-        }
-    };
+    if ticks == 0 {
+        "0".to_owned()
+    } else {
+        format!("{ticks} /* {}.{:0width$} s */", ticks / hz, ticks % hz)
+    }
+}
+
+/// times' struct tms: clock ticks, as `clock_t_text`.
+pub fn tms_text(bytes: &[u8]) -> Option<String> {
+    let t: libc::tms = read(bytes)?;
+    let field = |name: &str, ticks: libc::clock_t| format!("{name}={}", clock_t_text(ticks as u64));
     Some(format!(
         "{{{}, {}, {}, {}}}",
         field("tms_utime", t.tms_utime),
