@@ -157,8 +157,18 @@ static __always_inline void count_exit(__u32 nr, long ret, __u64 pid_tgid, __u32
 		return;
 	}
 	st = bpf_task_storage_get(&starts, bpf_get_current_task_btf(), 0, 0);
-	if (!st || st->nr != nr || !st->ts ||
-	    st->ts < counted_since[nr & (SYSTRACE_NR_SYSCALLS - 1)])
+	if (!st)
+		return;
+	/* A successful execveat's exit is reported as execve's: it ends the
+	 * execveat its enter began (by the kinds of their filenames, which
+	 * the table has whatever the load captures). */
+	if (st->nr != nr && !ret &&
+	    capture_specs[nr & (SYSTRACE_NR_SYSCALLS - 1)].kind[0] ==
+		    SYSTRACE_CAPTURE_EXEC_FILENAME &&
+	    capture_specs[st->nr & (SYSTRACE_NR_SYSCALLS - 1)].kind[1] ==
+		    SYSTRACE_CAPTURE_EXEC_FILENAME)
+		nr = st->nr;
+	if (st->nr != nr || !st->ts || st->ts < counted_since[nr & (SYSTRACE_NR_SYSCALLS - 1)])
 		return;
 	dur = bpf_ktime_get_ns() - st->ts;
 	st->ts = 0;

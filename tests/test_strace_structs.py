@@ -1653,6 +1653,15 @@ def test_exec_strings_not_in_memory_yet_like_strace(kernel, tmp_path, strace_bin
                  'execveat(3, "true", ["true", "-at"], ',
                  'execve("/bin/sh", ["sh", "-c", "exit 0"], '):
         assert any(l.startswith(line) for l in ours), (line, ours)
+    # -c counts the execveat whose exit the kernel reported as execve's.
+    counts = []
+    for tracer in ([strace_bin], [sys.executable, "-m", "systrace"]):
+        r = subprocess.run([*tracer, "-f", "-c", "-e", "trace=execve,execveat", "--", str(exe), str(script)],
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        rows = re.findall(r"^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(\d*)\s*(execve\w*)$", r.stderr, re.M)
+        counts.append(sorted(rows))
+    assert counts[1] == counts[0] == [("1", "", "execveat"), ("5", "1", "execve")], counts
 
 
 FIEMAP = r"""
