@@ -267,8 +267,8 @@ static long capture_argv_elem(__u32 j, struct argv_walk *walk)
 		walk->done = true;
 		return 1; /* stop */
 	}
-	if (off >= CAPTURE_END)
-		return 1; /* over the budget: the list is cut (marked below) */
+	if (j >= SYSTRACE_MAX_ARGV || off >= CAPTURE_END)
+		return 1; /* more than we keep, or over the budget: cut (marked below) */
 	walk->off = capture_string(walk->s, off, walk->arg_flags, elem);
 	if (item_faulted(walk->s, off))
 		walk->faulted = true;
@@ -286,7 +286,8 @@ static __always_inline __u32 capture_argv(struct scratch *s, __u32 off, __u32 ar
 				  .off = off,
 				  .arg_flags = ARG_FLAGS(arg, SYSTRACE_CAPTURE_ARGV_ELEM) };
 
-	bpf_loop(SYSTRACE_MAX_ARGV, capture_argv_elem, &walk, 0);
+	/* One more than it keeps: a list of exactly as many is not cut. */
+	bpf_loop(SYSTRACE_MAX_ARGV + 1, capture_argv_elem, &walk, 0);
 	*faulted = walk.faulted;
 	if (walk.done)
 		return walk.off;
@@ -768,8 +769,8 @@ static long capture_exec_arg(__u32 j, struct exec_walk *w)
 		w->done = true;
 		return 1;
 	}
-	if (off >= CAPTURE_END)
-		return 1; /* over the budget: the list is cut (marked below) */
+	if (j >= SYSTRACE_MAX_ARGV || off >= CAPTURE_END)
+		return 1; /* more than we keep: the list is cut (marked below) */
 	w->off = capture_string(w->s, off, w->arg_flags, str);
 	if (w->argv)
 		return 0;
@@ -808,7 +809,7 @@ __noinline __u32 capture_exec_again(struct scratch *s, __u32 off, __u32 arg_flag
 		 bpf_probe_read_kernel(&w.p, sizeof(w.p), &mm->arg_start) ||
 		 bpf_probe_read_kernel(&w.end, sizeof(w.end), &mm->arg_end))
 		return capture_mark(s, off, arg_flags, SYSTRACE_CAPTURE_FAULTED);
-	bpf_loop(SYSTRACE_MAX_ARGV, capture_exec_arg, &w, 0);
+	bpf_loop(SYSTRACE_MAX_ARGV + 1, capture_exec_arg, &w, 0);
 	if (w.done)
 		return w.off;
 	return capture_mark(s, w.off, arg_flags, SYSTRACE_CAPTURE_TRUNCATED);

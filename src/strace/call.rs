@@ -52,6 +52,10 @@ pub struct Captures<'a> {
     /// msghdr, whose lengths the call rewrites).
     pub before: SmallVec<[(Cow<'static, str>, &'a [u8]); 1]>,
     pub truncated: Names,
+    /// Lists cut short (more elements than the programs keep), also in
+    /// `truncated`: strace's `, ...` after the elements, where a
+    /// truncated name otherwise marks its last element cut.
+    pub cut: Names,
     /// Arguments whose memory could not be read (and was not read later).
     pub faulted: Names,
     /// Arguments whose capture was lost: written by earlier versions, when
@@ -78,6 +82,10 @@ impl<'a> Captures<'a> {
 
     pub fn is_truncated(&self, name: &str) -> bool {
         self.truncated.iter().any(|n| n == name)
+    }
+
+    pub fn is_cut(&self, name: &str) -> bool {
+        self.cut.iter().any(|n| n == name)
     }
 
     /// `name`: "truncated", "faulted", "lost", or None when captured whole.
@@ -227,12 +235,14 @@ fn exec_again<'a>(enter: &'a Event, exit: &'a Event, merged: &mut Captures<'a>) 
     let mut found = candidates.into_iter().filter_map(line_up);
     let name = arg_name(meta, argv_arg as usize);
     merged.truncated.retain(|t| *t != name);
+    merged.cut.retain(|t| *t != name);
     merged.faulted.retain(|f| *f != name);
     match (found.next(), found.next()) {
         (Some(list), None) => {
             set(&mut merged.values, name.clone(), Captured::List(list));
             if first_cut {
-                merged.truncated.push(name);
+                merged.truncated.push(name.clone());
+                merged.cut.push(name);
             }
         }
         _ => {
@@ -277,6 +287,7 @@ fn event_captures_into<'a>(ev: &'a Event, out: &mut Captures<'a>) {
             if !broken.contains(&name) {
                 out.values.retain(|(n, _)| *n != name);
                 out.truncated.retain(|n| *n != name);
+                out.cut.retain(|n| *n != name);
                 out.faulted.retain(|n| *n != name);
                 out.faulted.push(name.clone());
                 broken.push(name);
@@ -285,6 +296,7 @@ fn event_captures_into<'a>(ev: &'a Event, out: &mut Captures<'a>) {
         }
         // The last capture of a name says its status.
         out.truncated.retain(|n| *n != name);
+        out.cut.retain(|n| *n != name);
         out.faulted.retain(|n| *n != name);
         out.lost.retain(|n| *n != name);
         if cap.lost {
@@ -292,6 +304,9 @@ fn event_captures_into<'a>(ev: &'a Event, out: &mut Captures<'a>) {
         } else if cap.faulted {
             out.faulted.push(name.clone());
         } else if cap.truncated {
+            if cap.argv_elem && cap.bytes.is_empty() {
+                out.cut.push(name.clone()); // the marker of a list cut short
+            }
             out.truncated.push(name.clone());
         }
         if !cap.has_value() {
@@ -468,6 +483,11 @@ impl Call {
                     merged.truncated.push(name);
                 }
             }
+            for name in own.cut {
+                if !merged.cut.contains(&name) {
+                    merged.cut.push(name);
+                }
+            }
             // A fault at enter that the exit read again is no fault.
             let values = &merged.values;
             merged
@@ -636,7 +656,11 @@ impl Call {
                     CapturedView::bytes(b, truncated).with_after(captures.after(name))
                 }
                 Captured::List(items) => {
-                    let mut view = CapturedView::argv(items, truncated);
+                    // A list cut short is `..., ...]`; otherwise its last
+                    // element is the one cut.
+                    let cut = captures.is_cut(name);
+                    let mut view = CapturedView::argv(items, truncated && !cut);
+                    view.truncated = cut;
                     view.before = captures.before(name);
                     view
                 }

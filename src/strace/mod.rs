@@ -103,8 +103,8 @@ impl<'a> CapturedView<'a> {
         self.after = after;
         self
     }
-    /// An argv as systrace captures it: the capture says only that the list
-    /// was cut, so its last element is the one marked truncated.
+    /// An argv as systrace captures it: `truncated` marks its last element
+    /// cut (a list cut short is the view's own `truncated`).
     pub fn argv<B: AsRef<[u8]> + 'a>(items: &'a [B], truncated: bool) -> Self {
         let n = items.len();
         let pieces = items
