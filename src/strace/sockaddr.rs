@@ -143,11 +143,19 @@ pub fn text(bytes: &[u8], hex: super::quote::HexStyle) -> Option<String> {
             out.push('}');
             out
         }
-        libc::AF_NETLINK => format!(
-            "{{sa_family=AF_NETLINK, nl_pid={}, nl_groups={:08x}}}",
-            ne32(4)? as i32,
-            ne32(8)?
-        ),
+        libc::AF_NETLINK => {
+            // nl_pad, shown when not zero (Python's bind leaves it unset).
+            let pad = u16::from_ne_bytes(bytes.get(2..4)?.try_into().ok()?);
+            let pad = match pad {
+                0 => String::new(),
+                p => format!("nl_pad={p:#x}, "),
+            };
+            format!(
+                "{{sa_family=AF_NETLINK, {pad}nl_pid={}, nl_groups={:08x}}}",
+                ne32(4)? as i32,
+                ne32(8)?
+            )
+        }
         _ => return None,
     })
 }
@@ -220,6 +228,25 @@ mod tests {
         assert_eq!(
             decode(&999u16.to_ne_bytes()).unwrap().family_name(),
             "AF_999"
+        );
+    }
+
+    #[test]
+    fn a_netlink_address_shows_its_padding_when_set() {
+        let nl = |pad: u16| {
+            let mut b = (libc::AF_NETLINK as u16).to_ne_bytes().to_vec();
+            b.extend(pad.to_ne_bytes());
+            b.extend(5u32.to_ne_bytes());
+            b.extend(1u32.to_ne_bytes());
+            text(&b, crate::strace::quote::HexStyle::None).unwrap()
+        };
+        assert_eq!(
+            nl(0),
+            "{sa_family=AF_NETLINK, nl_pid=5, nl_groups=00000001}"
+        );
+        assert_eq!(
+            nl(0x9257),
+            "{sa_family=AF_NETLINK, nl_pad=0x9257, nl_pid=5, nl_groups=00000001}"
         );
     }
 }
