@@ -350,10 +350,11 @@ def normalise_arg(arg: str, pids: set, name: str = "") -> str:
     arg = ADDRESS.sub("<addr>", arg)
     # The traced processes' pids differ from run to run; they are renamed
     # only where a pid can be (a pid argument or result, si_pid=, a /proc
-    # path), never in a size or a count that happens to equal one.
+    # path), never in a size or a count that happens to equal one (a
+    # traced pid of 8192 renamed prlimit64's `rlim_cur=8192*1024`).
     for pid in pids:
         if name in PID_CALLS:
-            arg = re.sub(rf"(?<![\w.]){pid}\b", "<pid>", arg)
+            arg = re.sub(rf"(?<![\w.]){pid}(?![\w.*])", "<pid>", arg)
         else:
             arg = re.sub(rf"\b(si_pid=|/proc/){pid}\b", r"\1<pid>", arg)
     return arg
