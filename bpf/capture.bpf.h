@@ -455,22 +455,79 @@ static __always_inline int command_arg(__u32 table, __u64 cmd, __u32 *size)
 	return 0;
 }
 
-/* The inode number of fd `fd` of the current process; 0 if it has none. */
-static __always_inline __u64 fd_inode(struct fdtable *fdt, __s32 fd)
+/* The struct file of fd `fd` of the current process; NULL if it has none. */
+static __always_inline struct file *fd_file(struct fdtable *fdt, __s32 fd)
 {
 	struct file **fds = NULL;
 	struct file *file = NULL;
-	struct inode *inode = NULL;
 	unsigned int max = 0;
-	__u64 ino = 0;
 
 	if (fd < 0 || bpf_probe_read_kernel(&max, sizeof(max), &fdt->max_fds) || fd >= max ||
 	    bpf_probe_read_kernel(&fds, sizeof(fds), &fdt->fd) ||
-	    bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file ||
-	    bpf_probe_read_kernel(&inode, sizeof(inode), &file->f_inode) || !inode ||
+	    bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]))
+		return NULL;
+	return file;
+}
+
+/* The inode number of fd `fd` of the current process; 0 if it has none. */
+static __always_inline __u64 fd_inode(struct fdtable *fdt, __s32 fd)
+{
+	struct file *file = fd_file(fdt, fd);
+	struct inode *inode = NULL;
+	__u64 ino = 0;
+
+	if (!file || bpf_probe_read_kernel(&inode, sizeof(inode), &file->f_inode) || !inode ||
 	    bpf_probe_read_kernel(&ino, sizeof(ino), &inode->i_ino))
 		return 0;
 	return ino;
+}
+
+#define S_IFMT 0170000
+#define S_IFSOCK 0140000
+#define AF_NETLINK 16
+
+/* For a call's socket_data: when fd `fd` (arg 0) is a netlink socket, an
+ * item flagged NETLINK with its protocol, for the argument of `arg_flags`;
+ * its data is then read whole. Returns `off` unchanged for any other fd
+ * (or past the record's budget): the data is cut at data_size, as for any
+ * socket. */
+__noinline __u32 capture_netlink(struct scratch *s, __u32 off, __u32 arg_flags, __u64 fd)
+{
+	struct systrace_capture_item *item;
+	struct files_struct *files = NULL;
+	struct fdtable *fdt = NULL;
+	struct file *file = NULL;
+	struct inode *inode = NULL;
+	struct socket *sock = NULL;
+	struct sock *sk = NULL;
+	unsigned short mode = 0, family = 0;
+	__u16 protocol = 0;
+	__u32 value;
+
+	if (!s || off >= CAPTURE_END || fd > 0x7fffffff)
+		return off;
+	if (bpf_probe_read_kernel(&files, sizeof(files), &bpf_get_current_task_btf()->files) ||
+	    !files || bpf_probe_read_kernel(&fdt, sizeof(fdt), &files->fdt) || !fdt)
+		return off;
+	file = fd_file(fdt, fd);
+	if (!file || bpf_probe_read_kernel(&inode, sizeof(inode), &file->f_inode) || !inode ||
+	    bpf_probe_read_kernel(&mode, sizeof(mode), &inode->i_mode) ||
+	    (mode & S_IFMT) != S_IFSOCK ||
+	    bpf_probe_read_kernel(&sock, sizeof(sock), &file->private_data) || !sock ||
+	    bpf_probe_read_kernel(&sk, sizeof(sk), &sock->sk) || !sk ||
+	    bpf_probe_read_kernel(&family, sizeof(family), &sk->__sk_common.skc_family) ||
+	    family != AF_NETLINK ||
+	    bpf_probe_read_kernel(&protocol, sizeof(protocol), &sk->sk_protocol))
+		return off;
+	value = protocol;
+	barrier_var(off); /* keep the mask: the compiler would drop it as a no-op */
+	off &= SCRATCH_MASK;
+	item = (void *)&s->buf[off];
+	item->arg = arg_flags & 0xff;
+	item->flags = ((arg_flags >> 8) & 0xff) | SYSTRACE_CAPTURE_NETLINK;
+	item->len = sizeof(value);
+	__builtin_memcpy(&s->buf[off + sizeof(*item)], &value, sizeof(value));
+	return off + sizeof(*item) + sizeof(value);
 }
 
 /* SYSTRACE_CAPTURE_NEW_FDS: an item of the inode numbers of fd `ret`
@@ -594,7 +651,14 @@ __noinline long capture_enter_arg(struct scratch *s, struct enter_walk *w, __u32
 		if (item_faulted(s, off))
 			w->pending.retry_mask |= 1 << i;
 	} else if (IS_KIND(kind, SYSTRACE_CAPTURE_BUFFER)) {
-		w->off = capture_buffer(s, off, ARG_FLAGS(i, 0) | data_flag(spec, i), args[i],
+		__u32 what = data_flag(spec, i), start = off;
+
+		if (spec->socket_data) {
+			off = capture_netlink(s, off, ARG_FLAGS(i, 0), args[0]);
+			if (off != start)
+				what = ARG_STRUCT;
+		}
+		w->off = capture_buffer(s, off, ARG_FLAGS(i, 0) | what, args[i],
 					arg_at(args, spec->len_arg[i]));
 		if (item_faulted(s, off))
 			w->pending.retry_mask |= 1 << i;
@@ -635,8 +699,14 @@ __noinline long capture_enter_arg(struct scratch *s, struct enter_walk *w, __u32
 						     ((count & 0xffffffff) << 32),
 					     args[i], ~0ULL);
 	} else if (IS_KIND(kind, SYSTRACE_CAPTURE_MSGHDR)) {
+		__u32 start = off;
+
+		if (args[i] && spec->socket_data)
+			off = capture_netlink(s, off, ARG_FLAGS(i, 0), args[0]);
 		if (args[i])
-			w->off = capture_msghdr(s, off, ARG_FLAGS(i, 0), args[i], ~0ULL);
+			w->off = capture_msghdr(s, off,
+						ARG_FLAGS(i, 0) | (off != start ? ARG_STRUCT : 0),
+						args[i], ~0ULL);
 	} else if (IS_KIND(kind, SYSTRACE_CAPTURE_EXIT_MSGHDR)) {
 		/* Its lengths as given: the call rewrites them. */
 		if (args[i])
@@ -850,13 +920,19 @@ static long capture_exit_arg(__u32 i, struct exit_walk *w)
 	kind = spec->kind[i];
 	ptr = args[i];
 	arg_struct = ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT) | ARG_STRUCT;
-	if (IS_KIND(kind, SYSTRACE_CAPTURE_EXIT_BUFFER) && ret > 0 && ptr)
+	if (IS_KIND(kind, SYSTRACE_CAPTURE_EXIT_BUFFER) && ret > 0 && ptr) {
+		__u32 start = off;
+
+		if (spec->socket_data)
+			off = capture_netlink(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT),
+					      args[0]);
 		off = capture_buffer(s, off,
-				     ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT) | data_flag(spec, i),
+				     ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT) |
+					     (off != start ? ARG_STRUCT : data_flag(spec, i)),
 				     ptr, ret);
-	else if ((IS_KIND(kind, SYSTRACE_CAPTURE_EXIT_STRUCT) ||
-		  IS_KIND(kind, SYSTRACE_CAPTURE_INOUT_STRUCT)) &&
-		 (ret >= 0 || restarting(ret)) && ptr)
+	} else if ((IS_KIND(kind, SYSTRACE_CAPTURE_EXIT_STRUCT) ||
+		    IS_KIND(kind, SYSTRACE_CAPTURE_INOUT_STRUCT)) &&
+		   (ret >= 0 || restarting(ret)) && ptr)
 		off = capture_buffer(s, off, arg_struct, ptr, spec->size[i]);
 	else if (IS_KIND(kind, SYSTRACE_CAPTURE_ARRAY) && ret >= 0 && ptr)
 		off = capture_buffer(s, off, arg_struct, ptr,
@@ -869,10 +945,18 @@ static long capture_exit_arg(__u32 i, struct exit_walk *w)
 			ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT | SYSTRACE_CAPTURE_ARGV_ELEM) |
 				((arg_at(args, spec->len_arg[i]) & 0xffffffff) << 32),
 			ptr, ret > 0 ? ret : 0);
-	else if (IS_KIND(kind, SYSTRACE_CAPTURE_EXIT_MSGHDR) && ret >= 0 && ptr)
-		off = capture_msghdr(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT), ptr, ret);
-	else if (IS_KIND(kind, SYSTRACE_CAPTURE_EXIT_MMSGHDR) && (ret >= 0 || !spec->size[i]) &&
-		 ptr) {
+	else if (IS_KIND(kind, SYSTRACE_CAPTURE_EXIT_MSGHDR) && ret >= 0 && ptr) {
+		__u32 start = off;
+
+		if (spec->socket_data)
+			off = capture_netlink(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT),
+					      args[0]);
+		off = capture_msghdr(s, off,
+				     ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT) |
+					     (off != start ? ARG_STRUCT : 0),
+				     ptr, ret);
+	} else if (IS_KIND(kind, SYSTRACE_CAPTURE_EXIT_MMSGHDR) && (ret >= 0 || !spec->size[i]) &&
+		   ptr) {
 		/* sendmmsg's vlen messages (strace shows those not sent too,
 		 * and all of them when it failed), or the ret that recvmmsg
 		 * received. */

@@ -119,13 +119,29 @@ struct signal_struct {
 #define SYSTRACE_TRACE_SIGNAL_DELIVERED 0
 #define SYSTRACE_TRACE_SIGNAL_IGNORED 1
 
-/* What an fd refers to (SYSTRACE_CAPTURE_NEW_FDS reads its inode number). */
+/* What an fd refers to (SYSTRACE_CAPTURE_NEW_FDS reads its inode number;
+ * a socket's data reads its family and protocol). */
 struct inode {
+	unsigned short i_mode;
 	unsigned long i_ino;
 } __attribute__((preserve_access_index));
 
 struct file {
 	struct inode *f_inode;
+	void *private_data; /* a socket file's struct socket */
+} __attribute__((preserve_access_index));
+
+struct sock_common {
+	unsigned short skc_family;
+} __attribute__((preserve_access_index));
+
+struct sock {
+	struct sock_common __sk_common;
+	__u16 sk_protocol;
+} __attribute__((preserve_access_index));
+
+struct socket {
+	struct sock *sk;
 } __attribute__((preserve_access_index));
 
 struct fdtable {

@@ -148,6 +148,12 @@ struct systrace_capture_spec {
 	/* Bit i: arg i's memory is data (read's, write's), cut at data_size;
 	 * strings and addresses are cut at capture_size. */
 	__u8 data_mask;
+	/* Arg 0 is a socket, and the call's data (a BUFFER, EXIT_BUFFER,
+	 * MSGHDR or EXIT_MSGHDR) is its messages: when it is a netlink socket,
+	 * whose messages strace decodes, the data is read whole (up to
+	 * SYSTRACE_MAX_CAPTURE per item, not cut at data_size), after an item
+	 * flagged SYSTRACE_CAPTURE_NETLINK holding its protocol (a __u32). */
+	__u8 socket_data;
 };
 
 enum systrace_capture_flags {
@@ -160,6 +166,9 @@ enum systrace_capture_flags {
 	 * missing (an enter before the session, or no kernel memory); it now
 	 * reads them from the registers, which still hold the call's args. */
 	SYSTRACE_CAPTURE_LOST = 16,
+	/* Not the argument's memory: the netlink protocol of the socket whose
+	 * messages the argument's next item holds (socket_data). */
+	SYSTRACE_CAPTURE_NETLINK = 32,
 };
 
 struct systrace_capture_item {

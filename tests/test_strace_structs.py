@@ -1724,3 +1724,49 @@ def test_a_long_argv_is_cut_as_strace_cuts_it(kernel, tmp_path, strace_bin, n):
         lines.append(re.sub(r"0x[0-9a-f]+ /\*", "ADDR /*", r.stderr.splitlines()[0]))
     assert lines[1] == lines[0]
     assert bool(re.search(r", \.\.\.\], ADDR /\* \d+ vars \*/\) = 0$", lines[0])) == (n + 1 > 32), lines
+
+
+NETLINK = r"""
+import socket, struct
+NLM_F_REQUEST, NLM_F_ACK, NLM_F_DUMP = 1, 4, 0x300
+s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
+s.bind((0, 0))
+# An address dump sent without an address (sendto's NULL), read with recv
+# (recvfrom), to its NLMSG_DONE.
+s.send(struct.pack("=IHHIIB3x", 20, 22, NLM_F_REQUEST | NLM_F_DUMP, 1, 0, socket.AF_INET))
+while struct.unpack_from("=H", s.recv(65536), 4)[0] != 3:
+    pass
+# A request the kernel refuses (no such interface), acknowledged with an
+# NLMSG_ERROR that echoes it, by sendmsg and recvmsg.
+s.sendmsg([struct.pack("=IHHIIBBBBI", 24, 21, NLM_F_REQUEST | NLM_F_ACK, 2, 0, socket.AF_INET, 8, 0, 0,
+                       0x7ffffff0)], [], 0, (0, 0))
+s.recvmsg(65536)
+"""
+
+
+def test_netlink_messages_like_strace(kernel, tmp_path, strace_bin):
+    # strace decodes a netlink socket's data as messages: glibc's
+    # getaddrinfo asks NETLINK_ROUTE for the addresses (RTM_GETADDR), and
+    # systrace printed the messages as strings cut at 32 bytes. The
+    # programs now read a netlink socket's data whole and say its protocol.
+    script = tmp_path / "nl.py"
+    script.write_text(NETLINK)
+    calls = "trace=sendto,recvfrom,sendmsg,recvmsg,bind"
+    for argv in (["python3", str(script)], ["getent", "ahosts", "localhost"]):
+        if shutil.which(argv[0]) is None:
+            pytest.fail(f"{argv[0]} is not installed")
+        theirs, ours = _both(tmp_path, strace_bin, argv, "-e", calls, "-e", "signal=none")
+        # What differs from run to run: the socket's port id (the pid),
+        # getent's sequence number (the time), bind's unset padding.
+        seqs = set(re.findall(r"nlmsg_seq=(\d+)", ours))
+        assert 1 <= len(seqs) <= 2, ours  # a request's replies carry its number
+        same = [(r"nlmsg_pid=-?\d+", "nlmsg_pid=PID"), (r"nl_pid=-?\d+", "nl_pid=PID"),
+                (r"nlmsg_seq=\d+", "nlmsg_seq=SEQ"), (r"nl_pad=0x[0-9a-f]+", "nl_pad=PAD"),
+                (r"[ct]stamp=\d+", "stamp=T")]
+        for pattern, to in same:
+            theirs, ours = re.sub(pattern, to, theirs), re.sub(pattern, to, ours)
+        assert ours.splitlines()[:-1] == theirs.splitlines()[:-1]
+        if argv[0] == "python3":
+            assert "nlmsg_type=RTM_NEWADDR" in ours and "inet_addr(\"127.0.0.1\")" in ours, ours
+            assert "{error=-ENODEV, msg=[{nlmsg_len=24, nlmsg_type=RTM_DELADDR" in ours, ours
+            assert "sendto(3, [{nlmsg_len=20, nlmsg_type=RTM_GETADDR" in ours, ours

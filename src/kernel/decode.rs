@@ -128,6 +128,9 @@ pub struct Capture<'a> {
     pub lost: bool,
     /// One element of an argv-like array.
     pub argv_elem: bool,
+    /// Not the argument's memory: the netlink protocol (a u32) of the
+    /// socket whose messages the argument's next items hold.
+    pub netlink: bool,
     pub bytes: &'a [u8],
 }
 
@@ -136,7 +139,7 @@ impl Capture<'_> {
     /// empty item that only says an argv was cut.
     pub fn has_value(&self) -> bool {
         let cut_argv_marker = self.argv_elem && self.truncated && self.bytes.is_empty();
-        !(self.faulted || self.lost || cut_argv_marker)
+        !(self.faulted || self.lost || cut_argv_marker || self.netlink)
     }
 }
 
@@ -171,6 +174,7 @@ fn captures(payload: &[u8]) -> impl Iterator<Item = Result<Capture<'_>, DecodeEr
             faulted: item.flags & flag(systrace_capture_flags::SYSTRACE_CAPTURE_FAULTED) != 0,
             lost: item.flags & flag(systrace_capture_flags::SYSTRACE_CAPTURE_LOST) != 0,
             argv_elem: item.flags & flag(systrace_capture_flags::SYSTRACE_CAPTURE_ARGV_ELEM) != 0,
+            netlink: item.flags & flag(systrace_capture_flags::SYSTRACE_CAPTURE_NETLINK) != 0,
             bytes,
         }))
     })

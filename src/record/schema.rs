@@ -104,6 +104,7 @@ fn item_flags(cap: &Capture<'_>) -> u8 {
         (cap.argv_elem, flags::SYSTRACE_CAPTURE_ARGV_ELEM),
         (cap.at_exit, flags::SYSTRACE_CAPTURE_AT_EXIT),
         (cap.lost, flags::SYSTRACE_CAPTURE_LOST),
+        (cap.netlink, flags::SYSTRACE_CAPTURE_NETLINK),
     ] {
         if set {
             out |= bit(f);

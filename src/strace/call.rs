@@ -61,6 +61,9 @@ pub struct Captures<'a> {
     /// Arguments whose capture was lost: written by earlier versions, when
     /// the exit's pointer was kept from the enter (an older recording's).
     pub lost: Names,
+    /// The netlink protocol of the socket whose messages the call's data
+    /// is (sendto's, recvmsg's...), when it is one: strace decodes them.
+    pub netlink: Option<u32>,
 }
 
 /// Argument names. Inline, as the lists above: the command builds a
@@ -282,6 +285,10 @@ fn event_captures_into<'a>(ev: &'a Event, out: &mut Captures<'a>) {
         if cap.arg == NEW_FDS_ARG && meta.is_some_and(|m| m.args.len() <= NEW_FDS_ARG as usize) {
             continue;
         }
+        if cap.netlink {
+            out.netlink = cap.bytes.try_into().ok().map(u32::from_ne_bytes);
+            continue;
+        }
         let name = arg_name(meta, cap.arg as usize);
         if cap.argv_elem && (cap.faulted || broken.contains(&name)) {
             if !broken.contains(&name) {
@@ -465,6 +472,7 @@ impl Call {
         for (ev, at_exit) in events {
             let Some(ev) = ev else { continue };
             let own = event_captures(ev);
+            merged.netlink = merged.netlink.or(own.netlink);
             for (name, value) in own.values {
                 // An input read again at exit (a structure the call
                 // rewrites) keeps both; a string re-read after a fault has
@@ -653,7 +661,10 @@ impl Call {
             let truncated = captures.is_truncated(name);
             let captured = captures.get(name).map(|c| match c {
                 Captured::Bytes(b) => {
-                    CapturedView::bytes(b, truncated).with_after(captures.after(name))
+                    let mut view =
+                        CapturedView::bytes(b, truncated).with_after(captures.after(name));
+                    view.netlink = captures.netlink;
+                    view
                 }
                 Captured::List(items) => {
                     // A list cut short is `..., ...]`; otherwise its last
@@ -662,6 +673,7 @@ impl Call {
                     let mut view = CapturedView::argv(items, truncated && !cut);
                     view.truncated = cut;
                     view.before = captures.before(name);
+                    view.netlink = captures.netlink;
                     view
                 }
             });

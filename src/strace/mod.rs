@@ -86,6 +86,9 @@ pub struct CapturedView<'a> {
     /// For a list read at exit, what the argument was at enter (recvmsg's
     /// msghdr: the lengths it gave, which the call rewrote).
     pub before: Option<&'a [u8]>,
+    /// The netlink protocol of the socket whose messages it holds (the data
+    /// of sendto, recvfrom, sendmsg, recvmsg on a netlink socket).
+    pub netlink: Option<u32>,
 }
 
 impl<'a> CapturedView<'a> {
@@ -96,6 +99,7 @@ impl<'a> CapturedView<'a> {
             list: None,
             after: None,
             before: None,
+            netlink: None,
         }
     }
 
@@ -125,6 +129,7 @@ impl<'a> CapturedView<'a> {
             list: Some(list),
             after: None,
             before: None,
+            netlink: None,
         }
     }
 }

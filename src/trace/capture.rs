@@ -82,6 +82,10 @@ pub const NEW_FDS_CALLS: &[(&str, Option<&str>)] = &[
     ("accept4", None),
 ];
 
+/// The calls whose fd (arg 0) may be a netlink socket whose messages
+/// strace decodes (its `decode_sockbuf` and msghdrs' iovecs).
+pub const SOCKET_DATA_CALLS: &[&str] = &["sendto", "recvfrom", "sendmsg", "recvmsg"];
+
 /// Sizes of the kernel's structures, as this architecture lays them out.
 pub mod sizes {
     use std::mem::size_of;
@@ -402,6 +406,12 @@ pub fn spec_for(meta: &SyscallMetadata) -> Option<systrace_capture_spec> {
         if DATA.contains(&(name, arg.as_str())) {
             spec.data_mask |= 1 << i;
         }
+    }
+    // A netlink socket's messages are read whole, for strace's decoding of
+    // them (bpf/capture.bpf.h, capture_netlink); any other socket's data
+    // as any data.
+    if SOCKET_DATA_CALLS.contains(&name) {
+        spec.socket_data = 1;
     }
     if let Some((_, array)) = NEW_FDS_CALLS.iter().find(|(s, _)| *s == name) {
         let slot = usize::from(NEW_FDS_ARG);

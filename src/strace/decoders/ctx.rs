@@ -86,6 +86,10 @@ impl<'c, 'a> Ctx<'c, 'a> {
     pub(super) fn captured(&self, i: usize) -> Option<&CapturedView<'a>> {
         self.args.get(i).and_then(|a| a.captured.as_ref())
     }
+    /// The netlink protocol of the socket whose messages arg `i` holds.
+    pub(super) fn netlink(&self, i: usize) -> Option<u32> {
+        self.captured(i).and_then(|c| c.netlink)
+    }
     pub(super) fn index_of(&self, name: &str) -> Option<usize> {
         self.args.iter().position(|a| a.name == name)
     }
@@ -193,6 +197,18 @@ impl<'c, 'a> Ctx<'c, 'a> {
                 quote_limited(&c.bytes[..shown], shown, len > shown as u64, style)
             }
             _ => self.t_ptr(i).into(),
+        }
+    }
+    /// A socket's data of `len` bytes: its netlink messages decoded when
+    /// the socket is a netlink one and all of them were read, else [`t_buf`](Self::t_buf).
+    pub(super) fn t_sockbuf(&self, i: usize, len: u64) -> CompactString {
+        let decoded = self.captured(i).filter(|_| self.raw(i) != 0).and_then(|c| {
+            let data = c.bytes.get(..usize::try_from(len).ok()?)?;
+            structs::netlink_text(data, c.netlink?, self.opts)
+        });
+        match decoded {
+            Some(text) => text.into(),
+            None => self.t_buf(i, len, false),
         }
     }
     /// A buffer the call fills, `ret` bytes long: a pointer if it failed.

@@ -65,7 +65,7 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
         }
         "sendto" => {
             c.push(c.t_int(0));
-            c.push(c.t_buf(1, c.raw(2), false));
+            c.push(c.t_sockbuf(1, c.raw(2)));
             c.push(c.t_ulong(2));
             c.push(c.t_uflags(3, flags::MSG_FLAGS));
             c.push(c.t_struct(4, |b| sockaddr::text(b, c.opts.hex)));
@@ -74,7 +74,10 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
         }
         "recvfrom" => {
             c.push(c.t_int(0));
-            c.push_exit(c.t_out_buf(1, false));
+            c.push_exit(match c.ok() {
+                Some(n) => c.t_sockbuf(1, (n.max(0) as u64).min(c.raw(2))),
+                None => c.t_ptr(1).into(),
+            });
             c.push_exit(c.t_ulong(2));
             c.push_exit(c.t_uflags(3, flags::MSG_FLAGS));
             c.push_exit(out_sockaddr(c, 4, 5));
@@ -97,20 +100,20 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
             c.finish(Decimal, false)
         }
         "sendmsg" => {
-            let opts = c.opts;
+            let (opts, netlink) = (c.opts, c.netlink(1));
             c.push(c.t_int(0));
             c.push(c.t_list(1, |items, more, _| {
-                structs::msghdr_text(items, more, None, opts)
+                structs::msghdr_text(items, more, None, netlink, opts)
             }));
             c.push(c.t_uflags(2, flags::MSG_FLAGS));
             c.finish(Decimal, true)
         }
         "recvmsg" => {
-            let opts = c.opts;
+            let (opts, netlink) = (c.opts, c.netlink(1));
             c.push(c.t_int(0));
             c.push_exit(match c.ok() {
                 Some(_) => c.t_list(1, |items, more, before| {
-                    structs::msghdr_text(items, more, before, opts)
+                    structs::msghdr_text(items, more, before, netlink, opts)
                 }),
                 // What it was given, as strace shows it: the name's room.
                 None => c.t_struct(1, |b| {

@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 mod io;
 mod misc;
 mod msg;
+mod netlink;
 mod signal;
 mod stat;
 mod task;
@@ -21,6 +22,7 @@ pub use misc::{
     poll_revents_text, pollfds_text, rlimit_text, sysinfo_text, uname_text, wait_status_text,
 };
 pub use msg::{iovec_text, mmsghdr_text, msghdr_text};
+pub use netlink::netlink_text;
 pub use signal::{sigaction_text, sigmask_pair_text, sigset_names, sigset_text};
 pub use stat::{dev_text, is_device, stat_text, statfs_text, statx_text, symbolic_mode};
 pub use task::{

@@ -32,9 +32,18 @@ pub fn elem(bytes: &[u8]) -> Option<Elem<'_>> {
     })
 }
 
-fn iov_text(e: &Elem<'_>, failed: bool, opts: &StraceOptions) -> String {
+/// `netlink`: the protocol of the netlink socket whose messages the data
+/// is, decoded when all of it was read.
+fn iov_text(e: &Elem<'_>, failed: bool, netlink: Option<u32>, opts: &StraceOptions) -> String {
+    let messages = || {
+        let avail = usize::try_from(e.avail?).ok()?;
+        super::netlink_text(e.data.get(..avail)?, netlink?, opts)
+    };
     let base = match e.avail {
         _ if e.ptr == 0 => "NULL".to_owned(),
+        Some(_) if !failed && netlink.is_some() && messages().is_some() => {
+            messages().unwrap_or_default()
+        }
         Some(avail) if !failed => quote_limited(
             e.data,
             opts.string_size,
@@ -54,9 +63,19 @@ pub fn iovec_text(
     failed: bool,
     opts: &StraceOptions,
 ) -> Option<String> {
+    iovec_text_of(items, more, failed, None, opts)
+}
+
+fn iovec_text_of(
+    items: &[&[u8]],
+    more: bool,
+    failed: bool,
+    netlink: Option<u32>,
+    opts: &StraceOptions,
+) -> Option<String> {
     let parts: Vec<String> = items
         .iter()
-        .map(|b| elem(b).map(|e| iov_text(&e, failed, opts)))
+        .map(|b| elem(b).map(|e| iov_text(&e, failed, netlink, opts)))
         .collect::<Option<_>>()?;
     let tail = match (more, parts.is_empty()) {
         (false, _) => "",
@@ -175,11 +194,13 @@ fn cmsgs_text(data: &[u8], len: u64) -> String {
 
 /// `{msg_name=NULL, msg_namelen=0, msg_iov=[...], msg_iovlen=1,
 /// msg_controllen=0, msg_flags=0}`; `before`: the header at enter, whose
-/// lengths recvmsg rewrote (`msg_namelen=110 => 16`).
+/// lengths recvmsg rewrote (`msg_namelen=110 => 16`); `netlink`: the
+/// protocol of the netlink socket it was sent or received on.
 pub fn msghdr_text(
     items: &[&[u8]],
     more: bool,
     before: Option<&[u8]>,
+    netlink: Option<u32>,
     opts: &StraceOptions,
 ) -> Option<String> {
     let m = msg(items)?;
@@ -200,7 +221,7 @@ pub fn msghdr_text(
     }
     let mut out = format!(
         "{{msg_name={name}, msg_namelen={namelen}, msg_iov={}, msg_iovlen={}",
-        iovec_text(m.iov, more, false, opts)?,
+        iovec_text_of(m.iov, more, false, netlink, opts)?,
         h.iovlen
     );
     if h.controllen > 0 && h.control != 0 {
@@ -290,7 +311,7 @@ pub fn mmsghdr_text(
         let iovlen = msg(m)?.hdr.iovlen;
         let more = ((m.len() - 3) as u64) < iovlen;
         let given = before.and_then(|b| b.get(j * MMSGHDR as usize..));
-        let mut text = format!("{{msg_hdr={}", msghdr_text(m, more, given, opts)?);
+        let mut text = format!("{{msg_hdr={}", msghdr_text(m, more, given, None, opts)?);
         if (j as u64) < sent {
             text.push_str(&format!(", msg_len={}", msg_len(m)?));
         }

@@ -1,0 +1,509 @@
+//! Netlink messages, as strace decodes the data of a netlink socket
+//! (sendto's, recvfrom's, a msghdr's iovecs): each nlmsghdr, then its
+//! payload. NETLINK_ROUTE's address messages (RTM_GETADDR, RTM_NEWADDR:
+//! what glibc's getaddrinfo asks and reads) are decoded with their
+//! attributes; the payloads of other messages print as hex strings, as
+//! strace prints what it does not decode.
+use super::read;
+use crate::strace::flags;
+use crate::strace::flags::{self as x, hex, Xlat};
+use crate::strace::quote::{quote_limited, HexStyle};
+use crate::strace::StraceOptions;
+
+const NLMSG_HDRLEN: usize = 16;
+const NLA_HDRLEN: usize = 4;
+const NLMSG_MIN_TYPE: u16 = 0x10;
+const NLMSG_ERROR: u16 = 2;
+const NLMSG_DONE: u16 = 3;
+const NLA_F_NESTED: u16 = 0x8000;
+const NLA_F_NET_BYTEORDER: u16 = 0x4000;
+const NLM_F_CAPPED: u16 = 0x100;
+const RTM_DELACTION: u16 = 49;
+
+fn align4(n: usize) -> usize {
+    n.saturating_add(3) & !3
+}
+
+/// strace's printstr_ex(QUOTE_FORCE_HEX): every byte as \xNN, cut at -s.
+fn hex_str(bytes: &[u8], opts: &StraceOptions) -> String {
+    let shown = bytes.len().min(opts.string_size);
+    quote_limited(&bytes[..shown], shown, bytes.len() > shown, HexStyle::All)
+}
+
+/// printflags with two tables, as strace's printflags_ex: each named bit
+/// taken once, in table order; what is left in hex.
+fn flags2(value: u64, first: Xlat, second: Xlat, unknown: &str) -> String {
+    if value == 0 {
+        return "0".to_owned();
+    }
+    let mut rest = value;
+    let mut parts: Vec<String> = Vec::new();
+    for &(bits, name) in first.iter().chain(second) {
+        if bits != 0 && rest & bits == bits {
+            parts.push(name.to_owned());
+            rest &= !bits;
+        }
+    }
+    if parts.is_empty() {
+        return format!("{} /* {unknown} */", hex(value));
+    }
+    if rest != 0 {
+        parts.push(hex(rest));
+    }
+    parts.join("|")
+}
+
+/// Message types of a family strace names; None for the families whose
+/// tables systrace does not have (their data prints as before: a string).
+fn type_table(protocol: u32) -> Option<(Xlat, &'static str)> {
+    match protocol as i32 {
+        libc::NETLINK_ROUTE => Some((x::RTM_TYPES, "RTM_???")),
+        _ => None,
+    }
+}
+
+fn type_text(ty: u16, protocol: u32) -> String {
+    match type_table(protocol) {
+        Some((table, unknown)) if ty >= NLMSG_MIN_TYPE => {
+            flags::xval_or_unknown(table, u64::from(ty), unknown)
+        }
+        _ => flags::xval_or_unknown(x::NETLINK_TYPES, u64::from(ty), "NLMSG_???"),
+    }
+}
+
+fn flags_text(value: u16, ty: u16, protocol: u32) -> String {
+    let extra: Xlat = if ty < NLMSG_MIN_TYPE {
+        if ty == NLMSG_ERROR {
+            x::NETLINK_ACK_FLAGS
+        } else {
+            &[]
+        }
+    } else if protocol as i32 == libc::NETLINK_ROUTE {
+        match ty {
+            RTM_DELACTION => x::NETLINK_GET_FLAGS,
+            _ => match ty & 3 {
+                0 => x::NETLINK_NEW_FLAGS,
+                1 => x::NETLINK_DELETE_FLAGS,
+                2 => x::NETLINK_GET_FLAGS,
+                _ => &[],
+            },
+        }
+    } else {
+        &[]
+    };
+    flags2(u64::from(value), x::NETLINK_FLAGS, extra, "NLM_F_???")
+}
+
+#[derive(Clone, Copy)]
+struct NlMsgHdr {
+    len: u32,
+    ty: u16,
+    flags: u16,
+    seq: u32,
+    pid: u32,
+}
+
+fn nlmsghdr(b: &[u8]) -> Option<NlMsgHdr> {
+    let [len, tf, seq, pid]: [u32; 4] = read(b)?;
+    Some(NlMsgHdr {
+        len,
+        ty: tf as u16,
+        flags: (tf >> 16) as u16,
+        seq,
+        pid,
+    })
+}
+
+fn hdr_text(h: &NlMsgHdr, protocol: u32) -> String {
+    format!(
+        "{{nlmsg_len={}, nlmsg_type={}, nlmsg_flags={}, nlmsg_seq={}, nlmsg_pid={}}}",
+        h.len,
+        type_text(h.ty, protocol),
+        flags_text(h.flags, h.ty, protocol),
+        h.seq,
+        h.pid as i32
+    )
+}
+
+/// The messages in `data` (all of the bytes the call sent or received),
+/// as strace's decode_netlink prints them; None for a family whose
+/// messages systrace does not name.
+pub fn netlink_text(data: &[u8], protocol: u32, opts: &StraceOptions) -> Option<String> {
+    type_table(protocol)?;
+    Some(messages_text(data, protocol, opts))
+}
+
+fn messages_text(mut data: &[u8], protocol: u32, opts: &StraceOptions) -> String {
+    let mut out = String::new();
+    let mut is_array = false;
+    let mut elt = 0usize;
+    loop {
+        let Some(h) = nlmsghdr(data).filter(|_| data.len() >= NLMSG_HDRLEN) else {
+            out.push_str(&hex_str(data, opts));
+            break;
+        };
+        elt += 1;
+        if elt > opts.string_size {
+            out.push_str("...");
+            break;
+        }
+        let step = align4(h.len as usize);
+        let next = if h.len as usize >= NLMSG_HDRLEN && data.len() > step {
+            Some(&data[step..])
+        } else {
+            None
+        };
+        if !is_array && next.is_some() {
+            out.push('[');
+            is_array = true;
+        }
+        out.push_str(&message_text(&h, data, protocol, opts));
+        match next {
+            Some(rest) => {
+                out.push_str(", ");
+                data = rest;
+            }
+            None => break,
+        }
+    }
+    if is_array {
+        out.push(']');
+    }
+    out
+}
+
+/// One message: its header, and its payload (strace's
+/// decode_nlmsghdr_with_payload); `data` starts at the header.
+fn message_text(h: &NlMsgHdr, data: &[u8], protocol: u32, opts: &StraceOptions) -> String {
+    let len = (h.len as usize).min(data.len());
+    let head = hdr_text(h, protocol);
+    if len <= NLMSG_HDRLEN {
+        return head;
+    }
+    let payload = &data[NLMSG_HDRLEN..len];
+    format!("[{head}, {}]", payload_text(h, payload, protocol, opts))
+}
+
+fn payload_text(h: &NlMsgHdr, payload: &[u8], protocol: u32, opts: &StraceOptions) -> String {
+    if h.ty == NLMSG_ERROR {
+        return error_text(h, payload, protocol, opts);
+    }
+    if h.ty >= NLMSG_MIN_TYPE && protocol as i32 == libc::NETLINK_ROUTE {
+        if let Some(text) = route_text(h.ty, payload, opts) {
+            return text;
+        }
+    }
+    if h.ty == NLMSG_DONE && payload.len() == 4 {
+        if let Some(n) = read::<i32>(payload) {
+            return n.to_string();
+        }
+    }
+    hex_str(payload, opts)
+}
+
+/// An NLMSG_ERROR: the error, and the message it answers (its header,
+/// or all of it when not capped).
+fn error_text(h: &NlMsgHdr, payload: &[u8], protocol: u32, opts: &StraceOptions) -> String {
+    let (Some(error), Some(msg)) = (read::<i32>(payload), payload.get(4..).and_then(nlmsghdr))
+    else {
+        return hex_str(payload, opts);
+    };
+    if payload.len() < 4 + NLMSG_HDRLEN {
+        return hex_str(payload, opts);
+    }
+    let rest = &payload[4..];
+    let msg_len = (msg.len as usize).max(NLMSG_HDRLEN);
+    let shown = rest.len().min(if h.flags & NLM_F_CAPPED != 0 {
+        NLMSG_HDRLEN
+    } else {
+        msg_len
+    });
+    let error = match crate::strace::errno::errno_name(-error) {
+        Some(name) if error < 0 => format!("-{name}"),
+        _ => error.to_string(),
+    };
+    let body = format!(
+        "{{error={error}, msg={}}}",
+        message_text(&msg, &rest[..shown], protocol, opts)
+    );
+    if rest.len() > shown {
+        // Extended ACK attributes: a message, an offset, a cookie.
+        let attrs = attrs_text(
+            &rest[shown..],
+            x::NLMSGERR_ATTRS,
+            "NLMSGERR_ATTR_???",
+            |ty, b| match ty {
+                1 => Some(nla_str(b, opts)),
+                2 => read::<u32>(b).map(|n| n.to_string()),
+                3 => Some(format!(
+                    "[{}]",
+                    b.iter().map(u8::to_string).collect::<Vec<_>>().join(", ")
+                )),
+                _ => None,
+            },
+            opts,
+        );
+        format!("[{body}, {attrs}]")
+    } else {
+        body
+    }
+}
+
+/// NETLINK_ROUTE payloads systrace decodes (strace's route_decoders);
+/// None for the others.
+fn route_text(ty: u16, payload: &[u8], opts: &StraceOptions) -> Option<String> {
+    const ADDR: [u16; 9] = [20, 21, 22, 56, 57, 58, 60, 61, 62];
+    ADDR.contains(&ty).then(|| ifaddrmsg_text(payload, opts))
+}
+
+/// struct ifaddrmsg and its attributes.
+fn ifaddrmsg_text(payload: &[u8], opts: &StraceOptions) -> String {
+    let family = payload[0];
+    let mut out = format!(
+        "{{ifa_family={}, ",
+        flags::xval_or_unknown(flags::ADDRESS_FAMILIES, u64::from(family), "AF_???")
+    );
+    if payload.len() < 8 {
+        out.push_str("...}");
+        return out;
+    }
+    let index = u32::from_ne_bytes(payload[4..8].try_into().expect("4 bytes"));
+    out.push_str(&format!(
+        "ifa_prefixlen={}, ifa_flags={}, ifa_scope={}, ifa_index={}}}",
+        payload[1],
+        flags::flags_or_unknown(x::IFA_FLAGS, u64::from(payload[2]), "IFA_F_???"),
+        flags::xval(x::RT_SCOPES, u64::from(payload[3]))
+            .map_or_else(|| hex(u64::from(payload[3])), str::to_owned),
+        ifindex_text(index)
+    ));
+    if payload.len() > 8 {
+        out.push_str(", ");
+        out.push_str(&attrs_text(
+            &payload[8..],
+            x::IFA_ATTRS,
+            "IFA_???",
+            |ty, b| ifa_attr(family, ty, b, opts),
+            opts,
+        ));
+    }
+    out
+}
+
+/// strace's print_ifindex: `if_nametoindex("lo")`, or the number.
+fn ifindex_text(index: u32) -> String {
+    let mut name = [0 as libc::c_char; libc::IF_NAMESIZE];
+    // SAFETY: a buffer of IF_NAMESIZE, as if_indextoname wants.
+    let found = unsafe { !libc::if_indextoname(index, name.as_mut_ptr()).is_null() };
+    if !found {
+        return index.to_string();
+    }
+    // SAFETY: if_indextoname wrote a NUL-terminated name into it.
+    let name = unsafe { std::ffi::CStr::from_ptr(name.as_ptr()) };
+    format!(
+        "if_nametoindex({})",
+        quote_limited::<String>(name.to_bytes(), usize::MAX, false, HexStyle::None)
+    )
+}
+
+/// An IFA_* attribute's value; None: printed as hex.
+fn ifa_attr(family: u8, ty: u16, b: &[u8], opts: &StraceOptions) -> Option<String> {
+    match ty {
+        // IFA_ADDRESS, IFA_LOCAL, IFA_BROADCAST, IFA_ANYCAST, IFA_MULTICAST
+        1 | 2 | 4 | 5 | 7 => Some(inet_addr_text(family, b, opts)),
+        3 => Some(nla_str(b, opts)), // IFA_LABEL
+        6 => {
+            // IFA_CACHEINFO
+            let [prefered, valid, cstamp, tstamp]: [u32; 4] = read(b)?;
+            (b.len() >= 16).then(|| {
+                format!("{{ifa_prefered={prefered}, ifa_valid={valid}, cstamp={cstamp}, tstamp={tstamp}}}")
+            })
+        }
+        8 => {
+            read::<u32>(b).map(|f| flags::flags_or_unknown(x::IFA_FLAGS, u64::from(f), "IFA_F_???"))
+        }
+        9 => read::<u32>(b).map(|n| n.to_string()), // IFA_RT_PRIORITY
+        10 => read::<i32>(b).map(|n| n.to_string()), // IFA_TARGET_NETNSID
+        _ => None,
+    }
+}
+
+/// strace's decode_inet_addr: `inet_addr("127.0.0.1")`,
+/// `inet_pton(AF_INET6, "::1")`; hex when it is not one.
+fn inet_addr_text(family: u8, b: &[u8], opts: &StraceOptions) -> String {
+    match i32::from(family) {
+        libc::AF_INET if b.len() >= 4 => {
+            let a = std::net::Ipv4Addr::new(b[0], b[1], b[2], b[3]);
+            format!("inet_addr(\"{a}\")")
+        }
+        libc::AF_INET6 if b.len() >= 16 => {
+            let a = std::net::Ipv6Addr::from(<[u8; 16]>::try_from(&b[..16]).expect("16 bytes"));
+            format!("inet_pton(AF_INET6, \"{a}\")")
+        }
+        _ => hex_str(b, opts),
+    }
+}
+
+/// strace's decode_nla_str: the string before its NUL; `...` after one
+/// that has none.
+fn nla_str(b: &[u8], opts: &StraceOptions) -> String {
+    let (text, more) = match b.iter().position(|&c| c == 0) {
+        Some(end) => (&b[..end], false),
+        None => (b, true),
+    };
+    let shown = text.len().min(opts.string_size);
+    quote_limited(&text[..shown], shown, more || text.len() > shown, opts.hex)
+}
+
+/// Attributes (struct nlattr, then its value), as strace's decode_nlattr.
+fn attrs_text(
+    mut data: &[u8],
+    table: Xlat,
+    unknown: &str,
+    value: impl Fn(u16, &[u8]) -> Option<String>,
+    opts: &StraceOptions,
+) -> String {
+    let mut out = String::new();
+    let mut is_array = false;
+    let mut elt = 0usize;
+    loop {
+        if data.len() < NLA_HDRLEN {
+            out.push_str(&hex_str(data, opts));
+            break;
+        }
+        let len = u16::from_ne_bytes([data[0], data[1]]);
+        let ty = u16::from_ne_bytes([data[2], data[3]]);
+        elt += 1;
+        if elt > opts.string_size {
+            out.push_str("...");
+            break;
+        }
+        let step = align4(usize::from(len));
+        let next = if usize::from(len) >= NLA_HDRLEN && data.len() > step {
+            Some(&data[step..])
+        } else {
+            None
+        };
+        if !is_array && next.is_some() {
+            out.push('[');
+            is_array = true;
+        }
+        let mut type_text = String::new();
+        if ty & NLA_F_NESTED != 0 {
+            type_text.push_str("NLA_F_NESTED|");
+        }
+        if ty & NLA_F_NET_BYTEORDER != 0 {
+            type_text.push_str("NLA_F_NET_BYTEORDER|");
+        }
+        let bare = ty & !(NLA_F_NESTED | NLA_F_NET_BYTEORDER);
+        type_text.push_str(&flags::xval_or_unknown(table, u64::from(bare), unknown));
+        let head = format!("{{nla_len={len}, nla_type={type_text}}}");
+        let shown = usize::from(len).min(data.len());
+        if shown > NLA_HDRLEN {
+            let body = &data[NLA_HDRLEN..shown];
+            let text = value(bare, body).unwrap_or_else(|| hex_str(body, opts));
+            out.push_str(&format!("[{head}, {text}]"));
+        } else {
+            out.push_str(&head);
+        }
+        match next {
+            Some(rest) => {
+                out.push_str(", ");
+                data = rest;
+            }
+            None => break,
+        }
+    }
+    if is_array {
+        out.push(']');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts() -> StraceOptions {
+        StraceOptions::default()
+    }
+
+    fn msg(ty: u16, flags: u16, payload: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        out.extend_from_slice(&((16 + payload.len()) as u32).to_ne_bytes());
+        out.extend_from_slice(&ty.to_ne_bytes());
+        out.extend_from_slice(&flags.to_ne_bytes());
+        out.extend_from_slice(&7u32.to_ne_bytes());
+        out.extend_from_slice(&0u32.to_ne_bytes());
+        out.extend_from_slice(payload);
+        while out.len() % 4 != 0 {
+            out.push(0);
+        }
+        out
+    }
+
+    fn attr(ty: u16, value: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        out.extend_from_slice(&((4 + value.len()) as u16).to_ne_bytes());
+        out.extend_from_slice(&ty.to_ne_bytes());
+        out.extend_from_slice(value);
+        while out.len() % 4 != 0 {
+            out.push(0);
+        }
+        out
+    }
+
+    #[test]
+    fn a_getaddr_dump_request_as_strace() {
+        // glibc's __check_pf: an rtgenmsg's family, padded.
+        let data = msg(22, 0x301, &[0, 0, 0, 0]);
+        assert_eq!(
+            netlink_text(&data, 0, &opts()).unwrap(),
+            "[{nlmsg_len=20, nlmsg_type=RTM_GETADDR, nlmsg_flags=NLM_F_REQUEST|NLM_F_DUMP, \
+             nlmsg_seq=7, nlmsg_pid=0}, {ifa_family=AF_UNSPEC, ...}]"
+        );
+    }
+
+    #[test]
+    fn addresses_and_the_end_of_a_dump_as_strace() {
+        let mut payload = vec![libc::AF_INET as u8, 8, 0x80, 254];
+        payload.extend_from_slice(&0x7fff_fff0u32.to_ne_bytes()); // no such interface
+        payload.extend(attr(1, &[127, 0, 0, 1]));
+        payload.extend(attr(3, b"lo\0"));
+        payload.extend(attr(8, &0x80u32.to_ne_bytes()));
+        payload.extend(attr(11, &[1]));
+        let mut data = msg(20, 2, &payload);
+        data.extend(msg(3, 2, &0i32.to_ne_bytes()));
+        assert_eq!(
+            netlink_text(&data, 0, &opts()).unwrap(),
+            "[[{nlmsg_len=56, nlmsg_type=RTM_NEWADDR, nlmsg_flags=NLM_F_MULTI, nlmsg_seq=7, \
+             nlmsg_pid=0}, {ifa_family=AF_INET, ifa_prefixlen=8, ifa_flags=IFA_F_PERMANENT, \
+             ifa_scope=RT_SCOPE_HOST, ifa_index=2147483632}, [[{nla_len=8, nla_type=IFA_ADDRESS}, \
+             inet_addr(\"127.0.0.1\")], [{nla_len=7, nla_type=IFA_LABEL}, \"lo\"], [{nla_len=8, \
+             nla_type=IFA_FLAGS}, IFA_F_PERMANENT], [{nla_len=5, nla_type=IFA_PROTO}, \"\\x01\"]]], \
+             [{nlmsg_len=20, nlmsg_type=NLMSG_DONE, nlmsg_flags=NLM_F_MULTI, nlmsg_seq=7, \
+             nlmsg_pid=0}, 0]]"
+        );
+    }
+
+    #[test]
+    fn an_error_answer_and_an_unknown_family() {
+        let mut payload = (-libc::EPERM).to_ne_bytes().to_vec();
+        payload.extend(msg(22, 0x301, &[]));
+        let data = msg(2, 0x100, &payload);
+        assert_eq!(
+            netlink_text(&data, 0, &opts()).unwrap(),
+            "[{nlmsg_len=36, nlmsg_type=NLMSG_ERROR, nlmsg_flags=NLM_F_CAPPED, nlmsg_seq=7, \
+             nlmsg_pid=0}, {error=-EPERM, msg={nlmsg_len=16, nlmsg_type=RTM_GETADDR, \
+             nlmsg_flags=NLM_F_REQUEST|NLM_F_DUMP, nlmsg_seq=7, nlmsg_pid=0}}]"
+        );
+        assert_eq!(
+            netlink_text(&data, libc::NETLINK_AUDIT as u32, &opts()),
+            None
+        );
+        // Shorter than a header: hex, as strace.
+        assert_eq!(
+            netlink_text(b"\x01\x02", 0, &opts()).unwrap(),
+            "\"\\x01\\x02\""
+        );
+    }
+}
