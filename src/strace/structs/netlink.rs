@@ -252,8 +252,148 @@ fn error_text(h: &NlMsgHdr, payload: &[u8], protocol: u32, opts: &StraceOptions)
 /// NETLINK_ROUTE payloads systrace decodes (strace's route_decoders);
 /// None for the others.
 fn route_text(ty: u16, payload: &[u8], opts: &StraceOptions) -> Option<String> {
-    const ADDR: [u16; 9] = [20, 21, 22, 56, 57, 58, 60, 61, 62];
-    ADDR.contains(&ty).then(|| ifaddrmsg_text(payload, opts))
+    let name = flags::xval(x::RTM_TYPES, u64::from(ty))?;
+    let object = name.get(7..)?; // past RTM_NEW, RTM_DEL, RTM_GET, RTM_SET
+    match object {
+        "ADDR" | "MULTICAST" | "ANYCAST" => Some(ifaddrmsg_text(payload, opts)),
+        "LINK" => Some(ifinfomsg_text(payload, opts)),
+        _ => None,
+    }
+}
+
+/// struct ifinfomsg and its attributes (an interface: RTM_NEWLINK, and
+/// the RTM_GETLINK that asks for them).
+fn ifinfomsg_text(payload: &[u8], opts: &StraceOptions) -> String {
+    let family = payload[0];
+    let mut out = format!(
+        "{{ifi_family={}, ",
+        flags::xval_or_unknown(flags::ADDRESS_FAMILIES, u64::from(family), "AF_???")
+    );
+    // family, padding, type; index; flags; change.
+    let Some([head, index, iff, change]) = read::<[u32; 4]>(payload) else {
+        out.push_str("...}");
+        return out;
+    };
+    let ty = u64::from(head >> 16);
+    out.push_str(&format!(
+        "ifi_type={}, ifi_index={}, ifi_flags={}, ifi_change={}}}",
+        flags::xval_or_unknown(x::ARPHRD_TYPES, ty, "ARPHRD_???"),
+        ifindex_text(index),
+        flags::flags_or_unknown(x::IFF_FLAGS, u64::from(iff), "IFF_???"),
+        hex(u64::from(change))
+    ));
+    if payload.len() > 16 {
+        out.push_str(", ");
+        out.push_str(&attrs_text(
+            &payload[16..],
+            x::IFLA_ATTRS,
+            "IFLA_???",
+            |ty, b| ifla_attr(ty, b, opts),
+            opts,
+        ));
+    }
+    out
+}
+
+/// struct rtnl_link_stats's and rtnl_link_stats64's fields.
+const LINK_STATS: [&str; 25] = [
+    "rx_packets",
+    "tx_packets",
+    "rx_bytes",
+    "tx_bytes",
+    "rx_errors",
+    "tx_errors",
+    "rx_dropped",
+    "tx_dropped",
+    "multicast",
+    "collisions",
+    "rx_length_errors",
+    "rx_over_errors",
+    "rx_crc_errors",
+    "rx_frame_errors",
+    "rx_fifo_errors",
+    "rx_missed_errors",
+    "tx_aborted_errors",
+    "tx_carrier_errors",
+    "tx_fifo_errors",
+    "tx_heartbeat_errors",
+    "tx_window_errors",
+    "rx_compressed",
+    "tx_compressed",
+    "rx_nohandler",
+    "rx_otherhost_dropped",
+];
+
+/// An interface's counters, as many as strace knows of the size given
+/// (23 without rx_nohandler; 64-bit ones also with rx_otherhost_dropped).
+fn link_stats_text<const N: usize>(b: &[u8], known: usize) -> Option<String> {
+    let min = 23 * N;
+    let fields = match b.len() {
+        n if n >= known * N => known,
+        n if n == 24 * N => 24,
+        n if n == min => 23,
+        _ => return None,
+    };
+    let parts: Vec<String> = LINK_STATS[..fields]
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let v = &b[i * N..(i + 1) * N];
+            let value = if N == 8 {
+                u64::from_ne_bytes(v.try_into().expect("8 bytes"))
+            } else {
+                u64::from(u32::from_ne_bytes(v.try_into().expect("4 bytes")))
+            };
+            format!("{name}={value}")
+        })
+        .collect();
+    Some(format!("{{{}}}", parts.join(", ")))
+}
+
+/// An IFLA_* attribute's value, by its name; None: printed as hex.
+fn ifla_attr(ty: u16, b: &[u8], opts: &StraceOptions) -> Option<String> {
+    let name = flags::xval(x::IFLA_ATTRS, u64::from(ty))?.strip_prefix("IFLA_")?;
+    let num = |n: usize| {
+        (b.len() >= n).then(|| {
+            b[..n]
+                .iter()
+                .rev()
+                .fold(0u64, |a, &c| a << 8 | u64::from(c))
+        })
+    };
+    match name {
+        "IFNAME"
+        | "QDISC"
+        | "IFALIAS"
+        | "PHYS_PORT_NAME"
+        | "ALT_IFNAME"
+        | "PARENT_DEV_NAME"
+        | "PARENT_DEV_BUS_NAME" => Some(nla_str(b, opts)),
+        "MTU" | "LINK" | "MASTER" | "TXQLEN" | "WEIGHT" | "NET_NS_PID" | "NUM_VF" | "GROUP"
+        | "PROMISCUITY" | "NUM_TX_QUEUES" | "NUM_RX_QUEUES" | "CARRIER_CHANGES"
+        | "GSO_MAX_SEGS" | "GSO_MAX_SIZE" | "CARRIER_UP_COUNT" | "CARRIER_DOWN_COUNT"
+        | "MIN_MTU" | "MAX_MTU" | "GRO_MAX_SIZE" | "TSO_MAX_SIZE" | "TSO_MAX_SEGS" | "ALLMULTI"
+        | "DEVLINK_PORT" | "GSO_IPV4_MAX_SIZE" | "GRO_IPV4_MAX_SIZE" => {
+            num(4).map(|n| n.to_string())
+        }
+        "LINK_NETNSID" | "NEW_NETNSID" | "IF_NETNSID" => {
+            num(4).map(|n| (n as u32 as i32).to_string())
+        }
+        "OPERSTATE" | "LINKMODE" | "CARRIER" | "PROTO_DOWN" => num(1).map(|n| n.to_string()),
+        "EXT_MASK" => {
+            num(4).map(|n| flags::flags_or_unknown(x::RTEXT_FILTER_FLAGS, n, "RTEXT_FILTER_???"))
+        }
+        "NEW_IFINDEX" => num(4).map(|n| ifindex_text(n as u32)),
+        "ADDRESS" | "BROADCAST" | "PERM_ADDRESS" if b.len() <= 32 => Some(
+            b.iter()
+                .map(|c| format!("{c:02x}"))
+                .collect::<Vec<_>>()
+                .join(":"),
+        ),
+        "STATS" => link_stats_text::<4>(b, 24),
+        "STATS64" => link_stats_text::<8>(b, 25),
+        _ => None,
+    }
 }
 
 /// struct ifaddrmsg and its attributes.
@@ -482,6 +622,48 @@ mod tests {
              nla_type=IFA_FLAGS}, IFA_F_PERMANENT], [{nla_len=5, nla_type=IFA_PROTO}, \"\\x01\"]]], \
              [{nlmsg_len=20, nlmsg_type=NLMSG_DONE, nlmsg_flags=NLM_F_MULTI, nlmsg_seq=7, \
              nlmsg_pid=0}, 0]]"
+        );
+    }
+
+    #[test]
+    fn interfaces_as_strace() {
+        // ip's RTM_GETLINK dump request, with its IFLA_EXT_MASK.
+        let mut payload = vec![0u8; 16];
+        payload.extend(attr(29, &1u32.to_ne_bytes()));
+        assert_eq!(
+            netlink_text(&msg(18, 0x301, &payload), 0, &opts()).unwrap(),
+            "[{nlmsg_len=40, nlmsg_type=RTM_GETLINK, nlmsg_flags=NLM_F_REQUEST|NLM_F_DUMP, \
+             nlmsg_seq=7, nlmsg_pid=0}, {ifi_family=AF_UNSPEC, ifi_type=ARPHRD_NETROM, \
+             ifi_index=0, ifi_flags=0, ifi_change=0}, [{nla_len=8, nla_type=IFLA_EXT_MASK}, \
+             RTEXT_FILTER_VF]]"
+        );
+        // A reply: an interface with its name, MTU, address and counters.
+        let mut payload = vec![0u8, 0];
+        payload.extend(772u16.to_ne_bytes()); // ARPHRD_LOOPBACK
+        payload.extend(0x7fff_fff0u32.to_ne_bytes());
+        payload.extend(0x10049u32.to_ne_bytes());
+        payload.extend(0u32.to_ne_bytes());
+        payload.extend(attr(3, b"lo\0"));
+        payload.extend(attr(4, &65536u32.to_ne_bytes()));
+        payload.extend(attr(1, &[0, 1, 2, 0xab, 4, 5]));
+        let stats: Vec<u8> = (1..=24u32).flat_map(u32::to_ne_bytes).collect();
+        payload.extend(attr(7, &stats));
+        let text = netlink_text(&msg(16, 2, &payload), 0, &opts()).unwrap();
+        assert!(
+            text.starts_with(
+                "[{nlmsg_len=160, nlmsg_type=RTM_NEWLINK, nlmsg_flags=NLM_F_MULTI, nlmsg_seq=7, \
+                 nlmsg_pid=0}, {ifi_family=AF_UNSPEC, ifi_type=ARPHRD_LOOPBACK, \
+                 ifi_index=2147483632, ifi_flags=IFF_UP|IFF_LOOPBACK|IFF_RUNNING|IFF_LOWER_UP, \
+                 ifi_change=0}, [[{nla_len=7, nla_type=IFLA_IFNAME}, \"lo\"], [{nla_len=8, \
+                 nla_type=IFLA_MTU}, 65536], [{nla_len=10, nla_type=IFLA_ADDRESS}, \
+                 00:01:02:ab:04:05], [{nla_len=100, nla_type=IFLA_STATS}, {rx_packets=1, \
+                 tx_packets=2, "
+            ),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("tx_compressed=23, rx_nohandler=24}]]]"),
+            "{text}"
         );
     }
 
