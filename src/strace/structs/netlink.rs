@@ -257,6 +257,77 @@ fn route_text(ty: u16, payload: &[u8], opts: &StraceOptions) -> Option<String> {
     match object {
         "ADDR" | "MULTICAST" | "ANYCAST" => Some(ifaddrmsg_text(payload, opts)),
         "LINK" => Some(ifinfomsg_text(payload, opts)),
+        "ROUTE" => Some(rtmsg_text(payload, opts)),
+        _ => None,
+    }
+}
+
+/// printxval without a default: the name, or the value in hex.
+fn xval_or_hex(table: Xlat, value: u64) -> String {
+    flags::xval(table, value).map_or_else(|| hex(value), str::to_owned)
+}
+
+/// struct rtmsg and its attributes (a route: RTM_NEWROUTE, and the
+/// RTM_GETROUTE that asks for them).
+fn rtmsg_text(payload: &[u8], opts: &StraceOptions) -> String {
+    let family = payload[0];
+    let mut out = format!(
+        "{{rtm_family={}, ",
+        flags::xval_or_unknown(flags::ADDRESS_FAMILIES, u64::from(family), "AF_???")
+    );
+    let Some(&[_, dst_len, src_len, tos, table, protocol, scope, ty]) = payload.get(..8) else {
+        out.push_str("...}");
+        return out;
+    };
+    let Some(rtm_flags) = payload.get(8..12).and_then(read::<u32>) else {
+        out.push_str("...}");
+        return out;
+    };
+    out.push_str(&format!(
+        "rtm_dst_len={dst_len}, rtm_src_len={src_len}, rtm_tos={}, rtm_table={}, \
+         rtm_protocol={}, rtm_scope={}, rtm_type={}, rtm_flags={}}}",
+        flags::flags_or_unknown(x::IPTOS_FLAGS, u64::from(tos), "IPTOS_???"),
+        xval_or_hex(x::RT_TABLES, u64::from(table)),
+        flags::xval_or_unknown(x::RTPROT_NAMES, u64::from(protocol), "RTPROT_???"),
+        xval_or_hex(x::RT_SCOPES, u64::from(scope)),
+        flags::xval_or_unknown(x::RTN_TYPES, u64::from(ty), "RTN_???"),
+        flags::flags_or_unknown(x::RTM_F_FLAGS, u64::from(rtm_flags), "RTM_F_???"),
+    ));
+    if payload.len() > 12 {
+        out.push_str(", ");
+        out.push_str(&attrs_text(
+            &payload[12..],
+            x::RTA_ATTRS,
+            "RTA_???",
+            |ty, b| rta_attr(family, ty, b, opts),
+            opts,
+        ));
+    }
+    out
+}
+
+/// An RTA_* attribute's value, by its name; None: printed as hex.
+fn rta_attr(family: u8, ty: u16, b: &[u8], opts: &StraceOptions) -> Option<String> {
+    let name = flags::xval(x::RTA_ATTRS, u64::from(ty))?.strip_prefix("RTA_")?;
+    let u32_at = || b.get(..4).and_then(read::<u32>);
+    match name {
+        "DST" | "SRC" | "GATEWAY" | "PREFSRC" | "NEWDST" => Some(inet_addr_text(family, b, opts)),
+        "IIF" | "OIF" => u32_at().map(ifindex_text),
+        "PRIORITY" | "PROTOINFO" | "FLOW" | "MP_ALGO" | "MARK" | "UID" | "NH_ID" => {
+            u32_at().map(|n| n.to_string())
+        }
+        "TABLE" => u32_at().map(|n| xval_or_hex(x::RT_TABLES, u64::from(n))),
+        "PREF" | "TTL_PROPAGATE" | "IP_PROTO" => b.first().map(u8::to_string),
+        "SPORT" | "DPORT" => b.get(..2).and_then(read::<u16>).map(|n| n.to_string()),
+        "EXPIRES" => b.get(..8).and_then(read::<u64>).map(|n| n.to_string()),
+        "CACHEINFO" => {
+            let [clntref, lastuse, expires, error, used, id, ts, tsage]: [u32; 8] = read(b)?;
+            Some(format!(
+                "{{rta_clntref={clntref}, rta_lastuse={lastuse}, rta_expires={expires}, \
+                 rta_error={error}, rta_used={used}, rta_id={}, rta_ts={ts}, rta_tsage={tsage}}}",
+                hex(u64::from(id))
+            ))
+        }
         _ => None,
     }
 }
@@ -664,6 +735,25 @@ mod tests {
         assert!(
             text.ends_with("tx_compressed=23, rx_nohandler=24}]]]"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn routes_as_strace() {
+        let mut payload = vec![libc::AF_INET as u8, 24, 0, 0, 254, 2, 253, 1];
+        payload.extend(0u32.to_ne_bytes());
+        payload.extend(attr(15, &254u32.to_ne_bytes())); // RTA_TABLE
+        payload.extend(attr(1, &[192, 0, 2, 0])); // RTA_DST
+        payload.extend(attr(4, &0x7fff_fff0u32.to_ne_bytes())); // RTA_OIF
+        assert_eq!(
+            netlink_text(&msg(24, 0x22, &payload), 0, &opts()).unwrap(),
+            "[{nlmsg_len=52, nlmsg_type=RTM_NEWROUTE, \
+             nlmsg_flags=NLM_F_MULTI|NLM_F_DUMP_FILTERED, nlmsg_seq=7, nlmsg_pid=0}, \
+             {rtm_family=AF_INET, rtm_dst_len=24, rtm_src_len=0, rtm_tos=0, \
+             rtm_table=RT_TABLE_MAIN, rtm_protocol=RTPROT_KERNEL, rtm_scope=RT_SCOPE_LINK, \
+             rtm_type=RTN_UNICAST, rtm_flags=0}, [[{nla_len=8, nla_type=RTA_TABLE}, \
+             RT_TABLE_MAIN], [{nla_len=8, nla_type=RTA_DST}, inet_addr(\"192.0.2.0\")], \
+             [{nla_len=8, nla_type=RTA_OIF}, 2147483632]]]"
         );
     }
 
