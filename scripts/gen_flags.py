@@ -268,6 +268,28 @@ TABLES = [
         names=("IPTOS_LOWDELAY", "IPTOS_THROUGHPUT", "IPTOS_RELIABILITY", "IPTOS_MINCOST"),
     ),
     Table(
+        "NUD_STATES",
+        "neighbour states (ndm_state)",
+        ("linux/neighbour.h",),
+        names=("NUD_NONE", "NUD_INCOMPLETE", "NUD_REACHABLE", "NUD_STALE", "NUD_DELAY", "NUD_PROBE",
+               "NUD_FAILED", "NUD_NOARP", "NUD_PERMANENT"),
+    ),
+    Table(
+        "NTF_FLAGS",
+        "neighbour flags (ndm_flags)",
+        ("linux/neighbour.h",),
+        names=("NTF_USE", "NTF_SELF", "NTF_MASTER", "NTF_PROXY", "NTF_EXT_LEARNED", "NTF_OFFLOADED",
+               "NTF_STICKY", "NTF_ROUTER"),
+    ),
+    Table(
+        "NDA_ATTRS",
+        "struct ndmsg's attributes",
+        ("linux/neighbour.h",),
+        pattern=r"NDA_\w+",
+        until=r"\s*__NDA_MAX\b",
+        enums=True,
+    ),
+    Table(
         "RT_SCOPES",
         "routing scopes (ifa_scope, rtm_scope)",
         ("linux/rtnetlink.h",),

@@ -258,6 +258,11 @@ fn route_text(ty: u16, payload: &[u8], opts: &StraceOptions) -> Option<String> {
         "ADDR" | "MULTICAST" | "ANYCAST" => Some(ifaddrmsg_text(payload, opts)),
         "LINK" => Some(ifinfomsg_text(payload, opts)),
         "ROUTE" => Some(rtmsg_text(payload, opts)),
+        // A bridge's neighbour request is an interface's (its fdb).
+        "NEIGH" if name == "RTM_GETNEIGH" && i32::from(payload[0]) == libc::AF_BRIDGE => {
+            Some(ifinfomsg_text(payload, opts))
+        }
+        "NEIGH" => Some(ndmsg_text(payload, opts)),
         _ => None,
     }
 }
@@ -304,6 +309,73 @@ fn rtmsg_text(payload: &[u8], opts: &StraceOptions) -> String {
         ));
     }
     out
+}
+
+/// struct ndmsg and its attributes (a neighbour: `ip neigh`).
+fn ndmsg_text(payload: &[u8], opts: &StraceOptions) -> String {
+    let family = payload[0];
+    let mut out = format!(
+        "{{ndm_family={}, ",
+        flags::xval_or_unknown(flags::ADDRESS_FAMILIES, u64::from(family), "AF_???")
+    );
+    // family, padding; ifindex; state, flags, type.
+    let Some([_, index, rest]) = read::<[u32; 3]>(payload) else {
+        out.push_str("...}");
+        return out;
+    };
+    out.push_str(&format!(
+        "ndm_ifindex={}, ndm_state={}, ndm_flags={}, ndm_type={}}}",
+        ifindex_text(index),
+        flags::flags_or_unknown(x::NUD_STATES, u64::from(rest & 0xffff), "NUD_???"),
+        flags::flags_or_unknown(x::NTF_FLAGS, u64::from((rest >> 16) & 0xff), "NTF_???"),
+        flags::xval_or_unknown(x::RTN_TYPES, u64::from(rest >> 24), "RTN_???"),
+    ));
+    if payload.len() > 12 {
+        out.push_str(", ");
+        out.push_str(&attrs_text(
+            &payload[12..],
+            x::NDA_ATTRS,
+            "NDA_???",
+            |ty, b| nda_attr(family, ty, b, opts),
+            opts,
+        ));
+    }
+    out
+}
+
+/// An NDA_* attribute's value, by its name; None: printed as hex.
+fn nda_attr(family: u8, ty: u16, b: &[u8], opts: &StraceOptions) -> Option<String> {
+    let name = flags::xval(x::NDA_ATTRS, u64::from(ty))?.strip_prefix("NDA_")?;
+    let u32_at = || b.get(..4).and_then(read::<u32>);
+    match name {
+        "DST" => Some(inet_addr_text(family, b, opts)),
+        "LLADDR" if b.len() <= 32 => Some(hwaddr_text(b)),
+        "CACHEINFO" => {
+            let [confirmed, used, updated, refcnt]: [u32; 4] = read(b)?;
+            Some(format!(
+                "{{ndm_confirmed={confirmed}, ndm_used={used}, ndm_updated={updated}, \
+                 ndm_refcnt={refcnt}}}"
+            ))
+        }
+        "PROBES" | "VNI" | "LINK_NETNSID" | "SRC_VNI" | "NH_ID" => u32_at().map(|n| n.to_string()),
+        "IFINDEX" | "MASTER" => u32_at().map(ifindex_text),
+        "VLAN" => b.get(..2).and_then(read::<u16>).map(|n| n.to_string()),
+        "PORT" => b
+            .get(..2)
+            .map(|p| format!("htons({})", u16::from_be_bytes([p[0], p[1]]))),
+        "PROTOCOL" => b
+            .first()
+            .map(|&p| flags::xval_or_unknown(flags::INET_PROTOCOLS, u64::from(p), "IPPROTO_???")),
+        _ => None,
+    }
+}
+
+/// strace's print_hwaddr: `00:1a:2b:3c:4d:5e`.
+fn hwaddr_text(b: &[u8]) -> String {
+    b.iter()
+        .map(|c| format!("{c:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
 }
 
 /// An RTA_* attribute's value, by its name; None: printed as hex.
@@ -455,12 +527,7 @@ fn ifla_attr(ty: u16, b: &[u8], opts: &StraceOptions) -> Option<String> {
             num(4).map(|n| flags::flags_or_unknown(x::RTEXT_FILTER_FLAGS, n, "RTEXT_FILTER_???"))
         }
         "NEW_IFINDEX" => num(4).map(|n| ifindex_text(n as u32)),
-        "ADDRESS" | "BROADCAST" | "PERM_ADDRESS" if b.len() <= 32 => Some(
-            b.iter()
-                .map(|c| format!("{c:02x}"))
-                .collect::<Vec<_>>()
-                .join(":"),
-        ),
+        "ADDRESS" | "BROADCAST" | "PERM_ADDRESS" if b.len() <= 32 => Some(hwaddr_text(b)),
         "STATS" => link_stats_text::<4>(b, 24),
         "STATS64" => link_stats_text::<8>(b, 25),
         _ => None,
@@ -754,6 +821,31 @@ mod tests {
              rtm_type=RTN_UNICAST, rtm_flags=0}, [[{nla_len=8, nla_type=RTA_TABLE}, \
              RT_TABLE_MAIN], [{nla_len=8, nla_type=RTA_DST}, inet_addr(\"192.0.2.0\")], \
              [{nla_len=8, nla_type=RTA_OIF}, 2147483632]]]"
+        );
+    }
+
+    #[test]
+    fn neighbours_as_strace() {
+        // ip neigh's dump request: an ndmsg of zeros.
+        assert_eq!(
+            netlink_text(&msg(30, 0x301, &[0; 12]), 0, &opts()).unwrap(),
+            "[{nlmsg_len=28, nlmsg_type=RTM_GETNEIGH, nlmsg_flags=NLM_F_REQUEST|NLM_F_DUMP, \
+             nlmsg_seq=7, nlmsg_pid=0}, {ndm_family=AF_UNSPEC, ndm_ifindex=0, \
+             ndm_state=NUD_NONE, ndm_flags=0, ndm_type=RTN_UNSPEC}]"
+        );
+        let mut payload = vec![libc::AF_INET as u8, 0, 0, 0];
+        payload.extend(0x7fff_fff0u32.to_ne_bytes());
+        payload.extend([2, 0, 0, 1]); // NUD_REACHABLE, no flags, RTN_UNICAST
+        payload.extend(attr(1, &[192, 0, 2, 1])); // NDA_DST
+        payload.extend(attr(2, &[0x52, 0x54, 0, 0x12, 0x34, 0x56])); // NDA_LLADDR
+        payload.extend(attr(4, &3u32.to_ne_bytes())); // NDA_PROBES
+        assert_eq!(
+            netlink_text(&msg(28, 2, &payload), 0, &opts()).unwrap(),
+            "[{nlmsg_len=56, nlmsg_type=RTM_NEWNEIGH, nlmsg_flags=NLM_F_MULTI, nlmsg_seq=7, \
+             nlmsg_pid=0}, {ndm_family=AF_INET, ndm_ifindex=2147483632, \
+             ndm_state=NUD_REACHABLE, ndm_flags=0, ndm_type=RTN_UNICAST}, [[{nla_len=8, \
+             nla_type=NDA_DST}, inet_addr(\"192.0.2.1\")], [{nla_len=10, nla_type=NDA_LLADDR}, \
+             52:54:00:12:34:56], [{nla_len=8, nla_type=NDA_PROBES}, 3]]]"
         );
     }
 
