@@ -502,7 +502,7 @@ __noinline __u32 capture_netlink(struct scratch *s, __u32 off, __u32 arg_flags, 
 	struct sock *sk = NULL;
 	unsigned short mode = 0, family = 0;
 	__u16 protocol = 0;
-	__u32 value;
+	__u32 value, portid = 0;
 
 	if (!s || off >= CAPTURE_END || fd > 0x7fffffff)
 		return off;
@@ -519,7 +519,11 @@ __noinline __u32 capture_netlink(struct scratch *s, __u32 off, __u32 arg_flags, 
 	    family != AF_NETLINK ||
 	    bpf_probe_read_kernel(&protocol, sizeof(protocol), &sk->sk_protocol))
 		return off;
-	value = protocol;
+	/* strace finds a socket's protocol by its port id, which an unbound
+	 * one has not: it decodes that socket's messages without it. */
+	if (bpf_probe_read_kernel(&portid, sizeof(portid), &((struct netlink_sock *)sk)->portid))
+		portid = 0;
+	value = protocol | (portid ? 0 : SYSTRACE_NETLINK_UNBOUND);
 	barrier_var(off); /* keep the mask: the compiler would drop it as a no-op */
 	off &= SCRATCH_MASK;
 	item = (void *)&s->buf[off];

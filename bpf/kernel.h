@@ -144,6 +144,12 @@ struct socket {
 	struct sock *sk;
 } __attribute__((preserve_access_index));
 
+/* A netlink socket's port id: 0 until it is bound (or autobound by its
+ * first send). */
+struct netlink_sock {
+	__u32 portid;
+} __attribute__((preserve_access_index));
+
 struct fdtable {
 	unsigned int max_fds;
 	struct file **fd;

@@ -167,9 +167,11 @@ enum systrace_capture_flags {
 	 * reads them from the registers, which still hold the call's args. */
 	SYSTRACE_CAPTURE_LOST = 16,
 	/* Not the argument's memory: the netlink protocol of the socket whose
-	 * messages the argument's next item holds (socket_data). */
+	 * messages the argument's next item holds (socket_data), a __u32,
+	 * with SYSTRACE_NETLINK_UNBOUND when the socket has no port id yet. */
 	SYSTRACE_CAPTURE_NETLINK = 32,
 };
+#define SYSTRACE_NETLINK_UNBOUND (1U << 31)
 
 struct systrace_capture_item {
 	__u8 arg; /* index of the argument */

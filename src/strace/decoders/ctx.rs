@@ -203,8 +203,8 @@ impl<'c, 'a> Ctx<'c, 'a> {
     /// the socket is a netlink one and all of them were read, else [`t_buf`](Self::t_buf).
     pub(super) fn t_sockbuf(&self, i: usize, len: u64) -> CompactString {
         let decoded = self.captured(i).filter(|_| self.raw(i) != 0).and_then(|c| {
-            let data = c.bytes.get(..usize::try_from(len).ok()?)?;
-            structs::netlink_text(data, c.netlink?, self.opts)
+            let data = &c.bytes[..c.bytes.len().min(usize::try_from(len).ok()?)];
+            structs::netlink_text(data, len, c.netlink?, self.opts)
         });
         match decoded {
             Some(text) => text.into(),

@@ -36,8 +36,9 @@ pub fn elem(bytes: &[u8]) -> Option<Elem<'_>> {
 /// is, decoded when all of it was read.
 fn iov_text(e: &Elem<'_>, failed: bool, netlink: Option<u32>, opts: &StraceOptions) -> String {
     let messages = || {
-        let avail = usize::try_from(e.avail?).ok()?;
-        super::netlink_text(e.data.get(..avail)?, netlink?, opts)
+        let avail = e.avail?;
+        let data = &e.data[..e.data.len().min(usize::try_from(avail).ok()?)];
+        super::netlink_text(data, avail, netlink?, opts)
     };
     let base = match e.avail {
         _ if e.ptr == 0 => "NULL".to_owned(),

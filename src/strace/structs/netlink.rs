@@ -55,15 +55,15 @@ fn flags2(value: u64, first: Xlat, second: Xlat, unknown: &str) -> String {
 
 /// Message types of a family strace names; None for the families whose
 /// tables systrace does not have (their data prints as before: a string).
-fn type_table(protocol: u32) -> Option<(Xlat, &'static str)> {
-    match protocol as i32 {
+fn type_table(family: Option<u32>) -> Option<(Xlat, &'static str)> {
+    match family? as i32 {
         libc::NETLINK_ROUTE => Some((x::RTM_TYPES, "RTM_???")),
         _ => None,
     }
 }
 
-fn type_text(ty: u16, protocol: u32) -> String {
-    match type_table(protocol) {
+fn type_text(ty: u16, family: Option<u32>) -> String {
+    match type_table(family) {
         Some((table, unknown)) if ty >= NLMSG_MIN_TYPE => {
             flags::xval_or_unknown(table, u64::from(ty), unknown)
         }
@@ -71,14 +71,14 @@ fn type_text(ty: u16, protocol: u32) -> String {
     }
 }
 
-fn flags_text(value: u16, ty: u16, protocol: u32) -> String {
+fn flags_text(value: u16, ty: u16, family: Option<u32>) -> String {
     let extra: Xlat = if ty < NLMSG_MIN_TYPE {
         if ty == NLMSG_ERROR {
             x::NETLINK_ACK_FLAGS
         } else {
             &[]
         }
-    } else if protocol as i32 == libc::NETLINK_ROUTE {
+    } else if family == Some(libc::NETLINK_ROUTE as u32) {
         match ty {
             RTM_DELACTION => x::NETLINK_GET_FLAGS,
             _ => match ty & 3 {
@@ -114,81 +114,98 @@ fn nlmsghdr(b: &[u8]) -> Option<NlMsgHdr> {
     })
 }
 
-fn hdr_text(h: &NlMsgHdr, protocol: u32) -> String {
+fn hdr_text(h: &NlMsgHdr, family: Option<u32>) -> String {
     format!(
         "{{nlmsg_len={}, nlmsg_type={}, nlmsg_flags={}, nlmsg_seq={}, nlmsg_pid={}}}",
         h.len,
-        type_text(h.ty, protocol),
-        flags_text(h.flags, h.ty, protocol),
+        type_text(h.ty, family),
+        flags_text(h.flags, h.ty, family),
         h.seq,
         h.pid as i32
     )
 }
 
+/// In the protocol the programs give: the socket has no port id yet, by
+/// which strace finds its protocol (bpf/systrace.h).
+const NETLINK_UNBOUND: u32 = 1 << 31;
+
 /// The messages in `data` (all of the bytes the call sent or received),
-/// as strace's decode_netlink prints them; None for a family whose
-/// messages systrace does not name.
-pub fn netlink_text(data: &[u8], protocol: u32, opts: &StraceOptions) -> Option<String> {
-    type_table(protocol)?;
-    Some(messages_text(data, protocol, opts))
+/// as strace's decode_netlink prints them, for the socket's `protocol`
+/// as the programs read it; None for a family whose messages systrace
+/// does not name. A socket not bound yet is one whose protocol strace
+/// cannot tell: its messages are decoded without it, as strace does.
+pub fn netlink_text(data: &[u8], len: u64, protocol: u32, opts: &StraceOptions) -> Option<String> {
+    let family = if protocol & NETLINK_UNBOUND != 0 {
+        None
+    } else {
+        type_table(Some(protocol))?;
+        Some(protocol)
+    };
+    messages_text(data, usize::try_from(len).ok()?, family, opts)
 }
 
-fn messages_text(mut data: &[u8], protocol: u32, opts: &StraceOptions) -> String {
+/// The `len` bytes of messages of which `data` holds the first (a long
+/// buffer is read in part): None if what is shown is past them. strace
+/// shows 32 messages at most, which the part read often holds.
+fn messages_text(
+    data: &[u8],
+    len: usize,
+    family: Option<u32>,
+    opts: &StraceOptions,
+) -> Option<String> {
     let mut out = String::new();
     let mut is_array = false;
-    let mut elt = 0usize;
+    let (mut pos, mut left, mut elt) = (0usize, len, 0usize);
     loop {
-        let Some(h) = nlmsghdr(data).filter(|_| data.len() >= NLMSG_HDRLEN) else {
-            out.push_str(&hex_str(data, opts));
+        if left < NLMSG_HDRLEN {
+            out.push_str(&hex_str(data.get(pos..pos + left)?, opts));
             break;
-        };
+        }
+        let h = nlmsghdr(data.get(pos..pos + NLMSG_HDRLEN)?)?;
         elt += 1;
         if elt > opts.string_size {
             out.push_str("...");
             break;
         }
         let step = align4(h.len as usize);
-        let next = if h.len as usize >= NLMSG_HDRLEN && data.len() > step {
-            Some(&data[step..])
-        } else {
-            None
-        };
-        if !is_array && next.is_some() {
+        let next = h.len as usize >= NLMSG_HDRLEN && left > step;
+        if !is_array && next {
             out.push('[');
             is_array = true;
         }
-        out.push_str(&message_text(&h, data, protocol, opts));
-        match next {
-            Some(rest) => {
-                out.push_str(", ");
-                data = rest;
-            }
-            None => break,
+        let shown = (h.len as usize).min(left);
+        let message = data.get(pos..pos + shown.max(NLMSG_HDRLEN))?;
+        out.push_str(&message_text(&h, message, family, opts));
+        if !next {
+            break;
         }
+        out.push_str(", ");
+        pos += step;
+        left -= step;
     }
     if is_array {
         out.push(']');
     }
-    out
+    Some(out)
 }
 
 /// One message: its header, and its payload (strace's
 /// decode_nlmsghdr_with_payload); `data` starts at the header.
-fn message_text(h: &NlMsgHdr, data: &[u8], protocol: u32, opts: &StraceOptions) -> String {
+fn message_text(h: &NlMsgHdr, data: &[u8], family: Option<u32>, opts: &StraceOptions) -> String {
     let len = (h.len as usize).min(data.len());
-    let head = hdr_text(h, protocol);
+    let head = hdr_text(h, family);
     if len <= NLMSG_HDRLEN {
         return head;
     }
     let payload = &data[NLMSG_HDRLEN..len];
-    format!("[{head}, {}]", payload_text(h, payload, protocol, opts))
+    format!("[{head}, {}]", payload_text(h, payload, family, opts))
 }
 
-fn payload_text(h: &NlMsgHdr, payload: &[u8], protocol: u32, opts: &StraceOptions) -> String {
+fn payload_text(h: &NlMsgHdr, payload: &[u8], family: Option<u32>, opts: &StraceOptions) -> String {
     if h.ty == NLMSG_ERROR {
-        return error_text(h, payload, protocol, opts);
+        return error_text(h, payload, family, opts);
     }
-    if h.ty >= NLMSG_MIN_TYPE && protocol as i32 == libc::NETLINK_ROUTE {
+    if h.ty >= NLMSG_MIN_TYPE && family == Some(libc::NETLINK_ROUTE as u32) {
         if let Some(text) = route_text(h.ty, payload, opts) {
             return text;
         }
@@ -203,7 +220,7 @@ fn payload_text(h: &NlMsgHdr, payload: &[u8], protocol: u32, opts: &StraceOption
 
 /// An NLMSG_ERROR: the error, and the message it answers (its header,
 /// or all of it when not capped).
-fn error_text(h: &NlMsgHdr, payload: &[u8], protocol: u32, opts: &StraceOptions) -> String {
+fn error_text(h: &NlMsgHdr, payload: &[u8], family: Option<u32>, opts: &StraceOptions) -> String {
     let (Some(error), Some(msg)) = (read::<i32>(payload), payload.get(4..).and_then(nlmsghdr))
     else {
         return hex_str(payload, opts);
@@ -224,7 +241,7 @@ fn error_text(h: &NlMsgHdr, payload: &[u8], protocol: u32, opts: &StraceOptions)
     };
     let body = format!(
         "{{error={error}, msg={}}}",
-        message_text(&msg, &rest[..shown], protocol, opts)
+        message_text(&msg, &rest[..shown], family, opts)
     );
     if rest.len() > shown {
         // Extended ACK attributes: a message, an offset, a cookie.
@@ -705,6 +722,10 @@ mod tests {
         StraceOptions::default()
     }
 
+    fn nl(data: &[u8], protocol: u32) -> String {
+        netlink_text(data, data.len() as u64, protocol, &opts()).unwrap()
+    }
+
     fn msg(ty: u16, flags: u16, payload: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();
         out.extend_from_slice(&((16 + payload.len()) as u32).to_ne_bytes());
@@ -735,7 +756,7 @@ mod tests {
         // glibc's __check_pf: an rtgenmsg's family, padded.
         let data = msg(22, 0x301, &[0, 0, 0, 0]);
         assert_eq!(
-            netlink_text(&data, 0, &opts()).unwrap(),
+            netlink_text(&data, data.len() as u64, 0, &opts()).unwrap(),
             "[{nlmsg_len=20, nlmsg_type=RTM_GETADDR, nlmsg_flags=NLM_F_REQUEST|NLM_F_DUMP, \
              nlmsg_seq=7, nlmsg_pid=0}, {ifa_family=AF_UNSPEC, ...}]"
         );
@@ -752,7 +773,7 @@ mod tests {
         let mut data = msg(20, 2, &payload);
         data.extend(msg(3, 2, &0i32.to_ne_bytes()));
         assert_eq!(
-            netlink_text(&data, 0, &opts()).unwrap(),
+            netlink_text(&data, data.len() as u64, 0, &opts()).unwrap(),
             "[[{nlmsg_len=56, nlmsg_type=RTM_NEWADDR, nlmsg_flags=NLM_F_MULTI, nlmsg_seq=7, \
              nlmsg_pid=0}, {ifa_family=AF_INET, ifa_prefixlen=8, ifa_flags=IFA_F_PERMANENT, \
              ifa_scope=RT_SCOPE_HOST, ifa_index=2147483632}, [[{nla_len=8, nla_type=IFA_ADDRESS}, \
@@ -769,7 +790,7 @@ mod tests {
         let mut payload = vec![0u8; 16];
         payload.extend(attr(29, &1u32.to_ne_bytes()));
         assert_eq!(
-            netlink_text(&msg(18, 0x301, &payload), 0, &opts()).unwrap(),
+            nl(&msg(18, 0x301, &payload), 0),
             "[{nlmsg_len=40, nlmsg_type=RTM_GETLINK, nlmsg_flags=NLM_F_REQUEST|NLM_F_DUMP, \
              nlmsg_seq=7, nlmsg_pid=0}, {ifi_family=AF_UNSPEC, ifi_type=ARPHRD_NETROM, \
              ifi_index=0, ifi_flags=0, ifi_change=0}, [{nla_len=8, nla_type=IFLA_EXT_MASK}, \
@@ -786,7 +807,7 @@ mod tests {
         payload.extend(attr(1, &[0, 1, 2, 0xab, 4, 5]));
         let stats: Vec<u8> = (1..=24u32).flat_map(u32::to_ne_bytes).collect();
         payload.extend(attr(7, &stats));
-        let text = netlink_text(&msg(16, 2, &payload), 0, &opts()).unwrap();
+        let text = nl(&msg(16, 2, &payload), 0);
         assert!(
             text.starts_with(
                 "[{nlmsg_len=160, nlmsg_type=RTM_NEWLINK, nlmsg_flags=NLM_F_MULTI, nlmsg_seq=7, \
@@ -813,7 +834,7 @@ mod tests {
         payload.extend(attr(1, &[192, 0, 2, 0])); // RTA_DST
         payload.extend(attr(4, &0x7fff_fff0u32.to_ne_bytes())); // RTA_OIF
         assert_eq!(
-            netlink_text(&msg(24, 0x22, &payload), 0, &opts()).unwrap(),
+            nl(&msg(24, 0x22, &payload), 0),
             "[{nlmsg_len=52, nlmsg_type=RTM_NEWROUTE, \
              nlmsg_flags=NLM_F_MULTI|NLM_F_DUMP_FILTERED, nlmsg_seq=7, nlmsg_pid=0}, \
              {rtm_family=AF_INET, rtm_dst_len=24, rtm_src_len=0, rtm_tos=0, \
@@ -828,7 +849,7 @@ mod tests {
     fn neighbours_as_strace() {
         // ip neigh's dump request: an ndmsg of zeros.
         assert_eq!(
-            netlink_text(&msg(30, 0x301, &[0; 12]), 0, &opts()).unwrap(),
+            nl(&msg(30, 0x301, &[0; 12]), 0),
             "[{nlmsg_len=28, nlmsg_type=RTM_GETNEIGH, nlmsg_flags=NLM_F_REQUEST|NLM_F_DUMP, \
              nlmsg_seq=7, nlmsg_pid=0}, {ndm_family=AF_UNSPEC, ndm_ifindex=0, \
              ndm_state=NUD_NONE, ndm_flags=0, ndm_type=RTN_UNSPEC}]"
@@ -840,7 +861,7 @@ mod tests {
         payload.extend(attr(2, &[0x52, 0x54, 0, 0x12, 0x34, 0x56])); // NDA_LLADDR
         payload.extend(attr(4, &3u32.to_ne_bytes())); // NDA_PROBES
         assert_eq!(
-            netlink_text(&msg(28, 2, &payload), 0, &opts()).unwrap(),
+            nl(&msg(28, 2, &payload), 0),
             "[{nlmsg_len=56, nlmsg_type=RTM_NEWNEIGH, nlmsg_flags=NLM_F_MULTI, nlmsg_seq=7, \
              nlmsg_pid=0}, {ndm_family=AF_INET, ndm_ifindex=2147483632, \
              ndm_state=NUD_REACHABLE, ndm_flags=0, ndm_type=RTN_UNICAST}, [[{nla_len=8, \
@@ -855,18 +876,34 @@ mod tests {
         payload.extend(msg(22, 0x301, &[]));
         let data = msg(2, 0x100, &payload);
         assert_eq!(
-            netlink_text(&data, 0, &opts()).unwrap(),
+            netlink_text(&data, data.len() as u64, 0, &opts()).unwrap(),
             "[{nlmsg_len=36, nlmsg_type=NLMSG_ERROR, nlmsg_flags=NLM_F_CAPPED, nlmsg_seq=7, \
              nlmsg_pid=0}, {error=-EPERM, msg={nlmsg_len=16, nlmsg_type=RTM_GETADDR, \
              nlmsg_flags=NLM_F_REQUEST|NLM_F_DUMP, nlmsg_seq=7, nlmsg_pid=0}}]"
         );
         assert_eq!(
-            netlink_text(&data, libc::NETLINK_AUDIT as u32, &opts()),
+            netlink_text(
+                &data,
+                data.len() as u64,
+                libc::NETLINK_AUDIT as u32,
+                &opts()
+            ),
             None
         );
+        // A socket not bound yet: strace cannot tell its protocol.
+        assert_eq!(
+            nl(&msg(22, 1, &[2, 0, 0, 0]), NETLINK_UNBOUND),
+            "[{nlmsg_len=20, nlmsg_type=0x16 /* NLMSG_??? */, nlmsg_flags=NLM_F_REQUEST, \
+             nlmsg_seq=7, nlmsg_pid=0}, \"\\x02\\x00\\x00\\x00\"]"
+        );
+        // Read in part: enough for the 32 messages shown, not for fewer.
+        let many: Vec<u8> = (0..250).flat_map(|_| msg(22, 1, &[2, 0, 0, 0])).collect();
+        let text = netlink_text(&many[..4096], 5000, 0, &opts()).unwrap();
+        assert!(text.ends_with("{ifa_family=AF_INET, ...}], ...]"), "{text}");
+        assert_eq!(netlink_text(&many[..600], 5000, 0, &opts()), None);
         // Shorter than a header: hex, as strace.
         assert_eq!(
-            netlink_text(b"\x01\x02", 0, &opts()).unwrap(),
+            netlink_text(b"\x01\x02", 2, 0, &opts()).unwrap(),
             "\"\\x01\\x02\""
         );
     }
