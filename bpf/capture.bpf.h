@@ -569,6 +569,20 @@ __noinline __u32 capture_new_fds(struct scratch *s, __u32 off, __u32 arg_flags, 
 	return off + sizeof(*item) + n * sizeof(__u64);
 }
 
+/* For a call's socket_data: the netlink item first, when arg 0 is a
+ * netlink socket; returns the flags the data is then read with (whole, or
+ * `other`). */
+static __always_inline __u32 socket_data_flag(struct scratch *s, __u32 *off,
+					      const struct systrace_capture_spec *spec,
+					      __u32 arg_flags, __u64 fd, __u32 other)
+{
+	__u32 start = *off;
+
+	if (spec->socket_data)
+		*off = capture_netlink(s, *off, arg_flags, fd);
+	return *off != start ? ARG_STRUCT : other;
+}
+
 /* ARG_DATA for an argument the spec says is data. */
 static __always_inline __u32 data_flag(const struct systrace_capture_spec *spec, __u32 i)
 {
@@ -655,13 +669,9 @@ __noinline long capture_enter_arg(struct scratch *s, struct enter_walk *w, __u32
 		if (item_faulted(s, off))
 			w->pending.retry_mask |= 1 << i;
 	} else if (IS_KIND(kind, SYSTRACE_CAPTURE_BUFFER)) {
-		__u32 what = data_flag(spec, i), start = off;
+		__u32 what = socket_data_flag(s, &off, spec, ARG_FLAGS(i, 0), args[0],
+					      data_flag(spec, i));
 
-		if (spec->socket_data) {
-			off = capture_netlink(s, off, ARG_FLAGS(i, 0), args[0]);
-			if (off != start)
-				what = ARG_STRUCT;
-		}
 		w->off = capture_buffer(s, off, ARG_FLAGS(i, 0) | what, args[i],
 					arg_at(args, spec->len_arg[i]));
 		if (item_faulted(s, off))
@@ -703,14 +713,11 @@ __noinline long capture_enter_arg(struct scratch *s, struct enter_walk *w, __u32
 						     ((count & 0xffffffff) << 32),
 					     args[i], ~0ULL);
 	} else if (IS_KIND(kind, SYSTRACE_CAPTURE_MSGHDR)) {
-		__u32 start = off;
+		if (args[i]) {
+			__u32 what = socket_data_flag(s, &off, spec, ARG_FLAGS(i, 0), args[0], 0);
 
-		if (args[i] && spec->socket_data)
-			off = capture_netlink(s, off, ARG_FLAGS(i, 0), args[0]);
-		if (args[i])
-			w->off = capture_msghdr(s, off,
-						ARG_FLAGS(i, 0) | (off != start ? ARG_STRUCT : 0),
-						args[i], ~0ULL);
+			w->off = capture_msghdr(s, off, ARG_FLAGS(i, 0) | what, args[i], ~0ULL);
+		}
 	} else if (IS_KIND(kind, SYSTRACE_CAPTURE_EXIT_MSGHDR)) {
 		/* Its lengths as given: the call rewrites them. */
 		if (args[i])
@@ -925,15 +932,11 @@ static long capture_exit_arg(__u32 i, struct exit_walk *w)
 	ptr = args[i];
 	arg_struct = ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT) | ARG_STRUCT;
 	if (IS_KIND(kind, SYSTRACE_CAPTURE_EXIT_BUFFER) && ret > 0 && ptr) {
-		__u32 start = off;
+		__u32 what = socket_data_flag(s, &off, spec, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT),
+					      args[0], data_flag(spec, i));
 
-		if (spec->socket_data)
-			off = capture_netlink(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT),
-					      args[0]);
-		off = capture_buffer(s, off,
-				     ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT) |
-					     (off != start ? ARG_STRUCT : data_flag(spec, i)),
-				     ptr, ret);
+		off = capture_buffer(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT) | what, ptr,
+				     ret);
 	} else if ((IS_KIND(kind, SYSTRACE_CAPTURE_EXIT_STRUCT) ||
 		    IS_KIND(kind, SYSTRACE_CAPTURE_INOUT_STRUCT)) &&
 		   (ret >= 0 || restarting(ret)) && ptr)
@@ -950,15 +953,11 @@ static long capture_exit_arg(__u32 i, struct exit_walk *w)
 				((arg_at(args, spec->len_arg[i]) & 0xffffffff) << 32),
 			ptr, ret > 0 ? ret : 0);
 	else if (IS_KIND(kind, SYSTRACE_CAPTURE_EXIT_MSGHDR) && ret >= 0 && ptr) {
-		__u32 start = off;
+		__u32 what = socket_data_flag(s, &off, spec, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT),
+					      args[0], 0);
 
-		if (spec->socket_data)
-			off = capture_netlink(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT),
-					      args[0]);
-		off = capture_msghdr(s, off,
-				     ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT) |
-					     (off != start ? ARG_STRUCT : 0),
-				     ptr, ret);
+		off = capture_msghdr(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT) | what, ptr,
+				     ret);
 	} else if (IS_KIND(kind, SYSTRACE_CAPTURE_EXIT_MMSGHDR) && (ret >= 0 || !spec->size[i]) &&
 		   ptr) {
 		/* sendmmsg's vlen messages (strace shows those not sent too,

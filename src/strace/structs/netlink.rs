@@ -293,10 +293,7 @@ fn xval_or_hex(table: Xlat, value: u64) -> String {
 /// RTM_GETROUTE that asks for them).
 fn rtmsg_text(payload: &[u8], opts: &StraceOptions) -> String {
     let family = payload[0];
-    let mut out = format!(
-        "{{rtm_family={}, ",
-        flags::xval_or_unknown(flags::ADDRESS_FAMILIES, u64::from(family), "AF_???")
-    );
+    let mut out = family_head("rtm_family", family);
     let Some(&[_, dst_len, src_len, tos, table, protocol, scope, ty]) = payload.get(..8) else {
         out.push_str("...}");
         return out;
@@ -331,10 +328,7 @@ fn rtmsg_text(payload: &[u8], opts: &StraceOptions) -> String {
 /// struct ndmsg and its attributes (a neighbour: `ip neigh`).
 fn ndmsg_text(payload: &[u8], opts: &StraceOptions) -> String {
     let family = payload[0];
-    let mut out = format!(
-        "{{ndm_family={}, ",
-        flags::xval_or_unknown(flags::ADDRESS_FAMILIES, u64::from(family), "AF_???")
-    );
+    let mut out = family_head("ndm_family", family);
     // family, padding; ifindex; state, flags, type.
     let Some([_, index, rest]) = read::<[u32; 3]>(payload) else {
         out.push_str("...}");
@@ -425,10 +419,7 @@ fn rta_attr(family: u8, ty: u16, b: &[u8], opts: &StraceOptions) -> Option<Strin
 /// the RTM_GETLINK that asks for them).
 fn ifinfomsg_text(payload: &[u8], opts: &StraceOptions) -> String {
     let family = payload[0];
-    let mut out = format!(
-        "{{ifi_family={}, ",
-        flags::xval_or_unknown(flags::ADDRESS_FAMILIES, u64::from(family), "AF_???")
-    );
+    let mut out = family_head("ifi_family", family);
     // family, padding, type; index; flags; change.
     let Some([head, index, iff, change]) = read::<[u32; 4]>(payload) else {
         out.push_str("...}");
@@ -551,13 +542,19 @@ fn ifla_attr(ty: u16, b: &[u8], opts: &StraceOptions) -> Option<String> {
     }
 }
 
+/// `{ifa_family=AF_INET, `: the head of a structure that starts with a
+/// family.
+fn family_head(field: &str, family: u8) -> String {
+    format!(
+        "{{{field}={}, ",
+        flags::xval_or_unknown(flags::ADDRESS_FAMILIES, u64::from(family), "AF_???")
+    )
+}
+
 /// struct ifaddrmsg and its attributes.
 fn ifaddrmsg_text(payload: &[u8], opts: &StraceOptions) -> String {
     let family = payload[0];
-    let mut out = format!(
-        "{{ifa_family={}, ",
-        flags::xval_or_unknown(flags::ADDRESS_FAMILIES, u64::from(family), "AF_???")
-    );
+    let mut out = family_head("ifa_family", family);
     if payload.len() < 8 {
         out.push_str("...}");
         return out;
