@@ -1760,7 +1760,8 @@ def test_netlink_messages_like_strace(kernel, tmp_path, strace_bin):
     script.write_text(NETLINK)
     calls = "trace=sendto,recvfrom,sendmsg,recvmsg,bind"
     for argv in (["python3", str(script)], ["getent", "ahosts", "localhost"],
-                 ["python3", "-c", "import socket; socket.if_nameindex()"]):
+                 ["python3", "-c", "import socket; socket.if_nameindex()"], ["ss", "-tln"],
+                 ["ip", "route"], ["ip", "neigh"]):
         if shutil.which(argv[0]) is None:
             pytest.fail(f"{argv[0]} is not installed")
         theirs, ours = _both(tmp_path, strace_bin, argv, "-e", calls, "-e", "signal=none")
@@ -1771,6 +1772,7 @@ def test_netlink_messages_like_strace(kernel, tmp_path, strace_bin):
         same = [(r"nlmsg_pid=-?\d+", "nlmsg_pid=PID"), (r"nl_pid=-?\d+", "nl_pid=PID"),
                 (r"nlmsg_seq=\d+", "nlmsg_seq=SEQ"), (r"nl_pad=0x[0-9a-f]+, ", ""),
                 (r"[ct]stamp=\d+", "stamp=T"),
+                (r"ndm_(confirmed|used|updated)=\d+", r"ndm_\1=T"),
                 # An interface's counters: the traffic between the two runs.
                 (r"\b([rt]x_\w+|multicast|collisions)=\d+", r"\1=N")]
         for pattern, to in same:
@@ -1782,5 +1784,7 @@ def test_netlink_messages_like_strace(kernel, tmp_path, strace_bin):
             assert "sendto(3, [{nlmsg_len=20, nlmsg_type=RTM_GETADDR" in ours, ours
             assert "sendto(4, [[{nlmsg_len=20, nlmsg_type=0x16 /* NLMSG_??? */" in ours, ours
             assert re.search(r"sendto\(4, \[\[\{nlmsg_len=20, nlmsg_type=RTM_GETADDR, .*\], \.\.\.\], 5000,", ours), ours
+        if argv[0] == "ss":
+            assert "idiag_states=1<<TCP_CLOSE|1<<TCP_LISTEN, id={idiag_sport=htons(0)" in ours, ours
         if argv[1] == "-c":
             assert 'ifi_index=if_nametoindex("lo"), ifi_flags=IFF_UP|IFF_LOOPBACK' in ours, ours

@@ -58,6 +58,7 @@ fn flags2(value: u64, first: Xlat, second: Xlat, unknown: &str) -> String {
 fn type_table(family: Option<u32>) -> Option<(Xlat, &'static str)> {
     match family? as i32 {
         libc::NETLINK_ROUTE => Some((x::RTM_TYPES, "RTM_???")),
+        libc::NETLINK_SOCK_DIAG => Some((x::SOCK_DIAG_TYPES, "SOCK_DIAG_???")),
         _ => None,
     }
 }
@@ -78,6 +79,8 @@ fn flags_text(value: u16, ty: u16, family: Option<u32>) -> String {
         } else {
             &[]
         }
+    } else if family == Some(libc::NETLINK_SOCK_DIAG as u32) {
+        x::NETLINK_GET_FLAGS
     } else if family == Some(libc::NETLINK_ROUTE as u32) {
         match ty {
             RTM_DELACTION => x::NETLINK_GET_FLAGS,
@@ -207,6 +210,11 @@ fn payload_text(h: &NlMsgHdr, payload: &[u8], family: Option<u32>, opts: &Strace
     }
     if h.ty >= NLMSG_MIN_TYPE && family == Some(libc::NETLINK_ROUTE as u32) {
         if let Some(text) = route_text(h.ty, payload, opts) {
+            return text;
+        }
+    }
+    if h.ty >= NLMSG_MIN_TYPE && family == Some(libc::NETLINK_SOCK_DIAG as u32) {
+        if let Some(text) = sock_diag_text(h, payload, opts) {
             return text;
         }
     }
@@ -542,6 +550,252 @@ fn ifla_attr(ty: u16, b: &[u8], opts: &StraceOptions) -> Option<String> {
     }
 }
 
+/// TCP states: the kernel's include/net/tcp_states.h, not exported to
+/// user space (strace keeps its own table too).
+const TCP_STATES: [&str; 13] = [
+    "TCP_ESTABLISHED",
+    "TCP_SYN_SENT",
+    "TCP_SYN_RECV",
+    "TCP_FIN_WAIT1",
+    "TCP_FIN_WAIT2",
+    "TCP_TIME_WAIT",
+    "TCP_CLOSE",
+    "TCP_CLOSE_WAIT",
+    "TCP_LAST_ACK",
+    "TCP_LISTEN",
+    "TCP_CLOSING",
+    "TCP_NEW_SYN_RECV",
+    "TCP_BOUND_INACTIVE",
+];
+
+fn tcp_state(state: u8) -> String {
+    match usize::from(state)
+        .checked_sub(1)
+        .and_then(|i| TCP_STATES.get(i))
+    {
+        Some(name) => (*name).to_owned(),
+        None => format!("{} /* TCP_??? */", hex(u64::from(state))),
+    }
+}
+
+/// idiag_states: `1<<TCP_CLOSE|1<<TCP_LISTEN`.
+fn tcp_states(states: u32) -> String {
+    if states == 0 {
+        return "0".to_owned();
+    }
+    let mut parts = Vec::new();
+    let mut rest = states;
+    for (i, name) in TCP_STATES.iter().enumerate() {
+        let bit = 1u32 << (i + 1);
+        if rest & bit != 0 {
+            parts.push(format!("1<<{name}"));
+            rest &= !bit;
+        }
+    }
+    if parts.is_empty() {
+        return format!("{} /* 1<<TCP_??? */", hex(u64::from(states)));
+    }
+    if rest != 0 {
+        parts.push(hex(u64::from(rest)));
+    }
+    parts.join("|")
+}
+
+/// idiag_ext: the attributes asked for, bit n-1 for INET_DIAG_* n.
+fn inet_diag_ext(ext: u8) -> String {
+    if ext == 0 {
+        return "0".to_owned();
+    }
+    let mut parts = Vec::new();
+    let mut rest = ext;
+    for bit in 0..8u8 {
+        let name = flags::xval(x::INET_DIAG_ATTRS, u64::from(bit) + 1);
+        if let (true, Some(name)) = (rest & (1 << bit) != 0, name) {
+            parts.push(format!("1<<({name}-1)"));
+            rest &= !(1 << bit);
+        }
+    }
+    if parts.is_empty() {
+        return format!("{} /* 1<<INET_DIAG_???-1 */", hex(u64::from(ext)));
+    }
+    if rest != 0 {
+        parts.push(hex(u64::from(rest)));
+    }
+    parts.join("|")
+}
+
+/// struct inet_diag_sockid: ports, addresses, interface, cookie.
+fn inet_diag_sockid(family: u8, b: &[u8], opts: &StraceOptions) -> String {
+    let port = |at: usize| u16::from_be_bytes([b[at], b[at + 1]]);
+    let [cookie0, cookie1]: [u32; 2] = read(&b[40..48]).unwrap_or_default();
+    let index = read::<u32>(&b[36..40]).unwrap_or_default();
+    // strace's print_inet_addr with a name: `idiag_src=inet_addr("...")`,
+    // but `inet_pton(AF_INET6, "::", &idiag_src)`.
+    let addr = |name: &str, bytes: &[u8]| {
+        let text = inet_addr_text(family, bytes, opts);
+        match text.strip_suffix(')') {
+            Some(call) if i32::from(family) == libc::AF_INET6 => format!("{call}, &{name})"),
+            _ => format!("{name}={text}"),
+        }
+    };
+    format!(
+        "{{idiag_sport=htons({}), idiag_dport=htons({}), {}, {}, idiag_if={}, \
+         idiag_cookie=[{cookie0}, {cookie1}]}}",
+        port(0),
+        port(2),
+        addr("idiag_src", &b[4..20]),
+        addr("idiag_dst", &b[20..36]),
+        ifindex_text(index)
+    )
+}
+
+/// NETLINK_SOCK_DIAG payloads systrace decodes: inet_diag's requests and
+/// answers (ss's TCP and UDP sockets); None for the others.
+fn sock_diag_text(h: &NlMsgHdr, payload: &[u8], opts: &StraceOptions) -> Option<String> {
+    const SOCKID: usize = 48;
+    let family = *payload.first()?;
+    if !matches!(i32::from(family), libc::AF_INET | libc::AF_INET6) || payload.len() < 2 {
+        return None;
+    }
+    let sdiag_by_family = flags::xval(x::SOCK_DIAG_TYPES, u64::from(h.ty))
+        .is_some_and(|n| n == "SOCK_DIAG_BY_FAMILY" || n == "SOCK_DESTROY");
+    if h.flags & 1 != 0 {
+        // NLM_F_REQUEST: struct inet_diag_req_v2 (the older inet_diag_req
+        // of TCPDIAG_GETSOCK is not decoded here).
+        if !sdiag_by_family {
+            return None;
+        }
+        let mut out = family_head("sdiag_family", family);
+        if payload.len() < 8 + SOCKID {
+            out.push_str("...}");
+            return Some(out);
+        }
+        let states = read::<u32>(&payload[4..8])?;
+        out.push_str(&format!(
+            "sdiag_protocol={}, idiag_ext={}, idiag_states={}, id={}}}",
+            flags::xval_or_unknown(flags::INET_PROTOCOLS, u64::from(payload[1]), "IPPROTO_???"),
+            inet_diag_ext(payload[2]),
+            tcp_states(states),
+            inet_diag_sockid(family, &payload[8..8 + SOCKID], opts)
+        ));
+        if payload.len() > 8 + SOCKID {
+            out.push_str(", ");
+            out.push_str(&attrs_text(
+                &payload[8 + SOCKID..],
+                x::INET_DIAG_REQ_ATTRS,
+                "INET_DIAG_REQ_???",
+                |ty, b| match ty {
+                    3 => b.first().map(|&p| {
+                        flags::xval_or_unknown(flags::INET_PROTOCOLS, u64::from(p), "IPPROTO_???")
+                    }),
+                    _ => None,
+                },
+                opts,
+            ));
+        }
+        return Some(out);
+    }
+    // struct inet_diag_msg.
+    let mut out = family_head("idiag_family", family);
+    if payload.len() < 4 + SOCKID + 20 {
+        out.push_str("...}");
+        return Some(out);
+    }
+    let [expires, rqueue, wqueue, uid, inode]: [u32; 5] = read(&payload[4 + SOCKID..])?;
+    out.push_str(&format!(
+        "idiag_state={}, idiag_timer={}, idiag_retrans={}, id={}, idiag_expires={expires}, \
+         idiag_rqueue={rqueue}, idiag_wqueue={wqueue}, idiag_uid={uid}, idiag_inode={inode}}}",
+        tcp_state(payload[1]),
+        payload[2],
+        payload[3],
+        inet_diag_sockid(family, &payload[4..4 + SOCKID], opts)
+    ));
+    let attrs = 4 + SOCKID + 20;
+    if payload.len() > attrs {
+        out.push_str(", ");
+        out.push_str(&attrs_text(
+            &payload[attrs..],
+            x::INET_DIAG_ATTRS,
+            "INET_DIAG_???",
+            |ty, b| inet_diag_attr(ty, b, opts),
+            opts,
+        ));
+    }
+    Some(out)
+}
+
+/// An INET_DIAG_* attribute's value, by its name; None: printed as hex.
+fn inet_diag_attr(ty: u16, b: &[u8], opts: &StraceOptions) -> Option<String> {
+    let name = flags::xval(x::INET_DIAG_ATTRS, u64::from(ty))?.strip_prefix("INET_DIAG_")?;
+    match name {
+        "CONG" => Some(nla_str(b, opts)),
+        "TOS" | "TCLASS" | "SKV6ONLY" => b.first().map(u8::to_string),
+        // Its bits are RCV_SHUTDOWN and SEND_SHUTDOWN, not exported: strace
+        // shows them as a number with their names in a comment.
+        "SHUTDOWN" => b.first().map(|&n| match n {
+            0 => "0".to_owned(),
+            n => {
+                let names: Vec<&str> = [(1, "RCV_SHUTDOWN"), (2, "SEND_SHUTDOWN")]
+                    .iter()
+                    .filter(|(bit, _)| n & bit != 0)
+                    .map(|&(_, name)| name)
+                    .collect();
+                let rest = n & !3;
+                let mut text = names.join("|");
+                if rest != 0 {
+                    text = if text.is_empty() {
+                        hex(u64::from(rest))
+                    } else {
+                        format!("{text}|{}", hex(u64::from(rest)))
+                    };
+                }
+                format!("{} /* {text} */", hex(u64::from(n)))
+            }
+        }),
+        "PROTOCOL" => b
+            .first()
+            .map(|&p| flags::xval_or_unknown(flags::INET_PROTOCOLS, u64::from(p), "IPPROTO_???")),
+        "MARK" | "CLASS_ID" => b.get(..4).and_then(read::<u32>).map(|n| n.to_string()),
+        "CGROUP_ID" => b.get(..8).and_then(read::<u64>).map(|n| n.to_string()),
+        "MEMINFO" => {
+            let [rmem, wmem, fmem, tmem]: [u32; 4] = read(b)?;
+            Some(format!(
+                "{{idiag_rmem={rmem}, idiag_wmem={wmem}, idiag_fmem={fmem}, idiag_tmem={tmem}}}"
+            ))
+        }
+        "SOCKOPT" if b.len() == 2 => {
+            const BITS: [&str; 11] = [
+                "recverr",
+                "is_icsk",
+                "freebind",
+                "hdrincl",
+                "mc_loop",
+                "transparent",
+                "mc_all",
+                "nodefrag",
+                "bind_address_no_port",
+                "recverr_rfc4884",
+                "defer_connect",
+            ];
+            let bits = u16::from(b[0]) | u16::from(b[1]) << 8;
+            let mut parts: Vec<String> = BITS
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| bits & (1 << i) != 0)
+                .map(|(_, name)| format!("{name}=1"))
+                .collect();
+            if bits >> 11 != 0 {
+                parts.push(format!(
+                    "unused={} /* bits 3..8 */",
+                    hex(u64::from(bits >> 11))
+                ));
+            }
+            Some(format!("{{{}}}", parts.join(", ")))
+        }
+        _ => None,
+    }
+}
+
 /// `{ifa_family=AF_INET, `: the head of a structure that starts with a
 /// family.
 fn family_head(field: &str, family: u8) -> String {
@@ -864,6 +1118,44 @@ mod tests {
              ndm_state=NUD_REACHABLE, ndm_flags=0, ndm_type=RTN_UNICAST}, [[{nla_len=8, \
              nla_type=NDA_DST}, inet_addr(\"192.0.2.1\")], [{nla_len=10, nla_type=NDA_LLADDR}, \
              52:54:00:12:34:56], [{nla_len=8, nla_type=NDA_PROBES}, 3]]]"
+        );
+    }
+
+    #[test]
+    fn inet_sockets_as_strace() {
+        let sock_diag = libc::NETLINK_SOCK_DIAG as u32;
+        // ss -tln's request for IPv6 listening sockets.
+        let mut payload = vec![libc::AF_INET6 as u8, 6, 0, 0];
+        payload.extend((1u32 << 7 | 1 << 10).to_ne_bytes());
+        payload.extend([0u8; 48]);
+        assert_eq!(
+            nl(&msg(20, 0x301, &payload), sock_diag),
+            "[{nlmsg_len=72, nlmsg_type=SOCK_DIAG_BY_FAMILY, nlmsg_flags=NLM_F_REQUEST|NLM_F_DUMP, \
+             nlmsg_seq=7, nlmsg_pid=0}, {sdiag_family=AF_INET6, sdiag_protocol=IPPROTO_TCP, \
+             idiag_ext=0, idiag_states=1<<TCP_CLOSE|1<<TCP_LISTEN, id={idiag_sport=htons(0), \
+             idiag_dport=htons(0), inet_pton(AF_INET6, \"::\", &idiag_src), \
+             inet_pton(AF_INET6, \"::\", &idiag_dst), idiag_if=0, idiag_cookie=[0, 0]}}]"
+        );
+        // An answer: a listening IPv4 socket and its attributes.
+        let mut payload = vec![libc::AF_INET as u8, 10, 0, 0];
+        payload.extend(2024u16.to_be_bytes());
+        payload.extend([0, 0, 127, 0, 0, 1]);
+        payload.extend([0u8; 28]);
+        payload.extend([0, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0]);
+        for v in [0u32, 0, 128, 0, 653] {
+            payload.extend(v.to_ne_bytes());
+        }
+        payload.extend(attr(8, &[0])); // INET_DIAG_SHUTDOWN
+        payload.extend(attr(22, &[0x52, 0])); // INET_DIAG_SOCKOPT
+        assert_eq!(
+            nl(&msg(20, 2, &payload), sock_diag),
+            "[{nlmsg_len=104, nlmsg_type=SOCK_DIAG_BY_FAMILY, nlmsg_flags=NLM_F_MULTI, \
+             nlmsg_seq=7, nlmsg_pid=0}, {idiag_family=AF_INET, idiag_state=TCP_LISTEN, \
+             idiag_timer=0, idiag_retrans=0, id={idiag_sport=htons(2024), idiag_dport=htons(0), \
+             idiag_src=inet_addr(\"127.0.0.1\"), idiag_dst=inet_addr(\"0.0.0.0\"), idiag_if=0, \
+             idiag_cookie=[7, 0]}, idiag_expires=0, idiag_rqueue=0, idiag_wqueue=128, \
+             idiag_uid=0, idiag_inode=653}, [[{nla_len=5, nla_type=INET_DIAG_SHUTDOWN}, 0], \
+             [{nla_len=6, nla_type=INET_DIAG_SOCKOPT}, {is_icsk=1, mc_loop=1, mc_all=1}]]]"
         );
     }
 
