@@ -35,16 +35,14 @@ pub fn elem(bytes: &[u8]) -> Option<Elem<'_>> {
 /// `netlink`: the protocol of the netlink socket whose messages the data
 /// is, decoded when all of it was read.
 fn iov_text(e: &Elem<'_>, failed: bool, netlink: Option<u32>, opts: &StraceOptions) -> String {
-    let messages = || {
+    let messages = (!failed && e.ptr != 0).then_some(()).and_then(|()| {
         let avail = e.avail?;
         let data = &e.data[..e.data.len().min(usize::try_from(avail).ok()?)];
         super::netlink_text(data, avail, netlink?, opts)
-    };
+    });
     let base = match e.avail {
         _ if e.ptr == 0 => "NULL".to_owned(),
-        Some(_) if !failed && netlink.is_some() && messages().is_some() => {
-            messages().unwrap_or_default()
-        }
+        Some(_) if messages.is_some() => messages.unwrap_or_default(),
         Some(avail) if !failed => quote_limited(
             e.data,
             opts.string_size,

@@ -512,14 +512,7 @@ fn link_stats_text<const N: usize>(b: &[u8], known: usize) -> Option<String> {
 /// An IFLA_* attribute's value, by its name; None: printed as hex.
 fn ifla_attr(ty: u16, b: &[u8], opts: &StraceOptions) -> Option<String> {
     let name = flags::xval(x::IFLA_ATTRS, u64::from(ty))?.strip_prefix("IFLA_")?;
-    let num = |n: usize| {
-        (b.len() >= n).then(|| {
-            b[..n]
-                .iter()
-                .rev()
-                .fold(0u64, |a, &c| a << 8 | u64::from(c))
-        })
-    };
+    let u32_at = || b.get(..4).and_then(read::<u32>);
     match name {
         "IFNAME"
         | "QDISC"
@@ -533,16 +526,14 @@ fn ifla_attr(ty: u16, b: &[u8], opts: &StraceOptions) -> Option<String> {
         | "GSO_MAX_SEGS" | "GSO_MAX_SIZE" | "CARRIER_UP_COUNT" | "CARRIER_DOWN_COUNT"
         | "MIN_MTU" | "MAX_MTU" | "GRO_MAX_SIZE" | "TSO_MAX_SIZE" | "TSO_MAX_SEGS" | "ALLMULTI"
         | "DEVLINK_PORT" | "GSO_IPV4_MAX_SIZE" | "GRO_IPV4_MAX_SIZE" => {
-            num(4).map(|n| n.to_string())
+            u32_at().map(|n| n.to_string())
         }
-        "LINK_NETNSID" | "NEW_NETNSID" | "IF_NETNSID" => {
-            num(4).map(|n| (n as u32 as i32).to_string())
-        }
-        "OPERSTATE" | "LINKMODE" | "CARRIER" | "PROTO_DOWN" => num(1).map(|n| n.to_string()),
-        "EXT_MASK" => {
-            num(4).map(|n| flags::flags_or_unknown(x::RTEXT_FILTER_FLAGS, n, "RTEXT_FILTER_???"))
-        }
-        "NEW_IFINDEX" => num(4).map(|n| ifindex_text(n as u32)),
+        "LINK_NETNSID" | "NEW_NETNSID" | "IF_NETNSID" => u32_at().map(|n| (n as i32).to_string()),
+        "OPERSTATE" | "LINKMODE" | "CARRIER" | "PROTO_DOWN" => b.first().map(u8::to_string),
+        "EXT_MASK" => u32_at().map(|n| {
+            flags::flags_or_unknown(x::RTEXT_FILTER_FLAGS, u64::from(n), "RTEXT_FILTER_???")
+        }),
+        "NEW_IFINDEX" => u32_at().map(ifindex_text),
         "ADDRESS" | "BROADCAST" | "PERM_ADDRESS" if b.len() <= 32 => Some(hwaddr_text(b)),
         "STATS" => link_stats_text::<4>(b, 24),
         "STATS64" => link_stats_text::<8>(b, 25),
