@@ -387,6 +387,57 @@ __noinline __u32 capture_counted(struct scratch *s, __u32 off, __u32 arg_flags, 
 /* Bits: READS_WRITES is both. */
 enum { COMMAND_READS = 1, COMMAND_WRITES = 2, COMMAND_READS_WRITES = 3, COMMAND_READS_STRING = 4 };
 
+/* The socket requests (linux/sockios.h) strace decodes the argument of,
+ * 0x8900 + i: what each does with it (COMMAND_*), and SOCK_IFREQ for a
+ * struct ifreq (a name, IFNAMSIZ, and a union of 24 bytes), else an int.
+ * A table, not cases: the verifier goes through a switch's every case. */
+#define SOCK_IFREQ 8
+#define SOCK_REQUESTS 0xa4
+#define IFREQ_GET (COMMAND_READS_WRITES | SOCK_IFREQ) /* the name read, the rest written */
+#define IFREQ_SET (COMMAND_READS | SOCK_IFREQ)
+static const __u8 sock_requests[SOCK_REQUESTS] = {
+	[0x01] = COMMAND_READS, /* FIOSETOWN */
+	[0x02] = COMMAND_READS, /* SIOCSPGRP */
+	[0x03] = COMMAND_WRITES, /* FIOGETOWN */
+	[0x04] = COMMAND_WRITES, /* SIOCGPGRP */
+	[0x05] = COMMAND_WRITES, /* SIOCATMARK */
+	[0x10] = IFREQ_GET, /* SIOCGIFNAME */
+	[0x13] = IFREQ_GET, /* SIOCGIFFLAGS */
+	[0x14] = IFREQ_SET,
+	[0x15] = IFREQ_GET, /* SIOCGIFADDR */
+	[0x16] = IFREQ_SET,
+	[0x17] = IFREQ_GET, /* SIOCGIFDSTADDR */
+	[0x18] = IFREQ_SET,
+	[0x19] = IFREQ_GET, /* SIOCGIFBRDADDR */
+	[0x1a] = IFREQ_SET,
+	[0x1b] = IFREQ_GET, /* SIOCGIFNETMASK */
+	[0x1c] = IFREQ_SET,
+	[0x1d] = IFREQ_GET, /* SIOCGIFMETRIC */
+	[0x1e] = IFREQ_SET,
+	[0x21] = IFREQ_GET, /* SIOCGIFMTU */
+	[0x22] = IFREQ_SET,
+	[0x23] = IFREQ_SET, /* SIOCSIFNAME */
+	[0x24] = IFREQ_SET, /* SIOCSIFHWADDR */
+	[0x25] = COMMAND_WRITES, /* SIOCGIFENCAP */
+	[0x26] = COMMAND_READS, /* SIOCSIFENCAP */
+	[0x27] = IFREQ_GET, /* SIOCGIFHWADDR */
+	[0x29] = IFREQ_GET, /* SIOCGIFSLAVE */
+	[0x30] = IFREQ_SET, /* SIOCSIFSLAVE */
+	[0x31] = IFREQ_SET, /* SIOCADDMULTI */
+	[0x32] = IFREQ_SET, /* SIOCDELMULTI */
+	[0x33] = IFREQ_GET, /* SIOCGIFINDEX */
+	[0x37] = IFREQ_SET, /* SIOCSIFHWBROADCAST */
+	[0x42] = IFREQ_GET, /* SIOCGIFTXQLEN */
+	[0x43] = IFREQ_SET,
+	[0x4b] = COMMAND_WRITES, /* SIOCOUTQNSD */
+	[0x70] = IFREQ_GET, /* SIOCGIFMAP */
+	[0x71] = IFREQ_SET,
+	[0xa0] = COMMAND_READS_STRING, /* SIOCBRADDBR, SIOCBRDELBR: a bridge's name */
+	[0xa1] = COMMAND_READS_STRING,
+	[0xa2] = IFREQ_SET, /* SIOCBRADDIF, SIOCBRDELIF: a port's index */
+	[0xa3] = IFREQ_SET,
+};
+
 static __always_inline int command_arg(__u32 table, __u64 cmd, __u32 *size)
 {
 	if (table == SYSTRACE_COMMANDS_PRCTL) {
@@ -418,6 +469,13 @@ static __always_inline int command_arg(__u32 table, __u64 cmd, __u32 *size)
 			return COMMAND_WRITES;
 		}
 		return 0;
+	}
+	if ((__u32)cmd - 0x8900 < SOCK_REQUESTS) {
+		__u8 what = sock_requests[(__u32)cmd - 0x8900];
+
+		/* 4 or 40, computed: one state for the verifier, not two. */
+		*size = 4 + (what & SOCK_IFREQ) / SOCK_IFREQ * 36;
+		return what & ~SOCK_IFREQ;
 	}
 	switch ((__u32)cmd) {
 	case 0x5401: /* TCGETS: the kernel's struct termios */

@@ -115,7 +115,7 @@ enum systrace_capture_kind {
 
 /* The command tables of SYSTRACE_CAPTURE_COMMAND. */
 enum systrace_commands {
-	SYSTRACE_COMMANDS_IOCTL = 0, /* ioctl's request: a termios, a winsize, an int */
+	SYSTRACE_COMMANDS_IOCTL = 0, /* ioctl's request: a termios, a winsize, an ifreq, an int */
 	SYSTRACE_COMMANDS_PRCTL = 1, /* prctl's option: a thread's name, an int */
 	SYSTRACE_COMMANDS_SECCOMP = 2, /* seccomp's op: a filter, an action, sizes */
 	SYSTRACE_COMMANDS_KEYCTL = 3, /* keyctl's operation: a keyring's name */

@@ -50,8 +50,8 @@ def test_the_verifier_goes_through_a_bounded_number_of_instructions(kernel):
         # with an exec's filename and argv read again at exit; 14,333 with
         # FS_IOC_FIEMAP's request read at both ends; 14,508 with -c's
         # count of a successful execveat; 14,891 with a netlink socket's
-        # messages read whole.
-        assert 0 < insns < 15000, (name, insns)
+        # messages read whole; 15,077 with a network interface's ifreq.
+        assert 0 < insns < 15500, (name, insns)
 
 
 def test_task_programs_are_loaded_when_a_session_first_wants_them(kernel):

@@ -723,6 +723,62 @@ def test_terminal_ioctls_like_strace(kernel, tmp_path, strace_bin):
         assert line in ours, line
 
 
+IFREQ = r"""
+import fcntl, socket, struct
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+# SIOCGIF{FLAGS,MTU,HWADDR,ADDR,NETMASK,BRDADDR,DSTADDR,INDEX,TXQLEN,MAP,METRIC}
+for name in (b"lo", b"nosuchif0"):
+    for req in (0x8913, 0x8921, 0x8927, 0x8915, 0x891b, 0x8919, 0x8917, 0x8933, 0x8942, 0x8970, 0x891d):
+        try:
+            fcntl.ioctl(s, req, struct.pack("16s24s", name, b""))
+        except OSError:
+            pass
+socket.if_indextoname(socket.if_nametoindex("lo"))  # SIOCGIFINDEX, SIOCGIFNAME
+for req in (0x8903, 0x8904, 0x8905):  # FIOGETOWN, SIOCGPGRP, SIOCATMARK: an int
+    try:
+        fcntl.ioctl(s, req, struct.pack("i", 0))
+    except OSError:
+        pass
+for req, value in ((0x8922, struct.pack("i20x", 1400)), (0x8914, struct.pack("H22x", 0x1043))):
+    try:  # SIOCSIFMTU, SIOCSIFFLAGS on no interface
+        fcntl.ioctl(s, req, struct.pack("16s", b"nosuchif0") + value)
+    except OSError:
+        pass
+try:
+    fcntl.ioctl(s, 0x8946, 0)  # SIOCETHTOOL: a pointer
+except OSError:
+    pass
+"""
+
+
+def test_interface_ioctls_like_strace(kernel, tmp_path, strace_bin):
+    # ifconfig, if_nametoindex and if_indextoname ask a socket about an
+    # interface with a struct ifreq (SIOCGIF*): printed as addresses, now
+    # as strace prints them (the name at enter, what the kernel wrote at exit).
+    script = tmp_path / "ifreq.py"
+    script.write_text(IFREQ)
+    for argv in (["python3", str(script)], ["ifconfig", "lo"]):
+        if shutil.which(argv[0]) is None:
+            pytest.fail(f"{argv[0]} is not installed (apt-get install net-tools)")
+        theirs, ours = _both(tmp_path, strace_bin, argv, "-e", "trace=ioctl", "-e", "signal=none")
+        # The addresses of what neither decodes (a terminal's termios that
+        # is not there) move from run to run.
+        theirs, ours = (re.sub(r"0x[0-9a-f]{8,}", "ADDR", t) for t in (theirs, ours))
+        assert ours == theirs
+        assert 'SIOCGIFFLAGS, {ifr_name="lo", ifr_flags=IFF_UP|IFF_LOOPBACK|IFF_RUNNING}) = 0' in ours, ours
+        assert 'SIOCGIFHWADDR, {ifr_name="lo", ifr_hwaddr={sa_family=ARPHRD_LOOPBACK, sa_data=00:00:00:00:00:00}}) = 0' in ours
+        assert 'SIOCGIFADDR, {ifr_name="lo", ifr_addr={sa_family=AF_INET, sin_port=htons(0), sin_addr=inet_addr("127.0.0.1")}}) = 0' in ours
+        assert 'SIOCGIFMAP, {ifr_name="lo", ifr_map={mem_start=0, mem_end=0, base_addr=0, irq=0, dma=0, port=0}}) = 0' in ours
+        if argv[0] == "python3":
+            assert 'SIOCGIFINDEX, {ifr_name="lo", ifr_ifindex=1}) = 0' in ours
+            assert 'SIOCGIFNAME, {ifr_ifindex=1, ifr_name="lo"}) = 0' in ours
+            assert 'SIOCGIFMTU, {ifr_name="nosuchif0"}) = -1 ENODEV' in ours
+            assert 'SIOCSIFMTU, {ifr_name="nosuchif0", ifr_mtu=1400}) = -1 ENODEV' in ours
+            assert 'SIOCSIFFLAGS, {ifr_name="nosuchif0", ifr_flags=IFF_UP|IFF_BROADCAST|IFF_RUNNING|IFF_MULTICAST}) = -1' in ours
+            assert "FIOGETOWN, [0])" in ours, ours
+            assert "SIOCETHTOOL, NULL)" in ours, ours
+
+
 FILES_NAMES_AND_QUERIES = r"""
 #define _GNU_SOURCE
 #include <fcntl.h>

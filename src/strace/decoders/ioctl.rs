@@ -1,8 +1,9 @@
 //! ioctl: the request by name (strace's ioctl.c), and its argument as
-//! strace's decoders of the terminal and file ioctls print it (term.c,
-//! fs_0x94_ioctl.c): a terminal's termios and winsize and the int of the
-//! requests that take one, from what the programs capture for them
-//! (ioctl_arg in bpf/capture.bpf.h); other structures print as the
+//! strace's decoders of the terminal, file and socket ioctls print it
+//! (term.c, fs_0x94_ioctl.c, sock.c): a terminal's termios and winsize, an
+//! interface's ifreq, and the int of the requests that take one, from what
+//! the programs capture for them
+//! (command_arg in bpf/capture.bpf.h); other structures print as the
 //! pointer; an ioctl strace does not decode shows its argument in hex.
 use super::super::flags::{self, Xlat};
 use super::super::structs;
@@ -207,9 +208,58 @@ fn captured_arg(cmd: u32) -> Option<(ArgText, bool)> {
         0x8008_6601 => (fs_flags_text, true),
         0xb704 => (int_text, true), // NS_GET_OWNER_UID: a uid_t
         0x4008_6602 => (fs_flags_text, false),
+        // FIOSETOWN, SIOCSPGRP, SIOCSIFENCAP; FIOGETOWN, SIOCGPGRP,
+        // SIOCATMARK, SIOCGIFENCAP, SIOCOUTQNSD.
+        0x8901 | 0x8902 | 0x8926 => (int_text, false),
+        0x8903 | 0x8904 | 0x8905 | 0x8925 | 0x894b => (int_text, true),
         _ => return None,
     })
 }
+
+/// The socket requests whose argument strace shows as its pointer (sock.c):
+/// routes, ARP, bonding, ethtool, MII, time stamps...
+const SOCK_POINTERS: &[u32] = &[
+    0x8906,
+    0x8907,
+    0x890b,
+    0x890c,
+    0x890d,
+    0x8911,
+    0x891f,
+    0x8920,
+    0x8934,
+    0x8935,
+    0x8936,
+    0x8938,
+    0x8940,
+    0x8941,
+    0x8946,
+    0x8947,
+    0x8948,
+    0x8949,
+    0x894a,
+    0x894c,
+    0x8953,
+    0x8954,
+    0x8955,
+    0x8960,
+    0x8961,
+    0x8962,
+    0x8980,
+    0x8981,
+    0x8982,
+    0x8983,
+    0x8990,
+    0x8991,
+    0x8992,
+    0x8993,
+    0x8994,
+    0x8995,
+    0x89b0,
+    0x89b1,
+    0x8010_8906,
+    0x8010_8907,
+];
 
 /// How an ioctl's third argument prints, by the request's name.
 enum ArgStyle {
@@ -261,6 +311,29 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
     c.push(name);
     if cmd == 0xc020_660b {
         c.push_exit(fiemap_text(c));
+        return Some(c.finish(Decimal, false));
+    }
+    if matches!(cmd, 0x89a0 | 0x89a1) {
+        // SIOCBRADDBR, SIOCBRDELBR: a bridge's name.
+        c.push(c.t_string(2));
+        return Some(c.finish(Decimal, false));
+    }
+    if SOCK_POINTERS.contains(&cmd) {
+        c.push(ptr(c.raw(2)));
+        return Some(c.finish(Decimal, false));
+    }
+    if let Some(kind) = structs::ifreq_request(cmd) {
+        let text = match c.captured(2).filter(|_| c.raw(2) != 0) {
+            Some(arg) => {
+                let after = arg.after.filter(|_| c.ok().is_some());
+                structs::ifreq_text(cmd, arg.bytes, after, c.opts.hex).unwrap_or_else(|| c.t_ptr(2))
+            }
+            None => c.t_ptr(2),
+        };
+        match kind {
+            structs::Ifreq::Get => c.push_exit(text),
+            _ => c.push(text),
+        }
         return Some(c.finish(Decimal, false));
     }
     if let Some((text, at_exit)) = captured_arg(cmd) {

@@ -7,6 +7,7 @@
 //! (the kernel's layout on this architecture), then printed or valued.
 use serde_json::{json, Value};
 
+mod ifreq;
 mod io;
 mod misc;
 mod msg;
@@ -16,6 +17,7 @@ mod stat;
 mod task;
 mod time;
 
+pub use ifreq::{ifreq_request, ifreq_text, Ifreq};
 pub use io::{fd_set_text, sockopt_text};
 pub use misc::{
     epoll_event_text, epoll_events_text, fd_pair_text, flock_text, open_how_text,

@@ -827,7 +827,7 @@ fn ifaddrmsg_text(payload: &[u8], opts: &StraceOptions) -> String {
 }
 
 /// strace's print_ifindex: `if_nametoindex("lo")`, or the number.
-fn ifindex_text(index: u32) -> String {
+pub(super) fn ifindex_text(index: u32) -> String {
     let mut name = [0 as libc::c_char; libc::IF_NAMESIZE];
     // SAFETY: a buffer of IF_NAMESIZE, as if_indextoname wants.
     let found = unsafe { !libc::if_indextoname(index, name.as_mut_ptr()).is_null() };
