@@ -1817,7 +1817,8 @@ def test_netlink_messages_like_strace(kernel, tmp_path, strace_bin):
     calls = "trace=sendto,recvfrom,sendmsg,recvmsg,bind"
     for argv in (["python3", str(script)], ["getent", "ahosts", "localhost"],
                  ["python3", "-c", "import socket; socket.if_nameindex()"], ["ss", "-tln"],
-                 ["ip", "route"], ["ip", "neigh"]):
+                 ["ip", "route"], ["ip", "neigh"], ["genl", "ctrl", "list"],
+                 ["ip", "mptcp", "limits", "show"]):
         if shutil.which(argv[0]) is None:
             pytest.fail(f"{argv[0]} is not installed")
         theirs, ours = _both(tmp_path, strace_bin, argv, "-e", calls, "-e", "signal=none")
@@ -1844,3 +1845,7 @@ def test_netlink_messages_like_strace(kernel, tmp_path, strace_bin):
             assert "idiag_states=1<<TCP_CLOSE|1<<TCP_LISTEN, id={idiag_sport=htons(0)" in ours, ours
         if argv[1] == "-c":
             assert 'ifi_index=if_nametoindex("lo"), ifi_flags=IFF_UP|IFF_LOOPBACK' in ours, ours
+        if argv[0] in ("genl", "ip") and argv[1] in ("ctrl", "mptcp"):
+            # Generic netlink: the family by the name the kernel gave its id.
+            assert "nlmsg_type=nlctrl, nlmsg_flags=NLM_F_REQUEST" in ours, ours
+            assert argv[0] == "genl" or "nlmsg_type=mptcp_pm, " in ours, ours

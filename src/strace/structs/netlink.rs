@@ -3,7 +3,8 @@
 //! payload. NETLINK_ROUTE's address messages (RTM_GETADDR, RTM_NEWADDR:
 //! what glibc's getaddrinfo asks and reads) are decoded with their
 //! attributes; the payloads of other messages print as hex strings, as
-//! strace prints what it does not decode.
+//! strace prints what it does not decode (generic netlink's: strace 6.1
+//! names their family, and decodes no more).
 use super::read;
 use crate::strace::flags;
 use crate::strace::flags::{self as x, hex, Xlat};
@@ -63,7 +64,111 @@ fn type_table(family: Option<u32>) -> Option<(Xlat, &'static str)> {
     }
 }
 
+/// NETLINK_GENERIC's message types are its families' ids, which the
+/// kernel gives out at boot (and as modules load): strace asks the kernel
+/// for them (CTRL_CMD_GETFAMILY, once), and so does this, the first time a
+/// generic netlink message is printed. From the tracer's own threads: none
+/// of these calls is traced.
+fn genl_family(id: u16) -> Option<&'static str> {
+    static FAMILIES: std::sync::OnceLock<Vec<(u16, String)>> = std::sync::OnceLock::new();
+    FAMILIES
+        .get_or_init(|| ask_genl_families().unwrap_or_default())
+        .iter()
+        .find(|(i, _)| *i == id)
+        .map(|(_, name)| name.as_str())
+}
+
+/// The kernel's generic netlink families (id, name), by a dump of its
+/// controller (GENL_ID_CTRL).
+fn ask_genl_families() -> std::io::Result<Vec<(u16, String)>> {
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    const GENL_ID_CTRL: u16 = 0x10;
+    const CTRL_CMD_GETFAMILY: u8 = 3;
+    const CTRL_ATTR_FAMILY_ID: u16 = 1;
+    const CTRL_ATTR_FAMILY_NAME: u16 = 2;
+    // SAFETY: a new socket, owned from here on.
+    let fd = unsafe {
+        libc::socket(
+            libc::AF_NETLINK,
+            libc::SOCK_RAW | libc::SOCK_CLOEXEC,
+            libc::NETLINK_GENERIC,
+        )
+    };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: fd is ours and open.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    let mut request = Vec::with_capacity(20);
+    request.extend(20u32.to_ne_bytes());
+    request.extend(GENL_ID_CTRL.to_ne_bytes());
+    request.extend((libc::NLM_F_REQUEST as u16 | libc::NLM_F_DUMP as u16).to_ne_bytes());
+    request.extend([0; 8]); // seq, pid
+    request.extend([CTRL_CMD_GETFAMILY, 1, 0, 0]); // genlmsghdr: cmd, version
+                                                   // SAFETY: sending our buffer on our socket.
+    if unsafe { libc::send(fd.as_raw_fd(), request.as_ptr().cast(), request.len(), 0) } < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let mut families = Vec::new();
+    let mut buf = vec![0u8; 32 << 10];
+    loop {
+        // SAFETY: receiving into our buffer, at most its length.
+        let n = unsafe { libc::recv(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) };
+        if n <= 0 {
+            return if n == 0 {
+                Ok(families)
+            } else {
+                Err(std::io::Error::last_os_error())
+            };
+        }
+        let mut data = &buf[..n as usize];
+        while let Some(h) = nlmsghdr(data) {
+            let len = h.len as usize;
+            if h.ty == NLMSG_DONE || h.ty == NLMSG_ERROR {
+                return Ok(families);
+            }
+            if len < NLMSG_HDRLEN + 4 || len > data.len() {
+                return Ok(families);
+            }
+            let (mut id, mut name) = (None, None);
+            let mut attrs = &data[NLMSG_HDRLEN + 4..len];
+            while attrs.len() >= NLA_HDRLEN {
+                let (Some(alen), Some(ty)) = (read::<u16>(attrs), read::<u16>(&attrs[2..])) else {
+                    break;
+                };
+                let (alen, ty) = (
+                    usize::from(alen),
+                    ty & !(NLA_F_NESTED | NLA_F_NET_BYTEORDER),
+                );
+                if alen < NLA_HDRLEN || alen > attrs.len() {
+                    break;
+                }
+                let value = &attrs[NLA_HDRLEN..alen];
+                match ty {
+                    CTRL_ATTR_FAMILY_ID => id = read::<u16>(value),
+                    CTRL_ATTR_FAMILY_NAME => {
+                        let end = value.iter().position(|&b| b == 0).unwrap_or(value.len());
+                        name = Some(String::from_utf8_lossy(&value[..end]).into_owned());
+                    }
+                    _ => {}
+                }
+                attrs = attrs.get(align4(alen)..).unwrap_or_default();
+            }
+            if let (Some(id), Some(name)) = (id, name) {
+                families.push((id, name));
+            }
+            data = data.get(align4(len)..).unwrap_or_default();
+        }
+    }
+}
+
 fn type_text(ty: u16, family: Option<u32>) -> String {
+    if family == Some(libc::NETLINK_GENERIC as u32) && ty >= NLMSG_MIN_TYPE {
+        return match genl_family(ty) {
+            Some(name) => name.to_owned(),
+            None => format!("{} /* GENERIC_FAMILY_??? */", hex(u64::from(ty))),
+        };
+    }
     match type_table(family) {
         Some((table, unknown)) if ty >= NLMSG_MIN_TYPE => {
             flags::xval_or_unknown(table, u64::from(ty), unknown)
@@ -141,7 +246,9 @@ pub fn netlink_text(data: &[u8], len: u64, protocol: u32, opts: &StraceOptions) 
     let family = if protocol & NETLINK_UNBOUND != 0 {
         None
     } else {
-        type_table(Some(protocol))?;
+        if protocol != libc::NETLINK_GENERIC as u32 {
+            type_table(Some(protocol))?;
+        }
         Some(protocol)
     };
     messages_text(data, usize::try_from(len).ok()?, family, opts)
@@ -991,6 +1098,25 @@ mod tests {
             out.push(0);
         }
         out
+    }
+
+    #[test]
+    fn generic_netlink_families_named_by_the_kernel() {
+        // The controller's id is fixed; others are the kernel's (asked).
+        let generic = libc::NETLINK_GENERIC as u32;
+        assert_eq!(
+            nl(&msg(0x10, 0x301, &[3, 1, 0, 0]), generic),
+            "[{nlmsg_len=20, nlmsg_type=nlctrl, nlmsg_flags=NLM_F_REQUEST|0x300, nlmsg_seq=7, \
+             nlmsg_pid=0}, \"\\x03\\x01\\x00\\x00\"]"
+        );
+        assert!(nl(&msg(0xfff0, 1, &[]), generic)
+            .starts_with("{nlmsg_len=16, nlmsg_type=0xfff0 /* GENERIC_FAMILY_??? */, "));
+        let families = ask_genl_families().unwrap();
+        assert!(
+            families.contains(&(0x10, "nlctrl".to_owned())),
+            "{families:?}"
+        );
+        assert!(families.len() > 1, "{families:?}");
     }
 
     #[test]
