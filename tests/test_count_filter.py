@@ -118,3 +118,33 @@ def test_c_with_filter_counts_the_calls_it_passes(tmp_path):
                        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert counts_table(out.read_text())["read"] == (9, 0)
+
+
+EXECVEAT = """
+import os
+pid = os.fork()
+if pid == 0:
+    fd = os.open("/bin/true", os.O_RDONLY)
+    try:
+        os.execve(9999, ["true"], {})  # execveat(9999, "", ...): EBADF
+    except OSError:
+        pass
+    os.execve(fd, ["true"], {})  # execveat(fd, "", ..., AT_EMPTY_PATH)
+os.waitpid(pid, 0)
+"""
+
+
+def test_c_counts_execveat_alone_like_strace(tmp_path, strace_bin):
+    # A successful execveat returns by execve's number: counted alone
+    # (-e trace=execveat), its exit was never seen, and -c said 0 calls.
+    script = tmp_path / "execveat.py"
+    script.write_text(EXECVEAT)
+    theirs, ours = traces(tmp_path, strace_bin, ["-f", "-c", "-e", "trace=execveat"],
+                          [sys.executable, str(script)])
+    assert counts_table(ours) == counts_table(theirs)
+    assert counts_table(ours)["execveat"] == (2, 1), ours
+
+
+def test_c_counting_nothing_prints_nothing_like_strace(tmp_path, strace_bin):
+    theirs, ours = traces(tmp_path, strace_bin, ["-c", "-e", "trace=mount"], ["true"])
+    assert ours == theirs == ""

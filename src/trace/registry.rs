@@ -185,6 +185,10 @@ pub struct Registry {
     capture_refcount: Vec<u32>,
     /// Per syscall number: sessions that count it.
     count_refcount: Vec<u32>,
+    /// Sessions that count execveat: a successful one returns as execve
+    /// (its exit's number), so execve's exit hook must count too; the
+    /// programs give that exit to the execveat it ends (bpf/count.bpf.h).
+    execveat_counters: u32,
     /// The filter the counting sessions of a syscall count it through
     /// (they share the counts, so they have the same one).
     count_filters: HashMap<u32, Arc<CallFilter>>,
@@ -207,6 +211,7 @@ impl Default for Registry {
             all_processes: 0,
             capture_refcount: vec![0; NR_SYSCALLS],
             count_refcount: vec![0; NR_SYSCALLS],
+            execveat_counters: 0,
             count_filters: HashMap::new(),
             capture_sizes: BTreeMap::new(),
             data_sizes: BTreeMap::new(),
@@ -333,12 +338,19 @@ impl Registry {
             }
             self.sys_refcount[i] += counted;
         }
+        let [execve, execveat] = exec_syscalls();
         for &nr in &reg.count {
             let count = &mut self.count_refcount[nr as usize];
-            if *count == 0 {
+            if *count == 0 && !(nr == execve && self.execveat_counters > 0) {
                 kernel.set_counted(nr, true);
             }
             *count += 1;
+        }
+        if reg.count.contains(&execveat) {
+            self.execveat_counters += 1;
+            if self.execveat_counters == 1 && self.count_refcount[execve as usize] == 0 {
+                kernel.set_counted(execve, true);
+            }
         }
         if let Err(err) = kernel.sync_hooks(true) {
             self.unregister_inner(kernel, reg);
@@ -362,12 +374,23 @@ impl Registry {
     }
 
     fn unregister_inner(&mut self, kernel: &mut impl Kernel, reg: &Registration) {
+        let [execve, execveat] = exec_syscalls();
+        if reg.count.contains(&execveat) {
+            self.execveat_counters = self.execveat_counters.saturating_sub(1);
+        }
         for &nr in &reg.count {
             let count = &mut self.count_refcount[nr as usize];
             *count = count.saturating_sub(1);
-            if *count == 0 {
+            if *count == 0 && !(nr == execve && self.execveat_counters > 0) {
                 kernel.set_counted(nr, false);
             }
+        }
+        if reg.count.contains(&execveat)
+            && !reg.count.contains(&execve)
+            && self.execveat_counters == 0
+            && self.count_refcount[execve as usize] == 0
+        {
+            kernel.set_counted(execve, false);
         }
         self.drop_count_filters(kernel, reg);
         for phase in Phase::ALL {

@@ -341,6 +341,45 @@ fn counting_holds_both_programs_and_its_bits() {
 }
 
 #[test]
+fn counting_execveat_counts_the_exit_it_returns_by() {
+    // A successful execveat returns by execve's number: execve's count bit
+    // is on while a session counts execveat, whoever else counts execve.
+    let [execve, execveat] = exec_syscalls();
+    let counting = |nrs: &[u32]| Registration {
+        count: nrs.iter().copied().collect(),
+        ..reg(&[], &[], &[10])
+    };
+    let (at, ve, both) = (
+        counting(&[execveat]),
+        counting(&[execve]),
+        counting(&[execve, execveat]),
+    );
+    for order in [[&at, &ve], [&ve, &at]] {
+        let (mut r, mut k) = (Registry::default(), FakeKernel::default());
+        r.register(&mut k, order[0]).unwrap();
+        r.register(&mut k, order[1]).unwrap();
+        assert_eq!(k.counted, BTreeSet::from([execve, execveat]));
+        r.unregister(&mut k, order[0]);
+        let left = if std::ptr::eq(order[1], &at) {
+            vec![execve, execveat]
+        } else {
+            vec![execve]
+        };
+        assert_eq!(k.counted, left.into_iter().collect());
+        r.unregister(&mut k, order[1]);
+        assert!(k.counted.is_empty());
+    }
+    // Both in one session; execveat alone.
+    for one in [&both, &at] {
+        let (mut r, mut k) = (Registry::default(), FakeKernel::default());
+        r.register(&mut k, one).unwrap();
+        assert_eq!(k.counted, BTreeSet::from([execve, execveat]));
+        r.unregister(&mut k, one);
+        assert!(k.counted.is_empty());
+    }
+}
+
+#[test]
 fn all_processes_is_counted() {
     let (mut r, mut k) = (Registry::default(), FakeKernel::default());
     let all = Registration {
