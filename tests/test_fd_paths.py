@@ -385,3 +385,32 @@ def test_resolving_paths_is_not_in_a_trace_of_ones_own_process(kernel, tmp_path)
     assert any(c.name == "openat" and c.path == str(target) for c in mine)
     proc = [c.strace() for c in mine if "/proc/" in c.strace()]
     assert proc == [], proc
+
+
+NETLINK_BOUND = """
+import socket, time
+s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
+s.bind((0, 0))
+s.getsockname()
+time.sleep(0.5)  # alive while the tracer reads its /proc (see below)
+s.send(b"\\x14\\0\\0\\0\\x16\\0\\x01\\x03" + bytes(12))  # RTM_GETADDR, a dump
+time.sleep(0.5)
+"""
+
+
+def test_yy_names_a_bound_netlink_socket_by_protocol_and_port(kernel, tmp_path):
+    # strace -yy names a bound netlink socket by its protocol and port id
+    # (`NETLINK:[ROUTE:4242]`, from sock_diag), an unbound one by its
+    # inode. systrace reads /proc/PID/net/netlink after the bind, which a
+    # process that has already ended no longer has (then the inode).
+    prog = tmp_path / "netlink.py"
+    prog.write_text(NETLINK_BOUND)
+    theirs, ours = _trace_both(tmp_path, ["-yy", "-e", "trace=socket,bind,getsockname,sendto"],
+                               [sys.executable, str(prog)])
+    portids = re.findall(r"getsockname\(3<NETLINK:\[ROUTE:(\d+)\]>, \{sa_family=AF_NETLINK, nl_pid=(\d+),", ours)
+    assert portids and all(a == b for a, b in portids), ours
+    assert re.search(r"^bind\(3<NETLINK:\[\d+\]>", ours, re.M), ours  # not bound yet
+    assert re.search(r"^sendto\(3<NETLINK:\[ROUTE:\d+\]>", ours, re.M), ours
+    # The port ids (the pid), inodes and bind's unset padding differ between the runs.
+    same = lambda t: re.sub(r"\d{3,}", "N", re.sub(r"nl_pad=0x[0-9a-f]+, ", "", t))  # noqa: E731
+    assert same(ours).splitlines() == same(theirs).splitlines()

@@ -3,7 +3,7 @@
 //! a device's numbers (`/dev/null<char 1:3>`). Read from the process's
 //! /proc while the fd is open: the protocol from the socket's
 //! `system.sockprotoname` attribute (as strace does), the endpoints from
-//! `/proc/PID/net/{tcp,tcp6,udp,udp6,unix}` by inode (strace asks
+//! `/proc/PID/net/{tcp,tcp6,udp,udp6,unix,netlink}` by inode (strace asks
 //! sock_diag). Not read: a unix socket's peer inode (`[1->2]`), which
 //! only sock_diag tells.
 use std::ffi::CString;
@@ -21,12 +21,15 @@ pub fn describe(pid: u32, link: &str, path: &str) -> Option<String> {
         "UDP" => Some("udp"),
         "UDPv6" => Some("udp6"),
         "UNIX" | "UNIX-STREAM" | "UNIX-SEQPACKET" => Some("unix"),
+        "NETLINK" => Some("netlink"),
         _ => None,
     };
     let detail = table.and_then(|t| {
         let text = std::fs::read_to_string(format!("/proc/{pid}/net/{t}")).ok()?;
         if t == "unix" {
             unix_detail(&text, inode)
+        } else if t == "netlink" {
+            netlink_detail(&text, inode)
         } else {
             inet_detail(&text, inode, t.ends_with('6'))
         }
@@ -158,6 +161,27 @@ fn unix_detail(table: &str, inode: &str) -> Option<String> {
     None
 }
 
+/// `ROUTE:PORTID` (or the protocol's number) of the row of
+/// /proc/net/netlink of `inode`: a socket there is bound (strace asks
+/// sock_diag, which knows the same sockets; an unbound one is its inode).
+fn netlink_detail(table: &str, inode: &str) -> Option<String> {
+    for line in table.lines().skip(1) {
+        let cols: Vec<&str> = line.split_whitespace().collect();
+        if cols.last() != Some(&inode) {
+            continue;
+        }
+        let protocol: u64 = cols.get(1)?.parse().ok()?;
+        let portid: u32 = cols.get(2)?.parse().ok()?;
+        return Some(
+            match super::flags::xval(super::flags::NETLINK_PROTOCOLS, protocol) {
+                Some(name) => format!("{}:{portid}", name.trim_start_matches("NETLINK_")),
+                None => protocol.to_string(),
+            },
+        );
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,5 +212,14 @@ mod tests {
             Some("515659,\"/tmp/yt/sock\"")
         );
         assert_eq!(unix_detail(unix, "515663").as_deref(), Some("515663"));
+        let netlink = "sk               Eth Pid        Groups   Rmem     Wmem     Dump  Locks    Drops    Inode\n\
+00000000d6c6fa65 0   15448      00000000 0        0        0     2        0        3111242\n\
+00000000acfe7f59 99  7          00000000 0        0        0     2        0        565\n";
+        assert_eq!(
+            netlink_detail(netlink, "3111242").as_deref(),
+            Some("ROUTE:15448")
+        );
+        assert_eq!(netlink_detail(netlink, "565").as_deref(), Some("99"));
+        assert_eq!(netlink_detail(netlink, "1"), None); // not bound
     }
 }
