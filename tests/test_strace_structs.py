@@ -6,6 +6,7 @@ normalised, see test_strace_diff.normalise_arg), and given to the library
 as values in Call.args."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -1849,3 +1850,46 @@ def test_netlink_messages_like_strace(kernel, tmp_path, strace_bin):
             # Generic netlink: the family by the name the kernel gave its id.
             assert "nlmsg_type=nlctrl, nlmsg_flags=NLM_F_REQUEST" in ours, ours
             assert argv[0] == "genl" or "nlmsg_type=mptcp_pm, " in ours, ours
+
+
+OWN_NETLINK_LOOKUPS = r"""
+import json, os, socket, struct, systrace
+with systrace.enable("socket", "sendto", "ioctl", strings=True) as s:
+    g = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 16)  # NETLINK_GENERIC
+    g.bind((0, 0))  # unbound, its messages are printed without a family (as strace)
+    # A dump of the families, to nlctrl: printing it names the family, for
+    # which the printer asks the kernel (its socket, send and receive).
+    g.sendto(struct.pack("=IHHII4B", 20, 0x10, 0x301, 1, 0, 3, 1, 0, 0), (0, 0))
+    r = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
+    r.bind((0, 0))
+    # RTM_GETADDR of interface 1: printing it names the interface
+    # (if_indextoname: a socket and SIOCGIFNAME).
+    r.sendto(struct.pack("=IHHII4BI", 24, 22, 0x301, 2, 0, 2, 0, 0, 0, 1), (0, 0))
+    seen, texts = [], []
+    for call in systrace.iter_calls(s):
+        seen.append(call)
+        texts.append(call.strace())
+        if call.name == "sendto" and "RTM_GETADDR" in texts[-1]:
+            break
+    os.getppid()
+    socket.socket().close()  # one more of the script's own
+seen += s.calls()
+mine = [c.strace() for c in seen if c.pid == os.getpid()]
+print(json.dumps({"texts": texts, "mine": mine}))
+"""
+
+
+def test_names_looked_up_for_printing_are_not_in_the_trace(kernel):
+    # Printing a generic netlink message asks the kernel for the family
+    # names, and an interface index is printed by its name: those calls
+    # are systrace's own, even when made by a thread of the traced process.
+    r = subprocess.run([sys.executable, "-c", OWN_NETLINK_LOOKUPS], capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    got = json.loads(r.stdout.splitlines()[-1])
+    texts, mine = got["texts"], got["mine"]
+    assert any("nlmsg_type=nlctrl" in t for t in texts), texts
+    assert any('ifa_index=if_nametoindex("lo")' in t for t in texts), texts
+    sockets = [t for t in mine if t.startswith("socket(")]
+    assert len(sockets) == 3, mine  # the script's: generic, route, and the last one
+    assert not [t for t in mine if "SIOCGIFNAME" in t], mine

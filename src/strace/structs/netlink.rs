@@ -72,7 +72,11 @@ fn type_table(family: Option<u32>) -> Option<(Xlat, &'static str)> {
 fn genl_family(id: u16) -> Option<&'static str> {
     static FAMILIES: std::sync::OnceLock<Vec<(u16, String)>> = std::sync::OnceLock::new();
     FAMILIES
-        .get_or_init(|| ask_genl_families().unwrap_or_default())
+        .get_or_init(|| {
+            // Whatever thread prints: its calls here are systrace's own.
+            let _quiet = crate::trace::quiet::Quiet::enter();
+            ask_genl_families().unwrap_or_default()
+        })
         .iter()
         .find(|(i, _)| *i == id)
         .map(|(_, name)| name.as_str())
@@ -936,6 +940,8 @@ fn ifaddrmsg_text(payload: &[u8], opts: &StraceOptions) -> String {
 /// strace's print_ifindex: `if_nametoindex("lo")`, or the number.
 pub(super) fn ifindex_text(index: u32) -> String {
     let mut name = [0 as libc::c_char; libc::IF_NAMESIZE];
+    // Its socket and ioctl are systrace's own, whatever thread prints.
+    let _quiet = crate::trace::quiet::Quiet::enter();
     // SAFETY: a buffer of IF_NAMESIZE, as if_indextoname wants.
     let found = unsafe { !libc::if_indextoname(index, name.as_mut_ptr()).is_null() };
     if !found {
