@@ -156,11 +156,7 @@ fn push_member(out: &mut String, member: Member, b: &[u8], hex: HexStyle) -> Opt
                 out,
                 "ifr_hwaddr={{sa_family={}, sa_data={}}}",
                 x::xval_or_unknown(x::ARPHRD_TYPES, u64::from(family), "ARPHRD_???"),
-                shown
-                    .iter()
-                    .map(|c| format!("{c:02x}"))
-                    .collect::<Vec<_>>()
-                    .join(":")
+                super::netlink::hwaddr_text(shown)
             );
         }
         Member::Flags => {

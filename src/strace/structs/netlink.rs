@@ -501,7 +501,7 @@ fn nda_attr(family: u8, ty: u16, b: &[u8], opts: &StraceOptions) -> Option<Strin
 }
 
 /// strace's print_hwaddr: `00:1a:2b:3c:4d:5e`.
-fn hwaddr_text(b: &[u8]) -> String {
+pub(super) fn hwaddr_text(b: &[u8]) -> String {
     b.iter()
         .map(|c| format!("{c:02x}"))
         .collect::<Vec<_>>()
