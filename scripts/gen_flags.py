@@ -308,6 +308,28 @@ TABLES = [
                "INET_DIAG_SOCKOPT"),
     ),
     Table(
+        "UNIX_DIAG_ATTRS",
+        "struct unix_diag_msg's attributes",
+        ("linux/unix_diag.h",),
+        names=("UNIX_DIAG_NAME", "UNIX_DIAG_VFS", "UNIX_DIAG_PEER", "UNIX_DIAG_ICONS",
+               "UNIX_DIAG_RQLEN", "UNIX_DIAG_MEMINFO", "UNIX_DIAG_SHUTDOWN", "UNIX_DIAG_UID"),
+    ),
+    Table(
+        "UDIAG_SHOW",
+        "struct unix_diag_req's udiag_show flags",
+        ("linux/unix_diag.h",),
+        names=("UDIAG_SHOW_NAME", "UDIAG_SHOW_VFS", "UDIAG_SHOW_PEER", "UDIAG_SHOW_ICONS",
+               "UDIAG_SHOW_RQLEN", "UDIAG_SHOW_MEMINFO", "UDIAG_SHOW_UID"),
+    ),
+    Table(
+        "SK_MEMINFO",
+        "the indices of a socket's memory counters (*_DIAG_MEMINFO)",
+        ("linux/sock_diag.h",),
+        names=("SK_MEMINFO_RMEM_ALLOC", "SK_MEMINFO_RCVBUF", "SK_MEMINFO_WMEM_ALLOC",
+               "SK_MEMINFO_SNDBUF", "SK_MEMINFO_FWD_ALLOC", "SK_MEMINFO_WMEM_QUEUED",
+               "SK_MEMINFO_OPTMEM", "SK_MEMINFO_BACKLOG", "SK_MEMINFO_DROPS"),
+    ),
+    Table(
         "INET_DIAG_REQ_ATTRS",
         "struct inet_diag_req_v2's attributes",
         ("linux/inet_diag.h",),

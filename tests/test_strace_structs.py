@@ -1893,3 +1893,48 @@ def test_names_looked_up_for_printing_are_not_in_the_trace(kernel):
     sockets = [t for t in mine if t.startswith("socket(")]
     assert len(sockets) == 3, mine  # the script's: generic, route, and the last one
     assert not [t for t in mine if "SIOCGIFNAME" in t], mine
+
+
+UNIX_DIAG = r"""
+import os, socket, struct, sys
+path = sys.argv[1]
+listening = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+listening.bind(path)
+listening.listen(4)
+client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+client.connect(path)  # one in the listening socket's queue (UNIX_DIAG_ICONS)
+ino = os.fstat(listening.fileno()).st_ino
+d = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 4)  # NETLINK_SOCK_DIAG
+d.bind((0, 0))  # strace knows a socket's protocol by its port id
+# SOCK_DIAG_BY_FAMILY for that one socket (its inode, no cookie): every
+# attribute, as ss -x asks (a dump would list the tracer's sockets too).
+req = struct.pack("=BBHIII2I", socket.AF_UNIX, 0, 0, 0xffffffff, ino, 0x7f, 0xffffffff, 0xffffffff)
+d.sendto(struct.pack("=IHHII", 16 + len(req), 20, 1, 1, 0) + req, (0, 0))
+d.recvfrom(8192)
+os.unlink(path)
+"""
+
+
+def test_unix_sockets_of_sock_diag_like_strace(kernel, tmp_path, strace_bin):
+    # ss -x asks NETLINK_SOCK_DIAG about the unix sockets: systrace printed
+    # struct unix_diag_req and unix_diag_msg as hex. A script asks it about
+    # its own listening socket, every attribute, under both.
+    script = tmp_path / "unix_diag.py"
+    script.write_text(UNIX_DIAG)
+    sock = tmp_path / "listening.sock"
+    theirs, ours = _both(tmp_path, strace_bin, ["python3", str(script), str(sock)], "-e",
+                         "trace=sendto,recvfrom", "-e", "signal=none")
+    # A socket's inode, cookie and device differ from run to run.
+    same = [(r"(udiag_ino|udiag_vfs_ino)=\d+", r"\1=N"), (r"udiag_cookie=\[\d+, \d+\]", "udiag_cookie=C"),
+            (r"(UNIX_DIAG_(PEER|ICONS)\}, )\[?\d+\]?", r"\1I"), (r"nlmsg_pid=\d+", "nlmsg_pid=P"),
+            (r"makedev\(0x[0-9a-f]+, 0x[0-9a-f]+\)", "DEV"), (r"nl_pad=0x[0-9a-f]+, ", "")]
+    for pattern, to in same:
+        theirs, ours = re.sub(pattern, to, theirs), re.sub(pattern, to, ours)
+    assert ours == theirs
+    assert "sdiag_family=AF_UNIX, sdiag_protocol=0, udiag_states=" in ours, ours
+    assert "udiag_show=UDIAG_SHOW_NAME|UDIAG_SHOW_VFS|UDIAG_SHOW_PEER|UDIAG_SHOW_ICONS|UDIAG_SHOW_RQLEN|UDIAG_SHOW_MEMINFO|UDIAG_SHOW_UID" in ours, ours
+    assert "udiag_type=SOCK_STREAM, udiag_state=TCP_LISTEN" in ours, ours
+    for attr in ("UNIX_DIAG_NAME}, \"" + str(sock)[:32] + "\"...", "nla_type=UNIX_DIAG_VFS}, {udiag_vfs_dev=",
+                 "nla_type=UNIX_DIAG_ICONS}", "nla_type=UNIX_DIAG_RQLEN}, {udiag_rqueue=1, ",
+                 "[SK_MEMINFO_RMEM_ALLOC]=", "nla_type=UNIX_DIAG_UID}, 0]"):
+        assert attr in ours, (attr, ours)

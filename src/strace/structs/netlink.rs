@@ -653,8 +653,9 @@ fn ifla_attr(ty: u16, b: &[u8], opts: &StraceOptions) -> Option<String> {
 }
 
 /// TCP states: the kernel's include/net/tcp_states.h, not exported to
-/// user space (strace keeps its own table too).
-const TCP_STATES: [&str; 13] = [
+/// user space (strace keeps its own table too). Up to TCP_NEW_SYN_RECV,
+/// as strace 6.1's table (TCP_BOUND_INACTIVE, 13, came with 6.7).
+const TCP_STATES: [&str; 12] = [
     "TCP_ESTABLISHED",
     "TCP_SYN_SENT",
     "TCP_SYN_RECV",
@@ -667,7 +668,6 @@ const TCP_STATES: [&str; 13] = [
     "TCP_LISTEN",
     "TCP_CLOSING",
     "TCP_NEW_SYN_RECV",
-    "TCP_BOUND_INACTIVE",
 ];
 
 fn tcp_state(state: u8) -> String {
@@ -756,6 +756,9 @@ fn inet_diag_sockid(family: u8, b: &[u8], opts: &StraceOptions) -> String {
 fn sock_diag_text(h: &NlMsgHdr, payload: &[u8], opts: &StraceOptions) -> Option<String> {
     const SOCKID: usize = 48;
     let family = *payload.first()?;
+    if i32::from(family) == libc::AF_UNIX {
+        return unix_diag_text(h, payload, opts);
+    }
     if !matches!(i32::from(family), libc::AF_INET | libc::AF_INET6) || payload.len() < 2 {
         return None;
     }
@@ -824,6 +827,108 @@ fn sock_diag_text(h: &NlMsgHdr, payload: &[u8], opts: &StraceOptions) -> Option<
         ));
     }
     Some(out)
+}
+
+/// unix_diag's request (struct unix_diag_req) and answers (struct
+/// unix_diag_msg and its UNIX_DIAG_* attributes): ss -x's unix sockets.
+fn unix_diag_text(h: &NlMsgHdr, payload: &[u8], opts: &StraceOptions) -> Option<String> {
+    let family = payload[0];
+    if h.flags & 1 != 0 {
+        // NLM_F_REQUEST
+        let mut out = family_head("sdiag_family", family);
+        let Some([states, ino, show, cookie0, cookie1]) =
+            payload.get(4..24).and_then(read::<[u32; 5]>)
+        else {
+            out.push_str("...}");
+            return Some(out);
+        };
+        out.push_str(&format!(
+            "sdiag_protocol={}, udiag_states={}, udiag_ino={ino}, udiag_show={}, \
+             udiag_cookie=[{cookie0}, {cookie1}]}}",
+            payload[1],
+            tcp_states(states),
+            flags::flags_or_unknown(x::UDIAG_SHOW, u64::from(show), "UDIAG_SHOW_???"),
+        ));
+        return Some(out);
+    }
+    let mut out = family_head("udiag_family", family);
+    let Some([ino, cookie0, cookie1]) = payload.get(4..16).and_then(read::<[u32; 3]>) else {
+        out.push_str("...}");
+        return Some(out);
+    };
+    out.push_str(&format!(
+        "udiag_type={}, udiag_state={}, udiag_ino={ino}, udiag_cookie=[{cookie0}, {cookie1}]}}",
+        flags::xval_or_unknown(flags::SOCK_TYPES, u64::from(payload[1]), "SOCK_???"),
+        tcp_state(payload[2]),
+    ));
+    if payload.len() > 16 {
+        out.push_str(", ");
+        out.push_str(&attrs_text(
+            &payload[16..],
+            x::UNIX_DIAG_ATTRS,
+            "UNIX_DIAG_???",
+            |ty, b| unix_diag_attr(ty, b, opts),
+            opts,
+        ));
+    }
+    Some(out)
+}
+
+/// A UNIX_DIAG_* attribute's value; None: printed as hex.
+fn unix_diag_attr(ty: u16, b: &[u8], opts: &StraceOptions) -> Option<String> {
+    let u32s = || -> Option<Vec<u32>> {
+        let n = b.len() / 4;
+        (n > 0).then(|| (0..n).filter_map(|i| super::read_at::<u32>(b, i)).collect())
+    };
+    match ty {
+        0 => Some(nla_str(b, opts)), // NAME
+        1 => {
+            // VFS: struct unix_diag_vfs { ino, dev }, the device first.
+            let [ino, dev]: [u32; 2] = read(b)?;
+            Some(format!(
+                "{{udiag_vfs_dev={}, udiag_vfs_ino={ino}}}",
+                super::dev_text(u64::from(dev))
+            ))
+        }
+        2 | 7 => read::<u32>(b).map(|n| n.to_string()), // PEER, UID
+        3 => Some(array_text(u32s()?.iter().map(u32::to_string), opts)), // ICONS
+        4 => {
+            let [rqueue, wqueue]: [u32; 2] = read(b)?;
+            Some(format!("{{udiag_rqueue={rqueue}, udiag_wqueue={wqueue}}}"))
+        }
+        5 => Some(meminfo_text(&u32s()?, opts)),
+        6 => b.first().map(u8::to_string), // SHUTDOWN
+        _ => None,
+    }
+}
+
+/// An array as strace's print_array prints it: `[1, 2]`, at most -s
+/// elements, then `...`.
+fn array_text(items: impl Iterator<Item = String>, opts: &StraceOptions) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for (i, item) in items.enumerate() {
+        if i >= opts.string_size {
+            parts.push("...".to_owned());
+            break;
+        }
+        parts.push(item);
+    }
+    format!("[{}]", parts.join(", "))
+}
+
+/// A socket's memory counters (*_DIAG_MEMINFO), by index:
+/// `[[SK_MEMINFO_RMEM_ALLOC]=0, [SK_MEMINFO_RCVBUF]=212992, ...]`.
+fn meminfo_text(values: &[u32], opts: &StraceOptions) -> String {
+    array_text(
+        values.iter().enumerate().map(|(i, v)| {
+            let index = match flags::xval(x::SK_MEMINFO, i as u64) {
+                Some(name) => name.to_owned(),
+                None => format!("{i} /* SK_MEMINFO_??? */"),
+            };
+            format!("[{index}]={v}")
+        }),
+        opts,
+    )
 }
 
 /// An INET_DIAG_* attribute's value, by its name; None: printed as hex.
@@ -1241,6 +1346,58 @@ mod tests {
              ndm_state=NUD_REACHABLE, ndm_flags=0, ndm_type=RTN_UNICAST}, [[{nla_len=8, \
              nla_type=NDA_DST}, inet_addr(\"192.0.2.1\")], [{nla_len=10, nla_type=NDA_LLADDR}, \
              52:54:00:12:34:56], [{nla_len=8, nla_type=NDA_PROBES}, 3]]]"
+        );
+    }
+
+    #[test]
+    fn unix_sockets_as_strace() {
+        let sock_diag = libc::NETLINK_SOCK_DIAG as u32;
+        // ss -x's dump request.
+        let mut req = vec![libc::AF_UNIX as u8, 0, 0, 0];
+        for v in [0xffffu32 & !1 | 1, 0, 0x1d, 0, 0] {
+            req.extend(v.to_ne_bytes());
+        }
+        assert_eq!(
+            nl(&msg(20, 0x301, &req), sock_diag),
+            "[{nlmsg_len=40, nlmsg_type=SOCK_DIAG_BY_FAMILY, nlmsg_flags=NLM_F_REQUEST|NLM_F_DUMP, \
+             nlmsg_seq=7, nlmsg_pid=0}, {sdiag_family=AF_UNIX, sdiag_protocol=0, \
+             udiag_states=1<<TCP_ESTABLISHED|1<<TCP_SYN_SENT|1<<TCP_SYN_RECV|1<<TCP_FIN_WAIT1|\
+             1<<TCP_FIN_WAIT2|1<<TCP_TIME_WAIT|1<<TCP_CLOSE|1<<TCP_CLOSE_WAIT|1<<TCP_LAST_ACK|\
+             1<<TCP_LISTEN|1<<TCP_CLOSING|1<<TCP_NEW_SYN_RECV|0xe001, \
+             udiag_ino=0, udiag_show=UDIAG_SHOW_NAME|UDIAG_SHOW_PEER|UDIAG_SHOW_ICONS|\
+             UDIAG_SHOW_RQLEN, udiag_cookie=[0, 0]}]"
+        );
+        // An answer: a listening socket with a path, its queue of
+        // connections, its uid and a counter of an unknown index.
+        let mut answer = vec![libc::AF_UNIX as u8, libc::SOCK_STREAM as u8, 10, 0];
+        for v in [4242u32, 7, 0] {
+            answer.extend(v.to_ne_bytes());
+        }
+        answer.extend(attr(0, b"/run/x.sock\0"));
+        let mut vfs = 99u32.to_ne_bytes().to_vec();
+        vfs.extend(((8u32 << 8) | 1).to_ne_bytes()); // 8:1, the kernel's encoding
+        answer.extend(attr(1, &vfs));
+        answer.extend(attr(3, &[5u32.to_ne_bytes(), 6u32.to_ne_bytes()].concat()));
+        answer.extend(attr(7, &1000u32.to_ne_bytes()));
+        let counters: Vec<u8> = (0..10u32).flat_map(u32::to_ne_bytes).collect();
+        answer.extend(attr(5, &counters));
+        let text = nl(&msg(20, 2, &answer), sock_diag);
+        assert!(
+            text.starts_with(
+                "[{nlmsg_len=124, nlmsg_type=SOCK_DIAG_BY_FAMILY, nlmsg_flags=NLM_F_MULTI, \
+                 nlmsg_seq=7, nlmsg_pid=0}, {udiag_family=AF_UNIX, udiag_type=SOCK_STREAM, \
+                 udiag_state=TCP_LISTEN, udiag_ino=4242, udiag_cookie=[7, 0]}, \
+                 [[{nla_len=16, nla_type=UNIX_DIAG_NAME}, \"/run/x.sock\"], \
+                 [{nla_len=12, nla_type=UNIX_DIAG_VFS}, {udiag_vfs_dev=makedev(0x8, 0x1), \
+                 udiag_vfs_ino=99}], [{nla_len=12, nla_type=UNIX_DIAG_ICONS}, [5, 6]], \
+                 [{nla_len=8, nla_type=UNIX_DIAG_UID}, 1000], [{nla_len=44, \
+                 nla_type=UNIX_DIAG_MEMINFO}, [[SK_MEMINFO_RMEM_ALLOC]=0, "
+            ),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("[SK_MEMINFO_DROPS]=8, [9 /* SK_MEMINFO_??? */]=9]]]]"),
+            "{text}"
         );
     }
 
