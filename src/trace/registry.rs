@@ -338,20 +338,7 @@ impl Registry {
             }
             self.sys_refcount[i] += counted;
         }
-        let [execve, execveat] = exec_syscalls();
-        for &nr in &reg.count {
-            let count = &mut self.count_refcount[nr as usize];
-            if *count == 0 && !(nr == execve && self.execveat_counters > 0) {
-                kernel.set_counted(nr, true);
-            }
-            *count += 1;
-        }
-        if reg.count.contains(&execveat) {
-            self.execveat_counters += 1;
-            if self.execveat_counters == 1 && self.count_refcount[execve as usize] == 0 {
-                kernel.set_counted(execve, true);
-            }
-        }
+        self.update_counts(kernel, reg, true);
         if let Err(err) = kernel.sync_hooks(true) {
             self.unregister_inner(kernel, reg);
             return Err(err);
@@ -367,6 +354,38 @@ impl Registry {
         kernel.set_only_tgid(only);
     }
 
+    /// Whether the programs count syscall `nr`: some session counts it,
+    /// or (execve) some session counts execveat, whose successful calls
+    /// return by execve's number.
+    fn counted_in_kernel(&self, nr: u32) -> bool {
+        let [execve, _] = exec_syscalls();
+        self.count_refcount[nr as usize] > 0 || (nr == execve && self.execveat_counters > 0)
+    }
+
+    /// Adds (`add`) or removes `reg`'s counted syscalls, and turns each
+    /// count bit on or off where that changed whether it is counted.
+    fn update_counts(&mut self, kernel: &mut impl Kernel, reg: &Registration, add: bool) {
+        let [execve, execveat] = exec_syscalls();
+        let touched: BTreeSet<u32> = reg.count.iter().copied().chain([execve]).collect();
+        let before: Vec<bool> = touched
+            .iter()
+            .map(|&nr| self.counted_in_kernel(nr))
+            .collect();
+        let step = |n: &mut u32| *n = if add { *n + 1 } else { n.saturating_sub(1) };
+        for &nr in &reg.count {
+            step(&mut self.count_refcount[nr as usize]);
+        }
+        if reg.count.contains(&execveat) {
+            step(&mut self.execveat_counters);
+        }
+        for (&nr, was) in touched.iter().zip(before) {
+            let now = self.counted_in_kernel(nr);
+            if now != was {
+                kernel.set_counted(nr, now);
+            }
+        }
+    }
+
     /// Disables what `reg` enabled; it must have been registered.
     pub fn unregister(&mut self, kernel: &mut impl Kernel, reg: &Registration) {
         self.unregister_inner(kernel, reg);
@@ -374,24 +393,7 @@ impl Registry {
     }
 
     fn unregister_inner(&mut self, kernel: &mut impl Kernel, reg: &Registration) {
-        let [execve, execveat] = exec_syscalls();
-        if reg.count.contains(&execveat) {
-            self.execveat_counters = self.execveat_counters.saturating_sub(1);
-        }
-        for &nr in &reg.count {
-            let count = &mut self.count_refcount[nr as usize];
-            *count = count.saturating_sub(1);
-            if *count == 0 && !(nr == execve && self.execveat_counters > 0) {
-                kernel.set_counted(nr, false);
-            }
-        }
-        if reg.count.contains(&execveat)
-            && !reg.count.contains(&execve)
-            && self.execveat_counters == 0
-            && self.count_refcount[execve as usize] == 0
-        {
-            kernel.set_counted(execve, false);
-        }
+        self.update_counts(kernel, reg, false);
         self.drop_count_filters(kernel, reg);
         for phase in Phase::ALL {
             self.disable(kernel, phase, &reg.enabled(phase), reg.count.len() as u32);

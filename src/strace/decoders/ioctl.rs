@@ -216,51 +216,6 @@ fn captured_arg(cmd: u32) -> Option<(ArgText, bool)> {
     })
 }
 
-/// The socket requests whose argument strace shows as its pointer (sock.c):
-/// routes, ARP, bonding, ethtool, MII, time stamps...
-const SOCK_POINTERS: &[u32] = &[
-    0x8906,
-    0x8907,
-    0x890b,
-    0x890c,
-    0x890d,
-    0x8911,
-    0x891f,
-    0x8920,
-    0x8934,
-    0x8935,
-    0x8936,
-    0x8938,
-    0x8940,
-    0x8941,
-    0x8946,
-    0x8947,
-    0x8948,
-    0x8949,
-    0x894a,
-    0x894c,
-    0x8953,
-    0x8954,
-    0x8955,
-    0x8960,
-    0x8961,
-    0x8962,
-    0x8980,
-    0x8981,
-    0x8982,
-    0x8983,
-    0x8990,
-    0x8991,
-    0x8992,
-    0x8993,
-    0x8994,
-    0x8995,
-    0x89b0,
-    0x89b1,
-    0x8010_8906,
-    0x8010_8907,
-];
-
 /// How an ioctl's third argument prints, by the request's name.
 enum ArgStyle {
     /// No argument: FIOCLEX.
@@ -295,6 +250,48 @@ fn arg_style(name: &str) -> ArgStyle {
         | "TIOCMBIC" | "TIOCMSET" | "TIOCSPGRP" | "TIOCSETD" | "FIONBIO" | "FIOASYNC"
         | "TIOCPKT" | "TIOCSSOFTCAR" | "TIOCSPTLCK" | "TIOCSTI" | "FS_IOC_SETFLAGS"
         | "FS_IOC_SETFSLABEL" | "FICLONERANGE" => Pointer { at_exit: false },
+        // The socket requests strace shows the pointer of (sock.c): routes,
+        // ARP, bonding, ethtool, MII, time stamps...
+        "SIOCGSTAMP_OLD"
+        | "SIOCGSTAMPNS_OLD"
+        | "SIOCGSTAMP_NEW"
+        | "SIOCGSTAMPNS_NEW"
+        | "SIOCADDRT"
+        | "SIOCDELRT"
+        | "SIOCRTMSG"
+        | "SIOCSIFLINK"
+        | "SIOCGIFMEM"
+        | "SIOCSIFMEM"
+        | "SIOCSIFPFLAGS"
+        | "SIOCGIFPFLAGS"
+        | "SIOCDIFADDR"
+        | "SIOCGIFCOUNT"
+        | "SIOCGIFBR"
+        | "SIOCSIFBR"
+        | "SIOCETHTOOL"
+        | "SIOCGMIIPHY"
+        | "SIOCGMIIREG"
+        | "SIOCSMIIREG"
+        | "SIOCWANDEV"
+        | "SIOCGSKNS"
+        | "SIOCDARP"
+        | "SIOCGARP"
+        | "SIOCSARP"
+        | "SIOCDRARP"
+        | "SIOCGRARP"
+        | "SIOCSRARP"
+        | "SIOCADDDLCI"
+        | "SIOCDELDLCI"
+        | "SIOCGIFVLAN"
+        | "SIOCSIFVLAN"
+        | "SIOCBONDENSLAVE"
+        | "SIOCBONDRELEASE"
+        | "SIOCBONDSETHWADDR"
+        | "SIOCBONDSLAVEINFOQUERY"
+        | "SIOCBONDINFOQUERY"
+        | "SIOCBONDCHANGEACTIVE"
+        | "SIOCSHWTSTAMP"
+        | "SIOCGHWTSTAMP" => Pointer { at_exit: false },
         _ => Hex,
     }
 }
@@ -316,10 +313,6 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
     if matches!(cmd, 0x89a0 | 0x89a1) {
         // SIOCBRADDBR, SIOCBRDELBR: a bridge's name.
         c.push(c.t_string(2));
-        return Some(c.finish(Decimal, false));
-    }
-    if SOCK_POINTERS.contains(&cmd) {
-        c.push(ptr(c.raw(2)));
         return Some(c.finish(Decimal, false));
     }
     if let Some(kind) = structs::ifreq_request(cmd) {
