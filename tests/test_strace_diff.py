@@ -354,9 +354,9 @@ def normalise_arg(arg: str, pids: set, name: str = "") -> str:
     # traced pid of 8192 or of 1024 renamed prlimit64's `rlim_cur=8192*1024`).
     for pid in pids:
         if name in PID_CALLS:
-            arg = re.sub(rf"(?<![\w.*]){pid}(?![\w.*])", "<pid>", arg)
-        else:
-            arg = re.sub(rf"(\bsi_pid=|/proc/){pid}\b", r"\1<pid>", arg)
+            # Not after '=': rlim_cur=1024 is a limit, whatever the pid.
+            arg = re.sub(rf"(?<![\w.*=]){pid}(?![\w.*])", "<pid>", arg)
+        arg = re.sub(rf"(\bsi_pid=|/proc/){pid}\b", r"\1<pid>", arg)
     return arg
 
 
@@ -415,6 +415,8 @@ def test_pids_renamed_only_where_a_pid_can_be():
     for pid in (1024, 8192):
         assert normalise_arg("{rlim_cur=8192*1024, rlim_max=RLIM64_INFINITY}", {pid},
                              "prlimit64") == "{rlim_cur=8192*1024, rlim_max=RLIM64_INFINITY}"
+    assert normalise_arg("{rlim_cur=1024, rlim_max=1024*1024}", {1024},
+                         "prlimit64") == "{rlim_cur=1024, rlim_max=1024*1024}"
     assert normalise_arg("1024", {1024}, "prlimit64") == "<pid>"
     assert normalise_arg('"/proc/1024/stat"', {1024}, "openat") == '"/proc/<pid>/stat"'
 
