@@ -384,8 +384,15 @@ __noinline __u32 capture_counted(struct scratch *s, __u32 off, __u32 arg_flags, 
  * structure it reads and rewrites (at both); 0, nothing strace shows.
  * ioctl's are asm-generic/ioctls.h values, prctl's and seccomp's uapi
  * linux/prctl.h and linux/seccomp.h: the same on x86_64 and aarch64. */
-/* Bits: READS_WRITES is both. */
-enum { COMMAND_READS = 1, COMMAND_WRITES = 2, COMMAND_READS_WRITES = 3, COMMAND_READS_STRING = 4 };
+/* Bits: READS_WRITES is both. COMMAND_LIST: the structure points to an
+ * array the call writes, read with it at exit (capture_ifconf). */
+enum {
+	COMMAND_READS = 1,
+	COMMAND_WRITES = 2,
+	COMMAND_READS_WRITES = 3,
+	COMMAND_READS_STRING = 4,
+	COMMAND_LIST = 16,
+};
 
 /* The socket requests (linux/sockios.h) strace decodes the argument of,
  * 0x8900 + i: what each does with it (COMMAND_*), and SOCK_IFREQ for a
@@ -470,6 +477,10 @@ static __always_inline int command_arg(__u32 table, __u64 cmd, __u32 *size)
 		}
 		return 0;
 	}
+	if ((__u32)cmd == 0x8912) { /* SIOCGIFCONF: struct ifconf, and its ifreqs at exit */
+		*size = 16;
+		return COMMAND_READS_WRITES | COMMAND_LIST;
+	}
 	if ((__u32)cmd - 0x8900 < SOCK_REQUESTS) {
 		__u8 what = sock_requests[(__u32)cmd - 0x8900];
 
@@ -511,6 +522,26 @@ static __always_inline int command_arg(__u32 table, __u64 cmd, __u32 *size)
 		return COMMAND_READS;
 	}
 	return 0;
+}
+
+/* SIOCGIFCONF's struct ifconf as the call left it, and the ifc_len bytes
+ * of ifreqs it wrote at ifc_buf: two elements of a list (ifconfig lists
+ * the interfaces so). */
+struct ifconf_head {
+	__s32 len;
+	__u32 pad;
+	__u64 buf;
+};
+
+__noinline __u32 capture_ifconf(struct scratch *s, __u32 off, __u32 arg_flags, __u64 ptr)
+{
+	struct ifconf_head ifc = {};
+
+	off = capture_buffer(s, off, arg_flags, ptr, sizeof(ifc));
+	if (bpf_probe_read_user(&ifc, sizeof(ifc), (const void *)ptr) < 0 || !ifc.buf ||
+	    ifc.len <= 0)
+		return off;
+	return capture_buffer(s, off, arg_flags, ifc.buf, ifc.len);
 }
 
 /* The struct file of fd `fd` of the current process; NULL if it has none. */
@@ -979,6 +1010,7 @@ static long capture_exit_arg(__u32 i, struct exit_walk *w)
 	struct scratch *s = w->s;
 	__u32 arg_struct, off = w->off, size = 0;
 	__u64 ptr, *args = w->args;
+	int what;
 	long ret = w->ret;
 	__u8 kind;
 
@@ -1033,9 +1065,12 @@ static long capture_exit_arg(__u32 i, struct exit_walk *w)
 		 flock_cmd(arg_at(args, spec->len_arg[i])) == 2)
 		off = capture_buffer(s, off, arg_struct, ptr, spec->size[i]);
 	else if (IS_KIND(kind, SYSTRACE_CAPTURE_COMMAND) && ret >= 0 && ptr &&
-		 (command_arg(spec->size[i], arg_at(args, spec->len_arg[i]), &size) &
+		 ((what = command_arg(spec->size[i], arg_at(args, spec->len_arg[i]), &size)) &
 		  COMMAND_WRITES))
-		off = capture_buffer(s, off, arg_struct, ptr, size);
+		off = (what & COMMAND_LIST) ?
+			      capture_ifconf(s, off, arg_struct | (SYSTRACE_CAPTURE_ARGV_ELEM << 8),
+					     ptr) :
+			      capture_buffer(s, off, arg_struct, ptr, size);
 	else if (IS_KIND(kind, SYSTRACE_CAPTURE_NEW_FDS) && ret >= 0)
 		off = capture_new_fds(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT),
 				      spec->size[i] ? arg_at(args, spec->len_arg[i]) : 0, ret);

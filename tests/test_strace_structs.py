@@ -749,6 +749,15 @@ try:
     fcntl.ioctl(s, 0x8946, 0)  # SIOCETHTOOL: a pointer
 except OSError:
     pass
+# SIOCGIFCONF: the size asked (ifc_buf NULL), the list, too small a buffer, a bad pointer.
+import ctypes
+ifreqs = ctypes.create_string_buffer(40 * 64)
+for length, at in ((0, 0), (len(ifreqs), ctypes.addressof(ifreqs)), (39, ctypes.addressof(ifreqs))):
+    fcntl.ioctl(s, 0x8912, struct.pack("i4xQ", length, at))
+try:
+    fcntl.ioctl(s, 0x8912, 8)
+except OSError:
+    pass
 """
 
 
@@ -758,7 +767,7 @@ def test_interface_ioctls_like_strace(kernel, tmp_path, strace_bin):
     # as strace prints them (the name at enter, what the kernel wrote at exit).
     script = tmp_path / "ifreq.py"
     script.write_text(IFREQ)
-    for argv in (["python3", str(script)], ["ifconfig", "lo"]):
+    for argv in (["python3", str(script)], ["ifconfig", "lo"], ["ifconfig"]):
         if shutil.which(argv[0]) is None:
             pytest.fail(f"{argv[0]} is not installed (apt-get install net-tools)")
         theirs, ours = _both(tmp_path, strace_bin, argv, "-e", "trace=ioctl", "-e", "signal=none")
@@ -778,6 +787,10 @@ def test_interface_ioctls_like_strace(kernel, tmp_path, strace_bin):
             assert 'SIOCSIFFLAGS, {ifr_name="nosuchif0", ifr_flags=IFF_UP|IFF_BROADCAST|IFF_RUNNING|IFF_MULTICAST}) = -1' in ours
             assert "FIOGETOWN, [0])" in ours, ours
             assert "SIOCETHTOOL, NULL)" in ours, ours
+            assert "SIOCGIFCONF, {ifc_len=2560 /* 64 * sizeof(struct ifreq) */ => " in ours, ours
+            assert 'ifc_buf=[{ifr_name="lo", ifr_addr={sa_family=AF_INET, sin_port=htons(0), sin_addr=inet_addr("127.0.0.1")}}' in ours
+            assert "SIOCGIFCONF, {ifc_len=39 => 0, ifc_buf=[]}) = 0" in ours, ours
+            assert re.search(r"SIOCGIFCONF, 0x8\) +\= -1 EFAULT", ours), ours
 
 
 FILES_NAMES_AND_QUERIES = r"""

@@ -315,6 +315,29 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
         c.push(c.t_string(2));
         return Some(c.finish(Decimal, false));
     }
+    if cmd == 0x8912 {
+        // SIOCGIFCONF: the struct ifconf at enter; at exit, as the call left
+        // it and the ifreqs it points to (a list of two, bpf capture_ifconf).
+        let text = match c.captured(2).filter(|_| c.raw(2) != 0) {
+            Some(arg) => {
+                let (before, after, array, more) = match &arg.list {
+                    Some(list) => (
+                        arg.before.unwrap_or_default(),
+                        list.first().map(|p| p.bytes),
+                        list.get(1).map(|p| p.bytes).unwrap_or_default(),
+                        arg.truncated || list.last().is_some_and(|p| p.truncated),
+                    ),
+                    None => (arg.bytes, None, &[][..], false),
+                };
+                let after = after.filter(|_| c.ok().is_some());
+                structs::ifconf_text(before, after, array, more, c.opts)
+                    .unwrap_or_else(|| c.t_ptr(2))
+            }
+            None => c.t_ptr(2),
+        };
+        c.push_exit(text);
+        return Some(c.finish(Decimal, false));
+    }
     if let Some(kind) = structs::ifreq_request(cmd) {
         let text = match c.captured(2).filter(|_| c.raw(2) != 0) {
             Some(arg) => {

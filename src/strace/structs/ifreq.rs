@@ -6,8 +6,10 @@
 use std::fmt::Write;
 
 use super::read;
+use crate::strace::decoders::ptr;
 use crate::strace::flags::{self as x};
 use crate::strace::quote::{push_quoted, Ellipsis, HexStyle};
+use crate::strace::StraceOptions;
 
 /// IFNAMSIZ: an interface name's bytes, its NUL included.
 const NAME_SIZE: usize = 16;
@@ -126,6 +128,81 @@ pub fn ifreq_text(cmd: u32, before: &[u8], after: Option<&[u8]>, hex: HexStyle) 
     }
     out.push('}');
     Some(out)
+}
+
+/// SIOCGIFCONF: struct ifconf as given (`before`) and as the call left it
+/// (`after`, None when it failed), and the ifreqs it wrote (`array`, cut
+/// short when `more`): `{ifc_len=1200 /* 30 * sizeof(struct ifreq) */ =>
+/// 80 /* 2 * sizeof(struct ifreq) */, ifc_buf=[{ifr_name="lo", ...}]}`.
+/// With ifc_buf NULL the call only says the length it needs.
+pub fn ifconf_text(
+    before: &[u8],
+    after: Option<&[u8]>,
+    array: &[u8],
+    more: bool,
+    opts: &StraceOptions,
+) -> Option<String> {
+    let head = |b: &[u8]| Some((read::<i32>(b)?, read::<u64>(b.get(8..)?)?));
+    let (len, buf) = head(before)?;
+    let (new_len, new_buf) = match after {
+        Some(after) => head(after)?,
+        None => (len, buf),
+    };
+    let mut out = String::from("{ifc_len=");
+    if buf != 0 {
+        push_ifc_len(&mut out, len);
+        if new_len != len {
+            out.push_str(" => ");
+        }
+    }
+    if buf == 0 || new_len != len {
+        push_ifc_len(&mut out, new_len);
+    }
+    out.push_str(", ifc_buf=");
+    if buf == 0 || after.is_none() {
+        out.push_str(&ptr(buf));
+        if new_buf != buf {
+            let _ = write!(out, " => {}", ptr(new_buf));
+        }
+    } else {
+        let count = new_len as u32 as usize / IFREQ_SIZE;
+        let mut shown = 0;
+        out.push('[');
+        for ifr in array.chunks_exact(IFREQ_SIZE).take(count) {
+            if shown > 0 {
+                out.push_str(", ");
+            }
+            if shown == opts.string_size {
+                out.push_str("...");
+                break;
+            }
+            out.push('{');
+            push_name(&mut out, "ifr_name", &ifr[..NAME_SIZE], opts.hex);
+            out.push_str(", ");
+            push_member(&mut out, Member::Sockaddr("ifr_addr"), ifr, opts.hex)?;
+            out.push('}');
+            shown += 1;
+        }
+        // Fewer than ifc_len says: the record's budget cut the array.
+        if shown < count.min(opts.string_size) && (more || array.len() < count * IFREQ_SIZE) {
+            out.push_str(if shown > 0 { ", ..." } else { "..." });
+        }
+        out.push(']');
+    }
+    out.push('}');
+    Some(out)
+}
+
+/// sizeof(struct ifreq).
+const IFREQ_SIZE: usize = 40;
+
+/// strace's print_ifc_len: a length that is a whole number of ifreqs says so.
+fn push_ifc_len(out: &mut String, len: i32) {
+    let _ = write!(out, "{len}");
+    let n = len as u32 as usize / IFREQ_SIZE;
+    if len > 0 && n * IFREQ_SIZE == len as usize {
+        let _ = write!(out, " /* {n} * sizeof(struct ifreq) */");
+    }
 }
 
 /// strace's print_quoted_cstring: up to the NUL, `...` after a name that
@@ -290,6 +367,81 @@ mod tests {
             )
             .unwrap(),
             "{ifr_ifindex=1, ifr_name=\"lo\"}"
+        );
+    }
+
+    fn ifconf(len: i32, buf: u64) -> Vec<u8> {
+        let mut b = len.to_ne_bytes().to_vec();
+        b.extend([0; 4]);
+        b.extend(buf.to_ne_bytes());
+        b
+    }
+
+    #[test]
+    fn ifconf_lists_the_interfaces() {
+        let opts = StraceOptions::default();
+        let mut inet = (libc::AF_INET as u16).to_ne_bytes().to_vec();
+        inet.extend([0, 0, 127, 0, 0, 1]);
+        let mut array = ifreq("lo", &inet);
+        array.extend(ifreq("eth0", &inet));
+        let text = |before: Vec<u8>, after: Option<&[u8]>, array: &[u8], more: bool| {
+            ifconf_text(&before, after, array, more, &opts).unwrap()
+        };
+        let lo = "{ifr_name=\"lo\", ifr_addr={sa_family=AF_INET, sin_port=htons(0), \
+                  sin_addr=inet_addr(\"127.0.0.1\")}}";
+        let eth0 = lo.replace("\"lo\"", "\"eth0\"");
+        assert_eq!(
+            text(
+                ifconf(1200, 0x1000),
+                Some(&ifconf(80, 0x1000)[..]),
+                &array,
+                false
+            ),
+            format!(
+                "{{ifc_len=1200 /* 30 * sizeof(struct ifreq) */ => 80 /* 2 * sizeof(struct \
+                 ifreq) */, ifc_buf=[{lo}, {eth0}]}}"
+            )
+        );
+        // Asking the size: ifc_buf NULL, the length at exit only.
+        assert_eq!(
+            text(ifconf(0, 0), Some(&ifconf(80, 0)[..]), &[], false),
+            "{ifc_len=80 /* 2 * sizeof(struct ifreq) */, ifc_buf=NULL}"
+        );
+        // Too small for one: nothing written.
+        assert_eq!(
+            text(ifconf(39, 0x1000), Some(&ifconf(0, 0x1000)[..]), &[], false),
+            "{ifc_len=39 => 0, ifc_buf=[]}"
+        );
+        // Failed: the structure as given.
+        assert_eq!(
+            text(ifconf(80, 0x1000), None, &[], false),
+            "{ifc_len=80 /* 2 * sizeof(struct ifreq) */, ifc_buf=0x1000}"
+        );
+        // An array the record's budget cut: what it held, then `...`.
+        assert_eq!(
+            text(
+                ifconf(80, 0x1000),
+                Some(&ifconf(80, 0x1000)[..]),
+                &array[..40],
+                true
+            ),
+            format!("{{ifc_len=80 /* 2 * sizeof(struct ifreq) */, ifc_buf=[{lo}, ...]}}")
+        );
+        // More than -s interfaces: -s of them.
+        let small = StraceOptions {
+            string_size: 1,
+            ..StraceOptions::default()
+        };
+        assert_eq!(
+            ifconf_text(
+                &ifconf(80, 0x1000),
+                Some(&ifconf(80, 0x1000)),
+                &array,
+                false,
+                &small
+            )
+            .unwrap(),
+            format!("{{ifc_len=80 /* 2 * sizeof(struct ifreq) */, ifc_buf=[{lo}, ...]}}")
         );
     }
 

@@ -17,7 +17,7 @@ mod stat;
 mod task;
 mod time;
 
-pub use ifreq::{ifreq_request, ifreq_text, Ifreq};
+pub use ifreq::{ifconf_text, ifreq_request, ifreq_text, Ifreq};
 pub use io::{fd_set_text, sockopt_text};
 pub use misc::{
     epoll_event_text, epoll_events_text, fd_pair_text, flock_text, open_how_text,
