@@ -1832,7 +1832,7 @@ def test_netlink_messages_like_strace(kernel, tmp_path, strace_bin):
     for argv in (["python3", str(script)], ["getent", "ahosts", "localhost"],
                  ["python3", "-c", "import socket; socket.if_nameindex()"], ["ss", "-tln"],
                  ["ip", "route"], ["ip", "neigh"], ["genl", "ctrl", "list"],
-                 ["ip", "mptcp", "limits", "show"]):
+                 ["ip", "mptcp", "limits", "show"], ["ip", "rule"], ["ip", "-6", "rule"]):
         if shutil.which(argv[0]) is None:
             pytest.fail(f"{argv[0]} is not installed")
         theirs, ours = _both(tmp_path, strace_bin, argv, "-e", calls, "-e", "signal=none")
@@ -1859,6 +1859,11 @@ def test_netlink_messages_like_strace(kernel, tmp_path, strace_bin):
             assert "idiag_states=1<<TCP_CLOSE|1<<TCP_LISTEN, id={idiag_sport=htons(0)" in ours, ours
         if argv[1] == "-c":
             assert 'ifi_index=if_nametoindex("lo"), ifi_flags=IFF_UP|IFF_LOOPBACK' in ours, ours
+        if argv[-1] == "rule":
+            # Policy routing rules: struct fib_rule_hdr and its FRA_* attributes.
+            assert "nlmsg_type=RTM_NEWRULE" in ours and "action=FR_ACT_TO_TBL, flags=0}" in ours, ours
+            assert "nla_type=FRA_TABLE}, RT_TABLE_MAIN]" in ours, ours
+            assert "nla_type=FRA_PROTOCOL}, RTPROT_KERNEL]" in ours, ours
         if argv[0] in ("genl", "ip") and argv[1] in ("ctrl", "mptcp"):
             # Generic netlink: the family by the name the kernel gave its id.
             assert "nlmsg_type=nlctrl, nlmsg_flags=NLM_F_REQUEST" in ours, ours
@@ -1926,6 +1931,66 @@ d.sendto(struct.pack("=IHHII", 16 + len(req), 20, 1, 1, 0) + req, (0, 0))
 d.recvfrom(8192)
 os.unlink(path)
 """
+
+
+SOCK_DIAG_FAMILIES = r"""
+import socket, struct
+# A packet socket on lo, and a NETLINK_USERSOCK socket in groups 1 and 5
+# (no other process has one: a dump of that protocol lists it alone).
+p = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+p.bind(("lo", 0))
+u = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 2)
+u.bind((0, 0x11))
+d = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 4)  # NETLINK_SOCK_DIAG
+d.bind((0, 0))  # strace knows a socket's protocol by its port id
+def ask(ty, req):
+    d.sendto(struct.pack("=IHHII", 16 + len(req), ty, 0x301, 1, 0) + req, (0, 0))
+    while True:  # the answer's parts, to its NLMSG_DONE or NLMSG_ERROR
+        data, _ = d.recvfrom(65536)
+        types, at = [], 0
+        while at + 16 <= len(data):
+            length, kind = struct.unpack_from("=IH", data, at)
+            types.append(kind)
+            at += max(16, (length + 3) & ~3)
+        if 2 in types or 3 in types:
+            return
+ask(20, struct.pack("=BBHII2I", socket.AF_NETLINK, 2, 0, 0, 0xf, 0, 0))  # netlink_diag_req
+ask(20, struct.pack("=BBHII2I", socket.AF_PACKET, 0, 0, 0, 0x3f, 0, 0))  # packet_diag_req
+# DCCPDIAG_GETSOCK's older inet_diag_req (ss asks it so; EINVAL without DCCP),
+# and a family with no structure of its own (AF_VSOCK, ENOENT without vsock).
+ask(19, struct.pack("=4B2H16s16sI2III", socket.AF_INET, 0, 0, 0, 0, 0, b"", b"", 0, 0, 0, 0xfff, 0))
+ask(20, struct.pack("=BBHII2I", 40, 0, 0, 0xffffffff, 0, 0, 0))
+"""
+
+
+def test_netlink_and_packet_sockets_of_sock_diag_like_strace(kernel, tmp_path, strace_bin):
+    # ss -a and ss -0 ask NETLINK_SOCK_DIAG about netlink and packet sockets
+    # too, ss about DCCP with the older inet_diag_req, and about vsock: all
+    # were hex. A script asks it about sockets of its own, under both.
+    script = tmp_path / "sock_diag.py"
+    script.write_text(SOCK_DIAG_FAMILIES)
+    theirs, ours = _both(tmp_path, strace_bin, ["python3", str(script)], "-e",
+                         "trace=sendto,recvfrom", "-e", "signal=none")
+    raw = ours
+    # A socket's inode, cookie and port id differ from run to run.
+    same = [(r"(ndiag_ino|pdiag_ino)=\d+", r"\1=N"), (r"(ndiag|pdiag)_cookie=\[\d+, \d+\]", r"\1_cookie=C"),
+            (r"(nlmsg_pid|ndiag_portid)=\d+", r"\1=P"), (r"nl_pad=0x[0-9a-f]+, ", "")]
+    for pattern, to in same:
+        theirs, ours = re.sub(pattern, to, theirs), re.sub(pattern, to, ours)
+    assert ours == theirs
+    ours = raw
+    for text in ("{sdiag_family=AF_NETLINK, sdiag_protocol=NETLINK_USERSOCK, ndiag_ino=0, ndiag_show="
+                 "NDIAG_SHOW_MEMINFO|NDIAG_SHOW_GROUPS|NDIAG_SHOW_RING_CFG|NDIAG_SHOW_FLAGS, ndiag_cookie=[0, 0]}",
+                 "{ndiag_family=AF_NETLINK, ndiag_type=SOCK_RAW, ndiag_protocol=NETLINK_USERSOCK, ndiag_state=TCP_CLOSE",
+                 "nla_type=NETLINK_DIAG_GROUPS}, [0x00000000000011]]", "nla_type=NETLINK_DIAG_FLAGS}, 0]",
+                 "{sdiag_family=AF_PACKET, sdiag_protocol=0, pdiag_ino=0, pdiag_show=PACKET_SHOW_INFO|",
+                 "{pdiag_family=AF_PACKET, pdiag_type=SOCK_RAW, pdiag_num=ETH_P_ALL, ",
+                 '{pdi_index=if_nametoindex("lo"), pdi_version=TPACKET_V1, ',
+                 "nla_type=PACKET_DIAG_UID}, 0]", "nla_type=PACKET_DIAG_MEMINFO}, [[SK_MEMINFO_RMEM_ALLOC]=",
+                 "nlmsg_type=DCCPDIAG_GETSOCK, nlmsg_flags=NLM_F_REQUEST|NLM_F_DUMP, nlmsg_seq=1, nlmsg_pid=0}, "
+                 "{idiag_family=AF_INET, idiag_src_len=0, idiag_dst_len=0, idiag_ext=0, id={idiag_sport=htons(0)",
+                 '{family=AF_VSOCK, data="\\x00\\x00\\x00\\xff\\xff\\xff\\xff'):
+        assert text in ours, (text, ours)
 
 
 def test_unix_sockets_of_sock_diag_like_strace(kernel, tmp_path, strace_bin):

@@ -412,6 +412,7 @@ fn route_text(ty: u16, payload: &[u8], opts: &StraceOptions) -> Option<String> {
             Some(ifinfomsg_text(payload, opts))
         }
         "NEIGH" => Some(ndmsg_text(payload, opts)),
+        "RULE" => Some(fib_rule_hdr_text(payload, opts)),
         _ => None,
     }
 }
@@ -769,20 +770,34 @@ fn inet_diag_sockid(family: u8, b: &[u8], opts: &StraceOptions) -> String {
 fn sock_diag_text(h: &NlMsgHdr, payload: &[u8], opts: &StraceOptions) -> Option<String> {
     const SOCKID: usize = 48;
     let family = *payload.first()?;
-    if i32::from(family) == libc::AF_UNIX {
-        return unix_diag_text(h, payload, opts);
-    }
-    if !matches!(i32::from(family), libc::AF_INET | libc::AF_INET6) || payload.len() < 2 {
-        return None;
-    }
-    let sdiag_by_family = flags::xval(x::SOCK_DIAG_TYPES, u64::from(h.ty))
-        .is_some_and(|n| n == "SOCK_DIAG_BY_FAMILY" || n == "SOCK_DESTROY");
-    if h.flags & 1 != 0 {
-        // NLM_F_REQUEST: struct inet_diag_req_v2 (the older inet_diag_req
-        // of TCPDIAG_GETSOCK is not decoded here).
-        if !sdiag_by_family {
-            return None;
+    let request = h.flags & 1 != 0; // NLM_F_REQUEST
+    let known = payload.len() > 1;
+    match i32::from(family) {
+        libc::AF_UNIX if known => return unix_diag_text(h, payload, opts),
+        libc::AF_NETLINK if known => return Some(netlink_diag_text(request, payload, opts)),
+        libc::AF_PACKET if known => return Some(packet_diag_text(request, payload, opts)),
+        // TCPDIAG_GETSOCK, DCCPDIAG_GETSOCK: the older struct inet_diag_req.
+        libc::AF_INET | libc::AF_INET6 if known && request && matches!(h.ty, 18 | 19) => {
+            return Some(inet_diag_req_compat(payload, opts));
         }
+        libc::AF_INET | libc::AF_INET6 if known => {}
+        43 if known => return None, // AF_SMC: not decoded yet
+        // strace's decode_family: a family it has no structure for.
+        _ => {
+            let mut out = format!(
+                "{{family={}",
+                flags::xval_or_unknown(flags::ADDRESS_FAMILIES, u64::from(family), "AF_???")
+            );
+            if known {
+                out.push_str(", data=");
+                out.push_str(&hex_str(&payload[1..], opts));
+            }
+            out.push('}');
+            return Some(out);
+        }
+    }
+    if request {
+        // struct inet_diag_req_v2.
         let mut out = family_head("sdiag_family", family);
         if payload.len() < 8 + SOCKID {
             out.push_str("...}");
@@ -889,10 +904,6 @@ fn unix_diag_text(h: &NlMsgHdr, payload: &[u8], opts: &StraceOptions) -> Option<
 
 /// A UNIX_DIAG_* attribute's value; None: printed as hex.
 fn unix_diag_attr(ty: u16, b: &[u8], opts: &StraceOptions) -> Option<String> {
-    let u32s = || -> Option<Vec<u32>> {
-        let n = b.len() / 4;
-        (n > 0).then(|| (0..n).filter_map(|i| super::read_at::<u32>(b, i)).collect())
-    };
     match ty {
         0 => Some(nla_str(b, opts)), // NAME
         1 => {
@@ -904,13 +915,326 @@ fn unix_diag_attr(ty: u16, b: &[u8], opts: &StraceOptions) -> Option<String> {
             ))
         }
         2 | 7 => read::<u32>(b).map(|n| n.to_string()), // PEER, UID
-        3 => Some(array_text(u32s()?.iter().map(u32::to_string), opts)), // ICONS
+        3 => Some(array_text(u32_array(b)?.iter().map(u32::to_string), opts)), // ICONS
         4 => {
             let [rqueue, wqueue]: [u32; 2] = read(b)?;
             Some(format!("{{udiag_rqueue={rqueue}, udiag_wqueue={wqueue}}}"))
         }
-        5 => Some(meminfo_text(&u32s()?, opts)),
+        5 => Some(meminfo_text(&u32_array(b)?, opts)),
         6 => b.first().map(u8::to_string), // SHUTDOWN
+        _ => None,
+    }
+}
+
+/// The older struct inet_diag_req of TCPDIAG_GETSOCK and DCCPDIAG_GETSOCK
+/// (ss asks DCCP sockets so), and its attributes.
+fn inet_diag_req_compat(payload: &[u8], opts: &StraceOptions) -> String {
+    const SIZE: usize = 60;
+    let family = payload[0];
+    let mut out = family_head("idiag_family", family);
+    let Some([states, dbs]) = payload.get(52..SIZE).and_then(read::<[u32; 2]>) else {
+        out.push_str("...}");
+        return out;
+    };
+    out.push_str(&format!(
+        "idiag_src_len={}, idiag_dst_len={}, idiag_ext={}, id={}, idiag_states={}, \
+         idiag_dbs={dbs}}}",
+        payload[1],
+        payload[2],
+        inet_diag_ext(payload[3]),
+        inet_diag_sockid(family, &payload[4..52], opts),
+        tcp_states(states),
+    ));
+    if payload.len() > SIZE {
+        out.push_str(", ");
+        out.push_str(&attrs_text(
+            &payload[SIZE..],
+            x::INET_DIAG_REQ_ATTRS,
+            "INET_DIAG_REQ_???",
+            |_, _| None,
+            opts,
+        ));
+    }
+    out
+}
+
+/// A diag cookie: `[4218, 0]`.
+fn cookie_text(b: &[u8]) -> Option<String> {
+    let [low, high]: [u32; 2] = read(b)?;
+    Some(format!("[{low}, {high}]"))
+}
+
+/// u32s, as many as `b` holds (at least one).
+fn u32_array(b: &[u8]) -> Option<Vec<u32>> {
+    let n = b.len() / 4;
+    (n > 0).then(|| (0..n).filter_map(|i| super::read_at::<u32>(b, i)).collect())
+}
+
+/// netlink_diag's request and answers (ss -a, ss -f netlink: netlink
+/// sockets).
+fn netlink_diag_text(request: bool, payload: &[u8], opts: &StraceOptions) -> String {
+    let family = payload[0];
+    if request {
+        // struct netlink_diag_req
+        let mut out = family_head("sdiag_family", family);
+        let (Some([ino, show]), Some(cookie)) = (
+            payload.get(4..12).and_then(read::<[u32; 2]>),
+            payload.get(12..20).and_then(cookie_text),
+        ) else {
+            out.push_str("...}");
+            return out;
+        };
+        let protocol = match payload[1] {
+            0xff => "NDIAG_PROTO_ALL".to_owned(),
+            p => flags::xval_or_unknown(x::NETLINK_PROTOCOLS, u64::from(p), "NETLINK_???"),
+        };
+        out.push_str(&format!(
+            "sdiag_protocol={protocol}, ndiag_ino={ino}, ndiag_show={}, ndiag_cookie={cookie}}}",
+            flags::flags_or_unknown(x::NDIAG_SHOW, u64::from(show), "NDIAG_SHOW_???"),
+        ));
+        return out;
+    }
+    // struct netlink_diag_msg
+    const SIZE: usize = 28;
+    let mut out = family_head("ndiag_family", family);
+    let (Some([portid, dst_portid, dst_group, ino]), Some(cookie)) = (
+        payload.get(4..20).and_then(read::<[u32; 4]>),
+        payload.get(20..SIZE).and_then(cookie_text),
+    ) else {
+        out.push_str("...}");
+        return out;
+    };
+    // strace 6.1's netlink_states: the two of netlink and a new socket's.
+    let state = match payload[3] {
+        0 => "NETLINK_UNCONNECTED".to_owned(),
+        1 => "NETLINK_CONNECTED".to_owned(),
+        7 => "TCP_CLOSE".to_owned(),
+        n => format!("{} /* NETLINK_??? */", hex(u64::from(n))),
+    };
+    out.push_str(&format!(
+        "ndiag_type={}, ndiag_protocol={}, ndiag_state={state}, ndiag_portid={portid}, \
+         ndiag_dst_portid={dst_portid}, ndiag_dst_group={dst_group}, ndiag_ino={ino}, \
+         ndiag_cookie={cookie}}}",
+        flags::xval_or_unknown(flags::SOCK_TYPES, u64::from(payload[1]), "SOCK_???"),
+        flags::xval_or_unknown(x::NETLINK_PROTOCOLS, u64::from(payload[2]), "NETLINK_???"),
+    ));
+    if payload.len() > SIZE {
+        out.push_str(", ");
+        out.push_str(&attrs_text(
+            &payload[SIZE..],
+            x::NETLINK_DIAG_ATTRS,
+            "NETLINK_DIAG_???",
+            |ty, b| netlink_diag_attr(ty, b, opts),
+            opts,
+        ));
+    }
+    out
+}
+
+/// A NETLINK_DIAG_* attribute's value; None: printed as hex.
+fn netlink_diag_attr(ty: u16, b: &[u8], opts: &StraceOptions) -> Option<String> {
+    match ty {
+        0 => Some(meminfo_text(&u32_array(b)?, opts)),
+        1 => {
+            // GROUPS: the bitmap's words, as strace's %#0*llx (no 0x on 0).
+            let words: Vec<u64> = b.chunks_exact(8).filter_map(read::<u64>).collect();
+            (!words.is_empty()).then(|| {
+                array_text(
+                    words.iter().map(|&w| {
+                        if w == 0 {
+                            "0".repeat(16)
+                        } else {
+                            format!("{w:#016x}")
+                        }
+                    }),
+                    opts,
+                )
+            })
+        }
+        2 | 3 => {
+            let [block_size, block_nr, frame_size, frame_nr]: [u32; 4] = read(b)?;
+            Some(format!(
+                "{{ndr_block_size={block_size}, ndr_block_nr={block_nr}, \
+                 ndr_frame_size={frame_size}, ndr_frame_nr={frame_nr}}}"
+            ))
+        }
+        4 => read::<u32>(b)
+            .map(|f| flags::flags_or_unknown(x::NDIAG_FLAGS, u64::from(f), "NDIAG_FLAG_???")),
+        _ => None,
+    }
+}
+
+/// packet_diag's request and answers (ss -a, ss -0: packet sockets).
+fn packet_diag_text(request: bool, payload: &[u8], opts: &StraceOptions) -> String {
+    let family = payload[0];
+    if request {
+        // struct packet_diag_req
+        let mut out = family_head("sdiag_family", family);
+        let (Some([ino, show]), Some(cookie)) = (
+            payload.get(4..12).and_then(read::<[u32; 2]>),
+            payload.get(12..20).and_then(cookie_text),
+        ) else {
+            out.push_str("...}");
+            return out;
+        };
+        out.push_str(&format!(
+            "sdiag_protocol={}, pdiag_ino={ino}, pdiag_show={}, pdiag_cookie={cookie}}}",
+            hex(u64::from(payload[1])),
+            flags::flags_or_unknown(x::PACKET_SHOW, u64::from(show), "PACKET_SHOW_???"),
+        ));
+        return out;
+    }
+    // struct packet_diag_msg
+    const SIZE: usize = 16;
+    let mut out = family_head("pdiag_family", family);
+    let (Some(num), Some(ino), Some(cookie)) = (
+        payload.get(2..4).and_then(read::<u16>),
+        payload.get(4..8).and_then(read::<u32>),
+        payload.get(8..SIZE).and_then(cookie_text),
+    ) else {
+        out.push_str("...}");
+        return out;
+    };
+    out.push_str(&format!(
+        "pdiag_type={}, pdiag_num={}, pdiag_ino={ino}, pdiag_cookie={cookie}}}",
+        flags::xval_or_unknown(flags::SOCK_TYPES, u64::from(payload[1]), "SOCK_???"),
+        flags::xval_or_unknown(x::ETH_PROTOCOLS, u64::from(num), "ETH_P_???"),
+    ));
+    if payload.len() > SIZE {
+        out.push_str(", ");
+        out.push_str(&attrs_text(
+            &payload[SIZE..],
+            x::PACKET_DIAG_ATTRS,
+            "PACKET_DIAG_???",
+            |ty, b| packet_diag_attr(ty, b, opts),
+            opts,
+        ));
+    }
+    out
+}
+
+/// A PACKET_DIAG_* attribute's value; None: printed as hex (FILTER's
+/// classic BPF program among them).
+fn packet_diag_attr(ty: u16, b: &[u8], opts: &StraceOptions) -> Option<String> {
+    match ty {
+        0 => {
+            let [index, version, reserve, copy_thresh, tstamp, flags]: [u32; 6] = read(b)?;
+            Some(format!(
+                "{{pdi_index={}, pdi_version={}, pdi_reserve={reserve}, \
+                 pdi_copy_thresh={copy_thresh}, pdi_tstamp={tstamp}, pdi_flags={}}}",
+                ifindex_text(index),
+                flags::xval_or_unknown(x::TPACKET_VERSIONS, u64::from(version), "TPACKET_???"),
+                flags::flags_or_unknown(x::PDI_FLAGS, u64::from(flags), "PDI_???"),
+            ))
+        }
+        1 => {
+            // MCLIST: struct packet_diag_mclist, 44 bytes each.
+            let items: Vec<String> = b
+                .chunks_exact(44)
+                .filter_map(|m| {
+                    let [index, count]: [u32; 2] = read(m)?;
+                    let [kind, alen]: [u16; 2] = read(&m[8..])?;
+                    let addr = &m[12..12 + usize::from(alen).min(32)];
+                    Some(format!(
+                        "{{pdmc_index={}, pdmc_count={count}, pdmc_type={kind}, \
+                         pdmc_alen={alen}, pdmc_addr={}}}",
+                        ifindex_text(index),
+                        hex_str(addr, opts)
+                    ))
+                })
+                .collect();
+            (!items.is_empty()).then(|| array_text(items.into_iter(), opts))
+        }
+        2 | 3 => {
+            let [block_size, block_nr, frame_size, frame_nr, retire_tmo, sizeof_priv, features]: [u32; 7] =
+                read(b)?;
+            Some(format!(
+                "{{pdr_block_size={block_size}, pdr_block_nr={block_nr}, \
+                 pdr_frame_size={frame_size}, pdr_frame_nr={frame_nr}, \
+                 pdr_retire_tmo={retire_tmo}, pdr_sizeof_priv={sizeof_priv}, \
+                 pdr_features={features}}}"
+            ))
+        }
+        4 => read::<u32>(b).map(|n| n.to_string()), // FANOUT
+        5 => read::<u32>(b).map(|n| (n as i32).to_string()), // UID: -1 as strace's
+        6 => Some(meminfo_text(&u32_array(b)?, opts)),
+        _ => None,
+    }
+}
+
+/// struct fib_rule_hdr and its attributes (a policy routing rule: `ip rule`).
+fn fib_rule_hdr_text(payload: &[u8], opts: &StraceOptions) -> String {
+    const SIZE: usize = 12;
+    let family = payload[0];
+    let mut out = family_head("family", family);
+    let (Some(&[_, dst_len, src_len, tos, table, _, _, action]), Some(rule_flags)) =
+        (payload.get(..8), payload.get(8..SIZE).and_then(read::<u32>))
+    else {
+        out.push_str("...}");
+        return out;
+    };
+    out.push_str(&format!(
+        "dst_len={dst_len}, src_len={src_len}, tos={}, table={}, action={}, flags={}}}",
+        flags::flags_or_unknown(x::IPTOS_FLAGS, u64::from(tos), "IPTOS_???"),
+        flags::xval_or_unknown(x::RT_TABLES, u64::from(table), "RT_TABLE_???"),
+        flags::xval_or_unknown(x::FIB_RULE_ACTIONS, u64::from(action), "FR_ACT_???"),
+        flags::flags_or_unknown(x::FIB_RULE_FLAGS, u64::from(rule_flags), "FIB_RULE_???"),
+    ));
+    if payload.len() > SIZE {
+        out.push_str(", ");
+        out.push_str(&attrs_text(
+            &payload[SIZE..],
+            x::FRA_ATTRS,
+            "FRA_???",
+            |ty, b| fra_attr(family, ty, b, opts),
+            opts,
+        ));
+    }
+    out
+}
+
+/// A FRA_* attribute's value; None: printed as hex.
+fn fra_attr(family: u8, ty: u16, b: &[u8], opts: &StraceOptions) -> Option<String> {
+    let name = flags::xval(x::FRA_ATTRS, u64::from(ty))?.strip_prefix("FRA_")?;
+    let u32_at = || b.get(..4).and_then(read::<u32>);
+    let range = || -> Option<String> {
+        let (start, end) = match name {
+            "UID_RANGE" => {
+                let [start, end]: [u32; 2] = read(b)?;
+                (start, end)
+            }
+            _ => {
+                let [start, end]: [u16; 2] = read(b)?;
+                (u32::from(start), u32::from(end))
+            }
+        };
+        Some(format!("{{start={start}, end={end}}}"))
+    };
+    match name {
+        "DST" | "SRC" => Some(inet_addr_text(family, b, opts)),
+        "IIFNAME" | "OIFNAME" => Some(nla_str(b, opts)),
+        "GOTO" | "PRIORITY" | "FWMARK" | "FLOW" | "SUPPRESS_IFGROUP" | "SUPPRESS_PREFIXLEN"
+        | "FWMASK" => u32_at().map(|n| n.to_string()),
+        "TUN_ID" => b
+            .get(..8)
+            .and_then(read::<u64>)
+            .map(|n| format!("htobe64({})", u64::from_be(n))),
+        // printxval without a default: the table's name, or the number.
+        "TABLE" => u32_at().map(|n| xval_or_hex(x::RT_TABLES, u64::from(n))),
+        "L3MDEV" => b.first().map(u8::to_string),
+        "PROTOCOL" => b
+            .first()
+            .map(|&p| flags::xval_or_unknown(x::RTPROT_NAMES, u64::from(p), "RTPROT_???")),
+        "IP_PROTO" if b.len() <= 8 => {
+            let mut word = [0u8; 8];
+            word[..b.len()].copy_from_slice(b);
+            Some(flags::xval_or_unknown(
+                flags::INET_PROTOCOLS,
+                u64::from_ne_bytes(word),
+                "IPPROTO_???",
+            ))
+        }
+        "UID_RANGE" | "SPORT_RANGE" | "DPORT_RANGE" => range(),
         _ => None,
     }
 }
@@ -1335,6 +1659,38 @@ mod tests {
              RT_TABLE_MAIN], [{nla_len=8, nla_type=RTA_DST}, inet_addr(\"192.0.2.0\")], \
              [{nla_len=8, nla_type=RTA_OIF}, 2147483632]]]"
         );
+    }
+
+    #[test]
+    fn policy_rules_as_strace() {
+        // `ip rule add from 10.1.0.0/16 iif lo ipproto tcp sport 80-90
+        // uidrange 1000-2000 table 100 tun_id 5` as strace 6.1 printed it.
+        let mut payload = vec![libc::AF_INET as u8, 0, 16, 0, 100, 0, 0, 1];
+        payload.extend(0u32.to_ne_bytes());
+        payload.extend(attr(2, &[10, 1, 0, 0])); // FRA_SRC
+        payload.extend(attr(3, b"lo\0")); // FRA_IIFNAME
+        payload.extend(attr(22, &[6])); // FRA_IP_PROTO
+        payload.extend(attr(
+            23,
+            &[80u16.to_ne_bytes(), 90u16.to_ne_bytes()].concat(),
+        )); // FRA_SPORT_RANGE
+        let uids = [1000u32.to_ne_bytes(), 2000u32.to_ne_bytes()].concat();
+        payload.extend(attr(20, &uids)); // FRA_UID_RANGE
+        payload.extend(attr(12, &5u64.to_be_bytes())); // FRA_TUN_ID
+        let text = nl(&msg(32, 0x605, &payload), 0);
+        assert!(
+            text.contains(
+                "{family=AF_INET, dst_len=0, src_len=16, tos=0, table=0x64 /* RT_TABLE_??? */, \
+                 action=FR_ACT_TO_TBL, flags=0}, [[{nla_len=8, nla_type=FRA_SRC}, \
+                 inet_addr(\"10.1.0.0\")], [{nla_len=7, nla_type=FRA_IIFNAME}, \"lo\"], \
+                 [{nla_len=5, nla_type=FRA_IP_PROTO}, IPPROTO_TCP], [{nla_len=8, \
+                 nla_type=FRA_SPORT_RANGE}, {start=80, end=90}], [{nla_len=12, \
+                 nla_type=FRA_UID_RANGE}, {start=1000, end=2000}], [{nla_len=12, \
+                 nla_type=FRA_TUN_ID}, htobe64(5)]]]"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("nlmsg_type=RTM_NEWRULE"), "{text}");
     }
 
     #[test]
