@@ -175,6 +175,33 @@ def test_kernel_bits_follow_sessions(kernel):
     assert wait_hooks_closed()["hooks_closing"] == 0 and bpf_link_fds() == []
 
 
+def test_the_tracer_holds_no_socket(kernel):
+    # A traced `ss -x` (or lsof) lists the sockets of every process: it saw
+    # one more pair, the one systrace handed its hooks over to its hook
+    # threads with. They copy the hooks from the process's table now.
+    r = run_python("""
+        import os, systrace
+        def links():
+            found = []
+            for tid in os.listdir("/proc/self/task"):
+                for fd in os.listdir(f"/proc/self/task/{tid}/fd"):
+                    try:
+                        found.append(os.readlink(f"/proc/self/task/{tid}/fd/{fd}"))
+                    except OSError:
+                        pass
+            return found
+        with systrace.enable("getppid", "getuid"):
+            os.getppid()
+            during = links()
+        print(sorted({l for l in during if l.startswith("socket:")}))
+        print(sum(l == "anon_inode:bpf_link" for l in during))
+    """)
+    assert r.returncode == 0, r.stderr
+    sockets, hooks = r.stdout.splitlines()[-2:]
+    assert sockets == "[]", r.stdout
+    assert int(hooks) >= 4, r.stdout  # enter and exit hooks of both, in the hook threads' table
+
+
 # --- sessions ---------------------------------------------------------------
 
 

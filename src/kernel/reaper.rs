@@ -16,16 +16,18 @@
 //! **The hooks are not in the process's fd table.** Our two threads
 //! ("systrace-hooks", which receives the hooks, and "systrace-reaper",
 //! which closes them) have a table of their own (`unshare(CLONE_FILES)`),
-//! and a hook is handed to them over a socket (`SCM_RIGHTS`) as soon as it
-//! is attached, its copy in the process's table closed then. A `fork()` of
-//! any other thread copies the process's table, so a child never has a
-//! hook: before, each child had to close its copies, and whichever of it
-//! and our closing thread closed a hook last waited for the grace period.
+//! and a hook is copied into it (`pidfd_getfd()` from the process's table)
+//! as soon as it is attached, its copy in the process's table closed then.
+//! (A copy, not a message over a socket pair: the pair was one more unix
+//! socket in what `ss -x` lists.) A `fork()` of any other thread copies
+//! the process's table, so a child never has a hook: before, each child
+//! had to close its copies, and whichever of it and our closing thread
+//! closed a hook last waited for the grace period.
 //! A child forked while 80 hooks were being closed sat 4 s in its fork
 //! handler. Our fd numbers mean nothing in the process's table: they are
 //! plain numbers ([`TableFd`]), closed only by our threads.
 use std::collections::BTreeMap;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, RawFd};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -43,11 +45,6 @@ pub type Key = (usize, u32);
 /// a lock it must not wait for); a stopping thread runs it only once.
 pub type Job = Box<dyn FnMut() -> Option<Duration> + Send>;
 
-/// Hooks per message: the kernel takes at most 253 fds (SCM_MAX_FD).
-const BATCH: usize = 250;
-/// Messages to the receiving thread: its first word.
-const HOLD: u32 = 1;
-const EXIT_CHILD: u32 = 2;
 /// How long a retired hook waits before it is closed. A session opened
 /// right after the last one closed (a loop of `with systrace.enable(...)`)
 /// then takes the same hooks back at once; before, its attach waited for
@@ -64,8 +61,18 @@ const ANSWER_PATIENCE: Duration = Duration::from_secs(5);
 #[derive(Clone, Copy, Debug)]
 struct TableFd(RawFd);
 
+/// What the receiving thread is asked.
+enum Request {
+    /// Copy these fds of the process's table into ours, as these hooks.
+    Hold(Vec<(Key, RawFd)>),
+    /// Fork the child of [`close_hooks_after_exit`].
+    ExitChild,
+}
+
 #[derive(Default)]
 struct State {
+    /// The request waiting for the receiving thread.
+    request: Option<Request>,
     /// Jobs, each with when it is due.
     jobs: Vec<(Instant, Job)>,
     /// Hooks in use.
@@ -104,8 +111,8 @@ pub struct Reaper {
     /// The process that started the threads: only it may end them.
     pid: u32,
     shared: Arc<Shared>,
-    /// Our end of the socket to the receiving thread; one request at a time.
-    socket: Mutex<OwnedFd>,
+    /// One request at a time.
+    asking: Mutex<()>,
     /// The receiving thread, which joins the closing thread when it ends.
     thread: Option<JoinHandle<()>>,
 }
@@ -119,32 +126,12 @@ impl Reaper {
             context: context.into(),
             source,
         };
-        let mut pair = [0; 2];
-        // SAFETY: a two-int array for the new fds.
-        let ret = unsafe {
-            libc::socketpair(
-                libc::AF_UNIX,
-                libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC,
-                0,
-                pair.as_mut_ptr(),
-            )
-        };
-        if ret != 0 {
-            return Err(os(
-                "a socket for systrace's hook threads",
-                std::io::Error::last_os_error(),
-            ));
-        }
-        // SAFETY: both fds are new and ours.
-        let (ours, theirs) =
-            unsafe { (OwnedFd::from_raw_fd(pair[0]), OwnedFd::from_raw_fd(pair[1])) };
         let shared = Arc::new(Shared::default());
         let (ready, started) = std::sync::mpsc::channel();
         let their_shared = Arc::clone(&shared);
-        let their_fd = theirs.as_raw_fd();
         let thread = std::thread::Builder::new()
             .name("systrace-hooks".into())
-            .spawn(move || receive(their_shared, their_fd, ready))
+            .spawn(move || receive(their_shared, ready))
             .map_err(|e| os("starting systrace's hook threads", e))?;
         match started.recv() {
             Ok(Ok(())) => {}
@@ -160,12 +147,10 @@ impl Reaper {
                 });
             }
         }
-        // Their table has its copy: close the process's.
-        drop(theirs);
         Ok(Reaper {
             pid: crate::trace::tracer::getpid(),
             shared,
-            socket: Mutex::new(ours),
+            asking: Mutex::new(()),
             thread: Some(thread),
         })
     }
@@ -188,19 +173,19 @@ impl Reaper {
     /// the keys of the hooks held, all of them unless there is an error
     /// (the hooks not held are closed here).
     pub fn hold(&self, hooks: Vec<(Key, EventHook)>) -> (Vec<Key>, Result<()>) {
-        let mut held = Vec::with_capacity(hooks.len());
-        for batch in hooks.chunks(BATCH) {
-            let mut words = vec![HOLD];
-            for &((phase, nr), _) in batch {
-                words.extend([phase as u32, nr]);
-            }
-            let fds: Vec<RawFd> = batch.iter().map(|(_, hook)| hook.as_raw_fd()).collect();
-            if let Err(err) = self.request(&words, &fds) {
-                return (held, Err(err));
-            }
-            held.extend(batch.iter().map(|&(key, _)| key));
+        if hooks.is_empty() {
+            return (Vec::new(), Ok(()));
         }
-        (held, Ok(()))
+        let fds = hooks
+            .iter()
+            .map(|(key, hook)| (*key, hook.as_raw_fd()))
+            .collect();
+        // The hooks stay open here until the answer: their fds are copied
+        // from this table.
+        match self.request(Request::Hold(fds)) {
+            Ok(_) => (hooks.iter().map(|&(key, _)| key).collect(), Ok(())),
+            Err(err) => (Vec::new(), Err(err)),
+        }
     }
 
     /// Retires the hook of `key`: it is closed in the background.
@@ -259,27 +244,23 @@ impl Reaper {
     /// See [`close_hooks_after_exit`]: forked by the receiving thread, so
     /// that the child has our threads' table.
     pub fn close_hooks_after_exit(&self) -> bool {
-        self.request(&[EXIT_CHILD], &[]).unwrap_or(false)
+        self.request(Request::ExitChild).unwrap_or(false)
     }
 
-    /// Sends a request to the receiving thread and waits for its answer.
-    fn request(&self, words: &[u32], fds: &[RawFd]) -> Result<bool> {
-        let socket = self.socket.lock().unwrap_or_else(PoisonError::into_inner);
-        let asked = self.shared.lock().answered + 1;
-        // SAFETY: our socket; the buffers outlive the call.
-        if let Err(source) = unsafe { send(socket.as_raw_fd(), words, fds) } {
-            return Err(Error::Os {
-                context: "handing hooks to systrace's hook thread".into(),
-                source,
-            });
-        }
-        let state = self.shared.lock();
+    /// Asks the receiving thread and waits for its answer.
+    fn request(&self, request: Request) -> Result<bool> {
+        let _asking = self.asking.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut state = self.shared.lock();
+        let asked = state.answered + 1;
+        state.request = Some(request);
+        self.shared.changed.notify_all();
         let (mut state, _) = self
             .shared
             .changed
             .wait_timeout_while(state, ANSWER_PATIENCE, |s| s.answered < asked)
             .unwrap_or_else(PoisonError::into_inner);
         if state.answered < asked {
+            state.request = None; // if never taken
             return Err(Error::Os {
                 context: "handing hooks to systrace's hook thread".into(),
                 source: std::io::Error::new(std::io::ErrorKind::TimedOut, "it did not answer"),
@@ -295,18 +276,10 @@ impl Reaper {
             })
     }
 
-    /// In a forked child, which has neither thread nor hook: only the
-    /// socket's fd is its own to close.
-    pub fn forget_in_child(mut self) {
-        // get_mut, not lock: the mutex may have been held at the fork.
-        let socket = self
-            .socket
-            .get_mut()
-            .unwrap_or_else(PoisonError::into_inner)
-            .as_raw_fd();
-        // SAFETY: the child's copy of our socket, which nothing else in the
-        // child uses; the rest is forgotten, never dropped.
-        unsafe { libc::close(socket) };
+    /// In a forked child, which has neither thread nor hook (nor fd of
+    /// ours): forgotten, never dropped (its mutexes may have been held at
+    /// the fork).
+    pub fn forget_in_child(self) {
         std::mem::forget(self);
     }
 }
@@ -316,8 +289,7 @@ impl Drop for Reaper {
     /// ends both threads.
     fn drop(&mut self) {
         if crate::trace::tracer::getpid() != self.pid {
-            // A child's copy: shutting the socket down would end the
-            // parent's threads.
+            // A child's copy: it has no threads to end.
             return;
         }
         {
@@ -330,80 +302,36 @@ impl Drop for Reaper {
             state.stop = true;
             self.shared.changed.notify_all();
         }
-        let socket = self
-            .socket
-            .get_mut()
-            .unwrap_or_else(PoisonError::into_inner);
-        // SAFETY: our socket; the receiving thread sees its end.
-        unsafe { libc::shutdown(socket.as_raw_fd(), libc::SHUT_RDWR) };
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
     }
 }
 
-/// Sends `words` with `fds` attached (SCM_RIGHTS) in one message.
-unsafe fn send(socket: RawFd, words: &[u32], fds: &[RawFd]) -> std::io::Result<()> {
-    let mut iov = libc::iovec {
-        iov_base: words.as_ptr() as *mut libc::c_void,
-        iov_len: std::mem::size_of_val(words),
-    };
-    let mut control = vec![0u64; control_words(fds.len())];
-    let mut msg: libc::msghdr = std::mem::zeroed();
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    if !fds.is_empty() {
-        msg.msg_control = control.as_mut_ptr().cast();
-        msg.msg_controllen = libc::CMSG_SPACE(std::mem::size_of_val(fds) as u32) as usize;
-        let cmsg = libc::CMSG_FIRSTHDR(&msg);
-        (*cmsg).cmsg_level = libc::SOL_SOCKET;
-        (*cmsg).cmsg_type = libc::SCM_RIGHTS;
-        (*cmsg).cmsg_len = libc::CMSG_LEN(std::mem::size_of_val(fds) as u32) as usize;
-        std::ptr::copy_nonoverlapping(
-            fds.as_ptr(),
-            libc::CMSG_DATA(cmsg).cast::<RawFd>(),
-            fds.len(),
-        );
-    }
-    loop {
-        if libc::sendmsg(socket, &msg, libc::MSG_NOSIGNAL) >= 0 {
-            return Ok(());
-        }
-        let err = std::io::Error::last_os_error();
-        if err.kind() != std::io::ErrorKind::Interrupted {
-            return Err(err);
-        }
-    }
-}
-
-/// u64 words of control buffer for `n` fds.
-fn control_words(n: usize) -> usize {
-    // SAFETY: CMSG_SPACE is arithmetic.
-    let bytes = unsafe { libc::CMSG_SPACE((n * std::mem::size_of::<RawFd>()) as u32) } as usize;
-    bytes.div_ceil(8)
-}
-
 /// The receiving thread: gives itself a table of its own, starts the
-/// closing thread in it, then installs the hooks sent to it.
-fn receive(
-    shared: Arc<Shared>,
-    socket: RawFd,
-    ready: std::sync::mpsc::Sender<std::io::Result<()>>,
-) {
+/// closing thread in it, then copies in the hooks it is given.
+fn receive(shared: Arc<Shared>, ready: std::sync::mpsc::Sender<std::io::Result<()>>) {
     // For the thread's whole life: every syscall it makes is systrace's.
     let _quiet = Quiet::enter();
     // SAFETY: unshare and close_range act on this thread's own table,
-    // which after the unshare is a copy nobody else uses: only the socket
-    // is kept.
-    unsafe {
+    // which after the unshare is a copy nobody else uses; pidfd_open and
+    // getpid have no preconditions.
+    let pidfd = unsafe {
         if libc::unshare(libc::CLONE_FILES) != 0 {
             let _ = ready.send(Err(std::io::Error::last_os_error()));
             return;
         }
-        if socket > 0 {
-            libc::syscall(libc::SYS_close_range, 0u32, (socket - 1) as u32, 0u32);
-        }
-        libc::syscall(libc::SYS_close_range, (socket + 1) as u32, u32::MAX, 0u32);
+        libc::syscall(libc::SYS_close_range, 0u32, u32::MAX, 0u32);
+        // The process, whose table the hooks are copied from.
+        libc::syscall(libc::SYS_pidfd_open, libc::getpid(), 0) as libc::c_int
+    };
+    if pidfd < 0 {
+        let err = std::io::Error::last_os_error();
+        let _ = ready.send(Err(std::io::Error::new(
+            err.kind(),
+            format!("pidfd_open, which systrace needs (Linux 5.6 or later): {err}"),
+        )));
+        return;
     }
     let theirs = Arc::clone(&shared);
     let closer = match std::thread::Builder::new()
@@ -417,98 +345,68 @@ fn receive(
         }
     };
     let _ = ready.send(Ok(()));
-    let mut words = [0u32; 1 + 2 * BATCH];
-    let mut control = vec![0u64; control_words(BATCH)];
-    // Until the socket's end (see Drop), or an error: requests then fail.
-    // SAFETY: our buffers, the socket in our table.
-    while let Ok(Some((len, fds, truncated))) =
-        unsafe { receive_one(socket, &mut words, &mut control) }
-    {
-        let words = &words[..len / 4];
-        match words.first() {
-            Some(&HOLD) => {
-                let keys: Vec<Key> = words[1..]
-                    .chunks_exact(2)
-                    .map(|k| (k[0] as usize, k[1]))
-                    .collect();
-                if truncated || keys.len() != fds.len() {
-                    let error = format!(
-                        "{} of {} hooks arrived (is the limit of open files reached?)",
-                        fds.len(),
-                        keys.len()
-                    );
-                    for fd in fds {
-                        // SAFETY: fds just installed in our table; the
-                        // caller still holds the hooks (a quick close).
-                        unsafe { libc::close(fd) };
-                    }
-                    shared.answer(Err(error));
-                    continue;
-                }
-                let mut state = shared.lock();
-                for (key, fd) in keys.into_iter().zip(fds) {
-                    if let Some(old) = state.live.insert(key, TableFd(fd)) {
-                        // Never: an event has one hook of ours. Were it so,
-                        // the close is quick (the new hook holds the event).
-                        // SAFETY: the old hook's fd in our table, out of the maps.
-                        unsafe { libc::close(old.0) };
-                    }
-                }
-                drop(state);
-                shared.answer(Ok(true));
+    let mut state = shared.lock();
+    // Until the reaper is dropped (see Drop).
+    loop {
+        let Some(request) = state.request.take() else {
+            if state.stop {
+                break;
             }
-            Some(&EXIT_CHILD) => shared.answer(Ok(close_hooks_after_exit())),
-            _ => shared.answer(Err("an unknown request".into())),
-        }
+            state = shared
+                .changed
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
+            continue;
+        };
+        drop(state);
+        let answer = match request {
+            Request::Hold(hooks) => hold_copies(&shared, pidfd, hooks),
+            Request::ExitChild => Ok(close_hooks_after_exit()),
+        };
+        shared.answer(answer);
+        state = shared.lock();
     }
-    shared.lock().stop = true;
+    drop(state);
     shared.changed.notify_all();
     let _ = closer.join();
 }
 
-/// Receives one message: its length in bytes, the fds it carried, and
-/// whether some were lost (MSG_CTRUNC). None at the socket's end.
-unsafe fn receive_one(
-    socket: RawFd,
-    words: &mut [u32],
-    control: &mut [u64],
-) -> std::io::Result<Option<(usize, Vec<RawFd>, bool)>> {
-    let mut iov = libc::iovec {
-        iov_base: words.as_mut_ptr().cast(),
-        iov_len: std::mem::size_of_val(words),
-    };
-    let mut msg: libc::msghdr = std::mem::zeroed();
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.as_mut_ptr().cast();
-    msg.msg_controllen = std::mem::size_of_val(control);
-    let len = loop {
-        let len = libc::recvmsg(socket, &mut msg, libc::MSG_CMSG_CLOEXEC);
-        if len >= 0 {
-            break len as usize;
-        }
-        let err = std::io::Error::last_os_error();
-        if err.kind() != std::io::ErrorKind::Interrupted {
-            return Err(err);
-        }
-    };
-    if len == 0 {
-        return Ok(None);
-    }
-    let mut fds = Vec::new();
-    let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
-    while !cmsg.is_null() {
-        if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == libc::SCM_RIGHTS {
-            let data = libc::CMSG_DATA(cmsg);
-            let n =
-                ((*cmsg).cmsg_len - (data as usize - cmsg as usize)) / std::mem::size_of::<RawFd>();
-            for i in 0..n {
-                fds.push(std::ptr::read_unaligned(data.cast::<RawFd>().add(i)));
+/// Copies the hooks' fds from the process's table (`pidfd`'s) into ours.
+/// All or none: on an error the copies made are closed (the caller still
+/// holds the hooks).
+fn hold_copies(
+    shared: &Shared,
+    pidfd: libc::c_int,
+    hooks: Vec<(Key, RawFd)>,
+) -> std::result::Result<bool, String> {
+    let mut copies = Vec::with_capacity(hooks.len());
+    for &(_, fd) in &hooks {
+        // SAFETY: pidfd_getfd makes a new fd (close-on-exec) in our table.
+        let copy = unsafe { libc::syscall(libc::SYS_pidfd_getfd, pidfd, fd, 0u32) };
+        if copy < 0 {
+            let err = std::io::Error::last_os_error();
+            for &copy in &copies {
+                // SAFETY: fds just made in our table, in no map yet.
+                unsafe { libc::close(copy) };
             }
+            return Err(format!(
+                "{} of {} hooks copied (pidfd_getfd: {err}; is the limit of open files reached?)",
+                copies.len(),
+                hooks.len()
+            ));
         }
-        cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
+        copies.push(copy as RawFd);
     }
-    Ok(Some((len, fds, msg.msg_flags & libc::MSG_CTRUNC != 0)))
+    let mut state = shared.lock();
+    for ((key, _), fd) in hooks.into_iter().zip(copies) {
+        if let Some(old) = state.live.insert(key, TableFd(fd)) {
+            // Never: an event has one hook of ours. Were it so, the close
+            // is quick (the new hook holds the event).
+            // SAFETY: the old hook's fd in our table, out of the maps.
+            unsafe { libc::close(old.0) };
+        }
+    }
+    Ok(true)
 }
 
 /// The closing thread: runs the jobs, then closes retired hooks one by one.
