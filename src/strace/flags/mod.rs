@@ -581,7 +581,8 @@ pub const IN_EVENTS: Xlat = &[
     (0x4000_0000, "IN_ISDIR"),
     (0x8000_0000, "IN_ONESHOT"),
 ];
-pub const MSYNC_FLAGS: Xlat = &[(0x1, "MS_ASYNC"), (0x2, "MS_INVALIDATE"), (0x4, "MS_SYNC")];
+/// In strace's order (mctl_sync), which its text follows: MS_SYNC first.
+pub const MSYNC_FLAGS: Xlat = &[(0x4, "MS_SYNC"), (0x1, "MS_ASYNC"), (0x2, "MS_INVALIDATE")];
 pub const MLOCK_FLAGS: Xlat = &[(0x1, "MLOCK_ONFAULT")];
 pub const MLOCKALL_FLAGS: Xlat = &[
     (0x1, "MCL_CURRENT"),

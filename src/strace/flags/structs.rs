@@ -57,14 +57,15 @@ pub const SA_FLAGS: Xlat = &[
     (libc::SA_NOCLDWAIT as u64, "SA_NOCLDWAIT"),
 ];
 
-/// statfs's f_flags (ST_* of <sys/statvfs.h>, and the kernel's ST_VALID).
+/// statfs's f_flags (ST_* of <sys/statvfs.h>, and the kernel's ST_VALID,
+/// which the kernel always sets: first, as strace prints it).
 pub const STATFS_FLAGS: Xlat = &[
+    (0x0020, "ST_VALID"),
     (0x0001, "ST_RDONLY"),
     (0x0002, "ST_NOSUID"),
     (0x0004, "ST_NODEV"),
     (0x0008, "ST_NOEXEC"),
     (0x0010, "ST_SYNCHRONOUS"),
-    (0x0020, "ST_VALID"),
     (0x0040, "ST_MANDLOCK"),
     (0x0400, "ST_NOATIME"),
     (0x0800, "ST_NODIRATIME"),

@@ -100,3 +100,14 @@ fn top_bits_of_an_int_are_its_own() {
         }
     }
 }
+
+#[test]
+fn flags_in_the_order_strace_prints_them() {
+    // strace prints a flag set in its table's order, not by value: a
+    // read-only nosuid mount's statfs, msync(MS_SYNC|MS_INVALIDATE).
+    assert_eq!(
+        flags(structs::STATFS_FLAGS, 0x1023),
+        "ST_VALID|ST_RDONLY|ST_NOSUID|ST_RELATIME"
+    );
+    assert_eq!(flags(MSYNC_FLAGS, 0x6), "MS_SYNC|MS_INVALIDATE");
+}
