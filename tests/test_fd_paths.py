@@ -395,14 +395,24 @@ s.getsockname()
 time.sleep(0.5)  # alive while the tracer reads its /proc (see below)
 s.send(b"\\x14\\0\\0\\0\\x16\\0\\x01\\x03" + bytes(12))  # RTM_GETADDR, a dump
 time.sleep(0.5)
+# Sockets bound by their first send: a netlink socket's port id, a UDP port.
+a = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
+a.sendto(b"\\x14\\0\\0\\0\\x16\\0\\x01\\x03" + bytes(12), (0, 0))
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.sendto(b"x", ("127.0.0.1", 9))
+time.sleep(0.5)
+a.getsockname()
+u.getsockname()
+time.sleep(0.5)
 """
 
 
 def test_yy_names_a_bound_netlink_socket_by_protocol_and_port(kernel, tmp_path):
     # strace -yy names a bound netlink socket by its protocol and port id
     # (`NETLINK:[ROUTE:4242]`, from sock_diag), an unbound one by its
-    # inode. systrace reads /proc/PID/net/netlink after the bind, which a
-    # process that has already ended no longer has (then the inode).
+    # inode. systrace reads /proc/PID/net/netlink after the bind (or the
+    # first send, which binds an unbound socket), which a process that has
+    # already ended no longer has (then the inode).
     prog = tmp_path / "netlink.py"
     prog.write_text(NETLINK_BOUND)
     theirs, ours = _trace_both(tmp_path, ["-yy", "-e", "trace=socket,bind,getsockname,sendto"],
@@ -411,6 +421,11 @@ def test_yy_names_a_bound_netlink_socket_by_protocol_and_port(kernel, tmp_path):
     assert portids and all(a == b for a, b in portids), ours
     assert re.search(r"^bind\(3<NETLINK:\[\d+\]>", ours, re.M), ours  # not bound yet
     assert re.search(r"^sendto\(3<NETLINK:\[ROUTE:\d+\]>", ours, re.M), ours
+    # Bound by a send: unbound at it, bound after (strace asks each time).
+    assert re.search(r"^sendto\(4<NETLINK:\[\d+\]>", ours, re.M), ours
+    assert re.search(r"^getsockname\(4<NETLINK:\[ROUTE:\d+\]>", ours, re.M), ours
+    assert re.search(r"^sendto\(5<UDP:\[\d+\]>", ours, re.M), ours
+    assert re.search(r"^getsockname\(5<UDP:\[0\.0\.0\.0:\d+\]>", ours, re.M), ours
     # The port ids (the pid), inodes and bind's unset padding differ between the runs.
     same = lambda t: re.sub(r"\d{3,}", "N", re.sub(r"nl_pad=0x[0-9a-f]+, ", "", t))  # noqa: E731
     assert same(ours).splitlines() == same(theirs).splitlines()

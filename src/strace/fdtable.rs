@@ -407,14 +407,24 @@ impl FdTable {
                     self.procs.insert(child, copy);
                 }
             }
-            "connect" | "bind" | "listen" if self.endpoints => {
-                // Its endpoints changed: read them again for later calls.
-                let entry = self.proc_fd(pid, fd_arg(0), false);
-                if let Some(mut e) = entry.filter(|e| e.path.starts_with("socket:[")) {
-                    if let Some(Some(old)) = self.files(pid).fds.get(&fd_arg(0)) {
-                        e.cloexec = old.cloexec;
-                    }
-                    self.set(pid, fd_arg(0), Some(e));
+            "connect" | "bind" | "listen" if self.endpoints => self.reread_socket(pid, fd_arg(0)),
+            // A socket sent on before it was bound was bound by the send
+            // (a netlink socket's port id, a UDP socket's port): read
+            // again while it still shows as unbound (its inode alone), as
+            // strace's -yy, which asks each time, shows it after.
+            "sendto" | "sendmsg" | "sendmmsg" if self.endpoints && ret >= 0 => {
+                let unbound = match self.files(pid).fds.get(&fd_arg(0)) {
+                    Some(Some(Fd {
+                        path,
+                        detail: Some(detail),
+                        ..
+                    })) => path
+                        .strip_prefix("socket:")
+                        .is_some_and(|inode| detail.ends_with(&format!(":{inode}"))),
+                    _ => false,
+                };
+                if unbound {
+                    self.reread_socket(pid, fd_arg(0));
                 }
             }
             "pipe" | "pipe2" | "socketpair" => {
@@ -529,6 +539,17 @@ impl FdTable {
     }
 
     /// fd `fd` of `pid` is now open on `entry` (None: unknown).
+    /// A socket's endpoints changed: read them again for later calls.
+    fn reread_socket(&mut self, pid: u32, fd: i32) {
+        let entry = self.proc_fd(pid, fd, false);
+        if let Some(mut e) = entry.filter(|e| e.path.starts_with("socket:[")) {
+            if let Some(Some(old)) = self.files(pid).fds.get(&fd) {
+                e.cloexec = old.cloexec;
+            }
+            self.set(pid, fd, Some(e));
+        }
+    }
+
     fn set(&mut self, pid: u32, fd: i32, entry: Option<Fd>) {
         self.files(pid).fds.insert(fd, entry);
     }
