@@ -263,16 +263,18 @@ def test_y_names_sockets_and_pipes_closed_at_once(kernel, tmp_path, y):
 def join_cut_calls(text: str) -> str:
     """A call another process's line interrupted is printed cut, as strace
     prints it ("[pid N] dup2(4<...>, 1<...> <unfinished ...>", then
-    "[pid N] <... dup2 resumed>) = 1<...>"): join the halves so a pattern
-    sees the whole call, whichever way the processes' calls interleaved."""
+    "[pid N] <... dup2 resumed>) = 1<...>"; with -o, "N " in front): join
+    the halves so a pattern sees the whole call, whichever way the
+    processes' calls interleaved."""
     pending: dict[str, str] = {}
     lines = []
+    who = r"(\[pid +\d+\] |\d+ +)?"
     for line in text.splitlines():
-        m = re.match(r"^(\[pid +\d+\] )?(.*) <unfinished \.\.\.>$", line)
+        m = re.match(who + r"(.*) <unfinished \.\.\.>$", line)
         if m:
             pending[m.group(1) or ""] = line[: m.end(2)]
             continue
-        m = re.match(r"^(\[pid +\d+\] )?<\.\.\. \w+ resumed>(.*)$", line)
+        m = re.match(who + r"<\.\.\. \w+ resumed>(.*)$", line)
         if m and (m.group(1) or "") in pending:
             line = pending.pop(m.group(1) or "") + m.group(2)
         lines.append(line)
