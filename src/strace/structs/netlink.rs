@@ -445,16 +445,15 @@ fn rtmsg_text(payload: &[u8], opts: &StraceOptions) -> String {
         flags::xval_or_unknown(x::RTN_TYPES, u64::from(ty), "RTN_???"),
         flags::flags_or_unknown(x::RTM_F_FLAGS, u64::from(rtm_flags), "RTM_F_???"),
     ));
-    if payload.len() > 12 {
-        out.push_str(", ");
-        out.push_str(&attrs_text(
-            &payload[12..],
-            x::RTA_ATTRS,
-            "RTA_???",
-            |ty, b| rta_attr(family, ty, b, opts),
-            opts,
-        ));
-    }
+    push_attrs(
+        &mut out,
+        payload,
+        12,
+        x::RTA_ATTRS,
+        "RTA_???",
+        |ty, b| rta_attr(family, ty, b, opts),
+        opts,
+    );
     out
 }
 
@@ -474,16 +473,15 @@ fn ndmsg_text(payload: &[u8], opts: &StraceOptions) -> String {
         flags::flags_or_unknown(x::NTF_FLAGS, u64::from((rest >> 16) & 0xff), "NTF_???"),
         flags::xval_or_unknown(x::RTN_TYPES, u64::from(rest >> 24), "RTN_???"),
     ));
-    if payload.len() > 12 {
-        out.push_str(", ");
-        out.push_str(&attrs_text(
-            &payload[12..],
-            x::NDA_ATTRS,
-            "NDA_???",
-            |ty, b| nda_attr(family, ty, b, opts),
-            opts,
-        ));
-    }
+    push_attrs(
+        &mut out,
+        payload,
+        12,
+        x::NDA_ATTRS,
+        "NDA_???",
+        |ty, b| nda_attr(family, ty, b, opts),
+        opts,
+    );
     out
 }
 
@@ -566,16 +564,15 @@ fn ifinfomsg_text(payload: &[u8], opts: &StraceOptions) -> String {
         flags::flags_or_unknown(x::IFF_FLAGS, u64::from(iff), "IFF_???"),
         hex(u64::from(change))
     ));
-    if payload.len() > 16 {
-        out.push_str(", ");
-        out.push_str(&attrs_text(
-            &payload[16..],
-            x::IFLA_ATTRS,
-            "IFLA_???",
-            |ty, b| ifla_attr(ty, b, opts),
-            opts,
-        ));
-    }
+    push_attrs(
+        &mut out,
+        payload,
+        16,
+        x::IFLA_ATTRS,
+        "IFLA_???",
+        |ty, b| ifla_attr(ty, b, opts),
+        opts,
+    );
     out
 }
 
@@ -811,21 +808,20 @@ fn sock_diag_text(h: &NlMsgHdr, payload: &[u8], opts: &StraceOptions) -> Option<
             tcp_states(states),
             inet_diag_sockid(family, &payload[8..8 + SOCKID], opts)
         ));
-        if payload.len() > 8 + SOCKID {
-            out.push_str(", ");
-            out.push_str(&attrs_text(
-                &payload[8 + SOCKID..],
-                x::INET_DIAG_REQ_ATTRS,
-                "INET_DIAG_REQ_???",
-                |ty, b| match ty {
-                    3 => b.first().map(|&p| {
-                        flags::xval_or_unknown(flags::INET_PROTOCOLS, u64::from(p), "IPPROTO_???")
-                    }),
-                    _ => None,
-                },
-                opts,
-            ));
-        }
+        push_attrs(
+            &mut out,
+            payload,
+            8 + SOCKID,
+            x::INET_DIAG_REQ_ATTRS,
+            "INET_DIAG_REQ_???",
+            |ty, b| match ty {
+                3 => b.first().map(|&p| {
+                    flags::xval_or_unknown(flags::INET_PROTOCOLS, u64::from(p), "IPPROTO_???")
+                }),
+                _ => None,
+            },
+            opts,
+        );
         return Some(out);
     }
     // struct inet_diag_msg.
@@ -844,16 +840,15 @@ fn sock_diag_text(h: &NlMsgHdr, payload: &[u8], opts: &StraceOptions) -> Option<
         inet_diag_sockid(family, &payload[4..4 + SOCKID], opts)
     ));
     let attrs = 4 + SOCKID + 20;
-    if payload.len() > attrs {
-        out.push_str(", ");
-        out.push_str(&attrs_text(
-            &payload[attrs..],
-            x::INET_DIAG_ATTRS,
-            "INET_DIAG_???",
-            |ty, b| inet_diag_attr(ty, b, opts),
-            opts,
-        ));
-    }
+    push_attrs(
+        &mut out,
+        payload,
+        attrs,
+        x::INET_DIAG_ATTRS,
+        "INET_DIAG_???",
+        |ty, b| inet_diag_attr(ty, b, opts),
+        opts,
+    );
     Some(out)
 }
 
@@ -889,16 +884,15 @@ fn unix_diag_text(h: &NlMsgHdr, payload: &[u8], opts: &StraceOptions) -> Option<
         flags::xval_or_unknown(flags::SOCK_TYPES, u64::from(payload[1]), "SOCK_???"),
         tcp_state(payload[2]),
     ));
-    if payload.len() > 16 {
-        out.push_str(", ");
-        out.push_str(&attrs_text(
-            &payload[16..],
-            x::UNIX_DIAG_ATTRS,
-            "UNIX_DIAG_???",
-            |ty, b| unix_diag_attr(ty, b, opts),
-            opts,
-        ));
-    }
+    push_attrs(
+        &mut out,
+        payload,
+        16,
+        x::UNIX_DIAG_ATTRS,
+        "UNIX_DIAG_???",
+        |ty, b| unix_diag_attr(ty, b, opts),
+        opts,
+    );
     Some(out)
 }
 
@@ -945,16 +939,15 @@ fn inet_diag_req_compat(payload: &[u8], opts: &StraceOptions) -> String {
         inet_diag_sockid(family, &payload[4..52], opts),
         tcp_states(states),
     ));
-    if payload.len() > SIZE {
-        out.push_str(", ");
-        out.push_str(&attrs_text(
-            &payload[SIZE..],
-            x::INET_DIAG_REQ_ATTRS,
-            "INET_DIAG_REQ_???",
-            |_, _| None,
-            opts,
-        ));
-    }
+    push_attrs(
+        &mut out,
+        payload,
+        SIZE,
+        x::INET_DIAG_REQ_ATTRS,
+        "INET_DIAG_REQ_???",
+        |_, _| None,
+        opts,
+    );
     out
 }
 
@@ -1018,16 +1011,15 @@ fn netlink_diag_text(request: bool, payload: &[u8], opts: &StraceOptions) -> Str
         flags::xval_or_unknown(flags::SOCK_TYPES, u64::from(payload[1]), "SOCK_???"),
         flags::xval_or_unknown(x::NETLINK_PROTOCOLS, u64::from(payload[2]), "NETLINK_???"),
     ));
-    if payload.len() > SIZE {
-        out.push_str(", ");
-        out.push_str(&attrs_text(
-            &payload[SIZE..],
-            x::NETLINK_DIAG_ATTRS,
-            "NETLINK_DIAG_???",
-            |ty, b| netlink_diag_attr(ty, b, opts),
-            opts,
-        ));
-    }
+    push_attrs(
+        &mut out,
+        payload,
+        SIZE,
+        x::NETLINK_DIAG_ATTRS,
+        "NETLINK_DIAG_???",
+        |ty, b| netlink_diag_attr(ty, b, opts),
+        opts,
+    );
     out
 }
 
@@ -1100,16 +1092,15 @@ fn packet_diag_text(request: bool, payload: &[u8], opts: &StraceOptions) -> Stri
         flags::xval_or_unknown(flags::SOCK_TYPES, u64::from(payload[1]), "SOCK_???"),
         flags::xval_or_unknown(x::ETH_PROTOCOLS, u64::from(num), "ETH_P_???"),
     ));
-    if payload.len() > SIZE {
-        out.push_str(", ");
-        out.push_str(&attrs_text(
-            &payload[SIZE..],
-            x::PACKET_DIAG_ATTRS,
-            "PACKET_DIAG_???",
-            |ty, b| packet_diag_attr(ty, b, opts),
-            opts,
-        ));
-    }
+    push_attrs(
+        &mut out,
+        payload,
+        SIZE,
+        x::PACKET_DIAG_ATTRS,
+        "PACKET_DIAG_???",
+        |ty, b| packet_diag_attr(ty, b, opts),
+        opts,
+    );
     out
 }
 
@@ -1180,16 +1171,15 @@ fn fib_rule_hdr_text(payload: &[u8], opts: &StraceOptions) -> String {
         flags::xval_or_unknown(x::FIB_RULE_ACTIONS, u64::from(action), "FR_ACT_???"),
         flags::flags_or_unknown(x::FIB_RULE_FLAGS, u64::from(rule_flags), "FIB_RULE_???"),
     ));
-    if payload.len() > SIZE {
-        out.push_str(", ");
-        out.push_str(&attrs_text(
-            &payload[SIZE..],
-            x::FRA_ATTRS,
-            "FRA_???",
-            |ty, b| fra_attr(family, ty, b, opts),
-            opts,
-        ));
-    }
+    push_attrs(
+        &mut out,
+        payload,
+        SIZE,
+        x::FRA_ATTRS,
+        "FRA_???",
+        |ty, b| fra_attr(family, ty, b, opts),
+        opts,
+    );
     out
 }
 
@@ -1366,16 +1356,15 @@ fn ifaddrmsg_text(payload: &[u8], opts: &StraceOptions) -> String {
             .map_or_else(|| hex(u64::from(payload[3])), str::to_owned),
         ifindex_text(index)
     ));
-    if payload.len() > 8 {
-        out.push_str(", ");
-        out.push_str(&attrs_text(
-            &payload[8..],
-            x::IFA_ATTRS,
-            "IFA_???",
-            |ty, b| ifa_attr(family, ty, b, opts),
-            opts,
-        ));
-    }
+    push_attrs(
+        &mut out,
+        payload,
+        8,
+        x::IFA_ATTRS,
+        "IFA_???",
+        |ty, b| ifa_attr(family, ty, b, opts),
+        opts,
+    );
     out
 }
 
@@ -1444,6 +1433,22 @@ fn nla_str(b: &[u8], opts: &StraceOptions) -> String {
     };
     let shown = text.len().min(opts.string_size);
     quote_limited(&text[..shown], shown, more || text.len() > shown, opts.hex)
+}
+
+/// `, [attributes]` after a structure of `at` bytes, when some follow it.
+fn push_attrs(
+    out: &mut String,
+    payload: &[u8],
+    at: usize,
+    table: Xlat,
+    unknown: &str,
+    value: impl Fn(u16, &[u8]) -> Option<String>,
+    opts: &StraceOptions,
+) {
+    if payload.len() > at {
+        out.push_str(", ");
+        out.push_str(&attrs_text(&payload[at..], table, unknown, value, opts));
+    }
 }
 
 /// Attributes (struct nlattr, then its value), as strace's decode_nlattr.
