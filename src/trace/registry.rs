@@ -185,10 +185,6 @@ pub struct Registry {
     capture_refcount: Vec<u32>,
     /// Per syscall number: sessions that count it.
     count_refcount: Vec<u32>,
-    /// Sessions that count execveat: a successful one returns as execve
-    /// (its exit's number), so execve's exit hook must count too; the
-    /// programs give that exit to the execveat it ends (bpf/count.bpf.h).
-    execveat_counters: u32,
     /// The filter the counting sessions of a syscall count it through
     /// (they share the counts, so they have the same one).
     count_filters: HashMap<u32, Arc<CallFilter>>,
@@ -211,7 +207,6 @@ impl Default for Registry {
             all_processes: 0,
             capture_refcount: vec![0; NR_SYSCALLS],
             count_refcount: vec![0; NR_SYSCALLS],
-            execveat_counters: 0,
             count_filters: HashMap::new(),
             capture_sizes: BTreeMap::new(),
             data_sizes: BTreeMap::new(),
@@ -356,27 +351,26 @@ impl Registry {
 
     /// Whether the programs count syscall `nr`: some session counts it,
     /// or (execve) some session counts execveat, whose successful calls
-    /// return by execve's number.
+    /// return by execve's number (the programs give that exit to the
+    /// execveat it ends: bpf/count.bpf.h).
     fn counted_in_kernel(&self, nr: u32) -> bool {
-        let [execve, _] = exec_syscalls();
-        self.count_refcount[nr as usize] > 0 || (nr == execve && self.execveat_counters > 0)
+        let [execve, execveat] = exec_syscalls();
+        let sessions = |nr: u32| self.count_refcount[nr as usize];
+        sessions(nr) > 0 || (nr == execve && sessions(execveat) > 0)
     }
 
     /// Adds (`add`) or removes `reg`'s counted syscalls, and turns each
     /// count bit on or off where that changed whether it is counted.
     fn update_counts(&mut self, kernel: &mut impl Kernel, reg: &Registration, add: bool) {
-        let [execve, execveat] = exec_syscalls();
+        let [execve, _] = exec_syscalls();
         let touched: BTreeSet<u32> = reg.count.iter().copied().chain([execve]).collect();
         let before: Vec<bool> = touched
             .iter()
             .map(|&nr| self.counted_in_kernel(nr))
             .collect();
-        let step = |n: &mut u32| *n = if add { *n + 1 } else { n.saturating_sub(1) };
         for &nr in &reg.count {
-            step(&mut self.count_refcount[nr as usize]);
-        }
-        if reg.count.contains(&execveat) {
-            step(&mut self.execveat_counters);
+            let n = &mut self.count_refcount[nr as usize];
+            *n = if add { *n + 1 } else { n.saturating_sub(1) };
         }
         for (&nr, was) in touched.iter().zip(before) {
             let now = self.counted_in_kernel(nr);

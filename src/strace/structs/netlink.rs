@@ -814,12 +814,7 @@ fn sock_diag_text(h: &NlMsgHdr, payload: &[u8], opts: &StraceOptions) -> Option<
             8 + SOCKID,
             x::INET_DIAG_REQ_ATTRS,
             "INET_DIAG_REQ_???",
-            |ty, b| match ty {
-                3 => b.first().map(|&p| {
-                    flags::xval_or_unknown(flags::INET_PROTOCOLS, u64::from(p), "IPPROTO_???")
-                }),
-                _ => None,
-            },
+            inet_diag_req_attr,
             opts,
         );
         return Some(out);
@@ -945,10 +940,21 @@ fn inet_diag_req_compat(payload: &[u8], opts: &StraceOptions) -> String {
         SIZE,
         x::INET_DIAG_REQ_ATTRS,
         "INET_DIAG_REQ_???",
-        |_, _| None,
+        inet_diag_req_attr,
         opts,
     );
     out
+}
+
+/// An INET_DIAG_REQ_* attribute's value (v2's and the older request's);
+/// None: printed as hex.
+fn inet_diag_req_attr(ty: u16, b: &[u8]) -> Option<String> {
+    match ty {
+        3 => b
+            .first()
+            .map(|&p| flags::xval_or_unknown(flags::INET_PROTOCOLS, u64::from(p), "IPPROTO_???")),
+        _ => None, // BYTECODE among them
+    }
 }
 
 /// A diag cookie: `[4218, 0]`.
@@ -1771,6 +1777,25 @@ mod tests {
         );
         assert!(
             text.ends_with("[SK_MEMINFO_DROPS]=8, [9 /* SK_MEMINFO_??? */]=9]]]]"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn the_older_inet_diag_req_and_its_attributes() {
+        // DCCPDIAG_GETSOCK's struct inet_diag_req, then an
+        // INET_DIAG_REQ_PROTOCOL, decoded as after inet_diag_req_v2.
+        let mut payload = vec![libc::AF_INET as u8, 0, 0, 0];
+        payload.extend([0u8; 48]);
+        payload.extend((1u32 << 10).to_ne_bytes());
+        payload.extend(0u32.to_ne_bytes());
+        payload.extend(attr(3, &[6]));
+        let text = nl(&msg(19, 0x301, &payload), libc::NETLINK_SOCK_DIAG as u32);
+        assert!(
+            text.contains(
+                "idiag_states=1<<TCP_LISTEN, idiag_dbs=0}, \
+                 [{nla_len=5, nla_type=INET_DIAG_REQ_PROTOCOL}, IPPROTO_TCP]]"
+            ),
             "{text}"
         );
     }
