@@ -154,6 +154,10 @@ struct systrace_capture_spec {
 	 * SYSTRACE_MAX_CAPTURE per item, not cut at data_size), after an item
 	 * flagged SYSTRACE_CAPTURE_NETLINK holding its protocol (a __u32). */
 	__u8 socket_data;
+	/* 1 + the index of the one argument an exit reads, when that is all
+	 * the call captures and it is data read at exit (read's buffer, not a
+	 * socket's): its exit may take capture_small_data. 0 otherwise. */
+	__u8 exit_data;
 };
 
 enum systrace_capture_flags {

@@ -91,6 +91,40 @@ def test_data_is_cut_at_its_own_size_and_paths_are_not(kernel, tmp_path):
         _native.Session("read", _data_size=33)
 
 
+@pytest.mark.parametrize("data_size", [1, 8, 63, 64, 65, 200])
+def test_read_data_is_the_same_on_both_sides_of_the_short_path(kernel, tmp_path, data_size):
+    """read's and pread64's data kept up to 64 bytes takes the exit's short
+    path (bpf/capture.bpf.h, capture_small_data), longer data the walk:
+    the same items either way, cut (and said to be) only past the size."""
+    from systrace import _native
+
+    data = bytes(range(256)) * 2
+    path = tmp_path / "data.bin"
+    path.write_bytes(data)
+    sizes = [0, 1, 7, 8, 9, 63, 64, 65, 199, 200, 201, 512]
+    with _native.Session("read", "pread64", strings=True, string_size=4096, _data_size=data_size) as s:
+        fd = os.open(path, os.O_RDONLY)
+        for n in sizes:
+            os.lseek(fd, 0, os.SEEK_SET)
+            assert len(os.read(fd, n)) == n
+            assert len(os.pread(fd, n, 0)) == n
+        os.lseek(fd, 0, os.SEEK_END)
+        assert os.read(fd, 10) == b""  # ret 0: nothing read, no item
+        os.close(fd)
+        with pytest.raises(OSError):
+            os.read(fd, 10)  # EBADF: no item
+    exits = [e for e in mine(s) if e.phase == "exit"]
+    assert [(e.name, e.ret) for e in exits] == (
+        [(name, n) for n in sizes for name in ("read", "pread64")] + [("read", 0), ("read", -9)])
+    for e in exits:
+        n = max(e.ret, 0)
+        if n == 0:
+            assert (e.captured, e.capture_status) == ({}, {}), e
+            continue
+        assert e.captured == {"buf": data[: min(n, data_size)]}, (e.name, n, data_size)
+        assert e.capture_status == ({"buf": "truncated"} if n > data_size else {}), (e.name, n, data_size)
+
+
 def test_the_command_cuts_data_only_where_it_prints_strace_lines():
     from systrace import cli
 

@@ -501,6 +501,13 @@ fn with_walks(mut spec: systrace_capture_spec) -> systrace_capture_spec {
             || (*k == COMMAND && matches!(*size, PRCTL_OPTIONS | KEYCTL_OPS))
     };
     spec.retries = u8::from(spec.kind.iter().zip(&spec.size).any(retried));
+    // A call that captures nothing but data at exit (read's) may take the
+    // programs' short path for it (capture_small_data).
+    let mut captured = spec.kind.iter().enumerate().filter(|(_, &k)| k != NONE);
+    spec.exit_data = match (captured.next(), captured.next()) {
+        (Some((i, &EXIT_BUFFER)), None) if spec.socket_data == 0 => i as u8 + 1,
+        _ => 0,
+    };
     spec
 }
 
@@ -590,6 +597,17 @@ mod tests {
                 openat.retries
             ),
             (2, 2, 0, 1)
+        );
+        // read's exit reads its buffer alone: the short path; recvfrom's
+        // data may be netlink messages, pread64's too is data alone.
+        assert_eq!(
+            (
+                read.exit_data,
+                spec("pread64").unwrap().exit_data,
+                spec("recvfrom").unwrap().exit_data,
+                openat.exit_data,
+            ),
+            (2, 2, 0, 0)
         );
         // An exec's strings that faulted are read again at its exit.
         assert_eq!(spec("execve").unwrap().retries, 1);
