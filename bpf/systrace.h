@@ -119,6 +119,9 @@ enum systrace_commands {
 	SYSTRACE_COMMANDS_PRCTL = 1, /* prctl's option: a thread's name, an int */
 	SYSTRACE_COMMANDS_SECCOMP = 2, /* seccomp's op: a filter, an action, sizes */
 	SYSTRACE_COMMANDS_KEYCTL = 3, /* keyctl's operation: a keyring's name */
+	SYSTRACE_COMMANDS_MSGCTL = 4, /* msgctl's cmd: a msqid_ds, a msginfo */
+	SYSTRACE_COMMANDS_SHMCTL = 5, /* shmctl's cmd: a shmid_ds, a shminfo, a shm_info */
+	SYSTRACE_COMMANDS_SEMCTL = 6, /* semctl's cmd: a semid_ds, a seminfo */
 };
 
 /* The head of an element's data: where it is and what the program gave

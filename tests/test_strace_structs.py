@@ -645,12 +645,22 @@ int main(void) {
     int shm = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600); void *p = shmat(shm, NULL, SHM_RDONLY);
     /* Each *ctl's own commands (ipcrm -a's), where strace too prints the pointer. */
     shmdt(p); shmctl(shm, SHM_LOCK, NULL); shmctl(shm, SHM_UNLOCK, NULL);
-    struct shmid_ds sds; shmctl(0x7fffffff, SHM_STAT, &sds); shmctl(shm, 77, NULL); shmctl(shm, IPC_RMID, NULL);
+    struct shmid_ds sds; shmctl(0x7fffffff, SHM_STAT, &sds); shmctl(shm, 77, NULL);
+    /* The structures (ipcs -i's, ipcs -l's): written when the call
+     * succeeded, IPC_SET's read at enter. */
+    shmctl(shm, IPC_STAT, &sds); sds.shm_perm.mode = 0604; shmctl(shm, IPC_SET, &sds);
+    struct shminfo si; shmctl(shm, IPC_INFO, (void *)&si); shmctl(shm, IPC_STAT, (void *)8);
+    shmctl(shm, IPC_RMID, NULL);
     int q = msgget(IPC_PRIVATE, IPC_CREAT | IPC_EXCL | 0640);
-    struct msqid_ds mds; msgctl(0x7fffffff, MSG_STAT, &mds); msgctl(q, 77, NULL); msgctl(q, IPC_RMID, NULL);
+    struct msqid_ds mds; msgctl(0x7fffffff, MSG_STAT, &mds); msgctl(q, 77, NULL);
+    msgctl(q, IPC_STAT, &mds); mds.msg_qbytes = 4096; msgctl(q, IPC_SET, &mds); msgctl(q, IPC_STAT, &mds);
+    struct msginfo mi; msgctl(q, IPC_INFO, (void *)&mi); msgctl(-1, IPC_STAT, &mds);
+    msgctl(q, IPC_RMID, NULL);
     int sem = semget(IPC_PRIVATE, 2, IPC_CREAT | 0600);
     struct sembuf ops[2] = {{0, 1, 0}, {1, -1, IPC_NOWAIT | SEM_UNDO}}; semop(sem, ops, 2);
     semctl(sem, 0, GETVAL); semctl(sem, 1, GETNCNT); semctl(sem, 0, GETPID);
+    struct semid_ds ds; semctl(sem, 0, IPC_STAT, &ds); ds.sem_perm.uid = 1; semctl(sem, 0, IPC_SET, &ds);
+    struct seminfo ei; semctl(sem, 0, IPC_INFO, &ei);
     semctl(sem, 0, IPC_RMID);
     /* wait4's 2 is WSTOPPED to strace (WUNTRACED's other name). */
     int st; wait4(-1, &st, WNOHANG | WUNTRACED, NULL);
@@ -668,6 +678,9 @@ def test_memfd_ipc_and_signal_waits_like_strace(kernel, tmp_path, strace_bin):
 
     def varies(text: str) -> str:
         text = re.sub(r"si_pid=\d+", "si_pid=N", text)
+        # When each run made its objects (and who: the traced program).
+        text = re.sub(r"(_[ocad]time|_[cl]pid)=\d+", r"\1=N", text)
+        text = re.sub(r"(IPC_INFO, \{.*\}\) += )\d+$", r"\1N", text, flags=re.M)  # the highest index in use
         text = re.sub(r"getcpu\(\[\d+\]", "getcpu([CPU]", text)  # where it ran
         # Each run makes new IPC objects: their ids differ.
         text = re.sub(r"^((?:shmat|shmctl|msgctl|semctl|semop|semtimedop)\()\d+", r"\1ID", text, flags=re.M)
@@ -686,6 +699,17 @@ def test_memfd_ipc_and_signal_waits_like_strace(kernel, tmp_path, strace_bin):
                  "shmctl(ID, SHM_STAT, ADDR) = -1 EINVAL", "shmctl(ID, 0x4d /* SHM_??? */, NULL) = -1 EINVAL",
                  "msgctl(ID, MSG_STAT, ADDR) = -1 EINVAL", "msgctl(ID, 0x4d /* MSG_??? */, NULL) = -1 EINVAL",
                  "semctl(ID, 0, GETVAL, NULL) = 0", "semctl(ID, 1, GETNCNT, NULL) = 0",
+                 "shmctl(ID, IPC_STAT, {shm_perm={uid=0, gid=0, mode=0600, key=0, cuid=0, cgid=0}, shm_segsz=4096, "
+                 "shm_cpid=N, shm_lpid=N, shm_nattch=0, shm_atime=N, shm_dtime=N, shm_ctime=N}) = 0",
+                 "shmctl(ID, IPC_SET, {shm_perm={uid=0, gid=0, mode=0604}}) = 0", "shmctl(ID, IPC_INFO, {shmmax=",
+                 "shmctl(ID, IPC_STAT, 0x8) = -1 EFAULT",
+                 "msgctl(ID, IPC_SET, {msg_perm={uid=0, gid=0, mode=0640}, msg_qbytes=4096}) = 0",
+                 "msgctl(ID, IPC_STAT, {msg_perm={uid=0, gid=0, mode=0640, key=0, cuid=0, cgid=0}, msg_stime=0, "
+                 "msg_rtime=0, msg_ctime=N, msg_qnum=0, msg_qbytes=4096, msg_lspid=0, msg_lrpid=0}) = 0",
+                 "msgctl(ID, IPC_INFO, {msgpool=", "msgctl(-1, IPC_STAT, ADDR) = -1 EINVAL",
+                 "semctl(ID, 0, IPC_SET, {sem_perm={uid=1, gid=0, mode=0600}}) = 0",
+                 "semctl(ID, 0, IPC_STAT, {sem_perm={uid=0, gid=0, mode=0600, key=0, cuid=0, cgid=0}, sem_otime=N, "
+                 "sem_ctime=N, sem_nsems=2}) = 0", "semctl(ID, 0, IPC_INFO, {semmap=",
                  "wait4(-1, ADDR, WNOHANG|WSTOPPED, NULL) = -1 ECHILD"):
         assert line in ours, line
 

@@ -41,6 +41,9 @@ const IOCTL_REQUESTS: u16 = systrace_commands::SYSTRACE_COMMANDS_IOCTL.0 as u16;
 const PRCTL_OPTIONS: u16 = systrace_commands::SYSTRACE_COMMANDS_PRCTL.0 as u16;
 const SECCOMP_OPS: u16 = systrace_commands::SYSTRACE_COMMANDS_SECCOMP.0 as u16;
 const KEYCTL_OPS: u16 = systrace_commands::SYSTRACE_COMMANDS_KEYCTL.0 as u16;
+const MSGCTL_CMDS: u16 = systrace_commands::SYSTRACE_COMMANDS_MSGCTL.0 as u16;
+const SHMCTL_CMDS: u16 = systrace_commands::SYSTRACE_COMMANDS_SHMCTL.0 as u16;
+const SEMCTL_CMDS: u16 = systrace_commands::SYSTRACE_COMMANDS_SEMCTL.0 as u16;
 
 /// Where rt_sigreturn finds the mask it restores, from the user stack
 /// pointer at the call: in the signal frame's ucontext (x86_64: sp points
@@ -239,6 +242,9 @@ const STRUCTS: &[(&str, &str, u8, u16, &str)] = {
         ("prctl", "arg2", COMMAND, PRCTL_OPTIONS, "option"),
         ("seccomp", "uargs", COMMAND, SECCOMP_OPS, "op"),
         ("keyctl", "arg2", COMMAND, KEYCTL_OPS, "option"),
+        ("msgctl", "buf", COMMAND, MSGCTL_CMDS, "cmd"),
+        ("shmctl", "buf", COMMAND, SHMCTL_CMDS, "cmd"),
+        ("semctl", "arg", COMMAND, SEMCTL_CMDS, "cmd"),
         // A header, then one (version 1) or two sets of three masks.
         ("capget", "header", STRUCT, CAP_HEADER, ""),
         ("capget", "dataptr", EXIT_STRUCT, CAP_DATA, ""),

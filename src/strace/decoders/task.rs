@@ -44,11 +44,7 @@ fn ipc_cmd(raw: u64, table: flags::Xlat, unknown: &str) -> String {
 /// `IPC_CREAT|0600`: the IPC_* flags, then the mode bits in octal.
 fn ipc_flags(value: u64) -> String {
     let value = value & 0xffff_ffff;
-    // strace's print_numeric_umode_t: "%#03o" (000, 007, 0600).
-    let mode = match value & 0o777 {
-        0 => "000".to_owned(),
-        m => format!("{:0>3}", format!("0{m:o}")),
-    };
+    let mode = structs::umode_text(value & 0o777);
     match value & !0o777 {
         0 => mode,
         named => format!("{}|{mode}", flags::flags(flags::IPC_FLAGS, named)),
@@ -792,23 +788,30 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
             c.finish(Decimal, true)
         }
         // Each call's own commands (strace's shmctl_flags, msgctl_flags,
-        // semctl_flags); the structures are not read (README).
-        "shmctl" | "msgctl" => {
-            let (table, unknown) = if syscall == "shmctl" {
-                (flags::SHMCTL_CMDS, "SHM_???")
-            } else {
-                (flags::MSGCTL_CMDS, "MSG_???")
+        // semctl_flags), and the structure a command reads (IPC_SET's) or
+        // writes (the STATs' and INFOs': at exit, when it succeeded).
+        "shmctl" | "msgctl" | "semctl" => {
+            let (table, unknown, cmd) = match syscall {
+                "shmctl" => (flags::SHMCTL_CMDS, "SHM_???", 1),
+                "msgctl" => (flags::MSGCTL_CMDS, "MSG_???", 1),
+                _ => (flags::SEMCTL_CMDS, "SEM_???", 2),
             };
             c.push(c.t_int(0));
-            c.push(ipc_cmd(c.raw(1), table, unknown));
-            c.push(c.t_ptr(2));
-            c.finish(Decimal, true)
-        }
-        "semctl" => {
-            c.push(c.t_int(0));
-            c.push(c.t_int(1));
-            c.push(ipc_cmd(c.raw(2), flags::SEMCTL_CMDS, "SEM_???"));
-            c.push(c.t_ptr(3));
+            if cmd == 2 {
+                c.push(c.t_int(1));
+            }
+            c.push(ipc_cmd(c.raw(cmd), table, unknown));
+            let buf = cmd + 1;
+            match structs::IpcArg::of(syscall, c.raw(cmd)) {
+                Some(arg @ structs::IpcArg::Set) => {
+                    c.push(c.t_struct(buf, |b| structs::ipc_ctl_text(syscall, arg, b)));
+                }
+                Some(arg) => {
+                    c.push_exit(c.t_out_struct(buf, |b| structs::ipc_ctl_text(syscall, arg, b)));
+                    return Some(c.finish(Decimal, false));
+                }
+                None => c.push(c.t_ptr(buf)),
+            }
             c.finish(Decimal, true)
         }
         "shmat" => {
