@@ -1162,20 +1162,15 @@ static long capture_exit_arg(__u32 i, struct exit_walk *w)
 	return 0;
 }
 
-/* The most capture_small_data reads: -s 32's data, with room. */
-#define SMALL_DATA 64
-
 /* The record's size after the exit item of a call whose exit reads its
- * data alone (spec->exit_data), when at most SMALL_DATA bytes of it are
- * kept (-s 32, the default): the item capture_buffer would write, without
- * the walk (a tenth of read's exit with its data, measured). 0: take the
- * walk. */
-__noinline __u32 capture_small_data(struct scratch *s, __u32 nr)
+ * data alone (spec->exit_data: read's), the item the walk would write,
+ * without the walk (a tenth of read's exit, measured); 0 for any other
+ * call. */
+__noinline __u32 capture_exit_data(struct scratch *s, __u32 nr)
 {
 	const struct systrace_capture_spec *spec = &capture_specs[nr & (SYSTRACE_NR_SYSCALLS - 1)];
-	__u32 off = sizeof(struct systrace_exit_record), i, limit;
-	struct systrace_capture_item *item;
-	__u64 args[SYSTRACE_MAX_ARGS], ptr, n; /* 64 bits: the bound is on the register used */
+	__u32 off = sizeof(struct systrace_exit_record), i;
+	__u64 args[SYSTRACE_MAX_ARGS], ptr;
 	long ret;
 
 	if (!s || !spec->exit_data)
@@ -1187,24 +1182,12 @@ __noinline __u32 capture_small_data(struct scratch *s, __u32 nr)
 	if (ret <= 0)
 		return off; /* nothing was read: the record alone, as the walk's */
 	i = spec->exit_data - 1;
-	limit = room_for(off, data_flag(spec, i));
-	n = ret > limit ? limit : ret;
-	barrier_var(n);
-	if (n > SMALL_DATA)
-		return 0;
 	syscall_get_arguments((struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf()), args);
 	ptr = arg_at(args, i);
 	if (!ptr)
 		return off;
-	item = (void *)&s->buf[off];
-	item->arg = i;
-	item->flags = SYSTRACE_CAPTURE_AT_EXIT | (ret > limit ? SYSTRACE_CAPTURE_TRUNCATED : 0);
-	if (bpf_probe_read_user(&s->buf[off + sizeof(*item)], n, (const void *)ptr) < 0) {
-		item->flags |= SYSTRACE_CAPTURE_FAULTED;
-		n = 0;
-	}
-	item->len = n;
-	return off + sizeof(*item) + n;
+	return capture_buffer(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT) | data_flag(spec, i),
+			      ptr, ret);
 }
 
 static __noinline int emit_exit_captured(__u32 nr, long ret, __u64 pid_tgid, __u32 root)
@@ -1223,17 +1206,17 @@ static __noinline int emit_exit_captured(__u32 nr, long ret, __u64 pid_tgid, __u
 	fill_entry(&rec->trace.ent, pid_tgid);
 	rec->trace.nr = nr;
 	rec->trace.ret = ret;
+	/* read's data without the walk; one output for both (a second
+	 * would be verified on each path here). */
+	size = capture_exit_data(s, nr);
+	if (size)
+		goto out;
 	/* The walk reads the value back from the record: the verifier knows
 	 * nothing of it there, so the paths that got here with different
 	 * ranges of it (the raw hook's checks, a count's or a filter's tests)
 	 * are one path through the walk, checked once: the raw exit's
 	 * verified instructions 7,700 to 5,100 in the command's load, 14,300
 	 * to 11,800 in the library's. */
-	/* read's data, when short, without the walk; one output for both
-	 * (a second would be verified on each path here). */
-	size = capture_small_data(s, nr);
-	if (size)
-		goto out;
 	w.ret = *(volatile long *)&rec->trace.ret;
 	if (capture_specs[nr].retries)
 		pending = bpf_task_storage_get(&pending_calls, bpf_get_current_task_btf(), 0, 0);

@@ -159,7 +159,7 @@ struct systrace_capture_spec {
 	__u8 socket_data;
 	/* 1 + the index of the one argument an exit reads, when that is all
 	 * the call captures and it is data read at exit (read's buffer, not a
-	 * socket's): its exit may take capture_small_data. 0 otherwise. */
+	 * socket's): its exit takes capture_exit_data. 0 otherwise. */
 	__u8 exit_data;
 };
 

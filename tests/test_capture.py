@@ -92,10 +92,10 @@ def test_data_is_cut_at_its_own_size_and_paths_are_not(kernel, tmp_path):
 
 
 @pytest.mark.parametrize("data_size", [1, 8, 63, 64, 65, 200])
-def test_read_data_is_the_same_on_both_sides_of_the_short_path(kernel, tmp_path, data_size):
-    """read's and pread64's data kept up to 64 bytes takes the exit's short
-    path (bpf/capture.bpf.h, capture_small_data), longer data the walk:
-    the same items either way, cut (and said to be) only past the size."""
+def test_read_data_is_cut_at_the_data_size_and_says_so(kernel, tmp_path, data_size):
+    """read's and pread64's data takes the exit's short path
+    (bpf/capture.bpf.h, capture_exit_data), not the walk: the same items,
+    cut (and said to be) only past the size; nothing for 0 or an error."""
     from systrace import _native
 
     data = bytes(range(256)) * 2

@@ -507,8 +507,8 @@ fn with_walks(mut spec: systrace_capture_spec) -> systrace_capture_spec {
             || (*k == COMMAND && matches!(*size, PRCTL_OPTIONS | KEYCTL_OPS))
     };
     spec.retries = u8::from(spec.kind.iter().zip(&spec.size).any(retried));
-    // A call that captures nothing but data at exit (read's) may take the
-    // programs' short path for it (capture_small_data).
+    // A call that captures nothing but data at exit (read's) takes the
+    // programs' short path for it (capture_exit_data).
     let mut captured = spec.kind.iter().enumerate().filter(|(_, &k)| k != NONE);
     spec.exit_data = match (captured.next(), captured.next()) {
         (Some((i, &EXIT_BUFFER)), None) if spec.socket_data == 0 => i as u8 + 1,
