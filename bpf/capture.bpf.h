@@ -1165,7 +1165,7 @@ static long capture_exit_arg(__u32 i, struct exit_walk *w)
 /* The record's size after the exit item of a call whose exit reads its
  * data alone (spec->exit_data: read's), the item the walk would write,
  * without the walk (a tenth of read's exit, measured); 0 for any other
- * call. */
+ * call (the caller tests exit_data first: no call for those). */
 __noinline __u32 capture_exit_data(struct scratch *s, __u32 nr)
 {
 	const struct systrace_capture_spec *spec = &capture_specs[nr & (SYSTRACE_NR_SYSCALLS - 1)];
@@ -1208,7 +1208,7 @@ static __noinline int emit_exit_captured(__u32 nr, long ret, __u64 pid_tgid, __u
 	rec->trace.ret = ret;
 	/* read's data without the walk; one output for both (a second
 	 * would be verified on each path here). */
-	size = capture_exit_data(s, nr);
+	size = capture_specs[nr].exit_data ? capture_exit_data(s, nr) : 0;
 	if (size)
 		goto out;
 	/* The walk reads the value back from the record: the verifier knows

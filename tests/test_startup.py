@@ -51,7 +51,7 @@ def test_the_verifier_goes_through_a_bounded_number_of_instructions(kernel):
         # FS_IOC_FIEMAP's request read at both ends; 14,508 with -c's
         # count of a successful execveat; 14,891 with a netlink socket's
         # messages read whole; 15,077 with a network interface's ifreq;
-        # 15,231 with SIOCGIFCONF's list; 15,546 with read's short path for
+        # 15,231 with SIOCGIFCONF's list; 15,560 with read's short path for
         # its data (capture_exit_data).
         assert 0 < insns < 16000, (name, insns)
 

@@ -243,10 +243,7 @@ impl<'c, 'a> Ctx<'c, 'a> {
     }
     /// A uid or gid: `-1` (no change) or unsigned (strace's printuid).
     pub(super) fn t_uid(&self, i: usize) -> String {
-        match self.uint(i) {
-            0xffff_ffff => "-1".to_owned(),
-            id => id.to_string(),
-        }
+        flags::id(self.uint(i) as u32)
     }
     pub(super) fn t_mode(&self, i: usize) -> String {
         flags::mode(self.raw(i))

@@ -44,7 +44,7 @@ fn ipc_cmd(raw: u64, table: flags::Xlat, unknown: &str) -> String {
 /// `IPC_CREAT|0600`: the IPC_* flags, then the mode bits in octal.
 fn ipc_flags(value: u64) -> String {
     let value = value & 0xffff_ffff;
-    let mode = structs::umode_text(value & 0o777);
+    let mode = flags::mode(value & 0o777);
     match value & !0o777 {
         0 => mode,
         named => format!("{}|{mode}", flags::flags(flags::IPC_FLAGS, named)),

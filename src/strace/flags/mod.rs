@@ -166,6 +166,15 @@ pub fn mode(value: u64) -> String {
     }
 }
 
+/// A uid or gid as strace's printuid and PRINT_FIELD_ID show it: `-1`
+/// (no change, or none), else unsigned.
+pub fn id(value: u32) -> String {
+    match value {
+        u32::MAX => "-1".to_owned(),
+        id => id.to_string(),
+    }
+}
+
 pub const AT_FDCWD: i64 = libc::AT_FDCWD as i64;
 
 pub const AT_FLAGS: Xlat = xlat![

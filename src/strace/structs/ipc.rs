@@ -5,17 +5,19 @@
 //! structures on 64-bit ABIs).
 
 use super::read;
+use crate::strace::flags::{id, mode};
 
-/// Which structure a *ctl command's argument is, and for a STAT whether
-/// it is IPC_SET's shorter form.
+/// Which structure a *ctl command's argument is. The programs read the
+/// same commands' (ipc_commands in bpf/capture.bpf.h).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum IpcArg {
-    /// IPC_SET: read at enter, only the fields the call changes.
+    /// IPC_SET's *id_ds, read at enter: only the fields the call changes.
     Set,
-    /// IPC_STAT, *_STAT, *_STAT_ANY: the whole *id_ds, written.
+    /// IPC_STAT's, *_STAT's, *_STAT_ANY's: the whole *id_ds, written.
     Stat,
-    /// IPC_INFO: msginfo, shminfo or seminfo; shmctl's SHM_INFO: shm_info.
+    /// IPC_INFO's, MSG_INFO's, SEM_INFO's: msginfo, shminfo or seminfo.
     Info,
+    /// shmctl's SHM_INFO: struct shm_info.
     ShmInfo,
 }
 
@@ -37,29 +39,12 @@ impl IpcArg {
     }
 }
 
-/// strace's PRINT_VAL_ID: -1 as -1, any other id unsigned.
-fn id(v: u32) -> String {
-    if v == u32::MAX {
-        "-1".to_owned()
-    } else {
-        v.to_string()
-    }
-}
-
-/// strace's print_numeric_umode_t, "%#03o": 000, 007, 0600, 01600.
-pub fn umode_text(mode: u64) -> String {
-    match mode {
-        0 => "000".to_owned(),
-        m => format!("{:0>3}", format!("0{m:o}")),
-    }
-}
-
 fn perm_text(p: &libc::ipc_perm, arg: IpcArg) -> String {
     let head = format!(
         "uid={}, gid={}, mode={}",
         id(p.uid),
         id(p.gid),
-        umode_text(u64::from(p.mode))
+        mode(u64::from(p.mode))
     );
     if arg == IpcArg::Set {
         return format!("{{{head}}}");
@@ -211,11 +196,12 @@ mod tests {
         assert_eq!(IpcArg::of("semctl", 19), Some(IpcArg::Info));
         assert_eq!(IpcArg::of("semctl", 13), None); // GETALL: an address, as strace
         assert_eq!(IpcArg::of("msgctl", 0), None);
-        let modes: Vec<String> = [0, 0o7, 0o600, 0o1600]
-            .into_iter()
-            .map(umode_text)
-            .collect();
+        let modes: Vec<String> = [0, 0o7, 0o600, 0o1600].into_iter().map(mode).collect();
         assert_eq!(modes, ["000", "007", "0600", "01600"]);
+        assert_eq!(
+            (id(u32::MAX), id(1000)),
+            ("-1".to_owned(), "1000".to_owned())
+        );
         // Too short for the structure: the caller prints the address.
         assert_eq!(ipc_ctl_text("shmctl", IpcArg::Stat, &[0; 16]), None);
     }

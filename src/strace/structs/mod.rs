@@ -20,7 +20,7 @@ mod time;
 
 pub use ifreq::{ifconf_text, ifreq_request, ifreq_text, Ifreq};
 pub use io::{fd_set_text, sockopt_text};
-pub use ipc::{ipc_ctl_text, umode_text, IpcArg};
+pub use ipc::{ipc_ctl_text, IpcArg};
 pub use misc::{
     epoll_event_text, epoll_events_text, fd_pair_text, flock_text, open_how_text,
     poll_revents_text, pollfds_text, rlimit_text, sysinfo_text, uname_text, wait_status_text,
