@@ -171,7 +171,8 @@ impl Programs {
             .iter()
             .map(|m| (m.name().to_string_lossy().into_owned(), m.as_fd()))
             .collect();
-        super::programs::load_copy_sharing(self.core_btf(), &maps, keep)
+        let open = super::programs::open_copy(self.core_btf(), keep)?;
+        super::programs::load_copy_sharing(open, &maps)
     }
 
     /// The copy of the object whose hook of kind `mode` for `phase` is loaded.
@@ -192,7 +193,7 @@ impl Programs {
     pub fn load_kinds(&mut self) -> Result<()> {
         self.kind(HookMode::Raw)?;
         self.kind(HookMode::Syscall)?;
-        self.tasks().map(|_| ())
+        self.tasks("sched_process_fork").map(|_| ())
     }
 
     /// The kernel's ids of the hook programs loaded, to find them from outside.

@@ -91,7 +91,7 @@ mod filter;
 #[path = "programs_tasks.rs"]
 mod tasks;
 pub use filter::FilterUse;
-use tasks::TASK_PROGRAMS;
+use tasks::{TASKS_BESIDE_EXIT_HOOK, TASK_PROGRAMS};
 
 /// What a load of the programs can do beyond delivering events (the
 /// `with_*` constants of bpf/state.bpf.h): the verifier skips the code of
@@ -147,11 +147,10 @@ pub struct Programs {
     pub(super) mode: HookMode,
     pub(super) switches: u64,
     pub(super) handoff_gen: u32,
-    /// Where the programs of task events were loaded with the object:
-    /// in `skel`, or in `exit_copy`; else `task_copy` loads them once a
-    /// session first wants them.
-    main_tasks: bool,
-    exit_copy_tasks: bool,
+    /// Whether the programs of task events were loaded with the object
+    /// (in `skel`, and `exit_copy` when there is one: see `tasks`); else
+    /// `task_copy` loads them once a session first wants them.
+    tasks_first: bool,
     pub(super) task_copy: Option<SystraceSkel<'static>>,
     /// The exit hook of `main_kind`, loaded beside `skel` (see `load`).
     pub(super) exit_copy: Option<SystraceSkel<'static>>,
@@ -219,7 +218,12 @@ impl Programs {
         let core_btf = core_types();
         // Every error here is libbpf's or the kernel's.
         type Loaded = (SystraceSkel<'static>, Option<SystraceSkel<'static>>);
-        let configure = |core: Option<&Path>| -> Result<Loaded> {
+        // Opens, sizes and prepares the object (its maps), sends its maps to
+        // the copy that loads `apart`, and loads the rest.
+        let load_first = |core: Option<&Path>,
+                          apart: &[&str],
+                          send_maps: std::sync::mpsc::SyncSender<Vec<(String, OwnedFd)>>|
+         -> Result<SystraceSkel<'static>> {
             let mut open = open_object(core, "open the BPF object")?;
             open.maps
                 .events
@@ -262,20 +266,6 @@ impl Programs {
             // The programs of task events (forks, exits, signals) likewise:
             // with this object when the first session wants them, else on
             // first use (`Programs::tasks`).
-            // The exit hook of `first`, the largest program, is verified on
-            // a thread of its own, from a copy of the object that shares
-            // this one's maps, while this one verifies the rest: a copy
-            // costs about a millisecond now that it relocates against the
-            // cut kernel types.
-            // The task programs go with that copy when there is one: the
-            // enter hook's verifier alone takes as long as the exit hook's
-            // and theirs together (issue 15: the command's -e trace=read
-            // load, once it left out the captures it does not use).
-            let exit_hook = first.map(super::hooks::exit_hook);
-            let mut apart: Vec<&str> = exit_hook.into_iter().collect();
-            if tasks_first && exit_hook.is_some() {
-                apart.extend(TASK_PROGRAMS);
-            }
             for mut prog in open.open_object_mut().progs_mut() {
                 let elsewhere = apart.iter().any(|name| prog.name() == *name);
                 if let Some(kind) = super::hooks::hook_kind(prog.name()) {
@@ -306,39 +296,59 @@ impl Programs {
                 context: "sharing the maps".into(),
                 source: e,
             })?;
-            let maps: Vec<(String, BorrowedFd)> = owned
-                .iter()
-                .map(|(name, fd)| (name.clone(), fd.as_fd()))
-                .collect();
-            let (skel, exit_copy) = std::thread::scope(|scope| {
-                let apart = (!apart.is_empty()).then(|| {
-                    let (maps, names) = (&maps, &apart);
+            // None: no copy, or one that failed to open (its error follows).
+            let _ = send_maps.send(owned);
+            let start = std::time::Instant::now();
+            let skel = open
+                .load()
+                .map_err(|e| Error::bpf("loading the BPF programs", e, &take_libbpf_log()))?;
+            step(
+                format!("load (verifier): {}", autoloaded(skel.object())),
+                start,
+            );
+            Ok(skel)
+        };
+        let configure = |core: Option<&Path>| -> Result<Loaded> {
+            // The exit hook of `first`, the largest program, is verified on
+            // a thread of its own, from a copy of the object that shares
+            // this one's maps, while this one verifies the rest: a copy
+            // costs about a millisecond now that it relocates against the
+            // cut kernel types.
+            // The task programs are shared between the two so that both
+            // end together (TASKS_BESIDE_EXIT_HOOK).
+            let exit_hook = first.map(super::hooks::exit_hook);
+            let mut apart: Vec<&str> = exit_hook.into_iter().collect();
+            if tasks_first && exit_hook.is_some() {
+                apart.extend(TASKS_BESIDE_EXIT_HOOK);
+            }
+            std::thread::scope(|scope| {
+                // The first object's maps, for the copy (dropped unsent when
+                // this load fails before it has them).
+                let (send_maps, maps_made) = std::sync::mpsc::sync_channel(1);
+                let copy = (!apart.is_empty()).then(|| {
+                    let names = &apart;
                     scope.spawn(move || {
                         // Systrace's own syscalls, as the thread's that loads.
                         let _quiet = crate::trace::quiet::Quiet::enter();
-                        load_copy_sharing(core, maps, names).map(SendSkel)
+                        // Opened while this object opens and makes the maps:
+                        // a millisecond off the command's start (issue 15).
+                        let open = open_copy(core, names)?;
+                        let maps: Vec<(String, OwnedFd)> =
+                            maps_made.recv().map_err(|_| Error::Os {
+                                context: "sharing the maps".into(),
+                                source: std::io::Error::other("the first load failed"),
+                            })?;
+                        load_copy_sharing(open, &borrow_all(&maps)).map(SendSkel)
                     })
                 });
-                let start = std::time::Instant::now();
-                let skel = open
-                    .load()
-                    .map_err(|e| Error::bpf("loading the BPF programs", e, &take_libbpf_log()));
-                if let Ok(skel) = &skel {
-                    step(
-                        format!("load (verifier): {}", autoloaded(skel.object())),
-                        start,
-                    );
-                }
-                let copy = apart.map(|h| h.join().expect("the loading thread does not panic"));
-                (skel, copy)
-            });
-            // The copy took its own (libbpf duplicates them).
-            drop(owned);
-            // This object's error first: the copy fails with it (a missing
-            // privilege, a kernel that refuses the programs).
-            let skel = skel?;
-            let exit_copy = exit_copy.transpose()?.map(|c| c.0);
-            Ok((skel, exit_copy))
+                let skel = load_first(core, &apart, send_maps);
+                let copy = copy.map(|h| h.join().expect("the loading thread does not panic"));
+                // This object's error first: the copy fails with it (a missing
+                // privilege, a kernel that refuses the programs).
+                let skel = skel?;
+                let exit_copy = copy.transpose()?.map(|c| c.0);
+                Ok((skel, exit_copy))
+            })
         };
         let ((mut skel, exit_copy), core_btf) = match configure(core_btf.as_deref()) {
             Ok(loaded) => (loaded, core_btf),
@@ -385,8 +395,7 @@ impl Programs {
             probe_waits: 0,
             kinds: [None, None],
             main_kind: first,
-            main_tasks: tasks_first && exit_copy.is_none(),
-            exit_copy_tasks: tasks_first && exit_copy.is_some(),
+            tasks_first,
             task_copy: None,
             exit_copy,
             phase_on: [false, false],
@@ -824,14 +833,23 @@ unsafe fn map_fds(
     Ok(out)
 }
 
-/// Loads the programs `keep` from a copy of the object whose maps are
+/// Opens a copy of the object to load the programs `keep` from
+/// ([`load_copy_sharing`]).
+pub(super) fn open_copy(core: Option<&Path>, keep: &[&str]) -> Result<OpenSystraceSkel<'static>> {
+    let mut open = open_object(core, "open a copy of the BPF object")?;
+    for mut prog in open.open_object_mut().progs_mut() {
+        let on = keep.iter().any(|p| prog.name() == *p);
+        prog.set_autoload(on);
+    }
+    Ok(open)
+}
+
+/// Loads the programs of an opened copy ([`open_copy`]) with the maps
 /// `maps` (another copy's, by name): the verifier checks them now.
 pub(super) fn load_copy_sharing(
-    core: Option<&Path>,
+    mut open: OpenSystraceSkel<'static>,
     maps: &[(String, BorrowedFd<'_>)],
-    keep: &[&str],
 ) -> Result<SystraceSkel<'static>> {
-    let mut open = open_object(core, "open a copy of the BPF object")?;
     for mut map in open.open_object_mut().maps_mut() {
         let name = map.name().to_string_lossy();
         if let Some(&(_, fd)) = maps.iter().find(|(n, _)| *n == name) {
@@ -840,16 +858,22 @@ pub(super) fn load_copy_sharing(
                 .map_err(|e| Error::bpf("sharing the maps", e, &take_libbpf_log()))?;
         }
     }
-    for mut prog in open.open_object_mut().progs_mut() {
-        let on = keep.iter().any(|p| prog.name() == *p);
-        prog.set_autoload(on);
-    }
     let start = std::time::Instant::now();
     let skel = open
         .load()
         .map_err(|e| Error::bpf("loading the BPF programs", e, &take_libbpf_log()))?;
-    step(format!("load a copy (verifier): {}", keep.join(" ")), start);
+    step(
+        format!("load a copy (verifier): {}", autoloaded(skel.object())),
+        start,
+    );
     Ok(skel)
+}
+
+/// Borrows each fd of `maps`, with its name.
+fn borrow_all(maps: &[(String, OwnedFd)]) -> Vec<(String, BorrowedFd<'_>)> {
+    maps.iter()
+        .map(|(name, fd)| (name.clone(), fd.as_fd()))
+        .collect()
 }
 
 /// Opens a copy of the object, its CO-RE relocations against the kernel
