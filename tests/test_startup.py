@@ -180,13 +180,15 @@ def test_the_command_does_not_import_the_completion_library():
 def test_the_command_imports_only_the_extension_before_its_load_starts():
     # What `systrace` imports before systrace._cli_start starts the BPF
     # load is on the start-up's critical path; the rest (typing, argparse,
-    # the command itself) overlaps the verifier.
-    code = "import sys, systrace._cli_start\nprint(sorted(sys.modules))"
+    # the command itself) overlaps the verifier. _exec forks the command's
+    # process before the load (hold_command).
+    code = "import sys, systrace._cli_start, systrace._exec\nprint(sorted(sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     loaded = set(ast.literal_eval(out.stdout))
     ours = {m for m in loaded if m.startswith("systrace")}
-    assert ours == {"systrace", "systrace._native", "systrace._session", "systrace._cli_start"}, sorted(ours)
+    assert ours == {"systrace", "systrace._native", "systrace._session", "systrace._cli_start",
+                    "systrace._exec"}, sorted(ours)
     late = {"typing", "re", "enum", "argparse", "subprocess", "signal"}
     assert not late & loaded, sorted(late & loaded)
 
@@ -214,13 +216,46 @@ def test_the_command_scans_what_its_first_session_loads():
                  ["--print-completion", "bash"], ["-o", "out"], ["-e", "read"], ["--"]):
         assert scan(argv) is None, argv
     found = scan(["-fe", "openat", "-etrace=read", "-e", "status=failed", "--", "ls", "-c"])
-    assert found is not None
+    assert found is not None and found.command == ["ls", "-c"]
     assert found.exprs == ["openat", "trace=read", "status=failed"]
     assert found.follow and not found.summary and not found.decode_fds
     found = scan(["-cyo", "out", "--buffer-size=4096", "-p", "1"])
     assert found is not None and found.summary and found.decode_fds and found.buffer_size == "4096"
-    found = scan(["--buffer-size", "8192", "--format", "json", "ls", "-h"])
-    assert found is not None and found.buffer_size == "8192"
+    assert found.command == []
+    found = scan(["--buffer-size", "8192", "--format", "json", "ls", "-h", "--", "x"])
+    assert found is not None and found.buffer_size == "8192" and found.command == ["ls", "-h", "--", "x"]
+
+
+def test_the_command_forks_its_process_before_the_load(kernel):
+    """The command's process is forked before the BPF load starts (after
+    it, the fork, the child's set-up and the wait for it were on the way
+    to the command's start): the threads systrace starts with its load
+    (the consumer's, the hooks') have higher ids than the command."""
+    script = 'echo $$; for t in /proc/$PPID/task/*; do echo "${t##*/} $(cat $t/comm)"; done'
+    r = subprocess.run([os.path.join(os.path.dirname(sys.executable), "systrace"), "-o", "/dev/null",
+                        "-e", "trace=read", "--", "sh", "-c", script], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    child = int(lines[0])
+    threads = {int(tid): comm for tid, comm in (line.split(" ", 1) for line in lines[1:])}
+    started = {tid: comm for tid, comm in threads.items() if comm.startswith("systrace-")}
+    assert any(comm.startswith("systrace-consum") for comm in started.values()), threads
+    assert all(tid > child for tid in started), (child, threads)
+
+
+def test_a_command_held_and_not_run_never_starts(kernel, tmp_path):
+    # A usage error found after the command's process was forked: it
+    # exits without its exec, and nothing of it is left.
+    marker = tmp_path / "ran"
+    r = subprocess.run([os.path.join(os.path.dirname(sys.executable), "systrace"), "-s", "-1", "--",
+                        "touch", str(marker)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "-s -1" in r.stderr, r.stderr
+    assert not marker.exists()
+    # A command the scan sees but argparse reads as an option's value.
+    r = subprocess.run([os.path.join(os.path.dirname(sys.executable), "systrace"), "--decode-fds",
+                        "touch", str(marker)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and not marker.exists(), r.stderr
 
 
 def run_command_in_process(argv: list) -> dict:

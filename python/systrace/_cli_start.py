@@ -21,7 +21,7 @@ from . import _native
 # 12 ms, on the path to attach (issue 15); mypy reads the constant.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import List, Optional, Sequence
+    from typing import List, Optional, Sequence, Tuple
 
 # Syscalls traced whatever -e says, and shown only if -e asks: the execve
 # that starts a command, and the exits that end threads and processes.
@@ -48,6 +48,8 @@ class _Scan:
     def __init__(self) -> None:
         self.exprs: List[str] = []
         self.summary = self.follow = self.decode_fds = self.target = False
+        # The command to run, as argparse will find it (empty: -p, or none).
+        self.command: List[str] = []
         # Event filters in the kernel: --filter, -e status=, -z, -Z.
         self.filters = False
         self.buffer_size: Optional[str] = None
@@ -81,10 +83,12 @@ def scan(argv: Sequence[str]) -> Optional[_Scan]:
     args = iter(argv)
     for arg in args:
         if arg == "--":
-            found.target = found.target or next(args, None) is not None
+            found.command = list(args)
+            found.target = found.target or bool(found.command)
             break
         if not arg.startswith("-") or arg == "-":
             found.target = True  # the command
+            found.command = [arg, *args]
             break
         name, eq, value = arg.partition("=")
         if name in NO_LOAD or arg.startswith("--print-completion"):
@@ -147,6 +151,50 @@ def start_loading(argv: Sequence[str], buffer_size: int, internal: Sequence[str]
         return  # the session says what is wrong with it
 
 
+# The command's process, forked by entry() before the load (its argv, and
+# the held process), until cli.run_command takes it.
+_held: Optional[Tuple[List[str], _native.Launch]] = None
+
+
+def hold_command(argv: Sequence[str]) -> None:
+    """Forks the process of the command the command line runs, held before
+    its execve, ahead of the load: the fork must not run while libbpf has
+    fds open that are not close-on-exec, and after the load it was on the
+    way to the command's start (issue 15: about 2 ms of fork, the child's
+    set-up and the wait for it). Any doubt leaves it to cli.run_command,
+    which then says what is wrong."""
+    global _held
+    found = scan(argv)
+    if found is None or not found.command:
+        return
+    from ._exec import launch
+
+    try:
+        _held = (found.command, launch(found.command))
+    except (ValueError, OSError):
+        return
+
+
+def take_command(argv: Sequence[str]) -> Optional[_native.Launch]:
+    """The process hold_command forked for `argv`, if that is the command
+    (a scan that guessed wrong: it exits without its exec)."""
+    global _held
+    if _held is None or _held[0] != list(argv):
+        release_command()
+        return None
+    held, _held = _held[1], None
+    return held
+
+
+def release_command() -> None:
+    """Ends a held process that does not run (a usage error, say): it
+    exits without its exec."""
+    global _held
+    if _held is not None:
+        _held[1].cancel()
+        _held = None
+
+
 def entry() -> int:
     """The `systrace` command: its load starts here, right after the
     extension is imported, and the command itself (cli.py, argparse, the
@@ -156,7 +204,11 @@ def entry() -> int:
     _native._limit_malloc_arenas(1)
     argv = sys.argv[1:]
     if argv[:1] != ["top"]:  # `systrace top` is another command
+        hold_command(argv)
         start_loading(argv, CLI_BUFFER_SIZE, INTERNAL)
     from . import cli
 
-    return cli.entry()
+    try:
+        return cli.entry()
+    finally:
+        release_command()

@@ -770,7 +770,8 @@ def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[st
 
     command = list(args.command)
     try:
-        child = launch(command)  # held before its execve
+        # Held before its execve; forked before the load when entry() could.
+        child = _cli_start.take_command(command) or launch(command)
     except FileNotFoundError:
         raise CliError(f"Can't stat '{command[0]}': No such file or directory") from None
     except PermissionError:
