@@ -37,6 +37,9 @@ print(json.dumps(steps))
 """
 
 LINE = re.compile(r"^(\d+)\s+(\d+\.\d+) (\w+)\((.*)<(\d+\.\d+)>$")
+# The load runs on two threads: their calls interleave.
+UNFINISHED = re.compile(r"^(\d+)\s+(\d+\.\d+) (\w+)\((.*) <unfinished \.\.\.>$")
+RESUMED = re.compile(r"^(\d+)\s+\d+\.\d+ <\.\.\. \w+ resumed>(.*)<(\d+\.\d+)>$")
 
 
 def describe(call: str, args: str) -> str:
@@ -72,13 +75,24 @@ def one_run(python: str, cli: list, out: str) -> list:
                         python, f.name, *cli], check=True, stdout=subprocess.DEVNULL)
     finally:
         os.unlink(f.name)
-    rows, prev_end, started = [], None, False
+    rows, prev_end, started, pending = [], {}, False, {}
     with open(out) as f:
         for line in f:
-            m = LINE.match(line.rstrip())
-            if not m or "<unfinished" in line:
+            line = line.rstrip()
+            m = UNFINISHED.match(line)
+            if m:
+                pending[m[1]] = m.groups()[:4]
                 continue
-            _, ts, call, args, dur = m.groups()
+            m = RESUMED.match(line)
+            if m and m[1] in pending:
+                tid, ts, call, args = pending.pop(m[1])
+                args += m[2]
+                dur = m[3]
+            else:
+                m = LINE.match(line)
+                if not m:
+                    continue
+                tid, ts, call, args, dur = m.groups()
             ts, dur = float(ts), float(dur)
             if call == "openat" and "/sys/kernel/btf/vmlinux" not in args:
                 continue
@@ -90,12 +104,11 @@ def one_run(python: str, cli: list, out: str) -> list:
                 continue
             if call == "bpf" and args.startswith(("BPF_OBJ_GET_INFO", "BPF_MAP_GET_NEXT", "BPF_MAP_LOOKUP",
                                                   "BPF_MAP_UPDATE", "BPF_LINK", "BPF_MAP_DELETE")):
-                if args.startswith("BPF_OBJ_GET_INFO"):
-                    break  # the load is done: the session reads what it loaded
                 continue
-            gap = (ts - prev_end) if prev_end is not None else 0.0
+            # Per thread: the user-space time before each of its calls.
+            gap = (ts - prev_end[tid]) if tid in prev_end else 0.0
             rows.append((describe(call, args), gap * 1e3, dur * 1e3))
-            prev_end = ts + dur
+            prev_end[tid] = ts + dur
     return rows
 
 
