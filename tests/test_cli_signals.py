@@ -495,3 +495,48 @@ def joined(lines: list[str]) -> list[str]:
             cut[pid] = len(out)
         out.append(text)
     return out
+
+
+# Signal and task_exit events carry the signal or 0 where a call has its
+# syscall number: a filter on the syscall of that number (read is 0 on
+# x86_64 and aarch64's 63 is not, so both are named) must not decide them.
+SIGNALLED_READS = """
+import os, signal, sys
+signal.signal(signal.SIGUSR1, lambda *a: None)
+with open(sys.executable, "rb") as f:
+    f.read(64)
+try:
+    os.read(9999, 1)
+except OSError:
+    pass
+os.kill(os.getpid(), signal.SIGUSR1)
+"""
+
+
+@pytest.mark.parametrize("flt", ["ret >= 0", "ret < 0", "common_pid != 1"])
+def test_filters_leave_signals_and_task_exits_alone(kernel, flt):
+    names = systrace.syscall_names()
+    by_nr = {systrace.syscall_nr(n): n for n in names}
+    # The syscalls that share a number with SIGUSR1 and with a task exit's 0.
+    shared = sorted({by_nr[n] for n in (signal.SIGUSR1, 0) if n in by_nr} | {"read"})
+    child = subprocess.Popen([PY, "-c", "import sys; sys.stdin.readline()\n" + SIGNALLED_READS],
+                             stdin=subprocess.PIPE, text=True)
+    try:
+        time.sleep(0.3)
+        with systrace.enable(*shared, pid=child.pid, signals=True, exits=True, filter=flt) as s:
+            child.communicate("go\n", timeout=30)
+    finally:
+        child.kill()
+    events = s.events()
+    assert [e.name for e in events if e.phase == "signal"] == ["SIGUSR1"], events
+    ends = [(e.tid, e.exit_code) for e in events if e.phase == "task_exit" and e.group_dead]
+    assert ends == [(child.pid, 0)]
+    calls = [e for e in events if e.phase in ("enter", "exit")]
+    # Every call whole: enter then exit, the enter's own.
+    assert calls and len(calls) % 2 == 0
+    for enter, exit_ in zip(calls[::2], calls[1::2]):
+        assert (enter.phase, exit_.phase, enter.name, enter.tid) == ("enter", "exit", exit_.name, exit_.tid)
+        if flt.startswith("ret"):
+            assert (exit_.ret >= 0) == (flt == "ret >= 0")
+    assert any(e.ret < 0 for e in calls if e.phase == "exit") == (flt != "ret >= 0")
+    assert s.dropped == 0

@@ -5,6 +5,7 @@ Real kernel, real programs, against the real strace."""
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 import pytest
@@ -96,3 +97,21 @@ def test_z_and_Z_like_strace(kernel, tmp_path, strace_bin, argv, flag):
     results = [c[2] for c in calls if c[0] != "+++"]
     assert results, ours
     assert all(r.startswith("-1 ") == (flag == "-Z") for r in results), results
+
+
+@pytest.mark.parametrize("syscall", ["read", "pread64"])
+@pytest.mark.parametrize("flag", ["-Z", "-z"])
+def test_a_status_filter_keeps_the_signal_and_exit_lines(kernel, tmp_path, strace_bin, syscall, flag):
+    # Signals and thread ends carry the signal (SIGCHLD: 17, pread64's
+    # number on x86_64) or 0 (read's) where a call has its syscall: the
+    # filter on those syscalls dropped them, uncounted.
+    argv = ["sh", "-c", "cat /etc/hostname /nonexistent-systrace >/dev/null; true"]
+    theirs, ours = traces(tmp_path, strace_bin, ["-f", flag, "-e", f"trace={syscall}"], argv)
+
+    def ends(text):
+        lines = [re.sub(r"^\[pid +\d+\] |^\d+ +", "", line) for line in text.splitlines()]
+        return [re.sub(r"si_pid=\d+|si_[us]time=\d+", "", line) for line in lines
+                if line.startswith(("---", "+++"))]
+
+    assert ends(ours) == ends(theirs)
+    assert [e[:3] for e in ends(ours)] == ["+++", "---", "+++"], ours  # cat's end, SIGCHLD, sh's
