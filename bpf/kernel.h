@@ -118,6 +118,8 @@ struct signal_struct {
 /* include/trace/events/signal.h: signal_generate's result. */
 #define SYSTRACE_TRACE_SIGNAL_DELIVERED 0
 #define SYSTRACE_TRACE_SIGNAL_IGNORED 1
+/* include/uapi/asm-generic/siginfo.h: a signal the kernel sent. */
+#define SYSTRACE_SI_KERNEL 0x80
 
 /* What an fd refers to (SYSTRACE_CAPTURE_NEW_FDS reads its inode number;
  * a socket's data reads its family and protocol). */

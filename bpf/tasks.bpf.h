@@ -79,9 +79,18 @@ static __always_inline void emit_signal(struct task_struct *task, __u64 pid_tgid
 	struct raw_siginfo raw = {};
 	__u64 handler = 0;
 
-	/* SEND_SIG_NOINFO (0) and SEND_SIG_PRIV (1) are not pointers. */
-	if ((unsigned long)info <= 1 || bpf_probe_read_kernel(&raw, sizeof(raw), info) < 0)
+	/* SEND_SIG_NOINFO (0) and SEND_SIG_PRIV (1) are not pointers. Sent
+	 * so, the kernel fills in the siginfo itself (__send_signal_locked):
+	 * SI_USER from the sender (a write to a closed pipe's SIGPIPE), or
+	 * SI_KERNEL. Delivered so, there is none (a group exit's SIGKILL). */
+	if ((unsigned long)info <= 1 && (flags & SYSTRACE_SIGNAL_AT_SEND)) {
+		raw.code = info ? SYSTRACE_SI_KERNEL : 0 /* SI_USER */;
+		if (!info)
+			raw.fields[0] = bpf_get_current_pid_tgid() >> 32 |
+					(bpf_get_current_uid_gid() & 0xffffffff) << 32;
+	} else if ((unsigned long)info <= 1 || bpf_probe_read_kernel(&raw, sizeof(raw), info) < 0) {
 		flags |= SYSTRACE_SIGNAL_NO_INFO;
+	}
 	if (ka)
 		bpf_probe_read_kernel(&handler, sizeof(handler), &ka->sa.sa_handler);
 	rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);

@@ -540,3 +540,40 @@ def test_filters_leave_signals_and_task_exits_alone(kernel, flt):
             assert (exit_.ret >= 0) == (flt == "ret >= 0")
     assert any(e.ret < 0 for e in calls if e.phase == "exit") == (flt != "ret >= 0")
     assert s.dropped == 0
+
+
+# A write to a pipe nobody reads: the kernel sends SIGPIPE without a
+# siginfo (send_sig(SIGPIPE, current, 0)) and fills one in itself.
+EPIPE = """
+import os, signal, sys
+signal.signal(signal.SIGPIPE, signal.SIG_IGN if sys.argv[1] == "ignored" else signal.SIG_DFL)
+r, w = os.pipe()
+os.close(r)
+try:
+    os.write(w, b"x")
+except BrokenPipeError:
+    pass
+"""
+
+
+@needs_strace
+@pytest.mark.parametrize("disposition", ["ignored", "default"])
+def test_the_kernel_s_sigpipe_is_strace_s(kernel, disposition):
+    ours, theirs = both("-e", "trace=write", PY, "-c", EPIPE, disposition)
+    assert ours == theirs
+    pipe = "--- SIGPIPE {si_signo=SIGPIPE, si_code=SI_USER, si_pid=P1, si_uid=0} ---"
+    end = "+++ exited with 0 +++" if disposition == "ignored" else "+++ killed by SIGPIPE +++"
+    assert ours[-3:] == ["write(4, \"x\", 1)                        = -1 EPIPE (Broken pipe)", pipe, end], ours
+
+
+@needs_strace
+def test_a_pipeline_s_sigpipe_is_strace_s(kernel):
+    # `yes | head -n 1`: yes dies of the SIGPIPE its write raises.
+    args = ("-f", "-e", "trace=none", "sh", "-c", "yes | head -n 1 >/dev/null")
+    ours, theirs = both(*args)
+    # Which pid is named first depends on which process's line comes first.
+    pipes = [[re.sub(r"P\d+", "P", line) for line in lines if re.search(r"--- SIGPIPE|by SIGPIPE", line)]
+             for lines in (ours, theirs)]
+    assert pipes[1] == ["[pid P] --- SIGPIPE {si_signo=SIGPIPE, si_code=SI_USER, si_pid=P, si_uid=0} ---",
+                        "[pid P] +++ killed by SIGPIPE +++"], theirs
+    assert pipes[0] == pipes[1], (ours, theirs)
