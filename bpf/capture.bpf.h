@@ -83,6 +83,12 @@ static __always_inline void fill_entry(struct trace_entry *ent, __u64 pid_tgid)
 	(sizeof(struct systrace_header) + __builtin_offsetof(struct syscall_trace_enter, args) + \
 	 8 * (n))
 
+/* A call's six arguments, as a global function takes them (a pointer to a
+ * type of known size). */
+struct call_args {
+	__u64 v[SYSTRACE_MAX_ARGS];
+};
+
 /* args[i] with a bound the verifier can see. */
 static __always_inline __u64 arg_at(const __u64 *args, __u8 i)
 {
@@ -239,6 +245,29 @@ __noinline __u32 capture_buffer(struct scratch *s, __u32 off, __u32 arg_flags, _
 	}
 	item->len = n;
 	return off + sizeof(*item) + n;
+}
+
+/* A structure read at exit (EXIT_STRUCT, INOUT_STRUCT, EXIT_SIZED) at
+ * `ptr`. `how`: the item's flags (with ARG_STRUCT) in its low 24 bits,
+ * the structure's size in the high 32; bit 31 for EXIT_SIZED, whose
+ * length is the int that the argument numbered in bits 24-26 points to
+ * after the call: whole up to that size, a longer value cut at the
+ * capture size (getsockopt's). Global: checked once, not on each path of
+ * the exit walk (a branch in the walk cost ~750 verified instructions,
+ * most of them arg_at()'s paths). */
+__noinline __u32 capture_exit_struct(struct scratch *s, __u32 off, __u64 how, __u64 ptr,
+				     const struct call_args *args)
+{
+	__u32 arg_struct = how & 0xffffff, size = how >> 32, n = (how >> 24) & 7;
+	__s32 len = 0;
+
+	if (!(how & (1U << 31)) || !args || n >= SYSTRACE_MAX_ARGS)
+		return capture_buffer(s, off, arg_struct, ptr, size);
+	bpf_probe_read_user(&len, sizeof(len), (const void *)args->v[n]);
+	if (len < 0)
+		len = 0;
+	return capture_buffer(s, off, (__u32)len <= size ? arg_struct : arg_struct & ~ARG_STRUCT,
+			      ptr, len);
 }
 
 static __always_inline bool item_faulted(struct scratch *s, __u32 off)
@@ -1087,9 +1116,15 @@ static long capture_exit_arg(__u32 i, struct exit_walk *w)
 		off = capture_buffer(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT) | what, ptr,
 				     ret);
 	} else if ((IS_KIND(kind, SYSTRACE_CAPTURE_EXIT_STRUCT) ||
-		    IS_KIND(kind, SYSTRACE_CAPTURE_INOUT_STRUCT)) &&
+		    IS_KIND(kind, SYSTRACE_CAPTURE_INOUT_STRUCT) ||
+		    IS_KIND(kind, SYSTRACE_CAPTURE_EXIT_SIZED)) &&
 		   (ret >= 0 || restarting(ret)) && ptr)
-		off = capture_buffer(s, off, arg_struct, ptr, spec->size[i]);
+		off = capture_exit_struct(s, off,
+					  (__u64)spec->size[i] << 32 |
+						  (__u64)(kind == SYSTRACE_CAPTURE_EXIT_SIZED)
+							  << 31 |
+						  (spec->len_arg[i] & 7) << 24 | arg_struct,
+					  ptr, (const struct call_args *)args);
 	else if (IS_KIND(kind, SYSTRACE_CAPTURE_ARRAY) && ret >= 0 && ptr)
 		off = capture_buffer(s, off, arg_struct, ptr,
 				     spec->size[i] * (__u32)arg_at(args, spec->len_arg[i]));

@@ -141,17 +141,11 @@ __u64 held_since[SYSTRACE_NR_SYSCALLS];
  * filters are a comparison or two. */
 #define FILTER_INLINE_OPS 8
 
-/* A call's six arguments, as a global function takes them (a pointer to a
- * type of known size). */
-struct filter_args {
-	__u64 v[SYSTRACE_MAX_ARGS];
-};
-
 /* Whether the call passes `f`. bpf_loop() has the verifier check a step
  * once, not once per op, for the longer programs. Global: checked once on
  * its own, not at each of the hooks' five calls (the library's per-syscall
  * enter 6,600 to 5,700 verified instructions). */
-__noinline bool filter_evaluate(const struct systrace_filter *f, const struct filter_args *args,
+__noinline bool filter_evaluate(const struct systrace_filter *f, const struct call_args *args,
 				long ret, __u32 nr, __u32 tid)
 {
 	struct filter_run run = { .f = f };
@@ -180,7 +174,7 @@ __noinline bool filter_evaluate(const struct systrace_filter *f, const struct fi
 static __always_inline bool filter_pass(const struct systrace_filter *f, const __u64 *args,
 					long ret, __u32 nr, __u32 tid)
 {
-	return filter_evaluate(f, (const struct filter_args *)args, ret, nr, tid);
+	return filter_evaluate(f, (const struct call_args *)args, ret, nr, tid);
 }
 
 /* Sends a held enter at its call's exit, with the time of its enter.

@@ -111,6 +111,11 @@ enum systrace_capture_kind {
 	 * that succeeded, their data up to msg_len (recvmmsg; its headers are
 	 * also read at enter, as one structure: the name lengths it gave). */
 	SYSTRACE_CAPTURE_EXIT_MMSGHDR = 21,
+	/* As EXIT_STRUCT, but as many bytes as the int at args[len_arg[i]]
+	 * says after the call (getsockopt's value, whose length the call
+	 * writes back): whole up to size[i] bytes (a structure), a longer
+	 * value cut at the capture size, as a string is. */
+	SYSTRACE_CAPTURE_EXIT_SIZED = 22,
 };
 
 /* The command tables of SYSTRACE_CAPTURE_COMMAND. */

@@ -36,6 +36,7 @@ const FLOCK: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_FLOCK.0 as u8;
 const NEW_FDS: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_NEW_FDS.0 as u8;
 const COMMAND: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_COMMAND.0 as u8;
 const EXIT_MMSGHDR: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_EXIT_MMSGHDR.0 as u8;
+const EXIT_SIZED: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_EXIT_SIZED.0 as u8;
 /// COMMAND's tables (its `size`): which command argument says what is read.
 const IOCTL_REQUESTS: u16 = systrace_commands::SYSTRACE_COMMANDS_IOCTL.0 as u16;
 const PRCTL_OPTIONS: u16 = systrace_commands::SYSTRACE_COMMANDS_PRCTL.0 as u16;
@@ -132,8 +133,8 @@ pub mod sizes {
     pub const CLONE_ARGS: u16 = 88;
     /// Of a node mask: 1024 nodes, the kernel's most (MAX_NUMNODES).
     pub const NODEMASK: u16 = 128;
-    /// getsockopt's value: an int, a linger, a timeval (cut to the length
-    /// the call wrote back).
+    /// getsockopt's value whole up to this (an int, a linger, a ucred);
+    /// longer ones (TCP_INFO) are cut at the capture size, as strace does.
     pub const SOCKOPT: u16 = 16;
 }
 
@@ -287,7 +288,7 @@ const STRUCTS: &[(&str, &str, u8, u16, &str)] = {
         // with the set it points to (a fixed count of one, no count arg).
         ("pselect6", "sig", IOVEC, 1, ""),
         ("recvmmsg", "timeout", INOUT_STRUCT, TIMESPEC, ""),
-        ("getsockopt", "optval", EXIT_STRUCT, SOCKOPT, ""),
+        ("getsockopt", "optval", EXIT_SIZED, SOCKOPT, "optlen"),
         ("getsockopt", "optlen", INOUT_STRUCT, INT, ""),
         ("wait4", "ru", EXIT_STRUCT, RUSAGE, ""),
         ("getitimer", "value", EXIT_STRUCT, ITIMER, ""),
@@ -382,7 +383,7 @@ pub fn spec_for(meta: &SyscallMetadata) -> Option<systrace_capture_spec> {
             let fixed_count = kind == IOVEC && size > 0;
             if matches!(
                 kind,
-                ARRAY | IOVEC | EXIT_IOVEC | FLOCK | COMMAND | EXIT_MMSGHDR
+                ARRAY | IOVEC | EXIT_IOVEC | FLOCK | COMMAND | EXIT_MMSGHDR | EXIT_SIZED
             ) && !fixed_count
             {
                 let Some(n) = meta.args.iter().position(|a| a == count) else {
@@ -477,6 +478,7 @@ fn with_walks(mut spec: systrace_capture_spec) -> systrace_capture_spec {
                 | EXIT_IOVEC
                 | EXIT_MSGHDR
                 | EXIT_MMSGHDR
+                | EXIT_SIZED
                 | FLOCK
                 | NEW_FDS
                 | COMMAND
@@ -590,6 +592,15 @@ mod tests {
         assert_eq!((write.kind[1], write.len_arg[1]), (BUFFER, 2));
         let read = spec("read").unwrap();
         assert_eq!(read.kind[1], EXIT_BUFFER);
+        let getsockopt = spec("getsockopt").unwrap();
+        assert_eq!(
+            (
+                getsockopt.kind[3],
+                getsockopt.size[3],
+                getsockopt.len_arg[3]
+            ),
+            (EXIT_SIZED, 16, 4)
+        );
         assert_eq!(
             (read.enter_args, read.exit_args, read.at_exit, read.retries),
             (0, 2, 1, 0)

@@ -33,12 +33,19 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
             let name = c.uint(2);
             if get {
                 // Both are read back when the call returns: the value, as
-                // long as the length written back says, and that length.
+                // long as the length written back says (cut at the string
+                // size past a structure's), and that length. No length
+                // written: strace shows the address.
                 let len = c.captured(4).and_then(|l| l.after);
-                c.push_exit(c.t_out_struct(3, |b| {
-                    let b = structs::written_sockaddr(b, len);
-                    sockopt(c, level, name, b, b.len() as u64)
-                }));
+                let written = len.and_then(structs::read::<i32>);
+                c.push_exit(match written {
+                    Some(n) if n <= 0 && c.ok().is_some() => c.t_ptr(3),
+                    _ => c.t_out_struct(3, |b| {
+                        let b = structs::written_sockaddr(b, len);
+                        let n = written.map_or(b.len() as u64, |n| n as u64);
+                        sockopt(c, level, name, b, n)
+                    }),
+                });
                 c.push_exit(c.t_inout_int(4));
             } else {
                 let len = c.uint(4);
