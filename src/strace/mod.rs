@@ -35,7 +35,7 @@ pub mod summary;
 
 use std::fmt::Write;
 
-use decoders::{Ctx, Decoded, RetStyle};
+use decoders::{Arg, Ctx, Decoded, RetStyle};
 
 /// How to print.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -252,17 +252,18 @@ pub fn push_call_fds(
     out.push_str(syscall);
     out.push('(');
     if ret.is_some() || decoded.complete_at_entry {
-        join(out, decoded.args.iter().map(|a| a.text.as_str()));
+        for (i, arg) in decoded.args.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            out.push_str(&arg.text);
+            out.push_str(arg.tail.as_deref().unwrap_or(""));
+        }
         out.push(')');
     } else {
         // What strace prints when a call never returned: the arguments it
         // decodes at entry, then the marker.
-        let entry = decoded.args.iter().take_while(|a| !a.at_exit);
-        join(out, entry.map(|a| a.text.as_str()));
-        let shown = decoded.args.iter().take_while(|a| !a.at_exit).count();
-        if shown > 0 && shown < decoded.args.len() {
-            out.push_str(", ");
-        }
+        push_entry_part(out, &decoded.args);
         out.push_str(" <unfinished ...>)");
     }
     push_result_pad(out, start_col, line_start, opts);
@@ -369,16 +370,38 @@ pub fn format_unfinished(
     let mut out = String::with_capacity(64);
     out.push_str(syscall);
     out.push('(');
-    let shown = decoded.args.iter().take_while(|a| !a.at_exit).count();
-    join(
-        &mut out,
-        decoded.args[..shown].iter().map(|a| a.text.as_str()),
-    );
-    if shown > 0 && shown < decoded.args.len() {
-        out.push_str(", ");
-    }
+    push_entry_part(&mut out, &decoded.args);
     out.push_str(" <unfinished ...>");
     out
+}
+
+/// What a call cut at entry shows: the arguments printed at entry, and the
+/// `, ` before those printed at exit (`read(3, `), unless the last one's
+/// decoding goes on at exit (clone3's struct).
+fn push_entry_part(out: &mut String, args: &[Arg]) {
+    let shown = args.iter().take_while(|a| !a.at_exit).count();
+    join(out, args[..shown].iter().map(|a| a.text.as_str()));
+    let goes_on = shown > 0 && args[shown - 1].tail.is_some();
+    if shown > 0 && shown < args.len() && !goes_on {
+        out.push_str(", ");
+    }
+}
+
+/// The rest of a cut call, after `<... read resumed>`: what the exit adds
+/// to the last argument printed at entry, then the arguments printed at
+/// exit.
+fn push_exit_part(out: &mut String, args: &[Arg]) {
+    let shown = args.iter().take_while(|a| !a.at_exit).count();
+    match shown.checked_sub(1).and_then(|i| args[i].tail.as_deref()) {
+        Some(tail) => {
+            out.push_str(tail);
+            for arg in &args[shown..] {
+                out.push_str(", ");
+                out.push_str(&arg.text);
+            }
+        }
+        None => join(out, args[shown..].iter().map(|a| a.text.as_str())),
+    }
 }
 
 /// The rest of a call whose first part was cut: `<... read resumed>"x",
@@ -402,11 +425,7 @@ pub fn format_resumed_call_at(
             out.push_str(" <unfinished ...>");
         }
     } else {
-        let shown = decoded.args.iter().take_while(|a| !a.at_exit).count();
-        join(
-            &mut out,
-            decoded.args[shown..].iter().map(|a| a.text.as_str()),
-        );
+        push_exit_part(&mut out, &decoded.args);
     }
     out.push(')');
     push_result_pad(&mut out, start_col, 0, opts);

@@ -808,3 +808,50 @@ fn bpf_commands_are_named() {
         "bpf(0x63 /* BPF_??? */, 0x7ffd0000, 12) = -1 ENOENT (No such file or directory)"
     );
 }
+
+#[test]
+fn clone3_cut_by_another_line() {
+    // pthread_create's clone3: strace decodes the struct at entry and the
+    // tid written back at exit, after `<... clone3 resumed>`.
+    let settid = (libc::CLONE_VM | libc::CLONE_PARENT_SETTID) as u64;
+    let mut bytes = [0u8; 88];
+    bytes[..8].copy_from_slice(&settid.to_ne_bytes());
+    bytes[24..32].copy_from_slice(&0x7f00_0000_1000u64.to_ne_bytes()); // parent_tid
+    let args = [
+        with(arg("uargs", "struct clone_args *", 0x7ffe0000), &bytes),
+        arg("size", "size_t", 88),
+    ];
+    let opts = StraceOptions::default();
+    let whole = "clone3({flags=CLONE_VM|CLONE_PARENT_SETTID, parent_tid=0x7f0000001000, \
+                 exit_signal=0, stack=NULL, stack_size=0}";
+    assert_eq!(
+        call("clone3", &args, Some(42)),
+        format!("{whole} => {{parent_tid=[42]}}, 88) = 42")
+    );
+    assert_eq!(
+        format_unfinished("clone3", &args, &opts, None),
+        format!("{whole} <unfinished ...>")
+    );
+    assert_eq!(
+        format_resumed_call_at(0, "clone3", &args, Some(42), &opts, None),
+        "<... clone3 resumed> => {parent_tid=[42]}, 88) = 42"
+    );
+    assert_eq!(
+        format_resumed_call_at(0, "clone3", &args, Some(-11), &opts, None),
+        "<... clone3 resumed>, 88)               = -1 EAGAIN (Resource temporarily unavailable)"
+    );
+    // Nothing written back: the whole call at entry.
+    bytes[..8].copy_from_slice(&(libc::CLONE_VM as u64).to_ne_bytes());
+    let args = [
+        with(arg("uargs", "struct clone_args *", 0x7ffe0000), &bytes),
+        arg("size", "size_t", 88),
+    ];
+    assert_eq!(
+        format_unfinished("clone3", &args, &opts, None),
+        "clone3({flags=CLONE_VM, exit_signal=0, stack=NULL, stack_size=0}, 88 <unfinished ...>"
+    );
+    assert_eq!(
+        format_resumed_call_at(0, "clone3", &args, Some(42), &opts, None),
+        "<... clone3 resumed>)                   = 42"
+    );
+}

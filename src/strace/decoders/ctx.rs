@@ -12,6 +12,11 @@ use compact_str::{CompactString, ToCompactString};
 pub struct Arg {
     pub text: CompactString,
     pub at_exit: bool,
+    /// For an argument printed at entry whose decoding strace finishes at
+    /// exit: what the exit adds to it (clone3's ` => {parent_tid=[42]}`,
+    /// empty when nothing). A cut call prints it after `<... resumed>`,
+    /// and the arguments printed at exit then follow a `, `.
+    pub tail: Option<CompactString>,
 }
 
 /// How the return value prints.
@@ -108,12 +113,26 @@ impl<'c, 'a> Ctx<'c, 'a> {
         self.out.push(Arg {
             text: text.into(),
             at_exit: false,
+            tail: None,
         });
     }
     pub(super) fn push_exit(&mut self, text: impl Into<CompactString>) {
         self.out.push(Arg {
             text: text.into(),
             at_exit: true,
+            tail: None,
+        });
+    }
+    /// An argument printed at entry, to which the exit adds `tail`.
+    pub(super) fn push_with_tail(
+        &mut self,
+        text: impl Into<CompactString>,
+        tail: impl Into<CompactString>,
+    ) {
+        self.out.push(Arg {
+            text: text.into(),
+            at_exit: false,
+            tail: Some(tail.into()),
         });
     }
 

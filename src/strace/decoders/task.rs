@@ -847,16 +847,25 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
             c.finish(Decimal, true)
         }
         "clone3" => {
-            let mut text = c.t_struct(0, structs::clone_args_text);
-            // The child's tid is written to parent_tid: the value returned.
-            let settid = c
-                .captured(0)
-                .is_some_and(|a| structs::clone_args_sets_parent_tid(a.bytes));
-            if let Some(tid) = c.ok().filter(|&t| t > 0 && settid) {
-                text.push_str(&format!(" => {{parent_tid=[{tid}]}}"));
+            let text = c.t_struct(0, structs::clone_args_text);
+            let bytes = c.captured(0).map_or(&[][..], |a| a.bytes);
+            if !structs::clone_args_written_back(bytes) {
+                c.push(text);
+                c.push(c.t_ulong(1));
+                return Some(c.finish(Decimal, true));
             }
-            c.push(text);
-            c.push(c.t_ulong(1));
+            // The child's tid is written to parent_tid: the value returned.
+            // (A pidfd written back is not read: strace's ` => {pidfd=[N]}`
+            // is left out.)
+            let mut tail = String::new();
+            if let Some(tid) = c
+                .ok()
+                .filter(|&t| t > 0 && structs::clone_args_sets_parent_tid(bytes))
+            {
+                tail = format!(" => {{parent_tid=[{tid}]}}");
+            }
+            c.push_with_tail(text, tail);
+            c.push_exit(c.t_ulong(1));
             c.finish(Decimal, false)
         }
         _ => return None,

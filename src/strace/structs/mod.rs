@@ -30,9 +30,9 @@ pub use netlink::netlink_text;
 pub use signal::{sigaction_text, sigmask_pair_text, sigset_names, sigset_text};
 pub use stat::{dev_text, is_device, stat_text, statfs_text, statx_text, symbolic_mode};
 pub use task::{
-    clock_t_text, clone_args_sets_parent_tid, clone_args_text, cpu_mask_text, gid_list_text,
-    itimerspec_text, itimerval_text, rusage_text, sched_attr_text, sigevent_text, stack_text,
-    timeval_text, tms_text,
+    clock_t_text, clone_args_sets_parent_tid, clone_args_text, clone_args_written_back,
+    cpu_mask_text, gid_list_text, itimerspec_text, itimerval_text, rusage_text, sched_attr_text,
+    sigevent_text, stack_text, timeval_text, tms_text,
 };
 pub use time::{timespec_pair_text, timespec_text};
 

@@ -262,6 +262,13 @@ pub fn clone_args_sets_parent_tid(bytes: &[u8]) -> bool {
     read::<u64>(bytes).is_some_and(|fl| fl & libc::CLONE_PARENT_SETTID as u64 != 0)
 }
 
+/// Whether strace decodes clone3's arguments further at its exit: the call
+/// writes back a pidfd or the child's tid.
+pub fn clone_args_written_back(bytes: &[u8]) -> bool {
+    let back = (libc::CLONE_PIDFD | libc::CLONE_PARENT_SETTID) as u64;
+    read::<u64>(bytes).is_some_and(|fl| fl & back != 0)
+}
+
 const SIGEV_NOTIFY: flags::Xlat = &[
     (libc::SIGEV_SIGNAL as u64, "SIGEV_SIGNAL"),
     (libc::SIGEV_NONE as u64, "SIGEV_NONE"),
