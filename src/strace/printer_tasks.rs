@@ -7,7 +7,7 @@ use serde_json::json;
 use super::super::outcome::ProcessEnd;
 use super::super::signals;
 use super::{OutputFormat, Printer};
-use crate::kernel::{Event, SigInfo};
+use crate::kernel::{Event, Phase, SigInfo};
 use crate::metadata::names::metadata_now;
 
 impl Printer {
@@ -110,6 +110,9 @@ impl Printer {
         let Some(exit) = ev.task_exit() else {
             return;
         };
+        if exit.compat {
+            self.exec_into_compat(ev.tid, out);
+        }
         self.syscall_end_of(ev, out);
         self.interrupted.remove(&ev.tid);
         let end = ProcessEnd::from_exit_code(exit.exit_code);
@@ -167,6 +170,25 @@ impl Printer {
                 ev.pid
             );
         }
+    }
+
+    /// An exec into a 32-bit program returns in compat mode, where no
+    /// syscall event fires: the thread's exit in that mode says it
+    /// succeeded (`= 0`, as strace shows it), at its enter's time.
+    fn exec_into_compat(&mut self, tid: u32, out: &mut String) {
+        let Some(enter) = self.pairer.pending_enter(tid) else {
+            return;
+        };
+        let meta = metadata_now().0.syscall_nr_to_meta(enter.nr);
+        if !meta.is_some_and(|m| matches!(m.short_name(), "execve" | "execveat")) {
+            return;
+        }
+        let mut exit = enter.clone();
+        exit.phase = Phase::Exit;
+        exit.ret = 0;
+        exit.nb_args = 0;
+        exit.data = None;
+        self.syscall(&exit, out);
     }
 
     /// The call a thread was in when it exited: unfinished.
