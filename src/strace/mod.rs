@@ -205,6 +205,11 @@ fn format_other_result(style: RetStyle, ret: Option<i64>) -> String {
             flags::hex(ret as u64),
             flags::flags(flags::SEALS, ret as u64)
         ),
+        RetStyle::NamedHex(table) => match flags::xval(table, ret as u64) {
+            Some(name) => format!("{} ({name})", flags::hex(ret as u64)),
+            None => flags::hex(ret as u64),
+        },
+        RetStyle::Signal if ret == 0 => "0".to_owned(),
         RetStyle::Signal => format!("{ret} ({})", flags::signal_name(ret)),
     }
 }

@@ -222,6 +222,13 @@ const STRUCTS: &[(&str, &str, u8, u16, &str)] = {
         ("clock_nanosleep", "rmtp", EXIT_STRUCT, TIMESPEC, ""),
         ("clock_gettime", "tp", EXIT_STRUCT, TIMESPEC, ""),
         ("clock_getres", "tp", EXIT_STRUCT, TIMESPEC, ""),
+        (
+            "sched_rr_get_interval",
+            "interval",
+            EXIT_STRUCT,
+            TIMESPEC,
+            "",
+        ),
         ("futex", "utime", STRUCT, TIMESPEC, ""),
         ("utimensat", "utimes", STRUCT, 2 * TIMESPEC, ""),
         ("rt_sigaction", "act", STRUCT, SIGACTION, ""),

@@ -34,9 +34,13 @@ pub enum RetStyle {
     /// The value, then its name when it has one: prctl(PR_GET_DUMPABLE)'s
     /// `0 (SUID_DUMP_DISABLE)`.
     Named(Xlat),
+    /// In hex, then its name when it has one: fcntl(F_GETLEASE)'s `0x2
+    /// (F_UNLCK)`.
+    NamedHex(Xlat),
     /// fcntl(F_GET_SEALS): `0x2 (seals F_SEAL_SHRINK)`.
     Seals,
-    /// A signal number: rt_sigtimedwait's `10 (SIGUSR1)`.
+    /// A signal number: rt_sigtimedwait's `10 (SIGUSR1)`; 0 alone
+    /// (fcntl(F_GETSIG) of the default, SIGIO).
     Signal,
 }
 

@@ -187,10 +187,15 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
             c.push_exit(c.t_ulong(3));
             c.finish(Decimal, false)
         }
-        // The names, each ending in a NUL: `"user.a\0user.b\0"`.
+        // The names, each ending in a NUL: `"user.a\0user.b\0"`; the
+        // address when only their size is asked (size 0).
         "listxattr" | "llistxattr" | "flistxattr" => {
             c.push(file(c));
-            c.push_exit(c.t_out_buf(1, false));
+            c.push_exit(if c.raw(2) == 0 {
+                c.t_ptr(1).into()
+            } else {
+                c.t_out_buf(1, false)
+            });
             c.push_exit(c.t_ulong(2));
             c.finish(Decimal, false)
         }

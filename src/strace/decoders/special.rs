@@ -45,11 +45,11 @@ pub(super) fn decode_fcntl(c: &mut Ctx<'_, '_>) -> Decoded {
         style = RetStyle::FdFlags;
     } else if is(libc::F_GETFL) {
         style = RetStyle::FileFlags;
-    } else if is(libc::F_GETOWN)
-        || cmd == flags::F_GETSIG
-        || is(libc::F_GETLEASE)
-        || is(libc::F_GETPIPE_SZ)
-    {
+    } else if cmd == flags::F_GETSIG {
+        style = RetStyle::Signal;
+    } else if is(libc::F_GETLEASE) {
+        style = RetStyle::NamedHex(flags::LOCK_TYPES);
+    } else if is(libc::F_GETOWN) || is(libc::F_GETPIPE_SZ) {
     } else if is(libc::F_GET_SEALS) {
         style = RetStyle::Seals;
     } else if is(libc::F_ADD_SEALS) {
