@@ -2058,3 +2058,66 @@ def test_unix_sockets_of_sock_diag_like_strace(kernel, tmp_path, strace_bin):
                  "nla_type=UNIX_DIAG_ICONS}", "nla_type=UNIX_DIAG_RQLEN}, {udiag_rqueue=1, ",
                  "[SK_MEMINFO_RMEM_ALLOC]=", "nla_type=UNIX_DIAG_UID}, 0]"):
         assert attr in ours, (attr, ours)
+
+
+MISC_CALLS = r"""
+#define _GNU_SOURCE
+#include <sched.h>
+#include <stddef.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <linux/aio_abi.h>
+#include <linux/if_ether.h>
+int main(void) {
+    int ep = epoll_create1(0);
+    struct epoll_event ev[2];
+    struct timespec ts = {0, 1000};
+    syscall(SYS_epoll_pwait2, ep, ev, 2, &ts, NULL, 8);
+    aio_context_t ctx = 0;
+    syscall(SYS_io_setup, 4, &ctx);
+    syscall(SYS_io_destroy, ctx);
+    void *head; size_t len;
+    syscall(SYS_get_robust_list, 0, &head, &len);
+    syscall(SYS_get_robust_list, 0, NULL, &len);
+    if (unshare(CLONE_NEWUTS) == 0) {  /* this process's own host name */
+        sethostname("systrace-host", 13);
+        setdomainname("example.org.and.a.name.longer.than.32", 37);
+    }
+    int ps = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+    if (ps >= 0) close(ps);
+    socket(AF_PACKET, SOCK_DGRAM, htons(0x1234));
+    struct timeval tv;
+    struct timezone tz;
+    syscall(SYS_gettimeofday, &tv, &tz);
+    syscall(SYS_gettimeofday, NULL, NULL);
+    syscall(SYS_settimeofday, NULL, &tz);  /* EINVAL: no time, zone only with a warped clock */
+    return 0;
+}
+"""
+
+
+def test_misc_calls_like_strace(kernel, tmp_path, strace_bin):
+    # Calls the sweep of real programs found printed as addresses or
+    # numbers: epoll_pwait2's timeout, AIO contexts, the robust list,
+    # host names, AF_PACKET's protocol in network order, the raw time of
+    # day.
+    calls = ("epoll_pwait2,io_setup,io_destroy,get_robust_list,sethostname,setdomainname,socket,gettimeofday,"
+             "settimeofday")
+
+    def times(text: str) -> str:  # the clock moves between the two runs
+        return re.sub(r"tv_sec=\d+, tv_usec=\d+", "tv_sec=N, tv_usec=N", text)
+
+    theirs, ours = _both_on_program(tmp_path, strace_bin, MISC_CALLS, calls, times)
+    assert ours == theirs
+    for line in ("epoll_pwait2(3, [], 2, {tv_sec=0, tv_nsec=1000}, NULL, 8) = 0", "io_setup(4, [ADDR]) = 0",
+                 "io_destroy(ADDR) = 0", "get_robust_list(0, [ADDR], [24]) = 0",
+                 'sethostname("systrace-host", 13) = 0', 'setdomainname("example.org.and.a.name.longer.th"..., 37)',
+                 "socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL))", "htons(0x1234 /* ETH_P_??? */)",
+                 "gettimeofday({tv_sec=N, tv_usec=N}, {tz_minuteswest=0, tz_dsttime=0}) = 0",
+                 "gettimeofday(NULL, NULL) = 0"):
+        assert line in ours, (line, ours)

@@ -103,6 +103,8 @@ pub mod sizes {
     pub const RLIMIT: u16 = 16;
     pub const INT: u16 = 4;
     pub const LOFF: u16 = 8;
+    /// A pointer or a size the call writes back (io_setup's context).
+    pub const ULONG: u16 = 8;
     /// struct __user_cap_header_struct; two __user_cap_data_struct.
     pub const CAP_HEADER: u16 = 8;
     pub const CAP_DATA: u16 = 2 * 12;
@@ -121,6 +123,8 @@ pub mod sizes {
     /// glibc's fd_set (FD_SETSIZE bits): select's sets are read whole.
     pub const FD_SET: u16 = 128;
     pub const TIMEVAL: u16 = 16;
+    /// struct timezone: minutes west, DST kind.
+    pub const TIMEZONE: u16 = 8;
     pub const RUSAGE: u16 = size_of::<libc::rusage>() as u16;
     pub const TMS: u16 = size_of::<libc::tms>() as u16;
     /// fcntl's struct flock (a kind of capture is called FLOCK).
@@ -179,6 +183,9 @@ const SPECIAL: &[(&str, &str, u8, &str)] = &[
     // struct open_how: usize bytes, the kernel's own size check (a larger
     // struct than it knows must be zero past what it knows).
     ("openat2", "how", BUFFER, "usize"),
+    // `char *` names, len bytes of them (no NUL needed).
+    ("sethostname", "name", BUFFER, "len"),
+    ("setdomainname", "name", BUFFER, "len"),
     // After a successful execve the old address space is gone: never re-read.
     ("execve", "filename", EXEC_FILENAME, ""),
     ("execve", "argv", ARGV, ""),
@@ -272,6 +279,16 @@ const STRUCTS: &[(&str, &str, u8, u16, &str)] = {
         ("epoll_wait", "events", EXIT_ARRAY, EPOLL_EVENT, ""),
         ("epoll_pwait", "events", EXIT_ARRAY, EPOLL_EVENT, ""),
         ("epoll_pwait", "sigmask", STRUCT, SIGSET, ""),
+        ("epoll_pwait2", "events", EXIT_ARRAY, EPOLL_EVENT, ""),
+        ("epoll_pwait2", "timeout", STRUCT, TIMESPEC, ""),
+        ("epoll_pwait2", "sigmask", STRUCT, SIGSET, ""),
+        ("io_setup", "ctxp", EXIT_STRUCT, ULONG, ""),
+        ("get_robust_list", "head_ptr", EXIT_STRUCT, ULONG, ""),
+        ("get_robust_list", "len_ptr", EXIT_STRUCT, ULONG, ""),
+        ("gettimeofday", "tv", EXIT_STRUCT, TIMEVAL, ""),
+        ("gettimeofday", "tz", EXIT_STRUCT, TIMEZONE, ""),
+        ("settimeofday", "tv", STRUCT, TIMEVAL, ""),
+        ("settimeofday", "tz", STRUCT, TIMEZONE, ""),
         ("accept", "upeer_sockaddr", EXIT_STRUCT, SOCKADDR, ""),
         ("accept", "upeer_addrlen", INOUT_STRUCT, INT, ""),
         ("accept4", "upeer_sockaddr", EXIT_STRUCT, SOCKADDR, ""),

@@ -335,7 +335,7 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
             }
             c.finish(Decimal, true)
         }
-        "epoll_wait" | "epoll_pwait" => {
+        "epoll_wait" | "epoll_pwait" | "epoll_pwait2" => {
             c.push(c.t_int(0));
             let events = match (c.ok(), c.captured(1)) {
                 (Some(_), Some(e)) if c.raw(1) != 0 => {
@@ -347,8 +347,12 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
             };
             c.push_exit(events);
             c.push_exit(c.t_int(2));
-            c.push_exit(c.t_int(3));
-            if syscall == "epoll_pwait" {
+            c.push_exit(if syscall == "epoll_pwait2" {
+                c.t_struct(3, structs::timespec_text)
+            } else {
+                c.t_int(3).into_string()
+            });
+            if syscall != "epoll_wait" {
                 c.push_exit(c.t_sigset(4));
                 c.push_exit(c.t_ulong(5));
             }

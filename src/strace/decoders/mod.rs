@@ -469,6 +469,41 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
             c.push_exit(c.t_out_struct(1, structs::timespec_text));
             c.finish(Decimal, false)
         }
+        // An AIO context is an address: `io_setup(4, [0x7f...])`.
+        "io_setup" => {
+            c.push(c.t_uint(0));
+            c.push_exit(c.t_out_struct(1, |b| {
+                structs::read::<u64>(b).map(|v| format!("[{}]", hex(v)))
+            }));
+            c.finish(Decimal, false)
+        }
+        "io_destroy" => {
+            c.push(hex(c.raw(0)));
+            c.finish(Decimal, true)
+        }
+        "get_robust_list" => {
+            c.push(c.t_int(0));
+            c.push_exit(c.t_out_struct(1, |b| {
+                structs::read::<u64>(b).map(|v| format!("[{}]", hex(v)))
+            }));
+            c.push_exit(c.t_out_struct(2, |b| structs::read::<u64>(b).map(|v| format!("[{v}]"))));
+            c.finish(Decimal, false)
+        }
+        "gettimeofday" => {
+            c.push_exit(c.t_out_struct(0, structs::timeval_text));
+            c.push_exit(c.t_out_struct(1, structs::timezone_text));
+            c.finish(Decimal, false)
+        }
+        "settimeofday" => {
+            c.push(c.t_struct(0, structs::timeval_text));
+            c.push(c.t_struct(1, structs::timezone_text));
+            c.finish(Decimal, true)
+        }
+        "sethostname" | "setdomainname" => {
+            c.push(c.t_buf(0, c.raw(1), false));
+            c.push(c.t_uint(1));
+            c.finish(Decimal, true)
+        }
         "sched_rr_get_interval" => {
             c.push(c.t_int(0));
             c.push_exit(c.t_out_struct(1, structs::timespec_text));

@@ -2,8 +2,8 @@
 //! the names of setsockopt/getsockopt options by level (the option tables
 //! are generated: see generated/xlat.rs).
 use super::{
-    kind_then_flags, xval_or_unknown, Xlat, INET_PROTOCOLS, IPV6_OPTIONS, IP_OPTIONS,
-    NETLINK_PROTOCOLS, SOCKET_LEVELS, SOCKET_OPTIONS, TCP_OPTIONS, UDP_OPTIONS,
+    kind_then_flags, xval_or_unknown, Xlat, ETH_PROTOCOLS, INET_PROTOCOLS, IPV6_OPTIONS,
+    IP_OPTIONS, NETLINK_PROTOCOLS, SOCKET_LEVELS, SOCKET_OPTIONS, TCP_OPTIONS, UDP_OPTIONS,
 };
 
 pub const ADDRESS_FAMILIES: Xlat = xlat![
@@ -136,6 +136,15 @@ pub fn socket_protocol(domain: u64, protocol: u64) -> String {
     match domain as i32 {
         libc::AF_INET | libc::AF_INET6 => xval_or_unknown(INET_PROTOCOLS, protocol, "IPPROTO_???"),
         libc::AF_NETLINK => xval_or_unknown(NETLINK_PROTOCOLS, protocol, "NETLINK_???"),
+        // In network order: `htons(ETH_P_ALL)`.
+        libc::AF_PACKET => format!(
+            "htons({})",
+            xval_or_unknown(
+                ETH_PROTOCOLS,
+                u64::from(u16::from_be(protocol as u16)),
+                "ETH_P_???"
+            )
+        ),
         _ => protocol.to_string(),
     }
 }

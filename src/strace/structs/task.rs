@@ -18,6 +18,12 @@ pub fn timeval_text(bytes: &[u8]) -> Option<String> {
     Some(format!("{{tv_sec={sec}, tv_usec={usec}}}"))
 }
 
+/// struct timezone: `{tz_minuteswest=0, tz_dsttime=0}`.
+pub fn timezone_text(bytes: &[u8]) -> Option<String> {
+    let [west, dst]: [i32; 2] = read(bytes)?;
+    Some(format!("{{tz_minuteswest={west}, tz_dsttime={dst}}}"))
+}
+
 pub fn timeval_value(bytes: &[u8]) -> Option<Value> {
     let (sec, usec) = timeval(bytes, 0)?;
     Some(json!({"tv_sec": sec, "tv_usec": usec}))
