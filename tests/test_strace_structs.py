@@ -2063,6 +2063,7 @@ def test_unix_sockets_of_sock_diag_like_strace(kernel, tmp_path, strace_bin):
 MISC_CALLS = r"""
 #define _GNU_SOURCE
 #include <sched.h>
+#include <signal.h>
 #include <stddef.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -2095,7 +2096,12 @@ int main(void) {
     struct timezone tz;
     syscall(SYS_gettimeofday, &tv, &tz);
     syscall(SYS_gettimeofday, NULL, NULL);
-    syscall(SYS_settimeofday, NULL, &tz);  /* EINVAL: no time, zone only with a warped clock */
+    syscall(SYS_settimeofday, NULL, NULL);  /* sets nothing */
+    signal(SIGUSR1, SIG_IGN);
+    union sigval v = {.sival_int = 42};
+    sigqueue(getpid(), SIGUSR1, v);
+    siginfo_t si = {.si_signo = SIGUSR1, .si_code = SI_QUEUE, .si_pid = getpid(), .si_uid = 0};
+    syscall(SYS_rt_tgsigqueueinfo, getpid(), getpid(), SIGUSR1, &si);
     return 0;
 }
 """
@@ -2107,10 +2113,11 @@ def test_misc_calls_like_strace(kernel, tmp_path, strace_bin):
     # host names, AF_PACKET's protocol in network order, the raw time of
     # day.
     calls = ("epoll_pwait2,io_setup,io_destroy,get_robust_list,sethostname,setdomainname,socket,gettimeofday,"
-             "settimeofday")
+             "settimeofday,rt_sigqueueinfo,rt_tgsigqueueinfo")
 
-    def times(text: str) -> str:  # the clock moves between the two runs
-        return re.sub(r"tv_sec=\d+, tv_usec=\d+", "tv_sec=N, tv_usec=N", text)
+    def times(text: str) -> str:  # the clock and the pid move between the two runs
+        text = re.sub(r"tv_sec=\d+, tv_usec=\d+", "tv_sec=N, tv_usec=N", text)
+        return re.sub(r"(si_pid=|queueinfo\()\d+(, \d+)?", lambda m: m.group(1) + ("N, N" if m.group(2) else "N"), text)
 
     theirs, ours = _both_on_program(tmp_path, strace_bin, MISC_CALLS, calls, times)
     assert ours == theirs
@@ -2119,5 +2126,5 @@ def test_misc_calls_like_strace(kernel, tmp_path, strace_bin):
                  'sethostname("systrace-host", 13) = 0', 'setdomainname("example.org.and.a.name.longer.th"..., 37)',
                  "socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL))", "htons(0x1234 /* ETH_P_??? */)",
                  "gettimeofday({tv_sec=N, tv_usec=N}, {tz_minuteswest=0, tz_dsttime=0}) = 0",
-                 "gettimeofday(NULL, NULL) = 0"):
+                 "gettimeofday(NULL, NULL) = 0", "SIGUSR1, {si_signo=SIGUSR1, si_code=SI_QUEUE, si_pid=N, si_uid=0, si_int=42, "):
         assert line in ours, (line, ours)

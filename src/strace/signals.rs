@@ -226,8 +226,11 @@ fn fields(info: &SigInfo) -> Vec<(&'static str, String, Value)> {
         Layout::Queue => {
             out.push(int("si_pid", i64::from(lo(f[0]))));
             out.push(int("si_uid", i64::from(hi(f[0]))));
-            out.push(int("si_int", i64::from(lo(f[1]))));
-            out.push(ptr("si_ptr", f[1]));
+            // strace shows the value only when it is set.
+            if f[1] != 0 {
+                out.push(int("si_int", i64::from(lo(f[1]))));
+                out.push(ptr("si_ptr", f[1]));
+            }
         }
         Layout::Timer => {
             // strace prints the kernel's timer id in hex.

@@ -346,6 +346,9 @@ const STRUCTS: &[(&str, &str, u8, u16, &str)] = {
         ("sched_setparam", "param", STRUCT, INT, ""),
         ("sched_getparam", "param", EXIT_STRUCT, INT, ""),
         ("waitid", "infop", EXIT_STRUCT, SIGINFO, ""),
+        // The siginfo a process queues with its signal (sigqueue(3)).
+        ("rt_sigqueueinfo", "uinfo", STRUCT, SIGINFO, ""),
+        ("rt_tgsigqueueinfo", "uinfo", STRUCT, SIGINFO, ""),
         ("rt_sigtimedwait", "uthese", STRUCT, SIGSET, ""),
         ("rt_sigtimedwait", "uinfo", EXIT_STRUCT, SIGINFO, ""),
         ("rt_sigtimedwait", "uts", STRUCT, TIMESPEC, ""),

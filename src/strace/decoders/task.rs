@@ -704,6 +704,15 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
             c.push_exit(c.t_out_struct(4, structs::rusage_text));
             c.finish(Decimal, false)
         }
+        "rt_sigqueueinfo" | "rt_tgsigqueueinfo" => {
+            let sig = if syscall == "rt_sigqueueinfo" { 1 } else { 2 };
+            for i in 0..sig {
+                c.push(c.t_int(i));
+            }
+            c.push(c.t_signal(sig));
+            c.push(c.t_struct(sig + 1, siginfo_text));
+            c.finish(Decimal, true)
+        }
         "rt_sigtimedwait" => {
             c.push(c.t_sigset(0));
             c.push_exit(c.t_out_struct(1, siginfo_text));
