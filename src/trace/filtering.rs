@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use crate::filter::{CallFilter, Values};
-use crate::kernel::{Event, EventKind, Phase};
+use crate::kernel::{Event, Phase};
 
 #[derive(Default)]
 pub struct SessionFilters {
@@ -70,7 +70,7 @@ impl SessionFilters {
     pub fn apply(&mut self, ev: &Event, traces_enter: bool) -> Verdict {
         // A signal's or a thread exit's `nr` is the signal or 0, not a
         // syscall: no filter decides them (read's dropped every thread exit).
-        if ev.kind != EventKind::Syscall {
+        if !ev.is_syscall() {
             return Verdict::Keep;
         }
         let Some(f) = self.by_nr.get(&ev.nr) else {

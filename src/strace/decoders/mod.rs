@@ -21,6 +21,11 @@ use special::{decode_clone, decode_fcntl, decode_futex};
 /// clock_nanosleep's flag for an absolute time (linux/time.h).
 const TIMER_ABSTIME: u64 = 1;
 
+/// An address the call wrote back: `[0x7f...]`.
+fn written_address(bytes: &[u8]) -> Option<String> {
+    structs::read::<u64>(bytes).map(|v| format!("[{}]", hex(v)))
+}
+
 /// Decodes the arguments of `syscall` (its name on this architecture).
 pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
     use RetStyle::*;
@@ -472,9 +477,7 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
         // An AIO context is an address: `io_setup(4, [0x7f...])`.
         "io_setup" => {
             c.push(c.t_uint(0));
-            c.push_exit(c.t_out_struct(1, |b| {
-                structs::read::<u64>(b).map(|v| format!("[{}]", hex(v)))
-            }));
+            c.push_exit(c.t_out_struct(1, written_address));
             c.finish(Decimal, false)
         }
         "io_destroy" => {
@@ -483,9 +486,7 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
         }
         "get_robust_list" => {
             c.push(c.t_int(0));
-            c.push_exit(c.t_out_struct(1, |b| {
-                structs::read::<u64>(b).map(|v| format!("[{}]", hex(v)))
-            }));
+            c.push_exit(c.t_out_struct(1, written_address));
             c.push_exit(c.t_out_struct(2, |b| structs::read::<u64>(b).map(|v| format!("[{v}]"))));
             c.finish(Decimal, false)
         }
