@@ -2062,6 +2062,7 @@ def test_unix_sockets_of_sock_diag_like_strace(kernel, tmp_path, strace_bin):
 
 MISC_CALLS = r"""
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stddef.h>
@@ -2102,6 +2103,12 @@ int main(void) {
     sigqueue(getpid(), SIGUSR1, v);
     siginfo_t si = {.si_signo = SIGUSR1, .si_code = SI_QUEUE, .si_pid = getpid(), .si_uid = 0};
     syscall(SYS_rt_tgsigqueueinfo, getpid(), getpid(), SIGUSR1, &si);
+    int pidfd = syscall(SYS_pidfd_open, getpid(), 0);
+    syscall(SYS_pidfd_send_signal, pidfd, SIGUSR1, NULL, 0);
+    syscall(SYS_pidfd_send_signal, pidfd, SIGUSR1, &si, 0);
+    syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0x10);
+    syscall(SYS_pidfd_open, getpid(), O_NONBLOCK);
+    syscall(SYS_pidfd_open, getpid(), 0x1);
     return 0;
 }
 """
@@ -2113,10 +2120,11 @@ def test_misc_calls_like_strace(kernel, tmp_path, strace_bin):
     # host names, AF_PACKET's protocol in network order, the raw time of
     # day.
     calls = ("epoll_pwait2,io_setup,io_destroy,get_robust_list,sethostname,setdomainname,socket,gettimeofday,"
-             "settimeofday,rt_sigqueueinfo,rt_tgsigqueueinfo")
+             "settimeofday,rt_sigqueueinfo,rt_tgsigqueueinfo,pidfd_open,pidfd_send_signal")
 
     def times(text: str) -> str:  # the clock and the pid move between the two runs
         text = re.sub(r"tv_sec=\d+, tv_usec=\d+", "tv_sec=N, tv_usec=N", text)
+        text = re.sub(r"pidfd_open\(\d+", "pidfd_open(N", text)
         return re.sub(r"(si_pid=|queueinfo\()\d+(, \d+)?", lambda m: m.group(1) + ("N, N" if m.group(2) else "N"), text)
 
     theirs, ours = _both_on_program(tmp_path, strace_bin, MISC_CALLS, calls, times)
@@ -2126,5 +2134,7 @@ def test_misc_calls_like_strace(kernel, tmp_path, strace_bin):
                  'sethostname("systrace-host", 13) = 0', 'setdomainname("example.org.and.a.name.longer.th"..., 37)',
                  "socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL))", "htons(0x1234 /* ETH_P_??? */)",
                  "gettimeofday({tv_sec=N, tv_usec=N}, {tz_minuteswest=0, tz_dsttime=0}) = 0",
-                 "gettimeofday(NULL, NULL) = 0", "SIGUSR1, {si_signo=SIGUSR1, si_code=SI_QUEUE, si_pid=N, si_uid=0, si_int=42, "):
+                 "gettimeofday(NULL, NULL) = 0", "SIGUSR1, {si_signo=SIGUSR1, si_code=SI_QUEUE, si_pid=N, si_uid=0, si_int=42, ",
+                 ", SIGUSR1, NULL, 0) = 0", ", 0, NULL, 0x10) = -1 EINVAL",
+                 ", SIGUSR1, {si_signo=SIGUSR1, si_code=SI_QUEUE, si_pid=N, si_uid=0}, 0) = 0"):
         assert line in ours, (line, ours)

@@ -349,6 +349,7 @@ const STRUCTS: &[(&str, &str, u8, u16, &str)] = {
         // The siginfo a process queues with its signal (sigqueue(3)).
         ("rt_sigqueueinfo", "uinfo", STRUCT, SIGINFO, ""),
         ("rt_tgsigqueueinfo", "uinfo", STRUCT, SIGINFO, ""),
+        ("pidfd_send_signal", "info", STRUCT, SIGINFO, ""),
         ("rt_sigtimedwait", "uthese", STRUCT, SIGSET, ""),
         ("rt_sigtimedwait", "uinfo", EXIT_STRUCT, SIGINFO, ""),
         ("rt_sigtimedwait", "uts", STRUCT, TIMESPEC, ""),

@@ -713,6 +713,22 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
             c.push(c.t_struct(sig + 1, siginfo_text));
             c.finish(Decimal, true)
         }
+        "pidfd_open" => {
+            c.push(c.t_int(0));
+            c.push(flags::flags_or_unknown(
+                flags::PIDFD_OPEN_FLAGS,
+                c.uint(1),
+                "PIDFD_???",
+            ));
+            c.finish(Decimal, true)
+        }
+        "pidfd_send_signal" => {
+            c.push(c.t_int(0));
+            c.push(c.t_signal(1));
+            c.push(c.t_struct(2, siginfo_text));
+            c.push(flags::hex(c.uint(3)));
+            c.finish(Decimal, true)
+        }
         "rt_sigtimedwait" => {
             c.push(c.t_sigset(0));
             c.push_exit(c.t_out_struct(1, siginfo_text));

@@ -392,6 +392,9 @@ pub fn signal_name(sig: i64) -> String {
     }
 }
 
+/// linux/pidfd.h: PIDFD_NONBLOCK is O_NONBLOCK.
+pub const PIDFD_OPEN_FLAGS: Xlat = &[(libc::O_NONBLOCK as u64, "PIDFD_NONBLOCK")];
+
 pub const SIGPROCMASK_HOW: Xlat = xlat![SIG_BLOCK, SIG_UNBLOCK, SIG_SETMASK];
 
 pub const SEEK_WHENCE: Xlat = xlat![SEEK_SET, SEEK_CUR, SEEK_END, SEEK_DATA, SEEK_HOLE];
