@@ -38,6 +38,74 @@ pub struct Spec {
     pub cwd: Option<PathBuf>,
     /// Standard input, output and error; None: the caller's.
     pub stdio: [Option<OwnedFd>; 3],
+    /// The user to run as (strace's -u); None: the caller's.
+    pub user: Option<Credentials>,
+}
+
+extern "C" {
+    /// The C library's environment, which execvp passes on.
+    static mut environ: *const *const libc::c_char;
+}
+
+/// `NAME=VALUE` strings and the null-terminated array of pointers to them
+/// that `environ` takes.
+struct EnvBlock {
+    _strings: Vec<std::ffi::CString>,
+    pointers: Vec<*const libc::c_char>,
+}
+
+// SAFETY: the pointers point into the strings the block owns, and neither
+// is changed once made: moving the block between threads moves no string.
+unsafe impl Send for EnvBlock {}
+unsafe impl Sync for EnvBlock {}
+
+fn env_block(env: &[(OsString, OsString)]) -> io::Result<EnvBlock> {
+    use std::os::unix::ffi::OsStrExt;
+    let strings = env
+        .iter()
+        .map(|(name, value)| {
+            let mut entry = name.as_bytes().to_vec();
+            entry.push(b'=');
+            entry.extend_from_slice(value.as_bytes());
+            std::ffi::CString::new(entry).map_err(|_| {
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "an environment variable holds a NUL byte",
+                )
+            })
+        })
+        .collect::<io::Result<Vec<_>>>()?;
+    let mut pointers: Vec<*const libc::c_char> = strings.iter().map(|s| s.as_ptr()).collect();
+    pointers.push(std::ptr::null());
+    Ok(EnvBlock {
+        _strings: strings,
+        pointers,
+    })
+}
+
+/// A user's ids: what the child takes on before it waits (so that none of
+/// these calls is traced).
+#[derive(Debug, Default, Clone)]
+pub struct Credentials {
+    pub uid: u32,
+    pub gid: u32,
+    /// The supplementary groups (initgroups' list).
+    pub groups: Vec<u32>,
+}
+
+/// In the forked child: the user's groups, group and user, in the order
+/// that lets each call succeed (the user last).
+fn become_user(user: &Credentials) -> io::Result<()> {
+    // SAFETY: plain syscalls on the closure's own data; no allocation.
+    unsafe {
+        if libc::setgroups(user.groups.len(), user.groups.as_ptr()) != 0
+            || libc::setgid(user.gid) != 0
+            || libc::setuid(user.uid) != 0
+        {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
 }
 
 /// A command's process, forked and waiting before its execve.
@@ -109,9 +177,9 @@ impl Launch {
             cmd.arg0(first);
         }
         cmd.args(spec.argv.iter().skip(1));
-        if let Some(env) = &spec.env {
-            cmd.env_clear().envs(env.iter().map(|(k, v)| (k, v)));
-        }
+        // The environment in its order (std's Command would sort it): the
+        // child points `environ` at it, and execvp passes it on.
+        let envp = spec.env.as_deref().map(env_block).transpose()?;
         if let Some(cwd) = &spec.cwd {
             cmd.current_dir(cwd);
         }
@@ -126,6 +194,7 @@ impl Launch {
             cmd.stderr(Stdio::from(fd));
         }
         let (parent_fd, child_fd) = (parent.as_raw_fd(), child.as_raw_fd());
+        let user = spec.user;
         // SAFETY: the closure runs in the forked child of a multithreaded
         // process, so it only makes async-signal-safe calls on its own
         // stack and allocates nothing.
@@ -133,6 +202,12 @@ impl Launch {
             cmd.pre_exec(move || {
                 // The parent's end: if the parent goes, the read sees EOF.
                 libc::close(parent_fd);
+                if let Some(block) = &envp {
+                    environ = block.pointers.as_ptr();
+                }
+                if let Some(user) = &user {
+                    become_user(user)?;
+                }
                 reset_handlers();
                 // Before the wait, so that after the go the command's
                 // next call is its execve (a counting session counts from
@@ -300,6 +375,64 @@ mod tests {
         let ign = u64::from_str_radix(text.trim().trim_start_matches("SigIgn:").trim(), 16);
         let reset = (1 << (libc::SIGPIPE - 1)) | (1 << (libc::SIGXFSZ - 1));
         assert_eq!(ign.unwrap() & reset, 0, "{text}");
+        wait(pid);
+    }
+
+    #[test]
+    fn the_environment_keeps_its_order() {
+        let (mut out, w) = pipe();
+        let env: Vec<(OsString, OsString)> = [("ZZ", "1"), ("AA", "2=3"), ("MM", "")]
+            .iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
+        let spec = Spec {
+            program: "/usr/bin/env".into(),
+            argv: vec!["env".into()],
+            env: Some(env),
+            stdio: [None, Some(w), None],
+            ..Default::default()
+        };
+        let launch = Launch::new(spec).unwrap();
+        let pid = launch.pid();
+        launch.start().unwrap();
+        let mut text = String::new();
+        out.read_to_string(&mut text).unwrap();
+        assert_eq!(text, "ZZ=1\nAA=2=3\nMM=\n");
+        wait(pid);
+        let bad = Spec {
+            env: Some(vec![("A".into(), "x\0y".into())]),
+            ..sh("true", None)
+        };
+        assert!(Launch::new(bad).is_err());
+    }
+
+    #[test]
+    fn runs_as_the_user_it_is_given() {
+        let (mut out, w) = pipe();
+        let spec = Spec {
+            user: Some(Credentials {
+                uid: 65534,
+                gid: 65533,
+                groups: vec![65533, 4],
+            }),
+            ..sh("id -u; id -g; id -G", Some(w))
+        };
+        let launch = Launch::new(spec);
+        // SAFETY: a query of this process's own id.
+        if unsafe { libc::geteuid() } != 0 {
+            // Only root may change its ids: the child says why it could not.
+            assert_eq!(
+                launch.err().and_then(|e| e.raw_os_error()),
+                Some(libc::EPERM)
+            );
+            return;
+        }
+        let launch = launch.unwrap();
+        let pid = launch.pid();
+        launch.start().unwrap();
+        let mut text = String::new();
+        out.read_to_string(&mut text).unwrap();
+        assert_eq!(text, "65534\n65533\n65533 4\n");
         wait(pid);
     }
 

@@ -13,7 +13,7 @@ from . import _native
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Mapping, Optional, Sequence
+    from typing import List, Mapping, Optional, Sequence, Tuple
 
 __all__ = ["launch", "resolve"]
 
@@ -49,9 +49,11 @@ def launch(
     stdin: Optional[int] = None,
     stdout: Optional[int] = None,
     stderr: Optional[int] = None,
+    user: Optional[Tuple[int, int, List[int]]] = None,
 ) -> _native.Launch:
     """Forks the process of command `argv`, held before its execve: open the
-    session on its pid (`_launched=pid`), then `start()` it."""
+    session on its pid (`_launched=pid`), then `start()` it. user: (uid,
+    gid, supplementary groups) the process takes before it waits."""
     if not argv:
         raise ValueError("the command is empty: it needs at least a program")
     path = resolve(argv[0], env, cwd)
@@ -63,4 +65,5 @@ def launch(
         stdin=stdin,
         stdout=stdout,
         stderr=stderr,
+        user=user,
     )

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 
-use crate::launch::{Launch, Spec};
+use crate::launch::{Credentials, Launch, Spec};
 
 /// An OSError as Python's own: errno, strerror and the file named, so that
 /// OSError picks the subclass (FileNotFoundError, PermissionError...).
@@ -58,7 +58,7 @@ pub struct PyLaunch {
 #[pymethods]
 impl PyLaunch {
     #[new]
-    #[pyo3(signature = (program, argv, *, env = None, cwd = None, stdin = None, stdout = None, stderr = None))]
+    #[pyo3(signature = (program, argv, *, env = None, cwd = None, stdin = None, stdout = None, stderr = None, user = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -69,6 +69,7 @@ impl PyLaunch {
         stdin: Option<i32>,
         stdout: Option<i32>,
         stderr: Option<i32>,
+        user: Option<(u32, u32, Vec<u32>)>,
     ) -> PyResult<Self> {
         if argv.is_empty() {
             return Err(PyValueError::new_err("argv is empty: it needs argv[0]"));
@@ -85,6 +86,7 @@ impl PyLaunch {
             env,
             cwd,
             stdio,
+            user: user.map(|(uid, gid, groups)| Credentials { uid, gid, groups }),
         };
         let launch = py
             .detach(|| Launch::new(spec))
