@@ -38,7 +38,7 @@ INTERNAL = ("execve", "execveat", "exit", "exit_group")
 CLI_BUFFER_SIZE = 2 << 20
 
 # The options that take a value (argparse's in cli.build_parser).
-SHORT_VALUE = "epos"
+SHORT_VALUE = "eposaSEu"
 LONG_VALUE = ("--filter", "--buffer-size", "--format", "--record", "--output-dir", "--replay")
 # Runs that print and exit, or trace nothing.
 NO_LOAD = ("-h", "--help", "--version", "--replay", "--print-completion")
@@ -53,6 +53,8 @@ class _Scan:
         # Event filters in the kernel: --filter, -e status=, -z, -Z.
         self.filters = False
         self.buffer_size: Optional[str] = None
+        # -E or -u: the command's process is not the one a plain fork makes.
+        self.launch_options = False
 
     def value(self, option: str, value: str) -> None:
         if option == "-e":
@@ -64,6 +66,8 @@ class _Scan:
             self.target = True
         elif option == "--buffer-size":
             self.buffer_size = value
+        elif option in ("-E", "-u"):
+            self.launch_options = True
 
     def flag(self, option: str) -> None:
         if option == "c":
@@ -165,7 +169,7 @@ def hold_command(argv: Sequence[str]) -> None:
     which then says what is wrong."""
     global _held
     found = scan(argv)
-    if found is None or not found.command:
+    if found is None or not found.command or found.launch_options:
         return
     from ._exec import launch
 

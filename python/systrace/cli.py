@@ -14,6 +14,7 @@ import time
 from . import _cli_start, _native
 from ._cli_start import CLI_BUFFER_SIZE, INTERNAL
 from ._native import (
+    DEFAULT_COLUMN,
     DEFAULT_STRING_SIZE,
     MAX_CAPTURE,
     VERSION,
@@ -30,7 +31,7 @@ from ._native import (
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
-    from typing import IO, Any, Dict, Iterable, List, Optional, Sequence
+    from typing import IO, Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 PROG = "systrace"
 # Paths are shown whole, as strace shows them, so captures are at least
@@ -229,6 +230,42 @@ def build_parser(completion: bool = True) -> argparse.ArgumentParser:
         dest="output",
         metavar="FILE",
         help="write the trace to FILE instead of standard error.",
+    )
+    p.add_argument(
+        "-A",
+        dest="append",
+        action="store_true",
+        help="with -o: append to FILE instead of truncating it.",
+    )
+    p.add_argument(
+        "-a",
+        dest="column",
+        metavar="COLUMN",
+        type=int,
+        default=DEFAULT_COLUMN,
+        help=f"align the results of calls on COLUMN (default {DEFAULT_COLUMN}).",
+    )
+    p.add_argument(
+        "-S",
+        dest="sort_by",
+        metavar="SORTBY",
+        default="time",
+        help="with -c: sort the table by time (default), avg-time, calls, errors, name or nothing.",
+    )
+    p.add_argument(
+        "-E",
+        dest="env_changes",
+        metavar="VAR=VAL|VAR",
+        action="append",
+        default=[],
+        help="run the command with VAR set to VAL in its environment, or without VAR; repeatable.",
+    )
+    p.add_argument(
+        "-u",
+        dest="user",
+        metavar="USERNAME",
+        help="run the command as USERNAME: its user and group ids and supplementary groups "
+        "(needs root).",
     )
     p.add_argument(
         "-s",
@@ -527,6 +564,7 @@ class Printer:
         relative_timestamps: bool = False,
         multi: bool,
         hex_strings: int = 0,
+        column: int = DEFAULT_COLUMN,
         decode_fds: int = 0,
         live: bool = True,
         status: Optional[List[str]] = None,
@@ -560,6 +598,7 @@ class Printer:
             relative_timestamps=relative_timestamps,
             string_size=string_size,
             hex_strings=hex_strings,
+            column=column,
             decode_fds=decode_fds,
             live=live,
             prefix=prefix,
@@ -630,8 +669,8 @@ class Printer:
             self.out.write(line)
             self.out.flush()
 
-    def summary_table(self) -> str:
-        return self.native.summary_table()
+    def summary_table(self, sort_by: str = "time") -> str:
+        return self.native.summary_table(sort_by)
 
 
 def new_printer(out: IO[str], *, record: Any = None, **kw: Any) -> Printer:
@@ -731,12 +770,15 @@ def _open_counting(args: argparse.Namespace, pids: List[int]) -> Optional[Sessio
         raise CliError(str(err)) from None
 
 
-def _count_report(counting: Session, histogram: bool) -> str:
-    """-c's table, then with --histogram each syscall's latency histogram
-    (in the table's order: most time first)."""
-    text = counting.count_table()
+def _count_report(counting: Session, histogram: bool, sort_by: str = "time") -> str:
+    """-c's table (its rows in -S's order), then with --histogram each
+    syscall's latency histogram, in the table's order."""
+    text = counting.count_table(sort_by)
     if histogram:
-        counts = sorted(counting.counts(), key=lambda c: -c.time_ns)
+        # The names of the table's rows, between its two dividers.
+        rows = text.split("\n------")[1].splitlines()[1:]
+        order = {line.rsplit(" ", 1)[-1]: i for i, line in enumerate(rows)}
+        counts = sorted(counting.counts(), key=lambda c: order.get(c.name, len(order)))
         text += "".join("\n" + c.histogram_text() for c in counts if any(c.histogram))
     return text
 
@@ -765,13 +807,43 @@ def _poll_until_exit(session: Session, pidfd: Optional[int]) -> EventBatch:
     return session.poll(0)
 
 
+def _command_env(changes: List[str]) -> Optional[Dict[str, str]]:
+    """strace's -E: VAR=VAL sets VAR (in its place if it was set), VAR
+    alone removes it; None: the environment as it is."""
+    if not changes:
+        return None
+    env = dict(os.environ)
+    for change in changes:
+        name, eq, value = change.partition("=")
+        if eq:
+            env[name] = value
+        else:
+            env.pop(name, None)
+    return env
+
+
+def _launch_user(name: str) -> Tuple[int, int, List[int]]:
+    """strace's -u: the user's uid, its group and its supplementary groups
+    (initgroups' list), as the command's process takes them."""
+    import pwd
+
+    if os.getuid() != 0 or os.geteuid() != 0:
+        raise UsageError("You must be root to use the -u option")
+    try:
+        entry = pwd.getpwnam(name)
+    except KeyError:
+        raise UsageError(f"Cannot find user '{name}'") from None
+    return entry.pw_uid, entry.pw_gid, os.getgrouplist(name, entry.pw_gid)
+
+
 def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[str]) -> int:
     from ._launch import launch
 
     command = list(args.command)
     try:
         # Held before its execve; forked before the load when entry() could.
-        child = _cli_start.take_command(command) or launch(command)
+        child = _cli_start.take_command(command) if not (args.env_changes or args.launch_user) else None
+        child = child or launch(command, env=_command_env(args.env_changes), user=args.launch_user)
     except FileNotFoundError:
         raise CliError(f"Can't stat '{command[0]}': No such file or directory") from None
     except PermissionError:
@@ -839,7 +911,7 @@ def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[st
         signal.signal(signal.SIGINT, old_int)
         signal.signal(signal.SIGQUIT, old_quit)
     if counting is not None:
-        out.write(_count_report(counting, args.histogram))
+        out.write(_count_report(counting, args.histogram, args.sort_by))
     if os.WIFSIGNALED(status):
         printer.status_line(pid, killed_line(status), main=True)
         out.flush()
@@ -891,7 +963,7 @@ def run_pids(args: argparse.Namespace, pids: List[int], printer_kw: Dict[str, An
             if _process_alive(pid) and not args.quiet:
                 print(f"{PROG}: Process {pid} detached", file=sys.stderr)
     if counting is not None:
-        out.write(_count_report(counting, args.histogram))
+        out.write(_count_report(counting, args.histogram, args.sort_by))
     out.flush()
     return 0
 
@@ -938,6 +1010,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             raise UsageError(f"-s {args.string_size}: a size is >= 0")
         if args.histogram and not args.summary:
             raise UsageError("--histogram is -c's: add -c")
+        if args.column < 0:
+            raise UsageError(f"-a {args.column}: a column is >= 0")
+        try:
+            _native.format_summary([], sort_by=args.sort_by)
+        except ValueError as err:
+            raise UsageError(str(err)) from None
+        if (args.env_changes or args.user) and not command:
+            raise UsageError("-E and -u set up the command systrace runs: they do not apply to -p")
+        args.launch_user = _launch_user(args.user) if args.user else None
         if args.summary and (args.record or args.output_dir) and not args.replay:
             raise UsageError("-c counts in the kernel, without events: --record and --output-dir do not apply")
         if args.summary and args.format != "strace":
@@ -968,7 +1049,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     out: IO[str]
     if args.output and args.format != "parquet":
         try:
-            out = open(args.output, "w", encoding="utf-8", errors="surrogateescape")
+            out = open(args.output, "a" if args.append else "w", encoding="utf-8", errors="surrogateescape")
         except OSError as err:
             print(f"{PROG}: can't open {args.output}: {err.strerror}", file=sys.stderr)
             return 1
@@ -986,6 +1067,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         to_file=bool(args.output),
         multi=args.follow or len(pids) > 1,
         hex_strings=args.hex_strings,
+        column=args.column,
         decode_fds=args.decode_fds,
         status=args.status,
         quiet=args.quiet,

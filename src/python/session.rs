@@ -536,10 +536,13 @@ impl Session {
     }
 
     /// A counting session's counts as strace -c prints them (the times are
-    /// the kernel's, enter to exit).
-    fn count_table(&self, py: Python<'_>) -> String {
+    /// the kernel's, enter to exit), sorted as `sort_by` says (strace's -S:
+    /// "time", "calls", "errors", "name", "avg-time" or "nothing").
+    #[pyo3(signature = (sort_by = "time"))]
+    fn count_table(&self, py: Python<'_>, sort_by: &str) -> PyResult<String> {
+        let order = super::strace::sort_by(sort_by)?;
         if self.inherited() {
-            return String::new();
+            return Ok(String::new());
         }
         let rows: Vec<_> = py
             .detach(|| self.inner().counts(false))
@@ -552,7 +555,7 @@ impl Session {
                 time_ns: c.time_ns,
             })
             .collect();
-        crate::strace::summary::format_summary(&rows)
+        Ok(crate::strace::summary::format_summary(&rows, order))
     }
 
     /// True for a counting session (systrace.count()).

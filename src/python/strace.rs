@@ -15,7 +15,7 @@ use crate::strace::output::Output;
 use crate::strace::printer::{OutputFormat, PidPrefix, Printer, PrinterOptions};
 use crate::strace::select::Selection;
 use crate::strace::signals::SignalSet;
-use crate::strace::summary::{format_summary as summary_text, SummaryRow};
+use crate::strace::summary::{format_summary as summary_text, SortBy, SummaryRow};
 
 /// `<0.000012>`: strace -T's duration.
 #[pyfunction]
@@ -113,10 +113,19 @@ pub fn decode_sockaddr(data: &[u8]) -> Option<(String, Option<String>, Option<u1
     ))
 }
 
+/// strace's -S: the order of the -c table's rows ("time", "calls",
+/// "errors", "name", "avg-time", "nothing" and strace's aliases), or a
+/// ValueError that names what is wrong.
+pub(super) fn sort_by(name: &str) -> PyResult<SortBy> {
+    SortBy::parse(name).map_err(PyValueError::new_err)
+}
+
 /// The strace -c table of rows (name, nr, calls, errors, time_ns), given in
-/// syscall-number order.
+/// syscall-number order, sorted as `sort_by` says (strace's -S).
 #[pyfunction]
-pub fn format_summary(rows: Vec<(String, u32, u64, u64, u64)>) -> String {
+#[pyo3(signature = (rows, sort_by = "time"))]
+pub fn format_summary(rows: Vec<(String, u32, u64, u64, u64)>, sort_by: &str) -> PyResult<String> {
+    let order = self::sort_by(sort_by)?;
     let rows: Vec<SummaryRow> = rows
         .into_iter()
         .map(|(name, nr, calls, errors, time_ns)| SummaryRow {
@@ -127,7 +136,7 @@ pub fn format_summary(rows: Vec<(String, u32, u64, u64, u64)>) -> String {
             time_ns,
         })
         .collect();
-    summary_text(&rows)
+    Ok(summary_text(&rows, order))
 }
 
 /// The `systrace` command's output, made in Rust: pairs events into calls,
@@ -184,7 +193,7 @@ impl PyPrinter {
 #[pymethods]
 impl PyPrinter {
     #[new]
-    #[pyo3(signature = (*, format = "strace", selected = None, summary = false, durations = false, timestamps = 0, relative_timestamps = false, string_size = crate::strace::DEFAULT_STRING_SIZE as i64, hex_strings = 0, prefix = "stderr", status = None, quiet_exits = false, signals = None, task_exits = false, thread_exits = false, main_pid = None, wall_offset_ns = 0, decode_fds = 0, live = true))]
+    #[pyo3(signature = (*, format = "strace", selected = None, summary = false, durations = false, timestamps = 0, relative_timestamps = false, string_size = crate::strace::DEFAULT_STRING_SIZE as i64, hex_strings = 0, prefix = "stderr", status = None, quiet_exits = false, signals = None, task_exits = false, thread_exits = false, main_pid = None, wall_offset_ns = 0, decode_fds = 0, live = true, column = crate::strace::DEFAULT_COLUMN as i64))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         format: &str,
@@ -205,6 +214,7 @@ impl PyPrinter {
         wall_offset_ns: i64,
         decode_fds: u8,
         live: bool,
+        column: i64,
     ) -> PyResult<Self> {
         let signals = match signals {
             None => SignalSet::all(),
@@ -220,11 +230,7 @@ impl PyPrinter {
                 "format is \"strace\", \"json\" or \"kernel\", not {format:?}"
             ))
         })?;
-        let text = super::call::strace_options(
-            string_size,
-            crate::strace::DEFAULT_COLUMN as i64,
-            hex_strings,
-        )?;
+        let text = super::call::strace_options(string_size, column, hex_strings)?;
         let prefix = PidPrefix::parse(prefix).ok_or_else(|| {
             PyValueError::new_err(format!(
                 "prefix is \"stderr\", \"file\", \"always\" or \"none\", not {prefix:?}"
@@ -260,6 +266,7 @@ impl PyPrinter {
                 relative_timestamps,
                 string_size: text.string_size,
                 hex: text.hex,
+                column: text.column,
                 prefix,
                 status,
                 quiet_exits,
@@ -375,8 +382,10 @@ impl PyPrinter {
     }
 
     /// The strace -c table of the calls counted.
-    fn summary_table(&self, py: Python<'_>) -> String {
-        self.locked(py).printer.summary_table()
+    #[pyo3(signature = (sort_by = "time"))]
+    fn summary_table(&self, py: Python<'_>, sort_by: &str) -> PyResult<String> {
+        let order = self::sort_by(sort_by)?;
+        Ok(self.locked(py).printer.summary_table(order))
     }
 
     /// The threads seen and not gone: tid -> pid.

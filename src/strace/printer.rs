@@ -95,6 +95,8 @@ pub struct PrinterOptions {
     pub string_size: usize,
     /// `-x`, `-xx`.
     pub hex: HexStyle,
+    /// `-a`: the column results are aligned on.
+    pub column: usize,
     /// The pid prefix of the lines.
     pub prefix: PidPrefix,
     /// `-e status=`, `-z`, `-Z`: the calls shown (not those counted by -c).
@@ -131,6 +133,7 @@ impl Default for PrinterOptions {
             relative_timestamps: false,
             string_size: super::DEFAULT_STRING_SIZE,
             hex: HexStyle::None,
+            column: DEFAULT_COLUMN,
             prefix: PidPrefix::Bracketed,
             status: StatusFilter::default(),
             quiet_exits: false,
@@ -231,7 +234,7 @@ impl Printer {
             shown,
             text: StraceOptions {
                 string_size: opts.string_size,
-                column: DEFAULT_COLUMN,
+                column: opts.column,
                 hex: opts.hex,
             },
             pairer: Pairer::new(),
@@ -712,8 +715,8 @@ impl Printer {
     }
 
     /// The -c table.
-    pub fn summary_table(&self) -> String {
-        self.counts.format()
+    pub fn summary_table(&self, sort_by: super::summary::SortBy) -> String {
+        self.counts.format(sort_by)
     }
 
     /// Threads seen and not gone: tid -> pid.

@@ -1,0 +1,144 @@
+"""strace's options for the command's set-up and the shape of its output,
+against strace: -E and -u (the command's environment and user), -A and -a
+(the output file and column), -S (the -c table's order)."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+
+def _run(tracer: str, *args: str, **kw) -> subprocess.CompletedProcess:
+    argv = ["strace"] if tracer == "strace" else [sys.executable, "-m", "systrace"]
+    return subprocess.run([*argv, *args], capture_output=True, text=True, timeout=60, **kw)
+
+
+def _both(*args: str, **kw) -> tuple:
+    st, sy = _run("strace", *args, **kw), _run("systrace", *args, **kw)
+    assert st.returncode == sy.returncode == 0, (st.stderr, sy.stderr)
+    return st, sy
+
+
+def test_env_changes_like_strace(kernel):
+    # Set (a new variable goes last, a set one keeps its place), replaced,
+    # removed; the command sees what strace's would.
+    env = dict(os.environ, SYSTRACE_A="1", SYSTRACE_B="2", SYSTRACE_C="3")
+    st, sy = _both("-E", "SYSTRACE_NEW=x=y", "-E", "SYSTRACE_A=changed", "-E", "SYSTRACE_B", "-E", "HOME",
+                   "-e", "trace=none", "--", "env", env=env)
+    assert sy.stdout == st.stdout
+    lines = sy.stdout.splitlines()
+    assert "SYSTRACE_A=changed" in lines and lines[-1] == "SYSTRACE_NEW=x=y", lines
+    assert not any(line.startswith(("SYSTRACE_B=", "HOME=")) for line in lines), lines
+    # The execve shows the environment the command got.
+    count = re.compile(r"/\* (\d+) vars \*/")
+    st, sy = _both("-E", "SYSTRACE_B", "-e", "trace=execve", "--", "true", env=env)
+    assert count.search(sy.stderr)[1] == count.search(st.stderr)[1] == str(len(env) - 1), sy.stderr
+
+
+def test_runs_the_command_as_another_user_like_strace(kernel, tmp_path):
+    st, sy = _both("-u", "nobody", "-e", "trace=setuid,getuid,geteuid,getgid,getgroups", "--", "id")
+    assert sy.stdout == st.stdout and sy.stdout.startswith("uid=65534(nobody) "), sy.stdout
+    # The ids were set before the command's execve: none of those calls
+    # is the trace's, which starts at the execve (strace's too).
+    calls = [line.split("(")[0] for line in sy.stderr.splitlines() if "(" in line and "+++" not in line]
+    assert calls and "setuid" not in calls, sy.stderr
+    # As nobody, a root-only file is out of reach.
+    secret = tmp_path / "secret"
+    secret.write_text("x")
+    secret.chmod(0o600)
+    r = _run("systrace", "-u", "nobody", "-e", "trace=openat", "--", "cat", str(secret))
+    assert r.returncode == 1 and f'openat(AT_FDCWD, "{secret}", O_RDONLY) = -1 EACCES' in \
+        re.sub(r" +=", " =", r.stderr), r.stderr
+    r = _run("systrace", "-u", "no-such-user-here", "--", "true")
+    assert r.returncode == 2 and "Cannot find user 'no-such-user-here'" in r.stderr, r.stderr
+    r = _run("systrace", "-u", "nobody", "-E", "X=1", "-p", "1")
+    assert r.returncode == 2 and "-E and -u" in r.stderr, r.stderr
+
+
+def test_append_and_column_like_strace(kernel, tmp_path):
+    outputs = {}
+    for tracer in ("strace", "systrace"):
+        out = tmp_path / f"{tracer}.txt"
+        out.write_text("kept\n")
+        for extra in (["-A"], ["-A", "-a", "20"], ["-a", "0", "-A"]):
+            r = _run(tracer, *extra, "-o", str(out), "-e", "trace=close,exit_group", "--", "true")
+            assert r.returncode == 0, r.stderr
+        outputs[tracer] = out.read_text()
+    assert outputs["systrace"] == outputs["strace"]
+    assert outputs["strace"].startswith("kept\nclose(3)") and "close(3)            = 0\n" in outputs["strace"]
+    # Without -A the file starts again.
+    out = tmp_path / "plain.txt"
+    out.write_text("gone\n")
+    assert _run("systrace", "-o", str(out), "-e", "trace=none", "--", "true").returncode == 0
+    assert "gone" not in out.read_text()
+    r = _run("systrace", "-a", "-1", "--", "true")
+    assert r.returncode == 2 and "-a -1" in r.stderr, r.stderr
+
+
+def _table(text: str) -> list:
+    """The -c table's rows: (name, calls, errors), in order."""
+    rows = text.split("\n------")[1].splitlines()[1:]
+    out = []
+    for line in rows:
+        fields = line.split()
+        # errors is blank when 0: 5 fields, else 6.
+        out.append((fields[-1], int(fields[3]), int(fields[4]) if len(fields) == 6 else 0))
+    return out
+
+
+@pytest.mark.parametrize("sort_by", ["name", "nothing", "calls", "errors", "avg-time", "time"])
+def test_summary_sorted_like_strace(kernel, sort_by):
+    # A program with calls of several counts and errors (openat fails on
+    # the libraries' search path; a missing file; reads of two files).
+    args = ("-c", "-S", sort_by, "-e", "trace=openat,read,close,newfstatat,access,mmap", "--",
+            "sh", "-c", "cat /etc/hostname /etc/passwd /nonexistent; true")
+    st, sy = _both(*args)
+    theirs, ours = _table(st.stderr), _table(sy.stderr)
+    assert sorted(ours) == sorted(theirs) and len(ours) >= 4, (theirs, ours)
+    if sort_by in ("name", "nothing"):
+        assert ours == theirs
+    elif sort_by in ("calls", "errors"):
+        key = 1 if sort_by == "calls" else 2
+        assert [r[key] for r in ours] == sorted((r[key] for r in ours), reverse=True), ours
+        assert [r[key] for r in ours] == [r[key] for r in theirs]
+    # The times' orders are the times': their values differ from run to run.
+
+
+def test_summary_sort_errors():
+    for key in ("max-time", "shortest"):
+        r = _run("systrace", "-c", "-S", key, "--", "true")
+        assert r.returncode == 2 and f"-S {key}: the counts keep no shortest or longest" in r.stderr, r.stderr
+    r = _run("systrace", "-c", "-S", "bogus", "--", "true")
+    assert r.returncode == 2 and "invalid sortby: 'bogus'" in r.stderr, r.stderr
+
+
+def test_the_scan_knows_every_option_that_takes_a_value():
+    # The scan before argparse (systrace._cli_start) must skip an option's
+    # value, or it takes the value for the command (-S calls ran `calls`).
+    from systrace._cli_start import LONG_VALUE, SHORT_VALUE, scan
+    from systrace.cli import build_parser
+
+    for action in build_parser(False)._actions:
+        if action.nargs == 0 or not action.option_strings or action.nargs == "?":
+            continue
+        for option in action.option_strings:
+            if option.startswith("--"):
+                assert option in LONG_VALUE, option
+            else:
+                assert option[1] in SHORT_VALUE, option
+    found = scan(["-S", "calls", "-a", "20", "-E", "A=1", "-u", "nobody", "-c", "ls"])
+    assert found is not None and found.command == ["ls"] and found.summary and found.launch_options
+
+
+def test_a_replayed_summary_takes_the_order_too(kernel, tmp_path):
+    recording = tmp_path / "r.parquet"
+    r = _run("systrace", "--record", str(recording), "-o", "/dev/null", "-e", "trace=read,close,openat", "--",
+             "cat", "/etc/hostname")
+    assert r.returncode == 0, r.stderr
+    for sort_by, key in (("name", lambda row: row[0]), ("calls", lambda row: -row[1])):
+        r = _run("systrace", "--replay", str(recording), "-c", "-S", sort_by)
+        rows = _table(r.stderr)
+        assert [row[0] for row in rows] != [] and rows == sorted(rows, key=key), (sort_by, r.stderr)
