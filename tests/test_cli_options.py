@@ -142,3 +142,39 @@ def test_a_replayed_summary_takes_the_order_too(kernel, tmp_path):
         r = _run("systrace", "--replay", str(recording), "-c", "-S", sort_by)
         rows = _table(r.stderr)
         assert [row[0] for row in rows] != [] and rows == sorted(rows, key=key), (sort_by, r.stderr)
+
+
+def _attach_lines(stderr: str, prog: str) -> list:
+    """Each `PROG: Process N attached` line, as the pid's index among the
+    pids of the lines; a pid whose lines come unannounced, as such."""
+    pids: list = []
+    out = []
+    for line in stderr.splitlines():
+        m = re.match(rf"{prog}: Process (\d+) attached$", line)
+        if m:
+            pids.append(m[1])
+            out.append(len(pids))
+            continue
+        m = re.match(r"\[pid +(\d+)\]", line)
+        if m and m[1] not in pids:
+            out.append(("unannounced", m[1]))
+            pids.append(m[1])
+    return out
+
+
+@pytest.mark.parametrize("command", [
+    ["sh", "-c", "/bin/true; /bin/true & wait"],
+    ["/usr/bin/python3", "-c", "import threading; t = threading.Thread(target=len, args=('',)); t.start(); t.join()"],
+])
+def test_followed_processes_are_announced_like_strace(kernel, tmp_path, command):
+    args = ("-f", "-e", "trace=execve,exit_group", "-e", "signal=none", "--", *command)
+    st, sy = _both(*args)
+    theirs, ours = _attach_lines(st.stderr, "strace"), _attach_lines(sy.stderr, "systrace")
+    assert ours == theirs and len(ours) >= 1 and "unannounced" not in str(ours), (st.stderr, sy.stderr)
+    # Not with -q, nor in a file (strace's neither), nor without -f.
+    for extra in (["-q"], ["-o", str(tmp_path / "out.txt")]):
+        r = _run("systrace", *extra, *args)
+        assert r.returncode == 0 and "attached" not in r.stderr, r.stderr
+    assert "attached" not in (tmp_path / "out.txt").read_text()
+    r = _run("systrace", *args[1:])
+    assert r.returncode == 0 and "attached" not in r.stderr, r.stderr

@@ -567,6 +567,7 @@ class Printer:
         column: int = DEFAULT_COLUMN,
         decode_fds: int = 0,
         live: bool = True,
+        attach_messages: bool = False,
         status: Optional[List[str]] = None,
         quiet: int = 0,
         report: Optional[RunReport] = None,
@@ -601,6 +602,7 @@ class Printer:
             column=column,
             decode_fds=decode_fds,
             live=live,
+            attach_messages=attach_messages,
             prefix=prefix,
             status=status,
             quiet_exits=quiet >= 2,
@@ -935,6 +937,7 @@ def run_pids(args: argparse.Namespace, pids: List[int], printer_kw: Dict[str, An
     watched = [Watched(pid) for pid in session.pids or ()]  # to tell a kill
     printer = new_printer(out, **printer_kw)
     for pid in session.pids or ():
+        printer.native.adopt(pid)  # their threads now are attached, not followed
         printer.native.seed_fds(pid)  # -y: the fds they have at attach
     printer.print_from(session)
     _keep_up()  # the processes were there before
@@ -1077,6 +1080,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         # prints no lines, nor in a replay of an older recording).
         task_exits=not args.summary and not args.replay,
         thread_exits=args.follow,
+        # strace's, on its stderr trace only (not with -o, -q, -c).
+        attach_messages=(args.follow and not args.output and not args.quiet and not args.summary
+                         and args.format == "strace" and not args.replay),
     )
     try:
         if args.replay:

@@ -193,7 +193,7 @@ impl PyPrinter {
 #[pymethods]
 impl PyPrinter {
     #[new]
-    #[pyo3(signature = (*, format = "strace", selected = None, summary = false, durations = false, timestamps = 0, relative_timestamps = false, string_size = crate::strace::DEFAULT_STRING_SIZE as i64, hex_strings = 0, prefix = "stderr", status = None, quiet_exits = false, signals = None, task_exits = false, thread_exits = false, main_pid = None, wall_offset_ns = 0, decode_fds = 0, live = true, column = crate::strace::DEFAULT_COLUMN as i64))]
+    #[pyo3(signature = (*, format = "strace", selected = None, summary = false, durations = false, timestamps = 0, relative_timestamps = false, string_size = crate::strace::DEFAULT_STRING_SIZE as i64, hex_strings = 0, prefix = "stderr", status = None, quiet_exits = false, signals = None, task_exits = false, thread_exits = false, main_pid = None, wall_offset_ns = 0, decode_fds = 0, live = true, column = crate::strace::DEFAULT_COLUMN as i64, attach_messages = false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         format: &str,
@@ -215,6 +215,7 @@ impl PyPrinter {
         decode_fds: u8,
         live: bool,
         column: i64,
+        attach_messages: bool,
     ) -> PyResult<Self> {
         let signals = match signals {
             None => SignalSet::all(),
@@ -277,6 +278,7 @@ impl PyPrinter {
                 wall_offset_ns,
                 decode_fds,
                 live,
+                attach_messages,
             })))),
         })
     }
@@ -409,6 +411,13 @@ impl PyPrinter {
     #[getter]
     fn pending(&self, py: Python<'_>) -> usize {
         self.locked(py).printer.pending()
+    }
+
+    /// Process `pid`'s threads as they are now (call it at attach, before
+    /// the events come): traced from the start, not announced by
+    /// attach_messages as followed.
+    fn adopt(&mut self, py: Python<'_>, pid: u32) {
+        self.locked(py).printer.adopt(pid);
     }
 
     /// With decode_fds: reads process `pid`'s fds and working directory

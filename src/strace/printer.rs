@@ -120,6 +120,10 @@ pub struct PrinterOptions {
     pub decode_fds: u8,
     /// The traced processes run now, so /proc may be read (not a replay).
     pub live: bool,
+    /// strace's `Process N attached` for each thread -f follows (its
+    /// trace on standard error, without -q): `systrace: Process N
+    /// attached` before the thread's first line.
+    pub attach_messages: bool,
 }
 
 impl Default for PrinterOptions {
@@ -144,6 +148,7 @@ impl Default for PrinterOptions {
             wall_offset_ns: 0,
             decode_fds: 0,
             live: true,
+            attach_messages: false,
         }
     }
 }
@@ -292,7 +297,13 @@ impl Printer {
 
     fn event(&mut self, ev: &Event, out: &mut String) {
         if ev.kind != EventKind::TaskExit {
-            self.live.entry(ev.tid).or_insert(ev.pid);
+            if let std::collections::hash_map::Entry::Vacant(entry) = self.live.entry(ev.tid) {
+                entry.insert(ev.pid);
+                if self.opts.attach_messages && self.opts.main_pid != Some(ev.tid) {
+                    self.cut_held(out);
+                    let _ = writeln!(out, "systrace: Process {} attached", ev.tid);
+                }
+            }
         }
         if !self.restarting.is_empty() {
             if let Some((mut call, fds)) = self.restarting.remove(&ev.tid) {
@@ -455,6 +466,17 @@ impl Printer {
             fds
         });
         self.call(call, fds.as_ref(), out);
+    }
+
+    /// The threads of process `pid` as they are now (at attach): they are
+    /// traced from the start, not followed (no `Process N attached`).
+    pub fn adopt(&mut self, pid: u32) {
+        let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+            return;
+        };
+        for tid in dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok()) {
+            self.live.entry(tid).or_insert(pid);
+        }
     }
 
     /// -y: reads process `pid`'s fds and cwd from /proc now (at attach).
