@@ -178,3 +178,29 @@ def test_followed_processes_are_announced_like_strace(kernel, tmp_path, command)
     assert "attached" not in (tmp_path / "out.txt").read_text()
     r = _run("systrace", *args[1:])
     assert r.returncode == 0 and "attached" not in r.stderr, r.stderr
+
+
+def test_count_and_trace_like_strace(kernel, tmp_path):
+    # -C: the calls, then the table (-S name: an order both give alike),
+    # in -o's file (the command's own error goes to stderr).
+    args = ("-C", "-S", "name", "-e", "trace=openat,read,close", "--", "cat", "/etc/hostname", "/nonexistent")
+    texts = []
+    for tracer in ("strace", "systrace"):
+        out = tmp_path / f"{tracer}.txt"
+        r = _run(tracer, "-o", str(out), *args)
+        assert r.returncode == 1 and "No such file" in r.stderr, r.stderr
+        texts.append(out.read_text())
+    theirs, ours = texts
+
+    def calls(text: str) -> list:
+        return [re.sub(r" +=", " =", line) for line in text.split("% time")[0].splitlines()]
+
+    assert calls(ours) == calls(theirs) and calls(ours)[-1] == "+++ exited with 1 +++", ours
+    assert _table(ours) == _table(theirs) and len(_table(theirs)) == 3, ours
+    # -w: what -c counts anyway.
+    r = _run("systrace", "-c", "-w", "-e", "trace=close", "--", "true")
+    assert r.returncode == 0 and _table(r.stderr)[0][0] == "close", r.stderr
+    for bad, why in ((["-c", "-C"], "-c and -C are mutually exclusive"),
+                     (["-C", "--format", "json"], "-C prints the calls")):
+        r = _run("systrace", *bad, "--", "true")
+        assert r.returncode == 2 and why in r.stderr, r.stderr

@@ -199,6 +199,19 @@ def build_parser(completion: bool = True) -> argparse.ArgumentParser:
         "(instead of the calls).",
     )
     p.add_argument(
+        "-C",
+        dest="count_too",
+        action="store_true",
+        help="as -c, and print the calls too: the table comes after the trace.",
+    )
+    p.add_argument(
+        "-w",
+        dest="wall_time",
+        action="store_true",
+        help="with -c: the time from each call's entry to its exit, which is what -c always counts "
+        "(accepted for strace's command lines).",
+    )
+    p.add_argument(
         "--histogram",
         action="store_true",
         help="with -c: after the table, a latency histogram per syscall as bpftrace's hist() "
@@ -757,8 +770,8 @@ def _open_counting(args: argparse.Namespace, pids: List[int]) -> Optional[Sessio
     """-c: a session that counts the selected syscalls in the kernel (the
     table's times are then the kernel's, and no event is shipped for them);
     the tracing session then carries only what the command needs to follow
-    the processes."""
-    if not args.summary:
+    the processes. -C: the same session, beside the one that traces."""
+    if not (args.summary or args.count_too):
         return None
     syscalls = [args.nrs] if args.nrs is not None else []
     try:
@@ -1011,7 +1024,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         args.follow = bool(args.follow)
         if args.string_size < 0:
             raise UsageError(f"-s {args.string_size}: a size is >= 0")
-        if args.histogram and not args.summary:
+        if args.summary and args.count_too:
+            raise UsageError("-c and -C are mutually exclusive")
+        if args.count_too and args.format != "strace":
+            raise UsageError("-C prints the calls, then a table: --format does not apply")
+        if args.count_too and args.replay:
+            raise UsageError("--replay prints the calls (no -C) or the table (-c)")
+        if args.histogram and not (args.summary or args.count_too):
             raise UsageError("--histogram is -c's: add -c")
         if args.column < 0:
             raise UsageError(f"-a {args.column}: a column is >= 0")
