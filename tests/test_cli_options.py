@@ -204,3 +204,38 @@ def test_count_and_trace_like_strace(kernel, tmp_path):
                      (["-C", "--format", "json"], "-C prints the calls")):
         r = _run("systrace", *bad, "--", "true")
         assert r.returncode == 2 and why in r.stderr, r.stderr
+
+
+def _libc() -> str:
+    out = subprocess.run(["ldd", "/bin/true"], capture_output=True, text=True).stdout
+    return re.search(r"libc\.so\.6 => (\S+)", out)[1]
+
+
+@pytest.mark.parametrize("paths, command", [
+    (["/etc/passwd"], ["sh", "-c", "cat /etc/passwd | wc -l; grep -c root /etc/passwd /etc/group"]),
+    # A library: its openat, read, fstat, the mmaps of its fd, close.
+    (["LIBC"], ["ls", "/"]),
+    # Two paths, one through a symlink (strace says where it resolves).
+    (["/etc/hostname", "/proc/self/fd/0"], ["sh", "-c", "cp /etc/hostname /dev/null; head -c 1 < /etc/hostname"]),
+])
+def test_path_filter_like_strace(kernel, tmp_path, paths, command):
+    paths = [_libc() if p == "LIBC" else p for p in paths]
+    args = [arg for p in paths for arg in ("-P", p)]
+    texts, errs = [], []
+    for tracer in ("strace", "systrace"):
+        out = tmp_path / f"{tracer}.txt"
+        r = _run(tracer, "-f", "-o", str(out), *args, "--", *command, stdin=open("/etc/hostname"))
+        assert r.returncode == 0, r.stderr
+        # Pids and addresses differ between the runs.
+        text = re.sub(r"si_pid=\d+", "si_pid=N", re.sub(r"^\d+ +", "", out.read_text(), flags=re.M))
+        texts.append(sorted(re.sub(r" +=", " =", re.sub(r"0x[0-9a-f]{6,}", "ADDR", text)).splitlines()))
+        errs.append([line.split(": ", 1)[1] for line in r.stderr.splitlines() if "Requested path" in line])
+    theirs, ours = texts
+    assert ours == theirs and len(ours) > 3, (theirs, ours)
+    assert errs[1] == errs[0]
+
+
+def test_path_filter_refusals():
+    for bad, why in ((["-c"], "-P is decided"), (["--format", "kernel"], "-P shows calls")):
+        r = _run("systrace", "-P", "/etc/hostname", *bad, "--", "true")
+        assert r.returncode == 2 and why in r.stderr, r.stderr

@@ -574,6 +574,7 @@ class Printer:
         decode_fds: int = 0,  # strace's -y (1) or -yy (2)
         live: bool = True,  # the traced processes run now: /proc may be read
         column: int = ...,
+        trace_paths: Sequence[str] = ...,  # strace's -P: show only the calls that touch these
         attach_messages: bool = False,  # strace's "Process N attached" for -f's threads
     ) -> "Printer": ...
     def feed(self, events: Union[EventBatch, Iterable[Event]]) -> str: ...

@@ -245,6 +245,16 @@ def build_parser(completion: bool = True) -> argparse.ArgumentParser:
         help="write the trace to FILE instead of standard error.",
     )
     p.add_argument(
+        "-P",
+        dest="trace_paths",
+        metavar="PATH",
+        action="append",
+        default=[],
+        help="show only the calls that touch PATH: a path argument that is PATH as written, or an fd "
+        "argument that refers to it (as strace's -P: PATH as given and where it resolves to); "
+        "repeatable.",
+    )
+    p.add_argument(
         "-A",
         dest="append",
         action="store_true",
@@ -580,6 +590,7 @@ class Printer:
         column: int = DEFAULT_COLUMN,
         decode_fds: int = 0,
         live: bool = True,
+        trace_paths: Sequence[str] = (),
         attach_messages: bool = False,
         status: Optional[List[str]] = None,
         quiet: int = 0,
@@ -615,6 +626,7 @@ class Printer:
             column=column,
             decode_fds=decode_fds,
             live=live,
+            trace_paths=list(trace_paths),
             attach_messages=attach_messages,
             prefix=prefix,
             status=status,
@@ -822,6 +834,20 @@ def _poll_until_exit(session: Session, pidfd: Optional[int]) -> EventBatch:
     return session.poll(0)
 
 
+def _path_set(paths: List[str]) -> List[str]:
+    """strace's -P set: each path as given, and where it resolves to (said
+    on stderr when that differs, as strace says it)."""
+    out: List[str] = []
+    for path in paths:
+        resolved = os.path.realpath(path) if os.path.exists(path) else path
+        for p in (path, resolved):
+            if p not in out:
+                out.append(p)
+        if resolved != path:
+            print(f'{PROG}: Requested path "{path}" resolved into "{resolved}"', file=sys.stderr)
+    return out
+
+
 def _command_env(changes: List[str]) -> Optional[Dict[str, str]]:
     """strace's -E: VAR=VAL sets VAR (in its place if it was set), VAR
     alone removes it; None: the environment as it is."""
@@ -885,7 +911,7 @@ def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[st
                 launched=pid,
                 task_events=not args.summary,
                 filter=None if args.summary else args.filter,  # -c: the counting session's
-                decode_fds=args.decode_fds,
+                decode_fds=args.decode_fds or bool(args.trace_paths),
                 status=args.status,
                 data_size=data_size(args),
             )
@@ -942,7 +968,8 @@ def run_pids(args: argparse.Namespace, pids: List[int], printer_kw: Dict[str, An
     traced = _untraced_if_counting(args)
     session = _open_session(
         traced, pids, args.follow, args.string_size, args.buffer_size, task_events=not args.summary,
-        filter=None if args.summary else args.filter, decode_fds=args.decode_fds, status=args.status,
+        filter=None if args.summary else args.filter, decode_fds=args.decode_fds or bool(args.trace_paths),
+        status=args.status,
         data_size=data_size(args),
     )
     from ._watch import Watched
@@ -1038,6 +1065,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             _native.format_summary([], sort_by=args.sort_by)
         except ValueError as err:
             raise UsageError(str(err)) from None
+        if args.trace_paths and (args.summary or args.count_too):
+            raise UsageError("-P is decided on the calls as they are printed; -c and -C count in the kernel")
+        if args.trace_paths and args.format == "kernel":
+            raise UsageError("-P shows calls: --format kernel prints events")
+        args.trace_paths = _path_set(args.trace_paths)
         if (args.env_changes or args.user) and not command:
             raise UsageError("-E and -u set up the command systrace runs: they do not apply to -p")
         args.launch_user = _launch_user(args.user) if args.user else None
@@ -1090,6 +1122,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         multi=args.follow or len(pids) > 1,
         hex_strings=args.hex_strings,
         column=args.column,
+        trace_paths=args.trace_paths,
         decode_fds=args.decode_fds,
         status=args.status,
         quiet=args.quiet,
@@ -1132,10 +1165,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if out is not sys.stderr:
             out.close()
     if report.unknown_fds:
+        shows = ("they show as the number alone" if args.decode_fds else
+                 "-P could not tell whether those calls touch its paths, and did not show them")
         print(
-            f"{PROG}: -y: {report.unknown_fds} fds or paths could not be resolved (opened before "
-            "tracing by a process gone since, or relative to an unknown directory): they show as "
-            "the number alone",
+            f"{PROG}: {'-y' if args.decode_fds else '-P'}: {report.unknown_fds} fds or paths could not be "
+            "resolved (opened before tracing by a process gone since, or relative to an unknown "
+            f"directory): {shows}",
             file=sys.stderr,
         )
     if report.lost:

@@ -193,7 +193,7 @@ impl PyPrinter {
 #[pymethods]
 impl PyPrinter {
     #[new]
-    #[pyo3(signature = (*, format = "strace", selected = None, summary = false, durations = false, timestamps = 0, relative_timestamps = false, string_size = crate::strace::DEFAULT_STRING_SIZE as i64, hex_strings = 0, prefix = "stderr", status = None, quiet_exits = false, signals = None, task_exits = false, thread_exits = false, main_pid = None, wall_offset_ns = 0, decode_fds = 0, live = true, column = crate::strace::DEFAULT_COLUMN as i64, attach_messages = false))]
+    #[pyo3(signature = (*, format = "strace", selected = None, summary = false, durations = false, timestamps = 0, relative_timestamps = false, string_size = crate::strace::DEFAULT_STRING_SIZE as i64, hex_strings = 0, prefix = "stderr", status = None, quiet_exits = false, signals = None, task_exits = false, thread_exits = false, main_pid = None, wall_offset_ns = 0, decode_fds = 0, live = true, column = crate::strace::DEFAULT_COLUMN as i64, trace_paths = Vec::new(), attach_messages = false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         format: &str,
@@ -215,6 +215,7 @@ impl PyPrinter {
         decode_fds: u8,
         live: bool,
         column: i64,
+        trace_paths: Vec<String>,
         attach_messages: bool,
     ) -> PyResult<Self> {
         let signals = match signals {
@@ -278,6 +279,7 @@ impl PyPrinter {
                 wall_offset_ns,
                 decode_fds,
                 live,
+                trace_paths,
                 attach_messages,
             })))),
         })

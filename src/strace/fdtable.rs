@@ -219,6 +219,31 @@ impl FdTable {
         out
     }
 
+    /// strace's -P: whether a call entering now touches one of `paths`:
+    /// an fd argument that refers to one (AT_FDCWD refers to none), or a
+    /// path argument that is one, as the call wrote it (strace compares
+    /// the string, not the file it names).
+    pub fn touches(&mut self, call: &Call, paths: &[String]) -> bool {
+        let resolved = self.resolve_enter(call);
+        let raw = call.raw_args();
+        let by_fd = resolved.fds.iter().any(|(i, fd)| {
+            raw.get(*i).map(|&r| r as u32 as i32) != Some(libc::AT_FDCWD)
+                && paths.contains(&fd.path)
+        });
+        if by_fd {
+            return true;
+        }
+        let meta = call.meta();
+        let captures = call.captures();
+        resolved.paths.iter().any(|(i, _)| {
+            let Some(Captured::Bytes(bytes)) = captures.get(&arg_name(meta, *i)) else {
+                return false;
+            };
+            let written = until_nul(bytes);
+            paths.iter().any(|p| p.as_bytes() == written)
+        })
+    }
+
     /// The call's paths (before its effect), then its effect on the table.
     pub fn observe(&mut self, call: &Call) -> Resolved {
         let mut out = Resolved::default();

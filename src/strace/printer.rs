@@ -120,6 +120,9 @@ pub struct PrinterOptions {
     pub decode_fds: u8,
     /// The traced processes run now, so /proc may be read (not a replay).
     pub live: bool,
+    /// `-P`: show only the calls that touch one of these paths (strace's
+    /// set: each path as given, and where it resolves to); empty: all.
+    pub trace_paths: Vec<String>,
     /// strace's `Process N attached` for each thread -f follows (its
     /// trace on standard error, without -q): `systrace: Process N
     /// attached` before the thread's first line.
@@ -148,6 +151,7 @@ impl Default for PrinterOptions {
             wall_offset_ns: 0,
             decode_fds: 0,
             live: true,
+            trace_paths: Vec::new(),
             attach_messages: false,
         }
     }
@@ -216,8 +220,12 @@ pub struct Printer {
     sigkilled: HashMap<u32, u64>,
     /// Calls completed by one event (reused).
     done: Vec<Call>,
-    /// -y: the fd tables, fed every call (those -e hides too).
+    /// -y and -P: the fd tables, fed every call (those -e hides too).
     fds: Option<FdTable>,
+    /// -P: the calls (tid, enter time) entered without touching its paths.
+    path_hidden: HashSet<(u32, u64)>,
+    /// -P: fd and path arguments it could not compare.
+    unknown_for_paths: u64,
     /// -r: the time of the line printed last (a Cell: lines are prefixed
     /// from `&self`).
     last_line_ns: std::cell::Cell<Option<u64>>,
@@ -257,7 +265,9 @@ impl Printer {
             deferred_signals: HashMap::new(),
             sigkilled: HashMap::new(),
             done: Vec::new(),
-            fds: (opts.decode_fds > 0).then(|| fd_table(&opts)),
+            fds: (opts.decode_fds > 0 || !opts.trace_paths.is_empty()).then(|| fd_table(&opts)),
+            path_hidden: HashSet::new(),
+            unknown_for_paths: 0,
             last_line_ns: std::cell::Cell::new(None),
             opts,
         }
@@ -370,6 +380,9 @@ impl Printer {
                 self.sigkilled.remove(&pid);
             }
         }
+        if ev.phase == Phase::Enter && !self.opts.trace_paths.is_empty() {
+            self.decide_paths(ev);
+        }
         let mut done = std::mem::take(&mut self.done);
         self.pairer.push_into(ev.clone(), &mut done);
         for call in done.drain(..) {
@@ -380,6 +393,8 @@ impl Printer {
         if ev.phase == Phase::Enter
             && self.splits()
             && self.is_shown(ev.nr, None)
+            && (self.path_hidden.is_empty()
+                || !self.path_hidden.contains(&(ev.tid, ev.timestamp_ns)))
             && !super::pair::never_returns(ev.nr)
         {
             self.cut_held(out);
@@ -413,7 +428,12 @@ impl Printer {
         };
         // -y: what its fds refer to now; the call's effect on them comes
         // with its exit.
-        let fds = self.fds.as_mut().map(|t| t.resolve_enter(&call));
+        let decorate = self.opts.decode_fds > 0;
+        let fds = self
+            .fds
+            .as_mut()
+            .filter(|_| decorate)
+            .map(|t| t.resolve_enter(&call));
         // Its strings as read again at its exit (see `feed`); the exit's
         // own arguments stay for the resumed part.
         let reread = self
@@ -457,15 +477,37 @@ impl Printer {
         // A call -e does not show (traced for the table only) shows no fd:
         // one it could not resolve is no loss to count.
         let shown = self.is_shown(call.nr(), None);
+        let decorate = self.opts.decode_fds > 0;
         let fds = self.fds.as_mut().map(|t| {
             let unknown = t.unknown;
             let fds = t.observe(call);
-            if !shown {
+            if !shown || !decorate {
                 t.unknown = unknown;
             }
             fds
         });
-        self.call(call, fds.as_ref(), out);
+        // -P alone keeps the table without showing it.
+        self.call(call, fds.as_ref().filter(|_| decorate), out);
+    }
+
+    /// -P: whether the call `enter` begins touches the paths; one that
+    /// does not is hidden (strace decides at the enter too).
+    fn decide_paths(&mut self, enter: &Event) {
+        let Some(table) = self.fds.as_mut() else {
+            return;
+        };
+        let call = Call {
+            enter: Some(enter.clone()),
+            exit: None,
+        };
+        let before = table.unknown;
+        let touches = table.touches(&call, &self.opts.trace_paths);
+        // An fd -P could not know may hide a call strace would show.
+        self.unknown_for_paths += table.unknown - before;
+        table.unknown = before;
+        if !touches {
+            self.path_hidden.insert((enter.tid, enter.timestamp_ns));
+        }
     }
 
     /// The threads of process `pid` as they are now (at attach): they are
@@ -487,8 +529,11 @@ impl Printer {
     }
 
     /// fd or path arguments whose target -y could not know.
+    /// -y: fd and path arguments whose target could not be known; -P: fd
+    /// and path arguments it could not compare.
     pub fn unknown_fds(&self) -> u64 {
-        self.fds.as_ref().map_or(0, |t| t.unknown)
+        let shown = self.fds.as_ref().filter(|_| self.opts.decode_fds > 0);
+        shown.map_or(0, |t| t.unknown) + self.unknown_for_paths
     }
 
     /// Whether `-e` shows syscall `nr` in `phase` (None: in either).
@@ -575,7 +620,13 @@ impl Printer {
         if call.enter.is_none() && ret == Some(0) && FORKS.contains(&&*name) {
             return;
         }
-        if self.is_shown(first.nr, None) {
+        // -P: decided at the enter; a call without one touched nothing seen.
+        let by_paths = self.opts.trace_paths.is_empty()
+            || call
+                .enter
+                .as_ref()
+                .is_some_and(|e| !self.path_hidden.remove(&(e.tid, e.timestamp_ns)));
+        if self.is_shown(first.nr, None) && by_paths {
             // -c counts what -e status= would hide, as strace does.
             if self.opts.summary {
                 // Calls that returned, as strace -c counts; rt_sigreturn
