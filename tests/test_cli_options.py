@@ -239,3 +239,31 @@ def test_path_filter_refusals():
     for bad, why in ((["-c"], "-P is decided"), (["--format", "kernel"], "-P shows calls")):
         r = _run("systrace", "-P", "/etc/hostname", *bad, "--", "true")
         assert r.returncode == 2 and why in r.stderr, r.stderr
+
+
+def test_syscall_numbers_like_strace(kernel, tmp_path):
+    # -n: [nr] after the time, counted in the column; an exit's line shows
+    # the exit's number (exit_group, a thread's exit).
+    command = ["/usr/bin/python3", "-c", "import os, threading\nt = threading.Thread(target=os.getppid)\n"
+               "t.start(); t.join()\nif os.fork() == 0: os._exit(3)\nos.wait()"]
+    texts = []
+    for tracer in ("strace", "systrace"):
+        out = tmp_path / f"{tracer}.txt"
+        r = _run(tracer, "-n", "-f", "-o", str(out), "-e", "trace=getppid,wait4,exit,exit_group",
+                 "-e", "signal=none", "--", *command)
+        assert r.returncode == 0, r.stderr
+        text = re.sub(r"^\d+ +", "", out.read_text(), flags=re.M)
+        # getppid is the tracer's pid; the wait may be cut by the child's lines.
+        texts.append(sorted(re.sub(r"(getppid\(\) += )\d+", r"\1N", line) for line in text.splitlines()
+                            if "wait4" not in line))
+        assert re.search(rf"^\[{_native_nr('wait4'):>4}\] (wait4|<\.\.\. wait4)", text, re.M), text
+    theirs, ours = texts
+    assert ours == theirs, (theirs, ours)
+    nr = {name: _native_nr(name) for name in ("getppid", "wait4", "exit", "exit_group")}
+    assert f"[{nr['getppid']:>4}] getppid() " in "\n".join(ours) and \
+        f"[{nr['exit']:>4}] +++ exited with 0 +++" in ours, ours
+
+
+def _native_nr(name: str) -> int:
+    import systrace
+    return systrace.syscall_nr(name)

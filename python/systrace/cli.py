@@ -255,6 +255,13 @@ def build_parser(completion: bool = True) -> argparse.ArgumentParser:
         "repeatable.",
     )
     p.add_argument(
+        "-n",
+        dest="syscall_numbers",
+        action="store_true",
+        help="print each line's syscall number: [ 231] (a signal's and an exit's: the syscall the "
+        "thread was in, or made last).",
+    )
+    p.add_argument(
         "-A",
         dest="append",
         action="store_true",
@@ -592,6 +599,7 @@ class Printer:
         live: bool = True,
         trace_paths: Sequence[str] = (),
         attach_messages: bool = False,
+        syscall_numbers: bool = False,
         status: Optional[List[str]] = None,
         quiet: int = 0,
         report: Optional[RunReport] = None,
@@ -628,6 +636,7 @@ class Printer:
             live=live,
             trace_paths=list(trace_paths),
             attach_messages=attach_messages,
+            syscall_numbers=syscall_numbers,
             prefix=prefix,
             status=status,
             quiet_exits=quiet >= 2,
@@ -1122,6 +1131,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         multi=args.follow or len(pids) > 1,
         hex_strings=args.hex_strings,
         column=args.column,
+        syscall_numbers=args.syscall_numbers,
         trace_paths=args.trace_paths,
         decode_fds=args.decode_fds,
         status=args.status,

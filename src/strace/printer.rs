@@ -120,6 +120,8 @@ pub struct PrinterOptions {
     pub decode_fds: u8,
     /// The traced processes run now, so /proc may be read (not a replay).
     pub live: bool,
+    /// `-n`: each line's syscall number, `[ 231] `, after its time.
+    pub syscall_numbers: bool,
     /// `-P`: show only the calls that touch one of these paths (strace's
     /// set: each path as given, and where it resolves to); empty: all.
     pub trace_paths: Vec<String>,
@@ -151,6 +153,7 @@ impl Default for PrinterOptions {
             wall_offset_ns: 0,
             decode_fds: 0,
             live: true,
+            syscall_numbers: false,
             trace_paths: Vec::new(),
             attach_messages: false,
         }
@@ -222,6 +225,9 @@ pub struct Printer {
     done: Vec<Call>,
     /// -y and -P: the fd tables, fed every call (those -e hides too).
     fds: Option<FdTable>,
+    /// -n: tid -> the syscall it is in or made last (a signal's line,
+    /// an exit's, show that one).
+    last_nr: TidMap<u32>,
     /// -P: the calls (tid, enter time) entered without touching its paths.
     path_hidden: HashSet<(u32, u64)>,
     /// -P: fd and path arguments it could not compare.
@@ -266,6 +272,7 @@ impl Printer {
             sigkilled: HashMap::new(),
             done: Vec::new(),
             fds: (opts.decode_fds > 0 || !opts.trace_paths.is_empty()).then(|| fd_table(&opts)),
+            last_nr: TidMap::default(),
             path_hidden: HashSet::new(),
             unknown_for_paths: 0,
             last_line_ns: std::cell::Cell::new(None),
@@ -383,6 +390,9 @@ impl Printer {
         if ev.phase == Phase::Enter && !self.opts.trace_paths.is_empty() {
             self.decide_paths(ev);
         }
+        if self.opts.syscall_numbers {
+            self.last_nr.insert(ev.tid, ev.nr);
+        }
         let mut done = std::mem::take(&mut self.done);
         self.pairer.push_into(ev.clone(), &mut done);
         for call in done.drain(..) {
@@ -444,7 +454,7 @@ impl Printer {
                 enter: call.enter.clone(),
                 exit: Some(exit),
             });
-        self.prefix(out, tid, enter.timestamp_ns);
+        self.prefix_nr(out, tid, enter.timestamp_ns, Some(enter.nr));
         out.push_str(
             &reread
                 .as_ref()
@@ -549,8 +559,23 @@ impl Printer {
     }
 
     fn prefix(&self, out: &mut String, tid: u32, timestamp_ns: u64) {
+        self.prefix_nr(out, tid, timestamp_ns, None);
+    }
+
+    /// The prefix of a line of syscall `nr` (None: the one thread `tid`
+    /// is in or made last).
+    fn prefix_nr(&self, out: &mut String, tid: u32, timestamp_ns: u64, nr: Option<u32>) {
         self.push_pid(out, tid, self.live.len() > 1);
         self.timestamp(out, timestamp_ns);
+        self.syscall_number(out, tid, nr);
+    }
+
+    /// -n: `[ 231] `, strace's number of the syscall the line is about.
+    fn syscall_number(&self, out: &mut String, tid: u32, nr: Option<u32>) {
+        if self.opts.syscall_numbers {
+            let nr = nr.or_else(|| self.last_nr.get(&tid).copied()).unwrap_or(0);
+            let _ = write!(out, "[{nr:>4}] ");
+        }
     }
 
     /// The pid prefix of a line; `several`: threads are to be told apart.
@@ -732,7 +757,7 @@ impl Printer {
         out: &mut String,
     ) {
         let start = out.len();
-        self.prefix(out, at.tid, at.timestamp_ns);
+        self.prefix_nr(out, at.tid, at.timestamp_ns, Some(at.nr));
         let start_col = out.len() - start;
         let name = call.name();
         if name == "restart_syscall" && call.enter.is_some() && !resumed {
@@ -783,6 +808,8 @@ impl Printer {
         // Other threads still traced: the line says whose end it is.
         self.push_pid(out, pid, !main && !self.live.is_empty());
         self.timestamp(out, timestamp_ns);
+        self.syscall_number(out, pid, None);
+        self.last_nr.remove(&pid);
         out.push_str(&end.strace_text());
         out.push('\n');
     }

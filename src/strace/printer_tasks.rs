@@ -130,6 +130,9 @@ impl Printer {
                 out.push('\n');
             }
         }
+        if ev.tid != ev.pid {
+            self.last_nr.remove(&ev.tid);
+        }
         // A process's first thread stays until its last one is gone, as
         // its pid stays until it is reaped.
         if ev.tid != ev.pid || exit.group_dead {
@@ -164,6 +167,7 @@ impl Printer {
             // Prefixed as the process's end that follows.
             self.push_pid(out, ev.pid, !main && !self.live.is_empty());
             self.timestamp(out, ev.timestamp_ns);
+            self.syscall_number(out, ev.pid, None);
             let _ = writeln!(
                 out,
                 "[ Process PID={} runs in 32 bit mode: its syscalls are not traced ]",
