@@ -38,7 +38,7 @@ INTERNAL = ("execve", "execveat", "exit", "exit_group")
 CLI_BUFFER_SIZE = 2 << 20
 
 # The options that take a value (argparse's in cli.build_parser).
-SHORT_VALUE = "eposaSEu"
+SHORT_VALUE = "eposaSEuP"
 LONG_VALUE = ("--filter", "--buffer-size", "--format", "--record", "--output-dir", "--replay")
 # Runs that print and exit, or trace nothing.
 NO_LOAD = ("-h", "--help", "--version", "--replay", "--print-completion")
