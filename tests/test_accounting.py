@@ -79,7 +79,7 @@ def test_whole_tree_is_delivered_or_counted_with_a_full_ring(kernel):
     subtree (neither delivered nor dropped)."""
     forks, between, child = 120, 1000, 300
     proc = start_gated(FORKER.format(forks=forks, between=between, child=child))
-    session = systrace.enable("getppid", pid=proc.pid, follow=True, buffer_size=1 << 14)
+    session = systrace.enable("getppid", pid=proc.pid, follow=True, buffer_size=1 << 12)
     counts, t = drain_in_thread(session)
     proc.stdin.write(b"x")
     proc.stdin.close()
