@@ -270,3 +270,30 @@ def test_syscall_numbers_like_strace(kernel, tmp_path):
 def _native_nr(name: str) -> int:
     import systrace
     return systrace.syscall_nr(name)
+
+
+@pytest.mark.parametrize("quiet", [["-q"], ["-qq"], ["-e", "quiet=attach"], ["-e", "quiet=exit"],
+                                   ["-e", "quiet=!attach"], ["-e", "quiet=all"], ["-e", "quiet=none"],
+                                   ["-e", "quiet=exits"]])
+def test_quiet_like_strace(kernel, quiet):
+    args = ("-f", *quiet, "-e", "trace=none", "-e", "signal=none", "--", "sh", "-c", "/bin/true; /bin/true")
+    st, sy = _both(*args)
+
+    def lines(text: str, prog: str) -> list:
+        return [re.sub(r"\d+", "N", line.replace(f"{prog}: ", "PROG: ")) for line in text.splitlines()]
+
+    assert lines(sy.stderr, "systrace") == lines(st.stderr, "strace"), (st.stderr, sy.stderr)
+
+
+def test_quiet_path_resolution_and_seccomp_bpf(kernel):
+    for tracer in ("strace", "systrace"):
+        r = _run(tracer, "-P", "hostname", "-e", "trace=none", "--", "true", cwd="/etc")
+        assert f'{tracer}: Requested path "hostname" resolved into "/etc/hostname"' in r.stderr, r.stderr
+        r = _run(tracer, "-e", "quiet=path-resolution", "-P", "hostname", "--", "true", cwd="/etc")
+        assert "Requested path" not in r.stderr, r.stderr
+    st, sy = _both("--seccomp-bpf", "-f", "-e", "trace=close", "--", "true")
+    assert re.sub(r" +=", " =", sy.stderr) == re.sub(r" +=", " =", st.stderr)
+    r = _run("systrace", "-e", "quiet=bogus", "--", "true")
+    assert r.returncode == 2 and "'bogus' is none of attach, exit" in r.stderr, r.stderr
+    r = _run("systrace", "-q", "-e", "quiet=exit", "--", "true")
+    assert r.returncode == 2 and "-q and -e quiet= cannot be given together" in r.stderr, r.stderr

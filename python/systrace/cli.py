@@ -149,7 +149,8 @@ def build_parser(completion: bool = True) -> argparse.ArgumentParser:
         help="trace=NAME,%%CLASS,... (also just NAME,...): which syscalls to show; "
         "status=successful,failed,unfinished,...: which calls to show by how they "
         "ended (as -z and -Z); signal=SIGCHLD,USR1,15,...: which signals to show "
-        "(all, none). A leading ! negates a set; the last of each wins. "
+        "(all, none); quiet=attach,exit,path-resolution,...: messages not to print (as -q, -qq). "
+        "A leading ! negates a set; the last of each wins. "
         "Default: all.",
     )
     p.add_argument(
@@ -262,6 +263,13 @@ def build_parser(completion: bool = True) -> argparse.ArgumentParser:
         "thread was in, or made last).",
     )
     p.add_argument(
+        "--seccomp-bpf",
+        dest="seccomp_bpf",
+        action="store_true",
+        help="accepted for strace's command lines: systrace already decides in the kernel which "
+        "calls leave it, and prints the same.",
+    )
+    p.add_argument(
         "-A",
         dest="append",
         action="store_true",
@@ -334,7 +342,7 @@ def build_parser(completion: bool = True) -> argparse.ArgumentParser:
         dest="quiet",
         action="count",
         default=0,
-        help="do not print the attach and detach messages of -p; -qq neither the "
+        help="do not print the attach and detach messages (of -p, and -f's); -qq neither the "
         "+++ exited with N +++ lines.",
     )
     p.add_argument(
@@ -432,6 +440,33 @@ def parse_decode_fds(spec: str) -> int:
         elif name != "none":
             raise UsageError(f"--decode-fds={spec}: path, socket, dev, all or none")
     return level
+
+
+QUIET_QUALIFIERS = ("quiet", "silent", "silence")
+QUIET_NAMES = ("attach", "exit", "path-resolution", "personality", "thread-execve", "superseded")
+
+
+def parse_quiet(exprs: Sequence[str], q: int) -> List[str]:
+    """The messages not printed: -q's (attach, personality), -qq's (and
+    exit), and those of -e quiet=SET (strace's names; all, none, a leading
+    ! for the others)."""
+    if q and exprs:
+        raise UsageError("-q and -e quiet= cannot be given together")
+    names = set(QUIET_NAMES[:1] + QUIET_NAMES[3:4] if q >= 1 else ()) | ({"exit"} if q >= 2 else set())
+    for expr in exprs:
+        spec = expr.partition("=")[2]
+        negate = spec.startswith("!")
+        chosen = set()
+        for name in spec.lstrip("!").split(","):
+            name = {"exits": "exit", "path_resolution": "path-resolution"}.get(name, name)
+            if name == "all":
+                chosen |= set(QUIET_NAMES)
+            elif name in QUIET_NAMES:
+                chosen.add(name)
+            elif name != "none":
+                raise UsageError(f"-e {expr}: {name!r} is none of {', '.join(QUIET_NAMES)}, all, none")
+        names = set(QUIET_NAMES) - chosen if negate else chosen
+    return sorted(names)
 
 
 def parse_status(exprs: Sequence[str]) -> Optional[List[str]]:
@@ -843,16 +878,16 @@ def _poll_until_exit(session: Session, pidfd: Optional[int]) -> EventBatch:
     return session.poll(0)
 
 
-def _path_set(paths: List[str]) -> List[str]:
+def _path_set(paths: List[str], quiet: bool = False) -> List[str]:
     """strace's -P set: each path as given, and where it resolves to (said
-    on stderr when that differs, as strace says it)."""
+    on stderr when that differs, as strace says it, unless `quiet`)."""
     out: List[str] = []
     for path in paths:
         resolved = os.path.realpath(path) if os.path.exists(path) else path
         for p in (path, resolved):
             if p not in out:
                 out.append(p)
-        if resolved != path:
+        if resolved != path and not quiet:
             print(f'{PROG}: Requested path "{path}" resolved into "{resolved}"', file=sys.stderr)
     return out
 
@@ -991,7 +1026,7 @@ def run_pids(args: argparse.Namespace, pids: List[int], printer_kw: Dict[str, An
     printer.print_from(session)
     _keep_up()  # the processes were there before
     for pid in pids:
-        if not args.quiet:
+        if "attach" not in args.quiet_set:
             print(f"{PROG}: Process {pid} attached", file=sys.stderr)
     interrupted = False
     try:
@@ -1012,7 +1047,7 @@ def run_pids(args: argparse.Namespace, pids: List[int], printer_kw: Dict[str, An
         process.close()
     if interrupted:
         for pid in pids:
-            if _process_alive(pid) and not args.quiet:
+            if _process_alive(pid) and "attach" not in args.quiet_set:
                 print(f"{PROG}: Process {pid} detached", file=sys.stderr)
     if counting is not None:
         out.write(_count_report(counting, args.histogram, args.sort_by))
@@ -1078,7 +1113,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             raise UsageError("-P is decided on the calls as they are printed; -c and -C count in the kernel")
         if args.trace_paths and args.format == "kernel":
             raise UsageError("-P shows calls: --format kernel prints events")
-        args.trace_paths = _path_set(args.trace_paths)
         if (args.env_changes or args.user) and not command:
             raise UsageError("-E and -u set up the command systrace runs: they do not apply to -p")
         args.launch_user = _launch_user(args.user) if args.user else None
@@ -1091,8 +1125,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         args.decode_fds = min(args.decode_fds, 2)
         args.status = parse_status([e for e in args.exprs if _qualifier(e) == "status"])
         args.signals = parse_signals([e for e in args.exprs if _qualifier(e) in ("signal", "signals", "s")])
+        args.quiet_set = parse_quiet([e for e in args.exprs if _qualifier(e) in QUIET_QUALIFIERS], args.quiet)
+        args.trace_paths = _path_set(args.trace_paths, "path-resolution" in args.quiet_set)
         args.nrs = parse_trace_set(
-            [e for e in args.exprs if _qualifier(e) not in ("status", "signal", "signals", "s")]
+            [e for e in args.exprs if _qualifier(e) not in ("status", "signal", "signals", "s", *QUIET_QUALIFIERS)]
         )
         if args.nrs is not None and args.nrs.enter != args.nrs.exit and args.format != "kernel":
             raise UsageError(
@@ -1135,7 +1171,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         trace_paths=args.trace_paths,
         decode_fds=args.decode_fds,
         status=args.status,
-        quiet=args.quiet,
+        quiet=2 if "exit" in args.quiet_set else 0,
         report=report,
         signals=args.signals,
         # The threads' exits come with the events (not with -c, which
@@ -1143,7 +1179,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         task_exits=not args.summary and not args.replay,
         thread_exits=args.follow,
         # strace's, on its stderr trace only (not with -o, -q, -c).
-        attach_messages=(args.follow and not args.output and not args.quiet and not args.summary
+        attach_messages=(args.follow and not args.output and "attach" not in args.quiet_set and not args.summary
                          and args.format == "strace" and not args.replay),
     )
     try:
