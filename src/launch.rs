@@ -8,8 +8,11 @@
 //! SIGXFSZ at start-up, so those two are set back to the default (as
 //! `subprocess` does); handlers the caller installed end at exec anyway, and
 //! are reset first so that a signal while the child waits acts as it would on
-//! the command. Everything else (stdio redirection, the working directory,
-//! the environment, the exec and its error) is `std::process::Command`'s.
+//! the command. An environment given is passed in its order (the child
+//! points `environ` at it: `Command` would sort it), and a user given
+//! (strace's -u) is taken on before the wait, so that neither shows in a
+//! trace that starts at the execve. Everything else (stdio redirection, the
+//! working directory, the exec and its error) is `std::process::Command`'s.
 //!
 //! `Command::spawn` returns once the child has exec'd, but the tracer needs
 //! the child's pid before that: the spawn runs on a helper thread, and the
