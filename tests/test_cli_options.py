@@ -215,6 +215,11 @@ def _libc() -> str:
     (["/etc/passwd"], ["sh", "-c", "cat /etc/passwd | wc -l; wc -c /etc/passwd /etc/group"]),
     # A library: its openat, read, fstat, the mmaps of its fd, close.
     (["LIBC"], ["ls", "/"]),
+    # The fds poll and select wait on (only the calls with the file's).
+    (["/etc/hostname"], ["/usr/bin/python3", "-c", "import select, os\nf = open('/etc/hostname')\n"
+                         "r, w = os.pipe()\nselect.select([r, f], [], [], 0)\nselect.select([r], [w], [], 0)\n"
+                         "p = select.poll(); p.register(f); p.register(r); p.poll(0)\n"
+                         "q = select.poll(); q.register(w); q.poll(0)"]),
     # Two paths, one through a symlink (strace says where it resolves):
     # stdin (fd 0, known at the launch) and a file by name.
     (["/etc/hostname", "/proc/self/fd/0"], ["cat", "-", "/etc/hostname"]),

@@ -235,6 +235,36 @@ impl FdTable {
         }
         let meta = call.meta();
         let captures = call.captures();
+        // The fds poll and select wait on, as strace's -P looks at them.
+        let waited: Vec<i32> = match &*call.name() {
+            "poll" | "ppoll" => match captures.get("ufds") {
+                Some(Captured::Bytes(bytes)) => structs::pollfd_fds(bytes),
+                _ => Vec::new(),
+            },
+            "select" | "pselect6" => {
+                let n = u64::from(raw.first().map_or(0, |&r| r as u32).min(1 << 20));
+                ["inp", "outp", "exp"]
+                    .iter()
+                    .filter_map(|set| match captures.get(set) {
+                        Some(Captured::Bytes(bytes)) => Some(captures.before(set).unwrap_or(bytes)),
+                        _ => captures.before(set),
+                    })
+                    .flat_map(|bytes| structs::fd_set_fds(bytes, n))
+                    .map(|fd| fd as i32)
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
+        if let Some(pid) = call.enter.as_ref().map(|e| e.pid) {
+            for fd in waited.into_iter().filter(|&fd| fd >= 0) {
+                if self
+                    .lookup(pid, fd)
+                    .is_some_and(|f| paths.contains(&f.path))
+                {
+                    return true;
+                }
+            }
+        }
         resolved.paths.iter().any(|(i, _)| {
             let Some(Captured::Bytes(bytes)) = captures.get(&arg_name(meta, *i)) else {
                 return false;

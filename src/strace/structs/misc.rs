@@ -189,6 +189,11 @@ pub fn sysinfo_value(bytes: &[u8]) -> Option<Value> {
     }))
 }
 
+/// The fds of a pollfd array (-P looks at them).
+pub fn pollfd_fds(bytes: &[u8]) -> Vec<i32> {
+    pollfds(bytes).map(|p| p.fd).collect()
+}
+
 fn pollfds(bytes: &[u8]) -> impl Iterator<Item = libc::pollfd> + '_ {
     (0..bytes.len() / size_of::<libc::pollfd>()).filter_map(|i| read_at(bytes, i))
 }
