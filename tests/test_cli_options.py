@@ -107,6 +107,17 @@ def test_summary_sorted_like_strace(kernel, sort_by):
     # The times' orders are the times': their values differ from run to run.
 
 
+def test_histogram_follows_the_order_and_survives_an_empty_table(kernel):
+    r = _run("systrace", "-c", "-S", "name", "--histogram", "-e", "trace=read,close", "--",
+             "cat", "/etc/hostname")
+    names = [row[0] for row in _table(r.stderr)]
+    histograms = re.findall(r"^@ns\[(\w+)\]:", r.stderr, re.M)
+    assert r.returncode == 0 and names == ["close", "read"] and histograms == names, r.stderr
+    # Nothing counted: no table, no histogram, no error.
+    r = _run("systrace", "-c", "--histogram", "-e", "trace=mount", "--", "true")
+    assert r.returncode == 0 and "Traceback" not in r.stderr and "% time" not in r.stderr, r.stderr
+
+
 def test_summary_sort_errors():
     for key in ("max-time", "shortest"):
         r = _run("systrace", "-c", "-S", key, "--", "true")

@@ -845,7 +845,7 @@ def _count_report(counting: Session, histogram: bool, sort_by: str = "time") -> 
     """-c's table (its rows in -S's order), then with --histogram each
     syscall's latency histogram, in the table's order."""
     text = counting.count_table(sort_by)
-    if histogram:
+    if histogram and text:  # no table when nothing was counted, nor histograms
         # The names of the table's rows, between its two dividers.
         rows = text.split("\n------")[1].splitlines()[1:]
         order = {line.rsplit(" ", 1)[-1]: i for i, line in enumerate(rows)}
@@ -1105,7 +1105,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             raise UsageError("--histogram is -c's: add -c")
         if args.column < 0:
             raise UsageError(f"-a {args.column}: a column is >= 0")
-        try:
+        try:  # -S's names are the core's: it says what is wrong with one
             _native.format_summary([], sort_by=args.sort_by)
         except ValueError as err:
             raise UsageError(str(err)) from None
