@@ -22,6 +22,7 @@ test: dev
 lint:
 	cargo fmt --check
 	cargo clippy --all-targets -- -D warnings
+	python3 scripts/bpf_stack.py
 	@if command -v clang-format >/dev/null; then \
 		echo clang-format --dry-run --Werror $(BPF); \
 		clang-format --dry-run --Werror $(BPF); \

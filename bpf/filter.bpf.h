@@ -179,41 +179,44 @@ static __always_inline bool filter_pass(const struct systrace_filter *f, const _
 
 /* Sends a held enter at its call's exit, with the time of its enter.
  * Global: the verifier checks it once, not at each exit that may send one
- * (filter_exit, take_held_enter). */
+ * (filter_exit, take_held_enter). Its record is built in the scratch (free
+ * until the exit's own record), not on the stack: the exit hook's deepest
+ * chain of calls passes through here, and kernels that give a called
+ * function no stack of its own refuse more than 512 bytes along it. */
 __noinline int emit_held_enter(__u32 nr, struct call_mark *mark, __u64 pid_tgid, __u32 root)
 {
-	__u64 args[SYSTRACE_MAX_ARGS];
+	struct systrace_enter_record *rec;
+	struct scratch *s;
 	__u32 zero = 0;
+	__u8 nb_args;
 	__u64 *ts;
 
 	if (!mark || nr >= SYSTRACE_NR_SYSCALLS)
 		return 0;
 	barrier_var(nr); /* a bound the verifier sees in every copy of nr */
 	nr &= SYSTRACE_NR_SYSCALLS - 1;
-	for (int i = 0; i < SYSTRACE_MAX_ARGS; i++)
-		args[i] = mark->args[i];
 	if (test_bit(nr, capture_syscalls) && enter_captures(nr)) {
 		/* The captures of a held call are read now, at its exit. */
 		ts = bpf_map_lookup_elem(&held_ts, &zero);
 		if (ts)
 			*ts = mark->ts;
-		return emit_enter(nr, args, pid_tgid, root);
-	} else {
-		struct systrace_enter_record rec = {};
-		__u8 nb_args = syscall_nb_args[nr];
-
-		if (nb_args > SYSTRACE_MAX_ARGS)
-			nb_args = SYSTRACE_MAX_ARGS;
-		fill_header(&rec.hdr, pid_tgid, root, SYSTRACE_PHASE_ENTER, nb_args);
-		rec.hdr.timestamp_ns = mark->ts;
-		fill_entry(&rec.trace.ent, pid_tgid);
-		rec.trace.nr = nr;
-		for (int i = 0; i < SYSTRACE_MAX_ARGS; i++)
-			rec.trace.args[i] = args[i];
-		if (bpf_ringbuf_output(&events, &rec, ENTER_RECORD_SIZE(nb_args), submit_flags()) <
-		    0)
-			count_drop(SYSTRACE_PHASE_ENTER, nr, pid_tgid, root);
+		return emit_enter(nr, mark->args, pid_tgid, root);
 	}
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s)
+		return 0;
+	rec = (void *)s->buf;
+	nb_args = syscall_nb_args[nr];
+	if (nb_args > SYSTRACE_MAX_ARGS)
+		nb_args = SYSTRACE_MAX_ARGS;
+	fill_header(&rec->hdr, pid_tgid, root, SYSTRACE_PHASE_ENTER, nb_args);
+	rec->hdr.timestamp_ns = mark->ts;
+	fill_entry(&rec->trace.ent, pid_tgid);
+	rec->trace.nr = nr;
+	for (int i = 0; i < SYSTRACE_MAX_ARGS; i++)
+		rec->trace.args[i] = mark->args[i];
+	if (bpf_ringbuf_output(&events, rec, ENTER_RECORD_SIZE(nb_args), submit_flags()) < 0)
+		count_drop(SYSTRACE_PHASE_ENTER, nr, pid_tgid, root);
 	return 0;
 }
 
@@ -300,12 +303,24 @@ static __always_inline bool filter_exit_again(const struct systrace_filter *f, _
 	return filter_pass(f, args, 0, nr, pid_tgid);
 }
 
-/* The filter `f` at its call's exit: true to send the exit (after the held
- * enter, for a call decided at exit). */
-static __noinline bool filter_exit(const struct systrace_filter *f, __u32 nr, long ret,
-				   __u64 pid_tgid, __u32 root)
+/* The arguments of an exit whose enter no one saw: zeros, outside the
+ * stack (on the exit hook's deepest chain of calls, see emit_held_enter).
+ * Written by no one. */
+__u64 no_args[SYSTRACE_MAX_ARGS];
+
+/* filter_exit's verdicts: 0 (false) drops the exit, 1 (true) sends it, and
+ * EXIT_SEND_HELD sends the call's held enter first. The caller sends that
+ * enter: filter_exit calling emit_held_enter made the exit hook's deepest
+ * chain of calls (with the enter's captures) longer than 512 bytes of
+ * stack, which the kernels that give a called function no stack of its
+ * own refuse. */
+#define EXIT_SEND_HELD 2
+
+/* The filter `f` at its call's exit: true to send the exit, EXIT_SEND_HELD
+ * to send the held enter and then the exit (a call decided at exit). */
+static __noinline int filter_exit(const struct systrace_filter *f, __u32 nr, long ret,
+				  __u64 pid_tgid)
 {
-	__u64 no_args[SYSTRACE_MAX_ARGS] = {};
 	struct call_mark *mark;
 	__u32 state = CALL_NONE;
 
@@ -341,7 +356,7 @@ static __noinline bool filter_exit(const struct systrace_filter *f, __u32 nr, lo
 		if (!filter_pass(f, mark->args, ret, nr, pid_tgid))
 			return false;
 		if (test_bit(nr & (SYSTRACE_NR_SYSCALLS - 1), enabled_enter_syscalls))
-			emit_held_enter(nr, mark, pid_tgid, root);
+			return EXIT_SEND_HELD;
 		return true;
 	}
 	/* No enter held: the call began before its filter was set (not

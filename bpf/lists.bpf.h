@@ -147,23 +147,36 @@ struct mmsghdr_head {
 #define ARG_MMSG (1 << 18)
 #define ARG_MSG_LEN (1 << 19)
 
+/* The msghdr capture_msghdr reads, per CPU: on its stack it took 64 of the
+ * 512 bytes the exit hook's deepest chain of calls may use (kernels that
+ * give a called function no stack of its own count them all). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mmsghdr_head);
+} msghdr_heads SEC(".maps");
+
 /* A msghdr as a list: itself, its name, its control data, its iovecs. */
 __noinline __u32 capture_msghdr(struct scratch *s, __u32 off, __u32 arg_flags, __u64 ptr,
 				__u64 left)
 {
 	__u32 elem_flags = arg_flags | (SYSTRACE_CAPTURE_ARGV_ELEM << 8);
-	struct mmsghdr_head mm = {};
-	struct msghdr_head *m = &mm.hdr;
-	__u64 count, size = sizeof(*m);
+	__u64 count, size = sizeof(struct msghdr_head);
+	struct mmsghdr_head *mm;
+	struct msghdr_head *m;
+	__u32 zero = 0;
 	long err;
 
-	if (!s)
+	mm = bpf_map_lookup_elem(&msghdr_heads, &zero);
+	if (!s || !mm)
 		return off;
+	m = &mm->hdr;
 	if (arg_flags & ARG_MMSG) {
-		size = sizeof(mm);
-		err = bpf_probe_read_user(&mm, sizeof(mm), (const void *)ptr);
+		size = sizeof(*mm);
+		err = bpf_probe_read_user(mm, sizeof(*mm), (const void *)ptr);
 		if (arg_flags & ARG_MSG_LEN)
-			left = mm.len;
+			left = mm->len;
 	} else {
 		err = bpf_probe_read_user(m, sizeof(*m), (const void *)ptr);
 	}

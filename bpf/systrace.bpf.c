@@ -114,12 +114,18 @@ static __always_inline int deliver_enter(long id, __u64 *args, __u64 pid_tgid, _
 static __always_inline int deliver_exit(long nr, long ret, __u64 pid_tgid, __u32 root)
 {
 	const struct systrace_filter *f;
+	int verdict;
 	bool pass;
 
 	if ((filter_experiment & 8) && filter_slot[nr & (SYSTRACE_NR_SYSCALLS - 1)])
 		return 0; /* the experiment that rejects before the lookup */
 	f = with_filters ? filter_of(nr, filter_slot) : 0;
-	pass = !f || filter_exit(f, nr, ret, pid_tgid, root);
+	verdict = f ? filter_exit(f, nr, ret, pid_tgid) : true;
+	if (verdict == EXIT_SEND_HELD)
+		emit_held_enter(nr,
+				bpf_task_storage_get(&call_marks, bpf_get_current_task_btf(), 0, 0),
+				pid_tgid, root);
+	pass = verdict;
 	/* Marks exist only where filters were loaded. */
 	if (with_filters && test_bit(nr, held_syscalls) &&
 	    (!f || f->mode != SYSTRACE_FILTER_AT_EXIT) && !(filter_experiment & 16))
