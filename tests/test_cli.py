@@ -249,15 +249,11 @@ def test_command_not_found():
     assert "Can't stat '/nonexistent/command'" in r.stderr
 
 
-def test_ff_is_f_and_ff_with_o_is_refused(kernel, tmp_path):
-    # -ff alone is -f, as in strace.
+def test_ff_is_f(kernel, tmp_path):
+    # -ff alone is -f, as in strace (with -o: tests/test_cli_options.py).
     r = systrace_cmd("-ff", "-e", "trace=exit_group", "--", "sh", "-c", "true & wait")
     assert r.returncode == 0, r.stderr
     assert len(re.findall(r"^\[pid +\d+\] exit_group\(0\)", r.stderr, re.M)) == 1, r.stderr
-    # strace's file per process is not written: a usage error, no files.
-    r = systrace_cmd("-ff", "-o", str(tmp_path / "t"), "--", "true")
-    assert r.returncode == 2 and "-ff -o PREFIX" in r.stderr, r.stderr
-    assert list(tmp_path.iterdir()) == []
 
 
 def test_python_m_and_help():

@@ -330,3 +330,63 @@ def test_quiet_path_resolution_and_seccomp_bpf(kernel):
     assert r.returncode == 2 and "'bogus' is none of attach, exit" in r.stderr, r.stderr
     r = _run("systrace", "-q", "-e", "quiet=exit", "--", "true")
     assert r.returncode == 2 and "-q and -e quiet= cannot be given together" in r.stderr, r.stderr
+
+
+# A process with a second thread and a child that runs a program: four
+# threads, each with lines that do not depend on timing.
+PER_THREAD_PROGRAM = """
+import os, subprocess, threading
+t = threading.Thread(target=lambda: os.write(1, b"from the thread\\n")); t.start(); t.join()
+subprocess.run(["/bin/true"])
+os.write(1, b"done\\n")
+"""
+
+
+def _thread_files(prefix) -> list:
+    """(tid, text) of PREFIX.TID files, by tid: the order the threads began."""
+    found = [(int(p.name.rsplit(".", 1)[1]), p.read_text()) for p in prefix.parent.glob(prefix.name + ".*")]
+    return sorted(found)
+
+
+def _without_ids(text: str, tids) -> str:
+    for tid in tids:
+        text = re.sub(rf"\b{tid}\b", "<tid>", text)
+    text = re.sub(r"0x[0-9a-f]{6,}", "<addr>", text)
+    return re.sub(r" +=", " =", text)
+
+
+def test_a_file_per_thread_like_strace(kernel, tmp_path):
+    options = ["-e", "trace=openat,write,clone,clone3,execve,exit_group,wait4", "-e", "signal=none"]
+    files = {}
+    for tracer in ("strace", "systrace"):
+        (tmp_path / tracer).mkdir()
+        prefix = tmp_path / tracer / "trace"
+        r = _run(tracer, "-ff", "-o", str(prefix), *options, "--", "/usr/bin/python3", "-c", PER_THREAD_PROGRAM)
+        assert r.returncode == 0 and r.stdout == "from the thread\ndone\n", (r.stdout, r.stderr)
+        assert not r.stderr, r.stderr
+        files[tracer] = _thread_files(prefix)
+    theirs, ours = files["strace"], files["systrace"]
+    # The process, its thread, its child (forked, then true's execve).
+    assert len(ours) == len(theirs) >= 3, ([t for t, _ in ours], [t for t, _ in theirs])
+    for (tid_o, text_o), (tid_t, text_t) in zip(ours, theirs):
+        # No pid prefix: the file says whose lines they are.
+        assert not re.match(r"\d+ ", text_o), text_o
+        assert _without_ids(text_o, [t for t, _ in ours]) == _without_ids(text_t, [t for t, _ in theirs]), \
+            (tid_o, text_o, tid_t, text_t)
+    # The thread's file holds its write and its end, nothing of the others.
+    assert any(text.startswith('write(1, "from the thread\\n", 16)') for _, text in ours), ours
+
+
+def test_a_file_per_thread_as_strace_asks_for_it(kernel, tmp_path):
+    # --output-separately is -ff's file part (-A's appending: a Rust test).
+    prefix = tmp_path / "t"
+    r = _run("systrace", "--output-separately", "-o", str(prefix), "-e", "trace=exit_group", "--", "true")
+    assert r.returncode == 0, r.stderr
+    ((_, text),) = _thread_files(prefix)
+    assert re.sub(r" +=", " =", text) == "exit_group(0) = ?\n+++ exited with 0 +++\n", text
+    for refused, says in ((["-c"], "mutually exclusive"), (["-C"], "mutually exclusive"),
+                          (["--format", "json"], "strace's text")):
+        r = _run("systrace", "-ff", "-o", str(prefix), *refused, "--", "true")
+        assert r.returncode == 2 and says in r.stderr, (refused, r.stderr)
+    r = _run("systrace", "-ff", "-o", str(tmp_path / "no-such-dir" / "t"), "--", "true")
+    assert r.returncode == 1 and "can't fopen" in r.stderr, r.stderr

@@ -189,8 +189,14 @@ def build_parser(completion: bool = True) -> argparse.ArgumentParser:
         action="count",
         default=0,
         help="also trace the children the traced processes fork, from their first syscall. "
-        "-ff is -f (one trace, each line with its pid); -ff -o PREFIX, strace's file per "
-        "process, is refused.",
+        "-ff with -o PREFIX: each thread's lines in its own file, PREFIX.TID, as strace's "
+        "(without -o, -ff is -f).",
+    )
+    p.add_argument(
+        "--output-separately",
+        dest="output_separately",
+        action="store_true",
+        help="with -o PREFIX: each thread's lines in its own file, PREFIX.TID (-ff is -f with this).",
     )
     p.add_argument(
         "-c",
@@ -643,6 +649,8 @@ class Printer:
         signals: Optional[List[int]] = None,
         task_exits: bool = False,
         thread_exits: bool = False,
+        per_thread: Optional[str] = None,
+        append: bool = False,
     ) -> None:
         self.out = out
         self.task_exits = task_exits
@@ -657,6 +665,15 @@ class Printer:
         # process, systrace all of them: in a file, "PID " while there are
         # several.
         prefix = ("always" if multi else "file") if to_file else "stderr"
+        if per_thread is not None:
+            # strace -ff -o PREFIX: PREFIX.TID, no pid on the lines. Its
+            # directory is checked now, as strace opens the first file
+            # before the command runs.
+            prefix = "per-thread"
+            where = os.path.dirname(per_thread) or "."
+            if not os.path.isdir(where) or not os.access(where, os.W_OK | os.X_OK):
+                raise CliError(f"can't fopen '{per_thread}.<tid>': {where} is not a directory "
+                               "this process can write to")
         self.native = _native.Printer(
             format=fmt,
             selected=selected,
@@ -681,6 +698,9 @@ class Printer:
             main_pid=main_pid,
             wall_offset_ns=self.wall_offset_ns,
         )
+        self.per_thread = per_thread is not None
+        if per_thread is not None:
+            self.native.write_thread_files(per_thread, append)
 
     # Events in.
 
@@ -697,6 +717,9 @@ class Printer:
         lines to the output's file itself, so that no event goes through the
         session's queue or through Python (feed() then only reports a write
         that failed). Not for an output without a file (it stays fed)."""
+        if self.per_thread:
+            self.native.print_from(session, None)
+            return
         try:
             fd = self.out.fileno()
         except (AttributeError, OSError, ValueError):
@@ -1087,11 +1110,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             raise UsageError("must have PROG [ARGS] or -p PID")
         if pids and command:
             raise UsageError("-p PID and a command exclude each other")
-        # strace -ff -o PREFIX writes PREFIX.PID per process; systrace
-        # writes one trace, and says so rather than writing another layout.
-        if args.follow > 1 and args.output:
-            raise UsageError("-ff -o PREFIX (a file per process) is not supported: -f -o FILE "
-                             "writes one trace, each line with its pid")
+        # strace -ff -o PREFIX: PREFIX.TID per thread, lines without a pid;
+        # -ff without -o is -f.
+        args.per_thread = bool(args.output) and (args.follow > 1 or args.output_separately)
+        if args.per_thread:
+            if args.summary or args.count_too:
+                raise UsageError("(-c/--summary-only or -C/--summary) and -ff/--output-separately "
+                                 "are mutually exclusive")
+            if args.format != "strace" or args.record or args.output_dir:
+                raise UsageError("-ff/--output-separately writes strace's text, a file per thread: "
+                                 "not with --format, --record or --output-dir")
         args.follow = bool(args.follow)
         if args.string_size < 0:
             raise UsageError(f"-s {args.string_size}: a size is >= 0")
@@ -1146,7 +1174,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             file=sys.stderr,
         )
     out: IO[str]
-    if args.output and args.format != "parquet":
+    if args.output and args.format != "parquet" and not args.per_thread:
         try:
             out = open(args.output, "a" if args.append else "w", encoding="utf-8", errors="surrogateescape")
         except OSError as err:
@@ -1164,6 +1192,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         relative_timestamps=args.relative_timestamps,
         string_size=args.string_size,
         to_file=bool(args.output),
+        per_thread=args.output if args.per_thread else None,
+        append=args.append,
         multi=args.follow or len(pids) > 1,
         hex_strings=args.hex_strings,
         column=args.column,

@@ -5,6 +5,7 @@ use pyo3::prelude::*;
 
 use std::collections::BTreeSet;
 use std::os::fd::BorrowedFd;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::event::events_of;
@@ -149,7 +150,8 @@ pub fn format_summary(rows: Vec<(String, u32, u64, u64, u64)>, sort_by: &str) ->
 /// string_size and hex_strings: strace's -s and -x (1) or -xx (2).
 /// prefix: "stderr" (`[pid N] ` while several threads are traced), "file"
 /// (`N ` while several threads are traced), "always" (`N ` on every line)
-/// or "none". status: the strace -e status= classes of the calls shown
+/// "per-thread" (none: each line to its thread's file, see
+/// write_thread_files) or "none". status: the strace -e status= classes of the calls shown
 /// (None: all). quiet_exits: no `+++ exited with N +++` lines (-qq).
 /// signals: the signal numbers shown (strace's -e signal=; None: all).
 /// task_exits: the events carry the threads' exits (a session with
@@ -236,7 +238,7 @@ impl PyPrinter {
         let text = super::call::strace_options(string_size, column, hex_strings)?;
         let prefix = PidPrefix::parse(prefix).ok_or_else(|| {
             PyValueError::new_err(format!(
-                "prefix is \"stderr\", \"file\", \"always\" or \"none\", not {prefix:?}"
+                "prefix is \"stderr\", \"file\", \"always\", \"per-thread\" or \"none\", not {prefix:?}"
             ))
         })?;
         let status = match status {
@@ -303,6 +305,10 @@ impl PyPrinter {
         let (text, written) = py.detach(|| {
             let mut out = inner.lock().unwrap_or_else(|e| e.into_inner());
             let mut text = String::new();
+            if out.per_thread() {
+                out.print_events(events);
+                return (text, Self::check_written(&mut out));
+            }
             out.printer.feed(events, &mut text);
             if !text.is_empty() {
                 out.flush(); // the caller's text comes after the writer's
@@ -321,16 +327,27 @@ impl PyPrinter {
         &mut self,
         py: Python<'_>,
         session: &Bound<'_, super::session::Session>,
-        fd: i32,
+        fd: Option<i32>,
     ) -> PyResult<()> {
-        if fd < 0 {
-            return Err(PyValueError::new_err(format!(
-                "not a file descriptor: {fd}"
-            )));
+        match fd {
+            Some(fd) if fd < 0 => {
+                return Err(PyValueError::new_err(format!(
+                    "not a file descriptor: {fd}"
+                )));
+            }
+            Some(fd) => {
+                // SAFETY: borrowed for the dup only; the caller keeps it open.
+                let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+                self.locked(py).set_file(fd)?;
+            }
+            None if !self.locked(py).per_thread() => {
+                return Err(PyValueError::new_err(
+                    "print_from(session, None) writes to the files of write_thread_files(), \
+                     which was not called",
+                ));
+            }
+            None => {}
         }
-        // SAFETY: borrowed for the dup only; the caller keeps it open.
-        let fd = unsafe { BorrowedFd::borrow_raw(fd) };
-        self.locked(py).set_file(fd)?;
         let inner = Arc::clone(&self.inner);
         let queue = session.get().queue();
         py.detach(|| {
@@ -338,10 +355,32 @@ impl PyPrinter {
                 inner
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
-                    .print_events(events)
+                    .print_events(events.iter().copied())
             }))
         });
         Ok(())
+    }
+
+    /// strace -ff -o PREFIX: from now on each line goes to its thread's
+    /// file, `prefix`.TID, created when its first line comes (appended to
+    /// with `append`, -A), written by a writer thread; feed(), finish() and
+    /// status_line() return "" and print_from(session, None) prints there.
+    /// Needs prefix="per-thread". A write or open that failed is raised
+    /// (OSError, naming the file) by the next feed() or finish().
+    #[pyo3(signature = (prefix, append = false))]
+    fn write_thread_files(
+        &mut self,
+        py: Python<'_>,
+        prefix: PathBuf,
+        append: bool,
+    ) -> PyResult<()> {
+        let mut out = self.locked(py);
+        if out.printer.options().prefix != PidPrefix::PerThread {
+            return Err(PyValueError::new_err(
+                "write_thread_files() needs a Printer made with prefix=\"per-thread\"",
+            ));
+        }
+        Ok(out.set_thread_files(prefix, append)?)
     }
 
     /// Ends the stream: the text of the calls that never returned.
@@ -350,6 +389,11 @@ impl PyPrinter {
         py.detach(|| {
             let mut out = inner.lock().unwrap_or_else(|e| e.into_inner());
             let mut text = String::new();
+            if out.per_thread() {
+                out.finish_to_writer();
+                out.flush();
+                return Self::check_written(&mut out).map(|()| text);
+            }
             out.printer.finish(&mut text);
             out.flush(); // what the events printed is written before
             Self::check_written(&mut out).map(|()| text)
@@ -384,6 +428,10 @@ impl PyPrinter {
         }
         let at = at_ns.unwrap_or_else(crate::trace::queue::monotonic_ns);
         inner.printer.process_end(&mut out, pid, &end, main, at);
+        if inner.per_thread() {
+            inner.hand_text_of(&out);
+            out.clear();
+        }
         Ok(out)
     }
 

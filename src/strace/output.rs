@@ -4,10 +4,13 @@
 //! thread as a session's `Direct`): per event no store, no Python object.
 //! A writer thread does the writes, so that an output slower than the
 //! events (a terminal, a pipe read late) holds the text, not the consumer:
-//! the ring buffer keeps being drained.
-use std::fs::File;
+//! the ring buffer keeps being drained. With strace's -ff -o PREFIX the
+//! writer puts each line in its thread's file, PREFIX.TID.
+use std::collections::{HashMap, HashSet};
+use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::os::fd::BorrowedFd;
+use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -25,11 +28,17 @@ const MAX_WAITING: usize = 8 << 20;
 /// of it came (how late a line may show).
 const WRITE_AT: usize = 64 << 10;
 const LINGER: Duration = Duration::from_millis(10);
+/// Files of threads kept open by -ff's writer; past it they are all closed
+/// (and opened again, to append, when their thread prints again), so that
+/// a command with thousands of threads does not run the tracer out of fds.
+const MAX_OPEN: usize = 256;
 
 #[derive(Debug, Default)]
 struct Pipe {
     /// Text waiting for the writer.
     text: Vec<u8>,
+    /// With a file per thread: (tid, offset in `text`) of each line.
+    owners: Vec<(u32, usize)>,
     /// The writer is writing what it took.
     writing: bool,
     /// No more text will come: the writer ends.
@@ -59,11 +68,77 @@ impl Shared {
     }
 }
 
+/// Where the writer writes.
+#[derive(Debug)]
+enum Sink {
+    One(File),
+    PerThread(ThreadFiles),
+}
+
+/// strace -ff -o PREFIX: PREFIX.TID for each thread, created (or, with -A,
+/// appended to) when its first line comes.
+#[derive(Debug)]
+struct ThreadFiles {
+    prefix: PathBuf,
+    append: bool,
+    open: HashMap<u32, File>,
+    /// Threads whose file this run created: opened again, it is appended to.
+    created: HashSet<u32>,
+}
+
+impl ThreadFiles {
+    fn file(&mut self, tid: u32) -> io::Result<&mut File> {
+        if !self.open.contains_key(&tid) && self.open.len() >= MAX_OPEN {
+            self.open.clear();
+        }
+        if !self.open.contains_key(&tid) {
+            let mut name = self.prefix.clone().into_os_string();
+            name.push(format!(".{tid}"));
+            let again = !self.created.insert(tid);
+            let file = OpenOptions::new()
+                .create(true)
+                .write(true)
+                .append(self.append || again)
+                .truncate(!(self.append || again))
+                .open(&name)
+                .map_err(|err| {
+                    io::Error::new(
+                        err.kind(),
+                        format!("{}: {err}", PathBuf::from(name).display()),
+                    )
+                })?;
+            self.open.insert(tid, file);
+        }
+        Ok(self.open.get_mut(&tid).expect("just opened"))
+    }
+
+    /// Each line of `text` to its thread's file; text before the first
+    /// owner (none is printed so) goes with the first line.
+    fn write(&mut self, text: &[u8], owners: &[(u32, usize)]) -> io::Result<()> {
+        for (i, &(tid, start)) in owners.iter().enumerate() {
+            let start = if i == 0 { 0 } else { start };
+            let end = owners.get(i + 1).map_or(text.len(), |&(_, next)| next);
+            self.file(tid)?.write_all(&text[start..end])?;
+        }
+        Ok(())
+    }
+}
+
+impl Sink {
+    fn write(&mut self, text: &[u8], owners: &[(u32, usize)]) -> io::Result<()> {
+        match self {
+            Sink::One(file) => file.write_all(text),
+            Sink::PerThread(files) => files.write(text, owners),
+        }
+    }
+}
+
 /// Its writes are systrace's own (it stays marked quiet): a session that
 /// traces its own process must not print the writes of its own lines.
-fn write_loop(shared: &Shared, mut file: File) {
+fn write_loop(shared: &Shared, mut sink: Sink) {
     let _quiet = crate::trace::quiet::Quiet::enter();
     let mut buf = Vec::new();
+    let mut owners = Vec::new();
     let mut pipe = shared.lock();
     loop {
         while pipe.text.is_empty() && !pipe.closed {
@@ -85,12 +160,18 @@ fn write_loop(shared: &Shared, mut file: File) {
                 .0;
         }
         std::mem::swap(&mut buf, &mut pipe.text);
+        std::mem::swap(&mut owners, &mut pipe.owners);
         pipe.writing = true;
         let failed = pipe.failed;
         drop(pipe);
         shared.drained.notify_all();
-        let result = if failed { Ok(()) } else { file.write_all(&buf) };
+        let result = if failed {
+            Ok(())
+        } else {
+            sink.write(&buf, &owners)
+        };
         buf.clear();
+        owners.clear();
         pipe = shared.lock();
         pipe.writing = false;
         if let Err(err) = result {
@@ -122,22 +203,63 @@ impl Output {
     /// Writes from now on to (a duplicate of) `fd`, which shares its
     /// offset with the caller's own writes to it (made after a flush()).
     pub fn set_file(&mut self, fd: BorrowedFd<'_>) -> io::Result<()> {
+        let file = File::from(fd.try_clone_to_owned()?);
+        self.start_writer(Sink::One(file))
+    }
+
+    /// Writes from now on each line to its thread's file, `prefix`.TID
+    /// (strace -ff -o PREFIX; `append`: -A), created as lines come. The
+    /// printer's prefix must be PidPrefix::PerThread.
+    pub fn set_thread_files(&mut self, prefix: PathBuf, append: bool) -> io::Result<()> {
+        self.start_writer(Sink::PerThread(ThreadFiles {
+            prefix,
+            append,
+            open: HashMap::new(),
+            created: HashSet::new(),
+        }))
+    }
+
+    fn start_writer(&mut self, sink: Sink) -> io::Result<()> {
         if self.shared.is_some() {
             return Err(io::Error::other("already writing to a file"));
         }
-        let file = File::from(fd.try_clone_to_owned()?);
         let shared = Arc::new(Shared::default());
         let theirs = Arc::clone(&shared);
         std::thread::Builder::new()
             .name("systrace-writer".into())
-            .spawn(move || write_loop(&theirs, file))?;
+            .spawn(move || write_loop(&theirs, sink))?;
         self.shared = Some(shared);
         Ok(())
     }
 
+    /// Whether the writer puts lines in their threads' files: the text the
+    /// printer makes is the writer's, never the caller's.
+    pub fn per_thread(&self) -> bool {
+        self.printer.options().prefix == super::printer::PidPrefix::PerThread
+            && self.shared.is_some()
+    }
+
     /// Feeds events and hands their lines to the writer.
-    pub fn print_events(&mut self, events: &[&Event]) {
-        self.printer.feed(events.iter().copied(), &mut self.text);
+    pub fn print_events<'a>(&mut self, events: impl IntoIterator<Item = &'a Event>) {
+        self.printer.feed(events, &mut self.text);
+        self.hand_text();
+    }
+
+    /// The calls that never returned, to the writer (per_thread()).
+    pub fn finish_to_writer(&mut self) {
+        self.printer.finish(&mut self.text);
+        self.hand_text();
+    }
+
+    /// Text the printer put in `text` (its owners with it) to the writer.
+    pub fn hand_text_of(&mut self, text: &str) {
+        self.text.push_str(text);
+        self.hand_text();
+    }
+
+    /// Hands the printer's text to the writer.
+    fn hand_text(&mut self) {
+        let owners = self.printer.take_owners();
         let Some(shared) = self.shared.as_ref().filter(|_| !self.text.is_empty()) else {
             self.text.clear();
             return;
@@ -149,6 +271,8 @@ impl Output {
         let before = pipe.text.len();
         if !pipe.failed {
             pipe.text.extend_from_slice(self.text.as_bytes());
+            pipe.owners
+                .extend(owners.into_iter().map(|(tid, at)| (tid, before + at)));
         }
         let after = pipe.text.len();
         drop(pipe);
@@ -209,6 +333,79 @@ mod tests {
         }
     }
 
+    /// close(fd) by thread `tid` of process 100, enter and exit.
+    #[cfg(target_arch = "x86_64")]
+    fn close_by(tid: i32, fd: u64) -> [Event; 2] {
+        [
+            decode(&enter_record(3, &[fd], 100, tid)).unwrap(),
+            decode(&exit_record(3, 0, 100, tid)).unwrap(),
+        ]
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn writes_each_threads_lines_to_its_own_file() {
+        let dir = std::env::temp_dir().join(format!("systrace-per-thread-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
+        for append in [false, true] {
+            for file in std::fs::read_dir(&dir).unwrap() {
+                std::fs::remove_file(file.unwrap().path()).unwrap();
+            }
+            std::fs::write(dir.join("t.100"), "before\n").unwrap();
+            let opts = PrinterOptions {
+                prefix: super::super::printer::PidPrefix::PerThread,
+                ..PrinterOptions::default()
+            };
+            let mut out = Output::new(Printer::new(opts));
+            out.set_thread_files(dir.join("t"), append).unwrap();
+            assert!(out.per_thread());
+            let (a, b) = (close_by(100, 7), close_by(101, 8));
+            // Interleaved: each file gets its thread's whole line, no prefix.
+            out.print_events([&a[0], &b[0], &a[1], &b[1]]);
+            out.flush();
+            assert!(out.take_error().is_none());
+            let old = if append { "before\n" } else { "" };
+            assert_eq!(
+                read("t.100"),
+                format!("{old}close(7)                                = 0\n")
+            );
+            assert_eq!(
+                read("t.101"),
+                "close(8)                                = 0\n"
+            );
+            // More than MAX_OPEN threads: the files closed on the way are
+            // opened again to append, never truncated.
+            for tid in 1000..1000 + MAX_OPEN as i32 + 10 {
+                out.print_events(close_by(tid, 3).iter());
+            }
+            out.print_events(close_by(101, 9).iter());
+            out.flush();
+            assert!(out.take_error().is_none());
+            assert_eq!(
+                read("t.101"),
+                "close(8)                                = 0\nclose(9)                                = 0\n"
+            );
+            assert_eq!(
+                read("t.1000"),
+                "close(3)                                = 0\n"
+            );
+        }
+        // A file that cannot be opened is told, naming it.
+        let mut out = Output::new(Printer::new(PrinterOptions {
+            prefix: super::super::printer::PidPrefix::PerThread,
+            ..PrinterOptions::default()
+        }));
+        out.set_thread_files(dir.join("missing").join("t"), false)
+            .unwrap();
+        out.print_events(close_by(100, 7).iter());
+        out.flush();
+        let err = out.take_error().expect("the failed open is told");
+        assert!(err.to_string().contains("missing/t.100"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn writes_the_lines_to_the_file_and_tells_a_failed_write() {
@@ -218,7 +415,7 @@ mod tests {
         let mut out = Output::new(Printer::new(PrinterOptions::default()));
         out.set_file(write_end.as_fd()).unwrap();
         drop(write_end); // the writer has its own
-        out.print_events(&[&close, &closed]);
+        out.print_events([&close, &closed]);
         out.flush();
         assert!(out.take_error().is_none());
         let mut buf = [0u8; 256];
@@ -230,11 +427,11 @@ mod tests {
         // Nobody reads any more: the write fails, is told once, and the
         // printer goes on without writing.
         drop(read_end);
-        out.print_events(&[&close, &closed]);
+        out.print_events([&close, &closed]);
         out.flush();
         let err = out.take_error().expect("a failed write is told");
         assert_eq!(err.kind(), io::ErrorKind::BrokenPipe);
-        out.print_events(&[&close, &closed]);
+        out.print_events([&close, &closed]);
         out.flush();
         assert!(out.take_error().is_none());
     }

@@ -61,6 +61,9 @@ pub enum PidPrefix {
     WhileThreads,
     /// `N ` on every line (strace -o FILE with -f or several -p).
     Always,
+    /// No prefix: each line goes to its thread's file (strace -ff -o
+    /// PREFIX), told by [`Printer::take_owners`]; calls print whole.
+    PerThread,
 }
 
 impl PidPrefix {
@@ -70,6 +73,7 @@ impl PidPrefix {
             "stderr" => Some(PidPrefix::Bracketed),
             "file" => Some(PidPrefix::WhileThreads),
             "always" => Some(PidPrefix::Always),
+            "per-thread" => Some(PidPrefix::PerThread),
             _ => None,
         }
     }
@@ -235,6 +239,9 @@ pub struct Printer {
     /// -r: the time of the line printed last (a Cell: lines are prefixed
     /// from `&self`).
     last_line_ns: std::cell::Cell<Option<u64>>,
+    /// PidPrefix::PerThread: (tid, offset in `out`) of each line begun
+    /// since the last take_owners().
+    owners: std::cell::RefCell<Vec<(u32, usize)>>,
 }
 
 /// -ERESTART_RESTARTBLOCK: the call is resumed by restart_syscall.
@@ -276,12 +283,19 @@ impl Printer {
             path_hidden: HashSet::new(),
             unknown_for_paths: 0,
             last_line_ns: std::cell::Cell::new(None),
+            owners: std::cell::RefCell::new(Vec::new()),
             opts,
         }
     }
 
     pub fn options(&self) -> &PrinterOptions {
         &self.opts
+    }
+
+    /// With PidPrefix::PerThread: whose each line is, as (tid, where it
+    /// begins in the `out` it was printed to), since the last call.
+    pub fn take_owners(&mut self) -> Vec<(u32, usize)> {
+        std::mem::take(self.owners.get_mut())
     }
 
     /// Feeds events; appends their lines to `out`, in the order the events
@@ -417,10 +431,12 @@ impl Printer {
     /// Whether calls print as strace prints them as they happen, cut by
     /// other threads' lines. Not with -e status= (strace too waits for the
     /// call's end to know whether to show it), nor in JSON (an object per
-    /// call).
+    /// call), nor in a file per thread (nothing comes between a thread's
+    /// lines there, as in strace -ff's).
     fn splits(&self) -> bool {
         self.opts.format == OutputFormat::Strace
             && !self.opts.summary
+            && self.opts.prefix != PidPrefix::PerThread
             && self.opts.status == StatusFilter::default()
     }
 
@@ -590,6 +606,7 @@ impl Printer {
             PidPrefix::Bracketed if several => {
                 let _ = write!(out, "[pid {pid:>5}] ");
             }
+            PidPrefix::PerThread => self.owners.borrow_mut().push((pid, out.len())),
             _ => {}
         }
     }
