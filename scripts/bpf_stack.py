@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""The deepest chain of BPF stack each program of the object can use.
+"""The deepest chain of BPF stack each program of the object can use, and
+its deepest chain of calls.
 
     python3 scripts/bpf_stack.py [OBJECT...]
 
@@ -9,8 +10,9 @@ up to 16 bytes under the JIT, and refuses a program whose deepest chain
 passes 512 bytes, unless the kernel gives a called function a private stack
 of its own. Kernels of one machine kind differ there (one build loaded
 chains of 624 bytes, the next refused 576), so the chains must fit in 512
-everywhere. This reads the compiled object (llvm-objdump) and fails past
-the limit. OBJECT defaults to the newest build's objects (every
+everywhere. It also refuses a chain of more than 8 frames (the kernel's
+MAX_CALL_FRAMES; a bpf_loop callback is a frame). This reads the compiled
+object (llvm-objdump) and fails past either limit. OBJECT defaults to the newest build's objects (every
 architecture's).
 """
 from __future__ import annotations
@@ -23,6 +25,7 @@ import subprocess
 import sys
 
 LIMIT = 512
+MAX_FRAMES = 8
 
 
 def frames(obj: str) -> dict:
@@ -70,7 +73,8 @@ def frames(obj: str) -> dict:
 
 
 def deepest_chains(funcs: dict) -> list:
-    """(bytes, chain) of each program, deepest first."""
+    """(bytes, chain, frames of its longest chain) of each program, deepest
+    first."""
 
     @functools.lru_cache(maxsize=None)
     def deepest(func) -> tuple:
@@ -78,7 +82,11 @@ def deepest_chains(funcs: dict) -> list:
         below = max((deepest(c) for c in set(funcs[func][1]) if c != func), default=(0, ()))
         return own + below[0], (f"{func[1]} ({funcs[func][0]})",) + below[1]
 
-    return sorted((deepest(f) for f in funcs if f[0] != ".text"), reverse=True)
+    @functools.lru_cache(maxsize=None)
+    def frames(func) -> int:
+        return 1 + max((frames(c) for c in set(funcs[func][1]) if c != func), default=0)
+
+    return sorted(((*deepest(f), frames(f)) for f in funcs if f[0] != ".text"), reverse=True)
 
 
 def main() -> int:
@@ -92,17 +100,21 @@ def main() -> int:
         # The newest build's object and the other architectures' beside it.
         objects = sorted(glob.glob(os.path.join(os.path.dirname(max(found, key=os.path.getmtime)),
                                                 "systrace*.bpf.o")))
-    worst = 0
+    failed = False
     for obj in objects:
         print(obj)
         chains = deepest_chains(frames(obj))
-        for size, chain in chains:
-            print(f"{size:6} {' -> '.join(chain)}")
+        for size, chain, depth in chains:
+            print(f"{size:6} bytes, {depth} frames deep: {' -> '.join(chain)}")
         if chains[0][0] > LIMIT:
             print(f"bpf_stack: a chain of {chains[0][0]} bytes of BPF stack (limit {LIMIT}) in {obj}",
                   file=sys.stderr)
-        worst = max(worst, chains[0][0])
-    return 1 if worst > LIMIT else 0
+            failed = True
+        if max(c[2] for c in chains) > MAX_FRAMES:
+            print(f"bpf_stack: a chain of calls more than {MAX_FRAMES} frames deep in {obj}",
+                  file=sys.stderr)
+            failed = True
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
