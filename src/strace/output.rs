@@ -113,8 +113,14 @@ impl ThreadFiles {
     }
 
     /// Each line of `text` to its thread's file; text before the first
-    /// owner (none is printed so) goes with the first line.
+    /// owner (none is printed so) goes with the first line, and text with
+    /// no owner at all is an error, not lost unsaid.
     fn write(&mut self, text: &[u8], owners: &[(u32, usize)]) -> io::Result<()> {
+        if owners.is_empty() && !text.is_empty() {
+            return Err(io::Error::other(
+                "a line of no thread, for a file per thread (-ff): not written",
+            ));
+        }
         for (i, &(tid, start)) in owners.iter().enumerate() {
             let start = if i == 0 { 0 } else { start };
             let end = owners.get(i + 1).map_or(text.len(), |&(_, next)| next);
@@ -403,6 +409,16 @@ mod tests {
         out.flush();
         let err = out.take_error().expect("the failed open is told");
         assert!(err.to_string().contains("missing/t.100"), "{err}");
+        // A printer that says nothing of whose its lines are: they are
+        // told as not written, not dropped unsaid.
+        let mut out = Output::new(Printer::new(PrinterOptions::default()));
+        out.set_thread_files(dir.join("t"), false).unwrap();
+        out.print_events(close_by(100, 7).iter());
+        out.flush();
+        let err = out
+            .take_error()
+            .expect("lines without their thread are told");
+        assert!(err.to_string().contains("no thread"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
