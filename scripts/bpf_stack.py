@@ -105,7 +105,7 @@ def main() -> int:
         print(obj)
         chains = deepest_chains(frames(obj))
         for size, chain, depth in chains:
-            print(f"{size:6} bytes, {depth} frames deep: {' -> '.join(chain)}")
+            print(f"{size:6} bytes: {' -> '.join(chain)} (its longest chain of calls: {depth} frames)")
         if chains[0][0] > LIMIT:
             print(f"bpf_stack: a chain of {chains[0][0]} bytes of BPF stack (limit {LIMIT}) in {obj}",
                   file=sys.stderr)
