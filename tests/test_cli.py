@@ -249,6 +249,17 @@ def test_command_not_found():
     assert "Can't stat '/nonexistent/command'" in r.stderr
 
 
+def test_a_failed_write_of_the_trace_is_told_and_the_command_runs_on(kernel, tmp_path):
+    # A full disk: the command is traced to its end and keeps its exit
+    # code; systrace says the trace stops at the failed write (it was a
+    # traceback, with the command left running untraced). The same path
+    # takes -ff's errors, raised by the native writer (a Rust test).
+    r = systrace_cmd("-o", "/dev/full", "-e", "trace=openat,write", "--", "sh", "-c", "echo done; exit 3")
+    assert r.returncode == 3 and r.stdout == "done\n", (r.stdout, r.stderr)
+    assert "Traceback" not in r.stderr and \
+        "writing /dev/full failed: No space left on device" in r.stderr, r.stderr
+
+
 def test_ff_is_f(kernel, tmp_path):
     # -ff alone is -f, as in strace (with -o: tests/test_cli_options.py).
     r = systrace_cmd("-ff", "-e", "trace=exit_group", "--", "sh", "-c", "true & wait")

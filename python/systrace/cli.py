@@ -31,7 +31,7 @@ from ._native import (
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
-    from typing import IO, Any, Dict, Iterable, List, Optional, Sequence, Tuple
+    from typing import IO, Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 PROG = "systrace"
 # Paths are shown whole, as strace shows them, so captures are at least
@@ -609,6 +609,9 @@ class RunReport:
 
     def __init__(self) -> None:
         self.lost = 0
+        # The first write of the trace that failed (a full disk, -ff's file
+        # that could not be made): nothing after it was written.
+        self.write_error: Optional[OSError] = None
         # -y: fds and paths whose target could not be known.
         self.unknown_fds = 0
 
@@ -704,12 +707,27 @@ class Printer:
 
     # Events in.
 
+    def _emit(self, text_of: Callable[[], str]) -> None:
+        """Writes the text text_of() returns (the native printer's; "" when
+        its writer thread writes). A write that fails, here or in that
+        thread (raised by the native call), is kept for the report, once:
+        the run goes on, the command traced to its end, and nothing more is
+        written. A closed pipe ends the run, as before."""
+        try:
+            text = text_of()
+            if self.report.write_error is None:
+                if text:
+                    self.out.write(text)
+                self.out.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as err:
+            if self.report.write_error is None:
+                self.report.write_error = err
+
     def feed(self, events: EventBatch) -> None:
         """A batch of events, in the order it came."""
-        text = self.native.feed(events)
-        if text:
-            self.out.write(text)
-        self.out.flush()
+        self._emit(lambda: self.native.feed(events))
 
     def print_from(self, session: Session) -> None:
         """Prints `session`'s events from now on as they arrive: the native
@@ -735,10 +753,7 @@ class Printer:
         self.report.lost += session.dropped
 
     def finish(self) -> None:
-        text = self.native.finish()
-        if text:
-            self.out.write(text)
-        self.out.flush()
+        self._emit(self.native.finish)
         self.report.unknown_fds += self.native.unknown_fds
 
     # Processes.
@@ -758,10 +773,7 @@ class Printer:
     def status_line(self, pid: int, text: str, main: bool = False, at_ns: Optional[int] = None) -> None:
         """`+++ exited with 0 +++`, with the pid prefix for other processes;
         at_ns: when it happened (CLOCK_MONOTONIC), for -t (default: now)."""
-        line = self.native.status_line(pid, text, main, at_ns)
-        if line:
-            self.out.write(line)
-            self.out.flush()
+        self._emit(lambda: self.native.status_line(pid, text, main, at_ns))
 
     def summary_table(self, sort_by: str = "time") -> str:
         return self.native.summary_table(sort_by)
@@ -1239,7 +1251,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 130
     finally:
         if out is not sys.stderr:
-            out.close()
+            try:
+                out.close()
+            except OSError as err:  # its last flush
+                report.write_error = report.write_error or err
+    if report.write_error is not None:
+        failed = report.write_error
+        print(f"{PROG}: writing {args.output or 'the trace'} failed: {failed.strerror or failed}; "
+              "nothing after that was written", file=sys.stderr)
     if report.unknown_fds:
         shows = ("they show as the number alone" if args.decode_fds else
                  "-P could not tell whether those calls touch its paths, and did not show them")
