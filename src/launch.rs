@@ -1,4 +1,4 @@
-//! The launcher of a traced command: its process is forked and held before
+//! The launcher of a traced command: its process is made and held before
 //! its execve until the tracer is ready for it ([`Launch::start`]), so its
 //! trace can begin at that execve, as strace's does.
 //!
@@ -8,30 +8,32 @@
 //! SIGXFSZ at start-up, so those two are set back to the default (as
 //! `subprocess` does); handlers the caller installed end at exec anyway, and
 //! are reset first so that a signal while the child waits acts as it would on
-//! the command. An environment given is passed in its order (the child
-//! points `environ` at it: `Command` would sort it), and a user given
-//! (strace's -u) is taken on before the wait, so that neither shows in a
-//! trace that starts at the execve. Everything else (stdio redirection, the
-//! working directory, the exec and its error) is `std::process::Command`'s.
+//! the command. An environment given is passed in its order, and a user
+//! given (strace's -u) is taken on before the wait, so that neither shows in
+//! a trace that starts at the execve.
 //!
-//! `Command::spawn` returns once the child has exec'd, but the tracer needs
-//! the child's pid before that: the spawn runs on a helper thread, and the
-//! child itself sends its pid over a socket pair, then waits there for the
-//! go.
-use std::ffi::OsString;
+//! The child shares the caller's memory until its execve (`clone(CLONE_VM)`,
+//! as posix_spawn's child does), instead of a fork's copy-on-write copy:
+//! the command's process is made before its BPF load (issue 15), and with a
+//! fork every page the caller then wrote (its imports, its argument
+//! parsing) cost a copy and a TLB shootdown on the other CPUs, the largest
+//! part of the command's start-up after the verifier. Sharing memory, the
+//! child only makes system calls on its own stack with what was prepared
+//! for it beforehand ([`Plan`]), and borrows the thread-local `errno` of a
+//! helper thread that stays blocked until the child has exec'd or exited.
+use std::ffi::{CString, OsString};
 use std::io::{self, Read};
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::net::UnixStream;
-use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::thread::JoinHandle;
 
 /// What to start, as `subprocess.Popen` takes it.
 #[derive(Debug, Default)]
 pub struct Spec {
-    /// The executable: a path (a name without `/` is looked up in PATH by
-    /// the C library, trying each directory: resolve it first).
+    /// The executable: a path (a name without `/` is looked up in the PATH
+    /// of the environment it gets, as execvp does: resolve it first).
     pub program: PathBuf,
     /// argv, argv[0] included.
     pub argv: Vec<OsString>,
@@ -46,44 +48,106 @@ pub struct Spec {
 }
 
 extern "C" {
-    /// The C library's environment, which execvp passes on.
-    static mut environ: *const *const libc::c_char;
+    /// The C library's environment: the caller's, copied for the command.
+    static environ: *const *const libc::c_char;
 }
 
-/// `NAME=VALUE` strings and the null-terminated array of pointers to them
-/// that `environ` takes.
-struct EnvBlock {
-    _strings: Vec<std::ffi::CString>,
+/// C strings and the null-terminated array of pointers to them that execve
+/// takes.
+struct StrArray {
+    strings: Vec<CString>,
     pointers: Vec<*const libc::c_char>,
 }
 
-// SAFETY: the pointers point into the strings the block owns, and neither
-// is changed once made: moving the block between threads moves no string.
-unsafe impl Send for EnvBlock {}
-unsafe impl Sync for EnvBlock {}
+// SAFETY: the pointers point into the strings the array owns, and neither
+// is changed once made: moving the array between threads moves no string.
+unsafe impl Send for StrArray {}
+unsafe impl Sync for StrArray {}
 
-fn env_block(env: &[(OsString, OsString)]) -> io::Result<EnvBlock> {
-    use std::os::unix::ffi::OsStrExt;
+impl StrArray {
+    fn new(strings: Vec<CString>) -> StrArray {
+        let mut pointers: Vec<*const libc::c_char> = strings.iter().map(|s| s.as_ptr()).collect();
+        pointers.push(std::ptr::null());
+        StrArray { strings, pointers }
+    }
+
+    fn as_ptr(&self) -> *const *const libc::c_char {
+        self.pointers.as_ptr()
+    }
+}
+
+fn c_string(bytes: &[u8], what: &str) -> io::Result<CString> {
+    CString::new(bytes).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{what} holds a NUL byte"),
+        )
+    })
+}
+
+/// `NAME=VALUE` for each variable, in the order given (std's Command would
+/// sort them).
+fn env_block(env: &[(OsString, OsString)]) -> io::Result<StrArray> {
     let strings = env
         .iter()
         .map(|(name, value)| {
             let mut entry = name.as_bytes().to_vec();
             entry.push(b'=');
             entry.extend_from_slice(value.as_bytes());
-            std::ffi::CString::new(entry).map_err(|_| {
-                io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    "an environment variable holds a NUL byte",
-                )
-            })
+            c_string(&entry, "an environment variable")
         })
         .collect::<io::Result<Vec<_>>>()?;
-    let mut pointers: Vec<*const libc::c_char> = strings.iter().map(|s| s.as_ptr()).collect();
-    pointers.push(std::ptr::null());
-    Ok(EnvBlock {
-        _strings: strings,
-        pointers,
-    })
+    Ok(StrArray::new(strings))
+}
+
+/// The caller's environment as it is now, entry by entry: the child must
+/// not read the caller's `environ`, which the caller may change (and free)
+/// while the child waits.
+fn caller_env() -> StrArray {
+    let mut strings = Vec::new();
+    // SAFETY: environ is the C library's null-terminated array of C
+    // strings; each is copied before anything else runs on this thread.
+    unsafe {
+        let mut entry = environ;
+        while !entry.is_null() && !(*entry).is_null() {
+            strings.push(std::ffi::CStr::from_ptr(*entry).to_owned());
+            entry = entry.add(1);
+        }
+    }
+    StrArray::new(strings)
+}
+
+/// The paths execve tries for `program`, as execvp does: `program` itself
+/// if it has a `/`, else `program` in each directory of the PATH of the
+/// environment it gets (the C library's default PATH without one).
+fn exec_paths(program: &std::path::Path, envp: &StrArray) -> io::Result<StrArray> {
+    let name = program.as_os_str().as_bytes();
+    if name.is_empty() {
+        return Err(io::Error::from_raw_os_error(libc::ENOENT));
+    }
+    if name.contains(&b'/') {
+        return Ok(StrArray::new(vec![c_string(name, "the program")?]));
+    }
+    let path = envp
+        .strings
+        .iter()
+        .find_map(|entry| entry.as_bytes().strip_prefix(b"PATH="))
+        .unwrap_or(b"/bin:/usr/bin");
+    let paths = path
+        .split(|&b| b == b':')
+        .map(|dir| {
+            // An empty directory is the working directory.
+            let mut full = if dir.is_empty() {
+                b".".to_vec()
+            } else {
+                dir.to_vec()
+            };
+            full.push(b'/');
+            full.extend_from_slice(name);
+            c_string(&full, "the program")
+        })
+        .collect::<io::Result<Vec<_>>>()?;
+    Ok(StrArray::new(paths))
 }
 
 /// A user's ids: what the child takes on before it waits (so that none of
@@ -96,26 +160,35 @@ pub struct Credentials {
     pub groups: Vec<u32>,
 }
 
-/// In the forked child: the user's groups, group and user, in the order
-/// that lets each call succeed (the user last).
-fn become_user(user: &Credentials) -> io::Result<()> {
-    // SAFETY: plain syscalls on the closure's own data; no allocation.
+/// The errno of the last failed call, in the child (the helper thread's).
+fn errno() -> i32 {
+    io::Error::last_os_error()
+        .raw_os_error()
+        .unwrap_or(libc::EIO)
+}
+
+/// In the child: the user's groups, group and user, in the order that lets
+/// each call succeed (the user last). Raw system calls: the C library's
+/// wrappers would change the ids of every thread of the caller's (setxid),
+/// whose memory the child shares but which are not the child's.
+fn become_user(user: &Credentials) -> Result<(), i32> {
+    // SAFETY: plain syscalls on the plan's own data; no allocation.
     unsafe {
-        if libc::setgroups(user.groups.len(), user.groups.as_ptr()) != 0
-            || libc::setgid(user.gid) != 0
-            || libc::setuid(user.uid) != 0
+        if libc::syscall(libc::SYS_setgroups, user.groups.len(), user.groups.as_ptr()) != 0
+            || libc::syscall(libc::SYS_setgid, user.gid) != 0
+            || libc::syscall(libc::SYS_setuid, user.uid) != 0
         {
-            return Err(io::Error::last_os_error());
+            return Err(errno());
         }
     }
     Ok(())
 }
 
-/// A command's process, forked and waiting before its execve.
+/// A command's process, made and waiting before its execve.
 pub struct Launch {
     pid: u32,
     go: Option<UnixStream>,
-    spawned: Option<JoinHandle<io::Result<Child>>>,
+    spawned: Option<JoinHandle<io::Result<()>>>,
 }
 
 /// Signals that Python's start-up ignores, which an untraced command would
@@ -125,7 +198,7 @@ const RESET: [libc::c_int; 2] = [libc::SIGPIPE, libc::SIGXFSZ];
 /// The highest signal number (the kernel's _NSIG).
 const NSIG: libc::c_int = 64;
 
-/// In the forked child: only async-signal-safe calls, no allocation.
+/// In the child: only async-signal-safe calls, no allocation.
 fn set_default(sig: libc::c_int) {
     // SAFETY: sigaction with a zeroed struct (SIG_DFL, empty mask) and a
     // null old action; an invalid signal number only fails.
@@ -136,7 +209,8 @@ fn set_default(sig: libc::c_int) {
     }
 }
 
-/// In the forked child: handlers -> default, before anything can arrive.
+/// In the child: handlers -> default, before any signal is let through (a
+/// handler of the caller's would run on memory the child shares).
 fn reset_handlers() {
     for sig in 1..=NSIG {
         // SAFETY: querying a disposition into a zeroed struct.
@@ -169,93 +243,324 @@ fn wait_until_blocked_in_read(pid: u32) {
     }
 }
 
-impl Launch {
-    /// Forks the command's process; it waits before its execve until
-    /// [`Launch::start`]. Errors: the fork, or the redirections and the
-    /// change of directory the child does before it waits.
-    pub fn new(spec: Spec) -> io::Result<Launch> {
-        let (parent, child) = UnixStream::pair()?; // close-on-exec, both
-        let mut cmd = Command::new(&spec.program);
-        if let Some(first) = spec.argv.first() {
-            cmd.arg0(first);
+/// Everything the child uses, made before it is: it allocates nothing and
+/// reads nothing of the caller's that the caller may change meanwhile.
+struct Plan {
+    /// The paths to try, in order (see `exec_paths`).
+    paths: StrArray,
+    argv: StrArray,
+    /// For each path, the argv of /bin/sh running it as a script, which
+    /// execvp falls back to when the kernel does not know its format.
+    sh_argv: Vec<Vec<*const libc::c_char>>,
+    envp: StrArray,
+    cwd: Option<CString>,
+    /// The fds to make 0, 1 and 2 (-1: the caller's).
+    stdio: [RawFd; 3],
+    user: Option<Credentials>,
+    /// The caller's signal mask, which the command gets.
+    mask: libc::sigset_t,
+    /// The child's end of the go socket, and the parent's (closed in the
+    /// child, so that the child sees EOF when the parent goes).
+    go: RawFd,
+    parent_go: RawFd,
+    /// Where the child writes its errno if it fails before its exec, and
+    /// the read end (closed in the child).
+    report: RawFd,
+    report_read: RawFd,
+}
+
+// SAFETY: the raw pointers point into the plan's own strings.
+unsafe impl Send for Plan {}
+
+/// The shell execvp runs a file of an unknown format with.
+const SHELL: &std::ffi::CStr = c"/bin/sh";
+
+impl Plan {
+    /// In the child: sets up and waits for the go, then execs. Returns only
+    /// if something failed, with its errno.
+    ///
+    /// # Safety
+    /// Runs in a child sharing the caller's memory: system calls only, on
+    /// the plan, which outlives the child's use of it.
+    unsafe fn run_in_child(&self) -> i32 {
+        libc::close(self.parent_go);
+        libc::close(self.report_read);
+        reset_handlers();
+        for sig in RESET {
+            set_default(sig);
         }
-        cmd.args(spec.argv.iter().skip(1));
-        // The environment in its order (std's Command would sort it): the
-        // child points `environ` at it, and execvp passes it on.
-        let envp = spec.env.as_deref().map(env_block).transpose()?;
-        if let Some(cwd) = &spec.cwd {
-            cmd.current_dir(cwd);
+        for (target, &fd) in (0..).zip(self.stdio.iter()) {
+            let done = match fd {
+                -1 => true,
+                // Already there: it only must stay open at the exec.
+                fd if fd == target => libc::fcntl(fd, libc::F_SETFD, 0) == 0,
+                fd => libc::dup2(fd, target) == target,
+            };
+            if !done {
+                return errno();
+            }
         }
-        let [stdin, stdout, stderr] = spec.stdio;
-        if let Some(fd) = stdin {
-            cmd.stdin(Stdio::from(fd));
+        if let Some(cwd) = &self.cwd {
+            if libc::chdir(cwd.as_ptr()) != 0 {
+                return errno();
+            }
         }
-        if let Some(fd) = stdout {
-            cmd.stdout(Stdio::from(fd));
+        if let Some(user) = &self.user {
+            if let Err(err) = become_user(user) {
+                return err;
+            }
         }
-        if let Some(fd) = stderr {
-            cmd.stderr(Stdio::from(fd));
+        // The caller's mask: everything was blocked until the handlers were
+        // reset. Before the wait, so that after the go the command's next
+        // call is its execve (a counting session counts from there).
+        let mask: *const libc::sigset_t = &self.mask;
+        if libc::syscall(
+            libc::SYS_rt_sigprocmask,
+            libc::SIG_SETMASK,
+            mask,
+            std::ptr::null_mut::<libc::sigset_t>(),
+            8usize,
+        ) != 0
+        {
+            return errno();
         }
-        let (parent_fd, child_fd) = (parent.as_raw_fd(), child.as_raw_fd());
-        let user = spec.user;
-        // SAFETY: the closure runs in the forked child of a multithreaded
-        // process, so it only makes async-signal-safe calls on its own
-        // stack and allocates nothing.
-        unsafe {
-            cmd.pre_exec(move || {
-                // The parent's end: if the parent goes, the read sees EOF.
-                libc::close(parent_fd);
-                if let Some(block) = &envp {
-                    environ = block.pointers.as_ptr();
-                }
-                if let Some(user) = &user {
-                    become_user(user)?;
-                }
-                reset_handlers();
-                // Before the wait, so that after the go the command's
-                // next call is its execve (a counting session counts from
-                // there).
-                for sig in RESET {
-                    set_default(sig);
-                }
-                let pid = libc::getpid() as u32;
-                let bytes = pid.to_ne_bytes();
-                if libc::write(child_fd, bytes.as_ptr().cast(), bytes.len()) != 4 {
-                    return Err(io::Error::last_os_error());
-                }
-                let mut go = 0u8;
-                loop {
-                    match libc::read(child_fd, (&mut go as *mut u8).cast(), 1) {
-                        1 if go == b'x' => break,
-                        -1 if io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) => {
-                            continue
-                        }
-                        // Cancelled: no exec.
-                        _ => return Err(io::Error::from_raw_os_error(libc::ECANCELED)),
+        let bytes = (libc::getpid() as u32).to_ne_bytes();
+        if libc::write(self.go, bytes.as_ptr().cast(), bytes.len()) != 4 {
+            return errno();
+        }
+        let mut go = 0u8;
+        loop {
+            match libc::read(self.go, (&mut go as *mut u8).cast(), 1) {
+                1 if go == b'x' => break,
+                -1 if errno() == libc::EINTR => continue,
+                // Cancelled: no exec.
+                _ => return libc::ECANCELED,
+            }
+        }
+        // Nothing between the go and the exec: no close of `go` either
+        // (close-on-exec), which a counting session would count.
+        self.exec()
+    }
+
+    /// execvp's search, on the paths made beforehand: the first path that
+    /// runs; a path denied is remembered, one not there is passed over.
+    unsafe fn exec(&self) -> i32 {
+        let (mut denied, mut last) = (false, libc::ENOENT);
+        for (i, &path) in self.paths.pointers.iter().enumerate() {
+            if path.is_null() {
+                break;
+            }
+            libc::execve(path, self.argv.as_ptr(), self.envp.as_ptr());
+            let err = errno();
+            match err {
+                libc::ENOEXEC => {
+                    if let Some(sh) = self.sh_argv.get(i) {
+                        libc::execve(SHELL.as_ptr(), sh.as_ptr(), self.envp.as_ptr());
                     }
+                    return errno();
                 }
-                Ok(())
-            });
+                libc::EACCES => denied = true,
+                libc::ENOENT | libc::ESTALE | libc::ENOTDIR | libc::ENODEV | libc::ETIMEDOUT => {}
+                _ => return err,
+            }
+            last = err;
         }
+        if denied {
+            libc::EACCES
+        } else {
+            last
+        }
+    }
+}
+
+/// The child's entry: `arg` is its [`Plan`].
+extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
+    // SAFETY: the helper thread keeps the plan until the child has exec'd
+    // or exited; nothing here allocates or unwinds.
+    unsafe {
+        let plan = &*(arg as *const Plan);
+        let err = plan.run_in_child().to_ne_bytes();
+        libc::write(plan.report, err.as_ptr().cast(), err.len());
+        libc::_exit(127)
+    }
+}
+
+/// The child's stack, with a guard page below it.
+struct Stack {
+    base: *mut libc::c_void,
+    len: usize,
+}
+
+impl Stack {
+    const LEN: usize = 256 << 10;
+
+    fn new() -> io::Result<Stack> {
+        // SAFETY: a fresh private mapping, owned by the Stack.
+        unsafe {
+            let base = libc::mmap(
+                std::ptr::null_mut(),
+                Self::LEN,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_STACK,
+                -1,
+                0,
+            );
+            if base == libc::MAP_FAILED {
+                return Err(io::Error::last_os_error());
+            }
+            let stack = Stack {
+                base,
+                len: Self::LEN,
+            };
+            if libc::mprotect(base, 4096, libc::PROT_NONE) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(stack)
+        }
+    }
+
+    fn top(&self) -> *mut libc::c_void {
+        // SAFETY: one past the end of the mapping; the stack grows down.
+        unsafe { self.base.cast::<u8>().add(self.len).cast() }
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        // SAFETY: our own mapping, no longer used by any child.
+        unsafe { libc::munmap(self.base, self.len) };
+    }
+}
+
+fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0; 2];
+    // SAFETY: pipe2 fills two fresh fds, owned from here on.
+    unsafe {
+        if libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok((OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])))
+    }
+}
+
+/// On the helper thread: makes the child and waits until it has exec'd
+/// (Ok) or exited (its errno; it is reaped). `keep`: the parent's copies
+/// of what the child was given, closed once it has them.
+fn make_child(plan: Box<Plan>, report_read: OwnedFd, keep: Vec<OwnedFd>) -> io::Result<()> {
+    // Signals wait in this thread, and in the child until it has reset
+    // the caller's handlers (the child starts with this thread's mask).
+    // SAFETY: sigset operations on local values.
+    unsafe {
+        let mut all: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut all);
+        libc::pthread_sigmask(libc::SIG_SETMASK, &all, std::ptr::null_mut());
+    }
+    let stack = Stack::new()?;
+    let arg = (&*plan as *const Plan).cast_mut().cast();
+    // No load of the programs runs meanwhile: libbpf opens fds that are not
+    // close-on-exec, which the child would keep.
+    // SAFETY: the child runs child_main on its own stack; the plan and the
+    // stack outlive it (below). No CLONE_VFORK: this thread goes on, and
+    // waits for the child's exec (or exit) on the report pipe instead.
+    let pid = crate::trace::tracer::clone_to_exec(|| unsafe {
+        libc::clone(child_main, stack.top(), libc::CLONE_VM | libc::SIGCHLD, arg)
+    });
+    if pid < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // The child has its own copies of the fds now (the programs' and links
+    // of sessions open meanwhile too, until its exec closes them).
+    drop(keep);
+    // EOF: the child's end closed at its exec (after it left our memory)
+    // or at its exit.
+    let mut report = std::fs::File::from(report_read);
+    let mut err = Vec::with_capacity(4);
+    let read = report.read_to_end(&mut err);
+    if err.is_empty() && read.is_ok() {
+        return Ok(());
+    }
+    let mut status = 0;
+    // SAFETY: reaping our own child, which has exited or is exiting.
+    unsafe { libc::waitpid(pid, &mut status, libc::__WALL) };
+    drop((stack, plan));
+    Err(match <[u8; 4]>::try_from(err.as_slice()) {
+        Ok(code) => io::Error::from_raw_os_error(i32::from_ne_bytes(code)),
+        Err(_) => read
+            .err()
+            .unwrap_or_else(|| io::Error::other("the launched process failed")),
+    })
+}
+
+impl Launch {
+    /// Makes the command's process; it waits before its execve until
+    /// [`Launch::start`]. Errors: making it, or the redirections, the
+    /// change of directory or of user the child does before it waits.
+    pub fn new(spec: Spec) -> io::Result<Launch> {
+        let envp = match spec.env.as_deref() {
+            Some(env) => env_block(env)?,
+            None => caller_env(),
+        };
+        let paths = exec_paths(&spec.program, &envp)?;
+        let argv = StrArray::new(
+            spec.argv
+                .iter()
+                .map(|arg| c_string(arg.as_bytes(), "an argument"))
+                .collect::<io::Result<_>>()?,
+        );
+        let sh_argv = paths.strings.iter().map(|path| {
+            let mut sh = vec![SHELL.as_ptr(), path.as_ptr()];
+            sh.extend(argv.pointers.iter().skip(1)); // its null included
+            if argv.strings.is_empty() {
+                sh.push(std::ptr::null());
+            }
+            sh
+        });
+        let sh_argv = sh_argv.collect();
+        let cwd = match &spec.cwd {
+            Some(dir) => Some(c_string(
+                dir.as_os_str().as_bytes(),
+                "the working directory",
+            )?),
+            None => None,
+        };
+        // SAFETY: reading this thread's mask into a zeroed set.
+        let mask = unsafe {
+            let mut mask: libc::sigset_t = std::mem::zeroed();
+            libc::pthread_sigmask(libc::SIG_SETMASK, std::ptr::null(), &mut mask);
+            mask
+        };
+        let (parent, child) = UnixStream::pair()?; // close-on-exec, both
+        let (report_read, report) = pipe()?;
+        let [stdin, stdout, stderr] = spec.stdio;
+        let raw = |fd: &Option<OwnedFd>| fd.as_ref().map_or(-1, |fd| fd.as_raw_fd());
+        let plan = Box::new(Plan {
+            stdio: [raw(&stdin), raw(&stdout), raw(&stderr)],
+            paths,
+            argv,
+            sh_argv,
+            envp,
+            cwd,
+            user: spec.user,
+            mask,
+            go: child.as_raw_fd(),
+            parent_go: parent.as_raw_fd(),
+            report: report.as_raw_fd(),
+            report_read: report_read.as_raw_fd(),
+        });
+        let mut keep: Vec<OwnedFd> = [stdin, stdout, stderr].into_iter().flatten().collect();
+        keep.extend([OwnedFd::from(child), report]);
         // Returns once the child exec'd, or failed to.
         let spawned = std::thread::Builder::new()
             .name("systrace-launch".into())
-            .spawn(move || {
-                let result = crate::trace::tracer::fork_to_exec(|| cmd.spawn());
-                drop(child); // a child that failed before its pid: EOF
-                result
-            })?;
+            .spawn(move || make_child(plan, report_read, keep))?;
         let mut parent = parent;
         let mut pid = [0u8; 4];
         if let Err(err) = parent.read_exact(&mut pid) {
-            // The child ended before it could wait: the spawn says why.
+            // The child ended before it could wait: the helper says why.
             let result = spawned
                 .join()
                 .unwrap_or_else(|_| Err(io::Error::other("the launcher thread panicked")));
-            return Err(match result {
-                Err(spawn_err) => spawn_err,
-                Ok(_) => err,
-            });
+            return Err(result.err().unwrap_or(err));
         }
         let pid = u32::from_ne_bytes(pid);
         wait_until_blocked_in_read(pid);
@@ -280,7 +585,7 @@ impl Launch {
             // child is gone.
             unsafe { libc::send(go.as_raw_fd(), b"x".as_ptr().cast(), 1, libc::MSG_NOSIGNAL) };
         }
-        self.join().map(drop)
+        self.join()
     }
 
     /// Ends the child before its exec (it exits, and is reaped).
@@ -289,7 +594,7 @@ impl Launch {
         let _ = self.join();
     }
 
-    fn join(&mut self) -> io::Result<Child> {
+    fn join(&mut self) -> io::Result<()> {
         match self.spawned.take() {
             Some(handle) => handle
                 .join()
@@ -362,9 +667,69 @@ mod tests {
     }
 
     #[test]
+    fn the_held_child_shares_the_callers_memory() {
+        // Not a fork's copy: pages the caller writes meanwhile cost no copy
+        // (issue 15).
+        let launch = Launch::new(sh("true", None)).unwrap();
+        let pid = launch.pid() as libc::c_long;
+        // SAFETY: kcmp compares two processes' mms; 0: the same one.
+        let same = unsafe {
+            libc::syscall(
+                libc::SYS_kcmp,
+                libc::getpid() as libc::c_long,
+                pid,
+                0, /* KCMP_VM */
+                0,
+                0,
+            )
+        };
+        assert_eq!(same, 0, "{}", io::Error::last_os_error());
+        launch.start().unwrap();
+        wait(pid as u32);
+    }
+
+    #[test]
+    fn looks_names_up_in_path_and_runs_scripts_as_execvp_does() {
+        let dir = std::env::temp_dir().join(format!("systrace-launch-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let script = dir.join("no-shebang");
+        std::fs::write(&script, "echo \"script $1\"\n").unwrap();
+        std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        let (mut out, w) = pipe();
+        let path = format!("/nonexistent:{}", dir.display());
+        let launch = Launch::new(Spec {
+            program: "no-shebang".into(),
+            argv: vec!["no-shebang".into(), "arg".into()],
+            env: Some(vec![("PATH".into(), path.into())]),
+            stdio: [None, Some(w), None],
+            ..Default::default()
+        })
+        .unwrap();
+        let pid = launch.pid();
+        launch.start().unwrap();
+        let mut text = String::new();
+        out.read_to_string(&mut text).unwrap();
+        assert_eq!(text, "script arg\n");
+        wait(pid);
+        let missing = Launch::new(Spec {
+            program: "no-such-program".into(),
+            argv: vec!["x".into()],
+            env: Some(vec![("PATH".into(), dir.clone().into())]),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(
+            missing.start().unwrap_err().raw_os_error(),
+            Some(libc::ENOENT)
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn restores_signals_ignored_by_the_caller() {
         // SAFETY: the test process's own dispositions, as Python sets them
-        // at start-up (std already resets SIGPIPE; SIGXFSZ is ours to reset).
+        // at start-up.
         unsafe {
             libc::signal(libc::SIGPIPE, libc::SIG_IGN);
             libc::signal(libc::SIGXFSZ, libc::SIG_IGN);

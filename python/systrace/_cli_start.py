@@ -8,7 +8,7 @@ session enables, which only decides what is loaded first (which kind of
 hooks, the programs of task events, the ring buffer's size). A wrong guess
 costs a second load, never an event; options the scan does not know leave
 the load to the session, as before. The load holds the tracer's lock, so
-the session waits for it, and so does the fork of the command (no fd of
+the session waits for it, and so does the clone of the command (no fd of
 libbpf's can leak into it).
 """
 from __future__ import annotations
@@ -155,18 +155,20 @@ def start_loading(argv: Sequence[str], buffer_size: int, internal: Sequence[str]
         return  # the session says what is wrong with it
 
 
-# The command's process, forked by entry() before the load (its argv, and
+# The command's process, made by entry() before the load (its argv, and
 # the held process), until cli.run_command takes it.
 _held: Optional[Tuple[List[str], _native.Launch]] = None
 
 
 def hold_command(argv: Sequence[str]) -> None:
-    """Forks the process of the command the command line runs, held before
-    its execve, ahead of the load: the fork must not run while libbpf has
+    """Makes the process of the command the command line runs, held before
+    its execve, ahead of the load: it must not be made while libbpf has
     fds open that are not close-on-exec, and after the load it was on the
-    way to the command's start (issue 15: about 2 ms of fork, the child's
-    set-up and the wait for it). Any doubt leaves it to cli.run_command,
-    which then says what is wrong."""
+    way to the command's start (issue 15: about 2 ms of clone, the child's
+    set-up and the wait for it). The child shares this process's memory
+    until its exec (src/launch.rs), so what the command writes meanwhile
+    (argparse, the session) costs no copy. Any doubt leaves it to
+    cli.run_command, which then says what is wrong."""
     global _held
     found = scan(argv)
     if found is None or not found.command or found.launch_options:
@@ -180,7 +182,7 @@ def hold_command(argv: Sequence[str]) -> None:
 
 
 def take_command(argv: Sequence[str]) -> Optional[_native.Launch]:
-    """The process hold_command forked for `argv`, if that is the command
+    """The process hold_command made for `argv`, if that is the command
     (a scan that guessed wrong: it exits without its exec)."""
     global _held
     if _held is None or _held[0] != list(argv):

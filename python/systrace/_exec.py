@@ -1,6 +1,6 @@
-"""The command's process, forked and held before its execve: what
+"""The command's process, made and held before its execve: what
 `systrace.run()` and the `systrace -- CMD` command share. Apart from
-`_launch` so that the command can fork its process before its BPF load
+`_launch` so that the command can make its process before its BPF load
 starts (`_cli_start`): nothing here imports more than `os`.
 """
 from __future__ import annotations
@@ -51,7 +51,7 @@ def launch(
     stderr: Optional[int] = None,
     user: Optional[Tuple[int, int, List[int]]] = None,
 ) -> _native.Launch:
-    """Forks the process of command `argv`, held before its execve: open the
+    """Makes the process of command `argv`, held before its execve: open the
     session on its pid (`_launched=pid`), then `start()` it. user: (uid,
     gid, supplementary groups) the process takes before it waits."""
     if not argv:

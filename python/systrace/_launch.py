@@ -2,7 +2,7 @@
 and the launcher it shares with the `systrace -- CMD` command; and how a
 process that is not ours ended (`systrace -p`).
 
-The command's process is forked and held before its execve
+The command's process is made and held before its execve
 (`systrace._native.Launch`) until a session tracing it is open; the
 session takes its events from that execve on (what the launcher did in the
 child before is not the command's), so nothing of the caller and nothing

@@ -158,7 +158,7 @@ _ArgValue = Union[int, str, bytes, List[Union[str, bytes]], _StructValue]
 
 @final
 class Launch:
-    """A command's process, forked and held before its execve until start()."""
+    """A command's process, made and held before its execve until start()."""
 
     def __new__(
         cls,

@@ -1,4 +1,4 @@
-//! `systrace._native.Launch`: a command's process, forked and held before
+//! `systrace._native.Launch`: a command's process, made and held before
 //! its execve until the session tracing it is open (crate::launch).
 use std::ffi::OsString;
 use std::io;
@@ -42,7 +42,7 @@ fn fd_arg(fd: Option<i32>, name: &str) -> PyResult<Option<OwnedFd>> {
         .map_err(|e| os_error(e, None))
 }
 
-/// A command's process, forked and waiting before its execve: start() lets
+/// A command's process, made and waiting before its execve: start() lets
 /// it exec. program: the executable's path (resolved by the caller); argv
 /// with argv[0]; env: every (name, value) of its environment (None: this
 /// process's); cwd; stdin, stdout, stderr: fds to give it (None: this

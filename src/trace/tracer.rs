@@ -133,27 +133,21 @@ fn lock_within(patience: std::time::Duration) -> Option<MutexGuard<'static, Opti
 /// What the forking thread holds across fork(): the tracer's lock, then
 /// the metadata's. (The hooks are in a table of systrace's threads, which
 /// a fork does not copy: see `kernel::reaper`.)
-type ForkGuards = (
-    MutexGuard<'static, Option<Tracer>>,
-    Option<MutexGuard<'static, ()>>,
-);
+type ForkGuards = (MutexGuard<'static, Option<Tracer>>, MutexGuard<'static, ()>);
 
 thread_local! {
     static FORK_GUARDS: std::cell::RefCell<Option<ForkGuards>> =
         const { std::cell::RefCell::new(None) };
-    static FORK_TO_EXEC: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-/// Runs `fork_and_exec` (which forks a child that only execs) without the
-/// fork waiting for a metadata table being built: the child never uses one.
-/// It still waits for a load of the programs, whose libbpf opens fds that
-/// are not close-on-exec. The command's fork comes right after its load
-/// (issue 15), while the background thread reads the kernel's tables.
-pub fn fork_to_exec<T>(fork_and_exec: impl FnOnce() -> T) -> T {
-    FORK_TO_EXEC.with(|f| f.set(true));
-    let result = fork_and_exec();
-    FORK_TO_EXEC.with(|f| f.set(false));
-    result
+/// Runs `clone`, which makes a child that only execs (`crate::launch`), once
+/// no load of the programs runs: libbpf opens fds that are not close-on-exec,
+/// which the child would keep. (A clone runs no fork handlers, and needs no
+/// other lock: the child takes none.) The command's child is made before
+/// its load starts (issue 15), so it never waits there.
+pub fn clone_to_exec<T>(clone: impl FnOnce() -> T) -> T {
+    let _tracer = lock();
+    clone()
 }
 
 extern "C" fn before_fork() {
@@ -162,7 +156,7 @@ extern "C" fn before_fork() {
     // inherits them held by a thread it does not have. Same order as
     // everywhere: the tracer's, then the metadata's.
     let tracer = lock();
-    let metadata = (!FORK_TO_EXEC.with(|f| f.get())).then(names::lock_for_fork);
+    let metadata = names::lock_for_fork();
     FORK_GUARDS.with(|g| *g.borrow_mut() = Some((tracer, metadata)));
 }
 
