@@ -300,6 +300,7 @@ impl Plan {
                 return errno();
             }
         }
+        self.close_exec_closed();
         if let Some(cwd) = &self.cwd {
             if libc::chdir(cwd.as_ptr()) != 0 {
                 return errno();
@@ -340,6 +341,57 @@ impl Plan {
         // Nothing between the go and the exec: no close of `go` either
         // (close-on-exec), which a counting session would count.
         self.exec()
+    }
+
+    /// In the child: closes now the fds its exec would close (close-on-exec)
+    /// but those it still uses, so that the held child keeps none of the
+    /// caller's meanwhile: another launch's go socket, whose EOF cancels
+    /// that launch (a launch cancelled while another was held waited for
+    /// that one's exec), the programs' and links' fds of open sessions.
+    /// Invisible to the command, whose exec would close them anyway; before
+    /// the go, so no trace sees these calls. Without /proc, nothing.
+    unsafe fn close_exec_closed(&self) {
+        let dir = libc::open(
+            c"/proc/self/fd".as_ptr(),
+            libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
+        );
+        if dir < 0 {
+            return;
+        }
+        // linux_dirent64 records: d_ino (8), d_off (8), d_reclen (2),
+        // d_type (1), then the name, NUL-terminated.
+        let mut buf = [0u64; 512];
+        loop {
+            let len = libc::syscall(libc::SYS_getdents64, dir, buf.as_mut_ptr(), 4096usize);
+            if len <= 0 {
+                break;
+            }
+            let bytes = std::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), len as usize);
+            let mut at = 0;
+            while at + 19 < bytes.len() {
+                let reclen = u16::from_ne_bytes([bytes[at + 16], bytes[at + 17]]) as usize;
+                if reclen == 0 {
+                    break;
+                }
+                let name = &bytes[at + 19..(at + reclen).min(bytes.len())];
+                let mut fd: RawFd = -1;
+                for &b in name.iter().take_while(|&&b| b != 0) {
+                    fd = match (b as char).to_digit(10) {
+                        Some(d) => fd.max(0).saturating_mul(10).saturating_add(d as RawFd),
+                        None => break,
+                    };
+                }
+                let keep = [dir, self.go, self.report];
+                if fd > 2
+                    && !keep.contains(&fd)
+                    && libc::fcntl(fd, libc::F_GETFD) & libc::FD_CLOEXEC != 0
+                {
+                    libc::close(fd);
+                }
+                at += reclen;
+            }
+        }
+        libc::close(dir);
     }
 
     /// execvp's search, on the paths made beforehand: the first path that
@@ -724,6 +776,44 @@ mod tests {
             Some(libc::ENOENT)
         );
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_held_child_keeps_no_fd_of_ours() {
+        // Two held at once: the second must not keep the first's go socket,
+        // or cancelling the first waits for the second's exec.
+        let first = Launch::new(sh("true", None)).unwrap();
+        let second = Launch::new(sh("true", None)).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let pid = first.pid();
+        std::thread::spawn(move || {
+            first.cancel();
+            let _ = tx.send(());
+        });
+        let cancelled = rx.recv_timeout(std::time::Duration::from_secs(5));
+        // Its fds: ours that an exec keeps (not close-on-exec), and its own
+        // go and report.
+        let fds = |pid: u32| -> Vec<i32> {
+            std::fs::read_dir(format!("/proc/{pid}/fd"))
+                .unwrap()
+                .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+                .collect()
+        };
+        // SAFETY: F_GETFD on fds of this process; a closed one fails.
+        let kept = fds(std::process::id())
+            .into_iter()
+            .filter(|&fd| unsafe { libc::fcntl(fd, libc::F_GETFD) } == 0)
+            .count();
+        let held = fds(second.pid()).len();
+        second.cancel();
+        assert!(
+            cancelled.is_ok(),
+            "cancelling {pid} waited for the other held child"
+        );
+        assert!(
+            held <= kept + 2,
+            "the held child has {held} fds open, we keep {kept} at exec"
+        );
     }
 
     #[test]
