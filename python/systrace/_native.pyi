@@ -577,6 +577,7 @@ class Printer:
         trace_paths: Sequence[str] = ...,  # strace's -P: show only the calls that touch these
         attach_messages: bool = False,  # strace's "Process N attached" for -f's threads
         syscall_numbers: bool = False,  # strace's -n
+        raw: Iterable[int] = ...,  # strace's -e raw=: these syscalls' calls undecoded, in hex
     ) -> "Printer": ...
     def feed(self, events: Union[EventBatch, Iterable[Event]]) -> str: ...
     # The session's events printed on the consumer thread, written to fd

@@ -149,7 +149,8 @@ def build_parser(completion: bool = True) -> argparse.ArgumentParser:
         help="trace=NAME,%%CLASS,... (also just NAME,...): which syscalls to show; "
         "status=successful,failed,unfinished,...: which calls to show by how they "
         "ended (as -z and -Z); signal=SIGCHLD,USR1,15,...: which signals to show "
-        "(all, none); quiet=attach,exit,path-resolution,...: messages not to print (as -q, -qq). "
+        "(all, none); quiet=attach,exit,path-resolution,...: messages not to print (as -q, -qq); "
+        "raw=SET: which syscalls to print undecoded, arguments and result in hex. "
         "A leading ! negates a set; the last of each wins. "
         "Default: all.",
     )
@@ -419,13 +420,27 @@ def parse_trace_set(exprs: Sequence[str]) -> Optional[SyscallSet]:
         if not sep:
             qualifier, value = "trace", expr
         if qualifier not in ("trace", "t"):
-            raise UsageError(f"-e {qualifier}=...: only trace=, status= and signal= are supported")
+            raise UsageError(f"-e {qualifier}=...: only trace=, status=, signal=, quiet= and raw= are supported")
         try:
             nrs = SyscallSet.from_strace(value)
         except ValueError as err:
             raise UsageError(f"-e {expr!r}: {err}") from None
         selected = nrs  # strace keeps the last -e trace=
     return selected
+
+
+def parse_raw_set(exprs: Sequence[str]) -> Optional[SyscallSet]:
+    """-e raw=SET: the syscalls whose calls print undecoded, each argument
+    and the result in hex (strace's printargs); the last one counts, as
+    strace's do. None: none."""
+    raw: Optional[SyscallSet] = None
+    for expr in exprs:
+        value = expr.partition("=")[2]
+        try:
+            raw = SyscallSet.from_strace(value)
+        except ValueError as err:
+            raise UsageError(f"-e {expr!r}: {err}") from None
+    return raw
 
 
 def _qualifier(expr: str) -> str:
@@ -644,6 +659,7 @@ class Printer:
         trace_paths: Sequence[str] = (),
         attach_messages: bool = False,
         syscall_numbers: bool = False,
+        raw: Optional[SyscallSet] = None,
         status: Optional[List[str]] = None,
         quiet: int = 0,
         report: Optional[RunReport] = None,
@@ -692,6 +708,7 @@ class Printer:
             trace_paths=list(trace_paths),
             attach_messages=attach_messages,
             syscall_numbers=syscall_numbers,
+            raw=list(raw.nrs) if raw is not None else [],
             prefix=prefix,
             status=status,
             quiet_exits=quiet >= 2,
@@ -1167,8 +1184,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         args.signals = parse_signals([e for e in args.exprs if _qualifier(e) in ("signal", "signals", "s")])
         args.quiet_set = parse_quiet([e for e in args.exprs if _qualifier(e) in QUIET_QUALIFIERS], args.quiet)
         args.trace_paths = _path_set(args.trace_paths, "path-resolution" in args.quiet_set)
+        args.raw = parse_raw_set([e for e in args.exprs if _qualifier(e) == "raw"])
         args.nrs = parse_trace_set(
-            [e for e in args.exprs if _qualifier(e) not in ("status", "signal", "signals", "s", *QUIET_QUALIFIERS)]
+            [e for e in args.exprs
+             if _qualifier(e) not in ("status", "signal", "signals", "s", "raw", *QUIET_QUALIFIERS)]
         )
         if args.nrs is not None and args.nrs.enter != args.nrs.exit and args.format != "kernel":
             raise UsageError(
@@ -1210,6 +1229,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         hex_strings=args.hex_strings,
         column=args.column,
         syscall_numbers=args.syscall_numbers,
+        raw=args.raw,
         trace_paths=args.trace_paths,
         decode_fds=args.decode_fds,
         status=args.status,

@@ -68,6 +68,7 @@ pub(super) fn strace_options(
         string_size: size(string_size, "string_size")?,
         column: size(column, "column")?,
         hex: HexStyle::from_count(xflag),
+        raw: false,
     })
 }
 

@@ -195,7 +195,7 @@ impl PyPrinter {
 #[pymethods]
 impl PyPrinter {
     #[new]
-    #[pyo3(signature = (*, format = "strace", selected = None, summary = false, durations = false, timestamps = 0, relative_timestamps = false, string_size = crate::strace::DEFAULT_STRING_SIZE as i64, hex_strings = 0, prefix = "stderr", status = None, quiet_exits = false, signals = None, task_exits = false, thread_exits = false, main_pid = None, wall_offset_ns = 0, decode_fds = 0, live = true, column = crate::strace::DEFAULT_COLUMN as i64, trace_paths = Vec::new(), attach_messages = false, syscall_numbers = false))]
+    #[pyo3(signature = (*, format = "strace", selected = None, summary = false, durations = false, timestamps = 0, relative_timestamps = false, string_size = crate::strace::DEFAULT_STRING_SIZE as i64, hex_strings = 0, prefix = "stderr", status = None, quiet_exits = false, signals = None, task_exits = false, thread_exits = false, main_pid = None, wall_offset_ns = 0, decode_fds = 0, live = true, column = crate::strace::DEFAULT_COLUMN as i64, trace_paths = Vec::new(), attach_messages = false, syscall_numbers = false, raw = Vec::new()))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         format: &str,
@@ -220,6 +220,7 @@ impl PyPrinter {
         trace_paths: Vec<String>,
         attach_messages: bool,
         syscall_numbers: bool,
+        raw: Vec<u32>,
     ) -> PyResult<Self> {
         let signals = match signals {
             None => SignalSet::all(),
@@ -285,6 +286,7 @@ impl PyPrinter {
                 trace_paths,
                 attach_messages,
                 syscall_numbers,
+                raw: raw.into_iter().collect(),
             })))),
         })
     }

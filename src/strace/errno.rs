@@ -70,9 +70,32 @@ pub fn format_error(errno: i32) -> String {
     }
 }
 
+/// [`format_error`] for a call strace prints raw (-e raw=): `-1` and the C
+/// library's strerror, for the restart codes too (`-1 ERESTARTSYS (Unknown
+/// error 512)`), or `-1 (errno N)` for a number with no name.
+pub fn format_raw_error(errno: i32) -> String {
+    let msg = if restart_message(errno).is_some() {
+        format!("Unknown error {errno}")
+    } else {
+        errno_message(errno)
+    };
+    match errno_name(errno) {
+        Some(name) => format!("-1 {name} ({msg})"),
+        None => format!("-1 (errno {errno})"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn raw_words() {
+        // strace's print_err_ret: -1 and strerror, restart codes too.
+        assert_eq!(format_raw_error(2), "-1 ENOENT (No such file or directory)");
+        assert_eq!(format_raw_error(512), "-1 ERESTARTSYS (Unknown error 512)");
+        assert_eq!(format_raw_error(4000), "-1 (errno 4000)");
+    }
 
     #[test]
     fn strace_words() {

@@ -47,6 +47,9 @@ pub struct StraceOptions {
     pub column: usize,
     /// -x, -xx: strings in hex.
     pub hex: quote::HexStyle,
+    /// -e raw=: the call's arguments undecoded, each in hex, and its result
+    /// in hex (strace's printargs); the printer sets it per call.
+    pub raw: bool,
 }
 
 /// strace's defaults: -s 32, results at column 40.
@@ -59,6 +62,7 @@ impl Default for StraceOptions {
             string_size: DEFAULT_STRING_SIZE,
             column: DEFAULT_COLUMN,
             hex: quote::HexStyle::None,
+            raw: false,
         }
     }
 }
@@ -151,7 +155,28 @@ pub fn decode_args(
     ret: Option<i64>,
     opts: &StraceOptions,
 ) -> Decoded {
+    if opts.raw {
+        return raw_args(args);
+    }
     decoders::decode(syscall, Ctx::new(args, ret, opts))
+}
+
+/// -e raw=: every argument in hex, all of them at entry (strace's
+/// printargs).
+fn raw_args(args: &[ArgView]) -> Decoded {
+    Decoded {
+        args: args
+            .iter()
+            .map(|arg| Arg {
+                text: flags::hex(arg.raw).into(),
+                at_exit: false,
+                tail: None,
+            })
+            .collect(),
+        ret_style: RetStyle::Raw,
+        complete_at_entry: true,
+        ret_note: None,
+    }
 }
 
 /// The text after `= `: `3`, `0x7f0aca366000`, `-1 ENOENT (No such file or
@@ -177,6 +202,9 @@ fn format_other_result(style: RetStyle, ret: Option<i64>) -> String {
     let Some(ret) = ret else {
         return "?".to_owned();
     };
+    if let (RetStyle::Raw, Some(errno)) = (style, errno::errno_of(ret)) {
+        return errno::format_raw_error(errno);
+    }
     if let Some(errno) = errno::errno_of(ret) {
         return errno::format_error(errno);
     }
@@ -211,6 +239,7 @@ fn format_other_result(style: RetStyle, ret: Option<i64>) -> String {
         },
         RetStyle::Signal if ret == 0 => "0".to_owned(),
         RetStyle::Signal => format!("{ret} ({})", flags::signal_name(ret)),
+        RetStyle::Raw => flags::hex(ret as u64),
     }
 }
 
@@ -284,7 +313,8 @@ fn decode_with_fds(
     fds: Option<&fdtable::Resolved>,
 ) -> Decoded {
     let mut decoded = decode_args(syscall, args, ret, opts);
-    if let Some(fds) = fds {
+    // A raw call shows numbers only (fd 0's `0` too).
+    if let Some(fds) = fds.filter(|_| !opts.raw) {
         annotate_fds(&mut decoded, args, fds);
     }
     decoded
@@ -307,8 +337,11 @@ fn push_result_text(
             result.push(')');
         }
     }
-    // Set only for a call that returned an fd.
-    if let Some(fd) = fds.and_then(|fds| fds.ret.as_ref()) {
+    // Set only for a call that returned an fd; a raw one shows the number.
+    if let Some(fd) = fds
+        .filter(|_| decoded.ret_style != RetStyle::Raw)
+        .and_then(|fds| fds.ret.as_ref())
+    {
         let _ = write!(result, "<{}>", fd.shown());
     }
 }

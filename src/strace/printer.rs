@@ -133,6 +133,8 @@ pub struct PrinterOptions {
     /// trace on standard error, without -q): `systrace: Process N
     /// attached` before the thread's first line.
     pub attach_messages: bool,
+    /// `-e raw=`: the syscalls whose calls print undecoded, in hex.
+    pub raw: std::collections::BTreeSet<u32>,
 }
 
 impl Default for PrinterOptions {
@@ -160,6 +162,7 @@ impl Default for PrinterOptions {
             syscall_numbers: false,
             trace_paths: Vec::new(),
             attach_messages: false,
+            raw: Default::default(),
         }
     }
 }
@@ -184,6 +187,8 @@ pub struct Printer {
     text: StraceOptions,
     /// `-e` as a bitmap by syscall number, per phase (Phase::index).
     shown: Option<[Bitmap; 2]>,
+    /// `-e raw=` as a bitmap (None: no call prints raw).
+    raw: Option<Bitmap>,
     pairer: Pairer,
     counts: Summary,
     /// tid -> pid of the threads seen and not gone.
@@ -262,7 +267,9 @@ impl Printer {
                 string_size: opts.string_size,
                 column: opts.column,
                 hex: opts.hex,
+                raw: false,
             },
+            raw: (!opts.raw.is_empty()).then(|| opts.raw.iter().collect()),
             pairer: Pairer::new(),
             counts: Summary::new(),
             live: TidMap::default(),
@@ -475,7 +482,7 @@ impl Printer {
             &reread
                 .as_ref()
                 .unwrap_or(&call)
-                .strace_unfinished(&self.text, fds.as_ref()),
+                .strace_unfinished(&self.text_of(enter.nr), fds.as_ref()),
         );
         out.push('\n');
         self.split.insert(tid);
@@ -563,6 +570,14 @@ impl Printer {
     }
 
     /// Whether `-e` shows syscall `nr` in `phase` (None: in either).
+    /// How a call of syscall `nr` prints: raw with -e raw=.
+    fn text_of(&self, nr: u32) -> StraceOptions {
+        StraceOptions {
+            raw: self.raw.as_ref().is_some_and(|bits| bits.contains(nr)),
+            ..self.text
+        }
+    }
+
     fn is_shown(&self, nr: u32, phase: Option<Phase>) -> bool {
         let Some(bits) = &self.shown else {
             return true;
@@ -777,18 +792,19 @@ impl Printer {
         self.prefix_nr(out, at.tid, at.timestamp_ns, Some(at.nr));
         let start_col = out.len() - start;
         let name = call.name();
+        let text = self.text_of(call.nr());
         if name == "restart_syscall" && call.enter.is_some() && !resumed {
             let before = self.interrupted.remove(&at.tid);
             out.push_str(&super::format_restart_at(
                 start_col,
                 before.as_deref(),
                 call.ret(),
-                &self.text,
+                &text,
             ));
         } else if resumed {
-            out.push_str(&call.strace_resumed(&self.text, start_col, fds));
+            out.push_str(&call.strace_resumed(&text, start_col, fds));
         } else {
-            call.push_strace_fds(out, &self.text, start_col, fds);
+            call.push_strace_fds(out, &text, start_col, fds);
         }
         if self.opts.durations {
             if let Some(ns) = call.duration_ns() {

@@ -42,6 +42,9 @@ pub enum RetStyle {
     /// A signal number: rt_sigtimedwait's `10 (SIGUSR1)`; 0 alone
     /// (fcntl(F_GETSIG) of the default, SIGIO).
     Signal,
+    /// strace -e raw=: in hex, and an error as `-1 NAME (strerror)`, the
+    /// restart codes too.
+    Raw,
 }
 
 /// A call's decoded arguments.
