@@ -702,6 +702,18 @@ mod tests {
         }
     }
 
+    /// Launches `spec`, whose stdout is the write end of `out`, lets it run
+    /// and returns what it wrote once it has exited.
+    fn output_of(spec: Spec, mut out: std::fs::File) -> String {
+        let launch = Launch::new(spec).unwrap();
+        let pid = launch.pid();
+        launch.start().unwrap();
+        let mut text = String::new();
+        out.read_to_string(&mut text).unwrap();
+        wait(pid);
+        text
+    }
+
     #[test]
     fn waits_for_start_then_execs() {
         let (mut out, w) = pipe();
@@ -748,22 +760,16 @@ mod tests {
         std::fs::write(&script, "echo \"script $1\"\n").unwrap();
         std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
             .unwrap();
-        let (mut out, w) = pipe();
+        let (out, w) = pipe();
         let path = format!("/nonexistent:{}", dir.display());
-        let launch = Launch::new(Spec {
+        let spec = Spec {
             program: "no-shebang".into(),
             argv: vec!["no-shebang".into(), "arg".into()],
             env: Some(vec![("PATH".into(), path.into())]),
             stdio: [None, Some(w), None],
             ..Default::default()
-        })
-        .unwrap();
-        let pid = launch.pid();
-        launch.start().unwrap();
-        let mut text = String::new();
-        out.read_to_string(&mut text).unwrap();
-        assert_eq!(text, "script arg\n");
-        wait(pid);
+        };
+        assert_eq!(output_of(spec, out), "script arg\n");
         let missing = Launch::new(Spec {
             program: "no-such-program".into(),
             argv: vec!["x".into()],
@@ -824,21 +830,16 @@ mod tests {
             libc::signal(libc::SIGPIPE, libc::SIG_IGN);
             libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
         }
-        let (mut out, w) = pipe();
-        let launch = Launch::new(sh("grep SigIgn /proc/self/status", Some(w))).unwrap();
-        let pid = launch.pid();
-        launch.start().unwrap();
-        let mut text = String::new();
-        out.read_to_string(&mut text).unwrap();
+        let (out, w) = pipe();
+        let text = output_of(sh("grep SigIgn /proc/self/status", Some(w)), out);
         let ign = u64::from_str_radix(text.trim().trim_start_matches("SigIgn:").trim(), 16);
         let reset = (1 << (libc::SIGPIPE - 1)) | (1 << (libc::SIGXFSZ - 1));
         assert_eq!(ign.unwrap() & reset, 0, "{text}");
-        wait(pid);
     }
 
     #[test]
     fn the_environment_keeps_its_order() {
-        let (mut out, w) = pipe();
+        let (out, w) = pipe();
         let env: Vec<(OsString, OsString)> = [("ZZ", "1"), ("AA", "2=3"), ("MM", "")]
             .iter()
             .map(|(k, v)| (k.into(), v.into()))
@@ -850,13 +851,7 @@ mod tests {
             stdio: [None, Some(w), None],
             ..Default::default()
         };
-        let launch = Launch::new(spec).unwrap();
-        let pid = launch.pid();
-        launch.start().unwrap();
-        let mut text = String::new();
-        out.read_to_string(&mut text).unwrap();
-        assert_eq!(text, "ZZ=1\nAA=2=3\nMM=\n");
-        wait(pid);
+        assert_eq!(output_of(spec, out), "ZZ=1\nAA=2=3\nMM=\n");
         let bad = Spec {
             env: Some(vec![("A".into(), "x\0y".into())]),
             ..sh("true", None)
