@@ -32,8 +32,8 @@ use std::thread::JoinHandle;
 /// What to start, as `subprocess.Popen` takes it.
 #[derive(Debug, Default)]
 pub struct Spec {
-    /// The executable: a path (a name without `/` is looked up in the PATH
-    /// of the environment it gets, as execvp does: resolve it first).
+    /// The executable's path, as execve takes it (`systrace._exec.resolve`
+    /// looks a name up in PATH first).
     pub program: PathBuf,
     /// argv, argv[0] included.
     pub argv: Vec<OsString>,
@@ -115,39 +115,6 @@ fn caller_env() -> StrArray {
         }
     }
     StrArray::new(strings)
-}
-
-/// The paths execve tries for `program`, as execvp does: `program` itself
-/// if it has a `/`, else `program` in each directory of the PATH of the
-/// environment it gets (the C library's default PATH without one).
-fn exec_paths(program: &std::path::Path, envp: &StrArray) -> io::Result<StrArray> {
-    let name = program.as_os_str().as_bytes();
-    if name.is_empty() {
-        return Err(io::Error::from_raw_os_error(libc::ENOENT));
-    }
-    if name.contains(&b'/') {
-        return Ok(StrArray::new(vec![c_string(name, "the program")?]));
-    }
-    let path = envp
-        .strings
-        .iter()
-        .find_map(|entry| entry.as_bytes().strip_prefix(b"PATH="))
-        .unwrap_or(b"/bin:/usr/bin");
-    let paths = path
-        .split(|&b| b == b':')
-        .map(|dir| {
-            // An empty directory is the working directory.
-            let mut full = if dir.is_empty() {
-                b".".to_vec()
-            } else {
-                dir.to_vec()
-            };
-            full.push(b'/');
-            full.extend_from_slice(name);
-            c_string(&full, "the program")
-        })
-        .collect::<io::Result<Vec<_>>>()?;
-    Ok(StrArray::new(paths))
 }
 
 /// A user's ids: what the child takes on before it waits (so that none of
@@ -246,12 +213,11 @@ fn wait_until_blocked_in_read(pid: u32) {
 /// Everything the child uses, made before it is: it allocates nothing and
 /// reads nothing of the caller's that the caller may change meanwhile.
 struct Plan {
-    /// The paths to try, in order (see `exec_paths`).
-    paths: StrArray,
+    program: CString,
     argv: StrArray,
-    /// For each path, the argv of /bin/sh running it as a script, which
-    /// execvp falls back to when the kernel does not know its format.
-    sh_argv: Vec<Vec<*const libc::c_char>>,
+    /// The argv of /bin/sh running the program as a script, which execvp
+    /// falls back to when the kernel does not know its format.
+    sh_argv: Vec<*const libc::c_char>,
     envp: StrArray,
     cwd: Option<CString>,
     /// The fds to make 0, 1 and 2 (-1: the caller's).
@@ -394,34 +360,18 @@ impl Plan {
         libc::close(dir);
     }
 
-    /// execvp's search, on the paths made beforehand: the first path that
-    /// runs; a path denied is remembered, one not there is passed over.
+    /// The exec, as execvp does it on a path: a file whose format the
+    /// kernel does not know runs as a /bin/sh script.
     unsafe fn exec(&self) -> i32 {
-        let (mut denied, mut last) = (false, libc::ENOENT);
-        for (i, &path) in self.paths.pointers.iter().enumerate() {
-            if path.is_null() {
-                break;
-            }
-            libc::execve(path, self.argv.as_ptr(), self.envp.as_ptr());
-            let err = errno();
-            match err {
-                libc::ENOEXEC => {
-                    if let Some(sh) = self.sh_argv.get(i) {
-                        libc::execve(SHELL.as_ptr(), sh.as_ptr(), self.envp.as_ptr());
-                    }
-                    return errno();
-                }
-                libc::EACCES => denied = true,
-                libc::ENOENT | libc::ESTALE | libc::ENOTDIR | libc::ENODEV | libc::ETIMEDOUT => {}
-                _ => return err,
-            }
-            last = err;
+        libc::execve(
+            self.program.as_ptr(),
+            self.argv.as_ptr(),
+            self.envp.as_ptr(),
+        );
+        if errno() == libc::ENOEXEC {
+            libc::execve(SHELL.as_ptr(), self.sh_argv.as_ptr(), self.envp.as_ptr());
         }
-        if denied {
-            libc::EACCES
-        } else {
-            last
-        }
+        errno()
     }
 }
 
@@ -440,7 +390,6 @@ extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
 /// The child's stack, with a guard page below it.
 struct Stack {
     base: *mut libc::c_void,
-    len: usize,
 }
 
 impl Stack {
@@ -460,10 +409,7 @@ impl Stack {
             if base == libc::MAP_FAILED {
                 return Err(io::Error::last_os_error());
             }
-            let stack = Stack {
-                base,
-                len: Self::LEN,
-            };
+            let stack = Stack { base };
             if libc::mprotect(base, 4096, libc::PROT_NONE) != 0 {
                 return Err(io::Error::last_os_error());
             }
@@ -473,14 +419,14 @@ impl Stack {
 
     fn top(&self) -> *mut libc::c_void {
         // SAFETY: one past the end of the mapping; the stack grows down.
-        unsafe { self.base.cast::<u8>().add(self.len).cast() }
+        unsafe { self.base.cast::<u8>().add(Self::LEN).cast() }
     }
 }
 
 impl Drop for Stack {
     fn drop(&mut self) {
         // SAFETY: our own mapping, no longer used by any child.
-        unsafe { libc::munmap(self.base, self.len) };
+        unsafe { libc::munmap(self.base, Self::LEN) };
     }
 }
 
@@ -552,22 +498,18 @@ impl Launch {
             Some(env) => env_block(env)?,
             None => caller_env(),
         };
-        let paths = exec_paths(&spec.program, &envp)?;
+        let program = c_string(spec.program.as_os_str().as_bytes(), "the program")?;
         let argv = StrArray::new(
             spec.argv
                 .iter()
                 .map(|arg| c_string(arg.as_bytes(), "an argument"))
                 .collect::<io::Result<_>>()?,
         );
-        let sh_argv = paths.strings.iter().map(|path| {
-            let mut sh = vec![SHELL.as_ptr(), path.as_ptr()];
-            sh.extend(argv.pointers.iter().skip(1)); // its null included
-            if argv.strings.is_empty() {
-                sh.push(std::ptr::null());
-            }
-            sh
-        });
-        let sh_argv = sh_argv.collect();
+        let mut sh_argv = vec![SHELL.as_ptr(), program.as_ptr()];
+        sh_argv.extend(argv.pointers.iter().skip(1)); // its null included
+        if argv.strings.is_empty() {
+            sh_argv.push(std::ptr::null());
+        }
         let cwd = match &spec.cwd {
             Some(dir) => Some(c_string(
                 dir.as_os_str().as_bytes(),
@@ -587,7 +529,7 @@ impl Launch {
         let raw = |fd: &Option<OwnedFd>| fd.as_ref().map_or(-1, |fd| fd.as_raw_fd());
         let plan = Box::new(Plan {
             stdio: [raw(&stdin), raw(&stdout), raw(&stderr)],
-            paths,
+            program,
             argv,
             sh_argv,
             envp,
@@ -753,33 +695,25 @@ mod tests {
     }
 
     #[test]
-    fn looks_names_up_in_path_and_runs_scripts_as_execvp_does() {
+    fn runs_a_script_without_its_interpreter_line_as_execvp_does() {
+        // What std's Command (execvp) did before the clone: /bin/sh runs a
+        // file the kernel has no format for.
         let dir = std::env::temp_dir().join(format!("systrace-launch-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let script = dir.join("no-shebang");
-        std::fs::write(&script, "echo \"script $1\"\n").unwrap();
+        std::fs::write(&script, "echo \"script $0 $1\"\n").unwrap();
         std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
             .unwrap();
         let (out, w) = pipe();
-        let path = format!("/nonexistent:{}", dir.display());
         let spec = Spec {
-            program: "no-shebang".into(),
-            argv: vec!["no-shebang".into(), "arg".into()],
-            env: Some(vec![("PATH".into(), path.into())]),
+            program: script.clone(),
+            argv: vec!["name".into(), "arg".into()],
             stdio: [None, Some(w), None],
             ..Default::default()
         };
-        assert_eq!(output_of(spec, out), "script arg\n");
-        let missing = Launch::new(Spec {
-            program: "no-such-program".into(),
-            argv: vec!["x".into()],
-            env: Some(vec![("PATH".into(), dir.clone().into())]),
-            ..Default::default()
-        })
-        .unwrap();
         assert_eq!(
-            missing.start().unwrap_err().raw_os_error(),
-            Some(libc::ENOENT)
+            output_of(spec, out),
+            format!("script {} arg\n", script.display())
         );
         std::fs::remove_dir_all(&dir).unwrap();
     }
