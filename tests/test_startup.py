@@ -9,9 +9,12 @@ from __future__ import annotations
 import ast
 import json
 import os
+import struct
 import subprocess
 import sys
 import textwrap
+
+import pytest
 
 import systrace._native as native
 
@@ -19,11 +22,11 @@ TASK_PROGRAMS = {"sched_process_fork", "sched_process_exit", "signal_deliver", "
 HOOKS = {"sys_enter", "sys_exit", "sys_enter_event", "sys_exit_event"}
 
 
-def run_fresh(code: str) -> dict:
+def run_fresh(code: str, env: dict | None = None) -> dict:
     """Runs `code` in a fresh Python process (its own first load), which
     prints one JSON object as its last line."""
     out = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
-                         timeout=180)
+                         timeout=180, env=env)
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout.splitlines()[-1])
 
@@ -490,12 +493,16 @@ def test_the_programs_relocated_against_the_cut_types_are_the_kernels(kernel):
         assert cut["xlated"][name] == text, name
 
 
-def test_the_command_reads_no_kernel_btf_at_start(kernel):
-    """The command's load (per-syscall hooks, task events as raw
-    tracepoints) relocates against this boot's file of kernel types and
-    attaches nothing by BTF id: libbpf never parses the kernel's 5.5 MB
-    BTF (about 11 ms of the load with its searches, issue 15)."""
-    command = [sys.executable, "-m", "systrace", "-o", "/dev/null", "-e", "trace=read", "--", "true"]
+@pytest.mark.parametrize("options", [["-e", "trace=read"], [], ["-f"]],
+                         ids=["per-syscall hooks", "raw hooks", "raw hooks, forks"])
+def test_the_command_reads_no_kernel_btf_at_start(kernel, options):
+    """The command's load relocates against this boot's file of kernel
+    types, and the raw hooks (attached by the kernel's BTF ids of their
+    tracepoints, `tp_btf`) load by the ids that file names
+    (src/kernel/raw_targets.rs): libbpf never parses the kernel's 5.5 MB
+    BTF (about 11 ms of the load with its searches, and 5 ms more in each
+    object that loaded a raw hook; issue 15)."""
+    command = [sys.executable, "-m", "systrace", "-o", "/dev/null"] + options + ["--", "true"]
     subprocess.run(command, check=True, timeout=60)  # makes the file, if this boot has none yet
     out = subprocess.run(["strace", "-f", "-e", "trace=openat", "-o", "/dev/stdout", "-qq"] + command,
                          capture_output=True, text=True, timeout=60)
@@ -503,6 +510,63 @@ def test_the_command_reads_no_kernel_btf_at_start(kernel):
     opened = out.stdout
     assert "/run/systrace/core-" in opened, opened[-2000:]
     assert "/sys/kernel/btf/vmlinux" not in opened
+
+
+def patch_raw_hook_target(path: str, name: str, value: int) -> None:
+    """Sets the id the file of kernel types names for the target `name`
+    (an enumerator of systrace_raw_hook_targets; see core_btf.rs), in place."""
+    with open(path, "r+b") as f:
+        data = bytearray(f.read())
+        _magic, _version, _flags, hdr_len, type_off, type_len, str_off, _ = struct.unpack_from(
+            "<HBBIIIII", data, 0)
+        types, strings = hdr_len + type_off, hdr_len + str_off
+
+        def name_at(off: int) -> str:
+            return data[strings + off:data.index(b"\0", strings + off)].decode()
+
+        # Bytes after each kind's btf_type (uapi/linux/btf.h), per member.
+        per_member = {4: 12, 5: 12, 6: 8, 13: 8, 15: 12, 19: 12}
+        fixed = {1: 4, 3: 12, 14: 4, 17: 4}
+        pos, patched = types, 0
+        while pos < types + type_len:
+            name_off, info, _ = struct.unpack_from("<III", data, pos)
+            pos += 12
+            kind, vlen = (info >> 24) & 0x1F, info & 0xFFFF
+            if kind == 6 and name_at(name_off) == "systrace_raw_hook_targets":
+                for i in range(vlen):
+                    if name_at(struct.unpack_from("<I", data, pos + 8 * i)[0]) == name:
+                        struct.pack_into("<i", data, pos + 8 * i + 4, value)
+                        patched += 1
+            pos += fixed.get(kind, 0) + per_member.get(kind, 0) * vlen
+        assert patched == 1, f"{path} names no target {name}"
+        f.seek(0)
+        f.write(data)
+
+
+def test_raw_hooks_loaded_by_a_wrong_id_load_again_by_the_kernels(kernel):
+    """A file of kernel types whose id for a raw hook's target the kernel
+    refuses (here: its first type, an int) is not trusted: the load goes
+    on against the kernel's BTF, finds the ids there, and traces."""
+    probe = """
+        import json, os, systrace, systrace._native as n
+        with systrace.enable("getppid", pid=os.getpid()) as s:
+            os.getppid()
+        events = [str(e) for e in s]
+        state = n.kernel_state()
+        print(json.dumps({"core_btf": state["core_btf"], "events": events, "mode": state["hook_mode"]}))
+    """
+    env = dict(os.environ, SYSTRACE_HOOKS="raw")
+    first = run_fresh(probe, env)
+    path = first["core_btf"]
+    assert path and first["mode"] == "raw", first
+    patch_raw_hook_target(path, "btf_trace_sys_enter", 1)
+    second = run_fresh(probe, env)
+    assert second["core_btf"] is None and second["mode"] == "raw", second
+    assert len(second["events"]) == 2, second
+    assert second["events"][0].startswith("sys_getppid(") and second["events"][1].startswith("sys_getppid ->")
+    assert not os.path.exists(path)
+    third = run_fresh(probe, env)
+    assert third["core_btf"] == path and len(third["events"]) == 2, third
 
 
 def test_a_bad_file_of_kernel_types_costs_only_a_second_load(kernel):

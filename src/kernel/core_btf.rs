@@ -13,9 +13,10 @@
 //! lives in `/run` (a tmpfs cleared at boot). A load that fails against it
 //! loads again against the kernel's own BTF and removes it.
 //!
-//! Programs attached by BTF id (`tp_btf`) still make libbpf parse the
-//! kernel's BTF to find their targets; the per-syscall hooks and the
-//! programs of task events need nothing else from it.
+//! The file also names the kernel's BTF ids of the raw hooks' targets
+//! ([`raw_hook_targets`]), which libbpf would otherwise find by parsing the
+//! kernel's whole BTF again in each object that loads a raw hook
+//! (`kernel::raw_targets`).
 use std::collections::HashMap;
 use std::ffi::{CString, OsStr};
 use std::fs;
@@ -23,7 +24,9 @@ use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
-use libbpf_rs::btf::types::{Array, Composite, Enum, Enum64, Int, IntEncoding, MemberAttr};
+use libbpf_rs::btf::types::{
+    Array, Composite, Enum, Enum64, Int, IntEncoding, MemberAttr, Typedef,
+};
 use libbpf_rs::btf::{Btf, BtfKind, BtfType, HasSize, TypeId};
 use libbpf_rs::libbpf_sys;
 
@@ -34,6 +37,15 @@ const DIR: &str = "/run/systrace";
 pub const ENV: &str = "SYSTRACE_CORE_BTF";
 /// The programs' build, so that a new build does not use another's file.
 const BUILD: &str = env!("SYSTRACE_BPF_OBJECT_HASH");
+/// What the file holds, so that a file of an earlier systrace (the same
+/// programs, no targets) is not taken for this one's.
+const FORMAT: &str = "2";
+/// The enum of the file whose values are the kernel's BTF ids of the raw
+/// hooks' targets, one per name in [`RAW_HOOK_TARGETS`].
+const TARGETS_ENUM: &str = "systrace_raw_hook_targets";
+/// The kernel's types of the raw hooks' tracepoints (libbpf's
+/// `btf_trace_<name>` for a `tp_btf/<name>` program): enter, then exit.
+pub const RAW_HOOK_TARGETS: [&str; 2] = ["btf_trace_sys_enter", "btf_trace_sys_exit"];
 
 /// This boot's file, if it may be used: `None` when the environment turns
 /// it off or the directory cannot be trusted.
@@ -47,7 +59,7 @@ pub fn path() -> Option<PathBuf> {
         .chars()
         .filter(char::is_ascii_hexdigit)
         .collect();
-    Some(Path::new(DIR).join(format!("core-{BUILD}-{boot}.btf")))
+    Some(Path::new(DIR).join(format!("core-{BUILD}.{FORMAT}-{boot}.btf")))
 }
 
 /// Whether `path` exists and only we can have written it (owned by us, in a
@@ -62,6 +74,29 @@ fn owned(p: &Path) -> bool {
     let euid = unsafe { libc::geteuid() };
     fs::symlink_metadata(p)
         .is_ok_and(|m| m.uid() == euid && m.mode() & 0o022 == 0 && !m.file_type().is_symlink())
+}
+
+/// The kernel's BTF ids of [`RAW_HOOK_TARGETS`] as the file at `path`
+/// names them (None if it names none: a file cut without them).
+pub fn raw_hook_targets(path: &Path) -> Option<[u32; 2]> {
+    let btf = Btf::from_path(path).ok()?;
+    let e: Enum<'_> = btf.type_by_name(TARGETS_ENUM)?;
+    let mut ids = [0u32; 2];
+    for (id, name) in ids.iter_mut().zip(RAW_HOOK_TARGETS) {
+        let v = e.iter().find(|v| v.name == Some(OsStr::new(name)))?;
+        *id = u32::try_from(v.value).ok().filter(|&id| id != 0)?;
+    }
+    Some(ids)
+}
+
+/// The kernel's BTF ids of [`RAW_HOOK_TARGETS`], looked up in `kernel`.
+pub fn find_raw_hook_targets(kernel: &Btf<'_>) -> Option<[u32; 2]> {
+    let mut ids = [0u32; 2];
+    for (id, name) in ids.iter_mut().zip(RAW_HOOK_TARGETS) {
+        let t: Typedef<'_> = kernel.type_by_name(name)?;
+        *id = u32::from(t.type_id());
+    }
+    Some(ids)
 }
 
 /// Removes a file that a load could not use.
@@ -154,6 +189,9 @@ fn cut(kernel: &Btf<'_>, local: &Btf<'_>) -> Result<Vec<u8>, String> {
         for &l in wanted.get(essential(name)).into_iter().flatten() {
             out.emit(kernel, k.type_id(), local, Some(l))?;
         }
+    }
+    if let Some(ids) = find_raw_hook_targets(kernel) {
+        out.raw_hook_targets(ids)?;
     }
     out.bytes()
 }
@@ -373,6 +411,24 @@ impl Writer {
             )?;
         }
         Ok(new)
+    }
+
+    /// The enum [`TARGETS_ENUM`]: no relocation of ours names it.
+    fn raw_hook_targets(&mut self, ids: [u32; 2]) -> Result<(), String> {
+        let n = cstr(Some(OsStr::new(TARGETS_ENUM)));
+        // SAFETY: a valid btf; the values follow their enum at once.
+        id(
+            unsafe { libbpf_sys::btf__add_enum(self.btf, n.as_ptr(), 4) },
+            "an enum",
+        )?;
+        for (name, value) in RAW_HOOK_TARGETS.into_iter().zip(ids) {
+            let vn = cstr(Some(OsStr::new(name)));
+            id(
+                unsafe { libbpf_sys::btf__add_enum_value(self.btf, vn.as_ptr(), i64::from(value)) },
+                "an enum value",
+            )?;
+        }
+        Ok(())
     }
 
     fn bytes(&self) -> Result<Vec<u8>, String> {

@@ -8,6 +8,8 @@
 //!   enable bitmaps and the process filter they read.
 //! * [`core_btf`]: the kernel types the programs' CO-RE relocations need,
 //!   cut out of the kernel's BTF once per boot.
+//! * [`raw_targets`]: the raw hooks loaded by the ids that file names,
+//!   without libbpf parsing the kernel's BTF.
 //! * [`hooks`]: which hooks deliver (raw or per-syscall events), switched
 //!   per enabled set.
 //! * [`startup`]: the timed steps of loading and attaching, and the
@@ -26,6 +28,7 @@ pub mod event_lock;
 pub mod hooks;
 pub mod layout;
 pub mod programs;
+pub mod raw_targets;
 pub mod reaper;
 pub mod ring;
 pub mod startup;

@@ -216,6 +216,8 @@ impl Programs {
         // tests lower it to reach it with few processes.
         let max_processes = env_limit(MAX_PROCESSES_ENV)?;
         let core_btf = core_types();
+        // Before any object of this load is opened (see raw_targets::set).
+        super::raw_targets::set(core_btf.as_deref().and_then(core_btf::raw_hook_targets));
         // Every error here is libbpf's or the kernel's.
         type Loaded = (SystraceSkel<'static>, Option<SystraceSkel<'static>>);
         // Opens, sizes and prepares the object (its maps), sends its maps to
@@ -356,6 +358,7 @@ impl Programs {
             // against the kernel's own BTF, and cut them again next time.
             Err(_) if core_btf.is_some() => {
                 core_btf::discard(core_btf.as_deref().expect("checked"));
+                super::raw_targets::set(None);
                 take_libbpf_log();
                 (configure(None)?, None)
             }
