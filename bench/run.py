@@ -447,6 +447,9 @@ def run_systrace_cli(env: Env, mode: str, n: int, syscalls: list) -> dict:
             # the exec of systrace to the exec of the command it launches.
             "startup_ms": run_systrace_cli_launch(env, mode, syscalls, systrace_command()),
             "launch_m_ms": run_systrace_cli_launch(env, mode, syscalls, [systrace_python(), "-m", "systrace"]),
+            # Every syscall (no -e), and with -f: the raw hooks' load.
+            "startup_all_ms": run_systrace_cli_launch(env, mode, None, systrace_command()),
+            "startup_follow_ms": run_systrace_cli_launch(env, mode, None, [*systrace_command(), "-f"]),
             "attach_ms": startup_ms,  # -p: from exec to "Process N attached"
             "rss_kb": rss_kb,
         }
@@ -454,12 +457,14 @@ def run_systrace_cli(env: Env, mode: str, n: int, syscalls: list) -> dict:
         kill(wl)
 
 
-def run_systrace_cli_launch(env: Env, mode: str, syscalls: list, command: list) -> float:
+def run_systrace_cli_launch(env: Env, mode: str, syscalls: Optional[list], command: list) -> float:
     """ms from the exec of `command -- workload` (the systrace command) to
-    the workload's main(). After a pause, as in the A/B runs of RESULTS.md:
-    the traced run before it has just ended, and its end (the kernel
-    releasing its hooks) is not to share the 2 CPUs with this start."""
-    argv = [*command, "-e", "trace=" + ",".join(syscalls), "-o", "/dev/null", "--"] + env.argv(mode, 1, False)
+    the workload's main(); `syscalls` None: every syscall (no -e). After a
+    pause, as in the A/B runs of RESULTS.md: the traced run before it has
+    just ended, and its end (the kernel releasing its hooks) is not to share
+    the 2 CPUs with this start."""
+    trace = [] if syscalls is None else ["-e", "trace=" + ",".join(syscalls)]
+    argv = [*command, *trace, "-o", "/dev/null", "--"] + env.argv(mode, 1, False)
     time.sleep(1.0)
     t0 = time.monotonic_ns()
     p = subprocess.run(argv, capture_output=True, text=True, timeout=RUN_TIMEOUT)
@@ -1155,6 +1160,9 @@ def summary(cfgs: list) -> list:
                    f"{med([r['startup_ms'] for _, r in cli]):.1f} ms (target <= 40 ms; `python -m systrace`: "
                    f"{med([r['launch_m_ms'] for _, r in cli]):.1f} ms); `systrace -p PID` "
                    f"until it says it attached: {med([r['attach_ms'] for _, r in cli]):.1f} ms")
+        out.append(f"- `systrace -- COMMAND` without `-e` (every syscall: the raw hooks): "
+                   f"{med([r['startup_all_ms'] for _, r in cli]):.1f} ms; with `-f`: "
+                   f"{med([r['startup_follow_ms'] for _, r in cli]):.1f} ms")
         worst = max(cli, key=lambda cr: cr[1]["rss_kb"])
         out.append(f"- peak RSS of the `systrace` command: {min(r['rss_kb'] for _, r in cli) / 1024:.1f}–"
                    f"{worst[1]['rss_kb'] / 1024:.1f} MB (max: {worst[0].workload}, N={worst[0].n}) "
