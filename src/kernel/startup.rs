@@ -47,3 +47,42 @@ pub fn verified_insns(fd: std::os::fd::BorrowedFd<'_>) -> u32 {
         }
     }
 }
+
+/// The fd table slots a load and its sessions use (about 110 with every
+/// feature, 16 per-syscall hooks of each phase and the task events).
+const FD_TABLE_SLOTS: u64 = 256;
+
+/// Grows this process's fd table to [`FD_TABLE_SLOTS`] now, while no
+/// thread of ours exists: the kernel grows a table shared by several
+/// threads only after an RCU grace period (`expand_fdtable`), which the
+/// load's threads then wait for. Here a process started by a shell (a
+/// 64-slot table) waited two, some 10 ms each, on the way to attaching
+/// (issue 15: `-p`'s attach 35 ms from a Python parent with a larger
+/// table, 45-54 ms from a shell or any C parent). The table never
+/// shrinks; a process whose table is that large already (or whose fd
+/// limit is lower) is left as it is.
+pub fn reserve_fd_table() {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes the struct it is given.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return;
+    }
+    let last = (FD_TABLE_SLOTS - 1).min(limit.rlim_cur.saturating_sub(1)) as libc::c_int;
+    // A duplicate at the lowest free fd from `last` up: a slot past the
+    // table's end grows it, one inside it changes nothing. Closed at once.
+    // SAFETY: plain fd calls on fds this function opens and closes.
+    unsafe {
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC);
+        if null < 0 {
+            return;
+        }
+        let fd = libc::fcntl(null, libc::F_DUPFD_CLOEXEC, last);
+        if fd >= 0 {
+            libc::close(fd);
+        }
+        libc::close(null);
+    }
+}

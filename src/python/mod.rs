@@ -25,6 +25,8 @@ mod _native {
     #[pymodule_init]
     fn init() {
         crate::trace::tracer::install_fork_handlers();
+        // Before any thread of ours: see reserve_fd_table.
+        crate::kernel::startup::reserve_fd_table();
     }
 
     #[pymodule_export]
