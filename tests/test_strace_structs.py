@@ -191,11 +191,13 @@ def test_script_pointed_structures_like_strace(kernel, tmp_path, strace_bin):
                          "-e", f"trace={SYSCALLS2}")
     # strace without -f traces one thread, yet once printed that thread's
     # clone3 line with its pid ("13026 clone3(...)") while the new thread
-    # existed: a prefix that names no one else. Ours does the same, rarely
-    # (twice in some 100 runs, under load): when the new thread's return
-    # from clone3 (0, in the thread, not printed) reaches the printer before
-    # its parent's, two threads are live when the parent's line is printed.
-    # Only that line's prefix is dropped on our side.
+    # existed: a prefix that names no one else. Ours did the same, rarely
+    # (twice in some 110 runs, under load; the lines with that pid were the
+    # clone3 line alone). By the printer's code, a thread is live once any
+    # record of it arrives: the new thread's return from clone3 (0, in the
+    # thread, not printed) arriving before its parent's makes two live
+    # threads when the parent's line is printed. Only that line's prefix
+    # is dropped on our side.
     theirs = re.sub(r"(?m)^\d+ +", "", theirs)
     ours = re.sub(r"(?m)^\d+ +(?=clone3\()", "", ours)
     p_theirs, p_ours = parse(theirs), parse(ours)

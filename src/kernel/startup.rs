@@ -59,8 +59,8 @@ const FD_TABLE_SLOTS: u64 = 256;
 /// 64-slot table) waited two, some 10 ms each, on the way to attaching
 /// (issue 15: `-p`'s attach 35 ms from a Python parent with a larger
 /// table, 45-54 ms from a shell or any C parent). The table never
-/// shrinks; a process whose table is that large already (or whose fd
-/// limit is lower) is left as it is.
+/// shrinks; one that large already is left as it is, and a lower fd limit
+/// bounds it.
 pub fn reserve_fd_table() {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
