@@ -15,12 +15,15 @@
 //! * [`launch`]: the launcher of a traced command, held before its execve
 //!   until the tracer is ready (the command's `-- CMD`, `systrace.run()`).
 //! * [`record`]: recordings: events in Apache Parquet files, and back.
+//! * [`process`]: what the extension does to its own process at import
+//!   (its fd table grown, its relocations' pages given back).
 //! * `python`: the thin PyO3 layer, the module `systrace._native`.
 pub mod error;
 pub mod filter;
 pub mod kernel;
 pub mod launch;
 pub mod metadata;
+pub mod process;
 #[cfg(feature = "python")]
 mod python;
 pub mod record;

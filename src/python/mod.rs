@@ -26,7 +26,8 @@ mod _native {
     fn init() {
         crate::trace::tracer::install_fork_handlers();
         // Before any thread of ours: see reserve_fd_table.
-        crate::kernel::startup::reserve_fd_table();
+        crate::process::reserve_fd_table();
+        crate::process::release_relocations();
     }
 
     #[pymodule_export]
