@@ -307,7 +307,7 @@ def _native_nr(name: str) -> int:
 
 @pytest.mark.parametrize("quiet", [["-q"], ["-qq"], ["-e", "quiet=attach"], ["-e", "quiet=exit"],
                                    ["-e", "quiet=!attach"], ["-e", "quiet=all"], ["-e", "quiet=none"],
-                                   ["-e", "quiet=exits"]])
+                                   ["-e", "quiet=exits"], ["-e", "q=exit"]])
 def test_quiet_like_strace(kernel, quiet):
     args = ("-f", *quiet, "-e", "trace=none", "-e", "signal=none", "--", "sh", "-c", "/bin/true; /bin/true")
     st, sy = _both(*args)
@@ -392,7 +392,8 @@ def test_a_file_per_thread_as_strace_asks_for_it(kernel, tmp_path):
     assert r.returncode == 1 and "can't fopen" in r.stderr, r.stderr
 
 
-@pytest.mark.parametrize("raw", ["raw=openat,read,close,newfstatat,fstat,lseek", "raw=all", "raw=%file"])
+# x= is strace's other name of raw=.
+@pytest.mark.parametrize("raw", ["raw=openat,read,close,newfstatat,fstat,lseek", "raw=all", "raw=%file", "x=all"])
 def test_raw_calls_like_strace(kernel, tmp_path, raw):
     # -e raw=: the arguments undecoded and the result in hex, an error as
     # `-1 ENOENT (...)` and no -y target; the other calls decoded as ever.

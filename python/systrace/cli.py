@@ -463,7 +463,9 @@ def parse_decode_fds(spec: str) -> int:
     return level
 
 
-QUIET_QUALIFIERS = ("quiet", "silent", "silence")
+QUIET_QUALIFIERS = ("quiet", "silent", "silence", "q")
+# strace's names of -e raw=.
+RAW_QUALIFIERS = ("raw", "x")
 QUIET_NAMES = ("attach", "exit", "path-resolution", "personality", "thread-execve", "superseded")
 
 
@@ -1184,10 +1186,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         args.signals = parse_signals([e for e in args.exprs if _qualifier(e) in ("signal", "signals", "s")])
         args.quiet_set = parse_quiet([e for e in args.exprs if _qualifier(e) in QUIET_QUALIFIERS], args.quiet)
         args.trace_paths = _path_set(args.trace_paths, "path-resolution" in args.quiet_set)
-        args.raw = parse_raw_set([e for e in args.exprs if _qualifier(e) == "raw"])
+        args.raw = parse_raw_set([e for e in args.exprs if _qualifier(e) in RAW_QUALIFIERS])
         args.nrs = parse_trace_set(
             [e for e in args.exprs
-             if _qualifier(e) not in ("status", "signal", "signals", "s", "raw", *QUIET_QUALIFIERS)]
+             if _qualifier(e) not in ("status", "signal", "signals", "s", *RAW_QUALIFIERS, *QUIET_QUALIFIERS)]
         )
         if args.nrs is not None and args.nrs.enter != args.nrs.exit and args.format != "kernel":
             raise UsageError(
