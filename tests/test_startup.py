@@ -314,10 +314,11 @@ def run_command_in_process(argv: list) -> dict:
         calls = []
         start = n._start_loading
 
-        def spy(size, syscalls, tasks, count=True, filters=True, captured=None):
+        def spy(size, syscalls, tasks, count=True, filters=True, captured=None, clock=True):
             calls.append({{"early": not {{"argparse", "subprocess"}} & set(sys.modules), "size": size,
-                          "all": syscalls is None, "tasks": tasks, "count": count, "filters": filters}})
-            start(size, syscalls, tasks, count, filters, captured)
+                          "all": syscalls is None, "tasks": tasks, "count": count, "filters": filters,
+                          "clock": clock}})
+            start(size, syscalls, tasks, count, filters, captured, clock)
 
         n._start_loading = spy
         code = cli.main({argv!r})
@@ -337,7 +338,7 @@ def test_the_command_loads_its_programs_while_it_starts(kernel):
     got = run_command_in_process(["-o", "/dev/null", "-e", "trace=getppid", "--", "true"])
     assert got["code"] == 0
     assert got["calls"] == [{"early": True, "size": 2 << 20, "all": False, "tasks": True,
-                             "count": False, "filters": False}]
+                             "count": False, "filters": False, "clock": False}]
     hooks = {"syscall": {"sys_enter_event", "sys_exit_event"}, "raw": {"sys_enter", "sys_exit"}}[got["mode"]]
     assert HOOKS & set(got["programs"]) == hooks, got
     assert TASK_PROGRAMS <= set(got["programs"])
@@ -346,37 +347,46 @@ def test_the_command_loads_its_programs_while_it_starts(kernel):
     got = run_command_in_process(["-c", "-o", "/dev/null", "--", "true"])
     assert got["code"] == 0
     assert got["calls"] == [{"early": True, "size": 2 << 20, "all": True, "tasks": False,
-                             "count": True, "filters": False}]
+                             "count": True, "filters": False, "clock": True}]
     assert HOOKS & set(got["programs"]) == {"sys_enter", "sys_exit"}, got
 
 
 def test_the_command_loads_only_what_its_options_use(kernel):
     # Counting and event filters are constants of the load: the verifier
-    # skips their code when they are off (issue 15: start-up).
+    # skips their code when they are off (issue 15: start-up). So is the
+    # time in each record (issue 15: a clock read is some 50 ns of a
+    # record here): only options that show or keep a time load it.
     full = run_fresh('''
         import json, systrace, systrace._native as n
         with systrace.enable("getppid"):
             pass
         print(json.dumps({"insns": dict(n.kernel_state()["programs"]), "features": n.kernel_state()["features"]}))
     ''')
-    assert full["features"] == ["count", "filters"]
+    assert full["features"] == ["count", "filters", "clock"]
     cases = [
         (["-e", "trace=getppid"], []),
-        (["-c", "-e", "trace=getppid"], ["count"]),
-        (["-c", "-y", "-e", "trace=getppid"], ["count"]),
-        (["-c", "-f", "-e", "trace=getppid"], ["count"]),
-        (["-z", "-e", "trace=getppid"], ["filters"]),
-        (["-e", "trace=getppid", "-e", "status=failed"], ["filters"]),
-        (["--filter", "ret >= 0", "-e", "trace=getppid"], ["filters"]),
-        (["-c", "--filter=ret >= 0", "-e", "trace=getppid"], ["count", "filters"]),
+        (["-f", "-y", "-P", "/etc/hostname", "-e", "trace=getppid"], []),
+        (["-c", "-e", "trace=getppid"], ["count", "clock"]),
+        (["-c", "-y", "-e", "trace=getppid"], ["count", "clock"]),
+        (["-c", "-f", "-e", "trace=getppid"], ["count", "clock"]),
+        (["-z", "-e", "trace=getppid"], ["filters", "clock"]),
+        (["-e", "trace=getppid", "-e", "status=failed"], ["filters", "clock"]),
+        (["--filter", "ret >= 0", "-e", "trace=getppid"], ["filters", "clock"]),
+        (["-c", "--filter=ret >= 0", "-e", "trace=getppid"], ["count", "filters", "clock"]),
+        (["-tt", "-e", "trace=getppid"], ["clock"]),
+        (["-r", "-e", "trace=getppid"], ["clock"]),
+        (["-fT", "-e", "trace=getppid"], ["clock"]),
+        (["-w", "-e", "trace=getppid"], ["clock"]),
+        (["--format", "json", "-e", "trace=getppid"], ["clock"]),
+        (["--format=kernel", "-e", "trace=getppid"], ["clock"]),
     ]
     for options, features in cases:
         got = run_command_in_process(["-o", "/dev/null", *options, "--", "true"])
         assert got["code"] == 0, (options, got)
         assert got["features"] == features, (options, got)
         # Loaded once, with just that.
-        assert [(c["count"], c["filters"]) for c in got["calls"]] == [
-            ("count" in features, "filters" in features)], (options, got)
+        assert [(c["count"], c["filters"], c["clock"]) for c in got["calls"]] == [
+            ("count" in features, "filters" in features, "clock" in features)], (options, got)
     lean = run_command_in_process(["-o", "/dev/null", "-e", "trace=getppid", "--", "true"])
     for name in ("sys_enter_event", "sys_exit_event"):
         assert lean["insns"][name] < 0.8 * full["insns"][name], (name, lean["insns"], full["insns"])
@@ -393,7 +403,7 @@ def test_a_session_that_wants_more_than_was_loaded(kernel):
             os.getppid()
         print(json.dumps({"features": n.kernel_state()["features"], "events": len(list(s))}))
     ''')
-    assert got == {"features": ["count", "filters"], "events": 2}, got
+    assert got == {"features": ["count", "filters", "clock"], "events": 2}, got
     got = run_fresh('''
         import json, os, time, systrace, systrace._native as n
         n._start_loading(1 << 20, None, True, False, False)
@@ -409,8 +419,45 @@ def test_a_session_that_wants_more_than_was_loaded(kernel):
             os.getppid()
         print(json.dumps({"lean": lean, "error": error, "events": len(list(s))}))
     ''')
-    assert got["lean"] == [] and got["events"] == 2, got
+    assert got["lean"] == ["clock"] and got["events"] == 2, got
     assert got["error"] and "without event filters" in got["error"], got
+
+
+def test_a_load_without_the_clock(kernel):
+    # The command's load without the time in its records: its session's
+    # events are numbered in the ring's order instead; a library session
+    # (which wants the time) loads again when none is open on it, and is
+    # refused, naming what is missing, beside one that is.
+    got = run_fresh('''
+        import json, os, time, systrace, systrace._native as n
+        n._start_loading(1 << 20, n.SyscallSet("getppid"), True, False, False, None, False)
+        while not n.kernel_state()["loaded"]:
+            time.sleep(0.002)
+        lean = n.kernel_state()["features"]
+        with n.Session("getppid", pid=os.getpid(), buffer_size=1 << 20, _clock=False) as s:
+            for _ in range(50):
+                os.getppid()
+            try:
+                systrace.enable("getppid", pid=os.getpid(), buffer_size=1 << 20)
+                error = None
+            except Exception as err:
+                error = f"{type(err).__name__}: {err}"
+        numbered = [e.timestamp_ns for e in s]
+        before = time.monotonic_ns()
+        with systrace.enable("getppid", pid=os.getpid(), buffer_size=1 << 20) as s:
+            os.getppid()
+        timed = [e.timestamp_ns for e in s]
+        print(json.dumps({"lean": lean, "error": error, "numbered": numbered, "before": before,
+                          "after": time.monotonic_ns(), "timed": timed,
+                          "reloaded": n.kernel_state()["features"]}))
+    ''')
+    assert got["lean"] == [], got
+    assert got["error"] and "without the time of each event" in got["error"], got
+    numbered = got["numbered"]
+    assert len(numbered) == 100 and numbered == sorted(set(numbered)), numbered
+    assert numbered[-1] - numbered[0] == 99 and numbered[0] < 1000, numbered
+    assert "clock" in got["reloaded"], got
+    assert len(got["timed"]) == 2 and all(got["before"] < t < got["after"] for t in got["timed"]), got
 
 
 # Bits of enum systrace_capture_kind (bpf/systrace.h).

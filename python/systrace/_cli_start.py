@@ -55,6 +55,12 @@ class _Scan:
         self.buffer_size: Optional[str] = None
         # -E or -u: the command's process is not the one a plain fork makes.
         self.launch_options = False
+        # An option that shows or keeps a time (cli.needs_clock).
+        self.times = False
+
+    @property
+    def clock(self) -> bool:
+        return self.times or self.summary or self.filters
 
     def value(self, option: str, value: str) -> None:
         if option == "-e":
@@ -68,6 +74,8 @@ class _Scan:
             self.buffer_size = value
         elif option in ("-E", "-u"):
             self.launch_options = True
+        elif option in ("--record", "--output-dir") or (option == "--format" and value != "strace"):
+            self.times = True
 
     def flag(self, option: str) -> None:
         if option == "c":
@@ -78,6 +86,8 @@ class _Scan:
             self.decode_fds = True
         elif option in "zZ":
             self.filters = True
+        elif option in "trTCw":
+            self.times = True
 
 
 def scan(argv: Sequence[str]) -> Optional[_Scan]:
@@ -150,7 +160,7 @@ def start_loading(argv: Sequence[str], buffer_size: int, internal: Sequence[str]
             nrs = _native.SyscallSet(nrs, *wanted)
         # Only what the options use: the verifier skips the rest (a
         # session that wants more loads again before it opens).
-        _native._start_loading(size, nrs, True, False, found.filters)
+        _native._start_loading(size, nrs, True, False, found.filters, None, found.clock)
     except (ValueError, OSError):
         return  # the session says what is wrong with it
 

@@ -571,6 +571,18 @@ def data_size(args: argparse.Namespace) -> Optional[int]:
     return max(1, min(MAX_CAPTURE, size + 1))
 
 
+def needs_clock(args: argparse.Namespace) -> bool:
+    """Whether an option shows or keeps the time of calls: times (-t, -r,
+    -T), -c's table, another format than strace's, a recording, or an event
+    filter (a call decided at its exit keeps its enter's time). Without one
+    the programs load without the clock, as strace's default output has no
+    time: a clock read is some 50 ns of each record on this machine kind
+    (issue 15). _cli_start.scan() guesses the same before argparse."""
+    return bool(args.timestamps or args.relative_timestamps or args.durations or args.summary
+                or args.count_too or args.wall_time or args.format != "strace" or args.record
+                or args.output_dir or args.filter or args.status)
+
+
 # Output.
 
 
@@ -834,6 +846,7 @@ def _open_session(
     decode_fds: int = 0,
     status: Optional[List[str]] = None,
     data_size: Optional[int] = None,
+    clock: bool = True,
 ) -> Session:
     syscalls: List[SyscallSet] = []
     if nrs is not None:
@@ -856,6 +869,7 @@ def _open_session(
             filter=filter,
             _unfiltered=list(INTERNAL),
             _and_filter=status_filter(status),
+            _clock=clock,
         )
     except PermissionError as err:
         raise CliError(f"{err} (tracing needs root, or CAP_BPF and CAP_PERFMON)") from None
@@ -1012,6 +1026,7 @@ def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[st
                 decode_fds=args.decode_fds or bool(args.trace_paths),
                 status=args.status,
                 data_size=data_size(args),
+                clock=needs_clock(args),
             )
         except BaseException:
             child.cancel()  # it exits without exec
@@ -1069,6 +1084,7 @@ def run_pids(args: argparse.Namespace, pids: List[int], printer_kw: Dict[str, An
         filter=None if args.summary else args.filter, decode_fds=args.decode_fds or bool(args.trace_paths),
         status=args.status,
         data_size=data_size(args),
+        clock=needs_clock(args),
     )
     from ._watch import Watched
 

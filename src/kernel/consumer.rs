@@ -337,6 +337,8 @@ fn run(
     let _ = ready.send(Ok((tid, fds)));
 
     let mut ready_events = [libc::epoll_event { events: 0, u64: 0 }; 2];
+    // Records taken from a load without the clock so far.
+    let mut unclocked = 0u64;
     loop {
         let timeout = if lock(&shared.sessions).is_empty() {
             -1
@@ -383,7 +385,16 @@ fn run(
         // Drain in batches, handing each to the sessions.
         loop {
             let consumed = ring.consume(BATCH as usize, |data| match decode(data) {
-                Ok(ev) => batch.push(ev),
+                Ok(mut ev) => {
+                    // A load without the clock (Features::clock): the
+                    // records' order, for what sorts or tells events apart
+                    // by time.
+                    if ev.timestamp_ns == 0 {
+                        unclocked += 1;
+                        ev.timestamp_ns = unclocked;
+                    }
+                    batch.push(ev)
+                }
                 Err(_) => {
                     shared.decode_errors.fetch_add(1, Ordering::Relaxed);
                 }

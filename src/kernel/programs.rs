@@ -106,6 +106,9 @@ pub struct Features {
     /// The capture kinds the programs can read (bits of
     /// `systrace_capture_kind`; the command's `-e trace=read` uses 5 of 20).
     pub captures: u32,
+    /// The time in every record (`with_clock`): some 50 ns a record on
+    /// this machine kind. Without it the consumer numbers the records.
+    pub clock: bool,
 }
 
 impl Features {
@@ -113,6 +116,7 @@ impl Features {
         count: true,
         filters: true,
         captures: u32::MAX,
+        clock: true,
     };
 
     /// Whether a load with `self` can do everything `other` asks.
@@ -120,6 +124,7 @@ impl Features {
         (self.count || !other.count)
             && (self.filters || !other.filters)
             && other.captures & !self.captures == 0
+            && (self.clock || !other.clock)
     }
 }
 
@@ -244,6 +249,7 @@ impl Programs {
             rodata.with_count = features.count;
             rodata.with_filters = features.filters;
             rodata.capture_kinds = features.captures;
+            rodata.with_clock = features.clock;
             if !features.count {
                 // The counting maps' bucket arrays (1 MiB each) are never used.
                 for map in [&mut open.maps.counts, &mut open.maps.errnos] {

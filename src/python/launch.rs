@@ -128,9 +128,11 @@ impl PyLaunch {
 
 /// Starts loading the BPF programs on a thread of their own (the command's
 /// start-up, issue 15): see `crate::trace::tracer::start_loading`.
-/// `syscalls`: what the first session enables (None: every syscall).
+/// `syscalls`: what the first session enables (None: every syscall);
+/// `clock`: whether its records carry the time (`cli.needs_clock`).
 #[pyfunction]
-#[pyo3(name = "_start_loading", signature = (buffer_size, syscalls, tasks, count = true, filters = true, captured = None))]
+#[pyo3(name = "_start_loading", signature = (buffer_size, syscalls, tasks, count = true, filters = true, captured = None, clock = true))]
+#[allow(clippy::too_many_arguments)]
 pub fn start_loading(
     py: Python<'_>,
     buffer_size: usize,
@@ -139,6 +141,7 @@ pub fn start_loading(
     count: bool,
     filters: bool,
     captured: Option<PyRef<'_, crate::python::syscall_set::PySyscallSet>>,
+    clock: bool,
 ) -> PyResult<()> {
     let sets = syscalls.map(|s| [s.sel.enter.clone(), s.sel.exit.clone()]);
     let captured = captured.map(|s| s.sel.enter.union(&s.sel.exit).copied().collect());
@@ -146,6 +149,7 @@ pub fn start_loading(
         count,
         filters,
         captures: u32::MAX, // narrowed to what `syscalls` use
+        clock,
     };
     py.detach(|| {
         crate::trace::tracer::start_loading(buffer_size, sets, captured, tasks, features)

@@ -42,6 +42,8 @@ struct Filter {
     start_ns: u64,
     /// Set when closing starts: what the closing itself does is not traced.
     end_ns: AtomicU64,
+    /// Its registration's `clockless`: the bounds above are left open.
+    clockless: bool,
 }
 
 impl Filter {
@@ -146,8 +148,11 @@ impl Queue {
                     ProcessFilter::Tgids(t) => Some(t.iter().copied().collect()),
                 },
                 follow: reg.follow,
-                start_ns,
+                // Records without the time are numbered (1, 2, ...): no
+                // bound of time applies to them.
+                start_ns: if reg.clockless { 0 } else { start_ns },
                 end_ns: AtomicU64::new(u64::MAX),
+                clockless: reg.clockless,
             },
             backlog: Mutex::new(Backlog {
                 store: Store::new(budget),
@@ -359,6 +364,9 @@ impl Queue {
     }
 
     pub fn set_end(&self, end_ns: u64) {
+        if self.filter.clockless {
+            return;
+        }
         self.filter.end_ns.store(end_ns, Ordering::Relaxed);
     }
 

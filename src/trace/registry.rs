@@ -97,6 +97,11 @@ pub struct Registration {
     pub task_exits: bool,
     /// Event filters, per syscall number (see `crate::filter`).
     pub filters: BTreeMap<u32, Arc<CallFilter>>,
+    /// Its events need no time (the command when no option shows one): the
+    /// programs may be loaded without the clock, and the session then takes
+    /// the events of its syscalls and processes from its registration to
+    /// its end, whatever their time says.
+    pub clockless: bool,
 }
 
 impl Registration {

@@ -363,6 +363,8 @@ pub(super) fn tracer<'a>(
                     "counting"
                 } else if wants.filters && !t.programs.features().filters {
                     "event filters"
+                } else if wants.clock && !t.programs.features().clock {
+                    "the time of each event"
                 } else {
                     "the capture of some of this session's arguments"
                 }
@@ -394,6 +396,7 @@ fn features_of(reg: &Registration) -> Features {
         count: !reg.count.is_empty(),
         filters: !reg.filters.is_empty(),
         captures: capture::kinds(metadata_now().0, &reg.capture),
+        clock: !reg.clockless,
     }
 }
 
@@ -487,7 +490,8 @@ pub struct KernelState {
     pub counted_pids: Vec<u32>,
     /// "raw" or "syscall": the kind of hooks that deliver.
     pub hook_mode: &'static str,
-    /// What the load can do beyond delivering: "count", "filters".
+    /// What the load can do beyond delivering: "count", "filters", "clock"
+    /// (the time in each record).
     pub features: Vec<&'static str>,
     /// The capture kinds the load can read (bits of `systrace_capture_kind`;
     /// all of them but for the command).
@@ -572,10 +576,14 @@ pub fn kernel_state() -> KernelState {
             hook_mode: t.programs.hook_mode().name(),
             features: {
                 let f = t.programs.features();
-                [(f.count, "count"), (f.filters, "filters")]
-                    .into_iter()
-                    .filter_map(|(on, name)| on.then_some(name))
-                    .collect()
+                [
+                    (f.count, "count"),
+                    (f.filters, "filters"),
+                    (f.clock, "clock"),
+                ]
+                .into_iter()
+                .filter_map(|(on, name)| on.then_some(name))
+                .collect()
             },
             capture_kinds: t.programs.features().captures,
             core_btf: t.programs.core_btf().map(|p| p.display().to_string()),
