@@ -87,7 +87,7 @@ const volatile bool with_filters = true;
  * opened beside sessions on this load is refused, naming it. */
 const volatile __u32 capture_kinds = 0xffffffff;
 #define IS_KIND(kind, k) ((capture_kinds & (1U << (k))) && (kind) == (k))
-/* Whether records carry the time: a bpf_ktime_get_ns() is some 50 ns on
+/* Whether records carry the time: a bpf_ktime_get_ns() is some 35-50 ns on
  * this machine kind's VMs, two per traced call (the command's getppid loop:
  * 340 to 276 ns a call without). The command loads without it when no
  * option shows a time (strace's default output has none); user space then

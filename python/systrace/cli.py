@@ -576,7 +576,7 @@ def needs_clock(args: argparse.Namespace) -> bool:
     -T), -c's table, another format than strace's, a recording, or an event
     filter (a call decided at its exit keeps its enter's time). Without one
     the programs load without the clock, as strace's default output has no
-    time: a clock read is some 50 ns of each record on this machine kind
+    time: a clock read is some 35-50 ns of each record on this machine kind
     (issue 15). _cli_start.scan() guesses the same before argparse."""
     return bool(args.timestamps or args.relative_timestamps or args.durations or args.summary
                 or args.count_too or args.wall_time or args.format != "strace" or args.record

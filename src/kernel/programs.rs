@@ -106,7 +106,7 @@ pub struct Features {
     /// The capture kinds the programs can read (bits of
     /// `systrace_capture_kind`; the command's `-e trace=read` uses 5 of 20).
     pub captures: u32,
-    /// The time in every record (`with_clock`): some 50 ns a record on
+    /// The time in every record (`with_clock`): some 35-50 ns a record on
     /// this machine kind. Without it the consumer numbers the records.
     pub clock: bool,
 }
