@@ -67,7 +67,7 @@ def test_two_busy_processes_lose_nothing(kernel):
 
 def test_tracer_runs_ahead_of_what_it_traces(kernel):
     # The launched command keeps its own priority; the tracer's threads
-    # (its parent's) run at nice -10 (cli.TRACER_NICE).
+    # (its parent's) run at nice -20 (cli.TRACER_NICE).
     show = (
         "import os\n"
         "def nice(path): return int(open(path).read().rsplit(')', 1)[1].split()[16])\n"
@@ -79,7 +79,7 @@ def test_tracer_runs_ahead_of_what_it_traces(kernel):
     assert r.returncode == 0, r.stderr
     own, tracer = r.stdout.splitlines()
     assert int(own) == os.nice(0)
-    assert tracer == "[-10]", r.stdout
+    assert tracer == "[-20]", r.stdout
 
 
 def test_string_size_beyond_the_capture(kernel):

@@ -66,7 +66,7 @@ def test_command_gets_the_signals_and_fds_of_its_parent(kernel):
 
 
 def test_command_keeps_its_priority(kernel):
-    # The command is forked before the tracer's threads take nice -10: its
+    # The command is forked before the tracer's threads take nice -20: its
     # own nice and policy are its parent's. Its process group's priority
     # (the lowest nice in it) shows the tracer's threads, which share the
     # group (the README says so; a real-time policy would not show, but

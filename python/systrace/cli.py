@@ -94,7 +94,7 @@ what differs from strace:
   ({"event": "personality", "pid": N, "mode": "32 bit", "traced": false});
   -c does not count them.
   Events are not waited for: if systrace cannot keep up, it loses some and
-  says how many at the end; its threads run at nice -10 to keep up (which
+  says how many at the end; its threads run at nice -20 to keep up (which
   getpriority(PRIO_PGRP, 0) in the command shows).
 
 examples:
@@ -607,13 +607,20 @@ def killed_line(status: int) -> str:
 # falls behind: the events waiting for it grow its memory (two `dd bs=1` on
 # two CPUs: 66-112 MB peak RSS at nice 0, 40-56 MB at -10), or are lost past
 # the ring buffer or max_memory.
+# -20 rather than -10: the scheduler still gives each busy traced process
+# its share of the tracer's CPU, a tick at a time (4 ms at HZ=250), in
+# which the ring fills and is not drained. At -10 that share is 1/9 of the
+# tracer's, at -20 1/87, so such gaps come ten times less often (two `dd
+# bs=1` of 2M calls on two CPUs, a 1 MiB ring: 140-250k events lost at
+# -10, 20-23k at -20; off-CPU gaps of the consumer over 2 ms: ~30 a run at
+# -10, 1 at -20).
 # The threads share the command's process group, so the group's priority
 # (getpriority(PRIO_PGRP, 0), its lowest nice) shows it. A real-time policy
 # would not show there, but it loses events: the kernel keeps 5% of each
 # CPU for normal threads, in 50 ms at a time in which the traced processes
 # run and the tracer does not (two `dd bs=1`: 0.8-1M of 8M events lost
 # with SCHED_RR, none at nice -10).
-TRACER_NICE = -10
+TRACER_NICE = -20
 
 
 def _keep_up() -> None:
