@@ -93,7 +93,7 @@ def test_string_size_beyond_the_capture(kernel):
 def test_an_output_read_late_loses_nothing(kernel):
     # The lines are written by a thread of their own: while nobody reads
     # the pipe, the ring buffer keeps being drained (200k events are more
-    # than its 4 MiB hold) and the text waits.
+    # than its 2 MiB ring holds) and the text waits.
     loop = "import os\nfor _ in range(100000): os.getppid()"
     p = subprocess.Popen([sys.executable, "-m", "systrace", "-e", "trace=getppid", "--", sys.executable, "-c", loop],
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
