@@ -151,6 +151,26 @@ def test_syscall_not_enabled_produces_no_event(kernel):
     assert names == {"write"}
 
 
+def test_every_syscall_takes_a_number_without_a_name(kernel):
+    # Tracing every syscall takes every number below 1024: a call of one no
+    # table names (here the kernel's ENOSYS) comes with its six registers,
+    # named syscall_0x1f4 as strace names it; that name selects it too.
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    L = ctypes.c_long
+    with systrace.enable() as every, systrace.enable("syscall_0x1f4") as named:
+        libc.syscall(L(500), L(1), L(2), L(3), L(4), L(5), L(0x7fff00001234))
+    tid = threading.get_native_id()
+    for session in (every, named):
+        enter, exit_ = [e for e in events_of(session) if e.tid == tid and e.nr == 500]
+        assert (enter.name, enter.event_name, exit_.event_name) == (
+            "syscall_0x1f4", "sys_enter_syscall_0x1f4", "sys_exit_syscall_0x1f4")
+        assert list(enter.args.values()) == [1, 2, 3, 4, 5, 0x7fff00001234]
+        assert exit_.ret == -errno.ENOSYS
+        assert str(enter).startswith("sys_syscall_0x1f4(arg0: ")
+    assert systrace.syscall_name(500) is None
+
+
 def test_enter_only_and_exit_only_sessions(kernel):
     with systrace.enable("getppid", exit=False) as enter_only:
         os.getppid()

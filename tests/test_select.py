@@ -204,9 +204,13 @@ def test_syscall_set_api():
     assert SyscallSet("sys_exit_exit_group").exit == {nr("exit_group")} == SyscallSet("sys_exit_exit_group").nrs
     assert SyscallSet("sys_exit_exit_group").enter == set()
     assert not SyscallSet.from_strace("none") and SyscallSet.from_strace("all") == SyscallSet()
+    # Every number, those without a name too (named as strace names them,
+    # syscall_0x1f4, which selects them again).
     assert SyscallSet(enter=False) == SyscallSet.from_strace("!all") | SyscallSet(
-        *[f"sys_exit_{n}" for n in systrace.syscall_names()]
+        *[f"sys_exit_{n}" for n in SyscallSet().names]
     )
+    assert len(SyscallSet()) == 1024 > len(systrace.syscall_names())
+    assert SyscallSet("syscall_0x1f4").nrs == {500} and "syscall_0x1f4" in SyscallSet().names
     negated = SyscallSet.from_strace("!sys_enter_read")
     assert nr("read") not in negated.enter and nr("read") in negated.exit
     for bad in ("read,,write", "/^rea(", "%nope", "nope"):

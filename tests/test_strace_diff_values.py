@@ -198,3 +198,39 @@ def test_output_options_like_strace(kernel, tmp_path, strace_bin):
     theirs, ours = traces(tmp_path, strace_bin, ["-qq", "-e", "trace=none"], ["sh", "-c", "kill -9 $$"],
                           status=(-9, 128 + 9))
     assert ours == theirs == "+++ killed by SIGKILL +++\n"
+
+
+UNNAMED = r"""
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+L = ctypes.c_long
+libc.syscall(L(500), L(1), L(2), L(3), L(0), L(-1), L(0x7fff00001234))
+libc.syscall(L(500), L(0), L(0), L(0), L(0), L(0), L(0))
+"""
+
+
+@pytest.mark.parametrize("options", [[], ["-e", "trace=all"], ["-e", "trace=!read"]])
+def test_a_number_without_a_name_like_strace(kernel, tmp_path, strace_bin, options):
+    # A syscall number no table names (the kernel's ENOSYS; or a syscall
+    # newer than our table) is traced when every syscall is: strace shows
+    # it as syscall_0x1f4 with its six registers in hex. Before, the
+    # programs had no bit on for it and its calls were not shown at all.
+    script = tmp_path / "unnamed.py"
+    script.write_text(UNNAMED)
+    theirs, ours = traces(tmp_path, strace_bin, options, [sys.executable, str(script)])
+    pick = lambda text: [line for line in text.splitlines() if line.startswith("syscall_0x")]
+    assert pick(theirs) == [
+        "syscall_0x1f4(0x1, 0x2, 0x3, 0, 0xffffffffffffffff, 0x7fff00001234) = -1 ENOSYS (Function not implemented)",
+        "syscall_0x1f4(0, 0, 0, 0, 0, 0)         = -1 ENOSYS (Function not implemented)",
+    ], theirs[-2000:]
+    assert pick(ours) == pick(theirs), ours[-2000:]
+
+
+def test_a_number_without_a_name_is_counted(kernel, tmp_path):
+    # -c counts it too, under the same name (strace's -c leaves it out).
+    script = tmp_path / "unnamed.py"
+    script.write_text(UNNAMED)
+    r = subprocess.run([sys.executable, "-m", "systrace", "-c", "--", sys.executable, str(script)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert re.search(r"^.* 2 +2 syscall_0x1f4$", r.stderr, re.M), r.stderr

@@ -184,7 +184,8 @@ def enable(
 
     syscalls: names ("read", "sys_read", "newfstat") or numbers, strace's
         classes ("%file", "%network"...), event names ("sys_enter_read":
-        that event only) and SyscallSets; none at all traces every syscall.
+        that event only) and SyscallSets; none at all traces every syscall
+        number below 1024 (one without a name is "syscall_0x1f4").
     enter, exit: record the enter events, the exit events, or both, of the
         syscalls named (event names and SyscallSets keep their phases).
     pid: one pid or several (a thread id stands for its process); the

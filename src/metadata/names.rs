@@ -69,12 +69,24 @@ pub fn syscall_name(nr: u32) -> Option<&'static str> {
     })
 }
 
-/// [`syscall_name`], or `syscall_N` for a number without a name.
+/// [`syscall_name`], or strace's `syscall_0x1f4` for a number without a
+/// name (one this table does not know: the kernel's ENOSYS, or a syscall
+/// newer than the table).
 pub fn display_name(nr: u32) -> Cow<'static, str> {
     match syscall_name(nr) {
         Some(name) => Cow::Borrowed(name),
-        None => Cow::Owned(format!("syscall_{nr}")),
+        None => Cow::Owned(format!("{UNNAMED_PREFIX}{nr:x}")),
     }
+}
+
+/// What [`display_name`] puts before the hex number of an unnamed syscall.
+pub const UNNAMED_PREFIX: &str = "syscall_0x";
+
+/// The number of a `syscall_0x1f4` name, if it is one below NR_SYSCALLS.
+fn unnamed_nr(name: &str) -> Option<u32> {
+    let hex = name.strip_prefix(UNNAMED_PREFIX)?;
+    let nr = u32::from_str_radix(hex, 16).ok()?;
+    ((nr as usize) < NR_SYSCALLS && syscall_name(nr).is_none()).then_some(nr)
 }
 
 /// Why syscall `nr` has no metadata: the kernel defines no trace event
@@ -116,7 +128,14 @@ pub fn arg_type(meta: Option<&SyscallMetadata>, i: usize) -> &str {
         .map_or("unsigned long", String::as_str)
 }
 
-/// Every syscall number of this architecture that systrace can trace.
+/// Every number the programs can trace, named or not: what tracing every
+/// syscall enables (strace shows a call of a number it has no name for,
+/// `syscall_0x1f4(...)`; a syscall newer than this table is one).
+pub fn every_number() -> BTreeSet<u32> {
+    (0..NR_SYSCALLS as u32).collect()
+}
+
+/// Every syscall number of this architecture that has a name.
 pub fn all_syscalls() -> BTreeSet<u32> {
     Sysno::iter()
         .map(|s| s.id() as u32)
@@ -166,6 +185,7 @@ fn lookup(bare: &str) -> Option<u32> {
                 .filter(|m| m.short_name() == short)
                 .map(|m| m.syscall_nr)
         })
+        .or_else(|| unnamed_nr(bare))
         .filter(|&nr| (nr as usize) < NR_SYSCALLS)
 }
 

@@ -39,9 +39,9 @@ enum Phases {
 }
 
 impl Selection {
-    /// Every syscall of this architecture, both phases.
+    /// Every syscall number, named or not, both phases.
     pub fn all() -> Self {
-        let all = names::all_syscalls();
+        let all = names::every_number();
         Selection {
             enter: all.clone(),
             exit: all,
@@ -213,7 +213,7 @@ pub fn select<'a>(
         }
     }
     if !any {
-        selection.add(&names::all_syscalls(), flags);
+        selection.add(&names::every_number(), flags);
     }
     Ok(selection)
 }
@@ -305,9 +305,10 @@ mod tests {
             .to_string()
             .contains("unknown syscall class '%bogus'; the classes are %desc %file"));
         assert!(select([Spec::Nr(-1)], true, true).is_err());
+        // Every number, as strace traces those it has no name for.
         assert_eq!(
             select([], true, false).unwrap().enter,
-            names::all_syscalls()
+            names::every_number()
         );
         assert!(select([], true, false).unwrap().exit.is_empty());
         assert!(select([], false, false).is_err());
@@ -323,6 +324,23 @@ mod tests {
         assert_eq!(trace_set("all").unwrap(), Selection::all());
         assert!(trace_set("none").unwrap().is_empty());
         assert_eq!(trace_set("!none").unwrap(), Selection::all());
+        // A number without a name: in "all" and in a negation, shown and
+        // named as strace names it, and that name selects it again.
+        let unnamed = (0..crate::kernel::layout::NR_SYSCALLS as u32)
+            .find(|&n| names::syscall_name(n).is_none())
+            .unwrap();
+        assert!(trace_set("!read").unwrap().enter.contains(&unnamed));
+        let name = format!("syscall_{unnamed:#x}");
+        assert_eq!(
+            Selection::all()
+                .names()
+                .iter()
+                .filter(|n| **n == name)
+                .count(),
+            1
+        );
+        assert_eq!(trace_set(&name).unwrap().enter, BTreeSet::from([unnamed]));
+        assert!(trace_set("syscall_0x1").is_err()); // write has a name
         assert!(trace_set("read,,write").is_err());
         assert!(trace_set("/^rea(").is_err());
         assert!(trace_set("%bogus").is_err());

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use crate::kernel::{Event, Phase};
-use crate::metadata::{arg_name, metadata, syscall_name, SyscallMetadata};
+use crate::metadata::{arg_name, display_name, metadata, SyscallMetadata};
 
 /// How to print.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -54,10 +54,11 @@ pub fn format_with(ev: &Event, meta: Option<&SyscallMetadata>, style: Style) -> 
     }
     match meta {
         Some(meta) => out.push_str(&meta.name),
-        // No kernel event exists for such a number; name it as the arch does.
+        // No kernel event exists for such a number; name it as the arch
+        // does, or as strace does one without a name (syscall_0x1f4).
         None => {
             out.push_str("sys_");
-            out.push_str(syscall_name(ev.nr).unwrap_or("unknown"));
+            out.push_str(&display_name(ev.nr));
         }
     }
     match ev.phase {

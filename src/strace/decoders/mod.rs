@@ -622,6 +622,13 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
             c.push(c.t_mode(0));
             c.finish(Octal, true)
         }
+        // A number without a name: strace's printargs, every register in hex.
+        unnamed if unnamed.starts_with(crate::metadata::names::UNNAMED_PREFIX) => {
+            for i in 0..nargs {
+                c.push(flags::hex(c.raw(i)));
+            }
+            c.finish(Decimal, true)
+        }
         _ => net::decode(syscall, &mut c)
             .or_else(|| files::decode(syscall, &mut c))
             .or_else(|| ioctl::decode(syscall, &mut c))
