@@ -211,6 +211,7 @@ def test_syscall_set_api():
     )
     assert len(SyscallSet()) == 1024 > len(systrace.syscall_names())
     assert SyscallSet("syscall_0x1f4").nrs == {500} and "syscall_0x1f4" in SyscallSet().names
+    assert SyscallSet("sys_syscall_0x1f4") == SyscallSet("syscall_0x1f4")  # str(event)'s name
     negated = SyscallSet.from_strace("!sys_enter_read")
     assert nr("read") not in negated.enter and nr("read") in negated.exit
     for bad in ("read,,write", "/^rea(", "%nope", "nope"):

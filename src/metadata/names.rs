@@ -185,7 +185,7 @@ fn lookup(bare: &str) -> Option<u32> {
                 .filter(|m| m.short_name() == short)
                 .map(|m| m.syscall_nr)
         })
-        .or_else(|| unnamed_nr(bare))
+        .or_else(|| unnamed_nr(short))
         .filter(|&nr| (nr as usize) < NR_SYSCALLS)
 }
 
