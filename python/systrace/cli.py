@@ -81,7 +81,8 @@ what differs from strace:
   a few structures print as data or as their address (netlink messages).
   -c counts in the kernel (no
   event leaves it) and its times are the kernel's, from each call's entry
-  to its exit. A signal a process ignores, and a fatal one with its default
+  to its exit; it counts calls of numbers without a name (syscall_0x1f4),
+  which strace's -c leaves out. Numbers of 1024 and above are not traced. A signal a process ignores, and a fatal one with its default
   action (SIGTERM), is shown when it is sent, where strace shows it when
   the process takes it.
   Without -f every thread of the process is traced (strace: one); with -o
