@@ -82,7 +82,8 @@ what differs from strace:
   -c counts in the kernel (no
   event leaves it) and its times are the kernel's, from each call's entry
   to its exit; it counts calls of numbers without a name (syscall_0x1f4),
-  which strace's -c leaves out. Numbers of 1024 and above are not traced. A signal a process ignores, and a fatal one with its default
+  which strace's -c leaves out. Numbers of 1024 and above are not traced.
+  A signal a process ignores, and a fatal one with its default
   action (SIGTERM), is shown when it is sent, where strace shows it when
   the process takes it.
   Without -f every thread of the process is traced (strace: one); with -o
@@ -611,10 +612,11 @@ def killed_line(status: int) -> str:
 # -20 rather than -10: the scheduler still gives each busy traced process
 # its share of the tracer's CPU, a tick at a time (4 ms at HZ=250), in
 # which the ring fills and is not drained. At -10 that share is 1/9 of the
-# tracer's, at -20 1/87, so such gaps come ten times less often (two `dd
-# bs=1` of 2M calls on two CPUs, a 1 MiB ring: 140-250k events lost at
-# -10, 20-23k at -20; off-CPU gaps of the consumer over 2 ms: ~30 a run at
-# -10, 1 at -20).
+# tracer's, at -20 1/87 (two `dd bs=1` of 2M calls on two CPUs, a 1 MiB
+# ring, load 0.9-1.3: gaps over 2 ms with a `dd` on the consumer's CPU,
+# 7-22 a run at -10, 4-13 of them preemptions; 7-8 at -20, 1-2 of them
+# preemptions, the rest waits after a wake-up; events lost, median of 5-10
+# runs, ~130k at -10, ~22k at -20).
 # The threads share the command's process group, so the group's priority
 # (getpriority(PRIO_PGRP, 0), its lowest nice) shows it. A real-time policy
 # would not show there, but it loses events: the kernel keeps 5% of each
