@@ -71,9 +71,12 @@ def test_command_keeps_its_priority(kernel):
     # (the lowest nice in it) shows the tracer's threads, which share the
     # group (the README says so; a real-time policy would not show, but
     # loses events, see cli.TRACER_NICE).
-    # (no spaces: PARENT splits the command on them)
+    # (no spaces: PARENT splits the command on them). A group of its own:
+    # in the test's, a command of an earlier test could still be closing
+    # its hooks at -20, and the untraced run would see it.
     untraced, traced = _from_parent("python3 -c o=__import__('os');print(o.getpriority(o.PRIO_PROCESS,0),"
-                                    "o.sched_getscheduler(0),o.getpriority(o.PRIO_PGRP,0))")
+                                    "o.sched_getscheduler(0),o.getpriority(o.PRIO_PGRP,0))",
+                                    start_new_session=True)
     assert untraced.split() == ["0", str(os.SCHED_OTHER), "0"], untraced
     assert traced.split() == ["0", str(os.SCHED_OTHER), str(cli.TRACER_NICE)], traced
 
