@@ -61,7 +61,7 @@ static __always_inline __u64 batch_flags(__u32 size)
 static __always_inline void fill_header(struct systrace_header *hdr, __u64 pid_tgid, __u32 root,
 					__u8 phase, __u8 nb_args)
 {
-	hdr->timestamp_ns = with_clock ? bpf_ktime_get_ns() : 0;
+	hdr->timestamp_ns = with_clock && clock_sessions ? bpf_ktime_get_ns() : 0;
 	hdr->tgid = pid_tgid >> 32;
 	hdr->root = root;
 	hdr->cpu = bpf_get_smp_processor_id();

@@ -272,7 +272,7 @@ static __noinline bool filter_enter(const struct systrace_filter *f, __u32 nr, _
 	}
 	mark->nr = nr;
 	mark->state = CALL_HELD;
-	mark->ts = bpf_ktime_get_ns();
+	mark->ts = with_clock && clock_sessions ? bpf_ktime_get_ns() : 0;
 	for (int i = 0; i < SYSTRACE_MAX_ARGS; i++)
 		mark->args[i] = args[i];
 	return false;

@@ -93,6 +93,11 @@ const volatile __u32 capture_kinds = 0xffffffff;
  * option shows a time (strace's default output has none); user space then
  * numbers the records in ring order instead. */
 const volatile bool with_clock = true;
+/* Sessions open that want the time (refcounted by user space): while none
+ * does (every open session was opened with clock=False), a load with the
+ * clock leaves it unread too, as one without (issue 15: two reads per
+ * call, some 50 ns of the library's read loop). */
+__u32 clock_sessions;
 
 /* Which hooks deliver: the raw_syscalls ones (every syscall runs them) or
  * the kernel's per-syscall events (a syscall nobody enabled costs only the

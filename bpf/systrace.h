@@ -343,7 +343,7 @@ struct syscall_trace_exit {
 
 /* What systrace adds in front of the kernel's record. */
 struct systrace_header {
-	__u64 timestamp_ns; /* bpf_ktime_get_ns(); 0 from a load without with_clock */
+	__u64 timestamp_ns; /* bpf_ktime_get_ns(); 0 without with_clock or clock_sessions */
 	__u32 tgid; /* the process id */
 	__u32 root; /* systrace_tgid.root: the registered ancestor (or tgid) */
 	__u16 cpu;

@@ -584,6 +584,16 @@ impl Programs {
             .store(count, Ordering::SeqCst);
     }
 
+    pub fn set_clock_sessions(&self, count: u32) {
+        self.bss_u32(|b| unsafe { std::ptr::addr_of_mut!((*b).clock_sessions) })
+            .store(count, Ordering::SeqCst);
+    }
+
+    pub fn clock_sessions(&self) -> u32 {
+        self.bss_u32(|b| unsafe { std::ptr::addr_of_mut!((*b).clock_sessions) })
+            .load(Ordering::SeqCst)
+    }
+
     pub fn set_only_tgid(&self, tgid: Option<u32>) {
         self.bss_u32(|b| unsafe { std::ptr::addr_of_mut!((*b).only_tgid) })
             .store(tgid.unwrap_or(0), Ordering::SeqCst);

@@ -155,7 +155,11 @@ impl Queue {
                 clockless: reg.clockless,
             },
             backlog: Mutex::new(Backlog {
-                store: Store::new(budget),
+                store: if reg.clockless {
+                    Store::numbered(budget)
+                } else {
+                    Store::new(budget)
+                },
                 closed: false,
                 launching: reg.launched,
                 filters: SessionFilters::new(&reg.filters),

@@ -26,6 +26,8 @@ pub trait Kernel {
     /// `flags`: the tgid's systrace_tgid_flags, or None to remove it.
     fn set_traced_tgid(&mut self, tgid: u32, flags: Option<u32>) -> Result<()>;
     fn set_trace_all_processes(&mut self, count: u32);
+    /// The time in the records while `count` > 0 open sessions want it.
+    fn set_clock_sessions(&mut self, count: u32);
     /// Copy user memory of syscall `nr`'s arguments into its records.
     fn set_capture(&mut self, nr: u32, on: bool);
     /// Bytes captured of one string or buffer at most, and of data.
@@ -97,10 +99,11 @@ pub struct Registration {
     pub task_exits: bool,
     /// Event filters, per syscall number (see `crate::filter`).
     pub filters: BTreeMap<u32, Arc<CallFilter>>,
-    /// Its events need no time (the command when no option shows one): the
-    /// programs may be loaded without the clock, and the session then takes
-    /// the events of its syscalls and processes from its registration to
-    /// its end, whatever their time says.
+    /// Its events need no time (clock=False; the command when no option
+    /// shows one): the programs may be loaded without the clock, and read
+    /// it only while some open session wants it; the session takes the
+    /// events of its syscalls and processes from its registration to its
+    /// end, whatever their time says, numbered in order.
     pub clockless: bool,
 }
 
@@ -158,6 +161,14 @@ impl Default for ProcessFilter {
 }
 
 impl Registration {
+    /// Whether the programs must read the clock for it: it delivers
+    /// events and wants their time (a counting session times its calls
+    /// with a clock of its own, bpf/count.bpf.h).
+    pub fn wants_time(&self) -> bool {
+        !self.clockless
+            && (!self.enter.is_empty() || !self.exit.is_empty() || self.signals || self.task_exits)
+    }
+
     pub fn syscalls(&self, phase: Phase) -> &BTreeSet<u32> {
         match phase {
             Phase::Enter => &self.enter,
@@ -200,6 +211,8 @@ pub struct Registry {
     /// Sessions that want signals, and thread exits.
     signals: u32,
     task_exits: u32,
+    /// Sessions that want the time of their events.
+    clocks: u32,
     filters: FilterRefs,
 }
 
@@ -218,6 +231,7 @@ impl Default for Registry {
             follow: 0,
             signals: 0,
             task_exits: 0,
+            clocks: 0,
             filters: FilterRefs::default(),
         }
     }
@@ -228,14 +242,34 @@ impl Registry {
     pub fn register(&mut self, kernel: &mut impl Kernel, reg: &Registration) -> Result<()> {
         // Off while the filter changes, so no new process is missed.
         kernel.set_only_tgid(None);
+        // The clock before the enable bits, so that every record the
+        // session takes carries the time; unclocked records (numbered by
+        // the consumer, below any time) fall before its start.
+        self.update_clock(kernel, reg, true);
         let result = self
             .add_count_filters(kernel, reg)
             .and_then(|()| self.register_inner(kernel, reg));
         if result.is_err() {
             self.drop_count_filters(kernel, reg);
+            self.update_clock(kernel, reg, false);
         }
         self.update_only_tgid(kernel);
         result
+    }
+
+    /// Adds or removes `reg`'s want of the time. Removed once its bits are
+    /// off, after its end was set: a record the clock then misses is past
+    /// its end anyway.
+    fn update_clock(&mut self, kernel: &mut impl Kernel, reg: &Registration, add: bool) {
+        if !reg.wants_time() {
+            return;
+        }
+        self.clocks = if add {
+            self.clocks + 1
+        } else {
+            self.clocks.saturating_sub(1)
+        };
+        kernel.set_clock_sessions(self.clocks);
     }
 
     /// Before a counting session's count bits go on: its filters, which
@@ -388,6 +422,7 @@ impl Registry {
     /// Disables what `reg` enabled; it must have been registered.
     pub fn unregister(&mut self, kernel: &mut impl Kernel, reg: &Registration) {
         self.unregister_inner(kernel, reg);
+        self.update_clock(kernel, reg, false);
         self.update_only_tgid(kernel);
     }
 

@@ -17,6 +17,9 @@ struct FakeKernel {
     counted: BTreeSet<u32>,
     signals: u32,
     task_exits: u32,
+    /// Sessions that want the time, and its value at each bit turned on.
+    clocks: u32,
+    clocks_at_enable: Vec<u32>,
     /// Per number: the length of the programs' filter.
     filters: BTreeMap<u32, u32>,
     count_filters: BTreeMap<u32, u32>,
@@ -30,6 +33,7 @@ impl Kernel for FakeKernel {
         let bits = &mut self.bits[phase.index()];
         if on {
             assert!(bits.insert(nr), "bit {nr} set twice");
+            self.clocks_at_enable.push(self.clocks);
         } else {
             assert!(bits.remove(&nr), "bit {nr} cleared twice");
         }
@@ -55,6 +59,9 @@ impl Kernel for FakeKernel {
     }
     fn set_trace_all_processes(&mut self, count: u32) {
         self.all = count;
+    }
+    fn set_clock_sessions(&mut self, count: u32) {
+        self.clocks = count;
     }
     fn set_capture(&mut self, nr: u32, on: bool) {
         if on {
@@ -144,6 +151,40 @@ fn reg(enter: &[u32], exit: &[u32], tgids: &[u32]) -> Registration {
         processes: ProcessFilter::Tgids(tgids.iter().copied().collect()),
         ..Default::default()
     }
+}
+
+#[test]
+fn the_clock_is_read_while_a_session_wants_the_time() {
+    let mut k = FakeKernel::default();
+    let mut r = Registry::default();
+    let timed = reg(&[0], &[0], &[1]);
+    let untimed = Registration {
+        clockless: true,
+        ..reg(&[1], &[1], &[1])
+    };
+    let counting = Registration {
+        count: BTreeSet::from([2]),
+        ..reg(&[], &[], &[1])
+    };
+    r.register(&mut k, &untimed).unwrap();
+    r.register(&mut k, &counting).unwrap();
+    assert_eq!(k.clocks, 0, "neither delivers timed events");
+    r.register(&mut k, &timed).unwrap();
+    assert_eq!(k.clocks, 1);
+    // On before the timed session's bits: its first records are timed.
+    assert_eq!(k.clocks_at_enable.last(), Some(&1));
+    r.register(&mut k, &timed).unwrap();
+    assert_eq!(k.clocks, 2);
+    r.unregister(&mut k, &timed);
+    assert_eq!(k.clocks, 1, "the other timed session keeps it on");
+    r.unregister(&mut k, &timed);
+    assert_eq!(k.clocks, 0);
+    r.unregister(&mut k, &untimed);
+    r.unregister(&mut k, &counting);
+    // A session that fails to register leaves it as it was.
+    k.fail_attach = Some(Phase::Enter);
+    assert!(r.register(&mut k, &timed).is_err());
+    assert_eq!(k.clocks, 0);
 }
 
 #[test]

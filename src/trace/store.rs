@@ -120,6 +120,11 @@ pub struct Store {
     spill_error: Option<String>,
     /// Thread names, each stored once: events carry an index.
     comms: Vec<[u8; TASK_COMM_LEN]>,
+    /// A session without the clock: the number the next event kept gets
+    /// for its timestamp (1, 2, ...), whatever time its record carries
+    /// (another open session's, or the consumer's count of records
+    /// without one).
+    next_number: Option<u64>,
     comm_index: HashMap<[u8; TASK_COMM_LEN], u64>,
     /// The last name looked up and its index: most events repeat it, and a
     /// comparison is cheaper than hashing.
@@ -144,6 +149,16 @@ impl Store {
             comms: Vec::new(),
             comm_index: HashMap::new(),
             last_comm: None,
+            next_number: None,
+        }
+    }
+
+    /// A store whose events are numbered in the order they are kept
+    /// instead of timed (a session opened with clock=False).
+    pub fn numbered(budget: Budget) -> Self {
+        Store {
+            next_number: Some(1),
+            ..Store::new(budget)
         }
     }
 
@@ -194,13 +209,14 @@ impl Store {
 
     /// Keeps `ev`; false when both budgets are spent (the caller counts it).
     pub fn push(&mut self, ev: &Event) -> bool {
-        self.encode(ev);
+        let ts = self.next_number.unwrap_or(ev.timestamp_ns);
+        self.encode(ev, ts);
         if self.memory + self.scratch.len() > self.budget.memory {
             if self.tail_events > 0 {
                 // Seal the tail so that it can be spilled too; the event then
                 // starts a segment, against whose base (0) it is re-encoded.
                 self.seal();
-                self.encode(ev);
+                self.encode(ev, ts);
             }
             if !self.make_room(self.scratch.len()) {
                 return false;
@@ -208,7 +224,10 @@ impl Store {
         }
         self.tail.extend_from_slice(&self.scratch);
         self.memory += self.scratch.len();
-        self.last_ts = ev.timestamp_ns;
+        self.last_ts = ts;
+        if let Some(n) = self.next_number.as_mut() {
+            *n += 1;
+        }
         self.tail_events += 1;
         self.events += 1;
         if self.tail.len() >= SEGMENT_BYTES {
@@ -217,8 +236,8 @@ impl Store {
         true
     }
 
-    /// Packs `ev` into `scratch`, its timestamp a delta from `last_ts`.
-    fn encode(&mut self, ev: &Event) {
+    /// Packs `ev` into `scratch`, its timestamp `ts` a delta from `last_ts`.
+    fn encode(&mut self, ev: &Event, ts: u64) {
         let comm = self.comm(&ev.comm);
         let nb_args = usize::from(ev.nb_args).min(MAX_ARGS);
         let mut flags = (nb_args as u8) << NB_ARGS_SHIFT;
@@ -238,10 +257,7 @@ impl Store {
         if let Some(kind) = task {
             out.push(kind);
         }
-        put_varint(
-            out,
-            zigzag(ev.timestamp_ns.wrapping_sub(self.last_ts) as i64),
-        );
+        put_varint(out, zigzag(ts.wrapping_sub(self.last_ts) as i64));
         put_varint(out, u64::from(ev.tid));
         if ev.pid != ev.tid {
             put_varint(out, u64::from(ev.pid));
@@ -516,6 +532,32 @@ mod tests {
         }
         assert_eq!(back.len(), events.len());
         assert_eq!(store.bytes(), (0, 0));
+    }
+
+    #[test]
+    fn a_session_without_the_clock_numbers_its_events() {
+        // Past the memory budget too: the spilled segments keep the count.
+        let mut store = Store::numbered(Budget {
+            memory: SEGMENT_BYTES,
+            spill: u64::MAX,
+        });
+        // Times as another session's clock gives them, and records without.
+        let events: Vec<Event> = (0..50_000)
+            .map(|i| {
+                let mut ev = event(i);
+                ev.timestamp_ns = if i % 3 == 0 { 0 } else { 1 << 40 };
+                ev
+            })
+            .collect();
+        for ev in &events {
+            assert!(store.push(ev));
+        }
+        let mut back = Vec::new();
+        while !store.is_empty() {
+            back.extend(store.take());
+        }
+        let numbers: Vec<u64> = back.iter().map(|ev| ev.timestamp_ns).collect();
+        assert_eq!(numbers, (1..=50_000).collect::<Vec<u64>>());
     }
 
     #[test]

@@ -238,6 +238,9 @@ impl Kernel for Programs {
     fn set_trace_all_processes(&mut self, count: u32) {
         Programs::set_trace_all_processes(self, count)
     }
+    fn set_clock_sessions(&mut self, count: u32) {
+        Programs::set_clock_sessions(self, count)
+    }
     fn set_capture(&mut self, nr: u32, on: bool) {
         Programs::set_capture(self, nr, on)
     }
@@ -523,6 +526,9 @@ pub struct KernelState {
     pub filter_unheld: u64,
     /// RCU grace periods waited for before reusing a replaced filter's slot.
     pub filter_grace_periods: u64,
+    /// Open sessions that want the time: the programs read the clock while
+    /// this is not 0.
+    pub clock_sessions: u32,
 }
 
 /// Before this process exits: leaves the closing of our per-syscall hooks
@@ -598,6 +604,7 @@ pub fn kernel_state() -> KernelState {
             load_steps: programs::steps(),
             filter_unheld: t.programs.filter_unheld(),
             filter_grace_periods: t.programs.filter_grace_periods(),
+            clock_sessions: t.programs.clock_sessions(),
         },
         _ => KernelState::default(),
     }
