@@ -434,7 +434,7 @@ def test_a_load_without_the_clock(kernel):
         while not n.kernel_state()["loaded"]:
             time.sleep(0.002)
         lean = n.kernel_state()["features"]
-        with n.Session("getppid", pid=os.getpid(), buffer_size=1 << 20, _clock=False) as s:
+        with n.Session("getppid", pid=os.getpid(), buffer_size=1 << 20, clock=False) as s:
             for _ in range(50):
                 os.getppid()
             try:

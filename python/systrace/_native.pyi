@@ -406,11 +406,11 @@ class Session:
         signals: Optional[bool] = None,
         exits: Optional[bool] = None,
         filter: Union[str, Mapping[Union[str, int], str], None] = None,
+        clock: Optional[bool] = None,
         _unfiltered: Optional[Sequence[str]] = None,
         _and_filter: Optional[str] = None,
         _launched: Optional[int] = None,
         _data_size: Optional[int] = None,
-        _clock: bool = True,
     ) -> "Session": ...
     def __enter__(self) -> "Session": ...
     def __exit__(self, *_exc_info: object) -> None: ...
@@ -638,6 +638,7 @@ class _KernelState(TypedDict):
     load_steps: List[Tuple[str, float]]
     filter_unheld: int
     filter_grace_periods: int
+    clock_sessions: int
 
 def preload(buffer_size: Optional[int] = None) -> None: ...
 def _start_loading(

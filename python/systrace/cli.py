@@ -879,7 +879,7 @@ def _open_session(
             filter=filter,
             _unfiltered=list(INTERNAL),
             _and_filter=status_filter(status),
-            _clock=clock,
+            clock=clock,
         )
     except PermissionError as err:
         raise CliError(f"{err} (tracing needs root, or CAP_BPF and CAP_PERFMON)") from None

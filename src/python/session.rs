@@ -236,10 +236,9 @@ impl Session {
     /// (systrace._native.Launch), which the session traces from that execve
     /// on; _unfiltered, syscall names a filter for all leaves alone;
     /// _and_filter, an expression ANDed into every other traced syscall's
-    /// filter (the command's -z and -Z); _clock=False, the command's
-    /// sessions when no option shows a time (see Registration::clockless).
+    /// filter (the command's -z and -Z).
     #[new]
-    #[pyo3(signature = (*syscalls, enter = None, exit = None, pid = None, all_processes = None, buffer_size = None, strings = None, string_size = None, follow = None, count = None, max_memory = None, max_spill = None, signals = None, exits = None, filter = None, _unfiltered = None, _and_filter = None, _launched = None, _data_size = None, _clock = true))]
+    #[pyo3(signature = (*syscalls, enter = None, exit = None, pid = None, all_processes = None, buffer_size = None, strings = None, string_size = None, follow = None, count = None, max_memory = None, max_spill = None, signals = None, exits = None, filter = None, clock = None, _unfiltered = None, _and_filter = None, _launched = None, _data_size = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -258,11 +257,11 @@ impl Session {
         signals: Option<&Bound<'_, PyAny>>,
         exits: Option<&Bound<'_, PyAny>>,
         filter: Option<&Bound<'_, PyAny>>,
+        clock: Option<&Bound<'_, PyAny>>,
         _unfiltered: Option<Vec<String>>,
         _and_filter: Option<String>,
         _launched: Option<&Bound<'_, PyAny>>,
         _data_size: Option<u32>,
-        _clock: bool,
     ) -> PyResult<Self> {
         let flag = |value: Option<&Bound<'_, PyAny>>, name: &str, default: bool| match value {
             Some(v) => bool_arg(v, name),
@@ -276,6 +275,7 @@ impl Session {
         let count = flag(count, "count", false)?;
         let signals = flag(signals, "signals", false)?;
         let exits = flag(exits, "exits", false)?;
+        let clock = flag(clock, "clock", true)?;
         if count && (signals || exits) {
             return Err(PyValueError::new_err(
                 "count=True counts calls in the kernel: it delivers no events, signals or exits",
@@ -412,7 +412,7 @@ impl Session {
             launched,
             signals,
             task_exits: exits,
-            clockless: !_clock,
+            clockless: !clock,
         };
         let max_memory = max_memory
             .filter(|m| !m.is_none())

@@ -1,0 +1,62 @@
+"""Sessions without the clock (enable(..., clock=False)): the programs skip
+their two clock reads per call while no open session wants the time, and
+such a session numbers its events in order instead."""
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+import systrace
+from systrace import _native
+
+
+def clock_sessions() -> int:
+    return _native.kernel_state()["clock_sessions"]
+
+
+def test_a_session_without_the_clock_numbers_its_events(kernel):
+    base = clock_sessions()
+    with systrace.enable("getppid", clock=False) as s:
+        assert clock_sessions() == base, "a session without the clock turned it on"
+        for _ in range(1000):
+            os.getppid()
+    events = list(s)
+    assert s.dropped == 0
+    assert [e.timestamp_ns for e in events] == list(range(1, 2001))
+    assert [e.phase for e in events] == ["enter", "exit"] * 1000
+    assert all(e.name == "getppid" and e.pid == os.getpid() for e in events)
+
+
+def test_the_clock_is_read_while_a_session_wants_it(kernel):
+    base = clock_sessions()
+    untimed = systrace.enable("getppid", clock=False)
+    counting = systrace.count("getppid")
+    assert clock_sessions() == base, "neither session wants the time"
+    before = time.monotonic_ns()
+    with systrace.enable("getppid") as timed:
+        assert clock_sessions() == base + 1
+        for _ in range(100):
+            os.getppid()
+    after = time.monotonic_ns()
+    assert clock_sessions() == base
+    for _ in range(100):
+        os.getppid()
+    untimed.close()
+    counting.close()
+
+    times = [e.timestamp_ns for e in timed]
+    assert len(times) == 200 and times == sorted(times), times[:4]
+    assert before < times[0] and times[-1] < after
+    # The session without the clock took every call, timed by the other
+    # session's clock or not, and numbered them all in its order.
+    numbers = [e.timestamp_ns for e in untimed]
+    assert numbers == list(range(1, 401))
+    assert untimed.dropped == 0 and timed.dropped == 0
+    assert sum(c.calls for c in counting.counts()) == 200
+
+
+def test_clock_must_be_a_bool(kernel):
+    with pytest.raises(TypeError, match="clock"):
+        systrace.enable("getppid", clock=0)  # type: ignore[arg-type]
