@@ -347,7 +347,8 @@ def run_tracer_process(env: "Env", wl, tr, label: str, t0: float):
 
 
 def run_systrace(env: Env, mode: str, n: int, syscalls: list, drain: str = "count", nothing: bool = False,
-                 filter: Optional[str] = None, count: bool = False, hooks: Optional[str] = None) -> dict:
+                 filter: Optional[str] = None, count: bool = False, hooks: Optional[str] = None,
+                 clock: bool = True) -> dict:
     wl = env.start_waiting(mode, n)
     tr = None
     try:
@@ -359,6 +360,8 @@ def run_systrace(env: Env, mode: str, n: int, syscalls: list, drain: str = "coun
             argv += ["--filter", filter]
         if count:
             argv.append("--count")
+        if not clock:
+            argv.append("--no-clock")
         t0 = time.monotonic()
         # hooks: SYSTRACE_HOOKS for the tracer (the README's override).
         tracer_env = dict(os.environ, SYSTRACE_HOOKS=hooks) if hooks else None
@@ -890,9 +893,9 @@ def build_configs(quick: bool) -> list:
     def add(workload, tracer, traced, div, run, check, family, unit="events"):
         cfgs.append(Config(workload, tracer, traced, n_for(workload, div), run, check, family, unit=unit))
 
-    def sys_run(drain="count", nothing=False, filter=None, count=False, hooks=None):
+    def sys_run(drain="count", nothing=False, filter=None, count=False, hooks=None, clock=True):
         return lambda env, mode, n, sc: run_systrace(env, mode, n, sc, drain=drain, nothing=nothing, filter=filter,
-                                                     count=count, hooks=hooks)
+                                                     count=count, hooks=hooks, clock=clock)
 
     def bpftrace_run(program):
         return lambda env, mode, n, sc: run_bpftrace(env, mode, n, sc, program=program)
@@ -931,6 +934,12 @@ def build_configs(quick: bool) -> list:
                 "systrace")
             add(wl, "systrace, SYSTRACE_HOOKS=raw", "other", 1, sys_run("count", hooks="raw"), check_systrace,
                 "systrace")
+            # Without the time of each event (enable(clock=False)): the
+            # programs' two clock reads per call left out.
+            add(wl, "systrace, clock=False", "workload", 1, sys_run("count", clock=False), check_systrace,
+                "systrace")
+            add(wl, "systrace, clock=False, SYSTRACE_HOOKS=raw", "workload", 1,
+                sys_run("count", hooks="raw", clock=False), check_systrace, "systrace")
         if wl == "read":
             # A filter in BPF that rejects every call (the workload reads 1
             # byte): should cost what enabling a syscall nobody calls costs,

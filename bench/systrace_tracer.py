@@ -14,7 +14,8 @@ Protocol with bench/run.py (one JSON object per line on stdout):
   3. closes the session, takes what is left and prints
      {"delivered":..., "dropped":..., "vmhwm_kb":..., "consumer_cpu_s":..., ...}
 
---filter EXPR gives the session an event filter (decided in BPF).
+--filter EXPR gives the session an event filter (decided in BPF); --no-clock
+opens it with clock=False (its events numbered, not timed).
 
 --count opens a counting session (systrace.count()) instead: nothing is
 delivered; at stop it closes it and reports the calls counted in the kernel
@@ -69,6 +70,7 @@ def main() -> int:
     ap.add_argument("--buffer-size", type=int, default=None)
     ap.add_argument("--filter", default=None, help="an event filter (filter=) for the session")
     ap.add_argument("--count", action="store_true", help="a counting session (systrace.count())")
+    ap.add_argument("--no-clock", action="store_true", help="enable(..., clock=False): events without their time")
     args = ap.parse_args()
     syscalls = args.syscalls.split(",")
 
@@ -80,6 +82,8 @@ def main() -> int:
     kw = {} if args.buffer_size is None else {"buffer_size": args.buffer_size}
     if args.filter is not None:
         kw["filter"] = args.filter
+    if args.no_clock:
+        kw["clock"] = False
     if args.nothing_enabled:
         first = systrace.enable(*syscalls, pid=args.pid, **kw)
         t2 = time.perf_counter()
