@@ -129,7 +129,10 @@ static __always_inline void use_held_ts(struct systrace_header *hdr)
 	__u64 *ts = bpf_map_lookup_elem(&held_ts, &zero);
 
 	if (ts && *ts) {
-		hdr->timestamp_ns = *ts;
+		/* Only into a timed record: an untimed one is numbered in
+		 * ring order, where a time would sort it after the rest. */
+		if (hdr->timestamp_ns)
+			hdr->timestamp_ns = *ts;
 		*ts = 0;
 	}
 }

@@ -210,7 +210,8 @@ __noinline int emit_held_enter(__u32 nr, struct call_mark *mark, __u64 pid_tgid,
 	if (nb_args > SYSTRACE_MAX_ARGS)
 		nb_args = SYSTRACE_MAX_ARGS;
 	fill_header(&rec->hdr, pid_tgid, root, SYSTRACE_PHASE_ENTER, nb_args);
-	rec->hdr.timestamp_ns = mark->ts;
+	if (rec->hdr.timestamp_ns) /* a timed record: its enter's time */
+		rec->hdr.timestamp_ns = mark->ts;
 	fill_entry(&rec->trace.ent, pid_tgid);
 	rec->trace.nr = nr;
 	for (int i = 0; i < SYSTRACE_MAX_ARGS; i++)
@@ -272,7 +273,9 @@ static __noinline bool filter_enter(const struct systrace_filter *f, __u32 nr, _
 	}
 	mark->nr = nr;
 	mark->state = CALL_HELD;
-	mark->ts = with_clock && clock_sessions ? bpf_ktime_get_ns() : 0;
+	/* Always the time, whether records carry it or not: held_since is
+	 * compared with it. */
+	mark->ts = bpf_ktime_get_ns();
 	for (int i = 0; i < SYSTRACE_MAX_ARGS; i++)
 		mark->args[i] = args[i];
 	return false;
