@@ -244,7 +244,8 @@ impl PyEvent {
     fn cpu(&self) -> u16 {
         self.ev.cpu
     }
-    /// CLOCK_MONOTONIC nanoseconds (compare with time.monotonic_ns()).
+    /// CLOCK_MONOTONIC nanoseconds (compare with time.monotonic_ns()); from
+    /// a session opened with clock=False, its number there (1, 2, ...).
     #[getter]
     fn timestamp_ns(&self) -> u64 {
         self.ev.timestamp_ns
