@@ -267,12 +267,50 @@ fn fields(info: &SigInfo) -> Vec<(&'static str, String, Value)> {
             out.push(int("si_fd", i64::from(lo(f[1]))));
         }
         Layout::Sys => {
+            let (nr, arch) = (lo(f[1]), hi(f[1]));
             out.push(ptr("si_call_addr", f[0]));
-            out.push(int("si_syscall", i64::from(lo(f[1]))));
-            out.push(("si_arch", hex(u64::from(hi(f[1]))), Value::from(hi(f[1]))));
+            out.push(("si_syscall", seccomp_syscall(nr, arch), Value::from(nr)));
+            let arch_text = audit_arch_name(arch).map_or_else(
+                || format!("{} /* AUDIT_ARCH_??? */", hex(arch.into())),
+                str::to_owned,
+            );
+            out.push(("si_arch", arch_text, Value::from(arch)));
         }
     }
     out
+}
+
+/// The audit architectures (uapi linux/audit.h) of the systems systrace
+/// builds for and of their 32-bit modes: what a seccomp filter was
+/// given, and a SIGSYS it raised carries.
+const AUDIT_ARCHES: [(u32, &str); 4] = [
+    (0xc000_003e, "AUDIT_ARCH_X86_64"),
+    (0x4000_0003, "AUDIT_ARCH_I386"),
+    (0xc000_00b7, "AUDIT_ARCH_AARCH64"),
+    (0x4000_0028, "AUDIT_ARCH_ARM"),
+];
+
+#[cfg(target_arch = "aarch64")]
+const NATIVE_AUDIT_ARCH: u32 = 0xc000_00b7;
+#[cfg(not(target_arch = "aarch64"))]
+const NATIVE_AUDIT_ARCH: u32 = 0xc000_003e;
+
+fn audit_arch_name(arch: u32) -> Option<&'static str> {
+    AUDIT_ARCHES
+        .iter()
+        .find(|&&(value, _)| value == arch)
+        .map(|&(_, name)| name)
+}
+
+/// A SIGSYS's si_syscall as strace prints it: `__NR_getppid` for a
+/// syscall of this architecture that has a name, else the number (a
+/// 32-bit call's numbers are another table's).
+fn seccomp_syscall(nr: i32, arch: u32) -> String {
+    u32::try_from(nr)
+        .ok()
+        .filter(|_| arch == NATIVE_AUDIT_ARCH)
+        .and_then(crate::metadata::names::syscall_name)
+        .map_or_else(|| nr.to_string(), |name| format!("__NR_{name}"))
 }
 
 /// `{si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=42, ...}`.
@@ -437,6 +475,26 @@ mod tests {
             siginfo_text(&info(14, SI_KERNEL, [0; 4])),
             "{si_signo=SIGALRM, si_code=SI_KERNEL}"
         );
+        // A seccomp filter's SIGSYS (SYS_SECCOMP): the call it refused.
+        let getppid = crate::metadata::names::resolve("getppid").unwrap();
+        let sys = info(
+            31,
+            1,
+            [
+                0x7f00_0000_1829,
+                u64::from(getppid) | u64::from(NATIVE_AUDIT_ARCH) << 32,
+                0,
+                0,
+            ],
+        );
+        let native = audit_arch_name(NATIVE_AUDIT_ARCH).unwrap();
+        assert!(siginfo_text(&sys).ends_with(&format!(
+            "si_call_addr=0x7f0000001829, si_syscall=__NR_getppid, si_arch={native}}}"
+        )));
+        let i386 = info(31, 1, [0x1000, 20 | 0x4000_0003u64 << 32, 0, 0]);
+        assert!(siginfo_text(&i386).ends_with("si_syscall=20, si_arch=AUDIT_ARCH_I386}"));
+        let odd = info(31, 1, [0x1000, 20 | 0x1234u64 << 32, 0, 0]);
+        assert!(siginfo_text(&odd).ends_with("si_arch=0x1234 /* AUDIT_ARCH_??? */}"));
         let mut no_info = info(9, 0, [0; 4]);
         no_info.fields = None;
         assert_eq!(signal_line(&no_info), "--- SIGKILL ---");
