@@ -120,15 +120,15 @@ pub struct Store {
     spill_error: Option<String>,
     /// Thread names, each stored once: events carry an index.
     comms: Vec<[u8; TASK_COMM_LEN]>,
+    comm_index: HashMap<[u8; TASK_COMM_LEN], u64>,
+    /// The last name looked up and its index: most events repeat it, and a
+    /// comparison is cheaper than hashing.
+    last_comm: Option<([u8; TASK_COMM_LEN], u64)>,
     /// A session without the clock: the number the next event kept gets
     /// for its timestamp (1, 2, ...), whatever time its record carries
     /// (another open session's, or the consumer's count of records
     /// without one).
     next_number: Option<u64>,
-    comm_index: HashMap<[u8; TASK_COMM_LEN], u64>,
-    /// The last name looked up and its index: most events repeat it, and a
-    /// comparison is cheaper than hashing.
-    last_comm: Option<([u8; TASK_COMM_LEN], u64)>,
 }
 
 impl Store {
