@@ -83,3 +83,14 @@ def test_a_filter_decided_at_exit_without_the_clock(kernel, tmp_path, clock):
         assert stamps == sorted(stamps) and stamps[0] > 1_000_000
     else:
         assert stamps == list(range(1, 7))
+
+
+def test_run_without_the_clock(kernel):
+    # systrace.run() takes clock= as enable() does: the command's events
+    # numbered from its execve on.
+    done = systrace.run(["/bin/true"], "execve", "exit_group", clock=False)
+    assert done.returncode == 0 and done.dropped == 0
+    events = list(done)
+    assert [(e.phase, e.name) for e in events] == [
+        ("enter", "execve"), ("exit", "execve"), ("enter", "exit_group")], events
+    assert [e.timestamp_ns for e in events] == [1, 2, 3]

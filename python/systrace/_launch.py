@@ -210,6 +210,7 @@ def run(
     max_memory: Optional[int] = None,
     max_spill: Optional[int] = None,
     filter: Union[str, Mapping[Union[str, int], str], None] = None,
+    clock: bool = True,
 ) -> CompletedSession:
     """Run command `args` traced, as subprocess.run() runs it, and return its
     closed session (a CompletedSession: a Session with `returncode`).
@@ -221,7 +222,7 @@ def run(
     does, and what its children do after it ended is not in the session.
 
     syscalls and enter, exit, buffer_size, strings, string_size, follow,
-    max_memory, max_spill, filter: as systrace.enable(). Every event is kept until
+    max_memory, max_spill, filter, clock: as systrace.enable(). Every event is kept until
     you read the session (the ring buffer is drained while the command runs):
     packed in memory up to max_memory, then in a temporary file up to
     max_spill; past both, events are dropped and counted.
@@ -257,7 +258,7 @@ def run(
             data = bytes(input)
     cwd_s = None if cwd is None else os.fsdecode(cwd)
     env_s = None if env is None else {os.fsdecode(k): os.fsdecode(v) for k, v in env.items()}
-    options: Dict[str, Any] = dict(enter=enter, exit=exit, strings=strings, follow=follow)
+    options: Dict[str, Any] = dict(enter=enter, exit=exit, strings=strings, follow=follow, clock=clock)
     check_flags(**options, check=check, capture_output=capture_output)
     options.update(
         buffer_size=buffer_size, string_size=string_size, max_memory=max_memory, max_spill=max_spill, filter=filter
