@@ -94,3 +94,31 @@ def test_run_without_the_clock(kernel):
     assert [(e.phase, e.name) for e in events] == [
         ("enter", "execve"), ("exit", "execve"), ("enter", "exit_group")], events
     assert [e.timestamp_ns for e in events] == [1, 2, 3]
+
+
+def test_the_records_carry_no_time_while_no_session_wants_it(kernel, tmp_path):
+    # What the programs write, seen before any session numbers it: a
+    # Printer fed on the consumer thread prints each call's time as its
+    # record carries it (-ttt, no wall offset: seconds of CLOCK_MONOTONIC).
+    # While only the session without the clock is open the records carry
+    # none (the consumer numbers them: 0.000000); while a timed session is
+    # open beside it they carry the time, for both sessions.
+    path = tmp_path / "lines"
+    with open(path, "w") as out:
+        printer = _native.Printer(timestamps=3, prefix="file")
+        with systrace.enable("getppid", clock=False) as untimed:
+            printer.print_from(untimed, out.fileno())
+            for _ in range(5):
+                os.getppid()
+            before = time.monotonic()
+            with systrace.enable("getppid"):
+                for _ in range(5):
+                    os.getppid()
+            after = time.monotonic()
+            for _ in range(5):
+                os.getppid()
+        out.write(printer.finish())
+    stamps = [float(line.split()[0]) for line in path.read_text().splitlines() if "getppid()" in line]
+    assert len(stamps) == 15, path.read_text()
+    assert sum(1 for t in stamps if t < 0.001) == 10, stamps
+    assert sum(1 for t in stamps if before <= t <= after) == 5, stamps
