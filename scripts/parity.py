@@ -7,6 +7,7 @@ that getppid returns), and counted as a multiset (lines
 of several processes interleave differently from run to run).
 
     sudo python3 scripts/parity.py [--show N] [--exclude ioctl,getrandom]
+                                   [--run "CMD ARGS" ...]
 
 Prints, per program, identical/strace lines and the share, then the
 total, then (with --show) the lines of strace's that systrace did not
@@ -17,6 +18,7 @@ import argparse
 import collections
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -103,6 +105,9 @@ def main() -> int:
     ap.add_argument("--exclude", default="", help="syscalls traced by neither")
     ap.add_argument("--python", default=sys.executable,
                     help="the interpreter whose systrace to run (another build's venv)")
+    ap.add_argument("--run", action="append", default=[], metavar="CMD",
+                    help="a command line to compare instead of the built-in programs "
+                         "(repeatable; {tmp} is a scratch directory)")
     args = ap.parse_args()
     strace = shutil.which("strace")
     if strace is None:
@@ -111,8 +116,8 @@ def main() -> int:
     total_same = total = 0
     differ: collections.Counter[str] = collections.Counter()
     with tempfile.TemporaryDirectory() as tmp:
-        for argv in PROGRAMS:
-            argv = [a.format(tmp=tmp, repo=repo) for a in argv]
+        for argv in [shlex.split(r) for r in args.run] or PROGRAMS:
+            argv = [a.replace("{tmp}", tmp).replace("{repo}", repo) for a in argv]
             if shutil.which(argv[0]) is None:
                 print(f"{argv[0]}: not installed, skipped")
                 continue
