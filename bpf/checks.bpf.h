@@ -24,6 +24,16 @@ static __always_inline bool in_compat_syscall(void)
 #endif
 }
 
+/* SECCOMP_MODE_FILTER (uapi linux/seccomp.h): the thread's calls pass a
+ * filter before the enter tracepoint (kernels without seccomp have none). */
+#define SYSTRACE_SECCOMP_MODE_FILTER 2
+static __always_inline bool under_seccomp_filter(struct task_struct *task)
+{
+	if (!bpf_core_field_exists(task->seccomp))
+		return false;
+	return task->seccomp.mode == SYSTRACE_SECCOMP_MODE_FILTER;
+}
+
 static __always_inline long syscall_get_nr(struct pt_regs *regs)
 {
 #if defined(__TARGET_ARCH_x86)

@@ -169,6 +169,12 @@ struct mm_struct {
 	unsigned long env_end;
 } __attribute__((preserve_access_index));
 
+/* SECCOMP_MODE_FILTER in mode: the thread's calls pass a filter before
+ * the enter tracepoint, which never sees the ones it refuses. */
+struct seccomp {
+	int mode;
+} __attribute__((preserve_access_index));
+
 struct task_struct {
 	struct thread_info thread_info;
 	struct mm_struct *mm;
@@ -180,6 +186,7 @@ struct task_struct {
 	struct files_struct *files;
 	unsigned long nvcsw; /* context switches: voluntary */
 	unsigned long nivcsw; /* and not */
+	struct seccomp seccomp;
 } __attribute__((preserve_access_index));
 
 /* Read raw (bpf_probe_read_kernel): its layout is siginfo_t's, an ABI. */

@@ -257,6 +257,25 @@ struct {
 	__type(value, struct pending_call);
 } pending_calls SEC(".maps");
 
+/* The call a thread under a seccomp filter is in, as its enter hook saw
+ * it (-1: none, the exit took it). Such a filter runs before the enter
+ * tracepoint, which never sees a call the filter refuses; its exit does,
+ * and finds no call marked here (see enter_refused). Task storage, only
+ * for the threads under a filter. */
+struct entered_call {
+	__s32 nr;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct entered_call);
+} entered_calls SEC(".maps");
+/* Enters of threads under a seccomp filter that could not be marked (no
+ * memory for the thread's storage): a failed call of theirs may show its
+ * enter twice. */
+__u64 entered_unmarked;
+
 /* Calls whose enter could not be held for a filter decided at exit (no
  * memory for the thread's mark): both records are counted as dropped. */
 __u64 filter_unheld;

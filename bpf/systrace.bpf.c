@@ -20,6 +20,7 @@
  * file keeps the delivery of syscall events and the syscall hooks.
  */
 #include "kernel.h"
+#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include "systrace.h"
@@ -47,17 +48,12 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 		return 0;                                                        \
 	}
 
-/* Writes the enter record of a call. */
-static __always_inline int emit_enter(long id, __u64 *args, __u64 pid_tgid, __u32 root)
+/* Writes the enter record of a call, its args without user memory. */
+static __always_inline int emit_plain_enter(long id, __u64 *args, __u64 pid_tgid, __u32 root)
 {
 	struct systrace_enter_record *rec;
-	__u8 nb_args = syscall_nb_args[id];
 
-	if (test_bit(id, capture_syscalls) && enter_captures(id))
-		return emit_enter_captured(
-			id, args, nb_args > SYSTRACE_MAX_ARGS ? SYSTRACE_MAX_ARGS : nb_args,
-			pid_tgid, root);
-	switch (nb_args) {
+	switch (syscall_nb_args[id & (SYSTRACE_NR_SYSCALLS - 1)]) {
 		EMIT_ENTER(0)
 		EMIT_ENTER(1)
 		EMIT_ENTER(2)
@@ -70,6 +66,18 @@ static __always_inline int emit_enter(long id, __u64 *args, __u64 pid_tgid, __u3
 drop:
 	count_drop(SYSTRACE_PHASE_ENTER, id, pid_tgid, root);
 	return 0;
+}
+
+/* Writes the enter record of a call. */
+static __always_inline int emit_enter(long id, __u64 *args, __u64 pid_tgid, __u32 root)
+{
+	__u8 nb_args = syscall_nb_args[id];
+
+	if (test_bit(id, capture_syscalls) && enter_captures(id))
+		return emit_enter_captured(
+			id, args, nb_args > SYSTRACE_MAX_ARGS ? SYSTRACE_MAX_ARGS : nb_args,
+			pid_tgid, root);
+	return emit_plain_enter(id, args, pid_tgid, root);
 }
 
 /* Writes the exit record of a call. */
@@ -94,12 +102,95 @@ static __always_inline int emit_exit(long nr, long ret, __u64 pid_tgid, __u32 ro
 
 #include "filter.bpf.h"
 
+/* The enter hook saw a call of a thread under a seccomp filter: marked for
+ * its exit (enter_refused), when both its phases are enabled. */
+static __always_inline void mark_entered(long id)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct entered_call *mark;
+
+	if (!under_seccomp_filter(task) || !test_bit(id, enabled_exit_syscalls))
+		return;
+	mark = bpf_task_storage_get(&entered_calls, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (mark)
+		mark->nr = id;
+	else
+		__sync_fetch_and_add(&entered_unmarked, 1);
+}
+
+/* Whether the call now exiting is one whose enter the tracepoint never saw
+ * because a seccomp filter refused it: the filter runs before the enter
+ * tracepoint, and a refused call runs nothing, then exits through the
+ * exit tracepoint with an errno (SECCOMP_RET_ERRNO, RET_TRACE without a
+ * tracer) or, rolled back for a SIGSYS (RET_TRAP), its own number. Takes
+ * the thread's mark either way. */
+static __always_inline bool enter_refused(long nr, long ret)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct entered_call *mark;
+	bool seen;
+
+	if (!under_seccomp_filter(task) || !test_bit(nr, enabled_enter_syscalls))
+		return false;
+	mark = bpf_task_storage_get(&entered_calls, task, 0, 0);
+	seen = mark && mark->nr == nr;
+	if (mark)
+		mark->nr = -1;
+	return !seen && ((ret < 0 && ret >= -4095) || ret == nr);
+}
+
+/* The enter of a call a seccomp filter refused, made at its exit so that
+ * the call shows its arguments as strace shows them: they are still in
+ * the registers (the call did not run). What its enter would have read of
+ * user memory as a string, a buffer or a structure its exit reads, as it
+ * reads what faulted at an enter; memory the process had not touched yet
+ * faults there too (the call that would have faulted it in never ran).
+ * One ringbuf output of the record built in the scratch buffer: a reserve
+ * per arg count, as emit_enter's, cost the exit hooks 800 more verified
+ * instructions for this rare path. */
+static __always_inline void emit_refused_enter(long nr, __u64 pid_tgid, __u32 root)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct systrace_enter_record *rec;
+	struct pending_call *pending;
+	struct scratch *s;
+	__u32 zero = 0;
+	__u8 nb_args;
+
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s)
+		return;
+	nr &= SYSTRACE_NR_SYSCALLS - 1;
+	rec = (void *)s->buf;
+	nb_args = syscall_nb_args[nr];
+	if (nb_args > SYSTRACE_MAX_ARGS)
+		nb_args = SYSTRACE_MAX_ARGS;
+	fill_header(&rec->hdr, pid_tgid, root, SYSTRACE_PHASE_ENTER, nb_args);
+	fill_entry(&rec->trace.ent, pid_tgid);
+	rec->trace.nr = nr;
+	syscall_get_arguments((struct pt_regs *)bpf_task_pt_regs(task), (__u64 *)rec->trace.args);
+	if (bpf_ringbuf_output(&events, rec, ENTER_RECORD_SIZE(nb_args), batch_flags(0)) < 0) {
+		count_drop(SYSTRACE_PHASE_ENTER, nr, pid_tgid, root);
+		return;
+	}
+	if (!test_bit(nr, capture_syscalls) || !capture_specs[nr].refetch_mask)
+		return;
+	pending = bpf_task_storage_get(&pending_calls, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!pending)
+		return; /* the exit shows the pointers */
+	pending->nr = nr;
+	pending->retry_mask = capture_specs[nr].refetch_mask;
+	for (int i = 0; i < SYSTRACE_MAX_ARGS; i++)
+		pending->args[i] = rec->trace.args[i];
+}
+
 /* Deliver the enter of a wanted call whose arguments are read: every enter
  * hook ends here, whatever tracepoint it is attached to. */
 static __always_inline int deliver_enter(long id, __u64 *args, __u64 pid_tgid, __u32 root)
 {
 	const struct systrace_filter *f;
 
+	mark_entered(id);
 	if ((filter_experiment & 8) && filter_slot[id & (SYSTRACE_NR_SYSCALLS - 1)])
 		return 0; /* the experiment that rejects before the lookup */
 	f = with_filters ? filter_of(id, filter_slot) : 0;
@@ -114,9 +205,10 @@ static __always_inline int deliver_enter(long id, __u64 *args, __u64 pid_tgid, _
 static __always_inline int deliver_exit(long nr, long ret, __u64 pid_tgid, __u32 root)
 {
 	const struct systrace_filter *f;
+	bool pass, refused;
 	int verdict;
-	bool pass;
 
+	refused = enter_refused(nr, ret);
 	if ((filter_experiment & 8) && filter_slot[nr & (SYSTRACE_NR_SYSCALLS - 1)])
 		return 0; /* the experiment that rejects before the lookup */
 	f = with_filters ? filter_of(nr, filter_slot) : 0;
@@ -132,6 +224,8 @@ static __always_inline int deliver_exit(long nr, long ret, __u64 pid_tgid, __u32
 		take_held_enter(nr, pass, pid_tgid, root);
 	if (!pass)
 		return 0;
+	if (refused)
+		emit_refused_enter(nr, pid_tgid, root);
 	return emit_exit(nr, ret, pid_tgid, root);
 }
 

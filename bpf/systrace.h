@@ -166,6 +166,10 @@ struct systrace_capture_spec {
 	 * the call captures and it is data read at exit (read's buffer, not a
 	 * socket's): its exit takes capture_exit_data. 0 otherwise. */
 	__u8 exit_data;
+	/* Bit i: arg i (a STRING, EXEC_FILENAME, ARGV, BUFFER or STRUCT) is
+	 * read at the exit of a call whose enter the tracepoint never saw (a
+	 * seccomp filter refused it), as one that faulted at enter is. */
+	__u8 refetch_mask;
 };
 
 enum systrace_capture_flags {

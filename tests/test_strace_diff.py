@@ -557,3 +557,127 @@ def test_a_seccomp_sigsys_like_strace(kernel, tmp_path, strace_bin):
         lines[name] = re.sub(r"si_call_addr=0x[0-9a-f]+", "si_call_addr=ADDR", sigsys[0])
     assert lines["systrace"] == lines["strace"], lines
     assert "si_syscall=__NR_getppid" in lines["strace"], lines
+
+
+SECCOMP_REFUSED = r"""
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <signal.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static void on_sigsys(int sig) { (void)sig; }
+
+int main(void)
+{
+    /* openat and mkdir refused with an errno, getppid with a SIGSYS,
+     * write only to fd 2; the rest allowed. */
+    struct sock_filter f[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_getppid, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_openat, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | 13),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_mkdir, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | 1),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_write, 0, 3),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 2, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | 9),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = {sizeof(f) / sizeof(f[0]), f};
+    char path[64], missing[64], msg[16];
+    struct stat st;
+    int p[2];
+
+    /* On the stack, in memory: what the programs read of a refused call
+     * they read at its exit, and nothing faults it in. */
+    strcpy(path, "/etc/hostname");
+    strcpy(missing, "/nonexistent/x");
+    strcpy(msg, "refused\n");
+    pipe2(p, O_NONBLOCK);
+    signal(SIGSYS, on_sigsys);
+    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+    syscall(__NR_getppid);
+    open(path, O_RDONLY);
+    open(path, O_RDONLY | O_CLOEXEC);
+    stat(path, &st);
+    stat(missing, &st);       /* allowed, fails: one enter */
+    read(p[0], msg + 8, 1);   /* allowed, fails (EAGAIN): one enter */
+    mkdir(path, 0755);
+    write(2, msg, 8);
+    write(1, msg, 8);
+    return 0;
+}
+"""
+
+
+def test_calls_a_seccomp_filter_refused_show_their_arguments_like_strace(kernel, tmp_path, strace_bin):
+    # A seccomp filter runs before the enter tracepoint: a call it refuses
+    # (RET_ERRNO, RET_TRAP) reaches only the exit one. strace, which stops
+    # before the filter, shows the whole call; so does systrace, whose exit
+    # makes the enter from the registers and reads the path then.
+    src = tmp_path / "refused.c"
+    src.write_text(SECCOMP_REFUSED)
+    exe = tmp_path / "refused"
+    subprocess.run([_compiler(), "-O2", "-o", str(exe), str(src)], check=True)
+    texts = {}
+    for name, tracer in (("strace", [strace_bin]), ("systrace", [sys.executable, "-m", "systrace"])):
+        out = tmp_path / f"{name}.txt"
+        r = subprocess.run([*tracer, "-o", str(out), "-e", "trace=getppid,openat,newfstatat,read,mkdir,write",
+                            "--", str(exe)], capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, (name, r.stderr)
+        text = out.read_text(errors="surrogateescape")
+        texts[name] = [re.sub(r"0x[0-9a-f]{8,}", "ADDR", re.sub(r"\s+= ", " = ", line))
+                       for line in text.splitlines()]
+    assert texts["systrace"] == texts["strace"], "\n".join(
+        f"{a!r:90} | {b!r}" for a, b in zip(texts["strace"], texts["systrace"]))
+    ours = texts["systrace"]
+    for line in ('openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = -1 EACCES (Permission denied)',
+                 'openat(AT_FDCWD, "/etc/hostname", O_RDONLY|O_CLOEXEC) = -1 EACCES (Permission denied)',
+                 'mkdir("/etc/hostname", 0755) = -1 EPERM (Operation not permitted)',
+                 'write(2, "refused\\n", 8) = -1 EBADF (Bad file descriptor)',
+                 'newfstatat(AT_FDCWD, "/nonexistent/x", ADDR, 0) = -1 ENOENT (No such file or directory)',
+                 "read(3, ADDR, 1) = -1 EAGAIN (Resource temporarily unavailable)"):
+        assert ours.count(line) == 1, (line, ours)
+    assert sum(bool(re.fullmatch(r"getppid\(\) = \d+", line)) for line in ours) == 1, ours
+    assert not any("resumed" in line for line in ours), ours
+
+
+def test_the_library_gets_the_enter_of_a_call_a_seccomp_filter_refused(kernel, tmp_path):
+    # The same program under systrace.run(): the refused openat has its
+    # enter event (the registers' args, made at its exit) and its path,
+    # read at the exit; calls the filter let through, failing or not, have
+    # one enter each, and nothing is lost.
+    import systrace
+
+    src = tmp_path / "refused.c"
+    src.write_text(SECCOMP_REFUSED)
+    exe = tmp_path / "refused"
+    subprocess.run([_compiler(), "-O2", "-o", str(exe), str(src)], check=True)
+    done = systrace.run([str(exe)], "openat", "newfstatat", "read", "mkdir", strings=True, capture_output=True)
+    assert done.returncode == 0
+    assert done.dropped == 0
+    every = done.events()
+    events = [ev for ev in every if ev.pid == done.pid]
+    enters = collections.Counter(ev.name for ev in events if ev.phase == "enter")
+    exits = collections.Counter(ev.name for ev in events if ev.phase == "exit")
+    assert enters == exits, (enters, exits)
+    calls = [c for c in systrace.calls(every) if c.pid == done.pid]
+    refused = [c for c in calls if c.name == "openat" and c.ret == -13]
+    assert len(refused) == 2, calls
+    for call in refused:
+        assert not call.resumed
+        assert call.args["dfd"] == -100
+        assert call.captured["filename"] == b"/etc/hostname"
+    assert refused[0].strace() == 'openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = -1 EACCES (Permission denied)'
+    (mkdir,) = [c for c in calls if c.name == "mkdir"]
+    assert mkdir.captured["pathname"] == b"/etc/hostname" and mkdir.args["mode"] == 0o755

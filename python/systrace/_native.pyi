@@ -638,6 +638,7 @@ class _KernelState(TypedDict):
     load_steps: List[Tuple[str, float]]
     filter_unheld: int
     filter_grace_periods: int
+    entered_unmarked: int
     clock_sessions: int
 
 def preload(buffer_size: Optional[int] = None) -> None: ...

@@ -772,6 +772,14 @@ impl Programs {
             .load(Ordering::SeqCst)
     }
 
+    /// Enters of threads under a seccomp filter that could not be marked
+    /// for their exit (no memory for the thread's storage): a failed call
+    /// of theirs may show a second enter, made at its exit.
+    pub fn entered_unmarked(&self) -> u64 {
+        self.bss_u64(|b| unsafe { std::ptr::addr_of_mut!((*b).entered_unmarked) })
+            .load(Ordering::SeqCst)
+    }
+
     pub(super) fn bss_u64(&self, field: fn(*mut types::bss) -> *mut u64) -> &AtomicU64 {
         // SAFETY: as in `bitmap`.
         unsafe { &*(field(self.bss()) as *const AtomicU64) }

@@ -196,6 +196,7 @@ pub fn kernel_state(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     dict.set_item("load_steps", steps)?;
     dict.set_item("filter_unheld", state.filter_unheld)?;
     dict.set_item("filter_grace_periods", state.filter_grace_periods)?;
+    dict.set_item("entered_unmarked", state.entered_unmarked)?;
     dict.set_item("clock_sessions", state.clock_sessions)?;
     Ok(dict)
 }

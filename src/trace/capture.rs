@@ -537,6 +537,15 @@ fn with_walks(mut spec: systrace_capture_spec) -> systrace_capture_spec {
             || (*k == COMMAND && matches!(*size, PRCTL_OPTIONS | KEYCTL_OPS))
     };
     spec.retries = u8::from(spec.kind.iter().zip(&spec.size).any(retried));
+    // What the exit of a call a seccomp filter refused reads in its
+    // enter's place: the kinds the exit walk reads again from the args
+    // (not prctl's or keyctl's command, whose string only some commands take).
+    spec.refetch_mask = spec
+        .kind
+        .iter()
+        .enumerate()
+        .filter(|(_, &k)| matches!(k, STRING | BUFFER | STRUCT | EXEC_FILENAME | ARGV))
+        .fold(0, |mask, (i, _)| mask | 1 << i);
     // A call that captures nothing but data at exit (read's) takes the
     // programs' short path for it (capture_exit_data).
     let mut captured = spec.kind.iter().enumerate().filter(|(_, &k)| k != NONE);
@@ -656,6 +665,18 @@ mod tests {
         );
         // An exec's strings that faulted are read again at its exit.
         assert_eq!(spec("execve").unwrap().retries, 1);
+        // What a call a seccomp filter refused reads at its exit: paths,
+        // write's data, an exec's filename and argv; not read's buffer
+        // (an output), nor the count of an exec's environment.
+        assert_eq!(
+            (
+                openat.refetch_mask,
+                write.refetch_mask,
+                read.refetch_mask,
+                spec("execve").unwrap().refetch_mask,
+            ),
+            (1 << 1, 1 << 1, 0, 0b11)
+        );
         assert_eq!(
             (read.data_mask, write.data_mask, openat.data_mask),
             (2, 2, 0)

@@ -526,6 +526,9 @@ pub struct KernelState {
     pub filter_unheld: u64,
     /// RCU grace periods waited for before reusing a replaced filter's slot.
     pub filter_grace_periods: u64,
+    /// Enters of threads under a seccomp filter the programs could not
+    /// mark: a failed call of theirs may show two enters.
+    pub entered_unmarked: u64,
     /// Open sessions that want the time: the programs read the clock while
     /// this is not 0.
     pub clock_sessions: u32,
@@ -604,6 +607,7 @@ pub fn kernel_state() -> KernelState {
             load_steps: programs::steps(),
             filter_unheld: t.programs.filter_unheld(),
             filter_grace_periods: t.programs.filter_grace_periods(),
+            entered_unmarked: t.programs.entered_unmarked(),
             clock_sessions: t.programs.clock_sessions(),
         },
         _ => KernelState::default(),
