@@ -6,6 +6,7 @@ strace, perf trace, bpftrace and BCC. See bench/README.md.
     python3 bench/run.py --quick    CI: tiny N, one pair, systrace (+ strace);
                                     fails only if systrace lost or missed events
     python3 bench/run.py --only count    the counting rows alone (--only floor: the floors)
+    python3 bench/run.py --workloads read,read-seccomp   those workloads' rows alone
 
 Counting rows (issue 13 item 3): `systrace count` (systrace.count(), read
 back and checked: every call counted, and in the histogram), `systrace -c`,
@@ -49,6 +50,7 @@ WORKLOAD_SYSCALLS = {
     "read": ["read"],
     "openat": ["openat", "close"],
     "read100": ["read"],
+    "read-seccomp": ["read"],
 }
 # "Traced some other syscall": enabled for the workload's pid, never called by it.
 OTHER_SYSCALL = ["getpid"]
@@ -881,9 +883,10 @@ def build_configs(quick: bool) -> list:
     # Iterations per workload for fast tracers; slow ones (ptrace, or a
     # wake-up per event) get fewer so that a run stays near a second.
     if quick:
-        base = {"getppid": 20000, "read": 20000, "openat": 2000, "read100": 20000}
+        base = {"getppid": 20000, "read": 20000, "openat": 2000, "read100": 20000, "read-seccomp": 20000}
     else:
-        base = {"getppid": 500_000, "read": 500_000, "openat": 50_000, "read100": 500_000}
+        base = {"getppid": 500_000, "read": 500_000, "openat": 50_000, "read100": 500_000,
+                "read-seccomp": 500_000}
 
     def n_for(workload: str, div: int) -> int:
         return max(1000 if not quick else 200, base[workload] // div)
@@ -988,6 +991,13 @@ def build_configs(quick: bool) -> list:
                 lambda env, mode, n, sc: run_bcc(env, mode, n, sc, "perf"), check_bcc, "bcc")
             add(wl, "BCC ring buffer", "other", 1,
                 lambda env, mode, n, sc: run_bcc(env, mode, n, sc, "ring"), check_bcc, "bcc")
+    if not quick:
+        # The read loop under a seccomp filter that allows every call, as a
+        # container's processes run: the programs mark each call's enter
+        # for its exit there (a call such a filter refuses reaches only the
+        # exit tracepoint). Its untraced loop runs under the filter too.
+        add("read-seccomp", "systrace", "workload", 1, sys_run("count"), check_systrace, "systrace")
+        add("read-seccomp", "systrace CLI", "workload", 2, run_systrace_cli, check_systrace_cli, "systrace-cli")
     return cfgs
 
 
@@ -1206,6 +1216,8 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="CI mode: tiny N, one pair, systrace (+ strace)")
     ap.add_argument("--pairs", type=int, default=None, help="untraced/traced pairs per row (default 5; quick 1)")
     ap.add_argument("--only", default=None, help="run only tracers whose label contains this")
+    ap.add_argument("--workloads", default=None,
+                    help="run only these workloads (comma-separated: getppid,read,read-seccomp,...)")
     ap.add_argument("--json", default=None, help="also write every run's raw numbers to this file")
     args = ap.parse_args()
     pairs = args.pairs or (1 if args.quick else 5)
@@ -1215,6 +1227,8 @@ def main() -> int:
     cfgs = build_configs(args.quick)
     if args.only:
         cfgs = [c for c in cfgs if args.only.lower() in c.tracer.lower()]
+    if args.workloads:
+        cfgs = [c for c in cfgs if c.workload in args.workloads.split(",")]
     checked: dict = {}
     for c in cfgs:
         if c.check not in checked:

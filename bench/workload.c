@@ -10,6 +10,10 @@
  *             bytes: a filter on count can pass 1% of the calls
  *   openat    openat(AT_FDCWD, PATH, O_RDONLY) + close(fd) per iteration
  *             (PATH: --file, default /etc/hostname)
+ *   read-seccomp  read's loop under a seccomp filter that allows every
+ *             call, as a container's processes run: the tracer then marks
+ *             each call for its exit (a call such a filter refuses has no
+ *             enter event of the kernel's)
  *
  * With --wait-stdin it prints "ready" once everything is set up (the
  * dynamic loader's openat calls, opening /dev/zero...) and then waits with
@@ -31,10 +35,13 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -53,7 +60,8 @@ static long long now_ns(void)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: workload getppid|read|read100|openat N [--wait-stdin] [--file PATH]\n");
+	fprintf(stderr,
+		"usage: workload getppid|read|read100|openat|read-seccomp N [--wait-stdin] [--file PATH]\n");
 	exit(2);
 }
 
@@ -84,9 +92,21 @@ int main(int argc, char **argv)
 		!strcmp(mode, "read")	 ? 1 :
 		!strcmp(mode, "openat")	 ? 2 :
 		!strcmp(mode, "read100") ? 3 :
+		!strcmp(mode, "read-seccomp") ? 4 :
 					   -1;
 	if (m < 0)
 		usage();
+	if (m == 4) {
+		struct sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+		struct sock_fprog prog = { 1, &allow };
+
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+		    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog)) {
+			perror("seccomp");
+			return 1;
+		}
+		m = 1;
+	}
 	if (m == 1 || m == 3) {
 		fd = open("/dev/zero", O_RDONLY);
 		if (fd < 0) {
