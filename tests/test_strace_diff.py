@@ -681,3 +681,91 @@ def test_the_library_gets_the_enter_of_a_call_a_seccomp_filter_refused(kernel, t
     assert refused[0].strace() == 'openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = -1 EACCES (Permission denied)'
     (mkdir,) = [c for c in calls if c.name == "mkdir"]
     assert mkdir.captured["pathname"] == b"/etc/hostname" and mkdir.args["mode"] == 0o755
+
+
+SECCOMP_THREADS = r"""
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+static int rounds;
+
+static void *work(void *arg)
+{
+    struct timespec ts = {0, 1000};
+    char path[32], b;
+    int p[2];
+
+    (void)arg;
+    strcpy(path, "/etc/hostname");
+    pipe2(p, O_NONBLOCK);
+    for (int i = 0; i < rounds; i++) {
+        open(path, O_RDONLY);     /* refused: EACCES */
+        read(p[0], &b, 1);        /* allowed, fails: EAGAIN */
+        if (i % 64 == 0)
+            nanosleep(&ts, NULL); /* the thread is switched out */
+    }
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    struct sock_filter f[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_openat, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | 13),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = {sizeof(f) / sizeof(f[0]), f};
+    int n = atoi(argv[1]);
+    pthread_t t[64];
+
+    rounds = atoi(argv[2]);
+    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+    for (int i = 0; i < n; i++)
+        pthread_create(&t[i], NULL, work, NULL);
+    for (int i = 0; i < n; i++)
+        pthread_join(t[i], NULL);
+    return 0;
+}
+"""
+
+
+def test_threads_under_a_seccomp_filter_get_each_enter_once(kernel, tmp_path):
+    # 8 threads under a filter, each making refused calls (their enters
+    # made at the exit) between allowed calls that fail (their enters
+    # seen): on every thread, enter and exit alternate, none doubled and
+    # none missing, and every refused call has its enter.
+    import systrace
+
+    src = tmp_path / "threads.c"
+    src.write_text(SECCOMP_THREADS)
+    exe = tmp_path / "threads"
+    subprocess.run([_compiler(), "-O2", "-pthread", "-o", str(exe), str(src)], check=True)
+    threads, rounds = 8, 5000
+    done = systrace.run([str(exe), str(threads), str(rounds)], "openat", "read", buffer_size=32 << 20)
+    assert done.returncode == 0
+    assert done.dropped == 0
+    last: dict = {}
+    out_of_turn = 0
+    counts: collections.Counter = collections.Counter()
+    for ev in done.events():
+        out_of_turn += (ev.phase == "enter") == (last.get(ev.tid) == "enter")
+        last[ev.tid] = ev.phase
+        counts[ev.name, ev.phase, ev.ret if ev.phase == "exit" else None] += 1
+    assert out_of_turn == 0
+    assert counts["openat", "exit", -13] == threads * rounds
+    assert counts["read", "exit", -11] == threads * rounds
+    assert counts["openat", "enter", None] == counts["openat", "exit", -13] + counts["openat", "exit", 3]
+    assert counts["read", "enter", None] == sum(n for (name, phase, _), n in counts.items()
+                                                if name == "read" and phase == "exit")
