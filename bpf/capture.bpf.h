@@ -552,6 +552,12 @@ static __always_inline int command_arg(__u32 table, __u64 cmd, __u32 *size)
 		}
 		return 0;
 	}
+	if (table == SYSTRACE_COMMANDS_PRCTL_ARG3) {
+		/* PR_SET_SECCOMP's struct sock_fprog (with SECCOMP_MODE_FILTER
+		 * in arg2; with the other mode, arg3 is unused and shown so). */
+		*size = 16;
+		return (__u32)cmd == 22 ? COMMAND_READS : 0;
+	}
 	if (table == SYSTRACE_COMMANDS_KEYCTL) /* JOIN_SESSION_KEYRING's name */
 		return (__u32)cmd == 1 ? COMMAND_READS_STRING : 0;
 	if (table == SYSTRACE_COMMANDS_SECCOMP) {

@@ -127,6 +127,7 @@ enum systrace_commands {
 	SYSTRACE_COMMANDS_MSGCTL = 4, /* msgctl's cmd: a msqid_ds, a msginfo */
 	SYSTRACE_COMMANDS_SHMCTL = 5, /* shmctl's cmd: a shmid_ds, a shminfo, a shm_info */
 	SYSTRACE_COMMANDS_SEMCTL = 6, /* semctl's cmd: a semid_ds, a seminfo */
+	SYSTRACE_COMMANDS_PRCTL_ARG3 = 7, /* prctl's option, for arg3: PR_SET_SECCOMP's filter */
 };
 
 /* The head of an element's data: where it is and what the program gave

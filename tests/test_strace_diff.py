@@ -632,7 +632,7 @@ def test_calls_a_seccomp_filter_refused_show_their_arguments_like_strace(kernel,
     texts = {}
     for name, tracer in (("strace", [strace_bin]), ("systrace", [sys.executable, "-m", "systrace"])):
         out = tmp_path / f"{name}.txt"
-        r = subprocess.run([*tracer, "-o", str(out), "-e", "trace=getppid,openat,newfstatat,read,mkdir,write",
+        r = subprocess.run([*tracer, "-o", str(out), "-e", "trace=getppid,openat,newfstatat,read,mkdir,write,prctl",
                             "--", str(exe)], capture_output=True, text=True, timeout=60)
         assert r.returncode == 0, (name, r.stderr)
         text = out.read_text(errors="surrogateescape")
@@ -646,7 +646,9 @@ def test_calls_a_seccomp_filter_refused_show_their_arguments_like_strace(kernel,
                  'mkdir("/etc/hostname", 0755) = -1 EPERM (Operation not permitted)',
                  'write(2, "refused\\n", 8) = -1 EBADF (Bad file descriptor)',
                  'newfstatat(AT_FDCWD, "/nonexistent/x", ADDR, 0) = -1 ENOENT (No such file or directory)',
-                 "read(3, ADDR, 1) = -1 EAGAIN (Resource temporarily unavailable)"):
+                 "read(3, ADDR, 1) = -1 EAGAIN (Resource temporarily unavailable)",
+                 # The filter's installation: its struct sock_fprog.
+                 "prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, {len=12, filter=ADDR}) = 0"):
         assert ours.count(line) == 1, (line, ours)
     assert sum(bool(re.fullmatch(r"getppid\(\) = \d+", line)) for line in ours) == 1, ours
     assert not any("resumed" in line for line in ours), ours

@@ -45,6 +45,7 @@ const KEYCTL_OPS: u16 = systrace_commands::SYSTRACE_COMMANDS_KEYCTL.0 as u16;
 const MSGCTL_CMDS: u16 = systrace_commands::SYSTRACE_COMMANDS_MSGCTL.0 as u16;
 const SHMCTL_CMDS: u16 = systrace_commands::SYSTRACE_COMMANDS_SHMCTL.0 as u16;
 const SEMCTL_CMDS: u16 = systrace_commands::SYSTRACE_COMMANDS_SEMCTL.0 as u16;
+const PRCTL_ARG3: u16 = systrace_commands::SYSTRACE_COMMANDS_PRCTL_ARG3.0 as u16;
 
 /// Where rt_sigreturn finds the mask it restores, from the user stack
 /// pointer at the call: in the signal frame's ucontext (x86_64: sp points
@@ -255,6 +256,7 @@ const STRUCTS: &[(&str, &str, u8, u16, &str)] = {
         // Only for the commands the programs know (command_arg).
         ("ioctl", "arg", COMMAND, IOCTL_REQUESTS, "cmd"),
         ("prctl", "arg2", COMMAND, PRCTL_OPTIONS, "option"),
+        ("prctl", "arg3", COMMAND, PRCTL_ARG3, "option"),
         ("seccomp", "uargs", COMMAND, SECCOMP_OPS, "op"),
         ("keyctl", "arg2", COMMAND, KEYCTL_OPS, "option"),
         ("msgctl", "buf", COMMAND, MSGCTL_CMDS, "cmd"),

@@ -152,8 +152,8 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
             c.push(c.t_xval64(1, flags::SECCOMP_MODES, "SECCOMP_MODE_???"));
             match flags::xval(flags::SECCOMP_MODES, mode) {
                 Some("SECCOMP_MODE_STRICT") => {}
-                // The filter program: a structure.
-                Some("SECCOMP_MODE_FILTER") => c.push(c.t_ptr(2)),
+                // The filter program: a struct sock_fprog.
+                Some("SECCOMP_MODE_FILTER") => c.push(c.t_struct(2, structs::sock_fprog_text)),
                 _ => rest(c, 2),
             }
         }

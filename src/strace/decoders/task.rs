@@ -460,11 +460,7 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
                         c.uint(1),
                         "SECCOMP_FILTER_FLAG_???",
                     ));
-                    c.push(c.t_struct(2, |b| {
-                        let len = structs::read::<u16>(b)?;
-                        let filter = structs::read::<u64>(b.get(8..)?)?;
-                        Some(format!("{{len={len}, filter={}}}", super::ptr(filter)))
-                    }));
+                    c.push(c.t_struct(2, structs::sock_fprog_text));
                 }
                 2 => {
                     c.push(c.t_hex(1));

@@ -33,7 +33,7 @@ pub use stat::{dev_text, is_device, stat_text, statfs_text, statx_text, symbolic
 pub use task::{
     clock_t_text, clone_args_sets_parent_tid, clone_args_text, clone_args_written_back,
     cpu_mask_text, gid_list_text, itimerspec_text, itimerval_text, rusage_text, sched_attr_text,
-    sigevent_text, stack_text, timeval_text, timezone_text, tms_text,
+    sigevent_text, sock_fprog_text, stack_text, timeval_text, timezone_text, tms_text,
 };
 pub use time::{timespec_pair_text, timespec_text};
 

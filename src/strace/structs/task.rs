@@ -126,6 +126,17 @@ const SS_FLAGS: flags::Xlat = &[
     (1 << 31, "SS_AUTODISARM"),
 ];
 
+/// struct sock_fprog, a seccomp filter program (seccomp's
+/// SECCOMP_SET_MODE_FILTER, prctl's PR_SET_SECCOMP): `{len=12, filter=0x7ffd...}`.
+pub fn sock_fprog_text(bytes: &[u8]) -> Option<String> {
+    let len = read::<u16>(bytes)?;
+    let filter = read_at::<u64>(bytes, 1)?;
+    Some(format!(
+        "{{len={len}, filter={}}}",
+        super::super::decoders::ptr(filter)
+    ))
+}
+
 /// stack_t: `{ss_sp=0x55e0, ss_flags=0, ss_size=16880}`.
 pub fn stack_text(bytes: &[u8]) -> Option<String> {
     let (sp, fl, size) = (
