@@ -514,15 +514,21 @@ def test_ls_like_strace(kernel, tmp_path, strace_bin):
     assert any(c[0] == "getdents64" for c in calls)
 
 
+def _build(tmp_path, source: str, name: str, *flags: str):
+    """The C program `source` built as tmp_path/name."""
+    src = tmp_path / f"{name}.c"
+    src.write_text(source)
+    exe = tmp_path / name
+    subprocess.run([_compiler(), "-O2", *flags, "-o", str(exe), str(src)], check=True)
+    return exe
+
+
 def test_a_seccomp_sigsys_like_strace(kernel, tmp_path, strace_bin):
     # The SIGSYS a seccomp filter raises names the call it refused and the
     # architecture as strace names them: si_syscall=__NR_getppid,
     # si_arch=AUDIT_ARCH_X86_64 (the numbers before).
     # (The program below: its filter answers getppid with RET_TRAP.)
-    src = tmp_path / "trap.c"
-    src.write_text(SECCOMP_REFUSED)
-    exe = tmp_path / "trap"
-    subprocess.run([_compiler(), "-O2", "-o", str(exe), str(src)], check=True)
+    exe = _build(tmp_path, SECCOMP_REFUSED, "trap")
     lines = {}
     for name, tracer in (("strace", [strace_bin]), ("systrace", [sys.executable, "-m", "systrace"])):
         r = subprocess.run([*tracer, "-e", "trace=getppid", "--", str(exe)], capture_output=True, text=True,
@@ -601,10 +607,7 @@ def test_calls_a_seccomp_filter_refused_show_their_arguments_like_strace(kernel,
     # (RET_ERRNO, RET_TRAP) reaches only the exit one. strace, which stops
     # before the filter, shows the whole call; so does systrace, whose exit
     # makes the enter from the registers and reads the path then.
-    src = tmp_path / "refused.c"
-    src.write_text(SECCOMP_REFUSED)
-    exe = tmp_path / "refused"
-    subprocess.run([_compiler(), "-O2", "-o", str(exe), str(src)], check=True)
+    exe = _build(tmp_path, SECCOMP_REFUSED, "refused")
     texts = {}
     for name, tracer in (("strace", [strace_bin]), ("systrace", [sys.executable, "-m", "systrace"])):
         out = tmp_path / f"{name}.txt"
@@ -637,10 +640,7 @@ def test_the_library_gets_the_enter_of_a_call_a_seccomp_filter_refused(kernel, t
     # one enter each, and nothing is lost.
     import systrace
 
-    src = tmp_path / "refused.c"
-    src.write_text(SECCOMP_REFUSED)
-    exe = tmp_path / "refused"
-    subprocess.run([_compiler(), "-O2", "-o", str(exe), str(src)], check=True)
+    exe = _build(tmp_path, SECCOMP_REFUSED, "refused")
     done = systrace.run([str(exe)], "openat", "newfstatat", "read", "mkdir", strings=True, capture_output=True)
     assert done.returncode == 0
     assert done.dropped == 0
@@ -726,10 +726,7 @@ def test_threads_under_a_seccomp_filter_get_each_enter_once(kernel, tmp_path):
     # none missing, and every refused call has its enter.
     import systrace
 
-    src = tmp_path / "threads.c"
-    src.write_text(SECCOMP_THREADS)
-    exe = tmp_path / "threads"
-    subprocess.run([_compiler(), "-O2", "-pthread", "-o", str(exe), str(src)], check=True)
+    exe = _build(tmp_path, SECCOMP_THREADS, "threads", "-pthread")
     threads, rounds = 8, 5000
     done = systrace.run([str(exe), str(threads), str(rounds)], "openat", "read", buffer_size=32 << 20)
     assert done.returncode == 0
