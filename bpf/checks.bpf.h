@@ -34,6 +34,14 @@ static __always_inline bool under_seccomp_filter(struct task_struct *task)
 	return task->seccomp.mode == SYSTRACE_SECCOMP_MODE_FILTER;
 }
 
+/* What a call such a filter refused returns: an errno (SECCOMP_RET_ERRNO,
+ * RET_TRACE without a tracer) or, rolled back for a SIGSYS (RET_TRAP),
+ * its own number. */
+static __always_inline bool refused_ret(long nr, long ret)
+{
+	return (ret < 0 && ret >= -4095) || ret == nr;
+}
+
 static __always_inline long syscall_get_nr(struct pt_regs *regs)
 {
 #if defined(__TARGET_ARCH_x86)

@@ -141,6 +141,22 @@ static __always_inline void count_enter(__u32 nr, __u64 pid_tgid, __u32 root)
 	}
 }
 
+/* A call a seccomp filter refused (count_exit): its filter, if any, sees
+ * the arguments in the registers. */
+static __always_inline void count_refused(__u32 nr, long ret, __u64 pid_tgid, __u32 root)
+{
+	const struct systrace_filter *f = count_filter(nr);
+	__u64 args[SYSTRACE_MAX_ARGS] = {};
+
+	if (f) {
+		syscall_get_arguments(
+			(struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf()), args);
+		if (!filter_pass(f, args, ret, nr, pid_tgid))
+			return;
+	}
+	count_exit_call(nr, ret, (__u64)-1, pid_tgid, root);
+}
+
 /* Per syscall number: when its counting last began, stamped by user space
  * (CLOCK_MONOTONIC, bpf_ktime_get_ns()'s clock) before it sets the count
  * bit. A thread's start older than that was left by a call whose exit no
@@ -150,7 +166,9 @@ __u64 counted_since[SYSTRACE_NR_SYSCALLS];
 
 /* A counted call returns. A call whose enter was not seen (running when
  * the counting began, e.g. the read a launched command waits in before its
- * execve) is not counted: it is not the session's. */
+ * execve) is not counted: it is not the session's; unless a seccomp filter
+ * of its thread refused it, before the enter tracepoint (counted without a
+ * time, as strace -c counts it). */
 static __always_inline void count_exit(__u32 nr, long ret, __u64 pid_tgid, __u32 root)
 {
 	struct start *st;
@@ -162,19 +180,21 @@ static __always_inline void count_exit(__u32 nr, long ret, __u64 pid_tgid, __u32
 		return;
 	}
 	st = bpf_task_storage_get(&starts, bpf_get_current_task_btf(), 0, 0);
-	if (!st)
-		return;
 	/* A successful execveat's exit is reported as execve's: it ends the
 	 * execveat its enter began (by the kinds of their filenames, which
 	 * the table has whatever the load captures). */
-	if (st->nr != nr && !ret &&
+	if (st && st->nr != nr && !ret &&
 	    capture_specs[nr & (SYSTRACE_NR_SYSCALLS - 1)].kind[0] ==
 		    SYSTRACE_CAPTURE_EXEC_FILENAME &&
 	    capture_specs[st->nr & (SYSTRACE_NR_SYSCALLS - 1)].kind[1] ==
 		    SYSTRACE_CAPTURE_EXEC_FILENAME)
 		nr = st->nr;
-	if (st->nr != nr || !st->ts || st->ts < counted_since[nr & (SYSTRACE_NR_SYSCALLS - 1)])
+	if (!st || st->nr != nr || !st->ts ||
+	    st->ts < counted_since[nr & (SYSTRACE_NR_SYSCALLS - 1)]) {
+		if (under_seccomp_filter(bpf_get_current_task_btf()) && refused_ret(nr, ret))
+			count_refused(nr, ret, pid_tgid, root);
 		return;
+	}
 	dur = bpf_ktime_get_ns() - st->ts;
 	st->ts = 0;
 	f = count_filter(nr);

@@ -121,9 +121,7 @@ static __always_inline void mark_entered(long id)
 /* Whether the call now exiting is one whose enter the tracepoint never saw
  * because a seccomp filter refused it: the filter runs before the enter
  * tracepoint, and a refused call runs nothing, then exits through the
- * exit tracepoint with an errno (SECCOMP_RET_ERRNO, RET_TRACE without a
- * tracer) or, rolled back for a SIGSYS (RET_TRAP), its own number. Takes
- * the thread's mark either way. */
+ * exit tracepoint (refused_ret). Takes the thread's mark either way. */
 static __always_inline bool enter_refused(long nr, long ret)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
@@ -136,7 +134,7 @@ static __always_inline bool enter_refused(long nr, long ret)
 	seen = mark && mark->nr == nr;
 	if (mark)
 		mark->nr = -1;
-	return !seen && ((ret < 0 && ret >= -4095) || ret == nr);
+	return !seen && refused_ret(nr, ret);
 }
 
 /* The enter of a call a seccomp filter refused, made at its exit so that

@@ -633,6 +633,28 @@ def test_calls_a_seccomp_filter_refused_show_their_arguments_like_strace(kernel,
     assert not any("resumed" in line for line in ours), ours
 
 
+def test_calls_a_seccomp_filter_refused_are_counted_like_strace_c(kernel, tmp_path, strace_bin):
+    # Counted in the kernel (systrace -c), a call the filter refused has
+    # no start (its enter never ran): it is counted at its exit, with its
+    # error, as strace -c counts it.
+    exe = _build(tmp_path, SECCOMP_REFUSED, "refused")
+    tables = {}
+    for name, tracer in (("strace", [strace_bin]), ("systrace", [sys.executable, "-m", "systrace"])):
+        out = tmp_path / f"{name}-c.txt"
+        r = subprocess.run([*tracer, "-c", "-o", str(out), "--", str(exe)], capture_output=True, text=True,
+                           timeout=60)
+        assert r.returncode == 0, (name, r.stderr)
+        rows = {}
+        for line in out.read_text().splitlines():
+            cols = line.split()
+            if len(cols) in (5, 6) and cols[-1] != "syscall" and cols[-1] != "total" and cols[0][0].isdigit():
+                rows[cols[-1]] = (int(cols[3]), int(cols[4]) if len(cols) == 6 else 0)
+        tables[name] = rows
+    assert tables["systrace"] == tables["strace"], tables
+    assert tables["systrace"]["openat"] == (4, 2) and tables["systrace"]["mkdir"] == (1, 1)
+    assert tables["systrace"]["getppid"] == (1, 0)
+
+
 def test_the_library_gets_the_enter_of_a_call_a_seccomp_filter_refused(kernel, tmp_path):
     # The same program under systrace.run(): the refused openat has its
     # enter event (the registers' args, made at its exit) and its path,
