@@ -789,6 +789,40 @@ static __always_inline int output(struct scratch *s, __u32 size, __u32 phase, __
 	return 0;
 }
 
+/* An enter record without user memory for a call whose enter hook did not
+ * write it (a held enter, sent at its exit; a refused call's, made at its
+ * exit), built in the scratch buffer and sent with one output. Global:
+ * checked once, where a reserve per arg count, as emit_enter's, or a copy
+ * in each caller, is code the verifier goes through on every path that
+ * gets here. `ts`: the time a timed record takes instead of now (0: now). */
+__noinline int output_plain_enter(__u32 nr, const struct call_args *args, __u64 ts, __u64 pid_tgid,
+				  __u32 root)
+{
+	struct systrace_enter_record *rec;
+	struct scratch *s;
+	__u32 zero = 0;
+	__u8 nb_args;
+
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s || !args)
+		return 0;
+	rec = (void *)s->buf;
+	nr &= SYSTRACE_NR_SYSCALLS - 1;
+	nb_args = syscall_nb_args[nr];
+	if (nb_args > SYSTRACE_MAX_ARGS)
+		nb_args = SYSTRACE_MAX_ARGS;
+	fill_header(&rec->hdr, pid_tgid, root, SYSTRACE_PHASE_ENTER, nb_args);
+	if (ts && rec->hdr.timestamp_ns)
+		rec->hdr.timestamp_ns = ts;
+	fill_entry(&rec->trace.ent, pid_tgid);
+	rec->trace.nr = nr;
+	for (int i = 0; i < SYSTRACE_MAX_ARGS; i++)
+		rec->trace.args[i] = args->v[i];
+	if (bpf_ringbuf_output(&events, rec, ENTER_RECORD_SIZE(nb_args), submit_flags()) < 0)
+		count_drop(SYSTRACE_PHASE_ENTER, nr, pid_tgid, root);
+	return 0;
+}
+
 /* Whether a captured syscall's enter reads anything: read's does not, and
  * its enter is the plain record (emit_enter), without the scratch copy. */
 static __always_inline bool enter_captures(__u32 nr)

@@ -185,10 +185,7 @@ static __always_inline bool filter_pass(const struct systrace_filter *f, const _
  * function no stack of its own refuse more than 512 bytes along it. */
 __noinline int emit_held_enter(__u32 nr, struct call_mark *mark, __u64 pid_tgid, __u32 root)
 {
-	struct systrace_enter_record *rec;
-	struct scratch *s;
 	__u32 zero = 0;
-	__u8 nb_args;
 	__u64 *ts;
 
 	if (!mark || nr >= SYSTRACE_NR_SYSCALLS)
@@ -202,23 +199,9 @@ __noinline int emit_held_enter(__u32 nr, struct call_mark *mark, __u64 pid_tgid,
 			*ts = mark->ts;
 		return emit_enter(nr, mark->args, pid_tgid, root);
 	}
-	s = bpf_map_lookup_elem(&scratch, &zero);
-	if (!s)
-		return 0;
-	rec = (void *)s->buf;
-	nb_args = syscall_nb_args[nr];
-	if (nb_args > SYSTRACE_MAX_ARGS)
-		nb_args = SYSTRACE_MAX_ARGS;
-	fill_header(&rec->hdr, pid_tgid, root, SYSTRACE_PHASE_ENTER, nb_args);
-	if (rec->hdr.timestamp_ns) /* a timed record: its enter's time */
-		rec->hdr.timestamp_ns = mark->ts;
-	fill_entry(&rec->trace.ent, pid_tgid);
-	rec->trace.nr = nr;
-	for (int i = 0; i < SYSTRACE_MAX_ARGS; i++)
-		rec->trace.args[i] = mark->args[i];
-	if (bpf_ringbuf_output(&events, rec, ENTER_RECORD_SIZE(nb_args), submit_flags()) < 0)
-		count_drop(SYSTRACE_PHASE_ENTER, nr, pid_tgid, root);
-	return 0;
+	/* A timed record takes its enter's time. */
+	return output_plain_enter(nr, (const struct call_args *)mark->args, mark->ts, pid_tgid,
+				  root);
 }
 
 /* The thread's context switches so far. */

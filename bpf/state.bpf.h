@@ -271,9 +271,10 @@ struct {
 	__type(key, int);
 	__type(value, struct entered_call);
 } entered_calls SEC(".maps");
-/* Enters of threads under a seccomp filter that could not be marked (no
- * memory for the thread's storage): a failed call of theirs may show its
- * enter twice. */
+/* Task storage a thread under a seccomp filter could not get (no memory):
+ * an enter not marked (a failed call of its may show its enter twice), or
+ * a refused call's pending_call (the exit shows the addresses of what its
+ * enter would have read). */
 __u64 entered_unmarked;
 
 /* Calls whose enter could not be held for a filter decided at exit (no

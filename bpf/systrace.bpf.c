@@ -143,43 +143,29 @@ static __always_inline bool enter_refused(long nr, long ret)
  * user memory as a string, a buffer or a structure its exit reads, as it
  * reads what faulted at an enter; memory the process had not touched yet
  * faults there too (the call that would have faulted it in never ran).
- * One ringbuf output of the record built in the scratch buffer: a reserve
- * per arg count, as emit_enter's, cost the exit hooks 800 more verified
- * instructions for this rare path. */
+ * Through output_plain_enter: a reserve per arg count, as emit_enter's,
+ * cost the exit hooks 800 more verified instructions for this rare path. */
 static __always_inline void emit_refused_enter(long nr, __u64 pid_tgid, __u32 root)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	struct systrace_enter_record *rec;
 	struct pending_call *pending;
-	struct scratch *s;
-	__u32 zero = 0;
-	__u8 nb_args;
+	struct call_args args;
 
-	s = bpf_map_lookup_elem(&scratch, &zero);
-	if (!s)
-		return;
 	nr &= SYSTRACE_NR_SYSCALLS - 1;
-	rec = (void *)s->buf;
-	nb_args = syscall_nb_args[nr];
-	if (nb_args > SYSTRACE_MAX_ARGS)
-		nb_args = SYSTRACE_MAX_ARGS;
-	fill_header(&rec->hdr, pid_tgid, root, SYSTRACE_PHASE_ENTER, nb_args);
-	fill_entry(&rec->trace.ent, pid_tgid);
-	rec->trace.nr = nr;
-	syscall_get_arguments((struct pt_regs *)bpf_task_pt_regs(task), (__u64 *)rec->trace.args);
-	if (bpf_ringbuf_output(&events, rec, ENTER_RECORD_SIZE(nb_args), batch_flags(0)) < 0) {
-		count_drop(SYSTRACE_PHASE_ENTER, nr, pid_tgid, root);
-		return;
-	}
+	syscall_get_arguments((struct pt_regs *)bpf_task_pt_regs(task), args.v);
+	output_plain_enter(nr, &args, 0, pid_tgid, root);
 	if (!test_bit(nr, capture_syscalls) || !capture_specs[nr].refetch_mask)
 		return;
 	pending = bpf_task_storage_get(&pending_calls, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!pending)
-		return; /* the exit shows the pointers */
+	if (!pending) {
+		/* The exit shows the pointers. */
+		__sync_fetch_and_add(&entered_unmarked, 1);
+		return;
+	}
 	pending->nr = nr;
 	pending->retry_mask = capture_specs[nr].refetch_mask;
 	for (int i = 0; i < SYSTRACE_MAX_ARGS; i++)
-		pending->args[i] = rec->trace.args[i];
+		pending->args[i] = args.v[i];
 }
 
 /* Deliver the enter of a wanted call whose arguments are read: every enter

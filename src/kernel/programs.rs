@@ -772,9 +772,10 @@ impl Programs {
             .load(Ordering::SeqCst)
     }
 
-    /// Enters of threads under a seccomp filter that could not be marked
-    /// for their exit (no memory for the thread's storage): a failed call
-    /// of theirs may show a second enter, made at its exit.
+    /// Task storage threads under a seccomp filter could not get (no
+    /// memory): an enter not marked for its exit (a failed call may show a
+    /// second enter, made at its exit), or a refused call's pending_call
+    /// (its exit shows the addresses of what its enter would have read).
     pub fn entered_unmarked(&self) -> u64 {
         self.bss_u64(|b| unsafe { std::ptr::addr_of_mut!((*b).entered_unmarked) })
             .load(Ordering::SeqCst)

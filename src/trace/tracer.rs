@@ -526,8 +526,9 @@ pub struct KernelState {
     pub filter_unheld: u64,
     /// RCU grace periods waited for before reusing a replaced filter's slot.
     pub filter_grace_periods: u64,
-    /// Enters of threads under a seccomp filter the programs could not
-    /// mark: a failed call of theirs may show two enters.
+    /// Task storage threads under a seccomp filter could not get: an
+    /// enter not marked (a failed call may show two enters), or a refused
+    /// call's memory not read at its exit (shown as addresses).
     pub entered_unmarked: u64,
     /// Open sessions that want the time: the programs read the clock while
     /// this is not 0.
