@@ -1136,6 +1136,10 @@ static __always_inline bool restarting(long ret)
 	return ret >= -516 && ret <= -512;
 }
 
+/* E2BIG: an extensible structure the kernel refused for its size, whose
+ * size field it rewrote to the size it knows (perf_event_open's attr). */
+#define SYSTRACE_E2BIG 7
+
 /* One argument of an exit's capture, as capture_enter_arg for an enter.
  * Global: checked once, 2,900 verified instructions. As bpf_loop's
  * callback itself, the kernel checked its body until its states converged
@@ -1175,7 +1179,9 @@ __noinline long capture_exit_arg(struct scratch *s, struct exit_walk *w, __u32 i
 	} else if ((IS_KIND(kind, SYSTRACE_CAPTURE_EXIT_STRUCT) ||
 		    IS_KIND(kind, SYSTRACE_CAPTURE_INOUT_STRUCT) ||
 		    IS_KIND(kind, SYSTRACE_CAPTURE_EXIT_SIZED)) &&
-		   (ret >= 0 || restarting(ret)) && ptr)
+		   (ret >= 0 || restarting(ret) ||
+		    (ret == -SYSTRACE_E2BIG && IS_KIND(kind, SYSTRACE_CAPTURE_INOUT_STRUCT))) &&
+		   ptr)
 		off = capture_exit_struct(s, off,
 					  (__u64)spec->size[i] << 32 |
 						  (__u64)(kind == SYSTRACE_CAPTURE_EXIT_SIZED)

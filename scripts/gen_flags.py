@@ -620,6 +620,83 @@ TABLES = [
         ("asm-generic/termbits.h",),
         names=("TCIFLUSH", "TCOFLUSH", "TCIOFLUSH"),
     ),
+    # perf_event_open's struct perf_event_attr (strace's perf.c) and flags.
+    Table(
+        "PERF_TYPES",
+        "perf_event_attr's type",
+        ("linux/perf_event.h",),
+        pattern=r"PERF_TYPE_\w+",
+        exclude=r"PERF_TYPE_MAX",
+        enums=True,
+    ),
+    Table(
+        "PERF_ATTR_SIZES",
+        "perf_event_attr's size, by the version that added its last field",
+        ("linux/perf_event.h",),
+        pattern=r"PERF_ATTR_SIZE_VER\d+",
+    ),
+    Table(
+        "PERF_HW_IDS",
+        "a PERF_TYPE_HARDWARE event's config",
+        ("linux/perf_event.h",),
+        pattern=r"PERF_COUNT_HW_\w+",
+        # The cache events' ids share the prefix (their own table below).
+        exclude=r"PERF_COUNT_HW_(MAX|CACHE_(L1D|L1I|LL|DTLB|ITLB|BPU|NODE|MAX|OP_\w+|RESULT_\w+))",
+        enums=True,
+    ),
+    Table(
+        "PERF_HW_CACHE_IDS",
+        "a PERF_TYPE_HW_CACHE event's cache (config's byte 0)",
+        ("linux/perf_event.h",),
+        names=tuple(f"PERF_COUNT_HW_CACHE_{n}" for n in ("L1D", "L1I", "LL", "DTLB", "ITLB", "BPU", "NODE")),
+        enums=True,
+    ),
+    Table(
+        "PERF_HW_CACHE_OPS",
+        "a PERF_TYPE_HW_CACHE event's operation (config's byte 1)",
+        ("linux/perf_event.h",),
+        pattern=r"PERF_COUNT_HW_CACHE_OP_\w+",
+        exclude=r"PERF_COUNT_HW_CACHE_OP_MAX",
+        enums=True,
+    ),
+    Table(
+        "PERF_HW_CACHE_RESULTS",
+        "a PERF_TYPE_HW_CACHE event's result (config's byte 2)",
+        ("linux/perf_event.h",),
+        pattern=r"PERF_COUNT_HW_CACHE_RESULT_\w+",
+        exclude=r"PERF_COUNT_HW_CACHE_RESULT_MAX",
+        enums=True,
+    ),
+    Table(
+        "PERF_SW_IDS",
+        "a PERF_TYPE_SOFTWARE event's config",
+        ("linux/perf_event.h",),
+        pattern=r"PERF_COUNT_SW_\w+",
+        exclude=r"PERF_COUNT_SW_MAX",
+        enums=True,
+    ),
+    Table(
+        "PERF_SAMPLE_FORMATS",
+        "perf_event_attr's sample_type",
+        ("linux/perf_event.h",),
+        pattern=r"PERF_SAMPLE_\w+",
+        exclude=r"PERF_SAMPLE_(MAX|BRANCH_\w+|REGS_ABI_\w+|WEIGHT_TYPE)",
+        enums=True,
+    ),
+    Table(
+        "PERF_READ_FORMATS",
+        "perf_event_attr's read_format",
+        ("linux/perf_event.h",),
+        pattern=r"PERF_FORMAT_\w+",
+        exclude=r"PERF_FORMAT_MAX",
+        enums=True,
+    ),
+    Table(
+        "PERF_EVENT_OPEN_FLAGS",
+        "perf_event_open's flags",
+        ("linux/perf_event.h",),
+        pattern=r"PERF_FLAG_\w+",
+    ),
 ]
 
 # strace's maint/ioctls_gen.sh: headers whose ioctls are plain hex numbers of

@@ -766,3 +766,109 @@ def test_threads_under_a_seccomp_filter_get_each_enter_once(kernel, tmp_path):
     assert counts["openat", "enter", None] == counts["openat", "exit", -13] + counts["openat", "exit", 3]
     assert counts["read", "enter", None] == sum(n for (name, phase, _), n in counts.items()
                                                 if name == "read" and phase == "exit")
+
+
+PERF_EVENT_OPEN = r"""
+#include <linux/perf_event.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static long open_event(struct perf_event_attr *a, int cpu, unsigned long flags)
+{
+    return syscall(SYS_perf_event_open, a, 0, cpu, -1, flags);
+}
+
+int main(void)
+{
+    struct { struct perf_event_attr a; char more[256]; } big;
+    struct perf_event_attr a;
+
+    /* As `perf stat -e task-clock` opens its counter. */
+    memset(&a, 0, sizeof(a));
+    a.type = PERF_TYPE_SOFTWARE;
+    a.size = PERF_ATTR_SIZE_VER7;
+    a.config = PERF_COUNT_SW_TASK_CLOCK;
+    a.sample_type = PERF_SAMPLE_IDENTIFIER;
+    a.read_format = PERF_FORMAT_TOTAL_TIME_ENABLED | PERF_FORMAT_TOTAL_TIME_RUNNING;
+    a.disabled = a.inherit = a.enable_on_exec = a.exclude_guest = 1;
+    long fd = open_event(&a, -1, PERF_FLAG_FD_CLOEXEC);
+    if (fd >= 0)
+        close(fd);
+    /* A cache event by frequency, exact: the machine may have no PMU. */
+    memset(&a, 0, sizeof(a));
+    a.type = PERF_TYPE_HW_CACHE;
+    a.size = PERF_ATTR_SIZE_VER5;
+    a.config = PERF_COUNT_HW_CACHE_L1D | PERF_COUNT_HW_CACHE_OP_READ << 8 |
+               PERF_COUNT_HW_CACHE_RESULT_MISS << 16;
+    a.freq = 1;
+    a.sample_freq = 4000;
+    a.precise_ip = 2;
+    a.sample_type = PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME;
+    open_event(&a, -1, 0);
+    /* Hardware, a tracepoint's number, a type and a flag of no name. */
+    memset(&a, 0, sizeof(a));
+    a.type = PERF_TYPE_HARDWARE;
+    a.size = PERF_ATTR_SIZE_VER0;
+    a.config = PERF_COUNT_HW_INSTRUCTIONS;
+    a.exclude_kernel = a.exclude_hv = 1;
+    open_event(&a, 0, 0);
+    a.type = PERF_TYPE_TRACEPOINT;
+    a.config = 999999;
+    open_event(&a, -1, 0);
+    a.type = 0x10;
+    a.config = 0x1234;
+    open_event(&a, -1, 0x10);
+    /* Larger than the kernel knows, with bytes it does not: E2BIG, and the
+     * size it knows written back. */
+    memset(&big, 0, sizeof(big));
+    big.a.type = PERF_TYPE_SOFTWARE;
+    big.a.size = sizeof(big);
+    big.more[200] = 1;
+    open_event(&big.a, -1, 0);
+    /* No structure. */
+    open_event(NULL, -1, 0);
+    return 0;
+}
+"""
+
+
+def test_perf_event_open_like_strace(kernel, tmp_path, strace_bin):
+    # struct perf_event_attr as strace prints it (what it reads without -v,
+    # then `...`), its flags named, and the size the kernel writes back
+    # when it refuses a larger structure with E2BIG.
+    exe = _build(tmp_path, PERF_EVENT_OPEN, "perf")
+    texts = {}
+    for name, tracer in (("strace", [strace_bin]), ("systrace", [sys.executable, "-m", "systrace"])):
+        out = tmp_path / f"{name}.txt"
+        r = subprocess.run([*tracer, "-o", str(out), "-e", "trace=perf_event_open", "--", str(exe)],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, (name, r.stderr)
+        texts[name] = [re.sub(r"\s+= ", " = ", line) for line in out.read_text().splitlines()]
+    assert texts["systrace"] == texts["strace"], "\n".join(
+        f"{a!r}\n{b!r}\n" for a, b in zip(texts["strace"], texts["systrace"]) if a != b)
+    ours = "\n".join(texts["systrace"])
+    for part in ("{type=PERF_TYPE_SOFTWARE, size=PERF_ATTR_SIZE_VER7, config=PERF_COUNT_SW_TASK_CLOCK, "
+                 "sample_period=0, sample_type=PERF_SAMPLE_IDENTIFIER, "
+                 "read_format=PERF_FORMAT_TOTAL_TIME_ENABLED|PERF_FORMAT_TOTAL_TIME_RUNNING, disabled=1, "
+                 "inherit=1, enable_on_exec=1, precise_ip=0 /* arbitrary skid */, exclude_guest=1, ...}, "
+                 "0, -1, -1, PERF_FLAG_FD_CLOEXEC) = ",
+                 "config=PERF_COUNT_HW_CACHE_RESULT_MISS<<16|PERF_COUNT_HW_CACHE_OP_READ<<8|PERF_COUNT_HW_CACHE_L1D, "
+                 "sample_freq=4000,",
+                 "{type=PERF_TYPE_TRACEPOINT, size=PERF_ATTR_SIZE_VER0, config=999999,",
+                 "{type=0x10 /* PERF_TYPE_??? */, size=PERF_ATTR_SIZE_VER0, config=0x1234,",
+                 "0x10 /* PERF_FLAG_??? */) = -1",
+                 "perf_event_open(NULL, 0, -1, -1, 0) = -1 EFAULT (Bad address)"):
+        assert part in ours, (part, ours)
+    unknown = r"0x[0-9a-f]+ /\* PERF_ATTR_SIZE_\?\?\? \*/"
+    assert re.search(rf"size={unknown} => (PERF_ATTR_SIZE_VER\d+|{unknown}), .* = -1 E2BIG", ours), ours
+    # The library's Call has the same fields by name.
+    import systrace
+
+    done = systrace.run([str(exe)], "perf_event_open", strings=True)
+    assert done.returncode == 0 and done.dropped == 0
+    first = [c for c in systrace.calls(done.events()) if c.pid == done.pid][0]
+    assert first.args["attr_uptr"] == {
+        "type": "PERF_TYPE_SOFTWARE", "size": 128, "config": 1, "sample_period": 0, "sample_type": 1 << 16,
+        "read_format": 3, "disabled": 1, "inherit": 1, "enable_on_exec": 1, "precise_ip": 0, "exclude_guest": 1}
+    assert re.sub(r"\s+= ", " = ", first.strace()) == texts["systrace"][0]

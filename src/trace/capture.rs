@@ -111,6 +111,9 @@ pub mod sizes {
     pub const CAP_DATA: u16 = 2 * 12;
     /// struct sched_attr up to sched_util_max (SCHED_ATTR_SIZE_VER1).
     pub const SCHED_ATTR: u16 = 56;
+    /// struct perf_event_attr up to its wakeup counts (offsetof
+    /// wakeup_events): what strace reads of it without -v.
+    pub const PERF_ATTR: u16 = 48;
     /// struct sembuf: sem_num, sem_op, sem_flg.
     pub const SEMBUF: u16 = 6;
     /// siginfo_t: its head and the union's first words, what strace shows.
@@ -374,6 +377,9 @@ const STRUCTS: &[(&str, &str, u8, u16, &str)] = {
         ("get_mempolicy", "nmask", EXIT_STRUCT, NODEMASK, ""),
         ("setgroups", "grouplist", ARRAY, INT, "gidsetsize"),
         ("clone3", "uargs", STRUCT, CLONE_ARGS, ""),
+        // What strace reads of it without -v; again at exit, for the size
+        // the kernel writes back when it refuses the call with E2BIG.
+        ("perf_event_open", "attr_uptr", INOUT_STRUCT, PERF_ATTR, ""),
         // Lists: the iovecs and their data (readv's up to what it read),
         // a msghdr with its name, control data and iovecs.
         ("writev", "vec", IOVEC, 0, "vlen"),

@@ -739,6 +739,22 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
             c.push_exit(c.t_ptr(2));
             c.finish(Decimal, false)
         }
+        "perf_event_open" => {
+            // Printed at exit, as strace prints it (it reads the size the
+            // kernel wrote back on E2BIG).
+            let e2big = c.ret == Some(-i64::from(libc::E2BIG));
+            let after = c.captured(0).and_then(|a| a.after);
+            c.push_exit(c.t_struct(0, |b| structs::perf_event_attr_text(b, after, e2big)));
+            c.push_exit(c.t_int(1));
+            c.push_exit(c.t_int(2));
+            c.push_exit(c.t_int(3));
+            c.push_exit(flags::flags_or_unknown(
+                flags::PERF_EVENT_OPEN_FLAGS,
+                c.uint(4),
+                "PERF_FLAG_???",
+            ));
+            c.finish(Decimal, false)
+        }
         // The command; its attributes (a union per command) are not read:
         // their address and size.
         "bpf" => {

@@ -13,6 +13,7 @@ mod ipc;
 mod misc;
 mod msg;
 mod netlink;
+mod perf;
 mod signal;
 mod stat;
 mod task;
@@ -28,6 +29,7 @@ pub use misc::{
 };
 pub use msg::{iovec_text, mmsghdr_text, msghdr_text};
 pub use netlink::netlink_text;
+pub use perf::perf_event_attr_text;
 pub use signal::{sigaction_text, sigmask_pair_text, sigset_names, sigset_text};
 pub use stat::{dev_text, is_device, stat_text, statfs_text, statx_text, symbolic_mode};
 pub use task::{
@@ -122,6 +124,7 @@ pub fn value(
             "after": after.filter(|_| ok).and_then(read::<i64>),
         })),
         ("sched_getattr" | "sched_setattr", "uattr") => task::sched_attr_value(bytes),
+        ("perf_event_open", "attr_uptr") => perf::perf_event_attr_value(bytes),
         // What prctl's option reads or writes there (see command_arg).
         ("prctl", "arg2") => match reg(0) {
             15 | 16 => {
