@@ -426,3 +426,47 @@ def test_raw_calls_like_strace(kernel, tmp_path, raw):
 def test_raw_refusals(kernel):
     r = _run("systrace", "-e", "raw=nosuchcall", "--", "true")
     assert r.returncode == 2 and "raw=nosuchcall" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("args", [
+    # strace's long options, and its ? and @64 in a set.
+    ["--trace=?nosuchcall,openat@64,read", "--successful-only", "--string-limit=4", "--columns=20",
+     "--", "cat", "/etc/hostname"],
+    ["--trace", "openat", "--failed-only", "--decode-fds", "--", "cat", "/nonexistent", "/etc/hostname"],
+    ["--follow-forks", "--quiet=attach,exit", "--trace=execve,wait4", "--status=successful",
+     "--", "sh", "-c", "true; true"],
+    ["--summary-only", "--summary-sort-by=name", "--trace=/^(read|close)$", "--", "cat", "/etc/hostname"],
+    ["--strings-in-hex=non-ascii", "--raw=close", "-e", "decode-fds=path", "-e", "abbrev=all", "-e", "verbose=all",
+     "--trace=read,close", "--", "cat", "/etc/hostname"],
+])
+def test_long_options_like_strace(kernel, tmp_path, args):
+    texts = {}
+    for tracer in ("strace", "systrace"):
+        out = tmp_path / f"{tracer}.txt"
+        r = _run(tracer, "--output", str(out), *args)
+        assert r.returncode in (0, 1), (tracer, r.stderr)
+        text = re.sub(r"\b\d{3,}\b", "N", re.sub(r"0x[0-9a-f]{8,}", "ADDR", re.sub(r"\s+= ", " = ", out.read_text())))
+        if "--summary-only" in args:
+            text = str(_table(text))
+        texts[tracer] = text
+    assert texts["systrace"] == texts["strace"]
+    assert texts["strace"].strip(), args
+
+
+def test_long_option_refusals(kernel):
+    for args, message in ((["--absolute-timestamps=ns"], "time (-t), time,us (-tt) and unix,us (-ttt)"),
+                          (["--strings-in-hex=some"], "non-ascii (-x), all (-xx) or none"),
+                          (["-e", "verbose=none"], "-v and other abbreviations are not supported"),
+                          (["--trace=read@32"], "32-bit (compat) calls are not traced")):
+        r = _run("systrace", *args, "--", "true")
+        assert r.returncode == 2 and message in r.stderr, (args, r.stderr)
+    # The forms of -t: the same prefix as the short options'.
+    shapes = {}
+    for args in (["-t"], ["--absolute-timestamps"], ["-tt"], ["--absolute-timestamps=format:time,precision:us"],
+                 ["-ttt"], ["--absolute-timestamps=unix,us"]):
+        r = _run("systrace", *args, "-e", "trace=exit_group", "--", "true")
+        assert r.returncode == 0, r.stderr
+        shapes[" ".join(args)] = re.sub(r"\d", "9", r.stderr.splitlines()[0].split()[0])
+    assert shapes["-t"] == shapes["--absolute-timestamps"] == "99:99:99", shapes
+    assert shapes["-tt"] == shapes["--absolute-timestamps=format:time,precision:us"] == "99:99:99.999999", shapes
+    assert shapes["-ttt"] == shapes["--absolute-timestamps=unix,us"] == "9999999999.999999", shapes

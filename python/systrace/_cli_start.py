@@ -39,7 +39,17 @@ CLI_BUFFER_SIZE = 2 << 20
 
 # The options that take a value (argparse's in cli.build_parser).
 SHORT_VALUE = "eposaSEuP"
-LONG_VALUE = ("--filter", "--buffer-size", "--format", "--record", "--output-dir", "--replay")
+# strace's long forms of the short ones (cli.build_parser), by letter.
+LONG_SHORT = {"--attach": "p", "--output": "o", "--trace-path": "P", "--columns": "a", "--summary-sort-by": "S",
+              "--env": "E", "--user": "u", "--string-limit": "s"}
+# ... and of -e QUALIFIER=SET.
+LONG_EXPR = ("--trace", "--signal", "--status", "--raw")
+LONG_VALUE = ("--filter", "--buffer-size", "--format", "--record", "--output-dir", "--replay", *LONG_SHORT,
+              *LONG_EXPR)
+# strace's long forms of flags the scan cares for.
+LONG_FLAG = {"--summary-only": "c", "--summary": "C", "--follow-forks": "f", "--syscall-times": "T",
+             "--relative-timestamps": "r", "--absolute-timestamps": "t", "--summary-wall-clock": "w",
+             "--successful-only": "z", "--failed-only": "Z"}
 # Runs that print and exit, or trace nothing.
 NO_LOAD = ("-h", "--help", "--version", "--replay", "--print-completion")
 
@@ -111,7 +121,15 @@ def scan(argv: Sequence[str]) -> Optional[_Scan]:
             if name == "--decode-fds":
                 found.decode_fds = True
             elif name in LONG_VALUE:
-                found.value(name, value if eq else next(args, ""))
+                given = value if eq else next(args, "")
+                if name in LONG_SHORT:
+                    found.value("-" + LONG_SHORT[name], given)
+                elif name in LONG_EXPR:
+                    found.value("-e", f"{name[2:]}={given}")
+                else:
+                    found.value(name, given)
+            elif name in LONG_FLAG:
+                found.flag(LONG_FLAG[name])
             elif not name.lstrip("-").replace("-", "").isalpha():
                 return None
             continue

@@ -64,9 +64,10 @@ left as it is. Tracing needs root (or CAP_BPF and CAP_PERFMON).
 EPILOG = """\
 syscall sets (-e trace=SET):
   names, classes and /REGEX (the names it matches: /stat, /^(l|f)?stat$),
-  comma-separated; a leading ! traces all but the set.
-  With --format kernel, event names (sys_enter_read, sys_exit_read) select
-  one phase.
+  comma-separated; a leading ! traces all but the set. As strace's, ?NAME
+  is no error when NAME matches nothing, and NAME@64 is NAME (32-bit calls
+  are not traced). With --format kernel, event names (sys_enter_read,
+  sys_exit_read) select one phase.
   classes: %file %desc %network (%net) %process %memory %signal %ipc
   %stat %lstat %fstat %%stat %statfs %fstatfs %%statfs %pure %creds %clock
 
@@ -135,6 +136,18 @@ def _formatter(prog: str) -> argparse.HelpFormatter:
 def build_parser(completion: bool = True) -> argparse.ArgumentParser:
     import argparse
 
+    class _Qualified(argparse.Action):
+        """strace's --trace=SET and the like: -e QUALIFIER=SET."""
+
+        def __init__(self, *args: Any, qualifier: str, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.qualifier = qualifier
+
+        def __call__(self, parser: Any, namespace: Any, values: Any, option_string: Any = None) -> None:
+            exprs = list(getattr(namespace, self.dest, None) or [])
+            exprs.append(f"{self.qualifier}={values}")
+            setattr(namespace, self.dest, exprs)
+
     p = argparse.ArgumentParser(
         prog=PROG,
         description=DESCRIPTION,
@@ -156,8 +169,29 @@ def build_parser(completion: bool = True) -> argparse.ArgumentParser:
         "A leading ! negates a set; the last of each wins. "
         "Default: all.",
     )
+    for qualifier, what in (("trace", "-e trace=SET"), ("signal", "-e signal=SET"), ("status", "-e status=SET"),
+                            ("raw", "-e raw=SET")):
+        p.add_argument(
+            f"--{qualifier}",
+            dest="exprs",
+            metavar="SET",
+            action=_Qualified,
+            qualifier=qualifier,
+            help=f"{what}.",
+        )
+    p.add_argument(
+        "--quiet",
+        dest="exprs",
+        metavar="SET",
+        nargs="?",
+        const="attach,personality",
+        action=_Qualified,
+        qualifier="quiet",
+        help="-e quiet=SET (without SET: attach,personality, as -q).",
+    )
     p.add_argument(
         "-z",
+        "--successful-only",
         dest="exprs",
         action="append_const",
         const="status=successful",
@@ -165,6 +199,7 @@ def build_parser(completion: bool = True) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "-Z",
+        "--failed-only",
         dest="exprs",
         action="append_const",
         const="status=failed",
@@ -179,6 +214,7 @@ def build_parser(completion: bool = True) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "-p",
+        "--attach",
         dest="pids",
         metavar="PID",
         action="append",
@@ -188,6 +224,7 @@ def build_parser(completion: bool = True) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "-f",
+        "--follow-forks",
         dest="follow",
         action="count",
         default=0,
@@ -203,6 +240,7 @@ def build_parser(completion: bool = True) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "-c",
+        "--summary-only",
         dest="summary",
         action="store_true",
         help="count calls, errors and time per syscall and print a table at the end "
@@ -210,12 +248,14 @@ def build_parser(completion: bool = True) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "-C",
+        "--summary",
         dest="count_too",
         action="store_true",
         help="as -c, and print the calls too: the table comes after the trace.",
     )
     p.add_argument(
         "-w",
+        "--summary-wall-clock",
         dest="wall_time",
         action="store_true",
         help="with -c: the time from each call's entry to its exit, which is what -c always counts "
@@ -229,6 +269,7 @@ def build_parser(completion: bool = True) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "-T",
+        "--syscall-times",
         dest="durations",
         action="store_true",
         help="show the time spent in each call: <seconds.microseconds>.",
@@ -243,6 +284,7 @@ def build_parser(completion: bool = True) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "-r",
+        "--relative-timestamps",
         dest="relative_timestamps",
         action="store_true",
         help="prefix each line with the time since the line before it "
@@ -250,12 +292,14 @@ def build_parser(completion: bool = True) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "-o",
+        "--output",
         dest="output",
         metavar="FILE",
         help="write the trace to FILE instead of standard error.",
     )
     p.add_argument(
         "-P",
+        "--trace-path",
         dest="trace_paths",
         metavar="PATH",
         action="append",
@@ -266,6 +310,7 @@ def build_parser(completion: bool = True) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "-n",
+        "--syscall-number",
         dest="syscall_numbers",
         action="store_true",
         help="print each line's syscall number: [ 231] (a signal's and an exit's: the syscall the "
@@ -280,12 +325,14 @@ def build_parser(completion: bool = True) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "-A",
+        "--output-append-mode",
         dest="append",
         action="store_true",
         help="with -o: append to FILE instead of truncating it.",
     )
     p.add_argument(
         "-a",
+        "--columns",
         dest="column",
         metavar="COLUMN",
         type=int,
@@ -294,6 +341,7 @@ def build_parser(completion: bool = True) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "-S",
+        "--summary-sort-by",
         dest="sort_by",
         metavar="SORTBY",
         default="time",
@@ -301,6 +349,7 @@ def build_parser(completion: bool = True) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "-E",
+        "--env",
         dest="env_changes",
         metavar="VAR=VAL|VAR",
         action="append",
@@ -309,6 +358,7 @@ def build_parser(completion: bool = True) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "-u",
+        "--user",
         dest="user",
         metavar="USERNAME",
         help="run the command as USERNAME: its user and group ids and supplementary groups "
@@ -316,6 +366,7 @@ def build_parser(completion: bool = True) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "-s",
+        "--string-limit",
         dest="string_size",
         metavar="SIZE",
         type=int,
@@ -389,7 +440,23 @@ def build_parser(completion: bool = True) -> argparse.ArgumentParser:
         help="print a recording (of --record or --format parquet) as -o, -c, -e and "
         "--format say, instead of tracing.",
     )
-    p.add_argument("--version", action="version", version=f"%(prog)s {VERSION}")
+    p.add_argument(
+        "--absolute-timestamps",
+        dest="absolute_timestamps",
+        metavar="[format:]FORMAT[,[precision:]PRECISION]",
+        nargs="?",
+        const="time",
+        help="strace's long form of -t: time (-t), time,us (-tt) or unix,us (-ttt).",
+    )
+    p.add_argument(
+        "--strings-in-hex",
+        dest="strings_in_hex",
+        metavar="non-ascii|all",
+        nargs="?",
+        const="all",
+        help="strace's long form of -x (non-ascii) and -xx (all, the default).",
+    )
+    p.add_argument("-V", "--version", action="version", version=f"%(prog)s {VERSION}")
     p.add_argument(
         "command",
         nargs=argparse.REMAINDER,
@@ -452,6 +519,33 @@ def _qualifier(expr: str) -> str:
     return qualifier if sep else "trace"
 
 
+def parse_absolute_timestamps(spec: str) -> int:
+    """--absolute-timestamps=[format:]FORMAT[,[precision:]PRECISION]: the
+    -t count it is (time: -t, time,us: -tt, unix,us: -ttt); the others are
+    refused."""
+    fmt, precision = "time", "s"
+    for part in spec.split(","):
+        key, sep, value = part.rpartition(":")
+        if key == "format" or (not sep and value in ("time", "unix", "none")):
+            fmt = value
+        elif key == "precision" or (not sep and value in ("s", "ms", "us", "ns")):
+            precision = value
+        else:
+            raise UsageError(f"--absolute-timestamps={spec}: {part!r} is no format (time, unix) or precision")
+    forms = {("time", "s"): 1, ("time", "us"): 2, ("unix", "us"): 3}
+    if (fmt, precision) not in forms:
+        raise UsageError(f"--absolute-timestamps={spec}: systrace prints time (-t), time,us (-tt) and unix,us (-ttt)")
+    return forms[(fmt, precision)]
+
+
+def parse_strings_in_hex(spec: str) -> int:
+    """--strings-in-hex=non-ascii|all: the -x count it is."""
+    forms = {"non-ascii": 1, "all": 2, "none": 0}
+    if spec not in forms:
+        raise UsageError(f"--strings-in-hex={spec}: non-ascii (-x), all (-xx) or none")
+    return forms[spec]
+
+
 def parse_decode_fds(spec: str) -> int:
     """--decode-fds=SET: 1 for path (-y), 2 when it names socket, dev or all (-yy)."""
     level = 0
@@ -465,6 +559,9 @@ def parse_decode_fds(spec: str) -> int:
     return level
 
 
+# -e qualifiers taken above the sets: decode-fds= (--decode-fds), and
+# abbrev=all and verbose=all, strace's defaults, which are systrace's.
+NOOP_QUALIFIERS = ("decode-fds", "decode_fds", "abbrev", "a", "verbose", "v")
 QUIET_QUALIFIERS = ("quiet", "silent", "silence", "q")
 # strace's names of -e raw=.
 RAW_QUALIFIERS = ("raw", "x")
@@ -1205,6 +1302,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             raise UsageError("-c counts in the kernel, without events: --record and --output-dir do not apply")
         if args.summary and args.format != "strace":
             raise UsageError("-c prints a table: --format does not apply")
+        if args.absolute_timestamps is not None:
+            args.timestamps = max(args.timestamps, parse_absolute_timestamps(args.absolute_timestamps))
+        if args.strings_in_hex is not None:
+            args.hex_strings = max(args.hex_strings, parse_strings_in_hex(args.strings_in_hex))
+        for expr in args.exprs:
+            qualifier, _, value = expr.partition("=")
+            if qualifier in ("decode-fds", "decode_fds"):
+                args.decode_fds_set = value
+            elif qualifier in ("abbrev", "a", "verbose", "v") and value != "all":
+                raise UsageError(f"-e {expr}: systrace prints structures as strace does by default "
+                                 f"(-e {qualifier}=all); -v and other abbreviations are not supported")
+        args.exprs = [e for e in args.exprs if _qualifier(e) not in NOOP_QUALIFIERS]
         if args.decode_fds_set is not None:
             args.decode_fds = max(args.decode_fds, parse_decode_fds(args.decode_fds_set))
         args.decode_fds = min(args.decode_fds, 2)

@@ -220,7 +220,9 @@ pub fn select<'a>(
 
 /// The set of strace's `-e trace=SET`: comma-separated syscall, event and
 /// class names, `/REGEX`es of names, `all` and `none`; a leading `!`
-/// selects all but the set.
+/// selects all but the set. As strace's, an item may start with `?` (no
+/// error when it matches nothing) and end with `@64` (this architecture's
+/// own calls, the only ones traced: `@32` and `@x32` are refused).
 pub fn trace_set(value: &str) -> Result<Selection> {
     let (negate, list) = match value.strip_prefix('!') {
         Some(rest) => (true, rest),
@@ -228,11 +230,14 @@ pub fn trace_set(value: &str) -> Result<Selection> {
     };
     let mut selection = Selection::default();
     for item in list.split(',').map(str::trim) {
-        match item {
-            "" => return Err(Error::InvalidArgument("empty syscall name".into())),
-            "all" => selection = selection.union(&Selection::all()),
-            "none" => {}
-            _ => selection = selection.union(&resolve_spec(Spec::Name(item))?.0),
+        let (optional, item) = match item.strip_prefix('?') {
+            Some(rest) => (true, rest),
+            None => (false, item),
+        };
+        match trace_item(item) {
+            Ok(one) => selection = selection.union(&one),
+            Err(_) if optional && !item.is_empty() => {}
+            Err(err) => return Err(err),
         }
     }
     Ok(if negate {
@@ -240,6 +245,26 @@ pub fn trace_set(value: &str) -> Result<Selection> {
     } else {
         selection
     })
+}
+
+/// One item of a trace set, without its `?`.
+fn trace_item(item: &str) -> Result<Selection> {
+    let item = match item.rsplit_once('@') {
+        Some((name, "64")) => name,
+        Some((_, personality @ ("32" | "x32"))) => {
+            return Err(Error::InvalidArgument(format!(
+                "'{item}': the {personality}-bit (compat) calls are not traced; \
+                 @64 selects this architecture's own"
+            )))
+        }
+        _ => item,
+    };
+    match item {
+        "" => Err(Error::InvalidArgument("empty syscall name".into())),
+        "all" => Ok(Selection::all()),
+        "none" => Ok(Selection::default()),
+        _ => Ok(resolve_spec(Spec::Name(item))?.0),
+    }
 }
 
 #[cfg(test)]
@@ -342,6 +367,20 @@ mod tests {
         assert_eq!(trace_set(&name).unwrap().enter, BTreeSet::from([unnamed]));
         assert!(trace_set("syscall_0x1").is_err()); // write has a name
         assert!(trace_set("read,,write").is_err());
+        // strace's `?` (no error for what matches nothing) and `@64`.
+        let read = BTreeSet::from([nr("read")]);
+        assert_eq!(trace_set("?nosuchcall,read").unwrap().enter, read);
+        assert_eq!(trace_set("?%bogus,?/^zz,read@64").unwrap().enter, read);
+        assert_eq!(trace_set("?read@64").unwrap().exit, read);
+        assert!(trace_set("?,read").is_err());
+        assert!(trace_set("nosuchcall,read").is_err());
+        let err = trace_set("read@32").unwrap_err().to_string();
+        assert!(
+            err.contains("32-bit (compat) calls are not traced"),
+            "{err}"
+        );
+        assert!(trace_set("?read@x32").unwrap().is_empty());
+        assert_eq!(trace_set("%file@64").unwrap(), trace_set("%file").unwrap());
         assert!(trace_set("/^rea(").is_err());
         assert!(trace_set("%bogus").is_err());
         assert!(s.includes(Spec::Name("sys_enter_read")).unwrap());
