@@ -470,3 +470,28 @@ def test_long_option_refusals(kernel):
     assert shapes["-t"] == shapes["--absolute-timestamps"] == "99:99:99", shapes
     assert shapes["-tt"] == shapes["--absolute-timestamps=format:time,precision:us"] == "99:99:99.999999", shapes
     assert shapes["-ttt"] == shapes["--absolute-timestamps=unix,us"] == "9999999999.999999", shapes
+
+
+@pytest.mark.parametrize("columns", ["name,calls,errors", "calls,name", "errors,count", "count,error,syscall"])
+def test_summary_columns_like_strace(kernel, columns):
+    # -U: the columns, their order, widths and the blank zero errors, as
+    # strace's (these columns hold no times, which differ between runs).
+    args = ("-c", "-S", "name", "-U", columns, "--", "cat", "/etc/hostname", "/nonexistent")
+    st, sy = _run("strace", *args), _run("systrace", *args)
+    assert st.returncode == sy.returncode == 1, (st.stderr, sy.stderr)
+    table = lambda r: r.stderr[r.stderr.index("\n") + 1:]  # after cat's error
+    assert table(sy) == table(st)
+    assert " total" in table(st) or table(st).splitlines()[-1].startswith("total"), table(st)
+
+
+def test_summary_column_headers_and_refusals(kernel):
+    r = _run("systrace", "-c", "-U", "avg-time,name,total-time,time", "--", "true")
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.splitlines()[0] == " usecs/call syscall              seconds % time", r.stderr
+    for args, message in ((["-c", "-U", "max-time"], "no shortest or longest call"),
+                          (["-c", "-U", "calls,count"], "more than once: 'count'"),
+                          (["-c", "-U", "bogus"], "unknown column name: 'bogus'"),
+                          (["-c", "-U", "calls,none"], "unknown column name: 'none'"),
+                          (["-U", "calls"], "-U is -c's")):
+        r = _run("systrace", *args, "--", "true")
+        assert r.returncode == 2 and message in r.stderr, (args, r.stderr)

@@ -38,9 +38,10 @@ INTERNAL = ("execve", "execveat", "exit", "exit_group")
 CLI_BUFFER_SIZE = 2 << 20
 
 # The options that take a value (argparse's in cli.build_parser).
-SHORT_VALUE = "eposaSEuP"
+SHORT_VALUE = "eposaSUEuP"
 # strace's long forms of the short ones (cli.build_parser), by letter.
 LONG_SHORT = {"--attach": "p", "--output": "o", "--trace-path": "P", "--columns": "a", "--summary-sort-by": "S",
+              "--summary-columns": "U",
               "--env": "E", "--user": "u", "--string-limit": "s"}
 # ... and of -e QUALIFIER=SET.
 LONG_EXPR = ("--trace", "--signal", "--status", "--raw")

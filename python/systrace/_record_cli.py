@@ -138,7 +138,7 @@ def replay(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[str]) -
         printer.feed(batch)
     printer.finish()
     if printer.summary:
-        out.write(printer.summary_table(args.sort_by))
+        out.write(printer.summary_table(args.sort_by, args.summary_columns))
     if main_pid is not None and "systrace.exit" in meta:
         at = meta.get("systrace.exit_ns")
         printer.status_line(main_pid, meta["systrace.exit"], main=True, at_ns=int(at) if at else None)

@@ -348,6 +348,14 @@ def build_parser(completion: bool = True) -> argparse.ArgumentParser:
         help="with -c: sort the table by time (default), avg-time, calls, errors, name or nothing.",
     )
     p.add_argument(
+        "-U",
+        "--summary-columns",
+        dest="summary_columns",
+        metavar="COLUMNS",
+        help="with -c: the table's columns, in order: time-percent, total-time, avg-time, calls, errors, "
+        "name (strace's names and aliases; the name is added last when not given).",
+    )
+    p.add_argument(
         "-E",
         "--env",
         dest="env_changes",
@@ -913,8 +921,8 @@ class Printer:
         at_ns: when it happened (CLOCK_MONOTONIC), for -t (default: now)."""
         self._emit(lambda: self.native.status_line(pid, text, main, at_ns))
 
-    def summary_table(self, sort_by: str = "time") -> str:
-        return self.native.summary_table(sort_by)
+    def summary_table(self, sort_by: str = "time", columns: Optional[str] = None) -> str:
+        return self.native.summary_table(sort_by, columns)
 
 
 def new_printer(out: IO[str], *, record: Any = None, **kw: Any) -> Printer:
@@ -1016,13 +1024,15 @@ def _open_counting(args: argparse.Namespace, pids: List[int]) -> Optional[Sessio
         raise CliError(str(err)) from None
 
 
-def _count_report(counting: Session, histogram: bool, sort_by: str = "time") -> str:
-    """-c's table (its rows in -S's order), then with --histogram each
-    syscall's latency histogram, in the table's order."""
-    text = counting.count_table(sort_by)
+def _count_report(counting: Session, histogram: bool, sort_by: str = "time",
+                  columns: Optional[str] = None) -> str:
+    """-c's table (its rows in -S's order, -U's columns), then with
+    --histogram each syscall's latency histogram, in the table's order."""
+    text = counting.count_table(sort_by, columns)
     if histogram and text:  # no table when nothing was counted, nor histograms
-        # The names of the table's rows, between its two dividers.
-        rows = text.split("\n------")[1].splitlines()[1:]
+        # The names of the table's rows, between its two dividers (of the
+        # default columns, where the name is last).
+        rows = counting.count_table(sort_by).split("\n------")[1].splitlines()[1:]
         order = {line.rsplit(" ", 1)[-1]: i for i, line in enumerate(rows)}
         counts = sorted(counting.counts(), key=lambda c: order.get(c.name, len(order)))
         text += "".join("\n" + c.histogram_text() for c in counts if any(c.histogram))
@@ -1172,7 +1182,7 @@ def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[st
         signal.signal(signal.SIGINT, old_int)
         signal.signal(signal.SIGQUIT, old_quit)
     if counting is not None:
-        out.write(_count_report(counting, args.histogram, args.sort_by))
+        out.write(_count_report(counting, args.histogram, args.sort_by, args.summary_columns))
     if os.WIFSIGNALED(status):
         printer.status_line(pid, killed_line(status), main=True)
         out.flush()
@@ -1227,7 +1237,7 @@ def run_pids(args: argparse.Namespace, pids: List[int], printer_kw: Dict[str, An
             if _process_alive(pid) and "attach" not in args.quiet_set:
                 print(f"{PROG}: Process {pid} detached", file=sys.stderr)
     if counting is not None:
-        out.write(_count_report(counting, args.histogram, args.sort_by))
+        out.write(_count_report(counting, args.histogram, args.sort_by, args.summary_columns))
     out.flush()
     return 0
 
@@ -1285,10 +1295,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             raise UsageError("--replay prints the calls (no -C) or the table (-c)")
         if args.histogram and not (args.summary or args.count_too):
             raise UsageError("--histogram is -c's: add -c")
+        if args.summary_columns is not None and not (args.summary or args.count_too or args.replay):
+            raise UsageError("-U is -c's: add -c")
         if args.column < 0:
             raise UsageError(f"-a {args.column}: a column is >= 0")
         try:  # -S's names are the core's: it says what is wrong with one
-            _native.format_summary([], sort_by=args.sort_by)
+            _native.format_summary([], sort_by=args.sort_by, columns=args.summary_columns)
         except ValueError as err:
             raise UsageError(str(err)) from None
         if args.trace_paths and (args.summary or args.count_too):

@@ -540,10 +540,18 @@ impl Session {
 
     /// A counting session's counts as strace -c prints them (the times are
     /// the kernel's, enter to exit), sorted as `sort_by` says (strace's -S:
-    /// "time", "calls", "errors", "name", "avg-time" or "nothing").
-    #[pyo3(signature = (sort_by = "time"))]
-    fn count_table(&self, py: Python<'_>, sort_by: &str) -> PyResult<String> {
+    /// "time", "calls", "errors", "name", "avg-time" or "nothing"), with
+    /// the `columns` strace's -U names ("name,calls,errors"; None: its
+    /// default).
+    #[pyo3(signature = (sort_by = "time", columns = None))]
+    fn count_table(
+        &self,
+        py: Python<'_>,
+        sort_by: &str,
+        columns: Option<&str>,
+    ) -> PyResult<String> {
         let order = super::strace::sort_by(sort_by)?;
+        let columns = super::strace::columns(columns)?;
         if self.inherited() {
             return Ok(String::new());
         }
@@ -558,7 +566,9 @@ impl Session {
                 time_ns: c.time_ns,
             })
             .collect();
-        Ok(crate::strace::summary::format_summary(&rows, order))
+        Ok(crate::strace::summary::format_summary(
+            &rows, order, &columns,
+        ))
     }
 
     /// True for a counting session (systrace.count()).

@@ -16,7 +16,9 @@ use crate::strace::output::Output;
 use crate::strace::printer::{OutputFormat, PidPrefix, Printer, PrinterOptions};
 use crate::strace::select::Selection;
 use crate::strace::signals::SignalSet;
-use crate::strace::summary::{format_summary as summary_text, SortBy, SummaryRow};
+use crate::strace::summary::{
+    format_summary as summary_text, Column, SortBy, SummaryRow, DEFAULT_COLUMNS,
+};
 
 /// `<0.000012>`: strace -T's duration.
 #[pyfunction]
@@ -121,12 +123,27 @@ pub(super) fn sort_by(name: &str) -> PyResult<SortBy> {
     SortBy::parse(name).map_err(PyValueError::new_err)
 }
 
+/// strace's -U: the -c table's columns ("name,calls,errors", strace's
+/// names and aliases; None: strace's default), or a ValueError.
+pub(super) fn columns(spec: Option<&str>) -> PyResult<Vec<Column>> {
+    spec.map_or_else(
+        || Ok(DEFAULT_COLUMNS.to_vec()),
+        |s| Column::parse_list(s).map_err(PyValueError::new_err),
+    )
+}
+
 /// The strace -c table of rows (name, nr, calls, errors, time_ns), given in
-/// syscall-number order, sorted as `sort_by` says (strace's -S).
+/// syscall-number order, sorted as `sort_by` says (strace's -S), with the
+/// `columns` strace's -U names.
 #[pyfunction]
-#[pyo3(signature = (rows, sort_by = "time"))]
-pub fn format_summary(rows: Vec<(String, u32, u64, u64, u64)>, sort_by: &str) -> PyResult<String> {
+#[pyo3(signature = (rows, sort_by = "time", columns = None))]
+pub fn format_summary(
+    rows: Vec<(String, u32, u64, u64, u64)>,
+    sort_by: &str,
+    columns: Option<&str>,
+) -> PyResult<String> {
     let order = self::sort_by(sort_by)?;
+    let columns = self::columns(columns)?;
     let rows: Vec<SummaryRow> = rows
         .into_iter()
         .map(|(name, nr, calls, errors, time_ns)| SummaryRow {
@@ -137,7 +154,7 @@ pub fn format_summary(rows: Vec<(String, u32, u64, u64, u64)>, sort_by: &str) ->
             time_ns,
         })
         .collect();
-    Ok(summary_text(&rows, order))
+    Ok(summary_text(&rows, order, &columns))
 }
 
 /// The `systrace` command's output, made in Rust: pairs events into calls,
@@ -438,10 +455,16 @@ impl PyPrinter {
     }
 
     /// The strace -c table of the calls counted.
-    #[pyo3(signature = (sort_by = "time"))]
-    fn summary_table(&self, py: Python<'_>, sort_by: &str) -> PyResult<String> {
+    #[pyo3(signature = (sort_by = "time", columns = None))]
+    fn summary_table(
+        &self,
+        py: Python<'_>,
+        sort_by: &str,
+        columns: Option<&str>,
+    ) -> PyResult<String> {
         let order = self::sort_by(sort_by)?;
-        Ok(self.locked(py).printer.summary_table(order))
+        let columns = self::columns(columns)?;
+        Ok(self.locked(py).printer.summary_table(order, &columns))
     }
 
     /// The threads seen and not gone: tid -> pid.

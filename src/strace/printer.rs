@@ -848,8 +848,12 @@ impl Printer {
     }
 
     /// The -c table.
-    pub fn summary_table(&self, sort_by: super::summary::SortBy) -> String {
-        self.counts.format(sort_by)
+    pub fn summary_table(
+        &self,
+        sort_by: super::summary::SortBy,
+        columns: &[super::summary::Column],
+    ) -> String {
+        self.counts.format(sort_by, columns)
     }
 
     /// Threads seen and not gone: tid -> pid.

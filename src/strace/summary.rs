@@ -51,6 +51,78 @@ impl SortBy {
     }
 }
 
+/// A column of the table: strace's -U.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Column {
+    /// `% time`: the share of the time.
+    Percent,
+    /// `seconds`: the time.
+    Seconds,
+    /// `usecs/call`: the time per call.
+    AvgTime,
+    Calls,
+    Errors,
+    /// `syscall`: the name, always shown (last unless placed).
+    Name,
+}
+
+/// strace's default columns.
+pub const DEFAULT_COLUMNS: &[Column] = &[
+    Column::Percent,
+    Column::Seconds,
+    Column::AvgTime,
+    Column::Calls,
+    Column::Errors,
+    Column::Name,
+];
+
+impl Column {
+    /// strace's -U: comma-separated column names (and its aliases, the
+    /// names -S takes but none); the name column is added last when not
+    /// given. min-time and max-time are refused, as for -S.
+    pub fn parse_list(spec: &str) -> Result<Vec<Column>, String> {
+        let mut columns = Vec::new();
+        for name in spec.split(',') {
+            let column = match name {
+                "time" | "time_percent" | "time-percent" => Self::Percent,
+                "time_total" | "time-total" | "total_time" | "total-time" => Self::Seconds,
+                "avg_time" | "avg-time" | "time_avg" | "time-avg" => Self::AvgTime,
+                "calls" | "count" => Self::Calls,
+                "error" | "errors" => Self::Errors,
+                "name" | "syscall" | "syscall_name" | "syscall-name" => Self::Name,
+                "min_time" | "min-time" | "shortest" | "time_min" | "time-min" | "longest"
+                | "max_time" | "max-time" | "time_max" | "time-max" => {
+                    return Err(format!(
+                        "-U {name}: the counts keep no shortest or longest call per syscall"
+                    ))
+                }
+                _ => return Err(format!("unknown column name: '{name}'")),
+            };
+            if columns.contains(&column) {
+                return Err(format!(
+                    "call summary column has been provided more than once: '{name}'"
+                ));
+            }
+            columns.push(column);
+        }
+        if !columns.contains(&Self::Name) {
+            columns.push(Self::Name);
+        }
+        Ok(columns)
+    }
+
+    fn header(self) -> &'static str {
+        match self {
+            Self::Percent => "% time",
+            Self::Seconds => "seconds",
+            Self::AvgTime => "usecs/call",
+            Self::Calls => "calls",
+            Self::Errors => "errors",
+            Self::Name => "syscall",
+        }
+    }
+}
+
 /// The counts of one syscall.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SummaryRow {
@@ -89,8 +161,8 @@ impl Summary {
         self.rows.values().cloned().collect()
     }
 
-    pub fn format(&self, sort_by: SortBy) -> String {
-        format_summary(&self.rows(), sort_by)
+    pub fn format(&self, sort_by: SortBy, columns: &[Column]) -> String {
+        format_summary(&self.rows(), sort_by, columns)
     }
 }
 
@@ -99,9 +171,10 @@ fn secs(ns: u64) -> f64 {
 }
 
 /// The table of `rows` (given in syscall-number order, which breaks ties)
-/// in the order `sort_by` says; nothing when no call was counted, as strace
-/// -c prints nothing then.
-pub fn format_summary(rows: &[SummaryRow], sort_by: SortBy) -> String {
+/// in the order `sort_by` says, with `columns` (strace's -U; the default:
+/// [`DEFAULT_COLUMNS`]); nothing when no call was counted, as strace -c
+/// prints nothing then.
+pub fn format_summary(rows: &[SummaryRow], sort_by: SortBy, columns: &[Column]) -> String {
     let mut rows: Vec<&SummaryRow> = rows.iter().filter(|r| r.calls > 0).collect();
     if rows.is_empty() {
         return String::new();
@@ -116,67 +189,68 @@ pub fn format_summary(rows: &[SummaryRow], sort_by: SortBy) -> String {
         SortBy::Name => rows.sort_by(|a, b| a.name.cmp(&b.name)),
         SortBy::Nothing => {}
     }
-    let total_ns: u64 = rows.iter().map(|r| r.time_ns).sum();
-    let total_calls: u64 = rows.iter().map(|r| r.calls).sum();
-    let total_errors: u64 = rows.iter().map(|r| r.errors).sum();
-    let avg_us = |ns: u64, calls: u64| ns.checked_div(calls).unwrap_or(0) / 1000;
-    let max_avg = rows
-        .iter()
-        .map(|r| avg_us(r.time_ns, r.calls))
-        .max()
-        .unwrap_or(0);
+    let total = SummaryRow {
+        name: "total".to_owned(),
+        nr: 0,
+        calls: rows.iter().map(|r| r.calls).sum(),
+        errors: rows.iter().map(|r| r.errors).sum(),
+        time_ns: rows.iter().map(|r| r.time_ns).sum(),
+    };
+    let avg_us = |r: &SummaryRow| avg_ns(r) / 1000;
+    let max_avg = rows.iter().map(|r| avg_us(r)).max().unwrap_or(0);
     let name_max = rows.iter().map(|r| r.name.len()).max().unwrap_or(0);
-
-    let w_pct = 6;
-    let w_sec = 11.max(format!("{:.6}", secs(total_ns)).len());
-    let w_avg = 11.max(max_avg.to_string().len());
-    let w_calls = 9.max(total_calls.to_string().len());
-    let w_err = 9.max(total_errors.to_string().len());
-    let w_name = 16.max(name_max + 1);
-
+    // strace's widths: at least the historical ones, or what the totals
+    // (the largest values) need.
+    let width = |c: Column| match c {
+        Column::Percent => 6,
+        Column::Seconds => 11.max(format!("{:.6}", secs(total.time_ns)).len()),
+        Column::AvgTime => 11.max(max_avg.to_string().len()),
+        Column::Calls => 9.max(total.calls.to_string().len()),
+        Column::Errors => 9.max(total.errors.to_string().len()),
+        Column::Name => 16.max(name_max + 1),
+    };
+    let last = columns.len().saturating_sub(1);
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{:>w_pct$} {:>w_sec$} {:>w_avg$} {:>w_calls$} {:>w_err$} syscall",
-        "% time", "seconds", "usecs/call", "calls", "errors"
-    );
-    let divider = [w_pct, w_sec, w_avg, w_calls, w_err, w_name]
-        .iter()
-        .map(|&w| "-".repeat(w))
-        .collect::<Vec<_>>()
-        .join(" ");
-    out.push_str(&divider);
-    out.push('\n');
+    // One line: each column right-aligned but the name, left-aligned
+    // (and not padded when last).
+    let line = |out: &mut String, cell: &dyn Fn(Column) -> String| {
+        for (i, &c) in columns.iter().enumerate() {
+            if i > 0 {
+                out.push(' ');
+            }
+            let w = width(c);
+            let text = cell(c);
+            let _ = match c {
+                Column::Name if i == last => write!(out, "{text}"),
+                Column::Name => write!(out, "{text:<w$}"),
+                _ => write!(out, "{text:>w$}"),
+            };
+        }
+        out.push('\n');
+    };
+    line(&mut out, &|c| c.header().to_owned());
+    let divider = |out: &mut String| line(out, &|c| "-".repeat(width(c)));
+    divider(&mut out);
     // strace prints errors with "%.0lu": a zero count is blank.
-    let errors = |n: u64| if n == 0 { String::new() } else { n.to_string() };
+    let cell = |r: &SummaryRow, pct: f64, c: Column| match c {
+        Column::Percent => format!("{pct:.2}"),
+        Column::Seconds => format!("{:.6}", secs(r.time_ns)),
+        Column::AvgTime => avg_us(r).to_string(),
+        Column::Calls => r.calls.to_string(),
+        Column::Errors if r.errors == 0 => String::new(),
+        Column::Errors => r.errors.to_string(),
+        Column::Name => r.name.clone(),
+    };
     for r in &rows {
         let pct = if r.time_ns == 0 {
             0.0
         } else {
-            100.0 * secs(r.time_ns) / secs(total_ns)
+            100.0 * secs(r.time_ns) / secs(total.time_ns)
         };
-        let _ = writeln!(
-            out,
-            "{:>w_pct$.2} {:>w_sec$.6} {:>w_avg$} {:>w_calls$} {:>w_err$} {}",
-            pct,
-            secs(r.time_ns),
-            avg_us(r.time_ns, r.calls),
-            r.calls,
-            errors(r.errors),
-            r.name
-        );
+        line(&mut out, &|c| cell(r, pct, c));
     }
-    out.push_str(&divider);
-    out.push('\n');
-    let _ = writeln!(
-        out,
-        "{:>w_pct$.2} {:>w_sec$.6} {:>w_avg$} {:>w_calls$} {:>w_err$} total",
-        100.0,
-        secs(total_ns),
-        avg_us(total_ns, total_calls),
-        total_calls,
-        errors(total_errors),
-    );
+    divider(&mut out);
+    line(&mut out, &|c| cell(&total, 100.0, c));
     out
 }
 
@@ -191,7 +265,7 @@ mod tests {
         s.add(257, "openat", true, 10_000);
         s.add(0, "read", false, 60_000);
         s.add(3, "close", false, 0);
-        let text = s.format(SortBy::Time);
+        let text = s.format(SortBy::Time, DEFAULT_COLUMNS);
         let expected = "\
 % time     seconds  usecs/call     calls    errors syscall
 ------ ----------- ----------- --------- --------- ----------------
@@ -207,12 +281,12 @@ mod tests {
     #[test]
     fn empty_and_all_zero() {
         // strace -c prints nothing when it counted nothing.
-        assert_eq!(format_summary(&[], SortBy::Time), "");
+        assert_eq!(format_summary(&[], SortBy::Time, DEFAULT_COLUMNS), "");
         let mut s = Summary::new();
         s.add(1, "write", false, 0);
         s.add(0, "read", false, 0);
         // Equal times keep syscall-number order.
-        let text = s.format(SortBy::Time);
+        let text = s.format(SortBy::Time, DEFAULT_COLUMNS);
         let lines: Vec<&str> = text.lines().collect();
         assert!(lines[2].ends_with(" read") && lines[3].ends_with(" write"));
     }
@@ -221,7 +295,7 @@ mod tests {
     fn long_names_widen_the_column() {
         let mut s = Summary::new();
         s.add(1, "a_very_long_syscall_name", false, 5);
-        let text = s.format(SortBy::Time);
+        let text = s.format(SortBy::Time, DEFAULT_COLUMNS);
         let divider = text.lines().nth(1).unwrap();
         assert!(divider.ends_with(&"-".repeat(25)));
     }
@@ -236,7 +310,7 @@ mod tests {
         s.add(3, "close", true, 0);
         s.add(3, "close", false, 0);
         let order = |by: &str| -> Vec<String> {
-            let text = s.format(SortBy::parse(by).unwrap());
+            let text = s.format(SortBy::parse(by).unwrap(), DEFAULT_COLUMNS);
             let lines: Vec<&str> = text.lines().collect();
             lines[2..lines.len() - 2]
                 .iter()
@@ -253,5 +327,42 @@ mod tests {
         assert!(SortBy::parse("bogus")
             .unwrap_err()
             .contains("invalid sortby: 'bogus'"));
+    }
+
+    #[test]
+    fn columns_as_strace_s_u_says() {
+        let mut s = Summary::new();
+        s.add(257, "openat", true, 30_000);
+        s.add(0, "read", false, 60_000);
+        let text = s.format(
+            SortBy::Time,
+            &Column::parse_list("name,calls,errors").unwrap(),
+        );
+        let expected = "\
+syscall              calls    errors
+---------------- --------- ---------
+read                     1          
+openat                   1         1
+---------------- --------- ---------
+total                    2         1
+";
+        assert_eq!(text, expected);
+        let text = s.format(SortBy::Name, &Column::parse_list("calls").unwrap());
+        assert_eq!(text.lines().next(), Some("    calls syscall"));
+        assert_eq!(text.lines().nth(2), Some("        1 openat"));
+        assert_eq!(
+            Column::parse_list("time,total-time,avg_time,count,error").unwrap(),
+            DEFAULT_COLUMNS
+        );
+        assert!(Column::parse_list("calls,count")
+            .unwrap_err()
+            .contains("more than once"));
+        assert!(Column::parse_list("max-time")
+            .unwrap_err()
+            .contains("longest"));
+        assert_eq!(
+            Column::parse_list("bogus").unwrap_err(),
+            "unknown column name: 'bogus'"
+        );
     }
 }
