@@ -691,6 +691,44 @@ TABLES = [
         exclude=r"PERF_FORMAT_MAX",
         enums=True,
     ),
+    # bpf(2)'s attrs (strace's bpf.c): the names of strace's tables.
+    Table(
+        "BPF_MAP_TYPES",
+        "BPF_MAP_CREATE's map_type",
+        ("linux/bpf.h",),
+        pattern=r"BPF_MAP_TYPE_\w+",
+        enums=True,
+    ),
+    Table(
+        "BPF_MAP_FLAGS",
+        "BPF_MAP_CREATE's map_flags",
+        ("linux/bpf.h",),
+        names=tuple(f"BPF_F_{n}" for n in (
+            "NO_PREALLOC", "NO_COMMON_LRU", "NUMA_NODE", "RDONLY", "WRONLY", "STACK_BUILD_ID", "ZERO_SEED",
+            "RDONLY_PROG", "WRONLY_PROG", "CLONE", "MMAPABLE", "PRESERVE_ELEMS", "INNER_MAP")),
+        enums=True,
+    ),
+    Table(
+        "BPF_FILE_MODE_FLAGS",
+        "the open_flags of the *_GET_FD_BY_ID and *_GET_NEXT_ID commands",
+        ("linux/bpf.h",),
+        names=("BPF_F_RDONLY", "BPF_F_WRONLY"),
+        enums=True,
+    ),
+    Table(
+        "BPF_MAP_UPDATE_ELEM_FLAGS",
+        "BPF_MAP_UPDATE_ELEM's flags",
+        ("linux/bpf.h",),
+        names=("BPF_ANY", "BPF_NOEXIST", "BPF_EXIST", "BPF_F_LOCK"),
+        enums=True,
+    ),
+    Table(
+        "BPF_MAP_LOOKUP_ELEM_FLAGS",
+        "BPF_MAP_LOOKUP_ELEM's flags",
+        ("linux/bpf.h",),
+        names=("BPF_ANY", "BPF_F_LOCK"),
+        enums=True,
+    ),
     Table(
         "PERF_EVENT_OPEN_FLAGS",
         "perf_event_open's flags",

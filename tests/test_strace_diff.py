@@ -872,3 +872,113 @@ def test_perf_event_open_like_strace(kernel, tmp_path, strace_bin):
         "type": "PERF_TYPE_SOFTWARE", "size": 128, "config": 1, "sample_period": 0, "sample_type": 1 << 16,
         "read_format": 3, "disabled": 1, "inherit": 1, "enable_on_exec": 1, "precise_ip": 0, "exclude_guest": 1}
     assert re.sub(r"\s+= ", " = ", first.strace()) == texts["systrace"][0]
+
+
+BPF_CALLS = r"""
+#include <linux/bpf.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static long bpf(int cmd, void *attr, unsigned size)
+{
+    return syscall(SYS_bpf, cmd, attr, size);
+}
+
+int main(void)
+{
+    union bpf_attr a;
+    uint32_t key = 0, value = 42, next;
+    char big[96];
+
+    /* An array map as libbpf creates one, with a name and flags. */
+    memset(&a, 0, sizeof(a));
+    a.map_type = BPF_MAP_TYPE_ARRAY;
+    a.key_size = 4;
+    a.value_size = 4;
+    a.max_entries = 2;
+    a.map_flags = BPF_F_RDONLY_PROG;
+    strcpy(a.map_name, "systrace_test");
+    int fd = bpf(BPF_MAP_CREATE, &a, 72);
+    if (fd < 0)
+        return 1;
+    /* Its elements, shorter attrs than the union. */
+    memset(&a, 0, sizeof(a));
+    a.map_fd = fd;
+    a.key = (uintptr_t)&key;
+    a.value = (uintptr_t)&value;
+    a.flags = BPF_EXIST;
+    bpf(BPF_MAP_UPDATE_ELEM, &a, 32);
+    a.flags = 0;
+    bpf(BPF_MAP_LOOKUP_ELEM, &a, 32);
+    a.flags = BPF_NOEXIST;
+    bpf(BPF_MAP_UPDATE_ELEM, &a, 32);
+    a.next_key = (uintptr_t)&next;
+    bpf(BPF_MAP_GET_NEXT_KEY, &a, 24);
+    bpf(BPF_MAP_DELETE_ELEM, &a, 16);
+    /* Its info, whose length the kernel writes back. */
+    char info[512];
+    memset(&a, 0, sizeof(a));
+    memset(info, 0, sizeof(info));
+    a.info.bpf_fd = fd;
+    a.info.info_len = 4;
+    a.info.info = (uintptr_t)info;
+    bpf(BPF_OBJ_GET_INFO_BY_FD, &a, 16);
+    a.info.info_len = sizeof(info);
+    bpf(BPF_OBJ_GET_INFO_BY_FD, &a, 16);
+    memset(&a, 0, sizeof(a));
+    a.map_fd = fd;
+    bpf(BPF_MAP_FREEZE, &a, 4);
+    /* Ids that name nothing; flags of no name. */
+    memset(&a, 0, sizeof(a));
+    a.map_id = 0xfffffff0;
+    a.open_flags = BPF_F_RDONLY;
+    bpf(BPF_MAP_GET_FD_BY_ID, &a, 12);
+    a.open_flags = 0x100;
+    bpf(BPF_PROG_GET_FD_BY_ID, &a, 12);
+    bpf(BPF_BTF_GET_FD_BY_ID, &a, 4);
+    /* Bytes the command does not know: `...`. */
+    memset(big, 0, sizeof(big));
+    big[80] = 1;
+    bpf(BPF_MAP_FREEZE, big, sizeof(big));
+    /* No attr. */
+    bpf(BPF_MAP_CREATE, NULL, 72);
+    return 0;
+}
+"""
+
+
+def test_bpf_attrs_like_strace(kernel, tmp_path, strace_bin):
+    # bpf(2)'s attr for the commands on maps and ids, as strace prints it:
+    # the fields up to the size given, what the kernel wrote back (an
+    # info's length: `info_len=4 => ...`), `...` for bytes set past them.
+    exe = _build(tmp_path, BPF_CALLS, "bpfcalls")
+    texts = {}
+    for name, tracer in (("strace", [strace_bin]), ("systrace", [sys.executable, "-m", "systrace"])):
+        out = tmp_path / f"{name}.txt"
+        r = subprocess.run([*tracer, "-o", str(out), "-e", "trace=bpf", "--", str(exe)],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, (name, r.stderr)
+        texts[name] = [re.sub(r"0x[0-9a-f]{8,}", "ADDR", re.sub(r"\s+= ", " = ", line))
+                       for line in out.read_text().splitlines()]
+    assert texts["systrace"] == texts["strace"], "\n".join(
+        f"{a!r}\n{b!r}\n" for a, b in zip(texts["strace"], texts["systrace"]) if a != b)
+    ours = "\n".join(texts["systrace"])
+    for part in ('bpf(BPF_MAP_CREATE, {map_type=BPF_MAP_TYPE_ARRAY, key_size=4, value_size=4, max_entries=2, '
+                 'map_flags=BPF_F_RDONLY_PROG, inner_map_fd=0, map_name="systrace_test", map_ifindex=0, '
+                 'btf_fd=0, btf_key_type_id=0, btf_value_type_id=0, btf_vmlinux_value_type_id=0, map_extra=0}, '
+                 '72) = 3',
+                 "bpf(BPF_MAP_UPDATE_ELEM, {map_fd=3, key=ADDR, value=ADDR, flags=BPF_EXIST}, 32) = 0",
+                 "info={bpf_fd=3, info_len=4, info=ADDR}",
+                 "open_flags=0x100 /* BPF_F_??? */",
+                 "bpf(BPF_MAP_FREEZE, {map_fd=0, ...}, 96) = -1",
+                 "bpf(BPF_MAP_CREATE, NULL, 72) = -1 EFAULT"):
+        assert part in ours, (part, ours)
+    assert re.search(r"info_len=512 => \d+, info=ADDR", ours), ours
+    # A listing, where the kernel writes the next id back.
+    r = subprocess.run([sys.executable, "-m", "systrace", "-e", "trace=bpf", "--", "bpftool", "map", "list"],
+                       capture_output=True, text=True, timeout=60)
+    if shutil.which("bpftool"):
+        assert re.search(r"bpf\(BPF_MAP_GET_NEXT_ID, \{start_id=0, next_id=0 => \d+, open_flags=0\}, 12\) += 0",
+                         r.stderr), r.stderr

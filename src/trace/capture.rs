@@ -114,6 +114,9 @@ pub mod sizes {
     /// struct perf_event_attr up to its wakeup counts (offsetof
     /// wakeup_events): what strace reads of it without -v.
     pub const PERF_ATTR: u16 = 48;
+    /// union bpf_attr's first bytes: those of the commands decoded
+    /// (strace::structs::bpf), and of the larger attrs newer callers give.
+    pub const BPF_ATTR: u16 = 128;
     /// struct sembuf: sem_num, sem_op, sem_flg.
     pub const SEMBUF: u16 = 6;
     /// siginfo_t: its head and the union's first words, what strace shows.
@@ -380,6 +383,10 @@ const STRUCTS: &[(&str, &str, u8, u16, &str)] = {
         // What strace reads of it without -v; again at exit, for the size
         // the kernel writes back when it refuses the call with E2BIG.
         ("perf_event_open", "attr_uptr", INOUT_STRUCT, PERF_ATTR, ""),
+        // bpf's attr: its head, what the commands strace decodes and the
+        // structure's size reach (the decoder reads `size` bytes of it);
+        // at exit again for the ids and lengths the kernel writes back.
+        ("bpf", "uattr", INOUT_STRUCT, BPF_ATTR, ""),
         // Lists: the iovecs and their data (readv's up to what it read),
         // a msghdr with its name, control data and iovecs.
         ("writev", "vec", IOVEC, 0, "vlen"),

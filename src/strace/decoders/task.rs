@@ -755,11 +755,32 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
             ));
             c.finish(Decimal, false)
         }
-        // The command; its attributes (a union per command) are not read:
-        // their address and size.
+        // The command and its attr, for the commands strace decodes that
+        // are decoded here (structs::bpf); the others' address.
         "bpf" => {
             c.push(c.t_xval(0, BPF_COMMANDS, "BPF_???"));
-            c.push(c.t_ptr(1));
+            let attr = c.captured(1).filter(|_| c.raw(1) != 0).and_then(|a| {
+                structs::bpf_attr_text(
+                    c.uint(0) & 0xffff_ffff,
+                    a.bytes,
+                    c.uint(2) & 0xffff_ffff,
+                    a.after,
+                    c.opts.hex,
+                )
+            });
+            match attr {
+                Some(structs::BpfAttr { entry, tail: None }) => c.push(entry),
+                Some(structs::BpfAttr {
+                    entry,
+                    tail: Some(tail),
+                }) => {
+                    // The rest of the attr is the exit's (a value written back).
+                    c.push_with_tail(entry, tail);
+                    c.push_exit(c.t_uint(2));
+                    return Some(c.finish(Decimal, false));
+                }
+                None => c.push(c.t_ptr(1)),
+            }
             c.push(c.t_uint(2));
             c.finish(Decimal, true)
         }

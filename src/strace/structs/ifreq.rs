@@ -207,7 +207,7 @@ fn push_ifc_len(out: &mut String, len: i32) {
 
 /// strace's print_quoted_cstring: up to the NUL, `...` after a name that
 /// fills the field.
-fn push_name(out: &mut String, field: &str, bytes: &[u8], hex: HexStyle) {
+pub(super) fn push_name(out: &mut String, field: &str, bytes: &[u8], hex: HexStyle) {
     out.push_str(field);
     out.push('=');
     match bytes.iter().position(|&b| b == 0) {

@@ -7,6 +7,7 @@
 //! (the kernel's layout on this architecture), then printed or valued.
 use serde_json::{json, Value};
 
+mod bpf;
 mod ifreq;
 mod io;
 mod ipc;
@@ -19,6 +20,7 @@ mod stat;
 mod task;
 mod time;
 
+pub use bpf::{bpf_attr_text, BpfAttr};
 pub use ifreq::{ifconf_text, ifreq_request, ifreq_text, Ifreq};
 pub use io::{fd_set_fds, fd_set_text, sockopt_text};
 pub use ipc::{ipc_ctl_text, IpcArg};

@@ -1,0 +1,372 @@
+//! bpf(2)'s union bpf_attr for the commands that create, look up and list
+//! maps, programs, BTF objects and links, as strace prints them (its
+//! bpf.c): each command's fields up to the size the call gives (fields a
+//! shorter attr lacks are not printed), then `...` when bytes past the
+//! fields strace knows are not zero. The others (BPF_PROG_LOAD, whose
+//! license and log are pointers to more memory, BPF_OBJ_PIN's path...)
+//! print as their address: `None` here.
+use std::fmt::Write;
+
+use super::ifreq::push_name;
+use super::netlink::ifindex_text;
+use super::read;
+use crate::strace::flags::{self, Xlat};
+use crate::strace::quote::HexStyle;
+
+/// What the programs read of the attr (bpf/ and trace::capture): enough
+/// for every command decoded here, and the bytes past them that say `...`.
+pub const BPF_ATTR_HEAD: usize = crate::trace::capture::sizes::BPF_ATTR as usize;
+
+// The commands decoded (enum bpf_cmd).
+const BPF_MAP_CREATE: u64 = 0;
+const BPF_MAP_LOOKUP_ELEM: u64 = 1;
+const BPF_MAP_UPDATE_ELEM: u64 = 2;
+const BPF_MAP_DELETE_ELEM: u64 = 3;
+const BPF_MAP_GET_NEXT_KEY: u64 = 4;
+const BPF_PROG_GET_NEXT_ID: u64 = 11;
+const BPF_MAP_GET_NEXT_ID: u64 = 12;
+const BPF_PROG_GET_FD_BY_ID: u64 = 13;
+const BPF_MAP_GET_FD_BY_ID: u64 = 14;
+const BPF_OBJ_GET_INFO_BY_FD: u64 = 15;
+const BPF_BTF_GET_FD_BY_ID: u64 = 19;
+const BPF_MAP_LOOKUP_AND_DELETE_ELEM: u64 = 21;
+const BPF_MAP_FREEZE: u64 = 22;
+const BPF_BTF_GET_NEXT_ID: u64 = 23;
+const BPF_LINK_GET_FD_BY_ID: u64 = 30;
+const BPF_LINK_GET_NEXT_ID: u64 = 31;
+
+/// BPF_F_NUMA_NODE: map_create's numa_node is set.
+const BPF_F_NUMA_NODE: u32 = 1 << 2;
+
+/// An attr's decoded text: what is printed at the call's entry, and what
+/// its exit adds (a value the kernel wrote back: ` => 7`), if anything.
+pub struct BpfAttr {
+    pub entry: String,
+    pub tail: Option<String>,
+}
+
+/// The fields of one command's attr, each printed only when the attr's
+/// `len` bytes reach it.
+struct Fields<'a> {
+    b: &'a [u8],
+    len: usize,
+    out: String,
+}
+
+impl Fields<'_> {
+    /// Whether the attr has the field at `off` (strace: `len <= offsetof`
+    /// ends the structure).
+    fn has(&self, off: usize) -> bool {
+        self.len > off
+    }
+    fn u32(&self, off: usize) -> u32 {
+        read(&self.b[off..]).unwrap_or(0)
+    }
+    fn u64(&self, off: usize) -> u64 {
+        read(&self.b[off..]).unwrap_or(0)
+    }
+    fn sep(&mut self) {
+        if !self.out.ends_with('{') {
+            self.out.push_str(", ");
+        }
+    }
+    fn uint(&mut self, name: &str, off: usize) {
+        self.sep();
+        let _ = write!(self.out, "{name}={}", self.u32(off));
+    }
+    fn int(&mut self, name: &str, off: usize) {
+        self.sep();
+        let _ = write!(self.out, "{name}={}", self.u32(off) as i32);
+    }
+    fn addr(&mut self, name: &str, off: usize) {
+        self.sep();
+        let _ = write!(
+            self.out,
+            "{name}={}",
+            crate::strace::decoders::ptr(self.u64(off))
+        );
+    }
+    fn flags(&mut self, name: &str, off: usize, table: Xlat, unknown: &str) {
+        self.sep();
+        let v = self.u32(off).into();
+        let _ = write!(
+            self.out,
+            "{name}={}",
+            flags::flags_or_unknown(table, v, unknown)
+        );
+    }
+    fn xval(&mut self, name: &str, off: usize, table: Xlat, unknown: &str) {
+        self.sep();
+        let v = self.u32(off).into();
+        let _ = write!(
+            self.out,
+            "{name}={}",
+            flags::xval_or_unknown(table, v, unknown)
+        );
+    }
+}
+
+/// `cmd`'s attr from `b` (what was read of it at entry; `after`, at
+/// exit), `size` the call's size argument. None: a command not decoded
+/// here, or too little was read.
+pub fn bpf_attr_text(
+    cmd: u64,
+    b: &[u8],
+    size: u64,
+    after: Option<&[u8]>,
+    hex: HexStyle,
+) -> Option<BpfAttr> {
+    // strace reads size bytes (up to a page): all of them must be here to
+    // tell the bytes past the fields.
+    let size = usize::try_from(size).ok().filter(|&s| s > 0 && s <= 4096)?;
+    if b.len() < size.min(BPF_ATTR_HEAD) || size > BPF_ATTR_HEAD {
+        return None;
+    }
+    // Each command's struct in strace's bpf_attr.h: its known size.
+    let known = match cmd {
+        BPF_MAP_CREATE => 72,
+        BPF_MAP_LOOKUP_ELEM | BPF_MAP_LOOKUP_AND_DELETE_ELEM | BPF_MAP_UPDATE_ELEM => 32,
+        BPF_MAP_DELETE_ELEM => 16,
+        BPF_MAP_GET_NEXT_KEY => 24,
+        BPF_MAP_FREEZE => 4,
+        BPF_PROG_GET_NEXT_ID
+        | BPF_MAP_GET_NEXT_ID
+        | BPF_BTF_GET_NEXT_ID
+        | BPF_LINK_GET_NEXT_ID
+        | BPF_PROG_GET_FD_BY_ID
+        | BPF_MAP_GET_FD_BY_ID => 12,
+        BPF_OBJ_GET_INFO_BY_FD => 16,
+        BPF_BTF_GET_FD_BY_ID | BPF_LINK_GET_FD_BY_ID => 4,
+        _ => return None,
+    };
+    let mut attr = [0u8; BPF_ATTR_HEAD];
+    attr[..size].copy_from_slice(&b[..size]);
+    let mut f = Fields {
+        b: &attr,
+        len: size.min(known),
+        out: String::from("{"),
+    };
+    let mut tail = None;
+    match cmd {
+        BPF_MAP_CREATE => map_create(&mut f, hex),
+        BPF_MAP_LOOKUP_ELEM | BPF_MAP_LOOKUP_AND_DELETE_ELEM => {
+            f.int("map_fd", 0);
+            f.addr("key", 8);
+            f.addr("value", 16);
+            if f.has(24) {
+                f.flags("flags", 24, flags::BPF_MAP_LOOKUP_ELEM_FLAGS, "BPF_???");
+            }
+        }
+        BPF_MAP_UPDATE_ELEM => {
+            f.int("map_fd", 0);
+            f.addr("key", 8);
+            f.addr("value", 16);
+            f.xval("flags", 24, flags::BPF_MAP_UPDATE_ELEM_FLAGS, "BPF_???");
+        }
+        BPF_MAP_DELETE_ELEM => {
+            f.int("map_fd", 0);
+            f.addr("key", 8);
+        }
+        BPF_MAP_GET_NEXT_KEY => {
+            f.int("map_fd", 0);
+            f.addr("key", 8);
+            f.addr("next_key", 16);
+        }
+        BPF_MAP_FREEZE => f.int("map_fd", 0),
+        BPF_PROG_GET_NEXT_ID | BPF_MAP_GET_NEXT_ID | BPF_BTF_GET_NEXT_ID | BPF_LINK_GET_NEXT_ID => {
+            f.uint("start_id", 0);
+            f.uint("next_id", 4);
+            // The next id, written back at exit; then the rest.
+            let mut rest = Fields {
+                b: &attr,
+                len: f.len,
+                out: String::new(),
+            };
+            let next = after.and_then(|a| read::<u32>(a.get(4..)?));
+            if let Some(next) = next.filter(|&n| n != f.u32(4)) {
+                let _ = write!(rest.out, " => {next}");
+            }
+            if rest.has(8) {
+                rest.flags("open_flags", 8, flags::BPF_FILE_MODE_FLAGS, "BPF_F_???");
+            }
+            tail = Some(rest.out);
+        }
+        BPF_PROG_GET_FD_BY_ID | BPF_MAP_GET_FD_BY_ID => {
+            f.uint(
+                if cmd == BPF_PROG_GET_FD_BY_ID {
+                    "prog_id"
+                } else {
+                    "map_id"
+                },
+                0,
+            );
+            f.uint("next_id", 4);
+            if f.has(8) {
+                f.flags("open_flags", 8, flags::BPF_FILE_MODE_FLAGS, "BPF_F_???");
+            }
+        }
+        BPF_OBJ_GET_INFO_BY_FD => {
+            f.out.push_str("info={");
+            f.int("bpf_fd", 0);
+            f.uint("info_len", 4);
+            // At exit: the length the kernel wrote back, and the info's
+            // address (strace reads it only with -v).
+            let mut rest = String::new();
+            let len = after.and_then(|a| read::<u32>(a.get(4..)?));
+            if let Some(len) = len.filter(|&n| n != f.u32(4)) {
+                let _ = write!(rest, " => {len}");
+            }
+            let _ = write!(rest, ", info={}}}", crate::strace::decoders::ptr(f.u64(8)));
+            tail = Some(rest);
+        }
+        BPF_BTF_GET_FD_BY_ID => f.uint("btf_id", 0),
+        _ => f.uint("link_id", 0),
+    }
+    // Bytes past what strace knows of the command: `...` if any is set.
+    let more = if size > known && attr[known..size].iter().any(|&b| b != 0) {
+        ", ..."
+    } else {
+        ""
+    };
+    match &mut tail {
+        Some(t) => {
+            t.push_str(more);
+            t.push('}');
+        }
+        None => {
+            f.out.push_str(more);
+            f.out.push('}');
+        }
+    }
+    Some(BpfAttr { entry: f.out, tail })
+}
+
+/// BPF_MAP_CREATE's fields, each as the attr's size reaches it.
+fn map_create(f: &mut Fields<'_>, hex: HexStyle) {
+    f.xval("map_type", 0, flags::BPF_MAP_TYPES, "BPF_MAP_TYPE_???");
+    f.uint("key_size", 4);
+    f.uint("value_size", 8);
+    f.uint("max_entries", 12);
+    if !f.has(16) {
+        return;
+    }
+    f.flags("map_flags", 16, flags::BPF_MAP_FLAGS, "BPF_F_???");
+    if !f.has(20) {
+        return;
+    }
+    f.int("inner_map_fd", 20);
+    if !f.has(24) {
+        return;
+    }
+    if f.u32(16) & BPF_F_NUMA_NODE != 0 {
+        f.sep();
+        let node = f.u32(24);
+        let _ = write!(f.out, "numa_node={node}");
+        if node == u32::MAX {
+            f.out.push_str(" /* NUMA_NO_NODE */");
+        }
+    }
+    if !f.has(28) {
+        return;
+    }
+    f.sep();
+    let name_len = 16.min(f.len - 28);
+    push_name(&mut f.out, "map_name", &f.b[28..28 + name_len], hex);
+    if !f.has(44) {
+        return;
+    }
+    f.sep();
+    let _ = write!(f.out, "map_ifindex={}", ifindex_text(f.u32(44)));
+    if !f.has(48) {
+        return;
+    }
+    f.int("btf_fd", 48);
+    f.uint("btf_key_type_id", 52);
+    f.uint("btf_value_type_id", 56);
+    if !f.has(60) {
+        return;
+    }
+    f.uint("btf_vmlinux_value_type_id", 60);
+    if !f.has(64) {
+        return;
+    }
+    f.sep();
+    let _ = write!(f.out, "map_extra={}", f.u64(64));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(cmd: u64, b: &[u8], after: Option<&[u8]>) -> String {
+        let a = bpf_attr_text(cmd, b, b.len() as u64, after, HexStyle::None).unwrap();
+        a.entry + &a.tail.unwrap_or_default()
+    }
+
+    #[test]
+    fn map_create_as_strace_prints_it() {
+        let mut b = vec![0u8; 72];
+        b[0] = 2; // ARRAY
+        b[4] = 4;
+        b[8] = 32;
+        b[12] = 1;
+        b[16..20].copy_from_slice(&(1u32 << 7 | 1 << 10).to_ne_bytes()); // RDONLY_PROG | MMAPABLE
+        b[28..41].copy_from_slice(b"libbpf_global");
+        assert_eq!(
+            text(BPF_MAP_CREATE, &b, None),
+            "{map_type=BPF_MAP_TYPE_ARRAY, key_size=4, value_size=32, max_entries=1, \
+             map_flags=BPF_F_RDONLY_PROG|BPF_F_MMAPABLE, inner_map_fd=0, map_name=\"libbpf_global\", \
+             map_ifindex=0, btf_fd=0, btf_key_type_id=0, btf_value_type_id=0, \
+             btf_vmlinux_value_type_id=0, map_extra=0}"
+        );
+        // A shorter attr stops at its size; bytes set past the known
+        // fields are `...`.
+        assert_eq!(
+            text(BPF_MAP_CREATE, &b[..20], None),
+            "{map_type=BPF_MAP_TYPE_ARRAY, key_size=4, value_size=32, max_entries=1, \
+             map_flags=BPF_F_RDONLY_PROG|BPF_F_MMAPABLE}"
+        );
+        b.extend([0, 0, 0, 0, 7, 0, 0, 0]);
+        assert!(text(BPF_MAP_CREATE, &b, None).ends_with("map_extra=0, ...}"));
+    }
+
+    #[test]
+    fn listing_and_info_with_what_the_kernel_wrote_back() {
+        let mut b = vec![0u8; 12];
+        let mut after = b.clone();
+        after[4] = 7;
+        assert_eq!(
+            text(BPF_PROG_GET_NEXT_ID, &b, Some(&after)),
+            "{start_id=0, next_id=0 => 7, open_flags=0}"
+        );
+        assert_eq!(
+            text(BPF_MAP_GET_NEXT_ID, &b, None),
+            "{start_id=0, next_id=0, open_flags=0}"
+        );
+        b[0] = 7;
+        b[8] = 1 << 3;
+        assert_eq!(
+            text(BPF_PROG_GET_FD_BY_ID, &b, None),
+            "{prog_id=7, next_id=0, open_flags=BPF_F_RDONLY}"
+        );
+        let mut info = vec![0u8; 16];
+        info[0] = 3;
+        info[4] = 232;
+        info[8..16].copy_from_slice(&0x7ffd_0000_1000u64.to_ne_bytes());
+        let mut after = info.clone();
+        after[4] = 88;
+        assert_eq!(
+            text(BPF_OBJ_GET_INFO_BY_FD, &info, Some(&after)),
+            "{info={bpf_fd=3, info_len=232 => 88, info=0x7ffd00001000}}"
+        );
+        let mut upd = vec![0u8; 32];
+        upd[24] = 1;
+        assert_eq!(
+            text(BPF_MAP_UPDATE_ELEM, &upd, None),
+            "{map_fd=0, key=NULL, value=NULL, flags=BPF_NOEXIST}"
+        );
+        // Not decoded here, or more than was read: the address.
+        assert!(bpf_attr_text(5, &upd, 32, None, HexStyle::None).is_none());
+        assert!(bpf_attr_text(BPF_MAP_UPDATE_ELEM, &upd, 4097, None, HexStyle::None).is_none());
+    }
+}
