@@ -982,3 +982,25 @@ def test_bpf_attrs_like_strace(kernel, tmp_path, strace_bin):
     if shutil.which("bpftool"):
         assert re.search(r"bpf\(BPF_MAP_GET_NEXT_ID, \{start_id=0, next_id=0 => \d+, open_flags=0\}, 12\) += 0",
                          r.stderr), r.stderr
+
+
+def test_audit_netlink_messages_like_strace(kernel, tmp_path, strace_bin):
+    # su (PAM) sends libaudit's messages on a NETLINK_AUDIT socket and reads
+    # the kernel's ACKs: strace names their types (AUDIT_FIRST_USER_MSG)
+    # once the socket is bound, and shows their payloads as data.
+    su = shutil.which("su")
+    assert su, "su (util-linux) is part of every Debian system"
+    texts = {}
+    for name, tracer in (("strace", [strace_bin]), ("systrace", [sys.executable, "-m", "systrace"])):
+        out = tmp_path / f"{name}.txt"
+        r = subprocess.run([*tracer, "-f", "-o", str(out), "-e", "trace=socket,sendto,recvfrom",
+                            "--", su, "-s", "/bin/sh", "-c", "true", "nobody"],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, (name, r.stderr)
+        texts[name] = [re.sub(r"nlmsg_pid=\d+", "nlmsg_pid=P", re.sub(r"\s+= ", " = ", line.split(" ", 1)[1]))
+                       for line in out.read_text().splitlines() if "NETLINK" in line or "nlmsg" in line]
+    assert texts["systrace"] == texts["strace"], "\n".join(
+        f"{a!r}\n{b!r}\n" for a, b in zip(texts["strace"], texts["systrace"]) if a != b)
+    ours = "\n".join(texts["systrace"])
+    assert "socket(AF_NETLINK, SOCK_RAW, NETLINK_AUDIT)" in ours, ours
+    assert "nlmsg_type=NLMSG_ERROR" in ours and "msg={nlmsg_len=" in ours, ours

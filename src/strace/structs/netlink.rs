@@ -60,6 +60,9 @@ fn type_table(family: Option<u32>) -> Option<(Xlat, &'static str)> {
     match family? as i32 {
         libc::NETLINK_ROUTE => Some((x::RTM_TYPES, "RTM_???")),
         libc::NETLINK_SOCK_DIAG => Some((x::SOCK_DIAG_TYPES, "SOCK_DIAG_???")),
+        // Named, its payloads shown as data, as strace does (libaudit's
+        // messages from su, login, sshd and the like, and their ACKs).
+        libc::NETLINK_AUDIT => Some((x::AUDIT_TYPES, "AUDIT_???")),
         _ => None,
     }
 }
@@ -1850,13 +1853,22 @@ mod tests {
              nlmsg_flags=NLM_F_REQUEST|NLM_F_DUMP, nlmsg_seq=7, nlmsg_pid=0}}]"
         );
         assert_eq!(
-            netlink_text(
-                &data,
-                data.len() as u64,
-                libc::NETLINK_AUDIT as u32,
-                &opts()
-            ),
+            netlink_text(&data, data.len() as u64, libc::NETLINK_XFRM as u32, &opts()),
             None
+        );
+        // libaudit's ACK (su, login): the message it answers, named.
+        let mut payload = 0i32.to_ne_bytes().to_vec();
+        payload.extend(msg(1100, 5, &[0; 116]));
+        let data = msg(2, 0x100, &payload[..20]);
+        assert_eq!(
+            nl(&data, libc::NETLINK_AUDIT as u32),
+            "[{nlmsg_len=36, nlmsg_type=NLMSG_ERROR, nlmsg_flags=NLM_F_CAPPED, nlmsg_seq=7, \
+             nlmsg_pid=0}, {error=0, msg={nlmsg_len=132, nlmsg_type=AUDIT_FIRST_USER_MSG, \
+             nlmsg_flags=NLM_F_REQUEST|NLM_F_ACK, nlmsg_seq=7, nlmsg_pid=0}}]"
+        );
+        assert!(
+            nl(&msg(0x44d, 5, &[0x6f, 0x70]), libc::NETLINK_AUDIT as u32)
+                .contains("nlmsg_type=0x44d /* AUDIT_??? */")
         );
         // A socket not bound yet: strace cannot tell its protocol.
         assert_eq!(
