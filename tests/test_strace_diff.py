@@ -523,6 +523,22 @@ def _build(tmp_path, source: str, name: str, *flags: str):
     return exe
 
 
+def _same_lines(tmp_path, strace_bin, *args: str, normalise=lambda line: line) -> list:
+    """The lines of strace and of systrace run with `args` (-o FILE and
+    the options, `--`, the command), runs of spaces before `=` made one
+    and addresses ADDR, then `normalise`d: asserted equal, and returned."""
+    texts = {}
+    for name, tracer in (("strace", [strace_bin]), ("systrace", [sys.executable, "-m", "systrace"])):
+        out = tmp_path / f"{name}.txt"
+        r = subprocess.run([*tracer, "-o", str(out), *args], capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, (name, r.stderr)
+        texts[name] = [normalise(re.sub(r"0x[0-9a-f]{8,}", "ADDR", re.sub(r"\s+= ", " = ", line)))
+                       for line in out.read_text(errors="surrogateescape").splitlines()]
+    assert texts["systrace"] == texts["strace"], "\n".join(
+        f"{a!r}\n{b!r}\n" for a, b in zip(texts["strace"], texts["systrace"]) if a != b)
+    return texts["systrace"]
+
+
 def test_a_seccomp_sigsys_like_strace(kernel, tmp_path, strace_bin):
     # The SIGSYS a seccomp filter raises names the call it refused and the
     # architecture as strace names them: si_syscall=__NR_getppid,
@@ -608,18 +624,8 @@ def test_calls_a_seccomp_filter_refused_show_their_arguments_like_strace(kernel,
     # before the filter, shows the whole call; so does systrace, whose exit
     # makes the enter from the registers and reads the path then.
     exe = _build(tmp_path, SECCOMP_REFUSED, "refused")
-    texts = {}
-    for name, tracer in (("strace", [strace_bin]), ("systrace", [sys.executable, "-m", "systrace"])):
-        out = tmp_path / f"{name}.txt"
-        r = subprocess.run([*tracer, "-o", str(out), "-e", "trace=getppid,openat,newfstatat,read,mkdir,write,prctl",
-                            "--", str(exe)], capture_output=True, text=True, timeout=60)
-        assert r.returncode == 0, (name, r.stderr)
-        text = out.read_text(errors="surrogateescape")
-        texts[name] = [re.sub(r"0x[0-9a-f]{8,}", "ADDR", re.sub(r"\s+= ", " = ", line))
-                       for line in text.splitlines()]
-    assert texts["systrace"] == texts["strace"], "\n".join(
-        f"{a!r:90} | {b!r}" for a, b in zip(texts["strace"], texts["systrace"]))
-    ours = texts["systrace"]
+    ours = _same_lines(tmp_path, strace_bin, "-e", "trace=getppid,openat,newfstatat,read,mkdir,write,prctl",
+                       "--", str(exe))
     for line in ('openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = -1 EACCES (Permission denied)',
                  'openat(AT_FDCWD, "/etc/hostname", O_RDONLY|O_CLOEXEC) = -1 EACCES (Permission denied)',
                  'mkdir("/etc/hostname", 0755) = -1 EPERM (Operation not permitted)',
@@ -838,16 +844,8 @@ def test_perf_event_open_like_strace(kernel, tmp_path, strace_bin):
     # then `...`), its flags named, and the size the kernel writes back
     # when it refuses a larger structure with E2BIG.
     exe = _build(tmp_path, PERF_EVENT_OPEN, "perf")
-    texts = {}
-    for name, tracer in (("strace", [strace_bin]), ("systrace", [sys.executable, "-m", "systrace"])):
-        out = tmp_path / f"{name}.txt"
-        r = subprocess.run([*tracer, "-o", str(out), "-e", "trace=perf_event_open", "--", str(exe)],
-                           capture_output=True, text=True, timeout=60)
-        assert r.returncode == 0, (name, r.stderr)
-        texts[name] = [re.sub(r"\s+= ", " = ", line) for line in out.read_text().splitlines()]
-    assert texts["systrace"] == texts["strace"], "\n".join(
-        f"{a!r}\n{b!r}\n" for a, b in zip(texts["strace"], texts["systrace"]) if a != b)
-    ours = "\n".join(texts["systrace"])
+    lines = _same_lines(tmp_path, strace_bin, "-e", "trace=perf_event_open", "--", str(exe))
+    ours = "\n".join(lines)
     for part in ("{type=PERF_TYPE_SOFTWARE, size=PERF_ATTR_SIZE_VER7, config=PERF_COUNT_SW_TASK_CLOCK, "
                  "sample_period=0, sample_type=PERF_SAMPLE_IDENTIFIER, "
                  "read_format=PERF_FORMAT_TOTAL_TIME_ENABLED|PERF_FORMAT_TOTAL_TIME_RUNNING, disabled=1, "
@@ -871,7 +869,7 @@ def test_perf_event_open_like_strace(kernel, tmp_path, strace_bin):
     assert first.args["attr_uptr"] == {
         "type": "PERF_TYPE_SOFTWARE", "size": 128, "config": 1, "sample_period": 0, "sample_type": 1 << 16,
         "read_format": 3, "disabled": 1, "inherit": 1, "enable_on_exec": 1, "precise_ip": 0, "exclude_guest": 1}
-    assert re.sub(r"\s+= ", " = ", first.strace()) == texts["systrace"][0]
+    assert re.sub(r"\s+= ", " = ", first.strace()) == lines[0]
 
 
 BPF_CALLS = r"""
@@ -954,17 +952,7 @@ def test_bpf_attrs_like_strace(kernel, tmp_path, strace_bin):
     # the fields up to the size given, what the kernel wrote back (an
     # info's length: `info_len=4 => ...`), `...` for bytes set past them.
     exe = _build(tmp_path, BPF_CALLS, "bpfcalls")
-    texts = {}
-    for name, tracer in (("strace", [strace_bin]), ("systrace", [sys.executable, "-m", "systrace"])):
-        out = tmp_path / f"{name}.txt"
-        r = subprocess.run([*tracer, "-o", str(out), "-e", "trace=bpf", "--", str(exe)],
-                           capture_output=True, text=True, timeout=60)
-        assert r.returncode == 0, (name, r.stderr)
-        texts[name] = [re.sub(r"0x[0-9a-f]{8,}", "ADDR", re.sub(r"\s+= ", " = ", line))
-                       for line in out.read_text().splitlines()]
-    assert texts["systrace"] == texts["strace"], "\n".join(
-        f"{a!r}\n{b!r}\n" for a, b in zip(texts["strace"], texts["systrace"]) if a != b)
-    ours = "\n".join(texts["systrace"])
+    ours = "\n".join(_same_lines(tmp_path, strace_bin, "-e", "trace=bpf", "--", str(exe)))
     for part in ('bpf(BPF_MAP_CREATE, {map_type=BPF_MAP_TYPE_ARRAY, key_size=4, value_size=4, max_entries=2, '
                  'map_flags=BPF_F_RDONLY_PROG, inner_map_fd=0, map_name="systrace_test", map_ifindex=0, '
                  'btf_fd=0, btf_key_type_id=0, btf_value_type_id=0, btf_vmlinux_value_type_id=0, map_extra=0}, '
@@ -990,17 +978,10 @@ def test_audit_netlink_messages_like_strace(kernel, tmp_path, strace_bin):
     # once the socket is bound, and shows their payloads as data.
     su = shutil.which("su")
     assert su, "su (util-linux) is part of every Debian system"
-    texts = {}
-    for name, tracer in (("strace", [strace_bin]), ("systrace", [sys.executable, "-m", "systrace"])):
-        out = tmp_path / f"{name}.txt"
-        r = subprocess.run([*tracer, "-f", "-o", str(out), "-e", "trace=socket,sendto,recvfrom",
-                            "--", su, "-s", "/bin/sh", "-c", "true", "nobody"],
-                           capture_output=True, text=True, timeout=60)
-        assert r.returncode == 0, (name, r.stderr)
-        texts[name] = [re.sub(r"nlmsg_pid=\d+", "nlmsg_pid=P", re.sub(r"\s+= ", " = ", line.split(" ", 1)[1]))
-                       for line in out.read_text().splitlines() if "NETLINK" in line or "nlmsg" in line]
-    assert texts["systrace"] == texts["strace"], "\n".join(
-        f"{a!r}\n{b!r}\n" for a, b in zip(texts["strace"], texts["systrace"]) if a != b)
-    ours = "\n".join(texts["systrace"])
+    # Each line after its pid; the kernel's port ids (nlmsg_pid) differ.
+    lines = _same_lines(tmp_path, strace_bin, "-f", "-e", "trace=socket,sendto,recvfrom",
+                        "--", su, "-s", "/bin/sh", "-c", "true", "nobody",
+                        normalise=lambda line: re.sub(r"nlmsg_pid=\d+", "nlmsg_pid=P", line.split(" ", 1)[1]))
+    ours = "\n".join(line for line in lines if "NETLINK" in line or "nlmsg" in line)
     assert "socket(AF_NETLINK, SOCK_RAW, NETLINK_AUDIT)" in ours, ours
     assert "nlmsg_type=NLMSG_ERROR" in ours and "msg={nlmsg_len=" in ours, ours
