@@ -936,6 +936,22 @@ int main(void)
     a.open_flags = 0x100;
     bpf(BPF_PROG_GET_FD_BY_ID, &a, 12);
     bpf(BPF_BTF_GET_FD_BY_ID, &a, 4);
+    /* Attaching to a cgroup, detaching, a link's program: fds that name
+     * nothing, an attach type of no name. */
+    memset(&a, 0, sizeof(a));
+    a.target_fd = -1;
+    a.attach_bpf_fd = fd;
+    a.attach_type = BPF_CGROUP_INET_EGRESS;
+    a.attach_flags = BPF_F_ALLOW_MULTI;
+    bpf(BPF_PROG_ATTACH, &a, 20);
+    a.attach_type = 200;
+    bpf(BPF_PROG_DETACH, &a, 12);
+    memset(&a, 0, sizeof(a));
+    a.link_update.link_fd = -1;
+    a.link_update.new_prog_fd = fd;
+    a.link_update.flags = BPF_F_REPLACE;
+    a.link_update.old_prog_fd = 9;
+    bpf(BPF_LINK_UPDATE, &a, 16);
     /* Bytes the command does not know: `...`. */
     memset(big, 0, sizeof(big));
     big[80] = 1;
@@ -960,6 +976,10 @@ def test_bpf_attrs_like_strace(kernel, tmp_path, strace_bin):
                  "bpf(BPF_MAP_UPDATE_ELEM, {map_fd=3, key=ADDR, value=ADDR, flags=BPF_EXIST}, 32) = 0",
                  "info={bpf_fd=3, info_len=4, info=ADDR}",
                  "open_flags=0x100 /* BPF_F_??? */",
+                 "bpf(BPF_PROG_ATTACH, {target_fd=-1, attach_bpf_fd=3, attach_type=BPF_CGROUP_INET_EGRESS, "
+                 "attach_flags=BPF_F_ALLOW_MULTI, replace_bpf_fd=0}, 20) = -1 ",
+                 "attach_type=0xc8 /* BPF_??? */",
+                 "{link_update={link_fd=-1, new_prog_fd=3, flags=BPF_F_REPLACE, old_prog_fd=9}}",
                  "bpf(BPF_MAP_FREEZE, {map_fd=0, ...}, 96) = -1",
                  "bpf(BPF_MAP_CREATE, NULL, 72) = -1 EFAULT"):
         assert part in ours, (part, ours)

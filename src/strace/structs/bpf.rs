@@ -1,5 +1,6 @@
 //! bpf(2)'s union bpf_attr for the commands that create, look up and list
-//! maps, programs, BTF objects and links, as strace prints them (its
+//! maps, programs, BTF objects and links, and attach programs to cgroups
+//! and links, as strace prints them (its
 //! bpf.c): each command's fields up to the size the call gives (fields a
 //! shorter attr lacks are not printed), then `...` when bytes past the
 //! fields strace knows are not zero. The others (BPF_PROG_LOAD, whose
@@ -23,6 +24,8 @@ const BPF_MAP_LOOKUP_ELEM: u64 = 1;
 const BPF_MAP_UPDATE_ELEM: u64 = 2;
 const BPF_MAP_DELETE_ELEM: u64 = 3;
 const BPF_MAP_GET_NEXT_KEY: u64 = 4;
+const BPF_PROG_ATTACH: u64 = 8;
+const BPF_PROG_DETACH: u64 = 9;
 const BPF_PROG_GET_NEXT_ID: u64 = 11;
 const BPF_MAP_GET_NEXT_ID: u64 = 12;
 const BPF_PROG_GET_FD_BY_ID: u64 = 13;
@@ -32,11 +35,14 @@ const BPF_BTF_GET_FD_BY_ID: u64 = 19;
 const BPF_MAP_LOOKUP_AND_DELETE_ELEM: u64 = 21;
 const BPF_MAP_FREEZE: u64 = 22;
 const BPF_BTF_GET_NEXT_ID: u64 = 23;
+const BPF_LINK_UPDATE: u64 = 29;
 const BPF_LINK_GET_FD_BY_ID: u64 = 30;
 const BPF_LINK_GET_NEXT_ID: u64 = 31;
 
 /// BPF_F_NUMA_NODE: map_create's numa_node is set.
 const BPF_F_NUMA_NODE: u32 = 1 << 2;
+/// BPF_F_REPLACE: link_update's old_prog_fd is set.
+const BPF_F_REPLACE: u32 = 1 << 2;
 
 /// An attr's decoded text: what is printed at the call's entry, and what
 /// its exit adds (a value the kernel wrote back: ` => 7`), if anything.
@@ -129,6 +135,9 @@ pub fn bpf_attr_text(
         BPF_MAP_DELETE_ELEM => 16,
         BPF_MAP_GET_NEXT_KEY => 24,
         BPF_MAP_FREEZE => 4,
+        BPF_PROG_ATTACH => 20,
+        BPF_PROG_DETACH => 12,
+        BPF_LINK_UPDATE => 16,
         BPF_PROG_GET_NEXT_ID
         | BPF_MAP_GET_NEXT_ID
         | BPF_BTF_GET_NEXT_ID
@@ -173,6 +182,29 @@ pub fn bpf_attr_text(
             f.addr("next_key", 16);
         }
         BPF_MAP_FREEZE => f.int("map_fd", 0),
+        BPF_PROG_ATTACH => {
+            f.int("target_fd", 0);
+            f.int("attach_bpf_fd", 4);
+            f.xval("attach_type", 8, flags::BPF_ATTACH_TYPES, "BPF_???");
+            f.flags("attach_flags", 12, flags::BPF_ATTACH_FLAGS, "BPF_F_???");
+            if f.has(16) {
+                f.int("replace_bpf_fd", 16);
+            }
+        }
+        BPF_PROG_DETACH => {
+            f.int("target_fd", 0);
+            f.xval("attach_type", 8, flags::BPF_ATTACH_TYPES, "BPF_???");
+        }
+        BPF_LINK_UPDATE => {
+            f.out.push_str("link_update={");
+            f.int("link_fd", 0);
+            f.int("new_prog_fd", 4);
+            f.flags("flags", 8, flags::BPF_ATTACH_FLAGS, "BPF_F_???");
+            if f.u32(8) & BPF_F_REPLACE != 0 {
+                f.int("old_prog_fd", 12);
+            }
+            f.out.push('}');
+        }
         BPF_PROG_GET_NEXT_ID | BPF_MAP_GET_NEXT_ID | BPF_BTF_GET_NEXT_ID | BPF_LINK_GET_NEXT_ID => {
             f.uint("start_id", 0);
             f.uint("next_id", 4);
@@ -364,6 +396,27 @@ mod tests {
         assert_eq!(
             text(BPF_MAP_UPDATE_ELEM, &upd, None),
             "{map_fd=0, key=NULL, value=NULL, flags=BPF_NOEXIST}"
+        );
+        let mut attach = vec![0u8; 20];
+        attach[0..4].copy_from_slice(&(-1i32).to_ne_bytes());
+        attach[8] = 2; // BPF_CGROUP_INET_SOCK_CREATE
+        attach[12] = 2;
+        assert_eq!(
+            text(BPF_PROG_ATTACH, &attach, None),
+            "{target_fd=-1, attach_bpf_fd=0, attach_type=BPF_CGROUP_INET_SOCK_CREATE, \
+             attach_flags=BPF_F_ALLOW_MULTI, replace_bpf_fd=0}"
+        );
+        attach[8] = 200;
+        assert_eq!(
+            text(BPF_PROG_DETACH, &attach[..12], None),
+            "{target_fd=-1, attach_type=0xc8 /* BPF_??? */}"
+        );
+        let mut update = vec![0u8; 16];
+        update[8] = 4;
+        update[12] = 9;
+        assert_eq!(
+            text(BPF_LINK_UPDATE, &update, None),
+            "{link_update={link_fd=0, new_prog_fd=0, flags=BPF_F_REPLACE, old_prog_fd=9}}"
         );
         // Not decoded here, or more than was read: the address.
         assert!(bpf_attr_text(5, &upd, 32, None, HexStyle::None).is_none());
