@@ -984,6 +984,14 @@ def test_bpf_attrs_like_strace(kernel, tmp_path, strace_bin):
                  "bpf(BPF_MAP_CREATE, NULL, 72) = -1 EFAULT"):
         assert part in ours, (part, ours)
     assert re.search(r"info_len=512 => \d+, info=ADDR", ours), ours
+    # The library's Call: the attr as the call gave it (its size bytes).
+    import systrace
+
+    done = systrace.run([str(exe)], "bpf", strings=True)
+    assert done.returncode == 0 and done.dropped == 0
+    first = [c for c in systrace.calls(done.events()) if c.pid == done.pid][0]
+    assert len(first.args["uattr"]["hex"]) == 2 * 72, first.args
+    assert first.args["uattr"]["hex"].startswith("02000000040000000400000002000000"), first.args
     # A listing, where the kernel writes the next id back.
     r = subprocess.run([sys.executable, "-m", "systrace", "-e", "trace=bpf", "--", "bpftool", "map", "list"],
                        capture_output=True, text=True, timeout=60)

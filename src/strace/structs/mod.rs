@@ -127,6 +127,12 @@ pub fn value(
         })),
         ("sched_getattr" | "sched_setattr", "uattr") => task::sched_attr_value(bytes),
         ("perf_event_open", "attr_uptr") => perf::perf_event_attr_value(bytes),
+        // The attr as the call gave it, its `size` bytes (more are read).
+        ("bpf", "uattr") => Some(crate::strace::call::bytes_json(
+            &bytes[..bytes
+                .len()
+                .min(usize::try_from(reg(2) & 0xffff_ffff).unwrap_or(0))],
+        )),
         // What prctl's option reads or writes there (see command_arg).
         ("prctl", "arg2") => match reg(0) {
             15 | 16 => {
