@@ -550,8 +550,7 @@ impl Session {
         sort_by: &str,
         columns: Option<&str>,
     ) -> PyResult<String> {
-        let order = super::strace::sort_by(sort_by)?;
-        let columns = super::strace::columns(columns)?;
+        let (order, columns) = super::strace::summary_layout(sort_by, columns)?;
         if self.inherited() {
             return Ok(String::new());
         }

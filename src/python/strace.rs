@@ -116,20 +116,20 @@ pub fn decode_sockaddr(data: &[u8]) -> Option<(String, Option<String>, Option<u1
     ))
 }
 
-/// strace's -S: the order of the -c table's rows ("time", "calls",
-/// "errors", "name", "avg-time", "nothing" and strace's aliases), or a
-/// ValueError that names what is wrong.
-pub(super) fn sort_by(name: &str) -> PyResult<SortBy> {
-    SortBy::parse(name).map_err(PyValueError::new_err)
-}
-
-/// strace's -U: the -c table's columns ("name,calls,errors", strace's
-/// names and aliases; None: strace's default), or a ValueError.
-pub(super) fn columns(spec: Option<&str>) -> PyResult<Vec<Column>> {
-    spec.map_or_else(
-        || Ok(DEFAULT_COLUMNS.to_vec()),
-        |s| Column::parse_list(s).map_err(PyValueError::new_err),
-    )
+/// The -c table's layout: strace's -S order ("time", "calls", "errors",
+/// "name", "avg-time", "nothing" and its aliases) and -U columns
+/// ("name,calls,errors"; None: strace's default), or a ValueError that
+/// names what is wrong.
+pub(super) fn summary_layout(
+    sort_by: &str,
+    columns: Option<&str>,
+) -> PyResult<(SortBy, Vec<Column>)> {
+    let order = SortBy::parse(sort_by).map_err(PyValueError::new_err)?;
+    let columns = match columns {
+        Some(spec) => Column::parse_list(spec).map_err(PyValueError::new_err)?,
+        None => DEFAULT_COLUMNS.to_vec(),
+    };
+    Ok((order, columns))
 }
 
 /// The strace -c table of rows (name, nr, calls, errors, time_ns), given in
@@ -142,8 +142,7 @@ pub fn format_summary(
     sort_by: &str,
     columns: Option<&str>,
 ) -> PyResult<String> {
-    let order = self::sort_by(sort_by)?;
-    let columns = self::columns(columns)?;
+    let (order, columns) = summary_layout(sort_by, columns)?;
     let rows: Vec<SummaryRow> = rows
         .into_iter()
         .map(|(name, nr, calls, errors, time_ns)| SummaryRow {
@@ -462,8 +461,7 @@ impl PyPrinter {
         sort_by: &str,
         columns: Option<&str>,
     ) -> PyResult<String> {
-        let order = self::sort_by(sort_by)?;
-        let columns = self::columns(columns)?;
+        let (order, columns) = summary_layout(sort_by, columns)?;
         Ok(self.locked(py).printer.summary_table(order, &columns))
     }
 

@@ -24,30 +24,24 @@ pub enum SortBy {
 }
 
 impl SortBy {
-    /// strace's names for -S (and their aliases). min-time and max-time
-    /// are refused: the kernel's counts keep no per-call extremes.
+    /// strace's names for -S (and their aliases: its column names, see
+    /// [`Column::named`]). min-time and max-time are refused: the kernel's
+    /// counts keep no per-call extremes.
     pub fn parse(name: &str) -> Result<Self, String> {
-        Ok(match name {
-            "time" | "time_percent" | "time-percent" | "time_total" | "time-total"
-            | "total_time" | "total-time" => Self::Time,
-            "avg_time" | "avg-time" | "time_avg" | "time-avg" => Self::AvgTime,
-            "calls" | "count" => Self::Calls,
-            "error" | "errors" => Self::Errors,
-            "name" | "syscall" | "syscall_name" | "syscall-name" => Self::Name,
-            "none" | "nothing" => Self::Nothing,
-            "min_time" | "min-time" | "shortest" | "time_min" | "time-min" | "longest"
-            | "max_time" | "max-time" | "time_max" | "time-max" => {
-                return Err(format!(
-                    "-S {name}: the counts keep no shortest or longest call per syscall; \
-                     sort by time, avg-time, calls, errors, name or nothing"
-                ))
-            }
-            _ => {
-                return Err(format!(
-                    "invalid sortby: '{name}' (time, avg-time, calls, errors, name or nothing)"
-                ))
-            }
-        })
+        match Column::named(name, "-S") {
+            Ok(Some(Column::Percent | Column::Seconds)) => Ok(Self::Time),
+            Ok(Some(Column::AvgTime)) => Ok(Self::AvgTime),
+            Ok(Some(Column::Calls)) => Ok(Self::Calls),
+            Ok(Some(Column::Errors)) => Ok(Self::Errors),
+            Ok(Some(Column::Name)) => Ok(Self::Name),
+            Ok(None) => Ok(Self::Nothing),
+            Err(Some(err)) => Err(format!(
+                "{err}; sort by time, avg-time, calls, errors, name or nothing"
+            )),
+            Err(None) => Err(format!(
+                "invalid sortby: '{name}' (time, avg-time, calls, errors, name or nothing)"
+            )),
+        }
     }
 }
 
@@ -77,26 +71,39 @@ pub const DEFAULT_COLUMNS: &[Column] = &[
 ];
 
 impl Column {
-    /// strace's -U: comma-separated column names (and its aliases, the
-    /// names -S takes but none); the name column is added last when not
-    /// given. min-time and max-time are refused, as for -S.
+    /// strace's column names and their aliases (its column_aliases, which
+    /// -S and -U share): Ok(None) for `none`; Err(Some(message)) for the
+    /// extremes the kernel's counts do not keep (`option`: which asks),
+    /// Err(None) for a name strace does not know.
+    fn named(name: &str, option: &str) -> Result<Option<Self>, Option<String>> {
+        Ok(Some(match name {
+            "time" | "time_percent" | "time-percent" => Self::Percent,
+            "time_total" | "time-total" | "total_time" | "total-time" => Self::Seconds,
+            "avg_time" | "avg-time" | "time_avg" | "time-avg" => Self::AvgTime,
+            "calls" | "count" => Self::Calls,
+            "error" | "errors" => Self::Errors,
+            "name" | "syscall" | "syscall_name" | "syscall-name" => Self::Name,
+            "none" | "nothing" => return Ok(None),
+            "min_time" | "min-time" | "shortest" | "time_min" | "time-min" | "longest"
+            | "max_time" | "max-time" | "time_max" | "time-max" => {
+                return Err(Some(format!(
+                    "{option} {name}: the counts keep no shortest or longest call per syscall"
+                )))
+            }
+            _ => return Err(None),
+        }))
+    }
+
+    /// strace's -U: comma-separated column names (and their aliases, but
+    /// none, which strace refuses there); the name column is added last
+    /// when not given. min-time and max-time are refused, as for -S.
     pub fn parse_list(spec: &str) -> Result<Vec<Column>, String> {
         let mut columns = Vec::new();
         for name in spec.split(',') {
-            let column = match name {
-                "time" | "time_percent" | "time-percent" => Self::Percent,
-                "time_total" | "time-total" | "total_time" | "total-time" => Self::Seconds,
-                "avg_time" | "avg-time" | "time_avg" | "time-avg" => Self::AvgTime,
-                "calls" | "count" => Self::Calls,
-                "error" | "errors" => Self::Errors,
-                "name" | "syscall" | "syscall_name" | "syscall-name" => Self::Name,
-                "min_time" | "min-time" | "shortest" | "time_min" | "time-min" | "longest"
-                | "max_time" | "max-time" | "time_max" | "time-max" => {
-                    return Err(format!(
-                        "-U {name}: the counts keep no shortest or longest call per syscall"
-                    ))
-                }
-                _ => return Err(format!("unknown column name: '{name}'")),
+            let column = match Self::named(name, "-U") {
+                Ok(Some(column)) => column,
+                Err(Some(err)) => return Err(err),
+                Ok(None) | Err(None) => return Err(format!("unknown column name: '{name}'")),
             };
             if columns.contains(&column) {
                 return Err(format!(
