@@ -41,8 +41,7 @@ CLI_BUFFER_SIZE = 2 << 20
 SHORT_VALUE = "eposaSUEuP"
 # strace's long forms of the short ones (cli.build_parser), by letter.
 LONG_SHORT = {"--attach": "p", "--output": "o", "--trace-path": "P", "--columns": "a", "--summary-sort-by": "S",
-              "--summary-columns": "U",
-              "--env": "E", "--user": "u", "--string-limit": "s"}
+              "--summary-columns": "U", "--env": "E", "--user": "u", "--string-limit": "s"}
 # ... and of -e QUALIFIER=SET.
 LONG_EXPR = ("--trace", "--signal", "--status", "--raw")
 LONG_VALUE = ("--filter", "--buffer-size", "--format", "--record", "--output-dir", "--replay", *LONG_SHORT,

@@ -16,7 +16,7 @@ use crate::strace::quote::HexStyle;
 
 /// What the programs read of the attr (bpf/ and trace::capture): enough
 /// for every command decoded here, and the bytes past them that say `...`.
-pub const BPF_ATTR_HEAD: usize = crate::trace::capture::sizes::BPF_ATTR as usize;
+const BPF_ATTR_HEAD: usize = crate::trace::capture::sizes::BPF_ATTR as usize;
 
 // The commands decoded (enum bpf_cmd).
 const BPF_MAP_CREATE: u64 = 0;
@@ -122,12 +122,11 @@ pub fn bpf_attr_text(
     after: Option<&[u8]>,
     hex: HexStyle,
 ) -> Option<BpfAttr> {
-    // strace reads size bytes (up to a page): all of them must be here to
-    // tell the bytes past the fields.
-    let size = usize::try_from(size).ok().filter(|&s| s > 0 && s <= 4096)?;
-    if b.len() < size.min(BPF_ATTR_HEAD) || size > BPF_ATTR_HEAD {
-        return None;
-    }
+    // strace reads size bytes: all of them must be here to tell the bytes
+    // past the fields (a larger attr than was read shows as its address).
+    let size = usize::try_from(size)
+        .ok()
+        .filter(|&s| s > 0 && s <= BPF_ATTR_HEAD && s <= b.len())?;
     // Each command's struct in strace's bpf_attr.h: its known size.
     let known = match cmd {
         BPF_MAP_CREATE => 72,
