@@ -350,7 +350,7 @@ def run_tracer_process(env: "Env", wl, tr, label: str, t0: float):
 
 def run_systrace(env: Env, mode: str, n: int, syscalls: list, drain: str = "count", nothing: bool = False,
                  filter: Optional[str] = None, count: bool = False, hooks: Optional[str] = None,
-                 clock: bool = True) -> dict:
+                 clock: bool = True, strings: bool = False) -> dict:
     wl = env.start_waiting(mode, n)
     tr = None
     try:
@@ -364,6 +364,8 @@ def run_systrace(env: Env, mode: str, n: int, syscalls: list, drain: str = "coun
             argv.append("--count")
         if not clock:
             argv.append("--no-clock")
+        if strings:
+            argv.append("--strings")
         t0 = time.monotonic()
         # hooks: SYSTRACE_HOOKS for the tracer (the README's override).
         tracer_env = dict(os.environ, SYSTRACE_HOOKS=hooks) if hooks else None
@@ -896,9 +898,9 @@ def build_configs(quick: bool) -> list:
     def add(workload, tracer, traced, div, run, check, family, unit="events"):
         cfgs.append(Config(workload, tracer, traced, n_for(workload, div), run, check, family, unit=unit))
 
-    def sys_run(drain="count", nothing=False, filter=None, count=False, hooks=None, clock=True):
+    def sys_run(drain="count", nothing=False, filter=None, count=False, hooks=None, clock=True, strings=False):
         return lambda env, mode, n, sc: run_systrace(env, mode, n, sc, drain=drain, nothing=nothing, filter=filter,
-                                                     count=count, hooks=hooks, clock=clock)
+                                                     count=count, hooks=hooks, clock=clock, strings=strings)
 
     def bpftrace_run(program):
         return lambda env, mode, n, sc: run_bpftrace(env, mode, n, sc, program=program)
@@ -943,6 +945,11 @@ def build_configs(quick: bool) -> list:
                 "systrace")
             add(wl, "systrace, clock=False, SYSTRACE_HOOKS=raw", "workload", 1,
                 sys_run("count", hooks="raw", clock=False), check_systrace, "systrace")
+            # What the command's programs do (read's byte copied, no
+            # clock), drained by the library's light consumer: the
+            # command's row less its text.
+            add(wl, "systrace, strings=True, clock=False", "workload", 1,
+                sys_run("count", clock=False, strings=True), check_systrace, "systrace")
         if wl == "read":
             # A filter in BPF that rejects every call (the workload reads 1
             # byte): should cost what enabling a syscall nobody calls costs,

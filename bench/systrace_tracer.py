@@ -15,7 +15,8 @@ Protocol with bench/run.py (one JSON object per line on stdout):
      {"delivered":..., "dropped":..., "vmhwm_kb":..., "consumer_cpu_s":..., ...}
 
 --filter EXPR gives the session an event filter (decided in BPF); --no-clock
-opens it with clock=False (its events numbered, not timed).
+opens it with clock=False (its events numbered, not timed); --strings with
+strings=True (read's data copied into its exit, as the command shows it).
 
 --count opens a counting session (systrace.count()) instead: nothing is
 delivered; at stop it closes it and reports the calls counted in the kernel
@@ -71,6 +72,8 @@ def main() -> int:
     ap.add_argument("--filter", default=None, help="an event filter (filter=) for the session")
     ap.add_argument("--count", action="store_true", help="a counting session (systrace.count())")
     ap.add_argument("--no-clock", action="store_true", help="enable(..., clock=False): events without their time")
+    ap.add_argument("--strings", action="store_true",
+                    help="enable(..., strings=True): user memory copied into the events, as the command does")
     args = ap.parse_args()
     syscalls = args.syscalls.split(",")
 
@@ -84,6 +87,8 @@ def main() -> int:
         kw["filter"] = args.filter
     if args.no_clock:
         kw["clock"] = False
+    if args.strings:
+        kw["strings"] = True
     if args.nothing_enabled:
         first = systrace.enable(*syscalls, pid=args.pid, **kw)
         t2 = time.perf_counter()
