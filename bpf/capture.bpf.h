@@ -859,6 +859,47 @@ static __always_inline int flock_cmd(__u64 cmd)
 	return 0;
 }
 
+/* The strings bpf(2)'s attr points to (SYSTRACE_CAPTURE_ATTR_STRINGS),
+ * each an element of the slot `arg_flags` names: where the attr of
+ * command `cmd` keeps them (enum bpf_cmd; offsets in union bpf_attr). A
+ * NULL pointer has no element: user space pairs them with the pointers
+ * that are set. BPF_BTF_LOAD's is not a string but btf_size bytes. */
+static __always_inline __u32 capture_attr_strings(struct scratch *s, __u32 off, __u32 arg_flags,
+						  __u64 cmd, __u64 attr)
+{
+	__u64 ptr = 0;
+	__u32 first = 0, second = 0, len = 0;
+
+	if (!attr)
+		return off;
+	switch ((__u32)cmd) {
+	case 5: /* BPF_PROG_LOAD: license at 16, log_buf at 32 */
+		first = 16;
+		second = 32;
+		break;
+	case 6: /* BPF_OBJ_PIN: pathname */
+	case 7: /* BPF_OBJ_GET */
+	case 17: /* BPF_RAW_TRACEPOINT_OPEN: name */
+		break;
+	case 18: /* BPF_BTF_LOAD: btf, btf_size at 16 bytes */
+		if (bpf_probe_read_user(&len, sizeof(len), (const void *)(attr + 16)))
+			return off;
+		break;
+	default:
+		return off;
+	}
+	if (bpf_probe_read_user(&ptr, sizeof(ptr), (const void *)(attr + first)))
+		return off;
+	if (ptr && (__u32)cmd == 18)
+		off = capture_buffer(s, off, arg_flags, ptr, len);
+	else if (ptr)
+		off = capture_string(s, off, arg_flags, ptr);
+	ptr = 0;
+	if (second && !bpf_probe_read_user(&ptr, sizeof(ptr), (const void *)(attr + second)) && ptr)
+		off = capture_string(s, off, arg_flags, ptr);
+	return off;
+}
+
 /* One argument of an enter's capture: a global function called by a
  * bpf_loop() step, so that the verifier checks it once, not once per
  * argument and per path through the arguments before it (unrolled, this
@@ -876,13 +917,19 @@ __noinline long capture_enter_arg(struct scratch *s, struct enter_walk *w, __u32
 	args = w->pending.args;
 	off = w->off;
 
-	if (i >= w->nb_args)
-		return 1;
 	barrier_var(i); /* the bound below is the one every use sees */
 	if (i >= SYSTRACE_MAX_ARGS)
 		return 1;
 	spec = &capture_specs[w->nr & (SYSTRACE_NR_SYSCALLS - 1)];
 	kind = spec->kind[i];
+	/* The one kind in a slot past the call's arguments reads its own. */
+	if (IS_KIND(kind, SYSTRACE_CAPTURE_ATTR_STRINGS)) {
+		w->off = capture_attr_strings(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_ARGV_ELEM),
+					      args[0], args[1]);
+		return 0;
+	}
+	if (i >= w->nb_args)
+		return 0; /* a slot past them may follow */
 	if (IS_KIND(kind, SYSTRACE_CAPTURE_STRING) ||
 	    IS_KIND(kind, SYSTRACE_CAPTURE_EXEC_FILENAME)) {
 		w->off = capture_string(s, off, ARG_FLAGS(i, 0), args[i]);

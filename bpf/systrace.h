@@ -116,6 +116,14 @@ enum systrace_capture_kind {
 	 * writes back): whole up to size[i] bytes (a structure), a longer
 	 * value cut at the capture size, as a string is. */
 	SYSTRACE_CAPTURE_EXIT_SIZED = 22,
+	/* The strings a bpf(2) attr (arg 1) points to, for the commands
+	 * (arg 0) strace prints them for: BPF_PROG_LOAD's license and
+	 * log_buf, BPF_OBJ_PIN's and BPF_OBJ_GET's pathname,
+	 * BPF_RAW_TRACEPOINT_OPEN's name, BPF_BTF_LOAD's btf_size bytes of
+	 * BTF. One element per pointer that is not
+	 * NULL, in the attr's order, at enter, in a slot past bpf's three
+	 * arguments (trace::capture::ATTR_STRINGS_ARG). */
+	SYSTRACE_CAPTURE_ATTR_STRINGS = 23,
 };
 
 /* The command tables of SYSTRACE_CAPTURE_COMMAND. */

@@ -761,6 +761,25 @@ TABLES = [
         enums=True,
     ),
     Table(
+        "BPF_PROG_TYPES",
+        "BPF_PROG_LOAD's prog_type (strace's bpf_prog_types)",
+        ("linux/bpf.h",),
+        names=tuple(f"BPF_PROG_TYPE_{n}" for n in (
+            "UNSPEC", "SOCKET_FILTER", "KPROBE", "SCHED_CLS", "SCHED_ACT", "TRACEPOINT", "XDP", "PERF_EVENT",
+            "CGROUP_SKB", "CGROUP_SOCK", "LWT_IN", "LWT_OUT", "LWT_XMIT", "SOCK_OPS", "SK_SKB", "CGROUP_DEVICE",
+            "SK_MSG", "RAW_TRACEPOINT", "CGROUP_SOCK_ADDR", "LWT_SEG6LOCAL", "LIRC_MODE2", "SK_REUSEPORT",
+            "FLOW_DISSECTOR", "CGROUP_SYSCTL", "RAW_TRACEPOINT_WRITABLE", "CGROUP_SOCKOPT", "TRACING",
+            "STRUCT_OPS", "EXT", "LSM", "SK_LOOKUP", "SYSCALL")),
+        enums=True,
+    ),
+    Table(
+        "BPF_PROG_FLAGS",
+        "BPF_PROG_LOAD's prog_flags (strace's bpf_prog_flags)",
+        ("linux/bpf.h",),
+        names=("BPF_F_STRICT_ALIGNMENT", "BPF_F_ANY_ALIGNMENT", "BPF_F_TEST_RND_HI32", "BPF_F_TEST_STATE_FREQ",
+               "BPF_F_SLEEPABLE"),
+    ),
+    Table(
         "BPF_ATTACH_FLAGS",
         "BPF_PROG_ATTACH's attach_flags, BPF_LINK_UPDATE's flags",
         ("linux/bpf.h",),

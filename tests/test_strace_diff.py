@@ -1002,6 +1002,43 @@ def test_bpf_attrs_like_strace(kernel, tmp_path, strace_bin):
                      r.stderr), r.stderr
 
 
+def test_bpf_loads_and_pins_like_strace(kernel, tmp_path, strace_bin):
+    # What bpf(2)'s attr points to, read at enter: BPF_PROG_LOAD's license
+    # and log, BPF_BTF_LOAD's BTF, BPF_OBJ_PIN's and BPF_OBJ_GET's path.
+    # bpftool's feature probes load thousands of small programs (libbpf's
+    # probes too, in every libbpf tool): each line as strace prints it.
+    assert shutil.which("bpftool"), "bpftool is one of .ci/run's packages"
+    ours = _same_lines(tmp_path, strace_bin, "-e", "trace=bpf", "--", "bpftool", "feature", "probe", "kernel")
+    loads = [line for line in ours if line.startswith("bpf(BPF_PROG_LOAD, {")]
+    assert len(loads) > 1000, ours[:20]
+    assert any(', license="GPL", log_level=0, log_size=0, log_buf=NULL, kern_version=KERNEL_VERSION(' in line
+               for line in loads), loads[:5]
+    assert any(line.startswith('bpf(BPF_BTF_LOAD, {btf="\\237\\353\\1\\0') for line in ours), ours[:20]
+    # A map pinned in a bpf filesystem of the test's own, and opened again.
+    fs = tmp_path / "bpffs"
+    fs.mkdir()
+    subprocess.run(["mount", "-t", "bpf", "bpf", str(fs)], check=True)
+    try:
+        pin = fs / "systrace_test"
+        create = ["bpftool", "map", "create", str(pin), "type", "hash", "key", "4", "value", "4", "entries", "8",
+                  "name", "systrace_test"]
+        texts = []
+        for tracer in ([strace_bin], [sys.executable, "-m", "systrace"]):
+            out = tmp_path / "pin.txt"
+            for argv in (create, ["bpftool", "map", "show", "pinned", str(pin)]):
+                r = subprocess.run([*tracer, "-o", str(out), "-e", "trace=bpf", "--", *argv], capture_output=True,
+                                   text=True, timeout=60)
+                assert r.returncode == 0, r.stderr
+                texts.append([re.sub(r"0x[0-9a-f]{8,}", "ADDR", re.sub(r"\s+= ", " = ", line))
+                              for line in out.read_text().splitlines()])
+            pin.unlink()
+        assert texts[2:] == texts[:2], texts
+        assert f'bpf(BPF_OBJ_PIN, {{pathname="{pin}", bpf_fd=3, file_flags=0}}, 16) = 0' in texts[2], texts[2]
+        assert f'bpf(BPF_OBJ_GET, {{pathname="{pin}", bpf_fd=0, file_flags=0}}, 16) = 3' in texts[3], texts[3]
+    finally:
+        subprocess.run(["umount", str(fs)], check=True)
+
+
 def test_audit_netlink_messages_like_strace(kernel, tmp_path, strace_bin):
     # su (PAM) sends libaudit's messages on a NETLINK_AUDIT socket and reads
     # the kernel's ACKs: strace names their types (AUDIT_FIRST_USER_MSG)

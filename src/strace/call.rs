@@ -9,10 +9,10 @@ use serde_json::{json, Map, Value};
 use smallvec::SmallVec;
 
 use super::fdtable::Resolved;
-use super::{errno, ArgView, CapturedView, StraceOptions};
+use super::{errno, ArgView, AttrString, CapturedView, StraceOptions};
 use crate::kernel::Event;
 use crate::metadata::{arg_name, arg_type, display_name, metadata_now, typed_arg, SyscallMetadata};
-use crate::trace::capture::{NEW_FDS_ARG, SIGFRAME_RET_ARG};
+use crate::trace::capture::{ATTR_STRINGS_ARG, NEW_FDS_ARG, SIGFRAME_RET_ARG};
 
 /// One call: an enter, an exit, or both (never neither).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,6 +64,9 @@ pub struct Captures<'a> {
     /// The netlink protocol of the socket whose messages the call's data
     /// is (sendto's, recvmsg's...), when it is one: strace decodes them.
     pub netlink: Option<u32>,
+    /// The strings bpf(2)'s attr points to, read at enter (not an
+    /// argument of their own: the attr's decoding shows them).
+    pub attr_strings: Vec<AttrString<'a>>,
 }
 
 /// Argument names. Inline, as the lists above: the command builds a
@@ -289,6 +292,16 @@ fn event_captures_into<'a>(ev: &'a Event, out: &mut Captures<'a>) {
             out.netlink = cap.bytes.try_into().ok().map(u32::from_ne_bytes);
             continue;
         }
+        if cap.arg == ATTR_STRINGS_ARG
+            && meta.is_some_and(|m| m.args.len() <= ATTR_STRINGS_ARG as usize)
+        {
+            out.attr_strings.push(AttrString {
+                bytes: cap.bytes,
+                truncated: cap.truncated,
+                faulted: cap.faulted || cap.lost,
+            });
+            continue;
+        }
         let name = arg_name(meta, cap.arg as usize);
         if cap.argv_elem && (cap.faulted || broken.contains(&name)) {
             if !broken.contains(&name) {
@@ -473,6 +486,9 @@ impl Call {
             let Some(ev) = ev else { continue };
             let own = event_captures(ev);
             merged.netlink = merged.netlink.or(own.netlink);
+            if merged.attr_strings.is_empty() {
+                merged.attr_strings = own.attr_strings;
+            }
             for (name, value) in own.values {
                 // An input read again at exit (a structure the call
                 // rewrites) keeps both; a string re-read after a fault has
@@ -664,6 +680,7 @@ impl Call {
                     let mut view =
                         CapturedView::bytes(b, truncated).with_after(captures.after(name));
                     view.netlink = captures.netlink;
+                    view.attr_strings = &captures.attr_strings;
                     view
                 }
                 Captured::List(items) => {

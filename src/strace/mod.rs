@@ -75,6 +75,17 @@ pub struct Piece<'a> {
     pub truncated: bool,
 }
 
+/// A string bpf(2)'s attr points to (its license, its log, a path), read
+/// at enter (trace::capture::ATTR_STRINGS_ARG): one per pointer that was
+/// not NULL, in the attr's order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AttrString<'a> {
+    pub bytes: &'a [u8],
+    pub truncated: bool,
+    /// Not read (the bytes are empty): strace shows the pointer.
+    pub faulted: bool,
+}
+
 /// What was captured for one argument.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CapturedView<'a> {
@@ -93,6 +104,8 @@ pub struct CapturedView<'a> {
     /// The netlink protocol of the socket whose messages it holds (the data
     /// of sendto, recvfrom, sendmsg, recvmsg on a netlink socket).
     pub netlink: Option<u32>,
+    /// For bpf(2)'s attr: the strings it points to.
+    pub attr_strings: &'a [AttrString<'a>],
 }
 
 impl<'a> CapturedView<'a> {
@@ -104,6 +117,7 @@ impl<'a> CapturedView<'a> {
             after: None,
             before: None,
             netlink: None,
+            attr_strings: &[],
         }
     }
 
@@ -134,6 +148,7 @@ impl<'a> CapturedView<'a> {
             after: None,
             before: None,
             netlink: None,
+            attr_strings: &[],
         }
     }
 }

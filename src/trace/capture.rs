@@ -37,6 +37,7 @@ const NEW_FDS: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_NEW_FDS.0 as u8;
 const COMMAND: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_COMMAND.0 as u8;
 const EXIT_MMSGHDR: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_EXIT_MMSGHDR.0 as u8;
 const EXIT_SIZED: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_EXIT_SIZED.0 as u8;
+const ATTR_STRINGS: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_ATTR_STRINGS.0 as u8;
 /// COMMAND's tables (its `size`): which command argument says what is read.
 const IOCTL_REQUESTS: u16 = systrace_commands::SYSTRACE_COMMANDS_IOCTL.0 as u16;
 const PRCTL_OPTIONS: u16 = systrace_commands::SYSTRACE_COMMANDS_PRCTL.0 as u16;
@@ -75,6 +76,11 @@ pub const SIGFRAME_RET_ARG: u8 = 1;
 /// (SYSTRACE_CAPTURE_NEW_FDS): past the arguments of every call that has
 /// it, so that it is never taken for one.
 pub const NEW_FDS_ARG: u8 = 5;
+
+/// The slot the strings bpf(2)'s attr points to are captured as
+/// (SYSTRACE_CAPTURE_ATTR_STRINGS: a license, a log, a path, a tracepoint's
+/// name), past its three arguments and short of [`NEW_FDS_ARG`].
+pub const ATTR_STRINGS_ARG: u8 = 4;
 
 /// The calls whose new fds' inode numbers are captured, with the argument
 /// holding their int[2] (None: the fd is what they return).
@@ -116,7 +122,7 @@ pub mod sizes {
     pub const PERF_ATTR: u16 = 48;
     /// union bpf_attr's first bytes: those of the commands decoded
     /// (strace::structs::bpf), and of the larger attrs newer callers give.
-    pub const BPF_ATTR: u16 = 128;
+    pub const BPF_ATTR: u16 = 192;
     /// struct sembuf: sem_num, sem_op, sem_flg.
     pub const SEMBUF: u16 = 6;
     /// siginfo_t: its head and the union's first words, what strace shows.
@@ -463,6 +469,10 @@ pub fn spec_for(meta: &SyscallMetadata) -> Option<systrace_capture_spec> {
     if SOCKET_DATA_CALLS.contains(&name) {
         spec.socket_data = 1;
     }
+    if name == "bpf" {
+        debug_assert!(meta.args.len() <= usize::from(ATTR_STRINGS_ARG));
+        spec.kind[usize::from(ATTR_STRINGS_ARG)] = ATTR_STRINGS;
+    }
     if let Some((_, array)) = NEW_FDS_CALLS.iter().find(|(s, _)| *s == name) {
         let slot = usize::from(NEW_FDS_ARG);
         debug_assert!(
@@ -507,6 +517,7 @@ fn with_walks(mut spec: systrace_capture_spec) -> systrace_capture_spec {
                 | PTR_COUNT
                 | FLOCK
                 | COMMAND
+                | ATTR_STRINGS
         )
     };
     let always_at_exit = |k: u8| {

@@ -765,7 +765,8 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
                     a.bytes,
                     c.uint(2) & 0xffff_ffff,
                     a.after,
-                    c.opts.hex,
+                    a.attr_strings,
+                    c.opts,
                 )
             });
             match attr {

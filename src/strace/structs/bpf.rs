@@ -1,18 +1,20 @@
-//! bpf(2)'s union bpf_attr for the commands that create, look up and list
-//! maps, programs, BTF objects and links, and attach programs to cgroups
-//! and links, as strace prints them (its
-//! bpf.c): each command's fields up to the size the call gives (fields a
-//! shorter attr lacks are not printed), then `...` when bytes past the
-//! fields strace knows are not zero. The others (BPF_PROG_LOAD, whose
-//! license and log are pointers to more memory, BPF_OBJ_PIN's path...)
-//! print as their address: `None` here.
+//! bpf(2)'s union bpf_attr for the commands that load programs and BTF,
+//! create, look up and list maps, programs, BTF objects and links, pin
+//! objects, open raw tracepoints and attach programs to cgroups and links,
+//! as strace prints them (its bpf.c): each command's fields up to the size
+//! the call gives (fields a shorter attr lacks are not printed), then `...`
+//! when bytes past the fields strace knows are not zero. The memory an
+//! attr points to (a license, a log, a path, BTF) comes read at enter
+//! ([`AttrString`]). The others (BPF_LINK_CREATE, BPF_PROG_QUERY,
+//! BPF_PROG_TEST_RUN, the batches...) print as their address: `None` here.
 use std::fmt::Write;
 
 use super::ifreq::push_name;
 use super::netlink::ifindex_text;
 use super::read;
 use crate::strace::flags::{self, Xlat};
-use crate::strace::quote::HexStyle;
+use crate::strace::quote::{push_quoted, quote_limited, Ellipsis, HexStyle};
+use crate::strace::{AttrString, StraceOptions};
 
 /// What the programs read of the attr (bpf/ and trace::capture): enough
 /// for every command decoded here, and the bytes past them that say `...`.
@@ -24,6 +26,9 @@ const BPF_MAP_LOOKUP_ELEM: u64 = 1;
 const BPF_MAP_UPDATE_ELEM: u64 = 2;
 const BPF_MAP_DELETE_ELEM: u64 = 3;
 const BPF_MAP_GET_NEXT_KEY: u64 = 4;
+const BPF_PROG_LOAD: u64 = 5;
+const BPF_OBJ_PIN: u64 = 6;
+const BPF_OBJ_GET: u64 = 7;
 const BPF_PROG_ATTACH: u64 = 8;
 const BPF_PROG_DETACH: u64 = 9;
 const BPF_PROG_GET_NEXT_ID: u64 = 11;
@@ -31,6 +36,8 @@ const BPF_MAP_GET_NEXT_ID: u64 = 12;
 const BPF_PROG_GET_FD_BY_ID: u64 = 13;
 const BPF_MAP_GET_FD_BY_ID: u64 = 14;
 const BPF_OBJ_GET_INFO_BY_FD: u64 = 15;
+const BPF_RAW_TRACEPOINT_OPEN: u64 = 17;
+const BPF_BTF_LOAD: u64 = 18;
 const BPF_BTF_GET_FD_BY_ID: u64 = 19;
 const BPF_MAP_LOOKUP_AND_DELETE_ELEM: u64 = 21;
 const BPF_MAP_FREEZE: u64 = 22;
@@ -112,16 +119,35 @@ impl Fields<'_> {
     }
 }
 
+/// The strings an attr points to, in its order: each pointer that is not
+/// NULL takes the next one read.
+struct Strings<'s, 'a> {
+    read: std::slice::Iter<'s, AttrString<'a>>,
+}
+
+impl<'a> Strings<'_, 'a> {
+    /// The string at `ptr` (None: NULL, or not read: strace shows the
+    /// pointer then).
+    fn at(&mut self, ptr: u64) -> Option<AttrString<'a>> {
+        if ptr == 0 {
+            return None;
+        }
+        self.read.next().copied().filter(|s| !s.faulted)
+    }
+}
+
 /// `cmd`'s attr from `b` (what was read of it at entry; `after`, at
-/// exit), `size` the call's size argument. None: a command not decoded
-/// here, or too little was read.
+/// exit), `size` the call's size argument, `strings` what it points to.
+/// None: a command not decoded here, or too little was read.
 pub fn bpf_attr_text(
     cmd: u64,
     b: &[u8],
     size: u64,
     after: Option<&[u8]>,
-    hex: HexStyle,
+    strings: &[AttrString],
+    opts: &StraceOptions,
 ) -> Option<BpfAttr> {
+    let hex = opts.hex;
     // strace reads size bytes: all of them must be here to tell the bytes
     // past the fields (a larger attr than was read shows as its address).
     let size = usize::try_from(size)
@@ -129,6 +155,9 @@ pub fn bpf_attr_text(
         .filter(|&s| s > 0 && s <= BPF_ATTR_HEAD && s <= b.len())?;
     // Each command's struct in strace's bpf_attr.h: its known size.
     let known = match cmd {
+        BPF_PROG_LOAD => 128,
+        BPF_OBJ_PIN | BPF_OBJ_GET | BPF_RAW_TRACEPOINT_OPEN => 16,
+        BPF_BTF_LOAD => 28,
         BPF_MAP_CREATE => 72,
         BPF_MAP_LOOKUP_ELEM | BPF_MAP_LOOKUP_AND_DELETE_ELEM | BPF_MAP_UPDATE_ELEM => 32,
         BPF_MAP_DELETE_ELEM => 16,
@@ -155,7 +184,60 @@ pub fn bpf_attr_text(
         out: String::from("{"),
     };
     let mut tail = None;
+    let mut strings = Strings {
+        read: strings.iter(),
+    };
     match cmd {
+        BPF_PROG_LOAD => prog_load(&mut f, &mut strings, opts),
+        BPF_OBJ_PIN | BPF_OBJ_GET => {
+            // A path: whole, as strace's printpath, not cut at -s.
+            f.sep();
+            f.out.push_str("pathname=");
+            let ptr = f.u64(0);
+            match strings.at(ptr) {
+                Some(s) => {
+                    let more = if s.truncated {
+                        Ellipsis::Yes
+                    } else {
+                        Ellipsis::No
+                    };
+                    push_quoted(&mut f.out, until_nul(s.bytes), more, hex);
+                }
+                None => f.out.push_str(&crate::strace::decoders::ptr(ptr)),
+            }
+            f.int("bpf_fd", 8);
+            if f.has(12) {
+                f.flags("file_flags", 12, flags::BPF_FILE_MODE_FLAGS, "BPF_F_???");
+            }
+        }
+        BPF_RAW_TRACEPOINT_OPEN => {
+            f.out.push_str("raw_tracepoint={");
+            // strace reads at most 128 bytes of the name.
+            f.string("name", 0, &mut strings, 128, opts);
+            f.int("prog_fd", 8);
+            f.out.push('}');
+        }
+        BPF_BTF_LOAD => {
+            // btf_size bytes, shown up to -s (strace's printstrn).
+            f.sep();
+            f.out.push_str("btf=");
+            let ptr = f.u64(0);
+            let len = f.u32(16) as usize;
+            match strings.at(ptr) {
+                Some(s) => {
+                    let limit = opts.string_size;
+                    let bytes = &s.bytes[..s.bytes.len().min(len)];
+                    let shown = &bytes[..bytes.len().min(limit)];
+                    f.out
+                        .push_str(&quote_limited::<String>(shown, limit, len > limit, hex));
+                }
+                None => f.out.push_str(&crate::strace::decoders::ptr(ptr)),
+            }
+            f.addr("btf_log_buf", 8);
+            f.uint("btf_size", 16);
+            f.uint("btf_log_size", 20);
+            f.uint("btf_log_level", 24);
+        }
         BPF_MAP_CREATE => map_create(&mut f, hex),
         BPF_MAP_LOOKUP_ELEM | BPF_MAP_LOOKUP_AND_DELETE_ELEM => {
             f.int("map_fd", 0);
@@ -272,6 +354,123 @@ pub fn bpf_attr_text(
     Some(BpfAttr { entry: f.out, tail })
 }
 
+/// The bytes before the first NUL.
+fn until_nul(b: &[u8]) -> &[u8] {
+    b.iter().position(|&c| c == 0).map_or(b, |end| &b[..end])
+}
+
+impl Fields<'_> {
+    /// A string field: at most `max` bytes of it, and -s's (strace's
+    /// printstr_ex with QUOTE_0_TERMINATED); NULL, or its address when it
+    /// was not read.
+    fn string(
+        &mut self,
+        name: &str,
+        off: usize,
+        strings: &mut Strings,
+        max: u64,
+        opts: &StraceOptions,
+    ) {
+        self.sep();
+        let ptr = self.u64(off);
+        let _ = write!(self.out, "{name}=");
+        match strings.at(ptr) {
+            Some(s) => {
+                let bytes = until_nul(s.bytes);
+                let max = usize::try_from(max).unwrap_or(usize::MAX);
+                // strace reads min(max, -s + 1) bytes: `...` when no NUL
+                // came within them.
+                let (limit, more) = if max <= opts.string_size {
+                    (max, max > 0 && (bytes.len() >= max || s.truncated))
+                } else {
+                    let limit = opts.string_size;
+                    (limit, bytes.len() > limit || s.truncated)
+                };
+                let shown = &bytes[..bytes.len().min(limit)];
+                self.out
+                    .push_str(&quote_limited::<String>(shown, limit, more, opts.hex));
+            }
+            None => self.out.push_str(&crate::strace::decoders::ptr(ptr)),
+        }
+    }
+}
+
+/// BPF_PROG_LOAD's fields (the program's instructions as their address,
+/// as strace shows them without -v), each as the attr's size reaches it.
+fn prog_load(f: &mut Fields<'_>, strings: &mut Strings, opts: &StraceOptions) {
+    f.xval("prog_type", 0, flags::BPF_PROG_TYPES, "BPF_PROG_TYPE_???");
+    f.uint("insn_cnt", 4);
+    f.addr("insns", 8);
+    f.string("license", 16, strings, u64::MAX, opts);
+    if !f.has(24) {
+        return;
+    }
+    f.uint("log_level", 24);
+    f.uint("log_size", 28);
+    // The log as it is when the call starts (strace decodes the attr at
+    // entry): up to log_size bytes.
+    let log_size = u64::from(f.u32(28));
+    f.string("log_buf", 32, strings, log_size, opts);
+    if !f.has(40) {
+        return;
+    }
+    f.sep();
+    let v = f.u32(40);
+    let _ = write!(
+        f.out,
+        "kern_version=KERNEL_VERSION({}, {}, {})",
+        v >> 16,
+        (v >> 8) & 0xff,
+        v & 0xff
+    );
+    if !f.has(44) {
+        return;
+    }
+    f.flags("prog_flags", 44, flags::BPF_PROG_FLAGS, "BPF_F_???");
+    if !f.has(48) {
+        return;
+    }
+    f.sep();
+    let name_len = 16.min(f.len - 48);
+    push_name(&mut f.out, "prog_name", &f.b[48..48 + name_len], opts.hex);
+    if !f.has(64) {
+        return;
+    }
+    f.sep();
+    let _ = write!(f.out, "prog_ifindex={}", ifindex_text(f.u32(64)));
+    if !f.has(68) {
+        return;
+    }
+    f.xval(
+        "expected_attach_type",
+        68,
+        flags::BPF_ATTACH_TYPES,
+        "BPF_???",
+    );
+    if !f.has(72) {
+        return;
+    }
+    f.int("prog_btf_fd", 72);
+    f.uint("func_info_rec_size", 76);
+    f.addr("func_info", 80);
+    f.uint("func_info_cnt", 88);
+    f.uint("line_info_rec_size", 92);
+    f.addr("line_info", 96);
+    f.uint("line_info_cnt", 104);
+    if !f.has(108) {
+        return;
+    }
+    f.uint("attach_btf_id", 108);
+    if !f.has(112) {
+        return;
+    }
+    f.int("attach_prog_fd", 112);
+    if !f.has(120) {
+        return;
+    }
+    f.addr("fd_array", 120);
+}
+
 /// BPF_MAP_CREATE's fields, each as the attr's size reaches it.
 fn map_create(f: &mut Fields<'_>, hex: HexStyle) {
     f.xval("map_type", 0, flags::BPF_MAP_TYPES, "BPF_MAP_TYPE_???");
@@ -330,7 +529,15 @@ mod tests {
     use super::*;
 
     fn text(cmd: u64, b: &[u8], after: Option<&[u8]>) -> String {
-        let a = bpf_attr_text(cmd, b, b.len() as u64, after, HexStyle::None).unwrap();
+        let a = bpf_attr_text(
+            cmd,
+            b,
+            b.len() as u64,
+            after,
+            &[],
+            &StraceOptions::default(),
+        )
+        .unwrap();
         a.entry + &a.tail.unwrap_or_default()
     }
 
@@ -359,6 +566,121 @@ mod tests {
         );
         b.extend([0, 0, 0, 0, 7, 0, 0, 0]);
         assert!(text(BPF_MAP_CREATE, &b, None).ends_with("map_extra=0, ...}"));
+    }
+
+    fn read(bytes: &[u8]) -> AttrString<'_> {
+        AttrString {
+            bytes,
+            truncated: false,
+            faulted: false,
+        }
+    }
+
+    #[test]
+    fn prog_load_with_its_license_and_log() {
+        let mut b = vec![0u8; 144];
+        b[0] = 1; // SOCKET_FILTER
+        b[4] = 2;
+        b[8..16].copy_from_slice(&0x7ffe_2b0e_ff70u64.to_ne_bytes());
+        b[16..24].copy_from_slice(&0x5555_0000_1000u64.to_ne_bytes()); // license
+        b[48..52].copy_from_slice(b"test");
+        let opts = StraceOptions::default();
+        let strings = [read(b"GPL")];
+        let text = |b: &[u8], size: u64, strings: &[AttrString]| {
+            bpf_attr_text(BPF_PROG_LOAD, b, size, None, strings, &opts)
+                .unwrap()
+                .entry
+        };
+        assert_eq!(
+            text(&b, 144, &strings),
+            "{prog_type=BPF_PROG_TYPE_SOCKET_FILTER, insn_cnt=2, insns=0x7ffe2b0eff70, \
+             license=\"GPL\", log_level=0, log_size=0, log_buf=NULL, \
+             kern_version=KERNEL_VERSION(0, 0, 0), prog_flags=0, prog_name=\"test\", \
+             prog_ifindex=0, expected_attach_type=BPF_CGROUP_INET_INGRESS, prog_btf_fd=0, \
+             func_info_rec_size=0, func_info=NULL, func_info_cnt=0, line_info_rec_size=0, \
+             line_info=NULL, line_info_cnt=0, attach_btf_id=0, attach_prog_fd=0, fd_array=NULL}"
+        );
+        // Up to attach_prog_fd (116 bytes); a log of 4 bytes whose first
+        // bytes are set; kern_version and flags.
+        b[24] = 1;
+        b[28] = 4;
+        b[32..40].copy_from_slice(&0x5555_0000_2000u64.to_ne_bytes());
+        b[40..44].copy_from_slice(&0x0006_1203u32.to_ne_bytes());
+        b[44] = 0x21; // STRICT_ALIGNMENT, and one strace 6.1 does not know
+        let strings = [read(b"GPL"), read(b"abcdef")];
+        let t = text(&b, 116, &strings);
+        assert!(
+            t.contains(
+                "log_level=1, log_size=4, log_buf=\"abcd\"..., \
+                        kern_version=KERNEL_VERSION(6, 18, 3), \
+                        prog_flags=BPF_F_STRICT_ALIGNMENT|0x20, "
+            ),
+            "{t}"
+        );
+        assert!(t.ends_with("attach_btf_id=0, attach_prog_fd=0}"), "{t}");
+        // A log buffer that starts empty; a license not read: its address.
+        let empty = [
+            AttrString {
+                faulted: true,
+                ..read(b"")
+            },
+            read(b""),
+        ];
+        let t = text(&b, 116, &empty);
+        assert!(t.contains("license=0x555500001000, "), "{t}");
+        assert!(t.contains("log_buf=\"\", "), "{t}");
+        // Cut at -s, as printstr.
+        let long = [
+            read(b"Dual BSD/GPL and a very long license string"),
+            read(b""),
+        ];
+        assert!(text(&b, 116, &long).contains("license=\"Dual BSD/GPL and a very long lic\"..., "));
+    }
+
+    #[test]
+    fn pinned_paths_and_raw_tracepoints() {
+        let opts = StraceOptions::default();
+        let mut b = vec![0u8; 16];
+        b[0..8].copy_from_slice(&0x5555_0000_3000u64.to_ne_bytes());
+        b[8] = 5;
+        let path = [read(b"/sys/fs/bpf/a_rather_long_name_of_a_pinned_map")];
+        assert_eq!(
+            bpf_attr_text(BPF_OBJ_PIN, &b, 16, None, &path, &opts)
+                .unwrap()
+                .entry,
+            "{pathname=\"/sys/fs/bpf/a_rather_long_name_of_a_pinned_map\", bpf_fd=5, file_flags=0}"
+        );
+        assert_eq!(
+            bpf_attr_text(BPF_OBJ_GET, &b, 12, None, &path, &opts)
+                .unwrap()
+                .entry,
+            "{pathname=\"/sys/fs/bpf/a_rather_long_name_of_a_pinned_map\", bpf_fd=5}"
+        );
+        let mut btf = vec![0u8; 28];
+        btf[0..8].copy_from_slice(&0x5555_0000_4000u64.to_ne_bytes());
+        btf[16] = 40;
+        let data: Vec<u8> = (0..40).collect();
+        assert_eq!(
+            bpf_attr_text(BPF_BTF_LOAD, &btf, 28, None, &[read(&data)], &opts)
+                .unwrap()
+                .entry,
+            "{btf=\"\\0\\1\\2\\3\\4\\5\\6\\7\\10\\t\\n\\v\\f\\r\\16\\17\\20\\21\\22\\23\\24\\25\\26\\27\\30\\31\\32\\33\\34\\35\\36\\37\"..., \
+             btf_log_buf=NULL, btf_size=40, btf_log_size=0, btf_log_level=0}"
+        );
+        let name = [read(b"sys_enter")];
+        assert_eq!(
+            bpf_attr_text(BPF_RAW_TRACEPOINT_OPEN, &b, 16, None, &name, &opts)
+                .unwrap()
+                .entry,
+            "{raw_tracepoint={name=\"sys_enter\", prog_fd=5}}"
+        );
+        b[0..8].fill(0);
+        assert_eq!(
+            bpf_attr_text(BPF_RAW_TRACEPOINT_OPEN, &b, 16, None, &[], &opts)
+                .unwrap()
+                .entry,
+            "{raw_tracepoint={name=NULL, prog_fd=5}}"
+        );
     }
 
     #[test]
@@ -418,7 +740,8 @@ mod tests {
             "{link_update={link_fd=0, new_prog_fd=0, flags=BPF_F_REPLACE, old_prog_fd=9}}"
         );
         // Not decoded here, or more than was read: the address.
-        assert!(bpf_attr_text(5, &upd, 32, None, HexStyle::None).is_none());
-        assert!(bpf_attr_text(BPF_MAP_UPDATE_ELEM, &upd, 4097, None, HexStyle::None).is_none());
+        let opts = StraceOptions::default();
+        assert!(bpf_attr_text(16, &upd, 32, None, &[], &opts).is_none());
+        assert!(bpf_attr_text(BPF_MAP_UPDATE_ELEM, &upd, 4097, None, &[], &opts).is_none());
     }
 }
