@@ -780,6 +780,12 @@ TABLES = [
                "BPF_F_SLEEPABLE"),
     ),
     Table(
+        "BPF_TEST_RUN_FLAGS",
+        "BPF_PROG_TEST_RUN's flags (strace's bpf_test_run_flags)",
+        ("linux/bpf.h",),
+        names=("BPF_F_TEST_RUN_ON_CPU", "BPF_F_TEST_XDP_LIVE_FRAMES"),
+    ),
+    Table(
         "BPF_ATTACH_FLAGS",
         "BPF_PROG_ATTACH's attach_flags, BPF_LINK_UPDATE's flags",
         ("linux/bpf.h",),

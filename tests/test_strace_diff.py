@@ -952,6 +952,31 @@ int main(void)
     a.link_update.flags = BPF_F_REPLACE;
     a.link_update.old_prog_fd = 9;
     bpf(BPF_LINK_UPDATE, &a, 16);
+    /* A link on a perf event with its cookie; a test run; a raw
+     * tracepoint; BTF whose load fails (its log): fds that name nothing. */
+    memset(&a, 0, sizeof(a));
+    a.link_create.prog_fd = -1;
+    a.link_create.target_fd = -1;
+    a.link_create.attach_type = BPF_PERF_EVENT;
+    a.link_create.perf_event.bpf_cookie = 0x2a;
+    bpf(BPF_LINK_CREATE, &a, 48);
+    memset(&a, 0, sizeof(a));
+    a.test.prog_fd = -1;
+    a.test.repeat = 3;
+    a.test.flags = BPF_F_TEST_RUN_ON_CPU;
+    bpf(BPF_PROG_TEST_RUN, &a, 80);
+    memset(&a, 0, sizeof(a));
+    a.raw_tracepoint.name = (uintptr_t)"sys_enter";
+    a.raw_tracepoint.prog_fd = -1;
+    bpf(BPF_RAW_TRACEPOINT_OPEN, &a, 16);
+    char log[64] = "";
+    memset(&a, 0, sizeof(a));
+    a.btf = (uintptr_t)"not BTF at all";
+    a.btf_size = 14;
+    a.btf_log_buf = (uintptr_t)log;
+    a.btf_log_size = sizeof(log);
+    a.btf_log_level = 1;
+    bpf(BPF_BTF_LOAD, &a, 28);
     /* Bytes the command does not know: `...`. */
     memset(big, 0, sizeof(big));
     big[80] = 1;
@@ -981,7 +1006,15 @@ def test_bpf_attrs_like_strace(kernel, tmp_path, strace_bin):
                  "attach_type=0xc8 /* BPF_??? */",
                  "{link_update={link_fd=-1, new_prog_fd=3, flags=BPF_F_REPLACE, old_prog_fd=9}}",
                  "bpf(BPF_MAP_FREEZE, {map_fd=0, ...}, 96) = -1",
-                 "bpf(BPF_MAP_CREATE, NULL, 72) = -1 EFAULT"):
+                 "bpf(BPF_MAP_CREATE, NULL, 72) = -1 EFAULT",
+                 "bpf(BPF_LINK_CREATE, {link_create={prog_fd=-1, target_fd=-1, attach_type=BPF_PERF_EVENT, "
+                 "flags=0, perf_event={bpf_cookie=0x2a}}}, 48) = -1 EBADF",
+                 "{test={prog_fd=-1, retval=0, data_size_in=0, data_size_out=0, data_in=NULL, data_out=NULL, "
+                 "repeat=3, duration=0, ctx_size_in=0, ctx_size_out=0, ctx_in=NULL, ctx_out=NULL, "
+                 "flags=BPF_F_TEST_RUN_ON_CPU, cpu=0, batch_size=0}}",
+                 'bpf(BPF_RAW_TRACEPOINT_OPEN, {raw_tracepoint={name="sys_enter", prog_fd=-1}}, 16) = -1 EBADF',
+                 'bpf(BPF_BTF_LOAD, {btf="not BTF at all", btf_log_buf=ADDR, btf_size=14, btf_log_size=64, '
+                 "btf_log_level=1}, 28) = -1 "):
         assert part in ours, (part, ours)
     assert re.search(r"info_len=512 => \d+, info=ADDR", ours), ours
     # The library's Call: the attr as the call gave it (its size bytes).

@@ -1,12 +1,13 @@
-//! bpf(2)'s union bpf_attr for the commands that load programs and BTF,
-//! create, look up and list maps, programs, BTF objects and links, pin
-//! objects, open raw tracepoints and attach programs to cgroups and links,
-//! as strace prints them (its bpf.c): each command's fields up to the size
+//! bpf(2)'s union bpf_attr for the commands that load and test-run
+//! programs, load BTF, create, look up and list maps, programs, BTF objects
+//! and links, pin objects, open raw tracepoints and attach programs to
+//! cgroups and links, as strace prints them (its bpf.c): each command's fields up to the size
 //! the call gives (fields a shorter attr lacks are not printed), then `...`
 //! when bytes past the fields strace knows are not zero. The memory an
 //! attr points to (a license, a log, a path, BTF) comes read at enter
-//! ([`AttrString`]). The others (BPF_LINK_CREATE, BPF_PROG_QUERY,
-//! BPF_PROG_TEST_RUN, the batches...) print as their address: `None` here.
+//! ([`AttrString`]). The others (BPF_PROG_QUERY, BPF_TASK_FD_QUERY, the
+//! batches, a BPF_LINK_CREATE of an iterator or of kprobe_multi, whose
+//! arrays are not read) print as their address: `None` here.
 use std::fmt::Write;
 
 use super::ifreq::push_name;
@@ -31,6 +32,7 @@ const BPF_OBJ_PIN: u64 = 6;
 const BPF_OBJ_GET: u64 = 7;
 const BPF_PROG_ATTACH: u64 = 8;
 const BPF_PROG_DETACH: u64 = 9;
+const BPF_PROG_TEST_RUN: u64 = 10;
 const BPF_PROG_GET_NEXT_ID: u64 = 11;
 const BPF_MAP_GET_NEXT_ID: u64 = 12;
 const BPF_PROG_GET_FD_BY_ID: u64 = 13;
@@ -42,9 +44,15 @@ const BPF_BTF_GET_FD_BY_ID: u64 = 19;
 const BPF_MAP_LOOKUP_AND_DELETE_ELEM: u64 = 21;
 const BPF_MAP_FREEZE: u64 = 22;
 const BPF_BTF_GET_NEXT_ID: u64 = 23;
+const BPF_LINK_CREATE: u64 = 28;
 const BPF_LINK_UPDATE: u64 = 29;
 const BPF_LINK_GET_FD_BY_ID: u64 = 30;
 const BPF_LINK_GET_NEXT_ID: u64 = 31;
+
+/// Attach types whose link_create strace decodes more of.
+const BPF_TRACE_ITER: u32 = 28;
+const BPF_PERF_EVENT: u32 = 41;
+const BPF_TRACE_KPROBE_MULTI: u32 = 42;
 
 /// BPF_F_NUMA_NODE: map_create's numa_node is set.
 const BPF_F_NUMA_NODE: u32 = 1 << 2;
@@ -98,6 +106,20 @@ impl Fields<'_> {
             "{name}={}",
             crate::strace::decoders::ptr(self.u64(off))
         );
+    }
+    /// A number in hex (strace's PRINT_FIELD_X: `0`, `0x10`), of `bytes` 4 or 8.
+    fn hex(&mut self, name: &str, off: usize, bytes: usize) {
+        self.sep();
+        let v = if bytes == 8 {
+            self.u64(off)
+        } else {
+            u64::from(self.u32(off))
+        };
+        if v == 0 {
+            let _ = write!(self.out, "{name}=0");
+        } else {
+            let _ = write!(self.out, "{name}={v:#x}");
+        }
     }
     fn flags(&mut self, name: &str, off: usize, table: Xlat, unknown: &str) {
         self.sep();
@@ -166,6 +188,16 @@ pub fn bpf_attr_text(
         BPF_PROG_ATTACH => 20,
         BPF_PROG_DETACH => 12,
         BPF_LINK_UPDATE => 16,
+        BPF_PROG_TEST_RUN => 76,
+        // What strace decodes of the union past the head: by attach type
+        // (its iterator's and kprobe_multi's arrays are not read here).
+        BPF_LINK_CREATE => match read::<u32>(b.get(8..)?)? {
+            _ if size <= 16 => 48,
+            0 => 20,
+            BPF_PERF_EVENT => 24,
+            BPF_TRACE_ITER | BPF_TRACE_KPROBE_MULTI => return None,
+            _ => 16,
+        },
         BPF_PROG_GET_NEXT_ID
         | BPF_MAP_GET_NEXT_ID
         | BPF_BTF_GET_NEXT_ID
@@ -275,6 +307,51 @@ pub fn bpf_attr_text(
         BPF_PROG_DETACH => {
             f.int("target_fd", 0);
             f.xval("attach_type", 8, flags::BPF_ATTACH_TYPES, "BPF_???");
+        }
+        BPF_PROG_TEST_RUN => {
+            // As the call gives it (strace decodes it at entry).
+            f.out.push_str("test={");
+            f.int("prog_fd", 0);
+            f.uint("retval", 4);
+            f.uint("data_size_in", 8);
+            f.uint("data_size_out", 12);
+            f.addr("data_in", 16);
+            f.addr("data_out", 24);
+            f.uint("repeat", 32);
+            f.uint("duration", 36);
+            if f.has(40) {
+                f.uint("ctx_size_in", 40);
+                f.uint("ctx_size_out", 44);
+                f.addr("ctx_in", 48);
+                f.addr("ctx_out", 56);
+            }
+            if f.has(64) {
+                f.flags("flags", 64, flags::BPF_TEST_RUN_FLAGS, "BPF_F_???");
+                f.uint("cpu", 68);
+            }
+            if f.has(72) {
+                f.uint("batch_size", 72);
+            }
+            f.out.push('}');
+        }
+        BPF_LINK_CREATE => {
+            f.out.push_str("link_create={");
+            f.int("prog_fd", 0);
+            f.int("target_fd", 4);
+            f.xval("attach_type", 8, flags::BPF_ATTACH_TYPES, "BPF_???");
+            f.hex("flags", 12, 4);
+            if f.has(16) {
+                match f.u32(8) {
+                    0 if f.u32(16) != 0 => f.uint("target_btf_id", 16),
+                    BPF_PERF_EVENT => {
+                        f.out.push_str(", perf_event={");
+                        f.hex("bpf_cookie", 16, 8);
+                        f.out.push('}');
+                    }
+                    _ => {}
+                }
+            }
+            f.out.push('}');
         }
         BPF_LINK_UPDATE => {
             f.out.push_str("link_update={");
@@ -667,6 +744,55 @@ mod tests {
             "{btf=\"\\0\\1\\2\\3\\4\\5\\6\\7\\10\\t\\n\\v\\f\\r\\16\\17\\20\\21\\22\\23\\24\\25\\26\\27\\30\\31\\32\\33\\34\\35\\36\\37\"..., \
              btf_log_buf=NULL, btf_size=40, btf_log_size=0, btf_log_level=0}"
         );
+        let mut run = vec![0u8; 80];
+        run[0] = 7;
+        run[64] = 1;
+        assert_eq!(
+            bpf_attr_text(BPF_PROG_TEST_RUN, &run, 80, None, &[], &opts)
+                .unwrap()
+                .entry,
+            "{test={prog_fd=7, retval=0, data_size_in=0, data_size_out=0, data_in=NULL, \
+             data_out=NULL, repeat=0, duration=0, ctx_size_in=0, ctx_size_out=0, ctx_in=NULL, \
+             ctx_out=NULL, flags=BPF_F_TEST_RUN_ON_CPU, cpu=0, batch_size=0}}"
+        );
+        assert_eq!(
+            bpf_attr_text(BPF_PROG_TEST_RUN, &run, 40, None, &[], &opts)
+                .unwrap()
+                .entry,
+            "{test={prog_fd=7, retval=0, data_size_in=0, data_size_out=0, data_in=NULL, \
+             data_out=NULL, repeat=0, duration=0}}"
+        );
+        // BPF_LINK_CREATE: the head, then the union by attach type.
+        let mut link = vec![0u8; 48];
+        link[0] = 7;
+        link[4..8].copy_from_slice(&(-1i32).to_ne_bytes());
+        link[8] = 41; // BPF_PERF_EVENT
+        link[16] = 0x2a;
+        assert_eq!(
+            bpf_attr_text(BPF_LINK_CREATE, &link, 48, None, &[], &opts)
+                .unwrap()
+                .entry,
+            "{link_create={prog_fd=7, target_fd=-1, attach_type=BPF_PERF_EVENT, flags=0, \
+             perf_event={bpf_cookie=0x2a}}}"
+        );
+        link[8] = 23; // BPF_TRACE_RAW_TP: the head only; set bytes after it are `...`
+        assert_eq!(
+            bpf_attr_text(BPF_LINK_CREATE, &link, 48, None, &[], &opts)
+                .unwrap()
+                .entry,
+            "{link_create={prog_fd=7, target_fd=-1, attach_type=BPF_TRACE_RAW_TP, flags=0}, ...}"
+        );
+        link[8] = 0;
+        link[12] = 0x10;
+        assert_eq!(
+            bpf_attr_text(BPF_LINK_CREATE, &link, 48, None, &[], &opts)
+                .unwrap()
+                .entry,
+            "{link_create={prog_fd=7, target_fd=-1, attach_type=BPF_CGROUP_INET_INGRESS, \
+             flags=0x10, target_btf_id=42}}"
+        );
+        link[8] = 42; // BPF_TRACE_KPROBE_MULTI: its arrays are not read
+        assert!(bpf_attr_text(BPF_LINK_CREATE, &link, 48, None, &[], &opts).is_none());
         let name = [read(b"sys_enter")];
         assert_eq!(
             bpf_attr_text(BPF_RAW_TRACEPOINT_OPEN, &b, 16, None, &name, &opts)
@@ -741,7 +867,7 @@ mod tests {
         );
         // Not decoded here, or more than was read: the address.
         let opts = StraceOptions::default();
-        assert!(bpf_attr_text(16, &upd, 32, None, &[], &opts).is_none());
+        assert!(bpf_attr_text(16, &upd, 32, None, &[], &opts).is_none()); // BPF_PROG_QUERY
         assert!(bpf_attr_text(BPF_MAP_UPDATE_ELEM, &upd, 4097, None, &[], &opts).is_none());
     }
 }
