@@ -64,8 +64,8 @@ pub struct Captures<'a> {
     /// The netlink protocol of the socket whose messages the call's data
     /// is (sendto's, recvmsg's...), when it is one: strace decodes them.
     pub netlink: Option<u32>,
-    /// The strings bpf(2)'s attr points to, read at enter (not an
-    /// argument of their own: the attr's decoding shows them).
+    /// What bpf(2)'s attr points to, read at enter (not an argument of
+    /// its own: the attr's decoding shows it).
     pub attr_strings: Vec<AttrString<'a>>,
 }
 

@@ -75,9 +75,9 @@ pub struct Piece<'a> {
     pub truncated: bool,
 }
 
-/// A string bpf(2)'s attr points to (its license, its log, a path), read
-/// at enter (trace::capture::ATTR_STRINGS_ARG): one per pointer that was
-/// not NULL, in the attr's order.
+/// What bpf(2)'s attr points to (a license, a log, a path, BTF), read at
+/// enter (trace::capture::ATTR_STRINGS_ARG): one per pointer that was not
+/// NULL, in the attr's order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AttrString<'a> {
     pub bytes: &'a [u8],

@@ -79,7 +79,7 @@ pub const NEW_FDS_ARG: u8 = 5;
 
 /// The slot the strings bpf(2)'s attr points to are captured as
 /// (SYSTRACE_CAPTURE_ATTR_STRINGS: a license, a log, a path, a tracepoint's
-/// name), past its three arguments and short of [`NEW_FDS_ARG`].
+/// name, BTF), past its three arguments and short of [`NEW_FDS_ARG`].
 pub const ATTR_STRINGS_ARG: u8 = 4;
 
 /// The calls whose new fds' inode numbers are captured, with the argument
