@@ -107,6 +107,18 @@ impl Fields<'_> {
             crate::strace::decoders::ptr(self.u64(off))
         );
     }
+    /// An object's name (BPF_OBJ_NAME_LEN bytes), as much of it as the
+    /// attr has.
+    fn obj_name(&mut self, name: &str, off: usize, hex: HexStyle) {
+        self.sep();
+        let len = 16.min(self.len - off);
+        push_name(&mut self.out, name, &self.b[off..off + len], hex);
+    }
+    /// A network interface: its index, by name when it has one.
+    fn ifindex(&mut self, name: &str, off: usize) {
+        self.sep();
+        let _ = write!(self.out, "{name}={}", ifindex_text(self.u32(off)));
+    }
     /// A number in hex (strace's PRINT_FIELD_X: `0`, `0x10`), of `bytes` 4 or 8.
     fn hex(&mut self, name: &str, off: usize, bytes: usize) {
         self.sep();
@@ -507,14 +519,11 @@ fn prog_load(f: &mut Fields<'_>, strings: &mut Strings, opts: &StraceOptions) {
     if !f.has(48) {
         return;
     }
-    f.sep();
-    let name_len = 16.min(f.len - 48);
-    push_name(&mut f.out, "prog_name", &f.b[48..48 + name_len], opts.hex);
+    f.obj_name("prog_name", 48, opts.hex);
     if !f.has(64) {
         return;
     }
-    f.sep();
-    let _ = write!(f.out, "prog_ifindex={}", ifindex_text(f.u32(64)));
+    f.ifindex("prog_ifindex", 64);
     if !f.has(68) {
         return;
     }
@@ -576,14 +585,11 @@ fn map_create(f: &mut Fields<'_>, hex: HexStyle) {
     if !f.has(28) {
         return;
     }
-    f.sep();
-    let name_len = 16.min(f.len - 28);
-    push_name(&mut f.out, "map_name", &f.b[28..28 + name_len], hex);
+    f.obj_name("map_name", 28, hex);
     if !f.has(44) {
         return;
     }
-    f.sep();
-    let _ = write!(f.out, "map_ifindex={}", ifindex_text(f.u32(44)));
+    f.ifindex("map_ifindex", 44);
     if !f.has(48) {
         return;
     }
