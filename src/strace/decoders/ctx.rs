@@ -176,6 +176,15 @@ impl<'c, 'a> Ctx<'c, 'a> {
     pub(super) fn t_uflags(&self, i: usize, table: Xlat) -> String {
         flags::flags(table, self.uint(i))
     }
+    /// [`flags::flags_or_unknown`] of the argument as a C unsigned int
+    /// (`0x100 /* LOCK_??? */` when no bit has a name).
+    pub(super) fn t_uflags_or_unknown(&self, i: usize, table: Xlat, unknown: &str) -> String {
+        flags::flags_or_unknown(table, self.uint(i), unknown)
+    }
+    /// As t_uflags_or_unknown, of the whole register (strace's printflags64).
+    pub(super) fn t_flags_or_unknown(&self, i: usize, table: Xlat, unknown: &str) -> String {
+        flags::flags_or_unknown(table, self.raw(i), unknown)
+    }
     pub(super) fn t_xval(&self, i: usize, table: Xlat, unknown: &str) -> String {
         flags::xval_or_unknown(table, self.uint(i), unknown)
     }

@@ -112,11 +112,7 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
                 c.uint(1) & 0xffff_ffff,
                 "FAN_MARK_???",
             ));
-            c.push(flags::flags_or_unknown(
-                flags::FAN_EVENTS,
-                c.raw(2),
-                "FAN_???",
-            ));
+            c.push(c.t_flags_or_unknown(2, flags::FAN_EVENTS, "FAN_???"));
             c.push(if c.int(3) as i32 == -1 {
                 "FAN_NOFD".into()
             } else {
@@ -168,7 +164,7 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
         }
         "flock" => {
             c.push(c.t_int(0));
-            c.push(flags::flags_or_unknown(FLOCK_CMDS, c.uint(1), "LOCK_???"));
+            c.push(c.t_uflags_or_unknown(1, FLOCK_CMDS, "LOCK_???"));
             c.finish(Decimal, true)
         }
         "setxattr" | "lsetxattr" | "fsetxattr" => {

@@ -123,11 +123,7 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
         }
         "fallocate" => {
             c.push(c.t_int(0));
-            c.push(flags::flags_or_unknown(
-                flags::FALLOC_FLAGS,
-                c.uint(1),
-                "FALLOC_FL_???",
-            ));
+            c.push(c.t_uflags_or_unknown(1, flags::FALLOC_FLAGS, "FALLOC_FL_???"));
             c.push(c.t_long(2));
             c.push(c.t_long(3));
             c.finish(Decimal, true)
@@ -163,11 +159,7 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
         }
         "pkey_alloc" => {
             c.push(c.t_hex(0));
-            c.push(flags::flags_or_unknown(
-                flags::PKEY_ACCESS,
-                c.raw(1),
-                "PKEY_???",
-            ));
+            c.push(c.t_flags_or_unknown(1, flags::PKEY_ACCESS, "PKEY_???"));
             c.finish(Decimal, true)
         }
         "mlock" | "munlock" => {
@@ -212,11 +204,7 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
             c.finish(Decimal, true)
         }
         "userfaultfd" => {
-            c.push(flags::flags_or_unknown(
-                flags::UFFD_FLAGS,
-                c.uint(0),
-                "UFFD_???",
-            ));
+            c.push(c.t_uflags_or_unknown(0, flags::UFFD_FLAGS, "UFFD_???"));
             c.finish(Decimal, true)
         }
         "name_to_handle_at" => {
@@ -296,20 +284,12 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
         }
         "clone" => decode_clone(&mut c),
         "unshare" => {
-            c.push(flags::flags_or_unknown(
-                flags::UNSHARE_FLAGS,
-                c.raw(0),
-                "CLONE_???",
-            ));
+            c.push(c.t_flags_or_unknown(0, flags::UNSHARE_FLAGS, "CLONE_???"));
             c.finish(Decimal, true)
         }
         "setns" => {
             c.push(c.t_int(0));
-            c.push(flags::flags_or_unknown(
-                flags::SETNS_TYPES,
-                c.uint(1),
-                "CLONE_NEW???",
-            ));
+            c.push(c.t_uflags_or_unknown(1, flags::SETNS_TYPES, "CLONE_NEW???"));
             c.finish(Decimal, true)
         }
         "exit" | "exit_group" => {

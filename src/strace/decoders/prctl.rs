@@ -93,7 +93,7 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
             }
             ret = RetStyle::Hex;
         }
-        "PR_SET_SECUREBITS" => c.push(flags::flags_or_unknown(SECUREBITS, c.raw(1), "SECBIT_???")),
+        "PR_SET_SECUREBITS" => c.push(c.t_flags_or_unknown(1, SECUREBITS, "SECBIT_???")),
         "PR_CAP_AMBIENT" => {
             let op = c.raw(1);
             c.push(c.t_xval64(1, CAP_AMBIENT_OPS, "PR_CAP_AMBIENT_???"));

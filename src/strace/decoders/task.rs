@@ -455,9 +455,9 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
             c.push(c.t_xval(0, SECCOMP_OPS, "SECCOMP_SET_MODE_???"));
             match op {
                 1 => {
-                    c.push(flags::flags_or_unknown(
+                    c.push(c.t_uflags_or_unknown(
+                        1,
                         SECCOMP_FILTER_FLAGS,
-                        c.uint(1),
                         "SECCOMP_FILTER_FLAG_???",
                     ));
                     c.push(c.t_struct(2, structs::sock_fprog_text));
@@ -574,9 +574,9 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
         "landlock_create_ruleset" => {
             c.push(c.t_ptr(0));
             c.push(c.t_ulong(1));
-            c.push(flags::flags_or_unknown(
+            c.push(c.t_uflags_or_unknown(
+                2,
                 LANDLOCK_CREATE_RULESET_FLAGS,
-                c.uint(2),
                 "LANDLOCK_CREATE_RULESET_???",
             ));
             c.finish(Decimal, true)
@@ -711,11 +711,7 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
         }
         "pidfd_open" => {
             c.push(c.t_int(0));
-            c.push(flags::flags_or_unknown(
-                flags::PIDFD_OPEN_FLAGS,
-                c.uint(1),
-                "PIDFD_???",
-            ));
+            c.push(c.t_uflags_or_unknown(1, flags::PIDFD_OPEN_FLAGS, "PIDFD_???"));
             c.finish(Decimal, true)
         }
         "pidfd_send_signal" => {
@@ -748,11 +744,7 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
             c.push_exit(c.t_int(1));
             c.push_exit(c.t_int(2));
             c.push_exit(c.t_int(3));
-            c.push_exit(flags::flags_or_unknown(
-                flags::PERF_EVENT_OPEN_FLAGS,
-                c.uint(4),
-                "PERF_FLAG_???",
-            ));
+            c.push_exit(c.t_uflags_or_unknown(4, flags::PERF_EVENT_OPEN_FLAGS, "PERF_FLAG_???"));
             c.finish(Decimal, false)
         }
         // The command and its attr, for the commands strace decodes that
@@ -1091,7 +1083,7 @@ fn decode_ptrace(c: &mut Ctx<'_, '_>) -> Decoded {
             _ => c.t_signal(3),
         },
         "PTRACE_SEIZE" | "PTRACE_SETOPTIONS" | "PTRACE_OLDSETOPTIONS" => {
-            flags::flags_or_unknown(flags::PTRACE_OPTIONS, c.raw(3), "PTRACE_O_???")
+            c.t_flags_or_unknown(3, flags::PTRACE_OPTIONS, "PTRACE_O_???")
         }
         _ => c.t_ptr(3),
     });
