@@ -16,6 +16,11 @@ use crate::metadata::{
 };
 use crate::trace::capture::{ATTR_STRINGS_ARG, NEW_FDS_ARG, SIGFRAME_RET_ARG};
 
+/// One argument's capture on the plain path (`Call::plain_captures`):
+/// (argument, bytes, truncated).
+type PlainCapture<'a> = (u8, &'a [u8], bool);
+type PlainCaptures<'a> = SmallVec<[PlainCapture<'a>; 2]>;
+
 /// One call: an enter, an exit, or both (never neither).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Call {
@@ -673,7 +678,7 @@ impl Call {
     /// not rt_sigreturn. (argument, bytes, truncated); a fault is no value.
     /// Read's data and openat's path, the command's most common lines,
     /// are such: their views cost no `Captures`.
-    fn plain_captures(&self) -> Option<SmallVec<[(u8, &[u8], bool); 2]>> {
+    fn plain_captures(&self) -> Option<PlainCaptures<'_>> {
         let mut plain = SmallVec::new();
         fn with_data(ev: &Option<Event>) -> Option<&Event> {
             ev.as_ref().filter(|e| e.data.is_some())
@@ -713,7 +718,7 @@ impl Call {
 
     fn with_plain_views<R>(
         &self,
-        plain: &[(u8, &[u8], bool)],
+        plain: &[PlainCapture<'_>],
         f: impl FnOnce(&[ArgView]) -> R,
     ) -> R {
         let meta = self.meta();
