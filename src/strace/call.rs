@@ -665,9 +665,11 @@ impl Call {
 
     /// The arguments as the decoders see them.
     fn with_views<R>(&self, f: impl FnOnce(&[ArgView]) -> R) -> R {
-        match self.plain_captures() {
-            Some(plain) => self.with_plain_views(&plain, f),
-            None => self.with_merged_views(f),
+        // The table looked up once for the line.
+        let meta = self.meta();
+        match self.plain_captures(meta) {
+            Some(plain) => self.with_plain_views(meta, &plain, f),
+            None => self.with_merged_views(meta, f),
         }
     }
 
@@ -678,7 +680,7 @@ impl Call {
     /// not rt_sigreturn. (argument, bytes, truncated); a fault is no value.
     /// Read's data and openat's path, the command's most common lines,
     /// are such: their views cost no `Captures`.
-    fn plain_captures(&self) -> Option<PlainCaptures<'_>> {
+    fn plain_captures(&self, meta: Option<&SyscallMetadata>) -> Option<PlainCaptures<'_>> {
         let mut plain = SmallVec::new();
         fn with_data(ev: &Option<Event>) -> Option<&Event> {
             ev.as_ref().filter(|e| e.data.is_some())
@@ -690,8 +692,7 @@ impl Call {
         };
         // Items past the syscall's arguments are not arguments' (see
         // `event_captures_into`).
-        let nargs = self
-            .meta()
+        let nargs = meta
             .map_or(usize::MAX, |m| m.args.len())
             .min(self.raw_args().len());
         if ev.nr == SIGRETURN_NR {
@@ -718,10 +719,10 @@ impl Call {
 
     fn with_plain_views<R>(
         &self,
+        meta: Option<&'static SyscallMetadata>,
         plain: &[PlainCapture<'_>],
         f: impl FnOnce(&[ArgView]) -> R,
     ) -> R {
-        let meta = self.meta();
         let mut views: SmallVec<[ArgView; 7]> = SmallVec::new();
         for (i, &raw) in self.raw_args().iter().enumerate() {
             let captured = plain
@@ -741,8 +742,11 @@ impl Call {
     /// [`with_views`](Self::with_views) through the merge of the call's
     /// captures (`captures_into`): lists, a structure read at enter and
     /// again at exit, netlink data, bpf's attr strings.
-    fn with_merged_views<R>(&self, f: impl FnOnce(&[ArgView]) -> R) -> R {
-        let meta = self.meta();
+    fn with_merged_views<R>(
+        &self,
+        meta: Option<&'static SyscallMetadata>,
+        f: impl FnOnce(&[ArgView]) -> R,
+    ) -> R {
         let mut captures = Captures::default();
         self.captures_into(&mut captures);
         // rt_sigreturn has no arguments but a capture (its frame's mask):
@@ -1073,10 +1077,11 @@ mod plain_views_tests {
                 _ => Call::new(Some(enter), Some(exit)),
             }
             .unwrap();
-            let want = call.with_merged_views(|v| text(&call, v));
-            if let Some(caps) = call.plain_captures() {
+            let meta = call.meta();
+            let want = call.with_merged_views(meta, |v| text(&call, v));
+            if let Some(caps) = call.plain_captures(meta) {
                 plain += 1;
-                let got = call.with_plain_views(&caps, |v| text(&call, v));
+                let got = call.with_plain_views(meta, &caps, |v| text(&call, v));
                 assert_eq!(got, want, "{items:?}");
             } else {
                 merged += 1;
