@@ -11,6 +11,7 @@ import sys
 import time
 
 import pytest
+from systrace import cli
 from test_cli import systrace_cmd
 
 THREADS = """
@@ -66,20 +67,29 @@ def test_two_busy_processes_lose_nothing(kernel):
 
 
 def test_tracer_runs_ahead_of_what_it_traces(kernel):
-    # The launched command keeps its own priority; the tracer's threads
-    # (its parent's) run at nice -20 (cli.TRACER_NICE).
+    # The launched command keeps its own priority and time slice; the
+    # tracer's threads (its parent's) run at nice -20 (cli.TRACER_NICE)
+    # with a 0.1 ms slice (cli.TRACER_SLICE_NS; /proc's se.slice, Linux 6.12+).
     show = (
         "import os\n"
         "def nice(path): return int(open(path).read().rsplit(')', 1)[1].split()[16])\n"
-        "print(nice('/proc/self/stat'))\n"
+        "def slice(path):\n"
+        "    return [int(l.split(':')[1]) for l in open(path) if l.startswith('se.slice ')] or [None]\n"
+        "print(nice('/proc/self/stat'), slice('/proc/self/sched')[0])\n"
         "ppid = os.getppid()\n"
-        "print(sorted({nice(f'/proc/{ppid}/task/{t}/stat') for t in os.listdir(f'/proc/{ppid}/task')}))\n"
+        "tasks = [f'/proc/{ppid}/task/{t}' for t in os.listdir(f'/proc/{ppid}/task')]\n"
+        "print(sorted({(nice(f'{t}/stat'), *slice(f'{t}/sched')) for t in tasks}))\n"
     )
     r = systrace_cmd("-e", "trace=none", "--", sys.executable, "-c", show)
     assert r.returncode == 0, r.stderr
     own, tracer = r.stdout.splitlines()
-    assert int(own) == os.nice(0)
-    assert tracer == "[-20]", r.stdout
+    own_nice, own_slice = own.split()
+    assert int(own_nice) == os.nice(0)
+    if tuple(int(x) for x in re.findall(r"\d+", os.uname().release)[:2]) >= (6, 12):
+        assert own_slice != "None" and int(own_slice) != cli.TRACER_SLICE_NS, r.stdout
+        assert tracer == f"[(-20, {cli.TRACER_SLICE_NS})]", r.stdout
+    else:
+        assert tracer in ("[(-20, None)]", f"[(-20, {own_slice})]"), r.stdout
 
 
 def test_string_size_beyond_the_capture(kernel):

@@ -167,6 +167,14 @@ pub fn close_hooks_after_exit(py: Python<'_>) -> bool {
     py.detach(crate::trace::tracer::close_hooks_after_exit)
 }
 
+/// For the command, once the processes it traces exist: its thread `tid`
+/// gets ahead of them (crate::process::keep_up_thread).
+#[pyfunction]
+#[pyo3(name = "_keep_up_thread")]
+pub fn keep_up_thread(tid: i32, nice: i32, slice_ns: u64) -> PyResult<()> {
+    crate::process::keep_up_thread(tid, nice, slice_ns).map_err(|e| os_error(e, None))
+}
+
 /// For the command, before its threads start: glibc gives each thread
 /// that allocates its own malloc arena (64 MiB reserved, some 0.5 MiB
 /// touched each for the loader, the consumer and the writer), which the

@@ -41,7 +41,9 @@ mod _native {
     #[pymodule_export]
     use super::event::{EventBatch, EventBatchIter, PyEvent};
     #[pymodule_export]
-    use super::launch::{close_hooks_after_exit, limit_malloc_arenas, start_loading, PyLaunch};
+    use super::launch::{
+        close_hooks_after_exit, keep_up_thread, limit_malloc_arenas, start_loading, PyLaunch,
+    };
     #[pymodule_export]
     use super::metadata::{
         common_fields, define_fields, event_format, event_id, kernel_state, metadata_source,
