@@ -17,7 +17,9 @@ mod tracefs;
 
 pub use c_type::{arg_width, typed_arg};
 use generated::{aarch64, x86_64};
-pub use names::{arg_name, arg_type, display_name, metadata, metadata_now, syscall_name};
+pub use names::{
+    arg_name, arg_type, display_name, metadata, metadata_now, register_name, syscall_name,
+};
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

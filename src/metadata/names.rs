@@ -116,6 +116,17 @@ pub fn arg_name(meta: Option<&SyscallMetadata>, i: usize) -> Cow<'_, str> {
     }
 }
 
+/// [`arg_name`] of one of a call's registers (at most seven: six, and
+/// rt_sigreturn's frame), borrowed: the text path names every argument of
+/// every line.
+pub fn register_name(meta: Option<&'static SyscallMetadata>, i: usize) -> &'static str {
+    debug_assert!(i < ARG_NAMES.len());
+    match meta.and_then(|m| m.args.get(i)) {
+        Some(name) => name.as_str(),
+        None => ARG_NAMES[i.min(ARG_NAMES.len() - 1)],
+    }
+}
+
 /// The names of arguments without metadata, borrowed: a call has at most
 /// seven (six, and rt_sigreturn's frame).
 const ARG_NAMES: [&str; 8] = [

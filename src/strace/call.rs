@@ -11,8 +11,15 @@ use smallvec::SmallVec;
 use super::fdtable::Resolved;
 use super::{errno, ArgView, AttrString, CapturedView, StraceOptions};
 use crate::kernel::Event;
-use crate::metadata::{arg_name, arg_type, display_name, metadata_now, typed_arg, SyscallMetadata};
+use crate::metadata::{
+    arg_name, arg_type, display_name, metadata_now, register_name, typed_arg, SyscallMetadata,
+};
 use crate::trace::capture::{ATTR_STRINGS_ARG, NEW_FDS_ARG, SIGFRAME_RET_ARG};
+
+/// One argument's capture on the plain path (`Call::plain_captures`):
+/// (argument, bytes, truncated).
+type PlainCapture<'a> = (u8, &'a [u8], bool);
+type PlainCaptures<'a> = SmallVec<[PlainCapture<'a>; 2]>;
 
 /// One call: an enter, an exit, or both (never neither).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -658,7 +665,88 @@ impl Call {
 
     /// The arguments as the decoders see them.
     fn with_views<R>(&self, f: impl FnOnce(&[ArgView]) -> R) -> R {
+        // The table looked up once for the line.
         let meta = self.meta();
+        match self.plain_captures(meta) {
+            Some(plain) => self.with_plain_views(meta, &plain, f),
+            None => self.with_merged_views(meta, f),
+        }
+    }
+
+    /// What one event of the call captured, when nothing of it needs
+    /// `captures_into`'s merge: at most one item per argument among the
+    /// registers, none of them a list's element, a netlink protocol, lost,
+    /// or past the arguments (bpf's attr strings, the fds a call made);
+    /// not rt_sigreturn. (argument, bytes, truncated); a fault is no value.
+    /// Read's data and openat's path, the command's most common lines,
+    /// are such: their views cost no `Captures`.
+    fn plain_captures(&self, meta: Option<&SyscallMetadata>) -> Option<PlainCaptures<'_>> {
+        let mut plain = SmallVec::new();
+        fn with_data(ev: &Option<Event>) -> Option<&Event> {
+            ev.as_ref().filter(|e| e.data.is_some())
+        }
+        let ev = match (with_data(&self.enter), with_data(&self.exit)) {
+            (None, None) => return Some(plain),
+            (Some(ev), None) | (None, Some(ev)) => ev,
+            (Some(_), Some(_)) => return None,
+        };
+        // Items past the syscall's arguments are not arguments' (see
+        // `event_captures_into`).
+        let nargs = meta
+            .map_or(usize::MAX, |m| m.args.len())
+            .min(self.raw_args().len());
+        if ev.nr == SIGRETURN_NR {
+            return None;
+        }
+        let mut seen = 0u8;
+        for cap in ev.captures() {
+            let bit = 1u8 << cap.arg;
+            if cap.argv_elem
+                || cap.netlink
+                || cap.lost
+                || usize::from(cap.arg) >= nargs
+                || seen & bit != 0
+            {
+                return None;
+            }
+            seen |= bit;
+            if !cap.faulted {
+                plain.push((cap.arg, cap.bytes, cap.truncated));
+            }
+        }
+        Some(plain)
+    }
+
+    fn with_plain_views<R>(
+        &self,
+        meta: Option<&'static SyscallMetadata>,
+        plain: &[PlainCapture<'_>],
+        f: impl FnOnce(&[ArgView]) -> R,
+    ) -> R {
+        let mut views: SmallVec<[ArgView; 7]> = SmallVec::new();
+        for (i, &raw) in self.raw_args().iter().enumerate() {
+            let captured = plain
+                .iter()
+                .find(|(arg, _, _)| usize::from(*arg) == i)
+                .map(|&(_, bytes, truncated)| CapturedView::bytes(bytes, truncated));
+            views.push(ArgView {
+                name: register_name(meta, i),
+                c_type: arg_type(meta, i),
+                raw,
+                captured,
+            });
+        }
+        f(&views)
+    }
+
+    /// [`with_views`](Self::with_views) through the merge of the call's
+    /// captures (`captures_into`): lists, a structure read at enter and
+    /// again at exit, netlink data, bpf's attr strings.
+    fn with_merged_views<R>(
+        &self,
+        meta: Option<&'static SyscallMetadata>,
+        f: impl FnOnce(&[ArgView]) -> R,
+    ) -> R {
         let mut captures = Captures::default();
         self.captures_into(&mut captures);
         // rt_sigreturn has no arguments but a capture (its frame's mask):
@@ -670,10 +758,9 @@ impl Call {
         // Inline, and pushed in place rather than collected (a collected
         // SmallVec is moved whole): this runs for every line the command
         // prints.
-        let mut names: SmallVec<[Cow<'static, str>; 7]> = SmallVec::new();
-        names.extend((0..raw.len()).map(|i| arg_name(meta, i)));
         let mut views: SmallVec<[ArgView; 7]> = SmallVec::new();
-        for (i, (name, &raw)) in names.iter().zip(&raw).enumerate() {
+        for (i, &raw) in raw.iter().enumerate() {
+            let name = register_name(meta, i);
             let truncated = captures.is_truncated(name);
             let captured = captures.get(name).map(|c| match c {
                 Captured::Bytes(b) => {
@@ -939,5 +1026,76 @@ mod exec_tests {
                 "{path}"
             );
         }
+    }
+}
+
+#[cfg(all(test, target_arch = "x86_64"))]
+mod plain_views_tests {
+    use super::*;
+    use crate::kernel::decode::tests::{enter_record, exit_record};
+    use crate::kernel::decode::{decode, encode_captures};
+
+    /// The plain path (`with_plain_views`) gives the views the merge gives,
+    /// wherever it is taken: calls of many shapes, their items drawn at
+    /// random (argument, flags, bytes) on the enter or the exit, either of
+    /// which may be missing.
+    #[test]
+    fn plain_views_are_the_merged_views() {
+        // read, write, openat, poll, connect, accept, sendto, bpf, execve, pipe2.
+        const NRS: [i32; 10] = [0, 1, 257, 7, 42, 43, 44, 321, 59, 293];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let (mut plain, mut merged) = (0, 0);
+        for _ in 0..20_000 {
+            let nr = NRS[next(NRS.len() as u64) as usize];
+            let args: Vec<u64> = (0..6).map(|i| 0x1000 * (i + 1)).collect();
+            let items: Vec<(u8, u8, Vec<u8>)> = (0..next(4))
+                .map(|_| {
+                    let arg = next(6) as u8;
+                    let flags = [0u8, 0, 0, 1, 2, 4, 8, 16, 32][next(9) as usize];
+                    let bytes = [&b""[..], b"\0", b"abc", b"x\ny"][next(4) as usize];
+                    (arg, flags, bytes.to_vec())
+                })
+                .collect();
+            let mut enter = enter_record(nr, &args, 7, 7);
+            let mut exit = exit_record(nr, [0, 3, -2][next(3) as usize], 7, 7);
+            match next(3) {
+                0 => enter.extend(encode_captures(&items)),
+                1 => exit.extend(encode_captures(&items)),
+                _ => {}
+            }
+            // Unfinished calls, and calls whose enter was not seen, too.
+            let (enter, exit) = (decode(&enter).unwrap(), decode(&exit).unwrap());
+            let call = match next(4) {
+                0 => Call::new(None, Some(exit)),
+                1 => Call::new(Some(enter), None),
+                _ => Call::new(Some(enter), Some(exit)),
+            }
+            .unwrap();
+            let meta = call.meta();
+            let want = call.with_merged_views(meta, |v| text(&call, v));
+            if let Some(caps) = call.plain_captures(meta) {
+                plain += 1;
+                let got = call.with_plain_views(meta, &caps, |v| text(&call, v));
+                assert_eq!(got, want, "{items:?}");
+            } else {
+                merged += 1;
+            };
+        }
+        fn text(call: &Call, views: &[ArgView]) -> String {
+            let opts = StraceOptions::default();
+            let line = super::super::format_call(&call.name(), views, call.ret(), &opts);
+            format!("{views:?} {line}")
+        }
+        // Both paths were taken, often.
+        assert!(
+            plain > 5_000 && merged > 5_000,
+            "{plain} plain, {merged} merged"
+        );
     }
 }

@@ -317,6 +317,7 @@ pub fn push_call_fds(
     }
     push_result_pad(out, start_col, line_start, opts);
     push_result_text(out, &decoded, ret, fds);
+    decoded.recycle();
 }
 
 /// [`decode_args`], each fd argument followed by its target with -y.

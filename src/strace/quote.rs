@@ -6,6 +6,8 @@
 //! string is.
 use std::fmt::{self, Write};
 
+use smallvec::SmallVec;
+
 /// How a quoted string ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Ellipsis {
@@ -64,13 +66,16 @@ fn write_quoted(
     ellipsis: Ellipsis,
     hex: HexStyle,
 ) -> fmt::Result {
+    // Built as bytes, written once: a write to a CompactString costs more
+    // than the byte it adds, and most strings are short.
+    let mut text: SmallVec<[u8; 96]> = SmallVec::new();
     let hex = hex.applies(bytes);
-    out.write_char('"')?;
+    text.push(b'"');
     let mut i = 0;
     while i < bytes.len() {
         let c = bytes[i];
         if hex {
-            push_hex(out, c)?;
+            push_hex(&mut text, c);
             i += 1;
             continue;
         }
@@ -80,22 +85,22 @@ fn write_quoted(
             .take_while(|&&b| (0x20..=0x7e).contains(&b) && b != b'"' && b != b'\\')
             .count();
         if run > 0 {
-            out.write_str(std::str::from_utf8(&bytes[i..i + run]).expect("printable ASCII"))?;
+            text.extend_from_slice(&bytes[i..i + run]);
             i += run;
             continue;
         }
         i += 1;
-        match c {
-            b'"' => out.write_str("\\\"")?,
-            b'\\' => out.write_str("\\\\")?,
-            b'\t' => out.write_str("\\t")?,
-            b'\n' => out.write_str("\\n")?,
-            0x0b => out.write_str("\\v")?,
-            0x0c => out.write_str("\\f")?,
-            b'\r' => out.write_str("\\r")?,
+        let escape: &[u8] = match c {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\t' => b"\\t",
+            b'\n' => b"\\n",
+            0x0b => b"\\v",
+            0x0c => b"\\f",
+            b'\r' => b"\\r",
             _ => {
                 let next_is_octal_digit = bytes.get(i).is_some_and(|n| (b'0'..=b'7').contains(n));
-                let digits = [0, b'0' + (c >> 6), b'0' + ((c >> 3) & 7), b'0' + (c & 7)];
+                let digits = [b'0' + (c >> 6), b'0' + ((c >> 3) & 7), b'0' + (c & 7)];
                 let skip = if next_is_octal_digit || c >> 6 != 0 {
                     0
                 } else if c >> 3 != 0 {
@@ -103,24 +108,28 @@ fn write_quoted(
                 } else {
                     2
                 };
-                let mut esc = [b'\\'; 4];
-                esc[1..4 - skip].copy_from_slice(&digits[1 + skip..]);
-                out.write_str(std::str::from_utf8(&esc[..4 - skip]).expect("ASCII"))?;
+                text.push(b'\\');
+                text.extend_from_slice(&digits[skip..]);
+                continue;
             }
-        }
+        };
+        text.extend_from_slice(escape);
     }
-    out.write_char('"')?;
+    text.push(b'"');
     if ellipsis == Ellipsis::Yes {
-        out.write_str("...")?;
+        text.extend_from_slice(b"...");
     }
-    Ok(())
+    out.write_str(std::str::from_utf8(&text).expect("quoted text is ASCII"))
 }
 
-fn push_hex(out: &mut impl Write, c: u8) -> fmt::Result {
+fn push_hex(out: &mut SmallVec<[u8; 96]>, c: u8) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    out.write_str("\\x")?;
-    out.write_char(DIGITS[(c >> 4) as usize] as char)?;
-    out.write_char(DIGITS[(c & 15) as usize] as char)
+    out.extend_from_slice(&[
+        b'\\',
+        b'x',
+        DIGITS[(c >> 4) as usize],
+        DIGITS[(c & 15) as usize],
+    ]);
 }
 
 /// `bytes` quoted, at most `limit` of them shown: a string strace bounds by
