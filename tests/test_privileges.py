@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -145,6 +146,26 @@ print(json.dumps({
     # names the arguments (the kernel's event ids are then unknown).
     if not out["tracefs_readable"]:
         assert out["metadata"] == "embedded", out["metadata"]
+
+
+def test_the_commands_threads_keep_up_without_cap_sys_nice(nobody):
+    # cli._keep_up without CAP_SYS_NICE: the kernel refuses nice -20, and
+    # the thread still takes the short time slice (Linux 6.12+) with the
+    # nice value it had.
+    code = """
+import os, threading
+import systrace._native as native
+tid = threading.get_native_id()
+native._keep_up_thread(tid, -20, 100000)
+slices = [int(l.split(":")[1]) for l in open(f"/proc/self/task/{tid}/sched") if l.startswith("se.slice ")]
+print(os.getpriority(os.PRIO_PROCESS, tid), *slices)
+"""
+    r = as_nobody(code, caps="+bpf,+perfmon")
+    assert r.returncode == 0, r.stderr
+    got = r.stdout.split()
+    assert got[0] == str(os.getpriority(os.PRIO_PROCESS, 0)), r.stdout
+    if tuple(int(x) for x in re.findall(r"\d+", os.uname().release)[:2]) >= (6, 12):
+        assert got[1:] == ["100000"], r.stdout
 
 
 def test_no_cap_sys_resource_nor_memlock_rlimit_needed(nobody):
