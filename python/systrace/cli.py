@@ -736,8 +736,8 @@ TRACER_NICE = -20
 # filled. A consumer that drains faster sleeps more often (bpftrace: some
 # 1,600 times a run against 30), so waits so more: two `dd bs=1 count=5000000`
 # under -f (tests/test_cli_memory.py's 10x test, the 2 MiB ring) lost
-# events in 5 of 16 runs of the cheaper printer's build (branch
-# printer-cuts), and in none of 16 with this slice set on its threads.
+# events in 8 of 24 runs of the cheaper printer's build without the slice,
+# and in none of 24 with it (bench/RESULTS.md, 2026-12-05 16:45).
 TRACER_SLICE_NS = 100_000
 
 
