@@ -141,8 +141,9 @@ const SCHED_FLAG_RESET_ON_FORK: u64 = 1;
 /// lowered to `nice` (if higher; kept without CAP_SYS_NICE) and, under the
 /// fair policies, a time slice of `slice_ns`, which the kernel bounds to
 /// 0.1-100 ms (Linux 6.12's custom slices; an older kernel ignores it, or
-/// if it refuses it, gets the nice value alone). A thread whose slice is shorter than the running one's
-/// preempts it when woken, instead of waiting for a tick (PREEMPT_SHORT).
+/// if it refuses it, gets the nice value alone). A thread whose slice is
+/// shorter than the running one's preempts it when woken, instead of
+/// waiting for a tick (PREEMPT_SHORT).
 pub fn keep_up_thread(tid: i32, nice: i32, slice_ns: u64) -> std::io::Result<()> {
     let size = std::mem::size_of::<SchedAttr>() as u32;
     let mut attr = SchedAttr::default();
@@ -175,7 +176,11 @@ pub fn keep_up_thread(tid: i32, nice: i32, slice_ns: u64) -> std::io::Result<()>
             Ok(())
         }
     };
-    let refused = |result: &std::io::Result<()>, errno| matches!(result, Err(e) if e.raw_os_error() == Some(errno));
+    let refused = |result: &std::io::Result<()>, errno: i32| {
+        result
+            .as_ref()
+            .is_err_and(|e| e.raw_os_error() == Some(errno))
+    };
     let mut result = set(&attr);
     if refused(&result, libc::EINVAL) && attr.runtime != 0 {
         // A kernel that refuses the slice: the nice value alone.
