@@ -42,10 +42,16 @@ __u32 count_experiment;
  * stack of its own refused the enter hooks (hook + count_call > 512). */
 const struct systrace_count count_zero = {};
 
-/* One counted call (dur_ns: U64_MAX for rt_sigreturn, counted at enter). */
-static __noinline void count_call(__u32 nr, long ret, __u64 dur_ns, __u64 pid_tgid, __u32 root)
+/* A call's number and root in one argument (a BPF function takes five). */
+#define COUNT_AT(nr, root) (((__u64)(root) << 32) | (__u32)(nr))
+
+/* One counted call (dur_ns: U64_MAX for rt_sigreturn, counted at enter;
+ * sys_ns: the part of dur_ns its thread ran). */
+static __noinline void count_call(__u64 at, long ret, __u64 dur_ns, __u64 sys_ns, __u64 pid_tgid)
 {
-	struct systrace_count_key key = { .tgid = pid_tgid >> 32, .root = root, .nr = nr };
+	struct systrace_count_key key = { .tgid = pid_tgid >> 32,
+					  .root = at >> 32,
+					  .nr = (__u32)at };
 	struct systrace_count *c;
 
 	if (count_experiment & 1)
@@ -62,6 +68,7 @@ static __noinline void count_call(__u32 nr, long ret, __u64 dur_ns, __u64 pid_tg
 	c->calls++;
 	if (dur_ns != (__u64)-1) {
 		c->total_ns += dur_ns;
+		c->system_ns += sys_ns;
 		__u32 bucket = log2_bucket(dur_ns);
 
 		barrier_var(bucket); /* keep the bound where the verifier sees it */
@@ -81,13 +88,74 @@ static __noinline void count_call(__u32 nr, long ret, __u64 dur_ns, __u64 pid_tg
 	}
 }
 
+/* The thread's CPU time as the scheduler accounted it, less the reading of
+ * its CPU's clock_task it was accounted up to: the CPU time it has run is
+ * this plus that clock's now. */
+static __always_inline __u64 run_clock(struct task_struct *task)
+{
+	return task->se.sum_exec_runtime - task->se.exec_start;
+}
+
+/* What CPU `cpu`'s clock_task has left out so far (steal, and interrupt
+ * time where accounted): the CPUs' clock_tasks are apart by these (here
+ * by seconds of steal, and by tens of ms from their start), their
+ * runqueue clocks are not. Through the thread's task group, which has a
+ * cfs_rq per CPU; 0 where a link is missing. Read with helpers: only for
+ * a call that moved to another CPU. Global: checked once, not at each of
+ * its two calls (330 verified instructions each). */
+__noinline __u64 left_out(__u32 cpu)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct cfs_rq *cfs_rq = NULL, **per_cpu = NULL;
+	struct task_group *tg = NULL;
+	struct rq *rq = NULL;
+	__u64 clocks[2];
+
+	if (!bpf_core_field_exists(task->se.cfs_rq) || !bpf_core_field_exists(cfs_rq->tg) ||
+	    bpf_probe_read_kernel(&cfs_rq, sizeof(cfs_rq), &task->se.cfs_rq) || !cfs_rq ||
+	    bpf_probe_read_kernel(&tg, sizeof(tg), &cfs_rq->tg) || !tg ||
+	    bpf_probe_read_kernel(&per_cpu, sizeof(per_cpu), &tg->cfs_rq) || !per_cpu ||
+	    bpf_probe_read_kernel(&cfs_rq, sizeof(cfs_rq), &per_cpu[cpu]) || !cfs_rq ||
+	    bpf_probe_read_kernel(&rq, sizeof(rq), &cfs_rq->rq) || !rq ||
+	    bpf_probe_read_kernel(&clocks[0], sizeof(clocks[0]), &rq->clock) ||
+	    bpf_probe_read_kernel(&clocks[1], sizeof(clocks[1]), &rq->clock_task))
+		return 0;
+	return clocks[0] - clocks[1];
+}
+
+/* The time the thread ran in the call `st` began, which took `dur` ns
+ * (bpf_ktime_get_ns()'s clock): what strace -c shows, the kernel's time
+ * of the call without the time it slept or waited for a CPU. Never
+ * switched out, it ran all along. Else the scheduler's account: run_clock
+ * at the exit less at the enter, plus the time between them, is the time
+ * it ran, the clocks' readings cancelling (both count the TSC here, apart
+ * by NTP's ppm) once the clock_tasks of the two CPUs are put on one
+ * footing (left_out). Kept within [0, dur]. */
+static __always_inline __u64 ran_in_call(const struct start *st, __u64 dur)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 cpu = bpf_get_smp_processor_id();
+	__u64 sys;
+
+	if (task->nvcsw + task->nivcsw == st->switches)
+		return dur;
+	sys = dur + run_clock(task) - st->ran;
+	if (cpu != st->cpu)
+		sys -= left_out(cpu) - left_out(st->cpu);
+	if ((__s64)sys < 0)
+		return 0;
+	return sys < dur ? sys : dur;
+}
+
 /* count_call for the exits, checked once on its own (global): an exit gets
  * to it by several paths (the library's per-syscall exit 10,100 to 9,100
  * verified instructions). An enter counts only rt_sigreturn, for which
- * count_call is checked with less. */
-__noinline int count_exit_call(__u32 nr, long ret, __u64 dur_ns, __u64 pid_tgid, __u32 root)
+ * count_call is checked with less. `st`: the call's start, NULL when it
+ * has no time. */
+__noinline int count_exit_call(__u64 at, long ret, __u64 dur_ns, const struct start *st,
+			       __u64 pid_tgid)
 {
-	count_call(nr, ret, dur_ns, pid_tgid, root);
+	count_call(at, ret, dur_ns, st ? ran_in_call(st, dur_ns) : 0, pid_tgid);
 	return 0;
 }
 
@@ -113,6 +181,7 @@ static __always_inline void count_enter(__u32 nr, __u64 pid_tgid, __u32 root)
 {
 	const struct systrace_filter *f = count_filter(nr);
 	__u64 args[SYSTRACE_MAX_ARGS] = {};
+	struct task_struct *task;
 	struct start *st;
 
 	if (count_experiment & 2)
@@ -122,7 +191,7 @@ static __always_inline void count_enter(__u32 nr, __u64 pid_tgid, __u32 root)
 			(struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf()), args);
 	if (nr == sigreturn_nr) { /* no exit will come */
 		if (!f || filter_pass(f, args, 0, nr, pid_tgid))
-			count_call(nr, 0, (__u64)-1, pid_tgid, root);
+			count_call(COUNT_AT(nr, root), 0, (__u64)-1, 0, pid_tgid);
 		return;
 	}
 	st = bpf_task_storage_get(&starts, bpf_get_current_task_btf(), 0,
@@ -130,6 +199,10 @@ static __always_inline void count_enter(__u32 nr, __u64 pid_tgid, __u32 root)
 	if (!st)
 		return;
 	st->nr = nr;
+	task = bpf_get_current_task_btf();
+	st->ran = run_clock(task);
+	st->switches = task->nvcsw + task->nivcsw;
+	st->cpu = bpf_get_smp_processor_id();
 	st->ts = bpf_ktime_get_ns();
 	if (!f)
 		return;
@@ -154,7 +227,7 @@ static __always_inline void count_refused(__u32 nr, long ret, __u64 pid_tgid, __
 		if (!filter_pass(f, args, ret, nr, pid_tgid))
 			return;
 	}
-	count_exit_call(nr, ret, (__u64)-1, pid_tgid, root);
+	count_exit_call(COUNT_AT(nr, root), ret, (__u64)-1, NULL, pid_tgid);
 }
 
 /* Per syscall number: when its counting last began, stamped by user space
@@ -176,7 +249,7 @@ static __always_inline void count_exit(__u32 nr, long ret, __u64 pid_tgid, __u32
 	__u64 dur;
 
 	if (count_experiment & 2) {
-		count_exit_call(nr, ret, 0, pid_tgid, root);
+		count_exit_call(COUNT_AT(nr, root), ret, 0, NULL, pid_tgid);
 		return;
 	}
 	st = bpf_task_storage_get(&starts, bpf_get_current_task_btf(), 0, 0);
@@ -200,7 +273,7 @@ static __always_inline void count_exit(__u32 nr, long ret, __u64 pid_tgid, __u32
 	f = count_filter(nr);
 	if (f && f->mode == SYSTRACE_FILTER_AT_EXIT && !filter_pass(f, st->args, ret, nr, pid_tgid))
 		return;
-	count_exit_call(nr, ret, dur, pid_tgid, root);
+	count_exit_call(COUNT_AT(nr, root), ret, dur, st, pid_tgid);
 }
 
 /* A record lost to a full ring buffer: counted by what it was. */

@@ -175,8 +175,38 @@ struct seccomp {
 	int mode;
 } __attribute__((preserve_access_index));
 
+/* A CPU's runqueue and its two clocks, brought up to date together:
+ * clock_task leaves out what the kernel accounts apart (the time the
+ * hypervisor took, steal; interrupts, where accounted). */
+struct rq {
+	__u64 clock;
+	__u64 clock_task;
+} __attribute__((preserve_access_index));
+
+struct task_group;
+
+struct cfs_rq {
+	struct rq *rq;
+	struct task_group *tg;
+} __attribute__((preserve_access_index));
+
+/* Its cfs_rq on each CPU, by CPU number. */
+struct task_group {
+	struct cfs_rq **cfs_rq;
+} __attribute__((preserve_access_index));
+
+/* What the scheduler has accounted of a thread's CPU time: the time it
+ * ran up to exec_start (in its CPU's clock_task), which it brings up to
+ * date at each switch and tick. */
+struct sched_entity {
+	__u64 exec_start;
+	__u64 sum_exec_runtime;
+	struct cfs_rq *cfs_rq;
+} __attribute__((preserve_access_index));
+
 struct task_struct {
 	struct thread_info thread_info;
+	struct sched_entity se;
 	struct mm_struct *mm;
 	int pid;
 	int tgid;

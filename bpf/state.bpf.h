@@ -210,6 +210,9 @@ struct {
 struct start {
 	__u32 nr;
 	__u64 ts;
+	__u64 ran; /* run_clock() at the enter */
+	__u64 switches; /* the thread's context switches then */
+	__u32 cpu; /* and its CPU */
 	__u64 args[SYSTRACE_MAX_ARGS];
 };
 struct {

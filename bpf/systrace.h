@@ -245,6 +245,7 @@ struct systrace_count {
 	__u64 calls;
 	__u64 errors;
 	__u64 total_ns; /* of the calls whose enter was seen */
+	__u64 system_ns; /* of those, the time their thread ran (on a CPU) */
 	__u64 hist[SYSTRACE_HIST_BUCKETS];
 };
 

@@ -191,6 +191,29 @@ def test_followed_processes_are_announced_like_strace(kernel, tmp_path, command)
     assert r.returncode == 0 and "attached" not in r.stderr, r.stderr
 
 
+def _seconds(text: str) -> dict:
+    """The -c table's seconds by syscall."""
+    rows = text.split("\n------")[1].splitlines()[1:]
+    return {line.split()[-1]: float(line.split()[1]) for line in rows}
+
+
+def test_summary_times_what_the_calls_ran_like_strace_and_w_what_they_took(kernel):
+    # strace -c shows the time the calls ran (system time), not the time
+    # a sleep slept: its writes come first and the sleep last; -w shows
+    # each call's time from entry to exit, the sleep first.
+    args = ("-f", "-e", "trace=clock_nanosleep,read,write", "--", "sh", "-c",
+            "sleep 0.3; head -c 20000000 /dev/zero > /dev/null")
+    for wall in ((), ("-w",)):
+        st, sy = _both("-c", *wall, *args)
+        for text in (st.stderr, sy.stderr):
+            seconds = _seconds(text)
+            assert set(seconds) == {"clock_nanosleep", "read", "write"}, text
+            if wall:
+                assert seconds["clock_nanosleep"] >= 0.3 and _table(text)[0][0] == "clock_nanosleep", text
+            else:
+                assert seconds["clock_nanosleep"] < 0.03 and _table(text)[-1][0] == "clock_nanosleep", text
+
+
 def test_count_and_trace_like_strace(kernel, tmp_path):
     # -C: the calls, then the table (-S name: an order both give alike),
     # in -o's file (the command's own error goes to stderr).
@@ -208,7 +231,6 @@ def test_count_and_trace_like_strace(kernel, tmp_path):
 
     assert calls(ours) == calls(theirs) and calls(ours)[-1] == "+++ exited with 1 +++", ours
     assert _table(ours) == _table(theirs) and len(_table(theirs)) == 3, ours
-    # -w: what -c counts anyway.
     r = _run("systrace", "-c", "-w", "-e", "trace=close", "--", "true")
     assert r.returncode == 0 and _table(r.stderr)[0][0] == "close", r.stderr
     for bad, why in ((["-c", "-C"], "-c and -C are mutually exclusive"),

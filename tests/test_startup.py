@@ -56,14 +56,16 @@ def test_the_verifier_goes_through_a_bounded_number_of_instructions(kernel):
         # messages read whole; 15,077 with a network interface's ifreq;
         # 15,231 with SIOCGIFCONF's list; 15,560 with read's short path for
         # its data (capture_exit_data); 15,927 with getsockopt's value as
-        # long as the length it wrote back (capture_exit_struct). 21,228 on
+        # long as the length it wrote back (capture_exit_struct); 16,469
+        # with -c's system time (count_exit_call's arithmetic, and the
+        # global left_out that puts two CPUs' clocks on one footing). 21,228 on
         # the kernel build of 2026-12-04 (6.18.44-fc-v1252), which gives a
         # called function no stack of its own and refused the programs
         # until their call chains fit in 512 bytes (scripts/bpf_stack.py);
         # 14,180 once the exit walk's step is a global function (that
         # kernel checked bpf_loop's callback body until its states
         # converged: 9,600 instructions; checked once, 2,900).
-        assert 0 < insns < 16000, (name, insns)
+        assert 0 < insns < 17000, (name, insns)
 
 
 def test_task_programs_are_loaded_when_a_session_first_wants_them(kernel):

@@ -289,11 +289,13 @@ def count(
 ) -> Session:
     """Count syscalls in the kernel, as `perf stat -e 'syscalls:*'` and
     `strace -c` do, without delivering a single event: per syscall, the
-    calls, the errors by errno, the time from enter to exit and a log2
-    histogram of the durations, kept in per-CPU BPF maps. Returns a Session
-    (a context manager); read `session.counts()` (per process with
-    `counts(per_process=True)`), or `session.count_table()` for strace -c's
-    table. Same arguments as enable() for what and whom to trace.
+    calls, the errors by errno, the time from enter to exit (`time_ns`),
+    the part of it the calls' threads ran (`system_ns`, strace -c's time)
+    and a log2 histogram of the durations, kept in per-CPU BPF maps.
+    Returns a Session (a context manager); read `session.counts()` (per
+    process with `counts(per_process=True)`), or `session.count_table()`
+    for strace -c's table (`count_table(wall=True)`: strace -c -w's).
+    Same arguments as enable() for what and whom to trace.
 
     filter: count only the calls that pass it (as enable()'s, decided in
     BPF; no string tests). Counting sessions share the kernel's counts: two

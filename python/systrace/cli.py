@@ -258,8 +258,8 @@ def build_parser(completion: bool = True) -> argparse.ArgumentParser:
         "--summary-wall-clock",
         dest="wall_time",
         action="store_true",
-        help="with -c: the time from each call's entry to its exit, which is what -c always counts "
-        "(accepted for strace's command lines).",
+        help="with -c: the time from each call's entry to its exit (by default -c shows the time the "
+        "calls ran, as strace -c's: not the time they slept).",
     )
     p.add_argument(
         "--histogram",
@@ -1035,14 +1035,15 @@ def _open_counting(args: argparse.Namespace, pids: List[int]) -> Optional[Sessio
 
 
 def _count_report(counting: Session, histogram: bool, sort_by: str = "time",
-                  columns: Optional[str] = None) -> str:
-    """-c's table (its rows in -S's order, -U's columns), then with
+                  columns: Optional[str] = None, wall: bool = False) -> str:
+    """-c's table (its rows in -S's order, -U's columns; its times the
+    calls' CPU time, or with -w their time from entry to exit), then with
     --histogram each syscall's latency histogram, in the table's order."""
-    text = counting.count_table(sort_by, columns)
+    text = counting.count_table(sort_by, columns, wall)
     if histogram and text:  # no table when nothing was counted, nor histograms
         # The names of the table's rows, between its two dividers (of the
         # default columns, where the name is last).
-        rows = counting.count_table(sort_by).split("\n------")[1].splitlines()[1:]
+        rows = counting.count_table(sort_by, None, wall).split("\n------")[1].splitlines()[1:]
         order = {line.rsplit(" ", 1)[-1]: i for i, line in enumerate(rows)}
         counts = sorted(counting.counts(), key=lambda c: order.get(c.name, len(order)))
         text += "".join("\n" + c.histogram_text() for c in counts if any(c.histogram))
@@ -1192,7 +1193,8 @@ def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[st
         signal.signal(signal.SIGINT, old_int)
         signal.signal(signal.SIGQUIT, old_quit)
     if counting is not None:
-        out.write(_count_report(counting, args.histogram, args.sort_by, args.summary_columns))
+        out.write(_count_report(counting, args.histogram, args.sort_by, args.summary_columns,
+                                args.wall_time))
     if os.WIFSIGNALED(status):
         printer.status_line(pid, killed_line(status), main=True)
         out.flush()
@@ -1247,7 +1249,8 @@ def run_pids(args: argparse.Namespace, pids: List[int], printer_kw: Dict[str, An
             if _process_alive(pid) and "attach" not in args.quiet_set:
                 print(f"{PROG}: Process {pid} detached", file=sys.stderr)
     if counting is not None:
-        out.write(_count_report(counting, args.histogram, args.sort_by, args.summary_columns))
+        out.write(_count_report(counting, args.histogram, args.sort_by, args.summary_columns,
+                                args.wall_time))
     out.flush()
     return 0
 

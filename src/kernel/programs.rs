@@ -710,6 +710,7 @@ impl Programs {
                     total.calls += c.calls;
                     total.errors += c.errors;
                     total.total_ns += c.total_ns;
+                    total.system_ns += c.system_ns;
                     for (t, h) in total.hist.iter_mut().zip(c.hist) {
                         *t += h;
                     }

@@ -18,6 +18,9 @@ pub struct SyscallCount {
     errnos: std::collections::BTreeMap<String, u64>,
     /// Nanoseconds in the calls, enter to exit.
     time_ns: u64,
+    /// Of those, the nanoseconds the calls' threads ran (on a CPU, in the
+    /// kernel): strace -c's time, where time_ns is its -w.
+    system_ns: u64,
     /// Calls by duration: histogram[i] counts calls of 2**i to 2**(i+1) ns.
     histogram: Vec<u64>,
 }
@@ -40,6 +43,7 @@ impl From<crate::trace::session::SyscallCount> for SyscallCount {
                 })
                 .collect(),
             time_ns: c.time_ns,
+            system_ns: c.system_ns,
             histogram: c.histogram,
         }
     }
@@ -50,8 +54,8 @@ impl SyscallCount {
     fn __repr__(&self) -> String {
         let pid = self.pid.map_or_else(String::new, |p| format!(" pid={p}"));
         format!(
-            "<SyscallCount {}{pid} calls={} errors={} time_ns={}>",
-            self.name, self.calls, self.errors, self.time_ns
+            "<SyscallCount {}{pid} calls={} errors={} time_ns={} system_ns={}>",
+            self.name, self.calls, self.errors, self.time_ns, self.system_ns
         )
     }
 

@@ -538,17 +538,20 @@ impl Session {
         rows.into_iter().map(SyscallCount::from).collect()
     }
 
-    /// A counting session's counts as strace -c prints them (the times are
-    /// the kernel's, enter to exit), sorted as `sort_by` says (strace's -S:
-    /// "time", "calls", "errors", "name", "avg-time" or "nothing"), with
-    /// the `columns` strace's -U names ("name,calls,errors"; None: its
-    /// default).
-    #[pyo3(signature = (sort_by = "time", columns = None))]
+    /// A counting session's counts as strace -c prints them, sorted as
+    /// `sort_by` says (strace's -S: "time", "calls", "errors", "name",
+    /// "avg-time" or "nothing"), with the `columns` strace's -U names
+    /// ("name,calls,errors"; None: its default). The times are the
+    /// kernel's: the time the calls' threads ran in them (`system_ns`, as
+    /// strace -c's), or with `wall=True` their time from entry to exit
+    /// (`time_ns`, as strace -c -w's).
+    #[pyo3(signature = (sort_by = "time", columns = None, wall = false))]
     fn count_table(
         &self,
         py: Python<'_>,
         sort_by: &str,
         columns: Option<&str>,
+        wall: bool,
     ) -> PyResult<String> {
         let (order, columns) = super::strace::summary_layout(sort_by, columns)?;
         if self.inherited() {
@@ -562,7 +565,7 @@ impl Session {
                 nr: c.nr,
                 calls: c.calls,
                 errors: c.errors,
-                time_ns: c.time_ns,
+                time_ns: if wall { c.time_ns } else { c.system_ns },
             })
             .collect();
         Ok(crate::strace::summary::format_summary(

@@ -34,6 +34,9 @@ pub struct SyscallCount {
     pub errnos: BTreeMap<i32, u64>,
     /// Time in the calls (enter to exit), of those whose enter was seen.
     pub time_ns: u64,
+    /// Of `time_ns`, the time the calls' threads ran (on a CPU, in the
+    /// kernel): what strace -c shows, where `time_ns` is its -w.
+    pub system_ns: u64,
     /// Calls by duration: bucket i counts [2^i, 2^(i+1)) ns.
     pub histogram: Vec<u64>,
 }
@@ -190,6 +193,7 @@ impl Session {
                 c.calls -= b.calls.min(c.calls);
                 c.errors -= b.errors.min(c.errors);
                 c.total_ns -= b.total_ns.min(c.total_ns);
+                c.system_ns -= b.system_ns.min(c.system_ns);
                 for (h, bh) in c.hist.iter_mut().zip(b.hist) {
                     *h -= bh.min(*h);
                 }
@@ -235,6 +239,7 @@ impl Session {
             row.calls += c.calls;
             row.errors += c.errors;
             row.time_ns += c.total_ns;
+            row.system_ns += c.system_ns;
             for (h, n) in row.histogram.iter_mut().zip(c.hist) {
                 *h += n;
             }
