@@ -102,7 +102,8 @@ static __always_inline __u64 run_clock(struct task_struct *task)
  * runqueue clocks are not. Through the thread's task group, which has a
  * cfs_rq per CPU; 0 where a link is missing. Read with helpers: only for
  * a call that moved to another CPU. Global: checked once, not at each of
- * its two calls (330 verified instructions each). */
+ * its two calls (the per-syscall exit hook's verified instructions 16,624
+ * to 16,469). */
 __noinline __u64 left_out(__u32 cpu)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
