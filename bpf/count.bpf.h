@@ -195,12 +195,11 @@ static __always_inline void count_enter(__u32 nr, __u64 pid_tgid, __u32 root)
 			count_call(COUNT_AT(nr, root), 0, (__u64)-1, 0, pid_tgid);
 		return;
 	}
-	st = bpf_task_storage_get(&starts, bpf_get_current_task_btf(), 0,
-				  BPF_LOCAL_STORAGE_GET_F_CREATE);
+	task = bpf_get_current_task_btf();
+	st = bpf_task_storage_get(&starts, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!st)
 		return;
 	st->nr = nr;
-	task = bpf_get_current_task_btf();
 	st->ran = run_clock(task);
 	st->switches = task->nvcsw + task->nivcsw;
 	st->cpu = bpf_get_smp_processor_id();

@@ -5,6 +5,7 @@ into a failure: in CI every kernel test runs."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -12,6 +13,9 @@ import pytest
 
 REQUIRE_KERNEL = os.environ.get("SYSTRACE_REQUIRE_KERNEL") == "1"
 TRACEFS = "/sys/kernel/tracing"
+# The running kernel's (major, minor), for what a test checks only from
+# a version on.
+KERNEL_RELEASE = tuple(int(x) for x in re.findall(r"\d+", os.uname().release)[:2])
 
 
 def _kernel_unavailable() -> str | None:

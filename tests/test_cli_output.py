@@ -12,6 +12,7 @@ import time
 
 import pytest
 from systrace import cli
+from conftest import KERNEL_RELEASE
 from test_cli import systrace_cmd
 
 THREADS = """
@@ -85,7 +86,7 @@ def test_tracer_runs_ahead_of_what_it_traces(kernel):
     own, tracer = r.stdout.splitlines()
     own_nice, own_slice = own.split()
     assert int(own_nice) == os.nice(0)
-    if tuple(int(x) for x in re.findall(r"\d+", os.uname().release)[:2]) >= (6, 12):
+    if KERNEL_RELEASE >= (6, 12):
         assert own_slice != "None" and int(own_slice) != cli.TRACER_SLICE_NS, r.stdout
         assert tracer == f"[(-20, {cli.TRACER_SLICE_NS})]", r.stdout
     else:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -26,7 +25,7 @@ import time
 
 import pytest
 
-from conftest import require
+from conftest import KERNEL_RELEASE, require
 
 CAP_SYS_ADMIN = 21
 CAP_SYS_RESOURCE = 24
@@ -164,15 +163,14 @@ print(os.getpriority(os.PRIO_PROCESS, tid), *slices)
     assert r.returncode == 0, r.stderr
     got = r.stdout.split()
     assert got[0] == str(os.getpriority(os.PRIO_PROCESS, 0)), r.stdout
-    if tuple(int(x) for x in re.findall(r"\d+", os.uname().release)[:2]) >= (6, 12):
+    if KERNEL_RELEASE >= (6, 12):
         assert got[1:] == ["100000"], r.stdout
 
 
 def test_no_cap_sys_resource_nor_memlock_rlimit_needed(nobody):
     """Kernels since 5.11 charge BPF memory to the memory cgroup, not to
     RLIMIT_MEMLOCK: a zero memlock limit and no CAP_SYS_RESOURCE must do."""
-    release = tuple(int(x) for x in os.uname().release.split(".")[:2] if x.isdigit())
-    if release < (5, 11):
+    if KERNEL_RELEASE < (5, 11):
         pytest.skip(f"kernel {os.uname().release} accounts BPF memory with RLIMIT_MEMLOCK")
     code = CHILD_PRELUDE + """
 import resource
