@@ -223,6 +223,14 @@ def test_attach_until_exit(kernel):
     assert "exit_group(0)" in err and "+++ exited with 0 +++" in err
 
 
+def test_attach_refuses_a_kernel_thread(kernel):
+    # As strace -p 2: kthreadd makes no calls, so the command says so and
+    # exits rather than waiting for ever ("Process 2 attached" before).
+    r = systrace_cmd("-p", "2", timeout=20)
+    assert r.returncode == 1, r.stderr
+    assert r.stderr == "systrace: process 2 is a kernel thread: it makes no system calls to trace\n", r.stderr
+
+
 def test_follow_children(kernel, tmp_path):
     out = tmp_path / "trace.txt"
     r = systrace_cmd("-f", "-o", str(out), "-e", "trace=execve,wait4", "--", "sh", "-c", "/bin/true; /bin/true")

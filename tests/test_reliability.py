@@ -697,6 +697,7 @@ def test_bad_syscalls_raise_clear_errors(call, exc, words):
         (2**40, ValueError, ["pid", str(2**40)]),
         (2**70, ValueError, ["pid", str(2**70)]),
         (4194304 + 12345, ProcessLookupError, ["pid", "4206649"]),  # above pid_max's limit
+        (2, ValueError, ["process 2", "kernel thread"]),  # kthreadd: no syscalls to wait for
         (True, TypeError, ["pid", "bool"]),
         (False, TypeError, ["pid", "bool"]),
         ("123", TypeError, ["pid", "str"]),
@@ -704,7 +705,7 @@ def test_bad_syscalls_raise_clear_errors(call, exc, words):
         ([None], TypeError, ["pid", "NoneType"]),
         ([], ValueError, ["pid", "empty"]),
     ],
-    ids=["0", "-1", "2**40", "2**70", "nonexistent", "True", "False", "str", "float", "[None]", "[]"],
+    ids=["0", "-1", "2**40", "2**70", "nonexistent", "kthread", "True", "False", "str", "float", "[None]", "[]"],
 )
 def test_bad_pids_raise_clear_errors(pid, exc, words):
     with pytest.raises(exc) as info:

@@ -151,7 +151,31 @@ pub fn check_process(pid: u32) -> Result<u32> {
         .find_map(|l| l.strip_prefix("Tgid:"))
         .and_then(|v| v.trim().parse::<u32>().ok())
         .ok_or(Error::NoSuchProcess(pid))?;
+    if is_kernel_thread(pid, &status) {
+        // strace -p refuses it too (ptrace cannot seize one): a session
+        // on it would wait for calls that never come.
+        return Err(Error::InvalidArgument(format!(
+            "process {pid} is a kernel thread: it makes no system calls to trace"
+        )));
+    }
     Ok(tgid)
+}
+
+/// PF_KTHREAD: `Kthread: 1` in its status (Linux 6.2 on), else in the
+/// flags of its stat.
+fn is_kernel_thread(pid: u32, status: &str) -> bool {
+    const PF_KTHREAD: u64 = 0x0020_0000;
+    if let Some(v) = status.lines().find_map(|l| l.strip_prefix("Kthread:")) {
+        return v.trim() == "1";
+    }
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        // The fields after the comm, which may hold spaces and parentheses.
+        .and_then(|stat| {
+            let rest = &stat[stat.rfind(')')? + 1..];
+            rest.split_whitespace().nth(6)?.parse::<u64>().ok()
+        })
+        .is_some_and(|flags| flags & PF_KTHREAD != 0)
 }
 
 impl Default for ProcessFilter {

@@ -355,6 +355,21 @@ fn a_thread_stands_for_its_process() {
 }
 
 #[test]
+fn a_kernel_thread_is_refused() {
+    // kthreadd is pid 2 in the root pid namespace, where the tests run.
+    let err = check_process(2).unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidArgument(m) if m.contains("kernel thread")),
+        "{err}"
+    );
+    // Kernels before 6.2 have no `Kthread:` line: the stat's flags tell.
+    let me = std::process::id();
+    assert!(super::is_kernel_thread(2, "Name:\tkthreadd\n"));
+    assert!(!super::is_kernel_thread(me, "Name:\tsystrace\n"));
+    assert!(!super::is_kernel_thread(me, "Kthread:\t0\n"));
+}
+
+#[test]
 fn counting_holds_both_programs_and_its_bits() {
     let (mut r, mut k) = (Registry::default(), FakeKernel::default());
     let counting = Registration {
