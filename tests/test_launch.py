@@ -7,6 +7,7 @@ import collections
 import json
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -86,6 +87,44 @@ def test_command_gets_the_environment_of_its_parent(kernel):
     untraced, traced = _from_parent("env", env=env)
     assert "SYSTRACE_TEST_VALUE=a b\tc" in untraced.splitlines()
     assert traced == untraced
+
+
+CLOSED_STDIO = """\
+import os, sys
+open_ = []
+for fd in range(3):
+    try:
+        os.fstat(fd)
+        open_.append(fd)
+    except OSError:
+        pass
+with open(sys.argv[1], "w") as f:
+    f.write(repr(open_))
+raise SystemExit(7)
+"""
+
+
+@pytest.mark.parametrize("closing", ["2>&-", ">&-", "<&- 2>&-", "<&- >&- 2>&-"])
+def test_closed_standard_fds_stay_closed(kernel, tmp_path, closing):
+    # A caller's `2>&-`: Python leaves sys.stderr None, and the command
+    # used to end with a traceback and exit 1 after its command ran. Now
+    # the trace goes nowhere (as strace's), the exit code is the command's,
+    # and the command starts with the same fds closed as untraced.
+    script = tmp_path / "fds.py"
+    script.write_text(CLOSED_STDIO)
+    seen = {}
+    for name, prefix in [("untraced", []), ("traced", [*SYSTRACE, "-e", "trace=close", "--"])]:
+        out = tmp_path / name
+        command = " ".join(shlex.quote(a) for a in [*prefix, sys.executable, str(script), str(out)])
+        r = subprocess.run(["sh", "-c", f"{command} {closing}"], capture_output=True, text=True, timeout=60)
+        assert r.returncode == 7, (name, r.stderr)
+        assert "Traceback" not in r.stderr, r.stderr
+        seen[name] = out.read_text()
+        if name == "traced" and "2>&-" not in closing:
+            assert r.stderr.endswith("+++ exited with 7 +++\n"), r.stderr
+    assert seen["traced"] == seen["untraced"]
+    closed = {"<&-": 0, ">&-": 1, "2>&-": 2}
+    assert seen["untraced"] == repr([fd for fd in range(3) if fd not in [closed[c] for c in closing.split()]])
 
 
 def test_yes_into_head_dies_of_sigpipe_as_untraced(kernel):

@@ -13,6 +13,7 @@ libbpf's can leak into it).
 """
 from __future__ import annotations
 
+import os
 import sys
 
 from . import _native
@@ -229,6 +230,19 @@ def release_command() -> None:
         _held = None
 
 
+def _fill_closed_stdio() -> None:
+    """A standard fd the caller closed (`2>&-`), which Python leaves as a
+    None stream: /dev/null in its place, as strace does, so the trace and
+    the messages go nowhere (rather than failing, or the messages to
+    stdout) and no fd opened later (a BPF map's) takes its number. Close
+    on exec: the command starts with it closed, as it would untraced."""
+    for fd, name in enumerate(("stdin", "stdout", "stderr")):
+        if getattr(sys, name) is None:
+            # The lowest free fd: `fd`, since the ones below it are open now.
+            null = os.open(os.devnull, os.O_RDWR | os.O_CLOEXEC)
+            setattr(sys, name, open(null, "r" if fd == 0 else "w", encoding="utf-8"))
+
+
 def entry() -> int:
     """The `systrace` command: its load starts here, right after the
     extension is imported, and the command itself (cli.py, argparse, the
@@ -236,6 +250,7 @@ def entry() -> int:
     # One malloc arena for all our threads (the BPF load, the consumer, the
     # writer): each would touch some 0.5 MiB of its own (issue 15).
     _native._limit_malloc_arenas(1)
+    _fill_closed_stdio()
     argv = sys.argv[1:]
     if argv[:1] != ["top"]:  # `systrace top` is another command
         hold_command(argv)
