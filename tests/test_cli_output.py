@@ -134,6 +134,29 @@ def test_an_output_closed_ends_the_command(kernel):
         p.kill()
 
 
+def test_output_piped_to_a_command(kernel, tmp_path):
+    # strace's -o |COMMAND and -o !COMMAND: the trace is COMMAND's input
+    # (a file's format: the pid first with -f), the exit code the traced
+    # command's.
+    r = systrace_cmd("-e", "trace=exit_group", "-o", "|tr a-z A-Z", "--", "sh", "-c", "exit 3")
+    assert r.returncode == 3, r.stderr
+    assert r.stdout == "EXIT_GROUP(3)                           = ?\n+++ EXITED WITH 3 +++\n", r.stdout
+    out = tmp_path / "trace"
+    r = systrace_cmd("-f", "-e", "trace=execve", "-o", f"!cat > {out}", "--", "sh", "-c", "/bin/true")
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    assert re.findall(r"^\d+ +execve\(\"(\S+)\"", out.read_text(), re.M) == ["/usr/bin/sh", "/bin/true"], out.read_text()
+    r = systrace_cmd("-ff", "-o", "|cat", "true")
+    assert r.returncode == 2 and "piping the output and -ff" in r.stderr, r.stderr
+    # COMMAND stops reading (head -1): a failed write, told once; the
+    # traced command runs to its end and its exit code is the command's.
+    # (head has its line and is gone before the loop's.)
+    r = systrace_cmd("-f", "-e", "trace=execve", "-o", "|head -1", "--",
+                     "sh", "-c", "sleep 0.5; for i in $(seq 100); do /bin/true; done; exit 4")
+    assert r.returncode == 4, r.stderr
+    assert r.stdout.count("execve(") == 1, r.stdout
+    assert r.stderr == "systrace: writing |head -1 failed: Broken pipe; nothing after that was written\n", r.stderr
+
+
 def test_the_printers_writer_is_not_in_its_own_trace(kernel, tmp_path):
     # A process that traces its own writes and prints them: the writer
     # thread's writes of the lines are systrace's own, not in the trace

@@ -295,7 +295,7 @@ def build_parser(completion: bool = True) -> argparse.ArgumentParser:
         "--output",
         dest="output",
         metavar="FILE",
-        help="write the trace to FILE instead of standard error.",
+        help="write the trace to FILE instead of standard error; '|COMMAND' or '!COMMAND' pipes it to COMMAND.",
     )
     p.add_argument(
         "-P",
@@ -766,6 +766,8 @@ class RunReport:
         # The first write of the trace that failed (a full disk, -ff's file
         # that could not be made): nothing after it was written.
         self.write_error: Optional[OSError] = None
+        # -o |COMMAND: its end (head -1) is such a failure, not the run's.
+        self.output_piped = False
         # -y: fds and paths whose target could not be known.
         self.unknown_fds = 0
 
@@ -868,15 +870,19 @@ class Printer:
         its writer thread writes). A write that fails, here or in that
         thread (raised by the native call), is kept for the report, once:
         the run goes on, the command traced to its end, and nothing more is
-        written. A closed pipe ends the run, as before."""
+        written. A closed pipe on stderr ends the run, as before; the end
+        of -o |COMMAND's is such a failure (strace goes on too)."""
         try:
             text = text_of()
             if self.report.write_error is None:
                 if text:
                     self.out.write(text)
                 self.out.flush()
-        except BrokenPipeError:
-            raise
+        except BrokenPipeError as err:
+            if not self.report.output_piped:
+                raise
+            if self.report.write_error is None:
+                self.report.write_error = err
         except OSError as err:
             if self.report.write_error is None:
                 self.report.write_error = err
@@ -1290,6 +1296,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         # strace -ff -o PREFIX: PREFIX.TID per thread, lines without a pid;
         # -ff without -o is -f.
         args.per_thread = bool(args.output) and (args.follow > 1 or args.output_separately)
+        if args.output and args.output[0] in "|!":
+            if args.per_thread:
+                raise UsageError("piping the output and -ff/--output-separately are mutually exclusive")
+            if args.format == "parquet":
+                raise UsageError("--format parquet writes a file: -o |COMMAND pipes text")
         if args.per_thread:
             if args.summary or args.count_too:
                 raise UsageError("(-c/--summary-only or -C/--summary) and -ff/--output-separately "
@@ -1367,7 +1378,21 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             file=sys.stderr,
         )
     out: IO[str]
-    if args.output and args.format != "parquet" and not args.per_thread:
+    piped = None
+    if args.output and args.output[0] in "|!" and args.format != "parquet":
+        # strace's -o |COMMAND (or !COMMAND): the trace is COMMAND's input,
+        # through the shell.
+        import subprocess
+
+        try:
+            piped = subprocess.Popen(["/bin/sh", "-c", args.output[1:]], stdin=subprocess.PIPE,
+                                     text=True, encoding="utf-8", errors="surrogateescape")
+        except OSError as err:
+            print(f"{PROG}: can't run {args.output[1:]}: {err.strerror}", file=sys.stderr)
+            return 1
+        assert piped.stdin is not None
+        out = piped.stdin
+    elif args.output and args.format != "parquet" and not args.per_thread:
         try:
             out = open(args.output, "a" if args.append else "w", encoding="utf-8", errors="surrogateescape")
         except OSError as err:
@@ -1376,6 +1401,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     else:
         out = sys.stderr
     report = RunReport()
+    report.output_piped = piped is not None
     printer_kw = dict(
         fmt=args.format,
         selected=args.nrs,
@@ -1437,9 +1463,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 out.close()
             except OSError as err:  # its last flush
                 report.write_error = report.write_error or err
+        if piped is not None:
+            piped.wait()  # its last output before the command's exit status, as strace
     if report.write_error is not None:
         failed = report.write_error
-        print(f"{PROG}: writing {args.output or 'the trace'} failed: {failed.strerror or failed}; "
+        # The errno's text alone: one the native writer raised carries "(os error N)".
+        why = os.strerror(failed.errno) if failed.errno else failed
+        print(f"{PROG}: writing {args.output or 'the trace'} failed: {why}; "
               "nothing after that was written", file=sys.stderr)
     if report.unknown_fds:
         shows = ("they show as the number alone" if args.decode_fds else

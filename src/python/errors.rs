@@ -7,6 +7,9 @@ use pyo3::exceptions::{
 };
 use pyo3::PyErr;
 
+use std::io;
+use std::path::Path;
+
 use crate::error::Error;
 
 create_exception!(
@@ -58,5 +61,22 @@ impl From<crate::record::RecordError> for PyErr {
             | RecordError::NotARecording { .. }
             | RecordError::ForeignArch { .. } => PyValueError::new_err(msg),
         }
+    }
+}
+
+/// An OSError as Python's own: errno, strerror and the file named, so that
+/// OSError picks the subclass (FileNotFoundError, PermissionError...).
+pub fn os_error(err: io::Error, filename: Option<&Path>) -> PyErr {
+    let Some(errno) = err.raw_os_error() else {
+        return PyOSError::new_err(err.to_string());
+    };
+    let text = err.to_string();
+    let strerror = text
+        .strip_suffix(&format!(" (os error {errno})"))
+        .unwrap_or(&text)
+        .to_owned();
+    match filename {
+        Some(name) => PyOSError::new_err((errno, strerror, name.to_path_buf())),
+        None => PyOSError::new_err((errno, strerror)),
     }
 }

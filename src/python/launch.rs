@@ -1,31 +1,14 @@
 //! `systrace._native.Launch`: a command's process, made and held before
 //! its execve until the session tracing it is open (crate::launch).
 use std::ffi::OsString;
-use std::io;
 use std::os::fd::{BorrowedFd, OwnedFd};
 use std::path::PathBuf;
 
-use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 
+use super::errors::os_error;
 use crate::launch::{Credentials, Launch, Spec};
-
-/// An OSError as Python's own: errno, strerror and the file named, so that
-/// OSError picks the subclass (FileNotFoundError, PermissionError...).
-fn os_error(err: io::Error, filename: Option<&PathBuf>) -> PyErr {
-    let Some(errno) = err.raw_os_error() else {
-        return PyOSError::new_err(err.to_string());
-    };
-    let text = err.to_string();
-    let strerror = text
-        .strip_suffix(&format!(" (os error {errno})"))
-        .unwrap_or(&text)
-        .to_owned();
-    match filename {
-        Some(name) => PyOSError::new_err((errno, strerror, name.clone())),
-        None => PyOSError::new_err((errno, strerror)),
-    }
-}
 
 fn fd_arg(fd: Option<i32>, name: &str) -> PyResult<Option<OwnedFd>> {
     let Some(fd) = fd else { return Ok(None) };
@@ -90,7 +73,7 @@ impl PyLaunch {
         };
         let launch = py
             .detach(|| Launch::new(spec))
-            .map_err(|e| os_error(e, filename.as_ref()))?;
+            .map_err(|e| os_error(e, filename.as_deref()))?;
         Ok(PyLaunch {
             pid: launch.pid(),
             inner: Some(launch),

@@ -202,7 +202,7 @@ impl PyPrinter {
     /// A write to the output file that failed, as the OSError it is.
     fn check_written(out: &mut Output) -> PyResult<()> {
         match out.take_error() {
-            Some(err) => Err(err.into()),
+            Some(err) => Err(super::errors::os_error(err, None)),
             None => Ok(()),
         }
     }
