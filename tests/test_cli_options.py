@@ -461,6 +461,10 @@ def test_raw_refusals(kernel):
     ["--follow-forks", "--quiet=attach,exit", "--trace=execve,wait4", "--status=successful",
      "--", "sh", "-c", "true; true"],
     ["--summary-only", "--summary-sort-by=name", "--trace=/^(read|close)$", "--", "cat", "/etc/hostname"],
+    # \xNN for what has no escape of its own; -xxx is -xx.
+    ["--strings-in-hex=non-ascii-chars", "--trace=write",
+     "--", "sh", "-c", "printf 'a\\001b\\n\\377\"\\0012' >/dev/null"],
+    ["-xxx", "--trace=write", "--", "sh", "-c", "printf 'a\\001b' >/dev/null"],
     ["--strings-in-hex=non-ascii", "--raw=close", "-e", "decode-fds=path", "-e", "abbrev=all", "-e", "verbose=all",
      "--trace=read,close", "--", "cat", "/etc/hostname"],
 ])
@@ -480,7 +484,7 @@ def test_long_options_like_strace(kernel, tmp_path, args):
 
 def test_long_option_refusals(kernel):
     for args, message in ((["--absolute-timestamps=ns"], "time (-t), time,us (-tt) and unix,us (-ttt)"),
-                          (["--strings-in-hex=some"], "non-ascii (-x), all (-xx) or none"),
+                          (["--strings-in-hex=some"], "non-ascii (-x), all (-xx), non-ascii-chars"),
                           (["-e", "verbose=none"], "-v and other abbreviations are not supported"),
                           (["--trace=read@32"], "32-bit (compat) calls are not traced")):
         r = _run("systrace", *args, "--", "true")
@@ -488,13 +492,14 @@ def test_long_option_refusals(kernel):
     # The forms of -t: the same prefix as the short options'.
     shapes = {}
     for args in (["-t"], ["--absolute-timestamps"], ["-tt"], ["--absolute-timestamps=format:time,precision:us"],
-                 ["-ttt"], ["--absolute-timestamps=unix,us"]):
+                 ["-ttt"], ["--absolute-timestamps=unix,us"], ["--timestamps=unix,us"]):
         r = _run("systrace", *args, "-e", "trace=exit_group", "--", "true")
         assert r.returncode == 0, r.stderr
         shapes[" ".join(args)] = re.sub(r"\d", "9", r.stderr.splitlines()[0].split()[0])
     assert shapes["-t"] == shapes["--absolute-timestamps"] == "99:99:99", shapes
     assert shapes["-tt"] == shapes["--absolute-timestamps=format:time,precision:us"] == "99:99:99.999999", shapes
-    assert shapes["-ttt"] == shapes["--absolute-timestamps=unix,us"] == "9999999999.999999", shapes
+    assert shapes["-ttt"] == shapes["--absolute-timestamps=unix,us"] == shapes["--timestamps=unix,us"] \
+        == "9999999999.999999", shapes
 
 
 @pytest.mark.parametrize("columns", ["name,calls,errors", "calls,name", "errors,count", "count,error,syscall"])

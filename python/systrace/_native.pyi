@@ -565,7 +565,7 @@ class Printer:
         timestamps: int = 0,
         relative_timestamps: bool = False,  # strace's -r
         string_size: int = ...,
-        hex_strings: int = 0,  # strace's -x (1) or -xx (2)
+        hex_strings: int = 0,  # strace's -x (1), -xx (2), --strings-in-hex=non-ascii-chars (3)
         prefix: str = "stderr",  # "stderr", "file", "always", "per-thread" or "none"
         status: Optional[Sequence[str]] = None,  # strace's -e status= classes
         quiet_exits: bool = False,

@@ -450,6 +450,7 @@ def build_parser(completion: bool = True) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--absolute-timestamps",
+        "--timestamps",
         dest="absolute_timestamps",
         metavar="[format:]FORMAT[,[precision:]PRECISION]",
         nargs="?",
@@ -459,10 +460,11 @@ def build_parser(completion: bool = True) -> argparse.ArgumentParser:
     p.add_argument(
         "--strings-in-hex",
         dest="strings_in_hex",
-        metavar="non-ascii|all",
+        metavar="non-ascii|all|non-ascii-chars",
         nargs="?",
         const="all",
-        help="strace's long form of -x (non-ascii) and -xx (all, the default).",
+        help="strace's long form of -x (non-ascii) and -xx (all, the default); non-ascii-chars: "
+        "\\xNN in place of octal escapes.",
     )
     p.add_argument("-V", "--version", action="version", version=f"%(prog)s {VERSION}")
     p.add_argument(
@@ -547,10 +549,12 @@ def parse_absolute_timestamps(spec: str) -> int:
 
 
 def parse_strings_in_hex(spec: str) -> int:
-    """--strings-in-hex=non-ascii|all: the -x count it is."""
-    forms = {"non-ascii": 1, "all": 2, "none": 0}
+    """--strings-in-hex=non-ascii|all|non-ascii-chars|none: strace's xflag
+    (the -x count, or 3)."""
+    forms = {"non-ascii": 1, "all": 2, "none": 0, "non-ascii-chars": 3}
     if spec not in forms:
-        raise UsageError(f"--strings-in-hex={spec}: non-ascii (-x), all (-xx) or none")
+        raise UsageError(f"--strings-in-hex={spec}: non-ascii (-x), all (-xx), non-ascii-chars "
+                         "(\\xNN escapes for what has no other) or none")
     return forms[spec]
 
 
@@ -1340,8 +1344,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             raise UsageError("-c prints a table: --format does not apply")
         if args.absolute_timestamps is not None:
             args.timestamps = max(args.timestamps, parse_absolute_timestamps(args.absolute_timestamps))
+        args.hex_strings = min(args.hex_strings, 2)  # -xxx is -xx, as strace's
         if args.strings_in_hex is not None:
-            args.hex_strings = max(args.hex_strings, parse_strings_in_hex(args.strings_in_hex))
+            form = parse_strings_in_hex(args.strings_in_hex)
+            # non-ascii-chars is a style of its own, not more of -x.
+            args.hex_strings = form if form == 3 else max(args.hex_strings, form)
         for expr in args.exprs:
             qualifier, _, value = expr.partition("=")
             if qualifier in ("decode-fds", "decode_fds"):

@@ -52,7 +52,8 @@ fn size(value: i64, what: &str) -> PyResult<usize> {
         .map_err(|_| PyValueError::new_err(format!("{what} must be >= 0, not {value}")))
 }
 
-/// How to print, from Python's arguments; hex_strings: the count of -x.
+/// How to print, from Python's arguments; hex_strings: the count of -x, or
+/// 3 for --strings-in-hex=non-ascii-chars (strace's xflag).
 pub(super) fn strace_options(
     string_size: i64,
     column: i64,
@@ -60,14 +61,14 @@ pub(super) fn strace_options(
 ) -> PyResult<StraceOptions> {
     let xflag = u8::try_from(hex_strings)
         .ok()
-        .filter(|&x| x <= 2)
+        .filter(|&x| x <= 3)
         .ok_or_else(|| {
-            PyValueError::new_err(format!("hex_strings is 0, 1 or 2, not {hex_strings}"))
+            PyValueError::new_err(format!("hex_strings is 0, 1, 2 or 3, not {hex_strings}"))
         })?;
     Ok(StraceOptions {
         string_size: size(string_size, "string_size")?,
         column: size(column, "column")?,
-        hex: HexStyle::from_count(xflag),
+        hex: HexStyle::from_xflag(xflag),
         raw: false,
     })
 }
@@ -325,7 +326,9 @@ impl PyCall {
     /// O_RDONLY) = 3`. string_size: strace's -s. start_col: the width of a
     /// prefix you will put before the line, so the result still aligns on
     /// `column`. hex_strings: strace's -x (1: strings with non-ASCII bytes
-    /// in hex) and -xx (2: all strings in hex). decode_fds: strace -y, what
+    /// in hex), -xx (2: all strings in hex) and
+    /// --strings-in-hex=non-ascii-chars (3: `\\xNN` escapes where octal
+    /// ones would be). decode_fds: strace -y, what
     /// each fd refers to (`read(3</etc/passwd>, ...)`; the calls must have
     /// been read with resolve_paths=True).
     #[pyo3(signature = (string_size = DEFAULT_STRING_SIZE as i64, *, column = DEFAULT_COLUMN as i64, start_col = 0, hex_strings = 0, decode_fds = false))]

@@ -28,14 +28,19 @@ pub enum HexStyle {
     NonAscii,
     /// -xx, and strace's QUOTE_FORCE_HEX (random bytes): all hex.
     All,
+    /// --strings-in-hex=non-ascii-chars: escapes as without -x, but
+    /// `\xNN` where that would be octal.
+    NonAsciiChars,
 }
 
 impl HexStyle {
-    /// From the count of -x options.
-    pub fn from_count(xflag: u8) -> Self {
+    /// From strace's xflag: the count of -x options (up to 2), or 3 for
+    /// --strings-in-hex=non-ascii-chars.
+    pub fn from_xflag(xflag: u8) -> Self {
         match xflag {
             0 => HexStyle::None,
             1 => HexStyle::NonAscii,
+            3 => HexStyle::NonAsciiChars,
             _ => HexStyle::All,
         }
     }
@@ -43,7 +48,7 @@ impl HexStyle {
     /// Whether `bytes` (what is shown of a string) print in hex.
     fn applies(self, bytes: &[u8]) -> bool {
         match self {
-            HexStyle::None => false,
+            HexStyle::None | HexStyle::NonAsciiChars => false,
             HexStyle::All => true,
             // strace's string_quote: printable ASCII and \t\n\v\f\r keep it.
             HexStyle::NonAscii => bytes
@@ -69,6 +74,7 @@ fn write_quoted(
     // Built as bytes, written once: a write to a CompactString costs more
     // than the byte it adds, and most strings are short.
     let mut text: SmallVec<[u8; 96]> = SmallVec::new();
+    let hex_escapes = hex == HexStyle::NonAsciiChars;
     let hex = hex.applies(bytes);
     text.push(b'"');
     let mut i = 0;
@@ -98,6 +104,10 @@ fn write_quoted(
             0x0b => b"\\v",
             0x0c => b"\\f",
             b'\r' => b"\\r",
+            _ if hex_escapes => {
+                push_hex(&mut text, c);
+                continue;
+            }
             _ => {
                 let next_is_octal_digit = bytes.get(i).is_some_and(|n| (b'0'..=b'7').contains(n));
                 let digits = [b'0' + (c >> 6), b'0' + ((c >> 3) & 7), b'0' + (c & 7)];
@@ -206,6 +216,16 @@ mod tests {
     }
 
     #[test]
+    fn hex_escapes_for_non_ascii_chars() {
+        // strace --strings-in-hex=non-ascii-chars -e trace=write printf 'a\001b\n\377"'
+        // (and a digit after the escape: hex is never ambiguous there).
+        assert_eq!(
+            quote_limited::<String>(b"a\x01b\n\xff\"\x012", 32, false, HexStyle::NonAsciiChars),
+            r#""a\x01b\n\xff\"\x012""#
+        );
+    }
+
+    #[test]
     fn hex_styles() {
         // strace -x: whitespace escapes keep a string as it is; any other
         // control or non-ASCII byte turns all of it to hex.
@@ -223,7 +243,8 @@ mod tests {
             quote_limited::<String>(b"ab", 32, false, HexStyle::All),
             r#""\x61\x62""#
         );
-        assert_eq!(HexStyle::from_count(0), HexStyle::None);
-        assert_eq!(HexStyle::from_count(3), HexStyle::All);
+        assert_eq!(HexStyle::from_xflag(0), HexStyle::None);
+        assert_eq!(HexStyle::from_xflag(2), HexStyle::All);
+        assert_eq!(HexStyle::from_xflag(3), HexStyle::NonAsciiChars);
     }
 }
