@@ -483,7 +483,8 @@ def test_long_options_like_strace(kernel, tmp_path, args):
 
 
 def test_long_option_refusals(kernel):
-    for args, message in ((["--absolute-timestamps=ns"], "time (-t), time,us (-tt) and unix,us (-ttt)"),
+    for args, message in ((["--absolute-timestamps=ps"], "'ps' is no format (time, unix) or precision"),
+                          (["--syscall-times=xs"], "--syscall-times=xs: the precisions are s, ms, us and ns"),
                           (["--strings-in-hex=some"], "non-ascii (-x), all (-xx), non-ascii-chars"),
                           (["-e", "verbose=none"], "-v and other abbreviations are not supported"),
                           (["--trace=read@32"], "32-bit (compat) calls are not traced")):
@@ -500,6 +501,26 @@ def test_long_option_refusals(kernel):
     assert shapes["-tt"] == shapes["--absolute-timestamps=format:time,precision:us"] == "99:99:99.999999", shapes
     assert shapes["-ttt"] == shapes["--absolute-timestamps=unix,us"] == shapes["--timestamps=unix,us"] \
         == "9999999999.999999", shapes
+
+
+@pytest.mark.parametrize("options", [
+    ["--absolute-timestamps=unix,ns"], ["--absolute-timestamps=format:time,precision:ms"],
+    ["--absolute-timestamps=unix,s"], ["--timestamps=precision:ns"], ["--relative-timestamps=ms"],
+    ["--relative-timestamps=s"], ["-t", "--relative-timestamps=ns"], ["--absolute-timestamps=unix,ms", "-r"],
+    ["--syscall-times=ns"], ["--syscall-times=ms"], ["--syscall-times=s"], ["--syscall-times"],
+    # A bare long option with an optional value does not take the command as its value.
+    ["-e", "trace=clock_nanosleep", "--absolute-timestamps"],
+])
+def test_time_precisions_like_strace(kernel, options):
+    # strace's s, ms, us and ns for -t's, -r's and -T's times: the same
+    # shape of line, digit for digit.
+    shapes = {}
+    trace = [] if "-e" in options else ["-e", "trace=clock_nanosleep"]
+    for tracer in ("strace", "systrace"):
+        r = _run(tracer, *trace, *options, "sleep", "0.01")
+        assert r.returncode == 0, (tracer, r.stderr)
+        shapes[tracer] = re.sub(r"\d", "9", re.sub(r"0x[0-9a-f]+", "ADDR", r.stderr.splitlines()[0]))
+    assert shapes["systrace"] == shapes["strace"], shapes
 
 
 @pytest.mark.parametrize("columns", ["name,calls,errors", "calls,name", "errors,count", "count,error,syscall"])

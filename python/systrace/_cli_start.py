@@ -61,6 +61,8 @@ class _Scan:
         self.summary = self.follow = self.decode_fds = self.target = False
         # The command to run, as argparse will find it (empty: -p, or none).
         self.command: List[str] = []
+        # How many arguments come before it (and its `--`): the options.
+        self.options = 0
         # Event filters in the kernel: --filter, -e status=, -z, -Z.
         self.filters = False
         self.buffer_size: Optional[str] = None
@@ -107,13 +109,10 @@ def scan(argv: Sequence[str]) -> Optional[_Scan]:
     found = _Scan()
     args = iter(argv)
     for arg in args:
-        if arg == "--":
-            found.command = list(args)
+        if arg == "--" or not arg.startswith("-") or arg == "-":
+            found.command = [*([] if arg == "--" else [arg]), *args]
+            found.options = len(argv) - len(found.command) - (arg == "--")
             found.target = found.target or bool(found.command)
-            break
-        if not arg.startswith("-") or arg == "-":
-            found.target = True  # the command
-            found.command = [arg, *args]
             break
         name, eq, value = arg.partition("=")
         if name in NO_LOAD or arg.startswith("--print-completion"):
@@ -141,6 +140,8 @@ def scan(argv: Sequence[str]) -> Optional[_Scan]:
                 found.value("-" + letter, arg[i + 1 :] or next(args, ""))
                 break
             found.flag(letter)
+    if not found.command:
+        found.options = len(argv)
     return found if found.target else None
 
 

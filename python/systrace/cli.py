@@ -269,10 +269,17 @@ def build_parser(completion: bool = True) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "-T",
-        "--syscall-times",
         dest="durations",
         action="store_true",
         help="show the time spent in each call: <seconds.microseconds>.",
+    )
+    p.add_argument(
+        "--syscall-times",
+        dest="syscall_times",
+        metavar="PRECISION",
+        nargs="?",
+        const="us",
+        help="strace's long form of -T, with the precision of its times: s, ms, us (the default) or ns.",
     )
     p.add_argument(
         "-t",
@@ -284,11 +291,18 @@ def build_parser(completion: bool = True) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "-r",
-        "--relative-timestamps",
         dest="relative_timestamps",
         action="store_true",
         help="prefix each line with the time since the line before it "
         "(seconds.microseconds; after -t's time when both are given).",
+    )
+    p.add_argument(
+        "--relative-timestamps",
+        dest="relative_precision",
+        metavar="PRECISION",
+        nargs="?",
+        const="us",
+        help="strace's long form of -r, with the precision of its times: s, ms, us (the default) or ns.",
     )
     p.add_argument(
         "-o",
@@ -455,7 +469,8 @@ def build_parser(completion: bool = True) -> argparse.ArgumentParser:
         metavar="[format:]FORMAT[,[precision:]PRECISION]",
         nargs="?",
         const="time",
-        help="strace's long form of -t: time (-t), time,us (-tt) or unix,us (-ttt).",
+        help="strace's long form of -t: time (-t), time,us (-tt) or unix,us (-ttt); a precision of "
+        "s, ms, us or ns with either format.",
     )
     p.add_argument(
         "--strings-in-hex",
@@ -529,23 +544,41 @@ def _qualifier(expr: str) -> str:
     return qualifier if sep else "trace"
 
 
-def parse_absolute_timestamps(spec: str) -> int:
+# strace's precisions: the digits after the second.
+PRECISIONS = {"s": 0, "ms": 3, "us": 6, "ns": 9}
+# strace's long options whose value is optional: it is theirs only after
+# `=` (getopt's optional_argument), so `--syscall-times ls` traces ls. The
+# bare option gets its default before argparse, which would take `ls`.
+OPTIONAL_VALUES = {"--absolute-timestamps": "time", "--timestamps": "time", "--syscall-times": "us",
+                   "--relative-timestamps": "us", "--strings-in-hex": "all", "--decode-fds": "path"}
+
+
+def parse_absolute_timestamps(spec: str) -> Tuple[int, int]:
     """--absolute-timestamps=[format:]FORMAT[,[precision:]PRECISION]: the
-    -t count it is (time: -t, time,us: -tt, unix,us: -ttt); the others are
-    refused."""
+    -t count of its format (time: 1, unix: 3) and its digits after the
+    second (s: 0, ms: 3, us: 6, ns: 9)."""
     fmt, precision = "time", "s"
     for part in spec.split(","):
         key, sep, value = part.rpartition(":")
         if key == "format" or (not sep and value in ("time", "unix", "none")):
             fmt = value
-        elif key == "precision" or (not sep and value in ("s", "ms", "us", "ns")):
+        elif key == "precision" or (not sep and value in PRECISIONS):
             precision = value
         else:
             raise UsageError(f"--absolute-timestamps={spec}: {part!r} is no format (time, unix) or precision")
-    forms = {("time", "s"): 1, ("time", "us"): 2, ("unix", "us"): 3}
-    if (fmt, precision) not in forms:
-        raise UsageError(f"--absolute-timestamps={spec}: systrace prints time (-t), time,us (-tt) and unix,us (-ttt)")
-    return forms[(fmt, precision)]
+    if fmt not in ("time", "unix") or precision not in PRECISIONS:
+        raise UsageError(f"--absolute-timestamps={spec}: the formats are time and unix, the precisions "
+                         "s, ms, us and ns")
+    return (1 if fmt == "time" else 3), PRECISIONS[precision]
+
+
+def parse_precision(option: str, spec: str) -> int:
+    """--syscall-times=PRECISION, --relative-timestamps=PRECISION: its
+    digits after the second."""
+    value = spec[len("precision:"):] if spec.startswith("precision:") else spec
+    if value not in PRECISIONS:
+        raise UsageError(f"{option}={spec}: the precisions are s, ms, us and ns")
+    return PRECISIONS[value]
 
 
 def parse_strings_in_hex(spec: str) -> int:
@@ -796,6 +829,7 @@ class Printer:
         string_size: int,
         to_file: bool,
         relative_timestamps: bool = False,
+        precision: Tuple[Optional[int], int, int] = (None, 6, 6),
         multi: bool,
         hex_strings: int = 0,
         column: int = DEFAULT_COLUMN,
@@ -845,6 +879,7 @@ class Printer:
             durations=durations,
             timestamps=timestamps,
             relative_timestamps=relative_timestamps,
+            precision=precision,
             string_size=string_size,
             hex_strings=hex_strings,
             column=column,
@@ -1276,6 +1311,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     # importlib.metadata): only for the runs that can show or use it.
     completion = any(a.startswith("--print-completion") or a in ("-h", "--help") for a in argv)
     parser = build_parser(completion)
+    found = _cli_start.scan(argv)
+    if found is not None:
+        argv = [*(f"{a}={OPTIONAL_VALUES[a]}" if a in OPTIONAL_VALUES else a for a in argv[:found.options]),
+                *argv[found.options:]]
     args = parser.parse_args(argv)
     command = list(args.command)
     if command and command[0] == "--":
@@ -1342,8 +1381,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             raise UsageError("-c counts in the kernel, without events: --record and --output-dir do not apply")
         if args.summary and args.format != "strace":
             raise UsageError("-c prints a table: --format does not apply")
+        args.timestamp_digits = None  # as -t's count says
         if args.absolute_timestamps is not None:
-            args.timestamps = max(args.timestamps, parse_absolute_timestamps(args.absolute_timestamps))
+            args.timestamps, args.timestamp_digits = parse_absolute_timestamps(args.absolute_timestamps)
+        args.relative_digits = args.duration_digits = PRECISIONS["us"]
+        if args.relative_precision is not None:
+            args.relative_timestamps = True
+            args.relative_digits = parse_precision("--relative-timestamps", args.relative_precision)
+        if args.syscall_times is not None:
+            args.durations = True
+            args.duration_digits = parse_precision("--syscall-times", args.syscall_times)
         args.hex_strings = min(args.hex_strings, 2)  # -xxx is -xx, as strace's
         if args.strings_in_hex is not None:
             form = parse_strings_in_hex(args.strings_in_hex)
@@ -1416,6 +1463,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         durations=args.durations,
         timestamps=args.timestamps,
         relative_timestamps=args.relative_timestamps,
+        precision=(args.timestamp_digits, args.relative_digits, args.duration_digits),
         string_size=args.string_size,
         to_file=bool(args.output),
         per_thread=args.output if args.per_thread else None,

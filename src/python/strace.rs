@@ -20,10 +20,30 @@ use crate::strace::summary::{
     format_summary as summary_text, Column, SortBy, SummaryRow, DEFAULT_COLUMNS,
 };
 
-/// `<0.000012>`: strace -T's duration.
+/// `<0.000012>`: strace -T's duration, with `digits` after the second.
 #[pyfunction]
-pub fn format_duration(ns: u64) -> String {
-    crate::strace::format_duration(ns)
+#[pyo3(signature = (ns, digits = 6))]
+pub fn format_duration(ns: u64, digits: u8) -> PyResult<String> {
+    let digits = checked_precision((None, 6, digits))?.duration;
+    Ok(crate::strace::format_duration(ns, digits))
+}
+
+/// The digits of -t's, -r's and -T's times: 0, 3, 6 or 9 each.
+fn checked_precision(
+    (absolute, relative, duration): (Option<u8>, u8, u8),
+) -> PyResult<crate::strace::printer::Precision> {
+    for digits in [absolute.unwrap_or(0), relative, duration] {
+        if digits > 9 || digits % 3 != 0 {
+            return Err(PyValueError::new_err(format!(
+                "a precision is 0, 3, 6 or 9 digits, not {digits}"
+            )));
+        }
+    }
+    Ok(crate::strace::printer::Precision {
+        absolute,
+        relative,
+        duration,
+    })
 }
 
 /// `-1 ENOENT (No such file or directory)`.
@@ -176,7 +196,9 @@ pub fn format_summary(
 /// main_pid: a launched command, whose end the caller tells (status_line)
 /// unless task_exits told it.
 /// wall_offset_ns: wall clock minus CLOCK_MONOTONIC, for timestamps (-t: 1,
-/// -tt: 2, -ttt: 3). decode_fds: strace's -y (1: what fds refer to) or
+/// -tt: 2, -ttt: 3). precision: the digits after the second of -t's (None:
+/// as their count says), -r's and -T's times (strace's s, ms, us, ns: 0, 3,
+/// 6, 9). decode_fds: strace's -y (1: what fds refer to) or
 /// -yy (2: and socket endpoints); live: the traced processes run now, so
 /// /proc may be read for fds opened before tracing (False for a replay).
 #[pyclass(module = "systrace", name = "Printer")]
@@ -211,7 +233,7 @@ impl PyPrinter {
 #[pymethods]
 impl PyPrinter {
     #[new]
-    #[pyo3(signature = (*, format = "strace", selected = None, summary = false, durations = false, timestamps = 0, relative_timestamps = false, string_size = crate::strace::DEFAULT_STRING_SIZE as i64, hex_strings = 0, prefix = "stderr", status = None, quiet_exits = false, signals = None, task_exits = false, thread_exits = false, main_pid = None, wall_offset_ns = 0, decode_fds = 0, live = true, column = crate::strace::DEFAULT_COLUMN as i64, trace_paths = Vec::new(), attach_messages = false, syscall_numbers = false, raw = Vec::new()))]
+    #[pyo3(signature = (*, format = "strace", selected = None, summary = false, durations = false, timestamps = 0, relative_timestamps = false, precision = (None, 6, 6), string_size = crate::strace::DEFAULT_STRING_SIZE as i64, hex_strings = 0, prefix = "stderr", status = None, quiet_exits = false, signals = None, task_exits = false, thread_exits = false, main_pid = None, wall_offset_ns = 0, decode_fds = 0, live = true, column = crate::strace::DEFAULT_COLUMN as i64, trace_paths = Vec::new(), attach_messages = false, syscall_numbers = false, raw = Vec::new()))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         format: &str,
@@ -220,6 +242,7 @@ impl PyPrinter {
         durations: bool,
         timestamps: u8,
         relative_timestamps: bool,
+        precision: (Option<u8>, u8, u8),
         string_size: i64,
         hex_strings: i64,
         prefix: &str,
@@ -286,6 +309,7 @@ impl PyPrinter {
                 durations,
                 timestamps,
                 relative_timestamps,
+                precision: checked_precision(precision)?,
                 string_size: text.string_size,
                 hex: text.hex,
                 column: text.column,

@@ -531,15 +531,23 @@ fn push_result_pad(out: &mut String, start_col: usize, line_start: usize, opts: 
 }
 
 /// strace -T: ` <0.000012>` without the leading space.
-pub fn format_duration(ns: u64) -> String {
-    let mut out = String::with_capacity(12);
-    let _ = write!(
-        out,
-        "<{}.{:06}>",
-        ns / 1_000_000_000,
-        (ns % 1_000_000_000) / 1000
-    );
+pub fn format_duration(ns: u64, digits: u8) -> String {
+    let mut out = String::with_capacity(16);
+    let _ = write!(out, "<{}", ns / 1_000_000_000);
+    push_fraction(&mut out, ns % 1_000_000_000, digits);
+    out.push('>');
     out
+}
+
+/// `.` and the first `digits` (at most 9) of a second's fraction `frac_ns`,
+/// cut as strace cuts them; nothing for 0 digits.
+pub fn push_fraction(out: &mut String, frac_ns: u64, digits: u8) {
+    if digits == 0 {
+        return;
+    }
+    let digits = digits.min(9);
+    let shown = frac_ns / 10u64.pow(9 - u32::from(digits));
+    let _ = write!(out, ".{shown:0width$}", width = usize::from(digits));
 }
 
 #[cfg(test)]

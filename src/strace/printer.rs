@@ -95,6 +95,8 @@ pub struct PrinterOptions {
     pub timestamps: u8,
     /// `-r`: the time since the line printed before.
     pub relative_timestamps: bool,
+    /// The digits after the second of each of these times.
+    pub precision: Precision,
     /// `-s`.
     pub string_size: usize,
     /// `-x`, `-xx`.
@@ -137,6 +139,26 @@ pub struct PrinterOptions {
     pub raw: std::collections::BTreeSet<u32>,
 }
 
+/// The digits after the second of -t's, -r's and -T's times: strace's
+/// precisions s (0), ms (3), us (6) and ns (9).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Precision {
+    /// None: as the count of -t says (none for -t, 6 for -tt and -ttt).
+    pub absolute: Option<u8>,
+    pub relative: u8,
+    pub duration: u8,
+}
+
+impl Default for Precision {
+    fn default() -> Self {
+        Precision {
+            absolute: None,
+            relative: 6,
+            duration: 6,
+        }
+    }
+}
+
 impl Default for PrinterOptions {
     fn default() -> Self {
         PrinterOptions {
@@ -146,6 +168,7 @@ impl Default for PrinterOptions {
             durations: false,
             timestamps: 0,
             relative_timestamps: false,
+            precision: Precision::default(),
             string_size: super::DEFAULT_STRING_SIZE,
             hex: HexStyle::None,
             column: DEFAULT_COLUMN,
@@ -630,20 +653,23 @@ impl Printer {
 
     /// `-t`, `-tt`, `-ttt`: the wall time of `timestamp_ns` (CLOCK_MONOTONIC).
     fn timestamp(&self, out: &mut String, timestamp_ns: u64) {
+        let precision = self.opts.precision;
         if self.opts.timestamps > 0 {
             let wall = i128::from(timestamp_ns) + i128::from(self.opts.wall_offset_ns);
             let secs = wall.div_euclid(1_000_000_000);
-            let us = wall.rem_euclid(1_000_000_000) / 1000;
+            let frac = wall.rem_euclid(1_000_000_000) as u64;
+            let digits =
+                precision
+                    .absolute
+                    .unwrap_or(if self.opts.timestamps == 1 { 0 } else { 6 });
             if self.opts.timestamps >= 3 {
-                let _ = write!(out, "{secs}.{us:06} ");
+                let _ = write!(out, "{secs}");
             } else {
                 let (h, m, s) = local_hms(secs as i64);
                 let _ = write!(out, "{h:02}:{m:02}:{s:02}");
-                if self.opts.timestamps == 2 {
-                    let _ = write!(out, ".{us:06}");
-                }
-                out.push(' ');
             }
+            super::push_fraction(out, frac, digits);
+            out.push(' ');
         }
         if self.opts.relative_timestamps {
             // strace -r: from the line before (the first line's is 0), in
@@ -652,12 +678,11 @@ impl Printer {
                 .last_line_ns
                 .replace(Some(timestamp_ns))
                 .map_or(0, |last| timestamp_ns.saturating_sub(last));
-            let (secs, us) = (since / 1_000_000_000, since % 1_000_000_000 / 1000);
-            if self.opts.timestamps > 0 {
-                let _ = write!(out, "(+{secs:6}.{us:06}) ");
-            } else {
-                let _ = write!(out, "{secs:6}.{us:06} ");
-            }
+            let secs = since / 1_000_000_000;
+            let with_t = self.opts.timestamps > 0;
+            let _ = write!(out, "{}{secs:6}", if with_t { "(+" } else { "" });
+            super::push_fraction(out, since % 1_000_000_000, precision.relative);
+            out.push_str(if with_t { ") " } else { " " });
         }
     }
 
@@ -811,7 +836,7 @@ impl Printer {
         if self.opts.durations {
             if let Some(ns) = call.duration_ns() {
                 out.push(' ');
-                out.push_str(&super::format_duration(ns));
+                out.push_str(&super::format_duration(ns, self.opts.precision.duration));
             }
         }
         out.push('\n');

@@ -753,8 +753,12 @@ fn generic_fallback_and_resumed() {
         format_resumed_at(0, "read", 3, &StraceOptions::default()),
         "<... read resumed>)                     = 3"
     );
-    assert_eq!(format_duration(12_345), "<0.000012>");
-    assert_eq!(format_duration(1_500_000_000), "<1.500000>");
+    assert_eq!(format_duration(12_345, 6), "<0.000012>");
+    assert_eq!(format_duration(1_500_000_000, 6), "<1.500000>");
+    // strace --syscall-times=s, ms, ns.
+    assert_eq!(format_duration(1_512_345_678, 0), "<1>");
+    assert_eq!(format_duration(12_769_383, 3), "<0.012>");
+    assert_eq!(format_duration(12_769_383, 9), "<0.012769383>");
 }
 
 #[test]
