@@ -302,8 +302,10 @@ def test_a_command_held_and_not_run_never_starts(kernel, tmp_path):
                         "touch", str(marker)], capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "-s -1" in r.stderr, r.stderr
     assert not marker.exists()
-    # A command the scan sees but argparse reads as an option's value.
-    r = subprocess.run([os.path.join(os.path.dirname(sys.executable), "systrace"), "--decode-fds",
+    # A command the scan sees but argparse reads as an option's value
+    # (an abbreviation of --decode-fds; the whole option takes its value
+    # only after `=`, as strace's, and `--decode-fds touch` runs touch).
+    r = subprocess.run([os.path.join(os.path.dirname(sys.executable), "systrace"), "--decode",
                         "touch", str(marker)], capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and not marker.exists(), r.stderr
 

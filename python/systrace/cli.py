@@ -550,7 +550,8 @@ PRECISIONS = {"s": 0, "ms": 3, "us": 6, "ns": 9}
 # `=` (getopt's optional_argument), so `--syscall-times ls` traces ls. The
 # bare option gets its default before argparse, which would take `ls`.
 OPTIONAL_VALUES = {"--absolute-timestamps": "time", "--timestamps": "time", "--syscall-times": "us",
-                   "--relative-timestamps": "us", "--strings-in-hex": "all", "--decode-fds": "path"}
+                   "--relative-timestamps": "us", "--strings-in-hex": "all", "--decode-fds": "path",
+                   "--quiet": "attach,personality"}
 
 
 def parse_absolute_timestamps(spec: str) -> Tuple[int, int]:
