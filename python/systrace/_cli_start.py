@@ -44,7 +44,7 @@ SHORT_VALUE = "eposaSUEuP"
 LONG_SHORT = {"--attach": "p", "--output": "o", "--trace-path": "P", "--columns": "a", "--summary-sort-by": "S",
               "--summary-columns": "U", "--env": "E", "--user": "u", "--string-limit": "s"}
 # ... and of -e QUALIFIER=SET.
-LONG_EXPR = ("--trace", "--signal", "--status", "--raw")
+LONG_EXPR = ("--trace", "--signal", "--status", "--raw", "--read", "--write")
 LONG_VALUE = ("--filter", "--buffer-size", "--format", "--record", "--output-dir", "--replay", *LONG_SHORT,
               *LONG_EXPR)
 # strace's long forms of flags the scan cares for.

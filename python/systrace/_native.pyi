@@ -566,6 +566,8 @@ class Printer:
         relative_timestamps: bool = False,  # strace's -r
         # Digits after the second of -t's (None: as its count says), -r's, -T's times.
         precision: Tuple[Optional[int], int, int] = ...,
+        dump_read: Optional[str] = None,  # strace's -e read=SET: fds whose reads are dumped
+        dump_write: Optional[str] = None,  # strace's -e write=SET
         string_size: int = ...,
         hex_strings: int = 0,  # strace's -x (1), -xx (2), --strings-in-hex=non-ascii-chars (3)
         prefix: str = "stderr",  # "stderr", "file", "always", "per-thread" or "none"

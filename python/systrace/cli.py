@@ -165,12 +165,13 @@ def build_parser(completion: bool = True) -> argparse.ArgumentParser:
         "status=successful,failed,unfinished,...: which calls to show by how they "
         "ended (as -z and -Z); signal=SIGCHLD,USR1,15,...: which signals to show "
         "(all, none); quiet=attach,exit,path-resolution,...: messages not to print (as -q, -qq); "
-        "raw=SET: which syscalls to print undecoded, arguments and result in hex. "
+        "raw=SET: which syscalls to print undecoded, arguments and result in hex; "
+        "read=FDS, write=FDS: dump in hex the data read from or written to those fds (3,5, all). "
         "A leading ! negates a set; the last of each wins. "
         "Default: all.",
     )
     for qualifier, what in (("trace", "-e trace=SET"), ("signal", "-e signal=SET"), ("status", "-e status=SET"),
-                            ("raw", "-e raw=SET")):
+                            ("raw", "-e raw=SET"), ("read", "-e read=SET"), ("write", "-e write=SET")):
         p.add_argument(
             f"--{qualifier}",
             dest="exprs",
@@ -611,6 +612,8 @@ NOOP_QUALIFIERS = ("decode-fds", "decode_fds", "abbrev", "a", "verbose", "v")
 QUIET_QUALIFIERS = ("quiet", "silent", "silence", "q")
 # strace's names of -e raw=.
 RAW_QUALIFIERS = ("raw", "x")
+# strace's -e read=FDS and -e write=FDS (and their short names).
+DUMP_QUALIFIERS = {"read": "read", "reads": "read", "r": "read", "write": "write", "writes": "write", "w": "write"}
 QUIET_NAMES = ("attach", "exit", "path-resolution", "personality", "thread-execve", "superseded")
 
 
@@ -712,6 +715,8 @@ def data_size(args: argparse.Namespace) -> Optional[int]:
     JSON and recordings keep the string size (None)."""
     if args.format != "strace" or args.record or args.output_dir:
         return None
+    if any(args.dump.values()):
+        return MAX_CAPTURE  # -e read=, -e write=: the data whole, up to the capture's bound
     size: int = args.string_size
     return max(1, min(MAX_CAPTURE, size + 1))
 
@@ -831,6 +836,8 @@ class Printer:
         to_file: bool,
         relative_timestamps: bool = False,
         precision: Tuple[Optional[int], int, int] = (None, 6, 6),
+        dump_read: Optional[str] = None,
+        dump_write: Optional[str] = None,
         multi: bool,
         hex_strings: int = 0,
         column: int = DEFAULT_COLUMN,
@@ -881,6 +888,8 @@ class Printer:
             timestamps=timestamps,
             relative_timestamps=relative_timestamps,
             precision=precision,
+            dump_read=dump_read,
+            dump_write=dump_write,
             string_size=string_size,
             hex_strings=hex_strings,
             column=column,
@@ -1413,9 +1422,21 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         args.quiet_set = parse_quiet([e for e in args.exprs if _qualifier(e) in QUIET_QUALIFIERS], args.quiet)
         args.trace_paths = _path_set(args.trace_paths, "path-resolution" in args.quiet_set)
         args.raw = parse_raw_set([e for e in args.exprs if _qualifier(e) in RAW_QUALIFIERS])
+        args.dump = {"read": None, "write": None}
+        for expr in args.exprs:
+            if _qualifier(expr) in DUMP_QUALIFIERS:
+                args.dump[DUMP_QUALIFIERS[_qualifier(expr)]] = expr.partition("=")[2]  # the last one
+        if any(args.dump.values()):
+            if args.format != "strace":
+                raise UsageError("-e read= and -e write= dump data after strace's lines: not with --format")
+            try:  # the sets parsed where they are used
+                _native.Printer(dump_read=args.dump["read"], dump_write=args.dump["write"])
+            except ValueError as err:
+                raise UsageError(str(err)) from None
         args.nrs = parse_trace_set(
             [e for e in args.exprs
-             if _qualifier(e) not in ("status", "signal", "signals", "s", *RAW_QUALIFIERS, *QUIET_QUALIFIERS)]
+             if _qualifier(e) not in ("status", "signal", "signals", "s", *RAW_QUALIFIERS, *QUIET_QUALIFIERS,
+                                      *DUMP_QUALIFIERS)]
         )
         if args.nrs is not None and args.nrs.enter != args.nrs.exit and args.format != "kernel":
             raise UsageError(
@@ -1465,6 +1486,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         timestamps=args.timestamps,
         relative_timestamps=args.relative_timestamps,
         precision=(args.timestamp_digits, args.relative_digits, args.duration_digits),
+        dump_read=args.dump["read"],
+        dump_write=args.dump["write"],
         string_size=args.string_size,
         to_file=bool(args.output),
         per_thread=args.output if args.per_thread else None,

@@ -28,6 +28,15 @@ pub fn format_duration(ns: u64, digits: u8) -> PyResult<String> {
     Ok(crate::strace::format_duration(ns, digits))
 }
 
+/// strace's -e read=SET or -e write=SET.
+fn fd_set(spec: Option<&str>, which: &str) -> PyResult<Option<crate::strace::dump::FdSet>> {
+    spec.map(|spec| {
+        crate::strace::dump::FdSet::parse(spec)
+            .map_err(|err| PyValueError::new_err(format!("-e {which}={spec}: {err}")))
+    })
+    .transpose()
+}
+
 /// The digits of -t's, -r's and -T's times: 0, 3, 6 or 9 each.
 fn checked_precision(
     (absolute, relative, duration): (Option<u8>, u8, u8),
@@ -198,7 +207,9 @@ pub fn format_summary(
 /// wall_offset_ns: wall clock minus CLOCK_MONOTONIC, for timestamps (-t: 1,
 /// -tt: 2, -ttt: 3). precision: the digits after the second of -t's (None:
 /// as their count says), -r's and -T's times (strace's s, ms, us, ns: 0, 3,
-/// 6, 9). decode_fds: strace's -y (1: what fds refer to) or
+/// 6, 9). dump_read, dump_write: strace's -e read=SET and -e write=SET
+/// (`3,5`, `all`, `!0`): the data moved on those fds, dumped in hex after
+/// each line. decode_fds: strace's -y (1: what fds refer to) or
 /// -yy (2: and socket endpoints); live: the traced processes run now, so
 /// /proc may be read for fds opened before tracing (False for a replay).
 #[pyclass(module = "systrace", name = "Printer")]
@@ -233,7 +244,7 @@ impl PyPrinter {
 #[pymethods]
 impl PyPrinter {
     #[new]
-    #[pyo3(signature = (*, format = "strace", selected = None, summary = false, durations = false, timestamps = 0, relative_timestamps = false, precision = (None, 6, 6), string_size = crate::strace::DEFAULT_STRING_SIZE as i64, hex_strings = 0, prefix = "stderr", status = None, quiet_exits = false, signals = None, task_exits = false, thread_exits = false, main_pid = None, wall_offset_ns = 0, decode_fds = 0, live = true, column = crate::strace::DEFAULT_COLUMN as i64, trace_paths = Vec::new(), attach_messages = false, syscall_numbers = false, raw = Vec::new()))]
+    #[pyo3(signature = (*, format = "strace", selected = None, summary = false, durations = false, timestamps = 0, relative_timestamps = false, precision = (None, 6, 6), dump_read = None, dump_write = None, string_size = crate::strace::DEFAULT_STRING_SIZE as i64, hex_strings = 0, prefix = "stderr", status = None, quiet_exits = false, signals = None, task_exits = false, thread_exits = false, main_pid = None, wall_offset_ns = 0, decode_fds = 0, live = true, column = crate::strace::DEFAULT_COLUMN as i64, trace_paths = Vec::new(), attach_messages = false, syscall_numbers = false, raw = Vec::new()))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         format: &str,
@@ -243,6 +254,8 @@ impl PyPrinter {
         timestamps: u8,
         relative_timestamps: bool,
         precision: (Option<u8>, u8, u8),
+        dump_read: Option<&str>,
+        dump_write: Option<&str>,
         string_size: i64,
         hex_strings: i64,
         prefix: &str,
@@ -310,6 +323,8 @@ impl PyPrinter {
                 timestamps,
                 relative_timestamps,
                 precision: checked_precision(precision)?,
+                dump_read: fd_set(dump_read, "read")?,
+                dump_write: fd_set(dump_write, "write")?,
                 string_size: text.string_size,
                 hex: text.hex,
                 column: text.column,

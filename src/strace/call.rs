@@ -626,6 +626,33 @@ impl Call {
         }
     }
 
+    /// strace's -e read=SET and -e write=SET: the data the call moved on an
+    /// fd of the set, dumped after its line (`read` for the calls that
+    /// read, `write` for those that write). Nothing for a call that moved
+    /// nothing.
+    pub fn push_data_dump(
+        &self,
+        out: &mut String,
+        read: Option<&super::dump::FdSet>,
+        write: Option<&super::dump::FdSet>,
+    ) {
+        use super::dump::{direction, push_dump, Way};
+        let (Some(_), Some(moved)) = (&self.enter, self.ret().filter(|&r| r > 0)) else {
+            return;
+        };
+        let Some((way, layout)) = direction(&self.name()) else {
+            return;
+        };
+        let set = match way {
+            Way::Read => read,
+            Way::Write => write,
+        };
+        let fd = self.raw_args().first().map_or(-1, |&fd| fd as i32);
+        if set.is_some_and(|set| set.contains(fd)) {
+            self.with_views(|views| push_dump(out, layout, views, moved as u64));
+        }
+    }
+
     /// The first part of a call that another thread's line cut (strace
     /// -f): `read(0,  <unfinished ...>`. Needs the enter.
     pub fn strace_unfinished(&self, opts: &StraceOptions, fds: Option<&Resolved>) -> String {

@@ -16,6 +16,7 @@
 pub mod call;
 pub mod classes;
 pub mod decoders;
+pub mod dump;
 pub mod errno;
 mod fdcalls;
 pub mod fdtable;

@@ -97,6 +97,10 @@ pub struct PrinterOptions {
     pub relative_timestamps: bool,
     /// The digits after the second of each of these times.
     pub precision: Precision,
+    /// `-e read=SET`, `-e write=SET`: the data of the calls on those fds,
+    /// dumped after their lines.
+    pub dump_read: Option<super::dump::FdSet>,
+    pub dump_write: Option<super::dump::FdSet>,
     /// `-s`.
     pub string_size: usize,
     /// `-x`, `-xx`.
@@ -169,6 +173,8 @@ impl Default for PrinterOptions {
             timestamps: 0,
             relative_timestamps: false,
             precision: Precision::default(),
+            dump_read: None,
+            dump_write: None,
             string_size: super::DEFAULT_STRING_SIZE,
             hex: HexStyle::None,
             column: DEFAULT_COLUMN,
@@ -840,6 +846,13 @@ impl Printer {
             }
         }
         out.push('\n');
+        if self.opts.dump_read.is_some() || self.opts.dump_write.is_some() {
+            call.push_data_dump(
+                out,
+                self.opts.dump_read.as_ref(),
+                self.opts.dump_write.as_ref(),
+            );
+        }
     }
 
     /// Process `pid` ended (its threads are gone): `+++ exited with 0 +++`

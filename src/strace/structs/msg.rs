@@ -32,6 +32,16 @@ pub fn elem(bytes: &[u8]) -> Option<Elem<'_>> {
     })
 }
 
+/// The buffers of an iovec array (readv, writev), or of a msghdr's
+/// (sendmsg, recvmsg; `msghdr`): each one's length and the bytes captured
+/// of what it holds (empty when they could not be read).
+pub fn iov_buffers<'a>(items: &'a [&'a [u8]], msghdr: bool) -> Option<Vec<(u64, &'a [u8])>> {
+    let iov = if msghdr { msg(items)?.iov } else { items };
+    iov.iter()
+        .map(|b| elem(b).map(|e| (e.len, if e.avail.is_some() { e.data } else { &[] })))
+        .collect()
+}
+
 /// `netlink`: the protocol of the netlink socket whose messages the data
 /// is, decoded when all of it was read.
 fn iov_text(e: &Elem<'_>, failed: bool, netlink: Option<u32>, opts: &StraceOptions) -> String {
