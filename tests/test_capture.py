@@ -132,6 +132,9 @@ def test_the_command_cuts_data_only_where_it_prints_strace_lines():
     assert cli.data_size(args) == 11
     args = cli.build_parser().parse_args(["-s", "10", "--format", "json", "--", "true"])
     assert cli.data_size(args) is None
+    # -e read=, -e write=: dumped whole, as far as the capture goes.
+    args = cli.build_parser().parse_args(["-s", "10", "-e", "read=3", "--", "true"])
+    assert cli.data_size(args) == cli.MAX_CAPTURE == 4096
 
 
 def test_without_strings_nothing_is_captured(kernel):

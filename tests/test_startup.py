@@ -527,9 +527,10 @@ def test_a_session_that_captures_more_than_was_loaded(kernel):
 
 
 def test_the_command_runs_when_the_scan_guessed_wrong(kernel):
-    # `--decode-fds ls` is argparse's --decode-fds=ls (an error), but the
-    # scan sees the command ls: the guess only ever decides what loads.
-    r = subprocess.run([sys.executable, "-m", "systrace", "--decode-fds", "ls"], capture_output=True,
+    # `--decode ls` (an abbreviation) is argparse's --decode-fds=ls (an
+    # error), but the scan sees the command ls: the guess only ever
+    # decides what loads.
+    r = subprocess.run([sys.executable, "-m", "systrace", "--decode", "ls"], capture_output=True,
                        text=True, timeout=60)
     assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
     got = run_command_in_process(["-o", "/dev/null", "-e", "trace=bogus", "--", "true"])

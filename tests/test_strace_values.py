@@ -136,8 +136,10 @@ def test_paths_whole_and_hex_strings():
     assert plain.strace(hex_strings=1) == r'write(1, "hi\n", 3)                     = 3'
     assert plain.strace(hex_strings=2) == r'write(1, "\x68\x69\x0a", 3)             = 3'
     assert plain.strace_args(hex_strings=2)[1] == r'"\x68\x69\x0a"'
+    # --strings-in-hex=non-ascii-chars: \xNN where an escape would be octal.
+    assert call.strace(hex_strings=3) == r'write(1, "caf\xc3\xa9\n", 6)            = 6'
     with pytest.raises(ValueError, match="hex_strings"):
-        plain.strace(hex_strings=3)
+        plain.strace(hex_strings=4)
 
 
 def test_status_classes():

@@ -715,7 +715,7 @@ def data_size(args: argparse.Namespace) -> Optional[int]:
     JSON and recordings keep the string size (None)."""
     if args.format != "strace" or args.record or args.output_dir:
         return None
-    if any(args.dump.values()):
+    if any(_qualifier(e) in DUMP_QUALIFIERS for e in args.exprs):
         return MAX_CAPTURE  # -e read=, -e write=: the data whole, up to the capture's bound
     size: int = args.string_size
     return max(1, min(MAX_CAPTURE, size + 1))
