@@ -589,3 +589,43 @@ def test_read_and_write_dumps_like_strace(kernel, tmp_path):
     assert texts["strace"].count(" | 00000 ") == texts["systrace"].count(" | 00000 ") == 13
     r = _run("systrace", "-e", "read=x", "true")
     assert r.returncode == 2 and "-e read=x: 'x' is no fd" in r.stderr, r.stderr
+
+
+TRUNCATED = """\
+import os, socket
+r, w = os.pipe()
+w = os.dup2(w, 21)
+os.writev(w, [b"ab", b"", b"cd"])
+c, d = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+c, d = os.dup2(c.detach(), 24), os.dup2(d.detach(), 25)
+c, d = socket.socket(fileno=c), socket.socket(fileno=d)
+c.send(b"datagram")
+d.recvmsg(0, 0, socket.MSG_PEEK | socket.MSG_TRUNC)
+d.recvfrom(4, socket.MSG_TRUNC)
+"""
+
+
+def test_dumps_show_what_the_buffers_hold(kernel, tmp_path):
+    # MSG_TRUNC returns the datagram's length, past the buffers: the dump
+    # is of what they hold (recvmsg without a buffer dumps nothing, as
+    # strace's; strace dumps 8 bytes for recvfrom's 4, reading past the
+    # buffer, and stops a writev's dump at an empty buffer: here the
+    # buffer's 4 bytes, and the buffer after the empty one).
+    script = tmp_path / "truncated.py"
+    script.write_text(TRUNCATED)
+    out = tmp_path / "trace"
+    r = _run("systrace", "-o", str(out), "-e", "trace=writev,recvmsg,recvfrom", "-e", "read=25", "-e", "write=21",
+             sys.executable, str(script))
+    assert r.returncode == 0, r.stderr
+    text = re.sub(r"0x[0-9a-f]{8,}", "ADDR", out.read_text())
+    assert text.endswith(
+        'writev(21, [{iov_base="ab", iov_len=2}, {iov_base="", iov_len=0}, {iov_base="cd", iov_len=2}], 3) = 4\n'
+        " * 2 bytes in buffer 0\n"
+        " | 00000  61 62                                             ab               |\n"
+        " * 2 bytes in buffer 2\n"
+        " | 00000  63 64                                             cd               |\n"
+        "recvmsg(25, {msg_name=ADDR, msg_namelen=110 => 0, msg_iov=[{iov_base=\"\", iov_len=0}], msg_iovlen=1, "
+        "msg_controllen=0, msg_flags=MSG_TRUNC}, MSG_PEEK|MSG_TRUNC) = 8\n"
+        'recvfrom(25, "data", 4, MSG_TRUNC, ADDR, [110 => 0]) = 8\n'
+        " | 00000  64 61 74 61                                       data             |\n"
+        "+++ exited with 0 +++\n"), text

@@ -83,6 +83,9 @@ pub fn push_dump(out: &mut String, layout: Layout, args: &[ArgView], moved: u64)
         return;
     };
     if layout == Layout::Buffer {
+        // A result past the buffer (recvfrom with MSG_TRUNC) moved no more
+        // than the buffer holds.
+        let moved = args.get(2).map_or(moved, |len| moved.min(len.raw));
         let data = &captured.bytes[..captured.bytes.len().min(moved as usize)];
         push_block(out, data, moved);
         return;
@@ -97,12 +100,20 @@ pub fn push_dump(out: &mut String, layout: Layout, args: &[ArgView], moved: u64)
         let _ = writeln!(out, " * {moved} bytes not captured");
         return;
     };
-    let mut left = moved;
+    // Likewise no more than the buffers hold (recvmsg with MSG_TRUNC and
+    // no buffer at all), when all of them were captured.
+    let mut left = match captured.truncated {
+        false => moved.min(buffers.iter().map(|(len, _)| *len).sum()),
+        true => moved,
+    };
     for (i, (len, data)) in buffers.iter().enumerate() {
         if left == 0 {
             return;
         }
         let here = (*len).min(left);
+        if here == 0 {
+            continue; // as strace: an empty buffer gets no lines
+        }
         let _ = writeln!(out, " * {here} bytes in buffer {i}");
         push_block(out, &data[..data.len().min(here as usize)], here);
         left -= here;
