@@ -512,6 +512,11 @@ def test_long_option_refusals(kernel):
     ["-e", "trace=clock_nanosleep", "--absolute-timestamps"],
 ])
 def test_time_precisions_like_strace(kernel, options):
+    from systrace import _native
+
+    for bad in ((None, 6, 4), (1, 6, 6)):
+        with pytest.raises(ValueError, match="a precision is 0, 3, 6 or 9 digits"):
+            _native.Printer(precision=bad)
     # strace's s, ms, us and ns for -t's, -r's and -T's times: the same
     # shape of line, digit for digit.
     shapes = {}

@@ -24,8 +24,7 @@ use crate::strace::summary::{
 #[pyfunction]
 #[pyo3(signature = (ns, digits = 6))]
 pub fn format_duration(ns: u64, digits: u8) -> PyResult<String> {
-    let digits = checked_precision((None, 6, digits))?.duration;
-    Ok(crate::strace::format_duration(ns, digits))
+    Ok(crate::strace::format_duration(ns, checked_digits(digits)?))
 }
 
 /// strace's -e read=SET or -e write=SET.
@@ -37,21 +36,24 @@ fn fd_set(spec: Option<&str>, which: &str) -> PyResult<Option<crate::strace::dum
     .transpose()
 }
 
-/// The digits of -t's, -r's and -T's times: 0, 3, 6 or 9 each.
+/// The digits of a time after the second: strace's s, ms, us or ns.
+fn checked_digits(digits: u8) -> PyResult<u8> {
+    match digits {
+        0 | 3 | 6 | 9 => Ok(digits),
+        _ => Err(PyValueError::new_err(format!(
+            "a precision is 0, 3, 6 or 9 digits, not {digits}"
+        ))),
+    }
+}
+
+/// The digits of -t's (None: as its count says), -r's and -T's times.
 fn checked_precision(
     (absolute, relative, duration): (Option<u8>, u8, u8),
 ) -> PyResult<crate::strace::printer::Precision> {
-    for digits in [absolute.unwrap_or(0), relative, duration] {
-        if digits > 9 || digits % 3 != 0 {
-            return Err(PyValueError::new_err(format!(
-                "a precision is 0, 3, 6 or 9 digits, not {digits}"
-            )));
-        }
-    }
     Ok(crate::strace::printer::Precision {
-        absolute,
-        relative,
-        duration,
+        absolute: absolute.map(checked_digits).transpose()?,
+        relative: checked_digits(relative)?,
+        duration: checked_digits(duration)?,
     })
 }
 
