@@ -634,3 +634,103 @@ def test_dumps_show_what_the_buffers_hold(kernel, tmp_path):
         'recvfrom(25, "data", 4, MSG_TRUNC, ADDR, [110 => 0]) = 8\n'
         " | 00000  64 61 74 61                                       data             |\n"
         "+++ exited with 0 +++\n"), text
+
+
+PIDS = """\
+import ctypes, os, threading, time
+libc = ctypes.CDLL(None, use_errno=True)
+def work():
+    libc.prctl(15, b'work>1 "x"', 0, 0, 0)
+    os.kill(os.getpid(), 0)
+    libc.syscall(186)  # gettid
+t = threading.Thread(target=work)
+t.start()
+t.join()
+pid = os.fork()
+if pid == 0:
+    # Renamed after the parent's waitid began (strace holds a new child
+    # at its start; systrace does not, and would see it renamed earlier).
+    time.sleep(0.1)
+    libc.prctl(15, b"child", 0, 0, 0)
+    os._exit(3)
+os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+os.kill(pid, 0)
+os.sched_getaffinity(pid)
+os.getpgid(pid)
+os.waitpid(pid, 0)
+os.getpid()
+"""
+
+
+def _pid_lines(text: str) -> list:
+    """-f -o FILE lines with -Y, each call whole, every pid by its order of
+    first appearance, addresses and times out."""
+    rows, pending = [], {}
+    for line in text.splitlines():
+        m = re.match(r"^(\d+)(<(?:[^>\\]|\\.)*>)? +(.*)$", line)
+        assert m, line
+        pid, rest = m.group(1), m.group(3)
+        if rest.endswith(" <unfinished ...>"):
+            pending[pid] = (m.group(2), rest[:-len(" <unfinished ...>")])
+            continue
+        resumed = re.match(r"<\.\.\. \w+ resumed>(.*)$", rest)
+        if resumed and pid in pending:
+            comm, start = pending.pop(pid)
+            rest = start + resumed.group(1)
+        rows.append(f"{pid}{m.group(2) or ''} {rest}")
+    order: dict = {}
+    for row in rows:
+        for pid in re.findall(r"\b(\d{2,})(?=<|\b)", row):
+            if re.search(rf"\b{pid}<", "\n".join(rows)) or row.startswith(pid):
+                order.setdefault(pid, f"P{len(order)}")
+    out = []
+    for row in rows:
+        row = re.sub(r"0x[0-9a-f]+", "ADDR", row)
+        # waitid's siginfo times: memory of Python's the kernel did not write.
+        row = re.sub(r"(si_[us]time)=[^,}]*", r"\1=T", row)
+        # strace pads a line begun while another process's was cut short
+        # of its column at times.
+        row = re.sub(r"\) +=", ") =", row)
+        row = re.sub(r"\b\d{2,}\b", lambda m: order.get(m.group(0), m.group(0)), row)
+        out.append(row)
+    return sorted(out)
+
+
+def test_decode_pids_like_strace(kernel, tmp_path):
+    # -Y: the ids of processes and threads with their command names, in
+    # the arguments, the results, the siginfo and each line's prefix; a
+    # reaped process has none (wait4's result, the SIGCHLD after it), a
+    # process group none; a thread's own name (escaped as strace's).
+    script = tmp_path / "pids.py"
+    script.write_text(PIDS)
+    calls = "trace=kill,clone,clone3,wait4,waitid,getpid,gettid,sched_getaffinity,getpgid,prctl,exit_group"
+    traces = {}
+    for tracer in ("strace", "systrace"):
+        out = tmp_path / f"{tracer}.out"
+        r = _run(tracer, "-f", "-Y", "-q", "-e", calls, "-e", "signal=SIGCHLD", "-o", str(out),
+                 "/usr/bin/python3", str(script))
+        assert r.returncode == 0, (tracer, r.stderr)
+        traces[tracer] = _pid_lines(out.read_text())
+    assert traces["systrace"] == traces["strace"]
+    text = "\n".join(traces["systrace"])
+    for shown in ('P1<work\\0761 \\"x\\"> kill(P0<python3>, 0)', "wait4(P2<child>, ", "getpgid(P2<child>)",
+                  "si_pid=P2<child>", "sched_getaffinity(P2<child>, ", "parent_tid=[P1<python3>]",
+                  'P1<python3> prctl(PR_SET_NAME, "work>1'):
+        assert shown in text, (shown, text)
+    assert re.search(r"NULL\) = P2\n", text), text
+
+
+def test_decode_pids_options(kernel, tmp_path):
+    # The long forms take their value (never the command), and pidns,
+    # which systrace cannot translate, is refused by name.
+    for args in (["--decode-pids=comm"], ["--decode-pids", "comm"], ["-e", "decode-pids=comm"], ["-Y"]):
+        r = _run("systrace", *args, "-e", "trace=getpid", "/usr/bin/python3", "-c", "import os; os.getpid()")
+        assert r.returncode == 0, (args, r.stderr)
+        assert re.search(r"^getpid\(\) += \d+<python3>$", r.stderr, re.M), (args, r.stderr)
+    r = _run("systrace", "--decode-pids=none", "-e", "trace=getpid", "/usr/bin/python3", "-c",
+             "import os; os.getpid()")
+    assert re.search(r"^getpid\(\) += \d+$", r.stderr, re.M), r.stderr
+    for spec in ("pidns", "all", "bogus"):
+        r = _run("systrace", f"--decode-pids={spec}", "true")
+        assert r.returncode == 2, (spec, r.stderr)
+        assert ("pidns is not supported" if spec != "bogus" else "comm or none") in r.stderr, r.stderr

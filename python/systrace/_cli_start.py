@@ -45,7 +45,8 @@ LONG_SHORT = {"--attach": "p", "--output": "o", "--trace-path": "P", "--columns"
               "--summary-columns": "U", "--env": "E", "--user": "u", "--string-limit": "s"}
 # ... and of -e QUALIFIER=SET.
 LONG_EXPR = ("--trace", "--signal", "--status", "--raw", "--read", "--write")
-LONG_VALUE = ("--filter", "--buffer-size", "--format", "--record", "--output-dir", "--replay", *LONG_SHORT,
+LONG_VALUE = ("--filter", "--buffer-size", "--format", "--record", "--output-dir", "--replay", "--decode-pids",
+              *LONG_SHORT,
               *LONG_EXPR)
 # strace's long forms of flags the scan cares for.
 LONG_FLAG = {"--summary-only": "c", "--summary": "C", "--follow-forks": "f", "--syscall-times": "T",

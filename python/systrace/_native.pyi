@@ -585,6 +585,7 @@ class Printer:
         attach_messages: bool = False,  # strace's "Process N attached" for -f's threads
         syscall_numbers: bool = False,  # strace's -n
         raw: Iterable[int] = ...,  # strace's -e raw=: these syscalls' calls undecoded, in hex
+        decode_pids: bool = False,  # strace's -Y: process and thread ids with their command names
     ) -> "Printer": ...
     def feed(self, events: Union[EventBatch, Iterable[Event]]) -> str: ...
     # The session's events printed on the consumer thread, written to fd

@@ -421,6 +421,19 @@ def build_parser(completion: bool = True) -> argparse.ArgumentParser:
         help="strace's long form of -y: path (-y), socket, dev or all (-yy).",
     )
     p.add_argument(
+        "-Y",
+        dest="decode_pids",
+        action="store_true",
+        help="print the command name of each process or thread id: kill(42<sleep>, SIGTERM), "
+        "getpid() = 42<sh>, [pid 42<sh>].",
+    )
+    p.add_argument(
+        "--decode-pids",
+        dest="decode_pids_set",
+        metavar="SET",
+        help="strace's long form of -Y: comm (-Y) or none.",
+    )
+    p.add_argument(
         "-q",
         dest="quiet",
         action="count",
@@ -606,9 +619,22 @@ def parse_decode_fds(spec: str) -> int:
     return level
 
 
-# -e qualifiers taken above the sets: decode-fds= (--decode-fds), and
+def parse_decode_pids(spec: str) -> bool:
+    """--decode-pids=SET: whether it names comm (-Y)."""
+    names = spec.split(",")
+    for name in names:
+        if name in ("pidns", "all"):
+            raise UsageError(f"--decode-pids={spec}: pidns is not supported (systrace prints the "
+                             "kernel's ids, those of the initial pid namespace); comm or none")
+        if name not in ("comm", "none"):
+            raise UsageError(f"--decode-pids={spec}: comm or none")
+    return "comm" in names
+
+
+# -e qualifiers taken above the sets: decode-fds= and decode-pids= (their
+# long options), and
 # abbrev=all and verbose=all, strace's defaults, which are systrace's.
-NOOP_QUALIFIERS = ("decode-fds", "decode_fds", "abbrev", "a", "verbose", "v")
+NOOP_QUALIFIERS = ("decode-fds", "decode_fds", "decode-pids", "decode_pids", "abbrev", "a", "verbose", "v")
 QUIET_QUALIFIERS = ("quiet", "silent", "silence", "q")
 # strace's names of -e raw=.
 RAW_QUALIFIERS = ("raw", "x")
@@ -842,6 +868,7 @@ class Printer:
         hex_strings: int = 0,
         column: int = DEFAULT_COLUMN,
         decode_fds: int = 0,
+        decode_pids: bool = False,
         live: bool = True,
         trace_paths: Sequence[str] = (),
         attach_messages: bool = False,
@@ -894,6 +921,7 @@ class Printer:
             hex_strings=hex_strings,
             column=column,
             decode_fds=decode_fds,
+            decode_pids=decode_pids,
             live=live,
             trace_paths=list(trace_paths),
             attach_messages=attach_messages,
@@ -1410,6 +1438,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             qualifier, _, value = expr.partition("=")
             if qualifier in ("decode-fds", "decode_fds"):
                 args.decode_fds_set = value
+            elif qualifier in ("decode-pids", "decode_pids"):
+                args.decode_pids_set = value
             elif qualifier in ("abbrev", "a", "verbose", "v") and value != "all":
                 raise UsageError(f"-e {expr}: systrace prints structures as strace does by default "
                                  f"(-e {qualifier}=all); -v and other abbreviations are not supported")
@@ -1417,6 +1447,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if args.decode_fds_set is not None:
             args.decode_fds = max(args.decode_fds, parse_decode_fds(args.decode_fds_set))
         args.decode_fds = min(args.decode_fds, 2)
+        if args.decode_pids_set is not None:
+            args.decode_pids = args.decode_pids or parse_decode_pids(args.decode_pids_set)
         args.status = parse_status([e for e in args.exprs if _qualifier(e) == "status"])
         args.signals = parse_signals([e for e in args.exprs if _qualifier(e) in ("signal", "signals", "s")])
         args.quiet_set = parse_quiet([e for e in args.exprs if _qualifier(e) in QUIET_QUALIFIERS], args.quiet)
@@ -1499,6 +1531,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         raw=args.raw,
         trace_paths=args.trace_paths,
         decode_fds=args.decode_fds,
+        decode_pids=args.decode_pids,
         status=args.status,
         quiet=2 if "exit" in args.quiet_set else 0,
         report=report,

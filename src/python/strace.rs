@@ -214,6 +214,8 @@ pub fn format_summary(
 /// each line. decode_fds: strace's -y (1: what fds refer to) or
 /// -yy (2: and socket endpoints); live: the traced processes run now, so
 /// /proc may be read for fds opened before tracing (False for a replay).
+/// decode_pids: strace's -Y, each process or thread id with its command
+/// name (`kill(42<sleep>, SIGTERM)`, `[pid 42<sleep>] `).
 #[pyclass(module = "systrace", name = "Printer")]
 pub struct PyPrinter {
     /// Shared with the consumer thread once it prints a session's events
@@ -246,7 +248,7 @@ impl PyPrinter {
 #[pymethods]
 impl PyPrinter {
     #[new]
-    #[pyo3(signature = (*, format = "strace", selected = None, summary = false, durations = false, timestamps = 0, relative_timestamps = false, precision = (None, 6, 6), dump_read = None, dump_write = None, string_size = crate::strace::DEFAULT_STRING_SIZE as i64, hex_strings = 0, prefix = "stderr", status = None, quiet_exits = false, signals = None, task_exits = false, thread_exits = false, main_pid = None, wall_offset_ns = 0, decode_fds = 0, live = true, column = crate::strace::DEFAULT_COLUMN as i64, trace_paths = Vec::new(), attach_messages = false, syscall_numbers = false, raw = Vec::new()))]
+    #[pyo3(signature = (*, format = "strace", selected = None, summary = false, durations = false, timestamps = 0, relative_timestamps = false, precision = (None, 6, 6), dump_read = None, dump_write = None, string_size = crate::strace::DEFAULT_STRING_SIZE as i64, hex_strings = 0, prefix = "stderr", status = None, quiet_exits = false, signals = None, task_exits = false, thread_exits = false, main_pid = None, wall_offset_ns = 0, decode_fds = 0, live = true, column = crate::strace::DEFAULT_COLUMN as i64, trace_paths = Vec::new(), attach_messages = false, syscall_numbers = false, raw = Vec::new(), decode_pids = false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         format: &str,
@@ -275,6 +277,7 @@ impl PyPrinter {
         attach_messages: bool,
         syscall_numbers: bool,
         raw: Vec<u32>,
+        decode_pids: bool,
     ) -> PyResult<Self> {
         let signals = match signals {
             None => SignalSet::all(),
@@ -344,6 +347,7 @@ impl PyPrinter {
                 attach_messages,
                 syscall_numbers,
                 raw: raw.into_iter().collect(),
+                decode_pids,
             })))),
         })
     }

@@ -61,6 +61,11 @@ pub struct Resolved {
     /// The two fds pipe and socketpair made, in their array argument: its
     /// index, their numbers and what each refers to.
     pub pair: Option<(usize, [i32; 2], [Option<Fd>; 2])>,
+    /// -Y: each argument holding a process or thread id whose command name
+    /// is known, with that name (`pidcalls::comm_text`).
+    pub pids: Vec<(usize, String)>,
+    /// -Y: the command name of the process or thread the call returned.
+    pub ret_comm: Option<String>,
 }
 
 impl Resolved {

@@ -25,6 +25,7 @@ pub mod histogram;
 pub mod outcome;
 pub mod output;
 pub mod pair;
+pub mod pidcalls;
 pub mod printer;
 pub mod quote;
 pub mod select;
@@ -333,8 +334,22 @@ fn decode_with_fds(
     // A raw call shows numbers only (fd 0's `0` too).
     if let Some(fds) = fds.filter(|_| !opts.raw) {
         annotate_fds(&mut decoded, args, fds);
+        annotate_pids(&mut decoded, args, &fds.pids);
     }
     decoded
+}
+
+/// -Y: `42` -> `42<sleep>` for each process or thread argument whose name
+/// is known, where the argument prints as the number.
+fn annotate_pids(decoded: &mut Decoded, args: &[ArgView], pids: &[(usize, String)]) {
+    for (i, comm) in pids {
+        let (Some(arg), Some(view)) = (decoded.args.get_mut(*i), args.get(*i)) else {
+            continue;
+        };
+        if arg.text == (view.raw as u32 as i32).to_string() {
+            let _ = write!(arg.text, "<{comm}>");
+        }
+    }
 }
 
 /// What follows `= `: the return value, what a successful call said
@@ -360,6 +375,13 @@ fn push_result_text(
         .and_then(|fds| fds.ret.as_ref())
     {
         let _ = write!(result, "<{}>", fd.shown());
+    }
+    // -Y: set only for a call that returned a process or thread.
+    if let Some(comm) = fds
+        .filter(|_| decoded.ret_style != RetStyle::Raw && ret.is_some_and(|r| r > 0))
+        .and_then(|fds| fds.ret_comm.as_ref())
+    {
+        let _ = write!(result, "<{comm}>");
     }
 }
 

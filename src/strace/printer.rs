@@ -79,6 +79,9 @@ impl PidPrefix {
     }
 }
 
+/// A thread's command name as the events carry it.
+type Comm = [u8; crate::kernel::layout::TASK_COMM_LEN];
+
 /// The command's options that shape its output.
 #[derive(Clone, Debug)]
 pub struct PrinterOptions {
@@ -141,6 +144,9 @@ pub struct PrinterOptions {
     pub attach_messages: bool,
     /// `-e raw=`: the syscalls whose calls print undecoded, in hex.
     pub raw: std::collections::BTreeSet<u32>,
+    /// `-Y`: each process or thread id with its command name,
+    /// `kill(42<sleep>, SIGTERM)`, the line's pid prefix too.
+    pub decode_pids: bool,
 }
 
 /// The digits after the second of -t's, -r's and -T's times: strace's
@@ -192,6 +198,7 @@ impl Default for PrinterOptions {
             trace_paths: Vec::new(),
             attach_messages: false,
             raw: Default::default(),
+            decode_pids: false,
         }
     }
 }
@@ -266,6 +273,11 @@ pub struct Printer {
     /// -n: tid -> the syscall it is in or made last (a signal's line,
     /// an exit's, show that one).
     last_nr: TidMap<u32>,
+    /// -Y: each thread's command name as its latest event gave it.
+    comms: TidMap<Comm>,
+    /// -Y: the names of the ids each thread's call in progress names, as
+    /// at its entry (by the entry's time).
+    entry_pids: TidMap<(u64, Vec<(usize, String)>)>,
     /// -P: the calls (tid, enter time) entered without touching its paths.
     path_hidden: HashSet<(u32, u64)>,
     /// -P: fd and path arguments it could not compare.
@@ -302,6 +314,8 @@ impl Printer {
             pairer: Pairer::new(),
             counts: Summary::new(),
             live: TidMap::default(),
+            comms: TidMap::default(),
+            entry_pids: TidMap::default(),
             exited: HashMap::new(),
             held: None,
             held_retry: false,
@@ -363,6 +377,9 @@ impl Printer {
     }
 
     fn event(&mut self, ev: &Event, out: &mut String) {
+        if self.opts.decode_pids {
+            self.note_comm(ev);
+        }
         if ev.kind != EventKind::TaskExit {
             if let std::collections::hash_map::Entry::Vacant(entry) = self.live.entry(ev.tid) {
                 entry.insert(ev.pid);
@@ -416,6 +433,9 @@ impl Printer {
     }
 
     fn syscall(&mut self, ev: &Event, out: &mut String) {
+        if self.opts.decode_pids && ev.phase == Phase::Enter {
+            self.note_entry_pids(ev);
+        }
         if ev.phase == Phase::Enter {
             // Only a traced process (its first thread seen and not gone):
             // its end forgets it, so the map holds no more than the
@@ -493,11 +513,14 @@ impl Printer {
         // -y: what its fds refer to now; the call's effect on them comes
         // with its exit.
         let decorate = self.opts.decode_fds > 0;
-        let fds = self
+        let mut fds = self
             .fds
             .as_mut()
             .filter(|_| decorate)
             .map(|t| t.resolve_enter(&call));
+        if self.opts.decode_pids {
+            self.resolve_pids(&call, fds.get_or_insert_with(Resolved::default));
+        }
         // Its strings as read again at its exit (see `feed`); the exit's
         // own arguments stay for the resumed part.
         let reread = self
@@ -508,7 +531,7 @@ impl Printer {
                 enter: call.enter.clone(),
                 exit: Some(exit),
             });
-        self.prefix_nr(out, tid, enter.timestamp_ns, Some(enter.nr));
+        self.prefix_nr(out, enter, Some(enter.nr));
         out.push_str(
             &reread
                 .as_ref()
@@ -551,7 +574,115 @@ impl Printer {
             fds
         });
         // -P alone keeps the table without showing it.
-        self.call(call, fds.as_ref().filter(|_| decorate), out);
+        let mut fds = fds.filter(|_| decorate);
+        if self.opts.decode_pids && shown && call.enter.is_some() {
+            self.resolve_pids(call, fds.get_or_insert_with(Resolved::default));
+        }
+        let start = out.len();
+        self.call(call, fds.as_ref(), out);
+        if self.opts.decode_pids {
+            // Ids inside what the call wrote: waitid's siginfo (as in a
+            // signal's line), the new thread's id clone wrote to the parent.
+            let field = match &*call.name() {
+                "waitid" => Some("si_pid="),
+                "clone" | "clone3" => Some("parent_tid=["),
+                _ => None,
+            };
+            if let Some(field) = field.filter(|_| out.len() > start) {
+                let child = fds.as_ref().and_then(|f| f.ret_comm.clone());
+                let comm_of = |pid: i32| match field {
+                    // The child's name as its result shows it.
+                    "parent_tid=[" if call.ret() == Some(i64::from(pid)) => child.clone(),
+                    _ => self.comm_of(pid),
+                };
+                let mut line = out.split_off(start);
+                super::pidcalls::annotate_field(&mut line, field, comm_of);
+                out.push_str(&line);
+            }
+            self.reaped(call);
+            if let (Some(enter), Some(_)) = (&call.enter, &call.exit) {
+                self.entry_pids.remove(&enter.tid);
+            }
+        }
+    }
+
+    /// -Y: the names of the processes and threads a call entering with
+    /// `enter` names, as they are at its entry (where strace prints them).
+    fn note_entry_pids(&mut self, enter: &Event) {
+        self.entry_pids.remove(&enter.tid);
+        let Some(name) = crate::metadata::syscall_name(enter.nr) else {
+            return;
+        };
+        let raw = enter.args();
+        let mut pids = Vec::new();
+        for &i in super::pidcalls::pid_args(name, raw) {
+            let pid = raw.get(i).map_or(0, |&r| r as u32 as i32);
+            if let Some(comm) = self.comm_of(pid) {
+                pids.push((i, comm));
+            }
+        }
+        if !pids.is_empty() {
+            self.entry_pids
+                .insert(enter.tid, (enter.timestamp_ns, pids));
+        }
+    }
+
+    /// -Y: the command names of the processes and threads the call names
+    /// (as at its entry) or returned.
+    fn resolve_pids(&self, call: &Call, resolved: &mut Resolved) {
+        let name = call.name();
+        if let Some((_, pids)) = (call.enter.as_ref()).and_then(|e| {
+            self.entry_pids
+                .get(&e.tid)
+                .filter(|(at, _)| *at == e.timestamp_ns)
+        }) {
+            resolved.pids.clone_from(pids);
+        }
+        let Some(ret) = call.ret().filter(|&r| r > 0 && r <= i64::from(i32::MAX)) else {
+            return;
+        };
+        if FORKS.contains(&&*name) {
+            // The child's name is its parent's until it changes it (strace
+            // shows the child stopped at its start).
+            resolved.ret_comm = (self.comms.get(&(ret as u32)))
+                .or(call.exit.as_ref().map(|e| &e.comm))
+                .map(|comm| super::pidcalls::comm_text(comm));
+        } else if super::pidcalls::returns_pid(&name) {
+            resolved.ret_comm = self.comm_of(ret as i32);
+        }
+    }
+
+    /// -Y: after a wait that reaped process `pid`, its name is gone (strace
+    /// reads it from /proc, where a reaped process is no more); a zombie's
+    /// stays until then.
+    fn reaped(&mut self, call: &Call) {
+        let name = call.name();
+        if name == "wait4" || name == "waitpid" {
+            if let Some(pid) = call.ret().filter(|&r| r > 0) {
+                self.comms.remove(&(pid as u32));
+            }
+        }
+    }
+
+    /// -Y: the command name of thread `pid`: as its latest event gave it
+    /// when it is traced, else as /proc says now (strace's), None once gone.
+    pub(super) fn comm_of(&self, pid: i32) -> Option<String> {
+        match u32::try_from(pid).ok().and_then(|tid| self.comms.get(&tid)) {
+            Some(comm) => Some(super::pidcalls::comm_text(comm)),
+            None if self.opts.live => super::pidcalls::proc_comm(pid),
+            None => None,
+        }
+    }
+
+    /// -Y: keeps the command name of the event's thread; the names of
+    /// threads no longer traced go once they outnumber the live ones.
+    fn note_comm(&mut self, ev: &Event) {
+        self.comms.insert(ev.tid, ev.comm);
+        if self.comms.len() > 2 * self.live.len() + 256 {
+            let live = &self.live;
+            self.comms.retain(|tid, _| live.contains_key(tid));
+            self.entry_pids.retain(|tid, _| live.contains_key(tid));
+        }
     }
 
     /// -P: whether the call `enter` begins touches the paths; one that
@@ -620,16 +751,17 @@ impl Printer {
         }
     }
 
-    fn prefix(&self, out: &mut String, tid: u32, timestamp_ns: u64) {
-        self.prefix_nr(out, tid, timestamp_ns, None);
+    fn prefix(&self, out: &mut String, ev: &Event) {
+        self.prefix_nr(out, ev, None);
     }
 
-    /// The prefix of a line of syscall `nr` (None: the one thread `tid`
-    /// is in or made last).
-    fn prefix_nr(&self, out: &mut String, tid: u32, timestamp_ns: u64, nr: Option<u32>) {
-        self.push_pid(out, tid, self.live.len() > 1);
-        self.timestamp(out, timestamp_ns);
-        self.syscall_number(out, tid, nr);
+    /// The prefix of a line about event `ev`, of syscall `nr` (None: the
+    /// one its thread is in or made last); with -Y the thread's name as the
+    /// event gave it (a call's line is strace's from its entry).
+    fn prefix_nr(&self, out: &mut String, ev: &Event, nr: Option<u32>) {
+        self.push_pid_named(out, ev.tid, self.live.len() > 1, Some(&ev.comm));
+        self.timestamp(out, ev.timestamp_ns);
+        self.syscall_number(out, ev.tid, nr);
     }
 
     /// -n: `[ 231] `, strace's number of the syscall the line is about.
@@ -642,17 +774,38 @@ impl Printer {
 
     /// The pid prefix of a line; `several`: threads are to be told apart.
     fn push_pid(&self, out: &mut String, pid: u32, several: bool) {
-        match self.opts.prefix {
-            PidPrefix::Always => {
+        self.push_pid_named(out, pid, several, None);
+    }
+
+    /// [`push_pid`](Self::push_pid), with -Y the thread's name `comm` (None:
+    /// its latest).
+    fn push_pid_named(&self, out: &mut String, pid: u32, several: bool, comm: Option<&Comm>) {
+        let comm = match self.opts.decode_pids {
+            true => comm
+                .map(|c| super::pidcalls::comm_text(c))
+                .or_else(|| self.comm_of(pid as i32)),
+            false => None,
+        };
+        match (self.opts.prefix, comm) {
+            (PidPrefix::Always, Some(comm)) => {
+                let _ = write!(out, "{pid}<{comm}> ");
+            }
+            (PidPrefix::WhileThreads, Some(comm)) if several => {
+                let _ = write!(out, "{pid}<{comm}> ");
+            }
+            (PidPrefix::Bracketed, Some(comm)) if several => {
+                let _ = write!(out, "[pid {pid:>5}<{comm}>] ");
+            }
+            (PidPrefix::Always, None) => {
                 let _ = write!(out, "{pid:<5} ");
             }
-            PidPrefix::WhileThreads if several => {
+            (PidPrefix::WhileThreads, None) if several => {
                 let _ = write!(out, "{pid:<5} ");
             }
-            PidPrefix::Bracketed if several => {
+            (PidPrefix::Bracketed, None) if several => {
                 let _ = write!(out, "[pid {pid:>5}] ");
             }
-            PidPrefix::PerThread => self.owners.borrow_mut().push((pid, out.len())),
+            (PidPrefix::PerThread, _) => self.owners.borrow_mut().push((pid, out.len())),
             _ => {}
         }
     }
@@ -696,7 +849,7 @@ impl Printer {
         if !self.is_shown(ev.nr, Some(ev.phase)) || self.opts.summary {
             return;
         }
-        self.prefix(out, ev.tid, ev.timestamp_ns);
+        self.prefix(out, ev);
         out.push_str(&format_event(ev, Style::default()));
         out.push('\n');
     }
@@ -822,7 +975,7 @@ impl Printer {
         out: &mut String,
     ) {
         let start = out.len();
-        self.prefix_nr(out, at.tid, at.timestamp_ns, Some(at.nr));
+        self.prefix_nr(out, at, Some(at.nr));
         let start_col = out.len() - start;
         let name = call.name();
         let text = self.text_of(call.nr());

@@ -73,7 +73,10 @@ impl Printer {
         {
             return;
         }
-        let line = signals::signal_line(&info);
+        let mut line = signals::signal_line(&info);
+        if self.opts.decode_pids {
+            crate::strace::pidcalls::annotate_si_pid(&mut line, |pid| self.comm_of(pid));
+        }
         if self.opts.format == OutputFormat::Json {
             let obj = json!({
                 "event": "signal",
@@ -88,13 +91,13 @@ impl Printer {
             return;
         }
         self.cut_held(out);
-        self.prefix(out, ev.tid, ev.timestamp_ns);
+        self.prefix(out, ev);
         out.push_str(&line);
         out.push('\n');
         // A stop signal's default action stops the process.
         let stops = [libc::SIGSTOP, libc::SIGTSTP, libc::SIGTTIN, libc::SIGTTOU];
         if info.handler == 0 && stops.contains(&info.signo) {
-            self.prefix(out, ev.tid, ev.timestamp_ns);
+            self.prefix(out, ev);
             let _ = writeln!(
                 out,
                 "--- stopped by {} ---",
@@ -125,7 +128,7 @@ impl Printer {
                 obj["thread"] = true.into();
                 let _ = writeln!(out, "{obj}");
             } else if self.opts.format == OutputFormat::Strace {
-                self.prefix(out, ev.tid, ev.timestamp_ns);
+                self.prefix(out, ev);
                 out.push_str(&end.strace_text());
                 out.push('\n');
             }

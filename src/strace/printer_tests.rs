@@ -420,3 +420,57 @@ fn calls_cut_by_a_sigkill_never_return() {
         "{out}"
     );
 }
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn decode_pids_names_ids_as_at_the_calls_entry() {
+    const KILL: u32 = 62;
+    const PRCTL: u32 = 157;
+    const GETPID: u32 = 39;
+    let named = |mut e: Event, comm: &[u8]| {
+        e.comm = [0; 16];
+        e.comm[..comm.len()].copy_from_slice(comm);
+        e
+    };
+    // 100 kills its thread 101, which renames itself meanwhile: the kill's
+    // argument is named as at its entry, the prctl's prefix too.
+    let events = [
+        named(call_ev(100, 100, GETPID, &[], None, 1), b"sh"),
+        named(call_ev(100, 100, GETPID, &[], Some(100), 2), b"sh"),
+        named(call_ev(100, 101, GETPID, &[], None, 3), b"sh"),
+        named(call_ev(100, 101, GETPID, &[], Some(100), 4), b"sh"),
+        named(call_ev(100, 100, KILL, &[101, 0], None, 5), b"sh"),
+        named(call_ev(100, 101, PRCTL, &[15, 0x1000], None, 6), b"sh"),
+        named(call_ev(100, 101, PRCTL, &[], Some(0), 7), b"w>1"),
+        named(call_ev(100, 100, KILL, &[], Some(0), 8), b"sh"),
+        named(call_ev(100, 101, GETPID, &[], None, 9), b"w>1"),
+        named(call_ev(100, 101, GETPID, &[], Some(100), 10), b"w>1"),
+    ];
+    let opts = || PrinterOptions {
+        decode_pids: true,
+        live: false,
+        ..PrinterOptions::default()
+    };
+    assert_eq!(
+        run(opts(), &events),
+        "getpid()                                = 100<sh>\n\
+         [pid   101<sh>] getpid()                = 100<sh>\n\
+         [pid   100<sh>] kill(101<sh>, 0 <unfinished ...>\n\
+         [pid   101<sh>] prctl(PR_SET_NAME, 0x1000) = 0\n\
+         [pid   100<sh>] <... kill resumed>)     = 0\n\
+         [pid   101<w\\0761>] getpid()            = 100<sh>\n"
+    );
+    // In a file: `PID<comm> `, unpadded, as strace's.
+    let always = PrinterOptions {
+        prefix: PidPrefix::Always,
+        ..opts()
+    };
+    let text = run(always, &events[..4]);
+    assert_eq!(
+        text,
+        "100<sh> getpid()                        = 100<sh>\n\
+         101<sh> getpid()                        = 100<sh>\n"
+    );
+    // Without -Y, no names.
+    assert!(!run(PrinterOptions::default(), &events).contains("<sh>"));
+}
