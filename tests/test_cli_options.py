@@ -734,3 +734,33 @@ def test_decode_pids_options(kernel, tmp_path):
         r = _run("systrace", f"--decode-pids={spec}", "true")
         assert r.returncode == 2, (spec, r.stderr)
         assert ("pidns is not supported" if spec != "bogus" else "comm or none") in r.stderr, r.stderr
+
+
+OWNER = """\
+import fcntl, os, struct
+fd = os.open("/dev/null", os.O_RDONLY)
+fcntl.fcntl(fd, 15, struct.pack("ii", 0, os.getpid()))  # F_SETOWN_EX, F_OWNER_TID
+fcntl.fcntl(fd, fcntl.F_GETOWN)  # glibc asks F_GETOWN_EX
+fcntl.fcntl(fd, 15, struct.pack("ii", 2, os.getpgrp()))  # F_OWNER_PGRP
+fcntl.fcntl(fd, 16, bytes(8))  # F_GETOWN_EX
+try:
+    fcntl.fcntl(fd, 15, struct.pack("ii", 7, 1))  # no such type: EINVAL
+except OSError:
+    pass
+"""
+
+
+@pytest.mark.parametrize("options", [[], ["-Y"]])
+def test_fcntl_owners_like_strace(kernel, tmp_path, options):
+    # F_SETOWN_EX's and F_GETOWN_EX's struct f_owner_ex (glibc's
+    # fcntl(F_GETOWN) is the latter), a process's or thread's id named with
+    # -Y, a group's not.
+    script = tmp_path / "owner.py"
+    script.write_text(OWNER)
+    st, sy = _both(*options, "-e", "trace=fcntl", "/usr/bin/python3", str(script))
+    lines = lambda r: [re.sub(r"\b\d{3,}\b", "N", line) for line in r.stderr.splitlines()
+                       if "F_SETOWN_EX" in line or "F_GETOWN_EX" in line]
+    assert lines(sy) == lines(st)
+    assert len(lines(sy)) == 5, sy.stderr
+    assert "{type=F_OWNER_TID, pid=N" + ("<python3>}" if options else "}") in lines(sy)[0], sy.stderr
+    assert "{type=F_OWNER_PGRP, pid=N}" in lines(sy)[2], sy.stderr

@@ -583,9 +583,16 @@ impl Printer {
         if self.opts.decode_pids {
             // Ids inside what the call wrote: waitid's siginfo (as in a
             // signal's line), the new thread's id clone wrote to the parent.
+            // and fcntl's f_owner_ex of a process or thread (not a group).
             let field = match &*call.name() {
                 "waitid" => Some("si_pid="),
                 "clone" | "clone3" => Some("parent_tid=["),
+                "fcntl" | "fcntl64"
+                    if out[start..].contains("{type=F_OWNER_PID, ")
+                        || out[start..].contains("{type=F_OWNER_TID, ") =>
+                {
+                    Some(", pid=")
+                }
                 _ => None,
             };
             if let Some(field) = field.filter(|_| out.len() > start) {

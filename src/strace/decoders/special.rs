@@ -66,6 +66,11 @@ pub(super) fn decode_fcntl(c: &mut Ctx<'_, '_>) -> Decoded {
         || is(libc::F_OFD_SETLKW)
     {
         c.push(c.t_struct(2, |b| structs::flock_text(b, false)));
+    } else if cmd == flags::F_SETOWN_EX {
+        c.push(c.t_struct(2, structs::f_owner_ex_text));
+    } else if cmd == flags::F_GETOWN_EX {
+        c.push_exit(c.t_out_struct(2, structs::f_owner_ex_text));
+        return c.finish(style, false);
     } else if is(libc::F_GETLK) || is(libc::F_OFD_GETLK) {
         // The lock that would block, written back with its owner's pid.
         c.push_exit(c.t_out_struct(2, |b| structs::flock_text(b, true)));

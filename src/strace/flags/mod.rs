@@ -402,15 +402,24 @@ pub const SEEK_WHENCE: Xlat = xlat![SEEK_SET, SEEK_CUR, SEEK_END, SEEK_DATA, SEE
 /// struct flock's l_type.
 pub const LOCK_TYPES: Xlat = xlat![F_RDLCK, F_WRLCK, F_UNLCK];
 
-// F_SETSIG and F_GETSIG (include/uapi/asm-generic/fcntl.h; not in libc).
+// F_SETSIG, F_GETSIG, F_SETOWN_EX and F_GETOWN_EX, and the types of the
+// latter's struct f_owner_ex (include/uapi/asm-generic/fcntl.h; not in libc).
 pub const F_SETSIG: u64 = 10;
 pub const F_GETSIG: u64 = 11;
+pub const F_SETOWN_EX: u64 = 15;
+pub const F_GETOWN_EX: u64 = 16;
+pub const F_OWNER_TYPES: Xlat = &[(0, "F_OWNER_TID"), (1, "F_OWNER_PID"), (2, "F_OWNER_PGRP")];
 
-const FCNTL_SIG_CMDS: Xlat = &[(F_SETSIG, "F_SETSIG"), (F_GETSIG, "F_GETSIG")];
+const FCNTL_MORE_CMDS: Xlat = &[
+    (F_SETSIG, "F_SETSIG"),
+    (F_GETSIG, "F_GETSIG"),
+    (F_SETOWN_EX, "F_SETOWN_EX"),
+    (F_GETOWN_EX, "F_GETOWN_EX"),
+];
 
 /// `F_GETFL`; unknown commands as strace shows them.
 pub fn fcntl_cmd(cmd: u64) -> String {
-    xval(FCNTL_SIG_CMDS, cmd)
+    xval(FCNTL_MORE_CMDS, cmd)
         .map_or_else(|| xval_or_unknown(FCNTL_CMDS, cmd, "F_???"), str::to_owned)
 }
 

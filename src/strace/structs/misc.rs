@@ -44,6 +44,16 @@ pub fn flock_text(bytes: &[u8], with_pid: bool) -> Option<String> {
     Some(out)
 }
 
+/// fcntl's struct f_owner_ex (F_SETOWN_EX, F_GETOWN_EX): `{type=F_OWNER_PID,
+/// pid=42}`.
+pub fn f_owner_ex_text(bytes: &[u8]) -> Option<String> {
+    let [kind, pid]: [i32; 2] = read(bytes)?;
+    Some(format!(
+        "{{type={}, pid={pid}}}",
+        flags::xval_or_unknown(flags::F_OWNER_TYPES, kind as u32 as u64, "F_OWNER_???")
+    ))
+}
+
 pub fn flock_value(bytes: &[u8]) -> Option<Value> {
     let fl: libc::flock = read(bytes)?;
     Some(json!({

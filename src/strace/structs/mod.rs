@@ -25,7 +25,7 @@ pub use ifreq::{ifconf_text, ifreq_request, ifreq_text, Ifreq};
 pub use io::{fd_set_fds, fd_set_text, sockopt_text};
 pub use ipc::{ipc_ctl_text, IpcArg};
 pub use misc::{
-    epoll_event_text, epoll_events_text, fd_pair_text, flock_text, open_how_text,
+    epoll_event_text, epoll_events_text, f_owner_ex_text, fd_pair_text, flock_text, open_how_text,
     poll_revents_text, pollfd_fds, pollfds_text, rlimit_text, sysinfo_text, uname_text,
     wait_status_text,
 };
@@ -85,6 +85,15 @@ pub fn value(
         ("getsockopt", "optlen") if ok => Some(json!(read::<i32>(after.unwrap_or(bytes))?)),
         ("wait4" | "getrusage", "ru") => task::rusage_value(bytes),
         ("times", "tbuf") => task::tms_value(bytes),
+        ("fcntl", "arg")
+            if matches!(
+                reg(1) as u32 as u64,
+                super::flags::F_SETOWN_EX | super::flags::F_GETOWN_EX
+            ) =>
+        {
+            let [kind, pid]: [i32; 2] = read(bytes)?;
+            Some(json!({"type": kind, "pid": pid}))
+        }
         ("fcntl", "arg") => misc::flock_value(bytes),
         ("getitimer" | "setitimer", "value" | "ovalue") => task::itimer_value(bytes, "usec"),
         ("timer_settime" | "timer_gettime", "new_setting" | "old_setting" | "setting") => {
