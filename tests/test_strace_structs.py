@@ -2149,3 +2149,47 @@ def test_misc_calls_like_strace(kernel, tmp_path, strace_bin):
                  ", SIGUSR1, NULL, 0) = 0", ", 0, NULL, 0x10) = -1 EINVAL",
                  ", SIGUSR1, {si_signo=SIGUSR1, si_code=SI_QUEUE, si_pid=N, si_uid=0}, 0) = 0"):
         assert line in ours, (line, ours)
+
+
+PROCESS_VM = r"""
+#define _GNU_SOURCE
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+int main(void) {
+    char src[64] = "hello, remote world", dst[64] = {0}, d2[8], wb[16];
+    pid_t me = getpid();
+    struct iovec l[2] = {{dst, 5}, {d2, 3}}, r[1] = {{src, 8}};
+    process_vm_readv(me, l, 2, r, 1, 0);
+    strcpy(wb, "written!");
+    struct iovec w[1] = {{wb, 8}}, rr[1] = {{dst, 8}};
+    process_vm_writev(me, w, 1, rr, 1, 0);
+    struct iovec many[40];
+    for (int i = 0; i < 40; i++) {
+        many[i].iov_base = src + i;
+        many[i].iov_len = 1;
+    }
+    process_vm_readv(me, l, 1, many, 40, 0);
+    struct iovec bad[1] = {{(void *)8, 4}};
+    process_vm_readv(me, l, 1, bad, 1, 0);
+    process_vm_writev(0x7ffffff0, w, 1, rr, 1, 0);
+    process_vm_readv(me, NULL, 0, NULL, 0, 0);
+    writev(99, w, 1);
+    return 0;
+}
+"""
+
+
+def test_process_vm_and_failed_writes_like_strace(kernel, tmp_path, strace_bin):
+    # process_vm_readv/writev: the local buffers with their data (what was
+    # read, at exit; what is written, at entry), the other process's as
+    # addresses, past 32 `...`; a write that failed shows its data as
+    # strace does (it decodes it at entry), a read that failed addresses.
+    norm = lambda text: re.sub(r"\(\d{4,}, ", "(PID, ", text)  # noqa: E731
+    theirs, ours = _both_on_program(tmp_path, strace_bin, PROCESS_VM, "process_vm_readv,process_vm_writev,writev",
+                                    normalise=norm)
+    assert ours == theirs
+    for part in ('[{iov_base="hello", iov_len=5}, {iov_base=", r", iov_len=3}], 2, [{iov_base=',
+                 'process_vm_writev(', '[{iov_base="written!", iov_len=8}], 1, [{iov_base=',
+                 "iov_len=1}, ...], 40, 0) = 5", "-1 ESRCH", 'writev(99, [{iov_base="written!", iov_len=8}], 1)'):
+        assert part in ours, (part, ours)

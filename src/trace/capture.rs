@@ -130,6 +130,8 @@ pub mod sizes {
     pub const UTSNAME: u16 = 6 * 65;
     pub const SYSINFO: u16 = size_of::<libc::sysinfo>() as u16;
     pub const POLLFD: u16 = 8;
+    /// A struct iovec: its address and length.
+    pub const IOVEC_STRUCT: u16 = size_of::<libc::iovec>() as u16;
     pub const EPOLL_EVENT: u16 = size_of::<libc::epoll_event>() as u16;
     /// struct sockaddr_storage: any address the kernel writes back.
     pub const SOCKADDR: u16 = 128;
@@ -401,6 +403,12 @@ const STRUCTS: &[(&str, &str, u8, u16, &str)] = {
         ("readv", "vec", EXIT_IOVEC, 0, "vlen"),
         ("preadv", "vec", EXIT_IOVEC, 0, "vlen"),
         ("preadv2", "vec", EXIT_IOVEC, 0, "vlen"),
+        // The local iovecs with their data as readv's and writev's; the
+        // remote ones (another process's addresses) as they are.
+        ("process_vm_readv", "lvec", EXIT_IOVEC, 0, "liovcnt"),
+        ("process_vm_writev", "lvec", IOVEC, 0, "liovcnt"),
+        ("process_vm_readv", "rvec", ARRAY, IOVEC_STRUCT, "riovcnt"),
+        ("process_vm_writev", "rvec", ARRAY, IOVEC_STRUCT, "riovcnt"),
         ("sendmsg", "msg", MSGHDR, 0, ""),
         ("recvmsg", "msg", EXIT_MSGHDR, 0, ""),
         // Arrays of messages, at exit: sendmmsg's vlen (size 0), recvmmsg's

@@ -50,9 +50,37 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
             }
             c.finish(Decimal, true)
         }
+        // The pid at entry; process_vm_readv's the rest at exit, when its
+        // local buffers hold what it read.
+        "process_vm_readv" | "process_vm_writev" => {
+            let opts = c.opts;
+            let reads = syscall == "process_vm_readv";
+            // A read that failed filled nothing; a write's data is what it
+            // was given, shown whatever came of it (strace's, at entry).
+            let failed = reads && c.ret.is_some() && c.ok().is_none();
+            let local = c.t_list(1, |items, more, _| {
+                structs::iovec_text(items, more, failed, opts)
+            });
+            let n = c.raw(4);
+            let remote = c.t_struct(3, |b| structs::remote_iovec_text(b, n, opts.string_size));
+            c.push(c.t_int(0));
+            for text in [
+                local,
+                c.t_ulong(2).into(),
+                remote,
+                c.t_ulong(4).into(),
+                c.t_ulong(5).into(),
+            ] {
+                match reads {
+                    true => c.push_exit(text),
+                    false => c.push(text),
+                }
+            }
+            c.finish(Decimal, !reads)
+        }
         "readv" | "writev" | "preadv" | "pwritev" | "preadv2" | "pwritev2" => {
             let opts = c.opts;
-            let failed = c.ret.is_some() && c.ok().is_none();
+            let failed = syscall.contains("read") && c.ret.is_some() && c.ok().is_none();
             let iov = |c: &Ctx| {
                 c.t_list(1, |items, more, _| {
                     structs::iovec_text(items, more, failed, opts)

@@ -64,6 +64,26 @@ fn iov_text(e: &Elem<'_>, failed: bool, netlink: Option<u32>, opts: &StraceOptio
     format!("{{iov_base={base}, iov_len={}}}", e.len)
 }
 
+/// process_vm_readv's and process_vm_writev's remote iovecs, addresses in
+/// the other process: `[{iov_base=0x7f..., iov_len=4}]` for the first
+/// `limit` of the `n` the call names (` ...` after them, as strace's).
+pub fn remote_iovec_text(bytes: &[u8], n: u64, limit: usize) -> Option<String> {
+    let parts: Vec<String> = bytes
+        .chunks_exact(std::mem::size_of::<libc::iovec>())
+        .take(n.min(limit as u64) as usize)
+        .map(|b| {
+            let [base, len]: [u64; 2] = read(b)?;
+            Some(format!("{{iov_base={}, iov_len={len}}}", ptr(base)))
+        })
+        .collect::<Option<_>>()?;
+    let tail = match ((parts.len() as u64) < n, parts.is_empty()) {
+        (false, _) => "",
+        (true, true) => "...",
+        (true, false) => ", ...",
+    };
+    Some(format!("[{}{tail}]", parts.join(", ")))
+}
+
 /// `[{iov_base="hello", iov_len=5}, ...]`; `more`: elements were left out;
 /// `failed`: the call read nothing, its buffers print as addresses.
 pub fn iovec_text(
