@@ -844,7 +844,10 @@ struct enter_walk {
  * and aarch64): 1 for those that read one (F_SETLK, F_SETLKW,
  * F_OFD_SETLK, F_OFD_SETLKW: a struct flock; F_SETOWN_EX: a struct
  * f_owner_ex), 2 for those that write one (F_GETLK, F_OFD_GETLK,
- * F_GETOWN_EX), else 0. */
+ * F_GETOWN_EX), else 0. A struct f_owner_ex (8 bytes) is read as a
+ * struct flock's size too, user space taking its first 8: one size keeps
+ * the verifier's paths as they were (issue 15: start-up); memory past it
+ * that cannot be read makes the capture fault, shown as the address. */
 static __always_inline int flock_cmd(__u64 cmd)
 {
 	switch ((__u32)cmd) {
@@ -860,13 +863,6 @@ static __always_inline int flock_cmd(__u64 cmd)
 		return 2;
 	}
 	return 0;
-}
-
-/* The size of the structure fcntl's command `cmd` takes: `flock_size`, or
- * a struct f_owner_ex's (two ints) for F_SETOWN_EX and F_GETOWN_EX. */
-static __always_inline __u32 fcntl_struct_size(__u64 cmd, __u32 flock_size)
-{
-	return (__u32)cmd == 15 || (__u32)cmd == 16 ? 8 : flock_size;
 }
 
 /* The strings bpf(2)'s attr points to (SYSTRACE_CAPTURE_ATTR_STRINGS),
@@ -1014,9 +1010,8 @@ __noinline long capture_enter_arg(struct scratch *s, struct enter_walk *w, __u32
 			w->off = capture_counted(s, off, ARG_FLAGS(i, 0), args[i], 0);
 	} else if (IS_KIND(kind, SYSTRACE_CAPTURE_FLOCK)) {
 		if (args[i] && flock_cmd(arg_at(args, spec->len_arg[i])) == 1)
-			w->off = capture_buffer(
-				s, off, ARG_FLAGS(i, 0) | ARG_STRUCT, args[i],
-				fcntl_struct_size(arg_at(args, spec->len_arg[i]), spec->size[i]));
+			w->off = capture_buffer(s, off, ARG_FLAGS(i, 0) | ARG_STRUCT, args[i],
+						spec->size[i]);
 	} else if (IS_KIND(kind, SYSTRACE_CAPTURE_COMMAND) && args[i]) {
 		__u32 size = 0;
 		int what = command_arg(spec->size[i], arg_at(args, spec->len_arg[i]), &size);
@@ -1278,9 +1273,7 @@ __noinline long capture_exit_arg(struct scratch *s, struct exit_walk *w, __u32 i
 		off = capture_buffer(s, off, arg_struct, ptr, spec->size[i] * (__u32)ret);
 	else if (IS_KIND(kind, SYSTRACE_CAPTURE_FLOCK) && ret >= 0 && ptr &&
 		 flock_cmd(arg_at(args, spec->len_arg[i])) == 2)
-		off = capture_buffer(
-			s, off, arg_struct, ptr,
-			fcntl_struct_size(arg_at(args, spec->len_arg[i]), spec->size[i]));
+		off = capture_buffer(s, off, arg_struct, ptr, spec->size[i]);
 	else if (IS_KIND(kind, SYSTRACE_CAPTURE_COMMAND) && ret >= 0 && ptr &&
 		 ((what = command_arg(spec->size[i], arg_at(args, spec->len_arg[i]), &size)) &
 		  COMMAND_WRITES))

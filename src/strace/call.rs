@@ -852,7 +852,7 @@ impl Call {
             "resumed": self.is_resumed(),
             "strace": self.strace_fds(opts, 0, fds),
         });
-        if let (Some(fds), Value::Object(map)) = (fds, &mut value) {
+        if let (Some(fds), Value::Object(map)) = (fds.filter(|f| !f.names_only), &mut value) {
             let named = |list: Vec<(String, String)>| {
                 Value::Object(
                     list.into_iter()

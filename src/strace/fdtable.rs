@@ -66,9 +66,19 @@ pub struct Resolved {
     pub pids: Vec<(usize, String)>,
     /// -Y: the command name of the process or thread the call returned.
     pub ret_comm: Option<String>,
+    /// Made for -Y's names alone, without -y's table: no fds nor paths.
+    pub names_only: bool,
 }
 
 impl Resolved {
+    /// For -Y's names alone.
+    pub fn names_only() -> Self {
+        Resolved {
+            names_only: true,
+            ..Resolved::default()
+        }
+    }
+
     pub fn fd(&self, index: usize) -> Option<&Fd> {
         self.fds.iter().find(|(i, _)| *i == index).map(|(_, f)| f)
     }

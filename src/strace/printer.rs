@@ -519,7 +519,7 @@ impl Printer {
             .filter(|_| decorate)
             .map(|t| t.resolve_enter(&call));
         if self.opts.decode_pids {
-            self.resolve_pids(&call, fds.get_or_insert_with(Resolved::default));
+            self.resolve_pids(&call, fds.get_or_insert_with(Resolved::names_only));
         }
         // Its strings as read again at its exit (see `feed`); the exit's
         // own arguments stay for the resumed part.
@@ -576,41 +576,47 @@ impl Printer {
         // -P alone keeps the table without showing it.
         let mut fds = fds.filter(|_| decorate);
         if self.opts.decode_pids && shown && call.enter.is_some() {
-            self.resolve_pids(call, fds.get_or_insert_with(Resolved::default));
+            self.resolve_pids(call, fds.get_or_insert_with(Resolved::names_only));
         }
         let start = out.len();
         self.call(call, fds.as_ref(), out);
         if self.opts.decode_pids {
-            // Ids inside what the call wrote: waitid's siginfo (as in a
-            // signal's line), the new thread's id clone wrote to the parent.
-            // and fcntl's f_owner_ex of a process or thread (not a group).
-            let field = match &*call.name() {
-                "waitid" => Some("si_pid="),
-                "clone" | "clone3" => Some("parent_tid=["),
-                "fcntl" | "fcntl64"
-                    if out[start..].contains("{type=F_OWNER_PID, ")
-                        || out[start..].contains("{type=F_OWNER_TID, ") =>
-                {
-                    Some(", pid=")
-                }
-                _ => None,
-            };
-            if let Some(field) = field.filter(|_| out.len() > start) {
-                let child = fds.as_ref().and_then(|f| f.ret_comm.clone());
-                let comm_of = |pid: i32| match field {
-                    // The child's name as its result shows it.
-                    "parent_tid=[" if call.ret() == Some(i64::from(pid)) => child.clone(),
-                    _ => self.comm_of(pid),
-                };
-                let mut line = out.split_off(start);
-                super::pidcalls::annotate_field(&mut line, field, comm_of);
-                out.push_str(&line);
-            }
+            self.name_ids_inside(call, fds.as_ref(), out, start);
             self.reaped(call);
             if let (Some(enter), Some(_)) = (&call.enter, &call.exit) {
                 self.entry_pids.remove(&enter.tid);
             }
         }
+    }
+
+    /// -Y: the ids inside what `call` wrote, in its line at `out[start..]`:
+    /// waitid's siginfo (as a signal's line), the new thread's id clone
+    /// wrote to its parent, fcntl's f_owner_ex of a process or thread (not
+    /// of a group).
+    fn name_ids_inside(&self, call: &Call, fds: Option<&Resolved>, out: &mut String, start: usize) {
+        let line = &out[start..];
+        let field = match &*call.name() {
+            "waitid" => "si_pid=",
+            "clone" | "clone3" => "parent_tid=[",
+            "fcntl" | "fcntl64"
+                if line.contains("{type=F_OWNER_PID, ") || line.contains("{type=F_OWNER_TID, ") =>
+            {
+                ", pid="
+            }
+            _ => return,
+        };
+        if line.is_empty() {
+            return;
+        }
+        let child = fds.and_then(|f| f.ret_comm.clone());
+        let comm_of = |pid: i32| match field {
+            // The child's name as its result shows it.
+            "parent_tid=[" if call.ret() == Some(i64::from(pid)) => child.clone(),
+            _ => self.comm_of(pid),
+        };
+        let mut line = out.split_off(start);
+        super::pidcalls::annotate_field(&mut line, field, comm_of);
+        out.push_str(&line);
     }
 
     /// -Y: the names of the processes and threads a call entering with

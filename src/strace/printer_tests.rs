@@ -473,4 +473,12 @@ fn decode_pids_names_ids_as_at_the_calls_entry() {
     );
     // Without -Y, no names.
     assert!(!run(PrinterOptions::default(), &events).contains("<sh>"));
+    // JSON: the names in its strace text, no fd fields without -y.
+    let json = PrinterOptions {
+        format: OutputFormat::Json,
+        ..opts()
+    };
+    let text = run(json, &events[..2]);
+    assert!(text.contains(r#" = 100<sh>"}"#), "{text}");
+    assert!(!text.contains("fd_paths"), "{text}");
 }
