@@ -659,6 +659,7 @@ os.sched_getaffinity(pid)
 os.getpgid(pid)
 os.waitpid(pid, 0)
 os.getpid()
+libc.capget((ctypes.c_uint32 * 2)(0x20080522, os.getpid()), (ctypes.c_uint32 * 6)())
 """
 
 
@@ -703,7 +704,7 @@ def test_decode_pids_like_strace(kernel, tmp_path):
     # process group none; a thread's own name (escaped as strace's).
     script = tmp_path / "pids.py"
     script.write_text(PIDS)
-    calls = "trace=kill,clone,clone3,wait4,waitid,getpid,gettid,sched_getaffinity,getpgid,prctl,exit_group"
+    calls = "trace=kill,clone,clone3,wait4,waitid,getpid,gettid,sched_getaffinity,getpgid,prctl,capget,exit_group"
     traces = {}
     for tracer in ("strace", "systrace"):
         out = tmp_path / f"{tracer}.out"
@@ -715,7 +716,7 @@ def test_decode_pids_like_strace(kernel, tmp_path):
     text = "\n".join(traces["systrace"])
     for shown in ('P1<work\\0761 \\"x\\"> kill(P0<python3>, 0)', "wait4(P2<child>, ", "getpgid(P2<child>)",
                   "si_pid=P2<child>", "sched_getaffinity(P2<child>, ", "parent_tid=[P1<python3>]",
-                  'P1<python3> prctl(PR_SET_NAME, "work>1'):
+                  'P1<python3> prctl(PR_SET_NAME, "work>1', "_LINUX_CAPABILITY_VERSION_3, pid=P0<python3>}"):
         assert shown in text, (shown, text)
     assert re.search(r"NULL\) = P2\n", text), text
 

@@ -632,8 +632,8 @@ def parse_decode_pids(spec: str) -> bool:
 
 
 # -e qualifiers taken above the sets: decode-fds= and decode-pids= (their
-# long options), and
-# abbrev=all and verbose=all, strace's defaults, which are systrace's.
+# long options), and abbrev=all and verbose=all, strace's defaults, which
+# are systrace's.
 NOOP_QUALIFIERS = ("decode-fds", "decode_fds", "decode-pids", "decode_pids", "abbrev", "a", "verbose", "v")
 QUIET_QUALIFIERS = ("quiet", "silent", "silence", "q")
 # strace's names of -e raw=.

@@ -591,13 +591,14 @@ impl Printer {
 
     /// -Y: the ids inside what `call` wrote, in its line at `out[start..]`:
     /// waitid's siginfo (as a signal's line), the new thread's id clone
-    /// wrote to its parent, fcntl's f_owner_ex of a process or thread (not
-    /// of a group).
+    /// wrote to its parent, capget's and capset's header, fcntl's
+    /// f_owner_ex of a process or thread (not of a group).
     fn name_ids_inside(&self, call: &Call, fds: Option<&Resolved>, out: &mut String, start: usize) {
         let line = &out[start..];
         let field = match &*call.name() {
             "waitid" => "si_pid=",
             "clone" | "clone3" => "parent_tid=[",
+            "capget" | "capset" => ", pid=",
             "fcntl" | "fcntl64"
                 if line.contains("{type=F_OWNER_PID, ") || line.contains("{type=F_OWNER_TID, ") =>
             {
