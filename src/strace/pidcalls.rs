@@ -48,8 +48,9 @@ pub fn pid_args(syscall: &str, raw: &[u64]) -> &'static [usize] {
 const IOPRIO_WHO_PROCESS: i32 = 1;
 
 /// Calls whose result is the id of a process or thread (strace's RVAL_TID
-/// and RVAL_TGID). wait4's is too, but of a process it reaped, which has no
-/// name left to show (strace shows none either).
+/// and RVAL_TGID; a new child's among them). wait4's is too, but of a
+/// process it reaped, which has no name left to show (strace shows none
+/// either).
 pub fn returns_pid(syscall: &str) -> bool {
     matches!(
         syscall,
@@ -57,14 +58,9 @@ pub fn returns_pid(syscall: &str) -> bool {
     )
 }
 
-/// `si_pid=42` -> `si_pid=42<sleep>` in a siginfo's text, when `comm_of`
-/// knows the process.
-pub fn annotate_si_pid(text: &mut String, comm_of: impl Fn(i32) -> Option<String>) {
-    annotate_field(text, "si_pid=", comm_of)
-}
-
-/// `field` followed by a pid in `text` (its first): the pid gets its name.
-/// clone's and clone3's `parent_tid=[42]`, a siginfo's `si_pid=42`.
+/// `field` followed by a pid in `text` (its first): the pid gets its name
+/// when `comm_of` knows it. A siginfo's `si_pid=42` -> `si_pid=42<sleep>`,
+/// clone3's `parent_tid=[42]`.
 pub fn annotate_field(text: &mut String, field: &str, comm_of: impl Fn(i32) -> Option<String>) {
     let Some(at) = text.find(field).map(|at| at + field.len()) else {
         return;
@@ -131,13 +127,15 @@ mod tests {
     #[test]
     fn si_pid_gets_its_name_when_known() {
         let mut line = "{si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=42, si_uid=0}".to_string();
-        annotate_si_pid(&mut line, |pid| (pid == 42).then(|| "sleep".to_string()));
+        annotate_field(&mut line, "si_pid=", |pid| {
+            (pid == 42).then(|| "sleep".to_string())
+        });
         assert_eq!(
             line,
             "{si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=42<sleep>, si_uid=0}"
         );
         let mut gone = "{si_signo=SIGCHLD, si_pid=43, si_uid=0}".to_string();
-        annotate_si_pid(&mut gone, |_| None);
+        annotate_field(&mut gone, "si_pid=", |_| None);
         assert_eq!(gone, "{si_signo=SIGCHLD, si_pid=43, si_uid=0}");
         assert_eq!(
             comm_text(b"a\"b\\c\xe9>d\td\0\0"),

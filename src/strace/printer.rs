@@ -379,6 +379,9 @@ impl Printer {
     fn event(&mut self, ev: &Event, out: &mut String) {
         if self.opts.decode_pids {
             self.note_comm(ev);
+            if ev.is_syscall() && ev.phase == Phase::Enter {
+                self.note_entry_pids(ev);
+            }
         }
         if ev.kind != EventKind::TaskExit {
             if let std::collections::hash_map::Entry::Vacant(entry) = self.live.entry(ev.tid) {
@@ -433,9 +436,6 @@ impl Printer {
     }
 
     fn syscall(&mut self, ev: &Event, out: &mut String) {
-        if self.opts.decode_pids && ev.phase == Phase::Enter {
-            self.note_entry_pids(ev);
-        }
         if ev.phase == Phase::Enter {
             // Only a traced process (its first thread seen and not gone):
             // its end forgets it, so the map holds no more than the
@@ -652,7 +652,9 @@ impl Printer {
         }) {
             resolved.pids.clone_from(pids);
         }
-        let Some(ret) = call.ret().filter(|&r| r > 0 && r <= i64::from(i32::MAX)) else {
+        let Some(ret) = (call.ret())
+            .filter(|&r| r > 0 && r <= i64::from(i32::MAX) && super::pidcalls::returns_pid(&name))
+        else {
             return;
         };
         if FORKS.contains(&&*name) {
@@ -661,7 +663,7 @@ impl Printer {
             resolved.ret_comm = (self.comms.get(&(ret as u32)))
                 .or(call.exit.as_ref().map(|e| &e.comm))
                 .map(|comm| super::pidcalls::comm_text(comm));
-        } else if super::pidcalls::returns_pid(&name) {
+        } else {
             resolved.ret_comm = self.comm_of(ret as i32);
         }
     }

@@ -75,7 +75,7 @@ impl Printer {
         }
         let mut line = signals::signal_line(&info);
         if self.opts.decode_pids {
-            crate::strace::pidcalls::annotate_si_pid(&mut line, |pid| self.comm_of(pid));
+            crate::strace::pidcalls::annotate_field(&mut line, "si_pid=", |pid| self.comm_of(pid));
         }
         if self.opts.format == OutputFormat::Json {
             let obj = json!({
