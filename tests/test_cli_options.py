@@ -765,3 +765,18 @@ def test_fcntl_owners_like_strace(kernel, tmp_path, options):
     assert len(lines(sy)) == 5, sy.stderr
     assert "{type=F_OWNER_TID, pid=N" + ("<python3>}" if options else "}") in lines(sy)[0], sy.stderr
     assert "{type=F_OWNER_PGRP, pid=N}" in lines(sy)[2], sy.stderr
+
+
+@pytest.mark.parametrize("signals", ["none", "SIGINT", "SIGTERM", "all"])
+def test_deaths_by_signal_follow_the_signal_set_like_strace(kernel, signals):
+    # strace tells `+++ killed by SIGTERM +++` only when -e signal= has
+    # SIGTERM: a killed child (timeout's) and the command itself.
+    for argv in (["-f", "timeout", "0.1", "sleep", "5"], ["sh", "-c", "kill $$"]):
+        ends = {}
+        for tracer in ("strace", "systrace"):
+            r = _run(tracer, "-e", "trace=exit_group", "-e", f"signal={signals}", *argv)
+            # The command's end: strace kills itself with its signal.
+            assert r.returncode in ((124,) if argv[0] == "-f" else (143, -15)), (tracer, r.stderr)
+            ends[tracer] = [re.sub(r"\d+", "N", line) for line in r.stderr.splitlines() if "+++" in line]
+        assert ends["systrace"] == ends["strace"], (argv, ends)
+        assert any("killed by SIGTERM" in line for line in ends["strace"]) == (signals in ("SIGTERM", "all"))

@@ -1043,6 +1043,17 @@ impl Printer {
         if self.opts.summary || (self.opts.quiet_exits && matches!(end, ProcessEnd::Exited(_))) {
             return;
         }
+        // As strace's: a death by a signal -e signal= leaves out is not
+        // told either.
+        if let ProcessEnd::Killed { signal, .. } = end {
+            let signals = &self.opts.signals;
+            if !signals.is_all()
+                && !(signals.signals().into_iter())
+                    .any(|s| super::signals::signal_name(s as i32) == *signal)
+            {
+                return;
+            }
+        }
         if self.opts.format == OutputFormat::Json {
             let _ = writeln!(out, "{}", end.json(pid));
             return;
