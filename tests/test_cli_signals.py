@@ -106,10 +106,8 @@ def trace_lines(stderr: str) -> list[str]:
 def both(*args: str, skip_strace: bool = False) -> tuple[list[str], list[str]]:
     ours = systrace_run(*args)
     theirs = strace_run(*args)
-    # strace dies of the signal that killed its command; systrace exits
-    # with 128 + the signal, as a shell reports it.
-    want = 128 - theirs.returncode if theirs.returncode < 0 else theirs.returncode
-    assert ours.returncode == want, (ours.stderr, theirs.stderr)
+    # Both die of the signal that killed their command.
+    assert ours.returncode == theirs.returncode, (ours.stderr, theirs.stderr)
     return normalise(trace_lines(ours.stderr)), normalise(trace_lines(theirs.stderr))
 
 

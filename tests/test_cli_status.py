@@ -27,9 +27,8 @@ def _status_lines(stderr: str) -> list:
 def _both(*args: str) -> tuple:
     st = subprocess.run(["strace", *args], capture_output=True, text=True, timeout=60)
     sy = subprocess.run([sys.executable, "-m", "systrace", *args], capture_output=True, text=True, timeout=60)
-    # strace dies of the signal that killed the command; systrace exits
-    # with 128 + the signal, as a shell tells it.
-    assert sy.returncode == (128 - st.returncode if st.returncode < 0 else st.returncode), sy.stderr
+    # Both die of the signal that killed the command.
+    assert sy.returncode == st.returncode, sy.stderr
     return _status_lines(st.stderr), _status_lines(sy.stderr)
 
 
@@ -95,3 +94,45 @@ def test_relative_timestamps_like_strace(kernel, flags):
         deltas.append(float(m[1] or m[2]))
     assert deltas[0] == 0.0 and all(0 <= d < 5 for d in deltas), deltas
     assert sum(deltas) > 0, deltas
+
+
+def _wait_status(argv: list, cwd) -> int:
+    """The raw wait status of argv, run with core files allowed (a tracer
+    that dumped one of its own would show it, as the core flag and a file)."""
+    import os
+    import resource
+
+    def allow_cores() -> None:
+        resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+
+    p = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         preexec_fn=allow_cores)
+    _, status = os.waitpid(p.pid, 0)
+    p.returncode = 0  # reaped here
+    return status
+
+
+@pytest.mark.parametrize("end", ["exit 3", "kill -TERM $$", "kill -KILL $$", "kill -SEGV $$"])
+def test_the_command_dies_of_its_command_s_signal_like_strace(kernel, tmp_path, end):
+    # strace dies of the signal that killed its command (so that whoever
+    # waits sees what it would see untraced: a `subprocess` returncode -15,
+    # not 143), without a core file of its own; the trace is written first.
+    import os
+
+    statuses = {}
+    for tracer in ("strace", "systrace"):
+        out = tmp_path / f"{tracer}.txt"
+        cwd = tmp_path / tracer
+        cwd.mkdir()
+        head = ["strace"] if tracer == "strace" else [sys.executable, "-m", "systrace"]
+        # The shell itself dumps no core either.
+        statuses[tracer] = _wait_status([*head, "-o", str(out), "-e", "trace=kill", "--",
+                                         "sh", "-c", f"ulimit -c 0; {end}"], cwd)
+        assert os.listdir(cwd) == [], (tracer, os.listdir(cwd))
+        assert out.read_text().splitlines()[-1].startswith("+++ "), out.read_text()
+    assert statuses["systrace"] == statuses["strace"], statuses
+    st = statuses["strace"]
+    if end == "exit 3":
+        assert os.WIFEXITED(st) and os.WEXITSTATUS(st) == 3
+    else:
+        assert os.WIFSIGNALED(st) and not os.WCOREDUMP(st) and os.WTERMSIG(st) != 0

@@ -260,6 +260,7 @@ def entry() -> int:
     from . import cli
 
     try:
-        return cli.entry()
+        code = cli.entry()
     finally:
         release_command()
+    return cli.exit_like_the_command(code)

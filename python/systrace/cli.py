@@ -1200,7 +1200,13 @@ def _launch_user(name: str) -> Tuple[int, int, List[int]]:
     return entry.pw_uid, entry.pw_gid, os.getgrouplist(name, entry.pw_gid)
 
 
+# The signal that killed the command main() ran, which entry() then dies
+# of once the trace is written (exit_like_the_command).
+_killed_by: Optional[int] = None
+
+
 def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[str]) -> int:
+    global _killed_by
     from ._launch import launch
 
     command = list(args.command)
@@ -1281,7 +1287,8 @@ def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[st
     if os.WIFSIGNALED(status):
         printer.status_line(pid, killed_line(status), main=True)
         out.flush()
-        return 128 + os.WTERMSIG(status)
+        _killed_by = os.WTERMSIG(status)
+        return 128 + _killed_by
     code = os.WEXITSTATUS(status)
     printer.status_line(pid, f"+++ exited with {code} +++", main=True)
     out.flush()
@@ -1616,5 +1623,34 @@ def entry() -> int:
     return code
 
 
+def exit_like_the_command(code: int) -> int:
+    """strace's end for a command killed by a signal: its tracer dies of
+    that signal too, so that whoever waits sees the status it would see
+    untraced (a shell's 143 either way; a `subprocess` returncode -15, not
+    143). Without a core file of ours (RLIMIT_CORE 0, as strace). Returns
+    `code` (128 + the signal) for the exit that follows when the signal is
+    not fatal, or when no command was killed."""
+    sig = _killed_by
+    if sig is None:
+        return code
+    import contextlib
+    import resource
+    import signal
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # What the atexit handler would do: our per-syscall hooks closed by a
+    # child, not in our death's own exit (a grace period each).
+    _native._close_hooks_after_exit()
+    with contextlib.suppress(OSError, ValueError):
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if sig != signal.SIGKILL:  # whose disposition cannot be set
+        with contextlib.suppress(OSError, ValueError):
+            signal.signal(sig, signal.SIG_DFL)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {sig})
+    signal.raise_signal(sig)
+    return code
+
+
 if __name__ == "__main__":
-    sys.exit(entry())
+    sys.exit(exit_like_the_command(entry()))
