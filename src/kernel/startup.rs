@@ -47,16 +47,3 @@ pub fn verified_insns(fd: std::os::fd::BorrowedFd<'_>) -> u32 {
         }
     }
 }
-
-/// Gives the pages of memory the load freed back to the kernel (glibc's
-/// malloc keeps them, dirty, for its next allocations): the command's
-/// peak RSS is its load's, else the load's plus what the run allocates
-/// anew beside those pages (issue 15: 0.5-0.9 MB of its 20 MB). Some
-/// 0.1-0.3 ms.
-pub fn give_back_freed() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only walks and trims malloc's own arenas.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}

@@ -65,7 +65,6 @@ impl Tracer {
             METADATA_READ_DELAY,
             Box::new(|| {
                 names::metadata();
-                programs::give_back_freed(); // what reading it freed
                 (!sync_tables_now()).then_some(SYNC_RETRY)
             }),
         );
@@ -325,9 +324,6 @@ fn load(
     programs.set_ignore_tid(consumer.tid());
     programs.set_self(getpid(), quiet::slots_addr());
     programs::step("start the consumer thread", start);
-    let start = Instant::now();
-    programs::give_back_freed();
-    programs::step("give back the load's freed memory", start);
     // The kernel's metadata is read once the first session is registered
     // (Tracer::queue_metadata_read).
     Ok(Tracer {
