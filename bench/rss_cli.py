@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """What the `systrace` command's peak RSS is made of (issue 15).
 
-    python3 bench/rss_cli.py [--n 500000] [--mode read] [--trace read] [--top 0] [-- EXTRA CLI ARGS]
+    python3 bench/rss_cli.py [--n 500000] [--mode read] [--trace read] [--top 0] [--growth] [-- EXTRA CLI ARGS]
 
 Runs `systrace -e trace=TRACE -p PID -o FILE` on bench/workload.c's loop (as
 bench/run.py's "systrace CLI" row), samples the command's
@@ -133,6 +133,7 @@ def main() -> int:
     ap.add_argument("--mode", default="read", help="the workload's loop (read, getppid, openat)")
     ap.add_argument("--trace", default="read", help="-e trace=TRACE")
     ap.add_argument("--top", type=int, default=0)
+    ap.add_argument("--growth", action="store_true", help="the mappings grown since the attach")
     ap.add_argument("extra", nargs="*", help="more options for the command")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -178,6 +179,13 @@ def main() -> int:
             lines = sum(1 for line in f if line.startswith(a.trace + "("))
     report("the command at attach", attached, 0)
     report("the command at its peak", peak, a.top)
+    if a.growth:
+        before = {rng.split("-")[0]: fields.get("Rss", 0) for rng, _n, _s, fields in attached}
+        print("  grown since attach (kB; a mapping by its start):")
+        for rng, name, size, fields in peak:
+            grown = fields.get("Rss", 0) - before.get(rng.split("-")[0], 0)
+            if grown >= 16:
+                print(f"    +{grown:6d} to {fields.get('Rss', 0):6d} of {size:7d}  {rng} {name}")
     print(f"VmHWM {hwm_attached} kB at attach (the load's peak), {last_hwm} kB at the last sample")
     print(f"peak RSS (ru_maxrss) {peak_kb} kB ({peak_kb / 1024:.1f} MiB); {lines} / {a.n} lines; "
           f"loop {res['ns_per_iter']:.0f} ns/iter; load {os.getloadavg()[0]:.2f}")
