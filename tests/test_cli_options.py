@@ -662,6 +662,13 @@ os.getpgid(pid)
 os.waitpid(pid, 0)
 os.getpid()
 libc.capget((ctypes.c_uint32 * 2)(0x20080522, os.getpid()), (ctypes.c_uint32 * 6)())
+import socket, struct
+a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+b.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+creds = struct.pack("3i", os.getpid(), os.getuid(), os.getgid())
+a.sendmsg([b"x"], [(socket.SOL_SOCKET, socket.SCM_CREDENTIALS, creds)])
+b.recvmsg(10, 64)
+b.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12)
 """
 
 
@@ -706,7 +713,8 @@ def test_decode_pids_like_strace(kernel, tmp_path):
     # process group none; a thread's own name (escaped as strace's).
     script = tmp_path / "pids.py"
     script.write_text(PIDS)
-    calls = "trace=kill,clone,clone3,wait4,waitid,getpid,gettid,sched_getaffinity,getpgid,prctl,capget,exit_group"
+    calls = ("trace=kill,clone,clone3,wait4,waitid,getpid,gettid,sched_getaffinity,getpgid,prctl,capget,"
+             "sendmsg,recvmsg,getsockopt,exit_group")
     traces = {}
     for tracer in ("strace", "systrace"):
         out = tmp_path / f"{tracer}.out"
@@ -718,9 +726,33 @@ def test_decode_pids_like_strace(kernel, tmp_path):
     text = "\n".join(traces["systrace"])
     for shown in ('P1<work\\0761 \\"x\\"> kill(P0<python3>, 0)', "wait4(P2<child>, ", "getpgid(P2<child>)",
                   "si_pid=P2<child>", "sched_getaffinity(P2<child>, ", "parent_tid=[P1<python3>]",
-                  'P1<python3> prctl(PR_SET_NAME, "work>1', "_LINUX_CAPABILITY_VERSION_3, pid=P0<python3>}"):
+                  'P1<python3> prctl(PR_SET_NAME, "work>1', "_LINUX_CAPABILITY_VERSION_3, pid=P0<python3>}",
+                  "SO_PEERCRED, {pid=P0<python3>, "):
         assert shown in text, (shown, text)
+    # The credentials a message carries, sent and received.
+    assert text.count("cmsg_type=SCM_CREDENTIALS, cmsg_data={pid=P0<python3>, ") == 2, text
     assert re.search(r"NULL\) = P2\n", text), text
+
+
+def test_decode_pids_names_netlink_port_ids_like_strace(kernel, tmp_path):
+    # A netlink socket's port id is its process's id: strace -Y names it
+    # in the address (bind, getsockname, recvmsg's msg_name) and in each
+    # message's header; 0 (the kernel) and a port id that is no process's
+    # get no name.
+    ids = {}
+    for tracer in ("strace", "systrace"):
+        out = tmp_path / f"{tracer}.out"
+        r = _run(tracer, "-Y", "-e", "trace=socket,bind,getsockname,sendto,sendmsg,recvmsg", "-o", str(out),
+                 "ip", "-4", "addr", "show", "lo")
+        assert r.returncode == 0, (tracer, r.stderr)
+        text = out.read_text()
+        me = re.search(r"getsockname\(\d+, \{sa_family=AF_NETLINK, nl_pid=(\d+)", text)
+        assert me, text
+        # A second socket's port id is the kernel's random negative number.
+        ids[tracer] = [(f, "ME" if v == me[1] else "RANDOM" if v.startswith("-") else v, name)
+                       for f, v, name in re.findall(r"\b(nl_pid|nlmsg_pid)=(-?\d+)(<[^>]*>)?", text)]
+    assert ids["systrace"] == ids["strace"], ids
+    assert ("nlmsg_pid", "ME", "<ip>") in ids["systrace"] and ("nl_pid", "0", "") in ids["systrace"], ids
 
 
 def test_decode_pids_options(kernel, tmp_path):

@@ -58,19 +58,22 @@ pub fn returns_pid(syscall: &str) -> bool {
     )
 }
 
-/// `field` followed by a pid in `text` (its first): the pid gets its name
-/// when `comm_of` knows it. A siginfo's `si_pid=42` -> `si_pid=42<sleep>`,
-/// clone3's `parent_tid=[42]`.
+/// Each `field` followed by a pid in `text`: the pid gets its name when
+/// `comm_of` knows it. A siginfo's `si_pid=42` -> `si_pid=42<sleep>`,
+/// clone3's `parent_tid=[42]`, each control message's credentials.
 pub fn annotate_field(text: &mut String, field: &str, comm_of: impl Fn(i32) -> Option<String>) {
-    let Some(at) = text.find(field).map(|at| at + field.len()) else {
-        return;
-    };
-    let digits = text[at..].bytes().take_while(u8::is_ascii_digit).count();
-    let Ok(pid) = text[at..at + digits].parse::<i32>() else {
-        return;
-    };
-    if let Some(comm) = comm_of(pid) {
-        text.insert_str(at + digits, &format!("<{comm}>"));
+    let mut from = 0;
+    while let Some(at) = text[from..].find(field).map(|at| from + at + field.len()) {
+        let digits = text[at..].bytes().take_while(u8::is_ascii_digit).count();
+        from = at + digits;
+        let Ok(pid) = text[at..at + digits].parse::<i32>() else {
+            continue;
+        };
+        if let Some(comm) = comm_of(pid) {
+            let name = format!("<{comm}>");
+            text.insert_str(from, &name);
+            from += name.len();
+        }
     }
 }
 
@@ -133,6 +136,14 @@ mod tests {
         assert_eq!(
             line,
             "{si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=42<sleep>, si_uid=0}"
+        );
+        // Each occurrence: one message's credentials after another's.
+        let field = "SCM_CREDENTIALS, cmsg_data={pid=";
+        let mut two = format!("[{{{field}42, uid=0}}, {{{field}7, uid=0}}, {{{field}42, uid=0}}]");
+        annotate_field(&mut two, field, |pid| (pid == 42).then(|| "sh".to_string()));
+        assert_eq!(
+            two,
+            format!("[{{{field}42<sh>, uid=0}}, {{{field}7, uid=0}}, {{{field}42<sh>, uid=0}}]")
         );
         let mut gone = "{si_signo=SIGCHLD, si_pid=43, si_uid=0}".to_string();
         annotate_field(&mut gone, "si_pid=", |_| None);

@@ -592,31 +592,43 @@ impl Printer {
     /// -Y: the ids inside what `call` wrote, in its line at `out[start..]`:
     /// waitid's siginfo (as a signal's line), the new thread's id clone
     /// wrote to its parent, capget's and capset's header, fcntl's
-    /// f_owner_ex of a process or thread (not of a group).
+    /// f_owner_ex of a process or thread (not of a group), the
+    /// credentials of SCM_CREDENTIALS and SO_PEERCRED, a netlink
+    /// address's and message's port id (a process's id when it is one).
     fn name_ids_inside(&self, call: &Call, fds: Option<&Resolved>, out: &mut String, start: usize) {
+        // A netlink socket's port id: its address, its messages' headers.
+        const NETLINK: &[&str] = &["nl_pid=", "nlmsg_pid="];
         let line = &out[start..];
-        let field = match &*call.name() {
-            "waitid" => "si_pid=",
-            "clone" | "clone3" => "parent_tid=[",
-            "capget" | "capset" => ", pid=",
+        let fields: &[&str] = match &*call.name() {
+            "waitid" => &["si_pid="],
+            "clone" | "clone3" => &["parent_tid=["],
+            "capget" | "capset" => &[", pid="],
+            // SCM_CREDENTIALS' struct ucred, in each message; SO_PEERCRED's.
+            "sendmsg" | "recvmsg" | "sendmmsg" | "recvmmsg" => {
+                &["SCM_CREDENTIALS, cmsg_data={pid=", "nl_pid=", "nlmsg_pid="]
+            }
+            "getsockopt" if line.contains(", SO_PEERCRED, {pid=") => &["SO_PEERCRED, {pid="],
+            "sendto" | "recvfrom" | "bind" | "connect" | "getsockname" | "getpeername" => NETLINK,
             "fcntl" | "fcntl64"
                 if line.contains("{type=F_OWNER_PID, ") || line.contains("{type=F_OWNER_TID, ") =>
             {
-                ", pid="
+                &[", pid="]
             }
             _ => return,
         };
-        if line.is_empty() {
+        if line.is_empty() || !fields.iter().any(|f| line.contains(f)) {
             return;
         }
         let child = fds.and_then(|f| f.ret_comm.clone());
-        let comm_of = |pid: i32| match field {
-            // The child's name as its result shows it.
-            "parent_tid=[" if call.ret() == Some(i64::from(pid)) => child.clone(),
-            _ => self.comm_of(pid),
-        };
         let mut line = out.split_off(start);
-        super::pidcalls::annotate_field(&mut line, field, comm_of);
+        for &field in fields {
+            let comm_of = |pid: i32| match field {
+                // The child's name as its result shows it.
+                "parent_tid=[" if call.ret() == Some(i64::from(pid)) => child.clone(),
+                _ => self.comm_of(pid),
+            };
+            super::pidcalls::annotate_field(&mut line, field, comm_of);
+        }
         out.push_str(&line);
     }
 
