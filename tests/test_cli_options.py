@@ -669,6 +669,11 @@ creds = struct.pack("3i", os.getpid(), os.getuid(), os.getgid())
 a.sendmsg([b"x"], [(socket.SOL_SOCKET, socket.SCM_CREDENTIALS, creds)])
 b.recvmsg(10, 64)
 b.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12)
+import signal
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+info = (ctypes.c_int * 32)(signal.SIGUSR1, 0, -1, 0, os.getpid(), 0)  # SI_QUEUE, si_pid, si_uid
+libc.syscall(129, os.getpid(), signal.SIGUSR1, info)  # rt_sigqueueinfo
+signal.sigtimedwait({signal.SIGUSR1}, 1)
 """
 
 
@@ -714,7 +719,7 @@ def test_decode_pids_like_strace(kernel, tmp_path):
     script = tmp_path / "pids.py"
     script.write_text(PIDS)
     calls = ("trace=kill,clone,clone3,wait4,waitid,getpid,gettid,sched_getaffinity,getpgid,prctl,capget,"
-             "sendmsg,recvmsg,getsockopt,exit_group")
+             "sendmsg,recvmsg,getsockopt,rt_sigqueueinfo,rt_sigtimedwait,exit_group")
     traces = {}
     for tracer in ("strace", "systrace"):
         out = tmp_path / f"{tracer}.out"
@@ -731,6 +736,8 @@ def test_decode_pids_like_strace(kernel, tmp_path):
         assert shown in text, (shown, text)
     # The credentials a message carries, sent and received.
     assert text.count("cmsg_type=SCM_CREDENTIALS, cmsg_data={pid=P0<python3>, ") == 2, text
+    # A queued siginfo's sender, as sent and as waited for.
+    assert text.count("si_code=SI_QUEUE, si_pid=P0<python3>, ") == 2, text
     assert re.search(r"NULL\) = P2\n", text), text
 
 

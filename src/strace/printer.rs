@@ -590,7 +590,8 @@ impl Printer {
     }
 
     /// -Y: the ids inside what `call` wrote, in its line at `out[start..]`:
-    /// waitid's siginfo (as a signal's line), the new thread's id clone
+    /// the siginfo of waitid, rt_sigtimedwait and the calls that queue
+    /// one (as a signal's line), the new thread's id clone
     /// wrote to its parent, capget's and capset's header, fcntl's
     /// f_owner_ex of a process or thread (not of a group), the
     /// credentials of SCM_CREDENTIALS and SO_PEERCRED, a netlink
@@ -600,7 +601,9 @@ impl Printer {
         const NETLINK: &[&str] = &["nl_pid=", "nlmsg_pid="];
         let line = &out[start..];
         let fields: &[&str] = match &*call.name() {
-            "waitid" => &["si_pid="],
+            // A siginfo's sender (or waitid's child).
+            "waitid" | "rt_sigtimedwait" | "rt_sigqueueinfo" | "rt_tgsigqueueinfo"
+            | "pidfd_send_signal" => &["si_pid="],
             "clone" | "clone3" => &["parent_tid=["],
             "capget" | "capset" => &[", pid="],
             // SCM_CREDENTIALS' struct ucred, in each message; SO_PEERCRED's.
