@@ -233,6 +233,10 @@ struct Plan {
     /// the read end (closed in the child).
     report: RawFd,
     report_read: RawFd,
+    /// The calling thread's name (PR_GET_NAME), which the child takes: it
+    /// is made by a thread of ours, and its execve's line shows the name
+    /// the caller's fork would have had (`-Y`: `42<systrace> execve(`).
+    name: [u8; 16],
 }
 
 // SAFETY: the raw pointers point into the plan's own strings.
@@ -251,6 +255,7 @@ impl Plan {
     unsafe fn run_in_child(&self) -> i32 {
         libc::close(self.parent_go);
         libc::close(self.report_read);
+        libc::prctl(libc::PR_SET_NAME, self.name.as_ptr());
         reset_handlers();
         for sig in RESET {
             set_default(sig);
@@ -489,6 +494,14 @@ fn make_child(plan: Box<Plan>, report_read: OwnedFd, keep: Vec<OwnedFd>) -> io::
     })
 }
 
+/// The calling thread's name, NUL-terminated.
+fn thread_name() -> [u8; 16] {
+    let mut name = [0u8; 16];
+    // SAFETY: PR_GET_NAME writes at most 16 bytes, NUL included.
+    unsafe { libc::prctl(libc::PR_GET_NAME, name.as_mut_ptr()) };
+    name
+}
+
 impl Launch {
     /// Makes the command's process; it waits before its execve until
     /// [`Launch::start`]. Errors: making it, or the redirections, the
@@ -540,6 +553,7 @@ impl Launch {
             parent_go: parent.as_raw_fd(),
             report: report.as_raw_fd(),
             report_read: report_read.as_raw_fd(),
+            name: thread_name(),
         });
         let mut keep: Vec<OwnedFd> = [stdin, stdout, stderr].into_iter().flatten().collect();
         keep.extend([OwnedFd::from(child), report]);

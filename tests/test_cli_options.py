@@ -762,6 +762,21 @@ def test_decode_pids_names_netlink_port_ids_like_strace(kernel, tmp_path):
     assert ("nlmsg_pid", "ME", "<ip>") in ids["systrace"] and ("nl_pid", "0", "") in ids["systrace"], ids
 
 
+def test_decode_pids_names_the_command_s_exec_as_forked_by_the_tracer(kernel, tmp_path):
+    # The command's execve runs in a process the tracer forked: strace's
+    # shows `N<strace> execve(`; systrace's, made by a thread of its own,
+    # shows the tracer's name too, not that thread's.
+    script = os.path.join(os.path.dirname(sys.executable), "systrace")
+    assert os.access(script, os.X_OK), script
+    for argv, name in ((["strace"], "strace"), ([script], "systrace")):
+        out = tmp_path / f"{name}.out"
+        r = subprocess.run([*argv, "-f", "-Y", "-o", str(out), "-e", "trace=execve", "--", "sh", "-c", "true"],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        first = out.read_text().splitlines()[0]
+        assert re.match(rf"\d+<{name}> execve\(\"/usr/bin/sh\", ", first), first
+
+
 def test_decode_pids_options(kernel, tmp_path):
     # The long forms take their value (never the command), and pidns,
     # which systrace cannot translate, is refused by name.
