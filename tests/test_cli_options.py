@@ -674,6 +674,8 @@ signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
 info = (ctypes.c_int * 32)(signal.SIGUSR1, 0, -1, 0, os.getpid(), 0)  # SI_QUEUE, si_pid, si_uid
 libc.syscall(129, os.getpid(), signal.SIGUSR1, info)  # rt_sigqueueinfo
 signal.sigtimedwait({signal.SIGUSR1}, 1)
+import subprocess
+subprocess.run(["/bin/sleep", "0.1"])  # vfork: its result named after the exec
 """
 
 
@@ -719,7 +721,7 @@ def test_decode_pids_like_strace(kernel, tmp_path):
     script = tmp_path / "pids.py"
     script.write_text(PIDS)
     calls = ("trace=kill,clone,clone3,wait4,waitid,getpid,gettid,sched_getaffinity,getpgid,prctl,capget,"
-             "sendmsg,recvmsg,getsockopt,rt_sigqueueinfo,rt_sigtimedwait,exit_group")
+             "sendmsg,recvmsg,getsockopt,rt_sigqueueinfo,rt_sigtimedwait,vfork,exit_group")
     traces = {}
     for tracer in ("strace", "systrace"):
         out = tmp_path / f"{tracer}.out"
@@ -736,6 +738,7 @@ def test_decode_pids_like_strace(kernel, tmp_path):
         assert shown in text, (shown, text)
     # The credentials a message carries, sent and received.
     assert text.count("cmsg_type=SCM_CREDENTIALS, cmsg_data={pid=P0<python3>, ") == 2, text
+    assert re.search(r"vfork\(\) += P\d+<sleep>", text), text
     # A queued siginfo's sender, as sent and as waited for.
     assert text.count("si_code=SI_QUEUE, si_pid=P0<python3>, ") == 2, text
     assert re.search(r"NULL\) = P2\n", text), text

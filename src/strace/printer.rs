@@ -273,8 +273,11 @@ pub struct Printer {
     /// -n: tid -> the syscall it is in or made last (a signal's line,
     /// an exit's, show that one).
     last_nr: TidMap<u32>,
-    /// -Y: each thread's command name as its latest event gave it.
-    comms: TidMap<Comm>,
+    /// -Y: each thread's command name as its latest event gave it, and
+    /// whether that event entered an exec.
+    comms: TidMap<(Comm, bool)>,
+    /// execve's and execveat's numbers.
+    exec_nrs: [u32; 2],
     /// -Y: the names of the ids each thread's call in progress names, as
     /// at its entry (by the entry's time).
     entry_pids: TidMap<(u64, Vec<(usize, String)>)>,
@@ -315,6 +318,7 @@ impl Printer {
             counts: Summary::new(),
             live: TidMap::default(),
             comms: TidMap::default(),
+            exec_nrs: crate::trace::registry::exec_syscalls(),
             entry_pids: TidMap::default(),
             exited: HashMap::new(),
             held: None,
@@ -673,11 +677,16 @@ impl Printer {
             return;
         };
         if FORKS.contains(&&*name) {
-            // The child's name is its parent's until it changes it (strace
-            // shows the child stopped at its start).
-            resolved.ret_comm = (self.comms.get(&(ret as u32)))
-                .or(call.exit.as_ref().map(|e| &e.comm))
-                .map(|comm| super::pidcalls::comm_text(comm));
+            // vfork's caller resumes once its child has exec'd: the name
+            // after the exec, as strace (see exec_in_progress).
+            let after_exec = self.exec_in_progress(ret as i32);
+            // Else the child's name is its parent's until it changes it
+            // (strace shows the child stopped at its start).
+            resolved.ret_comm = after_exec.or_else(|| {
+                (self.comms.get(&(ret as u32)).map(|(comm, _)| comm))
+                    .or(call.exit.as_ref().map(|e| &e.comm))
+                    .map(|comm| super::pidcalls::comm_text(comm))
+            });
         } else {
             resolved.ret_comm = self.comm_of(ret as i32);
         }
@@ -698,17 +707,37 @@ impl Printer {
     /// -Y: the command name of thread `pid`: as its latest event gave it
     /// when it is traced, else as /proc says now (strace's), None once gone.
     pub(super) fn comm_of(&self, pid: i32) -> Option<String> {
+        if let Some(name) = self.exec_in_progress(pid) {
+            return Some(name);
+        }
         match u32::try_from(pid).ok().and_then(|tid| self.comms.get(&tid)) {
-            Some(comm) => Some(super::pidcalls::comm_text(comm)),
+            Some((comm, _)) => Some(super::pidcalls::comm_text(comm)),
             None if self.opts.live => super::pidcalls::proc_comm(pid),
             None => None,
         }
     }
 
+    /// -Y: the name /proc gives a thread whose latest event is its entry
+    /// into an exec: the exec may have given it a new name already, as
+    /// it has once a vfork's parent resumes (woken in the exec, before its
+    /// exit's event), which strace, reading /proc, shows.
+    fn exec_in_progress(&self, pid: i32) -> Option<String> {
+        let in_exec = u32::try_from(pid)
+            .ok()
+            .and_then(|tid| self.comms.get(&tid))
+            .is_some_and(|&(_, in_exec)| in_exec);
+        (in_exec && self.opts.live)
+            .then(|| super::pidcalls::proc_comm(pid))
+            .flatten()
+    }
+
     /// -Y: keeps the command name of the event's thread; the names of
     /// threads no longer traced go once they outnumber the live ones.
     fn note_comm(&mut self, ev: &Event) {
-        self.comms.insert(ev.tid, ev.comm);
+        let in_exec = ev.phase == Phase::Enter
+            && ev.kind == EventKind::Syscall
+            && self.exec_nrs.contains(&ev.nr);
+        self.comms.insert(ev.tid, (ev.comm, in_exec));
         if self.comms.len() > 2 * self.live.len() + 256 {
             let live = &self.live;
             self.comms.retain(|tid, _| live.contains_key(tid));
