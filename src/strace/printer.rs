@@ -601,8 +601,10 @@ impl Printer {
     /// credentials of SCM_CREDENTIALS and SO_PEERCRED, a netlink
     /// address's and message's port id (a process's id when it is one).
     fn name_ids_inside(&self, call: &Call, fds: Option<&Resolved>, out: &mut String, start: usize) {
-        // A netlink socket's port id: its address, its messages' headers.
-        const NETLINK: &[&str] = &["nl_pid=", "nlmsg_pid="];
+        // SCM_CREDENTIALS' struct ucred, in each message; then a netlink
+        // socket's port id: its address, its messages' headers.
+        const MESSAGES: &[&str] = &["SCM_CREDENTIALS, cmsg_data={pid=", "nl_pid=", "nlmsg_pid="];
+        const NETLINK: &[&str] = MESSAGES.split_at(1).1;
         let line = &out[start..];
         let fields: &[&str] = match &*call.name() {
             // A siginfo's sender (or waitid's child).
@@ -610,10 +612,7 @@ impl Printer {
             | "pidfd_send_signal" => &["si_pid="],
             "clone" | "clone3" => &["parent_tid=["],
             "capget" | "capset" => &[", pid="],
-            // SCM_CREDENTIALS' struct ucred, in each message; SO_PEERCRED's.
-            "sendmsg" | "recvmsg" | "sendmmsg" | "recvmmsg" => {
-                &["SCM_CREDENTIALS, cmsg_data={pid=", "nl_pid=", "nlmsg_pid="]
-            }
+            "sendmsg" | "recvmsg" | "sendmmsg" | "recvmmsg" => MESSAGES,
             "getsockopt" if line.contains(", SO_PEERCRED, {pid=") => &["SO_PEERCRED, {pid="],
             "sendto" | "recvfrom" | "bind" | "connect" | "getsockname" | "getpeername" => NETLINK,
             "fcntl" | "fcntl64"
@@ -1090,11 +1089,7 @@ impl Printer {
         // As strace's: a death by a signal -e signal= leaves out is not
         // told either.
         if let ProcessEnd::Killed { signal, .. } = end {
-            let signals = &self.opts.signals;
-            if !signals.is_all()
-                && !(signals.signals().into_iter())
-                    .any(|s| super::signals::signal_name(s as i32) == *signal)
-            {
+            if super::signals::parse_signal(signal).is_ok_and(|s| !self.opts.signals.contains(s)) {
                 return;
             }
         }
