@@ -7,7 +7,7 @@ that getppid returns), and counted as a multiset (lines
 of several processes interleave differently from run to run).
 
     sudo python3 scripts/parity.py [--show N] [--exclude ioctl,getrandom]
-                                   [--run "CMD ARGS" ...]
+                                   [--options "-yy -s 100"] [--run "CMD ARGS" ...]
 
 Prints, per program, identical/strace lines and the share, then the
 total, then (with --show) the lines of strace's that systrace did not
@@ -91,9 +91,9 @@ def normalise(rows: list[str]) -> list[str]:
     return out
 
 
-def run(tracer: list[str], argv: list[str], out: str, exclude: str) -> list[str]:
+def run(tracer: list[str], argv: list[str], out: str, exclude: str, options: list[str]) -> list[str]:
     expr = ["-e", f"trace=!{exclude}"] if exclude else []
-    subprocess.run([*tracer, "-f", "-o", out, *expr, "--", *argv], stdout=subprocess.DEVNULL,
+    subprocess.run([*tracer, "-f", *options, "-o", out, *expr, "--", *argv], stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL, timeout=120, env={**os.environ, "LC_ALL": "C"})
     with open(out, errors="surrogateescape") as f:
         return normalise(lines(f.read()))
@@ -108,11 +108,15 @@ def main() -> int:
     ap.add_argument("--run", action="append", default=[], metavar="CMD",
                     help="a command line to compare instead of the built-in programs "
                          "(repeatable; {tmp} is a scratch directory)")
+    ap.add_argument("--options", default="", metavar="OPTS",
+                    help="strace options given to both tracers, such as '-yy -s 100' "
+                         "(not the timing ones: their values differ between any two runs)")
     args = ap.parse_args()
     strace = shutil.which("strace")
     if strace is None:
         sys.exit("strace is not installed")
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    options = shlex.split(args.options)
     total_same = total = 0
     differ: collections.Counter[str] = collections.Counter()
     with tempfile.TemporaryDirectory() as tmp:
@@ -121,8 +125,9 @@ def main() -> int:
             if shutil.which(argv[0]) is None:
                 print(f"{argv[0]}: not installed, skipped")
                 continue
-            theirs = run([strace], argv, f"{tmp}/strace.txt", args.exclude)
-            ours = run([args.python, "-m", "systrace"], argv, f"{tmp}/systrace.txt", args.exclude)
+            theirs = run([strace], argv, f"{tmp}/strace.txt", args.exclude, options)
+            ours = run([args.python, "-m", "systrace"], argv, f"{tmp}/systrace.txt", args.exclude,
+                       options)
             left = collections.Counter(ours)
             same = 0
             for row in theirs:
