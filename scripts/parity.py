@@ -48,9 +48,10 @@ ADDRESS = re.compile(r"\b0x[0-9a-f]{8,}\b")
 PORT = re.compile(r"htons\(\d+\)")
 VOLATILE = re.compile(r"\b(tv_sec|tv_nsec|tv_usec|f_bfree|f_bavail|f_ffree|uptime|freeram|"
                       r"sharedram|bufferram|procs|loads|st_atime|st_atime_nsec)=(\[[^]]*\]|\d+)")
-RESUMED = re.compile(r"^(\d+) +<\.\.\. \w+ resumed>(.*)$")
-UNFINISHED = re.compile(r"^(\d+) +(.*) <unfinished \.\.\.>$")
-LEAD = re.compile(r"^(\d+) +")
+# A line's pid, with -Y its process's name after it (`42<cat> read(...`).
+RESUMED = re.compile(r"^(\d+)(?:<[^>]*>)? +<\.\.\. \w+ resumed>(.*)$")
+UNFINISHED = re.compile(r"^(\d+)(?:<[^>]*>)? +(.*) <unfinished \.\.\.>$")
+LEAD = re.compile(r"^(\d+)(<[^>]*>)? +")
 
 
 def lines(text: str) -> list[str]:
@@ -77,7 +78,7 @@ def normalise(rows: list[str]) -> list[str]:
             pids[m.group(1)] = f"<p{len(pids)}>"
     out = []
     for row in rows:
-        row = LEAD.sub("", row)
+        row = LEAD.sub(lambda m: f"{m.group(2)} " if m.group(2) else "", row)
         row = re.sub(r"\s+= ", " = ", row)  # strace pads the result to a column
         row = ADDRESS.sub("<addr>", row)
         row = PORT.sub("htons(<port>)", row)
