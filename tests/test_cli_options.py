@@ -505,6 +505,43 @@ def test_long_option_refusals(kernel):
         == "9999999999.999999", shapes
 
 
+def test_strace_options_without_a_counterpart_are_refused_by_name(tmp_path):
+    # Named, with why, and before anything runs: not argparse's
+    # "unrecognized arguments", and never the command taken as a value.
+    marker = tmp_path / "ran"
+    command = ["--", "touch", str(marker)]
+    for args, message in ((["-v"], "-v: unabbreviated structures are not supported"),
+                          (["--no-abbrev"], "--no-abbrev: unabbreviated structures"),
+                          (["-fv"], "-v: unabbreviated"),
+                          (["-X", "raw"], "-X raw: only strace's default style of constants, abbrev"),
+                          (["--const-print-style=verbose"], "--const-print-style=verbose: only"),
+                          (["-i"], "-i: the instruction pointer of each call is not supported"),
+                          (["-k"], "-k: stack traces are not supported"),
+                          (["--stack-traces"], "--stack-traces: stack traces"),
+                          (["-b", "execve"], "-b execve: detaching on a syscall is not supported"),
+                          (["-DD"], "-D: not supported: the command runs as systrace's child"),
+                          (["--daemonize"], "--daemonize=grandchild: not supported"),
+                          (["-I", "2"], "-I 2: not supported: systrace never stops"),
+                          (["-c", "-O", "5us"], "-O 5us: not supported: -c's times are the kernel's"),
+                          (["--kill-on-exit"], "--kill-on-exit: not supported"),
+                          (["-d"], "-d: strace's debug output has no counterpart"),
+                          (["--tips"], "--tips: not supported"),
+                          (["--verbose=none"], "-e verbose=none: systrace prints structures as strace"),
+                          (["--inject=read:error=EIO"], "-e inject=...: only trace=")):
+        r = _run("systrace", *args, *command)
+        assert r.returncode == 2 and f"systrace: {message}" in r.stderr, (args, r.stderr)
+        assert "unrecognized" not in r.stderr and not marker.exists(), (args, r.stderr)
+    # strace's defaults, and its deprecated -F (-f, with its warning).
+    for args in (["-X", "abbrev"], ["--abbrev=all"], ["--verbose=all"]):
+        r = _run("systrace", *args, "-o", "/dev/null", *command)
+        assert r.returncode == 0 and marker.exists(), (args, r.stderr)
+        marker.unlink()
+    st, sy = _both("-F", "-e", "trace=execve", "sh", "-c", "/bin/true; true")
+    for r in (st, sy):
+        assert "option -F is deprecated, please use -f/--follow-forks instead" in r.stderr, r.stderr
+        assert r.stderr.count('execve("/bin/true"') == 1, r.stderr
+
+
 @pytest.mark.parametrize("options", [
     ["--absolute-timestamps=unix,ns"], ["--absolute-timestamps=format:time,precision:ms"],
     ["--absolute-timestamps=unix,s"], ["--timestamps=precision:ns"], ["--relative-timestamps=ms"],

@@ -39,13 +39,15 @@ INTERNAL = ("execve", "execveat", "exit", "exit_group")
 CLI_BUFFER_SIZE = 2 << 20
 
 # The options that take a value (argparse's in cli.build_parser).
-SHORT_VALUE = "eposaSUEuP"
+SHORT_VALUE = "eposaSUEuPbIOX"
 # strace's long forms of the short ones (cli.build_parser), by letter.
 LONG_SHORT = {"--attach": "p", "--output": "o", "--trace-path": "P", "--columns": "a", "--summary-sort-by": "S",
               "--summary-columns": "U", "--env": "E", "--user": "u", "--string-limit": "s"}
 # ... and of -e QUALIFIER=SET.
-LONG_EXPR = ("--trace", "--signal", "--status", "--raw", "--read", "--write")
+LONG_EXPR = ("--trace", "--signal", "--status", "--raw", "--read", "--write", "--abbrev", "--verbose",
+             "--inject", "--fault", "--kvm")
 LONG_VALUE = ("--filter", "--buffer-size", "--format", "--record", "--output-dir", "--replay", "--decode-pids",
+              "--detach-on", "--interruptible", "--summary-syscall-overhead", "--const-print-style",
               *LONG_SHORT,
               *LONG_EXPR)
 # strace's long forms of flags the scan cares for.
@@ -94,7 +96,7 @@ class _Scan:
     def flag(self, option: str) -> None:
         if option == "c":
             self.summary = True
-        elif option == "f":
+        elif option in "fF":  # -F: strace's deprecated -f
             self.follow = True
         elif option == "y":
             self.decode_fds = True

@@ -171,14 +171,17 @@ def build_parser(completion: bool = True) -> argparse.ArgumentParser:
         "Default: all.",
     )
     for qualifier, what in (("trace", "-e trace=SET"), ("signal", "-e signal=SET"), ("status", "-e status=SET"),
-                            ("raw", "-e raw=SET"), ("read", "-e read=SET"), ("write", "-e write=SET")):
+                            ("raw", "-e raw=SET"), ("read", "-e read=SET"), ("write", "-e write=SET"),
+                            # strace's, told apart after the parse (-e abbrev=all is ours).
+                            ("abbrev", None), ("verbose", None), ("inject", None), ("fault", None),
+                            ("kvm", None)):
         p.add_argument(
             f"--{qualifier}",
             dest="exprs",
             metavar="SET",
             action=_Qualified,
             qualifier=qualifier,
-            help=f"{what}.",
+            help=f"{what}." if what else argparse.SUPPRESS,
         )
     p.add_argument(
         "--quiet",
@@ -496,6 +499,55 @@ def build_parser(completion: bool = True) -> argparse.ArgumentParser:
         "\\xNN in place of octal escapes.",
     )
     p.add_argument("-V", "--version", action="version", version=f"%(prog)s {VERSION}")
+
+    class _Deprecated(argparse.Action):
+        """strace's -F: -f, with strace's warning."""
+
+        def __call__(self, parser: Any, namespace: Any, values: Any, option_string: Any = None) -> None:
+            print(f"{PROG}: option -F is deprecated, please use -f/--follow-forks instead", file=sys.stderr)
+            namespace.follow = max(namespace.follow, 1)
+
+    p.add_argument("-F", nargs=0, action=_Deprecated, help=argparse.SUPPRESS)
+
+    class _Unsupported(argparse.Action):
+        """strace's options that systrace has no counterpart for: named, with
+        why, after the parse (not argparse's "unrecognized arguments")."""
+
+        def __init__(self, *args: Any, why: str, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.why = why
+
+        def __call__(self, parser: Any, namespace: Any, values: Any, option_string: Any = None) -> None:
+            if option_string in ("-X", "--const-print-style") and values == "abbrev":
+                return  # strace's default style, systrace's only one
+            given = option_string
+            if values:
+                given += f"={values}" if option_string.startswith("--") else f" {values}"
+            if namespace.unsupported is None:
+                namespace.unsupported = f"{given}: {self.why}"
+
+    p.set_defaults(unsupported=None)
+    detached = ("not supported: the command runs as systrace's child (systrace does not trace with "
+                "ptrace, and needs no detached tracer)")
+    for options, nargs, why in (
+        (("-v", "--no-abbrev"), 0, "unabbreviated structures are not supported; systrace prints them "
+         "as strace does by default (-e verbose=all)"),
+        (("-X", "--const-print-style"), None, "only strace's default style of constants, abbrev, is "
+         "supported"),
+        (("-i", "--instruction-pointer"), 0, "the instruction pointer of each call is not supported"),
+        (("-k", "--stack-traces", "--stack-trace"), 0, "stack traces are not supported"),
+        (("-b", "--detach-on"), None, "detaching on a syscall is not supported"),
+        (("-D",), 0, detached),
+        (("--daemonize",), "?", detached),  # its value only after `=`: OPTIONAL_VALUES
+        (("-I", "--interruptible"), None, "not supported: systrace never stops the traced processes "
+         "and takes Ctrl-C at any time"),
+        (("-O", "--summary-syscall-overhead"), None, "not supported: -c's times are the kernel's, "
+         "with no tracer overhead in them to subtract"),
+        (("--kill-on-exit",), 0, "not supported: the traced processes go on if systrace exits"),
+        (("-d", "--debug"), 0, "strace's debug output has no counterpart in systrace"),
+        (("--tips",), "?", "not supported"),
+    ):
+        p.add_argument(*options, nargs=nargs, action=_Unsupported, why=why, help=argparse.SUPPRESS)
     p.add_argument(
         "command",
         nargs=argparse.REMAINDER,
@@ -565,7 +617,7 @@ PRECISIONS = {"s": 0, "ms": 3, "us": 6, "ns": 9}
 # bare option gets its default before argparse, which would take `ls`.
 OPTIONAL_VALUES = {"--absolute-timestamps": "time", "--timestamps": "time", "--syscall-times": "us",
                    "--relative-timestamps": "us", "--strings-in-hex": "all", "--decode-fds": "path",
-                   "--quiet": "attach,personality"}
+                   "--quiet": "attach,personality", "--daemonize": "grandchild", "--tips": ""}
 
 
 def parse_absolute_timestamps(spec: str) -> Tuple[int, int]:
@@ -1361,6 +1413,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         argv = [*(f"{a}={OPTIONAL_VALUES[a]}" if a in OPTIONAL_VALUES else a for a in argv[:found.options]),
                 *argv[found.options:]]
     args = parser.parse_args(argv)
+    if args.unsupported:
+        parser.print_usage(sys.stderr)
+        print(f"{PROG}: {args.unsupported}", file=sys.stderr)
+        return 2
     command = list(args.command)
     if command and command[0] == "--":
         command = command[1:]
