@@ -67,6 +67,43 @@ def test_two_busy_processes_lose_nothing(kernel):
     assert "lost" not in r.stderr, r.stderr
 
 
+TREE = """
+import os, sys, threading
+def work():
+    os.getppid()
+threads = [threading.Thread(target=work) for _ in range(int(sys.argv[1]))]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+for _ in range(int(sys.argv[2])):
+    pid = os.fork()
+    if pid == 0:
+        os.execv("/bin/true", ["true"])
+    os.waitpid(pid, 0)
+"""
+
+
+def test_a_tree_of_thousands_of_threads_and_hundreds_of_processes_is_whole(kernel, tmp_path):
+    # Scale past the other tests' few threads and children (100x and more):
+    # the tables of threads and processes (BPF's and the printer's) and the
+    # fork records keep up, and every thread's call and end is there, once.
+    threads, children = 2000, 300
+    out = tmp_path / "trace"
+    r = systrace_cmd("-f", "-e", "trace=getppid,execve", "-o", str(out), "--", sys.executable, "-c", TREE,
+                     str(threads), str(children), timeout=300)
+    assert r.returncode == 0 and "lost" not in r.stderr, r.stderr
+    lines = out.read_text().splitlines()
+    count = lambda pattern: sum(1 for line in lines if re.fullmatch(pattern, line))
+    # A call another thread's line cut is counted by its first part.
+    assert count(r"\d+ +getppid\((\) += \d+| <unfinished \.\.\.>)") == threads, lines[:20]
+    assert count(r'\d+ +execve\("/bin/true", \["true"\], 0x[0-9a-f]+ /\* \d+ vars \*/'
+                 r"(\) = 0| <unfinished \.\.\.>)") == children, lines[:20]
+    # Each thread and each process ends once (and the command's last).
+    assert count(r"\d+ +\+\+\+ exited with 0 \+\+\+") == threads + children + 1, lines[-5:]
+    assert re.fullmatch(r"\d+ +\+\+\+ exited with 0 \+\+\+", lines[-1]), lines[-5:]
+
+
 def test_tracer_runs_ahead_of_what_it_traces(kernel):
     # The launched command keeps its own priority and time slice; the
     # tracer's threads (its parent's) run at nice -20 (cli.TRACER_NICE)
