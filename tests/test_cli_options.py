@@ -132,7 +132,7 @@ def test_the_scan_knows_every_option_that_takes_a_value():
     from systrace._cli_start import LONG_VALUE, SHORT_VALUE, scan
     from systrace.cli import build_parser
 
-    for action in build_parser(False)._actions:
+    for action in build_parser(False, refusals=True)._actions:
         if action.nargs == 0 or not action.option_strings or action.nargs == "?":
             continue
         for option in action.option_strings:

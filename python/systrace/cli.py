@@ -133,7 +133,35 @@ def _formatter(prog: str) -> argparse.HelpFormatter:
     return argparse.RawDescriptionHelpFormatter(prog, width=_columns() - 2)
 
 
-def build_parser(completion: bool = True) -> argparse.ArgumentParser:
+# strace's options that the command refuses by name, with why (and -X
+# abbrev, strace's default, which it takes): (option strings, nargs, why).
+_DETACHED = ("not supported: the command runs as systrace's child (systrace does not trace with ptrace, "
+             "and needs no detached tracer)")
+REFUSED_OPTIONS: Tuple[Tuple[Tuple[str, ...], Any, str], ...] = (
+    (("-v", "--no-abbrev"), 0, "unabbreviated structures are not supported; systrace prints them "
+     "as strace does by default (-e verbose=all)"),
+    (("-X", "--const-print-style"), None, "only strace's default style of constants, abbrev, is "
+     "supported"),
+    (("-i", "--instruction-pointer"), 0, "the instruction pointer of each call is not supported"),
+    (("-k", "--stack-traces", "--stack-trace"), 0, "stack traces are not supported"),
+    (("-b", "--detach-on"), None, "detaching on a syscall is not supported"),
+    (("-D",), 0, _DETACHED),
+    (("--daemonize",), "?", _DETACHED),  # its value only after `=`: OPTIONAL_VALUES
+    (("-I", "--interruptible"), None, "not supported: systrace never stops the traced processes "
+     "and takes Ctrl-C at any time"),
+    (("-O", "--summary-syscall-overhead"), None, "not supported: -c's times are the kernel's, "
+     "with no tracer overhead in them to subtract"),
+    (("--kill-on-exit",), 0, "not supported: the traced processes go on if systrace exits"),
+    (("-d", "--debug"), 0, "strace's debug output has no counterpart in systrace"),
+    (("--tips",), "?", "not supported"),
+)
+
+
+def build_parser(completion: bool = True, refusals: bool = False) -> argparse.ArgumentParser:
+    """The command's parser; `refusals`: with strace's options that systrace
+    refuses by name, or takes as its defaults (-X abbrev, --abbrev=all),
+    which main() adds only when a command line has an option the plain
+    parser does not know (each option costs its start some 15 us)."""
     import argparse
 
     class _Qualified(argparse.Action):
@@ -173,8 +201,8 @@ def build_parser(completion: bool = True) -> argparse.ArgumentParser:
     for qualifier, what in (("trace", "-e trace=SET"), ("signal", "-e signal=SET"), ("status", "-e status=SET"),
                             ("raw", "-e raw=SET"), ("read", "-e read=SET"), ("write", "-e write=SET"),
                             # strace's, told apart after the parse (-e abbrev=all is ours).
-                            ("abbrev", None), ("verbose", None), ("inject", None), ("fault", None),
-                            ("kvm", None)):
+                            *(((q, None) for q in ("abbrev", "verbose", "inject", "fault", "kvm"))
+                              if refusals else ())):
         p.add_argument(
             f"--{qualifier}",
             dest="exprs",
@@ -500,54 +528,31 @@ def build_parser(completion: bool = True) -> argparse.ArgumentParser:
     )
     p.add_argument("-V", "--version", action="version", version=f"%(prog)s {VERSION}")
 
-    class _Deprecated(argparse.Action):
-        """strace's -F: -f, with strace's warning."""
-
-        def __call__(self, parser: Any, namespace: Any, values: Any, option_string: Any = None) -> None:
-            print(f"{PROG}: option -F is deprecated, please use -f/--follow-forks instead", file=sys.stderr)
-            namespace.follow = max(namespace.follow, 1)
-
-    p.add_argument("-F", nargs=0, action=_Deprecated, help=argparse.SUPPRESS)
-
-    class _Unsupported(argparse.Action):
-        """strace's options that systrace has no counterpart for: named, with
-        why, after the parse (not argparse's "unrecognized arguments")."""
-
-        def __init__(self, *args: Any, why: str, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self.why = why
-
-        def __call__(self, parser: Any, namespace: Any, values: Any, option_string: Any = None) -> None:
-            if option_string in ("-X", "--const-print-style") and values == "abbrev":
-                return  # strace's default style, systrace's only one
-            given = option_string
-            if values:
-                given += f"={values}" if option_string.startswith("--") else f" {values}"
-            if namespace.unsupported is None:
-                namespace.unsupported = f"{given}: {self.why}"
-
+    # strace's deprecated -F: -f, with strace's warning (main() prints it).
+    p.add_argument("-F", dest="deprecated_follow", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(unsupported=None)
-    detached = ("not supported: the command runs as systrace's child (systrace does not trace with "
-                "ptrace, and needs no detached tracer)")
-    for options, nargs, why in (
-        (("-v", "--no-abbrev"), 0, "unabbreviated structures are not supported; systrace prints them "
-         "as strace does by default (-e verbose=all)"),
-        (("-X", "--const-print-style"), None, "only strace's default style of constants, abbrev, is "
-         "supported"),
-        (("-i", "--instruction-pointer"), 0, "the instruction pointer of each call is not supported"),
-        (("-k", "--stack-traces", "--stack-trace"), 0, "stack traces are not supported"),
-        (("-b", "--detach-on"), None, "detaching on a syscall is not supported"),
-        (("-D",), 0, detached),
-        (("--daemonize",), "?", detached),  # its value only after `=`: OPTIONAL_VALUES
-        (("-I", "--interruptible"), None, "not supported: systrace never stops the traced processes "
-         "and takes Ctrl-C at any time"),
-        (("-O", "--summary-syscall-overhead"), None, "not supported: -c's times are the kernel's, "
-         "with no tracer overhead in them to subtract"),
-        (("--kill-on-exit",), 0, "not supported: the traced processes go on if systrace exits"),
-        (("-d", "--debug"), 0, "strace's debug output has no counterpart in systrace"),
-        (("--tips",), "?", "not supported"),
-    ):
-        p.add_argument(*options, nargs=nargs, action=_Unsupported, why=why, help=argparse.SUPPRESS)
+    if refusals:
+
+        class _Unsupported(argparse.Action):
+            """strace's options that systrace has no counterpart for: named,
+            with why, after the parse (not argparse's "unrecognized
+            arguments")."""
+
+            def __init__(self, *args: Any, why: str, **kwargs: Any) -> None:
+                super().__init__(*args, **kwargs)
+                self.why = why
+
+            def __call__(self, parser: Any, namespace: Any, values: Any, option_string: Any = None) -> None:
+                if option_string in ("-X", "--const-print-style") and values == "abbrev":
+                    return  # strace's default style, systrace's only one
+                given = option_string
+                if values:
+                    given += f"={values}" if option_string.startswith("--") else f" {values}"
+                if namespace.unsupported is None:
+                    namespace.unsupported = f"{given}: {self.why}"
+
+        for options, nargs, why in REFUSED_OPTIONS:
+            p.add_argument(*options, nargs=nargs, action=_Unsupported, why=why, help=argparse.SUPPRESS)
     p.add_argument(
         "command",
         nargs=argparse.REMAINDER,
@@ -1412,11 +1417,25 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if found is not None:
         argv = [*(f"{a}={OPTIONAL_VALUES[a]}" if a in OPTIONAL_VALUES else a for a in argv[:found.options]),
                 *argv[found.options:]]
-    args = parser.parse_args(argv)
+    # Parsed again with strace's refused options only when the plain parser
+    # does not know one (-fv: an error of the cluster's, not an unknown).
+    import argparse
+
+    parser.exit_on_error = False
+    try:
+        args, unknown = parser.parse_known_args(argv)
+    except argparse.ArgumentError:
+        unknown = argv
+    if unknown:
+        parser = build_parser(completion, refusals=True)
+        args = parser.parse_args(argv)
     if args.unsupported:
         parser.print_usage(sys.stderr)
         print(f"{PROG}: {args.unsupported}", file=sys.stderr)
         return 2
+    if args.deprecated_follow:
+        print(f"{PROG}: option -F is deprecated, please use -f/--follow-forks instead", file=sys.stderr)
+        args.follow = max(args.follow, 1)
     command = list(args.command)
     if command and command[0] == "--":
         command = command[1:]
