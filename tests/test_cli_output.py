@@ -76,10 +76,19 @@ for t in threads:
     t.start()
 for t in threads:
     t.join()
+# The children all alive at once (each waits for the pipe to close before
+# its exec): as many processes in the tables as there are children.
+r, w = os.pipe()
+pids = []
 for _ in range(int(sys.argv[2])):
     pid = os.fork()
     if pid == 0:
+        os.close(w)
+        os.read(r, 1)
         os.execv("/bin/true", ["true"])
+    pids.append(pid)
+os.close(w)
+for pid in pids:
     os.waitpid(pid, 0)
 """
 
@@ -102,6 +111,13 @@ def test_a_tree_of_thousands_of_threads_and_hundreds_of_processes_is_whole(kerne
     # Each thread and each process ends once (and the command's last).
     assert count(r"\d+ +\+\+\+ exited with 0 \+\+\+") == threads + children + 1, lines[-5:]
     assert re.fullmatch(r"\d+ +\+\+\+ exited with 0 \+\+\+", lines[-1]), lines[-5:]
+    # Past the kernel's table of traced processes, the children not
+    # followed are told, every one of them.
+    r = systrace_cmd("-f", "-e", "trace=execve", "-o", str(out), "--", sys.executable, "-c", TREE, "0",
+                     str(children), timeout=300, env={**os.environ, "SYSTRACE_MAX_PROCESSES": "100"})
+    followed = out.read_text().count('execve("/bin/true"')
+    assert r.returncode == 0 and 0 < followed < children, (followed, r.stderr)
+    assert f"systrace: could not follow {children - followed} child processes" in r.stderr, r.stderr
 
 
 def test_tracer_runs_ahead_of_what_it_traces(kernel):

@@ -889,6 +889,9 @@ class RunReport:
 
     def __init__(self) -> None:
         self.lost = 0
+        # -f: children the kernel's table of traced processes had no room
+        # for (SYSTRACE_MAX_PROCESSES at once), whose calls are not shown.
+        self.untraced_children = 0
         # The first write of the trace that failed (a full disk, -ff's file
         # that could not be made): nothing after it was written.
         self.write_error: Optional[OSError] = None
@@ -1047,6 +1050,7 @@ class Printer:
         for batch in session.batches():
             self.feed(batch)
         self.report.lost += session.dropped
+        self.report.untraced_children += session.untraced_children
 
     def finish(self) -> None:
         self._emit(self.native.finish)
@@ -1678,6 +1682,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(
             f"{PROG}: {report.lost} events lost (ring buffer full, or systrace fell behind; "
             "a larger --buffer-size holds more)",
+            file=sys.stderr,
+        )
+    if report.untraced_children:
+        print(
+            f"{PROG}: could not follow {report.untraced_children} child processes (too many "
+            "processes traced at once; SYSTRACE_MAX_PROCESSES raises the limit): their calls are "
+            "not shown",
             file=sys.stderr,
         )
     return code
