@@ -2,7 +2,12 @@
 //! (connect's, bind's, sendto's at enter; accept's, getsockname's,
 //! recvfrom's at exit): the family, and for the internet and unix families
 //! the address (and port); and its strace text.
+use std::fmt::Write;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use super::flags as x;
+use super::quote::{push_quoted, Ellipsis, HexStyle};
+use super::structs::ifindex_text;
 
 /// A decoded socket address.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -99,12 +104,58 @@ pub fn value(addr: &SockAddr) -> serde_json::Value {
     })
 }
 
+/// C's `%#0*x` (strace's PRINT_VAL_0X): `0x000005` at width 8, but no
+/// `0x` on zero (`00000000`).
+pub fn hex0(value: u64, width: usize) -> String {
+    if value == 0 {
+        "0".repeat(width)
+    } else {
+        format!("{value:#0width$x}")
+    }
+}
+
+/// The smallest address each family's printer takes (strace's
+/// sa_printers[].min_len); a shorter one is printed raw.
+fn min_len(family: i32) -> Option<usize> {
+    Some(match family {
+        libc::AF_UNIX => 3,
+        libc::AF_INET => 16,
+        libc::AF_INET6 => 24, // up to sin6_scope_id
+        libc::AF_NETLINK => 12,
+        libc::AF_PACKET => 20,
+        libc::AF_VSOCK => 16,
+        _ => return None,
+    })
+}
+
 /// As strace prints it: `{sa_family=AF_INET, sin_port=htons(80),
-/// sin_addr=inet_addr("127.0.0.1")}`; None for a family printed here as
-/// its pointer, or an address too short for its family. `hex`: how a
-/// unix socket's path is quoted (-x, -xx), as strace quotes it.
+/// sin_addr=inet_addr("127.0.0.1")}`; a family without a printer here, or
+/// an address too short for its family's, as strace's raw
+/// `{sa_family=AF_ALG, sa_data="..."}`. None when not even the family is
+/// there. `hex`: how strings are quoted (-x, -xx), as strace quotes them.
 pub fn text(bytes: &[u8], hex: super::quote::HexStyle) -> Option<String> {
     let family = u16::from_ne_bytes(bytes.get(..2)?.try_into().ok()?);
+    let name = x::xval_or_unknown(x::ADDRESS_FAMILIES, u64::from(family), "AF_???");
+    if bytes.len() == 2 {
+        return Some(format!("{{sa_family={name}}}"));
+    }
+    let printed = min_len(i32::from(family))
+        .filter(|&min| bytes.len() >= min)
+        .and_then(|_| fields(family, bytes, hex));
+    let mut out = format!("{{sa_family={name}, ");
+    match printed {
+        Some(fields) => out.push_str(&fields),
+        None => {
+            out.push_str("sa_data=");
+            push_quoted(&mut out, &bytes[2..], Ellipsis::No, hex);
+        }
+    }
+    out.push('}');
+    Some(out)
+}
+
+/// The fields after sa_family of a family with a printer.
+fn fields(family: u16, bytes: &[u8], hex: HexStyle) -> Option<String> {
     let addr = decode(bytes)?;
     let ne32 = |at: usize| {
         bytes
@@ -113,34 +164,45 @@ pub fn text(bytes: &[u8], hex: super::quote::HexStyle) -> Option<String> {
     };
     Some(match i32::from(family) {
         libc::AF_INET => format!(
-            "{{sa_family=AF_INET, sin_port=htons({}), sin_addr=inet_addr(\"{}\")}}",
+            "sin_port=htons({}), sin_addr=inet_addr(\"{}\")",
             addr.port?, addr.address?
         ),
-        libc::AF_INET6 => format!(
-            "{{sa_family=AF_INET6, sin6_port=htons({}), sin6_flowinfo=htonl({}), \
-             inet_pton(AF_INET6, \"{}\", &sin6_addr), sin6_scope_id={}}}",
-            addr.port?,
-            u32::from_be(ne32(4)?),
-            addr.address?,
-            ne32(24)?
-        ),
-        libc::AF_UNIX if bytes.len() <= 2 => "{sa_family=AF_UNIX}".to_owned(),
+        libc::AF_INET6 => {
+            let mut out = format!(
+                "sin6_port=htons({}), sin6_flowinfo=htonl({}), \
+                 inet_pton(AF_INET6, \"{}\", &sin6_addr)",
+                addr.port?,
+                u32::from_be(ne32(4)?),
+                addr.address?
+            );
+            if let Some(scope) = ne32(24) {
+                // A link-local address's scope is an interface.
+                let link_local = matches!(addr.ip, Some(IpAddr::V6(ip))
+                    if ip.segments()[0] & 0xffc0 == 0xfe80 || ip.segments()[0] & 0xff0f == 0xff02);
+                if link_local {
+                    let _ = write!(out, ", sin6_scope_id={}", ifindex_text(scope));
+                } else {
+                    let _ = write!(out, ", sin6_scope_id={scope}");
+                }
+            }
+            out
+        }
         libc::AF_UNIX => {
-            let path = &bytes[2..];
-            let mut out = String::from("{sa_family=AF_UNIX, sun_path=");
+            // sun_path is at most 108 bytes, whatever addrlen says.
+            let path = &bytes[2..bytes.len().min(110)];
+            let mut out = String::from("sun_path=");
             let (at, name) = match path.split_first() {
                 Some((0, rest)) => ("@", rest),
                 _ => ("", path),
             };
             let end = name.iter().position(|&b| b == 0).unwrap_or(name.len());
             out.push_str(at);
-            super::quote::push_quoted(
+            push_quoted(
                 &mut out,
                 &name[..if at.is_empty() { end } else { name.len() }],
-                super::quote::Ellipsis::No,
+                Ellipsis::No,
                 hex,
             );
-            out.push('}');
             out
         }
         libc::AF_NETLINK => {
@@ -151,14 +213,84 @@ pub fn text(bytes: &[u8], hex: super::quote::HexStyle) -> Option<String> {
                 p => format!("nl_pad={p:#x}, "),
             };
             format!(
-                "{{sa_family=AF_NETLINK, {pad}nl_pid={}, nl_groups={:08x}}}",
+                "{pad}nl_pid={}, nl_groups={}",
                 ne32(4)? as i32,
-                ne32(8)?
+                hex0(u64::from(ne32(8)?), 8)
             )
+        }
+        libc::AF_PACKET => {
+            // struct sockaddr_ll: protocol (network order), ifindex,
+            // hatype, pkttype, halen, addr[8].
+            let protocol = u16::from_be_bytes(bytes.get(2..4)?.try_into().ok()?);
+            let hatype = u16::from_ne_bytes(bytes.get(8..10)?.try_into().ok()?);
+            let halen = *bytes.get(11)?;
+            let mut out = format!(
+                "sll_protocol=htons({}), sll_ifindex={}, sll_hatype={}, sll_pkttype={}, sll_halen={halen}",
+                x::xval_or_unknown(x::ETH_PROTOCOLS, u64::from(protocol), "ETH_P_???"),
+                ifindex_text(ne32(4)?),
+                x::xval_or_unknown(x::ARPHRD_TYPES, u64::from(hatype), "ARPHRD_???"),
+                x::xval_or_unknown(PACKET_TYPES, u64::from(*bytes.get(10)?), "PACKET_???"),
+            );
+            if halen > 0 {
+                // Bytes past addrlen are not shown: `...` instead.
+                let there = &bytes[12..];
+                let mut items: Vec<String> = (there.iter().take(usize::from(halen)))
+                    .map(|&b| hex0(u64::from(b), 2))
+                    .collect();
+                if there.len() < usize::from(halen) {
+                    items.push("...".to_owned());
+                }
+                let _ = write!(out, ", sll_addr=[{}]", items.join(", "));
+            }
+            out
+        }
+        libc::AF_VSOCK => {
+            // struct sockaddr_vm: reserved1, port, cid, flags, zero[3].
+            let reserved = u16::from_ne_bytes(bytes.get(2..4)?.try_into().ok()?);
+            let mut out = match reserved {
+                0 => String::new(),
+                r => format!("svm_reserved1={r:#x}, "),
+            };
+            let xval = |table, v: u32| {
+                x::xval(table, u64::from(v)).map_or_else(|| x::hex(u64::from(v)), str::to_owned)
+            };
+            let _ = write!(
+                out,
+                "svm_cid={}, svm_port={}, svm_flags={}",
+                xval(VSOCK_CIDS, ne32(8)?),
+                xval(VSOCK_PORTS, ne32(4)?),
+                x::flags_or_unknown(VSOCK_FLAGS, u64::from(*bytes.get(12)?), "VMADDR_FLAG_???"),
+            );
+            let zero = &bytes[13..16];
+            if zero.iter().any(|&b| b != 0) {
+                let zero: Vec<String> = zero.iter().map(|&b| x::hex(u64::from(b))).collect();
+                let _ = write!(out, ", svm_zero=[{}]", zero.join(", "));
+            }
+            out
         }
         _ => return None,
     })
 }
+
+/// sockaddr_ll's sll_pkttype.
+const PACKET_TYPES: x::Xlat = &[
+    (0, "PACKET_HOST"),
+    (1, "PACKET_BROADCAST"),
+    (2, "PACKET_MULTICAST"),
+    (3, "PACKET_OTHERHOST"),
+    (4, "PACKET_OUTGOING"),
+    (5, "PACKET_LOOPBACK"),
+    (6, "PACKET_USER"),
+    (7, "PACKET_KERNEL"),
+];
+const VSOCK_CIDS: x::Xlat = &[
+    (0, "VMADDR_CID_HYPERVISOR"),
+    (1, "VMADDR_CID_LOCAL"),
+    (2, "VMADDR_CID_HOST"),
+    (0xffff_ffff, "VMADDR_CID_ANY"),
+];
+const VSOCK_PORTS: x::Xlat = &[(0xffff_ffff, "VMADDR_PORT_ANY")];
+const VSOCK_FLAGS: x::Xlat = &[(1, "VMADDR_FLAG_TO_HOST")];
 
 #[cfg(test)]
 mod tests {
@@ -242,11 +374,78 @@ mod tests {
         };
         assert_eq!(
             nl(0),
-            "{sa_family=AF_NETLINK, nl_pid=5, nl_groups=00000001}"
+            "{sa_family=AF_NETLINK, nl_pid=5, nl_groups=0x000001}"
         );
         assert_eq!(
             nl(0x9257),
-            "{sa_family=AF_NETLINK, nl_pad=0x9257, nl_pid=5, nl_groups=00000001}"
+            "{sa_family=AF_NETLINK, nl_pad=0x9257, nl_pid=5, nl_groups=0x000001}"
         );
+    }
+
+    #[test]
+    fn families_without_a_printer_and_short_addresses_print_raw() {
+        let hex = crate::strace::quote::HexStyle::None;
+        let with = |family: i32, rest: &[u8]| {
+            let mut b = (family as u16).to_ne_bytes().to_vec();
+            b.extend(rest);
+            text(&b, hex).unwrap()
+        };
+        assert_eq!(
+            with(libc::AF_UNSPEC, &[0; 14]),
+            "{sa_family=AF_UNSPEC, sa_data=\"\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\"}"
+        );
+        assert_eq!(
+            with(libc::AF_ALG, b"ab"),
+            "{sa_family=AF_ALG, sa_data=\"ab\"}"
+        );
+        assert_eq!(
+            with(99, b"x"),
+            "{sa_family=0x63 /* AF_??? */, sa_data=\"x\"}"
+        );
+        // Shorter than a sockaddr_in: its bytes, as strace's min_len.
+        assert_eq!(
+            with(libc::AF_INET, &[0, 80, 127, 0, 0, 1]),
+            "{sa_family=AF_INET, sa_data=\"\\0P\\177\\0\\0\\1\"}"
+        );
+        assert_eq!(with(libc::AF_INET, &[]), "{sa_family=AF_INET}");
+        assert_eq!(text(&[2], hex), None);
+    }
+
+    #[test]
+    fn packet_and_vsock_addresses() {
+        let hex = crate::strace::quote::HexStyle::None;
+        let mut ll = (libc::AF_PACKET as u16).to_ne_bytes().to_vec();
+        ll.extend(0x0800u16.to_be_bytes()); // ETH_P_IP
+        ll.extend(0u32.to_ne_bytes()); // no such interface
+        ll.extend(1u16.to_ne_bytes()); // ARPHRD_ETHER
+        ll.extend([4, 3, 0xab, 0, 5]); // outgoing, 3 bytes of address
+        ll.extend([0; 5]);
+        assert_eq!(
+            text(&ll, hex).unwrap(),
+            "{sa_family=AF_PACKET, sll_protocol=htons(ETH_P_IP), sll_ifindex=0, \
+             sll_hatype=ARPHRD_ETHER, sll_pkttype=PACKET_OUTGOING, sll_halen=3, \
+             sll_addr=[0xab, 00, 0x5]}"
+        );
+        // A halen past the bytes given: what is there, then "...".
+        ll[11] = 8;
+        ll.truncate(14);
+        assert!(text(&ll, hex).is_some_and(|t| t.contains("sa_data=")));
+        let mut vm = (libc::AF_VSOCK as u16).to_ne_bytes().to_vec();
+        vm.extend(0u16.to_ne_bytes());
+        vm.extend(1234u32.to_ne_bytes());
+        vm.extend(2u32.to_ne_bytes());
+        vm.extend([1, 0, 0, 0]);
+        assert_eq!(
+            text(&vm, hex).unwrap(),
+            "{sa_family=AF_VSOCK, svm_cid=VMADDR_CID_HOST, svm_port=0x4d2, svm_flags=VMADDR_FLAG_TO_HOST}"
+        );
+    }
+
+    #[test]
+    fn hex0_is_cs_alternate_zero_padded_hex() {
+        assert_eq!(hex0(5, 8), "0x000005");
+        assert_eq!(hex0(0, 8), "00000000");
+        assert_eq!(hex0(0xab, 2), "0xab");
+        assert_eq!(hex0(5, 2), "0x5");
     }
 }

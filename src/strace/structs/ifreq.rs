@@ -221,8 +221,7 @@ fn push_member(out: &mut String, member: Member, b: &[u8], hex: HexStyle) -> Opt
     match member {
         Member::Sockaddr(field) => {
             let addr = u.get(..16)?;
-            let text =
-                crate::strace::sockaddr::text(addr, hex).unwrap_or_else(|| raw_sockaddr(addr, hex));
+            let text = crate::strace::sockaddr::text(addr, hex)?;
             let _ = write!(out, "{field}={text}");
         }
         Member::Hwaddr => {
@@ -270,19 +269,6 @@ fn push_member(out: &mut String, member: Member, b: &[u8], hex: HexStyle) -> Opt
         }
     }
     Some(())
-}
-
-/// An address of a family strace prints raw: `{sa_family=AF_UNSPEC,
-/// sa_data="\0\0..."}`.
-fn raw_sockaddr(addr: &[u8], hex: HexStyle) -> String {
-    let family = u16::from_ne_bytes([addr[0], addr[1]]);
-    let mut out = format!(
-        "{{sa_family={}, sa_data=",
-        x::xval_or_unknown(x::ADDRESS_FAMILIES, u64::from(family), "AF_???")
-    );
-    push_quoted(&mut out, &addr[2..], Ellipsis::No, hex);
-    out.push('}');
-    out
 }
 
 /// The bytes of a hardware address of type `family` (ARPHRD_*) that strace

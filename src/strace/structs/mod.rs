@@ -30,7 +30,7 @@ pub use misc::{
     wait_status_text,
 };
 pub use msg::{iov_buffers, iovec_text, mmsghdr_text, msghdr_text, remote_iovec_text};
-pub use netlink::netlink_text;
+pub use netlink::{ifindex_text, netlink_text};
 pub use perf::perf_event_attr_text;
 pub use signal::{sigaction_text, sigmask_pair_text, sigset_names, sigset_text};
 pub use stat::{dev_text, is_device, stat_text, statfs_text, statx_text, symbolic_mode};

@@ -1378,7 +1378,7 @@ fn ifaddrmsg_text(payload: &[u8], opts: &StraceOptions) -> String {
 }
 
 /// strace's print_ifindex: `if_nametoindex("lo")`, or the number.
-pub(super) fn ifindex_text(index: u32) -> String {
+pub fn ifindex_text(index: u32) -> String {
     let mut name = [0 as libc::c_char; libc::IF_NAMESIZE];
     // Its socket and ioctl are systrace's own, whatever thread prints.
     let _quiet = crate::trace::quiet::Quiet::enter();
