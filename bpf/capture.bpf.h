@@ -784,8 +784,10 @@ static __always_inline int output(struct scratch *s, __u32 size, __u32 phase, __
 	 * changes nothing but shows the verifier the bound. */
 	barrier_var(size);
 	size &= SCRATCH_SIZE - 1;
-	if (bpf_ringbuf_output(&events, s->buf, size, batch_flags(size)) < 0)
+	if (bpf_ringbuf_output(&events, s->buf, size, batch_flags(size)) < 0) {
 		count_drop(phase, nr, pid_tgid, root);
+		return 1;
+	}
 	return 0;
 }
 
@@ -794,7 +796,8 @@ static __always_inline int output(struct scratch *s, __u32 size, __u32 phase, __
  * exit), built in the scratch buffer and sent with one output. Global:
  * checked once, where a reserve per arg count, as emit_enter's, or a copy
  * in each caller, is code the verifier goes through on every path that
- * gets here. `ts`: the time a timed record takes instead of now (0: now). */
+ * gets here. `ts`: the time a timed record takes instead of now (0: now).
+ * Returns 1 if the ring buffer was full (the record lost, and counted). */
 __noinline int output_plain_enter(__u32 nr, const struct call_args *args, __u64 ts, __u64 pid_tgid,
 				  __u32 root)
 {
@@ -818,8 +821,10 @@ __noinline int output_plain_enter(__u32 nr, const struct call_args *args, __u64 
 	rec->trace.nr = nr;
 	for (int i = 0; i < SYSTRACE_MAX_ARGS; i++)
 		rec->trace.args[i] = args->v[i];
-	if (bpf_ringbuf_output(&events, rec, ENTER_RECORD_SIZE(nb_args), submit_flags()) < 0)
+	if (bpf_ringbuf_output(&events, rec, ENTER_RECORD_SIZE(nb_args), submit_flags()) < 0) {
 		count_drop(SYSTRACE_PHASE_ENTER, nr, pid_tgid, root);
+		return 1;
+	}
 	return 0;
 }
 

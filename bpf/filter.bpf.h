@@ -233,6 +233,7 @@ static __noinline bool filter_enter(const struct systrace_filter *f, __u32 nr, _
 				v->nr = nr;
 				v->switches = task_switches();
 				v->pass = pass;
+				v->lost = 0;
 			}
 		}
 		if (filter_experiment & 16) {
@@ -301,6 +302,50 @@ __u64 no_args[SYSTRACE_MAX_ARGS];
  * stack, which the kernels that give a called function no stack of its
  * own refuse. */
 #define EXIT_SEND_HELD 2
+/* The call's enter passed but was lost to a full ring buffer: the exit is
+ * not sent, and counted lost (user space decides a filtered call from its
+ * enter, and would drop the exit unseen by any count). */
+#define EXIT_LOST 3
+
+/* Whether the thread's mark says its call of `nr` lost its enter; takes
+ * the mark. A mark older than the syscall's filter (held_since) is an
+ * earlier call's whose exit went by unseen. */
+static __always_inline bool take_lost_mark(__u32 nr)
+{
+	struct call_mark *mark;
+
+	mark = bpf_task_storage_get(&call_marks, bpf_get_current_task_btf(), 0, 0);
+	if (!mark || mark->state != CALL_LOST)
+		return false;
+	mark->state = CALL_NONE;
+	return mark->nr == nr && mark->ts >= held_since[nr & (SYSTRACE_NR_SYSCALLS - 1)];
+}
+
+/* The enter of a call a filter passed was lost to a full ring buffer (and
+ * counted): marked so that its exit is counted lost too, not sent. The
+ * per-CPU verdict says so to an exit that follows at once; the thread's
+ * mark (task storage, created only here) to one after a switch. */
+static __noinline void enter_lost(const struct systrace_filter *f, __u32 nr, __u64 pid_tgid)
+{
+	struct enter_verdict *v;
+	struct call_mark *mark;
+	__u32 zero = 0;
+
+	if (!f || f->mode == SYSTRACE_FILTER_AT_EXIT)
+		return; /* a held enter: its exit sends it, or counts both */
+	v = bpf_map_lookup_elem(&enter_verdicts, &zero);
+	if (v && v->tid == (__u32)pid_tgid && v->nr == nr)
+		v->lost = 1;
+	mark = bpf_task_storage_get(&call_marks, bpf_get_current_task_btf(), 0,
+				    BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!mark) {
+		__sync_fetch_and_add(&filter_unheld, 1);
+		return;
+	}
+	mark->nr = nr;
+	mark->state = CALL_LOST;
+	mark->ts = bpf_ktime_get_ns();
+}
 
 /* The filter `f` at its call's exit: true to send the exit, EXIT_SEND_HELD
  * to send the held enter and then the exit (a call decided at exit). */
@@ -313,7 +358,7 @@ static __noinline int filter_exit(const struct systrace_filter *f, __u32 nr, lon
 	if (!f || nr >= SYSTRACE_NR_SYSCALLS)
 		return true;
 	if (f->mode == SYSTRACE_FILTER_AT_ENTER_ONLY)
-		return true;
+		return take_lost_mark(nr) ? EXIT_LOST : true;
 	if (f->mode == SYSTRACE_FILTER_AT_ENTER && !(filter_experiment & 16)) {
 		__u32 zero = 0;
 		struct enter_verdict *v = bpf_map_lookup_elem(&enter_verdicts, &zero);
@@ -323,8 +368,14 @@ static __noinline int filter_exit(const struct systrace_filter *f, __u32 nr, lon
 		if (v && v->tid == (__u32)pid_tgid && v->nr == nr && !(filter_experiment & 32) &&
 		    v->switches == task_switches()) {
 			v->tid = 0; /* used: another exit of this thread decides again */
+			if (v->lost) {
+				take_lost_mark(nr);
+				return EXIT_LOST;
+			}
 			return v->pass;
 		}
+		if (take_lost_mark(nr))
+			return EXIT_LOST;
 		return filter_exit_again(f, nr, pid_tgid);
 	}
 	mark = bpf_task_storage_get(&call_marks, bpf_get_current_task_btf(), 0, 0);

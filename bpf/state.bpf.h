@@ -330,6 +330,7 @@ enum call_state {
 	CALL_REJECTED = 1,
 	CALL_HELD = 2,
 	CALL_PASSED = 3,
+	CALL_LOST = 4, /* its enter passed the filter but was lost (see enter_lost) */
 };
 struct call_mark {
 	__u32 nr;
@@ -354,6 +355,7 @@ struct enter_verdict {
 	__u32 nr;
 	__u64 switches;
 	__u32 pass;
+	__u32 lost; /* its enter record was lost: the exit is counted lost too */
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -48,7 +48,8 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 		return 0;                                                        \
 	}
 
-/* Writes the enter record of a call, its args without user memory. */
+/* Writes the enter record of a call, its args without user memory; 1 if
+ * it was lost (and counted). */
 static __always_inline int emit_plain_enter(long id, __u64 *args, __u64 pid_tgid, __u32 root)
 {
 	struct systrace_enter_record *rec;
@@ -65,10 +66,11 @@ static __always_inline int emit_plain_enter(long id, __u64 *args, __u64 pid_tgid
 	}
 drop:
 	count_drop(SYSTRACE_PHASE_ENTER, id, pid_tgid, root);
-	return 0;
+	return 1;
 }
 
-/* Writes the enter record of a call. */
+/* Writes the enter record of a call; 1 if it was lost to a full ring
+ * buffer (and counted). */
 static __always_inline int emit_enter(long id, __u64 *args, __u64 pid_tgid, __u32 root)
 {
 	__u8 nb_args = syscall_nb_args[id];
@@ -182,7 +184,9 @@ static __always_inline int deliver_enter(long id, __u64 *args, __u64 pid_tgid, _
 		return 0;
 	if (!f && with_filters)
 		forget_verdict(pid_tgid);
-	return emit_enter(id, args, pid_tgid, root);
+	if (emit_enter(id, args, pid_tgid, root) && f)
+		enter_lost(f, id, pid_tgid);
+	return 0;
 }
 
 /* Deliver the exit of a wanted call: every exit hook ends here. */
@@ -197,15 +201,21 @@ static __always_inline int deliver_exit(long nr, long ret, __u64 pid_tgid, __u32
 		return 0; /* the experiment that rejects before the lookup */
 	f = with_filters ? filter_of(nr, filter_slot) : 0;
 	verdict = f ? filter_exit(f, nr, ret, pid_tgid) : true;
-	if (verdict == EXIT_SEND_HELD)
-		emit_held_enter(nr,
-				bpf_task_storage_get(&call_marks, bpf_get_current_task_btf(), 0, 0),
-				pid_tgid, root);
-	pass = verdict;
+	if (verdict == EXIT_SEND_HELD &&
+	    emit_held_enter(nr, bpf_task_storage_get(&call_marks, bpf_get_current_task_btf(), 0, 0),
+			    pid_tgid, root))
+		verdict = EXIT_LOST;
+	pass = verdict == true || verdict == EXIT_SEND_HELD;
 	/* Marks exist only where filters were loaded. */
 	if (with_filters && test_bit(nr, held_syscalls) &&
 	    (!f || f->mode != SYSTRACE_FILTER_AT_EXIT) && !(filter_experiment & 16))
 		take_held_enter(nr, pass, pid_tgid, root);
+	if (verdict == EXIT_LOST) {
+		/* Its enter was lost: a session that decides its calls whole
+		 * could not take this exit; counted lost with it. */
+		count_drop(SYSTRACE_PHASE_EXIT, nr, pid_tgid, root);
+		return 0;
+	}
 	if (!pass)
 		return 0;
 	if (refused)

@@ -17,6 +17,9 @@ pub struct SessionFilters {
     accepted: HashMap<u32, u32>,
     /// Per thread: the enter of a call decided at its exit.
     held: HashMap<u32, Event>,
+    /// Held enters whose exit never came (lost to a full ring buffer,
+    /// which counted the exit): the session's too, since not delivered.
+    unpaired: u64,
 }
 
 pub enum Verdict {
@@ -65,6 +68,11 @@ impl SessionFilters {
         self.by_nr.is_empty()
     }
 
+    /// The held enters counted lost since the last call.
+    pub fn take_unpaired(&mut self) -> u64 {
+        std::mem::take(&mut self.unpaired)
+    }
+
     /// What to do with `ev`, an event the session traces; `traces_enter`:
     /// whether it traces the enter of `ev`'s syscall.
     pub fn apply(&mut self, ev: &Event, traces_enter: bool) -> Verdict {
@@ -78,7 +86,11 @@ impl SessionFilters {
         };
         match ev.phase {
             Phase::Enter if f.at_exit => {
-                self.held.insert(ev.tid, ev.clone());
+                // The thread's next call: the one held before it ended
+                // without its exit seen.
+                if self.held.insert(ev.tid, ev.clone()).is_some() {
+                    self.unpaired += 1;
+                }
                 Verdict::Drop
             }
             Phase::Enter => {

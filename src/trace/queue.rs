@@ -104,6 +104,8 @@ pub struct Queue {
     /// For a launched command: execve and execveat, which end its launch.
     launch_execs: Option<[u32; 2]>,
     backlog_dropped: AtomicU64,
+    /// Enters its filters held for an exit lost to the ring buffer.
+    unpaired: AtomicU64,
     truncated: AtomicU64,
     faulted: AtomicU64,
     lost: AtomicU64,
@@ -136,6 +138,7 @@ impl Queue {
         Queue {
             launch_execs: reg.launched.map(|_| exec_syscalls()),
             backlog_dropped: AtomicU64::new(0),
+            unpaired: AtomicU64::new(0),
             truncated: AtomicU64::new(0),
             faulted: AtomicU64::new(0),
             lost: AtomicU64::new(0),
@@ -324,6 +327,10 @@ impl Queue {
         if lost > 0 {
             self.backlog_dropped.fetch_add(lost, Ordering::Relaxed);
         }
+        let unpaired = queue.filters.take_unpaired();
+        if unpaired > 0 {
+            self.unpaired.fetch_add(unpaired, Ordering::Relaxed);
+        }
         self.truncated
             .fetch_add(losses.truncated, Ordering::Relaxed);
         self.faulted.fetch_add(losses.faulted, Ordering::Relaxed);
@@ -363,6 +370,11 @@ impl Queue {
     }
 
     /// Events lost because the user did not take them in time.
+    /// Enters its filters held for an exit lost to the ring buffer.
+    pub fn unpaired(&self) -> u64 {
+        self.unpaired.load(Ordering::Relaxed)
+    }
+
     pub fn backlog_dropped(&self) -> u64 {
         self.backlog_dropped.load(Ordering::Relaxed)
     }

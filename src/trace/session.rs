@@ -259,6 +259,7 @@ impl Session {
         Losses {
             dropped: now.dropped - self.at_open.dropped
                 + unattributed
+                + self.queue.unpaired()
                 + self.queue.backlog_dropped(),
             backlog: self.queue.backlog_dropped(),
             unattributed,
