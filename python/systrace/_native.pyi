@@ -583,6 +583,7 @@ class Printer:
         column: int = ...,
         trace_paths: Sequence[str] = ...,  # strace's -P: show only the calls that touch these
         attach_messages: bool = False,  # strace's "Process N attached" for -f's threads
+        superseded: bool = True,  # strace's "+++ superseded by execve in pid T +++"
         syscall_numbers: bool = False,  # strace's -n
         raw: Iterable[int] = ...,  # strace's -e raw=: these syscalls' calls undecoded, in hex
         decode_pids: bool = False,  # strace's -Y: process and thread ids with their command names

@@ -932,6 +932,7 @@ class Printer:
         live: bool = True,
         trace_paths: Sequence[str] = (),
         attach_messages: bool = False,
+        superseded: bool = True,
         syscall_numbers: bool = False,
         raw: Optional[SyscallSet] = None,
         status: Optional[List[str]] = None,
@@ -985,6 +986,7 @@ class Printer:
             live=live,
             trace_paths=list(trace_paths),
             attach_messages=attach_messages,
+            superseded=superseded,
             syscall_numbers=syscall_numbers,
             raw=list(raw.nrs) if raw is not None else [],
             prefix=prefix,
@@ -1629,6 +1631,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         # strace's, on its stderr trace only (not with -o, -q, -c).
         attach_messages=(args.follow and not args.output and "attach" not in args.quiet_set and not args.summary
                          and args.format == "strace" and not args.replay),
+        superseded=not {"thread-execve", "superseded"} & set(args.quiet_set),
     )
     try:
         if args.replay:

@@ -28,6 +28,11 @@ pub fn never_returns(nr: u32) -> bool {
 /// own events too): the call is execveat's, as strace shows it (what its
 /// exit read again is named as execve's arguments, which have the same
 /// names, bpf/capture.bpf.h).
+/// execve or execveat.
+pub fn is_exec(nr: u32) -> bool {
+    nr == syscalls::Sysno::execve.id() as u32 || nr == syscalls::Sysno::execveat.id() as u32
+}
+
 fn execveat_returned(enter: &Event, exit: &Event) -> bool {
     const EXECVE: u32 = syscalls::Sysno::execve.id() as u32;
     const EXECVEAT: u32 = syscalls::Sysno::execveat.id() as u32;
@@ -140,6 +145,24 @@ impl Pairer {
                     exit: Some(ev),
                 }),
             }
+        }
+    }
+
+    /// A thread of process `pid` other than `except` in an exec: the one
+    /// whose exec returned as `except` (see Printer's
+    /// exec_by_another_thread). Looked for only then: not per event.
+    pub fn pending_exec_of(&self, pid: u32, except: u32) -> Option<u32> {
+        self.pending
+            .iter()
+            .find(|(&tid, enter)| tid != except && enter.pid == pid && is_exec(enter.nr))
+            .map(|(&tid, _)| tid)
+    }
+
+    /// Thread `from`'s call in progress becomes thread `to`'s.
+    pub fn rekey(&mut self, from: u32, to: u32) {
+        if let Some(mut enter) = self.pending.remove(&from) {
+            enter.tid = to;
+            self.pending.insert(to, enter);
         }
     }
 

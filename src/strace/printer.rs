@@ -147,6 +147,9 @@ pub struct PrinterOptions {
     /// `-Y`: each process or thread id with its command name,
     /// `kill(42<sleep>, SIGTERM)`, the line's pid prefix too.
     pub decode_pids: bool,
+    /// strace's `+++ superseded by execve in pid T +++` when a thread
+    /// other than the first execs (not with -e quiet=thread-execve).
+    pub superseded: bool,
 }
 
 /// The digits after the second of -t's, -r's and -T's times: strace's
@@ -199,6 +202,7 @@ impl Default for PrinterOptions {
             attach_messages: false,
             raw: Default::default(),
             decode_pids: false,
+            superseded: true,
         }
     }
 }
@@ -464,6 +468,10 @@ impl Printer {
         if ev.phase == Phase::Enter && !self.opts.trace_paths.is_empty() {
             self.decide_paths(ev);
         }
+        if ev.phase == Phase::Exit && ev.tid == ev.pid && ev.ret == 0 && super::pair::is_exec(ev.nr)
+        {
+            self.exec_by_another_thread(ev, out);
+        }
         if self.opts.syscall_numbers {
             self.last_nr.insert(ev.tid, ev.nr);
         }
@@ -488,6 +496,43 @@ impl Printer {
             self.held_exit = None;
             self.held_retry = ev.data.is_some() && ev.captures().any(|c| c.faulted);
         }
+    }
+
+    /// An exec by a thread other than the process's first returns in the
+    /// process's pid (the kernel gives the exec'ing thread its leader's
+    /// id), while its enter waits under its own: as strace does, its line,
+    /// if still in progress, ends with ` <pid changed to PID ...>`, the
+    /// process is told `+++ superseded by execve in pid TID +++`, and the
+    /// call returns as the process's, `<... execve resumed>`.
+    fn exec_by_another_thread(&mut self, ev: &Event, out: &mut String) {
+        if self.pairer.pending_enter(ev.tid).is_some() {
+            return;
+        }
+        let Some(old) = self.pairer.pending_exec_of(ev.pid, ev.tid) else {
+            return;
+        };
+        if self.held == Some(old) {
+            self.cut_held(out);
+            const CUT: &str = " <unfinished ...>\n";
+            if out.ends_with(CUT) {
+                out.truncate(out.len() - CUT.len());
+                let _ = writeln!(out, " <pid changed to {} ...>", ev.pid);
+            }
+        }
+        self.pairer.rekey(old, ev.tid);
+        self.split.remove(&old);
+        self.live.remove(&old);
+        self.last_nr.remove(&old);
+        if self.opts.summary {
+            return;
+        }
+        if self.opts.superseded && self.opts.format == OutputFormat::Strace {
+            self.cut_held(out);
+            self.prefix(out, ev);
+            let _ = writeln!(out, "+++ superseded by execve in pid {old} +++");
+        }
+        // strace's TCB_REPRINT: the exit shows as resumed, quiet or not.
+        self.split.insert(ev.tid);
     }
 
     /// Whether calls print as strace prints them as they happen, cut by
