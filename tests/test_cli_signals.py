@@ -579,3 +579,153 @@ def test_a_pipeline_s_sigpipe_is_strace_s(kernel):
     assert pipes[1] == ["[pid P] --- SIGPIPE {si_signo=SIGPIPE, si_code=SI_USER, si_pid=P, si_uid=0} ---",
                         "[pid P] +++ killed by SIGPIPE +++"], theirs
     assert pipes[0] == pipes[1], (ours, theirs)
+
+
+
+# A command that says it runs (traced from its execve, its trace has
+# begun), then waits for its stdin's end.
+WAITS = "import os, sys; os.write(2, b'ready %d\\n' % os.getpid()); sys.stdin.read()"
+
+
+def _ended(pid: int) -> bool:
+    """Whether process `pid` is gone or a zombie, waiting a while for a
+    process being killed to die."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                if f.read().rpartition(")")[2].split()[0] in ("Z", "X"):
+                    return True
+        except FileNotFoundError:
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def _interrupt_command(tracer: list, sig: int) -> tuple[int, str, int, int]:
+    """Runs `tracer` on WAITS, sends `sig` to the tracer alone once the
+    command runs, and returns the tracer's exit status, its stderr, its pid
+    and the command's. The command's stdin is closed only once the tracer
+    is gone: a command left running (not killed) ends then."""
+    p = subprocess.Popen([*tracer, PY, "-c", WAITS], stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        seen = []
+        for line in p.stderr:
+            seen.append(line)
+            if line.startswith("ready "):
+                break
+        assert seen and seen[-1].startswith("ready "), seen
+        child = int(seen[-1].split()[1])
+        p.send_signal(sig)
+        p.wait(timeout=60)
+        p.stdin.close()
+        return p.returncode, "".join(seen) + p.stderr.read(), p.pid, child
+    finally:
+        p.kill()
+        p.wait()
+
+
+@needs_strace
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+@pytest.mark.parametrize("summary", [False, True], ids=["trace", "-c"])
+def test_sigterm_and_sighup_end_the_command_and_its_trace(kernel, sig, summary):
+    # strace's interrupt() and cleanup(): with the trace on stderr, the
+    # command it started is sent the signal (`timeout 1 systrace -c CMD`
+    # when timeout's own signal to its group comes later, `docker stop`, a
+    # hangup), the trace is written to its end (the -c table), and the
+    # tracer dies of the signal. strace detaches at once (`Process N
+    # detached`, the call in flight `<detached ...>`); systrace waits for
+    # the command's end, which the signal's default action makes certain,
+    # and shows it.
+    name = signal.Signals(sig).name
+    options = ["-c"] if summary else ["-e", "trace=none"]
+    code, err, tracer, child = _interrupt_command([PY, "-m", "systrace", *options], sig)
+    assert code == -sig, err
+    assert _ended(child), f"the command was left running: {err}"
+    if summary:
+        assert re.search(r"^ *[\d.]+ +[\d.]+ +\d+ +1 +write$", err, re.M), err
+        assert err.splitlines()[-1].endswith(" total"), err
+    else:
+        # The signal systrace sent its command.
+        assert trace_lines(err)[-2:] == [
+            f"--- {name} {{si_signo={name}, si_code=SI_USER, si_pid={tracer}, si_uid=0}} ---",
+            f"+++ killed by {name} +++",
+        ], err
+    code, err, tracer, child = _interrupt_command([STRACE, *options], sig)
+    assert code == -sig, err
+    assert _ended(child), err
+    assert f"{STRACE}: Process {child} detached" in err.splitlines(), err
+    if summary:
+        assert err.splitlines()[-1].endswith(" total"), err
+
+
+@needs_strace
+def test_sigterm_is_ignored_with_a_command_and_o_file(kernel, tmp_path):
+    # strace -o FILE CMD ignores SIGHUP, SIGINT, SIGQUIT, SIGPIPE and
+    # SIGTERM (its INTR_NEVER): `timeout 1 strace -o F CMD` leaves the
+    # command to timeout's signal to its group and traces it to its end.
+    # Sent to the tracer alone, the signal changes nothing: the command
+    # runs on, traced, here to its stdin's end.
+    for tracer in ([PY, "-m", "systrace"], [STRACE]):
+        out = tmp_path / "trace"
+        p = subprocess.Popen([*tracer, "-o", str(out), "-e", "trace=none", PY, "-c", WAITS], stdin=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        try:
+            assert p.stderr.readline().startswith("ready "), tracer
+            # An ignored signal is discarded as it is sent, a fatal one
+            # ends the tracer then: once kill() returns, the command can end.
+            p.send_signal(signal.SIGTERM)
+            p.send_signal(signal.SIGHUP)
+            _, err = p.communicate("", timeout=60)
+        finally:
+            p.kill()
+            p.wait()
+        assert p.returncode == 0, (tracer, p.returncode, err)
+        assert out.read_text().splitlines()[-1] == "+++ exited with 0 +++", tracer
+
+
+@needs_strace
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT], ids=["SIGTERM", "SIGHUP", "SIGQUIT"])
+@pytest.mark.parametrize("summary", [False, True], ids=["trace", "-c"])
+def test_a_signal_to_systrace_p_detaches(kernel, sig, summary):
+    # strace -p: SIGHUP, SIGQUIT and SIGTERM (as Ctrl-C) detach from the
+    # processes, which run on; the trace written to its end (the -c table
+    # after the detach lines), then the tracer dies of the signal.
+    # It makes a getppid call when told to, and says when it has.
+    target = subprocess.Popen([PY, "-c", "import os, sys\nfor _ in sys.stdin:\n    os.getppid(); print(flush=True)"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        for tracer in ([PY, "-m", "systrace"], [STRACE]):
+            options = ["-c"] if summary else ["-e", "trace=read"]
+            p = subprocess.Popen([*tracer, *options, "-f", "-p", str(target.pid)], stderr=subprocess.PIPE, text=True)
+            try:
+                seen = p.stderr.readline()
+                assert seen.endswith(f": Process {target.pid} attached\n"), seen
+                target.stdin.write("\n")
+                target.stdin.flush()
+                assert target.stdout.readline() == "\n"
+                p.send_signal(sig)
+                _, err = p.communicate(timeout=60)
+            finally:
+                p.kill()
+                p.wait()
+            err = seen + err
+            assert p.returncode == -sig, (tracer, err)
+            lines = err.splitlines()
+            ours = tracer[0] == PY
+            detached = f"{'systrace' if ours else STRACE}: Process {target.pid} detached"
+            # strace's cuts the line of the call in flight, if the target is
+            # back in its read (`read(0, ` before it, ` <detached ...>`
+            # after); systrace's follows it (`read(0,  <unfinished ...>) = ?`).
+            assert detached in lines if ours else any(line.endswith(detached) for line in lines), (tracer, err)
+            if summary:
+                assert re.search(r"^ *[\d.]+ +[\d.]+ +\d+ +1 +getppid$", err, re.M), err
+                assert lines[-1].endswith(" total") and lines.index(detached) < len(lines) - 1, err
+            elif ours:
+                # The read that took the test's line (resumed, or whole if
+                # the target was not in it yet when attached) is there.
+                assert lines[-1] == detached and any(re.search(r"\) += 1$", line) for line in lines[1:-1]), err
+            assert target.poll() is None  # it runs on
+    finally:
+        target.kill()
+        target.wait()

@@ -92,6 +92,31 @@ def test_command_gets_the_environment_of_its_parent(kernel):
     assert traced == untraced
 
 
+@pytest.mark.parametrize("given", [[], ["LC_ALL=C"], ["LC_CTYPE=POSIX"], ["LANG=C"], ["LANG=POSIX", "LC_CTYPE=C"]],
+                         ids=["unset", "LC_ALL=C", "LC_CTYPE=POSIX", "LANG=C", "LC_CTYPE=C"])
+def test_command_gets_the_environment_without_python_s_locale_coercion(kernel, given):
+    # Started in the C locale, Python sets LC_CTYPE=C.UTF-8 in its own
+    # environment (PEP 538), before any of systrace's code: the command
+    # gets the environment systrace was started with, not that one (a
+    # caller's LC_CTYPE=POSIX stays POSIX). The parent is env(1), which
+    # coerces nothing; -E changes only what it names.
+    base = ["PATH=/usr/bin:/bin", *given]
+    if "PYTHONPATH" in os.environ:  # the systrace under test
+        base.append(f"PYTHONPATH={os.environ['PYTHONPATH']}")
+
+    def env_of(*prefix: str) -> list:
+        r = subprocess.run(["/usr/bin/env", "-i", *base, *prefix, "/usr/bin/env"], capture_output=True, text=True,
+                           timeout=60)
+        assert r.returncode == 0, r.stderr
+        return r.stdout.splitlines()
+
+    untraced = env_of()
+    assert not any(line.startswith("LC_CTYPE=") and line != "LC_CTYPE=C" and line != "LC_CTYPE=POSIX"
+                   for line in untraced), untraced
+    assert env_of(*SYSTRACE, "-o", "/dev/null", "--") == untraced
+    assert env_of(*SYSTRACE, "-E", "SYSTRACE_TEST=1", "-o", "/dev/null", "--") == [*untraced, "SYSTRACE_TEST=1"]
+
+
 CLOSED_STDIO = """\
 import os, sys
 open_ = []

@@ -247,6 +247,39 @@ def _fill_closed_stdio() -> None:
             setattr(sys, name, open(null, "r" if fd == 0 else "w", encoding="utf-8"))
 
 
+# What Python's locale coercion (PEP 538) sets LC_CTYPE to.
+COERCED_LC_CTYPE = (b"C.UTF-8", b"C.utf8", b"UTF-8")
+
+
+def _undo_locale_coercion() -> None:
+    """The environment systrace was started with, for the command it runs
+    (and -o |COMMAND's shell): a Python started in the C or POSIX locale
+    (LC_ALL unset; LC_CTYPE, else LANG, unset, C or POSIX) sets
+    LC_CTYPE=C.UTF-8 in its own environment before any of our code runs
+    (PEP 538), which the command would inherit, where untraced it has none
+    (or the caller's LC_CTYPE=POSIX). /proc/self/environ is the
+    environment as exec'd: LC_CTYPE is put back as it was there. Python's
+    own locale, and so its stdio's encoding, was set at its start and stays
+    as it is. systrace.run() is left alone: a program of the library's
+    passes its coerced environment on as its subprocesses get it."""
+    now = os.environb.get(b"LC_CTYPE")
+    if now not in COERCED_LC_CTYPE:
+        return
+    try:
+        with open("/proc/self/environ", "rb") as f:
+            exec_env = f.read().split(b"\0")
+    except OSError:
+        return
+    # The C library's getenv() takes the first one, as Python did.
+    given = next((e[len(b"LC_CTYPE="):] for e in exec_env if e.startswith(b"LC_CTYPE=")), None)
+    if given == now:
+        return
+    if given is None:
+        del os.environb[b"LC_CTYPE"]  # unsetenv(): the launcher reads the C library's environ
+    else:
+        os.environb[b"LC_CTYPE"] = given  # in its place, as the coercion's setenv() left it
+
+
 def entry() -> int:
     """The `systrace` command: its load starts here, right after the
     extension is imported, and the command itself (cli.py, argparse, the
@@ -254,6 +287,7 @@ def entry() -> int:
     # One malloc arena for all our threads (the BPF load, the consumer, the
     # writer): each would touch some 0.5 MiB of its own (issue 15).
     _native._limit_malloc_arenas(1)
+    _undo_locale_coercion()  # before the command's process is made
     _fill_closed_stdio()
     argv = sys.argv[1:]
     if argv[:1] != ["top"]:  # `systrace top` is another command

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     import argparse
     from typing import IO, Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
+    from ._watch import Watched
+
 PROG = "systrace"
 # Paths are shown whole, as strace shows them, so captures are at least
 # PATH_MAX (4096) bytes whatever -s says; -s then bounds the strings and
@@ -99,6 +101,11 @@ what differs from strace:
   Events are not waited for: if systrace cannot keep up, it loses some and
   says how many at the end; its threads run at nice -20 to keep up (which
   getpriority(PRIO_PGRP, 0) in the command shows).
+  SIGHUP or SIGTERM sent to systrace (the trace on stderr) is sent on to
+  the command, as strace does; when it ends the command, its trace is
+  written to its end (+++ killed by SIGTERM +++), where strace detaches at
+  once. Ctrl-C and SIGQUIT are left to the command (strace sends them on
+  too); -p's Ctrl-C exits 0 (strace dies of it).
 
 examples:
   systrace -- ls /tmp
@@ -148,7 +155,7 @@ REFUSED_OPTIONS: Tuple[Tuple[Tuple[str, ...], Any, str], ...] = (
     (("-D",), 0, _DETACHED),
     (("--daemonize",), "?", _DETACHED),  # its value only after `=`: OPTIONAL_VALUES
     (("-I", "--interruptible"), None, "not supported: systrace never stops the traced processes "
-     "and takes Ctrl-C at any time"),
+     "and takes its signals as strace's default does (-I waiting; -I never with -o FILE and a command)"),
     (("-O", "--summary-syscall-overhead"), None, "not supported: -c's times are the kernel's, "
      "with no tracer overhead in them to subtract"),
     (("--kill-on-exit",), 0, "not supported: the traced processes go on if systrace exits"),
@@ -252,7 +259,8 @@ def build_parser(completion: bool = True, refusals: bool = False) -> argparse.Ar
         action="append",
         default=[],
         help="trace a running process; repeatable, or a comma list. "
-        "Stops when the processes exit, or on Ctrl-C.",
+        "Stops when the processes exit, or on Ctrl-C (SIGHUP, SIGQUIT, SIGTERM: the same, then systrace "
+        "dies of the signal).",
     )
     p.add_argument(
         "-f",
@@ -1264,12 +1272,105 @@ def _launch_user(name: str) -> Tuple[int, int, List[int]]:
 
 
 # The signal that killed the command main() ran, which entry() then dies
-# of once the trace is written (exit_like_the_command).
+# of once the trace is written (exit_like_the_command); or the one that
+# ended the run early (_Interrupt).
 _killed_by: Optional[int] = None
+
+# How long a command killed by the signal that ended the run (its action
+# the default one: it dies of it) is waited for, its trace to its end,
+# before it is told detached all the same (a process stuck in the kernel).
+KILLED_COMMAND_WAIT = 5.0
+
+
+class _Interrupt:
+    """strace's interrupt(): SIGHUP, SIGTERM (and under -p SIGINT and
+    SIGQUIT) end the run early, at its loop's next turn (within 0.1 s),
+    rather than wherever the main thread is: the trace is written to its
+    end, the -c table printed, then (but for -p's SIGINT, which exits 0)
+    systrace dies of the signal. strace catches SIGPIPE too: it stays
+    ignored here (Python's), a write to a closed pipe being a failed
+    write, told."""
+
+    def __init__(self) -> None:
+        self.sig: Optional[int] = None
+        self.old: Dict[int, Any] = {}
+
+    def __call__(self, sig: int, frame: Any) -> None:
+        if self.sig is None:
+            self.sig = sig
+
+    def catch(self, *signals: int) -> None:
+        import signal
+
+        for sig in signals:
+            self.old[sig] = signal.signal(sig, self)
+
+    def ignore(self, *signals: int) -> None:
+        import signal
+
+        for sig in signals:
+            self.old[sig] = signal.signal(sig, signal.SIG_IGN)
+
+    def restore(self) -> None:
+        import signal
+
+        for sig, old in self.old.items():
+            signal.signal(sig, old)
+        self.old = {}
+
+
+def _dies_of(pid: int, sig: int) -> bool:
+    """Whether `sig`, sent to process `pid`, ends it: its action is the
+    default one (for SIGHUP and SIGTERM, to end the process), and one of its
+    threads does not block it. A process gone already: True (its wait
+    tells)."""
+    bit = 1 << (sig - 1)
+
+    def mask(path: str, field: str) -> int:
+        with open(path) as f:
+            for line in f:
+                if line.startswith(field):
+                    return int(line.split()[1], 16)
+        return 0
+
+    try:
+        status = f"/proc/{pid}/status"
+        if (mask(status, "SigIgn:") | mask(status, "SigCgt:")) & bit:
+            return False
+        return any(not mask(f"/proc/{pid}/task/{tid}/status", "SigBlk:") & bit
+                   for tid in os.listdir(f"/proc/{pid}/task"))
+    except (OSError, ValueError):
+        return True
+
+
+def _interrupt_command(pid: int, sig: int) -> bool:
+    """strace's cleanup() of the command it started: `sig` sent to it (with
+    SIGCONT first, when stopped, so that it acts on it). True when that
+    ends it, to be waited for; False: it is detached, as strace detaches it."""
+    import signal
+
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+        if stat[stat.rfind(b")") + 2 : stat.rfind(b")") + 3] in (b"T", b"t"):
+            os.kill(pid, signal.SIGCONT)
+        os.kill(pid, sig)
+    except OSError:  # gone (not reaped yet: it is our child)
+        return True
+    return _dies_of(pid, sig)
+
+
+def _tell_detached(pids: Iterable[int], quiet_set: Sequence[str]) -> None:
+    """strace's `Process N detached`, for the traced processes that run on
+    untraced."""
+    if "attach" in quiet_set:
+        return
+    for pid in pids:
+        if _process_alive(pid):
+            print(f"{PROG}: Process {pid} detached", file=sys.stderr)
 
 
 def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[str]) -> int:
-    global _killed_by
     from ._launch import launch
 
     command = list(args.command)
@@ -1287,9 +1388,18 @@ def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[st
     import signal
 
     # While the command runs, Ctrl-C is its business (it gets the signal
-    # too); systrace reports how it ended.
-    old_int = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    old_quit = signal.signal(signal.SIGQUIT, signal.SIG_IGN)
+    # too); systrace reports how it ended. strace's signals that end a run
+    # (its interrupt()): with the trace on stderr, SIGHUP and SIGTERM end
+    # the command too, as strace's cleanup() does, and the trace is written
+    # to its end; with -o FILE they are ignored, as strace ignores them
+    # then (the command runs on, traced to its end).
+    interrupt = _Interrupt()
+    interrupt.ignore(signal.SIGINT, signal.SIGQUIT)
+    if args.output or args.output_dir:
+        interrupt.ignore(signal.SIGHUP, signal.SIGTERM)
+    else:
+        interrupt.catch(signal.SIGHUP, signal.SIGTERM)
+    detached = False
     try:
         try:
             traced = _untraced_if_counting(args)
@@ -1324,38 +1434,70 @@ def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[st
         status = 0
         with session:
             pidfd = _open_pidfd(pid)
+            deadline: Optional[float] = None
             try:
                 while True:
                     printer.feed(_poll_until_exit(session, pidfd))
                     done, status = os.waitpid(pid, os.WNOHANG)
                     if done:
                         break
+                    if interrupt.sig is not None and deadline is None:
+                        if not _interrupt_command(pid, interrupt.sig):
+                            detached = True
+                            break
+                        deadline = time.monotonic() + KILLED_COMMAND_WAIT
+                    if deadline is not None and time.monotonic() > deadline:
+                        detached = True
+                        break
             finally:
                 if pidfd is not None:
                     os.close(pidfd)
             if args.follow:
-                # strace -f waits for every traced process.
-                while any(_process_alive(p) for p in set(printer.live.values()) if p != pid):
+                # strace -f waits for every traced process (those an
+                # interrupt leaves are detached).
+                while interrupt.sig is None and any(
+                        _process_alive(p) for p in set(printer.live.values()) if p != pid):
                     printer.feed(session.poll(0.1))
         printer.drain(session)  # what is left once closed
         printer.finish()
         if counting is not None:
             counting.close()
+        return _end_command(args, out, printer, counting, pid, status, detached, interrupt)
     finally:
-        signal.signal(signal.SIGINT, old_int)
-        signal.signal(signal.SIGQUIT, old_quit)
+        # Not before the end is written: one that comes meanwhile is
+        # died of once it is.
+        interrupt.restore()
+
+
+def _end_command(args: argparse.Namespace, out: IO[str], printer: Printer, counting: Optional[Session], pid: int,
+                 status: int, detached: bool, interrupt: _Interrupt) -> int:
+    """The end of run_command's trace: the detached processes, the -c
+    table, the command's end; its exit code."""
+    global _killed_by
+    if interrupt.sig is not None:
+        _tell_detached([*([pid] if detached else []), *sorted(set(printer.live.values()) - {pid})],
+                       args.quiet_set)
     if counting is not None:
         out.write(_count_report(counting, args.histogram, args.sort_by, args.summary_columns,
                                 args.wall_time))
-    if os.WIFSIGNALED(status):
+    if detached:
+        out.flush()
+    elif os.WIFSIGNALED(status):
         printer.status_line(pid, killed_line(status), main=True)
         out.flush()
         _killed_by = os.WTERMSIG(status)
-        return 128 + _killed_by
-    code = os.WEXITSTATUS(status)
-    printer.status_line(pid, f"+++ exited with {code} +++", main=True)
-    out.flush()
-    return code
+    else:
+        code = os.WEXITSTATUS(status)
+        printer.status_line(pid, f"+++ exited with {code} +++", main=True)
+        out.flush()
+        if interrupt.sig is None:
+            return code
+    if interrupt.sig is not None:
+        # strace dies of the signal that ended its run, whatever its
+        # command's end.
+        _killed_by = interrupt.sig
+    assert _killed_by is not None
+    return 128 + _killed_by
 
 
 def run_pids(args: argparse.Namespace, pids: List[int], printer_kw: Dict[str, Any], out: IO[str]) -> int:
@@ -1377,16 +1519,31 @@ def run_pids(args: argparse.Namespace, pids: List[int], printer_kw: Dict[str, An
         printer.native.seed_fds(pid)  # -y: the fds they have at attach
     printer.print_from(session)
     _keep_up()  # the processes were there before
-    for pid in pids:
-        if "attach" not in args.quiet_set:
-            print(f"{PROG}: Process {pid} attached", file=sys.stderr)
-    interrupted = False
+    import signal
+
+    # strace's interrupt(): Ctrl-C, SIGHUP, SIGQUIT and SIGTERM detach.
+    interrupt = _Interrupt()
+    interrupt.catch(signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGTERM)
     try:
+        for pid in pids:
+            if "attach" not in args.quiet_set:
+                print(f"{PROG}: Process {pid} attached", file=sys.stderr)
         with session:
-            while any(_process_alive(p) for p in pids):
+            while interrupt.sig is None and any(_process_alive(p) for p in pids):
                 printer.feed(session.poll(0.1))
-    except KeyboardInterrupt:
-        interrupted = True
+        return _end_pids(args, pids, out, session, printer, counting, watched, interrupt)
+    finally:
+        interrupt.restore()  # once the end is written
+
+
+def _end_pids(args: argparse.Namespace, pids: List[int], out: IO[str], session: Session, printer: Printer,
+              counting: Optional[Session], watched: List[Watched], interrupt: _Interrupt) -> int:
+    """The end of run_pids' trace: how the processes ended or that they
+    were detached, the -c table; its exit code."""
+    global _killed_by
+    import signal
+
+    interrupted = interrupt.sig is not None
     printer.drain(session)
     printer.finish()
     if counting is not None:
@@ -1398,14 +1555,16 @@ def run_pids(args: argparse.Namespace, pids: List[int], printer_kw: Dict[str, An
             printer.status_line(process.pid, killed_line(status))
         process.close()
     if interrupted:
-        for pid in pids:
-            if _process_alive(pid) and "attach" not in args.quiet_set:
-                print(f"{PROG}: Process {pid} detached", file=sys.stderr)
+        # The processes attached, then those followed (-f).
+        _tell_detached([*pids, *sorted(set(printer.live.values()) - set(pids))], args.quiet_set)
     if counting is not None:
         out.write(_count_report(counting, args.histogram, args.sort_by, args.summary_columns,
                                 args.wall_time))
     out.flush()
-    return 0
+    if interrupt.sig is None or interrupt.sig == signal.SIGINT:
+        return 0  # Ctrl-C: exit 0 (strace dies of it)
+    _killed_by = interrupt.sig  # strace dies of it
+    return 128 + interrupt.sig
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
