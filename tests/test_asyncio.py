@@ -112,6 +112,35 @@ def test_iteration_ends_after_close_from_another_task(kernel):
     assert [e.phase for e in events if e.pid == os.getpid()] == ["enter", "exit"]
 
 
+def test_two_iterators_on_one_session_share_it_and_both_end(kernel):
+    """The loop keeps one reader per fd: a second iterator's replaced the
+    first's, which then waited forever, even past the close."""
+    async def main():
+        session = systrace.enable("getppid", pid=os.getpid())
+        mine = os.getpid()
+
+        async def consume():
+            return [e async for e in aiter_events(session) if e.pid == mine]
+
+        first = asyncio.ensure_future(consume())
+        await asyncio.sleep(0.05)
+        second = asyncio.ensure_future(consume())
+        await asyncio.sleep(0.05)
+        for _ in range(3):
+            os.getppid()
+        await asyncio.sleep(0.1)
+        session.close()
+        done, pending = await asyncio.wait([first, second], timeout=10)
+        for task in pending:
+            task.cancel()
+        assert not pending, "an iterator still waits after the close"
+        assert not asyncio.get_running_loop().remove_reader(session.fileno())
+        return first.result() + second.result()
+
+    events = run(main())
+    assert sorted(e.phase for e in events) == ["enter"] * 3 + ["exit"] * 3
+
+
 def test_close_from_a_thread_ends_the_iteration(kernel):
     import threading
 

@@ -9,12 +9,12 @@ The iterators wait on `session.fileno()`, an eventfd that is readable while
 events wait or once the session is finished, with `loop.add_reader()`, and
 take the events with `session.poll(0)`, which does not wait. They end when
 the session is closed (by another coroutine, a thread, or a signal handler)
-and every event was taken. Only one iterator should wait on a session at a
-time: the loop keeps one reader callback per fd.
+and every event was taken. Several iterators may wait on one session (each
+event goes to one of them); they share the loop's reader of the fd.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, AsyncIterator, Optional
+from typing import TYPE_CHECKING, Any, AsyncIterator, Dict, List, Optional, Tuple
 
 from ._native import Event, EventBatch, Session
 
@@ -22,6 +22,11 @@ if TYPE_CHECKING:  # asyncio is imported when an iterator first waits, not with 
     import asyncio
 
 __all__ = ["AsyncEventIterator", "AsyncBatchIterator", "aiter_events", "aiter_batches"]
+
+# The futures waiting on each (loop, fd): a loop keeps one reader callback
+# per fd, so the iterators of one session share it (a second one's used to
+# replace the first's, which then waited forever, even past the close).
+_waiters: Dict[Tuple[Any, int], List["asyncio.Future[None]"]] = {}
 
 
 class AsyncBatchIterator:
@@ -57,16 +62,26 @@ class AsyncBatchIterator:
 
         loop = asyncio.get_running_loop()
         ready: "asyncio.Future[None]" = loop.create_future()
+        key = (loop, self._fd)
+        waiting = _waiters.get(key)
+        if waiting is None:
+            waiting = _waiters[key] = []
+            every = waiting
 
-        def on_readable() -> None:
-            if not ready.done():
-                ready.set_result(None)
+            def on_readable() -> None:
+                for f in every:
+                    if not f.done():
+                        f.set_result(None)
 
-        loop.add_reader(self._fd, on_readable)
+            loop.add_reader(self._fd, on_readable)
+        waiting.append(ready)
         try:
             await ready
         finally:
-            loop.remove_reader(self._fd)
+            waiting.remove(ready)
+            if not waiting:
+                del _waiters[key]
+                loop.remove_reader(self._fd)
 
 
 class AsyncEventIterator:
