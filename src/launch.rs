@@ -55,7 +55,8 @@ extern "C" {
 /// C strings and the null-terminated array of pointers to them that execve
 /// takes.
 struct StrArray {
-    strings: Vec<CString>,
+    /// What `pointers` point into: owned here, never read.
+    _strings: Vec<CString>,
     pointers: Vec<*const libc::c_char>,
 }
 
@@ -68,7 +69,10 @@ impl StrArray {
     fn new(strings: Vec<CString>) -> StrArray {
         let mut pointers: Vec<*const libc::c_char> = strings.iter().map(|s| s.as_ptr()).collect();
         pointers.push(std::ptr::null());
-        StrArray { strings, pointers }
+        StrArray {
+            _strings: strings,
+            pointers,
+        }
     }
 
     fn as_ptr(&self) -> *const *const libc::c_char {
@@ -215,9 +219,6 @@ fn wait_until_blocked_in_read(pid: u32) {
 struct Plan {
     program: CString,
     argv: StrArray,
-    /// The argv of /bin/sh running the program as a script, which execvp
-    /// falls back to when the kernel does not know its format.
-    sh_argv: Vec<*const libc::c_char>,
     envp: StrArray,
     cwd: Option<CString>,
     /// The fds to make 0, 1 and 2 (-1: the caller's).
@@ -241,9 +242,6 @@ struct Plan {
 
 // SAFETY: the raw pointers point into the plan's own strings.
 unsafe impl Send for Plan {}
-
-/// The shell execvp runs a file of an unknown format with.
-const SHELL: &std::ffi::CStr = c"/bin/sh";
 
 impl Plan {
     /// In the child: sets up and waits for the go, then execs. Returns only
@@ -365,17 +363,15 @@ impl Plan {
         libc::close(dir);
     }
 
-    /// The exec, as execvp does it on a path: a file whose format the
-    /// kernel does not know runs as a /bin/sh script.
+    /// The exec. A file whose format the kernel does not know (a script
+    /// without `#!`) fails with ENOEXEC, as under strace and
+    /// subprocess.run, not run by /bin/sh as execvp would.
     unsafe fn exec(&self) -> i32 {
         libc::execve(
             self.program.as_ptr(),
             self.argv.as_ptr(),
             self.envp.as_ptr(),
         );
-        if errno() == libc::ENOEXEC {
-            libc::execve(SHELL.as_ptr(), self.sh_argv.as_ptr(), self.envp.as_ptr());
-        }
         errno()
     }
 }
@@ -518,11 +514,6 @@ impl Launch {
                 .map(|arg| c_string(arg.as_bytes(), "an argument"))
                 .collect::<io::Result<_>>()?,
         );
-        let mut sh_argv = vec![SHELL.as_ptr(), program.as_ptr()];
-        sh_argv.extend(argv.pointers.iter().skip(1)); // its null included
-        if argv.strings.is_empty() {
-            sh_argv.push(std::ptr::null());
-        }
         let cwd = match &spec.cwd {
             Some(dir) => Some(c_string(
                 dir.as_os_str().as_bytes(),
@@ -544,7 +535,6 @@ impl Launch {
             stdio: [raw(&stdin), raw(&stdout), raw(&stderr)],
             program,
             argv,
-            sh_argv,
             envp,
             cwd,
             user: spec.user,

@@ -256,6 +256,32 @@ def test_run_return_codes_check_and_errors(kernel, tmp_path):
         systrace.run(["true"], "no_such_syscall")
 
 
+def test_a_file_of_unknown_format_is_not_run_by_sh(kernel, tmp_path):
+    """A script without `#!`: subprocess.run raises ENOEXEC and strace
+    says `exec: Exec format error`; systrace ran it with /bin/sh, as
+    execvp does."""
+    import errno
+    import shutil
+
+    script = tmp_path / "no-interpreter"
+    script.write_text("echo ran\n")
+    script.chmod(0o755)
+    with pytest.raises(OSError) as err:
+        subprocess.run([str(script)])
+    assert err.value.errno == errno.ENOEXEC
+    with pytest.raises(OSError) as err:
+        systrace.run([str(script)], capture_output=True)
+    assert err.value.errno == errno.ENOEXEC
+    ours = subprocess.run([sys.executable, "-m", "systrace", "-o", os.devnull, "--", str(script)],
+                          capture_output=True, text=True, timeout=60)
+    assert (ours.returncode, ours.stdout, ours.stderr) == (1, "", "systrace: exec: Exec format error\n")
+    strace = shutil.which("strace")
+    if strace is not None:  # the reference, where installed (CI installs it)
+        theirs = subprocess.run([strace, "-o", os.devnull, "--", str(script)],
+                                capture_output=True, text=True, timeout=60)
+        assert theirs.returncode == 1 and theirs.stderr.endswith("strace: exec: Exec format error\n"), theirs
+
+
 def test_run_cwd_env_and_input(kernel, tmp_path):
     assert systrace.run(["pwd"], capture_output=True, cwd=tmp_path).stdout == f"{tmp_path}\n".encode()
     r = systrace.run(["env"], capture_output=True, text=True, env={"ONLY": "this", "PATH": "/usr/bin:/bin"})
