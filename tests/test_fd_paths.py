@@ -217,6 +217,41 @@ def test_yy_socket_endpoints(kernel, tmp_path):
     assert f"close({fd_a}<TCP:[127.0.0.1:{port_l}->127.0.0.1:{port_c}]>)" in text
 
 
+def test_yy_says_how_many_sockets_it_could_not_read(kernel, tmp_path):
+    """-yy reads a socket's endpoints from /proc when its call is printed:
+    a process that connects and ends at once is gone by then, and its
+    sockets show as `TCP:[INODE]`; the command says how many (it said
+    nothing). A process still there: every endpoint, no word."""
+    prog = tmp_path / "connect.py"
+    prog.write_text(textwrap.dedent("""
+        import os, socket, sys, time
+        s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+        for _ in range(5):
+            if os.fork() == 0:
+                socket.create_connection(s.getsockname())
+                os._exit(0)
+            os.wait()
+        if sys.argv[1:] == ["stay"]:
+            c = socket.create_connection(s.getsockname()); d, _ = s.accept()
+            c.send(b"x"); d.recv(1)
+            time.sleep(0.5)
+    """))
+    out = tmp_path / "trace"
+    r = subprocess.run([sys.executable, "-m", "systrace", "-f", "-yy", "-o", str(out), "-e", "trace=connect",
+                        "--", sys.executable, str(prog)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    unread = set(re.findall(r"connect\(\d+<TCP:\[(\d+)\]>", out.read_text()))
+    assert unread, out.read_text()  # before the connect: unbound, the inode alone
+    m = re.search(r"-yy: the addresses of (\d+) sockets could not be read", r.stderr)
+    assert m is not None, r.stderr
+    assert 1 <= int(m[1]) <= 5
+    r = subprocess.run([sys.executable, "-m", "systrace", "-yy", "-o", str(out), "-e", "trace=sendto,recvfrom",
+                        "--", sys.executable, str(prog), "stay"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "could not be read" not in r.stderr
+    assert re.search(r"sendto\(\d+<TCP:\[127\.0\.0\.1:\d+->127\.0\.0\.1:\d+\]>", out.read_text())
+
+
 # Sockets and pipes closed at once: /proc, read after the calls, no longer
 # has their fds (nor, soon, the process). Every kind of socket strace -yy
 # names, each socketpair type, a pipe.

@@ -907,6 +907,8 @@ class RunReport:
         self.output_piped = False
         # -y: fds and paths whose target could not be known.
         self.unknown_fds = 0
+        # -yy: sockets whose endpoints could not be read in time.
+        self.unread_sockets = 0
 
 
 class Printer:
@@ -1065,6 +1067,7 @@ class Printer:
     def finish(self) -> None:
         self._emit(self.native.finish)
         self.report.unknown_fds += self.native.unknown_fds
+        self.report.unread_sockets += self.native.unread_sockets
 
     # Processes.
 
@@ -1838,6 +1841,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             f"{PROG}: {'-y' if args.decode_fds else '-P'}: {report.unknown_fds} fds or paths could not be "
             "resolved (opened before tracing by a process gone since, or relative to an unknown "
             f"directory): {shows}",
+            file=sys.stderr,
+        )
+    if report.unread_sockets:
+        print(
+            f"{PROG}: -yy: the addresses of {report.unread_sockets} sockets could not be read (their fd closed, "
+            "or their process ended, before their calls were printed): they show as PROTO:[INODE]",
             file=sys.stderr,
         )
     if report.lost:

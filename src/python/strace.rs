@@ -555,4 +555,12 @@ impl PyPrinter {
     fn unknown_fds(&self, py: Python<'_>) -> u64 {
         self.locked(py).printer.unknown_fds()
     }
+
+    /// With -yy: the sockets whose endpoints could not be read (their fd
+    /// closed or their process gone before their call was printed); those
+    /// print as `TCP:[INODE]`.
+    #[getter]
+    fn unread_sockets(&self, py: Python<'_>) -> u64 {
+        self.locked(py).printer.unread_sockets()
+    }
 }

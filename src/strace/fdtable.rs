@@ -16,7 +16,7 @@
 //! them (realpath at decode time, while the file exists), so `3</usr/lib/..>`
 //! reads as `/proc/PID/fd/3` would. Not modelled: clone(CLONE_FILES) without
 //! CLONE_THREAD (the child gets a copy, not the shared table), a chroot.
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use super::call::{Call, Captured};
@@ -105,6 +105,11 @@ pub struct FdTable {
     complete: bool,
     /// fd or path arguments whose target could not be known.
     pub unknown: u64,
+    /// -yy: the sockets (by inode) whose endpoints could not be read after
+    /// a call set them (their fd closed, or their process gone, before the
+    /// call was printed): shown as `TCP:[INODE]`.
+    /// (A lock, never contended: noted where the table is only looked at.)
+    pub unread_sockets: std::sync::Mutex<HashSet<u64>>,
 }
 
 impl FdTable {
@@ -117,6 +122,7 @@ impl FdTable {
             endpoints,
             complete: false,
             unknown: 0,
+            unread_sockets: Default::default(),
         }
     }
 
@@ -587,16 +593,21 @@ impl FdTable {
                 // An accepted one's are in /proc, while its fd there is
                 // still this socket; else its protocol is the listening
                 // socket's.
-                _ => self
-                    .proc_fd(pid, fd, cloexec)
-                    .filter(|f| f.path == path)
-                    .and_then(|f| f.detail)
-                    .or_else(|| {
-                        let listening = raw.first().map(|&l| l as u32 as i32)?;
-                        let known = self.procs.get(&pid)?.fds.get(&listening)?.as_ref()?;
-                        let (proto, _) = known.detail.as_deref()?.split_once(":[")?;
-                        Some(format!("{proto}:[{inode}]"))
-                    }),
+                _ => match self.proc_fd(pid, fd, cloexec).filter(|f| f.path == path) {
+                    Some(f) => f.detail,
+                    None => {
+                        if self.live {
+                            self.note_unread(inode);
+                        }
+                        None
+                    }
+                }
+                .or_else(|| {
+                    let listening = raw.first().map(|&l| l as u32 as i32)?;
+                    let known = self.procs.get(&pid)?.fds.get(&listening)?.as_ref()?;
+                    let (proto, _) = known.detail.as_deref()?.split_once(":[")?;
+                    Some(format!("{proto}:[{inode}]"))
+                }),
             };
             return Some(Fd {
                 path,
@@ -608,10 +619,31 @@ impl FdTable {
             .filter(|f| f.path.starts_with(kind))
     }
 
+    fn note_unread(&self, inode: u64) {
+        let mut unread = self
+            .unread_sockets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        unread.insert(inode);
+    }
+
     /// fd `fd` of `pid` is now open on `entry` (None: unknown).
     /// A socket's endpoints changed: read them again for later calls.
     fn reread_socket(&mut self, pid: u32, fd: i32) {
         let entry = self.proc_fd(pid, fd, false);
+        if entry.is_none() && self.live {
+            let known = self.files(pid).fds.get(&fd).cloned().flatten();
+            let inode = known.and_then(|k| {
+                k.path
+                    .strip_prefix("socket:[")?
+                    .strip_suffix(']')?
+                    .parse::<u64>()
+                    .ok()
+            });
+            if let Some(inode) = inode {
+                self.note_unread(inode);
+            }
+        }
         if let Some(mut e) = entry.filter(|e| e.path.starts_with("socket:[")) {
             if let Some(Some(old)) = self.files(pid).fds.get(&fd) {
                 e.cloexec = old.cloexec;

@@ -835,6 +835,16 @@ impl Printer {
         shown.map_or(0, |t| t.unknown) + self.unknown_for_paths
     }
 
+    /// -yy: sockets whose endpoints could not be read (their fd closed or
+    /// their process gone before their call was printed).
+    pub fn unread_sockets(&self) -> u64 {
+        let shown = self.fds.as_ref().filter(|_| self.opts.decode_fds > 1);
+        shown.map_or(0, |t| {
+            let unread = t.unread_sockets.lock().unwrap_or_else(|e| e.into_inner());
+            unread.len() as u64
+        })
+    }
+
     /// Whether `-e` shows syscall `nr` in `phase` (None: in either).
     /// How a call of syscall `nr` prints: raw with -e raw=.
     fn text_of(&self, nr: u32) -> StraceOptions {
