@@ -685,7 +685,8 @@ def test_sigterm_is_ignored_with_a_command_and_o_file(kernel, tmp_path):
 
 
 @needs_strace
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT], ids=["SIGTERM", "SIGHUP", "SIGQUIT"])
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGINT],
+                         ids=["SIGTERM", "SIGHUP", "SIGQUIT", "SIGINT"])
 @pytest.mark.parametrize("summary", [False, True], ids=["trace", "-c"])
 def test_a_signal_to_systrace_p_detaches(kernel, sig, summary):
     # strace -p: SIGHUP, SIGQUIT and SIGTERM (as Ctrl-C) detach from the
@@ -704,6 +705,7 @@ def test_a_signal_to_systrace_p_detaches(kernel, sig, summary):
                 target.stdin.write("\n")
                 target.stdin.flush()
                 assert target.stdout.readline() == "\n"
+                time.sleep(0.3)  # back in its read of stdin (microseconds after its print)
                 p.send_signal(sig)
                 _, err = p.communicate(timeout=60)
             finally:
@@ -714,9 +716,8 @@ def test_a_signal_to_systrace_p_detaches(kernel, sig, summary):
             lines = err.splitlines()
             ours = tracer[0] == PY
             detached = f"{'systrace' if ours else STRACE}: Process {target.pid} detached"
-            # strace's cuts the line of the call in flight, if the target is
-            # back in its read (`read(0, ` before it, ` <detached ...>`
-            # after); systrace's follows it (`read(0,  <unfinished ...>) = ?`).
+            # The line of the call in flight ends ` <detached ...>` (strace's
+            # on stderr has its detach message inside it).
             assert detached in lines if ours else any(line.endswith(detached) for line in lines), (tracer, err)
             if summary:
                 assert re.search(r"^ *[\d.]+ +[\d.]+ +\d+ +1 +getppid$", err, re.M), err
@@ -725,6 +726,9 @@ def test_a_signal_to_systrace_p_detaches(kernel, sig, summary):
                 # The read that took the test's line (resumed, or whole if
                 # the target was not in it yet when attached) is there.
                 assert lines[-1] == detached and any(re.search(r"\) += 1$", line) for line in lines[1:-1]), err
+                # The read it is back in: cut as strace cuts it (it was
+                # `read(0,  <unfinished ...>) = ?`).
+                assert lines[-2] == "read(0,  <detached ...>", err
             assert target.poll() is None  # it runs on
     finally:
         target.kill()

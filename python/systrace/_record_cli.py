@@ -86,8 +86,8 @@ class RecordingPrinter(Printer):
         self._session = session
         super().drain(session)  # nothing left: what the printer counts of a session
 
-    def finish(self) -> None:
-        super().finish()
+    def finish(self, detached: bool = False) -> None:
+        super().finish(detached)
         if self.main_pid is None:  # -p: no exit status to wait for
             self.close()
 

@@ -105,7 +105,7 @@ what differs from strace:
   the command, as strace does; when it ends the command, its trace is
   written to its end (+++ killed by SIGTERM +++), where strace detaches at
   once. Ctrl-C and SIGQUIT are left to the command (strace sends them on
-  too); -p's Ctrl-C exits 0 (strace dies of it).
+  too).
 
 examples:
   systrace -- ls /tmp
@@ -1064,8 +1064,10 @@ class Printer:
         self.report.lost += session.dropped
         self.report.untraced_children += session.untraced_children
 
-    def finish(self) -> None:
-        self._emit(self.native.finish)
+    def finish(self, detached: bool = False) -> None:
+        """The calls left in progress: unfinished, or (`detached`: the
+        processes run on untraced) as strace's detach ends them."""
+        self._emit(lambda: self.native.finish(detached))
         self.report.unknown_fds += self.native.unknown_fds
         self.report.unread_sockets += self.native.unread_sockets
 
@@ -1289,8 +1291,7 @@ class _Interrupt:
     """strace's interrupt(): SIGHUP, SIGTERM (and under -p SIGINT and
     SIGQUIT) end the run early, at its loop's next turn (within 0.1 s),
     rather than wherever the main thread is: the trace is written to its
-    end, the -c table printed, then (but for -p's SIGINT, which exits 0)
-    systrace dies of the signal. strace catches SIGPIPE too: it stays
+    end, the -c table printed, then systrace dies of the signal. strace catches SIGPIPE too: it stays
     ignored here (Python's), a write to a closed pipe being a failed
     write, told."""
 
@@ -1462,7 +1463,7 @@ def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[st
                         _process_alive(p) for p in set(printer.live.values()) if p != pid):
                     printer.feed(session.poll(0.1))
         printer.drain(session)  # what is left once closed
-        printer.finish()
+        printer.finish(detached)
         if counting is not None:
             counting.close()
         return _end_command(args, out, printer, counting, pid, status, detached, interrupt)
@@ -1544,11 +1545,9 @@ def _end_pids(args: argparse.Namespace, pids: List[int], out: IO[str], session: 
     """The end of run_pids' trace: how the processes ended or that they
     were detached, the -c table; its exit code."""
     global _killed_by
-    import signal
-
     interrupted = interrupt.sig is not None
     printer.drain(session)
-    printer.finish()
+    printer.finish(interrupted)
     if counting is not None:
         counting.close()
     for process in watched:
@@ -1564,9 +1563,9 @@ def _end_pids(args: argparse.Namespace, pids: List[int], out: IO[str], session: 
         out.write(_count_report(counting, args.histogram, args.sort_by, args.summary_columns,
                                 args.wall_time))
     out.flush()
-    if interrupt.sig is None or interrupt.sig == signal.SIGINT:
-        return 0  # Ctrl-C: exit 0 (strace dies of it)
-    _killed_by = interrupt.sig  # strace dies of it
+    if interrupt.sig is None:
+        return 0
+    _killed_by = interrupt.sig  # strace dies of it, Ctrl-C's SIGINT too
     return 128 + interrupt.sig
 
 

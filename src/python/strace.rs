@@ -449,17 +449,24 @@ impl PyPrinter {
     }
 
     /// Ends the stream: the text of the calls that never returned.
-    fn finish(&mut self, py: Python<'_>) -> PyResult<String> {
+    /// `detached`: the processes were detached from (Ctrl-C under -p), as
+    /// strace's detach ends their lines (` <detached ...>`).
+    #[pyo3(signature = (detached = false))]
+    fn finish(&mut self, py: Python<'_>, detached: bool) -> PyResult<String> {
         let inner = &self.inner;
         py.detach(|| {
             let mut out = inner.lock().unwrap_or_else(|e| e.into_inner());
             let mut text = String::new();
             if out.per_thread() {
-                out.finish_to_writer();
+                out.finish_to_writer(detached);
                 out.flush();
                 return Self::check_written(&mut out).map(|()| text);
             }
-            out.printer.finish(&mut text);
+            if detached {
+                out.printer.detach(&mut text);
+            } else {
+                out.printer.finish(&mut text);
+            }
             out.flush(); // what the events printed is written before
             Self::check_written(&mut out).map(|()| text)
         })

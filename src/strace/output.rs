@@ -251,9 +251,14 @@ impl Output {
         self.hand_text();
     }
 
-    /// The calls that never returned, to the writer (per_thread()).
-    pub fn finish_to_writer(&mut self) {
-        self.printer.finish(&mut self.text);
+    /// The calls that never returned, to the writer (per_thread()); as
+    /// the processes were detached from ([`Printer::detach`]) or ended.
+    pub fn finish_to_writer(&mut self, detached: bool) {
+        if detached {
+            self.printer.detach(&mut self.text);
+        } else {
+            self.printer.finish(&mut self.text);
+        }
         self.hand_text();
     }
 

@@ -609,6 +609,28 @@ impl Printer {
         self.held = None;
     }
 
+    /// Ends the stream of processes systrace detached from (Ctrl-C under
+    /// -p, SIGTERM), as strace's detach does: the call whose line is open
+    /// ends ` <detached ...>`; a call already cut (`<unfinished ...>`) gets
+    /// nothing more, its end unseen. The rest as [`finish`](Self::finish).
+    pub fn detach(&mut self, out: &mut String) {
+        if self
+            .held
+            .is_some_and(|tid| self.pairer.pending_enter(tid).is_some())
+        {
+            self.cut_held(out);
+            const CUT: &str = " <unfinished ...>\n";
+            if out.ends_with(CUT) {
+                out.truncate(out.len() - CUT.len());
+                out.push_str(" <detached ...>\n");
+            }
+        }
+        for tid in std::mem::take(&mut self.split) {
+            self.pairer.take_thread(tid);
+        }
+        self.finish(out);
+    }
+
     fn resolve_and_print(&mut self, call: &Call, out: &mut String) {
         // A call -e does not show (traced for the table only) shows no fd:
         // one it could not resolve is no loss to count.
