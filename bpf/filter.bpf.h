@@ -309,8 +309,9 @@ __u64 no_args[SYSTRACE_MAX_ARGS];
 
 /* Whether the thread's mark says its call of `nr` lost its enter; takes
  * the mark. A mark older than the syscall's filter (held_since) is an
- * earlier call's whose exit went by unseen. */
-static __always_inline bool take_lost_mark(__u32 nr)
+ * earlier call's whose exit went by unseen. Global: checked once, not at
+ * each of filter_exit's uses in each exit hook. */
+__noinline bool take_lost_mark(__u32 nr)
 {
 	struct call_mark *mark;
 
@@ -318,21 +319,25 @@ static __always_inline bool take_lost_mark(__u32 nr)
 	if (!mark || mark->state != CALL_LOST)
 		return false;
 	mark->state = CALL_NONE;
-	return mark->nr == nr && mark->ts >= held_since[nr & (SYSTRACE_NR_SYSCALLS - 1)];
+	if (mark->nr != nr)
+		return false;
+	barrier_var(nr); /* a bound the verifier sees */
+	return mark->ts >= held_since[nr & (SYSTRACE_NR_SYSCALLS - 1)];
 }
 
 /* The enter of a call a filter passed was lost to a full ring buffer (and
  * counted): marked so that its exit is counted lost too, not sent. The
  * per-CPU verdict says so to an exit that follows at once; the thread's
- * mark (task storage, created only here) to one after a switch. */
-static __noinline void enter_lost(const struct systrace_filter *f, __u32 nr, __u64 pid_tgid)
+ * mark (task storage, created only here) to one after a switch. Global:
+ * checked once. */
+__noinline int enter_lost(const struct systrace_filter *f, __u32 nr, __u64 pid_tgid)
 {
 	struct enter_verdict *v;
 	struct call_mark *mark;
 	__u32 zero = 0;
 
 	if (!f || f->mode == SYSTRACE_FILTER_AT_EXIT)
-		return; /* a held enter: its exit sends it, or counts both */
+		return 0; /* a held enter: its exit sends it, or counts both */
 	v = bpf_map_lookup_elem(&enter_verdicts, &zero);
 	if (v && v->tid == (__u32)pid_tgid && v->nr == nr)
 		v->lost = 1;
@@ -340,11 +345,12 @@ static __noinline void enter_lost(const struct systrace_filter *f, __u32 nr, __u
 				    BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!mark) {
 		__sync_fetch_and_add(&filter_unheld, 1);
-		return;
+		return 0;
 	}
 	mark->nr = nr;
 	mark->state = CALL_LOST;
 	mark->ts = bpf_ktime_get_ns();
+	return 0;
 }
 
 /* The filter `f` at its call's exit: true to send the exit, EXIT_SEND_HELD

@@ -64,8 +64,10 @@ def test_the_verifier_goes_through_a_bounded_number_of_instructions(kernel):
         # until their call chains fit in 512 bytes (scripts/bpf_stack.py);
         # 14,180 once the exit walk's step is a global function (that
         # kernel checked bpf_loop's callback body until its states
-        # converged: 9,600 instructions; checked once, 2,900).
-        assert 0 < insns < 17000, (name, insns)
+        # converged: 9,600 instructions; checked once, 2,900); 17,294 with
+        # a filtered call's other half counted lost when the ring lost one
+        # (enter_lost, take_lost_mark global; deliver_exit's EXIT_LOST).
+        assert 0 < insns < 17500, (name, insns)
 
 
 def test_task_programs_are_loaded_when_a_session_first_wants_them(kernel):

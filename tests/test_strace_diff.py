@@ -1128,3 +1128,21 @@ def test_an_exec_by_a_thread_that_is_not_the_first(kernel, tmp_path, strace_bin,
     assert ours == strace_lines, "\n".join(ours)
     assert any("<... execve resumed>" in line for line in ours)
     assert any("superseded" in line for line in ours) == ("quiet=thread-execve" not in options)
+
+
+def test_an_exec_by_a_thread_that_is_not_the_first_with_a_file_per_thread(kernel, tmp_path, strace_bin):
+    """strace -ff: the thread's file has the call's first part, `<pid
+    changed to PID ...>`; the process's file the rest, after `+++
+    superseded ... +++` (systrace printed the call whole there, and
+    nothing in the thread's)."""
+    found = []
+    for name, tracer in (("strace", [strace_bin]), ("systrace", [sys.executable, "-m", "systrace"])):
+        prefix = tmp_path / name
+        r = subprocess.run([*tracer, "-ff", "-o", str(prefix), "-e", "trace=execve", "--", "/usr/bin/python3",
+                            "-c", THREAD_EXEC], capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        files = sorted(tmp_path.glob(f"{name}.*"), key=lambda p: int(p.suffix[1:]))
+        texts = [re.sub(r"0x[0-9a-f]{6,}", "ADDR", p.read_text()) for p in files]
+        found.append([re.sub(r"\b\d{3,7}\b", "PID", t) for t in texts])
+    assert found[1] == found[0], found[1]
+    assert found[1][1].endswith(" <pid changed to PID ...>\n"), found[1]

@@ -511,6 +511,14 @@ impl Printer {
         let Some(old) = self.pairer.pending_exec_of(ev.pid, ev.tid) else {
             return;
         };
+        // strace -ff: the thread's file has the call's first part, the
+        // process's the rest (the printer holds no call there).
+        let per_thread =
+            self.opts.prefix == PidPrefix::PerThread && self.opts.format == OutputFormat::Strace;
+        let shown = (self.pairer.pending_enter(old)).is_some_and(|e| self.is_shown(e.nr, None));
+        if per_thread && shown && !self.opts.summary {
+            self.held = Some(old);
+        }
         if self.held == Some(old) {
             self.cut_held(out);
             const CUT: &str = " <unfinished ...>\n";
@@ -531,8 +539,11 @@ impl Printer {
             self.prefix(out, ev);
             let _ = writeln!(out, "+++ superseded by execve in pid {old} +++");
         }
-        // strace's TCB_REPRINT: the exit shows as resumed, quiet or not.
-        self.split.insert(ev.tid);
+        // strace's TCB_REPRINT: the exit shows as resumed, quiet or not
+        // (where lines are cut at all: not in JSON, nor with -e status=).
+        if self.splits() || per_thread {
+            self.split.insert(ev.tid);
+        }
     }
 
     /// Whether calls print as strace prints them as they happen, cut by
@@ -1020,7 +1031,15 @@ impl Printer {
             } else if self.opts.status.shows(call) {
                 match self.opts.format {
                     OutputFormat::Json => out.push_str(&call.json_line_fds(&self.text, fds)),
-                    OutputFormat::Strace => self.strace_line(call, first, false, fds, out),
+                    OutputFormat::Strace => {
+                        // Cut only by a thread's exec (exec_by_another_thread).
+                        let resumed = call.enter.is_some() && self.split.remove(&first.tid);
+                        let at = match &call.exit {
+                            Some(exit) if resumed => exit,
+                            _ => first,
+                        };
+                        self.strace_line(call, at, resumed, fds, out)
+                    }
                     OutputFormat::Kernel => {}
                 }
             }
