@@ -876,3 +876,29 @@ def test_deaths_by_signal_follow_the_signal_set_like_strace(kernel, signals):
             ends[tracer] = [re.sub(r"\d+", "N", line) for line in r.stderr.splitlines() if "+++" in line]
         assert ends["systrace"] == ends["strace"], (argv, ends)
         assert any("killed by SIGTERM" in line for line in ends["strace"]) == (signals in ("SIGTERM", "all"))
+
+
+@pytest.mark.parametrize("trace", [
+    # Numbers, alone, negated and among names (strace's qualify_syscall_number).
+    "257", "0,257", "!0,257,1,231,getrandom", "read,3",
+    # Names and numbers of strace's other personalities (i386, x32): nothing
+    # on x86_64, and no error; strace's class names of old.
+    "stat,stat64,lstat,lstat64,fstat,fstat64,newfstatat", "openat,socketcall,oldstat,fadvise64_64,mmap2",
+    "openat,fstatat64,512,386", "file", "close,desc", "/64$,close",
+])
+def test_trace_sets_of_numbers_and_other_personalities_like_strace(kernel, tmp_path, trace):
+    outputs = {}
+    for tracer in ("strace", "systrace"):
+        out = tmp_path / tracer
+        r = _run(tracer, "-o", str(out), "-e", f"trace={trace}", "--", "cat", "/etc/hostname", "/nonexistent")
+        assert r.returncode == 1, (tracer, r.stderr)
+        outputs[tracer] = re.sub(r"\b\d{3,}\b", "N", re.sub(r" +=", " =", re.sub(r"0x[0-9a-f]{8,}", "ADDR", out.read_text())))
+    assert outputs["systrace"] == outputs["strace"]
+    assert outputs["strace"].count("\n") > 1, outputs
+
+
+@pytest.mark.parametrize("trace", ["548", "387", "0x10", "1e", "nosuchcall", "stat64@64"])
+def test_trace_sets_strace_refuses_are_refused(trace):
+    assert _run("strace", "-e", f"trace={trace}", "--", "true").returncode != 0
+    r = _run("systrace", "-e", f"trace={trace}", "--", "true")
+    assert r.returncode != 0 and f"unknown syscall '{trace.partition('@')[0]}'" in r.stderr, r.stderr

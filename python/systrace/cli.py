@@ -63,11 +63,12 @@ left as it is. Tracing needs root (or CAP_BPF and CAP_PERFMON).
 
 EPILOG = """\
 syscall sets (-e trace=SET):
-  names, classes and /REGEX (the names it matches: /stat, /^(l|f)?stat$),
-  comma-separated; a leading ! traces all but the set. As strace's, ?NAME
-  is no error when NAME matches nothing, and NAME@64 is NAME (32-bit calls
-  are not traced). With --format kernel, event names (sys_enter_read,
-  sys_exit_read) select one phase.
+  names, numbers (257), classes and /REGEX (the names it matches: /stat,
+  /^(l|f)?stat$), comma-separated; a leading ! traces all but the set. As
+  strace's, ?NAME is no error when NAME matches nothing, NAME@64 is NAME
+  (32-bit calls are not traced), and the names and numbers of i386's and
+  x32's syscalls (stat64, mmap2) select nothing. With --format kernel,
+  event names (sys_enter_read, sys_exit_read) select one phase.
   classes: %file %desc %network (%net) %process %memory %signal %ipc
   %stat %lstat %fstat %%stat %statfs %fstatfs %%statfs %pure %creds %clock
 
