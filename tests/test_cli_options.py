@@ -902,3 +902,27 @@ def test_trace_sets_strace_refuses_are_refused(trace):
     assert _run("strace", "-e", f"trace={trace}", "--", "true").returncode != 0
     r = _run("systrace", "-e", f"trace={trace}", "--", "true")
     assert r.returncode != 0 and f"unknown syscall '{trace.partition('@')[0]}'" in r.stderr, r.stderr
+
+
+def test_attach_lists_like_strace(kernel):
+    # -p "$(pidof prog)" and pgrep's lines: ids apart by spaces, tabs,
+    # newlines or commas, as strace's process_opt_p_list splits them.
+    code = "import os, time; time.sleep(1.5); os.getppid()"
+    targets = [subprocess.Popen(["/usr/bin/python3", "-c", code]) for _ in range(3)]
+    try:
+        a, b, c = (str(t.pid) for t in targets)
+        r = _run("systrace", "-e", "trace=getppid", "-p", f"{a} {b}\n", "-p", f"+{c},")
+        assert r.returncode == 0, r.stderr
+        for t in targets:
+            assert f"systrace: Process {t.pid} attached" in r.stderr, r.stderr
+        assert r.stderr.count("getppid()") == 3, r.stderr
+    finally:
+        for t in targets:
+            t.kill()
+            t.wait()
+    for value in ("1  2", ",1", "1_0", "0", "x", "1\t-2", "2147483648"):
+        st, sy = _run("strace", "-p", value), _run("systrace", "-p", value)
+        bad = "'" + (value.split()[-1] if "\t" in value else "" if "  " in value or value[0] == "," else value) + "'"
+        assert f"strace: Invalid process id: {bad}" in st.stderr, (value, st.stderr)
+        assert f"systrace: Invalid process id: {bad}" in sy.stderr, (value, sy.stderr)
+        assert sy.returncode != 0

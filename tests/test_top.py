@@ -92,7 +92,7 @@ def test_top_batch_pid_and_bad_input(kernel, workload):
         (["--interval", "0"], "--interval 0: a number of seconds > 0"),
         (["--batch", "0"], "--batch 0: a number of snapshots >= 1"),
         (["-e", "trace=nosuchcall"], "nosuchcall"),
-        (["-p", "x"], "-p 'x': not a process id"),
+        (["-p", "x"], "Invalid process id: 'x'"),
     ]:
         bad = systrace_cmd("top", *args)
         assert bad.returncode == 2 and message in bad.stderr, (args, bad.stderr)

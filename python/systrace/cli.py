@@ -252,7 +252,8 @@ def build_parser(completion: bool = True, refusals: bool = False) -> argparse.Ar
         metavar="PID",
         action="append",
         default=[],
-        help="trace a running process; repeatable, or a comma list. "
+        help="trace a running process; repeatable, or a list apart by commas or spaces "
+        '(-p "$(pidof prog)"). '
         "Stops when the processes exit, or on Ctrl-C.",
     )
     p.add_argument(
@@ -768,18 +769,24 @@ def parse_signals(exprs: Sequence[str]) -> Optional[List[int]]:
 
 
 def parse_pids(values: Sequence[str]) -> List[int]:
+    """-p's process ids, as strace's process_opt_p_list reads them: split
+    at commas, spaces, tabs and newlines (-p "$(pidof prog)", pgrep's
+    lines), each a decimal number > 0 (an empty one between two delimiters
+    too: it is invalid); one delimiter may end the list."""
+    import re
+
     pids: List[int] = []
     for value in values:
-        for part in value.split(","):
-            part = part.strip()
-            if not part:
-                continue
-            try:
-                pid = int(part)
-            except ValueError:
-                raise UsageError(f"-p {value!r}: not a process id") from None
-            if pid <= 0:
-                raise UsageError(f"-p {value!r}: not a process id")
+        parts = re.split(r"[\n\t ,]", value)
+        if parts[-1] == "":
+            parts.pop()
+        for part in parts:
+            digits = part[1:] if part.startswith("+") else part  # strtoll's sign
+            if not (digits.isascii() and digits.isdigit()) or not 0 < int(digits) < 2**31:
+                raise UsageError(f"Invalid process id: '{part}'")
+            pid = int(digits)
+            if pid == os.getpid():
+                raise UsageError("I'm sorry, I can't let you do that, Dave.")
             if pid not in pids:
                 pids.append(pid)
     return pids
