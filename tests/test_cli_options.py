@@ -53,9 +53,9 @@ def test_runs_the_command_as_another_user_like_strace(kernel, tmp_path):
     assert r.returncode == 1 and f'openat(AT_FDCWD, "{secret}", O_RDONLY) = -1 EACCES' in \
         re.sub(r" +=", " =", r.stderr), r.stderr
     r = _run("systrace", "-u", "no-such-user-here", "--", "true")
-    assert r.returncode == 2 and "Cannot find user 'no-such-user-here'" in r.stderr, r.stderr
+    assert r.returncode == 1 and "Cannot find user 'no-such-user-here'" in r.stderr, r.stderr
     r = _run("systrace", "-u", "nobody", "-E", "X=1", "-p", "1")
-    assert r.returncode == 2 and "-E and -u" in r.stderr, r.stderr
+    assert r.returncode == 1 and "-E and -u" in r.stderr, r.stderr
 
 
 def test_append_and_column_like_strace(kernel, tmp_path):
@@ -75,7 +75,7 @@ def test_append_and_column_like_strace(kernel, tmp_path):
     assert _run("systrace", "-o", str(out), "-e", "trace=none", "--", "true").returncode == 0
     assert "gone" not in out.read_text()
     r = _run("systrace", "-a", "-1", "--", "true")
-    assert r.returncode == 2 and "-a -1" in r.stderr, r.stderr
+    assert r.returncode == 1 and "systrace: invalid -a argument: '-1'\nTry 'systrace -h' for more information.\n" == r.stderr, r.stderr
 
 
 def _table(text: str) -> list:
@@ -121,9 +121,9 @@ def test_histogram_follows_the_order_and_survives_an_empty_table(kernel):
 def test_summary_sort_errors():
     for key in ("max-time", "shortest"):
         r = _run("systrace", "-c", "-S", key, "--", "true")
-        assert r.returncode == 2 and f"-S {key}: the counts keep no shortest or longest" in r.stderr, r.stderr
+        assert r.returncode == 1 and f"-S {key}: the counts keep no shortest or longest" in r.stderr, r.stderr
     r = _run("systrace", "-c", "-S", "bogus", "--", "true")
-    assert r.returncode == 2 and "invalid sortby: 'bogus'" in r.stderr, r.stderr
+    assert r.returncode == 1 and "invalid sortby: 'bogus'" in r.stderr, r.stderr
 
 
 def test_the_scan_knows_every_option_that_takes_a_value():
@@ -235,10 +235,10 @@ def test_count_and_trace_like_strace(kernel, tmp_path):
     assert _table(ours) == _table(theirs) and len(_table(theirs)) == 3, ours
     r = _run("systrace", "-c", "-w", "-e", "trace=close", "--", "true")
     assert r.returncode == 0 and _table(r.stderr)[0][0] == "close", r.stderr
-    for bad, why in ((["-c", "-C"], "-c and -C are mutually exclusive"),
+    for bad, why in ((["-c", "-C"], "-c/--summary-only and -C/--summary are mutually exclusive"),
                      (["-C", "--format", "json"], "-C prints the calls")):
         r = _run("systrace", *bad, "--", "true")
-        assert r.returncode == 2 and why in r.stderr, r.stderr
+        assert r.returncode == 1 and why in r.stderr, r.stderr
 
 
 def _libc() -> str:
@@ -281,7 +281,7 @@ def test_path_filter_like_strace(kernel, tmp_path, paths, command):
 def test_path_filter_refusals():
     for bad, why in ((["-c"], "-P is decided"), (["--format", "kernel"], "-P shows calls")):
         r = _run("systrace", "-P", "/etc/hostname", *bad, "--", "true")
-        assert r.returncode == 2 and why in r.stderr, r.stderr
+        assert r.returncode == 1 and why in r.stderr, r.stderr
 
 
 def _joined(text: str) -> list:
@@ -354,9 +354,9 @@ def test_quiet_path_resolution_and_seccomp_bpf(kernel):
     st, sy = _both("--seccomp-bpf", "-f", "-e", "trace=close", "--", "true")
     assert re.sub(r" +=", " =", sy.stderr) == re.sub(r" +=", " =", st.stderr)
     r = _run("systrace", "-e", "quiet=bogus", "--", "true")
-    assert r.returncode == 2 and "'bogus' is none of attach, exit" in r.stderr, r.stderr
+    assert r.returncode == 1 and "'bogus' is none of attach, exit" in r.stderr, r.stderr
     r = _run("systrace", "-q", "-e", "quiet=exit", "--", "true")
-    assert r.returncode == 2 and "-q and -e quiet= cannot be given together" in r.stderr, r.stderr
+    assert r.returncode == 1 and "-q and -e quiet/--quiet cannot be provided simultaneously" in r.stderr, r.stderr
 
 
 # A process with a second thread and a child that runs a program: four
@@ -414,7 +414,7 @@ def test_a_file_per_thread_as_strace_asks_for_it(kernel, tmp_path):
     for refused, says in ((["-c"], "mutually exclusive"), (["-C"], "mutually exclusive"),
                           (["--format", "json"], "strace's text")):
         r = _run("systrace", "-ff", "-o", str(prefix), *refused, "--", "true")
-        assert r.returncode == 2 and says in r.stderr, (refused, r.stderr)
+        assert r.returncode == 1 and says in r.stderr, (refused, r.stderr)
     r = _run("systrace", "-ff", "-o", str(tmp_path / "no-such-dir" / "t"), "--", "true")
     assert r.returncode == 1 and "can't fopen" in r.stderr, r.stderr
 
@@ -452,7 +452,7 @@ def test_raw_calls_like_strace(kernel, tmp_path, raw):
 
 def test_raw_refusals(kernel):
     r = _run("systrace", "-e", "raw=nosuchcall", "--", "true")
-    assert r.returncode == 2 and "raw=nosuchcall" in r.stderr, r.stderr
+    assert r.returncode == 1 and "raw=nosuchcall" in r.stderr, r.stderr
 
 
 @pytest.mark.parametrize("args", [
@@ -491,7 +491,7 @@ def test_long_option_refusals(kernel):
                           (["-e", "verbose=none"], "-v and other abbreviations are not supported"),
                           (["--trace=read@32"], "32-bit (compat) calls are not traced")):
         r = _run("systrace", *args, "--", "true")
-        assert r.returncode == 2 and message in r.stderr, (args, r.stderr)
+        assert r.returncode == 1 and message in r.stderr, (args, r.stderr)
     # The forms of -t: the same prefix as the short options'.
     shapes = {}
     for args in (["-t"], ["--absolute-timestamps"], ["-tt"], ["--absolute-timestamps=format:time,precision:us"],
@@ -529,7 +529,7 @@ def test_strace_options_without_a_counterpart_are_refused_by_name(tmp_path):
                           (["--verbose=none"], "-e verbose=none: systrace prints structures as strace"),
                           (["--inject=read:error=EIO"], "-e inject=...: only trace=")):
         r = _run("systrace", *args, *command)
-        assert r.returncode == 2 and f"systrace: {message}" in r.stderr, (args, r.stderr)
+        assert r.returncode == 1 and f"systrace: {message}" in r.stderr, (args, r.stderr)
         assert "unrecognized" not in r.stderr and not marker.exists(), (args, r.stderr)
     # strace's defaults, and its deprecated -F (-f, with its warning).
     for args in (["-X", "abbrev"], ["--abbrev=all"], ["--verbose=all"]):
@@ -589,7 +589,7 @@ def test_summary_column_headers_and_refusals(kernel):
                           (["-c", "-U", "calls,none"], "unknown column name: 'none'"),
                           (["-U", "calls"], "-U is -c's")):
         r = _run("systrace", *args, "--", "true")
-        assert r.returncode == 2 and message in r.stderr, (args, r.stderr)
+        assert r.returncode == 1 and message in r.stderr, (args, r.stderr)
 
 
 DUMPED = """\
@@ -632,7 +632,7 @@ def test_read_and_write_dumps_like_strace(kernel, tmp_path):
     assert texts["systrace"][cut:].startswith(" * 904 more bytes not captured\n"), texts["systrace"][cut:cut + 200]
     assert texts["strace"].count(" | 00000 ") == texts["systrace"].count(" | 00000 ") == 13
     r = _run("systrace", "-e", "read=x", "true")
-    assert r.returncode == 2 and "-e read=x: 'x' is no fd" in r.stderr, r.stderr
+    assert r.returncode == 1 and "-e read=x: 'x' is no fd" in r.stderr, r.stderr
 
 
 TRUNCATED = """\
@@ -829,7 +829,7 @@ def test_decode_pids_options(kernel, tmp_path):
     assert re.search(r"^getpid\(\) += \d+$", r.stderr, re.M), r.stderr
     for spec in ("pidns", "all", "bogus"):
         r = _run("systrace", f"--decode-pids={spec}", "true")
-        assert r.returncode == 2, (spec, r.stderr)
+        assert r.returncode == 1, (spec, r.stderr)
         assert ("pidns is not supported" if spec != "bogus" else "comm or none") in r.stderr, r.stderr
 
 
@@ -926,3 +926,22 @@ def test_attach_lists_like_strace(kernel):
         assert f"strace: Invalid process id: {bad}" in st.stderr, (value, st.stderr)
         assert f"systrace: Invalid process id: {bad}" in sy.stderr, (value, sy.stderr)
         assert sy.returncode != 0
+
+
+@pytest.mark.parametrize("args", [
+    ["-s", "abc"], ["-s", "-1"], ["-a", "x"], ["-j"], ["-fj"], ["--no-such-option"], ["-s"],
+    ["-c", "-C"], ["-S", "bogus"], ["-p", "x"], ["-e", "signal=SIGBOGUS"], ["-q", "-e", "quiet=attach"],
+])
+def test_usage_errors_like_strace(args):
+    # strace's two shapes, exit status 1: error_msg_and_help (the message,
+    # then how to get help) and error_msg_and_die (the values of -p, -e).
+    st = _run("strace", *args, *([] if args == ["-s"] else ["--", "true"]))
+    sy = _run("systrace", *args, *([] if args == ["-s"] else ["--", "true"]))
+    assert st.returncode == sy.returncode == 1, (st.stderr, sy.stderr)
+    theirs, ours = st.stderr.splitlines(), sy.stderr.splitlines()
+    assert len(ours) == len(theirs) and ours[0].startswith("systrace: "), (theirs, ours)
+    if len(theirs) == 2:
+        assert theirs[1] == "Try 'strace -h' for more information." and \
+            ours[1] == "Try 'systrace -h' for more information.", ours
+    if not args[0].startswith(("-p", "-e", "-S")):  # systrace's own words for those
+        assert ours[0] == theirs[0].replace("strace: ", "systrace: ", 1), (theirs, ours)

@@ -31,7 +31,7 @@ from ._native import (
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
-    from typing import IO, Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+    from typing import IO, Any, Callable, Dict, Iterable, List, NoReturn, Optional, Sequence, Tuple
 
 PROG = "systrace"
 # Paths are shown whole, as strace shows them, so captures are at least
@@ -45,7 +45,41 @@ MIN_CAPTURE = 4096
 
 
 class UsageError(Exception):
-    """A bad command line: printed with the usage, exit status 2."""
+    """A bad command line, told as strace tells one: `systrace: message`,
+    then (unless `hint` is False: strace's error_msg_and_die, which it uses
+    for the values of -p and -e) "Try 'systrace -h' for more
+    information."; exit status 1."""
+
+    def __init__(self, message: str, hint: bool = True) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+def usage_error(err: UsageError) -> int:
+    print(f"{PROG}: {err}", file=sys.stderr)
+    if err.hint:
+        print(f"Try '{PROG} -h' for more information.", file=sys.stderr)
+    return 1
+
+
+def _getopt_message(message: str) -> str:
+    """argparse's message for what getopt refuses, as strace (getopt)
+    words it; argparse's own for the rest (a value of systrace's options)."""
+    import re
+
+    unknown = re.match(r"unrecognized arguments: (\S+)", message)
+    if unknown:
+        arg = unknown[1]
+        return f"unrecognized option '{arg}'" if arg.startswith("--") else f"invalid option -- '{arg[1:2]}'"
+    missing = re.match(r"argument (-\w|--[\w-]+)\S*: expected one argument", message)
+    if missing:
+        option = missing[1]
+        return (f"option '{option}' requires an argument" if option.startswith("--")
+                else f"option requires an argument -- '{option[1:]}'")
+    cluster = re.match(r"argument (-\w)\S*: ignored explicit argument '(.)", message)
+    if cluster:  # -fj: j is no option
+        return f"invalid option -- '{cluster[2]}'"
+    return message
 
 
 class CliError(Exception):
@@ -177,7 +211,11 @@ def build_parser(completion: bool = True, refusals: bool = False) -> argparse.Ar
             exprs.append(f"{self.qualifier}={values}")
             setattr(namespace, self.dest, exprs)
 
-    p = argparse.ArgumentParser(
+    class _Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> NoReturn:
+            raise UsageError(_getopt_message(message))
+
+    p = _Parser(
         prog=PROG,
         description=DESCRIPTION,
         epilog=EPILOG,
@@ -383,8 +421,7 @@ def build_parser(completion: bool = True, refusals: bool = False) -> argparse.Ar
         "--columns",
         dest="column",
         metavar="COLUMN",
-        type=int,
-        default=DEFAULT_COLUMN,
+        default=str(DEFAULT_COLUMN),
         help=f"align the results of calls on COLUMN (default {DEFAULT_COLUMN}).",
     )
     p.add_argument(
@@ -425,8 +462,7 @@ def build_parser(completion: bool = True, refusals: bool = False) -> argparse.Ar
         "--string-limit",
         dest="string_size",
         metavar="SIZE",
-        type=int,
-        default=DEFAULT_STRING_SIZE,
+        default=str(DEFAULT_STRING_SIZE),
         help=f"show at most SIZE bytes of each string or buffer (default {DEFAULT_STRING_SIZE}); "
         f"paths are shown whole. At most {MAX_CAPTURE} bytes of each are captured.",
     )
@@ -591,7 +627,7 @@ def parse_trace_set(exprs: Sequence[str]) -> Optional[SyscallSet]:
         try:
             nrs = SyscallSet.from_strace(value)
         except ValueError as err:
-            raise UsageError(f"-e {expr!r}: {err}") from None
+            raise UsageError(f"-e {expr!r}: {err}", hint=False) from None
         selected = nrs  # strace keeps the last -e trace=
     return selected
 
@@ -606,7 +642,7 @@ def parse_raw_set(exprs: Sequence[str]) -> Optional[SyscallSet]:
         try:
             raw = SyscallSet.from_strace(value)
         except ValueError as err:
-            raise UsageError(f"-e {expr!r}: {err}") from None
+            raise UsageError(f"-e {expr!r}: {err}", hint=False) from None
     return raw
 
 
@@ -674,7 +710,7 @@ def parse_decode_fds(spec: str) -> int:
         elif name in ("socket", "dev", "all"):
             level = 2
         elif name != "none":
-            raise UsageError(f"--decode-fds={spec}: path, socket, dev, all or none")
+            raise UsageError(f"--decode-fds={spec}: path, socket, dev, all or none", hint=False)
     return level
 
 
@@ -686,7 +722,7 @@ def parse_decode_pids(spec: str) -> bool:
             raise UsageError(f"--decode-pids={spec}: pidns is not supported (systrace prints the "
                              "kernel's ids, those of the initial pid namespace); comm or none")
         if name not in ("comm", "none"):
-            raise UsageError(f"--decode-pids={spec}: comm or none")
+            raise UsageError(f"--decode-pids={spec}: comm or none", hint=False)
     return "comm" in names
 
 
@@ -707,7 +743,7 @@ def parse_quiet(exprs: Sequence[str], q: int) -> List[str]:
     exit), and those of -e quiet=SET (strace's names; all, none, a leading
     ! for the others)."""
     if q and exprs:
-        raise UsageError("-q and -e quiet= cannot be given together")
+        raise UsageError("-q and -e quiet/--quiet cannot be provided simultaneously", hint=False)
     names = set(QUIET_NAMES[:1] + QUIET_NAMES[3:4] if q >= 1 else ()) | ({"exit"} if q >= 2 else set())
     for expr in exprs:
         spec = expr.partition("=")[2]
@@ -720,7 +756,7 @@ def parse_quiet(exprs: Sequence[str], q: int) -> List[str]:
             elif name in QUIET_NAMES:
                 chosen.add(name)
             elif name != "none":
-                raise UsageError(f"-e {expr}: {name!r} is none of {', '.join(QUIET_NAMES)}, all, none")
+                raise UsageError(f"-e {expr}: {name!r} is none of {', '.join(QUIET_NAMES)}, all, none", hint=False)
         names = set(QUIET_NAMES) - chosen if negate else chosen
     return sorted(names)
 
@@ -733,7 +769,7 @@ def parse_status(exprs: Sequence[str]) -> Optional[List[str]]:
         try:
             classes = _native.status_classes(expr.partition("=")[2])
         except ValueError as err:
-            raise UsageError(f"-e {expr!r}: {err}") from None
+            raise UsageError(f"-e {expr!r}: {err}", hint=False) from None
     return classes
 
 
@@ -764,7 +800,7 @@ def parse_signals(exprs: Sequence[str]) -> Optional[List[int]]:
         try:
             signals = _native.signal_set(expr.partition("=")[2])
         except ValueError as err:
-            raise UsageError(f"-e {expr!r}: {err}") from None
+            raise UsageError(f"-e {expr!r}: {err}", hint=False) from None
     return signals
 
 
@@ -783,13 +819,21 @@ def parse_pids(values: Sequence[str]) -> List[int]:
         for part in parts:
             digits = part[1:] if part.startswith("+") else part  # strtoll's sign
             if not (digits.isascii() and digits.isdigit()) or not 0 < int(digits) < 2**31:
-                raise UsageError(f"Invalid process id: '{part}'")
+                raise UsageError(f"Invalid process id: '{part}'", hint=False)
             pid = int(digits)
             if pid == os.getpid():
-                raise UsageError("I'm sorry, I can't let you do that, Dave.")
+                raise UsageError("I'm sorry, I can't let you do that, Dave.", hint=False)
             if pid not in pids:
                 pids.append(pid)
     return pids
+
+
+def _uint_option(option: str, value: str) -> int:
+    """-s's and -a's number, as strace's string_to_uint reads it."""
+    digits = value[1:] if value.startswith("+") else value
+    if not (digits.isascii() and digits.isdigit()) or int(digits) >= 2**31:
+        raise UsageError(f"invalid {option} argument: '{value}'")
+    return int(digits)
 
 
 def capture_size(string_size: int) -> int:
@@ -1261,11 +1305,11 @@ def _launch_user(name: str) -> Tuple[int, int, List[int]]:
     import pwd
 
     if os.getuid() != 0 or os.geteuid() != 0:
-        raise UsageError("You must be root to use the -u option")
+        raise UsageError("You must be root to use the -u/--username option", hint=False)
     try:
         entry = pwd.getpwnam(name)
     except KeyError:
-        raise UsageError(f"Cannot find user '{name}'") from None
+        raise UsageError(f"Cannot find user '{name}'", hint=False) from None
     return entry.pw_uid, entry.pw_gid, os.getgrouplist(name, entry.pw_gid)
 
 
@@ -1435,16 +1479,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     parser.exit_on_error = False
     try:
-        args, unknown = parser.parse_known_args(argv)
-    except argparse.ArgumentError:
-        unknown = argv
-    if unknown:
-        parser = build_parser(completion, refusals=True)
-        args = parser.parse_args(argv)
+        try:
+            args, unknown = parser.parse_known_args(argv)
+        except argparse.ArgumentError:
+            unknown = argv
+        if unknown:
+            parser = build_parser(completion, refusals=True)
+            args = parser.parse_args(argv)
+    except UsageError as err:
+        return usage_error(err)
     if args.unsupported:
-        parser.print_usage(sys.stderr)
-        print(f"{PROG}: {args.unsupported}", file=sys.stderr)
-        return 2
+        return usage_error(UsageError(args.unsupported))
     if args.deprecated_follow:
         print(f"{PROG}: option -F is deprecated, please use -f/--follow-forks instead", file=sys.stderr)
         args.follow = max(args.follow, 1)
@@ -1484,10 +1529,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 raise UsageError("-ff/--output-separately writes strace's text, a file per thread: "
                                  "not with --format, --record or --output-dir")
         args.follow = bool(args.follow)
-        if args.string_size < 0:
-            raise UsageError(f"-s {args.string_size}: a size is >= 0")
+        args.string_size = _uint_option("-s", args.string_size)
+        args.column = _uint_option("-a", args.column)
         if args.summary and args.count_too:
-            raise UsageError("-c and -C are mutually exclusive")
+            raise UsageError("-c/--summary-only and -C/--summary are mutually exclusive")
         if args.count_too and args.format != "strace":
             raise UsageError("-C prints the calls, then a table: --format does not apply")
         if args.count_too and args.replay:
@@ -1496,8 +1541,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             raise UsageError("--histogram is -c's: add -c")
         if args.summary_columns is not None and not (args.summary or args.count_too or args.replay):
             raise UsageError("-U is -c's: add -c")
-        if args.column < 0:
-            raise UsageError(f"-a {args.column}: a column is >= 0")
         try:  # -S's names are the core's: it says what is wrong with one
             _native.format_summary([], sort_by=args.sort_by, columns=args.summary_columns)
         except ValueError as err:
@@ -1570,9 +1613,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 "which only --format kernel prints; name the syscall instead"
             )
     except UsageError as err:
-        parser.print_usage(sys.stderr)
-        print(f"{PROG}: {err}", file=sys.stderr)
-        return 2
+        return usage_error(err)
     if args.string_size > MAX_CAPTURE:
         print(
             f"{PROG}: -s {args.string_size}: at most {MAX_CAPTURE} bytes of each string or "
