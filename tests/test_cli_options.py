@@ -945,3 +945,20 @@ def test_usage_errors_like_strace(args):
             ours[1] == "Try 'systrace -h' for more information.", ours
     if not args[0].startswith(("-p", "-e", "-S")):  # systrace's own words for those
         assert ours[0] == theirs[0].replace("strace: ", "systrace: ", 1), (theirs, ours)
+
+
+@pytest.mark.parametrize("args", [
+    ["-S", "calls"], ["-c", "-T", "-t", "-r", "-y", "-n"], ["-C", "-T", "-n"],
+    ["-c", "--syscall-times", "--absolute-timestamps", "--relative-timestamps", "--decode-fds=path"],
+    ["--seccomp-bpf"], ["--seccomp-bpf", "-f"], ["-z", "-Z"], ["-z", "-z"], ["-Z"], ["-A"],
+    ["--output-separately"], ["-F", "-f"], ["-F"], ["-w"], ["-C", "-w"],
+])
+def test_warnings_on_options_together_like_strace(kernel, args):
+    # strace's warnings (the run goes on) and errors (-w without -c) about
+    # options that do not go together: the same words, the same status.
+    said = {}
+    for tracer in ("strace", "systrace"):
+        r = _run(tracer, *args, "-e", "trace=none", "--", "true")
+        said[tracer] = (r.returncode, [line.split(" ", 1)[1] for line in r.stderr.splitlines()
+                                       if line.startswith(f"{tracer}: ")])
+    assert said["systrace"] == said["strace"], said

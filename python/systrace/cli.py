@@ -260,11 +260,20 @@ def build_parser(completion: bool = True, refusals: bool = False) -> argparse.Ar
         qualifier="quiet",
         help="-e quiet=SET (without SET: attach,personality, as -q).",
     )
+    class _Only(argparse.Action):
+        """-z and -Z: -e status=CLASS, counted (strace warns when there are more)."""
+
+        def __call__(self, parser: Any, namespace: Any, values: Any, option_string: Any = None) -> None:
+            namespace.exprs = [*(namespace.exprs or []), self.const]
+            namespace.zflags += 1
+
+    p.set_defaults(zflags=0)
     p.add_argument(
         "-z",
         "--successful-only",
         dest="exprs",
-        action="append_const",
+        nargs=0,
+        action=_Only,
         const="status=successful",
         help="show only the calls that succeeded (-e status=successful).",
     )
@@ -272,7 +281,8 @@ def build_parser(completion: bool = True, refusals: bool = False) -> argparse.Ar
         "-Z",
         "--failed-only",
         dest="exprs",
-        action="append_const",
+        nargs=0,
+        action=_Only,
         const="status=failed",
         help="show only the calls that failed (-e status=failed).",
     )
@@ -429,7 +439,6 @@ def build_parser(completion: bool = True, refusals: bool = False) -> argparse.Ar
         "--summary-sort-by",
         dest="sort_by",
         metavar="SORTBY",
-        default="time",
         help="with -c: sort the table by time (default), avg-time, calls, errors, name or nothing.",
     )
     p.add_argument(
@@ -1458,6 +1467,41 @@ def run_pids(args: argparse.Namespace, pids: List[int], printer_kw: Dict[str, An
     return 0
 
 
+def _warn_like_strace(args: argparse.Namespace, attached: bool, follow_option: int, sort_by_given: bool) -> None:
+    """strace's warnings about options that do not go together, in its
+    order (strace.c's init()); the run goes on."""
+    def warn(text: str) -> None:
+        print(f"{PROG}: {text}", file=sys.stderr)
+
+    if args.seccomp_bpf:
+        if attached:
+            warn("--seccomp-bpf is not enabled for processes attached with -p")
+        if not follow_option:
+            warn("--seccomp-bpf cannot be used without -f/--follow-forks, disabling")
+    if args.deprecated_follow:
+        warn("deprecated option -F ignored" if follow_option else
+             "option -F is deprecated, please use -f/--follow-forks instead")
+    counting = args.summary or args.count_too
+    if sort_by_given and not counting and not args.replay:
+        warn("-S/--summary-sort-by has no effect without (-c/--summary-only or -C/--summary)")
+    if args.summary:
+        for given, option in ((args.syscall_numbers, "-n/--syscall-number"),
+                              (args.relative_timestamps, "-r/--relative-timestamps"),
+                              (args.timestamps, "-t/--absolute-timestamps"),
+                              (args.durations, "-T/--syscall-times"),
+                              (args.decode_fds, "-y/--decode-fds")):
+            if given:
+                warn(f"{option} has no effect with -c/--summary-only")
+    if not args.output:
+        if args.output_separately and not follow_option:
+            warn("--output-separately has no effect without -o/--output")
+        if args.append:
+            warn("-A/--output-append-mode has no effect without -o/--output")
+    if args.zflags > 1:
+        warn("Only the last of -z/--successful-only/-Z/--failed-only options will take effect. "
+             "See status qualifier for more complex filters.")
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["top"]:  # `systrace -- top` traces the top command
@@ -1490,8 +1534,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return usage_error(err)
     if args.unsupported:
         return usage_error(UsageError(args.unsupported))
+    follow_option = args.follow  # -f's, without -F's (strace's warnings tell them apart)
     if args.deprecated_follow:
-        print(f"{PROG}: option -F is deprecated, please use -f/--follow-forks instead", file=sys.stderr)
         args.follow = max(args.follow, 1)
     command = list(args.command)
     if command and command[0] == "--":
@@ -1539,8 +1583,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             raise UsageError("--replay prints the calls (no -C) or the table (-c)")
         if args.histogram and not (args.summary or args.count_too):
             raise UsageError("--histogram is -c's: add -c")
+        if args.wall_time and not (args.summary or args.count_too):
+            raise UsageError("-w/--summary-wall-clock must be given with (-c/--summary-only or -C/--summary)")
         if args.summary_columns is not None and not (args.summary or args.count_too or args.replay):
-            raise UsageError("-U is -c's: add -c")
+            raise UsageError("-U/--summary-columns must be given with (-c/--summary-only or -C/--summary)")
+        sort_by_given = args.sort_by is not None
+        args.sort_by = "time" if args.sort_by is None else args.sort_by
         try:  # -S's names are the core's: it says what is wrong with one
             _native.format_summary([], sort_by=args.sort_by, columns=args.summary_columns)
         except ValueError as err:
@@ -1612,6 +1660,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 "-e trace=: an event name (sys_enter_NAME, sys_exit_NAME) selects one phase, "
                 "which only --format kernel prints; name the syscall instead"
             )
+        _warn_like_strace(args, bool(pids), follow_option, sort_by_given)
     except UsageError as err:
         return usage_error(err)
     if args.string_size > MAX_CAPTURE:
