@@ -587,7 +587,7 @@ def test_summary_column_headers_and_refusals(kernel):
                           (["-c", "-U", "calls,count"], "more than once: 'count'"),
                           (["-c", "-U", "bogus"], "unknown column name: 'bogus'"),
                           (["-c", "-U", "calls,none"], "unknown column name: 'none'"),
-                          (["-U", "calls"], "-U is -c's")):
+                          (["-U", "calls"], "-U/--summary-columns must be given with (-c/--summary-only or -C/--summary)")):
         r = _run("systrace", *args, "--", "true")
         assert r.returncode == 1 and message in r.stderr, (args, r.stderr)
 
