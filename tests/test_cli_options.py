@@ -525,9 +525,14 @@ def test_strace_options_without_a_counterpart_are_refused_by_name(tmp_path):
                           (["-c", "-O", "5us"], "-O 5us: not supported: -c's times are the kernel's"),
                           (["--kill-on-exit"], "--kill-on-exit: not supported"),
                           (["-d"], "-d: strace's debug output has no counterpart"),
-                          (["--tips"], "--tips: not supported"),
+                          (["--tips"], "--tips: not supported: strace's tips are about strace's own options"),
                           (["--verbose=none"], "-e verbose=none: systrace prints structures as strace"),
-                          (["--inject=read:error=EIO"], "-e inject=...: only trace=")):
+                          (["--inject=read:error=EIO"], "-e inject=...: not supported: systrace traces with eBPF "
+                           "and never stops nor changes the traced calls"),
+                          (["-e", "fault=read"], "-e fault=...: not supported: systrace traces with eBPF"),
+                          (["-e", "kvm=vcpu"], "-e kvm=...: not supported: systrace does not follow KVM"),
+                          # A qualifier strace does not know: the whole is a set, as strace's.
+                          (["-e", "foo=read"], "-e 'foo=read': unknown syscall 'foo=read'")):
         r = _run("systrace", *args, *command)
         assert r.returncode == 1 and f"systrace: {message}" in r.stderr, (args, r.stderr)
         assert "unrecognized" not in r.stderr and not marker.exists(), (args, r.stderr)

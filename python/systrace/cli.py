@@ -188,7 +188,7 @@ REFUSED_OPTIONS: Tuple[Tuple[Tuple[str, ...], Any, str], ...] = (
      "with no tracer overhead in them to subtract"),
     (("--kill-on-exit",), 0, "not supported: the traced processes go on if systrace exits"),
     (("-d", "--debug"), 0, "strace's debug output has no counterpart in systrace"),
-    (("--tips",), "?", "not supported"),
+    (("--tips",), "?", "not supported: strace's tips are about strace's own options"),
 )
 
 
@@ -629,16 +629,23 @@ def parse_trace_set(exprs: Sequence[str]) -> Optional[SyscallSet]:
     selected: Optional[SyscallSet] = None
     for expr in exprs:
         qualifier, sep, value = expr.partition("=")
-        if not sep:
-            qualifier, value = "trace", expr
-        if qualifier not in ("trace", "t"):
-            raise UsageError(f"-e {qualifier}=...: only trace=, status=, signal=, quiet= and raw= are supported")
+        if qualifier in REFUSED_QUALIFIERS:
+            raise UsageError(f"-e {qualifier}=...: {REFUSED_QUALIFIERS[qualifier]}")
+        if not sep or qualifier not in ("trace", "t"):
+            qualifier, value = "trace", expr  # strace's: no qualifier it knows, a set of syscalls
         try:
             nrs = SyscallSet.from_strace(value)
         except ValueError as err:
             raise UsageError(f"-e {expr!r}: {err}", hint=False) from None
         selected = nrs  # strace keeps the last -e trace=
     return selected
+
+
+# strace's -e qualifiers that systrace has no counterpart for, with why.
+_NO_CHANGE = "not supported: systrace traces with eBPF and never stops nor changes the traced calls"
+REFUSED_QUALIFIERS = {"inject": _NO_CHANGE, "fault": _NO_CHANGE,
+                      "kvm": "not supported: systrace does not follow KVM's vCPU exits",
+                      "secontext": "not supported: systrace prints no SELinux contexts"}
 
 
 def parse_raw_set(exprs: Sequence[str]) -> Optional[SyscallSet]:
@@ -738,7 +745,8 @@ def parse_decode_pids(spec: str) -> bool:
 # -e qualifiers taken above the sets: decode-fds= and decode-pids= (their
 # long options), and abbrev=all and verbose=all, strace's defaults, which
 # are systrace's.
-NOOP_QUALIFIERS = ("decode-fds", "decode_fds", "decode-pids", "decode_pids", "abbrev", "a", "verbose", "v")
+NOOP_QUALIFIERS = ("decode-fds", "decode-fd", "decode_fds", "decode-pids", "decode-pid", "decode_pids", "abbrev", "a",
+                   "verbose", "v")
 QUIET_QUALIFIERS = ("quiet", "silent", "silence", "q")
 # strace's names of -e raw=.
 RAW_QUALIFIERS = ("raw", "x")
@@ -1621,9 +1629,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             args.hex_strings = form if form == 3 else max(args.hex_strings, form)
         for expr in args.exprs:
             qualifier, _, value = expr.partition("=")
-            if qualifier in ("decode-fds", "decode_fds"):
+            if qualifier in ("decode-fds", "decode-fd", "decode_fds"):
                 args.decode_fds_set = value
-            elif qualifier in ("decode-pids", "decode_pids"):
+            elif qualifier in ("decode-pids", "decode-pid", "decode_pids"):
                 args.decode_pids_set = value
             elif qualifier in ("abbrev", "a", "verbose", "v") and value != "all":
                 raise UsageError(f"-e {expr}: systrace prints structures as strace does by default "
