@@ -485,7 +485,7 @@ def test_long_options_like_strace(kernel, tmp_path, args):
 
 
 def test_long_option_refusals(kernel):
-    for args, message in ((["--absolute-timestamps=ps"], "'ps' is no format (time, unix) or precision"),
+    for args, message in ((["--absolute-timestamps=ps"], "'ps' is no format (time, unix, none) or precision"),
                           (["--syscall-times=xs"], "--syscall-times=xs: the precisions are s, ms, us and ns"),
                           (["--strings-in-hex=some"], "non-ascii (-x), all (-xx), non-ascii-chars"),
                           (["-e", "verbose=none"], "-v and other abbreviations are not supported"),
@@ -967,3 +967,31 @@ def test_warnings_on_options_together_like_strace(kernel, args):
         said[tracer] = (r.returncode, [line.split(" ", 1)[1] for line in r.stderr.splitlines()
                                        if line.startswith(f"{tracer}: ")])
     assert said["systrace"] == said["strace"], said
+
+
+@pytest.mark.parametrize("args", [
+    # Any number up to 255 is a signal to strace: one no process can get selects nothing.
+    ["-e", "signal=99"], ["-e", "signal=!99"], ["-e", "signal=0,SIGCHLD"],
+    # The format none: no time.
+    ["--absolute-timestamps=none"], ["--absolute-timestamps=format:none,precision:ns"],
+    # `all` is an item of a set too (strace's old class of every syscall).
+    ["-e", "trace=all,read"],
+])
+def test_values_strace_takes(kernel, args):
+    said = {}
+    for tracer in ("strace", "systrace"):
+        r = _run(tracer, *([] if "trace=" in args[-1] else ["-e", "trace=wait4"]), *args, "--",
+                 "sh", "-c", "/bin/true; true")
+        assert r.returncode == 0, (tracer, r.stderr)
+        # Of every call (all,read), the names: what the set selected.
+        said[tracer] = [line.split("(")[0] if "trace=" in args[-1] else re.sub(r"\d{3,}|0x[0-9a-f]+", "N", line)
+                        for line in r.stderr.splitlines() if "trace=" not in args[-1] or "(" in line]
+    # Sorted: a SIGCHLD at its default is shown as it is sent (README).
+    assert sorted(said["systrace"]) == sorted(said["strace"]), said
+
+
+@pytest.mark.parametrize("args", [["-e", "trace=none,read"], ["-e", "trace=,"], ["-e", "signal=256"]])
+def test_values_strace_refuses(args):
+    for tracer in ("strace", "systrace"):
+        r = _run(tracer, *args, "--", "true")
+        assert r.returncode == 1 and r.stderr.startswith(f"{tracer}: "), (tracer, r.stderr)

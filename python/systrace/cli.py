@@ -681,7 +681,7 @@ OPTIONAL_VALUES = {"--absolute-timestamps": "time", "--timestamps": "time", "--s
 
 def parse_absolute_timestamps(spec: str) -> Tuple[int, int]:
     """--absolute-timestamps=[format:]FORMAT[,[precision:]PRECISION]: the
-    -t count of its format (time: 1, unix: 3) and its digits after the
+    -t count of its format (time: 1, unix: 3, none: 0, no time) and its digits after the
     second (s: 0, ms: 3, us: 6, ns: 9)."""
     fmt, precision = "time", "s"
     for part in spec.split(","):
@@ -691,11 +691,12 @@ def parse_absolute_timestamps(spec: str) -> Tuple[int, int]:
         elif key == "precision" or (not sep and value in PRECISIONS):
             precision = value
         else:
-            raise UsageError(f"--absolute-timestamps={spec}: {part!r} is no format (time, unix) or precision")
-    if fmt not in ("time", "unix") or precision not in PRECISIONS:
-        raise UsageError(f"--absolute-timestamps={spec}: the formats are time and unix, the precisions "
-                         "s, ms, us and ns")
-    return (1 if fmt == "time" else 3), PRECISIONS[precision]
+            raise UsageError(f"--absolute-timestamps={spec}: {part!r} is no format (time, unix, none) "
+                             "or precision")
+    if fmt not in ("time", "unix", "none") or precision not in PRECISIONS:
+        raise UsageError(f"--absolute-timestamps={spec}: the formats are time, unix and none, the "
+                         "precisions s, ms, us and ns")
+    return {"time": 1, "unix": 3, "none": 0}[fmt], PRECISIONS[precision]
 
 
 def parse_precision(option: str, spec: str) -> int:
@@ -809,13 +810,28 @@ def status_filter(classes: Optional[List[str]]) -> Optional[str]:
     return "ret < 0 && ret >= 0"  # status=none: no call
 
 
+def _possible_signals(spec: str) -> str:
+    """`spec` without the numbers strace takes that no process can be sent:
+    strace reads any number up to 255 as a signal (sigstr_to_uint), and
+    0 or one past the last real-time signal selects nothing."""
+    import signal
+
+    body = spec.lstrip("!")
+    items = body.split(",")
+    kept = [i for i in items if not (i.isascii() and i.isdigit() and int(i) <= 255
+                                     and not 0 < int(i) <= signal.SIGRTMAX)]
+    if len(kept) == len(items):
+        return spec
+    return spec[: len(spec) - len(body)] + (",".join(kept) or "none")
+
+
 def parse_signals(exprs: Sequence[str]) -> Optional[List[int]]:
     """The signals the -e signal= expressions show: the last one's, as
     strace takes it; None when there is none (all signals)."""
     signals: Optional[List[int]] = None
     for expr in exprs:
         try:
-            signals = _native.signal_set(expr.partition("=")[2])
+            signals = _native.signal_set(_possible_signals(expr.partition("=")[2]))
         except ValueError as err:
             raise UsageError(f"-e {expr!r}: {err}", hint=False) from None
     return signals

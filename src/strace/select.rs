@@ -219,26 +219,31 @@ pub fn select<'a>(
 }
 
 /// The set of strace's `-e trace=SET`: comma-separated syscall, event and
-/// class names, syscall numbers, `/REGEX`es of names, `all` and `none`; a
-/// leading `!` selects all but the set. As strace's, an item may start with
-/// `?` (no error when it matches nothing) and end with `@64` (this
+/// class names, syscall numbers, `/REGEX`es of names and `all`, or `none`
+/// alone; each leading `!` inverts the set. As strace's, an item may start
+/// with `?` (no error when it matches nothing) and end with `@64` (this
 /// architecture's own calls, the only ones traced: `@32` and `@x32` are
-/// refused).
+/// refused), and empty items are skipped (strace splits with strtok).
 pub fn trace_set(value: &str) -> Result<Selection> {
-    let (negate, list) = match value.strip_prefix('!') {
-        Some(rest) => (true, rest),
-        None => (false, value),
-    };
+    let list = value.trim_start_matches('!');
+    let negate = (value.len() - list.len()) % 2 == 1;
     let mut selection = Selection::default();
-    for item in list.split(',').map(str::trim) {
-        let (optional, item) = match item.strip_prefix('?') {
-            Some(rest) => (true, rest),
-            None => (false, item),
-        };
-        match trace_item(item) {
-            Ok(one) => selection = selection.union(&one),
-            Err(_) if optional && !item.is_empty() => {}
-            Err(err) => return Err(err),
+    let mut any = false;
+    // strace's qualify_syscall_tokens: `none` is a whole set, not an item.
+    if list != "none" {
+        for item in list.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            any = true;
+            let bare = item.trim_start_matches('?');
+            match trace_item(bare) {
+                Ok(one) => selection = selection.union(&one),
+                Err(_) if bare.len() < item.len() => {}
+                Err(err) => return Err(err),
+            }
+        }
+        if !any {
+            return Err(Error::InvalidArgument(format!(
+                "invalid system call '{value}'"
+            )));
         }
     }
     Ok(if negate {
@@ -295,7 +300,6 @@ fn trace_item(item: &str) -> Result<Selection> {
     match item {
         "" => Err(Error::InvalidArgument("empty syscall name".into())),
         "all" => Ok(Selection::all()),
-        "none" => Ok(Selection::default()),
         _ if item.starts_with(|c: char| c.is_ascii_digit()) => trace_number(item, own),
         // strace's legacy class names, looked up before syscall names.
         "desc" | "file" | "memory" | "process" | "signal" | "ipc" | "network" => {
@@ -514,13 +518,24 @@ mod tests {
         );
         assert_eq!(trace_set(&name).unwrap().enter, BTreeSet::from([unnamed]));
         assert!(trace_set("syscall_0x1").is_err()); // write has a name
-        assert!(trace_set("read,,write").is_err());
+                                                    // strace's strtok: empty items are skipped, but some item is needed.
+        assert_eq!(
+            trace_set("read,,write,").unwrap(),
+            trace_set("read,write").unwrap()
+        );
+        assert!(trace_set(",").is_err() && trace_set("").is_err());
+        // `none` only as the whole set; `all` is an item too; each `!` inverts.
+        assert!(trace_set("none,read").is_err());
+        assert_eq!(trace_set("all,read").unwrap(), Selection::all());
+        assert_eq!(trace_set("!!read").unwrap(), trace_set("read").unwrap());
+        assert_eq!(trace_set("!!!none").unwrap(), Selection::all());
         // strace's `?` (no error for what matches nothing) and `@64`.
         let read = BTreeSet::from([nr("read")]);
         assert_eq!(trace_set("?nosuchcall,read").unwrap().enter, read);
         assert_eq!(trace_set("?%bogus,?/^zz,read@64").unwrap().enter, read);
         assert_eq!(trace_set("?read@64").unwrap().exit, read);
-        assert!(trace_set("?,read").is_err());
+        assert_eq!(trace_set("?,??read").unwrap().enter, read);
+        assert!(trace_set("?none").unwrap().is_empty());
         assert!(trace_set("nosuchcall,read").is_err());
         let err = trace_set("read@32").unwrap_err().to_string();
         assert!(
