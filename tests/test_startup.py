@@ -380,7 +380,7 @@ def test_the_command_loads_only_what_its_options_use(kernel):
         (["-tt", "-e", "trace=getppid"], ["clock"]),
         (["-r", "-e", "trace=getppid"], ["clock"]),
         (["-fT", "-e", "trace=getppid"], ["clock"]),
-        (["-w", "-e", "trace=getppid"], ["clock"]),
+        (["-c", "-w", "-e", "trace=getppid"], ["count", "clock"]),  # -w only with -c (strace)
         (["--format", "json", "-e", "trace=getppid"], ["clock"]),
         (["--format=kernel", "-e", "trace=getppid"], ["clock"]),
     ]
