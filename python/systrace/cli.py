@@ -31,7 +31,7 @@ from ._native import (
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
-    from typing import IO, Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+    from typing import IO, Any, Callable, Dict, Iterable, List, NoReturn, Optional, Sequence, Tuple
 
     from ._watch import Watched
 
@@ -47,7 +47,41 @@ MIN_CAPTURE = 4096
 
 
 class UsageError(Exception):
-    """A bad command line: printed with the usage, exit status 2."""
+    """A bad command line, told as strace tells one: `systrace: message`,
+    then (unless `hint` is False: strace's error_msg_and_die, which it uses
+    for the values of -p and -e) "Try 'systrace -h' for more
+    information."; exit status 1."""
+
+    def __init__(self, message: str, hint: bool = True) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+def usage_error(err: UsageError) -> int:
+    print(f"{PROG}: {err}", file=sys.stderr)
+    if err.hint:
+        print(f"Try '{PROG} -h' for more information.", file=sys.stderr)
+    return 1
+
+
+def _getopt_message(message: str) -> str:
+    """argparse's message for what getopt refuses, as strace (getopt)
+    words it; argparse's own for the rest (a value of systrace's options)."""
+    import re
+
+    unknown = re.match(r"unrecognized arguments: (\S+)", message)
+    if unknown:
+        arg = unknown[1]
+        return f"unrecognized option '{arg}'" if arg.startswith("--") else f"invalid option -- '{arg[1:2]}'"
+    missing = re.match(r"argument (-\w|--[\w-]+)\S*: expected one argument", message)
+    if missing:
+        option = missing[1]
+        return (f"option '{option}' requires an argument" if option.startswith("--")
+                else f"option requires an argument -- '{option[1:]}'")
+    cluster = re.match(r"argument (-\w)\S*: ignored explicit argument '(.)", message)
+    if cluster:  # -fj: j is no option
+        return f"invalid option -- '{cluster[2]}'"
+    return message
 
 
 class CliError(Exception):
@@ -65,11 +99,12 @@ left as it is. Tracing needs root (or CAP_BPF and CAP_PERFMON).
 
 EPILOG = """\
 syscall sets (-e trace=SET):
-  names, classes and /REGEX (the names it matches: /stat, /^(l|f)?stat$),
-  comma-separated; a leading ! traces all but the set. As strace's, ?NAME
-  is no error when NAME matches nothing, and NAME@64 is NAME (32-bit calls
-  are not traced). With --format kernel, event names (sys_enter_read,
-  sys_exit_read) select one phase.
+  names, numbers (257), classes and /REGEX (the names it matches: /stat,
+  /^(l|f)?stat$), comma-separated; a leading ! traces all but the set. As
+  strace's, ?NAME is no error when NAME matches nothing, NAME@64 is NAME
+  (32-bit calls are not traced), and the names and numbers of i386's and
+  x32's syscalls (stat64, mmap2) select nothing. With --format kernel,
+  event names (sys_enter_read, sys_exit_read) select one phase.
   classes: %file %desc %network (%net) %process %memory %signal %ipc
   %stat %lstat %fstat %%stat %statfs %fstatfs %%statfs %pure %creds %clock
 
@@ -160,7 +195,7 @@ REFUSED_OPTIONS: Tuple[Tuple[Tuple[str, ...], Any, str], ...] = (
      "with no tracer overhead in them to subtract"),
     (("--kill-on-exit",), 0, "not supported: the traced processes go on if systrace exits"),
     (("-d", "--debug"), 0, "strace's debug output has no counterpart in systrace"),
-    (("--tips",), "?", "not supported"),
+    (("--tips",), "?", "not supported: strace's tips are about strace's own options"),
 )
 
 
@@ -183,7 +218,11 @@ def build_parser(completion: bool = True, refusals: bool = False) -> argparse.Ar
             exprs.append(f"{self.qualifier}={values}")
             setattr(namespace, self.dest, exprs)
 
-    p = argparse.ArgumentParser(
+    class _Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> NoReturn:
+            raise UsageError(_getopt_message(message))
+
+    p = _Parser(
         prog=PROG,
         description=DESCRIPTION,
         epilog=EPILOG,
@@ -228,11 +267,20 @@ def build_parser(completion: bool = True, refusals: bool = False) -> argparse.Ar
         qualifier="quiet",
         help="-e quiet=SET (without SET: attach,personality, as -q).",
     )
+    class _Only(argparse.Action):
+        """-z and -Z: -e status=CLASS, counted (strace warns when there are more)."""
+
+        def __call__(self, parser: Any, namespace: Any, values: Any, option_string: Any = None) -> None:
+            namespace.exprs = [*(namespace.exprs or []), self.const]
+            namespace.zflags += 1
+
+    p.set_defaults(zflags=0)
     p.add_argument(
         "-z",
         "--successful-only",
         dest="exprs",
-        action="append_const",
+        nargs=0,
+        action=_Only,
         const="status=successful",
         help="show only the calls that succeeded (-e status=successful).",
     )
@@ -240,7 +288,8 @@ def build_parser(completion: bool = True, refusals: bool = False) -> argparse.Ar
         "-Z",
         "--failed-only",
         dest="exprs",
-        action="append_const",
+        nargs=0,
+        action=_Only,
         const="status=failed",
         help="show only the calls that failed (-e status=failed).",
     )
@@ -258,9 +307,10 @@ def build_parser(completion: bool = True, refusals: bool = False) -> argparse.Ar
         metavar="PID",
         action="append",
         default=[],
-        help="trace a running process; repeatable, or a comma list. "
-        "Stops when the processes exit, or on Ctrl-C (SIGHUP, SIGQUIT, SIGTERM: the same, then systrace "
-        "dies of the signal).",
+        help="trace a running process; repeatable, or a list apart by commas or spaces "
+        '(-p "$(pidof prog)"). '
+        "Stops when the processes exit, or on Ctrl-C (SIGHUP, SIGQUIT, SIGTERM: the same; then systrace "
+        "dies of the signal, as strace).",
     )
     p.add_argument(
         "-f",
@@ -389,8 +439,7 @@ def build_parser(completion: bool = True, refusals: bool = False) -> argparse.Ar
         "--columns",
         dest="column",
         metavar="COLUMN",
-        type=int,
-        default=DEFAULT_COLUMN,
+        default=str(DEFAULT_COLUMN),
         help=f"align the results of calls on COLUMN (default {DEFAULT_COLUMN}).",
     )
     p.add_argument(
@@ -398,7 +447,6 @@ def build_parser(completion: bool = True, refusals: bool = False) -> argparse.Ar
         "--summary-sort-by",
         dest="sort_by",
         metavar="SORTBY",
-        default="time",
         help="with -c: sort the table by time (default), avg-time, calls, errors, name or nothing.",
     )
     p.add_argument(
@@ -431,8 +479,7 @@ def build_parser(completion: bool = True, refusals: bool = False) -> argparse.Ar
         "--string-limit",
         dest="string_size",
         metavar="SIZE",
-        type=int,
-        default=DEFAULT_STRING_SIZE,
+        default=str(DEFAULT_STRING_SIZE),
         help=f"show at most SIZE bytes of each string or buffer (default {DEFAULT_STRING_SIZE}); "
         f"paths are shown whole. At most {MAX_CAPTURE} bytes of each are captured.",
     )
@@ -590,16 +637,23 @@ def parse_trace_set(exprs: Sequence[str]) -> Optional[SyscallSet]:
     selected: Optional[SyscallSet] = None
     for expr in exprs:
         qualifier, sep, value = expr.partition("=")
-        if not sep:
-            qualifier, value = "trace", expr
-        if qualifier not in ("trace", "t"):
-            raise UsageError(f"-e {qualifier}=...: only trace=, status=, signal=, quiet= and raw= are supported")
+        if qualifier in REFUSED_QUALIFIERS:
+            raise UsageError(f"-e {qualifier}=...: {REFUSED_QUALIFIERS[qualifier]}")
+        if not sep or qualifier not in ("trace", "t"):
+            qualifier, value = "trace", expr  # strace's: no qualifier it knows, a set of syscalls
         try:
             nrs = SyscallSet.from_strace(value)
         except ValueError as err:
-            raise UsageError(f"-e {expr!r}: {err}") from None
+            raise UsageError(f"-e {expr!r}: {err}", hint=False) from None
         selected = nrs  # strace keeps the last -e trace=
     return selected
+
+
+# strace's -e qualifiers that systrace has no counterpart for, with why.
+_NO_CHANGE = "not supported: systrace traces with eBPF and never stops nor changes the traced calls"
+REFUSED_QUALIFIERS = {"inject": _NO_CHANGE, "fault": _NO_CHANGE,
+                      "kvm": "not supported: systrace does not follow KVM's vCPU exits",
+                      "secontext": "not supported: systrace prints no SELinux contexts"}
 
 
 def parse_raw_set(exprs: Sequence[str]) -> Optional[SyscallSet]:
@@ -612,7 +666,7 @@ def parse_raw_set(exprs: Sequence[str]) -> Optional[SyscallSet]:
         try:
             raw = SyscallSet.from_strace(value)
         except ValueError as err:
-            raise UsageError(f"-e {expr!r}: {err}") from None
+            raise UsageError(f"-e {expr!r}: {err}", hint=False) from None
     return raw
 
 
@@ -635,7 +689,7 @@ OPTIONAL_VALUES = {"--absolute-timestamps": "time", "--timestamps": "time", "--s
 
 def parse_absolute_timestamps(spec: str) -> Tuple[int, int]:
     """--absolute-timestamps=[format:]FORMAT[,[precision:]PRECISION]: the
-    -t count of its format (time: 1, unix: 3) and its digits after the
+    -t count of its format (time: 1, unix: 3, none: 0, no time) and its digits after the
     second (s: 0, ms: 3, us: 6, ns: 9)."""
     fmt, precision = "time", "s"
     for part in spec.split(","):
@@ -645,11 +699,12 @@ def parse_absolute_timestamps(spec: str) -> Tuple[int, int]:
         elif key == "precision" or (not sep and value in PRECISIONS):
             precision = value
         else:
-            raise UsageError(f"--absolute-timestamps={spec}: {part!r} is no format (time, unix) or precision")
-    if fmt not in ("time", "unix") or precision not in PRECISIONS:
-        raise UsageError(f"--absolute-timestamps={spec}: the formats are time and unix, the precisions "
-                         "s, ms, us and ns")
-    return (1 if fmt == "time" else 3), PRECISIONS[precision]
+            raise UsageError(f"--absolute-timestamps={spec}: {part!r} is no format (time, unix, none) "
+                             "or precision")
+    if fmt not in ("time", "unix", "none") or precision not in PRECISIONS:
+        raise UsageError(f"--absolute-timestamps={spec}: the formats are time, unix and none, the "
+                         "precisions s, ms, us and ns")
+    return {"time": 1, "unix": 3, "none": 0}[fmt], PRECISIONS[precision]
 
 
 def parse_precision(option: str, spec: str) -> int:
@@ -680,7 +735,7 @@ def parse_decode_fds(spec: str) -> int:
         elif name in ("socket", "dev", "all"):
             level = 2
         elif name != "none":
-            raise UsageError(f"--decode-fds={spec}: path, socket, dev, all or none")
+            raise UsageError(f"--decode-fds={spec}: path, socket, dev, all or none", hint=False)
     return level
 
 
@@ -692,14 +747,15 @@ def parse_decode_pids(spec: str) -> bool:
             raise UsageError(f"--decode-pids={spec}: pidns is not supported (systrace prints the "
                              "kernel's ids, those of the initial pid namespace); comm or none")
         if name not in ("comm", "none"):
-            raise UsageError(f"--decode-pids={spec}: comm or none")
+            raise UsageError(f"--decode-pids={spec}: comm or none", hint=False)
     return "comm" in names
 
 
 # -e qualifiers taken above the sets: decode-fds= and decode-pids= (their
 # long options), and abbrev=all and verbose=all, strace's defaults, which
 # are systrace's.
-NOOP_QUALIFIERS = ("decode-fds", "decode_fds", "decode-pids", "decode_pids", "abbrev", "a", "verbose", "v")
+NOOP_QUALIFIERS = ("decode-fds", "decode-fd", "decode_fds", "decode-pids", "decode-pid", "decode_pids", "abbrev", "a",
+                   "verbose", "v")
 QUIET_QUALIFIERS = ("quiet", "silent", "silence", "q")
 # strace's names of -e raw=.
 RAW_QUALIFIERS = ("raw", "x")
@@ -713,7 +769,7 @@ def parse_quiet(exprs: Sequence[str], q: int) -> List[str]:
     exit), and those of -e quiet=SET (strace's names; all, none, a leading
     ! for the others)."""
     if q and exprs:
-        raise UsageError("-q and -e quiet= cannot be given together")
+        raise UsageError("-q and -e quiet/--quiet cannot be provided simultaneously", hint=False)
     names = set(QUIET_NAMES[:1] + QUIET_NAMES[3:4] if q >= 1 else ()) | ({"exit"} if q >= 2 else set())
     for expr in exprs:
         spec = expr.partition("=")[2]
@@ -726,7 +782,7 @@ def parse_quiet(exprs: Sequence[str], q: int) -> List[str]:
             elif name in QUIET_NAMES:
                 chosen.add(name)
             elif name != "none":
-                raise UsageError(f"-e {expr}: {name!r} is none of {', '.join(QUIET_NAMES)}, all, none")
+                raise UsageError(f"-e {expr}: {name!r} is none of {', '.join(QUIET_NAMES)}, all, none", hint=False)
         names = set(QUIET_NAMES) - chosen if negate else chosen
     return sorted(names)
 
@@ -739,7 +795,7 @@ def parse_status(exprs: Sequence[str]) -> Optional[List[str]]:
         try:
             classes = _native.status_classes(expr.partition("=")[2])
         except ValueError as err:
-            raise UsageError(f"-e {expr!r}: {err}") from None
+            raise UsageError(f"-e {expr!r}: {err}", hint=False) from None
     return classes
 
 
@@ -762,34 +818,63 @@ def status_filter(classes: Optional[List[str]]) -> Optional[str]:
     return "ret < 0 && ret >= 0"  # status=none: no call
 
 
+def _possible_signals(spec: str) -> str:
+    """`spec` without the numbers strace takes that no process can be sent:
+    strace reads any number up to 255 as a signal (sigstr_to_uint), and
+    0 or one past the last real-time signal selects nothing."""
+    import signal
+
+    body = spec.lstrip("!")
+    items = body.split(",")
+    kept = [i for i in items if not (i.isascii() and i.isdigit() and int(i) <= 255
+                                     and not 0 < int(i) <= signal.SIGRTMAX)]
+    if len(kept) == len(items):
+        return spec
+    return spec[: len(spec) - len(body)] + (",".join(kept) or "none")
+
+
 def parse_signals(exprs: Sequence[str]) -> Optional[List[int]]:
     """The signals the -e signal= expressions show: the last one's, as
     strace takes it; None when there is none (all signals)."""
     signals: Optional[List[int]] = None
     for expr in exprs:
         try:
-            signals = _native.signal_set(expr.partition("=")[2])
+            signals = _native.signal_set(_possible_signals(expr.partition("=")[2]))
         except ValueError as err:
-            raise UsageError(f"-e {expr!r}: {err}") from None
+            raise UsageError(f"-e {expr!r}: {err}", hint=False) from None
     return signals
 
 
 def parse_pids(values: Sequence[str]) -> List[int]:
+    """-p's process ids, as strace's process_opt_p_list reads them: split
+    at commas, spaces, tabs and newlines (-p "$(pidof prog)", pgrep's
+    lines), each a decimal number > 0 (an empty one between two delimiters
+    too: it is invalid); one delimiter may end the list."""
+    import re
+
     pids: List[int] = []
     for value in values:
-        for part in value.split(","):
-            part = part.strip()
-            if not part:
-                continue
-            try:
-                pid = int(part)
-            except ValueError:
-                raise UsageError(f"-p {value!r}: not a process id") from None
-            if pid <= 0:
-                raise UsageError(f"-p {value!r}: not a process id")
+        parts = re.split(r"[\n\t ,]", value)
+        if parts[-1] == "":
+            parts.pop()
+        for part in parts:
+            digits = part[1:] if part.startswith("+") else part  # strtoll's sign
+            if not (digits.isascii() and digits.isdigit()) or not 0 < int(digits) < 2**31:
+                raise UsageError(f"Invalid process id: '{part}'", hint=False)
+            pid = int(digits)
+            if pid == os.getpid():
+                raise UsageError("I'm sorry, I can't let you do that, Dave.", hint=False)
             if pid not in pids:
                 pids.append(pid)
     return pids
+
+
+def _uint_option(option: str, value: str) -> int:
+    """-s's and -a's number, as strace's string_to_uint reads it."""
+    digits = value[1:] if value.startswith("+") else value
+    if not (digits.isascii() and digits.isdigit()) or int(digits) >= 2**31:
+        raise UsageError(f"invalid {option} argument: '{value}'")
+    return int(digits)
 
 
 def capture_size(string_size: int) -> int:
@@ -1268,11 +1353,11 @@ def _launch_user(name: str) -> Tuple[int, int, List[int]]:
     import pwd
 
     if os.getuid() != 0 or os.geteuid() != 0:
-        raise UsageError("You must be root to use the -u option")
+        raise UsageError("You must be root to use the -u/--username option", hint=False)
     try:
         entry = pwd.getpwnam(name)
     except KeyError:
-        raise UsageError(f"Cannot find user '{name}'") from None
+        raise UsageError(f"Cannot find user '{name}'", hint=False) from None
     return entry.pw_uid, entry.pw_gid, os.getgrouplist(name, entry.pw_gid)
 
 
@@ -1569,6 +1654,41 @@ def _end_pids(args: argparse.Namespace, pids: List[int], out: IO[str], session: 
     return 128 + interrupt.sig
 
 
+def _warn_like_strace(args: argparse.Namespace, attached: bool, follow_option: int, sort_by_given: bool) -> None:
+    """strace's warnings about options that do not go together, in its
+    order (strace.c's init()); the run goes on."""
+    def warn(text: str) -> None:
+        print(f"{PROG}: {text}", file=sys.stderr)
+
+    if args.seccomp_bpf:
+        if attached:
+            warn("--seccomp-bpf is not enabled for processes attached with -p")
+        if not follow_option:
+            warn("--seccomp-bpf cannot be used without -f/--follow-forks, disabling")
+    if args.deprecated_follow:
+        warn("deprecated option -F ignored" if follow_option else
+             "option -F is deprecated, please use -f/--follow-forks instead")
+    counting = args.summary or args.count_too
+    if sort_by_given and not counting and not args.replay:
+        warn("-S/--summary-sort-by has no effect without (-c/--summary-only or -C/--summary)")
+    if args.summary:
+        for given, option in ((args.syscall_numbers, "-n/--syscall-number"),
+                              (args.relative_timestamps, "-r/--relative-timestamps"),
+                              (args.timestamps, "-t/--absolute-timestamps"),
+                              (args.durations, "-T/--syscall-times"),
+                              (args.decode_fds, "-y/--decode-fds")):
+            if given:
+                warn(f"{option} has no effect with -c/--summary-only")
+    if not args.output:
+        if args.output_separately and not follow_option:
+            warn("--output-separately has no effect without -o/--output")
+        if args.append:
+            warn("-A/--output-append-mode has no effect without -o/--output")
+    if args.zflags > 1:
+        warn("Only the last of -z/--successful-only/-Z/--failed-only options will take effect. "
+             "See status qualifier for more complex filters.")
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["top"]:  # `systrace -- top` traces the top command
@@ -1590,18 +1710,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     parser.exit_on_error = False
     try:
-        args, unknown = parser.parse_known_args(argv)
-    except argparse.ArgumentError:
-        unknown = argv
-    if unknown:
-        parser = build_parser(completion, refusals=True)
-        args = parser.parse_args(argv)
+        try:
+            args, unknown = parser.parse_known_args(argv)
+        except argparse.ArgumentError:
+            unknown = argv
+        if unknown:
+            parser = build_parser(completion, refusals=True)
+            args = parser.parse_args(argv)
+    except UsageError as err:
+        return usage_error(err)
     if args.unsupported:
-        parser.print_usage(sys.stderr)
-        print(f"{PROG}: {args.unsupported}", file=sys.stderr)
-        return 2
+        return usage_error(UsageError(args.unsupported))
+    follow_option = args.follow  # -f's, without -F's (strace's warnings tell them apart)
     if args.deprecated_follow:
-        print(f"{PROG}: option -F is deprecated, please use -f/--follow-forks instead", file=sys.stderr)
         args.follow = max(args.follow, 1)
     command = list(args.command)
     if command and command[0] == "--":
@@ -1639,20 +1760,22 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 raise UsageError("-ff/--output-separately writes strace's text, a file per thread: "
                                  "not with --format, --record or --output-dir")
         args.follow = bool(args.follow)
-        if args.string_size < 0:
-            raise UsageError(f"-s {args.string_size}: a size is >= 0")
+        args.string_size = _uint_option("-s", args.string_size)
+        args.column = _uint_option("-a", args.column)
         if args.summary and args.count_too:
-            raise UsageError("-c and -C are mutually exclusive")
+            raise UsageError("-c/--summary-only and -C/--summary are mutually exclusive")
         if args.count_too and args.format != "strace":
             raise UsageError("-C prints the calls, then a table: --format does not apply")
         if args.count_too and args.replay:
             raise UsageError("--replay prints the calls (no -C) or the table (-c)")
         if args.histogram and not (args.summary or args.count_too):
             raise UsageError("--histogram is -c's: add -c")
+        if args.wall_time and not (args.summary or args.count_too):
+            raise UsageError("-w/--summary-wall-clock must be given with (-c/--summary-only or -C/--summary)")
         if args.summary_columns is not None and not (args.summary or args.count_too or args.replay):
-            raise UsageError("-U is -c's: add -c")
-        if args.column < 0:
-            raise UsageError(f"-a {args.column}: a column is >= 0")
+            raise UsageError("-U/--summary-columns must be given with (-c/--summary-only or -C/--summary)")
+        sort_by_given = args.sort_by is not None
+        args.sort_by = "time" if args.sort_by is None else args.sort_by
         try:  # -S's names are the core's: it says what is wrong with one
             _native.format_summary([], sort_by=args.sort_by, columns=args.summary_columns)
         except ValueError as err:
@@ -1685,9 +1808,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             args.hex_strings = form if form == 3 else max(args.hex_strings, form)
         for expr in args.exprs:
             qualifier, _, value = expr.partition("=")
-            if qualifier in ("decode-fds", "decode_fds"):
+            if qualifier in ("decode-fds", "decode-fd", "decode_fds"):
                 args.decode_fds_set = value
-            elif qualifier in ("decode-pids", "decode_pids"):
+            elif qualifier in ("decode-pids", "decode-pid", "decode_pids"):
                 args.decode_pids_set = value
             elif qualifier in ("abbrev", "a", "verbose", "v") and value != "all":
                 raise UsageError(f"-e {expr}: systrace prints structures as strace does by default "
@@ -1724,10 +1847,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 "-e trace=: an event name (sys_enter_NAME, sys_exit_NAME) selects one phase, "
                 "which only --format kernel prints; name the syscall instead"
             )
+        _warn_like_strace(args, bool(pids), follow_option, sort_by_given)
     except UsageError as err:
-        parser.print_usage(sys.stderr)
-        print(f"{PROG}: {err}", file=sys.stderr)
-        return 2
+        return usage_error(err)
     if args.string_size > MAX_CAPTURE:
         print(
             f"{PROG}: -s {args.string_size}: at most {MAX_CAPTURE} bytes of each string or "

@@ -219,25 +219,31 @@ pub fn select<'a>(
 }
 
 /// The set of strace's `-e trace=SET`: comma-separated syscall, event and
-/// class names, `/REGEX`es of names, `all` and `none`; a leading `!`
-/// selects all but the set. As strace's, an item may start with `?` (no
-/// error when it matches nothing) and end with `@64` (this architecture's
-/// own calls, the only ones traced: `@32` and `@x32` are refused).
+/// class names, syscall numbers, `/REGEX`es of names and `all`, or `none`
+/// alone; each leading `!` inverts the set. As strace's, an item may start
+/// with `?` (no error when it matches nothing) and end with `@64` (this
+/// architecture's own calls, the only ones traced: `@32` and `@x32` are
+/// refused), and empty items are skipped (strace splits with strtok).
 pub fn trace_set(value: &str) -> Result<Selection> {
-    let (negate, list) = match value.strip_prefix('!') {
-        Some(rest) => (true, rest),
-        None => (false, value),
-    };
+    let list = value.trim_start_matches('!');
+    let negate = (value.len() - list.len()) % 2 == 1;
     let mut selection = Selection::default();
-    for item in list.split(',').map(str::trim) {
-        let (optional, item) = match item.strip_prefix('?') {
-            Some(rest) => (true, rest),
-            None => (false, item),
-        };
-        match trace_item(item) {
-            Ok(one) => selection = selection.union(&one),
-            Err(_) if optional && !item.is_empty() => {}
-            Err(err) => return Err(err),
+    let mut any = false;
+    // strace's qualify_syscall_tokens: `none` is a whole set, not an item.
+    if list != "none" {
+        for item in list.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            any = true;
+            let bare = item.trim_start_matches('?');
+            match trace_item(bare) {
+                Ok(one) => selection = selection.union(&one),
+                Err(_) if bare.len() < item.len() => {}
+                Err(err) => return Err(err),
+            }
+        }
+        if !any {
+            return Err(Error::InvalidArgument(format!(
+                "invalid system call '{value}'"
+            )));
         }
     }
     Ok(if negate {
@@ -247,24 +253,102 @@ pub fn trace_set(value: &str) -> Result<Selection> {
     })
 }
 
+/// strace's names, on x86_64, of the syscalls of its other personalities
+/// (i386, x32) that x86_64 has not: strace looks a name up in every
+/// personality's table and refuses only one that none has, so these select
+/// nothing here (the 32-bit calls are not traced) and are no error.
+#[cfg(target_arch = "x86_64")]
+#[rustfmt::skip]
+const OTHER_PERSONALITIES_NAMES: &[&str] = &[
+    "_llseek", "_newselect", "bdflush", "break", "chown32", "clock_adjtime64",
+    "clock_getres_time64", "clock_gettime64", "clock_nanosleep_time64", "clock_settime64",
+    "fadvise64_64", "fchown32", "fcntl64", "fstat64", "fstatat64", "fstatfs64", "ftime",
+    "ftruncate64", "futex_time64", "getegid32", "geteuid32", "getgid32", "getgroups32",
+    "getresgid32", "getresuid32", "getuid32", "gtty", "idle", "io_pgetevents_time64", "ipc",
+    "lchown32", "lock", "lstat64", "mmap2", "mpx", "mq_timedreceive_time64", "mq_timedsend_time64",
+    "nice", "oldfstat", "oldlstat", "oldolduname", "oldstat", "olduname", "ppoll_time64", "prof",
+    "profil", "pselect6_time64", "readdir", "recv", "recvmmsg_time64", "rt_sigtimedwait_time64",
+    "sched_rr_get_interval_time64", "semtimedop_time64", "send", "setfsgid32", "setfsuid32",
+    "setgid32", "setgroups32", "setregid32", "setresgid32", "setresuid32", "setreuid32",
+    "setuid32", "sgetmask", "sigaction", "signal", "sigpending", "sigprocmask", "sigreturn",
+    "sigsuspend", "socketcall", "ssetmask", "stat64", "statfs64", "stime", "stty",
+    "timer_gettime64", "timer_settime64", "timerfd_gettime64", "timerfd_settime64", "truncate64",
+    "ugetrlimit", "ulimit", "utimensat_time64", "vm86", "vm86old", "waitpid",
+];
+/// ... and the numbers those tables have that x86_64's has not (strace
+/// 6.1: i386's up to 450, x32's 512 to 547).
+#[cfg(target_arch = "x86_64")]
+const OTHER_PERSONALITIES_NRS: &[std::ops::RangeInclusive<u32>] =
+    &[335..=386, 393..=414, 416..=423, 512..=547];
+#[cfg(not(target_arch = "x86_64"))]
+const OTHER_PERSONALITIES_NAMES: &[&str] = &[];
+#[cfg(not(target_arch = "x86_64"))]
+const OTHER_PERSONALITIES_NRS: &[std::ops::RangeInclusive<u32>] = &[];
+
 /// One item of a trace set, without its `?`.
 fn trace_item(item: &str) -> Result<Selection> {
-    let item = match item.rsplit_once('@') {
-        Some((name, "64")) => name,
+    let (item, own) = match item.rsplit_once('@') {
+        Some((name, "64")) => (name, true),
         Some((_, personality @ ("32" | "x32"))) => {
             return Err(Error::InvalidArgument(format!(
                 "'{item}': the {personality}-bit (compat) calls are not traced; \
                  @64 selects this architecture's own"
             )))
         }
-        _ => item,
+        _ => (item, false),
     };
     match item {
         "" => Err(Error::InvalidArgument("empty syscall name".into())),
         "all" => Ok(Selection::all()),
-        "none" => Ok(Selection::default()),
-        _ => Ok(resolve_spec(Spec::Name(item))?.0),
+        _ if item.starts_with(|c: char| c.is_ascii_digit()) => trace_number(item, own),
+        // strace's legacy class names, looked up before syscall names.
+        "desc" | "file" | "memory" | "process" | "signal" | "ipc" | "network" => {
+            trace_item(&format!("%{item}"))
+        }
+        _ if !own && OTHER_PERSONALITIES_NAMES.contains(&item) => Ok(Selection::default()),
+        _ => match resolve_spec(Spec::Name(item)) {
+            Ok((one, _)) => Ok(one),
+            // A pattern that matches only other personalities' names.
+            Err(_)
+                if !own
+                    && item.strip_prefix('/').is_some_and(|p| {
+                        regex_lite::Regex::new(p).is_ok_and(|re| {
+                            OTHER_PERSONALITIES_NAMES.iter().any(|n| re.is_match(n))
+                        })
+                    }) =>
+            {
+                Ok(Selection::default())
+            }
+            Err(err) => Err(err),
+        },
     }
+}
+
+/// A syscall number of a trace set (strace's: decimal digits only): the
+/// syscall of that number here; nothing for one that only strace's other
+/// personalities have; an error for one that no table has.
+fn trace_number(item: &str, own: bool) -> Result<Selection> {
+    let nr = item
+        .bytes()
+        .all(|b| b.is_ascii_digit())
+        .then(|| item.parse::<u32>().ok())
+        .flatten();
+    if let Some(nr) = nr {
+        if let Ok(nr) = names::check_nr(nr.into()) {
+            let nrs = BTreeSet::from([nr]);
+            return Ok(Selection {
+                enter: nrs.clone(),
+                exit: nrs,
+            });
+        }
+        if !own && OTHER_PERSONALITIES_NRS.iter().any(|r| r.contains(&nr)) {
+            return Ok(Selection::default());
+        }
+    }
+    Err(Error::UnknownSyscall {
+        name: item.to_owned(),
+        suggestions: Vec::new(),
+    })
 }
 
 #[cfg(test)]
@@ -339,6 +423,74 @@ mod tests {
         assert!(select([], false, false).is_err());
     }
 
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn numbers_as_strace_takes_them() {
+        let openat = BTreeSet::from([nr("openat")]);
+        assert_eq!(trace_set("257").unwrap().enter, openat);
+        assert_eq!(trace_set("00257").unwrap().exit, openat);
+        assert_eq!(trace_set("0").unwrap().enter, BTreeSet::from([0]));
+        assert!(!trace_set("!0").unwrap().enter.contains(&0));
+        assert_eq!(
+            trace_set("read,257").unwrap().enter,
+            BTreeSet::from([0, 257])
+        );
+        assert_eq!(trace_set("257@64").unwrap().enter, openat);
+        // Numbers of strace's i386 and x32 tables only: nothing, no error.
+        for other in ["386", "393", "423", "512", "547"] {
+            assert!(trace_set(other).unwrap().is_empty(), "{other}");
+        }
+        // Numbers no table has, and what strace does not read as one.
+        for bad in [
+            "387",
+            "415",
+            "548",
+            "1023",
+            "4294967296",
+            "0x10",
+            "1e",
+            "257@32",
+        ] {
+            assert!(trace_set(bad).is_err(), "{bad}");
+        }
+        assert!(trace_set("?548,read").is_ok());
+        assert!(trace_set("512@64").is_err());
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn other_personalities_names_select_nothing() {
+        let stat = trace_set("stat,stat64,lstat,lstat64,fstat,fstat64,newfstatat").unwrap();
+        let want: BTreeSet<u32> = ["stat", "lstat", "fstat", "newfstatat"]
+            .into_iter()
+            .map(nr)
+            .collect();
+        assert_eq!(stat.enter, want);
+        for name in [
+            "socketcall",
+            "oldstat",
+            "fadvise64_64",
+            "mmap2",
+            "fstatat64",
+        ] {
+            assert!(trace_set(name).unwrap().is_empty(), "{name}");
+            assert!(trace_set(&format!("{name}@64")).is_err(), "{name}@64");
+        }
+        // None of them is a name of this architecture's.
+        for name in OTHER_PERSONALITIES_NAMES {
+            assert!(names::resolve(name).is_err(), "{name}");
+        }
+        assert!(trace_set("/stat64$").unwrap().is_empty());
+        assert!(trace_set("/^nosuchcall").is_err());
+        assert!(trace_set("nosuchcall").is_err());
+        // strace's class names of old, before the syscall names.
+        assert_eq!(trace_set("file").unwrap(), trace_set("%file").unwrap());
+        assert_eq!(
+            trace_set("signal@64").unwrap(),
+            trace_set("%signal").unwrap()
+        );
+    }
+
     #[test]
     fn strace_trace_sets() {
         let s = trace_set("openat,sys_enter_read").unwrap();
@@ -366,13 +518,24 @@ mod tests {
         );
         assert_eq!(trace_set(&name).unwrap().enter, BTreeSet::from([unnamed]));
         assert!(trace_set("syscall_0x1").is_err()); // write has a name
-        assert!(trace_set("read,,write").is_err());
+                                                    // strace's strtok: empty items are skipped, but some item is needed.
+        assert_eq!(
+            trace_set("read,,write,").unwrap(),
+            trace_set("read,write").unwrap()
+        );
+        assert!(trace_set(",").is_err() && trace_set("").is_err());
+        // `none` only as the whole set; `all` is an item too; each `!` inverts.
+        assert!(trace_set("none,read").is_err());
+        assert_eq!(trace_set("all,read").unwrap(), Selection::all());
+        assert_eq!(trace_set("!!read").unwrap(), trace_set("read").unwrap());
+        assert_eq!(trace_set("!!!none").unwrap(), Selection::all());
         // strace's `?` (no error for what matches nothing) and `@64`.
         let read = BTreeSet::from([nr("read")]);
         assert_eq!(trace_set("?nosuchcall,read").unwrap().enter, read);
         assert_eq!(trace_set("?%bogus,?/^zz,read@64").unwrap().enter, read);
         assert_eq!(trace_set("?read@64").unwrap().exit, read);
-        assert!(trace_set("?,read").is_err());
+        assert_eq!(trace_set("?,??read").unwrap().enter, read);
+        assert!(trace_set("?none").unwrap().is_empty());
         assert!(trace_set("nosuchcall,read").is_err());
         let err = trace_set("read@32").unwrap_err().to_string();
         assert!(
