@@ -128,13 +128,15 @@ def test_read_data_is_cut_at_the_data_size_and_says_so(kernel, tmp_path, data_si
 def test_the_command_cuts_data_only_where_it_prints_strace_lines():
     from systrace import cli
 
-    args = cli.build_parser().parse_args(["-s", "10", "--", "true"])
-    assert cli.data_size(args) == 11
-    args = cli.build_parser().parse_args(["-s", "10", "--format", "json", "--", "true"])
-    assert cli.data_size(args) is None
+    def parsed(*argv: str):
+        args = cli.build_parser().parse_args(argv)
+        args.string_size = cli._uint_option("-s", args.string_size)  # as main() reads -s
+        return args
+
+    assert cli.data_size(parsed("-s", "10", "--", "true")) == 11
+    assert cli.data_size(parsed("-s", "10", "--format", "json", "--", "true")) is None
     # -e read=, -e write=: dumped whole, as far as the capture goes.
-    args = cli.build_parser().parse_args(["-s", "10", "-e", "read=3", "--", "true"])
-    assert cli.data_size(args) == cli.MAX_CAPTURE == 4096
+    assert cli.data_size(parsed("-s", "10", "-e", "read=3", "--", "true")) == cli.MAX_CAPTURE == 4096
 
 
 def test_without_strings_nothing_is_captured(kernel):
