@@ -161,6 +161,27 @@ pub fn quote_limited<T: Write + Default>(
     out
 }
 
+/// As [`quote_limited`], with strace's QUOTE_OMIT_TRAILING_0 (xattr
+/// values): a NUL ending what is shown is left out, and with it the `...`
+/// (string_quote takes it for the string's end). Not in hex, which strace
+/// writes without looking for the NUL.
+pub fn quote_limited_omit_trailing_0<T: Write + Default>(
+    bytes: &[u8],
+    limit: usize,
+    more: bool,
+    hex: HexStyle,
+) -> T {
+    let shown = &bytes[..bytes.len().min(limit)];
+    match shown.split_last() {
+        Some((0, head)) if !hex.applies(shown) => {
+            let mut out = T::default();
+            push_quoted(&mut out, head, Ellipsis::No, hex);
+            out
+        }
+        _ => quote_limited(bytes, limit, more, hex),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,6 +226,23 @@ mod tests {
             quote_limited::<String>(b"\x011", 1, false, HexStyle::None),
             r#""\1"..."#
         );
+    }
+
+    #[test]
+    fn omit_trailing_0() {
+        // strace -e trace=setxattr setfattr -n user.c -v 0x61626300 f
+        let q =
+            |b: &[u8], limit, hex| quote_limited_omit_trailing_0::<String>(b, limit, false, hex);
+        assert_eq!(q(b"abc\0", 32, HexStyle::None), r#""abc""#);
+        assert_eq!(q(b"abc\0\0", 32, HexStyle::None), r#""abc\0""#);
+        assert_eq!(q(b"abc", 32, HexStyle::None), r#""abc""#);
+        // The NUL at the -s bound ends what is shown: no `...`.
+        assert_eq!(q(b"abc\0ef", 4, HexStyle::None), r#""abc""#);
+        assert_eq!(q(b"abcdef", 4, HexStyle::None), r#""abcd"..."#);
+        // In hex the NUL is a byte like any other (and turns -x to hex).
+        assert_eq!(q(b"ab\0", 32, HexStyle::NonAscii), r#""\x61\x62\x00""#);
+        assert_eq!(q(b"ab\0", 32, HexStyle::All), r#""\x61\x62\x00""#);
+        assert_eq!(q(b"ab\x01\0", 32, HexStyle::NonAsciiChars), r#""ab\x01""#);
     }
 
     #[test]

@@ -543,6 +543,32 @@ fn file_calls() {
 }
 
 #[test]
+fn xattr_values_lose_a_trailing_nul() {
+    // strace -e trace=lsetxattr,getxattr setfattr -n user.c -v 0x61626300 f; getfattr -n user.c f
+    let set = [
+        with(arg("pathname", "const char *", 0x1000), b"f"),
+        with(arg("name", "const char *", 0x2000), b"user.c"),
+        with(arg("value", "const void *", 0x3000), b"abc\0"),
+        arg("size", "size_t", 4),
+        arg("flags", "int", 0),
+    ];
+    assert_eq!(
+        call("lsetxattr", &set, Some(0)),
+        r#"lsetxattr("f", "user.c", "abc", 4, 0)   = 0"#
+    );
+    let get = [
+        with(arg("pathname", "const char *", 0x1000), b"f"),
+        with(arg("name", "const char *", 0x2000), b"user.c"),
+        with(arg("value", "void *", 0x3000), b"abc\0\0"),
+        arg("size", "size_t", 256),
+    ];
+    assert_eq!(
+        call("getxattr", &get, Some(5)),
+        r#"getxattr("f", "user.c", "abc\0", 256)   = 5"#
+    );
+}
+
+#[test]
 fn process_and_signal_calls() {
     let clone = [
         arg(

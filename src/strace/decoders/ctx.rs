@@ -1,7 +1,9 @@
 //! What the decoders work with: a call's arguments and outcome (`Ctx`),
 //! and what they produce (`Decoded`: each argument's text, the return's style).
 use super::super::flags::{self, hex, Xlat};
-use super::super::quote::{push_quoted, quote_limited, Ellipsis, HexStyle};
+use super::super::quote::{
+    push_quoted, quote_limited, quote_limited_omit_trailing_0, Ellipsis, HexStyle,
+};
 use super::super::{structs, ArgView, CapturedView, StraceOptions};
 use crate::metadata::typed_arg;
 use compact_str::CompactString;
@@ -255,6 +257,25 @@ impl<'c, 'a> Ctx<'c, 'a> {
                     .min(self.opts.string_size)
                     .min(usize::try_from(len).unwrap_or(usize::MAX));
                 quote_limited(&c.bytes[..shown], shown, len > shown as u64, style)
+            }
+            _ => self.t_ptr(i).into(),
+        }
+    }
+    /// An extended attribute's value of `len` bytes (strace's xattr.c
+    /// print_xattr_val): a NUL that ends what is shown is left out; past
+    /// XATTR_SIZE_MAX, the address.
+    pub(super) fn t_xattr_val(&self, i: usize, len: u64) -> CompactString {
+        const XATTR_SIZE_MAX: u64 = 65536;
+        match self.captured(i) {
+            _ if len == 0 && self.raw(i) != 0 => CompactString::const_new("\"\""),
+            Some(c) if self.raw(i) != 0 && len <= XATTR_SIZE_MAX => {
+                let shown = c.bytes.len().min(len as usize);
+                quote_limited_omit_trailing_0(
+                    &c.bytes[..shown],
+                    self.opts.string_size,
+                    len > shown as u64,
+                    self.opts.hex,
+                )
             }
             _ => self.t_ptr(i).into(),
         }
