@@ -212,4 +212,16 @@ fn utimensat_times() {
         super::time::timespec_pair_text(&now).unwrap(),
         "[UTIME_NOW, UTIME_NOW]"
     );
+    // strace -e trace=utimensat touch -d @0 f: the epoch has no date, nor
+    // has a tv_nsec out of range; the epoch's first nanosecond has one.
+    let epoch = bytes(&[0u64, 0, 0, 1]);
+    assert_eq!(
+        super::time::timespec_pair_text(&epoch).unwrap(),
+        "[{tv_sec=0, tv_nsec=0}, {tv_sec=0, tv_nsec=1} /* 1970-01-01T00:00:00.000000001+0000 */]"
+    );
+    let odd = bytes(&[5u64, 1_000_000_000, 5, (-1i64) as u64]);
+    assert_eq!(
+        super::time::timespec_pair_text(&odd).unwrap(),
+        "[{tv_sec=5, tv_nsec=1000000000}, {tv_sec=5, tv_nsec=-1}]"
+    );
 }
