@@ -9,6 +9,7 @@ use super::read;
 use crate::strace::flags;
 use crate::strace::flags::{self as x, hex, Xlat};
 use crate::strace::quote::{quote_limited, HexStyle};
+use crate::strace::sockaddr::quoted_addr;
 use crate::strace::StraceOptions;
 
 const NLMSG_HDRLEN: usize = 16;
@@ -1423,11 +1424,14 @@ fn inet_addr_text(family: u8, b: &[u8], opts: &StraceOptions) -> String {
     match i32::from(family) {
         libc::AF_INET if b.len() >= 4 => {
             let a = std::net::Ipv4Addr::new(b[0], b[1], b[2], b[3]);
-            format!("inet_addr(\"{a}\")")
+            format!("inet_addr({})", quoted_addr(&a.to_string(), opts.hex))
         }
         libc::AF_INET6 if b.len() >= 16 => {
             let a = std::net::Ipv6Addr::from(<[u8; 16]>::try_from(&b[..16]).expect("16 bytes"));
-            format!("inet_pton(AF_INET6, \"{a}\")")
+            format!(
+                "inet_pton(AF_INET6, {})",
+                quoted_addr(&a.to_string(), opts.hex)
+            )
         }
         _ => hex_str(b, opts),
     }
