@@ -885,3 +885,51 @@ fn clone3_cut_by_another_line() {
         "<... clone3 resumed>)                   = 42"
     );
 }
+
+#[test]
+fn setsockopt_values_strace_decodes() {
+    // strace -e trace=setsockopt python3: a raw ICMP socket's filter, a
+    // multicast group (ip_mreq, then ip_mreqn's first fields), a BPF
+    // program.
+    let set = |level: u64, name: u64, val: &'static [u8], len: u64| {
+        let args = [
+            arg("fd", "int", 3),
+            arg("level", "int", level),
+            arg("optname", "int", name),
+            with(arg("optval", "char *", 0x7fc4bace66e0), val),
+            arg("optlen", "int", len),
+        ];
+        call("setsockopt", &args, Some(0))
+    };
+    assert_eq!(
+        set(255, 1, &[0xf6, 0xff, 0xff, 0xff], 4),
+        "setsockopt(3, SOL_RAW, ICMP_FILTER, ~[ICMP_ECHOREPLY ICMP_DEST_UNREACH], 4) = 0"
+    );
+    assert_eq!(
+        set(255, 1, &[0x09, 0, 0, 0, 0], 5),
+        "setsockopt(3, SOL_RAW, ICMP_FILTER, [ICMP_ECHOREPLY ICMP_DEST_UNREACH], 5) = 0"
+    );
+    assert_eq!(
+        set(0, 35, &[239, 1, 1, 1, 0, 0, 0, 0], 8),
+        "setsockopt(3, SOL_IP, IP_ADD_MEMBERSHIP, {imr_multiaddr=inet_addr(\"239.1.1.1\"), \
+         imr_interface=inet_addr(\"0.0.0.0\")}, 8) = 0"
+    );
+    assert_eq!(
+        set(0, 36, &[239, 1, 1, 1, 127, 0, 0, 1, 1, 0, 0, 0], 12),
+        "setsockopt(3, SOL_IP, IP_DROP_MEMBERSHIP, {imr_multiaddr=inet_addr(\"239.1.1.1\"), \
+         imr_interface=inet_addr(\"127.0.0.1\")}, 12) = 0"
+    );
+    assert_eq!(
+        set(0, 35, &[239, 1, 1, 1], 4),
+        "setsockopt(3, SOL_IP, IP_ADD_MEMBERSHIP, 0x7fc4bace66e0, 4) = 0"
+    );
+    assert_eq!(
+        set(
+            1,
+            26,
+            &[1, 0, 0, 0, 0, 0, 0, 0, 0xe0, 0x66, 0xce, 0xba, 0xc4, 0x7f, 0, 0],
+            16
+        ),
+        "setsockopt(3, SOL_SOCKET, SO_ATTACH_FILTER, {len=1, filter=0x7fc4bace66e0}, 16) = 0"
+    );
+}
