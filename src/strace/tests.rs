@@ -933,3 +933,56 @@ fn setsockopt_values_strace_decodes() {
         "setsockopt(3, SOL_SOCKET, SO_ATTACH_FILTER, {len=1, filter=0x7fc4bace66e0}, 16) = 0"
     );
 }
+
+#[test]
+fn string_size_bounds_arrays() {
+    // strace -s 0 -e trace=execve,pipe2 sh -c 'true | true'; -s 1.
+    let opts = |n| StraceOptions {
+        string_size: n,
+        ..StraceOptions::default()
+    };
+    let mut argv = arg("argv", "const char *const *", 0x7ffe0000);
+    argv.captured = Some(CapturedView::list(
+        vec![
+            Piece {
+                bytes: b"sh",
+                truncated: false,
+            },
+            Piece {
+                bytes: b"-c",
+                truncated: false,
+            },
+        ],
+        false,
+    ));
+    let execve = [
+        with(arg("filename", "const char *", 0x1000), b"/usr/bin/sh"),
+        argv,
+        arg("envp", "const char *const *", 0),
+    ];
+    let line = |n| format_call("execve", &execve, Some(0), &opts(n));
+    assert!(
+        line(0).starts_with(r#"execve("/usr/bin/sh", [...], "#),
+        "{}",
+        line(0)
+    );
+    assert!(
+        line(1).starts_with(r#"execve("/usr/bin/sh", ["s"..., ...], "#),
+        "{}",
+        line(1)
+    );
+    assert!(
+        line(2).starts_with(r#"execve("/usr/bin/sh", ["sh", "-c"], "#),
+        "{}",
+        line(2)
+    );
+    let fds: Vec<u8> = [3i32, 4].iter().flat_map(|v| v.to_ne_bytes()).collect();
+    let pipe2 = [
+        with(arg("fildes", "int *", 0x2000), &fds),
+        arg("flags", "int", 0),
+    ];
+    assert_eq!(
+        format_call("pipe2", &pipe2, Some(0), &opts(0)),
+        "pipe2([...], 0)                         = 0"
+    );
+}

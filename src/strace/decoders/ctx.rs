@@ -299,26 +299,18 @@ impl<'c, 'a> Ctx<'c, 'a> {
             None => self.t_ptr(i).into(),
         }
     }
-    /// `["ls", "/tmp"]`.
+    /// `["ls", "/tmp"]`: at most -s of them, as strace's printargv.
     pub(super) fn t_argv(&self, i: usize) -> String {
         match self
             .captured(i)
             .and_then(|c| c.list.as_ref().map(|l| (l, c.truncated)))
         {
-            Some((list, more)) if self.raw(i) != 0 => {
-                let mut out = String::from("[");
-                for (n, piece) in list.iter().enumerate() {
-                    if n > 0 {
-                        out.push_str(", ");
-                    }
-                    out.push_str(&string(piece.bytes, piece.truncated, self.opts));
-                }
-                if more {
-                    out.push_str(if list.is_empty() { "..." } else { ", ..." });
-                }
-                out.push(']');
-                out
-            }
+            Some((list, more)) if self.raw(i) != 0 => structs::array_text(
+                list.iter()
+                    .map(|piece| string(piece.bytes, piece.truncated, self.opts)),
+                self.opts.string_size,
+                more,
+            ),
             _ => self.t_ptr(i),
         }
     }

@@ -1239,18 +1239,8 @@ fn fra_attr(family: u8, ty: u16, b: &[u8], opts: &StraceOptions) -> Option<Strin
     }
 }
 
-/// An array as strace's print_array prints it: `[1, 2]`, at most -s
-/// elements, then `...`.
 fn array_text(items: impl Iterator<Item = String>, opts: &StraceOptions) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    for (i, item) in items.enumerate() {
-        if i >= opts.string_size {
-            parts.push("...".to_owned());
-            break;
-        }
-        parts.push(item);
-    }
-    format!("[{}]", parts.join(", "))
+    super::array_text(items, opts.string_size, false)
 }
 
 /// A socket's memory counters (*_DIAG_MEMINFO), by index:

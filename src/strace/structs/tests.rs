@@ -71,7 +71,7 @@ fn small_structures() {
         wait_status_text(&bytes(&[9i32])).unwrap(),
         "[{WIFSIGNALED(s) && WTERMSIG(s) == SIGKILL}]"
     );
-    assert_eq!(fd_pair_text(&bytes(&[3i32, 4])).unwrap(), "[3, 4]");
+    assert_eq!(fd_pair_text(&bytes(&[3i32, 4]), 32).unwrap(), "[3, 4]");
     assert_eq!(
         timespec_text(&bytes(&[0i64, 100_000_000])).unwrap(),
         "{tv_sec=0, tv_nsec=100000000}"
@@ -101,15 +101,15 @@ fn stat_modes() {
 fn polls() {
     let fds = bytes(&[3i32, 1, 4, 4]); // {fd=3, events=POLLIN}, {fd=4, events=POLLOUT}
     assert_eq!(
-        pollfds_text(&fds, false),
+        pollfds_text(&fds, false, 32),
         "[{fd=3, events=POLLIN}, {fd=4, events=POLLOUT}]"
     );
     let after = bytes(&[3i32, 1 | (1 << 16), 4, 4]);
-    assert_eq!(poll_revents_text(&after), "[{fd=3, revents=POLLIN}]");
+    assert_eq!(poll_revents_text(&after, 32), "[{fd=3, revents=POLLIN}]");
     // A negative fd is skipped by poll, and its events by strace (script(1)).
     let fds = bytes(&[5i32, 1, -1, 1 | 8 | 16]);
     assert_eq!(
-        pollfds_text(&fds, false),
+        pollfds_text(&fds, false, 32),
         "[{fd=5, events=POLLIN}, {fd=-1}]"
     );
 }
