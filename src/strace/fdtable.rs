@@ -25,6 +25,7 @@ use super::fdcalls::{
     F_SETFD, O_CLOEXEC,
 };
 pub use super::fdcalls::{is_fd_name, returns_fd, TRACKED};
+use super::quote::{push_fd_path, HexStyle};
 use super::structs;
 use crate::metadata::{arg_name, arg_type};
 
@@ -38,12 +39,55 @@ pub struct Fd {
     /// `UNIX-STREAM:[1234]` (only with endpoints on).
     pub detail: Option<String>,
     cloexec: bool,
+    /// The file was unlinked: `path` ends in the kernel's ` (deleted)`,
+    /// which strace's getfdpath takes off and printfd writes after the `>`.
+    deleted: bool,
 }
 
+/// What the kernel appends to the link of an unlinked file.
+const DELETED: &str = " (deleted)";
+
 impl Fd {
-    /// What -y (or -yy, when `detail` was read) shows between `<` and `>`.
-    pub fn shown(&self) -> &str {
-        self.detail.as_deref().unwrap_or(&self.path)
+    fn new(path: String, detail: Option<String>, cloexec: bool) -> Self {
+        Fd {
+            path,
+            detail,
+            cloexec,
+            deleted: false,
+        }
+    }
+
+    /// The path without the kernel's ` (deleted)`.
+    pub fn name(&self) -> &str {
+        match self.deleted {
+            true => self.path.strip_suffix(DELETED).unwrap_or(&self.path),
+            false => &self.path,
+        }
+    }
+
+    /// What -y (or -yy, when `detail` was read) appends to the fd's
+    /// number, as strace's printfd: `</etc/passwd>`, the path escaped;
+    /// `</memfd:x>(deleted)`; -yy's `<TCP:[...]>` as it is.
+    pub fn push_shown(&self, out: &mut impl std::fmt::Write, hex: HexStyle) {
+        let _ = out.write_char('<');
+        match &self.detail {
+            Some(detail) => {
+                let _ = out.write_str(detail);
+            }
+            None => push_fd_path(out, self.name().as_bytes(), hex),
+        }
+        let _ = out.write_char('>');
+        if self.deleted && self.detail.is_none() {
+            let _ = out.write_str("(deleted)");
+        }
+    }
+
+    /// The file was unlinked: its link in /proc now says so.
+    fn unlinked(&mut self) {
+        if !self.deleted {
+            self.path.push_str(DELETED);
+            self.deleted = true;
+        }
     }
 }
 
@@ -164,10 +208,10 @@ impl FdTable {
         let link = format!("/proc/{pid}/fd/{fd}");
         let path = readlink(&link)?;
         let detail = self.detail(pid, &link, &path);
+        let deleted = unlinked(&link, &path);
         Some(Fd {
-            path,
-            detail,
-            cloexec,
+            deleted,
+            ..Fd::new(path, detail, cloexec)
         })
     }
 
@@ -223,7 +267,7 @@ impl FdTable {
     fn base(&mut self, pid: u32, dirfd: Option<i32>) -> Option<String> {
         match dirfd {
             None | Some(libc::AT_FDCWD) => self.cwd(pid),
-            Some(fd) => self.lookup(pid, fd).map(|f| f.path),
+            Some(fd) => self.lookup(pid, fd).map(|f| f.name().to_owned()),
         }
     }
 
@@ -249,7 +293,7 @@ impl FdTable {
         let raw = call.raw_args();
         let by_fd = resolved.fds.iter().any(|(i, fd)| {
             raw.get(*i).map(|&r| r as u32 as i32) != Some(libc::AT_FDCWD)
-                && paths.contains(&fd.path)
+                && paths.iter().any(|p| p == fd.name())
         });
         if by_fd {
             return true;
@@ -280,7 +324,7 @@ impl FdTable {
             for fd in waited.into_iter().filter(|&fd| fd >= 0) {
                 if self
                     .lookup(pid, fd)
-                    .is_some_and(|f| paths.contains(&f.path))
+                    .is_some_and(|f| paths.iter().any(|p| p == f.name()))
                 {
                     return true;
                 }
@@ -317,11 +361,7 @@ impl FdTable {
                     dirfd = Some(fd);
                 }
                 let found = if fd == libc::AT_FDCWD && is_dirfd_name(&arg) {
-                    self.cwd(pid).map(|path| Fd {
-                        path,
-                        detail: None,
-                        cloexec: false,
-                    })
+                    self.cwd(pid).map(|path| Fd::new(path, None, false))
                 } else if fd >= 0 {
                     self.lookup(pid, fd)
                 } else {
@@ -411,11 +451,8 @@ impl FdTable {
                     Some((_, p)) => {
                         let path = canonical(p, pid, call.first().tid);
                         let link = format!("/proc/{pid}/fd/{newfd}");
-                        Some(Fd {
-                            detail: self.detail(pid, &link, &path),
-                            path,
-                            cloexec,
-                        })
+                        let detail = self.detail(pid, &link, &path);
+                        Some(Fd::new(path, detail, cloexec))
                     }
                     // /proc, read after the call, may name a later file.
                     None if self.complete => None,
@@ -425,6 +462,39 @@ impl FdTable {
             }
             "close" => {
                 self.files(pid).fds.remove(&fd_arg(0));
+            }
+            // What /proc, which strace reads when it prints, says after:
+            // an open file unlinked is `(deleted)`, one renamed has its
+            // new name.
+            "unlink" | "unlinkat" | "rmdir" => {
+                if let Some((_, p)) = res.paths.first() {
+                    let gone = link_name(p);
+                    self.each_fd(|f| {
+                        if f.path == gone {
+                            f.unlinked();
+                        }
+                    });
+                }
+            }
+            "rename" | "renameat" | "renameat2" => {
+                if let [(_, from), (_, to)] = &res.paths[..] {
+                    let (from, to) = (link_name(from), link_name(to));
+                    let exchange = name == "renameat2" && arg(4) & RENAME_EXCHANGE != 0;
+                    self.each_fd(|f| {
+                        if f.deleted {
+                            // Its name is gone; a new file's is not its.
+                        } else if let Some(rest) = moved(&f.path, &from) {
+                            f.path = format!("{to}{rest}");
+                        } else if let Some(rest) = moved(&f.path, &to) {
+                            if exchange {
+                                f.path = format!("{from}{rest}");
+                            } else if rest.is_empty() {
+                                // Replaced by the file renamed over it.
+                                f.unlinked();
+                            }
+                        }
+                    });
+                }
             }
             "close_range" => {
                 let (first, last) = (arg(0) as u32, arg(1) as u32);
@@ -465,7 +535,7 @@ impl FdTable {
                 }
             }
             "fchdir" => {
-                let cwd = self.lookup(pid, fd_arg(0)).map(|f| f.path);
+                let cwd = self.lookup(pid, fd_arg(0)).map(|f| f.name().to_owned());
                 self.files(pid).cwd = cwd;
             }
             "execve" | "execveat" => {
@@ -567,11 +637,7 @@ impl FdTable {
         inode: Option<u64>,
     ) -> Option<Fd> {
         if let Some(path) = anon_name(name) {
-            return Some(Fd {
-                path: path.to_owned(),
-                detail: None,
-                cloexec,
-            });
+            return Some(Fd::new(path.to_owned(), None, cloexec));
         }
         let kind = match name {
             "socket" | "accept" | "accept4" | "socketpair" => "socket:[",
@@ -609,11 +675,7 @@ impl FdTable {
                     Some(format!("{proto}:[{inode}]"))
                 }),
             };
-            return Some(Fd {
-                path,
-                detail,
-                cloexec,
-            });
+            return Some(Fd::new(path, detail, cloexec));
         }
         self.proc_fd(pid, fd, cloexec)
             .filter(|f| f.path.starts_with(kind))
@@ -649,6 +711,13 @@ impl FdTable {
                 e.cloexec = old.cloexec;
             }
             self.set(pid, fd, Some(e));
+        }
+    }
+
+    /// Applies `change` to every known fd of every process.
+    fn each_fd(&mut self, mut change: impl FnMut(&mut Fd)) {
+        for files in self.procs.values_mut() {
+            files.fds.values_mut().flatten().for_each(&mut change);
         }
     }
 
@@ -692,6 +761,46 @@ fn parent_of(pid: u32) -> Option<u32> {
     // The command name, in parentheses, may hold spaces.
     let rest = &stat[stat.rfind(')')? + 2..];
     rest.split(' ').nth(1)?.parse().ok()
+}
+
+/// renameat2's flag that swaps the two names.
+const RENAME_EXCHANGE: u64 = 2;
+
+/// What is left of `path` past `dir` when `path` is `dir` or under it.
+fn moved<'p>(path: &'p str, dir: &str) -> Option<&'p str> {
+    let rest = path.strip_prefix(dir)?;
+    (rest.is_empty() || rest.starts_with('/')).then_some(rest)
+}
+
+/// The path an fd opened at `path` shows in /proc: its directory through
+/// symlinks, its last part as it is (unlink and rename act on a link, not
+/// what it points to).
+fn link_name(path: &str) -> String {
+    let p = Path::new(path);
+    match (p.parent().map(std::fs::canonicalize), p.file_name()) {
+        (Some(Ok(dir)), Some(name)) => dir.join(name).to_string_lossy().into_owned(),
+        _ => path.to_owned(),
+    }
+}
+
+/// Whether `path`, read from the `/proc/PID/fd/N` `link`, ends in the
+/// kernel's mark of an unlinked file, as strace's get_proc_pid_fd_path
+/// tells: no file of that name without it, or another file.
+fn unlinked(link: &str, path: &str) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Some(name) = path
+        .strip_suffix(DELETED)
+        .filter(|_| path.len() > DELETED.len() + 1)
+    else {
+        return false;
+    };
+    let Ok(target) = std::fs::metadata(link) else {
+        return false;
+    };
+    match std::fs::symlink_metadata(name) {
+        Ok(named) => named.ino() != target.ino() || named.dev() != target.dev(),
+        Err(_) => true,
+    }
 }
 
 fn readlink(path: &str) -> Option<String> {
@@ -764,6 +873,29 @@ pub fn join(base: Option<&str>, rel: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_memfd_is_deleted_as_strace_tells() {
+        // SAFETY: a plain syscall; the fd is closed below.
+        let fd = unsafe { libc::memfd_create(c"demo".as_ptr(), 0) };
+        assert!(fd >= 0);
+        let link = format!("/proc/self/fd/{fd}");
+        let path = readlink(&link).unwrap();
+        assert_eq!(path, "/memfd:demo (deleted)");
+        assert!(unlinked(&link, &path));
+        let f = Fd {
+            deleted: true,
+            ..Fd::new(path, None, false)
+        };
+        assert_eq!(f.name(), "/memfd:demo");
+        let mut shown = String::new();
+        f.push_shown(&mut shown, HexStyle::None);
+        assert_eq!(shown, "</memfd:demo>(deleted)");
+        // SAFETY: closes the fd opened above.
+        unsafe { libc::close(fd) };
+        // A file whose name ends so is no mark.
+        assert!(!unlinked("/proc/self/cwd", "/ (deleted)"));
+    }
 
     #[test]
     fn joins_as_the_kernel_walks() {

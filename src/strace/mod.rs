@@ -318,7 +318,7 @@ pub fn push_call_fds(
         out.push_str(" <unfinished ...>)");
     }
     push_result_pad(out, start_col, line_start, opts);
-    push_result_text(out, &decoded, ret, fds);
+    push_result_text(out, &decoded, ret, fds, opts);
     decoded.recycle();
 }
 
@@ -333,7 +333,7 @@ fn decode_with_fds(
     let mut decoded = decode_args(syscall, args, ret, opts);
     // A raw call shows numbers only (fd 0's `0` too).
     if let Some(fds) = fds.filter(|_| !opts.raw) {
-        annotate_fds(&mut decoded, args, fds);
+        annotate_fds(&mut decoded, args, fds, opts);
         annotate_pids(&mut decoded, args, &fds.pids);
     }
     decoded
@@ -360,6 +360,7 @@ fn push_result_text(
     decoded: &Decoded,
     ret: Option<i64>,
     fds: Option<&fdtable::Resolved>,
+    opts: &StraceOptions,
 ) {
     push_format_result(result, decoded.ret_style, ret);
     if let (Some(note), Some(r)) = (&decoded.ret_note, ret) {
@@ -374,7 +375,7 @@ fn push_result_text(
         .filter(|_| decoded.ret_style != RetStyle::Raw)
         .and_then(|fds| fds.ret.as_ref())
     {
-        let _ = write!(result, "<{}>", fd.shown());
+        fd.push_shown(result, opts.hex);
     }
     // -Y: set only for a call that returned a process or thread.
     if let Some(comm) = fds
@@ -389,7 +390,12 @@ fn push_result_text(
 /// fd prints in its argument's place (fds come before any argument that
 /// strace leaves out), as its number or AT_FDCWD: anything else there is
 /// not the fd, and is left alone.
-fn annotate_fds(decoded: &mut Decoded, args: &[ArgView], fds: &fdtable::Resolved) {
+fn annotate_fds(
+    decoded: &mut Decoded,
+    args: &[ArgView],
+    fds: &fdtable::Resolved,
+    opts: &StraceOptions,
+) {
     // pipe's and socketpair's array: `[3<pipe:[1]>, 4<pipe:[1]>]`.
     if let Some((i, [a, b], known)) = &fds.pair {
         if let Some(arg) = decoded
@@ -398,7 +404,11 @@ fn annotate_fds(decoded: &mut Decoded, args: &[ArgView], fds: &fdtable::Resolved
             .filter(|arg| arg.text == format!("[{a}, {b}]"))
         {
             let show = |n: &i32, fd: &Option<fdtable::Fd>| match fd {
-                Some(fd) => format!("{n}<{}>", fd.shown()),
+                Some(fd) => {
+                    let mut text = n.to_string();
+                    fd.push_shown(&mut text, opts.hex);
+                    text
+                }
                 None => n.to_string(),
             };
             arg.text = format!("[{}, {}]", show(a, &known[0]), show(b, &known[1])).into();
@@ -415,7 +425,7 @@ fn annotate_fds(decoded: &mut Decoded, args: &[ArgView], fds: &fdtable::Resolved
             arg.text == number.to_string()
         };
         if plain {
-            let _ = write!(arg.text, "<{}>", fd.shown());
+            fd.push_shown(&mut arg.text, opts.hex);
         }
     }
 }
@@ -506,7 +516,7 @@ pub fn format_resumed_call_at(
     }
     out.push(')');
     push_result_pad(&mut out, start_col, 0, opts);
-    push_result_text(&mut out, &decoded, ret, fds);
+    push_result_text(&mut out, &decoded, ret, fds, opts);
     out
 }
 

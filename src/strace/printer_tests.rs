@@ -482,3 +482,77 @@ fn decode_pids_names_ids_as_at_the_calls_entry() {
     assert!(text.contains(r#" = 100<sh>"}"#), "{text}");
     assert!(!text.contains("fd_paths"), "{text}");
 }
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn fd_paths_follow_unlink_and_rename_and_are_escaped() {
+    use crate::kernel::decode::encode_captures;
+    const WRITE: i32 = 1;
+    const RENAME: i32 = 82;
+    const UNLINK: i32 = 87;
+    const OPENAT: i32 = 257;
+    let with = |record: Vec<u8>, items: &[(u8, &[u8])]| {
+        let mut record = record;
+        let items: Vec<(u8, u8, Vec<u8>)> =
+            items.iter().map(|(a, b)| (*a, 0, b.to_vec())).collect();
+        record.extend(encode_captures(&items));
+        decode(&record).unwrap()
+    };
+    let call = |nr: i32, args: &[u64], items: &[(u8, &[u8])], ret: i64, ts: u64| {
+        let mut enter = with(enter_record(nr, args, 100, 100), items);
+        let mut exit = decode(&exit_record(nr, ret, 100, 100)).unwrap();
+        enter.timestamp_ns = ts;
+        exit.timestamp_ns = ts + 1;
+        [enter, exit]
+    };
+    let at_fdcwd = libc::AT_FDCWD as u32 as u64;
+    let events: Vec<Event> = [
+        call(
+            OPENAT,
+            &[at_fdcwd, 0x1000, 0o102, 0o600],
+            &[(1, b"/nowhere/d\xc3\xa9<1>\0")],
+            3,
+            10,
+        ),
+        call(
+            OPENAT,
+            &[at_fdcwd, 0x1000, 0o102, 0o600],
+            &[(1, b"/nowhere/a\0")],
+            4,
+            20,
+        ),
+        call(UNLINK, &[0x1000], &[(0, b"/nowhere/d\xc3\xa9<1>\0")], 0, 30),
+        call(
+            RENAME,
+            &[0x1000, 0x2000],
+            &[(0, b"/nowhere/a\0"), (1, b"/nowhere/b\0")],
+            0,
+            40,
+        ),
+        call(WRITE, &[3, 0x3000, 1], &[(1, b"y")], 1, 50),
+        call(WRITE, &[4, 0x3000, 1], &[(1, b"y")], 1, 60),
+    ]
+    .concat();
+    let opts = PrinterOptions {
+        decode_fds: 1,
+        live: false,
+        ..PrinterOptions::default()
+    };
+    let text = run(opts, &events);
+    let lines: Vec<&str> = text.lines().collect();
+    // strace -y: the path escaped as a string, `<` and `>` too; an
+    // unlinked file's `(deleted)` after the `>` (its /proc link's
+    // ` (deleted)`); a renamed one's new name.
+    assert!(
+        lines[0].ends_with(r"= 3</nowhere/d\303\251\0741\76>"),
+        "{text}"
+    );
+    assert!(
+        lines[4].starts_with(r#"write(3</nowhere/d\303\251\0741\76>(deleted), "y", 1)"#),
+        "{text}"
+    );
+    assert!(
+        lines[5].starts_with(r#"write(4</nowhere/b>, "y", 1)"#),
+        "{text}"
+    );
+}

@@ -62,7 +62,14 @@ impl HexStyle {
 /// one argument's inline text (`CompactString`, see `decoders::Arg`).
 pub fn push_quoted(out: &mut impl Write, bytes: &[u8], ellipsis: Ellipsis, hex: HexStyle) {
     // Neither String's nor CompactString's writes can fail.
-    let _ = write_quoted(out, bytes, ellipsis, hex);
+    let _ = write_quoted(out, bytes, ellipsis, hex, true, b"");
+}
+
+/// Appends a path -y shows between `<` and `>` as strace's printfd quotes
+/// it: escaped as a string, without the quotes, and `<` `>` escaped too
+/// (QUOTE_OMIT_LEADING_TRAILING_QUOTES with escape_chars "<>").
+pub fn push_fd_path(out: &mut impl Write, path: &[u8], hex: HexStyle) {
+    let _ = write_quoted(out, path, Ellipsis::No, hex, false, b"<>");
 }
 
 fn write_quoted(
@@ -70,13 +77,17 @@ fn write_quoted(
     bytes: &[u8],
     ellipsis: Ellipsis,
     hex: HexStyle,
+    quotes: bool,
+    also_escaped: &[u8],
 ) -> fmt::Result {
     // Built as bytes, written once: a write to a CompactString costs more
     // than the byte it adds, and most strings are short.
     let mut text: SmallVec<[u8; 96]> = SmallVec::new();
     let hex_escapes = hex == HexStyle::NonAsciiChars;
     let hex = hex.applies(bytes);
-    text.push(b'"');
+    if quotes {
+        text.push(b'"');
+    }
     let mut i = 0;
     while i < bytes.len() {
         let c = bytes[i];
@@ -88,7 +99,9 @@ fn write_quoted(
         // A run of bytes shown as they are, appended at once.
         let run = bytes[i..]
             .iter()
-            .take_while(|&&b| (0x20..=0x7e).contains(&b) && b != b'"' && b != b'\\')
+            .take_while(|&&b| {
+                (0x20..=0x7e).contains(&b) && b != b'"' && b != b'\\' && !also_escaped.contains(&b)
+            })
             .count();
         if run > 0 {
             text.extend_from_slice(&bytes[i..i + run]);
@@ -125,7 +138,9 @@ fn write_quoted(
         };
         text.extend_from_slice(escape);
     }
-    text.push(b'"');
+    if quotes {
+        text.push(b'"');
+    }
     if ellipsis == Ellipsis::Yes {
         text.extend_from_slice(b"...");
     }
@@ -159,6 +174,27 @@ pub fn quote_limited<T: Write + Default>(
     let mut out = T::default();
     push_quoted(&mut out, shown, ellipsis, hex);
     out
+}
+
+/// As [`quote_limited`], with strace's QUOTE_OMIT_TRAILING_0 (xattr
+/// values): a NUL ending what is shown is left out, and with it the `...`
+/// (string_quote takes it for the string's end). Not in hex, which strace
+/// writes without looking for the NUL.
+pub fn quote_limited_omit_trailing_0<T: Write + Default>(
+    bytes: &[u8],
+    limit: usize,
+    more: bool,
+    hex: HexStyle,
+) -> T {
+    let shown = &bytes[..bytes.len().min(limit)];
+    match shown.split_last() {
+        Some((0, head)) if !hex.applies(shown) => {
+            let mut out = T::default();
+            push_quoted(&mut out, head, Ellipsis::No, hex);
+            out
+        }
+        _ => quote_limited(bytes, limit, more, hex),
+    }
 }
 
 #[cfg(test)]
@@ -205,6 +241,44 @@ mod tests {
             quote_limited::<String>(b"\x011", 1, false, HexStyle::None),
             r#""\1"..."#
         );
+    }
+
+    #[test]
+    fn omit_trailing_0() {
+        // strace -e trace=setxattr setfattr -n user.c -v 0x61626300 f
+        let q =
+            |b: &[u8], limit, hex| quote_limited_omit_trailing_0::<String>(b, limit, false, hex);
+        assert_eq!(q(b"abc\0", 32, HexStyle::None), r#""abc""#);
+        assert_eq!(q(b"abc\0\0", 32, HexStyle::None), r#""abc\0""#);
+        assert_eq!(q(b"abc", 32, HexStyle::None), r#""abc""#);
+        // The NUL at the -s bound ends what is shown: no `...`.
+        assert_eq!(q(b"abc\0ef", 4, HexStyle::None), r#""abc""#);
+        assert_eq!(q(b"abcdef", 4, HexStyle::None), r#""abcd"..."#);
+        // In hex the NUL is a byte like any other (and turns -x to hex).
+        assert_eq!(q(b"ab\0", 32, HexStyle::NonAscii), r#""\x61\x62\x00""#);
+        assert_eq!(q(b"ab\0", 32, HexStyle::All), r#""\x61\x62\x00""#);
+        assert_eq!(q(b"ab\x01\0", 32, HexStyle::NonAsciiChars), r#""ab\x01""#);
+    }
+
+    #[test]
+    fn fd_paths() {
+        // strace -y cat /tmp/x/héllo.txt, with -x and -xx; a name with `<>`.
+        let p = |b: &[u8], hex| {
+            let mut s = String::new();
+            push_fd_path(&mut s, b, hex);
+            s
+        };
+        assert_eq!(
+            p("/tmp/x/h\u{e9}llo.txt".as_bytes(), HexStyle::None),
+            r"/tmp/x/h\303\251llo.txt"
+        );
+        assert_eq!(
+            p("/tmp/h\u{e9}".as_bytes(), HexStyle::NonAscii),
+            r"\x2f\x74\x6d\x70\x2f\x68\xc3\xa9"
+        );
+        assert_eq!(p(b"/a", HexStyle::NonAscii), "/a");
+        assert_eq!(p(b"/a", HexStyle::All), r"\x2f\x61");
+        assert_eq!(p(b"/a<b>\"c", HexStyle::None), r#"/a\74b\76\"c"#);
     }
 
     #[test]

@@ -154,6 +154,14 @@ pub fn text(bytes: &[u8], hex: super::quote::HexStyle) -> Option<String> {
     Some(out)
 }
 
+/// An address's text as strace's print_inet_addr quotes it in
+/// `inet_addr("...")`: a string as any other, so in hex under -xx.
+pub fn quoted_addr(text: &str, hex: HexStyle) -> String {
+    let mut out = String::new();
+    push_quoted(&mut out, text.as_bytes(), Ellipsis::No, hex);
+    out
+}
+
 /// The fields after sa_family of a family with a printer.
 fn fields(family: u16, bytes: &[u8], hex: HexStyle) -> Option<String> {
     let addr = decode(bytes)?;
@@ -164,16 +172,17 @@ fn fields(family: u16, bytes: &[u8], hex: HexStyle) -> Option<String> {
     };
     Some(match i32::from(family) {
         libc::AF_INET => format!(
-            "sin_port=htons({}), sin_addr=inet_addr(\"{}\")",
-            addr.port?, addr.address?
+            "sin_port=htons({}), sin_addr=inet_addr({})",
+            addr.port?,
+            quoted_addr(&addr.address?, hex)
         ),
         libc::AF_INET6 => {
             let mut out = format!(
                 "sin6_port=htons({}), sin6_flowinfo=htonl({}), \
-                 inet_pton(AF_INET6, \"{}\", &sin6_addr)",
+                 inet_pton(AF_INET6, {}, &sin6_addr)",
                 addr.port?,
                 u32::from_be(ne32(4)?),
-                addr.address?
+                quoted_addr(&addr.address?, hex)
             );
             if let Some(scope) = ne32(24) {
                 // A link-local address's scope is an interface.
@@ -409,6 +418,29 @@ mod tests {
         );
         assert_eq!(with(libc::AF_INET, &[]), "{sa_family=AF_INET}");
         assert_eq!(text(&[2], hex), None);
+    }
+
+    #[test]
+    fn addresses_in_hex_under_xx() {
+        // strace -xx -e trace=connect: the address is a string like any other.
+        use crate::strace::quote::HexStyle;
+        let mut sin = (libc::AF_INET as u16).to_ne_bytes().to_vec();
+        sin.extend([0, 80, 127, 0, 0, 1]);
+        sin.extend([0; 8]);
+        assert_eq!(
+            text(&sin, HexStyle::All).unwrap(),
+            r#"{sa_family=AF_INET, sin_port=htons(80), sin_addr=inet_addr("\x31\x32\x37\x2e\x30\x2e\x30\x2e\x31")}"#
+        );
+        assert!(text(&sin, HexStyle::NonAscii)
+            .unwrap()
+            .ends_with(r#"inet_addr("127.0.0.1")}"#));
+        let mut sin6 = (libc::AF_INET6 as u16).to_ne_bytes().to_vec();
+        sin6.extend([0; 6]);
+        sin6.extend(std::net::Ipv6Addr::LOCALHOST.octets());
+        sin6.extend([0; 4]);
+        assert!(text(&sin6, HexStyle::All)
+            .unwrap()
+            .contains(r#"inet_pton(AF_INET6, "\x3a\x3a\x31", &sin6_addr)"#));
     }
 
     #[test]

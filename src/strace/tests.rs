@@ -543,6 +543,32 @@ fn file_calls() {
 }
 
 #[test]
+fn xattr_values_lose_a_trailing_nul() {
+    // strace -e trace=lsetxattr,getxattr setfattr -n user.c -v 0x61626300 f; getfattr -n user.c f
+    let set = [
+        with(arg("pathname", "const char *", 0x1000), b"f"),
+        with(arg("name", "const char *", 0x2000), b"user.c"),
+        with(arg("value", "const void *", 0x3000), b"abc\0"),
+        arg("size", "size_t", 4),
+        arg("flags", "int", 0),
+    ];
+    assert_eq!(
+        call("lsetxattr", &set, Some(0)),
+        r#"lsetxattr("f", "user.c", "abc", 4, 0)   = 0"#
+    );
+    let get = [
+        with(arg("pathname", "const char *", 0x1000), b"f"),
+        with(arg("name", "const char *", 0x2000), b"user.c"),
+        with(arg("value", "void *", 0x3000), b"abc\0\0"),
+        arg("size", "size_t", 256),
+    ];
+    assert_eq!(
+        call("getxattr", &get, Some(5)),
+        r#"getxattr("f", "user.c", "abc\0", 256)   = 5"#
+    );
+}
+
+#[test]
 fn process_and_signal_calls() {
     let clone = [
         arg(
@@ -857,5 +883,106 @@ fn clone3_cut_by_another_line() {
     assert_eq!(
         format_resumed_call_at(0, "clone3", &args, Some(42), &opts, None),
         "<... clone3 resumed>)                   = 42"
+    );
+}
+
+#[test]
+fn setsockopt_values_strace_decodes() {
+    // strace -e trace=setsockopt python3: a raw ICMP socket's filter, a
+    // multicast group (ip_mreq, then ip_mreqn's first fields), a BPF
+    // program.
+    let set = |level: u64, name: u64, val: &'static [u8], len: u64| {
+        let args = [
+            arg("fd", "int", 3),
+            arg("level", "int", level),
+            arg("optname", "int", name),
+            with(arg("optval", "char *", 0x7fc4bace66e0), val),
+            arg("optlen", "int", len),
+        ];
+        call("setsockopt", &args, Some(0))
+    };
+    assert_eq!(
+        set(255, 1, &[0xf6, 0xff, 0xff, 0xff], 4),
+        "setsockopt(3, SOL_RAW, ICMP_FILTER, ~[ICMP_ECHOREPLY ICMP_DEST_UNREACH], 4) = 0"
+    );
+    assert_eq!(
+        set(255, 1, &[0x09, 0, 0, 0, 0], 5),
+        "setsockopt(3, SOL_RAW, ICMP_FILTER, [ICMP_ECHOREPLY ICMP_DEST_UNREACH], 5) = 0"
+    );
+    assert_eq!(
+        set(0, 35, &[239, 1, 1, 1, 0, 0, 0, 0], 8),
+        "setsockopt(3, SOL_IP, IP_ADD_MEMBERSHIP, {imr_multiaddr=inet_addr(\"239.1.1.1\"), \
+         imr_interface=inet_addr(\"0.0.0.0\")}, 8) = 0"
+    );
+    assert_eq!(
+        set(0, 36, &[239, 1, 1, 1, 127, 0, 0, 1, 1, 0, 0, 0], 12),
+        "setsockopt(3, SOL_IP, IP_DROP_MEMBERSHIP, {imr_multiaddr=inet_addr(\"239.1.1.1\"), \
+         imr_interface=inet_addr(\"127.0.0.1\")}, 12) = 0"
+    );
+    assert_eq!(
+        set(0, 35, &[239, 1, 1, 1], 4),
+        "setsockopt(3, SOL_IP, IP_ADD_MEMBERSHIP, 0x7fc4bace66e0, 4) = 0"
+    );
+    assert_eq!(
+        set(
+            1,
+            26,
+            &[1, 0, 0, 0, 0, 0, 0, 0, 0xe0, 0x66, 0xce, 0xba, 0xc4, 0x7f, 0, 0],
+            16
+        ),
+        "setsockopt(3, SOL_SOCKET, SO_ATTACH_FILTER, {len=1, filter=0x7fc4bace66e0}, 16) = 0"
+    );
+}
+
+#[test]
+fn string_size_bounds_arrays() {
+    // strace -s 0 -e trace=execve,pipe2 sh -c 'true | true'; -s 1.
+    let opts = |n| StraceOptions {
+        string_size: n,
+        ..StraceOptions::default()
+    };
+    let mut argv = arg("argv", "const char *const *", 0x7ffe0000);
+    argv.captured = Some(CapturedView::list(
+        vec![
+            Piece {
+                bytes: b"sh",
+                truncated: false,
+            },
+            Piece {
+                bytes: b"-c",
+                truncated: false,
+            },
+        ],
+        false,
+    ));
+    let execve = [
+        with(arg("filename", "const char *", 0x1000), b"/usr/bin/sh"),
+        argv,
+        arg("envp", "const char *const *", 0),
+    ];
+    let line = |n| format_call("execve", &execve, Some(0), &opts(n));
+    assert!(
+        line(0).starts_with(r#"execve("/usr/bin/sh", [...], "#),
+        "{}",
+        line(0)
+    );
+    assert!(
+        line(1).starts_with(r#"execve("/usr/bin/sh", ["s"..., ...], "#),
+        "{}",
+        line(1)
+    );
+    assert!(
+        line(2).starts_with(r#"execve("/usr/bin/sh", ["sh", "-c"], "#),
+        "{}",
+        line(2)
+    );
+    let fds: Vec<u8> = [3i32, 4].iter().flat_map(|v| v.to_ne_bytes()).collect();
+    let pipe2 = [
+        with(arg("fildes", "int *", 0x2000), &fds),
+        arg("flags", "int", 0),
+    ];
+    assert_eq!(
+        format_call("pipe2", &pipe2, Some(0), &opts(0)),
+        "pipe2([...], 0)                         = 0"
     );
 }

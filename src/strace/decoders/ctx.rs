@@ -1,7 +1,9 @@
 //! What the decoders work with: a call's arguments and outcome (`Ctx`),
 //! and what they produce (`Decoded`: each argument's text, the return's style).
 use super::super::flags::{self, hex, Xlat};
-use super::super::quote::{push_quoted, quote_limited, Ellipsis, HexStyle};
+use super::super::quote::{
+    push_quoted, quote_limited, quote_limited_omit_trailing_0, Ellipsis, HexStyle,
+};
 use super::super::{structs, ArgView, CapturedView, StraceOptions};
 use crate::metadata::typed_arg;
 use compact_str::CompactString;
@@ -259,6 +261,25 @@ impl<'c, 'a> Ctx<'c, 'a> {
             _ => self.t_ptr(i).into(),
         }
     }
+    /// An extended attribute's value of `len` bytes (strace's xattr.c
+    /// print_xattr_val): a NUL that ends what is shown is left out; past
+    /// XATTR_SIZE_MAX, the address.
+    pub(super) fn t_xattr_val(&self, i: usize, len: u64) -> CompactString {
+        const XATTR_SIZE_MAX: u64 = 65536;
+        match self.captured(i) {
+            _ if len == 0 && self.raw(i) != 0 => CompactString::const_new("\"\""),
+            Some(c) if self.raw(i) != 0 && len <= XATTR_SIZE_MAX => {
+                let shown = c.bytes.len().min(len as usize);
+                quote_limited_omit_trailing_0(
+                    &c.bytes[..shown],
+                    self.opts.string_size,
+                    len > shown as u64,
+                    self.opts.hex,
+                )
+            }
+            _ => self.t_ptr(i).into(),
+        }
+    }
     /// A socket's data of `len` bytes: its netlink messages decoded when
     /// the socket is a netlink one and all of them were read, else [`t_buf`](Self::t_buf).
     pub(super) fn t_sockbuf(&self, i: usize, len: u64) -> CompactString {
@@ -278,26 +299,18 @@ impl<'c, 'a> Ctx<'c, 'a> {
             None => self.t_ptr(i).into(),
         }
     }
-    /// `["ls", "/tmp"]`.
+    /// `["ls", "/tmp"]`: at most -s of them, as strace's printargv.
     pub(super) fn t_argv(&self, i: usize) -> String {
         match self
             .captured(i)
             .and_then(|c| c.list.as_ref().map(|l| (l, c.truncated)))
         {
-            Some((list, more)) if self.raw(i) != 0 => {
-                let mut out = String::from("[");
-                for (n, piece) in list.iter().enumerate() {
-                    if n > 0 {
-                        out.push_str(", ");
-                    }
-                    out.push_str(&string(piece.bytes, piece.truncated, self.opts));
-                }
-                if more {
-                    out.push_str(if list.is_empty() { "..." } else { ", ..." });
-                }
-                out.push(']');
-                out
-            }
+            Some((list, more)) if self.raw(i) != 0 => structs::array_text(
+                list.iter()
+                    .map(|piece| string(piece.bytes, piece.truncated, self.opts)),
+                self.opts.string_size,
+                more,
+            ),
             _ => self.t_ptr(i),
         }
     }

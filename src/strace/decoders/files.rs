@@ -170,7 +170,7 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
         "setxattr" | "lsetxattr" | "fsetxattr" => {
             c.push(file(c));
             c.push(c.t_string(1));
-            c.push(c.t_buf(2, c.raw(3), false));
+            c.push(c.t_xattr_val(2, c.raw(3)));
             c.push(c.t_ulong(3));
             c.push(flags::flags(XATTR_FLAGS, c.uint(4)));
             c.finish(Decimal, true)
@@ -179,7 +179,10 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
         "getxattr" | "lgetxattr" | "fgetxattr" => {
             c.push(file(c));
             c.push(c.t_string(1));
-            c.push_exit(c.t_out_buf(2, false));
+            c.push_exit(match c.ok() {
+                Some(n) => c.t_xattr_val(2, n as u64),
+                None => c.t_ptr(2).into(),
+            });
             c.push_exit(c.t_ulong(3));
             c.finish(Decimal, false)
         }

@@ -350,11 +350,11 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
         }
         "fcntl" => decode_fcntl(&mut c),
         "pipe" => {
-            c.push_exit(c.t_out_struct(0, structs::fd_pair_text));
+            c.push_exit(c.t_out_struct(0, |b| structs::fd_pair_text(b, c.opts.string_size)));
             c.finish(Decimal, false)
         }
         "pipe2" => {
-            c.push_exit(c.t_out_struct(0, structs::fd_pair_text));
+            c.push_exit(c.t_out_struct(0, |b| structs::fd_pair_text(b, c.opts.string_size)));
             c.push_exit(flags::flags(flags::OPEN_FLAGS, c.uint(1)));
             c.finish(Decimal, false)
         }
@@ -599,7 +599,9 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
         "poll" | "ppoll" => {
             let truncated = c.captured(0).is_some_and(|p| p.truncated);
             c.push(match c.captured(0) {
-                Some(p) if c.raw(0) != 0 => structs::pollfds_text(p.bytes, truncated),
+                Some(p) if c.raw(0) != 0 => {
+                    structs::pollfds_text(p.bytes, truncated, c.opts.string_size)
+                }
                 _ => c.t_struct(0, |_| None),
             });
             c.push(c.t_uint(1));
@@ -619,8 +621,11 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
             match (c.ok(), c.captured(0).and_then(|p| p.after)) {
                 (Some(0), _) => c.note("Timeout".to_owned()),
                 (Some(_), Some(after)) => c.note(match left {
-                    Some(left) => format!("{}, left {left}", structs::poll_revents_text(after)),
-                    None => structs::poll_revents_text(after),
+                    Some(left) => format!(
+                        "{}, left {left}",
+                        structs::poll_revents_text(after, c.opts.string_size)
+                    ),
+                    None => structs::poll_revents_text(after, c.opts.string_size),
                 }),
                 _ => {}
             }

@@ -2,7 +2,7 @@
 //! names (strace's net.c). Socket addresses, option values and message
 //! headers are structures in the caller's memory: they print as pointers.
 use super::super::{flags, sockaddr, structs};
-use super::ctx::{Ctx, Decoded, RetStyle::Decimal};
+use super::ctx::{ptr, Ctx, Decoded, RetStyle::Decimal};
 
 /// The socket call `syscall`'s arguments; the context back if it is none.
 pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decoded> {
@@ -20,7 +20,7 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
                 c.finish(Decimal, true)
             } else {
                 c.push(c.t_uint(2));
-                c.push_exit(c.t_out_struct(3, structs::fd_pair_text));
+                c.push_exit(c.t_out_struct(3, |b| structs::fd_pair_text(b, c.opts.string_size)));
                 c.finish(Decimal, false)
             }
         }
@@ -49,7 +49,10 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
                 c.push_exit(c.t_inout_int(4));
             } else {
                 let len = c.uint(4);
-                c.push(c.t_struct(3, |b| sockopt(c, level, name, b, len)));
+                c.push(c.t_struct(3, |b| {
+                    set_sockopt(c, level, name, b, len as u32 as i32)
+                        .or_else(|| sockopt(c, level, name, b, len))
+                }));
                 c.push(c.t_int(4));
             }
             c.finish(Decimal, !get)
@@ -185,6 +188,35 @@ fn sockopt(c: &Ctx<'_, '_>, level: u64, name: u64, bytes: &[u8], len: u64) -> Op
             c.opts.hex,
         ))
     })
+}
+
+/// What strace's print_setsockopt decodes of a value setsockopt alone
+/// takes: a multicast group (struct ip_mreq; an ip_mreqn's first two
+/// fields), a BPF program (struct sock_fprog); the address when too short.
+fn set_sockopt(c: &Ctx<'_, '_>, level: u64, name: u64, bytes: &[u8], len: i32) -> Option<String> {
+    let inet = |b: &[u8]| {
+        let a = std::net::Ipv4Addr::new(b[0], b[1], b[2], b[3]);
+        sockaddr::quoted_addr(&a.to_string(), c.opts.hex)
+    };
+    match (level as i32, name as i32) {
+        (libc::SOL_IP, libc::IP_ADD_MEMBERSHIP | libc::IP_DROP_MEMBERSHIP) => Some(match bytes {
+            _ if len >= 8 && bytes.len() >= 8 => format!(
+                "{{imr_multiaddr=inet_addr({}), imr_interface=inet_addr({})}}",
+                inet(&bytes[..4]),
+                inet(&bytes[4..8])
+            ),
+            _ => c.t_ptr(3),
+        }),
+        (libc::SOL_SOCKET, libc::SO_ATTACH_FILTER | libc::SO_ATTACH_REUSEPORT_CBPF) => {
+            Some(match structs::read::<[u64; 2]>(bytes) {
+                Some([n, filter]) if len == 16 => {
+                    format!("{{len={}, filter={}}}", n as u16, ptr(filter))
+                }
+                _ => c.t_ptr(3),
+            })
+        }
+        _ => None,
+    }
 }
 
 /// An address the call writes back, as long as the length it wrote back

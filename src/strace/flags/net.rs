@@ -104,6 +104,9 @@ const NETLINK_OPTIONS: Xlat = &[
     (12, "NETLINK_GET_STRICT_CHK"),
 ];
 
+/// strace's sock_raw_options.
+const RAW_OPTIONS: Xlat = &[(1, "ICMP_FILTER")];
+
 /// A setsockopt/getsockopt level: `SOL_SOCKET`, `SOL_TCP`.
 pub fn socket_level(level: u64) -> String {
     xval_or_unknown(SOCKET_LEVELS, level, "SOL_??")
@@ -126,6 +129,7 @@ pub fn socket_option(level: u64, name: u64, getsockopt: bool) -> String {
         libc::SOL_TCP => (TCP_OPTIONS, "TCP_???"),
         libc::SOL_UDP => (UDP_OPTIONS, "UDP_???"),
         libc::SOL_NETLINK => (NETLINK_OPTIONS, "NETLINK_???"),
+        libc::SOL_RAW => (RAW_OPTIONS, "RAW_???"),
         _ => return name.to_string(),
     };
     xval_or_unknown(table, name, unknown)

@@ -40,6 +40,9 @@ pub fn sockopt_text(level: u64, name: u64, bytes: &[u8], len: u64) -> Option<Str
         let [pid, uid, gid]: [u32; 3] = read(bytes)?;
         return Some(format!("{{pid={}, uid={uid}, gid={gid}}}", pid as i32));
     }
+    if level == libc::SOL_RAW as u64 && name == ICMP_FILTER {
+        return icmp_filter_text(bytes, len);
+    }
     // A pending error (a non-blocking connect's): its name, as strace.
     if socket(libc::SO_ERROR) && len == 4 {
         let errno = read::<i32>(bytes)?;
@@ -52,6 +55,50 @@ pub fn sockopt_text(level: u64, name: u64, bytes: &[u8], len: u64) -> Option<Str
         return Some(format!("[{}]", read::<i32>(bytes)?));
     }
     None
+}
+
+/// SOL_RAW's option (linux/icmp.h).
+const ICMP_FILTER: u64 = 1;
+
+/// strace's icmp_filter_flags: the ICMP types, by bit.
+const ICMP_TYPES: crate::strace::flags::Xlat = &[
+    (0, "ICMP_ECHOREPLY"),
+    (3, "ICMP_DEST_UNREACH"),
+    (4, "ICMP_SOURCE_QUENCH"),
+    (5, "ICMP_REDIRECT"),
+    (8, "ICMP_ECHO"),
+    (11, "ICMP_TIME_EXCEEDED"),
+    (12, "ICMP_PARAMETERPROB"),
+    (13, "ICMP_TIMESTAMP"),
+    (14, "ICMP_TIMESTAMPREPLY"),
+    (15, "ICMP_INFO_REQUEST"),
+    (16, "ICMP_INFO_REPLY"),
+    (17, "ICMP_ADDRESS"),
+    (18, "ICMP_ADDRESSREPLY"),
+];
+
+/// ICMP_FILTER's mask as strace's print_icmp_filter: the types whose bit
+/// is set, or `~[...]` those whose bit is not when more than half are.
+/// Fewer than 4 bytes fill the low ones of an all-ones mask.
+fn icmp_filter_text(bytes: &[u8], len: u64) -> Option<String> {
+    let len = (len as i64).min(4);
+    if len <= 0 {
+        return None;
+    }
+    let mut mask = u32::MAX.to_ne_bytes();
+    mask[..len as usize].copy_from_slice(bytes.get(..len as usize)?);
+    let mut mask = u32::from_ne_bytes(mask);
+    let mut out = String::new();
+    if mask.count_ones() > 16 {
+        mask = !mask;
+        out.push('~');
+    }
+    let names: Vec<String> = (0..32)
+        .filter(|bit| mask & (1 << bit) != 0)
+        .map(|bit| crate::strace::flags::xval_or_unknown(ICMP_TYPES, bit, "ICMP_???"))
+        .collect();
+    out.push_str(&format!("[{}]", names.join(" ")));
+    Some(out)
 }
 
 pub fn sockopt_value(level: u64, name: u64, bytes: &[u8], len: u64) -> Option<Value> {

@@ -114,12 +114,13 @@ pub fn wait_status_text(bytes: &[u8]) -> Option<String> {
     Some(out)
 }
 
-/// `[3, 4]`: pipe's and socketpair's descriptors.
-pub fn fd_pair_text(bytes: &[u8]) -> Option<String> {
-    Some(format!(
-        "[{}, {}]",
-        read_at::<i32>(bytes, 0)?,
-        read_at::<i32>(bytes, 1)?
+/// `[3, 4]`: pipe's and socketpair's descriptors, at most `limit` (-s).
+pub fn fd_pair_text(bytes: &[u8], limit: usize) -> Option<String> {
+    let pair = [read_at::<i32>(bytes, 0)?, read_at::<i32>(bytes, 1)?];
+    Some(super::array_text(
+        pair.map(|fd| fd.to_string()),
+        limit,
+        false,
     ))
 }
 
@@ -208,10 +209,10 @@ fn pollfds(bytes: &[u8]) -> impl Iterator<Item = libc::pollfd> + '_ {
     (0..bytes.len() / size_of::<libc::pollfd>()).filter_map(|i| read_at(bytes, i))
 }
 
-/// `[{fd=3, events=POLLIN}]`; `truncated`: more than were captured. A
-/// negative fd, which poll skips, shows without its events (`{fd=-1}`), as
-/// strace's.
-pub fn pollfds_text(bytes: &[u8], truncated: bool) -> String {
+/// `[{fd=3, events=POLLIN}]`, at most `limit` (-s); `truncated`: more
+/// than were captured. A negative fd, which poll skips, shows without its
+/// events (`{fd=-1}`), as strace's.
+pub fn pollfds_text(bytes: &[u8], truncated: bool, limit: usize) -> String {
     let items: Vec<String> = pollfds(bytes)
         .map(|p| match p.fd {
             ..0 => format!("{{fd={}}}", p.fd),
@@ -222,11 +223,12 @@ pub fn pollfds_text(bytes: &[u8], truncated: bool) -> String {
             ),
         })
         .collect();
-    list(items, truncated)
+    super::array_text(items, limit, truncated)
 }
 
-/// What poll returned: `[{fd=3, revents=POLLIN}]`, the ready ones.
-pub fn poll_revents_text(after: &[u8]) -> String {
+/// What poll returned: `[{fd=3, revents=POLLIN}]`, the ready ones, at
+/// most `limit` (-s).
+pub fn poll_revents_text(after: &[u8], limit: usize) -> String {
     let items: Vec<String> = pollfds(after)
         .filter(|p| p.revents != 0)
         .map(|p| {
@@ -237,7 +239,7 @@ pub fn poll_revents_text(after: &[u8]) -> String {
             )
         })
         .collect();
-    list(items, false)
+    super::array_text(items, limit, false)
 }
 
 pub fn pollfds_value(bytes: &[u8], after: Option<&[u8]>) -> Value {

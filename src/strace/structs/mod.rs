@@ -218,5 +218,24 @@ pub fn written_sockaddr<'a>(bytes: &'a [u8], len: Option<&[u8]>) -> &'a [u8] {
     }
 }
 
+/// An array as strace's print_array prints it: `[1, 2]`, at most `limit`
+/// (-s) elements, then `...`; `...` too after them all when `more` (the
+/// rest was not captured).
+pub fn array_text(items: impl IntoIterator<Item = String>, limit: usize, more: bool) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cut = more;
+    for (i, item) in items.into_iter().enumerate() {
+        if i >= limit {
+            cut = true;
+            break;
+        }
+        parts.push(item);
+    }
+    if cut {
+        parts.push("...".to_owned());
+    }
+    format!("[{}]", parts.join(", "))
+}
+
 #[cfg(test)]
 mod tests;

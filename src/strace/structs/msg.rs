@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use super::read;
 use crate::strace::call::bytes_json;
 use crate::strace::decoders::ptr;
-use crate::strace::quote::quote_limited;
+use crate::strace::quote::{push_quoted, quote_limited, Ellipsis};
 use crate::strace::{flags, sockaddr, StraceOptions};
 
 /// struct systrace_capture_elem (bpf/systrace.h): ptr, len, avail.
@@ -163,14 +163,164 @@ fn msg<'a>(items: &'a [&'a [u8]]) -> Option<Msg<'a>> {
     })
 }
 
+/// strace's scmvals: SOL_SOCKET's control message types (x86_64 values).
 const SCM_TYPES: flags::Xlat = &[
-    (libc::SCM_RIGHTS as u64, "SCM_RIGHTS"),
-    (libc::SCM_CREDENTIALS as u64, "SCM_CREDENTIALS"),
+    (1, "SCM_RIGHTS"),
+    (2, "SCM_CREDENTIALS"),
+    (3, "SCM_SECURITY"),
+    (41, "SO_WIFI_STATUS"),
+    (61, "SO_TXTIME"),
+    (29, "SO_TIMESTAMP_OLD"),
+    (35, "SO_TIMESTAMPNS_OLD"),
+    (37, "SO_TIMESTAMPING_OLD"),
+    (63, "SO_TIMESTAMP_NEW"),
+    (64, "SO_TIMESTAMPNS_NEW"),
+    (65, "SO_TIMESTAMPING_NEW"),
+    (0x36, "SCM_TIMESTAMPING_OPT_STATS"),
+    (0x3a, "SCM_TIMESTAMPING_PKTINFO"),
 ];
+
+/// strace's ip_cmsg_types: SOL_IP's.
+const IP_CMSG_TYPES: flags::Xlat = &[
+    (1, "IP_TOS"),
+    (2, "IP_TTL"),
+    (6, "IP_RECVOPTS"),
+    (7, "IP_RETOPTS"),
+    (8, "IP_PKTINFO"),
+    (11, "IP_RECVERR"),
+    (20, "IP_ORIGDSTADDR"),
+    (23, "IP_CHECKSUM"),
+    (3, "SCM_SECURITY"),
+];
+
+/// A timeval's or timespec's two fields, `???` when the data is shorter
+/// (strace's print_*_data_size).
+fn time_pair(body: &[u8], frac: &str) -> String {
+    match read::<[i64; 2]>(body) {
+        Some([sec, part]) if frac == "tv_usec" => {
+            format!("{{tv_sec={sec}, {frac}={}}}", part as u64)
+        }
+        Some([sec, part]) => format!("{{tv_sec={sec}, {frac}={part}}}"),
+        None => "???".to_owned(),
+    }
+}
+
+/// An array of the data's values of `size` bytes each, in decimal or hex.
+fn values(body: &[u8], size: usize, hex: bool) -> String {
+    let items: Vec<String> = body
+        .chunks_exact(size)
+        .map(|c| {
+            let v = c.iter().rev().fold(0u64, |v, &b| v << 8 | u64::from(b));
+            if hex {
+                flags::hex(v)
+            } else {
+                v.to_string()
+            }
+        })
+        .collect();
+    format!("[{}]", items.join(", "))
+}
+
+/// A control message's data as strace's print_cmsg_type_data decodes it,
+/// None for a type it leaves undecoded (or data shorter than its minimum).
+fn cmsg_data(level: i32, ty: i32, body: &[u8], opts: &StraceOptions) -> Option<String> {
+    let inet = |b: &[u8]| {
+        let a = std::net::Ipv4Addr::new(b[0], b[1], b[2], b[3]);
+        format!(
+            "inet_addr({})",
+            sockaddr::quoted_addr(&a.to_string(), opts.hex)
+        )
+    };
+    let security = || {
+        let mut out = String::new();
+        push_quoted(&mut out, body, Ellipsis::No, opts.hex);
+        out
+    };
+    let min = |n: usize| (body.len() >= n).then_some(());
+    Some(match (level, ty) {
+        (libc::SOL_SOCKET, libc::SCM_RIGHTS) => {
+            min(4)?;
+            let fds: Vec<String> = body
+                .chunks_exact(4)
+                .filter_map(read::<i32>)
+                .map(|fd| fd.to_string())
+                .collect();
+            format!("[{}]", fds.join(", "))
+        }
+        (libc::SOL_SOCKET, libc::SCM_CREDENTIALS) => {
+            let [pid, uid, gid]: [u32; 3] = read(body)?;
+            format!("{{pid={pid}, uid={uid}, gid={gid}}}")
+        }
+        (libc::SOL_SOCKET | libc::SOL_IP, 3) => {
+            min(1)?;
+            security()
+        }
+        (libc::SOL_SOCKET, 29 | 63) => {
+            min(1)?;
+            time_pair(body, "tv_usec")
+        }
+        (libc::SOL_SOCKET, 35 | 64) => {
+            min(1)?;
+            time_pair(body, "tv_nsec")
+        }
+        (libc::SOL_SOCKET, 37 | 65) => {
+            min(1)?;
+            if body.len() < 48 {
+                "???".to_owned()
+            } else {
+                let three: Vec<String> = body
+                    .chunks_exact(16)
+                    .take(3)
+                    .map(|t| time_pair(t, "tv_nsec"))
+                    .collect();
+                format!("[{}]", three.join(", "))
+            }
+        }
+        (libc::SOL_IP, libc::IP_PKTINFO) => {
+            let index: u32 = read(body)?;
+            min(12)?;
+            format!(
+                "{{ipi_ifindex={}, ipi_spec_dst={}, ipi_addr={}}}",
+                super::ifindex_text(index),
+                inet(&body[4..8]),
+                inet(&body[8..12])
+            )
+        }
+        (libc::SOL_IP, libc::IP_TTL | IP_CHECKSUM) => {
+            min(4)?;
+            values(body, 4, false)
+        }
+        (libc::SOL_IP, libc::IP_TOS | libc::IP_RECVOPTS | libc::IP_RETOPTS) => {
+            min(1)?;
+            values(body, 1, true)
+        }
+        (libc::SOL_IP, libc::IP_RECVERR) => {
+            min(32)?;
+            let [errno, info, data]: [u32; 3] =
+                [read(body)?, read(&body[8..])?, read(&body[12..])?];
+            format!(
+                "{{ee_errno={errno}, ee_origin={}, ee_type={}, ee_code={}, ee_info={info}, \
+                 ee_data={data}, offender={}}}",
+                body[4],
+                body[5],
+                body[6],
+                sockaddr::text(&body[16..32], opts.hex)?
+            )
+        }
+        (libc::SOL_IP, libc::IP_ORIGDSTADDR) => {
+            min(16)?;
+            sockaddr::text(&body[..body.len().min(128)], opts.hex)?
+        }
+        _ => return None,
+    })
+}
+
+/// IP_CHECKSUM (linux/in.h; not in libc).
+const IP_CHECKSUM: i32 = 23;
 
 /// The control messages: `[{cmsg_len=20, cmsg_level=SOL_SOCKET,
 /// cmsg_type=SCM_RIGHTS, cmsg_data=[5]}]`.
-fn cmsgs_text(data: &[u8], len: u64) -> String {
+fn cmsgs_text(data: &[u8], len: u64, opts: &StraceOptions) -> String {
     let mut parts = Vec::new();
     let mut off = 0usize;
     let end = data.len().min(len as usize);
@@ -190,30 +340,18 @@ fn cmsgs_text(data: &[u8], len: u64) -> String {
             "{{cmsg_len={clen}, cmsg_level={}, cmsg_type=",
             flags::socket_level(level as u32 as u64)
         );
-        if level == libc::SOL_SOCKET {
-            text.push_str(&flags::xval_or_unknown(
-                SCM_TYPES,
-                ty as u32 as u64,
-                "SCM_???",
-            ));
-        } else {
-            text.push_str(&format!("{:#x}", ty as u32));
+        // The type's name by level, as strace's print_cmsg_type_data.
+        let ty_u = ty as u32 as u64;
+        text.push_str(&match level {
+            libc::SOL_SOCKET => flags::xval_or_unknown(SCM_TYPES, ty_u, "SCM_???"),
+            libc::SOL_IP => flags::xval_or_unknown(IP_CMSG_TYPES, ty_u, "IP_???"),
+            _ => format!("{ty_u:#x}"),
+        });
+        if let Some(data) = cmsg_data(level, ty, body, opts) {
+            text.push_str(", cmsg_data=");
+            text.push_str(&data);
         }
-        if level == libc::SOL_SOCKET && ty == libc::SCM_RIGHTS {
-            let fds: Vec<String> = body
-                .chunks_exact(4)
-                .filter_map(read::<i32>)
-                .map(|fd| fd.to_string())
-                .collect();
-            text.push_str(&format!(", cmsg_data=[{}]}}", fds.join(", ")));
-        } else if level == libc::SOL_SOCKET && ty == libc::SCM_CREDENTIALS {
-            let [pid, uid, gid]: [u32; 3] = read(body).unwrap_or_default();
-            text.push_str(&format!(
-                ", cmsg_data={{pid={pid}, uid={uid}, gid={gid}}}}}"
-            ));
-        } else {
-            text.push('}');
-        }
+        text.push('}');
         parts.push(text);
         // A length past the data (or absurd) ends the walk.
         off = off.saturating_add((clen as usize).div_ceil(8).saturating_mul(8));
@@ -255,7 +393,7 @@ pub fn msghdr_text(
     );
     if h.controllen > 0 && h.control != 0 {
         let control = match m.control.avail {
-            Some(_) => cmsgs_text(m.control.data, h.controllen),
+            Some(_) => cmsgs_text(m.control.data, h.controllen, opts),
             None => ptr(h.control),
         };
         out.push_str(&format!(", msg_control={control}"));
@@ -418,5 +556,63 @@ mod tests {
         // Nothing that starts where the array does: its address instead.
         assert_eq!(mmsghdr_text(&items[1..], vec, 3, 1, None, &opts), None);
         assert_eq!(mmsghdr_value(&items, vec, 2).as_array().unwrap().len(), 2);
+    }
+}
+
+#[cfg(test)]
+mod cmsg_tests {
+    use super::*;
+
+    fn cmsg(level: i32, ty: i32, data: &[u8]) -> Vec<u8> {
+        let mut out = ((16 + data.len()) as u64).to_ne_bytes().to_vec();
+        out.extend(level.to_ne_bytes());
+        out.extend(ty.to_ne_bytes());
+        out.extend(data);
+        out.resize(out.len().div_ceil(8) * 8, 0);
+        out
+    }
+
+    #[test]
+    fn control_messages_as_strace_decodes_them() {
+        // strace -e trace=recvmsg of a UDP socket with SO_TIMESTAMP,
+        // IP_PKTINFO, IP_RECVTTL and IP_RECVTOS on, and ping's.
+        let tv: Vec<u8> = [1_700_000_000i64, 123_456]
+            .iter()
+            .flat_map(|v| v.to_ne_bytes())
+            .collect();
+        let mut pktinfo = 1u32.to_ne_bytes().to_vec();
+        pktinfo.extend([127, 0, 0, 1, 127, 0, 0, 1]);
+        let data = [
+            cmsg(libc::SOL_SOCKET, 29, &tv),
+            cmsg(libc::SOL_SOCKET, 35, &tv),
+            cmsg(libc::SOL_IP, libc::IP_PKTINFO, &pktinfo),
+            cmsg(libc::SOL_IP, libc::IP_TTL, &64u32.to_ne_bytes()),
+            cmsg(libc::SOL_IP, libc::IP_TOS, &[0x10]),
+            cmsg(libc::SOL_IP, 99, &[1]),
+            cmsg(libc::SOL_SOCKET, 29, &[1]),
+            cmsg(libc::SOL_SOCKET, 99, &[1]),
+            cmsg(libc::SOL_IPV6, 50, &[1, 0, 0, 0]),
+        ]
+        .concat();
+        let opts = StraceOptions::default();
+        let lo = super::super::ifindex_text(1);
+        assert_eq!(
+            cmsgs_text(&data, data.len() as u64, &opts),
+            format!(
+                "[{{cmsg_len=32, cmsg_level=SOL_SOCKET, cmsg_type=SO_TIMESTAMP_OLD, \
+                 cmsg_data={{tv_sec=1700000000, tv_usec=123456}}}}, \
+                 {{cmsg_len=32, cmsg_level=SOL_SOCKET, cmsg_type=SO_TIMESTAMPNS_OLD, \
+                 cmsg_data={{tv_sec=1700000000, tv_nsec=123456}}}}, \
+                 {{cmsg_len=28, cmsg_level=SOL_IP, cmsg_type=IP_PKTINFO, \
+                 cmsg_data={{ipi_ifindex={lo}, ipi_spec_dst=inet_addr(\"127.0.0.1\"), \
+                 ipi_addr=inet_addr(\"127.0.0.1\")}}}}, \
+                 {{cmsg_len=20, cmsg_level=SOL_IP, cmsg_type=IP_TTL, cmsg_data=[64]}}, \
+                 {{cmsg_len=17, cmsg_level=SOL_IP, cmsg_type=IP_TOS, cmsg_data=[0x10]}}, \
+                 {{cmsg_len=17, cmsg_level=SOL_IP, cmsg_type=0x63 /* IP_??? */}}, \
+                 {{cmsg_len=17, cmsg_level=SOL_SOCKET, cmsg_type=SO_TIMESTAMP_OLD, cmsg_data=???}}, \
+                 {{cmsg_len=17, cmsg_level=SOL_SOCKET, cmsg_type=0x63 /* SCM_??? */}}, \
+                 {{cmsg_len=20, cmsg_level=SOL_IPV6, cmsg_type=0x32}}]"
+            )
+        );
     }
 }

@@ -9,6 +9,7 @@ use super::read;
 use crate::strace::flags;
 use crate::strace::flags::{self as x, hex, Xlat};
 use crate::strace::quote::{quote_limited, HexStyle};
+use crate::strace::sockaddr::quoted_addr;
 use crate::strace::StraceOptions;
 
 const NLMSG_HDRLEN: usize = 16;
@@ -1238,18 +1239,8 @@ fn fra_attr(family: u8, ty: u16, b: &[u8], opts: &StraceOptions) -> Option<Strin
     }
 }
 
-/// An array as strace's print_array prints it: `[1, 2]`, at most -s
-/// elements, then `...`.
 fn array_text(items: impl Iterator<Item = String>, opts: &StraceOptions) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    for (i, item) in items.enumerate() {
-        if i >= opts.string_size {
-            parts.push("...".to_owned());
-            break;
-        }
-        parts.push(item);
-    }
-    format!("[{}]", parts.join(", "))
+    super::array_text(items, opts.string_size, false)
 }
 
 /// A socket's memory counters (*_DIAG_MEMINFO), by index:
@@ -1423,11 +1414,14 @@ fn inet_addr_text(family: u8, b: &[u8], opts: &StraceOptions) -> String {
     match i32::from(family) {
         libc::AF_INET if b.len() >= 4 => {
             let a = std::net::Ipv4Addr::new(b[0], b[1], b[2], b[3]);
-            format!("inet_addr(\"{a}\")")
+            format!("inet_addr({})", quoted_addr(&a.to_string(), opts.hex))
         }
         libc::AF_INET6 if b.len() >= 16 => {
             let a = std::net::Ipv6Addr::from(<[u8; 16]>::try_from(&b[..16]).expect("16 bytes"));
-            format!("inet_pton(AF_INET6, \"{a}\")")
+            format!(
+                "inet_pton(AF_INET6, {})",
+                quoted_addr(&a.to_string(), opts.hex)
+            )
         }
         _ => hex_str(b, opts),
     }

@@ -71,7 +71,7 @@ fn small_structures() {
         wait_status_text(&bytes(&[9i32])).unwrap(),
         "[{WIFSIGNALED(s) && WTERMSIG(s) == SIGKILL}]"
     );
-    assert_eq!(fd_pair_text(&bytes(&[3i32, 4])).unwrap(), "[3, 4]");
+    assert_eq!(fd_pair_text(&bytes(&[3i32, 4]), 32).unwrap(), "[3, 4]");
     assert_eq!(
         timespec_text(&bytes(&[0i64, 100_000_000])).unwrap(),
         "{tv_sec=0, tv_nsec=100000000}"
@@ -101,15 +101,15 @@ fn stat_modes() {
 fn polls() {
     let fds = bytes(&[3i32, 1, 4, 4]); // {fd=3, events=POLLIN}, {fd=4, events=POLLOUT}
     assert_eq!(
-        pollfds_text(&fds, false),
+        pollfds_text(&fds, false, 32),
         "[{fd=3, events=POLLIN}, {fd=4, events=POLLOUT}]"
     );
     let after = bytes(&[3i32, 1 | (1 << 16), 4, 4]);
-    assert_eq!(poll_revents_text(&after), "[{fd=3, revents=POLLIN}]");
+    assert_eq!(poll_revents_text(&after, 32), "[{fd=3, revents=POLLIN}]");
     // A negative fd is skipped by poll, and its events by strace (script(1)).
     let fds = bytes(&[5i32, 1, -1, 1 | 8 | 16]);
     assert_eq!(
-        pollfds_text(&fds, false),
+        pollfds_text(&fds, false, 32),
         "[{fd=5, events=POLLIN}, {fd=-1}]"
     );
 }
@@ -211,5 +211,17 @@ fn utimensat_times() {
     assert_eq!(
         super::time::timespec_pair_text(&now).unwrap(),
         "[UTIME_NOW, UTIME_NOW]"
+    );
+    // strace -e trace=utimensat touch -d @0 f: the epoch has no date, nor
+    // has a tv_nsec out of range; the epoch's first nanosecond has one.
+    let epoch = bytes(&[0u64, 0, 0, 1]);
+    assert_eq!(
+        super::time::timespec_pair_text(&epoch).unwrap(),
+        "[{tv_sec=0, tv_nsec=0}, {tv_sec=0, tv_nsec=1} /* 1970-01-01T00:00:00.000000001+0000 */]"
+    );
+    let odd = bytes(&[5u64, 1_000_000_000, 5, (-1i64) as u64]);
+    assert_eq!(
+        super::time::timespec_pair_text(&odd).unwrap(),
+        "[{tv_sec=5, tv_nsec=1000000000}, {tv_sec=5, tv_nsec=-1}]"
     );
 }

@@ -34,12 +34,10 @@ pub fn timespec_pair_text(bytes: &[u8]) -> Option<String> {
             // The name alone, whatever tv_sec holds (tar: `[UTIME_OMIT, {...}]`).
             UTIME_NOW => "UTIME_NOW".to_owned(),
             UTIME_OMIT => "UTIME_OMIT".to_owned(),
-            // Whole seconds without a fraction, as strace.
-            0 => format!("{{tv_sec={sec}, tv_nsec=0}} /* {}+0000 */", utc(sec)),
-            _ => format!(
-                "{{tv_sec={sec}, tv_nsec={nsec}}} /* {}.{nsec:09}+0000 */",
-                utc(sec)
-            ),
+            _ => match nsec_date(sec, nsec) {
+                Some(date) => format!("{{tv_sec={sec}, tv_nsec={nsec}}} /* {date} */"),
+                None => format!("{{tv_sec={sec}, tv_nsec={nsec}}}"),
+            },
         });
     }
     Some(format!("[{}]", parts.join(", ")))
@@ -52,6 +50,18 @@ pub fn timespec_pair_value(bytes: &[u8]) -> Option<Value> {
         out.push(json!({"tv_sec": sec, "tv_nsec": nsec}));
     }
     Some(Value::Array(out))
+}
+
+/// The date strace's sprinttime_nsec writes in a comment after a time:
+/// whole seconds without a fraction; none for the epoch itself (0 s 0 ns)
+/// nor for a tv_nsec that is not one.
+fn nsec_date(sec: i64, nsec: i64) -> Option<String> {
+    match nsec {
+        0 if sec == 0 => None,
+        0 => Some(format!("{}+0000", utc(sec))),
+        1..=999_999_999 => Some(format!("{}.{nsec:09}+0000", utc(sec))),
+        _ => None,
+    }
 }
 
 /// `1970-01-01T00:00:00` of seconds since the epoch (UTC), by the
