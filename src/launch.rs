@@ -699,26 +699,23 @@ mod tests {
     }
 
     #[test]
-    fn runs_a_script_without_its_interpreter_line_as_execvp_does() {
-        // What std's Command (execvp) did before the clone: /bin/sh runs a
-        // file the kernel has no format for.
+    fn a_script_without_its_interpreter_line_fails_to_exec() {
+        // As under strace and subprocess: ENOEXEC, not /bin/sh (execvp's
+        // fallback, which the launcher used to imitate).
         let dir = std::env::temp_dir().join(format!("systrace-launch-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let script = dir.join("no-shebang");
         std::fs::write(&script, "echo \"script $0 $1\"\n").unwrap();
         std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
             .unwrap();
-        let (out, w) = pipe();
-        let spec = Spec {
+        let launch = Launch::new(Spec {
             program: script.clone(),
             argv: vec!["name".into(), "arg".into()],
-            stdio: [None, Some(w), None],
             ..Default::default()
-        };
-        assert_eq!(
-            output_of(spec, out),
-            format!("script {} arg\n", script.display())
-        );
+        })
+        .unwrap();
+        let err = launch.start().unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::ENOEXEC));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
