@@ -255,19 +255,6 @@ pub fn pollfds_value(bytes: &[u8], after: Option<&[u8]>) -> Value {
     Value::Array(out)
 }
 
-fn list(items: Vec<String>, truncated: bool) -> String {
-    let more = if truncated {
-        if items.is_empty() {
-            "..."
-        } else {
-            ", ..."
-        }
-    } else {
-        ""
-    };
-    format!("[{}{more}]", items.join(", "))
-}
-
 fn epoll_event(e: libc::epoll_event) -> String {
     let (events, data) = (e.events, e.u64);
     format!(
@@ -283,13 +270,12 @@ pub fn epoll_event_text(bytes: &[u8]) -> Option<String> {
     read(bytes).map(epoll_event)
 }
 
-pub fn epoll_events_text(bytes: &[u8], truncated: bool) -> String {
+/// epoll_wait's events, at most `limit` of them (-s, as strace's
+/// print_array bounds them), then `...`.
+pub fn epoll_events_text(bytes: &[u8], truncated: bool, limit: usize) -> String {
     let n = bytes.len() / size_of::<libc::epoll_event>();
-    let items = (0..n)
-        .filter_map(|i| read_at(bytes, i))
-        .map(epoll_event)
-        .collect();
-    list(items, truncated)
+    let items = (0..n).filter_map(|i| read_at(bytes, i)).map(epoll_event);
+    super::array_text(items, limit, truncated)
 }
 
 fn epoll_value(e: libc::epoll_event) -> Value {

@@ -115,6 +115,31 @@ fn polls() {
 }
 
 #[test]
+fn epoll_events_are_bounded_by_the_string_size() {
+    // struct epoll_event is packed on x86_64: 4 bytes of events, 8 of data.
+    let mut b = Vec::new();
+    for fd in 4u64..8 {
+        b.extend(1u32.to_ne_bytes()); // EPOLLIN
+        b.extend(fd.to_ne_bytes());
+    }
+    let one = |fd: u64| format!("{{events=EPOLLIN, data={{u32={fd}, u64={fd}}}}}");
+    let all: Vec<String> = (4..8).map(one).collect();
+    assert_eq!(
+        epoll_events_text(&b, false, 32),
+        format!("[{}]", all.join(", "))
+    );
+    // strace -s 2: two, then "..." (systrace printed all four).
+    assert_eq!(
+        epoll_events_text(&b, false, 2),
+        format!("[{}, {}, ...]", all[0], all[1])
+    );
+    assert_eq!(
+        epoll_events_text(&b[..24], true, 32),
+        format!("[{}, {}, ...]", all[0], all[1])
+    );
+}
+
+#[test]
 fn socket_addresses() {
     use crate::strace::sockaddr::text;
     let mut inet = (libc::AF_INET as u16).to_ne_bytes().to_vec();
