@@ -141,6 +141,52 @@ def test_y_like_strace(kernel, tmp_path, argv):
     assert ("</etc/hostname>" in ours) == (argv[0] != "ls")
 
 
+@pytest.mark.parametrize("spec", ["dev", "path,dev", "!dev", "none", "socket", "all", "!!path"])
+def test_decode_fds_shows_the_kinds_in_its_set_like_strace(kernel, tmp_path, spec):
+    # Each kind alone: --decode-fds=dev shows a device's numbers and no
+    # path (it showed every path, as -yy).
+    theirs, ours = _trace_both(tmp_path, [f"--decode-fds={spec}", "-e", "trace=openat,read,close"],
+                               ["head", "-c1", "/dev/zero"])
+    assert ours.splitlines() == theirs.splitlines()
+    assert ("</dev/zero<char 1:5>>" in ours) == (spec in ("dev", "path,dev", "all"))
+    assert ("</etc/ld.so.cache>" in ours) == (spec in ("path,dev", "!dev", "all", "!!path"))
+
+
+PIDFD_PROGRAM = textwrap.dedent(
+    """
+    import os, time
+    pid = os.fork()
+    if pid == 0:
+        time.sleep(0.2)
+        os._exit(0)
+    fd = os.pidfd_open(pid)
+    os.waitid(os.P_PIDFD, fd, os.WEXITED)
+    os.close(fd)
+    """
+)
+
+
+@pytest.mark.parametrize("options", [["-yy"], ["-y"], ["--decode-fds=pidfd"]])
+def test_a_pidfd_shows_its_process_until_it_is_reaped_like_strace(kernel, tmp_path, options):
+    # -yy: `3<pid:N>` while the process is there, its path once reaped;
+    # waitid's P_PIDFD id is an fd (it showed a bare 3, even under -y).
+    (tmp_path / "pidfd.py").write_text(PIDFD_PROGRAM)
+    texts = _trace_both(tmp_path, [*options, "-e", "trace=pidfd_open,waitid,close", "-e", "signal=none"],
+                        ["/usr/bin/python3", str(tmp_path / "pidfd.py")])
+    shown = []
+    for text in texts:
+        lines = text.splitlines()
+        start = next(i for i, line in enumerate(lines) if line.startswith("pidfd_open("))
+        lines = [line for line in lines[start:] if line.startswith(("pidfd_open(", "waitid(", "close(3"))]
+        pid = re.search(r"pidfd_open\((\d+),", text).group(1)
+        # The calls' fds and what each shows (waitid's siginfo is the same
+        # kernel's, whose times are the child's own).
+        shown.append([re.sub(r"\{si_signo=.*\}", "{...}", line).replace(pid, "PID") for line in lines])
+    theirs, ours = shown
+    assert ours == theirs
+    assert len(ours) == 3 and ("3<pid:PID>" in ours[1]) == (options != ["-y"]), ours
+
+
 DIRFD_PROGRAM = textwrap.dedent(
     """
     import os, sys
@@ -363,8 +409,13 @@ def test_y_with_a_narrow_trace_set(kernel, tmp_path):
     lines = out.read_text().splitlines()
     assert all(line.startswith("read(") or line.startswith("+++") for line in lines), lines
     assert any(re.match(r"read\(\d+</etc/hostname>, ", line) for line in lines), lines
-    bad = subprocess.run([sys.executable, "-m", "systrace", "--decode-fds=bogus", "true"], capture_output=True, text=True)
-    assert bad.returncode == 1 and "--decode-fds=bogus" in bad.stderr
+    for options, message in ((["--decode-fds=bogus"], "invalid decode-fds 'bogus'"),
+                             (["--decode-fds="], "invalid decode-fds ''"),
+                             (["-y", "--decode-fds=path"], "-y and --decode-fds cannot be provided simultaneously"),
+                             (["-e", "decode-fds=path", "-yy"], "-y and --decode-fds cannot be provided")):
+        bad = subprocess.run([sys.executable, "-m", "systrace", *options, "true"], capture_output=True, text=True)
+        assert bad.returncode == 1 and bad.stderr == f"systrace: {message}\n" if message.endswith("ly") else (
+            bad.returncode == 1 and message in bad.stderr), (options, bad.stderr)
 
 
 SPLIT = """

@@ -578,7 +578,7 @@ class Printer:
         thread_exits: bool = False,
         main_pid: Optional[int] = None,
         wall_offset_ns: int = 0,
-        decode_fds: int = 0,  # strace's -y (1) or -yy (2)
+        decode_fds: int = 0,  # strace's --decode-fds bits: 1 path (-y), 2 socket, 4 dev, 8 pidfd; 15 (-yy)
         live: bool = True,  # the traced processes run now: /proc may be read
         column: int = ...,
         trace_paths: Sequence[str] = ...,  # strace's -P: show only the calls that touch these

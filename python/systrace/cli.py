@@ -496,7 +496,8 @@ def build_parser(completion: bool = True, refusals: bool = False) -> argparse.Ar
         action="count",
         default=0,
         help="print what each fd refers to: read(3</etc/passwd>, ...), = 3</etc/passwd>; "
-        "-yy adds socket endpoints (TCP:[127.0.0.1:40000->127.0.0.1:80]) and device numbers.",
+        "-yy adds socket endpoints (TCP:[127.0.0.1:40000->127.0.0.1:80]), device numbers and "
+        "a pidfd's process (3<pid:42>).",
     )
     p.add_argument(
         "--decode-fds",
@@ -504,7 +505,7 @@ def build_parser(completion: bool = True, refusals: bool = False) -> argparse.Ar
         metavar="SET",
         nargs="?",
         const="path",
-        help="strace's long form of -y: path (-y), socket, dev or all (-yy).",
+        help="what -y shows of an fd, as a set of path (-y), socket, dev, pidfd, or all (-yy).",
     )
     p.add_argument(
         "-Y",
@@ -726,17 +727,29 @@ def parse_strings_in_hex(spec: str) -> int:
     return forms[spec]
 
 
+# strace's --decode-fds set, as the printer's bits (fdtable::decode_fd).
+DECODE_FD_BITS = {"path": 1, "socket": 2, "dev": 4, "pidfd": 8}
+DECODE_FD_ALL = 15
+
+
 def parse_decode_fds(spec: str) -> int:
-    """--decode-fds=SET: 1 for path (-y), 2 when it names socket, dev or all (-yy)."""
-    level = 0
-    for name in spec.split(","):
-        if name == "path":
-            level = max(level, 1)
-        elif name in ("socket", "dev", "all"):
-            level = 2
-        elif name != "none":
-            raise UsageError(f"--decode-fds={spec}: path, socket, dev, all or none", hint=False)
-    return level
+    """--decode-fds=SET as strace's qualify_tokens: names of path, socket,
+    dev, pidfd (comma-separated), all or none, each leading `!` inverting
+    the rest; the printer's bits (-y is path, 1; -yy all, 15)."""
+    rest = spec.lstrip("!")
+    inverted = (len(spec) - len(rest)) % 2 == 1
+    if rest in ("none", "all"):
+        bits = DECODE_FD_ALL if rest == "all" else 0
+    else:
+        names = [name for name in rest.split(",") if name]
+        if not names:
+            raise UsageError(f"invalid decode-fds '{spec}'", hint=False)
+        bits = 0
+        for name in names:
+            if name not in DECODE_FD_BITS:
+                raise UsageError(f"invalid decode-fds '{name}'", hint=False)
+            bits |= DECODE_FD_BITS[name]
+    return DECODE_FD_ALL & ~bits if inverted else bits
 
 
 def parse_decode_pids(spec: str) -> bool:
@@ -1816,9 +1829,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 raise UsageError(f"-e {expr}: systrace prints structures as strace does by default "
                                  f"(-e {qualifier}=all); -v and other abbreviations are not supported")
         args.exprs = [e for e in args.exprs if _qualifier(e) not in NOOP_QUALIFIERS]
+        if args.decode_fds and args.decode_fds_set is not None:
+            raise UsageError("-y and --decode-fds cannot be provided simultaneously", hint=False)
         if args.decode_fds_set is not None:
-            args.decode_fds = max(args.decode_fds, parse_decode_fds(args.decode_fds_set))
-        args.decode_fds = min(args.decode_fds, 2)
+            args.decode_fds = parse_decode_fds(args.decode_fds_set)
+        else:
+            args.decode_fds = DECODE_FD_ALL if args.decode_fds > 1 else args.decode_fds
         if args.decode_pids_set is not None:
             args.decode_pids = args.decode_pids or parse_decode_pids(args.decode_pids_set)
         args.status = parse_status([e for e in args.exprs if _qualifier(e) == "status"])

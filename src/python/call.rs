@@ -461,7 +461,7 @@ pub struct CallIter {
 /// only when the source is a Session, whose processes may still run.
 pub(super) fn fd_table(source: &Bound<'_, PyAny>, resolve_paths: bool) -> Option<FdTable> {
     let live = source.is_instance_of::<super::session::Session>();
-    resolve_paths.then(|| FdTable::new(live, false))
+    resolve_paths.then(|| FdTable::new(live, 0))
 }
 
 impl CallIter {

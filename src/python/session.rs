@@ -514,14 +514,14 @@ impl Session {
         self.require_closed("calls()", "use iter_calls() to stream")?;
         let events = self.drain(py)?;
         let calls = py.detach(|| pair_events(events));
-        let mut table = resolve_paths.then(|| FdTable::new(true, false));
+        let mut table = resolve_paths.then(|| FdTable::new(true, 0));
         Ok(super::call::resolved(calls, &mut table))
     }
 
     /// The session's calls as they complete (streams an open session).
     #[pyo3(signature = (*, resolve_paths = false))]
     fn iter_calls(slf: Bound<'_, Self>, resolve_paths: bool) -> CallIter {
-        let fds = resolve_paths.then(|| FdTable::new(true, false));
+        let fds = resolve_paths.then(|| FdTable::new(true, 0));
         CallIter::new(slf.into_any().unbind(), fds)
     }
 

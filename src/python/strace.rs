@@ -211,8 +211,9 @@ pub fn format_summary(
 /// as their count says), -r's and -T's times (strace's s, ms, us, ns: 0, 3,
 /// 6, 9). dump_read, dump_write: strace's -e read=SET and -e write=SET
 /// (`3,5`, `all`, `!0`): the data moved on those fds, dumped in hex after
-/// each line. decode_fds: strace's -y (1: what fds refer to) or
-/// -yy (2: and socket endpoints); live: the traced processes run now, so
+/// each line. decode_fds: strace's --decode-fds set as bits (1 path: -y,
+/// what fds refer to; 2 socket endpoints; 4 device numbers; 8 a pidfd's
+/// process; 15 all: -yy); live: the traced processes run now, so
 /// /proc may be read for fds opened before tracing (False for a replay).
 /// decode_pids: strace's -Y, each process or thread id with its command
 /// name (`kill(42<sleep>, SIGTERM)`, `[pid 42<sleep>] `).
@@ -284,9 +285,10 @@ impl PyPrinter {
             None => SignalSet::all(),
             Some(list) => SignalSet::from_signals(list).map_err(PyValueError::new_err)?,
         };
-        if decode_fds > 2 {
+        if decode_fds > crate::strace::fdtable::decode_fd::ALL {
             return Err(PyValueError::new_err(format!(
-                "decode_fds is 0, 1 (-y) or 2 (-yy), not {decode_fds}"
+                "decode_fds is a set of bits: 1 path (-y), 2 socket, 4 dev, 8 pidfd (15: -yy), \
+                 not {decode_fds}"
             )));
         }
         let format = OutputFormat::parse(format).ok_or_else(|| {

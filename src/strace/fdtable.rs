@@ -29,14 +29,29 @@ use super::quote::{push_fd_path, HexStyle};
 use super::structs;
 use crate::metadata::{arg_name, arg_type};
 
+/// strace's --decode-fds set, as bits: what `-y` (PATH) and `-yy` (ALL)
+/// show of an fd.
+pub mod decode_fd {
+    /// Its path: `3</etc/passwd>`.
+    pub const PATH: u8 = 1;
+    /// A socket's protocol and endpoints: `3<TCP:[1.2.3.4:5->6.7.8.9:10]>`.
+    pub const SOCKET: u8 = 2;
+    /// A device's numbers: `3</dev/null<char 1:3>>`.
+    pub const DEV: u8 = 4;
+    /// The process a pidfd refers to: `3<pid:42>`.
+    pub const PIDFD: u8 = 8;
+    pub const ALL: u8 = PATH | SOCKET | DEV | PIDFD;
+}
+
 /// What one fd refers to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Fd {
     /// As `readlink /proc/PID/fd/N` (strace -y): `/etc/passwd`,
     /// `socket:[1234]`, `pipe:[99]`, `anon_inode:[eventfd]`.
     pub path: String,
-    /// strace -yy's longer form of a socket: `TCP:[127.0.0.1:1->127.0.0.1:2]`,
-    /// `UNIX-STREAM:[1234]` (only with endpoints on).
+    /// strace -yy's longer form: a socket's `TCP:[127.0.0.1:1->127.0.0.1:2]`,
+    /// `UNIX-STREAM:[1234]`, a device's `/dev/null<char 1:3>`, a pidfd's
+    /// `pid:42` (each only when its kind is in the table's set).
     pub detail: Option<String>,
     cloexec: bool,
     /// The file was unlinked: `path` ends in the kernel's ` (deleted)`,
@@ -46,6 +61,25 @@ pub struct Fd {
 
 /// What the kernel appends to the link of an unlinked file.
 const DELETED: &str = " (deleted)";
+
+/// A pidfd's link in /proc.
+const PIDFD: &str = "anon_inode:[pidfd]";
+
+/// waitid's idtype for a pidfd (uapi linux/wait.h).
+const P_PIDFD: u32 = 3;
+
+/// The process pidfd `link` (`/proc/PID/fd/N`) refers to, from its fdinfo's
+/// `Pid:` (strace's pidfd_get_pid); None once that process is reaped (-1).
+fn pidfd_pid(link: &str) -> Option<i32> {
+    let info = std::fs::read_to_string(link.replacen("/fd/", "/fdinfo/", 1)).ok()?;
+    let pid: i32 = info
+        .lines()
+        .find_map(|l| l.strip_prefix("Pid:"))?
+        .trim()
+        .parse()
+        .ok()?;
+    (pid > 0).then_some(pid)
+}
 
 impl Fd {
     fn new(path: String, detail: Option<String>, cloexec: bool) -> Self {
@@ -123,6 +157,25 @@ impl Resolved {
         }
     }
 
+    /// strace's --decode-fds `set` without `path`: only the fds of a kind in
+    /// the set show something (its longer form; a socket's or a pidfd's
+    /// path when that could not be read, as strace's printsocket and
+    /// printpidfd); the others show their number alone.
+    pub fn without_paths(&mut self, set: u8) {
+        let shown = |f: &Fd| {
+            f.detail.is_some()
+                || set & decode_fd::SOCKET != 0 && f.path.starts_with("socket:[")
+                || set & decode_fd::PIDFD != 0 && f.path == PIDFD
+        };
+        self.fds.retain(|(_, f)| shown(f));
+        self.ret = self.ret.take().filter(shown);
+        if let Some((_, _, known)) = &mut self.pair {
+            for fd in known.iter_mut() {
+                *fd = fd.take().filter(shown);
+            }
+        }
+    }
+
     pub fn fd(&self, index: usize) -> Option<&Fd> {
         self.fds.iter().find(|(i, _)| *i == index).map(|(_, f)| f)
     }
@@ -143,6 +196,8 @@ pub struct FdTable {
     live: bool,
     /// -yy: read socket endpoints.
     endpoints: bool,
+    /// What else -yy reads: `decode_fd::DEV`, `decode_fd::PIDFD`.
+    details: u8,
     /// The calls fed include every one of [`TRACKED`]: an fd the table
     /// does not have is not open (or unknown), and /proc, read later than
     /// the call, is not asked.
@@ -158,12 +213,14 @@ pub struct FdTable {
 
 impl FdTable {
     /// `live`: the traced processes run now, so `/proc` may be read;
-    /// `endpoints`: strace -yy's socket endpoints.
-    pub fn new(live: bool, endpoints: bool) -> Self {
+    /// `details`: what of strace --decode-fds's set beyond the path it
+    /// reads (`decode_fd::SOCKET`, `DEV`, `PIDFD`; -yy's are all three).
+    pub fn new(live: bool, details: u8) -> Self {
         FdTable {
             procs: HashMap::new(),
             live,
-            endpoints,
+            endpoints: details & decode_fd::SOCKET != 0,
+            details,
             complete: false,
             unknown: 0,
             unread_sockets: Default::default(),
@@ -217,12 +274,21 @@ impl FdTable {
 
     /// -yy's longer form of what `link` (`/proc/PID/fd/N`) names.
     fn detail(&self, pid: u32, link: &str, path: &str) -> Option<String> {
-        if !self.endpoints || !self.live {
+        if !self.live {
             None
         } else if path.starts_with("socket:[") {
-            super::sockets::describe(pid, link, path)
+            self.endpoints
+                .then(|| super::sockets::describe(pid, link, path))
+                .flatten()
         } else if path.starts_with("/dev/") {
-            super::sockets::device(path)
+            (self.details & decode_fd::DEV != 0)
+                .then(|| super::sockets::device(path))
+                .flatten()
+        } else if path == PIDFD {
+            (self.details & decode_fd::PIDFD != 0)
+                .then(|| pidfd_pid(link))
+                .flatten()
+                .map(|pid| format!("pid:{pid}"))
         } else {
             None
         }
@@ -354,8 +420,10 @@ impl FdTable {
         let mut dirfd: Option<i32> = None;
         for i in 0..raw.len() {
             let arg = arg_name(meta, i);
-            // pipe's `fildes` is its int[2], dup's an fd.
-            if is_fd_name(&arg) && !arg_type(meta, i).contains('*') {
+            // pipe's `fildes` is its int[2], dup's an fd; waitid's id is
+            // one under P_PIDFD.
+            let pidfd_id = i == 1 && name == "waitid" && int(0) as u32 == P_PIDFD;
+            if pidfd_id || is_fd_name(&arg) && !arg_type(meta, i).contains('*') {
                 let fd = int(i);
                 if is_dirfd_name(&arg) {
                     dirfd = Some(fd);
@@ -553,6 +621,26 @@ impl FdTable {
                     self.procs.insert(child, copy);
                 }
             }
+            // -yy: a pidfd shows its process until that is reaped (its
+            // fdinfo then says -1, and strace shows the path).
+            "wait4" | "waitpid" if self.details & decode_fd::PIDFD != 0 && ret > 0 => {
+                // A stop or continue reported (their flags) reaps nothing.
+                let reports = (libc::WUNTRACED | libc::WCONTINUED) as u64;
+                if arg(2) & reports == 0 {
+                    self.pidfd_reaped(&format!("pid:{ret}"));
+                }
+            }
+            "waitid" if self.details & decode_fd::PIDFD != 0 && arg(0) as u32 == P_PIDFD => {
+                let options = arg(3) as u32 as i32;
+                let reaps = options & libc::WEXITED != 0
+                    && options
+                        & (libc::WNOHANG | libc::WNOWAIT | libc::WSTOPPED | libc::WCONTINUED)
+                        == 0;
+                let gone = self.lookup(pid, fd_arg(1)).and_then(|f| f.detail);
+                if let Some(gone) = gone.filter(|d| reaps && d.starts_with("pid:")) {
+                    self.pidfd_reaped(&gone);
+                }
+            }
             "connect" | "bind" | "listen" if self.endpoints => self.reread_socket(pid, fd_arg(0)),
             // A socket sent on before it was bound was bound by the send
             // (a netlink socket's port id, a UDP socket's port): read
@@ -637,7 +725,12 @@ impl FdTable {
         inode: Option<u64>,
     ) -> Option<Fd> {
         if let Some(path) = anon_name(name) {
-            return Some(Fd::new(path.to_owned(), None, cloexec));
+            // The process pidfd_open was given (alive, or it fails): what
+            // its fdinfo says at the call.
+            let pid_arg = raw.first().map_or(0, |&p| p as u32 as i32);
+            let detail = (path == PIDFD && self.details & decode_fd::PIDFD != 0 && pid_arg > 0)
+                .then(|| format!("pid:{pid_arg}"));
+            return Some(Fd::new(path.to_owned(), detail, cloexec));
         }
         let kind = match name {
             "socket" | "accept" | "accept4" | "socketpair" => "socket:[",
@@ -715,6 +808,15 @@ impl FdTable {
     }
 
     /// Applies `change` to every known fd of every process.
+    /// The process whose pidfds show `detail` (`pid:N`) was reaped.
+    fn pidfd_reaped(&mut self, detail: &str) {
+        self.each_fd(|f| {
+            if f.path == PIDFD && f.detail.as_deref() == Some(detail) {
+                f.detail = None;
+            }
+        });
+    }
+
     fn each_fd(&mut self, mut change: impl FnMut(&mut Fd)) {
         for files in self.procs.values_mut() {
             files.fds.values_mut().flatten().for_each(&mut change);

@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
 
 use super::call::Call;
-use super::fdtable::{FdTable, Resolved};
+use super::fdtable::{decode_fd, FdTable, Resolved};
 use super::outcome::{ProcessEnd, StatusFilter};
 use super::pair::{Pairer, TidMap};
 use super::quote::HexStyle;
@@ -129,7 +129,9 @@ pub struct PrinterOptions {
     pub main_pid: Option<u32>,
     /// Wall clock minus CLOCK_MONOTONIC, for `-t`.
     pub wall_offset_ns: i64,
-    /// `-y` (1): what fds refer to; `-yy` (2): socket endpoints too.
+    /// strace's --decode-fds set (`fdtable::decode_fd` bits): `-y` is
+    /// PATH, what fds refer to; `-yy` ALL: socket endpoints, device
+    /// numbers and a pidfd's process too.
     pub decode_fds: u8,
     /// The traced processes run now, so /proc may be read (not a replay).
     pub live: bool,
@@ -211,7 +213,7 @@ impl Default for PrinterOptions {
 /// fds (the command adds them to -e), so its table is complete; the
 /// launched command's fds are read now, while it waits for its execve.
 fn fd_table(opts: &PrinterOptions) -> FdTable {
-    let mut table = FdTable::new(opts.live, opts.decode_fds > 1);
+    let mut table = FdTable::new(opts.live, opts.decode_fds & !decode_fd::PATH);
     table.set_complete(opts.live);
     if let (true, Some(pid)) = (opts.live, opts.main_pid) {
         table.seed(pid);
@@ -578,6 +580,12 @@ impl Printer {
             .as_mut()
             .filter(|_| decorate)
             .map(|t| t.resolve_enter(&call));
+        if let Some(fds) = fds
+            .as_mut()
+            .filter(|_| self.opts.decode_fds & decode_fd::PATH == 0)
+        {
+            fds.without_paths(self.opts.decode_fds);
+        }
         if self.opts.decode_pids {
             self.resolve_pids(&call, fds.get_or_insert_with(Resolved::names_only));
         }
@@ -657,6 +665,12 @@ impl Printer {
         });
         // -P alone keeps the table without showing it.
         let mut fds = fds.filter(|_| decorate);
+        if let Some(fds) = fds
+            .as_mut()
+            .filter(|_| self.opts.decode_fds & decode_fd::PATH == 0)
+        {
+            fds.without_paths(self.opts.decode_fds);
+        }
         if self.opts.decode_pids && shown && call.enter.is_some() {
             self.resolve_pids(call, fds.get_or_insert_with(Resolved::names_only));
         }
@@ -871,7 +885,10 @@ impl Printer {
     /// -yy: sockets whose endpoints could not be read (their fd closed or
     /// their process gone before their call was printed).
     pub fn unread_sockets(&self) -> u64 {
-        let shown = self.fds.as_ref().filter(|_| self.opts.decode_fds > 1);
+        let shown = self
+            .fds
+            .as_ref()
+            .filter(|_| self.opts.decode_fds & decode_fd::SOCKET != 0);
         shown.map_or(0, |t| {
             let unread = t.unread_sockets.lock().unwrap_or_else(|e| e.into_inner());
             unread.len() as u64
