@@ -221,6 +221,37 @@ fn fd_table(opts: &PrinterOptions) -> FdTable {
     table
 }
 
+/// The name an exec entered by `ev` gives its thread if it succeeds: the
+/// kernel's `kbasename(bprm->filename)`, cut to a comm's length (a
+/// script's own name, not its interpreter's; execveat of an fd alone,
+/// `/dev/fd/N`, is `N`). None when the filename was not read whole.
+fn exec_comm(ev: &Event, execveat: bool) -> Option<Comm> {
+    let (path_arg, fd) = if execveat {
+        (1, ev.args[0] as u32 as i32)
+    } else {
+        (0, libc::AT_FDCWD)
+    };
+    let capture = ev.captures().find(|c| usize::from(c.arg) == path_arg)?;
+    if !capture.has_value() || capture.truncated {
+        return None;
+    }
+    let path = capture.bytes.split(|&b| b == 0).next().unwrap_or(&[]);
+    let fd_text;
+    let name = match path {
+        // execveat(fd, "", AT_EMPTY_PATH): the kernel's "/dev/fd/N".
+        [] if fd >= 0 => {
+            fd_text = fd.to_string();
+            fd_text.as_bytes()
+        }
+        [] => return None,
+        _ => path.rsplit(|&b| b == b'/').next().unwrap_or(path),
+    };
+    let mut comm = [0u8; crate::kernel::layout::TASK_COMM_LEN];
+    let len = name.len().min(comm.len() - 1);
+    comm[..len].copy_from_slice(&name[..len]);
+    Some(comm)
+}
+
 /// Turns a stream of events into the command's output.
 #[derive(Debug)]
 pub struct Printer {
@@ -282,6 +313,9 @@ pub struct Printer {
     /// -Y: each thread's command name as its latest event gave it, and
     /// whether that event entered an exec.
     comms: TidMap<(Comm, bool)>,
+    /// -Y: the name each thread whose latest event is its entry into an
+    /// exec will have once the exec is past its point of no return.
+    exec_names: TidMap<Comm>,
     /// execve's and execveat's numbers.
     exec_nrs: [u32; 2],
     /// -Y: the names of the ids each thread's call in progress names, as
@@ -324,6 +358,7 @@ impl Printer {
             counts: Summary::new(),
             live: TidMap::default(),
             comms: TidMap::default(),
+            exec_names: TidMap::default(),
             exec_nrs: crate::trace::registry::exec_syscalls(),
             entry_pids: TidMap::default(),
             exited: HashMap::new(),
@@ -768,9 +803,13 @@ impl Printer {
             return;
         };
         if FORKS.contains(&&*name) {
-            // vfork's caller resumes once its child has exec'd: the name
-            // after the exec, as strace (see exec_in_progress).
-            let after_exec = self.exec_in_progress(ret as i32);
+            // vfork's caller resumes once its child's exec is past its
+            // point of no return: the name after the exec, as strace (the
+            // name the exec gives, not /proc's, which a busy machine may
+            // not have changed yet when this prints).
+            let after_exec = (self.exec_names.get(&(ret as u32)))
+                .map(|name| super::pidcalls::comm_text(name))
+                .or_else(|| self.exec_in_progress(ret as i32));
             // Else the child's name is its parent's until it changes it
             // (strace shows the child stopped at its start).
             resolved.ret_comm = after_exec.or_else(|| {
@@ -829,9 +868,21 @@ impl Printer {
             && ev.kind == EventKind::Syscall
             && self.exec_nrs.contains(&ev.nr);
         self.comms.insert(ev.tid, (ev.comm, in_exec));
+        match in_exec
+            .then(|| exec_comm(ev, ev.nr == self.exec_nrs[1]))
+            .flatten()
+        {
+            Some(name) => {
+                self.exec_names.insert(ev.tid, name);
+            }
+            None => {
+                self.exec_names.remove(&ev.tid);
+            }
+        }
         if self.comms.len() > 2 * self.live.len() + 256 {
             let live = &self.live;
             self.comms.retain(|tid, _| live.contains_key(tid));
+            self.exec_names.retain(|tid, _| live.contains_key(tid));
             self.entry_pids.retain(|tid, _| live.contains_key(tid));
         }
     }
