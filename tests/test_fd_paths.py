@@ -187,6 +187,35 @@ def test_a_pidfd_shows_its_process_until_it_is_reaped_like_strace(kernel, tmp_pa
     assert len(ours) == 3 and ("3<pid:PID>" in ours[1]) == (options != ["-y"]), ours
 
 
+PTY_PROGRAM = textwrap.dedent(
+    """
+    import os, pty, termios, subprocess
+    m, s = pty.openpty()
+    termios.tcgetattr(s)
+    os.set_inheritable(s, True)
+    os.set_inheritable(s, False)
+    os.set_inheritable(s, True)
+    subprocess.run(["stty", "size"], stdin=s, pass_fds=(s,), stdout=subprocess.DEVNULL)
+    """
+)
+
+
+def test_y_knows_a_pty_peer_and_close_on_exec_set_by_ioctl_like_strace(kernel, tmp_path):
+    # openpty's slave comes from ioctl(TIOCGPTPEER) (it showed as a bare 4),
+    # and FIOCLEX/FIONCLEX decide what an exec keeps.
+    (tmp_path / "openpty.py").write_text(PTY_PROGRAM)
+    texts = _trace_both(tmp_path, ["-f", "-y", "-qq", "-e", "trace=ioctl", "-e", "signal=none"],
+                        ["/usr/bin/python3", str(tmp_path / "openpty.py")])
+    # (A failed TCGETS shows its pointer, different each run.)
+    theirs, ours = ([re.sub(r"0x[0-9a-f]{8,}", "ADDR", re.sub(r"^\d+ +", "", line))
+                     for line in join_cut_calls(t).splitlines()] for t in texts)
+    assert ours == theirs
+    text = "\n".join(ours)
+    assert re.search(r"ioctl\(3</dev/ptmx>, TIOCGPTPEER, 0x102\) = 4\n", text), text
+    assert re.search(r"ioctl\(4</dev/pts/\d+>, FIONCLEX\)", text), text
+    assert re.search(r"ioctl\(0</dev/pts/\d+>, TCGETS, ", text), text
+
+
 DIRFD_PROGRAM = textwrap.dedent(
     """
     import os, sys

@@ -116,6 +116,8 @@ pub const TRACKED: &[&str] = &[
     "open_tree",
     "chdir",
     "fchdir",
+    // TIOCGPTPEER makes an fd; FIOCLEX and FIONCLEX set close-on-exec.
+    "ioctl",
     "execve",
     "execveat",
     "clone",

@@ -596,6 +596,20 @@ impl FdTable {
                     }
                 }
             }
+            "ioctl" => {
+                let request = arg(1) as u32;
+                if request == TIOCGPTPEER {
+                    // The pty's other end; strace 6.1 does not show it in
+                    // the result, only where it is used after.
+                    let cloexec = arg(2) & O_CLOEXEC != 0;
+                    let entry = self.new_fd(name, raw, pid, newfd, cloexec, None);
+                    self.set(pid, newfd, entry);
+                } else if request == FIOCLEX || request == FIONCLEX {
+                    if let Some(Some(f)) = self.files(pid).fds.get_mut(&fd_arg(0)) {
+                        f.cloexec = request == FIOCLEX;
+                    }
+                }
+            }
             "chdir" => {
                 if let Some((_, p)) = res.paths.first() {
                     let cwd = canonical(p, pid, call.first().tid);
@@ -864,6 +878,12 @@ fn parent_of(pid: u32) -> Option<u32> {
     let rest = &stat[stat.rfind(')')? + 2..];
     rest.split(' ').nth(1)?.parse().ok()
 }
+
+/// The ioctls that make an fd (a pty master's peer) or set an fd's
+/// close-on-exec flag (uapi asm-generic/ioctls.h).
+const TIOCGPTPEER: u32 = 0x5441;
+const FIOCLEX: u32 = 0x5451;
+const FIONCLEX: u32 = 0x5450;
 
 /// renameat2's flag that swaps the two names.
 const RENAME_EXCHANGE: u64 = 2;
