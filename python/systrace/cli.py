@@ -1990,9 +1990,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         )
     if report.uncounted:
         print(
-            f"{PROG}: {report.uncounted} calls could not be counted (too many different processes "
-            "and syscalls for the kernel's counting maps; SYSTRACE_MAX_COUNTS raises the limit): "
-            "the table leaves them out",
+            f"{PROG}: {report.uncounted} calls could not be counted (the kernel's counting maps had "
+            "no entry for them: too many different processes and syscalls, or too many new ones "
+            "at once; SYSTRACE_MAX_COUNTS raises their size): the table leaves them out",
             file=sys.stderr,
         )
     return code

@@ -167,8 +167,9 @@ impl Session {
                 msg += ";";
             }
             msg += &format!(
-                " could not count {} calls (the kernel's counting maps were full: too many \
-                 different (process, syscall) pairs; {MAX_COUNTS_ENV} raises the limit)",
+                " could not count {} calls (the kernel's counting maps had no entry for them: \
+                 full, or no memory for a new one at once, as a burst of new processes and \
+                 syscalls leaves them; {MAX_COUNTS_ENV} raises their size)",
                 losses.uncounted
             );
         }
