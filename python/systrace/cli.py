@@ -998,6 +998,9 @@ class RunReport:
         # -f: children the kernel's table of traced processes had no room
         # for (SYSTRACE_MAX_PROCESSES at once), whose calls are not shown.
         self.untraced_children = 0
+        # -c: calls the kernel's counting maps had no room for (too many
+        # different processes and syscalls), missing from the table.
+        self.uncounted = 0
         # The first write of the trace that failed (a full disk, -ff's file
         # that could not be made): nothing after it was written.
         self.write_error: Optional[OSError] = None
@@ -1564,6 +1567,7 @@ def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[st
         printer.finish(detached)
         if counting is not None:
             counting.close()
+            printer.report.uncounted += counting.uncounted
         return _end_command(args, out, printer, counting, pid, status, detached, interrupt)
     finally:
         # Not before the end is written: one that comes meanwhile is
@@ -1648,6 +1652,7 @@ def _end_pids(args: argparse.Namespace, pids: List[int], out: IO[str], session: 
     printer.finish(interrupted)
     if counting is not None:
         counting.close()
+        printer.report.uncounted += counting.uncounted
     for process in watched:
         # An exit was told at its exit_group; a signal leaves no call.
         status = None if process.pid in printer.exited else process.status()
@@ -1997,6 +2002,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             f"{PROG}: could not follow {report.untraced_children} child processes (too many "
             "processes traced at once; SYSTRACE_MAX_PROCESSES raises the limit): their calls are "
             "not shown",
+            file=sys.stderr,
+        )
+    if report.uncounted:
+        print(
+            f"{PROG}: {report.uncounted} calls could not be counted (the kernel's counting maps had "
+            "no entry for them: too many different processes and syscalls, or too many new ones "
+            "at once; SYSTRACE_MAX_COUNTS raises their size): the table leaves them out",
             file=sys.stderr,
         )
     return code

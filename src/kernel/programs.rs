@@ -35,6 +35,8 @@ const PLAIN_RECORD_MAX: u64 = (enter_record_size(MAX_ARGS) + 8) as u64;
 
 /// Processes traced at once at most (the process filter's entries).
 pub const MAX_PROCESSES_ENV: &str = "SYSTRACE_MAX_PROCESSES";
+/// The counting maps' entries (process, ancestor, syscall; and errno).
+pub const MAX_COUNTS_ENV: &str = "SYSTRACE_MAX_COUNTS";
 
 /// A positive limit from the environment, if set.
 fn env_limit(var: &str) -> Result<Option<u32>> {
@@ -220,6 +222,7 @@ impl Programs {
         // A limit a user may lower or raise (documented in the README); the
         // tests lower it to reach it with few processes.
         let max_processes = env_limit(MAX_PROCESSES_ENV)?;
+        let max_counts = env_limit(MAX_COUNTS_ENV)?;
         let core_btf = core_types();
         // Before any object of this load is opened (see raw_targets::set).
         super::raw_targets::set(core_btf.as_deref().and_then(core_btf::raw_hook_targets));
@@ -250,6 +253,13 @@ impl Programs {
             rodata.with_filters = features.filters;
             rodata.capture_kinds = features.captures;
             rodata.with_clock = features.clock;
+            if let (true, Some(n)) = (features.count, max_counts) {
+                for map in [&mut open.maps.counts, &mut open.maps.errnos] {
+                    map.set_max_entries(n).map_err(|e| {
+                        Error::bpf(&format!("sizing a map for {MAX_COUNTS_ENV}"), e, "")
+                    })?;
+                }
+            }
             if !features.count {
                 // The counting maps' bucket arrays (1 MiB each) are never used.
                 for map in [&mut open.maps.counts, &mut open.maps.errnos] {

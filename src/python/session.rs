@@ -18,6 +18,7 @@ use super::event::{EventBatch, PyEvent};
 use super::syscall_set::selection_arg;
 use crate::filter::FilterSpec;
 use crate::kernel::layout::MAX_CAPTURE;
+use crate::kernel::programs::MAX_COUNTS_ENV;
 use crate::kernel::{Event, Phase};
 use crate::metadata::{display_name, metadata_now};
 use crate::strace::fdtable::FdTable;
@@ -118,7 +119,7 @@ impl Session {
         };
         let budget = self.queue.budget();
         let spill_error = self.queue.stored().1;
-        if (losses.dropped == 0 && losses.untraced_children == 0)
+        if (losses.dropped == 0 && losses.untraced_children == 0 && losses.uncounted == 0)
             || self.warned.swap(true, Ordering::Relaxed)
         {
             return Ok(());
@@ -159,6 +160,17 @@ impl Session {
             msg += &format!(
                 " could not follow {} child processes (too many processes traced at once)",
                 losses.untraced_children
+            );
+        }
+        if losses.uncounted > 0 {
+            if losses.dropped > 0 || losses.untraced_children > 0 {
+                msg += ";";
+            }
+            msg += &format!(
+                " could not count {} calls (the kernel's counting maps had no entry for them: \
+                 full, or no memory for a new one at once, as a burst of new processes and \
+                 syscalls leaves them; {MAX_COUNTS_ENV} raises their size)",
+                losses.uncounted
             );
         }
         let category = py.get_type::<LostEventsWarning>();
@@ -614,6 +626,17 @@ impl Session {
             return 0;
         }
         py.detach(|| self.inner().losses().untraced_children)
+    }
+
+    /// Calls a counting session could not count: the kernel's counting
+    /// maps (one entry per process and syscall, and per errno) were full.
+    /// Counted for every counting session open then (an upper bound).
+    #[getter]
+    fn uncounted(&self, py: Python<'_>) -> u64 {
+        if self.inherited() {
+            return 0;
+        }
+        py.detach(|| self.inner().losses().uncounted)
     }
 
     /// Captures of user memory in the delivered events that did not happen
