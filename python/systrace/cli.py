@@ -180,8 +180,6 @@ def _formatter(prog: str) -> argparse.HelpFormatter:
 _DETACHED = ("not supported: the command runs as systrace's child (systrace does not trace with ptrace, "
              "and needs no detached tracer)")
 REFUSED_OPTIONS: Tuple[Tuple[Tuple[str, ...], Any, str], ...] = (
-    (("-v", "--no-abbrev"), 0, "unabbreviated structures are not supported; systrace prints them "
-     "as strace does by default (-e verbose=all)"),
     (("-X", "--const-print-style"), None, "only strace's default style of constants, abbrev, is "
      "supported"),
     (("-i", "--instruction-pointer"), 0, "the instruction pointer of each call is not supported"),
@@ -240,14 +238,16 @@ def build_parser(completion: bool = True, refusals: bool = False) -> argparse.Ar
         "ended (as -z and -Z); signal=SIGCHLD,USR1,15,...: which signals to show "
         "(all, none); quiet=attach,exit,path-resolution,...: messages not to print (as -q, -qq); "
         "raw=SET: which syscalls to print undecoded, arguments and result in hex; "
-        "read=FDS, write=FDS: dump in hex the data read from or written to those fds (3,5, all). "
+        "read=FDS, write=FDS: dump in hex the data read from or written to those fds (3,5, all); "
+        "abbrev=SET: which syscalls print their structures abbreviated (the others whole, as -v). "
         "A leading ! negates a set; the last of each wins. "
         "Default: all.",
     )
     for qualifier, what in (("trace", "-e trace=SET"), ("signal", "-e signal=SET"), ("status", "-e status=SET"),
                             ("raw", "-e raw=SET"), ("read", "-e read=SET"), ("write", "-e write=SET"),
-                            # strace's, told apart after the parse (-e abbrev=all is ours).
-                            *(((q, None) for q in ("abbrev", "verbose", "inject", "fault", "kvm"))
+                            ("abbrev", "-e abbrev=SET"),
+                            # strace's, told apart after the parse (-e verbose=all is ours).
+                            *(((q, None) for q in ("verbose", "inject", "fault", "kvm"))
                               if refusals else ())):
         p.add_argument(
             f"--{qualifier}",
@@ -411,6 +411,22 @@ def build_parser(completion: bool = True, refusals: bool = False) -> argparse.Ar
         help="show only the calls that touch PATH: a path argument that is PATH as written, or an fd "
         "argument that refers to it (as strace's -P: PATH as given and where it resolves to); "
         "repeatable.",
+    )
+    class _NoAbbrev(argparse.Action):
+        """strace's -v: -e abbrev=none, in its place among the -e's (the
+        last abbrev= counts)."""
+
+        def __call__(self, parser: Any, namespace: Any, values: Any, option_string: Any = None) -> None:
+            setattr(namespace, self.dest, [*(getattr(namespace, self.dest, None) or []), "abbrev=none"])
+
+    p.add_argument(
+        "-v",
+        "--no-abbrev",
+        dest="exprs",
+        nargs=0,
+        action=_NoAbbrev,
+        help="print structures whole, every field and every element of arrays (-e abbrev=none): "
+        "stat's, statx's, uname's, termios', rusage's.",
     )
     p.add_argument(
         "-n",
@@ -657,6 +673,20 @@ REFUSED_QUALIFIERS = {"inject": _NO_CHANGE, "fault": _NO_CHANGE,
                       "secontext": "not supported: systrace prints no SELinux contexts"}
 
 
+def parse_abbrev_set(exprs: Sequence[str]) -> List[int]:
+    """-e abbrev=SET (-v: none): the syscalls whose structures print whole,
+    those not in the last SET (strace's default: all are abbreviated)."""
+    unabbreviated: List[int] = []
+    for expr in exprs:
+        value = expr.partition("=")[2]
+        try:
+            abbreviated = SyscallSet.from_strace(value).nrs
+        except ValueError as err:
+            raise UsageError(f"-e {expr!r}: {err}", hint=False) from None
+        unabbreviated = sorted(SyscallSet.from_strace("all").nrs - abbreviated)
+    return unabbreviated
+
+
 def parse_raw_set(exprs: Sequence[str]) -> Optional[SyscallSet]:
     """-e raw=SET: the syscalls whose calls print undecoded, each argument
     and the result in hex (strace's printargs); the last one counts, as
@@ -765,10 +795,12 @@ def parse_decode_pids(spec: str) -> bool:
 
 
 # -e qualifiers taken above the sets: decode-fds= and decode-pids= (their
-# long options), and abbrev=all and verbose=all, strace's defaults, which
-# are systrace's.
+# long options), abbrev= (and -v), and verbose=all, strace's default, which
+# is systrace's.
 NOOP_QUALIFIERS = ("decode-fds", "decode-fd", "decode_fds", "decode-pids", "decode-pid", "decode_pids", "abbrev", "a",
                    "verbose", "v")
+ABBREV_QUALIFIERS = ("abbrev", "a")
+VERBOSE_QUALIFIERS = ("verbose", "v")
 QUIET_QUALIFIERS = ("quiet", "silent", "silence", "q")
 # strace's names of -e raw=.
 RAW_QUALIFIERS = ("raw", "x")
@@ -1046,6 +1078,7 @@ class Printer:
         superseded: bool = True,
         syscall_numbers: bool = False,
         raw: Optional[SyscallSet] = None,
+        unabbreviated: Sequence[int] = (),
         status: Optional[List[str]] = None,
         quiet: int = 0,
         report: Optional[RunReport] = None,
@@ -1100,6 +1133,7 @@ class Printer:
             superseded=superseded,
             syscall_numbers=syscall_numbers,
             raw=list(raw.nrs) if raw is not None else [],
+            unabbreviated=list(unabbreviated),
             prefix=prefix,
             status=status,
             quiet_exits=quiet >= 2,
@@ -1830,9 +1864,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 args.decode_fds_set = value
             elif qualifier in ("decode-pids", "decode-pid", "decode_pids"):
                 args.decode_pids_set = value
-            elif qualifier in ("abbrev", "a", "verbose", "v") and value != "all":
-                raise UsageError(f"-e {expr}: systrace prints structures as strace does by default "
-                                 f"(-e {qualifier}=all); -v and other abbreviations are not supported")
+            elif qualifier in VERBOSE_QUALIFIERS and value != "all":
+                raise UsageError(f"-e {expr}: not supported: systrace decodes the structures of every "
+                                 f"syscall, as strace does by default (-e {qualifier}=all); -v and "
+                                 "-e abbrev=SET choose how much of them is shown")
+        args.unabbreviated = parse_abbrev_set([e for e in args.exprs if _qualifier(e) in ABBREV_QUALIFIERS])
         args.exprs = [e for e in args.exprs if _qualifier(e) not in NOOP_QUALIFIERS]
         if args.decode_fds and args.decode_fds_set is not None:
             raise UsageError("-y and --decode-fds cannot be provided simultaneously", hint=False)
@@ -1921,6 +1957,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         column=args.column,
         syscall_numbers=args.syscall_numbers,
         raw=args.raw,
+        unabbreviated=args.unabbreviated,
         trace_paths=args.trace_paths,
         decode_fds=args.decode_fds,
         decode_pids=args.decode_pids,

@@ -70,6 +70,7 @@ pub(super) fn strace_options(
         column: size(column, "column")?,
         hex: HexStyle::from_xflag(xflag),
         raw: false,
+        abbrev: true,
     })
 }
 
@@ -331,7 +332,8 @@ impl PyCall {
     /// ones would be). decode_fds: strace -y, what
     /// each fd refers to (`read(3</etc/passwd>, ...)`; the calls must have
     /// been read with resolve_paths=True).
-    #[pyo3(signature = (string_size = DEFAULT_STRING_SIZE as i64, *, column = DEFAULT_COLUMN as i64, start_col = 0, hex_strings = 0, decode_fds = false))]
+    #[pyo3(signature = (string_size = DEFAULT_STRING_SIZE as i64, *, column = DEFAULT_COLUMN as i64, start_col = 0, hex_strings = 0, decode_fds = false, abbrev = true))]
+    #[allow(clippy::too_many_arguments)]
     fn strace(
         &self,
         string_size: i64,
@@ -339,8 +341,12 @@ impl PyCall {
         start_col: i64,
         hex_strings: i64,
         decode_fds: bool,
+        abbrev: bool,
     ) -> PyResult<String> {
-        let opts = strace_options(string_size, column, hex_strings)?;
+        let opts = StraceOptions {
+            abbrev,
+            ..strace_options(string_size, column, hex_strings)?
+        };
         let fds = match (decode_fds, &self.fds) {
             (false, _) => None,
             (true, Some(fds)) => Some(fds),
@@ -355,9 +361,17 @@ impl PyCall {
             .strace_fds(&opts, size(start_col, "start_col")?, fds))
     }
     /// The arguments as strace shows them (open's mode only with O_CREAT...).
-    #[pyo3(signature = (string_size = DEFAULT_STRING_SIZE as i64, *, hex_strings = 0))]
-    fn strace_args(&self, string_size: i64, hex_strings: i64) -> PyResult<Vec<String>> {
-        let opts = strace_options(string_size, DEFAULT_COLUMN as i64, hex_strings)?;
+    #[pyo3(signature = (string_size = DEFAULT_STRING_SIZE as i64, *, hex_strings = 0, abbrev = true))]
+    fn strace_args(
+        &self,
+        string_size: i64,
+        hex_strings: i64,
+        abbrev: bool,
+    ) -> PyResult<Vec<String>> {
+        let opts = StraceOptions {
+            abbrev,
+            ..strace_options(string_size, DEFAULT_COLUMN as i64, hex_strings)?
+        };
         Ok(self.call.strace_args(&opts))
     }
     /// Every field, JSON-ready; bytes that are not UTF-8 are {"hex": "..."}.

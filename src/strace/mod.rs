@@ -52,6 +52,23 @@ pub struct StraceOptions {
     /// -e raw=: the call's arguments undecoded, each in hex, and its result
     /// in hex (strace's printargs); the printer sets it per call.
     pub raw: bool,
+    /// strace's abbrev(tcp) (`-e abbrev=SET`, `-v`): structures shown
+    /// abbreviated (`{st_mode=S_IFREG|0644, st_size=35303, ...}`) and
+    /// arrays cut at -s elements; false: every field, every element. The
+    /// printer sets it per call.
+    pub abbrev: bool,
+}
+
+impl StraceOptions {
+    /// The most elements of an array shown before `...`: -s's count when
+    /// abbreviated (strace's print_array), all of them without (-v).
+    pub fn array_size(&self) -> usize {
+        if self.abbrev {
+            self.string_size
+        } else {
+            usize::MAX
+        }
+    }
 }
 
 /// strace's defaults: -s 32, results at column 40.
@@ -65,6 +82,7 @@ impl Default for StraceOptions {
             column: DEFAULT_COLUMN,
             hex: quote::HexStyle::None,
             raw: false,
+            abbrev: true,
         }
     }
 }

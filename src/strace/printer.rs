@@ -146,6 +146,9 @@ pub struct PrinterOptions {
     pub attach_messages: bool,
     /// `-e raw=`: the syscalls whose calls print undecoded, in hex.
     pub raw: std::collections::BTreeSet<u32>,
+    /// `-e abbrev=SET` (`-v`: none): the syscalls whose structures print
+    /// whole, not abbreviated (strace's default: none).
+    pub unabbreviated: std::collections::BTreeSet<u32>,
     /// `-Y`: each process or thread id with its command name,
     /// `kill(42<sleep>, SIGTERM)`, the line's pid prefix too.
     pub decode_pids: bool,
@@ -203,6 +206,7 @@ impl Default for PrinterOptions {
             trace_paths: Vec::new(),
             attach_messages: false,
             raw: Default::default(),
+            unabbreviated: Default::default(),
             decode_pids: false,
             superseded: true,
         }
@@ -262,6 +266,8 @@ pub struct Printer {
     shown: Option<[Bitmap; 2]>,
     /// `-e raw=` as a bitmap (None: no call prints raw).
     raw: Option<Bitmap>,
+    /// `-e abbrev=` as a bitmap of the syscalls not abbreviated (None: all are).
+    unabbreviated: Option<Bitmap>,
     pairer: Pairer,
     counts: Summary,
     /// tid -> pid of the threads seen and not gone.
@@ -352,8 +358,11 @@ impl Printer {
                 column: opts.column,
                 hex: opts.hex,
                 raw: false,
+                abbrev: true,
             },
             raw: (!opts.raw.is_empty()).then(|| opts.raw.iter().collect()),
+            unabbreviated: (!opts.unabbreviated.is_empty())
+                .then(|| opts.unabbreviated.iter().collect()),
             pairer: Pairer::new(),
             counts: Summary::new(),
             live: TidMap::default(),
@@ -947,10 +956,15 @@ impl Printer {
     }
 
     /// Whether `-e` shows syscall `nr` in `phase` (None: in either).
-    /// How a call of syscall `nr` prints: raw with -e raw=.
+    /// How a call of syscall `nr` prints: raw with -e raw=, whole with
+    /// -e abbrev= (-v).
     fn text_of(&self, nr: u32) -> StraceOptions {
         StraceOptions {
             raw: self.raw.as_ref().is_some_and(|bits| bits.contains(nr)),
+            abbrev: !self
+                .unabbreviated
+                .as_ref()
+                .is_some_and(|bits| bits.contains(nr)),
             ..self.text
         }
     }

@@ -308,7 +308,7 @@ impl<'c, 'a> Ctx<'c, 'a> {
             Some((list, more)) if self.raw(i) != 0 => structs::array_text(
                 list.iter()
                     .map(|piece| string(piece.bytes, piece.truncated, self.opts)),
-                self.opts.string_size,
+                self.opts.array_size(),
                 more,
             ),
             _ => self.t_ptr(i),

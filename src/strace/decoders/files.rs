@@ -338,7 +338,7 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
             c.push(c.t_int(0));
             let events = match (c.ok(), c.captured(1)) {
                 (Some(_), Some(e)) if c.raw(1) != 0 => {
-                    structs::epoll_events_text(e.bytes, e.truncated, c.opts.string_size)
+                    structs::epoll_events_text(e.bytes, e.truncated, c.opts.array_size())
                 }
                 // None ready: the array is left as it was.
                 (Some(0), None) if c.raw(1) != 0 => "[]".to_owned(),

@@ -7,6 +7,7 @@
 //! pointer; an ioctl strace does not decode shows its argument in hex.
 use super::super::flags::{self, Xlat};
 use super::super::structs;
+use super::super::StraceOptions;
 use super::ctx::{ptr, Ctx, Decoded, RetStyle::Decimal};
 
 // struct termios's flags (asm-generic/termbits.h), in strace's order.
@@ -114,20 +115,83 @@ fn cflag_text(v: u32) -> String {
     parts.join("|")
 }
 
-/// The kernel's struct termios, as strace shows it (its flags, not its
-/// control characters).
-fn termios_text(b: &[u8]) -> Option<String> {
+/// The line disciplines (tty.h's N_TTY...), by number.
+const LINE_DISCS: &[&str] = &[
+    "N_TTY",
+    "N_SLIP",
+    "N_MOUSE",
+    "N_PPP",
+    "N_STRIP",
+    "N_AX25",
+    "N_X25",
+    "N_6PACK",
+    "N_MASC",
+    "N_R3964",
+    "N_PROFIBUS_FDL",
+    "N_IRDA",
+    "N_SMSBLOCK",
+    "N_HDLC",
+    "N_SYNC_PPP",
+    "N_HCI",
+    "N_GIGASET_M101",
+    "N_SLCAN",
+    "N_PPS",
+    "N_V253",
+    "N_CAIF",
+    "N_GSM0710",
+    "N_TI_WL",
+    "N_TRACESINK",
+    "N_TRACEROUTER",
+    "N_NCI",
+    "N_SPEAKUP",
+    "N_NULL",
+];
+
+/// The control characters of c_cc, by index (x86's and the generic
+/// termbits.h); past them, the index itself.
+const CC_NAMES: &[&str] = &[
+    "VINTR", "VQUIT", "VERASE", "VKILL", "VEOF", "VTIME", "VMIN", "VSWTC", "VSTART", "VSTOP",
+    "VSUSP", "VEOL", "VREPRINT", "VDISCARD", "VWERASE", "VLNEXT", "VEOL2",
+];
+
+/// The kernel's struct termios, as strace shows it: its flags, then
+/// `...`; with -v (`abbrev` false) its line discipline and control
+/// characters too (`c_line=N_TTY, c_cc=[[VINTR]=0x3, ..., [18]=0]`).
+fn termios_text(b: &[u8], opts: &StraceOptions) -> Option<String> {
     let word = |i: usize| structs::read_at::<u32>(b, i);
-    Some(format!(
-        "{{c_iflag={}, c_oflag={}, c_cflag={}, c_lflag={}, ...}}",
+    let mut out = format!(
+        "{{c_iflag={}, c_oflag={}, c_cflag={}, c_lflag={}, ",
         flags::flags(IFLAGS, u64::from(word(0)?)),
         oflag_text(word(1)?),
         cflag_text(word(2)?),
         flags::flags(LFLAGS, u64::from(word(3)?)),
-    ))
+    );
+    if opts.abbrev {
+        out.push_str("...}");
+        return Some(out);
+    }
+    // c_line at byte 16, then NCCS (19) control characters.
+    let line = *b.get(16)?;
+    let cc = b.get(17..36)?;
+    match LINE_DISCS.get(usize::from(line)) {
+        Some(name) => out.push_str(&format!("c_line={name}, c_cc=[")),
+        None => out.push_str(&format!("c_line={line:#x} /* N_??? */, c_cc=[")),
+    }
+    for (i, &ch) in cc.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        match CC_NAMES.get(i) {
+            Some(name) => out.push_str(&format!("[{name}]=")),
+            None => out.push_str(&format!("[{i}]=")),
+        }
+        out.push_str(&flags::hex(u64::from(ch)));
+    }
+    out.push_str("]}");
+    Some(out)
 }
 
-fn winsize_text(b: &[u8]) -> Option<String> {
+fn winsize_text(b: &[u8], _: &StraceOptions) -> Option<String> {
     let v = |i: usize| structs::read_at::<u16>(b, i);
     Some(format!(
         "{{ws_row={}, ws_col={}, ws_xpixel={}, ws_ypixel={}}}",
@@ -138,12 +202,12 @@ fn winsize_text(b: &[u8]) -> Option<String> {
     ))
 }
 
-fn int_text(b: &[u8]) -> Option<String> {
+fn int_text(b: &[u8], _: &StraceOptions) -> Option<String> {
     structs::read::<i32>(b).map(|v| format!("[{v}]"))
 }
 
 /// An inode's attributes (lsattr, chattr): `[FS_EXTENT_FL]`.
-fn fs_flags_text(b: &[u8]) -> Option<String> {
+fn fs_flags_text(b: &[u8], _: &StraceOptions) -> Option<String> {
     let v = structs::read::<u32>(b)?;
     Some(format!(
         "[{}]",
@@ -191,7 +255,7 @@ fn fiemap_text(c: &Ctx<'_, '_>) -> String {
 }
 
 /// A captured argument's text (None: too short to decode).
-type ArgText = fn(&[u8]) -> Option<String>;
+type ArgText = fn(&[u8], &StraceOptions) -> Option<String>;
 
 /// How the argument of a request the programs capture prints, and whether
 /// the call writes it (shown at its exit). By number: several names can
@@ -354,9 +418,9 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
     }
     if let Some((text, at_exit)) = captured_arg(cmd) {
         if at_exit {
-            c.push_exit(c.t_out_struct(2, text));
+            c.push_exit(c.t_out_struct(2, |b| text(b, c.opts)));
         } else {
-            c.push(c.t_struct(2, text));
+            c.push(c.t_struct(2, |b| text(b, c.opts)));
         }
         return Some(c.finish(Decimal, false));
     }

@@ -62,7 +62,7 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
                 structs::iovec_text(items, more, failed, opts)
             });
             let n = c.raw(4);
-            let remote = c.t_struct(3, |b| structs::remote_iovec_text(b, n, opts.string_size));
+            let remote = c.t_struct(3, |b| structs::remote_iovec_text(b, n, opts.array_size()));
             c.push(c.t_int(0));
             for text in [
                 local,
@@ -274,18 +274,18 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
         "newfstatat" | "fstatat64" => {
             c.push(c.t_dirfd(0));
             c.push(c.t_path(1));
-            c.push_exit(c.t_out_struct(2, structs::stat_text));
+            c.push_exit(c.t_out_struct(2, |b| structs::stat_text(b, c.opts.abbrev)));
             c.push_exit(c.t_uflags(3, flags::AT_FLAGS));
             c.finish(Decimal, false)
         }
         "fstat" | "fstatfs" => {
             c.push(c.t_int(0));
-            c.push_exit(c.t_out_struct(1, stat_or_statfs(syscall)));
+            c.push_exit(c.t_out_struct(1, |b| stat_or_statfs(syscall, b, c.opts.abbrev)));
             c.finish(Decimal, false)
         }
         "stat" | "lstat" | "statfs" => {
             c.push(c.t_path(0));
-            c.push_exit(c.t_out_struct(1, stat_or_statfs(syscall)));
+            c.push_exit(c.t_out_struct(1, |b| stat_or_statfs(syscall, b, c.opts.abbrev)));
             c.finish(Decimal, false)
         }
         "statx" => {
@@ -293,7 +293,7 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
             c.push(c.t_path(1));
             c.push(flags::statx_flags(c.uint(2)));
             c.push(c.t_uflags(3, flags::STATX_MASK));
-            c.push_exit(c.t_out_struct(4, structs::statx_text));
+            c.push_exit(c.t_out_struct(4, |b| structs::statx_text(b, c.opts.abbrev)));
             c.finish(Decimal, false)
         }
         "execve" => {
@@ -350,11 +350,11 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
         }
         "fcntl" => decode_fcntl(&mut c),
         "pipe" => {
-            c.push_exit(c.t_out_struct(0, |b| structs::fd_pair_text(b, c.opts.string_size)));
+            c.push_exit(c.t_out_struct(0, |b| structs::fd_pair_text(b, c.opts.array_size())));
             c.finish(Decimal, false)
         }
         "pipe2" => {
-            c.push_exit(c.t_out_struct(0, |b| structs::fd_pair_text(b, c.opts.string_size)));
+            c.push_exit(c.t_out_struct(0, |b| structs::fd_pair_text(b, c.opts.array_size())));
             c.push_exit(flags::flags(flags::OPEN_FLAGS, c.uint(1)));
             c.finish(Decimal, false)
         }
@@ -443,7 +443,7 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
                 _ => c.t_ptr(1),
             });
             c.push_exit(c.t_uflags(2, flags::WAIT_OPTIONS));
-            c.push_exit(c.t_out_struct(3, structs::rusage_text));
+            c.push_exit(c.t_out_struct(3, |b| structs::rusage_text(b, c.opts.abbrev)));
             c.finish(Decimal, false)
         }
         "kill" | "tkill" => {
@@ -584,7 +584,7 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
             c.finish(Decimal, true)
         }
         "uname" => {
-            c.push_exit(c.t_out_struct(0, |b| structs::uname_text(b, c.opts.hex)));
+            c.push_exit(c.t_out_struct(0, |b| structs::uname_text(b, c.opts.hex, c.opts.abbrev)));
             c.finish(Decimal, false)
         }
         "sysinfo" => {
@@ -600,7 +600,7 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
             let truncated = c.captured(0).is_some_and(|p| p.truncated);
             c.push(match c.captured(0) {
                 Some(p) if c.raw(0) != 0 => {
-                    structs::pollfds_text(p.bytes, truncated, c.opts.string_size)
+                    structs::pollfds_text(p.bytes, truncated, c.opts.array_size())
                 }
                 _ => c.t_struct(0, |_| None),
             });
@@ -623,9 +623,9 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
                 (Some(_), Some(after)) => c.note(match left {
                     Some(left) => format!(
                         "{}, left {left}",
-                        structs::poll_revents_text(after, c.opts.string_size)
+                        structs::poll_revents_text(after, c.opts.array_size())
                     ),
-                    None => structs::poll_revents_text(after, c.opts.string_size),
+                    None => structs::poll_revents_text(after, c.opts.array_size()),
                 }),
                 _ => {}
             }
@@ -657,10 +657,10 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
     }
 }
 
-fn stat_or_statfs(syscall: &str) -> fn(&[u8]) -> Option<String> {
+fn stat_or_statfs(syscall: &str, bytes: &[u8], abbrev: bool) -> Option<String> {
     if syscall.ends_with("statfs") {
-        structs::statfs_text
+        structs::statfs_text(bytes)
     } else {
-        structs::stat_text
+        structs::stat_text(bytes, abbrev)
     }
 }

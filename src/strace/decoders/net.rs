@@ -20,7 +20,7 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
                 c.finish(Decimal, true)
             } else {
                 c.push(c.t_uint(2));
-                c.push_exit(c.t_out_struct(3, |b| structs::fd_pair_text(b, c.opts.string_size)));
+                c.push_exit(c.t_out_struct(3, |b| structs::fd_pair_text(b, c.opts.array_size())));
                 c.finish(Decimal, false)
             }
         }

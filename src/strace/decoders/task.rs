@@ -600,7 +600,7 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
         }
         "getrusage" => {
             c.push(c.t_xval(0, RUSAGE_WHO, "RUSAGE_???"));
-            c.push_exit(c.t_out_struct(1, structs::rusage_text));
+            c.push_exit(c.t_out_struct(1, |b| structs::rusage_text(b, c.opts.abbrev)));
             c.finish(Decimal, false)
         }
         "times" => {
@@ -654,7 +654,7 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
                     r.min(i64::from(size)) as u64
                 }
             });
-            let limit = c.opts.string_size;
+            let limit = c.opts.array_size();
             c.push_exit(match n {
                 // Nothing to read (none is captured then).
                 Some(0) if c.raw(1) != 0 => "[]".to_owned(),
@@ -665,7 +665,7 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
         }
         "setgroups" => {
             let n = u64::from(c.raw(0) as u32);
-            let limit = c.opts.string_size;
+            let limit = c.opts.array_size();
             c.push(c.t_int(0));
             c.push(c.t_struct(1, |b| structs::gid_list_text(b, n, limit)));
             c.finish(Decimal, false)
@@ -697,7 +697,7 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
             c.push(c.t_int(1));
             c.push_exit(c.t_out_struct(2, siginfo_text));
             c.push_exit(c.t_uflags(3, flags::WAIT_OPTIONS));
-            c.push_exit(c.t_out_struct(4, structs::rusage_text));
+            c.push_exit(c.t_out_struct(4, |b| structs::rusage_text(b, c.opts.abbrev)));
             c.finish(Decimal, false)
         }
         "rt_sigqueueinfo" | "rt_tgsigqueueinfo" => {

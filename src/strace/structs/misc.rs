@@ -139,13 +139,30 @@ fn uts_field(bytes: &[u8], i: usize) -> Option<&[u8]> {
 }
 
 /// `{sysname="Linux", nodename="vm", ...}`, the strings quoted as `hex`
-/// (-x, -xx) says.
-pub fn uname_text(bytes: &[u8], hex: HexStyle) -> Option<String> {
-    let mut out = String::from("{sysname=");
-    push_quoted(&mut out, uts_field(bytes, 0)?, Ellipsis::No, hex);
-    out.push_str(", nodename=");
-    push_quoted(&mut out, uts_field(bytes, 1)?, Ellipsis::No, hex);
-    out.push_str(", ...}");
+/// (-x, -xx) says; every field without `abbrev` (strace -v).
+pub fn uname_text(bytes: &[u8], hex: HexStyle, abbrev: bool) -> Option<String> {
+    let mut out = String::from("{");
+    let names = [
+        "sysname",
+        "nodename",
+        "release",
+        "version",
+        "machine",
+        "domainname",
+    ];
+    for (i, name) in names.iter().enumerate() {
+        if abbrev && i == 2 {
+            out.push_str(", ...");
+            break;
+        }
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(name);
+        out.push('=');
+        push_quoted(&mut out, uts_field(bytes, i)?, Ellipsis::No, hex);
+    }
+    out.push('}');
     Some(out)
 }
 

@@ -294,7 +294,7 @@ fn messages_text(
         }
         let h = nlmsghdr(data.get(pos..pos + NLMSG_HDRLEN)?)?;
         elt += 1;
-        if elt > opts.string_size {
+        if elt > opts.array_size() {
             out.push_str("...");
             break;
         }
@@ -1240,7 +1240,7 @@ fn fra_attr(family: u8, ty: u16, b: &[u8], opts: &StraceOptions) -> Option<Strin
 }
 
 fn array_text(items: impl Iterator<Item = String>, opts: &StraceOptions) -> String {
-    super::array_text(items, opts.string_size, false)
+    super::array_text(items, opts.array_size(), false)
 }
 
 /// A socket's memory counters (*_DIAG_MEMINFO), by index:
@@ -1473,7 +1473,7 @@ fn attrs_text(
         let len = u16::from_ne_bytes([data[0], data[1]]);
         let ty = u16::from_ne_bytes([data[2], data[3]]);
         elt += 1;
-        if elt > opts.string_size {
+        if elt > opts.array_size() {
             out.push_str("...");
             break;
         }

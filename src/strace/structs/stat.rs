@@ -64,7 +64,49 @@ pub fn is_device(mode: u32) -> bool {
     matches!(mode & libc::S_IFMT, libc::S_IFCHR | libc::S_IFBLK)
 }
 
-pub fn stat_text(bytes: &[u8]) -> Option<String> {
+/// A time field and its date, as strace's print_struct_stat shows them
+/// with -v: `st_atime=1796552603 /* 2026-12-06T10:23:23.011689138+0000 */,
+/// st_atime_nsec=11689138`.
+fn push_stat_time(out: &mut String, name: &str, sec: i64, nsec: i64) {
+    out.push_str(&format!(", {name}={sec}"));
+    if let Some(date) = super::time::nsec_date(sec, nsec) {
+        out.push_str(&format!(" /* {date} */"));
+    }
+    out.push_str(&format!(", {name}_nsec={}", nsec as u64));
+}
+
+/// A stat buffer: abbreviated (strace's default), or with every field
+/// (`abbrev` false: strace -v).
+pub fn stat_text(bytes: &[u8], abbrev: bool) -> Option<String> {
+    if abbrev {
+        return stat_abbrev_text(bytes);
+    }
+    let st: libc::stat = read(bytes)?;
+    let mode = st.st_mode;
+    let mut out = format!(
+        "{{st_dev={}, st_ino={}, st_mode={}, st_nlink={}, st_uid={}, st_gid={}, st_blksize={}, st_blocks={}",
+        dev_text(st.st_dev),
+        st.st_ino,
+        symbolic_mode(mode),
+        st.st_nlink,
+        st.st_uid,
+        st.st_gid,
+        st.st_blksize,
+        st.st_blocks
+    );
+    if is_device(mode) {
+        out.push_str(&format!(", st_rdev={}", dev_text(st.st_rdev)));
+    } else {
+        out.push_str(&format!(", st_size={}", st.st_size));
+    }
+    push_stat_time(&mut out, "st_atime", st.st_atime, st.st_atime_nsec);
+    push_stat_time(&mut out, "st_mtime", st.st_mtime, st.st_mtime_nsec);
+    push_stat_time(&mut out, "st_ctime", st.st_ctime, st.st_ctime_nsec);
+    out.push('}');
+    Some(out)
+}
+
+fn stat_abbrev_text(bytes: &[u8]) -> Option<String> {
     let st: libc::stat = read(bytes)?;
     let mode = st.st_mode;
     Some(if is_device(mode) {
@@ -105,7 +147,87 @@ fn ns(sec: i64, nsec: i64) -> i128 {
     i128::from(sec) * 1_000_000_000 + i128::from(nsec)
 }
 
-pub fn statx_text(bytes: &[u8]) -> Option<String> {
+/// A statx buffer: abbreviated, or (`abbrev` false: strace -v) every
+/// field, those of its mask only as strace's statx.c prints them.
+pub fn statx_text(bytes: &[u8], abbrev: bool) -> Option<String> {
+    if abbrev {
+        return statx_abbrev_text(bytes);
+    }
+    let st: libc::statx = read(bytes)?;
+    let mask = st.stx_mask;
+    let has = |bit: u32| mask & bit != 0;
+    let mut out = format!(
+        "{{stx_mask={}, stx_blksize={}, stx_attributes={}",
+        flags::flags(flags::STATX_MASK, u64::from(mask)),
+        st.stx_blksize,
+        flags::flags(flags::STATX_ATTRS, st.stx_attributes),
+    );
+    if has(libc::STATX_NLINK) {
+        out.push_str(&format!(", stx_nlink={}", st.stx_nlink));
+    }
+    if has(libc::STATX_UID) {
+        out.push_str(&format!(", stx_uid={}", st.stx_uid));
+    }
+    if has(libc::STATX_GID) {
+        out.push_str(&format!(", stx_gid={}", st.stx_gid));
+    }
+    if has(libc::STATX_TYPE | libc::STATX_MODE) {
+        out.push_str(&format!(
+            ", stx_mode={}",
+            symbolic_mode(u32::from(st.stx_mode))
+        ));
+    }
+    if has(libc::STATX_INO) {
+        out.push_str(&format!(", stx_ino={}", st.stx_ino));
+    }
+    if has(libc::STATX_SIZE) {
+        out.push_str(&format!(", stx_size={}", st.stx_size));
+    }
+    if has(libc::STATX_BLOCKS) {
+        out.push_str(&format!(", stx_blocks={}", st.stx_blocks));
+    }
+    out.push_str(&format!(
+        ", stx_attributes_mask={}",
+        flags::flags(flags::STATX_ATTRS, st.stx_attributes_mask)
+    ));
+    for (bit, name, t) in [
+        (libc::STATX_ATIME, "stx_atime", st.stx_atime),
+        (libc::STATX_BTIME, "stx_btime", st.stx_btime),
+        (libc::STATX_CTIME, "stx_ctime", st.stx_ctime),
+        (libc::STATX_MTIME, "stx_mtime", st.stx_mtime),
+    ] {
+        if has(bit) {
+            out.push_str(&format!(
+                ", {name}={{tv_sec={}, tv_nsec={}}}",
+                t.tv_sec, t.tv_nsec
+            ));
+            if let Some(date) = super::time::nsec_date(t.tv_sec, i64::from(t.tv_nsec)) {
+                out.push_str(&format!(" /* {date} */"));
+            }
+        }
+    }
+    out.push_str(&format!(
+        ", stx_rdev_major={}, stx_rdev_minor={}, stx_dev_major={}, stx_dev_minor={}",
+        st.stx_rdev_major, st.stx_rdev_minor, st.stx_dev_major, st.stx_dev_minor
+    ));
+    if has(STATX_MNT_ID) {
+        out.push_str(&format!(", stx_mnt_id={}", hex(st.stx_mnt_id)));
+    }
+    if has(STATX_DIOALIGN) {
+        out.push_str(&format!(
+            ", stx_dio_mem_align={}, stx_dio_offset_align={}",
+            st.stx_dio_mem_align, st.stx_dio_offset_align
+        ));
+    }
+    out.push('}');
+    Some(out)
+}
+
+/// statx's mask bits of the fields after the basic ones (linux/stat.h).
+const STATX_MNT_ID: u32 = 0x1000;
+const STATX_DIOALIGN: u32 = 0x2000;
+
+fn statx_abbrev_text(bytes: &[u8]) -> Option<String> {
     let st: libc::statx = read(bytes)?;
     // Unlike stat's, strace's abbreviated statx shows the size of devices too.
     Some(format!(

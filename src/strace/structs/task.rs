@@ -29,13 +29,42 @@ pub fn timeval_value(bytes: &[u8]) -> Option<Value> {
     Some(json!({"tv_sec": sec, "tv_usec": usec}))
 }
 
-/// strace prints the two times of a rusage, then `...` (no -v).
-pub fn rusage_text(bytes: &[u8]) -> Option<String> {
+/// strace prints the two times of a rusage, then `...`; with -v
+/// (`abbrev` false) every field.
+pub fn rusage_text(bytes: &[u8], abbrev: bool) -> Option<String> {
     let ru: libc::rusage = read(bytes)?;
-    Some(format!(
-        "{{ru_utime={{tv_sec={}, tv_usec={}}}, ru_stime={{tv_sec={}, tv_usec={}}}, ...}}",
+    let mut out = format!(
+        "{{ru_utime={{tv_sec={}, tv_usec={}}}, ru_stime={{tv_sec={}, tv_usec={}}}, ",
         ru.ru_utime.tv_sec, ru.ru_utime.tv_usec, ru.ru_stime.tv_sec, ru.ru_stime.tv_usec
-    ))
+    );
+    if abbrev {
+        out.push_str("...}");
+        return Some(out);
+    }
+    let fields = [
+        ("ru_maxrss", ru.ru_maxrss),
+        ("ru_ixrss", ru.ru_ixrss),
+        ("ru_idrss", ru.ru_idrss),
+        ("ru_isrss", ru.ru_isrss),
+        ("ru_minflt", ru.ru_minflt),
+        ("ru_majflt", ru.ru_majflt),
+        ("ru_nswap", ru.ru_nswap),
+        ("ru_inblock", ru.ru_inblock),
+        ("ru_oublock", ru.ru_oublock),
+        ("ru_msgsnd", ru.ru_msgsnd),
+        ("ru_msgrcv", ru.ru_msgrcv),
+        ("ru_nsignals", ru.ru_nsignals),
+        ("ru_nvcsw", ru.ru_nvcsw),
+        ("ru_nivcsw", ru.ru_nivcsw),
+    ];
+    let text: Vec<String> = fields
+        .iter()
+        // strace prints them unsigned (PRINT_FIELD_U).
+        .map(|(name, v)| format!("{name}={}", *v as u64))
+        .collect();
+    out.push_str(&text.join(", "));
+    out.push('}');
+    Some(out)
 }
 
 /// Clock ticks, but 0 followed by their seconds as strace's print_clock_t

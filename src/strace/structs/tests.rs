@@ -80,14 +80,39 @@ fn small_structures() {
     uts[..5].copy_from_slice(b"Linux");
     uts[65..67].copy_from_slice(b"vm");
     assert_eq!(
-        uname_text(&uts, HexStyle::None).unwrap(),
+        uname_text(&uts, HexStyle::None, true).unwrap(),
         "{sysname=\"Linux\", nodename=\"vm\", ...}"
     );
     // -xx: every string in hex, these too (strace's print_quoted_cstring).
     assert_eq!(
-        uname_text(&uts, HexStyle::All).unwrap(),
+        uname_text(&uts, HexStyle::All, true).unwrap(),
         "{sysname=\"\\x4c\\x69\\x6e\\x75\\x78\", nodename=\"\\x76\\x6d\", ...}"
     );
+    // -v: every field, the empty ones too.
+    uts[130..134].copy_from_slice(b"6.1 ");
+    assert_eq!(
+        uname_text(&uts, HexStyle::None, false).unwrap(),
+        "{sysname=\"Linux\", nodename=\"vm\", release=\"6.1 \", version=\"\", machine=\"\", domainname=\"\"}"
+    );
+    // -v: no array cut at -s elements.
+    let fds: Vec<i32> = (0..40).collect();
+    assert!(fd_pair_text(&bytes(&fds[..2]), usize::MAX).is_some());
+    let opts = crate::strace::StraceOptions {
+        abbrev: false,
+        ..Default::default()
+    };
+    assert_eq!(opts.array_size(), usize::MAX);
+    assert_eq!(crate::strace::StraceOptions::default().array_size(), 32);
+}
+
+#[test]
+fn rusage_whole_with_v() {
+    let ru: libc::rusage = unsafe { std::mem::zeroed() };
+    let b = &bytes(&[ru])[..];
+    assert!(rusage_text(b, true).unwrap().ends_with("tv_usec=0}, ...}"));
+    let whole = rusage_text(b, false).unwrap();
+    assert!(whole.contains(", ru_maxrss=0, ru_ixrss=0,"), "{whole}");
+    assert!(whole.ends_with("ru_nvcsw=0, ru_nivcsw=0}"), "{whole}");
 }
 
 #[test]

@@ -55,7 +55,7 @@ pub fn timespec_pair_value(bytes: &[u8]) -> Option<Value> {
 /// The date strace's sprinttime_nsec writes in a comment after a time:
 /// whole seconds without a fraction; none for the epoch itself (0 s 0 ns)
 /// nor for a tv_nsec that is not one.
-fn nsec_date(sec: i64, nsec: i64) -> Option<String> {
+pub(crate) fn nsec_date(sec: i64, nsec: i64) -> Option<String> {
     match nsec {
         0 if sec == 0 => None,
         0 => Some(format!("{}+0000", utc(sec))),
