@@ -974,6 +974,21 @@ def test_warnings_on_options_together_like_strace(kernel, args):
 
 
 @pytest.mark.parametrize("args", [
+    [], ["-e", "trace=all"], ["-e", "trace=%file"], ["-e", "trace=!openat"], ["-e", "trace=none"],
+])
+def test_seccomp_bpf_of_every_call_warns_like_strace(kernel, args):
+    # strace installs no filter that would let every call through, and
+    # says so (its check_seccomp_filter); a set that leaves one out, or
+    # none, is filtered silently.
+    said = {}
+    for tracer in ("strace", "systrace"):
+        r = _run(tracer, "--seccomp-bpf", "-f", *args, "-o", os.devnull, "--", "true")
+        said[tracer] = (r.returncode, [line.split(" ", 1)[1] for line in r.stderr.splitlines()])
+    assert said["systrace"] == said["strace"], said
+    assert bool(said["strace"][1]) == (args in ([], ["-e", "trace=all"]))
+
+
+@pytest.mark.parametrize("args", [
     # Any number up to 255 is a signal to strace: one no process can get selects nothing.
     ["-e", "signal=99"], ["-e", "signal=!99"], ["-e", "signal=0,SIGCHLD"],
     # The format none: no time.

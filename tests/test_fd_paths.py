@@ -548,3 +548,46 @@ def test_yy_names_a_bound_netlink_socket_by_protocol_and_port(kernel, tmp_path):
     # The port ids (the pid), inodes and bind's unset padding differ between the runs.
     same = lambda t: re.sub(r"\d{3,}", "N", re.sub(r"nl_pad=0x[0-9a-f]+, ", "", t))  # noqa: E731
     assert same(ours).splitlines() == same(theirs).splitlines()
+
+
+TMPFILE_PROGRAM = textwrap.dedent(
+    """
+    import os, sys, time
+    work = sys.argv[1]
+    f = os.open(work, os.O_RDWR | os.O_TMPFILE, 0o600)
+    os.write(f, b"x")
+    time.sleep(0.3)  # the tracer reads /proc while the fd is the file
+    os.close(f)
+    os.mkdir(work + "/gone")
+    os.chdir(work + "/gone")
+    os.rmdir(work + "/gone")
+    os.stat(".")
+    os.chdir(work)
+    os.stat(".")
+    """
+)
+
+
+def test_y_names_a_tmpfile_and_a_removed_cwd_like_strace(kernel, tmp_path):
+    # What /proc shows and strace prints: an O_TMPFILE file is
+    # `DIR/#INODE` (deleted), not the directory opened; a cwd removed
+    # is `AT_FDCWD<DIR (deleted)>` until the next chdir.
+    work = tmp_path / "work"
+    work.mkdir()
+    prog = tmp_path / "tmpfile.py"
+    prog.write_text(TMPFILE_PROGRAM)
+    theirs, ours = _trace_both(
+        tmp_path, ["-y", "-e", "trace=openat,write,close,chdir,rmdir,newfstatat"], [sys.executable, str(prog), str(work)]
+    )
+
+    def own(text: str) -> list:
+        # The program's own calls (the interpreter's start differs in no
+        # way, but its cwd is tmp_path's in both); the inode of the
+        # nameless file is a new one each run.
+        start = text.index(f'openat(AT_FDCWD<{os.getcwd()}>, "{work}"')
+        return re.sub(r"/#\d+>", "/#INODE>", text[start:]).splitlines()
+
+    assert own(ours) == own(theirs)
+    assert re.search(rf'write\(\d+<{re.escape(str(work))}/#INODE>\(deleted\), "x", 1\)', "\n".join(own(ours)))
+    assert f'newfstatat(AT_FDCWD<{work}/gone (deleted)>, "."' in ours
+    assert f'newfstatat(AT_FDCWD<{work}>, "."' in ours

@@ -1739,6 +1739,11 @@ def _warn_like_strace(args: argparse.Namespace, attached: bool, follow_option: i
     if args.zflags > 1:
         warn("Only the last of -z/--successful-only/-Z/--failed-only options will take effect. "
              "See status qualifier for more complex filters.")
+    # strace's check_seccomp_filter: a filter that lets every call
+    # through is not installed.
+    if args.seccomp_bpf and follow_option and (args.nrs is None or args.nrs == SyscallSet.from_strace("all")):
+        warn("Seccomp filter is requested but there are no syscalls to filter.  "
+             "See -e trace to filter syscalls.")
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

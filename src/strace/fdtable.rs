@@ -184,6 +184,9 @@ impl Resolved {
 #[derive(Clone, Debug, Default)]
 struct Files {
     cwd: Option<String>,
+    /// The cwd was removed: /proc's link, which strace shows for
+    /// AT_FDCWD, ends in ` (deleted)`.
+    cwd_deleted: bool,
     /// None: open, but what it refers to could not be known.
     fds: HashMap<i32, Option<Fd>>,
 }
@@ -429,7 +432,9 @@ impl FdTable {
                     dirfd = Some(fd);
                 }
                 let found = if fd == libc::AT_FDCWD && is_dirfd_name(&arg) {
-                    self.cwd(pid).map(|path| Fd::new(path, None, false))
+                    let gone = self.files(pid).cwd_deleted;
+                    self.cwd(pid)
+                        .map(|path| Fd::new(if gone { path + DELETED } else { path }, None, false))
                 } else if fd >= 0 {
                     self.lookup(pid, fd)
                 } else {
@@ -502,19 +507,28 @@ impl FdTable {
         match name {
             "open" | "openat" | "creat" | "openat2" => {
                 let base = usize::from(name.starts_with("openat"));
-                let cloexec = match name {
-                    "creat" => false,
+                let flags = match name {
+                    "creat" => 0,
                     // openat2's flags are the first field of its struct open_how.
                     "openat2" => match call.captures().get("how") {
-                        Some(Captured::Bytes(how)) => {
-                            structs::read::<u64>(how).is_some_and(|f| f & O_CLOEXEC != 0)
-                        }
-                        _ => false,
+                        Some(Captured::Bytes(how)) => structs::read::<u64>(how).unwrap_or(0),
+                        _ => 0,
                     },
-                    _ => arg(base + 1) & O_CLOEXEC != 0,
+                    _ => arg(base + 1),
                 };
+                let cloexec = flags & O_CLOEXEC != 0;
                 let path = res.paths.iter().find(|(i, _)| *i == base);
                 let entry = match path {
+                    // O_TMPFILE opened a new nameless file in the directory
+                    // named: /proc shows it as `DIR/#INODE (deleted)`, which
+                    // only /proc knows (its inode), and only while the fd is
+                    // that file.
+                    Some((_, p)) if flags & O_TMPFILE == O_TMPFILE => {
+                        let dir = canonical(p, pid, call.first().tid);
+                        let prefix = format!("{}/#", dir.trim_end_matches('/'));
+                        self.proc_fd(pid, newfd, cloexec)
+                            .filter(|f| f.deleted && f.path.starts_with(&prefix))
+                    }
                     // As the kernel resolved it: through symlinks.
                     Some((_, p)) => {
                         let path = canonical(p, pid, call.first().tid);
@@ -542,6 +556,14 @@ impl FdTable {
                             f.unlinked();
                         }
                     });
+                    if name != "unlink" {
+                        // A removed directory that was a cwd.
+                        for files in self.procs.values_mut() {
+                            if files.cwd.as_deref() == Some(gone.as_str()) {
+                                files.cwd_deleted = true;
+                            }
+                        }
+                    }
                 }
             }
             "rename" | "renameat" | "renameat2" => {
@@ -613,12 +635,16 @@ impl FdTable {
             "chdir" => {
                 if let Some((_, p)) = res.paths.first() {
                     let cwd = canonical(p, pid, call.first().tid);
-                    self.files(pid).cwd = Some(cwd);
+                    let files = self.files(pid);
+                    files.cwd = Some(cwd);
+                    files.cwd_deleted = false;
                 }
             }
             "fchdir" => {
-                let cwd = self.lookup(pid, fd_arg(0)).map(|f| f.name().to_owned());
-                self.files(pid).cwd = cwd;
+                let dir = self.lookup(pid, fd_arg(0));
+                let files = self.files(pid);
+                files.cwd_deleted = dir.as_ref().is_some_and(|f| f.deleted);
+                files.cwd = dir.map(|f| f.name().to_owned());
             }
             "execve" | "execveat" => {
                 self.files(pid)
@@ -884,6 +910,9 @@ fn parent_of(pid: u32) -> Option<u32> {
 const TIOCGPTPEER: u32 = 0x5441;
 const FIOCLEX: u32 = 0x5451;
 const FIONCLEX: u32 = 0x5450;
+
+/// open's flag for a nameless file (it holds O_DIRECTORY's bit too).
+const O_TMPFILE: u64 = libc::O_TMPFILE as u64;
 
 /// renameat2's flag that swaps the two names.
 const RENAME_EXCHANGE: u64 = 2;
