@@ -738,7 +738,7 @@ impl FdTable {
         // socket's endpoints are this one's.
         let entry = self
             .proc_fd(pid, fd, false)
-            .filter(|e| known.as_ref().map_or(true, |k| k.path == e.path));
+            .filter(|e| known.as_ref().is_none_or(|k| k.path == e.path));
         if entry.is_none() && self.live {
             let inode = known.and_then(|k| {
                 k.path
@@ -783,7 +783,7 @@ fn waited_fds(call: &Call) -> Vec<i32> {
         },
         // The fds SCM_RIGHTS passes: the sender's, and the receiver's new ones.
         "sendmsg" | "recvmsg" => match captures.get("msg") {
-            Some(Captured::List(items)) => structs::scm_rights_fds(&items),
+            Some(Captured::List(items)) => structs::scm_rights_fds(items),
             _ => Vec::new(),
         },
         "select" | "pselect6" => {
