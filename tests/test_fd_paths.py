@@ -476,7 +476,7 @@ def test_y_and_notes_on_lines_other_threads_cut(kernel, tmp_path):
     assert r.returncode == 0, r.stderr
     text = out.read_text()
     for pattern in (r"read\(3<pipe:\[\d+\]>,  <unfinished \.\.\.>$", r'<\.\.\. read resumed>"x", 1\) += 1$',
-                    r"poll\(\[\{fd=5, events=POLLIN\}\], 1, -1 <unfinished \.\.\.>$",
+                    r"poll\(\[\{fd=5<pipe:\[\d+\]>, events=POLLIN\}\], 1, -1 <unfinished \.\.\.>$",
                     r"<\.\.\. poll resumed>\) += 1 \(\[\{fd=5, revents=POLLIN\}\]\)$",
                     # A write the woken thread's return cut is cut too, as strace cuts it.
                     r'write\(4<pipe:\[\d+\]>, "x", 1(\) += 1| <unfinished \.\.\.>)$',
@@ -568,6 +568,27 @@ TMPFILE_PROGRAM = textwrap.dedent(
 )
 
 
+POLL_SELECT = textwrap.dedent(
+    """
+    import os, select, socket, time
+    r, w = os.pipe()
+    f = os.open("/etc/hostname", os.O_RDONLY)
+    p = select.poll()
+    p.register(r, select.POLLIN)
+    p.register(w, select.POLLOUT)
+    p.register(f, select.POLLIN)
+    p.poll(0)
+    select.select([r, f], [w], [], 0)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    p.register(s, select.POLLIN)
+    p.poll(0)
+    select.select([s], [], [s], 0)
+    time.sleep(0.5)  # -yy reads the bound socket's address while the process lives
+    """
+)
+
+
 def test_y_names_a_tmpfile_and_a_removed_cwd_like_strace(kernel, tmp_path):
     # What /proc shows and strace prints: an O_TMPFILE file is
     # `DIR/#INODE` (deleted), not the directory opened; a cwd removed
@@ -591,3 +612,87 @@ def test_y_names_a_tmpfile_and_a_removed_cwd_like_strace(kernel, tmp_path):
     assert re.search(rf'write\(\d+<{re.escape(str(work))}/#INODE>\(deleted\), "x", 1\)', "\n".join(own(ours)))
     assert f'newfstatat(AT_FDCWD<{work}/gone (deleted)>, "."' in ours
     assert f'newfstatat(AT_FDCWD<{work}>, "."' in ours
+
+
+@pytest.mark.parametrize("y", ["-y", "-yy"])
+def test_y_names_the_fds_poll_and_select_wait_on(kernel, tmp_path, y):
+    # strace's -y shows what each fd of poll's pollfd array and of
+    # select's fd sets refers to (`{fd=3<pipe:[1]>, events=POLLIN}`,
+    # `[3<pipe:[1]> 5</etc/hostname>]`), not in what they returned.
+    prog = tmp_path / "poll.py"
+    prog.write_text(POLL_SELECT)
+    theirs, ours = _trace_both(tmp_path, [y, "-e", "trace=poll,pselect6"], [sys.executable, str(prog)])
+    assert "{fd=5</etc/hostname>, events=POLLIN}" in ours, ours
+    assert "5</etc/hostname>]" in ours, ours
+    # Inodes and the UDP port differ between the runs.
+    same = lambda t: re.sub(r"\d{4,}", "N", t)  # noqa: E731
+    assert same(ours).splitlines() == same(theirs).splitlines()
+
+
+PIDFD = textwrap.dedent(
+    """
+    import os, signal
+    fd = os.pidfd_open(os.getpid())
+    signal.pidfd_send_signal(fd, 0)
+    os.close(fd)
+    """
+)
+
+
+@pytest.mark.parametrize("y", ["-y", "-yy"])
+def test_yy_names_the_process_of_a_pidfd(kernel, tmp_path, y):
+    # strace -yy shows a pidfd as the process it refers to (`3<pid:1234>`,
+    # the Pid: of its fdinfo); -y as its path, `3<anon_inode:[pidfd]>`.
+    prog = tmp_path / "pidfd.py"
+    prog.write_text(PIDFD)
+    theirs, ours = _trace_both(tmp_path, [y, "-e", "trace=pidfd_open,pidfd_send_signal,close"],
+                               [sys.executable, str(prog)])
+    pid = re.search(r"pidfd_open\((\d+), 0\)", ours).group(1)
+    shown = f"3<pid:{pid}>" if y == "-yy" else "3<anon_inode:[pidfd]>"
+    assert f"pidfd_send_signal({shown}, 0, NULL, 0)" in ours, ours
+    same = lambda t: re.sub(r"\d{3,}", "N", t)  # noqa: E731
+    assert same(ours).splitlines() == same(theirs).splitlines()
+
+
+SCM_RIGHTS = textwrap.dedent(
+    """
+    import os, socket, struct, time
+    x, y = socket.socketpair()
+    f = os.open("/etc/hostname", os.O_RDONLY)
+    x.sendmsg([b"fd"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack("i", f))])
+    msg, anc, flags, addr = y.recvmsg(10, socket.CMSG_SPACE(4))
+    time.sleep(0.5)  # the new fd is read in /proc when recvmsg is printed
+    g = struct.unpack("i", anc[0][2])[0]
+    os.read(g, 1)
+    os.close(g)
+    """
+)
+
+
+def test_y_names_the_fds_scm_rights_passes(kernel, tmp_path):
+    # strace's -y shows what the fds of an SCM_RIGHTS message refer to:
+    # the sender's (`cmsg_data=[5</etc/hostname>]`) and the receiver's new
+    # ones (read in /proc as recvmsg is printed), which later calls on them
+    # show too.
+    prog = tmp_path / "scm.py"
+    prog.write_text(SCM_RIGHTS)
+    theirs, ours = _trace_both(tmp_path, ["-y", "-e", "trace=sendmsg,recvmsg,read,close"],
+                               [sys.executable, str(prog)])
+    assert "cmsg_data=[5</etc/hostname>]" in ours, ours
+    assert "cmsg_data=[6</etc/hostname>]" in ours, ours
+    assert "read(6</etc/hostname>, " in ours, ours
+    # Inodes and the address of recvmsg's name differ between the runs.
+    same = lambda t: re.sub(r"\d{4,}", "N", re.sub(r"0x[0-9a-f]+", "ADDR", t))  # noqa: E731
+    assert same(ours).splitlines() == same(theirs).splitlines()
+
+
+def test_y_leaves_close_range_s_bounds_as_numbers(kernel, tmp_path):
+    # close_range's first argument bounds a range of fds: strace prints it
+    # as a number, with -y too, even when that fd is open.
+    prog = tmp_path / "close_range.py"
+    prog.write_text("import os\nf = os.open('/etc/hostname', os.O_RDONLY)\nos.closerange(f, f + 5)\n"
+                    "os.read(os.open('/etc/hostname', os.O_RDONLY), 1)\n")
+    theirs, ours = _trace_both(tmp_path, ["-y", "-e", "trace=close_range,read"], [sys.executable, str(prog)])
+    assert re.search(r"^close_range\(3, 7, 0\) += 0$", ours, re.M), ours
+    assert "read(3</etc/hostname>, " in ours, ours
+    assert ours.splitlines() == theirs.splitlines()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 import sys
 
 import pytest
@@ -117,3 +118,34 @@ def test_a_status_filter_keeps_the_signal_and_exit_lines(kernel, tmp_path, strac
 
     assert ends(ours) == ends(theirs)
     assert [e[:3] for e in ends(ours)] == ["+++", "---", "+++"], ours  # cat's end, SIGCHLD, sh's
+
+
+SIGRETURNS = """
+import os, signal
+signal.signal(signal.SIGUSR1, lambda *a: None)
+signal.signal(signal.SIGALRM, lambda *a: None)
+os.kill(os.getpid(), signal.SIGUSR1)
+signal.setitimer(signal.ITIMER_REAL, 0.05)
+signal.pause()
+"""
+
+
+@pytest.mark.usefixtures("kernel")
+@pytest.mark.parametrize("flag", ["-z", "-Z", "-e status=successful", "-e status=failed"])
+def test_rt_sigreturn_is_shown_by_its_return_like_strace(tmp_path, strace_bin, flag):
+    # rt_sigreturn has no exit for a filter on `ret` to decide at: its
+    # return (what the interrupted call returns, read from the signal
+    # frame) decides, as strace's -z shows `rt_sigreturn(...) = 0` after
+    # the kill and -Z `= -1 EINTR` after the pause.
+    prog = tmp_path / "sigreturn.py"
+    prog.write_text(SIGRETURNS)
+    texts = []
+    for tracer in ([strace_bin], [sys.executable, "-m", "systrace"]):
+        out = tmp_path / "out.txt"
+        subprocess.run([*tracer, *flag.split(), "-e", "trace=rt_sigreturn,kill,pause", "-e", "signal=none",
+                        "-o", str(out), sys.executable, str(prog)], check=True, timeout=60)
+        texts.append([re.sub(r"\s+= ", " = ", re.sub(r"\d{3,}", "PID", line))
+                      for line in out.read_text().splitlines()])
+    theirs, ours = texts
+    assert any(line.startswith("rt_sigreturn(") for line in ours), ours
+    assert ours == theirs

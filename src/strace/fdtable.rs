@@ -139,6 +139,10 @@ pub struct Resolved {
     /// The two fds pipe and socketpair made, in their array argument: its
     /// index, their numbers and what each refers to.
     pub pair: Option<(usize, [i32; 2], [Option<Fd>; 2])>,
+    /// The fds poll and select wait on (in their pollfd array and fd
+    /// sets), and those SCM_RIGHTS passes, whose target is known, as
+    /// strace's -y shows them there.
+    pub waited: Vec<(i32, Fd)>,
     /// -Y: each argument holding a process or thread id whose command name
     /// is known, with that name (`pidcalls::comm_text`).
     pub pids: Vec<(usize, String)>,
@@ -168,6 +172,7 @@ impl Resolved {
                 || set & decode_fd::PIDFD != 0 && f.path == PIDFD
         };
         self.fds.retain(|(_, f)| shown(f));
+        self.waited.retain(|(_, f)| shown(f));
         self.ret = self.ret.take().filter(shown);
         if let Some((_, _, known)) = &mut self.pair {
             for fd in known.iter_mut() {
@@ -369,28 +374,8 @@ impl FdTable {
         }
         let meta = call.meta();
         let captures = call.captures();
-        // The fds poll and select wait on, as strace's -P looks at them.
-        let waited: Vec<i32> = match &*call.name() {
-            "poll" | "ppoll" => match captures.get("ufds") {
-                Some(Captured::Bytes(bytes)) => structs::pollfd_fds(bytes),
-                _ => Vec::new(),
-            },
-            "select" | "pselect6" => {
-                let n = u64::from(raw.first().map_or(0, |&r| r as u32).min(1 << 20));
-                ["inp", "outp", "exp"]
-                    .iter()
-                    .filter_map(|set| match captures.get(set) {
-                        Some(Captured::Bytes(bytes)) => Some(captures.before(set).unwrap_or(bytes)),
-                        _ => captures.before(set),
-                    })
-                    .flat_map(|bytes| structs::fd_set_fds(bytes, n))
-                    .map(|fd| fd as i32)
-                    .collect()
-            }
-            _ => Vec::new(),
-        };
         if let Some(pid) = call.enter.as_ref().map(|e| e.pid) {
-            for fd in waited.into_iter().filter(|&fd| fd >= 0) {
+            for fd in waited_fds(call) {
                 if self
                     .lookup(pid, fd)
                     .is_some_and(|f| paths.iter().any(|p| p == f.name()))
@@ -424,9 +409,12 @@ impl FdTable {
         for i in 0..raw.len() {
             let arg = arg_name(meta, i);
             // pipe's `fildes` is its int[2], dup's an fd; waitid's id is
-            // one under P_PIDFD.
+            // one under P_PIDFD; close_range's first fd bounds a range,
+            // which strace prints as a number.
             let pidfd_id = i == 1 && name == "waitid" && int(0) as u32 == P_PIDFD;
-            if pidfd_id || is_fd_name(&arg) && !arg_type(meta, i).contains('*') {
+            let fd_arg =
+                is_fd_name(&arg) && !arg_type(meta, i).contains('*') && name != "close_range";
+            if pidfd_id || fd_arg {
                 let fd = int(i);
                 if is_dirfd_name(&arg) {
                     dirfd = Some(fd);
@@ -472,6 +460,10 @@ impl FdTable {
             // The next path pairs with its own dirfd, if any.
             dirfd = None;
         }
+        // recvmsg's fds are new: known after its effect, below.
+        if name != "recvmsg" {
+            self.resolve_waited(call, pid, &mut out);
+        }
         let Some(ret) = call.ret().filter(|&r| r >= 0) else {
             if name == "exit_group" {
                 self.procs.remove(&pid);
@@ -479,6 +471,9 @@ impl FdTable {
             return out;
         };
         self.apply(call, &name, pid, ret, &out);
+        if name == "recvmsg" {
+            self.resolve_waited(call, pid, &mut out);
+        }
         let dups = matches!(&*name, "fcntl" | "fcntl64")
             && matches!(
                 raw.get(1).map(|&c| c as u32 as i32 as i64),
@@ -496,6 +491,18 @@ impl FdTable {
             }
         }
         out
+    }
+
+    /// `out.waited`: what the fds poll and select wait on, and those
+    /// SCM_RIGHTS passes, refer to.
+    fn resolve_waited(&mut self, call: &Call, pid: u32, out: &mut Resolved) {
+        for fd in waited_fds(call) {
+            if !out.waited.iter().any(|(n, _)| *n == fd) {
+                if let Some(f) = self.lookup(pid, fd) {
+                    out.waited.push((fd, f));
+                }
+            }
+        }
     }
 
     /// The effect of a call that succeeded.
@@ -701,6 +708,15 @@ impl FdTable {
                     self.reread_socket(pid, fd_arg(0));
                 }
             }
+            // The fds SCM_RIGHTS brought, as /proc names them now.
+            "recvmsg" => {
+                const MSG_CMSG_CLOEXEC: u64 = 0x4000_0000;
+                let cloexec = arg(2) & MSG_CMSG_CLOEXEC != 0;
+                for fd in waited_fds(call) {
+                    let entry = self.proc_fd(pid, fd, cloexec);
+                    self.set(pid, fd, entry);
+                }
+            }
             "pipe" | "pipe2" | "socketpair" => {
                 let cloexec = new_fd_cloexec(name, raw);
                 let inodes = call.new_fd_inodes();
@@ -825,9 +841,14 @@ impl FdTable {
     /// fd `fd` of `pid` is now open on `entry` (None: unknown).
     /// A socket's endpoints changed: read them again for later calls.
     fn reread_socket(&mut self, pid: u32, fd: i32) {
-        let entry = self.proc_fd(pid, fd, false);
+        let known = self.files(pid).fds.get(&fd).cloned().flatten();
+        // The process may have closed the fd and opened another socket on
+        // its number since (the printer runs behind it): only the same
+        // socket's endpoints are this one's.
+        let entry = self
+            .proc_fd(pid, fd, false)
+            .filter(|e| known.as_ref().is_none_or(|k| k.path == e.path));
         if entry.is_none() && self.live {
-            let known = self.files(pid).fds.get(&fd).cloned().flatten();
             let inode = known.and_then(|k| {
                 k.path
                     .strip_prefix("socket:[")?
@@ -866,6 +887,39 @@ impl FdTable {
     fn set(&mut self, pid: u32, fd: i32, entry: Option<Fd>) {
         self.files(pid).fds.insert(fd, entry);
     }
+}
+
+/// The fds poll and select wait on (not negative: poll skips those), as
+/// strace's -P looks at them and its -y shows them; and those sendmsg and
+/// recvmsg pass, which -y shows too.
+fn waited_fds(call: &Call) -> Vec<i32> {
+    let captures = call.captures();
+    let fds: Vec<i32> = match &*call.name() {
+        "poll" | "ppoll" => match captures.get("ufds") {
+            Some(Captured::Bytes(bytes)) => structs::pollfd_fds(bytes),
+            _ => Vec::new(),
+        },
+        // The fds SCM_RIGHTS passes: the sender's, and the receiver's new ones.
+        "sendmsg" | "recvmsg" => match captures.get("msg") {
+            Some(Captured::List(items)) => structs::scm_rights_fds(items),
+            _ => Vec::new(),
+        },
+        "select" | "pselect6" => {
+            let raw = call.raw_args();
+            let n = u64::from(raw.first().map_or(0, |&r| r as u32).min(1 << 20));
+            ["inp", "outp", "exp"]
+                .iter()
+                .filter_map(|set| match captures.get(set) {
+                    Some(Captured::Bytes(bytes)) => Some(captures.before(set).unwrap_or(bytes)),
+                    _ => captures.before(set),
+                })
+                .flat_map(|bytes| structs::fd_set_fds(bytes, n))
+                .map(|fd| fd as i32)
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+    fds.into_iter().filter(|&fd| fd >= 0).collect()
 }
 
 /// The argument index and the two fds of a pipe or socketpair that
@@ -1046,6 +1100,29 @@ mod tests {
         unsafe { libc::close(fd) };
         // A file whose name ends so is no mark.
         assert!(!unlinked("/proc/self/cwd", "/ (deleted)"));
+    }
+
+    #[test]
+    fn a_socket_read_again_is_the_same_socket() {
+        // connect's socket is read again from /proc for its endpoints; the
+        // printer runs behind the process, which may have closed that fd
+        // and opened another socket on its number since: not that one's.
+        let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&udp);
+        let pid = std::process::id();
+        let mut table = FdTable::new(true, decode_fd::SOCKET);
+        let gone = Fd::new("socket:[1]".to_owned(), Some("TCP:[1]".to_owned()), false);
+        table.set(pid, fd, Some(gone.clone()));
+        table.reread_socket(pid, fd);
+        assert_eq!(table.lookup(pid, fd), Some(gone));
+        // The same socket is read again: its address now.
+        let inode = readlink(&format!("/proc/self/fd/{fd}")).unwrap();
+        table.set(pid, fd, Some(Fd::new(inode.clone(), None, false)));
+        table.reread_socket(pid, fd);
+        let now = table.lookup(pid, fd).unwrap();
+        assert_eq!(now.path, inode);
+        let port = udp.local_addr().unwrap().port();
+        assert_eq!(now.detail, Some(format!("UDP:[127.0.0.1:{port}]")));
     }
 
     #[test]

@@ -432,6 +432,18 @@ fn annotate_fds(
             arg.text = format!("[{}, {}]", show(a, &known[0]), show(b, &known[1])).into();
         }
     }
+    // poll's `[{fd=3</etc/passwd>, events=POLLIN}]`, select's `[3</etc/passwd> 4<...>]`.
+    if !fds.waited.is_empty() {
+        for (arg, view) in decoded.args.iter_mut().zip(args) {
+            let text = match view.name {
+                "ufds" => annotate_pollfds(&arg.text, &fds.waited, opts),
+                "inp" | "outp" | "exp" => annotate_fd_set(&arg.text, &fds.waited, opts),
+                "msg" => annotate_scm_rights(&arg.text, &fds.waited, opts),
+                _ => continue,
+            };
+            arg.text = text.into();
+        }
+    }
     for (i, fd) in &fds.fds {
         let (Some(arg), Some(view)) = (decoded.args.get_mut(*i), args.get(*i)) else {
             continue;
@@ -445,6 +457,74 @@ fn annotate_fds(
         if plain {
             fd.push_shown(&mut arg.text, opts.hex);
         }
+    }
+}
+
+/// `fd` as strace's printfd shows it, if its target is known.
+fn shown_fd(fd: &str, known: &[(i32, fdtable::Fd)], opts: &StraceOptions) -> String {
+    let mut text = fd.to_owned();
+    if let Some((_, f)) = fd
+        .parse::<i32>()
+        .ok()
+        .and_then(|n| known.iter().find(|(k, _)| *k == n))
+    {
+        f.push_shown(&mut text, opts.hex);
+    }
+    text
+}
+
+/// Each `{fd=N` of a pollfd array's text with what N refers to.
+fn annotate_pollfds(text: &str, known: &[(i32, fdtable::Fd)], opts: &StraceOptions) -> String {
+    const FIELD: &str = "{fd=";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(FIELD) {
+        let (head, tail) = rest.split_at(at + FIELD.len());
+        out.push_str(head);
+        let digits = tail
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(tail.len());
+        out.push_str(&shown_fd(&tail[..digits], known, opts));
+        rest = &tail[digits..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Each SCM_RIGHTS message's fds, `cmsg_data=[5, 6]`, with what they refer to.
+fn annotate_scm_rights(text: &str, known: &[(i32, fdtable::Fd)], opts: &StraceOptions) -> String {
+    const FIELD: &str = "cmsg_type=SCM_RIGHTS, cmsg_data=[";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(FIELD) {
+        let (head, tail) = rest.split_at(at + FIELD.len());
+        out.push_str(head);
+        let Some(close) = tail.find(']') else {
+            rest = tail;
+            break;
+        };
+        let items: Vec<String> = tail[..close]
+            .split(", ")
+            .map(|item| shown_fd(item, known, opts))
+            .collect();
+        out.push_str(&items.join(", "));
+        rest = &tail[close..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// An fd set's text, `[3 4]`, with what each fd refers to.
+fn annotate_fd_set(text: &str, known: &[(i32, fdtable::Fd)], opts: &StraceOptions) -> String {
+    match text.strip_prefix('[').and_then(|t| t.strip_suffix(']')) {
+        Some(inner) if !inner.is_empty() => {
+            let items: Vec<String> = inner
+                .split(' ')
+                .map(|item| shown_fd(item, known, opts))
+                .collect();
+            format!("[{}]", items.join(" "))
+        }
+        _ => text.to_owned(),
     }
 }
 

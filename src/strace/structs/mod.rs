@@ -29,7 +29,9 @@ pub use misc::{
     poll_revents_text, pollfd_fds, pollfds_text, rlimit_text, sysinfo_text, uname_text,
     wait_status_text,
 };
-pub use msg::{iov_buffers, iovec_text, mmsghdr_text, msghdr_text, remote_iovec_text};
+pub use msg::{
+    iov_buffers, iovec_text, mmsghdr_text, msghdr_text, remote_iovec_text, scm_rights_fds,
+};
 pub use netlink::{ifindex_text, netlink_text};
 pub use perf::perf_event_attr_text;
 pub use signal::{sigaction_text, sigmask_pair_text, sigset_names, sigset_text};

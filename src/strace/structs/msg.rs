@@ -318,6 +318,39 @@ fn cmsg_data(level: i32, ty: i32, body: &[u8], opts: &StraceOptions) -> Option<S
 /// IP_CHECKSUM (linux/in.h; not in libc).
 const IP_CHECKSUM: i32 = 23;
 
+/// The fds a msghdr's SCM_RIGHTS control messages carry (strace's -y
+/// shows what each refers to).
+pub fn scm_rights_fds(items: &[&[u8]]) -> Vec<i32> {
+    let Some(m) = msg(items) else {
+        return Vec::new();
+    };
+    let (data, len) = (m.control.data, m.hdr.controllen);
+    if m.hdr.control == 0 || m.control.avail.is_none() {
+        return Vec::new();
+    }
+    let mut fds = Vec::new();
+    let mut off = 0usize;
+    let end = data.len().min(len as usize);
+    while off + 16 <= end {
+        let (Some(clen), Some(level), Some(ty)) = (
+            read::<u64>(&data[off..]),
+            read::<i32>(&data[off + 8..]),
+            read::<i32>(&data[off + 12..]),
+        ) else {
+            break;
+        };
+        if clen < 16 {
+            break;
+        }
+        if (level, ty) == (libc::SOL_SOCKET, libc::SCM_RIGHTS) {
+            let body = &data[off + 16..end.min(off.saturating_add(clen as usize))];
+            fds.extend(body.chunks_exact(4).filter_map(read::<i32>));
+        }
+        off = off.saturating_add((clen as usize).div_ceil(8).saturating_mul(8));
+    }
+    fds
+}
+
 /// The control messages: `[{cmsg_len=20, cmsg_level=SOL_SOCKET,
 /// cmsg_type=SCM_RIGHTS, cmsg_data=[5]}]`.
 fn cmsgs_text(data: &[u8], len: u64, opts: &StraceOptions) -> String {
