@@ -142,15 +142,7 @@ fn uts_field(bytes: &[u8], i: usize) -> Option<&[u8]> {
 /// (-x, -xx) says; every field without `abbrev` (strace -v).
 pub fn uname_text(bytes: &[u8], hex: HexStyle, abbrev: bool) -> Option<String> {
     let mut out = String::from("{");
-    let names = [
-        "sysname",
-        "nodename",
-        "release",
-        "version",
-        "machine",
-        "domainname",
-    ];
-    for (i, name) in names.iter().enumerate() {
+    for (i, name) in UTS_FIELDS.iter().enumerate() {
         if abbrev && i == 2 {
             out.push_str(", ...");
             break;

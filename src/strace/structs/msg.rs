@@ -329,24 +329,10 @@ pub fn scm_rights_fds(items: &[&[u8]]) -> Vec<i32> {
         return Vec::new();
     }
     let mut fds = Vec::new();
-    let mut off = 0usize;
-    let end = data.len().min(len as usize);
-    while off + 16 <= end {
-        let (Some(clen), Some(level), Some(ty)) = (
-            read::<u64>(&data[off..]),
-            read::<i32>(&data[off + 8..]),
-            read::<i32>(&data[off + 12..]),
-        ) else {
-            break;
-        };
-        if clen < 16 {
-            break;
-        }
+    for (_, level, ty, body) in cmsgs(data, len) {
         if (level, ty) == (libc::SOL_SOCKET, libc::SCM_RIGHTS) {
-            let body = &data[off + 16..end.min(off.saturating_add(clen as usize))];
             fds.extend(body.chunks_exact(4).filter_map(read::<i32>));
         }
-        off = off.saturating_add((clen as usize).div_ceil(8).saturating_mul(8));
     }
     fds
 }
@@ -355,20 +341,7 @@ pub fn scm_rights_fds(items: &[&[u8]]) -> Vec<i32> {
 /// cmsg_type=SCM_RIGHTS, cmsg_data=[5]}]`.
 fn cmsgs_text(data: &[u8], len: u64, opts: &StraceOptions) -> String {
     let mut parts = Vec::new();
-    let mut off = 0usize;
-    let end = data.len().min(len as usize);
-    while off + 16 <= end {
-        let (Some(clen), Some(level), Some(ty)) = (
-            read::<u64>(&data[off..]),
-            read::<i32>(&data[off + 8..]),
-            read::<i32>(&data[off + 12..]),
-        ) else {
-            break;
-        };
-        if clen < 16 {
-            break;
-        }
-        let body = &data[off + 16..end.min(off.saturating_add(clen as usize))];
+    for (clen, level, ty, body) in cmsgs(data, len) {
         let mut text = format!(
             "{{cmsg_len={clen}, cmsg_level={}, cmsg_type=",
             flags::socket_level(level as u32 as u64)
@@ -386,10 +359,30 @@ fn cmsgs_text(data: &[u8], len: u64, opts: &StraceOptions) -> String {
         }
         text.push('}');
         parts.push(text);
-        // A length past the data (or absurd) ends the walk.
-        off = off.saturating_add((clen as usize).div_ceil(8).saturating_mul(8));
     }
     format!("[{}]", parts.join(", "))
+}
+
+/// The control messages of the first `len` bytes of `data`, each as
+/// (cmsg_len, level, type, data): the kernel's CMSG_NXTHDR walk, which a
+/// length shorter than a header, or past the data, ends.
+fn cmsgs(data: &[u8], len: u64) -> impl Iterator<Item = (u64, i32, i32, &[u8])> {
+    let end = data.len().min(len as usize);
+    let mut off = 0usize;
+    std::iter::from_fn(move || {
+        if off + 16 > end {
+            return None;
+        }
+        let clen = read::<u64>(&data[off..])?;
+        let level = read::<i32>(&data[off + 8..])?;
+        let ty = read::<i32>(&data[off + 12..])?;
+        if clen < 16 {
+            return None;
+        }
+        let body = &data[off + 16..end.min(off.saturating_add(clen as usize))];
+        off = off.saturating_add((clen as usize).div_ceil(8).saturating_mul(8));
+        Some((clen, level, ty, body))
+    })
 }
 
 /// `{msg_name=NULL, msg_namelen=0, msg_iov=[...], msg_iovlen=1,
