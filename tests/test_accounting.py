@@ -300,15 +300,21 @@ def test_a_filtered_session_counts_the_halves_of_calls_it_lost(kernel, expr):
     of 200,000 short in each run). Both filters pass every call: the
     whole loop is delivered or counted."""
     n = 100000
-    for _ in range(2):
+    overflowed = 0
+    # Whether a 4 KiB ring overflows depends on the host (a consumer that
+    # keeps up with slow syscalls drains it): runs until two did.
+    for _ in range(10):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", systrace.LostEventsWarning)
             with systrace.enable("getppid", filter=expr, buffer_size=4096) as s:
                 for _ in range(n):
                     os.getppid()
         events = s.events()
-        assert s.dropped > 0, "the ring never overflowed"
         assert len(events) + s.dropped == 2 * n, (len(events), s.dropped)
+        overflowed += s.dropped > 0
+        if overflowed == 2:
+            break
+    assert overflowed == 2, "the ring overflowed in fewer than 2 runs of 10"
 
 
 # --- 4. memory --------------------------------------------------------------------
