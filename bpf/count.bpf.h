@@ -49,7 +49,7 @@ const struct systrace_count count_zero = {};
  * sys_ns: the part of dur_ns its thread ran). */
 static __noinline void count_call(__u64 at, long ret, __u64 dur_ns, __u64 sys_ns, __u64 pid_tgid)
 {
-	struct systrace_count_key key = { .tgid = pid_tgid >> 32,
+	struct systrace_count_key key = { .tgid = count_by_root ? at >> 32 : pid_tgid >> 32,
 					  .root = at >> 32,
 					  .nr = (__u32)at };
 	struct systrace_count *c;

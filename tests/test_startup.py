@@ -320,11 +320,11 @@ def run_command_in_process(argv: list) -> dict:
         calls = []
         start = n._start_loading
 
-        def spy(size, syscalls, tasks, count=True, filters=True, captured=None, clock=True):
+        def spy(size, syscalls, tasks, count=True, filters=True, captured=None, clock=True, count_by_root=False):
             calls.append({{"early": not {{"argparse", "subprocess"}} & set(sys.modules), "size": size,
                           "all": syscalls is None, "tasks": tasks, "count": count, "filters": filters,
-                          "clock": clock}})
-            start(size, syscalls, tasks, count, filters, captured, clock)
+                          "clock": clock, "count_by_root": count_by_root}})
+            start(size, syscalls, tasks, count, filters, captured, clock, count_by_root)
 
         n._start_loading = spy
         code = cli.main({argv!r})
@@ -344,7 +344,7 @@ def test_the_command_loads_its_programs_while_it_starts(kernel):
     got = run_command_in_process(["-o", "/dev/null", "-e", "trace=getppid", "--", "true"])
     assert got["code"] == 0
     assert got["calls"] == [{"early": True, "size": 2 << 20, "all": False, "tasks": True,
-                             "count": False, "filters": False, "clock": False}]
+                             "count": False, "filters": False, "clock": False, "count_by_root": False}]
     hooks = {"syscall": {"sys_enter_event", "sys_exit_event"}, "raw": {"sys_enter", "sys_exit"}}[got["mode"]]
     assert HOOKS & set(got["programs"]) == hooks, got
     assert TASK_PROGRAMS <= set(got["programs"])
@@ -353,7 +353,7 @@ def test_the_command_loads_its_programs_while_it_starts(kernel):
     got = run_command_in_process(["-c", "-o", "/dev/null", "--", "true"])
     assert got["code"] == 0
     assert got["calls"] == [{"early": True, "size": 2 << 20, "all": True, "tasks": False,
-                             "count": True, "filters": False, "clock": True}]
+                             "count": True, "filters": False, "clock": True, "count_by_root": True}]
     assert HOOKS & set(got["programs"]) == {"sys_enter", "sys_exit"}, got
 
 
@@ -372,17 +372,17 @@ def test_the_command_loads_only_what_its_options_use(kernel):
     cases = [
         (["-e", "trace=getppid"], []),
         (["-f", "-y", "-P", "/etc/hostname", "-e", "trace=getppid"], []),
-        (["-c", "-e", "trace=getppid"], ["count", "clock"]),
-        (["-c", "-y", "-e", "trace=getppid"], ["count", "clock"]),
-        (["-c", "-f", "-e", "trace=getppid"], ["count", "clock"]),
+        (["-c", "-e", "trace=getppid"], ["count", "clock", "count_by_root"]),
+        (["-c", "-y", "-e", "trace=getppid"], ["count", "clock", "count_by_root"]),
+        (["-c", "-f", "-e", "trace=getppid"], ["count", "clock", "count_by_root"]),
         (["-z", "-e", "trace=getppid"], ["filters", "clock"]),
         (["-e", "trace=getppid", "-e", "status=failed"], ["filters", "clock"]),
         (["--filter", "ret >= 0", "-e", "trace=getppid"], ["filters", "clock"]),
-        (["-c", "--filter=ret >= 0", "-e", "trace=getppid"], ["count", "filters", "clock"]),
+        (["-c", "--filter=ret >= 0", "-e", "trace=getppid"], ["count", "filters", "clock", "count_by_root"]),
         (["-tt", "-e", "trace=getppid"], ["clock"]),
         (["-r", "-e", "trace=getppid"], ["clock"]),
         (["-fT", "-e", "trace=getppid"], ["clock"]),
-        (["-c", "-w", "-e", "trace=getppid"], ["count", "clock"]),  # -w only with -c (strace)
+        (["-c", "-w", "-e", "trace=getppid"], ["count", "clock", "count_by_root"]),  # -w only with -c (strace)
         (["--format", "json", "-e", "trace=getppid"], ["clock"]),
         (["--format=kernel", "-e", "trace=getppid"], ["clock"]),
     ]
@@ -391,8 +391,9 @@ def test_the_command_loads_only_what_its_options_use(kernel):
         assert got["code"] == 0, (options, got)
         assert got["features"] == features, (options, got)
         # Loaded once, with just that.
-        assert [(c["count"], c["filters"], c["clock"]) for c in got["calls"]] == [
-            ("count" in features, "filters" in features, "clock" in features)], (options, got)
+        assert [(c["count"], c["filters"], c["clock"], c["count_by_root"]) for c in got["calls"]] == [
+            ("count" in features, "filters" in features, "clock" in features, "count_by_root" in features)
+        ], (options, got)
     lean = run_command_in_process(["-o", "/dev/null", "-e", "trace=getppid", "--", "true"])
     for name in ("sys_enter_event", "sys_exit_event"):
         assert lean["insns"][name] < 0.8 * full["insns"][name], (name, lean["insns"], full["insns"])

@@ -177,7 +177,7 @@ def start_loading(argv: Sequence[str], buffer_size: int, internal: Sequence[str]
             # follows the processes (execve, the exits, -y's fd calls)
             # captures.
             _native._start_loading(size, nrs, found.follow, True, found.filters,
-                                   _native.SyscallSet(*wanted))
+                                   _native.SyscallSet(*wanted), count_by_root=True)
             return
         if nrs is not None:
             nrs = _native.SyscallSet(nrs, *wanted)

@@ -1320,8 +1320,10 @@ def _open_counting(args: argparse.Namespace, pids: List[int]) -> Optional[Sessio
     try:
         # --filter counts only the calls it passes, in the kernel too; -z
         # and -Z do not change strace's -c, nor this.
+        # Counted per syscall, not per process: the table sums them, and a
+        # tree of thousands of processes then fits the kernel's maps.
         return Session(*syscalls, pid=pids, follow=args.follow, count=True, filter=args.filter,
-                       buffer_size=args.buffer_size)
+                       buffer_size=args.buffer_size, _count_by_root=True)
     except PermissionError as err:
         raise CliError(f"{err} (tracing needs root, or CAP_BPF and CAP_PERFMON)") from None
     except (ProcessLookupError, ValueError, OSError) as err:

@@ -111,6 +111,10 @@ pub struct Features {
     /// The time in every record (`with_clock`): some 35-50 ns a record on
     /// this machine kind. Without it the consumer numbers the records.
     pub clock: bool,
+    /// Counts kept per traced root and syscall, not per process
+    /// (`count_by_root`): the command's -c, exact for any number of
+    /// processes; no count per process can be read from them.
+    pub count_by_root: bool,
 }
 
 impl Features {
@@ -119,6 +123,7 @@ impl Features {
         filters: true,
         captures: u32::MAX,
         clock: true,
+        count_by_root: false,
     };
 
     /// Whether a load with `self` can do everything `other` asks.
@@ -127,6 +132,7 @@ impl Features {
             && (self.filters || !other.filters)
             && other.captures & !self.captures == 0
             && (self.clock || !other.clock)
+            && !(self.count_by_root && other.count && !other.count_by_root)
     }
 }
 
@@ -253,6 +259,7 @@ impl Programs {
             rodata.with_filters = features.filters;
             rodata.capture_kinds = features.captures;
             rodata.with_clock = features.clock;
+            rodata.count_by_root = features.count_by_root;
             if let (true, Some(n)) = (features.count, max_counts) {
                 for map in [&mut open.maps.counts, &mut open.maps.errnos] {
                     map.set_max_entries(n).map_err(|e| {

@@ -114,7 +114,7 @@ impl PyLaunch {
 /// `syscalls`: what the first session enables (None: every syscall);
 /// `clock`: whether its records carry the time (`cli.needs_clock`).
 #[pyfunction]
-#[pyo3(name = "_start_loading", signature = (buffer_size, syscalls, tasks, count = true, filters = true, captured = None, clock = true))]
+#[pyo3(name = "_start_loading", signature = (buffer_size, syscalls, tasks, count = true, filters = true, captured = None, clock = true, count_by_root = false))]
 #[allow(clippy::too_many_arguments)]
 pub fn start_loading(
     py: Python<'_>,
@@ -125,6 +125,7 @@ pub fn start_loading(
     filters: bool,
     captured: Option<PyRef<'_, crate::python::syscall_set::PySyscallSet>>,
     clock: bool,
+    count_by_root: bool,
 ) -> PyResult<()> {
     let sets = syscalls.map(|s| [s.sel.enter.clone(), s.sel.exit.clone()]);
     let captured = captured.map(|s| s.sel.enter.union(&s.sel.exit).copied().collect());
@@ -133,6 +134,7 @@ pub fn start_loading(
         filters,
         captures: u32::MAX, // narrowed to what `syscalls` use
         clock,
+        count_by_root,
     };
     py.detach(|| {
         crate::trace::tracer::start_loading(buffer_size, sets, captured, tasks, features)

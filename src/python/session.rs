@@ -248,9 +248,11 @@ impl Session {
     /// (systrace._native.Launch), which the session traces from that execve
     /// on; _unfiltered, syscall names a filter for all leaves alone;
     /// _and_filter, an expression ANDed into every other traced syscall's
-    /// filter (the command's -z and -Z).
+    /// filter (the command's -z and -Z); _count_by_root, counts wanted per
+    /// syscall only (the command's -c: exact for any number of processes,
+    /// none per process).
     #[new]
-    #[pyo3(signature = (*syscalls, enter = None, exit = None, pid = None, all_processes = None, buffer_size = None, strings = None, string_size = None, follow = None, count = None, max_memory = None, max_spill = None, signals = None, exits = None, filter = None, clock = None, _unfiltered = None, _and_filter = None, _launched = None, _data_size = None))]
+    #[pyo3(signature = (*syscalls, enter = None, exit = None, pid = None, all_processes = None, buffer_size = None, strings = None, string_size = None, follow = None, count = None, max_memory = None, max_spill = None, signals = None, exits = None, filter = None, clock = None, _unfiltered = None, _and_filter = None, _launched = None, _data_size = None, _count_by_root = false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -274,6 +276,7 @@ impl Session {
         _and_filter: Option<String>,
         _launched: Option<&Bound<'_, PyAny>>,
         _data_size: Option<u32>,
+        _count_by_root: bool,
     ) -> PyResult<Self> {
         let flag = |value: Option<&Bound<'_, PyAny>>, name: &str, default: bool| match value {
             Some(v) => bool_arg(v, name),
@@ -431,6 +434,7 @@ impl Session {
             signals,
             task_exits: exits,
             clockless: !clock,
+            count_by_root: count && _count_by_root,
         };
         let max_memory = max_memory
             .filter(|m| !m.is_none())
@@ -548,12 +552,17 @@ impl Session {
     /// Final once the session is closed; a session that does not count has
     /// none.
     #[pyo3(signature = (per_process = false))]
-    fn counts(&self, py: Python<'_>, per_process: bool) -> Vec<SyscallCount> {
+    fn counts(&self, py: Python<'_>, per_process: bool) -> PyResult<Vec<SyscallCount>> {
         if self.inherited() {
-            return Vec::new();
+            return Ok(Vec::new());
+        }
+        if per_process && self.inner().counts_by_root() {
+            return Err(PyValueError::new_err(
+                "this session counts per syscall only (opened with _count_by_root=True)",
+            ));
         }
         let rows = py.detach(|| self.inner().counts(per_process));
-        rows.into_iter().map(SyscallCount::from).collect()
+        Ok(rows.into_iter().map(SyscallCount::from).collect())
     }
 
     /// A counting session's counts as strace -c prints them, sorted as

@@ -105,6 +105,10 @@ pub struct Registration {
     /// events of its syscalls and processes from its registration to its
     /// end, whatever their time says, numbered in order.
     pub clockless: bool,
+    /// Its counts are wanted per syscall only, not per process (the
+    /// command's -c): the programs may key them by traced root
+    /// (`Features::count_by_root`).
+    pub count_by_root: bool,
 }
 
 impl Registration {

@@ -211,6 +211,11 @@ impl Session {
         out
     }
 
+    /// Whether its counts are kept per syscall only (not per process).
+    pub fn counts_by_root(&self) -> bool {
+        self.registration.count_by_root
+    }
+
     /// The calls counted in the kernel during this session, per syscall
     /// (and per process with `per_process`), by syscall number then pid.
     pub fn counts(&self, per_process: bool) -> Vec<SyscallCount> {

@@ -368,6 +368,8 @@ pub(super) fn tracer<'a>(
                     "event filters"
                 } else if wants.clock && !t.programs.features().clock {
                     "the time of each event"
+                } else if wants.count && t.programs.features().count_by_root {
+                    "counting per process"
                 } else {
                     "the capture of some of this session's arguments"
                 }
@@ -400,6 +402,7 @@ fn features_of(reg: &Registration) -> Features {
         filters: !reg.filters.is_empty(),
         captures: capture::kinds(metadata_now().0, &reg.capture),
         clock: !reg.clockless,
+        count_by_root: reg.count_by_root,
     }
 }
 
@@ -590,6 +593,7 @@ pub fn kernel_state() -> KernelState {
                     (f.count, "count"),
                     (f.filters, "filters"),
                     (f.clock, "clock"),
+                    (f.count_by_root, "count_by_root"),
                 ]
                 .into_iter()
                 .filter_map(|(on, name)| on.then_some(name))
