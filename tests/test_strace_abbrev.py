@@ -150,3 +150,66 @@ def test_arrays_past_s_elements_like_strace(kernel, tmp_path, options):
     # Each fd twice: asked (events=POLLIN), and ready (revents=POLLIN).
     assert len(texts[0]) == 1 and texts[0][0].count("events=POLLIN") == (40 if options else 32) * 2, texts[0]
     assert texts[1] == texts[0]
+
+
+@pytest.fixture
+def listed(tmp_path):
+    """A directory of every kind of entry a test can make, with names
+    strace quotes (a newline, a quote, bytes that are not UTF-8)."""
+    d = tmp_path / "listed"
+    d.mkdir()
+    (d / "file").write_bytes(b"x")
+    (d / "sub").mkdir()
+    os.symlink("file", d / "link")
+    os.mkfifo(d / "fifo")
+    os.mknod(d / "null", stat.S_IFCHR | 0o600, os.makedev(1, 3))
+    (d / 'a"quote').write_bytes(b"")
+    (d / "new\nline").write_bytes(b"")
+    with open(os.fsencode(d) + b"/caf\xe9", "wb"):
+        pass
+    return d
+
+
+def _getdents(tracer: list, out, *args: str) -> list:
+    """The getdents64 lines of a run (ls's listing itself is not read: its
+    names need not be text)."""
+    r = subprocess.run([*tracer, "-o", str(out), *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                       timeout=120)
+    assert r.returncode == 0, (tracer, r.stderr)
+    return [line for line in out.read_text().splitlines() if line.startswith("getdents64(")]
+
+
+@pytest.mark.parametrize("options", [["-v"], ["--no-abbrev"], ["-e", "abbrev=!getdents64"], ["-v", "-x"],
+                                     ["-v", "-xx"], ["-v", "-s", "2"], ["-e", "abbrev=getdents64"],
+                                     ["-v", "-e", "abbrev=all"], []])
+def test_getdents64_entries_as_strace_prints_them(kernel, tmp_path, listed, options):
+    # Before: `getdents64(3, 0x55d4... /* 10 entries */, 32768) = 288` under
+    # -v too, where strace lists every entry (the programs counted them).
+    cmd = ["-e", "trace=getdents64", *options, "/bin/ls", "-a", str(listed)]
+    st = _getdents(["strace"], tmp_path / "strace.txt", *cmd)
+    sy = _getdents(SYSTRACE, tmp_path / "systrace.txt", *cmd)
+    assert len(st) == 2, st
+    # The buffer's address is ls's own (malloc's, not the same in two runs).
+    assert [re.sub(r"0x[0-9a-f]{6,}", "ADDR", line) for line in sy] == \
+        [re.sub(r"0x[0-9a-f]{6,}", "ADDR", line) for line in st]
+    unabbreviated = "-v" in options or "--no-abbrev" in options or "abbrev=!getdents64" in options
+    if unabbreviated and "abbrev=all" not in options:
+        assert 'd_name="file"' in sy[0] or "d_name=\"\\x66" in sy[0], sy
+        assert sy[1].startswith("getdents64(3, [], "), sy
+
+
+def test_getdents64_entries_past_a_capture(kernel, tmp_path):
+    # A directory whose entries fill more than a capture (4 KiB): the ones
+    # read are strace's, then `...` (strace prints all of them).
+    d = tmp_path / "big"
+    d.mkdir()
+    for i in range(400):
+        (d / f"entry-{i:04}").write_bytes(b"")
+    cmd = ["-v", "-e", "trace=getdents64", "/bin/ls", str(d)]
+    (st,) = [line for line in _getdents(["strace"], tmp_path / "strace.txt", *cmd) if "= 0" not in line]
+    (sy,) = [line for line in _getdents(SYSTRACE, tmp_path / "systrace.txt", *cmd) if "= 0" not in line]
+    head, _, tail = sy.partition(", ...]")
+    assert tail and tail == st[st.rindex("]") + 1:], (sy, st)
+    shown = head.count("{d_ino=")
+    assert 100 < shown < 400, shown
+    assert st.startswith(head + ", {d_ino="), (head[-200:], st[len(head) - 100:len(head) + 100])

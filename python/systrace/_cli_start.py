@@ -53,7 +53,7 @@ LONG_VALUE = ("--filter", "--buffer-size", "--format", "--record", "--output-dir
 # strace's long forms of flags the scan cares for.
 LONG_FLAG = {"--summary-only": "c", "--summary": "C", "--follow-forks": "f", "--syscall-times": "T",
              "--relative-timestamps": "r", "--absolute-timestamps": "t", "--summary-wall-clock": "w",
-             "--successful-only": "z", "--failed-only": "Z"}
+             "--successful-only": "z", "--failed-only": "Z", "--no-abbrev": "v"}
 # Runs that print and exit, or trace nothing.
 NO_LOAD = ("-h", "--help", "--version", "--replay", "--print-completion")
 
@@ -73,6 +73,8 @@ class _Scan:
         self.launch_options = False
         # An option that shows or keeps a time (cli.needs_clock).
         self.times = False
+        # -v, --no-abbrev, -e abbrev=: getdents64's entries are read.
+        self.dirents = False
 
     @property
     def clock(self) -> bool:
@@ -82,6 +84,12 @@ class _Scan:
         if option == "-e":
             self.exprs.append(value)
             self.filters = self.filters or value.startswith("status=")
+            qualifier, eq, abbreviated = value.partition("=")
+            if eq and qualifier in ("abbrev", "a"):
+                try:
+                    self.dirents = "getdents64" not in _native.SyscallSet.from_strace(abbreviated)
+                except ValueError:
+                    pass  # the parser says what is wrong with it
         elif option == "--filter":
             self.filters = True
         elif option == "-p":
@@ -104,6 +112,8 @@ class _Scan:
             self.filters = True
         elif option in "trTCw":
             self.times = True
+        elif option == "v":
+            self.dirents = True
 
 
 def scan(argv: Sequence[str]) -> Optional[_Scan]:
@@ -163,6 +173,8 @@ def start_loading(argv: Sequence[str], buffer_size: int, internal: Sequence[str]
     if found is None:
         return
     try:
+        if found.dirents:
+            _native._capture_dirents(True)
         size = int(found.buffer_size) if found.buffer_size is not None else buffer_size
         trace = [e.partition("=")[2] if "=" in e else e for e in found.exprs
                  if e.partition("=")[0] in ("trace", "t") or "=" not in e]

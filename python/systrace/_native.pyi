@@ -13,7 +13,7 @@ __all__ = [
     "call_columns", "calls_of", "CallIter", "Call", "Pairer", "LostEventsWarning", "SessionClosedError",
     "UnsupportedKernelError", "EventBatch", "EventBatchIter", "Event", "common_fields", "define_fields",
     "event_format", "event_id", "kernel_state", "metadata_source", "metadata_table", "print_fmt",
-    "syscall_metadata", "syscall_name", "syscall_names", "syscall_nr", "preload", "_start_loading", "_close_hooks_after_exit", "_limit_malloc_arenas", "_keep_up_thread", "BatchIter", "EventIter",
+    "syscall_metadata", "syscall_name", "syscall_names", "syscall_nr", "preload", "_start_loading", "_capture_dirents", "_close_hooks_after_exit", "_limit_malloc_arenas", "_keep_up_thread", "BatchIter", "EventIter",
     "Session", "SyscallCount", "Launch", "class_names", "class_syscalls", "errno_message", "errno_name", "errno_of", "format_duration",
     "format_error", "format_summary", "status_classes", "signal_set", "signal_name", "syscall_classes", "fd_syscalls", "Printer", "DEFAULT_BUFFER_SIZE", "NR_SYSCALLS",
     "MAX_ARGS", "MAX_CAPTURE", "PHASE_ENTER", "PHASE_EXIT", "PHASE_SIGNAL", "PHASE_TASK_EXIT", "DEFAULT_STRING_SIZE", "DEFAULT_COLUMN", "ARCH",
@@ -667,6 +667,7 @@ def _start_loading(
     clock: bool = True,
     count_by_root: bool = False,
 ) -> None: ...
+def _capture_dirents(on: bool) -> None: ...
 def _close_hooks_after_exit() -> bool: ...
 def _limit_malloc_arenas(n: int) -> None: ...
 def _keep_up_thread(tid: int, nice: int, slice_ns: int) -> None: ...

@@ -142,6 +142,15 @@ pub fn start_loading(
     Ok(())
 }
 
+/// The command's -v (or -e abbrev= without getdents64): getdents64's
+/// records are read, for strace's list of entries, instead of counted.
+/// Before the first session; a load that cannot read them loads again.
+#[pyfunction]
+#[pyo3(name = "_capture_dirents")]
+pub fn capture_dirents(py: Python<'_>, on: bool) {
+    py.detach(|| crate::trace::tracer::set_dirent_entries(on));
+}
+
 /// At exit (registered with `atexit` when the package is imported): a
 /// child holds the last reference to our per-syscall hooks, so that
 /// closing them (a grace period each) does not delay our exit. True if

@@ -42,7 +42,8 @@ mod _native {
     use super::event::{EventBatch, EventBatchIter, PyEvent};
     #[pymodule_export]
     use super::launch::{
-        close_hooks_after_exit, keep_up_thread, limit_malloc_arenas, start_loading, PyLaunch,
+        capture_dirents, close_hooks_after_exit, keep_up_thread, limit_malloc_arenas,
+        start_loading, PyLaunch,
     };
     #[pymodule_export]
     use super::metadata::{

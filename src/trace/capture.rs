@@ -4,6 +4,7 @@
 //! decodes (inputs at enter, outputs at exit). The BPF side follows this
 //! table (bpf/systrace.h, systrace_capture_spec); `decode` reads the items.
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::kernel::layout::{
     systrace_capture_kind, systrace_capture_spec, systrace_commands, MAX_ARGS, NR_SYSCALLS,
@@ -422,6 +423,20 @@ const STRUCTS: &[(&str, &str, u8, u16, &str)] = {
     ]
 };
 
+/// Whether getdents64's records are read (strace -v prints every entry)
+/// instead of counted (its default `/* 5 entries */`): the command's `-v`
+/// or `-e abbrev=` without getdents64. Set before the programs load (or
+/// with their tables rewritten: `tracer::set_dirent_entries`).
+static DIRENT_ENTRIES: AtomicBool = AtomicBool::new(false);
+
+pub fn dirent_entries() -> bool {
+    DIRENT_ENTRIES.load(Ordering::Relaxed)
+}
+
+pub(crate) fn set_dirent_entries(on: bool) {
+    DIRENT_ENTRIES.store(on, Ordering::Relaxed);
+}
+
 /// What to capture of `meta`'s arguments, or None when nothing.
 pub fn spec_for(meta: &SyscallMetadata) -> Option<systrace_capture_spec> {
     let mut spec = systrace_capture_spec::default();
@@ -447,6 +462,12 @@ pub fn spec_for(meta: &SyscallMetadata) -> Option<systrace_capture_spec> {
                     continue;
                 };
                 spec.len_arg[i] = n as u8;
+            }
+            if kind == DIRENT_COUNT && dirent_entries() {
+                // The records themselves, as much of the ret bytes as a
+                // capture holds; no count past them.
+                spec.kind[i] = EXIT_BUFFER;
+                continue;
             }
             spec.kind[i] = kind;
             spec.size[i] = size;

@@ -406,6 +406,25 @@ fn features_of(reg: &Registration) -> Features {
     }
 }
 
+/// Reads getdents64's records instead of counting them (the command's -v:
+/// see `capture::dirent_entries`), from now on: the loaded programs'
+/// capture table is rewritten, where their load can read the new kind (a
+/// session that needs it and finds it missing loads again).
+pub fn set_dirent_entries(on: bool) {
+    // Before the lock: the command's early load holds it, and set it first.
+    if capture::dirent_entries() == on {
+        return;
+    }
+    let _quiet = quiet::Quiet::enter();
+    let guard = lock();
+    capture::set_dirent_entries(on);
+    if let Some(t) = guard.as_ref().filter(|t| t.pid == getpid()) {
+        let table = metadata_now().0;
+        t.programs
+            .update_tables(&nb_args_table(table), &capture::spec_table(table));
+    }
+}
+
 /// Loads the programs now, so that a later first enable() only flips bits.
 /// Does nothing if they are loaded already.
 pub fn preload(buffer_size: Option<usize>) -> Result<()> {

@@ -360,8 +360,16 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
         }
         "getdents64" | "getdents" => {
             c.push(c.t_int(0));
-            c.push_exit(match c.ok() {
-                Some(0) => format!("{} /* 0 entries */", c.t_ptr(1)),
+            // -v: the entries themselves, when they were read (not counted:
+            // capture::dirent_entries) and the call wrote no more than asked.
+            let written = c.ok().filter(|&n| n as u64 <= c.uint(2));
+            let records = c.captured(1).filter(|r| r.bytes.len() != 4);
+            c.push_exit(match (c.opts.abbrev, written, records) {
+                (false, Some(0), _) if syscall == "getdents64" => "[]".to_owned(),
+                (false, Some(n), Some(r)) if syscall == "getdents64" => {
+                    structs::dirents_text(r.bytes, n as usize, c.opts.hex)
+                }
+                (_, Some(0), _) => format!("{} /* 0 entries */", c.t_ptr(1)),
                 _ => c.t_counted(1, "entries", "entries"),
             });
             c.push_exit(c.t_uint(2));

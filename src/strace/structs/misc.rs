@@ -337,3 +337,76 @@ pub fn open_how_text(bytes: &[u8], size: u64) -> Option<String> {
     out.push('}');
     Some(out)
 }
+
+/// strace's names of a directory entry's type (dirent_types).
+const DIRENT_TYPES: flags::Xlat = &[
+    (0, "DT_UNKNOWN"),
+    (1, "DT_FIFO"),
+    (2, "DT_CHR"),
+    (4, "DT_DIR"),
+    (6, "DT_BLK"),
+    (8, "DT_REG"),
+    (10, "DT_LNK"),
+    (12, "DT_SOCK"),
+    (14, "DT_WHT"),
+];
+
+/// getdents64's entries as strace prints them unabbreviated (-v):
+/// `[{d_ino=2, d_off=1, d_reclen=24, d_type=DT_DIR, d_name="."}, ...]`.
+/// `bytes`: what was captured of the `len` bytes the call wrote; entries
+/// past it are `...`, as strace shows entries it could not read.
+pub fn dirents_text(bytes: &[u8], len: usize, hex: HexStyle) -> String {
+    // offsetof(struct linux_dirent64, d_name): the smallest valid entry.
+    const HEAD: usize = 19;
+    // strace prints at most this much of a name (D_NAME_LEN_MAX).
+    const NAME_MAX: usize = 256;
+    let mut out = String::from("[");
+    let mut off = 0;
+    while len - off >= HEAD {
+        let Some(head) = bytes.get(off..off + HEAD) else {
+            out.push_str("...");
+            break;
+        };
+        let ino = read::<u64>(head).unwrap_or(0);
+        let d_off = read::<u64>(&head[8..]).unwrap_or(0);
+        let reclen = usize::from(read::<u16>(&head[16..]).unwrap_or(0));
+        let _ = write!(out, "{{d_ino={ino}, d_off={d_off}, d_reclen={reclen}");
+        // The kernel never writes these; strace tells them, as here.
+        let reclen = if reclen > len - off {
+            let _ = write!(out, " /* {} bytes overflow */", reclen - (len - off));
+            len - off
+        } else if reclen < HEAD {
+            let _ = write!(out, " /* {} bytes underflow */", HEAD - reclen);
+            HEAD
+        } else {
+            reclen
+        };
+        let _ = write!(
+            out,
+            ", d_type={}",
+            flags::xval_or_unknown(DIRENT_TYPES, u64::from(head[18]), "DT_???")
+        );
+        let name_len = (reclen - HEAD).min(NAME_MAX);
+        if name_len > 0 {
+            // strace's printpathn of name_len - 1 bytes: the name up to a
+            // NUL among name_len of them, else that many and `...` (also
+            // when the capture ends before its NUL).
+            let have = bytes.get(off + HEAD..).unwrap_or(&[]);
+            let name = &have[..have.len().min(name_len)];
+            let (name, more) = match name.iter().position(|&b| b == 0) {
+                Some(end) => (&name[..end], Ellipsis::No),
+                None => (&name[..name.len().min(name_len - 1)], Ellipsis::Yes),
+            };
+            out.push_str(", d_name=");
+            push_quoted(&mut out, name, more, hex);
+        }
+        out.push('}');
+        off += reclen;
+        if off >= len {
+            break;
+        }
+        out.push_str(", ");
+    }
+    out.push(']');
+    out
+}

@@ -25,9 +25,9 @@ pub use ifreq::{ifconf_text, ifreq_request, ifreq_text, Ifreq};
 pub use io::{fd_set_fds, fd_set_text, sockopt_text};
 pub use ipc::{ipc_ctl_text, IpcArg};
 pub use misc::{
-    epoll_event_text, epoll_events_text, f_owner_ex_text, fd_pair_text, flock_text, open_how_text,
-    poll_revents_text, pollfd_fds, pollfds_text, rlimit_text, sysinfo_text, uname_text,
-    wait_status_text,
+    dirents_text, epoll_event_text, epoll_events_text, f_owner_ex_text, fd_pair_text, flock_text,
+    open_how_text, poll_revents_text, pollfd_fds, pollfds_text, rlimit_text, sysinfo_text,
+    uname_text, wait_status_text,
 };
 pub use msg::{
     iov_buffers, iovec_text, mmsghdr_text, msghdr_text, remote_iovec_text, scm_rights_fds,

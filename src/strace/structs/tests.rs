@@ -275,3 +275,47 @@ fn utimensat_times() {
         "[{tv_sec=5, tv_nsec=1000000000}, {tv_sec=5, tv_nsec=-1}]"
     );
 }
+
+#[test]
+fn dirents_as_strace_lists_them() {
+    // One entry: d_ino, d_off, d_reclen, d_type, then the name with its NUL
+    // and padding to 8 bytes.
+    fn entry(ino: u64, name: &[u8], d_type: u8) -> Vec<u8> {
+        let reclen = (19 + name.len() + 1).div_ceil(8) * 8;
+        let mut e = Vec::new();
+        e.extend(ino.to_ne_bytes());
+        e.extend(7u64.to_ne_bytes());
+        e.extend((reclen as u16).to_ne_bytes());
+        e.push(d_type);
+        e.extend(name);
+        e.resize(reclen, 0);
+        e
+    }
+    let mut buf = entry(2, b".", 4);
+    buf.extend(entry(12, b"file", 8)); // a name that fills its record: no `...`
+    buf.extend(entry(13, b"x", 3)); // no name for DT 3
+    let all = dirents_text(&buf, buf.len(), HexStyle::None);
+    assert_eq!(
+        all,
+        "[{d_ino=2, d_off=7, d_reclen=24, d_type=DT_DIR, d_name=\".\"}, \
+         {d_ino=12, d_off=7, d_reclen=24, d_type=DT_REG, d_name=\"file\"}, \
+         {d_ino=13, d_off=7, d_reclen=24, d_type=0x3 /* DT_??? */, d_name=\"x\"}]"
+    );
+    // Captured short of what the call wrote: the entries read, then `...`;
+    // a name cut by the capture ends in `...` too.
+    assert_eq!(
+        dirents_text(&buf[..24], buf.len(), HexStyle::None),
+        "[{d_ino=2, d_off=7, d_reclen=24, d_type=DT_DIR, d_name=\".\"}, ...]"
+    );
+    assert_eq!(
+        dirents_text(&buf[..24 + 21], buf.len(), HexStyle::None),
+        "[{d_ino=2, d_off=7, d_reclen=24, d_type=DT_DIR, d_name=\".\"}, \
+         {d_ino=12, d_off=7, d_reclen=24, d_type=DT_REG, d_name=\"fi\"...}, ...]"
+    );
+    // A record longer than what is left (never from the kernel): told, and
+    // its name read from what is left (strace's printpathn of 0 bytes).
+    assert_eq!(
+        dirents_text(&buf[..24], 20, HexStyle::None),
+        "[{d_ino=2, d_off=7, d_reclen=24 /* 4 bytes overflow */, d_type=DT_DIR, d_name=\"\"...}]"
+    );
+}
