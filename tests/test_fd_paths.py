@@ -216,6 +216,52 @@ def test_y_knows_a_pty_peer_and_close_on_exec_set_by_ioctl_like_strace(kernel, t
     assert re.search(r"ioctl\(4</dev/pts/\d+>, TCGETS, \{", text), text
 
 
+SPAWN_PROGRAM = textwrap.dedent(
+    """
+    import fcntl, os, signal, termios
+    tracer = os.getppid()
+    # Under systrace, stop it while the child runs and is reaped: the child
+    # is gone from /proc when its lines are printed (as it may be on a busy
+    # machine), and strace, which stops the child at each call, needs none.
+    stopping = os.path.basename(os.readlink(f"/proc/{tracer}/exe")) != "strace"
+    fd = os.open("/etc/passwd", os.O_RDONLY)
+    os.dup2(fd, 9)
+    fcntl.ioctl(9, termios.FIOCLEX)
+    if stopping:
+        os.kill(tracer, signal.SIGSTOP)
+    try:
+        # posix_spawn: a vfork'd child (clone3 CLONE_VM|CLONE_VFORK) whose
+        # dup2, close and exec come before its parent's clone3 returns.
+        pid = os.posix_spawn("/bin/sh", ["sh", "-c", "exec 9<&- 5<&-"], os.environ,
+                             file_actions=[(os.POSIX_SPAWN_DUP2, fd, 5), (os.POSIX_SPAWN_CLOSE, fd)])
+        os.waitpid(pid, 0)
+    finally:
+        if stopping:
+            os.kill(tracer, signal.SIGCONT)
+    """
+)
+
+
+def test_y_gives_a_vfork_child_its_parents_fds_and_drops_fioclex_ones_at_exec_like_strace(kernel, tmp_path):
+    # The child's fds are its parent's as of the fork, though the child has
+    # exited (and is gone from /proc) before its lines print: they showed as
+    # bare numbers. After the child's exec, fd 9, which FIOCLEX made
+    # close-on-exec, is closed: sh's fcntl(9, ...) fails and shows 9 alone;
+    # fd 5, from posix_spawn's dup2, stays open.
+    (tmp_path / "spawn.py").write_text(SPAWN_PROGRAM)
+    texts = _trace_both(tmp_path, ["-f", "-y", "-qq", "-e", "trace=dup2,close,fcntl,ioctl", "-e", "signal=none"],
+                        ["/usr/bin/python3", str(tmp_path / "spawn.py")])
+    # (A failed TCGETS shows its pointer, different each run.)
+    theirs, ours = ([re.sub(r"0x[0-9a-f]{8,}", "ADDR", re.sub(r"^\d+ +", "", line))
+                     for line in join_cut_calls(t).splitlines()] for t in texts)
+    assert ours == theirs
+    text = re.sub(r" +=", " =", "\n".join(ours))
+    child = text[text.index("ioctl(9</etc/passwd>, FIOCLEX) = 0\n"):]
+    assert "\ndup2(3</etc/passwd>, 5) = 5</etc/passwd>\nclose(3</etc/passwd>) = 0\n" in child, text
+    assert "\nfcntl(9, F_DUPFD, 10) = -1 EBADF " in child, text
+    assert re.search(r"\nfcntl\(5</etc/passwd>, F_DUPFD, 10\) = (\d+)</etc/passwd>\n", child), text
+
+
 DIRFD_PROGRAM = textwrap.dedent(
     """
     import os, sys

@@ -304,7 +304,10 @@ impl FdTable {
 
     /// A process's table; one first seen starts as a copy of its parent's
     /// (a child's first event is its fork returning, before the parent
-    /// moved on as far as the table knows), else from /proc.
+    /// moved on as far as the table knows), else from /proc. A child
+    /// whose parent the printer found in the trace has its copy already
+    /// ([`fork_child`](Self::fork_child)); this asks /proc for the others,
+    /// which is empty once the child is gone.
     fn files(&mut self, pid: u32) -> &mut Files {
         if !self.procs.contains_key(&pid) {
             let parent = self
@@ -319,6 +322,22 @@ impl FdTable {
             self.procs.insert(pid, files);
         }
         self.procs.get_mut(&pid).expect("inserted above")
+    }
+
+    /// Whether the table has process `pid`'s fds.
+    pub fn knows(&self, pid: u32) -> bool {
+        self.procs.contains_key(&pid)
+    }
+
+    /// Process `child` was forked by `parent`, which is still in its fork
+    /// call: its table starts as a copy of the parent's now, whatever
+    /// /proc says when its calls are printed (the child may be gone from
+    /// there by then). Nothing for a child the table knows already.
+    pub fn fork_child(&mut self, parent: u32, child: u32) {
+        if !self.procs.contains_key(&child) {
+            let copy = self.files(parent).clone();
+            self.procs.insert(child, copy);
+        }
     }
 
     /// What fd `fd` of `pid` refers to now: the table's, else (unless the

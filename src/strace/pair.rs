@@ -33,6 +33,15 @@ pub fn is_exec(nr: u32) -> bool {
     nr == syscalls::Sysno::execve.id() as u32 || nr == syscalls::Sysno::execveat.id() as u32
 }
 
+/// clone, clone3, fork or vfork: the calls that make a process (or a
+/// thread), whose child's first event is their exit returning 0.
+pub fn is_fork(nr: u32) -> bool {
+    static FORKS: OnceLock<Bitmap> = OnceLock::new();
+    FORKS
+        .get_or_init(|| syscall_set(&["clone", "clone3", "fork", "vfork"]))
+        .contains(nr)
+}
+
 fn execveat_returned(enter: &Event, exit: &Event) -> bool {
     const EXECVE: u32 = syscalls::Sysno::execve.id() as u32;
     const EXECVEAT: u32 = syscalls::Sysno::execveat.id() as u32;
@@ -169,6 +178,11 @@ impl Pairer {
     /// The enter of the call thread `tid` is in, if any.
     pub fn pending_enter(&self, tid: u32) -> Option<&Event> {
         self.pending.get(&tid)
+    }
+
+    /// The enters of the calls not yet returned, in no order.
+    pub fn pending_enters(&self) -> impl Iterator<Item = &Event> + '_ {
+        self.pending.values()
     }
 
     /// Calls entered and not yet returned.

@@ -225,6 +225,22 @@ fn fd_table(opts: &PrinterOptions) -> FdTable {
     table
 }
 
+/// Whether the fork call entered by `ev` makes a process, not a thread
+/// (CLONE_THREAD in clone's flags, or in clone3's struct clone_args when
+/// it was read).
+fn makes_process(ev: &Event) -> bool {
+    const CLONE_THREAD: u64 = libc::CLONE_THREAD as u64;
+    let flags = match crate::metadata::syscall_name(ev.nr) {
+        Some("clone") => Some(ev.args[0]),
+        Some("clone3") => ev
+            .captures()
+            .find(|c| c.arg == 0 && c.has_value())
+            .and_then(|c| Some(u64::from_ne_bytes(c.bytes.get(..8)?.try_into().ok()?))),
+        _ => None,
+    };
+    flags.is_none_or(|f| f & CLONE_THREAD == 0)
+}
+
 /// The name an exec entered by `ev` gives its thread if it succeeds: the
 /// kernel's `kbasename(bprm->filename)`, cut to a comm's length (a
 /// script's own name, not its interpreter's; execveat of an fd alone,
@@ -521,6 +537,14 @@ impl Printer {
         if self.opts.syscall_numbers {
             self.last_nr.insert(ev.tid, ev.nr);
         }
+        if ev.phase == Phase::Exit
+            && ev.ret == 0
+            && self.fds.is_some()
+            && super::pair::is_fork(ev.nr)
+            && self.pairer.pending_enter(ev.tid).is_none()
+        {
+            self.child_born(ev);
+        }
         let mut done = std::mem::take(&mut self.done);
         self.pairer.push_into(ev.clone(), &mut done);
         // By reference, then cleared: a call is a few hundred bytes to move.
@@ -541,6 +565,38 @@ impl Printer {
             self.held = Some(ev.tid);
             self.held_exit = None;
             self.held_retry = ev.data.is_some() && ev.captures().any(|c| c.faulted);
+        }
+    }
+
+    /// -y: `ev` is a child's first event, its side of a fork returning 0
+    /// (no enter of its own). Its fd table is a copy of its parent's as of
+    /// the fork: the parent is the one process in a fork call now (its
+    /// exit, which names the child, comes later when the child runs first,
+    /// as a vfork's always does), of the same traced root and the same
+    /// name (the child's is a copy of its parent's). Not found (none, or
+    /// more than one, in a fork), the table learns it as before: from the
+    /// parent's exit, or /proc.
+    fn child_born(&mut self, ev: &Event) {
+        let Some(table) = self.fds.as_mut() else {
+            return;
+        };
+        if table.knows(ev.pid) {
+            return;
+        }
+        let mut parents = self.pairer.pending_enters().filter(|enter| {
+            enter.pid != ev.pid
+                && enter.root == ev.root
+                && enter.comm == ev.comm
+                && enter.timestamp_ns <= ev.timestamp_ns
+                && super::pair::is_fork(enter.nr)
+                && makes_process(enter)
+        });
+        let Some(parent) = parents.next().map(|e| e.pid) else {
+            return;
+        };
+        // Two of its threads forking are still one parent.
+        if parents.all(|e| e.pid == parent) {
+            table.fork_child(parent, ev.pid);
         }
     }
 
