@@ -6,10 +6,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
@@ -742,3 +744,57 @@ def test_y_leaves_close_range_s_bounds_as_numbers(kernel, tmp_path):
     assert re.search(r"^close_range\(3, 7, 0\) += 0$", ours, re.M), ours
     assert "read(3</etc/hostname>, " in ours, ours
     assert ours.splitlines() == theirs.splitlines()
+
+
+def test_y_knows_a_vfork_child_gone_before_its_events_are_read(kernel, tmp_path):
+    # A shell's vfork child runs, execs, ends and is reaped while its
+    # parent waits in vfork: when its events are read late (here systrace
+    # is stopped meanwhile, as a busy machine delays it), /proc no longer
+    # has it. Its fds and cwd are still its parent's, which the parent's
+    # vfork in progress names: `write(1</path>, ...)` and
+    # `openat(AT_FDCWD</dir>, ...)` as strace shows them, not the numbers
+    # alone.
+    strace = shutil.which("strace")
+    if strace is None:
+        require("strace is not installed (apt-get install strace)")
+    texts = []
+    for name, tracer in (("strace", [strace]), ("systrace", [sys.executable, "-m", "systrace"])):
+        work = tmp_path / name
+        work.mkdir()
+        go, done = work / "go", work / "done"
+        os.mkfifo(go)
+        script = f"read x < {go}; for i in 1 2 3; do /bin/echo $i; done; : > {done}; read x < {go}; exit 0"
+        out = tmp_path / f"{name}.trace"
+        with open(tmp_path / "stdout", "wb") as stdout, open(tmp_path / "stderr", "w+b") as stderr:
+            tracing = subprocess.Popen(
+                [*tracer, "-f", "-y", "-o", str(out), "-e", "trace=openat,write", "--", "sh", "-c", script],
+                cwd=work, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr,
+                env={**os.environ, "LC_ALL": "C"})
+            try:
+                stopped = name == "systrace"
+                # The shell waits for the fifo's writer: it is traced by now.
+                with open(go, "w"):
+                    if stopped:
+                        os.kill(tracing.pid, signal.SIGSTOP)
+                deadline = time.monotonic() + 30
+                while not done.exists() and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                assert done.exists()
+                if stopped:
+                    os.kill(tracing.pid, signal.SIGCONT)
+                with open(go, "w"):
+                    pass
+                assert tracing.wait(timeout=60) == 0
+            finally:
+                if tracing.poll() is None:
+                    os.kill(tracing.pid, signal.SIGCONT)
+                    tracing.kill()
+            stderr.seek(0)
+            assert b"could not be resolved" not in stderr.read()
+        text = join_cut_calls(out.read_text(errors="surrogateescape")).replace(str(work), "WORK")
+        calls = (re.sub(r"^\d+ +", "", line) for line in text.splitlines())
+        texts.append(sorted(re.sub(r"\s+= ", " = ", c) for c in calls if c.startswith(("openat(", "write("))))
+    theirs, ours = texts
+    for i in "123":
+        assert f'write(1<{tmp_path}/stdout>, "{i}\\n", 2) = 2' in ours, ours
+    assert ours == theirs
