@@ -696,3 +696,18 @@ def test_y_leaves_close_range_s_bounds_as_numbers(kernel, tmp_path):
     assert re.search(r"^close_range\(3, 7, 0\) += 0$", ours, re.M), ours
     assert "read(3</etc/hostname>, " in ours, ours
     assert ours.splitlines() == theirs.splitlines()
+
+
+def test_y_resolves_a_symlink_to_proc_self_as_the_process_like_strace(kernel, tmp_path):
+    # /dev/stdin -> /proc/self/fd/0: the traced process's fd 0, not the
+    # tracer's (/dev/null here; the commands' own stdin is another file).
+    script = ("cat /dev/stdin < /etc/hostname; stty -F /dev/stdin < /dev/zero 2>/dev/null;"
+              " cat /dev/fd/0 < /etc/hostname; cat /proc/self/fd/0 < /etc/hostname; true")
+    theirs, ours = _trace_both(tmp_path, ["-f", "-y", "-e", "trace=openat"], ["sh", "-c", script])
+
+    def opens(text: str) -> list:
+        return [re.sub(r"^\d+ +", "", line) for line in text.splitlines()
+                if "/stdin" in line or "fd/0" in line]
+    assert len(opens(theirs)) == 4, theirs
+    assert opens(ours) == opens(theirs)
+    assert sum("</etc/hostname>" in line for line in opens(ours)) == 3
