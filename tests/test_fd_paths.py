@@ -798,3 +798,18 @@ def test_y_knows_a_vfork_child_gone_before_its_events_are_read(kernel, tmp_path)
     for i in "123":
         assert f'write(1<{tmp_path}/stdout>, "{i}\\n", 2) = 2' in ours, ours
     assert ours == theirs
+
+
+def test_y_resolves_a_symlink_to_proc_self_as_the_process_like_strace(kernel, tmp_path):
+    # /dev/stdin -> /proc/self/fd/0: the traced process's fd 0, not the
+    # tracer's (/dev/null here; the commands' own stdin is another file).
+    script = ("cat /dev/stdin < /etc/hostname; stty -F /dev/stdin < /dev/zero 2>/dev/null;"
+              " cat /dev/fd/0 < /etc/hostname; cat /proc/self/fd/0 < /etc/hostname; true")
+    theirs, ours = _trace_both(tmp_path, ["-f", "-y", "-e", "trace=openat"], ["sh", "-c", script])
+
+    def opens(text: str) -> list:
+        return [re.sub(r"^\d+ +", "", line) for line in text.splitlines()
+                if "/stdin" in line or "fd/0" in line]
+    assert len(opens(theirs)) == 4, theirs
+    assert opens(ours) == opens(theirs)
+    assert sum("</etc/hostname>" in line for line in opens(ours)) == 3

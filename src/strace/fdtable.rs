@@ -1040,17 +1040,70 @@ fn until_nul(bytes: &[u8]) -> &[u8] {
     }
 }
 
-/// `path` through its symlinks, as the kernel opened it; itself when it
-/// is gone (or was never there).
 /// `path` through its symlinks, as process `pid` (thread `tid`) resolved
-/// it: its /proc/self and /proc/thread-self are its own, not systrace's.
+/// it when the kernel opened it: its /proc/self and /proc/thread-self are
+/// its own, not systrace's, also where a symlink leads there
+/// (`/dev/stdin` -> `/proc/self/fd/0`); itself when it is gone (or was
+/// never there).
 fn canonical(path: &str, pid: u32, tid: u32) -> String {
-    let own = own_proc(path, pid, tid);
-    let path = own.as_deref().unwrap_or(path);
-    match std::fs::canonicalize(path) {
+    let path = in_process(path, pid, tid);
+    match std::fs::canonicalize(&path) {
         Ok(p) => p.to_string_lossy().into_owned(),
-        Err(_) => path.to_owned(),
+        Err(_) => path,
     }
+}
+
+/// `path` with every symlink on its way that leads to /proc/self or
+/// /proc/thread-self followed, and those made process `pid`'s; the rest
+/// (other symlinks, /proc/PID's per-process links) is left for
+/// canonicalize, whose answer is then the process's.
+fn in_process(path: &str, pid: u32, tid: u32) -> String {
+    let mut path = own_proc(path, pid, tid).unwrap_or_else(|| path.to_owned());
+    // As the kernel's limit on the symlinks of one lookup (ELOOP).
+    'lookup: for _ in 0..40 {
+        if !path.starts_with('/') {
+            break;
+        }
+        let mut prefix = String::new();
+        let mut parts = path.split('/').filter(|p| !p.is_empty()).peekable();
+        while let Some(part) = parts.next() {
+            prefix.push('/');
+            prefix.push_str(part);
+            if per_process(&prefix) {
+                break 'lookup;
+            }
+            let Ok(target) = std::fs::read_link(&prefix) else {
+                continue; // not a symlink, or gone
+            };
+            let target = target.to_string_lossy();
+            let parent = prefix.rsplit_once('/').map_or("/", |(dir, _)| dir);
+            let Some(target) = join(Some(if parent.is_empty() { "/" } else { parent }), &target)
+            else {
+                break 'lookup;
+            };
+            let Some(own) = own_proc(&target, pid, tid) else {
+                continue; // canonicalize follows it as the process would
+            };
+            let rest: Vec<&str> = parts.collect();
+            path = if rest.is_empty() {
+                own
+            } else {
+                format!("{own}/{}", rest.join("/"))
+            };
+            continue 'lookup;
+        }
+        break;
+    }
+    path
+}
+
+/// `/proc/PID` or below: links there (fd/N, cwd, exe) are that process's.
+fn per_process(prefix: &str) -> bool {
+    prefix.strip_prefix("/proc/").is_some_and(|rest| {
+        rest.split('/')
+            .next()
+            .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
+    })
 }
 
 /// `/proc/self/x` as `/proc/PID/x`, `/proc/thread-self/x` as

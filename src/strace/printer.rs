@@ -22,6 +22,7 @@ use super::signals::SignalSet;
 use super::summary::Summary;
 use super::{StraceOptions, DEFAULT_COLUMN};
 use crate::kernel::{Bitmap, Event, EventKind, Phase};
+use crate::metadata::display_name;
 use crate::text::kernel::{format_event, Style};
 
 /// Syscalls whose child side returns 0 with no enter of its own.
@@ -304,6 +305,10 @@ pub struct Printer {
     /// tid -> the call a signal interrupted to be restarted
     /// (ERESTART_RESTARTBLOCK), which restart_syscall resumes.
     interrupted: HashMap<u32, Cow<'static, str>>,
+    /// -p: tid -> restart_syscall's number if the call it was blocked in
+    /// when attached is one the kernel resumes by restart_syscall once
+    /// interrupted, until the thread's first syscall event (see `adopt`).
+    in_call_at_attach: HashMap<u32, Option<u32>>,
     /// Processes whose end was told.
     ended: HashSet<u32>,
     /// Of those, the ones told by their last thread's exit (the caller
@@ -358,6 +363,34 @@ pub struct Printer {
 /// -ERESTART_RESTARTBLOCK: the call is resumed by restart_syscall.
 const RESTART_BLOCK: i64 = -516;
 
+/// A thread's /proc/TID/syscall (`NR ARG1 ... ARG6 SP PC` while blocked
+/// in a call; `running`, or `-1 SP PC` outside one): None outside a call,
+/// else whether an interruption makes the kernel resume that call by
+/// restart_syscall (-ERESTART_RESTARTBLOCK) rather than run it again
+/// (-ERESTARTSYS, -ERESTARTNOHAND) or fail it: nanosleep, a relative
+/// clock_nanosleep, poll, a futex wait with a timeout, and restart_syscall.
+fn restarts_by_restart_syscall(text: &str) -> Option<bool> {
+    let mut fields = text.split_whitespace();
+    let nr = fields.next()?.parse::<i64>().ok().filter(|&nr| nr >= 0)?;
+    let args: Vec<u64> = fields
+        .take(6)
+        .map(|f| u64::from_str_radix(f.trim_start_matches("0x"), 16).unwrap_or(0))
+        .collect();
+    let arg = |i: usize| args.get(i).copied().unwrap_or(0);
+    const TIMER_ABSTIME: u64 = 1;
+    const FUTEX_CMD_MASK: u64 = !(128 | 256); // FUTEX_PRIVATE_FLAG, FUTEX_CLOCK_REALTIME
+    let nr = u32::try_from(nr).ok()?;
+    Some(match &*display_name(nr) {
+        "nanosleep" | "poll" | "restart_syscall" => true,
+        "clock_nanosleep" => arg(1) & TIMER_ABSTIME == 0,
+        "futex" => {
+            let cmd = arg(1) & FUTEX_CMD_MASK;
+            (cmd == libc::FUTEX_WAIT as u64 || cmd == libc::FUTEX_WAIT_BITSET as u64) && arg(3) != 0
+        }
+        _ => false,
+    })
+}
+
 impl Printer {
     pub fn new(opts: PrinterOptions) -> Self {
         let shown = opts
@@ -392,6 +425,7 @@ impl Printer {
             held_exit: None,
             split: HashSet::new(),
             interrupted: HashMap::new(),
+            in_call_at_attach: HashMap::new(),
             ended: HashSet::new(),
             told_by_exit: HashSet::new(),
             restarting: HashMap::new(),
@@ -545,8 +579,12 @@ impl Printer {
         {
             self.child_born(ev);
         }
+        let mut owned = ev.clone();
+        if !self.in_call_at_attach.is_empty() {
+            self.first_after_attach(&mut owned);
+        }
         let mut done = std::mem::take(&mut self.done);
-        self.pairer.push_into(ev.clone(), &mut done);
+        self.pairer.push_into(owned, &mut done);
         // By reference, then cleared: a call is a few hundred bytes to move.
         for call in &done {
             self.resolve_and_print(call, out);
@@ -597,6 +635,26 @@ impl Printer {
         // Two of its threads forking are still one parent.
         if parents.all(|e| e.pid == parent) {
             table.fork_child(parent, ev.pid);
+        }
+    }
+
+    /// The first syscall event of a thread attached while blocked in a
+    /// call (see `in_call_at_attach`): strace's attach interrupted that
+    /// call, and the kernel resumed a nanosleep or a poll by
+    /// restart_syscall, which strace shows entering and returning what the
+    /// call returned: the call's exit (whose enter came before the
+    /// attach) is restart_syscall's.
+    fn first_after_attach(&mut self, ev: &mut Event) {
+        let Some(restart) = self.in_call_at_attach.remove(&ev.tid) else {
+            return;
+        };
+        let Some(restart_nr) = restart else {
+            return;
+        };
+        if ev.phase == Phase::Exit && self.pairer.pending_enter(ev.tid).is_none() {
+            ev.nr = restart_nr;
+        } else {
+            self.interrupted.remove(&ev.tid);
         }
     }
 
@@ -980,6 +1038,26 @@ impl Printer {
         };
         for tid in dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok()) {
             self.live.entry(tid).or_insert(pid);
+            let blocked = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/syscall"));
+            if let Some(restarts) = blocked
+                .ok()
+                .as_deref()
+                .and_then(restarts_by_restart_syscall)
+            {
+                let restart_nr = crate::metadata::names::resolve("restart_syscall").ok();
+                let restarts = restarts && restart_nr.is_some();
+                self.in_call_at_attach
+                    .insert(tid, restart_nr.filter(|_| restarts));
+                if restarts {
+                    // strace's attach interrupts the call, and the kernel
+                    // resumes it by restart_syscall, whose line names the
+                    // call strace took from the syscall info of its first
+                    // stop: an interrupt stop, whose info holds no call
+                    // (number 0, read, on x86_64):
+                    // `restart_syscall(<... resuming interrupted read ...>)`.
+                    self.interrupted.insert(tid, display_name(0));
+                }
+            }
         }
     }
 
@@ -1272,7 +1350,10 @@ impl Printer {
         let start_col = out.len() - start;
         let name = call.name();
         let text = self.text_of(call.nr());
-        if name == "restart_syscall" && call.enter.is_some() && !resumed {
+        // Without its enter too: a thread attached in the call (strace's
+        // attach made it a restart_syscall it saw enter; see
+        // `first_after_attach`).
+        if name == "restart_syscall" && !resumed {
             let before = self.interrupted.remove(&at.tid);
             out.push_str(&super::format_restart_at(
                 start_col,

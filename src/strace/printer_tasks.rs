@@ -16,7 +16,8 @@ impl Printer {
         let Some(info) = ev.siginfo() else {
             return;
         };
-        // A fatal signal sent to a thread in a call, an ignored one it sent
+        // A fatal signal sent to a thread in a call (one it was in when
+        // attached too), an ignored one it sent
         // itself, or the SIGCHLD of a child its wait returns, shows after
         // that call's line, as strace sees them; another ignored one cuts
         // the call, as it interrupts it under strace.
@@ -24,7 +25,8 @@ impl Printer {
             info.at_send && (!info.ignored || info.from_self || self.waited_for(ev.tid, &info));
         if deferred
             && self.splits()
-            && self.pairer.pending_enter(ev.tid).is_some()
+            && (self.pairer.pending_enter(ev.tid).is_some()
+                || self.in_call_at_attach.contains_key(&ev.tid))
             && !self.deferred_signals.contains_key(&ev.tid)
         {
             self.deferred_signals.insert(ev.tid, ev.clone());
