@@ -329,6 +329,13 @@ impl FdTable {
         self.procs.contains_key(&pid)
     }
 
+    /// Whether the table has fd `fd` of process `pid` (not asking /proc).
+    fn knows_fd(&self, pid: u32, fd: i32) -> bool {
+        self.procs
+            .get(&pid)
+            .is_some_and(|f| f.fds.contains_key(&fd))
+    }
+
     /// Process `child` was forked by `parent`, which is still in its fork
     /// call: its table starts as a copy of the parent's now, whatever
     /// /proc says when its calls are printed (the child may be gone from
@@ -544,6 +551,12 @@ impl FdTable {
                 };
                 let cloexec = flags & O_CLOEXEC != 0;
                 let path = res.paths.iter().find(|(i, _)| *i == base);
+                // Its symlinks to /proc/self followed, as the process.
+                let resolved = path.map(|(_, p)| in_process(p, pid, call.first().tid));
+                let reopened = resolved
+                    .as_deref()
+                    .and_then(|p| own_fd(p, pid))
+                    .filter(|&n| self.knows_fd(pid, n));
                 let entry = match path {
                     // O_TMPFILE opened a new nameless file in the directory
                     // named: /proc shows it as `DIR/#INODE (deleted)`, which
@@ -555,9 +568,15 @@ impl FdTable {
                         self.proc_fd(pid, newfd, cloexec)
                             .filter(|f| f.deleted && f.path.starts_with(&prefix))
                     }
+                    // Its own fd again (/dev/stdin, /proc/self/fd/0): the
+                    // same file, as the table knows it (the process may be
+                    // gone from /proc when the line prints).
+                    Some(_) if reopened.is_some() => reopened
+                        .and_then(|n| self.lookup(pid, n))
+                        .map(|same| Fd { cloexec, ..same }),
                     // As the kernel resolved it: through symlinks.
-                    Some((_, p)) => {
-                        let path = canonical(p, pid, call.first().tid);
+                    Some(_) => {
+                        let path = canonicalized(resolved.unwrap_or_default());
                         let link = format!("/proc/{pid}/fd/{newfd}");
                         let detail = self.detail(pid, &link, &path);
                         Some(Fd::new(path, detail, cloexec))
@@ -1046,7 +1065,12 @@ fn until_nul(bytes: &[u8]) -> &[u8] {
 /// (`/dev/stdin` -> `/proc/self/fd/0`); itself when it is gone (or was
 /// never there).
 fn canonical(path: &str, pid: u32, tid: u32) -> String {
-    let path = in_process(path, pid, tid);
+    canonicalized(in_process(path, pid, tid))
+}
+
+/// A path whose symlinks to /proc/self were followed (`in_process`)
+/// through the rest of its symlinks; itself when it is gone.
+fn canonicalized(path: String) -> String {
     match std::fs::canonicalize(&path) {
         Ok(p) => p.to_string_lossy().into_owned(),
         Err(_) => path,
@@ -1104,6 +1128,17 @@ fn per_process(prefix: &str) -> bool {
             .next()
             .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
     })
+}
+
+/// N when `path` is process `pid`'s own fd N (`/proc/PID/fd/N`, or a
+/// thread's `/proc/PID/task/TID/fd/N`: the fds are the process's).
+fn own_fd(path: &str, pid: u32) -> Option<i32> {
+    let rest = path.strip_prefix(&format!("/proc/{pid}/"))?;
+    let rest = match rest.strip_prefix("task/") {
+        Some(task) => task.split_once('/')?.1,
+        None => rest,
+    };
+    rest.strip_prefix("fd/")?.parse().ok()
 }
 
 /// `/proc/self/x` as `/proc/PID/x`, `/proc/thread-self/x` as

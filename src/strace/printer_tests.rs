@@ -601,3 +601,44 @@ fn a_vfork_child_that_runs_first_has_its_parents_fds() {
     let text = run(opts, &events(true));
     assert!(text.contains("[pid   101] write(3, "), "{text}");
 }
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn a_reopened_own_fd_is_the_file_the_table_knows() {
+    // /dev/stdin -> /proc/self/fd/0: the process's fd 0 opened again, the
+    // file its table has (here /nowhere/f, which /proc cannot name: the
+    // process is made up, as one gone before its line prints).
+    use crate::kernel::decode::encode_captures;
+    const OPENAT: u32 = 257;
+    const DUP2: u32 = 33;
+    let at_fdcwd = libc::AT_FDCWD as u32 as u64;
+    let open = |path: &[u8], ts: u64| {
+        let mut e = call_ev(100, 100, OPENAT, &[at_fdcwd, 0x1000, 0, 0], None, ts);
+        e.data = Some(encode_captures(&[(1, 0, path.to_vec())]).into());
+        e
+    };
+    let events = vec![
+        open(b"/nowhere/f\0", 10),
+        call_ev(100, 100, OPENAT, &[], Some(3), 11),
+        call_ev(100, 100, DUP2, &[3, 0], None, 12),
+        call_ev(100, 100, DUP2, &[], Some(0), 13),
+        open(b"/dev/stdin\0", 20),
+        call_ev(100, 100, OPENAT, &[], Some(4), 21),
+        open(b"/proc/self/fd/0\0", 30),
+        call_ev(100, 100, OPENAT, &[], Some(5), 31),
+    ];
+    let opts = PrinterOptions {
+        decode_fds: 1,
+        live: false,
+        ..PrinterOptions::default()
+    };
+    let text = run(opts, &events);
+    assert!(
+        text.contains("\"/dev/stdin\", O_RDONLY) = 4</nowhere/f>"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\"/proc/self/fd/0\", O_RDONLY) = 5</nowhere/f>"),
+        "{text}"
+    );
+}
