@@ -813,3 +813,32 @@ def test_y_resolves_a_symlink_to_proc_self_as_the_process_like_strace(kernel, tm
     assert len(opens(theirs)) == 4, theirs
     assert opens(ours) == opens(theirs)
     assert sum("</etc/hostname>" in line for line in opens(ours)) == 3
+
+
+def test_y_names_scm_rights_fds_and_not_the_same_text_in_the_data(kernel, tmp_path):
+    # The fds SCM_RIGHTS passes are named (`cmsg_data=[3</etc/hostname>]`);
+    # data that holds that field's very text is the data, left as sent
+    # (before: an fd's name was spliced into the quoted string too).
+    program = textwrap.dedent("""
+        import os, socket
+        a, b = socket.socketpair()
+        fd = os.open("/etc/hostname", os.O_RDONLY)
+        data = b'cmsg_type=SCM_RIGHTS, cmsg_data=[%d]' % fd
+        a.sendmsg([data], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, fd.to_bytes(4, "little"))])
+        msg, anc, _, _ = b.recvmsg(100, 64)
+        a.sendmsg([b'{fd=%d, events=POLLIN}' % fd])
+        b.recv(100)
+    """)
+    theirs, ours = _trace_both(tmp_path, ["-y", "-s", "100", "-e", "trace=sendmsg,recvmsg"],
+                               ["/usr/bin/python3", "-c", program])
+
+    def lines(text: str) -> list:
+        # The socket's inode and recvmsg's msg_name (a stack address) are
+        # each run's own.
+        return [re.sub(r"msg_name=0x[0-9a-f]+", "msg_name=ADDR", re.sub(r"socket:\[\d+\]", "socket:[N]", line))
+                for line in text.splitlines() if line.startswith(("sendmsg(", "recvmsg("))]
+    assert len(lines(theirs)) == 3, theirs
+    assert lines(ours) == lines(theirs)
+    named = [line for line in lines(ours) if re.search(r"cmsg_data=\[\d+</etc/hostname>\]", line)]
+    assert len(named) == 2, ours
+    assert '"cmsg_type=SCM_RIGHTS, cmsg_data=[' in named[0], named

@@ -496,7 +496,8 @@ fn annotate_scm_rights(text: &str, known: &[(i32, fdtable::Fd)], opts: &StraceOp
     const FIELD: &str = "cmsg_type=SCM_RIGHTS, cmsg_data=[";
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some(at) = rest.find(FIELD) {
+    // Not in the data sent (the iov's quoted strings), which may hold it.
+    while let Some(at) = find_unquoted(rest, FIELD) {
         let (head, tail) = rest.split_at(at + FIELD.len());
         out.push_str(head);
         let Some(close) = tail.find(']') else {
@@ -512,6 +513,24 @@ fn annotate_scm_rights(text: &str, known: &[(i32, fdtable::Fd)], opts: &StraceOp
     }
     out.push_str(rest);
     out
+}
+
+/// Where `pat` first starts in `text` outside its quoted strings
+/// (strace's `"..."`, in which `"` and `\` are escaped).
+fn find_unquoted(text: &str, pat: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut quoted = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' if quoted => i += 1,
+            b'"' => quoted = !quoted,
+            _ if !quoted && bytes[i..].starts_with(pat.as_bytes()) => return Some(i),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 /// An fd set's text, `[3 4]`, with what each fd refers to.

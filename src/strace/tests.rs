@@ -986,3 +986,21 @@ fn string_size_bounds_arrays() {
         "pipe2([...], 0)                         = 0"
     );
 }
+
+#[test]
+fn a_field_is_found_outside_the_quoted_data() {
+    // -y's SCM_RIGHTS fds are found by their field's text: not in the data
+    // sent, which may hold the same text (escaped quotes and all).
+    const FIELD: &str = "cmsg_type=SCM_RIGHTS, cmsg_data=[";
+    let text = r#"{msg_iov=[{iov_base="x\"cmsg_type=SCM_RIGHTS, cmsg_data=[3]\\", iov_len=9}], msg_control=[{cmsg_len=20, cmsg_level=SOL_SOCKET, cmsg_type=SCM_RIGHTS, cmsg_data=[3]}]}"#;
+    let at = find_unquoted(text, FIELD).unwrap();
+    assert!(
+        text[..at].ends_with("cmsg_level=SOL_SOCKET, "),
+        "{}",
+        &text[..at]
+    );
+    assert_eq!(
+        find_unquoted(r#""cmsg_type=SCM_RIGHTS, cmsg_data=[3]""#, FIELD),
+        None
+    );
+}
