@@ -2,10 +2,13 @@
 attach interrupts the call, and the kernel resumes a sleep by
 restart_syscall, whose line strace prints as
 `restart_syscall(<... resuming interrupted read ...>)` (the name its
-syscall info gives at the attach's stop)."""
+syscall info gives at the attach's stop); a call the kernel runs again
+from its start (read, accept, epoll_wait) strace shows whole, as if it
+began at the attach."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -75,3 +78,92 @@ def test_attached_in_a_sleep_like_strace(kernel, argv, then):
     systrace = _attached("systrace", argv, then)
     assert strace[0].startswith("restart_syscall(<... resuming interrupted "), strace
     assert systrace == strace
+
+
+def _attached_while_blocked(tracer: str, target_argv: list, blocked_in: int, then) -> list:
+    """The trace of `target_argv` (its reads and writes), attached with -p
+    while it is blocked in syscall `blocked_in`, `then` run on it once
+    attached; the lines."""
+    target = subprocess.Popen(target_argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        _blocked_in(target.pid, blocked_in)
+        if tracer == "strace":
+            proc = subprocess.Popen(["strace", "-e", "trace=read,write", "-p", str(target.pid)],
+                                    stderr=subprocess.PIPE, text=True)
+            assert " attached" in proc.stderr.readline()
+        else:
+            proc = attach("-e", "trace=read,write", "-p", str(target.pid))
+        time.sleep(0.5)  # strace says attached before its tracee resumes
+        then(target)
+        target.wait(timeout=30)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err
+    finally:
+        target.kill()
+        target.wait()
+    return [line for line in err.splitlines() if " attached" not in line]
+
+
+def _fed_and_closed(target: subprocess.Popen) -> None:
+    target.stdin.write(b"hi\n")
+    target.stdin.close()
+    assert target.stdout.read() == b"hi\n"
+
+
+def _sigkilled(target: subprocess.Popen) -> None:
+    target.kill()
+
+
+@pytest.mark.parametrize("then", [_fed_and_closed, _sigkilled], ids=["fed", "killed"])
+def test_attached_in_a_read_like_strace(kernel, then):
+    # cat blocked in read(0, ...) on a pipe: strace shows the whole call,
+    # with what it read, where systrace saw only its exit.
+    strace = _attached_while_blocked("strace", ["cat"], 0, then)
+    systrace = _attached_while_blocked("systrace", ["cat"], 0, then)
+    assert strace[0].startswith("read(0, "), strace
+    assert systrace == strace
+
+
+ACCEPTER = """
+import socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen()
+print(s.getsockname()[1], flush=True)
+c, _ = s.accept()
+print(c.recv(10), flush=True)
+"""
+
+
+def test_attached_in_an_accept_like_strace(kernel):
+    def connect(target: subprocess.Popen) -> None:
+        import socket
+        with socket.create_connection(("127.0.0.1", port[0])) as c:
+            c.sendall(b"x")
+            target.stdout.read()
+
+    port = []
+    lines = {}
+    for tracer in ("strace", "systrace"):
+        target = subprocess.Popen(["/usr/bin/python3", "-c", ACCEPTER], stdout=subprocess.PIPE)
+        try:
+            port[:] = [int(target.stdout.readline())]
+            _blocked_in(target.pid, 288)  # accept4
+            if tracer == "strace":
+                proc = subprocess.Popen(["strace", "-e", "trace=accept4,recvfrom", "-p", str(target.pid)],
+                                        stderr=subprocess.PIPE, text=True)
+                assert " attached" in proc.stderr.readline()
+            else:
+                proc = attach("-e", "trace=accept4,recvfrom", "-p", str(target.pid))
+            time.sleep(0.5)
+            connect(target)
+            target.wait(timeout=30)
+            _, err = proc.communicate(timeout=30)
+        finally:
+            target.kill()
+            target.wait()
+        # The client's port is the kernel's choice.
+        lines[tracer] = [re.sub(r"sin_port=htons\(\d+\)", "sin_port=htons(P)", line)
+                         for line in err.splitlines() if " attached" not in line]
+    assert lines["strace"][0].startswith("accept4(3, {sa_family=AF_INET, "), lines
+    assert lines["systrace"] == lines["strace"]

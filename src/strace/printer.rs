@@ -309,6 +309,12 @@ pub struct Printer {
     /// when attached is one the kernel resumes by restart_syscall once
     /// interrupted, until the thread's first syscall event (see `adopt`).
     in_call_at_attach: HashMap<u32, Option<u32>>,
+    /// -p: tid -> the enter of the call it was blocked in when attached,
+    /// from /proc/TID/syscall, when the kernel runs that call again once
+    /// interrupted (read, wait4, accept...): strace's attach interrupts
+    /// it and shows the call run again whole, where systrace, which does
+    /// not interrupt it, sees only its exit (see `enter_before_attach`).
+    blocked_at_attach: HashMap<u32, Event>,
     /// Processes whose end was told.
     ended: HashSet<u32>,
     /// Of those, the ones told by their last thread's exit (the caller
@@ -391,6 +397,39 @@ fn restarts_by_restart_syscall(text: &str) -> Option<bool> {
     })
 }
 
+/// The enter of the call a thread is blocked in, from its
+/// /proc/TID/syscall (see `restarts_by_restart_syscall`), dated now.
+fn blocked_enter(text: &str, pid: u32, tid: u32) -> Option<Event> {
+    let mut fields = text.split_whitespace();
+    let nr = fields.next()?.parse::<u32>().ok()?;
+    let meta = crate::metadata::names::metadata().syscall_nr_to_meta(nr)?;
+    let mut args = [0u64; crate::kernel::layout::MAX_ARGS];
+    for (arg, field) in args.iter_mut().zip(fields.take(6)) {
+        *arg = u64::from_str_radix(field.trim_start_matches("0x"), 16).ok()?;
+    }
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: a valid timespec to fill.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut now) };
+    Some(Event {
+        kind: EventKind::Syscall,
+        timestamp_ns: now.tv_sec as u64 * 1_000_000_000 + now.tv_nsec as u64,
+        pid,
+        root: pid,
+        tid,
+        nr,
+        cpu: 0,
+        phase: Phase::Enter,
+        nb_args: meta.nb_args().min(crate::kernel::layout::MAX_ARGS) as u8,
+        args,
+        ret: 0,
+        comm: [0; crate::kernel::layout::TASK_COMM_LEN],
+        data: None,
+    })
+}
+
 impl Printer {
     pub fn new(opts: PrinterOptions) -> Self {
         let shown = opts
@@ -426,6 +465,7 @@ impl Printer {
             split: HashSet::new(),
             interrupted: HashMap::new(),
             in_call_at_attach: HashMap::new(),
+            blocked_at_attach: HashMap::new(),
             ended: HashSet::new(),
             told_by_exit: HashSet::new(),
             restarting: HashMap::new(),
@@ -481,6 +521,11 @@ impl Printer {
     }
 
     fn event(&mut self, ev: &Event, out: &mut String) {
+        if !self.blocked_at_attach.is_empty() && ev.is_syscall() {
+            if let Some(enter) = self.enter_before_attach(ev) {
+                self.event(&enter, out);
+            }
+        }
         if self.opts.decode_pids {
             self.note_comm(ev);
             if ev.is_syscall() && ev.phase == Phase::Enter {
@@ -656,6 +701,34 @@ impl Printer {
         } else {
             self.interrupted.remove(&ev.tid);
         }
+    }
+
+    /// The enter of the call `ev` ends, when `ev` is the first syscall
+    /// event of a thread attached while blocked in that call (see
+    /// `blocked_at_attach`): its arguments as /proc showed them at the
+    /// attach, when it began as far as the trace knows. What its enter
+    /// would have read from memory (a string, data written) is not there:
+    /// those arguments show as their address.
+    fn enter_before_attach(&mut self, ev: &Event) -> Option<Event> {
+        let enter = self.blocked_at_attach.remove(&ev.tid)?;
+        let ends_it = ev.phase == Phase::Exit
+            && ev.nr == enter.nr
+            && self.pairer.pending_enter(ev.tid).is_none();
+        if !ends_it {
+            return None;
+        }
+        let mut enter = enter;
+        enter.pid = ev.pid;
+        enter.root = ev.root;
+        enter.cpu = ev.cpu;
+        enter.comm = ev.comm;
+        // No clock (timestamps 0): none for it either.
+        enter.timestamp_ns = if ev.timestamp_ns == 0 {
+            0
+        } else {
+            enter.timestamp_ns.min(ev.timestamp_ns)
+        };
+        Some(enter)
     }
 
     /// An exec by a thread other than the process's first returns in the
@@ -1038,14 +1111,16 @@ impl Printer {
         };
         for tid in dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok()) {
             self.live.entry(tid).or_insert(pid);
-            let blocked = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/syscall"));
-            if let Some(restarts) = blocked
-                .ok()
-                .as_deref()
-                .and_then(restarts_by_restart_syscall)
-            {
+            let blocked = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/syscall")).ok();
+            if let Some(restarts) = blocked.as_deref().and_then(restarts_by_restart_syscall) {
                 let restart_nr = crate::metadata::names::resolve("restart_syscall").ok();
                 let restarts = restarts && restart_nr.is_some();
+                if !restarts {
+                    if let Some(enter) = blocked.as_deref().and_then(|t| blocked_enter(t, pid, tid))
+                    {
+                        self.blocked_at_attach.insert(tid, enter);
+                    }
+                }
                 self.in_call_at_attach
                     .insert(tid, restart_nr.filter(|_| restarts));
                 if restarts {

@@ -642,3 +642,36 @@ fn a_reopened_own_fd_is_the_file_the_table_knows() {
         "{text}"
     );
 }
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn a_call_blocked_at_attach_prints_whole_from_its_proc_arguments() {
+    const CLOSE: u32 = 3;
+    // /proc/TID/syscall of a thread in close(7), then of one running.
+    let enter = blocked_enter("3 0x7 0x0 0x0 0x0 0x0 0x0 0x7ffd0000 0x7f000000\n", 5, 6).unwrap();
+    assert_eq!(
+        (enter.nr, enter.pid, enter.tid, enter.nb_args),
+        (CLOSE, 5, 6, 1)
+    );
+    assert_eq!(enter.args[0], 7);
+    assert!(blocked_enter("running\n", 5, 6).is_none());
+    assert!(blocked_enter("-1 0x7ffd0000 0x7f000000\n", 5, 6).is_none());
+
+    let mut printer = Printer::new(PrinterOptions::default());
+    printer.blocked_at_attach.insert(6, enter.clone());
+    let mut out = String::new();
+    printer.feed(&[call_ev(5, 6, CLOSE, &[], Some(0), u64::MAX)], &mut out);
+    assert_eq!(
+        out.split_whitespace().collect::<Vec<_>>(),
+        ["close(7)", "=", "0"]
+    );
+    // Its first event another call's: that one's exit shows as resumed.
+    let mut printer = Printer::new(PrinterOptions::default());
+    printer.blocked_at_attach.insert(6, enter);
+    let mut out = String::new();
+    printer.feed(&[call_ev(5, 6, 39, &[], Some(5), u64::MAX)], &mut out);
+    assert_eq!(
+        out.split_whitespace().collect::<Vec<_>>(),
+        ["<...", "getpid", "resumed>)", "=", "5"]
+    );
+}
