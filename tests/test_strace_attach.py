@@ -167,3 +167,29 @@ def test_attached_in_an_accept_like_strace(kernel):
                          for line in err.splitlines() if " attached" not in line]
     assert lines["strace"][0].startswith("accept4(3, {sa_family=AF_INET, "), lines
     assert lines["systrace"] == lines["strace"]
+
+
+def test_detached_from_a_read_blocked_at_attach_like_strace(kernel, tmp_path):
+    # Ctrl-C while cat still waits in the read it was in at attach: strace
+    # shows that call begun (its attach ran it again), then detached.
+    lines = {}
+    target = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    try:
+        _blocked_in(target.pid, 0)  # read
+        for tracer in ("strace", "systrace"):
+            out = tmp_path / tracer
+            if tracer == "strace":
+                proc = subprocess.Popen(["strace", "-o", str(out), "-p", str(target.pid)],
+                                        stderr=subprocess.PIPE, text=True)
+                assert " attached" in proc.stderr.readline()
+            else:
+                proc = attach("-o", str(out), "-p", str(target.pid))
+            time.sleep(0.5)
+            proc.send_signal(signal.SIGINT)
+            proc.communicate(timeout=30)
+            lines[tracer] = out.read_text().splitlines()
+    finally:
+        target.kill()
+        target.wait()
+    assert lines["strace"] == ["read(0,  <detached ...>"], lines
+    assert lines["systrace"] == lines["strace"]

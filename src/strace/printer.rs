@@ -864,6 +864,13 @@ impl Printer {
     /// ends ` <detached ...>`; a call already cut (`<unfinished ...>`) gets
     /// nothing more, its end unseen. The rest as [`finish`](Self::finish).
     pub fn detach(&mut self, out: &mut String) {
+        // A call a thread was blocked in since the attach is one strace
+        // shows begun (its attach ran it again), and now detached.
+        let mut blocked: Vec<Event> = self.blocked_at_attach.drain().map(|(_, e)| e).collect();
+        blocked.sort_by_key(|e| (e.timestamp_ns, e.tid));
+        for enter in &blocked {
+            self.event(enter, out);
+        }
         if self
             .held
             .is_some_and(|tid| self.pairer.pending_enter(tid).is_some())
