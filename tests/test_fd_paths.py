@@ -340,6 +340,43 @@ def test_yy_socket_endpoints(kernel, tmp_path):
     assert f"close({fd_a}<TCP:[127.0.0.1:{port_l}->127.0.0.1:{port_c}]>)" in text
 
 
+NONBLOCKING_CONNECT = textwrap.dedent(
+    """
+    import socket, time
+    l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen()
+    c = socket.socket(); c.setblocking(False)
+    try:
+        c.connect(l.getsockname())  # EINPROGRESS, as curl's and asyncio's
+    except BlockingIOError:
+        pass
+    time.sleep(0.3)  # the tracer reads /proc while the socket is there
+    c.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    time.sleep(0.3)
+    c.close(); l.close()
+    """
+)
+
+
+def test_yy_endpoints_after_a_nonblocking_connect_like_strace(kernel, tmp_path):
+    """A connect that returns EINPROGRESS has bound the socket and set its
+    peer: strace -yy shows `TCP:[127.0.0.1:A->127.0.0.1:B]` from the next
+    call on (curl, wget, node and asyncio connect so), where systrace
+    showed the inode to the socket's close."""
+    prog = tmp_path / "nbconnect.py"
+    prog.write_text(NONBLOCKING_CONNECT)
+    texts = _trace_both(tmp_path, ["-yy", "-e", "trace=connect,getsockopt,close"], ["python3", str(prog)])
+    lines = []
+    for text in texts:
+        # Each run has its own ports and inodes.
+        text = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", text)
+        text = re.sub(r"TCP:\[\d+\]", "TCP:[INODE]", text)
+        text = re.sub(r"htons\(\d+\)", "htons(PORT)", text)
+        lines.append([re.sub(r"\s+= ", " = ", ln) for ln in text.splitlines() if "TCP:[" in ln])
+    theirs, ours = lines
+    assert "getsockopt(4<TCP:[127.0.0.1:PORT->127.0.0.1:PORT]>, SOL_SOCKET, SO_ERROR, [0], [4]) = 0" in theirs
+    assert ours == theirs
+
+
 def test_yy_says_how_many_sockets_it_could_not_read(kernel, tmp_path):
     """-yy reads a socket's endpoints from /proc when its call is printed:
     a process that connects and ends at once is gone by then, and its

@@ -494,6 +494,13 @@ impl FdTable {
             if name == "exit_group" {
                 self.procs.remove(&pid);
             }
+            // A non-blocking connect that is under way has its endpoints
+            // already (the local port is taken, the peer set): strace -yy
+            // shows them from the next call on (curl's, node's, asyncio's
+            // connects).
+            if name == "connect" && self.endpoints && call.errno() == Some(libc::EINPROGRESS) {
+                self.reread_socket(pid, raw.first().map_or(-1, |&r| r as u32 as i32));
+            }
             return out;
         };
         self.apply(call, &name, pid, ret, &out);
