@@ -340,6 +340,78 @@ def test_yy_socket_endpoints(kernel, tmp_path):
     assert f"close({fd_a}<TCP:[127.0.0.1:{port_l}->127.0.0.1:{port_c}]>)" in text
 
 
+NONBLOCKING_CONNECT = textwrap.dedent(
+    """
+    import socket, time
+    l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen()
+    c = socket.socket(); c.setblocking(False)
+    try:
+        c.connect(l.getsockname())  # EINPROGRESS, as curl's and asyncio's
+    except BlockingIOError:
+        pass
+    time.sleep(0.3)  # the tracer reads /proc while the socket is there
+    c.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    time.sleep(0.3)
+    c.close(); l.close()
+    """
+)
+
+
+def test_yy_endpoints_after_a_nonblocking_connect_like_strace(kernel, tmp_path):
+    """A connect that returns EINPROGRESS has bound the socket and set its
+    peer: strace -yy shows `TCP:[127.0.0.1:A->127.0.0.1:B]` from the next
+    call on (curl, wget, node and asyncio connect so), where systrace
+    showed the inode to the socket's close."""
+    prog = tmp_path / "nbconnect.py"
+    prog.write_text(NONBLOCKING_CONNECT)
+    texts = _trace_both(tmp_path, ["-yy", "-e", "trace=connect,getsockopt,close"], ["python3", str(prog)])
+    lines = []
+    for text in texts:
+        # Each run has its own ports and inodes.
+        text = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", text)
+        text = re.sub(r"TCP:\[\d+\]", "TCP:[INODE]", text)
+        text = re.sub(r"htons\(\d+\)", "htons(PORT)", text)
+        lines.append([re.sub(r"\s+= ", " = ", ln) for ln in text.splitlines() if "TCP:[" in ln])
+    theirs, ours = lines
+    assert "getsockopt(4<TCP:[127.0.0.1:PORT->127.0.0.1:PORT]>, SOL_SOCKET, SO_ERROR, [0], [4]) = 0" in theirs
+    assert ours == theirs
+
+
+ACCEPT_AND_END = textwrap.dedent(
+    """
+    import socket, sys, time
+    l = socket.socket(socket.AF_INET6 if sys.argv[1] == "6" else socket.AF_INET)
+    l.bind(("::1" if sys.argv[1] == "6" else "127.0.0.1", 0)); l.listen()
+    time.sleep(0.3)  # the tracer reads the listening socket's address
+    c = socket.create_connection(l.getsockname()[:2])
+    a, _ = l.accept()
+    a.close(); c.close()  # and ends before the tracer reads the others
+    """
+)
+
+
+@pytest.mark.parametrize("family", ["4", "6"])
+def test_yy_endpoints_of_a_socket_accepted_and_closed_at_once_like_strace(kernel, tmp_path, family):
+    """A server that accepts and ends at once is gone before its calls are
+    printed, so /proc cannot tell the accepted socket's endpoints; they are
+    the listening socket's address and the peer's that accept wrote back,
+    as strace -yy shows them: `= 5<TCP:[127.0.0.1:A->127.0.0.1:B]>`."""
+    prog = tmp_path / "accept.py"
+    prog.write_text(ACCEPT_AND_END)
+    texts = _trace_both(tmp_path, ["-yy", "-e", "trace=bind,listen,accept4,close"], ["python3", str(prog), family])
+    lines = []
+    for text in texts:
+        # Each run has its own ports and inodes.
+        text = re.sub(r"(127\.0\.0\.1|\[::1\]):\d+", r"\1:PORT", text)
+        text = re.sub(r"htons\(\d+\)", "htons(PORT)", text)
+        text = re.sub(r"(TCP|TCPv6):\[\d+\]", r"\1:[INODE]", text)
+        lines.append([re.sub(r"\s+= ", " = ", ln) for ln in text.splitlines() if "accept4(" in ln or "close(5<" in ln])
+    theirs, ours = lines
+    proto, addr = ("TCPv6", "[::1]") if family == "6" else ("TCP", "127.0.0.1")
+    assert f"close(5<{proto}:[{addr}:PORT->{addr}:PORT]>) = 0" in theirs
+    assert ours == theirs
+
+
 def test_yy_says_how_many_sockets_it_could_not_read(kernel, tmp_path):
     """-yy reads a socket's endpoints from /proc when its call is printed:
     a process that connects and ends at once is gone by then, and its

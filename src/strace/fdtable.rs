@@ -494,6 +494,13 @@ impl FdTable {
             if name == "exit_group" {
                 self.procs.remove(&pid);
             }
+            // A non-blocking connect that is under way has its endpoints
+            // already (the local port is taken, the peer set): strace -yy
+            // shows them from the next call on (curl's, node's, asyncio's
+            // connects).
+            if name == "connect" && self.endpoints && call.errno() == Some(libc::EINPROGRESS) {
+                self.reread_socket(pid, raw.first().map_or(-1, |&r| r as u32 as i32));
+            }
             return out;
         };
         self.apply(call, &name, pid, ret, &out);
@@ -796,11 +803,65 @@ impl FdTable {
             _ if returns_fd(name) => {
                 let cloexec = new_fd_cloexec(name, raw);
                 let inode = call.new_fd_inodes().first().copied();
-                let entry = self.new_fd(name, raw, pid, newfd, cloexec, inode);
+                let mut entry = self.new_fd(name, raw, pid, newfd, cloexec, inode);
+                if let Some(e) = entry.as_mut().filter(|_| name.starts_with("accept")) {
+                    if let Some(detail) = self.accepted_endpoints(pid, fd_arg(0), call, e) {
+                        // Known after all: not among those the command
+                        // says it could not read.
+                        if let Some(inode) = inode {
+                            self.unread_sockets
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .remove(&inode);
+                        }
+                        e.detail = Some(detail);
+                    }
+                }
                 self.set(pid, newfd, entry);
             }
             _ => {}
         }
+    }
+
+    /// -yy: an accepted TCP socket's endpoints when /proc could not tell
+    /// them (the process closed it, or ended, before the call was
+    /// printed): the listening socket's own address, when that is one
+    /// address (not 0.0.0.0 or ::, where the kernel picks the local
+    /// address per connection), and the peer's that accept wrote back.
+    /// strace -yy shows `TCP:[127.0.0.1:8000->127.0.0.1:41000]`.
+    fn accepted_endpoints(
+        &self,
+        pid: u32,
+        listening: i32,
+        call: &Call,
+        new: &Fd,
+    ) -> Option<String> {
+        let inode = new.path.strip_prefix("socket:[")?.strip_suffix(']')?;
+        let (proto, rest) = new.detail.as_deref()?.split_once(":[")?;
+        if rest != format!("{inode}]") || !matches!(proto, "TCP" | "TCPv6") {
+            return None; // read from /proc, or not TCP
+        }
+        let known = self.procs.get(&pid)?.fds.get(&listening)?.as_ref()?;
+        let local = known
+            .detail
+            .as_deref()?
+            .strip_prefix(proto)?
+            .strip_prefix(":[")?
+            .strip_suffix(']')?;
+        let bound = local.contains(':') && !local.contains("->");
+        if !bound || local.starts_with("0.0.0.0:") || local.starts_with("[::]:") {
+            return None;
+        }
+        let captures = call.captures();
+        let Some(Captured::Bytes(addr)) = captures.get("upeer_sockaddr") else {
+            return None;
+        };
+        let len = match captures.get("upeer_addrlen") {
+            Some(Captured::Bytes(len)) => Some(*len),
+            _ => None,
+        };
+        let peer = super::sockets::inet_endpoint(structs::written_sockaddr(addr, len))?;
+        Some(format!("{proto}:[{local}->{peer}]"))
     }
 
     /// What a new fd of call `name` refers to. Its name when the call

@@ -127,6 +127,24 @@ fn inet_detail(table: &str, inode: &str, v6: bool) -> Option<String> {
     None
 }
 
+/// `127.0.0.1:8080` (`[::1]:8080`) of a struct sockaddr_in (sockaddr_in6)
+/// as a call wrote it; None for another family or a short one.
+pub fn inet_endpoint(sockaddr: &[u8]) -> Option<String> {
+    let family = u16::from_ne_bytes(sockaddr.get(..2)?.try_into().ok()?);
+    let port = u16::from_be_bytes(sockaddr.get(2..4)?.try_into().ok()?);
+    match i32::from(family) {
+        libc::AF_INET => {
+            let addr: [u8; 4] = sockaddr.get(4..8)?.try_into().ok()?;
+            Some(format!("{}:{port}", Ipv4Addr::from(addr)))
+        }
+        libc::AF_INET6 => {
+            let addr: [u8; 16] = sockaddr.get(8..24)?.try_into().ok()?;
+            Some(format!("[{}]:{port}", Ipv6Addr::from(addr)))
+        }
+        _ => None,
+    }
+}
+
 /// `0100007F:1F90` -> `127.0.0.1:8080`; v6 as `[::1]:8080`.
 fn endpoint(hex: &str, v6: bool) -> Option<String> {
     let (addr, port) = hex.split_once(':')?;
@@ -221,5 +239,18 @@ mod tests {
         );
         assert_eq!(netlink_detail(netlink, "565").as_deref(), Some("99"));
         assert_eq!(netlink_detail(netlink, "1"), None); // not bound
+    }
+
+    #[test]
+    fn reads_inet_sockaddrs() {
+        let v4 = [2u8, 0, 0x1f, 0x90, 127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0];
+        assert_eq!(inet_endpoint(&v4).as_deref(), Some("127.0.0.1:8080"));
+        let mut v6 = [0u8; 28];
+        v6[0] = 10;
+        v6[2..4].copy_from_slice(&8080u16.to_be_bytes());
+        v6[23] = 1;
+        assert_eq!(inet_endpoint(&v6).as_deref(), Some("[::1]:8080"));
+        assert_eq!(inet_endpoint(&v6[..20]), None); // cut short
+        assert_eq!(inet_endpoint(&[1u8, 0, b'/', 0]), None); // AF_UNIX
     }
 }
