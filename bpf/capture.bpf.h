@@ -287,6 +287,7 @@ struct argv_walk {
 	__u32 arg_flags;
 	bool done;
 	bool faulted; /* an element's string could not be read */
+	bool unread; /* the array itself could not be read from here on */
 };
 
 static long capture_argv_elem(__u32 j, struct argv_walk *walk)
@@ -296,13 +297,8 @@ static long capture_argv_elem(__u32 j, struct argv_walk *walk)
 
 	if (bpf_probe_read_user(&elem, sizeof(elem), (const void *)(walk->argv + 8 * j)) < 0) {
 		/* The array itself, not mapped yet (a forked child's copy of
-		 * its parent's data): an empty element, faulted and cut (the
-		 * rest of the list is unknown), not the end of the list; read
-		 * again at exit. */
-		walk->off = capture_mark(walk->s, off, walk->arg_flags,
-					 SYSTRACE_CAPTURE_FAULTED | SYSTRACE_CAPTURE_TRUNCATED);
-		walk->faulted = true;
-		walk->done = true;
+		 * its parent's data): not the end of the list (marked below). */
+		walk->unread = true;
 		return 1;
 	}
 	if (!elem) {
@@ -330,11 +326,15 @@ static __always_inline __u32 capture_argv(struct scratch *s, __u32 off, __u32 ar
 
 	/* One more than it keeps: a list of exactly as many is not cut. */
 	bpf_loop(SYSTRACE_MAX_ARGV + 1, capture_argv_elem, &walk, 0);
-	*faulted = walk.faulted;
+	*faulted = walk.faulted || walk.unread;
 	if (walk.done)
 		return walk.off;
-	/* More elements than we keep: an empty item says the list was cut. */
-	return capture_mark(s, walk.off, walk.arg_flags, SYSTRACE_CAPTURE_TRUNCATED);
+	/* More elements than we keep: an empty item says the list was cut; or
+	 * (faulted too) that the rest could not be read, and is read again at
+	 * exit. */
+	return capture_mark(s, walk.off, walk.arg_flags,
+			    SYSTRACE_CAPTURE_TRUNCATED |
+				    (walk.unread ? SYSTRACE_CAPTURE_FAULTED : 0));
 }
 
 /* A count as an item of 4 bytes; over SYSTRACE_MAX_COUNT it is cut. */
@@ -1111,11 +1111,6 @@ static __always_inline int emit_enter_captured(__u32 nr, __u64 *args, __u32 nb_a
 	return output(s, w.off, SYSTRACE_PHASE_ENTER, nr, pid_tgid, root);
 }
 
-/* In capture_exec_again's arg_flags: the list is the environment (an
- * ARGV whose spec size is 1: the command's -v), whose strings the new
- * image holds after argv's. */
-#define ARG_ENVIRON (1 << 18)
-
 /* The walk of an exec's argv read again at exit: the caller's array, or
  * the strings exec copied to the new image's stack. */
 struct exec_walk {
@@ -1177,13 +1172,16 @@ __noinline __u32 capture_exec_again(struct scratch *s, __u32 off, __u32 arg_flag
 			return capture_mark(s, off, arg_flags, SYSTRACE_CAPTURE_FAULTED);
 		return capture_string(s, off, arg_flags, ptr);
 	}
+	/* A successful exec's exit is execve's (execveat's too): its arg 2 is
+	 * the environment (read as a list under the command's -v), whose
+	 * strings the new image holds after argv's. */
 	if (ret)
 		w.argv = ptr;
 	else if (bpf_probe_read_kernel(&mm, sizeof(mm), &bpf_get_current_task_btf()->mm) || !mm ||
 		 bpf_probe_read_kernel(&w.p, sizeof(w.p),
-				       (arg_flags & ARG_ENVIRON) ? &mm->arg_end : &mm->arg_start) ||
+				       (arg_flags & 0xff) == 2 ? &mm->arg_end : &mm->arg_start) ||
 		 bpf_probe_read_kernel(&w.end, sizeof(w.end),
-				       (arg_flags & ARG_ENVIRON) ? &mm->env_end : &mm->arg_end))
+				       (arg_flags & 0xff) == 2 ? &mm->env_end : &mm->arg_end))
 		return capture_mark(s, off, arg_flags, SYSTRACE_CAPTURE_FAULTED);
 	bpf_loop(SYSTRACE_MAX_ARGV + 1, capture_exec_arg, &w, 0);
 	if (w.done)
@@ -1314,8 +1312,7 @@ __noinline long capture_exit_arg(struct scratch *s, struct exit_walk *w, __u32 i
 			ARG_FLAGS(i,
 				  SYSTRACE_CAPTURE_AT_EXIT | (IS_KIND(kind, SYSTRACE_CAPTURE_ARGV) ?
 								      SYSTRACE_CAPTURE_ARGV_ELEM :
-								      0)) |
-				(spec->size[i] ? ARG_ENVIRON : 0),
+								      0)),
 			ret, pending->args[i]);
 	else if (pending && (pending->retry_mask & (1 << i)) &&
 		 (IS_KIND(kind, SYSTRACE_CAPTURE_BUFFER) ||
@@ -1423,14 +1420,6 @@ static __noinline int emit_exit_captured(__u32 nr, long ret, __u64 pid_tgid, __u
 				s, off,
 				ARG_FLAGS(1, SYSTRACE_CAPTURE_AT_EXIT | SYSTRACE_CAPTURE_ARGV_ELEM),
 				0, 0);
-		/* Its environment (arg 3, read under the command's -v) as
-		 * execve's arg 2. */
-		if (pending->retry_mask & (1 << 3))
-			off = capture_exec_again(s, off,
-						 ARG_FLAGS(2, SYSTRACE_CAPTURE_AT_EXIT |
-								      SYSTRACE_CAPTURE_ARGV_ELEM) |
-							 ARG_ENVIRON,
-						 0, 0);
 		pending->nr = -1;
 		return output(s, off, SYSTRACE_PHASE_EXIT, nr, pid_tgid, root);
 	}

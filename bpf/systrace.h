@@ -49,8 +49,9 @@ enum systrace_capture_kind {
 	SYSTRACE_CAPTURE_STRING = 1, /* NUL-terminated, at enter (again at exit if it faulted) */
 	SYSTRACE_CAPTURE_BUFFER = 2, /* len_arg[i] bytes, at enter */
 	SYSTRACE_CAPTURE_ARGV = 3, /* NULL-terminated array of strings, at enter (an exec's argv:
-				      read again at exit as EXEC_FILENAME is; size[i] 1: its
-				      environment, the new image's strings after argv's) */
+				      read again at exit as EXEC_FILENAME is; its environment,
+				      under the command's -v, from the new image's strings after
+				      argv's) */
 	SYSTRACE_CAPTURE_EXIT_BUFFER = 4, /* ret bytes, at exit (read's data) */
 	/* An exec's filename: as STRING; read again at exit if it faulted, from
 	 * the caller's memory if the exec failed, or from the new image's

@@ -394,14 +394,19 @@ fn event_captures_into<'a>(ev: &'a Event, out: &mut Captures<'a>) {
             set(&mut out.values, name, Captured::Bytes(cap.bytes));
         }
     }
-    // An exec's argv, or its environment read as a list (-v), whose walk
-    // met the NULL first wrote no item: `[]`. (Its array unreadable writes
-    // a faulted one; a counted environment, its count.)
+    // An exec's argv, or its environment read as a list (the command's
+    // -v), whose walk met the NULL first wrote no item: `[]`. (An array
+    // not readable writes a faulted one; a counted environment, its count;
+    // argv is walked before the environment, which always has an item
+    // when argv has none but was walked.)
     if let Some((_, argv, env)) = exec {
-        for arg in [argv, env] {
-            let walked = ev.args.get(usize::from(arg)).is_some_and(|&p| p != 0)
-                && !ev.captures().any(|c| c.arg == arg);
-            if walked {
+        let has = |arg: u8| ev.captures().any(|c| c.arg == arg);
+        let not_null = |arg: u8| ev.args.get(usize::from(arg)).is_some_and(|&p| p != 0);
+        for (arg, walked) in [
+            (argv, has(env)),
+            (env, crate::trace::capture::unabbreviated(ev.nr)),
+        ] {
+            if walked && not_null(arg) && !has(arg) {
                 out.values
                     .push((arg_name(meta, arg.into()), Captured::List(Vec::new())));
             }
@@ -1137,8 +1142,16 @@ mod exec_tests {
             list(2, &[(0, b"A=1"), (0, b"B=2")], &[], 0).0,
             strs(&["A=1", "B=2"])
         );
-        assert_eq!(list(2, &[], &[], 0), (strs(&[]), None));
-        assert_eq!(list(1, &[], &[], 0), (strs(&[]), None));
+        // argv's NULL first: [], when the environment after it has its
+        // item (a count here; a list read under -v is `[]` by the same rule,
+        // capture::unabbreviated, checked on the kernel by the tests).
+        let enter = event(
+            enter_record(59, &[0x1000, 0x2000, 0x3000], 7, 7),
+            &[(0, 0, b"/bin/true"), (2, 0, &3u32.to_ne_bytes())],
+        );
+        let call = Call::new(Some(enter), None).unwrap();
+        assert_eq!(call.captures().get("argv"), Some(&Captured::List(vec![])));
+        assert_eq!(list(1, &[], &[], 0), (None, None));
         // Cut before its first element (argv took the budget): [...].
         assert_eq!(
             list(2, &[(CUT, b"")], &[], 0),

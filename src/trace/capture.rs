@@ -460,11 +460,6 @@ pub(crate) fn set_unabbreviated(nrs: &[u32]) {
     }
 }
 
-/// In an ARGV spec's size: the list is an exec's environment, which the
-/// programs read again at exit (if it faulted) from the new image's strings
-/// after argv's (bpf/capture.bpf.h, capture_exec_again).
-pub const ARGV_ENVIRON: u16 = 1;
-
 /// What to capture of `meta`'s arguments, or None when nothing.
 pub fn spec_for(meta: &SyscallMetadata) -> Option<systrace_capture_spec> {
     let mut spec = systrace_capture_spec::default();
@@ -500,8 +495,9 @@ pub fn spec_for(meta: &SyscallMetadata) -> Option<systrace_capture_spec> {
             if kind == PTR_COUNT && unabbreviated(meta.syscall_nr) {
                 // The environment as an argv, after argv in the record
                 // (argv keeps its share of the budget), cut where it ends.
+                // (Read again at exit, if it faulted, from the new image's
+                // strings after argv's: bpf/capture.bpf.h, capture_exec_again.)
                 spec.kind[i] = ARGV;
-                spec.size[i] = ARGV_ENVIRON;
                 continue;
             }
             spec.kind[i] = kind;
