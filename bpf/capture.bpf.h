@@ -287,6 +287,7 @@ struct argv_walk {
 	__u32 arg_flags;
 	bool done;
 	bool faulted; /* an element's string could not be read */
+	bool unread; /* the array itself could not be read from here on */
 };
 
 static long capture_argv_elem(__u32 j, struct argv_walk *walk)
@@ -294,8 +295,13 @@ static long capture_argv_elem(__u32 j, struct argv_walk *walk)
 	__u64 elem = 0;
 	__u32 off = walk->off;
 
-	if (bpf_probe_read_user(&elem, sizeof(elem), (const void *)(walk->argv + 8 * j)) < 0 ||
-	    !elem) {
+	if (bpf_probe_read_user(&elem, sizeof(elem), (const void *)(walk->argv + 8 * j)) < 0) {
+		/* The array itself, not mapped yet (a forked child's copy of
+		 * its parent's data): not the end of the list (marked below). */
+		walk->unread = true;
+		return 1;
+	}
+	if (!elem) {
 		walk->done = true;
 		return 1; /* stop */
 	}
@@ -320,11 +326,15 @@ static __always_inline __u32 capture_argv(struct scratch *s, __u32 off, __u32 ar
 
 	/* One more than it keeps: a list of exactly as many is not cut. */
 	bpf_loop(SYSTRACE_MAX_ARGV + 1, capture_argv_elem, &walk, 0);
-	*faulted = walk.faulted;
+	*faulted = walk.faulted || walk.unread;
 	if (walk.done)
 		return walk.off;
-	/* More elements than we keep: an empty item says the list was cut. */
-	return capture_mark(s, walk.off, walk.arg_flags, SYSTRACE_CAPTURE_TRUNCATED);
+	/* More elements than we keep: an empty item says the list was cut; or
+	 * (faulted too) that the rest could not be read, and is read again at
+	 * exit. */
+	return capture_mark(s, walk.off, walk.arg_flags,
+			    SYSTRACE_CAPTURE_TRUNCATED |
+				    (walk.unread ? SYSTRACE_CAPTURE_FAULTED : 0));
 }
 
 /* A count as an item of 4 bytes; over SYSTRACE_MAX_COUNT it is cut. */
@@ -1162,11 +1172,16 @@ __noinline __u32 capture_exec_again(struct scratch *s, __u32 off, __u32 arg_flag
 			return capture_mark(s, off, arg_flags, SYSTRACE_CAPTURE_FAULTED);
 		return capture_string(s, off, arg_flags, ptr);
 	}
+	/* A successful exec's exit is execve's (execveat's too): its arg 2 is
+	 * the environment (read as a list under the command's -v), whose
+	 * strings the new image holds after argv's. */
 	if (ret)
 		w.argv = ptr;
 	else if (bpf_probe_read_kernel(&mm, sizeof(mm), &bpf_get_current_task_btf()->mm) || !mm ||
-		 bpf_probe_read_kernel(&w.p, sizeof(w.p), &mm->arg_start) ||
-		 bpf_probe_read_kernel(&w.end, sizeof(w.end), &mm->arg_end))
+		 bpf_probe_read_kernel(&w.p, sizeof(w.p),
+				       (arg_flags & 0xff) == 2 ? &mm->arg_end : &mm->arg_start) ||
+		 bpf_probe_read_kernel(&w.end, sizeof(w.end),
+				       (arg_flags & 0xff) == 2 ? &mm->env_end : &mm->arg_end))
 		return capture_mark(s, off, arg_flags, SYSTRACE_CAPTURE_FAULTED);
 	bpf_loop(SYSTRACE_MAX_ARGV + 1, capture_exec_arg, &w, 0);
 	if (w.done)

@@ -161,8 +161,9 @@ struct files_struct {
 	struct fdtable *fdt;
 } __attribute__((preserve_access_index));
 
-/* Where exec put the new image's argv strings, and after its environment's,
- * the filename it was given (fs/exec.c, create_elf_tables). */
+/* Where exec put the new image's argv strings, then its environment's (from
+ * arg_end), and after them the filename it was given (fs/exec.c,
+ * create_elf_tables). */
 struct mm_struct {
 	unsigned long arg_start;
 	unsigned long arg_end;

@@ -49,7 +49,9 @@ enum systrace_capture_kind {
 	SYSTRACE_CAPTURE_STRING = 1, /* NUL-terminated, at enter (again at exit if it faulted) */
 	SYSTRACE_CAPTURE_BUFFER = 2, /* len_arg[i] bytes, at enter */
 	SYSTRACE_CAPTURE_ARGV = 3, /* NULL-terminated array of strings, at enter (an exec's argv:
-				      read again at exit as EXEC_FILENAME is) */
+				      read again at exit as EXEC_FILENAME is; its environment,
+				      under the command's -v, from the new image's strings after
+				      argv's) */
 	SYSTRACE_CAPTURE_EXIT_BUFFER = 4, /* ret bytes, at exit (read's data) */
 	/* An exec's filename: as STRING; read again at exit if it faulted, from
 	 * the caller's memory if the exec failed, or from the new image's
@@ -67,7 +69,8 @@ enum systrace_capture_kind {
 	SYSTRACE_CAPTURE_ARRAY = 9,
 	SYSTRACE_CAPTURE_EXIT_ARRAY = 10, /* size[i] * ret bytes, at exit (epoll_wait's events) */
 	/* Counts, as a __u32 item, where strace prints only how many there
-	 * are: execve's environment (at enter), getdents64's entries (at exit). */
+	 * are: execve's environment (at enter), getdents64's entries (at exit)
+	 * (the command's -v reads them instead: ARGV, EXIT_BUFFER). */
 	SYSTRACE_CAPTURE_PTR_COUNT = 11, /* pointers before the NULL */
 	SYSTRACE_CAPTURE_DIRENT_COUNT = 12, /* linux_dirent64 records in ret bytes */
 	/* Lists of elements (items flagged ARGV_ELEM, each a

@@ -73,8 +73,10 @@ class _Scan:
         self.launch_options = False
         # An option that shows or keeps a time (cli.needs_clock).
         self.times = False
-        # -v, --no-abbrev, -e abbrev=: getdents64's entries are read.
-        self.dirents = False
+        # -v, --no-abbrev, -e abbrev=: the last set abbreviated ("none":
+        # -v), whose complement's -v form is read (getdents64's entries,
+        # execve's environment); None: all are abbreviated.
+        self.abbreviated: Optional[str] = None
 
     @property
     def clock(self) -> bool:
@@ -86,10 +88,7 @@ class _Scan:
             self.filters = self.filters or value.startswith("status=")
             qualifier, eq, abbreviated = value.partition("=")
             if eq and qualifier in ("abbrev", "a"):
-                try:
-                    self.dirents = "getdents64" not in _native.SyscallSet.from_strace(abbreviated)
-                except ValueError:
-                    pass  # the parser says what is wrong with it
+                self.abbreviated = abbreviated
         elif option == "--filter":
             self.filters = True
         elif option == "-p":
@@ -113,7 +112,7 @@ class _Scan:
         elif option in "trTCw":
             self.times = True
         elif option == "v":
-            self.dirents = True
+            self.abbreviated = "none"
 
 
 def scan(argv: Sequence[str]) -> Optional[_Scan]:
@@ -173,8 +172,11 @@ def start_loading(argv: Sequence[str], buffer_size: int, internal: Sequence[str]
     if found is None:
         return
     try:
-        if found.dirents:
-            _native._capture_dirents(True)
+        if found.abbreviated is not None:
+            # As cli.parse_abbrev_set (which sets it again, with the parser's
+            # errors): the syscalls not in the set.
+            everything = _native.SyscallSet.from_strace("all").nrs
+            _native._capture_unabbreviated(sorted(everything - _native.SyscallSet.from_strace(found.abbreviated).nrs))
         size = int(found.buffer_size) if found.buffer_size is not None else buffer_size
         trace = [e.partition("=")[2] if "=" in e else e for e in found.exprs
                  if e.partition("=")[0] in ("trace", "t") or "=" not in e]

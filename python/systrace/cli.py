@@ -426,7 +426,7 @@ def build_parser(completion: bool = True, refusals: bool = False) -> argparse.Ar
         nargs=0,
         action=_NoAbbrev,
         help="print structures whole, every field and every element of arrays (-e abbrev=none): "
-        "stat's, statx's, uname's, termios', rusage's, getdents64's entries.",
+        "stat's, statx's, uname's, termios', rusage's, getdents64's entries, execve's environment.",
     )
     p.add_argument(
         "-n",
@@ -1876,9 +1876,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                                  f"syscall, as strace does by default (-e {qualifier}=all); -v and "
                                  "-e abbrev=SET choose how much of them is shown")
         args.unabbreviated = parse_abbrev_set([e for e in args.exprs if _qualifier(e) in ABBREV_QUALIFIERS])
-        # getdents64's entries are read only for this (its records, not
-        # their count); _cli_start's scan has set it already before the load.
-        _native._capture_dirents(_native.syscall_nr("getdents64") in args.unabbreviated)
+        # What -v shows of them is read only for this (getdents64's records
+        # and execve's environment, not their counts); _cli_start's scan has
+        # set it already before the load.
+        _native._capture_unabbreviated(args.unabbreviated)
         args.exprs = [e for e in args.exprs if _qualifier(e) not in NOOP_QUALIFIERS]
         if args.decode_fds and args.decode_fds_set is not None:
             raise UsageError("-y and --decode-fds cannot be provided simultaneously", hint=False)

@@ -142,13 +142,14 @@ pub fn start_loading(
     Ok(())
 }
 
-/// The command's -v (or -e abbrev= without getdents64): getdents64's
-/// records are read, for strace's list of entries, instead of counted.
-/// Before the first session; a load that cannot read them loads again.
+/// The command's -v (or -e abbrev=): the syscalls it prints unabbreviated,
+/// whose -v form is read instead of counted (getdents64's entries, execve's
+/// and execveat's environment). Before the first session; a load that
+/// cannot read them loads again.
 #[pyfunction]
-#[pyo3(name = "_capture_dirents")]
-pub fn capture_dirents(py: Python<'_>, on: bool) {
-    py.detach(|| crate::trace::tracer::set_dirent_entries(on));
+#[pyo3(name = "_capture_unabbreviated")]
+pub fn capture_unabbreviated(py: Python<'_>, nrs: Vec<u32>) {
+    py.detach(|| crate::trace::tracer::set_unabbreviated(&nrs));
 }
 
 /// At exit (registered with `atexit` when the package is imported): a

@@ -42,7 +42,7 @@ mod _native {
     use super::event::{EventBatch, EventBatchIter, PyEvent};
     #[pymodule_export]
     use super::launch::{
-        capture_dirents, close_hooks_after_exit, keep_up_thread, limit_malloc_arenas,
+        capture_unabbreviated, close_hooks_after_exit, keep_up_thread, limit_malloc_arenas,
         start_loading, PyLaunch,
     };
     #[pymodule_export]

@@ -10,7 +10,7 @@ use smallvec::SmallVec;
 
 use super::fdtable::Resolved;
 use super::{errno, ArgView, AttrString, CapturedView, StraceOptions};
-use crate::kernel::Event;
+use crate::kernel::{Event, Phase};
 use crate::metadata::{
     arg_name, arg_type, display_name, metadata_now, register_name, typed_arg, SyscallMetadata,
 };
@@ -164,15 +164,8 @@ const EXECVEAT_NR: u32 = syscalls::Sysno::execveat.id() as u32;
 /// leaves the list a fault: its address is printed, as for any argument
 /// not read.
 fn exec_again<'a>(enter: &'a Event, exit: &'a Event, merged: &mut Captures<'a>) {
-    // Their filename's and argv's places; a successful execveat's exit is
-    // execve's (`pair::execveat_returned`).
-    let places = |nr| match nr {
-        EXECVE_NR => Some((0u8, 1u8)),
-        EXECVEAT_NR => Some((1, 2)),
-        _ => None,
-    };
-    let (Some((path_arg, argv_arg)), Some((path_again, argv_again))) =
-        (places(enter.nr), places(exit.nr))
+    let (Some((path_arg, argv_arg, env_arg)), Some((path_again, argv_again, env_again))) =
+        (exec_places(enter.nr), exec_places(exit.nr))
     else {
         return;
     };
@@ -191,26 +184,62 @@ fn exec_again<'a>(enter: &'a Event, exit: &'a Event, merged: &mut Captures<'a>) 
             }
         }
     }
+    // argv; the environment (read as a list under -v), which no
+    // interpreter moved.
+    exec_list_again(enter, exit, merged, argv_arg, argv_again, true);
+    exec_list_again(enter, exit, merged, env_arg, env_again, false);
+}
+
+/// An exec's filename's, argv's and environment's places; a successful
+/// execveat's exit is execve's (`pair::execveat_returned`).
+fn exec_places(nr: u32) -> Option<(u8, u8, u8)> {
+    match nr {
+        EXECVE_NR => Some((0, 1, 2)),
+        EXECVEAT_NR => Some((1, 2, 3)),
+        _ => None,
+    }
+}
+
+/// The list at the enter's `arg`, completed from what the exit read
+/// again at its `again_arg` (see `exec_again`); `moved`: a script's
+/// interpreter may have taken argv[0]'s place in the new image.
+fn exec_list_again<'a>(
+    enter: &'a Event,
+    exit: &'a Event,
+    merged: &mut Captures<'a>,
+    arg: u8,
+    again_arg: u8,
+    moved: bool,
+) {
+    let meta = metadata_now().0.syscall_nr_to_meta(enter.nr);
+    // The elements, whether the list was cut short, and whether it could
+    // not be read past them (its array, not an element, faulted).
     let elems = |ev: &'a Event, arg: u8, at_exit: bool| {
-        let mut cut = false;
+        let (mut cut, mut unread) = (false, false);
         let mut list: Vec<Option<&'a [u8]>> = Vec::new();
         for c in ev
             .captures()
             .filter(|c| c.arg == arg && c.argv_elem && c.at_exit == at_exit)
         {
-            if c.truncated && c.bytes.is_empty() && !c.faulted {
-                cut = true; // the marker of a list cut short
+            if c.truncated && c.bytes.is_empty() {
+                // The marker of a list cut short, or of an array that
+                // could not be read from there on.
+                if c.faulted {
+                    unread = true;
+                } else {
+                    cut = true;
+                }
             } else {
                 list.push(c.has_value().then_some(c.bytes));
             }
         }
-        (list, cut)
+        (list, cut, unread)
     };
-    let (again, again_cut) = elems(exit, argv_again, true);
+    let (again, again_cut, _) = elems(exit, again_arg, true);
     if again.is_empty() && !again_cut {
         return; // nothing was read again
     }
-    let (first, first_cut) = elems(enter, argv_arg, false);
+    let (first, first_cut, unread) = elems(enter, arg, false);
     let (n, m) = (first.len(), again.len());
     let same = |a: &[u8], b: &[u8]| a.starts_with(b) || b.starts_with(a);
     let line_up = |d: usize| -> Option<Vec<&'a [u8]>> {
@@ -225,7 +254,7 @@ fn exec_again<'a>(enter: &'a Event, exit: &'a Event, merged: &mut Captures<'a>) 
         if !agrees {
             return None;
         }
-        first
+        let mut list: Vec<&'a [u8]> = first
             .iter()
             .enumerate()
             .map(|(j, e)| match (e, again.get(j + d)) {
@@ -233,27 +262,34 @@ fn exec_again<'a>(enter: &'a Event, exit: &'a Event, merged: &mut Captures<'a>) 
                 (None, Some(Some(x))) if j > 0 || d == 0 => Some(*x),
                 _ => None,
             })
-            .collect()
+            .collect::<Option<_>>()?;
+        // What the enter could not read past: the rest of what the exit read.
+        if unread {
+            for x in again.iter().skip(n + d) {
+                list.push((*x)?);
+            }
+        }
+        Some(list)
     };
     // How far the new image's strings moved: not at all for a failed exec
     // (read again where they were), else by what the interpreter's took;
     // each shift the lists allow is tried when either was cut.
-    let candidates: Vec<usize> = if exit.ret != 0 {
+    let candidates: Vec<usize> = if exit.ret != 0 || !moved {
         vec![0]
-    } else if !first_cut && !again_cut {
+    } else if !first_cut && !again_cut && !unread {
         m.checked_sub(n).into_iter().collect()
     } else {
         (0..4).collect()
     };
     let mut found = candidates.into_iter().filter_map(line_up);
-    let name = arg_name(meta, argv_arg as usize);
+    let name = arg_name(meta, arg as usize);
     merged.truncated.retain(|t| *t != name);
     merged.cut.retain(|t| *t != name);
     merged.faulted.retain(|f| *f != name);
     match (found.next(), found.next()) {
         (Some(list), None) => {
             set(&mut merged.values, name.clone(), Captured::List(list));
-            if first_cut {
+            if (first_cut && !unread) || (unread && again_cut) {
                 merged.truncated.push(name.clone());
                 merged.cut.push(name);
             }
@@ -286,6 +322,7 @@ fn event_captures_into<'a>(ev: &'a Event, out: &mut Captures<'a>) {
     // Lists with an element that could not be read: not a value (the list
     // without it would be another list), but a fault, whatever follows.
     let mut broken: Names = Names::new();
+    let exec = exec_places(ev.nr).filter(|_| ev.phase == Phase::Enter);
     for cap in ev.captures() {
         if sigreturn && cap.arg == SIGFRAME_RET_ARG {
             continue;
@@ -310,6 +347,14 @@ fn event_captures_into<'a>(ev: &'a Event, out: &mut Captures<'a>) {
             continue;
         }
         let name = arg_name(meta, cap.arg as usize);
+        if exec.is_some() && cap.argv_elem && cap.truncated && cap.bytes.is_empty() && !cap.faulted
+        {
+            // An exec's list cut before its first element (argv took the
+            // record's budget): `[...]`, not a pointer not read.
+            if out.get(&name).is_none() {
+                out.values.push((name.clone(), Captured::List(Vec::new())));
+            }
+        }
         if cap.argv_elem && (cap.faulted || broken.contains(&name)) {
             if !broken.contains(&name) {
                 out.values.retain(|(n, _)| *n != name);
@@ -347,6 +392,24 @@ fn event_captures_into<'a>(ev: &'a Event, out: &mut Captures<'a>) {
             }
         } else {
             set(&mut out.values, name, Captured::Bytes(cap.bytes));
+        }
+    }
+    // An exec's argv, or its environment read as a list (the command's
+    // -v), whose walk met the NULL first wrote no item: `[]`. (An array
+    // not readable writes a faulted one; a counted environment, its count;
+    // argv is walked before the environment, which always has an item
+    // when argv has none but was walked.)
+    if let Some((_, argv, env)) = exec {
+        let has = |arg: u8| ev.captures().any(|c| c.arg == arg);
+        let not_null = |arg: u8| ev.args.get(usize::from(arg)).is_some_and(|&p| p != 0);
+        for (arg, walked) in [
+            (argv, has(env)),
+            (env, crate::trace::capture::unabbreviated(ev.nr)),
+        ] {
+            if walked && not_null(arg) && !has(arg) {
+                out.values
+                    .push((arg_name(meta, arg.into()), Captured::List(Vec::new())));
+            }
         }
     }
 }
@@ -722,7 +785,8 @@ impl Call {
         let nargs = meta
             .map_or(usize::MAX, |m| m.args.len())
             .min(self.raw_args().len());
-        if ev.nr == SIGRETURN_NR {
+        // An exec's enter may have lists without items (`[]`).
+        if ev.nr == SIGRETURN_NR || (ev.phase == Phase::Enter && exec_places(ev.nr).is_some()) {
             return None;
         }
         let mut seen = 0u8;
@@ -1030,6 +1094,98 @@ mod exec_tests {
         let call = Call::new(Some(enter), None).unwrap();
         assert!(call.captures().get("argv").is_none());
         assert_eq!(call.captures().status("argv"), Some("faulted"));
+    }
+
+    /// The list at `arg` of an execve whose enter read `first` (with its
+    /// filename) and whose exit read `again` at the same place.
+    fn list(
+        arg: u8,
+        first: &[(u8, &[u8])],
+        again: &[(u8, &[u8])],
+        ret: i64,
+    ) -> (Option<Vec<String>>, Option<&'static str>) {
+        let mut enter: Vec<_> = vec![(0, 0, &b"/bin/true"[..])];
+        enter.extend(first.iter().map(|(f, b)| (arg, ELEM | f, *b)));
+        let exit: Vec<_> = again
+            .iter()
+            .map(|(f, b)| (arg, ELEM | AT_EXIT | f, *b))
+            .collect();
+        let exit = (!exit.is_empty()).then(|| event(exit_record(59, ret, 7, 7), &exit));
+        let call = Call::new(
+            Some(event(
+                enter_record(59, &[0x1000, 0x2000, 0x3000], 7, 7),
+                &enter,
+            )),
+            exit,
+        )
+        .unwrap();
+        let captures = call.captures();
+        let name = if arg == 1 { "argv" } else { "envp" };
+        let got = match captures.get(name) {
+            Some(Captured::List(items)) => Some(
+                items
+                    .iter()
+                    .map(|b| String::from_utf8_lossy(b).into_owned())
+                    .collect(),
+            ),
+            None => None,
+            other => panic!("{other:?}"),
+        };
+        (got, captures.status(name))
+    }
+
+    #[test]
+    fn an_exec_environment_read_as_a_list() {
+        let strs = |v: &[&str]| Some(v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        // Read whole at enter; none (the NULL first): [], not a pointer.
+        assert_eq!(
+            list(2, &[(0, b"A=1"), (0, b"B=2")], &[], 0).0,
+            strs(&["A=1", "B=2"])
+        );
+        // argv's NULL first: [], when the environment after it has its
+        // item (a count here; a list read under -v is `[]` by the same rule,
+        // capture::unabbreviated, checked on the kernel by the tests).
+        let enter = event(
+            enter_record(59, &[0x1000, 0x2000, 0x3000], 7, 7),
+            &[(0, 0, b"/bin/true"), (2, 0, &3u32.to_ne_bytes())],
+        );
+        let call = Call::new(Some(enter), None).unwrap();
+        assert_eq!(call.captures().get("argv"), Some(&Captured::List(vec![])));
+        assert_eq!(list(1, &[], &[], 0), (None, None));
+        // Cut before its first element (argv took the budget): [...].
+        assert_eq!(
+            list(2, &[(CUT, b"")], &[], 0),
+            (strs(&[]), Some("truncated"))
+        );
+        // A string not mapped yet: read again at exit, from the new image
+        // (where no interpreter moves it) or where it was.
+        for ret in [0, -2] {
+            let got = list(
+                2,
+                &[(0, b"A=1"), (FAULTED, b"")],
+                &[(0, b"A=1"), (0, b"B=2")],
+                ret,
+            );
+            assert_eq!(got, (strs(&["A=1", "B=2"]), None));
+        }
+        // Its array not mapped yet (a faulted marker, cut): all of it from
+        // the exit, argv's too where nothing moved it.
+        let unread: &[(u8, &[u8])] = &[(FAULTED | CUT, b"")];
+        assert_eq!(list(2, unread, &[], 0), (None, Some("faulted")));
+        let again: &[(u8, &[u8])] = &[(0, b"A=1"), (0, b"B=2"), (0, b"C=3")];
+        assert_eq!(list(2, unread, again, 0).0, strs(&["A=1", "B=2", "C=3"]));
+        assert_eq!(list(1, unread, again, -2).0, strs(&["A=1", "B=2", "C=3"]));
+        // ... past the elements read; the exit's list cut is cut.
+        let got = list(
+            2,
+            &[(0, b"A=1"), (FAULTED | CUT, b"")],
+            &[(0, b"A=1"), (0, b"B"), (CUT, b"")],
+            0,
+        );
+        assert_eq!(got, (strs(&["A=1", "B"]), Some("truncated")));
+        // A successful exec's argv whose array faulted: where argv[0] went
+        // is not known (a script's interpreter), it stays a fault.
+        assert_eq!(list(1, unread, again, 0), (None, Some("faulted")));
     }
 
     #[test]

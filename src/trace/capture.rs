@@ -4,7 +4,7 @@
 //! decodes (inputs at enter, outputs at exit). The BPF side follows this
 //! table (bpf/systrace.h, systrace_capture_spec); `decode` reads the items.
 use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::kernel::layout::{
     systrace_capture_kind, systrace_capture_spec, systrace_commands, MAX_ARGS, NR_SYSCALLS,
@@ -423,18 +423,41 @@ const STRUCTS: &[(&str, &str, u8, u16, &str)] = {
     ]
 };
 
-/// Whether getdents64's records are read (strace -v prints every entry)
-/// instead of counted (its default `/* 5 entries */`): the command's `-v`
-/// or `-e abbrev=` without getdents64. Set before the programs load (or
-/// with their tables rewritten: `tracer::set_dirent_entries`).
-static DIRENT_ENTRIES: AtomicBool = AtomicBool::new(false);
+/// The syscalls whose -v form is read (bit nr): what strace prints whole
+/// for them the programs read instead of counting it, getdents64's records
+/// (strace -v lists every entry, its default says `/* 5 entries */`) and
+/// execve's and execveat's environment (an argv, where its default says
+/// `/* 35 vars */`). The command's `-v` or `-e abbrev=` without them. Set
+/// before the programs load (or with their tables rewritten:
+/// `tracer::set_unabbreviated`).
+static UNABBREVIATED: [AtomicU64; NR_SYSCALLS / 64] =
+    [const { AtomicU64::new(0) }; NR_SYSCALLS / 64];
 
-pub fn dirent_entries() -> bool {
-    DIRENT_ENTRIES.load(Ordering::Relaxed)
+/// Whether syscall `nr`'s -v form is read (see `UNABBREVIATED`).
+pub fn unabbreviated(nr: u32) -> bool {
+    let nr = nr as usize;
+    nr < NR_SYSCALLS && UNABBREVIATED[nr / 64].load(Ordering::Relaxed) & (1 << (nr % 64)) != 0
 }
 
-pub(crate) fn set_dirent_entries(on: bool) {
-    DIRENT_ENTRIES.store(on, Ordering::Relaxed);
+/// `nrs` as `UNABBREVIATED`'s words (numbers past the table are never
+/// traced: left out).
+pub(crate) fn unabbreviated_words(nrs: &[u32]) -> [u64; NR_SYSCALLS / 64] {
+    let mut words = [0u64; NR_SYSCALLS / 64];
+    for &nr in nrs.iter().filter(|&&nr| (nr as usize) < NR_SYSCALLS) {
+        words[nr as usize / 64] |= 1 << (nr % 64);
+    }
+    words
+}
+
+pub(crate) fn unabbreviated_now() -> [u64; NR_SYSCALLS / 64] {
+    UNABBREVIATED.each_ref().map(|w| w.load(Ordering::Relaxed))
+}
+
+/// The syscalls whose -v form is read from now on: exactly `nrs`.
+pub(crate) fn set_unabbreviated(nrs: &[u32]) {
+    for (slot, word) in UNABBREVIATED.iter().zip(unabbreviated_words(nrs)) {
+        slot.store(word, Ordering::Relaxed);
+    }
 }
 
 /// What to capture of `meta`'s arguments, or None when nothing.
@@ -463,10 +486,18 @@ pub fn spec_for(meta: &SyscallMetadata) -> Option<systrace_capture_spec> {
                 };
                 spec.len_arg[i] = n as u8;
             }
-            if kind == DIRENT_COUNT && dirent_entries() {
+            if kind == DIRENT_COUNT && unabbreviated(meta.syscall_nr) {
                 // The records themselves, as much of the ret bytes as a
                 // capture holds; no count past them.
                 spec.kind[i] = EXIT_BUFFER;
+                continue;
+            }
+            if kind == PTR_COUNT && unabbreviated(meta.syscall_nr) {
+                // The environment as an argv, after argv in the record
+                // (argv keeps its share of the budget), cut where it ends.
+                // (Read again at exit, if it faulted, from the new image's
+                // strings after argv's: bpf/capture.bpf.h, capture_exec_again.)
+                spec.kind[i] = ARGV;
                 continue;
             }
             spec.kind[i] = kind;

@@ -406,18 +406,19 @@ fn features_of(reg: &Registration) -> Features {
     }
 }
 
-/// Reads getdents64's records instead of counting them (the command's -v:
-/// see `capture::dirent_entries`), from now on: the loaded programs'
-/// capture table is rewritten, where their load can read the new kind (a
-/// session that needs it and finds it missing loads again).
-pub fn set_dirent_entries(on: bool) {
+/// Reads what strace -v shows of the syscalls `nrs` (the command's -v or
+/// -e abbrev=: see `capture::unabbreviated`) instead of counting it, from
+/// now on: the loaded programs' capture table is rewritten, where their
+/// load can read the new kinds (a session that needs them and finds them
+/// missing loads again).
+pub fn set_unabbreviated(nrs: &[u32]) {
     // Before the lock: the command's early load holds it, and set it first.
-    if capture::dirent_entries() == on {
+    if capture::unabbreviated_words(nrs) == capture::unabbreviated_now() {
         return;
     }
     let _quiet = quiet::Quiet::enter();
     let guard = lock();
-    capture::set_dirent_entries(on);
+    capture::set_unabbreviated(nrs);
     if let Some(t) = guard.as_ref().filter(|t| t.pid == getpid()) {
         let table = metadata_now().0;
         t.programs

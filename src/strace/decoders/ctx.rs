@@ -314,6 +314,25 @@ impl<'c, 'a> Ctx<'c, 'a> {
             _ => self.t_ptr(i),
         }
     }
+    /// An exec's environment: counted (`0x7ffe... /* 35 vars */`), or under
+    /// -v as an argv (`["A=1", "B=two"]`) when it was read as one (the
+    /// command's -v: `trace::capture::unabbreviated`), as strace's
+    /// printargc and printargv. A list read where its count is shown is
+    /// counted (exact unless it was cut).
+    pub(super) fn t_environ(&self, i: usize) -> String {
+        let list = self
+            .captured(i)
+            .filter(|_| self.raw(i) != 0)
+            .and_then(|c| c.list.as_ref().map(|l| (l.len(), c.truncated)));
+        match list {
+            Some(_) if !self.opts.abbrev => self.t_argv(i),
+            Some((n, cut)) => {
+                let (plus, s) = (if cut { "+" } else { "" }, if n == 1 { "" } else { "s" });
+                format!("{} /* {n}{plus} var{s} */", self.t_ptr(i))
+            }
+            None => self.t_counted(i, "var", "vars"),
+        }
+    }
     /// A uid or gid: `-1` (no change) or unsigned (strace's printuid).
     pub(super) fn t_uid(&self, i: usize) -> String {
         flags::id(self.uint(i) as u32)

@@ -299,14 +299,14 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
         "execve" => {
             c.push(c.t_path(0));
             c.push(c.t_argv(1));
-            c.push(c.t_counted(2, "var", "vars"));
+            c.push(c.t_environ(2));
             c.finish(Decimal, false)
         }
         "execveat" => {
             c.push(c.t_dirfd(0));
             c.push(c.t_path(1));
             c.push(c.t_argv(2));
-            c.push(c.t_counted(3, "var", "vars"));
+            c.push(c.t_environ(3));
             c.push(c.t_uflags(4, flags::AT_FLAGS));
             c.finish(Decimal, false)
         }
