@@ -28,17 +28,25 @@ def _blocked_in(pid: int, name_nr: int) -> None:
     raise AssertionError(f"{pid} never blocked in syscall {name_nr}")
 
 
-def _attached(tracer: str, target_argv: list, then) -> list:
-    """The trace of `target_argv` attached with -p while it sleeps, `then`
-    run on it once attached; the lines, the test's pid as PID."""
-    target = subprocess.Popen(target_argv)
+def _tracing(tracer: str, pid: int, *options: str) -> subprocess.Popen:
+    """strace or systrace attached to `pid` with `options`, once it says so."""
+    if tracer == "strace":
+        proc = subprocess.Popen(["strace", *options, "-p", str(pid)], stderr=subprocess.PIPE, text=True)
+        assert " attached" in proc.stderr.readline()
+        return proc
+    return attach(*options, "-p", str(pid))
+
+
+def _attached(tracer: str, target_argv: list, then, blocked_in: int = 230, options: tuple = (),
+              pipes: bool = False) -> list:
+    """The trace of `target_argv` attached with -p while it is blocked in
+    syscall `blocked_in` (clock_nanosleep: a sleep), `then` run on it once
+    attached; the lines, the test's pid as PID."""
+    pipe = subprocess.PIPE if pipes else None
+    target = subprocess.Popen(target_argv, stdin=pipe, stdout=pipe)
     try:
-        _blocked_in(target.pid, 230)  # clock_nanosleep
-        if tracer == "strace":
-            proc = subprocess.Popen(["strace", "-p", str(target.pid)], stderr=subprocess.PIPE, text=True)
-            assert " attached" in proc.stderr.readline()
-        else:
-            proc = attach("-p", str(target.pid))
+        _blocked_in(target.pid, blocked_in)
+        proc = _tracing(tracer, target.pid, *options)
         time.sleep(0.5)  # strace says attached before its tracee resumes
         then(target)
         target.wait(timeout=30)
@@ -80,30 +88,6 @@ def test_attached_in_a_sleep_like_strace(kernel, argv, then):
     assert systrace == strace
 
 
-def _attached_while_blocked(tracer: str, target_argv: list, blocked_in: int, then) -> list:
-    """The trace of `target_argv` (its reads and writes), attached with -p
-    while it is blocked in syscall `blocked_in`, `then` run on it once
-    attached; the lines."""
-    target = subprocess.Popen(target_argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-    try:
-        _blocked_in(target.pid, blocked_in)
-        if tracer == "strace":
-            proc = subprocess.Popen(["strace", "-e", "trace=read,write", "-p", str(target.pid)],
-                                    stderr=subprocess.PIPE, text=True)
-            assert " attached" in proc.stderr.readline()
-        else:
-            proc = attach("-e", "trace=read,write", "-p", str(target.pid))
-        time.sleep(0.5)  # strace says attached before its tracee resumes
-        then(target)
-        target.wait(timeout=30)
-        _, err = proc.communicate(timeout=30)
-        assert proc.returncode == 0, err
-    finally:
-        target.kill()
-        target.wait()
-    return [line for line in err.splitlines() if " attached" not in line]
-
-
 def _fed_and_closed(target: subprocess.Popen) -> None:
     target.stdin.write(b"hi\n")
     target.stdin.close()
@@ -118,8 +102,10 @@ def _sigkilled(target: subprocess.Popen) -> None:
 def test_attached_in_a_read_like_strace(kernel, then):
     # cat blocked in read(0, ...) on a pipe: strace shows the whole call,
     # with what it read, where systrace saw only its exit.
-    strace = _attached_while_blocked("strace", ["cat"], 0, then)
-    systrace = _attached_while_blocked("systrace", ["cat"], 0, then)
+    # Its reads and writes only: cat's munmap addresses are its own.
+    options = ("-e", "trace=read,write")
+    strace = _attached("strace", ["cat"], then, blocked_in=0, options=options, pipes=True)
+    systrace = _attached("systrace", ["cat"], then, blocked_in=0, options=options, pipes=True)
     assert strace[0].startswith("read(0, "), strace
     assert systrace == strace
 
@@ -149,12 +135,7 @@ def test_attached_in_an_accept_like_strace(kernel):
         try:
             port[:] = [int(target.stdout.readline())]
             _blocked_in(target.pid, 288)  # accept4
-            if tracer == "strace":
-                proc = subprocess.Popen(["strace", "-e", "trace=accept4,recvfrom", "-p", str(target.pid)],
-                                        stderr=subprocess.PIPE, text=True)
-                assert " attached" in proc.stderr.readline()
-            else:
-                proc = attach("-e", "trace=accept4,recvfrom", "-p", str(target.pid))
+            proc = _tracing(tracer, target.pid, "-e", "trace=accept4,recvfrom")
             time.sleep(0.5)
             connect(target)
             target.wait(timeout=30)
@@ -178,12 +159,7 @@ def test_detached_from_a_read_blocked_at_attach_like_strace(kernel, tmp_path):
         _blocked_in(target.pid, 0)  # read
         for tracer in ("strace", "systrace"):
             out = tmp_path / tracer
-            if tracer == "strace":
-                proc = subprocess.Popen(["strace", "-o", str(out), "-p", str(target.pid)],
-                                        stderr=subprocess.PIPE, text=True)
-                assert " attached" in proc.stderr.readline()
-            else:
-                proc = attach("-o", str(out), "-p", str(target.pid))
+            proc = _tracing(tracer, target.pid, "-o", str(out))
             time.sleep(0.5)
             proc.send_signal(signal.SIGINT)
             proc.communicate(timeout=30)
