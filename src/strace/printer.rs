@@ -305,16 +305,9 @@ pub struct Printer {
     /// tid -> the call a signal interrupted to be restarted
     /// (ERESTART_RESTARTBLOCK), which restart_syscall resumes.
     interrupted: HashMap<u32, Cow<'static, str>>,
-    /// -p: tid -> restart_syscall's number if the call it was blocked in
-    /// when attached is one the kernel resumes by restart_syscall once
-    /// interrupted, until the thread's first syscall event (see `adopt`).
-    in_call_at_attach: HashMap<u32, Option<u32>>,
-    /// -p: tid -> the enter of the call it was blocked in when attached,
-    /// from /proc/TID/syscall, when the kernel runs that call again once
-    /// interrupted (read, wait4, accept...): strace's attach interrupts
-    /// it and shows the call run again whole, where systrace, which does
-    /// not interrupt it, sees only its exit (see `enter_before_attach`).
-    blocked_at_attach: HashMap<u32, Event>,
+    /// -p: tid -> the call it was blocked in when attached, until the
+    /// thread's first syscall event (see `adopt`).
+    in_call_at_attach: HashMap<u32, AttachedCall>,
     /// Processes whose end was told.
     ended: HashSet<u32>,
     /// Of those, the ones told by their last thread's exit (the caller
@@ -397,6 +390,22 @@ fn restarts_by_restart_syscall(text: &str) -> Option<bool> {
     })
 }
 
+/// -p: the call a thread was blocked in when attached, as strace's attach
+/// makes it go on: it interrupts the call, and the kernel then resumes it
+/// by restart_syscall, or runs it again from its start.
+#[derive(Debug)]
+enum AttachedCall {
+    /// A sleep the kernel resumes by restart_syscall (its number here):
+    /// the call's exit is restart_syscall's (`first_after_attach`).
+    Resumed(u32),
+    /// A call the kernel runs again (read, wait4, accept...): strace
+    /// shows it whole, where systrace, which does not interrupt it, sees
+    /// only its exit; its enter, from /proc (`enter_before_attach`).
+    RunAgain(Event),
+    /// One whose number has no metadata (or no restart_syscall).
+    Unknown,
+}
+
 /// The enter of the call a thread is blocked in, from its
 /// /proc/TID/syscall (see `restarts_by_restart_syscall`), dated now.
 fn blocked_enter(text: &str, pid: u32, tid: u32) -> Option<Event> {
@@ -465,7 +474,6 @@ impl Printer {
             split: HashSet::new(),
             interrupted: HashMap::new(),
             in_call_at_attach: HashMap::new(),
-            blocked_at_attach: HashMap::new(),
             ended: HashSet::new(),
             told_by_exit: HashSet::new(),
             restarting: HashMap::new(),
@@ -521,7 +529,7 @@ impl Printer {
     }
 
     fn event(&mut self, ev: &Event, out: &mut String) {
-        if !self.blocked_at_attach.is_empty() && ev.is_syscall() {
+        if !self.in_call_at_attach.is_empty() && ev.is_syscall() {
             if let Some(enter) = self.enter_before_attach(ev) {
                 self.event(&enter, out);
             }
@@ -690,10 +698,7 @@ impl Printer {
     /// call returned: the call's exit (whose enter came before the
     /// attach) is restart_syscall's.
     fn first_after_attach(&mut self, ev: &mut Event) {
-        let Some(restart) = self.in_call_at_attach.remove(&ev.tid) else {
-            return;
-        };
-        let Some(restart_nr) = restart else {
+        let Some(AttachedCall::Resumed(restart_nr)) = self.in_call_at_attach.remove(&ev.tid) else {
             return;
         };
         if ev.phase == Phase::Exit && self.pairer.pending_enter(ev.tid).is_none() {
@@ -705,19 +710,26 @@ impl Printer {
 
     /// The enter of the call `ev` ends, when `ev` is the first syscall
     /// event of a thread attached while blocked in that call (see
-    /// `blocked_at_attach`): its arguments as /proc showed them at the
-    /// attach, when it began as far as the trace knows. What its enter
+    /// `AttachedCall::RunAgain`): its arguments as /proc showed them at
+    /// the attach, when it began as far as the trace knows. What its enter
     /// would have read from memory (a string, data written) is not there:
     /// those arguments show as their address.
     fn enter_before_attach(&mut self, ev: &Event) -> Option<Event> {
-        let enter = self.blocked_at_attach.remove(&ev.tid)?;
+        if !matches!(
+            self.in_call_at_attach.get(&ev.tid),
+            Some(AttachedCall::RunAgain(_))
+        ) {
+            return None;
+        }
+        let Some(AttachedCall::RunAgain(mut enter)) = self.in_call_at_attach.remove(&ev.tid) else {
+            return None;
+        };
         let ends_it = ev.phase == Phase::Exit
             && ev.nr == enter.nr
             && self.pairer.pending_enter(ev.tid).is_none();
         if !ends_it {
             return None;
         }
-        let mut enter = enter;
         enter.pid = ev.pid;
         enter.root = ev.root;
         enter.cpu = ev.cpu;
@@ -866,7 +878,14 @@ impl Printer {
     pub fn detach(&mut self, out: &mut String) {
         // A call a thread was blocked in since the attach is one strace
         // shows begun (its attach ran it again), and now detached.
-        let mut blocked: Vec<Event> = self.blocked_at_attach.drain().map(|(_, e)| e).collect();
+        let mut blocked: Vec<Event> = Vec::new();
+        self.in_call_at_attach.retain(|_, at| match at {
+            AttachedCall::RunAgain(enter) => {
+                blocked.push(enter.clone());
+                false
+            }
+            _ => true,
+        });
         blocked.sort_by_key(|e| (e.timestamp_ns, e.tid));
         for enter in &blocked {
             self.event(enter, out);
@@ -1121,16 +1140,16 @@ impl Printer {
             let blocked = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/syscall")).ok();
             if let Some(restarts) = blocked.as_deref().and_then(restarts_by_restart_syscall) {
                 let restart_nr = crate::metadata::names::resolve("restart_syscall").ok();
-                let restarts = restarts && restart_nr.is_some();
-                if !restarts {
-                    if let Some(enter) = blocked.as_deref().and_then(|t| blocked_enter(t, pid, tid))
-                    {
-                        self.blocked_at_attach.insert(tid, enter);
-                    }
-                }
-                self.in_call_at_attach
-                    .insert(tid, restart_nr.filter(|_| restarts));
-                if restarts {
+                let at = match restart_nr.filter(|_| restarts) {
+                    Some(nr) => AttachedCall::Resumed(nr),
+                    None => blocked
+                        .as_deref()
+                        .and_then(|t| blocked_enter(t, pid, tid))
+                        .map_or(AttachedCall::Unknown, AttachedCall::RunAgain),
+                };
+                let resumed = matches!(at, AttachedCall::Resumed(_));
+                self.in_call_at_attach.insert(tid, at);
+                if resumed {
                     // strace's attach interrupts the call, and the kernel
                     // resumes it by restart_syscall, whose line names the
                     // call strace took from the syscall info of its first

@@ -658,7 +658,9 @@ fn a_call_blocked_at_attach_prints_whole_from_its_proc_arguments() {
     assert!(blocked_enter("-1 0x7ffd0000 0x7f000000\n", 5, 6).is_none());
 
     let mut printer = Printer::new(PrinterOptions::default());
-    printer.blocked_at_attach.insert(6, enter.clone());
+    printer
+        .in_call_at_attach
+        .insert(6, AttachedCall::RunAgain(enter.clone()));
     let mut out = String::new();
     printer.feed(&[call_ev(5, 6, CLOSE, &[], Some(0), u64::MAX)], &mut out);
     assert_eq!(
@@ -667,7 +669,9 @@ fn a_call_blocked_at_attach_prints_whole_from_its_proc_arguments() {
     );
     // Its first event another call's: that one's exit shows as resumed.
     let mut printer = Printer::new(PrinterOptions::default());
-    printer.blocked_at_attach.insert(6, enter);
+    printer
+        .in_call_at_attach
+        .insert(6, AttachedCall::RunAgain(enter));
     let mut out = String::new();
     printer.feed(&[call_ev(5, 6, 39, &[], Some(5), u64::MAX)], &mut out);
     assert_eq!(
