@@ -320,6 +320,34 @@ def test_the_command_tells_the_calls_it_could_not_count(kernel, tmp_path):
     assert 2 * 500 <= counted + int(told.group(1)) <= 2 * 500 * 1.01 + 200, (counted, p.stderr)
 
 
+def test_a_session_counting_by_root_loads_for_it(kernel):
+    """Without the command's early load, the first session that counts by
+    root loads programs that count by root (exact for any tree), not the
+    per-process counting that loses calls past its maps; so does one
+    opened after a per-process load is no longer used."""
+    code = r"""
+import json, os, systrace
+from systrace import _native
+out = {}
+with _native.Session("getppid", count=True, pid=[1], _count_by_root=True) as s:
+    out["fresh"] = _native.kernel_state()["features"]
+with systrace.count("getppid") as s:
+    out["per_process"] = _native.kernel_state()["features"]
+with _native.Session("getppid", count=True, _count_by_root=True) as s:
+    os.getppid()
+    out["after"] = _native.kernel_state()["features"]
+out["rows"] = [(c.name, c.pid, c.calls) for c in s.counts()]
+print(json.dumps(out))
+"""
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    got = json.loads(p.stdout.splitlines()[-1])
+    assert "count_by_root" in got["fresh"], got
+    assert "count_by_root" not in got["per_process"], got
+    assert "count_by_root" in got["after"], got
+    assert got["rows"] == [["getppid", None, 1]], got
+
+
 def test_counts_by_root_are_per_syscall_only(kernel):
     """The command's load counts per syscall and traced root: a count per
     process cannot be read from it, and a session that may want one gets

@@ -351,7 +351,9 @@ pub(super) fn tracer<'a>(
     let wants = first.map_or(Features::ALL, features_of);
     if slot.as_ref().is_some_and(|t| {
         t.sessions == 0
-            && (t.programs.buffer_size() != size || !t.programs.features().covers(wants))
+            && (t.programs.buffer_size() != size
+                || !t.programs.features().covers(wants)
+                || wants.count_by_root && !t.programs.features().count_by_root)
     }) {
         *slot = None;
     }
@@ -388,7 +390,13 @@ pub(super) fn tracer<'a>(
         // session wants them (the command does) or for preload(), else
         // when first needed.
         let tasks = first.is_none_or(|reg| reg.signals || reg.task_exits || reg.follow);
-        *slot = Some(load(size, kind, tasks, Features::ALL)?);
+        // Counting by root (the command's -c) is what the first session
+        // asks for, not part of ALL: it cannot count per process.
+        let features = Features {
+            count_by_root: wants.count_by_root,
+            ..Features::ALL
+        };
+        *slot = Some(load(size, kind, tasks, features)?);
     }
     let tracer = slot.as_mut().expect("loaded above");
     tracer.sync_tables();
