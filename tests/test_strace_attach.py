@@ -29,12 +29,22 @@ def _blocked_in(pid: int, name_nr: int) -> None:
 
 
 def _tracing(tracer: str, pid: int, *options: str) -> subprocess.Popen:
-    """strace or systrace attached to `pid` with `options`, once it says so."""
+    """strace or systrace attached to `pid` with `options`, once it says so;
+    `_rest(proc)` is its output after that."""
     if tracer == "strace":
         proc = subprocess.Popen(["strace", *options, "-p", str(pid)], stderr=subprocess.PIPE, text=True)
-        assert " attached" in proc.stderr.readline()
+        first = proc.stderr.readline()
+        # Under load strace may begin the tracee's first line before its
+        # own `Process N attached` on the same line.
+        assert " attached" in first, first
+        proc.head = first[:first.index("strace: Process")]  # type: ignore[attr-defined]
         return proc
     return attach(*options, "-p", str(pid))
+
+
+def _rest(proc: subprocess.Popen) -> str:
+    _, err = proc.communicate(timeout=30)
+    return getattr(proc, "head", "") + err
 
 
 def _attached(tracer: str, target_argv: list, then, blocked_in: int = 230, options: tuple = (),
@@ -50,7 +60,7 @@ def _attached(tracer: str, target_argv: list, then, blocked_in: int = 230, optio
         time.sleep(0.5)  # strace says attached before its tracee resumes
         then(target)
         target.wait(timeout=30)
-        _, err = proc.communicate(timeout=30)
+        err = _rest(proc)
         assert proc.returncode == 0, err
     finally:
         target.kill()
@@ -139,7 +149,7 @@ def test_attached_in_an_accept_like_strace(kernel):
             time.sleep(0.5)
             connect(target)
             target.wait(timeout=30)
-            _, err = proc.communicate(timeout=30)
+            err = _rest(proc)
         finally:
             target.kill()
             target.wait()
@@ -169,3 +179,51 @@ def test_detached_from_a_read_blocked_at_attach_like_strace(kernel, tmp_path):
         target.wait()
     assert lines["strace"] == ["read(0,  <detached ...>"], lines
     assert lines["systrace"] == lines["strace"]
+
+
+# Calls blocked at attach whose enter reads the caller's memory: the
+# kernel runs them again after strace's attach, so strace shows what they
+# read at their start; systrace reads it at the attach (the call has not
+# returned).
+FIFO_OPENER = "import os, sys; os.read(os.open(sys.argv[1], os.O_RDONLY), 10)"
+# A full pipe (64 KiB, the default) before the write that blocks, so that
+# the write has written nothing when strace's attach interrupts it.
+FULL_PIPE_WRITER = 'import os; os.write(1, b"x" * 65536); os.write(1, b"hello world\\n")'
+# (poll is resumed by restart_syscall; glibc's select, pselect6, with no
+# timeout runs again.)
+SELECTER = "import select; select.select([0], [], []); input()"
+
+
+def _open_fifo(path):
+    def then(target: subprocess.Popen) -> None:
+        with open(path, "w") as f:
+            f.write("hi")
+    return then
+
+
+def _drain(target: subprocess.Popen) -> None:
+    target.stdout.read()
+
+
+def _feed(target: subprocess.Popen) -> None:
+    target.stdin.write(b"hi\n")
+    target.stdin.close()
+
+
+@pytest.mark.parametrize("case", ["fifo", "write", "select"])
+def test_attached_in_a_call_that_read_its_arguments_like_strace(kernel, tmp_path, case):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    argv, then, nr, options = {
+        "fifo": (["/usr/bin/python3", "-c", FIFO_OPENER, str(fifo)], _open_fifo(fifo), 257,
+                 ("-e", "trace=openat,read")),
+        "write": (["/usr/bin/python3", "-c", FULL_PIPE_WRITER], _drain, 1, ("-e", "trace=write", "-s", "5")),
+        "select": (["/usr/bin/python3", "-c", SELECTER], _feed, 270, ("-e", "trace=pselect6,read")),
+    }[case]
+    strace = _attached("strace", argv, then, blocked_in=nr, options=options, pipes=True)
+    systrace = _attached("systrace", argv, then, blocked_in=nr, options=options, pipes=True)
+    first = {"fifo": f'openat(AT_FDCWD, "{fifo}", O_RDONLY|O_CLOEXEC) = 3',
+             "write": 'write(1, "hello"..., 12) = 12',
+             "select": "pselect6(1, [0], NULL, NULL, NULL, NULL) = 1 (in [0])"}[case]
+    assert re.sub(" +=", " =", strace[0]) == first, strace
+    assert systrace == strace

@@ -407,7 +407,9 @@ enum AttachedCall {
 }
 
 /// The enter of the call a thread is blocked in, from its
-/// /proc/TID/syscall (see `restarts_by_restart_syscall`), dated now.
+/// /proc/TID/syscall (see `restarts_by_restart_syscall`), dated now, with
+/// what its enter would have read of the caller's memory read now (the
+/// call has not returned: a path, write's data, an address, poll's fds).
 fn blocked_enter(text: &str, pid: u32, tid: u32) -> Option<Event> {
     let mut fields = text.split_whitespace();
     let nr = fields.next()?.parse::<u32>().ok()?;
@@ -422,6 +424,9 @@ fn blocked_enter(text: &str, pid: u32, tid: u32) -> Option<Event> {
     };
     // SAFETY: a valid timespec to fill.
     unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut now) };
+    let nb_args = meta.nb_args().min(crate::kernel::layout::MAX_ARGS);
+    let items = crate::trace::capture::read_enter_now(pid, meta, &args[..nb_args]);
+    let data = (!items.is_empty()).then(|| crate::kernel::decode::encode_captures(&items).into());
     Some(Event {
         kind: EventKind::Syscall,
         timestamp_ns: now.tv_sec as u64 * 1_000_000_000 + now.tv_nsec as u64,
@@ -431,11 +436,11 @@ fn blocked_enter(text: &str, pid: u32, tid: u32) -> Option<Event> {
         nr,
         cpu: 0,
         phase: Phase::Enter,
-        nb_args: meta.nb_args().min(crate::kernel::layout::MAX_ARGS) as u8,
+        nb_args: nb_args as u8,
         args,
         ret: 0,
         comm: [0; crate::kernel::layout::TASK_COMM_LEN],
-        data: None,
+        data,
     })
 }
 
@@ -711,9 +716,7 @@ impl Printer {
     /// The enter of the call `ev` ends, when `ev` is the first syscall
     /// event of a thread attached while blocked in that call (see
     /// `AttachedCall::RunAgain`): its arguments as /proc showed them at
-    /// the attach, when it began as far as the trace knows. What its enter
-    /// would have read from memory (a string, data written) is not there:
-    /// those arguments show as their address.
+    /// the attach, when it began as far as the trace knows.
     fn enter_before_attach(&mut self, ev: &Event) -> Option<Event> {
         if !matches!(
             self.in_call_at_attach.get(&ev.tid),

@@ -7,7 +7,8 @@ use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::kernel::layout::{
-    systrace_capture_kind, systrace_capture_spec, systrace_commands, MAX_ARGS, NR_SYSCALLS,
+    systrace_capture_flags, systrace_capture_kind, systrace_capture_spec, systrace_commands,
+    MAX_ARGS, MAX_CAPTURE, NR_SYSCALLS,
 };
 use crate::metadata::{MetadataTable, SyscallMetadata};
 
@@ -679,6 +680,79 @@ pub fn capturing(table: &MetadataTable, nrs: &BTreeSet<u32>) -> BTreeSet<u32> {
         .collect()
 }
 
+/// The items an enter of `nr` with `args` would have captured, read now
+/// from the memory of process `pid` (/proc/PID/mem), for a call that was
+/// already in progress when the trace began (`systrace -p` on a thread
+/// blocked in it): the strings, data, structures and arrays the call reads
+/// at its enter; other kinds are left out (those arguments show as their
+/// address). Items past the programs' bounds are cut and flagged as the
+/// programs would (truncated, faulted); the printer cuts them at -s.
+pub fn read_enter_now(pid: u32, meta: &SyscallMetadata, args: &[u64]) -> Vec<(u8, u8, Vec<u8>)> {
+    use std::os::unix::fs::FileExt;
+    let truncated = systrace_capture_flags::SYSTRACE_CAPTURE_TRUNCATED.0 as u8;
+    let faulted = systrace_capture_flags::SYSTRACE_CAPTURE_FAULTED.0 as u8;
+    let Some(spec) = spec_for(meta) else {
+        return Vec::new();
+    };
+    let Ok(mem) = std::fs::File::open(format!("/proc/{pid}/mem")) else {
+        return Vec::new();
+    };
+    // Whole pages at a time: a read stops at the first one not mapped.
+    let read = |addr: u64, len: usize| -> Option<Vec<u8>> {
+        let mut out = vec![0u8; len];
+        let mut done = 0;
+        while done < len {
+            let at = addr.checked_add(done as u64)?;
+            let page_end = (at | 4095) + 1 - at;
+            let want = (len - done).min(page_end as usize);
+            match mem.read_at(&mut out[done..done + want], at) {
+                Ok(n) if n > 0 => done += n,
+                _ => break,
+            }
+        }
+        out.truncate(done);
+        Some(out)
+    };
+    let max = MAX_CAPTURE as usize;
+    let mut items = Vec::new();
+    for (i, &ptr) in args.iter().enumerate().take(MAX_ARGS) {
+        let arg = i as u8;
+        let len_of = |n: u8| args.get(usize::from(n)).copied().unwrap_or(0);
+        let (kind, size) = (spec.kind[i], usize::from(spec.size[i]));
+        if ptr == 0 && kind != NONE {
+            continue;
+        }
+        match kind {
+            STRING | EXEC_FILENAME => {
+                // One byte more than kept tells a cut string.
+                let bytes = read(ptr, max + 1).unwrap_or_default();
+                match bytes.iter().position(|&b| b == 0) {
+                    Some(end) => items.push((arg, 0, bytes[..end].to_vec())),
+                    None if bytes.len() > max => {
+                        items.push((arg, truncated, bytes[..max].to_vec()))
+                    }
+                    None => items.push((arg, faulted, Vec::new())),
+                }
+            }
+            BUFFER | STRUCT | INOUT_STRUCT | ARRAY => {
+                let len = match kind {
+                    BUFFER => len_of(spec.len_arg[i]),
+                    ARRAY => (size as u64).saturating_mul(len_of(spec.len_arg[i]) & 0xffff_ffff),
+                    _ => size as u64,
+                };
+                let n = len.min(max as u64) as usize;
+                let flags = if len > max as u64 { truncated } else { 0 };
+                match read(ptr, n) {
+                    Some(bytes) if bytes.len() == n => items.push((arg, flags, bytes)),
+                    _ => items.push((arg, flags | faulted, Vec::new())),
+                }
+            }
+            _ => {}
+        }
+    }
+    items
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -805,5 +879,29 @@ mod tests {
         }
         // pipe2's array is still captured as itself.
         assert_eq!(spec("pipe2").unwrap().kind[0], EXIT_STRUCT);
+    }
+
+    #[test]
+    fn an_enter_read_from_a_live_process() {
+        let table = MetadataTable::embedded();
+        let pid = std::process::id();
+        let path = c"/etc/hostname";
+        let long = vec![b'x'; MAX_CAPTURE as usize + 10];
+        let openat = table.by_name("openat").unwrap();
+        let items = read_enter_now(pid, openat, &[0, path.as_ptr() as u64, 0, 0]);
+        assert_eq!(items, vec![(1, 0, b"/etc/hostname".to_vec())]);
+        let write = table.by_name("write").unwrap();
+        let items = read_enter_now(pid, write, &[1, long.as_ptr() as u64, long.len() as u64]);
+        let truncated = systrace_capture_flags::SYSTRACE_CAPTURE_TRUNCATED.0 as u8;
+        assert_eq!(
+            items,
+            vec![(1, truncated, long[..MAX_CAPTURE as usize].to_vec())]
+        );
+        // An address with nothing mapped: faulted, as the programs say it.
+        let items = read_enter_now(pid, write, &[1, 8, 3]);
+        let faulted = systrace_capture_flags::SYSTRACE_CAPTURE_FAULTED.0 as u8;
+        assert_eq!(items, vec![(1, faulted, Vec::new())]);
+        // NULL: no item (the printer shows NULL).
+        assert!(read_enter_now(pid, openat, &[0, 0, 0, 0]).is_empty());
     }
 }
