@@ -305,7 +305,7 @@ static long capture_argv_elem(__u32 j, struct argv_walk *walk)
 		walk->done = true;
 		return 1; /* stop */
 	}
-	if (j >= SYSTRACE_MAX_ARGV || off >= CAPTURE_END)
+	if (j >= SYSTRACE_MAX_EXEC_ARGS || off >= CAPTURE_END)
 		return 1; /* more than we keep, or over the budget: cut (marked below) */
 	walk->off = capture_string(walk->s, off, walk->arg_flags, elem);
 	if (item_faulted(walk->s, off))
@@ -325,7 +325,7 @@ static __always_inline __u32 capture_argv(struct scratch *s, __u32 off, __u32 ar
 				  .arg_flags = ARG_FLAGS(arg, SYSTRACE_CAPTURE_ARGV_ELEM) };
 
 	/* One more than it keeps: a list of exactly as many is not cut. */
-	bpf_loop(SYSTRACE_MAX_ARGV + 1, capture_argv_elem, &walk, 0);
+	bpf_loop(SYSTRACE_MAX_EXEC_ARGS + 1, capture_argv_elem, &walk, 0);
 	*faulted = walk.faulted || walk.unread;
 	if (walk.done)
 		return walk.off;
@@ -1138,7 +1138,7 @@ static long capture_exec_arg(__u32 j, struct exec_walk *w)
 		w->done = true;
 		return 1;
 	}
-	if (j >= SYSTRACE_MAX_ARGV || off >= CAPTURE_END)
+	if (j >= SYSTRACE_MAX_EXEC_ARGS || off >= CAPTURE_END)
 		return 1; /* more than we keep: the list is cut (marked below) */
 	w->off = capture_string(w->s, off, w->arg_flags, str);
 	if (w->argv)
@@ -1183,7 +1183,7 @@ __noinline __u32 capture_exec_again(struct scratch *s, __u32 off, __u32 arg_flag
 		 bpf_probe_read_kernel(&w.end, sizeof(w.end),
 				       (arg_flags & 0xff) == 2 ? &mm->env_end : &mm->arg_end))
 		return capture_mark(s, off, arg_flags, SYSTRACE_CAPTURE_FAULTED);
-	bpf_loop(SYSTRACE_MAX_ARGV + 1, capture_exec_arg, &w, 0);
+	bpf_loop(SYSTRACE_MAX_EXEC_ARGS + 1, capture_exec_arg, &w, 0);
 	if (w.done)
 		return w.off;
 	return capture_mark(s, w.off, arg_flags, SYSTRACE_CAPTURE_TRUNCATED);

@@ -39,7 +39,10 @@ enum systrace_phase {
 enum systrace_capture_limits {
 	SYSTRACE_MAX_CAPTURE = 4096, /* bytes of one item at most */
 	SYSTRACE_CAPTURE_BUDGET = 8192, /* bytes of items in one record at most */
-	SYSTRACE_MAX_ARGV = 32, /* execve argv elements captured */
+	SYSTRACE_MAX_ARGV = 32, /* elements of an iovec or message list captured */
+	/* Strings of an exec's argv or environment walked: as many as the
+	 * record's budget holds items (strace -v prints them all). */
+	SYSTRACE_MAX_EXEC_ARGS = 2048,
 	SYSTRACE_MAX_COUNT = 8192, /* pointers or records counted at most */
 };
 

@@ -58,14 +58,26 @@ def test_execve_environment_like_strace(kernel, tmp_path, options, command):
         assert re.search(r"\[\]\) += 0$", last), last
 
 
+@pytest.mark.parametrize("count", [33, 60, 400])
+def test_many_variables_and_arguments_whole_like_strace(kernel, tmp_path, count):
+    # strace -v prints every variable and argument; the programs read 32
+    # of each and cut the rest with `...` (an environment of 35 variables
+    # was cut). Without -v, arguments up to -s of them, then `...`.
+    env = {**ENV, **{f"V{i:02}": str(i) for i in range(count)}}
+    argv = ["/bin/true", *map(str, range(count))]
+    for options in (["-v"], ["-s", "100"], []):
+        theirs, ours = _both(tmp_path, *options, "-e", "trace=execve", *argv, env=env)
+        assert ours == theirs
+        assert ", ..." not in theirs[0] if options == ["-v"] else ", ..." in theirs[0] or count < 100
+
+
 def test_a_long_environment_is_cut_visibly_argv_whole(kernel, tmp_path):
-    # More variables than the programs read (32), then fewer but longer
-    # than one record holds (its 8 KiB, after a long argv): the ones read
-    # are strace's, then `...` (strace prints them all); argv is whole.
+    # Variables longer than one record holds (its 8 KiB, after a long
+    # argv): the ones read are strace's, then `...` (strace prints them
+    # all); argv is whole.
     argv = ["/bin/true"] + [f"arg{i}-" + "a" * 300 for i in range(8)]
-    many = {**ENV, **{f"V{i:02}": str(i) for i in range(60)}}
     long = {**ENV, **{f"L{i:02}": chr(ord("a") + i) * 1500 for i in range(12)}}
-    for env in (many, long):
+    for env in (long,):
         theirs, ours = _both(tmp_path, "-v", "-e", "trace=execve", "-s", "40", *argv, env=env)
         (st,), (sy,) = theirs, ours
         args, sep, shown = sy.partition("], [")
