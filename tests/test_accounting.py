@@ -218,13 +218,17 @@ def test_argv_over_the_record_budget_is_marked_truncated(kernel, nargs, size):
 
 
 def test_argv_longer_than_kept_is_marked_truncated(kernel):
-    """More elements than the programs walk (32), each small: the list is
-    cut without any element being cut, so only its end marker says so."""
-    argv = ["/bin/true"] + [f"a{i}" for i in range(40)]
+    """More elements than one record holds (8 KiB of items), each small:
+    the list is cut where the budget ends (its last element maybe cut
+    too), and its end marker says so; what is kept is the list's start."""
+    argv = ["/bin/true"] + [f"a{i}" for i in range(3000)]
     with systrace.enable("execve", follow=True, strings=True) as s:
         subprocess.run(argv, check=True)
     (ev,) = [e for e in s.events() if e.phase == "enter" and e.name == "execve" and e.pid != os.getpid()]
-    assert ev.captured["argv"] == [a.encode() for a in argv[:32]]
+    kept = ev.captured["argv"]
+    assert 500 < len(kept) < len(argv), len(kept)
+    assert kept[:-1] == [a.encode() for a in argv[:len(kept) - 1]]
+    assert argv[len(kept) - 1].encode().startswith(kept[-1]), kept[-1]
     assert ev.capture_status == {"argv": "truncated"}
 
 
