@@ -174,6 +174,25 @@ static __always_inline const struct systrace_filter *count_filter(__u32 nr)
 	return filter_of(nr, count_filter_slot);
 }
 
+/* What rt_sigreturn returns: the register it restores from the signal
+ * frame (the interrupted call's -EINTR, say), at the offset from the user
+ * stack pointer its capture spec has (capture.bpf.h reads it there too);
+ * strace -c counts it as an error when it is an errno. 0 if unreadable. */
+static __always_inline long sigreturn_ret(__u32 nr)
+{
+	struct pt_regs *regs = (void *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	__u64 sp = 0;
+	long ret = 0;
+
+	if (!regs || bpf_probe_read_kernel(&sp, sizeof(sp), &regs->sp))
+		return 0;
+	if (bpf_probe_read_user(
+		    &ret, sizeof(ret),
+		    (void *)(sp + capture_specs[nr & (SYSTRACE_NR_SYSCALLS - 1)].size[1])))
+		return 0;
+	return ret;
+}
+
 /* A counted call begins: remember when, for its exit, unless its filter
  * rejects it now; a filter naming ret keeps the arguments for the exit.
  * The hooks have not read the arguments (they may deliver nothing): the
@@ -191,8 +210,10 @@ static __always_inline void count_enter(__u32 nr, __u64 pid_tgid, __u32 root)
 		syscall_get_arguments(
 			(struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf()), args);
 	if (nr == sigreturn_nr) { /* no exit will come */
-		if (!f || filter_pass(f, args, 0, nr, pid_tgid))
-			count_call(COUNT_AT(nr, root), 0, (__u64)-1, 0, pid_tgid);
+		long ret = sigreturn_ret(nr);
+
+		if (!f || filter_pass(f, args, ret, nr, pid_tgid))
+			count_call(COUNT_AT(nr, root), ret, (__u64)-1, 0, pid_tgid);
 		return;
 	}
 	task = bpf_get_current_task_btf();

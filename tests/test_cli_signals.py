@@ -733,3 +733,71 @@ def test_a_signal_to_systrace_p_detaches(kernel, sig, summary):
     finally:
         target.kill()
         target.wait()
+
+
+# A SIGCHLD of the child the parent's wait returns, and a fatal SIGTERM
+# sent to a child in a sleep: strace shows each after the call's line.
+WAITED = """
+import os, time
+pid = os.fork()
+if pid == 0:
+    time.sleep(0.2)
+    os._exit(3)
+os.waitpid(pid, 0)
+"""
+
+KILLED = """
+import os, signal, time
+pid = os.fork()
+if pid == 0:
+    time.sleep(5)
+    os._exit(0)
+time.sleep(0.3)
+os.kill(pid, signal.SIGTERM)
+os.waitpid(pid, 0)
+"""
+
+
+def _kinds(lines: list[str]) -> list[str]:
+    """Each line's call name, or its signal or end (`--- SIGCHLD`, `+++`)."""
+    kinds = []
+    for line in lines:
+        line = re.sub(r"^\[pid +\w+\] ", "", line)
+        m = re.match(r"(\w+)\(|(--- \w+)|(\+\+\+ \w+)", line)
+        assert m, line
+        kinds.append(next(g for g in m.groups() if g))
+    return kinds
+
+
+def _per_thread_files(tracer: list[str], tmp_path, name: str, program: str) -> list[list[str]]:
+    """-ff's files of `program`, in the order their threads began."""
+    folder = tmp_path / name
+    folder.mkdir()
+    r = subprocess.run([*tracer, "-ff", "-o", str(folder / "t"), "-e", "trace=wait4,clock_nanosleep",
+                        PY, "-c", program], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    files = sorted(folder.iterdir(), key=lambda f: int(f.suffix[1:]))
+    return [_kinds(f.read_text().splitlines()) for f in files]
+
+
+@needs_strace
+@pytest.mark.parametrize("program", [WAITED, KILLED], ids=["waited-sigchld", "fatal-sigterm"])
+def test_ff_shows_a_signal_after_the_call_it_ended(kernel, tmp_path, program):
+    # Under -ff a call is one line, written at its end: a signal that
+    # ended it (or that its wait returned for) is after it, as strace's
+    # (before: first, `--- SIGCHLD` then `wait4(...)`).
+    theirs = _per_thread_files([STRACE], tmp_path, "strace", program)
+    ours = _per_thread_files([PY, "-m", "systrace"], tmp_path, "systrace", program)
+    assert ours == theirs
+    assert any(kinds[-2:] == ["--- SIGCHLD", "+++ exited"] for kinds in theirs)
+
+
+@needs_strace
+def test_status_filter_shows_a_waited_sigchld_after_the_wait(kernel):
+    # -e status= prints a call once it ended, as -ff does.
+    args = ("-f", "-e", "status=successful", "-e", "trace=wait4", PY, "-c", WAITED)
+    ours, theirs = both(*args)
+    # strace cuts the wait at the child's end, and then prints its rest
+    # without `<... wait4 resumed>` (a line of no call, left out): the
+    # order is what is compared.
+    assert _kinds(ours) == _kinds(theirs) == ["+++ exited", "wait4", "--- SIGCHLD", "+++ exited"], (ours, theirs)

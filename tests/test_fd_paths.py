@@ -8,6 +8,7 @@ import re
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import textwrap
@@ -409,6 +410,38 @@ def test_yy_endpoints_of_a_socket_accepted_and_closed_at_once_like_strace(kernel
     theirs, ours = lines
     proto, addr = ("TCPv6", "[::1]") if family == "6" else ("TCP", "127.0.0.1")
     assert f"close(5<{proto}:[{addr}:PORT->{addr}:PORT]>) = 0" in theirs
+    assert ours == theirs
+
+
+DEVICE_NODES = textwrap.dedent(
+    """
+    import os, sys
+    # O_PATH, as tar -x opens what it made (a fifo's open would wait for
+    # a writer); the char device (/dev/null's numbers) read too.
+    for path, flags in [(p, os.O_PATH) for p in sys.argv[1:]] + [(sys.argv[1], os.O_RDONLY)]:
+        fd = os.open(path, flags)
+        os.fstat(fd)
+        os.close(fd)
+    """
+)
+
+
+def test_yy_names_a_device_node_outside_dev_like_strace(kernel, tmp_path):
+    """strace -yy gives the numbers of any device an fd's path names
+    (`3</tmp/x/chr<char 1:3>>`), as tar -x shows them making nodes and
+    opening them O_PATH; systrace did only for paths in /dev/. A symlink
+    to a device names the device too (strace stats the path)."""
+    os.mknod(tmp_path / "chr", 0o600 | stat.S_IFCHR, os.makedev(1, 3))
+    os.mknod(tmp_path / "blk", 0o600 | stat.S_IFBLK, os.makedev(7, 200))
+    os.mknod(tmp_path / "fifo", 0o600 | stat.S_IFIFO)
+    prog = tmp_path / "devices.py"
+    prog.write_text(DEVICE_NODES)
+    nodes = [str(tmp_path / n) for n in ("chr", "blk", "fifo")] + ["/dev/null"]
+    texts = _trace_both(tmp_path, ["-yy", "-e", "trace=openat,newfstatat,close"],
+                        ["python3", str(prog), *nodes])
+    theirs, ours = ([re.sub(r"\s+= ", " = ", ln) for ln in text.splitlines()
+                     if any(n in ln for n in nodes)] for text in texts)
+    assert f"close(3<{tmp_path}/blk<block 7:200>>) = 0" in theirs, theirs
     assert ours == theirs
 
 

@@ -450,6 +450,43 @@ def test_same_counts_as_strace(kernel, tmp_path, strace_bin, program):
     assert counts_table(ours) == counts_table(theirs)
 
 
+
+# Two handlers: one run as kill returned 0, one that interrupted a read of
+# an empty pipe (no SA_RESTART: the read's result is -EINTR).
+SIGRETURNS = r"""
+import os, signal
+class Stop(Exception):
+    pass
+def stop(*args):
+    raise Stop
+signal.signal(signal.SIGUSR1, lambda *args: None)
+os.kill(os.getpid(), signal.SIGUSR1)
+signal.signal(signal.SIGALRM, stop)
+signal.setitimer(signal.ITIMER_REAL, 0.1)
+r, w = os.pipe()
+try:
+    os.read(r, 1)
+except Stop:
+    pass
+"""
+
+
+def test_counts_rt_sigreturn_errors_like_strace(kernel, tmp_path, strace_bin):
+    """rt_sigreturn returns the register it restores: strace -c counts it
+    as an error when that is an errno (the interrupted read's -EINTR), as
+    the trace shows `rt_sigreturn(...) = -1 EINTR`. systrace counts
+    rt_sigreturn in the kernel at its enter: the frame's register too
+    (before, always 0: 2 calls, no error)."""
+    tables = []
+    for name, tracer in (("strace", [strace_bin]), ("systrace", [sys.executable, "-m", "systrace"])):
+        out = tmp_path / f"{name}.txt"
+        r = subprocess.run([*tracer, "-c", "-o", str(out), "-e", "trace=rt_sigreturn", "--",
+                            sys.executable, "-c", SIGRETURNS], capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, f"{name}: {r.stderr}"
+        tables.append(counts_table(out.read_text()))
+    theirs, ours = tables
+    assert theirs["rt_sigreturn"] == (2, 1), theirs
+    assert ours == theirs
 def test_follow_forks_like_strace(kernel, tmp_path, strace_bin, program):
     sets = "execve,write,wait4,exit_group,exit,kill,getpid"
     theirs, ours = run_both(tmp_path, strace_bin, program, "-f", "-e", f"trace={sets}", child=True)

@@ -288,7 +288,9 @@ impl FdTable {
             self.endpoints
                 .then(|| super::sockets::describe(pid, link, path))
                 .flatten()
-        } else if path.starts_with("/dev/") {
+        } else if path.starts_with('/') {
+            // Any path the fd names (a node tar made, a symlink to one),
+            // stat'ed as strace's printdev does; not only /dev's.
             (self.details & decode_fd::DEV != 0)
                 .then(|| super::sockets::device(path))
                 .flatten()

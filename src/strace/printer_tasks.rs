@@ -20,11 +20,13 @@ impl Printer {
         // attached too), an ignored one it sent
         // itself, or the SIGCHLD of a child its wait returns, shows after
         // that call's line, as strace sees them; another ignored one cuts
-        // the call, as it interrupts it under strace.
+        // the call, as it interrupts it under strace. So too where a call
+        // is one line at its end (-ff, -e status=), as strace's are.
         let deferred =
             info.at_send && (!info.ignored || info.from_self || self.waited_for(ev.tid, &info));
         if deferred
-            && self.splits()
+            && self.opts.format == OutputFormat::Strace
+            && !self.opts.summary
             && (self.pairer.pending_enter(ev.tid).is_some()
                 || self.in_call_at_attach.contains_key(&ev.tid))
             && !self.deferred_signals.contains_key(&ev.tid)
