@@ -323,7 +323,24 @@ fn event_captures_into<'a>(ev: &'a Event, out: &mut Captures<'a>) {
     // without it would be another list), but a fault, whatever follows.
     let mut broken: Names = Names::new();
     let exec = exec_places(ev.nr).filter(|_| ev.phase == Phase::Enter);
+    // The argument of the list element just read, if it was cut.
+    let mut cut_elem: Option<u8> = None;
     for cap in ev.captures() {
+        // An exec's list cut right after an element that was cut: the
+        // record's budget ended in that element, which would print as if
+        // whole (a string's cut shows only past -s): the list ends before it.
+        let marker = cap.argv_elem && cap.truncated && cap.bytes.is_empty() && !cap.faulted;
+        if marker && cut_elem == Some(cap.arg) {
+            let name = arg_name(meta, cap.arg as usize);
+            if let Some((_, Captured::List(items))) =
+                out.values.iter_mut().find(|(n, _)| *n == name)
+            {
+                items.pop();
+            }
+        }
+        let exec_list = exec_places(ev.nr).is_some_and(|(_, a, e)| cap.arg == a || cap.arg == e);
+        cut_elem = (exec_list && cap.argv_elem && cap.truncated && !cap.bytes.is_empty())
+            .then_some(cap.arg);
         if sigreturn && cap.arg == SIGFRAME_RET_ARG {
             continue;
         }
