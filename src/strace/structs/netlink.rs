@@ -8,7 +8,7 @@
 use super::read;
 use crate::strace::flags;
 use crate::strace::flags::{self as x, hex, Xlat};
-use crate::strace::quote::{quote_limited, HexStyle};
+use crate::strace::quote::{quote_limited, quote_limited_omit_trailing_0, HexStyle};
 use crate::strace::sockaddr::quoted_addr;
 use crate::strace::StraceOptions;
 
@@ -1427,15 +1427,14 @@ fn inet_addr_text(family: u8, b: &[u8], opts: &StraceOptions) -> String {
     }
 }
 
-/// strace's decode_nla_str: the string before its NUL; `...` after one
-/// that has none.
+/// strace's decode_nla_str (printstr_ex with QUOTE_OMIT_TRAILING_0 and
+/// QUOTE_EXPECT_TRAILING_0): the attribute's bytes up to -s, a NUL that
+/// ends them left out, and then nothing follows; otherwise `...` follows,
+/// even when all were shown (no NUL where one was expected). A NUL before
+/// the last byte is printed (`\0`), as strace prints it; under -x the NUL
+/// makes the whole string hex, which strace writes with the NUL and `...`.
 fn nla_str(b: &[u8], opts: &StraceOptions) -> String {
-    let (text, more) = match b.iter().position(|&c| c == 0) {
-        Some(end) => (&b[..end], false),
-        None => (b, true),
-    };
-    let shown = text.len().min(opts.string_size);
-    quote_limited(&text[..shown], shown, more || text.len() > shown, opts.hex)
+    quote_limited_omit_trailing_0(b, opts.string_size, true, opts.hex)
 }
 
 /// `, [attributes]` after a structure of `at` bytes, when some follow it.
