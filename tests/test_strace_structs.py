@@ -2228,3 +2228,63 @@ def test_netlink_attribute_strings_like_strace(kernel, tmp_path, strace_bin, opt
     labels = re.findall(r"IFA_LABEL\}, ([^]]*)\]", ours)
     assert len(labels) == 6, ours
     assert ours.splitlines() == theirs.splitlines()
+
+
+MQUEUE = r"""
+import ctypes, os, signal
+rt = ctypes.CDLL("librt.so.1", use_errno=True)
+class attr(ctypes.Structure):
+    _fields_ = [("flags", ctypes.c_long), ("maxmsg", ctypes.c_long), ("msgsize", ctypes.c_long),
+                ("curmsgs", ctypes.c_long), ("pad", ctypes.c_long * 4)]
+class sigev(ctypes.Structure):
+    _fields_ = [("value", ctypes.c_long), ("signo", ctypes.c_int), ("notify", ctypes.c_int),
+                ("pad", ctypes.c_int * 12)]
+name = b"/systrace-test-%d" % os.getpid()
+a = attr(0, 4, 64, 0)
+q = rt.mq_open(name, os.O_CREAT | os.O_RDWR | os.O_CLOEXEC, 0o640, ctypes.byref(a))
+q2 = rt.mq_open(name, os.O_RDONLY)
+rt.mq_open(b"/systrace-no-such-queue", os.O_RDONLY)
+ts = (ctypes.c_long * 2)(0, 0)
+rt.mq_timedsend(q, b"hello\0world", 11, 3, ts)
+rt.mq_send(q, b"x", 1, 0)
+buf, prio = ctypes.create_string_buffer(64), ctypes.c_uint()
+rt.mq_receive(q, buf, 64, ctypes.byref(prio))
+rt.mq_timedreceive(q, buf, 64, ctypes.byref(prio), ts)
+rt.mq_timedreceive(q, buf, 64, ctypes.byref(prio), ts)  # ETIMEDOUT
+rt.mq_timedreceive(q, buf, 8, ctypes.byref(prio), ts)  # EMSGSIZE
+got = attr()
+rt.mq_getattr(q, ctypes.byref(got))
+new = attr(os.O_NONBLOCK)
+rt.mq_setattr(q, ctypes.byref(new), ctypes.byref(got))
+rt.mq_timedreceive(q, buf, 64, ctypes.byref(prio), None)  # EAGAIN
+rt.mq_notify(q, ctypes.byref(sigev(42, signal.SIGUSR1, 0)))
+rt.mq_notify(q, None)
+rt.mq_getattr(99, ctypes.byref(got))  # EBADF
+os.close(q)
+os.close(q2)
+rt.mq_unlink(name)
+"""
+
+
+@pytest.mark.parametrize("options", [(), ("-y",)])
+def test_posix_message_queues_like_strace(kernel, tmp_path, strace_bin, options):
+    # strace decodes the mq_* calls: mq_open's flags, mode and attributes,
+    # the messages sent and received, the priority, the timeouts, the
+    # notification, mq_getsetattr's attributes; and -y names a queue's fd
+    # (`3</NAME>`). systrace printed mq_open's flags and mode in decimal
+    # (`66, 384`) and every pointer as its address, the fds as numbers.
+    script = tmp_path / "mq.py"
+    script.write_text(MQUEUE)
+    theirs, ours = _both(tmp_path, strace_bin, ["/usr/bin/python3", str(script)],
+                         "-e", "trace=/^mq_", "-e", "signal=none", *options)
+    # The queue's name has the script's pid.
+    theirs, ours = (re.sub(r"systrace-test-\d+", "systrace-test-PID",
+                           re.sub(r"0x[0-9a-f]{8,}", "ADDR", re.sub(r" +=", " =", t))) for t in (theirs, ours))
+    assert ours.splitlines() == theirs.splitlines()
+    for needle in ("O_RDWR|O_CREAT|O_CLOEXEC, 0640, {mq_flags=0, mq_maxmsg=4, mq_msgsize=64, mq_curmsgs=0})",
+                   ', "hello\\0world", 11, 3, {tv_sec=0, tv_nsec=0}) = 0', ', "hello\\0world", 64, [3], NULL) = 11',
+                   "{mq_flags=O_NONBLOCK, mq_maxmsg=0, mq_msgsize=0, mq_curmsgs=0}, {mq_flags=0, mq_maxmsg=4",
+                   "sigev_signo=SIGUSR1, sigev_notify=SIGEV_SIGNAL}) = 0"):
+        assert needle in ours, ours
+    if options:
+        assert "mq_timedsend(3</systrace-test-PID>, " in ours, ours
