@@ -2288,3 +2288,30 @@ def test_posix_message_queues_like_strace(kernel, tmp_path, strace_bin, options)
         assert needle in ours, ours
     if options:
         assert "mq_timedsend(3</systrace-test-PID>, " in ours, ours
+
+
+NETLINK_IFMAP = r"""
+import socket, struct
+s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
+s.bind((0, 0))
+# RTM_GETLINK requests (no NLM_F_DUMP, no interface: the kernel answers an
+# error) with an IFLA_MAP: whole, then too short for its port.
+for ifmap in (struct.pack("=QQQHBB4x", 0xd0000, 0xdffff, 0x300, 10, 3, 2), b"\x01" * 20):
+    attr = struct.pack("=HH", 4 + len(ifmap), 14) + ifmap
+    body = struct.pack("=BxHiII", socket.AF_UNSPEC, 0, 0, 0, 0) + attr
+    s.sendto(struct.pack("=IHHII", 16 + len(body), 18, 1, 7, 0) + body, (0, 0))
+"""
+
+
+def test_netlink_interface_map_like_strace(kernel, tmp_path, strace_bin):
+    # An interface's IFLA_MAP (struct rtnl_link_ifmap, in every RTM_NEWLINK:
+    # `strace -v ip addr` shows it) is decoded by strace, `{mem_start=0xd0000,
+    # ..., irq=10, dma=3, port=2}`; systrace printed its bytes in hex.
+    script = tmp_path / "ifmap.py"
+    script.write_text(NETLINK_IFMAP)
+    theirs, ours = _both(tmp_path, strace_bin, ["/usr/bin/python3", str(script)],
+                         "-e", "trace=sendto", "-e", "signal=none")
+    theirs, ours = (re.sub(r"nl_pad=0x[0-9a-f]+", "nl_pad=P", t) for t in (theirs, ours))
+    assert ours.splitlines() == theirs.splitlines()
+    assert ("[{nla_len=36, nla_type=IFLA_MAP}, {mem_start=0xd0000, mem_end=0xdffff, base_addr=0x300, "
+            "irq=10, dma=3, port=2}]") in ours, ours

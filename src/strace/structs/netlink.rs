@@ -661,6 +661,19 @@ fn ifla_attr(ty: u16, b: &[u8], opts: &StraceOptions) -> Option<String> {
         }),
         "NEW_IFINDEX" => u32_at().map(ifindex_text),
         "ADDRESS" | "BROADCAST" | "PERM_ADDRESS" if b.len() <= 32 => Some(hwaddr_text(b)),
+        // struct rtnl_link_ifmap up to its port (28 bytes; hex if shorter).
+        "MAP" if b.len() >= 28 => {
+            let [mem_start, mem_end, base_addr]: [u64; 3] = read(b)?;
+            let irq = u16::from_ne_bytes([b[24], b[25]]);
+            Some(format!(
+                "{{mem_start={}, mem_end={}, base_addr={}, irq={irq}, dma={}, port={}}}",
+                hex(mem_start),
+                hex(mem_end),
+                hex(base_addr),
+                b[26],
+                b[27]
+            ))
+        }
         "STATS" => link_stats_text::<4>(b, 24),
         "STATS64" => link_stats_text::<8>(b, 25),
         _ => None,
