@@ -2195,3 +2195,123 @@ def test_process_vm_and_failed_writes_like_strace(kernel, tmp_path, strace_bin):
                  'process_vm_writev(', '[{iov_base="written!", iov_len=8}], 1, [{iov_base=',
                  "iov_len=1}, ...], 40, 0) = 5", "-1 ESRCH", 'writev(99, [{iov_base="written!", iov_len=8}], 1)'):
         assert part in ours, (part, ours)
+
+
+NETLINK_STRINGS = r"""
+import socket, struct
+s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
+s.bind((0, 0))
+def attr(ty, value):
+    return struct.pack("=HH", 4 + len(value), ty) + value + b"\0" * (-len(value) % 4)
+# RTM_GETADDR requests (no NLM_F_DUMP: the kernel answers an error) with an
+# IFA_LABEL each: NUL-ended, a NUL inside, none, past -s, a tab, not ASCII.
+for label in (b"lo\0", b"a\0b\0", b"noterm", b"x" * 40 + b"\0", b"tab\t\0", b"\xff\0"):
+    body = struct.pack("=BBBBI", socket.AF_INET, 8, 0, 0, 0) + attr(3, label)
+    s.sendto(struct.pack("=IHHII", 16 + len(body), 22, 1, 7, 0) + body, (0, 0))
+"""
+
+
+@pytest.mark.parametrize("options", [(), ("-x",), ("-xx",), ("-s", "3")])
+def test_netlink_attribute_strings_like_strace(kernel, tmp_path, strace_bin, options):
+    # strace prints a string attribute (IFA_LABEL, IFLA_IFNAME, ...) with
+    # printstr_ex(QUOTE_OMIT_TRAILING_0 | QUOTE_EXPECT_TRAILING_0): the NUL
+    # that ends it left out, a NUL inside printed (`"a\0b"`), `...` after a
+    # string without one; under -x its NUL makes it hex (`"\x6c\x6f\x00"...`,
+    # as `strace -x ip addr` shows every interface's name). systrace cut the
+    # string at its first NUL and never went hex for it.
+    script = tmp_path / "labels.py"
+    script.write_text(NETLINK_STRINGS)
+    theirs, ours = _both(tmp_path, strace_bin, ["/usr/bin/python3", str(script)],
+                         "-e", "trace=sendto", "-e", "signal=none", *options)
+    # bind's unset padding differs from run to run.
+    theirs, ours = (re.sub(r"nl_pad=0x[0-9a-f]+", "nl_pad=P", t) for t in (theirs, ours))
+    labels = re.findall(r"IFA_LABEL\}, ([^]]*)\]", ours)
+    assert len(labels) == 6, ours
+    assert ours.splitlines() == theirs.splitlines()
+
+
+MQUEUE = r"""
+import ctypes, os, signal
+rt = ctypes.CDLL("librt.so.1", use_errno=True)
+class attr(ctypes.Structure):
+    _fields_ = [("flags", ctypes.c_long), ("maxmsg", ctypes.c_long), ("msgsize", ctypes.c_long),
+                ("curmsgs", ctypes.c_long), ("pad", ctypes.c_long * 4)]
+class sigev(ctypes.Structure):
+    _fields_ = [("value", ctypes.c_long), ("signo", ctypes.c_int), ("notify", ctypes.c_int),
+                ("pad", ctypes.c_int * 12)]
+name = b"/systrace-test-%d" % os.getpid()
+a = attr(0, 4, 64, 0)
+q = rt.mq_open(name, os.O_CREAT | os.O_RDWR | os.O_CLOEXEC, 0o640, ctypes.byref(a))
+q2 = rt.mq_open(name, os.O_RDONLY)
+rt.mq_open(b"/systrace-no-such-queue", os.O_RDONLY)
+ts = (ctypes.c_long * 2)(0, 0)
+rt.mq_timedsend(q, b"hello\0world", 11, 3, ts)
+rt.mq_send(q, b"x", 1, 0)
+buf, prio = ctypes.create_string_buffer(64), ctypes.c_uint()
+rt.mq_receive(q, buf, 64, ctypes.byref(prio))
+rt.mq_timedreceive(q, buf, 64, ctypes.byref(prio), ts)
+rt.mq_timedreceive(q, buf, 64, ctypes.byref(prio), ts)  # ETIMEDOUT
+rt.mq_timedreceive(q, buf, 8, ctypes.byref(prio), ts)  # EMSGSIZE
+got = attr()
+rt.mq_getattr(q, ctypes.byref(got))
+new = attr(os.O_NONBLOCK)
+rt.mq_setattr(q, ctypes.byref(new), ctypes.byref(got))
+rt.mq_timedreceive(q, buf, 64, ctypes.byref(prio), None)  # EAGAIN
+rt.mq_notify(q, ctypes.byref(sigev(42, signal.SIGUSR1, 0)))
+rt.mq_notify(q, None)
+rt.mq_getattr(99, ctypes.byref(got))  # EBADF
+os.close(q)
+os.close(q2)
+rt.mq_unlink(name)
+"""
+
+
+@pytest.mark.parametrize("options", [(), ("-y",)])
+def test_posix_message_queues_like_strace(kernel, tmp_path, strace_bin, options):
+    # strace decodes the mq_* calls: mq_open's flags, mode and attributes,
+    # the messages sent and received, the priority, the timeouts, the
+    # notification, mq_getsetattr's attributes; and -y names a queue's fd
+    # (`3</NAME>`). systrace printed mq_open's flags and mode in decimal
+    # (`66, 384`) and every pointer as its address, the fds as numbers.
+    script = tmp_path / "mq.py"
+    script.write_text(MQUEUE)
+    theirs, ours = _both(tmp_path, strace_bin, ["/usr/bin/python3", str(script)],
+                         "-e", "trace=/^mq_", "-e", "signal=none", *options)
+    # The queue's name has the script's pid.
+    theirs, ours = (re.sub(r"systrace-test-\d+", "systrace-test-PID",
+                           re.sub(r"0x[0-9a-f]{8,}", "ADDR", re.sub(r" +=", " =", t))) for t in (theirs, ours))
+    assert ours.splitlines() == theirs.splitlines()
+    for needle in ("O_RDWR|O_CREAT|O_CLOEXEC, 0640, {mq_flags=0, mq_maxmsg=4, mq_msgsize=64, mq_curmsgs=0})",
+                   ', "hello\\0world", 11, 3, {tv_sec=0, tv_nsec=0}) = 0', ', "hello\\0world", 64, [3], NULL) = 11',
+                   "{mq_flags=O_NONBLOCK, mq_maxmsg=0, mq_msgsize=0, mq_curmsgs=0}, {mq_flags=0, mq_maxmsg=4",
+                   "sigev_signo=SIGUSR1, sigev_notify=SIGEV_SIGNAL}) = 0"):
+        assert needle in ours, ours
+    if options:
+        assert "mq_timedsend(3</systrace-test-PID>, " in ours, ours
+
+
+NETLINK_IFMAP = r"""
+import socket, struct
+s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
+s.bind((0, 0))
+# RTM_GETLINK requests (no NLM_F_DUMP, no interface: the kernel answers an
+# error) with an IFLA_MAP: whole, then too short for its port.
+for ifmap in (struct.pack("=QQQHBB4x", 0xd0000, 0xdffff, 0x300, 10, 3, 2), b"\x01" * 20):
+    attr = struct.pack("=HH", 4 + len(ifmap), 14) + ifmap
+    body = struct.pack("=BxHiII", socket.AF_UNSPEC, 0, 0, 0, 0) + attr
+    s.sendto(struct.pack("=IHHII", 16 + len(body), 18, 1, 7, 0) + body, (0, 0))
+"""
+
+
+def test_netlink_interface_map_like_strace(kernel, tmp_path, strace_bin):
+    # An interface's IFLA_MAP (struct rtnl_link_ifmap, in every RTM_NEWLINK:
+    # `strace -v ip addr` shows it) is decoded by strace, `{mem_start=0xd0000,
+    # ..., irq=10, dma=3, port=2}`; systrace printed its bytes in hex.
+    script = tmp_path / "ifmap.py"
+    script.write_text(NETLINK_IFMAP)
+    theirs, ours = _both(tmp_path, strace_bin, ["/usr/bin/python3", str(script)],
+                         "-e", "trace=sendto", "-e", "signal=none")
+    theirs, ours = (re.sub(r"nl_pad=0x[0-9a-f]+", "nl_pad=P", t) for t in (theirs, ours))
+    assert ours.splitlines() == theirs.splitlines()
+    assert ("[{nla_len=36, nla_type=IFLA_MAP}, {mem_start=0xd0000, mem_end=0xdffff, base_addr=0x300, "
+            "irq=10, dma=3, port=2}]") in ours, ours

@@ -22,6 +22,7 @@ pub fn is_fd_name(name: &str) -> bool {
             | "mountdirfd"
             | "dirfd"
             | "pidfd"
+            | "mqdes"
     )
 }
 
@@ -65,6 +66,7 @@ pub fn returns_fd(name: &str) -> bool {
             | "fsmount"
             | "fspick"
             | "open_tree"
+            | "mq_open"
     )
 }
 
@@ -114,6 +116,7 @@ pub const TRACKED: &[&str] = &[
     "fsmount",
     "fspick",
     "open_tree",
+    "mq_open",
     "chdir",
     "fchdir",
     // TIOCGPTPEER makes an fd; FIOCLEX and FIONCLEX set close-on-exec.

@@ -596,6 +596,20 @@ impl FdTable {
                 };
                 self.set(pid, newfd, entry);
             }
+            // A message queue's fd is named as its mqueue file, `/NAME`
+            // (glibc passes the name without its `/`): known from the
+            // call, where /proc, read later, may no longer have the fd.
+            "mq_open" => {
+                let entry = match call.captures().get("u_name") {
+                    Some(Captured::Bytes(name)) if !name.contains(&b'/') => {
+                        let name = String::from_utf8_lossy(name);
+                        let cloexec = arg(1) & O_CLOEXEC != 0;
+                        Some(Fd::new(format!("/{name}"), None, cloexec))
+                    }
+                    _ => self.proc_fd(pid, newfd, arg(1) & O_CLOEXEC != 0),
+                };
+                self.set(pid, newfd, entry);
+            }
             "close" => {
                 self.files(pid).fds.remove(&fd_arg(0));
             }

@@ -154,6 +154,8 @@ pub mod sizes {
     pub const CLONE_ARGS: u16 = 88;
     /// Of a node mask: 1024 nodes, the kernel's most (MAX_NUMNODES).
     pub const NODEMASK: u16 = 128;
+    /// struct mq_attr: flags, maxmsg, msgsize, curmsgs, four reserved longs.
+    pub const MQ_ATTR: u16 = 8 * 8;
     /// getsockopt's value whole up to this (an int, a linger, a ucred);
     /// longer ones (TCP_INFO) are cut at the capture size, as strace does.
     pub const SOCKOPT: u16 = 16;
@@ -176,6 +178,8 @@ const SPECIAL: &[(&str, &str, u8, &str)] = &[
     ("readlinkat", "buf", EXIT_BUFFER, ""),
     ("getcwd", "buf", EXIT_BUFFER, ""),
     ("getrandom", "ubuf", EXIT_BUFFER, ""),
+    // The message received, ret bytes of it.
+    ("mq_timedreceive", "u_msg_ptr", EXIT_BUFFER, ""),
     // The messages SYSLOG_ACTION_READ* wrote (the other actions pass NULL,
     // or return a size: the decoder shows it only for those).
     ("syslog", "buf", EXIT_BUFFER, ""),
@@ -227,6 +231,7 @@ const DATA: &[(&str, &str)] = &[
     ("pread64", "buf"),
     ("recvfrom", "ubuf"),
     ("getrandom", "ubuf"),
+    ("mq_timedreceive", "u_msg_ptr"),
 ];
 
 /// (syscall, arg, kind, bytes (of one element), count arg): structures.
@@ -375,6 +380,15 @@ const STRUCTS: &[(&str, &str, u8, u16, &str)] = {
         ("semop", "tsops", ARRAY, SEMBUF, "nsops"),
         ("semtimedop", "tsops", ARRAY, SEMBUF, "nsops"),
         ("semtimedop", "timeout", STRUCT, TIMESPEC, ""),
+        // POSIX message queues: the attributes given and got back, the
+        // timeouts, the priority received, the notification asked for.
+        ("mq_open", "u_attr", STRUCT, MQ_ATTR, ""),
+        ("mq_getsetattr", "u_mqstat", STRUCT, MQ_ATTR, ""),
+        ("mq_getsetattr", "u_omqstat", EXIT_STRUCT, MQ_ATTR, ""),
+        ("mq_timedsend", "u_abs_timeout", STRUCT, TIMESPEC, ""),
+        ("mq_timedreceive", "u_abs_timeout", STRUCT, TIMESPEC, ""),
+        ("mq_timedreceive", "u_msg_prio", EXIT_STRUCT, INT, ""),
+        ("mq_notify", "u_notification", STRUCT, SIGEVENT, ""),
         ("getcpu", "nodep", EXIT_STRUCT, INT, ""),
         ("waitid", "ru", EXIT_STRUCT, RUSAGE, ""),
         ("sigaltstack", "uss", STRUCT, STACK, ""),

@@ -20,6 +20,23 @@ const SHMAT_FLAGS: flags::Xlat = &[
     (0o100000, "SHM_EXEC"),
 ];
 
+/// struct mq_attr's mq_flags (strace's mq_attr_flags).
+const MQ_ATTR_FLAGS: flags::Xlat = &[(libc::O_NONBLOCK as u64, "O_NONBLOCK")];
+
+/// struct mq_attr as strace's printmqattr: mq_flags named (`named`,
+/// mq_getsetattr's) or in hex (mq_open's), the counts signed.
+fn mq_attr_text(bytes: &[u8], named: bool) -> Option<String> {
+    let [mq_flags, maxmsg, msgsize, curmsgs]: [i64; 4] = structs::read(bytes)?;
+    let mq_flags = if named {
+        flags::flags_or_unknown(MQ_ATTR_FLAGS, mq_flags as u64, "O_???")
+    } else {
+        flags::hex(mq_flags as u64)
+    };
+    Some(format!(
+        "{{mq_flags={mq_flags}, mq_maxmsg={maxmsg}, mq_msgsize={msgsize}, mq_curmsgs={curmsgs}}}"
+    ))
+}
+
 /// A System V IPC key: `IPC_PRIVATE` (0), else in hex.
 fn ipc_key(key: u64) -> String {
     match key as u32 {
@@ -880,6 +897,46 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
                 c.push(c.t_struct(3, structs::timespec_text));
             }
             c.finish(Decimal, true)
+        }
+        "mq_open" => {
+            let oflag = c.uint(1) & 0xffff_ffff;
+            c.push(c.t_path(0));
+            c.push(flags::open_flags(oflag));
+            // The mode and attributes only with O_CREAT, as strace.
+            if oflag & libc::O_CREAT as u64 != 0 {
+                c.push(c.t_mode(2));
+                c.push(c.t_struct(3, |b| mq_attr_text(b, false)));
+            }
+            c.finish(Decimal, true)
+        }
+        "mq_timedsend" => {
+            let len = c.raw(2);
+            c.push(c.t_int(0));
+            c.push(c.t_buf(1, len, false));
+            c.push(c.t_ulong(2));
+            c.push(c.t_uint(3));
+            c.push(c.t_struct(4, structs::timespec_text));
+            c.finish(Decimal, true)
+        }
+        "mq_timedreceive" => {
+            c.push(c.t_int(0));
+            c.push_exit(c.t_out_buf(1, false));
+            c.push_exit(c.t_ulong(2));
+            c.push_exit(c.t_out_struct(3, |b| structs::read::<u32>(b).map(|p| format!("[{p}]"))));
+            // Read at enter by the kernel: shown whether the call failed or not.
+            c.push_exit(c.t_struct(4, structs::timespec_text));
+            c.finish(Decimal, false)
+        }
+        "mq_notify" => {
+            c.push(c.t_int(0));
+            c.push(c.t_struct(1, structs::sigevent_text));
+            c.finish(Decimal, true)
+        }
+        "mq_getsetattr" => {
+            c.push(c.t_int(0));
+            c.push(c.t_struct(1, |b| mq_attr_text(b, true)));
+            c.push_exit(c.t_out_struct(2, |b| mq_attr_text(b, true)));
+            c.finish(Decimal, false)
         }
         "shmdt" => {
             c.push(c.t_ptr(0));

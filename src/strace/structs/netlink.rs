@@ -8,7 +8,7 @@
 use super::read;
 use crate::strace::flags;
 use crate::strace::flags::{self as x, hex, Xlat};
-use crate::strace::quote::{quote_limited, HexStyle};
+use crate::strace::quote::{quote_limited, quote_limited_omit_trailing_0, HexStyle};
 use crate::strace::sockaddr::quoted_addr;
 use crate::strace::StraceOptions;
 
@@ -661,6 +661,19 @@ fn ifla_attr(ty: u16, b: &[u8], opts: &StraceOptions) -> Option<String> {
         }),
         "NEW_IFINDEX" => u32_at().map(ifindex_text),
         "ADDRESS" | "BROADCAST" | "PERM_ADDRESS" if b.len() <= 32 => Some(hwaddr_text(b)),
+        // struct rtnl_link_ifmap up to its port (28 bytes; hex if shorter).
+        "MAP" if b.len() >= 28 => {
+            let [mem_start, mem_end, base_addr]: [u64; 3] = read(b)?;
+            let irq = u16::from_ne_bytes([b[24], b[25]]);
+            Some(format!(
+                "{{mem_start={}, mem_end={}, base_addr={}, irq={irq}, dma={}, port={}}}",
+                hex(mem_start),
+                hex(mem_end),
+                hex(base_addr),
+                b[26],
+                b[27]
+            ))
+        }
         "STATS" => link_stats_text::<4>(b, 24),
         "STATS64" => link_stats_text::<8>(b, 25),
         _ => None,
@@ -1427,15 +1440,14 @@ fn inet_addr_text(family: u8, b: &[u8], opts: &StraceOptions) -> String {
     }
 }
 
-/// strace's decode_nla_str: the string before its NUL; `...` after one
-/// that has none.
+/// strace's decode_nla_str (printstr_ex with QUOTE_OMIT_TRAILING_0 and
+/// QUOTE_EXPECT_TRAILING_0): the attribute's bytes up to -s, a NUL that
+/// ends them left out, and then nothing follows; otherwise `...` follows,
+/// even when all were shown (no NUL where one was expected). A NUL before
+/// the last byte is printed (`\0`), as strace prints it; under -x the NUL
+/// makes the whole string hex, which strace writes with the NUL and `...`.
 fn nla_str(b: &[u8], opts: &StraceOptions) -> String {
-    let (text, more) = match b.iter().position(|&c| c == 0) {
-        Some(end) => (&b[..end], false),
-        None => (b, true),
-    };
-    let shown = text.len().min(opts.string_size);
-    quote_limited(&text[..shown], shown, more || text.len() > shown, opts.hex)
+    quote_limited_omit_trailing_0(b, opts.string_size, true, opts.hex)
 }
 
 /// `, [attributes]` after a structure of `at` bytes, when some follow it.
