@@ -600,6 +600,21 @@ def test_y_with_a_narrow_trace_set(kernel, tmp_path):
             bad.returncode == 1 and message in bad.stderr), (options, bad.stderr)
 
 
+@pytest.mark.parametrize("how", ["rm f", "mv g f", "rm -r d"])
+def test_y_says_deleted_when_a_call_not_shown_unlinked_the_file(kernel, tmp_path, how):
+    # An open file removed (or replaced by a rename) is `(deleted)` after
+    # its `>` in strace, which reads /proc as it prints; -y's table learnt
+    # it only from unlink and rename calls the trace showed: with `-e
+    # trace=write` the file kept its name.
+    script = f": > g; mkdir -p d; exec 3>f 4>d/h; {how}; echo x >&3; echo y >&4"
+    theirs, ours = _trace_both(tmp_path, ["-f", "-y", "-e", "trace=write"], ["sh", "-c", script], cwd=tmp_path)
+    strip = lambda t: [re.sub(r"si_pid=\d+", "si_pid=PID", re.sub(r"^\[pid +\d+\] |^\d+ +", "", line))  # noqa: E731
+                       for line in t.splitlines()]
+    assert strip(ours) == strip(theirs)
+    deleted = f"write(1<{tmp_path}/d/h>(deleted)" if how == "rm -r d" else f"write(1<{tmp_path}/f>(deleted)"
+    assert deleted in ours, ours
+
+
 SPLIT = """
 import os, select, threading, time
 r, w = os.pipe()

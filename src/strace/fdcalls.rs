@@ -119,6 +119,14 @@ pub const TRACKED: &[&str] = &[
     "mq_open",
     "chdir",
     "fchdir",
+    // An open file unlinked, or renamed over, is `(deleted)`; one renamed
+    // has the new name (strace reads /proc as it prints).
+    "unlink",
+    "unlinkat",
+    "rmdir",
+    "rename",
+    "renameat",
+    "renameat2",
     // TIOCGPTPEER makes an fd; FIOCLEX and FIONCLEX set close-on-exec.
     "ioctl",
     "execve",
