@@ -450,7 +450,6 @@ def test_same_counts_as_strace(kernel, tmp_path, strace_bin, program):
     assert counts_table(ours) == counts_table(theirs)
 
 
-
 # Two handlers: one run as kill returned 0, one that interrupted a read of
 # an empty pipe (no SA_RESTART: the read's result is -EINTR).
 SIGRETURNS = r"""
@@ -487,6 +486,8 @@ def test_counts_rt_sigreturn_errors_like_strace(kernel, tmp_path, strace_bin):
     theirs, ours = tables
     assert theirs["rt_sigreturn"] == (2, 1), theirs
     assert ours == theirs
+
+
 def test_follow_forks_like_strace(kernel, tmp_path, strace_bin, program):
     sets = "execve,write,wait4,exit_group,exit,kill,getpid"
     theirs, ours = run_both(tmp_path, strace_bin, program, "-f", "-e", f"trace={sets}", child=True)

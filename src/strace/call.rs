@@ -323,7 +323,9 @@ fn event_captures_into<'a>(ev: &'a Event, out: &mut Captures<'a>) {
     // without it would be another list), but a fault, whatever follows.
     let mut broken: Names = Names::new();
     let exec = exec_places(ev.nr).filter(|_| ev.phase == Phase::Enter);
-    // The argument of the list element just read, if it was cut.
+    // An exec's argv and environment (at enter, or read again at exit),
+    // and the one of them whose element just read was cut.
+    let exec_lists = exec_places(ev.nr).map(|(_, argv, env)| [argv, env]);
     let mut cut_elem: Option<u8> = None;
     for cap in ev.captures() {
         // An exec's list cut right after an element that was cut: the
@@ -338,9 +340,11 @@ fn event_captures_into<'a>(ev: &'a Event, out: &mut Captures<'a>) {
                 items.pop();
             }
         }
-        let exec_list = exec_places(ev.nr).is_some_and(|(_, a, e)| cap.arg == a || cap.arg == e);
-        cut_elem = (exec_list && cap.argv_elem && cap.truncated && !cap.bytes.is_empty())
-            .then_some(cap.arg);
+        cut_elem = (cap.argv_elem
+            && cap.truncated
+            && !cap.bytes.is_empty()
+            && exec_lists.is_some_and(|l| l.contains(&cap.arg)))
+        .then_some(cap.arg);
         if sigreturn && cap.arg == SIGFRAME_RET_ARG {
             continue;
         }
