@@ -152,11 +152,21 @@ for _ in range(int(sys.argv[1])):
 """
 
 
+def stderr_line(proc: subprocess.Popen) -> str:
+    """One line of `proc`'s stderr, read a byte at a time: a buffered
+    read would take what follows it too, which communicate() with a
+    timeout (it reads the pipe itself) would then never see."""
+    line = b""
+    while not line.endswith(b"\n") and (byte := os.read(proc.stderr.fileno(), 1)):
+        line += byte
+    return line.decode(errors="replace")
+
+
 def attach(*args: str) -> subprocess.Popen:
     """Starts `systrace ARGS` and returns once it has attached."""
     tracer = subprocess.Popen([sys.executable, "-m", "systrace", *args], stderr=subprocess.PIPE, text=True)
     seen = []
-    for line in tracer.stderr:
+    while line := stderr_line(tracer):
         seen.append(line)
         if " attached" in line:
             break

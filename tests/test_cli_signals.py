@@ -23,6 +23,8 @@ import pytest
 
 import systrace
 
+from test_cli import stderr_line
+
 STRACE = shutil.which("strace")
 needs_strace = pytest.mark.skipif(STRACE is None and not os.environ.get("SYSTRACE_REQUIRE_OPTIONAL"),
                                   reason="strace is not installed")
@@ -242,7 +244,7 @@ def test_killed_with_p_is_told(kernel):
         deadline = time.monotonic() + 30
         line = ""
         while "attached" not in line and time.monotonic() < deadline:
-            line = tracer.stderr.readline()
+            line = stderr_line(tracer)
         time.sleep(0.5)
         target.kill()
         target.wait()

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from test_cli import attach
+from test_cli import attach, stderr_line
 
 
 def _pid_prefix(m: "re.Match[str]") -> str:
@@ -51,7 +51,7 @@ def _attached_and_killed(tracer_args: list, command: list) -> str:
         if command[0] == "strace":
             tracer = subprocess.Popen([*command, *tracer_args, "-p", str(target.pid)], stderr=subprocess.PIPE,
                                       text=True)
-            assert " attached" in tracer.stderr.readline()
+            assert " attached" in stderr_line(tracer)
         else:
             tracer = attach(*tracer_args, "-p", str(target.pid))
         target.kill()

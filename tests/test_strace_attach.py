@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from test_cli import attach
+from test_cli import attach, stderr_line
 
 
 def _blocked_in(pid: int, name_nr: int) -> None:
@@ -33,7 +33,7 @@ def _tracing(tracer: str, pid: int, *options: str) -> subprocess.Popen:
     `_rest(proc)` is its output after that."""
     if tracer == "strace":
         proc = subprocess.Popen(["strace", *options, "-p", str(pid)], stderr=subprocess.PIPE, text=True)
-        first = proc.stderr.readline()
+        first = stderr_line(proc)
         # Under load strace may begin the tracee's first line before its
         # own `Process N attached` on the same line.
         assert " attached" in first, first
