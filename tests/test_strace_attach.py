@@ -227,3 +227,69 @@ def test_attached_in_a_call_that_read_its_arguments_like_strace(kernel, tmp_path
              "select": "pselect6(1, [0], NULL, NULL, NULL, NULL) = 1 (in [0])"}[case]
     assert re.sub(" +=", " =", strace[0]) == first, strace
     assert systrace == strace
+
+
+# A process blocked with a list in hand: the headers and iovecs of a
+# message it waits to receive or to send, the iovecs of a writev. strace's
+# attach runs the call again, so strace reads them at its start; systrace
+# reads them at the attach.
+RECEIVER = ("import socket, sys; s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1]);"
+            " s.recvmsg(100, 64)")
+# A connection whose buffers are full before the call that blocks.
+SENDER = ("import os, socket, sys; s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.setblocking(False)\n"
+          "try:\n    while True: s.send(b'x' * 65536)\nexcept BlockingIOError: pass\n"
+          "s.setblocking(True)\n"
+          "if sys.argv[2] == 'sendmsg': s.sendmsg([b'hello ', b'world'])\n"
+          "else: os.writev(s.fileno(), [b'hello ', b'world', b'!' * 40])")
+
+
+# Waits for a lock the test holds (fcntl F_SETLKW).
+LOCKER = "import fcntl, sys; fcntl.lockf(open(sys.argv[1], 'w'), fcntl.LOCK_EX, 10, 5)"
+
+
+@pytest.mark.parametrize("case", ["recvmsg", "sendmsg", "writev", "lock"])
+def test_attached_in_a_call_that_read_its_lists_like_strace(kernel, tmp_path, case):
+    import socket
+
+    def run(tracer: str) -> list:
+        path = str(tmp_path / f"{tracer}.sock")
+        if case == "recvmsg":
+            def then(target: subprocess.Popen) -> None:
+                with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
+                    s.sendto(b"hello", path)
+            return _attached(tracer, ["/usr/bin/python3", "-c", RECEIVER, path], then, blocked_in=47,
+                             options=("-e", "trace=recvmsg"))
+        if case == "lock":
+            import fcntl
+            with open(tmp_path / "lock", "w") as held:
+                fcntl.lockf(held, fcntl.LOCK_EX)
+                return _attached(tracer, ["/usr/bin/python3", "-c", LOCKER, str(tmp_path / "lock")],
+                                 lambda target: fcntl.lockf(held, fcntl.LOCK_UN), blocked_in=72,
+                                 options=("-e", "trace=fcntl"))
+        server = socket.socket(socket.AF_UNIX)
+        server.bind(path)
+        server.listen()
+
+        def drain(target: subprocess.Popen) -> None:
+            conn, _ = server.accept()
+            with conn:
+                while conn.recv(1 << 20):
+                    pass
+        try:
+            return _attached(tracer, ["/usr/bin/python3", "-c", SENDER, path, case], drain,
+                             blocked_in={"sendmsg": 46, "writev": 20}[case], options=("-e", f"trace={case}"))
+        finally:
+            server.close()
+
+    strace, systrace = ([re.sub(r"0x[0-9a-f]{8,}", "ADDR", re.sub(" +=", " =", line)) for line in run(tracer)]
+                        for tracer in ("strace", "systrace"))
+    # (The name's length the call was given, then what it wrote.)
+    first = {"recvmsg": "recvmsg(3, {msg_name=ADDR, msg_namelen=110 => 0, msg_iov=[{iov_base=\"hello\", "
+                        "iov_len=100}], msg_iovlen=1, msg_controllen=0, msg_flags=0}, 0) = 5",
+             "sendmsg": "sendmsg(3, {msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base=\"hello \", iov_len=6}, "
+                        "{iov_base=\"world\", iov_len=5}], msg_iovlen=2, msg_controllen=0, msg_flags=0}, 0) = 11",
+             "writev": "writev(3, [{iov_base=\"hello \", iov_len=6}, {iov_base=\"world\", iov_len=5}, "
+                       "{iov_base=\"!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\"..., iov_len=40}], 3) = 51",
+             "lock": "fcntl(3, F_SETLKW, {l_type=F_WRLCK, l_whence=SEEK_SET, l_start=5, l_len=10}) = 0"}[case]
+    assert strace[0] == first, strace
+    assert systrace == strace

@@ -7,8 +7,8 @@ use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::kernel::layout::{
-    systrace_capture_flags, systrace_capture_kind, systrace_capture_spec, systrace_commands,
-    MAX_ARGS, MAX_CAPTURE, NR_SYSCALLS,
+    systrace_capture_flags, systrace_capture_kind, systrace_capture_limits, systrace_capture_spec,
+    systrace_commands, MAX_ARGS, MAX_CAPTURE, NR_SYSCALLS,
 };
 use crate::metadata::{MetadataTable, SyscallMetadata};
 
@@ -697,9 +697,9 @@ pub fn capturing(table: &MetadataTable, nrs: &BTreeSet<u32>) -> BTreeSet<u32> {
 /// The items an enter of `nr` with `args` would have captured, read now
 /// from the memory of process `pid` (/proc/PID/mem), for a call that was
 /// already in progress when the trace began (`systrace -p` on a thread
-/// blocked in it): the strings, data, structures and arrays the call reads
-/// at its enter; other kinds are left out (those arguments show as their
-/// address). Items past the programs' bounds are cut and flagged as the
+/// blocked in it): the strings, data, structures, arrays, iovecs and
+/// msghdrs the call reads at its enter, fcntl's struct flock; other kinds
+/// (exec's argv, ioctl's commands) are left out (those arguments show as their address). Items past the programs' bounds are cut and flagged as the
 /// programs would (truncated, faulted); the printer cuts them at -s.
 pub fn read_enter_now(pid: u32, meta: &SyscallMetadata, args: &[u64]) -> Vec<(u8, u8, Vec<u8>)> {
     use std::os::unix::fs::FileExt;
@@ -761,10 +761,130 @@ pub fn read_enter_now(pid: u32, meta: &SyscallMetadata, args: &[u64]) -> Vec<(u8
                     _ => items.push((arg, flags | faulted, Vec::new())),
                 }
             }
+            // recvmsg's header as given (its name length, which the call
+            // rewrites); recvmmsg's headers.
+            EXIT_MSGHDR => match read(ptr, MSGHDR_SIZE) {
+                Some(bytes) if bytes.len() == MSGHDR_SIZE => items.push((arg, 0, bytes)),
+                _ => items.push((arg, faulted, Vec::new())),
+            },
+            EXIT_MMSGHDR if size > 0 => {
+                let heads = len_of(spec.len_arg[i]).min(MAX_LIST as u64) as usize;
+                let n = heads * std::mem::size_of::<libc::mmsghdr>();
+                match read(ptr, n) {
+                    Some(bytes) if bytes.len() == n => items.push((arg, 0, bytes)),
+                    _ => items.push((arg, faulted, Vec::new())),
+                }
+            }
+            // fcntl's struct flock (or f_owner_ex), for the commands that
+            // read one (bpf/capture.bpf.h, flock_cmd; F_SETLKW: a process
+            // blocked waiting for a lock).
+            FLOCK
+                if [
+                    libc::F_SETLK,
+                    libc::F_SETLKW,
+                    libc::F_OFD_SETLK,
+                    libc::F_OFD_SETLKW,
+                    15, // F_SETOWN_EX (not in libc)
+                ]
+                .contains(&(len_of(spec.len_arg[i]) as i32)) =>
+            {
+                match read(ptr, size) {
+                    Some(bytes) if bytes.len() == size => items.push((arg, 0, bytes)),
+                    _ => items.push((arg, faulted, Vec::new())),
+                }
+            }
+            IOVEC => {
+                // A size is a fixed count of structures (pselect6's sigmask
+                // pair), read whole.
+                let count = if size > 0 {
+                    size as u64
+                } else {
+                    len_of(spec.len_arg[i]) & 0xffff_ffff
+                };
+                push_iov(&mut items, &read, arg, ptr, count);
+            }
+            MSGHDR => {
+                let Some(head) = read(ptr, MSGHDR_SIZE).filter(|b| b.len() == MSGHDR_SIZE) else {
+                    items.push((arg, faulted, Vec::new()));
+                    continue;
+                };
+                let word =
+                    |at: usize| u64::from_ne_bytes(head[at..at + 8].try_into().unwrap_or_default());
+                let (name, namelen) = (word(0), word(8) & 0xffff_ffff);
+                let (iov, iovlen, control, controllen) = (word(16), word(24), word(32), word(40));
+                let elem_flag = systrace_capture_flags::SYSTRACE_CAPTURE_ARGV_ELEM.0 as u8;
+                items.push((
+                    arg,
+                    elem_flag,
+                    list_elem(ptr, MSGHDR_SIZE as u64, MSGHDR_SIZE as u64, Some(head)),
+                ));
+                for (at, len) in [(name, namelen), (control, controllen)] {
+                    let avail = if at == 0 { 0 } else { len };
+                    let n = avail.min(max as u64) as usize;
+                    let data = read(at, n).filter(|b| b.len() == n);
+                    items.push((arg, elem_flag, list_elem(at, len, avail, data)));
+                }
+                push_iov(&mut items, &read, arg, iov, iovlen.min(u32::MAX.into()));
+            }
             _ => {}
         }
     }
     items
+}
+
+/// struct user_msghdr's size (bpf/lists.bpf.h, msghdr_head).
+const MSGHDR_SIZE: usize = std::mem::size_of::<libc::msghdr>();
+/// Elements of an iovec or message list the programs capture at most.
+const MAX_LIST: usize = systrace_capture_limits::SYSTRACE_MAX_ARGV.0 as usize;
+
+/// One element of a list as capture_elem writes it: a
+/// systrace_capture_elem (where, how long the program said, the bytes of
+/// it there were to show), then the data; `None`: it could not be read
+/// (SYSTRACE_ELEM_FAULTED).
+fn list_elem(ptr: u64, len: u64, avail: u64, data: Option<Vec<u8>>) -> Vec<u8> {
+    let avail = if data.is_some() { avail } else { u64::MAX };
+    let data = data.unwrap_or_default();
+    let mut out = Vec::with_capacity(24 + data.len());
+    for word in [ptr, len, avail] {
+        out.extend_from_slice(&word.to_ne_bytes());
+    }
+    out.extend_from_slice(&data);
+    out
+}
+
+/// An iovec array of `count` elements, each with its data, as
+/// capture_iov_inline writes it: cut past MAX_LIST elements or at the
+/// first that cannot be read; the array itself unreadable is one faulted
+/// item.
+fn push_iov(
+    items: &mut Vec<(u8, u8, Vec<u8>)>,
+    read: &dyn Fn(u64, usize) -> Option<Vec<u8>>,
+    arg: u8,
+    iov: u64,
+    count: u64,
+) {
+    let elem_flag = systrace_capture_flags::SYSTRACE_CAPTURE_ARGV_ELEM.0 as u8;
+    let truncated = systrace_capture_flags::SYSTRACE_CAPTURE_TRUNCATED.0 as u8;
+    let faulted = systrace_capture_flags::SYSTRACE_CAPTURE_FAULTED.0 as u8;
+    let mut done = 0;
+    for j in 0..count.min(MAX_LIST as u64) {
+        let Some(pair) = read(iov.wrapping_add(16 * j), 16).filter(|b| b.len() == 16) else {
+            if j == 0 {
+                items.push((arg, faulted, Vec::new()));
+                return;
+            }
+            break;
+        };
+        let word = |at: usize| u64::from_ne_bytes(pair[at..at + 8].try_into().unwrap_or_default());
+        let (base, len) = (word(0), word(8));
+        let n = len.min(u64::from(MAX_CAPTURE)) as usize;
+        let data = read(base, n).filter(|b| b.len() == n);
+        items.push((arg, elem_flag, list_elem(base, len, len, data)));
+        done += 1;
+    }
+    if done < count {
+        items.push((arg, elem_flag | truncated, Vec::new()));
+    }
 }
 
 #[cfg(test)]
@@ -917,5 +1037,59 @@ mod tests {
         assert_eq!(items, vec![(1, faulted, Vec::new())]);
         // NULL: no item (the printer shows NULL).
         assert!(read_enter_now(pid, openat, &[0, 0, 0, 0]).is_empty());
+    }
+
+    #[test]
+    fn lists_read_from_a_live_process() {
+        let table = MetadataTable::embedded();
+        let pid = std::process::id();
+        let elem = systrace_capture_flags::SYSTRACE_CAPTURE_ARGV_ELEM.0 as u8;
+        let truncated = systrace_capture_flags::SYSTRACE_CAPTURE_TRUNCATED.0 as u8;
+        let faulted = systrace_capture_flags::SYSTRACE_CAPTURE_FAULTED.0 as u8;
+        let words = |w: &[u64]| w.iter().flat_map(|x| x.to_ne_bytes()).collect::<Vec<u8>>();
+        let (a, b) = (b"hello ".to_vec(), b"world".to_vec());
+        // The second's base points nowhere: its element says so, in place.
+        let iov: Vec<u64> = vec![a.as_ptr() as u64, 6, 8, 5];
+        let writev = table.by_name("writev").unwrap();
+        let items = read_enter_now(pid, writev, &[1, iov.as_ptr() as u64, 2]);
+        let mut first = words(&[a.as_ptr() as u64, 6, 6]);
+        first.extend_from_slice(&a);
+        assert_eq!(
+            items,
+            vec![
+                (1, elem, first.clone()),
+                (1, elem, words(&[8, 5, u64::MAX]))
+            ]
+        );
+        // More elements than the programs take: the list is cut and says so.
+        let many: Vec<u64> = (0..40).flat_map(|_| [a.as_ptr() as u64, 6]).collect();
+        let items = read_enter_now(pid, writev, &[1, many.as_ptr() as u64, 40]);
+        assert_eq!(items.len(), MAX_LIST + 1);
+        assert_eq!(items[MAX_LIST], (1, elem | truncated, Vec::new()));
+        // An array that cannot be read at all is one faulted item.
+        let items = read_enter_now(pid, writev, &[1, 8, 2]);
+        assert_eq!(items, vec![(1, faulted, Vec::new())]);
+        // sendmsg: the header, its name, its control data, its iovecs.
+        let one: Vec<u64> = vec![b.as_ptr() as u64, 5];
+        let head = words(&[0, 0, one.as_ptr() as u64, 1, 0, 0, 0]);
+        let sendmsg = table.by_name("sendmsg").unwrap();
+        let items = read_enter_now(pid, sendmsg, &[3, head.as_ptr() as u64, 0]);
+        let mut header = words(&[head.as_ptr() as u64, 56, 56]);
+        header.extend_from_slice(&head);
+        let mut data = words(&[b.as_ptr() as u64, 5, 5]);
+        data.extend_from_slice(&b);
+        assert_eq!(
+            items,
+            vec![
+                (1, elem, header),
+                (1, elem, words(&[0, 0, 0])),
+                (1, elem, words(&[0, 0, 0])),
+                (1, elem, data)
+            ]
+        );
+        // recvmsg: the header alone, as given.
+        let recvmsg = table.by_name("recvmsg").unwrap();
+        let items = read_enter_now(pid, recvmsg, &[3, head.as_ptr() as u64, 0]);
+        assert_eq!(items, vec![(1, 0, head.clone())]);
     }
 }
