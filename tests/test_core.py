@@ -482,8 +482,11 @@ def test_unknown_syscall_names_it_and_suggests():
         systrace.enable("raed")
     with pytest.raises(ValueError, match="unknown syscall"):
         systrace.enable(99999)
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="^a syscall must be a name, a number or a SyscallSet, not float$"):
         systrace.enable(1.5)
+    # The metadata: a name or a number (no set).
+    with pytest.raises(TypeError, match="^a syscall must be a name or a number, not NoneType$"):
+        systrace.metadata(None)  # type: ignore[arg-type]
 
 
 def test_bad_arguments_raise_clear_errors():

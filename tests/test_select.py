@@ -101,8 +101,10 @@ def test_unknown_class_lists_the_classes():
         SyscallSet("%")
     with pytest.raises(ValueError, match="unknown syscall 'raed'.*did you mean read"):
         SyscallSet("raed")
-    with pytest.raises(TypeError, match="a syscall"):
+    with pytest.raises(TypeError, match="^a syscall must be a name, a number or a SyscallSet, not float$"):
         SyscallSet(1.5)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="^a syscall must be a name, a number or a SyscallSet, not NoneType$"):
+        systrace.enable(None)  # type: ignore[arg-type]
 
 
 # One phase: event names.

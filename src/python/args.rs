@@ -13,9 +13,15 @@ use crate::metadata::names;
 /// included); Ok(None) for an int too large for i64, which the caller
 /// reports as out of range.
 pub fn int_arg(value: &Bound<'_, PyAny>, what: &str) -> PyResult<Option<i64>> {
+    int_or(value, &format!("{what} must be an int"))
+}
+
+/// The same where other types were taken before: the TypeError says
+/// `must` ("a syscall must be a name or a number"), then the type given.
+pub fn int_or(value: &Bound<'_, PyAny>, must: &str) -> PyResult<Option<i64>> {
     if value.is_instance_of::<PyBool>() || !value.is_instance_of::<PyInt>() {
         return Err(PyTypeError::new_err(format!(
-            "{what} must be an int, not {}",
+            "{must}, not {}",
             value.get_type().name()?
         )));
     }
@@ -53,7 +59,7 @@ pub fn syscall_arg(item: &Bound<'_, PyAny>) -> PyResult<u32> {
     if let Ok(name) = item.cast::<PyString>() {
         return Ok(names::resolve(&name.to_cow()?)?);
     }
-    match int_arg(item, "a syscall (a name or a number)")? {
+    match int_or(item, "a syscall must be a name or a number")? {
         Some(nr) => Ok(names::check_nr(nr)?),
         None => Err(Error::UnknownSyscall {
             name: item.str()?.to_string(),

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use pyo3::prelude::*;
 use pyo3::types::{PyFrozenSet, PyString, PyTuple};
 
-use super::args::{bool_arg, int_arg};
+use super::args::{bool_arg, int_or};
 use crate::error::Error;
 use crate::strace::select::{select, trace_set, Selection, Spec};
 
@@ -42,7 +42,7 @@ fn item_arg(item: &Bound<'_, PyAny>) -> PyResult<Item> {
     if let Ok(set) = item.cast::<PySyscallSet>() {
         return Ok(Item::Set(set.clone().unbind()));
     }
-    match int_arg(item, "a syscall (a name, a number or a SyscallSet)")? {
+    match int_or(item, "a syscall must be a name, a number or a SyscallSet")? {
         Some(nr) => Ok(Item::Nr(nr)),
         None => Err(Error::UnknownSyscall {
             name: item.str()?.to_string(),
