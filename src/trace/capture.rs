@@ -699,8 +699,9 @@ pub fn capturing(table: &MetadataTable, nrs: &BTreeSet<u32>) -> BTreeSet<u32> {
 /// already in progress when the trace began (`systrace -p` on a thread
 /// blocked in it): the strings, data, structures, arrays, iovecs and
 /// msghdrs the call reads at its enter, fcntl's struct flock; other kinds
-/// (exec's argv, ioctl's commands) are left out (those arguments show as their address). Items past the programs' bounds are cut and flagged as the
-/// programs would (truncated, faulted); the printer cuts them at -s.
+/// (exec's argv, ioctl's commands) are left out (those arguments show as
+/// their address). Items past the programs' bounds are cut and flagged as
+/// the programs would (truncated, faulted); the printer cuts them at -s.
 pub fn read_enter_now(pid: u32, meta: &SyscallMetadata, args: &[u64]) -> Vec<(u8, u8, Vec<u8>)> {
     use std::os::unix::fs::FileExt;
     let truncated = systrace_capture_flags::SYSTRACE_CAPTURE_TRUNCATED.0 as u8;
