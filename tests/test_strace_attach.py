@@ -293,3 +293,19 @@ def test_attached_in_a_call_that_read_its_lists_like_strace(kernel, tmp_path, ca
              "lock": "fcntl(3, F_SETLKW, {l_type=F_WRLCK, l_whence=SEEK_SET, l_start=5, l_len=10}) = 0"}[case]
     assert strace[0] == first, strace
     assert systrace == strace
+
+
+# Waits for a child that ends a second later.
+WAITER = "import os, time\npid = os.fork()\nif pid == 0:\n    time.sleep(1); os._exit(3)\nos.waitpid(pid, 0)"
+
+
+def test_attached_in_a_wait_shows_the_childs_sigchld_after_it_like_strace(kernel):
+    # The SIGCHLD (ignored: recorded as it is sent) comes before the wait
+    # returns; strace sees it as the wait returns to the process.
+    strace, systrace = ([re.sub(r"(si_pid=|wait4\(|= )\d{2,}|si_[us]time=\d+", r"\1N", line)
+                         for line in _attached(tracer, ["/usr/bin/python3", "-c", WAITER], _let_end, blocked_in=61,
+                                               options=("-e", "trace=wait4"))]
+                        for tracer in ("strace", "systrace"))
+    assert re.sub(" +=", " =", strace[0]) == "wait4(N, [{WIFEXITED(s) && WEXITSTATUS(s) == 3}], 0, NULL) = N", strace
+    assert strace[1].startswith("--- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=N,"), strace
+    assert systrace == strace

@@ -536,7 +536,12 @@ impl Printer {
     fn event(&mut self, ev: &Event, out: &mut String) {
         if !self.in_call_at_attach.is_empty() && ev.is_syscall() {
             if let Some(enter) = self.enter_before_attach(ev) {
+                // A signal deferred to this call's end waits past its enter.
+                let deferred = self.deferred_signals.remove(&ev.tid);
                 self.event(&enter, out);
+                if let Some(sig) = deferred {
+                    self.deferred_signals.insert(ev.tid, sig);
+                }
             }
         }
         if self.opts.decode_pids {

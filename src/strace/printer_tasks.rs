@@ -41,7 +41,15 @@ impl Printer {
     /// (wait4, waitid) returns: the child's end woke the wait, and under
     /// strace the wait returns before the signal shows.
     fn waited_for(&self, tid: u32, info: &SigInfo) -> bool {
-        let (Some(enter), Some(fields)) = (self.pairer.pending_enter(tid), info.fields) else {
+        // -p: a wait the thread was in when attached has no enter yet.
+        let enter = self
+            .pairer
+            .pending_enter(tid)
+            .or(match self.in_call_at_attach.get(&tid) {
+                Some(super::AttachedCall::RunAgain(enter)) => Some(enter),
+                _ => None,
+            });
+        let (Some(enter), Some(fields)) = (enter, info.fields) else {
             return false;
         };
         if info.signo != libc::SIGCHLD {
