@@ -790,8 +790,17 @@ def test_ff_shows_a_signal_after_the_call_it_ended(kernel, tmp_path, program):
     # (before: first, `--- SIGCHLD` then `wait4(...)`).
     theirs = _per_thread_files([STRACE], tmp_path, "strace", program)
     ours = _per_thread_files([PY, "-m", "systrace"], tmp_path, "systrace", program)
+    if program == KILLED:
+        # Whether the killed child's SIGCHLD comes before or after its
+        # parent enters wait4 is a race of the two processes (under
+        # strace's slower run, or under load, before): the parent's file
+        # is compared as a set; the child's, the fatal signal, in order.
+        assert sorted(ours[0]) == sorted(theirs[0]), (ours, theirs)
+        assert ours[1:] == theirs[1:]
+        assert theirs[1][-2:] == ["--- SIGTERM", "+++ killed"], theirs
+        return
     assert ours == theirs
-    assert any(kinds[-2:] == ["--- SIGCHLD", "+++ exited"] for kinds in theirs)
+    assert theirs[0][-2:] == ["--- SIGCHLD", "+++ exited"], theirs
 
 
 @needs_strace
