@@ -749,10 +749,22 @@ pub fn read_enter_now(pid: u32, meta: &SyscallMetadata, args: &[u64]) -> Vec<(u8
                     None => items.push((arg, faulted, Vec::new())),
                 }
             }
-            BUFFER | STRUCT | INOUT_STRUCT | ARRAY => {
+            BUFFER | STRUCT | INOUT_STRUCT | ARRAY | EXIT_MSGHDR | EXIT_MMSGHDR | FLOCK => {
                 let len = match kind {
                     BUFFER => len_of(spec.len_arg[i]),
                     ARRAY => (size as u64).saturating_mul(len_of(spec.len_arg[i]) & 0xffff_ffff),
+                    // recvmsg's header as given (its name length, which the
+                    // call rewrites); recvmmsg's headers (sendmmsg's: none).
+                    EXIT_MSGHDR => MSGHDR_SIZE as u64,
+                    EXIT_MMSGHDR if size > 0 => {
+                        len_of(spec.len_arg[i]).min(MAX_LIST as u64)
+                            * std::mem::size_of::<libc::mmsghdr>() as u64
+                    }
+                    // fcntl's struct flock (or f_owner_ex), for the commands
+                    // that read one (bpf/capture.bpf.h, flock_cmd; F_SETLKW:
+                    // a process blocked waiting for a lock).
+                    FLOCK if flock_read(len_of(spec.len_arg[i])) => size as u64,
+                    EXIT_MMSGHDR | FLOCK => continue,
                     _ => size as u64,
                 };
                 let n = len.min(max as u64) as usize;
@@ -760,38 +772,6 @@ pub fn read_enter_now(pid: u32, meta: &SyscallMetadata, args: &[u64]) -> Vec<(u8
                 match read(ptr, n) {
                     Some(bytes) if bytes.len() == n => items.push((arg, flags, bytes)),
                     _ => items.push((arg, flags | faulted, Vec::new())),
-                }
-            }
-            // recvmsg's header as given (its name length, which the call
-            // rewrites); recvmmsg's headers.
-            EXIT_MSGHDR => match read(ptr, MSGHDR_SIZE) {
-                Some(bytes) if bytes.len() == MSGHDR_SIZE => items.push((arg, 0, bytes)),
-                _ => items.push((arg, faulted, Vec::new())),
-            },
-            EXIT_MMSGHDR if size > 0 => {
-                let heads = len_of(spec.len_arg[i]).min(MAX_LIST as u64) as usize;
-                let n = heads * std::mem::size_of::<libc::mmsghdr>();
-                match read(ptr, n) {
-                    Some(bytes) if bytes.len() == n => items.push((arg, 0, bytes)),
-                    _ => items.push((arg, faulted, Vec::new())),
-                }
-            }
-            // fcntl's struct flock (or f_owner_ex), for the commands that
-            // read one (bpf/capture.bpf.h, flock_cmd; F_SETLKW: a process
-            // blocked waiting for a lock).
-            FLOCK
-                if [
-                    libc::F_SETLK,
-                    libc::F_SETLKW,
-                    libc::F_OFD_SETLK,
-                    libc::F_OFD_SETLKW,
-                    15, // F_SETOWN_EX (not in libc)
-                ]
-                .contains(&(len_of(spec.len_arg[i]) as i32)) =>
-            {
-                match read(ptr, size) {
-                    Some(bytes) if bytes.len() == size => items.push((arg, 0, bytes)),
-                    _ => items.push((arg, faulted, Vec::new())),
                 }
             }
             IOVEC => {
@@ -831,6 +811,20 @@ pub fn read_enter_now(pid: u32, meta: &SyscallMetadata, args: &[u64]) -> Vec<(u8
         }
     }
     items
+}
+
+/// fcntl's commands whose third argument points to a structure the call
+/// reads (bpf/capture.bpf.h, flock_cmd's 1).
+fn flock_read(cmd: u64) -> bool {
+    const F_SETOWN_EX: i32 = 15; // not in libc
+    [
+        libc::F_SETLK,
+        libc::F_SETLKW,
+        libc::F_OFD_SETLK,
+        libc::F_OFD_SETLKW,
+        F_SETOWN_EX,
+    ]
+    .contains(&(cmd as u32 as i32))
 }
 
 /// struct user_msghdr's size (bpf/lists.bpf.h, msghdr_head).
