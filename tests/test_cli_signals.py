@@ -201,6 +201,48 @@ def test_interleaved_calls_are_cut_and_resumed(kernel):
     assert tail[5] == "+++ exited with 0 +++", ours
 
 
+def _begun_then_fed(tracer: list[str]) -> tuple[bytes, bytes]:
+    """Runs `tracer -e trace=read -- PY -S -c ...` whose command blocks
+    reading its stdin; returns the trace's text up to the blocked call's
+    first part (which must come while it waits) and the whole text once
+    the call got its data and the command ended."""
+    import select
+    p = subprocess.Popen([*tracer, "-e", "trace=read", "--", PY, "-S", "-c", "import os; os.read(0, 5)"],
+                         stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert p.stdin is not None and p.stderr is not None
+    text = b""
+    deadline = time.monotonic() + 30
+    try:
+        while not text.endswith(b"read(0, "):
+            ready, _, _ = select.select([p.stderr], [], [], max(0.0, deadline - time.monotonic()))
+            chunk = os.read(p.stderr.fileno(), 4096) if ready else b""
+            assert chunk, f"{tracer[0]}: no `read(0, ` while the call waits: {text[-300:]!r}"
+            text += chunk
+        # Still waiting: nothing more comes until it has data.
+        assert select.select([p.stderr], [], [], 0.3)[0] == [], text[-300:]
+        p.stdin.write(b"hi\n")
+        p.stdin.close()
+        rest = p.stderr.read()
+        assert p.wait(timeout=30) == 0, text + rest
+    finally:
+        p.kill()
+    return text, text + rest
+
+
+@needs_strace
+def test_a_blocked_call_shows_its_first_part_while_it_waits(kernel):
+    # strace writes a call's first part at its entry, `read(0, `, the rest
+    # at its exit: a command blocked for good shows where it waits.
+    ours_begun, ours = _begun_then_fed([PY, "-m", "systrace"])
+    theirs_begun, theirs = _begun_then_fed([STRACE])
+    want = 'read(0, "hi\\n", 5)                      = 3'
+    assert want in theirs.decode().splitlines(), theirs
+    assert want in ours.decode().splitlines(), ours
+    # The first part is not written again with the rest.
+    assert ours.count(b"read(0, ") == 1, ours
+    assert trace_lines(ours.decode())[-3:] == trace_lines(theirs.decode())[-3:]
+
+
 @needs_strace
 def test_a_child_killed_by_timeout(kernel):
     ours, theirs = both("-f", "-e", "trace=none", "timeout", "1", "sleep", "5")

@@ -120,6 +120,41 @@ def test_attached_in_a_read_like_strace(kernel, then):
     assert systrace == strace
 
 
+def test_a_read_blocked_at_attach_is_begun_while_it_waits(kernel):
+    # strace begins the line of the call its attach finds a thread in,
+    # `read(0, `, and ends it when the call returns; systrace begins it
+    # once the events from before the attach are all in (two of its reads
+    # of the ring later), so that a thread blocked for good shows where.
+    import select
+    target = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        _blocked_in(target.pid, 0)
+        proc = attach("-e", "trace=read,write", "-p", str(target.pid))
+        assert proc.stderr is not None
+        text = b""
+        deadline = time.monotonic() + 30
+        while not text.endswith(b"read(0, "):
+            ready, _, _ = select.select([proc.stderr], [], [], max(0.0, deadline - time.monotonic()))
+            chunk = os.read(proc.stderr.fileno(), 4096) if ready else b""
+            assert chunk, f"no `read(0, ` while cat waits: {text!r}"
+            text += chunk
+        _blocked_in(target.pid, 0)  # still waiting: its data is not written yet
+        _fed_and_closed(target)
+        target.wait(timeout=30)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        target.kill()
+        target.wait()
+    # attach()'s communicate() gives the lines up to the attach first.
+    assert err.count(" attached\n") == 1, err
+    whole = text.decode() + err.split(" attached\n")[1]
+    assert [re.sub(r"\) +=", ") =", line) for line in whole.splitlines()[:3]] == [
+        'read(0, "hi\\n", 131072) = 3',
+        'write(1, "hi\\n", 3) = 3',
+        'read(0, "", 131072) = 0',
+    ], whole
+
+
 ACCEPTER = """
 import socket, sys
 s = socket.socket()

@@ -1659,6 +1659,11 @@ def run_pids(args: argparse.Namespace, pids: List[int], printer_kw: Dict[str, An
     for pid in session.pids or ():
         printer.native.adopt(pid)  # their threads now are attached, not followed
         printer.native.seed_fds(pid)  # -y: the fds they have at attach
+    # Before any line, as strace's: the printer's writer writes to its own
+    # dup of the fd, and starts with print_from.
+    for pid in pids:
+        if "attach" not in args.quiet_set:
+            print(f"{PROG}: Process {pid} attached", file=sys.stderr, flush=True)
     printer.print_from(session)
     _keep_up()  # the processes were there before
     import signal
@@ -1667,9 +1672,6 @@ def run_pids(args: argparse.Namespace, pids: List[int], printer_kw: Dict[str, An
     interrupt = _Interrupt()
     interrupt.catch(signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGTERM)
     try:
-        for pid in pids:
-            if "attach" not in args.quiet_set:
-                print(f"{PROG}: Process {pid} attached", file=sys.stderr)
         with session:
             while interrupt.sig is None and any(_process_alive(p) for p in pids):
                 printer.feed(session.poll(0.1))

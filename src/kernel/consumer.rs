@@ -24,6 +24,9 @@ use crate::error::{Error, Result};
 pub trait Sink: Send + Sync {
     /// A batch of events, in the order the ring buffer gave them.
     fn deliver(&self, events: &[Event]);
+
+    /// The consumer has taken all the ring buffer held (each round ends so).
+    fn round_end(&self) {}
 }
 
 fn same(a: &Arc<dyn Sink>, b: &Arc<dyn Sink>) -> bool {
@@ -410,6 +413,9 @@ fn run(
                     return;
                 }
             }
+        }
+        for session in lock(&shared.sessions).iter() {
+            session.round_end();
         }
         let mut state = lock(&shared.flush);
         // Only a flush waits on `flushed`, and only for `completed` to

@@ -421,10 +421,12 @@ impl PyPrinter {
         let queue = session.get().queue();
         py.detach(|| {
             queue.set_direct(Box::new(move |events| {
-                inner
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .print_events(events.iter().copied())
+                let mut out = inner.lock().unwrap_or_else(|e| e.into_inner());
+                if events.is_empty() {
+                    out.idle(); // the end of the consumer's round
+                } else {
+                    out.print_events(events.iter().copied());
+                }
             }))
         });
         Ok(())

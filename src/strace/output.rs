@@ -251,6 +251,13 @@ impl Output {
         self.hand_text();
     }
 
+    /// The consumer took all there was for now: the first part of a call
+    /// that goes on, to the writer ([`Printer::idle`]).
+    pub fn idle(&mut self) {
+        self.printer.idle(&mut self.text);
+        self.hand_text();
+    }
+
     /// The calls that never returned, to the writer (per_thread()); as
     /// the processes were detached from ([`Printer::detach`]) or ended.
     pub fn finish_to_writer(&mut self, detached: bool) {

@@ -27,6 +27,8 @@ use crate::text::kernel::{format_event, Style};
 
 /// Syscalls whose child side returns 0 with no enter of its own.
 const FORKS: [&str; 4] = ["clone", "clone3", "fork", "vfork"];
+/// What ends the first part of a call another line cut.
+const UNFINISHED: &str = " <unfinished ...>";
 
 /// What is written per call (or per event).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -300,6 +302,16 @@ pub struct Printer {
     held_retry: bool,
     /// The held call's exit, found ahead in the batch (see `feed`).
     held_exit: Option<Event>,
+    /// The held call's first part, written before its end (see `idle`).
+    begun: Option<Begun>,
+    /// The held call (tid, its enter's time) at the end of the consumer's
+    /// last round (see `idle`).
+    held_at_idle: Option<(u32, u64)>,
+    /// The held call `idle` last looked for unseen threads for, and
+    /// whether it found one.
+    unseen_checked: Option<((u32, u64), bool)>,
+    /// -p: the consumer's rounds ended since `adopt` read /proc.
+    rounds_since_attach: u32,
     /// Threads whose call was cut: its exit prints `<... read resumed>`.
     split: HashSet<u32>,
     /// tid -> the call a signal interrupted to be restarted
@@ -390,6 +402,17 @@ fn restarts_by_restart_syscall(text: &str) -> Option<bool> {
     })
 }
 
+/// A held call's first part, written while the call goes on (`read(0, `).
+#[derive(Debug)]
+struct Begun {
+    tid: u32,
+    /// The text written: its line begins with it, whether it ends or is cut.
+    text: String,
+    /// -r: the time of the line before it, as it was: its rest prints the
+    /// line's prefix again, with the same time since that line.
+    last_line_ns: Option<u64>,
+}
+
 /// -p: the call a thread was blocked in when attached, as strace's attach
 /// makes it go on: it interrupts the call, and the kernel then resumes it
 /// by restart_syscall, or runs it again from its start.
@@ -426,6 +449,13 @@ fn blocked_enter(text: &str, pid: u32, tid: u32) -> Option<Event> {
     unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut now) };
     let nb_args = meta.nb_args().min(crate::kernel::layout::MAX_ARGS);
     let items = crate::trace::capture::read_enter_now(pid, meta, &args[..nb_args]);
+    // -Y: the thread's name, as an enter of the programs' carries it.
+    let mut comm = [0; crate::kernel::layout::TASK_COMM_LEN];
+    if let Ok(name) = std::fs::read(format!("/proc/{pid}/task/{tid}/comm")) {
+        let name = name.strip_suffix(b"\n").unwrap_or(&name);
+        let n = name.len().min(comm.len() - 1);
+        comm[..n].copy_from_slice(&name[..n]);
+    }
     let data = (!items.is_empty()).then(|| crate::kernel::decode::encode_captures(&items).into());
     Some(Event {
         kind: EventKind::Syscall,
@@ -439,7 +469,7 @@ fn blocked_enter(text: &str, pid: u32, tid: u32) -> Option<Event> {
         nb_args: nb_args as u8,
         args,
         ret: 0,
-        comm: [0; crate::kernel::layout::TASK_COMM_LEN],
+        comm,
         data,
     })
 }
@@ -476,6 +506,10 @@ impl Printer {
             held: None,
             held_retry: false,
             held_exit: None,
+            begun: None,
+            held_at_idle: None,
+            unseen_checked: None,
+            rounds_since_attach: 0,
             split: HashSet::new(),
             interrupted: HashMap::new(),
             in_call_at_attach: HashMap::new(),
@@ -751,6 +785,53 @@ impl Printer {
         Some(enter)
     }
 
+    /// Whether process `pid` has another thread, or (-f) a child, now.
+    fn has_unseen_tasks(&self, pid: u32) -> bool {
+        if !self.opts.live {
+            return false;
+        }
+        let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+            return false;
+        };
+        let mut tasks = 0;
+        for task in dir.flatten() {
+            tasks += 1;
+            let children = || std::fs::read_to_string(task.path().join("children"));
+            if self.opts.thread_exits && children().is_ok_and(|c| !c.trim().is_empty()) {
+                return true;
+            }
+        }
+        tasks > 1
+    }
+
+    /// -p: a thread still in the call /proc showed at the attach (see
+    /// `AttachedCall::RunAgain`) once the consumer's round has ended twice
+    /// since (a round that began after the attach took every event made
+    /// before it, and the thread has had none) is in that call still: its
+    /// enter is made now, as strace's attach begins its line (under -f,
+    /// `futex(...,  <unfinished ...>` for each thread), and its line is
+    /// begun as any other's.
+    fn begin_calls_blocked_at_attach(&mut self, out: &mut String) {
+        self.rounds_since_attach = self.rounds_since_attach.saturating_add(1);
+        if self.rounds_since_attach < 2 {
+            return;
+        }
+        let mut blocked: Vec<Event> = Vec::new();
+        self.in_call_at_attach.retain(|_, at| match at {
+            AttachedCall::RunAgain(enter) => {
+                blocked.push(enter.clone());
+                false
+            }
+            _ => true,
+        });
+        // Its time is the /proc read's (as strace's, the attach's); without
+        // the clock the events carry their order instead, and no line a time.
+        blocked.sort_by_key(|e| (e.timestamp_ns, e.tid));
+        for enter in &blocked {
+            self.event(enter, out);
+        }
+    }
+
     /// An exec by a thread other than the process's first returns in the
     /// process's pid (the kernel gives the exec'ing thread its leader's
     /// id), while its enter waits under its own: as strace does, its line,
@@ -816,9 +897,31 @@ impl Printer {
         let Some(tid) = self.held.take() else {
             return;
         };
-        let Some(enter) = self.pairer.pending_enter(tid) else {
-            return;
-        };
+        let begun = self.begun.take().filter(|b| b.tid == tid);
+        if let Some(b) = &begun {
+            self.last_line_ns.set(b.last_line_ns);
+        }
+        let text = self.unfinished_text(tid);
+        match (text, begun) {
+            (Some(text), None) => out.push_str(&text),
+            (text, Some(b)) => {
+                // Its first part is out: the rest of the same text (the
+                // marker alone when its enter is gone, or printed otherwise).
+                let rest = text
+                    .as_deref()
+                    .and_then(|t| t.strip_prefix(b.text.as_str()));
+                out.push_str(rest.unwrap_or(UNFINISHED));
+            }
+            (None, None) => return,
+        }
+        out.push('\n');
+        self.split.insert(tid);
+    }
+
+    /// The line of held thread `tid`'s call, cut: `read(0,  <unfinished ...>`
+    /// (None: its enter is no longer waiting).
+    fn unfinished_text(&mut self, tid: u32) -> Option<String> {
+        let enter = self.pairer.pending_enter(tid)?;
         let call = Call {
             enter: Some(enter.clone()),
             exit: None,
@@ -850,15 +953,67 @@ impl Printer {
                 enter: call.enter.clone(),
                 exit: Some(exit),
             });
-        self.prefix_nr(out, enter, Some(enter.nr));
-        out.push_str(
+        let mut text = String::new();
+        self.prefix_nr(&mut text, enter, Some(enter.nr));
+        text.push_str(
             &reread
                 .as_ref()
                 .unwrap_or(&call)
                 .strace_unfinished(&self.text_of(enter.nr), fds.as_ref()),
         );
-        out.push('\n');
-        self.split.insert(tid);
+        Some(text)
+    }
+
+    /// The consumer has taken all there was for now (the end of its
+    /// round): a call held since the end of the round before is blocked,
+    /// and its line's first part is written now, as strace writes it at
+    /// the call's entry (`read(0, `), so that a thread blocked for good
+    /// shows where it waits. Not a call whose enter read a string that
+    /// faulted: its exit reads it again, for the line strace prints.
+    pub fn idle(&mut self, out: &mut String) {
+        if !self.in_call_at_attach.is_empty() {
+            self.begin_calls_blocked_at_attach(out);
+        }
+        let now = self.held.and_then(|tid| {
+            let enter = self.pairer.pending_enter(tid)?;
+            let faulted = enter.data.is_some() && enter.captures().any(|c| c.faulted);
+            (!faulted).then_some((tid, enter.timestamp_ns))
+        });
+        let before = std::mem::replace(&mut self.held_at_idle, now);
+        let Some((tid, _)) = now.filter(|_| before == now && self.begun.is_none()) else {
+            return;
+        };
+        // Its line's prefix is decided as it begins: not while a thread or
+        // (-f) a child the printer has not seen yet (its calls not traced
+        // so far) may still come and give the lines a pid. Looked at once.
+        if self.live.len() <= 1 {
+            let unseen = match self.unseen_checked {
+                Some((call, unseen)) if Some(call) == now => unseen,
+                _ => {
+                    let pid = self.live.get(&tid).copied();
+                    let unseen = pid.is_some_and(|pid| self.has_unseen_tasks(pid));
+                    self.unseen_checked = now.map(|call| (call, unseen));
+                    unseen
+                }
+            };
+            if unseen {
+                return;
+            }
+        }
+        let last_line_ns = self.last_line_ns.get();
+        let Some(text) = self.unfinished_text(tid) else {
+            return;
+        };
+        let Some(first) = text.strip_suffix(UNFINISHED) else {
+            self.last_line_ns.set(last_line_ns);
+            return;
+        };
+        out.push_str(first);
+        self.begun = Some(Begun {
+            tid,
+            text: first.to_string(),
+            last_line_ns,
+        });
     }
 
     /// Ends the stream: the calls that never returned, in order of start.
@@ -1140,6 +1295,7 @@ impl Printer {
     /// The threads of process `pid` as they are now (at attach): they are
     /// traced from the start, not followed (no `Process N attached`).
     pub fn adopt(&mut self, pid: u32) {
+        self.rounds_since_attach = 0;
         let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
             return;
         };
@@ -1429,9 +1585,27 @@ impl Printer {
     fn print_call(&mut self, call: &Call, fds: Option<&Resolved>, out: &mut String) {
         let tid = call.first().tid;
         if self.held == Some(tid) {
-            // Nothing came between its enter and its end: one line.
+            // Nothing came between its enter and its end: one line, or the
+            // rest of its first part (see `idle`).
             self.held = None;
-            self.strace_line(call, call.first(), false, fds, out);
+            let Some(begun) = self.begun.take().filter(|b| b.tid == tid) else {
+                self.strace_line(call, call.first(), false, fds, out);
+                return;
+            };
+            self.last_line_ns.set(begun.last_line_ns);
+            let mut line = String::new();
+            self.strace_line(call, call.first(), false, fds, &mut line);
+            match line.strip_prefix(begun.text.as_str()) {
+                Some(rest) => out.push_str(rest),
+                None => {
+                    // Not the text its first part began (not seen): the
+                    // first part cut, and the rest as a cut call's.
+                    out.push_str(UNFINISHED);
+                    out.push('\n');
+                    let at = call.exit.as_ref().unwrap_or(call.first());
+                    self.strace_line(call, at, true, fds, out);
+                }
+            }
             return;
         }
         self.cut_held(out);

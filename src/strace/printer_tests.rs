@@ -679,3 +679,181 @@ fn a_call_blocked_at_attach_prints_whole_from_its_proc_arguments() {
         ["<...", "getpid", "resumed>)", "=", "5"]
     );
 }
+
+/// Feeds `events` in time order one at a time, the consumer's round
+/// ending twice after each (so every call still open is begun, see
+/// `Printer::idle`).
+fn run_in_rounds(opts: PrinterOptions, events: &[Event]) -> String {
+    let mut events = events.to_vec();
+    events.sort_by_key(|e| e.timestamp_ns);
+    let mut printer = Printer::new(opts);
+    let mut out = String::new();
+    let mut begun = 0;
+    for ev in &events {
+        printer.feed([ev], &mut out);
+        printer.idle(&mut out);
+        printer.idle(&mut out);
+        begun += usize::from(!out.is_empty() && !out.ends_with('\n'));
+    }
+    assert!(begun > 0, "no line was begun: {out}");
+    printer.finish(&mut out);
+    out
+}
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn a_blocked_calls_first_part_is_written_while_it_waits() {
+    use crate::kernel::decode::encode_captures;
+    const READ: u32 = 0;
+    const WRITE: u32 = 1;
+    // A process no /proc has (past the largest pid): no thread unseen.
+    const PID: u32 = 1 << 30;
+    let mut printer = Printer::new(PrinterOptions::default());
+    let mut out = String::new();
+    printer.feed(
+        &[call_ev(PID, PID, READ, &[3, 0x1000, 1], None, 1)],
+        &mut out,
+    );
+    printer.idle(&mut out);
+    assert_eq!(out, "", "after one round the call may be on its way out");
+    printer.idle(&mut out);
+    assert_eq!(out, "read(3, ");
+    printer.idle(&mut out);
+    assert_eq!(out, "read(3, ", "written once");
+    printer.feed(&[call_ev(PID, PID, READ, &[], Some(-11), 2)], &mut out);
+    assert_eq!(
+        out,
+        "read(3, 0x1000, 1)                      = -1 EAGAIN (Resource temporarily unavailable)\n"
+    );
+
+    // A thread of a process with another thread not seen yet (ours: the
+    // test's and the harness's) waits: that one's line would give this
+    // one a pid prefix.
+    let me = std::process::id();
+    let mut printer = Printer::new(PrinterOptions::default());
+    out.clear();
+    printer.feed(&[call_ev(me, me, READ, &[3, 0x1000, 1], None, 1)], &mut out);
+    for _ in 0..6 {
+        printer.idle(&mut out);
+    }
+    assert_eq!(out, "", "the other thread looked for once, and found");
+
+    // A write whose data faulted at its enter waits for its exit, which
+    // reads it again: its line is printed whole then.
+    let mut enter = enter_record(WRITE as i32, &[1, 0x2000, 2], 100, 100);
+    enter.extend(encode_captures(&[(1, 2, Vec::new())]));
+    let enter = decode(&enter).unwrap();
+    let mut printer = Printer::new(PrinterOptions::default());
+    out.clear();
+    printer.feed(&[enter], &mut out);
+    printer.idle(&mut out);
+    printer.idle(&mut out);
+    assert_eq!(out, "");
+}
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn a_begun_line_ends_as_it_would_have_printed_whole() {
+    const READ: u32 = 0;
+    const CLOSE: u32 = 3;
+    const GETPID: u32 = 39;
+    const EXIT_GROUP: u32 = 231;
+    // Two threads that cut each other's calls; a read a thread dies in,
+    // cut by its process's exit_group; one still in a call at the end.
+    let cut = [
+        call_ev(1, 1, GETPID, &[], None, 1_000),
+        call_ev(1, 1, GETPID, &[], Some(1), 2_000),
+        call_ev(1, 2, CLOSE, &[7], None, 3_000),
+        call_ev(1, 1, GETPID, &[], None, 4_000),
+        call_ev(1, 1, GETPID, &[], Some(1), 5_000),
+        call_ev(1, 2, CLOSE, &[7], Some(0), 6_000),
+        call_ev(1, 2, READ, &[3, 0x1000, 1], None, 7_000),
+        call_ev(1, 2, READ, &[], Some(1), 8_000),
+        task_exit(1, 2, 0, false, 9_000),
+        task_exit(1, 1, 0, true, 10_000),
+    ];
+    let killed = [
+        call_ev(1, 1, GETPID, &[], None, 500),
+        call_ev(1, 1, GETPID, &[], Some(1), 600),
+        call_ev(1, 2, READ, &[3, 0x1000, 1], None, 1_000),
+        call_ev(1, 1, EXIT_GROUP, &[3], None, 2_000),
+        call_ev(1, 2, READ, &[], Some(-512), 3_000),
+        task_exit(1, 2, 3 << 8, false, 5_000),
+        task_exit(1, 1, 3 << 8, true, 6_000),
+    ];
+    let unended = [call_ev(
+        1 << 30,
+        1 << 30,
+        READ,
+        &[0, 0x1000, 9],
+        None,
+        1_000,
+    )];
+    let options = [
+        PrinterOptions::default(),
+        // -r: the rest of a begun line keeps the time since the line before.
+        PrinterOptions {
+            relative_timestamps: true,
+            ..Default::default()
+        },
+        PrinterOptions {
+            timestamps: 3,
+            durations: true,
+            prefix: PidPrefix::Always,
+            ..Default::default()
+        },
+    ];
+    for events in [&cut[..], &killed, &unended] {
+        for opts in &options {
+            let opts = || PrinterOptions {
+                task_exits: true,
+                thread_exits: true,
+                ..opts.clone()
+            };
+            let whole = run(opts(), events);
+            assert!(whole.contains('('), "{whole}");
+            assert_eq!(run_in_rounds(opts(), events), whole);
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn calls_blocked_at_attach_are_begun_once_the_events_before_it_are_in() {
+    const READ: u32 = 0;
+    const CLOSE: u32 = 3;
+    let close = blocked_enter("3 0x7 0x0 0x0 0x0 0x0 0x0 0x7ffd0000 0x7f000000\n", 5, 6).unwrap();
+    let read = blocked_enter("0 0x0 0x1000 0x9 0x0 0x0 0x0 0x7ffd0000 0x7f000000\n", 5, 7).unwrap();
+    let mut printer = Printer::new(PrinterOptions::default());
+    for (tid, enter) in [(6, close), (7, read)] {
+        printer.live.entry(tid).or_insert(5);
+        printer
+            .in_call_at_attach
+            .insert(tid, AttachedCall::RunAgain(enter));
+    }
+    let mut out = String::new();
+    // A round that may have begun before the attach: its events may be
+    // still to come.
+    printer.idle(&mut out);
+    assert_eq!(out, "");
+    // The next: the calls /proc showed are the ones the threads are in.
+    printer.idle(&mut out);
+    assert_eq!(out, "[pid     6] close(7 <unfinished ...>\n");
+    printer.idle(&mut out);
+    assert_eq!(
+        out,
+        "[pid     6] close(7 <unfinished ...>\n[pid     7] read(0, "
+    );
+    out.clear();
+    printer.feed(
+        &[
+            call_ev(5, 7, READ, &[], Some(0), u64::MAX - 1),
+            call_ev(5, 6, CLOSE, &[], Some(0), u64::MAX),
+        ],
+        &mut out,
+    );
+    assert_eq!(
+        out,
+        "\"\", 9)              = 0\n[pid     6] <... close resumed>)        = 0\n"
+    );
+}

@@ -85,7 +85,8 @@ struct Backlog {
 
 /// A consumer of a session's events called on the consumer thread with each
 /// delivered batch (the `systrace` command's printer): no store, no
-/// wake-up of another thread, nothing kept.
+/// wake-up of another thread, nothing kept. An empty batch: the consumer
+/// has taken all there was for now (see `round_end`).
 pub type Direct = Box<dyn FnMut(&[&Event]) + Send>;
 
 /// Captures that did not happen whole, in the events delivered.
@@ -343,6 +344,15 @@ impl Queue {
         }
     }
 
+    /// Called by the consumer thread when it has taken all the ring held
+    /// (the end of each round): a direct consumer hears it as an empty
+    /// batch (the command's printer writes a blocked call's first part).
+    pub fn round_end(&self) {
+        if let Some(direct) = self.backlog().direct.as_mut() {
+            direct(&[]);
+        }
+    }
+
     /// From now on hands the events to `direct` as they are delivered,
     /// after those waiting (in order); the store stays empty.
     pub fn set_direct(&self, mut direct: Direct) {
@@ -429,6 +439,10 @@ impl Queue {
 impl Sink for Queue {
     fn deliver(&self, events: &[Event]) {
         Queue::deliver(self, events)
+    }
+
+    fn round_end(&self) {
+        Queue::round_end(self)
     }
 }
 
