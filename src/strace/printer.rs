@@ -812,8 +812,9 @@ impl Printer {
     /// `futex(...,  <unfinished ...>` for each thread), and its line is
     /// begun as any other's.
     fn begin_calls_blocked_at_attach(&mut self, out: &mut String) {
+        // Once: no call is added to it after the attach.
         self.rounds_since_attach = self.rounds_since_attach.saturating_add(1);
-        if self.rounds_since_attach < 2 {
+        if self.rounds_since_attach != 2 {
             return;
         }
         let mut blocked: Vec<Event> = Vec::new();
