@@ -814,9 +814,17 @@ impl Printer {
     fn begin_calls_blocked_at_attach(&mut self, out: &mut String) {
         // Once: no call is added to it after the attach.
         self.rounds_since_attach = self.rounds_since_attach.saturating_add(1);
-        if self.rounds_since_attach != 2 {
-            return;
+        if self.rounds_since_attach == 2 {
+            self.enter_calls_blocked_at_attach(out);
         }
+    }
+
+    /// -p: the enters of the calls the threads were in at the attach and
+    /// have not returned from yet (`AttachedCall::RunAgain`), made now, in
+    /// the order /proc was read. Their time is the /proc read's (as
+    /// strace's, the attach's); without the clock the events carry their
+    /// order instead, and no line a time.
+    fn enter_calls_blocked_at_attach(&mut self, out: &mut String) {
         let mut blocked: Vec<Event> = Vec::new();
         self.in_call_at_attach.retain(|_, at| match at {
             AttachedCall::RunAgain(enter) => {
@@ -825,8 +833,6 @@ impl Printer {
             }
             _ => true,
         });
-        // Its time is the /proc read's (as strace's, the attach's); without
-        // the clock the events carry their order instead, and no line a time.
         blocked.sort_by_key(|e| (e.timestamp_ns, e.tid));
         for enter in &blocked {
             self.event(enter, out);
@@ -1042,18 +1048,7 @@ impl Printer {
     pub fn detach(&mut self, out: &mut String) {
         // A call a thread was blocked in since the attach is one strace
         // shows begun (its attach ran it again), and now detached.
-        let mut blocked: Vec<Event> = Vec::new();
-        self.in_call_at_attach.retain(|_, at| match at {
-            AttachedCall::RunAgain(enter) => {
-                blocked.push(enter.clone());
-                false
-            }
-            _ => true,
-        });
-        blocked.sort_by_key(|e| (e.timestamp_ns, e.tid));
-        for enter in &blocked {
-            self.event(enter, out);
-        }
+        self.enter_calls_blocked_at_attach(out);
         if self
             .held
             .is_some_and(|tid| self.pairer.pending_enter(tid).is_some())
