@@ -344,3 +344,34 @@ def test_attached_in_a_wait_shows_the_childs_sigchld_after_it_like_strace(kernel
     assert re.sub(" +=", " =", strace[0]) == "wait4(N, [{WIFEXITED(s) && WEXITSTATUS(s) == 3}], 0, NULL) = N", strace
     assert strace[1].startswith("--- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=N,"), strace
     assert systrace == strace
+
+
+THREADED = """
+import threading, time
+for _ in range(2):
+    threading.Thread(target=time.sleep, args=(30,), daemon=True).start()
+print("ready", flush=True)
+time.sleep(30)
+"""
+
+
+@pytest.mark.parametrize("follow", [True, False], ids=["f", "no-f"])
+def test_the_attach_message_counts_the_threads_under_f_like_strace(kernel, follow):
+    # strace -f -p attaches each thread and says how many:
+    # `strace: Process 42 attached with 3 threads`; without -f, the one.
+    target = subprocess.Popen([sys.executable, "-c", THREADED], stdout=subprocess.PIPE)
+    try:
+        assert target.stdout is not None and target.stdout.readline() == b"ready\n"
+        said = {}
+        for name, argv in (("strace", ["strace"]), ("systrace", [sys.executable, "-m", "systrace"])):
+            options = ["-f"] if follow else []
+            tracer = subprocess.Popen([*argv, *options, "-e", "trace=read", "-p", str(target.pid)],
+                                      stderr=subprocess.PIPE)
+            said[name] = stderr_line(tracer).removeprefix(f"{name}: ")
+            tracer.send_signal(signal.SIGINT)
+            tracer.communicate(timeout=30)
+        want = f"Process {target.pid} attached" + (" with 3 threads" if follow else "") + "\n"
+        assert said == {"strace": want, "systrace": want}
+    finally:
+        target.kill()
+        target.wait()

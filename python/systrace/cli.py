@@ -1642,6 +1642,16 @@ def _end_command(args: argparse.Namespace, out: IO[str], printer: Printer, count
     return 128 + _killed_by
 
 
+def _with_threads(pid: int, follow: bool) -> str:
+    """strace's `attached with 3 threads`: under -f, the threads the
+    process has at the attach, when it has more than one."""
+    try:
+        threads = len(os.listdir(f"/proc/{pid}/task")) if follow else 1
+    except OSError:
+        threads = 1
+    return f" with {threads} threads" if threads > 1 else ""
+
+
 def run_pids(args: argparse.Namespace, pids: List[int], printer_kw: Dict[str, Any], out: IO[str]) -> int:
     counting = _open_counting(args, pids)
     traced = _untraced_if_counting(args)
@@ -1663,7 +1673,7 @@ def run_pids(args: argparse.Namespace, pids: List[int], printer_kw: Dict[str, An
     # dup of the fd, and starts with print_from.
     for pid in pids:
         if "attach" not in args.quiet_set:
-            print(f"{PROG}: Process {pid} attached", file=sys.stderr, flush=True)
+            print(f"{PROG}: Process {pid} attached{_with_threads(pid, args.follow)}", file=sys.stderr, flush=True)
     printer.print_from(session)
     _keep_up()  # the processes were there before
     import signal
