@@ -334,6 +334,34 @@ def test_attached_in_a_call_that_read_its_lists_like_strace(kernel, tmp_path, ca
 WAITER = "import os, time\npid = os.fork()\nif pid == 0:\n    time.sleep(1); os._exit(3)\nos.waitpid(pid, 0)"
 
 
+def test_a_wait_for_a_child_from_before_the_attach_is_begun_under_f(kernel):
+    # -f follows the children forked after the attach, not the one it
+    # waits for: that one gives no line a pid, and the wait is begun.
+    import select
+    target = subprocess.Popen(["/usr/bin/python3", "-c", WAITER.replace("sleep(1)", "sleep(30)")])
+    try:
+        _blocked_in(target.pid, 61)
+        proc = attach("-f", "-e", "trace=wait4", "-p", str(target.pid))
+        assert proc.stderr is not None
+        text = b""
+        while not re.fullmatch(rb"wait4\(\d+, ", text):
+            ready, _, _ = select.select([proc.stderr], [], [], 30)
+            chunk = os.read(proc.stderr.fileno(), 4096) if ready else b""
+            assert chunk, f"no `wait4(PID, ` alone while it waits: {text!r}"
+            text += chunk
+        with open(f"/proc/{target.pid}/task/{target.pid}/children") as f:
+            children = f.read().split()
+        for child in children:
+            os.kill(int(child), signal.SIGKILL)
+        target.wait(timeout=30)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        target.kill()
+        target.wait()
+    rest = err.split(" attached\n")[1]
+    assert rest.startswith("[{WIFSIGNALED(s) && WTERMSIG(s) == SIGKILL}], 0, NULL) = "), rest
+
+
 def test_attached_in_a_wait_shows_the_childs_sigchld_after_it_like_strace(kernel):
     # The SIGCHLD (ignored: recorded as it is sent) comes before the wait
     # returns; strace sees it as the wait returns to the process.

@@ -310,6 +310,9 @@ pub struct Printer {
     /// The held call `idle` last looked for unseen threads for, and
     /// whether it found one.
     unseen_checked: Option<((u32, u64), bool)>,
+    /// -p: the children the attached processes had (-f follows only the
+    /// ones they fork after).
+    children_at_attach: HashSet<u32>,
     /// -p: the consumer's rounds ended since `adopt` read /proc.
     rounds_since_attach: u32,
     /// Threads whose call was cut: its exit prints `<... read resumed>`.
@@ -400,6 +403,16 @@ fn restarts_by_restart_syscall(text: &str) -> Option<bool> {
         }
         _ => false,
     })
+}
+
+/// The children of the thread whose /proc directory is `task`.
+fn children_of(task: &std::path::Path) -> impl Iterator<Item = u32> {
+    let text = std::fs::read_to_string(task.join("children")).unwrap_or_default();
+    let pids: Vec<u32> = text
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect();
+    pids.into_iter()
 }
 
 /// A held call's first part, written while the call goes on (`read(0, `).
@@ -509,6 +522,7 @@ impl Printer {
             begun: None,
             held_at_idle: None,
             unseen_checked: None,
+            children_at_attach: HashSet::new(),
             rounds_since_attach: 0,
             split: HashSet::new(),
             interrupted: HashMap::new(),
@@ -785,7 +799,8 @@ impl Printer {
         Some(enter)
     }
 
-    /// Whether process `pid` has another thread, or (-f) a child, now.
+    /// Whether process `pid` has another thread, or (-f) a child it forked
+    /// since the trace began (-p: not one it had at the attach, untraced), now.
     fn has_unseen_tasks(&self, pid: u32) -> bool {
         if !self.opts.live {
             return false;
@@ -796,8 +811,9 @@ impl Printer {
         let mut tasks = 0;
         for task in dir.flatten() {
             tasks += 1;
-            let children = || std::fs::read_to_string(task.path().join("children"));
-            if self.opts.thread_exits && children().is_ok_and(|c| !c.trim().is_empty()) {
+            if self.opts.thread_exits
+                && children_of(&task.path()).any(|child| !self.children_at_attach.contains(&child))
+            {
                 return true;
             }
         }
@@ -1297,6 +1313,11 @@ impl Printer {
         };
         for tid in dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok()) {
             self.live.entry(tid).or_insert(pid);
+            let task = std::path::Path::new("/proc")
+                .join(pid.to_string())
+                .join("task");
+            self.children_at_attach
+                .extend(children_of(&task.join(tid.to_string())));
             let blocked = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/syscall")).ok();
             if let Some(restarts) = blocked.as_deref().and_then(restarts_by_restart_syscall) {
                 let restart_nr = crate::metadata::names::resolve("restart_syscall").ok();
