@@ -682,6 +682,31 @@ static __always_inline __u64 fd_inode(struct fdtable *fdt, __s32 fd)
 #define S_IFSOCK 0140000
 #define AF_NETLINK 16
 
+/* The socket of fd `fd` of the current process; NULL if it is not one. */
+static __always_inline struct sock *fd_sock(__u64 fd)
+{
+	struct files_struct *files = NULL;
+	struct fdtable *fdt = NULL;
+	struct file *file = NULL;
+	struct inode *inode = NULL;
+	struct socket *sock = NULL;
+	struct sock *sk = NULL;
+	unsigned short mode = 0;
+
+	if (fd > 0x7fffffff ||
+	    bpf_probe_read_kernel(&files, sizeof(files), &bpf_get_current_task_btf()->files) ||
+	    !files || bpf_probe_read_kernel(&fdt, sizeof(fdt), &files->fdt) || !fdt)
+		return NULL;
+	file = fd_file(fdt, fd);
+	if (!file || bpf_probe_read_kernel(&inode, sizeof(inode), &file->f_inode) || !inode ||
+	    bpf_probe_read_kernel(&mode, sizeof(mode), &inode->i_mode) ||
+	    (mode & S_IFMT) != S_IFSOCK ||
+	    bpf_probe_read_kernel(&sock, sizeof(sock), &file->private_data) || !sock ||
+	    bpf_probe_read_kernel(&sk, sizeof(sk), &sock->sk))
+		return NULL;
+	return sk;
+}
+
 /* For a call's socket_data: when fd `fd` (arg 0) is a netlink socket, an
  * item flagged NETLINK with its protocol, for the argument of `arg_flags`;
  * its data is then read whole. Returns `off` unchanged for any other fd
@@ -690,28 +715,15 @@ static __always_inline __u64 fd_inode(struct fdtable *fdt, __s32 fd)
 __noinline __u32 capture_netlink(struct scratch *s, __u32 off, __u32 arg_flags, __u64 fd)
 {
 	struct systrace_capture_item *item;
-	struct files_struct *files = NULL;
-	struct fdtable *fdt = NULL;
-	struct file *file = NULL;
-	struct inode *inode = NULL;
-	struct socket *sock = NULL;
 	struct sock *sk = NULL;
-	unsigned short mode = 0, family = 0;
+	unsigned short family = 0;
 	__u16 protocol = 0;
 	__u32 value, portid = 0;
 
-	if (!s || off >= CAPTURE_END || fd > 0x7fffffff)
+	if (!s || off >= CAPTURE_END)
 		return off;
-	if (bpf_probe_read_kernel(&files, sizeof(files), &bpf_get_current_task_btf()->files) ||
-	    !files || bpf_probe_read_kernel(&fdt, sizeof(fdt), &files->fdt) || !fdt)
-		return off;
-	file = fd_file(fdt, fd);
-	if (!file || bpf_probe_read_kernel(&inode, sizeof(inode), &file->f_inode) || !inode ||
-	    bpf_probe_read_kernel(&mode, sizeof(mode), &inode->i_mode) ||
-	    (mode & S_IFMT) != S_IFSOCK ||
-	    bpf_probe_read_kernel(&sock, sizeof(sock), &file->private_data) || !sock ||
-	    bpf_probe_read_kernel(&sk, sizeof(sk), &sock->sk) || !sk ||
-	    bpf_probe_read_kernel(&family, sizeof(family), &sk->__sk_common.skc_family) ||
+	sk = fd_sock(fd);
+	if (!sk || bpf_probe_read_kernel(&family, sizeof(family), &sk->__sk_common.skc_family) ||
 	    family != AF_NETLINK ||
 	    bpf_probe_read_kernel(&protocol, sizeof(protocol), &sk->sk_protocol))
 		return off;
@@ -728,6 +740,52 @@ __noinline __u32 capture_netlink(struct scratch *s, __u32 off, __u32 arg_flags, 
 	item->len = sizeof(value);
 	__builtin_memcpy(&s->buf[off + sizeof(*item)], &value, sizeof(value));
 	return off + sizeof(*item) + sizeof(value);
+}
+
+#define AF_INET 2
+#define AF_INET6 10
+#define SYSTRACE_EINPROGRESS 115
+
+/* SYSTRACE_CAPTURE_SOCKET_ENDS: an item of the local and peer address of
+ * fd `fd` when it is an inet socket; nothing for any other fd. */
+__noinline __u32 capture_socket_ends(struct scratch *s, __u32 off, __u32 arg_flags, __u64 fd)
+{
+	struct systrace_socket_ends ends = {};
+	struct systrace_capture_item *item;
+	struct sock *sk = NULL;
+	struct sock_common *c;
+	__be16 dport = 0;
+
+	if (!s || off >= CAPTURE_END)
+		return off;
+	sk = fd_sock(fd);
+	if (!sk)
+		return off;
+	c = &sk->__sk_common;
+	if (bpf_probe_read_kernel(&ends.family, sizeof(ends.family), &c->skc_family) ||
+	    bpf_probe_read_kernel(&ends.local_port, sizeof(ends.local_port), &c->skc_num) ||
+	    bpf_probe_read_kernel(&dport, sizeof(dport), &c->skc_dport))
+		return off;
+	ends.peer_port = bpf_ntohs(dport);
+	if (ends.family == AF_INET) {
+		if (bpf_probe_read_kernel(ends.local_addr, 4, &c->skc_rcv_saddr) ||
+		    bpf_probe_read_kernel(ends.peer_addr, 4, &c->skc_daddr))
+			return off;
+	} else if (ends.family == AF_INET6 && bpf_core_field_exists(c->skc_v6_daddr)) {
+		if (bpf_probe_read_kernel(ends.local_addr, 16, &c->skc_v6_rcv_saddr) ||
+		    bpf_probe_read_kernel(ends.peer_addr, 16, &c->skc_v6_daddr))
+			return off;
+	} else {
+		return off;
+	}
+	barrier_var(off); /* keep the mask: the compiler would drop it as a no-op */
+	off &= SCRATCH_MASK;
+	item = (void *)&s->buf[off];
+	item->arg = arg_flags & 0xff;
+	item->flags = ((arg_flags >> 8) & 0xff) | SYSTRACE_CAPTURE_ENDS;
+	item->len = sizeof(ends);
+	__builtin_memcpy(&s->buf[off + sizeof(*item)], &ends, sizeof(ends));
+	return off + sizeof(*item) + sizeof(ends);
 }
 
 /* SYSTRACE_CAPTURE_NEW_FDS: an item of the inode numbers of fd `ret`
@@ -1301,12 +1359,18 @@ __noinline long capture_exit_arg(struct scratch *s, struct exit_walk *w, __u32 i
 			      capture_ifconf(s, off, arg_struct | (SYSTRACE_CAPTURE_ARGV_ELEM << 8),
 					     ptr) :
 			      capture_buffer(s, off, arg_struct, ptr, size);
-	else if (IS_KIND(kind, SYSTRACE_CAPTURE_NEW_FDS) && ret >= 0)
+	else if (IS_KIND(kind, SYSTRACE_CAPTURE_SOCKET_ENDS) &&
+		 (ret >= 0 || ret == -SYSTRACE_EINPROGRESS))
+		off = capture_socket_ends(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT), args[0]);
+	else if (IS_KIND(kind, SYSTRACE_CAPTURE_NEW_FDS) && ret >= 0) {
 		off = capture_new_fds(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT),
-				      spec->size[i] ? arg_at(args, spec->len_arg[i]) : 0, ret);
-	else if (pending && (pending->retry_mask & (1 << i)) &&
-		 (IS_KIND(kind, SYSTRACE_CAPTURE_EXEC_FILENAME) ||
-		  IS_KIND(kind, SYSTRACE_CAPTURE_ARGV)))
+				      spec->size[i] == 2 ? arg_at(args, spec->len_arg[i]) : 0, ret);
+		if (spec->size[i] == 1)
+			off = capture_socket_ends(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT),
+						  ret);
+	} else if (pending && (pending->retry_mask & (1 << i)) &&
+		   (IS_KIND(kind, SYSTRACE_CAPTURE_EXEC_FILENAME) ||
+		    IS_KIND(kind, SYSTRACE_CAPTURE_ARGV)))
 		off = capture_exec_again(
 			s, off,
 			ARG_FLAGS(i,

@@ -133,8 +133,20 @@ struct file {
 	void *private_data; /* a socket file's struct socket */
 } __attribute__((preserve_access_index));
 
+struct in6_addr {
+	__u8 s6_addr[16];
+} __attribute__((preserve_access_index));
+
+/* An inet socket's ends (SYSTRACE_CAPTURE_SOCKET_ENDS): the kernel keeps
+ * the local port in host order (skc_num), the peer's in network order. */
 struct sock_common {
+	__be32 skc_daddr;
+	__be32 skc_rcv_saddr;
+	__be16 skc_dport;
+	__u16 skc_num;
 	unsigned short skc_family;
+	struct in6_addr skc_v6_daddr; /* CONFIG_IPV6 only */
+	struct in6_addr skc_v6_rcv_saddr;
 } __attribute__((preserve_access_index));
 
 struct sock {

@@ -98,8 +98,9 @@ enum systrace_capture_kind {
 	SYSTRACE_CAPTURE_FLOCK = 18,
 	/* The inode numbers (__u64 each) of the fds a call made, at its exit
 	 * if it succeeded, read from the process's fd table while they are
-	 * surely the call's: the fd it returned (size[i] 0: socket, accept),
-	 * or the two in the int[2] at arg len_arg[i] (size[i] 2: pipe,
+	 * surely the call's: the fd it returned (size[i] 0: socket; 1:
+	 * accept, whose new socket's ends follow, as SOCKET_ENDS's item), or
+	 * the two in the int[2] at arg len_arg[i] (size[i] 2: pipe,
 	 * socketpair). User space names them (`pipe:[1234]`) without /proc,
 	 * which may be read too late. Put on a slot past the call's arguments
 	 * (trace::capture::NEW_FDS_ARG), whose index the item carries. */
@@ -130,6 +131,23 @@ enum systrace_capture_kind {
 	 * NULL, in the attr's order, at enter, in a slot past bpf's three
 	 * arguments (trace::capture::ATTR_STRINGS_ARG). */
 	SYSTRACE_CAPTURE_ATTR_STRINGS = 23,
+	/* An inet socket's ends (fd arg 0) as the call left them, at the
+	 * exit of connect (also its EINPROGRESS), bind and listen: struct
+	 * systrace_socket_ends, read from the kernel's socket while it is
+	 * surely the call's (user space names the fd's ends from it under
+	 * -yy, where /proc, read later, may no longer have the socket). Put on
+	 * trace::capture::NEW_FDS_ARG's slot, flagged SYSTRACE_CAPTURE_ENDS;
+	 * none for another family. (accept's are read with its NEW_FDS.) */
+	SYSTRACE_CAPTURE_SOCKET_ENDS = 24,
+};
+
+struct systrace_socket_ends {
+	__u16 family; /* AF_INET, AF_INET6 */
+	__u16 local_port; /* host order */
+	__u16 peer_port; /* host order; 0: no peer */
+	__u16 pad;
+	__u8 local_addr[16]; /* network order; AF_INET's in the first 4 bytes */
+	__u8 peer_addr[16];
 };
 
 /* The command tables of SYSTRACE_CAPTURE_COMMAND. */
@@ -201,6 +219,9 @@ enum systrace_capture_flags {
 	 * messages the argument's next item holds (socket_data), a __u32,
 	 * with SYSTRACE_NETLINK_UNBOUND when the socket has no port id yet. */
 	SYSTRACE_CAPTURE_NETLINK = 32,
+	/* Not the argument's memory: a struct systrace_socket_ends
+	 * (SYSTRACE_CAPTURE_SOCKET_ENDS, and accept's new fd's). */
+	SYSTRACE_CAPTURE_ENDS = 64,
 };
 #define SYSTRACE_NETLINK_UNBOUND (1U << 31)
 

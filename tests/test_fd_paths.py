@@ -382,9 +382,11 @@ ACCEPT_AND_END = textwrap.dedent(
     """
     import socket, sys, time
     l = socket.socket(socket.AF_INET6 if sys.argv[1] == "6" else socket.AF_INET)
-    l.bind(("::1" if sys.argv[1] == "6" else "127.0.0.1", 0)); l.listen()
+    host = "::1" if sys.argv[1] == "6" else "127.0.0.1"
+    every = "::" if sys.argv[1] == "6" else "0.0.0.0"
+    l.bind((every if sys.argv[2] == "any" else host, 0)); l.listen()
     time.sleep(0.3)  # the tracer reads the listening socket's address
-    c = socket.create_connection(l.getsockname()[:2])
+    c = socket.create_connection((host, l.getsockname()[1]))
     a, _ = l.accept()
     a.close(); c.close()  # and ends before the tracer reads the others
     """
@@ -392,24 +394,76 @@ ACCEPT_AND_END = textwrap.dedent(
 
 
 @pytest.mark.parametrize("family", ["4", "6"])
-def test_yy_endpoints_of_a_socket_accepted_and_closed_at_once_like_strace(kernel, tmp_path, family):
+@pytest.mark.parametrize("bound", ["one", "any"])
+def test_yy_endpoints_of_a_socket_accepted_and_closed_at_once_like_strace(kernel, tmp_path, family, bound):
     """A server that accepts and ends at once is gone before its calls are
-    printed, so /proc cannot tell the accepted socket's endpoints; they are
-    the listening socket's address and the peer's that accept wrote back,
-    as strace -yy shows them: `= 5<TCP:[127.0.0.1:A->127.0.0.1:B]>`."""
+    printed, so /proc cannot tell the accepted socket's endpoints; the
+    programs read them at accept's exit, as strace -yy shows them: `=
+    5<TCP:[127.0.0.1:A->127.0.0.1:B]>`, also from a socket listening on
+    every address (`0.0.0.0`, `::`), where systrace could not tell the
+    local one and showed `TCP:[INODE]`."""
     prog = tmp_path / "accept.py"
     prog.write_text(ACCEPT_AND_END)
-    texts = _trace_both(tmp_path, ["-yy", "-e", "trace=bind,listen,accept4,close"], ["python3", str(prog), family])
+    texts = _trace_both(tmp_path, ["-yy", "-e", "trace=bind,listen,accept4,close"],
+                        ["python3", str(prog), family, bound])
     lines = []
     for text in texts:
         # Each run has its own ports and inodes.
-        text = re.sub(r"(127\.0\.0\.1|\[::1\]):\d+", r"\1:PORT", text)
+        text = re.sub(r"(127\.0\.0\.1|0\.0\.0\.0|\[::1?\]):\d+", r"\1:PORT", text)
         text = re.sub(r"htons\(\d+\)", "htons(PORT)", text)
         text = re.sub(r"(TCP|TCPv6):\[\d+\]", r"\1:[INODE]", text)
         lines.append([re.sub(r"\s+= ", " = ", ln) for ln in text.splitlines() if "accept4(" in ln or "close(5<" in ln])
     theirs, ours = lines
     proto, addr = ("TCPv6", "[::1]") if family == "6" else ("TCP", "127.0.0.1")
     assert f"close(5<{proto}:[{addr}:PORT->{addr}:PORT]>) = 0" in theirs
+    assert ours == theirs
+
+
+CONNECT_AND_END = textwrap.dedent(
+    """
+    import os, socket, sys
+    family = socket.AF_INET6 if sys.argv[1] == "6" else socket.AF_INET
+    host = "::1" if sys.argv[1] == "6" else "127.0.0.1"
+    l = socket.socket(family); l.bind((host, 0)); l.listen()
+    u = socket.socket(family, socket.SOCK_DGRAM); u.bind((host, 0))
+    if os.fork() == 0:
+        # Connects, sends and ends before the tracer reads its calls.
+        c = socket.create_connection(l.getsockname()[:2]); c.send(b"x")
+        d = socket.socket(family, socket.SOCK_DGRAM); d.connect(u.getsockname()[:2]); d.send(b"y")
+        n = socket.socket(family); n.listen(); n.close()  # bound by listen
+        os._exit(0)
+    os.wait()
+    """
+)
+
+
+@pytest.mark.parametrize("family", ["4", "6"])
+def test_yy_endpoints_of_sockets_connected_by_a_process_that_ends_at_once_like_strace(kernel, tmp_path, family):
+    """A client that connects, sends and ends is gone before its calls are
+    printed, so /proc cannot tell its sockets' ends (the kernel picked the
+    local port); the programs read them at connect's and listen's exit, and
+    the lines after show them as strace -yy does:
+    `sendto(3<TCP:[127.0.0.1:A->127.0.0.1:B]>, ...`. systrace showed
+    `TCP:[INODE]` and said it could not read them."""
+    prog = tmp_path / "connect.py"
+    prog.write_text(CONNECT_AND_END)
+    texts = _trace_both(tmp_path, ["-f", "-yy", "-e", "trace=connect,listen,sendto,close"],
+                        ["python3", str(prog), family])
+    lines = []
+    for text in texts:
+        text = re.sub(r"^\d+\s+", "", text, flags=re.M)  # -f's pids
+        text = re.sub(r"(127\.0\.0\.1|0\.0\.0\.0|\[::1?\]):\d+", r"\1:PORT", text)
+        text = re.sub(r"htons\(\d+\)", "htons(PORT)", text)
+        text = re.sub(r"(TCP|UDP|TCPv6|UDPv6):\[\d+\]", r"\1:[INODE]", text)
+        lines.append([re.sub(r"\s+= ", " = ", ln) for ln in text.splitlines()
+                      if re.search(r"(TCP|UDP)", ln) and "resumed" not in ln and "unfinished" not in ln])
+    theirs, ours = lines
+    proto, addr = ("TCPv6", "[::1]") if family == "6" else ("TCP", "127.0.0.1")
+    udp = "UDPv6" if family == "6" else "UDP"
+    assert f'sendto(5<{proto}:[{addr}:PORT->{addr}:PORT]>, "x", 1, 0, NULL, 0) = 1' in ours, ours
+    assert f'sendto(6<{udp}:[{addr}:PORT->{addr}:PORT]>, "y", 1, 0, NULL, 0) = 1' in ours, ours
+    any_addr = "[::]" if family == "6" else "0.0.0.0"
+    assert f"close(7<{proto}:[{any_addr}:PORT]>) = 0" in ours, ours
     assert ours == theirs
 
 
@@ -446,35 +500,38 @@ def test_yy_names_a_device_node_outside_dev_like_strace(kernel, tmp_path):
 
 
 def test_yy_says_how_many_sockets_it_could_not_read(kernel, tmp_path):
-    """-yy reads a socket's endpoints from /proc when its call is printed:
-    a process that connects and ends at once is gone by then, and its
-    sockets show as `TCP:[INODE]`; the command says how many (it said
-    nothing). A process still there: every endpoint, no word."""
+    """-yy reads a unix socket's endpoints from /proc when its call is
+    printed: a process that connects and ends at once is gone by then, and
+    its sockets show as `UNIX-STREAM:[INODE]`; the command says how many
+    (it said nothing). A process still there: every endpoint, no word."""
     prog = tmp_path / "connect.py"
     prog.write_text(textwrap.dedent("""
         import os, socket, sys, time
+        u = socket.socket(socket.AF_UNIX); u.bind(sys.argv[1]); u.listen()
         s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
         for _ in range(5):
             if os.fork() == 0:
-                socket.create_connection(s.getsockname())
+                socket.socket(socket.AF_UNIX).connect(sys.argv[1])
                 os._exit(0)
             os.wait()
-        if sys.argv[1:] == ["stay"]:
+        if sys.argv[2:] == ["stay"]:
             c = socket.create_connection(s.getsockname()); d, _ = s.accept()
             c.send(b"x"); d.recv(1)
             time.sleep(0.5)
     """))
     out = tmp_path / "trace"
+    path = str(tmp_path / "listening")
     r = subprocess.run([sys.executable, "-m", "systrace", "-f", "-yy", "-o", str(out), "-e", "trace=connect",
-                        "--", sys.executable, str(prog)], capture_output=True, text=True, timeout=60)
+                        "--", sys.executable, str(prog), path], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
-    unread = set(re.findall(r"connect\(\d+<TCP:\[(\d+)\]>", out.read_text()))
+    unread = set(re.findall(r"connect\(\d+<UNIX-STREAM:\[(\d+)\]>", out.read_text()))
     assert unread, out.read_text()  # before the connect: unbound, the inode alone
     m = re.search(r"-yy: the addresses of (\d+) sockets could not be read", r.stderr)
     assert m is not None, r.stderr
     assert 1 <= int(m[1]) <= 5
+    os.unlink(path)
     r = subprocess.run([sys.executable, "-m", "systrace", "-yy", "-o", str(out), "-e", "trace=sendto,recvfrom",
-                        "--", sys.executable, str(prog), "stay"], capture_output=True, text=True, timeout=60)
+                        "--", sys.executable, str(prog), path, "stay"], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert "could not be read" not in r.stderr
     assert re.search(r"sendto\(\d+<TCP:\[127\.0\.0\.1:\d+->127\.0\.0\.1:\d+\]>", out.read_text())

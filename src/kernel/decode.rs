@@ -131,6 +131,9 @@ pub struct Capture<'a> {
     /// Not the argument's memory: the netlink protocol (a u32) of the
     /// socket whose messages the argument's next items hold.
     pub netlink: bool,
+    /// Not the argument's memory: a socket's ends as the programs read
+    /// them (a `systrace_socket_ends`).
+    pub ends: bool,
     pub bytes: &'a [u8],
 }
 
@@ -175,6 +178,7 @@ fn captures(payload: &[u8]) -> impl Iterator<Item = Result<Capture<'_>, DecodeEr
             lost: item.flags & flag(systrace_capture_flags::SYSTRACE_CAPTURE_LOST) != 0,
             argv_elem: item.flags & flag(systrace_capture_flags::SYSTRACE_CAPTURE_ARGV_ELEM) != 0,
             netlink: item.flags & flag(systrace_capture_flags::SYSTRACE_CAPTURE_NETLINK) != 0,
+            ends: item.flags & flag(systrace_capture_flags::SYSTRACE_CAPTURE_ENDS) != 0,
             bytes,
         }))
     })

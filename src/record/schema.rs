@@ -105,6 +105,7 @@ fn item_flags(cap: &Capture<'_>) -> u8 {
         (cap.at_exit, flags::SYSTRACE_CAPTURE_AT_EXIT),
         (cap.lost, flags::SYSTRACE_CAPTURE_LOST),
         (cap.netlink, flags::SYSTRACE_CAPTURE_NETLINK),
+        (cap.ends, flags::SYSTRACE_CAPTURE_ENDS),
     ] {
         if set {
             out |= bit(f);

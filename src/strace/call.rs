@@ -526,18 +526,32 @@ impl Call {
     /// one), read by the programs at its exit (0: not open by then); empty
     /// when they were not captured.
     pub fn new_fd_inodes(&self) -> Vec<u64> {
-        let Some(exit) = self.exit.as_ref().filter(|e| e.data.is_some()) else {
-            return Vec::new();
-        };
-        exit.captures()
-            .find(|c| c.arg == NEW_FDS_ARG && c.at_exit && c.has_value())
-            .map(|c| {
-                c.bytes
+        self.fd_table_item(false)
+            .map(|bytes| {
+                bytes
                     .chunks_exact(8)
                     .map(|b| u64::from_ne_bytes(b.try_into().expect("8 bytes")))
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// The ends of the inet socket the call connected, bound, put to
+    /// listen or accepted (`127.0.0.1:40000->127.0.0.1:8080`, or the local
+    /// one alone while it has no peer), as the programs read them at its
+    /// exit; None when they were not (another family, a call that failed).
+    pub fn socket_ends(&self) -> Option<String> {
+        super::sockets::ends_text(self.fd_table_item(true)?)
+    }
+
+    /// What the programs read of the call's fds in the process's fd table
+    /// at its exit (`trace::capture::NEW_FDS_ARG`): the new fds' inode
+    /// numbers, or (`ends`) a socket's ends.
+    fn fd_table_item(&self, ends: bool) -> Option<&[u8]> {
+        let exit = self.exit.as_ref().filter(|e| e.data.is_some())?;
+        exit.captures()
+            .find(|c| c.arg == NEW_FDS_ARG && c.at_exit && c.has_value() && c.ends == ends)
+            .map(|c| c.bytes)
     }
 
     /// What the call's events captured, merged: the exit's captures (read's

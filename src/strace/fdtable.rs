@@ -749,7 +749,12 @@ impl FdTable {
                     self.pidfd_reaped(&gone);
                 }
             }
-            "connect" | "bind" | "listen" if self.endpoints => self.reread_socket(pid, fd_arg(0)),
+            // The ends the programs read at the call's exit, as they were
+            // then (the socket may be closed, its process gone, when the
+            // call is printed); /proc for a socket of another family.
+            "connect" | "bind" | "listen" if self.endpoints => {
+                self.socket_ends_changed(pid, fd_arg(0), call)
+            }
             // A socket sent on before it was bound was bound by the send
             // (a netlink socket's port id, a UDP socket's port): read
             // again while it still shows as unbound (its inode alone), as
@@ -821,7 +826,15 @@ impl FdTable {
                 let inode = call.new_fd_inodes().first().copied();
                 let mut entry = self.new_fd(name, raw, pid, newfd, cloexec, inode);
                 if let Some(e) = entry.as_mut().filter(|_| name.starts_with("accept")) {
-                    if let Some(detail) = self.accepted_endpoints(pid, fd_arg(0), call, e) {
+                    // The ends the programs read at the exit; else what
+                    // /proc said, or the listening socket's and the peer's.
+                    let read = call.socket_ends().and_then(|ends| {
+                        let (proto, _) = e.detail.as_deref()?.split_once(":[")?;
+                        Some(format!("{proto}:[{ends}]"))
+                    });
+                    if let Some(detail) =
+                        read.or_else(|| self.accepted_endpoints(pid, fd_arg(0), call, e))
+                    {
                         // Known after all: not among those the command
                         // says it could not read.
                         if let Some(inode) = inode {
@@ -953,7 +966,26 @@ impl FdTable {
         unread.insert(inode);
     }
 
-    /// fd `fd` of `pid` is now open on `entry` (None: unknown).
+    /// -yy: `call` changed socket `fd`'s ends: its text from the ends the
+    /// call read at its exit (`TCP:[127.0.0.1:40000->127.0.0.1:8080]`),
+    /// with the protocol the table has for it; else from /proc.
+    fn socket_ends_changed(&mut self, pid: u32, fd: i32, call: &Call) {
+        if let (Some(ends), Some(Some(known))) =
+            (call.socket_ends(), self.files(pid).fds.get_mut(&fd))
+        {
+            let proto = known
+                .detail
+                .as_deref()
+                .filter(|_| known.path.starts_with("socket:["))
+                .and_then(|d| d.split_once(":[").map(|(p, _)| p.to_owned()));
+            if let Some(proto) = proto {
+                known.detail = Some(format!("{proto}:[{ends}]"));
+                return;
+            }
+        }
+        self.reread_socket(pid, fd);
+    }
+
     /// A socket's endpoints changed: read them again for later calls.
     fn reread_socket(&mut self, pid: u32, fd: i32) {
         let known = self.files(pid).fds.get(&fd).cloned().flatten();
@@ -983,7 +1015,6 @@ impl FdTable {
         }
     }
 
-    /// Applies `change` to every known fd of every process.
     /// The process whose pidfds show `detail` (`pid:N`) was reaped.
     fn pidfd_reaped(&mut self, detail: &str) {
         self.each_fd(|f| {
@@ -993,12 +1024,14 @@ impl FdTable {
         });
     }
 
+    /// Applies `change` to every known fd of every process.
     fn each_fd(&mut self, mut change: impl FnMut(&mut Fd)) {
         for files in self.procs.values_mut() {
             files.fds.values_mut().flatten().for_each(&mut change);
         }
     }
 
+    /// fd `fd` of `pid` is now open on `entry` (None: unknown).
     fn set(&mut self, pid: u32, fd: i32, entry: Option<Fd>) {
         self.files(pid).fds.insert(fd, entry);
     }

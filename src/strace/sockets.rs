@@ -145,6 +145,37 @@ pub fn inet_endpoint(sockaddr: &[u8]) -> Option<String> {
     }
 }
 
+/// `local` or `local->peer` (strace's, when the peer's port or address
+/// is set) of a `struct systrace_socket_ends` the programs read at a
+/// connect's, bind's or listen's exit; None for a short or unknown one.
+pub fn ends_text(bytes: &[u8]) -> Option<String> {
+    let word = |at: usize| Some(u16::from_ne_bytes(bytes.get(at..at + 2)?.try_into().ok()?));
+    let (family, local_port, peer_port) = (word(0)?, word(2)?, word(4)?);
+    let (local, peer) = (bytes.get(8..24)?, bytes.get(24..40)?);
+    let text = |addr: &[u8], port: u16| match i32::from(family) {
+        libc::AF_INET => Some(format!(
+            "{}:{port}",
+            Ipv4Addr::from(<[u8; 4]>::try_from(&addr[..4]).ok()?)
+        )),
+        libc::AF_INET6 => Some(format!(
+            "[{}]:{port}",
+            Ipv6Addr::from(<[u8; 16]>::try_from(addr).ok()?)
+        )),
+        _ => None,
+    };
+    let width = if i32::from(family) == libc::AF_INET {
+        4
+    } else {
+        16
+    };
+    let local = text(local, local_port)?;
+    Some(if peer_port == 0 && peer[..width].iter().all(|&b| b == 0) {
+        local
+    } else {
+        format!("{local}->{}", text(peer, peer_port)?)
+    })
+}
+
 /// `0100007F:1F90` -> `127.0.0.1:8080`; v6 as `[::1]:8080`.
 fn endpoint(hex: &str, v6: bool) -> Option<String> {
     let (addr, port) = hex.split_once(':')?;
@@ -252,5 +283,34 @@ mod tests {
         assert_eq!(inet_endpoint(&v6).as_deref(), Some("[::1]:8080"));
         assert_eq!(inet_endpoint(&v6[..20]), None); // cut short
         assert_eq!(inet_endpoint(&[1u8, 0, b'/', 0]), None); // AF_UNIX
+    }
+
+    /// A `struct systrace_socket_ends` as the programs write it.
+    fn ends(family: u16, local: (&[u8], u16), peer: (&[u8], u16)) -> Vec<u8> {
+        let mut b = vec![0u8; 40];
+        b[..2].copy_from_slice(&family.to_ne_bytes());
+        b[2..4].copy_from_slice(&local.1.to_ne_bytes());
+        b[4..6].copy_from_slice(&peer.1.to_ne_bytes());
+        b[8..8 + local.0.len()].copy_from_slice(local.0);
+        b[24..24 + peer.0.len()].copy_from_slice(peer.0);
+        b
+    }
+
+    #[test]
+    fn reads_the_socket_ends_the_programs_read() {
+        let lo = [127u8, 0, 0, 1];
+        let connected = ends(2, (&lo, 40000), (&lo, 8080));
+        assert_eq!(
+            ends_text(&connected).as_deref(),
+            Some("127.0.0.1:40000->127.0.0.1:8080")
+        );
+        let bound = ends(2, (&lo, 8080), (&[], 0));
+        assert_eq!(ends_text(&bound).as_deref(), Some("127.0.0.1:8080"));
+        let mut one = [0u8; 16];
+        one[15] = 1;
+        let v6 = ends(10, (&one, 41000), (&one, 8080));
+        assert_eq!(ends_text(&v6).as_deref(), Some("[::1]:41000->[::1]:8080"));
+        assert_eq!(ends_text(&connected[..30]), None); // cut short
+        assert_eq!(ends_text(&ends(1, (&[], 0), (&[], 0))), None); // AF_UNIX
     }
 }

@@ -40,6 +40,7 @@ const COMMAND: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_COMMAND.0 as u8;
 const EXIT_MMSGHDR: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_EXIT_MMSGHDR.0 as u8;
 const EXIT_SIZED: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_EXIT_SIZED.0 as u8;
 const ATTR_STRINGS: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_ATTR_STRINGS.0 as u8;
+const SOCKET_ENDS: u8 = systrace_capture_kind::SYSTRACE_CAPTURE_SOCKET_ENDS.0 as u8;
 /// COMMAND's tables (its `size`): which command argument says what is read.
 const IOCTL_REQUESTS: u16 = systrace_commands::SYSTRACE_COMMANDS_IOCTL.0 as u16;
 const PRCTL_OPTIONS: u16 = systrace_commands::SYSTRACE_COMMANDS_PRCTL.0 as u16;
@@ -74,9 +75,11 @@ const SIGFRAME_RET_OFFSET: u16 = (128
 /// has no arguments; its mask is argument 0).
 pub const SIGFRAME_RET_ARG: u8 = 1;
 
-/// The slot the inode numbers of the fds a call made are captured as
-/// (SYSTRACE_CAPTURE_NEW_FDS): past the arguments of every call that has
-/// it, so that it is never taken for one.
+/// The slot what the programs read of a call's fds in the process's fd
+/// table is captured as: the inode numbers of the fds it made
+/// (SYSTRACE_CAPTURE_NEW_FDS), or the ends of the socket it connected,
+/// bound or put to listen ([`SOCKET_ENDS_CALLS`]). Past the arguments of
+/// every call that has it, so that it is never taken for one.
 pub const NEW_FDS_ARG: u8 = 5;
 
 /// The slot the strings bpf(2)'s attr points to are captured as
@@ -85,7 +88,8 @@ pub const NEW_FDS_ARG: u8 = 5;
 pub const ATTR_STRINGS_ARG: u8 = 4;
 
 /// The calls whose new fds' inode numbers are captured, with the argument
-/// holding their int[2] (None: the fd is what they return).
+/// holding their int[2] (None: the fd is what they return; an accepted
+/// socket's ends are read with it).
 pub const NEW_FDS_CALLS: &[(&str, Option<&str>)] = &[
     ("pipe", Some("fildes")),
     ("pipe2", Some("fildes")),
@@ -94,6 +98,10 @@ pub const NEW_FDS_CALLS: &[(&str, Option<&str>)] = &[
     ("accept", None),
     ("accept4", None),
 ];
+
+/// The calls whose inet socket's (arg 0) ends are read at their exit
+/// (SYSTRACE_CAPTURE_SOCKET_ENDS), for -yy's `TCP:[A:1->B:2]` after them.
+pub const SOCKET_ENDS_CALLS: &[&str] = &["connect", "bind", "listen"];
 
 /// The calls whose fd (arg 0) may be a netlink socket whose messages
 /// strace decodes (its `decode_sockbuf` and msghdrs' iovecs).
@@ -555,7 +563,10 @@ pub fn spec_for(meta: &SyscallMetadata) -> Option<systrace_capture_spec> {
             "{name}: slot {slot} is an argument"
         );
         match array.map(|array| meta.args.iter().position(|a| a == array)) {
-            None => spec.kind[slot] = NEW_FDS,
+            None => {
+                spec.kind[slot] = NEW_FDS;
+                spec.size[slot] = u16::from(name.starts_with("accept"));
+            }
             Some(Some(n)) => {
                 spec.kind[slot] = NEW_FDS;
                 spec.len_arg[slot] = n as u8;
@@ -563,6 +574,10 @@ pub fn spec_for(meta: &SyscallMetadata) -> Option<systrace_capture_spec> {
             }
             Some(None) => {} // not the array argument this table knows
         }
+    }
+    if SOCKET_ENDS_CALLS.contains(&name) {
+        debug_assert!(meta.args.len() <= usize::from(NEW_FDS_ARG));
+        spec.kind[usize::from(NEW_FDS_ARG)] = SOCKET_ENDS;
     }
     spec.kind
         .iter()
@@ -610,6 +625,7 @@ fn with_walks(mut spec: systrace_capture_spec) -> systrace_capture_spec {
                 | EXIT_SIZED
                 | FLOCK
                 | NEW_FDS
+                | SOCKET_ENDS
                 | COMMAND
         )
     };
@@ -1001,13 +1017,28 @@ mod tests {
                 (NEW_FDS, 6, 1),
                 "{name}"
             );
-            let want = array.map_or((0, 0), |a| {
+            let want = array.map_or((0, u16::from(name.starts_with("accept"))), |a| {
                 (meta.args.iter().position(|x| x == a).unwrap() as u8, 2)
             });
             assert_eq!((s.len_arg[slot], s.size[slot]), want, "{name}");
         }
         // pipe2's array is still captured as itself.
         assert_eq!(spec("pipe2").unwrap().kind[0], EXIT_STRUCT);
+    }
+
+    #[test]
+    fn socket_ends_are_read_at_exit_past_the_arguments() {
+        let slot = usize::from(NEW_FDS_ARG);
+        for &name in SOCKET_ENDS_CALLS {
+            let s = spec(name).unwrap();
+            assert_eq!(
+                (s.kind[slot], s.exit_args, s.at_exit),
+                (SOCKET_ENDS, 6, 1),
+                "{name}"
+            );
+            // connect's and bind's sockaddr is still read at enter.
+            assert_eq!(s.enter_args, u8::from(name != "listen") * 2, "{name}");
+        }
     }
 
     #[test]
