@@ -742,50 +742,91 @@ __noinline __u32 capture_netlink(struct scratch *s, __u32 off, __u32 arg_flags, 
 	return off + sizeof(*item) + sizeof(value);
 }
 
+#define AF_UNIX 1
 #define AF_INET 2
 #define AF_INET6 10
 #define SYSTRACE_EINPROGRESS 115
 
-/* SYSTRACE_CAPTURE_SOCKET_ENDS: an item of the local and peer address of
- * fd `fd` when it is an inet socket; nothing for any other fd. */
+/* A unix socket's peer's inode number and its own address's path, into
+ * `ends`; what cannot be read stays 0. */
+static __always_inline void unix_ends(struct sock *sk, struct systrace_socket_ends *ends)
+{
+	struct unix_sock *u = (void *)sk;
+	struct unix_address *addr = NULL;
+	struct socket *other = NULL;
+	struct sock *peer = NULL;
+	int len = 0;
+	__u32 n;
+
+	/* The peer a connect made has no socket (nor inode) until an accept
+	 * takes it: none yet, as sock_diag tells strace. */
+	if (!bpf_probe_read_kernel(&peer, sizeof(peer), &u->peer) && peer &&
+	    !bpf_probe_read_kernel(&other, sizeof(other), &peer->sk_socket) && other &&
+	    bpf_probe_read_kernel(&ends->peer_inode, sizeof(ends->peer_inode),
+				  &((struct socket_alloc *)other)->vfs_inode.i_ino))
+		ends->peer_inode = 0;
+	if (bpf_probe_read_kernel(&addr, sizeof(addr), &u->addr) || !addr ||
+	    bpf_probe_read_kernel(&len, sizeof(len), &addr->len))
+		return;
+	n = len > 2 ? len - 2 : 0; /* past sun_family */
+	if (n > sizeof(ends->path))
+		n = sizeof(ends->path);
+	barrier_var(n);
+	n &= 127; /* no-op: the bound the verifier sees (the compiler read len again) */
+	if (n && !bpf_probe_read_kernel(ends->path, n, addr->name[0].sun_path))
+		ends->path_len = n;
+}
+
+/* SYSTRACE_CAPTURE_SOCKET_ENDS: an item of the ends of fd `fd` when it is
+ * an inet or a unix socket; nothing for any other fd. Written in place (a
+ * unix socket's path would not fit the stack beside its callers'). */
 __noinline __u32 capture_socket_ends(struct scratch *s, __u32 off, __u32 arg_flags, __u64 fd)
 {
-	struct systrace_socket_ends ends = {};
 	struct systrace_capture_item *item;
+	struct systrace_socket_ends *ends;
 	struct sock *sk = NULL;
 	struct sock_common *c;
+	unsigned short family = 0;
 	__be16 dport = 0;
+	__u32 size = sizeof(*ends);
 
 	if (!s || off >= CAPTURE_END)
 		return off;
 	sk = fd_sock(fd);
-	if (!sk)
+	if (!sk || bpf_probe_read_kernel(&family, sizeof(family), &sk->__sk_common.skc_family) ||
+	    (family != AF_INET && family != AF_INET6 && family != AF_UNIX))
 		return off;
-	c = &sk->__sk_common;
-	if (bpf_probe_read_kernel(&ends.family, sizeof(ends.family), &c->skc_family) ||
-	    bpf_probe_read_kernel(&ends.local_port, sizeof(ends.local_port), &c->skc_num) ||
-	    bpf_probe_read_kernel(&dport, sizeof(dport), &c->skc_dport))
-		return off;
-	ends.peer_port = bpf_ntohs(dport);
-	if (ends.family == AF_INET) {
-		if (bpf_probe_read_kernel(ends.local_addr, 4, &c->skc_rcv_saddr) ||
-		    bpf_probe_read_kernel(ends.peer_addr, 4, &c->skc_daddr))
-			return off;
-	} else if (ends.family == AF_INET6 && bpf_core_field_exists(c->skc_v6_daddr)) {
-		if (bpf_probe_read_kernel(ends.local_addr, 16, &c->skc_v6_rcv_saddr) ||
-		    bpf_probe_read_kernel(ends.peer_addr, 16, &c->skc_v6_daddr))
-			return off;
-	} else {
-		return off;
-	}
 	barrier_var(off); /* keep the mask: the compiler would drop it as a no-op */
 	off &= SCRATCH_MASK;
 	item = (void *)&s->buf[off];
+	ends = (void *)&s->buf[off + sizeof(*item)];
+	__builtin_memset(ends, 0, sizeof(*ends));
+	ends->family = family;
+	c = &sk->__sk_common;
+	if (family == AF_UNIX) {
+		unix_ends(sk, ends);
+	} else {
+		/* An inet socket's item ends before the unix fields. */
+		size = __builtin_offsetof(struct systrace_socket_ends, peer_inode);
+		if (bpf_probe_read_kernel(&ends->local_port, sizeof(ends->local_port),
+					  &c->skc_num) ||
+		    bpf_probe_read_kernel(&dport, sizeof(dport), &c->skc_dport))
+			return off;
+		ends->peer_port = bpf_ntohs(dport);
+		if (family == AF_INET) {
+			if (bpf_probe_read_kernel(ends->local_addr, 4, &c->skc_rcv_saddr) ||
+			    bpf_probe_read_kernel(ends->peer_addr, 4, &c->skc_daddr))
+				return off;
+		} else if (!bpf_core_field_exists(c->skc_v6_daddr) ||
+			   bpf_probe_read_kernel(ends->local_addr, 16, &c->skc_v6_rcv_saddr) ||
+			   bpf_probe_read_kernel(ends->peer_addr, 16, &c->skc_v6_daddr)) {
+			return off;
+		}
+	}
 	item->arg = arg_flags & 0xff;
 	item->flags = ((arg_flags >> 8) & 0xff) | SYSTRACE_CAPTURE_ENDS;
-	item->len = sizeof(ends);
-	__builtin_memcpy(&s->buf[off + sizeof(*item)], &ends, sizeof(ends));
-	return off + sizeof(*item) + sizeof(ends);
+	item->len = size;
+	return off + sizeof(*item) + size;
 }
 
 /* SYSTRACE_CAPTURE_NEW_FDS: an item of the inode numbers of fd `ret`

@@ -149,13 +149,40 @@ struct sock_common {
 	struct in6_addr skc_v6_rcv_saddr;
 } __attribute__((preserve_access_index));
 
+struct socket;
+
 struct sock {
 	struct sock_common __sk_common;
 	__u16 sk_protocol;
+	struct socket *sk_socket; /* NULL until accept grafts a new one */
 } __attribute__((preserve_access_index));
 
 struct socket {
 	struct sock *sk;
+} __attribute__((preserve_access_index));
+
+/* A socket's inode is allocated with it (SOCK_INODE). */
+struct socket_alloc {
+	struct socket socket;
+	struct inode vfs_inode;
+} __attribute__((preserve_access_index));
+
+struct sockaddr_un {
+	unsigned short sun_family;
+	char sun_path[108];
+} __attribute__((preserve_access_index));
+
+/* A bound unix socket's address: `len` bytes of `name` (its family, then
+ * the path with its NUL, or an abstract name: a NUL, then exactly its
+ * bytes). */
+struct unix_address {
+	int len;
+	struct sockaddr_un name[0];
+} __attribute__((preserve_access_index));
+
+struct unix_sock {
+	struct unix_address *addr;
+	struct sock *peer;
 } __attribute__((preserve_access_index));
 
 /* A netlink socket's port id: 0 until it is bound (or autobound by its

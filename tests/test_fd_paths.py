@@ -467,6 +467,47 @@ def test_yy_endpoints_of_sockets_connected_by_a_process_that_ends_at_once_like_s
     assert ours == theirs
 
 
+UNIX_ENDS = textwrap.dedent(
+    """
+    import os, socket, sys
+    for path in (sys.argv[1], "\\0systrace-test-%d" % os.getpid()):
+        l = socket.socket(socket.AF_UNIX); l.bind(path); l.listen()
+        c = socket.socket(socket.AF_UNIX); c.connect(path)
+        a, _ = l.accept()
+        c.send(b"x"); a.recv(1); a.send(b"y"); c.recv(1)
+        for s in (c, a, l):
+            s.close()  # before the tracer reads /proc
+    d = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); d.bind(sys.argv[1] + "d")
+    e = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); e.connect(sys.argv[1] + "d")
+    e.send(b"z"); d.recv(1); e.close(); d.close()
+    for name in (sys.argv[1], sys.argv[1] + "d"):
+        os.unlink(name)  # for the other tracer's run
+    """
+)
+
+
+def test_yy_names_a_unix_socket_s_peer_and_path_like_strace(kernel, tmp_path):
+    """strace -yy shows a connected unix socket's peer and a bound one's
+    path (`UNIX-STREAM:[1->2,"/run/x.sock"]`, `@"name"` for an abstract
+    one), which it asks sock_diag for; systrace read /proc/net/unix, which
+    has no peers, at the call's print, when the socket may be closed: it
+    showed `UNIX-STREAM:[1]`. The programs read both at connect's, bind's,
+    listen's and accept's exit; a client's peer, which has no inode until
+    an accept takes it, is known from that accept."""
+    prog = tmp_path / "unix.py"
+    prog.write_text(UNIX_ENDS)
+    path = str(tmp_path / "s")
+    texts = _trace_both(tmp_path, ["-yy", "-e", "trace=bind,listen,connect,accept4,sendto,recvfrom,close"],
+                        ["python3", str(prog), path])
+    theirs, ours = ([re.sub(r"\s+= ", " = ", ln) for ln in _inodes_in_order(re.sub(r"systrace-test-\d+", "systrace-test-N", text))
+                     .splitlines() if "UNIX" in ln] for text in texts)
+    text = "\n".join(theirs)
+    assert re.search(r'sendto\(4<UNIX-STREAM:\[I\d+->I\d+\]>, "x", 1, 0, NULL, 0\) = 1', text), text
+    assert re.search(rf'close\(5<UNIX-STREAM:\[I\d+->I\d+,"{re.escape(path)}"\]>\) = 0', text), text
+    assert re.search(r'close\(5<UNIX-STREAM:\[I\d+->I\d+,@"systrace-test-N"\]>\) = 0', text), text
+    assert ours == theirs
+
+
 DEVICE_NODES = textwrap.dedent(
     """
     import os, sys
@@ -500,38 +541,35 @@ def test_yy_names_a_device_node_outside_dev_like_strace(kernel, tmp_path):
 
 
 def test_yy_says_how_many_sockets_it_could_not_read(kernel, tmp_path):
-    """-yy reads a unix socket's endpoints from /proc when its call is
-    printed: a process that connects and ends at once is gone by then, and
-    its sockets show as `UNIX-STREAM:[INODE]`; the command says how many
-    (it said nothing). A process still there: every endpoint, no word."""
+    """-yy reads a netlink socket's port id from /proc when its call is
+    printed: a process that binds one and ends at once is gone by then, and
+    its sockets show as `NETLINK:[INODE]`; the command says how many (it
+    said nothing). A process still there: every endpoint, no word."""
     prog = tmp_path / "connect.py"
     prog.write_text(textwrap.dedent("""
         import os, socket, sys, time
-        u = socket.socket(socket.AF_UNIX); u.bind(sys.argv[1]); u.listen()
         s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
         for _ in range(5):
             if os.fork() == 0:
-                socket.socket(socket.AF_UNIX).connect(sys.argv[1])
+                socket.socket(socket.AF_NETLINK, socket.SOCK_RAW).bind((0, 0))
                 os._exit(0)
             os.wait()
-        if sys.argv[2:] == ["stay"]:
+        if sys.argv[1:] == ["stay"]:
             c = socket.create_connection(s.getsockname()); d, _ = s.accept()
             c.send(b"x"); d.recv(1)
             time.sleep(0.5)
     """))
     out = tmp_path / "trace"
-    path = str(tmp_path / "listening")
-    r = subprocess.run([sys.executable, "-m", "systrace", "-f", "-yy", "-o", str(out), "-e", "trace=connect",
-                        "--", sys.executable, str(prog), path], capture_output=True, text=True, timeout=60)
+    r = subprocess.run([sys.executable, "-m", "systrace", "-f", "-yy", "-o", str(out), "-e", "trace=bind",
+                        "--", sys.executable, str(prog)], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
-    unread = set(re.findall(r"connect\(\d+<UNIX-STREAM:\[(\d+)\]>", out.read_text()))
-    assert unread, out.read_text()  # before the connect: unbound, the inode alone
+    unread = set(re.findall(r"bind\(\d+<NETLINK:\[(\d+)\]>", out.read_text()))
+    assert unread, out.read_text()  # before the bind: unbound, the inode alone
     m = re.search(r"-yy: the addresses of (\d+) sockets could not be read", r.stderr)
     assert m is not None, r.stderr
     assert 1 <= int(m[1]) <= 5
-    os.unlink(path)
     r = subprocess.run([sys.executable, "-m", "systrace", "-yy", "-o", str(out), "-e", "trace=sendto,recvfrom",
-                        "--", sys.executable, str(prog), path, "stay"], capture_output=True, text=True, timeout=60)
+                        "--", sys.executable, str(prog), "stay"], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert "could not be read" not in r.stderr
     assert re.search(r"sendto\(\d+<TCP:\[127\.0\.0\.1:\d+->127\.0\.0\.1:\d+\]>", out.read_text())

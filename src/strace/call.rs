@@ -536,12 +536,12 @@ impl Call {
             .unwrap_or_default()
     }
 
-    /// The ends of the inet socket the call connected, bound, put to
-    /// listen or accepted (`127.0.0.1:40000->127.0.0.1:8080`, or the local
-    /// one alone while it has no peer), as the programs read them at its
-    /// exit; None when they were not (another family, a call that failed).
-    pub fn socket_ends(&self) -> Option<String> {
-        super::sockets::ends_text(self.fd_table_item(true)?)
+    /// The ends of the socket the call connected, bound, put to listen or
+    /// accepted, as the programs read them at its exit (a
+    /// `systrace_socket_ends`: `sockets::ends_text` tells them); None when
+    /// they were not (another family, a call that failed).
+    pub fn socket_ends(&self) -> Option<&[u8]> {
+        self.fd_table_item(true)
     }
 
     /// What the programs read of the call's fds in the process's fd table

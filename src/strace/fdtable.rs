@@ -828,10 +828,12 @@ impl FdTable {
                 if let Some(e) = entry.as_mut().filter(|_| name.starts_with("accept")) {
                     // The ends the programs read at the exit; else what
                     // /proc said, or the listening socket's and the peer's.
-                    let read = call.socket_ends().and_then(|ends| {
-                        let (proto, _) = e.detail.as_deref()?.split_once(":[")?;
-                        Some(format!("{proto}:[{ends}]"))
-                    });
+                    let ends = call.socket_ends();
+                    if let Some(client) = ends.and_then(super::sockets::unix_peer) {
+                        let accepted = e.path.trim_start_matches("socket:[").trim_end_matches(']');
+                        self.unix_peer_accepted(client, accepted);
+                    }
+                    let read = ends.and_then(|ends| ends_detail(e, ends));
                     if let Some(detail) =
                         read.or_else(|| self.accepted_endpoints(pid, fd_arg(0), call, e))
                     {
@@ -973,17 +975,30 @@ impl FdTable {
         if let (Some(ends), Some(Some(known))) =
             (call.socket_ends(), self.files(pid).fds.get_mut(&fd))
         {
-            let proto = known
-                .detail
-                .as_deref()
-                .filter(|_| known.path.starts_with("socket:["))
-                .and_then(|d| d.split_once(":[").map(|(p, _)| p.to_owned()));
-            if let Some(proto) = proto {
-                known.detail = Some(format!("{proto}:[{ends}]"));
+            if let Some(detail) = ends_detail(known, ends) {
+                known.detail = Some(detail);
                 return;
             }
         }
         self.reread_socket(pid, fd);
+    }
+
+    /// -yy: unix socket `client` was connected to `accepted`, which an
+    /// accept took: the client's text gains its peer (`[1->2]`), which had
+    /// no inode at the connect (sock_diag tells strace it from then on).
+    fn unix_peer_accepted(&mut self, client: u64, accepted: &str) {
+        let path = format!("socket:[{client}]");
+        let bare = format!(":[{client}");
+        self.each_fd(|f| {
+            let Some(detail) = f.detail.as_mut().filter(|_| f.path == path) else {
+                return;
+            };
+            if detail.starts_with("UNIX") && !detail.contains("->") {
+                if let Some(at) = detail.find(&bare) {
+                    detail.insert_str(at + bare.len(), &format!("->{accepted}"));
+                }
+            }
+        });
     }
 
     /// A socket's endpoints changed: read them again for later calls.
@@ -1035,6 +1050,18 @@ impl FdTable {
     fn set(&mut self, pid: u32, fd: i32, entry: Option<Fd>) {
         self.files(pid).fds.insert(fd, entry);
     }
+}
+
+/// -yy: socket `fd`'s text from the ends a call read at its exit
+/// (`TCP:[127.0.0.1:40000->127.0.0.1:8080]`, `UNIX-STREAM:[1->2,"/run/x"]`),
+/// with the protocol the table has for it; None when either is unknown.
+fn ends_detail(fd: &Fd, ends: &[u8]) -> Option<String> {
+    let inode = fd.path.strip_prefix("socket:[")?.strip_suffix(']')?;
+    let (proto, _) = fd.detail.as_deref()?.split_once(":[")?;
+    Some(format!(
+        "{proto}:[{}]",
+        super::sockets::ends_text(ends, inode)?
+    ))
 }
 
 /// The fds poll and select wait on (not negative: poll skips those), as

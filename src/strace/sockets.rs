@@ -6,6 +6,7 @@
 //! `/proc/PID/net/{tcp,tcp6,udp,udp6,unix,netlink}` by inode (strace asks
 //! sock_diag). Not read: a unix socket's peer inode (`[1->2]`), which
 //! only sock_diag tells.
+use super::quote::{push_quoted, Ellipsis, HexStyle};
 use std::ffi::CString;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
@@ -145,35 +146,68 @@ pub fn inet_endpoint(sockaddr: &[u8]) -> Option<String> {
     }
 }
 
-/// `local` or `local->peer` (strace's, when the peer's port or address
-/// is set) of a `struct systrace_socket_ends` the programs read at a
-/// connect's, bind's or listen's exit; None for a short or unknown one.
-pub fn ends_text(bytes: &[u8]) -> Option<String> {
+/// What strace -yy shows between the brackets of a socket (`TCP:[...]`)
+/// from a `struct systrace_socket_ends` the programs read at a connect's,
+/// bind's, listen's or accept's exit: an inet socket's `local` or
+/// `local->peer` (when the peer's port or address is set), a unix socket
+/// `inode` (its own, `socket:[INODE]`'s) followed by `->PEER` when it has
+/// one and `,"PATH"` when it is bound (`,@"NAME"` for an abstract name).
+/// None for a short or unknown one.
+pub fn ends_text(bytes: &[u8], inode: &str) -> Option<String> {
     let word = |at: usize| Some(u16::from_ne_bytes(bytes.get(at..at + 2)?.try_into().ok()?));
-    let (family, local_port, peer_port) = (word(0)?, word(2)?, word(4)?);
+    let (family, local_port, peer_port) = (i32::from(word(0)?), word(2)?, word(4)?);
+    if family == libc::AF_UNIX {
+        let peer = u64::from_ne_bytes(bytes.get(40..48)?.try_into().ok()?);
+        let path = bytes.get(48..48 + usize::from(word(6)?))?;
+        let mut out = inode.to_owned();
+        if peer != 0 {
+            out.push_str(&format!("->{peer}"));
+        }
+        match path.split_first() {
+            Some((&0, name)) => {
+                out.push_str(",@");
+                push_quoted(&mut out, name, Ellipsis::No, HexStyle::None);
+            }
+            Some(_) => {
+                out.push(',');
+                let name = path.split(|&b| b == 0).next().unwrap_or(path);
+                push_quoted(&mut out, name, Ellipsis::No, HexStyle::None);
+            }
+            None => {}
+        }
+        return Some(out);
+    }
     let (local, peer) = (bytes.get(8..24)?, bytes.get(24..40)?);
-    let text = |addr: &[u8], port: u16| match i32::from(family) {
-        libc::AF_INET => Some(format!(
-            "{}:{port}",
-            Ipv4Addr::from(<[u8; 4]>::try_from(&addr[..4]).ok()?)
-        )),
-        libc::AF_INET6 => Some(format!(
-            "[{}]:{port}",
-            Ipv6Addr::from(<[u8; 16]>::try_from(addr).ok()?)
-        )),
-        _ => None,
-    };
-    let width = if i32::from(family) == libc::AF_INET {
-        4
-    } else {
-        16
-    };
-    let local = text(local, local_port)?;
+    let width = if family == libc::AF_INET { 4 } else { 16 };
+    let local = address_text(family, local, local_port)?;
     Some(if peer_port == 0 && peer[..width].iter().all(|&b| b == 0) {
         local
     } else {
-        format!("{local}->{}", text(peer, peer_port)?)
+        format!("{local}->{}", address_text(family, peer, peer_port)?)
     })
+}
+
+/// `127.0.0.1:8080` (`[::1]:8080`) of an address in network order.
+fn address_text(family: i32, addr: &[u8], port: u16) -> Option<String> {
+    match family {
+        libc::AF_INET => Some(format!(
+            "{}:{port}",
+            Ipv4Addr::from(<[u8; 4]>::try_from(addr.get(..4)?).ok()?)
+        )),
+        libc::AF_INET6 => Some(format!(
+            "[{}]:{port}",
+            Ipv6Addr::from(<[u8; 16]>::try_from(addr.get(..16)?).ok()?)
+        )),
+        _ => None,
+    }
+}
+
+/// The inode number of a unix socket's peer in a `struct
+/// systrace_socket_ends`; None for another family, or without a peer.
+pub fn unix_peer(bytes: &[u8]) -> Option<u64> {
+    let family = u16::from_ne_bytes(bytes.get(..2)?.try_into().ok()?);
+    let peer = u64::from_ne_bytes(bytes.get(40..48)?.try_into().ok()?);
+    (i32::from(family) == libc::AF_UNIX && peer != 0).then_some(peer)
 }
 
 /// `0100007F:1F90` -> `127.0.0.1:8080`; v6 as `[::1]:8080`.
@@ -202,8 +236,12 @@ fn unix_detail(table: &str, inode: &str) -> Option<String> {
             continue;
         }
         return Some(match cols.get(7) {
-            // An abstract name starts with '@' here, with NUL in the kernel.
-            Some(path) => format!("{inode},\"{path}\""),
+            // An abstract name starts with '@' here, with NUL in the
+            // kernel; strace shows it `@"name"`.
+            Some(path) => match path.strip_prefix('@') {
+                Some(name) => format!("{inode},@\"{name}\""),
+                None => format!("{inode},\"{path}\""),
+            },
             None => inode.to_owned(),
         });
     }
@@ -301,16 +339,46 @@ mod tests {
         let lo = [127u8, 0, 0, 1];
         let connected = ends(2, (&lo, 40000), (&lo, 8080));
         assert_eq!(
-            ends_text(&connected).as_deref(),
+            ends_text(&connected, "1").as_deref(),
             Some("127.0.0.1:40000->127.0.0.1:8080")
         );
         let bound = ends(2, (&lo, 8080), (&[], 0));
-        assert_eq!(ends_text(&bound).as_deref(), Some("127.0.0.1:8080"));
+        assert_eq!(ends_text(&bound, "1").as_deref(), Some("127.0.0.1:8080"));
         let mut one = [0u8; 16];
         one[15] = 1;
         let v6 = ends(10, (&one, 41000), (&one, 8080));
-        assert_eq!(ends_text(&v6).as_deref(), Some("[::1]:41000->[::1]:8080"));
-        assert_eq!(ends_text(&connected[..30]), None); // cut short
-        assert_eq!(ends_text(&ends(1, (&[], 0), (&[], 0))), None); // AF_UNIX
+        assert_eq!(
+            ends_text(&v6, "1").as_deref(),
+            Some("[::1]:41000->[::1]:8080")
+        );
+        assert_eq!(ends_text(&connected[..30], "1"), None); // cut short
+        assert_eq!(ends_text(&ends(16, (&[], 0), (&[], 0)), "1"), None); // AF_NETLINK
+        assert_eq!(unix_peer(&connected), None);
+    }
+
+    /// A unix socket's `struct systrace_socket_ends`.
+    fn unix_ends(peer: u64, path: &[u8]) -> Vec<u8> {
+        let mut b = ends(1, (&[], 0), (&[], 0));
+        b[6..8].copy_from_slice(&(path.len() as u16).to_ne_bytes());
+        b.extend_from_slice(&peer.to_ne_bytes());
+        b.extend_from_slice(path);
+        b.resize(48 + 108, 0);
+        b
+    }
+
+    #[test]
+    fn reads_the_unix_socket_ends_the_programs_read() {
+        let text = |b: &[u8]| ends_text(b, "7");
+        assert_eq!(text(&unix_ends(0, b"")).as_deref(), Some("7"));
+        assert_eq!(text(&unix_ends(8, b"")).as_deref(), Some("7->8"));
+        // A path with its NUL; an abstract name, NUL first, exactly its bytes.
+        let bound = unix_ends(0, b"/run/x.sock\0");
+        assert_eq!(text(&bound).as_deref(), Some("7,\"/run/x.sock\""));
+        let accepted = unix_ends(8, b"/run/x.sock\0");
+        assert_eq!(text(&accepted).as_deref(), Some("7->8,\"/run/x.sock\""));
+        let abstract_name = unix_ends(0, b"\0name");
+        assert_eq!(text(&abstract_name).as_deref(), Some("7,@\"name\""));
+        assert_eq!(unix_peer(&accepted), Some(8));
+        assert_eq!(unix_peer(&bound), None);
     }
 }
