@@ -772,7 +772,7 @@ static __always_inline void unix_ends(struct sock *sk, struct systrace_socket_en
 	if (n > sizeof(ends->path))
 		n = sizeof(ends->path);
 	barrier_var(n);
-	n &= 127; /* no-op: the bound the verifier sees (the compiler read len again) */
+	n &= 127; /* no-op: the bound the verifier sees (clang passed the value unclamped) */
 	if (n && !bpf_probe_read_kernel(ends->path, n, addr->name[0].sun_path))
 		ends->path_len = n;
 }

@@ -993,10 +993,12 @@ impl FdTable {
             let Some(detail) = f.detail.as_mut().filter(|_| f.path == path) else {
                 return;
             };
-            if detail.starts_with("UNIX") && !detail.contains("->") {
-                if let Some(at) = detail.find(&bare) {
-                    detail.insert_str(at + bare.len(), &format!("->{accepted}"));
-                }
+            // `UNIX-STREAM:[1]`, `UNIX-STREAM:[1,"/run/x"]`: the peer
+            // goes after the inode.
+            let at = detail.find(&bare).map(|at| at + bare.len());
+            let next = at.and_then(|at| detail[at..].chars().next());
+            if let (true, Some(at), Some(']' | ',')) = (detail.starts_with("UNIX"), at, next) {
+                detail.insert_str(at, &format!("->{accepted}"));
             }
         });
     }

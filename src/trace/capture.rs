@@ -77,9 +77,9 @@ pub const SIGFRAME_RET_ARG: u8 = 1;
 
 /// The slot what the programs read of a call's fds in the process's fd
 /// table is captured as: the inode numbers of the fds it made
-/// (SYSTRACE_CAPTURE_NEW_FDS), or the ends of the socket it connected,
-/// bound or put to listen ([`SOCKET_ENDS_CALLS`]). Past the arguments of
-/// every call that has it, so that it is never taken for one.
+/// (SYSTRACE_CAPTURE_NEW_FDS), and the ends of the socket it connected,
+/// bound or put to listen ([`SOCKET_ENDS_CALLS`]) or accepted. Past the
+/// arguments of every call that has it, so that it is never taken for one.
 pub const NEW_FDS_ARG: u8 = 5;
 
 /// The slot the strings bpf(2)'s attr points to are captured as
@@ -99,8 +99,9 @@ pub const NEW_FDS_CALLS: &[(&str, Option<&str>)] = &[
     ("accept4", None),
 ];
 
-/// The calls whose inet socket's (arg 0) ends are read at their exit
-/// (SYSTRACE_CAPTURE_SOCKET_ENDS), for -yy's `TCP:[A:1->B:2]` after them.
+/// The calls whose socket's (arg 0) ends are read at their exit
+/// (SYSTRACE_CAPTURE_SOCKET_ENDS), for -yy's `TCP:[A:1->B:2]` and
+/// `UNIX-STREAM:[1->2,"/run/x"]` after them.
 pub const SOCKET_ENDS_CALLS: &[&str] = &["connect", "bind", "listen"];
 
 /// The calls whose fd (arg 0) may be a netlink socket whose messages
