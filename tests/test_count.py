@@ -69,8 +69,11 @@ def test_counts_keep_the_time_the_calls_ran_apart_from_the_time_they_took(kernel
     assert sleep.time_ns >= 3 * 100_000_000 and sleep.system_ns < 3 * 5_000_000 + stolen, (sleep, stolen)
     # The random bytes are made on the CPU: the calls ran for the CPU time
     # the thread used in them (its loop's own is a few microseconds),
-    # however much of their wall time a busy machine preempted them for.
-    assert rand.time_ns > 3_000_000 and 0.8 * ran <= rand.system_ns <= 1.01 * ran + 100_000, (rand, ran)
+    # however much of their wall time a busy machine preempted them for;
+    # the time the host stole while they ran counts in theirs, not in the
+    # thread's (250.46 ms against 247.16 in one CI run).
+    assert rand.time_ns > 3_000_000 and 0.8 * ran <= rand.system_ns <= 1.01 * ran + 100_000 + stolen, (
+        rand, ran, stolen)
     assert f"system_ns={sleep.system_ns}" in repr(sleep)
     # The table shows the time run; wall=True the time taken.
     rows = {line.split()[-1]: line.split() for line in s.count_table().splitlines()[2:-2]}
