@@ -727,8 +727,8 @@ subprocess.run(["/bin/sleep", "0.1"])  # vfork: its result named after the exec
 
 
 def _pid_lines(text: str) -> list:
-    """-f -o FILE lines with -Y, each call whole, every pid by its order of
-    first appearance, addresses and times out."""
+    """-f -o FILE lines with -Y, each call whole, every pid by its order
+    among them, addresses and times out."""
     rows, pending = [], {}
     for line in text.splitlines():
         m = re.match(r"^(\d+)(<(?:[^>\\]|\\.)*>)? +(.*)$", line)
@@ -742,11 +742,12 @@ def _pid_lines(text: str) -> list:
             comm, start = pending.pop(pid)
             rest = start + resumed.group(1)
         rows.append(f"{pid}{m.group(2) or ''} {rest}")
-    order: dict = {}
-    for row in rows:
-        for pid in re.findall(r"\b(\d{2,})(?=<|\b)", row):
-            if re.search(rf"\b{pid}<", "\n".join(rows)) or row.startswith(pid):
-                order.setdefault(pid, f"P{len(order)}")
+    # Numbered by value, which is the order the kernel gave them (the
+    # script makes the thread, then the child, then the vfork's), not
+    # by first appearance, which the interleaving of lines decides.
+    # Each line's prefix has the name too (`9267<python3> `).
+    pids = set(re.findall(r"\b(\d{2,})<", "\n".join(rows)))
+    order = {pid: f"P{n}" for n, pid in enumerate(sorted(pids, key=int))}
     out = []
     for row in rows:
         row = re.sub(r"0x[0-9a-f]+", "ADDR", row)
@@ -780,7 +781,10 @@ def test_decode_pids_like_strace(kernel, tmp_path):
     # machine can be before the exec renamed it; systrace names it from
     # the exec's filename (the parent resumes only once the exec cannot
     # fail), as strace does when it is not raced.
-    traces["strace"] = [re.sub(r"(vfork\(\) += P\d+)<python3>$", r"\1<sleep>", line) for line in traces["strace"]]
+    # The parent's wait4 that follows can be printed before it too.
+    vforked = re.findall(r"vfork\(\) += (P\d+)<", "\n".join(traces["strace"]))
+    traces["strace"] = [re.sub(rf"\b({'|'.join(vforked)})<python3>", r"\1<sleep>", line) if vforked else line
+                        for line in traces["strace"]]
     assert traces["systrace"] == traces["strace"]
     text = "\n".join(traces["systrace"])
     for shown in ('P1<work\\0761 \\"x\\"> kill(P0<python3>, 0)', "wait4(P2<child>, ", "getpgid(P2<child>)",
