@@ -131,19 +131,11 @@ fn inet_detail(table: &str, inode: &str, v6: bool) -> Option<String> {
 /// `127.0.0.1:8080` (`[::1]:8080`) of a struct sockaddr_in (sockaddr_in6)
 /// as a call wrote it; None for another family or a short one.
 pub fn inet_endpoint(sockaddr: &[u8]) -> Option<String> {
-    let family = u16::from_ne_bytes(sockaddr.get(..2)?.try_into().ok()?);
+    let family = i32::from(u16::from_ne_bytes(sockaddr.get(..2)?.try_into().ok()?));
     let port = u16::from_be_bytes(sockaddr.get(2..4)?.try_into().ok()?);
-    match i32::from(family) {
-        libc::AF_INET => {
-            let addr: [u8; 4] = sockaddr.get(4..8)?.try_into().ok()?;
-            Some(format!("{}:{port}", Ipv4Addr::from(addr)))
-        }
-        libc::AF_INET6 => {
-            let addr: [u8; 16] = sockaddr.get(8..24)?.try_into().ok()?;
-            Some(format!("[{}]:{port}", Ipv6Addr::from(addr)))
-        }
-        _ => None,
-    }
+    // sin_addr follows the port; sin6_addr follows sin6_flowinfo too.
+    let at = if family == libc::AF_INET6 { 8 } else { 4 };
+    address_text(family, sockaddr.get(at..)?, port)
 }
 
 /// What strace -yy shows between the brackets of a socket (`TCP:[...]`)
