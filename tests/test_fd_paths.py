@@ -419,6 +419,42 @@ def test_yy_endpoints_of_a_socket_accepted_and_closed_at_once_like_strace(kernel
     assert ours == theirs
 
 
+ACCEPT_MANY = textwrap.dedent(
+    """
+    import socket, sys
+    n = int(sys.argv[1])
+    srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(n)
+    keep = []
+    for _ in range(n):
+        keep.append(socket.create_connection(srv.getsockname()))
+        keep.append(srv.accept()[0])
+    """
+)
+
+
+def test_yy_names_accepted_sockets_from_their_ends_without_reading_proc(kernel, tmp_path):
+    """The ends the programs read at accept's exit name the new socket
+    with the listening socket's protocol: the command does not read
+    /proc/PID/fd and /proc/PID/net/tcp for each accept (it did, and threw
+    the answer away; a scan of every connection per accept is quadratic
+    for a server holding many)."""
+    n = 200
+    prog = tmp_path / "many.py"
+    prog.write_text(ACCEPT_MANY)
+    out = tmp_path / "trace"
+    command = [sys.executable, "-m", "systrace", "-yy", "-e", "trace=accept4", "-o", str(out),
+               "/usr/bin/python3", str(prog), str(n)]
+    r = subprocess.run(["strace", "-f", "-qq", "-e", "trace=openat,readlink", "-o", str(tmp_path / "own"), *command],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    accepted = re.findall(r"\) = \d+<TCP:\[127\.0\.0\.1:(\d+)->127\.0\.0\.1:(\d+)\]>$", out.read_text(), re.M)
+    assert len(accepted) == n, out.read_text()[-2000:]
+    own = (tmp_path / "own").read_text()
+    # The fds the command found open at its start, not one per accept.
+    assert len(re.findall(r'readlink\("/proc/\d+/fd/\d+"', own)) < 20, own[-3000:]
+    assert "/net/tcp" not in own, own[-3000:]
+
+
 CONNECT_AND_END = textwrap.dedent(
     """
     import os, socket, sys

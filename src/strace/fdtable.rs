@@ -692,7 +692,7 @@ impl FdTable {
                     // The pty's other end; strace 6.1 does not show it in
                     // the result, only where it is used after.
                     let cloexec = arg(2) & O_CLOEXEC != 0;
-                    let entry = self.new_fd(name, raw, pid, newfd, cloexec, None);
+                    let entry = self.new_fd(call, name, pid, newfd, cloexec, None);
                     self.set(pid, newfd, entry);
                 } else if request == FIOCLEX || request == FIONCLEX {
                     if let Some(Some(f)) = self.files(pid).fds.get_mut(&fd_arg(0)) {
@@ -790,7 +790,7 @@ impl FdTable {
                     Some((_, fds)) => {
                         for (k, fd) in fds.into_iter().enumerate() {
                             let mut entry =
-                                self.new_fd(name, raw, pid, fd, cloexec, inodes.get(k).copied());
+                                self.new_fd(call, name, pid, fd, cloexec, inodes.get(k).copied());
                             // -yy: a socketpair's ends are each other's peer,
                             // as strace shows them (`UNIX-STREAM:[1->2]`).
                             if let (Some(e), Some(proto), &[a, b]) = (
@@ -814,7 +814,7 @@ impl FdTable {
                                 .find(|n| !self.files(pid).fds.contains_key(n))
                                 .unwrap_or(0);
                             let entry =
-                                self.new_fd(name, raw, pid, fd, cloexec, inodes.get(k).copied());
+                                self.new_fd(call, name, pid, fd, cloexec, inodes.get(k).copied());
                             self.set(pid, fd, entry);
                         }
                     }
@@ -824,7 +824,7 @@ impl FdTable {
             _ if returns_fd(name) => {
                 let cloexec = new_fd_cloexec(name, raw);
                 let inode = call.new_fd_inodes().first().copied();
-                let mut entry = self.new_fd(name, raw, pid, newfd, cloexec, inode);
+                let mut entry = self.new_fd(call, name, pid, newfd, cloexec, inode);
                 if let Some(e) = entry.as_mut().filter(|_| name.starts_with("accept")) {
                     // The ends the programs read at the exit; else what
                     // /proc said, or the listening socket's and the peer's.
@@ -903,13 +903,14 @@ impl FdTable {
     /// gone.
     fn new_fd(
         &self,
+        call: &Call,
         name: &str,
-        raw: &[u64],
         pid: u32,
         fd: i32,
         cloexec: bool,
         inode: Option<u64>,
     ) -> Option<Fd> {
+        let raw = call.raw_args();
         if let Some(path) = anon_name(name) {
             // The process pidfd_open was given (alive, or it fails): what
             // its fdinfo says at the call.
@@ -935,24 +936,32 @@ impl FdTable {
                     super::sockets::protocol_of(at(0), at(1), at(2))
                 }
                 .map(|proto| format!("{proto}:[{inode}]")),
-                // An accepted one's are in /proc, while its fd there is
-                // still this socket; else its protocol is the listening
-                // socket's.
-                _ => match self.proc_fd(pid, fd, cloexec).filter(|f| f.path == path) {
-                    Some(f) => f.detail,
-                    None => {
-                        if self.live {
-                            self.note_unread(inode);
+                // An accepted one's: with the ends the programs read at
+                // the exit, only its protocol, the listening socket's;
+                // without them, /proc's text, while its fd there is still
+                // this socket. Each way falls back on the other.
+                _ => {
+                    let listening = || {
+                        let listening = raw.first().map(|&l| l as u32 as i32)?;
+                        let known = self.procs.get(&pid)?.fds.get(&listening)?.as_ref()?;
+                        let (proto, _) = known.detail.as_deref()?.split_once(":[")?;
+                        Some(format!("{proto}:[{inode}]"))
+                    };
+                    let proc = || match self.proc_fd(pid, fd, cloexec).filter(|f| f.path == path) {
+                        Some(f) => f.detail,
+                        None => {
+                            if self.live {
+                                self.note_unread(inode);
+                            }
+                            None
                         }
-                        None
+                    };
+                    if call.socket_ends().is_some() {
+                        listening().or_else(proc)
+                    } else {
+                        proc().or_else(listening)
                     }
                 }
-                .or_else(|| {
-                    let listening = raw.first().map(|&l| l as u32 as i32)?;
-                    let known = self.procs.get(&pid)?.fds.get(&listening)?.as_ref()?;
-                    let (proto, _) = known.detail.as_deref()?.split_once(":[")?;
-                    Some(format!("{proto}:[{inode}]"))
-                }),
             };
             return Some(Fd::new(path, detail, cloexec));
         }
