@@ -455,6 +455,45 @@ def test_yy_names_accepted_sockets_from_their_ends_without_reading_proc(kernel, 
     assert "/net/tcp" not in own, own[-3000:]
 
 
+CONNECTED_BEFORE_ATTACH = textwrap.dedent(
+    """
+    import socket, sys
+    srv = socket.socket(socket.AF_UNIX); srv.bind(sys.argv[1]); srv.listen()
+    c = socket.socket(socket.AF_UNIX); c.connect(sys.argv[1])
+    print(flush=True)
+    sys.stdin.readline()  # the tracer has attached
+    a = srv.accept()[0]
+    c.send(b"x"); a.recv(1)
+    """
+)
+
+
+@pytest.mark.parametrize("tracer", ["strace", "systrace"])
+def test_yy_names_the_peer_of_a_unix_client_connected_before_attach(kernel, tmp_path, tracer):
+    """A client connected before -p attached, accepted after: the accept
+    gives it its peer, as sock_diag gives strace's. The command looks for
+    the clients an accept names only among the unix sockets it saw
+    connect or found open without a peer."""
+    target = subprocess.Popen(["/usr/bin/python3", "-c", CONNECTED_BEFORE_ATTACH, str(tmp_path / "sock")],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert target.stdout.readline() == "\n"
+        argv = ["strace"] if tracer == "strace" else [sys.executable, "-m", "systrace"]
+        p = subprocess.Popen([*argv, "-yy", "-e", "trace=accept4,sendto", "-p", str(target.pid)],
+                             stderr=subprocess.PIPE, text=True)
+        seen = p.stderr.readline()
+        assert seen.endswith(f": Process {target.pid} attached\n"), seen
+        target.stdin.write("\n")
+        target.stdin.flush()
+        _, err = p.communicate(timeout=60)
+    finally:
+        target.kill()
+        target.wait()
+    accepted = re.search(r"accept4\(.*\) = \d+<UNIX-STREAM:\[(\d+)->(\d+),", err)
+    assert accepted, err
+    assert f'sendto(4<UNIX-STREAM:[{accepted[2]}->{accepted[1]}]>, "x", 1, 0, NULL, 0) = 1' in err, err
+
+
 CONNECT_AND_END = textwrap.dedent(
     """
     import os, socket, sys

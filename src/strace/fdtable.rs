@@ -217,7 +217,17 @@ pub struct FdTable {
     /// call was printed): shown as `TCP:[INODE]`.
     /// (A lock, never contended: noted where the table is only looked at.)
     pub unread_sockets: std::sync::Mutex<HashSet<u64>>,
+    /// -yy: the unix sockets (by inode) a traced connect left without a
+    /// peer (a stream's has no inode until it is accepted): the only
+    /// clients whose text an accept changes, so that accepting from
+    /// untraced clients walks no fds. None once more than
+    /// [`UNPEERED_MAX`] were noted (clients of untraced servers are never
+    /// accepted here): then every accept walks them.
+    unix_unpeered: Option<HashSet<u64>>,
 }
+
+/// Bounds [`FdTable::unix_unpeered`] (1 MiB or so).
+const UNPEERED_MAX: usize = 65_536;
 
 impl FdTable {
     /// `live`: the traced processes run now, so `/proc` may be read;
@@ -232,6 +242,7 @@ impl FdTable {
             complete: false,
             unknown: 0,
             unread_sockets: Default::default(),
+            unix_unpeered: Some(HashSet::new()),
         }
     }
 
@@ -244,7 +255,30 @@ impl FdTable {
     /// at attach; nothing for a process that is gone.
     pub fn seed(&mut self, pid: u32) {
         let files = self.read_proc(pid);
+        self.note_unpeered_in(&files);
         self.procs.insert(pid, files);
+    }
+
+    /// -yy: a unix stream socket found open without a peer may be a
+    /// client whose connect came before the table knew its process, and
+    /// whose accept comes after.
+    fn note_unpeered_in(&mut self, files: &Files) {
+        for f in files.fds.values().flatten() {
+            let Some(detail) = f.detail.as_deref() else {
+                continue;
+            };
+            let unix =
+                detail.starts_with("UNIX-STREAM:[") || detail.starts_with("UNIX-SEQPACKET:[");
+            let inode = f
+                .path
+                .strip_prefix("socket:[")
+                .and_then(|p| p.strip_suffix(']'));
+            if let (true, false, Some(Ok(inode))) =
+                (unix, detail.contains("->"), inode.map(str::parse))
+            {
+                self.note_unpeered(inode);
+            }
+        }
     }
 
     fn read_proc(&self, pid: u32) -> Files {
@@ -319,7 +353,11 @@ impl FdTable {
                 .and_then(|ppid| self.procs.get(&ppid));
             let files = match parent {
                 Some(p) => p.clone(),
-                None => self.read_proc(pid),
+                None => {
+                    let files = self.read_proc(pid);
+                    self.note_unpeered_in(&files);
+                    files
+                }
             };
             self.procs.insert(pid, files);
         }
@@ -830,8 +868,16 @@ impl FdTable {
                     // /proc said, or the listening socket's and the peer's.
                     let ends = call.socket_ends();
                     if let Some(client) = ends.and_then(super::sockets::unix_peer) {
-                        let accepted = e.path.trim_start_matches("socket:[").trim_end_matches(']');
-                        self.unix_peer_accepted(client, accepted);
+                        // Only a table fed every connect knows them all.
+                        let traced = match self.unix_unpeered.as_mut() {
+                            Some(unpeered) if self.complete => unpeered.remove(&client),
+                            _ => true,
+                        };
+                        if traced {
+                            let accepted =
+                                e.path.trim_start_matches("socket:[").trim_end_matches(']');
+                            self.unix_peer_accepted(client, accepted);
+                        }
                     }
                     let read = ends.and_then(|ends| ends_detail(e, ends));
                     if let Some(detail) =
@@ -985,11 +1031,30 @@ impl FdTable {
             (call.socket_ends(), self.files(pid).fds.get_mut(&fd))
         {
             if let Some(detail) = ends_detail(known, ends) {
+                let unpeered = super::sockets::family(ends) == Some(libc::AF_UNIX)
+                    && super::sockets::unix_peer(ends).is_none()
+                    && call.name() == "connect";
+                let inode = known
+                    .path
+                    .strip_prefix("socket:[")
+                    .and_then(|p| p.strip_suffix(']'));
                 known.detail = Some(detail);
+                if let (true, Some(inode)) = (unpeered, inode.and_then(|i| i.parse().ok())) {
+                    self.note_unpeered(inode);
+                }
                 return;
             }
         }
         self.reread_socket(pid, fd);
+    }
+
+    fn note_unpeered(&mut self, inode: u64) {
+        if let Some(unpeered) = self.unix_unpeered.as_mut() {
+            unpeered.insert(inode);
+            if unpeered.len() > UNPEERED_MAX {
+                self.unix_unpeered = None;
+            }
+        }
     }
 
     /// -yy: unix socket `client` was connected to `accepted`, which an

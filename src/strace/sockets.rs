@@ -194,12 +194,18 @@ fn address_text(family: i32, addr: &[u8], port: u16) -> Option<String> {
     }
 }
 
+/// The address family of a `struct systrace_socket_ends`.
+pub fn family(bytes: &[u8]) -> Option<i32> {
+    Some(i32::from(u16::from_ne_bytes(
+        bytes.get(..2)?.try_into().ok()?,
+    )))
+}
+
 /// The inode number of a unix socket's peer in a `struct
 /// systrace_socket_ends`; None for another family, or without a peer.
 pub fn unix_peer(bytes: &[u8]) -> Option<u64> {
-    let family = u16::from_ne_bytes(bytes.get(..2)?.try_into().ok()?);
     let peer = u64::from_ne_bytes(bytes.get(40..48)?.try_into().ok()?);
-    (i32::from(family) == libc::AF_UNIX && peer != 0).then_some(peer)
+    (family(bytes)? == libc::AF_UNIX && peer != 0).then_some(peer)
 }
 
 /// `0100007F:1F90` -> `127.0.0.1:8080`; v6 as `[::1]:8080`.
