@@ -864,8 +864,9 @@ impl FdTable {
                 let inode = call.new_fd_inodes().first().copied();
                 let mut entry = self.new_fd(call, name, pid, newfd, cloexec, inode);
                 if let Some(e) = entry.as_mut().filter(|_| name.starts_with("accept")) {
-                    // The ends the programs read at the exit; else what
-                    // /proc said, or the listening socket's and the peer's.
+                    // The ends the programs read at the exit; without
+                    // them (a capture lost), what new_fd found: /proc's
+                    // text, or the listening socket's protocol alone.
                     let ends = call.socket_ends();
                     if let Some(client) = ends.and_then(super::sockets::unix_peer) {
                         // Only a table fed every connect knows them all.
@@ -879,10 +880,7 @@ impl FdTable {
                             self.unix_peer_accepted(client, accepted);
                         }
                     }
-                    let read = ends.and_then(|ends| ends_detail(e, ends));
-                    if let Some(detail) =
-                        read.or_else(|| self.accepted_endpoints(pid, fd_arg(0), call, e))
-                    {
+                    if let Some(detail) = ends.and_then(|ends| ends_detail(e, ends)) {
                         // Known after all: not among those the command
                         // says it could not read.
                         if let Some(inode) = inode {
@@ -898,47 +896,6 @@ impl FdTable {
             }
             _ => {}
         }
-    }
-
-    /// -yy: an accepted TCP socket's endpoints when /proc could not tell
-    /// them (the process closed it, or ended, before the call was
-    /// printed): the listening socket's own address, when that is one
-    /// address (not 0.0.0.0 or ::, where the kernel picks the local
-    /// address per connection), and the peer's that accept wrote back.
-    /// strace -yy shows `TCP:[127.0.0.1:8000->127.0.0.1:41000]`.
-    fn accepted_endpoints(
-        &self,
-        pid: u32,
-        listening: i32,
-        call: &Call,
-        new: &Fd,
-    ) -> Option<String> {
-        let inode = new.path.strip_prefix("socket:[")?.strip_suffix(']')?;
-        let (proto, rest) = new.detail.as_deref()?.split_once(":[")?;
-        if rest != format!("{inode}]") || !matches!(proto, "TCP" | "TCPv6") {
-            return None; // read from /proc, or not TCP
-        }
-        let known = self.procs.get(&pid)?.fds.get(&listening)?.as_ref()?;
-        let local = known
-            .detail
-            .as_deref()?
-            .strip_prefix(proto)?
-            .strip_prefix(":[")?
-            .strip_suffix(']')?;
-        let bound = local.contains(':') && !local.contains("->");
-        if !bound || local.starts_with("0.0.0.0:") || local.starts_with("[::]:") {
-            return None;
-        }
-        let captures = call.captures();
-        let Some(Captured::Bytes(addr)) = captures.get("upeer_sockaddr") else {
-            return None;
-        };
-        let len = match captures.get("upeer_addrlen") {
-            Some(Captured::Bytes(len)) => Some(*len),
-            _ => None,
-        };
-        let peer = super::sockets::inet_endpoint(structs::written_sockaddr(addr, len))?;
-        Some(format!("{proto}:[{local}->{peer}]"))
     }
 
     /// What a new fd of call `name` refers to. Its name when the call

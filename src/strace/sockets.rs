@@ -128,16 +128,6 @@ fn inet_detail(table: &str, inode: &str, v6: bool) -> Option<String> {
     None
 }
 
-/// `127.0.0.1:8080` (`[::1]:8080`) of a struct sockaddr_in (sockaddr_in6)
-/// as a call wrote it; None for another family or a short one.
-pub fn inet_endpoint(sockaddr: &[u8]) -> Option<String> {
-    let family = i32::from(u16::from_ne_bytes(sockaddr.get(..2)?.try_into().ok()?));
-    let port = u16::from_be_bytes(sockaddr.get(2..4)?.try_into().ok()?);
-    // sin_addr follows the port; sin6_addr follows sin6_flowinfo too.
-    let at = if family == libc::AF_INET6 { 8 } else { 4 };
-    address_text(family, sockaddr.get(at..)?, port)
-}
-
 /// What strace -yy shows between the brackets of a socket (`TCP:[...]`)
 /// from a `struct systrace_socket_ends` the programs read at a connect's,
 /// bind's, listen's or accept's exit: an inet socket's `local` or
@@ -306,19 +296,6 @@ mod tests {
         );
         assert_eq!(netlink_detail(netlink, "565").as_deref(), Some("99"));
         assert_eq!(netlink_detail(netlink, "1"), None); // not bound
-    }
-
-    #[test]
-    fn reads_inet_sockaddrs() {
-        let v4 = [2u8, 0, 0x1f, 0x90, 127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0];
-        assert_eq!(inet_endpoint(&v4).as_deref(), Some("127.0.0.1:8080"));
-        let mut v6 = [0u8; 28];
-        v6[0] = 10;
-        v6[2..4].copy_from_slice(&8080u16.to_be_bytes());
-        v6[23] = 1;
-        assert_eq!(inet_endpoint(&v6).as_deref(), Some("[::1]:8080"));
-        assert_eq!(inet_endpoint(&v6[..20]), None); // cut short
-        assert_eq!(inet_endpoint(&[1u8, 0, b'/', 0]), None); // AF_UNIX
     }
 
     /// A `struct systrace_socket_ends` as the programs write it.
