@@ -496,7 +496,7 @@ def test_yy_names_the_peer_of_a_unix_client_connected_before_attach(kernel, tmp_
 
 CONNECT_AND_END = textwrap.dedent(
     """
-    import os, socket, sys
+    import os, select, socket, sys
     family = socket.AF_INET6 if sys.argv[1] == "6" else socket.AF_INET
     host = "::1" if sys.argv[1] == "6" else "127.0.0.1"
     l = socket.socket(family); l.bind((host, 0)); l.listen()
@@ -506,6 +506,10 @@ CONNECT_AND_END = textwrap.dedent(
         c = socket.create_connection(l.getsockname()[:2]); c.send(b"x")
         d = socket.socket(family, socket.SOCK_DGRAM); d.connect(u.getsockname()[:2]); d.send(b"y")
         n = socket.socket(family); n.listen(); n.close()  # bound by listen
+        # A non-blocking connect under way (curl's): its ends are set.
+        b = socket.socket(family); b.setblocking(False); b.connect_ex(l.getsockname()[:2])
+        select.select([], [b], []); b.send(b"z")
+        p, q = socket.socketpair(); p.send(b"w")
         os._exit(0)
     os.wait()
     """
@@ -518,11 +522,12 @@ def test_yy_endpoints_of_sockets_connected_by_a_process_that_ends_at_once_like_s
     printed, so /proc cannot tell its sockets' ends (the kernel picked the
     local port); the programs read them at connect's and listen's exit, and
     the lines after show them as strace -yy does:
-    `sendto(3<TCP:[127.0.0.1:A->127.0.0.1:B]>, ...`. systrace showed
+    `sendto(3<TCP:[127.0.0.1:A->127.0.0.1:B]>, ...`, also after a
+    non-blocking connect under way (EINPROGRESS). systrace showed
     `TCP:[INODE]` and said it could not read them."""
     prog = tmp_path / "connect.py"
     prog.write_text(CONNECT_AND_END)
-    texts = _trace_both(tmp_path, ["-f", "-yy", "-e", "trace=connect,listen,sendto,close"],
+    texts = _trace_both(tmp_path, ["-f", "-yy", "-e", "trace=connect,listen,sendto,close,socketpair"],
                         ["python3", str(prog), family])
     lines = []
     for text in texts:
@@ -539,7 +544,11 @@ def test_yy_endpoints_of_sockets_connected_by_a_process_that_ends_at_once_like_s
     assert f'sendto(6<{udp}:[{addr}:PORT->{addr}:PORT]>, "y", 1, 0, NULL, 0) = 1' in ours, ours
     any_addr = "[::]" if family == "6" else "0.0.0.0"
     assert f"close(7<{proto}:[{any_addr}:PORT]>) = 0" in ours, ours
+    assert f'sendto(7<{proto}:[{addr}:PORT->{addr}:PORT]>, "z", 1, 0, NULL, 0) = 1' in ours, ours
+    assert re.search(r'sendto\(8<UNIX-STREAM:\[(\d+)->(\d+)\]>, "w", ', texts[1]), texts[1]
     assert ours == theirs
+    # Every socket's text was known: none is said to be unread.
+    assert "could not be read" not in (tmp_path / "stderr").read_text()
 
 
 UNIX_ENDS = textwrap.dedent(

@@ -537,9 +537,9 @@ impl FdTable {
             // A non-blocking connect that is under way has its endpoints
             // already (the local port is taken, the peer set): strace -yy
             // shows them from the next call on (curl's, node's, asyncio's
-            // connects).
+            // connects). The programs read them at its exit too.
             if name == "connect" && self.endpoints && call.errno() == Some(libc::EINPROGRESS) {
-                self.reread_socket(pid, raw.first().map_or(-1, |&r| r as u32 as i32));
+                self.socket_ends_changed(pid, raw.first().map_or(-1, |&r| r as u32 as i32), call);
             }
             return out;
         };
@@ -933,8 +933,9 @@ impl FdTable {
             let detail = match name {
                 _ if !self.endpoints || kind != "socket:[" => None,
                 // A new socket has no endpoints yet: its protocol is
-                // socket()'s arguments'.
-                "socket" => {
+                // socket()'s arguments' (socketpair's: the caller adds
+                // each end's peer).
+                "socket" | "socketpair" => {
                     let at = |i: usize| raw.get(i).copied().unwrap_or(0);
                     super::sockets::protocol_of(at(0), at(1), at(2))
                 }
