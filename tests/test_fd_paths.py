@@ -458,8 +458,9 @@ def test_yy_names_accepted_sockets_from_their_ends_without_reading_proc(kernel, 
 CONNECTED_BEFORE_ATTACH = textwrap.dedent(
     """
     import socket, sys
-    srv = socket.socket(socket.AF_UNIX); srv.bind(sys.argv[1]); srv.listen()
-    c = socket.socket(socket.AF_UNIX); c.connect(sys.argv[1])
+    kind = socket.SOCK_SEQPACKET if sys.argv[2] == "seqpacket" else socket.SOCK_STREAM
+    srv = socket.socket(socket.AF_UNIX, kind); srv.bind(sys.argv[1]); srv.listen()
+    c = socket.socket(socket.AF_UNIX, kind); c.connect(sys.argv[1])
     print(flush=True)
     sys.stdin.readline()  # the tracer has attached
     a = srv.accept()[0]
@@ -468,13 +469,14 @@ CONNECTED_BEFORE_ATTACH = textwrap.dedent(
 )
 
 
+@pytest.mark.parametrize("kind", ["stream", "seqpacket"])
 @pytest.mark.parametrize("tracer", ["strace", "systrace"])
-def test_yy_names_the_peer_of_a_unix_client_connected_before_attach(kernel, tmp_path, tracer):
+def test_yy_names_the_peer_of_a_unix_client_connected_before_attach(kernel, tmp_path, tracer, kind):
     """A client connected before -p attached, accepted after: the accept
     gives it its peer, as sock_diag gives strace's. The command looks for
     the clients an accept names only among the unix sockets it saw
     connect or found open without a peer."""
-    target = subprocess.Popen(["/usr/bin/python3", "-c", CONNECTED_BEFORE_ATTACH, str(tmp_path / "sock")],
+    target = subprocess.Popen(["/usr/bin/python3", "-c", CONNECTED_BEFORE_ATTACH, str(tmp_path / "sock"), kind],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert target.stdout.readline() == "\n"
@@ -489,9 +491,12 @@ def test_yy_names_the_peer_of_a_unix_client_connected_before_attach(kernel, tmp_
     finally:
         target.kill()
         target.wait()
-    accepted = re.search(r"accept4\(.*\) = \d+<UNIX-STREAM:\[(\d+)->(\d+),", err)
+    # The kernel names a seqpacket socket's protocol UNIX.
+    proto = "UNIX-STREAM" if kind == "stream" else "UNIX"
+    accepted = re.search(rf"accept4\(.*\) = \d+<{proto}:\[(\d+)->(\d+),", err)
     assert accepted, err
-    assert f'sendto(4<UNIX-STREAM:[{accepted[2]}->{accepted[1]}]>, "x", 1, 0, NULL, 0) = 1' in err, err
+    assert f'sendto(4<{proto}:[{accepted[2]}->{accepted[1]}]>, "x", 1, 0, NULL, 0) = 1' in err, err
+    assert "could not be read" not in err, err
 
 
 CONNECT_AND_END = textwrap.dedent(

@@ -259,16 +259,16 @@ impl FdTable {
         self.procs.insert(pid, files);
     }
 
-    /// -yy: a unix stream socket found open without a peer may be a
-    /// client whose connect came before the table knew its process, and
-    /// whose accept comes after.
+    /// -yy: a unix socket found open without a peer may be a client whose
+    /// connect came before the table knew its process, and whose accept
+    /// comes after (`UNIX-STREAM`; a seqpacket one is `UNIX`, as a
+    /// datagram one, which never is accepted).
     fn note_unpeered_in(&mut self, files: &Files) {
         for f in files.fds.values().flatten() {
             let Some(detail) = f.detail.as_deref() else {
                 continue;
             };
-            let unix =
-                detail.starts_with("UNIX-STREAM:[") || detail.starts_with("UNIX-SEQPACKET:[");
+            let unix = detail.starts_with("UNIX-STREAM:[") || detail.starts_with("UNIX:[");
             let inode = f
                 .path
                 .strip_prefix("socket:[")
