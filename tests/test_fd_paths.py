@@ -455,6 +455,43 @@ def test_yy_names_accepted_sockets_from_their_ends_without_reading_proc(kernel, 
     assert "/net/tcp" not in own, own[-3000:]
 
 
+SENDS_TO_AN_UNTRACED_SERVER = textwrap.dedent(
+    """
+    import os, socket, sys
+    srv = socket.socket(socket.AF_UNIX); srv.bind(sys.argv[1]); srv.listen()
+    if os.fork() == 0:  # the server, not followed without -f
+        a = srv.accept()[0]
+        while a.recv(4096): pass
+        os._exit(0)
+    c = socket.socket(socket.AF_UNIX); c.connect(sys.argv[1])
+    for _ in range(int(sys.argv[2])): c.send(b"x")
+    c.close(); os.wait()
+    """
+)
+
+
+def test_yy_reads_no_proc_for_each_send_of_a_unix_client(kernel, tmp_path):
+    """A unix stream client whose server is not traced keeps the ends its
+    connect read (its peer unknown, as documented): a send does not make the
+    command read /proc/PID/net/unix again, once per send (a scan of every
+    unix socket of the machine, for a dbus or nscd client), nor count the
+    socket among those it could not read when the client is gone."""
+    n = 300
+    prog = tmp_path / "client.py"
+    prog.write_text(SENDS_TO_AN_UNTRACED_SERVER)
+    out = tmp_path / "trace"
+    command = [sys.executable, "-m", "systrace", "-yy", "-e", "trace=connect,sendto", "-o", str(out),
+               "/usr/bin/python3", str(prog), str(tmp_path / "sock"), str(n)]
+    r = subprocess.run(["strace", "-f", "-qq", "-e", "trace=openat", "-o", str(tmp_path / "own"), *command],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    sent = re.findall(r'^sendto\(4<UNIX-STREAM:\[\d+\]>, "x", 1, 0, NULL, 0\) = 1$', out.read_text(), re.M)
+    assert len(sent) == n, out.read_text()[-2000:]
+    own = (tmp_path / "own").read_text()
+    assert own.count("/net/unix") < 5, own[-3000:]
+    assert "could not be read" not in r.stderr, r.stderr
+
+
 CONNECTED_BEFORE_ATTACH = textwrap.dedent(
     """
     import socket, sys

@@ -798,14 +798,21 @@ impl FdTable {
             // again while it still shows as unbound (its inode alone), as
             // strace's -yy, which asks each time, shows it after.
             "sendto" | "sendmsg" | "sendmmsg" if self.endpoints && ret >= 0 => {
+                // A unix stream socket that sends is connected, its ends
+                // read at its connect: /proc, which never has its peer,
+                // would be read again for each send of a client whose
+                // server is not traced (dbus's, nscd's).
                 let unbound = match self.files(pid).fds.get(&fd_arg(0)) {
                     Some(Some(Fd {
                         path,
                         detail: Some(detail),
                         ..
-                    })) => path
-                        .strip_prefix("socket:")
-                        .is_some_and(|inode| detail.ends_with(&format!(":{inode}"))),
+                    })) => {
+                        !detail.starts_with("UNIX-STREAM:")
+                            && path
+                                .strip_prefix("socket:")
+                                .is_some_and(|inode| detail.ends_with(&format!(":{inode}")))
+                    }
                     _ => false,
                 };
                 if unbound {
