@@ -419,6 +419,21 @@ def test_yy_endpoints_of_a_socket_accepted_and_closed_at_once_like_strace(kernel
     assert ours == theirs
 
 
+def _own_calls(tmp_path, script: str, calls: list, args: list, own: str) -> tuple:
+    """(trace, own calls, stderr) of `systrace -yy -e CALLS python3 SCRIPT
+    ARGS` run under `strace -f -e OWN`: what the command itself asks the
+    kernel (its /proc reads) while it traces the script."""
+    prog = tmp_path / "script.py"
+    prog.write_text(script)
+    out = tmp_path / "trace"
+    command = [sys.executable, "-m", "systrace", "-yy", *(a for c in calls for a in ("-e", c)), "-o", str(out),
+               "/usr/bin/python3", str(prog), *args]
+    r = subprocess.run(["strace", "-f", "-qq", "-e", own, "-o", str(tmp_path / "own"), *command],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    return out.read_text(), (tmp_path / "own").read_text(), r.stderr
+
+
 ACCEPT_MANY = textwrap.dedent(
     """
     import socket, sys
@@ -439,17 +454,9 @@ def test_yy_names_accepted_sockets_from_their_ends_without_reading_proc(kernel, 
     the answer away; a scan of every connection per accept is quadratic
     for a server holding many)."""
     n = 200
-    prog = tmp_path / "many.py"
-    prog.write_text(ACCEPT_MANY)
-    out = tmp_path / "trace"
-    command = [sys.executable, "-m", "systrace", "-yy", "-e", "trace=accept4", "-o", str(out),
-               "/usr/bin/python3", str(prog), str(n)]
-    r = subprocess.run(["strace", "-f", "-qq", "-e", "trace=openat,readlink", "-o", str(tmp_path / "own"), *command],
-                       capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr
-    accepted = re.findall(r"\) = \d+<TCP:\[127\.0\.0\.1:(\d+)->127\.0\.0\.1:(\d+)\]>$", out.read_text(), re.M)
-    assert len(accepted) == n, out.read_text()[-2000:]
-    own = (tmp_path / "own").read_text()
+    trace, own, _ = _own_calls(tmp_path, ACCEPT_MANY, ["trace=accept4"], [str(n)], "trace=openat,readlink")
+    accepted = re.findall(r"\) = \d+<TCP:\[127\.0\.0\.1:(\d+)->127\.0\.0\.1:(\d+)\]>$", trace, re.M)
+    assert len(accepted) == n, trace[-2000:]
     # The fds the command found open at its start, not one per accept.
     assert len(re.findall(r'readlink\("/proc/\d+/fd/\d+"', own)) < 20, own[-3000:]
     assert "/net/tcp" not in own, own[-3000:]
@@ -477,19 +484,12 @@ def test_yy_reads_no_proc_for_each_send_of_a_unix_client(kernel, tmp_path):
     unix socket of the machine, for a dbus or nscd client), nor count the
     socket among those it could not read when the client is gone."""
     n = 300
-    prog = tmp_path / "client.py"
-    prog.write_text(SENDS_TO_AN_UNTRACED_SERVER)
-    out = tmp_path / "trace"
-    command = [sys.executable, "-m", "systrace", "-yy", "-e", "trace=connect,sendto", "-o", str(out),
-               "/usr/bin/python3", str(prog), str(tmp_path / "sock"), str(n)]
-    r = subprocess.run(["strace", "-f", "-qq", "-e", "trace=openat", "-o", str(tmp_path / "own"), *command],
-                       capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr
-    sent = re.findall(r'^sendto\(4<UNIX-STREAM:\[\d+\]>, "x", 1, 0, NULL, 0\) = 1$', out.read_text(), re.M)
-    assert len(sent) == n, out.read_text()[-2000:]
-    own = (tmp_path / "own").read_text()
+    trace, own, err = _own_calls(tmp_path, SENDS_TO_AN_UNTRACED_SERVER, ["trace=connect,sendto"],
+                                 [str(tmp_path / "sock"), str(n)], "trace=openat")
+    sent = re.findall(r'^sendto\(4<UNIX-STREAM:\[\d+\]>, "x", 1, 0, NULL, 0\) = 1$', trace, re.M)
+    assert len(sent) == n, trace[-2000:]
     assert own.count("/net/unix") < 5, own[-3000:]
-    assert "could not be read" not in r.stderr, r.stderr
+    assert "could not be read" not in err, err
 
 
 CONNECTED_BEFORE_ATTACH = textwrap.dedent(
