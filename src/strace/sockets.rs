@@ -4,8 +4,9 @@
 //! /proc while the fd is open: the protocol from the socket's
 //! `system.sockprotoname` attribute (as strace does), the endpoints from
 //! `/proc/PID/net/{tcp,tcp6,udp,udp6,unix,netlink}` by inode (strace asks
-//! sock_diag). Not read: a unix socket's peer inode (`[1->2]`), which
-//! only sock_diag tells.
+//! sock_diag); /proc has no unix socket's peer inode (`[1->2]`). Or from
+//! the `struct systrace_socket_ends` the programs read at a connect's,
+//! bind's, listen's or accept's exit ([`ends_text`]), which has it.
 use super::quote::{push_quoted, Ellipsis, HexStyle};
 use std::ffi::CString;
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -137,12 +138,11 @@ fn inet_detail(table: &str, inode: &str, v6: bool) -> Option<String> {
 /// None for a short or unknown one.
 pub fn ends_text(bytes: &[u8], inode: &str) -> Option<String> {
     let word = |at: usize| Some(u16::from_ne_bytes(bytes.get(at..at + 2)?.try_into().ok()?));
-    let (family, local_port, peer_port) = (i32::from(word(0)?), word(2)?, word(4)?);
+    let (family, local_port, peer_port) = (family(bytes)?, word(2)?, word(4)?);
     if family == libc::AF_UNIX {
-        let peer = u64::from_ne_bytes(bytes.get(40..48)?.try_into().ok()?);
         let path = bytes.get(48..48 + usize::from(word(6)?))?;
         let mut out = inode.to_owned();
-        if peer != 0 {
+        if let Some(peer) = unix_peer(bytes) {
             out.push_str(&format!("->{peer}"));
         }
         match path.split_first() {
