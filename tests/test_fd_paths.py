@@ -1167,12 +1167,15 @@ def test_y_names_scm_rights_fds_and_not_the_same_text_in_the_data(kernel, tmp_pa
     # data that holds that field's very text is the data, left as sent
     # (before: an fd's name was spliced into the quoted string too).
     program = textwrap.dedent("""
-        import os, socket
+        import os, socket, time
         a, b = socket.socketpair()
         fd = os.open("/etc/hostname", os.O_RDONLY)
         data = b'cmsg_type=SCM_RIGHTS, cmsg_data=[%d]' % fd
         a.sendmsg([data], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, fd.to_bytes(4, "little"))])
         msg, anc, _, _ = b.recvmsg(100, 64)
+        # The received fd is named from /proc when recvmsg is printed (as
+        # the README says): alive until then, on a loaded CI machine too.
+        time.sleep(0.3)
         a.sendmsg([b'{fd=%d, events=POLLIN}' % fd])
         b.recv(100)
     """)
