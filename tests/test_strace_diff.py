@@ -1125,6 +1125,11 @@ def test_audit_netlink_messages_like_strace(kernel, tmp_path, strace_bin):
     assert "nlmsg_type=NLMSG_ERROR" in ours and "msg={nlmsg_len=" in ours, ours
 
 
+# strace starts `????(` (or `???(`) for a syscall entry whose registers it
+# could not read: the first thread, stopped at an entry, already taken away
+# by the other thread's exec. A race of ptrace's, not a call of the program.
+STRACE_UNREADABLE_ENTRY = re.compile(r"^(\d+ +)?\?{3,4}\( <unfinished \.\.\.>\n", re.M)
+
 THREAD_EXEC = """
 import os, threading, time
 def run():
@@ -1164,7 +1169,8 @@ def test_an_exec_by_a_thread_that_is_not_the_first(kernel, tmp_path, strace_bin,
         r = subprocess.run([*tracer, "-f", "-o", str(out), *options, "--", "/usr/bin/python3", "-c", THREAD_EXEC],
                            capture_output=True, text=True, timeout=120)
         assert r.returncode == 0, r.stderr
-        texts.append(normalised(out.read_text()))
+        text = out.read_text()
+        texts.append(normalised(STRACE_UNREADABLE_ENTRY.sub("", text) if tracer == [strace_bin] else text))
     strace_lines, ours = texts
     assert ours == strace_lines, "\n".join(ours)
     assert any("<... execve resumed>" in line for line in ours)
@@ -1184,6 +1190,8 @@ def test_an_exec_by_a_thread_that_is_not_the_first_with_a_file_per_thread(kernel
         assert r.returncode == 0, r.stderr
         files = sorted(tmp_path.glob(f"{name}.*"), key=lambda p: int(p.suffix[1:]))
         texts = [re.sub(r"0x[0-9a-f]{6,}", "ADDR", p.read_text()) for p in files]
+        if name == "strace":
+            texts = [STRACE_UNREADABLE_ENTRY.sub("", t) for t in texts]
         found.append([re.sub(r"\b\d{3,7}\b", "PID", t) for t in texts])
     assert found[1] == found[0], found[1]
     assert found[1][1].endswith(" <pid changed to PID ...>\n"), found[1]
