@@ -829,8 +829,13 @@ __noinline __u32 capture_socket_ends(struct scratch *s, __u32 off, __u32 arg_fla
 	return off + sizeof(*item) + size;
 }
 
+/* capture_new_fds's `ret` for a msghdr's SCM_RIGHTS fds (no fd's number). */
+#define SYSTRACE_NEW_FDS_SCM_RIGHTS (~0ULL)
+
 /* SYSTRACE_CAPTURE_NEW_FDS: an item of the inode numbers of fd `ret`
- * (ptr 0), or of the two fds in the int[2] at `ptr`. */
+ * (ptr 0), of the two fds in the int[2] at `ptr`, or (`ret`
+ * SYSTRACE_NEW_FDS_SCM_RIGHTS) of the first two fds an SCM_RIGHTS message
+ * of the msghdr at `ptr` brought. */
 __noinline __u32 capture_new_fds(struct scratch *s, __u32 off, __u32 arg_flags, __u64 ptr,
 				 __u64 ret)
 {
@@ -839,11 +844,30 @@ __noinline __u32 capture_new_fds(struct scratch *s, __u32 off, __u32 arg_flags, 
 	struct fdtable *fdt = NULL;
 	__s32 fds[2] = { (__s32)ret, -1 };
 	__u64 inos[2] = {};
+	__u64 control[2]; /* a user_msghdr's msg_control, msg_controllen (at 32) */
+	struct {
+		__u64 len;
+		__s32 level, type;
+	} cmsg;
 	__u32 n = 1;
 
 	if (!s || off > CAPTURE_END + MARKS_ROOM)
 		return off;
-	if (ptr) {
+	if (ret == SYSTRACE_NEW_FDS_SCM_RIGHTS) {
+		/* The first message's first fds, if it is SCM_RIGHTS; no item
+		 * else (the fds of another shape go unchecked). */
+		if (!ptr ||
+		    bpf_probe_read_user(control, sizeof(control), (const void *)(ptr + 32)) < 0 ||
+		    !control[0] || control[1] < sizeof(cmsg) + 4 ||
+		    bpf_probe_read_user(&cmsg, sizeof(cmsg), (const void *)control[0]) < 0 ||
+		    cmsg.level != 1 /* SOL_SOCKET */ || cmsg.type != 1 /* SCM_RIGHTS */ ||
+		    cmsg.len < sizeof(cmsg) + 4 || cmsg.len > control[1])
+			return off;
+		n = cmsg.len >= sizeof(cmsg) + 8 ? 2 : 1;
+		if (bpf_probe_read_user(fds, n == 2 ? 8 : 4,
+					(const void *)(control[0] + sizeof(cmsg))) < 0)
+			return off;
+	} else if (ptr) {
 		if (bpf_probe_read_user(fds, sizeof(fds), (const void *)ptr) < 0)
 			return capture_mark(s, off, arg_flags, SYSTRACE_CAPTURE_FAULTED);
 		n = 2;
@@ -1405,7 +1429,8 @@ __noinline long capture_exit_arg(struct scratch *s, struct exit_walk *w, __u32 i
 		off = capture_socket_ends(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT), args[0]);
 	else if (IS_KIND(kind, SYSTRACE_CAPTURE_NEW_FDS) && ret >= 0) {
 		off = capture_new_fds(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT),
-				      spec->size[i] == 2 ? arg_at(args, spec->len_arg[i]) : 0, ret);
+				      spec->size[i] >= 2 ? arg_at(args, spec->len_arg[i]) : 0,
+				      spec->size[i] == 3 ? SYSTRACE_NEW_FDS_SCM_RIGHTS : ret);
 		if (spec->size[i] == 1)
 			off = capture_socket_ends(s, off, ARG_FLAGS(i, SYSTRACE_CAPTURE_AT_EXIT),
 						  ret);

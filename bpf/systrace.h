@@ -101,8 +101,12 @@ enum systrace_capture_kind {
 	 * surely the call's: the fd it returned (size[i] 0: socket; 1:
 	 * accept, whose new socket's ends follow, as SOCKET_ENDS's item), or
 	 * the two in the int[2] at arg len_arg[i] (size[i] 2: pipe,
-	 * socketpair). User space names them (`pipe:[1234]`) without /proc,
-	 * which may be read too late. Put on a slot past the call's arguments
+	 * socketpair), or the first two an SCM_RIGHTS message brought, when
+	 * it is the first of the msghdr at arg len_arg[i] (size[i] 3:
+	 * recvmsg; no item else). User space names them (`pipe:[1234]`)
+	 * without /proc, which may be read too late, or checks what /proc
+	 * names (a received fd may be closed and its number reused by then).
+	 * Put on a slot past the call's arguments
 	 * (trace::capture::NEW_FDS_ARG), whose index the item carries. */
 	SYSTRACE_CAPTURE_NEW_FDS = 19,
 	/* An argument whose meaning a command argument (arg len_arg[i])

@@ -1081,6 +1081,43 @@ def test_y_names_the_fds_scm_rights_passes(kernel, tmp_path):
     assert same(ours).splitlines() == same(theirs).splitlines()
 
 
+SCM_RIGHTS_REUSED = textwrap.dedent(
+    """
+    import os, socket, struct, sys, time
+    x, y = socket.socketpair()
+    f = os.open("/etc/hostname", os.O_RDONLY)
+    r, w = os.pipe()
+    x.sendmsg([b"fd"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack("ii", f, r))])
+    msg, anc, flags, addr = y.recvmsg(10, socket.CMSG_SPACE(8))
+    for g in struct.unpack("ii", anc[0][2]):
+        os.close(g)
+        os.open("/etc/passwd", os.O_RDONLY)  # on the number just closed
+    if sys.argv[1] == "stay":
+        time.sleep(0.5)  # /proc names the received numbers /etc/passwd
+    """
+)
+
+
+@pytest.mark.parametrize("end", ["stay", "exit"])
+@pytest.mark.parametrize("y", ["-y", "-yy"])
+def test_y_names_received_fds_closed_and_reused_before_the_print(kernel, tmp_path, y, end):
+    # The receiver closes the fds SCM_RIGHTS brought and opens another file
+    # on their numbers at once: /proc, read when recvmsg is printed, names
+    # that file (systrace printed `cmsg_data=[8</etc/passwd>, 9</etc/passwd>]`),
+    # or nothing once the process is gone. The programs read the received
+    # fds' inodes at the exit; the sender's names of those inodes are theirs.
+    prog = tmp_path / "scm_reused.py"
+    prog.write_text(SCM_RIGHTS_REUSED)
+    theirs, ours = _trace_both(tmp_path, [y, "-e", "trace=sendmsg,recvmsg"], [sys.executable, str(prog), end])
+    pipe = r"pipe:\[\d+\]"
+    received = re.search(rf"^recvmsg\(.*cmsg_data=\[8</etc/hostname>, 9<{pipe}>\]", ours, re.M)
+    assert received, ours
+    sent = re.search(rf"^sendmsg\(.*cmsg_data=\[5</etc/hostname>, 6<({pipe})>\]", ours, re.M)
+    assert sent and sent.group(1) in received.group(0), ours
+    same = lambda t: re.sub(r"\d{4,}", "N", re.sub(r"0x[0-9a-f]+", "ADDR", t))  # noqa: E731
+    assert same(ours).splitlines() == same(theirs).splitlines()
+
+
 def test_y_leaves_close_range_s_bounds_as_numbers(kernel, tmp_path):
     # close_range's first argument bounds a range of fds: strace prints it
     # as a number, with -y too, even when that fd is open.

@@ -16,7 +16,7 @@
 //! them (realpath at decode time, while the file exists), so `3</usr/lib/..>`
 //! reads as `/proc/PID/fd/3` would. Not modelled: clone(CLONE_FILES) without
 //! CLONE_THREAD (the child gets a copy, not the shared table), a chroot.
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::Path;
 
 use super::call::{Call, Captured};
@@ -224,7 +224,14 @@ pub struct FdTable {
     /// [`UNPEERED_MAX`] were noted (clients of untraced servers are never
     /// accepted here): then every accept walks them.
     unix_unpeered: Option<HashSet<u64>>,
+    /// The files the last SCM_RIGHTS messages sent passed (at most
+    /// [`PASSED_MAX`]), to name a receiver's fd that /proc no longer does.
+    passed: VecDeque<Fd>,
 }
+
+/// Bounds [`FdTable::passed`]: a receiver whose fds were sent more than
+/// this many passed fds ago shows them by number alone.
+const PASSED_MAX: usize = 64;
 
 /// Bounds [`FdTable::unix_unpeered`] (1 MiB or so).
 const UNPEERED_MAX: usize = 65_536;
@@ -243,6 +250,7 @@ impl FdTable {
             unknown: 0,
             unread_sockets: Default::default(),
             unix_unpeered: Some(HashSet::new()),
+            passed: VecDeque::new(),
         }
     }
 
@@ -797,7 +805,12 @@ impl FdTable {
             // (a netlink socket's port id, a UDP socket's port): read
             // again while it still shows as unbound (its inode alone), as
             // strace's -yy, which asks each time, shows it after.
+            // The fds an SCM_RIGHTS message passes, for their receiver.
+            "sendmsg" if ret >= 0 && !self.endpoints => self.note_passed(pid, call),
             "sendto" | "sendmsg" | "sendmmsg" if self.endpoints && ret >= 0 => {
+                if name == "sendmsg" {
+                    self.note_passed(pid, call);
+                }
                 // A unix stream socket that sends is connected, its ends
                 // read at its connect: /proc, which never has its peer,
                 // would be read again for each send of a client whose
@@ -819,12 +832,22 @@ impl FdTable {
                     self.reread_socket(pid, fd_arg(0));
                 }
             }
-            // The fds SCM_RIGHTS brought, as /proc names them now.
+            // The fds SCM_RIGHTS brought, as /proc names them now: by then
+            // the process may have closed one and opened another file on
+            // its number. The programs read the inodes of the first ones
+            // at the exit: /proc's answer counts only for the same inode.
             "recvmsg" => {
                 const MSG_CMSG_CLOEXEC: u64 = 0x4000_0000;
                 let cloexec = arg(2) & MSG_CMSG_CLOEXEC != 0;
-                for fd in waited_fds(call) {
-                    let entry = self.proc_fd(pid, fd, cloexec);
+                let inodes = call.new_fd_inodes();
+                for (k, fd) in waited_fds(call).into_iter().enumerate() {
+                    let entry = match inodes.get(k) {
+                        None => self.proc_fd(pid, fd, cloexec),
+                        Some(&inode) => self
+                            .proc_fd(pid, fd, cloexec)
+                            .filter(|_| proc_fd_inode(pid, fd) == Some(inode))
+                            .or_else(|| self.passed_with(inode, cloexec)),
+                    };
                     self.set(pid, fd, entry);
                 }
             }
@@ -1013,6 +1036,43 @@ impl FdTable {
         self.reread_socket(pid, fd);
     }
 
+    /// A sendmsg passed fds (SCM_RIGHTS): what they name, kept for their
+    /// receiver, whose own fd /proc may no longer name when its recvmsg
+    /// is printed.
+    fn note_passed(&mut self, pid: u32, call: &Call) {
+        for fd in waited_fds(call) {
+            if let Some(entry) = self.lookup(pid, fd) {
+                if self.passed.len() == PASSED_MAX {
+                    self.passed.pop_front();
+                }
+                self.passed.push_back(entry);
+            }
+        }
+    }
+
+    /// The file of inode `inode` among those passed last: a pipe's or a
+    /// socket's by the inode in its name, a path's if it still names that
+    /// inode.
+    fn passed_with(&self, inode: u64, cloexec: bool) -> Option<Fd> {
+        let named = format!(":[{inode}]");
+        self.passed
+            .iter()
+            .rev()
+            .find(|f| {
+                if f.path.starts_with('/') {
+                    !f.deleted
+                        && std::fs::metadata(&f.path)
+                            .is_ok_and(|m| std::os::unix::fs::MetadataExt::ino(&m) == inode)
+                } else {
+                    f.path.ends_with(&named)
+                }
+            })
+            .map(|f| Fd {
+                cloexec,
+                ..f.clone()
+            })
+    }
+
     fn note_unpeered(&mut self, inode: u64) {
         if let Some(unpeered) = self.unix_unpeered.as_mut() {
             unpeered.insert(inode);
@@ -1108,6 +1168,14 @@ fn ends_detail(fd: &Fd, ends: &[u8]) -> Option<String> {
 /// The fds poll and select wait on (not negative: poll skips those), as
 /// strace's -P looks at them and its -y shows them; and those sendmsg and
 /// recvmsg pass, which -y shows too.
+/// The inode number of the file fd `fd` of process `pid` refers to now.
+fn proc_fd_inode(pid: u32, fd: i32) -> Option<u64> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(format!("/proc/{pid}/fd/{fd}"))
+        .ok()
+        .map(|m| m.ino())
+}
+
 fn waited_fds(call: &Call) -> Vec<i32> {
     let captures = call.captures();
     let fds: Vec<i32> = match &*call.name() {

@@ -88,15 +88,18 @@ pub const NEW_FDS_ARG: u8 = 5;
 pub const ATTR_STRINGS_ARG: u8 = 4;
 
 /// The calls whose new fds' inode numbers are captured, with the argument
-/// holding their int[2] (None: the fd is what they return; an accepted
-/// socket's ends are read with it).
-pub const NEW_FDS_CALLS: &[(&str, Option<&str>)] = &[
-    ("pipe", Some("fildes")),
-    ("pipe2", Some("fildes")),
-    ("socketpair", Some("usockvec")),
-    ("socket", None),
-    ("accept", None),
-    ("accept4", None),
+/// that holds them (None: the fd is what they return) and the shape the
+/// programs read (SYSTRACE_CAPTURE_NEW_FDS's size): 0 the returned fd, 1
+/// also an accepted socket's ends, 2 an int[2], 3 the fds a msghdr's first
+/// message, SCM_RIGHTS, brought (to check what /proc names them later).
+pub const NEW_FDS_CALLS: &[(&str, Option<&str>, u16)] = &[
+    ("pipe", Some("fildes"), 2),
+    ("pipe2", Some("fildes"), 2),
+    ("socketpair", Some("usockvec"), 2),
+    ("socket", None, 0),
+    ("accept", None, 1),
+    ("accept4", None, 1),
+    ("recvmsg", Some("msg"), 3),
 ];
 
 /// The calls whose socket's (arg 0) ends are read at their exit
@@ -557,7 +560,7 @@ pub fn spec_for(meta: &SyscallMetadata) -> Option<systrace_capture_spec> {
         debug_assert!(meta.args.len() <= usize::from(ATTR_STRINGS_ARG));
         spec.kind[usize::from(ATTR_STRINGS_ARG)] = ATTR_STRINGS;
     }
-    if let Some((_, array)) = NEW_FDS_CALLS.iter().find(|(s, _)| *s == name) {
+    if let Some(&(_, array, size)) = NEW_FDS_CALLS.iter().find(|(s, ..)| *s == name) {
         let slot = usize::from(NEW_FDS_ARG);
         debug_assert!(
             meta.args.len() <= slot,
@@ -566,14 +569,14 @@ pub fn spec_for(meta: &SyscallMetadata) -> Option<systrace_capture_spec> {
         match array.map(|array| meta.args.iter().position(|a| a == array)) {
             None => {
                 spec.kind[slot] = NEW_FDS;
-                spec.size[slot] = u16::from(name.starts_with("accept"));
+                spec.size[slot] = size;
             }
             Some(Some(n)) => {
                 spec.kind[slot] = NEW_FDS;
                 spec.len_arg[slot] = n as u8;
-                spec.size[slot] = 2;
+                spec.size[slot] = size;
             }
-            Some(None) => {} // not the array argument this table knows
+            Some(None) => {} // not the argument this table knows
         }
     }
     if SOCKET_ENDS_CALLS.contains(&name) {
@@ -1009,7 +1012,7 @@ mod tests {
     fn new_fds_are_read_at_exit_past_the_arguments() {
         let slot = usize::from(NEW_FDS_ARG);
         let table = MetadataTable::embedded();
-        for &(name, array) in NEW_FDS_CALLS {
+        for &(name, array, size) in NEW_FDS_CALLS {
             let meta = table.by_name(name).unwrap();
             assert!(meta.args.len() <= slot, "{name}");
             let s = spec(name).unwrap();
@@ -1018,11 +1021,11 @@ mod tests {
                 (NEW_FDS, 6, 1),
                 "{name}"
             );
-            let want = array.map_or((0, u16::from(name.starts_with("accept"))), |a| {
-                (meta.args.iter().position(|x| x == a).unwrap() as u8, 2)
-            });
-            assert_eq!((s.len_arg[slot], s.size[slot]), want, "{name}");
+            let want = array.map_or(0, |a| meta.args.iter().position(|x| x == a).unwrap() as u8);
+            assert_eq!((s.len_arg[slot], s.size[slot]), (want, size), "{name}");
         }
+        // recvmsg's header is still captured as itself.
+        assert_eq!(spec("recvmsg").unwrap().kind[1], EXIT_MSGHDR);
         // pipe2's array is still captured as itself.
         assert_eq!(spec("pipe2").unwrap().kind[0], EXIT_STRUCT);
     }
