@@ -801,12 +801,12 @@ impl FdTable {
             "connect" | "bind" | "listen" if self.endpoints => {
                 self.socket_ends_changed(pid, fd_arg(0), call)
             }
+            // The fds an SCM_RIGHTS message passes, for their receiver.
+            "sendmsg" if ret >= 0 && !self.endpoints => self.note_passed(pid, call),
             // A socket sent on before it was bound was bound by the send
             // (a netlink socket's port id, a UDP socket's port): read
             // again while it still shows as unbound (its inode alone), as
             // strace's -yy, which asks each time, shows it after.
-            // The fds an SCM_RIGHTS message passes, for their receiver.
-            "sendmsg" if ret >= 0 && !self.endpoints => self.note_passed(pid, call),
             "sendto" | "sendmsg" | "sendmmsg" if self.endpoints && ret >= 0 => {
                 if name == "sendmsg" {
                     self.note_passed(pid, call);
@@ -1165,9 +1165,6 @@ fn ends_detail(fd: &Fd, ends: &[u8]) -> Option<String> {
     ))
 }
 
-/// The fds poll and select wait on (not negative: poll skips those), as
-/// strace's -P looks at them and its -y shows them; and those sendmsg and
-/// recvmsg pass, which -y shows too.
 /// The inode number of the file fd `fd` of process `pid` refers to now.
 fn proc_fd_inode(pid: u32, fd: i32) -> Option<u64> {
     use std::os::unix::fs::MetadataExt;
@@ -1176,6 +1173,9 @@ fn proc_fd_inode(pid: u32, fd: i32) -> Option<u64> {
         .map(|m| m.ino())
 }
 
+/// The fds poll and select wait on (not negative: poll skips those), as
+/// strace's -P looks at them and its -y shows them; and those sendmsg and
+/// recvmsg pass, which -y shows too.
 fn waited_fds(call: &Call) -> Vec<i32> {
     let captures = call.captures();
     let fds: Vec<i32> = match &*call.name() {
