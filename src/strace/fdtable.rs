@@ -802,12 +802,11 @@ impl FdTable {
                 self.socket_ends_changed(pid, fd_arg(0), call)
             }
             // The fds an SCM_RIGHTS message passes, for their receiver.
-            "sendmsg" if ret >= 0 && !self.endpoints => self.note_passed(pid, call),
-            // A socket sent on before it was bound was bound by the send
-            // (a netlink socket's port id, a UDP socket's port): read
+            // -yy: a socket sent on before it was bound was bound by the
+            // send (a netlink socket's port id, a UDP socket's port): read
             // again while it still shows as unbound (its inode alone), as
             // strace's -yy, which asks each time, shows it after.
-            "sendto" | "sendmsg" | "sendmmsg" if self.endpoints && ret >= 0 => {
+            "sendto" | "sendmsg" | "sendmmsg" if ret >= 0 => {
                 if name == "sendmsg" {
                     self.note_passed(pid, call);
                 }
@@ -815,19 +814,20 @@ impl FdTable {
                 // read at its connect: /proc, which never has its peer,
                 // would be read again for each send of a client whose
                 // server is not traced (dbus's, nscd's).
-                let unbound = match self.files(pid).fds.get(&fd_arg(0)) {
-                    Some(Some(Fd {
-                        path,
-                        detail: Some(detail),
-                        ..
-                    })) => {
-                        !detail.starts_with("UNIX-STREAM:")
-                            && path
-                                .strip_prefix("socket:")
-                                .is_some_and(|inode| detail.ends_with(&format!(":{inode}")))
-                    }
-                    _ => false,
-                };
+                let unbound = self.endpoints
+                    && match self.files(pid).fds.get(&fd_arg(0)) {
+                        Some(Some(Fd {
+                            path,
+                            detail: Some(detail),
+                            ..
+                        })) => {
+                            !detail.starts_with("UNIX-STREAM:")
+                                && path
+                                    .strip_prefix("socket:")
+                                    .is_some_and(|inode| detail.ends_with(&format!(":{inode}")))
+                        }
+                        _ => false,
+                    };
                 if unbound {
                     self.reread_socket(pid, fd_arg(0));
                 }
@@ -845,7 +845,7 @@ impl FdTable {
                         None => self.proc_fd(pid, fd, cloexec),
                         Some(&inode) => self
                             .proc_fd(pid, fd, cloexec)
-                            .filter(|_| proc_fd_inode(pid, fd) == Some(inode))
+                            .filter(|_| inode_of(&format!("/proc/{pid}/fd/{fd}")) == Some(inode))
                             .or_else(|| self.passed_with(inode, cloexec)),
                     };
                     self.set(pid, fd, entry);
@@ -1060,9 +1060,7 @@ impl FdTable {
             .rev()
             .find(|f| {
                 if f.path.starts_with('/') {
-                    !f.deleted
-                        && std::fs::metadata(&f.path)
-                            .is_ok_and(|m| std::os::unix::fs::MetadataExt::ino(&m) == inode)
+                    !f.deleted && inode_of(&f.path) == Some(inode)
                 } else {
                     f.path.ends_with(&named)
                 }
@@ -1165,12 +1163,11 @@ fn ends_detail(fd: &Fd, ends: &[u8]) -> Option<String> {
     ))
 }
 
-/// The inode number of the file fd `fd` of process `pid` refers to now.
-fn proc_fd_inode(pid: u32, fd: i32) -> Option<u64> {
+/// The inode number of the file `path` names now (a `/proc/PID/fd/N`
+/// link: the file the fd refers to).
+fn inode_of(path: &str) -> Option<u64> {
     use std::os::unix::fs::MetadataExt;
-    std::fs::metadata(format!("/proc/{pid}/fd/{fd}"))
-        .ok()
-        .map(|m| m.ino())
+    std::fs::metadata(path).ok().map(|m| m.ino())
 }
 
 /// The fds poll and select wait on (not negative: poll skips those), as
