@@ -831,60 +831,75 @@ __noinline __u32 capture_socket_ends(struct scratch *s, __u32 off, __u32 arg_fla
 
 /* capture_new_fds's `ret` for a msghdr's SCM_RIGHTS fds (no fd's number). */
 #define SYSTRACE_NEW_FDS_SCM_RIGHTS (~0ULL)
+/* The fds of an SCM_RIGHTS message whose inodes are read (multiprocessing's
+ * forkserver passes 4 at a time): the int[2]'s fit too. */
+#define NEW_FDS_MAX 4
 
 /* SYSTRACE_CAPTURE_NEW_FDS: an item of the inode numbers of fd `ret`
  * (ptr 0), of the two fds in the int[2] at `ptr`, or (`ret`
- * SYSTRACE_NEW_FDS_SCM_RIGHTS) of the first two fds an SCM_RIGHTS message
- * of the msghdr at `ptr` brought. */
+ * SYSTRACE_NEW_FDS_SCM_RIGHTS) of the first NEW_FDS_MAX fds an SCM_RIGHTS
+ * message of the msghdr at `ptr` brought. */
 __noinline __u32 capture_new_fds(struct scratch *s, __u32 off, __u32 arg_flags, __u64 ptr,
 				 __u64 ret)
 {
 	struct systrace_capture_item *item;
 	struct files_struct *files = NULL;
 	struct fdtable *fdt = NULL;
-	__s32 fds[2] = { (__s32)ret, -1 };
-	__u64 inos[2] = {};
-	__u64 control[2]; /* a user_msghdr's msg_control, msg_controllen (at 32) */
-	struct {
-		__u64 len;
-		__s32 level, type;
-	} cmsg;
-	__u32 n = 1;
+	__s32 fds[NEW_FDS_MAX] = { (__s32)ret, -1, -1, -1 };
+	__u64 *inos;
+	/* One after the other, in one place (the stack of the exit's
+	 * deepest chain of calls is at its 512 bytes' edge). */
+	union {
+		__u64 control[2]; /* a user_msghdr's msg_control, msg_controllen (at 32) */
+		struct {
+			__u64 len;
+			__s32 level, type;
+		} cmsg;
+	} m;
+	__u64 control, controllen;
+	__u32 n = 1, size;
 
 	if (!s || off > CAPTURE_END + MARKS_ROOM)
 		return off;
 	if (ret == SYSTRACE_NEW_FDS_SCM_RIGHTS) {
 		/* The first message's first fds, if it is SCM_RIGHTS; no item
 		 * else (the fds of another shape go unchecked). */
-		if (!ptr ||
-		    bpf_probe_read_user(control, sizeof(control), (const void *)(ptr + 32)) < 0 ||
-		    !control[0] || control[1] < sizeof(cmsg) + 4 ||
-		    bpf_probe_read_user(&cmsg, sizeof(cmsg), (const void *)control[0]) < 0 ||
-		    cmsg.level != 1 /* SOL_SOCKET */ || cmsg.type != 1 /* SCM_RIGHTS */ ||
-		    cmsg.len < sizeof(cmsg) + 4 || cmsg.len > control[1])
+		if (bpf_probe_read_user(m.control, sizeof(m.control), (const void *)(ptr + 32)) <
+			    0 ||
+		    !m.control[0] || m.control[1] < sizeof(m.cmsg) + 4)
 			return off;
-		n = cmsg.len >= sizeof(cmsg) + 8 ? 2 : 1;
-		if (bpf_probe_read_user(fds, n == 2 ? 8 : 4,
-					(const void *)(control[0] + sizeof(cmsg))) < 0)
+		control = m.control[0];
+		controllen = m.control[1];
+		if (bpf_probe_read_user(&m.cmsg, sizeof(m.cmsg), (const void *)control) < 0 ||
+		    m.cmsg.level != 1 /* SOL_SOCKET */ || m.cmsg.type != 1 /* SCM_RIGHTS */ ||
+		    m.cmsg.len < sizeof(m.cmsg) + 4 || m.cmsg.len > controllen)
+			return off;
+		n = (m.cmsg.len - sizeof(m.cmsg)) / 4;
+		if (n > NEW_FDS_MAX)
+			n = NEW_FDS_MAX;
+		size = n - 1; /* n is 1 to NEW_FDS_MAX */
+		barrier_var(size);
+		size = ((size & (NEW_FDS_MAX - 1)) + 1) * sizeof(fds[0]); /* the verifier's bound */
+		if (bpf_probe_read_user(fds, size, (const void *)(control + sizeof(m.cmsg))) < 0)
 			return off;
 	} else if (ptr) {
-		if (bpf_probe_read_user(fds, sizeof(fds), (const void *)ptr) < 0)
+		if (bpf_probe_read_user(fds, 2 * sizeof(fds[0]), (const void *)ptr) < 0)
 			return capture_mark(s, off, arg_flags, SYSTRACE_CAPTURE_FAULTED);
 		n = 2;
 	}
 	if (bpf_probe_read_kernel(&files, sizeof(files), &bpf_get_current_task_btf()->files) ||
 	    !files || bpf_probe_read_kernel(&fdt, sizeof(fdt), &files->fdt) || !fdt)
 		return capture_mark(s, off, arg_flags, SYSTRACE_CAPTURE_FAULTED);
-	inos[0] = fd_inode(fdt, fds[0]);
-	if (n == 2)
-		inos[1] = fd_inode(fdt, fds[1]);
 	barrier_var(off); /* keep the mask: the compiler would drop it as a no-op */
 	off &= SCRATCH_MASK;
 	item = (void *)&s->buf[off];
 	item->arg = arg_flags & 0xff;
 	item->flags = (arg_flags >> 8) & 0xff;
 	item->len = n * sizeof(__u64);
-	__builtin_memcpy(&s->buf[off + sizeof(*item)], inos, sizeof(inos));
+	/* Written in place, past the item. */
+	inos = (void *)&s->buf[off + sizeof(*item)];
+	for (int i = 0; i < NEW_FDS_MAX; i++)
+		inos[i] = i < n ? fd_inode(fdt, fds[i]) : 0;
 	return off + sizeof(*item) + n * sizeof(__u64);
 }
 

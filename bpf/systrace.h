@@ -101,7 +101,7 @@ enum systrace_capture_kind {
 	 * surely the call's: the fd it returned (size[i] 0: socket; 1:
 	 * accept, whose new socket's ends follow, as SOCKET_ENDS's item), or
 	 * the two in the int[2] at arg len_arg[i] (size[i] 2: pipe,
-	 * socketpair), or the first two an SCM_RIGHTS message brought, when
+	 * socketpair), or the first four an SCM_RIGHTS message brought, when
 	 * it is the first of the msghdr at arg len_arg[i] (size[i] 3:
 	 * recvmsg; no item else). User space names them (`pipe:[1234]`)
 	 * without /proc, which may be read too late, or checks what /proc

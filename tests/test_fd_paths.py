@@ -1118,6 +1118,31 @@ def test_y_names_received_fds_closed_and_reused_before_the_print(kernel, tmp_pat
     assert same(ours).splitlines() == same(theirs).splitlines()
 
 
+FORKSERVER = textwrap.dedent(
+    """
+    import multiprocessing as mp
+    if __name__ == "__main__":
+        mp.set_start_method("forkserver")
+        p = mp.Process(target=print, args=("child",))
+        p.start()
+        p.join()
+    """
+)
+
+
+def test_y_names_the_fds_multiprocessing_s_forkserver_receives(kernel, tmp_path):
+    # Python's forkserver receives four fds per message (SCM_RIGHTS) and
+    # closes them in its child at once: systrace showed the last two by
+    # number alone once /proc no longer had them.
+    prog = tmp_path / "forkserver.py"
+    prog.write_text(FORKSERVER)
+    theirs, ours = _trace_both(tmp_path, ["-f", "-y", "-e", "trace=sendmsg,recvmsg"],
+                               ["/usr/bin/python3", str(prog)])
+    data = lambda t: [re.sub(r"\d{4,}", "N", m) for m in re.findall(r"cmsg_data=\[[^\]]*(?:\][^\]]*)*?\]\}", t)]  # noqa: E731
+    assert len(data(ours)) >= 2 and all(m.count("<") == m.count(",") + 1 for m in data(ours)), ours
+    assert data(ours) == data(theirs), (ours, theirs)
+
+
 def test_y_leaves_close_range_s_bounds_as_numbers(kernel, tmp_path):
     # close_range's first argument bounds a range of fds: strace prints it
     # as a number, with -y too, even when that fd is open.
