@@ -322,6 +322,85 @@ def test_a_filtered_session_counts_the_halves_of_calls_it_lost(kernel, expr):
     assert overflowed == 2, "the ring overflowed in fewer than 2 runs of 10"
 
 
+@pytest.mark.parametrize(
+    "name, call",
+    [
+        ("getppid", "os.getppid()"),
+        ("getpgid", "os.getpgid(0)"),
+        ("getpriority", "os.getpriority(os.PRIO_PROCESS, 0)"),
+        ("lseek", "os.lseek(fd, 0, 0)"),
+        ("pread64", "os.pread(fd, 0, 0)"),
+    ],
+)
+def test_a_filtered_session_counts_a_held_enter_whose_exit_did_not_fit(kernel, name, call):
+    """A call decided at its exit is sent as its enter, then its exit: where
+    the ring has room for the enter only, the session held that enter for
+    an exit counted lost, and counted the enter only when the thread's next
+    call came. The thread's last call before the ring filled had none: one
+    event of the loop in no count. The tracer is stopped while the loop
+    runs, so the ring fills once and stays full; with these calls' sizes of
+    records (0 to 4 arguments) the room left is sometimes an enter's
+    (getpriority's and lseek's failed before)."""
+    n = 20000
+    busy = start_gated(f"fd = os.open('/dev/null', os.O_RDWR)\nfor _ in range({n}): {call}\n")
+    tracer = subprocess.Popen(python_script(f"""
+    import json, sys, warnings, systrace
+    s = systrace.enable("{name}", filter="ret >= 0", pid={busy.pid}, buffer_size=4096)
+    print("ready", flush=True)
+    sys.stdin.read()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", systrace.LostEventsWarning)
+        s.close()
+    phases = [e.phase for e in s.events()]
+    print(json.dumps({{"phases": phases, "dropped": s.dropped}}))
+    """), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert tracer.stdout.readline().strip() == "ready"
+        tracer.send_signal(signal.SIGSTOP)
+        busy.stdin.write(b"x")
+        busy.stdin.close()
+        assert busy.wait(timeout=120) == 0
+        tracer.send_signal(signal.SIGCONT)
+        out, _ = tracer.communicate("", timeout=120)
+    finally:
+        tracer.kill()
+    import json
+
+    got = json.loads(out)
+    phases = got["phases"]
+    assert got["dropped"] > 0
+    # Delivered calls are whole: enter, exit, enter, exit...
+    assert phases == ["enter", "exit"] * (len(phases) // 2)
+    assert len(phases) + got["dropped"] == 2 * n
+
+
+def test_a_call_still_running_at_the_close_is_not_counted_lost(kernel):
+    """A session whose filter on ret holds a call's enter until its exit,
+    closed while the call still runs: the call was not decided within the
+    session, so it is neither delivered nor lost. (Another session traces
+    read unfiltered, so the programs send the enter at once and this
+    session holds it.)"""
+    child = start_gated("os.read(0, 1)\n")
+    with systrace.enable("read", pid=child.pid) as plain:
+        filtered = systrace.enable("read", filter="ret >= 0", pid=child.pid)
+        child.stdin.write(b"x")
+        child.stdin.flush()
+        seen = []
+        deadline = time.monotonic() + 30
+        # The second read's enter, delivered: the child is blocked in it.
+        while sum(e.phase == "enter" for e in seen) < 1 and time.monotonic() < deadline:
+            seen += list(plain.poll(0.5))
+        assert [e.phase for e in seen][-1:] == ["enter"], seen
+        with open(f"/proc/{child.pid}/syscall") as f:
+            assert f.read().split()[0] == "0"  # read, still blocked
+        filtered.close()
+        assert (filtered.events(), filtered.dropped) == ([], 0)
+        child.stdin.write(b"y")
+        child.stdin.close()
+        assert child.wait(timeout=30) == 0
+    assert plain.dropped == 0
+
+
 # --- 4. memory --------------------------------------------------------------------
 
 

@@ -112,7 +112,7 @@ fn hook_policy() -> Result<Option<HookMode>> {
 /// not return, and rt_sigreturn's exit is reported with the number -1
 /// (the registers it restores say no syscall), which the kernel's
 /// per-syscall events skip.
-fn never_exits(nr: u32) -> bool {
+pub fn never_exits(nr: u32) -> bool {
     let table = crate::metadata::names::metadata_now().0;
     table
         .syscall_nr_to_meta(nr)

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use crate::filter::{CallFilter, Values};
+use crate::kernel::hooks::never_exits;
 use crate::kernel::{Event, Phase};
 
 #[derive(Default)]
@@ -73,6 +74,27 @@ impl SessionFilters {
         std::mem::take(&mut self.unpaired)
     }
 
+    /// `exit`, an exit after the session's end, ended its thread's held
+    /// call: that call was not decided within the session (as one still
+    /// running at the close), so its enter is neither delivered nor lost.
+    pub fn end_after_close(&mut self, exit: &Event) {
+        if self.held.get(&exit.tid).is_some_and(|h| h.nr == exit.nr) {
+            self.held.remove(&exit.tid);
+        }
+    }
+
+    /// At the close: the held enters left whose call ended (`running`
+    /// says it did not) lost their exit to the ring buffer, which counted
+    /// it, and are counted lost too. Before, the last call of a thread
+    /// whose exit did not fit was in no count (one event of 200,000 short).
+    pub fn settle(&mut self, running: impl Fn(&Event) -> bool) {
+        for (_, enter) in self.held.drain() {
+            if !never_exits(enter.nr) && !running(&enter) {
+                self.unpaired += 1;
+            }
+        }
+    }
+
     /// What to do with `ev`, an event the session traces; `traces_enter`:
     /// whether it traces the enter of `ev`'s syscall.
     pub fn apply(&mut self, ev: &Event, traces_enter: bool) -> Verdict {
@@ -88,8 +110,8 @@ impl SessionFilters {
             Phase::Enter if f.at_exit => {
                 // The thread's next call: the one held before it ended
                 // without its exit seen.
-                if self.held.insert(ev.tid, ev.clone()).is_some() {
-                    self.unpaired += 1;
+                if let Some(earlier) = self.held.insert(ev.tid, ev.clone()) {
+                    self.unpaired += u64::from(!never_exits(earlier.nr));
                 }
                 Verdict::Drop
             }

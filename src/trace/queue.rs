@@ -63,6 +63,10 @@ impl Filter {
         }
     }
 
+    fn end_ns(&self) -> u64 {
+        self.end_ns.load(Ordering::Relaxed)
+    }
+
     fn matches(&self, ev: &Event) -> bool {
         self.takes(ev.kind, ev.phase, ev.nr)
             && ev.timestamp_ns >= self.start_ns
@@ -130,6 +134,16 @@ fn signal_fd(fd: &OnceLock<OwnedFd>, add: bool) {
             libc::read(fd.as_raw_fd(), (&mut value as *mut u64).cast(), 8);
         }
     }
+}
+
+/// Whether thread `tid` of `pid` is inside syscall `nr` now (blocked in
+/// it: /proc shows "running" for a thread on a CPU, which at a close is
+/// almost always in user space).
+fn in_syscall(pid: u32, tid: u32, nr: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/syscall"))
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<u32>().ok())
+        == Some(nr)
 }
 
 impl Queue {
@@ -287,7 +301,16 @@ impl Queue {
             }
         };
         for ev in batch {
-            if self.launching(&mut queue.launching, ev) || !self.filter.matches(ev) {
+            if self.launching(&mut queue.launching, ev) {
+                continue;
+            }
+            if !self.filter.matches(ev) {
+                if ev.is_syscall()
+                    && ev.phase == Phase::Exit
+                    && ev.timestamp_ns > self.filter.end_ns()
+                {
+                    queue.filters.end_after_close(ev);
+                }
                 continue;
             }
             let verdict = if queue.filters.is_empty() {
@@ -379,12 +402,30 @@ impl Queue {
         }
     }
 
-    /// Events lost because the user did not take them in time.
+    /// At the close, once every record of the session's is delivered: the
+    /// enters its filters still hold are counted lost, but for calls still
+    /// running (`SessionFilters::settle`).
+    pub fn settle_held(&self) {
+        let mut queue = self.backlog();
+        if queue.filters.is_empty() {
+            return;
+        }
+        // SAFETY: gettid has no preconditions. The closing thread is not
+        // in the held call: it is here.
+        let me = unsafe { libc::gettid() } as u32;
+        queue
+            .filters
+            .settle(|enter| enter.tid != me && in_syscall(enter.pid, enter.tid, enter.nr));
+        let unpaired = queue.filters.take_unpaired();
+        self.unpaired.fetch_add(unpaired, Ordering::Relaxed);
+    }
+
     /// Enters its filters held for an exit lost to the ring buffer.
     pub fn unpaired(&self) -> u64 {
         self.unpaired.load(Ordering::Relaxed)
     }
 
+    /// Events lost because the user did not take them in time.
     pub fn backlog_dropped(&self) -> u64 {
         self.backlog_dropped.load(Ordering::Relaxed)
     }

@@ -361,6 +361,7 @@ impl Session {
                 tracer.sessions -= 1;
                 // After detach the kernel has committed every record of ours.
                 let flushed = tracer.consumer.flush();
+                self.queue.settle_held();
                 self.at_close = Some(self.losses_now(tracer));
                 if !self.registration.count.is_empty() {
                     let now = self.count_snapshot(tracer);
