@@ -7,6 +7,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use super::filters::lifted_since;
+use super::registry::exec_syscalls;
 use crate::filter::{CallFilter, Values};
 use crate::kernel::hooks::never_exits;
 use crate::kernel::{Event, Phase};
@@ -14,12 +16,18 @@ use crate::kernel::{Event, Phase};
 #[derive(Default)]
 pub struct SessionFilters {
     by_nr: HashMap<u32, Arc<CallFilter>>,
-    /// Per thread: the syscall whose call passed at its enter.
-    accepted: HashMap<u32, u32>,
+    /// Per thread: the syscall whose call was decided at its enter, and
+    /// whether it passed.
+    decided: HashMap<u32, (u32, bool)>,
     /// Per thread: the enter of a call decided at its exit.
     held: HashMap<u32, Event>,
-    /// Held enters whose exit never came (lost to a full ring buffer,
-    /// which counted the exit): the session's too, since not delivered.
+    /// Per thread: the time of its last event of a filtered syscall in the
+    /// session; its next call began after it.
+    last: HashMap<u32, u64>,
+    /// The halves of calls whose other half was lost to a full ring buffer
+    /// (which counted that half): held enters whose exit never came, and
+    /// exits whose enter did not come while the programs filtered none of
+    /// the syscall's calls. The session's too, since not delivered.
     unpaired: u64,
 }
 
@@ -57,6 +65,14 @@ fn passes(f: &CallFilter, enter: Option<&Event>, exit: Option<&Event>) -> bool {
     })
 }
 
+/// Whether an exit of `nr` without its enter before it on the same thread
+/// means the enter was lost. Not for an exec: the programs send every
+/// exec's exit, whatever its enter's verdict, and an exec by a thread
+/// other than the first exits on the first's thread id.
+fn pairs_on_thread(nr: u32) -> bool {
+    !exec_syscalls().contains(&nr)
+}
+
 impl SessionFilters {
     pub fn new(filters: &BTreeMap<u32, Arc<CallFilter>>) -> Self {
         SessionFilters {
@@ -89,7 +105,7 @@ impl SessionFilters {
     /// whose exit did not fit was in no count (one event of 200,000 short).
     pub fn settle(&mut self, running: impl Fn(&Event) -> bool) {
         for (_, enter) in self.held.drain() {
-            if !never_exits(enter.nr) && !running(&enter) {
+            if !never_exits(enter.nr) && pairs_on_thread(enter.nr) && !running(&enter) {
                 self.unpaired += 1;
             }
         }
@@ -106,6 +122,18 @@ impl SessionFilters {
         let Some(f) = self.by_nr.get(&ev.nr) else {
             return Verdict::Keep;
         };
+        // Whether an exit without its enter ends a call whose enter the
+        // ring lost: one that began in the session, while the programs
+        // filtered none of the syscall's calls (they send every enter,
+        // and the exit of a lost one). Where they filter, they drop such
+        // an exit themselves, counted; an exit alone may also end a call
+        // they rejected before its filter was lifted, or one begun before
+        // the session: not the session's.
+        let lost_enter = self
+            .last
+            .insert(ev.tid, ev.timestamp_ns)
+            .is_some_and(|t| t > lifted_since(ev.nr))
+            && pairs_on_thread(ev.nr);
         match ev.phase {
             Phase::Enter if f.at_exit => {
                 // The thread's next call: the one held before it ended
@@ -116,26 +144,41 @@ impl SessionFilters {
                 Verdict::Drop
             }
             Phase::Enter => {
-                if passes(f, Some(ev), None) {
-                    self.accepted.insert(ev.tid, ev.nr);
-                    Verdict::Keep
-                } else {
-                    self.accepted.remove(&ev.tid);
-                    Verdict::Drop
-                }
-            }
-            Phase::Exit if !f.at_exit => {
-                if self.accepted.remove(&ev.tid) == Some(ev.nr) {
+                let pass = passes(f, Some(ev), None);
+                self.decided.insert(ev.tid, (ev.nr, pass));
+                if pass {
                     Verdict::Keep
                 } else {
                     Verdict::Drop
                 }
             }
+            Phase::Exit if !f.at_exit => match self.decided.remove(&ev.tid) {
+                Some((nr, pass)) if nr == ev.nr => {
+                    if pass {
+                        Verdict::Keep
+                    } else {
+                        Verdict::Drop
+                    }
+                }
+                _ => {
+                    self.unpaired += u64::from(lost_enter && traces_enter);
+                    Verdict::Drop
+                }
+            },
             Phase::Exit => {
-                let held = self.held.remove(&ev.tid).filter(|h| h.nr == ev.nr);
+                let held = match self.held.remove(&ev.tid) {
+                    Some(h) if h.nr == ev.nr => Some(h),
+                    Some(earlier) => {
+                        // An earlier call's, whose exit was lost.
+                        self.unpaired += u64::from(!never_exits(earlier.nr));
+                        None
+                    }
+                    None => None,
+                };
                 // No enter: the call began before the session (not its
                 // call), unless the session does not trace enters.
                 if held.is_none() && traces_enter {
+                    self.unpaired += u64::from(lost_enter);
                     return Verdict::Drop;
                 }
                 if passes(f, held.as_ref(), Some(ev)) {

@@ -4,14 +4,32 @@
 //! applies its own again, in `queue`). Part of the registry's bookkeeping,
 //! under the same lock.
 use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use super::queue::monotonic_ns;
 use super::registry::{exec_syscalls, Kernel, Registration};
 use crate::filter::{kernel_filter, CallFilter};
+use crate::kernel::layout::NR_SYSCALLS;
 use crate::kernel::types::systrace_filter_mode;
 use crate::kernel::Phase;
 
 const AT_ENTER: u32 = systrace_filter_mode::SYSTRACE_FILTER_AT_ENTER.0;
+
+/// Per syscall number: since when (CLOCK_MONOTONIC, the records' clock)
+/// the programs have filtered none of its calls while a session filters
+/// them (another session traces it unfiltered, or the OR did not fit);
+/// u64::MAX while they filter, or nobody does. In that time they send an
+/// exit whose enter the ring buffer lost, which only the sessions can
+/// count (`SessionFilters`).
+static LIFTED_SINCE: [AtomicU64; NR_SYSCALLS] = [const { AtomicU64::new(u64::MAX) }; NR_SYSCALLS];
+
+/// See `LIFTED_SINCE`.
+pub fn lifted_since(nr: u32) -> u64 {
+    LIFTED_SINCE
+        .get(nr as usize)
+        .map_or(u64::MAX, |t| t.load(Ordering::SeqCst))
+}
 
 #[derive(Default)]
 pub struct FilterRefs {
@@ -83,5 +101,14 @@ impl FilterRefs {
             }
         }
         kernel.set_filter(nr, filter.as_deref());
+        // Stamped after the change: a call that began after the stamp was
+        // sent whole, unless the ring lost a half.
+        if let Some(since) = LIFTED_SINCE.get(nr as usize) {
+            if filter.is_some() || !self.filtered.contains_key(&nr) {
+                since.store(u64::MAX, Ordering::SeqCst);
+            } else if since.load(Ordering::SeqCst) == u64::MAX {
+                since.store(monotonic_ns(), Ordering::SeqCst);
+            }
+        }
     }
 }
