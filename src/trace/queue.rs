@@ -109,7 +109,7 @@ pub struct Queue {
     /// For a launched command: execve and execveat, which end its launch.
     launch_execs: Option<[u32; 2]>,
     backlog_dropped: AtomicU64,
-    /// Enters its filters held for an exit lost to the ring buffer.
+    /// Halves of calls whose other half the ring buffer lost.
     unpaired: AtomicU64,
     truncated: AtomicU64,
     faulted: AtomicU64,
@@ -420,7 +420,8 @@ impl Queue {
         self.unpaired.fetch_add(unpaired, Ordering::Relaxed);
     }
 
-    /// Enters its filters held for an exit lost to the ring buffer.
+    /// Halves of calls its filters could not deliver because the ring
+    /// buffer lost the other half (`SessionFilters`' unpaired).
     pub fn unpaired(&self) -> u64 {
         self.unpaired.load(Ordering::Relaxed)
     }
