@@ -1125,10 +1125,12 @@ def test_audit_netlink_messages_like_strace(kernel, tmp_path, strace_bin):
     assert "nlmsg_type=NLMSG_ERROR" in ours and "msg={nlmsg_len=" in ours, ours
 
 
-# strace starts `????(` (or `???(`) for a syscall entry whose registers it
+# strace prints a syscall `???` (or `????`) for an entry whose registers it
 # could not read: the first thread, stopped at an entry, already taken away
-# by the other thread's exec. A race of ptrace's, not a call of the program.
-STRACE_UNREADABLE_ENTRY = re.compile(r"^(\d+ +)?\?{3,4}\( <unfinished \.\.\.>\n", re.M)
+# by the other thread's exec. Unfinished, or ended `???() = ?`, or resumed.
+# A race of ptrace's, not a call of the program (which makes no syscall
+# strace cannot name, and systrace prints none).
+STRACE_UNREADABLE_ENTRY = re.compile(r"^(\d+ +)?(\?{3,4}\(|<\.\.\. \?{3,4} resumed>).*\n", re.M)
 
 THREAD_EXEC = """
 import os, threading, time
