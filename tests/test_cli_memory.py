@@ -12,6 +12,8 @@ import sys
 import textwrap
 import time
 
+import pytest
+
 import systrace
 from systrace import cli
 
@@ -104,12 +106,21 @@ def test_the_ring_is_lossless_at_ten_times_the_busy_test(kernel):
     # The command's ring: ten times test_two_busy_processes_lose_nothing's
     # load, 20M calls from two processes on two CPUs (a 1 MiB ring lost
     # some in CI, 512 KiB on the shared machine).
+    # With the two processes and the consumer on two CPUs, a stall of the
+    # host can still fill it: CI once lost 11,670 of the 20M events (the
+    # runs before and after it were whole). A second run decides; a
+    # consumer that cannot keep up loses in both.
     assert cli.CLI_BUFFER_SIZE == 2 * MIB
     dd = "dd if=/dev/zero of=/dev/null bs=1 count=5000000 2>/dev/null"
-    r = subprocess.run([sys.executable, "-m", "systrace", "-f", "-o", "/dev/null", "--", "sh", "-c",
-                        f"{dd} & {dd}; wait"], capture_output=True, text=True, timeout=600)
-    assert r.returncode == 0, r.stderr
-    assert "lost" not in r.stderr, r.stderr
+    errors = []
+    for _ in range(2):
+        r = subprocess.run([sys.executable, "-m", "systrace", "-f", "-o", "/dev/null", "--", "sh", "-c",
+                            f"{dd} & {dd}; wait"], capture_output=True, text=True, timeout=600)
+        assert r.returncode == 0, r.stderr
+        if "lost" not in r.stderr:
+            return
+        errors.append(r.stderr)
+    pytest.fail("".join(errors))
 
 
 RELOCATIONS = """
