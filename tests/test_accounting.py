@@ -425,6 +425,27 @@ def test_an_exec_the_filter_rejected_is_not_counted_lost(kernel):
     assert (s.events(), s.dropped) == ([], 0)
 
 
+def test_an_exec_by_a_thread_beside_an_unfiltered_session_is_not_counted_lost(kernel):
+    """Beside an unfiltered session the programs filter no exec, and an
+    exec by a thread other than the first exits on the first thread's id,
+    which had an exec of its own in the session: that exit alone is not an
+    exit whose enter was lost."""
+    child = start_gated(
+        "import threading\n"
+        "try: os.execv('/nonexistent', ['x'])\n"
+        "except OSError: pass\n"
+        "threading.Thread(target=os.execv, args=('/bin/true', ['true'])).start()\n"
+        "import time; time.sleep(30)\n"
+    )
+    with systrace.enable("execve", pid=child.pid) as plain:
+        with systrace.enable("execve", filter="argv != 0", pid=child.pid) as filtered:
+            child.stdin.write(b"x")
+            child.stdin.close()
+            assert child.wait(timeout=30) == 0
+    assert plain.dropped == 0
+    assert filtered.dropped == 0
+
+
 def blocked_in(pid: int) -> str:
     with open(f"/proc/{pid}/syscall") as f:
         return f.read().split()[0]

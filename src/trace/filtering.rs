@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use super::filters::lifted_since;
+use super::filters::lifted_during;
 use super::registry::exec_syscalls;
 use crate::filter::{CallFilter, Values};
 use crate::kernel::hooks::never_exits;
@@ -129,11 +129,10 @@ impl SessionFilters {
         // an exit themselves, counted; an exit alone may also end a call
         // they rejected before its filter was lifted, or one begun before
         // the session: not the session's.
-        let lost_enter = self
-            .last
-            .insert(ev.tid, ev.timestamp_ns)
-            .is_some_and(|t| t > lifted_since(ev.nr))
-            && pairs_on_thread(ev.nr);
+        let last = self.last.insert(ev.tid, ev.timestamp_ns);
+        let lost_enter = || {
+            last.is_some_and(|t| lifted_during(ev.nr, t, ev.timestamp_ns)) && pairs_on_thread(ev.nr)
+        };
         match ev.phase {
             Phase::Enter if f.at_exit => {
                 // The thread's next call: the one held before it ended
@@ -161,7 +160,7 @@ impl SessionFilters {
                     }
                 }
                 _ => {
-                    self.unpaired += u64::from(lost_enter && traces_enter);
+                    self.unpaired += u64::from(traces_enter && lost_enter());
                     Verdict::Drop
                 }
             },
@@ -178,7 +177,7 @@ impl SessionFilters {
                 // No enter: the call began before the session (not its
                 // call), unless the session does not trace enters.
                 if held.is_none() && traces_enter {
-                    self.unpaired += u64::from(lost_enter);
+                    self.unpaired += u64::from(lost_enter());
                     return Verdict::Drop;
                 }
                 if passes(f, held.as_ref(), Some(ev)) {

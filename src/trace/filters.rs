@@ -16,19 +16,22 @@ use crate::kernel::Phase;
 
 const AT_ENTER: u32 = systrace_filter_mode::SYSTRACE_FILTER_AT_ENTER.0;
 
-/// Per syscall number: since when (CLOCK_MONOTONIC, the records' clock)
-/// the programs have filtered none of its calls while a session filters
-/// them (another session traces it unfiltered, or the OR did not fit);
-/// u64::MAX while they filter, or nobody does. In that time they send an
-/// exit whose enter the ring buffer lost, which only the sessions can
-/// count (`SessionFilters`).
-static LIFTED_SINCE: [AtomicU64; NR_SYSCALLS] = [const { AtomicU64::new(u64::MAX) }; NR_SYSCALLS];
+/// Per syscall number: the last span of time (CLOCK_MONOTONIC, the
+/// records' clock) in which the programs filtered none of its calls while a
+/// session filtered them (another session traced it unfiltered, or the OR
+/// did not fit): from `.0` to `.1` (u64::MAX while it lasts; none yet:
+/// both u64::MAX). In it they send an exit whose enter the ring buffer
+/// lost, which only the sessions can count (`SessionFilters`), maybe after
+/// the span ended (the consumer delivers later).
+static LIFTED: [(AtomicU64, AtomicU64); NR_SYSCALLS] =
+    [const { (AtomicU64::new(u64::MAX), AtomicU64::new(u64::MAX)) }; NR_SYSCALLS];
 
-/// See `LIFTED_SINCE`.
-pub fn lifted_since(nr: u32) -> u64 {
-    LIFTED_SINCE
-        .get(nr as usize)
-        .map_or(u64::MAX, |t| t.load(Ordering::SeqCst))
+/// Whether a call of `nr` that began after `from` and ended at `to` ran
+/// wholly while the programs filtered none of its calls (see `LIFTED`).
+pub fn lifted_during(nr: u32, from: u64, to: u64) -> bool {
+    LIFTED.get(nr as usize).is_some_and(|(since, until)| {
+        from > since.load(Ordering::SeqCst) && to < until.load(Ordering::SeqCst)
+    })
 }
 
 #[derive(Default)]
@@ -103,11 +106,15 @@ impl FilterRefs {
         kernel.set_filter(nr, filter.as_deref());
         // Stamped after the change: a call that began after the stamp was
         // sent whole, unless the ring lost a half.
-        if let Some(since) = LIFTED_SINCE.get(nr as usize) {
-            if filter.is_some() || !self.filtered.contains_key(&nr) {
-                since.store(u64::MAX, Ordering::SeqCst);
-            } else if since.load(Ordering::SeqCst) == u64::MAX {
+        if let Some((since, until)) = LIFTED.get(nr as usize) {
+            let lifted = filter.is_none() && self.filtered.contains_key(&nr);
+            let open = since.load(Ordering::SeqCst) != u64::MAX
+                && until.load(Ordering::SeqCst) == u64::MAX;
+            if lifted && !open {
+                until.store(u64::MAX, Ordering::SeqCst);
                 since.store(monotonic_ns(), Ordering::SeqCst);
+            } else if !lifted && open {
+                until.store(monotonic_ns(), Ordering::SeqCst);
             }
         }
     }
