@@ -190,6 +190,8 @@ __noinline int emit_held_enter(__u32 nr, struct call_mark *mark, __u64 pid_tgid,
 
 	if (!mark || nr >= SYSTRACE_NR_SYSCALLS)
 		return 0;
+	/* The enter's thread, not the exit's (they differ after an exec). */
+	pid_tgid = (pid_tgid & ~0xffffffffULL) | mark->tid;
 	barrier_var(nr); /* a bound the verifier sees in every copy of nr */
 	nr &= SYSTRACE_NR_SYSCALLS - 1;
 	if (test_bit(nr, capture_syscalls) && enter_captures(nr)) {
@@ -256,6 +258,7 @@ static __noinline bool filter_enter(const struct systrace_filter *f, __u32 nr, _
 		return false;
 	}
 	mark->nr = nr;
+	mark->tid = pid_tgid;
 	mark->state = CALL_HELD;
 	/* Always the time, whether records carry it or not: held_since is
 	 * compared with it. */

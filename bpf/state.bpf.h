@@ -344,6 +344,9 @@ struct call_mark {
 	__u32 state; /* enum call_state */
 	__u64 ts; /* the held enter's time */
 	__u64 args[SYSTRACE_MAX_ARGS];
+	/* The held enter's thread: an exec by a thread other than the first
+	 * exits on the first's id. */
+	__u32 tid;
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);

@@ -6,6 +6,7 @@ forked child never keeps the parent's programs; forking at any moment is
 safe. Each test here failed on the code before issue 11."""
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import re
@@ -444,6 +445,43 @@ def test_an_exec_by_a_thread_beside_an_unfiltered_session_is_not_counted_lost(ke
             assert child.wait(timeout=30) == 0
     assert plain.dropped == 0
     assert filtered.dropped == 0
+
+
+@pytest.mark.parametrize("beside", [False, True], ids=["alone", "beside-unfiltered"])
+@pytest.mark.parametrize("flt", ["argv != 0", "ret == 0", "filename ~ \"*/true\""])
+def test_an_exec_by_a_thread_under_a_filter_is_delivered_whole(kernel, flt, beside):
+    """An exec by a thread other than the first exits on the first
+    thread's id: the session's verdict on its enter (or its held enter)
+    sits under the exec'ing thread's id, and the exit takes it from there
+    (before, the exit was dropped, in no count; and the programs, holding
+    the enter for a filter on ret, sent it as the first thread's). Beside
+    an unfiltered session the programs filter nothing, and the session
+    decides (or holds) the enter itself."""
+    child = start_gated(
+        "import threading\n"
+        "threading.Thread(target=os.execv, args=('/bin/true', ['true'])).start()\n"
+        "import time; time.sleep(30)\n"
+    )
+    deadline = time.monotonic() + 30
+    while blocked_in(child.pid) != "0" and time.monotonic() < deadline:
+        time.sleep(0.01)  # at the gate: its own start's execve ended
+    with contextlib.ExitStack() as stack:
+        if beside:
+            plain = stack.enter_context(systrace.enable("execve", pid=child.pid))
+        s = stack.enter_context(systrace.enable("execve", filter=flt, pid=child.pid, strings=True))
+        child.stdin.write(b"x")
+        child.stdin.close()
+        assert child.wait(timeout=30) == 0
+    if beside:
+        seen = plain.events()
+        assert (len(seen), plain.dropped) == (2, 0), seen
+    events = s.events()
+    assert [(e.phase, e.pid, e.tid == e.pid) for e in events] == [
+        ("enter", child.pid, False),
+        ("exit", child.pid, True),
+    ], events
+    assert events[1].ret == 0
+    assert s.dropped == 0
 
 
 def blocked_in(pid: int) -> str:

@@ -16,9 +16,8 @@ use crate::kernel::{Event, Phase};
 #[derive(Default)]
 pub struct SessionFilters {
     by_nr: HashMap<u32, Arc<CallFilter>>,
-    /// Per thread: the syscall whose call was decided at its enter, and
-    /// whether it passed.
-    decided: HashMap<u32, (u32, bool)>,
+    /// Per thread: the call decided at its enter.
+    decided: HashMap<u32, Decided>,
     /// Per thread: the enter of a call decided at its exit.
     held: HashMap<u32, Event>,
     /// Per thread: the time of its last event of a filtered syscall in the
@@ -29,6 +28,15 @@ pub struct SessionFilters {
     /// exits whose enter did not come while the programs filtered none of
     /// the syscall's calls. The session's too, since not delivered.
     unpaired: u64,
+}
+
+/// A call decided at its enter: its syscall, whether it passed, and its
+/// process (an exec's exit may come on another thread's id).
+#[derive(Clone, Copy)]
+struct Decided {
+    nr: u32,
+    pass: bool,
+    pid: u32,
 }
 
 pub enum Verdict {
@@ -71,6 +79,25 @@ fn passes(f: &CallFilter, enter: Option<&Event>, exit: Option<&Event>) -> bool {
 /// other than the first exits on the first's thread id.
 fn pairs_on_thread(nr: u32) -> bool {
     !exec_syscalls().contains(&nr)
+}
+
+/// The entry of `calls` (per thread) that `exit` ends, where that is not
+/// the one under its own thread id: an exec by a thread other than the
+/// first exits on the first's id (the process's), its enter seen under
+/// its own. `of` gives an entry's syscall and process.
+fn exec_by_another_thread<V>(
+    calls: &mut HashMap<u32, V>,
+    exit: &Event,
+    of: impl Fn(&V) -> (u32, u32),
+) -> Option<V> {
+    if pairs_on_thread(exit.nr) || exit.tid != exit.pid {
+        return None;
+    }
+    let tid = calls.iter().find_map(|(&tid, v)| {
+        let (nr, pid) = of(v);
+        (tid != exit.tid && pid == exit.pid && !pairs_on_thread(nr)).then_some(tid)
+    })?;
+    calls.remove(&tid)
 }
 
 impl SessionFilters {
@@ -144,26 +171,32 @@ impl SessionFilters {
             }
             Phase::Enter => {
                 let pass = passes(f, Some(ev), None);
-                self.decided.insert(ev.tid, (ev.nr, pass));
+                let call = Decided {
+                    nr: ev.nr,
+                    pass,
+                    pid: ev.pid,
+                };
+                self.decided.insert(ev.tid, call);
                 if pass {
                     Verdict::Keep
                 } else {
                     Verdict::Drop
                 }
             }
-            Phase::Exit if !f.at_exit => match self.decided.remove(&ev.tid) {
-                Some((nr, pass)) if nr == ev.nr => {
-                    if pass {
-                        Verdict::Keep
-                    } else {
+            Phase::Exit if !f.at_exit => {
+                let call = match self.decided.remove(&ev.tid) {
+                    Some(d) if d.nr == ev.nr => Some(d),
+                    _ => exec_by_another_thread(&mut self.decided, ev, |d| (d.nr, d.pid)),
+                };
+                match call {
+                    Some(Decided { pass: true, .. }) => Verdict::Keep,
+                    Some(_) => Verdict::Drop,
+                    None => {
+                        self.unpaired += u64::from(traces_enter && lost_enter());
                         Verdict::Drop
                     }
                 }
-                _ => {
-                    self.unpaired += u64::from(traces_enter && lost_enter());
-                    Verdict::Drop
-                }
-            },
+            }
             Phase::Exit => {
                 let held = match self.held.remove(&ev.tid) {
                     Some(h) if h.nr == ev.nr => Some(h),
@@ -173,7 +206,8 @@ impl SessionFilters {
                         None
                     }
                     None => None,
-                };
+                }
+                .or_else(|| exec_by_another_thread(&mut self.held, ev, |h| (h.nr, h.pid)));
                 // No enter: the call began before the session (not its
                 // call), unless the session does not trace enters.
                 if held.is_none() && traces_enter {
