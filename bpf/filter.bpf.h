@@ -137,6 +137,15 @@ __u32 filter_experiment;
  * nothing for it. */
 __u64 held_since[SYSTRACE_NR_SYSCALLS];
 
+/* The syscalls some session filters, set by user space before it changes
+ * their programs' filter, cleared after (the last filtering session gone).
+ * Where the programs filter none of such a syscall's calls (another session
+ * traces it unfiltered, or no slot was free), the sessions decide each call
+ * from its enter: an exit whose enter the ring buffer lost is one no
+ * filtering session can take or tell from a call begun before it, so the
+ * lost enter is marked and its exit counted lost, as with a filter here. */
+__u64 session_filtered[SYSTRACE_NR_SYSCALLS / 64];
+
 /* Programs up to this long run unrolled, without bpf_loop(): most
  * filters are a comparison or two. */
 #define FILTER_INLINE_OPS 8
@@ -328,8 +337,10 @@ __noinline bool take_lost_mark(__u32 nr)
 	return mark->ts >= held_since[nr & (SYSTRACE_NR_SYSCALLS - 1)];
 }
 
-/* The enter of a call a filter passed was lost to a full ring buffer (and
- * counted): marked so that its exit is counted lost too, not sent. The
+/* The enter of a call a filter passed (or, `f` NULL, of a syscall the
+ * programs do not filter but a session does) was lost to a full ring
+ * buffer (and counted): marked so that its exit is counted lost too, not
+ * sent. The
  * per-CPU verdict says so to an exit that follows at once; the thread's
  * mark (task storage, created only here) to one after a switch. Global:
  * checked once. */
@@ -339,7 +350,7 @@ __noinline int enter_lost(const struct systrace_filter *f, __u32 nr, __u64 pid_t
 	struct call_mark *mark;
 	__u32 zero = 0;
 
-	if (!f || f->mode == SYSTRACE_FILTER_AT_EXIT)
+	if (f && f->mode == SYSTRACE_FILTER_AT_EXIT)
 		return 0; /* a held enter: its exit sends it, or counts both */
 	v = bpf_map_lookup_elem(&enter_verdicts, &zero);
 	if (v && v->tid == (__u32)pid_tgid && v->nr == nr)

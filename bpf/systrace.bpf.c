@@ -185,7 +185,8 @@ static __always_inline int deliver_enter(long id, __u64 *args, __u64 pid_tgid, _
 		return 0;
 	if (!f && with_filters)
 		forget_verdict(pid_tgid);
-	if (emit_enter(id, args, pid_tgid, root) && f)
+	if (emit_enter(id, args, pid_tgid, root) &&
+	    (f || (with_filters && test_bit(id, session_filtered))))
 		enter_lost(f, id, pid_tgid);
 	return 0;
 }
@@ -201,7 +202,12 @@ static __always_inline int deliver_exit(long nr, long ret, __u64 pid_tgid, __u32
 	if ((filter_experiment & 8) && filter_slot[nr & (SYSTRACE_NR_SYSCALLS - 1)])
 		return 0; /* the experiment that rejects before the lookup */
 	f = with_filters ? filter_of(nr, filter_slot) : 0;
-	verdict = f ? filter_exit(f, nr, ret, pid_tgid) : true;
+	if (f)
+		verdict = filter_exit(f, nr, ret, pid_tgid);
+	else if (with_filters && test_bit(nr, session_filtered) && take_lost_mark(nr))
+		verdict = EXIT_LOST; /* see session_filtered */
+	else
+		verdict = true;
 	if (verdict == EXIT_SEND_HELD &&
 	    emit_held_enter(nr, bpf_task_storage_get(&call_marks, bpf_get_current_task_btf(), 0, 0),
 			    pid_tgid, root))

@@ -160,6 +160,25 @@ impl Programs {
         }
     }
 
+    /// Whether some session filters syscall `nr` (the programs'
+    /// session_filtered): where the programs filter none of its calls, a
+    /// call whose enter the ring lost has its exit counted lost, not sent.
+    pub fn set_session_filtered(&self, nr: u32, on: bool) {
+        // SAFETY: as in `bitmap`.
+        let bits = unsafe {
+            &*(std::ptr::addr_of_mut!((*self.bss()).session_filtered)
+                as *const [AtomicU64; NR_SYSCALLS / 64])
+        };
+        let Some(word) = bits.get(nr as usize / 64) else {
+            return;
+        };
+        if on {
+            word.fetch_or(1 << (nr % 64), Ordering::SeqCst);
+        } else {
+            word.fetch_and(!(1 << (nr % 64)), Ordering::SeqCst);
+        }
+    }
+
     /// Sets syscall `nr`'s filter, or removes it (None). The new filter is
     /// written into a free slot and then published by storing its slot
     /// number, so a program sees the old filter or the new one, whole. A

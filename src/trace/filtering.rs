@@ -7,7 +7,6 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use super::filters::lifted_during;
 use super::registry::exec_syscalls;
 use crate::filter::{CallFilter, Values};
 use crate::kernel::hooks::never_exits;
@@ -20,13 +19,11 @@ pub struct SessionFilters {
     decided: HashMap<u32, Decided>,
     /// Per thread: the enter of a call decided at its exit.
     held: HashMap<u32, Event>,
-    /// Per thread: the time of its last event of a filtered syscall in the
-    /// session; its next call began after it.
-    last: HashMap<u32, u64>,
     /// The halves of calls whose other half was lost to a full ring buffer
-    /// (which counted that half): held enters whose exit never came, and
-    /// exits whose enter did not come while the programs filtered none of
-    /// the syscall's calls. The session's too, since not delivered.
+    /// (which counted that half): held enters whose exit never came. The
+    /// session's too, since not delivered. (The exit of a call whose enter
+    /// was lost is not sent: the programs count it, see their
+    /// session_filtered.)
     unpaired: u64,
 }
 
@@ -149,17 +146,6 @@ impl SessionFilters {
         let Some(f) = self.by_nr.get(&ev.nr) else {
             return Verdict::Keep;
         };
-        // Whether an exit without its enter ends a call whose enter the
-        // ring lost: one that began in the session, while the programs
-        // filtered none of the syscall's calls (they send every enter,
-        // and the exit of a lost one). Where they filter, they drop such
-        // an exit themselves, counted; an exit alone may also end a call
-        // they rejected before its filter was lifted, or one begun before
-        // the session: not the session's.
-        let last = self.last.insert(ev.tid, ev.timestamp_ns);
-        let lost_enter = || {
-            last.is_some_and(|t| lifted_during(ev.nr, t, ev.timestamp_ns)) && pairs_on_thread(ev.nr)
-        };
         match ev.phase {
             Phase::Enter if f.at_exit => {
                 // The thread's next call: the one held before it ended
@@ -191,10 +177,9 @@ impl SessionFilters {
                 match call {
                     Some(Decided { pass: true, .. }) => Verdict::Keep,
                     Some(_) => Verdict::Drop,
-                    None => {
-                        self.unpaired += u64::from(traces_enter && lost_enter());
-                        Verdict::Drop
-                    }
+                    // The call began before the session, or its enter
+                    // was lost, and the programs counted its exit.
+                    None => Verdict::Drop,
                 }
             }
             Phase::Exit => {
@@ -209,9 +194,9 @@ impl SessionFilters {
                 }
                 .or_else(|| exec_by_another_thread(&mut self.held, ev, |h| (h.nr, h.pid)));
                 // No enter: the call began before the session (not its
-                // call), unless the session does not trace enters.
+                // call; or its enter was lost, and the programs counted
+                // its exit), unless the session does not trace enters.
                 if held.is_none() && traces_enter {
-                    self.unpaired += u64::from(lost_enter());
                     return Verdict::Drop;
                 }
                 if passes(f, held.as_ref(), Some(ev)) {

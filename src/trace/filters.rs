@@ -4,35 +4,14 @@
 //! applies its own again, in `queue`). Part of the registry's bookkeeping,
 //! under the same lock.
 use std::collections::{BTreeSet, HashMap};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use super::queue::monotonic_ns;
 use super::registry::{exec_syscalls, Kernel, Registration};
 use crate::filter::{kernel_filter, CallFilter};
-use crate::kernel::layout::NR_SYSCALLS;
 use crate::kernel::types::systrace_filter_mode;
 use crate::kernel::Phase;
 
 const AT_ENTER: u32 = systrace_filter_mode::SYSTRACE_FILTER_AT_ENTER.0;
-
-/// Per syscall number: the last span of time (CLOCK_MONOTONIC, the
-/// records' clock) in which the programs filtered none of its calls while a
-/// session filtered them (another session traced it unfiltered, or the OR
-/// did not fit): from `.0` to `.1` (u64::MAX while it lasts; none yet:
-/// both u64::MAX). In it they send an exit whose enter the ring buffer
-/// lost, which only the sessions can count (`SessionFilters`), maybe after
-/// the span ended (the consumer delivers later).
-static LIFTED: [(AtomicU64, AtomicU64); NR_SYSCALLS] =
-    [const { (AtomicU64::new(u64::MAX), AtomicU64::new(u64::MAX)) }; NR_SYSCALLS];
-
-/// Whether a call of `nr` that began after `from` and ended at `to` ran
-/// wholly while the programs filtered none of its calls (see `LIFTED`).
-pub fn lifted_during(nr: u32, from: u64, to: u64) -> bool {
-    LIFTED.get(nr as usize).is_some_and(|(since, until)| {
-        from > since.load(Ordering::SeqCst) && to < until.load(Ordering::SeqCst)
-    })
-}
 
 #[derive(Default)]
 pub struct FilterRefs {
@@ -103,19 +82,16 @@ impl FilterRefs {
                 f.mode = systrace_filter_mode::SYSTRACE_FILTER_AT_ENTER_ONLY.0;
             }
         }
+        // While a session filters the syscall, the programs mark the calls
+        // whose enter the ring lost where they filter none of its calls:
+        // marked from before the filter is lifted to after it is back.
+        let filtered = self.filtered.contains_key(&nr);
+        if filtered {
+            kernel.set_session_filtered(nr, true);
+        }
         kernel.set_filter(nr, filter.as_deref());
-        // Stamped after the change: a call that began after the stamp was
-        // sent whole, unless the ring lost a half.
-        if let Some((since, until)) = LIFTED.get(nr as usize) {
-            let lifted = filter.is_none() && self.filtered.contains_key(&nr);
-            let open = since.load(Ordering::SeqCst) != u64::MAX
-                && until.load(Ordering::SeqCst) == u64::MAX;
-            if lifted && !open {
-                until.store(u64::MAX, Ordering::SeqCst);
-                since.store(monotonic_ns(), Ordering::SeqCst);
-            } else if !lifted && open {
-                until.store(monotonic_ns(), Ordering::SeqCst);
-            }
+        if !filtered {
+            kernel.set_session_filtered(nr, false);
         }
     }
 }

@@ -47,6 +47,9 @@ pub trait Kernel {
     /// The programs' filter for syscall `nr` (None: every call passes). A
     /// filter the kernel has no room for is not set: user space filters.
     fn set_filter(&mut self, nr: u32, filter: Option<&crate::kernel::types::systrace_filter>);
+    /// Whether some session filters syscall `nr`, whatever the programs'
+    /// filter (see `Programs::set_session_filtered`).
+    fn set_session_filtered(&mut self, nr: u32, on: bool);
     /// The counting consumer's filter for syscall `nr` (None: it counts
     /// every call); false when the kernel had no room for it.
     fn set_count_filter(

@@ -23,6 +23,10 @@ struct FakeKernel {
     /// Per number: the length of the programs' filter.
     filters: BTreeMap<u32, u32>,
     count_filters: BTreeMap<u32, u32>,
+    /// The numbers some session filters, and whether each was so when
+    /// the programs' filter last changed.
+    session_filtered: BTreeSet<u32>,
+    filtered_at_change: Vec<(u32, bool)>,
     /// The bits each sync_hooks saw, and whether it fails.
     synced: Vec<[BTreeSet<u32>; 2]>,
     fail_sync: bool,
@@ -96,7 +100,16 @@ impl Kernel for FakeKernel {
         self.task_exits = count;
         Ok(())
     }
+    fn set_session_filtered(&mut self, nr: u32, on: bool) {
+        if on {
+            self.session_filtered.insert(nr);
+        } else {
+            self.session_filtered.remove(&nr);
+        }
+    }
     fn set_filter(&mut self, nr: u32, filter: Option<&crate::kernel::types::systrace_filter>) {
+        self.filtered_at_change
+            .push((nr, self.session_filtered.contains(&nr)));
         match filter {
             Some(f) => self.filters.insert(nr, f.len),
             None => self.filters.remove(&nr),
@@ -478,6 +491,10 @@ fn the_programs_filter_a_syscall_only_if_every_session_does() {
     assert_eq!(k.filters, BTreeMap::from([(0, 2)]));
     r.unregister(&mut k, &b);
     assert!(k.filters.is_empty());
+    // The programs mark lost enters from before the filter is lifted to
+    // after the last filtering session is gone.
+    assert!(k.filtered_at_change.iter().all(|&(nr, on)| nr == 0 && on));
+    assert!(k.session_filtered.is_empty());
 }
 
 #[test]

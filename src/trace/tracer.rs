@@ -272,6 +272,9 @@ impl Kernel for Programs {
     ) -> bool {
         Programs::set_filter(self, FilterUse::Counts, nr, filter)
     }
+    fn set_session_filtered(&mut self, nr: u32, on: bool) {
+        Programs::set_session_filtered(self, nr, on)
+    }
 
     fn sync_hooks(&mut self, settle: bool) -> Result<()> {
         Programs::sync_hooks(self, settle)
