@@ -340,10 +340,9 @@ __noinline bool take_lost_mark(__u32 nr)
 /* The enter of a call a filter passed (or, `f` NULL, of a syscall the
  * programs do not filter but a session does) was lost to a full ring
  * buffer (and counted): marked so that its exit is counted lost too, not
- * sent. The
- * per-CPU verdict says so to an exit that follows at once; the thread's
- * mark (task storage, created only here) to one after a switch. Global:
- * checked once. */
+ * sent. The per-CPU verdict says so to an exit that follows at once; the
+ * thread's mark (task storage, created only here) to one after a switch.
+ * Global: checked once. */
 __noinline int enter_lost(const struct systrace_filter *f, __u32 nr, __u64 pid_tgid)
 {
 	struct enter_verdict *v;
