@@ -186,23 +186,34 @@ static __always_inline bool filter_pass(const struct systrace_filter *f, const _
 	return filter_evaluate(f, (const struct call_args *)args, ret, nr, tid);
 }
 
+/* Whether an exit of `nr` ends the call a mark of `enter_nr` began: the
+ * same syscall, or a successful execveat, whose exit is reported as
+ * execve's (told by the kinds of their filenames, as count_exit does). */
+static __always_inline bool ends_call(__u32 enter_nr, __u32 nr)
+{
+	return enter_nr == nr || (capture_specs[nr & (SYSTRACE_NR_SYSCALLS - 1)].kind[0] ==
+					  SYSTRACE_CAPTURE_EXEC_FILENAME &&
+				  capture_specs[enter_nr & (SYSTRACE_NR_SYSCALLS - 1)].kind[1] ==
+					  SYSTRACE_CAPTURE_EXEC_FILENAME);
+}
+
 /* Sends a held enter at its call's exit, with the time of its enter.
  * Global: the verifier checks it once, not at each exit that may send one
  * (filter_exit, take_held_enter). Its record is built in the scratch (free
  * until the exit's own record), not on the stack: the exit hook's deepest
  * chain of calls passes through here, and kernels that give a called
  * function no stack of its own refuse more than 512 bytes along it. */
-__noinline int emit_held_enter(__u32 nr, struct call_mark *mark, __u64 pid_tgid, __u32 root)
+__noinline int emit_held_enter(struct call_mark *mark, __u64 pid_tgid, __u32 root)
 {
-	__u32 zero = 0;
+	__u32 zero = 0, nr;
 	__u64 *ts;
 
-	if (!mark || nr >= SYSTRACE_NR_SYSCALLS)
+	if (!mark)
 		return 0;
-	/* The enter's thread, not the exit's (they differ after an exec). */
+	/* The enter's syscall and thread, not the exit's (they differ after an
+	 * execveat, and an exec by a thread other than the first). */
+	nr = mark->nr & (SYSTRACE_NR_SYSCALLS - 1);
 	pid_tgid = (pid_tgid & ~0xffffffffULL) | mark->tid;
-	barrier_var(nr); /* a bound the verifier sees in every copy of nr */
-	nr &= SYSTRACE_NR_SYSCALLS - 1;
 	if (test_bit(nr, capture_syscalls) && enter_captures(nr)) {
 		/* The captures of a held call are read now, at its exit. */
 		ts = bpf_map_lookup_elem(&held_ts, &zero);
@@ -331,7 +342,7 @@ __noinline bool take_lost_mark(__u32 nr)
 	if (!mark || mark->state != CALL_LOST)
 		return false;
 	mark->state = CALL_NONE;
-	if (mark->nr != nr)
+	if (!ends_call(mark->nr, nr))
 		return false;
 	barrier_var(nr); /* a bound the verifier sees */
 	return mark->ts >= held_since[nr & (SYSTRACE_NR_SYSCALLS - 1)];
@@ -398,7 +409,7 @@ static __noinline int filter_exit(const struct systrace_filter *f, __u32 nr, lon
 		return filter_exit_again(f, nr, pid_tgid);
 	}
 	mark = bpf_task_storage_get(&call_marks, bpf_get_current_task_btf(), 0, 0);
-	if (mark && mark->nr == nr)
+	if (mark && ends_call(mark->nr, nr))
 		state = mark->state;
 	if (mark && state == CALL_HELD && mark->ts < held_since[nr & (SYSTRACE_NR_SYSCALLS - 1)])
 		state = CALL_NONE; /* an earlier call's (see held_since) */
@@ -444,9 +455,9 @@ static __noinline int take_held_enter(__u32 nr, bool pass, __u64 pid_tgid, __u32
 	if (!mark || mark->state != CALL_HELD)
 		return 0;
 	mark->state = CALL_NONE;
-	if (pass && mark->nr == nr && mark->ts >= held_since[nr] &&
+	if (pass && ends_call(mark->nr, nr) && mark->ts >= held_since[nr] &&
 	    test_bit(nr, enabled_enter_syscalls))
-		emit_held_enter(nr, mark, pid_tgid, root);
+		emit_held_enter(mark, pid_tgid, root);
 	return 0;
 }
 

@@ -209,7 +209,7 @@ static __always_inline int deliver_exit(long nr, long ret, __u64 pid_tgid, __u32
 	else
 		verdict = true;
 	if (verdict == EXIT_SEND_HELD &&
-	    emit_held_enter(nr, bpf_task_storage_get(&call_marks, bpf_get_current_task_btf(), 0, 0),
+	    emit_held_enter(bpf_task_storage_get(&call_marks, bpf_get_current_task_btf(), 0, 0),
 			    pid_tgid, root))
 		verdict = EXIT_LOST;
 	pass = verdict == true || verdict == EXIT_SEND_HELD;

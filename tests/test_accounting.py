@@ -544,6 +544,37 @@ def test_an_exec_by_a_thread_under_a_filter_is_delivered_whole(kernel, flt, besi
     assert s.dropped == 0
 
 
+@pytest.mark.parametrize("beside", [False, True], ids=["alone", "beside-unfiltered"])
+@pytest.mark.parametrize("flt", [None, "envp != 0", "ret == 0"])
+def test_a_successful_execveat_under_a_filter_ends_with_its_exit(kernel, flt, beside):
+    """A successful execveat's exit is reported as execve's: a session
+    filtering both took it for no call of its own. Decided at enter, the
+    exit was dropped in no count; decided at exit (ret), the whole call
+    was (and beside an unfiltered session, its held enter counted lost).
+    A failed execveat exits as itself."""
+    child = start_gated(
+        "fd = os.open('/', os.O_RDONLY)  # a directory: EACCES\n"
+        "try: os.execve(fd, ['x'], {})\n"
+        "except OSError: pass\n"
+        "os.execve(os.open('/bin/true', os.O_RDONLY), ['true'], {})\n"
+    )
+    deadline = time.monotonic() + 30
+    while blocked_in(child.pid) != "0" and time.monotonic() < deadline:
+        time.sleep(0.01)
+    with contextlib.ExitStack() as stack:
+        if beside:
+            stack.enter_context(systrace.enable("execve", "execveat", pid=child.pid))
+        s = stack.enter_context(systrace.enable("execve", "execveat", filter=flt, pid=child.pid))
+        child.stdin.write(b"x")
+        child.stdin.close()
+        assert child.wait(timeout=30) == 0
+    got = [(e.phase, e.name, e.ret if e.phase == "exit" else None) for e in s.events()]
+    failed = [("enter", "execveat", None), ("exit", "execveat", -13)]
+    ok = [("enter", "execveat", None), ("exit", "execve", 0)]
+    assert got == (ok if flt == "ret == 0" else failed + ok), got
+    assert s.dropped == 0
+
+
 def blocked_in(pid: int) -> str:
     with open(f"/proc/{pid}/syscall") as f:
         return f.read().split()[0]

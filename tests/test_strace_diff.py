@@ -1125,6 +1125,28 @@ def test_audit_netlink_messages_like_strace(kernel, tmp_path, strace_bin):
     assert "nlmsg_type=NLMSG_ERROR" in ours and "msg={nlmsg_len=" in ours, ours
 
 
+FEXECVE = """
+import os
+try:
+    os.execve(os.open("/", os.O_RDONLY), ["x"], {})  # a directory: EACCES
+except OSError:
+    pass
+os.execve(os.open("/bin/true", os.O_RDONLY), ["true"], {})
+"""
+
+
+@pytest.mark.parametrize("status", [(), ("-e", "status=successful"), ("-e", "status=failed")])
+def test_execveat_like_strace(kernel, tmp_path, strace_bin, status):
+    """fexecve: a failed execveat, then one that succeeds, whose exit the
+    kernel reports as execve's: one line each, as strace prints them,
+    whichever status is asked for."""
+    lines = _same_lines(tmp_path, strace_bin, "-f", "-e", "trace=execve,execveat", *status,
+                        "--", "/usr/bin/python3", "-c", FEXECVE,
+                        normalise=lambda line: line.split(" ", 1)[1].strip())
+    assert ('execveat(4, "", ["true"], ADDR /* 0 vars */, AT_EMPTY_PATH) = 0' in lines) == (
+        status != ("-e", "status=failed")), lines
+
+
 # strace prints a syscall `???` (or `????`) for an entry whose registers it
 # could not read: the first thread, stopped at an entry, already taken away
 # by the other thread's exec. Unfinished, or ended `???() = ?`, or resumed.

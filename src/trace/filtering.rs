@@ -78,6 +78,13 @@ fn pairs_on_thread(nr: u32) -> bool {
     !exec_syscalls().contains(&nr)
 }
 
+/// Whether an exit of `exit_nr` ends a call of `enter_nr`: the same
+/// syscall, or a successful execveat, whose exit is reported as execve's.
+fn ends_call(enter_nr: u32, exit_nr: u32) -> bool {
+    let [execve, execveat] = exec_syscalls();
+    enter_nr == exit_nr || (enter_nr == execveat && exit_nr == execve)
+}
+
 /// The entry of `calls` (per thread) that `exit` ends, where that is not
 /// the one under its own thread id: an exec by a thread other than the
 /// first exits on the first's id (the process's), its enter seen under
@@ -118,7 +125,11 @@ impl SessionFilters {
     /// call: that call was not decided within the session (as one still
     /// running at the close), so its enter is neither delivered nor lost.
     pub fn end_after_close(&mut self, exit: &Event) {
-        if self.held.get(&exit.tid).is_some_and(|h| h.nr == exit.nr) {
+        if self
+            .held
+            .get(&exit.tid)
+            .is_some_and(|h| ends_call(h.nr, exit.nr))
+        {
             self.held.remove(&exit.tid);
         }
     }
@@ -171,7 +182,7 @@ impl SessionFilters {
             }
             Phase::Exit if !f.at_exit => {
                 let call = match self.decided.remove(&ev.tid) {
-                    Some(d) if d.nr == ev.nr => Some(d),
+                    Some(d) if ends_call(d.nr, ev.nr) => Some(d),
                     _ => exec_by_another_thread(&mut self.decided, ev, |d| (d.nr, d.pid)),
                 };
                 match call {
@@ -184,7 +195,7 @@ impl SessionFilters {
             }
             Phase::Exit => {
                 let held = match self.held.remove(&ev.tid) {
-                    Some(h) if h.nr == ev.nr => Some(h),
+                    Some(h) if ends_call(h.nr, ev.nr) => Some(h),
                     Some(earlier) => {
                         // An earlier call's, whose exit was lost.
                         self.unpaired += u64::from(!never_exits(earlier.nr));
@@ -199,6 +210,12 @@ impl SessionFilters {
                 if held.is_none() && traces_enter {
                     return Verdict::Drop;
                 }
+                // The call's own syscall's filter (an execveat's, not the
+                // execve's its exit is reported as).
+                let f = held
+                    .as_ref()
+                    .and_then(|h| self.by_nr.get(&h.nr))
+                    .unwrap_or(f);
                 if passes(f, held.as_ref(), Some(ev)) {
                     Verdict::KeepAfter(held)
                 } else {
