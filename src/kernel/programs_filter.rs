@@ -169,14 +169,7 @@ impl Programs {
             &*(std::ptr::addr_of_mut!((*self.bss()).session_filtered)
                 as *const [AtomicU64; NR_SYSCALLS / 64])
         };
-        let Some(word) = bits.get(nr as usize / 64) else {
-            return;
-        };
-        if on {
-            word.fetch_or(1 << (nr % 64), Ordering::SeqCst);
-        } else {
-            word.fetch_and(!(1 << (nr % 64)), Ordering::SeqCst);
-        }
+        super::set_bit(bits, nr, on);
     }
 
     /// Sets syscall `nr`'s filter, or removes it (None). The new filter is
