@@ -331,16 +331,18 @@ def test_a_filtered_session_counts_the_halves_of_calls_it_lost(kernel, expr):
 
 
 @pytest.mark.parametrize(
-    "name, call",
+    "name, call, flt",
     [
-        ("getppid", "os.getppid()"),
-        ("getpgid", "os.getpgid(0)"),
-        ("getpriority", "os.getpriority(os.PRIO_PROCESS, 0)"),
-        ("lseek", "os.lseek(fd, 0, 0)"),
-        ("pread64", "os.pread(fd, 0, 0)"),
+        ("getppid", "os.getppid()", "ret >= 0"),
+        ("getpgid", "os.getpgid(0)", "ret >= 0"),
+        ("getpriority", "os.getpriority(os.PRIO_PROCESS, 0)", "ret >= 0"),
+        ("lseek", "os.lseek(fd, 0, 0)", "ret >= 0"),
+        ("pread64", "os.pread(fd, 0, 0)", "ret >= 0"),
+        # Failed execs: an exec's held enter is counted as any other's.
+        ("execve", "exec_fails()", "ret < 0"),
     ],
 )
-def test_a_filtered_session_counts_a_held_enter_whose_exit_did_not_fit(kernel, name, call):
+def test_a_filtered_session_counts_a_held_enter_whose_exit_did_not_fit(kernel, name, call, flt):
     """A call decided at its exit is sent as its enter, then its exit: where
     the ring has room for the enter only, the session held that enter for
     an exit counted lost, and counted the enter only when the thread's next
@@ -351,8 +353,12 @@ def test_a_filtered_session_counts_a_held_enter_whose_exit_did_not_fit(kernel, n
     (getpriority's and lseek's failed before)."""
     n = 20000
     got = with_tracer_stopped(
-        f"fd = os.open('/dev/null', os.O_RDWR)\nfor _ in range({n}): {call}\n",
-        f'"{name}", filter="ret >= 0"',
+        "fd = os.open('/dev/null', os.O_RDWR)\n"
+        "def exec_fails():\n"
+        "    try: os.execv('/nonexistent', ['x'])\n"
+        "    except OSError: pass\n"
+        f"for _ in range({n}): {call}\n",
+        f'"{name}", filter="{flt}"',
     )
     phases = got["phases"]
     assert got["dropped"] > 0

@@ -70,12 +70,8 @@ fn passes(f: &CallFilter, enter: Option<&Event>, exit: Option<&Event>) -> bool {
     })
 }
 
-/// Whether an exit of `nr` without its enter before it on the same thread
-/// means the enter was lost. Not for an exec: the programs send every
-/// exec's exit, whatever its enter's verdict, and an exec by a thread
-/// other than the first exits on the first's thread id.
-fn pairs_on_thread(nr: u32) -> bool {
-    !exec_syscalls().contains(&nr)
+fn is_exec(nr: u32) -> bool {
+    exec_syscalls().contains(&nr)
 }
 
 /// Whether an exit of `exit_nr` ends a call of `enter_nr`: the same
@@ -94,12 +90,12 @@ fn exec_by_another_thread<V>(
     exit: &Event,
     of: impl Fn(&V) -> (u32, u32),
 ) -> Option<V> {
-    if pairs_on_thread(exit.nr) || exit.tid != exit.pid {
+    if !is_exec(exit.nr) || exit.tid != exit.pid {
         return None;
     }
     let tid = calls.iter().find_map(|(&tid, v)| {
         let (nr, pid) = of(v);
-        (tid != exit.tid && pid == exit.pid && !pairs_on_thread(nr)).then_some(tid)
+        (tid != exit.tid && pid == exit.pid && is_exec(nr)).then_some(tid)
     })?;
     calls.remove(&tid)
 }
@@ -140,7 +136,7 @@ impl SessionFilters {
     /// whose exit did not fit was in no count (one event of 200,000 short).
     pub fn settle(&mut self, running: impl Fn(&Event) -> bool) {
         for (_, enter) in self.held.drain() {
-            if !never_exits(enter.nr) && pairs_on_thread(enter.nr) && !running(&enter) {
+            if !never_exits(enter.nr) && !running(&enter) {
                 self.unpaired += 1;
             }
         }
