@@ -120,6 +120,20 @@ def test_c_with_filter_counts_the_calls_it_passes(tmp_path):
     assert counts_table(out.read_text())["read"] == (9, 0)
 
 
+def test_c_with_filter_counts_every_syscall_through_it(tmp_path):
+    # No -e: 1,024 syscall numbers, more than the programs' filter slots;
+    # the same filter shares one slot (it was refused as "cannot be counted").
+    out = tmp_path / "out.txt"
+    code = "import os\nfor _ in range(5):\n    try: os.close(9999)\n    except OSError: pass"
+    r = subprocess.run([sys.executable, "-m", "systrace", "-o", str(out), "-c", "--filter", "ret == -9",
+                        "--", sys.executable, "-S", "-c", code],
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    rows = counts_table(out.read_text())
+    assert rows["close"] == (5, 5), rows
+    assert all(calls == errors for calls, errors in rows.values()), rows
+
+
 EXECVEAT = """
 import os
 pid = os.fork()

@@ -143,9 +143,10 @@ for i in range(6):
     out["rounds"].append([(e.phase, e.args.get("fd"), e.ret) for e in s.events()])
 out["grace"] = native.kernel_state()["filter_grace_periods"]
 # Three filters at once, room for two: the third is applied in user space.
+# (Different filters: syscalls with the same one share its slot.)
 with systrace.enable("read", filter=f"fd == {r}") as a, \
         systrace.enable("write", filter="fd == 9999") as b, \
-        systrace.enable("lseek", filter="fd == 9999") as c:
+        systrace.enable("lseek", filter="fd >= 9999") as c:
     out["filtered"] = len(native.kernel_state()["filtered"])
     reads(r, 2)
     for _ in range(3):
@@ -159,6 +160,19 @@ with systrace.enable("read", filter=f"fd == {r}") as a, \
             pass
 out["full"] = [len(x.events()) for x in (a, b, c)]
 out["r"] = r
+# One filter for many syscalls, its two slots in use: all of them in the
+# programs, one slot shared.
+with systrace.enable("read", filter=f"fd == {r}"), \
+        systrace.enable("write", "lseek", "close", "fsync", filter="fd == 9999") as d:
+    out["shared"] = sorted(native.kernel_state()["filtered"])
+    for _ in range(2):
+        for call in (lambda: os.write(9999, b"x"), lambda: os.lseek(9999, 0, 0), lambda: os.close(9999),
+                     lambda: os.fsync(9999), lambda: os.write(w, b"")):
+            try:
+                call()
+            except OSError:
+                pass
+out["shared_events"] = sorted(e.name for e in d.events() if e.phase == "enter")
 print(json.dumps(out))
 """
 
@@ -175,6 +189,9 @@ def test_replaced_filters_wait_for_a_grace_period_and_a_full_pool_filters_in_use
     assert out["filtered"] == 2
     # read: two calls; write and lseek on 9999: three each, whole.
     assert out["full"] == [4, 6, 6]
+    nr = {name: native.syscall_nr(name) for name in ("read", "write", "lseek", "close", "fsync")}
+    assert out["shared"] == sorted(nr.values())
+    assert out["shared_events"] == sorted(["write", "lseek", "close", "fsync"] * 2)
 
 
 @pytest.mark.parametrize("mode", ["raw", "syscall"])

@@ -1,5 +1,6 @@
 //! The programs' event filters: the slots that hold them, and the tables
 //! (in .bss) that give each syscall number its slot.
+use std::collections::HashMap;
 use std::os::fd::{AsFd, AsRawFd};
 use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -32,6 +33,12 @@ const SLOTS: u16 = types::systrace_filter_limits::SYSTRACE_FILTER_SLOTS.0 as u16
 pub(super) struct FilterSlots {
     free: Vec<u16>,
     retired: Vec<u16>,
+    /// The slots in use, by what they hold, and how many syscalls use
+    /// each: syscalls with the same filter (the command's -z, or -c's
+    /// filter, over 1,024 numbers) share one slot, which is written once.
+    used: HashMap<Vec<u8>, (u16, usize)>,
+    /// What each slot in use holds (its key in `used`).
+    holds: HashMap<u16, Vec<u8>>,
     /// A map of maps, whose update returns only after a grace period (the
     /// kernel's maybe_wait_bpf_programs()), and the map it holds.
     grace: Option<(MapHandle, MapHandle)>,
@@ -50,6 +57,8 @@ impl FilterSlots {
         Mutex::new(FilterSlots {
             free: (1..slots).rev().collect(), // 0 means "no filter"
             retired: Vec::new(),
+            used: HashMap::new(),
+            holds: HashMap::new(),
             grace: None,
             waits: 0,
         })
@@ -100,6 +109,40 @@ impl FilterSlots {
             self.wait_grace_period();
         }
         self.free.pop()
+    }
+
+    /// A slot that holds `bytes`: one in use that holds them already, or
+    /// a new one `write` fills (false: it could not, and the slot is free
+    /// again). A slot in use is never written.
+    fn acquire(&mut self, bytes: &[u8], write: impl FnOnce(u16) -> bool) -> Option<u16> {
+        if let Some((slot, users)) = self.used.get_mut(bytes) {
+            *users += 1;
+            return Some(*slot);
+        }
+        let slot = self.take()?;
+        if !write(slot) {
+            self.free.push(slot);
+            return None;
+        }
+        self.used.insert(bytes.to_vec(), (slot, 1));
+        self.holds.insert(slot, bytes.to_vec());
+        Some(slot)
+    }
+
+    /// One syscall less uses `slot`; the last one retires it.
+    fn release(&mut self, slot: u16) {
+        let Some(bytes) = self.holds.get(&slot) else {
+            return;
+        };
+        let Some((_, users)) = self.used.get_mut(bytes) else {
+            return;
+        };
+        *users -= 1;
+        if *users == 0 {
+            self.used.remove(bytes);
+            self.holds.remove(&slot);
+            self.retired.push(slot);
+        }
     }
 }
 
@@ -189,7 +232,6 @@ impl Programs {
         };
         let mut pool = self.filter_slots();
         let new = filter.and_then(|f| {
-            let slot = pool.take()?;
             // SAFETY: a plain C struct generated from bpf/systrace.h,
             // viewed as its bytes.
             let bytes = unsafe {
@@ -198,16 +240,11 @@ impl Programs {
                     std::mem::size_of::<types::systrace_filter>(),
                 )
             };
-            match self
-                .filter_slots_map
-                .update(&u32::from(slot).to_ne_bytes(), bytes, MapFlags::ANY)
-            {
-                Ok(()) => Some(slot),
-                Err(_) => {
-                    pool.free.push(slot);
-                    None
-                }
-            }
+            pool.acquire(bytes, |slot| {
+                self.filter_slots_map
+                    .update(&u32::from(slot).to_ne_bytes(), bytes, MapFlags::ANY)
+                    .is_ok()
+            })
         });
         if what == FilterUse::Events {
             self.stamp_marks(
@@ -217,7 +254,7 @@ impl Programs {
         }
         let old = entry.swap(new.unwrap_or(0), Ordering::SeqCst);
         if old != 0 {
-            pool.retired.push(old);
+            pool.release(old);
         }
         filter.is_none() || new.is_some()
     }
