@@ -14,33 +14,72 @@ import pytest
 from systrace import cli
 from conftest import KERNEL_RELEASE
 from test_cli import systrace_cmd
+from test_strace_diff import counts_table
+from test_strace_diff_values import strace_bin, traces  # noqa: F401 (a fixture)
 
 THREADS = """
-import os, threading
+import os, signal, sys, threading
+signal.signal(signal.SIGUSR1, lambda *_: None)
 def work():
-    os.getppid()
-threads = [threading.Thread(target=work) for _ in range(3)]
+    os.umask(0o77)
+    signal.pthread_kill(threading.get_ident(), signal.SIGUSR1)
+    with open("/dev/null") as f:
+        os.dup(f.fileno())
+threads = [threading.Thread(target=work) for _ in range(int(sys.argv[1]))]
 for t in threads:
     t.start()
 for t in threads:
     t.join()
-print(threading.get_native_id())
+os.umask(0o22)
+os.kill(os.getpid(), signal.SIGUSR1)
 """
 
 
-def test_threads_in_a_file_carry_their_pid(kernel, tmp_path):
-    # strace without -f traces one thread; systrace sees all the threads of
-    # the process: in a file, each of their lines starts with its tid, as
-    # strace -o writes them when it traces several.
+@pytest.mark.parametrize("options", [("-e", "trace=umask,dup"), ("-e", "trace=umask,dup", "-y"),
+                                     ("-c", "-e", "trace=umask,dup")])
+def test_without_f_the_first_thread_alone_like_strace(kernel, tmp_path, strace_bin, options):
+    # strace without -f traces a command's first thread: the others' calls
+    # and signals are not shown, nor counted (systrace showed every thread,
+    # each line with its tid).
+    theirs, ours = traces(tmp_path, strace_bin, list(options), [sys.executable, "-S", "-c", THREADS, "3"])
+    if "-c" in options:
+        assert counts_table(ours) == counts_table(theirs) == {"umask": (1, 0), "total": (1, 0)}, ours
+        return
+    theirs, ours = (re.sub(r"si_pid=\d+", "si_pid=PID", text) for text in (theirs, ours))
+    assert ours == theirs, ours
+    assert ours.splitlines()[0] == "umask(022)                              = 077", ours
+    assert len(ours.splitlines()) == 3 and "SIGUSR1" in ours and "dup" not in ours, ours
+
+
+FD_BY_ANOTHER_THREAD = """
+import os, threading
+fd = os.open("/etc/hostname", os.O_RDONLY)
+def reopen():
+    os.close(fd)
+    assert os.open("/etc/passwd", os.O_RDONLY) == fd
+t = threading.Thread(target=reopen)
+t.start()
+t.join()
+os.read(fd, 4)
+"""
+
+
+def test_without_f_y_follows_the_fds_other_threads_change(kernel, tmp_path, strace_bin):
+    # The other threads' calls are not shown, but their fds are the first
+    # thread's: fd 3 is /etc/passwd once another thread reopened it.
+    theirs, ours = traces(tmp_path, strace_bin, ["-y", "-e", "trace=openat,read,close"],
+                          [sys.executable, "-S", "-c", FD_BY_ANOTHER_THREAD])
+    assert ours == theirs, ours
+    assert "</etc/passwd>" in ours.splitlines()[-2] and "/etc/hostname" in ours, ours
+
+
+def test_threads_in_a_file_carry_their_pid_under_f(kernel, tmp_path):
     out = tmp_path / "trace.txt"
-    r = systrace_cmd("-o", str(out), "-e", "trace=getppid", "--", sys.executable, "-c", THREADS)
+    r = systrace_cmd("-f", "-o", str(out), "-e", "trace=umask", "--", sys.executable, "-S", "-c", THREADS, "3")
     assert r.returncode == 0, r.stderr
-    main_tid = int(r.stdout)
-    lines = out.read_text().splitlines()
-    calls = [line for line in lines if "getppid()" in line]
-    assert len(calls) == 3, lines
-    tids = {int(m.group(1)) for m in (re.match(r"^(\d+) +getppid\(\) += \d+$", c) for c in calls) if m}
-    assert len(tids) == 3 and main_tid not in tids, lines
+    calls = [line for line in out.read_text().splitlines() if "umask(" in line]
+    tids = {int(m.group(1)) for m in (re.match(r"^(\d+) +umask\(077\) += 0\d+$", c) for c in calls) if m}
+    assert len(calls) == 4 and len(tids) == 3, calls
     # A process with one thread: no prefix (strace -o without -f).
     r = systrace_cmd("-o", str(out), "-e", "trace=getppid", "--", sys.executable, "-c", "import os; os.getppid()")
     assert r.returncode == 0, r.stderr

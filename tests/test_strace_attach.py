@@ -403,3 +403,43 @@ def test_the_attach_message_counts_the_threads_under_f_like_strace(kernel, follo
     finally:
         target.kill()
         target.wait()
+
+
+TWO_LOOPS = """
+import os, threading, time
+def loop(call):
+    while True:
+        call()
+        time.sleep(0.02)
+threading.Thread(target=loop, args=(os.getppid,), daemon=True).start()
+print(threading.enumerate()[1].native_id, flush=True)
+loop(os.getpid)
+"""
+
+
+@pytest.mark.parametrize("which", ["process", "thread", "process-f"])
+def test_p_traces_the_thread_it_names_without_f_like_strace(kernel, which):
+    # strace -p TID without -f attaches that one thread, the first or any
+    # other; -f the whole process. systrace showed every thread.
+    target = subprocess.Popen([sys.executable, "-S", "-c", TWO_LOOPS], stdout=subprocess.PIPE, text=True)
+    try:
+        assert target.stdout is not None
+        tid = int(target.stdout.readline())
+        pid = tid if which == "thread" else target.pid
+        options = ["-f"] if which == "process-f" else []
+        seen = {}
+        for tracer in ("strace", "systrace"):
+            proc = _tracing(tracer, pid, *options, "-e", "trace=getpid,getppid")
+            time.sleep(0.5)
+            proc.send_signal(signal.SIGINT)
+            lines = _rest(proc).splitlines()
+            # Whole lines only (a line cut by the other thread's is timing).
+            seen[tracer] = {re.sub(r"\s+", " ", line) for line in lines
+                            if "get" in line and "resumed" not in line and "unfinished" not in line}
+        want = {"process": {f"getpid() = {target.pid}"}, "thread": {f"getppid() = {os.getpid()}"},
+                "process-f": {f"[pid {target.pid}] getpid() = {target.pid}",
+                              f"[pid {tid}] getppid() = {os.getpid()}"}}[which]
+        assert seen == {"strace": want, "systrace": want}
+    finally:
+        target.kill()
+        target.wait()

@@ -1089,6 +1089,7 @@ class Printer:
         thread_exits: bool = False,
         per_thread: Optional[str] = None,
         append: bool = False,
+        threads: Optional[List[int]] = None,
     ) -> None:
         self.out = out
         self.task_exits = task_exits
@@ -1099,9 +1100,7 @@ class Printer:
         self.wall_offset_ns = time.time_ns() - time.monotonic_ns() if wall_offset_ns is None else wall_offset_ns
         # strace: "PID " on every line when writing a file and following or
         # tracing several processes, "[pid PID] " on stderr while more than
-        # one thread is traced. strace without -f traces one thread of a
-        # process, systrace all of them: in a file, "PID " while there are
-        # several.
+        # one thread is traced (without -f, one thread of each process).
         prefix = ("always" if multi else "file") if to_file else "stderr"
         if per_thread is not None:
             # strace -ff -o PREFIX: PREFIX.TID, no pid on the lines. Its
@@ -1142,6 +1141,7 @@ class Printer:
             thread_exits=thread_exits,
             main_pid=main_pid,
             wall_offset_ns=self.wall_offset_ns,
+            threads=threads,
         )
         self.per_thread = per_thread is not None
         if per_thread is not None:
@@ -1323,11 +1323,18 @@ def _open_counting(args: argparse.Namespace, pids: List[int]) -> Optional[Sessio
         # Counted per syscall, not per process: the table sums them, and a
         # tree of thousands of processes then fits the kernel's maps.
         return Session(*syscalls, pid=pids, follow=args.follow, count=True, filter=args.filter,
-                       buffer_size=args.buffer_size, _count_by_root=True)
+                       buffer_size=args.buffer_size, _count_by_root=True, _threads=_threads_traced(args, pids))
     except PermissionError as err:
         raise CliError(f"{err} (tracing needs root, or CAP_BPF and CAP_PERFMON)") from None
     except (ProcessLookupError, ValueError, OSError) as err:
         raise CliError(str(err)) from None
+
+
+def _threads_traced(args: argparse.Namespace, pids: List[int]) -> Optional[List[int]]:
+    """strace without -f traces one thread of each process, a launched
+    command's first or the thread -p names (its id may be any thread's):
+    the threads whose calls are shown and counted; None under -f, all."""
+    return None if args.follow else pids
 
 
 def _count_report(counting: Session, histogram: bool, sort_by: str = "time",
@@ -1562,7 +1569,7 @@ def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[st
         except BaseException:
             child.cancel()  # it exits without exec
             raise
-        printer = new_printer(out, main_pid=pid, **printer_kw)
+        printer = new_printer(out, main_pid=pid, threads=_threads_traced(args, [pid]), **printer_kw)
         printer.print_from(session)
         # Once the traced processes are there (the command is forked
         # before), so that they keep their own priority.
@@ -1665,7 +1672,7 @@ def run_pids(args: argparse.Namespace, pids: List[int], printer_kw: Dict[str, An
     from ._watch import Watched
 
     watched = [Watched(pid) for pid in session.pids or ()]  # to tell a kill
-    printer = new_printer(out, **printer_kw)
+    printer = new_printer(out, threads=_threads_traced(args, pids), **printer_kw)
     for pid in session.pids or ():
         printer.native.adopt(pid)  # their threads now are attached, not followed
         printer.native.seed_fds(pid)  # -y: the fds they have at attach

@@ -248,11 +248,13 @@ impl Session {
     /// (systrace._native.Launch), which the session traces from that execve
     /// on; _unfiltered, syscall names a filter for all leaves alone;
     /// _and_filter, an expression ANDed into every other traced syscall's
-    /// filter (the command's -z and -Z); _count_by_root, counts wanted per
+    /// filter (the command's -z and -Z); _threads, the only threads whose
+    /// calls pass (the command's -c without -f, as strace counts one thread
+    /// of a process); _count_by_root, counts wanted per
     /// syscall only (the command's -c: exact for any number of processes,
     /// none per process).
     #[new]
-    #[pyo3(signature = (*syscalls, enter = None, exit = None, pid = None, all_processes = None, buffer_size = None, strings = None, string_size = None, follow = None, count = None, max_memory = None, max_spill = None, signals = None, exits = None, filter = None, clock = None, _unfiltered = None, _and_filter = None, _launched = None, _data_size = None, _count_by_root = false))]
+    #[pyo3(signature = (*syscalls, enter = None, exit = None, pid = None, all_processes = None, buffer_size = None, strings = None, string_size = None, follow = None, count = None, max_memory = None, max_spill = None, signals = None, exits = None, filter = None, clock = None, _unfiltered = None, _and_filter = None, _launched = None, _data_size = None, _count_by_root = false, _threads = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -277,6 +279,7 @@ impl Session {
         _launched: Option<&Bound<'_, PyAny>>,
         _data_size: Option<u32>,
         _count_by_root: bool,
+        _threads: Option<Vec<u32>>,
     ) -> PyResult<Self> {
         let flag = |value: Option<&Bound<'_, PyAny>>, name: &str, default: bool| match value {
             Some(v) => bool_arg(v, name),
@@ -387,13 +390,23 @@ impl Session {
             None => Default::default(),
         };
         let mut filters = filters;
+        let nrs = selection.nrs();
+        let phases = if count {
+            (&nrs, &nrs)
+        } else {
+            (&selection.enter, &selection.exit)
+        };
+        if let Some(tids) = _threads.filter(|t| !t.is_empty()) {
+            // common_pid is the thread's id, a field of every syscall.
+            let text = tids
+                .iter()
+                .map(|tid| format!("common_pid == {tid}"))
+                .collect::<Vec<_>>()
+                .join(" || ");
+            crate::filter::and_every(&mut filters, &text, phases, metadata_now().0, &[].into())
+                .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        }
         if let Some(text) = _and_filter.as_deref() {
-            let nrs = selection.nrs();
-            let phases = if count {
-                (&nrs, &nrs)
-            } else {
-                (&selection.enter, &selection.exit)
-            };
             // rt_sigreturn has no exit to test its `ret` at (the kernel
             // reports none; its return is read from the signal frame at its
             // enter): a filter on `ret` would drop every one, so the printer

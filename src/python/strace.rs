@@ -216,7 +216,9 @@ pub fn format_summary(
 /// process; 15 all: -yy); live: the traced processes run now, so
 /// /proc may be read for fds opened before tracing (False for a replay).
 /// decode_pids: strace's -Y, each process or thread id with its command
-/// name (`kill(42<sleep>, SIGTERM)`, `[pid 42<sleep>] `).
+/// name (`kill(42<sleep>, SIGTERM)`, `[pid 42<sleep>] `). threads: the
+/// threads whose calls and signals are shown (strace without -f traces a
+/// launched command's first thread, or the threads -p names; None: all).
 #[pyclass(module = "systrace", name = "Printer")]
 pub struct PyPrinter {
     /// Shared with the consumer thread once it prints a session's events
@@ -249,7 +251,7 @@ impl PyPrinter {
 #[pymethods]
 impl PyPrinter {
     #[new]
-    #[pyo3(signature = (*, format = "strace", selected = None, summary = false, durations = false, timestamps = 0, relative_timestamps = false, precision = (None, 6, 6), dump_read = None, dump_write = None, string_size = crate::strace::DEFAULT_STRING_SIZE as i64, hex_strings = 0, prefix = "stderr", status = None, quiet_exits = false, signals = None, task_exits = false, thread_exits = false, main_pid = None, wall_offset_ns = 0, decode_fds = 0, live = true, column = crate::strace::DEFAULT_COLUMN as i64, trace_paths = Vec::new(), attach_messages = false, superseded = true, syscall_numbers = false, raw = Vec::new(), decode_pids = false, unabbreviated = Vec::new()))]
+    #[pyo3(signature = (*, format = "strace", selected = None, summary = false, durations = false, timestamps = 0, relative_timestamps = false, precision = (None, 6, 6), dump_read = None, dump_write = None, string_size = crate::strace::DEFAULT_STRING_SIZE as i64, hex_strings = 0, prefix = "stderr", status = None, quiet_exits = false, signals = None, task_exits = false, thread_exits = false, main_pid = None, wall_offset_ns = 0, decode_fds = 0, live = true, column = crate::strace::DEFAULT_COLUMN as i64, trace_paths = Vec::new(), attach_messages = false, superseded = true, syscall_numbers = false, raw = Vec::new(), decode_pids = false, unabbreviated = Vec::new(), threads = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         format: &str,
@@ -281,6 +283,7 @@ impl PyPrinter {
         raw: Vec<u32>,
         decode_pids: bool,
         unabbreviated: Vec<u32>,
+        threads: Option<Vec<u32>>,
     ) -> PyResult<Self> {
         let signals = match signals {
             None => SignalSet::all(),
@@ -354,6 +357,7 @@ impl PyPrinter {
                 raw: raw.into_iter().collect(),
                 unabbreviated: unabbreviated.into_iter().collect(),
                 decode_pids,
+                threads: threads.map(|t| t.into_iter().collect()),
             })))),
         })
     }

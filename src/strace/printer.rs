@@ -58,9 +58,10 @@ pub enum PidPrefix {
     None,
     /// `[pid N] ` while more than one thread is traced (strace on stderr).
     Bracketed,
-    /// `N ` while more than one thread is traced: a file, when strace
-    /// would trace one thread only (no -f, one process) but systrace sees
-    /// all the threads of the process.
+    /// `N ` while more than one thread is traced: a file with one process
+    /// and no -f, where strace traces one thread and so has none (the
+    /// command shows one thread too, `threads`; a printer of every thread
+    /// tells them apart).
     WhileThreads,
     /// `N ` on every line (strace -o FILE with -f or several -p).
     Always,
@@ -158,6 +159,11 @@ pub struct PrinterOptions {
     /// strace's `+++ superseded by execve in pid T +++` when a thread
     /// other than the first execs (not with -e quiet=thread-execve).
     pub superseded: bool,
+    /// Without -f, strace traces one thread of each process: a launched
+    /// command's first, the thread each -p names. Some: only these
+    /// threads' calls and signals are shown (the others' ends still tell
+    /// their process's); None: every thread's.
+    pub threads: Option<HashSet<u32>>,
 }
 
 /// The digits after the second of -t's, -r's and -T's times: strace's
@@ -212,6 +218,7 @@ impl Default for PrinterOptions {
             unabbreviated: Default::default(),
             decode_pids: false,
             superseded: true,
+            threads: None,
         }
     }
 }
@@ -582,6 +589,10 @@ impl Printer {
     }
 
     fn event(&mut self, ev: &Event, out: &mut String) {
+        if ev.kind != EventKind::TaskExit && !self.traces_thread(ev.tid) {
+            self.untraced_thread(ev);
+            return;
+        }
         if !self.in_call_at_attach.is_empty() && ev.is_syscall() {
             if let Some(enter) = self.enter_before_attach(ev) {
                 // A signal deferred to this call's end waits past its enter.
@@ -802,7 +813,8 @@ impl Printer {
     /// Whether process `pid` has another thread, or (-f) a child it forked
     /// since the trace began (-p: not one it had at the attach, untraced), now.
     fn has_unseen_tasks(&self, pid: u32) -> bool {
-        if !self.opts.live {
+        // One thread traced (no -f): the others never have a line.
+        if !self.opts.live || self.opts.threads.is_some() {
             return false;
         }
         let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
@@ -1312,6 +1324,9 @@ impl Printer {
             return;
         };
         for tid in dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok()) {
+            if !self.traces_thread(tid) {
+                continue;
+            }
             self.live.entry(tid).or_insert(pid);
             let task = std::path::Path::new("/proc")
                 .join(pid.to_string())
@@ -1383,6 +1398,30 @@ impl Printer {
                 .is_some_and(|bits| bits.contains(nr)),
             ..self.text
         }
+    }
+
+    /// An event of a thread not shown (`threads`): only its fds are
+    /// followed (-y), as the threads share them.
+    fn untraced_thread(&mut self, ev: &Event) {
+        if self.fds.is_none() || !ev.is_syscall() {
+            return;
+        }
+        let mut done = std::mem::take(&mut self.done);
+        self.pairer.push_into(ev.clone(), &mut done);
+        if let Some(t) = self.fds.as_mut() {
+            let unknown = t.unknown;
+            for call in &done {
+                t.observe(call);
+            }
+            t.unknown = unknown;
+        }
+        done.clear();
+        self.done = done;
+    }
+
+    /// Whether thread `tid`'s calls and signals are shown (`threads`).
+    fn traces_thread(&self, tid: u32) -> bool {
+        self.opts.threads.as_ref().is_none_or(|t| t.contains(&tid))
     }
 
     fn is_shown(&self, nr: u32, phase: Option<Phase>) -> bool {
