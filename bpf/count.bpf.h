@@ -193,6 +193,12 @@ static __always_inline long sigreturn_ret(__u32 nr)
 	return ret;
 }
 
+/* Whether the calls of this thread are counted (count_first_thread). */
+static __always_inline bool counts_thread(__u64 pid_tgid)
+{
+	return !count_first_thread || (__u32)pid_tgid == pid_tgid >> 32;
+}
+
 /* A counted call begins: remember when, for its exit, unless its filter
  * rejects it now; a filter naming ret keeps the arguments for the exit.
  * The hooks have not read the arguments (they may deliver nothing): the

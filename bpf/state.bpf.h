@@ -87,6 +87,10 @@ const volatile bool with_filters = true;
  * per-process keys overflowed the maps or outran the kernel's allocator
  * (`seq 3000 | xargs -P 16 -n 1 true` under -f: 16,388 calls uncounted). */
 const volatile bool count_by_root = false;
+/* Set by user space while a counting session counts only each process's
+ * first thread (tid == tgid): the command's -c without -f, as strace counts
+ * the one thread it traces there. */
+__u32 count_first_thread;
 /* The capture kinds (bits of enum systrace_capture_kind) this load can
  * read: the command's -e trace=read needs 5 of 20, and the verifier skips
  * the others' code and the functions only they call (issue 15: start-up).

@@ -242,7 +242,7 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	want = wanted(id, enabled_enter_syscalls, &pid_tgid, &root, true);
 	if (!want || !hooks_mine(HOOKS_RAW, HOOK_ENTER))
 		return 0;
-	if (with_count && (want & WANT_COUNT))
+	if (with_count && (want & WANT_COUNT) && counts_thread(pid_tgid))
 		count_enter(id, pid_tgid, root);
 	if (!(want & WANT_DELIVER))
 		return 0;
@@ -264,7 +264,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	want = wanted(nr, enabled_exit_syscalls, &pid_tgid, &root, true);
 	if (!want || !hooks_mine(HOOKS_RAW, HOOK_EXIT))
 		return 0;
-	if (with_count && (want & WANT_COUNT))
+	if (with_count && (want & WANT_COUNT) && counts_thread(pid_tgid))
 		count_exit(nr, ret, pid_tgid, root);
 	if (!(want & WANT_DELIVER))
 		return 0;
@@ -286,7 +286,7 @@ int sys_enter_event(struct syscall_trace_enter *ctx)
 	want = wanted(id, enabled_enter_syscalls, &pid_tgid, &root, false);
 	if (!want || !hooks_mine(HOOKS_SYSCALL, HOOK_ENTER))
 		return 0;
-	if (with_count && (want & WANT_COUNT))
+	if (with_count && (want & WANT_COUNT) && counts_thread(pid_tgid))
 		count_enter(id, pid_tgid, root);
 	if (!(want & WANT_DELIVER))
 		return 0;
@@ -310,7 +310,7 @@ int sys_exit_event(struct syscall_trace_exit *ctx)
 	want = wanted(nr, enabled_exit_syscalls, &pid_tgid, &root, false);
 	if (!want || !hooks_mine(HOOKS_SYSCALL, HOOK_EXIT))
 		return 0;
-	if (with_count && (want & WANT_COUNT))
+	if (with_count && (want & WANT_COUNT) && counts_thread(pid_tgid))
 		count_exit(nr, ctx->ret, pid_tgid, root);
 	if (!(want & WANT_DELIVER))
 		return 0;

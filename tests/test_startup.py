@@ -357,12 +357,11 @@ def test_the_command_loads_its_programs_while_it_starts(kernel):
     assert HOOKS & set(got["programs"]) == hooks, got
     assert TASK_PROGRAMS <= set(got["programs"])
     # -c: the counting session comes first: every syscall, no task events
-    # without -f, the same ring buffer as the rest; filters, for the one
-    # thread it counts without -f.
+    # without -f, the same ring buffer as the rest.
     got = run_command_in_process(["-c", "-o", "/dev/null", "--", "true"])
     assert got["code"] == 0
     assert got["calls"] == [{"early": True, "size": 2 << 20, "all": True, "tasks": False,
-                             "count": True, "filters": True, "clock": True, "count_by_root": True}]
+                             "count": True, "filters": False, "clock": True, "count_by_root": True}]
     assert HOOKS & set(got["programs"]) == {"sys_enter", "sys_exit"}, got
 
 
@@ -381,9 +380,8 @@ def test_the_command_loads_only_what_its_options_use(kernel):
     cases = [
         (["-e", "trace=getppid"], []),
         (["-f", "-y", "-P", "/etc/hostname", "-e", "trace=getppid"], []),
-        # -c without -f counts one thread, by a filter on its id.
-        (["-c", "-e", "trace=getppid"], ["count", "filters", "clock", "count_by_root"]),
-        (["-c", "-y", "-e", "trace=getppid"], ["count", "filters", "clock", "count_by_root"]),
+        (["-c", "-e", "trace=getppid"], ["count", "clock", "count_by_root"]),
+        (["-c", "-y", "-e", "trace=getppid"], ["count", "clock", "count_by_root"]),
         (["-c", "-f", "-e", "trace=getppid"], ["count", "clock", "count_by_root"]),
         (["-z", "-e", "trace=getppid"], ["filters", "clock"]),
         (["-e", "trace=getppid", "-e", "status=failed"], ["filters", "clock"]),
@@ -392,7 +390,7 @@ def test_the_command_loads_only_what_its_options_use(kernel):
         (["-tt", "-e", "trace=getppid"], ["clock"]),
         (["-r", "-e", "trace=getppid"], ["clock"]),
         (["-fT", "-e", "trace=getppid"], ["clock"]),
-        (["-c", "-w", "-e", "trace=getppid"], ["count", "filters", "clock", "count_by_root"]),  # -w needs -c
+        (["-c", "-w", "-e", "trace=getppid"], ["count", "clock", "count_by_root"]),  # -w only with -c (strace)
         (["--format", "json", "-e", "trace=getppid"], ["clock"]),
         (["--format=kernel", "-e", "trace=getppid"], ["clock"]),
     ]

@@ -417,28 +417,33 @@ loop(os.getpid)
 """
 
 
-@pytest.mark.parametrize("which", ["process", "thread", "process-f"])
+@pytest.mark.parametrize("which", ["process", "thread", "process-f", "process-c", "thread-c"])
 def test_p_traces_the_thread_it_names_without_f_like_strace(kernel, which):
     # strace -p TID without -f attaches that one thread, the first or any
-    # other; -f the whole process. systrace showed every thread.
+    # other; -f the whole process. systrace showed every thread, and -c
+    # counted them all.
     target = subprocess.Popen([sys.executable, "-S", "-c", TWO_LOOPS], stdout=subprocess.PIPE, text=True)
     try:
         assert target.stdout is not None
         tid = int(target.stdout.readline())
-        pid = tid if which == "thread" else target.pid
-        options = ["-f"] if which == "process-f" else []
+        pid = tid if which.startswith("thread") else target.pid
+        options = {"process-f": ["-f"], "process-c": ["-c"], "thread-c": ["-c"]}.get(which, [])
         seen = {}
         for tracer in ("strace", "systrace"):
             proc = _tracing(tracer, pid, *options, "-e", "trace=getpid,getppid")
             time.sleep(0.5)
             proc.send_signal(signal.SIGINT)
             lines = _rest(proc).splitlines()
+            if "-c" in options:  # the table's rows
+                seen[tracer] = {line.split()[-1] for line in lines if line.split()[-1].startswith("get")}
+                continue
             # Whole lines only (a line cut by the other thread's is timing).
             seen[tracer] = {re.sub(r"\s+", " ", line) for line in lines
                             if "get" in line and "resumed" not in line and "unfinished" not in line}
         want = {"process": {f"getpid() = {target.pid}"}, "thread": {f"getppid() = {os.getpid()}"},
                 "process-f": {f"[pid {target.pid}] getpid() = {target.pid}",
-                              f"[pid {tid}] getppid() = {os.getpid()}"}}[which]
+                              f"[pid {tid}] getppid() = {os.getpid()}"},
+                "process-c": {"getpid"}, "thread-c": {"getppid"}}[which]
         assert seen == {"strace": want, "systrace": want}
     finally:
         target.kill()

@@ -189,9 +189,8 @@ def start_loading(argv: Sequence[str], buffer_size: int, internal: Sequence[str]
             # -c: the counting session is the first one; it follows forks
             # with -f and wants no signals or exits. Only the session that
             # follows the processes (execve, the exits, -y's fd calls)
-            # captures. Without -f it counts one thread, through a filter
-            # on the thread's id (cli._threads_traced).
-            _native._start_loading(size, nrs, found.follow, True, found.filters or not found.follow,
+            # captures.
+            _native._start_loading(size, nrs, found.follow, True, found.filters,
                                    _native.SyscallSet(*wanted), count_by_root=True)
             return
         if nrs is not None:

@@ -1322,8 +1322,13 @@ def _open_counting(args: argparse.Namespace, pids: List[int]) -> Optional[Sessio
         # and -Z do not change strace's -c, nor this.
         # Counted per syscall, not per process: the table sums them, and a
         # tree of thousands of processes then fits the kernel's maps.
+        # Without -f, strace counts one thread of each process: the first
+        # (tid == tgid, tested in BPF), else by a filter on the thread's id.
+        threads = _threads_traced(args, pids)
+        first = threads is not None and all(_is_first_thread(tid) for tid in threads)
         return Session(*syscalls, pid=pids, follow=args.follow, count=True, filter=args.filter,
-                       buffer_size=args.buffer_size, _count_by_root=True, _threads=_threads_traced(args, pids))
+                       buffer_size=args.buffer_size, _count_by_root=True,
+                       _threads=None if first else threads, _count_first_thread=first)
     except PermissionError as err:
         raise CliError(f"{err} (tracing needs root, or CAP_BPF and CAP_PERFMON)") from None
     except (ProcessLookupError, ValueError, OSError) as err:
@@ -1335,6 +1340,19 @@ def _threads_traced(args: argparse.Namespace, pids: List[int]) -> Optional[List[
     command's first or the thread -p names (its id may be any thread's):
     the threads whose calls are shown and counted; None under -f, all."""
     return None if args.follow else pids
+
+
+def _is_first_thread(tid: int) -> bool:
+    """Whether `tid` is its process's first thread (its id the pid); so
+    in doubt (no such thread: the session says so)."""
+    try:
+        with open(f"/proc/{tid}/status") as f:
+            for line in f:
+                if line.startswith("Tgid:"):
+                    return int(line.split()[1]) == tid
+    except (OSError, ValueError):
+        pass
+    return True
 
 
 def _count_report(counting: Session, histogram: bool, sort_by: str = "time",

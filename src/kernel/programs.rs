@@ -616,6 +616,13 @@ impl Programs {
             .store(tgid.unwrap_or(0), Ordering::SeqCst);
     }
 
+    /// Count only each process's first thread's calls (see
+    /// `Registration::count_first_thread`).
+    pub fn set_count_first_thread(&self, on: bool) {
+        self.bss_u32(|b| unsafe { std::ptr::addr_of_mut!((*b).count_first_thread) })
+            .store(u32::from(on), Ordering::SeqCst);
+    }
+
     pub fn set_ignore_tid(&self, tid: u32) {
         self.bss_u32(|b| unsafe { std::ptr::addr_of_mut!((*b).ignore_tid) })
             .store(tid, Ordering::SeqCst);

@@ -249,12 +249,15 @@ impl Session {
     /// on; _unfiltered, syscall names a filter for all leaves alone;
     /// _and_filter, an expression ANDed into every other traced syscall's
     /// filter (the command's -z and -Z); _threads, the only threads whose
-    /// calls pass (the command's -c without -f, as strace counts one thread
-    /// of a process); _count_by_root, counts wanted per
-    /// syscall only (the command's -c: exact for any number of processes,
-    /// none per process).
+    /// calls pass, by a filter on their ids (the command's -c without -f
+    /// and -p naming a thread that is not its process's first: strace
+    /// counts the one thread it traces); _count_first_thread, counts of
+    /// each process's first thread only (the same for a launched command
+    /// and first threads, without a filter's cost); _count_by_root, counts
+    /// wanted per syscall only (the command's -c: exact for any number of
+    /// processes, none per process).
     #[new]
-    #[pyo3(signature = (*syscalls, enter = None, exit = None, pid = None, all_processes = None, buffer_size = None, strings = None, string_size = None, follow = None, count = None, max_memory = None, max_spill = None, signals = None, exits = None, filter = None, clock = None, _unfiltered = None, _and_filter = None, _launched = None, _data_size = None, _count_by_root = false, _threads = None))]
+    #[pyo3(signature = (*syscalls, enter = None, exit = None, pid = None, all_processes = None, buffer_size = None, strings = None, string_size = None, follow = None, count = None, max_memory = None, max_spill = None, signals = None, exits = None, filter = None, clock = None, _unfiltered = None, _and_filter = None, _launched = None, _data_size = None, _count_by_root = false, _threads = None, _count_first_thread = false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -280,6 +283,7 @@ impl Session {
         _data_size: Option<u32>,
         _count_by_root: bool,
         _threads: Option<Vec<u32>>,
+        _count_first_thread: bool,
     ) -> PyResult<Self> {
         let flag = |value: Option<&Bound<'_, PyAny>>, name: &str, default: bool| match value {
             Some(v) => bool_arg(v, name),
@@ -448,6 +452,7 @@ impl Session {
             task_exits: exits,
             clockless: !clock,
             count_by_root: count && _count_by_root,
+            count_first_thread: count && _count_first_thread,
         };
         let max_memory = max_memory
             .filter(|m| !m.is_none())

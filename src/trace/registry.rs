@@ -34,6 +34,9 @@ pub trait Kernel {
     fn set_capture_size(&mut self, size: u32, data_size: u32);
     /// Count syscall `nr`'s calls in the kernel (the counting consumer).
     fn set_counted(&mut self, nr: u32, on: bool);
+    /// Count only the calls of each process's first thread (`count` > 0
+    /// sessions want that), or every thread's.
+    fn set_count_first_thread(&mut self, count: u32);
     /// Trace the forks of followed processes: attach the fork program
     /// (`count` > 0) or detach it.
     fn set_follow_forks(&mut self, count: u32) -> Result<()>;
@@ -112,6 +115,9 @@ pub struct Registration {
     /// command's -c): the programs may key them by traced root
     /// (`Features::count_by_root`).
     pub count_by_root: bool,
+    /// Its counts are of each process's first thread only (the command's
+    /// -c without -f, as strace counts the one thread it traces).
+    pub count_first_thread: bool,
 }
 
 impl Registration {
@@ -244,6 +250,8 @@ pub struct Registry {
     task_exits: u32,
     /// Sessions that want the time of their events.
     clocks: u32,
+    /// Counting sessions that count only first threads.
+    first_thread_counts: u32,
     filters: FilterRefs,
 }
 
@@ -263,6 +271,7 @@ impl Default for Registry {
             signals: 0,
             task_exits: 0,
             clocks: 0,
+            first_thread_counts: 0,
             filters: FilterRefs::default(),
         }
     }
@@ -277,15 +286,36 @@ impl Registry {
         // session takes carries the time; unclocked records (numbered by
         // the consumer, below any time) fall before its start.
         self.update_clock(kernel, reg, true);
+        // Before the count bits, so that no other thread's call is counted.
+        self.update_first_thread_counts(kernel, reg, true);
         let result = self
             .add_count_filters(kernel, reg)
             .and_then(|()| self.register_inner(kernel, reg));
         if result.is_err() {
             self.drop_count_filters(kernel, reg);
+            self.update_first_thread_counts(kernel, reg, false);
             self.update_clock(kernel, reg, false);
         }
         self.update_only_tgid(kernel);
         result
+    }
+
+    /// Adds or removes `reg`'s count of first threads only.
+    fn update_first_thread_counts(
+        &mut self,
+        kernel: &mut impl Kernel,
+        reg: &Registration,
+        add: bool,
+    ) {
+        if !reg.count_first_thread || reg.count.is_empty() {
+            return;
+        }
+        self.first_thread_counts = if add {
+            self.first_thread_counts + 1
+        } else {
+            self.first_thread_counts.saturating_sub(1)
+        };
+        kernel.set_count_first_thread(self.first_thread_counts);
     }
 
     /// Adds or removes `reg`'s want of the time. Removed once its bits are
@@ -453,6 +483,7 @@ impl Registry {
     /// Disables what `reg` enabled; it must have been registered.
     pub fn unregister(&mut self, kernel: &mut impl Kernel, reg: &Registration) {
         self.unregister_inner(kernel, reg);
+        self.update_first_thread_counts(kernel, reg, false);
         self.update_clock(kernel, reg, false);
         self.update_only_tgid(kernel);
     }

@@ -15,6 +15,10 @@ struct FakeKernel {
     follow: u32,
     only: Option<u32>,
     counted: BTreeSet<u32>,
+    /// Sessions that count first threads only, and its value at each
+    /// count bit turned on.
+    first_thread_counts: u32,
+    first_thread_at_count: Vec<u32>,
     signals: u32,
     task_exits: u32,
     /// Sessions that want the time, and its value at each bit turned on.
@@ -84,6 +88,7 @@ impl Kernel for FakeKernel {
     }
     fn set_counted(&mut self, nr: u32, on: bool) {
         if on {
+            self.first_thread_at_count.push(self.first_thread_counts);
             assert!(self.counted.insert(nr), "count bit {nr} set twice");
         } else {
             assert!(self.counted.remove(&nr), "count bit {nr} cleared twice");
@@ -91,6 +96,9 @@ impl Kernel for FakeKernel {
     }
     fn set_only_tgid(&mut self, tgid: Option<u32>) {
         self.only = tgid;
+    }
+    fn set_count_first_thread(&mut self, count: u32) {
+        self.first_thread_counts = count;
     }
     fn set_signals(&mut self, count: u32) -> Result<()> {
         self.signals = count;
@@ -380,6 +388,38 @@ fn a_kernel_thread_is_refused() {
     assert!(super::is_kernel_thread(2, "Name:\tkthreadd\n"));
     assert!(!super::is_kernel_thread(me, "Name:\tsystrace\n"));
     assert!(!super::is_kernel_thread(me, "Kthread:\t0\n"));
+}
+
+#[test]
+fn counting_first_threads_only_is_on_before_its_bits_and_refcounted() {
+    let (mut r, mut k) = (Registry::default(), FakeKernel::default());
+    let first = Registration {
+        count: BTreeSet::from([0]),
+        count_first_thread: true,
+        ..reg(&[], &[], &[10])
+    };
+    let other = Registration {
+        count: BTreeSet::from([1]),
+        count_first_thread: true,
+        ..reg(&[], &[], &[11])
+    };
+    r.register(&mut k, &first).unwrap();
+    assert_eq!(
+        (k.first_thread_counts, &k.first_thread_at_count[..]),
+        (1, &[1][..])
+    );
+    r.register(&mut k, &other).unwrap();
+    r.unregister(&mut k, &first);
+    assert_eq!(
+        k.first_thread_counts, 1,
+        "the other session still counts so"
+    );
+    r.unregister(&mut k, &other);
+    assert_eq!(k.first_thread_counts, 0);
+    // A registration that fails leaves it as it was.
+    k.fail_sync = true;
+    assert!(r.register(&mut k, &first).is_err());
+    assert_eq!(k.first_thread_counts, 0);
 }
 
 #[test]

@@ -262,6 +262,9 @@ impl Kernel for Programs {
     fn set_counted(&mut self, nr: u32, on: bool) {
         Programs::set_counted(self, nr, on)
     }
+    fn set_count_first_thread(&mut self, count: u32) {
+        Programs::set_count_first_thread(self, count > 0)
+    }
     fn set_filter(&mut self, nr: u32, filter: Option<&crate::kernel::types::systrace_filter>) {
         Programs::set_filter(self, FilterUse::Events, nr, filter);
     }
