@@ -1201,6 +1201,23 @@ def test_an_exec_by_a_thread_that_is_not_the_first(kernel, tmp_path, strace_bin,
     assert any("superseded" in line for line in ours) == ("quiet=thread-execve" not in options)
 
 
+def test_an_exec_by_another_thread_ends_the_trace_without_f_like_strace(kernel, tmp_path, strace_bin):
+    """Without -f the first thread alone is traced: another thread's exec
+    takes its id, and strace shows nothing of the new program but its end
+    (systrace showed `<... execve resumed>) = 0` and its calls)."""
+    texts = []
+    for tracer in ([strace_bin], [sys.executable, "-m", "systrace"]):
+        out = tmp_path / "trace.txt"
+        r = subprocess.run([*tracer, "-o", str(out), "-e", "trace=execve,exit_group,brk", "--", "/usr/bin/python3",
+                            "-S", "-c", THREAD_EXEC], capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        # Addresses vary, and with them the padding before ` = `.
+        texts.append(re.sub(r" +=", " =", re.sub(r"0x[0-9a-f]+", "ADDR", out.read_text())))
+    theirs, ours = texts
+    assert ours == theirs, ours
+    assert ours.splitlines()[-1] == "+++ exited with 0 +++" and "exit_group" not in ours, ours
+
+
 def test_an_exec_by_a_thread_that_is_not_the_first_with_a_file_per_thread(kernel, tmp_path, strace_bin):
     """strace -ff: the thread's file has the call's first part, `<pid
     changed to PID ...>`; the process's file the rest, after `+++

@@ -295,6 +295,9 @@ pub struct Printer {
     /// `-e abbrev=` as a bitmap of the syscalls not abbreviated (None: all are).
     unabbreviated: Option<Bitmap>,
     pairer: Pairer,
+    /// The calls of threads not shown (`threads`), paired apart: only
+    /// their fds are followed, and none of them ever prints.
+    untraced: Pairer,
     counts: Summary,
     /// tid -> pid of the threads seen and not gone.
     live: TidMap<u32>,
@@ -516,6 +519,7 @@ impl Printer {
             unabbreviated: (!opts.unabbreviated.is_empty())
                 .then(|| opts.unabbreviated.iter().collect()),
             pairer: Pairer::new(),
+            untraced: Pairer::new(),
             counts: Summary::new(),
             live: TidMap::default(),
             comms: TidMap::default(),
@@ -589,9 +593,15 @@ impl Printer {
     }
 
     fn event(&mut self, ev: &Event, out: &mut String) {
-        if ev.kind != EventKind::TaskExit && !self.traces_thread(ev.tid) {
-            self.untraced_thread(ev);
-            return;
+        if self.opts.threads.is_some() {
+            if ev.kind == EventKind::TaskExit {
+                if !self.traces_thread(ev.tid) {
+                    self.untraced.take_thread(ev.tid);
+                }
+            } else if !self.traces_thread(ev.tid) || self.replaced_by_exec(ev, out) {
+                self.untraced_thread(ev);
+                return;
+            }
         }
         if !self.in_call_at_attach.is_empty() && ev.is_syscall() {
             if let Some(enter) = self.enter_before_attach(ev) {
@@ -1407,7 +1417,7 @@ impl Printer {
             return;
         }
         let mut done = std::mem::take(&mut self.done);
-        self.pairer.push_into(ev.clone(), &mut done);
+        self.untraced.push_into(ev.clone(), &mut done);
         if let Some(t) = self.fds.as_mut() {
             let unknown = t.unknown;
             for call in &done {
@@ -1417,6 +1427,32 @@ impl Printer {
         }
         done.clear();
         self.done = done;
+    }
+
+    /// `ev`, the exit of an exec on a shown first thread that did not
+    /// enter one: another thread's exec, which took the first thread's
+    /// id. As strace without -f, that is the traced thread's end: its
+    /// call ends `= ?`, and the process shows no more lines but its end.
+    fn replaced_by_exec(&mut self, ev: &Event, out: &mut String) -> bool {
+        let replaced = ev.is_syscall()
+            && ev.phase == Phase::Exit
+            && ev.ret == 0
+            && ev.tid == ev.pid
+            && super::pair::is_exec(ev.nr)
+            && !self
+                .pairer
+                .pending_enter(ev.tid)
+                .is_some_and(|e| super::pair::is_exec(e.nr));
+        if !replaced {
+            return false;
+        }
+        if let Some(call) = self.pairer.take_thread(ev.tid) {
+            self.resolve_and_print(&call, out);
+        }
+        if let Some(threads) = self.opts.threads.as_mut() {
+            threads.remove(&ev.tid);
+        }
+        true
     }
 
     /// Whether thread `tid`'s calls and signals are shown (`threads`).

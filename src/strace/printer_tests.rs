@@ -857,3 +857,52 @@ fn calls_blocked_at_attach_are_begun_once_the_events_before_it_are_in() {
         "\"\", 9)              = 0\n[pid     6] <... close resumed>)        = 0\n"
     );
 }
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn without_f_only_the_traced_threads_print() {
+    const CLOSE: u32 = 3;
+    const EXIT: u32 = 60;
+    const EXECVE: u32 = 59;
+    let options = PrinterOptions {
+        threads: Some(HashSet::from([7])),
+        task_exits: true,
+        decode_fds: decode_fd::PATH,
+        live: false,
+        ..Default::default()
+    };
+    let events = [
+        call_ev(7, 7, CLOSE, &[3], None, 1),
+        call_ev(7, 7, CLOSE, &[3], Some(-9), 2),
+        // Another thread: its calls, its signal and its end print nothing,
+        // not the exit it died in either (-y follows its calls apart).
+        call_ev(7, 8, CLOSE, &[4], None, 3),
+        call_ev(7, 8, CLOSE, &[4], Some(0), 4),
+        signal(7, 8, 10, 0, [0; 4], 5),
+        call_ev(7, 8, EXIT, &[0], None, 6),
+        task_exit(7, 8, 0, false, 7),
+        call_ev(7, 7, CLOSE, &[5], None, 8),
+        call_ev(7, 7, CLOSE, &[5], Some(-9), 9),
+    ];
+    let out = run(options.clone(), &events);
+    assert_eq!(
+        out,
+        "close(3)                                = -1 EBADF (Bad file descriptor)\n\
+         close(5)                                = -1 EBADF (Bad file descriptor)\n",
+    );
+    // Another thread's exec takes the first thread's id: that thread's
+    // call ends there, and the new program shows nothing but its end.
+    let events = [
+        call_ev(7, 7, CLOSE, &[3], None, 1),
+        call_ev(7, 8, EXECVE, &[0, 0, 0], None, 2),
+        call_ev(7, 7, EXECVE, &[], Some(0), 3),
+        call_ev(7, 7, CLOSE, &[4], None, 4),
+        call_ev(7, 7, CLOSE, &[4], Some(0), 5),
+        task_exit(7, 7, 0, true, 6),
+    ];
+    assert_eq!(
+        run(options, &events),
+        "close(3)                                = ?\n\
+         +++ exited with 0 +++\n",
+    );
+}
