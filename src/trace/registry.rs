@@ -255,6 +255,15 @@ pub struct Registry {
     filters: FilterRefs,
 }
 
+/// A count of sessions, with one more (`add`) or one less.
+fn one_more_or_less(count: u32, add: bool) -> u32 {
+    if add {
+        count + 1
+    } else {
+        count.saturating_sub(1)
+    }
+}
+
 impl Default for Registry {
     fn default() -> Self {
         Registry {
@@ -310,11 +319,7 @@ impl Registry {
         if !reg.count_first_thread || reg.count.is_empty() {
             return;
         }
-        self.first_thread_counts = if add {
-            self.first_thread_counts + 1
-        } else {
-            self.first_thread_counts.saturating_sub(1)
-        };
+        self.first_thread_counts = one_more_or_less(self.first_thread_counts, add);
         kernel.set_count_first_thread(self.first_thread_counts);
     }
 
@@ -325,11 +330,7 @@ impl Registry {
         if !reg.wants_time() {
             return;
         }
-        self.clocks = if add {
-            self.clocks + 1
-        } else {
-            self.clocks.saturating_sub(1)
-        };
+        self.clocks = one_more_or_less(self.clocks, add);
         kernel.set_clock_sessions(self.clocks);
     }
 
