@@ -239,15 +239,16 @@ def build_parser(completion: bool = True, refusals: bool = False) -> argparse.Ar
         "(all, none); quiet=attach,exit,path-resolution,...: messages not to print (as -q, -qq); "
         "raw=SET: which syscalls to print undecoded, arguments and result in hex; "
         "read=FDS, write=FDS: dump in hex the data read from or written to those fds (3,5, all); "
-        "abbrev=SET: which syscalls print their structures abbreviated (the others whole, as -v). "
+        "abbrev=SET: which syscalls print their structures abbreviated (the others whole, as -v); "
+        "verbose=SET: which syscalls print their structures decoded (the others as addresses). "
         "A leading ! negates a set; the last of each wins. "
         "Default: all.",
     )
     for qualifier, what in (("trace", "-e trace=SET"), ("signal", "-e signal=SET"), ("status", "-e status=SET"),
                             ("raw", "-e raw=SET"), ("read", "-e read=SET"), ("write", "-e write=SET"),
-                            ("abbrev", "-e abbrev=SET"),
-                            # strace's, told apart after the parse (-e verbose=all is ours).
-                            *(((q, None) for q in ("verbose", "inject", "fault", "kvm"))
+                            ("abbrev", "-e abbrev=SET"), ("verbose", "-e verbose=SET"),
+                            # strace's, told apart after the parse.
+                            *(((q, None) for q in ("inject", "fault", "kvm"))
                               if refusals else ())):
         p.add_argument(
             f"--{qualifier}",
@@ -687,6 +688,21 @@ def parse_abbrev_set(exprs: Sequence[str]) -> List[int]:
     return unabbreviated
 
 
+def parse_verbose_set(exprs: Sequence[str]) -> List[int]:
+    """-e verbose=SET: the syscalls whose structures print as their
+    addresses, those not in the last SET (strace's default: all are
+    decoded)."""
+    not_verbose: List[int] = []
+    for expr in exprs:
+        value = expr.partition("=")[2]
+        try:
+            verbose = SyscallSet.from_strace(value).nrs
+        except ValueError as err:
+            raise UsageError(f"-e {expr!r}: {err}", hint=False) from None
+        not_verbose = sorted(SyscallSet.from_strace("all").nrs - verbose)
+    return not_verbose
+
+
 def parse_raw_set(exprs: Sequence[str]) -> Optional[SyscallSet]:
     """-e raw=SET: the syscalls whose calls print undecoded, each argument
     and the result in hex (strace's printargs); the last one counts, as
@@ -795,8 +811,7 @@ def parse_decode_pids(spec: str) -> bool:
 
 
 # -e qualifiers taken above the sets: decode-fds= and decode-pids= (their
-# long options), abbrev= (and -v), and verbose=all, strace's default, which
-# is systrace's.
+# long options), abbrev= (and -v), and verbose=.
 NOOP_QUALIFIERS = ("decode-fds", "decode-fd", "decode_fds", "decode-pids", "decode-pid", "decode_pids", "abbrev", "a",
                    "verbose", "v")
 ABBREV_QUALIFIERS = ("abbrev", "a")
@@ -1079,6 +1094,7 @@ class Printer:
         syscall_numbers: bool = False,
         raw: Optional[SyscallSet] = None,
         unabbreviated: Sequence[int] = (),
+        not_verbose: Sequence[int] = (),
         status: Optional[List[str]] = None,
         quiet: int = 0,
         report: Optional[RunReport] = None,
@@ -1133,6 +1149,7 @@ class Printer:
             syscall_numbers=syscall_numbers,
             raw=list(raw.nrs) if raw is not None else [],
             unabbreviated=list(unabbreviated),
+            not_verbose=list(not_verbose),
             prefix=prefix,
             status=status,
             quiet_exits=quiet >= 2,
@@ -1908,11 +1925,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 args.decode_fds_set = value
             elif qualifier in ("decode-pids", "decode-pid", "decode_pids"):
                 args.decode_pids_set = value
-            elif qualifier in VERBOSE_QUALIFIERS and value != "all":
-                raise UsageError(f"-e {expr}: not supported: systrace decodes the structures of every "
-                                 f"syscall, as strace does by default (-e {qualifier}=all); -v and "
-                                 "-e abbrev=SET choose how much of them is shown")
         args.unabbreviated = parse_abbrev_set([e for e in args.exprs if _qualifier(e) in ABBREV_QUALIFIERS])
+        args.not_verbose = parse_verbose_set([e for e in args.exprs if _qualifier(e) in VERBOSE_QUALIFIERS])
         # What -v shows of them is read only for this (getdents64's records
         # and execve's environment, not their counts); _cli_start's scan has
         # set it already before the load.
@@ -2006,6 +2020,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         syscall_numbers=args.syscall_numbers,
         raw=args.raw,
         unabbreviated=args.unabbreviated,
+        not_verbose=args.not_verbose,
         trace_paths=args.trace_paths,
         decode_fds=args.decode_fds,
         decode_pids=args.decode_pids,

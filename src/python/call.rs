@@ -71,6 +71,7 @@ pub(super) fn strace_options(
         hex: HexStyle::from_xflag(xflag),
         raw: false,
         abbrev: true,
+        verbose: true,
     })
 }
 
@@ -331,8 +332,10 @@ impl PyCall {
     /// --strings-in-hex=non-ascii-chars (3: `\\xNN` escapes where octal
     /// ones would be). decode_fds: strace -y, what
     /// each fd refers to (`read(3</etc/passwd>, ...)`; the calls must have
-    /// been read with resolve_paths=True).
-    #[pyo3(signature = (string_size = DEFAULT_STRING_SIZE as i64, *, column = DEFAULT_COLUMN as i64, start_col = 0, hex_strings = 0, decode_fds = false, abbrev = true))]
+    /// been read with resolve_paths=True). abbrev=False: structures whole
+    /// (strace -v); verbose=False: structures as their addresses (strace
+    /// -e verbose=none).
+    #[pyo3(signature = (string_size = DEFAULT_STRING_SIZE as i64, *, column = DEFAULT_COLUMN as i64, start_col = 0, hex_strings = 0, decode_fds = false, abbrev = true, verbose = true))]
     #[allow(clippy::too_many_arguments)]
     fn strace(
         &self,
@@ -342,9 +345,11 @@ impl PyCall {
         hex_strings: i64,
         decode_fds: bool,
         abbrev: bool,
+        verbose: bool,
     ) -> PyResult<String> {
         let opts = StraceOptions {
             abbrev,
+            verbose,
             ..strace_options(string_size, column, hex_strings)?
         };
         let fds = match (decode_fds, &self.fds) {
@@ -361,15 +366,17 @@ impl PyCall {
             .strace_fds(&opts, size(start_col, "start_col")?, fds))
     }
     /// The arguments as strace shows them (open's mode only with O_CREAT...).
-    #[pyo3(signature = (string_size = DEFAULT_STRING_SIZE as i64, *, hex_strings = 0, abbrev = true))]
+    #[pyo3(signature = (string_size = DEFAULT_STRING_SIZE as i64, *, hex_strings = 0, abbrev = true, verbose = true))]
     fn strace_args(
         &self,
         string_size: i64,
         hex_strings: i64,
         abbrev: bool,
+        verbose: bool,
     ) -> PyResult<Vec<String>> {
         let opts = StraceOptions {
             abbrev,
+            verbose,
             ..strace_options(string_size, DEFAULT_COLUMN as i64, hex_strings)?
         };
         Ok(self.call.strace_args(&opts))

@@ -251,7 +251,7 @@ impl PyPrinter {
 #[pymethods]
 impl PyPrinter {
     #[new]
-    #[pyo3(signature = (*, format = "strace", selected = None, summary = false, durations = false, timestamps = 0, relative_timestamps = false, precision = (None, 6, 6), dump_read = None, dump_write = None, string_size = crate::strace::DEFAULT_STRING_SIZE as i64, hex_strings = 0, prefix = "stderr", status = None, quiet_exits = false, signals = None, task_exits = false, thread_exits = false, main_pid = None, wall_offset_ns = 0, decode_fds = 0, live = true, column = crate::strace::DEFAULT_COLUMN as i64, trace_paths = Vec::new(), attach_messages = false, superseded = true, syscall_numbers = false, raw = Vec::new(), decode_pids = false, unabbreviated = Vec::new(), threads = None))]
+    #[pyo3(signature = (*, format = "strace", selected = None, summary = false, durations = false, timestamps = 0, relative_timestamps = false, precision = (None, 6, 6), dump_read = None, dump_write = None, string_size = crate::strace::DEFAULT_STRING_SIZE as i64, hex_strings = 0, prefix = "stderr", status = None, quiet_exits = false, signals = None, task_exits = false, thread_exits = false, main_pid = None, wall_offset_ns = 0, decode_fds = 0, live = true, column = crate::strace::DEFAULT_COLUMN as i64, trace_paths = Vec::new(), attach_messages = false, superseded = true, syscall_numbers = false, raw = Vec::new(), decode_pids = false, unabbreviated = Vec::new(), not_verbose = Vec::new(), threads = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         format: &str,
@@ -283,6 +283,7 @@ impl PyPrinter {
         raw: Vec<u32>,
         decode_pids: bool,
         unabbreviated: Vec<u32>,
+        not_verbose: Vec<u32>,
         threads: Option<Vec<u32>>,
     ) -> PyResult<Self> {
         let signals = match signals {
@@ -356,6 +357,7 @@ impl PyPrinter {
                 syscall_numbers,
                 raw: raw.into_iter().collect(),
                 unabbreviated: unabbreviated.into_iter().collect(),
+                not_verbose: not_verbose.into_iter().collect(),
                 decode_pids,
                 threads: threads.map(|t| t.into_iter().collect()),
             })))),

@@ -57,6 +57,11 @@ pub struct StraceOptions {
     /// arrays cut at -s elements; false: every field, every element. The
     /// printer sets it per call.
     pub abbrev: bool,
+    /// strace's verbose(tcp) (`-e verbose=SET`): structures read and
+    /// decoded; false: every structure, array or number the call points
+    /// to shows as its address (strace's umove_or_printaddr), strings and
+    /// data still quoted. The printer sets it per call.
+    pub verbose: bool,
 }
 
 impl StraceOptions {
@@ -83,6 +88,7 @@ impl Default for StraceOptions {
             hex: quote::HexStyle::None,
             raw: false,
             abbrev: true,
+            verbose: true,
         }
     }
 }

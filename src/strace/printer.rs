@@ -153,6 +153,9 @@ pub struct PrinterOptions {
     /// `-e abbrev=SET` (`-v`: none): the syscalls whose structures print
     /// whole, not abbreviated (strace's default: none).
     pub unabbreviated: std::collections::BTreeSet<u32>,
+    /// `-e verbose=SET`: the syscalls whose structures print as their
+    /// addresses, not decoded (strace's default: none).
+    pub not_verbose: std::collections::BTreeSet<u32>,
     /// `-Y`: each process or thread id with its command name,
     /// `kill(42<sleep>, SIGTERM)`, the line's pid prefix too.
     pub decode_pids: bool,
@@ -216,6 +219,7 @@ impl Default for PrinterOptions {
             attach_messages: false,
             raw: Default::default(),
             unabbreviated: Default::default(),
+            not_verbose: Default::default(),
             decode_pids: false,
             superseded: true,
             threads: None,
@@ -294,6 +298,8 @@ pub struct Printer {
     raw: Option<Bitmap>,
     /// `-e abbrev=` as a bitmap of the syscalls not abbreviated (None: all are).
     unabbreviated: Option<Bitmap>,
+    /// `-e verbose=` as a bitmap of the syscalls not verbose (None: all are).
+    not_verbose: Option<Bitmap>,
     pairer: Pairer,
     /// The calls of threads not shown (`threads`), paired apart: only
     /// their fds are followed, and none of them ever prints.
@@ -514,10 +520,12 @@ impl Printer {
                 hex: opts.hex,
                 raw: false,
                 abbrev: true,
+                verbose: true,
             },
             raw: (!opts.raw.is_empty()).then(|| opts.raw.iter().collect()),
             unabbreviated: (!opts.unabbreviated.is_empty())
                 .then(|| opts.unabbreviated.iter().collect()),
+            not_verbose: (!opts.not_verbose.is_empty()).then(|| opts.not_verbose.iter().collect()),
             pairer: Pairer::new(),
             untraced: Pairer::new(),
             counts: Summary::new(),
@@ -1398,12 +1406,16 @@ impl Printer {
 
     /// Whether `-e` shows syscall `nr` in `phase` (None: in either).
     /// How a call of syscall `nr` prints: raw with -e raw=, whole with
-    /// -e abbrev= (-v).
+    /// -e abbrev= (-v), its structures as addresses with -e verbose=.
     fn text_of(&self, nr: u32) -> StraceOptions {
         StraceOptions {
             raw: self.raw.as_ref().is_some_and(|bits| bits.contains(nr)),
             abbrev: !self
                 .unabbreviated
+                .as_ref()
+                .is_some_and(|bits| bits.contains(nr)),
+            verbose: !self
+                .not_verbose
                 .as_ref()
                 .is_some_and(|bits| bits.contains(nr)),
             ..self.text

@@ -1004,3 +1004,53 @@ fn a_field_is_found_outside_the_quoted_data() {
         None
     );
 }
+
+/// strace -e verbose=none: what a call points to shows as its address but
+/// for strings and data (strace's umove_or_printaddr against printstr).
+#[test]
+fn calls_not_verbose_show_addresses_but_strings() {
+    let quiet = StraceOptions {
+        verbose: false,
+        ..Default::default()
+    };
+    let fds: [i32; 2] = [3, 4];
+    let fds = bytes_of(&fds);
+    let pipe2 = [
+        with(arg("fildes", "int *", 0x7ffd0000), &fds),
+        arg("flags", "int", 0),
+    ];
+    assert_eq!(
+        format_call("pipe2", &pipe2, Some(0), &StraceOptions::default()),
+        "pipe2([3, 4], 0)                        = 0"
+    );
+    assert_eq!(
+        format_call("pipe2", &pipe2, Some(0), &quiet),
+        "pipe2(0x7ffd0000, 0)                    = 0"
+    );
+    let getcwd = [
+        with(arg("buf", "char *", 0x2000), b"/tmp/st\0"),
+        arg("size", "unsigned long", 1024),
+    ];
+    assert_eq!(
+        format_call("getcwd", &getcwd, Some(8), &quiet),
+        r#"getcwd("/tmp/st", 1024)                 = 8"#
+    );
+    let mut write = vec![
+        arg("fd", "unsigned int", 1),
+        with(arg("buf", "const char *", 0x3000), b"hi\n"),
+        arg("count", "size_t", 3),
+    ];
+    assert_eq!(
+        format_call("write", &write, Some(3), &quiet),
+        r#"write(1, "hi\n", 3)                     = 3"#
+    );
+    write[1].captured = None;
+    assert_eq!(
+        format_call("write", &write, Some(3), &quiet),
+        "write(1, 0x3000, 3)                     = 3"
+    );
+}
+
+fn bytes_of(ints: &[i32]) -> Vec<u8> {
+    ints.iter().flat_map(|i| i.to_ne_bytes()).collect()
+}

@@ -122,12 +122,21 @@ impl<'c, 'a> Ctx<'c, 'a> {
     pub(super) fn long(&self, i: usize) -> i64 {
         self.raw(i) as i64
     }
+    /// What was read of the memory argument `i` points to, for decoding
+    /// it as a structure: nothing when the call is not verbose (-e
+    /// verbose=), which shows its address instead, as strace's
+    /// umove_or_printaddr does.
     pub(super) fn captured(&self, i: usize) -> Option<&CapturedView<'a>> {
+        self.captured_text(i).filter(|_| self.opts.verbose)
+    }
+    /// What was read for argument `i`, for a string or data: quoted
+    /// whether or not the call is verbose (strace's printstr, printpath).
+    pub(super) fn captured_text(&self, i: usize) -> Option<&CapturedView<'a>> {
         self.args.get(i).and_then(|a| a.captured.as_ref())
     }
     /// The netlink protocol of the socket whose messages arg `i` holds.
     pub(super) fn netlink(&self, i: usize) -> Option<u32> {
-        self.captured(i).and_then(|c| c.netlink)
+        self.captured_text(i).and_then(|c| c.netlink)
     }
     pub(super) fn index_of(&self, name: &str) -> Option<usize> {
         self.args.iter().position(|a| a.name == name)
@@ -221,7 +230,7 @@ impl<'c, 'a> Ctx<'c, 'a> {
     }
     /// A NUL-terminated path: shown whole (strace does not bound paths by -s).
     pub(super) fn t_path(&self, i: usize) -> String {
-        match self.captured(i) {
+        match self.captured_text(i) {
             Some(c) if self.raw(i) != 0 => {
                 let bytes = until_nul(c.bytes);
                 let mut out = String::new();
@@ -238,7 +247,7 @@ impl<'c, 'a> Ctx<'c, 'a> {
     }
     /// A NUL-terminated string bounded by -s.
     pub(super) fn t_string(&self, i: usize) -> String {
-        match self.captured(i) {
+        match self.captured_text(i) {
             Some(c) if self.raw(i) != 0 => string(c.bytes, c.truncated, self.opts),
             _ => self.t_ptr(i),
         }
@@ -247,7 +256,7 @@ impl<'c, 'a> Ctx<'c, 'a> {
     /// \xNN whatever -x says (strace's QUOTE_FORCE_HEX).
     pub(super) fn t_buf(&self, i: usize, len: u64, hex: bool) -> CompactString {
         let style = if hex { HexStyle::All } else { self.opts.hex };
-        match self.captured(i) {
+        match self.captured_text(i) {
             // An empty buffer needs no capture to be shown.
             _ if len == 0 && self.raw(i) != 0 => CompactString::const_new("\"\""),
             Some(c) if self.raw(i) != 0 => {
@@ -266,7 +275,7 @@ impl<'c, 'a> Ctx<'c, 'a> {
     /// XATTR_SIZE_MAX, the address.
     pub(super) fn t_xattr_val(&self, i: usize, len: u64) -> CompactString {
         const XATTR_SIZE_MAX: u64 = 65536;
-        match self.captured(i) {
+        match self.captured_text(i) {
             _ if len == 0 && self.raw(i) != 0 => CompactString::const_new("\"\""),
             Some(c) if self.raw(i) != 0 && len <= XATTR_SIZE_MAX => {
                 let shown = c.bytes.len().min(len as usize);
@@ -283,6 +292,10 @@ impl<'c, 'a> Ctx<'c, 'a> {
     /// A socket's data of `len` bytes: its netlink messages decoded when
     /// the socket is a netlink one and all of them were read, else [`t_buf`](Self::t_buf).
     pub(super) fn t_sockbuf(&self, i: usize, len: u64) -> CompactString {
+        // Netlink messages are structures: their address when not verbose.
+        if !self.opts.verbose && self.netlink(i).is_some() {
+            return self.t_ptr(i).into();
+        }
         let decoded = self.captured(i).filter(|_| self.raw(i) != 0).and_then(|c| {
             let data = &c.bytes[..c.bytes.len().min(usize::try_from(len).ok()?)];
             structs::netlink_text(data, len, c.netlink?, self.opts)

@@ -324,9 +324,15 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
             c.push(c.t_int(0));
             c.finish(Decimal, true)
         }
-        // The mask it restores, read from the signal frame on the stack.
+        // The mask it restores, read from the signal frame on the stack;
+        // decoded even when the call is not verbose, where strace shows
+        // its address in the frame (the programs do not send the stack
+        // pointer).
         "rt_sigreturn" => {
-            if let Some(mask) = c.captured(0).and_then(|m| structs::read::<u64>(m.bytes)) {
+            if let Some(mask) = c
+                .captured_text(0)
+                .and_then(|m| structs::read::<u64>(m.bytes))
+            {
                 c.push(format!("{{mask={}}}", structs::sigset_text(mask)));
             }
             c.finish(Decimal, true)
@@ -364,12 +370,14 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
             // capture::dirent_entries) and the call wrote no more than asked.
             let written = c.ok().filter(|&n| n as u64 <= c.uint(2));
             let records = c.captured(1).filter(|r| r.bytes.len() != 4);
-            c.push_exit(match (c.opts.abbrev, written, records) {
+            // Not verbose: the address alone, as the records (gated by
+            // `captured`) are not read.
+            c.push_exit(match (c.opts.abbrev || !c.opts.verbose, written, records) {
                 (false, Some(0), _) if syscall == "getdents64" => "[]".to_owned(),
                 (false, Some(n), Some(r)) if syscall == "getdents64" => {
                     structs::dirents_text(r.bytes, n as usize, c.opts.hex)
                 }
-                (_, Some(0), _) => format!("{} /* 0 entries */", c.t_ptr(1)),
+                (_, Some(0), _) if c.opts.verbose => format!("{} /* 0 entries */", c.t_ptr(1)),
                 _ => c.t_counted(1, "entries", "entries"),
             });
             c.push_exit(c.t_uint(2));
@@ -435,7 +443,7 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
             c.finish(Decimal, true)
         }
         "getcwd" => {
-            let text = match (c.ok(), c.captured(0)) {
+            let text = match (c.ok(), c.captured_text(0)) {
                 (Some(_), Some(_)) => c.t_path(0),
                 _ => c.t_ptr(0),
             };

@@ -68,7 +68,7 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
         }
         // The thread's name as the kernel wrote it: up to its NUL.
         "PR_GET_NAME" => {
-            c.push_exit(match (c.ok(), c.captured(1)) {
+            c.push_exit(match (c.ok(), c.captured_text(1)) {
                 (Some(_), Some(name)) if c.raw(1) != 0 => string(name.bytes, false, c.opts),
                 _ => c.t_ptr(1),
             });
@@ -121,7 +121,7 @@ pub(super) fn decode<'c, 'a>(syscall: &str, c: &mut Ctx<'c, 'a>) -> Option<Decod
         }
         // The kernel keeps TASK_COMM_LEN - 1 bytes: strace shows those, and
         // "..." when the name reached them.
-        "PR_SET_NAME" => c.push(match c.captured(1) {
+        "PR_SET_NAME" => c.push(match c.captured_text(1) {
             Some(name) if c.raw(1) != 0 => {
                 let end = name
                     .bytes

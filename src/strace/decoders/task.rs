@@ -1001,8 +1001,10 @@ fn decode_select(syscall: &str, c: &mut Ctx<'_, '_>) -> Decoded {
         Some(_) => {
             let mut parts = Vec::new();
             for (i, what) in [(1, "in"), (2, "out"), (3, "except")] {
+                // The sets that are ready: shown whether or not the call is
+                // verbose (strace reads them apart from its structures).
                 let Some(after) = c
-                    .captured(i)
+                    .captured_text(i)
                     .filter(|_| c.raw(i) != 0)
                     .and_then(|a| a.after)
                 else {
@@ -1012,7 +1014,9 @@ fn decode_select(syscall: &str, c: &mut Ctx<'_, '_>) -> Decoded {
                     parts.push(format!("{what} {}", structs::fd_set_text(after, n)));
                 }
             }
-            if let Some(left) = c
+            if !c.opts.verbose && c.raw(4) != 0 {
+                parts.push(format!("left {}", c.t_ptr(4)));
+            } else if let Some(left) = c
                 .captured(4)
                 .filter(|_| c.raw(4) != 0)
                 .and_then(|a| a.after)
