@@ -778,7 +778,7 @@ static __always_inline void unix_ends(struct sock *sk, struct systrace_socket_en
 }
 
 /* SYSTRACE_CAPTURE_SOCKET_ENDS: an item of the ends of fd `fd` when it is
- * an inet or a unix socket; nothing for any other fd. Written in place (a
+ * an inet, a unix or a netlink socket; nothing for any other fd. Written in place (a
  * unix socket's path would not fit the stack beside its callers'). */
 __noinline __u32 capture_socket_ends(struct scratch *s, __u32 off, __u32 arg_flags, __u64 fd)
 {
@@ -794,7 +794,7 @@ __noinline __u32 capture_socket_ends(struct scratch *s, __u32 off, __u32 arg_fla
 		return off;
 	sk = fd_sock(fd);
 	if (!sk || bpf_probe_read_kernel(&family, sizeof(family), &sk->__sk_common.skc_family) ||
-	    (family != AF_INET && family != AF_INET6 && family != AF_UNIX))
+	    (family != AF_INET && family != AF_INET6 && family != AF_UNIX && family != AF_NETLINK))
 		return off;
 	barrier_var(off); /* keep the mask: the compiler would drop it as a no-op */
 	off &= SCRATCH_MASK;
@@ -805,6 +805,15 @@ __noinline __u32 capture_socket_ends(struct scratch *s, __u32 off, __u32 arg_fla
 	c = &sk->__sk_common;
 	if (family == AF_UNIX) {
 		unix_ends(sk, ends);
+	} else if (family == AF_NETLINK) {
+		/* Its protocol and port id (0: not bound), in the inet fields:
+		 * `ip` and `ss` bind, then end before /proc could be read. */
+		size = __builtin_offsetof(struct systrace_socket_ends, peer_inode);
+		if (bpf_probe_read_kernel(&ends->local_port, sizeof(ends->local_port),
+					  &sk->sk_protocol) ||
+		    bpf_probe_read_kernel(ends->local_addr, sizeof(__u32),
+					  &((struct netlink_sock *)sk)->portid))
+			return off;
 	} else {
 		/* An inet socket's item ends before the unix fields. */
 		size = __builtin_offsetof(struct systrace_socket_ends, peer_inode);

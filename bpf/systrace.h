@@ -135,7 +135,7 @@ enum systrace_capture_kind {
 	 * NULL, in the attr's order, at enter, in a slot past bpf's three
 	 * arguments (trace::capture::ATTR_STRINGS_ARG). */
 	SYSTRACE_CAPTURE_ATTR_STRINGS = 23,
-	/* An inet or unix socket's ends (fd arg 0) as the call left them,
+	/* An inet, unix or netlink socket's ends (fd arg 0) as the call left them,
 	 * at the exit of connect (also its EINPROGRESS), bind and listen:
 	 * struct systrace_socket_ends, read from the kernel's socket while it
 	 * is surely the call's (user space names the fd's ends from it under
@@ -146,11 +146,12 @@ enum systrace_capture_kind {
 };
 
 struct systrace_socket_ends {
-	__u16 family; /* AF_INET, AF_INET6, AF_UNIX */
-	__u16 local_port; /* host order */
+	__u16 family; /* AF_INET, AF_INET6, AF_UNIX, AF_NETLINK */
+	__u16 local_port; /* host order; AF_NETLINK: its protocol (NETLINK_ROUTE...) */
 	__u16 peer_port; /* host order; 0: no peer */
 	__u16 path_len; /* AF_UNIX: the bytes of `path` */
-	__u8 local_addr[16]; /* network order; AF_INET's in the first 4 bytes */
+	__u8 local_addr[16]; /* network order; AF_INET's in the first 4 bytes;
+			      * AF_NETLINK: its port id, host order (0: not bound) */
 	__u8 peer_addr[16];
 	/* AF_UNIX's (an inet socket's item ends before them): */
 	__u64 peer_inode; /* 0: no peer, or one no accept took yet */

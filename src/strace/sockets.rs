@@ -134,11 +134,22 @@ fn inet_detail(table: &str, inode: &str, v6: bool) -> Option<String> {
 /// bind's, listen's or accept's exit: an inet socket's `local` or
 /// `local->peer` (when the peer's port or address is set), a unix socket
 /// `inode` (its own, `socket:[INODE]`'s) followed by `->PEER` when it has
-/// one and `,"PATH"` when it is bound (`,@"NAME"` for an abstract name).
+/// one and `,"PATH"` when it is bound (`,@"NAME"` for an abstract name), a
+/// netlink socket's `ROUTE:PORTID` when it is bound, else its `inode`.
 /// None for a short or unknown one.
 pub fn ends_text(bytes: &[u8], inode: &str) -> Option<String> {
     let word = |at: usize| Some(u16::from_ne_bytes(bytes.get(at..at + 2)?.try_into().ok()?));
     let (family, local_port, peer_port) = (family(bytes)?, word(2)?, word(4)?);
+    if family == libc::AF_NETLINK {
+        // The protocol in local_port, the port id in local_addr's first
+        // word; as /proc/net/netlink's row (netlink_detail).
+        let portid = u32::from_ne_bytes(bytes.get(8..12)?.try_into().ok()?);
+        return Some(if portid == 0 {
+            inode.to_owned()
+        } else {
+            netlink_text(u64::from(local_port), portid)
+        });
+    }
     if family == libc::AF_UNIX {
         let path = bytes.get(48..48 + usize::from(word(6)?))?;
         let mut out = inode.to_owned();
@@ -247,14 +258,18 @@ fn netlink_detail(table: &str, inode: &str) -> Option<String> {
         }
         let protocol: u64 = cols.get(1)?.parse().ok()?;
         let portid: u32 = cols.get(2)?.parse().ok()?;
-        return Some(
-            match super::flags::xval(super::flags::NETLINK_PROTOCOLS, protocol) {
-                Some(name) => format!("{}:{portid}", name.trim_start_matches("NETLINK_")),
-                None => protocol.to_string(),
-            },
-        );
+        return Some(netlink_text(protocol, portid));
     }
     None
+}
+
+/// `ROUTE:PORTID` of a bound netlink socket, or its protocol's number
+/// alone when it has no name.
+fn netlink_text(protocol: u64, portid: u32) -> String {
+    match super::flags::xval(super::flags::NETLINK_PROTOCOLS, protocol) {
+        Some(name) => format!("{}:{portid}", name.trim_start_matches("NETLINK_")),
+        None => protocol.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -327,7 +342,18 @@ mod tests {
             Some("[::1]:41000->[::1]:8080")
         );
         assert_eq!(ends_text(&connected[..30], "1"), None); // cut short
-        assert_eq!(ends_text(&ends(16, (&[], 0), (&[], 0)), "1"), None); // AF_NETLINK
+
+        // AF_NETLINK: its protocol and port id, once bound.
+        let route = ends(16, (&15448u32.to_ne_bytes(), 0), (&[], 0));
+        assert_eq!(ends_text(&route, "1").as_deref(), Some("ROUTE:15448"));
+        let diag = ends(16, (&7u32.to_ne_bytes(), 4), (&[], 0));
+        assert_eq!(ends_text(&diag, "1").as_deref(), Some("SOCK_DIAG:7"));
+        assert_eq!(
+            ends_text(&ends(16, (&[], 4), (&[], 0)), "9").as_deref(),
+            Some("9")
+        );
+        assert_eq!(ends_text(&route[..10], "1"), None); // cut short
+        assert_eq!(ends_text(&ends(17, (&[], 0), (&[], 0)), "1"), None); // AF_PACKET
         assert_eq!(unix_peer(&connected), None);
     }
 
