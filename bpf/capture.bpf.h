@@ -190,6 +190,24 @@ __noinline __u32 capture_mark(struct scratch *s, __u32 off, __u32 arg_flags, __u
 	return off + sizeof(*item);
 }
 
+/* An item of `value` itself, 8 bytes: what the programs know and user
+ * memory does not hold (rt_sigreturn's stack pointer). */
+__noinline __u32 capture_value(struct scratch *s, __u32 off, __u32 arg_flags, __u64 value)
+{
+	struct systrace_capture_item *item;
+
+	if (!s || off >= CAPTURE_END)
+		return off;
+	barrier_var(off); /* keep the mask: the compiler would drop it as a no-op */
+	off &= SCRATCH_MASK;
+	item = (void *)&s->buf[off];
+	item->arg = arg_flags & 0xff;
+	item->flags = (arg_flags >> 8) & 0xff;
+	item->len = sizeof(value);
+	__builtin_memcpy(&s->buf[off + sizeof(*item)], &value, sizeof(value));
+	return off + sizeof(*item) + sizeof(value);
+}
+
 /* Appends a NUL-terminated user string as an item at `off`; returns the
  * offset after it. */
 __noinline __u32 capture_string(struct scratch *s, __u32 off, __u32 arg_flags, __u64 ptr)
@@ -1235,6 +1253,9 @@ static __always_inline int emit_enter_captured(__u32 nr, __u64 *args, __u32 nb_a
 			 * returns, as the kernel reports no exit for it. */
 			w.off = capture_buffer(s, w.off, ARG_FLAGS(1, 0) | ARG_STRUCT,
 					       sp + capture_specs[nr].size[1], sizeof(__u64));
+			/* And where the frame is: strace -e verbose=none shows the
+			 * mask's address. */
+			w.off = capture_value(s, w.off, ARG_FLAGS(2, 0), sp);
 		} else {
 			w.off = capture_mark(s, w.off, ARG_FLAGS(0, 0), SYSTRACE_CAPTURE_FAULTED);
 		}

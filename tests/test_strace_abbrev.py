@@ -13,6 +13,7 @@ import stat
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 
@@ -220,6 +221,55 @@ def test_verbose_set_like_strace(kernel, tmp_path, options, decoded):
     else:
         assert uname == "uname(ADDR) = 0", st
         assert select.endswith("= 1 (out [4], left ADDR)"), st
+
+
+SIGNALED = r"""
+import os, signal, sys, time
+open(sys.argv[1], "w").write(str(os.getpid()))
+while not os.path.exists(sys.argv[2]):
+    time.sleep(0.01)
+signal.signal(signal.SIGUSR1, lambda *a: None)
+for mask in ([], [signal.SIGUSR2]):
+    signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+    os.kill(os.getpid(), signal.SIGUSR1)
+"""
+
+
+@pytest.mark.parametrize("options", [["-e", "verbose=none"], ["-e", "verbose=!rt_sigaction"],
+                                     ["-e", "raw=rt_sigreturn"]])
+def test_the_same_process_s_sigreturns_like_strace(kernel, tmp_path, options):
+    """One process traced by both at once (strace's ptrace and systrace's
+    -p): rt_sigreturn not verbose shows the address of the mask in its
+    frame (the programs send the stack pointer), the same address as
+    strace's; raw, no argument, as strace's."""
+    pid_file, go = tmp_path / "pid", tmp_path / "go"
+    theirs = subprocess.Popen(["strace", "-qq", "-o", str(tmp_path / "strace.txt"), *options,
+                               "-e", "trace=rt_sigreturn", "/usr/bin/python3", "-c", SIGNALED,
+                               str(pid_file), str(go)])
+    try:
+        for _ in range(1000):
+            if pid_file.exists() and pid_file.read_text():
+                break
+            time.sleep(0.01)
+        ours = subprocess.Popen([*SYSTRACE, "-qq", "-o", str(tmp_path / "systrace.txt"), *options,
+                                 "-e", "trace=rt_sigreturn", "-p", pid_file.read_text()],
+                                stderr=subprocess.PIPE, text=True)
+        time.sleep(1)  # attached well before (some 40 ms); no message with -qq
+        go.touch()
+        assert theirs.wait(timeout=60) == 0
+        assert ours.wait(timeout=60) == 0, ours.stderr.read() if ours.stderr else ""
+    finally:
+        theirs.kill()
+    st, sy = ((tmp_path / f"{n}.txt").read_text().splitlines() for n in ("strace", "systrace"))
+    assert sy == st
+    calls = [line for line in st if line.startswith("rt_sigreturn(")]
+    assert len(calls) == 2, st
+    if options[-1].startswith("raw"):
+        assert calls[0].startswith("rt_sigreturn() "), st
+    elif options[-1] == "verbose=none":
+        assert re.match(r"rt_sigreturn\(\{mask=0x[0-9a-f]+\}\) += 0", calls[0]), st
+    else:
+        assert calls[1].startswith("rt_sigreturn({mask=[USR2]})"), st
 
 
 def test_the_library_shows_a_call_not_verbose(kernel, tmp_path):

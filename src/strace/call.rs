@@ -14,7 +14,9 @@ use crate::kernel::{Event, Phase};
 use crate::metadata::{
     arg_name, arg_type, display_name, metadata_now, register_name, typed_arg, SyscallMetadata,
 };
-use crate::trace::capture::{ATTR_STRINGS_ARG, NEW_FDS_ARG, SIGFRAME_RET_ARG};
+use crate::trace::capture::{
+    ATTR_STRINGS_ARG, NEW_FDS_ARG, SIGFRAME_MASK_OFFSET, SIGFRAME_RET_ARG, SIGFRAME_SP_ARG,
+};
 
 /// One argument's capture on the plain path (`Call::plain_captures`):
 /// (argument, bytes, truncated).
@@ -147,6 +149,19 @@ fn sigreturn_ret(enter: &Event) -> Option<i64> {
         .captures()
         .find(|c| c.arg == SIGFRAME_RET_ARG && c.has_value())?;
     Some(i64::from_ne_bytes(cap.bytes.try_into().ok()?))
+}
+
+/// The address of the mask rt_sigreturn restores, in its signal frame on
+/// the stack (`trace::capture::SIGFRAME_SP_ARG`); None for any other call.
+fn sigreturn_mask_addr(enter: &Event) -> Option<u64> {
+    if enter.nr != SIGRETURN_NR {
+        return None;
+    }
+    let cap = enter
+        .captures()
+        .find(|c| c.arg == SIGFRAME_SP_ARG && c.has_value())?;
+    let sp = u64::from_ne_bytes(cap.bytes.try_into().ok()?);
+    Some(sp.wrapping_add(u64::from(SIGFRAME_MASK_OFFSET)))
 }
 
 const EXECVE_NR: u32 = syscalls::Sysno::execve.id() as u32;
@@ -345,7 +360,7 @@ fn event_captures_into<'a>(ev: &'a Event, out: &mut Captures<'a>) {
             && !cap.bytes.is_empty()
             && exec_lists.is_some_and(|l| l.contains(&cap.arg)))
         .then_some(cap.arg);
-        if sigreturn && cap.arg == SIGFRAME_RET_ARG {
+        if sigreturn && (cap.arg == SIGFRAME_RET_ARG || cap.arg == SIGFRAME_SP_ARG) {
             continue;
         }
         // The inode numbers of the fds a call made (`Call::new_fd_inodes`),
@@ -876,10 +891,15 @@ impl Call {
         let mut captures = Captures::default();
         self.captures_into(&mut captures);
         // rt_sigreturn has no arguments but a capture (its frame's mask):
-        // it is shown as the first.
+        // it is shown as the first, the mask's address as its value.
         let mut raw: SmallVec<[u64; 7]> = SmallVec::from_slice(self.raw_args());
         if raw.is_empty() && captures.get("arg0").is_some() {
-            raw.push(0);
+            raw.push(
+                self.enter
+                    .as_ref()
+                    .and_then(sigreturn_mask_addr)
+                    .unwrap_or(0),
+            );
         }
         // Inline, and pushed in place rather than collected (a collected
         // SmallVec is moved whole): this runs for every line the command

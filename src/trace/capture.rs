@@ -55,9 +55,10 @@ const PRCTL_ARG3: u16 = systrace_commands::SYSTRACE_COMMANDS_PRCTL_ARG3.0 as u16
 /// pointer at the call: in the signal frame's ucontext (x86_64: sp points
 /// at uc, pretcode popped; aarch64: at the frame, siginfo first).
 #[cfg(target_arch = "x86_64")]
-const SIGFRAME_MASK_OFFSET: u16 = std::mem::offset_of!(libc::ucontext_t, uc_sigmask) as u16;
+pub const SIGFRAME_MASK_OFFSET: u16 = std::mem::offset_of!(libc::ucontext_t, uc_sigmask) as u16;
 #[cfg(target_arch = "aarch64")]
-const SIGFRAME_MASK_OFFSET: u16 = (128 + std::mem::offset_of!(libc::ucontext_t, uc_sigmask)) as u16;
+pub const SIGFRAME_MASK_OFFSET: u16 =
+    (128 + std::mem::offset_of!(libc::ucontext_t, uc_sigmask)) as u16;
 
 /// Where it finds the return register it restores (what the call returns:
 /// the interrupted call's result, or the register the handler interrupted),
@@ -74,6 +75,11 @@ const SIGFRAME_RET_OFFSET: u16 = (128
 /// The argument index rt_sigreturn's return register is captured as (it
 /// has no arguments; its mask is argument 0).
 pub const SIGFRAME_RET_ARG: u8 = 1;
+
+/// The argument index rt_sigreturn's stack pointer is captured as (the
+/// programs' own value, not user memory): where its frame, and the mask
+/// strace -e verbose=none shows the address of, are.
+pub const SIGFRAME_SP_ARG: u8 = 2;
 
 /// The slot what the programs read of a call's fds in the process's fd
 /// table is captured as: the inode numbers of the fds it made

@@ -324,12 +324,12 @@ pub fn decode(syscall: &str, ctx: Ctx<'_, '_>) -> Decoded {
             c.push(c.t_int(0));
             c.finish(Decimal, true)
         }
-        // The mask it restores, read from the signal frame on the stack;
-        // decoded even when the call is not verbose, where strace shows
-        // its address in the frame (the programs do not send the stack
-        // pointer).
+        // The mask it restores, read from the signal frame on the stack
+        // (its address, there, when the call is not verbose).
         "rt_sigreturn" => {
-            if let Some(mask) = c
+            if !c.opts.verbose && c.raw(0) != 0 {
+                c.push(format!("{{mask={}}}", c.t_ptr(0)));
+            } else if let Some(mask) = c
                 .captured_text(0)
                 .and_then(|m| structs::read::<u64>(m.bytes))
             {
