@@ -674,33 +674,31 @@ REFUSED_QUALIFIERS = {"inject": _NO_CHANGE, "fault": _NO_CHANGE,
                       "secontext": "not supported: systrace prints no SELinux contexts"}
 
 
-def parse_abbrev_set(exprs: Sequence[str]) -> List[int]:
-    """-e abbrev=SET (-v: none): the syscalls whose structures print whole,
-    those not in the last SET (strace's default: all are abbreviated)."""
-    unabbreviated: List[int] = []
+def _outside_last_set(exprs: Sequence[str]) -> List[int]:
+    """The syscalls outside the last of `exprs` (`-e QUALIFIER=SET`), in
+    order; none without one."""
+    outside: List[int] = []
     for expr in exprs:
         value = expr.partition("=")[2]
         try:
-            abbreviated = SyscallSet.from_strace(value).nrs
+            inside = SyscallSet.from_strace(value).nrs
         except ValueError as err:
             raise UsageError(f"-e {expr!r}: {err}", hint=False) from None
-        unabbreviated = sorted(SyscallSet.from_strace("all").nrs - abbreviated)
-    return unabbreviated
+        outside = sorted(SyscallSet.from_strace("all").nrs - inside)
+    return outside
+
+
+def parse_abbrev_set(exprs: Sequence[str]) -> List[int]:
+    """-e abbrev=SET (-v: none): the syscalls whose structures print whole,
+    those not in the last SET (strace's default: all are abbreviated)."""
+    return _outside_last_set(exprs)
 
 
 def parse_verbose_set(exprs: Sequence[str]) -> List[int]:
     """-e verbose=SET: the syscalls whose structures print as their
     addresses, those not in the last SET (strace's default: all are
     decoded)."""
-    not_verbose: List[int] = []
-    for expr in exprs:
-        value = expr.partition("=")[2]
-        try:
-            verbose = SyscallSet.from_strace(value).nrs
-        except ValueError as err:
-            raise UsageError(f"-e {expr!r}: {err}", hint=False) from None
-        not_verbose = sorted(SyscallSet.from_strace("all").nrs - verbose)
-    return not_verbose
+    return _outside_last_set(exprs)
 
 
 def parse_raw_set(exprs: Sequence[str]) -> Optional[SyscallSet]:

@@ -142,26 +142,23 @@ const SIGRETURN_NR: u32 = syscalls::Sysno::rt_sigreturn.id() as u32;
 /// rt_sigreturn's return register, read from its signal frame at its enter
 /// (`trace::capture::SIGFRAME_RET_ARG`); None for any other call.
 fn sigreturn_ret(enter: &Event) -> Option<i64> {
-    if enter.nr != SIGRETURN_NR {
-        return None;
-    }
-    let cap = enter
-        .captures()
-        .find(|c| c.arg == SIGFRAME_RET_ARG && c.has_value())?;
-    Some(i64::from_ne_bytes(cap.bytes.try_into().ok()?))
+    sigreturn_word(enter, SIGFRAME_RET_ARG).map(|r| r as i64)
 }
 
 /// The address of the mask rt_sigreturn restores, in its signal frame on
 /// the stack (`trace::capture::SIGFRAME_SP_ARG`); None for any other call.
 fn sigreturn_mask_addr(enter: &Event) -> Option<u64> {
+    sigreturn_word(enter, SIGFRAME_SP_ARG)
+        .map(|sp| sp.wrapping_add(u64::from(SIGFRAME_MASK_OFFSET)))
+}
+
+/// The 8 bytes rt_sigreturn's enter captured as argument `arg`.
+fn sigreturn_word(enter: &Event, arg: u8) -> Option<u64> {
     if enter.nr != SIGRETURN_NR {
         return None;
     }
-    let cap = enter
-        .captures()
-        .find(|c| c.arg == SIGFRAME_SP_ARG && c.has_value())?;
-    let sp = u64::from_ne_bytes(cap.bytes.try_into().ok()?);
-    Some(sp.wrapping_add(u64::from(SIGFRAME_MASK_OFFSET)))
+    let cap = enter.captures().find(|c| c.arg == arg && c.has_value())?;
+    Some(u64::from_ne_bytes(cap.bytes.try_into().ok()?))
 }
 
 const EXECVE_NR: u32 = syscalls::Sysno::execve.id() as u32;
