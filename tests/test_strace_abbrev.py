@@ -165,6 +165,8 @@ except OSError:
     pass
 u.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
 u.getsockopt(socket.SOL_SOCKET, socket.SO_TYPE)
+n = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW)
+n.sendto(b"\x14\0\0\0\x16\0\x01\x03" + bytes(12), (0, 0))  # RTM_GETADDR, unanswered
 signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGUSR2, signal.SIGCHLD])  # no SIGCHLD at a time of its own
 signal.signal(signal.SIGUSR1, signal.SIG_IGN)
 signal.setitimer(signal.ITIMER_REAL, 0)
@@ -218,9 +220,14 @@ def test_verbose_set_like_strace(kernel, tmp_path, options, decoded):
     select = next(line for line in st if line.startswith("pselect6("))
     if decoded:
         assert uname.startswith('uname({sysname="Linux"'), st
+        assert any(line.startswith("sendto(10, [{nlmsg_len=20, nlmsg_type=") for line in st) \
+            or "verbose=uname" in options, st
     else:
         assert uname == "uname(ADDR) = 0", st
         assert select.endswith("= 1 (out [4], left ADDR)"), st
+    if not decoded and options[-1].endswith("=none"):
+        # A netlink socket's messages: data, quoted, when not verbose.
+        assert any(line.startswith('sendto(10, "\\24\\0\\0\\0\\26\\0\\1\\3\\0') for line in st), st
 
 
 SIGNALED = r"""

@@ -290,12 +290,9 @@ impl<'c, 'a> Ctx<'c, 'a> {
         }
     }
     /// A socket's data of `len` bytes: its netlink messages decoded when
-    /// the socket is a netlink one and all of them were read, else [`t_buf`](Self::t_buf).
+    /// the socket is a netlink one and all of them were read, else (and
+    /// when the call is not verbose, as strace's) [`t_buf`](Self::t_buf).
     pub(super) fn t_sockbuf(&self, i: usize, len: u64) -> CompactString {
-        // Netlink messages are structures: their address when not verbose.
-        if !self.opts.verbose && self.netlink(i).is_some() {
-            return self.t_ptr(i).into();
-        }
         let decoded = self.captured(i).filter(|_| self.raw(i) != 0).and_then(|c| {
             let data = &c.bytes[..c.bytes.len().min(usize::try_from(len).ok()?)];
             structs::netlink_text(data, len, c.netlink?, self.opts)
