@@ -81,10 +81,17 @@ static __noinline void count_call(__u64 at, long ret, __u64 dur_ns, __u64 sys_ns
 		c->errors++;
 		key.err = -ret;
 		n = bpf_map_lookup_elem(&errnos, &key);
-		if (n)
+		if (n) {
 			*n += 1;
-		else if (bpf_map_update_elem(&errnos, &key, &one, BPF_NOEXIST) < 0)
-			__sync_fetch_and_add(&counts_unattributed, 1);
+		} else if (bpf_map_update_elem(&errnos, &key, &one, BPF_NOEXIST) < 0) {
+			/* Another CPU made it meanwhile (a thread of the same
+			 * process failing the same way), or there is no room. */
+			n = bpf_map_lookup_elem(&errnos, &key);
+			if (n)
+				*n += 1;
+			else
+				__sync_fetch_and_add(&counts_unattributed, 1);
+		}
 	}
 }
 
