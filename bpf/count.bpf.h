@@ -286,6 +286,12 @@ static __always_inline void count_exit(__u32 nr, long ret, __u64 pid_tgid, __u32
 		count_exit_call(COUNT_AT(nr, root), ret, 0, NULL, pid_tgid);
 		return;
 	}
+	/* The command's -c counts as strace -c: a call whose thread is being
+	 * killed (SIGKILL pending: a fatal signal's group exit, exit_group or
+	 * an exec by another thread) never returns to its process, and strace
+	 * never sees it end. */
+	if (count_by_root && (bpf_get_current_task_btf()->pending.signal.sig[0] & SIGKILL_BIT))
+		return;
 	st = bpf_task_storage_get(&starts, bpf_get_current_task_btf(), 0, 0);
 	/* A successful execveat's exit is reported as execve's: it ends the
 	 * execveat its enter began (by the kinds of their filenames, which

@@ -215,6 +215,19 @@ struct seccomp {
 	int mode;
 } __attribute__((preserve_access_index));
 
+/* A thread's own pending signals (the kernel's sigset_t: one word of 64
+ * signals here). A fatal signal's group exit, and another thread's exec,
+ * add SIGKILL to each thread's set as they kill it. */
+struct kernel_sigset {
+	unsigned long sig[1];
+} __attribute__((preserve_access_index));
+
+#define SIGKILL_BIT (1UL << (9 - 1))
+
+struct sigpending {
+	struct kernel_sigset signal;
+} __attribute__((preserve_access_index));
+
 /* A CPU's runqueue and its two clocks, brought up to date together:
  * clock_task leaves out what the kernel accounts apart (the time the
  * hypervisor took, steal; interrupts, where accounted). */
@@ -257,6 +270,7 @@ struct task_struct {
 	unsigned long nvcsw; /* context switches: voluntary */
 	unsigned long nivcsw; /* and not */
 	struct seccomp seccomp;
+	struct sigpending pending;
 } __attribute__((preserve_access_index));
 
 /* Read raw (bpf_probe_read_kernel): its layout is siginfo_t's, an ABI. */

@@ -247,6 +247,41 @@ def test_count_and_trace_like_strace(kernel, tmp_path):
         assert r.returncode == 1 and why in r.stderr, r.stderr
 
 
+# Threads blocked in calls when another ends the process (exit_group),
+# and a process that sends itself SIGKILL: their calls never return to
+# them, and strace, which sees no exit of them, does not count them.
+KILLED_IN_CALLS = {
+    "exit_group": """
+import os, threading, time
+for _ in range(3):
+    threading.Thread(target=time.sleep, args=(100,), daemon=True).start()
+time.sleep(0.3)
+os._exit(0)
+""",
+    "sigkill": """
+import os
+os.getpid()
+os.kill(os.getpid(), 9)
+""",
+}
+
+
+@pytest.mark.parametrize("how", sorted(KILLED_IN_CALLS))
+def test_count_leaves_out_calls_their_threads_are_killed_in_like_strace(kernel, tmp_path, how):
+    # Before: the three sleeps (ERESTART_RESTARTBLOCK) and the kill were
+    # counted, as errors and as a call the process never saw return.
+    tables = []
+    for tracer in ("strace", "systrace"):
+        out = tmp_path / f"{tracer}.txt"
+        r = _run(tracer, "-f", "-c", "-o", str(out), "-e", "trace=clock_nanosleep,getpid,kill", "--",
+                 "/usr/bin/python3", "-c", KILLED_IN_CALLS[how])
+        assert r.returncode == (0 if how == "exit_group" else -9), r.stderr
+        tables.append(_table(out.read_text()))
+    theirs, ours = tables
+    assert ours == theirs, (theirs, ours)
+    assert ours == ([("clock_nanosleep", 1, 0)] if how == "exit_group" else [("getpid", 2, 0)]), ours
+
+
 def _libc() -> str:
     out = subprocess.run(["ldd", "/bin/true"], capture_output=True, text=True).stdout
     return re.search(r"libc\.so\.6 => (\S+)", out)[1]
