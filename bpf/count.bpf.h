@@ -271,6 +271,30 @@ static __always_inline void count_refused(__u32 nr, long ret, __u64 pid_tgid, __
  * this exit ends, which began uncounted. */
 __u64 counted_since[SYSTRACE_NR_SYSCALLS];
 
+/* The command's -c counts as strace -c, which sees no end of a call whose
+ * thread is killed in it (SIGKILL pending at its exit: a SIGKILL,
+ * exit_group, an exec by another thread, a core dump's): it never returns
+ * to its process. But a fatal signal at its default (SIGTERM, SIGINT...),
+ * which the kernel turns into a group exit as it is sent, is under ptrace
+ * taken as a signal first, by the thread it was sent to (the process's
+ * first, here): that thread's call ends, and strace counts it. The group
+ * exit's code tells: the signal's number, an exit's status << 8, a core
+ * dump's signal | 0x80. */
+static __always_inline bool killed_in_call(__u64 pid_tgid)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct signal_struct *signal = NULL;
+	int code = 0;
+
+	if (!(task->pending.signal.sig[0] & SIGKILL_BIT))
+		return false;
+	if ((__u32)pid_tgid != pid_tgid >> 32 ||
+	    bpf_probe_read_kernel(&signal, sizeof(signal), &task->signal) ||
+	    bpf_probe_read_kernel(&code, sizeof(code), &signal->group_exit_code))
+		return true;
+	return code <= 0 || code >= 0x80 || code == 9;
+}
+
 /* A counted call returns. A call whose enter was not seen (running when
  * the counting began, e.g. the read a launched command waits in before its
  * execve) is not counted: it is not the session's; unless a seccomp filter
@@ -286,11 +310,7 @@ static __always_inline void count_exit(__u32 nr, long ret, __u64 pid_tgid, __u32
 		count_exit_call(COUNT_AT(nr, root), ret, 0, NULL, pid_tgid);
 		return;
 	}
-	/* The command's -c counts as strace -c: a call whose thread is being
-	 * killed (SIGKILL pending: a fatal signal's group exit, exit_group or
-	 * an exec by another thread) never returns to its process, and strace
-	 * never sees it end. */
-	if (count_by_root && (bpf_get_current_task_btf()->pending.signal.sig[0] & SIGKILL_BIT))
+	if (count_by_root && killed_in_call(pid_tgid))
 		return;
 	st = bpf_task_storage_get(&starts, bpf_get_current_task_btf(), 0, 0);
 	/* A successful execveat's exit is reported as execve's: it ends the
