@@ -200,10 +200,19 @@ static __always_inline long sigreturn_ret(__u32 nr)
 	return ret;
 }
 
-/* Whether the calls of this thread are counted (count_first_thread). */
+/* Whether the calls of this thread are counted (count_first_thread): the
+ * cheap test, before its start mark is read. */
 static __always_inline bool counts_thread(__u64 pid_tgid)
 {
 	return !count_first_thread || (__u32)pid_tgid == pid_tgid >> 32;
+}
+
+/* And with its start mark: the first thread user space marked, not one
+ * that took its process's id by an exec since (strace lost the process,
+ * whose old first thread the exec killed). */
+static __always_inline bool counts_marked(const struct start *st)
+{
+	return !count_first_thread || (st && (st->flags & SYSTRACE_START_FIRST_THREAD));
 }
 
 /* A counted call begins: remember when, for its exit, unless its filter
@@ -223,15 +232,19 @@ static __always_inline void count_enter(__u32 nr, __u64 pid_tgid, __u32 root)
 		syscall_get_arguments(
 			(struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf()), args);
 	if (nr == sigreturn_nr) { /* no exit will come */
-		long ret = sigreturn_ret(nr);
+		long ret;
 
+		if (count_first_thread &&
+		    !counts_marked(bpf_task_storage_get(&starts, bpf_get_current_task_btf(), 0, 0)))
+			return;
+		ret = sigreturn_ret(nr);
 		if (!f || filter_pass(f, args, ret, nr, pid_tgid))
 			count_call(COUNT_AT(nr, root), ret, (__u64)-1, 0, pid_tgid);
 		return;
 	}
 	task = bpf_get_current_task_btf();
 	st = bpf_task_storage_get(&starts, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!st)
+	if (!st || !counts_marked(st))
 		return;
 	st->nr = nr;
 	st->ran = run_clock(task);
@@ -313,6 +326,8 @@ static __always_inline void count_exit(__u32 nr, long ret, __u64 pid_tgid, __u32
 	if (count_by_root && killed_in_call(pid_tgid))
 		return;
 	st = bpf_task_storage_get(&starts, bpf_get_current_task_btf(), 0, 0);
+	if (!counts_marked(st))
+		return;
 	/* A successful execveat's exit is reported as execve's: it ends the
 	 * execveat its enter began (by the kinds of their filenames, which
 	 * the table has whatever the load captures). */

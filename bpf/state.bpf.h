@@ -88,8 +88,9 @@ const volatile bool with_filters = true;
  * (`seq 3000 | xargs -P 16 -n 1 true` under -f: 16,388 calls uncounted). */
 const volatile bool count_by_root = false;
 /* Set by user space while a counting session counts only each process's
- * first thread (tid == tgid): the command's -c without -f, as strace counts
- * the one thread it traces there. */
+ * first thread (tid == tgid, and marked SYSTRACE_START_FIRST_THREAD): the
+ * command's -c without -f, as strace counts the one thread it traces
+ * there. */
 __u32 count_first_thread;
 /* The capture kinds (bits of enum systrace_capture_kind) this load can
  * read: the command's -e trace=read needs 5 of 20, and the verifier skips
@@ -220,6 +221,7 @@ struct {
  * decided at exit, its arguments). */
 struct start {
 	__u32 nr;
+	enum systrace_start_flags flags;
 	__u64 ts;
 	__u64 ran; /* run_clock() at the enter */
 	__u64 switches; /* the thread's context switches then */

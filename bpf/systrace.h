@@ -248,6 +248,15 @@ enum systrace_tgid_flags {
 	SYSTRACE_TGID_DISCOVERED = 4, /* added by a fork, not by user space */
 };
 
+/* A thread's start mark of counting (task storage `starts`). */
+enum systrace_start_flags {
+	/* Set by user space, through a pidfd, on each traced process's first
+	 * thread while a session counts first threads only (the command's -c
+	 * without -f): a thread that takes its process's id by an exec later
+	 * has none, and strace, which traced the first, has lost the process. */
+	SYSTRACE_START_FIRST_THREAD = 1,
+};
+
 struct systrace_tgid {
 	__u32 flags; /* systrace_tgid_flags */
 	__u32 root; /* the registered ancestor's tgid */

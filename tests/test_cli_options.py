@@ -286,6 +286,35 @@ def test_count_leaves_out_calls_their_threads_are_killed_in_like_strace(kernel, 
     assert [row for row in ours if row[0] != "kill" or how != "sigterm"] == table, ours  # not timeout's kills
 
 
+# The first thread makes five calls and sleeps; another thread execs
+# sync(1), which takes the process's id: strace without -f traced the first
+# thread, which the exec killed, and has lost the process.
+THREAD_EXECS = """
+import os, threading, time
+def run():
+    time.sleep(0.3)
+    os.execv("/bin/sync", ["sync"])
+threading.Thread(target=run).start()
+for _ in range(5):
+    os.getppid()
+time.sleep(30)
+"""
+
+
+def test_count_without_f_stops_at_an_exec_by_another_thread_like_strace(kernel, tmp_path):
+    # Before: the new program's sync was counted (its thread is the
+    # process's first by id once the exec is done).
+    tables = []
+    for tracer in ("strace", "systrace"):
+        out = tmp_path / f"{tracer}.txt"
+        r = _run(tracer, "-c", "-o", str(out), "-e", "trace=getppid,sync,clock_nanosleep", "--",
+                 "/usr/bin/python3", "-c", THREAD_EXECS)
+        assert r.returncode == 0, r.stderr
+        tables.append(_table(out.read_text()))
+    theirs, ours = tables
+    assert ours == theirs == [("getppid", 5, 0)], (theirs, ours)
+
+
 def _libc() -> str:
     out = subprocess.run(["ldd", "/bin/true"], capture_output=True, text=True).stdout
     return re.search(r"libc\.so\.6 => (\S+)", out)[1]

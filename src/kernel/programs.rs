@@ -6,7 +6,7 @@
 //! refcounting that decides when to call it lives in `register`.
 use std::collections::BTreeSet;
 use std::mem::MaybeUninit;
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -179,6 +179,8 @@ pub struct Programs {
     errnos: MapHandle,
     /// The filters' slots (bpf/state.bpf.h), and which are free.
     filter_slots_map: MapHandle,
+    /// The threads' start marks of counting (task storage).
+    starts: MapHandle,
     slots: Mutex<filter::FilterSlots>,
     buffer_size: usize,
     features: Features,
@@ -410,6 +412,8 @@ impl Programs {
             .map_err(|e| Error::bpf("opening the errno counts", e, ""))?;
         let filter_slots_map = MapHandle::try_from(&skel.maps.filter_slots)
             .map_err(|e| Error::bpf("opening the filter map", e, ""))?;
+        let starts = MapHandle::try_from(&skel.maps.starts)
+            .map_err(|e| Error::bpf("opening the counting start marks", e, ""))?;
         let programs = Programs {
             skel,
             core_btf,
@@ -436,6 +440,7 @@ impl Programs {
             counts,
             errnos,
             filter_slots_map,
+            starts,
             slots: filter::FilterSlots::new(),
             buffer_size,
             features,
@@ -614,6 +619,44 @@ impl Programs {
     pub fn set_only_tgid(&self, tgid: Option<u32>) {
         self.bss_u32(|b| unsafe { std::ptr::addr_of_mut!((*b).only_tgid) })
             .store(tgid.unwrap_or(0), Ordering::SeqCst);
+    }
+
+    /// Marks process `tgid`'s first thread (its start mark in task storage,
+    /// set through a pidfd) as the one counted while first threads only
+    /// are: a thread that takes the process's id by an exec later has no
+    /// mark, as strace lost the process then. A process gone needs none.
+    pub fn mark_first_thread(&self, tgid: u32) -> Result<()> {
+        // SAFETY: pidfd_open takes a pid and flags; it returns a new fd or -1.
+        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, tgid as libc::pid_t, 0) };
+        if fd < 0 {
+            let err = std::io::Error::last_os_error();
+            if err.raw_os_error() == Some(libc::ESRCH) {
+                return Ok(());
+            }
+            return Err(Error::os(format!("opening a pidfd of pid {tgid}"), err));
+        }
+        // SAFETY: a new fd, owned here from now on.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd as RawFd) };
+        let value = types::start {
+            flags: types::systrace_start_flags::SYSTRACE_START_FIRST_THREAD,
+            ..Default::default()
+        };
+        // SAFETY: a plain C struct, viewed as its bytes.
+        let bytes = unsafe {
+            std::slice::from_raw_parts(
+                (&value as *const types::start).cast::<u8>(),
+                std::mem::size_of::<types::start>(),
+            )
+        };
+        match self
+            .starts
+            .update(&fd.as_raw_fd().to_ne_bytes(), bytes, MapFlags::ANY)
+        {
+            // Exited since the pidfd was opened.
+            Err(e) if e.kind() == libbpf_rs::ErrorKind::NotFound => Ok(()),
+            res => res
+                .map_err(|e| Error::bpf(&format!("marking the first thread of pid {tgid}"), e, "")),
+        }
     }
 
     /// Count only each process's first thread's calls (see

@@ -37,6 +37,10 @@ pub trait Kernel {
     /// Count only the calls of each process's first thread (`count` > 0
     /// sessions want that), or every thread's.
     fn set_count_first_thread(&mut self, count: u32);
+    /// Marks process `tgid`'s first thread as the one counted while first
+    /// threads only are (a thread that takes the process's id by an exec
+    /// later is not).
+    fn mark_first_thread(&mut self, tgid: u32) -> Result<()>;
     /// Trace the forks of followed processes: attach the fork program
     /// (`count` > 0) or detach it.
     fn set_follow_forks(&mut self, count: u32) -> Result<()>;
@@ -296,6 +300,13 @@ impl Registry {
         // the consumer, below any time) fall before its start.
         self.update_clock(kernel, reg, true);
         // Before the count bits, so that no other thread's call is counted.
+        if reg.count_first_thread && !reg.count.is_empty() {
+            if let ProcessFilter::Tgids(tgids) = &reg.processes {
+                for &tgid in tgids {
+                    kernel.mark_first_thread(tgid)?;
+                }
+            }
+        }
         self.update_first_thread_counts(kernel, reg, true);
         let result = self
             .add_count_filters(kernel, reg)

@@ -19,6 +19,8 @@ struct FakeKernel {
     /// count bit turned on.
     first_thread_counts: u32,
     first_thread_at_count: Vec<u32>,
+    /// (tgid, first_thread_counts then) of each first thread marked.
+    first_threads: Vec<(u32, u32)>,
     signals: u32,
     task_exits: u32,
     /// Sessions that want the time, and its value at each bit turned on.
@@ -99,6 +101,10 @@ impl Kernel for FakeKernel {
     }
     fn set_count_first_thread(&mut self, count: u32) {
         self.first_thread_counts = count;
+    }
+    fn mark_first_thread(&mut self, tgid: u32) -> Result<()> {
+        self.first_threads.push((tgid, self.first_thread_counts));
+        Ok(())
     }
     fn set_signals(&mut self, count: u32) -> Result<()> {
         self.signals = count;
@@ -409,6 +415,8 @@ fn counting_first_threads_only_is_on_before_its_bits_and_refcounted() {
         (1, &[1][..])
     );
     r.register(&mut k, &other).unwrap();
+    // Each process's first thread marked before its session's counting.
+    assert_eq!(k.first_threads, [(10, 0), (11, 1)]);
     r.unregister(&mut k, &first);
     assert_eq!(
         k.first_thread_counts, 1,

@@ -265,6 +265,9 @@ impl Kernel for Programs {
     fn set_count_first_thread(&mut self, count: u32) {
         Programs::set_count_first_thread(self, count > 0)
     }
+    fn mark_first_thread(&mut self, tgid: u32) -> Result<()> {
+        Programs::mark_first_thread(self, tgid)
+    }
     fn set_filter(&mut self, nr: u32, filter: Option<&crate::kernel::types::systrace_filter>) {
         Programs::set_filter(self, FilterUse::Events, nr, filter);
     }
