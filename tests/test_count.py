@@ -349,6 +349,27 @@ def test_the_command_counts_the_errors_two_threads_make_at_once(kernel, tmp_path
         assert rows == {name: ["2", "2"] for name in BAD_FD_CALLS}, out.read_text()
 
 
+def test_counting_first_threads_again_keeps_the_mark(kernel):
+    # The command's -c without -f marks each first thread's start storage
+    # as its session begins; a second such session on the same process,
+    # opened while the first counts, finds the storage made (the mark, a
+    # start) and adds to it: both count on.
+    def session():
+        return native.Session(pid=os.getpid(), count=True, _count_by_root=True, _count_first_thread=True)
+
+    def getppids(s):
+        return [(c.name, c.calls) for c in s.counts() if c.name == "getppid"]
+
+    with session() as first:
+        for _ in range(50):
+            os.getppid()
+        with session() as second:
+            for _ in range(30):
+                os.getppid()
+            assert getppids(second) == [("getppid", 30)], getppids(second)
+        assert getppids(first) == [("getppid", 80)], getppids(first)
+
+
 def test_the_command_tells_the_calls_it_could_not_count(kernel, tmp_path):
     # Maps smaller than the syscalls counted (SYSTRACE_MAX_COUNTS): the end
     # of the run says how many calls the table lacks, and they add up.

@@ -572,14 +572,8 @@ impl Programs {
         let res = match flags {
             Some(flags) => {
                 let value = types::systrace_tgid { flags, root: tgid };
-                // SAFETY: a plain C struct of two u32, viewed as its bytes.
-                let bytes = unsafe {
-                    std::slice::from_raw_parts(
-                        (&value as *const types::systrace_tgid).cast::<u8>(),
-                        std::mem::size_of::<types::systrace_tgid>(),
-                    )
-                };
-                self.traced_tgids.update(&key, bytes, MapFlags::ANY)
+                self.traced_tgids
+                    .update(&key, pod_bytes(&value), MapFlags::ANY)
             }
             None => match self.traced_tgids.delete(&key) {
                 // Gone already: a followed process that exited.
@@ -637,21 +631,26 @@ impl Programs {
         }
         // SAFETY: a new fd, owned here from now on.
         let fd = unsafe { OwnedFd::from_raw_fd(fd as RawFd) };
-        let value = types::start {
+        let key = fd.as_raw_fd().to_ne_bytes();
+        let mut value = types::start {
             flags: types::systrace_start_flags::SYSTRACE_START_FIRST_THREAD,
             ..Default::default()
         };
-        // SAFETY: a plain C struct, viewed as its bytes.
-        let bytes = unsafe {
-            std::slice::from_raw_parts(
-                (&value as *const types::start).cast::<u8>(),
-                std::mem::size_of::<types::start>(),
-            )
-        };
-        match self
+        let mut res = self
             .starts
-            .update(&fd.as_raw_fd().to_ne_bytes(), bytes, MapFlags::ANY)
-        {
+            .update(&key, pod_bytes(&value), MapFlags::NO_EXIST);
+        if matches!(&res, Err(e) if e.kind() == libbpf_rs::ErrorKind::AlreadyExists) {
+            // A mark an earlier counting session of this load left (its
+            // start of a call in flight kept): the flag added to it.
+            if let Some(old) = self.starts.lookup(&key, MapFlags::ANY).ok().flatten() {
+                if let Some(old) = read_pod::<types::start>(&old) {
+                    value = old;
+                    value.flags.0 |= types::systrace_start_flags::SYSTRACE_START_FIRST_THREAD.0;
+                }
+            }
+            res = self.starts.update(&key, pod_bytes(&value), MapFlags::ANY);
+        }
+        match res {
             // Exited since the pidfd was opened.
             Err(e) if e.kind() == libbpf_rs::ErrorKind::NotFound => Ok(()),
             res => res
@@ -1003,6 +1002,15 @@ fn attach_tp(prog: &libbpf_rs::ProgramMut<'_>, what: &str) -> Result<Link> {
         .map_err(|e| Error::bpf(&format!("attaching to {what}"), e, &take_libbpf_log()))?;
     step(format!("attach {what}"), start);
     Ok(link)
+}
+
+/// A plain C value's bytes, as a map takes them.
+fn pod_bytes<T: Copy>(value: &T) -> &[u8] {
+    // SAFETY: T is plain data generated from C, viewed as its bytes for as
+    // long as it is borrowed.
+    unsafe {
+        std::slice::from_raw_parts((value as *const T).cast::<u8>(), std::mem::size_of::<T>())
+    }
 }
 
 /// A plain C value read from map bytes (None when the size is wrong).

@@ -293,13 +293,8 @@ impl Default for Registry {
 impl Registry {
     /// Enables what `reg` asks for. On failure nothing stays changed.
     pub fn register(&mut self, kernel: &mut impl Kernel, reg: &Registration) -> Result<()> {
-        // Off while the filter changes, so no new process is missed.
-        kernel.set_only_tgid(None);
-        // The clock before the enable bits, so that every record the
-        // session takes carries the time; unclocked records (numbered by
-        // the consumer, below any time) fall before its start.
-        self.update_clock(kernel, reg, true);
-        // Before the count bits, so that no other thread's call is counted.
+        // Its processes' first threads marked before anything else (a
+        // failure changes nothing), and before its counting begins.
         if reg.count_first_thread && !reg.count.is_empty() {
             if let ProcessFilter::Tgids(tgids) = &reg.processes {
                 for &tgid in tgids {
@@ -307,6 +302,13 @@ impl Registry {
                 }
             }
         }
+        // Off while the filter changes, so no new process is missed.
+        kernel.set_only_tgid(None);
+        // The clock before the enable bits, so that every record the
+        // session takes carries the time; unclocked records (numbered by
+        // the consumer, below any time) fall before its start.
+        self.update_clock(kernel, reg, true);
+        // Before the count bits, so that no other thread's call is counted.
         self.update_first_thread_counts(kernel, reg, true);
         let result = self
             .add_count_filters(kernel, reg)
