@@ -337,7 +337,8 @@ BAD_FD_CALLS = {"fsync": 74, "fdatasync": 75, "flock": 73, "fchdir": 81, "listen
 
 def test_the_command_counts_the_errors_two_threads_make_at_once(kernel, tmp_path):
     # Before: the CPU that lost the race to make an errno's entry left its
-    # call out (told as "could not be counted"), in some 1 run of 5.
+    # call out (told as "could not be counted"): the build before failed
+    # this test in each of 4 runs, within its first two commands.
     out = tmp_path / "table"
     for _ in range(12):
         p = subprocess.run([sys.executable, "-m", "systrace.cli", "-c", "-f", "-o", str(out),
