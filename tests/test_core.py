@@ -547,6 +547,19 @@ def test_polling_makes_no_syscalls_of_its_own_in_the_trace(kernel):
     assert mine == [], mine
 
 
+def test_opening_a_session_on_a_pid_makes_no_syscalls_of_its_own_in_the_trace(kernel):
+    """A session given a pid reads /proc/PID/status to check it: a session
+    already open on the caller's process counted that openat, its reads,
+    statx and close."""
+    tid = threading.get_native_id()
+    pid = os.getpid()
+    with systrace.enable("openat", "read", "statx", "close") as s:
+        with systrace.count("openat", "read", "statx", "close", pid=pid):
+            pass
+    mine = [str(e) for e in s if e.tid == tid]
+    assert mine == [], mine
+
+
 def test_a_closed_session_cannot_be_entered_again(kernel):
     s = systrace.enable("getppid")
     s.close()

@@ -161,6 +161,9 @@ pub fn exec_syscalls() -> [u32; 2] {
 /// The process of `pid`, which may name a thread: the programs filter by
 /// process (tgid), so a thread id stands for its process, as with strace -p.
 pub fn check_process(pid: u32) -> Result<u32> {
+    // Its reads of /proc are systrace's own: a session open on the caller's
+    // process must not see another one's opening.
+    let _quiet = super::quiet::Quiet::enter();
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
         .map_err(|_| Error::NoSuchProcess(pid))?;
     let tgid = status
