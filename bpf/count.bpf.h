@@ -67,6 +67,12 @@ static __noinline void count_call(__u64 at, long ret, __u64 dur_ns, __u64 sys_ns
 	}
 	c->calls++;
 	if (dur_ns != (__u64)-1) {
+		if (count_by_root) {
+			__u64 o = count_overhead_ns;
+
+			dur_ns = dur_ns > o ? dur_ns - o : 0;
+			sys_ns = sys_ns > o ? sys_ns - o : 0;
+		}
 		c->total_ns += dur_ns;
 		c->system_ns += sys_ns;
 		__u32 bucket = log2_bucket(dur_ns);

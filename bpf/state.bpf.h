@@ -92,6 +92,10 @@ const volatile bool count_by_root = false;
  * command's -c without -f, as strace counts the one thread it traces
  * there. */
 __u32 count_first_thread;
+/* Taken off each counted call's time, down to 0, by count_by_root loads:
+ * the command's -O, strace's overhead of tracing a call, which strace -c
+ * takes off each call's time and wall time (clamped at 0) as here. */
+__u64 count_overhead_ns;
 /* The capture kinds (bits of enum systrace_capture_kind) this load can
  * read: the command's -e trace=read needs 5 of 20, and the verifier skips
  * the others' code and the functions only they call (issue 15: start-up).

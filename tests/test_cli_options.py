@@ -222,6 +222,42 @@ def test_summary_times_what_the_calls_ran_like_strace_and_w_what_they_took(kerne
                 assert _table(text)[0][0] == "read" or stolen, (tracer, text)
 
 
+SLEEPS = "import time; time.sleep(0.05); time.sleep(0.25)"
+
+
+@pytest.mark.parametrize("overhead", ["100ms", "100000", "0.1s", "1e5", "+100000us", "100000000ns"])
+def test_overhead_is_taken_off_each_call_down_to_0_like_strace(kernel, tmp_path, overhead):
+    # Two sleeps of 0.05 and 0.25 s, -O 0.1 s: 0 + 0.15, not 0.3 - 0.2
+    # (taken off the sum), nor 0.3 (not taken), for strace and systrace.
+    args = ("-w", "-O", overhead, "-e", "trace=clock_nanosleep", "--", "/usr/bin/python3", "-c", SLEEPS)
+    st, sy = _both("-c", *args)
+    for tracer, text in (("strace", st.stderr), ("systrace", sy.stderr)):
+        seconds = _seconds(text)["clock_nanosleep"]
+        assert 0.15 <= seconds < 0.2 and _table(text) == [("clock_nanosleep", 2, 0)], (tracer, text)
+    # -C's table, and a replay's (from the recorded times) take it too.
+    recording = tmp_path / "r.parquet"
+    r = _run("systrace", "-C", "--record", str(recording), *args)
+    assert r.returncode == 0 and 0.15 <= _seconds(r.stderr)["clock_nanosleep"] < 0.2, r.stderr
+    r = _run("systrace", "--replay", str(recording), "-c", "-O", overhead)
+    assert r.returncode == 0 and 0.15 <= _seconds(r.stderr)["clock_nanosleep"] < 0.2, r.stderr
+
+
+def test_overhead_takes_the_system_time_down_to_0_and_bad_values_are_refused_like_strace(kernel):
+    # -c's own time (the time the calls ran) of `ls`: a second off each
+    # call leaves 0 in every row, as strace's.
+    st, sy = _both("-c", "-O", "1s", "--", "ls", "/")
+    for tracer, text in (("strace", st.stderr), ("systrace", sy.stderr)):
+        seconds = _seconds(text)
+        assert len(seconds) > 10 and set(seconds.values()) == {0.0}, (tracer, text)
+    r = _run("systrace", "-c", "--", "ls", "/")
+    assert r.returncode == 0 and sum(_seconds(r.stderr).values()) > 0, r.stderr
+    for bad in ("foo", "-5", "5 ms", "1e400", "5min", "", "0x10"):
+        st, sy = _run("strace", "-O", bad, "true"), _run("systrace", "-O", bad, "true")
+        assert st.returncode == sy.returncode == 1, (bad, st.stderr, sy.stderr)
+        assert f"invalid -O argument: '{bad}'" in st.stderr and f"systrace: invalid -O argument: '{bad}'" in sy.stderr, (
+            bad, st.stderr, sy.stderr)
+
+
 def test_count_and_trace_like_strace(kernel, tmp_path):
     # -C: the calls, then the table (-S name: an order both give alike),
     # in -o's file (the command's own error goes to stderr).
@@ -593,7 +629,6 @@ def test_strace_options_without_a_counterpart_are_refused_by_name(tmp_path):
                           (["-DD"], "-D: not supported: the command runs as systrace's child"),
                           (["--daemonize"], "--daemonize=grandchild: not supported"),
                           (["-I", "2"], "-I 2: not supported: systrace never stops"),
-                          (["-c", "-O", "5us"], "-O 5us: not supported: -c's times are the kernel's"),
                           (["--kill-on-exit"], "--kill-on-exit: not supported"),
                           (["-d"], "-d: strace's debug output has no counterpart"),
                           (["--tips"], "--tips: not supported: strace's tips are about strace's own options"),

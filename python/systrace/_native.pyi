@@ -418,6 +418,7 @@ class Session:
         _count_by_root: bool = False,
         _threads: Optional[Sequence[int]] = None,
         _count_first_thread: bool = False,
+        _count_overhead_ns: int = 0,
     ) -> "Session": ...
     def __enter__(self) -> "Session": ...
     def __exit__(self, *_exc_info: object) -> None: ...
@@ -570,6 +571,7 @@ class Printer:
         format: str = "strace",  # "strace", "json" or "kernel"
         selected: Union[SyscallSet, AbstractSet[int], Sequence[int], None] = None,
         summary: bool = False,
+        summary_overhead_ns: int = 0,
         durations: bool = False,
         timestamps: int = 0,
         relative_timestamps: bool = False,  # strace's -r

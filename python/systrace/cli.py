@@ -189,8 +189,6 @@ REFUSED_OPTIONS: Tuple[Tuple[Tuple[str, ...], Any, str], ...] = (
     (("--daemonize",), "?", _DETACHED),  # its value only after `=`: OPTIONAL_VALUES
     (("-I", "--interruptible"), None, "not supported: systrace never stops the traced processes "
      "and takes its signals as strace's default does (-I waiting; -I never with -o FILE and a command)"),
-    (("-O", "--summary-syscall-overhead"), None, "not supported: -c's times are the kernel's, "
-     "with no tracer overhead in them to subtract"),
     (("--kill-on-exit",), 0, "not supported: the traced processes go on if systrace exits"),
     (("-d", "--debug"), 0, "strace's debug output has no counterpart in systrace"),
     (("--tips",), "?", "not supported: strace's tips are about strace's own options"),
@@ -351,6 +349,14 @@ def build_parser(completion: bool = True, refusals: bool = False) -> argparse.Ar
         action="store_true",
         help="with -c: the time from each call's entry to its exit (by default -c shows the time the "
         "calls ran, as strace -c's: not the time they slept).",
+    )
+    p.add_argument(
+        "-O",
+        "--summary-syscall-overhead",
+        dest="overhead",
+        metavar="OVERHEAD[UNIT]",
+        help="with -c: take OVERHEAD off each call's time (down to 0), as strace -O; UNIT s, ms, us "
+        "(default) or ns. systrace's own cost per call is not in -c's times to begin with.",
     )
     p.add_argument(
         "--histogram",
@@ -761,6 +767,25 @@ def parse_precision(option: str, spec: str) -> int:
     return PRECISIONS[value]
 
 
+def parse_overhead(spec: str) -> int:
+    """-O OVERHEAD[UNIT] in ns, as strace's parse_ts reads it: an integer
+    or a number strtod reads, not negative, then s, ms, us or ns (none:
+    us)."""
+    import re
+
+    match = re.fullmatch(r"(\+?[0-9]+|[0-9eE.+-]+)(s|ms|us|ns)?", spec)
+    if match:
+        number, unit = match.groups()
+        scale = {"s": 10**9, "ms": 10**6, "ns": 1}.get(unit, 1000)
+        try:
+            value = int(number) * scale if number.lstrip("+").isdigit() else float(number) * scale
+        except ValueError:
+            value = -1
+        if 0 <= value < 2**63:
+            return int(value)
+    raise UsageError(f"invalid -O argument: '{spec}'")
+
+
 def parse_strings_in_hex(spec: str) -> int:
     """--strings-in-hex=non-ascii|all|non-ascii-chars|none: strace's xflag
     (the -x count, or 3)."""
@@ -1073,6 +1098,7 @@ class Printer:
         selected: Optional[SyscallSet],
         summary: bool,
         durations: bool,
+        summary_overhead_ns: int = 0,
         timestamps: int,
         string_size: int,
         to_file: bool,
@@ -1129,6 +1155,7 @@ class Printer:
             format=fmt,
             selected=selected,
             summary=summary,
+            summary_overhead_ns=summary_overhead_ns,
             durations=durations,
             timestamps=timestamps,
             relative_timestamps=relative_timestamps,
@@ -1343,7 +1370,8 @@ def _open_counting(args: argparse.Namespace, pids: List[int]) -> Optional[Sessio
         first = threads is not None and all(_is_first_thread(tid) for tid in threads)
         return Session(*syscalls, pid=pids, follow=args.follow, count=True, filter=args.filter,
                        buffer_size=args.buffer_size, _count_by_root=True,
-                       _threads=None if first else threads, _count_first_thread=first)
+                       _threads=None if first else threads, _count_first_thread=first,
+                       _count_overhead_ns=args.overhead)
     except PermissionError as err:
         raise CliError(f"{err} (tracing needs root, or CAP_BPF and CAP_PERFMON)") from None
     except (ProcessLookupError, ValueError, OSError) as err:
@@ -1873,6 +1901,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         args.follow = bool(args.follow)
         args.string_size = _uint_option("-s", args.string_size)
         args.column = _uint_option("-a", args.column)
+        args.overhead = parse_overhead(args.overhead) if args.overhead is not None else 0
         if args.summary and args.count_too:
             raise UsageError("-c/--summary-only and -C/--summary are mutually exclusive")
         if args.count_too and args.format != "strace":
@@ -2002,6 +2031,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         fmt=args.format,
         selected=args.nrs,
         summary=args.summary,
+        summary_overhead_ns=args.overhead,
         durations=args.durations,
         timestamps=args.timestamps,
         relative_timestamps=args.relative_timestamps,

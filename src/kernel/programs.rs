@@ -665,6 +665,17 @@ impl Programs {
             .store(u32::from(on), Ordering::SeqCst);
     }
 
+    /// Nanoseconds taken off each counted call's time and wall time, down
+    /// to 0, by count_by_root loads (the command's -O, as strace's).
+    pub fn set_count_overhead(&self, ns: u64) {
+        // SAFETY: as in `bitmap`: the field lives as long as the skeleton,
+        // and the programs read it with plain loads.
+        unsafe {
+            (*(std::ptr::addr_of_mut!((*self.bss()).count_overhead_ns) as *const AtomicU64))
+                .store(ns, Ordering::SeqCst)
+        };
+    }
+
     pub fn set_ignore_tid(&self, tid: u32) {
         self.bss_u32(|b| unsafe { std::ptr::addr_of_mut!((*b).ignore_tid) })
             .store(tid, Ordering::SeqCst);

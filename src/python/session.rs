@@ -255,9 +255,11 @@ impl Session {
     /// each process's first thread only (the same for a launched command
     /// and first threads, without a filter's cost); _count_by_root, counts
     /// wanted per syscall only (the command's -c: exact for any number of
-    /// processes, none per process).
+    /// processes, none per process); _count_overhead_ns, with
+    /// _count_by_root, nanoseconds taken off each counted call's time and
+    /// wall time, down to 0 (the command's -O, as strace's).
     #[new]
-    #[pyo3(signature = (*syscalls, enter = None, exit = None, pid = None, all_processes = None, buffer_size = None, strings = None, string_size = None, follow = None, count = None, max_memory = None, max_spill = None, signals = None, exits = None, filter = None, clock = None, _unfiltered = None, _and_filter = None, _launched = None, _data_size = None, _count_by_root = false, _threads = None, _count_first_thread = false))]
+    #[pyo3(signature = (*syscalls, enter = None, exit = None, pid = None, all_processes = None, buffer_size = None, strings = None, string_size = None, follow = None, count = None, max_memory = None, max_spill = None, signals = None, exits = None, filter = None, clock = None, _unfiltered = None, _and_filter = None, _launched = None, _data_size = None, _count_by_root = false, _threads = None, _count_first_thread = false, _count_overhead_ns = 0))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -284,6 +286,7 @@ impl Session {
         _count_by_root: bool,
         _threads: Option<Vec<u32>>,
         _count_first_thread: bool,
+        _count_overhead_ns: u64,
     ) -> PyResult<Self> {
         let flag = |value: Option<&Bound<'_, PyAny>>, name: &str, default: bool| match value {
             Some(v) => bool_arg(v, name),
@@ -453,6 +456,11 @@ impl Session {
             clockless: !clock,
             count_by_root: count && _count_by_root,
             count_first_thread: count && _count_first_thread,
+            count_overhead_ns: if count && _count_by_root {
+                _count_overhead_ns
+            } else {
+                0
+            },
         };
         let max_memory = max_memory
             .filter(|m| !m.is_none())

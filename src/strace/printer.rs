@@ -96,6 +96,8 @@ pub struct PrinterOptions {
     pub selected: Option<Selection>,
     /// `-c`: count, print no calls.
     pub summary: bool,
+    /// `-O`: taken off each counted call's time, down to 0.
+    pub summary_overhead_ns: u64,
     /// `-T`.
     pub durations: bool,
     /// `-t` (1), `-tt` (2), `-ttt` (3).
@@ -195,6 +197,7 @@ impl Default for PrinterOptions {
             format: OutputFormat::Strace,
             selected: None,
             summary: false,
+            summary_overhead_ns: 0,
             durations: false,
             timestamps: 0,
             relative_timestamps: false,
@@ -528,7 +531,7 @@ impl Printer {
             not_verbose: (!opts.not_verbose.is_empty()).then(|| opts.not_verbose.iter().collect()),
             pairer: Pairer::new(),
             untraced: Pairer::new(),
-            counts: Summary::new(),
+            counts: Summary::with_overhead(opts.summary_overhead_ns),
             live: TidMap::default(),
             comms: TidMap::default(),
             exec_names: TidMap::default(),

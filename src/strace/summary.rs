@@ -144,11 +144,21 @@ pub struct SummaryRow {
 #[derive(Clone, Debug, Default)]
 pub struct Summary {
     rows: std::collections::BTreeMap<u32, SummaryRow>,
+    /// Taken off each call's time, down to 0 (strace's -O).
+    overhead_ns: u64,
 }
 
 impl Summary {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Counts with `overhead_ns` taken off each call's time, as strace -O.
+    pub fn with_overhead(overhead_ns: u64) -> Self {
+        Summary {
+            overhead_ns,
+            ..Self::default()
+        }
     }
 
     /// One returned call: `failed` when it returned an error.
@@ -160,7 +170,7 @@ impl Summary {
         });
         row.calls += 1;
         row.errors += u64::from(failed);
-        row.time_ns += duration_ns;
+        row.time_ns += duration_ns.saturating_sub(self.overhead_ns);
     }
 
     /// The rows, by syscall number.

@@ -41,6 +41,8 @@ pub trait Kernel {
     /// threads only are (a thread that takes the process's id by an exec
     /// later is not).
     fn mark_first_thread(&mut self, tgid: u32) -> Result<()>;
+    /// Takes `ns` off each counted call's times (the command's -O).
+    fn set_count_overhead(&mut self, ns: u64);
     /// Trace the forks of followed processes: attach the fork program
     /// (`count` > 0) or detach it.
     fn set_follow_forks(&mut self, count: u32) -> Result<()>;
@@ -122,6 +124,9 @@ pub struct Registration {
     /// Its counts are of each process's first thread only (the command's
     /// -c without -f, as strace counts the one thread it traces).
     pub count_first_thread: bool,
+    /// Nanoseconds taken off each of its counted calls' times (the
+    /// command's -O); only with `count_by_root`, whose loads apply it.
+    pub count_overhead_ns: u64,
 }
 
 impl Registration {
@@ -259,6 +264,9 @@ pub struct Registry {
     clocks: u32,
     /// Counting sessions that count only first threads.
     first_thread_counts: u32,
+    /// The overhead the counting sessions by root take off each call's
+    /// time, and how many of them are open (the load has one value).
+    count_overhead: (u64, u32),
     filters: FilterRefs,
 }
 
@@ -288,6 +296,7 @@ impl Default for Registry {
             task_exits: 0,
             clocks: 0,
             first_thread_counts: 0,
+            count_overhead: (0, 0),
             filters: FilterRefs::default(),
         }
     }
@@ -296,12 +305,17 @@ impl Default for Registry {
 impl Registry {
     /// Enables what `reg` asks for. On failure nothing stays changed.
     pub fn register(&mut self, kernel: &mut impl Kernel, reg: &Registration) -> Result<()> {
+        // Refused before anything changes if another overhead is in use.
+        self.add_count_overhead(kernel, reg)?;
         // Its processes' first threads marked before anything else (a
         // failure changes nothing), and before its counting begins.
         if reg.count_first_thread && !reg.count.is_empty() {
             if let ProcessFilter::Tgids(tgids) = &reg.processes {
                 for &tgid in tgids {
-                    kernel.mark_first_thread(tgid)?;
+                    if let Err(e) = kernel.mark_first_thread(tgid) {
+                        self.drop_count_overhead(kernel, reg);
+                        return Err(e);
+                    }
                 }
             }
         }
@@ -319,10 +333,46 @@ impl Registry {
         if result.is_err() {
             self.drop_count_filters(kernel, reg);
             self.update_first_thread_counts(kernel, reg, false);
+            self.drop_count_overhead(kernel, reg);
             self.update_clock(kernel, reg, false);
         }
         self.update_only_tgid(kernel);
         result
+    }
+
+    /// Whether `reg` counts with an overhead taken off (by root only).
+    fn has_count_overhead(reg: &Registration) -> bool {
+        reg.count_by_root && !reg.count.is_empty()
+    }
+
+    /// Takes `reg`'s overhead off each counted call's time; refused if a
+    /// counting session open beside it takes another (one value a load).
+    fn add_count_overhead(&mut self, kernel: &mut impl Kernel, reg: &Registration) -> Result<()> {
+        if !Self::has_count_overhead(reg) {
+            return Ok(());
+        }
+        let (ns, sessions) = self.count_overhead;
+        if sessions > 0 && ns != reg.count_overhead_ns {
+            return Err(Error::Unsupported(format!(
+                "a counting session taking {ns} ns off each call's time is open; \
+                 this one would take {} ns",
+                reg.count_overhead_ns
+            )));
+        }
+        self.count_overhead = (reg.count_overhead_ns, sessions + 1);
+        kernel.set_count_overhead(reg.count_overhead_ns);
+        Ok(())
+    }
+
+    fn drop_count_overhead(&mut self, kernel: &mut impl Kernel, reg: &Registration) {
+        if !Self::has_count_overhead(reg) {
+            return;
+        }
+        self.count_overhead.1 = self.count_overhead.1.saturating_sub(1);
+        if self.count_overhead.1 == 0 {
+            self.count_overhead.0 = 0;
+            kernel.set_count_overhead(0);
+        }
     }
 
     /// Adds or removes `reg`'s count of first threads only.
@@ -501,6 +551,7 @@ impl Registry {
     pub fn unregister(&mut self, kernel: &mut impl Kernel, reg: &Registration) {
         self.unregister_inner(kernel, reg);
         self.update_first_thread_counts(kernel, reg, false);
+        self.drop_count_overhead(kernel, reg);
         self.update_clock(kernel, reg, false);
         self.update_only_tgid(kernel);
     }

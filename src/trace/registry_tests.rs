@@ -21,6 +21,10 @@ struct FakeKernel {
     first_thread_at_count: Vec<u32>,
     /// (tgid, first_thread_counts then) of each first thread marked.
     first_threads: Vec<(u32, u32)>,
+    /// The overhead taken off counted calls, and its value at each count
+    /// bit turned on.
+    count_overhead: u64,
+    overhead_at_count: Vec<u64>,
     signals: u32,
     task_exits: u32,
     /// Sessions that want the time, and its value at each bit turned on.
@@ -91,6 +95,7 @@ impl Kernel for FakeKernel {
     fn set_counted(&mut self, nr: u32, on: bool) {
         if on {
             self.first_thread_at_count.push(self.first_thread_counts);
+            self.overhead_at_count.push(self.count_overhead);
             assert!(self.counted.insert(nr), "count bit {nr} set twice");
         } else {
             assert!(self.counted.remove(&nr), "count bit {nr} cleared twice");
@@ -101,6 +106,9 @@ impl Kernel for FakeKernel {
     }
     fn set_count_first_thread(&mut self, count: u32) {
         self.first_thread_counts = count;
+    }
+    fn set_count_overhead(&mut self, ns: u64) {
+        self.count_overhead = ns;
     }
     fn mark_first_thread(&mut self, tgid: u32) -> Result<()> {
         self.first_threads.push((tgid, self.first_thread_counts));
@@ -579,4 +587,43 @@ fn counting_sessions_of_a_syscall_count_through_one_filter() {
     assert_eq!(k.count_filters, BTreeMap::from([(0, 2)]));
     r.unregister(&mut k, &other);
     assert!(k.count_filters.is_empty());
+}
+
+#[test]
+fn a_count_overhead_is_set_before_its_bits_and_kept_while_sessions_take_it() {
+    let (mut r, mut k) = (Registry::default(), FakeKernel::default());
+    let by_root = |nr: u32, ns: u64| Registration {
+        count: BTreeSet::from([nr]),
+        count_by_root: true,
+        count_overhead_ns: ns,
+        ..reg(&[], &[], &[10])
+    };
+    let (first, same, other) = (by_root(0, 5000), by_root(1, 5000), by_root(2, 7));
+    r.register(&mut k, &first).unwrap();
+    assert_eq!(
+        (k.count_overhead, &k.overhead_at_count[..]),
+        (5000, &[5000][..])
+    );
+    r.register(&mut k, &same).unwrap();
+    // Another value beside them is refused, and changes nothing.
+    let err = r.register(&mut k, &other).unwrap_err().to_string();
+    assert!(err.contains("5000 ns") && err.contains("7 ns"), "{err}");
+    assert_eq!(
+        (k.count_overhead, &k.counted),
+        (5000, &BTreeSet::from([0, 1]))
+    );
+    r.unregister(&mut k, &first);
+    assert_eq!(k.count_overhead, 5000);
+    r.unregister(&mut k, &same);
+    assert_eq!(k.count_overhead, 0);
+    // Free again: the other value is taken now.
+    r.register(&mut k, &other).unwrap();
+    assert_eq!(k.count_overhead, 7);
+    // Sessions counting per process never take one.
+    let per_process = Registration {
+        count_by_root: false,
+        ..by_root(3, 99)
+    };
+    r.register(&mut k, &per_process).unwrap();
+    assert_eq!(k.count_overhead, 7);
 }

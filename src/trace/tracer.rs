@@ -268,6 +268,9 @@ impl Kernel for Programs {
     fn mark_first_thread(&mut self, tgid: u32) -> Result<()> {
         Programs::mark_first_thread(self, tgid)
     }
+    fn set_count_overhead(&mut self, ns: u64) {
+        Programs::set_count_overhead(self, ns)
+    }
     fn set_filter(&mut self, nr: u32, filter: Option<&crate::kernel::types::systrace_filter>) {
         Programs::set_filter(self, FilterUse::Events, nr, filter);
     }
