@@ -96,6 +96,9 @@ __u32 count_first_thread;
  * the command's -O, strace's overhead of tracing a call, which strace -c
  * takes off each call's time and wall time (clamped at 0) as here. */
 __u64 count_overhead_ns;
+/* Set by user space while a session detaches from each traced process at
+ * its exec (the command's -b execve, as strace's): see exit_detaches. */
+__u32 detach_on_execve;
 /* The capture kinds (bits of enum systrace_capture_kind) this load can
  * read: the command's -e trace=read needs 5 of 20, and the verifier skips
  * the others' code and the functions only they call (issue 15: start-up).

@@ -230,6 +230,34 @@ static __always_inline int deliver_exit(long nr, long ret, __u64 pid_tgid, __u32
 	return emit_exit(nr, ret, pid_tgid, root);
 }
 
+/* -b execve: strace detaches from a process at each exec it makes, but
+ * the one that starts a launched command. If this exit is of such an
+ * exec, the process is forgotten (so are the processes it forks from now
+ * on) and WANT_COUNT is returned: the exit is delivered, not counted
+ * (strace never sees it return). Global, so checked once, not on each
+ * path of the exit hooks (4,000 more instructions inlined). */
+__noinline int exit_detaches(long nr, long ret, __u64 pid_tgid)
+{
+	__u32 tgid = pid_tgid >> 32;
+	struct systrace_tgid *entry;
+	__u32 i = nr & (SYSTRACE_NR_SYSCALLS - 1);
+
+	if (ret || (capture_specs[i].kind[0] != SYSTRACE_CAPTURE_EXEC_FILENAME &&
+		    capture_specs[i].kind[1] != SYSTRACE_CAPTURE_EXEC_FILENAME))
+		return 0;
+	entry = bpf_map_lookup_elem(&traced_tgids, &tgid);
+	if (!entry)
+		return 0; /* traced as one of every process: never detached */
+	if (entry->flags & SYSTRACE_TGID_LAUNCHED) {
+		entry->flags &= ~SYSTRACE_TGID_LAUNCHED; /* one exec at a time: no race */
+		return 0;
+	}
+	bpf_map_delete_elem(&traced_tgids, &tgid);
+	if (only_tgid == tgid)
+		only_tgid = 0;
+	return WANT_COUNT;
+}
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 {
@@ -264,6 +292,8 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	want = wanted(nr, enabled_exit_syscalls, &pid_tgid, &root, true);
 	if (!want || !hooks_mine(HOOKS_RAW, HOOK_EXIT))
 		return 0;
+	if (detach_on_execve)
+		want &= ~exit_detaches(nr, ret, pid_tgid);
 	if (with_count && (want & WANT_COUNT) && counts_thread(pid_tgid))
 		count_exit(nr, ret, pid_tgid, root);
 	if (!(want & WANT_DELIVER))
@@ -310,6 +340,8 @@ int sys_exit_event(struct syscall_trace_exit *ctx)
 	want = wanted(nr, enabled_exit_syscalls, &pid_tgid, &root, false);
 	if (!want || !hooks_mine(HOOKS_SYSCALL, HOOK_EXIT))
 		return 0;
+	if (detach_on_execve)
+		want &= ~exit_detaches(nr, ctx->ret, pid_tgid);
 	if (with_count && (want & WANT_COUNT) && counts_thread(pid_tgid))
 		count_exit(nr, ctx->ret, pid_tgid, root);
 	if (!(want & WANT_DELIVER))

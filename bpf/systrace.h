@@ -246,6 +246,10 @@ enum systrace_tgid_flags {
 	SYSTRACE_TGID_TRACED = 1,
 	SYSTRACE_TGID_FOLLOW = 2, /* its forks are traced too */
 	SYSTRACE_TGID_DISCOVERED = 4, /* added by a fork, not by user space */
+	/* A launched command held before its execve: that exec starts its
+	 * trace, and -b execve (detach_on_execve) does not detach it there;
+	 * the programs clear it at that exec. */
+	SYSTRACE_TGID_LAUNCHED = 8,
 };
 
 /* A thread's start mark of counting (task storage `starts`). */

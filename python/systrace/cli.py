@@ -31,7 +31,7 @@ from ._native import (
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
-    from typing import IO, Any, Callable, Dict, Iterable, List, NoReturn, Optional, Sequence, Tuple
+    from typing import IO, AbstractSet, Any, Callable, Dict, Iterable, List, NoReturn, Optional, Sequence, Set, Tuple
 
     from ._watch import Watched
 
@@ -184,7 +184,6 @@ REFUSED_OPTIONS: Tuple[Tuple[Tuple[str, ...], Any, str], ...] = (
      "supported"),
     (("-i", "--instruction-pointer"), 0, "the instruction pointer of each call is not supported"),
     (("-k", "--stack-traces", "--stack-trace"), 0, "stack traces are not supported"),
-    (("-b", "--detach-on"), None, "detaching on a syscall is not supported"),
     (("-D",), 0, _DETACHED),
     (("--daemonize",), "?", _DETACHED),  # its value only after `=`: OPTIONAL_VALUES
     (("-I", "--interruptible"), None, "not supported: systrace never stops the traced processes "
@@ -322,6 +321,14 @@ def build_parser(completion: bool = True, refusals: bool = False) -> argparse.Ar
         "(without -o, -ff is -f).",
     )
     p.add_argument(
+        "-b",
+        "--detach-on",
+        dest="detach_on",
+        metavar="execve",
+        help="let each traced process go at its execve (but the one that starts the command), and "
+        "what it forks after, as strace -b execve: -f without tracing the programs run.",
+    )
+    p.add_argument(
         "--output-separately",
         dest="output_separately",
         action="store_true",
@@ -356,7 +363,7 @@ def build_parser(completion: bool = True, refusals: bool = False) -> argparse.Ar
         dest="overhead",
         metavar="OVERHEAD[UNIT]",
         help="with -c: take OVERHEAD off each call's time (down to 0), as strace -O; UNIT s, ms, us "
-        "(default) or ns. systrace's own cost per call is not in -c's times to begin with.",
+        "(default) or ns.",
     )
     p.add_argument(
         "--histogram",
@@ -1099,6 +1106,8 @@ class Printer:
         summary: bool,
         durations: bool,
         summary_overhead_ns: int = 0,
+        detach_on_execve: bool = False,
+        detach_messages: str = "",
         timestamps: int,
         string_size: int,
         to_file: bool,
@@ -1132,6 +1141,14 @@ class Printer:
         threads: Optional[List[int]] = None,
     ) -> None:
         self.out = out
+        # -b execve's `Process N detached`: "inline", in the trace the
+        # detach ends (on stderr); "aside", on stderr apart (-c, or -p's
+        # trace in a file); "": none.
+        self.detach_messages = detach_messages
+        # The processes whose end the run waits for (the command, -p's)
+        # that -b execve let go (`detached`).
+        self.roots: Set[int] = {main_pid} if main_pid is not None else set()
+        self._let_go: Set[int] = set()
         self.task_exits = task_exits
         self.summary = summary
         self.main_pid = main_pid
@@ -1156,6 +1173,8 @@ class Printer:
             selected=selected,
             summary=summary,
             summary_overhead_ns=summary_overhead_ns,
+            detach_on_execve=detach_on_execve,
+            detach_messages=detach_messages == "inline",
             durations=durations,
             timestamps=timestamps,
             relative_timestamps=relative_timestamps,
@@ -1260,6 +1279,21 @@ class Printer:
         """The processes that called exit_group: pid -> exit status."""
         return self.native.exited
 
+    @property
+    def detached(self) -> AbstractSet[int]:
+        """The roots -b execve let go at an exec, as of tell_detached()."""
+        return self._let_go
+
+    def tell_detached(self) -> None:
+        """Takes the processes -b execve let go since: strace's `Process N
+        detached` where it is printed apart from the trace; the roots'
+        kept for `detached`."""
+        for pid in self.native.take_detached():
+            if self.detach_messages == "aside":
+                print(f"{PROG}: Process {pid} detached", file=sys.stderr, flush=True)
+            if pid in self.roots:
+                self._let_go.add(pid)
+
     # Lines out.
 
     def status_line(self, pid: int, text: str, main: bool = False, at_ns: Optional[int] = None) -> None:
@@ -1303,11 +1337,13 @@ def _open_session(
     buffer_size: int,
     launched: Optional[int] = None,
     task_events: bool = False,
+    exits: bool = False,
     filter: Optional[str] = None,
     decode_fds: int = 0,
     status: Optional[List[str]] = None,
     data_size: Optional[int] = None,
     clock: bool = True,
+    detach_on_execve: bool = False,
 ) -> Session:
     syscalls: List[SyscallSet] = []
     if nrs is not None:
@@ -1326,11 +1362,12 @@ def _open_session(
             follow=follow,
             buffer_size=buffer_size,
             signals=task_events,
-            exits=task_events,
+            exits=task_events or exits,
             filter=filter,
             _unfiltered=list(INTERNAL),
             _and_filter=status_filter(status),
             clock=clock,
+            _detach_on_execve=detach_on_execve,
         )
     except PermissionError as err:
         raise CliError(f"{err} (tracing needs root, or CAP_BPF and CAP_PERFMON)") from None
@@ -1371,7 +1408,7 @@ def _open_counting(args: argparse.Namespace, pids: List[int]) -> Optional[Sessio
         return Session(*syscalls, pid=pids, follow=args.follow, count=True, filter=args.filter,
                        buffer_size=args.buffer_size, _count_by_root=True,
                        _threads=None if first else threads, _count_first_thread=first,
-                       _count_overhead_ns=args.overhead)
+                       _count_overhead_ns=args.overhead, _detach_on_execve=args.detach_on_execve)
     except PermissionError as err:
         raise CliError(f"{err} (tracing needs root, or CAP_BPF and CAP_PERFMON)") from None
     except (ProcessLookupError, ValueError, OSError) as err:
@@ -1569,6 +1606,31 @@ def _interrupt_command(pid: int, sig: int) -> bool:
     return _dies_of(pid, sig)
 
 
+def _attach_messages(args: argparse.Namespace) -> bool:
+    """strace's `Process N attached` for each thread -f follows: on its
+    stderr only (not with -o, nor -q; with -c too)."""
+    return bool(args.follow and not args.output and "attach" not in args.quiet_set and args.format == "strace"
+                and not args.replay)
+
+
+def _task_exits(args: argparse.Namespace) -> bool:
+    """Whether the threads' exits come with the events: for the lines
+    that tell them; under -c (no lines) for `Process N attached` of a
+    thread killed before any call the trace carries, which strace
+    announced at its clone; not in a replay of an older recording."""
+    return not args.replay and (not args.summary or _attach_messages(args))
+
+
+def _detach_messages(args: argparse.Namespace, pids: List[int]) -> str:
+    """Where -b execve's `Process N detached` goes (Printer): in the trace
+    on stderr, else apart on stderr; none with -q, nor for a command traced
+    into a file, where strace is quiet."""
+    to_file = bool(args.output or args.output_dir)
+    if not args.detach_on_execve or "attach" in args.quiet_set or args.replay or (to_file and not pids):
+        return ""
+    return "inline" if not to_file and args.format == "strace" else "aside"
+
+
 def _tell_detached(pids: Iterable[int], quiet_set: Sequence[str]) -> None:
     """strace's `Process N detached`, for the traced processes that run on
     untraced."""
@@ -1621,11 +1683,13 @@ def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[st
                 args.buffer_size,
                 launched=pid,
                 task_events=not args.summary,
+                exits=_task_exits(args),
                 filter=None if args.summary else args.filter,  # -c: the counting session's
                 decode_fds=args.decode_fds or bool(args.trace_paths),
                 status=args.status,
                 data_size=data_size(args),
                 clock=needs_clock(args),
+                detach_on_execve=args.detach_on_execve,
             )
         except BaseException:
             child.cancel()  # it exits without exec
@@ -1647,6 +1711,7 @@ def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[st
             try:
                 while True:
                     printer.feed(_poll_until_exit(session, pidfd))
+                    printer.tell_detached()
                     done, status = os.waitpid(pid, os.WNOHANG)
                     if done:
                         break
@@ -1667,8 +1732,10 @@ def run_command(args: argparse.Namespace, printer_kw: Dict[str, Any], out: IO[st
                 while interrupt.sig is None and any(
                         _process_alive(p) for p in set(printer.live.values()) if p != pid):
                     printer.feed(session.poll(0.1))
+                    printer.tell_detached()
         printer.drain(session)  # what is left once closed
         printer.finish(detached)
+        printer.tell_detached()
         if counting is not None:
             counting.close()
             printer.report.uncounted += counting.uncounted
@@ -1684,13 +1751,19 @@ def _end_command(args: argparse.Namespace, out: IO[str], printer: Printer, count
     """The end of run_command's trace: the detached processes, the -c
     table, the command's end; its exit code."""
     global _killed_by
+    # -b execve let it go at an exec: strace waits for it, tells no end of
+    # it, and exits with 0.
+    let_go = pid in printer.detached
     if interrupt.sig is not None:
-        _tell_detached([*([pid] if detached else []), *sorted(set(printer.live.values()) - {pid})],
+        _tell_detached([*([pid] if detached and not let_go else []), *sorted(set(printer.live.values()) - {pid})],
                        args.quiet_set)
     if counting is not None:
         out.write(_count_report(counting, args.histogram, args.sort_by, args.summary_columns,
                                 args.wall_time))
-    if detached:
+    if let_go and interrupt.sig is None:
+        out.flush()
+        return 0
+    if detached or let_go:
         out.flush()
     elif os.WIFSIGNALED(status):
         printer.status_line(pid, killed_line(status), main=True)
@@ -1725,15 +1798,18 @@ def run_pids(args: argparse.Namespace, pids: List[int], printer_kw: Dict[str, An
     traced = _untraced_if_counting(args)
     session = _open_session(
         traced, pids, args.follow, args.string_size, args.buffer_size, task_events=not args.summary,
+        exits=_task_exits(args),
         filter=None if args.summary else args.filter, decode_fds=args.decode_fds or bool(args.trace_paths),
         status=args.status,
         data_size=data_size(args),
         clock=needs_clock(args),
+        detach_on_execve=args.detach_on_execve,
     )
     from ._watch import Watched
 
     watched = [Watched(pid) for pid in session.pids or ()]  # to tell a kill
     printer = new_printer(out, threads=_threads_traced(args, pids), **printer_kw)
+    printer.roots.update(pids)
     for pid in session.pids or ():
         printer.native.adopt(pid)  # their threads now are attached, not followed
         printer.native.seed_fds(pid)  # -y: the fds they have at attach
@@ -1751,8 +1827,10 @@ def run_pids(args: argparse.Namespace, pids: List[int], printer_kw: Dict[str, An
     interrupt.catch(signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGTERM)
     try:
         with session:
-            while interrupt.sig is None and any(_process_alive(p) for p in pids):
+            # Until they end, or -b execve let them go at an exec.
+            while interrupt.sig is None and any(_process_alive(p) and p not in printer.detached for p in pids):
                 printer.feed(session.poll(0.1))
+                printer.tell_detached()
         return _end_pids(args, pids, out, session, printer, counting, watched, interrupt)
     finally:
         interrupt.restore()  # once the end is written
@@ -1766,18 +1844,21 @@ def _end_pids(args: argparse.Namespace, pids: List[int], out: IO[str], session: 
     interrupted = interrupt.sig is not None
     printer.drain(session)
     printer.finish(interrupted)
+    printer.tell_detached()
     if counting is not None:
         counting.close()
         printer.report.uncounted += counting.uncounted
+    gone = printer.detached  # by -b execve: no end of theirs is told
     for process in watched:
         # An exit was told at its exit_group; a signal leaves no call.
-        status = None if process.pid in printer.exited else process.status()
+        status = None if process.pid in printer.exited or process.pid in gone else process.status()
         if status is not None and os.WIFSIGNALED(status):
             printer.status_line(process.pid, killed_line(status))
         process.close()
     if interrupted:
         # The processes attached, then those followed (-f).
-        _tell_detached([*pids, *sorted(set(printer.live.values()) - set(pids))], args.quiet_set)
+        _tell_detached([*[p for p in pids if p not in gone], *sorted(set(printer.live.values()) - set(pids))],
+                       args.quiet_set)
     if counting is not None:
         out.write(_count_report(counting, args.histogram, args.sort_by, args.summary_columns,
                                 args.wall_time))
@@ -1902,6 +1983,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         args.string_size = _uint_option("-s", args.string_size)
         args.column = _uint_option("-a", args.column)
         args.overhead = parse_overhead(args.overhead) if args.overhead is not None else 0
+        if args.detach_on not in (None, "execve"):
+            # strace's error, without a usage hint.
+            print(f"{PROG}: Syscall '{args.detach_on}' for -b isn't supported", file=sys.stderr)
+            return 1
+        args.detach_on_execve = args.detach_on == "execve"
         if args.summary and args.count_too:
             raise UsageError("-c/--summary-only and -C/--summary are mutually exclusive")
         if args.count_too and args.format != "strace":
@@ -2032,6 +2118,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         selected=args.nrs,
         summary=args.summary,
         summary_overhead_ns=args.overhead,
+        detach_on_execve=args.detach_on_execve,
+        detach_messages=_detach_messages(args, pids),
         durations=args.durations,
         timestamps=args.timestamps,
         relative_timestamps=args.relative_timestamps,
@@ -2056,13 +2144,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         quiet=2 if "exit" in args.quiet_set else 0,
         report=report,
         signals=args.signals,
-        # The threads' exits come with the events (not with -c, which
-        # prints no lines, nor in a replay of an older recording).
-        task_exits=not args.summary and not args.replay,
+        task_exits=_task_exits(args),
         thread_exits=args.follow,
-        # strace's, on its stderr trace only (not with -o, -q, -c).
-        attach_messages=(args.follow and not args.output and "attach" not in args.quiet_set and not args.summary
-                         and args.format == "strace" and not args.replay),
+        attach_messages=_attach_messages(args),
         superseded=not {"thread-execve", "superseded"} & set(args.quiet_set),
     )
     try:

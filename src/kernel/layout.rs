@@ -78,6 +78,7 @@ pub const MAX_CAPTURE: u32 = systrace_capture_limits::SYSTRACE_MAX_CAPTURE.0;
 pub const TGID_TRACED: u32 = systrace_tgid_flags::SYSTRACE_TGID_TRACED.0;
 pub const TGID_FOLLOW: u32 = systrace_tgid_flags::SYSTRACE_TGID_FOLLOW.0;
 pub const TGID_DISCOVERED: u32 = systrace_tgid_flags::SYSTRACE_TGID_DISCOVERED.0;
+pub const TGID_LAUNCHED: u32 = systrace_tgid_flags::SYSTRACE_TGID_LAUNCHED.0;
 
 /// The two events of a syscall, as the kernel's `sys_enter_NAME` and
 /// `sys_exit_NAME`.

@@ -676,6 +676,12 @@ impl Programs {
         };
     }
 
+    /// Let each traced process go at its exec (see `exit_detaches`).
+    pub fn set_detach_on_execve(&self, on: bool) {
+        self.bss_u32(|b| unsafe { std::ptr::addr_of_mut!((*b).detach_on_execve) })
+            .store(u32::from(on), Ordering::SeqCst);
+    }
+
     pub fn set_ignore_tid(&self, tid: u32) {
         self.bss_u32(|b| unsafe { std::ptr::addr_of_mut!((*b).ignore_tid) })
             .store(tid, Ordering::SeqCst);

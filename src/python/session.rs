@@ -257,9 +257,12 @@ impl Session {
     /// wanted per syscall only (the command's -c: exact for any number of
     /// processes, none per process); _count_overhead_ns, with
     /// _count_by_root, nanoseconds taken off each counted call's time and
-    /// wall time, down to 0 (the command's -O, as strace's).
+    /// wall time, down to 0 (the command's -O, as strace's);
+    /// _detach_on_execve, each traced process let go at its exec but the
+    /// launch's, and what it forks after (the command's -b execve; for
+    /// every session of this process's programs).
     #[new]
-    #[pyo3(signature = (*syscalls, enter = None, exit = None, pid = None, all_processes = None, buffer_size = None, strings = None, string_size = None, follow = None, count = None, max_memory = None, max_spill = None, signals = None, exits = None, filter = None, clock = None, _unfiltered = None, _and_filter = None, _launched = None, _data_size = None, _count_by_root = false, _threads = None, _count_first_thread = false, _count_overhead_ns = 0))]
+    #[pyo3(signature = (*syscalls, enter = None, exit = None, pid = None, all_processes = None, buffer_size = None, strings = None, string_size = None, follow = None, count = None, max_memory = None, max_spill = None, signals = None, exits = None, filter = None, clock = None, _unfiltered = None, _and_filter = None, _launched = None, _data_size = None, _count_by_root = false, _threads = None, _count_first_thread = false, _count_overhead_ns = 0, _detach_on_execve = false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -287,6 +290,7 @@ impl Session {
         _threads: Option<Vec<u32>>,
         _count_first_thread: bool,
         _count_overhead_ns: u64,
+        _detach_on_execve: bool,
     ) -> PyResult<Self> {
         let flag = |value: Option<&Bound<'_, PyAny>>, name: &str, default: bool| match value {
             Some(v) => bool_arg(v, name),
@@ -461,6 +465,7 @@ impl Session {
             } else {
                 0
             },
+            detach_on_execve: _detach_on_execve,
         };
         let max_memory = max_memory
             .filter(|m| !m.is_none())

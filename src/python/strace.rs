@@ -251,13 +251,15 @@ impl PyPrinter {
 #[pymethods]
 impl PyPrinter {
     #[new]
-    #[pyo3(signature = (*, format = "strace", selected = None, summary = false, summary_overhead_ns = 0, durations = false, timestamps = 0, relative_timestamps = false, precision = (None, 6, 6), dump_read = None, dump_write = None, string_size = crate::strace::DEFAULT_STRING_SIZE as i64, hex_strings = 0, prefix = "stderr", status = None, quiet_exits = false, signals = None, task_exits = false, thread_exits = false, main_pid = None, wall_offset_ns = 0, decode_fds = 0, live = true, column = crate::strace::DEFAULT_COLUMN as i64, trace_paths = Vec::new(), attach_messages = false, superseded = true, syscall_numbers = false, raw = Vec::new(), decode_pids = false, unabbreviated = Vec::new(), not_verbose = Vec::new(), threads = None))]
+    #[pyo3(signature = (*, format = "strace", selected = None, summary = false, summary_overhead_ns = 0, detach_on_execve = false, detach_messages = false, durations = false, timestamps = 0, relative_timestamps = false, precision = (None, 6, 6), dump_read = None, dump_write = None, string_size = crate::strace::DEFAULT_STRING_SIZE as i64, hex_strings = 0, prefix = "stderr", status = None, quiet_exits = false, signals = None, task_exits = false, thread_exits = false, main_pid = None, wall_offset_ns = 0, decode_fds = 0, live = true, column = crate::strace::DEFAULT_COLUMN as i64, trace_paths = Vec::new(), attach_messages = false, superseded = true, syscall_numbers = false, raw = Vec::new(), decode_pids = false, unabbreviated = Vec::new(), not_verbose = Vec::new(), threads = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         format: &str,
         selected: Option<&Bound<'_, PyAny>>,
         summary: bool,
         summary_overhead_ns: u64,
+        detach_on_execve: bool,
+        detach_messages: bool,
         durations: bool,
         timestamps: u8,
         relative_timestamps: bool,
@@ -334,6 +336,8 @@ impl PyPrinter {
                 selected,
                 summary,
                 summary_overhead_ns,
+                detach_on_execve,
+                detach_messages,
                 durations,
                 timestamps,
                 relative_timestamps,
@@ -548,6 +552,12 @@ impl PyPrinter {
     #[getter]
     fn exited(&self, py: Python<'_>) -> std::collections::HashMap<u32, i32> {
         self.locked(py).printer.exited().clone()
+    }
+
+    /// The processes let go at an exec (-b execve) since the last call,
+    /// in order.
+    fn take_detached(&self, py: Python<'_>) -> Vec<u32> {
+        self.locked(py).printer.take_detached()
     }
 
     /// Calls entered and not yet returned.

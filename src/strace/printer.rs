@@ -98,6 +98,12 @@ pub struct PrinterOptions {
     pub summary: bool,
     /// `-O`: taken off each counted call's time, down to 0.
     pub summary_overhead_ns: u64,
+    /// `-b execve`: the programs let each process go at its exec but the
+    /// one that starts `main_pid`'s trace (see `detach_at_exec`).
+    pub detach_on_execve: bool,
+    /// strace's `Process N detached` in the line the detach ends (its
+    /// trace on standard error, without -q).
+    pub detach_messages: bool,
     /// `-T`.
     pub durations: bool,
     /// `-t` (1), `-tt` (2), `-ttt` (3).
@@ -198,6 +204,8 @@ impl Default for PrinterOptions {
             selected: None,
             summary: false,
             summary_overhead_ns: 0,
+            detach_on_execve: false,
+            detach_messages: false,
             durations: false,
             timestamps: 0,
             relative_timestamps: false,
@@ -312,6 +320,11 @@ pub struct Printer {
     live: TidMap<u32>,
     /// pid -> the status its exit_group gave.
     exited: HashMap<u32, i32>,
+    /// -b execve: the processes let go at an exec since user space last
+    /// took them (take_detached: not kept over a long trace); and whether
+    /// main_pid's launch exec, which does not let it go, has been seen.
+    detached: Vec<u32>,
+    launch_exec_seen: bool,
     /// The thread whose call is on the line in progress: entered, its line
     /// waiting for its exit (strace prints the enter as it happens, and
     /// cuts it with `<unfinished ...>` when another line comes first).
@@ -538,6 +551,8 @@ impl Printer {
             exec_nrs: crate::trace::registry::exec_syscalls(),
             entry_pids: TidMap::default(),
             exited: HashMap::new(),
+            detached: Vec::new(),
+            launch_exec_seen: false,
             held: None,
             held_retry: false,
             held_exit: None,
@@ -638,6 +653,16 @@ impl Printer {
                     let _ = writeln!(out, "systrace: Process {} attached", ev.tid);
                 }
             }
+        } else if self.opts.attach_messages
+            && self.opts.main_pid != Some(ev.tid)
+            && !self.live.contains_key(&ev.tid)
+            && !self.ended.contains(&ev.pid)
+        {
+            // Its end is its first event (killed, by a group exit say,
+            // before any call the trace carries): strace announced it at
+            // its clone.
+            self.cut_held(out);
+            let _ = writeln!(out, "systrace: Process {} attached", ev.tid);
         }
         if !self.restarting.is_empty() {
             if let Some((mut call, fds)) = self.restarting.remove(&ev.tid) {
@@ -710,6 +735,10 @@ impl Printer {
         if ev.phase == Phase::Exit && ev.tid == ev.pid && ev.ret == 0 && super::pair::is_exec(ev.nr)
         {
             self.exec_by_another_thread(ev, out);
+            if self.opts.detach_on_execve && self.detaches_at_exec(ev.pid) {
+                self.detach_at_exec(ev, out);
+                return;
+            }
         }
         if self.opts.syscall_numbers {
             self.last_nr.insert(ev.tid, ev.nr);
@@ -747,6 +776,47 @@ impl Printer {
             self.held_exit = None;
             self.held_retry = ev.data.is_some() && ev.captures().any(|c| c.faulted);
         }
+    }
+
+    /// -b execve: whether process `pid`'s exec now lets it go, as the
+    /// programs decided (exit_detaches): all but the launch's.
+    fn detaches_at_exec(&mut self, pid: u32) -> bool {
+        if self.opts.main_pid == Some(pid) && !self.launch_exec_seen {
+            self.launch_exec_seen = true;
+            return false;
+        }
+        true
+    }
+
+    /// -b execve: the programs let `ev`'s process go at this exec, whose
+    /// exit is the last event of it: its line ends ` <detached ...>` as
+    /// strace's detach ends it (after strace's `Process N detached` where
+    /// detach messages are shown); a line already cut gets nothing more.
+    /// The process is forgotten (no end of it is told).
+    fn detach_at_exec(&mut self, ev: &Event, out: &mut String) {
+        let start = out.len();
+        if self.held == Some(ev.tid) {
+            self.cut_held(out);
+        } else if !self.split.contains(&ev.tid) {
+            if let Some(call) = self.pairer.take_thread(ev.tid) {
+                self.resolve_and_print(&call, out);
+            }
+        }
+        self.pairer.take_thread(ev.tid);
+        self.split.remove(&ev.tid);
+        let cut = format!("{UNFINISHED}\n");
+        let open = out.len() > start && out.ends_with(&cut);
+        if open {
+            out.truncate(out.len() - cut.len());
+        }
+        if self.opts.detach_messages {
+            let _ = writeln!(out, "systrace: Process {} detached", ev.pid);
+        }
+        if open {
+            out.push_str(" <detached ...>\n");
+        }
+        self.live.retain(|_, pid| *pid != ev.pid);
+        self.detached.push(ev.pid);
     }
 
     /// -y: `ev` is a child's first event, its side of a fork returning 0
@@ -1828,6 +1898,11 @@ impl Printer {
     /// pid -> the status of its exit_group.
     pub fn exited(&self) -> &HashMap<u32, i32> {
         &self.exited
+    }
+
+    /// The processes let go at an exec (-b execve) since the last call.
+    pub fn take_detached(&mut self) -> Vec<u32> {
+        std::mem::take(&mut self.detached)
     }
 
     /// Calls entered and not yet returned.

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use super::filters::FilterRefs;
 use crate::error::{Error, Result};
 use crate::filter::CallFilter;
-use crate::kernel::layout::{NR_SYSCALLS, TGID_FOLLOW, TGID_TRACED};
+use crate::kernel::layout::{NR_SYSCALLS, TGID_FOLLOW, TGID_LAUNCHED, TGID_TRACED};
 use crate::kernel::Phase;
 
 /// What registration does to the kernel; `kernel::programs::Programs` in
@@ -43,6 +43,9 @@ pub trait Kernel {
     fn mark_first_thread(&mut self, tgid: u32) -> Result<()>;
     /// Takes `ns` off each counted call's times (the command's -O).
     fn set_count_overhead(&mut self, ns: u64);
+    /// Lets each traced process go at its exec while `count` > 0 sessions
+    /// want that (-b execve).
+    fn set_detach_on_execve(&mut self, count: u32);
     /// Trace the forks of followed processes: attach the fork program
     /// (`count` > 0) or detach it.
     fn set_follow_forks(&mut self, count: u32) -> Result<()>;
@@ -127,6 +130,10 @@ pub struct Registration {
     /// Nanoseconds taken off each of its counted calls' times (the
     /// command's -O); only with `count_by_root`, whose loads apply it.
     pub count_overhead_ns: u64,
+    /// Each of its processes is let go at its exec (but for the launch's),
+    /// and the processes it forks after: the command's -b execve, as
+    /// strace's. The programs do it for every session of the load.
+    pub detach_on_execve: bool,
 }
 
 impl Registration {
@@ -244,8 +251,9 @@ pub struct Registry {
     refcount: [Vec<u32>; 2],
     /// Per phase: enabled (session, syscall) pairs, as sys_refcount_enter/exit.
     sys_refcount: [u32; 2],
-    /// tgid -> (sessions tracing it, of which following its forks).
-    tgid_refcount: HashMap<u32, (u32, u32)>,
+    /// tgid -> (sessions tracing it, of which following its forks, of
+    /// which launched it: held before the exec that starts its trace).
+    tgid_refcount: HashMap<u32, (u32, u32, u32)>,
     all_processes: u32,
     capture_refcount: Vec<u32>,
     /// Per syscall number: sessions that count it.
@@ -267,6 +275,8 @@ pub struct Registry {
     /// The overhead the counting sessions by root take off each call's
     /// time, and how many of them are open (the load has one value).
     count_overhead: (u64, u32),
+    /// Sessions that detach from processes at their execs.
+    detaching: u32,
     filters: FilterRefs,
 }
 
@@ -297,6 +307,7 @@ impl Default for Registry {
             clocks: 0,
             first_thread_counts: 0,
             count_overhead: (0, 0),
+            detaching: 0,
             filters: FilterRefs::default(),
         }
     }
@@ -327,6 +338,8 @@ impl Registry {
         self.update_clock(kernel, reg, true);
         // Before the count bits, so that no other thread's call is counted.
         self.update_first_thread_counts(kernel, reg, true);
+        // Before the enable bits: no exec is missed.
+        self.update_detaching(kernel, reg, true);
         let result = self
             .add_count_filters(kernel, reg)
             .and_then(|()| self.register_inner(kernel, reg));
@@ -334,6 +347,7 @@ impl Registry {
             self.drop_count_filters(kernel, reg);
             self.update_first_thread_counts(kernel, reg, false);
             self.drop_count_overhead(kernel, reg);
+            self.update_detaching(kernel, reg, false);
             self.update_clock(kernel, reg, false);
         }
         self.update_only_tgid(kernel);
@@ -372,6 +386,14 @@ impl Registry {
         if self.count_overhead.1 == 0 {
             self.count_overhead.0 = 0;
             kernel.set_count_overhead(0);
+        }
+    }
+
+    /// Adds or removes `reg`'s detaching at execs.
+    fn update_detaching(&mut self, kernel: &mut impl Kernel, reg: &Registration, add: bool) {
+        if reg.detach_on_execve {
+            self.detaching = one_more_or_less(self.detaching, add);
+            kernel.set_detach_on_execve(self.detaching);
         }
     }
 
@@ -454,12 +476,12 @@ impl Registry {
                 return Err(err);
             }
         }
-        if let Err(err) = self.add_processes(kernel, &reg.processes, reg.follow) {
+        if let Err(err) = self.add_processes(kernel, &reg.processes, reg.follow, reg.launched) {
             self.remove_follow(kernel, reg);
             return Err(err);
         }
         if let Err(err) = self.add_task_events(kernel, reg) {
-            self.remove_processes(kernel, &reg.processes, reg.follow);
+            self.remove_processes(kernel, &reg.processes, reg.follow, reg.launched);
             self.remove_follow(kernel, reg);
             return Err(err);
         }
@@ -485,7 +507,7 @@ impl Registry {
                     self.filters.remove(kernel, reg);
                     self.remove_capture(kernel, reg);
                     self.remove_task_events(kernel, reg);
-                    self.remove_processes(kernel, &reg.processes, reg.follow);
+                    self.remove_processes(kernel, &reg.processes, reg.follow, reg.launched);
                     self.remove_follow(kernel, reg);
                     return Err(err);
                 }
@@ -552,6 +574,7 @@ impl Registry {
         self.unregister_inner(kernel, reg);
         self.update_first_thread_counts(kernel, reg, false);
         self.drop_count_overhead(kernel, reg);
+        self.update_detaching(kernel, reg, false);
         self.update_clock(kernel, reg, false);
         self.update_only_tgid(kernel);
     }
@@ -565,7 +588,7 @@ impl Registry {
         self.filters.remove(kernel, reg);
         self.remove_capture(kernel, reg);
         self.remove_task_events(kernel, reg);
-        self.remove_processes(kernel, &reg.processes, reg.follow);
+        self.remove_processes(kernel, &reg.processes, reg.follow, reg.launched);
         self.remove_follow(kernel, reg);
         // A smaller set never needs a hook the current ones lack; a failed
         // switch to the per-syscall events leaves the raw hooks on.
@@ -667,7 +690,7 @@ impl Registry {
     pub fn is_followed(&self, tgid: u32) -> bool {
         self.tgid_refcount
             .get(&tgid)
-            .is_some_and(|&(_, follow)| follow > 0)
+            .is_some_and(|&(_, follow, _)| follow > 0)
     }
 
     /// Disables `nrs` for `phase`, and lets go of the `counted` syscalls'
@@ -701,8 +724,12 @@ impl Registry {
         }
     }
 
-    fn tgid_flags(counts: (u32, u32)) -> u32 {
-        TGID_TRACED | if counts.1 > 0 { TGID_FOLLOW } else { 0 }
+    /// A rewrite after the launch's exec sets TGID_LAUNCHED again, which
+    /// the programs cleared there: the command opens its sessions before.
+    fn tgid_flags(counts: (u32, u32, u32)) -> u32 {
+        TGID_TRACED
+            | if counts.1 > 0 { TGID_FOLLOW } else { 0 }
+            | if counts.2 > 0 { TGID_LAUNCHED } else { 0 }
     }
 
     fn add_processes(
@@ -710,6 +737,7 @@ impl Registry {
         kernel: &mut impl Kernel,
         filter: &ProcessFilter,
         follow: bool,
+        launched: Option<u32>,
     ) -> Result<()> {
         match filter {
             ProcessFilter::All => {
@@ -718,14 +746,23 @@ impl Registry {
             }
             ProcessFilter::Tgids(tgids) => {
                 for (done, &tgid) in tgids.iter().enumerate() {
-                    let before = self.tgid_refcount.get(&tgid).copied().unwrap_or((0, 0));
-                    let after = (before.0 + 1, before.1 + u32::from(follow));
+                    let before = self.tgid_refcount.get(&tgid).copied().unwrap_or((0, 0, 0));
+                    let after = (
+                        before.0 + 1,
+                        before.1 + u32::from(follow),
+                        before.2 + u32::from(launched == Some(tgid)),
+                    );
                     if before.0 == 0 || Self::tgid_flags(before) != Self::tgid_flags(after) {
                         if let Err(err) =
                             kernel.set_traced_tgid(tgid, Some(Self::tgid_flags(after)))
                         {
                             let added: BTreeSet<u32> = tgids.iter().take(done).copied().collect();
-                            self.remove_processes(kernel, &ProcessFilter::Tgids(added), follow);
+                            self.remove_processes(
+                                kernel,
+                                &ProcessFilter::Tgids(added),
+                                follow,
+                                launched,
+                            );
                             return Err(err);
                         }
                     }
@@ -736,7 +773,13 @@ impl Registry {
         Ok(())
     }
 
-    fn remove_processes(&mut self, kernel: &mut impl Kernel, filter: &ProcessFilter, follow: bool) {
+    fn remove_processes(
+        &mut self,
+        kernel: &mut impl Kernel,
+        filter: &ProcessFilter,
+        follow: bool,
+        launched: Option<u32>,
+    ) {
         match filter {
             ProcessFilter::All => {
                 self.all_processes = self.all_processes.saturating_sub(1);
@@ -747,7 +790,11 @@ impl Registry {
                     let Some(&before) = self.tgid_refcount.get(tgid) else {
                         continue;
                     };
-                    let after = (before.0 - 1, before.1.saturating_sub(u32::from(follow)));
+                    let after = (
+                        before.0 - 1,
+                        before.1.saturating_sub(u32::from(follow)),
+                        before.2.saturating_sub(u32::from(launched == Some(*tgid))),
+                    );
                     // Removing or rewriting an entry that exists cannot fail
                     // for lack of room; a failure here changes nothing.
                     if after.0 == 0 {

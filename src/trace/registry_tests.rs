@@ -24,6 +24,7 @@ struct FakeKernel {
     /// The overhead taken off counted calls, and its value at each count
     /// bit turned on.
     count_overhead: u64,
+    detaching: u32,
     overhead_at_count: Vec<u64>,
     signals: u32,
     task_exits: u32,
@@ -109,6 +110,9 @@ impl Kernel for FakeKernel {
     }
     fn set_count_overhead(&mut self, ns: u64) {
         self.count_overhead = ns;
+    }
+    fn set_detach_on_execve(&mut self, count: u32) {
+        self.detaching = count;
     }
     fn mark_first_thread(&mut self, tgid: u32) -> Result<()> {
         self.first_threads.push((tgid, self.first_thread_counts));
@@ -626,4 +630,41 @@ fn a_count_overhead_is_set_before_its_bits_and_kept_while_sessions_take_it() {
     };
     r.register(&mut k, &per_process).unwrap();
     assert_eq!(k.count_overhead, 7);
+}
+
+#[test]
+fn a_launched_process_is_flagged_and_detaching_is_on_before_its_bits_and_refcounted() {
+    use crate::kernel::layout::{TGID_LAUNCHED, TGID_TRACED};
+
+    let (mut r, mut k) = (Registry::default(), FakeKernel::default());
+    // The command's two sessions on its held process: the launched one
+    // flags it (no detach at the exec that starts its trace), the
+    // counting one, on the same pid, does not take the flag away.
+    let launched = Registration {
+        launched: Some(10),
+        detach_on_execve: true,
+        ..reg(&[1], &[1], &[10])
+    };
+    let counting = Registration {
+        count: BTreeSet::from([2]),
+        detach_on_execve: true,
+        ..reg(&[], &[], &[10])
+    };
+    r.register(&mut k, &launched).unwrap();
+    assert_eq!(
+        (k.tgids[&10], k.detaching),
+        (TGID_TRACED | TGID_LAUNCHED, 1)
+    );
+    r.register(&mut k, &counting).unwrap();
+    assert_eq!(
+        (k.tgids[&10], k.detaching),
+        (TGID_TRACED | TGID_LAUNCHED, 2)
+    );
+    r.unregister(&mut k, &launched);
+    assert_eq!((k.tgids[&10], k.detaching), (TGID_TRACED, 1));
+    r.unregister(&mut k, &counting);
+    assert_eq!((k.tgids.get(&10), k.detaching), (None, 0));
+    // A pid a session attaches to is no launch: its first exec detaches.
+    r.register(&mut k, &reg(&[1], &[1], &[11])).unwrap();
+    assert_eq!((k.tgids[&11], k.detaching), (TGID_TRACED, 0));
 }

@@ -271,6 +271,9 @@ impl Kernel for Programs {
     fn set_count_overhead(&mut self, ns: u64) {
         Programs::set_count_overhead(self, ns)
     }
+    fn set_detach_on_execve(&mut self, count: u32) {
+        Programs::set_detach_on_execve(self, count > 0)
+    }
     fn set_filter(&mut self, nr: u32, filter: Option<&crate::kernel::types::systrace_filter>) {
         Programs::set_filter(self, FilterUse::Events, nr, filter);
     }
