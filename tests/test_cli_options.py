@@ -246,10 +246,11 @@ def test_detach_on_execve_counts_and_waits_like_strace(kernel, tmp_path):
     script = "ls / > /dev/null; cat /etc/hostname > /dev/null; /bin/true; exec date > /dev/null"
     st, sy = _both("-c", "-f", "-b", "execve", "sh", "-c", script)
     assert sorted(_table(sy.stderr)) == sorted(_table(st.stderr)), (st.stderr, sy.stderr)
-    lines = [line for line in st.stderr.splitlines() if "Process" in line]
-    assert [line for line in sy.stderr.splitlines() if "Process" in line] != [] and \
-        _same_run("\n".join(line for line in sy.stderr.splitlines() if "Process" in line)) == \
-        _same_run("\n".join(lines)), (st.stderr, sy.stderr)
+
+    def messages(text: str) -> str:
+        return _same_run("\n".join(line for line in text.splitlines() if "Process" in line))
+
+    assert messages(st.stderr) and messages(sy.stderr) == messages(st.stderr), (st.stderr, sy.stderr)
     # A child let go is not waited for (strace's neither; its output not
     # to the pipes the test waits on); the command let go is, and the run
     # ends with 0 whatever its status.

@@ -802,7 +802,12 @@ impl Registry {
                         let _ = kernel.set_traced_tgid(*tgid, None);
                     } else {
                         self.tgid_refcount.insert(*tgid, after);
-                        if Self::tgid_flags(before) != Self::tgid_flags(after) {
+                        // Not for TGID_LAUNCHED alone: the launch is over
+                        // by then, and the programs may have let the
+                        // process go (-b execve) or it may have ended: a
+                        // rewrite would trace its pid again.
+                        let kept = |counts| Self::tgid_flags(counts) & !TGID_LAUNCHED;
+                        if kept(before) != kept(after) {
                             let _ = kernel.set_traced_tgid(*tgid, Some(Self::tgid_flags(after)));
                         }
                     }
