@@ -45,9 +45,79 @@ const struct systrace_count count_zero = {};
 /* A call's number and root in one argument (a BPF function takes five). */
 #define COUNT_AT(nr, root) (((__u64)(root) << 32) | (__u32)(nr))
 
+/* -O's overhead off a call's times, down to 0 (the command's -c: loads
+ * that count by root). */
+static __always_inline void take_overhead(__u64 *dur_ns, __u64 *sys_ns)
+{
+	if (count_by_root) {
+		__u64 o = count_overhead_ns;
+
+		*dur_ns = *dur_ns > o ? *dur_ns - o : 0;
+		*sys_ns = *sys_ns > o ? *sys_ns - o : 0;
+	}
+}
+
+/* A failed call's errno, in the spare entries (the errnos entry could not
+ * be made). Global: checked once. */
+__noinline int count_spare_errno(__u32 tgid, __u64 at, __u32 err)
+{
+	struct systrace_count_key key = {
+		.tgid = tgid, .root = at >> 32, .nr = (__u32)at, .err = err
+	};
+	__u64 zero = 0, *n;
+
+	n = bpf_map_lookup_elem(&spare_errnos, &key);
+	if (!n) {
+		bpf_map_update_elem(&spare_errnos, &key, &zero, BPF_NOEXIST);
+		n = bpf_map_lookup_elem(&spare_errnos, &key);
+		if (!n) {
+			__sync_fetch_and_add(&counts_unattributed, 1);
+			return 0;
+		}
+	}
+	__sync_fetch_and_add(n, 1);
+	return 0;
+}
+
+/* A counted call in the spare entries (its counts entry could not be
+ * made), as count_call counts it. Global: checked once. */
+__noinline int count_spare(__u32 tgid, __u64 at, long ret, __u64 dur_ns, __u64 sys_ns)
+{
+	struct systrace_count_key key = { .tgid = tgid, .root = at >> 32, .nr = (__u32)at };
+	struct systrace_count *c;
+
+	c = bpf_map_lookup_elem(&spare_counts, &key);
+	if (!c) {
+		bpf_map_update_elem(&spare_counts, &key, &count_zero, BPF_NOEXIST);
+		c = bpf_map_lookup_elem(&spare_counts, &key);
+		if (!c) {
+			__sync_fetch_and_add(&counts_unattributed, 1);
+			return 0;
+		}
+	}
+	__sync_fetch_and_add(&c->calls, 1);
+	if (dur_ns != (__u64)-1) {
+		__u32 bucket;
+
+		take_overhead(&dur_ns, &sys_ns);
+		bucket = log2_bucket(dur_ns);
+		__sync_fetch_and_add(&c->total_ns, dur_ns);
+		__sync_fetch_and_add(&c->system_ns, sys_ns);
+		barrier_var(bucket);
+		if (bucket < SYSTRACE_HIST_BUCKETS)
+			__sync_fetch_and_add(&c->hist[bucket], 1);
+	}
+	if (ret < 0 && ret >= -4095) {
+		__sync_fetch_and_add(&c->errors, 1);
+		count_spare_errno(tgid, at, -ret);
+	}
+	return 0;
+}
+
 /* One counted call (dur_ns: U64_MAX for rt_sigreturn, counted at enter;
- * sys_ns: the part of dur_ns its thread ran). */
-static __noinline void count_call(__u64 at, long ret, __u64 dur_ns, __u64 sys_ns, __u64 pid_tgid)
+ * sys_ns: the part of dur_ns its thread ran). Global: checked once, not
+ * for each state its callers reach it in. */
+__noinline int count_call(__u64 at, long ret, __u64 dur_ns, __u64 sys_ns, __u64 pid_tgid)
 {
 	struct systrace_count_key key = { .tgid = count_by_root ? at >> 32 : pid_tgid >> 32,
 					  .root = at >> 32,
@@ -55,24 +125,19 @@ static __noinline void count_call(__u64 at, long ret, __u64 dur_ns, __u64 sys_ns
 	struct systrace_count *c;
 
 	if (count_experiment & 1)
-		return;
+		return 0;
 	c = bpf_map_lookup_elem(&counts, &key);
 	if (!c) {
 		bpf_map_update_elem(&counts, &key, &count_zero, BPF_NOEXIST);
 		c = bpf_map_lookup_elem(&counts, &key);
 		if (!c) {
-			__sync_fetch_and_add(&counts_unattributed, 1);
-			return;
+			count_spare(key.tgid, at, ret, dur_ns, sys_ns);
+			return 0;
 		}
 	}
 	c->calls++;
 	if (dur_ns != (__u64)-1) {
-		if (count_by_root) {
-			__u64 o = count_overhead_ns;
-
-			dur_ns = dur_ns > o ? dur_ns - o : 0;
-			sys_ns = sys_ns > o ? sys_ns - o : 0;
-		}
+		take_overhead(&dur_ns, &sys_ns);
 		c->total_ns += dur_ns;
 		c->system_ns += sys_ns;
 		__u32 bucket = log2_bucket(dur_ns);
@@ -96,9 +161,10 @@ static __noinline void count_call(__u64 at, long ret, __u64 dur_ns, __u64 sys_ns
 			if (n)
 				*n += 1;
 			else
-				__sync_fetch_and_add(&counts_unattributed, 1);
+				count_spare_errno(key.tgid, at, key.err);
 		}
 	}
+	return 0;
 }
 
 /* The thread's CPU time as the scheduler accounted it, less the reading of

@@ -224,6 +224,26 @@ struct {
 	__type(value, __u64);
 } errnos SEC(".maps");
 
+/* Spare entries for counts and errnos, made at load (preallocated): a new
+ * entry of those is allocated at the call, without sleeping, and the
+ * kernel refuses it while its per-CPU memory is being refilled (a burst
+ * of new syscalls on a busy machine: 91 calls of -c's 75,000 once). Shared
+ * by the CPUs, so added to atomically; user space sums both. Sized at
+ * load, a sixty-fourth of the counting maps. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1 << 10);
+	__type(key, struct systrace_count_key);
+	__type(value, struct systrace_count);
+} spare_counts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1 << 10);
+	__type(key, struct systrace_count_key);
+	__type(value, __u64);
+} spare_errnos SEC(".maps");
+
 /* When the counted call a thread is in began (and, for a count filter
  * decided at exit, its arguments). */
 struct start {

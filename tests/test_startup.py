@@ -75,8 +75,11 @@ def test_the_verifier_goes_through_a_bounded_number_of_instructions(kernel):
         # lost enters where only the sessions filter (session_filtered) and
         # an execveat's held enter taken by its execve exit (ends_call, global:
         # 19,077 inlined); 18,937 with -b execve's test of an exec's exit
-        # (exit_detaches, global: 22,365 with a second path delivering).
-        assert 0 < insns < 19000, (name, insns)
+        # (exit_detaches, global: 22,365 with a second path delivering);
+        # 19,560 with the spare counting entries a call falls back on when
+        # the kernel cannot allocate its counts entry at once (count_spare
+        # and count_spare_errno, and count_call global: 19,869 static).
+        assert 0 < insns < 20000, (name, insns)
 
 
 def test_task_programs_are_loaded_when_a_session_first_wants_them(kernel):

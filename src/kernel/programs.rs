@@ -4,7 +4,7 @@
 //!
 //! This is the only module that touches the kernel's BPF objects; the
 //! refcounting that decides when to call it lives in `register`.
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::mem::MaybeUninit;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
@@ -177,6 +177,10 @@ pub struct Programs {
     dropped: MapHandle,
     counts: MapHandle,
     errnos: MapHandle,
+    /// Preallocated entries for the calls whose counts or errnos entry the
+    /// kernel could not allocate at the call (bpf/state.bpf.h).
+    spare_counts: MapHandle,
+    spare_errnos: MapHandle,
     /// The filters' slots (bpf/state.bpf.h), and which are free.
     filter_slots_map: MapHandle,
     /// The threads' start marks of counting (task storage).
@@ -268,6 +272,15 @@ impl Programs {
                         Error::bpf(&format!("sizing a map for {MAX_COUNTS_ENV}"), e, "")
                     })?;
                 }
+            }
+            // The spare entries (made at load): a sixty-fourth of the maps.
+            let spare = match (features.count, max_counts) {
+                (false, _) => 1,
+                (true, n) => (n.unwrap_or(1 << 16) / 64).clamp(16, 1 << 10),
+            };
+            for map in [&mut open.maps.spare_counts, &mut open.maps.spare_errnos] {
+                map.set_max_entries(spare)
+                    .map_err(|e| Error::bpf("sizing the counting maps", e, ""))?;
             }
             if !features.count {
                 // The counting maps' bucket arrays (1 MiB each) are never used.
@@ -410,6 +423,10 @@ impl Programs {
             .map_err(|e| Error::bpf("opening the call counts", e, ""))?;
         let errnos = MapHandle::try_from(&skel.maps.errnos)
             .map_err(|e| Error::bpf("opening the errno counts", e, ""))?;
+        let spare_counts = MapHandle::try_from(&skel.maps.spare_counts)
+            .map_err(|e| Error::bpf("opening the spare call counts", e, ""))?;
+        let spare_errnos = MapHandle::try_from(&skel.maps.spare_errnos)
+            .map_err(|e| Error::bpf("opening the spare errno counts", e, ""))?;
         let filter_slots_map = MapHandle::try_from(&skel.maps.filter_slots)
             .map_err(|e| Error::bpf("opening the filter map", e, ""))?;
         let starts = MapHandle::try_from(&skel.maps.starts)
@@ -439,6 +456,8 @@ impl Programs {
             dropped,
             counts,
             errnos,
+            spare_counts,
+            spare_errnos,
             filter_slots_map,
             starts,
             slots: filter::FilterSlots::new(),
@@ -770,13 +789,29 @@ impl Programs {
         unsafe { std::ptr::addr_of_mut!((*self.bss()).count_experiment).write_volatile(bits) };
     }
 
-    /// The counted calls so far, summed over the CPUs, of the kinds that
-    /// `wanted(tgid, root, nr)` accepts: (key, counts) each.
+    /// The counted calls so far, summed over the CPUs and the spare
+    /// entries, of the kinds that `wanted(tgid, root, nr)` accepts: (key,
+    /// counts) each.
     pub fn counts(
         &self,
         wanted: impl Fn(u32, u32, u32) -> bool,
     ) -> Vec<(types::systrace_count_key, types::systrace_count)> {
+        fn add(total: &mut types::systrace_count, c: &types::systrace_count) {
+            total.calls += c.calls;
+            total.errors += c.errors;
+            total.total_ns += c.total_ns;
+            total.system_ns += c.system_ns;
+            for (t, h) in total.hist.iter_mut().zip(c.hist) {
+                *t += h;
+            }
+        }
         let mut out = Vec::new();
+        let spare = self.spare(
+            &self.spare_counts,
+            &wanted,
+            read_pod::<types::systrace_count>,
+        );
+        let mut spare: HashMap<Vec<u8>, _> = spare.into_iter().collect();
         for key in self.counts.keys() {
             let Some(k) = read_pod::<types::systrace_count_key>(&key) else {
                 continue;
@@ -790,26 +825,27 @@ impl Programs {
             let mut total = types::systrace_count::default();
             for value in per_cpu {
                 if let Some(c) = read_pod::<types::systrace_count>(&value) {
-                    total.calls += c.calls;
-                    total.errors += c.errors;
-                    total.total_ns += c.total_ns;
-                    total.system_ns += c.system_ns;
-                    for (t, h) in total.hist.iter_mut().zip(c.hist) {
-                        *t += h;
-                    }
+                    add(&mut total, &c);
                 }
+            }
+            if let Some((_, c)) = spare.remove(&key) {
+                add(&mut total, &c);
             }
             out.push((k, total));
         }
+        out.extend(spare.into_values());
         out
     }
 
-    /// Failed counted calls so far by errno: (key with its err, count).
+    /// Failed counted calls so far by errno, summed over the CPUs and the
+    /// spare entries: (key with its err, count).
     pub fn errnos(
         &self,
         wanted: impl Fn(u32, u32, u32) -> bool,
     ) -> Vec<(types::systrace_count_key, u64)> {
         let mut out = Vec::new();
+        let spare = self.spare(&self.spare_errnos, &wanted, read_pod::<u64>);
+        let mut spare: HashMap<Vec<u8>, _> = spare.into_iter().collect();
         for key in self.errnos.keys() {
             let Some(k) = read_pod::<types::systrace_count_key>(&key) else {
                 continue;
@@ -818,8 +854,37 @@ impl Programs {
                 continue;
             }
             if let Ok(Some(per_cpu)) = self.errnos.lookup_percpu(&key, MapFlags::ANY) {
-                let n = per_cpu.iter().filter_map(|v| read_pod::<u64>(v)).sum();
-                out.push((k, n));
+                let n: u64 = per_cpu.iter().filter_map(|v| read_pod::<u64>(v)).sum();
+                let more = spare.remove(&key).map_or(0, |(_, n)| n);
+                out.push((k, n + more));
+            }
+        }
+        out.extend(spare.into_values());
+        out
+    }
+
+    /// The wanted entries of a spare map: (raw key, (key, value)) each.
+    fn spare<T>(
+        &self,
+        map: &MapHandle,
+        wanted: &impl Fn(u32, u32, u32) -> bool,
+        read: impl Fn(&[u8]) -> Option<T>,
+    ) -> Vec<(Vec<u8>, (types::systrace_count_key, T))> {
+        let mut out = Vec::new();
+        for key in map.keys() {
+            let Some(k) = read_pod::<types::systrace_count_key>(&key) else {
+                continue;
+            };
+            if !wanted(k.tgid, k.root, k.nr) {
+                continue;
+            }
+            if let Some(v) = map
+                .lookup(&key, MapFlags::ANY)
+                .ok()
+                .flatten()
+                .and_then(|v| read(&v))
+            {
+                out.push((key, (k, v)));
             }
         }
         out
@@ -835,7 +900,13 @@ impl Programs {
     /// session is open, so that the maps do not fill with the keys of
     /// long-gone processes).
     pub fn clear_dropped(&self) {
-        for map in [&self.dropped, &self.counts, &self.errnos] {
+        for map in [
+            &self.dropped,
+            &self.counts,
+            &self.errnos,
+            &self.spare_counts,
+            &self.spare_errnos,
+        ] {
             let keys: Vec<Vec<u8>> = map.keys().collect();
             for key in keys {
                 let _ = map.delete(&key);
