@@ -596,7 +596,7 @@ def test_yy_endpoints_of_sockets_connected_by_a_process_that_ends_at_once_like_s
 UNIX_ENDS = textwrap.dedent(
     """
     import os, socket, sys
-    for path in (sys.argv[1], "\\0systrace-test-%d" % os.getpid()):
+    for path in (sys.argv[1], "\\0systrace-test-%07d" % os.getpid()):
         l = socket.socket(socket.AF_UNIX); l.bind(path); l.listen()
         c = socket.socket(socket.AF_UNIX); c.connect(path)
         a, _ = l.accept()
