@@ -124,7 +124,14 @@ impl ThreadFiles {
         for (i, &(tid, start)) in owners.iter().enumerate() {
             let start = if i == 0 { 0 } else { start };
             let end = owners.get(i + 1).map_or(text.len(), |&(_, next)| next);
-            self.file(tid)?.write_all(&text[start..end])?;
+            let Some(line) = text.get(start..end) else {
+                return Err(io::Error::other(format!(
+                    "a line's place in the output ({start}..{end} of {}) is wrong (a bug): \
+                     not written",
+                    text.len()
+                )));
+            };
+            self.file(tid)?.write_all(line)?;
         }
         Ok(())
     }
@@ -174,7 +181,10 @@ fn write_loop(shared: &Shared, mut sink: Sink) {
         let result = if failed {
             Ok(())
         } else {
-            sink.write(&buf, &owners)
+            // A panic here would leave the caller waiting for the text to
+            // be written, for ever: it is a failed write instead.
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sink.write(&buf, &owners)))
+                .unwrap_or_else(|_| Err(io::Error::other("the output's writer failed (a bug)")))
         };
         buf.clear();
         owners.clear();
@@ -431,6 +441,18 @@ mod tests {
             .take_error()
             .expect("lines without their thread are told");
         assert!(err.to_string().contains("no thread"), "{err}");
+        // Owners out of place (a printer's bug) are a failed write, told,
+        // not a panic that leaves flush() waiting for ever.
+        let mut files = ThreadFiles {
+            prefix: dir.join("t"),
+            append: false,
+            open: HashMap::new(),
+            created: HashSet::new(),
+        };
+        let err = files
+            .write(b"one\ntwo\n", &[(100, 0), (101, 12)])
+            .expect_err("a place past the text is told");
+        assert!(err.to_string().contains("(0..12 of 8)"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
