@@ -238,6 +238,16 @@ def test_detach_on_execve_like_strace(kernel, tmp_path, args):
         assert r.returncode == 0 and "detached" not in r.stderr, r.stderr
         files[tracer] = _same_run(out.read_text())
     assert files["systrace"] == files["strace"], files
+    # A file per thread (-ff): the exec's line ends ` <detached ...>` in
+    # its thread's file (before: `<unfinished ...>) = ?`, as a call that
+    # never returned).
+    for tracer in ("strace", "systrace"):
+        (tmp_path / f"ff-{tracer}").mkdir()
+        r = _run(tracer, "-ff", "-o", str(tmp_path / f"ff-{tracer}" / "t"), "-b", "execve", *args)
+        assert r.returncode == 0 and "detached" not in r.stderr, r.stderr
+        files[tracer] = sorted(_same_run(f.read_text()) for f in (tmp_path / f"ff-{tracer}").iterdir())
+    assert files["systrace"] == files["strace"], files
+    assert any(cut in str(files["strace"]) for cut in ("<detached ...>", "<pid changed to")), files
 
 
 def test_detach_on_execve_counts_and_waits_like_strace(kernel, tmp_path):

@@ -797,10 +797,18 @@ impl Printer {
         let start = out.len();
         if self.held == Some(ev.tid) {
             self.cut_held(out);
-        } else if !self.split.contains(&ev.tid) {
-            if let Some(call) = self.pairer.take_thread(ev.tid) {
-                self.resolve_and_print(&call, out);
+        } else if self.split.contains(&ev.tid) {
+            // Cut already: nothing more.
+        } else if self.opts.prefix == PidPrefix::PerThread && self.cuts_at_detach(ev.tid) {
+            // -ff holds no call (nothing comes between a thread's lines in
+            // its file): the line is begun and cut here, as strace's.
+            if let Some(text) = self.unfinished_text(ev.tid) {
+                self.own_line(ev.tid, out);
+                out.push_str(&text);
+                out.push('\n');
             }
+        } else if let Some(call) = self.pairer.take_thread(ev.tid) {
+            self.resolve_and_print(&call, out);
         }
         self.pairer.take_thread(ev.tid);
         self.split.remove(&ev.tid);
@@ -817,6 +825,20 @@ impl Printer {
         }
         self.live.retain(|_, pid| *pid != ev.pid);
         self.detached.push(ev.pid);
+    }
+
+    /// -ff: whether thread `tid`'s call in progress would have been held
+    /// for its line to be cut, were lines not in files per thread (see
+    /// `splits` and `feed`).
+    fn cuts_at_detach(&self, tid: u32) -> bool {
+        let Some(enter) = self.pairer.pending_enter(tid) else {
+            return false;
+        };
+        self.opts.format == OutputFormat::Strace
+            && !self.opts.summary
+            && self.opts.status == StatusFilter::default()
+            && self.is_shown(enter.nr, None)
+            && !self.path_hidden.contains(&(tid, enter.timestamp_ns))
     }
 
     /// -y: `ev` is a child's first event, its side of a fork returning 0
@@ -1029,7 +1051,10 @@ impl Printer {
         }
         let text = self.unfinished_text(tid);
         match (text, begun) {
-            (Some(text), None) => out.push_str(&text),
+            (Some(text), None) => {
+                self.own_line(tid, out);
+                out.push_str(&text);
+            }
             (text, Some(b)) => {
                 // Its first part is out: the rest of the same text (the
                 // marker alone when its enter is gone, or printed otherwise).
@@ -1080,7 +1105,10 @@ impl Printer {
                 exit: Some(exit),
             });
         let mut text = String::new();
+        // Its owner (-ff) is where the caller puts the text (own_line).
+        let owners = self.owners.borrow().len();
         self.prefix_nr(&mut text, enter, Some(enter.nr));
+        self.owners.borrow_mut().truncate(owners);
         text.push_str(
             &reread
                 .as_ref()
@@ -1134,6 +1162,7 @@ impl Printer {
             self.last_line_ns.set(last_line_ns);
             return;
         };
+        self.own_line(tid, out);
         out.push_str(first);
         self.begun = Some(Begun {
             tid,
@@ -1574,6 +1603,13 @@ impl Printer {
         if self.opts.syscall_numbers {
             let nr = nr.or_else(|| self.last_nr.get(&tid).copied()).unwrap_or(0);
             let _ = write!(out, "[{nr:>4}] ");
+        }
+    }
+
+    /// -ff: the line about to be put at the end of `out` is thread `tid`'s.
+    fn own_line(&self, tid: u32, out: &str) {
+        if self.opts.prefix == PidPrefix::PerThread {
+            self.owners.borrow_mut().push((tid, out.len()));
         }
     }
 
