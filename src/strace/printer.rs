@@ -764,13 +764,7 @@ impl Printer {
         done.clear();
         self.done = done;
         // A call now open: its line is in progress until its exit.
-        if ev.phase == Phase::Enter
-            && self.splits()
-            && self.is_shown(ev.nr, None)
-            && (self.path_hidden.is_empty()
-                || !self.path_hidden.contains(&(ev.tid, ev.timestamp_ns)))
-            && !super::pair::never_returns(ev.nr)
-        {
+        if ev.phase == Phase::Enter && self.splits() && self.has_open_line(ev) {
             self.cut_held(out);
             self.held = Some(ev.tid);
             self.held_exit = None;
@@ -828,17 +822,13 @@ impl Printer {
     }
 
     /// -ff: whether thread `tid`'s call in progress would have been held
-    /// for its line to be cut, were lines not in files per thread (see
-    /// `splits` and `feed`).
+    /// for its line to be cut, were lines not in files per thread.
     fn cuts_at_detach(&self, tid: u32) -> bool {
-        let Some(enter) = self.pairer.pending_enter(tid) else {
-            return false;
-        };
-        self.opts.format == OutputFormat::Strace
-            && !self.opts.summary
-            && self.opts.status == StatusFilter::default()
-            && self.is_shown(enter.nr, None)
-            && !self.path_hidden.contains(&(tid, enter.timestamp_ns))
+        self.cuts_lines()
+            && self
+                .pairer
+                .pending_enter(tid)
+                .is_some_and(|enter| self.has_open_line(enter))
     }
 
     /// -y: `ev` is a child's first event, its side of a fork returning 0
@@ -1034,10 +1024,24 @@ impl Printer {
     /// call), nor in a file per thread (nothing comes between a thread's
     /// lines there, as in strace -ff's).
     fn splits(&self) -> bool {
+        self.cuts_lines() && self.opts.prefix != PidPrefix::PerThread
+    }
+
+    /// Whether a call's line can be cut at all (`splits`, and -ff's
+    /// detach at an exec).
+    fn cuts_lines(&self) -> bool {
         self.opts.format == OutputFormat::Strace
             && !self.opts.summary
-            && self.opts.prefix != PidPrefix::PerThread
             && self.opts.status == StatusFilter::default()
+    }
+
+    /// Whether the call `enter` begins has a line in progress until its
+    /// exit: one shown, not hidden by -P, that returns.
+    fn has_open_line(&self, enter: &Event) -> bool {
+        self.is_shown(enter.nr, None)
+            && (self.path_hidden.is_empty()
+                || !self.path_hidden.contains(&(enter.tid, enter.timestamp_ns)))
+            && !super::pair::never_returns(enter.nr)
     }
 
     /// Another line comes: the call in progress is cut, `read(0,  <unfinished ...>`.
